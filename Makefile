@@ -1,0 +1,118 @@
+# netbpf — build, test, demo.  `make V=1` shows full commands.
+#
+# Flow (libbpf-bootstrap's): bpf/*.bpf.c --clang -target bpf--> build/bpf/*.bpf.o
+#   --bpftool gen skeleton--> build/*.skel.h <-- user/*.c include them.
+# Every output goes to build/ (ignored by git).
+
+OUT        := build
+CLANG      ?= clang
+BPFTOOL    ?= bpftool
+CC         ?= cc
+ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+DEPS_PKGS  := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool libnl-3-dev \
+              libnl-route-3-dev libjansson-dev libsqlite3-dev libcmocka-dev bats \
+              pkg-config iproute2 iputils-ping curl iperf3 socat python3 make gcc
+
+PKG_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
+LIBS       := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -ljansson -lsqlite3
+
+CFLAGS     ?= -O2 -g
+CFLAGS     += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
+              -Iinclude -Iuser -I$(OUT) $(PKG_CFLAGS)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
+              -Ivmlinux -Iinclude -Ibpf
+
+BPF_SRCS   := $(wildcard bpf/*.bpf.c)
+BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
+SKELS      := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+BPF_HDRS   := $(wildcard bpf/lib/*.h) $(wildcard include/netbpf/*.h)
+
+USER_SRCS  := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
+USER_HDRS  := $(wildcard user/*.h) $(wildcard include/netbpf/*.h)
+LIBNETBPF  := $(OUT)/libnetbpf.a
+
+UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
+PKT_SRCS   := $(wildcard tests/bpf/test_*.c)
+PKT_BINS   := $(patsubst tests/bpf/%.c,$(OUT)/tests/bpf/%,$(PKT_SRCS))
+PKT_LIB    := $(patsubst %.c,$(OUT)/%.o,$(filter-out $(PKT_SRCS),$(wildcard tests/bpf/*.c)))
+
+VERSION    := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+
+ifeq ($(V),1)
+Q :=
+msg =
+else
+Q := @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+.DELETE_ON_ERROR:
+.PHONY: all deps test test-unit test-bpf test-e2e demo clean bench bench-quick format install
+
+all: $(OUT)/netbpfctl $(UNIT_BINS) $(PKT_BINS)
+
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)/bpf
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
+
+$(OUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(OUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -DNETBPF_VERSION='"$(VERSION)"' -c $< -o $@
+
+$(LIBNETBPF): $(USER_OBJS)
+	$(call msg,AR,$@)
+	$(Q)$(AR) rcs $@ $^
+
+$(OUT)/netbpfctl: $(OUT)/user/main.o $(LIBNETBPF)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+$(OUT)/tests/unit/%: tests/unit/%.c $(LIBNETBPF) $(USER_HDRS) | $(OUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter $< $(LIBNETBPF) $(LIBS) -lcmocka -o $@
+
+$(OUT)/tests/bpf/%.o: tests/bpf/%.c $(USER_HDRS) $(SKELS) $(wildcard tests/bpf/*.h) | $(OUT)/tests/bpf
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf -c $< -o $@
+
+$(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(PKT_LIB) $(LIBNETBPF)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+$(OUT)/bpf $(OUT)/user $(OUT)/tests/unit $(OUT)/tests/bpf:
+	$(Q)mkdir -p $@
+
+# Installs the Debian packages that are missing (needs root).
+deps:
+	@missing=$$(for p in $(DEPS_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS     installing:" $$missing; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+test: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/run.sh
+
+test-unit test-bpf test-e2e: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/run.sh $(patsubst test-%,%,$@)
+
+demo: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/demo.sh
+
+format:
+	clang-format -i $(wildcard user/*.c user/*.h bpf/*.c bpf/lib/*.h include/netbpf/*.h tests/*/*.c tests/*/*.h)
+
+clean:
+	rm -rf $(OUT)

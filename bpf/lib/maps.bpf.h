@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Every map of the data plane, one comment line each. Each map is pinned by
+ * name under the instance's pin dir (bpf_object_open_opts.pin_root_path), so
+ * every object that includes this header shares the same maps, and
+ * `bpftool map dump pinned <pin dir>/<name>` shows them. Keys and values are
+ * the structs of <netbpf/abi.h>.
+ */
+#ifndef NETBPF_MAPS_BPF_H
+#define NETBPF_MAPS_BPF_H
+
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <netbpf/abi.h>
+
+/* networks by net_id: subnet, gateway, flags */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NB_MAX_NETWORKS);
+	__type(key, __u32);
+	__type(value, struct nb_network);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_NETWORKS SEC(".maps");
+
+/* switch ports by ifindex: endpoints and gateway ports */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NB_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct nb_port);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_PORTS SEC(".maps");
+
+/* forwarding database: (net_id, MAC) -> port */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NB_MAX_FDB);
+	__type(key, struct nb_fdb_key);
+	__type(value, struct nb_fdb_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_FDB SEC(".maps");
+
+/* ARP table the responder answers from: (net_id, IPv4) -> MAC */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NB_MAX_FDB);
+	__type(key, struct nb_neigh_key);
+	__type(value, struct nb_neigh_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_NEIGH SEC(".maps");
+
+/* every network's subnet, longest prefix first: isolation between networks */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, NB_MAX_NETWORKS);
+	__type(key, struct nb_lpm_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_SUBNETS SEC(".maps");
+
+/* per network: the endpoint ports broadcast/multicast frames are flooded to */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NB_MAX_NETWORKS);
+	__type(key, __u32);
+	__type(value, struct nb_flood);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_FLOOD SEC(".maps");
+
+/* per-endpoint packet/byte counters (sandbox's point of view), per CPU */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(max_entries, NB_MAX_PORTS);
+	__type(key, __u32);
+	__type(value, struct nb_ep_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_EP_STATS SEC(".maps");
+
+/* drops by reason (index = NB_DROP_* - NB_DROP_BASE), per CPU */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NB_DROP_COUNT);
+	__type(key, __u32);
+	__type(value, struct nb_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_DROPS SEC(".maps");
+
+/* instance settings: key 0 */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nb_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_CONFIG SEC(".maps");
+
+/* published ports and conntrack: see the NAT section of <netbpf/abi.h> */
+
+#endif

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# Runs every test level and ends with one line "N passed, N failed, N skipped".
+#
+#   tests/run.sh              unit, bpf (packet) and e2e
+#   tests/run.sh unit|bpf|e2e one level
+#
+# Each level speaks TAP: cmocka (CMOCKA_MESSAGE_OUTPUT=TAP), the packet-test
+# harness, bats --tap. A binary that dies without reporting a failure counts
+# as one failed test, so a crash can never pass silently.
+set -u
+cd "$(dirname "$0")/.."
+
+OUT=${OUT:-build}
+levels=("$@")
+[ ${#levels[@]} -gt 0 ] || levels=(unit bpf e2e)
+
+passed=0 failed=0 skipped=0
+failures=()
+
+# count_tap NAME < tap-output: updates the totals, echoes the output
+count_tap() {
+	local name=$1 line nfail=0
+	while IFS= read -r line; do
+		printf '%s\n' "$line"
+		case "$line" in
+		"ok "[0-9]*"# skip"* | "ok "[0-9]*"# SKIP"* | "not ok "[0-9]*"# SKIP"* | "not ok "[0-9]*"# skip"*)
+			skipped=$((skipped + 1)) ;;
+		"ok "[0-9]*)
+			passed=$((passed + 1)) ;;
+		"not ok "[0-9]*)
+			failed=$((failed + 1)); nfail=$((nfail + 1))
+			failures+=("$name: ${line#not ok }") ;;
+		esac
+	done
+	return $nfail
+}
+
+run_bin() { # LEVEL BINARY
+	local name=$2 tmp rc
+	tmp=$(mktemp)
+	echo "# $1: $name"
+	CMOCKA_MESSAGE_OUTPUT=TAP "$name" >"$tmp" 2>&1
+	rc=$?
+	count_tap "$name" <"$tmp"
+	local nfail=$?
+	if [ $rc -ne 0 ] && [ $nfail -eq 0 ]; then
+		echo "not ok - $name exited with status $rc"
+		failed=$((failed + 1))
+		failures+=("$name: exited with status $rc")
+	fi
+	rm -f "$tmp"
+}
+
+for level in "${levels[@]}"; do
+	case $level in
+	unit | bpf)
+		for bin in "$OUT"/tests/"$level"/test_*; do
+			[ -x "$bin" ] && [ ! -d "$bin" ] && [[ $bin != *.o ]] || continue
+			run_bin "$level" "$bin"
+		done ;;
+	e2e)
+		tmp=$(mktemp)
+		echo "# e2e: bats tests/e2e"
+		NETBPFCTL=$PWD/$OUT/netbpfctl bats --tap tests/e2e >"$tmp" 2>&1
+		rc=$?
+		count_tap e2e <"$tmp"
+		nfail=$?
+		if [ $rc -ne 0 ] && [ $nfail -eq 0 ]; then
+			echo "not ok - bats exited with status $rc"
+			failed=$((failed + 1)); failures+=("bats: exited with status $rc")
+		fi
+		rm -f "$tmp" ;;
+	*)
+		echo "tests/run.sh: unknown level \"$level\" (unit, bpf or e2e)" >&2
+		exit 2 ;;
+	esac
+done
+
+if [ ${#failures[@]} -gt 0 ]; then
+	echo "# failures:"
+	printf '#   %s\n' "${failures[@]}"
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Command groups of netbpfctl. main.c parses the global options into a
+ * struct nb_instance, then dispatches argv[0] (the verb) to one of these
+ * with argc/argv starting at the verb. Each returns the process exit code:
+ * 0 ok, 1 error (message printed to stderr naming object and cause), 2 usage.
+ */
+#ifndef NETBPF_CMD_H
+#define NETBPF_CMD_H
+
+#include "dataplane.h"
+
+#define NB_EXIT_OK 0
+#define NB_EXIT_ERR 1
+#define NB_EXIT_USAGE 2
+
+int cmd_network(const struct nb_instance *inst, int argc, char **argv);
+int cmd_sandbox(const struct nb_instance *inst, int argc, char **argv);
+int cmd_up(const struct nb_instance *inst, int argc, char **argv);
+int cmd_down(const struct nb_instance *inst, int argc, char **argv);
+int cmd_status(const struct nb_instance *inst, int argc, char **argv);
+int cmd_gc(const struct nb_instance *inst, int argc, char **argv);
+
+/* printf-style error to stderr, prefixed "netbpfctl: " */
+void nb_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* the same, only with -v */
+void nb_debugf(const struct nb_instance *inst, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+#endif

@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * IPv4 addresses, CIDR prefixes and address management: parsing and
+ * printing, containment and overlap, picking a free subnet from Docker's
+ * default pools, allocating the lowest free address of a network, and the
+ * MAC derived from an address (02:42 + the four bytes, as Docker does).
+ * Pure functions over values: no I/O, no state; the store supplies the
+ * addresses already in use.
+ */
+#ifndef NETBPF_IPAM_H
+#define NETBPF_IPAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#define NB_IPV4_STRLEN 16 /* "255.255.255.255" + NUL */
+#define NB_CIDR_STRLEN 19 /* "255.255.255.255/32" + NUL */
+
+struct nb_prefix {
+	__be32 addr; /* network byte order */
+	int len; /* 0..32 */
+};
+
+/* Strict dotted quad ("10.0.0.1"); -EINVAL otherwise. */
+int nb_parse_ipv4(const char *s, __be32 *ip);
+/*
+ * "A.B.C.D/N". With strict, host bits must be zero (-EINVAL otherwise, as
+ * Docker refuses "10.1.0.5/16" for a subnet); without, they are cleared.
+ */
+int nb_parse_prefix(const char *s, bool strict, struct nb_prefix *p);
+const char *nb_fmt_ipv4(__be32 ip, char buf[NB_IPV4_STRLEN]);
+const char *nb_fmt_prefix(const struct nb_prefix *p, char buf[NB_CIDR_STRLEN]);
+
+__be32 nb_prefix_mask(int len); /* network byte order */
+__be32 nb_prefix_broadcast(const struct nb_prefix *p);
+bool nb_prefix_contains(const struct nb_prefix *p, __be32 ip);
+/* b lies entirely inside a */
+bool nb_prefix_covers(const struct nb_prefix *a, const struct nb_prefix *b);
+bool nb_prefix_overlap(const struct nb_prefix *a, const struct nb_prefix *b);
+
+/*
+ * First subnet of Docker's default pools (172.17.0.0/16 .. 172.31.0.0/16,
+ * then 192.168.0.0/16 in /20 steps) that overlaps none of used[]; -ENOSPC.
+ */
+int nb_ipam_pick_subnet(const struct nb_prefix *used, size_t nused, struct nb_prefix *out);
+
+/*
+ * The network's gateway when none is given: the first host address of the
+ * subnet (of the range when one is given, as Docker does).
+ */
+__be32 nb_ipam_default_gateway(const struct nb_prefix *subnet, const struct nb_prefix *range);
+
+/*
+ * Lowest address of range (inside subnet) that is not the subnet's network
+ * or broadcast address (for prefixes shorter than /31), not the gateway and
+ * not in used[]. -ENOSPC when none is left.
+ */
+int nb_ipam_alloc(const struct nb_prefix *subnet, const struct nb_prefix *range, __be32 gateway,
+		  const __be32 *used, size_t nused, __be32 *out);
+/*
+ * Whether ip may be given to an endpoint (--ip): -ERANGE outside the subnet,
+ * -EADDRNOTAVAIL for the network, broadcast or gateway address,
+ * -EADDRINUSE when in used[]; 0 when free. (Docker allows a fixed --ip
+ * outside --ip-range but inside the subnet; so does netbpf.)
+ */
+int nb_ipam_check(const struct nb_prefix *subnet, __be32 gateway, const __be32 *used, size_t nused,
+		  __be32 ip);
+
+/* 02:42:a:b:c:d for a.b.c.d */
+void nb_mac_from_ipv4(__be32 ip, __u8 mac[6]);
+const char *nb_fmt_mac(const __u8 mac[6], char buf[18]);
+
+#endif

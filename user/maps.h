@@ -1,0 +1,67 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The projection of the desired state into BPF maps. Every writer of a
+ * netbpf map goes through here: netbpfctl's commands and `sync`, and the
+ * packet tests (which fill maps exactly as the CLI does).
+ *
+ * A struct nb_maps holds one fd per map (-1 when absent), obtained either
+ * from the pins of a running instance or from a freshly loaded object.
+ */
+#ifndef NETBPF_MAPS_H
+#define NETBPF_MAPS_H
+
+#include <linux/types.h>
+#include <netbpf/abi.h>
+
+struct bpf_object;
+
+struct nb_maps {
+	int networks;
+	int ports;
+	int fdb;
+	int neigh;
+	int subnets;
+	int flood;
+	int ep_stats;
+	int drops;
+	int publish;
+	int ct;
+	int config;
+};
+
+/* every fd to -1 */
+void nb_maps_init(struct nb_maps *m);
+/* bpf_obj_get("<pin_dir>/<map name>") for each map; -ENOENT when the instance is not up */
+int nb_maps_open_pinned(const char *pin_dir, struct nb_maps *m);
+/* dup()s the fds of the maps an object has (those it lacks stay -1) */
+int nb_maps_from_object(struct bpf_object *obj, struct nb_maps *m);
+void nb_maps_close(struct nb_maps *m);
+
+/*
+ * A network: its nb_networks entry, its subnet in nb_subnets, the gateway's
+ * MAC in nb_fdb (-> gw_ifindex, NB_FDB_F_GATEWAY), the gateway's address in
+ * nb_neigh, and the gateway port (gwport_ifindex) in nb_ports. Idempotent.
+ */
+int nb_maps_network_put(const struct nb_maps *m, __u32 net_id, const struct nb_network *net);
+/* Removes everything network_put wrote (reads the entry to find it). */
+int nb_maps_network_del(const struct nb_maps *m, __u32 net_id);
+
+/*
+ * An endpoint: its nb_ports entry (kind NB_PORT_ENDPOINT), its MAC in nb_fdb,
+ * its address in nb_neigh, its ifindex in the network's flood list, and a
+ * zeroed nb_ep_stats entry. Idempotent.
+ */
+int nb_maps_endpoint_put(const struct nb_maps *m, __u32 ifindex, const struct nb_port *port);
+int nb_maps_endpoint_del(const struct nb_maps *m, __u32 ifindex);
+
+/* Deletes every entry of the switch maps (nb_networks .. nb_flood), for sync */
+int nb_maps_switch_clear(const struct nb_maps *m);
+
+/* Sums a per-CPU nb_ep_stats / nb_drops entry over the possible CPUs */
+int nb_maps_ep_stats_sum(const struct nb_maps *m, __u32 ifindex, struct nb_ep_stats *out);
+int nb_maps_drops_sum(const struct nb_maps *m, __u32 reason, struct nb_counter *out);
+
+/* "malformed", "spoof-mac", ... for NB_DROP_*; NULL when out of range */
+const char *nb_drop_reason_name(__u32 reason);
+
+#endif

@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Netlink through libnl-route-3: veth pairs, links, addresses, routes. A
+ * struct nb_nl is a route socket bound to one network namespace (the one
+ * current when it was opened, or the one named by nb_nl_open_netns), so the
+ * host side and a sandbox can be configured without moving the process.
+ * Functions return 0 (or a positive value where said) or a negative errno
+ * translated from libnl's (-EEXIST, -ENODEV, -EADDRINUSE, ...).
+ */
+#ifndef NETBPF_NL_H
+#define NETBPF_NL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <linux/types.h>
+
+#define NB_IFNAMSIZ 16
+
+struct nb_nl;
+
+int nb_nl_open(struct nb_nl **out); /* the caller's current netns */
+int nb_nl_open_netns(int netns_fd, struct nb_nl **out); /* the netns behind netns_fd */
+void nb_nl_close(struct nb_nl *nl);
+
+struct nb_veth_opts {
+	const char *name; /* in nl's netns */
+	const __u8 *mac; /* NULL: kernel's random MAC */
+	const char *peer_name;
+	const __u8 *peer_mac; /* NULL: random */
+	int peer_netns_fd; /* -1: same netns as name; else the peer is created there */
+	unsigned int mtu; /* 0: kernel default (both ends) */
+};
+/* Creates the pair (both ends down); -EEXIST when a name is taken */
+int nb_nl_veth_add(struct nb_nl *nl, const struct nb_veth_opts *o);
+int nb_nl_link_del(struct nb_nl *nl, const char *name); /* -ENODEV when absent */
+int nb_nl_link_ifindex(struct nb_nl *nl, const char *name); /* > 0, or -ENODEV */
+int nb_nl_link_up(struct nb_nl *nl, const char *name);
+int nb_nl_link_mac(struct nb_nl *nl, const char *name, __u8 mac[6]);
+/* names of the links whose name starts with prefix; *names is malloc'd */
+int nb_nl_link_list(struct nb_nl *nl, const char *prefix, char (**names)[NB_IFNAMSIZ], size_t *n);
+
+int nb_nl_addr_add(struct nb_nl *nl, const char *ifname, __be32 ip, int prefixlen);
+/* every IPv4 address configured in nl's netns; *out is malloc'd */
+int nb_nl_addr_list(struct nb_nl *nl, __be32 **out, size_t *n);
+/* 1 when ip is configured on some interface of nl's netns, 0 when not */
+int nb_nl_addr_is_local(struct nb_nl *nl, __be32 ip);
+
+int nb_nl_route_default_add(struct nb_nl *nl, __be32 gateway);
+/* the device of the IPv4 default route; -ENOENT when there is none */
+int nb_nl_route_default_dev(struct nb_nl *nl, char ifname[NB_IFNAMSIZ]);
+
+#endif

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Making the kernel match a record of the store: the devices, addresses,
+ * routes, tc attachments and map entries of a network and of an endpoint.
+ * Used by the commands that create objects and by `up` (which replays the
+ * whole state after `down` or a reboot). Each realize function is
+ * all-or-nothing: on failure it removes what it created before returning.
+ * Each unrealize function tolerates pieces already gone (gc, crashes).
+ *
+ * Device names: gateway nbg<net_id> (holds the gateway address; the host's
+ * route to the subnet points at it) and its peer nbp<net_id> (tc ingress
+ * "gateway"); endpoint host side = rec->host_ifname (tc ingress "endpoint"),
+ * sandbox side = rec->ifname. MAC of nbg<net_id>: nb_mac_from_ipv4(gateway).
+ */
+#ifndef NETBPF_REALIZE_H
+#define NETBPF_REALIZE_H
+
+#include <stdbool.h>
+
+#include "dataplane.h"
+#include "maps.h"
+#include "nl.h"
+#include "store.h"
+
+struct nb_world {
+	const struct nb_instance *inst;
+	struct nb_nl *nl; /* route socket of the instance's (host) netns */
+	struct nb_maps maps; /* pinned maps of the instance */
+};
+
+/* Opens nl and the pinned maps; -ENOENT with a clear message when not up */
+int nb_world_open(const struct nb_instance *inst, struct nb_world *w);
+void nb_world_close(struct nb_world *w);
+
+/* bridge networks only; host/none have nothing in the kernel */
+int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net);
+int nb_network_unrealize(struct nb_world *w, const struct nb_network_rec *net);
+
+/*
+ * The endpoint's veth pair (sandbox side created inside sb->netns with its
+ * MAC, address/prefix, MTU, up; loopback up), the default route via the
+ * gateway when default_route, tc "endpoint" on the host side, maps.
+ */
+int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
+			const struct nb_sandbox_rec *sb, const struct nb_endpoint_rec *ep,
+			bool default_route);
+int nb_endpoint_unrealize(struct nb_world *w, const struct nb_endpoint_rec *ep);
+
+#endif
