@@ -22,11 +22,16 @@ struct nb_prefix {
 	int len; /* 0..32 */
 };
 
-/* Strict dotted quad ("10.0.0.1"); -EINVAL otherwise. */
+/*
+ * Strict dotted quad ("10.0.0.1"): four decimal numbers 0..255 without
+ * leading zeros ("01.2.3.4" is refused: inet_aton() would read it as octal),
+ * signs, spaces or anything after; -EINVAL otherwise.
+ */
 int nb_parse_ipv4(const char *s, __be32 *ip);
 /*
- * "A.B.C.D/N". With strict, host bits must be zero (-EINVAL otherwise, as
- * Docker refuses "10.1.0.5/16" for a subnet); without, they are cleared.
+ * "A.B.C.D/N", N in 0..32 without leading zeros; the "/N" is required. With
+ * strict, host bits must be zero (-EINVAL otherwise, as Docker refuses
+ * "10.1.0.5/16" for a subnet); without, they are cleared.
  */
 int nb_parse_prefix(const char *s, bool strict, struct nb_prefix *p);
 const char *nb_fmt_ipv4(__be32 ip, char buf[NB_IPV4_STRLEN]);
@@ -46,15 +51,19 @@ bool nb_prefix_overlap(const struct nb_prefix *a, const struct nb_prefix *b);
 int nb_ipam_pick_subnet(const struct nb_prefix *used, size_t nused, struct nb_prefix *out);
 
 /*
- * The network's gateway when none is given: the first host address of the
- * subnet (of the range when one is given, as Docker does).
+ * The network's gateway when none is given: the first address endpoints
+ * could get, i.e. the lowest address of range (NULL = the subnet) that is
+ * not the subnet's network address, as Docker's IPAM hands out its gateway
+ * first: 10.1.0.1 for 10.1.0.0/16, 10.1.2.0 for --ip-range 10.1.2.0/24.
+ * 0 when the range has no usable address.
  */
 __be32 nb_ipam_default_gateway(const struct nb_prefix *subnet, const struct nb_prefix *range);
 
 /*
- * Lowest address of range (inside subnet) that is not the subnet's network
- * or broadcast address (for prefixes shorter than /31), not the gateway and
- * not in used[]. -ENOSPC when none is left.
+ * Lowest address of range (inside subnet; NULL = the subnet) that is not the
+ * subnet's network or broadcast address (for prefixes shorter than /31: a
+ * /31 has two usable addresses, a /32 one), not the gateway and not in
+ * used[]. -ENOSPC when none is left, -ENOMEM.
  */
 int nb_ipam_alloc(const struct nb_prefix *subnet, const struct nb_prefix *range, __be32 gateway,
 		  const __be32 *used, size_t nused, __be32 *out);

@@ -10,9 +10,20 @@
  * (nb_store_begin/commit/rollback); a command that fails rolls back the
  * database and undoes its kernel changes itself.
  *
- * Every function returns 0 or a negative errno: -ENOENT (no such object),
- * -EEXIST (unique name/address taken), -ENOTUNIQ (ambiguous id prefix),
- * -EIO (SQLite error, logged with the statement's message).
+ * Open the store once per process: a second writer open in the same process
+ * waits for the first one's flock forever.
+ *
+ * Every function returns 0 or a negative errno: -ENOENT (no such object, or
+ * a reference to one: endpoint of an unknown network/sandbox, port of a
+ * sandbox not on that network), -EEXIST (unique name/address taken),
+ * -ENOTUNIQ (ambiguous id prefix), -EBUSY (network still has endpoints),
+ * -EINVAL (a value the schema refuses, e.g. an id that is not 64 characters),
+ * -EROFS (write through a reader), -EIO (SQLite error). Everything but
+ * -ENOENT/-EEXIST/-ENOTUNIQ/-EBUSY is logged to stderr with SQLite's message;
+ * those four are left to the caller, which knows what to name.
+ *
+ * Values are stored verbatim through bound parameters: names are not
+ * validated here (nb_name_check() is the caller's job).
  */
 #ifndef NETBPF_STORE_H
 #define NETBPF_STORE_H
@@ -79,51 +90,82 @@ struct nb_publish_rec {
 	__u8 proto; /* IPPROTO_TCP / IPPROTO_UDP */
 };
 
-/* Opens (creating the directory 0700, the database 0600 and the schema) */
+/*
+ * Opens (creating the directory 0700, the database 0600 and the schema).
+ * Blocks until the flock is granted. A reader's connection is query-only.
+ */
 int nb_store_open(const char *state_dir, bool writer, struct nb_store **out);
+/* Rolls back a transaction left open, then releases the flock */
 void nb_store_close(struct nb_store *st);
 
-int nb_store_begin(struct nb_store *st); /* BEGIN IMMEDIATE */
+int nb_store_begin(struct nb_store *st); /* BEGIN IMMEDIATE (a reader: BEGIN, a snapshot) */
 int nb_store_commit(struct nb_store *st);
-void nb_store_rollback(struct nb_store *st);
+void nb_store_rollback(struct nb_store *st); /* no-op outside a transaction */
 
-/* Records returned in arrays are freed with the matching *_free. */
+/*
+ * Network records own malloc'd strings: freed with the *_clear / *_free
+ * below. Sandbox, endpoint, publish and address arrays are plain: free().
+ */
 void nb_network_rec_clear(struct nb_network_rec *n); /* frees options/labels */
 void nb_network_recs_free(struct nb_network_rec *v, size_t n);
 
-/* rec->net_id is assigned (lowest free >= 1) for bridge networks when 0 */
+/*
+ * rec->net_id is assigned (lowest free >= 1, -ENOSPC beyond NB_MAX_NETWORKS)
+ * for bridge networks when 0; rec->id is generated when empty and
+ * rec->created set to now when 0. NULL options/labels are stored as "{}".
+ */
 int nb_store_network_add(struct nb_store *st, struct nb_network_rec *rec);
 /* Docker's resolution: exact name, then exact id, then unique id prefix */
 int nb_store_network_find(struct nb_store *st, const char *name_or_id, struct nb_network_rec *out);
+/* exact id; -EBUSY while endpoints are attached */
 int nb_store_network_del(struct nb_store *st, const char *id);
+/* ordered by name */
 int nb_store_network_list(struct nb_store *st, struct nb_network_rec **out, size_t *n);
 
+/* rec->id must be set (nb_id_new); created 0 = now */
 int nb_store_sandbox_add(struct nb_store *st, const struct nb_sandbox_rec *rec);
 int nb_store_sandbox_find(struct nb_store *st, const char *name_or_id, struct nb_sandbox_rec *out);
 int nb_store_sandbox_del(struct nb_store *st, const char *id); /* cascades to endpoints, ports */
+/* ordered by name */
 int nb_store_sandbox_list(struct nb_store *st, struct nb_sandbox_rec **out, size_t *n);
 
-/* -EEXIST when the sandbox is already on the network or the ip is taken */
+/*
+ * -EEXIST when the sandbox is already on the network, or the ip, the ifname
+ * in the sandbox or the host_ifname is taken; -ENOENT when the network or
+ * sandbox does not exist. ip 0 and empty ifnames are stored as "none" (host
+ * and none networks), so they never collide. created 0 = now.
+ */
 int nb_store_endpoint_add(struct nb_store *st, const struct nb_endpoint_rec *rec);
+/* cascades to the ports published through this endpoint */
 int nb_store_endpoint_del(struct nb_store *st, const char *id);
 int nb_store_endpoint_find(struct nb_store *st, const char *network_id, const char *sandbox_id,
 			   struct nb_endpoint_rec *out);
-/* network_id and/or sandbox_id may be NULL (no filter); ordered by sandbox, seq */
+/* network_id and/or sandbox_id may be NULL (no filter); ordered by sandbox id, then seq */
 int nb_store_endpoint_list(struct nb_store *st, const char *network_id, const char *sandbox_id,
 			   struct nb_endpoint_rec **out, size_t *n);
-/* the addresses in use on a network, for IPAM */
+/* the addresses in use on a network, for IPAM (ascending) */
 int nb_store_network_ips(struct nb_store *st, const char *network_id, __be32 **out, size_t *n);
+/* lowest seq >= 0 no endpoint of the sandbox holds (for eth<seq>) */
+int nb_store_endpoint_free_seq(struct nb_store *st, const char *sandbox_id, int *seq);
 
-/* -EEXIST when (host_ip, host_port, proto) is taken, with *holder set to the holder */
+/*
+ * -EEXIST when (host_ip, host_port, proto) is taken, with *holder (may be
+ * NULL) set to the holder. 0.0.0.0 conflicts with every address on the same
+ * port/proto, both ways. -ENOENT when the sandbox is not on rec->network_id
+ * (a port lives through an endpoint and goes with it).
+ */
 int nb_store_publish_add(struct nb_store *st, const struct nb_publish_rec *rec,
 			 struct nb_publish_rec *holder);
+/* by sandbox_id, host_ip, host_port, proto (and sb_port unless 0); -ENOENT */
 int nb_store_publish_del(struct nb_store *st, const struct nb_publish_rec *rec);
-/* sandbox_id may be NULL: all */
+/* sandbox_id may be NULL: all; ordered by sandbox, proto, sb_port, host_port */
 int nb_store_publish_list(struct nb_store *st, const char *sandbox_id, struct nb_publish_rec **out,
 			  size_t *n);
 
 /* Small key/value table for instance settings (uplinks, mode...) */
-int nb_store_setting_get(struct nb_store *st, const char *key, char **value); /* malloc'd */
+/* *value is malloc'd; -ENOENT when the key is not set */
+int nb_store_setting_get(struct nb_store *st, const char *key, char **value);
 int nb_store_setting_set(struct nb_store *st, const char *key, const char *value);
+int nb_store_setting_del(struct nb_store *st, const char *key); /* -ENOENT */
 
 #endif

@@ -1,0 +1,1142 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The state database (see store.h). Every value reaches SQLite through a
+ * bound parameter: SQL text is built from constants only, so a name such as
+ * "x'; DROP TABLE networks; --" is stored and found verbatim.
+ *
+ * IPv4 addresses are stored as integers in host order (so that they sort and
+ * compare as addresses); 0 in host_ip means "every host address". Columns
+ * that may legitimately be absent for host/none endpoints (ip, ifname,
+ * host_ifname, net_id) are NULL rather than 0 or "", so the UNIQUE
+ * constraints over them do not make two address-less endpoints collide.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include <netbpf/abi.h>
+
+#include "store.h"
+
+/* Bumped with every schema change; nb_store_open() migrates older files. */
+#define SCHEMA_VERSION 1
+/* A writer holds the flock for a whole command; SQLite's own wait is a fallback. */
+#define BUSY_TIMEOUT_MS 30000
+
+struct nb_store {
+	sqlite3 *db;
+	int lock_fd;
+	bool writer;
+	char path[PATH_MAX];
+};
+
+static const char schema_v1[] =
+    "CREATE TABLE IF NOT EXISTS networks ("
+    "  id           TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 64),"
+    "  name         TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 63),"
+    "  driver       TEXT NOT NULL CHECK (driver IN ('bridge', 'host', 'none')),"
+    "  net_id       INTEGER UNIQUE CHECK (net_id >= 1)," /* NULL for host/none */
+    "  subnet       INTEGER NOT NULL,"
+    "  subnet_len   INTEGER NOT NULL CHECK (subnet_len BETWEEN 0 AND 32),"
+    "  range_addr   INTEGER NOT NULL,"
+    "  range_len    INTEGER NOT NULL CHECK (range_len BETWEEN 0 AND 32),"
+    "  gateway      INTEGER NOT NULL,"
+    "  internal     INTEGER NOT NULL,"
+    "  icc          INTEGER NOT NULL,"
+    "  masquerade   INTEGER NOT NULL,"
+    "  host_binding INTEGER NOT NULL,"
+    "  mtu          INTEGER NOT NULL,"
+    "  builtin      INTEGER NOT NULL,"
+    "  created      INTEGER NOT NULL,"
+    "  options      TEXT NOT NULL,"
+    "  labels       TEXT NOT NULL"
+    ") STRICT;"
+    "CREATE TABLE IF NOT EXISTS sandboxes ("
+    "  id      TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 64),"
+    "  name    TEXT NOT NULL UNIQUE CHECK (length(name) BETWEEN 1 AND 63),"
+    "  netns   TEXT NOT NULL CHECK (length(netns) < 256),"
+    "  owned   INTEGER NOT NULL,"
+    "  created INTEGER NOT NULL"
+    ") STRICT;"
+    /* a network with endpoints cannot go (RESTRICT); a sandbox takes its endpoints along */
+    "CREATE TABLE IF NOT EXISTS endpoints ("
+    "  id          TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 64),"
+    "  network_id  TEXT NOT NULL REFERENCES networks (id) ON DELETE RESTRICT,"
+    "  sandbox_id  TEXT NOT NULL REFERENCES sandboxes (id) ON DELETE CASCADE,"
+    "  ifname      TEXT CHECK (length(ifname) BETWEEN 1 AND 15),"
+    "  host_ifname TEXT UNIQUE CHECK (length(host_ifname) BETWEEN 1 AND 15),"
+    "  ip          INTEGER,"
+    "  mac         BLOB NOT NULL CHECK (length(mac) = 6),"
+    "  seq         INTEGER NOT NULL,"
+    "  created     INTEGER NOT NULL,"
+    "  UNIQUE (network_id, ip),"
+    "  UNIQUE (network_id, sandbox_id),"
+    "  UNIQUE (sandbox_id, ifname)"
+    ") STRICT;"
+    /*
+     * A published port exists through an endpoint: disconnecting the sandbox
+     * from that network, or removing the sandbox, removes the port with it.
+     */
+    "CREATE TABLE IF NOT EXISTS publish ("
+    "  sandbox_id TEXT NOT NULL,"
+    "  network_id TEXT NOT NULL,"
+    "  host_ip    INTEGER NOT NULL,"
+    "  host_port  INTEGER NOT NULL CHECK (host_port BETWEEN 1 AND 65535),"
+    "  sb_port    INTEGER NOT NULL CHECK (sb_port BETWEEN 1 AND 65535),"
+    "  proto      INTEGER NOT NULL CHECK (proto IN (6, 17)),"
+    "  UNIQUE (host_ip, host_port, proto),"
+    "  FOREIGN KEY (network_id, sandbox_id)"
+    "    REFERENCES endpoints (network_id, sandbox_id) ON DELETE CASCADE"
+    ") STRICT;"
+    "CREATE INDEX IF NOT EXISTS publish_by_endpoint ON publish (network_id, sandbox_id);"
+    "CREATE INDEX IF NOT EXISTS publish_by_port ON publish (host_port, proto);"
+    "CREATE TABLE IF NOT EXISTS settings ("
+    "  key   TEXT PRIMARY KEY NOT NULL,"
+    "  value TEXT NOT NULL"
+    ") STRICT;";
+
+/*
+ * Maps a failed SQLite call to an errno. Constraint violations are the
+ * caller's business (it knows which name or address to report), so they are
+ * returned silently; anything else is logged here with SQLite's message.
+ */
+static int db_fail(struct nb_store *st, const char *op, int rc)
+{
+	switch (rc) {
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		return -EEXIST;
+	case SQLITE_CONSTRAINT_FOREIGNKEY:
+		return -ENOENT;
+	}
+	fprintf(stderr, "netbpfctl: state database %s: %s: %s\n", st->path, op,
+		sqlite3_errmsg(st->db));
+	switch (rc & 0xff) {
+	case SQLITE_CONSTRAINT:
+		return -EINVAL; /* CHECK / NOT NULL: a value the schema refuses */
+	case SQLITE_READONLY:
+		return -EROFS;
+	case SQLITE_NOMEM:
+		return -ENOMEM;
+	}
+	return -EIO;
+}
+
+static int prep(struct nb_store *st, const char *op, const char *sql, sqlite3_stmt **stmt)
+{
+	int rc = sqlite3_prepare_v2(st->db, sql, -1, stmt, NULL);
+
+	if (rc != SQLITE_OK) {
+		*stmt = NULL;
+		return db_fail(st, op, rc);
+	}
+	return 0;
+}
+
+/* Runs a statement that returns no rows */
+static int exec_done(struct nb_store *st, const char *op, sqlite3_stmt *stmt)
+{
+	int rc = sqlite3_step(stmt);
+
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return db_fail(st, op, rc);
+	return 0;
+}
+
+static int exec_sql(struct nb_store *st, const char *op, const char *sql)
+{
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, NULL);
+
+	if (rc != SQLITE_OK)
+		return db_fail(st, op, rc);
+	return 0;
+}
+
+/* "" binds NULL: absent ifnames must not collide in the UNIQUE constraints */
+static int bind_text_or_null(sqlite3_stmt *stmt, int idx, const char *s)
+{
+	if (!s || !s[0])
+		return sqlite3_bind_null(stmt, idx);
+	return sqlite3_bind_text(stmt, idx, s, -1, SQLITE_STATIC);
+}
+
+static int bind_ip(sqlite3_stmt *stmt, int idx, __be32 ip)
+{
+	return sqlite3_bind_int64(stmt, idx, (sqlite3_int64)ntohl(ip));
+}
+
+static int bind_ip_or_null(sqlite3_stmt *stmt, int idx, __be32 ip)
+{
+	if (!ip)
+		return sqlite3_bind_null(stmt, idx);
+	return bind_ip(stmt, idx, ip);
+}
+
+static __be32 col_ip(sqlite3_stmt *stmt, int col)
+{
+	return htonl((uint32_t)sqlite3_column_int64(stmt, col));
+}
+
+static void col_text(sqlite3_stmt *stmt, int col, char *dst, size_t size)
+{
+	const unsigned char *s = sqlite3_column_text(stmt, col);
+
+	snprintf(dst, size, "%s", s ? (const char *)s : "");
+}
+
+static int64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* SAVEPOINTs make multi-statement operations atomic inside or outside a transaction */
+static int savepoint(struct nb_store *st)
+{
+	return exec_sql(st, "savepoint", "SAVEPOINT nb_op");
+}
+
+static int release(struct nb_store *st, int err)
+{
+	if (err) {
+		sqlite3_exec(st->db, "ROLLBACK TO nb_op", NULL, NULL, NULL);
+		sqlite3_exec(st->db, "RELEASE nb_op", NULL, NULL, NULL);
+		return err;
+	}
+	return exec_sql(st, "release savepoint", "RELEASE nb_op");
+}
+
+/* ---- open / close / transactions --------------------------------------- */
+
+/* mkdir -p with 0700 for every directory it creates */
+static int mkdir_p(const char *dir)
+{
+	char buf[PATH_MAX];
+	struct stat sb;
+	size_t len = strlen(dir);
+
+	if (!len || len >= sizeof(buf))
+		return -ENAMETOOLONG;
+	memcpy(buf, dir, len + 1);
+	for (char *p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) && errno != EEXIST)
+		return -errno;
+	if (stat(buf, &sb))
+		return -errno;
+	if (!S_ISDIR(sb.st_mode))
+		return -ENOTDIR;
+	return 0;
+}
+
+/* Creates the file 0600 (SQLite would use 0644), and narrows an existing one */
+static int create_private(const char *path, int *fdp)
+{
+	struct stat sb;
+	int fd, err;
+
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &sb) || ((sb.st_mode & 077) && fchmod(fd, sb.st_mode & 0700))) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	if (fdp)
+		*fdp = fd;
+	else
+		close(fd);
+	return 0;
+}
+
+static int schema_version(struct nb_store *st, int *version)
+{
+	sqlite3_stmt *stmt;
+	int err, rc;
+
+	err = prep(st, "read schema version", "PRAGMA user_version", &stmt);
+	if (err)
+		return err;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*version = sqlite3_column_int(stmt, 0);
+	else
+		err = db_fail(st, "read schema version", rc);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+/*
+ * Creates or migrates the schema. Checked once without a lock (the common
+ * case: nothing to do), then again inside BEGIN IMMEDIATE, so two first
+ * commands racing on a fresh directory (readers share the flock) agree.
+ */
+static int schema_init(struct nb_store *st)
+{
+	char sql[64];
+	int version, err;
+
+	err = schema_version(st, &version);
+	if (err || version >= SCHEMA_VERSION)
+		goto check;
+	err = exec_sql(st, "create schema", "BEGIN IMMEDIATE");
+	if (err)
+		return err;
+	err = schema_version(st, &version);
+	if (!err && version < SCHEMA_VERSION) {
+		/* version 0 = new file; later versions add their migrations here */
+		err = exec_sql(st, "create schema", schema_v1);
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
+		if (!err)
+			err = exec_sql(st, "set schema version", sql);
+	}
+	if (err) {
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		return err;
+	}
+	err = exec_sql(st, "create schema", "COMMIT");
+	if (!err)
+		version = version < SCHEMA_VERSION ? SCHEMA_VERSION : version;
+check:
+	if (!err && version > SCHEMA_VERSION) {
+		fprintf(stderr,
+			"netbpfctl: state database %s: schema version %d is newer than this "
+			"netbpfctl understands (%d)\n",
+			st->path, version, SCHEMA_VERSION);
+		return -EPROTO;
+	}
+	return err;
+}
+
+int nb_store_open(const char *state_dir, bool writer, struct nb_store **out)
+{
+	char lock_path[PATH_MAX];
+	struct nb_store *st;
+	sqlite3_stmt *stmt = NULL;
+	const char *mode;
+	int err, rc, n;
+
+	st = calloc(1, sizeof(*st));
+	if (!st)
+		return -ENOMEM;
+	st->lock_fd = -1;
+	st->writer = writer;
+
+	err = mkdir_p(state_dir);
+	if (err) {
+		fprintf(stderr, "netbpfctl: state dir %s: %s\n", state_dir, strerror(-err));
+		goto cleanup;
+	}
+	n = snprintf(lock_path, sizeof(lock_path), "%s/lock", state_dir);
+	if (n < 0 || (size_t)n >= sizeof(lock_path) ||
+	    (size_t)snprintf(st->path, sizeof(st->path), "%s/netbpf.db", state_dir) >=
+		sizeof(st->path)) {
+		err = -ENAMETOOLONG;
+		fprintf(stderr, "netbpfctl: state dir %s: %s\n", state_dir, strerror(-err));
+		goto cleanup;
+	}
+
+	/* whole commands serialize on the flock, before any database access */
+	err = create_private(lock_path, &st->lock_fd);
+	if (err) {
+		fprintf(stderr, "netbpfctl: state lock %s: %s\n", lock_path, strerror(-err));
+		goto cleanup;
+	}
+	while (flock(st->lock_fd, writer ? LOCK_EX : LOCK_SH)) {
+		if (errno == EINTR)
+			continue;
+		err = -errno;
+		fprintf(stderr, "netbpfctl: state lock %s: %s\n", lock_path, strerror(-err));
+		goto cleanup;
+	}
+
+	err = create_private(st->path, NULL);
+	if (err) {
+		fprintf(stderr, "netbpfctl: state database %s: %s\n", st->path, strerror(-err));
+		goto cleanup;
+	}
+	rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK) {
+		fprintf(stderr, "netbpfctl: state database %s: open: %s\n", st->path,
+			st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		err = rc == SQLITE_CANTOPEN ? -EACCES : -EIO;
+		goto cleanup;
+	}
+	sqlite3_extended_result_codes(st->db, 1);
+	sqlite3_busy_timeout(st->db, BUSY_TIMEOUT_MS);
+
+	err = exec_sql(st, "enable foreign keys", "PRAGMA foreign_keys = ON");
+	if (err)
+		goto cleanup;
+	/* WAL: readers never block the writer nor see half a command */
+	err = prep(st, "set journal mode", "PRAGMA journal_mode = WAL", &stmt);
+	if (err)
+		goto cleanup;
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		err = db_fail(st, "set journal mode", rc);
+		goto cleanup;
+	}
+	mode = (const char *)sqlite3_column_text(stmt, 0);
+	if (!mode || strcmp(mode, "wal")) {
+		fprintf(stderr, "netbpfctl: state database %s: journal mode is %s, not wal\n",
+			st->path, mode ? mode : "unknown");
+		err = -EIO;
+		goto cleanup;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+
+	err = schema_init(st);
+	if (err)
+		goto cleanup;
+	/* a reader that tries to write is a bug: make it fail loudly */
+	if (!writer) {
+		err = exec_sql(st, "set read-only", "PRAGMA query_only = ON");
+		if (err)
+			goto cleanup;
+	}
+	*out = st;
+	return 0;
+
+cleanup:
+	sqlite3_finalize(stmt);
+	nb_store_close(st);
+	return err;
+}
+
+void nb_store_close(struct nb_store *st)
+{
+	if (!st)
+		return;
+	if (st->db) {
+		/* a command that did not commit changes nothing */
+		if (!sqlite3_get_autocommit(st->db))
+			sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+		sqlite3_close_v2(st->db);
+	}
+	if (st->lock_fd >= 0)
+		close(st->lock_fd); /* releases the flock */
+	free(st);
+}
+
+int nb_store_begin(struct nb_store *st)
+{
+	/* IMMEDIATE takes the write lock now rather than failing to upgrade later */
+	return exec_sql(st, "begin transaction", st->writer ? "BEGIN IMMEDIATE" : "BEGIN");
+}
+
+int nb_store_commit(struct nb_store *st)
+{
+	return exec_sql(st, "commit", "COMMIT");
+}
+
+void nb_store_rollback(struct nb_store *st)
+{
+	if (!sqlite3_get_autocommit(st->db))
+		sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* ---- generic helpers ---------------------------------------------------- */
+
+typedef int (*read_row_fn)(sqlite3_stmt *stmt, void *out);
+typedef void (*clear_fn)(void *rec);
+
+/* Collects every row of a prepared, bound statement into a malloc'd array */
+static int collect(struct nb_store *st, const char *op, sqlite3_stmt *stmt, size_t elsize,
+		   read_row_fn read, clear_fn clear, void **out, size_t *n)
+{
+	size_t cap = 0, cnt = 0;
+	char *v = NULL;
+	int err = 0, rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (cnt == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			char *nv = realloc(v, ncap * elsize);
+
+			if (!nv) {
+				err = -ENOMEM;
+				break;
+			}
+			v = nv;
+			cap = ncap;
+		}
+		memset(v + cnt * elsize, 0, elsize);
+		err = read(stmt, v + cnt * elsize);
+		if (err)
+			break;
+		cnt++;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_fail(st, op, rc);
+	if (err) {
+		for (size_t i = 0; clear && i < cnt; i++)
+			clear(v + i * elsize);
+		free(v);
+		return err;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+/*
+ * Docker's resolution of a name or id: exact name, then id prefix. An exact
+ * id is the one prefix that can match only itself, so it needs no query of
+ * its own; a shorter prefix matching two ids is -ENOTUNIQ. Only lowercase
+ * hex can be a prefix (anything else is -ENOENT, never a pattern).
+ */
+static int resolve(struct nb_store *st, const char *op, const char *select, const char *key,
+		   read_row_fn read, clear_fn clear, void *out)
+{
+	char sql[512];
+	sqlite3_stmt *stmt = NULL;
+	int err, rc;
+
+	snprintf(sql, sizeof(sql), "%s WHERE name = ?1", select);
+	err = prep(st, op, sql, &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		err = read(stmt, out);
+		goto cleanup;
+	}
+	if (rc != SQLITE_DONE) {
+		err = db_fail(st, op, rc);
+		goto cleanup;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+
+	if (!nb_id_prefix_ok(key))
+		return -ENOENT;
+	snprintf(sql, sizeof(sql), "%s WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2", select);
+	err = prep(st, op, sql, &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_DONE) {
+		err = -ENOENT;
+		goto cleanup;
+	}
+	if (rc != SQLITE_ROW) {
+		err = db_fail(st, op, rc);
+		goto cleanup;
+	}
+	err = read(stmt, out);
+	if (err)
+		goto cleanup;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		err = -ENOTUNIQ;
+	else if (rc != SQLITE_DONE)
+		err = db_fail(st, op, rc);
+	if (err && clear)
+		clear(out);
+cleanup:
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+/* DELETE/UPDATE ... with ?1 = id; -ENOENT when no row changed */
+static int del_by_id(struct nb_store *st, const char *op, const char *sql, const char *id)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, op, sql, &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	err = exec_done(st, op, stmt);
+	if (!err && sqlite3_changes(st->db) == 0)
+		err = -ENOENT;
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+static int ensure_id(char id[NB_ID_LEN + 1])
+{
+	return id[0] ? 0 : nb_id_new(id);
+}
+
+/* ---- networks ----------------------------------------------------------- */
+
+#define NET_SELECT                                                                                 \
+	"SELECT id, name, driver, net_id, subnet, subnet_len, range_addr, range_len, gateway, "    \
+	"internal, icc, masquerade, host_binding, mtu, builtin, created, options, labels "         \
+	"FROM networks"
+
+void nb_network_rec_clear(struct nb_network_rec *n)
+{
+	if (!n)
+		return;
+	free(n->options);
+	free(n->labels);
+	n->options = NULL;
+	n->labels = NULL;
+}
+
+void nb_network_recs_free(struct nb_network_rec *v, size_t n)
+{
+	for (size_t i = 0; v && i < n; i++)
+		nb_network_rec_clear(&v[i]);
+	free(v);
+}
+
+static void clear_network(void *rec)
+{
+	nb_network_rec_clear(rec);
+}
+
+static int read_network(sqlite3_stmt *s, void *out)
+{
+	struct nb_network_rec *n = out;
+
+	memset(n, 0, sizeof(*n));
+	col_text(s, 0, n->id, sizeof(n->id));
+	col_text(s, 1, n->name, sizeof(n->name));
+	col_text(s, 2, n->driver, sizeof(n->driver));
+	n->net_id = (__u32)sqlite3_column_int64(s, 3); /* NULL reads as 0 */
+	n->subnet.addr = col_ip(s, 4);
+	n->subnet.len = sqlite3_column_int(s, 5);
+	n->range.addr = col_ip(s, 6);
+	n->range.len = sqlite3_column_int(s, 7);
+	n->gateway = col_ip(s, 8);
+	n->internal = sqlite3_column_int(s, 9);
+	n->icc = sqlite3_column_int(s, 10);
+	n->masquerade = sqlite3_column_int(s, 11);
+	n->host_binding = col_ip(s, 12);
+	n->mtu = (unsigned int)sqlite3_column_int64(s, 13);
+	n->builtin = sqlite3_column_int(s, 14);
+	n->created = sqlite3_column_int64(s, 15);
+	n->options = strdup((const char *)sqlite3_column_text(s, 16));
+	n->labels = strdup((const char *)sqlite3_column_text(s, 17));
+	if (!n->options || !n->labels) {
+		nb_network_rec_clear(n);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Lowest net_id >= 1 that no network holds: 1, or one above a held one */
+static int alloc_net_id(struct nb_store *st, __u32 *out)
+{
+	static const char sql[] =
+	    "SELECT n FROM (SELECT 1 AS n UNION ALL"
+	    "  SELECT net_id + 1 FROM networks WHERE net_id IS NOT NULL)"
+	    " WHERE n NOT IN (SELECT net_id FROM networks WHERE net_id IS NOT NULL)"
+	    " ORDER BY n LIMIT 1";
+	sqlite3_stmt *stmt;
+	sqlite3_int64 id = 0;
+	int err, rc;
+
+	err = prep(st, "allocate net_id", sql, &stmt);
+	if (err)
+		return err;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		id = sqlite3_column_int64(stmt, 0);
+	else
+		err = db_fail(st, "allocate net_id", rc);
+	sqlite3_finalize(stmt);
+	if (err)
+		return err;
+	/* net_id keys the BPF network map, sized NB_MAX_NETWORKS */
+	if (id < 1 || id > NB_MAX_NETWORKS)
+		return -ENOSPC;
+	*out = (__u32)id;
+	return 0;
+}
+
+int nb_store_network_add(struct nb_store *st, struct nb_network_rec *rec)
+{
+	static const char sql[] =
+	    "INSERT INTO networks (id, name, driver, net_id, subnet, subnet_len, range_addr,"
+	    " range_len, gateway, internal, icc, masquerade, host_binding, mtu, builtin, created,"
+	    " options, labels)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
+	    " ?18)";
+	bool bridge = !strcmp(rec->driver, NB_DRIVER_BRIDGE);
+	sqlite3_stmt *stmt = NULL;
+	__u32 net_id = rec->net_id;
+	int err;
+
+	err = ensure_id(rec->id);
+	if (err)
+		return err;
+	if (!rec->created)
+		rec->created = now_ns();
+	err = savepoint(st);
+	if (err)
+		return err;
+	if (bridge && !net_id) {
+		err = alloc_net_id(st, &net_id);
+		if (err)
+			goto cleanup;
+	}
+	err = prep(st, "add network", sql, &stmt);
+	if (err)
+		goto cleanup;
+	sqlite3_bind_text(stmt, 1, rec->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, rec->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, rec->driver, -1, SQLITE_STATIC);
+	if (net_id)
+		sqlite3_bind_int64(stmt, 4, net_id);
+	else
+		sqlite3_bind_null(stmt, 4);
+	bind_ip(stmt, 5, rec->subnet.addr);
+	sqlite3_bind_int(stmt, 6, rec->subnet.len);
+	bind_ip(stmt, 7, rec->range.addr);
+	sqlite3_bind_int(stmt, 8, rec->range.len);
+	bind_ip(stmt, 9, rec->gateway);
+	sqlite3_bind_int(stmt, 10, rec->internal);
+	sqlite3_bind_int(stmt, 11, rec->icc);
+	sqlite3_bind_int(stmt, 12, rec->masquerade);
+	bind_ip(stmt, 13, rec->host_binding);
+	sqlite3_bind_int64(stmt, 14, rec->mtu);
+	sqlite3_bind_int(stmt, 15, rec->builtin);
+	sqlite3_bind_int64(stmt, 16, rec->created);
+	sqlite3_bind_text(stmt, 17, rec->options ? rec->options : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 18, rec->labels ? rec->labels : "{}", -1, SQLITE_STATIC);
+	err = exec_done(st, "add network", stmt);
+cleanup:
+	sqlite3_finalize(stmt);
+	err = release(st, err);
+	if (!err)
+		rec->net_id = net_id;
+	return err;
+}
+
+int nb_store_network_find(struct nb_store *st, const char *name_or_id, struct nb_network_rec *out)
+{
+	memset(out, 0, sizeof(*out));
+	return resolve(st, "find network", NET_SELECT, name_or_id, read_network, clear_network,
+		       out);
+}
+
+int nb_store_network_del(struct nb_store *st, const char *id)
+{
+	sqlite3_stmt *stmt;
+	int err, rc;
+
+	/* refused in so many words rather than by the RESTRICT constraint */
+	err = prep(st, "remove network", "SELECT 1 FROM endpoints WHERE network_id = ?1 LIMIT 1",
+		   &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		err = -EBUSY;
+	else if (rc != SQLITE_DONE)
+		err = db_fail(st, "remove network", rc);
+	sqlite3_finalize(stmt);
+	if (err)
+		return err;
+	return del_by_id(st, "remove network", "DELETE FROM networks WHERE id = ?1", id);
+}
+
+int nb_store_network_list(struct nb_store *st, struct nb_network_rec **out, size_t *n)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, "list networks", NET_SELECT " ORDER BY name", &stmt);
+	if (err)
+		return err;
+	err = collect(st, "list networks", stmt, sizeof(**out), read_network, clear_network,
+		      (void **)out, n);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+/* ---- sandboxes ---------------------------------------------------------- */
+
+#define SB_SELECT "SELECT id, name, netns, owned, created FROM sandboxes"
+
+static int read_sandbox(sqlite3_stmt *s, void *out)
+{
+	struct nb_sandbox_rec *sb = out;
+
+	memset(sb, 0, sizeof(*sb));
+	col_text(s, 0, sb->id, sizeof(sb->id));
+	col_text(s, 1, sb->name, sizeof(sb->name));
+	col_text(s, 2, sb->netns, sizeof(sb->netns));
+	sb->owned = sqlite3_column_int(s, 3);
+	sb->created = sqlite3_column_int64(s, 4);
+	return 0;
+}
+
+int nb_store_sandbox_add(struct nb_store *st, const struct nb_sandbox_rec *rec)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, "add sandbox",
+		   "INSERT INTO sandboxes (id, name, netns, owned, created)"
+		   " VALUES (?1, ?2, ?3, ?4, ?5)",
+		   &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, rec->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, rec->name, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, rec->netns, -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 4, rec->owned);
+	sqlite3_bind_int64(stmt, 5, rec->created ? rec->created : now_ns());
+	err = exec_done(st, "add sandbox", stmt);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+int nb_store_sandbox_find(struct nb_store *st, const char *name_or_id, struct nb_sandbox_rec *out)
+{
+	return resolve(st, "find sandbox", SB_SELECT, name_or_id, read_sandbox, NULL, out);
+}
+
+int nb_store_sandbox_del(struct nb_store *st, const char *id)
+{
+	return del_by_id(st, "remove sandbox", "DELETE FROM sandboxes WHERE id = ?1", id);
+}
+
+int nb_store_sandbox_list(struct nb_store *st, struct nb_sandbox_rec **out, size_t *n)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, "list sandboxes", SB_SELECT " ORDER BY name", &stmt);
+	if (err)
+		return err;
+	err =
+	    collect(st, "list sandboxes", stmt, sizeof(**out), read_sandbox, NULL, (void **)out, n);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+/* ---- endpoints ---------------------------------------------------------- */
+
+#define EP_SELECT                                                                                  \
+	"SELECT id, network_id, sandbox_id, ifname, host_ifname, ip, mac, seq, created "           \
+	"FROM endpoints"
+
+static int read_endpoint(sqlite3_stmt *s, void *out)
+{
+	struct nb_endpoint_rec *ep = out;
+	const void *mac;
+
+	memset(ep, 0, sizeof(*ep));
+	col_text(s, 0, ep->id, sizeof(ep->id));
+	col_text(s, 1, ep->network_id, sizeof(ep->network_id));
+	col_text(s, 2, ep->sandbox_id, sizeof(ep->sandbox_id));
+	col_text(s, 3, ep->ifname, sizeof(ep->ifname));
+	col_text(s, 4, ep->host_ifname, sizeof(ep->host_ifname));
+	ep->ip = col_ip(s, 5);
+	mac = sqlite3_column_blob(s, 6);
+	if (mac && sqlite3_column_bytes(s, 6) == sizeof(ep->mac))
+		memcpy(ep->mac, mac, sizeof(ep->mac));
+	ep->seq = sqlite3_column_int(s, 7);
+	ep->created = sqlite3_column_int64(s, 8);
+	return 0;
+}
+
+int nb_store_endpoint_add(struct nb_store *st, const struct nb_endpoint_rec *rec)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err =
+	    prep(st, "add endpoint",
+		 "INSERT INTO endpoints (id, network_id, sandbox_id, ifname, host_ifname, ip, mac,"
+		 " seq, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		 &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, rec->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, rec->network_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, rec->sandbox_id, -1, SQLITE_STATIC);
+	bind_text_or_null(stmt, 4, rec->ifname);
+	bind_text_or_null(stmt, 5, rec->host_ifname);
+	bind_ip_or_null(stmt, 6, rec->ip);
+	sqlite3_bind_blob(stmt, 7, rec->mac, sizeof(rec->mac), SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 8, rec->seq);
+	sqlite3_bind_int64(stmt, 9, rec->created ? rec->created : now_ns());
+	err = exec_done(st, "add endpoint", stmt);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+int nb_store_endpoint_del(struct nb_store *st, const char *id)
+{
+	return del_by_id(st, "remove endpoint", "DELETE FROM endpoints WHERE id = ?1", id);
+}
+
+int nb_store_endpoint_find(struct nb_store *st, const char *network_id, const char *sandbox_id,
+			   struct nb_endpoint_rec *out)
+{
+	sqlite3_stmt *stmt;
+	int err, rc;
+
+	err = prep(st, "find endpoint", EP_SELECT " WHERE network_id = ?1 AND sandbox_id = ?2",
+		   &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, network_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, sandbox_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		err = read_endpoint(stmt, out);
+	else if (rc == SQLITE_DONE)
+		err = -ENOENT;
+	else
+		err = db_fail(st, "find endpoint", rc);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+int nb_store_endpoint_list(struct nb_store *st, const char *network_id, const char *sandbox_id,
+			   struct nb_endpoint_rec **out, size_t *n)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, "list endpoints",
+		   EP_SELECT " WHERE (?1 IS NULL OR network_id = ?1)"
+			     " AND (?2 IS NULL OR sandbox_id = ?2) ORDER BY sandbox_id, seq",
+		   &stmt);
+	if (err)
+		return err;
+	bind_text_or_null(stmt, 1, network_id);
+	bind_text_or_null(stmt, 2, sandbox_id);
+	err = collect(st, "list endpoints", stmt, sizeof(**out), read_endpoint, NULL, (void **)out,
+		      n);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+static int read_ip(sqlite3_stmt *s, void *out)
+{
+	*(__be32 *)out = col_ip(s, 0);
+	return 0;
+}
+
+int nb_store_network_ips(struct nb_store *st, const char *network_id, __be32 **out, size_t *n)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, "list addresses",
+		   "SELECT ip FROM endpoints WHERE network_id = ?1 AND ip IS NOT NULL ORDER BY ip",
+		   &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, network_id, -1, SQLITE_STATIC);
+	err = collect(st, "list addresses", stmt, sizeof(**out), read_ip, NULL, (void **)out, n);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+int nb_store_endpoint_free_seq(struct nb_store *st, const char *sandbox_id, int *seq)
+{
+	static const char sql[] =
+	    "SELECT n FROM (SELECT 0 AS n UNION ALL"
+	    "  SELECT seq + 1 FROM endpoints WHERE sandbox_id = ?1)"
+	    " WHERE n NOT IN (SELECT seq FROM endpoints WHERE sandbox_id = ?1)"
+	    " ORDER BY n LIMIT 1";
+	sqlite3_stmt *stmt;
+	int err, rc;
+
+	err = prep(st, "allocate interface number", sql, &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, sandbox_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*seq = sqlite3_column_int(stmt, 0);
+	else
+		err = db_fail(st, "allocate interface number", rc);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+/* ---- published ports ---------------------------------------------------- */
+
+#define PUB_SELECT "SELECT sandbox_id, network_id, host_ip, host_port, sb_port, proto FROM publish"
+
+static int read_publish(sqlite3_stmt *s, void *out)
+{
+	struct nb_publish_rec *p = out;
+
+	memset(p, 0, sizeof(*p));
+	col_text(s, 0, p->sandbox_id, sizeof(p->sandbox_id));
+	col_text(s, 1, p->network_id, sizeof(p->network_id));
+	p->host_ip = col_ip(s, 2);
+	p->host_port = (__u16)sqlite3_column_int(s, 3);
+	p->sb_port = (__u16)sqlite3_column_int(s, 4);
+	p->proto = (__u8)sqlite3_column_int(s, 5);
+	return 0;
+}
+
+int nb_store_publish_add(struct nb_store *st, const struct nb_publish_rec *rec,
+			 struct nb_publish_rec *holder)
+{
+	/* 0.0.0.0 takes the port on every address, so it conflicts with any of them */
+	static const char conflict_sql[] =
+	    PUB_SELECT " WHERE host_port = ?2 AND proto = ?3"
+		       " AND (host_ip = ?1 OR host_ip = 0 OR ?1 = 0) LIMIT 1";
+	sqlite3_stmt *stmt = NULL;
+	int err, rc;
+
+	err = savepoint(st);
+	if (err)
+		return err;
+	err = prep(st, "publish port", conflict_sql, &stmt);
+	if (err)
+		goto cleanup;
+	bind_ip(stmt, 1, rec->host_ip);
+	sqlite3_bind_int(stmt, 2, rec->host_port);
+	sqlite3_bind_int(stmt, 3, rec->proto);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		if (holder)
+			read_publish(stmt, holder);
+		err = -EEXIST;
+		goto cleanup;
+	}
+	if (rc != SQLITE_DONE) {
+		err = db_fail(st, "publish port", rc);
+		goto cleanup;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+
+	err =
+	    prep(st, "publish port",
+		 "INSERT INTO publish (sandbox_id, network_id, host_ip, host_port, sb_port, proto)"
+		 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		 &stmt);
+	if (err)
+		goto cleanup;
+	sqlite3_bind_text(stmt, 1, rec->sandbox_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, rec->network_id, -1, SQLITE_STATIC);
+	bind_ip(stmt, 3, rec->host_ip);
+	sqlite3_bind_int(stmt, 4, rec->host_port);
+	sqlite3_bind_int(stmt, 5, rec->sb_port);
+	sqlite3_bind_int(stmt, 6, rec->proto);
+	err = exec_done(st, "publish port", stmt);
+cleanup:
+	sqlite3_finalize(stmt);
+	return release(st, err);
+}
+
+int nb_store_publish_del(struct nb_store *st, const struct nb_publish_rec *rec)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, "unpublish port",
+		   "DELETE FROM publish WHERE sandbox_id = ?1 AND host_ip = ?2 AND host_port = ?3"
+		   " AND proto = ?4 AND (?5 = 0 OR sb_port = ?5)",
+		   &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, rec->sandbox_id, -1, SQLITE_STATIC);
+	bind_ip(stmt, 2, rec->host_ip);
+	sqlite3_bind_int(stmt, 3, rec->host_port);
+	sqlite3_bind_int(stmt, 4, rec->proto);
+	sqlite3_bind_int(stmt, 5, rec->sb_port);
+	err = exec_done(st, "unpublish port", stmt);
+	if (!err && sqlite3_changes(st->db) == 0)
+		err = -ENOENT;
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+int nb_store_publish_list(struct nb_store *st, const char *sandbox_id, struct nb_publish_rec **out,
+			  size_t *n)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, "list published ports",
+		   PUB_SELECT " WHERE (?1 IS NULL OR sandbox_id = ?1)"
+			      " ORDER BY sandbox_id, proto, sb_port, host_port, host_ip",
+		   &stmt);
+	if (err)
+		return err;
+	bind_text_or_null(stmt, 1, sandbox_id);
+	err = collect(st, "list published ports", stmt, sizeof(**out), read_publish, NULL,
+		      (void **)out, n);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+/* ---- settings ----------------------------------------------------------- */
+
+int nb_store_setting_get(struct nb_store *st, const char *key, char **value)
+{
+	sqlite3_stmt *stmt;
+	int err, rc;
+
+	err = prep(st, "read setting", "SELECT value FROM settings WHERE key = ?1", &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*value = strdup((const char *)sqlite3_column_text(stmt, 0));
+		if (!*value)
+			err = -ENOMEM;
+	} else if (rc == SQLITE_DONE) {
+		err = -ENOENT;
+	} else {
+		err = db_fail(st, "read setting", rc);
+	}
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+int nb_store_setting_set(struct nb_store *st, const char *key, const char *value)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, "write setting",
+		   "INSERT INTO settings (key, value) VALUES (?1, ?2)"
+		   " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+		   &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, value, -1, SQLITE_STATIC);
+	err = exec_done(st, "write setting", stmt);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+int nb_store_setting_del(struct nb_store *st, const char *key)
+{
+	return del_by_id(st, "remove setting", "DELETE FROM settings WHERE key = ?1", key);
+}
