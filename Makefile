@@ -12,10 +12,11 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 DEPS_PKGS  := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool libnl-3-dev \
               libnl-route-3-dev libjansson-dev libsqlite3-dev libcmocka-dev bats \
-              pkg-config iproute2 iputils-ping curl iperf3 socat python3 make gcc
+              pkg-config iproute2 iputils-ping curl iperf3 socat python3 make gcc \
+              libmicrohttpd-dev
 
 PKG_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
-LIBS       := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -ljansson -lsqlite3
+LIBS       := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -ljansson -lsqlite3 -lmicrohttpd
 
 CFLAGS     ?= -O2 -g
 CFLAGS     += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
@@ -50,6 +51,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
+.SECONDARY: $(BPF_OBJS)
 .PHONY: all deps test test-unit test-bpf test-e2e demo clean bench bench-quick format install
 
 all: $(OUT)/netbpfctl $(UNIT_BINS) $(PKT_BINS)

@@ -27,6 +27,11 @@ struct nb_maps {
 	int publish;
 	int ct;
 	int config;
+	/* NAT maps (user/nat.h); optional in a pin dir, -1 when absent */
+	int uplinks;
+	int local_addrs;
+	int frags;
+	int sock_rnat;
 };
 
 /* every fd to -1 */
@@ -49,7 +54,10 @@ int nb_maps_network_del(const struct nb_maps *m, __u32 net_id);
 /*
  * An endpoint: its nb_ports entry (kind NB_PORT_ENDPOINT), its MAC in nb_fdb,
  * its address in nb_neigh, its ifindex in the network's flood list, and a
- * zeroed nb_ep_stats entry. Idempotent.
+ * zeroed nb_ep_stats entry (kept, not zeroed, on a re-put). Idempotent; a
+ * re-put with another address or network removes the old entries. -ENOSPC
+ * when the network's flood list is full (NB_MAX_FLOOD); a failed put of a
+ * new endpoint leaves nothing behind.
  */
 int nb_maps_endpoint_put(const struct nb_maps *m, __u32 ifindex, const struct nb_port *port);
 int nb_maps_endpoint_del(const struct nb_maps *m, __u32 ifindex);
@@ -57,7 +65,11 @@ int nb_maps_endpoint_del(const struct nb_maps *m, __u32 ifindex);
 /* Deletes every entry of the switch maps (nb_networks .. nb_flood), for sync */
 int nb_maps_switch_clear(const struct nb_maps *m);
 
-/* Sums a per-CPU nb_ep_stats / nb_drops entry over the possible CPUs */
+/*
+ * Sums a per-CPU nb_ep_stats / nb_drops entry over the possible CPUs.
+ * reason is an NB_DROP_* value (-EINVAL outside the enum); -ENOENT when the
+ * endpoint has no counters.
+ */
 int nb_maps_ep_stats_sum(const struct nb_maps *m, __u32 ifindex, struct nb_ep_stats *out);
 int nb_maps_drops_sum(const struct nb_maps *m, __u32 reason, struct nb_counter *out);
 

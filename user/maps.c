@@ -1,0 +1,621 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * The projection of the desired state into the BPF maps (see maps.h).
+ *
+ * Writers are serialised by the caller (the instance lock), so the
+ * read-modify-write of a network's flood list cannot race another writer;
+ * the BPF side only ever reads these maps, except the counters.
+ *
+ * Every *_put writes the new entries before removing what a previous put of
+ * the same object left behind, so a re-put over a live system never opens a
+ * window in which the object is unreachable.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "maps.h"
+
+struct map_desc {
+	const char *name;
+	size_t off;    /* of the fd in struct nb_maps */
+	bool optional; /* may be absent from a pin dir (added by a later object) */
+};
+
+#define MAP_DESC(macro, field, opt)                                                                \
+	{                                                                                          \
+		NB_MAP_NAME(macro), offsetof(struct nb_maps, field), opt                           \
+	}
+
+static const struct map_desc map_descs[] = {
+    MAP_DESC(NB_MAP_NETWORKS, networks, false),
+    MAP_DESC(NB_MAP_PORTS, ports, false),
+    MAP_DESC(NB_MAP_FDB, fdb, false),
+    MAP_DESC(NB_MAP_NEIGH, neigh, false),
+    MAP_DESC(NB_MAP_SUBNETS, subnets, false),
+    MAP_DESC(NB_MAP_FLOOD, flood, false),
+    MAP_DESC(NB_MAP_EP_STATS, ep_stats, false),
+    MAP_DESC(NB_MAP_DROPS, drops, false),
+    MAP_DESC(NB_MAP_CONFIG, config, false),
+    /* the NAT maps come with the NAT objects: a pin dir may predate them */
+    MAP_DESC(NB_MAP_PUBLISH, publish, true),
+    MAP_DESC(NB_MAP_CT, ct, true),
+    MAP_DESC(NB_MAP_UPLINKS, uplinks, true),
+    MAP_DESC(NB_MAP_LOCAL_ADDRS, local_addrs, true),
+    MAP_DESC(NB_MAP_FRAGS, frags, true),
+    MAP_DESC(NB_MAP_SOCK_RNAT, sock_rnat, true),
+};
+
+/* every fd of struct nb_maps has a descriptor, or nb_maps_init() would miss it */
+_Static_assert(sizeof(map_descs) / sizeof(map_descs[0]) == sizeof(struct nb_maps) / sizeof(int),
+	       "struct nb_maps and map_descs[] disagree");
+
+#define N_MAPS (sizeof(map_descs) / sizeof(map_descs[0]))
+
+static int *map_fd(struct nb_maps *m, size_t i)
+{
+	return (int *)((char *)m + map_descs[i].off);
+}
+
+void nb_maps_init(struct nb_maps *m)
+{
+	size_t i;
+
+	for (i = 0; i < N_MAPS; i++)
+		*map_fd(m, i) = -1;
+}
+
+void nb_maps_close(struct nb_maps *m)
+{
+	size_t i;
+
+	for (i = 0; i < N_MAPS; i++) {
+		if (*map_fd(m, i) >= 0)
+			close(*map_fd(m, i));
+		*map_fd(m, i) = -1;
+	}
+}
+
+int nb_maps_open_pinned(const char *pin_dir, struct nb_maps *m)
+{
+	char path[4096];
+	size_t i;
+	int fd, err;
+
+	nb_maps_init(m);
+	for (i = 0; i < N_MAPS; i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", pin_dir, map_descs[i].name) >=
+		    (int)sizeof(path)) {
+			err = -ENAMETOOLONG;
+			goto cleanup;
+		}
+		fd = bpf_obj_get(path);
+		if (fd < 0) {
+			err = -errno;
+			if (err == -ENOENT && map_descs[i].optional)
+				continue;
+			goto cleanup;
+		}
+		*map_fd(m, i) = fd;
+	}
+	return 0;
+cleanup:
+	nb_maps_close(m);
+	return err;
+}
+
+int nb_maps_from_object(struct bpf_object *obj, struct nb_maps *m)
+{
+	struct bpf_map *map;
+	size_t i;
+	int fd, err;
+
+	nb_maps_init(m);
+	for (i = 0; i < N_MAPS; i++) {
+		map = bpf_object__find_map_by_name(obj, map_descs[i].name);
+		if (!map || bpf_map__fd(map) < 0)
+			continue;
+		fd = fcntl(bpf_map__fd(map), F_DUPFD_CLOEXEC, 0);
+		if (fd < 0) {
+			err = -errno;
+			nb_maps_close(m);
+			return err;
+		}
+		*map_fd(m, i) = fd;
+	}
+	return 0;
+}
+
+/* ---- small wrappers: 0 or -errno, deletes tolerate a missing key ------- */
+
+static int map_put(int fd, const void *key, const void *val, __u64 flags)
+{
+	return bpf_map_update_elem(fd, key, val, flags) ? -errno : 0;
+}
+
+static int map_del(int fd, const void *key)
+{
+	if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
+		return -errno;
+	return 0;
+}
+
+static int map_get(int fd, const void *key, void *val)
+{
+	return bpf_map_lookup_elem(fd, key, val) ? -errno : 0;
+}
+
+/* ---- flood lists ------------------------------------------------------- */
+
+static int flood_add(const struct nb_maps *m, __u32 net_id, __u32 ifindex)
+{
+	struct nb_flood *fl;
+	__u32 i;
+	int err;
+
+	fl = calloc(1, sizeof(*fl));
+	if (!fl)
+		return -ENOMEM;
+	err = map_get(m->flood, &net_id, fl);
+	if (err && err != -ENOENT)
+		goto cleanup;
+	err = 0;
+	for (i = 0; i < fl->count && i < NB_MAX_FLOOD; i++)
+		if (fl->ifindex[i] == ifindex)
+			goto cleanup;
+	if (fl->count >= NB_MAX_FLOOD) {
+		err = -ENOSPC;
+		goto cleanup;
+	}
+	fl->ifindex[fl->count++] = ifindex;
+	err = map_put(m->flood, &net_id, fl, BPF_ANY);
+cleanup:
+	free(fl);
+	return err;
+}
+
+static int flood_remove(const struct nb_maps *m, __u32 net_id, __u32 ifindex)
+{
+	struct nb_flood *fl;
+	__u32 i;
+	int err;
+
+	fl = calloc(1, sizeof(*fl));
+	if (!fl)
+		return -ENOMEM;
+	err = map_get(m->flood, &net_id, fl);
+	if (err) {
+		if (err == -ENOENT)
+			err = 0;
+		goto cleanup;
+	}
+	if (fl->count > NB_MAX_FLOOD)
+		fl->count = NB_MAX_FLOOD;
+	for (i = 0; i < fl->count; i++)
+		if (fl->ifindex[i] == ifindex)
+			break;
+	if (i == fl->count)
+		goto cleanup;
+	/* order does not matter to flooding: move the last entry into the hole */
+	fl->ifindex[i] = fl->ifindex[--fl->count];
+	fl->ifindex[fl->count] = 0;
+	err = map_put(m->flood, &net_id, fl, BPF_ANY);
+cleanup:
+	free(fl);
+	return err;
+}
+
+/* ---- networks ---------------------------------------------------------- */
+
+static void net_keys(__u32 net_id, const struct nb_network *net, struct nb_lpm_key *lpm,
+		     struct nb_fdb_key *fdb, struct nb_neigh_key *neigh)
+{
+	memset(lpm, 0, sizeof(*lpm));
+	lpm->prefixlen = net->prefixlen;
+	lpm->addr = net->subnet;
+	memset(fdb, 0, sizeof(*fdb));
+	fdb->net_id = net_id;
+	memcpy(fdb->mac, net->gw_mac, sizeof(fdb->mac));
+	memset(neigh, 0, sizeof(*neigh));
+	neigh->net_id = net_id;
+	neigh->ip = net->gateway;
+}
+
+/* Deletes what an old version of network net_id wrote and the new one does not reuse */
+static int network_del_stale(const struct nb_maps *m, __u32 net_id, const struct nb_network *old,
+			     const struct nb_network *new)
+{
+	struct nb_lpm_key olpm, nlpm;
+	struct nb_fdb_key ofdb, nfdb;
+	struct nb_neigh_key oneigh, nneigh;
+	__u32 owner;
+	int err = 0, e;
+
+	net_keys(net_id, old, &olpm, &ofdb, &oneigh);
+	if (new)
+		net_keys(net_id, new, &nlpm, &nfdb, &nneigh);
+	/* a subnet entry is only ours while it still maps to this network */
+	if ((!new || memcmp(&olpm, &nlpm, sizeof(olpm))) && !map_get(m->subnets, &olpm, &owner) &&
+	    owner == net_id) {
+		e = map_del(m->subnets, &olpm);
+		err = err ?: e;
+	}
+	if (!new || memcmp(&ofdb, &nfdb, sizeof(ofdb))) {
+		e = map_del(m->fdb, &ofdb);
+		err = err ?: e;
+	}
+	if (!new || memcmp(&oneigh, &nneigh, sizeof(oneigh))) {
+		e = map_del(m->neigh, &oneigh);
+		err = err ?: e;
+	}
+	if (old->gwport_ifindex && (!new || old->gwport_ifindex != new->gwport_ifindex)) {
+		e = map_del(m->ports, &old->gwport_ifindex);
+		err = err ?: e;
+	}
+	return err;
+}
+
+int nb_maps_network_put(const struct nb_maps *m, __u32 net_id, const struct nb_network *net)
+{
+	struct nb_network old, val = *net;
+	struct nb_lpm_key lpm;
+	struct nb_fdb_key fdb_key;
+	struct nb_fdb_val fdb_val = {.ifindex = net->gw_ifindex, .flags = NB_FDB_F_GATEWAY};
+	struct nb_neigh_key neigh_key;
+	struct nb_neigh_val neigh_val = {.ifindex = net->gw_ifindex};
+	struct nb_port port = {.net_id = net_id, .kind = NB_PORT_GATEWAY, .ip = net->gateway};
+	struct nb_flood *empty = NULL;
+	bool had_old;
+	int err;
+
+	if (net->prefixlen > 32 || !net->gw_ifindex || !net->gwport_ifindex)
+		return -EINVAL;
+	val.pad = 0;
+	had_old = map_get(m->networks, &net_id, &old) == 0;
+	net_keys(net_id, net, &lpm, &fdb_key, &neigh_key);
+	memcpy(neigh_val.mac, net->gw_mac, sizeof(neigh_val.mac));
+	memcpy(port.mac, net->gw_mac, sizeof(port.mac));
+
+	/* the network entry first: the programs drop frames of a port whose
+	 * network they cannot find */
+	err = map_put(m->networks, &net_id, &val, BPF_ANY);
+	if (err)
+		goto cleanup;
+	err = map_put(m->subnets, &lpm, &net_id, BPF_ANY);
+	if (err)
+		goto cleanup;
+	err = map_put(m->fdb, &fdb_key, &fdb_val, BPF_ANY);
+	if (err)
+		goto cleanup;
+	err = map_put(m->neigh, &neigh_key, &neigh_val, BPF_ANY);
+	if (err)
+		goto cleanup;
+	err = map_put(m->ports, &net->gwport_ifindex, &port, BPF_ANY);
+	if (err)
+		goto cleanup;
+	/* an empty flood list unless endpoints already have one (re-put) */
+	empty = calloc(1, sizeof(*empty));
+	if (!empty) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	err = map_put(m->flood, &net_id, empty, BPF_NOEXIST);
+	if (err == -EEXIST)
+		err = 0;
+	if (err)
+		goto cleanup;
+	if (had_old)
+		err = network_del_stale(m, net_id, &old, net);
+cleanup:
+	/* a new network leaves nothing behind (see nb_maps_endpoint_put()) */
+	if (err && !had_old) {
+		network_del_stale(m, net_id, net, NULL);
+		map_del(m->flood, &net_id);
+		map_del(m->networks, &net_id);
+	}
+	free(empty);
+	return err;
+}
+
+int nb_maps_network_del(const struct nb_maps *m, __u32 net_id)
+{
+	struct nb_network old;
+	int err, e;
+
+	err = map_get(m->networks, &net_id, &old);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	err = network_del_stale(m, net_id, &old, NULL);
+	e = map_del(m->flood, &net_id);
+	err = err ?: e;
+	e = map_del(m->networks, &net_id);
+	return err ?: e;
+}
+
+/* ---- endpoints --------------------------------------------------------- */
+
+/* Deletes an endpoint's fdb/neigh entries, but only while they still point at ifindex */
+static int endpoint_del_keys(const struct nb_maps *m, __u32 ifindex, const struct nb_port *port)
+{
+	struct nb_fdb_key fk = {.net_id = port->net_id};
+	struct nb_neigh_key nk = {.net_id = port->net_id, .ip = port->ip};
+	struct nb_fdb_val fv;
+	struct nb_neigh_val nv;
+	int err = 0, e;
+
+	memcpy(fk.mac, port->mac, sizeof(fk.mac));
+	if (!map_get(m->fdb, &fk, &fv) && fv.ifindex == ifindex) {
+		e = map_del(m->fdb, &fk);
+		err = err ?: e;
+	}
+	if (!map_get(m->neigh, &nk, &nv) && nv.ifindex == ifindex) {
+		e = map_del(m->neigh, &nk);
+		err = err ?: e;
+	}
+	e = flood_remove(m, port->net_id, ifindex);
+	return err ?: e;
+}
+
+/* Removes what an earlier put of ifindex wrote that the new port no longer uses */
+static int endpoint_del_stale(const struct nb_maps *m, __u32 ifindex, const struct nb_port *old,
+			      const struct nb_port *new)
+{
+	struct nb_fdb_key fk = {.net_id = old->net_id};
+	struct nb_neigh_key nk = {.net_id = old->net_id, .ip = old->ip};
+	struct nb_fdb_val fv;
+	struct nb_neigh_val nv;
+	bool same_net = old->net_id == new->net_id;
+	int err = 0, e;
+
+	memcpy(fk.mac, old->mac, sizeof(fk.mac));
+	if ((!same_net || memcmp(old->mac, new->mac, sizeof(old->mac))) &&
+	    !map_get(m->fdb, &fk, &fv) && fv.ifindex == ifindex) {
+		e = map_del(m->fdb, &fk);
+		err = err ?: e;
+	}
+	if ((!same_net || old->ip != new->ip) && !map_get(m->neigh, &nk, &nv) &&
+	    nv.ifindex == ifindex) {
+		e = map_del(m->neigh, &nk);
+		err = err ?: e;
+	}
+	if (!same_net) {
+		e = flood_remove(m, old->net_id, ifindex);
+		err = err ?: e;
+	}
+	return err;
+}
+
+static int ep_stats_zero(const struct nb_maps *m, __u32 ifindex)
+{
+	int ncpu = libbpf_num_possible_cpus();
+	struct nb_ep_stats *zero;
+	int err;
+
+	if (ncpu < 0)
+		return ncpu;
+	zero = calloc(ncpu, sizeof(*zero));
+	if (!zero)
+		return -ENOMEM;
+	/* BPF_NOEXIST: a re-put over a live endpoint keeps its counters */
+	err = map_put(m->ep_stats, &ifindex, zero, BPF_NOEXIST);
+	free(zero);
+	return err == -EEXIST ? 0 : err;
+}
+
+int nb_maps_endpoint_put(const struct nb_maps *m, __u32 ifindex, const struct nb_port *port)
+{
+	struct nb_port old, val = *port;
+	struct nb_fdb_key fk = {.net_id = port->net_id};
+	struct nb_fdb_val fv = {.ifindex = ifindex};
+	struct nb_neigh_key nk = {.net_id = port->net_id, .ip = port->ip};
+	struct nb_neigh_val nv = {.ifindex = ifindex};
+	bool had_old;
+	int err;
+
+	if (!ifindex || port->kind != NB_PORT_ENDPOINT)
+		return -EINVAL;
+	val.pad = 0;
+	memcpy(fk.mac, port->mac, sizeof(fk.mac));
+	memcpy(nv.mac, port->mac, sizeof(nv.mac));
+	had_old = map_get(m->ports, &ifindex, &old) == 0;
+
+	/* counters first so the first frame is counted, the port last so the
+	 * program never sees a port whose peers cannot reach it yet */
+	err = ep_stats_zero(m, ifindex);
+	if (err)
+		goto cleanup;
+	err = map_put(m->fdb, &fk, &fv, BPF_ANY);
+	if (err)
+		goto cleanup;
+	err = map_put(m->neigh, &nk, &nv, BPF_ANY);
+	if (err)
+		goto cleanup;
+	err = flood_add(m, port->net_id, ifindex);
+	if (err)
+		goto cleanup;
+	err = map_put(m->ports, &ifindex, &val, BPF_ANY);
+cleanup:
+	/* a new endpoint leaves nothing behind; a re-put that fails halfway is
+	 * completed by the next sync, which rewrites everything */
+	if (err && !had_old) {
+		endpoint_del_keys(m, ifindex, port);
+		map_del(m->ep_stats, &ifindex);
+		return err;
+	}
+	if (err)
+		return err;
+	if (had_old)
+		err = endpoint_del_stale(m, ifindex, &old, port);
+	return err;
+}
+
+int nb_maps_endpoint_del(const struct nb_maps *m, __u32 ifindex)
+{
+	struct nb_port old;
+	int err, e;
+
+	err = map_get(m->ports, &ifindex, &old);
+	if (err)
+		return err == -ENOENT ? 0 : err;
+	if (old.kind != NB_PORT_ENDPOINT)
+		return -EINVAL;
+	/* the port first: from then on the program drops the sandbox's frames */
+	err = map_del(m->ports, &ifindex);
+	if (err)
+		return err;
+	err = endpoint_del_keys(m, ifindex, &old);
+	e = map_del(m->ep_stats, &ifindex);
+	return err ?: e;
+}
+
+/* ---- clearing ---------------------------------------------------------- */
+
+/* Deletes every key of a map: keys are collected first, because restarting
+ * get_next_key from the beginning after each delete is quadratic. */
+static int map_clear(int fd)
+{
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info), n = 0, cap = 0, i;
+	char *keys = NULL, *tmp;
+	void *prev = NULL;
+	int err;
+
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
+		return -errno;
+	for (;;) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			tmp = realloc(keys, (size_t)cap * info.key_size);
+			if (!tmp) {
+				err = -ENOMEM;
+				goto cleanup;
+			}
+			keys = tmp;
+			if (prev)
+				prev = keys + (size_t)(n - 1) * info.key_size;
+		}
+		if (bpf_map_get_next_key(fd, prev, keys + (size_t)n * info.key_size)) {
+			err = -errno;
+			if (err == -ENOENT)
+				break;
+			goto cleanup;
+		}
+		prev = keys + (size_t)n * info.key_size;
+		n++;
+	}
+	err = 0;
+	for (i = 0; i < n; i++) {
+		int e = map_del(fd, keys + (size_t)i * info.key_size);
+
+		err = err ?: e;
+	}
+cleanup:
+	free(keys);
+	return err;
+}
+
+int nb_maps_switch_clear(const struct nb_maps *m)
+{
+	/* ports first: from then on the programs drop instead of forwarding
+	 * along a half-cleared table */
+	const int fds[] = {m->ports, m->fdb, m->neigh, m->subnets, m->flood, m->networks};
+	size_t i;
+	int err = 0;
+
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		int e = map_clear(fds[i]);
+
+		err = err ?: e;
+	}
+	return err;
+}
+
+/* ---- counters ---------------------------------------------------------- */
+
+int nb_maps_ep_stats_sum(const struct nb_maps *m, __u32 ifindex, struct nb_ep_stats *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), i, err;
+	struct nb_ep_stats *v;
+
+	memset(out, 0, sizeof(*out));
+	if (ncpu < 0)
+		return ncpu;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	err = map_get(m->ep_stats, &ifindex, v);
+	if (err)
+		goto cleanup;
+	for (i = 0; i < ncpu; i++) {
+		out->rx_packets += v[i].rx_packets;
+		out->rx_bytes += v[i].rx_bytes;
+		out->tx_packets += v[i].tx_packets;
+		out->tx_bytes += v[i].tx_bytes;
+		out->rx_dropped += v[i].rx_dropped;
+		out->tx_dropped += v[i].tx_dropped;
+	}
+cleanup:
+	free(v);
+	return err;
+}
+
+int nb_maps_drops_sum(const struct nb_maps *m, __u32 reason, struct nb_counter *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), i, err;
+	__u32 idx = reason - NB_DROP_BASE;
+	struct nb_counter *v;
+
+	memset(out, 0, sizeof(*out));
+	if (reason < NB_DROP_BASE || reason >= __NB_DROP_MAX)
+		return -EINVAL;
+	if (ncpu < 0)
+		return ncpu;
+	v = calloc(ncpu, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	err = map_get(m->drops, &idx, v);
+	if (err)
+		goto cleanup;
+	for (i = 0; i < ncpu; i++) {
+		out->packets += v[i].packets;
+		out->bytes += v[i].bytes;
+	}
+cleanup:
+	free(v);
+	return err;
+}
+
+static const char *const drop_names[NB_DROP_COUNT] = {
+    [NB_DROP_MALFORMED - NB_DROP_BASE] = "malformed",
+    [NB_DROP_NO_PORT - NB_DROP_BASE] = "no-port",
+    [NB_DROP_SPOOF_MAC - NB_DROP_BASE] = "spoof-mac",
+    [NB_DROP_SPOOF_IP - NB_DROP_BASE] = "spoof-ip",
+    [NB_DROP_SPOOF_ARP - NB_DROP_BASE] = "spoof-arp",
+    [NB_DROP_ARP_UNKNOWN - NB_DROP_BASE] = "arp-unknown",
+    [NB_DROP_UNKNOWN_UNICAST - NB_DROP_BASE] = "unknown-unicast",
+    [NB_DROP_ISOLATION - NB_DROP_BASE] = "isolation",
+    [NB_DROP_ICC - NB_DROP_BASE] = "icc",
+    [NB_DROP_INTERNAL - NB_DROP_BASE] = "internal",
+    [NB_DROP_UNSUPPORTED - NB_DROP_BASE] = "unsupported",
+    [NB_DROP_REDIRECT - NB_DROP_BASE] = "redirect",
+    [NB_DROP_CT_FULL - NB_DROP_BASE] = "ct-full",
+    [NB_DROP_NAT_EXHAUSTED - NB_DROP_BASE] = "nat-exhausted",
+    [NB_DROP_FRAG - NB_DROP_BASE] = "frag",
+    [NB_DROP_NO_ROUTE - NB_DROP_BASE] = "no-route",
+    [NB_DROP_CT_INVALID - NB_DROP_BASE] = "ct-invalid",
+};
+
+const char *nb_drop_reason_name(__u32 reason)
+{
+	if (reason < NB_DROP_BASE || reason >= __NB_DROP_MAX)
+		return NULL;
+	return drop_names[reason - NB_DROP_BASE];
+}
