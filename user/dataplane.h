@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Loading, pinning and attaching the BPF programs of an instance, through
- * the skeletons bpftool generates from bpf/*.bpf.c.
+ * the skeletons bpftool generates from bpf/NAME.bpf.c.
  *
  * `up` loads every object with pin_root_path = the pin dir, so maps are
  * created once and pinned by name (LIBBPF_PIN_BY_NAME), and pins each
@@ -14,6 +14,7 @@
 #define NETBPF_DATAPLANE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <linux/types.h>
 
 #include "maps.h"
@@ -27,7 +28,11 @@ struct nb_instance {
 
 /* Loads and pins maps and programs unless already pinned; idempotent. */
 int nb_dp_load(const struct nb_instance *inst);
-/* Removes every pin of the instance (maps, programs) and the pin dir itself */
+/*
+ * Removes every pin of the instance (its nb_* maps, progs/) and the pin dir itself, unless
+ * the pin dir is a mount point or holds files that are not netbpf's (a bpffs's own
+ * maps.debug/progs.debug): those stay.
+ */
 int nb_dp_unload(const struct nb_instance *inst);
 /* 1 when the instance's programs are pinned, 0 when not */
 int nb_dp_loaded(const struct nb_instance *inst);
@@ -37,9 +42,47 @@ int nb_dp_maps(const struct nb_instance *inst, struct nb_maps *maps);
 
 /* Attaches pinned program NB_PROG_* to ifindex's tc ingress/egress (replacing) */
 int nb_dp_tc_attach(const struct nb_instance *inst, int ifindex, const char *prog, bool egress);
-/* Detaches netbpf's filter from ifindex; the clsact qdisc goes too when created by netbpf */
+/* The same, unless that very program is attached there already: 1 when it attached, 0 when
+ * it was there (so `up` over a live system never touches a working hook) */
+int nb_dp_tc_ensure(const struct nb_instance *inst, int ifindex, const char *prog, bool egress);
+/*
+ * Detaches netbpf's filter from ifindex (-ENOENT when there was none); the clsact qdisc
+ * goes too when no other filter is left on it, so an uplink is left as netbpf found it.
+ */
 int nb_dp_tc_detach(int ifindex, bool egress);
-/* The id of the program attached at ifindex's hook, 0 when none */
+/* The id of the program attached at ifindex's hook by netbpf, 0 when none */
 int nb_dp_tc_query(int ifindex, bool egress, __u32 *prog_id);
+
+/* netbpf's tc filter on every hook it uses: handle and priority ("pref" in `tc filter show`) */
+#define NB_TC_HANDLE 0x4e42
+#define NB_TC_PRIORITY 0x4e42
+
+/* The id of pinned program NB_PROG_* (or any name under <pin dir>/progs); -ENOENT */
+int nb_dp_prog_id(const struct nb_instance *inst, const char *prog, __u32 *id);
+
+struct nb_dp_prog {
+	char name[64]; /* pin name under <pin dir>/progs */
+	__u32 id;
+	char type[32]; /* "sched_cls", "cgroup_sock_addr", ... */
+	char attach[32]; /* cgroup programs: "cgroup_inet4_connect", ...; "" for tc */
+	int cgroup_attached; /* cgroup programs: 1 when attached to the instance's cgroup */
+};
+/* Every pinned program of the instance, sorted by name; *out is malloc'd */
+int nb_dp_progs(const struct nb_instance *inst, struct nb_dp_prog **out, size_t *n);
+
+/*
+ * The instance's cgroup: inst->cgroup, else the cgroup2 root (found in mountinfo, or
+ * mounted under /run/netbpf/cgroup2 when this mount namespace has none, as under
+ * `ip netns exec`). inst->cgroup = /sys/fs/cgroup or /sys/fs/cgroup/unified counts as
+ * "the root" when no cgroup2 is mounted there (again `ip netns exec`).
+ */
+int nb_dp_cgroup_path(const struct nb_instance *inst, char *path, size_t size);
+/* Attaches (BPF_F_ALLOW_MULTI) / detaches every pinned socket program to/from the cgroup;
+ * a no-op when the build has no socket programs. Idempotent both ways. */
+int nb_dp_cgroup_attach(const struct nb_instance *inst);
+int nb_dp_cgroup_detach(const struct nb_instance *inst);
+
+/* Writes nb_config (the cookie of the caller's netns = the instance's host netns) */
+int nb_dp_config_write(const struct nb_instance *inst);
 
 #endif

@@ -36,17 +36,34 @@ int nb_nl_link_del(struct nb_nl *nl, const char *name); /* -ENODEV when absent *
 int nb_nl_link_ifindex(struct nb_nl *nl, const char *name); /* > 0, or -ENODEV */
 int nb_nl_link_up(struct nb_nl *nl, const char *name);
 int nb_nl_link_mac(struct nb_nl *nl, const char *name, __u8 mac[6]);
+int nb_nl_link_name(struct nb_nl *nl, int ifindex, char name[NB_IFNAMSIZ]); /* -ENODEV */
+
+struct nb_link_info {
+	int ifindex;
+	int peer_ifindex; /* veth: the peer's ifindex (in the peer's netns); else IFLA_LINK or 0 */
+	unsigned int mtu;
+	bool up;
+	char kind[16]; /* "veth", ... ("" for devices without rtnl_link_ops, e.g. lo) */
+};
+int nb_nl_link_info(struct nb_nl *nl, const char *name, struct nb_link_info *info);
 /* names of the links whose name starts with prefix; *names is malloc'd */
 int nb_nl_link_list(struct nb_nl *nl, const char *prefix, char (**names)[NB_IFNAMSIZ], size_t *n);
 
+/* -EEXIST when ifname already has the address */
 int nb_nl_addr_add(struct nb_nl *nl, const char *ifname, __be32 ip, int prefixlen);
+/* 1 when ifname has ip (with prefixlen, unless prefixlen < 0), 0 when not */
+int nb_nl_addr_has(struct nb_nl *nl, const char *ifname, __be32 ip, int prefixlen);
 /* every IPv4 address configured in nl's netns; *out is malloc'd */
 int nb_nl_addr_list(struct nb_nl *nl, __be32 **out, size_t *n);
 /* 1 when ip is configured on some interface of nl's netns, 0 when not */
 int nb_nl_addr_is_local(struct nb_nl *nl, __be32 ip);
 
+/* -EEXIST when a default route exists already */
 int nb_nl_route_default_add(struct nb_nl *nl, __be32 gateway);
 /* the device of the IPv4 default route; -ENOENT when there is none */
 int nb_nl_route_default_dev(struct nb_nl *nl, char ifname[NB_IFNAMSIZ]);
+
+/* number of tc filters on ifindex's clsact ingress/egress (0 without a clsact qdisc) */
+int nb_nl_tc_filter_count(struct nb_nl *nl, int ifindex, bool egress);
 
 #endif

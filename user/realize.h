@@ -46,4 +46,16 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 			bool default_route);
 int nb_endpoint_unrealize(struct nb_world *w, const struct nb_endpoint_rec *ep);
 
+/* "nbg<net_id>" and "nbp<net_id>" */
+void nb_network_ifnames(__u32 net_id, char gw[NB_IFNAMSIZ], char port[NB_IFNAMSIZ]);
+
+/*
+ * Deletes the map entries the store does not explain: networks not in it,
+ * ports/fdb/neigh/flood/counter entries whose interface is no current
+ * endpoint or gateway port. fn (may be NULL) is told each removal in words.
+ * Returns how many entries it removed, or -errno.
+ */
+typedef void (*nb_prune_report_fn)(void *arg, const char *what);
+int nb_world_prune(struct nb_world *w, struct nb_store *st, nb_prune_report_fn fn, void *arg);
+
 #endif

@@ -1,0 +1,903 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Loading, pinning and attaching the data plane.
+ *
+ * The BPF objects are listed in one table; each entry wraps a skeleton that
+ * bpftool generated from bpf/<name>.bpf.c. An object is only compiled in
+ * when its skeleton exists (__has_include), so the tree builds while the
+ * programs are written one by one; `up` refuses to run without the two the
+ * switch cannot do without (endpoint, gateway).
+ *
+ * Every object is opened with pin_root_path = the pin dir: maps declared
+ * with LIBBPF_PIN_BY_NAME are created by the first object and reused by
+ * the others, so all programs share one set of maps. Programs are pinned
+ * under <pin dir>/progs/<program name>; the pins keep them alive between
+ * commands and let every command attach the very same program.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "cmd.h"
+#include "dataplane.h"
+#include "maps.h"
+#include "netns.h"
+#include "nl.h"
+
+#if __has_include("endpoint.skel.h")
+#include "endpoint.skel.h"
+#define NB_HAVE_ENDPOINT 1
+#endif
+#if __has_include("gateway.skel.h")
+#include "gateway.skel.h"
+#define NB_HAVE_GATEWAY 1
+#endif
+#if __has_include("uplink.skel.h")
+#include "uplink.skel.h"
+#define NB_HAVE_UPLINK 1
+#endif
+#if __has_include("sock.skel.h")
+#include "sock.skel.h"
+#define NB_HAVE_SOCK 1
+#endif
+
+#define NB_DEFAULT_BPFFS    "/sys/fs/bpf"
+#define NB_CGROUP2_FALLBACK "/run/netbpf/cgroup2"
+
+/* One BPF object: its skeleton's functions behind a type-free interface */
+struct dp_object {
+	const char *name; /* bpf/<name>.bpf.c */
+	bool required;	  /* the switch does not work without it */
+	void *(*open)(const struct bpf_object_open_opts *opts);
+	int (*load)(void *skel);
+	void (*destroy)(void *skel);
+	struct bpf_object *(*obj)(void *skel);
+};
+
+#define DP_SKELETON(X)                                                                             \
+	static void *X##_open(const struct bpf_object_open_opts *o)                                \
+	{                                                                                          \
+		return X##_bpf__open_opts(o);                                                      \
+	}                                                                                          \
+	static int X##_load(void *s)                                                               \
+	{                                                                                          \
+		return X##_bpf__load(s);                                                           \
+	}                                                                                          \
+	static void X##_destroy(void *s)                                                           \
+	{                                                                                          \
+		X##_bpf__destroy(s);                                                               \
+	}                                                                                          \
+	static struct bpf_object *X##_obj(void *s)                                                 \
+	{                                                                                          \
+		return ((struct X##_bpf *)s)->obj;                                                 \
+	}
+#define DP_ENTRY(X, req)                                                                           \
+	{                                                                                          \
+		.name = #X, .required = req, .open = X##_open, .load = X##_load,                   \
+		.destroy = X##_destroy, .obj = X##_obj,                                            \
+	}
+
+#ifdef NB_HAVE_ENDPOINT
+DP_SKELETON(endpoint)
+#endif
+#ifdef NB_HAVE_GATEWAY
+DP_SKELETON(gateway)
+#endif
+#ifdef NB_HAVE_UPLINK
+DP_SKELETON(uplink)
+#endif
+#ifdef NB_HAVE_SOCK
+DP_SKELETON(sock)
+#endif
+
+static const struct dp_object dp_objects[] = {
+#ifdef NB_HAVE_ENDPOINT
+    DP_ENTRY(endpoint, true),
+#endif
+#ifdef NB_HAVE_GATEWAY
+    DP_ENTRY(gateway, true),
+#endif
+#ifdef NB_HAVE_UPLINK
+    DP_ENTRY(uplink, false),
+#endif
+#ifdef NB_HAVE_SOCK
+    DP_ENTRY(sock, false),
+#endif
+    {.name = NULL},
+};
+
+static const char *const dp_required[] = {"endpoint", "gateway"};
+
+/* libbpf talks only with -v; its messages would otherwise drown ours */
+static int dp_verbose;
+
+static int dp_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (!dp_verbose || (level == LIBBPF_DEBUG && dp_verbose < 2))
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+/* Every entry point calls one of these before libbpf can speak */
+static void dp_print_init(void)
+{
+	static bool done;
+
+	if (!done)
+		libbpf_set_print(dp_print);
+	done = true;
+}
+
+static void dp_quiet(const struct nb_instance *inst)
+{
+	dp_verbose = inst->verbose;
+	dp_print_init();
+}
+
+static int prog_pin_path(const struct nb_instance *inst, const char *prog, char *buf, size_t size)
+{
+	if ((size_t)snprintf(buf, size, "%s/progs/%s", inst->pin_dir, prog) >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static bool is_fs(const char *path, long magic)
+{
+	struct statfs sf;
+
+	return !statfs(path, &sf) && (long)sf.f_type == magic;
+}
+
+static int mkdir_p(const char *path, mode_t mode)
+{
+	char buf[PATH_MAX], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return -ENAMETOOLONG;
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, mode) < 0 && errno != EEXIST)
+			return -errno;
+		*p = '/';
+	}
+	if (mkdir(buf, mode) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
+}
+
+static int mount_bpffs(const char *where)
+{
+	if (mount("bpf", where, "bpf", 0, "mode=0700") < 0) {
+		int err = -errno;
+
+		nb_errorf("cannot mount a bpffs on %s: %s", where, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+/*
+ * The pin dir must be on a bpffs. /sys/fs/bpf is a directory of sysfs where
+ * nothing can be created until a bpffs is mounted on it (it is not, inside
+ * `ip netns exec`); any other location gets a bpffs of its own.
+ */
+static int pin_dir_prepare(const struct nb_instance *inst)
+{
+	const char *dir = inst->pin_dir;
+	char progs[PATH_MAX];
+	int err;
+
+	if (!is_fs(dir, BPF_FS_MAGIC)) {
+		if (!strncmp(dir, NB_DEFAULT_BPFFS "/", strlen(NB_DEFAULT_BPFFS) + 1) &&
+		    !is_fs(NB_DEFAULT_BPFFS, BPF_FS_MAGIC)) {
+			err = mount_bpffs(NB_DEFAULT_BPFFS);
+			if (err)
+				return err;
+		}
+		err = mkdir_p(dir, 0700);
+		if (err) {
+			nb_errorf("pin dir %s: cannot create it: %s", dir, strerror(-err));
+			return err;
+		}
+		if (!is_fs(dir, BPF_FS_MAGIC)) {
+			err = mount_bpffs(dir);
+			if (err)
+				return err;
+		}
+	}
+	if ((size_t)snprintf(progs, sizeof(progs), "%s/progs", dir) >= sizeof(progs))
+		return -ENAMETOOLONG;
+	if (mkdir(progs, 0700) < 0 && errno != EEXIST) {
+		err = -errno;
+		nb_errorf("pin dir %s: cannot create %s: %s", dir, progs, strerror(-err));
+		return err;
+	}
+	return 0;
+}
+
+static bool prog_pinned(const struct nb_instance *inst, const char *prog)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (prog_pin_path(inst, prog, path, sizeof(path)))
+		return false;
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static int dp_open(const struct nb_instance *inst, const struct dp_object *o, void **skel)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = inst->pin_dir);
+	int err;
+
+	*skel = o->open(&opts);
+	if (!*skel) {
+		err = -errno;
+		nb_errorf("BPF object \"%s\": cannot open it: %s", o->name, strerror(-err));
+		return err ? err : -EINVAL;
+	}
+	return 0;
+}
+
+static bool maps_pinned(const struct nb_instance *inst)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	snprintf(path, sizeof(path), "%s/%s", inst->pin_dir, NB_MAP_NAME(NB_MAP_NETWORKS));
+	return stat(path, &st) == 0;
+}
+
+/* Loads one object and pins its programs, unless every one of them is pinned already */
+static int dp_load_object(const struct nb_instance *inst, const struct dp_object *o, bool *loaded)
+{
+	struct bpf_program *prog;
+	char path[PATH_MAX];
+	bool all_pinned = true, stale;
+	void *skel = NULL;
+	int err;
+
+	*loaded = false;
+	err = dp_open(inst, o, &skel);
+	if (err)
+		return err;
+	bpf_object__for_each_program(prog, o->obj(skel))
+	{
+		if (!prog_pinned(inst, bpf_program__name(prog)))
+			all_pinned = false;
+	}
+	if (all_pinned)
+		goto cleanup;
+
+	/* a partly pinned object (an interrupted `up`): pin all of it afresh */
+	bpf_object__for_each_program(prog, o->obj(skel))
+	{
+		err = prog_pin_path(inst, bpf_program__name(prog), path, sizeof(path));
+		if (err)
+			goto cleanup;
+		unlink(path);
+	}
+	stale = maps_pinned(inst);
+	err = o->load(skel);
+	if (err) {
+		/* maps pinned by another build cannot be reused when their layout changed */
+		nb_errorf("BPF object \"%s\": loading failed: %s%s%s", o->name, strerror(-err),
+			  inst->verbose ? "" : " (run with -v for libbpf's and the verifier's log)",
+			  stale ? "; if the maps pinned under the pin dir come from another build, "
+				  "run `netbpfctl down` first"
+				: "");
+		goto cleanup;
+	}
+	bpf_object__for_each_program(prog, o->obj(skel))
+	{
+		err = prog_pin_path(inst, bpf_program__name(prog), path, sizeof(path));
+		if (!err)
+			err = bpf_program__pin(prog, path);
+		if (err) {
+			nb_errorf("BPF program \"%s\": cannot pin it at %s: %s",
+				  bpf_program__name(prog), path, strerror(-err));
+			goto cleanup;
+		}
+	}
+	*loaded = true;
+cleanup:
+	/* the pins hold the programs and maps; the skeleton's fds are not needed */
+	o->destroy(skel);
+	return err;
+}
+
+int nb_dp_config_write(const struct nb_instance *inst)
+{
+	struct nb_config cfg = {0};
+	char path[PATH_MAX];
+	__u32 key = 0;
+	int self, fd, err;
+
+	self = nb_netns_open_self();
+	if (self < 0)
+		return self;
+	err = nb_netns_cookie(self, &cfg.host_netns_cookie);
+	close(self);
+	if (err)
+		return err;
+	snprintf(path, sizeof(path), "%s/%s", inst->pin_dir, NB_MAP_NAME(NB_MAP_CONFIG));
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return -errno;
+	err = bpf_map_update_elem(fd, &key, &cfg, BPF_ANY) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+int nb_dp_load(const struct nb_instance *inst)
+{
+	const struct dp_object *o;
+	bool was_loaded, loaded;
+	size_t i;
+	int err;
+
+	dp_quiet(inst);
+	for (i = 0; i < sizeof(dp_required) / sizeof(dp_required[0]); i++) {
+		for (o = dp_objects; o->name && strcmp(o->name, dp_required[i]); o++)
+			;
+		if (!o->name) {
+			nb_errorf(
+			    "this netbpfctl was built without bpf/%s.bpf.c; rebuild with `make`",
+			    dp_required[i]);
+			return -ENOENT;
+		}
+	}
+	err = pin_dir_prepare(inst);
+	if (err)
+		return err;
+	was_loaded = nb_dp_loaded(inst) == 1;
+	for (o = dp_objects; o->name; o++) {
+		err = dp_load_object(inst, o, &loaded);
+		if (err)
+			goto cleanup;
+		nb_debugf(inst, "BPF object \"%s\": %s", o->name,
+			  loaded ? "loaded and pinned" : "already pinned");
+	}
+	err = nb_dp_config_write(inst);
+	if (err)
+		nb_errorf("map %s: cannot write the instance settings: %s",
+			  NB_MAP_NAME(NB_MAP_CONFIG), strerror(-err));
+cleanup:
+	/* a first load that failed halfway leaves nothing behind */
+	if (err && !was_loaded)
+		nb_dp_unload(inst);
+	return err;
+}
+
+/* Removes the files of dir that satisfy keep == false; -errno of the first failure */
+static int unlink_pins(const char *dir, bool only_nb)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	int err = 0;
+	DIR *d;
+
+	d = opendir(dir);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		if (de->d_type == DT_DIR)
+			continue;
+		/* in the pin dir itself only what netbpf pins: its maps are all nb_* */
+		if (only_nb && strncmp(de->d_name, "nb_", 3))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path))
+			continue;
+		if (unlink(path) < 0 && errno != ENOENT && !err)
+			err = -errno;
+	}
+	closedir(d);
+	return err;
+}
+
+int nb_dp_unload(const struct nb_instance *inst)
+{
+	char progs[PATH_MAX];
+	int err, err2;
+
+	dp_quiet(inst);
+	snprintf(progs, sizeof(progs), "%s/progs", inst->pin_dir);
+	err = unlink_pins(progs, false);
+	if (rmdir(progs) < 0 && errno != ENOENT && !err)
+		err = -errno;
+	err2 = unlink_pins(inst->pin_dir, true);
+	if (!err)
+		err = err2;
+	/* a mount point (a bpffs of its own) stays; so does a dir holding others' pins */
+	if (rmdir(inst->pin_dir) < 0 && errno != ENOENT && errno != EBUSY && errno != ENOTEMPTY &&
+	    !err)
+		err = -errno;
+	return err;
+}
+
+int nb_dp_loaded(const struct nb_instance *inst)
+{
+	size_t i;
+
+	dp_quiet(inst);
+	for (i = 0; i < sizeof(dp_required) / sizeof(dp_required[0]); i++)
+		if (!prog_pinned(inst, dp_required[i]))
+			return 0;
+	return 1;
+}
+
+int nb_dp_maps(const struct nb_instance *inst, struct nb_maps *maps)
+{
+	int err;
+
+	dp_quiet(inst);
+	nb_maps_init(maps);
+	err = nb_maps_open_pinned(inst->pin_dir, maps);
+	if (err == -ENOENT)
+		nb_errorf("netbpf is not up in this network namespace (no maps pinned under %s): "
+			  "run `netbpfctl up` first",
+			  inst->pin_dir);
+	else if (err)
+		nb_errorf("pin dir %s: cannot open the pinned maps: %s", inst->pin_dir,
+			  strerror(-err));
+	return err;
+}
+
+static int prog_fd_get(const struct nb_instance *inst, const char *prog)
+{
+	char path[PATH_MAX];
+	int fd, err;
+
+	err = prog_pin_path(inst, prog, path, sizeof(path));
+	if (err)
+		return err;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+static void tc_hook_init(struct bpf_tc_hook *hook, int ifindex, bool egress)
+{
+	memset(hook, 0, sizeof(*hook));
+	hook->sz = sizeof(*hook);
+	hook->ifindex = ifindex;
+	hook->attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS;
+}
+
+int nb_dp_tc_attach(const struct nb_instance *inst, int ifindex, const char *prog, bool egress)
+{
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NB_TC_HANDLE, .priority = NB_TC_PRIORITY,
+		    .flags = BPF_TC_F_REPLACE);
+	struct bpf_tc_hook hook;
+	int fd, err;
+
+	dp_quiet(inst);
+	fd = prog_fd_get(inst, prog);
+	if (fd < 0)
+		return fd;
+	tc_hook_init(&hook, ifindex, egress);
+	/* the clsact qdisc serves both directions; it may exist already (ours or not) */
+	err = bpf_tc_hook_create(&hook);
+	if (err && err != -EEXIST)
+		goto cleanup;
+	opts.prog_fd = fd;
+	err = bpf_tc_attach(&hook, &opts);
+cleanup:
+	close(fd);
+	return err;
+}
+
+int nb_dp_tc_ensure(const struct nb_instance *inst, int ifindex, const char *prog, bool egress)
+{
+	__u32 want = 0, have = 0;
+	int err;
+
+	dp_quiet(inst);
+	err = nb_dp_prog_id(inst, prog, &want);
+	if (err)
+		return err;
+	err = nb_dp_tc_query(ifindex, egress, &have);
+	if (err)
+		return err;
+	if (have == want)
+		return 0;
+	err = nb_dp_tc_attach(inst, ifindex, prog, egress);
+	return err ? err : 1;
+}
+
+int nb_dp_tc_detach(int ifindex, bool egress)
+{
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NB_TC_HANDLE, .priority = NB_TC_PRIORITY);
+	struct bpf_tc_hook hook;
+	struct nb_nl *nl;
+	int err, in, out;
+
+	dp_print_init();
+	tc_hook_init(&hook, ifindex, egress);
+	err = bpf_tc_detach(&hook, &opts);
+	if (err == -EINVAL)
+		err = -ENOENT; /* no clsact qdisc at all */
+	if (err)
+		return err;
+	/* drop the clsact qdisc once nobody's filter is left on it */
+	if (nb_nl_open(&nl))
+		return 0;
+	in = nb_nl_tc_filter_count(nl, ifindex, false);
+	out = nb_nl_tc_filter_count(nl, ifindex, true);
+	nb_nl_close(nl);
+	if (in == 0 && out == 0) {
+		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
+		bpf_tc_hook_destroy(&hook);
+	}
+	return 0;
+}
+
+int nb_dp_tc_query(int ifindex, bool egress, __u32 *prog_id)
+{
+	LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NB_TC_HANDLE, .priority = NB_TC_PRIORITY);
+	struct bpf_tc_hook hook;
+	int err;
+
+	*prog_id = 0;
+	dp_print_init();
+	tc_hook_init(&hook, ifindex, egress);
+	err = bpf_tc_query(&hook, &opts);
+	if (err == -ENOENT || err == -EINVAL)
+		return 0; /* no filter of ours, or no clsact qdisc */
+	if (err)
+		return err;
+	*prog_id = opts.prog_id;
+	return 0;
+}
+
+static int prog_info(int fd, struct bpf_prog_info *info)
+{
+	__u32 len = sizeof(*info);
+
+	memset(info, 0, sizeof(*info));
+	return bpf_obj_get_info_by_fd(fd, info, &len) ? -errno : 0;
+}
+
+int nb_dp_prog_id(const struct nb_instance *inst, const char *prog, __u32 *id)
+{
+	struct bpf_prog_info info;
+	int fd, err;
+
+	dp_quiet(inst);
+	fd = prog_fd_get(inst, prog);
+	if (fd < 0)
+		return fd;
+	err = prog_info(fd, &info);
+	close(fd);
+	if (!err)
+		*id = info.id;
+	return err;
+}
+
+/* ---- socket programs on the cgroup ---------------------------------------- */
+
+static bool is_cgroup_prog(enum bpf_prog_type t)
+{
+	return t == BPF_PROG_TYPE_CGROUP_SOCK_ADDR || t == BPF_PROG_TYPE_CGROUP_SOCK ||
+	       t == BPF_PROG_TYPE_CGROUP_SOCKOPT;
+}
+
+typedef int (*cgroup_prog_fn)(const struct nb_instance *inst, const char *name,
+			      enum bpf_attach_type type, int cg_fd, void *arg);
+
+/*
+ * Calls fn for every cgroup program the objects provide. A pinned program
+ * does not tell its expected attach type, so it is read from the object
+ * (opened, not loaded: that only parses the embedded ELF).
+ */
+static int cgroup_progs_foreach(const struct nb_instance *inst, int cg_fd, cgroup_prog_fn fn,
+				void *arg)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	const struct dp_object *o;
+	struct bpf_program *prog;
+	void *skel;
+	int err = 0, err2;
+
+	for (o = dp_objects; o->name; o++) {
+		skel = o->open(&opts);
+		if (!skel)
+			return -errno ? -errno : -EINVAL;
+		bpf_object__for_each_program(prog, o->obj(skel))
+		{
+			if (!is_cgroup_prog(bpf_program__type(prog)))
+				continue;
+			err2 = fn(inst, bpf_program__name(prog),
+				  bpf_program__expected_attach_type(prog), cg_fd, arg);
+			if (err2 && !err)
+				err = err2;
+		}
+		o->destroy(skel);
+	}
+	return err;
+}
+
+static int cgroup2_find(char *path, size_t size)
+{
+	char line[4096], root[PATH_MAX], mnt[PATH_MAX], *sep;
+	FILE *f;
+	int found = 0;
+
+	f = fopen("/proc/self/mountinfo", "re");
+	if (!f)
+		return -errno;
+	/* "36 25 0:31 / /sys/fs/cgroup/unified rw,... - cgroup2 cgroup2 rw" */
+	while (!found && fgets(line, sizeof(line), f)) {
+		sep = strstr(line, " - ");
+		if (!sep || strncmp(sep + 3, "cgroup2 ", 8))
+			continue;
+		if (sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2)
+			continue;
+		/* a bind mount of a sub-cgroup is not the root */
+		if (strcmp(root, "/"))
+			continue;
+		found = (size_t)snprintf(path, size, "%s", mnt) < size;
+	}
+	fclose(f);
+	return found ? 0 : -ENOENT;
+}
+
+int nb_dp_cgroup_path(const struct nb_instance *inst, char *path, size_t size)
+{
+	int err;
+
+	/*
+	 * The usual mount points of the root stand for "the root" rather than for a path:
+	 * `ip netns exec` hides them behind a fresh sysfs, and the root is then found (or
+	 * mounted) elsewhere.
+	 */
+	if (inst->cgroup && inst->cgroup[0] &&
+	    (is_fs(inst->cgroup, CGROUP2_SUPER_MAGIC) ||
+	     (strcmp(inst->cgroup, "/sys/fs/cgroup") &&
+	      strcmp(inst->cgroup, "/sys/fs/cgroup/unified")))) {
+		if ((size_t)snprintf(path, size, "%s", inst->cgroup) >= size)
+			return -ENAMETOOLONG;
+		return 0;
+	}
+	if (!cgroup2_find(path, size))
+		return 0;
+	/* no cgroup2 in this mount namespace (`ip netns exec` hides it): mount the root */
+	err = mkdir_p(NB_CGROUP2_FALLBACK, 0700);
+	if (err)
+		return err;
+	if (!is_fs(NB_CGROUP2_FALLBACK, CGROUP2_SUPER_MAGIC) &&
+	    mount("cgroup2", NB_CGROUP2_FALLBACK, "cgroup2", 0, NULL) < 0)
+		return -errno;
+	snprintf(path, size, "%s", NB_CGROUP2_FALLBACK);
+	return 0;
+}
+
+static int cgroup_open(const struct nb_instance *inst, char *path, size_t size)
+{
+	int fd, err;
+
+	err = nb_dp_cgroup_path(inst, path, size);
+	if (err)
+		return err;
+	fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (!is_fs(path, CGROUP2_SUPER_MAGIC)) {
+		close(fd);
+		return -ENOTDIR;
+	}
+	return fd;
+}
+
+/* 1 when prog id is attached to cg_fd at type, 0 when not */
+static int cgroup_has(int cg_fd, enum bpf_attach_type type, __u32 id)
+{
+	__u32 ids[64], cnt = 64, flags = 0, i;
+
+	if (bpf_prog_query(cg_fd, type, 0, &flags, ids, &cnt))
+		return -errno;
+	for (i = 0; i < cnt; i++)
+		if (ids[i] == id)
+			return 1;
+	return 0;
+}
+
+static int cgroup_attach_one(const struct nb_instance *inst, const char *name,
+			     enum bpf_attach_type type, int cg_fd, void *arg)
+{
+	struct bpf_prog_info info;
+	int fd, err;
+
+	(void)arg;
+	fd = prog_fd_get(inst, name);
+	if (fd < 0)
+		return fd;
+	err = prog_info(fd, &info);
+	if (err)
+		goto cleanup;
+	err = cgroup_has(cg_fd, type, info.id);
+	if (err == 0)
+		err = bpf_prog_attach(fd, cg_fd, type, BPF_F_ALLOW_MULTI) ? -errno : 0;
+	else if (err == 1)
+		err = 0;
+	if (err)
+		nb_errorf("BPF program \"%s\": cannot attach it to the cgroup (%s): %s", name,
+			  libbpf_bpf_attach_type_str(type), strerror(-err));
+cleanup:
+	close(fd);
+	return err;
+}
+
+static int cgroup_detach_one(const struct nb_instance *inst, const char *name,
+			     enum bpf_attach_type type, int cg_fd, void *arg)
+{
+	int fd, err;
+
+	(void)arg;
+	fd = prog_fd_get(inst, name);
+	if (fd == -ENOENT)
+		return 0; /* not pinned: nothing netbpf can name to detach */
+	if (fd < 0)
+		return fd;
+	err = bpf_prog_detach2(fd, cg_fd, type) ? -errno : 0;
+	close(fd);
+	return err == -ENOENT ? 0 : err;
+}
+
+static int cgroup_count_one(const struct nb_instance *inst, const char *name,
+			    enum bpf_attach_type type, int cg_fd, void *arg)
+{
+	(void)inst, (void)name, (void)type, (void)cg_fd;
+	++*(int *)arg;
+	return 0;
+}
+
+static int cgroup_apply(const struct nb_instance *inst, cgroup_prog_fn fn)
+{
+	char path[PATH_MAX];
+	int cg, err, count = 0;
+
+	dp_quiet(inst);
+	/* a build without socket programs has no business with cgroups */
+	err = cgroup_progs_foreach(inst, -1, cgroup_count_one, &count);
+	if (err || !count)
+		return err;
+	cg = cgroup_open(inst, path, sizeof(path));
+	if (cg < 0) {
+		nb_errorf("cgroup %s: %s", inst->cgroup ? inst->cgroup : "(the cgroup2 root)",
+			  cg == -ENOTDIR ? "not a cgroup2 directory" : strerror(-cg));
+		return cg;
+	}
+	err = cgroup_progs_foreach(inst, cg, fn, NULL);
+	close(cg);
+	return err;
+}
+
+int nb_dp_cgroup_attach(const struct nb_instance *inst)
+{
+	return cgroup_apply(inst, cgroup_attach_one);
+}
+
+int nb_dp_cgroup_detach(const struct nb_instance *inst)
+{
+	return cgroup_apply(inst, cgroup_detach_one);
+}
+
+/* ---- listing, for status ------------------------------------------------- */
+
+struct prog_list {
+	struct nb_dp_prog *v;
+	size_t n;
+};
+
+static int prog_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct nb_dp_prog *)a)->name, ((const struct nb_dp_prog *)b)->name);
+}
+
+static int cgroup_mark_one(const struct nb_instance *inst, const char *name,
+			   enum bpf_attach_type type, int cg_fd, void *arg)
+{
+	struct prog_list *l = arg;
+	const char *s;
+	size_t i;
+
+	(void)inst;
+	for (i = 0; i < l->n; i++) {
+		if (strcmp(l->v[i].name, name))
+			continue;
+		s = libbpf_bpf_attach_type_str(type);
+		snprintf(l->v[i].attach, sizeof(l->v[i].attach), "%s", s ? s : "?");
+		l->v[i].cgroup_attached = cg_fd >= 0 ? cgroup_has(cg_fd, type, l->v[i].id) : 0;
+	}
+	return 0;
+}
+
+int nb_dp_progs(const struct nb_instance *inst, struct nb_dp_prog **out, size_t *n)
+{
+	struct prog_list l = {0};
+	struct bpf_prog_info info;
+	struct nb_dp_prog *grown;
+	char dir[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	const char *t;
+	size_t cap = 0;
+	int fd, cg, err = 0;
+	DIR *d;
+
+	dp_quiet(inst);
+	snprintf(dir, sizeof(dir), "%s/progs", inst->pin_dir);
+	d = opendir(dir);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d))) {
+		if (de->d_name[0] == '.' || strlen(de->d_name) >= sizeof(l.v->name))
+			continue;
+		if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path))
+			continue;
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue;
+		err = prog_info(fd, &info);
+		close(fd);
+		if (err)
+			break;
+		if (l.n == cap) {
+			cap = cap ? cap * 2 : 8;
+			grown = realloc(l.v, cap * sizeof(*grown));
+			if (!grown) {
+				err = -ENOMEM;
+				break;
+			}
+			l.v = grown;
+		}
+		memset(&l.v[l.n], 0, sizeof(l.v[l.n]));
+		memcpy(l.v[l.n].name, de->d_name, strlen(de->d_name) + 1);
+		l.v[l.n].id = info.id;
+		t = libbpf_bpf_prog_type_str(info.type);
+		snprintf(l.v[l.n].type, sizeof(l.v[l.n].type), "%s", t ? t : "?");
+		l.v[l.n].cgroup_attached = -1;
+		l.n++;
+	}
+	closedir(d);
+	if (err) {
+		free(l.v);
+		return err;
+	}
+	qsort(l.v, l.n, sizeof(*l.v), prog_cmp);
+	if (l.n && dp_objects[0].name) {
+		char cgpath[PATH_MAX];
+
+		/* status must not mount anything: only look at an existing cgroup2 */
+		if (inst->cgroup && inst->cgroup[0])
+			snprintf(cgpath, sizeof(cgpath), "%s", inst->cgroup);
+		else if (cgroup2_find(cgpath, sizeof(cgpath)))
+			cgpath[0] = '\0';
+		cg = cgpath[0] ? open(cgpath, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+		cgroup_progs_foreach(inst, cg, cgroup_mark_one, &l);
+		if (cg >= 0)
+			close(cg);
+	}
+	*out = l.v;
+	*n = l.n;
+	return 0;
+}

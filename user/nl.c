@@ -1,0 +1,634 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Netlink through libnl-route-3. Each struct nb_nl owns one NETLINK_ROUTE
+ * socket; a socket belongs to the netns it was created in, so a socket made
+ * while the thread sat in a sandbox's netns configures that sandbox from the
+ * host without moving the process.
+ *
+ * libnl folds the kernel's errno into its own NLE_* codes, losing detail
+ * (ENODEV and ENOENT both become NLE_OBJ_NOTFOUND...). An error callback
+ * keeps the kernel's errno of the last NLMSG_ERROR so callers get -errno as
+ * the kernel said it.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <net/if.h>
+#include <linux/if_ether.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/classifier.h>
+#include <netlink/route/link.h>
+#include <netlink/route/link/veth.h>
+#include <netlink/route/route.h>
+
+#include "nl.h"
+
+struct nb_nl {
+	struct nl_sock *sk;
+	int kernel_err; /* errno of the last NLMSG_ERROR, positive; 0 if none */
+};
+
+static int nl_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
+{
+	struct nb_nl *nl = arg;
+
+	(void)nla;
+	nl->kernel_err = -e->error;
+	return NL_STOP;
+}
+
+/* libnl's NLE_* to -errno, for errors that did not come from the kernel */
+static int nle_to_errno(int nle)
+{
+	switch (nle < 0 ? -nle : nle) {
+	case 0:
+		return 0;
+	case NLE_EXIST:
+		return -EEXIST;
+	case NLE_NOMEM:
+		return -ENOMEM;
+	case NLE_OBJ_NOTFOUND:
+		return -ENOENT;
+	case NLE_NODEV:
+		return -ENODEV;
+	case NLE_NOADDR:
+		return -EADDRNOTAVAIL;
+	case NLE_INVAL:
+	case NLE_MISSING_ATTR:
+		return -EINVAL;
+	case NLE_PERM:
+		return -EPERM;
+	case NLE_NOACCESS:
+		return -EACCES;
+	case NLE_BUSY:
+		return -EBUSY;
+	case NLE_RANGE:
+		return -ERANGE;
+	case NLE_OPNOTSUPP:
+		return -EOPNOTSUPP;
+	case NLE_AF_NOSUPPORT:
+		return -EAFNOSUPPORT;
+	case NLE_AGAIN:
+		return -EAGAIN;
+	case NLE_INTR:
+		return -EINTR;
+	case NLE_BAD_SOCK:
+		return -EBADF;
+	default:
+		return -EIO;
+	}
+}
+
+/* The result of a libnl call as -errno: the kernel's own when it sent one */
+static int nl_result(struct nb_nl *nl, int nle)
+{
+	int err;
+
+	if (nle >= 0)
+		return 0;
+	err = nl->kernel_err ? -nl->kernel_err : nle_to_errno(nle);
+	nl->kernel_err = 0;
+	return err;
+}
+
+static void nl_begin(struct nb_nl *nl)
+{
+	nl->kernel_err = 0;
+}
+
+static int nl_open_here(struct nb_nl **out)
+{
+	struct nb_nl *nl;
+	int err;
+
+	nl = calloc(1, sizeof(*nl));
+	if (!nl)
+		return -ENOMEM;
+	nl->sk = nl_socket_alloc();
+	if (!nl->sk) {
+		free(nl);
+		return -ENOMEM;
+	}
+	err = nl_connect(nl->sk, NETLINK_ROUTE);
+	if (err < 0) {
+		err = nle_to_errno(err);
+		nl_socket_free(nl->sk);
+		free(nl);
+		return err;
+	}
+	nl_socket_modify_err_cb(nl->sk, NL_CB_CUSTOM, nl_err_cb, nl);
+	*out = nl;
+	return 0;
+}
+
+int nb_nl_open(struct nb_nl **out)
+{
+	return nl_open_here(out);
+}
+
+int nb_nl_open_netns(int netns_fd, struct nb_nl **out)
+{
+	int self, err;
+
+	self = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
+	if (self < 0)
+		return -errno;
+	if (setns(netns_fd, CLONE_NEWNET) < 0) {
+		err = -errno;
+		close(self);
+		return err;
+	}
+	/* the socket stays bound to the netns it is created in */
+	err = nl_open_here(out);
+	if (setns(self, CLONE_NEWNET) < 0) {
+		/* a thread stuck in the wrong netns would misconfigure everything after */
+		abort();
+	}
+	close(self);
+	return err;
+}
+
+void nb_nl_close(struct nb_nl *nl)
+{
+	if (!nl)
+		return;
+	nl_socket_free(nl->sk);
+	free(nl);
+}
+
+static struct nl_addr *mac_addr(const __u8 *mac)
+{
+	return nl_addr_build(AF_LLC, mac, ETH_ALEN);
+}
+
+int nb_nl_veth_add(struct nb_nl *nl, const struct nb_veth_opts *o)
+{
+	struct rtnl_link *link = NULL, *peer = NULL;
+	struct nl_addr *a = NULL, *pa = NULL;
+	int err;
+
+	if (!o->name || !o->peer_name || strlen(o->name) >= NB_IFNAMSIZ ||
+	    strlen(o->peer_name) >= NB_IFNAMSIZ)
+		return -EINVAL;
+	link = rtnl_link_veth_alloc();
+	if (!link)
+		return -ENOMEM;
+	peer = rtnl_link_veth_get_peer(link);
+	rtnl_link_set_name(link, o->name);
+	rtnl_link_set_name(peer, o->peer_name);
+	if (o->mac) {
+		a = mac_addr(o->mac);
+		if (!a) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		rtnl_link_set_addr(link, a);
+	}
+	if (o->peer_mac) {
+		pa = mac_addr(o->peer_mac);
+		if (!pa) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		rtnl_link_set_addr(peer, pa);
+	}
+	if (o->mtu) {
+		rtnl_link_set_mtu(link, o->mtu);
+		rtnl_link_set_mtu(peer, o->mtu);
+	}
+	/* created directly inside the sandbox: the name is checked there, never in the host */
+	if (o->peer_netns_fd >= 0)
+		rtnl_link_set_ns_fd(peer, o->peer_netns_fd);
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_link_add(nl->sk, link, NLM_F_CREATE | NLM_F_EXCL));
+cleanup:
+	nl_addr_put(pa);
+	nl_addr_put(a);
+	if (peer)
+		rtnl_link_put(peer);
+	rtnl_link_veth_release(link);
+	return err;
+}
+
+int nb_nl_link_del(struct nb_nl *nl, const char *name)
+{
+	struct rtnl_link *link;
+	int err;
+
+	link = rtnl_link_alloc();
+	if (!link)
+		return -ENOMEM;
+	rtnl_link_set_name(link, name);
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_link_delete(nl->sk, link));
+	rtnl_link_put(link);
+	return err;
+}
+
+static int link_get(struct nb_nl *nl, int ifindex, const char *name, struct rtnl_link **out)
+{
+	if (name && strlen(name) >= NB_IFNAMSIZ)
+		return -ENODEV;
+	nl_begin(nl);
+	return nl_result(nl, rtnl_link_get_kernel(nl->sk, ifindex, name, out));
+}
+
+int nb_nl_link_ifindex(struct nb_nl *nl, const char *name)
+{
+	struct rtnl_link *link;
+	int err;
+
+	err = link_get(nl, 0, name, &link);
+	if (err)
+		return err == -ENOENT ? -ENODEV : err;
+	err = rtnl_link_get_ifindex(link);
+	rtnl_link_put(link);
+	return err;
+}
+
+int nb_nl_link_name(struct nb_nl *nl, int ifindex, char name[NB_IFNAMSIZ])
+{
+	struct rtnl_link *link;
+	int err;
+
+	err = link_get(nl, ifindex, NULL, &link);
+	if (err)
+		return err == -ENOENT ? -ENODEV : err;
+	snprintf(name, NB_IFNAMSIZ, "%s", rtnl_link_get_name(link));
+	rtnl_link_put(link);
+	return 0;
+}
+
+int nb_nl_link_up(struct nb_nl *nl, const char *name)
+{
+	struct rtnl_link *link = NULL, *change = NULL;
+	int err;
+
+	err = link_get(nl, 0, name, &link);
+	if (err)
+		return err == -ENOENT ? -ENODEV : err;
+	if (rtnl_link_get_flags(link) & IFF_UP) {
+		err = 0;
+		goto cleanup;
+	}
+	change = rtnl_link_alloc();
+	if (!change) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	rtnl_link_set_flags(change, IFF_UP);
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_link_change(nl->sk, link, change, 0));
+cleanup:
+	if (change)
+		rtnl_link_put(change);
+	rtnl_link_put(link);
+	return err;
+}
+
+int nb_nl_link_mac(struct nb_nl *nl, const char *name, __u8 mac[6])
+{
+	struct rtnl_link *link;
+	struct nl_addr *a;
+	int err;
+
+	err = link_get(nl, 0, name, &link);
+	if (err)
+		return err == -ENOENT ? -ENODEV : err;
+	a = rtnl_link_get_addr(link);
+	if (!a || nl_addr_get_len(a) != ETH_ALEN) {
+		err = -EINVAL;
+	} else {
+		memcpy(mac, nl_addr_get_binary_addr(a), ETH_ALEN);
+		err = 0;
+	}
+	rtnl_link_put(link);
+	return err;
+}
+
+int nb_nl_link_info(struct nb_nl *nl, const char *name, struct nb_link_info *info)
+{
+	struct rtnl_link *link;
+	const char *kind;
+	int err;
+
+	err = link_get(nl, 0, name, &link);
+	if (err)
+		return err == -ENOENT ? -ENODEV : err;
+	memset(info, 0, sizeof(*info));
+	info->ifindex = rtnl_link_get_ifindex(link);
+	info->mtu = rtnl_link_get_mtu(link);
+	info->up = !!(rtnl_link_get_flags(link) & IFF_UP);
+	kind = rtnl_link_get_type(link);
+	snprintf(info->kind, sizeof(info->kind), "%s", kind ? kind : "");
+	/* a veth's IFLA_LINK is the peer's ifindex (in the peer's netns) */
+	info->peer_ifindex = rtnl_link_get_link(link);
+	rtnl_link_put(link);
+	return 0;
+}
+
+struct link_list_ctx {
+	const char *prefix;
+	char (*names)[NB_IFNAMSIZ];
+	size_t n, cap;
+	int err;
+};
+
+static void link_list_one(struct nl_object *obj, void *arg)
+{
+	struct link_list_ctx *c = arg;
+	const char *name = rtnl_link_get_name((struct rtnl_link *)obj);
+	char(*grown)[NB_IFNAMSIZ];
+
+	if (c->err || !name || strncmp(name, c->prefix, strlen(c->prefix)))
+		return;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		grown = realloc(c->names, c->cap * sizeof(*grown));
+		if (!grown) {
+			c->err = -ENOMEM;
+			return;
+		}
+		c->names = grown;
+	}
+	snprintf(c->names[c->n++], NB_IFNAMSIZ, "%s", name);
+}
+
+int nb_nl_link_list(struct nb_nl *nl, const char *prefix, char (**names)[NB_IFNAMSIZ], size_t *n)
+{
+	struct link_list_ctx c = {.prefix = prefix ? prefix : ""};
+	struct nl_cache *cache;
+	int err;
+
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_link_alloc_cache(nl->sk, AF_UNSPEC, &cache));
+	if (err)
+		return err;
+	nl_cache_foreach(cache, link_list_one, &c);
+	nl_cache_free(cache);
+	if (c.err) {
+		free(c.names);
+		return c.err;
+	}
+	*names = c.names;
+	*n = c.n;
+	return 0;
+}
+
+int nb_nl_addr_add(struct nb_nl *nl, const char *ifname, __be32 ip, int prefixlen)
+{
+	struct rtnl_addr *addr = NULL;
+	struct nl_addr *local = NULL;
+	int ifindex, err;
+
+	if (prefixlen < 0 || prefixlen > 32)
+		return -EINVAL;
+	ifindex = nb_nl_link_ifindex(nl, ifname);
+	if (ifindex < 0)
+		return ifindex;
+	addr = rtnl_addr_alloc();
+	local = nl_addr_build(AF_INET, &ip, sizeof(ip));
+	if (!addr || !local) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	nl_addr_set_prefixlen(local, prefixlen);
+	rtnl_addr_set_family(addr, AF_INET);
+	rtnl_addr_set_ifindex(addr, ifindex);
+	err = nl_result(nl, rtnl_addr_set_local(addr, local));
+	if (err)
+		goto cleanup;
+	rtnl_addr_set_prefixlen(addr, prefixlen);
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_addr_add(nl->sk, addr, NLM_F_EXCL));
+cleanup:
+	nl_addr_put(local);
+	if (addr)
+		rtnl_addr_put(addr);
+	return err;
+}
+
+struct addr_list_ctx {
+	int ifindex; /* 0: every interface */
+	__be32 *ips;
+	int *prefixlens;
+	size_t n, cap;
+	int err;
+};
+
+static void addr_list_one(struct nl_object *obj, void *arg)
+{
+	struct rtnl_addr *a = (struct rtnl_addr *)obj;
+	struct addr_list_ctx *c = arg;
+	struct nl_addr *local;
+	__be32 *grown;
+	int *grown_len;
+
+	if (c->err || rtnl_addr_get_family(a) != AF_INET)
+		return;
+	if (c->ifindex && rtnl_addr_get_ifindex(a) != c->ifindex)
+		return;
+	local = rtnl_addr_get_local(a);
+	if (!local || nl_addr_get_len(local) != sizeof(__be32))
+		return;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		grown = realloc(c->ips, c->cap * sizeof(*grown));
+		if (!grown) {
+			c->err = -ENOMEM;
+			return;
+		}
+		c->ips = grown;
+		grown_len = realloc(c->prefixlens, c->cap * sizeof(*grown_len));
+		if (!grown_len) {
+			c->err = -ENOMEM;
+			return;
+		}
+		c->prefixlens = grown_len;
+	}
+	memcpy(&c->ips[c->n], nl_addr_get_binary_addr(local), sizeof(__be32));
+	c->prefixlens[c->n++] = rtnl_addr_get_prefixlen(a);
+}
+
+static int addr_list(struct nb_nl *nl, struct addr_list_ctx *c)
+{
+	struct nl_cache *cache;
+	int err;
+
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_addr_alloc_cache(nl->sk, &cache));
+	if (err)
+		return err;
+	nl_cache_foreach(cache, addr_list_one, c);
+	nl_cache_free(cache);
+	if (c->err) {
+		free(c->ips);
+		free(c->prefixlens);
+		return c->err;
+	}
+	return 0;
+}
+
+int nb_nl_addr_list(struct nb_nl *nl, __be32 **out, size_t *n)
+{
+	struct addr_list_ctx c = {0};
+	int err;
+
+	err = addr_list(nl, &c);
+	if (err)
+		return err;
+	free(c.prefixlens);
+	*out = c.ips;
+	*n = c.n;
+	return 0;
+}
+
+int nb_nl_addr_has(struct nb_nl *nl, const char *ifname, __be32 ip, int prefixlen)
+{
+	struct addr_list_ctx c = {0};
+	size_t i;
+	int err, found = 0;
+
+	c.ifindex = nb_nl_link_ifindex(nl, ifname);
+	if (c.ifindex < 0)
+		return c.ifindex;
+	err = addr_list(nl, &c);
+	if (err)
+		return err;
+	for (i = 0; i < c.n; i++)
+		if (c.ips[i] == ip && (prefixlen < 0 || c.prefixlens[i] == prefixlen))
+			found = 1;
+	free(c.ips);
+	free(c.prefixlens);
+	return found;
+}
+
+int nb_nl_addr_is_local(struct nb_nl *nl, __be32 ip)
+{
+	__be32 *ips;
+	size_t n, i;
+	int err, found = 0;
+
+	err = nb_nl_addr_list(nl, &ips, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++)
+		if (ips[i] == ip)
+			found = 1;
+	free(ips);
+	return found;
+}
+
+int nb_nl_route_default_add(struct nb_nl *nl, __be32 gateway)
+{
+	struct rtnl_route *route = NULL;
+	struct rtnl_nexthop *nh = NULL;
+	struct nl_addr *dst = NULL, *gw = NULL;
+	__be32 any = 0;
+	int err;
+
+	route = rtnl_route_alloc();
+	nh = rtnl_route_nh_alloc();
+	dst = nl_addr_build(AF_INET, &any, sizeof(any));
+	gw = nl_addr_build(AF_INET, &gateway, sizeof(gateway));
+	if (!route || !nh || !dst || !gw) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	nl_addr_set_prefixlen(dst, 0);
+	rtnl_route_set_family(route, AF_INET);
+	rtnl_route_set_table(route, RT_TABLE_MAIN);
+	rtnl_route_set_scope(route, RT_SCOPE_UNIVERSE);
+	rtnl_route_set_protocol(route, RTPROT_BOOT);
+	rtnl_route_set_type(route, RTN_UNICAST);
+	err = nl_result(nl, rtnl_route_set_dst(route, dst));
+	if (err)
+		goto cleanup;
+	rtnl_route_nh_set_gateway(nh, gw);
+	rtnl_route_add_nexthop(route, nh);
+	nh = NULL; /* owned by the route now */
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_route_add(nl->sk, route, NLM_F_EXCL));
+cleanup:
+	nl_addr_put(gw);
+	nl_addr_put(dst);
+	if (nh)
+		rtnl_route_nh_free(nh);
+	if (route)
+		rtnl_route_put(route);
+	return err;
+}
+
+struct route_ctx {
+	int ifindex;
+	__u32 prio;
+};
+
+static void route_default_one(struct nl_object *obj, void *arg)
+{
+	struct rtnl_route *r = (struct rtnl_route *)obj;
+	struct route_ctx *c = arg;
+	struct nl_addr *dst = rtnl_route_get_dst(r);
+	struct rtnl_nexthop *nh;
+
+	if (rtnl_route_get_table(r) != RT_TABLE_MAIN || rtnl_route_get_type(r) != RTN_UNICAST)
+		return;
+	if (dst && nl_addr_get_prefixlen(dst) != 0)
+		return;
+	if (rtnl_route_get_nnexthops(r) < 1)
+		return;
+	nh = rtnl_route_nexthop_n(r, 0);
+	/* the preferred default route is the one with the lowest metric */
+	if (!c->ifindex || rtnl_route_get_priority(r) < c->prio) {
+		c->ifindex = rtnl_route_nh_get_ifindex(nh);
+		c->prio = rtnl_route_get_priority(r);
+	}
+}
+
+int nb_nl_route_default_dev(struct nb_nl *nl, char ifname[NB_IFNAMSIZ])
+{
+	struct route_ctx c = {0};
+	struct nl_cache *cache;
+	int err;
+
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_route_alloc_cache(nl->sk, AF_INET, 0, &cache));
+	if (err)
+		return err;
+	nl_cache_foreach(cache, route_default_one, &c);
+	nl_cache_free(cache);
+	if (!c.ifindex)
+		return -ENOENT;
+	return nb_nl_link_name(nl, c.ifindex, ifname);
+}
+
+static void cls_count_one(struct nl_object *obj, void *arg)
+{
+	if (rtnl_tc_get_handle(TC_CAST(obj)))
+		++*(int *)arg;
+}
+
+int nb_nl_tc_filter_count(struct nb_nl *nl, int ifindex, bool egress)
+{
+	struct nl_cache *cache;
+	__u32 parent;
+	int err;
+
+	parent = TC_H_MAKE(TC_H_CLSACT, egress ? TC_H_MIN_EGRESS : TC_H_MIN_INGRESS);
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_cls_alloc_cache(nl->sk, ifindex, parent, &cache));
+	if (err)
+		return err == -EINVAL ? 0 : err; /* no clsact qdisc: no filters */
+	/* the dump also lists each priority's chain head (handle 0): only filters count */
+	err = 0;
+	nl_cache_foreach(cache, cls_count_one, &err);
+	nl_cache_free(cache);
+	return err;
+}

@@ -1,0 +1,628 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Making the kernel match the store, one network or endpoint at a time.
+ *
+ * Realizing is idempotent as well as all-or-nothing: `up` replays the whole
+ * state over a live system, so every step first looks at what is there and
+ * only adds what is missing (devices that exist stay, a program already
+ * attached is not re-attached, map entries are re-put in place). Only what
+ * this call created is removed again when a later step fails; devices that
+ * were there before belong to the live data plane and stay untouched.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+
+#include "cmd.h"
+#include "ipam.h"
+#include "netns.h"
+#include "realize.h"
+
+#define NB_DEFAULT_MTU 1500
+
+int nb_world_open(const struct nb_instance *inst, struct nb_world *w)
+{
+	int err;
+
+	memset(w, 0, sizeof(*w));
+	w->inst = inst;
+	nb_maps_init(&w->maps);
+	err = nb_dp_maps(inst, &w->maps);
+	if (err)
+		return err;
+	err = nb_nl_open(&w->nl);
+	if (err) {
+		nb_errorf("cannot open a netlink socket: %s", strerror(-err));
+		nb_maps_close(&w->maps);
+		w->nl = NULL;
+	}
+	return err;
+}
+
+void nb_world_close(struct nb_world *w)
+{
+	if (!w)
+		return;
+	nb_nl_close(w->nl);
+	w->nl = NULL;
+	nb_maps_close(&w->maps);
+}
+
+void nb_network_ifnames(__u32 net_id, char gw[NB_IFNAMSIZ], char port[NB_IFNAMSIZ])
+{
+	snprintf(gw, NB_IFNAMSIZ, "nbg%u", net_id);
+	snprintf(port, NB_IFNAMSIZ, "nbp%u", net_id);
+}
+
+static int tc_ensure(struct nb_world *w, int ifindex, const char *prog)
+{
+	int err = nb_dp_tc_ensure(w->inst, ifindex, prog, false);
+
+	return err < 0 ? err : 0;
+}
+
+static bool is_bridge(const struct nb_network_rec *net)
+{
+	return !strcmp(net->driver, NB_DRIVER_BRIDGE);
+}
+
+int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
+{
+	char gw[NB_IFNAMSIZ], port[NB_IFNAMSIZ], ip[NB_IPV4_STRLEN];
+	struct nb_network val = {0};
+	struct nb_veth_opts o = {.peer_netns_fd = -1};
+	bool created = false, put = false;
+	int gw_idx, port_idx, err;
+	const char *step;
+
+	if (!is_bridge(net))
+		return 0;
+	if (!net->net_id || !net->gateway)
+		return -EINVAL;
+	nb_network_ifnames(net->net_id, gw, port);
+	nb_mac_from_ipv4(net->gateway, val.gw_mac);
+
+	step = "looking it up";
+	gw_idx = nb_nl_link_ifindex(w->nl, gw);
+	if (gw_idx == -ENODEV) {
+		step = "creating the veth pair";
+		o.name = gw;
+		o.mac = val.gw_mac;
+		o.peer_name = port;
+		o.mtu = net->mtu ? net->mtu : NB_DEFAULT_MTU;
+		err = nb_nl_veth_add(w->nl, &o);
+		if (err)
+			goto cleanup;
+		created = true;
+		gw_idx = nb_nl_link_ifindex(w->nl, gw);
+	}
+	if (gw_idx < 0) {
+		err = gw_idx;
+		goto cleanup;
+	}
+	step = "looking up its peer";
+	port_idx = nb_nl_link_ifindex(w->nl, port);
+	if (port_idx < 0) {
+		err = port_idx;
+		goto cleanup;
+	}
+
+	step = "adding the gateway address";
+	err = nb_nl_addr_add(w->nl, gw, net->gateway, net->subnet.len);
+	if (err == -EEXIST)
+		err = 0;
+	if (err)
+		goto cleanup;
+
+	/* the program and the maps before the links come up: no frame meets a half switch */
+	step = "attaching program \"" NB_PROG_GATEWAY "\"";
+	err = tc_ensure(w, port_idx, NB_PROG_GATEWAY);
+	if (err)
+		goto cleanup;
+
+	step = "writing the maps";
+	val.subnet = net->subnet.addr;
+	val.prefixlen = net->subnet.len;
+	val.gateway = net->gateway;
+	val.gw_ifindex = gw_idx;
+	val.gwport_ifindex = port_idx;
+	val.flags = (net->icc ? NB_NET_F_ICC : 0) | (net->internal ? NB_NET_F_INTERNAL : 0) |
+		    (net->masquerade ? NB_NET_F_MASQ : 0);
+	val.mtu = net->mtu ? net->mtu : NB_DEFAULT_MTU;
+	err = nb_maps_network_put(&w->maps, net->net_id, &val);
+	if (err)
+		goto cleanup;
+	put = true;
+
+	step = "bringing it up";
+	err = nb_nl_link_up(w->nl, port);
+	if (!err)
+		err = nb_nl_link_up(w->nl, gw);
+cleanup:
+	if (err) {
+		nb_errorf("network \"%s\": gateway port %s (%s/%d): %s: %s", net->name, gw,
+			  nb_fmt_ipv4(net->gateway, ip), net->subnet.len, step, strerror(-err));
+		if (created) {
+			if (put)
+				nb_maps_network_del(&w->maps, net->net_id);
+			nb_nl_link_del(w->nl, gw);
+		}
+	}
+	return err;
+}
+
+int nb_network_unrealize(struct nb_world *w, const struct nb_network_rec *net)
+{
+	char gw[NB_IFNAMSIZ], port[NB_IFNAMSIZ];
+	int err, err2;
+
+	if (!is_bridge(net) || !net->net_id)
+		return 0;
+	nb_network_ifnames(net->net_id, gw, port);
+	err = nb_maps_network_del(&w->maps, net->net_id);
+	if (err)
+		nb_errorf("network \"%s\": cannot remove its map entries: %s", net->name,
+			  strerror(-err));
+	/* deleting one end of the pair deletes the other */
+	err2 = nb_nl_link_del(w->nl, gw);
+	if (err2 == -ENODEV)
+		err2 = nb_nl_link_del(w->nl, port);
+	if (err2 == -ENODEV)
+		err2 = 0;
+	if (err2)
+		nb_errorf("network \"%s\": cannot delete %s: %s", net->name, gw, strerror(-err2));
+	return err ? err : err2;
+}
+
+/*
+ * 1 when host_ifname is a veth whose peer is ifname inside the sandbox, 0 when
+ * the pair is not there (or not whole), -errno on failure.
+ */
+static int endpoint_pair_exists(struct nb_world *w, struct nb_nl *snl,
+				const struct nb_endpoint_rec *ep)
+{
+	struct nb_link_info host, sb;
+	int err;
+
+	err = nb_nl_link_info(w->nl, ep->host_ifname, &host);
+	if (err)
+		return err == -ENODEV ? 0 : err;
+	err = nb_nl_link_info(snl, ep->ifname, &sb);
+	if (err)
+		return err == -ENODEV ? 0 : err;
+	return !strcmp(host.kind, "veth") && host.peer_ifindex == sb.ifindex &&
+	       sb.peer_ifindex == host.ifindex;
+}
+
+int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
+			const struct nb_sandbox_rec *sb, const struct nb_endpoint_rec *ep,
+			bool default_route)
+{
+	struct nb_veth_opts o = {.peer_netns_fd = -1};
+	struct nb_port port = {.kind = NB_PORT_ENDPOINT};
+	struct nb_nl *snl = NULL;
+	char ip[NB_IPV4_STRLEN];
+	bool created = false, put = false;
+	int fd = -1, ifindex = -1, err;
+	const char *step;
+
+	if (!is_bridge(net))
+		return -EINVAL;
+
+	step = "opening the sandbox's network namespace";
+	fd = nb_netns_open(sb->netns);
+	if (fd < 0) {
+		err = fd;
+		goto cleanup;
+	}
+	err = nb_nl_open_netns(fd, &snl);
+	if (err)
+		goto cleanup;
+	step = "reading the sandbox's netns cookie";
+	err = nb_netns_cookie(fd, &port.netns_cookie);
+	if (err)
+		goto cleanup;
+
+	step = "looking up the veth pair";
+	err = endpoint_pair_exists(w, snl, ep);
+	if (err < 0)
+		goto cleanup;
+	if (!err) {
+		/* a host side without its sandbox side is a leftover: make the pair afresh */
+		if (nb_nl_link_ifindex(w->nl, ep->host_ifname) > 0)
+			nb_nl_link_del(w->nl, ep->host_ifname);
+		step = "creating the veth pair";
+		o.name = ep->host_ifname;
+		o.peer_name = ep->ifname;
+		o.peer_mac = ep->mac;
+		o.peer_netns_fd = fd;
+		o.mtu = net->mtu ? net->mtu : NB_DEFAULT_MTU;
+		err = nb_nl_veth_add(w->nl, &o);
+		if (err == -EEXIST)
+			step =
+			    "creating the veth pair (the name is taken in the host or the sandbox)";
+		if (err)
+			goto cleanup;
+		created = true;
+	}
+	ifindex = nb_nl_link_ifindex(w->nl, ep->host_ifname);
+	if (ifindex < 0) {
+		err = ifindex;
+		goto cleanup;
+	}
+
+	step = "configuring the sandbox side";
+	err = nb_nl_addr_add(snl, ep->ifname, ep->ip, net->subnet.len);
+	if (err == -EEXIST)
+		err = 0;
+	if (!err)
+		err = nb_nl_link_up(snl, ep->ifname);
+	if (!err)
+		err = nb_nl_link_up(snl, "lo");
+	if (err)
+		goto cleanup;
+	if (default_route) {
+		step = "adding the default route";
+		err = nb_nl_route_default_add(snl, net->gateway);
+		if (err == -EEXIST)
+			err = 0;
+		if (err)
+			goto cleanup;
+	}
+
+	step = "attaching program \"" NB_PROG_ENDPOINT "\"";
+	err = tc_ensure(w, ifindex, NB_PROG_ENDPOINT);
+	if (err)
+		goto cleanup;
+
+	step = "writing the maps";
+	port.net_id = net->net_id;
+	port.ip = ep->ip;
+	memcpy(port.mac, ep->mac, sizeof(port.mac));
+	err = nb_maps_endpoint_put(&w->maps, ifindex, &port);
+	if (err)
+		goto cleanup;
+	put = true;
+
+	step = "bringing the host side up";
+	err = nb_nl_link_up(w->nl, ep->host_ifname);
+cleanup:
+	if (err) {
+		nb_errorf("endpoint %s (%s %s in sandbox \"%s\", %s): %s: %s", ep->host_ifname,
+			  ep->ifname, nb_fmt_ipv4(ep->ip, ip), sb->name, sb->netns, step,
+			  strerror(-err));
+		if (created) {
+			if (put)
+				nb_maps_endpoint_del(&w->maps, ifindex);
+			nb_nl_link_del(w->nl, ep->host_ifname);
+		}
+	}
+	nb_nl_close(snl);
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+int nb_endpoint_unrealize(struct nb_world *w, const struct nb_endpoint_rec *ep)
+{
+	int ifindex, err;
+
+	ifindex = nb_nl_link_ifindex(w->nl, ep->host_ifname);
+	if (ifindex == -ENODEV)
+		return 0; /* gone with its netns; `gc` clears map entries left behind */
+	if (ifindex < 0)
+		return ifindex;
+	/* the map entries first: the port stops forwarding before the device goes */
+	err = nb_maps_endpoint_del(&w->maps, ifindex);
+	if (err)
+		return err;
+	err = nb_nl_link_del(w->nl, ep->host_ifname);
+	return err == -ENODEV ? 0 : err;
+}
+
+/* ---- pruning: map entries the store no longer explains ------------------ */
+
+struct idset {
+	__u32 *v;
+	size_t n, cap;
+};
+
+static int idset_add(struct idset *s, __u32 id)
+{
+	__u32 *grown;
+
+	if (s->n == s->cap) {
+		s->cap = s->cap ? s->cap * 2 : 32;
+		grown = realloc(s->v, s->cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		s->v = grown;
+	}
+	s->v[s->n++] = id;
+	return 0;
+}
+
+static bool idset_has(const struct idset *s, __u32 id)
+{
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (s->v[i] == id)
+			return true;
+	return false;
+}
+
+/* Every key of a map, collected before anything is deleted */
+static int map_keys(int fd, size_t key_size, void **out, size_t *n)
+{
+	char *keys = NULL, *grown;
+	size_t cap = 0;
+	void *prev = NULL;
+
+	*n = 0;
+	for (;;) {
+		if (*n == cap) {
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(keys, cap * key_size);
+			if (!grown) {
+				free(keys);
+				return -ENOMEM;
+			}
+			keys = grown;
+		}
+		prev = *n ? keys + (*n - 1) * key_size : NULL;
+		if (bpf_map_get_next_key(fd, prev, keys + *n * key_size)) {
+			if (errno == ENOENT)
+				break;
+			free(keys);
+			return -errno;
+		}
+		(*n)++;
+	}
+	*out = keys;
+	return 0;
+}
+
+static void report(nb_prune_report_fn fn, void *arg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void report(nb_prune_report_fn fn, void *arg, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (fn)
+		fn(arg, buf);
+}
+
+/* The net_ids of bridge networks and the ifindexes of their live ports */
+static int valid_sets(struct nb_world *w, struct nb_store *st, struct idset *nets,
+		      struct idset *ifs)
+{
+	struct nb_network_rec *netv = NULL;
+	struct nb_endpoint_rec *epv = NULL;
+	char gw[NB_IFNAMSIZ], port[NB_IFNAMSIZ];
+	size_t nn = 0, ne = 0, i;
+	int idx, err;
+
+	err = nb_store_network_list(st, &netv, &nn);
+	if (err)
+		return err;
+	for (i = 0; i < nn && !err; i++) {
+		if (!is_bridge(&netv[i]) || !netv[i].net_id)
+			continue;
+		err = idset_add(nets, netv[i].net_id);
+		nb_network_ifnames(netv[i].net_id, gw, port);
+		idx = nb_nl_link_ifindex(w->nl, gw);
+		if (!err && idx > 0)
+			err = idset_add(ifs, idx);
+		idx = nb_nl_link_ifindex(w->nl, port);
+		if (!err && idx > 0)
+			err = idset_add(ifs, idx);
+	}
+	nb_network_recs_free(netv, nn);
+	if (err)
+		return err;
+	err = nb_store_endpoint_list(st, NULL, NULL, &epv, &ne);
+	if (err)
+		return err;
+	for (i = 0; i < ne && !err; i++) {
+		idx = nb_nl_link_ifindex(w->nl, epv[i].host_ifname);
+		if (idx > 0)
+			err = idset_add(ifs, idx);
+	}
+	free(epv);
+	return err;
+}
+
+int nb_world_prune(struct nb_world *w, struct nb_store *st, nb_prune_report_fn fn, void *arg)
+{
+	struct idset nets = {0}, ifs = {0};
+	size_t n = 0, i, j;
+	void *keys = NULL;
+	int err, removed = 0;
+
+	err = valid_sets(w, st, &nets, &ifs);
+	if (err)
+		goto cleanup;
+
+	/* networks the store does not have */
+	err = map_keys(w->maps.networks, sizeof(__u32), &keys, &n);
+	if (err)
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		__u32 id = ((__u32 *)keys)[i];
+
+		if (idset_has(&nets, id))
+			continue;
+		err = nb_maps_network_del(&w->maps, id);
+		if (err)
+			goto cleanup;
+		report(fn, arg, "map %s: network %u (not in the state)",
+		       NB_MAP_NAME(NB_MAP_NETWORKS), id);
+		removed++;
+	}
+	free(keys);
+	keys = NULL;
+
+	/* ports whose interface is no current endpoint or gateway port */
+	err = map_keys(w->maps.ports, sizeof(__u32), &keys, &n);
+	if (err)
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		__u32 idx = ((__u32 *)keys)[i];
+		struct nb_port p;
+
+		if (idset_has(&ifs, idx) || bpf_map_lookup_elem(w->maps.ports, &idx, &p))
+			continue;
+		if (p.kind == NB_PORT_ENDPOINT)
+			err = nb_maps_endpoint_del(&w->maps, idx);
+		else if (bpf_map_delete_elem(w->maps.ports, &idx) && errno != ENOENT)
+			err = -errno;
+		if (err)
+			goto cleanup;
+		report(fn, arg, "map %s: %s port ifindex %u (no such interface)",
+		       NB_MAP_NAME(NB_MAP_PORTS),
+		       p.kind == NB_PORT_ENDPOINT ? "endpoint" : "gateway", idx);
+		removed++;
+	}
+	free(keys);
+	keys = NULL;
+
+	/* forwarding and ARP entries pointing at a vanished interface or network */
+	err = map_keys(w->maps.fdb, sizeof(struct nb_fdb_key), &keys, &n);
+	if (err)
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		struct nb_fdb_key *k = (struct nb_fdb_key *)keys + i;
+		struct nb_fdb_val v;
+		char mac[18];
+
+		if (bpf_map_lookup_elem(w->maps.fdb, k, &v))
+			continue;
+		if (idset_has(&nets, k->net_id) && idset_has(&ifs, v.ifindex))
+			continue;
+		if (bpf_map_delete_elem(w->maps.fdb, k) && errno != ENOENT) {
+			err = -errno;
+			goto cleanup;
+		}
+		report(fn, arg, "map %s: network %u MAC %s -> ifindex %u", NB_MAP_NAME(NB_MAP_FDB),
+		       k->net_id, nb_fmt_mac(k->mac, mac), v.ifindex);
+		removed++;
+	}
+	free(keys);
+	keys = NULL;
+
+	err = map_keys(w->maps.neigh, sizeof(struct nb_neigh_key), &keys, &n);
+	if (err)
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		struct nb_neigh_key *k = (struct nb_neigh_key *)keys + i;
+		struct nb_neigh_val v;
+		char ip[NB_IPV4_STRLEN];
+
+		if (bpf_map_lookup_elem(w->maps.neigh, k, &v))
+			continue;
+		if (idset_has(&nets, k->net_id) && idset_has(&ifs, v.ifindex))
+			continue;
+		if (bpf_map_delete_elem(w->maps.neigh, k) && errno != ENOENT) {
+			err = -errno;
+			goto cleanup;
+		}
+		report(fn, arg, "map %s: network %u address %s -> ifindex %u",
+		       NB_MAP_NAME(NB_MAP_NEIGH), k->net_id, nb_fmt_ipv4(k->ip, ip), v.ifindex);
+		removed++;
+	}
+	free(keys);
+	keys = NULL;
+
+	err = map_keys(w->maps.subnets, sizeof(struct nb_lpm_key), &keys, &n);
+	if (err)
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		struct nb_lpm_key *k = (struct nb_lpm_key *)keys + i;
+		char buf[NB_CIDR_STRLEN];
+		struct nb_prefix p;
+		__u32 id;
+
+		if (bpf_map_lookup_elem(w->maps.subnets, k, &id) || idset_has(&nets, id))
+			continue;
+		if (bpf_map_delete_elem(w->maps.subnets, k) && errno != ENOENT) {
+			err = -errno;
+			goto cleanup;
+		}
+		p.addr = k->addr;
+		p.len = k->prefixlen;
+		report(fn, arg, "map %s: %s -> network %u", NB_MAP_NAME(NB_MAP_SUBNETS),
+		       nb_fmt_prefix(&p, buf), id);
+		removed++;
+	}
+	free(keys);
+	keys = NULL;
+
+	/* flood lists: drop the members that are gone, keep the order of the rest */
+	err = map_keys(w->maps.flood, sizeof(__u32), &keys, &n);
+	if (err)
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		__u32 id = ((__u32 *)keys)[i], kept = 0, count;
+		struct nb_flood *fl = malloc(sizeof(*fl));
+
+		if (!fl) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		if (bpf_map_lookup_elem(w->maps.flood, &id, fl) || !idset_has(&nets, id)) {
+			free(fl);
+			continue; /* a flood list of a deleted network went with network_del */
+		}
+		count = fl->count < NB_MAX_FLOOD ? fl->count : NB_MAX_FLOOD;
+		for (j = 0; j < count; j++)
+			if (idset_has(&ifs, fl->ifindex[j]))
+				fl->ifindex[kept++] = fl->ifindex[j];
+		if (kept != fl->count) {
+			report(fn, arg, "map %s: network %u: %u of %u ports",
+			       NB_MAP_NAME(NB_MAP_FLOOD), id, fl->count - kept, fl->count);
+			removed++;
+			fl->count = kept;
+			memset(&fl->ifindex[kept], 0, (NB_MAX_FLOOD - kept) * sizeof(__u32));
+			if (bpf_map_update_elem(w->maps.flood, &id, fl, BPF_EXIST))
+				err = -errno;
+		}
+		free(fl);
+		if (err)
+			goto cleanup;
+	}
+	free(keys);
+	keys = NULL;
+
+	/* counters of ports that are gone */
+	err = map_keys(w->maps.ep_stats, sizeof(__u32), &keys, &n);
+	if (err)
+		goto cleanup;
+	for (i = 0; i < n; i++) {
+		__u32 idx = ((__u32 *)keys)[i];
+
+		if (idset_has(&ifs, idx))
+			continue;
+		if (bpf_map_delete_elem(w->maps.ep_stats, &idx) && errno != ENOENT) {
+			err = -errno;
+			goto cleanup;
+		}
+		report(fn, arg, "map %s: ifindex %u", NB_MAP_NAME(NB_MAP_EP_STATS), idx);
+		removed++;
+	}
+cleanup:
+	free(keys);
+	free(nets.v);
+	free(ifs.v);
+	return err ? err : removed;
+}
