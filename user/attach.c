@@ -1,0 +1,426 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Connecting sandboxes to networks, store and kernel together (attach.h). */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "cmd.h"
+#include "ipam.h"
+#include "names.h"
+#include "netns.h"
+#include "nl.h"
+
+int nb_world_get(const struct nb_instance *inst, struct nb_world_ref *ref, struct nb_world **w)
+{
+	int err;
+
+	if (!ref->open) {
+		err = nb_world_open(inst, &ref->w);
+		if (err)
+			return err;
+		ref->open = true;
+	}
+	*w = &ref->w;
+	return 0;
+}
+
+void nb_world_put(struct nb_world_ref *ref)
+{
+	if (ref->open)
+		nb_world_close(&ref->w);
+	ref->open = false;
+}
+
+int64_t nb_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The sandbox's name for messages about an address holder */
+static void holder_name(struct nb_store *st, const char *network_id, __be32 ip, char *out,
+			size_t size)
+{
+	struct nb_endpoint_rec *eps = NULL;
+	struct nb_sandbox_rec sb;
+	size_t i, n = 0;
+
+	snprintf(out, size, "another endpoint");
+	if (nb_store_endpoint_list(st, network_id, NULL, &eps, &n))
+		return;
+	for (i = 0; i < n; i++) {
+		if (eps[i].ip != ip)
+			continue;
+		if (!nb_store_sandbox_find(st, eps[i].sandbox_id, &sb))
+			snprintf(out, size, "sandbox \"%s\"", sb.name);
+		break;
+	}
+	free(eps);
+}
+
+static int pick_address(struct nb_store *st, const struct nb_network_rec *net,
+			const struct nb_sandbox_rec *sb, __be32 want, __be32 *ip)
+{
+	char a[NB_IPV4_STRLEN], p[NB_CIDR_STRLEN], who[NB_NAME_MAX + 32];
+	__be32 *used = NULL;
+	size_t nused = 0;
+	int err;
+
+	err = nb_store_network_ips(st, net->id, &used, &nused);
+	if (err) {
+		nb_errorf("network \"%s\": cannot read the addresses in use: %s", net->name,
+			  strerror(-err));
+		return err;
+	}
+	if (want) {
+		err = nb_ipam_check(&net->subnet, net->gateway, used, nused, want);
+		nb_fmt_ipv4(want, a);
+		nb_fmt_prefix(&net->subnet, p);
+		switch (err) {
+		case 0:
+			*ip = want;
+			break;
+		case -ERANGE:
+			nb_errorf(
+			    "sandbox \"%s\": address %s is outside network \"%s\"'s subnet %s",
+			    sb->name, a, net->name, p);
+			break;
+		case -EADDRNOTAVAIL:
+			nb_errorf("sandbox \"%s\": address %s is reserved in network \"%s\" (%s "
+				  "address)",
+				  sb->name, a, net->name,
+				  want == net->gateway	     ? "gateway"
+				  : want == net->subnet.addr ? "network"
+							     : "broadcast");
+			break;
+		case -EADDRINUSE:
+			holder_name(st, net->id, want, who, sizeof(who));
+			nb_errorf("sandbox \"%s\": address %s is already in use in network \"%s\" "
+				  "by %s",
+				  sb->name, a, net->name, who);
+			break;
+		default:
+			nb_errorf("sandbox \"%s\": address %s in network \"%s\": %s", sb->name, a,
+				  net->name, strerror(-err));
+		}
+	} else {
+		err = nb_ipam_alloc(&net->subnet, &net->range, net->gateway, used, nused, ip);
+		if (err)
+			nb_errorf("network \"%s\": no free address left in %s for sandbox \"%s\"",
+				  net->name, nb_fmt_prefix(&net->range, p), sb->name);
+	}
+	free(used);
+	return err;
+}
+
+/*
+ * What the sandbox's netns already holds: which eth<N> names are taken (an
+ * adopted netns may come with its own eth0) and whether it has a default
+ * route. Both are best effort: a netns we cannot read is treated as empty,
+ * and realize reports the real failure.
+ */
+struct netns_view {
+	char (*links)[NB_IFNAMSIZ];
+	size_t nlinks;
+	bool has_default;
+};
+
+static void netns_look(const struct nb_sandbox_rec *sb, struct netns_view *v)
+{
+	char dev[NB_IFNAMSIZ];
+	struct nb_nl *nl = NULL;
+	int fd;
+
+	memset(v, 0, sizeof(*v));
+	fd = nb_netns_open(sb->netns);
+	if (fd < 0)
+		return;
+	if (!nb_nl_open_netns(fd, &nl)) {
+		if (nb_nl_link_list(nl, "eth", &v->links, &v->nlinks)) {
+			v->links = NULL;
+			v->nlinks = 0;
+		}
+		v->has_default = !nb_nl_route_default_dev(nl, dev);
+		nb_nl_close(nl);
+	}
+	close(fd);
+}
+
+static bool seq_taken(int seq, const struct nb_endpoint_rec *eps, size_t n,
+		      const struct netns_view *v)
+{
+	char name[NB_IFNAMSIZ];
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (!nb_endpoint_is_special(&eps[i]) && eps[i].seq == seq)
+			return true;
+	snprintf(name, sizeof(name), "eth%d", seq);
+	for (i = 0; i < v->nlinks; i++)
+		if (!strcmp(v->links[i], name))
+			return true;
+	return false;
+}
+
+/* host/none: the row is the whole membership; none's netns gets its loopback up */
+static int attach_special(struct nb_store *st, const struct nb_network_rec *net,
+			  const struct nb_sandbox_rec *sb, struct nb_endpoint_rec *ep)
+{
+	struct nb_nl *nl = NULL;
+	int fd, err;
+
+	err = nb_id_new(ep->id);
+	if (err) {
+		nb_errorf("sandbox \"%s\": cannot make an endpoint id: %s", sb->name,
+			  strerror(-err));
+		return err;
+	}
+	snprintf(ep->network_id, sizeof(ep->network_id), "%s", net->id);
+	snprintf(ep->sandbox_id, sizeof(ep->sandbox_id), "%s", sb->id);
+	ep->created = nb_now_ns();
+	err = nb_store_endpoint_add(st, ep);
+	if (err) {
+		nb_errorf("sandbox \"%s\": network \"%s\": cannot record the membership: %s",
+			  sb->name, net->name, strerror(-err));
+		return err;
+	}
+	if (strcmp(net->driver, NB_DRIVER_NONE))
+		return 0;
+	fd = nb_netns_open(sb->netns);
+	if (fd < 0) {
+		err = fd;
+	} else {
+		err = nb_nl_open_netns(fd, &nl);
+		if (!err) {
+			err = nb_nl_link_up(nl, "lo");
+			nb_nl_close(nl);
+		}
+		close(fd);
+	}
+	if (err)
+		nb_errorf("sandbox \"%s\": cannot bring loopback up in %s: %s", sb->name, sb->netns,
+			  strerror(-err));
+	return err;
+}
+
+int nb_attach(struct nb_store *st, struct nb_world *w, const struct nb_network_rec *net,
+	      const struct nb_sandbox_rec *sb, __be32 want, struct nb_endpoint_rec *ep)
+{
+	struct nb_endpoint_rec *eps = NULL;
+	struct netns_view view = {0};
+	bool default_route;
+	size_t i, neps = 0;
+	int err, seq;
+
+	memset(ep, 0, sizeof(*ep));
+	err = nb_store_endpoint_find(st, net->id, sb->id, ep);
+	if (!err) {
+		nb_errorf("sandbox \"%s\" is already connected to network \"%s\"%s%s%s", sb->name,
+			  net->name, ep->ifname[0] ? " (as " : "", ep->ifname,
+			  ep->ifname[0] ? ")" : "");
+		return -EEXIST;
+	}
+	if (err != -ENOENT) {
+		nb_errorf("sandbox \"%s\": network \"%s\": cannot read endpoints: %s", sb->name,
+			  net->name, strerror(-err));
+		return err;
+	}
+
+	memset(ep, 0, sizeof(*ep));
+	if (strcmp(net->driver, NB_DRIVER_BRIDGE))
+		return attach_special(st, net, sb, ep);
+
+	err = pick_address(st, net, sb, want, &ep->ip);
+	if (err)
+		return err;
+
+	err = nb_store_endpoint_list(st, NULL, sb->id, &eps, &neps);
+	if (err) {
+		nb_errorf("sandbox \"%s\": cannot read its endpoints: %s", sb->name,
+			  strerror(-err));
+		return err;
+	}
+	netns_look(sb, &view);
+	for (seq = 0; seq_taken(seq, eps, neps, &view); seq++)
+		;
+	default_route = !view.has_default;
+	for (i = 0; i < neps; i++)
+		if (!nb_endpoint_is_special(&eps[i]))
+			default_route = false;
+
+	err = nb_id_new(ep->id);
+	if (err) {
+		nb_errorf("sandbox \"%s\": cannot make an endpoint id: %s", sb->name,
+			  strerror(-err));
+		goto cleanup;
+	}
+	snprintf(ep->network_id, sizeof(ep->network_id), "%s", net->id);
+	snprintf(ep->sandbox_id, sizeof(ep->sandbox_id), "%s", sb->id);
+	snprintf(ep->ifname, sizeof(ep->ifname), "eth%d", seq);
+	snprintf(ep->host_ifname, sizeof(ep->host_ifname), "nbe%.11s", ep->id);
+	nb_mac_from_ipv4(ep->ip, ep->mac);
+	ep->seq = seq;
+	ep->created = nb_now_ns();
+
+	err = nb_store_endpoint_add(st, ep);
+	if (err) {
+		nb_errorf("sandbox \"%s\": network \"%s\": cannot record the endpoint: %s",
+			  sb->name, net->name, strerror(-err));
+		goto cleanup;
+	}
+	err = nb_endpoint_realize(w, net, sb, ep, default_route);
+	if (err)
+		nb_errorf("sandbox \"%s\": cannot connect to network \"%s\" (%s): %s", sb->name,
+			  net->name, ep->host_ifname, strerror(-err));
+cleanup:
+	free(view.links);
+	free(eps);
+	return err;
+}
+
+int nb_detach(struct nb_store *st, struct nb_world *w, const struct nb_endpoint_rec *ep, bool force)
+{
+	int err, pruned;
+	bool gone;
+
+	err = nb_store_endpoint_del(st, ep->id);
+	if (err) {
+		nb_errorf("endpoint %.*s (%s): cannot delete its record: %s", NB_SHORT_ID_LEN,
+			  ep->id, ep->host_ifname, strerror(-err));
+		return err;
+	}
+	if (nb_endpoint_is_special(ep))
+		return 0;
+	if (!w)
+		return force ? 0 : -ENOENT;
+	gone = nb_nl_link_ifindex(w->nl, ep->host_ifname) == -ENODEV;
+	err = nb_endpoint_unrealize(w, ep);
+	if (!err && gone) {
+		/*
+		 * The veth died with the sandbox's netns, so unrealize cannot name
+		 * the ifindex of its map entries: drop every entry the store (which
+		 * no longer has this endpoint) does not explain.
+		 */
+		pruned = nb_world_prune(w, st, NULL, NULL);
+		if (pruned < 0)
+			nb_errorf(
+			    "endpoint %.*s (%s): its device is gone and its map entries could "
+			    "not be pruned: %s (`netbpfctl gc` retries)",
+			    NB_SHORT_ID_LEN, ep->id, ep->host_ifname, strerror(-pruned));
+	}
+	if (err) {
+		nb_errorf("endpoint %.*s (%s): cannot remove it from the kernel: %s%s",
+			  NB_SHORT_ID_LEN, ep->id, ep->host_ifname, strerror(-err),
+			  force ? " (ignored: -f)" : "");
+		if (force)
+			err = 0;
+	}
+	return err;
+}
+
+int nb_reattach(struct nb_store *st, struct nb_world *w, const struct nb_network_rec *net,
+		const struct nb_sandbox_rec *sb, const struct nb_endpoint_rec *ep)
+{
+	struct nb_endpoint_rec *eps = NULL;
+	struct netns_view view;
+	bool default_route = true;
+	size_t i, n = 0;
+	int err;
+
+	if (nb_endpoint_is_special(ep))
+		return 0;
+	if (!w)
+		return -ENOENT;
+	/* the endpoint had the default route when it was the sandbox's first */
+	if (!nb_store_endpoint_list(st, NULL, sb->id, &eps, &n))
+		for (i = 0; i < n; i++)
+			if (!nb_endpoint_is_special(&eps[i]) && eps[i].seq < ep->seq)
+				default_route = false;
+	free(eps);
+	netns_look(sb, &view);
+	free(view.links);
+	err = nb_endpoint_realize(w, net, sb, ep, default_route && !view.has_default);
+	if (err)
+		nb_errorf("sandbox \"%s\": could not restore endpoint %s on network \"%s\": %s; "
+			  "`netbpfctl up` restores it from the state",
+			  sb->name, ep->host_ifname, net->name, strerror(-err));
+	return err;
+}
+
+int nb_netns_is_host(const char *path)
+{
+	int fd, self, same = 0;
+
+	fd = nb_netns_open(path);
+	if (fd < 0)
+		return 0;
+	self = nb_netns_open_self();
+	if (self >= 0) {
+		same = nb_netns_same(fd, self) == 1;
+		close(self);
+	}
+	close(fd);
+	return same;
+}
+
+int nb_host_netns_path(char *path, size_t size)
+{
+	struct dirent *de;
+	DIR *dir;
+
+	if (nb_netns_is_host("/proc/1/ns/net")) {
+		snprintf(path, size, "/proc/1/ns/net");
+		return 0;
+	}
+	dir = opendir(NB_NETNS_RUN_DIR);
+	if (!dir)
+		return -ENOENT;
+	while ((de = readdir(dir))) {
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, size, "%s/%s", NB_NETNS_RUN_DIR, de->d_name);
+		if (nb_netns_is_host(path)) {
+			closedir(dir);
+			return 0;
+		}
+	}
+	closedir(dir);
+	return -ENOENT;
+}
+
+int nb_sandbox_special_net(struct nb_store *st, const struct nb_sandbox_rec *sb,
+			   const char **driver, size_t *nbridge)
+{
+	struct nb_endpoint_rec *eps = NULL;
+	struct nb_network_rec net;
+	size_t i, n = 0;
+	int err;
+
+	*driver = NULL;
+	if (nbridge)
+		*nbridge = 0;
+	err = nb_store_endpoint_list(st, NULL, sb->id, &eps, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		if (!nb_endpoint_is_special(&eps[i])) {
+			if (nbridge)
+				(*nbridge)++;
+			continue;
+		}
+		err = nb_store_network_find(st, eps[i].network_id, &net);
+		if (err)
+			break;
+		*driver = strcmp(net.driver, NB_DRIVER_HOST) ? NB_DRIVER_NONE : NB_DRIVER_HOST;
+		nb_network_rec_clear(&net);
+	}
+	free(eps);
+	return err;
+}

@@ -1,0 +1,1066 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * `netbpfctl network create|ls|inspect|rm|prune|connect|disconnect`, with
+ * Docker's options, output and resolution of names and ids. Every command
+ * that changes something is one store transaction; the kernel is made to
+ * match before the commit and put back when anything fails.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "cli.h"
+#include "cmd.h"
+#include "ipam.h"
+#include "names.h"
+#include "output.h"
+#include "realize.h"
+#include "store.h"
+
+/* ---- shared -------------------------------------------------------------- */
+
+enum {
+	OPT_SUBNET = 0x100,
+	OPT_GATEWAY,
+	OPT_IP_RANGE,
+	OPT_INTERNAL,
+	OPT_MTU,
+	OPT_LABEL,
+	OPT_FORMAT,
+	OPT_NO_TRUNC,
+	OPT_IP,
+};
+
+static int cmp_network_name(const void *a, const void *b)
+{
+	const struct nb_network_rec *x = a, *y = b;
+
+	return nb_natural_cmp(x->name, y->name);
+}
+
+/* A stored JSON object (options, labels) with its keys sorted as Go prints a map */
+static json_t *json_map(const char *text)
+{
+	json_t *src = text ? json_loads(text, 0, NULL) : NULL;
+	json_t *dst = json_object();
+	const char **keys = NULL;
+	const char *key;
+	json_t *val;
+	size_t i, n = 0;
+
+	if (!dst || !json_is_object(src))
+		goto cleanup;
+	keys = calloc(json_object_size(src) + 1, sizeof(*keys));
+	if (!keys)
+		goto cleanup;
+	json_object_foreach(src, key, val) keys[n++] = key;
+	for (i = 1; i < n; i++) {
+		const char *k = keys[i];
+		size_t j = i;
+
+		for (; j > 0 && strcmp(keys[j - 1], k) > 0; j--)
+			keys[j] = keys[j - 1];
+		keys[j] = k;
+	}
+	for (i = 0; i < n; i++)
+		json_object_set(dst, keys[i], json_object_get(src, keys[i]));
+cleanup:
+	free(keys);
+	json_decref(src);
+	return dst;
+}
+
+/* ---- create -------------------------------------------------------------- */
+
+static const char create_doc[] =
+    "Create a network.\n"
+    "\n"
+    "Options -o KEY=VALUE (Docker's): com.docker.network.bridge.enable_icc=true|false, "
+    "com.docker.network.bridge.enable_ip_masquerade=true|false, "
+    "com.docker.network.bridge.host_binding_ipv4=IP, com.docker.network.driver.mtu=N. "
+    "Without --subnet a free one is picked from Docker's default pools "
+    "(172.17.0.0/16 .. 172.31.0.0/16, then 192.168.0.0/20 steps). Prints the new network's id."
+    "\v"
+    "EXAMPLES:\n"
+    "  netbpfctl network create web\n"
+    "  netbpfctl network create --subnet 10.1.0.0/16 --ip-range 10.1.5.0/24 db\n"
+    "  netbpfctl network create --internal iso\n"
+    "  netbpfctl network create -o com.docker.network.bridge.enable_icc=false noicc\n";
+
+static const struct argp_option create_opts[] = {
+    {"driver", 'd', "DRIVER", 0, "Driver (\"bridge\", the default and only one)", 0},
+    {"subnet", OPT_SUBNET, "CIDR", 0, "Subnet, e.g. 10.1.0.0/16", 0},
+    {"gateway", OPT_GATEWAY, "IP", 0, "Gateway address (default: the first of the subnet)", 0},
+    {"ip-range", OPT_IP_RANGE, "CIDR", 0, "Allocate endpoint addresses from this range", 0},
+    {"internal", OPT_INTERNAL, NULL, 0, "Restrict traffic to the subnet and the gateway", 0},
+    {"mtu", OPT_MTU, "N", 0, "MTU of the endpoints (68..65535, default 1500)", 0},
+    {"label", OPT_LABEL, "KEY=VALUE", 0, "Set metadata (repeatable)", 0},
+    {"opt", 'o', "KEY=VALUE", 0, "Set a driver option (repeatable)", 0},
+    {0},
+};
+
+struct create_args {
+	struct nb_net_spec spec;
+	bool oom;
+};
+
+static void push(const char ***v, size_t *n, const char *s, bool *oom)
+{
+	const char **nv = realloc(*v, (*n + 1) * sizeof(**v));
+
+	if (!nv) {
+		*oom = true;
+		return;
+	}
+	nv[(*n)++] = s;
+	*v = nv;
+}
+
+static error_t create_parse(int key, char *arg, struct argp_state *state)
+{
+	struct create_args *a = state->input;
+	struct nb_net_spec *s = &a->spec;
+
+	switch (key) {
+	case 'd':
+		s->driver = arg;
+		break;
+	case OPT_SUBNET:
+		if (s->subnet)
+			argp_error(state, "only one --subnet is supported (IPv4)");
+		s->subnet = arg;
+		break;
+	case OPT_GATEWAY:
+		s->gateway = arg;
+		break;
+	case OPT_IP_RANGE:
+		s->ip_range = arg;
+		break;
+	case OPT_INTERNAL:
+		s->internal = true;
+		break;
+	case OPT_MTU:
+		s->mtu = arg;
+		break;
+	case OPT_LABEL:
+		push(&s->labels, &s->nlabels, arg, &a->oom);
+		break;
+	case 'o':
+		push(&s->opts, &s->nopts, arg, &a->oom);
+		break;
+	case ARGP_KEY_ARG:
+		if (s->name)
+			argp_error(state, "exactly one NAME is expected, got \"%s\" too", arg);
+		s->name = arg;
+		break;
+	case ARGP_KEY_END:
+		if (!s->name)
+			argp_error(state, "the network's NAME is missing");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+static int network_create(const struct nb_instance *inst, int argc, char **argv)
+{
+	static const struct argp argp = {
+	    .options = create_opts,
+	    .parser = create_parse,
+	    .args_doc = "NAME",
+	    .doc = create_doc,
+	};
+	struct create_args a = {0};
+	struct nb_network_rec *others = NULL, rec = {0};
+	struct nb_world_ref world = {0};
+	bool began = false, realized = false;
+	struct nb_store *st = NULL;
+	struct nb_world *w;
+	size_t nothers = 0;
+	int err;
+
+	err = nb_argp_parse(&argp, "network create", argc, argv, 0, &a);
+	if (err || a.oom) {
+		err = err ? err : -ENOMEM;
+		goto cleanup;
+	}
+	err = nb_need_root("network create");
+	if (err)
+		goto cleanup;
+	err = nb_open_state(inst, true, &st);
+	if (err)
+		goto cleanup;
+	err = nb_store_begin(st);
+	if (err)
+		goto cleanup;
+	began = true;
+
+	err = nb_store_network_list(st, &others, &nothers);
+	if (err) {
+		nb_errorf("network \"%s\": cannot read the networks: %s", a.spec.name,
+			  strerror(-err));
+		goto cleanup;
+	}
+	err = nb_net_spec_resolve(&a.spec, others, nothers, &rec);
+	if (err)
+		goto cleanup;
+	err = nb_id_new(rec.id);
+	if (err) {
+		nb_errorf("network \"%s\": cannot make an id: %s", rec.name, strerror(-err));
+		goto cleanup;
+	}
+	rec.created = nb_now_ns();
+	err = nb_store_network_add(st, &rec);
+	if (err) {
+		nb_errorf("network \"%s\": cannot record it: %s", rec.name, strerror(-err));
+		goto cleanup;
+	}
+
+	err = nb_world_get(inst, &world, &w);
+	if (err)
+		goto cleanup;
+	err = nb_network_realize(w, &rec);
+	if (err) {
+		nb_errorf("network \"%s\": cannot create it in the kernel: %s", rec.name,
+			  strerror(-err));
+		goto cleanup;
+	}
+	realized = true;
+
+	err = nb_store_commit(st);
+	if (err) {
+		nb_errorf("network \"%s\": cannot commit the state: %s", rec.name, strerror(-err));
+		goto cleanup;
+	}
+	began = false;
+	printf("%s\n", rec.id);
+cleanup:
+	if (err && realized)
+		nb_network_unrealize(&world.w, &rec);
+	if (began)
+		nb_store_rollback(st);
+	nb_world_put(&world);
+	if (st)
+		nb_store_close(st);
+	nb_network_recs_free(others, nothers);
+	nb_network_rec_clear(&rec);
+	free(a.spec.labels);
+	free(a.spec.opts);
+	return err ? NB_EXIT_ERR : NB_EXIT_OK;
+}
+
+/* ---- ls ------------------------------------------------------------------ */
+
+static const char ls_doc[] = "List networks.\n"
+			     "\v"
+			     "EXAMPLES:\n"
+			     "  netbpfctl network ls\n"
+			     "  netbpfctl network ls -q\n"
+			     "  netbpfctl network ls --format json | jq -r .Name\n";
+
+static const struct argp_option ls_opts[] = {
+    {"quiet", 'q', NULL, 0, "Only display network ids", 0},
+    {"format", OPT_FORMAT, "table|json", 0, "Output format (json: one object per line)", 0},
+    {"no-trunc", OPT_NO_TRUNC, NULL, 0, "Do not truncate the ids", 0},
+    {0},
+};
+
+struct ls_args {
+	bool quiet, json, no_trunc;
+};
+
+static error_t ls_parse(int key, char *arg, struct argp_state *state)
+{
+	struct ls_args *a = state->input;
+
+	switch (key) {
+	case 'q':
+		a->quiet = true;
+		break;
+	case OPT_FORMAT:
+		if (!strcmp(arg, "json"))
+			a->json = true;
+		else if (!strcmp(arg, "table"))
+			a->json = false;
+		else
+			argp_error(state, "unknown --format \"%s\" (table or json)", arg);
+		break;
+	case OPT_NO_TRUNC:
+		a->no_trunc = true;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "no argument expected, got \"%s\"", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* Docker's `--format json` line: every value a string, keys sorted */
+static json_t *network_ls_json(const struct nb_network_rec *n, const char *id)
+{
+	char when[NB_TIME_STRLEN];
+	json_t *labels = json_map(n->labels), *o = json_object();
+	char *joined = NULL;
+	size_t len = 0;
+	FILE *f;
+	const char *k;
+	json_t *v;
+
+	f = open_memstream(&joined, &len);
+	if (f) {
+		bool first = true;
+
+		json_object_foreach(labels, k, v)
+		{
+			fprintf(f, "%s%s=%s", first ? "" : ",", k, json_string_value(v));
+			first = false;
+		}
+		fclose(f);
+	}
+	json_object_set_new(o, "CreatedAt", json_string(nb_fmt_time_go(n->created, when)));
+	json_object_set_new(o, "Driver", json_string(n->driver));
+	json_object_set_new(o, "ID", json_string(id));
+	json_object_set_new(o, "IPv6", json_string("false"));
+	json_object_set_new(o, "Internal", json_string(n->internal ? "true" : "false"));
+	json_object_set_new(o, "Labels", json_string(joined ? joined : ""));
+	json_object_set_new(o, "Name", json_string(n->name));
+	json_object_set_new(o, "Scope", json_string("local"));
+	free(joined);
+	json_decref(labels);
+	return o;
+}
+
+static int network_ls(const struct nb_instance *inst, int argc, char **argv)
+{
+	static const struct argp argp = {
+	    .options = ls_opts,
+	    .parser = ls_parse,
+	    .args_doc = NULL,
+	    .doc = ls_doc,
+	};
+	static const char *const headers[] = {"NETWORK ID", "NAME", "DRIVER", "SCOPE"};
+	struct nb_network_rec *nets = NULL;
+	struct nb_table *t = NULL;
+	struct ls_args a = {0};
+	struct nb_store *st = NULL;
+	size_t i, n = 0;
+	int err;
+
+	err = nb_argp_parse(&argp, "network ls", argc, argv, 0, &a);
+	if (err)
+		goto cleanup;
+	err = nb_open_state(inst, false, &st);
+	if (err)
+		goto cleanup;
+	err = nb_store_network_list(st, &nets, &n);
+	if (err) {
+		nb_errorf("networks: cannot read the state: %s", strerror(-err));
+		goto cleanup;
+	}
+	qsort(nets, n, sizeof(*nets), cmp_network_name);
+	if (!a.quiet && !a.json) {
+		t = nb_table_new(headers, 4);
+		if (!t) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		char id[NB_ID_LEN + 1];
+
+		snprintf(id, sizeof(id), "%.*s", a.no_trunc ? NB_ID_LEN : NB_SHORT_ID_LEN,
+			 nets[i].id);
+		if (a.quiet) {
+			printf("%s\n", id);
+		} else if (a.json) {
+			json_t *o = network_ls_json(&nets[i], id);
+
+			nb_json_print_line(stdout, o);
+			json_decref(o);
+		} else {
+			const char *row[] = {id, nets[i].name, nets[i].driver, "local"};
+
+			err = nb_table_add(t, row);
+			if (err)
+				goto cleanup;
+		}
+	}
+	if (t)
+		nb_table_print(t, stdout);
+cleanup:
+	nb_table_free(t);
+	nb_network_recs_free(nets, n);
+	if (st)
+		nb_store_close(st);
+	return err ? NB_EXIT_ERR : NB_EXIT_OK;
+}
+
+/* ---- inspect ------------------------------------------------------------- */
+
+static const char inspect_doc[] =
+    "Display detailed information on one or more networks, as `docker network inspect` does.\n"
+    "\v"
+    "EXAMPLES:\n"
+    "  netbpfctl network inspect bridge\n"
+    "  netbpfctl network inspect web | jq -r '.[0].IPAM.Config[0].Subnet'\n";
+
+struct names_args {
+	char **names;
+	int n;
+	int min, max; /* how many NAMEs the command takes (max 0: no limit) */
+	bool force;
+};
+
+static error_t names_parse(int key, char *arg __attribute__((unused)), struct argp_state *state)
+{
+	struct names_args *a = state->input;
+
+	switch (key) {
+	case 'f':
+		a->force = true;
+		break;
+	case ARGP_KEY_ARGS:
+		a->names = state->argv + state->next;
+		a->n = state->argc - state->next;
+		if (a->max && a->n > a->max)
+			argp_error(state, "too many arguments");
+		break;
+	case ARGP_KEY_NO_ARGS:
+	case ARGP_KEY_END:
+		if (a->n < a->min)
+			argp_error(state, "at least %d argument%s expected", a->min,
+				   a->min > 1 ? "s" : "");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* Containers{} of a network: its endpoints by sandbox id */
+static json_t *network_containers(struct nb_store *st, const struct nb_network_rec *net)
+{
+	char ip[NB_IPV4_STRLEN], mac[18], cidr[NB_CIDR_STRLEN + 4];
+	struct nb_endpoint_rec *eps = NULL;
+	json_t *out = json_object();
+	size_t i, n = 0;
+
+	if (nb_store_endpoint_list(st, net->id, NULL, &eps, &n))
+		return out;
+	for (i = 0; i < n; i++) {
+		bool special = nb_endpoint_is_special(&eps[i]);
+		struct nb_sandbox_rec sb;
+
+		if (nb_store_sandbox_find(st, eps[i].sandbox_id, &sb))
+			continue;
+		cidr[0] = '\0';
+		if (!special)
+			snprintf(cidr, sizeof(cidr), "%s/%d", nb_fmt_ipv4(eps[i].ip, ip),
+				 net->subnet.len);
+		/* host and none: Docker shows the endpoint without MAC or address */
+		json_object_set_new(out, sb.id,
+				    json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", sb.name,
+					      "EndpointID", eps[i].id, "MacAddress",
+					      special ? "" : nb_fmt_mac(eps[i].mac, mac),
+					      "IPv4Address", cidr, "IPv6Address", ""));
+	}
+	free(eps);
+	return out;
+}
+
+static json_t *network_json(struct nb_store *st, const struct nb_network_rec *net)
+{
+	char when[NB_TIME_STRLEN], a[NB_CIDR_STRLEN], b[NB_CIDR_STRLEN];
+	json_t *o = json_object(), *config = json_array();
+
+	if (!strcmp(net->driver, NB_DRIVER_BRIDGE)) {
+		json_t *c = json_object();
+
+		json_object_set_new(c, "Subnet", json_string(nb_fmt_prefix(&net->subnet, a)));
+		/* IPRange only when one was given, as Docker shows it */
+		if (net->range.len != net->subnet.len || net->range.addr != net->subnet.addr)
+			json_object_set_new(c, "IPRange",
+					    json_string(nb_fmt_prefix(&net->range, b)));
+		json_object_set_new(c, "Gateway", json_string(nb_fmt_ipv4(net->gateway, a)));
+		json_array_append_new(config, c);
+	}
+	json_object_set_new(o, "Name", json_string(net->name));
+	json_object_set_new(o, "Id", json_string(net->id));
+	json_object_set_new(o, "Created", json_string(nb_fmt_time_rfc3339nano(net->created, when)));
+	json_object_set_new(o, "Scope", json_string("local"));
+	json_object_set_new(o, "Driver", json_string(net->driver));
+	json_object_set_new(o, "EnableIPv6", json_false());
+	json_object_set_new(o, "IPAM",
+			    json_pack("{s:s, s:o, s:o}", "Driver", "default", "Options",
+				      json_object(), "Config", config));
+	json_object_set_new(o, "Internal", json_boolean(net->internal));
+	json_object_set_new(o, "Attachable", json_false());
+	json_object_set_new(o, "Ingress", json_false());
+	json_object_set_new(o, "ConfigFrom", json_pack("{s:s}", "Network", ""));
+	json_object_set_new(o, "ConfigOnly", json_false());
+	json_object_set_new(o, "Containers", network_containers(st, net));
+	json_object_set_new(o, "Options", json_map(net->options));
+	json_object_set_new(o, "Labels", json_map(net->labels));
+	return o;
+}
+
+static int network_inspect(const struct nb_instance *inst, int argc, char **argv)
+{
+	static const struct argp argp = {
+	    .options = NULL,
+	    .parser = names_parse,
+	    .args_doc = "NETWORK...",
+	    .doc = inspect_doc,
+	};
+	struct names_args a = {.min = 1};
+	struct nb_store *st = NULL;
+	json_t *list = NULL;
+	int i, err, failed = 0;
+
+	err = nb_argp_parse(&argp, "network inspect", argc, argv, 0, &a);
+	if (err)
+		goto cleanup;
+	err = nb_open_state(inst, false, &st);
+	if (err)
+		goto cleanup;
+	list = json_array();
+	for (i = 0; i < a.n; i++) {
+		struct nb_network_rec net;
+
+		/* like Docker: print what was found, report the rest, exit 1 */
+		if (nb_find_network(st, a.names[i], &net)) {
+			failed++;
+			continue;
+		}
+		json_array_append_new(list, network_json(st, &net));
+		nb_network_rec_clear(&net);
+	}
+	nb_json_print(stdout, list);
+cleanup:
+	json_decref(list);
+	if (st)
+		nb_store_close(st);
+	return err || failed ? NB_EXIT_ERR : NB_EXIT_OK;
+}
+
+/* ---- rm, prune ----------------------------------------------------------- */
+
+static const char rm_doc[] = "Remove one or more networks.\n"
+			     "\n"
+			     "A network with sandboxes attached is not removed; neither are the "
+			     "predefined bridge, host and none."
+			     "\v"
+			     "EXAMPLES:\n"
+			     "  netbpfctl network rm web db\n";
+
+/* The names of the sandboxes attached to a network, for refusal messages */
+static int network_users(struct nb_store *st, const struct nb_network_rec *net, char *out,
+			 size_t size, size_t *count)
+{
+	struct nb_endpoint_rec *eps = NULL;
+	size_t i, n = 0, len = 0;
+	int err;
+
+	*count = 0;
+	out[0] = '\0';
+	err = nb_store_endpoint_list(st, net->id, NULL, &eps, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n && len + 1 < size; i++) {
+		struct nb_sandbox_rec sb;
+		const char *name = eps[i].sandbox_id;
+
+		if (!nb_store_sandbox_find(st, eps[i].sandbox_id, &sb))
+			name = sb.name;
+		len += (size_t)snprintf(out + len, size - len, "%s\"%s\"", i ? ", " : "", name);
+	}
+	*count = n;
+	free(eps);
+	return 0;
+}
+
+/* Removes one network inside the caller's transaction, store and kernel */
+static int network_remove(const struct nb_instance *inst, struct nb_store *st,
+			  struct nb_world_ref *world, const struct nb_network_rec *net)
+{
+	char users[512];
+	struct nb_world *w;
+	size_t count;
+	int err;
+
+	if (net->builtin) {
+		nb_errorf("network \"%s\" is a pre-defined network and cannot be removed",
+			  net->name);
+		return -EPERM;
+	}
+	err = network_users(st, net, users, sizeof(users), &count);
+	if (err) {
+		nb_errorf("network \"%s\": cannot read its endpoints: %s", net->name,
+			  strerror(-err));
+		return err;
+	}
+	if (count) {
+		nb_errorf("network \"%s\" is in use by sandbox%s %s; disconnect %s first",
+			  net->name, count > 1 ? "es" : "", users, count > 1 ? "them" : "it");
+		return -EBUSY;
+	}
+	err = nb_store_network_del(st, net->id);
+	if (err) {
+		nb_errorf("network \"%s\": cannot delete its record: %s", net->name,
+			  strerror(-err));
+		return err;
+	}
+	err = nb_world_get(inst, world, &w);
+	if (err)
+		return err;
+	err = nb_network_unrealize(w, net);
+	if (err)
+		nb_errorf("network \"%s\": cannot remove it from the kernel: %s", net->name,
+			  strerror(-err));
+	return err;
+}
+
+static int network_rm(const struct nb_instance *inst, int argc, char **argv)
+{
+	static const struct argp argp = {
+	    .options = NULL,
+	    .parser = names_parse,
+	    .args_doc = "NETWORK...",
+	    .doc = rm_doc,
+	};
+	struct names_args a = {.min = 1};
+	struct nb_world_ref world = {0};
+	struct nb_store *st = NULL;
+	int i, err, failed = 0;
+
+	err = nb_argp_parse(&argp, "network rm", argc, argv, 0, &a);
+	if (err)
+		goto cleanup;
+	err = nb_need_root("network rm");
+	if (err)
+		goto cleanup;
+	err = nb_open_state(inst, true, &st);
+	if (err)
+		goto cleanup;
+	/* like Docker, each network on its own: one refused does not keep the others */
+	for (i = 0; i < a.n; i++) {
+		struct nb_network_rec net = {0};
+		bool removed = false;
+		int e;
+
+		e = nb_store_begin(st);
+		if (e) {
+			failed++;
+			continue;
+		}
+		e = nb_find_network(st, a.names[i], &net);
+		if (!e)
+			e = network_remove(inst, st, &world, &net);
+		if (!e) {
+			removed = true;
+			e = nb_store_commit(st);
+			if (e)
+				nb_errorf("network \"%s\": cannot commit the state: %s", net.name,
+					  strerror(-e));
+		}
+		if (e) {
+			nb_store_rollback(st);
+			if (removed)
+				nb_network_realize(&world.w, &net);
+			failed++;
+		} else {
+			printf("%s\n", a.names[i]);
+		}
+		nb_network_rec_clear(&net);
+	}
+cleanup:
+	nb_world_put(&world);
+	if (st)
+		nb_store_close(st);
+	return err || failed ? NB_EXIT_ERR : NB_EXIT_OK;
+}
+
+static const char prune_doc[] = "Remove all networks no sandbox is attached to.\n"
+				"\v"
+				"EXAMPLES:\n"
+				"  netbpfctl network prune -f\n";
+
+static const struct argp_option force_opts[] = {
+    {"force", 'f', NULL, 0, "Do not prompt for confirmation", 0},
+    {0},
+};
+
+/* Docker's prompt; anything but y/yes, and end of input, is no */
+static bool confirm(const char *warning)
+{
+	char line[64] = "";
+	size_t len;
+
+	printf("%s\nAre you sure you want to continue? [y/N] ", warning);
+	fflush(stdout);
+	if (!fgets(line, sizeof(line), stdin)) {
+		printf("\n");
+		return false;
+	}
+	len = strcspn(line, "\r\n");
+	line[len] = '\0';
+	return !strcasecmp(line, "y") || !strcasecmp(line, "yes");
+}
+
+static int network_prune(const struct nb_instance *inst, int argc, char **argv)
+{
+	static const struct argp argp = {
+	    .options = force_opts,
+	    .parser = names_parse,
+	    .args_doc = NULL,
+	    .doc = prune_doc,
+	};
+	struct nb_network_rec *nets = NULL;
+	struct names_args a = {.max = -1};
+	struct nb_world_ref world = {0};
+	struct nb_store *st = NULL;
+	bool began = false, header;
+	size_t i, n = 0;
+	bool *gone = NULL;
+	int err;
+
+	err = nb_argp_parse(&argp, "network prune", argc, argv, 0, &a);
+	if (err)
+		goto cleanup;
+	err = nb_need_root("network prune");
+	if (err)
+		goto cleanup;
+	if (!a.force && !confirm("WARNING! This will remove all custom networks not used by at "
+				 "least one sandbox."))
+		goto cleanup;
+	err = nb_open_state(inst, true, &st);
+	if (err)
+		goto cleanup;
+	err = nb_store_begin(st);
+	if (err)
+		goto cleanup;
+	began = true;
+	err = nb_store_network_list(st, &nets, &n);
+	if (err) {
+		nb_errorf("networks: cannot read the state: %s", strerror(-err));
+		goto cleanup;
+	}
+	qsort(nets, n, sizeof(*nets), cmp_network_name);
+	gone = calloc(n + 1, sizeof(*gone));
+	if (!gone) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < n; i++) {
+		struct nb_endpoint_rec *eps = NULL;
+		size_t nep = 0;
+
+		if (nets[i].builtin)
+			continue;
+		err = nb_store_endpoint_list(st, nets[i].id, NULL, &eps, &nep);
+		free(eps);
+		if (err) {
+			nb_errorf("network \"%s\": cannot read its endpoints: %s", nets[i].name,
+				  strerror(-err));
+			goto cleanup;
+		}
+		if (nep)
+			continue;
+		err = network_remove(inst, st, &world, &nets[i]);
+		if (err)
+			goto cleanup;
+		gone[i] = true;
+	}
+	err = nb_store_commit(st);
+	if (err) {
+		nb_errorf("networks: cannot commit the state: %s", strerror(-err));
+		goto cleanup;
+	}
+	began = false;
+	for (i = 0, header = false; i < n; i++) {
+		if (!gone[i])
+			continue;
+		if (!header)
+			printf("Deleted Networks:\n");
+		header = true;
+		printf("%s\n", nets[i].name);
+	}
+cleanup:
+	if (began) {
+		nb_store_rollback(st);
+		for (i = 0; gone && i < n; i++)
+			if (gone[i])
+				nb_network_realize(&world.w, &nets[i]);
+	}
+	nb_world_put(&world);
+	if (st)
+		nb_store_close(st);
+	free(gone);
+	nb_network_recs_free(nets, n);
+	return err ? NB_EXIT_ERR : NB_EXIT_OK;
+}
+
+/* ---- connect, disconnect ------------------------------------------------- */
+
+static const char connect_doc[] = "Connect a sandbox to a network.\n"
+				  "\v"
+				  "EXAMPLES:\n"
+				  "  netbpfctl network connect web box1\n"
+				  "  netbpfctl network connect --ip 10.1.0.50 db box1\n";
+
+static const struct argp_option connect_opts[] = {
+    {"ip", OPT_IP, "IP", 0, "IPv4 address of the sandbox on the network", 0},
+    {0},
+};
+
+struct pair_args {
+	const char *network, *sandbox, *ip;
+	bool force;
+};
+
+static error_t pair_parse(int key, char *arg, struct argp_state *state)
+{
+	struct pair_args *a = state->input;
+
+	switch (key) {
+	case OPT_IP:
+		a->ip = arg;
+		break;
+	case 'f':
+		a->force = true;
+		break;
+	case ARGP_KEY_ARG:
+		if (!a->network)
+			a->network = arg;
+		else if (!a->sandbox)
+			a->sandbox = arg;
+		else
+			argp_error(state, "exactly two arguments expected: NETWORK SANDBOX");
+		break;
+	case ARGP_KEY_END:
+		if (!a->sandbox)
+			argp_error(state, "exactly two arguments expected: NETWORK SANDBOX");
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
+/* Docker's rules for the predefined host and none networks */
+static int special_check(struct nb_store *st, const struct nb_network_rec *net,
+			 const struct nb_sandbox_rec *sb, bool connect)
+{
+	bool net_host = !strcmp(net->driver, NB_DRIVER_HOST);
+	bool net_none = !strcmp(net->driver, NB_DRIVER_NONE);
+	const char *on = NULL;
+	size_t nbridge = 0;
+	int err;
+
+	err = nb_sandbox_special_net(st, sb, &on, &nbridge);
+	if (err) {
+		nb_errorf("sandbox \"%s\": cannot read its endpoints: %s", sb->name,
+			  strerror(-err));
+		return err;
+	}
+	if (net_host || (connect && on && !strcmp(on, NB_DRIVER_HOST))) {
+		nb_errorf("sandbox \"%s\": " NB_MSG_HOST_CONFLICT, sb->name);
+		return -EINVAL;
+	}
+	if (connect && ((net_none && nbridge) || (!net_none && on))) {
+		nb_errorf("sandbox \"%s\": " NB_MSG_NONE_CONFLICT, sb->name);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static int network_connect(const struct nb_instance *inst, int argc, char **argv)
+{
+	static const struct argp argp = {
+	    .options = connect_opts,
+	    .parser = pair_parse,
+	    .args_doc = "NETWORK SANDBOX",
+	    .doc = connect_doc,
+	};
+	struct nb_network_rec net = {0};
+	struct nb_sandbox_rec sb;
+	struct nb_endpoint_rec ep;
+	struct pair_args a = {0};
+	struct nb_world_ref world = {0};
+	bool began = false, attached = false;
+	struct nb_store *st = NULL;
+	struct nb_world *w;
+	__be32 ip = 0;
+	int err;
+
+	err = nb_argp_parse(&argp, "network connect", argc, argv, 0, &a);
+	if (err)
+		goto cleanup;
+	if (a.ip && nb_parse_ipv4(a.ip, &ip)) {
+		nb_errorf("sandbox \"%s\": invalid --ip \"%s\": not an IPv4 address", a.sandbox,
+			  a.ip);
+		err = -EINVAL;
+		goto cleanup;
+	}
+	err = nb_need_root("network connect");
+	if (err)
+		goto cleanup;
+	err = nb_open_state(inst, true, &st);
+	if (err)
+		goto cleanup;
+	err = nb_store_begin(st);
+	if (err)
+		goto cleanup;
+	began = true;
+	err = nb_find_network(st, a.network, &net);
+	if (err)
+		goto cleanup;
+	err = nb_find_sandbox(st, a.sandbox, &sb);
+	if (err)
+		goto cleanup;
+	err = special_check(st, &net, &sb, true);
+	if (err)
+		goto cleanup;
+	if (!strcmp(net.driver, NB_DRIVER_BRIDGE)) {
+		err = nb_world_get(inst, &world, &w);
+		if (err)
+			goto cleanup;
+	}
+	err = nb_attach(st, w, &net, &sb, ip, &ep);
+	if (err)
+		goto cleanup;
+	attached = !nb_endpoint_is_special(&ep);
+	err = nb_store_commit(st);
+	if (err) {
+		nb_errorf("sandbox \"%s\": network \"%s\": cannot commit the state: %s", sb.name,
+			  net.name, strerror(-err));
+		goto cleanup;
+	}
+	began = false;
+cleanup:
+	if (err && attached)
+		nb_endpoint_unrealize(&world.w, &ep);
+	if (began)
+		nb_store_rollback(st);
+	nb_world_put(&world);
+	if (st)
+		nb_store_close(st);
+	nb_network_rec_clear(&net);
+	return err ? NB_EXIT_ERR : NB_EXIT_OK;
+}
+
+static const char disconnect_doc[] =
+    "Disconnect a sandbox from a network.\n"
+    "\n"
+    "With -f the endpoint is forgotten even when its kernel side cannot be removed "
+    "(its netns is gone, or the instance is down)."
+    "\v"
+    "EXAMPLES:\n"
+    "  netbpfctl network disconnect web box1\n";
+
+static const struct argp_option disconnect_opts[] = {
+    {"force", 'f', NULL, 0, "Remove the endpoint even when the kernel side is missing", 0},
+    {0},
+};
+
+static int network_disconnect(const struct nb_instance *inst, int argc, char **argv)
+{
+	static const struct argp argp = {
+	    .options = disconnect_opts,
+	    .parser = pair_parse,
+	    .args_doc = "NETWORK SANDBOX",
+	    .doc = disconnect_doc,
+	};
+	struct nb_network_rec net = {0};
+	struct nb_sandbox_rec sb;
+	struct nb_endpoint_rec ep;
+	struct pair_args a = {0};
+	struct nb_world_ref world = {0};
+	bool began = false, detached = false;
+	struct nb_store *st = NULL;
+	struct nb_world *w = NULL;
+	int err;
+
+	err = nb_argp_parse(&argp, "network disconnect", argc, argv, 0, &a);
+	if (err)
+		goto cleanup;
+	err = nb_need_root("network disconnect");
+	if (err)
+		goto cleanup;
+	err = nb_open_state(inst, true, &st);
+	if (err)
+		goto cleanup;
+	err = nb_store_begin(st);
+	if (err)
+		goto cleanup;
+	began = true;
+	err = nb_find_network(st, a.network, &net);
+	if (err)
+		goto cleanup;
+	err = nb_find_sandbox(st, a.sandbox, &sb);
+	if (err)
+		goto cleanup;
+	err = special_check(st, &net, &sb, false);
+	if (err)
+		goto cleanup;
+	err = nb_store_endpoint_find(st, net.id, sb.id, &ep);
+	if (err == -ENOENT)
+		nb_errorf("sandbox \"%s\" is not connected to network \"%s\"", sb.name, net.name);
+	else if (err)
+		nb_errorf("sandbox \"%s\": network \"%s\": cannot read the endpoint: %s", sb.name,
+			  net.name, strerror(-err));
+	if (err)
+		goto cleanup;
+	if (!nb_endpoint_is_special(&ep)) {
+		err = nb_world_get(inst, &world, &w);
+		if (err && !a.force)
+			goto cleanup;
+	}
+	err = nb_detach(st, w, &ep, a.force);
+	if (err)
+		goto cleanup;
+	detached = w != NULL;
+	err = nb_store_commit(st);
+	if (err) {
+		nb_errorf("sandbox \"%s\": network \"%s\": cannot commit the state: %s", sb.name,
+			  net.name, strerror(-err));
+		goto cleanup;
+	}
+	began = false;
+cleanup:
+	if (began)
+		nb_store_rollback(st);
+	if (err && detached)
+		nb_reattach(st, w, &net, &sb, &ep);
+	nb_world_put(&world);
+	if (st)
+		nb_store_close(st);
+	nb_network_rec_clear(&net);
+	return err ? NB_EXIT_ERR : NB_EXIT_OK;
+}
+
+/* ---- the group ----------------------------------------------------------- */
+
+static const struct nb_subcmd network_cmds[] = {
+    {"create", network_create, "Create a network"},
+    {"ls", network_ls, "List networks"},
+    {"inspect", network_inspect, "Display detailed information on one or more networks"},
+    {"rm", network_rm, "Remove one or more networks"},
+    {"prune", network_prune, "Remove all unused networks"},
+    {"connect", network_connect, "Connect a sandbox to a network"},
+    {"disconnect", network_disconnect, "Disconnect a sandbox from a network"},
+};
+
+int cmd_network(const struct nb_instance *inst, int argc, char **argv)
+{
+	return nb_subcmd_run(inst, "network", network_cmds,
+			     sizeof(network_cmds) / sizeof(network_cmds[0]), argc, argv);
+}
