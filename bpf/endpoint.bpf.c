@@ -146,6 +146,7 @@ int endpoint(struct __sk_buff *skb)
 	int ret;
 
 	ret = ep_switch(skb, &fwd);
+	nb_event_verdict(skb, ret, fwd.dst);
 	if (!nb_is_drop(ret)) {
 		nb_ep_count_tx(ifindex, len, false);
 		return ret;

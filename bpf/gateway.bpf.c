@@ -114,6 +114,7 @@ int gateway(struct __sk_buff *skb)
 	int ret;
 
 	ret = gw_switch(skb, &dst);
+	nb_event_verdict(skb, ret, dst);
 	if (!nb_is_drop(ret))
 		return ret;
 	nb_drop_count(-ret, len);

@@ -9,6 +9,7 @@
 #define NETBPF_DROP_BPF_H
 
 #include "maps.bpf.h"
+#include "events.bpf.h"
 
 /* True when ret is a drop reason rather than a verdict. */
 static __always_inline bool nb_is_drop(int ret)

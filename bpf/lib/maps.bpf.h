@@ -97,4 +97,94 @@ struct {
 
 /* published ports and conntrack: see the NAT section of <netbpf/abi.h> */
 
+/* published ports: (host address or 0, port, proto) -> sandbox address, port */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NB_MAX_PUBLISH);
+	__type(key, struct nb_publish_key);
+	__type(value, struct nb_publish_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_PUBLISH SEC(".maps");
+
+/* conntrack: wire 5-tuple of one direction -> translation, state, counters */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NB_MAX_CT);
+	__type(key, struct nb_ct_key);
+	__type(value, struct nb_ct_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_CT SEC(".maps");
+
+/* uplinks by ifindex: masquerade address and port range */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NB_MAX_UPLINKS);
+	__type(key, __u32);
+	__type(value, struct nb_uplink);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_UPLINKS SEC(".maps");
+
+/* the host's own IPv4 addresses, for the socket hooks (which cannot ask the FIB) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NB_MAX_LOCAL_ADDRS);
+	__type(key, __be32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_LOCAL_ADDRS SEC(".maps");
+
+/* ports of translated fragmented datagrams, for their later fragments */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NB_MAX_FRAGS);
+	__type(key, struct nb_frag_key);
+	__type(value, struct nb_frag_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_FRAGS SEC(".maps");
+
+/* socket hooks: (socket cookie, sandbox address) -> published address asked for */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NB_MAX_SOCK_RNAT);
+	__type(key, struct nb_sock_rnat_key);
+	__type(value, struct nb_sock_rnat_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_SOCK_RNAT SEC(".maps");
+
+/* events for `netbpfctl monitor`: see the events section of <netbpf/abi.h> */
+
+/* event stream to the monitor (struct nb_event records) */
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, NB_EVENTS_BYTES);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_EVENTS SEC(".maps");
+
+/* key 0: which event types the listening monitor wants (0 = none listens) */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nb_monitor);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_MONITOR SEC(".maps");
+
+/* key 0: events lost to a full ring buffer, per CPU */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_EV_LOST SEC(".maps");
+
+/* drops by (endpoint, reason), per CPU; LRU so removed endpoints age out */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_PERCPU_HASH);
+	__uint(max_entries, NB_MAX_EP_DROPS);
+	__type(key, struct nb_ep_drop_key);
+	__type(value, struct nb_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_EP_DROPS SEC(".maps");
+
 #endif

@@ -137,6 +137,19 @@ struct nb_counter {
 };
 
 /* ---- published ports, conntrack, NAT ------------------------------------ */
+/*
+ * The data-plane decisions behind these structs are written down at the top
+ * of bpf/lib/nat.bpf.h. Maps of this section (names under 16 bytes):
+ */
+#define NB_MAP_UPLINKS nb_uplinks /* ifindex -> struct nb_uplink: masquerade source */
+#define NB_MAP_LOCAL_ADDRS nb_local_addrs /* __be32 host address -> __u32 ifindex */
+#define NB_MAP_FRAGS nb_frags /* struct nb_frag_key -> struct nb_frag_val (LRU) */
+#define NB_MAP_SOCK_RNAT nb_sock_rnat /* struct nb_sock_rnat_key -> _val (LRU) */
+
+#define NB_MAX_UPLINKS 64
+#define NB_MAX_LOCAL_ADDRS 4096
+#define NB_MAX_FRAGS 8192 /* IPv4 datagrams in flight whose first fragment was translated */
+#define NB_MAX_SOCK_RNAT 65536 /* host sockets talking to a published port */
 
 struct nb_publish_key {
 	__be32 host_ip; /* net: host address clients use; 0 = every host address */
@@ -151,6 +164,7 @@ struct nb_publish_val {
 	__u16 pad;
 	__u32 net_id; /* host */
 	__u32 ifindex; /* host: the sandbox endpoint's host-side veth */
+	__u64 conns; /* host: connections translated (uplink, hairpin, socket hooks); BPF adds */
 };
 
 /* Instance-wide settings written by `netbpfctl up`. */
@@ -160,15 +174,181 @@ struct nb_config {
 	__u32 pad;
 };
 
-/* Connection tracking: see bpf/lib/ct.bpf.h for the state machine. The
- * key is the 5-tuple as seen on the wire in one direction. */
+/* One per uplink, keyed by its ifindex: what masquerade rewrites sources to. */
+struct nb_uplink {
+	__be32 ip; /* net: the uplink's address (SNAT source) */
+	__u16 port_min; /* host: SNAT TCP/UDP source ports, inclusive (ICMP ids: all); 0 = 1024 */
+	__u16 port_max; /* host: 0 = 65535 */
+};
+
+/*
+ * Connection tracking: one nb_ct entry per direction of a translated flow,
+ * keyed by the 5-tuple as seen on the wire in that direction (before
+ * translation). ICMP echo: a request has sport = identifier and dport = 0,
+ * a reply sport = 0 and dport = identifier, so the reply key is the request
+ * key reversed (addresses and "ports" swapped) exactly as for TCP/UDP, and a
+ * request from outside never matches a reply entry.
+ */
 struct nb_ct_key {
 	__be32 saddr; /* net */
 	__be32 daddr; /* net */
-	__be16 sport; /* net (ICMP echo: identifier) */
-	__be16 dport; /* net (ICMP echo: identifier) */
+	__be16 sport; /* net (ICMP echo request: identifier, reply: 0) */
+	__be16 dport; /* net (ICMP echo request: 0, reply: identifier) */
 	__u8 proto; /* IPPROTO_* */
 	__u8 pad[3]; /* must be zero */
+};
+
+/* struct nb_ct_entry.type: what created the flow */
+#define NB_CT_DNAT 1 /* published port reached from outside (uplink ingress) */
+#define NB_CT_SNAT 2 /* masquerade: a sandbox reaching outside through an uplink */
+#define NB_CT_HAIRPIN 3 /* a sandbox reaching a published port: DNAT + SNAT to the gateway */
+
+/* struct nb_ct_entry.dir */
+#define NB_CT_DIR_ORIG 0 /* the direction of the flow's first packet */
+#define NB_CT_DIR_REPLY 1
+
+/* struct nb_ct_entry.state (both entries of a flow agree; see bpf/lib/ct.bpf.h) */
+#define NB_CT_S_NEW 0 /* one direction seen (TCP: SYN sent) */
+#define NB_CT_S_ESTABLISHED 1 /* both directions seen */
+#define NB_CT_S_FIN 2 /* TCP: FIN seen from one side */
+#define NB_CT_S_CLOSED 3 /* TCP: FIN from both sides, or RST */
+
+/* How long an entry lives after its last packet, by protocol and state (seconds).
+ * TCP's established timeout is Cilium's 6 hours, not Linux's 5 days. */
+#define NB_CT_TCP_NEW_SECS 60
+#define NB_CT_TCP_EST_SECS (6 * 3600)
+#define NB_CT_TCP_FIN_SECS 120
+#define NB_CT_TCP_CLOSED_SECS 10
+#define NB_CT_UDP_NEW_SECS 30
+#define NB_CT_UDP_EST_SECS 180
+#define NB_CT_ICMP_SECS 30
+
+/* struct nb_ct_entry.flags */
+#define NB_CT_F_FIN (1U << 0) /* TCP: this direction sent a FIN */
+#define NB_CT_F_SEEN (1U << 1) /* this direction carried a packet (reply entries) */
+
+/*
+ * The value: the whole tuple after translation (the fields that differ from
+ * the key are the ones rewritten), where to deliver it, and bookkeeping.
+ */
+struct nb_ct_entry {
+	__be32 nat_saddr; /* net */
+	__be32 nat_daddr; /* net */
+	__be16 nat_sport; /* net */
+	__be16 nat_dport; /* net */
+	__u8 type; /* NB_CT_DNAT / NB_CT_SNAT / NB_CT_HAIRPIN */
+	__u8 dir; /* NB_CT_DIR_* */
+	__u8 state; /* NB_CT_S_* */
+	__u8 flags; /* NB_CT_F_* */
+	__u32 ifindex; /* host: endpoint veth the translated packet goes into; 0 = outward */
+	__u32 net_id; /* host: network of the sandbox side of the flow */
+	__u64 created_ns; /* host: bpf_ktime_get_ns() (CLOCK_MONOTONIC) at creation */
+	__u64 seen_ns; /* host: last packet, refreshed at most once per NB_CT_REFRESH_NS */
+	__u64 packets; /* host: packets in this direction */
+	__u64 bytes; /* host: bytes (L3) in this direction */
+};
+
+/*
+ * Translated IPv4 fragments: the first fragment (it carries the L4 header)
+ * records its datagram's ports so later fragments, which have none, find the
+ * same conntrack entry. Keyed by the wire addresses, IP id and protocol.
+ */
+struct nb_frag_key {
+	__be32 saddr; /* net */
+	__be32 daddr; /* net */
+	__be16 id; /* net: IPv4 identification */
+	__u8 proto;
+	__u8 pad; /* must be zero */
+};
+
+struct nb_frag_val {
+	__be16 sport; /* net: as in the nb_ct_key of the first fragment */
+	__be16 dport; /* net */
+	__u32 pad;
+	__u64 seen_ns; /* host: when the first fragment passed */
+};
+
+/*
+ * Socket hooks: what a host socket (by cookie) was redirected to, so that
+ * getpeername() and recvmsg() report the published address it asked for.
+ */
+struct nb_sock_rnat_key {
+	__u64 cookie; /* host: bpf_get_socket_cookie() */
+	__be32 sb_ip; /* net: sandbox address the connection really goes to */
+	__be16 sb_port; /* net */
+	__u16 pad; /* must be zero */
+};
+
+struct nb_sock_rnat_val {
+	__be32 host_ip; /* net: published address the socket asked for */
+	__be16 host_port; /* net */
+	__u16 pad;
+};
+
+/* ---- events (netbpfctl monitor) ---------------------------------------- */
+/*
+ * While a monitor listens (nb_monitor[0].types != 0) the programs report
+ * drops, forwarding verdicts and new translated flows through a ring
+ * buffer; otherwise they pay one array lookup on the paths that report. A
+ * full buffer never holds a packet back: the event is counted as lost.
+ * Drops are also counted per endpoint and reason (nb_ep_drops) at all times,
+ * for `netbpfctl stats`; that costs nothing unless a packet is dropped.
+ */
+#define NB_MAP_EVENTS nb_events /* ring buffer of struct nb_event */
+#define NB_MAP_MONITOR nb_monitor /* 0 -> struct nb_monitor: who listens, for what */
+#define NB_MAP_EV_LOST nb_ev_lost /* 0 -> __u64 per CPU: events the full buffer refused */
+#define NB_MAP_EP_DROPS nb_ep_drops /* struct nb_ep_drop_key -> struct nb_counter, per CPU (LRU) */
+
+#define NB_EVENTS_BYTES (256 * 1024) /* ring buffer size: a power of 2, page multiple */
+#define NB_MAX_EP_DROPS 16384 /* (endpoint, reason) pairs; LRU, so gone endpoints age out */
+
+/* struct nb_event.type; bit (1 << type) of struct nb_monitor.types asks for it */
+#define NB_EV_DROP 1 /* a packet dropped: reason = NB_DROP_* */
+#define NB_EV_TRACE 2 /* a packet a program forwarded itself: reason = its TC_ACT_* verdict */
+#define NB_EV_NAT 3 /* a new translated flow: reason = NB_CT_DNAT/SNAT/HAIRPIN */
+
+struct nb_monitor {
+	__u32 types; /* host: bitmask of (1 << NB_EV_*); 0 = nobody listens */
+	__u32 pid; /* host: the listening process (as its pid namespace numbers it) */
+	__u64 start_time; /* host: its start time, /proc/<pid>/stat field 22, against pid reuse */
+};
+
+struct nb_ep_drop_key {
+	__u32 ifindex; /* host: endpoint port (host-side veth) the drop is charged to */
+	__u32 reason; /* host: NB_DROP_* */
+};
+
+/* struct nb_event.flags */
+#define NB_EV_F_L4 (1U << 0) /* sport/dport (or ICMP type/code/id) are valid */
+#define NB_EV_F_FRAG (1U << 1) /* IPv4 fragment (a later one carries no L4 header) */
+
+struct nb_event {
+	__u64 ts_ns; /* host: bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
+	__u16 type; /* host: NB_EV_* */
+	__u16 eth_proto; /* host: ethertype (0x0800 IPv4, 0x0806 ARP, ...), 0 when unknown */
+	__u32 reason; /* host: see NB_EV_* */
+	__u32 ifindex; /* host: where a program saw the packet; NB_EV_NAT: the endpoint, 0 = none */
+	__u32 len; /* host: packet length (NB_EV_NAT: 0) */
+	__u32 peer_ifindex; /* host: the endpoint a drop was charged to as receiver, 0 = none */
+	__u8 smac[6];
+	__u8 dmac[6];
+	__u8 proto; /* IPPROTO_* (IPv4 only), 0 otherwise */
+	__u8 flags; /* NB_EV_F_* */
+	__u8 icmp_type; /* ICMP only */
+	__u8 icmp_code;
+	__be32 saddr; /* net: IPv4 source (ARP: sender protocol address) */
+	__be32 daddr; /* net: IPv4 destination (ARP: target protocol address) */
+	__be16 sport; /* net: TCP/UDP source port; ICMP echo: identifier */
+	__be16 dport; /* net: TCP/UDP destination port */
+	__u16 arp_op; /* host: ARP operation, 0 otherwise */
+	__u16 pad;
+	/* NB_EV_NAT: the first packet after translation */
+	__be32 nat_saddr; /* net */
+	__be32 nat_daddr; /* net */
+	__be16 nat_sport; /* net */
+	__be16 nat_dport; /* net */
+	__u32 net_id; /* host: NB_EV_NAT: network of the sandbox side; else 0 */
+	__u32 pad2;
 };
 
 /* ---- drop reasons ------------------------------------------------------- */

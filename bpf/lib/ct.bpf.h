@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Connection tracking for translated flows (published ports, masquerade,
+ * hairpin). nb_ct is an LRU hash with one entry per direction of a flow,
+ * keyed by the 5-tuple as the packet carries it on the wire in that
+ * direction; the value holds the tuple after translation, so one lookup
+ * gives everything a packet needs. The entry of the other direction (the
+ * "peer") has the key
+ *     reverse(translated(key)) = { nat_daddr, nat_saddr, nat_dport, nat_sport }
+ * and is only touched on state changes (first reply, FIN, RST).
+ *
+ * State machine (both entries of a flow carry the same state):
+ *   NEW          created by the first packet (TCP: a SYN, or a packet picked
+ *                up mid-stream for masquerade, which starts ESTABLISHED)
+ *   ESTABLISHED  the reply direction carried a packet
+ *   FIN          TCP: one side sent a FIN
+ *   CLOSED       TCP: both sides sent a FIN, or either sent a RST
+ * Entries are never deleted by the data plane: an entry whose timeout (by
+ * protocol and state, from the last packet) has passed counts as absent at
+ * lookup and is overwritten by the next flow that needs its key, and the LRU
+ * reclaims the rest. A TCP SYN that hits a CLOSED entry starts a new flow
+ * (a client reusing its port right after a close).
+ *
+ * Timestamps are bpf_ktime_get_ns() (CLOCK_MONOTONIC); seen_ns is refreshed
+ * at most once per NB_CT_REFRESH_NS so that a busy flow does not write its
+ * entry's cache line on every packet just for the clock.
+ */
+#ifndef NETBPF_CT_BPF_H
+#define NETBPF_CT_BPF_H
+
+#include "maps.bpf.h"
+#include "events.bpf.h"
+
+#define NB_NSEC		 1000000000ULL
+#define NB_CT_REFRESH_NS (1 * NB_NSEC)
+
+/* timeouts after the last packet, from <netbpf/abi.h> (shared with `ct ls`) */
+#define NB_CT_TCP_NEW_NS    (NB_CT_TCP_NEW_SECS * NB_NSEC)
+#define NB_CT_TCP_EST_NS    (NB_CT_TCP_EST_SECS * NB_NSEC)
+#define NB_CT_TCP_FIN_NS    (NB_CT_TCP_FIN_SECS * NB_NSEC)
+#define NB_CT_TCP_CLOSED_NS (NB_CT_TCP_CLOSED_SECS * NB_NSEC)
+#define NB_CT_UDP_NEW_NS    (NB_CT_UDP_NEW_SECS * NB_NSEC)
+#define NB_CT_UDP_EST_NS    (NB_CT_UDP_EST_SECS * NB_NSEC)
+#define NB_CT_ICMP_NS	    (NB_CT_ICMP_SECS * NB_NSEC)
+
+/* TCP flag bits as in byte 13 of the TCP header */
+#define NB_TCP_FIN 0x01
+#define NB_TCP_SYN 0x02
+#define NB_TCP_RST 0x04
+#define NB_TCP_ACK 0x10
+
+static __always_inline __u64 nb_ct_timeout(__u8 proto, __u8 state)
+{
+	if (proto == IPPROTO_TCP) {
+		switch (state) {
+		case NB_CT_S_NEW:
+			return NB_CT_TCP_NEW_NS;
+		case NB_CT_S_ESTABLISHED:
+			return NB_CT_TCP_EST_NS;
+		case NB_CT_S_FIN:
+			return NB_CT_TCP_FIN_NS;
+		default:
+			return NB_CT_TCP_CLOSED_NS;
+		}
+	}
+	if (proto == IPPROTO_UDP)
+		return state == NB_CT_S_NEW ? NB_CT_UDP_NEW_NS : NB_CT_UDP_EST_NS;
+	return NB_CT_ICMP_NS;
+}
+
+static __always_inline bool nb_ct_alive(const struct nb_ct_entry *e, __u8 proto, __u64 now)
+{
+	/* seen_ns may be a little ahead of now when another CPU just wrote it */
+	return now < e->seen_ns || now - e->seen_ns <= nb_ct_timeout(proto, e->state);
+}
+
+/*
+ * May another flow take over e's key? When it has expired, or when it is a
+ * TCP flow that closed (FINs both ways, or RST) and a SYN opens the new
+ * one: Linux's NAT reuses such tuples too, or a client cycling through its
+ * ports would be refused for NB_CT_TCP_CLOSED_NS.
+ */
+static __always_inline bool nb_ct_reusable(const struct nb_ct_entry *e, __u8 proto, __u8 tcp_flags,
+					   __u64 now)
+{
+	if (!nb_ct_alive(e, proto, now))
+		return true;
+	return proto == IPPROTO_TCP && e->state == NB_CT_S_CLOSED &&
+	       (tcp_flags & (NB_TCP_SYN | NB_TCP_ACK)) == NB_TCP_SYN;
+}
+
+/* The key of the other direction of the flow e translates k into. */
+static __always_inline void nb_ct_peer_key(const struct nb_ct_key *k, const struct nb_ct_entry *e,
+					   struct nb_ct_key *peer)
+{
+	peer->saddr = e->nat_daddr;
+	peer->daddr = e->nat_saddr;
+	peer->sport = e->nat_dport;
+	peer->dport = e->nat_sport;
+	peer->proto = k->proto;
+	peer->pad[0] = peer->pad[1] = peer->pad[2] = 0;
+}
+
+/* True when e (found under some key) translates into the reverse of k: e is k's peer. */
+static __always_inline bool nb_ct_is_peer_of(const struct nb_ct_entry *e, const struct nb_ct_key *k)
+{
+	return e->nat_saddr == k->daddr && e->nat_daddr == k->saddr && e->nat_sport == k->dport &&
+	       e->nat_dport == k->sport;
+}
+
+/*
+ * The live entry for k, or NULL. tcp_flags of the packet being looked up
+ * (0 for others): a bare SYN on a CLOSED flow is a new connection.
+ */
+static __always_inline struct nb_ct_entry *nb_ct_lookup(const struct nb_ct_key *k, __u8 tcp_flags,
+							__u64 now)
+{
+	struct nb_ct_entry *e = bpf_map_lookup_elem(&NB_MAP_CT, k);
+
+	if (!e || !nb_ct_alive(e, k->proto, now))
+		return NULL;
+	if (k->proto == IPPROTO_TCP && e->state == NB_CT_S_CLOSED &&
+	    (tcp_flags & (NB_TCP_SYN | NB_TCP_ACK)) == NB_TCP_SYN)
+		return NULL;
+	return e;
+}
+
+/* The state a new flow starts in, from its first packet. */
+static __always_inline __u8 nb_ct_initial_state(__u8 proto, __u8 tcp_flags)
+{
+	if (proto != IPPROTO_TCP)
+		return NB_CT_S_NEW;
+	if (tcp_flags & NB_TCP_RST)
+		return NB_CT_S_CLOSED;
+	if ((tcp_flags & (NB_TCP_SYN | NB_TCP_ACK)) == NB_TCP_SYN)
+		return NB_CT_S_NEW;
+	/* picked up mid-stream (masquerade after an LRU eviction) */
+	return NB_CT_S_ESTABLISHED;
+}
+
+static __always_inline void nb_ct_entry_init(struct nb_ct_entry *e, __u8 type, __u8 dir, __u8 state,
+					     __u64 now)
+{
+	__builtin_memset(e, 0, sizeof(*e));
+	e->type = type;
+	e->dir = dir;
+	e->state = state;
+	e->created_ns = now;
+	e->seen_ns = now;
+}
+
+/*
+ * Accounts a packet of len bytes to e (found under k) and advances the
+ * state machine, mirroring state changes into the peer entry.
+ */
+static __always_inline void nb_ct_seen(const struct nb_ct_key *k, struct nb_ct_entry *e,
+				       __u8 tcp_flags, __u32 len, __u64 now)
+{
+	struct nb_ct_entry *peer;
+	struct nb_ct_key pk;
+	__u8 state = e->state, nstate = state, nflags = e->flags;
+
+	__sync_fetch_and_add(&e->packets, 1);
+	__sync_fetch_and_add(&e->bytes, len);
+	if (now > e->seen_ns + NB_CT_REFRESH_NS)
+		e->seen_ns = now;
+
+	if (e->dir == NB_CT_DIR_REPLY) {
+		nflags |= NB_CT_F_SEEN;
+		if (nstate == NB_CT_S_NEW)
+			nstate = NB_CT_S_ESTABLISHED;
+	}
+	if (k->proto == IPPROTO_TCP) {
+		if (tcp_flags & NB_TCP_RST)
+			nstate = NB_CT_S_CLOSED;
+		else if (tcp_flags & NB_TCP_FIN) {
+			nflags |= NB_CT_F_FIN;
+			if (nstate != NB_CT_S_CLOSED)
+				nstate = NB_CT_S_FIN;
+		}
+	}
+	if (nstate == state && nflags == e->flags)
+		return;
+
+	/* a state change: rare (a handful per flow), so the peer lookup is too */
+	nb_ct_peer_key(k, e, &pk);
+	peer = bpf_map_lookup_elem(&NB_MAP_CT, &pk);
+	if (peer && nstate == NB_CT_S_FIN && (peer->flags & NB_CT_F_FIN))
+		nstate = NB_CT_S_CLOSED;
+	e->flags = nflags;
+	e->state = nstate;
+	if (peer && peer->state != nstate) {
+		peer->state = nstate;
+		if (now > peer->seen_ns + NB_CT_REFRESH_NS)
+			peer->seen_ns = now;
+	}
+}
+
+/*
+ * Inserts the two entries of a new flow, reply first: a packet can only
+ * find the flow by its forward entry, so no packet ever sees half a flow.
+ * The reply key must be free (absent, reusable, or already this flow's
+ * peer, e.g. after the forward entry was evicted); otherwise another flow
+ * owns it and this one is refused. On failure nothing is left behind.
+ */
+static __always_inline int nb_ct_create_pair(const struct nb_ct_key *fk,
+					     const struct nb_ct_entry *fe,
+					     const struct nb_ct_key *rk,
+					     const struct nb_ct_entry *re, __u8 tcp_flags,
+					     __u64 now)
+{
+	struct nb_ct_entry *old = bpf_map_lookup_elem(&NB_MAP_CT, rk);
+
+	if (old && !nb_ct_reusable(old, rk->proto, tcp_flags, now) && !nb_ct_is_peer_of(old, fk))
+		return -NB_DROP_CT_INVALID;
+	if (bpf_map_update_elem(&NB_MAP_CT, rk, re, BPF_ANY))
+		return -NB_DROP_CT_FULL;
+	if (bpf_map_update_elem(&NB_MAP_CT, fk, fe, BPF_ANY)) {
+		bpf_map_delete_elem(&NB_MAP_CT, rk);
+		return -NB_DROP_CT_FULL;
+	}
+	nb_event_nat(fk, fe);
+	return 0;
+}
+
+#endif

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Events for `netbpfctl monitor`, and drops counted by endpoint and reason.
+ *
+ * Each entry program calls nb_event_verdict(skb, ret, dst) with the verdict
+ * it is about to return (a TC_ACT_* or a -NB_DROP_* reason) and the endpoint
+ * the packet was headed for (0 when none or not known yet):
+ *  - a drop is counted in nb_ep_drops against the endpoint that sent it (the
+ *    port the program runs on, when that is an endpoint) and against dst, so
+ *    `netbpfctl stats` can say why a sandbox's packets were dropped;
+ *  - while a monitor listens for the type, the drop, or the forwarding
+ *    verdict (trace), goes to the monitor as a struct nb_event.
+ * nb_event_nat(key, entry) reports a new translated flow the same way.
+ *
+ * Cost: with no monitor, a forwarded packet pays one lookup in a one-element
+ * array (the verifier inlines it into a few loads), and only a dropped one
+ * touches nb_ep_drops. The reporting itself lives in separate functions so
+ * the fast path's instructions stay few. The ring buffer never waits: with
+ * it full, bpf_ringbuf_reserve() fails, and the event is lost and counted
+ * per CPU in nb_ev_lost, which the monitor reports. Headers are read with bpf_skb_load_bytes(), so
+ * no packet pointer of the caller needs to be valid at the verdict (it may
+ * follow a rewrite or a pull), and a frame too short for a header simply
+ * leaves that part of the event zero.
+ *
+ * Packets a program leaves to the kernel untouched (TC_ACT_OK) are not
+ * traced: on an uplink that is the host's own traffic, none of netbpf's
+ * business.
+ */
+#ifndef NETBPF_EVENTS_BPF_H
+#define NETBPF_EVENTS_BPF_H
+
+#include "maps.bpf.h"
+#include "parse.bpf.h"
+
+#define NB_EV_ICMP_ECHOREPLY 0
+#define NB_EV_ICMP_ECHO	     8
+/* IPv4 frag_off: more fragments + offset, and the offset alone */
+#define NB_EV_IP_MF_OFFSET 0x3fff
+#define NB_EV_IP_OFFSET	   0x1fff
+
+/* What the listening monitor asked for: a bitmask of (1 << NB_EV_*), 0 = nobody */
+static __always_inline __u32 nb_monitor_types(void)
+{
+	const struct nb_monitor *m;
+	__u32 zero = 0;
+
+	m = bpf_map_lookup_elem(&NB_MAP_MONITOR, &zero);
+	return m ? m->types : 0;
+}
+
+/*
+ * Room for one event in the ring buffer, zeroed; NULL (and the loss counted)
+ * when the buffer is full. Written in place, so an event costs the programs
+ * no stack, which the endpoint program has little of to spare.
+ */
+static __always_inline struct nb_event *nb_event_reserve(void)
+{
+	struct nb_event *ev;
+	__u32 zero = 0;
+	__u64 *lost;
+
+	ev = bpf_ringbuf_reserve(&NB_MAP_EVENTS, sizeof(*ev), 0);
+	if (ev) {
+		__builtin_memset(ev, 0, sizeof(*ev));
+		return ev;
+	}
+	lost = bpf_map_lookup_elem(&NB_MAP_EV_LOST, &zero);
+	if (lost)
+		(*lost)++;
+	return NULL;
+}
+
+/* The link, network and transport fields of an event, from the packet */
+static __always_inline void nb_event_headers(struct __sk_buff *skb, struct nb_event *ev)
+{
+	struct ethhdr eth;
+	struct iphdr iph;
+	__u32 off;
+
+	if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)))
+		return;
+	__builtin_memcpy(ev->smac, eth.h_source, ETH_ALEN);
+	__builtin_memcpy(ev->dmac, eth.h_dest, ETH_ALEN);
+	ev->eth_proto = bpf_ntohs(eth.h_proto);
+	if (ev->eth_proto == ETH_P_ARP) {
+		struct nb_arp arp;
+
+		if (bpf_skb_load_bytes(skb, ETH_HLEN, &arp, sizeof(arp)))
+			return;
+		ev->arp_op = bpf_ntohs(arp.hdr.ar_op);
+		ev->saddr = arp.spa;
+		ev->daddr = arp.tpa;
+		return;
+	}
+	if (ev->eth_proto != ETH_P_IP)
+		return;
+	if (bpf_skb_load_bytes(skb, ETH_HLEN, &iph, sizeof(iph)))
+		return;
+	ev->proto = iph.protocol;
+	ev->saddr = iph.saddr;
+	ev->daddr = iph.daddr;
+	if (iph.frag_off & bpf_htons(NB_EV_IP_MF_OFFSET)) {
+		ev->flags |= NB_EV_F_FRAG;
+		/* a later fragment: what follows the header is payload */
+		if (iph.frag_off & bpf_htons(NB_EV_IP_OFFSET))
+			return;
+	}
+	if (iph.ihl < 5)
+		return;
+	off = ETH_HLEN + iph.ihl * 4;
+	if (iph.protocol == IPPROTO_TCP || iph.protocol == IPPROTO_UDP) {
+		__be16 ports[2];
+
+		if (bpf_skb_load_bytes(skb, off, ports, sizeof(ports)))
+			return;
+		ev->sport = ports[0];
+		ev->dport = ports[1];
+		ev->flags |= NB_EV_F_L4;
+	} else if (iph.protocol == IPPROTO_ICMP) {
+		struct icmphdr icmp;
+
+		if (bpf_skb_load_bytes(skb, off, &icmp, sizeof(icmp)))
+			return;
+		ev->icmp_type = icmp.type;
+		ev->icmp_code = icmp.code;
+		if (icmp.type == NB_EV_ICMP_ECHO || icmp.type == NB_EV_ICMP_ECHOREPLY)
+			ev->sport = icmp.un.echo.id;
+		ev->flags |= NB_EV_F_L4;
+	}
+}
+
+/* A drop or trace event for skb (a subprogram: off the fast path's instructions) */
+static __noinline __attribute__((unused)) int nb_event_report(struct __sk_buff *skb, __u32 type,
+							      __u32 reason, __u32 dst)
+{
+	struct nb_event *ev = nb_event_reserve();
+
+	if (!ev)
+		return 0;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->type = type;
+	ev->reason = reason;
+	ev->ifindex = skb->ifindex;
+	ev->len = skb->len;
+	ev->peer_ifindex = dst;
+	nb_event_headers(skb, ev);
+	bpf_ringbuf_submit(ev, 0);
+	return 0;
+}
+
+static __always_inline void nb_ep_drop_add(__u32 ifindex, __u32 reason, __u32 len)
+{
+	struct nb_ep_drop_key k = {.ifindex = ifindex, .reason = reason};
+	struct nb_counter one = {.packets = 1, .bytes = len};
+	struct nb_counter *c;
+
+	c = bpf_map_lookup_elem(&NB_MAP_EP_DROPS, &k);
+	if (!c) {
+		if (!bpf_map_update_elem(&NB_MAP_EP_DROPS, &k, &one, BPF_NOEXIST))
+			return;
+		/* another CPU created it first: add to this CPU's share of it */
+		c = bpf_map_lookup_elem(&NB_MAP_EP_DROPS, &k);
+		if (!c)
+			return;
+	}
+	c->packets++;
+	c->bytes += len;
+}
+
+/* Charges a drop to the sending endpoint (when the port is one) and to the receiver dst */
+static __noinline __attribute__((unused)) int nb_ep_drops_charge(struct __sk_buff *skb,
+								 __u32 reason, __u32 dst)
+{
+	__u32 ifindex = skb->ifindex, len = skb->len;
+
+	/* only endpoints have counters: the gateway port and uplinks are not charged */
+	if (bpf_map_lookup_elem(&NB_MAP_EP_STATS, &ifindex))
+		nb_ep_drop_add(ifindex, reason, len);
+	if (dst && dst != ifindex)
+		nb_ep_drop_add(dst, reason, len);
+	return 0;
+}
+
+/*
+ * The hook of every entry program: ret is the verdict about to be returned
+ * (TC_ACT_* or -NB_DROP_*), dst the endpoint the packet was headed for, 0
+ * when none or unknown.
+ */
+static __always_inline void nb_event_verdict(struct __sk_buff *skb, int ret, __u32 dst)
+{
+	if (ret <= -NB_DROP_BASE) {
+		nb_ep_drops_charge(skb, -ret, dst);
+		if (nb_monitor_types() & (1U << NB_EV_DROP))
+			nb_event_report(skb, NB_EV_DROP, -ret, dst);
+		return;
+	}
+	if (ret != TC_ACT_OK && (nb_monitor_types() & (1U << NB_EV_TRACE)))
+		nb_event_report(skb, NB_EV_TRACE, ret, dst);
+}
+
+/* A new translated flow: k and e are its forward (original direction) entry */
+static __always_inline void nb_event_nat(const struct nb_ct_key *k, const struct nb_ct_entry *e)
+{
+	struct nb_event *ev;
+
+	if (!(nb_monitor_types() & (1U << NB_EV_NAT)))
+		return;
+	ev = nb_event_reserve();
+	if (!ev)
+		return;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->type = NB_EV_NAT;
+	ev->reason = e->type;
+	ev->ifindex = e->ifindex;
+	ev->eth_proto = ETH_P_IP;
+	ev->proto = k->proto;
+	ev->flags = NB_EV_F_L4;
+	ev->saddr = k->saddr;
+	ev->daddr = k->daddr;
+	ev->sport = k->sport;
+	ev->dport = k->dport;
+	ev->nat_saddr = e->nat_saddr;
+	ev->nat_daddr = e->nat_daddr;
+	ev->nat_sport = e->nat_sport;
+	ev->nat_dport = e->nat_dport;
+	ev->net_id = e->net_id;
+	bpf_ringbuf_submit(ev, 0);
+}
+
+#endif

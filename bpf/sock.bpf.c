@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Socket hooks for published ports reached from the host itself
+ * (`curl 127.0.0.1:8000`, `curl <host ip>:8000`): cgroup sock_addr programs
+ * attached to the instance's cgroup rewrite the destination at connect()
+ * (TCP, connected UDP) and sendmsg() (unconnected UDP) to the sandbox's
+ * address, so the connection goes straight to the sandbox through the
+ * gateway port: no proxy process, no NAT per packet. getpeername() and
+ * recvmsg() report the published address the application asked for.
+ *
+ * Only sockets of the host netns are touched (bpf_get_netns_cookie() ==
+ * nb_config.host_netns_cookie): a sandbox's own 127.0.0.1:8000 is its own.
+ * A destination is "the host" when it is in 127.0.0.0/8, in nb_local_addrs
+ * (the host's addresses, written by the control plane: these programs
+ * cannot ask the FIB) or a netbpf gateway address. An exact (address, port)
+ * entry in nb_publish wins over a 0.0.0.0 one, as at the uplink.
+ *
+ * What a socket was redirected to is remembered per (socket cookie,
+ * sandbox address, port) in the nb_sock_rnat LRU: keyed by the cookie so
+ * that it dies with the socket's relevance (cookies are never reused), and
+ * by address so that one unconnected UDP socket may talk to several
+ * published ports.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
+
+#include "lib/maps.bpf.h"
+
+#define NB_SOCK_ALLOW	1
+#define NB_AF_INET_SOCK 2
+#define NB_SOCK_STREAM	1
+#define NB_SOCK_DGRAM	2
+
+static __always_inline bool nb_sock_in_host_netns(void *ctx)
+{
+	struct nb_config *cfg;
+	__u32 zero = 0;
+
+	cfg = bpf_map_lookup_elem(&NB_MAP_CONFIG, &zero);
+	return cfg && cfg->host_netns_cookie && cfg->host_netns_cookie == bpf_get_netns_cookie(ctx);
+}
+
+static __always_inline bool nb_sock_is_host_addr(__be32 addr)
+{
+	struct nb_lpm_key k = {.prefixlen = 32, .addr = addr};
+	struct nb_network *net;
+	__u32 *net_id;
+
+	if ((bpf_ntohl(addr) >> 24) == 127)
+		return true;
+	if (bpf_map_lookup_elem(&NB_MAP_LOCAL_ADDRS, &addr))
+		return true;
+	/* gateway addresses are the host's too, whenever their network was created */
+	net_id = bpf_map_lookup_elem(&NB_MAP_SUBNETS, &k);
+	if (!net_id)
+		return false;
+	net = bpf_map_lookup_elem(&NB_MAP_NETWORKS, net_id);
+	return net && net->gateway == addr;
+}
+
+/* Rewrites ctx's destination when it is a published port of the host. */
+static __always_inline void nb_sock_translate(struct bpf_sock_addr *ctx, __u8 proto)
+{
+	struct nb_publish_key k = {.proto = proto};
+	struct nb_sock_rnat_key rk = {};
+	struct nb_sock_rnat_val rv = {};
+	struct nb_publish_val *pub;
+
+	if (ctx->family != NB_AF_INET_SOCK || !nb_sock_in_host_netns(ctx))
+		return;
+	k.host_ip = ctx->user_ip4;
+	k.host_port = (__be16)ctx->user_port;
+	pub = bpf_map_lookup_elem(&NB_MAP_PUBLISH, &k);
+	if (!pub) {
+		k.host_ip = 0;
+		pub = bpf_map_lookup_elem(&NB_MAP_PUBLISH, &k);
+		if (!pub || !nb_sock_is_host_addr(ctx->user_ip4))
+			return;
+	}
+	rk.cookie = bpf_get_socket_cookie(ctx);
+	rk.sb_ip = pub->sb_ip;
+	rk.sb_port = pub->sb_port;
+	rv.host_ip = ctx->user_ip4;
+	rv.host_port = (__be16)ctx->user_port;
+	/* without the record getpeername() would show the sandbox: refuse to half-translate */
+	if (bpf_map_update_elem(&NB_MAP_SOCK_RNAT, &rk, &rv, BPF_ANY))
+		return;
+	ctx->user_ip4 = pub->sb_ip;
+	ctx->user_port = (__u32)pub->sb_port;
+	__sync_fetch_and_add(&pub->conns, 1);
+}
+
+/* Reports the published address for a peer the socket was redirected to. */
+static __always_inline void nb_sock_reverse(struct bpf_sock_addr *ctx)
+{
+	struct nb_sock_rnat_key rk = {};
+	struct nb_sock_rnat_val *rv;
+
+	if (ctx->family != NB_AF_INET_SOCK)
+		return;
+	rk.cookie = bpf_get_socket_cookie(ctx);
+	rk.sb_ip = ctx->user_ip4;
+	rk.sb_port = (__be16)ctx->user_port;
+	rv = bpf_map_lookup_elem(&NB_MAP_SOCK_RNAT, &rk);
+	if (!rv)
+		return;
+	ctx->user_ip4 = rv->host_ip;
+	ctx->user_port = (__u32)rv->host_port;
+}
+
+SEC("cgroup/connect4")
+int connect4(struct bpf_sock_addr *ctx)
+{
+	if (ctx->type == NB_SOCK_STREAM)
+		nb_sock_translate(ctx, IPPROTO_TCP);
+	else if (ctx->type == NB_SOCK_DGRAM)
+		nb_sock_translate(ctx, IPPROTO_UDP);
+	return NB_SOCK_ALLOW;
+}
+
+SEC("cgroup/sendmsg4")
+int sendmsg4(struct bpf_sock_addr *ctx)
+{
+	if (ctx->type == NB_SOCK_DGRAM)
+		nb_sock_translate(ctx, IPPROTO_UDP);
+	return NB_SOCK_ALLOW;
+}
+
+SEC("cgroup/recvmsg4")
+int recvmsg4(struct bpf_sock_addr *ctx)
+{
+	nb_sock_reverse(ctx);
+	return NB_SOCK_ALLOW;
+}
+
+SEC("cgroup/getpeername4")
+int getpeername4(struct bpf_sock_addr *ctx)
+{
+	nb_sock_reverse(ctx);
+	return NB_SOCK_ALLOW;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
