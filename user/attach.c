@@ -14,6 +14,7 @@
 #include "names.h"
 #include "netns.h"
 #include "nl.h"
+#include "publish.h"
 
 int nb_world_get(const struct nb_instance *inst, struct nb_world_ref *ref, struct nb_world **w)
 {
@@ -213,6 +214,13 @@ static int attach_special(struct nb_store *st, const struct nb_network_rec *net,
 int nb_attach(struct nb_store *st, struct nb_world *w, const struct nb_network_rec *net,
 	      const struct nb_sandbox_rec *sb, __be32 want, struct nb_endpoint_rec *ep)
 {
+	return nb_attach_ifname(st, w, net, sb, want, NULL, ep);
+}
+
+int nb_attach_ifname(struct nb_store *st, struct nb_world *w, const struct nb_network_rec *net,
+		     const struct nb_sandbox_rec *sb, __be32 want, const char *ifname,
+		     struct nb_endpoint_rec *ep)
+{
 	struct nb_endpoint_rec *eps = NULL;
 	struct netns_view view = {0};
 	bool default_route;
@@ -263,7 +271,10 @@ int nb_attach(struct nb_store *st, struct nb_world *w, const struct nb_network_r
 	}
 	snprintf(ep->network_id, sizeof(ep->network_id), "%s", net->id);
 	snprintf(ep->sandbox_id, sizeof(ep->sandbox_id), "%s", sb->id);
-	snprintf(ep->ifname, sizeof(ep->ifname), "eth%d", seq);
+	if (ifname && *ifname)
+		snprintf(ep->ifname, sizeof(ep->ifname), "%s", ifname);
+	else
+		snprintf(ep->ifname, sizeof(ep->ifname), "eth%d", seq);
 	snprintf(ep->host_ifname, sizeof(ep->host_ifname), "nbe%.11s", ep->id);
 	nb_mac_from_ipv4(ep->ip, ep->mac);
 	ep->seq = seq;
@@ -287,19 +298,34 @@ cleanup:
 
 int nb_detach(struct nb_store *st, struct nb_world *w, const struct nb_endpoint_rec *ep, bool force)
 {
+	struct nb_publish_rec *pubs = NULL;
+	size_t npubs = 0;
 	int err, pruned;
 	bool gone;
 
+	/* the ports published through the endpoint: their rows cascade with it */
+	if (w && !nb_endpoint_is_special(ep)) {
+		err = nb_publish_endpoint_rows(st, ep, &pubs, &npubs);
+		if (err) {
+			nb_errorf("endpoint %.*s (%s): cannot read its published ports: %s",
+				  NB_SHORT_ID_LEN, ep->id, ep->host_ifname, strerror(-err));
+			return err;
+		}
+	}
 	err = nb_store_endpoint_del(st, ep->id);
 	if (err) {
 		nb_errorf("endpoint %.*s (%s): cannot delete its record: %s", NB_SHORT_ID_LEN,
 			  ep->id, ep->host_ifname, strerror(-err));
+		free(pubs);
 		return err;
 	}
 	if (nb_endpoint_is_special(ep))
 		return 0;
 	if (!w)
 		return force ? 0 : -ENOENT;
+	/* first, so no new connection is steered at an endpoint going away */
+	nb_publish_unmap_rows(w, pubs, npubs);
+	free(pubs);
 	gone = nb_nl_link_ifindex(w->nl, ep->host_ifname) == -ENODEV;
 	err = nb_endpoint_unrealize(w, ep);
 	if (!err && gone) {
@@ -329,9 +355,10 @@ int nb_reattach(struct nb_store *st, struct nb_world *w, const struct nb_network
 		const struct nb_sandbox_rec *sb, const struct nb_endpoint_rec *ep)
 {
 	struct nb_endpoint_rec *eps = NULL;
+	struct nb_publish_rec *pubs = NULL;
 	struct netns_view view;
 	bool default_route = true;
-	size_t i, n = 0;
+	size_t i, n = 0, npubs = 0;
 	int err;
 
 	if (nb_endpoint_is_special(ep))
@@ -347,10 +374,21 @@ int nb_reattach(struct nb_store *st, struct nb_world *w, const struct nb_network
 	netns_look(sb, &view);
 	free(view.links);
 	err = nb_endpoint_realize(w, net, sb, ep, default_route && !view.has_default);
-	if (err)
+	if (err) {
 		nb_errorf("sandbox \"%s\": could not restore endpoint %s on network \"%s\": %s; "
 			  "`netbpfctl up` restores it from the state",
 			  sb->name, ep->host_ifname, net->name, strerror(-err));
+		return err;
+	}
+	/* its published ports, back in the store after the caller's rollback */
+	if (!nb_publish_endpoint_rows(st, ep, &pubs, &npubs)) {
+		err = nb_publish_map_rows(st, w, pubs, npubs);
+		if (err)
+			nb_errorf("sandbox \"%s\": could not restore the ports published through %s: "
+				  "%s; `netbpfctl up` restores them from the state",
+				  sb->name, ep->host_ifname, strerror(-err));
+		free(pubs);
+	}
 	return err;
 }
 

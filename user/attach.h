@@ -54,6 +54,16 @@ int64_t nb_now_ns(void);
 int nb_attach(struct nb_store *st, struct nb_world *w, const struct nb_network_rec *net,
 	      const struct nb_sandbox_rec *sb, __be32 ip, struct nb_endpoint_rec *ep);
 
+/*
+ * nb_attach with the sandbox-side interface named ifname (NULL: eth<N> as
+ * above) instead of eth<N>, for callers told the name (CNI_IFNAME). The
+ * endpoint's seq is still the lowest free one, which orders it for the
+ * default route.
+ */
+int nb_attach_ifname(struct nb_store *st, struct nb_world *w, const struct nb_network_rec *net,
+		     const struct nb_sandbox_rec *sb, __be32 want, const char *ifname,
+		     struct nb_endpoint_rec *ep);
+
 /* An endpoint row of the host or none network: nothing of it is in the kernel */
 static inline bool nb_endpoint_is_special(const struct nb_endpoint_rec *ep)
 {

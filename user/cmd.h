@@ -16,10 +16,17 @@
 
 int cmd_network(const struct nb_instance *inst, int argc, char **argv);
 int cmd_sandbox(const struct nb_instance *inst, int argc, char **argv);
+int cmd_publish(const struct nb_instance *inst, int argc, char **argv);
+int cmd_unpublish(const struct nb_instance *inst, int argc, char **argv);
+int cmd_port(const struct nb_instance *inst, int argc, char **argv);
+int cmd_ct(const struct nb_instance *inst, int argc, char **argv);
 int cmd_up(const struct nb_instance *inst, int argc, char **argv);
 int cmd_down(const struct nb_instance *inst, int argc, char **argv);
 int cmd_status(const struct nb_instance *inst, int argc, char **argv);
 int cmd_gc(const struct nb_instance *inst, int argc, char **argv);
+int cmd_stats(const struct nb_instance *inst, int argc, char **argv);
+int cmd_metrics(const struct nb_instance *inst, int argc, char **argv);
+int cmd_monitor(const struct nb_instance *inst, int argc, char **argv);
 
 /* printf-style error to stderr, prefixed "netbpfctl: " */
 void nb_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

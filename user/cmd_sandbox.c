@@ -26,6 +26,8 @@
 #include "netns.h"
 #include "nl.h"
 #include "output.h"
+#include "portspec.h"
+#include "publish.h"
 #include "realize.h"
 #include "store.h"
 
@@ -52,17 +54,23 @@ static const char create_doc[] =
     "EXAMPLES:\n"
     "  netbpfctl sandbox create box1\n"
     "  netbpfctl sandbox create --network web --network db --ip 10.1.0.50 box2\n"
-    "  netbpfctl sandbox create --network web --pid 4242 app\n";
+    "  netbpfctl sandbox create --network web --pid 4242 app\n"
+    "  netbpfctl sandbox create --network web -p 8000:80 -p 8053:53/udp web1\n";
 
 static const struct argp_option create_opts[] = {
     {"network", OPT_NETWORK, "NETWORK", 0, "Connect to this network (repeatable)", 0},
     {"ip", OPT_IP, "IP", 0, "IPv4 address on the first network", 0},
     {"netns", OPT_NETNS, "PATH", 0, "Adopt the network namespace at PATH", 0},
     {"pid", OPT_PID, "PID", 0, "Adopt the network namespace of process PID", 0},
+    {"publish", 'p', "SPEC", 0,
+     "Publish a port, [IP:][HOSTPORT[-END]:]CPORT[-END][/PROTO] (repeatable; see `netbpfctl "
+     "publish --help`)",
+     0},
     {0},
 };
 
 #define MAX_NETWORKS 64
+#define MAX_PUBLISH 256
 
 struct create_args {
 	const char *name;
@@ -71,6 +79,8 @@ struct create_args {
 	const char *ip;
 	const char *netns;
 	pid_t pid;
+	const char *publish[MAX_PUBLISH];
+	int npublish;
 };
 
 static error_t create_parse(int key, char *arg, struct argp_state *state)
@@ -86,6 +96,11 @@ static error_t create_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_IP:
 		a->ip = arg;
+		break;
+	case 'p':
+		if (a->npublish == MAX_PUBLISH)
+			argp_error(state, "at most %d -p", MAX_PUBLISH);
+		a->publish[a->npublish++] = arg;
 		break;
 	case OPT_NETNS:
 		if (arg[0] != '/')
@@ -218,6 +233,10 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 	struct nb_network_rec nets[MAX_NETWORKS];
 	struct nb_endpoint_rec eps[MAX_NETWORKS];
 	struct nb_world_ref world = {0};
+	struct nb_portmap *published = NULL;
+	size_t npublished = 0;
+	struct nb_portspec pspec;
+	char pwhy[256];
 	struct nb_sandbox_rec sb = {0}, dup;
 	struct create_args a = {0};
 	bool began = false, netns_made = false;
@@ -241,6 +260,14 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 		nb_errorf("sandbox \"%s\": invalid --ip \"%s\": not an IPv4 address", a.name, a.ip);
 		err = -EINVAL;
 		goto cleanup;
+	}
+	/* a bad spec is refused before anything is created */
+	for (i = 0; i < a.npublish; i++) {
+		err = nb_portspec_parse(a.publish[i], &pspec, pwhy, sizeof(pwhy));
+		if (err) {
+			nb_errorf("sandbox \"%s\": publish \"%s\": %s", a.name, a.publish[i], pwhy);
+			goto cleanup;
+		}
 	}
 	err = nb_need_root("sandbox create");
 	if (err)
@@ -329,6 +356,21 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 			goto cleanup;
 		nattached++;
 	}
+	/* the ports go through the endpoints just made, in the same transaction */
+	for (i = 0; i < a.npublish; i++) {
+		if (special) {
+			nb_errorf("sandbox \"%s\": publish \"%s\": the sandbox is on no bridge "
+				  "network (a published port goes through one)",
+				  a.name, a.publish[i]);
+			err = -EINVAL;
+			goto cleanup;
+		}
+		err = nb_world_get(inst, &world, &w);
+		if (!err)
+			err = nb_publish_add(st, w, &sb, a.publish[i], &published, &npublished);
+		if (err)
+			goto cleanup;
+	}
 
 	err = nb_store_commit(st);
 	if (err) {
@@ -338,6 +380,9 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 	began = false;
 	printf("%s\n", sb.id);
 cleanup:
+	if (err && npublished)
+		nb_publish_unmap(&world.w, published, npublished);
+	free(published);
 	if (err)
 		while (nattached--)
 			if (!nb_endpoint_is_special(&eps[nattached]))

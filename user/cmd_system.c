@@ -14,18 +14,22 @@
 #include <argp.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
 
 #include "cli.h"
 #include "cmd.h"
 #include "dataplane.h"
 #include "ipam.h"
+#include "nat.h"
 #include "netns.h"
 #include "nl.h"
 #include "output.h"
+#include "publish.h"
 #include "realize.h"
 #include "store.h"
 
@@ -410,7 +414,7 @@ static int predefined_ensure(struct nb_store *st)
 }
 
 struct restore_count {
-	size_t networks, endpoints, failed, skipped;
+	size_t networks, endpoints, ports, failed, skipped;
 };
 
 /* Every bridge network, then every endpoint of every sandbox whose netns exists */
@@ -481,6 +485,82 @@ static void restore(struct nb_store *st, struct nb_world *w, struct restore_coun
 cleanup:
 	free(sbs);
 	nb_network_recs_free(nets, nn);
+}
+
+/* The first IPv4 address of ifname (the primary: the kernel lists it first); 0 when none */
+static __be32 uplink_ipv4(const char *ifname)
+{
+	struct ifaddrs *ifa = NULL, *it;
+	__be32 ip = 0;
+
+	if (getifaddrs(&ifa) < 0)
+		return 0;
+	for (it = ifa; it && !ip; it = it->ifa_next)
+		if (it->ifa_addr && it->ifa_addr->sa_family == AF_INET &&
+		    !strcmp(it->ifa_name, ifname))
+			ip = ((struct sockaddr_in *)it->ifa_addr)->sin_addr.s_addr;
+	freeifaddrs(ifa);
+	return ip;
+}
+
+/*
+ * The NAT side of the restore: each uplink's masquerade source, the host's
+ * addresses for the socket hooks, and every published port of the state
+ * (re-put with the endpoints' current veths, so publishing survives
+ * `down`/`up`; entries the state no longer has are dropped).
+ */
+static void nat_restore(struct nb_store *st, struct nb_world *w, const struct strv *uplinks,
+			const struct strv *dropped, struct restore_count *c)
+{
+	char a[NB_IPV4_STRLEN];
+	size_t i;
+	int idx, err;
+	__be32 ip;
+
+	if (w->maps.uplinks >= 0) {
+		for (i = 0; i < dropped->n; i++) {
+			idx = nb_nl_link_ifindex(w->nl, dropped->v[i]);
+			if (idx > 0 && !strv_has(uplinks, dropped->v[i]))
+				nb_nat_uplink_del(&w->maps, (__u32)idx);
+		}
+		for (i = 0; i < uplinks->n; i++) {
+			idx = nb_nl_link_ifindex(w->nl, uplinks->v[i]);
+			if (idx < 0)
+				continue; /* uplinks_attach() said so */
+			ip = uplink_ipv4(uplinks->v[i]);
+			if (!ip) {
+				fprintf(stderr,
+					"netbpfctl: up: uplink \"%s\" has no IPv4 address: no "
+					"masquerade through it until `netbpfctl up` runs again\n",
+					uplinks->v[i]);
+				nb_nat_uplink_del(&w->maps, (__u32)idx);
+				continue;
+			}
+			err = nb_nat_uplink_put(&w->maps, (__u32)idx, ip);
+			if (err) {
+				nb_errorf("up: uplink \"%s\": map %s: cannot set source %s: %s",
+					  uplinks->v[i], NB_MAP_NAME(NB_MAP_UPLINKS),
+					  nb_fmt_ipv4(ip, a), strerror(-err));
+				c->failed++;
+			}
+		}
+	}
+	if (w->maps.local_addrs >= 0) {
+		err = nb_nat_local_addrs_sync(&w->maps);
+		if (err) {
+			nb_errorf("up: map %s: cannot record the host's addresses: %s",
+				  NB_MAP_NAME(NB_MAP_LOCAL_ADDRS), strerror(-err));
+			c->failed++;
+		}
+	}
+	if (w->maps.publish >= 0) {
+		err = nb_publish_sync(st, w, true, &c->ports, NULL, NULL);
+		if (err < 0) {
+			nb_errorf("up: map %s: cannot restore the published ports: %s",
+				  NB_MAP_NAME(NB_MAP_PUBLISH), strerror(-err));
+			c->failed++;
+		}
+	}
 }
 
 int cmd_up(const struct nb_instance *inst, int argc, char **argv)
@@ -559,6 +639,7 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 		goto cleanup;
 	world = true;
 	restore(st, &w, &c);
+	nat_restore(st, &w, &uplinks, &stored, &c);
 
 	/* the state stands even when some object could not be restored: it is the desired one */
 	err = nb_store_commit(st);
@@ -568,8 +649,8 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 		goto cleanup;
 	}
 	printf("netbpf is up: pin dir %s, uplinks %s, %zu network(s) and %zu endpoint(s) in "
-	       "place",
-	       inst->pin_dir, uplinks.n ? csv : "(none)", c.networks, c.endpoints);
+	       "place, %zu published port(s)",
+	       inst->pin_dir, uplinks.n ? csv : "(none)", c.networks, c.endpoints, c.ports);
 	if (c.skipped)
 		printf(", %zu endpoint(s) of vanished sandboxes skipped", c.skipped);
 	if (c.failed)
@@ -1123,6 +1204,14 @@ int cmd_gc(const struct nb_instance *inst, int argc, char **argv)
 		err = nb_world_prune(&w, st, gc_report, &count);
 		if (err < 0) {
 			nb_errorf("gc: cannot clean the maps: %s", strerror(-err));
+			goto cleanup;
+		}
+		/* published ports the state no longer has (their endpoint went above) */
+		err = w.maps.publish >= 0 ? nb_publish_sync(st, &w, false, NULL, gc_report, &count)
+					  : 0;
+		if (err < 0) {
+			nb_errorf("gc: map %s: cannot clean it: %s", NB_MAP_NAME(NB_MAP_PUBLISH),
+				  strerror(-err));
 			goto cleanup;
 		}
 	}

@@ -33,10 +33,17 @@ struct command {
 static const struct command commands[] = {
     DEFINE_COMMAND(network, "Manage networks"),
     DEFINE_COMMAND(sandbox, "Manage sandboxes (network namespaces)"),
+    DEFINE_COMMAND(publish, "Publish a sandbox's port on the host (Docker's -p)"),
+    DEFINE_COMMAND(unpublish, "Stop publishing a sandbox's port"),
+    DEFINE_COMMAND(port, "List a sandbox's published ports"),
+    DEFINE_COMMAND(ct, "List or flush the translated connections"),
     DEFINE_COMMAND(up, "Load the data plane and restore the state"),
     DEFINE_COMMAND(down, "Remove netbpf's devices, programs and pins"),
     DEFINE_COMMAND(status, "Show what is loaded where"),
     DEFINE_COMMAND(gc, "Reconcile the state and the kernel"),
+    DEFINE_COMMAND(stats, "Display sandboxes' network usage statistics"),
+    DEFINE_COMMAND(metrics, "Print or serve metrics in Prometheus format"),
+    DEFINE_COMMAND(monitor, "Stream drop, trace and NAT events"),
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

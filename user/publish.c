@@ -1,0 +1,632 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Published ports, store and kernel together (publish.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include "cmd.h"
+#include "ipam.h"
+#include "nat.h"
+#include "nl.h"
+#include "publish.h"
+
+#define WHY_LEN 256
+
+int nb_publish_target(struct nb_store *st, const struct nb_sandbox_rec *sb,
+		      struct nb_network_rec *net, struct nb_endpoint_rec *ep)
+{
+	struct nb_endpoint_rec *eps = NULL;
+	size_t i, n = 0;
+	int err;
+
+	err = nb_store_endpoint_list(st, NULL, sb->id, &eps, &n);
+	if (err)
+		return err;
+	err = -ENOENT;
+	/* ordered by seq: the first bridge endpoint is eth0's, or the lowest ethN */
+	for (i = 0; i < n; i++) {
+		if (!eps[i].host_ifname[0])
+			continue;
+		*ep = eps[i];
+		err = nb_store_network_find(st, eps[i].network_id, net);
+		break;
+	}
+	free(eps);
+	return err;
+}
+
+/* ---- publish ----------------------------------------------------------------- */
+
+struct rows {
+	const struct nb_publish_rec *v;
+	size_t n;
+};
+
+static bool taken_in_rows(void *arg, __be32 ip, __u16 port, __u8 proto)
+{
+	const struct rows *r = arg;
+	size_t i;
+
+	for (i = 0; i < r->n; i++)
+		if (r->v[i].host_port == port && r->v[i].proto == proto &&
+		    nb_portmap_ip_collide(r->v[i].host_ip, ip))
+			return true;
+	return false;
+}
+
+static bool is_loopback(__be32 ip)
+{
+	return (ntohl(ip) >> 24) == 127;
+}
+
+/* The message for a refused row: who holds the host port */
+static void report_holder(struct nb_store *st, const struct nb_sandbox_rec *sb, const char *spec,
+			  const struct nb_portmap *want, const struct nb_publish_rec *holder)
+{
+	struct nb_portmap hm = nb_publish_portmap(holder);
+	char k[NB_PORTMAP_STRLEN], hk[NB_PORTMAP_STRLEN], who[NB_NAME_MAX + 16];
+	struct nb_sandbox_rec hsb;
+
+	if (!nb_store_sandbox_find(st, holder->sandbox_id, &hsb))
+		snprintf(who, sizeof(who), "sandbox \"%s\"", hsb.name);
+	else
+		snprintf(who, sizeof(who), "sandbox %.*s", NB_SHORT_ID_LEN, holder->sandbox_id);
+	nb_portmap_key_str(want, k);
+	if (holder->host_ip == want->host_ip)
+		nb_errorf("sandbox \"%s\": publish \"%s\": host port %s is already published by %s "
+			  "(its port %u/%s)",
+			  sb->name, spec, k, who, holder->sb_port,
+			  nb_portspec_proto_name(holder->proto));
+	else
+		nb_errorf("sandbox \"%s\": publish \"%s\": host port %s is already published by %s "
+			  "(its port %u/%s on %s)",
+			  sb->name, spec, k, who, holder->sb_port,
+			  nb_portspec_proto_name(holder->proto), nb_portmap_key_str(&hm, hk));
+}
+
+/* Checks that ip may be published on: 0.0.0.0, loopback, or an address of the host netns */
+static int check_host_ip(struct nb_world *w, const struct nb_sandbox_rec *sb, const char *spec,
+			 __be32 ip, bool given, const struct nb_network_rec *net)
+{
+	char a[NB_IPV4_STRLEN];
+	int local;
+
+	if (!ip || is_loopback(ip))
+		return 0;
+	nb_fmt_ipv4(ip, a);
+	local = nb_nl_addr_is_local(w->nl, ip);
+	if (local < 0) {
+		nb_errorf("sandbox \"%s\": publish \"%s\": cannot read the host's addresses: %s",
+			  sb->name, spec, strerror(-local));
+		return local;
+	}
+	if (local)
+		return 0;
+	if (given)
+		nb_errorf("sandbox \"%s\": publish \"%s\": %s is not an address of this host",
+			  sb->name, spec, a);
+	else
+		nb_errorf(
+		    "sandbox \"%s\": publish \"%s\": %s (host_binding_ipv4 of network \"%s\") "
+		    "is not an address of this host",
+		    sb->name, spec, a, net->name);
+	return -EADDRNOTAVAIL;
+}
+
+static int done_append(struct nb_portmap **done, size_t *ndone, const struct nb_portmap *v,
+		       size_t n)
+{
+	struct nb_portmap *grown;
+
+	if (!n)
+		return 0;
+	grown = realloc(*done, (*ndone + n) * sizeof(*grown));
+	if (!grown)
+		return -ENOMEM;
+	memcpy(grown + *ndone, v, n * sizeof(*v));
+	*done = grown;
+	*ndone += n;
+	return 0;
+}
+
+int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sandbox_rec *sb,
+		   const char *spec_str, struct nb_portmap **done, size_t *ndone)
+{
+	struct nb_network_rec net = {0};
+	struct nb_publish_rec *all = NULL, rec, holder;
+	struct nb_portmap *pm = NULL;
+	struct nb_endpoint_rec ep;
+	struct nb_portspec spec;
+	char why[WHY_LEN], k[NB_PORTMAP_STRLEN];
+	size_t nall = 0, n, i, nput = 0;
+	struct rows rows;
+	bool have_net = false;
+	int err, ifindex;
+	__be32 ip;
+
+	err = nb_portspec_parse(spec_str, &spec, why, sizeof(why));
+	if (err) {
+		nb_errorf("sandbox \"%s\": publish \"%s\": %s", sb->name, spec_str, why);
+		return err;
+	}
+	err = nb_publish_target(st, sb, &net, &ep);
+	if (err == -ENOENT) {
+		nb_errorf("sandbox \"%s\": publish \"%s\": the sandbox is on no bridge network (a "
+			  "published port goes through one)",
+			  sb->name, spec_str);
+		return -EINVAL;
+	}
+	if (err) {
+		nb_errorf("sandbox \"%s\": publish \"%s\": cannot read its endpoints: %s", sb->name,
+			  spec_str, strerror(-err));
+		return err;
+	}
+	have_net = true;
+	ip = spec.has_ip ? spec.ip : net.host_binding;
+	err = check_host_ip(w, sb, spec_str, ip, spec.has_ip, &net);
+	if (err)
+		goto cleanup;
+	ifindex = nb_nl_link_ifindex(w->nl, ep.host_ifname);
+	if (ifindex < 0) {
+		err = ifindex;
+		nb_errorf("sandbox \"%s\": publish \"%s\": its endpoint %s on network \"%s\" is "
+			  "missing from the kernel (%s; `netbpfctl up` restores it)",
+			  sb->name, spec_str, ep.host_ifname, net.name, strerror(-err));
+		goto cleanup;
+	}
+
+	err = nb_store_publish_list(st, NULL, &all, &nall);
+	if (err) {
+		nb_errorf("sandbox \"%s\": publish \"%s\": cannot read the published ports: %s",
+			  sb->name, spec_str, strerror(-err));
+		goto cleanup;
+	}
+	n = nb_portspec_count(&spec);
+	pm = calloc(n, sizeof(*pm));
+	if (!pm) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	rows.v = all;
+	rows.n = nall;
+	err = nb_portspec_expand(&spec, ip, taken_in_rows, &rows, pm, why, sizeof(why));
+	if (err) {
+		nb_errorf("sandbox \"%s\": publish \"%s\": %s", sb->name, spec_str, why);
+		goto cleanup;
+	}
+
+	/* the rows first: the store is what refuses a taken port, naming its holder */
+	for (i = 0; i < n; i++) {
+		memset(&rec, 0, sizeof(rec));
+		snprintf(rec.sandbox_id, sizeof(rec.sandbox_id), "%s", sb->id);
+		snprintf(rec.network_id, sizeof(rec.network_id), "%s", net.id);
+		rec.host_ip = pm[i].host_ip;
+		rec.host_port = pm[i].host_port;
+		rec.sb_port = pm[i].sb_port;
+		rec.proto = pm[i].proto;
+		memset(&holder, 0, sizeof(holder));
+		err = nb_store_publish_add(st, &rec, &holder);
+		if (err == -EEXIST) {
+			report_holder(st, sb, spec_str, &pm[i], &holder);
+			goto cleanup;
+		}
+		if (err) {
+			nb_errorf("sandbox \"%s\": publish \"%s\": cannot record %s: %s", sb->name,
+				  spec_str, nb_portmap_key_str(&pm[i], k), strerror(-err));
+			goto cleanup;
+		}
+	}
+	for (nput = 0; nput < n; nput++) {
+		err = nb_nat_publish_put(&w->maps, pm[nput].host_ip, pm[nput].host_port,
+					 pm[nput].proto, ep.ip, pm[nput].sb_port, net.net_id,
+					 (__u32)ifindex);
+		if (err) {
+			nb_errorf("sandbox \"%s\": publish \"%s\": map %s: cannot add %s: %s",
+				  sb->name, spec_str, NB_MAP_NAME(NB_MAP_PUBLISH),
+				  nb_portmap_key_str(&pm[nput], k), strerror(-err));
+			goto cleanup;
+		}
+	}
+	err = done_append(done, ndone, pm, n);
+cleanup:
+	if (err)
+		nb_publish_unmap(w, pm, nput);
+	free(pm);
+	free(all);
+	if (have_net)
+		nb_network_rec_clear(&net);
+	return err;
+}
+
+void nb_publish_unmap(struct nb_world *w, const struct nb_portmap *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		nb_nat_publish_del(&w->maps, v[i].host_ip, v[i].host_port, v[i].proto);
+}
+
+void nb_publish_unmap_rows(struct nb_world *w, const struct nb_publish_rec *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		nb_nat_publish_del(&w->maps, rows[i].host_ip, rows[i].host_port, rows[i].proto);
+}
+
+/* ---- unpublish --------------------------------------------------------------- */
+
+/* host_binding_ipv4 of a network by id (0 when it cannot be read: the default) */
+static __be32 binding_of(struct nb_store *st, const char *network_id)
+{
+	struct nb_network_rec net = {0};
+	__be32 ip = 0;
+
+	if (!nb_store_network_find(st, network_id, &net))
+		ip = net.host_binding;
+	nb_network_rec_clear(&net);
+	return ip;
+}
+
+static bool row_matches(const struct nb_publish_rec *r, const struct nb_portspec *s, size_t i,
+			__be32 ip)
+{
+	size_t nh, nc = nb_portspec_count(s);
+	__u16 cport = (__u16)(s->sb_min + i);
+
+	if (r->proto != s->proto || r->sb_port != cport || r->host_ip != ip)
+		return false;
+	if (!s->host_min)
+		return true;
+	nh = (size_t)(s->host_max - s->host_min) + 1;
+	if (nh == nc)
+		return r->host_port == s->host_min + i;
+	return r->host_port >= s->host_min && r->host_port <= s->host_max;
+}
+
+int nb_publish_remove(struct nb_store *st, struct nb_world *w, const struct nb_sandbox_rec *sb,
+		      const char *spec_str, struct nb_publish_rec **removed, size_t *nremoved)
+{
+	struct nb_publish_rec *rows = NULL, *grown;
+	struct nb_publish_val *saved = NULL;
+	struct nb_portspec spec;
+	char why[WHY_LEN], a[NB_IPV4_STRLEN];
+	size_t nrows = 0, i, j, nsel = 0, ndel = 0;
+	bool *sel = NULL, *saved_ok = NULL;
+	__be32 *want = NULL;
+	size_t nmatch;
+	int err;
+
+	err = nb_portspec_parse(spec_str, &spec, why, sizeof(why));
+	if (err) {
+		nb_errorf("sandbox \"%s\": unpublish \"%s\": %s", sb->name, spec_str, why);
+		return err;
+	}
+	err = nb_store_publish_list(st, sb->id, &rows, &nrows);
+	if (err) {
+		nb_errorf("sandbox \"%s\": unpublish \"%s\": cannot read its published ports: %s",
+			  sb->name, spec_str, strerror(-err));
+		return err;
+	}
+	sel = calloc(nrows + 1, sizeof(*sel));
+	want = calloc(nrows + 1, sizeof(*want));
+	if (!sel || !want) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	/* without an IP, a row's address is its network's binding, as publish chose it */
+	for (j = 0; j < nrows; j++)
+		want[j] = spec.has_ip ? spec.ip : binding_of(st, rows[j].network_id);
+	for (i = 0; i < nb_portspec_count(&spec); i++) {
+		nmatch = 0;
+		for (j = 0; j < nrows; j++) {
+			if (!row_matches(&rows[j], &spec, i, want[j]))
+				continue;
+			nmatch += !sel[j];
+			sel[j] = true;
+		}
+		if (nmatch)
+			continue;
+		if (spec.has_ip)
+			snprintf(why, sizeof(why), " on %s", nb_fmt_ipv4(spec.ip, a));
+		else
+			why[0] = '\0';
+		if (spec.host_min &&
+		    (size_t)(spec.host_max - spec.host_min) + 1 == nb_portspec_count(&spec))
+			nb_errorf("sandbox \"%s\": unpublish \"%s\": its port %u/%s is not "
+				  "published as host port %zu%s",
+				  sb->name, spec_str, (unsigned)(spec.sb_min + i),
+				  nb_portspec_proto_name(spec.proto), spec.host_min + i, why);
+		else
+			nb_errorf("sandbox \"%s\": unpublish \"%s\": its port %u/%s is not "
+				  "published%s",
+				  sb->name, spec_str, (unsigned)(spec.sb_min + i),
+				  nb_portspec_proto_name(spec.proto), why);
+		err = -ENOENT;
+		goto cleanup;
+	}
+	for (j = 0; j < nrows; j++) {
+		if (!sel[j])
+			continue;
+		err = nb_store_publish_del(st, &rows[j]);
+		if (err) {
+			nb_errorf("sandbox \"%s\": unpublish \"%s\": cannot delete the record of "
+				  "port %u: %s",
+				  sb->name, spec_str, rows[j].sb_port, strerror(-err));
+			goto cleanup;
+		}
+		rows[nsel++] = rows[j];
+	}
+	/* the map last, keeping what it held so a failure can put it back */
+	saved = calloc(nsel + 1, sizeof(*saved));
+	saved_ok = calloc(nsel + 1, sizeof(*saved_ok));
+	if (!saved || !saved_ok) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (ndel = 0; ndel < nsel; ndel++) {
+		struct nb_publish_rec *r = &rows[ndel];
+
+		saved_ok[ndel] =
+		    !nb_nat_publish_get(&w->maps, r->host_ip, r->host_port, r->proto, &saved[ndel]);
+		err = nb_nat_publish_del(&w->maps, r->host_ip, r->host_port, r->proto);
+		if (err) {
+			nb_errorf("sandbox \"%s\": unpublish \"%s\": map %s: cannot delete "
+				  "%s:%u/%s: %s",
+				  sb->name, spec_str, NB_MAP_NAME(NB_MAP_PUBLISH),
+				  nb_fmt_ipv4(r->host_ip, a), r->host_port,
+				  nb_portspec_proto_name(r->proto), strerror(-err));
+			goto cleanup;
+		}
+	}
+	if (nsel) {
+		grown = realloc(*removed, (*nremoved + nsel) * sizeof(*grown));
+		if (!grown) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		memcpy(grown + *nremoved, rows, nsel * sizeof(*rows));
+		*removed = grown;
+		*nremoved += nsel;
+	}
+cleanup:
+	if (err && saved_ok)
+		for (i = 0; i < ndel; i++)
+			if (saved_ok[i])
+				nb_nat_publish_put(&w->maps, rows[i].host_ip, rows[i].host_port,
+						   rows[i].proto, saved[i].sb_ip,
+						   ntohs(saved[i].sb_port), saved[i].net_id,
+						   saved[i].ifindex);
+	free(saved_ok);
+	free(saved);
+	free(want);
+	free(sel);
+	free(rows);
+	return err;
+}
+
+/* ---- from the store ------------------------------------------------------------ */
+
+struct targets {
+	struct nb_network_rec *nets;
+	size_t nnets;
+	struct nb_endpoint_rec *eps;
+	size_t neps;
+};
+
+static int targets_load(struct nb_store *st, struct targets *t)
+{
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	err = nb_store_network_list(st, &t->nets, &t->nnets);
+	if (!err)
+		err = nb_store_endpoint_list(st, NULL, NULL, &t->eps, &t->neps);
+	return err;
+}
+
+static void targets_free(struct targets *t)
+{
+	nb_network_recs_free(t->nets, t->nnets);
+	free(t->eps);
+	memset(t, 0, sizeof(*t));
+}
+
+/* The map value a row stands for; -ENOENT when its endpoint or veth is gone */
+static int row_target(struct nb_world *w, const struct targets *t, const struct nb_publish_rec *r,
+		      __be32 *sb_ip, __u32 *net_id, __u32 *ifindex)
+{
+	const struct nb_endpoint_rec *ep = NULL;
+	size_t i;
+	int idx;
+
+	for (i = 0; i < t->neps && !ep; i++)
+		if (!strcmp(t->eps[i].network_id, r->network_id) &&
+		    !strcmp(t->eps[i].sandbox_id, r->sandbox_id))
+			ep = &t->eps[i];
+	if (!ep || !ep->host_ifname[0])
+		return -ENOENT;
+	for (i = 0; i < t->nnets; i++)
+		if (!strcmp(t->nets[i].id, r->network_id))
+			break;
+	if (i == t->nnets)
+		return -ENOENT;
+	idx = nb_nl_link_ifindex(w->nl, ep->host_ifname);
+	if (idx < 0)
+		return idx == -ENODEV ? -ENOENT : idx;
+	*sb_ip = ep->ip;
+	*net_id = t->nets[i].net_id;
+	*ifindex = (__u32)idx;
+	return 0;
+}
+
+int nb_publish_map_rows(struct nb_store *st, struct nb_world *w, const struct nb_publish_rec *rows,
+			size_t n)
+{
+	struct targets t;
+	__u32 net_id, ifindex;
+	__be32 sb_ip;
+	size_t i;
+	int err, e;
+
+	if (!n)
+		return 0;
+	err = targets_load(st, &t);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		e = row_target(w, &t, &rows[i], &sb_ip, &net_id, &ifindex);
+		if (!e)
+			e = nb_nat_publish_put(&w->maps, rows[i].host_ip, rows[i].host_port,
+					       rows[i].proto, sb_ip, rows[i].sb_port, net_id,
+					       ifindex);
+		err = err ?: e;
+	}
+	targets_free(&t);
+	return err;
+}
+
+int nb_publish_endpoint_rows(struct nb_store *st, const struct nb_endpoint_rec *ep,
+			     struct nb_publish_rec **rows, size_t *n)
+{
+	struct nb_publish_rec *all = NULL;
+	size_t nall = 0, i, k = 0;
+	int err;
+
+	*rows = NULL;
+	*n = 0;
+	err = nb_store_publish_list(st, ep->sandbox_id, &all, &nall);
+	if (err)
+		return err;
+	for (i = 0; i < nall; i++)
+		if (!strcmp(all[i].network_id, ep->network_id))
+			all[k++] = all[i];
+	if (!k) {
+		free(all);
+		return 0;
+	}
+	*rows = all;
+	*n = k;
+	return 0;
+}
+
+struct sync_ctx {
+	struct nb_publish_rec *rows;
+	size_t nrows;
+	struct nb_nat_publish *stale;
+	size_t nstale, cap;
+	int err;
+};
+
+static int collect_stale(const struct nb_nat_publish *p, void *arg)
+{
+	struct sync_ctx *c = arg;
+	struct nb_nat_publish *grown;
+	size_t i;
+
+	for (i = 0; i < c->nrows; i++)
+		if (c->rows[i].host_ip == p->host_ip && c->rows[i].host_port == p->host_port &&
+		    c->rows[i].proto == p->proto)
+			return 0;
+	if (c->nstale == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		grown = realloc(c->stale, c->cap * sizeof(*grown));
+		if (!grown)
+			return -ENOMEM;
+		c->stale = grown;
+	}
+	c->stale[c->nstale++] = *p;
+	return 0;
+}
+
+int nb_publish_sync(struct nb_store *st, struct nb_world *w, bool put, size_t *nput,
+		    nb_prune_report_fn fn, void *arg)
+{
+	struct sync_ctx c = {0};
+	char a[NB_IPV4_STRLEN], s[NB_IPV4_STRLEN], what[160];
+	struct targets t = {0};
+	__u32 net_id, ifindex;
+	__be32 sb_ip;
+	size_t i, count = 0;
+	int err, e, removed = 0;
+
+	err = nb_store_publish_list(st, NULL, &c.rows, &c.nrows);
+	if (err)
+		return err;
+	if (put) {
+		err = targets_load(st, &t);
+		if (err)
+			goto cleanup;
+		for (i = 0; i < c.nrows; i++) {
+			e = row_target(w, &t, &c.rows[i], &sb_ip, &net_id, &ifindex);
+			if (e == -ENOENT)
+				continue; /* the sandbox is gone: `up` said so, `gc` removes it */
+			if (!e)
+				e = nb_nat_publish_put(&w->maps, c.rows[i].host_ip,
+						       c.rows[i].host_port, c.rows[i].proto, sb_ip,
+						       c.rows[i].sb_port, net_id, ifindex);
+			if (e) {
+				nb_errorf("map %s: cannot put %s:%u/%s: %s",
+					  NB_MAP_NAME(NB_MAP_PUBLISH),
+					  nb_fmt_ipv4(c.rows[i].host_ip, a), c.rows[i].host_port,
+					  nb_portspec_proto_name(c.rows[i].proto), strerror(-e));
+				err = err ?: e;
+				continue;
+			}
+			count++;
+		}
+		if (nput)
+			*nput = count;
+	}
+	/* then what the store does not explain: a port unpublished while we were down... */
+	e = nb_nat_publish_foreach(&w->maps, collect_stale, &c);
+	if (e) {
+		err = err ?: e;
+		goto cleanup;
+	}
+	for (i = 0; i < c.nstale; i++) {
+		const struct nb_nat_publish *p = &c.stale[i];
+
+		e = nb_nat_publish_del(&w->maps, p->host_ip, p->host_port, p->proto);
+		if (e) {
+			err = err ?: e;
+			continue;
+		}
+		removed++;
+		if (fn) {
+			snprintf(what, sizeof(what), "map %s: %s:%u/%s -> %s:%u (not in the state)",
+				 NB_MAP_NAME(NB_MAP_PUBLISH), nb_fmt_ipv4(p->host_ip, a),
+				 p->host_port, nb_portspec_proto_name(p->proto),
+				 nb_fmt_ipv4(p->sb_ip, s), p->sb_port);
+			fn(arg, what);
+		}
+	}
+cleanup:
+	targets_free(&t);
+	free(c.stale);
+	free(c.rows);
+	return err ? err : removed;
+}
+
+static int cmp_rows(const void *x, const void *y)
+{
+	const struct nb_publish_rec *a = x, *b = y;
+
+	if (a->sb_port != b->sb_port)
+		return a->sb_port < b->sb_port ? -1 : 1;
+	if (a->proto != b->proto)
+		return a->proto < b->proto ? -1 : 1;
+	if (a->host_ip != b->host_ip)
+		return ntohl(a->host_ip) < ntohl(b->host_ip) ? -1 : 1;
+	if (a->host_port != b->host_port)
+		return a->host_port < b->host_port ? -1 : 1;
+	return 0;
+}
+
+void nb_publish_sort(struct nb_publish_rec *rows, size_t n)
+{
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), cmp_rows);
+}

@@ -1,0 +1,95 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Published ports, store and kernel together: the rows of the store's
+ * publish table and their nb_publish map entries (nat.h). Shared by
+ * `publish`/`unpublish`, `sandbox create -p`, `up` (which re-puts every
+ * row, so publishing survives `down`/`up`), `gc` and nb_detach/nb_reattach
+ * (attach.h), so a port lives exactly as long as the endpoint it goes
+ * through.
+ *
+ * A sandbox's ports go through its first bridge endpoint (lowest seq): the
+ * map entry names that endpoint's address, network and host-side veth.
+ * Without an IP in the spec the host address is that network's
+ * host_binding_ipv4 (0.0.0.0 = every host address).
+ *
+ * Everything runs inside the caller's store transaction; the map writes of
+ * a failed call are undone before it returns, and those of a call that
+ * succeeded are handed back so that the caller can undo them when a later
+ * step fails (nb_publish_unmap / nb_publish_remap). Messages name the
+ * sandbox, the spec and the cause.
+ */
+#ifndef NETBPF_PUBLISH_H
+#define NETBPF_PUBLISH_H
+
+#include <stddef.h>
+
+#include "portspec.h"
+#include "realize.h"
+#include "store.h"
+
+/*
+ * The endpoint sb's ports go through and its network (net->options/labels
+ * malloc'd: nb_network_rec_clear). -ENOENT, without a message, when sb is on
+ * no bridge network.
+ */
+int nb_publish_target(struct nb_store *st, const struct nb_sandbox_rec *sb,
+		      struct nb_network_rec *net, struct nb_endpoint_rec *ep);
+
+/*
+ * Publishes spec for sb: the rows, then the map entries. Appends the new
+ * mappings to *done (realloc'd; *ndone counts them). Errors: -EINVAL (bad
+ * spec, no bridge network), -ERANGE (port outside 1..65535), -EADDRNOTAVAIL
+ * (not a host address), -EEXIST (taken: the holder is named), -EADDRINUSE
+ * (no free host port left), or what the store / the map returned.
+ */
+int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sandbox_rec *sb,
+		   const char *spec, struct nb_portmap **done, size_t *ndone);
+
+/*
+ * Unpublishes what spec names for sb: each of its container ports must be
+ * published (on the spec's host port and address, or the network's binding
+ * when it names none; any host port when it gives none). Rows first, then
+ * the map entries, so new connections stop at once. Appends the removed rows
+ * to *removed (realloc'd). -ENOENT when a port of the spec is not published.
+ */
+int nb_publish_remove(struct nb_store *st, struct nb_world *w, const struct nb_sandbox_rec *sb,
+		      const char *spec, struct nb_publish_rec **removed, size_t *nremoved);
+
+/* Takes mappings out of the map (undoing nb_publish_add) */
+void nb_publish_unmap(struct nb_world *w, const struct nb_portmap *v, size_t n);
+/* Deletes the map entries of rows (nb_detach, undoing nb_publish_remove's rows' kernel side) */
+void nb_publish_unmap_rows(struct nb_world *w, const struct nb_publish_rec *rows, size_t n);
+/* Puts the map entries of rows, targets read from the store (undoing nb_publish_remove) */
+int nb_publish_map_rows(struct nb_store *st, struct nb_world *w, const struct nb_publish_rec *rows,
+			size_t n);
+
+/* The rows published through an endpoint (read before its row goes: they cascade) */
+int nb_publish_endpoint_rows(struct nb_store *st, const struct nb_endpoint_rec *ep,
+			     struct nb_publish_rec **rows, size_t *n);
+
+/*
+ * Makes nb_publish the projection of the store: with put, every row whose
+ * endpoint's veth exists is (re-)put with the endpoint's current ifindex
+ * (`up`; *nput counts them, may be NULL); then every entry the store has no
+ * row for is deleted, each told to fn (may be NULL) in words. Returns how
+ * many entries were deleted, or -errno.
+ */
+int nb_publish_sync(struct nb_store *st, struct nb_world *w, bool put, size_t *nput,
+		    nb_prune_report_fn fn, void *arg);
+
+/* `docker port` order: container port, protocol, host address, host port */
+void nb_publish_sort(struct nb_publish_rec *rows, size_t n);
+
+static inline struct nb_portmap nb_publish_portmap(const struct nb_publish_rec *r)
+{
+	struct nb_portmap m = {
+	    .host_ip = r->host_ip,
+	    .host_port = r->host_port,
+	    .sb_port = r->sb_port,
+	    .proto = r->proto,
+	};
+
+	return m;
+}
+
+#endif
