@@ -13,7 +13,7 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 DEPS_PKGS  := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool libnl-3-dev \
               libnl-route-3-dev libjansson-dev libsqlite3-dev libcmocka-dev bats \
               pkg-config iproute2 iputils-ping curl iperf3 socat python3 make gcc \
-              libmicrohttpd-dev
+              libmicrohttpd-dev podman containernetworking-plugins busybox-static
 
 PKG_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 LIBS       := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -ljansson -lsqlite3 -lmicrohttpd
@@ -33,6 +33,10 @@ USER_SRCS  := $(filter-out user/main.c,$(wildcard user/*.c))
 USER_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
 USER_HDRS  := $(wildcard user/*.h) $(wildcard include/netbpf/*.h)
 LIBNETBPF  := $(OUT)/libnetbpf.a
+# the CNI plugin (user/cni/) links the library like netbpfctl
+CNI_SRCS   := $(wildcard user/cni/*.c)
+CNI_OBJS   := $(patsubst user/cni/%.c,$(OUT)/cni/%.o,$(CNI_SRCS))
+CNI_HDRS   := $(wildcard user/cni/*.h)
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
@@ -54,7 +58,7 @@ endif
 .SECONDARY: $(BPF_OBJS)
 .PHONY: all deps test test-unit test-bpf test-e2e demo clean bench bench-quick format install
 
-all: $(OUT)/netbpfctl $(UNIT_BINS) $(PKT_BINS)
+all: $(OUT)/netbpfctl $(OUT)/netbpf-cni $(UNIT_BINS) $(PKT_BINS)
 
 $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)/bpf
 	$(call msg,BPF,$@)
@@ -76,6 +80,17 @@ $(OUT)/netbpfctl: $(OUT)/user/main.o $(LIBNETBPF)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
+$(OUT)/cni/%.o: user/cni/%.c $(CNI_HDRS) $(USER_HDRS) $(SKELS) | $(OUT)/cni
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/cni -c $< -o $@
+
+$(OUT)/netbpf-cni: $(CNI_OBJS) $(LIBNETBPF)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+
+# test_cni drives the plugin binary as a runtime does
+$(OUT)/tests/unit/test_cni: $(OUT)/netbpf-cni
+
 $(OUT)/tests/unit/%: tests/unit/%.c $(LIBNETBPF) $(USER_HDRS) | $(OUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter $< $(LIBNETBPF) $(LIBS) -lcmocka -o $@
@@ -88,7 +103,7 @@ $(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(PKT_LIB) $(LIBNETBPF)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-$(OUT)/bpf $(OUT)/user $(OUT)/tests/unit $(OUT)/tests/bpf:
+$(OUT)/bpf $(OUT)/user $(OUT)/cni $(OUT)/tests/unit $(OUT)/tests/bpf:
 	$(Q)mkdir -p $@
 
 # Installs the Debian packages that are missing (needs root).
@@ -98,8 +113,39 @@ deps:
 	done); \
 	if [ -n "$$missing" ]; then \
 		echo "  DEPS     installing:" $$missing; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends $$missing >/dev/null; \
 	fi
+
+# The benchmark's own packages (make bench), not needed by make test. While
+# they install, a policy-rc.d (when the machine has none) keeps docker.io from
+# starting dockerd in the machine's own netns: the harness runs its own dockerd
+# inside a namespace, and a system one would change the host's iptables.
+BENCH_PKGS := sockperf wrk gnuplot-nox busybox-static docker.io iptables
+
+.PHONY: bench-deps
+bench-deps:
+	@missing=$$(for p in $(BENCH_PKGS); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
+	done); \
+	if [ -n "$$missing" ]; then \
+		echo "  DEPS     installing:" $$missing; \
+		guard=; \
+		if [ ! -e /usr/sbin/policy-rc.d ]; then \
+			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && guard=1; \
+		fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		rc=$$?; [ -z "$$guard" ] || rm -f /usr/sbin/policy-rc.d; exit $$rc; \
+	fi
+
+# Timings are reported, never asserted: see docs/benchmarks.md.
+bench: deps bench-deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/bench/bench.sh
+
+bench-quick: deps bench-deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tools/bench/bench.sh --quick
 
 test: deps
 	$(Q)$(MAKE) --no-print-directory all
@@ -112,6 +158,13 @@ test-unit test-bpf test-e2e: deps
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/demo.sh
+
+# netbpfctl, and the CNI plugin where runtimes look for plugins (podman, containerd: /usr/lib/cni
+# or /opt/cni/bin via their configuration; /usr/local/lib/cni for local installs)
+install: all
+	install -D -m 0755 $(OUT)/netbpfctl $(DESTDIR)/usr/local/sbin/netbpfctl
+	install -D -m 0755 $(OUT)/netbpf-cni $(DESTDIR)/usr/local/lib/cni/netbpf
+	install -D -m 0755 $(OUT)/netbpf-cni $(DESTDIR)/usr/lib/cni/netbpf
 
 format:
 	clang-format -i $(wildcard user/*.c user/*.h bpf/*.c bpf/lib/*.h include/netbpf/*.h tests/*/*.c tests/*/*.h)
