@@ -58,7 +58,10 @@ endif
 .SECONDARY: $(BPF_OBJS)
 .PHONY: all deps test test-unit test-bpf test-e2e demo clean bench bench-quick format install
 
-all: $(OUT)/netbpfctl $(OUT)/netbpf-cni $(UNIT_BINS) $(PKT_BINS)
+# the CNI plugin is built when its sources are there
+CNI_BIN    := $(if $(CNI_SRCS),$(OUT)/netbpf-cni)
+
+all: $(OUT)/netbpfctl $(CNI_BIN) $(UNIT_BINS) $(PKT_BINS)
 
 $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)/bpf
 	$(call msg,BPF,$@)
