@@ -1,0 +1,359 @@
+#!/usr/bin/env bats
+# The CNI plugin run as container runtimes run it: build/netbpf-cni with the
+# CNI_* environment and a network configuration on stdin, inside the
+# instance's host netns, then podman 4 (CNI backend) using it.
+#
+#   world ($NB_WORLD)                       host ($NB_HOST): netbpfctl up, the plugin and podman
+#   wan0 198.18.0.2 ──────────veth───────── up0 198.18.0.1   [tc uplink_in/uplink_out]
+#                                              │ nbg: cniweb 10.94.1.1, nbpod 10.94.2.1
+#                      ┌────────────────────────┼──────────────────────┐
+#                  $NB_ID-c1, -web,        $NB_ID-p0 .. p19       podman's containers
+#                  (ip netns add)          (20 parallel ADDs)     (/run/netns/netns-*)
+#
+# Every configuration names the instance (stateDir, pinDir, cgroup), so the
+# plugin never falls back to the machine's defaults; podman gets a private
+# containers.conf (CONTAINERS_CONF), storage (--root/--runroot/--tmpdir),
+# CNI config and plugin directories, and a cgroup parent of the test's own,
+# and runs under nsenter --net so the CNI plugins it calls act in the host
+# netns. Nothing global is configured or left behind.
+
+load lib
+load nat
+
+# `run --separate-stderr`: the plugin's stdout is JSON, its log goes to stderr
+bats_require_minimum_version 1.5.0
+
+PLUGIN=${NB_SRC}/build/netbpf-cni
+
+cni_setup() {
+	nb_setup_instance
+	mkdir -p "$NB_TMP/cni"
+	# one plugin configuration, as a runtime passes it (conflist entry + name/cniVersion)
+	cat >"$NB_TMP/cni/web.json" <<-EOF
+		{"cniVersion": "1.0.0", "name": "cniweb", "type": "netbpf",
+		 "subnet": "10.94.1.0/24", "mtu": 1500, "ipMasq": true,
+		 "stateDir": "$NETBPF_STATE_DIR", "pinDir": "$NETBPF_PIN_DIR",
+		 "cgroup": "$NETBPF_CGROUP"}
+	EOF
+}
+setup_file() { nb_setup_file cni_setup; }
+teardown_file() {
+	podman_cleanup
+	nb_teardown_instance
+}
+setup() { nb_setup_ok; }
+teardown() {
+	nb_kill_bg
+	assert_no_bridge_no_rules
+}
+
+# cni CMD CONTAINER NETNS IFNAME CONF [VAR=VALUE...]: the plugin, as a runtime runs it
+cni() {
+	local cmd=$1 cid=$2 netns=$3 ifname=$4 conf=$5
+	shift 5
+	in_host env CNI_COMMAND="$cmd" CNI_CONTAINERID="$cid" CNI_NETNS="$netns" \
+		CNI_IFNAME="$ifname" CNI_PATH=/usr/lib/cni "$@" "$PLUGIN" <"$conf"
+}
+
+# conf_with FILE JSON: the web configuration with JSON's keys added, in FILE
+conf_with() {
+	python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1]))
+c.update(json.loads(sys.argv[2]))
+json.dump(c, open(sys.argv[3], "w"))' "$NB_TMP/cni/web.json" "$2" "$1"
+}
+
+@test "ADD, CHECK, DEL as a runtime runs them; network inspect and stats show the container" {
+	ip netns add "$(sb c1)"
+	run --separate-stderr cni ADD c1 "/run/netns/$(sb c1)" eth0 "$NB_TMP/cni/web.json"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	echo "$output" >"$NB_TMP/c1.result"
+	addr=$(json 'd["ips"][0]["address"]' <"$NB_TMP/c1.result")
+	[ "$addr" = "10.94.1.2/24" ]
+	[ "$(json 'd["ips"][0]["gateway"]' <"$NB_TMP/c1.result")" = "10.94.1.1" ]
+	[ "$(json 'd["interfaces"][1]["sandbox"]' <"$NB_TMP/c1.result")" = "/run/netns/$(sb c1)" ]
+	[ "$(json 'd["routes"][0]["dst"]' <"$NB_TMP/c1.result")" = "0.0.0.0/0" ]
+	host_if=$(json 'd["interfaces"][0]["name"]' <"$NB_TMP/c1.result")
+	ip -n "$NB_HOST" link show "$host_if"
+	# the container has it: address, MAC from the address, default route; traffic both ways
+	[ "$(sb_ip c1)" = 10.94.1.2 ]
+	[ "$(sb_mac c1)" = "$(docker_mac 10.94.1.2)" ]
+	in_sb c1 ip route show default | grep -q 'via 10.94.1.1 dev eth0'
+	ping_ok c1 10.94.1.1
+	ping_ok host 10.94.1.2
+
+	# one network: netbpfctl sees the runtime's container, and counts its traffic
+	nbctl network inspect cniweb >"$NB_TMP/inspect.json"
+	[ "$(json 'd[0]["Containers"][[k for k in d[0]["Containers"]][0]]["Name"]' \
+		<"$NB_TMP/inspect.json")" = c1 ]
+	[ "$(json 'list(d[0]["Containers"].values())[0]["IPv4Address"]' <"$NB_TMP/inspect.json")" \
+		= "10.94.1.2/24" ]
+	nbctl stats --no-stream --format json >"$NB_TMP/stats.json"
+	run json '[s for s in d if s["Name"] == "c1"][0]["networks"]["eth0"]["tx_packets"]' \
+		<"$NB_TMP/stats.json"
+	echo "tx_packets: $output"
+	[ "$status" -eq 0 ] && [ "$output" -ge 2 ]
+
+	# CHECK with the result as prevResult: quiet success
+	python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1])); c["prevResult"] = json.load(open(sys.argv[2]))
+json.dump(c, open(sys.argv[3], "w"))' "$NB_TMP/cni/web.json" "$NB_TMP/c1.result" "$NB_TMP/check.json"
+	run --separate-stderr cni CHECK c1 "/run/netns/$(sb c1)" eth0 "$NB_TMP/check.json"
+	echo "$output"
+	[ "$status" -eq 0 ] && [ -z "$output" ]
+
+	run --separate-stderr cni DEL c1 "/run/netns/$(sb c1)" eth0 "$NB_TMP/cni/web.json"
+	[ "$status" -eq 0 ] && [ -z "$output" ]
+	refute ip -n "$NB_HOST" link show "$host_if"
+	[ "$(nbctl network inspect cniweb | json 'len(d[0]["Containers"])')" = 0 ]
+	ip netns del "$(sb c1)"
+}
+
+@test "20 ADDs in parallel: 20 distinct addresses, all reachable; DEL idempotent, also after the netns is gone" {
+	local i pids=()
+	for i in $(seq 0 19); do
+		ip netns add "$(sb p$i)"
+	done
+	for i in $(seq 0 19); do
+		cni ADD "p$i" "/run/netns/$(sb p$i)" eth0 "$NB_TMP/cni/web.json" \
+			>"$NB_TMP/p$i.out" 2>"$NB_TMP/p$i.err" &
+		pids+=($!)
+	done
+	for i in $(seq 0 19); do
+		wait "${pids[$i]}" || { cat "$NB_TMP/p$i.out" "$NB_TMP/p$i.err"; return 1; }
+	done
+	for i in $(seq 0 19); do
+		json 'd["ips"][0]["address"]' <"$NB_TMP/p$i.out"
+	done >"$NB_TMP/addrs"
+	[ "$(sort -u "$NB_TMP/addrs" | wc -l)" -eq 20 ]
+	for i in $(seq 0 19); do
+		ip=$(sb_ip "p$i")
+		grep -qx "$ip/24" "$NB_TMP/addrs"
+		ping_ok host "$ip"
+	done
+	# two of them talk to each other through the switch
+	ping_ok p0 "$(sb_ip p19)"
+	[ "$(nbctl network inspect cniweb | json 'len(d[0]["Containers"])')" = 20 ]
+	[ "$(nbctl stats --no-stream --format json | json 'len([s for s in d if s["Name"].startswith("p")])')" = 20 ]
+
+	# DEL twice each for the first ten; the others' netns vanish before their DEL
+	for i in $(seq 0 9); do
+		cni DEL "p$i" "/run/netns/$(sb p$i)" eth0 "$NB_TMP/cni/web.json"
+		cni DEL "p$i" "/run/netns/$(sb p$i)" eth0 "$NB_TMP/cni/web.json"
+		ip netns del "$(sb p$i)"
+	done
+	for i in $(seq 10 19); do
+		ip netns del "$(sb p$i)"
+		run --separate-stderr cni DEL "p$i" "/run/netns/$(sb p$i)" eth0 "$NB_TMP/cni/web.json"
+		[ "$status" -eq 0 ] && [ -z "$output" ]
+		cni DEL "p$i" "" eth0 "$NB_TMP/cni/web.json"
+	done
+	[ "$(nbctl network inspect cniweb | json 'len(d[0]["Containers"])')" = 0 ]
+	[ -z "$(ip -n "$NB_HOST" -o link show | awk -F': ' '{print $2}' | grep '^nbe')" ]
+}
+
+@test "portMappings: published through netbpf's NAT, reached from the world and the host, gone with DEL" {
+	conf_with "$NB_TMP/cni/pm.json" \
+		'{"runtimeConfig": {"portMappings": [{"hostPort": 8090, "containerPort": 80, "protocol": "tcp", "hostIP": ""}]}}'
+	ip netns add "$(sb web)"
+	run --separate-stderr cni ADD web "/run/netns/$(sb web)" eth0 "$NB_TMP/cni/pm.json"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	http_serve web 80
+	[ "$(http_get world http://198.18.0.1:8090/)" = web:80 ]
+	[ "$(in_cg host curl -sS --max-time 3 http://127.0.0.1:8090/)" = web:80 ]
+	nbctl port web | grep -qx '80/tcp -> 0.0.0.0:8090'
+	nbctl ct ls | grep -q "10.94.1.2:80"
+	# another container cannot take the same host port
+	ip netns add "$(sb web2)"
+	run --separate-stderr cni ADD web2 "/run/netns/$(sb web2)" eth0 "$NB_TMP/cni/pm.json"
+	echo "$output"
+	[ "$status" -eq 1 ]
+	[ "$(echo "$output" | json 'd["code"]')" = 100 ]
+	echo "$output" | json 'd["msg"]' | grep -q 'already published by sandbox "web"'
+
+	run --separate-stderr cni DEL web "/run/netns/$(sb web)" eth0 "$NB_TMP/cni/pm.json"
+	[ "$status" -eq 0 ]
+	run http_get world http://198.18.0.1:8090/
+	[ "$status" -ne 0 ]
+	ip netns del "$(sb web)"
+	ip netns del "$(sb web2)"
+}
+
+@test "errors come back as the spec's JSON with its codes, and change nothing" {
+	ip netns add "$(sb bad)"
+	# the network exists (the first ADD makes it; DEL leaves it) with other settings
+	cni ADD bad "/run/netns/$(sb bad)" eth0 "$NB_TMP/cni/web.json" >/dev/null
+	cni DEL bad "/run/netns/$(sb bad)" eth0 "$NB_TMP/cni/web.json"
+	conf_with "$NB_TMP/cni/other.json" '{"subnet": "10.94.9.0/24"}'
+	expect_fail -- cni ADD bad "/run/netns/$(sb bad)" eth0 "$NB_TMP/cni/other.json"
+	run --separate-stderr cni ADD bad "/run/netns/$(sb bad)" eth0 "$NB_TMP/cni/other.json"
+	[ "$(echo "$output" | json 'd["code"]')" = 7 ]
+	echo "$output" | json 'd["msg"]' | grep -q 'subnet 10.94.1.0/24 (the configuration says 10.94.9.0/24)'
+	run --separate-stderr in_host env CNI_COMMAND=ADD CNI_CONTAINERID=bad CNI_IFNAME=eth0 CNI_PATH=/x \
+		"$PLUGIN" <"$NB_TMP/cni/web.json"
+	[ "$status" -eq 1 ]
+	[ "$(echo "$output" | json 'd["code"]')" = 4 ]
+	echo "$output" | json 'd["msg"]' | grep -q CNI_NETNS
+	ip netns del "$(sb bad)"
+}
+
+# ---- podman ---------------------------------------------------------------------
+
+PODMAN_DIR() { echo "$NB_TMP/podman"; }
+PODMAN_CG() { echo "/$NB_ID-podman"; }
+
+# podman as root with everything private, run in the instance's host netns
+pm() {
+	local p
+	p=$(PODMAN_DIR)
+	CONTAINERS_CONF=$p/containers.conf nsenter --net=/run/netns/"$NB_HOST" \
+		podman --root "$p/root" --runroot "$p/run" --tmpdir "$p/tmp" \
+		--cgroup-manager cgroupfs "$@"
+}
+
+podman_setup() {
+	local p a
+	p=$(PODMAN_DIR)
+	mkdir -p "$p"/root "$p"/run "$p"/tmp "$p"/net.d "$p"/bin "$p"/rootfs/bin \
+		"$p"/rootfs/proc "$p"/rootfs/sys "$p"/rootfs/dev "$p"/rootfs/etc \
+		"$p"/rootfs/tmp "$p"/rootfs/www
+	# what podman makes outside its private directories, removed afterwards if new:
+	# its lock segment, and libcni's result cache (empty again once every DEL ran)
+	[ -e /dev/shm/libpod_lock ] || touch "$p/remove-shm-lock"
+	[ -e /var/lib/cni ] || touch "$p/remove-cni-cache"
+	# the plugin where only this podman looks for it, under its CNI type
+	ln -sf "$PLUGIN" "$p/bin/netbpf"
+	# an image without a registry: busybox-static as a rootfs (--rootfs)
+	cp /bin/busybox "$p/rootfs/bin/busybox"
+	for a in $(/bin/busybox --list); do
+		[ "$a" = busybox ] || ln -sf busybox "$p/rootfs/bin/$a"
+	done
+	cat >"$p/containers.conf" <<-EOF
+		[containers]
+		default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
+		[engine]
+		runtime = "runc"
+		cgroup_manager = "cgroupfs"
+		events_logger = "file"
+		[network]
+		network_backend = "cni"
+		network_config_dir = "$p/net.d"
+		cni_plugin_dirs = ["$p/bin"]
+	EOF
+	# a netbpf conflist, no `podman network create`: the CNI network is netbpf's "nbpod"
+	cat >"$p/net.d/pod.conflist" <<-EOF
+		{"cniVersion": "1.0.0", "name": "nbpod", "plugins": [
+		 {"type": "netbpf", "subnet": "10.94.2.0/24", "ipMasq": true,
+		  "stateDir": "$NETBPF_STATE_DIR", "pinDir": "$NETBPF_PIN_DIR",
+		  "cgroup": "$NETBPF_CGROUP", "capabilities": {"portMappings": true}}]}
+	EOF
+}
+
+# Removes the containers (their CNI DEL runs), podman's storage and cgroups
+podman_cleanup() {
+	local p d
+	[ -n "${NB_ID:-}" ] || return 0
+	p=$(PODMAN_DIR)
+	[ -d "$p" ] || return 0
+	if command -v podman >/dev/null; then
+		pm rm -af -t 0 >/dev/null 2>&1 || true
+		pm system reset -f >/dev/null 2>&1 || true
+	fi
+	for d in /sys/fs/cgroup/*"$(PODMAN_CG)"; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+	[ -e "$p/remove-shm-lock" ] && rm -f /dev/shm/libpod_lock
+	[ -e "$p/remove-cni-cache" ] && rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null
+	return 0
+}
+
+# pm_run NAME ARGS...: a detached busybox container on network "nbpod" with a web
+# page reading NAME
+pm_run() {
+	local name=$1
+	shift
+	pm run -d --name "$name" --network nbpod --cgroup-parent "$(PODMAN_CG)" \
+		--tmpfs /www "$@" --rootfs "$(PODMAN_DIR)/rootfs" \
+		/bin/sh -c "echo $name > /www/index.html; exec httpd -f -p 80 -h /www"
+}
+
+pm_ip() {
+	pm inspect --format '{{.NetworkSettings.Networks.nbpod.IPAddress}}' "$1"
+}
+
+@test "podman (CNI backend) on a netbpf conflist: -p from the world and the host, containers talk, rm releases the address" {
+	command -v podman >/dev/null ||
+		skip "podman is not installed (make deps installs podman, containernetworking-plugins, busybox-static)"
+	podman_setup
+	run pm run --rm --network none --cgroup-parent "$(PODMAN_CG)" \
+		--rootfs "$(PODMAN_DIR)/rootfs" /bin/true
+	if [ "$status" -ne 0 ]; then
+		echo "$output"
+		skip "podman cannot run a container on this machine: $(echo "$output" | tail -1)"
+	fi
+
+	run pm_run pc1 -p 8080:80
+	echo "$output"
+	[ "$status" -eq 0 ]
+	id1=$output
+	ip1=$(pm_ip pc1)
+	[ "$ip1" = 10.94.2.2 ]
+	run pm_run pc2
+	echo "$output"
+	[ "$status" -eq 0 ]
+	ip2=$(pm_ip pc2)
+	[ "$ip2" = 10.94.2.3 ]
+
+	# netbpfctl sees podman's containers: the sandbox's id is podman's container id
+	nbctl network inspect nbpod >"$NB_TMP/pod.json"
+	[ "$(json "d[0]['Containers']['$id1']['IPv4Address']" <"$NB_TMP/pod.json")" = "$ip1/24" ]
+	[ "$(json 'len(d[0]["Containers"])' <"$NB_TMP/pod.json")" = 2 ]
+
+	# -p 8080:80 from the world (uplink DNAT) and from the host (socket hooks)
+	run http_get world http://198.18.0.1:8080/
+	echo "world: $output"
+	[ "$status" -eq 0 ] && [ "$output" = pc1 ]
+	run in_cg host curl -sS --max-time 3 http://127.0.0.1:8080/
+	echo "host: $output"
+	[ "$status" -eq 0 ] && [ "$output" = pc1 ]
+	nbctl ct ls | grep -q "$ip1:80"
+
+	# container to container, and to the gateway
+	run pm exec pc2 wget -qO- -T 3 "http://$ip1/"
+	echo "pc2 -> pc1: $output"
+	[ "$status" -eq 0 ] && [ "$output" = pc1 ]
+	run pm exec pc1 wget -qO- -T 3 "http://$ip2/"
+	[ "$status" -eq 0 ] && [ "$output" = pc2 ]
+	pm exec pc1 ping -c1 -W2 10.94.2.1
+
+	# netbpfctl stats counts them
+	nbctl stats --no-stream --format json >"$NB_TMP/pstats.json"
+	run json "[s for s in d if s['Name'] == '${id1:0:12}'][0]['networks']['eth0']['rx_packets']" \
+		<"$NB_TMP/pstats.json"
+	echo "pc1 rx_packets: $output"
+	[ "$status" -eq 0 ] && [ "$output" -gt 0 ]
+
+	# podman rm: CNI DEL releases the address and the port; the next container reuses it
+	pm rm -f -t 0 pc1
+	[ "$(nbctl network inspect nbpod | json 'len(d[0]["Containers"])')" = 1 ]
+	run http_get world http://198.18.0.1:8080/
+	[ "$status" -ne 0 ]
+	run pm_run pc3 -p 8080:80
+	[ "$status" -eq 0 ]
+	[ "$(pm_ip pc3)" = "$ip1" ]
+	run http_get world http://198.18.0.1:8080/
+	[ "$status" -eq 0 ] && [ "$output" = pc3 ]
+
+	pm rm -f -t 0 pc2 pc3
+	[ "$(nbctl network inspect nbpod | json 'len(d[0]["Containers"])')" = 0 ]
+	[ -z "$(nbctl sandbox ls -q)" ]
+
+	# the instance stayed in its own netns and cgroup: nothing on the machine's root cgroup
+	for id in $(bpftool -j cgroup show "$NETBPF_CGROUP" | json '" ".join(str(p["id"]) for p in d)'); do
+		refute sh -c "bpftool -j cgroup show $NB_CGROOT | grep -q '\"id\":$id,'"
+	done
+}

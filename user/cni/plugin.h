@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The CNI commands carried out with netbpf's state and data plane, in the
+ * network namespace the plugin runs in (the instance's host netns).
+ *
+ * A CNI network is the netbpf bridge network of the same name: created by
+ * the first ADD from the configuration's addressing keys, or matched when
+ * it exists (a key the configuration gives must agree with the network; a
+ * mismatch is refused naming both values). A container is a netbpf sandbox
+ * that adopts CNI_NETNS (never owned: the runtime deletes the netns) and is
+ * named after the container id: the id itself when it is a valid netbpf
+ * name, else (a 64-hex-digit id, as podman, containerd and CRI-O make) the
+ * sandbox's id is the container id and its name the first 12 digits, as
+ * Docker shows container ids. The sandbox is marked in the state's settings
+ * ("cni.container.<sandbox id>" = container id), so DEL and GC never touch
+ * a sandbox `netbpfctl sandbox create` made.
+ *
+ * Every command is one store transaction under the store's flock, so
+ * concurrent invocations (a runtime starting 20 containers at once)
+ * serialize; a failed ADD leaves neither rows nor kernel objects behind.
+ * ADD loads the data plane first when the instance is not up (as
+ * `netbpfctl up` would, its output sent to stderr).
+ *
+ * Each function fills ctx->err (code and message) and returns -errno on
+ * failure. Messages of the netbpf modules (nb_errorf) become the error's
+ * msg/details: install the capture with nb_cni_log_capture() first.
+ */
+#ifndef NETBPF_CNI_PLUGIN_H
+#define NETBPF_CNI_PLUGIN_H
+
+#include <jansson.h>
+
+#include "cni.h"
+#include "dataplane.h"
+
+struct nb_cni_ctx {
+	struct nb_instance inst;
+	const struct nb_cni_env *env;
+	const struct nb_cni_conf *conf;
+	struct nb_cni_err *err;
+};
+
+/*
+ * The instance: the configuration's stateDir/pinDir/cgroup, else
+ * NETBPF_STATE_DIR/NETBPF_PIN_DIR/NETBPF_CGROUP, else netbpfctl's defaults.
+ */
+void nb_cni_instance(const struct nb_cni_conf *c, struct nb_instance *inst);
+
+/*
+ * Sends the netbpf modules' log (nb_errorf) to stderr as "netbpf-cni: ..."
+ * lines and keeps them, so a failure's cause ends up in the CNI error.
+ */
+int nb_cni_log_capture(void);
+
+int nb_cni_add(struct nb_cni_ctx *ctx, json_t **result);
+int nb_cni_del(struct nb_cni_ctx *ctx);
+int nb_cni_check(struct nb_cni_ctx *ctx);
+int nb_cni_status(struct nb_cni_ctx *ctx);
+int nb_cni_gc(struct nb_cni_ctx *ctx);
+
+#endif
