@@ -61,6 +61,39 @@ int nb_argp_parse(const struct argp *argp, const char *cmd, int argc, char **arg
 	return err ? -err : 0;
 }
 
+void nb_argp_format(struct argp_state *state, const char *arg, bool *json)
+{
+	if (!strcmp(arg, "json"))
+		*json = true;
+	else if (!strcmp(arg, "table"))
+		*json = false;
+	else
+		argp_error(state, "unknown --format \"%s\" (table or json)", arg);
+}
+
+error_t nb_ls_parse(int key, char *arg, struct argp_state *state)
+{
+	struct nb_ls_args *a = state->input;
+
+	switch (key) {
+	case 'q':
+		a->quiet = true;
+		break;
+	case NB_OPT_FORMAT:
+		nb_argp_format(state, arg, &a->json);
+		break;
+	case NB_OPT_NO_TRUNC:
+		a->no_trunc = true;
+		break;
+	case ARGP_KEY_ARG:
+		argp_error(state, "no argument expected, got \"%s\"", arg);
+		break;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+	return 0;
+}
+
 int nb_need_root(const char *what)
 {
 	if (geteuid() == 0)

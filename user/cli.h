@@ -45,6 +45,27 @@ int nb_subcmd_run(const struct nb_instance *inst, const char *group, const struc
 int nb_argp_parse(const struct argp *argp, const char *cmd, int argc, char **argv, unsigned flags,
 		  void *input);
 
+/* ---- argp pieces several verbs take --------------------------------------- */
+
+/* Keys of the shared options below, apart from the ones a verb numbers from 0x100 */
+enum {
+	NB_OPT_FORMAT = 0x1000,
+	NB_OPT_NO_TRUNC,
+};
+
+/* --format's value into *json: "table" or "json"; anything else is a usage error naming both */
+void nb_argp_format(struct argp_state *state, const char *arg, bool *json);
+
+/* What every `ls` takes: -q, --format table|json (NB_OPT_FORMAT), --no-trunc (NB_OPT_NO_TRUNC) */
+struct nb_ls_args {
+	bool quiet, json, no_trunc;
+};
+
+/* argp parser of an `ls` over struct nb_ls_args; no operand accepted */
+error_t nb_ls_parse(int key, char *arg, struct argp_state *state);
+
+/* ---- preambles ----------------------------------------------------------- */
+
 /* 0 as root; otherwise prints "<what>: permission denied: ..." and returns -EPERM */
 int nb_need_root(const char *what);
 

@@ -31,8 +31,6 @@ enum {
 	OPT_INTERNAL,
 	OPT_MTU,
 	OPT_LABEL,
-	OPT_FORMAT,
-	OPT_NO_TRUNC,
 	OPT_IP,
 };
 
@@ -266,42 +264,10 @@ static const char ls_doc[] = "List networks.\n"
 
 static const struct argp_option ls_opts[] = {
     {"quiet", 'q', NULL, 0, "Only display network ids", 0},
-    {"format", OPT_FORMAT, "table|json", 0, "Output format (json: one object per line)", 0},
-    {"no-trunc", OPT_NO_TRUNC, NULL, 0, "Do not truncate the ids", 0},
+    {"format", NB_OPT_FORMAT, "table|json", 0, "Output format (json: one object per line)", 0},
+    {"no-trunc", NB_OPT_NO_TRUNC, NULL, 0, "Do not truncate the ids", 0},
     {0},
 };
-
-struct ls_args {
-	bool quiet, json, no_trunc;
-};
-
-static error_t ls_parse(int key, char *arg, struct argp_state *state)
-{
-	struct ls_args *a = state->input;
-
-	switch (key) {
-	case 'q':
-		a->quiet = true;
-		break;
-	case OPT_FORMAT:
-		if (!strcmp(arg, "json"))
-			a->json = true;
-		else if (!strcmp(arg, "table"))
-			a->json = false;
-		else
-			argp_error(state, "unknown --format \"%s\" (table or json)", arg);
-		break;
-	case OPT_NO_TRUNC:
-		a->no_trunc = true;
-		break;
-	case ARGP_KEY_ARG:
-		argp_error(state, "no argument expected, got \"%s\"", arg);
-		break;
-	default:
-		return ARGP_ERR_UNKNOWN;
-	}
-	return 0;
-}
 
 /* Docker's `--format json` line: every value a string, keys sorted */
 static json_t *network_ls_json(const struct nb_network_rec *n, const char *id)
@@ -342,14 +308,14 @@ static int network_ls(const struct nb_instance *inst, int argc, char **argv)
 {
 	static const struct argp argp = {
 	    .options = ls_opts,
-	    .parser = ls_parse,
+	    .parser = nb_ls_parse,
 	    .args_doc = NULL,
 	    .doc = ls_doc,
 	};
 	static const char *const headers[] = {"NETWORK ID", "NAME", "DRIVER", "SCOPE"};
 	struct nb_network_rec *nets = NULL;
 	struct nb_table *t = NULL;
-	struct ls_args a = {0};
+	struct nb_ls_args a = {0};
 	struct nb_store *st = NULL;
 	size_t i, n = 0;
 	int err;

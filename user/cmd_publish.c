@@ -317,12 +317,7 @@ static error_t ct_ls_parse(int key, char *arg, struct argp_state *state)
 
 	switch (key) {
 	case OPT_FORMAT:
-		if (!strcmp(arg, "json"))
-			*json = true;
-		else if (!strcmp(arg, "table"))
-			*json = false;
-		else
-			argp_error(state, "unknown --format \"%s\" (table or json)", arg);
+		nb_argp_format(state, arg, json);
 		break;
 	case ARGP_KEY_ARG:
 		argp_error(state, "no argument expected, got \"%s\"", arg);

@@ -36,8 +36,6 @@ enum {
 	OPT_IP,
 	OPT_NETNS,
 	OPT_PID,
-	OPT_FORMAT,
-	OPT_NO_TRUNC,
 };
 
 /* ---- create -------------------------------------------------------------- */
@@ -444,42 +442,10 @@ static const char ls_doc[] = "List sandboxes.\n"
 
 static const struct argp_option ls_opts[] = {
     {"quiet", 'q', NULL, 0, "Only display sandbox ids", 0},
-    {"format", OPT_FORMAT, "table|json", 0, "Output format (json: one object per line)", 0},
-    {"no-trunc", OPT_NO_TRUNC, NULL, 0, "Do not truncate the ids", 0},
+    {"format", NB_OPT_FORMAT, "table|json", 0, "Output format (json: one object per line)", 0},
+    {"no-trunc", NB_OPT_NO_TRUNC, NULL, 0, "Do not truncate the ids", 0},
     {0},
 };
-
-struct ls_args {
-	bool quiet, json, no_trunc;
-};
-
-static error_t ls_parse(int key, char *arg, struct argp_state *state)
-{
-	struct ls_args *a = state->input;
-
-	switch (key) {
-	case 'q':
-		a->quiet = true;
-		break;
-	case OPT_FORMAT:
-		if (!strcmp(arg, "json"))
-			a->json = true;
-		else if (!strcmp(arg, "table"))
-			a->json = false;
-		else
-			argp_error(state, "unknown --format \"%s\" (table or json)", arg);
-		break;
-	case OPT_NO_TRUNC:
-		a->no_trunc = true;
-		break;
-	case ARGP_KEY_ARG:
-		argp_error(state, "no argument expected, got \"%s\"", arg);
-		break;
-	default:
-		return ARGP_ERR_UNKNOWN;
-	}
-	return 0;
-}
 
 static int cmp_sandbox_name(const void *a, const void *b)
 {
@@ -514,7 +480,7 @@ static int sandbox_ls(const struct nb_instance *inst, int argc, char **argv)
 {
 	static const struct argp argp = {
 	    .options = ls_opts,
-	    .parser = ls_parse,
+	    .parser = nb_ls_parse,
 	    .args_doc = NULL,
 	    .doc = ls_doc,
 	};
@@ -523,7 +489,7 @@ static int sandbox_ls(const struct nb_instance *inst, int argc, char **argv)
 	struct nb_network_rec *nets = NULL;
 	struct nb_sandbox_rec *sbs = NULL;
 	struct nb_table *t = NULL;
-	struct ls_args a = {0};
+	struct nb_ls_args a = {0};
 	struct nb_store *st = NULL;
 	size_t i, nnets = 0, nsbs = 0;
 	int err;

@@ -98,12 +98,7 @@ static error_t stats_parse(int key, char *arg, struct argp_state *state)
 		a->no_stream = true;
 		break;
 	case OPT_FORMAT:
-		if (!strcmp(arg, "json"))
-			a->json = true;
-		else if (!strcmp(arg, "table"))
-			a->json = false;
-		else
-			argp_error(state, "unknown --format \"%s\" (table or json)", arg);
+		nb_argp_format(state, arg, &a->json);
 		break;
 	case ARGP_KEY_ARGS:
 		a->names = state->argv + state->next;
