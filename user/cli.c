@@ -437,6 +437,19 @@ int nb_open_state(const struct nb_instance *inst, bool writer, struct nb_store *
 	return err;
 }
 
+int nb_begin_change(const struct nb_instance *inst, const char *what, struct nb_store **st)
+{
+	int err;
+
+	err = nb_need_root(what);
+	if (err)
+		return err;
+	err = nb_open_state(inst, true, st);
+	if (err)
+		return err;
+	return nb_store_begin(*st);
+}
+
 static int find_error(const char *kind, const char *arg, int err)
 {
 	if (err == -ENOENT)

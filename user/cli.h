@@ -72,6 +72,12 @@ int nb_need_root(const char *what);
 /* nb_store_open() on the instance's state dir, with a message on failure */
 int nb_open_state(const struct nb_instance *inst, bool writer, struct nb_store **st);
 /*
+ * How every verb that changes the state starts: nb_need_root(what), the store
+ * opened as the writer, a transaction begun. On failure *st may be open (the
+ * caller closes it) but no transaction is.
+ */
+int nb_begin_change(const struct nb_instance *inst, const char *what, struct nb_store **st);
+/*
  * Docker's resolution (exact name, then unique id prefix) with the messages
  * every command gives: "network \"x\" not found", an ambiguous prefix, ...
  */

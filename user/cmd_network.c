@@ -188,13 +188,7 @@ static int network_create(const struct nb_instance *inst, int argc, char **argv)
 		err = err ? err : -ENOMEM;
 		goto cleanup;
 	}
-	err = nb_need_root("network create");
-	if (err)
-		goto cleanup;
-	err = nb_open_state(inst, true, &st);
-	if (err)
-		goto cleanup;
-	err = nb_store_begin(st);
+	err = nb_begin_change(inst, "network create", &st);
 	if (err)
 		goto cleanup;
 	began = true;
@@ -876,13 +870,7 @@ static int network_connect(const struct nb_instance *inst, int argc, char **argv
 		err = -EINVAL;
 		goto cleanup;
 	}
-	err = nb_need_root("network connect");
-	if (err)
-		goto cleanup;
-	err = nb_open_state(inst, true, &st);
-	if (err)
-		goto cleanup;
-	err = nb_store_begin(st);
+	err = nb_begin_change(inst, "network connect", &st);
 	if (err)
 		goto cleanup;
 	began = true;
@@ -958,13 +946,7 @@ static int network_disconnect(const struct nb_instance *inst, int argc, char **a
 	err = nb_argp_parse(&argp, "network disconnect", argc, argv, 0, &a);
 	if (err)
 		goto cleanup;
-	err = nb_need_root("network disconnect");
-	if (err)
-		goto cleanup;
-	err = nb_open_state(inst, true, &st);
-	if (err)
-		goto cleanup;
-	err = nb_store_begin(st);
+	err = nb_begin_change(inst, "network disconnect", &st);
 	if (err)
 		goto cleanup;
 	began = true;

@@ -109,13 +109,7 @@ static int publish_or_unpublish(const struct nb_instance *inst, int argc, char *
 	err = nb_argp_parse(&argp, verb, argc, argv, 0, &a);
 	if (err)
 		return NB_EXIT_USAGE;
-	err = nb_need_root(verb);
-	if (err)
-		goto cleanup;
-	err = nb_open_state(inst, true, &st);
-	if (err)
-		goto cleanup;
-	err = nb_store_begin(st);
+	err = nb_begin_change(inst, verb, &st);
 	if (err)
 		goto cleanup;
 	began = true;

@@ -267,13 +267,7 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 			goto cleanup;
 		}
 	}
-	err = nb_need_root("sandbox create");
-	if (err)
-		goto cleanup;
-	err = nb_open_state(inst, true, &st);
-	if (err)
-		goto cleanup;
-	err = nb_store_begin(st);
+	err = nb_begin_change(inst, "sandbox create", &st);
 	if (err)
 		goto cleanup;
 	began = true;
