@@ -296,11 +296,9 @@ static __u32 pinned_events_id(const struct nb_instance *inst)
 {
 	struct bpf_map_info info = {0};
 	__u32 len = sizeof(info), id = 0;
-	char path[4096];
 	int fd;
 
-	snprintf(path, sizeof(path), "%s/%s", inst->pin_dir, NB_MAP_NAME(NB_MAP_EVENTS));
-	fd = bpf_obj_get(path);
+	fd = nb_dp_pin_open(inst, NB_MAP_NAME(NB_MAP_EVENTS));
 	if (fd < 0)
 		return 0;
 	if (!bpf_obj_get_info_by_fd(fd, &info, &len))

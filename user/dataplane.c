@@ -463,6 +463,17 @@ int nb_dp_maps(const struct nb_instance *inst, struct nb_maps *maps)
 	return err;
 }
 
+int nb_dp_pin_open(const struct nb_instance *inst, const char *name)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", inst->pin_dir, name) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
 static int prog_fd_get(const struct nb_instance *inst, const char *prog)
 {
 	char path[PATH_MAX];

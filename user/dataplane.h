@@ -39,6 +39,8 @@ int nb_dp_loaded(const struct nb_instance *inst);
 
 /* Opens the pinned maps; -ENOENT (with a "run `netbpfctl up`" message) when not up */
 int nb_dp_maps(const struct nb_instance *inst, struct nb_maps *maps);
+/* The object pinned as name in the pin dir (a map, mostly): its fd, or -errno (-ENOENT, ...) */
+int nb_dp_pin_open(const struct nb_instance *inst, const char *name);
 
 /* Attaches pinned program NB_PROG_* to ifindex's tc ingress/egress (replacing) */
 int nb_dp_tc_attach(const struct nb_instance *inst, int ifindex, const char *prog, bool egress);

@@ -20,22 +20,12 @@
 #include <bpf/libbpf.h>
 
 #include "cmd.h"
+#include "dataplane.h"
 #include "events.h"
 #include "maps.h"
 #include "output.h"
 
 /* ---- the claim ------------------------------------------------------------ */
-
-static int pin_open(const struct nb_instance *inst, const char *name)
-{
-	char path[4096];
-	int fd;
-
-	if (snprintf(path, sizeof(path), "%s/%s", inst->pin_dir, name) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
-	return fd < 0 ? -errno : fd;
-}
 
 int nb_monitor_open(const struct nb_instance *inst, struct nb_monitor_maps *mm)
 {
@@ -47,7 +37,7 @@ int nb_monitor_open(const struct nb_instance *inst, struct nb_monitor_maps *mm)
 
 	mm->events = mm->monitor = mm->lost = mm->lock = -1;
 	for (i = 0; i < 3; i++) {
-		fd = pin_open(inst, names[i]);
+		fd = nb_dp_pin_open(inst, names[i]);
 		if (fd < 0) {
 			if (fd == -ENOENT)
 				nb_errorf(
@@ -194,7 +184,7 @@ int nb_monitor_reap(const struct nb_instance *inst)
 	__u32 zero = 0;
 	int fd, lock = -1, err = 0;
 
-	fd = pin_open(inst, NB_MAP_NAME(NB_MAP_MONITOR));
+	fd = nb_dp_pin_open(inst, NB_MAP_NAME(NB_MAP_MONITOR));
 	if (fd == -ENOENT)
 		return 0;
 	if (fd < 0)
@@ -241,7 +231,7 @@ int nb_events_lost_fd(int fd, __u64 *out)
 
 __u64 nb_events_lost(const struct nb_instance *inst)
 {
-	int fd = pin_open(inst, NB_MAP_NAME(NB_MAP_EV_LOST));
+	int fd = nb_dp_pin_open(inst, NB_MAP_NAME(NB_MAP_EV_LOST));
 	__u64 n = 0;
 
 	if (fd < 0)

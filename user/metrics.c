@@ -20,6 +20,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "dataplane.h"
 #include "events.h"
 #include "maps.h"
 #include "metrics.h"
@@ -168,17 +169,6 @@ cleanup:
 	return err;
 }
 
-static int pinned_map(const struct nb_instance *inst, const char *name)
-{
-	char path[4096];
-	int fd;
-
-	if (snprintf(path, sizeof(path), "%s/%s", inst->pin_dir, name) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	fd = bpf_obj_get(path);
-	return fd < 0 ? -errno : fd;
-}
-
 static struct nb_stats_if *if_by_ifindex(struct nb_metrics *m, __u32 ifindex)
 {
 	size_t i, j;
@@ -199,7 +189,7 @@ static int ep_drops_read(const struct nb_instance *inst, struct nb_metrics *m)
 	void *prev = NULL;
 	int fd, err = 0;
 
-	fd = pinned_map(inst, NB_MAP_NAME(NB_MAP_EP_DROPS));
+	fd = nb_dp_pin_open(inst, NB_MAP_NAME(NB_MAP_EP_DROPS));
 	if (fd == -ENOENT)
 		return 0; /* an instance loaded before the map existed: no breakdown */
 	if (fd < 0)
@@ -340,7 +330,7 @@ static int maps_fill_read(const struct nb_instance *inst, struct nb_metrics *m)
 
 		if (de->d_name[0] == '.' || de->d_type == DT_DIR)
 			continue;
-		fd = pinned_map(inst, de->d_name);
+		fd = nb_dp_pin_open(inst, de->d_name);
 		if (fd < 0)
 			continue;
 		if (!fd_is_map(fd) || bpf_obj_get_info_by_fd(fd, &info, &len)) {
@@ -629,7 +619,7 @@ static int instance_read(const struct nb_instance *inst, const struct nb_maps *m
 		if (!strcmp(m->maps[i].name, NB_MAP_NAME(NB_MAP_CT)))
 			m->ct_entries = m->maps[i].entries;
 
-	fd = pinned_map(inst, NB_MAP_NAME(NB_MAP_MONITOR));
+	fd = nb_dp_pin_open(inst, NB_MAP_NAME(NB_MAP_MONITOR));
 	if (fd >= 0) {
 		m->have_monitor = true;
 		if (!bpf_map_lookup_elem(fd, &zero, &mon))
