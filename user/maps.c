@@ -567,21 +567,18 @@ cleanup:
 	return err;
 }
 
-int nb_maps_drops_sum(const struct nb_maps *m, __u32 reason, struct nb_counter *out)
+int nb_maps_percpu_counter_sum(int fd, const void *key, struct nb_counter *out)
 {
 	int ncpu = libbpf_num_possible_cpus(), i, err;
-	__u32 idx = reason - NB_DROP_BASE;
 	struct nb_counter *v;
 
 	memset(out, 0, sizeof(*out));
-	if (reason < NB_DROP_BASE || reason >= __NB_DROP_MAX)
-		return -EINVAL;
 	if (ncpu < 0)
 		return ncpu;
 	v = calloc(ncpu, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	err = map_get(m->drops, &idx, v);
+	err = map_get(fd, key, v);
 	if (err)
 		goto cleanup;
 	for (i = 0; i < ncpu; i++) {
@@ -591,6 +588,16 @@ int nb_maps_drops_sum(const struct nb_maps *m, __u32 reason, struct nb_counter *
 cleanup:
 	free(v);
 	return err;
+}
+
+int nb_maps_drops_sum(const struct nb_maps *m, __u32 reason, struct nb_counter *out)
+{
+	__u32 idx = reason - NB_DROP_BASE;
+
+	memset(out, 0, sizeof(*out));
+	if (reason < NB_DROP_BASE || reason >= __NB_DROP_MAX)
+		return -EINVAL;
+	return nb_maps_percpu_counter_sum(m->drops, &idx, out);
 }
 
 static const char *const drop_names[NB_DROP_COUNT] = {

@@ -72,6 +72,8 @@ int nb_maps_switch_clear(const struct nb_maps *m);
  */
 int nb_maps_ep_stats_sum(const struct nb_maps *m, __u32 ifindex, struct nb_ep_stats *out);
 int nb_maps_drops_sum(const struct nb_maps *m, __u32 reason, struct nb_counter *out);
+/* Any per-CPU map's struct nb_counter value at key, summed over the possible CPUs */
+int nb_maps_percpu_counter_sum(int fd, const void *key, struct nb_counter *out);
 
 /* "malformed", "spoof-mac", ... for NB_DROP_*; NULL when out of range */
 const char *nb_drop_reason_name(__u32 reason);

@@ -144,31 +144,6 @@ cleanup:
 
 /* ---- collection: the maps ---------------------------------------------- */
 
-/* A per-CPU map's value for key summed over CPUs, as nb_counter fields (packets, bytes) */
-static int percpu_counter_sum(int fd, const void *key, struct nb_counter *out)
-{
-	int ncpu = libbpf_num_possible_cpus(), i, err = 0;
-	struct nb_counter *v;
-
-	memset(out, 0, sizeof(*out));
-	if (ncpu < 0)
-		return ncpu;
-	v = calloc(ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, key, v)) {
-		err = -errno;
-		goto cleanup;
-	}
-	for (i = 0; i < ncpu; i++) {
-		out->packets += v[i].packets;
-		out->bytes += v[i].bytes;
-	}
-cleanup:
-	free(v);
-	return err;
-}
-
 static struct nb_stats_if *if_by_ifindex(struct nb_metrics *m, __u32 ifindex)
 {
 	size_t i, j;
@@ -202,7 +177,7 @@ static int ep_drops_read(const struct nb_instance *inst, struct nb_metrics *m)
 		f = if_by_ifindex(m, key.ifindex);
 		if (!f)
 			continue;
-		err = percpu_counter_sum(fd, &key, &c);
+		err = nb_maps_percpu_counter_sum(fd, &key, &c);
 		if (err == -ENOENT) { /* evicted meanwhile */
 			err = 0;
 			continue;
