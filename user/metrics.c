@@ -690,19 +690,6 @@ static const char *proto_name(__u8 proto)
 	return "other";
 }
 
-static const char *ct_type_name(int type)
-{
-	switch (type) {
-	case NB_CT_DNAT:
-		return "dnat";
-	case NB_CT_SNAT:
-		return "snat";
-	case NB_CT_HAIRPIN:
-		return "hairpin";
-	}
-	return "unknown";
-}
-
 /* {sandbox="..",network="..",interface=".."} of an endpoint */
 static void ep_labels(const struct nb_stats_sb *sb, const struct nb_stats_if *f, char *buf,
 		      size_t size)
@@ -864,7 +851,7 @@ static void render_instance(const struct nb_metrics *m, FILE *out)
 		fprintf(out, "netbpf_conntrack_entries %llu\n", (unsigned long long)m->ct_entries);
 		family(out, "netbpf_conntrack_flows", "gauge", "Live translated flows, by kind.");
 		for (t = NB_CT_DNAT; t <= NB_CT_HAIRPIN; t++)
-			fprintf(out, "netbpf_conntrack_flows{type=\"%s\"} %llu\n", ct_type_name(t),
+			fprintf(out, "netbpf_conntrack_flows{type=\"%s\"} %llu\n", nb_nat_type_name(t),
 				(unsigned long long)m->ct_flows[t]);
 	}
 
