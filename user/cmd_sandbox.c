@@ -400,17 +400,6 @@ struct sb_view {
 	size_t nbridge; /* the endpoints with a kernel side */
 };
 
-static const struct nb_network_rec *net_by_id(const struct nb_network_rec *nets, size_t n,
-					      const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(nets[i].id, id))
-			return &nets[i];
-	return NULL;
-}
-
 static int sb_view_load(struct nb_store *st, const struct nb_sandbox_rec *sb, struct sb_view *v)
 {
 	size_t i;
@@ -457,7 +446,8 @@ static void sb_view_columns(const struct sb_view *v, const struct nb_network_rec
 
 	networks[0] = ips[0] = '\0';
 	for (i = 0; i < v->neps; i++) {
-		const struct nb_network_rec *net = net_by_id(nets, nnets, v->eps[i].network_id);
+		const struct nb_network_rec *net =
+		    nb_network_recs_by_id(nets, nnets, v->eps[i].network_id);
 		const char *name = net ? net->name : v->eps[i].network_id;
 
 		if (nl < nsize)
@@ -558,7 +548,8 @@ static json_t *sandbox_json(const struct nb_sandbox_rec *sb, const struct sb_vie
 	size_t i;
 
 	for (i = 0; i < v->neps; i++) {
-		const struct nb_network_rec *net = net_by_id(nets, nnets, v->eps[i].network_id);
+		const struct nb_network_rec *net =
+		    nb_network_recs_by_id(nets, nnets, v->eps[i].network_id);
 
 		if (!net)
 			continue;
@@ -779,7 +770,7 @@ static int sandbox_rm(const struct nb_instance *inst, int argc, char **argv)
 			nb_store_rollback(st);
 			for (j = 0; j < detached; j++) {
 				const struct nb_network_rec *net =
-				    net_by_id(nets, nnets, v.eps[j].network_id);
+				    nb_network_recs_by_id(nets, nnets, v.eps[j].network_id);
 
 				if (net)
 					nb_reattach(st, &world.w, net, &sb, &v.eps[j]);

@@ -164,17 +164,6 @@ cleanup:
 	return err;
 }
 
-static const struct nb_network_rec *net_by_id(const struct nb_network_rec *v, size_t n,
-					      const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(v[i].id, id))
-			return &v[i];
-	return NULL;
-}
-
 static bool netns_alive(const char *path)
 {
 	int fd = nb_netns_open(path);
@@ -470,7 +459,7 @@ static void restore(struct nb_store *st, struct nb_world *w, struct restore_coun
 		/* ordered by seq: the first endpoint on a bridge network holds the default route */
 		first = true;
 		for (j = 0; j < ne; j++) {
-			net = net_by_id(nets, nn, eps[j].network_id);
+			net = nb_network_recs_by_id(nets, nn, eps[j].network_id);
 			if (!net || strcmp(net->driver, NB_DRIVER_BRIDGE))
 				continue;
 			if (nb_endpoint_realize(w, net, &sbs[i], &eps[j], first))
@@ -867,7 +856,7 @@ static void status_devices(struct status_ctx *c, const struct strv *uplinks)
 		status_row(c, port, "gateway port", c->nets[i].name, "-", 0);
 	}
 	for (i = 0; i < c->neps; i++) {
-		net = net_by_id(c->nets, c->nnets, c->eps[i].network_id);
+		net = nb_network_recs_by_id(c->nets, c->nnets, c->eps[i].network_id);
 		sbname = "?";
 		for (j = 0; j < c->nsbs; j++)
 			if (!strcmp(c->sbs[j].id, c->eps[i].sandbox_id))
@@ -1074,7 +1063,7 @@ static int gc_sandboxes(struct nb_store *st, struct nb_world *w, int *count)
 					  eps[j].host_ifname, strerror(-err));
 				goto cleanup;
 			}
-			net = net_by_id(nets, nn, eps[j].network_id);
+			net = nb_network_recs_by_id(nets, nn, eps[j].network_id);
 			printf(
 			    "removed endpoint %s (sandbox \"%s\" on network \"%s\"): its network "
 			    "namespace %s is gone\n",

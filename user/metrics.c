@@ -31,17 +31,6 @@
 
 /* ---- collection: the store --------------------------------------------- */
 
-static const struct nb_network_rec *net_by_id(const struct nb_network_rec *nets, size_t n,
-					      const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!strcmp(nets[i].id, id))
-			return &nets[i];
-	return NULL;
-}
-
 static int sb_load(struct nb_store *st, const struct nb_sandbox_rec *rec,
 		   const struct nb_network_rec *nets, size_t nnets, struct nb_stats_sb *out)
 {
@@ -63,7 +52,8 @@ static int sb_load(struct nb_store *st, const struct nb_sandbox_rec *rec,
 		return -ENOMEM;
 	}
 	for (i = 0; i < neps; i++) {
-		const struct nb_network_rec *net = net_by_id(nets, nnets, eps[i].network_id);
+		const struct nb_network_rec *net =
+		    nb_network_recs_by_id(nets, nnets, eps[i].network_id);
 		struct nb_stats_if *f = &out->ifs[out->nifs++];
 
 		/* a network the state lost would be named by its short id */
@@ -851,8 +841,8 @@ static void render_instance(const struct nb_metrics *m, FILE *out)
 		fprintf(out, "netbpf_conntrack_entries %llu\n", (unsigned long long)m->ct_entries);
 		family(out, "netbpf_conntrack_flows", "gauge", "Live translated flows, by kind.");
 		for (t = NB_CT_DNAT; t <= NB_CT_HAIRPIN; t++)
-			fprintf(out, "netbpf_conntrack_flows{type=\"%s\"} %llu\n", nb_nat_type_name(t),
-				(unsigned long long)m->ct_flows[t]);
+			fprintf(out, "netbpf_conntrack_flows{type=\"%s\"} %llu\n",
+				nb_nat_type_name(t), (unsigned long long)m->ct_flows[t]);
 	}
 
 	family(out, "netbpf_published_port_connections_total", "counter",

@@ -607,6 +607,15 @@ void nb_network_recs_free(struct nb_network_rec *v, size_t n)
 	free(v);
 }
 
+const struct nb_network_rec *nb_network_recs_by_id(const struct nb_network_rec *v, size_t n,
+						   const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].id, id))
+			return &v[i];
+	return NULL;
+}
+
 static void clear_network(void *rec)
 {
 	nb_network_rec_clear(rec);

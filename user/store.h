@@ -108,6 +108,9 @@ void nb_store_rollback(struct nb_store *st); /* no-op outside a transaction */
  */
 void nb_network_rec_clear(struct nb_network_rec *n); /* frees options/labels */
 void nb_network_recs_free(struct nb_network_rec *v, size_t n);
+/* The record among v[0..n) whose id is id; NULL when none is */
+const struct nb_network_rec *nb_network_recs_by_id(const struct nb_network_rec *v, size_t n,
+						   const char *id);
 
 /*
  * rec->net_id is assigned (lowest free >= 1, -ENOSPC beyond NB_MAX_NETWORKS)
