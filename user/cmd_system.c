@@ -174,6 +174,50 @@ static bool netns_alive(const char *path)
 	return true;
 }
 
+/* ---- masquerade source ports ---------------------------------------------- */
+
+#define SETTING_MASQ_PORTS "masq_ports" /* "LO-HI" (absent: the default) */
+#define MASQ_PORTS_DEFAULT "1024-65535" /* the BPF side's for 0/0, as Linux's MASQUERADE */
+#define OPT_MASQ_PORTS	   0x100	/* long option only */
+
+/* "LO-HI" with 1 <= LO <= HI <= 65535: 0, else -EINVAL (not a range) or -ERANGE */
+static int masq_ports_parse(const char *s, __u16 *lo, __u16 *hi)
+{
+	unsigned long l, h;
+	const char *dash = strchr(s, '-');
+	char first[8];
+	int err;
+
+	if (!dash || dash == s || (size_t)(dash - s) >= sizeof(first))
+		return -EINVAL;
+	memcpy(first, s, dash - s);
+	first[dash - s] = 0;
+	err = nb_parse_ulong(first, 1, 65535, &l);
+	if (!err)
+		err = nb_parse_ulong(dash + 1, 1, 65535, &h);
+	if (err)
+		return err;
+	if (l > h)
+		return -ERANGE;
+	*lo = (__u16)l;
+	*hi = (__u16)h;
+	return 0;
+}
+
+/* The stored range as "LO-HI" in buf (the default when none is stored), parsed into lo/hi */
+static int masq_ports_stored(struct nb_store *st, char buf[16], __u16 *lo, __u16 *hi)
+{
+	char *val = NULL;
+	int err;
+
+	err = nb_store_setting_get(st, SETTING_MASQ_PORTS, &val);
+	if (err && err != -ENOENT)
+		return err;
+	snprintf(buf, 16, "%s", val ? val : MASQ_PORTS_DEFAULT);
+	free(val);
+	return masq_ports_parse(buf, lo, hi);
+}
+
 /* ---- up ------------------------------------------------------------------ */
 
 static const char up_doc[] =
@@ -184,21 +228,29 @@ static const char up_doc[] =
     "bridge (172.17.0.0/16), host and none, and re-creates every bridge network's gateway "
     "port and every endpoint whose sandbox still exists. Idempotent: over a live data plane it "
     "changes nothing. The uplinks are remembered in the state; without --uplink, the "
-    "remembered ones, or else the device of the default route."
+    "remembered ones, or else the device of the default route. --masq-ports sets the source "
+    "ports masquerade gives connections leaving through the uplinks (ICMP echo identifiers "
+    "use the whole 16-bit space); it is remembered too, default " MASQ_PORTS_DEFAULT "."
     "\v"
     "EXAMPLES:\n"
     "  netbpfctl up\n"
     "  netbpfctl up --uplink eth0 --uplink eth1\n"
+    "  netbpfctl up --masq-ports 32768-60999\n"
     "  netbpfctl --pin-dir /tmp/pins up --uplink veth0\n";
 
 static const struct argp_option up_opts[] = {
     {"uplink", 'u', "IFACE", 0,
      "Interface to the outside world (repeatable; default: the device of the default route)", 0},
+    {"masq-ports", OPT_MASQ_PORTS, "LO-HI", 0,
+     "Masquerade source ports, 1 <= LO <= HI <= 65535 (default: the remembered range, "
+     "else " MASQ_PORTS_DEFAULT ")",
+     0},
     {0},
 };
 
 struct up_args {
 	struct strv uplinks;
+	const char *masq_ports; /* validated "LO-HI", NULL when not given */
 	bool oom;
 };
 
@@ -213,6 +265,17 @@ static error_t up_parse(int key, char *arg, struct argp_state *state)
 		if (!strv_has(&a->uplinks, arg) && strv_push(&a->uplinks, arg))
 			a->oom = true;
 		return 0;
+	case OPT_MASQ_PORTS: {
+		__u16 lo, hi;
+
+		if (masq_ports_parse(arg, &lo, &hi))
+			argp_error(state,
+				   "--masq-ports \"%s\": not a port range LO-HI with 1 <= LO <= HI "
+				   "<= 65535",
+				   arg);
+		a->masq_ports = arg;
+		return 0;
+	}
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument \"%s\"", arg);
 		return EINVAL;
@@ -502,10 +565,21 @@ static void nat_restore(struct nb_store *st, struct nb_world *w, const struct st
 			const struct strv *dropped, struct restore_count *c)
 {
 	char a[NB_IPV4_STRLEN];
+	char range[16] = "";
+	__u16 lo = 0, hi = 0;
 	size_t i;
 	int idx, err;
 	__be32 ip;
 
+	err = masq_ports_stored(st, range, &lo, &hi);
+	if (err) {
+		/* an unreadable setting must not stop masquerade: the BPF default applies */
+		nb_errorf("up: state: cannot read the masquerade port range (setting %s \"%s\"): "
+			  "%s; using %s",
+			  SETTING_MASQ_PORTS, range, strerror(-err), MASQ_PORTS_DEFAULT);
+		masq_ports_parse(MASQ_PORTS_DEFAULT, &lo, &hi);
+		c->failed++;
+	}
 	if (w->maps.uplinks >= 0) {
 		for (i = 0; i < dropped->n; i++) {
 			idx = nb_nl_link_ifindex(w->nl, dropped->v[i]);
@@ -525,7 +599,7 @@ static void nat_restore(struct nb_store *st, struct nb_world *w, const struct st
 				nb_nat_uplink_del(&w->maps, (__u32)idx);
 				continue;
 			}
-			err = nb_nat_uplink_put(&w->maps, (__u32)idx, ip);
+			err = nb_nat_uplink_put_range(&w->maps, (__u32)idx, ip, lo, hi);
 			if (err) {
 				nb_errorf("up: uplink \"%s\": map %s: cannot set source %s: %s",
 					  uplinks->v[i], NB_MAP_NAME(NB_MAP_UPLINKS),
@@ -619,6 +693,8 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 	/* `down` detaches from this one even when run with another --cgroup */
 	if (!err && inst->cgroup && inst->cgroup[0])
 		err = nb_store_setting_set(st, SETTING_CGROUP, inst->cgroup);
+	if (!err && a.masq_ports)
+		err = nb_store_setting_set(st, SETTING_MASQ_PORTS, a.masq_ports);
 	if (err) {
 		nb_errorf("up: cannot store the settings: %s", strerror(-err));
 		goto cleanup;
@@ -783,8 +859,8 @@ static const char status_doc[] =
     "Show what netbpf has loaded in this network namespace, and where.\n"
     "\n"
     "The pin dir, the programs with their ids, every netbpf device and the program at its hook, "
-    "the uplinks, the cgroup of the socket hooks, and how many networks, sandboxes and "
-    "endpoints the state holds. Exit status 0 when up, 3 when not up."
+    "the uplinks, the masquerade source ports, the cgroup of the socket hooks, and how many "
+    "networks, sandboxes and endpoints the state holds. Exit status 0 when up, 3 when not up."
     "\v"
     "EXAMPLES:\n"
     "  netbpfctl status\n"
@@ -899,7 +975,8 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 	struct strv uplinks = {0};
 	struct nb_store *st = NULL;
 	struct nb_table *pt = NULL;
-	char cg[4096], id[16], attached[96];
+	char cg[4096], id[16], attached[96], masq[16] = "";
+	__u16 masq_lo, masq_hi;
 	size_t i, nbridge = 0, nsock, nattached;
 	int err, ret = NB_EXIT_ERR;
 
@@ -932,6 +1009,8 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 		err = nb_store_endpoint_list(st, NULL, NULL, &c.eps, &c.neps);
 	if (!err)
 		err = uplinks_stored(st, &uplinks);
+	if (!err)
+		err = masq_ports_stored(st, masq, &masq_lo, &masq_hi);
 	if (err) {
 		nb_errorf("status: state %s: cannot read it: %s", inst->state_dir, strerror(-err));
 		goto cleanup;
@@ -958,6 +1037,8 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 	for (i = 0; i < uplinks.n; i++)
 		printf("%s%s", i ? ", " : "", uplinks.v[i]);
 	printf("%s\n", uplinks.n ? "" : "(none)");
+	printf("Masquerade: source ports %s (%u ports; ICMP echo ids: all)\n", masq,
+	       (unsigned int)(masq_hi - masq_lo + 1));
 	printf("Networks:   %zu (%zu bridge)\n", c.nnets, nbridge);
 	printf("Sandboxes:  %zu\n", c.nsbs);
 	printf("Endpoints:  %zu\n", c.neps);
