@@ -45,8 +45,10 @@
  * leaves through an uplink netbpf was given (nb_uplinks, from `up
  * --uplink`) gets the uplink's address as source; other interfaces route
  * sandbox addresses unchanged. The source port is kept when the reply tuple
- * it implies is free, else up to NB_NAT_TRIES ports of the uplink's range
- * are probed from a random start (every port when the range is that small);
+ * it implies is free, else up to NB_NAT_TRIES random ports of the uplink's
+ * range are probed (each port once when the range is that small); random
+ * draws rather than a run from a random start, because kept ports fill a
+ * sandbox's ephemeral range as one dense block where a run finds nothing;
  * ICMP echo identifiers likewise, over the whole 16-bit space. A port is
  * free when no conntrack entry holds the reply tuple, short of one that may
  * be taken over (expired, or a TCP flow closed by FINs or RST when a SYN
@@ -597,8 +599,16 @@ __noinline int nb_nat_claim_port(struct __sk_buff *skb, struct nb_nat_claim *c)
 	for (i = 0; i < NB_NAT_TRIES; i++) {
 		if (i == 0 && c->pref >= min && c->pref <= max)
 			port = c->pref;
+		else if (span <= NB_NAT_TRIES)
+			port = min + (start + i) % span; /* a small range: each port once */
 		else
-			port = min + (start + i) % span;
+			/*
+			 * Independent draws, not a run from one start: kept source
+			 * ports fill a sandbox's ephemeral range in one dense block,
+			 * and a run starting inside it would find nothing while the
+			 * rest of the range is free.
+			 */
+			port = min + bpf_get_prandom_u32() % span;
 		c->rk.dport = bpf_htons((__u16)port);
 		old = bpf_map_lookup_elem(&NB_MAP_CT, &c->rk);
 		if (old && !nb_ct_reusable(old, c->rk.proto, c->tcp_flags, c->now) &&

@@ -1246,6 +1246,63 @@ static int c_snat_exhausted(void *arg)
 	return ok ? 0 : -1;
 }
 
+/*
+ * A range 80% taken in one block (as when the preferred ports of earlier
+ * flows fill a sandbox's ephemeral range): a new flow must still find one of
+ * the free 20%. Probing NB_NAT_TRIES consecutive ports from a random start
+ * succeeds only when the start falls near the free block (~23% here);
+ * independent random probes fail with probability 0.8^32 (< 0.1%). 20 new
+ * flows: at least 18 must get a port of the free block.
+ */
+static int c_snat_dense_block(void *arg)
+{
+	struct t *t = arg;
+	struct nb_ct_entry live = {
+	    .type = NB_CT_SNAT, .dir = NB_CT_DIR_REPLY, .state = NB_CT_S_ESTABLISHED};
+	struct nb_ct_key rk = {
+	    .saddr = SRV2, .daddr = U, .sport = htons(444), .proto = IPPROTO_TCP};
+	struct timespec ts;
+	struct pkt in;
+	struct pkt_out out;
+	unsigned int port, got = 0, i;
+	bool ok = true;
+
+	if (!ASSERT_OK(nb_nat_uplink_put_range(&t->maps, t->ifx[D_UP], U, 40000, 40999), "range"))
+		return -1;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	live.created_ns = live.seen_ns = ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	/* live reply entries of other flows to SRV2:444 on 40000..40799 */
+	for (port = 40000; port < 40800 && ok; port++) {
+		rk.dport = htons(port);
+		ok &= ASSERT_OK(bpf_map_update_elem(t->maps.ct, &rk, &live, BPF_ANY) ? -errno : 0,
+				"fill the block");
+	}
+	for (i = 0; i < 20 && ok; i++) {
+		mk(&in, &(struct fr){.dmac = GW1_MAC,
+				     .smac = MAC_A,
+				     .sip = IP_A,
+				     .dip = SRV2,
+				     .sport = 2000 + i,
+				     .dport = 444});
+		ok &= ASSERT_OK(pkt_run(t->epf, t->ifx[D_A], &in, &out), "new flow");
+		if (out.verdict == TC_ACT_REDIRECT) {
+			port = out_sport(&out);
+			ok &=
+			    ASSERT_TRUE(port >= 40800 && port <= 40999, "a port of the free block");
+			got++;
+		}
+	}
+	if (got < 18)
+		fprintf(stderr, "# %u of 20 new flows found a free port\n", got);
+	ok &= ASSERT_TRUE(got >= 18, "new flows find the free 20% of the range");
+	for (port = 40000; port <= 40999; port++) {
+		rk.dport = htons(port);
+		bpf_map_delete_elem(t->maps.ct, &rk);
+	}
+	ok &= ASSERT_OK(nb_nat_uplink_put(&t->maps, t->ifx[D_UP], U), "default range");
+	return ok ? 0 : -1;
+}
+
 /* Masquerade off: C's packets leave with C's address, untouched */
 static int c_snat_off(void *arg)
 {
@@ -1923,6 +1980,7 @@ static const struct pkt_case cases[] = {
     {"snat: through the stack at uplink egress, answer at ingress", c_snat_stack_path},
     {"snat: ICMP echo identifiers translated, requests from outside untouched", c_snat_icmp_echo},
     {"snat: exhausted port range drops new flows (counted), old flows live", c_snat_exhausted},
+    {"snat: a range taken in one dense block still yields its free ports", c_snat_dense_block},
     {"snat: masquerade off leaves C's packets alone", c_snat_off},
     {"snat: protocols without ports dropped, host's untouched", c_snat_unsupported},
     {"icmp: port unreachable about a masqueraded flow reaches A", c_icmp_err_snat},
