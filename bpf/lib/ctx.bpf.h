@@ -54,7 +54,12 @@
 #define NB_ACT_DROP     XDP_DROP
 #define NB_ACT_REDIRECT XDP_REDIRECT
 
-/* endpoint ports by ifindex: where XDP sends a frame for a sandbox */
+/*
+ * Endpoint ports by ifindex: where XDP sends a frame for a sandbox. One object
+ * only (bpf/xdp.bpf.c) may declare it: the kernel adds BPF_F_RDONLY_PROG to a
+ * devmap's flags, which it refuses at creation, so libbpf 1.1 cannot reuse a
+ * pinned devmap from a second object.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_DEVMAP_HASH);
 	__uint(max_entries, NB_MAX_PORTS);

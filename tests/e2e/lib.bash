@@ -8,6 +8,9 @@
 #                                              │ redirect_peer
 #                                          sandboxes: /run/netns/$NB_ID-<name>
 #
+# The data plane's mode is NB_MODE (tc, the default, or xdp: tests/run.sh runs
+# the suite in both), passed on as NETBPF_MODE so every `up` of a test uses it.
+#
 # State dir and pin dir are private to the instance; the pin dir is a bpffs
 # mounted outside /sys so every command of the instance sees it. The socket
 # hooks attach to a cgroup of the instance's own ($NB_CGROUP), which holds
@@ -68,6 +71,7 @@ nb_instance_ids() {
 	export NB_TMP=/tmp/$NB_ID
 	export NETBPF_STATE_DIR=$NB_TMP/state NETBPF_PIN_DIR=$NB_TMP/bpf
 	export NETBPF_CGROUP=$NB_CGROOT/$NB_ID
+	export NETBPF_MODE=${NB_MODE:-tc}
 }
 
 # netbpfctl inside the instance's host netns (mount namespace untouched)
