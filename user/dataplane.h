@@ -112,6 +112,13 @@ int nb_dp_xdp_attach(const struct nb_instance *inst, int netns_fd, int ifindex, 
 /* Detaches netbpf's XDP program from ifindex (-ENOENT when none of netbpf's is there) */
 int nb_dp_xdp_detach(int netns_fd, int ifindex);
 int nb_dp_xdp_query(int ifindex, struct nb_dp_xdp_state *st);
+/*
+ * TX checksum offload of ifname in the netns behind netns_fd (-1: here), as `ethtool -K
+ * IFNAME tx on|off`. XDP mode turns it off on the sandbox side of each endpoint: a frame
+ * an XDP program redirects loses the skb's "checksum to be completed" (CHECKSUM_PARTIAL)
+ * state and would arrive with only the pseudo-header sum in its TCP/UDP checksum.
+ */
+int nb_dp_tx_csum_set(int netns_fd, const char *ifname, bool on);
 /* The nb_xdp_devs devmap: endpoint ports XDP may redirect to */
 int nb_dp_xdp_dev_put(const struct nb_instance *inst, __u32 ifindex);
 int nb_dp_xdp_dev_del(const struct nb_instance *inst, __u32 ifindex);

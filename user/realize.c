@@ -88,8 +88,15 @@ static int endpoint_xdp(struct nb_world *w, int netns_fd, struct nb_nl *snl, int
 			err = nb_dp_xdp_detach(netns_fd, sb_ifindex);
 		if (!err || err == -ENOENT)
 			err = nb_dp_xdp_dev_del(w->inst, ifindex);
+		if (!err)
+			err = nb_dp_tx_csum_set(netns_fd, ep->ifname, true);
 		return err;
 	}
+	/* see nb_dp_tx_csum_set(): redirected frames must carry complete checksums */
+	*step = "turning TX checksum offload off on the sandbox side";
+	err = nb_dp_tx_csum_set(netns_fd, ep->ifname, false);
+	if (err)
+		return err;
 	*step = "attaching program \"" NB_PROG_XDP_SANDBOX "\" to the sandbox side";
 	err = nb_dp_xdp_attach(w->inst, netns_fd, sb_ifindex, NB_PROG_XDP_SANDBOX, true, NULL);
 	if (err)
