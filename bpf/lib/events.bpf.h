@@ -195,6 +195,9 @@ static __always_inline void nb_event_verdict(nb_ctx_t *ctx, int ret, __u32 dst)
 			nb_event_report(ctx, NB_EV_DROP, -ret, dst);
 		return;
 	}
+	/* events speak tc's verdicts whichever hook ran: XDP_TX and XDP_REDIRECT redirect */
+	if (NB_XDP && (ret == XDP_REDIRECT || ret == XDP_TX))
+		ret = TC_ACT_REDIRECT;
 	if (ret != NB_ACT_PASS && (nb_monitor_types() & (1U << NB_EV_TRACE)))
 		nb_event_report(ctx, NB_EV_TRACE, ret, dst);
 }
