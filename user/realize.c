@@ -84,7 +84,10 @@ static int endpoint_xdp(struct nb_world *w, int netns_fd, struct nb_nl *snl, int
 	if (w->mode != NB_DP_MODE_XDP) {
 		*step = "detaching the XDP programs";
 		err = nb_dp_xdp_detach(-1, ifindex);
-		if (!err || err == -ENOENT)
+		/* never in XDP mode (the usual case): nothing to undo, the sandbox is not entered */
+		if (err == -ENOENT)
+			return 0;
+		if (!err)
 			err = nb_dp_xdp_detach(netns_fd, sb_ifindex);
 		if (!err || err == -ENOENT)
 			err = nb_dp_xdp_dev_del(w->inst, ifindex);
