@@ -662,7 +662,8 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 
 	if (nb_dp_load(inst))
 		goto cleanup;
-	/* without --mode a live instance keeps its mode (nb_config survives `up`; a fresh one: tc) */
+	/* without --mode a live instance keeps its mode (nb_config survives `up`; a fresh one: tc)
+	 */
 	if (a.mode >= 0)
 		mode = (enum nb_dp_mode)a.mode;
 	else
@@ -923,7 +924,9 @@ static void status_row(struct status_ctx *c, const char *dev, const char *role, 
 	cells[2] = net;
 	cells[3] = sb;
 	cells[4] = hook < 0    ? "-"
-		   : hook == 2 ? (!pid ? "xdp" : xs.generic ? "xdp generic" : "xdp native")
+		   : hook == 2 ? (!pid	       ? "xdp"
+				  : xs.generic ? "xdp generic"
+					       : "xdp native")
 		   : hook      ? "tc egress"
 			       : "tc ingress";
 	cells[5] = prog;
@@ -1047,7 +1050,9 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 			if (idx <= 0 || nb_dp_xdp_query(idx, &xs))
 				xs.prog_id = 0;
 			printf("%suplink %s: %s", i ? ", " : " (", uplinks.v[i],
-			       !xs.prog_id ? "no XDP" : xs.generic ? "generic XDP" : "native XDP");
+			       !xs.prog_id  ? "no XDP"
+			       : xs.generic ? "generic XDP"
+					    : "native XDP");
 		}
 		printf(")");
 	}

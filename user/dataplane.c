@@ -130,7 +130,7 @@ static const struct dp_object dp_objects[] = {
 #ifdef NB_HAVE_SOCK
     DP_ENTRY(sock, false),
 #endif
-    /* loaded in both modes (cheap, and `up --mode` then only changes attachments) */
+/* loaded in both modes (cheap, and `up --mode` then only changes attachments) */
 #ifdef NB_HAVE_XDP
     DP_ENTRY(xdp, false),
 #endif
@@ -989,7 +989,8 @@ static int in_netns(int netns_fd, int (*fn)(void *), void *arg)
 		err2 = nb_netns_enter(self);
 		if (err2) {
 			/* stranded in the sandbox's netns: nothing further may run here */
-			nb_errorf("cannot return to the host network namespace: %s", strerror(-err2));
+			nb_errorf("cannot return to the host network namespace: %s",
+				  strerror(-err2));
 			abort();
 		}
 	}
@@ -1052,8 +1053,8 @@ static int xdp_attach_op(void *arg)
 	flags = op->st.prog_id ? 0 : XDP_FLAGS_UPDATE_IF_NOEXIST;
 	/* the modes do not mix on one device: drop ours first when switching */
 	if (op->st.prog_id)
-		bpf_xdp_detach(op->ifindex, op->st.generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE,
-			       NULL);
+		bpf_xdp_detach(op->ifindex,
+			       op->st.generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE, NULL);
 	err = bpf_xdp_attach(op->ifindex, op->prog_fd, flags | XDP_FLAGS_DRV_MODE, NULL);
 	if (err && op->generic_ok)
 		err = bpf_xdp_attach(op->ifindex, op->prog_fd, flags | XDP_FLAGS_SKB_MODE, NULL);

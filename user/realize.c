@@ -84,7 +84,8 @@ static int endpoint_xdp(struct nb_world *w, int netns_fd, struct nb_nl *snl, int
 	if (w->mode != NB_DP_MODE_XDP) {
 		*step = "detaching the XDP programs";
 		err = nb_dp_xdp_detach(-1, ifindex);
-		/* never in XDP mode (the usual case): nothing to undo, the sandbox is not entered */
+		/* never in XDP mode (the usual case): nothing to undo, the sandbox is not entered
+		 */
 		if (err == -ENOENT)
 			return 0;
 		if (!err)

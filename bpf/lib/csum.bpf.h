@@ -60,9 +60,8 @@ static __always_inline void nb_csum_l4_init(struct nb_csum_l4 *c, __u8 proto, __
 }
 
 /* An IPv4 address at addr_off, in the header whose checksum is at ip_csum_off. */
-static __always_inline int nb_csum_store_addr(nb_ctx_t *ctx, __u32 addr_off,
-					      __u32 ip_csum_off, const struct nb_csum_l4 *l4,
-					      __be32 old, __be32 new)
+static __always_inline int nb_csum_store_addr(nb_ctx_t *ctx, __u32 addr_off, __u32 ip_csum_off,
+					      const struct nb_csum_l4 *l4, __be32 old, __be32 new)
 {
 	if (old == new)
 		return 0;
@@ -94,8 +93,7 @@ static __always_inline int nb_csum_store_l4_u16(nb_ctx_t *ctx, __u32 off,
  * here because the fast paths bypass the host's forwarding). The TTL shares
  * a checksummed 16-bit word with the protocol number.
  */
-static __always_inline int nb_csum_dec_ttl(nb_ctx_t *ctx, __u32 l3_off, __u8 ttl,
-					   __u8 proto)
+static __always_inline int nb_csum_dec_ttl(nb_ctx_t *ctx, __u32 l3_off, __u8 ttl, __u8 proto)
 {
 	__be16 old = bpf_htons(((__u16)ttl << 8) | proto);
 	__be16 new = bpf_htons(((__u16)(ttl - 1) << 8) | proto);

@@ -49,9 +49,9 @@
 
 #define NB_XDP 1
 /* a macro, not a typedef: CO-RE relocations name the struct itself */
-#define nb_ctx_t struct xdp_md
-#define NB_ACT_PASS     XDP_PASS
-#define NB_ACT_DROP     XDP_DROP
+#define nb_ctx_t	struct xdp_md
+#define NB_ACT_PASS	XDP_PASS
+#define NB_ACT_DROP	XDP_DROP
 #define NB_ACT_REDIRECT XDP_REDIRECT
 
 /*
@@ -116,8 +116,7 @@ static __always_inline __u32 nb_csum_add16(__u32 sum, __u32 v)
  * computed zero is written as 0xffff. The values are the bytes as stored in the
  * packet, so the sum is the same in either byte order.
  */
-static __always_inline long nb_ctx_csum(nb_ctx_t *ctx, __u32 off, __u32 from, __u32 to,
-					__u64 flags)
+static __always_inline long nb_ctx_csum(nb_ctx_t *ctx, __u32 off, __u32 from, __u32 to, __u64 flags)
 {
 	__u16 csum;
 	__u32 sum;
@@ -181,10 +180,10 @@ static __always_inline int nb_ctx_back_out(nb_ctx_t *ctx)
 
 #else /* tc */
 
-#define NB_XDP 0
-#define nb_ctx_t struct __sk_buff
-#define NB_ACT_PASS     TC_ACT_OK
-#define NB_ACT_DROP     TC_ACT_SHOT
+#define NB_XDP		0
+#define nb_ctx_t	struct __sk_buff
+#define NB_ACT_PASS	TC_ACT_OK
+#define NB_ACT_DROP	TC_ACT_SHOT
 #define NB_ACT_REDIRECT TC_ACT_REDIRECT
 
 static __always_inline void *nb_ctx_data(nb_ctx_t *ctx)

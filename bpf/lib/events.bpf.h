@@ -130,7 +130,7 @@ static __always_inline void nb_event_headers(nb_ctx_t *ctx, struct nb_event *ev)
 	}
 }
 
-/* A drop or trace event for ctx (a subprogram: off the fast path's instructions) */
+/* A drop or trace event for the packet (a subprogram: off the fast path's instructions) */
 static __noinline __attribute__((unused)) int nb_event_report(nb_ctx_t *ctx, __u32 type,
 							      __u32 reason, __u32 dst)
 {
@@ -169,8 +169,8 @@ static __always_inline void nb_ep_drop_add(__u32 ifindex, __u32 reason, __u32 le
 }
 
 /* Charges a drop to the sending endpoint (when the port is one) and to the receiver dst */
-static __noinline __attribute__((unused)) int nb_ep_drops_charge(nb_ctx_t *ctx,
-								 __u32 reason, __u32 dst)
+static __noinline __attribute__((unused)) int nb_ep_drops_charge(nb_ctx_t *ctx, __u32 reason,
+								 __u32 dst)
 {
 	__u32 ifindex = nb_ctx_ifindex(ctx), len = nb_ctx_len(ctx);
 

@@ -63,6 +63,13 @@
  * masquerading network is reachable from outside only through published
  * ports: the answers to anything routed in directly leave translated.
  *
+ * XDP (bpf/xdp.bpf.c, `up --mode xdp`). The same code runs at an uplink's
+ * XDP hook, nb_ctx_t being struct xdp_md there (ctx.bpf.h): nb_nat_uplink_in()
+ * translates published-port flows and masquerade replies and sends them into
+ * the sandbox through the nb_xdp_devs devmap; ICMP errors and fragments pass
+ * untouched to the tc program, as does anything not translated. The paths
+ * from an endpoint (nb_nat_from_endpoint()) stay tc's.
+ *
  * Hairpin. A sandbox reaching a published port (host address, gateway
  * address, its own port) is DNATed to the target and SNATed to the target
  * network's gateway address (port allocated as for masquerade), then
@@ -379,10 +386,10 @@ static __always_inline int nb_nat_to_endpoint(nb_ctx_t *ctx, const struct nb_nat
 
 /*
  * Where a packet with source saddr, entering the host at iif, would be
- * routed. The kernel checks the MTU against the ctx itself (GSO aware).
+ * routed. The kernel checks the MTU against the packet itself (at tc the skb, GSO aware).
  */
-static __always_inline int nb_nat_fib(nb_ctx_t *ctx, const struct nb_nat_pkt *p,
-				      __be32 saddr, __u32 iif, struct bpf_fib_lookup *fib)
+static __always_inline int nb_nat_fib(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __be32 saddr,
+				      __u32 iif, struct bpf_fib_lookup *fib)
 {
 	__builtin_memset(fib, 0, sizeof(*fib));
 	fib->family = NB_AF_INET;
@@ -434,8 +441,7 @@ static __always_inline int nb_nat_send_out(nb_ctx_t *ctx, const struct nb_nat_pk
 /* ---- published ports --------------------------------------------------- */
 
 /* daddr is an address of the host (iptables' --dst-type LOCAL), per the FIB */
-static __always_inline bool nb_nat_is_local(nb_ctx_t *ctx, const struct nb_nat_pkt *p,
-					    __u32 iif)
+static __always_inline bool nb_nat_is_local(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __u32 iif)
 {
 	struct bpf_fib_lookup fib;
 
@@ -629,11 +635,11 @@ __noinline int nb_nat_claim_port(nb_ctx_t *ctx, struct nb_nat_claim *c)
  * translated packets go (0 = outward), back_ifindex: the endpoint replies go
  * into. fe = the forward entry.
  */
-static __always_inline int nb_nat_snat_new(nb_ctx_t *ctx, const struct nb_nat_pkt *p,
-					   __u8 type, __be32 snat_ip, __u32 port_min,
-					   __u32 port_max, __be32 dnat_ip, __be16 dnat_port,
-					   __u32 fwd_ifindex, __u32 back_ifindex, __u32 net_id,
-					   __u64 now, struct nb_ct_entry *fe)
+static __always_inline int nb_nat_snat_new(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __u8 type,
+					   __be32 snat_ip, __u32 port_min, __u32 port_max,
+					   __be32 dnat_ip, __be16 dnat_port, __u32 fwd_ifindex,
+					   __u32 back_ifindex, __u32 net_id, __u64 now,
+					   struct nb_ct_entry *fe)
 {
 	__u8 state = nb_ct_initial_state(p->key.proto, p->tcp_flags);
 	__u32 pref = bpf_ntohs(p->key.proto == IPPROTO_ICMP && p->icmp_type == NB_ICMP_ECHOREPLY
@@ -736,8 +742,8 @@ static __always_inline bool nb_nat_entry_for(const struct nb_ct_entry *e, int at
  * tuple reversed. 1 and a plan when the error belongs to a flow usable at
  * `at`, 0 when not (the packet is left alone).
  */
-static __always_inline int nb_nat_icmp_find(nb_ctx_t *ctx, const struct nb_nat_pkt *p,
-					    int at, __u64 now, struct nb_nat_icmp_plan *pl)
+static __always_inline int nb_nat_icmp_find(nb_ctx_t *ctx, const struct nb_nat_pkt *p, int at,
+					    __u64 now, struct nb_nat_icmp_plan *pl)
 {
 	struct iphdr ih;
 	struct nb_ct_entry *e;
@@ -800,8 +806,8 @@ struct nb_nat_quote_csum {
 
 /* Rewrites a checksum field at off by (old -> new, size bytes) and the ICMP checksum by its change.
  */
-static __always_inline int nb_nat_quote_fix(nb_ctx_t *ctx, __u32 icmp, __u32 off,
-					    __u64 flags, __u32 old, __u32 new, __u32 size)
+static __always_inline int nb_nat_quote_fix(nb_ctx_t *ctx, __u32 icmp, __u32 off, __u64 flags,
+					    __u32 old, __u32 new, __u32 size)
 {
 	__be16 c_old, c_new;
 
@@ -818,9 +824,8 @@ static __always_inline int nb_nat_quote_fix(nb_ctx_t *ctx, __u32 icmp, __u32 off
 }
 
 /* A quoted address (off: its offset in the packet) */
-static __always_inline int nb_nat_quote_addr(nb_ctx_t *ctx,
-					     const struct nb_nat_quote_csum *q, __u32 off,
-					     __be32 old, __be32 new)
+static __always_inline int nb_nat_quote_addr(nb_ctx_t *ctx, const struct nb_nat_quote_csum *q,
+					     __u32 off, __be32 old, __be32 new)
 {
 	int err;
 
@@ -839,9 +844,8 @@ static __always_inline int nb_nat_quote_addr(nb_ctx_t *ctx,
 }
 
 /* A quoted port or echo identifier */
-static __always_inline int nb_nat_quote_u16(nb_ctx_t *ctx,
-					    const struct nb_nat_quote_csum *q, __u32 off,
-					    __be16 old, __be16 new)
+static __always_inline int nb_nat_quote_u16(nb_ctx_t *ctx, const struct nb_nat_quote_csum *q,
+					    __u32 off, __be16 old, __be16 new)
 {
 	int err;
 
@@ -884,8 +888,7 @@ static __always_inline int nb_nat_icmp_apply(nb_ctx_t *ctx, const struct nb_nat_
 			q.l4_pseudo = true;
 		}
 	} else if (pl->rk.proto == IPPROTO_TCP) {
-		if (pl->in_l4 + 18 <= NB_L3 + p->len &&
-		    !nb_ctx_load(ctx, pl->in_l4 + 16, &c, 2)) {
+		if (pl->in_l4 + 18 <= NB_L3 + p->len && !nb_ctx_load(ctx, pl->in_l4 + 16, &c, 2)) {
 			q.l4 = pl->in_l4 + 16;
 			q.l4_pseudo = true;
 		}

@@ -78,8 +78,8 @@ static const __u8 ZERO_MAC[ETH_ALEN];
 enum dev { D_UP, D_A, D_B, D_C, D_D, D_P1, D_P2, N_DEV };
 
 static const char *const dev_name[N_DEV][2] = {
-    [D_UP] = {"up0", "up0p"}, [D_A] = {"nbeA", "sbA"},	 [D_B] = {"nbeB", "sbB"},
-    [D_C] = {"nbeC", "sbC"},  [D_D] = {"nbeD", "sbD"},	 [D_P1] = {"nbp1", "nbg1"},
+    [D_UP] = {"up0", "up0p"},  [D_A] = {"nbeA", "sbA"}, [D_B] = {"nbeB", "sbB"},
+    [D_C] = {"nbeC", "sbC"},   [D_D] = {"nbeD", "sbD"}, [D_P1] = {"nbp1", "nbg1"},
     [D_P2] = {"nbp2", "nbg2"},
 };
 
@@ -174,9 +174,9 @@ struct fr {
 	__u16 sport, dport;
 	__u8 flags; /* TCP; default SYN */
 	__u8 icmp_type;
-	__u8 ttl;	 /* default 64 */
-	__u16 frag_off;	 /* host order; default DF */
-	bool csum0;	 /* UDP without checksum */
+	__u8 ttl;	/* default 64 */
+	__u16 frag_off; /* host order; default DF */
+	bool csum0;	/* UDP without checksum */
 	const struct pkt *quote;
 };
 
@@ -359,7 +359,8 @@ static int c_ep_drops(void *arg)
 	mk(&in, &(struct fr){.dmac = MAC_C, .smac = MAC_A, .sip = IP_A, .dip = IP_C, .dport = 80});
 	ok &= dropped(t, D_A, &in, NB_DROP_UNKNOWN_UNICAST);
 	/* routed to another network's subnet through the gateway */
-	mk(&in, &(struct fr){.dmac = GW1_MAC, .smac = MAC_A, .sip = IP_A, .dip = IP_C, .dport = 80});
+	mk(&in,
+	   &(struct fr){.dmac = GW1_MAC, .smac = MAC_A, .sip = IP_A, .dip = IP_C, .dport = 80});
 	ok &= dropped(t, D_A, &in, NB_DROP_ISOLATION);
 	/* enable_icc=false: C to D */
 	mk(&in, &(struct fr){.dmac = MAC_D, .smac = MAC_C, .sip = IP_C, .dip = IP_D, .dport = 80});
@@ -598,8 +599,13 @@ static int c_up_pass(void *arg)
 			     .frag_off = 0x2000});
 	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
 	/* an ICMP error quoting the translated flow of c_up_dnat_tcp: tc's */
-	mk(&q, &(struct fr){.sip = U, .dip = CLI, .sport = 8000, .dport = 5000, .dmac = CLI_MAC,
-			    .smac = t->up_mac, .flags = TH_SYN | TH_ACK});
+	mk(&q, &(struct fr){.sip = U,
+			    .dip = CLI,
+			    .sport = 8000,
+			    .dport = 5000,
+			    .dmac = CLI_MAC,
+			    .smac = t->up_mac,
+			    .flags = TH_SYN | TH_ACK});
 	mk(&in, &(struct fr){.dmac = t->up_mac,
 			     .smac = RTR_MAC,
 			     .sip = RTR,
@@ -609,7 +615,8 @@ static int c_up_pass(void *arg)
 			     .quote = &q});
 	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
 	ok &= unchanged(t, &s);
-	ok &= ASSERT_TRUE(!find_flow(t, IPPROTO_TCP, CLI, 5002, U, 8000, NULL), "no flow for an ACK");
+	ok &=
+	    ASSERT_TRUE(!find_flow(t, IPPROTO_TCP, CLI, 5002, U, 8000, NULL), "no flow for an ACK");
 	ok &= ASSERT_TRUE(!find_flow(t, IPPROTO_TCP, CLI, 5003, U, 8000, NULL),
 			  "no flow for a fragment");
 	return ok ? 0 : -1;
@@ -695,12 +702,10 @@ static const struct pkt_case cases[] = {
     {"xdp_uplink: published TCP port DNATed and redirected; tc and XDP share the flow",
      c_up_dnat_tcp},
     {"xdp_uplink: published UDP port, with and without checksum", c_up_dnat_udp},
-    {"xdp_uplink: other ports, non-SYN, ARP, fragments, ICMP errors pass untouched",
-     c_up_pass},
+    {"xdp_uplink: other ports, non-SYN, ARP, fragments, ICMP errors pass untouched", c_up_pass},
     {"xdp_uplink: a target outside the devmap continues translated into the stack",
      c_up_stack_path},
-    {"xdp_uplink: masquerade replies translated and redirected into the sandbox",
-     c_up_masq_reply},
+    {"xdp_uplink: masquerade replies translated and redirected into the sandbox", c_up_masq_reply},
 };
 
 /* ---- set-up -------------------------------------------------------------- */
@@ -823,7 +828,8 @@ static bool check_shared(struct t *t)
 	struct bpf_map_info a = {}, b = {};
 	__u32 la = sizeof(a), lb = sizeof(b);
 
-	if (!ASSERT_OK(bpf_obj_get_info_by_fd(bpf_map__fd(t->up->maps.nb_ct), &a, &la), "tc nb_ct") ||
+	if (!ASSERT_OK(bpf_obj_get_info_by_fd(bpf_map__fd(t->up->maps.nb_ct), &a, &la),
+		       "tc nb_ct") ||
 	    !ASSERT_OK(bpf_obj_get_info_by_fd(bpf_map__fd(t->xdp->maps.nb_ct), &b, &lb),
 		       "xdp nb_ct"))
 		return false;
