@@ -662,8 +662,7 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 
 	if (nb_dp_load(inst))
 		goto cleanup;
-	/* without --mode a live instance keeps its mode (nb_config survives `up`; a fresh one: tc)
-	 */
+	/* without --mode a live instance keeps its mode (kept in nb_config); a new one: tc */
 	if (a.mode >= 0)
 		mode = (enum nb_dp_mode)a.mode;
 	else
