@@ -13,7 +13,7 @@
 #include "lib/drop.bpf.h"
 #include "lib/nat.bpf.h"
 
-static __always_inline int nb_uplink_verdict(struct __sk_buff *skb, int ret)
+static __always_inline int nb_uplink_verdict(nb_ctx_t *skb, int ret)
 {
 	nb_event_verdict(skb, ret, 0);
 	if (nb_is_drop(ret)) {

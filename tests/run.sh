@@ -4,6 +4,10 @@
 #   tests/run.sh              unit, bpf (packet) and e2e
 #   tests/run.sh unit|bpf|e2e one level
 #
+# The e2e level runs the whole suite once per data-plane mode: tc, then xdp
+# (`netbpfctl up --mode xdp`, through NB_MODE in tests/e2e/lib.bash);
+# E2E_MODES="tc" (or "xdp") runs one.
+#
 # Each level speaks TAP: cmocka (CMOCKA_MESSAGE_OUTPUT=TAP), the packet-test
 # harness, bats --tap. A binary that dies without reporting a failure counts
 # as one failed test, so a crash can never pass silently.
@@ -59,17 +63,19 @@ for level in "${levels[@]}"; do
 			run_bin "$level" "$bin"
 		done ;;
 	e2e)
-		tmp=$(mktemp)
-		echo "# e2e: bats tests/e2e"
-		NETBPFCTL=$PWD/$OUT/netbpfctl bats --tap tests/e2e >"$tmp" 2>&1
-		rc=$?
-		count_tap e2e <"$tmp"
-		nfail=$?
-		if [ $rc -ne 0 ] && [ $nfail -eq 0 ]; then
-			echo "not ok - bats exited with status $rc"
-			failed=$((failed + 1)); failures+=("bats: exited with status $rc")
-		fi
-		rm -f "$tmp" ;;
+		for mode in ${E2E_MODES:-tc xdp}; do
+			tmp=$(mktemp)
+			echo "# e2e ($mode mode): bats tests/e2e"
+			NB_MODE=$mode NETBPFCTL=$PWD/$OUT/netbpfctl bats --tap tests/e2e >"$tmp" 2>&1
+			rc=$?
+			count_tap "e2e $mode" <"$tmp"
+			nfail=$?
+			if [ $rc -ne 0 ] && [ $nfail -eq 0 ]; then
+				echo "not ok - bats ($mode mode) exited with status $rc"
+				failed=$((failed + 1)); failures+=("bats ($mode): exited with status $rc")
+			fi
+			rm -f "$tmp"
+		done ;;
 	*)
 		echo "tests/run.sh: unknown level \"$level\" (unit, bpf or e2e)" >&2
 		exit 2 ;;

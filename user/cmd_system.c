@@ -230,10 +230,18 @@ static const char up_doc[] =
     "changes nothing. The uplinks are remembered in the state; without --uplink, the "
     "remembered ones, or else the device of the default route. --masq-ports sets the source "
     "ports masquerade gives connections leaving through the uplinks (ICMP echo identifiers "
-    "use the whole 16-bit space); it is remembered too, default " MASQ_PORTS_DEFAULT "."
+    "use the whole 16-bit space); it is remembered too, default " MASQ_PORTS_DEFAULT ".\n"
+    "\n"
+    "--mode xdp attaches XDP programs in front of the tc ones: at each endpoint's host-side "
+    "veth (sandbox-to-sandbox frames redirected through a devmap; an XDP_PASS program on the "
+    "sandbox side lets the veth take them) and at each uplink (published ports and masquerade "
+    "replies; native XDP where the driver has it, generic otherwise: see `netbpfctl status`). "
+    "What XDP cannot finish continues to the tc programs. Without --mode (or env NETBPF_MODE), "
+    "a live data plane keeps its mode and a new one starts in tc mode."
     "\v"
     "EXAMPLES:\n"
     "  netbpfctl up\n"
+    "  netbpfctl up --mode xdp\n"
     "  netbpfctl up --uplink eth0 --uplink eth1\n"
     "  netbpfctl up --masq-ports 32768-60999\n"
     "  netbpfctl --pin-dir /tmp/pins up --uplink veth0\n";
@@ -245,6 +253,8 @@ static const struct argp_option up_opts[] = {
      "Masquerade source ports, 1 <= LO <= HI <= 65535 (default: the remembered range, "
      "else " MASQ_PORTS_DEFAULT ")",
      0},
+    {"mode", 'm', "tc|xdp", 0,
+     "Hooks of the data plane (env NETBPF_MODE; default: the live mode, else tc)", 0},
     {0},
 };
 
@@ -252,6 +262,7 @@ struct up_args {
 	struct strv uplinks;
 	const char *masq_ports; /* validated "LO-HI", NULL when not given */
 	bool oom;
+	int mode; /* -1: not given, else enum nb_dp_mode */
 };
 
 static error_t up_parse(int key, char *arg, struct argp_state *state)
@@ -276,6 +287,22 @@ static error_t up_parse(int key, char *arg, struct argp_state *state)
 		a->masq_ports = arg;
 		return 0;
 	}
+	case 'm':
+	mode:
+		if (!strcmp(arg, "tc"))
+			a->mode = NB_DP_MODE_TC;
+		else if (!strcmp(arg, "xdp"))
+			a->mode = NB_DP_MODE_XDP;
+		else
+			argp_error(state, "%s \"%s\": not a mode (tc or xdp)",
+				   key == 'm' ? "--mode" : "NETBPF_MODE", arg);
+		return 0;
+	case ARGP_KEY_END:
+		/* the environment's mode, as NETBPF_STATE_DIR is the state dir's */
+		arg = getenv("NETBPF_MODE");
+		if (a->mode < 0 && arg && *arg)
+			goto mode;
+		return 0;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument \"%s\"", arg);
 		return EINVAL;
@@ -337,9 +364,31 @@ static int uplinks_resolve(struct nb_nl *nl, const struct strv *given, const str
 	return strv_push(out, dev);
 }
 
+/* XDP mode: "xdp_uplink", native where the driver has it; tc mode: none of netbpf's */
+static int uplink_xdp(const struct nb_instance *inst, const char *name, int idx,
+		      enum nb_dp_mode mode)
+{
+	struct nb_dp_xdp_state xs;
+	int err;
+
+	if (mode != NB_DP_MODE_XDP) {
+		err = nb_dp_xdp_detach(-1, idx);
+		return err == -ENOENT ? 0 : err;
+	}
+	err = nb_dp_xdp_attach(inst, -1, idx, NB_PROG_XDP_UPLINK, true, &xs);
+	if (err)
+		nb_errorf("up: uplink \"%s\": cannot attach \"%s\" at XDP: %s", name,
+			  NB_PROG_XDP_UPLINK,
+			  err == -EBUSY ? "another XDP program is attached there" : strerror(-err));
+	else
+		nb_debugf(inst, "uplink %s: \"%s\" attached at XDP (%s)", name, NB_PROG_XDP_UPLINK,
+			  xs.generic ? "generic" : "native");
+	return err;
+}
+
 /* Attaches the uplink programs, when the build has them, to each uplink */
 static int uplinks_attach(const struct nb_instance *inst, struct nb_nl *nl,
-			  const struct strv *uplinks)
+			  const struct strv *uplinks, enum nb_dp_mode mode)
 {
 	static const struct {
 		const char *prog;
@@ -373,6 +422,8 @@ static int uplinks_attach(const struct nb_instance *inst, struct nb_nl *nl,
 					  hooks[h].egress ? "egress" : "ingress");
 			}
 		}
+		err = uplink_xdp(inst, uplinks->v[i], idx, mode);
+		ret = ret ? ret : err;
 	}
 	return ret;
 }
@@ -385,6 +436,7 @@ static void uplink_detach(struct nb_nl *nl, const char *name)
 		return;
 	nb_dp_tc_detach(idx, false);
 	nb_dp_tc_detach(idx, true);
+	nb_dp_xdp_detach(-1, idx);
 }
 
 static int predefined_add(struct nb_store *st, const char *name, const char *driver,
@@ -628,7 +680,8 @@ static void nat_restore(struct nb_store *st, struct nb_world *w, const struct st
 
 int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 {
-	struct up_args a = {0};
+	struct up_args a = {.mode = -1};
+	enum nb_dp_mode mode = NB_DP_MODE_TC;
 	struct strv stored = {0}, uplinks = {0};
 	struct restore_count c = {0};
 	struct nb_store *st = NULL;
@@ -672,6 +725,23 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 
 	if (nb_dp_load(inst))
 		goto cleanup;
+	/* without --mode a live instance keeps its mode (kept in nb_config); a new one: tc */
+	if (a.mode >= 0)
+		mode = (enum nb_dp_mode)a.mode;
+	else
+		nb_dp_mode_get(inst, &mode);
+	if (mode == NB_DP_MODE_XDP && (nb_dp_prog_id(inst, NB_PROG_XDP_ENDPOINT, &(__u32){0}) ||
+				       nb_dp_prog_id(inst, NB_PROG_XDP_UPLINK, &(__u32){0}))) {
+		nb_errorf("up: --mode xdp: this netbpfctl was built without the XDP programs "
+			  "(bpf/xdp.bpf.c); rebuild with `make`");
+		goto cleanup;
+	}
+	err = nb_dp_mode_set(inst, mode);
+	if (err) {
+		nb_errorf("up: map %s: cannot set the mode: %s", NB_MAP_NAME(NB_MAP_CONFIG),
+			  strerror(-err));
+		goto cleanup;
+	}
 	err = ip_forward_on();
 	if (err) {
 		nb_errorf("up: cannot enable IPv4 forwarding (%s): %s", IP_FORWARD, strerror(-err));
@@ -681,7 +751,7 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 	for (i = 0; i < stored.n; i++)
 		if (!strv_has(&uplinks, stored.v[i]))
 			uplink_detach(nl, stored.v[i]);
-	if (uplinks_attach(inst, nl, &uplinks))
+	if (uplinks_attach(inst, nl, &uplinks, mode))
 		goto cleanup;
 	if (nb_dp_cgroup_attach(inst))
 		goto cleanup;
@@ -713,9 +783,10 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 		nb_errorf("up: state %s: cannot commit: %s", inst->state_dir, strerror(-err));
 		goto cleanup;
 	}
-	printf("netbpf is up: pin dir %s, uplinks %s, %zu network(s) and %zu endpoint(s) in "
-	       "place, %zu published port(s)",
-	       inst->pin_dir, uplinks.n ? csv : "(none)", c.networks, c.endpoints, c.ports);
+	printf("netbpf is up (%s mode): pin dir %s, uplinks %s, %zu network(s) and %zu "
+	       "endpoint(s) in place, %zu published port(s)",
+	       nb_dp_mode_name(mode), inst->pin_dir, uplinks.n ? csv : "(none)", c.networks,
+	       c.endpoints, c.ports);
 	if (c.skipped)
 		printf(", %zu endpoint(s) of vanished sandboxes skipped", c.skipped);
 	if (c.failed)
@@ -889,12 +960,14 @@ struct status_ctx {
 	struct nb_sandbox_rec *sbs;
 	size_t nsbs;
 	struct nb_table *t;
+	enum nb_dp_mode mode;
 };
 
-/* hook: 0 tc ingress, 1 tc egress, -1 none (the gateway's host side runs no program) */
+/* hook: 0 tc ingress, 1 tc egress, 2 XDP, -1 none (the gateway's host side runs no program) */
 static void status_row(struct status_ctx *c, const char *dev, const char *role, const char *net,
 		       const char *sb, int hook)
 {
+	struct nb_dp_xdp_state xs = {0};
 	char id[16] = "-";
 	const char *prog = "-";
 	const char *cells[7];
@@ -902,7 +975,11 @@ static void status_row(struct status_ctx *c, const char *dev, const char *role, 
 	int idx;
 
 	idx = nb_nl_link_ifindex(c->nl, dev);
-	if (idx > 0 && hook >= 0 && !nb_dp_tc_query(idx, hook == 1, &pid) && pid) {
+	if (idx > 0 && hook == 2 && !nb_dp_xdp_query(idx, &xs))
+		pid = xs.prog_id;
+	else if (idx > 0 && hook >= 0 && hook < 2 && nb_dp_tc_query(idx, hook == 1, &pid))
+		pid = 0;
+	if (pid) {
 		snprintf(id, sizeof(id), "%u", pid);
 		prog = prog_name_of(c->progs, c->nprogs, pid);
 	}
@@ -910,7 +987,12 @@ static void status_row(struct status_ctx *c, const char *dev, const char *role, 
 	cells[1] = idx > 0 ? role : "missing";
 	cells[2] = net;
 	cells[3] = sb;
-	cells[4] = hook < 0 ? "-" : hook ? "tc egress" : "tc ingress";
+	cells[4] = hook < 0    ? "-"
+		   : hook == 2 ? (!pid	       ? "xdp"
+				  : xs.generic ? "xdp generic"
+					       : "xdp native")
+		   : hook      ? "tc egress"
+			       : "tc ingress";
 	cells[5] = prog;
 	cells[6] = id;
 	nb_table_add(c->t, cells);
@@ -938,6 +1020,9 @@ static void status_devices(struct status_ctx *c, const struct strv *uplinks)
 			if (!strcmp(c->sbs[j].id, c->eps[i].sandbox_id))
 				sbname = c->sbs[j].name;
 		status_row(c, c->eps[i].host_ifname, "endpoint", net ? net->name : "?", sbname, 0);
+		if (c->mode == NB_DP_MODE_XDP)
+			status_row(c, c->eps[i].host_ifname, "endpoint", net ? net->name : "?",
+				   sbname, 2);
 	}
 	/* devices that look like netbpf's but that the state does not know */
 	for (p = 0; p < N_PREFIXES; p++) {
@@ -963,6 +1048,8 @@ static void status_devices(struct status_ctx *c, const struct strv *uplinks)
 	for (i = 0; i < uplinks->n; i++) {
 		status_row(c, uplinks->v[i], "uplink", "-", "-", 0);
 		status_row(c, uplinks->v[i], "uplink", "-", "-", 1);
+		if (c->mode == NB_DP_MODE_XDP)
+			status_row(c, uplinks->v[i], "uplink", "-", "-", 2);
 	}
 }
 
@@ -1018,7 +1105,25 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 	for (i = 0; i < c.nnets; i++)
 		nbridge += !strcmp(c.nets[i].driver, NB_DRIVER_BRIDGE);
 
+	nb_dp_mode_get(inst, &c.mode);
 	printf("netbpf is up\n");
+	printf("Mode:       %s", nb_dp_mode_name(c.mode));
+	if (c.mode == NB_DP_MODE_XDP && uplinks.n) {
+		/* which XDP each uplink got: native when its driver has it */
+		for (i = 0; i < uplinks.n; i++) {
+			struct nb_dp_xdp_state xs = {0};
+			int idx = nb_nl_link_ifindex(c.nl, uplinks.v[i]);
+
+			if (idx <= 0 || nb_dp_xdp_query(idx, &xs))
+				xs.prog_id = 0;
+			printf("%suplink %s: %s", i ? ", " : " (", uplinks.v[i],
+			       !xs.prog_id  ? "no XDP"
+			       : xs.generic ? "generic XDP"
+					    : "native XDP");
+		}
+		printf(")");
+	}
+	printf("\n");
 	printf("Pin dir:    %s\n", inst->pin_dir);
 	printf("State dir:  %s\n", inst->state_dir);
 	if (inst->cgroup && inst->cgroup[0])
@@ -1054,7 +1159,10 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 		const char *cells[4];
 
 		snprintf(id, sizeof(id), "%u", c.progs[i].id);
-		if (c.progs[i].cgroup_attached < 0)
+		if (c.progs[i].cgroup_attached < 0 && !strcmp(c.progs[i].type, "xdp"))
+			snprintf(attached, sizeof(attached), "xdp (per device, below)%s",
+				 c.mode == NB_DP_MODE_XDP ? "" : "; not in tc mode");
+		else if (c.progs[i].cgroup_attached < 0)
 			snprintf(attached, sizeof(attached), "tc (per device, below)");
 		else
 			snprintf(attached, sizeof(attached), "%s %s", c.progs[i].attach,

@@ -27,6 +27,12 @@
 #include <sys/stat.h>
 #include <sys/statfs.h>
 #include <sys/vfs.h>
+#include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/if_link.h>
+#include <linux/sockios.h>
 #include <linux/magic.h>
 
 #include <bpf/bpf.h>
@@ -53,6 +59,10 @@
 #if __has_include("sock.skel.h")
 #include "sock.skel.h"
 #define NB_HAVE_SOCK 1
+#endif
+#if __has_include("xdp.skel.h")
+#include "xdp.skel.h"
+#define NB_HAVE_XDP 1
 #endif
 
 #define NB_DEFAULT_BPFFS    "/sys/fs/bpf"
@@ -103,6 +113,9 @@ DP_SKELETON(uplink)
 #ifdef NB_HAVE_SOCK
 DP_SKELETON(sock)
 #endif
+#ifdef NB_HAVE_XDP
+DP_SKELETON(xdp)
+#endif
 
 static const struct dp_object dp_objects[] = {
 #ifdef NB_HAVE_ENDPOINT
@@ -116,6 +129,10 @@ static const struct dp_object dp_objects[] = {
 #endif
 #ifdef NB_HAVE_SOCK
     DP_ENTRY(sock, false),
+#endif
+/* loaded in both modes (cheap, and `up --mode` then only changes attachments) */
+#ifdef NB_HAVE_XDP
+    DP_ENTRY(xdp, false),
 #endif
     {.name = NULL},
 };
@@ -326,10 +343,19 @@ cleanup:
 	return err;
 }
 
+static int config_fd(const struct nb_instance *inst)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", inst->pin_dir, NB_MAP_NAME(NB_MAP_CONFIG));
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
 int nb_dp_config_write(const struct nb_instance *inst)
 {
-	struct nb_config cfg = {0};
-	char path[PATH_MAX];
+	struct nb_config cfg = {0}, old = {0};
 	__u32 key = 0;
 	int self, fd, err;
 
@@ -340,13 +366,56 @@ int nb_dp_config_write(const struct nb_instance *inst)
 	close(self);
 	if (err)
 		return err;
-	snprintf(path, sizeof(path), "%s/%s", inst->pin_dir, NB_MAP_NAME(NB_MAP_CONFIG));
-	fd = bpf_obj_get(path);
+	fd = config_fd(inst);
 	if (fd < 0)
-		return -errno;
+		return fd;
+	/* the flags (the mode) are `up --mode`'s: kept */
+	if (!bpf_map_lookup_elem(fd, &key, &old))
+		cfg.flags = old.flags;
 	err = bpf_map_update_elem(fd, &key, &cfg, BPF_ANY) ? -errno : 0;
 	close(fd);
 	return err;
+}
+
+int nb_dp_mode_get(const struct nb_instance *inst, enum nb_dp_mode *mode)
+{
+	struct nb_config cfg = {0};
+	__u32 key = 0;
+	int fd, err;
+
+	*mode = NB_DP_MODE_TC;
+	fd = config_fd(inst);
+	if (fd < 0)
+		return fd;
+	err = bpf_map_lookup_elem(fd, &key, &cfg) ? -errno : 0;
+	close(fd);
+	if (!err && (cfg.flags & NB_CFG_F_XDP))
+		*mode = NB_DP_MODE_XDP;
+	return err;
+}
+
+int nb_dp_mode_set(const struct nb_instance *inst, enum nb_dp_mode mode)
+{
+	struct nb_config cfg = {0};
+	__u32 key = 0;
+	int fd, err;
+
+	fd = config_fd(inst);
+	if (fd < 0)
+		return fd;
+	bpf_map_lookup_elem(fd, &key, &cfg);
+	if (mode == NB_DP_MODE_XDP)
+		cfg.flags |= NB_CFG_F_XDP;
+	else
+		cfg.flags &= ~NB_CFG_F_XDP;
+	err = bpf_map_update_elem(fd, &key, &cfg, BPF_ANY) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+const char *nb_dp_mode_name(enum nb_dp_mode mode)
+{
+	return mode == NB_DP_MODE_XDP ? "xdp" : "tc";
 }
 
 int nb_dp_load(const struct nb_instance *inst)
@@ -911,4 +980,218 @@ int nb_dp_progs(const struct nb_instance *inst, struct nb_dp_prog **out, size_t 
 	*out = l.v;
 	*n = l.n;
 	return 0;
+}
+
+/* ---- XDP ----------------------------------------------------------------- */
+
+/* Runs fn in the netns behind netns_fd (-1: here), back home afterwards */
+static int in_netns(int netns_fd, int (*fn)(void *), void *arg)
+{
+	int self, err, err2;
+
+	if (netns_fd < 0)
+		return fn(arg);
+	self = nb_netns_open_self();
+	if (self < 0)
+		return self;
+	err = nb_netns_enter(netns_fd);
+	if (!err) {
+		err = fn(arg);
+		err2 = nb_netns_enter(self);
+		if (err2) {
+			/* stranded in the sandbox's netns: nothing further may run here */
+			nb_errorf("cannot return to the host network namespace: %s",
+				  strerror(-err2));
+			abort();
+		}
+	}
+	close(self);
+	return err;
+}
+
+static bool is_netbpf_xdp(const char *name)
+{
+	return !strcmp(name, NB_PROG_XDP_ENDPOINT) || !strcmp(name, NB_PROG_XDP_SANDBOX) ||
+	       !strcmp(name, NB_PROG_XDP_UPLINK);
+}
+
+struct xdp_op {
+	int ifindex;
+	int prog_fd; /* attach: the program; detach: -1 */
+	__u32 want_id;
+	bool generic_ok; /* attach: fall back to generic XDP when native fails */
+	struct nb_dp_xdp_state st;
+};
+
+static int xdp_query_op(void *arg)
+{
+	struct xdp_op *op = arg;
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info;
+	int fd, err;
+
+	memset(&op->st, 0, sizeof(op->st));
+	err = bpf_xdp_query(op->ifindex, 0, &q);
+	if (err)
+		return err;
+	op->st.prog_id = q.prog_id;
+	op->st.generic = q.attach_mode == XDP_ATTACHED_SKB;
+	if (!q.prog_id)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(q.prog_id);
+	if (fd < 0)
+		return 0; /* gone meanwhile, or not ours to see */
+	if (!prog_info(fd, &info))
+		snprintf(op->st.name, sizeof(op->st.name), "%s", info.name);
+	close(fd);
+	return 0;
+}
+
+static int xdp_attach_op(void *arg)
+{
+	struct xdp_op *op = arg;
+	__u32 flags;
+	int err;
+
+	err = xdp_query_op(op);
+	if (err)
+		return err;
+	if (op->st.prog_id == op->want_id)
+		return 0;
+	/* somebody else's program stays: netbpf replaces only its own */
+	if (op->st.prog_id && !is_netbpf_xdp(op->st.name))
+		return -EBUSY;
+	flags = op->st.prog_id ? 0 : XDP_FLAGS_UPDATE_IF_NOEXIST;
+	/* the modes do not mix on one device: drop ours first when switching */
+	if (op->st.prog_id)
+		bpf_xdp_detach(op->ifindex,
+			       op->st.generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE, NULL);
+	err = bpf_xdp_attach(op->ifindex, op->prog_fd, flags | XDP_FLAGS_DRV_MODE, NULL);
+	if (err && op->generic_ok)
+		err = bpf_xdp_attach(op->ifindex, op->prog_fd, flags | XDP_FLAGS_SKB_MODE, NULL);
+	if (!err)
+		err = xdp_query_op(op);
+	return err;
+}
+
+static int xdp_detach_op(void *arg)
+{
+	struct xdp_op *op = arg;
+	int err;
+
+	err = xdp_query_op(op);
+	if (err)
+		return err;
+	if (!op->st.prog_id || !is_netbpf_xdp(op->st.name))
+		return -ENOENT;
+	return bpf_xdp_detach(op->ifindex, op->st.generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE,
+			      NULL);
+}
+
+int nb_dp_xdp_attach(const struct nb_instance *inst, int netns_fd, int ifindex, const char *prog,
+		     bool generic_ok, struct nb_dp_xdp_state *st)
+{
+	struct xdp_op op = {.ifindex = ifindex, .generic_ok = generic_ok};
+	struct bpf_prog_info info;
+	int err;
+
+	dp_quiet(inst);
+	op.prog_fd = prog_fd_get(inst, prog);
+	if (op.prog_fd < 0)
+		return op.prog_fd;
+	err = prog_info(op.prog_fd, &info);
+	if (!err) {
+		op.want_id = info.id;
+		err = in_netns(netns_fd, xdp_attach_op, &op);
+	}
+	close(op.prog_fd);
+	if (!err && st)
+		*st = op.st;
+	return err;
+}
+
+int nb_dp_xdp_detach(int netns_fd, int ifindex)
+{
+	struct xdp_op op = {.ifindex = ifindex, .prog_fd = -1};
+
+	dp_print_init();
+	return in_netns(netns_fd, xdp_detach_op, &op);
+}
+
+int nb_dp_xdp_query(int ifindex, struct nb_dp_xdp_state *st)
+{
+	struct xdp_op op = {.ifindex = ifindex, .prog_fd = -1};
+	int err;
+
+	dp_print_init();
+	err = xdp_query_op(&op);
+	*st = op.st;
+	return err;
+}
+
+static int xdp_devs_fd(const struct nb_instance *inst)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", inst->pin_dir, NB_MAP_NAME(NB_MAP_XDP_DEVS));
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+int nb_dp_xdp_dev_put(const struct nb_instance *inst, __u32 ifindex)
+{
+	int fd, err;
+
+	fd = xdp_devs_fd(inst);
+	if (fd < 0)
+		return fd;
+	err = bpf_map_update_elem(fd, &ifindex, &ifindex, BPF_ANY) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+int nb_dp_xdp_dev_del(const struct nb_instance *inst, __u32 ifindex)
+{
+	int fd, err;
+
+	fd = xdp_devs_fd(inst);
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	err = bpf_map_delete_elem(fd, &ifindex) ? -errno : 0;
+	close(fd);
+	return err == -ENOENT ? 0 : err;
+}
+
+struct tx_csum_op {
+	const char *ifname;
+	bool on;
+};
+
+static int tx_csum_op(void *arg)
+{
+	struct tx_csum_op *op = arg;
+	struct ethtool_value ev = {.cmd = ETHTOOL_STXCSUM, .data = op->on};
+	struct ifreq ifr;
+	int fd, err = 0;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (strlen(op->ifname) >= sizeof(ifr.ifr_name))
+		return -ENAMETOOLONG;
+	memcpy(ifr.ifr_name, op->ifname, strlen(op->ifname) + 1);
+	ifr.ifr_data = (void *)&ev;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (ioctl(fd, SIOCETHTOOL, &ifr) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+int nb_dp_tx_csum_set(int netns_fd, const char *ifname, bool on)
+{
+	struct tx_csum_op op = {.ifname = ifname, .on = on};
+
+	return in_netns(netns_fd, tx_csum_op, &op);
 }

@@ -87,4 +87,42 @@ int nb_dp_cgroup_detach(const struct nb_instance *inst);
 /* Writes nb_config (the cookie of the caller's netns = the instance's host netns) */
 int nb_dp_config_write(const struct nb_instance *inst);
 
+/*
+ * The data plane's mode (`up --mode`), kept in nb_config.flags (NB_CFG_F_XDP):
+ * tc: the tc programs alone; xdp: the XDP programs in front of them as well
+ * (endpoint host sides and uplinks; an XDP_PASS program on each sandbox-side veth
+ * so that veth accepts redirected frames), the tc programs finishing the rest.
+ */
+enum nb_dp_mode { NB_DP_MODE_TC, NB_DP_MODE_XDP };
+int nb_dp_mode_get(const struct nb_instance *inst, enum nb_dp_mode *mode);
+int nb_dp_mode_set(const struct nb_instance *inst, enum nb_dp_mode mode);
+const char *nb_dp_mode_name(enum nb_dp_mode mode);
+
+struct nb_dp_xdp_state {
+	__u32 prog_id; /* 0: no XDP program */
+	bool generic; /* attached in generic (skb) mode rather than native */
+	char name[16]; /* the program's name, "" when unknown */
+};
+/*
+ * Attaches pinned XDP program NB_PROG_XDP_* to ifindex of the netns behind netns_fd (-1:
+ * the caller's): native mode, or generic when that fails and generic_ok. Idempotent;
+ * replaces only netbpf's own XDP programs (-EBUSY for another's). st (may be NULL): the
+ * result.
+ */
+int nb_dp_xdp_attach(const struct nb_instance *inst, int netns_fd, int ifindex, const char *prog,
+		     bool generic_ok, struct nb_dp_xdp_state *st);
+/* Detaches netbpf's XDP program from ifindex (-ENOENT when none of netbpf's is there) */
+int nb_dp_xdp_detach(int netns_fd, int ifindex);
+int nb_dp_xdp_query(int ifindex, struct nb_dp_xdp_state *st);
+/*
+ * TX checksum offload of ifname in the netns behind netns_fd (-1: here), as `ethtool -K
+ * IFNAME tx on|off`. XDP mode turns it off on the sandbox side of each endpoint: a frame
+ * an XDP program redirects loses the skb's "checksum to be completed" (CHECKSUM_PARTIAL)
+ * state and would arrive with only the pseudo-header sum in its TCP/UDP checksum.
+ */
+int nb_dp_tx_csum_set(int netns_fd, const char *ifname, bool on);
+/* The nb_xdp_devs devmap: endpoint ports XDP may redirect to */
+int nb_dp_xdp_dev_put(const struct nb_instance *inst, __u32 ifindex);
+int nb_dp_xdp_dev_del(const struct nb_instance *inst, __u32 ifindex);
+
 #endif

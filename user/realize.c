@@ -35,6 +35,8 @@ int nb_world_open(const struct nb_instance *inst, struct nb_world *w)
 	err = nb_dp_maps(inst, &w->maps);
 	if (err)
 		return err;
+	/* an instance from before XDP mode has no flags: tc */
+	nb_dp_mode_get(inst, &w->mode);
 	err = nb_nl_open(&w->nl);
 	if (err) {
 		nb_errorf("cannot open a netlink socket: %s", strerror(-err));
@@ -64,6 +66,51 @@ static int tc_ensure(struct nb_world *w, int ifindex, const char *prog)
 	int err = nb_dp_tc_ensure(w->inst, ifindex, prog, false);
 
 	return err < 0 ? err : 0;
+}
+
+/*
+ * XDP mode: the pass-through program on the sandbox side (so the veth takes
+ * redirected frames), the devmap entry, then "xdp_endpoint" on the host side.
+ * tc mode: none of it (an instance switched from xdp to tc loses it here).
+ */
+static int endpoint_xdp(struct nb_world *w, int netns_fd, struct nb_nl *snl, int ifindex,
+			const struct nb_endpoint_rec *ep, const char **step)
+{
+	int sb_ifindex, err;
+
+	sb_ifindex = nb_nl_link_ifindex(snl, ep->ifname);
+	if (sb_ifindex < 0)
+		return sb_ifindex;
+	if (w->mode != NB_DP_MODE_XDP) {
+		*step = "detaching the XDP programs";
+		err = nb_dp_xdp_detach(-1, ifindex);
+		/* never in XDP mode (the usual case): nothing to undo, the sandbox is not entered
+		 */
+		if (err == -ENOENT)
+			return 0;
+		if (!err)
+			err = nb_dp_xdp_detach(netns_fd, sb_ifindex);
+		if (!err || err == -ENOENT)
+			err = nb_dp_xdp_dev_del(w->inst, ifindex);
+		if (!err)
+			err = nb_dp_tx_csum_set(netns_fd, ep->ifname, true);
+		return err;
+	}
+	/* see nb_dp_tx_csum_set(): redirected frames must carry complete checksums */
+	*step = "turning TX checksum offload off on the sandbox side";
+	err = nb_dp_tx_csum_set(netns_fd, ep->ifname, false);
+	if (err)
+		return err;
+	*step = "attaching program \"" NB_PROG_XDP_SANDBOX "\" to the sandbox side";
+	err = nb_dp_xdp_attach(w->inst, netns_fd, sb_ifindex, NB_PROG_XDP_SANDBOX, true, NULL);
+	if (err)
+		return err;
+	*step = "writing map " NB_MAP_NAME(NB_MAP_XDP_DEVS);
+	err = nb_dp_xdp_dev_put(w->inst, ifindex);
+	if (err)
+		return err;
+	*step = "attaching program \"" NB_PROG_XDP_ENDPOINT "\"";
+	return nb_dp_xdp_attach(w->inst, -1, ifindex, NB_PROG_XDP_ENDPOINT, true, NULL);
 }
 
 static bool is_bridge(const struct nb_network_rec *net)
@@ -289,6 +336,10 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 		goto cleanup;
 	put = true;
 
+	err = endpoint_xdp(w, fd, snl, ifindex, ep, &step);
+	if (err)
+		goto cleanup;
+
 	step = "bringing the host side up";
 	err = nb_nl_link_up(w->nl, ep->host_ifname);
 cleanup:
@@ -319,6 +370,8 @@ int nb_endpoint_unrealize(struct nb_world *w, const struct nb_endpoint_rec *ep)
 		return ifindex;
 	/* the map entries first: the port stops forwarding before the device goes */
 	err = nb_maps_endpoint_del(&w->maps, ifindex);
+	if (!err)
+		err = nb_dp_xdp_dev_del(w->inst, ifindex);
 	if (err)
 		return err;
 	err = nb_nl_link_del(w->nl, ep->host_ifname);

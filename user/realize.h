@@ -26,6 +26,7 @@ struct nb_world {
 	const struct nb_instance *inst;
 	struct nb_nl *nl; /* route socket of the instance's (host) netns */
 	struct nb_maps maps; /* pinned maps of the instance */
+	enum nb_dp_mode mode; /* `up --mode`: endpoints get the XDP programs too in xdp mode */
 };
 
 /* Opens nl and the pinned maps; -ENOENT with a clear message when not up */
@@ -39,7 +40,8 @@ int nb_network_unrealize(struct nb_world *w, const struct nb_network_rec *net);
 /*
  * The endpoint's veth pair (sandbox side created inside sb->netns with its
  * MAC, address/prefix, MTU, up; loopback up), the default route via the
- * gateway when default_route, tc "endpoint" on the host side, maps.
+ * gateway when default_route, tc "endpoint" on the host side, maps; in XDP mode also
+ * "xdp_endpoint" on the host side, "xdp_sandbox" on the sandbox side and the devmap entry.
  */
 int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 			const struct nb_sandbox_rec *sb, const struct nb_endpoint_rec *ep,

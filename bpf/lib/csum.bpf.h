@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
  * Rewriting header fields with incremental checksum updates (RFC 1624),
- * through the kernel's bpf_l3/l4_csum_replace() so that CHECKSUM_PARTIAL and
- * CHECKSUM_COMPLETE skbs stay consistent (a pseudo-header change on a
- * CHECKSUM_PARTIAL packet only adjusts the seed the device completes).
+ * through nb_ctx_csum_l3/l4() (ctx.bpf.h): at tc the kernel's
+ * bpf_l3/l4_csum_replace(), so that CHECKSUM_PARTIAL and CHECKSUM_COMPLETE skbs
+ * stay consistent (a pseudo-header change on a CHECKSUM_PARTIAL packet only
+ * adjusts the seed the device completes); at XDP the same arithmetic on the field.
  *
  * Each store takes offsets, never packet pointers: every helper here may
  * move the packet data, so the caller re-derives pointers afterwards.
@@ -22,10 +23,7 @@
 #include <bpf/bpf_helpers.h>
 #include <netbpf/abi.h>
 
-#ifndef BPF_F_PSEUDO_HDR
-#define BPF_F_PSEUDO_HDR     (1ULL << 4)
-#define BPF_F_MARK_MANGLED_0 (1ULL << 5)
-#endif
+#include "ctx.bpf.h"
 
 /* Where the L4 checksum of a packet lives and how to update it. */
 struct nb_csum_l4 {
@@ -62,31 +60,30 @@ static __always_inline void nb_csum_l4_init(struct nb_csum_l4 *c, __u8 proto, __
 }
 
 /* An IPv4 address at addr_off, in the header whose checksum is at ip_csum_off. */
-static __always_inline int nb_csum_store_addr(struct __sk_buff *skb, __u32 addr_off,
-					      __u32 ip_csum_off, const struct nb_csum_l4 *l4,
-					      __be32 old, __be32 new)
+static __always_inline int nb_csum_store_addr(nb_ctx_t *ctx, __u32 addr_off, __u32 ip_csum_off,
+					      const struct nb_csum_l4 *l4, __be32 old, __be32 new)
 {
 	if (old == new)
 		return 0;
 	if (l4->off && l4->pseudo &&
-	    bpf_l4_csum_replace(skb, l4->off, old, new, l4->flags | BPF_F_PSEUDO_HDR | 4))
+	    nb_ctx_csum_l4(ctx, l4->off, old, new, l4->flags | BPF_F_PSEUDO_HDR | 4))
 		return -NB_DROP_MALFORMED;
-	if (bpf_l3_csum_replace(skb, ip_csum_off, old, new, 4))
+	if (nb_ctx_csum_l3(ctx, ip_csum_off, old, new, 4))
 		return -NB_DROP_MALFORMED;
-	if (bpf_skb_store_bytes(skb, addr_off, &new, 4, 0))
+	if (nb_ctx_store(ctx, addr_off, &new, 4))
 		return -NB_DROP_MALFORMED;
 	return 0;
 }
 
 /* A 16-bit L4 field (port, ICMP identifier) covered by the L4 checksum only. */
-static __always_inline int nb_csum_store_l4_u16(struct __sk_buff *skb, __u32 off,
+static __always_inline int nb_csum_store_l4_u16(nb_ctx_t *ctx, __u32 off,
 						const struct nb_csum_l4 *l4, __be16 old, __be16 new)
 {
 	if (old == new)
 		return 0;
-	if (l4->off && bpf_l4_csum_replace(skb, l4->off, old, new, l4->flags | 2))
+	if (l4->off && nb_ctx_csum_l4(ctx, l4->off, old, new, l4->flags | 2))
 		return -NB_DROP_MALFORMED;
-	if (bpf_skb_store_bytes(skb, off, &new, 2, 0))
+	if (nb_ctx_store(ctx, off, &new, 2))
 		return -NB_DROP_MALFORMED;
 	return 0;
 }
@@ -96,16 +93,15 @@ static __always_inline int nb_csum_store_l4_u16(struct __sk_buff *skb, __u32 off
  * here because the fast paths bypass the host's forwarding). The TTL shares
  * a checksummed 16-bit word with the protocol number.
  */
-static __always_inline int nb_csum_dec_ttl(struct __sk_buff *skb, __u32 l3_off, __u8 ttl,
-					   __u8 proto)
+static __always_inline int nb_csum_dec_ttl(nb_ctx_t *ctx, __u32 l3_off, __u8 ttl, __u8 proto)
 {
 	__be16 old = bpf_htons(((__u16)ttl << 8) | proto);
 	__be16 new = bpf_htons(((__u16)(ttl - 1) << 8) | proto);
 	__u8 nttl = ttl - 1;
 
-	if (bpf_l3_csum_replace(skb, l3_off + offsetof(struct iphdr, check), old, new, 2))
+	if (nb_ctx_csum_l3(ctx, l3_off + offsetof(struct iphdr, check), old, new, 2))
 		return -NB_DROP_MALFORMED;
-	if (bpf_skb_store_bytes(skb, l3_off + offsetof(struct iphdr, ttl), &nttl, 1, 0))
+	if (nb_ctx_store(ctx, l3_off + offsetof(struct iphdr, ttl), &nttl, 1))
 		return -NB_DROP_MALFORMED;
 	return 0;
 }

@@ -2,7 +2,7 @@
 /*
  * Events for `netbpfctl monitor`, and drops counted by endpoint and reason.
  *
- * Each entry program calls nb_event_verdict(skb, ret, dst) with the verdict
+ * Each entry program calls nb_event_verdict(ctx, ret, dst) with the verdict
  * it is about to return (a TC_ACT_* or a -NB_DROP_* reason) and the endpoint
  * the packet was headed for (0 when none or not known yet):
  *  - a drop is counted in nb_ep_drops against the endpoint that sent it (the
@@ -17,12 +17,12 @@
  * touches nb_ep_drops. The reporting itself lives in separate functions so
  * the fast path's instructions stay few. The ring buffer never waits: with
  * it full, bpf_ringbuf_reserve() fails, and the event is lost and counted
- * per CPU in nb_ev_lost, which the monitor reports. Headers are read with bpf_skb_load_bytes(), so
+ * per CPU in nb_ev_lost, which the monitor reports. Headers are read with nb_ctx_load(), so
  * no packet pointer of the caller needs to be valid at the verdict (it may
  * follow a rewrite or a pull), and a frame too short for a header simply
  * leaves that part of the event zero.
  *
- * Packets a program leaves to the kernel untouched (TC_ACT_OK) are not
+ * Packets a program leaves to the kernel untouched (NB_ACT_PASS) are not
  * traced: on an uplink that is the host's own traffic, none of netbpf's
  * business.
  */
@@ -31,6 +31,7 @@
 
 #include "maps.bpf.h"
 #include "parse.bpf.h"
+#include "ctx.bpf.h"
 
 #define NB_EV_ICMP_ECHOREPLY 0
 #define NB_EV_ICMP_ECHO	     8
@@ -71,13 +72,13 @@ static __always_inline struct nb_event *nb_event_reserve(void)
 }
 
 /* The link, network and transport fields of an event, from the packet */
-static __always_inline void nb_event_headers(struct __sk_buff *skb, struct nb_event *ev)
+static __always_inline void nb_event_headers(nb_ctx_t *ctx, struct nb_event *ev)
 {
 	struct ethhdr eth;
 	struct iphdr iph;
 	__u32 off;
 
-	if (bpf_skb_load_bytes(skb, 0, &eth, sizeof(eth)))
+	if (nb_ctx_load(ctx, 0, &eth, sizeof(eth)))
 		return;
 	__builtin_memcpy(ev->smac, eth.h_source, ETH_ALEN);
 	__builtin_memcpy(ev->dmac, eth.h_dest, ETH_ALEN);
@@ -85,7 +86,7 @@ static __always_inline void nb_event_headers(struct __sk_buff *skb, struct nb_ev
 	if (ev->eth_proto == ETH_P_ARP) {
 		struct nb_arp arp;
 
-		if (bpf_skb_load_bytes(skb, ETH_HLEN, &arp, sizeof(arp)))
+		if (nb_ctx_load(ctx, ETH_HLEN, &arp, sizeof(arp)))
 			return;
 		ev->arp_op = bpf_ntohs(arp.hdr.ar_op);
 		ev->saddr = arp.spa;
@@ -94,7 +95,7 @@ static __always_inline void nb_event_headers(struct __sk_buff *skb, struct nb_ev
 	}
 	if (ev->eth_proto != ETH_P_IP)
 		return;
-	if (bpf_skb_load_bytes(skb, ETH_HLEN, &iph, sizeof(iph)))
+	if (nb_ctx_load(ctx, ETH_HLEN, &iph, sizeof(iph)))
 		return;
 	ev->proto = iph.protocol;
 	ev->saddr = iph.saddr;
@@ -111,7 +112,7 @@ static __always_inline void nb_event_headers(struct __sk_buff *skb, struct nb_ev
 	if (iph.protocol == IPPROTO_TCP || iph.protocol == IPPROTO_UDP) {
 		__be16 ports[2];
 
-		if (bpf_skb_load_bytes(skb, off, ports, sizeof(ports)))
+		if (nb_ctx_load(ctx, off, ports, sizeof(ports)))
 			return;
 		ev->sport = ports[0];
 		ev->dport = ports[1];
@@ -119,7 +120,7 @@ static __always_inline void nb_event_headers(struct __sk_buff *skb, struct nb_ev
 	} else if (iph.protocol == IPPROTO_ICMP) {
 		struct icmphdr icmp;
 
-		if (bpf_skb_load_bytes(skb, off, &icmp, sizeof(icmp)))
+		if (nb_ctx_load(ctx, off, &icmp, sizeof(icmp)))
 			return;
 		ev->icmp_type = icmp.type;
 		ev->icmp_code = icmp.code;
@@ -129,8 +130,8 @@ static __always_inline void nb_event_headers(struct __sk_buff *skb, struct nb_ev
 	}
 }
 
-/* A drop or trace event for skb (a subprogram: off the fast path's instructions) */
-static __noinline __attribute__((unused)) int nb_event_report(struct __sk_buff *skb, __u32 type,
+/* A drop or trace event for the packet (a subprogram: off the fast path's instructions) */
+static __noinline __attribute__((unused)) int nb_event_report(nb_ctx_t *ctx, __u32 type,
 							      __u32 reason, __u32 dst)
 {
 	struct nb_event *ev = nb_event_reserve();
@@ -140,10 +141,10 @@ static __noinline __attribute__((unused)) int nb_event_report(struct __sk_buff *
 	ev->ts_ns = bpf_ktime_get_ns();
 	ev->type = type;
 	ev->reason = reason;
-	ev->ifindex = skb->ifindex;
-	ev->len = skb->len;
+	ev->ifindex = nb_ctx_ifindex(ctx);
+	ev->len = nb_ctx_len(ctx);
 	ev->peer_ifindex = dst;
-	nb_event_headers(skb, ev);
+	nb_event_headers(ctx, ev);
 	bpf_ringbuf_submit(ev, 0);
 	return 0;
 }
@@ -168,10 +169,10 @@ static __always_inline void nb_ep_drop_add(__u32 ifindex, __u32 reason, __u32 le
 }
 
 /* Charges a drop to the sending endpoint (when the port is one) and to the receiver dst */
-static __noinline __attribute__((unused)) int nb_ep_drops_charge(struct __sk_buff *skb,
-								 __u32 reason, __u32 dst)
+static __noinline __attribute__((unused)) int nb_ep_drops_charge(nb_ctx_t *ctx, __u32 reason,
+								 __u32 dst)
 {
-	__u32 ifindex = skb->ifindex, len = skb->len;
+	__u32 ifindex = nb_ctx_ifindex(ctx), len = nb_ctx_len(ctx);
 
 	/* only endpoints have counters: the gateway port and uplinks are not charged */
 	if (bpf_map_lookup_elem(&NB_MAP_EP_STATS, &ifindex))
@@ -186,16 +187,19 @@ static __noinline __attribute__((unused)) int nb_ep_drops_charge(struct __sk_buf
  * (TC_ACT_* or -NB_DROP_*), dst the endpoint the packet was headed for, 0
  * when none or unknown.
  */
-static __always_inline void nb_event_verdict(struct __sk_buff *skb, int ret, __u32 dst)
+static __always_inline void nb_event_verdict(nb_ctx_t *ctx, int ret, __u32 dst)
 {
 	if (ret <= -NB_DROP_BASE) {
-		nb_ep_drops_charge(skb, -ret, dst);
+		nb_ep_drops_charge(ctx, -ret, dst);
 		if (nb_monitor_types() & (1U << NB_EV_DROP))
-			nb_event_report(skb, NB_EV_DROP, -ret, dst);
+			nb_event_report(ctx, NB_EV_DROP, -ret, dst);
 		return;
 	}
-	if (ret != TC_ACT_OK && (nb_monitor_types() & (1U << NB_EV_TRACE)))
-		nb_event_report(skb, NB_EV_TRACE, ret, dst);
+	/* events speak tc's verdicts whichever hook ran: XDP_TX and XDP_REDIRECT redirect */
+	if (NB_XDP && (ret == XDP_REDIRECT || ret == XDP_TX))
+		ret = TC_ACT_REDIRECT;
+	if (ret != NB_ACT_PASS && (nb_monitor_types() & (1U << NB_EV_TRACE)))
+		nb_event_report(ctx, NB_EV_TRACE, ret, dst);
 }
 
 /* A new translated flow: k and e are its forward (original direction) entry */

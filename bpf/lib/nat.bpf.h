@@ -65,6 +65,13 @@
  * masquerading network is reachable from outside only through published
  * ports: the answers to anything routed in directly leave translated.
  *
+ * XDP (bpf/xdp.bpf.c, `up --mode xdp`). The same code runs at an uplink's
+ * XDP hook, nb_ctx_t being struct xdp_md there (ctx.bpf.h): nb_nat_uplink_in()
+ * translates published-port flows and masquerade replies and sends them into
+ * the sandbox through the nb_xdp_devs devmap; ICMP errors and fragments pass
+ * untouched to the tc program, as does anything not translated. The paths
+ * from an endpoint (nb_nat_from_endpoint()) stay tc's.
+ *
  * Hairpin. A sandbox reaching a published port (host address, gateway
  * address, its own port) is DNATed to the target and SNATed to the target
  * network's gateway address (port allocated as for masquerade), then
@@ -162,9 +169,9 @@ struct nb_nat_pkt {
  * complete; -NB_DROP_MALFORMED: a broken IPv4 packet (p->key.saddr/daddr
  * are set when the IPv4 header itself was readable).
  */
-static __always_inline int nb_nat_parse(struct __sk_buff *skb, struct nb_nat_pkt *p)
+static __always_inline int nb_nat_parse(nb_ctx_t *ctx, struct nb_nat_pkt *p)
 {
-	__u32 want = skb->len < NB_NAT_HDR_MAX ? skb->len : NB_NAT_HDR_MAX;
+	__u32 want = nb_ctx_len(ctx) < NB_NAT_HDR_MAX ? nb_ctx_len(ctx) : NB_NAT_HDR_MAX;
 	struct nb_cursor c;
 	struct ethhdr *eth;
 	struct iphdr *iph;
@@ -172,18 +179,19 @@ static __always_inline int nb_nat_parse(struct __sk_buff *skb, struct nb_nat_pkt
 	__u8 *l4;
 	int err;
 
+#if !NB_XDP
 	/* a tag held in metadata (VLAN offload) belongs to a sub-interface: not ours */
-	if (skb->vlan_present)
+	if (ctx->vlan_present)
 		return 1;
-	if ((void *)(long)skb->data + want > (void *)(long)skb->data_end)
-		bpf_skb_pull_data(skb, want);
-	nb_cursor_init(&c, skb);
+#endif
+	nb_ctx_pull(ctx, want);
+	nb_cursor_init(&c, ctx);
 	eth = nb_parse_eth(&c);
 	if (!eth)
 		return 1;
 	if (eth->h_proto != bpf_htons(ETH_P_IP))
 		return 1;
-	err = nb_parse_ipv4(&c, skb->len - ETH_HLEN, &iph);
+	err = nb_parse_ipv4(&c, nb_ctx_len(ctx) - ETH_HLEN, &iph);
 	if (err)
 		return -NB_DROP_MALFORMED;
 	p->key.saddr = iph->saddr;
@@ -200,7 +208,7 @@ static __always_inline int nb_nat_parse(struct __sk_buff *skb, struct nb_nat_pkt
 	}
 	p->frag = frag_off & NB_IP_MF ? NB_FRAG_FIRST : NB_FRAG_NONE;
 	l4 = c.pos;
-	p->l4 = (__u32)((long)l4 - (long)skb->data);
+	p->l4 = (__u32)((long)l4 - (long)nb_ctx_data(ctx));
 
 	switch (p->key.proto) {
 	case IPPROTO_TCP: {
@@ -304,7 +312,7 @@ static __always_inline void nb_nat_frag_record(const struct nb_nat_pkt *p, __u64
 /* ---- rewriting --------------------------------------------------------- */
 
 /* Rewrites p's packet from p->key to the tuple e translates it into. */
-static __always_inline int nb_nat_rewrite(struct __sk_buff *skb, const struct nb_nat_pkt *p,
+static __always_inline int nb_nat_rewrite(nb_ctx_t *ctx, const struct nb_nat_pkt *p,
 					  const struct nb_ct_entry *e)
 {
 	__u32 ipc = NB_L3 + offsetof(struct iphdr, check);
@@ -312,30 +320,30 @@ static __always_inline int nb_nat_rewrite(struct __sk_buff *skb, const struct nb
 	int err;
 
 	nb_csum_l4_init(&l4, p->key.proto, p->l4);
-	err = nb_csum_store_addr(skb, NB_L3 + offsetof(struct iphdr, saddr), ipc, &l4, p->key.saddr,
+	err = nb_csum_store_addr(ctx, NB_L3 + offsetof(struct iphdr, saddr), ipc, &l4, p->key.saddr,
 				 e->nat_saddr);
 	if (err)
 		return err;
-	err = nb_csum_store_addr(skb, NB_L3 + offsetof(struct iphdr, daddr), ipc, &l4, p->key.daddr,
+	err = nb_csum_store_addr(ctx, NB_L3 + offsetof(struct iphdr, daddr), ipc, &l4, p->key.daddr,
 				 e->nat_daddr);
 	if (err)
 		return err;
 	if (!p->l4)
 		return 0;
 	if (p->key.proto == IPPROTO_TCP || p->key.proto == IPPROTO_UDP) {
-		err = nb_csum_store_l4_u16(skb, p->l4, &l4, p->key.sport, e->nat_sport);
+		err = nb_csum_store_l4_u16(ctx, p->l4, &l4, p->key.sport, e->nat_sport);
 		if (err)
 			return err;
-		return nb_csum_store_l4_u16(skb, p->l4 + 2, &l4, p->key.dport, e->nat_dport);
+		return nb_csum_store_l4_u16(ctx, p->l4 + 2, &l4, p->key.dport, e->nat_dport);
 	}
 	if (p->key.proto == IPPROTO_ICMP) {
 		/* the identifier is the "source port" of a request, the "destination port" of a
 		 * reply */
 		if (p->icmp_type == NB_ICMP_ECHO)
-			return nb_csum_store_l4_u16(skb, p->l4 + 4, &l4, p->key.sport,
+			return nb_csum_store_l4_u16(ctx, p->l4 + 4, &l4, p->key.sport,
 						    e->nat_sport);
 		if (p->icmp_type == NB_ICMP_ECHOREPLY)
-			return nb_csum_store_l4_u16(skb, p->l4 + 4, &l4, p->key.dport,
+			return nb_csum_store_l4_u16(ctx, p->l4 + 4, &l4, p->key.dport,
 						    e->nat_dport);
 	}
 	return 0;
@@ -349,7 +357,7 @@ static __always_inline int nb_nat_rewrite(struct __sk_buff *skb, const struct nb
  * gateway's, TTL decremented; counted as received by the sandbox.
  * -NB_DROP_NO_PORT (packet untouched) when ifindex is not an endpoint.
  */
-static __always_inline int nb_nat_to_endpoint(struct __sk_buff *skb, const struct nb_nat_pkt *p,
+static __always_inline int nb_nat_to_endpoint(nb_ctx_t *ctx, const struct nb_nat_pkt *p,
 					      __u32 ifindex)
 {
 	struct nb_network *net;
@@ -365,23 +373,25 @@ static __always_inline int nb_nat_to_endpoint(struct __sk_buff *skb, const struc
 		return -NB_DROP_NO_PORT;
 	if (net->flags & NB_NET_F_INTERNAL)
 		return -NB_DROP_INTERNAL;
+	if (!nb_ctx_can_to_peer(ifindex))
+		return -NB_DROP_NO_PORT;
 	__builtin_memcpy(macs, port->mac, ETH_ALEN);
 	__builtin_memcpy(macs + ETH_ALEN, net->gw_mac, ETH_ALEN);
-	err = nb_csum_dec_ttl(skb, NB_L3, p->ttl, p->key.proto);
+	err = nb_csum_dec_ttl(ctx, NB_L3, p->ttl, p->key.proto);
 	if (err)
 		return err;
-	if (bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0))
+	if (nb_ctx_store(ctx, 0, macs, sizeof(macs)))
 		return -NB_DROP_MALFORMED;
-	nb_ep_count_rx(ifindex, skb->len);
-	return bpf_redirect_peer(ifindex, 0);
+	nb_ep_count_rx(ifindex, nb_ctx_len(ctx));
+	return nb_ctx_to_peer(ctx, ifindex);
 }
 
 /*
  * Where a packet with source saddr, entering the host at iif, would be
- * routed. The kernel checks the MTU against the skb itself (GSO aware).
+ * routed. The kernel checks the MTU against the packet itself (at tc the skb, GSO aware).
  */
-static __always_inline int nb_nat_fib(struct __sk_buff *skb, const struct nb_nat_pkt *p,
-				      __be32 saddr, __u32 iif, struct bpf_fib_lookup *fib)
+static __always_inline int nb_nat_fib(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __be32 saddr,
+				      __u32 iif, struct bpf_fib_lookup *fib)
 {
 	__builtin_memset(fib, 0, sizeof(*fib));
 	fib->family = NB_AF_INET;
@@ -391,16 +401,17 @@ static __always_inline int nb_nat_fib(struct __sk_buff *skb, const struct nb_nat
 	fib->ifindex = iif;
 	fib->ipv4_src = saddr;
 	fib->ipv4_dst = p->key.daddr;
-	return bpf_fib_lookup(skb, fib, sizeof(*fib), 0);
+	return bpf_fib_lookup(ctx, fib, sizeof(*fib), 0);
 }
 
+/* XDP cannot resolve a neighbour (bpf_redirect_neigh() is tc's): it needs a direct answer */
 static __always_inline bool nb_nat_fib_ok(int rc)
 {
-	return rc == BPF_FIB_LKUP_RET_SUCCESS || rc == BPF_FIB_LKUP_RET_NO_NEIGH;
+	return rc == BPF_FIB_LKUP_RET_SUCCESS || (!NB_XDP && rc == BPF_FIB_LKUP_RET_NO_NEIGH);
 }
 
 /* Sends a translated packet out where nb_nat_fib() (result rc, nb_nat_fib_ok) said. */
-static __always_inline int nb_nat_send_out(struct __sk_buff *skb, const struct nb_nat_pkt *p,
+static __always_inline int nb_nat_send_out(nb_ctx_t *ctx, const struct nb_nat_pkt *p,
 					   const struct bpf_fib_lookup *fib, int rc)
 {
 	struct bpf_redir_neigh nh = {.nh_family = NB_AF_INET};
@@ -409,35 +420,39 @@ static __always_inline int nb_nat_send_out(struct __sk_buff *skb, const struct n
 
 	if (p->ttl <= 1)
 		return -NB_DROP_NO_ROUTE;
-	err = nb_csum_dec_ttl(skb, NB_L3, p->ttl, p->key.proto);
+	err = nb_csum_dec_ttl(ctx, NB_L3, p->ttl, p->key.proto);
 	if (err)
 		return err;
 	if (rc == BPF_FIB_LKUP_RET_SUCCESS) {
 		__builtin_memcpy(macs, fib->dmac, ETH_ALEN);
 		__builtin_memcpy(macs + ETH_ALEN, fib->smac, ETH_ALEN);
-		if (bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0))
+		if (nb_ctx_store(ctx, 0, macs, sizeof(macs)))
 			return -NB_DROP_MALFORMED;
 		return bpf_redirect(fib->ifindex, 0);
 	}
+#if NB_XDP
+	(void)nh;
+	return -NB_DROP_REDIRECT; /* nb_nat_fib_ok() never lets XDP get here */
+#else
 	/* after the lookup ipv4_dst holds the next hop */
 	nh.ipv4_nh = fib->ipv4_dst;
 	return bpf_redirect_neigh(fib->ifindex, &nh, sizeof(nh), 0);
+#endif
 }
 
 /* ---- published ports --------------------------------------------------- */
 
 /* daddr is an address of the host (iptables' --dst-type LOCAL), per the FIB */
-static __always_inline bool nb_nat_is_local(struct __sk_buff *skb, const struct nb_nat_pkt *p,
-					    __u32 iif)
+static __always_inline bool nb_nat_is_local(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __u32 iif)
 {
 	struct bpf_fib_lookup fib;
 
-	return nb_nat_fib(skb, p, p->key.saddr, iif, &fib) == BPF_FIB_LKUP_RET_NOT_FWDED;
+	return nb_nat_fib(ctx, p, p->key.saddr, iif, &fib) == BPF_FIB_LKUP_RET_NOT_FWDED;
 }
 
 /* The published port p is addressed to, if any: exact host address first, then 0.0.0.0. */
 static __always_inline struct nb_publish_val *
-nb_nat_publish_lookup(struct __sk_buff *skb, const struct nb_nat_pkt *p, __u32 iif)
+nb_nat_publish_lookup(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __u32 iif)
 {
 	struct nb_publish_key k = {
 	    .host_ip = p->key.daddr,
@@ -455,7 +470,7 @@ nb_nat_publish_lookup(struct __sk_buff *skb, const struct nb_nat_pkt *p, __u32 i
 		if (!v)
 			return NULL;
 	}
-	if (!nb_nat_is_local(skb, p, iif))
+	if (!nb_nat_is_local(ctx, p, iif))
 		return NULL;
 	return v;
 }
@@ -465,7 +480,7 @@ nb_nat_publish_lookup(struct __sk_buff *skb, const struct nb_nat_pkt *p, __u32 i
  * TCP: anything but a listener (a connection, a request, a TIME_WAIT);
  * UDP: any socket bound to it.
  */
-static __always_inline bool nb_nat_host_sock(struct __sk_buff *skb, const struct nb_ct_key *k)
+static __always_inline bool nb_nat_host_sock(nb_ctx_t *ctx, const struct nb_ct_key *k)
 {
 	struct bpf_sock_tuple t = {};
 	struct bpf_sock *sk;
@@ -476,7 +491,7 @@ static __always_inline bool nb_nat_host_sock(struct __sk_buff *skb, const struct
 	t.ipv4.sport = k->sport;
 	t.ipv4.dport = k->dport;
 	if (k->proto == IPPROTO_TCP) {
-		sk = bpf_skc_lookup_tcp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+		sk = bpf_skc_lookup_tcp(ctx, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
 		if (!sk)
 			return false;
 		busy = sk->state != BPF_TCP_LISTEN;
@@ -484,7 +499,7 @@ static __always_inline bool nb_nat_host_sock(struct __sk_buff *skb, const struct
 		return busy;
 	}
 	if (k->proto == IPPROTO_UDP) {
-		sk = bpf_sk_lookup_udp(skb, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
+		sk = bpf_sk_lookup_udp(ctx, &t, sizeof(t.ipv4), BPF_F_CURRENT_NETNS, 0);
 		if (!sk)
 			return false;
 		bpf_sk_release(sk);
@@ -500,7 +515,7 @@ static __always_inline bool nb_nat_host_sock(struct __sk_buff *skb, const struct
  * matched a published port.
  */
 static __always_inline struct nb_publish_val *
-nb_nat_publish_open(struct __sk_buff *skb, const struct nb_nat_pkt *p, __u32 iif)
+nb_nat_publish_open(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __u32 iif)
 {
 	struct nb_publish_val *pub;
 
@@ -512,8 +527,8 @@ nb_nat_publish_open(struct __sk_buff *skb, const struct nb_nat_pkt *p, __u32 iif
 	} else if (p->key.proto != IPPROTO_UDP) {
 		return NULL;
 	}
-	pub = nb_nat_publish_lookup(skb, p, iif);
-	if (pub && p->key.proto == IPPROTO_UDP && nb_nat_host_sock(skb, &p->key))
+	pub = nb_nat_publish_lookup(ctx, p, iif);
+	if (pub && p->key.proto == IPPROTO_UDP && nb_nat_host_sock(ctx, &p->key))
 		return NULL;
 	return pub;
 }
@@ -578,7 +593,7 @@ struct nb_nat_claim {
  * A global function: the verifier checks its bounded loop once, not once
  * per call site and path of every program that includes this header.
  */
-__noinline int nb_nat_claim_port(struct __sk_buff *skb, struct nb_nat_claim *c)
+__noinline int nb_nat_claim_port(nb_ctx_t *ctx, struct nb_nat_claim *c)
 {
 	__u32 min, max, span, start, port, i;
 	struct nb_ct_entry *old;
@@ -614,7 +629,7 @@ __noinline int nb_nat_claim_port(struct __sk_buff *skb, struct nb_nat_claim *c)
 		if (old && !nb_ct_reusable(old, c->rk.proto, c->tcp_flags, c->now) &&
 		    !nb_ct_is_peer_of(old, &c->fk))
 			continue;
-		if (nb_nat_host_sock(skb, &c->rk))
+		if (nb_nat_host_sock(ctx, &c->rk))
 			continue;
 		/* NOEXIST: of two CPUs picking the same free port one wins, one retries */
 		if (bpf_map_update_elem(&NB_MAP_CT, &c->rk, &c->re, old ? BPF_ANY : BPF_NOEXIST))
@@ -630,11 +645,11 @@ __noinline int nb_nat_claim_port(struct __sk_buff *skb, struct nb_nat_claim *c)
  * translated packets go (0 = outward), back_ifindex: the endpoint replies go
  * into. fe = the forward entry.
  */
-static __always_inline int nb_nat_snat_new(struct __sk_buff *skb, const struct nb_nat_pkt *p,
-					   __u8 type, __be32 snat_ip, __u32 port_min,
-					   __u32 port_max, __be32 dnat_ip, __be16 dnat_port,
-					   __u32 fwd_ifindex, __u32 back_ifindex, __u32 net_id,
-					   __u64 now, struct nb_ct_entry *fe)
+static __always_inline int nb_nat_snat_new(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __u8 type,
+					   __be32 snat_ip, __u32 port_min, __u32 port_max,
+					   __be32 dnat_ip, __be16 dnat_port, __u32 fwd_ifindex,
+					   __u32 back_ifindex, __u32 net_id, __u64 now,
+					   struct nb_ct_entry *fe)
 {
 	__u8 state = nb_ct_initial_state(p->key.proto, p->tcp_flags);
 	__u32 pref = bpf_ntohs(p->key.proto == IPPROTO_ICMP && p->icmp_type == NB_ICMP_ECHOREPLY
@@ -671,7 +686,7 @@ static __always_inline int nb_nat_snat_new(struct __sk_buff *skb, const struct n
 	c.pref = pref;
 	c.tcp_flags = p->tcp_flags;
 	c.now = now;
-	port = nb_nat_claim_port(skb, &c);
+	port = nb_nat_claim_port(ctx, &c);
 	if (port < 0)
 		return port;
 	fe->nat_sport = bpf_htons((__u16)port);
@@ -685,7 +700,7 @@ static __always_inline int nb_nat_snat_new(struct __sk_buff *skb, const struct n
 }
 
 /* A masquerade flow leaving through uplink up; back_ifindex: the sandbox's endpoint port */
-static __always_inline int nb_nat_masq_new(struct __sk_buff *skb, const struct nb_nat_pkt *p,
+static __always_inline int nb_nat_masq_new(nb_ctx_t *ctx, const struct nb_nat_pkt *p,
 					   const struct nb_uplink *up, __u32 back_ifindex,
 					   __u32 net_id, __u64 now, struct nb_ct_entry *fe)
 {
@@ -698,9 +713,9 @@ static __always_inline int nb_nat_masq_new(struct __sk_buff *skb, const struct n
 		return -NB_DROP_UNSUPPORTED;
 	/* echo identifiers are not ports: any 16-bit value will do */
 	if (p->key.proto == IPPROTO_ICMP)
-		return nb_nat_snat_new(skb, p, NB_CT_SNAT, up->ip, 1, 65535, p->key.daddr,
+		return nb_nat_snat_new(ctx, p, NB_CT_SNAT, up->ip, 1, 65535, p->key.daddr,
 				       p->key.dport, 0, back_ifindex, net_id, now, fe);
-	return nb_nat_snat_new(skb, p, NB_CT_SNAT, up->ip, up->port_min, up->port_max, p->key.daddr,
+	return nb_nat_snat_new(ctx, p, NB_CT_SNAT, up->ip, up->port_min, up->port_max, p->key.daddr,
 			       p->key.dport, 0, back_ifindex, net_id, now, fe);
 }
 
@@ -737,15 +752,15 @@ static __always_inline bool nb_nat_entry_for(const struct nb_ct_entry *e, int at
  * tuple reversed. 1 and a plan when the error belongs to a flow usable at
  * `at`, 0 when not (the packet is left alone).
  */
-static __always_inline int nb_nat_icmp_find(struct __sk_buff *skb, const struct nb_nat_pkt *p,
-					    int at, __u64 now, struct nb_nat_icmp_plan *pl)
+static __always_inline int nb_nat_icmp_find(nb_ctx_t *ctx, const struct nb_nat_pkt *p, int at,
+					    __u64 now, struct nb_nat_icmp_plan *pl)
 {
 	struct iphdr ih;
 	struct nb_ct_entry *e;
 	__u8 l4[8];
 
 	pl->in_l3 = p->l4 + sizeof(struct icmphdr);
-	if (bpf_skb_load_bytes(skb, pl->in_l3, &ih, sizeof(ih)))
+	if (nb_ctx_load(ctx, pl->in_l3, &ih, sizeof(ih)))
 		return 0;
 	if (ih.version != 4 || ih.ihl < 5 || (ih.frag_off & bpf_htons(NB_IP_OFFSET)))
 		return 0;
@@ -753,7 +768,7 @@ static __always_inline int nb_nat_icmp_find(struct __sk_buff *skb, const struct 
 	/* the quote must hold the ports, inside the IPv4 packet (not the frame's padding) */
 	if (pl->in_l4 + sizeof(l4) > NB_L3 + p->len)
 		return 0;
-	if (bpf_skb_load_bytes(skb, pl->in_l4, l4, sizeof(l4)))
+	if (nb_ctx_load(ctx, pl->in_l4, l4, sizeof(l4)))
 		return 0;
 
 	/* the reversed quoted tuple */
@@ -801,61 +816,59 @@ struct nb_nat_quote_csum {
 
 /* Rewrites a checksum field at off by (old -> new, size bytes) and the ICMP checksum by its change.
  */
-static __always_inline int nb_nat_quote_fix(struct __sk_buff *skb, __u32 icmp, __u32 off,
-					    __u64 flags, __u32 old, __u32 new, __u32 size)
+static __always_inline int nb_nat_quote_fix(nb_ctx_t *ctx, __u32 icmp, __u32 off, __u64 flags,
+					    __u32 old, __u32 new, __u32 size)
 {
 	__be16 c_old, c_new;
 
-	if (bpf_skb_load_bytes(skb, off, &c_old, 2))
+	if (nb_ctx_load(ctx, off, &c_old, 2))
 		return -NB_DROP_MALFORMED;
 	/* flags without BPF_F_PSEUDO_HDR: plain arithmetic on the field, skb->csum untouched */
-	if (bpf_l4_csum_replace(skb, off, old, new, flags | size))
+	if (nb_ctx_csum_l4(ctx, off, old, new, flags | size))
 		return -NB_DROP_MALFORMED;
-	if (bpf_skb_load_bytes(skb, off, &c_new, 2))
+	if (nb_ctx_load(ctx, off, &c_new, 2))
 		return -NB_DROP_MALFORMED;
-	if (bpf_l4_csum_replace(skb, icmp, c_old, c_new, 2))
+	if (nb_ctx_csum_l4(ctx, icmp, c_old, c_new, 2))
 		return -NB_DROP_MALFORMED;
 	return 0;
 }
 
 /* A quoted address (off: its offset in the packet) */
-static __always_inline int nb_nat_quote_addr(struct __sk_buff *skb,
-					     const struct nb_nat_quote_csum *q, __u32 off,
-					     __be32 old, __be32 new)
+static __always_inline int nb_nat_quote_addr(nb_ctx_t *ctx, const struct nb_nat_quote_csum *q,
+					     __u32 off, __be32 old, __be32 new)
 {
 	int err;
 
 	if (old == new)
 		return 0;
-	err = nb_nat_quote_fix(skb, q->icmp, q->ip, 0, old, new, 4);
+	err = nb_nat_quote_fix(ctx, q->icmp, q->ip, 0, old, new, 4);
 	if (!err && q->l4 && q->l4_pseudo)
-		err = nb_nat_quote_fix(skb, q->icmp, q->l4, q->l4_flags, old, new, 4);
+		err = nb_nat_quote_fix(ctx, q->icmp, q->l4, q->l4_flags, old, new, 4);
 	if (err)
 		return err;
-	if (bpf_skb_store_bytes(skb, off, &new, 4, 0))
+	if (nb_ctx_store(ctx, off, &new, 4))
 		return -NB_DROP_MALFORMED;
-	if (bpf_l4_csum_replace(skb, q->icmp, old, new, 4))
+	if (nb_ctx_csum_l4(ctx, q->icmp, old, new, 4))
 		return -NB_DROP_MALFORMED;
 	return 0;
 }
 
 /* A quoted port or echo identifier */
-static __always_inline int nb_nat_quote_u16(struct __sk_buff *skb,
-					    const struct nb_nat_quote_csum *q, __u32 off,
-					    __be16 old, __be16 new)
+static __always_inline int nb_nat_quote_u16(nb_ctx_t *ctx, const struct nb_nat_quote_csum *q,
+					    __u32 off, __be16 old, __be16 new)
 {
 	int err;
 
 	if (old == new)
 		return 0;
 	if (q->l4) {
-		err = nb_nat_quote_fix(skb, q->icmp, q->l4, q->l4_flags, old, new, 2);
+		err = nb_nat_quote_fix(ctx, q->icmp, q->l4, q->l4_flags, old, new, 2);
 		if (err)
 			return err;
 	}
-	if (bpf_skb_store_bytes(skb, off, &new, 2, 0))
+	if (nb_ctx_store(ctx, off, &new, 2))
 		return -NB_DROP_MALFORMED;
-	if (bpf_l4_csum_replace(skb, q->icmp, old, new, 2))
+	if (nb_ctx_csum_l4(ctx, q->icmp, old, new, 2))
 		return -NB_DROP_MALFORMED;
 	return 0;
 }
@@ -864,7 +877,7 @@ static __always_inline int nb_nat_quote_u16(struct __sk_buff *skb,
  * Applies a plan: the quoted packet becomes what the flow's other direction
  * looked like before translation, the outer addresses follow the flow.
  */
-static __always_inline int nb_nat_icmp_apply(struct __sk_buff *skb, const struct nb_nat_pkt *p,
+static __always_inline int nb_nat_icmp_apply(nb_ctx_t *ctx, const struct nb_nat_pkt *p,
 					     const struct nb_nat_icmp_plan *pl)
 {
 	__u32 ipc = NB_L3 + offsetof(struct iphdr, check);
@@ -879,14 +892,13 @@ static __always_inline int nb_nat_icmp_apply(struct __sk_buff *skb, const struct
 
 	/* the quoted L4 checksum, where the quote is long enough to hold it */
 	if (pl->rk.proto == IPPROTO_UDP) {
-		if (!bpf_skb_load_bytes(skb, pl->in_l4 + 6, &c, 2) && c) {
+		if (!nb_ctx_load(ctx, pl->in_l4 + 6, &c, 2) && c) {
 			q.l4 = pl->in_l4 + 6;
 			q.l4_flags = BPF_F_MARK_MANGLED_0;
 			q.l4_pseudo = true;
 		}
 	} else if (pl->rk.proto == IPPROTO_TCP) {
-		if (pl->in_l4 + 18 <= NB_L3 + p->len &&
-		    !bpf_skb_load_bytes(skb, pl->in_l4 + 16, &c, 2)) {
+		if (pl->in_l4 + 18 <= NB_L3 + p->len && !nb_ctx_load(ctx, pl->in_l4 + 16, &c, 2)) {
 			q.l4 = pl->in_l4 + 16;
 			q.l4_pseudo = true;
 		}
@@ -894,48 +906,48 @@ static __always_inline int nb_nat_icmp_apply(struct __sk_buff *skb, const struct
 		q.l4 = pl->in_l4 + 2; /* an echo's checksum: no pseudo header */
 	}
 
-	err = nb_csum_store_addr(skb, NB_L3 + offsetof(struct iphdr, saddr), ipc, &none,
+	err = nb_csum_store_addr(ctx, NB_L3 + offsetof(struct iphdr, saddr), ipc, &none,
 				 p->key.saddr, pl->outer_saddr);
 	if (err)
 		return err;
-	err = nb_csum_store_addr(skb, NB_L3 + offsetof(struct iphdr, daddr), ipc, &none,
+	err = nb_csum_store_addr(ctx, NB_L3 + offsetof(struct iphdr, daddr), ipc, &none,
 				 p->key.daddr, pl->outer_daddr);
 	if (err)
 		return err;
 	/* quoted: saddr was rk.daddr, daddr was rk.saddr */
-	err = nb_nat_quote_addr(skb, &q, pl->in_l3 + offsetof(struct iphdr, saddr), pl->rk.daddr,
+	err = nb_nat_quote_addr(ctx, &q, pl->in_l3 + offsetof(struct iphdr, saddr), pl->rk.daddr,
 				e->nat_daddr);
 	if (err)
 		return err;
-	err = nb_nat_quote_addr(skb, &q, pl->in_l3 + offsetof(struct iphdr, daddr), pl->rk.saddr,
+	err = nb_nat_quote_addr(ctx, &q, pl->in_l3 + offsetof(struct iphdr, daddr), pl->rk.saddr,
 				e->nat_saddr);
 	if (err)
 		return err;
 	if (pl->rk.proto == IPPROTO_ICMP) {
 		if (pl->in_icmp_type == NB_ICMP_ECHO)
-			return nb_nat_quote_u16(skb, &q, pl->in_l4 + 4, pl->rk.dport, e->nat_dport);
-		return nb_nat_quote_u16(skb, &q, pl->in_l4 + 4, pl->rk.sport, e->nat_sport);
+			return nb_nat_quote_u16(ctx, &q, pl->in_l4 + 4, pl->rk.dport, e->nat_dport);
+		return nb_nat_quote_u16(ctx, &q, pl->in_l4 + 4, pl->rk.sport, e->nat_sport);
 	}
-	err = nb_nat_quote_u16(skb, &q, pl->in_l4, pl->rk.dport, e->nat_dport);
+	err = nb_nat_quote_u16(ctx, &q, pl->in_l4, pl->rk.dport, e->nat_dport);
 	if (err)
 		return err;
-	return nb_nat_quote_u16(skb, &q, pl->in_l4 + 2, pl->rk.sport, e->nat_sport);
+	return nb_nat_quote_u16(ctx, &q, pl->in_l4 + 2, pl->rk.sport, e->nat_sport);
 }
 
 /* ---- uplink ingress ---------------------------------------------------- */
 
 /* Into the sandbox directly, or (nothing lost) on into the host stack */
-static __always_inline int nb_nat_in_deliver(struct __sk_buff *skb, const struct nb_nat_pkt *p,
+static __always_inline int nb_nat_in_deliver(nb_ctx_t *ctx, const struct nb_nat_pkt *p,
 					     __u32 ifindex)
 {
 	int ret;
 
 	if (!ifindex || p->ttl <= 1)
-		return TC_ACT_OK; /* the stack routes it to the gateway port (or sends time
+		return NB_ACT_PASS; /* the stack routes it to the gateway port (or sends time
 				     exceeded) */
-	ret = nb_nat_to_endpoint(skb, p, ifindex);
+	ret = nb_nat_to_endpoint(ctx, p, ifindex);
 	if (ret == -NB_DROP_NO_PORT)
-		return TC_ACT_OK;
+		return NB_ACT_PASS;
 	return ret;
 }
 
@@ -944,7 +956,7 @@ static __always_inline int nb_nat_in_deliver(struct __sk_buff *skb, const struct
  * masqueraded flows, ICMP errors about either. Everything else (the host's
  * own traffic) passes untouched.
  */
-static __always_inline int nb_nat_uplink_in(struct __sk_buff *skb)
+static __always_inline int nb_nat_uplink_in(nb_ctx_t *ctx)
 {
 	struct nb_nat_pkt p = {};
 	struct nb_publish_val *pub;
@@ -952,42 +964,45 @@ static __always_inline int nb_nat_uplink_in(struct __sk_buff *skb)
 	__u64 now;
 	int err;
 
-	if (nb_nat_parse(skb, &p))
-		return TC_ACT_OK; /* not IPv4, or broken: the host stack's business */
+	if (nb_nat_parse(ctx, &p))
+		return NB_ACT_PASS; /* not IPv4, or broken: the host stack's business */
+	/* XDP leaves ICMP errors and fragments, untouched, to the tc program behind it */
+	if (NB_XDP && (p.icmp_err || p.frag != NB_FRAG_NONE))
+		return NB_ACT_PASS;
 	now = bpf_ktime_get_ns();
 
 	if (p.icmp_err) {
 		struct nb_nat_icmp_plan pl = {};
 
-		if (!nb_nat_icmp_find(skb, &p, NB_NAT_AT_IN, now, &pl))
-			return TC_ACT_OK;
-		err = nb_nat_icmp_apply(skb, &p, &pl);
+		if (!nb_nat_icmp_find(ctx, &p, NB_NAT_AT_IN, now, &pl))
+			return NB_ACT_PASS;
+		err = nb_nat_icmp_apply(ctx, &p, &pl);
 		if (err)
 			return err;
-		return nb_nat_in_deliver(skb, &p, pl.e.ifindex);
+		return nb_nat_in_deliver(ctx, &p, pl.e.ifindex);
 	}
 	if (p.frag == NB_FRAG_LATER && !nb_nat_frag_ports(&p))
-		return TC_ACT_OK;
+		return NB_ACT_PASS;
 
 	e = nb_ct_lookup(&p.key, p.tcp_flags, now);
 	if (e) {
 		if (!nb_nat_entry_for(e, NB_NAT_AT_IN))
-			return TC_ACT_OK;
+			return NB_ACT_PASS;
 		nb_ct_seen(&p.key, e, p.tcp_flags, p.len, now);
 		fe = *e;
 	} else {
-		pub = nb_nat_publish_open(skb, &p, skb->ifindex);
+		pub = nb_nat_publish_open(ctx, &p, nb_ctx_ifindex(ctx));
 		if (!pub)
-			return TC_ACT_OK;
+			return NB_ACT_PASS;
 		err = nb_nat_dnat_new(&p, pub, now, &fe);
 		if (err)
 			return err;
 	}
-	err = nb_nat_rewrite(skb, &p, &fe);
+	err = nb_nat_rewrite(ctx, &p, &fe);
 	if (err)
 		return err;
 	nb_nat_frag_record(&p, now);
-	return nb_nat_in_deliver(skb, &p, fe.ifindex);
+	return nb_nat_in_deliver(ctx, &p, fe.ifindex);
 }
 
 /* ---- uplink egress ----------------------------------------------------- */
@@ -1006,7 +1021,7 @@ static __always_inline __u32 nb_nat_subnet(__be32 addr)
  * network (the endpoint program sends most of it out itself, see the top of
  * this file): replies of published flows, masquerade, ICMP errors.
  */
-static __always_inline int nb_nat_uplink_out(struct __sk_buff *skb)
+static __always_inline int nb_nat_uplink_out(nb_ctx_t *ctx)
 {
 	struct nb_nat_pkt p = {};
 	struct nb_network *net;
@@ -1018,31 +1033,31 @@ static __always_inline int nb_nat_uplink_out(struct __sk_buff *skb)
 	__u64 now;
 	int err;
 
-	err = nb_nat_parse(skb, &p);
+	err = nb_nat_parse(ctx, &p);
 	if (err > 0)
-		return TC_ACT_OK;
+		return NB_ACT_PASS;
 	now = bpf_ktime_get_ns();
 	net_id = p.key.saddr ? nb_nat_subnet(p.key.saddr) : 0;
 	if (err < 0)
 		/* a sandbox's broken packet cannot be translated: do not leak it */
-		return net_id ? err : TC_ACT_OK;
+		return net_id ? err : NB_ACT_PASS;
 
 	if (p.icmp_err) {
 		/* also the host's own errors about translated packets (TTL, MTU) */
 		struct nb_nat_icmp_plan pl = {};
 
-		if (!nb_nat_icmp_find(skb, &p, NB_NAT_AT_OUT, now, &pl))
-			return TC_ACT_OK;
-		err = nb_nat_icmp_apply(skb, &p, &pl);
-		return err ? err : TC_ACT_OK;
+		if (!nb_nat_icmp_find(ctx, &p, NB_NAT_AT_OUT, now, &pl))
+			return NB_ACT_PASS;
+		err = nb_nat_icmp_apply(ctx, &p, &pl);
+		return err ? err : NB_ACT_PASS;
 	}
 	if (!net_id)
-		return TC_ACT_OK;
+		return NB_ACT_PASS;
 	net = bpf_map_lookup_elem(&NB_MAP_NETWORKS, &net_id);
 	if (!net)
-		return TC_ACT_OK;
+		return NB_ACT_PASS;
 	if (p.frag == NB_FRAG_LATER && !nb_nat_frag_ports(&p))
-		return net->flags & NB_NET_F_MASQ ? -NB_DROP_FRAG : TC_ACT_OK;
+		return net->flags & NB_NET_F_MASQ ? -NB_DROP_FRAG : NB_ACT_PASS;
 
 	e = nb_ct_lookup(&p.key, p.tcp_flags, now);
 	if (e && nb_nat_entry_for(e, NB_NAT_AT_OUT)) {
@@ -1050,49 +1065,49 @@ static __always_inline int nb_nat_uplink_out(struct __sk_buff *skb)
 		fe = *e;
 	} else {
 		if (!(net->flags & NB_NET_F_MASQ))
-			return TC_ACT_OK; /* routed with its own address */
-		back = skb->ifindex;
+			return NB_ACT_PASS; /* routed with its own address */
+		back = nb_ctx_ifindex(ctx);
 		up = bpf_map_lookup_elem(&NB_MAP_UPLINKS, &back);
 		if (!up)
-			return TC_ACT_OK; /* not an uplink netbpf was told about */
+			return NB_ACT_PASS; /* not an uplink netbpf was told about */
 		nk.net_id = net_id;
 		nk.ip = p.key.saddr;
 		nv = bpf_map_lookup_elem(&NB_MAP_NEIGH, &nk);
 		back = nv ? nv->ifindex : 0;
-		err = nb_nat_masq_new(skb, &p, up, back, net_id, now, &fe);
+		err = nb_nat_masq_new(ctx, &p, up, back, net_id, now, &fe);
 		if (err)
 			return err;
 	}
-	err = nb_nat_rewrite(skb, &p, &fe);
+	err = nb_nat_rewrite(ctx, &p, &fe);
 	if (err)
 		return err;
 	nb_nat_frag_record(&p, now);
-	return TC_ACT_OK;
+	return NB_ACT_PASS;
 }
 
 /* ---- from an endpoint -------------------------------------------------- */
 
 /* An outward flow's packet, sent out directly when the FIB allows. */
-static __always_inline int nb_nat_ep_out(struct __sk_buff *skb, const struct nb_nat_pkt *p,
+static __always_inline int nb_nat_ep_out(nb_ctx_t *ctx, const struct nb_nat_pkt *p,
 					 struct nb_ct_entry *e, const struct nb_network *net,
 					 __u64 now)
 {
 	struct bpf_fib_lookup fib;
 	int rc, err;
 
-	rc = nb_nat_fib(skb, p, e->nat_saddr, net->gw_ifindex, &fib);
+	rc = nb_nat_fib(ctx, p, e->nat_saddr, net->gw_ifindex, &fib);
 	if (!nb_nat_fib_ok(rc) || p->ttl <= 1)
 		return NB_NAT_PASS; /* untouched through the stack: the uplink translates it */
 	nb_ct_seen(&p->key, e, p->tcp_flags, p->len, now);
-	err = nb_nat_rewrite(skb, p, e);
+	err = nb_nat_rewrite(ctx, p, e);
 	if (err)
 		return err;
 	nb_nat_frag_record(p, now);
-	return nb_nat_send_out(skb, p, &fib, rc);
+	return nb_nat_send_out(ctx, p, &fib, rc);
 }
 
 /* A new hairpin flow: a sandbox reaching published port pub. */
-static __always_inline int nb_nat_hairpin_new(struct __sk_buff *skb, const struct nb_nat_pkt *p,
+static __always_inline int nb_nat_hairpin_new(nb_ctx_t *ctx, const struct nb_nat_pkt *p,
 					      struct nb_publish_val *pub, __u64 now)
 {
 	struct nb_network *tnet;
@@ -1108,20 +1123,20 @@ static __always_inline int nb_nat_hairpin_new(struct __sk_buff *skb, const struc
 		return NB_NAT_PASS;
 	if (p->ttl <= 1)
 		return -NB_DROP_NO_ROUTE;
-	err = nb_nat_snat_new(skb, p, NB_CT_HAIRPIN, tnet->gateway, 0, 0, pub->sb_ip, pub->sb_port,
-			      pub->ifindex, skb->ifindex, tport->net_id, now, &fe);
+	err = nb_nat_snat_new(ctx, p, NB_CT_HAIRPIN, tnet->gateway, 0, 0, pub->sb_ip, pub->sb_port,
+			      pub->ifindex, nb_ctx_ifindex(ctx), tport->net_id, now, &fe);
 	if (err)
 		return err;
 	__sync_fetch_and_add(&pub->conns, 1);
-	err = nb_nat_rewrite(skb, p, &fe);
+	err = nb_nat_rewrite(ctx, p, &fe);
 	if (err)
 		return err;
 	nb_nat_frag_record(p, now);
-	return nb_nat_to_endpoint(skb, p, pub->ifindex);
+	return nb_nat_to_endpoint(ctx, p, pub->ifindex);
 }
 
 /* A new masquerade flow, when it leaves through an uplink and can be sent out directly. */
-static __always_inline int nb_nat_ep_masq(struct __sk_buff *skb, const struct nb_nat_pkt *p,
+static __always_inline int nb_nat_ep_masq(nb_ctx_t *ctx, const struct nb_nat_pkt *p,
 					  const struct nb_port *port, const struct nb_network *net,
 					  __u64 now)
 {
@@ -1134,20 +1149,20 @@ static __always_inline int nb_nat_ep_masq(struct __sk_buff *skb, const struct nb
 		return NB_NAT_PASS; /* to another network through the host: routed */
 	if (p->frag == NB_FRAG_LATER || !nb_nat_translatable(p) || p->ttl <= 1)
 		return NB_NAT_PASS; /* the uplink decides (and counts) */
-	rc = nb_nat_fib(skb, p, p->key.saddr, net->gw_ifindex, &fib);
+	rc = nb_nat_fib(ctx, p, p->key.saddr, net->gw_ifindex, &fib);
 	if (!nb_nat_fib_ok(rc))
 		return NB_NAT_PASS;
 	up = bpf_map_lookup_elem(&NB_MAP_UPLINKS, &fib.ifindex);
 	if (!up)
 		return NB_NAT_PASS;
-	err = nb_nat_masq_new(skb, p, up, skb->ifindex, port->net_id, now, &fe);
+	err = nb_nat_masq_new(ctx, p, up, nb_ctx_ifindex(ctx), port->net_id, now, &fe);
 	if (err)
 		return err;
-	err = nb_nat_rewrite(skb, p, &fe);
+	err = nb_nat_rewrite(ctx, p, &fe);
 	if (err)
 		return err;
 	nb_nat_frag_record(p, now);
-	return nb_nat_send_out(skb, p, &fib, rc);
+	return nb_nat_send_out(ctx, p, &fib, rc);
 }
 
 /*
@@ -1156,7 +1171,7 @@ static __always_inline int nb_nat_ep_masq(struct __sk_buff *skb, const struct nb
  * the gateway port. Returns NB_NAT_PASS when the frame is not NAT's (the
  * switch continues), else a TC_ACT_* verdict or -NB_DROP_*.
  */
-static __always_inline int nb_nat_from_endpoint(struct __sk_buff *skb, const struct nb_port *port,
+static __always_inline int nb_nat_from_endpoint(nb_ctx_t *ctx, const struct nb_port *port,
 						const struct nb_network *net)
 {
 	struct nb_nat_pkt p = {};
@@ -1167,7 +1182,7 @@ static __always_inline int nb_nat_from_endpoint(struct __sk_buff *skb, const str
 
 	if (net->flags & NB_NET_F_INTERNAL)
 		return NB_NAT_PASS;
-	if (nb_nat_parse(skb, &p))
+	if (nb_nat_parse(ctx, &p))
 		return NB_NAT_PASS;
 	now = bpf_ktime_get_ns();
 
@@ -1176,17 +1191,17 @@ static __always_inline int nb_nat_from_endpoint(struct __sk_buff *skb, const str
 		struct bpf_fib_lookup fib;
 		int rc;
 
-		if (!nb_nat_icmp_find(skb, &p, NB_NAT_AT_EP, now, &pl))
+		if (!nb_nat_icmp_find(ctx, &p, NB_NAT_AT_EP, now, &pl))
 			return NB_NAT_PASS;
 		if (pl.e.type == NB_CT_HAIRPIN) {
-			err = nb_nat_icmp_apply(skb, &p, &pl);
-			return err ? err : nb_nat_to_endpoint(skb, &p, pl.e.ifindex);
+			err = nb_nat_icmp_apply(ctx, &p, &pl);
+			return err ? err : nb_nat_to_endpoint(ctx, &p, pl.e.ifindex);
 		}
-		rc = nb_nat_fib(skb, &p, pl.outer_saddr, net->gw_ifindex, &fib);
+		rc = nb_nat_fib(ctx, &p, pl.outer_saddr, net->gw_ifindex, &fib);
 		if (!nb_nat_fib_ok(rc))
 			return NB_NAT_PASS;
-		err = nb_nat_icmp_apply(skb, &p, &pl);
-		return err ? err : nb_nat_send_out(skb, &p, &fib, rc);
+		err = nb_nat_icmp_apply(ctx, &p, &pl);
+		return err ? err : nb_nat_send_out(ctx, &p, &fib, rc);
 	}
 	if (p.frag == NB_FRAG_LATER && !nb_nat_frag_ports(&p))
 		return NB_NAT_PASS;
@@ -1195,22 +1210,22 @@ static __always_inline int nb_nat_from_endpoint(struct __sk_buff *skb, const str
 	if (e) {
 		if (e->type == NB_CT_HAIRPIN) {
 			nb_ct_seen(&p.key, e, p.tcp_flags, p.len, now);
-			err = nb_nat_rewrite(skb, &p, e);
+			err = nb_nat_rewrite(ctx, &p, e);
 			if (err)
 				return err;
 			nb_nat_frag_record(&p, now);
-			return nb_nat_to_endpoint(skb, &p, e->ifindex);
+			return nb_nat_to_endpoint(ctx, &p, e->ifindex);
 		}
 		if (nb_nat_entry_for(e, NB_NAT_AT_EP))
-			return nb_nat_ep_out(skb, &p, e, net, now);
+			return nb_nat_ep_out(ctx, &p, e, net, now);
 		return NB_NAT_PASS;
 	}
 
-	pub = nb_nat_publish_open(skb, &p, net->gw_ifindex);
+	pub = nb_nat_publish_open(ctx, &p, net->gw_ifindex);
 	if (pub)
-		return nb_nat_hairpin_new(skb, &p, pub, now);
+		return nb_nat_hairpin_new(ctx, &p, pub, now);
 	if (net->flags & NB_NET_F_MASQ)
-		return nb_nat_ep_masq(skb, &p, port, net, now);
+		return nb_nat_ep_masq(ctx, &p, port, net, now);
 	return NB_NAT_PASS;
 }
 

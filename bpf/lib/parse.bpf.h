@@ -1,15 +1,15 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Packet parsing for tc programs: the protocol constants vmlinux.h lacks, a
- * cursor that walks the linear data of an skb with one bounds check per
+ * Packet parsing for both hooks (ctx.bpf.h): the protocol constants vmlinux.h
+ * lacks, a cursor that walks the linear data of a frame with one bounds check per
  * header, and parsers for Ethernet, ARP (Ethernet/IPv4), IPv4 and IPv6 that
  * return the header or a negative NB_DROP_* (-NB_DROP_MALFORMED when the
  * frame is too short or inconsistent, -NB_DROP_UNSUPPORTED for well-formed
  * headers netbpf does not handle).
  *
  * Header pointers stay valid only until a helper that may change the packet
- * (bpf_skb_pull_data, bpf_clone_redirect, bpf_skb_store_bytes, ...): after
- * one, start a new cursor from skb->data/data_end.
+ * (nb_ctx_pull, nb_ctx_store, bpf_clone_redirect, ...): after one, start a
+ * new cursor.
  */
 #ifndef NETBPF_PARSE_BPF_H
 #define NETBPF_PARSE_BPF_H
@@ -18,6 +18,8 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include <netbpf/abi.h>
+
+#include "ctx.bpf.h"
 
 /* uapi #defines that BTF (hence vmlinux.h) cannot carry */
 #ifndef TC_ACT_OK
@@ -64,21 +66,20 @@ struct nb_cursor {
  * from a veth are linear, so the pull (which may copy) is only paid for the
  * rare frame that is not. Invalidates every packet pointer.
  */
-static __always_inline void nb_pull_headers(struct __sk_buff *skb)
+static __always_inline void nb_pull_headers(nb_ctx_t *ctx)
 {
-	__u32 want = skb->len < NB_HDR_MAX ? skb->len : NB_HDR_MAX;
+	__u32 len = nb_ctx_len(ctx);
 
-	if ((void *)(long)skb->data + want > (void *)(long)skb->data_end)
-		bpf_skb_pull_data(skb, want);
+	nb_ctx_pull(ctx, len < NB_HDR_MAX ? len : NB_HDR_MAX);
 }
 
-static __always_inline void nb_cursor_init(struct nb_cursor *c, struct __sk_buff *skb)
+static __always_inline void nb_cursor_init(struct nb_cursor *c, nb_ctx_t *ctx)
 {
-	/* hide skb's identity from clang: it otherwise keeps &skb->data_end in a
+	/* hide ctx's identity from clang: it otherwise keeps &ctx->data_end in a
 	 * register across the pull, and the verifier refuses ctx+off pointers */
-	barrier_var(skb);
-	c->pos = (void *)(long)skb->data;
-	c->end = (void *)(long)skb->data_end;
+	barrier_var(ctx);
+	c->pos = nb_ctx_data(ctx);
+	c->end = nb_ctx_data_end(ctx);
 }
 
 /* The next len bytes, or NULL when the frame ends first. */

@@ -42,6 +42,10 @@
 #define NB_PROG_GATEWAY "gateway" /* tc ingress of each gateway port peer (nbp*) */
 #define NB_PROG_UPLINK_IN "uplink_in" /* tc ingress of each uplink */
 #define NB_PROG_UPLINK_OUT "uplink_out" /* tc egress of each uplink */
+/* XDP mode (`up --mode xdp`): these in front of the tc programs, which stay attached */
+#define NB_PROG_XDP_ENDPOINT "xdp_endpoint" /* XDP of each host-side endpoint veth (nbe*) */
+#define NB_PROG_XDP_SANDBOX "xdp_sandbox" /* XDP of each sandbox-side veth: XDP_PASS */
+#define NB_PROG_XDP_UPLINK "xdp_uplink" /* XDP of each uplink */
 
 /* ---- limits ------------------------------------------------------------ */
 #define NB_MAX_NETWORKS 1024
@@ -168,9 +172,11 @@ struct nb_publish_val {
 };
 
 /* Instance-wide settings written by `netbpfctl up`. */
+#define NB_CFG_F_XDP 0x1 /* `up --mode xdp`: the XDP programs are attached too */
+
 struct nb_config {
 	__u64 host_netns_cookie; /* host: cookie of the netns netbpfctl runs in */
-	__u32 flags; /* host: reserved */
+	__u32 flags; /* host: NB_CFG_F_* */
 	__u32 pad;
 };
 
@@ -296,6 +302,7 @@ struct nb_sock_rnat_val {
  */
 #define NB_MAP_EVENTS nb_events /* ring buffer of struct nb_event */
 #define NB_MAP_MONITOR nb_monitor /* 0 -> struct nb_monitor: who listens, for what */
+#define NB_MAP_XDP_DEVS nb_xdp_devs /* ifindex -> ifindex: DEVMAP_HASH, XDP redirect targets */
 #define NB_MAP_EV_LOST nb_ev_lost /* 0 -> __u64 per CPU: events the full buffer refused */
 #define NB_MAP_EP_DROPS nb_ep_drops /* struct nb_ep_drop_key -> struct nb_counter, per CPU (LRU) */
 

@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The endpoint port: every frame a sandbox sends on one of its networks, as
+ * seen at the host-side veth (nbe*), for both hooks (ctx.bpf.h):
+ *
+ *   1. the port: nb_ports[ifindex] must be an endpoint (else no-port);
+ *   2. anti-spoofing: source MAC, IPv4 source and ARP sender must be the
+ *      endpoint's own;
+ *   3. ARP requests are answered here (arp.bpf.h) and the reply goes back
+ *      out to the sandbox;
+ *   4. broadcast/multicast is flooded to the network (flood.bpf.h), to the
+ *      host only when enable_icc=false;
+ *   5. unicast follows the FDB: another endpoint -> straight into its sandbox
+ *      (unless enable_icc=false); the gateway -> routed policy (policy.bpf.h),
+ *      then address translation for IPv4 (nat.bpf.h: published-port replies,
+ *      masquerade, hairpin), and what NAT leaves alone enters the gateway
+ *      device, where the host stack takes over; anything else is dropped.
+ *
+ * Frames of other ethertypes (IPv6 link-local between sandboxes, ...) are
+ * MAC-checked and switched like any frame. Tagged frames are refused: the
+ * tag would hide the IPv4 header from the checks above.
+ *
+ * At XDP (`up --mode xdp`) the same checks run first and decide what XDP can
+ * finish: drops, ARP replies (XDP_TX) and endpoint-to-endpoint unicast
+ * (bpf_redirect_map() into the destination's sandbox). Flooding (clones),
+ * traffic for the gateway (NAT, the host stack) and a port XDP does not know
+ * yet pass, untouched and uncounted, to the tc program behind it, which does
+ * the rest exactly as in tc mode.
+ */
+#ifndef NETBPF_ENDPOINT_BPF_H
+#define NETBPF_ENDPOINT_BPF_H
+
+#include "ctx.bpf.h"
+#include "maps.bpf.h"
+#include "parse.bpf.h"
+#include "drop.bpf.h"
+#include "stats.bpf.h"
+#include "fdb.bpf.h"
+#include "arp.bpf.h"
+#include "policy.bpf.h"
+#include "nat.bpf.h"
+#if !NB_XDP
+#include "flood.bpf.h"
+#endif
+
+/* Where a frame was headed, so a drop can be charged to its target too. */
+struct ep_fwd {
+	__u32 dst; /* destination endpoint's ifindex, 0 when not (yet) known */
+};
+
+static __always_inline int ep_arp(nb_ctx_t *ctx, struct nb_cursor *c, struct ethhdr *eth,
+				  const struct nb_port *port, __u32 len)
+{
+	struct nb_arp *arp;
+	int err;
+
+	err = nb_parse_arp(c, &arp);
+	if (err)
+		return err;
+	if (!nb_mac_eq(arp->sha, port->mac) || arp->spa != port->ip)
+		return -NB_DROP_SPOOF_ARP;
+	err = nb_arp_answer(eth, arp, port->net_id, nb_ctx_ifindex(ctx));
+	if (err)
+		return err;
+	nb_ep_count_rx(nb_ctx_ifindex(ctx), len);
+	/* egress of the host side: the veth hands the reply to the sandbox */
+	return nb_ctx_back_out(ctx);
+}
+
+/* A frame for the gateway (or its broadcast): the tc part of the switch */
+static __always_inline int ep_to_host(nb_ctx_t *ctx, const struct nb_port *port,
+				      const struct nb_network *net, const struct ethhdr *eth,
+				      const struct nb_fdb_val *fdb, bool ipv4)
+{
+#if NB_XDP
+	(void)ctx, (void)port, (void)net, (void)eth, (void)fdb, (void)ipv4;
+	return NB_ACT_PASS;
+#else
+	int err;
+
+	if (!fdb) {
+		/* with enable_icc=false only the host hears a sandbox's broadcasts */
+		if (!(net->flags & NB_NET_F_ICC))
+			return bpf_redirect(net->gw_ifindex, BPF_F_INGRESS);
+		return nb_flood_frame(ctx, port->net_id, ctx->ifindex, net->gw_ifindex);
+	}
+	/* published ports (hairpin), their replies, masquerade: see nat.bpf.h */
+	if (ipv4) {
+		err = nb_nat_from_endpoint(ctx, port, net);
+		if (err != NB_NAT_PASS)
+			return err;
+	}
+	return bpf_redirect(fdb->ifindex, BPF_F_INGRESS);
+#endif
+}
+
+static __always_inline int ep_switch(nb_ctx_t *ctx, struct ep_fwd *fwd)
+{
+	const struct nb_fdb_val *fdb;
+	const struct nb_network *net;
+	const struct nb_port *port;
+	struct ipv6hdr *ip6 = NULL;
+	struct iphdr *iph = NULL;
+	__u32 len = nb_ctx_len(ctx);
+	__u32 ifindex = nb_ctx_ifindex(ctx);
+	struct nb_cursor c;
+	struct ethhdr *eth;
+	__u16 proto;
+	int err, ret;
+
+	port = nb_port_lookup(ifindex);
+	if (!port || port->kind != NB_PORT_ENDPOINT)
+		return NB_XDP ? NB_ACT_PASS : -NB_DROP_NO_PORT;
+	net = nb_network_lookup(port->net_id);
+	if (!net)
+		return NB_XDP ? NB_ACT_PASS : -NB_DROP_NO_PORT;
+
+	nb_pull_headers(ctx);
+	nb_cursor_init(&c, ctx);
+	eth = nb_parse_eth(&c);
+	if (!eth)
+		return -NB_DROP_MALFORMED;
+	if (!nb_mac_eq(eth->h_source, port->mac))
+		return -NB_DROP_SPOOF_MAC;
+	proto = bpf_ntohs(eth->h_proto);
+#if !NB_XDP
+	if (ctx->vlan_present)
+		return -NB_DROP_UNSUPPORTED;
+#endif
+	if (proto == ETH_P_8021Q || proto == ETH_P_8021AD)
+		return -NB_DROP_UNSUPPORTED;
+
+	switch (proto) {
+	case ETH_P_ARP:
+		return ep_arp(ctx, &c, eth, port, len);
+	case ETH_P_IP:
+		err = nb_parse_ipv4(&c, len - ETH_HLEN, &iph);
+		if (err)
+			return err;
+		if (iph->saddr != port->ip)
+			return -NB_DROP_SPOOF_IP;
+		break;
+	case ETH_P_IPV6:
+		err = nb_parse_ipv6(&c, &ip6);
+		if (err)
+			return err;
+		break;
+	}
+
+	if (nb_mac_is_multicast(eth->h_dest))
+		return ep_to_host(ctx, port, net, eth, NULL, false);
+
+	fdb = nb_fdb_lookup(port->net_id, eth->h_dest);
+	if (!fdb)
+		return -NB_DROP_UNKNOWN_UNICAST;
+	if (fdb->flags & NB_FDB_F_GATEWAY) {
+		err = 0;
+		if (iph)
+			err = nb_policy_routed_ipv4(net, port->net_id, iph->daddr);
+		else if (ip6)
+			err = nb_policy_routed_ipv6(net, &ip6->daddr);
+		if (err)
+			return err;
+		return ep_to_host(ctx, port, net, eth, fdb, iph != NULL);
+	}
+	fwd->dst = fdb->ifindex;
+	if (!(net->flags & NB_NET_F_ICC))
+		return -NB_DROP_ICC;
+	ret = nb_ctx_to_peer(ctx, fdb->ifindex);
+	if (NB_XDP && ret == NB_ACT_PASS)
+		return ret; /* no devmap entry (yet): tc redirects it */
+	if (ret != NB_ACT_REDIRECT)
+		return -NB_DROP_REDIRECT;
+	nb_ep_count_rx(fdb->ifindex, len);
+	return ret;
+}
+
+/* The entry programs' common end: events, counters, the hook's drop verdict */
+static __always_inline int ep_verdict(nb_ctx_t *ctx, int ret, const struct ep_fwd *fwd,
+				      __u32 ifindex, __u32 len)
+{
+	/* XDP passes what it did not finish to tc, which counts it there */
+	if (NB_XDP && ret == NB_ACT_PASS)
+		return ret;
+	nb_event_verdict(ctx, ret, fwd->dst);
+	if (!nb_is_drop(ret)) {
+		nb_ep_count_tx(ifindex, len, false);
+		return ret;
+	}
+	nb_drop_count(-ret, len);
+	nb_ep_count_tx(ifindex, len, true);
+	if (fwd->dst)
+		nb_ep_count_rx_dropped(fwd->dst);
+	return NB_ACT_DROP;
+}
+
+#endif

@@ -1,0 +1,64 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * XDP mode (`netbpfctl up --mode xdp`): programs in front of the tc ones,
+ * built from the same library (bpf/lib/ctx.bpf.h picks the hook), sharing
+ * every map and the conntrack with them. One object, because the nb_xdp_devs
+ * devmap can only be declared by one (ctx.bpf.h says why).
+ *
+ * "xdp_endpoint": XDP of an endpoint's host-side veth (nbe*), with the logic
+ * of the tc "endpoint" program (bpf/lib/endpoint.bpf.h): it finishes drops,
+ * ARP replies (XDP_TX) and sandbox-to-sandbox unicast, which it redirects
+ * through the devmap out of the destination's host-side veth, i.e. into that
+ * sandbox; everything else passes, untouched and uncounted, to tc.
+ *
+ * "xdp_sandbox": XDP of the sandbox-side veth (eth0, ...), passing every
+ * frame. A veth accepts redirected XDP frames (and XDP_TX from its peer) only
+ * while its peer, the receiving end, runs an XDP program (or has GRO on):
+ * this one costs the least and changes nothing else.
+ *
+ * "xdp_uplink": XDP of an uplink (native where the driver has it, generic
+ * otherwise) in front of tc "uplink_in", with the same code
+ * (nb_nat_uplink_in(), bpf/lib/nat.bpf.h): packets of published-port flows
+ * and masquerade replies are translated here and sent through the devmap
+ * straight into the sandbox. What XDP cannot finish passes untouched to tc
+ * and the host stack: everything that is not netbpf's (ARP, the host's own
+ * traffic, unknown flows), ICMP errors and fragments; a translated packet
+ * whose endpoint is not in the devmap or whose TTL runs out continues,
+ * translated, into the host stack, as at tc.
+ */
+#define NB_HOOK_XDP 1
+#include "lib/endpoint.bpf.h"
+
+SEC("xdp")
+int xdp_endpoint(struct xdp_md *ctx)
+{
+	__u32 ifindex = nb_ctx_ifindex(ctx), len = nb_ctx_len(ctx);
+	struct ep_fwd fwd = {};
+
+	return ep_verdict(ctx, ep_switch(ctx, &fwd), &fwd, ifindex, len);
+}
+
+SEC("xdp")
+int xdp_sandbox(struct xdp_md *ctx)
+{
+	(void)ctx;
+	return XDP_PASS;
+}
+
+SEC("xdp")
+int xdp_uplink(struct xdp_md *ctx)
+{
+	__u32 len = nb_ctx_len(ctx);
+	int ret = nb_nat_uplink_in(ctx);
+
+	if (ret == XDP_PASS)
+		return ret; /* untouched or left to the stack: tc's uplink_in sees it next */
+	nb_event_verdict(ctx, ret, 0);
+	if (nb_is_drop(ret)) {
+		nb_drop_count(-ret, len);
+		return XDP_DROP;
+	}
+	return ret;
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";
