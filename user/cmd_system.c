@@ -29,6 +29,7 @@
 #include "netns.h"
 #include "nl.h"
 #include "output.h"
+#include "pending.h"
 #include "publish.h"
 #include "realize.h"
 #include "store.h"
@@ -1164,6 +1165,7 @@ cleanup:
 
 int cmd_gc(const struct nb_instance *inst, int argc, char **argv)
 {
+	struct restore_count rc = {0};
 	struct nb_store *st = NULL;
 	struct nb_world w;
 	struct nb_nl *nl = NULL;
@@ -1196,6 +1198,13 @@ int cmd_gc(const struct nb_instance *inst, int argc, char **argv)
 			goto cleanup;
 		}
 	}
+	/* netns that a killed sandbox create/rm left behind (pending.h) */
+	err = nb_pending_netns_reap(inst->state_dir, st, gc_report, &count);
+	if (err < 0) {
+		nb_errorf("gc: state %s: cannot clear the pending network namespaces: %s",
+			  inst->state_dir, strerror(-err));
+		goto cleanup;
+	}
 	if (gc_sandboxes(st, world ? &w : NULL, &count))
 		goto cleanup;
 	if (gc_devices(st, nl, &count))
@@ -1206,8 +1215,20 @@ int cmd_gc(const struct nb_instance *inst, int argc, char **argv)
 			nb_errorf("gc: cannot clean the maps: %s", strerror(-err));
 			goto cleanup;
 		}
-		/* published ports the state no longer has (their endpoint went above) */
-		err = w.maps.publish >= 0 ? nb_publish_sync(st, &w, false, NULL, gc_report, &count)
+		/*
+		 * What the state has and the kernel lacks: a command killed after undoing
+		 * kernel pieces but before its commit (sandbox rm, network rm, unpublish)
+		 * leaves rows whose devices or entries are gone. up's restore is
+		 * idempotent: it only adds what is missing.
+		 */
+		restore(st, &w, &rc);
+		if (rc.failed) {
+			nb_errorf("gc: %zu object(s) of the state could not be restored in the kernel",
+				  rc.failed);
+			goto cleanup;
+		}
+		/* published ports: missing ones put, those the state no longer has deleted */
+		err = w.maps.publish >= 0 ? nb_publish_sync(st, &w, true, NULL, gc_report, &count)
 					  : 0;
 		if (err < 0) {
 			nb_errorf("gc: map %s: cannot clean it: %s", NB_MAP_NAME(NB_MAP_PUBLISH),

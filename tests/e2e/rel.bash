@@ -61,3 +61,17 @@ rel_as_nobody() {
 	in_host setpriv --reuid=65534 --regid=65534 --clear-groups \
 		env NETBPF_STATE_DIR="$NETBPF_STATE_DIR" NETBPF_PIN_DIR="$NETBPF_PIN_DIR" "$@"
 }
+
+# rel_consistent: the kernel matches the state (rel_check.py), and a second
+# gc finds nothing to do
+rel_consistent() {
+	local out
+	python3 "$NB_SRC/tests/e2e/rel_check.py" "$NETBPF_STATE_DIR" "$NETBPF_PIN_DIR" \
+		"$NB_HOST" "$NB_ID-" || return 1
+	out=$(nbctl gc) || { echo "gc failed: $out"; return 1; }
+	[ "$out" = "nothing to clean up" ] || {
+		echo "gc after the repair still found work:"
+		echo "$out"
+		return 1
+	}
+}
