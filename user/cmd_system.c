@@ -201,16 +201,22 @@ static const char up_doc[] =
     "EXAMPLES:\n"
     "  netbpfctl up\n"
     "  netbpfctl up --uplink eth0 --uplink eth1\n"
+    "  netbpfctl up --reload              # after `make`: swap in the new programs, hitless\n"
     "  netbpfctl --pin-dir /tmp/pins up --uplink veth0\n";
 
 static const struct argp_option up_opts[] = {
     {"uplink", 'u', "IFACE", 0,
      "Interface to the outside world (repeatable; default: the device of the default route)", 0},
+    {"reload", 'r', NULL, 0,
+     "Replace the loaded programs with this build's, keeping maps, connections and traffic "
+     "(refused when a map's layout changed)",
+     0},
     {0},
 };
 
 struct up_args {
 	struct strv uplinks;
+	bool reload;
 	bool oom;
 };
 
@@ -224,6 +230,9 @@ static error_t up_parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--uplink \"%s\": not an interface name", arg);
 		if (!strv_has(&a->uplinks, arg) && strv_push(&a->uplinks, arg))
 			a->oom = true;
+		return 0;
+	case 'r':
+		a->reload = true;
 		return 0;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument \"%s\"", arg);
@@ -608,6 +617,9 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 	if (uplinks_resolve(nl, &a.uplinks, &stored, &uplinks))
 		goto cleanup;
 
+	/* the reload re-pins the programs; the attach steps below then replace them in place */
+	if (a.reload && nb_dp_reload(inst))
+		goto cleanup;
 	if (nb_dp_load(inst))
 		goto cleanup;
 	err = ip_forward_on();
