@@ -135,8 +135,15 @@ fault_case() {
 	echo "$kills kill(s) landed while a command ran"
 	nbctl gc
 	rel_consistent
-	# the fixture still works, and the names killed mid-way can be used again
-	nbctl sandbox create --network cr "$(sb k1)"
+	# whatever survived (a create that committed, a rm killed before its commit) goes
+	# away cleanly; then the names, addresses and ports can be used again
+	for i in $(seq 12); do
+		if nbctl sandbox inspect "$(sb k$i)" >/dev/null 2>&1; then
+			nbctl sandbox rm "$(sb k$i)"
+		fi
+	done
+	rel_consistent
+	nbctl sandbox create --network cr -p 8601:80 "$(sb k1)"
 	ping_ok k1 "$(sb_ip base)"
 	nbctl sandbox rm "$(sb k1)"
 	rel_consistent
