@@ -164,7 +164,7 @@ FUZZ_PACKETS ?= 1000000
 .PHONY: fuzz
 fuzz: deps
 	$(Q)$(MAKE) --no-print-directory $(OUT)/tests/bpf/test_fuzz
-	$(Q)NB_FUZZ_PACKETS=$(FUZZ_PACKETS) $(OUT)/tests/bpf/test_fuzz
+	$(Q)NB_FUZZ_PACKETS=$(FUZZ_PACKETS) NB_CT_FLOOD=1 $(OUT)/tests/bpf/test_fuzz
 
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all

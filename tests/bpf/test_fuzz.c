@@ -511,6 +511,79 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 	}
 }
 
+/* ---- conntrack exhaustion (NB_CT_FLOOD=1, run by `make fuzz`) ----------------- */
+
+/*
+ * How many new flows one sandbox (A) must open to push another sandbox's (B)
+ * established flow out of the LRU conntrack map, and what A's flood costs:
+ * measured, not asserted (docs/reliability.md records it). B first opens a
+ * masqueraded TCP flow; A then opens UDP flows to new destination ports,
+ * and after every batch B's entry is looked up by its key.
+ */
+static void ct_flood(struct t *t, bool active)
+{
+	struct nb_ct_key bk = {.saddr = IP_B, .daddr = CLI, .sport = htons(active ? 40001 : 40000),
+			       .dport = htons(443), .proto = IPPROTO_TCP};
+	struct nb_ct_entry e;
+	__u64 mal, before, after, ct_full_before, ct_full_after;
+	unsigned long i, limit = 4 * NB_MAX_CT, evicted_at = 0, redirected = 0;
+	struct nb_counter c;
+	struct pkt_out out;
+	struct pkt p, bflow;
+	time_t start;
+
+	pkt_eth(&p, GW1_MAC, MAC_B, ETH_P_IP);
+	pkt_ipv4(&p, IP_B, CLI, IPPROTO_TCP);
+	pkt_tcp(&p, active ? 40001 : 40000, 443, 1, 0, TH_SYN);
+	pkt_finish(&p);
+	bflow = p;
+	if (pkt_run(t->prog[H_EP_B], t->ifindex[H_EP_B], &p, &out) ||
+	    !pkt_tap(bpf_map_lookup_elem(t->maps.ct, &bk, &e) == 0,
+		     "ct flood: B's masqueraded flow is tracked (verdict %s)",
+		     pkt_verdict_name(out.verdict)))
+		return;
+	nb_maps_drops_sum(&t->maps, NB_DROP_CT_FULL, &c);
+	ct_full_before = c.packets;
+	before = drops_total(t, &mal);
+	start = time(NULL);
+	for (i = 0; i < limit; i++) {
+		pkt_eth(&p, GW1_MAC, MAC_A, ETH_P_IP);
+		pkt_ipv4(&p, IP_A, CLI, IPPROTO_UDP);
+		pkt_udp(&p, (__u16)(1024 + i % 60000), (__u16)(1 + i / 60000 + (active ? 16 : 0)));
+		pkt_put(&p, NULL, 8);
+		pkt_finish(&p);
+		if (pkt_run(t->prog[H_EP_A], t->ifindex[H_EP_A], &p, &out))
+			break;
+		redirected += out.verdict == TC_ACT_REDIRECT;
+		if ((i + 1) % 1024)
+			continue;
+		if (bpf_map_lookup_elem(t->maps.ct, &bk, &e)) {
+			evicted_at = i + 1;
+			break;
+		}
+		/* an active flow: B sends one packet per 1024 of A's new flows */
+		if (active)
+			pkt_run(t->prog[H_EP_B], t->ifindex[H_EP_B], &bflow, &out);
+	}
+	after = drops_total(t, &mal);
+	nb_maps_drops_sum(&t->maps, NB_DROP_CT_FULL, &c);
+	ct_full_after = c.packets;
+	pkt_diag("ct flood, B %s: conntrack holds %d entries (LRU); A opened %lu new UDP flows in %lds "
+		 "(%lu forwarded, %llu dropped, %llu of them 'conntrack full'); B's established "
+		 "flow %s",
+		 active ? "active (1 packet per 1024 of A's flows)" : "idle", NB_MAX_CT, i,
+		 (long)(time(NULL) - start), redirected,
+		 (unsigned long long)(after - before),
+		 (unsigned long long)(ct_full_after - ct_full_before),
+		 evicted_at ? "was evicted" : "survived");
+	if (evicted_at)
+		pkt_diag("ct flood: B's flow was evicted after %lu of A's new flows (%.0f%% of the "
+			 "map's capacity)",
+			 evicted_at, 100.0 * evicted_at / NB_MAX_CT);
+	pkt_tap(true, "ct flood: measured, B %s: %s after %lu flows", active ? "active" : "idle",
+		evicted_at ? "evicted" : "kept", evicted_at ? evicted_at : i);
+}
+
 /* ---- set-up --------------------------------------------------------------------- */
 
 static int sh(const char *cmd)
@@ -662,6 +735,8 @@ int main(void)
 		n, t.failures);
 	pkt_tap(t.verdicts[0] && t.verdicts[1] && t.verdicts[2] && t.rewritten && t.csum_checked,
 		"fuzz: the corpus reaches every verdict and rewrites packets");
+	if (getenv("NB_CT_FLOOD"))
+		ct_flood(&t, false), ct_flood(&t, true);
 cleanup:
 	if (err)
 		pkt_diag("set-up failed: %s", strerror(-err));
