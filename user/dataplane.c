@@ -1057,8 +1057,11 @@ int nb_dp_reload(const struct nb_instance *inst)
 		err = dp_open(inst, o, &skels[i]);
 		if (err)
 			goto cleanup;
-		if (reload_maps_compatible(o, skels[i]))
+		/* every object declares the same maps (maps.bpf.h): the first one's report says it */
+		if (reload_maps_compatible(o, skels[i])) {
 			err = -EINVAL;
+			break;
+		}
 	}
 	if (err)
 		goto cleanup;
