@@ -571,7 +571,8 @@ static void ct_flood(struct t *t, bool active)
 	pkt_diag("ct flood, B %s: conntrack holds %d entries (LRU); A opened %lu new UDP flows in %lds "
 		 "(%lu forwarded, %llu dropped, %llu of them 'conntrack full'); B's established "
 		 "flow %s",
-		 active ? "active (1 packet per 1024 of A's flows)" : "idle", NB_MAX_CT, i,
+		 active ? "active (1 packet per 1024 of A's flows)" : "idle", NB_MAX_CT,
+		 evicted_at ? evicted_at : i,
 		 (long)(time(NULL) - start), redirected,
 		 (unsigned long long)(after - before),
 		 (unsigned long long)(ct_full_after - ct_full_before),
