@@ -56,6 +56,20 @@ for m in sorted(os.listdir(pins)):
         print(r)' "$NETBPF_PIN_DIR" "$REL_MOVING_MAPS"
 }
 
+# rel_settled_snapshot: rel_snapshot once two in a row agree (links that were
+# just created still change state for a moment: carrier, operstate)
+rel_settled_snapshot() {
+	local a b i
+	a=$(rel_snapshot)
+	for i in $(seq 20); do
+		sleep 0.25
+		b=$(rel_snapshot)
+		[ "$a" = "$b" ] && break
+		a=$b
+	done
+	echo "$a"
+}
+
 # rel_as_nobody CMD...: CMD as uid/gid 65534 in the instance's host netns
 rel_as_nobody() {
 	in_host setpriv --reuid=65534 --regid=65534 --clear-groups \
