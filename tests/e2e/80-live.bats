@@ -50,6 +50,13 @@ map_ids() {
 	done
 }
 
+# ct_live: "src:sport" of the established flows to the published port 8080
+ct_live() {
+	nbctl ct ls --format json | json '" ".join(sorted("%s:%d" % (e["original"]["src"],
+		e["original"]["sport"]) for e in d
+		if e["original"]["dport"] == 8080 and e["state"] == "ESTABLISHED"))'
+}
+
 # traffic_start SECONDS: the four streams, in the background
 traffic_start() {
 	local t=$1 n=$(($1 * 100))
@@ -112,17 +119,21 @@ traffic_check() {
 }
 
 @test "live: up --reload swaps every program, hitless, keeping maps and conntrack" {
-	local hooks maps ct_before ct_after
+	local hooks maps ct_before ct_after f
 	hooks=$(hook_ids)
 	maps=$(map_ids)
 	traffic_start 4
-	ct_before=$(nbctl ct ls --format json | json 'len(d)')
+	ct_before=$(ct_live)
 	nbctl up --reload
-	ct_after=$(nbctl ct ls --format json | json 'len(d)')
+	ct_after=$(ct_live)
 	traffic_check
-	echo "conntrack entries: $ct_before before, $ct_after after the reload"
-	[ "$ct_before" -ge 1 ]
-	[ "$ct_after" -ge "$ct_before" ]
+	# the running stream's flows (control and data connection) survive in conntrack;
+	# flows of the previous test may age out meanwhile, so only these are compared
+	echo "established flows to the published port: [$ct_before] before, [$ct_after] after"
+	[ -n "$ct_before" ]
+	for f in $ct_before; do
+		grep -qw -- "$f" <<<"$ct_after"
+	done
 	# the same maps (ids), a new program on every hook, as many hooks as before
 	[ "$maps" = "$(map_ids)" ]
 	diff <(awk '{print $1, $2}' <<<"$hooks") <(hook_ids | awk '{print $1, $2}')
