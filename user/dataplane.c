@@ -936,6 +936,15 @@ static int reload_maps_compatible(const struct dp_object *o, void *skel)
 			return err;
 		}
 		close(fd);
+		/*
+		 * The kernel sets BPF_F_RDONLY_PROG on every devmap by itself; libbpf 1.1
+		 * compares flags as they are, so the build's definition takes the flag too,
+		 * or libbpf would refuse to reuse the pinned map.
+		 */
+		if ((info.type == BPF_MAP_TYPE_DEVMAP || info.type == BPF_MAP_TYPE_DEVMAP_HASH) &&
+		    (info.map_flags & BPF_F_RDONLY_PROG) &&
+		    bpf_map__set_map_flags(map, bpf_map__map_flags(map) | BPF_F_RDONLY_PROG))
+			return -EINVAL;
 		if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
 		    info.value_size != bpf_map__value_size(map) ||
 		    info.max_entries != bpf_map__max_entries(map) ||

@@ -120,6 +120,10 @@ traffic_check() {
 
 @test "live: up --reload swaps every program, hitless, keeping maps and conntrack" {
 	local hooks maps ct_before ct_after f
+	# (NB_MODE: the data-plane mode the suite runs in, where the suite has modes)
+	if [ "${NB_MODE:-tc}" = xdp ]; then
+		skip "the hitless reload swaps tc and cgroup programs; XDP programs are not swapped in place yet"
+	fi
 	hooks=$(hook_ids)
 	maps=$(map_ids)
 	traffic_start 4
