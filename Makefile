@@ -158,6 +158,14 @@ test-unit test-bpf test-e2e: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run.sh $(patsubst test-%,%,$@)
 
+# the long packet-fuzzing run (make test runs the same driver on 50,000 frames);
+# NB_FUZZ_SEED=N replays a run
+FUZZ_PACKETS ?= 1000000
+.PHONY: fuzz
+fuzz: deps
+	$(Q)$(MAKE) --no-print-directory $(OUT)/tests/bpf/test_fuzz
+	$(Q)NB_FUZZ_PACKETS=$(FUZZ_PACKETS) NB_CT_FLOOD=1 $(OUT)/tests/bpf/test_fuzz
+
 demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/demo.sh

@@ -16,6 +16,7 @@
 #include "attach.h"
 #include "cli.h"
 #include "cmd.h"
+#include "fault.h"
 #include "ipam.h"
 #include "names.h"
 #include "output.h"
@@ -225,6 +226,7 @@ static int network_create(const struct nb_instance *inst, int argc, char **argv)
 	}
 	realized = true;
 
+	nb_fault("network-create:commit");
 	err = nb_store_commit(st);
 	if (err) {
 		nb_errorf("network \"%s\": cannot commit the state: %s", rec.name, strerror(-err));
@@ -626,6 +628,7 @@ static int network_rm(const struct nb_instance *inst, int argc, char **argv)
 			e = network_remove(inst, st, &world, &net);
 		if (!e) {
 			removed = true;
+			nb_fault("network-rm:commit");
 			e = nb_store_commit(st);
 			if (e)
 				nb_errorf("network \"%s\": cannot commit the state: %s", net.name,
@@ -892,6 +895,7 @@ static int network_connect(const struct nb_instance *inst, int argc, char **argv
 	if (err)
 		goto cleanup;
 	attached = !nb_endpoint_is_special(&ep);
+	nb_fault("network-connect:commit");
 	err = nb_store_commit(st);
 	if (err) {
 		nb_errorf("sandbox \"%s\": network \"%s\": cannot commit the state: %s", sb.name,

@@ -16,6 +16,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "fault.h"
 #include "nat.h"
 #include "output.h"
 #include "portspec.h"
@@ -134,6 +135,7 @@ static int publish_or_unpublish(const struct nb_instance *inst, int argc, char *
 		if (err)
 			goto cleanup;
 	}
+	nb_fault(publish ? "publish:commit" : "unpublish:commit");
 	err = nb_store_commit(st);
 	if (err) {
 		nb_errorf("sandbox \"%s\": %s \"%s\": cannot commit the state: %s", sb.name, verb,

@@ -21,11 +21,13 @@
 #include "attach.h"
 #include "cli.h"
 #include "cmd.h"
+#include "fault.h"
 #include "ipam.h"
 #include "names.h"
 #include "netns.h"
 #include "nl.h"
 #include "output.h"
+#include "pending.h"
 #include "portspec.h"
 #include "publish.h"
 #include "realize.h"
@@ -237,7 +239,7 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 	char pwhy[256];
 	struct nb_sandbox_rec sb = {0}, dup;
 	struct create_args a = {0};
-	bool began = false, netns_made = false;
+	bool began = false, netns_made = false, pending = false;
 	const char *special = NULL, *why = NULL;
 	struct nb_store *st = NULL;
 	struct nb_world *w;
@@ -271,6 +273,7 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 	if (err)
 		goto cleanup;
 	began = true;
+	nb_fault("sandbox-create:begin");
 
 	err = nb_store_sandbox_find(st, a.name, &dup);
 	if (!err && !strcmp(dup.name, a.name)) {
@@ -307,6 +310,15 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 		if (err)
 			goto cleanup;
 	} else {
+		/* the netns is outside the transaction: an intent covers a crash (pending.h) */
+		snprintf(sb.netns, sizeof(sb.netns), "%s/%s", NB_NETNS_RUN_DIR, a.name);
+		err = nb_pending_netns_add(inst->state_dir, sb.netns);
+		if (err) {
+			nb_errorf("sandbox \"%s\": cannot record the intent to create %s: %s",
+				  a.name, sb.netns, strerror(-err));
+			goto cleanup;
+		}
+		pending = true;
 		err = nb_netns_create(a.name, sb.netns);
 		if (err) {
 			if (err == -EEXIST)
@@ -321,6 +333,7 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 		}
 		netns_made = true;
 		sb.owned = true;
+		nb_fault("sandbox-create:netns");
 	}
 
 	err = nb_id_new(sb.id);
@@ -364,12 +377,14 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 			goto cleanup;
 	}
 
+	nb_fault("sandbox-create:commit");
 	err = nb_store_commit(st);
 	if (err) {
 		nb_errorf("sandbox \"%s\": cannot commit the state: %s", a.name, strerror(-err));
 		goto cleanup;
 	}
 	began = false;
+	nb_fault("sandbox-create:committed");
 	printf("%s\n", sb.id);
 cleanup:
 	if (err && npublished)
@@ -383,6 +398,8 @@ cleanup:
 		nb_store_rollback(st);
 	if (err && netns_made)
 		nb_netns_delete(sb.netns);
+	if (pending)
+		nb_pending_netns_clear(inst->state_dir, sb.netns);
 	nb_world_put(&world);
 	if (st)
 		nb_store_close(st);
@@ -748,6 +765,7 @@ static int sandbox_rm(const struct nb_instance *inst, int argc, char **argv)
 		struct nb_sandbox_rec sb;
 		struct sb_view v = {0};
 		size_t detached = 0, j;
+		bool pending = false;
 		int e;
 
 		e = nb_store_begin(st);
@@ -760,7 +778,16 @@ static int sandbox_rm(const struct nb_instance *inst, int argc, char **argv)
 			e = sb_view_load(st, &sb, &v);
 		if (!e)
 			e = sandbox_remove(inst, st, &world, &sb, &v, a.force, &detached);
+		/* the netns goes after the commit: an intent covers a crash between (pending.h) */
+		if (!e && sb.owned) {
+			e = nb_pending_netns_add(inst->state_dir, sb.netns);
+			if (e)
+				nb_errorf("sandbox \"%s\": cannot record the intent to delete %s: %s",
+					  sb.name, sb.netns, strerror(-e));
+			pending = !e;
+		}
 		if (!e) {
+			nb_fault("sandbox-rm:commit");
 			e = nb_store_commit(st);
 			if (e)
 				nb_errorf("sandbox \"%s\": cannot commit the state: %s", sb.name,
@@ -776,14 +803,19 @@ static int sandbox_rm(const struct nb_instance *inst, int argc, char **argv)
 					nb_reattach(st, &world.w, net, &sb, &v.eps[j]);
 			}
 			failed++;
-		} else if (sb.owned && (e = nb_netns_delete(sb.netns)) && e != -ENOENT) {
-			nb_errorf("sandbox \"%s\" removed, but its network namespace %s could not "
-				  "be deleted: %s",
-				  sb.name, sb.netns, strerror(-e));
-			failed++;
 		} else {
-			printf("%s\n", arg);
+			nb_fault("sandbox-rm:committed");
+			if (sb.owned && (e = nb_netns_delete(sb.netns)) && e != -ENOENT) {
+				nb_errorf("sandbox \"%s\" removed, but its network namespace %s "
+					  "could not be deleted: %s",
+					  sb.name, sb.netns, strerror(-e));
+				failed++;
+			} else {
+				printf("%s\n", arg);
+			}
 		}
+		if (pending)
+			nb_pending_netns_clear(inst->state_dir, sb.netns);
 		free(v.eps);
 	}
 cleanup:

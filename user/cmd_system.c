@@ -29,6 +29,7 @@
 #include "netns.h"
 #include "nl.h"
 #include "output.h"
+#include "pending.h"
 #include "publish.h"
 #include "realize.h"
 #include "store.h"
@@ -244,6 +245,7 @@ static const char up_doc[] =
     "  netbpfctl up --mode xdp\n"
     "  netbpfctl up --uplink eth0 --uplink eth1\n"
     "  netbpfctl up --masq-ports 32768-60999\n"
+    "  netbpfctl up --reload              # after `make`: swap in the new programs, hitless\n"
     "  netbpfctl --pin-dir /tmp/pins up --uplink veth0\n";
 
 static const struct argp_option up_opts[] = {
@@ -255,12 +257,17 @@ static const struct argp_option up_opts[] = {
      0},
     {"mode", 'm', "tc|xdp", 0,
      "Hooks of the data plane (env NETBPF_MODE; default: the live mode, else tc)", 0},
+    {"reload", 'r', NULL, 0,
+     "Replace the loaded programs with this build's, keeping maps, connections and traffic "
+     "(refused when a map's layout changed)",
+     0},
     {0},
 };
 
 struct up_args {
 	struct strv uplinks;
 	const char *masq_ports; /* validated "LO-HI", NULL when not given */
+	bool reload;
 	bool oom;
 	int mode; /* -1: not given, else enum nb_dp_mode */
 };
@@ -302,6 +309,9 @@ static error_t up_parse(int key, char *arg, struct argp_state *state)
 		arg = getenv("NETBPF_MODE");
 		if (a->mode < 0 && arg && *arg)
 			goto mode;
+		return 0;
+	case 'r':
+		a->reload = true;
 		return 0;
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument \"%s\"", arg);
@@ -723,6 +733,9 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 	if (uplinks_resolve(nl, &a.uplinks, &stored, &uplinks))
 		goto cleanup;
 
+	/* the reload re-pins the programs; the attach steps below then replace them in place */
+	if (a.reload && nb_dp_reload(inst))
+		goto cleanup;
 	if (nb_dp_load(inst))
 		goto cleanup;
 	/* without --mode a live instance keeps its mode (kept in nb_config); a new one: tc */
@@ -1342,6 +1355,7 @@ cleanup:
 
 int cmd_gc(const struct nb_instance *inst, int argc, char **argv)
 {
+	struct restore_count rc = {0};
 	struct nb_store *st = NULL;
 	struct nb_world w;
 	struct nb_nl *nl = NULL;
@@ -1374,6 +1388,13 @@ int cmd_gc(const struct nb_instance *inst, int argc, char **argv)
 			goto cleanup;
 		}
 	}
+	/* netns that a killed sandbox create/rm left behind (pending.h) */
+	err = nb_pending_netns_reap(inst->state_dir, st, gc_report, &count);
+	if (err < 0) {
+		nb_errorf("gc: state %s: cannot clear the pending network namespaces: %s",
+			  inst->state_dir, strerror(-err));
+		goto cleanup;
+	}
 	if (gc_sandboxes(st, world ? &w : NULL, &count))
 		goto cleanup;
 	if (gc_devices(st, nl, &count))
@@ -1384,8 +1405,20 @@ int cmd_gc(const struct nb_instance *inst, int argc, char **argv)
 			nb_errorf("gc: cannot clean the maps: %s", strerror(-err));
 			goto cleanup;
 		}
-		/* published ports the state no longer has (their endpoint went above) */
-		err = w.maps.publish >= 0 ? nb_publish_sync(st, &w, false, NULL, gc_report, &count)
+		/*
+		 * What the state has and the kernel lacks: a command killed after undoing
+		 * kernel pieces but before its commit (sandbox rm, network rm, unpublish)
+		 * leaves rows whose devices or entries are gone. up's restore is
+		 * idempotent: it only adds what is missing.
+		 */
+		restore(st, &w, &rc);
+		if (rc.failed) {
+			nb_errorf("gc: %zu object(s) of the state could not be restored in the kernel",
+				  rc.failed);
+			goto cleanup;
+		}
+		/* published ports: missing ones put, those the state no longer has deleted */
+		err = w.maps.publish >= 0 ? nb_publish_sync(st, &w, true, NULL, gc_report, &count)
 					  : 0;
 		if (err < 0) {
 			nb_errorf("gc: map %s: cannot clean it: %s", NB_MAP_NAME(NB_MAP_PUBLISH),

@@ -1195,3 +1195,199 @@ int nb_dp_tx_csum_set(int netns_fd, const char *ifname, bool on)
 
 	return in_netns(netns_fd, tx_csum_op, &op);
 }
+/* ---- hitless reload (up --reload) ----------------------------------------- */
+
+/*
+ * The maps of o's build against those pinned: a reload reuses every pinned map
+ * (libbpf's pin_root_path), which only works, and only keeps its meaning, when
+ * type, key and value sizes, capacity and flags are the same. Each difference is
+ * reported; -EINVAL when there is one.
+ */
+static int reload_maps_compatible(const struct dp_object *o, void *skel)
+{
+	struct bpf_map_info info;
+	struct bpf_map *map;
+	__u32 len;
+	int fd, err = 0;
+
+	bpf_object__for_each_map(map, o->obj(skel))
+	{
+		const char *pin = bpf_map__pin_path(map);
+
+		if (!pin)
+			continue; /* not pinned: .rodata/.bss, private to the object */
+		fd = bpf_obj_get(pin);
+		if (fd < 0)
+			continue; /* a map new in this build: created by the load */
+		len = sizeof(info);
+		memset(&info, 0, sizeof(info));
+		if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+			err = -errno;
+			close(fd);
+			nb_errorf("up --reload: map %s: cannot read it: %s", bpf_map__name(map),
+				  strerror(-err));
+			return err;
+		}
+		close(fd);
+		/*
+		 * The kernel sets BPF_F_RDONLY_PROG on every devmap by itself; libbpf 1.1
+		 * compares flags as they are, so the build's definition takes the flag too,
+		 * or libbpf would refuse to reuse the pinned map.
+		 */
+		if ((info.type == BPF_MAP_TYPE_DEVMAP || info.type == BPF_MAP_TYPE_DEVMAP_HASH) &&
+		    (info.map_flags & BPF_F_RDONLY_PROG) &&
+		    bpf_map__set_map_flags(map, bpf_map__map_flags(map) | BPF_F_RDONLY_PROG))
+			return -EINVAL;
+		if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
+		    info.value_size != bpf_map__value_size(map) ||
+		    info.max_entries != bpf_map__max_entries(map) ||
+		    info.map_flags != bpf_map__map_flags(map)) {
+			nb_errorf("up --reload: map %s: the pinned map (type %u, key %u, value %u "
+				  "bytes, %u entries, flags %#x) and this build's (type %u, key %u, "
+				  "value %u bytes, %u entries, flags %#x) differ; a reload cannot "
+				  "keep it: run `netbpfctl down` then `netbpfctl up` (connections "
+				  "and counters are lost)",
+				  bpf_map__name(map), info.type, info.key_size, info.value_size,
+				  info.max_entries, info.map_flags, bpf_map__type(map),
+				  bpf_map__key_size(map), bpf_map__value_size(map),
+				  bpf_map__max_entries(map), bpf_map__map_flags(map));
+			err = -EINVAL;
+		}
+	}
+	return err;
+}
+
+/*
+ * Swaps one cgroup program in place: the new one replaces the old one in the
+ * cgroup's list in a single step (BPF_F_REPLACE), so no socket call sees
+ * neither or both. Nothing to do when the old one was not attached.
+ */
+static int reload_cgroup_swap(int cg_fd, enum bpf_attach_type type, int old_fd, int new_fd)
+{
+	LIBBPF_OPTS(bpf_prog_attach_opts, opts, .flags = BPF_F_ALLOW_MULTI | BPF_F_REPLACE,
+		    .replace_prog_fd = old_fd);
+	struct bpf_prog_info info;
+	int err;
+
+	err = prog_info(old_fd, &info);
+	if (err)
+		return err;
+	err = cgroup_has(cg_fd, type, info.id);
+	if (err <= 0)
+		return err;
+	return bpf_prog_attach_opts(new_fd, cg_fd, type, &opts) ? -errno : 0;
+}
+
+/* Loads o afresh over the pinned maps and puts its programs in the old ones' places */
+static int reload_object(const struct nb_instance *inst, const struct dp_object *o, void *skel,
+			 int cg_fd)
+{
+	char path[PATH_MAX], tmp[PATH_MAX + 8];
+	struct bpf_program *prog;
+	int old_fd, new_fd, err;
+
+	err = o->load(skel);
+	if (err) {
+		nb_errorf("up --reload: BPF object \"%s\": loading failed: %s%s", o->name,
+			  strerror(-err),
+			  inst->verbose ? "" : " (run with -v for libbpf's and the verifier's log)");
+		return err;
+	}
+	bpf_object__for_each_program(prog, o->obj(skel))
+	{
+		const char *name = bpf_program__name(prog);
+
+		err = prog_pin_path(inst, name, path, sizeof(path));
+		if (err)
+			return err;
+		/*
+		 * pinned aside first, then renamed over the old pin: the pin never
+		 * disappears ("-reload": bpffs refuses dots in names)
+		 */
+		snprintf(tmp, sizeof(tmp), "%s-reload", path);
+		unlink(tmp);
+		err = bpf_program__pin(prog, tmp);
+		if (err) {
+			nb_errorf("up --reload: BPF program \"%s\": cannot pin it at %s: %s", name,
+				  tmp, strerror(-err));
+			return err;
+		}
+		old_fd = bpf_obj_get(path);
+		if (old_fd >= 0 && cg_fd >= 0 && is_cgroup_prog(bpf_program__type(prog))) {
+			new_fd = bpf_program__fd(prog);
+			err = reload_cgroup_swap(cg_fd, bpf_program__expected_attach_type(prog),
+						 old_fd, new_fd);
+			if (err) {
+				nb_errorf("up --reload: BPF program \"%s\": cannot replace it on the "
+					  "cgroup: %s",
+					  name, strerror(-err));
+				close(old_fd);
+				unlink(tmp);
+				return err;
+			}
+		}
+		if (old_fd >= 0)
+			close(old_fd);
+		if (rename(tmp, path)) {
+			err = -errno;
+			nb_errorf("up --reload: BPF program \"%s\": cannot move its pin to %s: %s",
+				  name, path, strerror(-err));
+			unlink(tmp);
+			return err;
+		}
+	}
+	return 0;
+}
+
+int nb_dp_reload(const struct nb_instance *inst)
+{
+	void *skels[sizeof(dp_objects) / sizeof(dp_objects[0])] = {0};
+	char cg_path[PATH_MAX];
+	const struct dp_object *o;
+	int cg_fd = -1, count = 0, err = 0;
+	size_t i;
+
+	dp_quiet(inst);
+	if (nb_dp_loaded(inst) != 1) {
+		nb_errorf("up --reload: nothing to reload: the data plane is not loaded under %s "
+			  "(run `netbpfctl up`)",
+			  inst->pin_dir);
+		return -ENOENT;
+	}
+	/* every object is checked before anything changes: a refused reload changes nothing */
+	for (i = 0, o = dp_objects; o->name; o++, i++) {
+		err = dp_open(inst, o, &skels[i]);
+		if (err)
+			goto cleanup;
+		/* every object declares the same maps (maps.bpf.h): the first one's report says it */
+		if (reload_maps_compatible(o, skels[i])) {
+			err = -EINVAL;
+			break;
+		}
+	}
+	if (err)
+		goto cleanup;
+	if (!cgroup_progs_foreach(inst, -1, cgroup_count_one, &count) && count) {
+		cg_fd = cgroup_open(inst, cg_path, sizeof(cg_path));
+		if (cg_fd < 0) {
+			err = cg_fd;
+			nb_errorf("up --reload: cgroup %s: %s",
+				  inst->cgroup ? inst->cgroup : "(the cgroup2 root)", strerror(-err));
+			goto cleanup;
+		}
+	}
+	for (i = 0, o = dp_objects; o->name; o++, i++) {
+		err = reload_object(inst, o, skels[i], cg_fd);
+		if (err)
+			goto cleanup;
+		nb_debugf(inst, "BPF object \"%s\": reloaded over the pinned maps", o->name);
+	}
+cleanup:
+	if (cg_fd >= 0)
+		close(cg_fd);
+	/* the pins hold the new programs, the hooks still the old ones until `up` re-attaches */
+	for (i = 0, o = dp_objects; o->name; o++, i++)
+		if (skels[i])
+			o->destroy(skels[i]);
+	return err;
+}

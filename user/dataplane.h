@@ -29,6 +29,15 @@ struct nb_instance {
 /* Loads and pins maps and programs unless already pinned; idempotent. */
 int nb_dp_load(const struct nb_instance *inst);
 /*
+ * `up --reload`: loads the objects of this build afresh over the pinned maps
+ * (refused, changing nothing, when a pinned map's type/key/value/size/flags
+ * differ from this build's), re-pins every program in the old one's place,
+ * and swaps the cgroup programs in place (BPF_F_REPLACE). The tc hooks still
+ * run the old programs afterwards: nb_dp_tc_ensure() sees the pinned id
+ * changed and replaces them (BPF_TC_F_REPLACE), which `up` does next.
+ */
+int nb_dp_reload(const struct nb_instance *inst);
+/*
  * Removes every pin of the instance (its nb_* maps, progs/) and the pin dir itself, unless
  * the pin dir is a mount point or holds files that are not netbpf's (a bpffs's own
  * maps.debug/progs.debug): those stay.

@@ -222,12 +222,17 @@ int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sand
 		err = nb_nat_publish_put(&w->maps, pm[nput].host_ip, pm[nput].host_port,
 					 pm[nput].proto, ep.ip, pm[nput].sb_port, net.net_id,
 					 (__u32)ifindex);
-		if (err) {
+		if (err == -E2BIG) /* a full hash map refuses a new key with E2BIG */
+			nb_errorf("sandbox \"%s\": publish \"%s\": map %s: cannot add %s: the "
+				  "map is full (%d published ports at most); nothing was published",
+				  sb->name, spec_str, NB_MAP_NAME(NB_MAP_PUBLISH),
+				  nb_portmap_key_str(&pm[nput], k), NB_MAX_PUBLISH);
+		else if (err)
 			nb_errorf("sandbox \"%s\": publish \"%s\": map %s: cannot add %s: %s",
 				  sb->name, spec_str, NB_MAP_NAME(NB_MAP_PUBLISH),
 				  nb_portmap_key_str(&pm[nput], k), strerror(-err));
+		if (err)
 			goto cleanup;
-		}
 	}
 	err = done_append(done, ndone, pm, n);
 cleanup:

@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 
 #include "cmd.h"
+#include "fault.h"
 #include "ipam.h"
 #include "netns.h"
 #include "realize.h"
@@ -296,6 +297,7 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 		if (err)
 			goto cleanup;
 		created = true;
+		nb_fault("endpoint:veth");
 	}
 	ifindex = nb_nl_link_ifindex(w->nl, ep->host_ifname);
 	if (ifindex < 0) {
@@ -335,6 +337,7 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 	if (err)
 		goto cleanup;
 	put = true;
+	nb_fault("endpoint:maps");
 
 	err = endpoint_xdp(w, fd, snl, ifindex, ep, &step);
 	if (err)

@@ -1,0 +1,229 @@
+#!/usr/bin/env bats
+# Bad input, driven by the table below (one case per line): every refused
+# command exits with its documented status (1 = refused, 2 = usage; see
+# docs/reliability.md), its message names the object and the cause (every
+# NEEDLE appears), and it changes nothing: rel_snapshot (database dump, links,
+# addresses, routes and tc filters of every namespace of the instance, every
+# pinned map but the moving counters) is identical before and after.
+#
+# Fixture: networks web 10.60.0.0/24 and other 10.66.0.0/24; sandbox a on web
+# with 8000:80 published, b on web, d on other at 10.66.0.2.
+#
+# Table columns, separated by " | ":
+#   VERB    the group the case belongs to (one @test per group below)
+#   EXIT    the status netbpfctl must exit with
+#   NEEDLES ;-separated strings the message must contain
+#   ARGS    netbpfctl's arguments, as shell words; @SB@x is sandbox x's name,
+#           a leading @NOBODY runs the command as uid 65534
+
+load lib
+load rel
+
+REL_TABLE=$(cat <<'TABLE'
+global | 2 | unknown command;frobnicate | frobnicate
+global | 2 | COMMAND is missing |
+global | 2 | unrecognized option;--bogus | --bogus network ls
+network | 2 | network;unknown command;frob | network frob
+network create | 2 | NAME is missing | network create
+network create | 1 | bad1;10.1.2.3/33;not an IPv4 CIDR | network create --subnet 10.1.2.3/33 bad1
+network create | 1 | bad2;not-a-cidr | network create --subnet not-a-cidr bad2
+network create | 1 | bad3;10.61.0.5/24;host bits | network create --subnet 10.61.0.5/24 bad3
+network create | 1 | bad4;10.62.1.1;outside | network create --subnet 10.62.0.0/24 --gateway 10.62.1.1 bad4
+network create | 1 | bad5;10.63.0.0/25;not inside | network create --subnet 10.62.0.0/24 --ip-range 10.63.0.0/25 bad5
+network create | 1 | bad6;overlaps;web;10.60.0.0/24 | network create --subnet 10.60.0.0/25 bad6
+network create | 1 | web;already exists | network create --subnet 10.64.0.0/24 web
+network create | 1 | bridge;already exists | network create bridge
+network create | 1 | bad7;invalid option;KEY=VALUE | network create -o a bad7
+network create | 1 | bad8;enable_icc;maybe | network create -o com.docker.network.bridge.enable_icc=maybe bad8
+network create | 1 | bad9;MTU;99999999999 | network create --mtu 99999999999 bad9
+network create | 1 | bad10;overlay;not supported | network create --driver overlay bad10
+network create | 1 | bad11;host_binding_ipv4;300.1.1.1 | network create -o com.docker.network.bridge.host_binding_ipv4=300.1.1.1 bad11
+network create | 1 | bad12;invalid label | network create --label =v bad12
+network create | 1 | x;rm -rf /;invalid name | network create --subnet 10.65.0.0/24 -- 'x;rm -rf /'
+network create | 1 | $(reboot);invalid name | network create --subnet 10.65.0.0/24 -- '$(reboot)'
+network create | 1 | ../../etc;invalid name | network create --subnet 10.65.0.0/24 -- '../../etc'
+network create | 1 | aaaaaaaaaa;invalid name | network create --subnet 10.65.0.0/24 -- aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+network create | 1 | network create;root;permission denied | @NOBODY network create --subnet 10.85.0.0/24 nonroot
+network rm | 1 | nosuchnet;not found | network rm nosuchnet
+network rm | 1 | web;in use;@SB@a | network rm web
+network rm | 1 | bridge;pre-defined | network rm bridge
+network rm | 1 | root;permission denied | @NOBODY network rm other
+network inspect | 1 | nosuchnet;not found | network inspect nosuchnet
+network ls | 2 | yaml;--format | network ls --format yaml
+network ls | 1 | state;permission denied | @NOBODY network ls
+network connect | 1 | nosuchnet;not found | network connect nosuchnet @SB@a
+network connect | 1 | @SB@nosb;not found | network connect web @SB@nosb
+network connect | 1 | @SB@a;already connected;web | network connect web @SB@a
+network connect | 1 | 10.66.0.2;in use | network connect --ip 10.66.0.2 other @SB@a
+network connect | 1 | 10.66.9.9;outside | network connect --ip 10.66.9.9 other @SB@b
+network connect | 1 | 10.66.0.999;not an IPv4 address | network connect --ip 10.66.0.999 other @SB@b
+network connect | 1 | 10.66.0.1;reserved | network connect --ip 10.66.0.1 other @SB@b
+network disconnect | 1 | @SB@b;not connected;other | network disconnect other @SB@b
+network disconnect | 1 | nosuchnet;not found | network disconnect nosuchnet @SB@a
+network prune | 2 | unrecognized option;--bogus | network prune --bogus
+sandbox create | 1 | @SB@a;already exists | sandbox create --network web @SB@a
+sandbox create | 1 | nosuchnet;not found | sandbox create --network nosuchnet @SB@c
+sandbox create | 1 | 10.60.0.1;reserved;gateway | sandbox create --network web --ip 10.60.0.1 @SB@c
+sandbox create | 1 | 10.60.0.255;reserved;broadcast | sandbox create --network web --ip 10.60.0.255 @SB@c
+sandbox create | 1 | garbage;not an IPv4 address | sandbox create --network web --ip garbage @SB@c
+sandbox create | 1 | -bad;invalid name | sandbox create --network web -- '-bad'
+sandbox create | 1 | a/b;invalid name | sandbox create --network web -- 'a/b'
+sandbox create | 1 | @SB@c;99999;outside 1-65535 | sandbox create --network web -p 99999:80 @SB@c
+sandbox create | 1 | @SB@c;4194303;no such process | sandbox create --network web --pid 4194303 @SB@c
+sandbox create | 1 | @SB@c;/nonexistent/ns | sandbox create --network web --netns /nonexistent/ns @SB@c
+sandbox create | 1 | @SB@c;web;twice | sandbox create --network web --network web @SB@c
+sandbox create | 1 | @SB@c;8000;already published;@SB@a | sandbox create --network web -p 8000:80 @SB@c
+sandbox create | 1 | root;permission denied | @NOBODY sandbox create --network web @SB@c
+sandbox rm | 1 | @SB@nosb;not found | sandbox rm @SB@nosb
+sandbox rm | 1 | root;permission denied | @NOBODY sandbox rm @SB@b
+sandbox inspect | 1 | @SB@nosb;not found | sandbox inspect @SB@nosb
+sandbox exec | 1 | @SB@nosb;not found | sandbox exec @SB@nosb -- true
+sandbox exec | 2 | COMMAND is missing | sandbox exec @SB@a
+publish | 1 | @SB@b;8000;already published;@SB@a | publish 8000:80 @SB@b
+publish | 1 | @SB@a;host port 0;outside 1-65535 | publish 0:80 @SB@a
+publish | 1 | @SB@a;8010-8012;80-81;differ in length | publish 8010-8012:80-81 @SB@a
+publish | 1 | @SB@a;sctp;not supported | publish 8020:80/sctp @SB@a
+publish | 1 | @SB@a;10.9.9.9;not an address of this host | publish 10.9.9.9:8030:80 @SB@a
+publish | 1 | @SB@nosb;not found | publish 8040:80 @SB@nosb
+publish | 2 | SPEC and SANDBOX | publish
+publish | 1 | root;permission denied | @NOBODY publish 8050:80 @SB@a
+unpublish | 1 | @SB@a;9999;not published | unpublish 9999:80 @SB@a
+unpublish | 1 | @SB@nosb;not found | unpublish 8000:80 @SB@nosb
+port | 1 | @SB@nosb;not found | port @SB@nosb
+ct | 2 | ct;unknown command;frob | ct frob
+ct | 1 | root;permission denied | @NOBODY ct flush
+stats | 1 | @SB@nosb;not found | stats --no-stream @SB@nosb
+stats | 2 | yaml;--format | stats --no-stream --format yaml
+metrics | 1 | nowhere;ADDR:PORT | metrics --listen nowhere
+monitor | 2 | bogus;--type | monitor --type bogus
+up | 1 | nosuchif;no such interface | up --uplink nosuchif
+up | 1 | root;permission denied | @NOBODY up
+gc | 2 | unexpected argument;extra | gc extra
+gc | 1 | root;permission denied | @NOBODY gc
+down | 2 | unexpected argument;extra | down extra
+down | 1 | root;permission denied | @NOBODY down
+status | 2 | unrecognized option;--bogus | status --bogus
+TABLE
+)
+
+fixture() {
+	nb_setup_instance
+	nbctl network create --subnet 10.60.0.0/24 web
+	nbctl network create --subnet 10.66.0.0/24 other
+	nbctl sandbox create --network web -p 8000:80 "$(sb a)"
+	nbctl sandbox create --network web "$(sb b)"
+	nbctl sandbox create --network other --ip 10.66.0.2 "$(sb d)"
+}
+
+setup_file() { nb_setup_file fixture; }
+teardown_file() { nb_teardown_instance; }
+setup() { nb_setup_ok; }
+teardown() { assert_no_bridge_no_rules; }
+
+# rel_case LINE: runs one table line; prints why it failed, returns 1 then.
+# $REL_BEFORE holds the snapshot before the case (the previous case's after,
+# since a refused command changes nothing); it is updated to the one after.
+rel_case() {
+	local line=$1 verb want needles args out rc before=$REL_BEFORE after n
+	local -a argv nl
+	IFS='|' read -r verb want needles args <<<"$line"
+	want=${want// /}
+	args=${args# }
+	needles=${needles# }
+	needles=${needles% }
+	args=${args//@SB@/$NB_ID-}
+	needles=${needles//@SB@/$NB_ID-}
+	eval "argv=($args)"
+	if [ "${argv[0]:-}" = @NOBODY ]; then
+		out=$(rel_as_nobody "$NETBPFCTL" "${argv[@]:1}" 2>&1) && rc=0 || rc=$?
+	else
+		out=$(nbctl "${argv[@]}" 2>&1) && rc=0 || rc=$?
+	fi
+	after=$(rel_snapshot)
+	REL_BEFORE=$after
+	# the result line, kept for docs/reliability.md's table
+	printf '%s\t%s\t%s\n' "$args" "$rc" "$(head -1 <<<"$out")" >>"$BATS_FILE_TMPDIR/results"
+	if [ "$rc" != "$want" ]; then
+		echo "case \`$args\`: exit status $rc, want $want; output:"
+		echo "$out"
+		return 1
+	fi
+	IFS=';' read -ra nl <<<"$needles"
+	for n in "${nl[@]}"; do
+		grep -qF -- "$n" <<<"$out" || {
+			echo "case \`$args\`: message does not name \"$n\":"
+			echo "$out"
+			return 1
+		}
+	done
+	if [ "$before" != "$after" ]; then
+		echo "case \`$args\`: refused, but the state changed:"
+		diff <(echo "$before") <(echo "$after")
+		return 1
+	fi
+}
+
+# rel_cases VERB: every case of VERB; all run, the test fails if any did
+rel_cases() {
+	local line verb n=0 bad=0
+	REL_BEFORE=$(rel_settled_snapshot)
+	while IFS= read -r line; do
+		verb=${line%% | *}
+		[ "$verb" = "$1" ] || continue
+		n=$((n + 1))
+		rel_case "$line" || bad=$((bad + 1))
+	done <<<"$REL_TABLE"
+	echo "$1: $n case(s), $bad failed"
+	[ "$n" -gt 0 ] && [ "$bad" -eq 0 ]
+}
+
+@test "bad input: the table has >= 40 cases, and every verb in it is tested here" {
+	local verbs tested
+	[ "$(grep -c ' | ' <<<"$REL_TABLE")" -ge 40 ]
+	verbs=$(awk -F' [|] ' '{print $1}' <<<"$REL_TABLE" | sort -u)
+	tested=$(grep -o '^@test "bad input: [a-z ]*' "$BATS_TEST_FILENAME" |
+		sed 's/^@test "bad input: //' | sort -u)
+	diff <(echo "$verbs") <(comm -12 <(echo "$verbs") <(echo "$tested"))
+}
+
+@test "bad input: the snapshot sees a change (a control case that succeeds)" {
+	local before after
+	before=$(rel_settled_snapshot)
+	nbctl network create --subnet 10.67.0.0/24 ctl
+	refute [ "$before" = "$(rel_snapshot)" ]
+	nbctl network rm ctl
+	after=$(rel_settled_snapshot)
+	diff <(echo "$before") <(echo "$after")
+}
+
+@test "bad input: global" { rel_cases global; }
+@test "bad input: network" { rel_cases network; }
+@test "bad input: network create" { rel_cases "network create"; }
+@test "bad input: network rm" { rel_cases "network rm"; }
+@test "bad input: network inspect" { rel_cases "network inspect"; }
+@test "bad input: network ls" { rel_cases "network ls"; }
+@test "bad input: network connect" { rel_cases "network connect"; }
+@test "bad input: network disconnect" { rel_cases "network disconnect"; }
+@test "bad input: network prune" { rel_cases "network prune"; }
+@test "bad input: sandbox create" { rel_cases "sandbox create"; }
+@test "bad input: sandbox rm" { rel_cases "sandbox rm"; }
+@test "bad input: sandbox inspect" { rel_cases "sandbox inspect"; }
+@test "bad input: sandbox exec" { rel_cases "sandbox exec"; }
+@test "bad input: publish" { rel_cases publish; }
+@test "bad input: unpublish" { rel_cases unpublish; }
+@test "bad input: port" { rel_cases port; }
+@test "bad input: ct" { rel_cases ct; }
+@test "bad input: stats" { rel_cases stats; }
+@test "bad input: metrics" { rel_cases metrics; }
+@test "bad input: monitor" { rel_cases monitor; }
+@test "bad input: up" { rel_cases up; }
+@test "bad input: gc" { rel_cases gc; }
+@test "bad input: down" { rel_cases down; }
+@test "bad input: status" { rel_cases status; }
+
+@test "bad input: the instance still works after every refusal" {
+	ping_ok "a" "$(sb_ip b)"
+	ping_ok "a" 10.60.0.1
+	[ "$(nbctl port "$(sb a)")" = "80/tcp -> 0.0.0.0:8000" ]
+	[ -n "${REL_RESULTS_OUT:-}" ] && cp "$BATS_FILE_TMPDIR/results" "$REL_RESULTS_OUT" || true
+}
