@@ -1062,10 +1062,25 @@ static int xdp_attach_op(void *arg)
 	if (op->st.prog_id && !is_netbpf_xdp(op->st.name))
 		return -EBUSY;
 	flags = op->st.prog_id ? 0 : XDP_FLAGS_UPDATE_IF_NOEXIST;
-	/* the modes do not mix on one device: drop ours first when switching */
-	if (op->st.prog_id)
-		bpf_xdp_detach(op->ifindex,
-			       op->st.generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE, NULL);
+	if (op->st.prog_id) {
+		/*
+		 * Ours already there (a reload): swap it in place, in the mode it
+		 * runs in, so no frame meets an empty hook. Failing that, drop it
+		 * first: the two modes do not mix on one device.
+		 */
+		__u32 mode = op->st.generic ? XDP_FLAGS_SKB_MODE : XDP_FLAGS_DRV_MODE;
+		LIBBPF_OPTS(bpf_xdp_attach_opts, opts);
+
+		opts.old_prog_fd = bpf_prog_get_fd_by_id(op->st.prog_id);
+		if (opts.old_prog_fd >= 0) {
+			err = bpf_xdp_attach(op->ifindex, op->prog_fd, mode | XDP_FLAGS_REPLACE,
+					     &opts);
+			close(opts.old_prog_fd);
+			if (!err)
+				return xdp_query_op(op);
+		}
+		bpf_xdp_detach(op->ifindex, mode, NULL);
+	}
 	err = bpf_xdp_attach(op->ifindex, op->prog_fd, flags | XDP_FLAGS_DRV_MODE, NULL);
 	if (err && op->generic_ok)
 		err = bpf_xdp_attach(op->ifindex, op->prog_fd, flags | XDP_FLAGS_SKB_MODE, NULL);

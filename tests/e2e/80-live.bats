@@ -38,6 +38,8 @@ hook_ids() {
 		[ "$dev" = lo ] && continue
 		in_host tc filter show dev "$dev" ingress | grep -o ' id [0-9]*' | sed "s/^/$dev in/"
 		in_host tc filter show dev "$dev" egress | grep -o ' id [0-9]*' | sed "s/^/$dev out/"
+		ip -n "$NB_HOST" -o link show dev "$dev" | grep -o 'prog/xdp[a-z]* id [0-9]*' |
+			awk -v dev="$dev" '{print dev, "xdp", "id", $NF}'
 	done
 	bpftool cgroup show "$NETBPF_CGROUP" | awk 'NR > 1 {print "cgroup", $2, $1}'
 }
@@ -120,10 +122,6 @@ traffic_check() {
 
 @test "live: up --reload swaps every program, hitless, keeping maps and conntrack" {
 	local hooks maps ct_before ct_after f
-	# (NB_MODE: the data-plane mode the suite runs in, where the suite has modes)
-	if [ "${NB_MODE:-tc}" = xdp ]; then
-		skip "the hitless reload swaps tc and cgroup programs; XDP programs are not swapped in place yet"
-	fi
 	hooks=$(hook_ids)
 	maps=$(map_ids)
 	traffic_start 4
