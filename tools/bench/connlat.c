@@ -1,0 +1,157 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * nbb-connlat: one connection at a time, each connect + HTTP request +
+ * answer + close timed on its own, for SECONDS (or COUNT connections).
+ * wrk gives the rate of many concurrent connections; this gives the
+ * latency of one, where a userland proxy's extra hop and process wake-ups
+ * show. Prints one JSON object: count, errors, rate (connections/s),
+ * avg/p50/p90/p99/min/max in microseconds.
+ *
+ *   nbb-connlat -a ADDR -p PORT [-d SECONDS] [-n COUNT] [-w WARMUP]
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char request[] = "GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n";
+
+static double now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
+}
+
+/* One exchange; 0 or -errno (-EPROTO when the answer was not "200") */
+static int exchange(const struct sockaddr_in *sin)
+{
+	char buf[512];
+	size_t got = 0;
+	ssize_t n;
+	int fd, err = 0;
+
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	if (send(fd, request, sizeof(request) - 1, MSG_NOSIGNAL) < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	/* the server closes after its answer: read to EOF */
+	while ((n = recv(fd, buf + got, sizeof(buf) - 1 - got, 0)) > 0) {
+		got += n;
+		if (got == sizeof(buf) - 1)
+			got = 0;
+	}
+	if (n < 0) {
+		err = -errno;
+		goto cleanup;
+	}
+	buf[got] = 0;
+	if (!strstr(buf, " 200 ") && !strstr(buf, "ok"))
+		err = -EPROTO;
+cleanup:
+	close(fd);
+	return err;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET };
+	double secs = 2, start, t0, t1, sum = 0, *lat;
+	long max = 2000000, warm = 50, count = 0, errors = 0, i;
+	const char *addr = NULL;
+	int port = 0, opt, err, first_err = 0;
+
+	while ((opt = getopt(argc, argv, "a:p:d:n:w:")) != -1) {
+		switch (opt) {
+		case 'a':
+			addr = optarg;
+			break;
+		case 'p':
+			port = atoi(optarg);
+			break;
+		case 'd':
+			secs = atof(optarg);
+			break;
+		case 'n':
+			max = atol(optarg);
+			break;
+		case 'w':
+			warm = atol(optarg);
+			break;
+		default:
+			goto usage;
+		}
+	}
+	if (!addr || port <= 0 || port > 65535 || secs <= 0 || max <= 0 || warm < 0)
+		goto usage;
+	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+		fprintf(stderr, "nbb-connlat: address %s: not an IPv4 address\n", addr);
+		return 2;
+	}
+	sin.sin_port = htons(port);
+	lat = calloc(max, sizeof(*lat));
+	if (!lat) {
+		fprintf(stderr, "nbb-connlat: cannot allocate %ld samples\n", max);
+		return 1;
+	}
+	/* warm-up: ARP/neighbour entries, caches, the server's first wake-ups */
+	for (i = 0; i < warm; i++)
+		exchange(&sin);
+	start = now_us();
+	while (count < max) {
+		t0 = now_us();
+		if (t0 - start >= secs * 1e6)
+			break;
+		err = exchange(&sin);
+		t1 = now_us();
+		if (err) {
+			if (!first_err)
+				first_err = err;
+			/* a refused or reset connection is counted, not timed; a
+			 * run of them must not spin: give up after 1000 */
+			if (++errors > 1000)
+				break;
+			continue;
+		}
+		lat[count++] = t1 - t0;
+		sum += t1 - t0;
+	}
+	t1 = now_us();
+	if (!count) {
+		fprintf(stderr, "nbb-connlat: %s:%d: no connection succeeded: %s\n", addr, port,
+			strerror(-first_err));
+		return 1;
+	}
+	qsort(lat, count, sizeof(*lat), cmp_double);
+	printf("{\"count\": %ld, \"errors\": %ld, \"secs\": %.3f, \"rate\": %.1f, "
+	       "\"avg_us\": %.2f, \"p50_us\": %.2f, \"p90_us\": %.2f, \"p99_us\": %.2f, "
+	       "\"min_us\": %.2f, \"max_us\": %.2f}\n",
+	       count, errors, (t1 - start) / 1e6, count / ((t1 - start) / 1e6), sum / count,
+	       lat[count / 2], lat[count * 90 / 100], lat[count * 99 / 100], lat[0],
+	       lat[count - 1]);
+	free(lat);
+	return errors > count / 100 ? 1 : 0;
+usage:
+	fprintf(stderr, "usage: nbb-connlat -a ADDR -p PORT [-d SECONDS] [-n COUNT] [-w WARMUP]\n");
+	return 2;
+}

@@ -1,0 +1,678 @@
+#!/usr/bin/env python3
+"""Turns the raw results of tools/bench/bench.sh into the report.
+
+Reads RAW/results.jsonl (one line per measurement: round, metric, topology,
+values), RAW/extra.jsonl (scaling, memory, unavailable topologies, ...),
+RAW/sandbox-create.dat and RAW/meta.json; writes RAW/summary.csv,
+RAW/scaling.csv, the gnuplot data and PNG plots under RAW, and the Markdown
+report MD. Ratios are computed per round (a topology against the reference
+measured in the same round) and then summarised, so drift between rounds on
+a shared machine hits both sides of a ratio alike.
+
+  report.py --raw DIR --md FILE [--analysis FILE]
+"""
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+TOPO_NAME = {
+    "A": "bare veth pair",
+    "B": "Linux bridge, br_netfilter off",
+    "C": "Docker 20.10: bridge, iptables, docker-proxy",
+    "D": "netbpf, tc",
+    "E": "netbpf, XDP",
+    "D0": "netbpf, tc, counters compiled out",
+}
+ORDER = ["A", "B", "C", "D", "E", "D0"]
+
+# metric: (title, primary field, unit, higher is better, other fields shown)
+METRICS = {
+    "lat_bp": ("Sandbox↔sandbox TCP latency, busy polling (sockperf ping-pong `--nonblocked`)",
+               "p50_us", "µs", False, ["avg_us", "p99_us"]),
+    "lat_blk": ("Sandbox↔sandbox TCP latency, blocking sockets (sockperf ping-pong)",
+                "p50_us", "µs", False, ["avg_us", "p99_us"]),
+    "tput": ("Sandbox↔sandbox single-stream TCP throughput (iperf3)",
+             "gbit_s", "Gbit/s", True, ["retransmits"]),
+    "udp64": ("Sandbox↔sandbox 64-byte UDP packet rate (iperf3 `-u -l 64 -b 0`)",
+              "kpps", "kpps", True, ["sent_kpps", "app_kpps"]),
+    "pub_rate": ("Published port from outside: new connections per second "
+                 "(wrk, `Connection: close`, 8 connections)", "conn_s", "conn/s", True,
+                 ["errors"]),
+    "pub_lat": ("Published port from outside: one connection at a time "
+                "(connect + request + close)", "p50_us", "µs", False,
+                ["p99_us", "rate"]),
+    "local_rate": ("Published port from the host's 127.0.0.1: new connections per second (wrk)",
+                   "conn_s", "conn/s", True, ["errors"]),
+    "local_lat": ("Published port from the host's 127.0.0.1: one connection at a time",
+                  "p50_us", "µs", False, ["p99_us", "rate"]),
+}
+FIELD_LABEL = {
+    "p50_us": "p50 µs", "avg_us": "avg µs", "p99_us": "p99 µs", "gbit_s": "Gbit/s",
+    "retransmits": "retransmits", "kpps": "kpps at UDP layer", "sent_kpps": "sent kpps",
+    "app_kpps": "kpps read by iperf3", "conn_s": "conn/s", "errors": "errors",
+    "rate": "conn/s serial",
+}
+A_ROW_NOTE = {
+    "pub_rate": "no NAT: the server's own address over the veth pair",
+    "pub_lat": "no NAT: the server's own address over the veth pair",
+}
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def fmt(x, nd=None):
+    if x is None:
+        return "–"
+    if nd is None and float(x).is_integer() and abs(x) < 1000:
+        return str(int(x))
+    if nd is None:
+        nd = 0 if abs(x) >= 1000 else 1 if abs(x) >= 100 else 2 if abs(x) >= 1 else 3
+    return f"{x:,.{nd}f}"
+
+
+def fmt_range(xs, nd=None):
+    if not xs:
+        return "–"
+    return f"{fmt(med(xs), nd)} ({fmt(min(xs), nd)}–{fmt(max(xs), nd)})"
+
+
+def load(raw):
+    res, extra = [], []
+    with open(os.path.join(raw, "results.jsonl")) as f:
+        res = [json.loads(line) for line in f if line.strip()]
+    p = os.path.join(raw, "extra.jsonl")
+    if os.path.exists(p):
+        with open(p) as f:
+            extra = [json.loads(line) for line in f if line.strip()]
+    with open(os.path.join(raw, "meta.json")) as f:
+        meta = json.load(f)
+    sb = []
+    p = os.path.join(raw, "sandbox-create.dat")
+    if os.path.exists(p):
+        with open(p) as f:
+            sb = [tuple(int(x) for x in line.split()) for line in f if line.strip()]
+    return res, extra, meta, sb
+
+
+class Results:
+    def __init__(self, res):
+        # (metric, topo) -> {round: values}
+        self.v = {}
+        for r in res:
+            if r["v"].get("error"):
+                continue
+            self.v.setdefault((r["metric"], r["topo"]), {})[r["round"]] = r["v"]
+
+    def topos(self, metric):
+        return [t for t in ORDER if (metric, t) in self.v]
+
+    def values(self, metric, topo, field):
+        return [x[field] for x in self.v.get((metric, topo), {}).values() if field in x]
+
+    def best_ratio(self, metric, topo, ref, field, higher):
+        """best round of topo over best round of ref (max for rates, min for latency):
+        contention on a shared machine only ever slows a round down, so the best
+        rounds are the closest to what each path costs uncontended"""
+        a, b = self.values(metric, topo, field), self.values(metric, ref, field)
+        if not a or not b:
+            return None
+        return (max(a) / max(b)) if higher else (min(a) / min(b))
+
+    def ratios(self, metric, topo, ref, field):
+        """per-round topo/ref of field, over the rounds where both were measured"""
+        a, b = self.v.get((metric, topo), {}), self.v.get((metric, ref), {})
+        return [a[r][field] / b[r][field] for r in sorted(a) if r in b and b[r][field]]
+
+
+def extra_of(extra, kind):
+    return [e["v"] for e in extra if e["kind"] == kind]
+
+
+# ---- goals -------------------------------------------------------------------------------
+
+def goals(R, scale):
+    """(text, ratios, op, target); op '<=' or '>='"""
+    g = []
+
+    def add(text, rs, op, target, best=None):
+        g.append((text, rs, op, target, best))
+
+    def std(text, m, ref, field, op, target):
+        higher = METRICS[m][3]
+        add(text, R.ratios(m, "D", ref, field), op, target,
+            R.best_ratio(m, "D", ref, field, higher))
+
+    std("busy-poll latency (p50) vs bare veth", "lat_bp", "A", "p50_us", "<=", 1.05)
+    std("busy-poll latency (p50) vs Docker", "lat_bp", "C", "p50_us", "<=", 0.75)
+    std("TCP throughput vs bare veth", "tput", "A", "gbit_s", ">=", 0.95)
+    std("64-byte UDP rate vs bare veth", "udp64", "A", "kpps", ">=", 0.9)
+    std("64-byte UDP rate vs Docker", "udp64", "C", "kpps", ">=", 1.6)
+    std("published port from outside, new conn/s vs Docker (1 port)", "pub_rate", "C", "conn_s",
+        ">=", 1.2)
+    if scale:
+        ns = sorted({s["n"] for s in scale})
+        lo, hi = ns[0], ns[-1]
+        for k, fl, what in (("wrk", "conn_s", "conn/s"), ("connlat", "p50_us", "serial latency p50")):
+            by = {}
+            for s in scale:
+                if s["system"] == "netbpf" and not s[k].get("error"):
+                    by.setdefault(s["round"], {})[s["n"]] = s[k][fl]
+            rs = [d[hi] / d[lo] for d in by.values() if lo in d and hi in d]
+            at = {n: [d[n] for d in by.values() if n in d] for n in (lo, hi)}
+            best = None
+            if at[lo] and at[hi]:
+                best = (max(at[hi]) / max(at[lo])) if k == "wrk" else (min(at[hi]) / min(at[lo]))
+            add(f"published port, {what} with {hi:,} ports vs {lo} (flat: within 10%)", rs, "±",
+                0.1, best)
+    std("host-local published port, new conn/s vs docker-proxy", "local_rate", "C", "conn_s",
+        ">=", 3.0)
+    std("host-local published port, serial latency (p50) vs docker-proxy", "local_lat", "C",
+        "p50_us", "<=", 0.4)
+    add("cost of counting: throughput with counters vs without",
+        R.ratios("tput", "D", "D0", "gbit_s"), ">=", 0.97,
+        R.best_ratio("tput", "D", "D0", "gbit_s", True))
+    add("cost of counting: 64-byte UDP rate with counters vs without (not a goal)",
+        R.ratios("udp64", "D", "D0", "kpps"), ">=", 0.97,
+        R.best_ratio("udp64", "D", "D0", "kpps", True))
+    return g
+
+
+def goal_row(text, rs, op, target, best=None):
+    if not rs:
+        return f"| {text} | {op} {target} | not measured | – | – |"
+    m = med(rs)
+    if op == "±":
+        # two-sided: 1 ± target
+        ok = abs(m - 1) <= target
+        miss = abs(m - 1) - target
+        want = f"1 ± {target:g}×"
+    else:
+        ok = m <= target if op == "<=" else m >= target
+        # by how much the median misses, relative to the target
+        miss = (m / target - 1) if op == "<=" else (1 - m / target)
+        want = f"{op} {target:g}×"
+    verdict = "**met**" if ok else f"**missed** by {miss * 100:.0f}%"
+    return (f"| {text} | {want} | {fmt(m, 2)}× ({fmt(min(rs), 2)}–{fmt(max(rs), 2)}) | {verdict} | "
+            f"{fmt(best, 2) + '×' if best is not None else '–'} |")
+
+
+# ---- plots ---------------------------------------------------------------------------------
+
+def gnuplot(script):
+    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+
+
+def plots(raw, scale, sb):
+    made = []
+    if scale:
+        rows = []
+        for sysname in ("iptables", "netbpf"):
+            for n in sorted({s["n"] for s in scale}):
+                pts = [s for s in scale if s["system"] == sysname and s["n"] == n]
+                rate = [s["wrk"]["conn_s"] for s in pts if not s["wrk"].get("error")]
+                lat = [s["connlat"]["p50_us"] for s in pts if not s["connlat"].get("error")]
+                if rate and lat:
+                    rows.append((sysname, n, med(rate), min(rate), max(rate), med(lat), min(lat),
+                                 max(lat)))
+        for sysname in ("iptables", "netbpf"):
+            with open(os.path.join(raw, f"scaling-{sysname}.dat"), "w") as f:
+                f.write("# ports conn_s_median min max connlat_p50_us_median min max\n")
+                for r in rows:
+                    if r[0] == sysname:
+                        f.write(" ".join(str(x) for x in r[1:]) + "\n")
+        common = f"""
+set terminal pngcairo size 900,540 font ",11"
+set logscale x
+set xrange [0.7:15000]
+set xtics ("1" 1, "10" 10, "100" 100, "1,000" 1000, "10,000" 10000)
+set xlabel "published ports"
+set grid
+set key below
+cd "{raw}"
+"""
+        gnuplot(common + """
+set output "scaling-rate.png"
+set title "New connections/s to one published port, from outside (wrk, median, min-max)"
+set ylabel "connections/s"
+set yrange [0:*]
+plot "scaling-iptables.dat" u 1:2:3:4 w yerrorlines lw 2 pt 7 t "iptables DNAT rules (Docker's shape)", \\
+     "scaling-netbpf.dat" u 1:2:3:4 w yerrorlines lw 2 pt 5 t "netbpf publish map"
+""")
+        gnuplot(common + """
+set output "scaling-latency.png"
+set title "One connection at a time: connect + request + close, p50 (median, min-max)"
+set ylabel "microseconds"
+set yrange [0:*]
+plot "scaling-iptables.dat" u 1:5:6:7 w yerrorlines lw 2 pt 7 t "iptables DNAT rules (Docker's shape)", \\
+     "scaling-netbpf.dat" u 1:5:6:7 w yerrorlines lw 2 pt 5 t "netbpf publish map"
+""")
+        made += ["scaling-rate.png", "scaling-latency.png"]
+    if sb:
+        gnuplot(f"""
+set terminal pngcairo size 900,540 font ",11"
+cd "{raw}"
+set output "sandbox-create.png"
+set title "netbpfctl sandbox create: time per call vs sandboxes already on the network"
+set xlabel "sandbox number"
+set ylabel "milliseconds"
+set grid
+set yrange [0:*]
+plot "sandbox-create.dat" u 1:($2/1000.0) w p pt 7 ps 0.4 t "each call"
+""")
+        made.append("sandbox-create.png")
+    return made
+
+
+# ---- the report ----------------------------------------------------------------------------
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--raw", required=True)
+    ap.add_argument("--md", required=True)
+    ap.add_argument("--analysis")
+    a = ap.parse_args()
+    res, extra, meta, sb = load(a.raw)
+    R = Results(res)
+    scale = extra_of(extra, "scale")
+    made = plots(a.raw, scale, sb)
+    rel = os.path.relpath(a.raw, os.path.dirname(os.path.abspath(a.md)))
+    st = meta["settings"]
+    out = []
+    w = out.append
+
+    # summary.csv: every metric x topology x field, medians and per-round ratios
+    with open(os.path.join(a.raw, "summary.csv"), "w", newline="") as f:
+        cw = csv.writer(f)
+        cw.writerow(["metric", "topology", "field", "median", "min", "max", "rounds",
+                     "ratio_vs_A_median", "ratio_vs_C_median"])
+        for m, (_, field, _, _, others) in METRICS.items():
+            for t in R.topos(m):
+                for fl in [field] + others:
+                    xs = R.values(m, t, fl)
+                    if not xs:
+                        continue
+                    ra = R.ratios(m, t, "A", fl) if fl == field else []
+                    rc = R.ratios(m, t, "C", fl) if fl == field else []
+                    cw.writerow([m, t, fl, med(xs), min(xs), max(xs), len(xs),
+                                 med(ra) if ra else "", med(rc) if rc else ""])
+    if scale:
+        with open(os.path.join(a.raw, "scaling.csv"), "w", newline="") as f:
+            cw = csv.writer(f)
+            cw.writerow(["round", "system", "ports", "conn_s", "connlat_p50_us", "connlat_p99_us"])
+            for s in scale:
+                cw.writerow([s["round"], s["system"], s["n"], s["wrk"].get("conn_s", ""),
+                             s["connlat"].get("p50_us", ""), s["connlat"].get("p99_us", "")])
+
+    w("# netbpf benchmarks")
+    w("")
+    w("netbpf side by side with a bare veth pair, a Linux bridge and Docker's real engine "
+      "(bridge, iptables, docker-proxy), measured in one run by `tools/bench/bench.sh` "
+      f"(`make bench`). This report is generated from the raw data in [`{rel}/`]({rel}/) "
+      "by `tools/bench/report.py`; the analysis of missed goals is "
+      "`tools/bench/analysis.md`, written after reading the numbers.")
+    w("")
+    w(f"Run: {meta['date']}, {st['mode']} mode, {st['rounds']} interleaved round(s) of "
+      f"{st['duration_s']}-second measurements, client on CPU {st['cpu_client']}, "
+      f"server on CPU {st['cpu_server']}. The machine was shared with other work during the "
+      f"run: load average {' / '.join(meta.get('loadavg_start', ['?']))} (1/5/15 min) at the "
+      f"start" + (f", {extra_of(extra, 'elapsed')[0].get('loadavg_end', '?').replace(' ', ' / ')} "
+                  "at the end" if extra_of(extra, "elapsed") else "") +
+      " (the benchmark's own client and server account for up to 2 of that).")
+    w("")
+
+    # ---- goals
+    w("## Goals (issue 6), ratios from this run")
+    w("")
+    w("Each ratio is computed per round (netbpf against the other topology measured in the "
+      "same round) and shown as the median over rounds with the min–max in brackets. "
+      "For latency lower is better, for rates higher. The verdict is read from the median; "
+      "the last column divides the best round of each side (highest rate, lowest latency): "
+      "other work on the machine only ever slows a round down, so it is the estimate least "
+      "touched by that noise.")
+    w("")
+    w("| goal | target | netbpf (tc): median of per-round ratios (min–max) | | best round vs best round |")
+    w("|---|---|---|---|---|")
+    for g in goals(R, scale):
+        w(goal_row(*g))
+    w("")
+    # what the machine allows at all: the no-NAT path over a bare veth pair (A)
+    # against Docker's paths, per round; no translated path can beat A
+    ca = {r: v["conn_s"] for r, v in R.v.get(("pub_rate", "A"), {}).items()}
+    cc = {r: v["conn_s"] for r, v in R.v.get(("local_rate", "C"), {}).items()}
+    cp = {r: v["conn_s"] for r, v in R.v.get(("pub_rate", "C"), {}).items()}
+    ceil_l = [ca[r] / cc[r] for r in ca if r in cc]
+    ceil_p = [ca[r] / cp[r] for r in ca if r in cp]
+    if ceil_l and ceil_p:
+        w(f"Ceilings in this run: without any NAT (A, the server's own address over a bare veth "
+          f"pair, same client and server programs) the new-connection rate is "
+          f"{fmt(med(ceil_p), 2)}× Docker's DNAT path and {fmt(med(ceil_l), 2)}× docker-proxy's "
+          "(medians of per-round ratios): no translated path can exceed these ratios here.")
+        w("")
+    w("For reference, the ratios issue 6 measured before netbpf existed, and this run's:")
+    w("")
+    w("| | issue 6 | this run |")
+    w("|---|---|---|")
+
+    def rr(m, t, ref, fl, inv=False):
+        rs = R.ratios(m, t, ref, fl)
+        return fmt(med(rs), 2) + "×" if rs else "–"
+    w(f"| Docker busy-poll latency vs bare veth (p50) | 1.44× | {rr('lat_bp', 'C', 'A', 'p50_us')} |")
+    w(f"| Docker 64-byte UDP rate vs bare veth | 0.53× | {rr('udp64', 'C', 'A', 'kpps')} |")
+    # docker-proxy (127.0.0.1) against Docker's DNAT path (from outside), both serial
+    cl = R.v.get(("local_lat", "C"), {})
+    cp = R.v.get(("pub_lat", "C"), {})
+    rate_r = [cl[r]["rate"] / cp[r]["rate"] for r in cl if r in cp]
+    lat_r = [cl[r]["p50_us"] / cp[r]["p50_us"] for r in cl if r in cp]
+    w(f"| docker-proxy serial conn rate vs Docker's DNAT path | 0.31× | "
+      f"{fmt(med(rate_r), 2) + '×' if rate_r else '–'} |")
+    w(f"| docker-proxy serial latency (p50) vs Docker's DNAT path | 3.3× | "
+      f"{fmt(med(lat_r), 2) + '×' if lat_r else '–'} |")
+    if scale:
+        by = {}
+        for s in scale:
+            if s["system"] == "iptables" and not s["wrk"].get("error"):
+                by.setdefault(s["round"], {})[s["n"]] = s["wrk"]["conn_s"]
+        ns = sorted({s["n"] for s in scale})
+        rs = [d[ns[-1]] / d[ns[0]] for d in by.values() if ns[0] in d and ns[-1] in d]
+        w(f"| iptables conn/s with {ns[-1]:,} DNAT rules vs {ns[0]} | 0.20× (10,000 rules) | "
+          f"{fmt(med(rs), 2) + '×' if rs else '–'} |")
+    w("")
+
+    if a.analysis and os.path.exists(a.analysis):
+        with open(a.analysis) as f:
+            w(f.read().rstrip())
+        w("")
+
+    # ---- machine
+    w("## Machine and versions")
+    w("")
+    w(f"- {meta['nproc']} CPUs: {meta['cpu']}; {meta['mem_gib']} GiB; {meta['os']}; "
+      f"kernel {meta['kernel']}")
+    for k, v in meta["versions"].items():
+        w(f"- {k}: {v or '–'}")
+    w("")
+
+    # ---- how
+    w("## How it was measured")
+    w("")
+    w("```")
+    w("make bench          # full run: writes docs/bench/ and docs/benchmarks.md (~20 min)")
+    w("make bench-quick    # 1 round of 1 s, up to 1,000 ports and 100 sandboxes: build/bench/quick/")
+    w("tools/bench/bench.sh --help")
+    w("```")
+    w("")
+    w("Every topology is built by the harness in network namespaces it creates and removes "
+      "(also on failure); nothing runs in the machine's own netns, which is checked unchanged "
+      "at the end of the run"
+      + (" (it was)." if any(e["v"].get("unchanged") for e in extra if e["kind"] == "root_netns")
+         else "."))
+    w("")
+    w("- **(A) bare veth pair**: two namespaces joined by one veth pair: the practical limit.")
+    w("- **(B) Linux bridge**: two veths on a bridge in a third namespace, "
+      "`bridge-nf-call-*` = 0 (br_netfilter is built into this kernel and on by default).")
+    w("- **(C) Docker**: `dockerd` started in a namespace of its own (the \"host\") with its own "
+      "data root, exec root, pidfile and socket, in a private mount namespace; a busybox image "
+      "imported offline from busybox-static's `/bin/busybox`; a user bridge network and two "
+      "containers, the server with `-p 8000:80`; the benchmark programs run in the containers' "
+      "namespaces with `nsenter --net=/proc/PID/ns/net`. Docker sets up its bridge, iptables "
+      "chains, FORWARD policy and ip_forward in that namespace as it would on a host; clients "
+      "\"outside\" are in a world namespace behind a veth uplink (198.18.0.0/24).")
+    w("- **(D) netbpf, tc**: a netbpf instance exactly as the end-to-end tests run one: a host "
+      "namespace with the same uplink to a world namespace, private state dir, pin dir on a "
+      "bpffs of its own, socket hooks on a cgroup of its own; one network, two sandboxes, "
+      "`-p 8000:80` on the server.")
+    w("- **(E) netbpf, XDP**: " + (
+        "an instance like D brought up with `netbpfctl up --mode xdp` (XDP programs on the "
+        "uplink and endpoints in front of the tc ones). As in the end-to-end tests, its world "
+        "namespace sends complete checksums (TX checksum offload off on `wan0`, as frames from "
+        "a real NIC arrive), which costs E's outside clients a little more than D's."
+        if R.topos("tput") and "E" in R.topos("tput") else
+        "; ".join(e["v"]["why"] for e in extra if e["kind"] == "unavailable"
+                  and e["v"]["topo"] == "E") or "not requested."))
+    w("- **(D0)**: D with the endpoint program rebuilt with `bpf/lib/stats.bpf.h`'s counters "
+      "defined away and swapped onto both endpoints (`tools/bench/tcswap.c`, sharing the "
+      "instance's pinned maps); D against D0 is the cost of counting. The harness checks that "
+      "D's per-endpoint counters move during the throughput test and D0's do not.")
+    w("")
+    w("Rounds interleave the topologies (each metric runs in every topology before the next "
+      "metric; each round starts with the next topology in turn). The client is pinned to one "
+      "CPU and the server to the other (`taskset`). Commands, with SRV/CLI the server's and "
+      "client's namespaces:")
+    w("")
+    w("```")
+    w("sockperf sr --tcp -p 11111 [--nonblocked]                    # server")
+    w(f"sockperf pp --tcp -i IP -p 11111 -t {st['duration_s']} -m 64 [--nonblocked]   # client; "
+      "latency = half round trip")
+    w("iperf3 -s -1 -p 5201")
+    w(f"iperf3 -c IP -p 5201 -t {st.get('duration_tput_s', st['duration_s'])} -J"
+      "                 # TCP throughput")
+    w(f"iperf3 -c IP -p 5201 -u -l 64 -b 0 -t {st['duration_s']} -J  # UDP 64 B; rate = "
+      "server netns Udp InDatagrams+RcvbufErrors / s")
+    w("nbb-httpd -p 80                                   # tools/bench/httpd.c: answers, then closes")
+    w(f"wrk -t1 -c8 -d{st['duration_s']}s -H 'Connection: close' http://IP:PORT/")
+    w(f"nbb-connlat -a IP -p PORT -d {st['duration_s']}                # tools/bench/connlat.c: "
+      "serial connect/request/close")
+    w("```")
+    w("")
+    w("The topologies, as `tools/bench/topologies.bash` builds them:")
+    w("")
+    w("```")
+    w("# (C) Docker, in netns H with a private mount namespace (tmpfs on /run and /etc/docker)")
+    w("dockerd --data-root T/data --exec-root T/exec --pidfile T/docker.pid -H unix://T/docker.sock \\")
+    w("        --cgroup-parent RUN-docker --bridge=none --iptables=true --ip-forward=true --userland-proxy=true")
+    w("tar -C rootfs -c . | docker import - nbb-busybox      # rootfs = /bin/busybox + sh, sleep links")
+    w("docker network create --subnet 10.77.0.0/24 nbbnet")
+    w("docker run -d --name nbb-srv --network nbbnet -p 8000:80 nbb-busybox /bin/sleep 1000000")
+    w("docker run -d --name nbb-cli --network nbbnet nbb-busybox /bin/sleep 1000000")
+    w("# (D) netbpf, in netns H (E: up --mode xdp)")
+    w("netbpfctl up; netbpfctl network create --subnet 10.88.0.0/24 bench")
+    w("netbpfctl sandbox create --network bench RUN-D-cli")
+    w("netbpfctl sandbox create --network bench -p 8000:80 RUN-D-srv")
+    w("# scaling, Docker's shape for N ports (iptables-restore in a throwaway netns)")
+    w("-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER")
+    w("-A DOCKER ! -i br0 -p tcp -m tcp --dport HOSTPORT -j DNAT --to-destination 10.66.0.2:PORT   # x N")
+    w("-A FORWARD -o br0 -j DOCKER")
+    w("-A DOCKER -d 10.66.0.2/32 ! -i br0 -o br0 -p tcp -m tcp --dport PORT -j ACCEPT           # x N")
+    w("# scaling, netbpf: the extra N-1 ports as one range")
+    w("netbpfctl publish 10001-M:10001-M RUN-D-srv          # M = 10000 + N - 1")
+    w("```")
+    w("")
+
+    # ---- per metric tables
+    w("## Results")
+    w("")
+    for m, (title, field, unit, higher, others) in METRICS.items():
+        ts = R.topos(m)
+        if not ts:
+            continue
+        w(f"### {title}")
+        w("")
+        head = f"| topology | {FIELD_LABEL[field]} | " + " | ".join(FIELD_LABEL[o] for o in others)
+        head += " | vs A (per round) | vs C (per round) |"
+        w(head)
+        w("|---" * (4 + len(others)) + "|")
+        for t in ts:
+            name = f"({t}) {TOPO_NAME[t]}"
+            if t == "A" and m in A_ROW_NOTE:
+                name += f" — {A_ROW_NOTE[m]}"
+            cells = [fmt_range(R.values(m, t, field))]
+            cells += [fmt(med(R.values(m, t, o))) for o in others]
+            ra = R.ratios(m, t, "A", field) if t != "A" else []
+            rc = R.ratios(m, t, "C", field) if t != "C" else []
+            cells.append(fmt_range(ra, 2) + "×" if ra else "")
+            cells.append(fmt_range(rc, 2) + "×" if rc else "")
+            w(f"| {name} | " + " | ".join(cells) + " |")
+        w("")
+        w(f"{'Higher' if higher else 'Lower'} is better; values are medians over rounds "
+          "(min–max).")
+        if m == "tput" and R.topos(m):
+            c = {t: R.values(m, t, "counted_packets") for t in ("D", "D0") if R.values(m, t, "counted_packets")}
+            if c:
+                w(" Packets the per-endpoint counters recorded during the test: " +
+                  ", ".join(f"{t}: {fmt(med(v), 0)}" for t, v in c.items()) + ".")
+        w("")
+
+    # ---- tc vs XDP (issue 8): every metric measured in both, E against D per round
+    if any(R.topos(m) and "E" in R.topos(m) for m in METRICS):
+        w("### netbpf in XDP mode against tc mode")
+        w("")
+        w("E / D per round (median, min–max), for every metric both were measured in; "
+          "below 1 is better for latency, above 1 for rates.")
+        w("")
+        w("| metric | tc (D) | XDP (E) | XDP / tc |")
+        w("|---|---|---|---|")
+        for m, (title, field, unit, higher, _) in METRICS.items():
+            d, e = R.values(m, "D", field), R.values(m, "E", field)
+            rs = R.ratios(m, "E", "D", field)
+            if d or e:
+                w(f"| {title.split(' (')[0]} ({unit}) | {fmt(med(d))} | "
+                  f"{fmt(med(e)) if e else 'failed'} | {fmt_range(rs, 2) + '×' if rs else '–'} |")
+        w("")
+
+    # ---- program cost
+    pc = extra_of(extra, "progcost")
+    if pc:
+        w("### What netbpf's programs cost per run")
+        w("")
+        w("One more measurement of each metric in D and E after the rounds, with the kernel's "
+          "BPF run-time statistics on (`BPF_ENABLE_STATS`, held by `tools/bench/bpfstats.py` "
+          "only for this pass, since it adds two clock reads to every run): for each program "
+          "that ran, its runs and average time per run (`run_time_ns / run_cnt`, "
+          "`bpftool prog show`). A sandbox-to-sandbox packet passes one endpoint program "
+          "(tc) or one `xdp_endpoint` plus one `xdp_sandbox` run (XDP); a published-port "
+          "packet from outside passes `uplink_in` (or `xdp_uplink`), its reply `endpoint` "
+          "then `uplink_out`.")
+        w("")
+        w("| metric | topology | result of that run | program: ns per run (runs) |")
+        w("|---|---|---|---|")
+        for e in pc:
+            m = e["metric"]
+            field, unit = METRICS[m][1], METRICS[m][2]
+            progs = ", ".join(f"`{n}` {v['ns_per_run']:,.0f} ns ({v['runs']:,})"
+                              for n, v in sorted(e["progs"].items(), key=lambda x: -x[1]["runs"])
+                              if v["runs"] >= 100)
+            w(f"| {METRICS[m][0].split(' (')[0]} | ({e['topo']}) | "
+              f"{fmt(e['result'].get(field))} {unit} | {progs or '–'} |")
+        w("")
+
+    # ---- scaling
+    if scale:
+        w("## Published-port scaling: iptables DNAT rules vs netbpf's map")
+        w("")
+        w("Docker publishes each port with a DNAT rule in its `nat DOCKER` chain and an ACCEPT rule "
+          "in `filter DOCKER`, walked in order for every new connection. The harness builds the "
+          "same shape with `iptables-restore` in a throwaway namespace (bridge to the server, "
+          "world namespace for the client), N ports with the measured one last (where Docker "
+          "appends the newest port); netbpf publishes N ports on instance D's server sandbox "
+          "(the extra ones as one range). Same client, same server program; every round "
+          "measures every port count in turn (rotated), both systems back to back.")
+        w("")
+        w("| ports | iptables conn/s | netbpf conn/s | netbpf / iptables | iptables p50 µs | "
+          "netbpf p50 µs |")
+        w("|---|---|---|---|---|---|")
+        for n in sorted({s["n"] for s in scale}):
+            def col(sysname, k, fl):
+                return [s[k][fl] for s in scale if s["system"] == sysname and s["n"] == n
+                        and not s[k].get("error")]
+            by = {}
+            for s in scale:
+                if s["n"] == n and not s["wrk"].get("error"):
+                    by.setdefault(s["round"], {})[s["system"]] = s["wrk"]["conn_s"]
+            rs = [d["netbpf"] / d["iptables"] for d in by.values() if len(d) == 2]
+            w(f"| {n:,} | {fmt_range(col('iptables', 'wrk', 'conn_s'))} | "
+              f"{fmt_range(col('netbpf', 'wrk', 'conn_s'))} | "
+              f"{fmt(med(rs), 2) + '×' if rs else '–'} | "
+              f"{fmt_range(col('iptables', 'connlat', 'p50_us'))} | "
+              f"{fmt_range(col('netbpf', 'connlat', 'p50_us'))} |")
+        w("")
+        for p in ("scaling-rate.png", "scaling-latency.png"):
+            if p in made:
+                w(f"![{p}]({rel}/{p})")
+                w("")
+        pubs = [p for p in extra_of(extra, "nb_publish") if "n" in p]
+        ipl = extra_of(extra, "ipt_load")
+        if pubs or ipl:
+            w("Control-plane time to get there: " + "; ".join(
+                [f"`netbpfctl unpublish` + `publish` to {n:,} ports (the extra ones as one range): "
+                 f"{fmt(med([p['ms'] for p in pubs if p['n'] == n]), 0)} ms (median)"
+                 for n in sorted({p["n"] for p in pubs})] +
+                [f"`iptables-restore` of {n:,} ports: "
+                 f"{fmt(med([i['ms'] for i in ipl if i['n'] == n]), 0)} ms (median)"
+                 for n in sorted({i["n"] for i in ipl})]) + ".")
+            w("")
+
+    # ---- control plane
+    if sb:
+        w("## Control plane: `netbpfctl sandbox create` on one network")
+        w("")
+        w("Wall time of each `netbpfctl sandbox create --network scale NAME` call (process start, "
+          "SQLite transaction, netns, veth, addresses, routes, map updates), as the n-th "
+          "sandbox on one /16 network. Each row is the median of the 10 calls ending at that "
+          "count.")
+        w("")
+        w("| sandboxes on the network | ms per create, median (min–max) of 10 calls |")
+        w("|---|---|")
+        marks = [int(x) for x in st.get("sandbox_marks", "10 100 1000").split()]
+        for mk in marks:
+            xs = [us / 1000 for i, us in sb if mk - 10 < i <= mk]
+            if xs:
+                w(f"| {mk:,} | {fmt_range(xs)} |")
+        w("")
+        if "sandbox-create.png" in made:
+            w(f"![sandbox-create.png]({rel}/sandbox-create.png)")
+            w("")
+
+    # ---- memory
+    mems = extra_of(extra, "map_memory")
+    if mems:
+        w("## Memory: netbpf's maps")
+        w("")
+        w("Kernel memory charged to each pinned map (`bpftool map show`, `bytes_memlock`). "
+          "Hash maps preallocate their entries, so the size is set by `max_entries` "
+          "(include/netbpf/abi.h), not by use; per-CPU maps scale with the CPU count.")
+        w("")
+        names = sorted(set().union(*[m["maps"].keys() for m in mems]))
+        w("| map | type | max entries | " + " | ".join(m["stage"] for m in mems) + " |")
+        w("|---|---|---|" + "---|" * len(mems))
+        for n in names:
+            first = next(m["maps"][n] for m in mems if n in m["maps"])
+            w(f"| `{n}` | {first['type']} | {first['max_entries']:,} | " + " | ".join(
+                f"{m['maps'][n]['bytes_memlock'] / 2**20:.2f} MiB" if n in m["maps"] else "–"
+                for m in mems) + " |")
+        w("| **total** | | | " + " | ".join(
+            f"**{sum(x['bytes_memlock'] for x in m['maps'].values()) / 2**20:.1f} MiB**"
+            for m in mems) + " |")
+        w("")
+        dp = extra_of(extra, "docker_proxy")
+        if dp:
+            d = dp[0]
+            w(f"For comparison, Docker's one published port runs {d['processes']} docker-proxy "
+              f"processes (IPv4 and IPv6) with {d['rss_kib'] / 1024:.1f} MiB resident memory "
+              "together, per published port; 10,000 published ports would be 20,000 processes. "
+              "netbpf's publish map holds 65,536 ports in the fixed size above.")
+            w("")
+
+    # ---- raw
+    w("## Raw data")
+    w("")
+    w(f"In [`{rel}/`]({rel}/): `results.jsonl` (every measurement: round, metric, topology, "
+      "values), `extra.jsonl` (scaling rounds, map memory, docker-proxy memory, control-plane "
+      "timings, unavailable topologies, the root-netns check), `sandbox-create.dat` "
+      "(call number, µs), `meta.json` (machine, versions, settings), `summary.csv`, "
+      "`scaling.csv`, the gnuplot data (`scaling-*.dat`) and the PNG plots.")
+    el = extra_of(extra, "elapsed")
+    if el:
+        w("")
+        w(f"The run took {el[0]['seconds'] // 60} min {el[0]['seconds'] % 60} s.")
+    with open(a.md, "w") as f:
+        f.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,346 @@
+# shellcheck shell=bash
+# The topologies the harness compares, each built in namespaces of its own
+# and removed afterwards. A topology is one entry of the table below plus a
+# topo_setup_<ID> function (and topo_teardown_<ID>, topo_available_<ID> when
+# it needs them). Setup fills, for its ID:
+#
+#   T_CLI  T_SRV  T_SRVIP          sandbox -> sandbox: client netns, server netns, server address
+#   T_PUBCLI T_PUBIP T_PUBPORT     a client outside the host and the published address it uses
+#   T_LOCALNS T_LOCALCG T_LOCALIP  a client on the host itself (netns, cgroup or "",
+#   T_LOCALPORT                    and the address it uses for the published port)
+#
+# The server programs always listen in T_SRV: nbb-httpd on port 80 (the
+# published container port), iperf3 on 5201, sockperf on 11111.
+#
+#   (A) veth:    cli ──veth── srv                      (the practical limit)
+#   (B) bridge:  cli ──veth── [br0 in "h"] ──veth── srv (br_netfilter off)
+#   (C) docker:  world ──veth── [dockerd's netns: br-*, iptables, docker-proxy] ── containers
+#   (D) netbpf:  world ──veth── [netbpf instance's host netns: tc programs, socket hooks] ── sandboxes
+#   (E) netbpf in XDP mode: as D with `up --mode xdp` (once netbpf has it, issue 8)
+#   (D0) as D with the per-endpoint counters compiled out of the endpoint program
+
+TOPO_IDS=(A B C D E D0)
+declare -A TOPO_NAME=(
+	[A]="bare veth pair"
+	[B]="Linux bridge, br_netfilter off"
+	[C]="Docker 20.10: bridge, iptables, docker-proxy"
+	[D]="netbpf, tc"
+	[E]="netbpf, XDP"
+	[D0]="netbpf, tc, counters compiled out"
+)
+declare -A T_CLI T_SRV T_SRVIP T_PUBCLI T_PUBIP T_PUBPORT T_LOCALNS T_LOCALCG T_LOCALIP T_LOCALPORT
+
+
+# ---- (A) a bare veth pair ------------------------------------------------------
+
+topo_setup_A() {
+	local c=$NBB_ID-a-cli s=$NBB_ID-a-srv
+	ip netns add "$c"
+	ip netns add "$s"
+	ip link add eth0 netns "$c" type veth peer name eth0 netns "$s"
+	ip -n "$c" addr add 10.99.0.1/24 dev eth0
+	ip -n "$s" addr add 10.99.0.2/24 dev eth0
+	ip -n "$c" link set lo up
+	ip -n "$s" link set lo up
+	ip -n "$c" link set eth0 up
+	ip -n "$s" link set eth0 up
+	T_CLI[A]=$c T_SRV[A]=$s T_SRVIP[A]=10.99.0.2
+	# no NAT here: the "published port" rows use the server's own address, the
+	# floor every translated path is measured against
+	T_PUBCLI[A]=$c T_PUBIP[A]=10.99.0.2 T_PUBPORT[A]=80
+}
+
+# ---- (B) a Linux bridge ----------------------------------------------------------
+
+topo_setup_B() {
+	local h=$NBB_ID-b-h c=$NBB_ID-b-cli s=$NBB_ID-b-srv
+	ip netns add "$h"
+	ip netns add "$c"
+	ip netns add "$s"
+	ip -n "$h" link set lo up
+	# br_netfilter is built into this kernel and on by default in every new
+	# netns: off, so B is the bridge alone
+	in_ns "$h" sh -c 'for f in /proc/sys/net/bridge/bridge-nf-call-*; do
+		[ -e "$f" ] && echo 0 >"$f"; done; true'
+	ip -n "$h" link add br0 type bridge
+	ip -n "$h" link set br0 type bridge nf_call_iptables 0 nf_call_arptables 0
+	ip -n "$h" link set br0 up
+	ip link add vc netns "$h" type veth peer name eth0 netns "$c"
+	ip link add vs netns "$h" type veth peer name eth0 netns "$s"
+	ip -n "$h" link set vc master br0 up
+	ip -n "$h" link set vs master br0 up
+	ip -n "$c" addr add 10.98.0.1/24 dev eth0
+	ip -n "$s" addr add 10.98.0.2/24 dev eth0
+	ip -n "$c" link set lo up
+	ip -n "$s" link set lo up
+	ip -n "$c" link set eth0 up
+	ip -n "$s" link set eth0 up
+	T_CLI[B]=$c T_SRV[B]=$s T_SRVIP[B]=10.98.0.2
+}
+
+# a "world" netns behind the uplink up0 of host netns H: 198.18.0.2 <-> 198.18.0.1
+world_link() {
+	local h=$1 w=$2
+	ip netns add "$w"
+	ip link add up0 netns "$h" type veth peer name wan0 netns "$w"
+	ip -n "$h" addr add 198.18.0.1/24 dev up0
+	ip -n "$w" addr add 198.18.0.2/24 dev wan0
+	ip -n "$h" link set lo up
+	ip -n "$w" link set lo up
+	ip -n "$h" link set up0 up
+	ip -n "$w" link set wan0 up
+	ip -n "$h" route add default via 198.18.0.2
+	# a wide ephemeral range: the connection-rate tests open tens of thousands
+	in_ns "$w" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
+}
+
+# ---- (C) Docker's engine ---------------------------------------------------------
+# dockerd runs in a netns of its own ($NBB_ID-c, the "host") and in a private
+# mount namespace with tmpfs over /run and /etc/docker, so its sockets, shims,
+# key.json and netns mounts stay out of the machine's; its data root, exec root,
+# pidfile and API socket live under $NBB_TMP/docker. Every bridge, iptables
+# chain, FORWARD policy and ip_forward it sets is inside $NBB_ID-c and goes
+# with it. Its containers' cgroups are under "$NBB_ID-docker", removed at the end.
+
+DK_SUBNET=10.77.0.0/24
+dk() { docker -H "unix://$NBB_TMP/docker/docker.sock" "$@"; }
+
+topo_available_C() {
+	command -v dockerd >/dev/null || { echo "dockerd not installed (make bench installs docker.io)"; return 1; }
+	[ -x /bin/busybox ] || { echo "busybox-static not installed"; return 1; }
+}
+
+topo_setup_C() {
+	local h=$NBB_ID-c w=$NBB_ID-c-w d=$NBB_TMP/docker pid
+	ip netns add "$h"
+	world_link "$h" "$w"
+	mkdir -p "$d/data" "$d/exec" "$d/rootfs/bin"
+	cat >"$d/start.sh" <<EOF
+#!/bin/sh
+set -e
+mount -t tmpfs -o mode=755 nbb-run /run
+mount -t tmpfs -o mode=755 nbb-etc-docker /etc/docker
+exec dockerd --data-root $d/data --exec-root $d/exec --pidfile $d/docker.pid \\
+	-H unix://$d/docker.sock --cgroup-parent $NBB_ID-docker --bridge=none \\
+	--iptables=true --ip-forward=true --userland-proxy=true --log-level=warn
+EOF
+	chmod +x "$d/start.sh"
+	bg dockerd nsenter --net=/run/netns/"$h" unshare --mount --propagation private "$d/start.sh"
+	NBB_DOCKERD=$BG_PID
+	wait_for 30 dk version || die "dockerd did not start: $(tail -5 "$NBB_TMP/dockerd.log")"
+	# an image from the busybox-static package: no registry involved
+	cp /bin/busybox "$d/rootfs/bin/busybox"
+	ln -sf busybox "$d/rootfs/bin/sh"
+	ln -sf busybox "$d/rootfs/bin/sleep"
+	tar -C "$d/rootfs" -c . | dk import - nbb-busybox >/dev/null
+	dk network create --subnet "$DK_SUBNET" nbbnet >/dev/null
+	dk run -d --name nbb-srv --network nbbnet -p 8000:80 nbb-busybox /bin/sleep 1000000 >/dev/null
+	dk run -d --name nbb-cli --network nbbnet nbb-busybox /bin/sleep 1000000 >/dev/null
+	pid=$(dk inspect -f '{{.State.Pid}}' nbb-srv)
+	T_SRV[C]=/proc/$pid/ns/net
+	T_SRVIP[C]=$(dk inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' nbb-srv)
+	pid=$(dk inspect -f '{{.State.Pid}}' nbb-cli)
+	T_CLI[C]=/proc/$pid/ns/net
+	T_PUBCLI[C]=$w T_PUBIP[C]=198.18.0.1 T_PUBPORT[C]=8000
+	# from the host itself Docker's 127.0.0.1 path is docker-proxy (its OUTPUT
+	# DNAT rule excludes 127.0.0.0/8)
+	T_LOCALNS[C]=$h T_LOCALCG[C]="" T_LOCALIP[C]=127.0.0.1 T_LOCALPORT[C]=8000
+	dk_record_proxy_memory
+}
+
+# docker-proxy's resident memory per published port (one process per port and
+# address family), for the memory table
+dk_record_proxy_memory() {
+	local p rss=0 n=0 kb
+	for p in $(pgrep -P "$NBB_DOCKERD" -x docker-proxy); do
+		kb=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status")
+		rss=$((rss + kb))
+		n=$((n + 1))
+	done
+	emit_extra docker_proxy "{\"processes\": $n, \"published_ports\": 1, \"rss_kib\": $rss}"
+}
+
+topo_teardown_C() {
+	local c d=$NBB_TMP/docker p cg
+	if [ -n "${NBB_DOCKERD:-}" ] && kill -0 "$NBB_DOCKERD" 2>/dev/null; then
+		for c in $(dk ps -aq 2>/dev/null); do
+			dk rm -f "$c" >/dev/null 2>&1 || true
+		done
+		dk network rm nbbnet >/dev/null 2>&1 || true
+		bg_stop "$NBB_DOCKERD"
+	fi
+	# Whatever outlived dockerd (a shim, a container's process, when dockerd
+	# died first) is this run's by construction: in a cgroup named after the
+	# run, or a shim talking to this run's containerd socket (the [c] keeps grep
+	# from matching its own command line). Ended by pid.
+	for p in $(cat /sys/fs/cgroup/pids/"$NBB_ID-docker"/*/cgroup.procs 2>/dev/null) \
+		$(grep -l -s "$d/exe[c]/" /proc/[0-9]*/cmdline | cut -d/ -f3); do
+		kill -9 "$p" 2>/dev/null || true
+	done
+	sleep 0.2
+	# container cgroups, deepest first (only ours: named after the run)
+	for cg in /sys/fs/cgroup/*/"$NBB_ID-docker"; do
+		[ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+	rm -rf "$d" 2>/dev/null || true
+}
+
+# ---- (D, E, D0) netbpf instances ---------------------------------------------------
+# Exactly as tests/e2e/lib.bash sets one up: a host netns with an uplink to a
+# world netns, a private state dir, a pin dir on a bpffs of its own mounted
+# outside /sys, and a cgroup of the instance's own for the socket hooks.
+
+NB_CGROOT=${NB_CGROOT:-/sys/fs/cgroup/unified}
+NB_SUBNET=10.88.0.0/24
+
+# nbx ID CMD...: netbpfctl of instance ID (in its host netns)
+nbx() {
+	local id=$1
+	shift
+	NETBPF_STATE_DIR=$NBB_TMP/nb-$id/state NETBPF_PIN_DIR=$NBB_TMP/nb-$id/bpf \
+		NETBPF_CGROUP=$NB_CGROOT/$NBB_ID-$id \
+		nsenter --net=/run/netns/"$NBB_ID-$id-h" "$NETBPFCTL" "$@"
+}
+
+# nb_instance ID [UP OPTIONS]: an instance with sandboxes cli and srv on one
+# network, srv's port 80 published as 8000
+nb_instance() {
+	local id=$1 h=$NBB_ID-$1-h w=$NBB_ID-$1-w t=$NBB_TMP/nb-$1
+	shift
+	mkdir -p "$t/bpf" "$NB_CGROOT/$NBB_ID-$id"
+	mount -t bpf bpf "$t/bpf"
+	ip netns add "$h"
+	world_link "$h" "$w"
+	case " $* " in
+	*" xdp "*)
+		# as tests/e2e/lib.bash does in XDP mode: a veth hands its sender's
+		# "checksum to be completed" state along, which XDP cannot see and a
+		# redirected frame loses; the world sends complete checksums, as a
+		# frame from a real NIC has them
+		in_ns "$w" python3 "$NBB_SRC/tests/e2e/txcsum.py" wan0 off
+		;;
+	esac
+	nbx "$id" up "$@" >/dev/null
+	nbx "$id" network create --subnet "$NB_SUBNET" bench >/dev/null
+	nbx "$id" sandbox create --network bench "$NBB_ID-$id-cli" >/dev/null
+	nbx "$id" sandbox create --network bench -p 8000:80 "$NBB_ID-$id-srv" >/dev/null
+	T_CLI[$id]=$NBB_ID-$id-cli T_SRV[$id]=$NBB_ID-$id-srv
+	T_SRVIP[$id]=$(in_ns "$NBB_ID-$id-srv" ip -o -4 addr show dev eth0 |
+		awk '{split($4, a, "/"); print a[1]}')
+	T_PUBCLI[$id]=$w T_PUBIP[$id]=198.18.0.1 T_PUBPORT[$id]=8000
+	# the host's own 127.0.0.1: the connect4 socket hook, in the instance's cgroup
+	T_LOCALNS[$id]=$h T_LOCALCG[$id]=$NB_CGROOT/$NBB_ID-$id
+	T_LOCALIP[$id]=127.0.0.1 T_LOCALPORT[$id]=8000
+}
+
+nb_instance_teardown() {
+	local id=$1 t=$NBB_TMP/nb-$1 n p cg=$NB_CGROOT/$NBB_ID-$1
+	[ -d "$t" ] || return 0
+	nbx "$id" down >/dev/null 2>&1 || true
+	for n in $(ip netns list | awk '{print $1}' | grep "^$NBB_ID-$id-"); do
+		ip netns del "$n" 2>/dev/null || true
+	done
+	if [ -d "$cg" ]; then
+		for p in $(cat "$cg/cgroup.procs" 2>/dev/null); do
+			echo "$p" >"$NB_CGROOT/cgroup.procs" 2>/dev/null || true
+		done
+		rmdir "$cg" 2>/dev/null || true
+	fi
+	umount "$t/bpf" 2>/dev/null || true
+	rm -rf "$t"
+}
+
+topo_setup_D() { nb_instance D; }
+topo_teardown_D() { nb_instance_teardown D; }
+
+# (E): one entry. Available once `netbpfctl up` has --mode (issue 8). Its world
+# sends complete checksums (see nb_instance), which costs its clients a little
+# more than D's.
+topo_available_E() {
+	"$NETBPFCTL" up --help 2>/dev/null | grep -q -- '--mode' ||
+		{ echo "not available: netbpf has no XDP mode yet (issue 8)"; return 1; }
+}
+topo_setup_E() { nb_instance E --mode xdp; }
+topo_teardown_E() { nb_instance_teardown E; }
+
+# (D0): D with the endpoint program rebuilt without its counters (bpf/lib/
+# stats.bpf.h's functions defined away) and swapped in on both endpoints,
+# sharing the instance's pinned maps. D/D0 is the cost of counting.
+topo_available_D0() {
+	[ -e "$NBB_BUILD/endpoint-nocount.bpf.o" ] || { echo "no-count endpoint object not built"; return 1; }
+}
+topo_setup_D0() {
+	local dev
+	nb_instance D0
+	dev=$(ip -n "$NBB_ID-D0-h" -o link show type veth | awk -F': ' '{split($2, a, "@"); print a[1]}' |
+		grep '^nbe')
+	# shellcheck disable=SC2086
+	in_ns "$NBB_ID-D0-h" "$NBB_BUILD/nbb-tcswap" "$NBB_TMP/nb-D0/bpf" \
+		"$NBB_BUILD/endpoint-nocount.bpf.o" endpoint $dev
+}
+topo_teardown_D0() { nb_instance_teardown D0; }
+
+# nb_ep_packets ID: packets counted in the instance's nb_ep_stats (all endpoints,
+# all CPUs, both directions): D counts, D0 must not
+nb_ep_packets() {
+	bpftool -j map dump pinned "$NBB_TMP/nb-$1/bpf/nb_ep_stats" | python3 -c '
+import json, sys
+n = 0
+for e in json.load(sys.stdin):
+    for c in e["formatted"]["values"]:
+        n += c["value"]["rx_packets"] + c["value"]["tx_packets"]
+print(n)'
+}
+
+# ---- scaling: Docker-style iptables DNAT rules ----------------------------------------
+# The same shape Docker gives N published ports (nat DOCKER chain reached from
+# PREROUTING, one DNAT rule per port; filter DOCKER chain, one ACCEPT per
+# port), built by iptables-restore in a throwaway netns ($NBB_ID-i) with a
+# Linux bridge to the server ($NBB_ID-i-srv) and a world netns for the client.
+# The measured port's rules come last, where Docker appends the newest port.
+
+IPT_SRVIP=10.66.0.2
+ipt_setup() {
+	local h=$NBB_ID-i s=$NBB_ID-i-srv
+	ip netns add "$h"
+	ip netns add "$s"
+	world_link "$h" "$NBB_ID-i-w"
+	in_ns "$h" sysctl -qw net.ipv4.ip_forward=1
+	ip -n "$h" link add br0 type bridge
+	ip -n "$h" addr add 10.66.0.1/24 dev br0
+	ip -n "$h" link set br0 up
+	ip link add vs netns "$h" type veth peer name eth0 netns "$s"
+	ip -n "$h" link set vs master br0 up
+	ip -n "$s" addr add "$IPT_SRVIP/24" dev eth0
+	ip -n "$s" link set lo up
+	ip -n "$s" link set eth0 up
+	ip -n "$s" route add default via 10.66.0.1
+}
+
+# ipt_rules N: replaces the netns's rules with N published ports
+ipt_rules() {
+	local n=$1
+	python3 - "$n" "$IPT_SRVIP" >"$NBB_TMP/ipt.rules" <<'EOF'
+import sys
+n, ip = int(sys.argv[1]), sys.argv[2]
+ports = [(10000 + i, 10000 + i) for i in range(1, n)] + [(8000, 80)]
+out = ["*nat", ":PREROUTING ACCEPT [0:0]", ":INPUT ACCEPT [0:0]", ":OUTPUT ACCEPT [0:0]",
+       ":POSTROUTING ACCEPT [0:0]", ":DOCKER - [0:0]",
+       "-A PREROUTING -m addrtype --dst-type LOCAL -j DOCKER",
+       "-A OUTPUT ! -d 127.0.0.0/8 -m addrtype --dst-type LOCAL -j DOCKER",
+       "-A POSTROUTING -s 10.66.0.0/24 ! -o br0 -j MASQUERADE",
+       "-A DOCKER -i br0 -j RETURN"]
+out += ["-A DOCKER ! -i br0 -p tcp -m tcp --dport %d -j DNAT --to-destination %s:%d" % (h, ip, c)
+        for h, c in ports]
+out += ["COMMIT", "*filter", ":INPUT ACCEPT [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]",
+        ":DOCKER - [0:0]",
+        "-A FORWARD -o br0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT",
+        "-A FORWARD -o br0 -j DOCKER", "-A FORWARD -i br0 ! -o br0 -j ACCEPT",
+        "-A FORWARD -i br0 -o br0 -j ACCEPT"]
+out += ["-A DOCKER -d %s/32 ! -i br0 -o br0 -p tcp -m tcp --dport %d -j ACCEPT" % (ip, c)
+        for h, c in ports]
+out += ["COMMIT"]
+print("\n".join(out))
+EOF
+	in_ns "$NBB_ID-i" iptables-restore <"$NBB_TMP/ipt.rules"
+}
