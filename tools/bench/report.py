@@ -599,10 +599,10 @@ def main():
         ipl = extra_of(extra, "ipt_load")
         if pubs or ipl:
             w("Control-plane time to get there: " + "; ".join(
-                [f"`netbpfctl unpublish` + `publish` to {n:,} ports (the extra ones as one range): "
+                [f"`netbpfctl unpublish` + `publish` to reach {n:,} port(s) (the extra ones as one range): "
                  f"{fmt(med([p['ms'] for p in pubs if p['n'] == n]), 0)} ms (median)"
                  for n in sorted({p["n"] for p in pubs})] +
-                [f"`iptables-restore` of {n:,} ports: "
+                [f"`iptables-restore` of {n:,} port(s): "
                  f"{fmt(med([i['ms'] for i in ipl if i['n'] == n]), 0)} ms (median)"
                  for n in sorted({i["n"] for i in ipl})]) + ".")
             w("")
