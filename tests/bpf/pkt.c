@@ -19,6 +19,7 @@
 #include <netlink/netlink.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/neighbour.h>
 
 #include "pkt.h"
 
@@ -45,7 +46,7 @@ cleanup:
 	return err;
 }
 
-static int write_file(const char *path, const char *text)
+int pkt_write_file(const char *path, const char *text)
 {
 	FILE *f = fopen(path, "w");
 	int err = 0;
@@ -56,6 +57,38 @@ static int write_file(const char *path, const char *text)
 		err = -EIO;
 	if (fclose(f) && !err)
 		err = -errno;
+	return err;
+}
+
+int pkt_neigh_add(int ifindex, __be32 ip, const __u8 *mac)
+{
+	struct nl_addr *dst = NULL, *ll = NULL;
+	struct rtnl_neigh *n = NULL;
+	struct nl_sock *sk;
+	int err = -ENOMEM;
+
+	sk = nl_socket_alloc();
+	if (!sk)
+		return -ENOMEM;
+	if (nl_connect(sk, NETLINK_ROUTE) < 0) {
+		err = -ECONNREFUSED;
+		goto cleanup;
+	}
+	n = rtnl_neigh_alloc();
+	dst = nl_addr_build(AF_INET, &ip, 4);
+	ll = nl_addr_build(AF_LLC, mac, ETH_ALEN);
+	if (!n || !dst || !ll)
+		goto cleanup;
+	rtnl_neigh_set_ifindex(n, ifindex);
+	rtnl_neigh_set_dst(n, dst);
+	rtnl_neigh_set_lladdr(n, ll);
+	rtnl_neigh_set_state(n, NUD_PERMANENT);
+	err = rtnl_neigh_add(sk, n, NLM_F_CREATE | NLM_F_REPLACE) < 0 ? -EIO : 0;
+cleanup:
+	nl_addr_put(ll);
+	nl_addr_put(dst);
+	rtnl_neigh_put(n);
+	nl_socket_free(sk);
 	return err;
 }
 
@@ -80,7 +113,7 @@ int pkt_env_enter(struct pkt_env *env)
 		return err;
 	}
 	/* devices created from now on stay silent: no IPv6 DAD/RS/MLD frames */
-	err = write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
+	err = pkt_write_file("/proc/sys/net/ipv6/conf/default/disable_ipv6", "1");
 	if (err && err != -ENOENT) {
 		fprintf(stderr, "disabling IPv6 on new devices: %s\n", strerror(-err));
 		return err;

@@ -146,6 +146,10 @@ struct pkt_env {
 };
 
 int pkt_env_enter(struct pkt_env *env);
+/* Writes text to a /proc or /sys file: 0 or -errno */
+int pkt_write_file(const char *path, const char *text);
+/* A permanent neighbour entry ip -> mac on ifindex, in the current netns */
+int pkt_neigh_add(int ifindex, __be32 ip, const __u8 *mac);
 int pkt_env_veth(const char *name, const char *peer, int *ifindex, int *peer_ifindex);
 void pkt_env_leave(struct pkt_env *env);
 int pkt_tc_attach(int ifindex, int prog_fd);

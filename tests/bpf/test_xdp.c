@@ -710,50 +710,6 @@ static const struct pkt_case cases[] = {
 
 /* ---- set-up -------------------------------------------------------------- */
 
-static int write_file(const char *path, const char *s)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, s, strlen(s)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
-static int neigh_add(int ifindex, __be32 ip, const __u8 *mac)
-{
-	struct nl_addr *dst = NULL, *ll = NULL;
-	struct rtnl_neigh *n = NULL;
-	struct nl_sock *sk;
-	int err = -ENOMEM;
-
-	sk = nl_socket_alloc();
-	if (!sk)
-		return -ENOMEM;
-	if (nl_connect(sk, NETLINK_ROUTE) < 0) {
-		err = -ECONNREFUSED;
-		goto cleanup;
-	}
-	n = rtnl_neigh_alloc();
-	dst = nl_addr_build(AF_INET, &ip, 4);
-	ll = nl_addr_build(AF_LLC, mac, ETH_ALEN);
-	if (!n || !dst || !ll)
-		goto cleanup;
-	rtnl_neigh_set_ifindex(n, ifindex);
-	rtnl_neigh_set_dst(n, dst);
-	rtnl_neigh_set_lladdr(n, ll);
-	rtnl_neigh_set_state(n, NUD_PERMANENT);
-	err = rtnl_neigh_add(sk, n, NLM_F_CREATE | NLM_F_REPLACE) < 0 ? -EIO : 0;
-cleanup:
-	nl_addr_put(ll);
-	nl_addr_put(dst);
-	rtnl_neigh_put(n);
-	nl_socket_free(sk);
-	return err;
-}
-
 static int setup_devices(struct t *t)
 {
 	struct nb_nl *nl = NULL;
@@ -764,7 +720,7 @@ static int setup_devices(struct t *t)
 		if (err)
 			return err;
 	}
-	err = write_file("/proc/sys/net/ipv4/ip_forward", "1");
+	err = pkt_write_file("/proc/sys/net/ipv4/ip_forward", "1");
 	if (err)
 		return err;
 	err = nb_nl_open(&nl);
@@ -782,11 +738,11 @@ static int setup_devices(struct t *t)
 	nb_nl_close(nl);
 	if (err)
 		return err;
-	err = neigh_add(t->ifx[D_UP], CLI, CLI_MAC);
+	err = pkt_neigh_add(t->ifx[D_UP], CLI, CLI_MAC);
 	if (!err)
-		err = neigh_add(t->ifx[D_UP], SRV, SRV_MAC);
+		err = pkt_neigh_add(t->ifx[D_UP], SRV, SRV_MAC);
 	if (!err)
-		err = neigh_add(t->ifx[D_UP], RTR, RTR_MAC);
+		err = pkt_neigh_add(t->ifx[D_UP], RTR, RTR_MAC);
 	return err;
 }
 
