@@ -9,10 +9,10 @@
 SEC("tc")
 int endpoint(struct __sk_buff *skb)
 {
-	__u32 ifindex = skb->ifindex, len = skb->len;
+	__u32 len = skb->len;
 	struct ep_fwd fwd = {};
 
-	return ep_verdict(skb, ep_switch(skb, &fwd), &fwd, ifindex, len);
+	return ep_verdict(skb, ep_switch(skb, &fwd), &fwd, len);
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -42,7 +42,7 @@ static __always_inline int gw_arp(struct __sk_buff *skb, struct nb_cursor *c, st
 	return bpf_redirect(skb->ifindex, 0);
 }
 
-static __always_inline int gw_switch(struct __sk_buff *skb, __u32 *dst)
+static __always_inline int gw_switch(struct __sk_buff *skb, __u32 *dst, __u32 *dst_slot)
 {
 	const struct nb_fdb_val *fdb = NULL;
 	const struct nb_network *net;
@@ -90,6 +90,7 @@ static __always_inline int gw_switch(struct __sk_buff *skb, __u32 *dst)
 		if (!fdb || (fdb->flags & NB_FDB_F_GATEWAY))
 			return -NB_DROP_UNKNOWN_UNICAST;
 		*dst = fdb->ifindex;
+		*dst_slot = fdb->stats_slot;
 	}
 	if (iph)
 		err = nb_policy_routed_ipv4(net, port->net_id, iph->saddr);
@@ -101,7 +102,7 @@ static __always_inline int gw_switch(struct __sk_buff *skb, __u32 *dst)
 
 	if (!fdb)
 		return nb_flood_frame(skb, port->net_id, 0, 0);
-	nb_ep_count_rx(fdb->ifindex, len);
+	nb_ep_count_rx(fdb->stats_slot, len);
 	if (bpf_redirect_peer(fdb->ifindex, 0) != TC_ACT_REDIRECT)
 		return -NB_DROP_REDIRECT;
 	return TC_ACT_REDIRECT;
@@ -110,16 +111,15 @@ static __always_inline int gw_switch(struct __sk_buff *skb, __u32 *dst)
 SEC("tc")
 int gateway(struct __sk_buff *skb)
 {
-	__u32 len = skb->len, dst = 0;
+	__u32 len = skb->len, dst = 0, dst_slot = 0;
 	int ret;
 
-	ret = gw_switch(skb, &dst);
+	ret = gw_switch(skb, &dst, &dst_slot);
 	nb_event_verdict(skb, ret, dst);
 	if (!nb_is_drop(ret))
 		return ret;
 	nb_drop_count(-ret, len);
-	if (dst)
-		nb_ep_count_rx_dropped(dst);
+	nb_ep_count_rx_dropped(dst_slot);
 	return TC_ACT_SHOT;
 }
 

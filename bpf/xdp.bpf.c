@@ -32,10 +32,10 @@
 SEC("xdp")
 int xdp_endpoint(struct xdp_md *ctx)
 {
-	__u32 ifindex = nb_ctx_ifindex(ctx), len = nb_ctx_len(ctx);
+	__u32 len = nb_ctx_len(ctx);
 	struct ep_fwd fwd = {};
 
-	return ep_verdict(ctx, ep_switch(ctx, &fwd), &fwd, ifindex, len);
+	return ep_verdict(ctx, ep_switch(ctx, &fwd), &fwd, len);
 }
 
 SEC("xdp")

@@ -234,9 +234,21 @@ maps() {
 	show "bpftool map dump pinned $NETBPF_PIN_DIR/nb_fdb"
 	bpftool map dump pinned "$NETBPF_PIN_DIR/nb_fdb"
 	note "the forwarding database: (network, MAC) -> the port a frame is redirected to"
-	show "bpftool map dump pinned $NETBPF_PIN_DIR/nb_ep_stats"
-	bpftool map dump pinned "$NETBPF_PIN_DIR/nb_ep_stats"
-	note "per-endpoint counters (per CPU), keyed by the host-side port's ifindex"
+	show "bpftool map dump pinned $NETBPF_PIN_DIR/nb_ports"
+	bpftool map dump pinned "$NETBPF_PIN_DIR/nb_ports"
+	note "the switch ports by ifindex; an endpoint's port carries its network's flags and"
+	note "its stats slot, so forwarding a frame takes two hash lookups (port, FDB)"
+	local key
+	key=$(bpftool -j map dump pinned "$NETBPF_PIN_DIR/nb_ports" | python3 -c '
+import json, sys
+slots = sorted(e["formatted"]["value"]["stats_slot"] for e in json.load(sys.stdin)
+               if e["formatted"]["value"]["kind"] == 1)
+s = slots[0]
+print(" ".join(str(s >> (8 * i) & 255) for i in range(4)))') ||
+		die "no endpoint port in nb_ports"
+	show "bpftool map lookup pinned $NETBPF_PIN_DIR/nb_ep_stats key $key"
+	bpftool map lookup pinned "$NETBPF_PIN_DIR/nb_ep_stats" key $key
+	note "per-endpoint counters (per CPU), in an array indexed by the port's stats slot"
 }
 
 # ---- to come: published ports (issue 3) and stats (issue 5) --------------------------------

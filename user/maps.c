@@ -261,6 +261,62 @@ static int network_del_stale(const struct nb_maps *m, __u32 net_id, const struct
 	return err;
 }
 
+/*
+ * Calls fn for every port. The ports are read in batches: one call per 1,024
+ * ports instead of two per port, which sandbox create would feel at scale.
+ */
+static int ports_foreach(const struct nb_maps *m,
+			 int (*fn)(__u32 ifindex, const struct nb_port *port, void *arg), void *arg)
+{
+	enum { CHUNK = 1024 };
+	__u32 *keys, count, i, batch = 0;
+	bool more = true, first = true;
+	struct nb_port *vals;
+	int err = 0;
+
+	keys = calloc(CHUNK, sizeof(*keys));
+	vals = calloc(CHUNK, sizeof(*vals));
+	if (!keys || !vals) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	while (more && !err) {
+		count = CHUNK;
+		if (bpf_map_lookup_batch(m->ports, first ? NULL : &batch, &batch, keys, vals,
+					 &count, NULL)) {
+			err = -errno;
+			if (err != -ENOENT)
+				goto cleanup;
+			err = 0;
+			more = false; /* the last batch: count says what it held */
+		}
+		first = false;
+		for (i = 0; i < count && !err; i++)
+			err = fn(keys[i], &vals[i], arg);
+	}
+cleanup:
+	free(keys);
+	free(vals);
+	return err;
+}
+
+struct net_flags_arg {
+	const struct nb_maps *m;
+	__u32 net_id;
+	__u16 flags;
+};
+
+static int port_net_flags_set(__u32 ifindex, const struct nb_port *port, void *arg)
+{
+	const struct net_flags_arg *a = arg;
+	struct nb_port p = *port;
+
+	if (p.kind != NB_PORT_ENDPOINT || p.net_id != a->net_id || p.net_flags == a->flags)
+		return 0;
+	p.net_flags = a->flags;
+	return map_put(a->m->ports, &ifindex, &p, BPF_EXIST);
+}
+
 int nb_maps_network_put(const struct nb_maps *m, __u32 net_id, const struct nb_network *net)
 {
 	struct nb_network old, val = *net;
@@ -310,8 +366,14 @@ int nb_maps_network_put(const struct nb_maps *m, __u32 net_id, const struct nb_n
 		err = 0;
 	if (err)
 		goto cleanup;
+	if (had_old && old.flags != net->flags) {
+		/* the endpoints carry the flags (nb_port.net_flags) */
+		struct net_flags_arg a = {.m = m, .net_id = net_id, .flags = (__u16)net->flags};
+
+		err = ports_foreach(m, port_net_flags_set, &a);
+	}
 	if (had_old)
-		err = network_del_stale(m, net_id, &old, net);
+		err = err ?: network_del_stale(m, net_id, &old, net);
 cleanup:
 	/* a new network leaves nothing behind (see nb_maps_endpoint_put()) */
 	if (err && !had_old) {
@@ -391,7 +453,43 @@ static int endpoint_del_stale(const struct nb_maps *m, __u32 ifindex, const stru
 	return err;
 }
 
-static int ep_stats_zero(const struct nb_maps *m, __u32 ifindex)
+static int slot_mark(__u32 ifindex, const struct nb_port *port, void *arg)
+{
+	__u8 *used = arg;
+
+	(void)ifindex;
+	if (port->kind == NB_PORT_ENDPOINT && port->stats_slot < NB_MAX_PORTS)
+		used[port->stats_slot / 8] |= 1U << (port->stats_slot % 8);
+	return 0;
+}
+
+/* The lowest stats slot (1..NB_MAX_PORTS-1) no endpoint port holds */
+static int ep_slot_alloc(const struct nb_maps *m, __u32 *slot)
+{
+	__u8 *used = calloc(NB_MAX_PORTS / 8, 1);
+	__u32 i;
+	int err;
+
+	if (!used)
+		return -ENOMEM;
+	err = ports_foreach(m, slot_mark, used);
+	if (err)
+		goto cleanup;
+	err = -ENOSPC;
+	for (i = 1; i < NB_MAX_PORTS; i++) {
+		if (!(used[i / 8] & (1U << (i % 8)))) {
+			*slot = i;
+			err = 0;
+			break;
+		}
+	}
+cleanup:
+	free(used);
+	return err;
+}
+
+/* Zeroes a slot's counters for its new endpoint: they may hold a former one's */
+static int ep_stats_zero(const struct nb_maps *m, __u32 slot)
 {
 	int ncpu = libbpf_num_possible_cpus();
 	struct nb_ep_stats *zero;
@@ -402,10 +500,22 @@ static int ep_stats_zero(const struct nb_maps *m, __u32 ifindex)
 	zero = calloc(ncpu, sizeof(*zero));
 	if (!zero)
 		return -ENOMEM;
-	/* BPF_NOEXIST: a re-put over a live endpoint keeps its counters */
-	err = map_put(m->ep_stats, &ifindex, zero, BPF_NOEXIST);
+	err = map_put(m->ep_stats, &slot, zero, BPF_ANY);
 	free(zero);
-	return err == -EEXIST ? 0 : err;
+	return err;
+}
+
+/* The network's flags the port carries, so forwarding needs no network lookup */
+static int port_net_flags(const struct nb_maps *m, __u32 net_id, __u16 *flags)
+{
+	struct nb_network net;
+	int err;
+
+	err = map_get(m->networks, &net_id, &net);
+	if (err)
+		return err;
+	*flags = (__u16)net.flags;
+	return 0;
 }
 
 int nb_maps_endpoint_put(const struct nb_maps *m, __u32 ifindex, const struct nb_port *port)
@@ -420,16 +530,28 @@ int nb_maps_endpoint_put(const struct nb_maps *m, __u32 ifindex, const struct nb
 
 	if (!ifindex || port->kind != NB_PORT_ENDPOINT)
 		return -EINVAL;
-	val.pad = 0;
 	memcpy(fk.mac, port->mac, sizeof(fk.mac));
 	memcpy(nv.mac, port->mac, sizeof(nv.mac));
 	had_old = map_get(m->ports, &ifindex, &old) == 0;
-
-	/* counters first so the first frame is counted, the port last so the
-	 * program never sees a port whose peers cannot reach it yet */
-	err = ep_stats_zero(m, ifindex);
+	/* the network first: a port always has one (network_del comes last) */
+	err = port_net_flags(m, port->net_id, &val.net_flags);
 	if (err)
-		goto cleanup;
+		return err;
+
+	/* a re-put keeps the slot and its counters; a new endpoint gets zeroed
+	 * counters before the first frame can be counted */
+	if (had_old && old.kind == NB_PORT_ENDPOINT && old.stats_slot) {
+		val.stats_slot = old.stats_slot;
+	} else {
+		err = ep_slot_alloc(m, &val.stats_slot);
+		err = err ?: ep_stats_zero(m, val.stats_slot);
+		if (err)
+			return err;
+	}
+	fv.stats_slot = val.stats_slot;
+
+	/* the port last, so the program never sees a port whose peers cannot
+	 * reach it yet */
 	err = map_put(m->fdb, &fk, &fv, BPF_ANY);
 	if (err)
 		goto cleanup;
@@ -445,7 +567,6 @@ cleanup:
 	 * completed by the next sync, which rewrites everything */
 	if (err && !had_old) {
 		endpoint_del_keys(m, ifindex, port);
-		map_del(m->ep_stats, &ifindex);
 		return err;
 	}
 	if (err)
@@ -458,20 +579,19 @@ cleanup:
 int nb_maps_endpoint_del(const struct nb_maps *m, __u32 ifindex)
 {
 	struct nb_port old;
-	int err, e;
+	int err;
 
 	err = map_get(m->ports, &ifindex, &old);
 	if (err)
 		return err == -ENOENT ? 0 : err;
 	if (old.kind != NB_PORT_ENDPOINT)
 		return -EINVAL;
-	/* the port first: from then on the program drops the sandbox's frames */
+	/* the port first: from then on the program drops the sandbox's frames
+	 * (its stats slot is free from then on; the next endpoint zeroes it) */
 	err = map_del(m->ports, &ifindex);
 	if (err)
 		return err;
-	err = endpoint_del_keys(m, ifindex, &old);
-	e = map_del(m->ep_stats, &ifindex);
-	return err ?: e;
+	return endpoint_del_keys(m, ifindex, &old);
 }
 
 /* ---- clearing ---------------------------------------------------------- */
@@ -544,14 +664,20 @@ int nb_maps_ep_stats_sum(const struct nb_maps *m, __u32 ifindex, struct nb_ep_st
 {
 	int ncpu = libbpf_num_possible_cpus(), i, err;
 	struct nb_ep_stats *v;
+	struct nb_port port;
 
 	memset(out, 0, sizeof(*out));
 	if (ncpu < 0)
 		return ncpu;
+	err = map_get(m->ports, &ifindex, &port);
+	if (err)
+		return err;
+	if (port.kind != NB_PORT_ENDPOINT || !port.stats_slot)
+		return -ENOENT;
 	v = calloc(ncpu, sizeof(*v));
 	if (!v)
 		return -ENOMEM;
-	err = map_get(m->ep_stats, &ifindex, v);
+	err = map_get(m->ep_stats, &port.stats_slot, v);
 	if (err)
 		goto cleanup;
 	for (i = 0; i < ncpu; i++) {

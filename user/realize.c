@@ -657,25 +657,6 @@ int nb_world_prune(struct nb_world *w, struct nb_store *st, nb_prune_report_fn f
 		if (err)
 			goto cleanup;
 	}
-	free(keys);
-	keys = NULL;
-
-	/* counters of ports that are gone */
-	err = map_keys(w->maps.ep_stats, sizeof(__u32), &keys, &n);
-	if (err)
-		goto cleanup;
-	for (i = 0; i < n; i++) {
-		__u32 idx = ((__u32 *)keys)[i];
-
-		if (idset_has(&ifs, idx))
-			continue;
-		if (bpf_map_delete_elem(w->maps.ep_stats, &idx) && errno != ENOENT) {
-			err = -errno;
-			goto cleanup;
-		}
-		report(fn, arg, "map %s: ifindex %u", NB_MAP_NAME(NB_MAP_EP_STATS), idx);
-		removed++;
-	}
 cleanup:
 	free(keys);
 	free(nets.v);

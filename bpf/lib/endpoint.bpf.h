@@ -43,9 +43,12 @@
 #include "flood.bpf.h"
 #endif
 
-/* Where a frame was headed, so a drop can be charged to its target too. */
+/* Who sent a frame and where it was headed, for the counters and so a drop
+ * can be charged to its target too. */
 struct ep_fwd {
+	__u32 src_slot; /* the sending endpoint's stats slot, 0 before its port is known */
 	__u32 dst; /* destination endpoint's ifindex, 0 when not (yet) known */
+	__u32 dst_slot; /* its stats slot */
 };
 
 static __always_inline int ep_arp(nb_ctx_t *ctx, struct nb_cursor *c, struct ethhdr *eth,
@@ -62,18 +65,18 @@ static __always_inline int ep_arp(nb_ctx_t *ctx, struct nb_cursor *c, struct eth
 	err = nb_arp_answer(eth, arp, port->net_id, nb_ctx_ifindex(ctx));
 	if (err)
 		return err;
-	nb_ep_count_rx(nb_ctx_ifindex(ctx), len);
+	nb_ep_count_rx(port->stats_slot, len);
 	/* egress of the host side: the veth hands the reply to the sandbox */
 	return nb_ctx_back_out(ctx);
 }
 
 /* A frame for the gateway (or its broadcast): the tc part of the switch */
 static __always_inline int ep_to_host(nb_ctx_t *ctx, const struct nb_port *port,
-				      const struct nb_network *net, const struct ethhdr *eth,
-				      const struct nb_fdb_val *fdb, bool ipv4)
+				      const struct nb_network *net, const struct nb_fdb_val *fdb,
+				      bool ipv4)
 {
 #if NB_XDP
-	(void)ctx, (void)port, (void)net, (void)eth, (void)fdb, (void)ipv4;
+	(void)ctx, (void)port, (void)net, (void)fdb, (void)ipv4;
 	return NB_ACT_PASS;
 #else
 	int err;
@@ -94,10 +97,31 @@ static __always_inline int ep_to_host(nb_ctx_t *ctx, const struct nb_port *port,
 #endif
 }
 
+/* A frame for the gateway (fdb), or broadcast (fdb NULL): the network's
+ * policy, then the tc part */
+static __always_inline int ep_for_host(nb_ctx_t *ctx, const struct nb_port *port,
+				       const struct nb_fdb_val *fdb, const struct iphdr *iph,
+				       const struct ipv6hdr *ip6)
+{
+	const struct nb_network *net = nb_network_lookup(port->net_id);
+	int err = 0;
+
+	if (!net)
+		return NB_XDP ? NB_ACT_PASS : -NB_DROP_NO_PORT;
+	if (!fdb)
+		return ep_to_host(ctx, port, net, NULL, false);
+	if (iph)
+		err = nb_policy_routed_ipv4(net, port->net_id, iph->daddr);
+	else if (ip6)
+		err = nb_policy_routed_ipv6(net, &ip6->daddr);
+	if (err)
+		return err;
+	return ep_to_host(ctx, port, net, fdb, iph != NULL);
+}
+
 static __always_inline int ep_switch(nb_ctx_t *ctx, struct ep_fwd *fwd)
 {
 	const struct nb_fdb_val *fdb;
-	const struct nb_network *net;
 	const struct nb_port *port;
 	struct ipv6hdr *ip6 = NULL;
 	struct iphdr *iph = NULL;
@@ -111,9 +135,7 @@ static __always_inline int ep_switch(nb_ctx_t *ctx, struct ep_fwd *fwd)
 	port = nb_port_lookup(ifindex);
 	if (!port || port->kind != NB_PORT_ENDPOINT)
 		return NB_XDP ? NB_ACT_PASS : -NB_DROP_NO_PORT;
-	net = nb_network_lookup(port->net_id);
-	if (!net)
-		return NB_XDP ? NB_ACT_PASS : -NB_DROP_NO_PORT;
+	fwd->src_slot = port->stats_slot;
 
 	nb_pull_headers(ctx);
 	nb_cursor_init(&c, ctx);
@@ -148,49 +170,43 @@ static __always_inline int ep_switch(nb_ctx_t *ctx, struct ep_fwd *fwd)
 	}
 
 	if (nb_mac_is_multicast(eth->h_dest))
-		return ep_to_host(ctx, port, net, eth, NULL, false);
-
+		return ep_for_host(ctx, port, NULL, NULL, NULL);
 	fdb = nb_fdb_lookup(port->net_id, eth->h_dest);
 	if (!fdb)
 		return -NB_DROP_UNKNOWN_UNICAST;
-	if (fdb->flags & NB_FDB_F_GATEWAY) {
-		err = 0;
-		if (iph)
-			err = nb_policy_routed_ipv4(net, port->net_id, iph->daddr);
-		else if (ip6)
-			err = nb_policy_routed_ipv6(net, &ip6->daddr);
-		if (err)
-			return err;
-		return ep_to_host(ctx, port, net, eth, fdb, iph != NULL);
-	}
+	if (fdb->flags & NB_FDB_F_GATEWAY)
+		return ep_for_host(ctx, port, fdb, iph, ip6);
+
+	/* the fast path, two lookups: the port (which carries what the network
+	 * says) and the FDB entry (which carries the destination's stats slot) */
 	fwd->dst = fdb->ifindex;
-	if (!(net->flags & NB_NET_F_ICC))
+	fwd->dst_slot = fdb->stats_slot;
+	if (!(port->net_flags & NB_NET_F_ICC))
 		return -NB_DROP_ICC;
 	ret = nb_ctx_to_peer(ctx, fdb->ifindex);
 	if (NB_XDP && ret == NB_ACT_PASS)
 		return ret; /* no devmap entry (yet): tc redirects it */
 	if (ret != NB_ACT_REDIRECT)
 		return -NB_DROP_REDIRECT;
-	nb_ep_count_rx(fdb->ifindex, len);
+	nb_ep_count_rx(fdb->stats_slot, len);
 	return ret;
 }
 
 /* The entry programs' common end: events, counters, the hook's drop verdict */
 static __always_inline int ep_verdict(nb_ctx_t *ctx, int ret, const struct ep_fwd *fwd,
-				      __u32 ifindex, __u32 len)
+				      __u32 len)
 {
 	/* XDP passes what it did not finish to tc, which counts it there */
 	if (NB_XDP && ret == NB_ACT_PASS)
 		return ret;
 	nb_event_verdict(ctx, ret, fwd->dst);
 	if (!nb_is_drop(ret)) {
-		nb_ep_count_tx(ifindex, len, false);
+		nb_ep_count_tx(fwd->src_slot, len, false);
 		return ret;
 	}
 	nb_drop_count(-ret, len);
-	nb_ep_count_tx(ifindex, len, true);
-	if (fwd->dst)
-		nb_ep_count_rx_dropped(fwd->dst);
+	nb_ep_count_tx(fwd->src_slot, len, true);
+	nb_ep_count_rx_dropped(fwd->dst_slot);
 	return NB_ACT_DROP;
 }
 

@@ -173,9 +173,10 @@ static __noinline __attribute__((unused)) int nb_ep_drops_charge(nb_ctx_t *ctx, 
 								 __u32 dst)
 {
 	__u32 ifindex = nb_ctx_ifindex(ctx), len = nb_ctx_len(ctx);
+	const struct nb_port *port = bpf_map_lookup_elem(&NB_MAP_PORTS, &ifindex);
 
-	/* only endpoints have counters: the gateway port and uplinks are not charged */
-	if (bpf_map_lookup_elem(&NB_MAP_EP_STATS, &ifindex))
+	/* only endpoints are charged: not the gateway port, not uplinks */
+	if (port && port->kind == NB_PORT_ENDPOINT)
 		nb_ep_drop_add(ifindex, reason, len);
 	if (dst && dst != ifindex)
 		nb_ep_drop_add(dst, reason, len);

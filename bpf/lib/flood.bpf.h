@@ -37,9 +37,9 @@ static __always_inline void nb_flood_flush(struct nb_flood_state *st)
 	if (bpf_clone_redirect(st->skb, st->pending, st->pending_flags)) {
 		/* the copy is lost, the others are not: count it, carry on */
 		nb_drop_count(NB_DROP_REDIRECT, st->len);
-		nb_ep_count_rx_dropped(st->pending);
+		nb_ep_count_rx_dropped(nb_ep_slot_of(st->pending));
 	} else {
-		nb_ep_count_rx(st->pending, st->len);
+		nb_ep_count_rx(nb_ep_slot_of(st->pending), st->len);
 	}
 	st->pending = 0;
 }
@@ -85,7 +85,7 @@ static __always_inline int nb_flood_frame(struct __sk_buff *skb, __u32 net_id, _
 	}
 	if (!st.pending)
 		return TC_ACT_SHOT;
-	nb_ep_count_rx(st.pending, st.len);
+	nb_ep_count_rx(nb_ep_slot_of(st.pending), st.len);
 	return bpf_redirect(st.pending, st.pending_flags);
 }
 

@@ -68,9 +68,9 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } NB_MAP_FLOOD SEC(".maps");
 
-/* per-endpoint packet/byte counters (sandbox's point of view), per CPU */
+/* per-endpoint packet/byte counters (sandbox's point of view) by stats slot, per CPU */
 struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, NB_MAX_PORTS);
 	__type(key, __u32);
 	__type(value, struct nb_ep_stats);

@@ -382,7 +382,7 @@ static __always_inline int nb_nat_to_endpoint(nb_ctx_t *ctx, const struct nb_nat
 		return err;
 	if (nb_ctx_store(ctx, 0, macs, sizeof(macs)))
 		return -NB_DROP_MALFORMED;
-	nb_ep_count_rx(ifindex, nb_ctx_len(ctx));
+	nb_ep_count_rx(port->stats_slot, nb_ctx_len(ctx));
 	return nb_ctx_to_peer(ctx, ifindex);
 }
 

@@ -25,7 +25,7 @@
 #define NB_MAP_NEIGH nb_neigh /* (net_id, IPv4) -> struct nb_neigh_val: ARP table */
 #define NB_MAP_SUBNETS nb_subnets /* LPM IPv4 prefix -> net_id (isolation) */
 #define NB_MAP_FLOOD nb_flood /* net_id -> struct nb_flood: ports to flood */
-#define NB_MAP_EP_STATS nb_ep_stats /* ifindex -> struct nb_ep_stats, per CPU */
+#define NB_MAP_EP_STATS nb_ep_stats /* stats slot -> struct nb_ep_stats, per CPU */
 #define NB_MAP_DROPS nb_drops /* reason index -> struct nb_counter, per CPU */
 #define NB_MAP_PUBLISH nb_publish /* struct nb_publish_key -> struct nb_publish_val */
 #define NB_MAP_CT nb_ct /* struct nb_ct_key -> struct nb_ct_entry (LRU) */
@@ -84,7 +84,8 @@ struct nb_port {
 	__u32 kind; /* host: NB_PORT_* */
 	__be32 ip; /* net: endpoint address (gateway address for NB_PORT_GATEWAY) */
 	__u8 mac[6]; /* endpoint's MAC in the sandbox (gateway MAC for NB_PORT_GATEWAY) */
-	__u16 pad;
+	__u16 net_flags; /* host: the network's NB_NET_F_*, so forwarding needs no network lookup */
+	__u32 stats_slot; /* host: the endpoint's index in nb_ep_stats, 0 = not counted */
 	__u64 netns_cookie; /* host: cookie of the sandbox netns (0 for the gateway port) */
 };
 
@@ -100,6 +101,7 @@ struct nb_fdb_key {
 struct nb_fdb_val {
 	__u32 ifindex; /* host: endpoint veth (host side) or nbg<id> */
 	__u32 flags; /* host: NB_FDB_F_* */
+	__u32 stats_slot; /* host: the endpoint's nb_port.stats_slot, 0 for the gateway */
 };
 
 struct nb_neigh_key {
@@ -125,7 +127,10 @@ struct nb_flood {
 
 /* Per-endpoint counters, from the sandbox's point of view: "tx" is what the
  * sandbox sent (seen at its port's ingress), "rx" what netbpf delivered into
- * it (counted where the program redirects into the sandbox). */
+ * it (counted where the program redirects into the sandbox). They live in a
+ * per-CPU array indexed by the endpoint's stats slot (1..NB_MAX_PORTS-1, given
+ * by the control plane with the port and carried in its nb_port and nb_fdb_val),
+ * so the programs reach them without a hash lookup. */
 struct nb_ep_stats {
 	__u64 rx_packets;
 	__u64 rx_bytes;

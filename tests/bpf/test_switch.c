@@ -332,6 +332,7 @@ struct sw_case {
 	const __u8 *reply_mac; /* ARP: the reply "reply_ip is at reply_mac" is expected */
 	__be32 reply_ip;
 	bool live; /* sent for real through the attached program (see run_live) */
+	bool portless; /* the sender is no port (any more): it has no counters */
 };
 
 #define CASE(n, p, port, frame, v, ...)                                                            \
@@ -645,7 +646,7 @@ static bool run_case(struct sw *sw, const struct sw_case *c)
 	if (!ASSERT_OK(take_snap(sw, &b), "counters after"))
 		return false;
 counters:
-	x.tx = c->prog == EP && c->in < N_EP ? c->in : N_PORTS;
+	x.tx = c->prog == EP && c->in < N_EP && !c->portless ? c->in : N_PORTS;
 	x.len = in.len;
 	x.rx = c->rx;
 	x.rx_dropped = c->rx_dropped;
@@ -892,6 +893,77 @@ static bool check_network_reput(struct sw *sw)
 	return ok;
 }
 
+static __u32 port_slot(const struct sw *sw, __u32 ifindex)
+{
+	struct nb_port port;
+
+	if (bpf_map_lookup_elem(sw->maps.ports, &ifindex, &port))
+		return 0;
+	return port.stats_slot;
+}
+
+/*
+ * Counters live in an array by stats slot, which the port and the FDB entry
+ * carry: distinct per endpoint, kept by a re-put, zeroed for the next owner;
+ * and the port carries its network's flags, rewritten when they change.
+ */
+static bool check_stats_slots(struct sw *sw)
+{
+	static const struct sw_case icc_off =
+	    CASE("A -> B, icc turned off", EP, P_A, TCP(MAC_A, MAC_B, IP_A, IP_B), TC_ACT_SHOT,
+		 .drop = NB_DROP_ICC, .rx_dropped = BIT(P_B));
+	static const struct sw_case icc_on =
+	    CASE("A -> B, icc back on", EP, P_A, TCP(MAC_A, MAC_B, IP_A, IP_B), TC_ACT_REDIRECT,
+		 .rx = BIT(P_B));
+	__u32 a = port_slot(sw, sw->ifindex[P_A]), b = port_slot(sw, sw->ifindex[P_B]);
+	struct nb_port pa = ep_port(P_A), pb = ep_port(P_B), other = pb, got;
+	struct nb_ep_stats before, after;
+	struct nb_fdb_key fk = {.net_id = 1};
+	struct nb_network net, no_icc;
+	struct nb_fdb_val fv;
+	bool ok = true;
+
+	ok &= ASSERT_TRUE(a && b && a != b, "A and B hold distinct, non-zero slots");
+	memcpy(fk.mac, MAC_B, ETH_ALEN);
+	ok &= ASSERT_OK(bpf_map_lookup_elem(sw->maps.fdb, &fk, &fv) ? -errno : 0, "B's FDB entry");
+	ok &= ASSERT_EQ(fv.stats_slot, b, "B's FDB entry carries B's slot");
+
+	ok &= ASSERT_OK(nb_maps_ep_stats_sum(&sw->maps, sw->ifindex[P_A], &before), "A's counters");
+	ok &= ASSERT_TRUE(before.tx_packets > 0, "A has sent frames");
+	ok &= ASSERT_OK(nb_maps_endpoint_put(&sw->maps, sw->ifindex[P_A], &pa), "A re-put");
+	ok &= ASSERT_EQ(port_slot(sw, sw->ifindex[P_A]), a, "a re-put keeps the slot");
+	ok &= ASSERT_OK(nb_maps_ep_stats_sum(&sw->maps, sw->ifindex[P_A], &after), "A's counters");
+	ok &= ASSERT_MEMEQ(&after, &before, sizeof(after), "a re-put keeps the counters");
+
+	/* B goes; a new endpoint takes the lowest free slot, B's, with zeroed counters */
+	ok &= ASSERT_OK(nb_maps_ep_stats_sum(&sw->maps, sw->ifindex[P_B], &before), "B's counters");
+	ok &= ASSERT_TRUE(before.rx_packets > 0, "B has received frames");
+	ok &= ASSERT_OK(nb_maps_endpoint_del(&sw->maps, sw->ifindex[P_B]), "B removed");
+	other.ip = PKT_IP4(10, 1, 0, 77);
+	other.mac[5] = 77;
+	ok &= ASSERT_OK(nb_maps_endpoint_put(&sw->maps, 30000, &other), "another endpoint");
+	ok &= ASSERT_EQ(port_slot(sw, 30000), b, "it reuses B's slot");
+	ok &= ASSERT_OK(nb_maps_ep_stats_sum(&sw->maps, 30000, &after), "its counters");
+	ok &= ASSERT_MEMEQ(&after, &(struct nb_ep_stats){}, sizeof(after), "start at zero");
+	ok &= ASSERT_OK(nb_maps_endpoint_del(&sw->maps, 30000), "it goes");
+	ok &= ASSERT_OK(nb_maps_endpoint_put(&sw->maps, sw->ifindex[P_B], &pb), "B back");
+
+	/* the network's flags travel with the ports */
+	if (!ASSERT_OK(bpf_map_lookup_elem(sw->maps.networks, &(__u32){1}, &net) ? -errno : 0,
+		       "network 1"))
+		return false;
+	ok &= ASSERT_OK(bpf_map_lookup_elem(sw->maps.ports, &sw->ifindex[P_A], &got) ? -errno : 0,
+			"A's port");
+	ok &= ASSERT_EQ(got.net_flags, net.flags, "A's port carries the network's flags");
+	no_icc = net;
+	no_icc.flags &= ~NB_NET_F_ICC;
+	ok &= ASSERT_OK(nb_maps_network_put(&sw->maps, 1, &no_icc), "network 1 without icc");
+	ok &= run_case(sw, &icc_off);
+	ok &= ASSERT_OK(nb_maps_network_put(&sw->maps, 1, &net), "network 1 with icc");
+	ok &= run_case(sw, &icc_on);
+	return ok;
+}
+
 /* A full flood list is an error, not a silent truncation. */
 static bool check_flood_full(struct sw *sw)
 {
@@ -947,7 +1019,7 @@ static bool check_switch_clear(struct sw *sw)
 {
 	static const struct sw_case gone =
 	    CASE("A -> B after clear", EP, P_A, TCP(MAC_A, MAC_B, IP_A, IP_B), TC_ACT_SHOT,
-		 .drop = NB_DROP_NO_PORT);
+		 .drop = NB_DROP_NO_PORT, .portless = true);
 	const int fds[] = {sw->maps.networks, sw->maps.ports,	sw->maps.fdb,
 			   sw->maps.neigh,    sw->maps.subnets, sw->maps.flood};
 	__u8 key[64];
@@ -1135,6 +1207,8 @@ int main(void)
 	pkt_tap(check_endpoint_lifecycle(&sw),
 		"maps: endpoint del/put/move keep FDB, ARP table and flood list exact");
 	pkt_tap(check_network_reput(&sw), "maps: network re-put with new gateway devices");
+	pkt_tap(check_stats_slots(&sw),
+		"maps: counter slots per endpoint, kept on re-put, zeroed for the next; flags follow");
 	pkt_tap(check_flood_full(&sw), "maps: a full flood list refuses one more endpoint");
 	pkt_tap(check_switch_clear(&sw), "maps: switch_clear empties the switch maps");
 cleanup:

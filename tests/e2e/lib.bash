@@ -245,6 +245,20 @@ nb_map() {
 	bpftool -j map dump pinned "$NETBPF_PIN_DIR/$1"
 }
 
+# nb_ep_stats IFINDEX: the endpoint's counters (bpftool -j lookup of nb_ep_stats at
+# the stats slot its nb_ports entry holds); fails when the port has no slot
+nb_ep_stats() {
+	local slot
+	slot=$(nb_map nb_ports | python3 -c '
+import json, sys
+ifx = int(sys.argv[1])
+p = [e["formatted"]["value"] for e in json.load(sys.stdin) if e["formatted"]["key"] == ifx]
+assert p and p[0]["kind"] == 1 and p[0]["stats_slot"] > 0, ("no endpoint port", ifx, p)
+print(p[0]["stats_slot"])' "$1") || return 1
+	bpftool -j map lookup pinned "$NETBPF_PIN_DIR/nb_ep_stats" \
+		key $((slot & 255)) $((slot >> 8 & 255)) $((slot >> 16 & 255)) 0
+}
+
 # nb_drop_index REASON: index of NB_DROP_<REASON> in the nb_drops map, read from
 # the ABI header so the tests follow it
 nb_drop_index() {

@@ -281,15 +281,25 @@ topo_setup_D0() {
 topo_teardown_D0() { nb_instance_teardown D0; }
 
 # nb_ep_packets ID: packets counted in the instance's nb_ep_stats (all endpoints,
-# all CPUs, both directions): D counts, D0 must not
+# all CPUs, both directions): D counts, D0 must not. The array is read at the
+# stats slots the endpoint ports hold, not dumped whole (65,536 slots).
 nb_ep_packets() {
-	bpftool -j map dump pinned "$NBB_TMP/nb-$1/bpf/nb_ep_stats" | python3 -c '
-import json, sys
+	python3 - "$NBB_TMP/nb-$1/bpf" <<'PY'
+import json, subprocess, sys
+pins = sys.argv[1]
+def bpftool(*args):
+    return json.loads(subprocess.check_output(["bpftool", "-j", "map", *args]))
 n = 0
-for e in json.load(sys.stdin):
+for p in bpftool("dump", "pinned", pins + "/nb_ports"):
+    v = p["formatted"]["value"]
+    if v["kind"] != 1 or not v["stats_slot"]:
+        continue
+    key = [str(v["stats_slot"] >> (8 * i) & 255) for i in range(4)]
+    e = bpftool("lookup", "pinned", pins + "/nb_ep_stats", "key", *key)
     for c in e["formatted"]["values"]:
         n += c["value"]["rx_packets"] + c["value"]["tx_packets"]
-print(n)'
+print(n)
+PY
 }
 
 # ---- scaling: Docker-style iptables DNAT rules ----------------------------------------
