@@ -275,20 +275,74 @@ static __be32 binding_of(struct nb_store *st, const char *network_id)
 	return ip;
 }
 
-static bool row_matches(const struct nb_publish_rec *r, const struct nb_portspec *s, size_t i,
-			__be32 ip)
-{
-	size_t nh, nc = nb_portspec_count(s);
-	__u16 cport = (__u16)(s->sb_min + i);
+/*
+ * The bindings of the networks a sandbox's rows go through, each read once:
+ * its rows share the few networks it is on, and reading one per row costs a
+ * store look-up per published port.
+ */
+struct binding {
+	char network_id[NB_ID_LEN + 1];
+	__be32 ip;
+};
 
-	if (r->proto != s->proto || r->sb_port != cport || r->host_ip != ip)
-		return false;
-	if (!s->host_min)
-		return true;
-	nh = (size_t)(s->host_max - s->host_min) + 1;
-	if (nh == nc)
-		return r->host_port == s->host_min + i;
-	return r->host_port >= s->host_min && r->host_port <= s->host_max;
+struct bindings {
+	struct binding *v;
+	size_t n;
+};
+
+static int binding_cached(struct nb_store *st, struct bindings *b, const char *network_id,
+			  __be32 *ip)
+{
+	struct binding *grown;
+	size_t i;
+
+	for (i = 0; i < b->n; i++)
+		if (!strcmp(b->v[i].network_id, network_id)) {
+			*ip = b->v[i].ip;
+			return 0;
+		}
+	grown = realloc(b->v, (b->n + 1) * sizeof(*b->v));
+	if (!grown)
+		return -ENOMEM;
+	b->v = grown;
+	snprintf(b->v[b->n].network_id, sizeof(b->v[b->n].network_id), "%s", network_id);
+	b->v[b->n].ip = binding_of(st, network_id);
+	*ip = b->v[b->n++].ip;
+	return 0;
+}
+
+size_t nb_publish_select(const struct nb_publish_rec *rows, size_t nrows, const __be32 *want,
+			 const struct nb_portspec *s, bool *sel)
+{
+	/* which of the spec's container ports a row was found for, one bit each */
+	__u64 hit[(65536 + 63) / 64] = {0};
+	size_t i, j, nc = nb_portspec_count(s);
+	bool one_to_one = s->host_min && (size_t)(s->host_max - s->host_min) + 1 == nc;
+
+	/*
+	 * A row stands for at most one mapping of the spec, the one of its own
+	 * container port: one pass over the rows, not one per container port.
+	 */
+	for (j = 0; j < nrows; j++) {
+		const struct nb_publish_rec *r = &rows[j];
+
+		sel[j] = false;
+		if (r->proto != s->proto || r->sb_port < s->sb_min || r->sb_port > s->sb_max ||
+		    r->host_ip != want[j])
+			continue;
+		i = (size_t)(r->sb_port - s->sb_min);
+		if (one_to_one && r->host_port != s->host_min + i)
+			continue;
+		if (s->host_min && !one_to_one &&
+		    (r->host_port < s->host_min || r->host_port > s->host_max))
+			continue;
+		sel[j] = true;
+		hit[i / 64] |= 1ULL << (i % 64);
+	}
+	for (i = 0; i < nc; i++)
+		if (!(hit[i / 64] & (1ULL << (i % 64))))
+			return i;
+	return nc;
 }
 
 int nb_publish_remove(struct nb_store *st, struct nb_world *w, const struct nb_sandbox_rec *sb,
@@ -300,8 +354,8 @@ int nb_publish_remove(struct nb_store *st, struct nb_world *w, const struct nb_s
 	char why[WHY_LEN], a[NB_IPV4_STRLEN];
 	size_t nrows = 0, i, j, nsel = 0, ndel = 0;
 	bool *sel = NULL, *saved_ok = NULL;
+	struct bindings bindings = {0};
 	__be32 *want = NULL;
-	size_t nmatch;
 	int err;
 
 	err = nb_portspec_parse(spec_str, &spec, why, sizeof(why));
@@ -322,18 +376,16 @@ int nb_publish_remove(struct nb_store *st, struct nb_world *w, const struct nb_s
 		goto cleanup;
 	}
 	/* without an IP, a row's address is its network's binding, as publish chose it */
-	for (j = 0; j < nrows; j++)
-		want[j] = spec.has_ip ? spec.ip : binding_of(st, rows[j].network_id);
-	for (i = 0; i < nb_portspec_count(&spec); i++) {
-		nmatch = 0;
-		for (j = 0; j < nrows; j++) {
-			if (!row_matches(&rows[j], &spec, i, want[j]))
-				continue;
-			nmatch += !sel[j];
-			sel[j] = true;
+	for (j = 0; j < nrows; j++) {
+		want[j] = spec.ip;
+		if (!spec.has_ip) {
+			err = binding_cached(st, &bindings, rows[j].network_id, &want[j]);
+			if (err)
+				goto cleanup;
 		}
-		if (nmatch)
-			continue;
+	}
+	i = nb_publish_select(rows, nrows, want, &spec, sel);
+	if (i < nb_portspec_count(&spec)) {
 		if (spec.has_ip)
 			snprintf(why, sizeof(why), " on %s", nb_fmt_ipv4(spec.ip, a));
 		else
@@ -404,6 +456,7 @@ cleanup:
 						   rows[i].proto, saved[i].sb_ip,
 						   ntohs(saved[i].sb_port), saved[i].net_id,
 						   saved[i].ifindex);
+	free(bindings.v);
 	free(saved_ok);
 	free(saved);
 	free(want);

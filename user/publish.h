@@ -55,6 +55,19 @@ int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sand
 int nb_publish_remove(struct nb_store *st, struct nb_world *w, const struct nb_sandbox_rec *sb,
 		      const char *spec, struct nb_publish_rec **removed, size_t *nremoved);
 
+/*
+ * nb_publish_remove's matching, store-free: sets sel[j] for each of rows (one
+ * sandbox's) that is a mapping of s, want[j] being the host address s means
+ * for row j (its IP, or row j's network's binding). A row matches container
+ * port sb_min + i when protocol, container port and address are equal and its
+ * host port is host_min + i (ranges of equal length), inside host_min..host_max
+ * (a host range for one container port) or anything (no host port). Returns
+ * the index i of the first container port no row matches, or
+ * nb_portspec_count(s) when every one has a row. O(nrows + count).
+ */
+size_t nb_publish_select(const struct nb_publish_rec *rows, size_t nrows, const __be32 *want,
+			 const struct nb_portspec *s, bool *sel);
+
 /* Takes mappings out of the map (undoing nb_publish_add) */
 void nb_publish_unmap(struct nb_world *w, const struct nb_portmap *v, size_t n);
 /* Deletes the map entries of rows (nb_detach, undoing nb_publish_remove's rows' kernel side) */

@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * publish.c's nb_publish_select: which of a sandbox's rows an unpublish spec
+ * names, and the first container port it finds no row for. Fixed cases for
+ * each kind of spec, random ones against the per-container-port scan it
+ * replaced (the reference below), and the full 1-65535 range.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <cmocka.h>
+
+#include "portspec.h"
+#include "publish.h"
+
+static __be32 ip4(const char *s)
+{
+	struct in_addr a;
+
+	assert_int_equal(inet_pton(AF_INET, s, &a), 1);
+	return a.s_addr;
+}
+
+static struct nb_portspec spec_of(const char *s)
+{
+	struct nb_portspec spec;
+	char why[256];
+
+	assert_int_equal(nb_portspec_parse(s, &spec, why, sizeof(why)), 0);
+	return spec;
+}
+
+static struct nb_publish_rec row(const char *ip, unsigned host_port, unsigned sb_port, int proto)
+{
+	struct nb_publish_rec r;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(r.sandbox_id, sizeof(r.sandbox_id), "sb");
+	snprintf(r.network_id, sizeof(r.network_id), "net");
+	r.host_ip = ip4(ip);
+	r.host_port = (__u16)host_port;
+	r.sb_port = (__u16)sb_port;
+	r.proto = (__u8)proto;
+	return r;
+}
+
+/* the matching as it was: every row tried for every container port of the spec */
+static bool ref_matches(const struct nb_publish_rec *r, const struct nb_portspec *s, size_t i,
+			__be32 ip)
+{
+	size_t nh, nc = nb_portspec_count(s);
+	__u16 cport = (__u16)(s->sb_min + i);
+
+	if (r->proto != s->proto || r->sb_port != cport || r->host_ip != ip)
+		return false;
+	if (!s->host_min)
+		return true;
+	nh = (size_t)(s->host_max - s->host_min) + 1;
+	if (nh == nc)
+		return r->host_port == s->host_min + i;
+	return r->host_port >= s->host_min && r->host_port <= s->host_max;
+}
+
+static size_t ref_select(const struct nb_publish_rec *rows, size_t nrows, const __be32 *want,
+			 const struct nb_portspec *s, bool *sel)
+{
+	size_t i, j, nmatch;
+
+	memset(sel, 0, nrows * sizeof(*sel));
+	for (i = 0; i < nb_portspec_count(s); i++) {
+		nmatch = 0;
+		for (j = 0; j < nrows; j++) {
+			if (!ref_matches(&rows[j], s, i, want[j]))
+				continue;
+			nmatch += !sel[j];
+			sel[j] = true;
+		}
+		if (!nmatch)
+			return i;
+	}
+	return nb_portspec_count(s);
+}
+
+/* runs nb_publish_select on rows (want = ip for all), checks the result and the selection */
+static void check(const char *spec_str, const struct nb_publish_rec *rows, size_t n, const char *ip,
+		  size_t want_miss, const bool *want_sel)
+{
+	struct nb_portspec s = spec_of(spec_str);
+	__be32 want[16];
+	bool sel[16];
+	size_t j;
+
+	assert_true(n <= 16);
+	for (j = 0; j < n; j++) {
+		want[j] = ip4(ip);
+		sel[j] = !want_sel[j]; /* stale: the function must set every entry */
+	}
+	assert_int_equal(nb_publish_select(rows, n, want, &s, sel), want_miss);
+	for (j = 0; j < n; j++) {
+		if (sel[j] != want_sel[j])
+			fail_msg("spec \"%s\": row %zu (%u->%u) selected %d, expected %d", spec_str,
+				 j, rows[j].host_port, rows[j].sb_port, sel[j], want_sel[j]);
+	}
+}
+
+static void test_one_to_one_range(void **state)
+{
+	const struct nb_publish_rec rows[] = {
+	    row("0.0.0.0", 8000, 80, IPPROTO_TCP), row("0.0.0.0", 8001, 81, IPPROTO_TCP),
+	    row("0.0.0.0", 8002, 82, IPPROTO_TCP), row("0.0.0.0", 8003, 83, IPPROTO_TCP),
+	    row("0.0.0.0", 8001, 81, IPPROTO_UDP),
+	};
+	const bool all3[] = {true, true, true, false, false};
+	const bool first[] = {true, false, false, false, false};
+	const bool udp81[] = {false, false, false, false, true};
+
+	(void)state;
+	check("8000-8002:80-82", rows, 5, "0.0.0.0", 3, all3);
+	check("8000:80", rows, 5, "0.0.0.0", 1, first);
+	/* published as 8000-8001, not 9000-9001: the first port is already missing */
+	check("9000-9001:80-81", rows, 5, "0.0.0.0", 0, (const bool[5]){0});
+	/* the protocol counts: 80/udp is not published, 81/udp (8001) is */
+	check("8000-8001:80-81/udp", rows, 5, "0.0.0.0", 0, udp81);
+}
+
+static void test_first_missing_port_named(void **state)
+{
+	const struct nb_publish_rec rows[] = {
+	    row("0.0.0.0", 8000, 80, IPPROTO_TCP),
+	    row("0.0.0.0", 8002, 82, IPPROTO_TCP),
+	};
+	const bool both[] = {true, true};
+
+	(void)state;
+	/* 81 has no row: index 1, even though 80 and 82 match */
+	check("8000-8002:80-82", rows, 2, "0.0.0.0", 1, both);
+	check("80-82", rows, 2, "0.0.0.0", 1, both);
+}
+
+static void test_any_host_port(void **state)
+{
+	const struct nb_publish_rec rows[] = {
+	    row("0.0.0.0", 32768, 80, IPPROTO_TCP),
+	    row("0.0.0.0", 8000, 80, IPPROTO_TCP),
+	    row("0.0.0.0", 9000, 443, IPPROTO_TCP),
+	};
+	const bool both80[] = {true, true, false};
+
+	(void)state;
+	/* without a host port every host port of the container port goes */
+	check("80", rows, 3, "0.0.0.0", 1, both80);
+	check("80-81", rows, 3, "0.0.0.0", 1, both80);
+}
+
+static void test_host_range_one_cport(void **state)
+{
+	const struct nb_publish_rec rows[] = {
+	    row("0.0.0.0", 8005, 80, IPPROTO_TCP),
+	    row("0.0.0.0", 8011, 80, IPPROTO_TCP),
+	};
+	const bool in[] = {true, false};
+
+	(void)state;
+	check("8000-8010:80", rows, 2, "0.0.0.0", 1, in);
+	check("8006-8010:80", rows, 2, "0.0.0.0", 0, (const bool[2]){0});
+}
+
+static void test_address(void **state)
+{
+	const struct nb_publish_rec rows[] = {
+	    row("127.0.0.1", 8000, 80, IPPROTO_TCP),
+	    row("0.0.0.0", 8001, 80, IPPROTO_TCP),
+	};
+	const bool lo[] = {true, false}, any[] = {false, true};
+
+	(void)state;
+	check("8000:80", rows, 2, "127.0.0.1", 1, lo);
+	check("80", rows, 2, "127.0.0.1", 1, lo);
+	check("80", rows, 2, "0.0.0.0", 1, any);
+	check("8000:80", rows, 2, "0.0.0.0", 0, (const bool[2]){0});
+}
+
+static void test_no_rows(void **state)
+{
+	struct nb_portspec s = spec_of("80-90");
+	bool sel[1] = {true};
+
+	(void)state;
+	assert_int_equal(nb_publish_select(NULL, 0, NULL, &s, sel), 0);
+}
+
+/* random rows and specs: same selection and same first miss as the reference */
+static void test_random_against_reference(void **state)
+{
+	static const char *const ips[] = {"0.0.0.0", "127.0.0.1", "198.18.0.1"};
+	struct nb_publish_rec rows[64];
+	bool sel[64], ref[64];
+	__be32 want[64];
+	char spec[96];
+	size_t n, j, got, exp, nmiss = 0, nall = 0;
+	int iter;
+
+	(void)state;
+	srand(4242);
+	for (iter = 0; iter < 20000; iter++) {
+		unsigned sb_min = 1 + (unsigned)(rand() % 12), len = 1 + (unsigned)(rand() % 4);
+		unsigned host_min = 100 + (unsigned)(rand() % 12), kind = (unsigned)(rand() % 3);
+		const char *ip = ips[rand() % 3];
+		const char *proto = rand() % 2 ? "tcp" : "udp";
+		struct nb_portspec s;
+
+		if (kind == 0) /* container ports only */
+			snprintf(spec, sizeof(spec), "%s::%u-%u/%s", ip, sb_min, sb_min + len - 1,
+				 proto);
+		else if (kind == 1) /* host range as long as the container range */
+			snprintf(spec, sizeof(spec), "%s:%u-%u:%u-%u/%s", ip, host_min,
+				 host_min + len - 1, sb_min, sb_min + len - 1, proto);
+		else /* a host range for one container port */
+			snprintf(spec, sizeof(spec), "%s:%u-%u:%u/%s", ip, host_min,
+				 host_min + len + 1, sb_min, proto);
+		s = spec_of(spec);
+		n = (size_t)(rand() % 64);
+		for (j = 0; j < n; j++) {
+			rows[j] =
+			    row(ips[rand() % 3], 100 + (unsigned)(rand() % 16),
+				1 + (unsigned)(rand() % 16),
+				rand() % 4 ? s.proto
+					   : (s.proto == IPPROTO_TCP ? IPPROTO_UDP : IPPROTO_TCP));
+			/* what the spec means for the row: its IP, or the row's binding */
+			want[j] = rand() % 4 ? s.ip : ip4(ips[rand() % 3]);
+			sel[j] = rand() % 2;
+		}
+		exp = ref_select(rows, n, want, &s, ref);
+		got = nb_publish_select(rows, n, want, &s, sel);
+		if (got != exp)
+			fail_msg("spec \"%s\", %zu rows: first miss %zu, expected %zu", spec, n,
+				 got, exp);
+		/* the reference stops at the first miss; its selection counts only then */
+		if (exp == nb_portspec_count(&s)) {
+			nall++;
+			for (j = 0; j < n; j++)
+				if (sel[j] != ref[j])
+					fail_msg("spec \"%s\": row %zu (%u->%u/%u) selected %d, "
+						 "expected %d",
+						 spec, j, rows[j].host_port, rows[j].sb_port,
+						 rows[j].proto, sel[j], ref[j]);
+		} else {
+			nmiss++;
+		}
+	}
+	/* both outcomes were exercised */
+	assert_true(nall > 1000);
+	assert_true(nmiss > 1000);
+}
+
+/* the whole port range, one row per port: the case that took seconds when matched per port */
+static void test_full_range(void **state)
+{
+	struct nb_portspec s = spec_of("1-65535:1-65535");
+	const size_t n = 65535;
+	struct nb_publish_rec *rows = calloc(n, sizeof(*rows));
+	__be32 *want = calloc(n, sizeof(*want));
+	bool *sel = calloc(n, sizeof(*sel));
+	size_t j;
+
+	(void)state;
+	assert_non_null(rows);
+	assert_non_null(want);
+	assert_non_null(sel);
+	/* in reverse: the matching must not depend on the store's order */
+	for (j = 0; j < n; j++)
+		rows[j] = row("0.0.0.0", (unsigned)(n - j), (unsigned)(n - j), IPPROTO_TCP);
+	assert_int_equal(nb_publish_select(rows, n, want, &s, sel), n);
+	for (j = 0; j < n; j++)
+		assert_true(sel[j]);
+	/* port 65535 published elsewhere: the last index is the one missing */
+	rows[0].host_port = 1000;
+	assert_int_equal(nb_publish_select(rows, n, want, &s, sel), n - 1);
+	assert_false(sel[0]);
+	assert_true(sel[1]);
+	free(sel);
+	free(want);
+	free(rows);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_one_to_one_range),
+	    cmocka_unit_test(test_first_missing_port_named),
+	    cmocka_unit_test(test_any_host_port),
+	    cmocka_unit_test(test_host_range_one_cport),
+	    cmocka_unit_test(test_address),
+	    cmocka_unit_test(test_no_rows),
+	    cmocka_unit_test(test_random_against_reference),
+	    cmocka_unit_test(test_full_range),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
