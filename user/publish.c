@@ -467,55 +467,122 @@ cleanup:
 
 /* ---- from the store ------------------------------------------------------------ */
 
+/*
+ * An endpoint rows go through, with its network and its veth's ifindex, each
+ * found once: every row of a sandbox shares the endpoint, and looking them up
+ * per row scanned all endpoints and networks and asked the kernel once per
+ * published port.
+ */
+struct target {
+	const struct nb_endpoint_rec *ep;
+	/* NULL: the network is not in the store */
+	const struct nb_network_rec *net;
+	/* its veth: 0 until asked; -ENODEV when it is missing */
+	int ifindex;
+};
+
 struct targets {
-	struct nb_network_rec *nets;
+	struct nb_network_rec *nets; /* by id */
 	size_t nnets;
 	struct nb_endpoint_rec *eps;
 	size_t neps;
+	struct target *by_ep; /* one per endpoint, by (network, sandbox): unique in the store */
 };
 
-static int targets_load(struct nb_store *st, struct targets *t)
+static int cmp_nets(const void *x, const void *y)
 {
-	int err;
+	const struct nb_network_rec *a = x, *b = y;
 
-	memset(t, 0, sizeof(*t));
-	err = nb_store_network_list(st, &t->nets, &t->nnets);
-	if (!err)
-		err = nb_store_endpoint_list(st, NULL, NULL, &t->eps, &t->neps);
-	return err;
+	return strcmp(a->id, b->id);
+}
+
+static int cmp_net_id(const void *key, const void *elem)
+{
+	const struct nb_network_rec *net = elem;
+
+	return strcmp(key, net->id);
+}
+
+static int cmp_targets(const void *x, const void *y)
+{
+	const struct target *a = x, *b = y;
+	int c = strcmp(a->ep->network_id, b->ep->network_id);
+
+	return c ? c : strcmp(a->ep->sandbox_id, b->ep->sandbox_id);
+}
+
+/* a row (the key) against a target: the endpoint the row goes through */
+static int cmp_row_target(const void *key, const void *elem)
+{
+	const struct nb_publish_rec *r = key;
+	const struct target *t = elem;
+	int c = strcmp(r->network_id, t->ep->network_id);
+
+	return c ? c : strcmp(r->sandbox_id, t->ep->sandbox_id);
 }
 
 static void targets_free(struct targets *t)
 {
 	nb_network_recs_free(t->nets, t->nnets);
 	free(t->eps);
+	free(t->by_ep);
 	memset(t, 0, sizeof(*t));
 }
 
+/* nothing to free on failure */
+static int targets_load(struct nb_store *st, struct targets *t)
+{
+	size_t i;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	err = nb_store_network_list(st, &t->nets, &t->nnets);
+	if (!err)
+		err = nb_store_endpoint_list(st, NULL, NULL, &t->eps, &t->neps);
+	if (!err) {
+		t->by_ep = calloc(t->neps + 1, sizeof(*t->by_ep));
+		if (!t->by_ep)
+			err = -ENOMEM;
+	}
+	if (err) {
+		targets_free(t);
+		return err;
+	}
+	if (t->nnets > 1)
+		qsort(t->nets, t->nnets, sizeof(*t->nets), cmp_nets);
+	for (i = 0; i < t->neps; i++) {
+		t->by_ep[i].ep = &t->eps[i];
+		if (t->nnets)
+			t->by_ep[i].net = bsearch(t->eps[i].network_id, t->nets, t->nnets,
+						  sizeof(*t->nets), cmp_net_id);
+	}
+	if (t->neps > 1)
+		qsort(t->by_ep, t->neps, sizeof(*t->by_ep), cmp_targets);
+	return 0;
+}
+
 /* The map value a row stands for; -ENOENT when its endpoint or veth is gone */
-static int row_target(struct nb_world *w, const struct targets *t, const struct nb_publish_rec *r,
+static int row_target(struct nb_world *w, struct targets *t, const struct nb_publish_rec *r,
 		      __be32 *sb_ip, __u32 *net_id, __u32 *ifindex)
 {
-	const struct nb_endpoint_rec *ep = NULL;
-	size_t i;
+	struct target *tg = NULL;
 	int idx;
 
-	for (i = 0; i < t->neps && !ep; i++)
-		if (!strcmp(t->eps[i].network_id, r->network_id) &&
-		    !strcmp(t->eps[i].sandbox_id, r->sandbox_id))
-			ep = &t->eps[i];
-	if (!ep || !ep->host_ifname[0])
+	if (t->neps)
+		tg = bsearch(r, t->by_ep, t->neps, sizeof(*t->by_ep), cmp_row_target);
+	if (!tg || !tg->ep->host_ifname[0] || !tg->net)
 		return -ENOENT;
-	for (i = 0; i < t->nnets; i++)
-		if (!strcmp(t->nets[i].id, r->network_id))
-			break;
-	if (i == t->nnets)
-		return -ENOENT;
-	idx = nb_nl_link_ifindex(w->nl, ep->host_ifname);
+	idx = tg->ifindex;
+	if (!idx) {
+		idx = nb_nl_link_ifindex(w->nl, tg->ep->host_ifname);
+		/* kept: the kernel's answer; asked again: a failure to get one */
+		if (idx > 0 || idx == -ENODEV)
+			tg->ifindex = idx;
+	}
 	if (idx < 0)
 		return idx == -ENODEV ? -ENOENT : idx;
-	*sb_ip = ep->ip;
-	*net_id = t->nets[i].net_id;
+	*sb_ip = tg->ep->ip;
+	*net_id = tg->net->net_id;
 	*ifindex = (__u32)idx;
 	return 0;
 }
@@ -582,12 +649,9 @@ static int collect_stale(const struct nb_nat_publish *p, void *arg)
 {
 	struct sync_ctx *c = arg;
 	struct nb_nat_publish *grown;
-	size_t i;
 
-	for (i = 0; i < c->nrows; i++)
-		if (c->rows[i].host_ip == p->host_ip && c->rows[i].host_port == p->host_port &&
-		    c->rows[i].proto == p->proto)
-			return 0;
+	if (nb_publish_find_key(c->rows, c->nrows, p->host_ip, p->host_port, p->proto))
+		return 0;
 	if (c->nstale == c->cap) {
 		c->cap = c->cap ? c->cap * 2 : 16;
 		grown = realloc(c->stale, c->cap * sizeof(*grown));
@@ -638,7 +702,12 @@ int nb_publish_sync(struct nb_store *st, struct nb_world *w, bool put, size_t *n
 		if (nput)
 			*nput = count;
 	}
-	/* then what the store does not explain: a port unpublished while we were down... */
+	/*
+	 * then what the store does not explain: a port unpublished while we were
+	 * down... Each entry is looked up among the rows sorted by map key, not
+	 * compared with every row (65,535 x 65,535 for the full port range).
+	 */
+	nb_publish_sort_by_key(c.rows, c.nrows);
 	e = nb_nat_publish_foreach(&w->maps, collect_stale, &c);
 	if (e) {
 		err = err ?: e;
@@ -687,4 +756,38 @@ void nb_publish_sort(struct nb_publish_rec *rows, size_t n)
 {
 	if (n > 1)
 		qsort(rows, n, sizeof(*rows), cmp_rows);
+}
+
+/* the nb_publish map's key order: host address, host port, protocol */
+static int cmp_keys(const void *x, const void *y)
+{
+	const struct nb_publish_rec *a = x, *b = y;
+
+	if (a->host_ip != b->host_ip)
+		return ntohl(a->host_ip) < ntohl(b->host_ip) ? -1 : 1;
+	if (a->host_port != b->host_port)
+		return a->host_port < b->host_port ? -1 : 1;
+	if (a->proto != b->proto)
+		return a->proto < b->proto ? -1 : 1;
+	return 0;
+}
+
+void nb_publish_sort_by_key(struct nb_publish_rec *rows, size_t n)
+{
+	if (n > 1)
+		qsort(rows, n, sizeof(*rows), cmp_keys);
+}
+
+const struct nb_publish_rec *nb_publish_find_key(const struct nb_publish_rec *rows, size_t n,
+						 __be32 host_ip, __u16 host_port, __u8 proto)
+{
+	struct nb_publish_rec key;
+
+	if (!n)
+		return NULL;
+	memset(&key, 0, sizeof(key));
+	key.host_ip = host_ip;
+	key.host_port = host_port;
+	key.proto = proto;
+	return bsearch(&key, rows, n, sizeof(*rows), cmp_keys);
 }

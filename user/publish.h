@@ -93,6 +93,15 @@ int nb_publish_sync(struct nb_store *st, struct nb_world *w, bool put, size_t *n
 /* `docker port` order: container port, protocol, host address, host port */
 void nb_publish_sort(struct nb_publish_rec *rows, size_t n);
 
+/*
+ * nb_publish_sync's matching of map entries to rows: nb_publish_sort_by_key
+ * orders rows by the map's key (host address, host port, protocol), then
+ * nb_publish_find_key returns the row with that key, or NULL, in O(log n).
+ */
+void nb_publish_sort_by_key(struct nb_publish_rec *rows, size_t n);
+const struct nb_publish_rec *nb_publish_find_key(const struct nb_publish_rec *rows, size_t n,
+						 __be32 host_ip, __u16 host_port, __u8 proto);
+
 static inline struct nb_portmap nb_publish_portmap(const struct nb_publish_rec *r)
 {
 	struct nb_portmap m = {

@@ -4,6 +4,10 @@
  * names, and the first container port it finds no row for. Fixed cases for
  * each kind of spec, random ones against the per-container-port scan it
  * replaced (the reference below), and the full 1-65535 range.
+ *
+ * And nb_publish_sort_by_key / nb_publish_find_key, which tell nb_publish_sync
+ * whether the store has a row for a map entry: fixed cases, random rows and
+ * keys against the scan over every row it replaced, and the full range.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -291,6 +295,168 @@ static void test_full_range(void **state)
 	free(rows);
 }
 
+/* ---- nb_publish_find_key ------------------------------------------------------- */
+
+/* the matching as it was: every row compared with the entry's key */
+static const struct nb_publish_rec *ref_find_key(const struct nb_publish_rec *rows, size_t n,
+						 __be32 ip, __u16 port, __u8 proto)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (rows[i].host_ip == ip && rows[i].host_port == port && rows[i].proto == proto)
+			return &rows[i];
+	return NULL;
+}
+
+static void test_find_key_fixed(void **state)
+{
+	struct nb_publish_rec rows[] = {
+	    row("0.0.0.0", 8000, 80, IPPROTO_TCP),   row("127.0.0.1", 8000, 81, IPPROTO_TCP),
+	    row("0.0.0.0", 8000, 82, IPPROTO_UDP),   row("198.18.0.1", 7999, 83, IPPROTO_TCP),
+	    row("1.0.0.198", 7999, 84, IPPROTO_TCP), row("0.0.0.0", 65535, 85, IPPROTO_UDP),
+	};
+	const size_t n = sizeof(rows) / sizeof(rows[0]);
+	const struct nb_publish_rec *r;
+
+	(void)state;
+	assert_null(nb_publish_find_key(NULL, 0, 0, 8000, IPPROTO_TCP));
+	nb_publish_sort_by_key(rows, n);
+	/* each field of the key counts; the row found carries its own container port */
+	r = nb_publish_find_key(rows, n, ip4("0.0.0.0"), 8000, IPPROTO_TCP);
+	assert_non_null(r);
+	assert_int_equal(r->sb_port, 80);
+	r = nb_publish_find_key(rows, n, ip4("0.0.0.0"), 8000, IPPROTO_UDP);
+	assert_non_null(r);
+	assert_int_equal(r->sb_port, 82);
+	r = nb_publish_find_key(rows, n, ip4("127.0.0.1"), 8000, IPPROTO_TCP);
+	assert_non_null(r);
+	assert_int_equal(r->sb_port, 81);
+	/* the same bytes in the other order are another address */
+	r = nb_publish_find_key(rows, n, ip4("198.18.0.1"), 7999, IPPROTO_TCP);
+	assert_non_null(r);
+	assert_int_equal(r->sb_port, 83);
+	r = nb_publish_find_key(rows, n, ip4("1.0.0.198"), 7999, IPPROTO_TCP);
+	assert_non_null(r);
+	assert_int_equal(r->sb_port, 84);
+	r = nb_publish_find_key(rows, n, ip4("0.0.0.0"), 65535, IPPROTO_UDP);
+	assert_non_null(r);
+	assert_int_equal(r->sb_port, 85);
+	/* 0.0.0.0 is its own key: it does not stand for 127.0.0.1 or the reverse */
+	assert_null(nb_publish_find_key(rows, n, ip4("127.0.0.1"), 8000, IPPROTO_UDP));
+	assert_null(nb_publish_find_key(rows, n, ip4("0.0.0.0"), 7999, IPPROTO_TCP));
+	assert_null(nb_publish_find_key(rows, n, ip4("198.18.0.1"), 8000, IPPROTO_TCP));
+	assert_null(nb_publish_find_key(rows, n, ip4("0.0.0.0"), 65535, IPPROTO_TCP));
+	assert_null(nb_publish_find_key(rows, n, ip4("0.0.0.0"), 1, IPPROTO_TCP));
+	assert_null(nb_publish_find_key(rows, n, ip4("255.255.255.255"), 65535, IPPROTO_UDP));
+}
+
+/* random rows (duplicate keys included) and keys: found exactly when the scan finds one */
+static void test_find_key_random_against_reference(void **state)
+{
+	static const char *const ips[] = {"0.0.0.0",   "127.0.0.1", "198.18.0.1",
+					  "1.0.0.198", "10.0.1.0",  "10.1.0.0"};
+	struct nb_publish_rec rows[48], sorted[48];
+	const struct nb_publish_rec *got, *exp;
+	size_t n, j, k, nfound = 0, nmissed = 0, same;
+	int iter;
+
+	(void)state;
+	srand(4343);
+	for (iter = 0; iter < 20000; iter++) {
+		n = (size_t)(rand() % 48);
+		for (j = 0; j < n; j++)
+			rows[j] = row(ips[rand() % 6], 1 + (unsigned)(rand() % 8),
+				      1 + (unsigned)(rand() % 65535),
+				      rand() % 2 ? IPPROTO_TCP : IPPROTO_UDP);
+		memcpy(sorted, rows, n * sizeof(*rows));
+		nb_publish_sort_by_key(sorted, n);
+		/* sorting kept every row, each whole */
+		for (j = 0; j < n; j++) {
+			same = 0;
+			for (k = 0; k < n; k++)
+				same += !memcmp(&rows[j], &sorted[k], sizeof(rows[j]));
+			assert_true(same > 0);
+		}
+		for (k = 0; k < 16; k++) {
+			__be32 ip = ip4(ips[rand() % 6]);
+			__u16 port = (__u16)(1 + rand() % 9);
+			__u8 proto = rand() % 2 ? IPPROTO_TCP : IPPROTO_UDP;
+			char a[INET_ADDRSTRLEN];
+
+			exp = ref_find_key(rows, n, ip, port, proto);
+			got = nb_publish_find_key(sorted, n, ip, port, proto);
+			if (!exp != !got)
+				fail_msg("%zu rows: %s:%u/%u found %d, expected %d", n,
+					 inet_ntop(AF_INET, &ip, a, sizeof(a)), port, proto, !!got,
+					 !!exp);
+			if (!got) {
+				nmissed++;
+				continue;
+			}
+			nfound++;
+			/* a row of the array, with the key asked for */
+			assert_true(got >= sorted && got < sorted + n);
+			assert_true(got->host_ip == ip && got->host_port == port &&
+				    got->proto == proto);
+		}
+	}
+	/* both outcomes were exercised */
+	assert_true(nfound > 10000);
+	assert_true(nmissed > 10000);
+}
+
+/* the whole port range on two addresses and both protocols, shuffled; one key removed */
+static void test_find_key_full_range(void **state)
+{
+	const size_t per = 65535, n = 4 * per;
+	struct nb_publish_rec *rows = calloc(n, sizeof(*rows)), tmp;
+	const struct nb_publish_rec *r;
+	__be32 any = ip4("0.0.0.0"), lo = ip4("127.0.0.1");
+	size_t j, k;
+
+	(void)state;
+	assert_non_null(rows);
+	for (j = 0; j < per; j++) {
+		rows[4 * j] = row("0.0.0.0", (unsigned)(j + 1), (unsigned)(per - j), IPPROTO_TCP);
+		rows[4 * j + 1] = row("0.0.0.0", (unsigned)(j + 1), (unsigned)(j + 1), IPPROTO_UDP);
+		rows[4 * j + 2] = row("127.0.0.1", (unsigned)(j + 1), 1, IPPROTO_TCP);
+		rows[4 * j + 3] = row("127.0.0.1", (unsigned)(j + 1), 2, IPPROTO_UDP);
+	}
+	srand(4444);
+	for (j = n - 1; j > 0; j--) {
+		k = (size_t)rand() % (j + 1);
+		tmp = rows[j];
+		rows[j] = rows[k];
+		rows[k] = tmp;
+	}
+	/* 127.0.0.1:4242/udp was unpublished */
+	for (j = 0; j < n; j++)
+		if (rows[j].host_ip == lo && rows[j].host_port == 4242 &&
+		    rows[j].proto == IPPROTO_UDP)
+			break;
+	assert_true(j < n);
+	rows[j] = rows[n - 1];
+	nb_publish_sort_by_key(rows, n - 1);
+	for (j = 1; j <= per; j++) {
+		r = nb_publish_find_key(rows, n - 1, any, (__u16)j, IPPROTO_TCP);
+		assert_non_null(r);
+		assert_int_equal(r->sb_port, per + 1 - j);
+		r = nb_publish_find_key(rows, n - 1, any, (__u16)j, IPPROTO_UDP);
+		assert_non_null(r);
+		assert_int_equal(r->sb_port, j);
+		assert_non_null(nb_publish_find_key(rows, n - 1, lo, (__u16)j, IPPROTO_TCP));
+		if (j == 4242)
+			assert_null(nb_publish_find_key(rows, n - 1, lo, (__u16)j, IPPROTO_UDP));
+		else
+			assert_non_null(
+			    nb_publish_find_key(rows, n - 1, lo, (__u16)j, IPPROTO_UDP));
+		assert_null(
+		    nb_publish_find_key(rows, n - 1, ip4("198.18.0.1"), (__u16)j, IPPROTO_TCP));
+	}
+	free(rows);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -302,6 +468,9 @@ int main(void)
 	    cmocka_unit_test(test_no_rows),
 	    cmocka_unit_test(test_random_against_reference),
 	    cmocka_unit_test(test_full_range),
+	    cmocka_unit_test(test_find_key_fixed),
+	    cmocka_unit_test(test_find_key_random_against_reference),
+	    cmocka_unit_test(test_find_key_full_range),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
