@@ -1023,22 +1023,38 @@ struct xdp_op {
 	struct nb_dp_xdp_state st;
 };
 
+/*
+ * Not bpf_xdp_query(): libbpf 1.1 dumps every link of the netns and picks
+ * ifindex out of the dump, so each query (one per endpoint created, even in tc
+ * mode) cost a walk over all the host's veths. One RTM_GETLINK for ifindex
+ * answers the same, on a socket opened here because the caller may have moved
+ * into a sandbox's netns (in_netns()).
+ */
 static int xdp_query_op(void *arg)
 {
 	struct xdp_op *op = arg;
-	LIBBPF_OPTS(bpf_xdp_query_opts, q);
 	struct bpf_prog_info info;
+	struct nb_nl *nl;
+	__u32 prog_id = 0;
+	__u8 mode = XDP_ATTACHED_NONE;
 	int fd, err;
 
 	memset(&op->st, 0, sizeof(op->st));
-	err = bpf_xdp_query(op->ifindex, 0, &q);
+	err = nb_nl_open(&nl);
 	if (err)
 		return err;
-	op->st.prog_id = q.prog_id;
-	op->st.generic = q.attach_mode == XDP_ATTACHED_SKB;
-	if (!q.prog_id)
+	err = nb_nl_link_xdp(nl, op->ifindex, &prog_id, &mode);
+	nb_nl_close(nl);
+	/* as bpf_xdp_query(): a device that is not there has no program */
+	if (err == -ENODEV)
 		return 0;
-	fd = bpf_prog_get_fd_by_id(q.prog_id);
+	if (err)
+		return err;
+	op->st.prog_id = prog_id;
+	op->st.generic = mode == XDP_ATTACHED_SKB;
+	if (!prog_id)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(prog_id);
 	if (fd < 0)
 		return 0; /* gone meanwhile, or not ours to see */
 	if (!prog_info(fd, &info))

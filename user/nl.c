@@ -334,6 +334,94 @@ int nb_nl_link_info(struct nb_nl *nl, const char *name, struct nb_link_info *inf
 	return 0;
 }
 
+struct link_xdp_ctx {
+	int ifindex;
+	__u32 prog_id;
+	__u8 attach_mode;
+	bool seen;
+};
+
+static int link_xdp_parse(struct nl_msg *msg, void *arg)
+{
+	static struct nla_policy xdp_policy[IFLA_XDP_MAX + 1] = {
+	    [IFLA_XDP_ATTACHED] = {.type = NLA_U8},
+	    [IFLA_XDP_PROG_ID] = {.type = NLA_U32},
+	};
+	struct nlmsghdr *nlh = nlmsg_hdr(msg);
+	struct nlattr *tb[IFLA_MAX + 1], *xtb[IFLA_XDP_MAX + 1];
+	struct link_xdp_ctx *c = arg;
+	struct ifinfomsg *ifi;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK || !nlmsg_valid_hdr(nlh, sizeof(*ifi)))
+		return NL_SKIP;
+	ifi = nlmsg_data(nlh);
+	if (ifi->ifi_index != c->ifindex)
+		return NL_SKIP;
+	c->seen = true;
+	if (nlmsg_parse(nlh, sizeof(*ifi), tb, IFLA_MAX, NULL) < 0 || !tb[IFLA_XDP])
+		return NL_OK;
+	if (nla_parse_nested(xtb, IFLA_XDP_MAX, tb[IFLA_XDP], xdp_policy) < 0 ||
+	    !xtb[IFLA_XDP_ATTACHED])
+		return NL_OK;
+	c->attach_mode = nla_get_u8(xtb[IFLA_XDP_ATTACHED]);
+	/* the kernel names the program only when one mode holds one (not MULTI) */
+	if (c->attach_mode != XDP_ATTACHED_NONE && xtb[IFLA_XDP_PROG_ID])
+		c->prog_id = nla_get_u32(xtb[IFLA_XDP_PROG_ID]);
+	return NL_OK;
+}
+
+int nb_nl_link_xdp(struct nb_nl *nl, int ifindex, __u32 *prog_id, __u8 *attach_mode)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex};
+	struct link_xdp_ctx c = {.ifindex = ifindex};
+	struct nl_msg *msg;
+	struct nl_cb *sk_cb, *cb = NULL;
+	int err;
+
+	if (ifindex <= 0)
+		return -ENODEV;
+	msg = nlmsg_alloc_simple(RTM_GETLINK, 0);
+	if (!msg)
+		return -ENOMEM;
+	/* no counters: only IFLA_XDP is read */
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_u32(msg, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS) < 0) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	/* a clone keeps the socket's error callback (the kernel's errno) */
+	sk_cb = nl_socket_get_cb(nl->sk);
+	cb = nl_cb_clone(sk_cb);
+	nl_cb_put(sk_cb);
+	if (!cb) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	nl_cb_set(cb, NL_CB_VALID, NL_CB_CUSTOM, link_xdp_parse, &c);
+	nl_begin(nl);
+	err = nl_result(nl, nl_send_auto(nl->sk, msg));
+	if (err)
+		goto cleanup;
+	err = nl_result(nl, nl_recvmsgs(nl->sk, cb));
+	if (err)
+		goto cleanup;
+	/* the request asked for an ACK (libnl's default): it follows the reply */
+	err = nl_result(nl, nl_wait_for_ack(nl->sk));
+	if (err)
+		goto cleanup;
+	if (!c.seen) {
+		err = -ENODEV;
+		goto cleanup;
+	}
+	*prog_id = c.prog_id;
+	*attach_mode = c.attach_mode;
+cleanup:
+	if (cb)
+		nl_cb_put(cb);
+	nlmsg_free(msg);
+	return err;
+}
+
 struct link_list_ctx {
 	const char *prefix;
 	char (*names)[NB_IFNAMSIZ];
@@ -457,13 +545,42 @@ static void addr_list_one(struct nl_object *obj, void *arg)
 	c->prefixlens[c->n++] = rtnl_addr_get_prefixlen(a);
 }
 
-static int addr_list(struct nb_nl *nl, struct addr_list_ctx *c)
+/*
+ * Only IPv4 is read, so only IPv4 is asked for: rtnl_addr_alloc_cache() dumps
+ * every family, and each veth of the host (one per endpoint) has an IPv6
+ * link-local address, so the dump grew with the sandboxes. The kernel filters
+ * a dump by family; libnl parses the reply as it would its own.
+ */
+static int addr_dump_inet(struct nb_nl *nl, struct nl_cache **out)
 {
 	struct nl_cache *cache;
+	int nle;
+
+	nle = nl_cache_alloc_name("route/addr", &cache);
+	if (nle < 0)
+		return nle_to_errno(nle);
+	/* as nl_cache_refill(): a dump that changed while it was read is read again */
+	do {
+		nl_cache_clear(cache);
+		nl_begin(nl);
+		nle = nl_rtgen_request(nl->sk, RTM_GETADDR, AF_INET, NLM_F_DUMP);
+		if (nle >= 0)
+			nle = nl_cache_pickup(nl->sk, cache);
+	} while (nle == -NLE_DUMP_INTR);
+	if (nle < 0) {
+		nl_cache_free(cache);
+		return nl_result(nl, nle);
+	}
+	*out = cache;
+	return 0;
+}
+
+static int addr_list(struct nb_nl *nl, struct addr_list_ctx *c)
+{
+	struct nl_cache *cache = NULL;
 	int err;
 
-	nl_begin(nl);
-	err = nl_result(nl, rtnl_addr_alloc_cache(nl->sk, &cache));
+	err = addr_dump_inet(nl, &cache);
 	if (err)
 		return err;
 	nl_cache_foreach(cache, addr_list_one, c);

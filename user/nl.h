@@ -46,6 +46,12 @@ struct nb_link_info {
 	char kind[16]; /* "veth", ... ("" for devices without rtnl_link_ops, e.g. lo) */
 };
 int nb_nl_link_info(struct nb_nl *nl, const char *name, struct nb_link_info *info);
+/*
+ * The XDP program on ifindex, read with one RTM_GETLINK for that device (not a
+ * dump of every link, whose cost grows with the netns's devices): prog_id 0 when
+ * none (or several, XDP_ATTACHED_MULTI); attach_mode XDP_ATTACHED_*. -ENODEV.
+ */
+int nb_nl_link_xdp(struct nb_nl *nl, int ifindex, __u32 *prog_id, __u8 *attach_mode);
 /* names of the links whose name starts with prefix; *names is malloc'd */
 int nb_nl_link_list(struct nb_nl *nl, const char *prefix, char (**names)[NB_IFNAMSIZ], size_t *n);
 

@@ -21,6 +21,11 @@
 
 #include <cmocka.h>
 
+#include <linux/bpf.h>
+#include <linux/if_link.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
 #include "netns.h"
 #include "nl.h"
 
@@ -217,6 +222,62 @@ static void test_tc_filter_count(void **state)
 	assert_int_equal(nb_nl_link_del(nl, "nbtA"), 0);
 }
 
+/* XDP_PASS: "r0 = 2; exit" */
+static int xdp_pass_load(void)
+{
+	const struct bpf_insn insns[] = {
+	    {.code = BPF_ALU64 | BPF_MOV | BPF_K, .dst_reg = BPF_REG_0, .imm = XDP_PASS},
+	    {.code = BPF_JMP | BPF_EXIT},
+	};
+
+	return bpf_prog_load(BPF_PROG_TYPE_XDP, "nbt_pass", "GPL", insns, 2, NULL);
+}
+
+/* One RTM_GETLINK must say what libbpf's dump-based bpf_xdp_query() says */
+static void test_link_xdp(void **state)
+{
+	struct nb_nl *nl = *state;
+	struct nb_veth_opts o = {.name = "nbtA", .peer_name = "nbtB", .peer_netns_fd = -1};
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+	struct bpf_prog_info info;
+	__u32 len = sizeof(info), prog_id = 1;
+	__u8 mode = 0xff;
+	int ifindex, fd;
+
+	assert_int_equal(nb_nl_veth_add(nl, &o), 0);
+	ifindex = nb_nl_link_ifindex(nl, "nbtA");
+	assert_true(ifindex > 0);
+	assert_int_equal(nb_nl_link_xdp(nl, ifindex, &prog_id, &mode), 0);
+	assert_int_equal(prog_id, 0);
+	assert_int_equal(mode, XDP_ATTACHED_NONE);
+
+	fd = xdp_pass_load();
+	assert_true(fd >= 0);
+	memset(&info, 0, sizeof(info));
+	assert_int_equal(bpf_obj_get_info_by_fd(fd, &info, &len), 0);
+	assert_int_equal(bpf_xdp_attach(ifindex, fd, XDP_FLAGS_SKB_MODE, NULL), 0);
+	assert_int_equal(nb_nl_link_xdp(nl, ifindex, &prog_id, &mode), 0);
+	assert_int_equal(bpf_xdp_query(ifindex, 0, &q), 0);
+	assert_int_equal(prog_id, info.id);
+	assert_int_equal(mode, XDP_ATTACHED_SKB);
+	assert_int_equal(q.prog_id, prog_id);
+	assert_int_equal(q.attach_mode, mode);
+	/* the peer has none of it */
+	assert_int_equal(nb_nl_link_xdp(nl, nb_nl_link_ifindex(nl, "nbtB"), &prog_id, &mode), 0);
+	assert_int_equal(prog_id, 0);
+	assert_int_equal(bpf_xdp_detach(ifindex, XDP_FLAGS_SKB_MODE, NULL), 0);
+	assert_int_equal(nb_nl_link_xdp(nl, ifindex, &prog_id, &mode), 0);
+	assert_int_equal(prog_id, 0);
+	assert_int_equal(mode, XDP_ATTACHED_NONE);
+	close(fd);
+
+	assert_int_equal(nb_nl_link_del(nl, "nbtA"), 0);
+	assert_int_equal(nb_nl_link_xdp(nl, ifindex, &prog_id, &mode), -ENODEV);
+	assert_int_equal(nb_nl_link_xdp(nl, 0, &prog_id, &mode), -ENODEV);
+	/* the socket is still in step: the next request gets its own answer */
+	assert_int_equal(nb_nl_link_ifindex(nl, "lo"), 1);
+}
+
 static void test_netns_lifecycle(void **state)
 {
 	char path[NB_NETNS_PATHMAX], again[NB_NETNS_PATHMAX];
@@ -339,6 +400,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_addresses, nl_setup, nl_teardown),
 	    cmocka_unit_test_setup_teardown(test_default_route, nl_setup, nl_teardown),
 	    cmocka_unit_test_setup_teardown(test_tc_filter_count, nl_setup, nl_teardown),
+	    cmocka_unit_test_setup_teardown(test_link_xdp, nl_setup, nl_teardown),
 	    cmocka_unit_test(test_netns_lifecycle),
 	    cmocka_unit_test_setup_teardown(test_veth_peer_in_netns, nl_setup, nl_teardown),
 	};
