@@ -62,7 +62,7 @@ static __always_inline int gw_switch(struct __sk_buff *skb, __u32 *dst, __u32 *d
 	if (!net)
 		return -NB_DROP_NO_PORT;
 
-	nb_pull_headers(skb);
+	nb_pull_headers(skb, false);
 	nb_cursor_init(&c, skb);
 	eth = nb_parse_eth(&c);
 	if (!eth)

@@ -137,7 +137,7 @@ static __always_inline int ep_switch(nb_ctx_t *ctx, struct ep_fwd *fwd)
 		return NB_XDP ? NB_ACT_PASS : -NB_DROP_NO_PORT;
 	fwd->src_slot = port->stats_slot;
 
-	nb_pull_headers(ctx);
+	nb_pull_headers(ctx, false);
 	nb_cursor_init(&c, ctx);
 	eth = nb_parse_eth(&c);
 	if (!eth)

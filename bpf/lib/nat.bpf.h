@@ -138,9 +138,6 @@
 #define NB_NAT_PORT_MIN 1024
 #define NB_NAT_PORT_MAX 65535
 
-/* what a frame must have in linear data: Ethernet, IPv4 with options, a TCP header */
-#define NB_NAT_HDR_MAX (ETH_HLEN + 60 + 20)
-
 /* the IPv4 header always follows an untagged Ethernet header on these paths */
 #define NB_L3 ETH_HLEN
 
@@ -171,7 +168,6 @@ struct nb_nat_pkt {
  */
 static __always_inline int nb_nat_parse(nb_ctx_t *ctx, struct nb_nat_pkt *p)
 {
-	__u32 want = nb_ctx_len(ctx) < NB_NAT_HDR_MAX ? nb_ctx_len(ctx) : NB_NAT_HDR_MAX;
 	struct nb_cursor c;
 	struct ethhdr *eth;
 	struct iphdr *iph;
@@ -184,7 +180,7 @@ static __always_inline int nb_nat_parse(nb_ctx_t *ctx, struct nb_nat_pkt *p)
 	if (ctx->vlan_present)
 		return 1;
 #endif
-	nb_ctx_pull(ctx, want);
+	nb_pull_headers(ctx, true);
 	nb_cursor_init(&c, ctx);
 	eth = nb_parse_eth(&c);
 	if (!eth)

@@ -44,7 +44,7 @@
 #define ARPOP_REPLY   2
 #endif
 
-/* the most any program here reads: Ethernet + the longest IPv4 header */
+/* the most the switch reads of a frame that is not IPv4: Ethernet + 60 */
 #define NB_HDR_MAX (ETH_HLEN + 60)
 
 /* The ARP body for Ethernet/IPv4 (struct arphdr is only its fixed part). */
@@ -62,15 +62,30 @@ struct nb_cursor {
 };
 
 /*
- * Makes the headers a program reads part of the skb's linear data. Frames
- * from a veth are linear, so the pull (which may copy) is only paid for the
- * rare frame that is not. Invalidates every packet pointer.
+ * Makes the headers a program reads part of the skb's linear data, and not a
+ * byte more: bpf_skb_pull_data() also makes the head writable, which for a
+ * clone copies it, and every TCP segment is a clone (the sender keeps the
+ * original for retransmission) whose stack wrote the headers linear and the
+ * payload into page fragments. Pulling a fixed NB_HDR_MAX would copy the
+ * head of nearly every TCP segment; pulling what the headers need copies
+ * only for the rare frame whose headers are split. What is read: Ethernet,
+ * the IPv4 header with its options and, with l4, the TCP (20 bytes) or
+ * UDP/ICMP (8 bytes) header after it; for other frames up to NB_HDR_MAX
+ * (ARP's body, IPv6's fixed header). Invalidates every packet pointer.
  */
-static __always_inline void nb_pull_headers(nb_ctx_t *ctx)
+static __always_inline void nb_pull_headers(nb_ctx_t *ctx, bool l4)
 {
-	__u32 len = nb_ctx_len(ctx);
+	void *data = nb_ctx_data(ctx), *end = nb_ctx_data_end(ctx);
+	__u32 len = nb_ctx_len(ctx), need = NB_HDR_MAX;
+	struct ethhdr *eth = data;
+	struct iphdr *iph = data + ETH_HLEN;
 
-	nb_ctx_pull(ctx, len < NB_HDR_MAX ? len : NB_HDR_MAX);
+	if ((void *)(iph + 1) <= end && eth->h_proto == bpf_htons(ETH_P_IP)) {
+		need = ETH_HLEN + iph->ihl * 4;
+		if (l4)
+			need += iph->protocol == IPPROTO_TCP ? sizeof(struct tcphdr) : 8;
+	}
+	nb_ctx_pull(ctx, need < len ? need : len);
 }
 
 static __always_inline void nb_cursor_init(struct nb_cursor *c, nb_ctx_t *ctx)
