@@ -4,7 +4,8 @@
 # and removes. See docs/benchmarks.md for what it measures and the results.
 #
 #   tools/bench/bench.sh [--quick] [--rounds N] [--duration SECS] [--out DIR]
-#                        [--topos "A B C D ..."] [--no-scaling] [--no-sandboxes]
+#                        [--topos "A B C D ..."] [--metrics "lat_bp udp64 ..."]
+#                        [--no-scaling] [--no-sandboxes]
 #
 # --quick: one round of 1-second measurements, scaling to 1,000 ports and 100
 # sandboxes, results under build/bench/quick (a minute or two, for development).
@@ -35,7 +36,8 @@ SCALE_PORTS="1 100 1000 10000"
 SCALE_ROUNDS=3
 SANDBOXES=1000
 SB_MARKS="10 100 1000"
-WANT_TOPOS="A B C D E D0"
+WANT_TOPOS="A B C D E D0 F"
+WANT_METRICS=""
 DO_SCALING=1
 DO_SANDBOXES=1
 OUT=""
@@ -49,6 +51,7 @@ while [ $# -gt 0 ]; do
 	--duration) NBB_DUR=$2 NBB_DUR_TPUT=$2 && shift ;;
 	--out) OUT=$2 && shift ;;
 	--topos) WANT_TOPOS=$2 && shift ;;
+	--metrics) WANT_METRICS=$2 && shift ;;
 	--no-scaling) DO_SCALING=0 ;;
 	--no-sandboxes) DO_SANDBOXES=0 ;;
 	-h | --help)
@@ -90,6 +93,10 @@ build_helpers() {
 		-DNETBPF_STATS_BPF_H '-Dnb_ep_count_tx(i,l,d)=((void)0)' \
 		'-Dnb_ep_count_rx(i,l)=((void)0)' '-Dnb_ep_count_rx_dropped(i)=((void)0)' \
 		-c "$NBB_SRC/bpf/endpoint.bpf.c" -o "$NBB_BUILD/endpoint-nocount.bpf.o"
+	# the floor of a tc switch: port + FDB lookup, bpf_redirect_peer() (tools/bench/floor.bpf.c)
+	clang -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -Wno-unused-variable \
+		-I"$NBB_SRC/vmlinux" -I"$NBB_SRC/include" -I"$NBB_SRC/bpf" \
+		-c "$NBB_BENCH/floor.bpf.c" -o "$NBB_BUILD/endpoint-floor.bpf.o"
 }
 
 # ---- the machine's own netns must come out as it went in ---------------------------------
@@ -217,6 +224,7 @@ run_rounds() {
 	for r in $(seq "$NBB_ROUNDS"); do
 		log "round $r of $NBB_ROUNDS"
 		for m in "${METRICS[@]}"; do
+			[ -z "$WANT_METRICS" ] || case " $WANT_METRICS " in *" $m "*) ;; *) continue ;; esac
 			for t in $(rotate $((r - 1)) "${AVAILABLE[@]}"); do
 				case " ${METRIC_TOPOS[$m]} " in *" $t "*) ;; *) continue ;; esac
 				"m_$m" "$r" "$t" ||
@@ -308,6 +316,7 @@ run_progcost() {
 	for t in D E; do
 		case " ${AVAILABLE[*]} " in *" $t "*) ;; *) continue ;; esac
 		for m in lat_bp udp64 pub_rate local_rate; do
+			[ -z "$WANT_METRICS" ] || case " $WANT_METRICS " in *" $m "*) ;; *) continue ;; esac
 			prog_stats "$t" >"$NBB_TMP/ps0"
 			NBB_RESULTS=$NBB_TMP/progcost.jsonl "m_$m" 0 "$t" || continue
 			prog_stats "$t" >"$NBB_TMP/ps1"

@@ -9,10 +9,10 @@
 
 METRICS=(lat_bp lat_blk tput udp64 pub_rate pub_lat local_rate local_lat)
 declare -A METRIC_TOPOS=(
-	[lat_bp]="A B C D E"
-	[lat_blk]="A B C D E"
-	[tput]="A B C D E D0"
-	[udp64]="A B C D E D0"
+	[lat_bp]="A B C D E F"
+	[lat_blk]="A B C D E F"
+	[tput]="A B C D E D0 F"
+	[udp64]="A B C D E D0 F"
 	[pub_rate]="A C D E"
 	[pub_lat]="A C D E"
 	[local_rate]="C D E"

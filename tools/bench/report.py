@@ -26,8 +26,9 @@ TOPO_NAME = {
     "D": "netbpf, tc",
     "E": "netbpf, XDP",
     "D0": "netbpf, tc, counters compiled out",
+    "F": "tc floor: port + FDB lookup, bpf_redirect_peer",
 }
-ORDER = ["A", "B", "C", "D", "E", "D0"]
+ORDER = ["A", "B", "C", "D", "E", "D0", "F"]
 
 # metric: (title, primary field, unit, higher is better, other fields shown)
 METRICS = {
@@ -364,6 +365,13 @@ def main():
         return fmt(med(rs), 2) + "×" if rs else "–"
     w(f"| Docker busy-poll latency vs bare veth (p50) | 1.44× | {rr('lat_bp', 'C', 'A', 'p50_us')} |")
     w(f"| Docker 64-byte UDP rate vs bare veth | 0.53× | {rr('udp64', 'C', 'A', 'kpps')} |")
+    w(f"| tc + bpf_redirect_peer prototype (F) busy-poll latency vs bare veth (p50) | 1.05× | "
+      f"{rr('lat_bp', 'F', 'A', 'p50_us')} |")
+    w(f"| tc + bpf_redirect_peer prototype (F) 64-byte UDP rate vs bare veth | 0.88× | "
+      f"{rr('udp64', 'F', 'A', 'kpps')} |")
+    w(f"| netbpf (D) busy-poll latency vs the prototype (F) (p50) | – | "
+      f"{rr('lat_bp', 'D', 'F', 'p50_us')} |")
+    w(f"| netbpf (D) 64-byte UDP rate vs the prototype (F) | – | {rr('udp64', 'D', 'F', 'kpps')} |")
     # docker-proxy (127.0.0.1) against Docker's DNAT path (from outside), both serial
     cl = R.v.get(("local_lat", "C"), {})
     cp = R.v.get(("pub_lat", "C"), {})
@@ -435,6 +443,11 @@ def main():
         if R.topos("tput") and "E" in R.topos("tput") else
         "; ".join(e["v"]["why"] for e in extra if e["kind"] == "unavailable"
                   and e["v"]["topo"] == "E") or "not requested."))
+    w("- **(F)**: D with `tools/bench/floor.bpf.c` swapped onto both endpoints the same way: "
+      "sandbox-to-sandbox unicast takes a port lookup, an FDB lookup and `bpf_redirect_peer()`, "
+      "nothing else (issue 6's prototype, over netbpf's maps; ARP, broadcast and traffic for the "
+      "host still take netbpf's endpoint logic). F against A is the floor of the tc design on "
+      "this machine, D against F what netbpf's checks and counters add to it.")
     w("- **(D0)**: D with the endpoint program rebuilt with `bpf/lib/stats.bpf.h`'s counters "
       "defined away and swapped onto both endpoints (`tools/bench/tcswap.c`, sharing the "
       "instance's pinned maps); D against D0 is the cost of counting. The harness checks that "

@@ -18,8 +18,9 @@
 #   (D) netbpf:  world ──veth── [netbpf instance's host netns: tc programs, socket hooks] ── sandboxes
 #   (E) netbpf in XDP mode: as D with `up --mode xdp` (once netbpf has it, issue 8)
 #   (D0) as D with the per-endpoint counters compiled out of the endpoint program
+#   (F) as D with the floor of a tc switch on the endpoints (port + FDB lookup, redirect_peer)
 
-TOPO_IDS=(A B C D E D0)
+TOPO_IDS=(A B C D E D0 F)
 declare -A TOPO_NAME=(
 	[A]="bare veth pair"
 	[B]="Linux bridge, br_netfilter off"
@@ -27,6 +28,7 @@ declare -A TOPO_NAME=(
 	[D]="netbpf, tc"
 	[E]="netbpf, XDP"
 	[D0]="netbpf, tc, counters compiled out"
+	[F]="tc floor: port + FDB lookup, bpf_redirect_peer"
 )
 declare -A T_CLI T_SRV T_SRVIP T_PUBCLI T_PUBIP T_PUBPORT T_LOCALNS T_LOCALCG T_LOCALIP T_LOCALPORT
 
@@ -263,22 +265,35 @@ topo_available_E() {
 topo_setup_E() { nb_instance E --mode xdp; }
 topo_teardown_E() { nb_instance_teardown E; }
 
+# nb_instance_swapped ID OBJECT PROGRAM: a D-like instance whose endpoint
+# program is replaced on every endpoint by PROGRAM of OBJECT, sharing the
+# instance's pinned maps (tools/bench/tcswap.c)
+nb_instance_swapped() {
+	local dev
+	nb_instance "$1"
+	dev=$(ip -n "$NBB_ID-$1-h" -o link show type veth | awk -F': ' '{split($2, a, "@"); print a[1]}' |
+		grep '^nbe')
+	# shellcheck disable=SC2086
+	in_ns "$NBB_ID-$1-h" "$NBB_BUILD/nbb-tcswap" "$NBB_TMP/nb-$1/bpf" "$2" "$3" $dev
+}
+
 # (D0): D with the endpoint program rebuilt without its counters (bpf/lib/
-# stats.bpf.h's functions defined away) and swapped in on both endpoints,
-# sharing the instance's pinned maps. D/D0 is the cost of counting.
+# stats.bpf.h's functions defined away). D/D0 is the cost of counting.
 topo_available_D0() {
 	[ -e "$NBB_BUILD/endpoint-nocount.bpf.o" ] || { echo "no-count endpoint object not built"; return 1; }
 }
-topo_setup_D0() {
-	local dev
-	nb_instance D0
-	dev=$(ip -n "$NBB_ID-D0-h" -o link show type veth | awk -F': ' '{split($2, a, "@"); print a[1]}' |
-		grep '^nbe')
-	# shellcheck disable=SC2086
-	in_ns "$NBB_ID-D0-h" "$NBB_BUILD/nbb-tcswap" "$NBB_TMP/nb-D0/bpf" \
-		"$NBB_BUILD/endpoint-nocount.bpf.o" endpoint $dev
-}
+topo_setup_D0() { nb_instance_swapped D0 "$NBB_BUILD/endpoint-nocount.bpf.o" endpoint; }
 topo_teardown_D0() { nb_instance_teardown D0; }
+
+# (F): D with tools/bench/floor.bpf.c on the endpoints: sandbox-to-sandbox
+# unicast takes a port and an FDB lookup and bpf_redirect_peer(), nothing
+# else (issue 6's prototype). F/A is the floor of the tc design here, D/F
+# what netbpf's checks and counters add to it.
+topo_available_F() {
+	[ -e "$NBB_BUILD/endpoint-floor.bpf.o" ] || { echo "floor endpoint object not built"; return 1; }
+}
+topo_setup_F() { nb_instance_swapped F "$NBB_BUILD/endpoint-floor.bpf.o" endpoint_floor; }
+topo_teardown_F() { nb_instance_teardown F; }
 
 # nb_ep_packets ID: packets counted in the instance's nb_ep_stats (all endpoints,
 # all CPUs, both directions): D counts, D0 must not. The array is read at the
