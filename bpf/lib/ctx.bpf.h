@@ -206,7 +206,7 @@ static __always_inline __u32 nb_ctx_len(nb_ctx_t *ctx)
 	return ctx->len;
 }
 
-/* Makes the first len bytes linear (frames from a veth already are). */
+/* Makes the first len bytes linear when they are not (see nb_pull_headers()). */
 static __always_inline void nb_ctx_pull(nb_ctx_t *ctx, __u32 len)
 {
 	if ((void *)(long)ctx->data + len > (void *)(long)ctx->data_end)
