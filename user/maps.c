@@ -325,7 +325,10 @@ int nb_maps_network_put(const struct nb_maps *m, __u32 net_id, const struct nb_n
 	struct nb_fdb_val fdb_val = {.ifindex = net->gw_ifindex, .flags = NB_FDB_F_GATEWAY};
 	struct nb_neigh_key neigh_key;
 	struct nb_neigh_val neigh_val = {.ifindex = net->gw_ifindex};
-	struct nb_port port = {.net_id = net_id, .kind = NB_PORT_GATEWAY, .ip = net->gateway};
+	struct nb_port port = {.net_id = net_id,
+			       .kind = NB_PORT_GATEWAY,
+			       .ip = net->gateway,
+			       .net_flags = (__u16)net->flags};
 	struct nb_flood *empty = NULL;
 	bool had_old;
 	int err;

@@ -61,6 +61,7 @@
 #define NB_NET_F_ICC (1U << 0) /* endpoints of the network may talk to each other */
 #define NB_NET_F_INTERNAL (1U << 1) /* nothing leaves the subnet but to the gateway */
 #define NB_NET_F_MASQ (1U << 2) /* SNAT traffic leaving the host to the uplink address */
+/* every port carries its network's flags in a __u16 (nb_port.net_flags): keep them below 1 << 16 */
 
 struct nb_network {
 	__be32 subnet; /* net: network address */

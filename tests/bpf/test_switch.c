@@ -955,6 +955,9 @@ static bool check_stats_slots(struct sw *sw)
 	ok &= ASSERT_OK(bpf_map_lookup_elem(sw->maps.ports, &sw->ifindex[P_A], &got) ? -errno : 0,
 			"A's port");
 	ok &= ASSERT_EQ(got.net_flags, net.flags, "A's port carries the network's flags");
+	ok &= ASSERT_OK(bpf_map_lookup_elem(sw->maps.ports, &net.gwport_ifindex, &got) ? -errno : 0,
+			"the gateway port");
+	ok &= ASSERT_EQ(got.net_flags, net.flags, "the gateway port carries them too");
 	no_icc = net;
 	no_icc.flags &= ~NB_NET_F_ICC;
 	ok &= ASSERT_OK(nb_maps_network_put(&sw->maps, 1, &no_icc), "network 1 without icc");
