@@ -36,8 +36,10 @@
 #include <linux/magic.h>
 
 #include <bpf/bpf.h>
+#include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "btfcmp.h"
 #include "cmd.h"
 #include "dataplane.h"
 #include "maps.h"
@@ -1228,14 +1230,81 @@ int nb_dp_tx_csum_set(int netns_fd, const char *ifname, bool on)
 }
 /* ---- hitless reload (up --reload) ----------------------------------------- */
 
+/* The pinned maps' BTF, loaded once per object checked: the first object created every map */
+struct pinned_btf {
+	struct btf *btf;
+	__u32 id;
+};
+
+/*
+ * The layouts of the key and value types of a pinned map (info) and of this
+ * build's (map, in obj's BTF, known from the open): equal sizes miss a field
+ * renamed or moved, and the new programs would misread the live entries. A part
+ * without BTF on either side (ringbuf, devmap, a map declared by sizes only) is
+ * not checked. -EINVAL when a layout differs.
+ */
+static int reload_map_layouts(const struct bpf_object *obj, const struct bpf_map *map,
+			      const struct bpf_map_info *info, struct pinned_btf *pinned)
+{
+	const struct btf *btf = bpf_object__btf(obj);
+	const struct {
+		const char *part;
+		__u32 pinned_id, build_id;
+	} parts[] = {
+	    {"key", info->btf_key_type_id, bpf_map__btf_key_type_id(map)},
+	    {"value", info->btf_value_type_id, bpf_map__btf_value_type_id(map)},
+	};
+	char why[256], type[64];
+	size_t i;
+	int ret, err = 0;
+
+	if (!btf || !info->btf_id)
+		return 0;
+	if (!pinned->btf || pinned->id != info->btf_id) {
+		btf__free(pinned->btf);
+		pinned->id = 0;
+		pinned->btf = btf__load_from_kernel_by_id(info->btf_id);
+		if (!pinned->btf) {
+			err = -errno;
+			nb_errorf("up --reload: map %s: cannot read the BTF (id %u) of the pinned "
+				  "map: %s",
+				  bpf_map__name(map), info->btf_id, strerror(-err));
+			return err;
+		}
+		pinned->id = info->btf_id;
+	}
+	for (i = 0; i < sizeof(parts) / sizeof(parts[0]); i++) {
+		if (!parts[i].pinned_id || !parts[i].build_id)
+			continue;
+		ret = nb_btf_layout_cmp(pinned->btf, parts[i].pinned_id, btf, parts[i].build_id,
+					why, sizeof(why));
+		if (!ret)
+			continue;
+		nb_btf_type_str(btf, parts[i].build_id, type, sizeof(type));
+		if (ret < 0)
+			nb_errorf("up --reload: map %s: cannot compare the %s layout (%s) of the "
+				  "pinned map and this build's: a type id is not in its BTF",
+				  bpf_map__name(map), parts[i].part, type);
+		else
+			nb_errorf("up --reload: map %s: the %s layout (%s) of the pinned map and "
+				  "this build's differ: %s; a reload cannot keep it: run `netbpfctl "
+				  "down` then `netbpfctl up` (connections and counters are lost)",
+				  bpf_map__name(map), parts[i].part, type, why);
+		err = -EINVAL;
+	}
+	return err;
+}
+
 /*
  * The maps of o's build against those pinned: a reload reuses every pinned map
  * (libbpf's pin_root_path), which only works, and only keeps its meaning, when
- * type, key and value sizes, capacity and flags are the same. Each difference is
- * reported; -EINVAL when there is one.
+ * type, key and value sizes, capacity and flags are the same, and so are the
+ * layouts of key and value (BTF). Each difference is reported; -EINVAL when
+ * there is one.
  */
 static int reload_maps_compatible(const struct dp_object *o, void *skel)
 {
+	struct pinned_btf pinned = {0};
 	struct bpf_map_info info;
 	struct bpf_map *map;
 	__u32 len;
@@ -1257,7 +1326,7 @@ static int reload_maps_compatible(const struct dp_object *o, void *skel)
 			close(fd);
 			nb_errorf("up --reload: map %s: cannot read it: %s", bpf_map__name(map),
 				  strerror(-err));
-			return err;
+			goto cleanup;
 		}
 		close(fd);
 		/*
@@ -1267,8 +1336,10 @@ static int reload_maps_compatible(const struct dp_object *o, void *skel)
 		 */
 		if ((info.type == BPF_MAP_TYPE_DEVMAP || info.type == BPF_MAP_TYPE_DEVMAP_HASH) &&
 		    (info.map_flags & BPF_F_RDONLY_PROG) &&
-		    bpf_map__set_map_flags(map, bpf_map__map_flags(map) | BPF_F_RDONLY_PROG))
-			return -EINVAL;
+		    bpf_map__set_map_flags(map, bpf_map__map_flags(map) | BPF_F_RDONLY_PROG)) {
+			err = -EINVAL;
+			goto cleanup;
+		}
 		if (info.type != bpf_map__type(map) || info.key_size != bpf_map__key_size(map) ||
 		    info.value_size != bpf_map__value_size(map) ||
 		    info.max_entries != bpf_map__max_entries(map) ||
@@ -1283,8 +1354,12 @@ static int reload_maps_compatible(const struct dp_object *o, void *skel)
 				  bpf_map__key_size(map), bpf_map__value_size(map),
 				  bpf_map__max_entries(map), bpf_map__map_flags(map));
 			err = -EINVAL;
+		} else if (reload_map_layouts(o->obj(skel), map, &info, &pinned)) {
+			err = -EINVAL;
 		}
 	}
+cleanup:
+	btf__free(pinned.btf);
 	return err;
 }
 

@@ -31,7 +31,7 @@ int nb_dp_load(const struct nb_instance *inst);
 /*
  * `up --reload`: loads the objects of this build afresh over the pinned maps
  * (refused, changing nothing, when a pinned map's type/key/value/size/flags
- * differ from this build's), re-pins every program in the old one's place,
+ * or the BTF layout of its key or value differ from this build's), re-pins every program in the old one's place,
  * and swaps the cgroup programs in place (BPF_F_REPLACE). The tc hooks still
  * run the old programs afterwards: nb_dp_tc_ensure() sees the pinned id
  * changed and replaces them (BPF_TC_F_REPLACE), which `up` does next.
