@@ -39,21 +39,19 @@ int nb_publish_target(struct nb_store *st, const struct nb_sandbox_rec *sb,
 
 /* ---- publish ----------------------------------------------------------------- */
 
+/* the published rows, sorted by key, and their distinct host addresses (nb_publish_key_ips) */
 struct rows {
 	const struct nb_publish_rec *v;
 	size_t n;
+	const __be32 *ips;
+	size_t nips;
 };
 
 static bool taken_in_rows(void *arg, __be32 ip, __u16 port, __u8 proto)
 {
 	const struct rows *r = arg;
-	size_t i;
 
-	for (i = 0; i < r->n; i++)
-		if (r->v[i].host_port == port && r->v[i].proto == proto &&
-		    nb_portmap_ip_collide(r->v[i].host_ip, ip))
-			return true;
-	return false;
+	return nb_publish_key_taken(r->v, r->n, r->ips, r->nips, ip, port, proto);
 }
 
 static bool is_loopback(__be32 ip)
@@ -137,6 +135,7 @@ int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sand
 	struct nb_network_rec net = {0};
 	struct nb_publish_rec *all = NULL, rec, holder;
 	struct nb_portmap *pm = NULL;
+	__be32 *ips = NULL;
 	struct nb_endpoint_rec ep;
 	struct nb_portspec spec;
 	char why[WHY_LEN], k[NB_PORTMAP_STRLEN];
@@ -189,8 +188,21 @@ int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sand
 		err = -ENOMEM;
 		goto cleanup;
 	}
+	/*
+	 * A host port the spec leaves to choose is looked up among the rows by
+	 * key, not compared with every row: for each candidate port of a range
+	 * that scan cost O(rows), 65,535 x 65,535 for the full range.
+	 */
+	nb_publish_sort_by_key(all, nall);
+	ips = calloc(nall + 1, sizeof(*ips));
+	if (!ips) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
 	rows.v = all;
 	rows.n = nall;
+	rows.ips = ips;
+	rows.nips = nb_publish_key_ips(all, nall, ips);
 	err = nb_portspec_expand(&spec, ip, taken_in_rows, &rows, pm, why, sizeof(why));
 	if (err) {
 		nb_errorf("sandbox \"%s\": publish \"%s\": %s", sb->name, spec_str, why);
@@ -239,6 +251,7 @@ cleanup:
 	if (err)
 		nb_publish_unmap(w, pm, nput);
 	free(pm);
+	free(ips);
 	free(all);
 	if (have_net)
 		nb_network_rec_clear(&net);
@@ -790,4 +803,31 @@ const struct nb_publish_rec *nb_publish_find_key(const struct nb_publish_rec *ro
 	key.host_port = host_port;
 	key.proto = proto;
 	return bsearch(&key, rows, n, sizeof(*rows), cmp_keys);
+}
+
+size_t nb_publish_key_ips(const struct nb_publish_rec *rows, size_t n, __be32 *ips)
+{
+	size_t i, nips = 0;
+
+	/* sorted by key: a host address's rows are next to each other */
+	for (i = 0; i < n; i++)
+		if (!i || rows[i].host_ip != rows[i - 1].host_ip)
+			ips[nips++] = rows[i].host_ip;
+	return nips;
+}
+
+bool nb_publish_key_taken(const struct nb_publish_rec *rows, size_t n, const __be32 *ips,
+			  size_t nips, __be32 ip, __u16 port, __u8 proto)
+{
+	size_t i;
+
+	/*
+	 * 0.0.0.0 collides with every address: the port is taken when a row
+	 * holds it on any address that collides with ip, one look-up each.
+	 */
+	for (i = 0; i < nips; i++)
+		if (nb_portmap_ip_collide(ips[i], ip) &&
+		    nb_publish_find_key(rows, n, ips[i], port, proto))
+			return true;
+	return false;
 }

@@ -102,6 +102,18 @@ void nb_publish_sort_by_key(struct nb_publish_rec *rows, size_t n);
 const struct nb_publish_rec *nb_publish_find_key(const struct nb_publish_rec *rows, size_t n,
 						 __be32 host_ip, __u16 host_port, __u8 proto);
 
+/*
+ * nb_publish_add's check of a host port it chooses: with rows sorted by
+ * nb_publish_sort_by_key, nb_publish_key_ips writes their distinct host
+ * addresses to ips[n] (in key order) and returns how many; nb_publish_key_taken
+ * tells whether a row holds host ip:port/proto or the port on an address that
+ * collides with ip (nb_portmap_ip_collide: 0.0.0.0 takes the port on all).
+ * O(nips + log n) when ip is not 0.0.0.0, O(nips log n) when it is.
+ */
+size_t nb_publish_key_ips(const struct nb_publish_rec *rows, size_t n, __be32 *ips);
+bool nb_publish_key_taken(const struct nb_publish_rec *rows, size_t n, const __be32 *ips,
+			  size_t nips, __be32 ip, __u16 port, __u8 proto);
+
 static inline struct nb_portmap nb_publish_portmap(const struct nb_publish_rec *r)
 {
 	struct nb_portmap m = {

@@ -8,6 +8,10 @@
  * And nb_publish_sort_by_key / nb_publish_find_key, which tell nb_publish_sync
  * whether the store has a row for a map entry: fixed cases, random rows and
  * keys against the scan over every row it replaced, and the full range.
+ *
+ * And nb_publish_key_ips / nb_publish_key_taken, which tell nb_publish_add
+ * whether a host port it would choose is taken: random rows and ports against
+ * the scan over every row it replaced, 0.0.0.0 on either side included.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -457,6 +461,83 @@ static void test_find_key_full_range(void **state)
 	free(rows);
 }
 
+/* ---- nb_publish_key_taken ------------------------------------------------------ */
+
+/* the check as it was: every row compared with the port asked for */
+static bool ref_taken(const struct nb_publish_rec *rows, size_t n, __be32 ip, __u16 port,
+		      __u8 proto)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (rows[i].host_port == port && rows[i].proto == proto &&
+		    nb_portmap_ip_collide(rows[i].host_ip, ip))
+			return true;
+	return false;
+}
+
+/* random rows and ports: taken exactly when the scan says so; the addresses listed once each */
+static void test_key_taken_random_against_reference(void **state)
+{
+	static const char *const ips[] = {"0.0.0.0",   "127.0.0.1", "198.18.0.1",
+					  "1.0.0.198", "10.0.1.0",  "10.1.0.0"};
+	struct nb_publish_rec rows[48], sorted[48];
+	size_t n, j, k, nips, ntaken = 0, nfree = 0, nwild = 0, distinct;
+	__be32 addrs[48];
+	bool got, exp;
+	int iter;
+
+	(void)state;
+	assert_int_equal(nb_publish_key_ips(NULL, 0, addrs), 0);
+	assert_false(nb_publish_key_taken(NULL, 0, addrs, 0, 0, 80, IPPROTO_TCP));
+	srand(4545);
+	for (iter = 0; iter < 20000; iter++) {
+		n = (size_t)(rand() % 48);
+		for (j = 0; j < n; j++)
+			rows[j] = row(ips[rand() % 6], 1 + (unsigned)(rand() % 8),
+				      1 + (unsigned)(rand() % 65535),
+				      rand() % 2 ? IPPROTO_TCP : IPPROTO_UDP);
+		memcpy(sorted, rows, n * sizeof(*rows));
+		nb_publish_sort_by_key(sorted, n);
+		nips = nb_publish_key_ips(sorted, n, addrs);
+		/* every address of the rows, once */
+		for (j = 0, distinct = 0; j < n; j++) {
+			for (k = 0; k < j && rows[k].host_ip != rows[j].host_ip; k++)
+				;
+			distinct += k == j;
+		}
+		assert_int_equal(nips, distinct);
+		for (j = 0; j < nips; j++) {
+			for (k = 0; k < n && rows[k].host_ip != addrs[j]; k++)
+				;
+			assert_true(k < n);
+			for (k = 0; k < j; k++)
+				assert_true(addrs[k] != addrs[j]);
+		}
+		for (k = 0; k < 16; k++) {
+			__be32 ip = ip4(ips[rand() % 6]);
+			__u16 port = (__u16)(1 + rand() % 9);
+			__u8 proto = rand() % 2 ? IPPROTO_TCP : IPPROTO_UDP;
+			char a[INET_ADDRSTRLEN];
+
+			exp = ref_taken(rows, n, ip, port, proto);
+			got = nb_publish_key_taken(sorted, n, addrs, nips, ip, port, proto);
+			if (got != exp)
+				fail_msg("%zu rows: %s:%u/%u taken %d, expected %d", n,
+					 inet_ntop(AF_INET, &ip, a, sizeof(a)), port, proto, got,
+					 exp);
+			ntaken += got;
+			nfree += !got;
+			/* taken through a wildcard only: no row has this very address */
+			nwild += got && !nb_publish_find_key(sorted, n, ip, port, proto);
+		}
+	}
+	/* both outcomes were exercised, and 0.0.0.0 colliding with another address */
+	assert_true(ntaken > 10000);
+	assert_true(nfree > 10000);
+	assert_true(nwild > 1000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -471,6 +552,7 @@ int main(void)
 	    cmocka_unit_test(test_find_key_fixed),
 	    cmocka_unit_test(test_find_key_random_against_reference),
 	    cmocka_unit_test(test_find_key_full_range),
+	    cmocka_unit_test(test_key_taken_random_against_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
