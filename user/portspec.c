@@ -180,25 +180,23 @@ int nb_portspec_parse(const char *spec, struct nb_portspec *out, char *why, size
 	return 0;
 }
 
-static bool used_before(const struct nb_portmap *out, size_t n, __be32 ip, __u16 port, __u8 proto)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (out[i].host_port == port && out[i].proto == proto &&
-		    nb_portmap_ip_collide(out[i].host_ip, ip))
-			return true;
-	return false;
-}
-
 int nb_portspec_expand(const struct nb_portspec *s, __be32 ip, nb_port_taken_fn taken, void *arg,
 		       struct nb_portmap *out, char *why, size_t whylen)
 {
 	size_t i, n = nb_portspec_count(s), nh;
 	char a[NB_IPV4_STRLEN];
-	unsigned int lo, hi, p;
+	unsigned int lo, hi, p, next;
 
 	nh = s->host_min ? (size_t)(s->host_max - s->host_min) + 1 : 0;
+	lo = nh ? s->host_min : NB_EPHEMERAL_MIN;
+	hi = nh ? s->host_max : NB_EPHEMERAL_MAX;
+	/*
+	 * Each container port takes the lowest host port in lo..hi that is neither
+	 * taken nor chosen for an earlier one; every port below the last choice is
+	 * one or the other, so the search goes on from there instead of from lo
+	 * (which made a large spec cubic).
+	 */
+	next = lo;
 	for (i = 0; i < n; i++) {
 		memset(&out[i], 0, sizeof(out[i]));
 		out[i].host_ip = ip;
@@ -208,15 +206,9 @@ int nb_portspec_expand(const struct nb_portspec *s, __be32 ip, nb_port_taken_fn 
 			out[i].host_port = (__u16)(s->host_min + i);
 			continue;
 		}
-		lo = nh ? s->host_min : NB_EPHEMERAL_MIN;
-		hi = nh ? s->host_max : NB_EPHEMERAL_MAX;
-		for (p = lo; p <= hi; p++) {
-			if (used_before(out, i, ip, (__u16)p, s->proto))
-				continue;
-			if (taken && taken(arg, ip, (__u16)p, s->proto))
-				continue;
-			break;
-		}
+		for (p = next; p <= hi; p++)
+			if (!taken || !taken(arg, ip, (__u16)p, s->proto))
+				break;
 		if (p > hi)
 			return fail(
 			    -EADDRINUSE, why, whylen,
@@ -224,6 +216,7 @@ int nb_portspec_expand(const struct nb_portspec *s, __be32 ip, nb_port_taken_fn 
 			    hi, nb_fmt_ipv4(ip, a), out[i].sb_port,
 			    nb_portspec_proto_name(s->proto));
 		out[i].host_port = (__u16)p;
+		next = p + 1;
 	}
 	return 0;
 }

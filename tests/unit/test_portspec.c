@@ -222,6 +222,29 @@ static void test_expand_ephemeral(void **state)
 	assert_int_equal(out[0].host_ip, ip4("10.0.0.1"));
 }
 
+/* Holes between taken ports are filled in order, each candidate asked about once */
+static void test_expand_fills_holes_once(void **state)
+{
+	struct taken_list t = {
+	    .v = {{.host_ip = 0, .host_port = NB_EPHEMERAL_MIN + 1, .proto = IPPROTO_TCP},
+		  {.host_ip = 0, .host_port = NB_EPHEMERAL_MIN + 3, .proto = IPPROTO_TCP}},
+	    .n = 2,
+	};
+	struct nb_portspec s;
+	struct nb_portmap out[4];
+	char why[128];
+
+	(void)state;
+	parse_ok("80-83", &s);
+	assert_int_equal(nb_portspec_expand(&s, 0, taken, &t, out, why, sizeof(why)), 0);
+	assert_int_equal(out[0].host_port, NB_EPHEMERAL_MIN);
+	assert_int_equal(out[1].host_port, NB_EPHEMERAL_MIN + 2);
+	assert_int_equal(out[2].host_port, NB_EPHEMERAL_MIN + 4);
+	assert_int_equal(out[3].host_port, NB_EPHEMERAL_MIN + 5);
+	/* MIN .. MIN+5: six candidates, not a search from the start per container port */
+	assert_int_equal(t.calls, 6);
+}
+
 static void test_expand_host_range_single_cport(void **state)
 {
 	struct taken_list t = {
@@ -314,6 +337,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_too_long),
 	    cmocka_unit_test(test_expand_fixed_and_ranges),
 	    cmocka_unit_test(test_expand_ephemeral),
+	    cmocka_unit_test(test_expand_fills_holes_once),
 	    cmocka_unit_test(test_expand_host_range_single_cport),
 	    cmocka_unit_test(test_expand_fixed_ports_not_checked),
 	    cmocka_unit_test(test_cport_filter),
