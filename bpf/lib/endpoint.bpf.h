@@ -47,7 +47,7 @@
  * can be charged to its target too. */
 struct ep_fwd {
 	__u32 src_slot; /* the sending endpoint's stats slot, 0 before its port is known */
-	__u32 dst; /* destination endpoint's ifindex, 0 when not (yet) known */
+	__u32 dst;	/* destination endpoint's ifindex, 0 when not (yet) known */
 	__u32 dst_slot; /* its stats slot */
 };
 
@@ -193,8 +193,7 @@ static __always_inline int ep_switch(nb_ctx_t *ctx, struct ep_fwd *fwd)
 }
 
 /* The entry programs' common end: events, counters, the hook's drop verdict */
-static __always_inline int ep_verdict(nb_ctx_t *ctx, int ret, const struct ep_fwd *fwd,
-				      __u32 len)
+static __always_inline int ep_verdict(nb_ctx_t *ctx, int ret, const struct ep_fwd *fwd, __u32 len)
 {
 	/* XDP passes what it did not finish to tc, which counts it there */
 	if (NB_XDP && ret == NB_ACT_PASS)

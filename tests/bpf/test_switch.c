@@ -331,7 +331,7 @@ struct sw_case {
 	__u32 rx, rx_dropped;  /* BIT(endpoint) */
 	const __u8 *reply_mac; /* ARP: the reply "reply_ip is at reply_mac" is expected */
 	__be32 reply_ip;
-	bool live; /* sent for real through the attached program (see run_live) */
+	bool live;     /* sent for real through the attached program (see run_live) */
 	bool portless; /* the sender is no port (any more): it has no counters */
 };
 
@@ -1211,7 +1211,7 @@ int main(void)
 		"maps: endpoint del/put/move keep FDB, ARP table and flood list exact");
 	pkt_tap(check_network_reput(&sw), "maps: network re-put with new gateway devices");
 	pkt_tap(check_stats_slots(&sw),
-		"maps: counter slots per endpoint, kept on re-put, zeroed for the next; flags follow");
+		"maps: a counter slot per endpoint, kept on re-put, zeroed on reuse; flags follow");
 	pkt_tap(check_flood_full(&sw), "maps: a full flood list refuses one more endpoint");
 	pkt_tap(check_switch_clear(&sw), "maps: switch_clear empties the switch maps");
 cleanup:

@@ -355,11 +355,36 @@ static void test_find_key_fixed(void **state)
 	assert_null(nb_publish_find_key(rows, n, ip4("255.255.255.255"), 65535, IPPROTO_UDP));
 }
 
+/* addresses the random key tests draw from: few, so keys repeat and collide */
+static const char *const key_ips[] = {"0.0.0.0",   "127.0.0.1", "198.18.0.1",
+				      "1.0.0.198", "10.0.1.0",	"10.1.0.0"};
+
+/* up to max random rows (host ports 1..8, so keys repeat) and a copy sorted by key */
+static size_t random_rows_sorted(struct nb_publish_rec *rows, struct nb_publish_rec *sorted,
+				 size_t max)
+{
+	size_t j, n = (size_t)rand() % max;
+
+	for (j = 0; j < n; j++)
+		rows[j] =
+		    row(key_ips[rand() % 6], 1 + (unsigned)(rand() % 8),
+			1 + (unsigned)(rand() % 65535), rand() % 2 ? IPPROTO_TCP : IPPROTO_UDP);
+	memcpy(sorted, rows, n * sizeof(*rows));
+	nb_publish_sort_by_key(sorted, n);
+	return n;
+}
+
+/* a random key to ask about: one of key_ips, port 1..9 (9 is never held) */
+static void random_key(__be32 *ip, __u16 *port, __u8 *proto)
+{
+	*ip = ip4(key_ips[rand() % 6]);
+	*port = (__u16)(1 + rand() % 9);
+	*proto = rand() % 2 ? IPPROTO_TCP : IPPROTO_UDP;
+}
+
 /* random rows (duplicate keys included) and keys: found exactly when the scan finds one */
 static void test_find_key_random_against_reference(void **state)
 {
-	static const char *const ips[] = {"0.0.0.0",   "127.0.0.1", "198.18.0.1",
-					  "1.0.0.198", "10.0.1.0",  "10.1.0.0"};
 	struct nb_publish_rec rows[48], sorted[48];
 	const struct nb_publish_rec *got, *exp;
 	size_t n, j, k, nfound = 0, nmissed = 0, same;
@@ -368,13 +393,7 @@ static void test_find_key_random_against_reference(void **state)
 	(void)state;
 	srand(4343);
 	for (iter = 0; iter < 20000; iter++) {
-		n = (size_t)(rand() % 48);
-		for (j = 0; j < n; j++)
-			rows[j] = row(ips[rand() % 6], 1 + (unsigned)(rand() % 8),
-				      1 + (unsigned)(rand() % 65535),
-				      rand() % 2 ? IPPROTO_TCP : IPPROTO_UDP);
-		memcpy(sorted, rows, n * sizeof(*rows));
-		nb_publish_sort_by_key(sorted, n);
+		n = random_rows_sorted(rows, sorted, 48);
 		/* sorting kept every row, each whole */
 		for (j = 0; j < n; j++) {
 			same = 0;
@@ -383,10 +402,12 @@ static void test_find_key_random_against_reference(void **state)
 			assert_true(same > 0);
 		}
 		for (k = 0; k < 16; k++) {
-			__be32 ip = ip4(ips[rand() % 6]);
-			__u16 port = (__u16)(1 + rand() % 9);
-			__u8 proto = rand() % 2 ? IPPROTO_TCP : IPPROTO_UDP;
 			char a[INET_ADDRSTRLEN];
+			__be32 ip;
+			__u16 port;
+			__u8 proto;
+
+			random_key(&ip, &port, &proto);
 
 			exp = ref_find_key(rows, n, ip, port, proto);
 			got = nb_publish_find_key(sorted, n, ip, port, proto);
@@ -479,8 +500,6 @@ static bool ref_taken(const struct nb_publish_rec *rows, size_t n, __be32 ip, __
 /* random rows and ports: taken exactly when the scan says so; the addresses listed once each */
 static void test_key_taken_random_against_reference(void **state)
 {
-	static const char *const ips[] = {"0.0.0.0",   "127.0.0.1", "198.18.0.1",
-					  "1.0.0.198", "10.0.1.0",  "10.1.0.0"};
 	struct nb_publish_rec rows[48], sorted[48];
 	size_t n, j, k, nips, ntaken = 0, nfree = 0, nwild = 0, distinct;
 	__be32 addrs[48];
@@ -492,13 +511,7 @@ static void test_key_taken_random_against_reference(void **state)
 	assert_false(nb_publish_key_taken(NULL, 0, addrs, 0, 0, 80, IPPROTO_TCP));
 	srand(4545);
 	for (iter = 0; iter < 20000; iter++) {
-		n = (size_t)(rand() % 48);
-		for (j = 0; j < n; j++)
-			rows[j] = row(ips[rand() % 6], 1 + (unsigned)(rand() % 8),
-				      1 + (unsigned)(rand() % 65535),
-				      rand() % 2 ? IPPROTO_TCP : IPPROTO_UDP);
-		memcpy(sorted, rows, n * sizeof(*rows));
-		nb_publish_sort_by_key(sorted, n);
+		n = random_rows_sorted(rows, sorted, 48);
 		nips = nb_publish_key_ips(sorted, n, addrs);
 		/* every address of the rows, once */
 		for (j = 0, distinct = 0; j < n; j++) {
@@ -515,10 +528,12 @@ static void test_key_taken_random_against_reference(void **state)
 				assert_true(addrs[k] != addrs[j]);
 		}
 		for (k = 0; k < 16; k++) {
-			__be32 ip = ip4(ips[rand() % 6]);
-			__u16 port = (__u16)(1 + rand() % 9);
-			__u8 proto = rand() % 2 ? IPPROTO_TCP : IPPROTO_UDP;
 			char a[INET_ADDRSTRLEN];
+			__be32 ip;
+			__u16 port;
+			__u8 proto;
+
+			random_key(&ip, &port, &proto);
 
 			exp = ref_taken(rows, n, ip, port, proto);
 			got = nb_publish_key_taken(sorted, n, addrs, nips, ip, port, proto);
