@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "owner.h"
 #include "cmd.h"
 #include "ipam.h"
 #include "names.h"
@@ -426,7 +427,7 @@ cleanup:
 	return err;
 }
 
-int nb_open_state(const struct nb_instance *inst, bool writer, struct nb_store **st)
+int nb_open_state_unchecked(const struct nb_instance *inst, bool writer, struct nb_store **st)
 {
 	int err = nb_store_open(inst->state_dir, writer, st);
 
@@ -434,6 +435,20 @@ int nb_open_state(const struct nb_instance *inst, bool writer, struct nb_store *
 		nb_errorf("state %s: permission denied (the state is readable by root only)",
 			  inst->state_dir);
 	/* other failures the store has reported in SQLite's words */
+	return err;
+}
+
+int nb_open_state(const struct nb_instance *inst, bool writer, struct nb_store **st)
+{
+	int err = nb_open_state_unchecked(inst, writer, st);
+
+	/* a lost database, or another instance's, is not an empty state (owner.h) */
+	if (!err)
+		err = nb_state_check(inst, *st);
+	if (err) {
+		nb_store_close(*st);
+		*st = NULL;
+	}
 	return err;
 }
 

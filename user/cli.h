@@ -71,6 +71,8 @@ int nb_need_root(const char *what);
 
 /* nb_store_open() on the instance's state dir, with a message on failure */
 int nb_open_state(const struct nb_instance *inst, bool writer, struct nb_store **st);
+/* the same without nb_state_check(): for up and down, which check more (owner.h) */
+int nb_open_state_unchecked(const struct nb_instance *inst, bool writer, struct nb_store **st);
 /*
  * How every verb that changes the state starts: nb_need_root(what), the store
  * opened as the writer, a transaction begun. On failure *st may be open (the

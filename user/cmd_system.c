@@ -23,6 +23,7 @@
 
 #include "cli.h"
 #include "cmd.h"
+#include "owner.h"
 #include "dataplane.h"
 #include "ipam.h"
 #include "nat.h"
@@ -698,6 +699,7 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 	struct nb_world w;
 	bool world = false, txn = false;
 	struct nb_nl *nl = NULL;
+	char id[NB_INSTANCE_ID_LEN + 1];
 	char *csv = NULL;
 	size_t i;
 	int err, ret = NB_EXIT_ERR;
@@ -711,7 +713,7 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 	}
 	if (nb_need_root("up"))
 		goto cleanup;
-	if (nb_open_state(inst, true, &st))
+	if (nb_open_state_unchecked(inst, true, &st))
 		goto cleanup;
 	err = nb_store_begin(st);
 	if (err) {
@@ -720,6 +722,9 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 		goto cleanup;
 	}
 	txn = true;
+	/* another instance's pins, or this one's with its database lost: touch nothing */
+	if (nb_instance_claim(inst, st, id))
+		goto cleanup;
 	err = nb_nl_open(&nl);
 	if (err) {
 		nb_errorf("up: cannot open a netlink socket: %s", strerror(-err));
@@ -796,6 +801,9 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 		nb_errorf("up: state %s: cannot commit: %s", inst->state_dir, strerror(-err));
 		goto cleanup;
 	}
+	/* after the commit: a rolled-back `up` must not leave an owner the state does not know */
+	if (nb_instance_record(inst, id))
+		goto cleanup;
 	printf("netbpf is up (%s mode): pin dir %s, uplinks %s, %zu network(s) and %zu "
 	       "endpoint(s) in place, %zu published port(s)",
 	       nb_dp_mode_name(mode), inst->pin_dir, uplinks.n ? csv : "(none)", c.networks,
@@ -827,7 +835,11 @@ static const char down_doc[] =
     "\n"
     "Deletes every netbpf device (endpoint veths nbe*, gateway ports nbg*/nbp*, also those the "
     "state does not know), detaches the uplink programs and the socket hooks, and removes "
-    "every pin. Sandboxes lose their netbpf interfaces until `netbpfctl up` restores them."
+    "every pin. Sandboxes lose their netbpf interfaces until `netbpfctl up` restores them.\n"
+    "\n"
+    "Refused when the pin dir belongs to another instance (another network namespace or "
+    "state dir; --force overrides, for an instance whose namespace is gone). Allowed when "
+    "this instance's state database was lost: the way to start afresh."
     "\v"
     "EXAMPLES:\n"
     "  netbpfctl down\n"
@@ -845,7 +857,27 @@ static error_t noargs_parse(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp_option no_opts[] = {{0}};
-static const struct argp down_argp = {no_opts, noargs_parse, NULL, down_doc, NULL, NULL, NULL};
+
+static const struct argp_option down_opts[] = {
+    {"force", 'f', NULL, 0,
+     "Remove the pins even when they belong to another instance (one whose network namespace "
+     "is gone)",
+     0},
+    {0},
+};
+
+static error_t down_parse(int key, char *arg, struct argp_state *state)
+{
+	bool *force = state->input;
+
+	if (key == 'f') {
+		*force = true;
+		return 0;
+	}
+	return noargs_parse(key, arg, state);
+}
+
+static const struct argp down_argp = {down_opts, down_parse, NULL, down_doc, NULL, NULL, NULL};
 
 /* Deletes every nbe*, nbg*, nbp* veth of nl's netns; returns how many */
 static int devices_delete_all(struct nb_nl *nl, const char *cmd)
@@ -883,17 +915,20 @@ int cmd_down(const struct nb_instance *inst, int argc, char **argv)
 	struct strv uplinks = {0};
 	struct nb_store *st = NULL;
 	struct nb_nl *nl = NULL;
-	bool loaded;
+	bool loaded, force = false;
 	size_t i;
 	int err, ndev, ret = NB_EXIT_ERR;
 
-	if (nb_argp_parse(&down_argp, "down", argc, argv, 0, NULL))
+	if (nb_argp_parse(&down_argp, "down", argc, argv, 0, &force))
 		return NB_EXIT_USAGE;
 	if (nb_need_root("down"))
 		return NB_EXIT_ERR;
 	/* the writer's lock: no other command works on the data plane meanwhile */
-	if (nb_open_state(inst, true, &st))
+	if (nb_open_state_unchecked(inst, true, &st))
 		return NB_EXIT_ERR;
+	/* also the way out of a lost database; never another instance's pins, unless forced */
+	if (!force && nb_instance_may_remove(inst, st))
+		goto cleanup;
 	err = nb_nl_open(&nl);
 	if (err) {
 		nb_errorf("down: cannot open a netlink socket: %s", strerror(-err));
@@ -1295,9 +1330,43 @@ cleanup:
 	return err;
 }
 
-/* netbpf-looking devices that no endpoint or network of the state explains */
-static int gc_devices(struct nb_store *st, struct nb_nl *nl, int *count)
+/*
+ * gc removes only what it can prove orphaned. A state that records no
+ * instance (a new, emptied or deleted database) proves nothing: every
+ * device would look unknown to it.
+ */
+static bool gc_state_proves(struct nb_store *st)
 {
+	char *id = NULL;
+	bool ok = !nb_store_setting_get(st, SETTING_INSTANCE_ID, &id) && id && *id;
+
+	free(id);
+	return ok;
+}
+
+/* A device whose tc ingress runs a program, and not one of this instance's, is another's */
+static bool gc_device_foreign(struct nb_nl *nl, const struct nb_dp_prog *progs, size_t nprogs,
+			      const char *name, __u32 *id)
+{
+	int idx = nb_nl_link_ifindex(nl, name);
+	size_t i;
+
+	*id = 0;
+	if (idx <= 0 || nb_dp_tc_query(idx, false, id) || !*id)
+		return false;
+	for (i = 0; i < nprogs; i++)
+		if (progs[i].id == *id)
+			return false;
+	return true;
+}
+
+/* netbpf-looking devices that no endpoint or network of the state explains */
+static int gc_devices(const struct nb_instance *inst, struct nb_store *st, struct nb_nl *nl,
+		      int *count)
+{
+	struct nb_dp_prog *progs = NULL;
+	size_t nprogs = 0;
+	__u32 foreign_id;
 	struct nb_network_rec *nets = NULL;
 	struct nb_endpoint_rec *eps = NULL;
 	char(*names)[NB_IFNAMSIZ] = NULL;
@@ -1307,6 +1376,15 @@ static int gc_devices(struct nb_store *st, struct nb_nl *nl, int *count)
 	bool known;
 	int err;
 
+	if (!gc_state_proves(st)) {
+		printf("left every device alone: the state %s records no instance (a new, emptied "
+		       "or deleted database), so nothing proves a device orphaned\n",
+		       inst->state_dir);
+		return 0;
+	}
+	/* none pinned (not up): no program to tell ours from another instance's */
+	if (nb_dp_loaded(inst) == 1 && nb_dp_progs(inst, &progs, &nprogs))
+		nprogs = 0;
 	err = nb_store_network_list(st, &nets, &nn);
 	if (!err)
 		err = nb_store_endpoint_list(st, NULL, NULL, &eps, &ne);
@@ -1333,6 +1411,12 @@ static int gc_devices(struct nb_store *st, struct nb_nl *nl, int *count)
 			if (known || nb_nl_link_info(nl, names[i], &info) ||
 			    strcmp(info.kind, "veth"))
 				continue;
+			if (nprogs && gc_device_foreign(nl, progs, nprogs, names[i], &foreign_id)) {
+				printf("left device %s alone: its tc ingress runs program %u, not one "
+				       "of this instance's\n",
+				       names[i], foreign_id);
+				continue;
+			}
 			err = nb_nl_link_del(nl, names[i]);
 			if (err == -ENODEV)
 				continue; /* the peer of one deleted just before */
@@ -1347,6 +1431,7 @@ static int gc_devices(struct nb_store *st, struct nb_nl *nl, int *count)
 		names = NULL;
 	}
 cleanup:
+	free(progs);
 	free(names);
 	free(eps);
 	nb_network_recs_free(nets, nn);
@@ -1397,7 +1482,7 @@ int cmd_gc(const struct nb_instance *inst, int argc, char **argv)
 	}
 	if (gc_sandboxes(st, world ? &w : NULL, &count))
 		goto cleanup;
-	if (gc_devices(st, nl, &count))
+	if (gc_devices(inst, st, nl, &count))
 		goto cleanup;
 	if (world) {
 		err = nb_world_prune(&w, st, gc_report, &count);

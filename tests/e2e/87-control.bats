@@ -82,3 +82,90 @@ teardown() { nb_teardown_instance; }
 	assert_success
 	assert_output --partial 'netbpf_drops_total'
 }
+
+# ---- item 7: a second instance on the same pin dir ---------------------------
+
+# nbctl2 ARGS...: netbpfctl as a second instance: its own netns and state dir,
+# the first instance's pin dir
+nbctl2() {
+	NETBPF_STATE_DIR=$NB_TMP/state2 nsenter --net=/run/netns/"$NB_ID-h2" "$NETBPFCTL" "$@"
+}
+
+@test "control: a second instance on the same pin dir is refused, naming the owner" {
+	local publish config
+	nbctl network create --subnet 10.92.0.0/24 pub
+	nbctl sandbox create --network pub -p 8093:80 "$(sb p1)"
+	publish=$(bpftool map dump pinned "$NETBPF_PIN_DIR/nb_publish")
+	config=$(bpftool map dump pinned "$NETBPF_PIN_DIR/nb_config")
+	ip netns add "$NB_ID-h2"
+	ip -n "$NB_ID-h2" link set lo up
+	run nbctl2 up
+	assert_failure
+	assert_output --partial "pin dir $NETBPF_PIN_DIR belongs to instance"
+	assert_output --partial "network namespace \"$NB_HOST\""
+	assert_output --partial "state dir $NETBPF_STATE_DIR"
+	# its other verbs and its `down` are refused alike
+	run nbctl2 network ls
+	assert_failure
+	assert_output --partial "pin dir $NETBPF_PIN_DIR holds the live data plane of instance"
+	run nbctl2 down
+	assert_failure
+	assert_output --partial "down: pin dir $NETBPF_PIN_DIR belongs to instance"
+	# the first instance is untouched: its published port, its netns cookie, its pins
+	run bpftool map dump pinned "$NETBPF_PIN_DIR/nb_publish"
+	assert_output "$publish"
+	run bpftool map dump pinned "$NETBPF_PIN_DIR/nb_config"
+	assert_output "$config"
+	run nbctl status
+	assert_success
+	run nbctl port "$(sb p1)"
+	assert_success
+	assert_output --partial 8093
+}
+
+# ---- item 8: a lost state database while pins exist --------------------------
+
+@test "control: an emptied or deleted state database is an error naming both; gc removes nothing" {
+	local verb devs
+	nbctl network create --subnet 10.93.0.0/24 st
+	nbctl sandbox create --network st "$(sb d1)"
+	devs=$(in_host ip -o link show | grep -c ': nb')
+	assert [ "$devs" -ge 3 ]
+	cp "$NETBPF_STATE_DIR/netbpf.db" "$NB_TMP/saved.db"
+	: >"$NETBPF_STATE_DIR/netbpf.db"
+	run nbctl status
+	assert_failure
+	assert_output --partial "state $NETBPF_STATE_DIR records no instance"
+	assert_output --partial "pin dir $NETBPF_PIN_DIR holds the live data plane"
+	rm -f "$NETBPF_STATE_DIR/netbpf.db"
+	for verb in status gc up "network ls" "sandbox ls" "stats --no-stream"; do
+		# shellcheck disable=SC2086
+		run nbctl $verb
+		assert_failure
+		assert_output --partial "state $NETBPF_STATE_DIR records no instance"
+		assert_output --partial "pin dir $NETBPF_PIN_DIR holds the live data plane"
+	done
+	run in_host ip -o link show
+	assert_equal "$(grep -c ': nb' <<<"$output")" "$devs"
+	# the database restored, all is well again
+	cp "$NB_TMP/saved.db" "$NETBPF_STATE_DIR/netbpf.db"
+	run nbctl status
+	assert_success
+	assert_output --partial "Sandboxes:  1"
+	# a lost database: `down` is the way out
+	rm -f "$NETBPF_STATE_DIR/netbpf.db"
+	run nbctl down
+	assert_success
+}
+
+@test "control: gc with a state that records no instance removes no device" {
+	nbctl down
+	rm -f "$NETBPF_STATE_DIR/netbpf.db"
+	# a netbpf-looking device and a database that knows nothing: nothing proves it orphaned
+	in_host ip link add nbe0test type veth peer name nbe0testp
+	run nbctl gc
+	assert_success
+	assert_output --partial "left every device alone"
+	run in_host ip -o link show nbe0test
+	assert_success
+}
