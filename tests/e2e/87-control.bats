@@ -169,3 +169,46 @@ nbctl2() {
 	run in_host ip -o link show nbe0test
 	assert_success
 }
+
+# ---- item 10: a deleted pin ---------------------------------------------------
+
+@test "control: a deleted map pin: status and gc name it and fail, up re-pins it with its entries" {
+	local before
+	nbctl network create --subnet 10.94.0.0/24 pins
+	nbctl sandbox create --network pins -p 8094:80 "$(sb m1)"
+	before=$(bpftool map dump pinned "$NETBPF_PIN_DIR/nb_publish")
+	assert [ -n "$before" ]
+	rm "$NETBPF_PIN_DIR/nb_publish"
+	run nbctl status
+	assert_failure
+	assert_output --partial "map nb_publish: pin $NETBPF_PIN_DIR/nb_publish is missing"
+	run nbctl gc
+	assert_failure
+	assert_output --partial "map nb_publish: pin $NETBPF_PIN_DIR/nb_publish is missing"
+	run nbctl up
+	assert_success
+	assert_output --partial "map nb_publish: re-pinned at $NETBPF_PIN_DIR/nb_publish"
+	run bpftool map dump pinned "$NETBPF_PIN_DIR/nb_publish"
+	assert_output "$before"
+	run nbctl status
+	assert_success
+	assert_output --partial "every pin in place"
+	run nbctl publish 8095:81 "$(sb m1)"
+	assert_success
+}
+
+@test "control: a deleted program pin or owner record: status names it, up restores it" {
+	local prog
+	prog=$(ls "$NETBPF_PIN_DIR/progs" | head -n1)
+	assert [ -n "$prog" ]
+	rm "$NETBPF_PIN_DIR/progs/$prog" "$NETBPF_PIN_DIR/nb_owner"
+	run nbctl status
+	assert_failure
+	assert_output --partial "program \"$prog\": pin $NETBPF_PIN_DIR/progs/$prog is missing"
+	assert_output --partial "instance record: pin $NETBPF_PIN_DIR/nb_owner is missing"
+	run nbctl up
+	assert_success
+	run nbctl status
+	assert_success
+	assert_output --partial "every pin in place"
+}

@@ -71,6 +71,14 @@ int nb_dp_tc_query(int ifindex, bool egress, __u32 *prog_id);
 /* The id of pinned program NB_PROG_* (or any name under <pin dir>/progs); -ENOENT */
 int nb_dp_prog_id(const struct nb_instance *inst, const char *prog, __u32 *id);
 
+/*
+ * Calls fn for every pin of this build: programs (is_map false) and maps, with
+ * the name and the pin's path, each once per object that declares it (a
+ * shared map comes once per object). Stops at fn's first non-zero return.
+ */
+typedef int (*nb_dp_pin_fn)(void *arg, bool is_map, const char *name, const char *path);
+int nb_dp_pins_foreach(const struct nb_instance *inst, nb_dp_pin_fn fn, void *arg);
+
 struct nb_dp_prog {
 	char name[64]; /* pin name under <pin dir>/progs */
 	__u32 id;

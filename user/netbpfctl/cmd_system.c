@@ -24,6 +24,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "owner.h"
+#include "pins.h"
 #include "dataplane.h"
 #include "ipam.h"
 #include "nat.h"
@@ -218,6 +219,17 @@ static int masq_ports_stored(struct nb_store *st, char buf[16], __u16 *lo, __u16
 	snprintf(buf, 16, "%s", val ? val : MASQ_PORTS_DEFAULT);
 	free(val);
 	return masq_ports_parse(buf, lo, hi);
+}
+
+/* What nb_pins_check() finds is an error of the verb in arg; what nb_pins_repair() did, news */
+static void pins_error(void *arg, const char *line)
+{
+	nb_errorf("%s: %s", (const char *)arg, line);
+}
+
+static void pins_news(void *arg, const char *line)
+{
+	printf("%s: %s\n", (const char *)arg, line);
 }
 
 /* ---- up ------------------------------------------------------------------ */
@@ -738,10 +750,24 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 	if (uplinks_resolve(nl, &a.uplinks, &stored, &uplinks))
 		goto cleanup;
 
+	/* a map pin removed by hand: back from the programs that hold it, entries and all */
+	err = nb_pins_repair(inst, pins_news, "up");
+	if (err < 0) {
+		nb_errorf("up: pin dir %s: cannot repair the pins: %s", inst->pin_dir,
+			  strerror(-err));
+		goto cleanup;
+	}
 	/* the reload re-pins the programs; the attach steps below then replace them in place */
 	if (a.reload && nb_dp_reload(inst))
 		goto cleanup;
 	if (nb_dp_load(inst))
+		goto cleanup;
+	/* what the repair and the load could not mend (the owner record comes at the end) */
+	err = nb_pins_check(inst, false, pins_error, "up");
+	if (err < 0)
+		nb_errorf("up: pin dir %s: cannot check the pins: %s", inst->pin_dir,
+			  strerror(-err));
+	if (err)
 		goto cleanup;
 	/* without --mode a live instance keeps its mode (kept in nb_config); a new one: tc */
 	if (a.mode >= 0)
@@ -979,7 +1005,9 @@ static const char status_doc[] =
     "\n"
     "The pin dir, the programs with their ids, every netbpf device and the program at its hook, "
     "the uplinks, the masquerade source ports, the cgroup of the socket hooks, and how many "
-    "networks, sandboxes and endpoints the state holds. Exit status 0 when up, 3 when not up."
+    "networks, sandboxes and endpoints the state holds. Every pin is checked: a missing or "
+    "wrong one (a map pin removed by hand) is named. Exit status 0 when up, 3 when not up, 1 "
+    "when a pin is missing or wrong (`netbpfctl up` repairs it) or the state cannot be read."
     "\v"
     "EXAMPLES:\n"
     "  netbpfctl status\n"
@@ -1113,7 +1141,7 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 	char cg[4096], id[16], attached[96], masq[16] = "";
 	__u16 masq_lo, masq_hi;
 	size_t i, nbridge = 0, nsock, nattached;
-	int err, ret = NB_EXIT_ERR;
+	int err, bad, ret = NB_EXIT_ERR;
 
 	if (nb_argp_parse(&status_argp, "status", argc, argv, 0, NULL))
 		return NB_EXIT_USAGE;
@@ -1130,6 +1158,11 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 			  strerror(-err));
 		return NB_EXIT_ERR;
 	}
+	/* every pin, each missing one named: the rest of the report still follows */
+	bad = nb_pins_check(inst, true, pins_error, "status");
+	if (bad < 0)
+		nb_errorf("status: pin dir %s: cannot check the pins: %s", inst->pin_dir,
+			  strerror(-bad));
 	err = nb_nl_open(&c.nl);
 	if (err) {
 		nb_errorf("status: cannot open a netlink socket: %s", strerror(-err));
@@ -1172,7 +1205,9 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 		printf(")");
 	}
 	printf("\n");
-	printf("Pin dir:    %s\n", inst->pin_dir);
+	printf("Pin dir:    %s (%s)\n", inst->pin_dir,
+	       !bad ? "every pin in place" : "PINS MISSING OR WRONG: see above; `netbpfctl up` "
+					     "repairs them");
 	printf("State dir:  %s\n", inst->state_dir);
 	if (inst->cgroup && inst->cgroup[0])
 		snprintf(cg, sizeof(cg), "%s", inst->cgroup);
@@ -1226,7 +1261,7 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 	printf("\n");
 	status_devices(&c, &uplinks);
 	nb_table_print(c.t, stdout);
-	ret = NB_EXIT_OK;
+	ret = bad ? NB_EXIT_ERR : NB_EXIT_OK;
 cleanup:
 	nb_table_free(pt);
 	nb_table_free(c.t);
@@ -1462,6 +1497,18 @@ int cmd_gc(const struct nb_instance *inst, int argc, char **argv)
 	txn = true;
 	/* without a loaded data plane there are no maps to clean, only state and devices */
 	if (nb_dp_loaded(inst) == 1) {
+		/* a map whose pin is gone cannot be cleaned, nor judged: repair first */
+		err = nb_pins_check(inst, true, pins_error, "gc");
+		if (err < 0)
+			nb_errorf("gc: pin dir %s: cannot check the pins: %s", inst->pin_dir,
+				  strerror(-err));
+		if (err) {
+			if (err > 0)
+				nb_errorf("gc: %d pin(s) missing or wrong under %s: run `netbpfctl "
+					  "up` to repair them first",
+					  err, inst->pin_dir);
+			goto cleanup;
+		}
 		if (nb_world_open(inst, &w))
 			goto cleanup;
 		world = true;
