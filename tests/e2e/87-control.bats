@@ -212,3 +212,55 @@ nbctl2() {
 	assert_success
 	assert_output --partial "every pin in place"
 }
+
+# ---- item 9: a renamed uplink ---------------------------------------------------
+
+# rename_link OLD NEW: in the host netns (a device is renamed while down)
+rename_link() {
+	in_host ip link set "$1" down
+	in_host ip link set "$1" name "$2"
+	in_host ip link set "$2" up
+}
+
+@test "control: a renamed uplink: status shows it, down detaches it, up follows it by ifindex" {
+	rename_link up0 wan9
+	run nbctl status
+	assert_success
+	assert_output --partial "Uplinks:    wan9"
+	run nbctl down
+	assert_success
+	run in_host tc filter show dev wan9 ingress
+	assert_output ""
+	run in_host tc filter show dev wan9 egress
+	assert_output ""
+	run nbctl up --uplink up0
+	assert_failure
+	assert_output --partial 'uplink "up0": no such interface'
+	run nbctl up
+	assert_success
+	assert_output --partial 'uplink "up0" is now named "wan9"'
+	run in_host tc filter show dev wan9 ingress
+	assert_output --partial uplink_in
+	run nbctl status
+	assert_success
+	assert_output --partial "Uplinks:    wan9"
+	# renamed again while up: down still finds it by what is attached
+	rename_link wan9 wan10
+	run nbctl down
+	assert_success
+	run in_host tc filter show dev wan10 ingress
+	assert_output ""
+}
+
+@test "control: up with its uplink gone fails naming it, and leaves nothing behind" {
+	nbctl down
+	in_host ip link del up0
+	run nbctl up
+	assert_failure
+	assert_output --partial 'uplink "up0"'
+	assert_output --partial "no longer in this network namespace"
+	run nbctl status
+	assert_failure 3
+	run find "$NETBPF_PIN_DIR" -mindepth 1 ! -name '*.debug'
+	assert_output ""
+}

@@ -25,6 +25,7 @@
 #include "cmd.h"
 #include "owner.h"
 #include "pins.h"
+#include "uplinks.h"
 #include "dataplane.h"
 #include "ipam.h"
 #include "nat.h"
@@ -701,6 +702,118 @@ static void nat_restore(struct nb_store *st, struct nb_world *w, const struct st
 	}
 }
 
+/*
+ * The stored uplinks under their current names, followed by ifindex (a
+ * renamed device keeps it), checked before `up` changes anything. One that
+ * is gone is an error unless --uplink replaces the stored ones.
+ */
+static int uplinks_follow(struct nb_store *st, struct nb_nl *nl, struct strv *stored, bool given)
+{
+	char now[NB_IFNAMSIZ], *dup;
+	int *idx, err = 0;
+	size_t i;
+
+	if (!stored->n)
+		return 0;
+	idx = calloc(stored->n, sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	err = nb_uplinks_ifindexes_get(st, idx, stored->n);
+	if (err) {
+		nb_errorf("up: cannot read the stored uplinks' ifindexes: %s", strerror(-err));
+		goto out;
+	}
+	for (i = 0; i < stored->n; i++) {
+		err = nb_uplink_follow(nl, stored->v[i], idx[i], now);
+		if (err == -ENODEV && given) {
+			err = 0; /* replaced by --uplink; nothing of ours left to detach there */
+			continue;
+		}
+		if (err < 0) {
+			nb_errorf("up: uplink \"%s\"%s: %s; give the uplinks with --uplink",
+				  stored->v[i], idx[i] ? " (followed by its ifindex)" : "",
+				  err == -ENODEV ? "no longer in this network namespace (deleted, or "
+						   "renamed before netbpf kept ifindexes)"
+						 : strerror(-err));
+			goto out;
+		}
+		err = 0;
+		if (!strcmp(now, stored->v[i]))
+			continue;
+		printf("up: uplink \"%s\" is now named \"%s\" (ifindex %d): following it\n",
+		       stored->v[i], now, idx[i]);
+		dup = strdup(now);
+		if (!dup) {
+			err = -ENOMEM;
+			goto out;
+		}
+		free(stored->v[i]);
+		stored->v[i] = dup;
+	}
+out:
+	free(idx);
+	return err;
+}
+
+/* The uplinks' ifindexes beside their names, so that a renamed one is still found */
+static int uplinks_ifindexes_store(struct nb_store *st, struct nb_nl *nl, const struct strv *up)
+{
+	int *idx, err = 0;
+	size_t i;
+
+	idx = calloc(up->n + 1, sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	for (i = 0; i < up->n && !err; i++) {
+		idx[i] = nb_nl_link_ifindex(nl, up->v[i]);
+		if (idx[i] < 0)
+			err = idx[i];
+	}
+	if (!err)
+		err = nb_uplinks_ifindexes_set(st, idx, up->n);
+	free(idx);
+	return err;
+}
+
+/* This instance's program ids, for detaching by what is attached (*ids malloc'd) */
+static int own_prog_ids(const struct nb_instance *inst, __u32 **ids, size_t *n)
+{
+	struct nb_dp_prog *progs = NULL;
+	size_t i;
+	int err;
+
+	*ids = NULL;
+	*n = 0;
+	err = nb_dp_progs(inst, &progs, n);
+	if (err)
+		return err;
+	*ids = calloc(*n + 1, sizeof(**ids));
+	if (!*ids) {
+		free(progs);
+		return -ENOMEM;
+	}
+	for (i = 0; i < *n; i++)
+		(*ids)[i] = progs[i].id;
+	free(progs);
+	return 0;
+}
+
+/*
+ * A first `up` that fails after loading leaves nothing behind: its hooks
+ * detached wherever they went, the socket hooks too, the pins removed.
+ */
+static void up_undo(const struct nb_instance *inst, struct nb_nl *nl)
+{
+	__u32 *ids = NULL;
+	size_t n = 0;
+
+	if (!own_prog_ids(inst, &ids, &n) && nl)
+		nb_uplinks_detach_attached(nl, ids, n, NULL, NULL);
+	free(ids);
+	nb_dp_cgroup_detach(inst);
+	nb_dp_unload(inst);
+}
+
 int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 {
 	struct up_args a = {.mode = -1};
@@ -709,7 +822,7 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 	struct restore_count c = {0};
 	struct nb_store *st = NULL;
 	struct nb_world w;
-	bool world = false, txn = false;
+	bool world = false, txn = false, undo = false;
 	struct nb_nl *nl = NULL;
 	char id[NB_INSTANCE_ID_LEN + 1];
 	char *csv = NULL;
@@ -747,6 +860,8 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 		nb_errorf("up: cannot read the stored uplinks: %s", strerror(-err));
 		goto cleanup;
 	}
+	if (uplinks_follow(st, nl, &stored, a.uplinks.n > 0))
+		goto cleanup;
 	if (uplinks_resolve(nl, &a.uplinks, &stored, &uplinks))
 		goto cleanup;
 
@@ -760,6 +875,8 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 	/* the reload re-pins the programs; the attach steps below then replace them in place */
 	if (a.reload && nb_dp_reload(inst))
 		goto cleanup;
+	/* all or nothing: a first `up` failing from here on takes back what it did */
+	undo = nb_dp_loaded(inst) != 1;
 	if (nb_dp_load(inst))
 		goto cleanup;
 	/* what the repair and the load could not mend (the owner record comes at the end) */
@@ -804,6 +921,8 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 		goto cleanup;
 	csv = strv_join(&uplinks);
 	err = csv ? nb_store_setting_set(st, SETTING_UPLINKS, csv) : -ENOMEM;
+	if (!err)
+		err = uplinks_ifindexes_store(st, nl, &uplinks);
 	/* `down` detaches from this one even when run with another --cgroup */
 	if (!err && inst->cgroup && inst->cgroup[0])
 		err = nb_store_setting_set(st, SETTING_CGROUP, inst->cgroup);
@@ -827,6 +946,7 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 		nb_errorf("up: state %s: cannot commit: %s", inst->state_dir, strerror(-err));
 		goto cleanup;
 	}
+	undo = false;
 	/* after the commit: a rolled-back `up` must not leave an owner the state does not know */
 	if (nb_instance_record(inst, id))
 		goto cleanup;
@@ -843,6 +963,8 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 cleanup:
 	if (world)
 		nb_world_close(&w);
+	if (undo)
+		up_undo(inst, nl);
 	if (txn)
 		nb_store_rollback(st);
 	nb_store_close(st);
@@ -936,13 +1058,58 @@ static int devices_delete_all(struct nb_nl *nl, const char *cmd)
 	return count;
 }
 
+static void down_detached(void *arg, const char *ifname, const char *hook)
+{
+	const struct strv *uplinks = arg;
+
+	/* the stored uplinks are expected; anything else was renamed or attached by hand */
+	if (!strv_has(uplinks, ifname))
+		printf("down: detached netbpf's program from %s (%s), a device the state does not "
+		       "name as an uplink (renamed?)\n",
+		       ifname, hook);
+}
+
+/*
+ * Detaches by what is attached: every device running one of this
+ * instance's programs loses it, whatever it is called now. Without pins
+ * (nothing loaded) the stored uplinks, followed by ifindex.
+ */
+static int down_uplinks(const struct nb_instance *inst, struct nb_store *st, struct nb_nl *nl,
+			bool loaded, const struct strv *uplinks)
+{
+	char now[NB_IFNAMSIZ];
+	__u32 *ids = NULL;
+	int *idx = NULL, err;
+	size_t n = 0, i;
+
+	if (loaded) {
+		err = own_prog_ids(inst, &ids, &n);
+		if (!err)
+			err = nb_uplinks_detach_attached(nl, ids, n, down_detached, (void *)uplinks);
+		free(ids);
+		if (err < 0)
+			nb_errorf("down: cannot detach netbpf's programs from the devices they are "
+				  "attached to: %s; the pins are kept, run `netbpfctl down` again",
+				  strerror(-err));
+		return err < 0 ? err : 0;
+	}
+	idx = calloc(uplinks->n + 1, sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	nb_uplinks_ifindexes_get(st, idx, uplinks->n);
+	for (i = 0; i < uplinks->n; i++)
+		if (nb_uplink_follow(nl, uplinks->v[i], idx[i], now) > 0)
+			uplink_detach(nl, now);
+	free(idx);
+	return 0;
+}
+
 int cmd_down(const struct nb_instance *inst, int argc, char **argv)
 {
 	struct strv uplinks = {0};
 	struct nb_store *st = NULL;
 	struct nb_nl *nl = NULL;
 	bool loaded, force = false;
-	size_t i;
 	int err, ndev, ret = NB_EXIT_ERR;
 
 	if (nb_argp_parse(&down_argp, "down", argc, argv, 0, &force))
@@ -968,8 +1135,8 @@ int cmd_down(const struct nb_instance *inst, int argc, char **argv)
 	err = uplinks_stored(st, &uplinks);
 	if (err)
 		nb_errorf("down: cannot read the stored uplinks: %s", strerror(-err));
-	for (i = 0; i < uplinks.n; i++)
-		uplink_detach(nl, uplinks.v[i]);
+	if (down_uplinks(inst, st, nl, loaded, &uplinks))
+		goto cleanup;
 	/* hooks before pins: the pins are how the attached programs are named */
 	if (loaded) {
 		struct nb_instance at = *inst;
@@ -1129,6 +1296,30 @@ static void status_devices(struct status_ctx *c, const struct strv *uplinks)
 	}
 }
 
+/* status shows a renamed uplink under its name of now (`up` stores that one) */
+static void uplinks_now(struct nb_store *st, struct nb_nl *nl, struct strv *up)
+{
+	char now[NB_IFNAMSIZ], *dup;
+	int *idx;
+	size_t i;
+
+	idx = calloc(up->n + 1, sizeof(*idx));
+	if (!idx || nb_uplinks_ifindexes_get(st, idx, up->n)) {
+		free(idx);
+		return;
+	}
+	for (i = 0; i < up->n; i++) {
+		if (nb_uplink_follow(nl, up->v[i], idx[i], now) <= 0 || !strcmp(now, up->v[i]))
+			continue;
+		dup = strdup(now);
+		if (dup) {
+			free(up->v[i]);
+			up->v[i] = dup;
+		}
+	}
+	free(idx);
+}
+
 int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 {
 	static const char *const prog_hdr[] = {"PROGRAM", "ID", "TYPE", "ATTACHED"};
@@ -1177,6 +1368,8 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 		err = nb_store_endpoint_list(st, NULL, NULL, &c.eps, &c.neps);
 	if (!err)
 		err = uplinks_stored(st, &uplinks);
+	if (!err)
+		uplinks_now(st, c.nl, &uplinks);
 	if (!err)
 		err = masq_ports_stored(st, masq, &masq_lo, &masq_hi);
 	if (err) {
