@@ -264,3 +264,93 @@ rename_link() {
 	run find "$NETBPF_PIN_DIR" -mindepth 1 ! -name '*.debug'
 	assert_output ""
 }
+
+# ---- item 13: map sizes from configuration --------------------------------------
+
+# map_max NAME: the pinned map's max_entries
+map_max() {
+	bpftool -j map show pinned "$NETBPF_PIN_DIR/$1" |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["max_entries"])'
+}
+
+@test "control: map sizes from up --max-endpoints/--max-networks/--ct-size, kept, shown in status" {
+	# the defaults fit a small host: 4,096 endpoints, not 65,536 per-CPU stats slots
+	run map_max nb_ep_stats
+	assert_output 4097
+	nbctl down
+	run nbctl up --max-endpoints 64 --max-networks 16 --ct-size 2048
+	assert_success
+	run map_max nb_ep_stats
+	assert_output 65
+	run map_max nb_ports
+	assert_output 80
+	run map_max nb_networks
+	assert_output 16
+	run map_max nb_ct
+	assert_output 2048
+	run nbctl status
+	assert_success
+	assert_output --partial "Map sizes:  --max-endpoints 64, --max-networks 16, --ct-size 2048"
+	assert_output --partial "Map memory: "
+	assert_line --regexp '^nb_ep_stats +percpu_array +65 +65 +[0-9.]+ KiB \([0-9]+ CPUs\)$'
+	assert_line --regexp '^nb_ct +lru_hash +[0-9]+ +2048 +[0-9.]+ [KM]iB$'
+	# kept in the state: a plain `up` and a reload keep and compare against them
+	run nbctl up
+	assert_success
+	run nbctl up --reload
+	assert_success
+	run map_max nb_ep_stats
+	assert_output 65
+	# another size over the live maps: refused, naming the map, both sizes and the option
+	run nbctl up --max-endpoints 128
+	assert_failure
+	assert_output --partial "map nb_ep_stats: the live one has 65 entries, the configuration asks for 129 (--max-endpoints"
+	run map_max nb_ep_stats
+	assert_output 65
+	run nbctl up --reload --ct-size 4096
+	assert_failure
+	assert_output --partial "map nb_ct: the live one has 2048 entries"
+	# down, then up with the new size
+	nbctl down
+	run nbctl up --max-endpoints 128
+	assert_success
+	run map_max nb_ep_stats
+	assert_output 129
+	run map_max nb_ct
+	assert_output 2048
+	run nbctl up --max-endpoints 99999999
+	assert_failure
+	assert_output --partial '--max-endpoints "99999999": not a number from 16 to 65535'
+}
+
+@test "control: a full instance names the limit and the option that raises it" {
+	local i
+	nbctl down
+	nbctl up --max-endpoints 16 --max-networks 8
+	nbctl network create --subnet 10.95.0.0/24 full
+	for i in $(seq 16); do
+		nbctl sandbox create --network full "$(sb f$i)" >/dev/null
+	done
+	run nbctl sandbox create --network full "$(sb f17)"
+	assert_failure
+	assert_output --partial "the instance holds at most 16 endpoints"
+	assert_output --partial "netbpfctl up --max-endpoints N"
+	run nbctl sandbox ls
+	refute_output --partial "$(sb f17)"
+	# networks: net_ids 1..8, the predefined bridge and "full" hold two
+	for i in $(seq 6); do
+		nbctl network create --subnet "10.96.$i.0/24" "n$i" >/dev/null
+	done
+	run nbctl network create --subnet 10.96.7.0/24 n7
+	assert_failure
+	assert_output --partial "the instance holds at most 8 networks"
+	assert_output --partial "netbpfctl up --max-networks N"
+	# the state must fit the sizes of an `up`
+	nbctl down
+	nbctl up --max-networks 16
+	nbctl network create --subnet 10.96.7.0/24 n7
+	nbctl down
+	run nbctl up --max-networks 8
+	assert_failure
+	assert_output --partial '--max-networks 8: network "n7" of the state has net_id 9'
+}

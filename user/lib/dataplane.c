@@ -43,6 +43,7 @@
 #include "cmd.h"
 #include "dataplane.h"
 #include "maps.h"
+#include "mapsize.h"
 #include "netns.h"
 #include "nl.h"
 
@@ -275,7 +276,14 @@ static int dp_open(const struct nb_instance *inst, const struct dp_object *o, vo
 		nb_errorf("BPF object \"%s\": cannot open it: %s", o->name, strerror(-err));
 		return err ? err : -EINVAL;
 	}
-	return 0;
+	/* the configured sizes, for the maps this load creates (mapsize.h) */
+	err = nb_dp_sizes_apply(o->obj(*skel), inst->sizes);
+	if (err) {
+		nb_errorf("BPF object \"%s\": cannot size its maps: %s", o->name, strerror(-err));
+		o->destroy(*skel);
+		*skel = NULL;
+	}
+	return err;
 }
 
 static bool maps_pinned(const struct nb_instance *inst)

@@ -19,11 +19,15 @@
 
 #include "maps.h"
 
+struct nb_dp_sizes;
+
 struct nb_instance {
 	const char *state_dir; /* --state-dir / NETBPF_STATE_DIR, default /var/lib/netbpf */
 	const char *pin_dir; /* --pin-dir / NETBPF_PIN_DIR, default /sys/fs/bpf/netbpf */
 	const char *cgroup; /* --cgroup / NETBPF_CGROUP, default the cgroup2 root */
 	int verbose; /* -v: libbpf's own messages too */
+	/* `up`: the sizes of the maps it creates (mapsize.h); NULL: the defaults */
+	const struct nb_dp_sizes *sizes;
 };
 
 /* Loads and pins maps and programs unless already pinned; idempotent. */

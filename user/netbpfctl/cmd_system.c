@@ -21,8 +21,11 @@
 #include <unistd.h>
 #include <netinet/in.h>
 
+#include <bpf/libbpf.h>
+
 #include "cli.h"
 #include "cmd.h"
+#include "mapsize.h"
 #include "owner.h"
 #include "pins.h"
 #include "uplinks.h"
@@ -183,6 +186,9 @@ static bool netns_alive(const char *path)
 #define SETTING_MASQ_PORTS "masq_ports" /* "LO-HI" (absent: the default) */
 #define MASQ_PORTS_DEFAULT "1024-65535" /* the BPF side's for 0/0, as Linux's MASQUERADE */
 #define OPT_MASQ_PORTS	   0x100	/* long option only */
+#define OPT_MAX_ENDPOINTS  0x101
+#define OPT_MAX_NETWORKS   0x102
+#define OPT_CT_SIZE	   0x103
 
 /* "LO-HI" with 1 <= LO <= HI <= 65535: 0, else -EINVAL (not a range) or -ERANGE */
 static int masq_ports_parse(const char *s, __u16 *lo, __u16 *hi)
@@ -271,6 +277,16 @@ static const struct argp_option up_opts[] = {
      0},
     {"mode", 'm', "tc|xdp", 0,
      "Hooks of the data plane (env NETBPF_MODE; default: the live mode, else tc)", 0},
+    {"max-endpoints", OPT_MAX_ENDPOINTS, "N", 0,
+     "Bridge endpoints the maps hold, all networks together (default: the kept size, else "
+     "4096; see docs/maps.md)",
+     0},
+    {"max-networks", OPT_MAX_NETWORKS, "N", 0,
+     "Networks the maps hold, the predefined ones included (default: the kept size, else "
+     "1024)",
+     0},
+    {"ct-size", OPT_CT_SIZE, "N", 0,
+     "Conntrack entries (an LRU; default: the kept size, else 262144)", 0},
     {"reload", 'r', NULL, 0,
      "Replace the loaded programs with this build's, keeping maps, connections and traffic "
      "(refused when a map's layout changed)",
@@ -283,6 +299,7 @@ struct up_args {
 	const char *masq_ports; /* validated "LO-HI", NULL when not given */
 	bool reload;
 	bool oom;
+	struct nb_dp_sizes sizes; /* 0: not given */
 	int mode; /* -1: not given, else enum nb_dp_mode */
 };
 
@@ -327,6 +344,32 @@ static error_t up_parse(int key, char *arg, struct argp_state *state)
 	case 'r':
 		a->reload = true;
 		return 0;
+	case OPT_MAX_ENDPOINTS:
+	case OPT_MAX_NETWORKS:
+	case OPT_CT_SIZE: {
+		static const struct {
+			int key;
+			const char *name;
+			unsigned long min, max;
+		} lim[] = {
+		    {OPT_MAX_ENDPOINTS, "--max-endpoints", NB_MIN_ENDPOINTS, NB_LIM_ENDPOINTS},
+		    {OPT_MAX_NETWORKS, "--max-networks", NB_MIN_NETWORKS, NB_LIM_NETWORKS},
+		    {OPT_CT_SIZE, "--ct-size", NB_MIN_CT, NB_LIM_CT},
+		};
+		unsigned long v;
+		int i = key - OPT_MAX_ENDPOINTS;
+
+		if (nb_parse_ulong(arg, lim[i].min, lim[i].max, &v))
+			argp_error(state, "%s \"%s\": not a number from %lu to %lu", lim[i].name, arg,
+				   lim[i].min, lim[i].max);
+		if (key == OPT_MAX_ENDPOINTS)
+			a->sizes.max_endpoints = v;
+		else if (key == OPT_MAX_NETWORKS)
+			a->sizes.max_networks = v;
+		else
+			a->sizes.ct_size = v;
+		return 0;
+	}
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument \"%s\"", arg);
 		return EINVAL;
@@ -798,6 +841,77 @@ static int own_prog_ids(const struct nb_instance *inst, __u32 **ids, size_t *n)
 	return 0;
 }
 
+/* The state must fit in the sizes: its networks' ids and its bridge endpoints */
+static int up_sizes_fit(struct nb_store *st, const struct nb_dp_sizes *s)
+{
+	struct nb_network_rec *nets = NULL;
+	struct nb_endpoint_rec *eps = NULL;
+	size_t nn = 0, ne = 0, i, nbridge = 0;
+	int err;
+
+	err = nb_store_network_list(st, &nets, &nn);
+	if (!err)
+		err = nb_store_endpoint_list(st, NULL, NULL, &eps, &ne);
+	if (err) {
+		nb_errorf("up: cannot read the state: %s", strerror(-err));
+		goto out;
+	}
+	for (i = 0; i < nn; i++) {
+		if (nets[i].net_id <= s->max_networks)
+			continue;
+		nb_errorf("up: --max-networks %u: network \"%s\" of the state has net_id %u; "
+			  "give at least %u",
+			  s->max_networks, nets[i].name, nets[i].net_id, nets[i].net_id);
+		err = -EINVAL;
+		goto out;
+	}
+	for (i = 0; i < ne; i++)
+		nbridge += eps[i].host_ifname[0] != '\0';
+	if (nbridge > s->max_endpoints) {
+		nb_errorf("up: --max-endpoints %u: the state holds %zu bridge endpoints", s->max_endpoints,
+			  nbridge);
+		err = -EINVAL;
+	}
+out:
+	nb_network_recs_free(nets, nn);
+	free(eps);
+	return err;
+}
+
+/*
+ * The map sizes of this `up`: given, else kept in the state, else the
+ * defaults. Over a live data plane they must be the live maps' (a map is
+ * resized only by creating it anew), also with --reload; a live data plane
+ * from before the options keeps its sizes and the state records none.
+ */
+static int up_sizes(const struct nb_instance *inst, struct nb_store *st,
+		    const struct nb_dp_sizes *given, struct nb_dp_sizes *out)
+{
+	struct nb_dp_sizes kept = {0};
+	bool any, live, asked;
+	int err;
+
+	asked = given->max_endpoints || given->max_networks || given->ct_size;
+	nb_dp_sizes_default(out);
+	err = nb_dp_sizes_stored(st, &kept, &any);
+	if (err) {
+		nb_errorf("up: cannot read the kept map sizes: %s", strerror(-err));
+		return err;
+	}
+	out->max_endpoints = given->max_endpoints ?: kept.max_endpoints ?: out->max_endpoints;
+	out->max_networks = given->max_networks ?: kept.max_networks ?: out->max_networks;
+	out->ct_size = given->ct_size ?: kept.ct_size ?: out->ct_size;
+	live = nb_dp_loaded(inst) == 1;
+	if (live && !any && !asked)
+		return 0;
+	if (live && nb_dp_sizes_check_live(inst, out))
+		return -EINVAL;
+	err = up_sizes_fit(st, out);
+	if (!err)
+		err = nb_dp_sizes_store(st, out);
+	return err;
+}
+
 /*
  * A first `up` that fails after loading leaves nothing behind: its hooks
  * detached wherever they went, the socket hooks too, the pins removed.
@@ -823,6 +937,8 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 	struct nb_store *st = NULL;
 	struct nb_world w;
 	bool world = false, txn = false, undo = false;
+	struct nb_dp_sizes sizes;
+	struct nb_instance at;
 	struct nb_nl *nl = NULL;
 	char id[NB_INSTANCE_ID_LEN + 1];
 	char *csv = NULL;
@@ -850,6 +966,11 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 	/* another instance's pins, or this one's with its database lost: touch nothing */
 	if (nb_instance_claim(inst, st, id))
 		goto cleanup;
+	if (up_sizes(inst, st, &a.sizes, &sizes))
+		goto cleanup;
+	at = *inst;
+	at.sizes = &sizes;
+	inst = &at;
 	err = nb_nl_open(&nl);
 	if (err) {
 		nb_errorf("up: cannot open a netlink socket: %s", strerror(-err));
@@ -1296,6 +1417,75 @@ static void status_devices(struct status_ctx *c, const struct strv *uplinks)
 	}
 }
 
+static void human_bytes(__u64 b, char *buf, size_t size)
+{
+	if (b >= 10ULL << 20)
+		snprintf(buf, size, "%.1f MiB", b / 1048576.0);
+	else
+		snprintf(buf, size, "%.1f KiB", b / 1024.0);
+}
+
+/*
+ * The sizes and every pinned map: entries, capacity and memory, the kernel's
+ * own count (per-CPU maps hold one value per possible CPU); the arithmetic is
+ * in docs/maps.md.
+ */
+static int status_maps(const struct nb_instance *inst, struct nb_store *st)
+{
+	static const char *const hdr[] = {"MAP", "TYPE", "ENTRIES", "MAX", "MEMORY"};
+	struct nb_dp_sizes s = {0}, def;
+	struct nb_map_usage *m = NULL;
+	struct nb_table *t;
+	char entries[24], max[16], mem[32];
+	const char *cells[5];
+	__u64 total = 0;
+	size_t n = 0, i;
+	bool any;
+	int err, cpus = libbpf_num_possible_cpus();
+
+	nb_dp_sizes_default(&def);
+	if (nb_dp_sizes_stored(st, &s, &any))
+		any = false;
+	err = nb_map_usage_read(inst->pin_dir, &m, &n);
+	if (err) {
+		nb_errorf("status: pin dir %s: cannot read the maps: %s", inst->pin_dir,
+			  strerror(-err));
+		return err;
+	}
+	t = nb_table_new(hdr, 5);
+	if (!t) {
+		free(m);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		total += m[i].memlock;
+		snprintf(entries, sizeof(entries), "%llu", (unsigned long long)m[i].entries);
+		snprintf(max, sizeof(max), "%u", m[i].max_entries);
+		human_bytes(m[i].memlock, mem, sizeof(mem));
+		if (m[i].per_cpu)
+			snprintf(mem + strlen(mem), sizeof(mem) - strlen(mem), " (%d CPUs)", cpus);
+		cells[0] = m[i].name;
+		cells[1] = m[i].type;
+		cells[2] = !strcmp(m[i].type, "ringbuf") ? "-" : entries;
+		cells[3] = max;
+		cells[4] = mem;
+		nb_table_add(t, cells);
+	}
+	human_bytes(total, mem, sizeof(mem));
+	if (any)
+		printf("Map sizes:  --max-endpoints %u, --max-networks %u, --ct-size %u\n",
+		       s.max_endpoints ?: def.max_endpoints, s.max_networks ?: def.max_networks,
+		       s.ct_size ?: def.ct_size);
+	else
+		printf("Map sizes:  as the live maps were created (none kept in the state)\n");
+	printf("Map memory: %s in %zu maps (%d possible CPUs; per-CPU maps count each)\n\n", mem,
+	       n, cpus);
+	nb_table_print(t, stdout);
+	nb_table_free(t);
+	free(m);
+	return 0;
+}
+
 /* status shows a renamed uplink under its name of now (`up` stores that one) */
 static void uplinks_now(struct nb_store *st, struct nb_nl *nl, struct strv *up)
 {
@@ -1454,6 +1644,9 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 	printf("\n");
 	status_devices(&c, &uplinks);
 	nb_table_print(c.t, stdout);
+	printf("\n");
+	if (status_maps(inst, st))
+		bad = bad ? bad : 1;
 	ret = bad ? NB_EXIT_ERR : NB_EXIT_OK;
 cleanup:
 	nb_table_free(pt);
