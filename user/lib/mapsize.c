@@ -11,7 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "cmd.h"
+#include "log.h"
 #include "dataplane.h"
 #include "mapsize.h"
 #include "store.h"

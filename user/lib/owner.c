@@ -13,7 +13,7 @@
 
 #include <bpf/bpf.h>
 
-#include "cmd.h"
+#include "log.h"
 #include "dataplane.h"
 #include "netns.h"
 #include "owner.h"
