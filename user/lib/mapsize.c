@@ -99,7 +99,7 @@ __u32 nb_dp_sizes_endpoints(struct nb_store *st)
  * Which maps follow which size (docs/maps.md): a switch port per endpoint and
  * one gateway port per network, and the FDB and ARP table alike; a stats slot
  * per endpoint (slot 0 means "not counted"); up to four (endpoint, reason) drop
- * counters per endpoint before the LRU recycles.
+ * counters per endpoint before the LRU recycles, at most NB_MAX_EP_DROPS.
  */
 enum size_rule { BY_NETWORKS, BY_PORTS, BY_SLOTS, BY_DROPS, BY_CT };
 
@@ -134,7 +134,9 @@ __u32 nb_dp_sizes_entries(const struct nb_dp_sizes *s, const char *map)
 	case BY_SLOTS:
 		return s->max_endpoints + 1;
 	case BY_DROPS:
-		return 4 * s->max_endpoints;
+		/* per CPU: capped, or it alone would grow with endpoints x CPUs (an LRU recycles) */
+		return 4 * s->max_endpoints < NB_MAX_EP_DROPS ? 4 * s->max_endpoints
+							    : NB_MAX_EP_DROPS;
 	case BY_CT:
 		return s->ct_size;
 	default:
