@@ -10,6 +10,7 @@
 #                                        second host netns $NB_ID-h2 (item 7)
 #
 # Each test breaks its instance on purpose: every test gets a fresh one.
+# NB_CNI: the CNI plugin to test (default: this tree's build/netbpf-cni).
 
 load lib
 bats_load_library bats-support
@@ -53,6 +54,27 @@ teardown() { nb_teardown_instance; }
 	refute_output --partial "$(sb i2)"
 	run ip netns list
 	refute_output --partial "$(sb i2)"
+}
+
+@test "control: CNI portMappings on an internal network are refused, nothing left" {
+	local conf=$NB_TMP/inner.json
+	cat >"$conf" <<-EOF
+		{"cniVersion": "1.0.0", "name": "cniinner", "type": "netbpf",
+		 "subnet": "10.91.2.0/24", "internal": true,
+		 "stateDir": "$NETBPF_STATE_DIR", "pinDir": "$NETBPF_PIN_DIR",
+		 "cgroup": "$NETBPF_CGROUP",
+		 "runtimeConfig": {"portMappings": [{"hostPort": 8096, "containerPort": 80,
+		   "protocol": "tcp", "hostIP": ""}]}}
+	EOF
+	ip netns add "$(sb c1)"
+	run in_host env CNI_COMMAND=ADD CNI_CONTAINERID=c1 CNI_NETNS="/run/netns/$(sb c1)" \
+		CNI_IFNAME=eth0 CNI_PATH=/usr/lib/cni "${NB_CNI:-$NB_SRC/build/netbpf-cni}" <"$conf"
+	assert_failure
+	assert_output --partial 'network \"cniinner\" is internal'
+	run bpftool map dump pinned "$NETBPF_PIN_DIR/nb_publish"
+	refute_output --partial '"key"'
+	run nbctl sandbox ls
+	refute_output --partial c1
 }
 
 # ---- item 12: slow clients do not starve `metrics --listen` ------------------
