@@ -667,6 +667,16 @@ static int own_prog_ids(const struct nb_instance *inst, __u32 **ids, size_t *n)
 	return 0;
 }
 
+/* No map pinned: nothing of a live data plane that an undo could take away */
+static bool up_fresh(const struct nb_instance *inst)
+{
+	int fd = nb_dp_pin_open(inst, NB_MAP_NAME(NB_MAP_NETWORKS));
+
+	if (fd >= 0)
+		close(fd);
+	return fd == -ENOENT || fd == -ENOTDIR;
+}
+
 /*
  * A first `up` that fails after loading leaves nothing behind: its hooks
  * detached wherever they went, the socket hooks too, the pins removed.
@@ -823,8 +833,11 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 	/* the reload re-pins the programs; the attach steps below then replace them in place */
 	if (o->reload && (err = nb_dp_reload(inst)))
 		goto cleanup;
-	/* all or nothing: a first `up` failing from here on takes back what it did */
-	undo = nb_dp_loaded(inst) != 1;
+	/*
+	 * All or nothing: a first `up` failing from here on takes back what it did.
+	 * Only a first one: a live data plane missing a program pin still has its maps.
+	 */
+	undo = nb_dp_loaded(inst) != 1 && up_fresh(inst);
 	if ((err = nb_dp_load(inst)))
 		goto cleanup;
 	/* what the repair and the load could not mend (the owner record comes at the end) */

@@ -186,7 +186,8 @@ int nb_pins_check(const struct nb_instance *inst, bool owner, nb_pins_report_fn 
 			bad++;
 		} else if (v->is_map && v->used_id && v->used_id != v->pinned_id) {
 			report(fn, arg, "map %s: pin %s is map id %u, but the loaded programs use "
-					"map id %u (`netbpfctl up` re-pins the one they use)",
+					"map id %u (a map pinned there by hand or by another build: "
+					"remove that pin and run `netbpfctl up`, which re-pins theirs)",
 			       v->name, v->path, v->pinned_id, v->used_id);
 			bad++;
 		}
@@ -212,17 +213,19 @@ int nb_pins_repair(const struct nb_instance *inst, nb_pins_report_fn fn, void *a
 	for (i = 0; !err && i < p.n; i++) {
 		const struct pin *v = &p.v[i];
 
-		if (!v->is_map || !v->used_id || v->used_id == v->pinned_id)
+		/*
+		 * Only a missing pin: a map pinned in its place (by hand, by another
+		 * build) is not replaced behind the operator's back; nb_pins_check
+		 * names it, and `up --reload` compares its layout.
+		 */
+		if (!v->is_map || !v->used_id || v->pinned_id)
 			continue;
 		fd = bpf_map_get_fd_by_id(v->used_id);
 		if (fd < 0) {
 			err = -errno;
 			break;
 		}
-		/* an impostor in its place goes: the programs' map is the data plane's */
-		if (v->pinned_id && unlink(v->path) < 0)
-			err = -errno;
-		if (!err && bpf_obj_pin(fd, v->path))
+		if (bpf_obj_pin(fd, v->path))
 			err = -errno;
 		close(fd);
 		if (err)

@@ -26,9 +26,9 @@ typedef void (*nb_pins_report_fn)(void *arg, const char *line);
  */
 int nb_pins_check(const struct nb_instance *inst, bool owner, nb_pins_report_fn fn, void *arg);
 /*
- * Re-pins every map whose pin is missing or is not the map the loaded
- * programs use, from those programs; returns how many, or -errno. A map no
- * loaded program holds cannot be repaired here (nb_pins_check names it).
+ * Re-pins every map whose pin is missing, from the loaded programs that
+ * hold it; returns how many, or -errno. A map no loaded program holds, or a
+ * pin that is another map, is not repaired here (nb_pins_check names it).
  */
 int nb_pins_repair(const struct nb_instance *inst, nb_pins_report_fn fn, void *arg);
 
