@@ -555,7 +555,6 @@ static void nat_restore(struct nb_store *st, struct nb_world *w, const struct nb
 
 /* ---- up ------------------------------------------------------------------ */
 
-
 /* ---- issue 19: owner, pins, uplinks by ifindex, map sizes ---------------- */
 
 /* What nb_pins_check() finds is an error of the verb in arg; what nb_pins_repair() did, news */
@@ -574,8 +573,7 @@ static void pins_news(void *arg, const char *line)
  * renamed device keeps it), checked before `up` changes anything. One that
  * is gone is an error unless --uplink replaces the stored ones.
  */
-static int uplinks_follow(struct nb_store *st, struct nb_nl *nl, struct nb_strv *stored,
-			  bool given)
+static int uplinks_follow(struct nb_store *st, struct nb_nl *nl, struct nb_strv *stored, bool given)
 {
 	char now[NB_IFNAMSIZ], *dup;
 	int *idx, err = 0;
@@ -600,15 +598,17 @@ static int uplinks_follow(struct nb_store *st, struct nb_nl *nl, struct nb_strv 
 		if (err < 0) {
 			nb_errorf("up: uplink \"%s\"%s: %s; give the uplinks with --uplink",
 				  stored->v[i], idx[i] ? " (followed by its ifindex)" : "",
-				  err == -ENODEV ? "no longer in this network namespace (deleted, or "
-						   "renamed before netbpf kept ifindexes)"
-						 : strerror(-err));
+				  err == -ENODEV
+				      ? "no longer in this network namespace (deleted, or "
+					"renamed before netbpf kept ifindexes)"
+				      : strerror(-err));
 			goto out;
 		}
 		err = 0;
 		if (!strcmp(now, stored->v[i]))
 			continue;
-		nb_logf(NB_LOG_INFO, "up: uplink \"%s\" is now named \"%s\" (ifindex %d): following it",
+		nb_logf(NB_LOG_INFO,
+			"up: uplink \"%s\" is now named \"%s\" (ifindex %d): following it",
 			stored->v[i], now, idx[i]);
 		dup = strdup(now);
 		if (!dup) {
@@ -624,8 +624,7 @@ out:
 }
 
 /* The uplinks' ifindexes beside their names, so that a renamed one is still found */
-static int uplinks_ifindexes_store(struct nb_store *st, struct nb_nl *nl,
-				   const struct nb_strv *up)
+static int uplinks_ifindexes_store(struct nb_store *st, struct nb_nl *nl, const struct nb_strv *up)
 {
 	int *idx, err = 0;
 	size_t i;
@@ -720,7 +719,8 @@ static int up_sizes_fit(struct nb_store *st, const struct nb_dp_sizes *s)
 	for (i = 0; i < ne; i++)
 		nbridge += eps[i].host_ifname[0] != '\0';
 	if (nbridge > s->max_endpoints)
-		err = nb_error(-EINVAL, "up: --max-endpoints %u: the state holds %zu bridge endpoints",
+		err = nb_error(-EINVAL,
+			       "up: --max-endpoints %u: the state holds %zu bridge endpoints",
 			       s->max_endpoints, nbridge);
 out:
 	nb_network_recs_free(nets, nn);
@@ -993,7 +993,8 @@ static int down_uplinks(const struct nb_instance *inst, struct nb_store *st, str
 	if (loaded) {
 		err = own_prog_ids(inst, &ids, &n);
 		if (!err)
-			err = nb_uplinks_detach_attached(nl, ids, n, down_detached, (void *)uplinks);
+			err =
+			    nb_uplinks_detach_attached(nl, ids, n, down_detached, (void *)uplinks);
 		free(ids);
 		if (err < 0)
 			nb_errorf("down: cannot detach netbpf's programs from the devices they are "
@@ -1288,10 +1289,11 @@ int nb_gc(const struct nb_instance *inst, int *count)
 			nb_errorf("gc: pin dir %s: cannot check the pins: %s", inst->pin_dir,
 				  strerror(-err));
 		if (err > 0)
-			err = nb_error(-ESTALE,
-				       "gc: %d pin(s) missing or wrong under %s: run `netbpfctl up` "
-				       "to repair them first",
-				       err, inst->pin_dir);
+			err =
+			    nb_error(-ESTALE,
+				     "gc: %d pin(s) missing or wrong under %s: run `netbpfctl up` "
+				     "to repair them first",
+				     err, inst->pin_dir);
 		if (err)
 			goto cleanup;
 		if ((err = nb_world_open(inst, &w)))

@@ -134,9 +134,10 @@ __u32 nb_dp_sizes_entries(const struct nb_dp_sizes *s, const char *map)
 	case BY_SLOTS:
 		return s->max_endpoints + 1;
 	case BY_DROPS:
-		/* per CPU: capped, or it alone would grow with endpoints x CPUs (an LRU recycles) */
+		/* per CPU: capped, or it alone would grow with endpoints x CPUs (an LRU recycles)
+		 */
 		return 4 * s->max_endpoints < NB_MAX_EP_DROPS ? 4 * s->max_endpoints
-							    : NB_MAX_EP_DROPS;
+							      : NB_MAX_EP_DROPS;
 	case BY_CT:
 		return s->ct_size;
 	default:
@@ -215,12 +216,13 @@ int nb_dp_sizes_check_live(const struct nb_instance *inst, const struct nb_dp_si
 		want = nb_dp_sizes_entries(s, size_rules[i].map);
 		if (want == have)
 			continue;
-		nb_errorf("up: map %s: the live one has %u entries, the configuration asks for %u "
-			  "(%s; --max-endpoints %u, --max-networks %u, --ct-size %u): a map is "
-			  "resized only by creating it anew: run `netbpfctl down`, then `netbpfctl "
-			  "up` with the sizes (the state is kept, connections and counters are not)",
-			  size_rules[i].map, have, want, nb_dp_sizes_option(size_rules[i].map),
-			  s->max_endpoints, s->max_networks, s->ct_size);
+		nb_errorf(
+		    "up: map %s: the live one has %u entries, the configuration asks for %u "
+		    "(%s; --max-endpoints %u, --max-networks %u, --ct-size %u): a map is "
+		    "resized only by creating it anew: run `netbpfctl down`, then `netbpfctl "
+		    "up` with the sizes (the state is kept, connections and counters are not)",
+		    size_rules[i].map, have, want, nb_dp_sizes_option(size_rules[i].map),
+		    s->max_endpoints, s->max_networks, s->ct_size);
 		err = -EINVAL;
 	}
 	return err;

@@ -24,9 +24,9 @@ struct bpf_object;
 struct nb_instance;
 struct nb_store;
 
-#define NB_DEF_MAX_ENDPOINTS 4096U	      /* issue 20: 4,096 sandboxes on one network */
+#define NB_DEF_MAX_ENDPOINTS 4096U	     /* issue 20: 4,096 sandboxes on one network */
 #define NB_DEF_MAX_NETWORKS  NB_MAX_NETWORKS /* abi.h: 1,024 */
-#define NB_DEF_CT_SIZE	     NB_MAX_CT	      /* abi.h: 262,144 */
+#define NB_DEF_CT_SIZE	     NB_MAX_CT	     /* abi.h: 262,144 */
 
 #define NB_MIN_ENDPOINTS 16U
 #define NB_LIM_ENDPOINTS (NB_MAX_PORTS - 1) /* stats slots are 16-bit wide (maps.c) */
@@ -80,8 +80,8 @@ struct nb_map_usage {
 	char name[32];
 	char type[24];
 	__u32 max_entries;
-	__u64 entries;	/* arrays: max_entries; hashes: counted */
-	__u64 memlock;	/* bytes, the kernel's own count (fdinfo "memlock") */
+	__u64 entries; /* arrays: max_entries; hashes: counted */
+	__u64 memlock; /* bytes, the kernel's own count (fdinfo "memlock") */
 	bool per_cpu;
 };
 /* Every pinned map of the pin dir, by name; *out malloc'd */

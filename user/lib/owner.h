@@ -20,8 +20,8 @@
 #include <stddef.h>
 #include <linux/types.h>
 
-#define NB_OWNER_PIN	   "nb_owner"
-#define NB_INSTANCE_ID_LEN 32 /* hex digits */
+#define NB_OWNER_PIN	    "nb_owner"
+#define NB_INSTANCE_ID_LEN  32 /* hex digits */
 #define SETTING_INSTANCE_ID "instance_id"
 
 struct nb_instance;

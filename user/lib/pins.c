@@ -147,7 +147,7 @@ static int pins_read(const struct nb_instance *inst, struct pins *p, bool *any_p
 }
 
 static void report(nb_pins_report_fn fn, void *arg, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static void report(nb_pins_report_fn fn, void *arg, const char *fmt, ...)
 {
 	char line[PATH_MAX + 256];
@@ -174,8 +174,10 @@ int nb_pins_check(const struct nb_instance *inst, bool owner, nb_pins_report_fn 
 		const struct pin *v = &p.v[i];
 
 		if (!v->is_map && !v->pinned_id) {
-			report(fn, arg, "program \"%s\": pin %s is missing (`netbpfctl up` loads it "
-					"again)", v->name, v->path);
+			report(fn, arg,
+			       "program \"%s\": pin %s is missing (`netbpfctl up` loads it "
+			       "again)",
+			       v->name, v->path);
 			bad++;
 		} else if (v->is_map && !v->pinned_id) {
 			report(fn, arg, "map %s: pin %s is missing (%s)", v->name, v->path,
@@ -185,16 +187,19 @@ int nb_pins_check(const struct nb_instance *inst, bool owner, nb_pins_report_fn 
 					    "`netbpfctl up` rebuild the data plane");
 			bad++;
 		} else if (v->is_map && v->used_id && v->used_id != v->pinned_id) {
-			report(fn, arg, "map %s: pin %s is map id %u, but the loaded programs use "
-					"map id %u (a map pinned there by hand or by another build: "
-					"remove that pin and run `netbpfctl up`, which re-pins theirs)",
+			report(fn, arg,
+			       "map %s: pin %s is map id %u, but the loaded programs use "
+			       "map id %u (a map pinned there by hand or by another build: "
+			       "remove that pin and run `netbpfctl up`, which re-pins theirs)",
 			       v->name, v->path, v->pinned_id, v->used_id);
 			bad++;
 		}
 	}
 	if (owner && any_prog && nb_owner_read(inst->pin_dir, &o) == -ENOENT) {
-		report(fn, arg, "instance record: pin %s/%s is missing (`netbpfctl up` records "
-				"it again)", inst->pin_dir, NB_OWNER_PIN);
+		report(fn, arg,
+		       "instance record: pin %s/%s is missing (`netbpfctl up` records "
+		       "it again)",
+		       inst->pin_dir, NB_OWNER_PIN);
 		bad++;
 	}
 out:
@@ -230,8 +235,10 @@ int nb_pins_repair(const struct nb_instance *inst, nb_pins_report_fn fn, void *a
 		close(fd);
 		if (err)
 			break;
-		report(fn, arg, "map %s: re-pinned at %s (map id %u, the one the loaded programs "
-				"use; its entries are kept)", v->name, v->path, v->used_id);
+		report(fn, arg,
+		       "map %s: re-pinned at %s (map id %u, the one the loaded programs "
+		       "use; its entries are kept)",
+		       v->name, v->path, v->used_id);
 		done++;
 	}
 	free(p.v);

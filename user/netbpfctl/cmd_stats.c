@@ -369,11 +369,11 @@ static int listen_addr_parse(const char *s, union sockaddr_any *out)
 static struct MHD_Daemon *metrics_start(const struct nb_instance *inst, unsigned int flags,
 					const struct sockaddr *sa)
 {
-	return MHD_start_daemon(
-	    flags | MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, serve, (void *)inst,
-	    MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT, METRICS_MAX_CONNS,
-	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, METRICS_MAX_CONNS_PER_IP,
-	    MHD_OPTION_CONNECTION_TIMEOUT, METRICS_TIMEOUT_S, MHD_OPTION_END);
+	return MHD_start_daemon(flags | MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, serve,
+				(void *)inst, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT,
+				METRICS_MAX_CONNS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				METRICS_MAX_CONNS_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
+				METRICS_TIMEOUT_S, MHD_OPTION_END);
 }
 
 static int metrics_serve(const struct nb_instance *inst, const char *listen)

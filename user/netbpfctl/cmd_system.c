@@ -18,11 +18,11 @@
 #include "cmd.h"
 #include "output.h"
 
-#define NB_EXIT_NOT_UP 3 /* `status`: the instance is not up */
-#define OPT_MASQ_PORTS 0x100 /* long option only */
+#define NB_EXIT_NOT_UP	  3	/* `status`: the instance is not up */
+#define OPT_MASQ_PORTS	  0x100 /* long option only */
 #define OPT_MAX_ENDPOINTS 0x101
-#define OPT_MAX_NETWORKS 0x102
-#define OPT_CT_SIZE 0x103
+#define OPT_MAX_NETWORKS  0x102
+#define OPT_CT_SIZE	  0x103
 
 /* ---- up ------------------------------------------------------------------ */
 
@@ -94,7 +94,7 @@ struct up_args {
 	bool reload;
 	bool oom;
 	struct nb_dp_sizes sizes; /* 0: not given */
-	int mode; /* -1: not given, else enum nb_dp_mode */
+	int mode;		  /* -1: not given, else enum nb_dp_mode */
 };
 
 static error_t up_parse(int key, char *arg, struct argp_state *state)
@@ -153,8 +153,8 @@ static error_t up_parse(int key, char *arg, struct argp_state *state)
 		int i = key - OPT_MAX_ENDPOINTS;
 
 		if (nb_parse_ulong(arg, lim[i].min, lim[i].max, &v))
-			argp_error(state, "%s \"%s\": not a number from %lu to %lu", lim[i].name, arg,
-				   lim[i].min, lim[i].max);
+			argp_error(state, "%s \"%s\": not a number from %lu to %lu", lim[i].name,
+				   arg, lim[i].min, lim[i].max);
 		if (key == OPT_MAX_ENDPOINTS)
 			a->sizes.max_endpoints = v;
 		else if (key == OPT_MAX_NETWORKS)
@@ -482,8 +482,8 @@ static int status_maps(const struct nb_instance *inst, struct nb_store *st)
 		       s.ct_size ?: def.ct_size);
 	else
 		printf("Map sizes:  as the live maps were created (none kept in the state)\n");
-	printf("Map memory: %s in %zu maps (%d possible CPUs; per-CPU maps count each)\n\n", mem,
-	       n, cpus);
+	printf("Map memory: %s in %zu maps (%d possible CPUs; per-CPU maps count each)\n\n", mem, n,
+	       cpus);
 	nb_table_print(t, stdout);
 	nb_table_free(t);
 	free(m);
