@@ -95,7 +95,8 @@ static int add_net(struct nb_store *st, const char *name, int i)
 
 static void test_kept_sizes(void **state)
 {
-	struct nb_dp_sizes s = {0}, want = {.max_endpoints = 64, .max_networks = 8, .ct_size = 2048};
+	struct nb_dp_sizes s = {0},
+			   want = {.max_endpoints = 64, .max_networks = 8, .ct_size = 2048};
 	struct nb_store *st = open_store("kept");
 	bool any = true;
 
