@@ -339,7 +339,7 @@ EOF
 	grep -q "^monitor: [0-9]* events, 0 lost" "$NB_TMP/mon.log"
 }
 
-@test "monitor: one per instance; a killed monitor's flag is reaped by the next command" {
+@test "monitor: one per instance; a killed monitor's flag is reaped by gc, not by a read" {
 	start_monitor "$NB_TMP/mon1.log" --type drop,trace
 	[ "$(monitor_flag)" = 6 ]
 	run nbctl monitor --type drop
@@ -354,7 +354,14 @@ EOF
 	kill -KILL "$MON_PID"
 	wait "$MON_PID" || true
 	[ "$(monitor_flag)" = 6 ]
+	# stats and metrics only read: the flag stays
 	nbctl stats --no-stream >/dev/null
+	nbctl metrics >/dev/null
+	[ "$(monitor_flag)" = 6 ]
+	run nbctl gc
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ $output == *"removed stale monitor flag in map nb_monitor (its monitor died)"* ]]
 	[ "$(monitor_flag)" = 0 ]
 	# and a new monitor may start
 	start_monitor "$NB_TMP/mon2.log" --type nat

@@ -38,8 +38,10 @@ done)
 check "front ends include the library only through <netbpf/netbpf.h>" "$bad"
 
 # 3. symbols: nothing the library objects need is defined by a front end's object
-lib_objs=("$OUT"/user/lib/*.o)
-fe_objs=("$OUT"/user/netbpfctl/*.o "$OUT"/user/cni/*.o)
+# the objects of today's sources (a renamed file's old object may linger in $OUT)
+objs_of() { local c; for c; do echo "$OUT/${c%.c}.o"; done; }
+mapfile -t lib_objs < <(objs_of user/lib/*.c)
+mapfile -t fe_objs < <(objs_of user/netbpfctl/*.c user/cni/*.c)
 if [ ! -e "${lib_objs[0]}" ] || [ ! -e "${fe_objs[0]}" ]; then
 	check "library and front-end objects are built" "missing under $OUT/user (run make)"
 else

@@ -10,6 +10,9 @@
 #include <netinet/in.h>
 
 #include "dataplane.h"
+#include "ethtool.h"
+#include "hooks.h"
+#include "events.h"
 #include "ipam.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -938,6 +941,18 @@ int nb_gc(const struct nb_instance *inst, int *count)
 		nb_errorf("gc: state %s: cannot clear the pending network namespaces: %s",
 			  inst->state_dir, strerror(-err));
 		goto cleanup;
+	}
+	/* a monitor that died without clearing its flag stops costing the data plane here */
+	err = nb_monitor_reap(inst);
+	if (err < 0) {
+		nb_errorf("gc: map %s: cannot clear a dead monitor's flag: %s",
+			  NB_MAP_NAME(NB_MAP_MONITOR), strerror(-err));
+		goto cleanup;
+	}
+	if (err > 0) {
+		gc_report(count,
+			  "monitor flag in map " NB_MAP_NAME(NB_MAP_MONITOR) " (its monitor died)");
+		err = 0;
 	}
 	if ((err = gc_sandboxes(st, world ? &w : NULL, count)))
 		goto cleanup;
