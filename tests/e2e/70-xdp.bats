@@ -55,15 +55,15 @@ print("on" if struct.unpack("II", bytes(v))[1] else "off")'
 @test "up --mode xdp: XDP on every endpoint, sandbox side and uplink; status says where" {
 	nbctl up --mode xdp
 	p1=$(host_port x1) p2=$(host_port x2)
-	[ "$(xdp_prog "$p1")" = xdp_endpoint ]
-	[ "$(xdp_prog "$p2")" = xdp_endpoint ]
-	[ "$(xdp_prog eth0 x1)" = xdp_sandbox ]
-	[ "$(xdp_prog eth0 x2)" = xdp_sandbox ]
-	[ "$(xdp_prog up0)" = xdp_uplink ]
-	[ "$(tx_csum x1)" = off ]
+	assert_equal "$(xdp_prog "$p1")" xdp_endpoint
+	assert_equal "$(xdp_prog "$p2")" xdp_endpoint
+	assert_equal "$(xdp_prog eth0 x1)" xdp_sandbox
+	assert_equal "$(xdp_prog eth0 x2)" xdp_sandbox
+	assert_equal "$(xdp_prog up0)" xdp_uplink
+	assert_equal "$(tx_csum x1)" off
 	run nbctl status
 	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 	# veth has native XDP
 	[[ $output == *"Mode:       xdp (uplink up0: native XDP)"* ]]
 	echo "$output" | grep -q "^$p1 .* xdp native *xdp_endpoint "
@@ -72,8 +72,8 @@ print("on" if struct.unpack("II", bytes(v))[1] else "off")'
 	echo "$output" | grep -q "^$p1 .* tc ingress *endpoint "
 	# a sandbox created now gets it too
 	nbctl sandbox create --network netx "$(sb x3)"
-	[ "$(xdp_prog "$(host_port x3)")" = xdp_endpoint ]
-	[ "$(xdp_prog eth0 x3)" = xdp_sandbox ]
+	assert_equal "$(xdp_prog "$(host_port x3)")" xdp_endpoint
+	assert_equal "$(xdp_prog eth0 x3)" xdp_sandbox
 	nbctl sandbox rm "$(sb x3)"
 }
 
@@ -101,22 +101,24 @@ print("on" if struct.unpack("II", bytes(v))[1] else "off")'
 	in_host tc filter del dev up0 ingress
 	run http_get world http://198.18.0.1:8000/
 	echo "$output"
-	[ "$status" -eq 0 ] && [ "$output" = "x1:80" ]
+	assert_success
+	assert_output "x1:80"
 	http_log x1 80 | grep -q '^198\.18\.0\.2 - - '
 	nbctl up --mode xdp
 	in_host tc filter show dev up0 ingress | grep -q uplink_in
 	run http_get world http://198.18.0.1:8000/
-	[ "$status" -eq 0 ] && [ "$output" = "x1:80" ]
+	assert_success
+	assert_output "x1:80"
 }
 
 @test "up --mode tc removes every XDP program and restores checksum offload; traffic flows" {
 	nbctl up --mode xdp
 	nbctl up --mode tc
 	p1=$(host_port x1)
-	[ -z "$(xdp_prog "$p1")" ]
-	[ -z "$(xdp_prog eth0 x1)" ]
-	[ -z "$(xdp_prog up0)" ]
-	[ "$(tx_csum x1)" = on ]
+	assert_equal "$(xdp_prog "$p1")" ""
+	assert_equal "$(xdp_prog eth0 x1)" ""
+	assert_equal "$(xdp_prog up0)" ""
+	assert_equal "$(tx_csum x1)" on
 	run nbctl status
 	[[ $output == *"Mode:       tc"* ]]
 	refute sh -c "echo '$output' | grep -q 'xdp native'"
@@ -124,19 +126,19 @@ print("on" if struct.unpack("II", bytes(v))[1] else "off")'
 	tcp_echo_check x1 x2 "$(sb_ip x2)" 7103
 	# up without --mode (and without NETBPF_MODE, which lib.bash sets) keeps the live mode
 	NETBPF_MODE= nbctl up
-	[ -z "$(xdp_prog "$p1")" ]
+	assert_equal "$(xdp_prog "$p1")" ""
 	nbctl up --mode xdp
 	NETBPF_MODE= nbctl up
-	[ "$(xdp_prog "$p1")" = xdp_endpoint ]
+	assert_equal "$(xdp_prog "$p1")" xdp_endpoint
 }
 
 @test "up --mode with a bad value fails naming it, changing nothing" {
 	run nbctl up --mode dpdk
 	echo "$output"
-	[ "$status" -ne 0 ]
+	assert_failure
 	[[ $output == *'--mode "dpdk": not a mode (tc or xdp)'* ]]
 	run env NETBPF_MODE=afxdp "$NETBPFCTL" --help >/dev/null
 	run nsenter --net=/run/netns/"$NB_HOST" env NETBPF_MODE=afxdp "$NETBPFCTL" up
-	[ "$status" -ne 0 ]
+	assert_failure
 	[[ $output == *'NETBPF_MODE "afxdp": not a mode (tc or xdp)'* ]]
 }

@@ -97,7 +97,7 @@ fault_case() {
 		fault_case "$line" || bad=$((bad + 1))
 	done <<<"$REL_FAULTS"
 	echo "$n fault case(s), $bad failed"
-	[ "$bad" -eq 0 ]
+	assert [ "$bad" -eq 0 ]
 }
 
 @test "crash: every nb_fault() call site in user/ is in the table" {
