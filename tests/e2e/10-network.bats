@@ -44,10 +44,10 @@ gw_dev() {
 	run nbctl network ls
 	assert_success
 	echo "$output"
-	[[ ${lines[0]} =~ ^NETWORK\ ID\ +NAME\ +DRIVER\ +SCOPE$ ]]
-	grep -Eq '^[0-9a-f]{12} +bridge +bridge +local$' <<<"$output"
-	grep -Eq '^[0-9a-f]{12} +host +host +local$' <<<"$output"
-	grep -Eq '^[0-9a-f]{12} +none +(none|null) +local$' <<<"$output"
+	assert_line --index 0 --regexp '^NETWORK ID +NAME +DRIVER +SCOPE$'
+	assert_line --regexp '^[0-9a-f]{12} +bridge +bridge +local$'
+	assert_line --regexp '^[0-9a-f]{12} +host +host +local$'
+	assert_line --regexp '^[0-9a-f]{12} +none +(none|null) +local$'
 
 	out=$(nbctl network inspect bridge)
 	assert_equal "$(json 'len(d)' <<<"$out")" 1
@@ -60,7 +60,7 @@ gw_dev() {
 
 	# the bridge network's gateway is a netbpf port in the host netns, not a bridge
 	dev=$(gw_dev 172.17.0.1)
-	[[ $dev == nbg* ]]
+	assert_regex "$dev" '^nbg'
 	ip -n "$NB_HOST" route show 172.17.0.0/16 | grep -q "dev $dev"
 
 	assert_equal "$(nbctl network inspect host | json 'd[0]["Driver"]')" host
@@ -71,7 +71,7 @@ gw_dev() {
 	run nbctl network create auto1
 	assert_success
 	# Docker prints the new network's full id
-	[[ $output =~ ^[0-9a-f]{64}$ ]]
+	assert_output --regexp '^[0-9a-f]{64}$'
 	id1=$output
 	run nbctl network create auto2
 	assert_success
@@ -86,8 +86,8 @@ gw_dev() {
 	# each gateway sits on its own nbg port with the host's route to the subnet
 	dev1=$(gw_dev 172.18.0.1)
 	dev2=$(gw_dev 172.19.0.1)
-	[[ $dev1 == nbg* ]]
-	[[ $dev2 == nbg* ]]
+	assert_regex "$dev1" '^nbg'
+	assert_regex "$dev2" '^nbg'
 	assert_not_equal "$dev1" "$dev2"
 	ip -n "$NB_HOST" route show 172.18.0.0/16 | grep -q "dev $dev1"
 	ip -n "$NB_HOST" route show 172.19.0.0/16 | grep -q "dev $dev2"
@@ -102,13 +102,13 @@ gw_dev() {
 	# header + bridge, host, none, auto1, auto2
 	assert [ "${#lines[@]}" -eq 6 ]
 	for l in "${lines[@]:1}"; do
-		[[ $l =~ ^[0-9a-f]{12}\ +[a-zA-Z0-9][a-zA-Z0-9_.-]*\ +(bridge|host|none|null)\ +local$ ]]
+		assert_regex "$l" '^[0-9a-f]{12} +[a-zA-Z0-9][a-zA-Z0-9_.-]* +(bridge|host|none|null) +local$'
 	done
 
 	run nbctl network ls -q
 	assert_success
 	assert [ "${#lines[@]}" -eq 5 ]
-	for l in "${lines[@]}"; do [[ $l =~ ^[0-9a-f]{12}$ ]]; done
+	for l in "${lines[@]}"; do assert_regex "$l" '^[0-9a-f]{12}$'; done
 	ids=$(printf '%s\n' "${lines[@]}" | sort)
 
 	js=$(ls_json)
@@ -160,14 +160,14 @@ assert n["Labels"] == {"team": "net", "tier": "db"}, n["Labels"]
 
 	# the gateway port carries the MTU and the gateway address
 	dev=$(gw_dev 10.50.0.254)
-	[[ $dev == nbg* ]]
+	assert_regex "$dev" '^nbg'
 	ip -n "$NB_HOST" -o link show dev "$dev" | grep -q 'mtu 1400 '
 }
 
 @test "a sandbox on a network gets its address from --ip-range, its MTU, and shows in inspect" {
 	nbctl sandbox create --network full "$(sb fullsb)"
 	ip=$(sb_ip fullsb)
-	[[ $ip == 10.50.1.* ]]
+	assert_regex "$ip" '^10\.50\.1\.[0-9]+$'
 	in_sb fullsb ip -o link show dev eth0 | grep -q 'mtu 1400 '
 
 	out=$(nbctl network inspect full)
@@ -276,7 +276,8 @@ assert len(e["EndpointID"]) == 64, e
 	nbctl sandbox rm "$(sb busy)"
 	nbctl network rm busy
 	run nbctl network ls
-	refute grep -q ' busy ' <<<"$output"
+	assert_success
+	refute_output --partial ' busy '
 	# its gateway port and route went with it
 	assert_equal "$(gw_dev 10.80.0.1)" ""
 	assert_equal "$(ip -n "$NB_HOST" route show 10.80.0.0/24)" ""
@@ -289,7 +290,8 @@ assert len(e["EndpointID"]) == 64, e
 	run nbctl network rm rm1 "${id2:0:12}"
 	assert_success
 	run nbctl network ls
-	refute grep -Eq ' rm[12] ' <<<"$output"
+	assert_success
+	refute_output --regexp ' rm[12] '
 	assert_equal "$(gw_dev 10.81.0.1)" ""
 	assert_equal "$(gw_dev 10.82.0.1)" ""
 }
@@ -301,8 +303,8 @@ assert len(e["EndpointID"]) == 64, e
 	run nbctl network prune -f
 	assert_success
 	echo "$output"
-	grep -qx unused1 <<<"$output"
-	refute grep -qx inuse <<<"$output"
+	assert_line unused1
+	refute_line inuse
 	names=$(ls_json | json '" ".join(sorted(n["Name"] for n in d))')
 	assert_equal "$names" "bridge host inuse none"
 	ping_ok keeper 10.84.0.1
@@ -315,5 +317,6 @@ assert len(e["EndpointID"]) == 64, e
 		"$NETBPFCTL" network create --subnet 10.85.0.0/24 nonroot
 	run in_host setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$NETBPFCTL" network create --subnet 10.85.0.0/24 nonroot
-	grep -Eqi 'root|permission' <<<"$output"
+	assert_failure
+	assert_output --regexp '[Rr]oot|[Pp]ermission'
 }

@@ -49,7 +49,7 @@ host_dev() {
 	ip netns exec "$(sb s1)" ip -o -4 addr show dev eth0 | grep -q 10.92.1.2/24
 	# the host side is an nbe port with netbpf's program on its tc ingress
 	dev=$(host_dev "$(peer_ifindex s1)")
-	[[ $dev == nbe* ]]
+	assert_regex "$dev" '^nbe'
 	in_host tc filter show dev "$dev" ingress | grep -q bpf
 	ping_ok s1 10.92.1.1
 }
@@ -100,11 +100,11 @@ host_dev() {
 @test "without --network a sandbox joins the predefined bridge network" {
 	nbctl sandbox create "$(sb dflt)"
 	ip=$(sb_ip dflt)
-	[[ $ip == 172.17.0.* ]]
+	assert_regex "$ip" '^172\.17\.0\.[0-9]+$'
 	in_sb dflt ip route show default | grep -q 'via 172.17.0.1 dev eth0'
 	ping_ok dflt 172.17.0.1
-	[ "$(nbctl network inspect bridge | json '[c["Name"] for c in d[0]["Containers"].values()]')" = \
-		"[\"$(sb dflt)\"]" ]
+	assert_equal "$(nbctl network inspect bridge | json '[c["Name"] for c in d[0]["Containers"].values()]')" \
+		"[\"$(sb dflt)\"]"
 	nbctl sandbox rm "$(sb dflt)"
 }
 
@@ -112,8 +112,9 @@ host_dev() {
 	nbctl sandbox create --network none "$(sb nonet)"
 	run in_sb nonet ip -o link show
 	echo "$output"
+	assert_success
 	assert [ "${#lines[@]}" -eq 1 ]
-	[[ ${lines[0]} == *"lo:"* ]]
+	assert_line --index 0 --partial "lo:"
 	nbctl sandbox rm "$(sb nonet)"
 	assert [ ! -e /run/netns/"$(sb nonet)" ]
 }
@@ -244,7 +245,8 @@ assert tot["tx_bytes"] >= 98 and tot["rx_bytes"] >= 98, tot
 	# instance down for the tests after this one
 	devs=$(ip -n "$NB_HOST" -o link show | awk -F': ' '{print $2}' | grep '^nb' || true)
 	# maps.debug/progs.debug belong to every bpffs mount (bpf_preload), not to netbpf
-	pins=$(ls -A "$NETBPF_PIN_DIR" 2>/dev/null | grep -v '^\(maps\|progs\)\.debug$' || true)
+	pins=$(find "$NETBPF_PIN_DIR" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null |
+		grep -v '^\(maps\|progs\)\.debug$' || true)
 	eth0=$(in_sb s1 ip -o link show dev eth0 2>/dev/null || true)
 	sbls=$(nbctl sandbox ls 2>&1 || true)
 	nbctl up
@@ -296,7 +298,7 @@ assert not [e for e in json.load(sys.stdin) if e["formatted"]["key"]["mac"] == m
 	ip netns add "$(sb adopt)"
 	nbctl sandbox create --network lca --netns /run/netns/"$(sb adopt)" "$(sb ad)"
 	ip=$(sb_ip adopt)
-	[[ $ip == 10.92.1.* ]]
+	assert_regex "$ip" '^10\.92\.1\.[0-9]+$'
 	ping_ok host "$ip"
 	ping_ok adopt 10.92.1.2
 	dev=$(host_dev "$(peer_ifindex adopt)")
@@ -314,7 +316,7 @@ assert not [e for e in json.load(sys.stdin) if e["formatted"]["key"]["mac"] == m
 	wait_for sh -c "[ \"\$(readlink /proc/$pid/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]"
 	nbctl sandbox create --network lca --pid "$pid" "$(sb bypid)"
 	ip=$(nsenter -t "$pid" -n ip -o -4 addr show dev eth0 | awk '{split($4, a, "/"); print a[1]}')
-	[[ $ip == 10.92.1.* ]]
+	assert_regex "$ip" '^10\.92\.1\.[0-9]+$'
 	ping_ok host "$ip"
 	nbctl sandbox rm "$(sb bypid)"
 	kill -0 "$pid"
@@ -332,6 +334,7 @@ assert not [e for e in json.load(sys.stdin) if e["formatted"]["key"]["mac"] == m
 	refute ip -n "$NB_HOST" link show dev "$d1" 2>/dev/null
 	refute ip -n "$NB_HOST" link show dev "$d2" 2>/dev/null
 	run nbctl sandbox ls
+	assert_success
 	refute grep -q "$(sb r1)" <<<"$output"
 	refute grep -q "$(sb r2)" <<<"$output"
 }

@@ -105,6 +105,7 @@ try:
 except OSError as e:
     print(type(e).__name__)'
 	echo "$output"
+	assert_success
 	assert_output "ConnectionRefusedError"
 	# and what does listen there is what the sandbox's clients get
 	http_serve cli 8000
@@ -158,6 +159,7 @@ print("%s:%d %s" % (peer[0], peer[1], data.decode().strip()))'
 	nbctl sandbox create --network pub -p 8100-8102:80-82 "$(sb rng)"
 	run nbctl port "$(sb rng)"
 	echo "$output"
+	assert_success
 	assert_equal "${lines[0]}" "80/tcp -> 0.0.0.0:8100"
 	assert_equal "${lines[1]}" "81/tcp -> 0.0.0.0:8101"
 	assert_equal "${lines[2]}" "82/tcp -> 0.0.0.0:8102"
@@ -275,6 +277,7 @@ print("%s:%d %s" % (peer[0], peer[1], data.decode().strip()))'
 	local rc=0
 	wait "$long" || rc=$?
 	run cat "$NB_TMP/long.out"
+	assert_success
 	assert_output --regexp '^PEER 198\.18\.0\.2:[0-9]+ b$'
 	assert_equal "$rc" 0
 	assert_equal "$(nbctl port "$(sb web2)" 90 2>/dev/null)" ""

@@ -70,8 +70,8 @@ about_payload() {
 
 # wait_gone PID: until the process has exited (10 s)
 wait_gone() {
-	local i
-	for i in $(seq 100); do
+	local _
+	for _ in $(seq 100); do
 		kill -0 "$1" 2>/dev/null || return 0
 		sleep 0.1
 	done
@@ -493,8 +493,10 @@ assert n > 0, "no sample"
 	assert [ "$b" -gt "$a" ]
 	# anything else: 404 / 405
 	run in_host curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9490/
+	assert_success
 	assert_output 404
 	run in_host curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:9490/metrics
+	assert_success
 	assert_output 405
 	kill -TERM "$pid"
 	wait "$pid"

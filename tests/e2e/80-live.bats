@@ -47,8 +47,8 @@ hook_ids() {
 # map_ids: "name id" of every pinned map
 map_ids() {
 	local m
-	for m in $(ls "$NETBPF_PIN_DIR" | grep '^nb_'); do
-		echo "$m $(bpftool -j map show pinned "$NETBPF_PIN_DIR/$m" | json 'd["id"]')"
+	for m in "$NETBPF_PIN_DIR"/nb_*; do
+		echo "${m##*/} $(bpftool -j map show pinned "$m" | json 'd["id"]')"
 	done
 }
 
@@ -139,8 +139,8 @@ traffic_check() {
 	# the same maps (ids), a new program on every hook, as many hooks as before
 	assert_equal "$maps" "$(map_ids)"
 	diff <(awk '{print $1, $2}' <<<"$hooks") <(hook_ids | awk '{print $1, $2}')
-	[ -z "$(comm -12 <(awk '{print $NF}' <<<"$hooks" | sort -u) \
-		<(hook_ids | awk '{print $NF}' | sort -u))" ]
+	assert_equal "$(comm -12 <(awk '{print $NF}' <<<"$hooks" | sort -u) \
+		<(hook_ids | awk '{print $NF}' | sort -u))" ""
 	rel_consistent
 }
 
@@ -156,14 +156,14 @@ traffic_check() {
 	rm "$NETBPF_PIN_DIR/nb_frags"
 	bpftool map pin id "$orig" "$NETBPF_PIN_DIR/nb_frags"
 	echo "$out"
-	assert [ "$rc" -eq 1 ]
-	grep -q 'map nb_frags: the pinned map .* differ' <<<"$out"
+	assert_equal "$rc" 1
+	assert_regex "$out" 'map nb_frags: the pinned map .* differ'
 	assert_equal "$hooks" "$(hook_ids)"
 	ping_ok s1 "$(sb_ip s2)"
 }
 
 @test "live: restore after a simulated reboot (pins, devices, hooks gone; state kept)" {
-	local p id type
+	local p
 	nbctl sandbox create --network lv "$(sb gone)"
 	# the reboot: every pin, every nb* device, the uplink's and the cgroup's hooks
 	for p in $(bpftool -j cgroup show "$NETBPF_CGROUP" | json '" ".join("%s:%s" % (x["id"], x["attach_type"]) for x in d)'); do
@@ -181,8 +181,8 @@ traffic_check() {
 	run nbctl up
 	echo "$output"
 	assert_success
-	grep -q '2 network(s) and 2 endpoint(s) in place, 1 published port(s)' <<<"$output"
-	grep -q "1 endpoint(s) of vanished sandboxes skipped" <<<"$output"
+	assert_output --partial '2 network(s) and 2 endpoint(s) in place, 1 published port(s)'
+	assert_output --partial "1 endpoint(s) of vanished sandboxes skipped"
 	ping_ok s1 "$(sb_ip s2)"
 	ping_ok host "$(sb_ip s1)"
 	assert_equal "$(nbctl port "$(sb s2)")" "5202/tcp -> 0.0.0.0:8080"

@@ -45,13 +45,13 @@ no_group_other() {
 	run rel_as_nobody sqlite3 -readonly "$NETBPF_STATE_DIR/netbpf.db" .dump
 	echo "$output"
 	assert_failure
-	refute grep -q 'INSERT INTO' <<<"$output"
+	refute_output --partial 'INSERT INTO'
 	run rel_as_nobody cat "$NETBPF_STATE_DIR/netbpf.db"
 	assert_failure
 	run rel_as_nobody bpftool map dump pinned "$NETBPF_PIN_DIR/nb_publish"
 	echo "$output"
 	assert_failure
-	refute grep -q '"key"' <<<"$output"
+	refute_output --partial '"key"'
 }
 
 @test "security: netbpfctl as a non-root user: a clear permission error, for reads too" {
@@ -62,7 +62,7 @@ no_group_other() {
 		run rel_as_nobody "$NETBPFCTL" $c
 		echo "$c -> $status: $output"
 		assert_failure 1
-		grep -Eq 'permission denied.*(root|readable by root only)' <<<"$output"
+		assert_output --regexp 'permission denied.*(root|readable by root only)'
 	done
 }
 
@@ -89,8 +89,8 @@ publish_fingerprint() {
 	assert [ "$(head -1 <<<"$before")" -eq 65536 ]
 	out=$(nbctl publish 9000-9002:80-82 "$(sb s1)" 2>&1) && rc=0 || rc=$?
 	echo "$out"
-	assert [ "$rc" -eq 1 ]
-	grep -q 'map nb_publish: cannot add .*: the map is full (65536 published ports at most); nothing was published' <<<"$out"
+	assert_equal "$rc" 1
+	assert_regex "$out" 'map nb_publish: cannot add .*: the map is full \(65536 published ports at most\); nothing was published'
 	assert_equal "$before" "$(publish_fingerprint)"
 	# room again once the ports are gone
 	nbctl sandbox rm "$(sb big)"
