@@ -252,6 +252,8 @@ podman_setup() {
 	for a in $(/bin/busybox --list); do
 		[ "$a" = busybox ] || ln -sf busybox "$p/rootfs/bin/$a"
 	done
+	# runc: crun refuses cgroup v1+v2 hybrid hosts ("cgroups in hybrid mode not
+	# supported"); runc runs there once the limits are explicit
 	cat >"$p/containers.conf" <<-EOF
 		[containers]
 		default_ulimits = ["nofile=1024:1024", "nproc=1024:1024"]
