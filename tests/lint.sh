@@ -9,11 +9,13 @@
 #     (in an if/while condition, where it is an ordinary condition, it is fine);
 #   - "$status" or "$output" compared by hand in [ ] or [[ ]] (assert_success,
 #     assert_failure, assert_output say what they got when they fail);
-# and runs shellcheck (-S warning) over every .bats and .bash file.
+# and runs shellcheck (-S warning) over every .bats and .bash file and the
+# test runners.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 files=(tests/e2e/*.bats tests/e2e/*.bash)
+scripts=(tests/run.sh tests/lint.sh)
 n=0 bad=0
 
 tap() { # OK DESCRIPTION [DETAILS]
@@ -43,7 +45,7 @@ tap "$([ -z "$byhand" ] && echo ok)" \
 if ! command -v shellcheck >/dev/null; then
 	tap fail "shellcheck of tests/e2e" "shellcheck not found: install the Debian package shellcheck (make deps)"
 else
-	for f in "${files[@]}"; do
+	for f in "${files[@]}" "${scripts[@]}"; do
 		out=$(shellcheck -x -S warning -f gcc "$f" 2>&1)
 		tap "$([ -z "$out" ] && echo ok)" "shellcheck $f" "$out"
 	done

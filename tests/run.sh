@@ -17,7 +17,7 @@
 # as a whole ("1..0 # SKIP why") counts as one skipped test: it never vanishes
 # from the totals.
 set -u
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 OUT=${OUT:-build}
 levels=("$@")
