@@ -13,7 +13,8 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 DEPS_PKGS  := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool libnl-3-dev \
               libnl-route-3-dev libjansson-dev libsqlite3-dev libcmocka-dev bats \
               pkg-config iproute2 iputils-ping curl iperf3 socat python3 make gcc \
-              libmicrohttpd-dev podman containernetworking-plugins busybox-static
+              libmicrohttpd-dev podman containernetworking-plugins busybox-static \
+              runc sqlite3 bats-assert bats-support shellcheck
 
 PKG_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 LIBS       := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -ljansson -lsqlite3 -lmicrohttpd
@@ -56,7 +57,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
-.PHONY: all deps test test-unit test-bpf test-e2e demo clean bench bench-quick format install
+.PHONY: all deps test test-unit test-bpf test-e2e test-lint demo clean bench bench-quick format install
 
 # the CNI plugin is built when its sources are there
 CNI_BIN    := $(if $(CNI_SRCS),$(OUT)/netbpf-cni)
@@ -157,6 +158,10 @@ test: deps
 test-unit test-bpf test-e2e: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run.sh $(patsubst test-%,%,$@)
+
+# the suite's own lint (tests/lint.sh; make test runs it first)
+test-lint: deps
+	$(Q)tests/run.sh lint
 
 # the long packet-fuzzing run (make test runs the same driver on 50,000 frames);
 # NB_FUZZ_SEED=N replays a run
