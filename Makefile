@@ -56,7 +56,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS)
-.PHONY: all deps test test-unit test-bpf test-e2e demo clean bench bench-quick format install
+.PHONY: all deps test test-unit test-bpf test-e2e demo clean bench bench-quick format
 
 # the CNI plugin is built when its sources are there
 CNI_BIN    := $(if $(CNI_SRCS),$(OUT)/netbpf-cni)
@@ -170,12 +170,79 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/demo.sh
 
-# netbpfctl, and the CNI plugin where runtimes look for plugins (podman, containerd: /usr/lib/cni
-# or /opt/cni/bin via their configuration; /usr/local/lib/cni for local installs)
-install: all
-	install -D -m 0755 $(OUT)/netbpfctl $(DESTDIR)/usr/local/sbin/netbpfctl
-	install -D -m 0755 $(OUT)/netbpf-cni $(DESTDIR)/usr/local/lib/cni/netbpf
-	install -D -m 0755 $(OUT)/netbpf-cni $(DESTDIR)/usr/lib/cni/netbpf
+
+# ---- install, man pages, completion, systemd unit, .deb -----------------------------------
+#
+# What gets installed is data: one list per destination, so a new program, unit or page is
+# one word in a list (or, for pages and units, one new file under docs/man/ or dist/systemd/).
+#   make install [PREFIX=/usr/local] [DESTDIR=...]      make uninstall (same variables)
+#   make man                                            build/man/*.8 from docs/man/*.scd
+#   make deb                                            build/netbpf_<version>_<arch>.deb
+PREFIX      ?= /usr/local
+SBINDIR     ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# Debian 12 keeps packaged units in /lib/systemd/system; under another prefix systemd
+# also reads $(PREFIX)/lib/systemd/system (/usr/local/lib/systemd/system)
+UNITDIR     ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+# CNI plugin directories: the distribution's (Debian's podman reads /usr/lib/cni) and CNI's
+# own convention /opt/cni/bin (containerd, upstream plugins); CNI_OPT_DIR= leaves the latter out
+CNI_LIBDIR  ?= $(PREFIX)/lib/cni
+CNI_OPT_DIR ?= /opt/cni/bin
+CNI_DIRS    := $(CNI_LIBDIR) $(CNI_OPT_DIR)
+
+# programs for $(SBINDIR); the daemon joins with one word: $(OUT)/netbpfd (user/netbpfd/),
+# built by its own rule, when that rule exists in this Makefile
+SBIN_PROGS  := $(OUT)/netbpfctl $(if $(wildcard user/netbpfd/*.c),$(OUT)/netbpfd)
+# every docs/man/NAME.SECTION.scd becomes build/man/NAME.SECTION (netbpfd.8.scd included)
+MAN_SRCS    := $(wildcard docs/man/*.scd)
+MAN_PAGES   := $(patsubst docs/man/%.scd,$(OUT)/man/%,$(MAN_SRCS))
+# every dist/systemd/NAME.in becomes build/systemd/NAME with the install paths filled in
+# (netbpfd.service.in included)
+UNIT_SRCS   := $(wildcard dist/systemd/*.in)
+UNITS       := $(patsubst dist/systemd/%.in,$(OUT)/systemd/%,$(UNIT_SRCS))
+BASHCOMP    := dist/bash-completion/netbpfctl
+
+# the build's time for man pages and the package, from the commit: same tree, same bytes
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+export SOURCE_DATE_EPOCH
+
+.PHONY: man install uninstall deb
+man: $(MAN_PAGES)
+
+$(OUT)/man/%: docs/man/%.scd | $(OUT)/man
+	$(call msg,SCDOC,$@)
+	$(Q)scdoc <$< >$@
+
+$(OUT)/systemd/%: dist/systemd/%.in Makefile | $(OUT)/systemd
+	$(call msg,GEN,$@)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' $< >$@
+
+$(OUT)/man $(OUT)/systemd:
+	$(Q)mkdir -p $@
+
+# the files as `make install` places them, "SOURCE MODE DESTINATION" triples; install and
+# uninstall both read them, so they cannot disagree
+INSTALL_FILES = \
+	$(foreach f,$(SBIN_PROGS),$(f) 0755 $(SBINDIR)/$(notdir $(f))) \
+	$(foreach d,$(CNI_DIRS),$(CNI_BIN) 0755 $(d)/netbpf) \
+	$(foreach f,$(MAN_PAGES),$(f) 0644 $(MANDIR)/man$(subst .,,$(suffix $(f)))/$(notdir $(f))) \
+	$(BASHCOMP) 0644 $(BASHCOMPDIR)/netbpfctl \
+	$(foreach f,$(UNITS),$(f) 0644 $(UNITDIR)/$(notdir $(f)))
+
+# Unit files are installed, never enabled or started: netbpf.service attaches to the host's
+# uplink at boot, which an administrator turns on (systemctl enable netbpf) after a first up.
+install: $(SBIN_PROGS) $(CNI_BIN) $(MAN_PAGES) $(UNITS)
+	$(Q)printf '%s %s %s\n' $(INSTALL_FILES) | while read -r src mode dst; do \
+		printf '  %-8s %s\n' INSTALL "$(DESTDIR)$$dst"; \
+		install -D -m "$$mode" "$$src" "$(DESTDIR)$$dst" || exit 1; \
+	done
+
+uninstall:
+	$(Q)printf '%s %s %s\n' $(INSTALL_FILES) | while read -r src mode dst; do \
+		printf '  %-8s %s\n' RM "$(DESTDIR)$$dst"; \
+		rm -f "$(DESTDIR)$$dst"; \
+	done
 
 format:
 	clang-format -i $(wildcard user/*.c user/*.h bpf/*.c bpf/lib/*.h include/netbpf/*.h tests/*/*.c tests/*/*.h)
