@@ -13,7 +13,8 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 DEPS_PKGS  := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool libnl-3-dev \
               libnl-route-3-dev libjansson-dev libsqlite3-dev libcmocka-dev bats \
               pkg-config iproute2 iputils-ping curl iperf3 socat python3 make gcc \
-              libmicrohttpd-dev podman containernetworking-plugins busybox-static
+              libmicrohttpd-dev podman containernetworking-plugins busybox-static \
+              scdoc dpkg-dev lintian man-db systemd bash-completion bats-support bats-assert
 
 PKG_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 LIBS       := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -ljansson -lsqlite3 -lmicrohttpd
@@ -207,16 +208,29 @@ BASHCOMP    := dist/bash-completion/netbpfctl
 SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 export SOURCE_DATE_EPOCH
 
-.PHONY: man install uninstall deb
+.PHONY: man install uninstall deb test-pkg
+# the packaging tests alone (make test runs them too, as the level "pkg")
+test-pkg: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/run.sh pkg
+
 man: $(MAN_PAGES)
 
 $(OUT)/man/%: docs/man/%.scd | $(OUT)/man
 	$(call msg,SCDOC,$@)
 	$(Q)scdoc <$< >$@
 
-$(OUT)/systemd/%: dist/systemd/%.in Makefile | $(OUT)/systemd
+# the units name the installed programs: regenerated whenever SBINDIR differs from the last
+# build's (make install PREFIX=/usr after a build for /usr/local)
+$(OUT)/systemd/paths: FORCE | $(OUT)/systemd
+	$(Q)echo 'SBINDIR=$(SBINDIR)' | cmp -s - $@ || echo 'SBINDIR=$(SBINDIR)' >$@
+
+$(OUT)/systemd/%: dist/systemd/%.in $(OUT)/systemd/paths
 	$(call msg,GEN,$@)
 	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' $< >$@
+
+.PHONY: FORCE
+FORCE:
 
 $(OUT)/man $(OUT)/systemd:
 	$(Q)mkdir -p $@
@@ -243,6 +257,49 @@ uninstall:
 		printf '  %-8s %s\n' RM "$(DESTDIR)$$dst"; \
 		rm -f "$(DESTDIR)$$dst"; \
 	done
+
+# The .deb: `make install` into a staging root with PREFIX=/usr, then what Debian policy asks
+# of a binary package (stripped programs, compressed manual pages, copyright, compressed
+# changelog, md5sums, files owned by root), Depends from dpkg-shlibdeps, built by dpkg-deb.
+# The plugin is not staged into /opt (policy keeps packages out of it): postinst links it
+# there when /opt/cni/bin exists. Check it with `lintian build/netbpf_*.deb`.
+DEB_PACKAGE    := netbpf
+DEB_ARCH       := $(shell dpkg --print-architecture 2>/dev/null)
+# the Makefile's VERSION (git describe) under a date, so that later builds sort later
+DEB_VERSION    := 0~git$(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y%m%d%H%M).$(subst -,+,$(VERSION))-1
+DEB_MAINTAINER ?= $(shell git config user.name 2>/dev/null || echo netbpf) <$(shell git config user.email 2>/dev/null || echo root@localhost)>
+DEB_DIR        := $(OUT)/deb
+DEB_ROOT       := $(DEB_DIR)/root
+DEB_FILE       := $(OUT)/$(DEB_PACKAGE)_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_SCRIPTS    := postinst prerm postrm
+
+deb: $(SBIN_PROGS) $(CNI_BIN) $(MAN_PAGES) $(UNITS)
+	$(Q)rm -rf $(DEB_DIR) $(OUT)/$(DEB_PACKAGE)_*.deb
+	$(Q)$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(DEB_ROOT) PREFIX=/usr \
+		CNI_OPT_DIR= >/dev/null
+	$(call msg,DEB,$(DEB_FILE))
+	$(Q)strip --strip-unneeded --remove-section=.comment --remove-section=.note \
+		$(DEB_ROOT)/usr/sbin/* $(DEB_ROOT)/usr/lib/cni/*
+	$(Q)gzip -9n $(DEB_ROOT)/usr/share/man/man*/*
+	$(Q)install -D -m 0644 dist/debian/copyright $(DEB_ROOT)/usr/share/doc/$(DEB_PACKAGE)/copyright
+	$(Q)printf '%s (%s) unstable; urgency=medium\n\n  * Built from git %s.\n\n -- %s  %s\n' \
+		$(DEB_PACKAGE) '$(DEB_VERSION)' '$(VERSION)' '$(DEB_MAINTAINER)' \
+		"$$(date -u -R -d @$(SOURCE_DATE_EPOCH))" | \
+		gzip -9n >$(DEB_ROOT)/usr/share/doc/$(DEB_PACKAGE)/changelog.Debian.gz
+	$(Q)mkdir -p $(DEB_ROOT)/DEBIAN $(DEB_DIR)/src/debian
+	$(Q)printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' $(DEB_PACKAGE) $(DEB_PACKAGE) \
+		>$(DEB_DIR)/src/debian/control
+	$(Q)deps=$$(cd $(DEB_DIR)/src && dpkg-shlibdeps -O $(addprefix $(CURDIR)/$(DEB_ROOT)/,\
+		usr/sbin/* usr/lib/cni/netbpf) | sed -n 's/^shlibs:Depends=//p') && \
+	[ -n "$$deps" ] && \
+	sed -e 's|@VERSION@|$(DEB_VERSION)|' -e 's|@ARCH@|$(DEB_ARCH)|' \
+		-e 's|@MAINTAINER@|$(DEB_MAINTAINER)|' -e "s|@DEPENDS@|$$deps|" \
+		-e "s|@SIZE@|$$(du -sk --exclude=DEBIAN $(DEB_ROOT) | cut -f1)|" \
+		dist/debian/control.in >$(DEB_ROOT)/DEBIAN/control
+	$(Q)for s in $(DEB_SCRIPTS); do install -m 0755 dist/debian/$$s $(DEB_ROOT)/DEBIAN/$$s; done
+	$(Q)cd $(DEB_ROOT) && find . -path ./DEBIAN -prune -o -type f -printf '%P\n' | LC_ALL=C sort | \
+		xargs md5sum >DEBIAN/md5sums && chmod 0644 DEBIAN/md5sums
+	$(Q)dpkg-deb --root-owner-group -Zxz --build $(DEB_ROOT) $(DEB_FILE) >/dev/null
 
 format:
 	clang-format -i $(wildcard user/*.c user/*.h bpf/*.c bpf/lib/*.h include/netbpf/*.h tests/*/*.c tests/*/*.h)
