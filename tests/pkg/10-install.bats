@@ -25,8 +25,26 @@ files_of() {
 	(cd "$1" && find . ! -type d -printf '%m %P\n' | LC_ALL=C sort)
 }
 
-MAN_PAGES="netbpf-cni.8 netbpfctl-ct.8 netbpfctl-network.8 netbpfctl-publish.8 netbpfctl-sandbox.8
-netbpfctl-stats.8 netbpfctl-system.8 netbpfctl.8"
+# The pages every install must have, and any page added to docs/man/ since (netbpfd.8)
+MAN_PAGES=$(
+	{
+		printf '%s\n' netbpf-cni.8 netbpfctl-ct.8 netbpfctl-network.8 netbpfctl-publish.8 \
+			netbpfctl-sandbox.8 netbpfctl-stats.8 netbpfctl-system.8 netbpfctl.8
+		for f in "$NB_SRC"/docs/man/*.scd; do basename "$f" .scd; done
+	} | LC_ALL=C sort -u
+)
+# The units: netbpf.service, and any added to dist/systemd/ since (netbpfd.service)
+UNITS=$(
+	{
+		echo netbpf.service
+		for f in "$NB_SRC"/dist/systemd/*.in; do basename "$f" .in; done
+	} | LC_ALL=C sort -u
+)
+# The programs for sbin: netbpfctl, and the daemon where the tree has it (user/netbpfd/)
+SBIN_PROGS=netbpfctl
+if [ -d "$NB_SRC/user/netbpfd" ]; then
+	SBIN_PROGS="netbpfctl netbpfd"
+fi
 
 @test "make install puts every file in its place with its mode; make uninstall removes them all" {
 	run mk install DESTDIR="$T/root" PREFIX=/usr/local
@@ -35,9 +53,9 @@ netbpfctl-stats.8 netbpfctl-system.8 netbpfctl.8"
 	assert_output "$(
 		{
 			echo "755 opt/cni/bin/netbpf"
-			echo "644 usr/local/lib/systemd/system/netbpf.service"
+			for u in $UNITS; do echo "644 usr/local/lib/systemd/system/$u"; done
 			echo "755 usr/local/lib/cni/netbpf"
-			echo "755 usr/local/sbin/netbpfctl"
+			for p in $SBIN_PROGS; do echo "755 usr/local/sbin/$p"; done
 			echo "644 usr/local/share/bash-completion/completions/netbpfctl"
 			for m in $MAN_PAGES; do echo "644 usr/local/share/man/man8/$m"; done
 		} | LC_ALL=C sort
@@ -90,10 +108,12 @@ netbpfctl-stats.8 netbpfctl-system.8 netbpfctl.8"
 	# the Documentation= man pages are found through MANPATH
 	run mk install PREFIX="$T/p" CNI_OPT_DIR="$T/p/opt/cni/bin"
 	assert_success
-	local unit=$T/p/lib/systemd/system/netbpf.service
-	run env MANPATH="$T/p/share/man" systemd-analyze verify "$unit"
-	assert_success
-	assert_output ""
+	local unit=$T/p/lib/systemd/system/netbpf.service u
+	for u in $UNITS; do
+		run env MANPATH="$T/p/share/man" systemd-analyze verify "$T/p/lib/systemd/system/$u"
+		assert_success
+		assert_output ""
+	done
 	# what the unit promises: a one-shot that stays "active", nothing run on stop
 	run grep -E '^(Type|RemainAfterExit|ExecStop|ExecStart)=' "$unit"
 	assert_output "$(printf '%s\n' Type=oneshot RemainAfterExit=yes "ExecStart=$T/p/sbin/netbpfctl up")"
@@ -139,9 +159,9 @@ netbpfctl-stats.8 netbpfctl-system.8 netbpfctl.8"
 	run bash -c "dpkg-deb -c '$deb' | awk '\$1 !~ /^d/ {print \$1, \$2, \$6}' | LC_ALL=C sort -k3"
 	assert_output "$(
 		{
-			echo "-rw-r--r-- root/root ./lib/systemd/system/netbpf.service"
+			for u in $UNITS; do echo "-rw-r--r-- root/root ./lib/systemd/system/$u"; done
 			echo "-rwxr-xr-x root/root ./usr/lib/cni/netbpf"
-			echo "-rwxr-xr-x root/root ./usr/sbin/netbpfctl"
+			for p in $SBIN_PROGS; do echo "-rwxr-xr-x root/root ./usr/sbin/$p"; done
 			echo "-rw-r--r-- root/root ./usr/share/bash-completion/completions/netbpfctl"
 			echo "-rw-r--r-- root/root ./usr/share/doc/netbpf/changelog.Debian.gz"
 			echo "-rw-r--r-- root/root ./usr/share/doc/netbpf/copyright"
