@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 
 #include "cli.h"
@@ -323,6 +324,15 @@ static error_t up_parse(int key, char *arg, struct argp_state *state)
 
 static const struct argp up_argp = {up_opts, up_parse, NULL, up_doc, NULL, NULL, NULL};
 
+/* Whether this is the init network namespace (PID 1's): false when that cannot be read */
+static bool in_init_netns(void)
+{
+	struct stat self, init;
+
+	return !stat("/proc/self/ns/net", &self) && !stat("/proc/1/ns/net", &init) &&
+	       self.st_dev == init.st_dev && self.st_ino == init.st_ino;
+}
+
 /* Decides the uplinks: the given ones, else the stored ones, else the default route's */
 static int uplinks_resolve(struct nb_nl *nl, const struct strv *given, const struct strv *stored,
 			   struct strv *out)
@@ -371,6 +381,14 @@ static int uplinks_resolve(struct nb_nl *nl, const struct strv *given, const str
 	}
 	if (is_netbpf_device(dev))
 		return 0;
+	/*
+	 * Said once, when nothing is stored yet: on a real host this is the machine's main
+	 * interface, whose inbound traffic the uplink programs will see from now on.
+	 */
+	fprintf(stderr,
+		"netbpfctl: up: no --uplink: attaching to \"%s\", the default route's device%s "
+		"(remembered; choose with --uplink IFACE)\n",
+		dev, in_init_netns() ? " in the machine's own network namespace" : "");
 	return strv_push(out, dev);
 }
 
