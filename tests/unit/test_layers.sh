@@ -23,8 +23,8 @@ check() { # DESCRIPTION OFFENDERS
 	fi
 }
 
-lib_headers=$(cd user/lib && ls -- *.h)
-fe_headers=$(cd user && ls -- netbpfctl/*.h cni/*.h 2>/dev/null | xargs -rn1 basename)
+lib_headers=$(for f in user/lib/*.h; do basename "$f"; done)
+fe_headers=$(for f in user/netbpfctl/*.h user/cni/*.h; do [ -e "$f" ] && basename "$f"; done)
 [ -n "$fe_headers" ] || { echo "not ok 1 - no front-end headers found under $SRC/user"; exit 1; }
 
 # 1. includes: a library file names no front end's header
@@ -33,7 +33,7 @@ check "no library file includes a front end's header" "$bad"
 
 # 2. includes: a front end names no library module header, only <netbpf/netbpf.h>
 bad=$(for h in $lib_headers; do
-	grep -Hn "^#include [\"<]$h[\">]" user/netbpfctl/*.[ch] user/cni/*.[ch]
+	grep -Hn "^#include [\"<]${h}[\">]" user/netbpfctl/*.[ch] user/cni/*.[ch]
 done)
 check "front ends include the library only through <netbpf/netbpf.h>" "$bad"
 
