@@ -1,8 +1,9 @@
 # netbpf — build, test, demo.  `make V=1` shows full commands.
 #
 # Flow (libbpf-bootstrap's): bpf/*.bpf.c --clang -target bpf--> build/bpf/*.bpf.o
-#   --bpftool gen skeleton--> build/*.skel.h <-- user/*.c include them.
-# Every output goes to build/ (ignored by git).
+#   --bpftool gen skeleton--> build/*.skel.h <-- user/lib/dataplane.c includes them;
+# user/lib/*.c --> build/libnetbpf.a <-- user/netbpfctl/ (build/netbpfctl), user/cni/
+# (build/netbpf-cni). Every output goes to build/ (ignored by git).
 
 OUT        := build
 CLANG      ?= clang
@@ -46,6 +47,7 @@ DEPFILES   := $(wildcard $(OUT)/bpf/*.d $(OUT)/user/*/*.d $(OUT)/tests/*/*.d)
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
+LAYERS_TEST := $(OUT)/tests/unit/test_layers
 PKT_SRCS   := $(wildcard tests/bpf/test_*.c)
 PKT_BINS   := $(patsubst tests/bpf/%.c,$(OUT)/tests/bpf/%,$(PKT_SRCS))
 PKT_LIB    := $(patsubst %.c,$(OUT)/%.o,$(filter-out $(PKT_SRCS),$(wildcard tests/bpf/*.c)))
@@ -67,7 +69,7 @@ endif
 # the CNI plugin is built when its sources are there
 CNI_BIN    := $(if $(CNI_SRCS),$(OUT)/netbpf-cni)
 
-all: $(OUT)/netbpfctl $(CNI_BIN) $(UNIT_BINS) $(PKT_BINS)
+all: $(OUT)/netbpfctl $(CNI_BIN) $(UNIT_BINS) $(LAYERS_TEST) $(PKT_BINS)
 
 $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUT)/bpf
 	$(call msg,BPF,$@)
@@ -81,7 +83,7 @@ $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 # then on each object's .d file names the ones it includes.
 $(OUT)/user/lib/%.o: user/lib/%.c | $(SKELS) $(OUT)/user/lib
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser/netbpfctl -MMD -MP -DNETBPF_VERSION='"$(VERSION)"' -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -DNETBPF_VERSION='"$(VERSION)"' -c $< -o $@
 
 $(OUT)/user/netbpfctl/%.o: user/netbpfctl/%.c | $(SKELS) $(OUT)/user/netbpfctl
 	$(call msg,CC,$@)
@@ -89,7 +91,7 @@ $(OUT)/user/netbpfctl/%.o: user/netbpfctl/%.c | $(SKELS) $(OUT)/user/netbpfctl
 
 $(OUT)/user/cni/%.o: user/cni/%.c | $(SKELS) $(OUT)/user/cni
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser/cni -Iuser/netbpfctl -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Iuser/cni -MMD -MP -c $< -o $@
 
 $(LIBNETBPF): $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -101,23 +103,28 @@ $(LIBCTL): $(filter-out %/main.o,$(CTL_OBJS))
 
 $(OUT)/netbpfctl: $(OUT)/user/netbpfctl/main.o $(LIBCTL) $(LIBNETBPF)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -Wl,--start-group $^ -Wl,--end-group $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-$(OUT)/netbpf-cni: $(CNI_OBJS) $(LIBCTL) $(LIBNETBPF)
+$(OUT)/netbpf-cni: $(CNI_OBJS) $(LIBNETBPF)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) -Wl,--start-group $^ -Wl,--end-group $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
 # test_cni drives the plugin binary as a runtime does
 $(OUT)/tests/unit/test_cni: $(OUT)/netbpf-cni
 
 $(OUT)/tests/unit/%: tests/unit/%.c $(LIBCTL) $(LIBNETBPF) | $(SKELS) $(OUT)/tests/unit
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser/netbpfctl -Wno-unused-parameter -MMD -MP $< \
-		-Wl,--start-group $(LIBCTL) $(LIBNETBPF) -Wl,--end-group $(LIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) -Iuser/netbpfctl -Wno-unused-parameter -MMD -MP $< $(LIBCTL) $(LIBNETBPF) \
+		$(LIBS) -lcmocka -lpthread -o $@
+
+# the layering rule (tests/unit/test_layers.sh) runs as a unit test over the built objects
+$(LAYERS_TEST): tests/unit/test_layers.sh $(LIB_OBJS) $(CTL_OBJS) $(CNI_OBJS) | $(OUT)/tests/unit
+	$(call msg,GEN,$@)
+	$(Q)sed -e 's|@SRC@|$(CURDIR)|' -e 's|@OUT@|$(abspath $(OUT))|' $< >$@ && chmod +x $@
 
 $(OUT)/tests/bpf/%.o: tests/bpf/%.c | $(SKELS) $(OUT)/tests/bpf
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/bpf -Iuser/netbpfctl -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf -MMD -MP -c $< -o $@
 
 $(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(PKT_LIB) $(LIBNETBPF)
 	$(call msg,LINK,$@)

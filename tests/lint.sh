@@ -15,7 +15,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 2
 
 files=(tests/e2e/*.bats tests/e2e/*.bash tests/pkg/*.bats)
-scripts=(tests/run.sh tests/lint.sh)
+scripts=(tests/run.sh tests/lint.sh tests/unit/test_layers.sh)
 n=0 bad=0
 
 tap() { # OK DESCRIPTION [DETAILS]

@@ -20,10 +20,12 @@
 
 #include <microhttpd.h>
 
+#include <netbpf/netbpf.h>
+
 #include "cli.h"
 #include "cmd.h"
-#include "metrics.h"
 #include "output.h"
+#include "stats_table.h"
 
 enum {
 	OPT_NO_STREAM = 0x100,
@@ -308,6 +310,8 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
 	if (strcmp(url, "/metrics"))
 		return respond_text(conn, MHD_HTTP_NOT_FOUND, "not found: try GET /metrics\n");
 	body = metrics_text(inst, &len, &err);
+	/* this is MHD's thread: its error slot is its own, printed here for the server's log */
+	nb_cli_print_errors();
 	if (!body)
 		return respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				    "netbpf: cannot read the instance's metrics (see the server's "
