@@ -902,6 +902,23 @@ int nb_store_endpoint_del(struct nb_store *st, const char *id)
 	return del_by_id(st, "remove endpoint", "DELETE FROM endpoints WHERE id = ?1", id);
 }
 
+int nb_store_endpoint_set_ifname(struct nb_store *st, const char *id, const char *ifname)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, "rename endpoint", "UPDATE endpoints SET ifname = ?2 WHERE id = ?1", &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, ifname, -1, SQLITE_STATIC);
+	err = exec_done(st, "rename endpoint", stmt);
+	if (!err && sqlite3_changes(st->db) == 0)
+		err = -ENOENT;
+	sqlite3_finalize(stmt);
+	return err;
+}
+
 int nb_store_endpoint_find(struct nb_store *st, const char *network_id, const char *sandbox_id,
 			   struct nb_endpoint_rec *out)
 {

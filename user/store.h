@@ -139,6 +139,11 @@ int nb_store_sandbox_list(struct nb_store *st, struct nb_sandbox_rec **out, size
  * and none networks), so they never collide. created 0 = now.
  */
 int nb_store_endpoint_add(struct nb_store *st, const struct nb_endpoint_rec *rec);
+/*
+ * The sandbox-side name a runtime gave the interface after netbpf made it
+ * (Docker renames the peer it moves); -EEXIST when the sandbox has it already
+ */
+int nb_store_endpoint_set_ifname(struct nb_store *st, const char *id, const char *ifname);
 /* cascades to the ports published through this endpoint */
 int nb_store_endpoint_del(struct nb_store *st, const char *id);
 int nb_store_endpoint_find(struct nb_store *st, const char *network_id, const char *sandbox_id,
