@@ -369,19 +369,20 @@ int nb_endpoint_realize_peer(struct nb_world *w, const struct nb_network_rec *ne
 	struct nb_port port = {.kind = NB_PORT_ENDPOINT};
 	char ip[NB_IPV4_STRLEN];
 	bool created = false, put = false;
-	int fd = -1, ifindex = -1, err;
+	int fd = -1, ifindex = -1, err = 0;
 	const char *step;
 
 	if (!is_bridge(net))
 		return -EINVAL;
-	/* the sandbox's cookie keeps the socket hooks off its own 127.0.0.1, as for any endpoint */
+	/*
+	 * The sandbox's cookie keeps the socket hooks off its own 127.0.0.1. Docker
+	 * makes the netns after Join (runc's prestart hook): then the cookie is 0
+	 * until nb_endpoint_port_refresh() finds the netns.
+	 */
 	step = "reading the sandbox's netns cookie";
 	fd = nb_netns_open(sb->netns);
-	if (fd < 0) {
-		err = fd;
-		goto cleanup;
-	}
-	err = nb_netns_cookie(fd, &port.netns_cookie);
+	if (fd >= 0)
+		err = nb_netns_cookie(fd, &port.netns_cookie);
 	if (err)
 		goto cleanup;
 
@@ -430,6 +431,28 @@ cleanup:
 	if (fd >= 0)
 		close(fd);
 	return err;
+}
+
+int nb_endpoint_port_refresh(struct nb_world *w, const struct nb_network_rec *net,
+			     const struct nb_sandbox_rec *sb, const struct nb_endpoint_rec *ep)
+{
+	struct nb_port port = {.kind = NB_PORT_ENDPOINT};
+	int fd, ifindex, err;
+
+	ifindex = nb_nl_link_ifindex(w->nl, ep->host_ifname);
+	if (ifindex < 0)
+		return ifindex;
+	fd = nb_netns_open(sb->netns);
+	if (fd < 0)
+		return fd;
+	err = nb_netns_cookie(fd, &port.netns_cookie);
+	close(fd);
+	if (err)
+		return err;
+	port.net_id = net->net_id;
+	port.ip = ep->ip;
+	memcpy(port.mac, ep->mac, sizeof(port.mac));
+	return nb_maps_endpoint_put(&w->maps, ifindex, &port);
 }
 
 int nb_endpoint_unrealize(struct nb_world *w, const struct nb_endpoint_rec *ep)
