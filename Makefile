@@ -37,6 +37,10 @@ LIBNETBPF  := $(OUT)/libnetbpf.a
 CNI_SRCS   := $(wildcard user/cni/*.c)
 CNI_OBJS   := $(patsubst user/cni/%.c,$(OUT)/cni/%.o,$(CNI_SRCS))
 CNI_HDRS   := $(wildcard user/cni/*.h)
+# netbpfd, Docker's network/IPAM plugin (user/netbpfd/): proto.o is pure, the unit test links it
+NBD_SRCS   := $(wildcard user/netbpfd/*.c)
+NBD_OBJS   := $(patsubst user/netbpfd/%.c,$(OUT)/nbd/%.o,$(NBD_SRCS))
+NBD_HDRS   := $(wildcard user/netbpfd/*.h)
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
@@ -61,7 +65,7 @@ endif
 # the CNI plugin is built when its sources are there
 CNI_BIN    := $(if $(CNI_SRCS),$(OUT)/netbpf-cni)
 
-all: $(OUT)/netbpfctl $(CNI_BIN) $(UNIT_BINS) $(PKT_BINS)
+all: $(OUT)/netbpfctl $(CNI_BIN) $(OUT)/netbpfd $(UNIT_BINS) $(PKT_BINS)
 
 $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)/bpf
 	$(call msg,BPF,$@)
@@ -91,6 +95,19 @@ $(OUT)/netbpf-cni: $(CNI_OBJS) $(LIBNETBPF)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
+$(OUT)/nbd/%.o: user/netbpfd/%.c $(NBD_HDRS) $(USER_HDRS) $(SKELS) | $(OUT)/nbd
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/netbpfd -DNETBPF_VERSION='"$(VERSION)"' -c $< -o $@
+
+$(OUT)/netbpfd: $(NBD_OBJS) $(LIBNETBPF)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -lpthread -o $@
+
+# the protocol layer's unit test, with a fake backend
+$(OUT)/tests/unit/test_netbpfd: tests/unit/test_netbpfd.c $(OUT)/nbd/proto.o $(LIBNETBPF) $(NBD_HDRS) | $(OUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/netbpfd -Wno-unused-parameter $< $(OUT)/nbd/proto.o $(LIBNETBPF) $(LIBS) -lcmocka -o $@
+
 # test_cni drives the plugin binary as a runtime does
 $(OUT)/tests/unit/test_cni: $(OUT)/netbpf-cni
 
@@ -106,7 +123,7 @@ $(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(PKT_LIB) $(LIBNETBPF)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-$(OUT)/bpf $(OUT)/user $(OUT)/cni $(OUT)/tests/unit $(OUT)/tests/bpf:
+$(OUT)/bpf $(OUT)/user $(OUT)/cni $(OUT)/nbd $(OUT)/tests/unit $(OUT)/tests/bpf:
 	$(Q)mkdir -p $@
 
 # Installs the Debian packages that are missing (needs root).
