@@ -170,6 +170,12 @@ int nb_store_publish_del(struct nb_store *st, const struct nb_publish_rec *rec);
 int nb_store_publish_list(struct nb_store *st, const char *sandbox_id, struct nb_publish_rec **out,
 			  size_t *n);
 
+/*
+ * Setting marking a sandbox netbpfd made for Docker ("docker.sandbox.<id>" =
+ * Docker's sandbox key): `gc` drops it with its netns, which never comes back
+ */
+#define NB_SETTING_DOCKER_SANDBOX "docker.sandbox."
+
 /* Small key/value table for instance settings (uplinks, mode...) */
 /* *value is malloc'd; -ENOENT when the key is not set */
 int nb_store_setting_get(struct nb_store *st, const char *key, char **value);
