@@ -29,13 +29,14 @@ in_dk() { nsenter --mount=/proc/"$(dk_anchor)"/ns/mnt --net=/run/netns/"$NB_HOST
 nbctl_dk() { in_dk "$NETBPFCTL" "$@"; }
 
 # dk_bg FILE PIDFILE CMD...: CMD (an executable, exec'ed: the pid is its own) in the
-# background, its pid in PIDFILE and in the list nb_kill_bg ends
+# background, its pid in PIDFILE and in the list dk_teardown ends (not nb_kill_bg's:
+# the engine outlives each test)
 dk_bg() {
 	local out=$1 pidfile=$2
 	shift 2
 	# fd 3 is bats' own output: a child holding it would stall bats
 	(exec "$@") </dev/null >"$out" 2>&1 3>&- &
-	echo $! >>"$NB_TMP/pids"
+	echo $! >>"$(dk_dir)/pids"
 	echo $! >"$pidfile"
 }
 # nsenter arguments into the host netns and Docker's mount namespace
@@ -148,7 +149,13 @@ dk_teardown() {
 		$(grep -l -s "$d/exe[c]" /proc/[0-9]*/cmdline | cut -d/ -f3); do
 		kill -9 "$p" 2>/dev/null || true
 	done
-	nb_kill_bg # the anchor too: the mount namespace goes with its last process
+	# the anchor too: the mount namespace goes with its last process
+	for p in $(cat "$d/pids" 2>/dev/null); do
+		kill "$p" 2>/dev/null || true
+	done
+	for p in $(cat "$d/pids" 2>/dev/null); do
+		wait "$p" 2>/dev/null || true
+	done
 	for cg in /sys/fs/cgroup/*/"$NB_ID-docker" /sys/fs/cgroup/unified/"$NB_ID-docker"; do
 		[ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null
 	done

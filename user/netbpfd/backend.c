@@ -25,7 +25,7 @@
 #include "store.h"
 
 #define MARK_NET "docker.network."
-#define MARK_SB	 "docker.sandbox."
+#define MARK_SB	 NB_SETTING_DOCKER_SANDBOX
 #define MARK_EP	 "docker.endpoint."
 #define KEY_IPAM "docker.ipam"
 /* the peer's name until Docker renames it inside the sandbox */
