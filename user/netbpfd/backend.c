@@ -10,19 +10,9 @@
 #include <sys/socket.h>
 
 #include <jansson.h>
+#include <netbpf/netbpf.h>
 
-#include "attach.h"
 #include "backend.h"
-#include "cli.h"
-#include "cmd.h"
-#include "ipam.h"
-#include "names.h"
-#include "netns.h"
-#include "nl.h"
-#include "output.h"
-#include "publish.h"
-#include "realize.h"
-#include "store.h"
 
 #define MARK_NET "docker.network."
 #define MARK_SB	 NB_SETTING_DOCKER_SANDBOX
@@ -34,44 +24,34 @@
 /* ---- the library's messages ------------------------------------------------- */
 
 /*
- * The library logs a failure's cause (object and reason) through
- * nb_errorf; for the length of one call it goes to a buffer: every line is
- * copied to netbpfd's stderr, and the last one becomes Docker's "Err".
+ * The library leaves a failure's cause (object and reason) in this thread's
+ * error slot: every line goes to netbpfd's log, the last one (the outermost
+ * cause) becomes Docker's "Err". One call of Docker's is one cap_start/cap_end.
  */
 struct cap {
-	FILE *f;
-	char *buf;
-	size_t len;
+	int unused;
 };
 
 static void cap_start(struct cap *c)
 {
-	memset(c, 0, sizeof(*c));
-	c->f = open_memstream(&c->buf, &c->len);
-	if (c->f)
-		nb_log_set_stream(c->f);
+	(void)c;
+	nb_error_clear();
 }
 
 static int cap_end(struct cap *c, struct nbd_err *e, int err)
 {
-	char *line, *save = NULL, *last = NULL;
+	const char *text = nb_error_text(), *p, *nl;
 
-	nb_log_set_stream(NULL);
-	if (c->f)
-		fclose(c->f);
-	for (line = c->buf ? strtok_r(c->buf, "\n", &save) : NULL; line;
-	     line = strtok_r(NULL, "\n", &save)) {
-		if (!strncmp(line, "netbpfctl: ", 11))
-			line += 11;
-		fprintf(stderr, "netbpfd: %s\n", line);
-		if (*line)
-			last = line;
+	(void)c;
+	for (p = text; err && *p; p = nl ? nl + 1 : p + strlen(p)) {
+		nl = strchr(p, '\n');
+		fprintf(stderr, "netbpfd: %.*s\n", nl ? (int)(nl - p) : (int)strlen(p), p);
 	}
-	if (err && last)
-		nbd_errorf(e, err, "%s", last);
+	if (err && *nb_error_msg())
+		nbd_errorf(e, err, "%s", nb_error_msg());
 	else if (err)
 		nbd_errorf(e, err, "netbpf: %s", strerror(-err));
-	free(c->buf);
+	nb_error_clear();
 	return err;
 }
 
@@ -243,7 +223,7 @@ static int network_create(void *ctx, const struct nbd_network *n, struct nbd_err
 	realized = true;
 	err = tx_commit(&t);
 	if (!err)
-		fprintf(stderr, "netbpfd: network %s created (subnet %s)\n", rec.name,
+		nb_logf(NB_LOG_INFO, "network %s created (subnet %s)", rec.name,
 			n->pool[0] ? n->pool : "picked by netbpf");
 cleanup:
 	if (err && realized)
@@ -293,7 +273,7 @@ static int network_delete(void *ctx, const char *nid, struct nbd_err *e)
 	if (!err)
 		err = tx_commit(&t);
 	if (!err)
-		fprintf(stderr, "netbpfd: network %s removed\n", net.name);
+		nb_logf(NB_LOG_INFO, "network %s removed", net.name);
 cleanup:
 	tx_close(&t);
 	nb_network_rec_clear(&net);
@@ -563,7 +543,7 @@ static int join(void *ctx, const char *nid, const char *eid, const char *sandbox
 	snprintf(out->src_name, sizeof(out->src_name), "%s", ep.ifname);
 	/* an internal network has no way out: no default route, as Docker's bridge */
 	out->gateway = net.internal ? 0 : net.gateway;
-	fprintf(stderr, "netbpfd: endpoint %s joined sandbox \"%s\" on network \"%s\"\n",
+	nb_logf(NB_LOG_INFO, "endpoint %s joined sandbox \"%s\" on network \"%s\"",
 		ep.host_ifname, sb.name, net.name);
 cleanup:
 	if (err && realized)
@@ -675,8 +655,8 @@ static int ext_program(void *ctx, const char *nid, const char *eid, const struct
 		err = nb_world_get(inst, &t.world, &w);
 	for (i = 0; !err && i < n; i++) {
 		if (pm[i].host_ip6) {
-			fprintf(stderr, "netbpfd: endpoint %.12s: port %u: IPv6 host address "
-					"skipped (netbpf publishes IPv4)\n",
+			nb_logf(NB_LOG_INFO, "endpoint %.12s: port %u: IPv6 host address "
+					"skipped (netbpf publishes IPv4)",
 				eid, pm[i].port);
 			continue;
 		}
@@ -1080,7 +1060,7 @@ void nbd_backend_tick(const struct nb_instance *inst)
 		if (peer_name_in(hnl, eps[i].host_ifname, sb.netns, name))
 			continue; /* not moved yet */
 		if (!nb_store_endpoint_set_ifname(st, eps[i].id, name))
-			fprintf(stderr, "netbpfd: endpoint %s is %s in sandbox \"%s\"\n",
+			nb_logf(NB_LOG_INFO, "endpoint %s is %s in sandbox \"%s\"",
 				eps[i].host_ifname, name, sb.name);
 	}
 	if (!err)

@@ -21,7 +21,7 @@
 #ifndef NETBPFD_BACKEND_H
 #define NETBPFD_BACKEND_H
 
-#include "dataplane.h"
+#include <netbpf/netbpf.h>
 #include "proto.h"
 
 /* ops->ctx is inst (which must outlive ops) */

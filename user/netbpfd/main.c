@@ -27,6 +27,7 @@
 #include <linux/magic.h>
 
 #include <microhttpd.h>
+#include <netbpf/netbpf.h>
 
 #include "backend.h"
 #include "proto.h"
@@ -77,7 +78,7 @@ static const struct argp_option options[] = {
      "Also write DIR/" PLUGIN_NAME ".spec naming the socket (for a socket outside "
      "/run/docker/plugins; Docker reads /etc/docker/plugins)",
      0},
-    {"verbose", 'v', NULL, 0, "Log every call Docker makes", 0},
+    {"verbose", 'v', NULL, 0, "Log every call Docker makes (-vv: libbpf's messages too)", 0},
     {0},
 };
 
@@ -229,6 +230,13 @@ static void done(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
+/* The library's log and netbpfd's own: stderr (the journal under systemd) */
+static void log_line(enum nb_log_level level, const char *msg, void *arg)
+{
+	(void)arg;
+	fprintf(stderr, "netbpfd: %s%s\n", level == NB_LOG_WARN ? "warning: " : "", msg);
+}
+
 /* ---- the socket -------------------------------------------------------------------- */
 
 static int mkdir_parents(const char *path)
@@ -322,6 +330,8 @@ int main(int argc, char **argv)
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
 	verbose = a.inst.verbose;
+	nb_log_set(log_line, NULL,
+		   verbose > 1 ? NB_LOG_LIBBPF : verbose ? NB_LOG_DEBUG : NB_LOG_INFO);
 	if (geteuid()) {
 		fprintf(stderr, "netbpfd: permission denied: netbpfd must run as root\n");
 		return 1;

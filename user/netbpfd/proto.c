@@ -8,7 +8,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "ipam.h"
+#include <netbpf/netbpf.h>
 #include "proto.h"
 
 int nbd_errorf(struct nbd_err *e, int err, const char *fmt, ...)
