@@ -543,8 +543,8 @@ static int join(void *ctx, const char *nid, const char *eid, const char *sandbox
 	snprintf(out->src_name, sizeof(out->src_name), "%s", ep.ifname);
 	/* an internal network has no way out: no default route, as Docker's bridge */
 	out->gateway = net.internal ? 0 : net.gateway;
-	nb_logf(NB_LOG_INFO, "endpoint %s joined sandbox \"%s\" on network \"%s\"",
-		ep.host_ifname, sb.name, net.name);
+	nb_logf(NB_LOG_INFO, "endpoint %s joined sandbox \"%s\" on network \"%s\"", ep.host_ifname,
+		sb.name, net.name);
 cleanup:
 	if (err && realized)
 		nb_endpoint_unrealize(&t.world.w, &ep);
@@ -655,8 +655,9 @@ static int ext_program(void *ctx, const char *nid, const char *eid, const struct
 		err = nb_world_get(inst, &t.world, &w);
 	for (i = 0; !err && i < n; i++) {
 		if (pm[i].host_ip6) {
-			nb_logf(NB_LOG_INFO, "endpoint %.12s: port %u: IPv6 host address "
-					"skipped (netbpf publishes IPv4)",
+			nb_logf(NB_LOG_INFO,
+				"endpoint %.12s: port %u: IPv6 host address "
+				"skipped (netbpf publishes IPv4)",
 				eid, pm[i].port);
 			continue;
 		}
@@ -771,10 +772,9 @@ static int pool_request(void *ctx, const char *pool, const char *subpool, char i
 	for (i = 0; i < nnets; i++)
 		if (nets[i].subnet.len)
 			used[nused++] = nets[i].subnet;
-	json_object_foreach(pools, key, v)
-		if (!nb_parse_prefix(json_string_value(json_object_get(v, "pool")) ?: "", true,
-				     &used[nused]))
-			nused++;
+	json_object_foreach(
+	    pools, key, v) if (!nb_parse_prefix(json_string_value(json_object_get(v, "pool")) ?: "",
+						true, &used[nused])) nused++;
 	if (*pool) {
 		if (nb_parse_prefix(pool, true, &p)) {
 			nb_errorf("IPAM: invalid pool \"%s\"", pool);
@@ -863,8 +863,8 @@ static int address_request(void *ctx, const char *pool_id, const char *addr, boo
 		goto cleanup;
 	j = ipam_load(t.st);
 	pool = json_object_get(json_object_get(j, "pools"), pool_id);
-	if (!pool || nb_parse_prefix(json_string_value(json_object_get(pool, "pool")) ?: "", true,
-				     &p)) {
+	if (!pool ||
+	    nb_parse_prefix(json_string_value(json_object_get(pool, "pool")) ?: "", true, &p)) {
 		nb_errorf("IPAM: no pool \"%s\"", pool_id);
 		err = -ENOENT;
 		goto cleanup;
@@ -881,9 +881,8 @@ static int address_request(void *ctx, const char *pool_id, const char *addr, boo
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	json_array_foreach(list, i, v)
-		if (!nb_parse_ipv4(json_string_value(v) ?: "", &used[nused]))
-			nused++;
+	json_array_foreach(list, i, v) if (!nb_parse_ipv4(json_string_value(v) ?: "", &used[nused]))
+	    nused++;
 	if (*addr) {
 		if (nb_parse_ipv4(addr, &ip) && nbd_parse_cidr_addr(addr, &ip, &len)) {
 			nb_errorf("IPAM: invalid address \"%s\"", addr);

@@ -331,7 +331,9 @@ int main(int argc, char **argv)
 		return 2;
 	verbose = a.inst.verbose;
 	nb_log_set(log_line, NULL,
-		   verbose > 1 ? NB_LOG_LIBBPF : verbose ? NB_LOG_DEBUG : NB_LOG_INFO);
+		   verbose > 1 ? NB_LOG_LIBBPF
+		   : verbose   ? NB_LOG_DEBUG
+			       : NB_LOG_INFO);
 	if (geteuid()) {
 		fprintf(stderr, "netbpfd: permission denied: netbpfd must run as root\n");
 		return 1;
@@ -354,9 +356,8 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		return 1;
 	d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-			     serve, NULL, MHD_OPTION_LISTEN_SOCKET, fd,
-			     MHD_OPTION_NOTIFY_COMPLETED, done, NULL,
-			     MHD_OPTION_CONNECTION_TIMEOUT, 120U, MHD_OPTION_END);
+			     serve, NULL, MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
+			     done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, 120U, MHD_OPTION_END);
 	if (!d) {
 		fprintf(stderr, "netbpfd: socket %s: the HTTP server did not start\n", a.socket);
 		close(fd);
@@ -364,8 +365,9 @@ int main(int argc, char **argv)
 	}
 	if (a.spec_dir && write_spec(a.spec_dir, a.socket, spec, sizeof(spec)))
 		goto cleanup;
-	fprintf(stderr, "netbpfd: serving Docker's NetworkDriver and IpamDriver \"%s\" on %s "
-			"(state %s, pins %s)\n",
+	fprintf(stderr,
+		"netbpfd: serving Docker's NetworkDriver and IpamDriver \"%s\" on %s "
+		"(state %s, pins %s)\n",
 		PLUGIN_NAME, a.socket, a.inst.state_dir, a.inst.pin_dir);
 
 	for (;;) {
@@ -377,8 +379,7 @@ int main(int argc, char **argv)
 		nbd_backend_tick(&a.inst);
 		pthread_mutex_unlock(&big_lock);
 	}
-	fprintf(stderr, "netbpfd: %s: stopping (the data plane stays as it is)\n",
-		strsignal(sig));
+	fprintf(stderr, "netbpfd: %s: stopping (the data plane stays as it is)\n", strsignal(sig));
 	rc = 0;
 cleanup:
 	if (d)

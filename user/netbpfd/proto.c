@@ -222,8 +222,8 @@ int nbd_portmap_parse(json_t *options, struct nbd_portmap **out, size_t *n, stru
 		hip = str_of(b, "HostIP");
 		if (*hip && strcmp(hip, "0.0.0.0") && nb_parse_ipv4(hip, &m->host_ip)) {
 			if (inet_pton(AF_INET6, hip, &a6) != 1) {
-				nbd_errorf(e, -EINVAL, "port mapping %zu: invalid host address \"%s\"",
-					   i, hip);
+				nbd_errorf(e, -EINVAL,
+					   "port mapping %zu: invalid host address \"%s\"", i, hip);
 				goto fail;
 			}
 			m->host_ip6 = true;
@@ -256,8 +256,7 @@ int nbd_portmap_spec(const struct nbd_portmap *m, __u16 hp, char *buf, size_t si
 
 /* ---- the calls ---------------------------------------------------------------- */
 
-typedef int (*handler_fn)(const struct nbd_ops *ops, json_t *req, json_t *resp,
-			  struct nbd_err *e);
+typedef int (*handler_fn)(const struct nbd_ops *ops, json_t *req, json_t *resp, struct nbd_err *e);
 
 static int h_activate(const struct nbd_ops *ops, json_t *req, json_t *resp, struct nbd_err *e)
 {
@@ -330,8 +329,8 @@ static int h_ep_create(const struct nbd_ops *ops, json_t *req, json_t *resp, str
 				  ep.endpoint_id);
 	mac = str_of(iface, "MacAddress");
 	if (*mac) {
-		if (sscanf(mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &ep.mac[0], &ep.mac[1],
-			   &ep.mac[2], &ep.mac[3], &ep.mac[4], &ep.mac[5]) != 6)
+		if (sscanf(mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &ep.mac[0], &ep.mac[1], &ep.mac[2],
+			   &ep.mac[3], &ep.mac[4], &ep.mac[5]) != 6)
 			return nbd_errorf(e, -EINVAL, "endpoint %.12s: invalid MAC address \"%s\"",
 					  ep.endpoint_id, mac);
 		ep.has_mac = true;
@@ -466,8 +465,7 @@ static int h_pool_request(const struct nbd_ops *ops, json_t *req, json_t *resp, 
 
 	if (json_is_true(json_object_get(req, "V6")))
 		return nbd_errorf(e, -EINVAL, "netbpf's IPAM has no IPv6 pools");
-	err = ops->pool_request(ops->ctx, str_of(req, "Pool"), str_of(req, "SubPool"), id, pool,
-				e);
+	err = ops->pool_request(ops->ctx, str_of(req, "Pool"), str_of(req, "SubPool"), id, pool, e);
 	if (err)
 		return err;
 	json_object_set_new(resp, "PoolID", json_string(id));
@@ -552,7 +550,8 @@ int nbd_handle(const struct nbd_ops *ops, const char *method, const char *body, 
 	if (len) {
 		req = json_loadb(body, len, 0, &jerr);
 		if (!req)
-			nbd_errorf(&e, -EINVAL, "%s: invalid JSON request: %s", method + 1, jerr.text);
+			nbd_errorf(&e, -EINVAL, "%s: invalid JSON request: %s", method + 1,
+				   jerr.text);
 	}
 	if (!e.msg[0]) {
 		if (!req)

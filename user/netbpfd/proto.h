@@ -39,11 +39,11 @@ int nbd_errorf(struct nbd_err *e, int err, const char *fmt, ...)
 
 /* NetworkDriver.CreateNetwork */
 struct nbd_network {
-	const char *id; /* NetworkID: 64 hex digits */
-	char pool[20]; /* IPv4Data[0].Pool, "10.1.0.0/16" ("" when none) */
-	char gateway[20]; /* IPv4Data[0].Gateway without its prefix length ("" when none) */
-	bool internal; /* --internal */
-	bool ipv6; /* --ipv6, or IPv6Data given */
+	const char *id;	   /* NetworkID: 64 hex digits */
+	char pool[20];	   /* IPv4Data[0].Pool, "10.1.0.0/16" ("" when none) */
+	char gateway[20];  /* IPv4Data[0].Gateway without its prefix length ("" when none) */
+	bool internal;	   /* --internal */
+	bool ipv6;	   /* --ipv6, or IPv6Data given */
 	const char **opts; /* com.docker.network.generic as "KEY=VALUE", in key order */
 	size_t nopts;
 	char *buf; /* owns opts' strings */
@@ -55,23 +55,23 @@ struct nbd_endpoint {
 	__be32 ip; /* Interface.Address (0: the driver picks) */
 	int prefix_len;
 	__u8 mac[6];
-	bool has_mac; /* Interface.MacAddress given */
+	bool has_mac;		    /* Interface.MacAddress given */
 	bool filled_ip, filled_mac; /* set by the backend: answer these only */
 };
 
 /* NetworkDriver.Join's answer */
 struct nbd_join {
 	char src_name[16]; /* the veth peer in the host netns Docker moves into the sandbox */
-	__be32 gateway; /* 0: DisableGatewayService (an internal network) */
+	__be32 gateway;	   /* 0: DisableGatewayService (an internal network) */
 };
 
 /* One entry of com.docker.network.portmap */
 struct nbd_portmap {
-	__u8 proto; /* IPPROTO_TCP, IPPROTO_UDP (Docker also sends 132, SCTP) */
-	__u16 port; /* container port */
-	__be32 host_ip; /* 0: every host address */
-	bool host_ip6; /* HostIP is an IPv6 address: not netbpf's */
-	__u16 host_port; /* 0: the driver picks */
+	__u8 proto;	     /* IPPROTO_TCP, IPPROTO_UDP (Docker also sends 132, SCTP) */
+	__u16 port;	     /* container port */
+	__be32 host_ip;	     /* 0: every host address */
+	bool host_ip6;	     /* HostIP is an IPv6 address: not netbpf's */
+	__u16 host_port;     /* 0: the driver picks */
 	__u16 host_port_end; /* == host_port unless a range to choose one port from */
 };
 
@@ -96,8 +96,7 @@ struct nbd_ops {
 	int (*pool_release)(void *ctx, const char *id, struct nbd_err *e);
 	int (*address_request)(void *ctx, const char *pool_id, const char *addr, bool gateway,
 			       char addr_out[20], struct nbd_err *e);
-	int (*address_release)(void *ctx, const char *pool_id, const char *addr,
-			       struct nbd_err *e);
+	int (*address_release)(void *ctx, const char *pool_id, const char *addr, struct nbd_err *e);
 };
 
 /*
