@@ -13,7 +13,8 @@ ARCH       := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 DEPS_PKGS  := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool libnl-3-dev \
               libnl-route-3-dev libjansson-dev libsqlite3-dev libcmocka-dev bats \
               pkg-config iproute2 iputils-ping curl iperf3 socat python3 make gcc \
-              libmicrohttpd-dev podman containernetworking-plugins busybox-static
+              libmicrohttpd-dev podman containernetworking-plugins busybox-static \
+              docker.io docker-compose runc
 
 PKG_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 LIBS       := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -ljansson -lsqlite3 -lmicrohttpd
@@ -150,15 +151,23 @@ $(OUT)/tests/unit $(OUT)/tests/bpf:
 
 -include $(DEPFILES)
 
-# Installs the Debian packages that are missing (needs root).
+# Installs the Debian packages that are missing (needs root). docker.io (netbpfd's end-to-end
+# test, tests/e2e/65-docker.bats) installs a dockerd service: while it installs, a policy-rc.d
+# (when the machine has none) keeps it from starting dockerd in the machine's own netns, where
+# it would change the host's iptables; the tests run their own dockerd inside a namespace.
 deps:
 	@missing=$$(for p in $(DEPS_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
 		echo "  DEPS     installing:" $$missing; \
+		guard=; \
+		if [ ! -e /usr/sbin/policy-rc.d ]; then \
+			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && guard=1; \
+		fi; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends $$missing >/dev/null; \
+		rc=$$?; [ -z "$$guard" ] || rm -f /usr/sbin/policy-rc.d; exit $$rc; \
 	fi
 
 # The benchmark's own packages (make bench), not needed by make test. While
