@@ -144,6 +144,12 @@ int nb_store_endpoint_add(struct nb_store *st, const struct nb_endpoint_rec *rec
  * (Docker renames the peer it moves); -EEXIST when the sandbox has it already
  */
 int nb_store_endpoint_set_ifname(struct nb_store *st, const char *id, const char *ifname);
+/*
+ * A new name for a network or sandbox (netbpfd learns Docker's names after
+ * creating them); -EEXIST when the name is taken. Names are not checked here.
+ */
+int nb_store_network_rename(struct nb_store *st, const char *id, const char *name);
+int nb_store_sandbox_rename(struct nb_store *st, const char *id, const char *name);
 /* cascades to the ports published through this endpoint */
 int nb_store_endpoint_del(struct nb_store *st, const char *id);
 int nb_store_endpoint_find(struct nb_store *st, const char *network_id, const char *sandbox_id,
