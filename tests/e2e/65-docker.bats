@@ -61,7 +61,7 @@ assert_netbpf_empty() {
 	run nbctl_dk sandbox ls -q
 	assert_success
 	assert_output ""
-	run sh -c "ip -n $NB_HOST -o link show | grep -o 'nb[ec][0-9a-f]*'"
+	run nb_devs
 	assert_output ""
 	run nbctl_dk network ls -q
 	assert_success
@@ -85,15 +85,27 @@ http_from() {
 	esac
 }
 
+# the endpoint devices in the host netns (nbe: host sides, nbc: peers Docker has not moved yet)
+nb_devs() {
+	ip -n "$NB_HOST" -o link show 2>/dev/null | grep -o 'nb[ec][0-9a-f]*' || true
+}
 dk_pid() { dk inspect -f '{{.State.Pid}}' "$1"; }
+# dk_sb CONTAINER: its netbpf sandbox, once netbpfd has named it after the container
+dk_sb() {
+	wait_for nbctl_dk sandbox inspect "$1" >/dev/null
+	echo "$1"
+}
 
 @test "network create: subnet, gateway, ip-range, --internal, enable_icc=false reach netbpf; rm removes it" {
 	run dk network create -d netbpf --subnet 10.61.0.0/24 --gateway 10.61.0.254 \
 		--ip-range 10.61.0.128/25 --internal -o com.docker.network.bridge.enable_icc=false iso
 	assert_success
 	id=$(dk_netid iso)
-	run nbctl_dk network inspect "${id:0:12}"
+	# Docker's id, and Docker's name once netbpfd has read it from Docker's API
+	wait_for nbctl_dk network inspect iso
+	run nbctl_dk network inspect iso
 	assert_success
+	assert_output --partial '"Name": "iso"'
 	assert_output --partial "\"Id\": \"$id\""
 	assert_output --partial '"Subnet": "10.61.0.0/24"'
 	assert_output --partial '"Gateway": "10.61.0.254"'
@@ -136,11 +148,16 @@ dk_pid() { dk inspect -f '{{.State.Pid}}' "$1"; }
 	# the sandbox side is the eth0 Docker made of netbpf's veth, MAC 02:42 + its address
 	run dk exec cli ip -o link show eth0
 	assert_output --partial "$(docker_mac "$(dk_ip cli)")"
-	# netbpf's endpoint is Docker's: same id, host side nbe + its first 11 digits
+	# netbpf's endpoint is Docker's: same id, host side nbe + its first 11 digits;
+	# the sandbox and the network carry Docker's names
 	ep=$(dk inspect -f '{{range .NetworkSettings.Networks}}{{.EndpointID}}{{end}}' cli)
-	run nbctl_dk sandbox inspect "$(basename "$(dk inspect -f '{{.NetworkSettings.SandboxKey}}' cli)")"
+	wait_for nbctl_dk sandbox inspect cli
+	run nbctl_dk sandbox inspect cli
 	assert_success
 	assert_output --partial "$ep"
+	run nbctl_dk sandbox ls
+	assert_line --regexp '^[0-9a-f]{12} +cli +dnsnet +10\.62\.0\.[0-9]+ '
+	assert_line --regexp '^[0-9a-f]{12} +srv +dnsnet +10\.62\.0\.[0-9]+ '
 	run ip -n "$NB_HOST" -o link show "nbe${ep:0:11}"
 	assert_success
 	dk rm -f srv cli
@@ -161,7 +178,7 @@ dk_pid() { dk inspect -f '{{.State.Pid}}' "$1"; }
 	run http_from host http://127.0.0.1:8080/
 	assert_success
 	assert_output hello-from-docker
-	run nbctl_dk port "$(basename "$(dk inspect -f '{{.NetworkSettings.SandboxKey}}' web)")"
+	run nbctl_dk port "$(dk_sb web)"
 	assert_output "80/tcp -> 0.0.0.0:8080"
 	# nothing of the host listens on the published port: the map did it
 	run in_host ss -Hltn
@@ -198,13 +215,13 @@ dk_pid() { dk inspect -f '{{.State.Pid}}' "$1"; }
 	# 9100-9102:80 with 9100 taken: Docker's rule, the next free port of the range
 	dk run -d --name r1 --network portnet -p 9100:80 nbt-busybox httpd -f -p 80 -h /www
 	dk run -d --name r2 --network portnet -p 9100-9102:80 nbt-busybox httpd -f -p 80 -h /www
-	run nbctl_dk port "$(basename "$(dk inspect -f '{{.NetworkSettings.SandboxKey}}' r2)")"
+	run nbctl_dk port "$(dk_sb r2)"
 	assert_output "80/tcp -> 0.0.0.0:9101"
 	run http_from world http://198.18.0.1:9101/
 	assert_output hello-from-docker
 	# -P: every exposed port on a port netbpf picks
 	dk run -d --name pp --network portnet --expose 80 -P nbt-busybox httpd -f -p 80 -h /www
-	run nbctl_dk port "$(basename "$(dk inspect -f '{{.NetworkSettings.SandboxKey}}' pp)")"
+	run nbctl_dk port "$(dk_sb pp)"
 	assert_output --regexp '^80/tcp -> 0\.0\.0\.0:[0-9]+$'
 	hp=${output##*:}
 	run http_from world "http://198.18.0.1:$hp/"
@@ -227,7 +244,7 @@ dk_pid() { dk inspect -f '{{.State.Pid}}' "$1"; }
 	assert_output --partial "$(dk_ip ca netb)/24"
 	run dk exec ca wget -qO- http://cb/
 	assert_output hello-from-docker
-	sb=$(basename "$(dk inspect -f '{{.NetworkSettings.SandboxKey}}' ca)")
+	sb=$(dk_sb ca)
 	run nbctl_dk sandbox inspect "$sb"
 	assert_output --partial "$(dk_netid netb)"
 	dk network disconnect netb ca
@@ -235,8 +252,8 @@ dk_pid() { dk inspect -f '{{.State.Pid}}' "$1"; }
 	assert_failure
 	run nbctl_dk sandbox inspect "$sb"
 	refute_output --partial "$(dk_netid netb)"
-	run sh -c "ip -n $NB_HOST -o link show | grep -c 'nbe'"
-	assert_output 2
+	run nb_devs
+	assert_equal "$(echo "$output" | grep -c '^nbe')" 2
 	dk rm -f ca cb
 	dk network rm neta netb
 	assert_netbpf_empty
@@ -251,7 +268,7 @@ dk_pid() { dk inspect -f '{{.State.Pid}}' "$1"; }
 	# stopped: nothing of it in netbpf (its port is free again)
 	run nbctl_dk sandbox ls -q
 	assert_output ""
-	run sh -c "ip -n $NB_HOST -o link show | grep -o 'nb[ec][0-9a-f]*'"
+	run nb_devs
 	assert_output ""
 	run http_from world http://198.18.0.1:8082/
 	assert_failure
@@ -306,18 +323,21 @@ dk_pid() { dk inspect -f '{{.State.Pid}}' "$1"; }
 @test "docker rm -f while netbpfd is down: gc cleans what is left" {
 	dk network create -d netbpf --subnet 10.69.0.0/24 gcnet
 	dk run -d --name gc1 --network gcnet -p 8084:80 nbt-busybox httpd -f -p 80 -h /www
-	sb=$(basename "$(dk inspect -f '{{.NetworkSettings.SandboxKey}}' gc1)")
+	sb=$(dk_sb gc1)
 	dk_stop_netbpfd
 	dk rm -f gc1 || true # Docker cannot reach the plugin: it goes on without it
 	dk_start_netbpfd
 	# the netns went with the container, the veth with the netns: rows are left
+	run nbctl_dk sandbox inspect "$sb"
+	assert_success
 	run nbctl_dk gc
 	assert_success
+	assert_output --partial "sandbox \"$sb\""
 	run nbctl_dk sandbox inspect "$sb"
 	assert_failure
 	run nbctl_dk port "$sb"
 	assert_failure
-	run sh -c "ip -n $NB_HOST -o link show | grep -o 'nb[ec][0-9a-f]*'"
+	run nb_devs
 	assert_output ""
 	# the port is free for the next container
 	dk run -d --name g2 --network gcnet -p 8084:80 nbt-busybox httpd -f -p 80 -h /www
@@ -358,6 +378,10 @@ dk_pid() { dk inspect -f '{{.State.Pid}}' "$1"; }
 		refute_output --partial "needs to be recreated"
 		run http_from world http://198.18.0.1:8085/
 		assert_output hello-from-docker
+		# compose's names: the project's network and containers
+		wait_for nbctl_dk network inspect nbt_front
+		run nbctl_dk port "$(dk_sb nbt_web_1)"
+		assert_output "80/tcp -> 0.0.0.0:8085"
 		run dk_compose -p nbt -f "$BATS_TEST_TMPDIR/compose.yml" exec -T cli wget -qO- http://web/
 		assert_output hello-from-docker
 		run dk_compose -p nbt -f "$BATS_TEST_TMPDIR/compose.yml" down

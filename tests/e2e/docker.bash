@@ -81,7 +81,8 @@ dk_start_netbpfd() {
 	local d
 	d=$(dk_dir)
 	# shellcheck disable=SC2046
-	dk_bg "$d/netbpfd.log" "$d/netbpfd.bgpid" $(dk_enter) "$NETBPFD" -v
+	dk_bg "$d/netbpfd.log" "$d/netbpfd.bgpid" $(dk_enter) "$NETBPFD" -v \
+		--docker-host "unix://$d/docker.sock"
 	wait_for test -S /proc/"$(dk_anchor)"/root/run/docker/plugins/netbpf.sock ||
 		{ cat "$d/netbpfd.log"; return 1; }
 }

@@ -1072,3 +1072,121 @@ cleanup:
 	free(eps);
 	cap_end(&c, &(struct nbd_err){0}, 0);
 }
+
+/* ---- Docker's names ------------------------------------------------------------- */
+
+static bool default_sb_name(const struct nb_sandbox_rec *sb)
+{
+	const char *base = strrchr(sb->netns, '/');
+
+	return !strcmp(sb->name, base ? base + 1 : sb->netns);
+}
+
+int nbd_backend_unnamed(const struct nb_instance *inst, char (**nets)[NB_ID_LEN + 1], size_t *nnets,
+			char (**eps)[NB_ID_LEN + 1], size_t *neps)
+{
+	struct nb_network_rec *nv = NULL;
+	struct nb_sandbox_rec *sv = NULL;
+	struct nb_endpoint_rec *ev = NULL;
+	struct nb_store *st = NULL;
+	size_t nn = 0, ns = 0, ne = 0, i, j;
+	int err;
+
+	*nets = NULL;
+	*eps = NULL;
+	*nnets = *neps = 0;
+	nb_error_clear();
+	err = nb_open_state(inst, false, &st);
+	if (!err)
+		err = nb_store_network_list(st, &nv, &nn);
+	if (!err)
+		err = nb_store_sandbox_list(st, &sv, &ns);
+	if (!err)
+		err = nb_store_endpoint_list(st, NULL, NULL, &ev, &ne);
+	if (!err) {
+		*nets = calloc(nn + 1, sizeof(**nets));
+		*eps = calloc(ne + 1, sizeof(**eps));
+		if (!*nets || !*eps)
+			err = -ENOMEM;
+	}
+	for (i = 0; !err && i < nn; i++)
+		if (!strncmp(nv[i].name, nv[i].id, NB_SHORT_ID_LEN) &&
+		    !nv[i].name[NB_SHORT_ID_LEN] && marked(st, MARK_NET, nv[i].id))
+			strcpy((*nets)[(*nnets)++], nv[i].id);
+	for (i = 0; !err && i < ns; i++) {
+		if (!default_sb_name(&sv[i]) || !marked(st, MARK_SB, sv[i].id))
+			continue;
+		for (j = 0; j < ne; j++)
+			if (!strcmp(ev[j].sandbox_id, sv[i].id))
+				strcpy((*eps)[(*neps)++], ev[j].id);
+	}
+	if (err) {
+		free(*nets);
+		free(*eps);
+		*nets = NULL;
+		*eps = NULL;
+		*nnets = *neps = 0;
+	}
+	free(ev);
+	free(sv);
+	nb_network_recs_free(nv, nn);
+	if (st)
+		nb_store_close(st);
+	nb_error_clear();
+	return err;
+}
+
+/* Renames the network (by_endpoint false: id is its id) or the sandbox of endpoint id */
+int nbd_backend_rename(const struct nb_instance *inst, bool sandbox, const char *id,
+		       const char *name)
+{
+	struct nb_network_rec net = {0};
+	struct nb_sandbox_rec sb;
+	struct nb_endpoint_rec *ev = NULL;
+	const char *why = NULL, *old = NULL;
+	char oldbuf[NB_NAME_MAX + 1] = "";
+	struct tx t;
+	size_t i, n = 0;
+	int err;
+
+	if (nb_name_check(name, &why) || strlen(name) > NB_NAME_MAX) {
+		nb_logf(NB_LOG_WARN, "Docker's name \"%s\" is not a netbpf name (%s): kept %.12s",
+			name, why ? why : "too long", id);
+		return -EINVAL;
+	}
+	nb_error_clear();
+	err = tx_open(inst, &t);
+	if (!err && !sandbox) {
+		err = nb_store_network_find(t.st, id, &net);
+		if (!err) {
+			snprintf(oldbuf, sizeof(oldbuf), "%s", net.name);
+			err = nb_store_network_rename(t.st, id, name);
+		}
+	} else if (!err) {
+		err = nb_store_endpoint_list(t.st, NULL, NULL, &ev, &n);
+		for (i = 0; !err && i < n && strcmp(ev[i].id, id); i++)
+			;
+		if (!err && i == n)
+			err = -ENOENT;
+		if (!err)
+			err = nb_store_sandbox_find(t.st, ev[i].sandbox_id, &sb);
+		if (!err) {
+			snprintf(oldbuf, sizeof(oldbuf), "%s", sb.name);
+			err = nb_store_sandbox_rename(t.st, sb.id, name);
+		}
+	}
+	if (!err)
+		err = tx_commit(&t);
+	old = oldbuf;
+	if (!err)
+		nb_logf(NB_LOG_INFO, "%s \"%s\" is Docker's \"%s\"",
+			sandbox ? "sandbox" : "network", old, name);
+	else if (err == -EEXIST)
+		nb_logf(NB_LOG_WARN, "%s \"%s\": Docker's name \"%s\" is taken in netbpf: kept",
+			sandbox ? "sandbox" : "network", old, name);
+	free(ev);
+	nb_network_rec_clear(&net);
+	tx_close(&t);
+	nb_error_clear();
+	return err;
+}

@@ -6,12 +6,12 @@
  * Mapping (recorded in the state's settings, so `netbpfctl` and a restarted
  * netbpfd see it):
  *  - a Docker network is the netbpf bridge network whose id is Docker's
- *    NetworkID ("docker.network.<id>" marks it as Docker's); its name is
- *    Docker's name when Docker says it (see nbd_backend_names), else the
- *    first 12 digits of the id, what `docker network ls` shows as ID;
+ *    NetworkID ("docker.network.<id>" marks it as Docker's), first named by
+ *    the id's first 12 digits (what `docker network ls` shows as ID), then by
+ *    Docker's name once netbpfd has read it from Docker's API;
  *  - a Docker sandbox (a container's netns, Join's SandboxKey) is a netbpf
- *    sandbox adopting that netns ("docker.sandbox.<id>" = the key), named
- *    after the container when Docker says it, else the key's last element;
+ *    sandbox adopting that netns ("docker.sandbox.<id>" = the key), first
+ *    named by the key's last element, then by the container's name;
  *  - a Docker endpoint is the netbpf endpoint whose id is Docker's
  *    EndpointID: CreateEndpoint records the address and MAC
  *    ("docker.endpoint.<id>"), Join makes the veth pair (host side nbe…,
@@ -36,5 +36,16 @@ int nbd_backend_check_up(const struct nb_instance *inst, struct nbd_err *e);
  * `netbpfctl up` recognises the pair). Cheap when nothing is pending.
  */
 void nbd_backend_tick(const struct nb_instance *inst);
+
+/*
+ * Docker's names (learnt from its API by the main loop, never inside a call):
+ * the ids of Docker's networks still named by their id, and the endpoint ids
+ * of Docker's sandboxes still named by their key (malloc'd arrays).
+ */
+int nbd_backend_unnamed(const struct nb_instance *inst, char (**nets)[NB_ID_LEN + 1], size_t *nnets,
+			char (**eps)[NB_ID_LEN + 1], size_t *neps);
+/* Names network id, or (sandbox) the sandbox of endpoint id; -EEXIST when taken */
+int nbd_backend_rename(const struct nb_instance *inst, bool sandbox, const char *id,
+		       const char *name);
 
 #endif

@@ -30,6 +30,7 @@
 #include <netbpf/netbpf.h>
 
 #include "backend.h"
+#include "docker.h"
 #include "proto.h"
 
 #ifndef NETBPF_VERSION
@@ -37,6 +38,7 @@
 #endif
 
 #define DEFAULT_SOCKET "/run/docker/plugins/netbpf.sock"
+#define DEFAULT_DOCKER "unix:///run/docker.sock"
 #define PLUGIN_NAME    "netbpf"
 #define MAX_BODY       (1 << 20)
 
@@ -61,6 +63,7 @@ enum {
 	OPT_CGROUP,
 	OPT_SOCKET,
 	OPT_SPEC,
+	OPT_DOCKER_HOST,
 };
 
 static const struct argp_option options[] = {
@@ -78,6 +81,10 @@ static const struct argp_option options[] = {
      "Also write DIR/" PLUGIN_NAME ".spec naming the socket (for a socket outside "
      "/run/docker/plugins; Docker reads /etc/docker/plugins)",
      0},
+    {"docker-host", OPT_DOCKER_HOST, "unix://PATH", 0,
+     "Docker's API socket, read for the names of Docker's networks and containers (env "
+     "DOCKER_HOST, default " DEFAULT_DOCKER ")",
+     0},
     {"verbose", 'v', NULL, 0, "Log every call Docker makes (-vv: libbpf's messages too)", 0},
     {0},
 };
@@ -86,6 +93,7 @@ struct args {
 	struct nb_instance inst;
 	const char *socket;
 	const char *spec_dir;
+	const char *docker_host;
 };
 
 static error_t parse(int key, char *arg, struct argp_state *state)
@@ -107,6 +115,11 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_SPEC:
 		a->spec_dir = arg;
+		break;
+	case OPT_DOCKER_HOST:
+		if (strncmp(arg, "unix://", 7))
+			argp_error(state, "--docker-host \"%s\": only unix:// sockets", arg);
+		a->docker_host = arg;
 		break;
 	case 'v':
 		a->inst.verbose++;
@@ -237,6 +250,79 @@ static void log_line(enum nb_log_level level, const char *msg, void *arg)
 	fprintf(stderr, "netbpfd: %s%s\n", level == NB_LOG_WARN ? "warning: " : "", msg);
 }
 
+/* ---- Docker's names ----------------------------------------------------------------- */
+
+/*
+ * The plugin protocol never says a network's or a container's name: the main
+ * loop reads them from Docker's API, outside any call (dockerd may be waiting
+ * for the plugin while its API waits for the same lock), and renames netbpf's
+ * objects. An id whose name cannot be taken is not asked about again.
+ */
+static char given_up[64][65];
+static unsigned int ngiven_up;
+
+static bool is_given_up(const char *id)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(given_up) / sizeof(given_up[0]); i++)
+		if (!strcmp(given_up[i], id))
+			return true;
+	return false;
+}
+
+static void give_up(const char *id)
+{
+	snprintf(given_up[ngiven_up++ % 64], 65, "%s", id);
+}
+
+struct eps {
+	const struct nb_instance *inst;
+	char (*v)[65];
+	size_t n;
+};
+
+static void name_sandbox(const char *eid, const char *name, void *arg)
+{
+	struct eps *e = arg;
+	size_t i;
+
+	for (i = 0; i < e->n; i++) {
+		if (strcmp(e->v[i], eid) || is_given_up(eid))
+			continue;
+		pthread_mutex_lock(&big_lock);
+		if (nbd_backend_rename(e->inst, true, eid, name))
+			give_up(eid);
+		pthread_mutex_unlock(&big_lock);
+	}
+}
+
+static void names_tick(const struct nb_instance *inst, const char *docker)
+{
+	char(*nets)[65] = NULL, (*eps)[65] = NULL, *name = NULL;
+	size_t nnets = 0, neps = 0, i;
+	struct eps e;
+
+	pthread_mutex_lock(&big_lock);
+	nbd_backend_unnamed(inst, &nets, &nnets, &eps, &neps);
+	pthread_mutex_unlock(&big_lock);
+	for (i = 0; i < nnets; i++) {
+		if (is_given_up(nets[i]) || nbd_docker_network_name(docker, nets[i], &name))
+			continue; /* dockerd not (yet) answering: next tick */
+		pthread_mutex_lock(&big_lock);
+		if (*name && nbd_backend_rename(inst, false, nets[i], name))
+			give_up(nets[i]);
+		pthread_mutex_unlock(&big_lock);
+		free(name);
+	}
+	if (neps) {
+		e = (struct eps){inst, eps, neps};
+		nbd_docker_endpoints(docker, name_sandbox, &e);
+	}
+	free(nets);
+	free(eps);
+}
+
 /* ---- the socket -------------------------------------------------------------------- */
 
 static int mkdir_parents(const char *path)
@@ -327,6 +413,9 @@ int main(int argc, char **argv)
 	a.inst.pin_dir = env_or("NETBPF_PIN_DIR", "/sys/fs/bpf/netbpf");
 	a.inst.cgroup = env_or("NETBPF_CGROUP", default_cgroup());
 	a.socket = DEFAULT_SOCKET;
+	a.docker_host = getenv("DOCKER_HOST");
+	if (!a.docker_host || strncmp(a.docker_host, "unix://", 7))
+		a.docker_host = DEFAULT_DOCKER;
 	if (argp_parse(&argp, argc, argv, 0, NULL, &a))
 		return 2;
 	verbose = a.inst.verbose;
@@ -378,6 +467,7 @@ int main(int argc, char **argv)
 		pthread_mutex_lock(&big_lock);
 		nbd_backend_tick(&a.inst);
 		pthread_mutex_unlock(&big_lock);
+		names_tick(&a.inst, a.docker_host);
 	}
 	fprintf(stderr, "netbpfd: %s: stopping (the data plane stays as it is)\n", strsignal(sig));
 	rc = 0;
