@@ -348,6 +348,37 @@ dk_sb() {
 	assert_netbpf_empty
 }
 
+@test "--ipam-driver netbpf: netbpf picks the pool around its own networks, and the addresses" {
+	run dk network create -d netbpf --ipam-driver netbpf ipamnet
+	assert_success
+	subnet=$(dk network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' ipamnet)
+	gw=$(dk network inspect -f '{{range .IPAM.Config}}{{.Gateway}}{{end}}' ipamnet)
+	# netbpf's predefined bridge network holds 172.17.0.0/16: the next of Docker's pools
+	assert_equal "$subnet" 172.18.0.0/16
+	assert_equal "$gw" 172.18.0.1
+	wait_for nbctl_dk network inspect ipamnet
+	run nbctl_dk network inspect ipamnet
+	assert_output --partial '"Subnet": "172.18.0.0/16"'
+	dk run -d --name ip1 --network ipamnet nbt-busybox httpd -f -p 80 -h /www
+	dk run -d --name ip2 --network ipamnet nbt-busybox sleep 1000000
+	assert_equal "$(dk_ip ip1)" 172.18.0.2
+	assert_equal "$(dk_ip ip2)" 172.18.0.3
+	run dk exec ip2 wget -qO- http://ip1/
+	assert_output hello-from-docker
+	# a released address is handed out again, a released pool too
+	dk rm -f ip1
+	dk run -d --name ip3 --network ipamnet nbt-busybox sleep 1000000
+	assert_equal "$(dk_ip ip3)" 172.18.0.2
+	dk rm -f ip2 ip3
+	dk network rm ipamnet
+	run dk network create -d netbpf --ipam-driver netbpf ipamnet2
+	assert_success
+	run dk network inspect -f '{{range .IPAM.Config}}{{.Subnet}}{{end}}' ipamnet2
+	assert_output 172.18.0.0/16
+	dk network rm ipamnet2
+	assert_netbpf_empty
+}
+
 @test "docker-compose 1.29: up -d / down twice with a netbpf network and ports" {
 	cat >"$BATS_TEST_TMPDIR/compose.yml" <<-YML
 	version: "3.7"
