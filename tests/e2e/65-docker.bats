@@ -22,10 +22,8 @@
 # every other file; starting dockerd and its containers twice would double
 # this file's minutes for no new coverage.
 
-load lib
+load lib # bats-support and bats-assert with it
 load docker
-bats_load_library bats-support
-bats_load_library bats-assert
 
 setup_file() {
 	[ "${NB_MODE:-tc}" = tc ] || return 0
@@ -399,7 +397,7 @@ dk_sb() {
 	      config:
 	        - subnet: 10.70.0.0/24
 	YML
-	for round in 1 2; do
+	for _ in 1 2; do # the second round finds what the first left, which must be nothing
 		run dk_compose -p nbt -f "$BATS_TEST_TMPDIR/compose.yml" up -d
 		assert_success
 		refute_output --partial "needs to be recreated"

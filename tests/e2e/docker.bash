@@ -45,7 +45,7 @@ dk_enter() { echo nsenter --mount=/proc/"$(dk_anchor)"/ns/mnt --net=/run/netns/"
 # Missing packages are failures naming the package, never skips
 dk_require() {
 	local missing=""
-	[ -x /usr/sbin/dockerd ] && [ -x "$DOCKER" ] || missing+=" docker.io"
+	if [ ! -x /usr/sbin/dockerd ] || [ ! -x "$DOCKER" ]; then missing+=" docker.io"; fi
 	command -v docker-compose >/dev/null || missing+=" docker-compose"
 	command -v runc >/dev/null || missing+=" runc"
 	[ -x /bin/busybox ] || missing+=" busybox-static"

@@ -23,8 +23,8 @@ check() { # DESCRIPTION OFFENDERS
 	fi
 }
 
-lib_headers=$(cd user/lib && ls -- *.h)
-fe_headers=$(cd user && ls -- netbpfctl/*.h cni/*.h netbpfd/*.h 2>/dev/null | xargs -rn1 basename)
+lib_headers=$(for f in user/lib/*.h; do basename "$f"; done)
+fe_headers=$(for f in user/netbpfctl/*.h user/cni/*.h user/netbpfd/*.h; do [ -e "$f" ] && basename "$f"; done)
 [ -n "$fe_headers" ] || { echo "not ok 1 - no front-end headers found under $SRC/user"; exit 1; }
 
 # 1. includes: a library file names no front end's header
@@ -33,13 +33,15 @@ check "no library file includes a front end's header" "$bad"
 
 # 2. includes: a front end names no library module header, only <netbpf/netbpf.h>
 bad=$(for h in $lib_headers; do
-	grep -Hn "^#include [\"<]$h[\">]" user/netbpfctl/*.[ch] user/cni/*.[ch] user/netbpfd/*.[ch]
+	grep -Hn "^#include [\"<]${h}[\">]" user/netbpfctl/*.[ch] user/cni/*.[ch] user/netbpfd/*.[ch]
 done)
 check "front ends include the library only through <netbpf/netbpf.h>" "$bad"
 
 # 3. symbols: nothing the library objects need is defined by a front end's object
-lib_objs=("$OUT"/user/lib/*.o)
-fe_objs=("$OUT"/user/netbpfctl/*.o "$OUT"/user/cni/*.o "$OUT"/user/netbpfd/*.o)
+# the objects of today's sources (a renamed file's old object may linger in $OUT)
+objs_of() { local c; for c; do echo "$OUT/${c%.c}.o"; done; }
+mapfile -t lib_objs < <(objs_of user/lib/*.c)
+mapfile -t fe_objs < <(objs_of user/netbpfctl/*.c user/cni/*.c user/netbpfd/*.c)
 if [ ! -e "${lib_objs[0]}" ] || [ ! -e "${fe_objs[0]}" ]; then
 	check "library and front-end objects are built" "missing under $OUT/user (run make)"
 else
