@@ -17,30 +17,20 @@
 # checks what Docker would have made without the plugin: no DNAT rule, no
 # docker-proxy, no docker_gwbridge.
 #
-# tc mode only: Docker's path into netbpf (the plugin, Join's veth, the
-# ports) is the same in both modes and XDP mode's forwarding is covered by
-# every other file; starting dockerd and its containers twice would double
-# this file's minutes for no new coverage.
+# Both modes (tests/run.sh runs the suite in tc and in XDP mode): in XDP mode
+# the peer netbpfd hands Docker carries "xdp_sandbox" into the container.
 
 load lib # bats-support and bats-assert with it
 load docker
 
-setup_file() {
-	[ "${NB_MODE:-tc}" = tc ] || return 0
-	nb_setup_file dk_setup
-}
-teardown_file() {
-	[ "${NB_MODE:-tc}" = tc ] || return 0
-	dk_teardown
-}
+setup_file() { nb_setup_file dk_setup; }
+teardown_file() { dk_teardown; }
 setup() {
-	[ "${NB_MODE:-tc}" = tc ] || skip "Docker's tests run in tc mode (see the top of the file)"
 	nb_setup_ok
 	# what Docker had before the test: the test must leave the same
 	nbctl_dk network ls -q | sort >"$BATS_TEST_TMPDIR/nets.before"
 }
 teardown() {
-	[ "${NB_MODE:-tc}" = tc ] || return 0
 	local c n
 	nb_kill_bg
 	for c in $(dk ps -aq 2>/dev/null); do dk rm -f "$c" >/dev/null 2>&1 || true; done
@@ -158,6 +148,13 @@ dk_sb() {
 	assert_line --regexp '^[0-9a-f]{12} +srv +dnsnet +10\.62\.0\.[0-9]+ '
 	run ip -n "$NB_HOST" -o link show "nbe${ep:0:11}"
 	assert_success
+	# XDP mode: the moved peer took its XDP program along (redirected frames need it)
+	run nsenter --net=/proc/"$(dk_pid cli)"/ns/net ip -d link show eth0
+	if [ "${NB_MODE:-tc}" = xdp ]; then
+		assert_output --regexp 'prog/xdp id [0-9]+'
+	else
+		refute_output --partial 'prog/xdp'
+	fi
 	dk rm -f srv cli
 	dk network rm dnsnet
 	assert_netbpf_empty
