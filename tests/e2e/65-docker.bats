@@ -124,7 +124,7 @@ dk_sb() {
 }
 
 @test "two containers ping and exchange TCP by name (Docker's embedded DNS)" {
-	dk network create -d netbpf --subnet 10.62.0.0/24 dnsnet
+	dk network create -d netbpf --subnet 10.62.0.0/24 -o com.docker.network.driver.mtu=1400 dnsnet
 	dk run -d --name srv --network dnsnet nbt-busybox httpd -f -v -p 80 -h /www
 	dk run -d --name cli --network dnsnet nbt-busybox sleep 1000000
 	run dk exec cli ping -c1 -W2 srv
@@ -133,9 +133,11 @@ dk_sb() {
 	run dk exec cli wget -qO- http://srv/
 	assert_success
 	assert_output hello-from-docker
-	# the sandbox side is the eth0 Docker made of netbpf's veth, MAC 02:42 + its address
+	# the sandbox side is the eth0 Docker made of netbpf's veth, MAC 02:42 + its
+	# address, with the network's MTU
 	run dk exec cli ip -o link show eth0
 	assert_output --partial "$(docker_mac "$(dk_ip cli)")"
+	assert_output --partial "mtu 1400"
 	# netbpf's endpoint is Docker's: same id, host side nbe + its first 11 digits;
 	# the sandbox and the network carry Docker's names
 	ep=$(dk inspect -f '{{range .NetworkSettings.Networks}}{{.EndpointID}}{{end}}' cli)
