@@ -433,6 +433,43 @@ dk_sb() {
 	assert_netbpf_empty
 }
 
+@test "netbpfd itself: 404 for unknown methods, --docker-spec, one server per socket, not up is refused" {
+	local d sock spec pid
+	d=$NB_TMP/nbd2
+	sock=$d/run/netbpf2.sock spec=$d/plugins
+	mkdir -p "$d"
+	# a second daemon on a socket and spec dir of its own (Docker does not see these)
+	(exec nsenter --net=/run/netns/"$NB_HOST" "$NETBPFD" --docker-socket "$sock" \
+		--docker-spec "$spec") </dev/null >"$d/log" 2>&1 3>&- &
+	pid=$!
+	wait_for test -S "$sock"
+	run cat "$spec/netbpf.spec"
+	assert_output "unix://$sock"
+	run curl -sS --unix-socket "$sock" -X POST -d '{}' -w ' %{http_code}' http://netbpf/NetworkDriver.AllocateNetwork
+	assert_output --regexp ' 404$'
+	run curl -sS --unix-socket "$sock" -X POST -d '{' http://netbpf/NetworkDriver.CreateNetwork
+	assert_output --partial '"Err":'
+	run curl -sS --unix-socket "$sock" -X POST http://netbpf/Plugin.Activate
+	assert_output '{"Implements":["NetworkDriver","IpamDriver"]}'
+	# the socket has its server
+	run nsenter --net=/run/netns/"$NB_HOST" "$NETBPFD" --docker-socket "$sock"
+	assert_failure
+	assert_output --partial "another netbpfd serves it already"
+	kill -TERM "$pid"
+	wait "$pid"
+	run test -e "$sock"
+	assert_failure
+	run test -e "$spec/netbpf.spec"
+	assert_failure
+	# an instance that is not up: refused, naming the cause
+	run env NETBPF_PIN_DIR="$d/nopins" nsenter --net=/run/netns/"$NB_HOST" "$NETBPFD" \
+		--docker-socket "$sock"
+	assert_failure
+	assert_output --partial "netbpf is not up"
+	run test -e "$sock"
+	assert_failure
+}
+
 @test "no DNAT rule, no docker-proxy, no docker_gwbridge in the host netns" {
 	dk network create -d netbpf --subnet 10.72.0.0/24 lastnet
 	dk run -d --name zz --network lastnet -p 8086:80 nbt-busybox httpd -f -p 80 -h /www
