@@ -25,24 +25,13 @@
 
 /*
  * The library leaves a failure's cause (object and reason) in this thread's
- * error slot: every line goes to netbpfd's log, the last one (the outermost
- * cause) becomes Docker's "Err". One call of Docker's is one cap_start/cap_end.
+ * error slot, emptied before each of Docker's calls: every line goes to
+ * netbpfd's log, the last one (the outermost cause) becomes Docker's "Err".
  */
-struct cap {
-	int unused;
-};
-
-static void cap_start(struct cap *c)
-{
-	(void)c;
-	nb_error_clear();
-}
-
-static int cap_end(struct cap *c, struct nbd_err *e, int err)
+static int lib_result(struct nbd_err *e, int err)
 {
 	const char *text = nb_error_text(), *p, *nl;
 
-	(void)c;
 	for (p = text; err && *p; p = nl ? nl + 1 : p + strlen(p)) {
 		nl = strchr(p, '\n');
 		fprintf(stderr, "netbpfd: %.*s\n", nl ? (int)(nl - p) : (int)strlen(p), p);
@@ -167,7 +156,6 @@ static int network_create(void *ctx, const struct nbd_network *n, struct nbd_err
 	struct nb_network_rec rec = {0}, *others = NULL;
 	struct nb_net_spec spec = {0};
 	struct nb_world *w;
-	struct cap c;
 	struct tx t;
 	char name[NB_NAME_MAX + 1], key[128];
 	size_t nothers = 0;
@@ -178,7 +166,7 @@ static int network_create(void *ctx, const struct nbd_network *n, struct nbd_err
 		return nbd_errorf(e, -EINVAL, "network %.12s: netbpf does not support IPv6", n->id);
 	if (strlen(n->id) != NB_ID_LEN)
 		return nbd_errorf(e, -EINVAL, "network \"%s\": not a 64-digit id", n->id);
-	cap_start(&c);
+	nb_error_clear();
 	err = tx_open(inst, &t);
 	if (err)
 		goto cleanup;
@@ -231,7 +219,7 @@ cleanup:
 	tx_close(&t);
 	nb_network_recs_free(others, nothers);
 	nb_network_rec_clear(&rec);
-	return cap_end(&c, e, err);
+	return lib_result(e, err);
 }
 
 static int network_delete(void *ctx, const char *nid, struct nbd_err *e)
@@ -239,11 +227,10 @@ static int network_delete(void *ctx, const char *nid, struct nbd_err *e)
 	const struct nb_instance *inst = ctx;
 	struct nb_network_rec net = {0};
 	struct nb_world *w;
-	struct cap c;
 	struct tx t;
 	int err;
 
-	cap_start(&c);
+	nb_error_clear();
 	err = tx_open(inst, &t);
 	if (err)
 		goto cleanup;
@@ -277,7 +264,7 @@ static int network_delete(void *ctx, const char *nid, struct nbd_err *e)
 cleanup:
 	tx_close(&t);
 	nb_network_rec_clear(&net);
-	return cap_end(&c, e, err);
+	return lib_result(e, err);
 }
 
 /* ---- endpoints ------------------------------------------------------------------ */
@@ -312,11 +299,10 @@ static int endpoint_create(void *ctx, struct nbd_endpoint *ep, struct nbd_err *e
 	char key[128], a[NB_IPV4_STRLEN], m[18], *text = NULL;
 	__be32 *used = NULL;
 	size_t nused = 0, i;
-	struct cap c;
 	struct tx t;
 	int err;
 
-	cap_start(&c);
+	nb_error_clear();
 	err = tx_open(inst, &t);
 	if (!err)
 		err = net_by_id(t.st, ep->network_id, &net);
@@ -368,7 +354,7 @@ cleanup:
 	free(used);
 	tx_close(&t);
 	nb_network_rec_clear(&net);
-	return cap_end(&c, e, err);
+	return lib_result(e, err);
 }
 
 /* Takes the endpoint off (rows, ports, kernel) and its sandbox when nothing else holds it */
@@ -399,11 +385,10 @@ static int endpoint_delete(void *ctx, const char *nid, const char *eid, struct n
 {
 	const struct nb_instance *inst = ctx;
 	struct nb_endpoint_rec ep;
-	struct cap c;
 	struct tx t;
 	int err;
 
-	cap_start(&c);
+	nb_error_clear();
 	err = tx_open(inst, &t);
 	if (err)
 		goto cleanup;
@@ -418,7 +403,7 @@ static int endpoint_delete(void *ctx, const char *nid, const char *eid, struct n
 		err = tx_commit(&t);
 cleanup:
 	tx_close(&t);
-	return cap_end(&c, e, err);
+	return lib_result(e, err);
 }
 
 static int endpoint_info(void *ctx, const char *nid, const char *eid, json_t **value,
@@ -428,10 +413,9 @@ static int endpoint_info(void *ctx, const char *nid, const char *eid, json_t **v
 	struct nb_endpoint_rec ep;
 	struct nb_store *st = NULL;
 	char a[NB_IPV4_STRLEN];
-	struct cap c;
 	int err;
 
-	cap_start(&c);
+	nb_error_clear();
 	err = nb_open_state(inst, false, &st);
 	if (!err)
 		err = ep_by_id(st, nid, eid, &ep);
@@ -442,7 +426,7 @@ static int endpoint_info(void *ctx, const char *nid, const char *eid, json_t **v
 		err = 0; /* created, not joined yet: nothing to tell */
 	if (st)
 		nb_store_close(st);
-	return cap_end(&c, e, err);
+	return lib_result(e, err);
 }
 
 /* The netbpf sandbox of Docker's sandbox key: found by its netns, or adopted now */
@@ -495,11 +479,10 @@ static int join(void *ctx, const char *nid, const char *eid, const char *sandbox
 	struct nb_endpoint_rec ep = {0};
 	struct nb_world *w;
 	bool realized = false;
-	struct cap c;
 	struct tx t;
 	int err, seq;
 
-	cap_start(&c);
+	nb_error_clear();
 	err = tx_open(inst, &t);
 	if (!err)
 		err = net_by_id(t.st, nid, &net);
@@ -550,7 +533,7 @@ cleanup:
 		nb_endpoint_unrealize(&t.world.w, &ep);
 	tx_close(&t);
 	nb_network_rec_clear(&net);
-	return cap_end(&c, e, err);
+	return lib_result(e, err);
 }
 
 /*
@@ -635,13 +618,12 @@ static int ext_program(void *ctx, const char *nid, const char *eid, const struct
 	struct nb_sandbox_rec sb;
 	struct nb_world *w;
 	size_t ndone = 0, nrows = 0, i;
-	struct cap c;
 	struct tx t;
 	int err;
 
 	if (!n)
 		return 0;
-	cap_start(&c);
+	nb_error_clear();
 	err = tx_open(inst, &t);
 	if (!err)
 		err = ep_by_id(t.st, nid, eid, &ep);
@@ -672,7 +654,7 @@ static int ext_program(void *ctx, const char *nid, const char *eid, const struct
 	free(done);
 	free(rows);
 	tx_close(&t);
-	return cap_end(&c, e, err);
+	return lib_result(e, err);
 }
 
 static int ext_revoke(void *ctx, const char *nid, const char *eid, struct nbd_err *e)
@@ -682,11 +664,10 @@ static int ext_revoke(void *ctx, const char *nid, const char *eid, struct nbd_er
 	struct nb_endpoint_rec ep;
 	struct nb_world *w = NULL;
 	size_t n = 0, i;
-	struct cap c;
 	struct tx t;
 	int err;
 
-	cap_start(&c);
+	nb_error_clear();
 	err = tx_open(inst, &t);
 	if (!err)
 		err = ep_by_id(t.st, nid, eid, &ep);
@@ -707,7 +688,7 @@ static int ext_revoke(void *ctx, const char *nid, const char *eid, struct nbd_er
 cleanup:
 	free(rows);
 	tx_close(&t);
-	return cap_end(&c, e, err);
+	return lib_result(e, err);
 }
 
 /* ---- IPAM ------------------------------------------------------------------------ */
@@ -752,11 +733,10 @@ static int pool_request(void *ctx, const char *pool, const char *subpool, char i
 	const char *key;
 	size_t nnets = 0, nused = 0, i;
 	char buf[NB_CIDR_STRLEN];
-	struct cap c;
 	struct tx t;
 	int err;
 
-	cap_start(&c);
+	nb_error_clear();
 	err = tx_open(inst, &t);
 	if (!err)
 		err = nb_store_network_list(t.st, &nets, &nnets);
@@ -818,18 +798,17 @@ cleanup:
 	free(used);
 	nb_network_recs_free(nets, nnets);
 	tx_close(&t);
-	return cap_end(&c, e, err);
+	return lib_result(e, err);
 }
 
 static int pool_release(void *ctx, const char *id, struct nbd_err *e)
 {
 	const struct nb_instance *inst = ctx;
 	json_t *j = NULL;
-	struct cap c;
 	struct tx t;
 	int err;
 
-	cap_start(&c);
+	nb_error_clear();
 	err = tx_open(inst, &t);
 	if (!err) {
 		j = ipam_load(t.st);
@@ -841,7 +820,7 @@ static int pool_release(void *ctx, const char *id, struct nbd_err *e)
 		err = tx_commit(&t);
 	json_decref(j);
 	tx_close(&t);
-	return cap_end(&c, e, err);
+	return lib_result(e, err);
 }
 
 static int address_request(void *ctx, const char *pool_id, const char *addr, bool gateway,
@@ -853,11 +832,10 @@ static int address_request(void *ctx, const char *pool_id, const char *addr, boo
 	__be32 *used = NULL, ip = 0;
 	char a[NB_IPV4_STRLEN];
 	size_t nused = 0, i;
-	struct cap c;
 	struct tx t;
 	int err, len;
 
-	cap_start(&c);
+	nb_error_clear();
 	err = tx_open(inst, &t);
 	if (err)
 		goto cleanup;
@@ -913,7 +891,7 @@ cleanup:
 	free(used);
 	json_decref(j);
 	tx_close(&t);
-	return cap_end(&c, e, err);
+	return lib_result(e, err);
 }
 
 static int address_release(void *ctx, const char *pool_id, const char *addr, struct nbd_err *e)
@@ -921,14 +899,13 @@ static int address_release(void *ctx, const char *pool_id, const char *addr, str
 	const struct nb_instance *inst = ctx;
 	json_t *j = NULL, *list, *v;
 	__be32 ip, x;
-	struct cap c;
 	struct tx t;
 	size_t i;
 	int err, len;
 
 	if (nb_parse_ipv4(addr, &ip) && nbd_parse_cidr_addr(addr, &ip, &len))
 		return nbd_errorf(e, -EINVAL, "IPAM: invalid address \"%s\"", addr);
-	cap_start(&c);
+	nb_error_clear();
 	err = tx_open(inst, &t);
 	if (!err) {
 		j = ipam_load(t.st);
@@ -946,7 +923,7 @@ static int address_release(void *ctx, const char *pool_id, const char *addr, str
 		err = tx_commit(&t);
 	json_decref(j);
 	tx_close(&t);
-	return cap_end(&c, e, err);
+	return lib_result(e, err);
 }
 
 /* ---- the rest ------------------------------------------------------------------- */
@@ -1018,10 +995,9 @@ void nbd_backend_tick(const struct nb_instance *inst)
 	struct nb_nl *hnl = NULL;
 	char name[NB_IFNAMSIZ];
 	size_t i, n = 0, pending = 0;
-	struct cap c;
 	int err;
 
-	cap_start(&c);
+	nb_error_clear();
 	/* a reader first: most ticks find nothing to do and must not block netbpfctl */
 	err = nb_open_state(inst, false, &st);
 	if (!err)
@@ -1070,7 +1046,7 @@ cleanup:
 	if (st)
 		nb_store_close(st);
 	free(eps);
-	cap_end(&c, &(struct nbd_err){0}, 0);
+	nb_error_clear();
 }
 
 /* ---- Docker's names ------------------------------------------------------------- */

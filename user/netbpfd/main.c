@@ -152,8 +152,9 @@ static const char *env_or(const char *name, const char *fallback)
 /* ---- HTTP ----------------------------------------------------------------------- */
 
 /*
- * One call at a time: the library's log capture is process-wide, and the
- * store is opened once per call (its flock orders netbpfd with netbpfctl).
+ * One call at a time, and the main loop's state work between calls: each
+ * opens the store as the writer, whose flock orders netbpfd with netbpfctl
+ * but would also make two threads of one process wait on each other.
  */
 static pthread_mutex_t big_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct nbd_ops ops;
