@@ -16,10 +16,11 @@ DEPS_PKGS  := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool libnl-3-dev \
               pkg-config iproute2 iputils-ping curl iperf3 socat python3 make gcc \
               libmicrohttpd-dev podman containernetworking-plugins busybox-static \
               runc sqlite3 shellcheck scdoc dpkg-dev lintian man-db systemd bash-completion \
-              bats-support bats-assert docker.io docker-compose
+              bats-support bats-assert docker.io docker-compose libcurl4-openssl-dev \
+              etcd-server etcd-client
 
 PKG_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
-LIBS       := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -ljansson -lsqlite3 -lmicrohttpd
+LIBS       := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -ljansson -lsqlite3 -lmicrohttpd -lcurl -lpthread
 
 CFLAGS     ?= -O2 -g
 CFLAGS     += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
@@ -133,6 +134,13 @@ $(OUT)/tests/unit/%: tests/unit/%.c $(LIBCTL) $(LIBNETBPF) | $(SKELS) $(OUT)/tes
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Iuser/netbpfctl -Wno-unused-parameter -MMD -MP $< $(LIBCTL) $(LIBNETBPF) \
 		$(LIBS) -lcmocka -lpthread -o $@
+
+# nbetcd: the library's etcd client driven by tests/e2e/66-cluster.bats
+NBETCD     := $(OUT)/tests/nbetcd
+all: $(NBETCD)
+$(NBETCD): tests/tools/nbetcd.c $(LIBNETBPF) | $(SKELS) $(OUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIBNETBPF) $(LIBS) -o $@
 
 # the layering rule (tests/unit/test_layers.sh) runs as a unit test over the built objects
 $(LAYERS_TEST): tests/unit/test_layers.sh $(LIB_OBJS) $(CTL_OBJS) $(CNI_OBJS) | $(OUT)/tests/unit

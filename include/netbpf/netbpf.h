@@ -59,6 +59,9 @@
 #include "events.h"
 #include "fault.h"
 #include "lifecycle.h"
+/* several hosts: etcd and cluster membership */
+#include "cluster.h"
+#include "etcd.h"
 #include "mapsize.h"
 #include "owner.h"
 #include "pins.h"
