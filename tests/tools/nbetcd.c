@@ -67,7 +67,8 @@ int main(int argc, char **argv)
 	if (nb_etcd_open(&o, &e))
 		goto fail;
 	if (!strcmp(argv[2], "put") && argc >= 5) {
-		err = nb_etcd_put(e, argv[3], argv[4], argc > 5 ? strtoll(argv[5], NULL, 10) : 0, &v);
+		err =
+		    nb_etcd_put(e, argv[3], argv[4], argc > 5 ? strtoll(argv[5], NULL, 10) : 0, &v);
 		if (!err)
 			printf("%" PRId64 "\n", v);
 	} else if (!strcmp(argv[2], "get") && argc == 4) {

@@ -55,8 +55,8 @@ static void test_b64(void **s)
 
 static void test_b64_bad(void **s)
 {
-	static const char *const bad[] = {"Zg=", "Zm9", "Z===", "Zm9v!A==", "=Zm9", "Zg==Zg==",
-					  "Zm=v"};
+	static const char *const bad[] = {
+	    "Zg=", "Zm9", "Z===", "Zm9v!A==", "=Zm9", "Zg==Zg==", "Zm=v"};
 	size_t i, n;
 	char *d;
 
@@ -140,15 +140,16 @@ static void test_txn_req(void **s)
 
 	(void)s;
 	/* create-if-absent: compare VERSION == "0" */
-	assert_json(nb_etcd_txn_req(cmp, 3, ok, 1, ko, 1),
-		    "{\"compare\":["
-		    "{\"key\":\"aw==\",\"target\":\"VERSION\",\"result\":\"EQUAL\",\"version\":\"0\"},"
-		    "{\"key\":\"bQ==\",\"target\":\"MOD\",\"result\":\"LESS\","
-		    "\"mod_revision\":\"7\"},"
-		    "{\"key\":\"dg==\",\"target\":\"VALUE\",\"result\":\"NOT_EQUAL\",\"value\":\"eA==\"}],"
-		    "\"success\":[{\"request_put\":{\"key\":\"aw==\",\"value\":\"dg==\","
-		    "\"lease\":\"7587\"}}],"
-		    "\"failure\":[{\"request_delete_range\":{\"key\":\"cC8=\",\"range_end\":\"cDA=\"}}]}");
+	assert_json(
+	    nb_etcd_txn_req(cmp, 3, ok, 1, ko, 1),
+	    "{\"compare\":["
+	    "{\"key\":\"aw==\",\"target\":\"VERSION\",\"result\":\"EQUAL\",\"version\":\"0\"},"
+	    "{\"key\":\"bQ==\",\"target\":\"MOD\",\"result\":\"LESS\","
+	    "\"mod_revision\":\"7\"},"
+	    "{\"key\":\"dg==\",\"target\":\"VALUE\",\"result\":\"NOT_EQUAL\",\"value\":\"eA==\"}],"
+	    "\"success\":[{\"request_put\":{\"key\":\"aw==\",\"value\":\"dg==\","
+	    "\"lease\":\"7587\"}}],"
+	    "\"failure\":[{\"request_delete_range\":{\"key\":\"cC8=\",\"range_end\":\"cDA=\"}}]}");
 }
 
 /* etcd 3.4's answer to a range with two keys, one with a lease; another one empty */
@@ -243,9 +244,9 @@ static void test_watch_parse(void **s)
 					     &canceled, &compact),
 			 -EPROTO);
 	assert_string_equal(nb_error_msg(), "watch: no leader");
-	assert_int_equal(nb_etcd_watch_parse("{\"result\":", 10, &ev, &n, &rev, &created,
-					     &canceled, &compact),
-			 -EPROTO);
+	assert_int_equal(
+	    nb_etcd_watch_parse("{\"result\":", 10, &ev, &n, &rev, &created, &canceled, &compact),
+	    -EPROTO);
 	nb_error_clear();
 }
 
@@ -327,14 +328,18 @@ static void test_endpoints(void **s)
 
 static void test_host_record(void **s)
 {
-	struct nb_cluster_host h = {.id = "0a55cc15", .advertise = "10.98.1.2", .hostname = "vm",
-				    .started = 1796400000, .version = "v1"},
+	struct nb_cluster_host h = {.id = "0a55cc15",
+				    .advertise = "10.98.1.2",
+				    .hostname = "vm",
+				    .started = 1796400000,
+				    .version = "v1"},
 			       back;
 	char *j = nb_cluster_host_json(&h);
 
 	(void)s;
-	assert_string_equal(j, "{\"advertise\":\"10.98.1.2\",\"hostname\":\"vm\",\"id\":\"0a55cc15\","
-			       "\"started\":1796400000,\"version\":\"v1\"}");
+	assert_string_equal(j,
+			    "{\"advertise\":\"10.98.1.2\",\"hostname\":\"vm\",\"id\":\"0a55cc15\","
+			    "\"started\":1796400000,\"version\":\"v1\"}");
 	assert_int_equal(nb_cluster_host_parse("/netbpf/v1/hosts/0a55cc15", j, strlen(j), &back),
 			 0);
 	assert_string_equal(back.id, "0a55cc15");

@@ -23,13 +23,13 @@
 #define NETBPF_VERSION "unknown"
 #endif
 
-#define SETTING_STORE	      "store"
-#define SETTING_STORE_ADV     "store_advertise"
-#define SETTING_STORE_TTL     "store_ttl"
-#define SETTING_STORE_CACERT  "store_cacert"
-#define SETTING_STORE_CERT    "store_cert"
-#define SETTING_STORE_KEY     "store_key"
-#define SETTING_STORE_USER    "store_user"
+#define SETTING_STORE	     "store"
+#define SETTING_STORE_ADV    "store_advertise"
+#define SETTING_STORE_TTL    "store_ttl"
+#define SETTING_STORE_CACERT "store_cacert"
+#define SETTING_STORE_CERT   "store_cert"
+#define SETTING_STORE_KEY    "store_key"
+#define SETTING_STORE_USER   "store_user"
 
 /* ---- settings ----------------------------------------------------------------- */
 
@@ -83,8 +83,10 @@ int nb_cluster_cfg_check(const struct nb_cluster_cfg *c)
 	if ((err = nb_etcd_endpoints_check(c->store)))
 		return err;
 	if (!c->advertise || !*c->advertise)
-		return nb_error(-EINVAL, "store %s: --advertise ADDRESS (this host's underlay "
-				"address) is needed", c->store);
+		return nb_error(-EINVAL,
+				"store %s: --advertise ADDRESS (this host's underlay "
+				"address) is needed",
+				c->store);
 	if (inet_pton(AF_INET, c->advertise, a) != 1 && inet_pton(AF_INET6, c->advertise, a) != 1)
 		return nb_error(-EINVAL, "--advertise \"%s\": not an IPv4 or IPv6 address",
 				c->advertise);
@@ -181,9 +183,9 @@ int nb_cluster_check(const struct nb_cluster_cfg *c)
 
 char *nb_cluster_host_json(const struct nb_cluster_host *h)
 {
-	json_t *o = json_pack("{s:s,s:s,s:s,s:I,s:s}", "id", h->id, "advertise", h->advertise,
-			      "hostname", h->hostname, "started", (json_int_t)h->started,
-			      "version", h->version);
+	json_t *o =
+	    json_pack("{s:s,s:s,s:s,s:I,s:s}", "id", h->id, "advertise", h->advertise, "hostname",
+		      h->hostname, "started", (json_int_t)h->started, "version", h->version);
 	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 
 	json_decref(o);
@@ -197,8 +199,7 @@ static void copy_str(char *dst, size_t size, const json_t *o, const char *field)
 	snprintf(dst, size, "%s", s ? s : "");
 }
 
-int nb_cluster_host_parse(const char *key, const char *value, size_t len,
-			  struct nb_cluster_host *h)
+int nb_cluster_host_parse(const char *key, const char *value, size_t len, struct nb_cluster_host *h)
 {
 	const char *id = key + strlen(NB_CLUSTER_HOSTS);
 	json_error_t jerr;
@@ -391,8 +392,8 @@ static void host_set(struct agent *a, const struct nb_cluster_host *h)
 		a->hosts = n;
 		a->hosts[a->nhosts++] = *h;
 	}
-	nb_logf(NB_LOG_INFO, "cluster: host %s (%s, %s) is up%s", h->id, h->advertise,
-		h->hostname, self ? " (this host)" : "");
+	nb_logf(NB_LOG_INFO, "cluster: host %s (%s, %s) is up%s", h->id, h->advertise, h->hostname,
+		self ? " (this host)" : "");
 	if (a->ops && a->ops->host_up)
 		a->ops->host_up(h, self, a->ops->arg);
 }
@@ -480,12 +481,15 @@ int nb_agent_run(const struct nb_instance *inst, const volatile int *stop,
 
 	err = nb_cluster_cfg_load(inst, &cfg);
 	if (err == -ENOENT)
-		return nb_error(-ENOENT, "cluster: the instance has no store (netbpfctl up --store)");
+		return nb_error(-ENOENT,
+				"cluster: the instance has no store (netbpfctl up --store)");
 	if (err)
 		return err;
 	if (!cfg.host_id[0] || !cfg.advertise) {
-		err = nb_error(-EINVAL, "cluster: store %s: no host id or advertise address in the "
-			       "state (run netbpfctl up --store ... --advertise ...)", cfg.store);
+		err = nb_error(-EINVAL,
+			       "cluster: store %s: no host id or advertise address in the "
+			       "state (run netbpfctl up --store ... --advertise ...)",
+			       cfg.store);
 		goto out;
 	}
 	if ((err = nb_cluster_connect(&cfg, 0, &e)))
@@ -498,8 +502,8 @@ int nb_agent_run(const struct nb_instance *inst, const volatile int *stop,
 	a.self.started = time(NULL);
 	err = pthread_create(&ka, NULL, keepalive_main, &a);
 	if (err) {
-		err = nb_error(-err, "cluster: cannot start the keepalive thread: %s",
-			       strerror(err));
+		err =
+		    nb_error(-err, "cluster: cannot start the keepalive thread: %s", strerror(err));
 		goto out;
 	}
 	ka_started = true;
@@ -510,7 +514,8 @@ int nb_agent_run(const struct nb_instance *inst, const volatile int *stop,
 		err = relist(&a, e, &rev);
 		if (!err) {
 			if (down)
-				nb_logf(NB_LOG_INFO, "cluster: re-listed at revision %" PRId64, rev);
+				nb_logf(NB_LOG_INFO, "cluster: re-listed at revision %" PRId64,
+					rev);
 			down = false;
 			err = nb_etcd_watch(e, NB_CLUSTER_PREFIX, true, rev + 1, on_watch, &a, stop,
 					    &compact);

@@ -31,11 +31,11 @@ struct nb_store;
 
 /* What `up --store` keeps in the state; NULL fields: not set */
 struct nb_cluster_cfg {
-	char *store;	 /* "etcd://IP:2379,..." */
-	char *advertise; /* this host's underlay address */
+	char *store;			  /* "etcd://IP:2379,..." */
+	char *advertise;		  /* this host's underlay address */
 	char *cacert, *cert, *key, *user; /* etcd's TLS and auth (user "NAME:PASSWORD") */
-	int64_t ttl;	 /* lease TTL, seconds; 0: the default */
-	char host_id[40]; /* the instance id, "" until `up` made one */
+	int64_t ttl;			  /* lease TTL, seconds; 0: the default */
+	char host_id[40];		  /* the instance id, "" until `up` made one */
 };
 
 /* The settings (-ENOENT when the instance has no store) */
@@ -65,10 +65,10 @@ struct nb_cluster_host {
 	char id[40];
 	char advertise[64];
 	char hostname[256];
-	int64_t started;	   /* unix seconds */
+	int64_t started; /* unix seconds */
 	char version[64];
-	int64_t lease;		   /* etcd lease id */
-	int64_t ttl, granted_ttl;  /* seconds left, granted; -1: not asked */
+	int64_t lease;		  /* etcd lease id */
+	int64_t ttl, granted_ttl; /* seconds left, granted; -1: not asked */
 	int64_t mod_revision;
 };
 

@@ -15,14 +15,14 @@
 #define ERRBUF_MAX 2048
 
 struct nb_etcd {
-	char *list;				/* the endpoints as given, for messages */
-	char *base[NB_ETCD_MAX_ENDPOINTS];	/* "http://IP:2379" */
+	char *list;				 /* the endpoints as given, for messages */
+	char *base[NB_ETCD_MAX_ENDPOINTS];	 /* "http://IP:2379" */
 	const char *name[NB_ETCD_MAX_ENDPOINTS]; /* "IP:2379": base after the scheme */
-	size_t n, cur;				/* cur: the member that answered last */
+	size_t n, cur;				 /* cur: the member that answered last */
 	char *cacert, *cert, *key, *user, *password;
 	long timeout_ms;
 	CURL *curl;
-	char *token;	 /* auth token of member token_ep */
+	char *token; /* auth token of member token_ep */
 	size_t token_ep;
 };
 
@@ -374,8 +374,8 @@ int nb_etcd_parse_kvs(const json_t *resp, struct nb_etcd_kvs *out)
 
 /* ---- watch stream --------------------------------------------------------- */
 
-int nb_etcd_stream_feed(struct nb_etcd_stream *s, const char *data, size_t len,
-			nb_etcd_line_fn fn, void *arg)
+int nb_etcd_stream_feed(struct nb_etcd_stream *s, const char *data, size_t len, nb_etcd_line_fn fn,
+			void *arg)
 {
 	size_t start = 0, i;
 	int ret;
@@ -525,8 +525,10 @@ static int endpoint_parse(const char *s, bool tls, char **base, const char **nam
 	else if (!strncmp(s, "https://", 8))
 		hp = s + 8, scheme = "https://";
 	else if (strstr(s, "://"))
-		return nb_error(-EINVAL, "store endpoint \"%s\": scheme not etcd://, http:// or "
-				"https://", s);
+		return nb_error(-EINVAL,
+				"store endpoint \"%s\": scheme not etcd://, http:// or "
+				"https://",
+				s);
 	colon = strrchr(hp, ':');
 	if (!colon || colon == hp || strchr(hp, '/'))
 		return nb_error(-EINVAL, "store endpoint \"%s\": not HOST:PORT", s);
@@ -919,8 +921,7 @@ static int header_rev(struct nb_etcd *e, const char *path, json_t *resp, int64_t
 	return 0;
 }
 
-int nb_etcd_put(struct nb_etcd *e, const char *key, const char *value, int64_t lease,
-		int64_t *rev)
+int nb_etcd_put(struct nb_etcd *e, const char *key, const char *value, int64_t lease, int64_t *rev)
 {
 	struct nb_etcd_op op = {NB_ETCD_OP_PUT, key, value, lease, false};
 	json_t *req = op_req(&op), *resp;
@@ -964,8 +965,8 @@ int nb_etcd_txn(struct nb_etcd *e, const struct nb_etcd_cmp *cmp, size_t ncmp,
 	json_t *resp;
 	int err;
 
-	err = call(e, "/v3/kv/txn", nb_etcd_txn_req(cmp, ncmp, success, nsuccess, failure, nfailure),
-		   &resp);
+	err = call(e, "/v3/kv/txn",
+		   nb_etcd_txn_req(cmp, ncmp, success, nsuccess, failure, nfailure), &resp);
 	if (err)
 		return err;
 	/* a failed txn's "succeeded" is false, the default: omitted */
@@ -1069,7 +1070,7 @@ struct watch {
 	nb_etcd_watch_fn fn;
 	void *arg;
 	const volatile int *stop;
-	int64_t next_rev;	/* where a resumed watch starts */
+	int64_t next_rev; /* where a resumed watch starts */
 	int64_t compact_rev;
 	bool created;
 	int ret; /* why the stream was ended from our side; 0: it broke */
@@ -1163,7 +1164,8 @@ int nb_etcd_watch(struct nb_etcd *e, const char *key, bool prefix, int64_t start
 		cr = json_object();
 		req = json_object();
 		if (!cr || !req || set_range(cr, key, prefix) ||
-		    (w.next_rev && json_object_set_new(cr, "start_revision", json_i64(w.next_rev))) ||
+		    (w.next_rev &&
+		     json_object_set_new(cr, "start_revision", json_i64(w.next_rev))) ||
 		    json_object_set(req, "create_request", cr)) {
 			json_decref(cr);
 			json_decref(req);
@@ -1208,7 +1210,8 @@ int nb_etcd_watch(struct nb_etcd *e, const char *key, bool prefix, int64_t start
 		if (w.ret == -EPROTO && w.created)
 			w.ret = 0;
 		if (w.ret) {
-			err = w.ret > 0 ? w.ret : nb_error(w.ret, "etcd %s: watch %s", e->name[i], key);
+			err = w.ret > 0 ? w.ret
+					: nb_error(w.ret, "etcd %s: watch %s", e->name[i], key);
 			break;
 		}
 		if (stop && *stop)

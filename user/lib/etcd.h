@@ -28,8 +28,8 @@
 #define NB_ETCD_TIMEOUT_MS    5000
 
 struct nb_etcd_opts {
-	const char *endpoints; /* "etcd://IP:2379[,IP:2379...]", http:// or https:// each */
-	const char *cacert;    /* PEM bundle to verify the members (etcdctl --cacert) */
+	const char *endpoints;	/* "etcd://IP:2379[,IP:2379...]", http:// or https:// each */
+	const char *cacert;	/* PEM bundle to verify the members (etcdctl --cacert) */
 	const char *cert, *key; /* client certificate and key (etcdctl --cert/--key) */
 	const char *user;	/* "NAME" or "NAME:PASSWORD" (etcdctl --user) */
 	const char *password;	/* when user has none (etcdctl --password) */
@@ -65,8 +65,7 @@ void nb_etcd_kvs_free(struct nb_etcd_kvs *kvs);
 int nb_etcd_range(struct nb_etcd *e, const char *key, bool prefix, int64_t rev,
 		  struct nb_etcd_kvs *out);
 /* lease 0: none; *rev (may be NULL): the revision of the put */
-int nb_etcd_put(struct nb_etcd *e, const char *key, const char *value, int64_t lease,
-		int64_t *rev);
+int nb_etcd_put(struct nb_etcd *e, const char *key, const char *value, int64_t lease, int64_t *rev);
 /* *deleted (may be NULL): how many keys went */
 int nb_etcd_delete(struct nb_etcd *e, const char *key, bool prefix, int64_t *deleted);
 
@@ -138,7 +137,8 @@ int nb_etcd_watch(struct nb_etcd *e, const char *key, bool prefix, int64_t start
 char *nb_b64_encode(const void *data, size_t len);
 /* -EINVAL on a malformed input; *out malloc'd and NUL-terminated, *len without the NUL */
 int nb_b64_decode(const char *s, char **out, size_t *len);
-/* A gateway number: a JSON string of digits (or a JSON integer); -EINVAL otherwise, 0 when absent */
+/* A gateway number: a JSON string of digits (or a JSON integer); -EINVAL otherwise, 0 when absent
+ */
 int nb_etcd_json_i64(const json_t *obj, const char *field, int64_t *out);
 /* the key range of every key under prefix: its last byte +1 (etcd's "prefix" option) */
 char *nb_etcd_prefix_end(const char *prefix);
@@ -161,8 +161,8 @@ struct nb_etcd_stream {
 	size_t len, cap;
 };
 typedef int (*nb_etcd_line_fn)(const char *line, size_t len, void *arg);
-int nb_etcd_stream_feed(struct nb_etcd_stream *s, const char *data, size_t len,
-			nb_etcd_line_fn fn, void *arg);
+int nb_etcd_stream_feed(struct nb_etcd_stream *s, const char *data, size_t len, nb_etcd_line_fn fn,
+			void *arg);
 void nb_etcd_stream_free(struct nb_etcd_stream *s);
 
 /*

@@ -56,8 +56,9 @@ static json_t *host_json(const struct nb_cluster_host *h, bool self)
 
 	return json_pack("{s:s,s:s,s:s,s:s,s:I,s:I,s:s,s:b}", "ID", h->id, "Advertise",
 			 h->advertise, "Hostname", h->hostname, "Started",
-			 nb_fmt_time_go(h->started * 1000000000LL, when), "TTL", (json_int_t)h->ttl, "GrantedTTL",
-			 (json_int_t)h->granted_ttl, "Version", h->version, "Self", self);
+			 nb_fmt_time_go(h->started * 1000000000LL, when), "TTL", (json_int_t)h->ttl,
+			 "GrantedTTL", (json_int_t)h->granted_ttl, "Version", h->version, "Self",
+			 self);
 }
 
 static int host_ls(const struct nb_instance *inst, int argc, char **argv)
@@ -112,7 +113,8 @@ static int host_ls(const struct nb_instance *inst, int argc, char **argv)
 		snprintf(started, sizeof(started), "%lld s ago",
 			 (long long)(time(NULL) - h->started));
 		snprintf(lease, sizeof(lease), "%" PRId64 "/%" PRId64 " s", h->ttl, h->granted_ttl);
-		nb_table_add(t, (const char *const[]){id, h->advertise, h->hostname, started, lease});
+		nb_table_add(t,
+			     (const char *const[]){id, h->advertise, h->hostname, started, lease});
 	}
 	if (t)
 		nb_table_print(t, stdout);

@@ -121,8 +121,8 @@ struct up_args {
 	const char *masq_ports; /* validated "LO-HI", NULL when not given */
 	bool reload;
 	bool oom;
-	struct nb_dp_sizes sizes; /* 0: not given */
-	int mode;		  /* -1: not given, else enum nb_dp_mode */
+	struct nb_dp_sizes sizes;      /* 0: not given */
+	int mode;		       /* -1: not given, else enum nb_dp_mode */
 	struct nb_cluster_cfg cluster; /* borrowed strings; NULL: not given */
 	bool cluster_given;
 };
@@ -173,8 +173,9 @@ static error_t up_parse(int key, char *arg, struct argp_state *state)
 		unsigned long v;
 
 		if (nb_parse_ulong(arg, NB_CLUSTER_TTL_MIN, NB_CLUSTER_TTL_MAX, &v))
-			argp_error(state, "--store-ttl \"%s\": not a number of seconds from %d to %d",
-				   arg, NB_CLUSTER_TTL_MIN, NB_CLUSTER_TTL_MAX);
+			argp_error(state,
+				   "--store-ttl \"%s\": not a number of seconds from %d to %d", arg,
+				   NB_CLUSTER_TTL_MIN, NB_CLUSTER_TTL_MAX);
 		a->cluster.ttl = v;
 		a->cluster_given = true;
 		return 0;
