@@ -162,7 +162,8 @@ $(OUT)/tests/unit $(OUT)/tests/bpf:
 -include $(DEPFILES)
 
 # Installs the Debian packages that are missing (needs root). docker.io (netbpfd's end-to-end
-# test, tests/e2e/65-docker.bats) installs a dockerd service: while it installs, a policy-rc.d
+# test, tests/e2e/65-docker.bats) installs a dockerd service, etcd-server an etcd one (66-cluster.bats
+# runs its own members): while they install, a policy-rc.d
 # (when the machine has none) keeps it from starting dockerd in the machine's own netns, where
 # it would change the host's iptables; the tests run their own dockerd inside a namespace.
 deps:
