@@ -162,10 +162,10 @@ $(OUT)/tests/unit $(OUT)/tests/bpf:
 -include $(DEPFILES)
 
 # Installs the Debian packages that are missing (needs root). docker.io (netbpfd's end-to-end
-# test, tests/e2e/65-docker.bats) installs a dockerd service, etcd-server an etcd one (66-cluster.bats
-# runs its own members): while they install, a policy-rc.d
-# (when the machine has none) keeps it from starting dockerd in the machine's own netns, where
-# it would change the host's iptables; the tests run their own dockerd inside a namespace.
+# test, tests/e2e/65-docker.bats) installs a dockerd service and etcd-server an etcd one: while
+# they install, a policy-rc.d (when the machine has none) keeps them from starting in the
+# machine's own netns, where dockerd would change the host's iptables and etcd listen on its
+# addresses; the tests run their own dockerd and etcd members inside namespaces.
 deps:
 	@missing=$$(for p in $(DEPS_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \

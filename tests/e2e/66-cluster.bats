@@ -376,4 +376,16 @@ teardown_file() {
 	wait_until 10 grep -q "warning: cluster: .*no member answered" "$CL_TMP/h1/netbpfd.log"
 	run kill -0 "$(cat "$CL_TMP/h1/netbpfd.pid")"
 	assert_success
+	# etcd back: the agents re-list, the hosts are all there again
+	etcd_start 1
+	etcd_start 2
+	etcd_start 3
+	wait_until 20 etcd_healthy
+	wait_until 15 grep -q "cluster: re-listed at revision" "$CL_TMP/h1/netbpfd.log"
+	local h
+	for h in 1 2 3; do
+		wait_until 15 lists 1 "10.98.$h.2"
+	done
+	run hctl 1 status
+	assert_line "Membership: registered, 3 host(s) in the cluster"
 }
