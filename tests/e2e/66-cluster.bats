@@ -267,6 +267,26 @@ teardown_file() {
 	assert_line --regexp "^PUT /t/c/k v3 $r3\$"
 }
 
+@test "auth: without a user refused, with NAME:PASSWORD served, a wrong password named" {
+	local ctl=(in_u etcdctl --endpoints http://10.99.1.2:2379)
+	"${ctl[@]}" user add root:rootpw
+	"${ctl[@]}" auth enable
+	run in_u "$NBETCD" "$EPS" get /t/kv/b
+	local st=$status out=$output
+	NBETCD_USER=root:rootpw run in_u "$NBETCD" "$EPS" get /t/kv/b
+	local st2=$status out2=$output
+	NBETCD_USER=root:nope run in_u "$NBETCD" "$EPS" get /t/kv/b
+	# the cluster as the other tests need it, before any assertion can stop this one
+	"${ctl[@]}" --user root:rootpw auth disable
+	"${ctl[@]}" user delete root
+	assert_equal "$st" 1
+	assert_regex "$out" "etcd 10.99.[123].2:2379: /v3/kv/range: HTTP [0-9]+: etcdserver: user name is empty"
+	assert_equal "$st2" 0
+	assert_equal "$out2" 2
+	assert_failure
+	assert_output --partial 'authentication of user "root" failed: etcdserver: authentication failed, invalid user ID or password'
+}
+
 @test "up --store: bad stores are refused before anything changes" {
 	run hctl 1 up --store etcd://10.99.1.2 --advertise 10.98.1.2
 	assert_failure 2

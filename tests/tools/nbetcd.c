@@ -11,6 +11,7 @@
  *   nbetcd ENDPOINTS grant TTL               prints the lease id (decimal)
  *   nbetcd ENDPOINTS watch PREFIX REV COUNT  "PUT KEY VALUE REV" / "DELETE KEY REV"
  *                                            until COUNT events; compacted: exit 3
+ * NBETCD_USER=NAME:PASSWORD authenticates (etcd's auth).
  * Errors: the library's error slot on stderr, exit 1.
  */
 #include <errno.h>
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	o.endpoints = argv[1];
+	o.user = getenv("NBETCD_USER"); /* NAME:PASSWORD, as etcdctl --user */
 	o.timeout_ms = 3000;
 	if (nb_etcd_open(&o, &e))
 		goto fail;
