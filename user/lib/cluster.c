@@ -299,7 +299,7 @@ static void *keepalive_main(void *arg)
 	struct agent *a = arg;
 	int64_t ttl = a->cfg->ttl ? a->cfg->ttl : NB_CLUSTER_TTL_DEFAULT, lease = 0, left;
 	char key[sizeof(NB_CLUSTER_HOSTS) + 40], *rec;
-	bool down = false;
+	bool down = false, registered = false;
 	struct nb_etcd *e;
 	int err;
 
@@ -313,27 +313,28 @@ static void *keepalive_main(void *arg)
 	}
 	while (!stopped(a->stop)) {
 		nb_error_clear();
-		if (!lease) {
+		if (!lease)
 			err = nb_etcd_lease_grant(e, ttl, &lease);
+		else if (registered)
+			err = nb_etcd_lease_keepalive(e, lease, &left);
+		else
+			err = 0;
+		if (!err && !registered) {
 			/* our own key: a record left by an earlier run is overwritten */
+			err = nb_etcd_put(e, key, rec, lease, NULL);
 			if (!err)
-				err = nb_etcd_put(e, key, rec, lease, NULL);
-			if (!err) {
 				nb_logf(NB_LOG_INFO,
 					"cluster: host %s registered as %s (lease %" PRIx64
 					", TTL %" PRId64 " s)",
 					a->self.id, key, lease, ttl);
-				down = false;
-			}
-		} else {
-			err = nb_etcd_lease_keepalive(e, lease, &left);
-			if (err == -ENOENT) {
-				/* expired while the store was out of reach: register again */
-				nb_logf(NB_LOG_WARN, "cluster: %s; registering again",
-					nb_error_msg());
-				lease = 0;
-				continue;
-			}
+			registered = !err;
+		}
+		if (err == -ENOENT) {
+			/* expired while the store was out of reach: register again */
+			nb_logf(NB_LOG_WARN, "cluster: %s; registering again", nb_error_msg());
+			lease = 0;
+			registered = false;
+			continue;
 		}
 		if (err) {
 			if (!down)

@@ -861,7 +861,8 @@ static int post(struct nb_etcd *e, const char *path, json_t *req, json_t **resp)
 			}
 			snprintf(cause, sizeof(cause), "HTTP %ld: %s", http, gw_error(r));
 			if (!retryable(http, r)) {
-				err = nb_error(http == 404 ? -ENOTSUP : -EIO, "etcd %s: %s: %s",
+				/* gRPC's NotFound (a lease that expired) is HTTP 404 */
+				err = nb_error(http == 404 ? -ENOENT : -EIO, "etcd %s: %s: %s",
 					       e->name[i], path, cause);
 				json_decref(r);
 				goto out;
@@ -1181,6 +1182,12 @@ int nb_etcd_watch(struct nb_etcd *e, const char *key, bool prefix, int64_t start
 		}
 		snprintf(url, sizeof(url), "%s/v3/watch", e->base[i]);
 		hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+		/*
+		 * etcd's "require leader" (clientv3.WithRequireLeader), as gRPC metadata
+		 * through the gateway: a member cut off from the leader ends the stream
+		 * instead of going silent, and the watch moves to another member
+		 */
+		hdrs = curl_slist_append(hdrs, "Grpc-Metadata-hasleader: true");
 		if (e->user) {
 			snprintf(hdr, sizeof(hdr), "Authorization: %s", e->token);
 			hdrs = curl_slist_append(hdrs, hdr);
