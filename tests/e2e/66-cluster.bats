@@ -361,6 +361,28 @@ teardown_file() {
 	wait_until 10 lists 1 10.98.2.2
 }
 
+@test "an agent's watch resumed past a compaction re-lists; its member back, nothing changed" {
+	local i rev
+	# the store moves on outside /netbpf/v1/: the agents' watches see nothing of it ...
+	for i in 1 2 3 4 5; do
+		rev=$(in_u "$NBETCD" "$EPS" put /t/bump "$i")
+	done
+	# ... and is compacted past the revision they would resume from
+	in_u etcdctl --endpoints http://10.99.2.2:2379 compact "$rev"
+	# m1, the first endpoint, serves the agents' watches
+	etcd_kill 1
+	wait_until 15 grep -q "cluster: etcd 10.99.[23].2:2379: watch /netbpf/v1/ from revision [0-9]*: compacted (the oldest revision left is $rev); re-listing" "$CL_TMP/h1/netbpfd.log"
+	local h
+	for h in 1 2 3; do
+		run hctl 1 host ls
+		assert_line --partial " 10.98.$h.2 "
+	done
+	etcd_start 1
+	wait_until 20 etcd_healthy
+	run hctl 1 status
+	assert_line "Membership: registered, 3 host(s) in the cluster"
+}
+
 @test "one member down changes nothing; all down: store commands fail naming the endpoints, the data plane goes on" {
 	hctl 1 network create --subnet 10.61.0.0/24 "$CL-n"
 	hctl 1 sandbox create --network "$CL-n" "$CL-a"
