@@ -383,6 +383,23 @@ teardown_file() {
 	assert_line "Membership: registered, 3 host(s) in the cluster"
 }
 
+@test "a host cut from the underlay leaves after its TTL and registers again when healed" {
+	wait_until 10 lists 2 10.98.1.2
+	ip -n "$CL-h1" link set up0 down
+	# its lease (TTL 2 s) cannot be renewed
+	wait_until 15 not_lists 2 10.98.1.2
+	run hctl 1 host ls
+	assert_failure
+	assert_output --partial "no member answered"
+	ip -n "$CL-h1" link set up0 up
+	ip -n "$CL-h1" route replace default via 10.98.1.1
+	wait_until 15 lists 2 10.98.1.2
+	run grep -E "cluster: etcd 10.99.[123].2:2379: lease [0-9a-f]+ expired or revoked; registering again" \
+		"$CL_TMP/h1/netbpfd.log"
+	assert_success
+	wait_until 10 lists 1 10.98.3.2
+}
+
 @test "one member down changes nothing; all down: store commands fail naming the endpoints, the data plane goes on" {
 	hctl 1 network create --subnet 10.61.0.0/24 "$CL-n"
 	hctl 1 sandbox create --network "$CL-n" "$CL-a"
