@@ -152,6 +152,7 @@ teardown_file() {
 		netbpfd_kill "$k" KILL
 		etcd_kill "$k"
 	done
+	etcd_kill -tls
 	for k in 1 2 3; do
 		hctl "$k" down >/dev/null 2>&1 || true
 		umount "$CL_TMP/h$k/bpf" 2>/dev/null || true
@@ -285,6 +286,60 @@ teardown_file() {
 	assert_equal "$out2" 2
 	assert_failure
 	assert_output --partial 'authentication of user "root" failed: etcdserver: authentication failed, invalid user ID or password'
+}
+
+# a CA, a server certificate for 10.99.1.2 and a client certificate, in DIR
+tls_certs() {
+	local d=$1
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=nbtest-ca \
+		-keyout "$d/ca.key" -out "$d/ca.crt" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj /CN=m1 -keyout "$d/server.key" \
+		-out "$d/server.csr" 2>/dev/null
+	# etcd's gateway dials its own gRPC server with the server certificate: clientAuth too
+	printf 'subjectAltName=IP:10.99.1.2\nextendedKeyUsage=serverAuth,clientAuth\n' >"$d/server.ext"
+	openssl x509 -req -in "$d/server.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+		-CAcreateserial -days 1 -extfile "$d/server.ext" -out "$d/server.crt" 2>/dev/null
+	openssl req -newkey rsa:2048 -nodes -subj /CN=client -keyout "$d/client.key" \
+		-out "$d/client.csr" 2>/dev/null
+	printf 'extendedKeyUsage=clientAuth\n' >"$d/client.ext"
+	openssl x509 -req -in "$d/client.csr" -CA "$d/ca.crt" -CAkey "$d/ca.key" \
+		-CAcreateserial -days 1 -extfile "$d/client.ext" -out "$d/client.crt" 2>/dev/null
+}
+
+@test "TLS: a member that wants client certificates, through the CA, cert and key options" {
+	command -v openssl >/dev/null || fail "openssl is not installed: install Debian's openssl (make deps)"
+	local d=$CL_TMP/tls
+	tls_certs "$d"
+	# a one-member cluster of its own, next to m1 on other ports
+	nsenter --net=/run/netns/"$CL-e1" etcd --name tls --data-dir "$d/data" \
+		--listen-client-urls https://10.99.1.2:2479 --advertise-client-urls https://10.99.1.2:2479 \
+		--listen-peer-urls http://10.99.1.2:2480 --initial-advertise-peer-urls http://10.99.1.2:2480 \
+		--initial-cluster tls=http://10.99.1.2:2480 \
+		--cert-file "$d/server.crt" --key-file "$d/server.key" \
+		--client-cert-auth --trusted-ca-file "$d/ca.crt" \
+		</dev/null >"$d/etcd.log" 2>&1 3>&- &
+	echo $! >"$CL_TMP/etcd-tls.pid"
+	local pid=$!
+	NBETCD_CACERT=$d/ca.crt NBETCD_CERT=$d/client.crt NBETCD_KEY=$d/client.key \
+		wait_until 20 in_u "$NBETCD" etcd://10.99.1.2:2479 put /t/tls yes
+	NBETCD_CACERT=$d/ca.crt NBETCD_CERT=$d/client.crt NBETCD_KEY=$d/client.key \
+		run in_u "$NBETCD" etcd://10.99.1.2:2479 get /t/tls
+	local st=$status out=$output
+	# no client certificate: the member refuses the handshake
+	NBETCD_CACERT=$d/ca.crt run in_u "$NBETCD" etcd://10.99.1.2:2479 get /t/tls
+	local st2=$status out2=$output
+	# no CA: the member's certificate cannot be verified
+	NBETCD_CERT=$d/client.crt NBETCD_KEY=$d/client.key \
+		run in_u "$NBETCD" etcd://10.99.1.2:2479 get /t/tls
+	stop_pid "$pid" TERM
+	rm -f "$CL_TMP/etcd-tls.pid"
+	assert_equal "$st" 0
+	assert_equal "$out" yes
+	assert_equal "$st2" 1
+	assert_regex "$out2" "no member answered /v3/kv/range \(10.99.1.2:2479: .+\)"
+	assert_failure
+	assert_output --regexp "10.99.1.2:2479: .*(certificate|SSL)"
 }
 
 @test "up --store: bad stores are refused before anything changes" {

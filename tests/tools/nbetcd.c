@@ -11,7 +11,8 @@
  *   nbetcd ENDPOINTS grant TTL               prints the lease id (decimal)
  *   nbetcd ENDPOINTS watch PREFIX REV COUNT  "PUT KEY VALUE REV" / "DELETE KEY REV"
  *                                            until COUNT events; compacted: exit 3
- * NBETCD_USER=NAME:PASSWORD authenticates (etcd's auth).
+ * NBETCD_USER=NAME:PASSWORD authenticates (etcd's auth); NBETCD_CACERT,
+ * NBETCD_CERT, NBETCD_KEY: TLS (etcdctl's --cacert, --cert, --key).
  * Errors: the library's error slot on stderr, exit 1.
  */
 #include <errno.h>
@@ -65,6 +66,9 @@ int main(int argc, char **argv)
 	}
 	o.endpoints = argv[1];
 	o.user = getenv("NBETCD_USER"); /* NAME:PASSWORD, as etcdctl --user */
+	o.cacert = getenv("NBETCD_CACERT");
+	o.cert = getenv("NBETCD_CERT");
+	o.key = getenv("NBETCD_KEY");
 	o.timeout_ms = 3000;
 	if (nb_etcd_open(&o, &e))
 		goto fail;
