@@ -305,7 +305,8 @@ static void *keepalive_main(void *arg)
 
 	snprintf(key, sizeof(key), NB_CLUSTER_HOSTS "%s", a->self.id);
 	rec = nb_cluster_host_json(&a->self);
-	if (!rec || nb_cluster_connect(a->cfg, ttl * 1000 / 3, &e)) {
+	/* a renewal stuck on one member longer than TTL/3 would let the lease run out: next one */
+	if (!rec || nb_cluster_connect(a->cfg, ttl > 3 ? ttl * 1000 / 3 : 1000, &e)) {
 		nb_logf(NB_LOG_WARN, "cluster: cannot start the keepalive: %s",
 			rec ? nb_error_text() : "out of memory");
 		free(rec);
