@@ -13,15 +13,11 @@
 #include <strings.h>
 #include <unistd.h>
 
-#include "attach.h"
+#include <netbpf/netbpf.h>
+
 #include "cli.h"
 #include "cmd.h"
-#include "fault.h"
-#include "ipam.h"
-#include "names.h"
 #include "output.h"
-#include "realize.h"
-#include "store.h"
 
 /* ---- shared -------------------------------------------------------------- */
 

@@ -18,7 +18,7 @@
 
 #include <bpf/bpf.h>
 
-#include "cmd.h"
+#include "log.h"
 #include "fault.h"
 #include "ipam.h"
 #include "netns.h"

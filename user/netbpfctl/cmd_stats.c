@@ -20,9 +20,10 @@
 
 #include <microhttpd.h>
 
+#include <netbpf/netbpf.h>
+
 #include "cli.h"
 #include "cmd.h"
-#include "metrics.h"
 #include "output.h"
 
 enum {
@@ -308,6 +309,8 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
 	if (strcmp(url, "/metrics"))
 		return respond_text(conn, MHD_HTTP_NOT_FOUND, "not found: try GET /metrics\n");
 	body = metrics_text(inst, &len, &err);
+	/* this is MHD's thread: its error slot is its own, printed here for the server's log */
+	nb_cli_print_errors();
 	if (!body)
 		return respond_text(conn, MHD_HTTP_INTERNAL_SERVER_ERROR,
 				    "netbpf: cannot read the instance's metrics (see the server's "

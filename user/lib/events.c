@@ -19,11 +19,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "cmd.h"
 #include "dataplane.h"
 #include "events.h"
+#include "fmt.h"
+#include "log.h"
 #include "maps.h"
-#include "output.h"
 
 /* ---- the claim ------------------------------------------------------------ */
 

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "cmd.h"
+#include "log.h"
 #include "ipam.h"
 #include "nat.h"
 #include "nl.h"

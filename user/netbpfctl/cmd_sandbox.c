@@ -18,20 +18,11 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include "attach.h"
+#include <netbpf/netbpf.h>
+
 #include "cli.h"
 #include "cmd.h"
-#include "fault.h"
-#include "ipam.h"
-#include "names.h"
-#include "netns.h"
-#include "nl.h"
 #include "output.h"
-#include "pending.h"
-#include "portspec.h"
-#include "publish.h"
-#include "realize.h"
-#include "store.h"
 
 enum {
 	OPT_NETWORK = 0x100,

@@ -14,15 +14,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <netbpf/netbpf.h>
+
 #include "cli.h"
 #include "cmd.h"
-#include "fault.h"
-#include "nat.h"
 #include "output.h"
-#include "portspec.h"
-#include "publish.h"
-#include "realize.h"
-#include "store.h"
 
 enum {
 	OPT_FORMAT = 0x100,

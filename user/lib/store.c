@@ -26,6 +26,7 @@
 
 #include <netbpf/abi.h>
 
+#include "log.h"
 #include "store.h"
 
 /* Bumped with every schema change; nb_store_open() migrates older files. */
@@ -108,7 +109,7 @@ static const char schema_v1[] =
 /*
  * Maps a failed SQLite call to an errno. Constraint violations are the
  * caller's business (it knows which name or address to report), so they are
- * returned silently; anything else is logged here with SQLite's message.
+ * returned silently; anything else leaves SQLite's message in the error slot.
  */
 static int db_fail(struct nb_store *st, const char *op, int rc)
 {
@@ -119,8 +120,7 @@ static int db_fail(struct nb_store *st, const char *op, int rc)
 	case SQLITE_CONSTRAINT_FOREIGNKEY:
 		return -ENOENT;
 	}
-	fprintf(stderr, "netbpfctl: state database %s: %s: %s\n", st->path, op,
-		sqlite3_errmsg(st->db));
+	nb_errorf("state database %s: %s: %s", st->path, op, sqlite3_errmsg(st->db));
 	switch (rc & 0xff) {
 	case SQLITE_CONSTRAINT:
 		return -EINVAL; /* CHECK / NOT NULL: a value the schema refuses */
@@ -318,10 +318,9 @@ static int schema_init(struct nb_store *st)
 		version = version < SCHEMA_VERSION ? SCHEMA_VERSION : version;
 check:
 	if (!err && version > SCHEMA_VERSION) {
-		fprintf(stderr,
-			"netbpfctl: state database %s: schema version %d is newer than this "
-			"netbpfctl understands (%d)\n",
-			st->path, version, SCHEMA_VERSION);
+		nb_errorf("state database %s: schema version %d is newer than this "
+			  "netbpf understands (%d)",
+			  st->path, version, SCHEMA_VERSION);
 		return -EPROTO;
 	}
 	return err;
@@ -343,7 +342,7 @@ int nb_store_open(const char *state_dir, bool writer, struct nb_store **out)
 
 	err = mkdir_p(state_dir);
 	if (err) {
-		fprintf(stderr, "netbpfctl: state dir %s: %s\n", state_dir, strerror(-err));
+		nb_errorf("state dir %s: %s", state_dir, strerror(-err));
 		goto cleanup;
 	}
 	n = snprintf(lock_path, sizeof(lock_path), "%s/lock", state_dir);
@@ -351,33 +350,33 @@ int nb_store_open(const char *state_dir, bool writer, struct nb_store **out)
 	    (size_t)snprintf(st->path, sizeof(st->path), "%s/netbpf.db", state_dir) >=
 		sizeof(st->path)) {
 		err = -ENAMETOOLONG;
-		fprintf(stderr, "netbpfctl: state dir %s: %s\n", state_dir, strerror(-err));
+		nb_errorf("state dir %s: %s", state_dir, strerror(-err));
 		goto cleanup;
 	}
 
 	/* whole commands serialize on the flock, before any database access */
 	err = create_private(lock_path, &st->lock_fd);
 	if (err) {
-		fprintf(stderr, "netbpfctl: state lock %s: %s\n", lock_path, strerror(-err));
+		nb_errorf("state lock %s: %s", lock_path, strerror(-err));
 		goto cleanup;
 	}
 	while (flock(st->lock_fd, writer ? LOCK_EX : LOCK_SH)) {
 		if (errno == EINTR)
 			continue;
 		err = -errno;
-		fprintf(stderr, "netbpfctl: state lock %s: %s\n", lock_path, strerror(-err));
+		nb_errorf("state lock %s: %s", lock_path, strerror(-err));
 		goto cleanup;
 	}
 
 	err = create_private(st->path, NULL);
 	if (err) {
-		fprintf(stderr, "netbpfctl: state database %s: %s\n", st->path, strerror(-err));
+		nb_errorf("state database %s: %s", st->path, strerror(-err));
 		goto cleanup;
 	}
 	rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
-		fprintf(stderr, "netbpfctl: state database %s: open: %s\n", st->path,
-			st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		nb_errorf("state database %s: open: %s", st->path,
+			  st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 		err = rc == SQLITE_CANTOPEN ? -EACCES : -EIO;
 		goto cleanup;
 	}
@@ -398,8 +397,8 @@ int nb_store_open(const char *state_dir, bool writer, struct nb_store **out)
 	}
 	mode = (const char *)sqlite3_column_text(stmt, 0);
 	if (!mode || strcmp(mode, "wal")) {
-		fprintf(stderr, "netbpfctl: state database %s: journal mode is %s, not wal\n",
-			st->path, mode ? mode : "unknown");
+		nb_errorf("state database %s: journal mode is %s, not wal", st->path,
+			  mode ? mode : "unknown");
 		err = -EIO;
 		goto cleanup;
 	}

@@ -22,13 +22,11 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include <netbpf/netbpf.h>
+
 #include "cli.h"
 #include "cmd.h"
-#include "events.h"
-#include "nl.h"
 #include "output.h"
-#include "realize.h"
-#include "store.h"
 
 enum {
 	OPT_TYPE = 0x100,

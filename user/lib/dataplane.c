@@ -40,7 +40,7 @@
 #include <bpf/libbpf.h>
 
 #include "btfcmp.h"
-#include "cmd.h"
+#include "log.h"
 #include "dataplane.h"
 #include "maps.h"
 #include "netns.h"
@@ -148,7 +148,9 @@ static int dp_print(enum libbpf_print_level level, const char *fmt, va_list ap)
 {
 	if (!dp_verbose || (level == LIBBPF_DEBUG && dp_verbose < 2))
 		return 0;
-	return vfprintf(stderr, fmt, ap);
+	/* through the log hook: a front end decides where libbpf's words go */
+	nb_vlogf(level == LIBBPF_DEBUG ? NB_LOG_LIBBPF : NB_LOG_DEBUG, fmt, ap);
+	return 0;
 }
 
 /* Every entry point calls one of these before libbpf can speak */

@@ -190,3 +190,29 @@ int nb_netns_same(int fd_a, int fd_b)
 		return -errno;
 	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
 }
+
+bool nb_netns_alive(const char *path)
+{
+	int fd = nb_netns_open(path);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+int nb_netns_same_path(const char *a, const char *b)
+{
+	int fa, fb, same = 0;
+
+	fa = nb_netns_open(a);
+	if (fa < 0)
+		return 0;
+	fb = nb_netns_open(b);
+	if (fb >= 0) {
+		same = nb_netns_same(fa, fb) == 1;
+		close(fb);
+	}
+	close(fa);
+	return same;
+}

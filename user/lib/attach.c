@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "attach.h"
-#include "cmd.h"
+#include "log.h"
 #include "ipam.h"
 #include "names.h"
 #include "netns.h"

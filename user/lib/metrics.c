@@ -18,15 +18,15 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
-#include "cli.h"
-#include "cmd.h"
 #include "dataplane.h"
 #include "events.h"
+#include "fmt.h"
+#include "log.h"
 #include "maps.h"
 #include "metrics.h"
 #include "nat.h"
 #include "nl.h"
-#include "output.h"
+#include "resolve.h"
 #include "store.h"
 
 /* ---- collection: the store --------------------------------------------- */

@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * `netbpfctl up|down|status|gc`: the options and the output of the life of an
+ * instance's data plane in the network namespace netbpfctl runs in. The work
+ * is the library's (lifecycle.h); `status` only reads.
+ */
+#include <argp.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <netbpf/netbpf.h>
+
+#include "cli.h"
+#include "cmd.h"
+#include "output.h"
+
+#define NB_EXIT_NOT_UP 3 /* `status`: the instance is not up */
+#define OPT_MASQ_PORTS 0x100 /* long option only */
+
+/* ---- up ------------------------------------------------------------------ */
+
+static const char up_doc[] =
+    "Load the data plane into this network namespace and restore it from the state.\n"
+    "\n"
+    "Loads and pins the BPF programs and maps under the pin dir (mounting a bpffs there when "
+    "needed), attaches the uplink programs to each uplink, creates the predefined networks "
+    "bridge (172.17.0.0/16), host and none, and re-creates every bridge network's gateway "
+    "port and every endpoint whose sandbox still exists. Idempotent: over a live data plane it "
+    "changes nothing. The uplinks are remembered in the state; without --uplink, the "
+    "remembered ones, or else the device of the default route. --masq-ports sets the source "
+    "ports masquerade gives connections leaving through the uplinks (ICMP echo identifiers "
+    "use the whole 16-bit space); it is remembered too, default " NB_MASQ_PORTS_DEFAULT ".\n"
+    "\n"
+    "--mode xdp attaches XDP programs in front of the tc ones: at each endpoint's host-side "
+    "veth (sandbox-to-sandbox frames redirected through a devmap; an XDP_PASS program on the "
+    "sandbox side lets the veth take them) and at each uplink (published ports and masquerade "
+    "replies; native XDP where the driver has it, generic otherwise: see `netbpfctl status`). "
+    "What XDP cannot finish continues to the tc programs. Without --mode (or env NETBPF_MODE), "
+    "a live data plane keeps its mode and a new one starts in tc mode."
+    "\v"
+    "EXAMPLES:\n"
+    "  netbpfctl up\n"
+    "  netbpfctl up --mode xdp\n"
+    "  netbpfctl up --uplink eth0 --uplink eth1\n"
+    "  netbpfctl up --masq-ports 32768-60999\n"
+    "  netbpfctl up --reload              # after `make`: swap in the new programs, hitless\n"
+    "  netbpfctl --pin-dir /tmp/pins up --uplink veth0\n";
+
+static const struct argp_option up_opts[] = {
+    {"uplink", 'u', "IFACE", 0,
+     "Interface to the outside world (repeatable; default: the device of the default route)", 0},
+    {"masq-ports", OPT_MASQ_PORTS, "LO-HI", 0,
+     "Masquerade source ports, 1 <= LO <= HI <= 65535 (default: the remembered range, "
+     "else " NB_MASQ_PORTS_DEFAULT ")",
+     0},
+    {"mode", 'm', "tc|xdp", 0,
+     "Hooks of the data plane (env NETBPF_MODE; default: the live mode, else tc)", 0},
+    {"reload", 'r', NULL, 0,
+     "Replace the loaded programs with this build's, keeping maps, connections and traffic "
+     "(refused when a map's layout changed)",
+     0},
+    {0},
+};
+
+struct up_args {
+	struct nb_strv uplinks;
+	const char *masq_ports; /* validated "LO-HI", NULL when not given */
+	bool reload;
+	bool oom;
+	int mode; /* -1: not given, else enum nb_dp_mode */
+};
+
+static error_t up_parse(int key, char *arg, struct argp_state *state)
+{
+	struct up_args *a = state->input;
+
+	switch (key) {
+	case 'u':
+		if (!*arg || strlen(arg) >= NB_IFNAMSIZ || strchr(arg, ',') || strchr(arg, '/'))
+			argp_error(state, "--uplink \"%s\": not an interface name", arg);
+		if (!nb_strv_has(&a->uplinks, arg) && nb_strv_push(&a->uplinks, arg))
+			a->oom = true;
+		return 0;
+	case OPT_MASQ_PORTS: {
+		__u16 lo, hi;
+
+		if (nb_masq_ports_parse(arg, &lo, &hi))
+			argp_error(state,
+				   "--masq-ports \"%s\": not a port range LO-HI with 1 <= LO <= HI "
+				   "<= 65535",
+				   arg);
+		a->masq_ports = arg;
+		return 0;
+	}
+	case 'm':
+	mode:
+		if (!strcmp(arg, "tc"))
+			a->mode = NB_DP_MODE_TC;
+		else if (!strcmp(arg, "xdp"))
+			a->mode = NB_DP_MODE_XDP;
+		else
+			argp_error(state, "%s \"%s\": not a mode (tc or xdp)",
+				   key == 'm' ? "--mode" : "NETBPF_MODE", arg);
+		return 0;
+	case ARGP_KEY_END:
+		/* the environment's mode, as NETBPF_STATE_DIR is the state dir's */
+		arg = getenv("NETBPF_MODE");
+		if (a->mode < 0 && arg && *arg)
+			goto mode;
+		return 0;
+	case 'r':
+		a->reload = true;
+		return 0;
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument \"%s\"", arg);
+		return EINVAL;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp up_argp = {up_opts, up_parse, NULL, up_doc, NULL, NULL, NULL};
+
+int cmd_up(const struct nb_instance *inst, int argc, char **argv)
+{
+	struct up_args a = {.mode = -1};
+	struct nb_up_opts o = {0};
+	struct nb_up_report r;
+	int err, ret = NB_EXIT_ERR;
+
+	err = nb_argp_parse(&up_argp, "up", argc, argv, 0, &a);
+	if (err)
+		return NB_EXIT_USAGE;
+	if (a.oom) {
+		nb_errorf("up: out of memory");
+		goto cleanup;
+	}
+	if (nb_need_root("up"))
+		goto cleanup;
+	o.uplinks = (const char *const *)a.uplinks.v;
+	o.nuplinks = a.uplinks.n;
+	o.masq_ports = a.masq_ports;
+	o.reload = a.reload;
+	o.mode = a.mode;
+	if (nb_up(inst, &o, &r))
+		goto cleanup;
+	/* the objects that failed said why: before the line that counts them */
+	nb_cli_print_errors();
+	printf("netbpf is up (%s mode): pin dir %s, uplinks %s, %zu network(s) and %zu "
+	       "endpoint(s) in place, %zu published port(s)",
+	       nb_dp_mode_name(r.mode), inst->pin_dir, r.uplinks[0] ? r.uplinks : "(none)",
+	       r.networks, r.endpoints, r.ports);
+	if (r.skipped)
+		printf(", %zu endpoint(s) of vanished sandboxes skipped", r.skipped);
+	if (r.failed)
+		printf(", %zu failed (see above)", r.failed);
+	printf("\n");
+	ret = r.failed ? NB_EXIT_ERR : NB_EXIT_OK;
+cleanup:
+	nb_strv_free(&a.uplinks);
+	return ret;
+}
+
+/* ---- down ---------------------------------------------------------------- */
+
+static const char down_doc[] =
+    "Remove the data plane from this network namespace, keeping the state.\n"
+    "\n"
+    "Deletes every netbpf device (endpoint veths nbe*, gateway ports nbg*/nbp*, also those the "
+    "state does not know), detaches the uplink programs and the socket hooks, and removes "
+    "every pin. Sandboxes lose their netbpf interfaces until `netbpfctl up` restores them."
+    "\v"
+    "EXAMPLES:\n"
+    "  netbpfctl down\n"
+    "  netbpfctl down && netbpfctl up    # rebuild the data plane from the state\n";
+
+static error_t noargs_parse(int key, char *arg, struct argp_state *state)
+{
+	switch (key) {
+	case ARGP_KEY_ARG:
+		argp_error(state, "unexpected argument \"%s\"", arg);
+		return EINVAL;
+	default:
+		return ARGP_ERR_UNKNOWN;
+	}
+}
+
+static const struct argp_option no_opts[] = {{0}};
+static const struct argp down_argp = {no_opts, noargs_parse, NULL, down_doc, NULL, NULL, NULL};
+
+int cmd_down(const struct nb_instance *inst, int argc, char **argv)
+{
+	struct nb_down_report r;
+
+	if (nb_argp_parse(&down_argp, "down", argc, argv, 0, NULL))
+		return NB_EXIT_USAGE;
+	if (nb_need_root("down"))
+		return NB_EXIT_ERR;
+	if (nb_down(inst, &r))
+		return NB_EXIT_ERR;
+	printf("netbpf is down: %d device(s) removed, %s; the state in %s is kept\n", r.devices,
+	       r.loaded ? "programs and maps unpinned" : "nothing was loaded", inst->state_dir);
+	return NB_EXIT_OK;
+}
+
+/* ---- status -------------------------------------------------------------- */
+
+static const char status_doc[] =
+    "Show what netbpf has loaded in this network namespace, and where.\n"
+    "\n"
+    "The pin dir, the programs with their ids, every netbpf device and the program at its hook, "
+    "the uplinks, the masquerade source ports, the cgroup of the socket hooks, and how many "
+    "networks, sandboxes and endpoints the state holds. Exit status 0 when up, 3 when not up."
+    "\v"
+    "EXAMPLES:\n"
+    "  netbpfctl status\n"
+    "  netbpfctl status >/dev/null || netbpfctl up\n";
+
+static const struct argp status_argp = {no_opts, noargs_parse, NULL, status_doc, NULL, NULL, NULL};
+
+static const char *prog_name_of(const struct nb_dp_prog *progs, size_t n, __u32 id)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (progs[i].id == id)
+			return progs[i].name;
+	return "(foreign)";
+}
+
+struct status_ctx {
+	struct nb_nl *nl;
+	struct nb_dp_prog *progs;
+	size_t nprogs;
+	struct nb_network_rec *nets;
+	size_t nnets;
+	struct nb_endpoint_rec *eps;
+	size_t neps;
+	struct nb_sandbox_rec *sbs;
+	size_t nsbs;
+	struct nb_table *t;
+	enum nb_dp_mode mode;
+};
+
+/* hook: 0 tc ingress, 1 tc egress, 2 XDP, -1 none (the gateway's host side runs no program) */
+static void status_row(struct status_ctx *c, const char *dev, const char *role, const char *net,
+		       const char *sb, int hook)
+{
+	struct nb_dp_xdp_state xs = {0};
+	char id[16] = "-";
+	const char *prog = "-";
+	const char *cells[7];
+	__u32 pid = 0;
+	int idx;
+
+	idx = nb_nl_link_ifindex(c->nl, dev);
+	if (idx > 0 && hook == 2 && !nb_dp_xdp_query(idx, &xs))
+		pid = xs.prog_id;
+	else if (idx > 0 && hook >= 0 && hook < 2 && nb_dp_tc_query(idx, hook == 1, &pid))
+		pid = 0;
+	if (pid) {
+		snprintf(id, sizeof(id), "%u", pid);
+		prog = prog_name_of(c->progs, c->nprogs, pid);
+	}
+	cells[0] = dev;
+	cells[1] = idx > 0 ? role : "missing";
+	cells[2] = net;
+	cells[3] = sb;
+	cells[4] = hook < 0    ? "-"
+		   : hook == 2 ? (!pid	       ? "xdp"
+				  : xs.generic ? "xdp generic"
+					       : "xdp native")
+		   : hook      ? "tc egress"
+			       : "tc ingress";
+	cells[5] = prog;
+	cells[6] = id;
+	nb_table_add(c->t, cells);
+}
+
+static void status_devices(struct status_ctx *c, const struct nb_strv *uplinks)
+{
+	char(*names)[NB_IFNAMSIZ] = NULL;
+	char gw[NB_IFNAMSIZ], port[NB_IFNAMSIZ];
+	const struct nb_network_rec *net;
+	const char *sbname;
+	size_t n = 0, i, j, p;
+
+	for (i = 0; i < c->nnets; i++) {
+		if (strcmp(c->nets[i].driver, NB_DRIVER_BRIDGE))
+			continue;
+		nb_network_ifnames(c->nets[i].net_id, gw, port);
+		status_row(c, gw, "gateway", c->nets[i].name, "-", -1);
+		status_row(c, port, "gateway port", c->nets[i].name, "-", 0);
+	}
+	for (i = 0; i < c->neps; i++) {
+		net = nb_network_recs_by_id(c->nets, c->nnets, c->eps[i].network_id);
+		sbname = "?";
+		for (j = 0; j < c->nsbs; j++)
+			if (!strcmp(c->sbs[j].id, c->eps[i].sandbox_id))
+				sbname = c->sbs[j].name;
+		status_row(c, c->eps[i].host_ifname, "endpoint", net ? net->name : "?", sbname, 0);
+		if (c->mode == NB_DP_MODE_XDP)
+			status_row(c, c->eps[i].host_ifname, "endpoint", net ? net->name : "?",
+				   sbname, 2);
+	}
+	/* devices that look like netbpf's but that the state does not know */
+	for (p = 0; p < NB_DEVICE_PREFIXES; p++) {
+		if (nb_nl_link_list(c->nl, nb_device_prefixes[p], &names, &n))
+			continue;
+		for (i = 0; i < n; i++) {
+			bool known = false;
+
+			for (j = 0; j < c->neps && !known; j++)
+				known = !strcmp(c->eps[j].host_ifname, names[i]);
+			for (j = 0; j < c->nnets && !known; j++) {
+				if (strcmp(c->nets[j].driver, NB_DRIVER_BRIDGE))
+					continue;
+				nb_network_ifnames(c->nets[j].net_id, gw, port);
+				known = !strcmp(gw, names[i]) || !strcmp(port, names[i]);
+			}
+			if (!known)
+				status_row(c, names[i], "orphan (gc removes it)", "-", "-", 0);
+		}
+		free(names);
+		names = NULL;
+	}
+	for (i = 0; i < uplinks->n; i++) {
+		status_row(c, uplinks->v[i], "uplink", "-", "-", 0);
+		status_row(c, uplinks->v[i], "uplink", "-", "-", 1);
+		if (c->mode == NB_DP_MODE_XDP)
+			status_row(c, uplinks->v[i], "uplink", "-", "-", 2);
+	}
+}
+
+int cmd_status(const struct nb_instance *inst, int argc, char **argv)
+{
+	static const char *const prog_hdr[] = {"PROGRAM", "ID", "TYPE", "ATTACHED"};
+	static const char *const dev_hdr[] = {"DEVICE", "ROLE",	   "NETWORK", "SANDBOX",
+					      "HOOK",	"PROGRAM", "ID"};
+	struct status_ctx c = {0};
+	struct nb_strv uplinks = {0};
+	struct nb_store *st = NULL;
+	struct nb_table *pt = NULL;
+	char cg[4096], id[16], attached[96], masq[16] = "";
+	__u16 masq_lo, masq_hi;
+	size_t i, nbridge = 0, nsock, nattached;
+	int err, ret = NB_EXIT_ERR;
+
+	if (nb_argp_parse(&status_argp, "status", argc, argv, 0, NULL))
+		return NB_EXIT_USAGE;
+	if (nb_need_root("status"))
+		return NB_EXIT_ERR;
+	if (nb_dp_loaded(inst) != 1) {
+		printf("netbpf is not up in this network namespace (no programs pinned under %s)\n",
+		       inst->pin_dir);
+		return NB_EXIT_NOT_UP;
+	}
+	err = nb_dp_progs(inst, &c.progs, &c.nprogs);
+	if (err) {
+		nb_errorf("status: pin dir %s: cannot list the programs: %s", inst->pin_dir,
+			  strerror(-err));
+		return NB_EXIT_ERR;
+	}
+	err = nb_nl_open(&c.nl);
+	if (err) {
+		nb_errorf("status: cannot open a netlink socket: %s", strerror(-err));
+		goto cleanup;
+	}
+	if (nb_open_state(inst, false, &st))
+		goto cleanup;
+	err = nb_store_network_list(st, &c.nets, &c.nnets);
+	if (!err)
+		err = nb_store_sandbox_list(st, &c.sbs, &c.nsbs);
+	if (!err)
+		err = nb_store_endpoint_list(st, NULL, NULL, &c.eps, &c.neps);
+	if (!err)
+		err = nb_uplinks_stored(st, &uplinks);
+	if (!err)
+		err = nb_masq_ports_stored(st, masq, &masq_lo, &masq_hi);
+	if (err) {
+		nb_errorf("status: state %s: cannot read it: %s", inst->state_dir, strerror(-err));
+		goto cleanup;
+	}
+	for (i = 0; i < c.nnets; i++)
+		nbridge += !strcmp(c.nets[i].driver, NB_DRIVER_BRIDGE);
+
+	nb_dp_mode_get(inst, &c.mode);
+	printf("netbpf is up\n");
+	printf("Mode:       %s", nb_dp_mode_name(c.mode));
+	if (c.mode == NB_DP_MODE_XDP && uplinks.n) {
+		/* which XDP each uplink got: native when its driver has it */
+		for (i = 0; i < uplinks.n; i++) {
+			struct nb_dp_xdp_state xs = {0};
+			int idx = nb_nl_link_ifindex(c.nl, uplinks.v[i]);
+
+			if (idx <= 0 || nb_dp_xdp_query(idx, &xs))
+				xs.prog_id = 0;
+			printf("%suplink %s: %s", i ? ", " : " (", uplinks.v[i],
+			       !xs.prog_id  ? "no XDP"
+			       : xs.generic ? "generic XDP"
+					    : "native XDP");
+		}
+		printf(")");
+	}
+	printf("\n");
+	printf("Pin dir:    %s\n", inst->pin_dir);
+	printf("State dir:  %s\n", inst->state_dir);
+	if (inst->cgroup && inst->cgroup[0])
+		snprintf(cg, sizeof(cg), "%s", inst->cgroup);
+	else
+		snprintf(cg, sizeof(cg), "the cgroup2 root");
+	for (i = 0, nsock = 0, nattached = 0; i < c.nprogs; i++) {
+		nsock += c.progs[i].cgroup_attached >= 0;
+		nattached += c.progs[i].cgroup_attached == 1;
+	}
+	if (nsock)
+		printf("Cgroup:     %s (%zu of %zu socket hooks attached)\n", cg, nattached, nsock);
+	else
+		printf("Cgroup:     none (no socket programs loaded)\n");
+	printf("Uplinks:    ");
+	for (i = 0; i < uplinks.n; i++)
+		printf("%s%s", i ? ", " : "", uplinks.v[i]);
+	printf("%s\n", uplinks.n ? "" : "(none)");
+	printf("Masquerade: source ports %s (%u ports; ICMP echo ids: all)\n", masq,
+	       (unsigned int)(masq_hi - masq_lo + 1));
+	printf("Networks:   %zu (%zu bridge)\n", c.nnets, nbridge);
+	printf("Sandboxes:  %zu\n", c.nsbs);
+	printf("Endpoints:  %zu\n", c.neps);
+	printf("\n");
+
+	pt = nb_table_new(prog_hdr, 4);
+	c.t = nb_table_new(dev_hdr, 7);
+	if (!pt || !c.t) {
+		nb_errorf("status: out of memory");
+		goto cleanup;
+	}
+	for (i = 0; i < c.nprogs; i++) {
+		const char *cells[4];
+
+		snprintf(id, sizeof(id), "%u", c.progs[i].id);
+		if (c.progs[i].cgroup_attached < 0 && !strcmp(c.progs[i].type, "xdp"))
+			snprintf(attached, sizeof(attached), "xdp (per device, below)%s",
+				 c.mode == NB_DP_MODE_XDP ? "" : "; not in tc mode");
+		else if (c.progs[i].cgroup_attached < 0)
+			snprintf(attached, sizeof(attached), "tc (per device, below)");
+		else
+			snprintf(attached, sizeof(attached), "%s %s", c.progs[i].attach,
+				 c.progs[i].cgroup_attached == 1 ? "on the cgroup"
+								 : "NOT ATTACHED");
+		cells[0] = c.progs[i].name;
+		cells[1] = id;
+		cells[2] = c.progs[i].type;
+		cells[3] = attached;
+		nb_table_add(pt, cells);
+	}
+	nb_table_print(pt, stdout);
+	printf("\n");
+	status_devices(&c, &uplinks);
+	nb_table_print(c.t, stdout);
+	ret = NB_EXIT_OK;
+cleanup:
+	nb_table_free(pt);
+	nb_table_free(c.t);
+	nb_strv_free(&uplinks);
+	nb_network_recs_free(c.nets, c.nnets);
+	free(c.sbs);
+	free(c.eps);
+	free(c.progs);
+	nb_store_close(st);
+	nb_nl_close(c.nl);
+	return ret;
+}
+
+/* ---- gc ------------------------------------------------------------------ */
+
+static const char gc_doc[] =
+    "Reconcile the state and the kernel.\n"
+    "\n"
+    "Removes endpoints whose sandbox's network namespace is gone (with their devices and map "
+    "entries), sandboxes whose netbpf-created namespace vanished, netbpf devices the state "
+    "does not know, and map entries that point at interfaces or networks that no longer "
+    "exist. Prints what it removed."
+    "\v"
+    "EXAMPLES:\n"
+    "  netbpfctl gc\n"
+    "  ip netns del web1; netbpfctl gc\n";
+
+static const struct argp gc_argp = {no_opts, noargs_parse, NULL, gc_doc, NULL, NULL, NULL};
+
+int cmd_gc(const struct nb_instance *inst, int argc, char **argv)
+{
+	int count;
+
+	if (nb_argp_parse(&gc_argp, "gc", argc, argv, 0, NULL))
+		return NB_EXIT_USAGE;
+	if (nb_need_root("gc"))
+		return NB_EXIT_ERR;
+	/* what it removes it logs (NB_LOG_INFO): main's log hook prints it on stdout */
+	if (nb_gc(inst, &count))
+		return NB_EXIT_ERR;
+	if (!count)
+		printf("nothing to clean up\n");
+	return NB_EXIT_OK;
+}
