@@ -53,6 +53,7 @@
 /* the instance's life, its counters and events */
 #include "events.h"
 #include "fault.h"
+#include "host.h"
 #include "lifecycle.h"
 #include "metrics.h"
 

@@ -409,6 +409,7 @@ static int network_ensure(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb
 	char mtu[16], icc[64], masq[80];
 	struct nb_net_spec spec = {0};
 	struct nb_network_rec *others = NULL;
+	struct nb_host_net *host = NULL;
 	struct nb_world *w;
 	size_t nothers = 0;
 	int mark = log_mark();
@@ -449,6 +450,13 @@ static int network_ensure(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb
 			       c->name);
 		goto cleanup;
 	}
+	/* a pool the host already routes is skipped; a configured subnet overlapping one refused */
+	err = nb_host_nets_here(&host, &spec.nhost);
+	if (err) {
+		err = lib_fail(ctx, NB_CNI_ERR_IO, mark, err, "network \"%s\"", c->name);
+		goto cleanup;
+	}
+	spec.host = host;
 	err = nb_net_spec_resolve(&spec, others, nothers, net);
 	if (err) {
 		err =
@@ -476,6 +484,7 @@ static int network_ensure(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb
 	*created = true;
 cleanup:
 	nb_network_recs_free(others, nothers);
+	free(host);
 	return err;
 }
 
