@@ -43,9 +43,9 @@ const struct nb_host_net *nb_host_net_overlap(const struct nb_prefix *p,
 					      const struct nb_host_net *h, size_t n);
 
 /*
- * The main table's unicast routes other than the default one, and every IPv4
- * address, of nl's netns; those on netbpf's devices (nbe*, nbg*, nbp*) left
- * out. *out is malloc'd.
+ * Every IPv4 address and the main table's unicast routes other than the
+ * default one, of nl's netns (addresses first); those on netbpf's devices
+ * (nbe*, nbg*, nbp*) left out. *out is malloc'd.
  */
 int nb_host_nets_read(struct nb_nl *nl, struct nb_host_net **out, size_t *n);
 /* The same for the caller's netns, on a netlink socket of its own; the message names the cause */

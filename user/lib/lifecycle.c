@@ -430,10 +430,13 @@ static int predefined_add(const struct predefined_ctx *c, const char *name, cons
 	int err;
 
 	err = nb_store_network_find(c->st, name, &found);
-	if (!err && !strcmp(driver, NB_DRIVER_BRIDGE)) {
-		err = bridge_renew(c, &found);
+	if (!err && !strcmp(driver, NB_DRIVER_BRIDGE) && c->bridge) {
+		/* the new subnet is checked before the old bridge goes: a refusal changes nothing */
 		snprintf(skip, sizeof(skip), "%s", found.id);
-		err = err == 1 ? -ENOENT : err ? err : 0;
+		err = bridge_subnet(c, skip, &rec.subnet);
+		if (!err)
+			err = bridge_renew(c, &found);
+		err = err == 1 ? -ENOENT : err;
 	}
 	nb_network_rec_clear(&found);
 	if (err != -ENOENT)

@@ -804,18 +804,19 @@ int nb_nl_prefixes(struct nb_nl *nl, struct nb_nl_prefix **out, size_t *n)
 	struct nl_cache *cache;
 	int err;
 
-	nl_begin(nl);
-	err = nl_result(nl, rtnl_route_alloc_cache(nl->sk, AF_INET, 0, &cache));
+	/* addresses first: "address 172.17.0.1/16 on docker0" says more than its connected route */
+	err = addr_dump_inet(nl, &cache);
 	if (err)
 		return err;
-	nl_cache_foreach(cache, route_prefix_one, &c);
+	nl_cache_foreach(cache, addr_prefix_one, &c);
 	nl_cache_free(cache);
-	err = addr_dump_inet(nl, &cache);
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_route_alloc_cache(nl->sk, AF_INET, 0, &cache));
 	if (err) {
 		free(c.v);
 		return err;
 	}
-	nl_cache_foreach(cache, addr_prefix_one, &c);
+	nl_cache_foreach(cache, route_prefix_one, &c);
 	nl_cache_free(cache);
 	if (c.err) {
 		free(c.v);

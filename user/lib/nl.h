@@ -65,9 +65,9 @@ int nb_nl_addr_list(struct nb_nl *nl, __be32 **out, size_t *n);
 int nb_nl_addr_is_local(struct nb_nl *nl, __be32 ip);
 
 /*
- * The prefixes nl's netns holds: the main table's unicast routes other than
- * the default one (addr 0; ifindex of the first nexthop, 0 when none), then
- * every IPv4 address (addr set, dst its subnet). *out is malloc'd.
+ * The prefixes nl's netns holds: every IPv4 address (addr set, dst its
+ * subnet), then the main table's unicast routes other than the default one
+ * (addr 0; ifindex of the first nexthop, 0 when none). *out is malloc'd.
  */
 struct nb_nl_prefix {
 	__be32 dst; /* net, host bits clear */
