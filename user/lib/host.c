@@ -20,6 +20,7 @@
 #include "host.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "fmt.h"
 #include "portspec.h"
 
 /* ---- prefixes ---------------------------------------------------------------- */
@@ -307,9 +308,9 @@ const char *nb_listener_str(const struct nb_listener *l, char buf[NB_LISTENER_ST
 	nb_fmt_ipv4(l->ip, a);
 	if (!nb_socket_owner(l->inode, &pid, comm))
 		snprintf(buf, NB_LISTENER_STRLEN, "%s:%u/%s, held by %s (pid %d)", a, l->port,
-			 nb_portspec_proto_name(l->proto), comm[0] ? comm : "?", (int)pid);
+			 nb_proto_name(l->proto), comm[0] ? comm : "?", (int)pid);
 	else
 		snprintf(buf, NB_LISTENER_STRLEN, "%s:%u/%s, held by a process netbpf cannot see",
-			 a, l->port, nb_portspec_proto_name(l->proto));
+			 a, l->port, nb_proto_name(l->proto));
 	return buf;
 }
