@@ -59,6 +59,7 @@
 #include "events.h"
 #include "fault.h"
 #include "host.h"
+#include "mapdump.h"
 #include "lifecycle.h"
 #include "metrics.h"
 #include "prometheus.h"

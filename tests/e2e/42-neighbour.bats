@@ -230,3 +230,36 @@ net_addressing() {
 	ping_ok "onbr" 10.98.0.1
 	nbctl sandbox rm "$(sb onbr)"
 }
+
+# ---- maps, decoded ----------------------------------------------------------
+
+@test "map dump: nb_publish and nb_neigh decoded through their BTF, in JSON and as a table" {
+	nbctl publish 198.18.0.1:8088:80 "$(sb box)"
+	run nbctl map ls
+	assert_success
+	assert_line nb_publish
+	assert_line nb_ct
+	nbctl map dump nb_publish --format json >"$NB_TMP/pub.json"
+	# the host's view of the port, not bpftool's network-order integers (8088 = 0x1f98 -> 38943)
+	run json '[e for e in d if e["key"]["host_port"] == 8088][0]' <"$NB_TMP/pub.json"
+	assert_success
+	assert_output --partial '"host_ip": "198.18.0.1"'
+	assert_output --partial '"proto": "tcp"'
+	assert_output --partial "\"sb_ip\": \"$(sb_ip box)\""
+	assert_output --partial '"sb_port": 80'
+	run nbctl map dump nb_publish
+	assert_success
+	assert_line --index 0 --regexp '^KEY +VALUE$'
+	assert_line --regexp "^host_ip=198.18.0.1 host_port=8088 proto=tcp +sb_ip=$(sb_ip box) sb_port=80 "
+	# the ARP table: an address, and a MAC as Docker derives it
+	run nbctl map dump nb_neigh
+	assert_success
+	assert_output --partial "$(docker_mac "$(sb_ip box)")"
+	nbctl unpublish 198.18.0.1:8088:80 "$(sb box)"
+	run nbctl map dump nb_nosuch
+	assert_failure 1
+	assert_output --partial "map \"nb_nosuch\": not pinned under"
+	run nbctl map dump nb_events
+	assert_failure 1
+	assert_output --partial "a ring buffer"
+}

@@ -112,6 +112,9 @@ gc | 1 | root;permission denied | @NOBODY gc
 down | 2 | unexpected argument;extra | down extra
 down | 1 | root;permission denied | @NOBODY down
 status | 2 | unrecognized option;--bogus | status --bogus
+map | 1 | nb_nosuch;not pinned | map dump nb_nosuch
+map | 1 | publish;not a netbpf map;start with nb_ | map dump publish
+map | 2 | MAP is missing | map dump
 TABLE
 )
 
@@ -234,6 +237,7 @@ rel_cases() {
 @test "bad input: gc" { rel_cases gc; }
 @test "bad input: down" { rel_cases down; }
 @test "bad input: status" { rel_cases status; }
+@test "bad input: map" { rel_cases map; }
 
 @test "bad input: the instance still works after every refusal" {
 	ping_ok "a" "$(sb_ip b)"
