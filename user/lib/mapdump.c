@@ -172,6 +172,11 @@ static json_t *decode(const struct btf *btf, __u32 id, const char *member, const
 	return json_null();
 }
 
+json_t *nb_btf_decode(const struct btf *btf, __u32 type_id, const void *data)
+{
+	return decode(btf, type_id, NULL, data, 0);
+}
+
 /* a += b for every number of b (per-CPU counters); other values of a stay */
 static void json_add(json_t *a, const json_t *b)
 {

@@ -13,6 +13,7 @@
 #define NETBPF_MAPDUMP_H
 
 #include <jansson.h>
+#include <linux/types.h>
 
 #include "dataplane.h"
 
@@ -24,6 +25,13 @@
  * the map has no BTF for its key or value.
  */
 int nb_map_dump(const struct nb_instance *inst, const char *name, json_t **out);
+
+/*
+ * The decoding alone, pure: the value of BTF type id at data as JSON (NULL when out of
+ * memory). nb_map_dump decodes every key and value with it.
+ */
+struct btf;
+json_t *nb_btf_decode(const struct btf *btf, __u32 type_id, const void *data);
 
 /* The names of the instance's pinned maps ("nb_*"), sorted, into *out (json_decref it) */
 int nb_map_names(const struct nb_instance *inst, json_t **out);
