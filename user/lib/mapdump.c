@@ -15,6 +15,7 @@
 #include "ipam.h"
 #include "log.h"
 #include "mapdump.h"
+#include "mapio.h"
 
 /* nested structs of abi.h are a few levels deep; a loop in bad BTF stops here */
 #define MAX_DEPTH 8
@@ -214,34 +215,32 @@ static int dump_entries(int fd, const struct bpf_map_info *info, const struct bt
 {
 	int ncpu = percpu(info->type) ? libbpf_num_possible_cpus() : 1;
 	size_t vstride = percpu(info->type) ? (info->value_size + 7) / 8 * 8 : info->value_size;
-	__u8 *key = NULL, *next = NULL, *val = NULL;
-	bool first = true;
-	int err = 0, c;
+	__u8 *keys = NULL, *key, *val = NULL;
+	size_t n = 0, i;
+	int err, c;
 
 	if (ncpu <= 0)
 		return ncpu ? ncpu : -EINVAL;
-	key = calloc(1, info->key_size);
-	next = calloc(1, info->key_size);
+	/* the keys first (mapio.h): a live LRU map changes under a get_next_key walk */
+	err = nb_map_keys(fd, info->key_size, (void **)&keys, &n);
+	if (err)
+		return err;
 	val = calloc((size_t)ncpu, vstride ? vstride : 1);
-	if (!key || !next || !val) {
+	if (!val) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	for (;;) {
+	for (i = 0; i < n; i++) {
 		json_t *k, *v;
 
-		if (bpf_map_get_next_key(fd, first ? NULL : key, next)) {
-			err = errno == ENOENT ? 0 : -errno;
-			break;
+		key = keys + i * info->key_size;
+		err = nb_map_get(fd, key, val);
+		if (err == -ENOENT) { /* gone since it was listed: an LRU or a live table */
+			err = 0;
+			continue;
 		}
-		first = false;
-		memcpy(key, next, info->key_size);
-		if (bpf_map_lookup_elem(fd, key, val)) {
-			if (errno == ENOENT) /* gone since get_next_key: an LRU or a live table */
-				continue;
-			err = -errno;
+		if (err)
 			break;
-		}
 		k = decode(btf, info->btf_key_type_id, NULL, key, 0);
 		v = decode_value(btf, info->btf_value_type_id, val, info->value_size);
 		for (c = 1; c < ncpu; c++) {
@@ -254,8 +253,7 @@ static int dump_entries(int fd, const struct bpf_map_info *info, const struct bt
 		json_array_append_new(arr, json_pack("{s:o, s:o}", "key", k, "value", v));
 	}
 cleanup:
-	free(key);
-	free(next);
+	free(keys);
 	free(val);
 	return err;
 }
