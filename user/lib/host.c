@@ -120,9 +120,8 @@ static int diag_one(struct nl_msg *msg, void *arg)
 	struct diag_ctx *c = arg;
 	struct nb_listener *l, *grown;
 	struct nlattr *a;
-	bool v6only = false;
+	bool v6only;
 	__be32 ip;
-	int rem;
 
 	if (c->err || nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
 	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
@@ -135,9 +134,8 @@ static int diag_one(struct nl_msg *msg, void *arg)
 		const __u8 *src = (const __u8 *)m->id.idiag_src;
 		static const __u8 any[16];
 
-		nlmsg_for_each_attr(a, nlh, sizeof(*m), rem)
-			if (nla_type(a) == INET_DIAG_SKV6ONLY && nla_len(a) >= 1)
-				v6only = nla_get_u8(a);
+		a = nlmsg_find_attr(nlh, sizeof(*m), INET_DIAG_SKV6ONLY);
+		v6only = a && nla_len(a) >= 1 && nla_get_u8(a);
 		if (!memcmp(src, any, 16) && !v6only)
 			ip = 0; /* a dual-stack [::] takes the port on every IPv4 address too */
 		else if (!memcmp(src, v4mapped, 12))
@@ -163,8 +161,7 @@ static int diag_one(struct nl_msg *msg, void *arg)
 }
 
 /* One SOCK_DIAG_BY_FAMILY dump, as `ss` asks for it */
-static int diag_dump(struct nl_sock *sk, __u8 family, __u8 proto, __u32 states,
-		     struct diag_ctx *c)
+static int diag_dump(struct nl_sock *sk, __u8 family, __u8 proto, __u32 states, struct diag_ctx *c)
 {
 	struct inet_diag_req_v2 req = {
 	    .sdiag_family = family,

@@ -54,10 +54,10 @@ int nb_host_nets_here(struct nb_host_net **out, size_t *n);
 /* ---- listening sockets ------------------------------------------------------- */
 
 struct nb_listener {
-	__be32 ip;    /* net; 0 = every IPv4 address (0.0.0.0, or a dual-stack [::]) */
-	__u16 port;   /* host order */
-	__u8 proto;   /* IPPROTO_TCP (listening) or IPPROTO_UDP (bound) */
-	__u32 inode;  /* the socket's inode, to find its process */
+	__be32 ip;   /* net; 0 = every IPv4 address (0.0.0.0, or a dual-stack [::]) */
+	__u16 port;  /* host order */
+	__u8 proto;  /* IPPROTO_TCP (listening) or IPPROTO_UDP (bound) */
+	__u32 inode; /* the socket's inode, to find its process */
 };
 
 /*

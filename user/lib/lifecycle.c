@@ -452,7 +452,7 @@ static int predefined_add(const struct predefined_ctx *c, const char *name, cons
 
 	err = nb_store_network_find(c->st, name, &found);
 	if (!err && !strcmp(driver, NB_DRIVER_BRIDGE) && c->bridge) {
-		/* the new subnet is checked before the old bridge goes: a refusal changes nothing */
+		/* the new subnet is checked before the old one goes: a refusal changes nothing */
 		snprintf(skip, sizeof(skip), "%s", found.id);
 		err = bridge_subnet(c, skip, &rec.subnet);
 		if (!err)

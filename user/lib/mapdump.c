@@ -189,10 +189,14 @@ static void json_add(json_t *a, const json_t *b)
 		json_integer_set(a, json_integer_value(a) + json_integer_value(b));
 	} else if (json_is_object(a) && json_is_object(b)) {
 		json_object_foreach(a, k, v)
+		{
 			json_add(v, json_object_get(b, k));
+		}
 	} else if (json_is_array(a) && json_is_array(b)) {
 		json_array_foreach(a, i, v)
+		{
 			json_add(v, json_array_get(b, i));
+		}
 	}
 }
 
@@ -210,8 +214,7 @@ static json_t *decode_value(const struct btf *btf, __u32 vtype, const __u8 *data
 	return size <= 8 ? json_integer((json_int_t)read_uint(data, size)) : json_null();
 }
 
-static int dump_entries(int fd, const struct bpf_map_info *info, const struct btf *btf,
-			json_t *arr)
+static int dump_entries(int fd, const struct bpf_map_info *info, const struct btf *btf, json_t *arr)
 {
 	int ncpu = percpu(info->type) ? libbpf_num_possible_cpus() : 1;
 	size_t vstride = percpu(info->type) ? (info->value_size + 7) / 8 * 8 : info->value_size;
@@ -268,9 +271,10 @@ int nb_map_dump(const struct nb_instance *inst, const char *name, json_t **out)
 
 	*out = NULL;
 	if (strncmp(name, "nb_", 3) || strchr(name, '/')) {
-		nb_errorf("map \"%s\": not a netbpf map (their names start with nb_; `netbpfctl map "
-			  "ls` lists them)",
-			  name);
+		nb_errorf(
+		    "map \"%s\": not a netbpf map (their names start with nb_; `netbpfctl map "
+		    "ls` lists them)",
+		    name);
 		return -EINVAL;
 	}
 	fd = nb_dp_pin_open(inst, name);
@@ -291,8 +295,9 @@ int nb_map_dump(const struct nb_instance *inst, const char *name, json_t **out)
 		goto cleanup;
 	}
 	if (info.type == BPF_MAP_TYPE_RINGBUF) {
-		err = nb_error(-EOPNOTSUPP, "map \"%s\": a ring buffer has no entries to read "
-					   "(`netbpfctl monitor` reads its events)",
+		err = nb_error(-EOPNOTSUPP,
+			       "map \"%s\": a ring buffer has no entries to read "
+			       "(`netbpfctl monitor` reads its events)",
 			       name);
 		goto cleanup;
 	}

@@ -236,7 +236,8 @@ int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sand
 			continue;
 		nb_errorf("sandbox \"%s\": publish \"%s\": host port %s: bind: address already in "
 			  "use (%s)",
-			  sb->name, spec_str, nb_portmap_key_str(&pm[i], k), nb_listener_str(l, lw));
+			  sb->name, spec_str, nb_portmap_key_str(&pm[i], k),
+			  nb_listener_str(l, lw));
 		err = -EADDRINUSE;
 		goto cleanup;
 	}
@@ -877,8 +878,8 @@ int nb_publish_host_held(const struct nb_publish_rec *rows, size_t n, struct nb_
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		held[i] = nb_listener_find(*ls, *nls, rows[i].host_ip, rows[i].host_port,
-					   rows[i].proto);
+		held[i] =
+		    nb_listener_find(*ls, *nls, rows[i].host_ip, rows[i].host_port, rows[i].proto);
 		count += !!held[i];
 	}
 	return count;

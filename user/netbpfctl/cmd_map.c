@@ -33,8 +33,7 @@ static int map_ls(const struct nb_instance *inst, int argc, char **argv)
 		return NB_EXIT_USAGE;
 	if (nb_map_names(inst, &names))
 		return NB_EXIT_ERR;
-	json_array_foreach(names, i, v)
-		printf("%s\n", json_string_value(v));
+	json_array_foreach(names, i, v) printf("%s\n", json_string_value(v));
 	json_decref(names);
 	return NB_EXIT_OK;
 }
@@ -103,7 +102,8 @@ static void flatten(FILE *f, const char *prefix, const json_t *v, bool *first)
 		}
 		return;
 	}
-	s = json_is_string(v) ? strdup(json_string_value(v)) : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+	s = json_is_string(v) ? strdup(json_string_value(v))
+			      : json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
 	fprintf(f, "%s%s%s%s", *first ? "" : " ", prefix, *prefix ? "=" : "", s ? s : "?");
 	*first = false;
 	free(s);
