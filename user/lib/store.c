@@ -1202,3 +1202,11 @@ int nb_store_setting_del(struct nb_store *st, const char *key)
 {
 	return del_by_id(st, "remove setting", "DELETE FROM settings WHERE key = ?1", key);
 }
+
+int nb_store_sandbox_container(struct nb_store *st, const char *sb_id, char **cid)
+{
+	char key[sizeof(NB_SETTING_CONTAINER_PREFIX) + NB_ID_LEN];
+
+	snprintf(key, sizeof(key), NB_SETTING_CONTAINER_PREFIX "%s", sb_id);
+	return nb_store_setting_get(st, key, cid);
+}
