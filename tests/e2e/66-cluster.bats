@@ -461,6 +461,7 @@ tls_certs() {
 	hctl 1 sandbox create --network "$CL-n" "$CL-b"
 	local ip
 	ip=$(ip -n "$CL-b" -4 -o addr show eth0 | awk '{print $4}' | cut -d/ -f1)
+	# m2 may be the leader: the others elect one, the client retries meanwhile
 	etcd_kill 2
 	run hctl 1 host ls
 	assert_success

@@ -820,6 +820,8 @@ static int post(struct nb_etcd *e, const char *path, json_t *req, json_t **resp)
 {
 	char *body = json_dumps(req, JSON_COMPACT);
 	char errs[ERRBUF_MAX] = "", cause[512];
+	struct timespec t0;
+	bool busy;
 	size_t k, i;
 	long http;
 	int err = -EHOSTUNREACH, tries;
@@ -827,6 +829,10 @@ static int post(struct nb_etcd *e, const char *path, json_t *req, json_t **resp)
 	*resp = NULL;
 	if (!body)
 		return nb_error(-ENOMEM, "etcd %s: out of memory", e->list);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+again:
+	busy = false;
+	errs[0] = 0;
 	for (k = 0; k < e->n; k++) {
 		i = (e->cur + k) % e->n;
 		for (tries = 0; tries < 2; tries++) {
@@ -869,9 +875,25 @@ static int post(struct nb_etcd *e, const char *path, json_t *req, json_t **resp)
 			}
 			json_decref(r);
 			err = -EHOSTUNREACH;
+			busy = true;
 			break;
 		}
 		errs_add(errs, sizeof(errs), e->name[i], cause);
+	}
+	/*
+	 * Members that answered "no leader" or "leader changed" are electing one: as
+	 * etcd's own client does, a request that may run twice is sent again until
+	 * the timeout (a txn or a grant is not: it may have been applied).
+	 */
+	if (busy && strcmp(path, "/v3/kv/txn") && strcmp(path, "/v3/lease/grant")) {
+		struct timespec now, nap = {0, 100 * 1000000L};
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000 <
+		    e->timeout_ms) {
+			nanosleep(&nap, NULL);
+			goto again;
+		}
 	}
 	err = nb_error(-EHOSTUNREACH, "etcd %s: no member answered %s (%s)", e->list, path, errs);
 out:
