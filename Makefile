@@ -93,6 +93,8 @@ $(OUT)/netbpf-cni: $(CNI_OBJS) $(LIBNETBPF)
 
 # test_cni drives the plugin binary as a runtime does
 $(OUT)/tests/unit/test_cni: $(OUT)/netbpf-cni
+# test_nat reads the conntrack timeouts out of the programs' own rodata
+$(OUT)/tests/unit/test_nat: $(OUT)/endpoint.skel.h $(OUT)/uplink.skel.h $(OUT)/xdp.skel.h
 
 $(OUT)/tests/unit/%: tests/unit/%.c $(LIBNETBPF) $(USER_HDRS) | $(OUT)/tests/unit
 	$(call msg,CC,$@)

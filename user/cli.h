@@ -100,9 +100,6 @@ int nb_kv_put(json_t *obj, const char *kv, bool value_required);
 #define NB_OPT_HOST_BINDING "com.docker.network.bridge.host_binding_ipv4"
 #define NB_OPT_MTU	    "com.docker.network.driver.mtu"
 
-#define NB_MTU_MIN 68
-#define NB_MTU_MAX 65535
-
 /* `network create`'s input as typed; NULL = not given */
 struct nb_net_spec {
 	const char *name;

@@ -97,7 +97,7 @@ static const struct argp_option create_opts[] = {
     {"gateway", OPT_GATEWAY, "IP", 0, "Gateway address (default: the first of the subnet)", 0},
     {"ip-range", OPT_IP_RANGE, "CIDR", 0, "Allocate endpoint addresses from this range", 0},
     {"internal", OPT_INTERNAL, NULL, 0, "Restrict traffic to the subnet and the gateway", 0},
-    {"mtu", OPT_MTU, "N", 0, "MTU of the endpoints (68..65535, default 1500)", 0},
+    {"mtu", OPT_MTU, "N", 0, "MTU of the endpoints (" NB_STR(NB_MTU_MIN) ".." NB_STR(NB_MTU_MAX) ", default " NB_STR(NB_MTU_DEFAULT) ")", 0},
     {"label", OPT_LABEL, "KEY=VALUE", 0, "Set metadata (repeatable)", 0},
     {"opt", 'o', "KEY=VALUE", 0, "Set a driver option (repeatable)", 0},
     {0},

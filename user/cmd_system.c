@@ -178,7 +178,7 @@ static bool netns_alive(const char *path)
 /* ---- masquerade source ports ---------------------------------------------- */
 
 #define SETTING_MASQ_PORTS "masq_ports" /* "LO-HI" (absent: the default) */
-#define MASQ_PORTS_DEFAULT "1024-65535" /* the BPF side's for 0/0, as Linux's MASQUERADE */
+#define MASQ_PORTS_DEFAULT NB_STR(NB_MASQ_PORT_MIN) "-" NB_STR(NB_MASQ_PORT_MAX)
 #define OPT_MASQ_PORTS	   0x100	/* long option only */
 
 /* "LO-HI" with 1 <= LO <= HI <= 65535: 0, else -EINVAL (not a range) or -ERANGE */

@@ -204,8 +204,7 @@ int nb_nat_uplink_put_range(const struct nb_maps *m, __u32 ifindex, __be32 ip, _
 
 int nb_nat_uplink_put(const struct nb_maps *m, __u32 ifindex, __be32 ip)
 {
-	/* the range Linux's MASQUERADE uses for sources >= 1024 */
-	return nb_nat_uplink_put_range(m, ifindex, ip, 1024, 65535);
+	return nb_nat_uplink_put_range(m, ifindex, ip, NB_MASQ_PORT_MIN, NB_MASQ_PORT_MAX);
 }
 
 int nb_nat_uplink_del(const struct nb_maps *m, __u32 ifindex)
@@ -269,21 +268,9 @@ cleanup:
 
 unsigned int nb_nat_ct_timeout_secs(__u8 proto, __u8 state)
 {
-	if (proto == IPPROTO_TCP) {
-		switch (state) {
-		case NB_CT_S_NEW:
-			return NB_CT_TCP_NEW_SECS;
-		case NB_CT_S_ESTABLISHED:
-			return NB_CT_TCP_EST_SECS;
-		case NB_CT_S_FIN:
-			return NB_CT_TCP_FIN_SECS;
-		default:
-			return NB_CT_TCP_CLOSED_SECS;
-		}
-	}
-	if (proto == IPPROTO_UDP)
-		return state == NB_CT_S_NEW ? NB_CT_UDP_NEW_SECS : NB_CT_UDP_EST_SECS;
-	return NB_CT_ICMP_SECS;
+	static const __u32 secs[NB_CT_TO_COUNT] = NB_CT_TIMEOUTS_INIT;
+
+	return secs[nb_ct_timeout_slot(proto, state)];
 }
 
 /* bpf_ktime_get_ns() is CLOCK_MONOTONIC */

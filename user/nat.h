@@ -3,8 +3,8 @@
  * The NAT part of the map projection: published ports (nb_publish), uplink
  * settings for masquerade (nb_uplinks), the host's addresses for the socket
  * hooks (nb_local_addrs), and reading/flushing the connection tracker
- * (nb_ct) for `netbpfctl ct`. Data-plane behaviour is described at the top
- * of bpf/lib/nat.bpf.h.
+ * (nb_ct) for `netbpfctl ct`. The data plane's behaviour is described in
+ * docs/nat.md.
  *
  * Addresses are __be32 (network order) as everywhere in netbpf; ports are
  * host order here (what the CLI parses) and converted on the way in/out.

@@ -24,8 +24,6 @@
 #include "netns.h"
 #include "realize.h"
 
-#define NB_DEFAULT_MTU 1500
-
 int nb_world_open(const struct nb_instance *inst, struct nb_world *w)
 {
 	int err;
@@ -142,7 +140,7 @@ int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
 		o.name = gw;
 		o.mac = val.gw_mac;
 		o.peer_name = port;
-		o.mtu = net->mtu ? net->mtu : NB_DEFAULT_MTU;
+		o.mtu = net->mtu ? net->mtu : NB_MTU_DEFAULT;
 		err = nb_nl_veth_add(w->nl, &o);
 		if (err)
 			goto cleanup;
@@ -181,7 +179,7 @@ int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
 	val.gwport_ifindex = port_idx;
 	val.flags = (net->icc ? NB_NET_F_ICC : 0) | (net->internal ? NB_NET_F_INTERNAL : 0) |
 		    (net->masquerade ? NB_NET_F_MASQ : 0);
-	val.mtu = net->mtu ? net->mtu : NB_DEFAULT_MTU;
+	val.mtu = net->mtu ? net->mtu : NB_MTU_DEFAULT;
 	err = nb_maps_network_put(&w->maps, net->net_id, &val);
 	if (err)
 		goto cleanup;
@@ -289,7 +287,7 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 		o.peer_name = ep->ifname;
 		o.peer_mac = ep->mac;
 		o.peer_netns_fd = fd;
-		o.mtu = net->mtu ? net->mtu : NB_DEFAULT_MTU;
+		o.mtu = net->mtu ? net->mtu : NB_MTU_DEFAULT;
 		err = nb_nl_veth_add(w->nl, &o);
 		if (err == -EEXIST)
 			step =

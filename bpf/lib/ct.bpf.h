@@ -34,14 +34,12 @@
 #define NB_NSEC		 1000000000ULL
 #define NB_CT_REFRESH_NS (1 * NB_NSEC)
 
-/* timeouts after the last packet, from <netbpf/abi.h> (shared with `ct ls`) */
-#define NB_CT_TCP_NEW_NS    (NB_CT_TCP_NEW_SECS * NB_NSEC)
-#define NB_CT_TCP_EST_NS    (NB_CT_TCP_EST_SECS * NB_NSEC)
-#define NB_CT_TCP_FIN_NS    (NB_CT_TCP_FIN_SECS * NB_NSEC)
-#define NB_CT_TCP_CLOSED_NS (NB_CT_TCP_CLOSED_SECS * NB_NSEC)
-#define NB_CT_UDP_NEW_NS    (NB_CT_UDP_NEW_SECS * NB_NSEC)
-#define NB_CT_UDP_EST_NS    (NB_CT_UDP_EST_SECS * NB_NSEC)
-#define NB_CT_ICMP_NS	    (NB_CT_ICMP_SECS * NB_NSEC)
+/*
+ * Timeouts after the last packet (seconds) by slot, <netbpf/consts.h>: rodata
+ * of every program that tracks flows, so the table the data plane uses is the
+ * one a test reads from the object (tests/unit/test_nat.c).
+ */
+const volatile __u32 nb_ct_timeout_secs[NB_CT_TO_COUNT] = NB_CT_TIMEOUTS_INIT;
 
 /* TCP flag bits as in byte 13 of the TCP header */
 #define NB_TCP_FIN 0x01
@@ -51,21 +49,7 @@
 
 static __always_inline __u64 nb_ct_timeout(__u8 proto, __u8 state)
 {
-	if (proto == IPPROTO_TCP) {
-		switch (state) {
-		case NB_CT_S_NEW:
-			return NB_CT_TCP_NEW_NS;
-		case NB_CT_S_ESTABLISHED:
-			return NB_CT_TCP_EST_NS;
-		case NB_CT_S_FIN:
-			return NB_CT_TCP_FIN_NS;
-		default:
-			return NB_CT_TCP_CLOSED_NS;
-		}
-	}
-	if (proto == IPPROTO_UDP)
-		return state == NB_CT_S_NEW ? NB_CT_UDP_NEW_NS : NB_CT_UDP_EST_NS;
-	return NB_CT_ICMP_NS;
+	return (__u64)nb_ct_timeout_secs[nb_ct_timeout_slot(proto, state)] * NB_NSEC;
 }
 
 static __always_inline bool nb_ct_alive(const struct nb_ct_entry *e, __u8 proto, __u64 now)

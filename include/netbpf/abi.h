@@ -17,6 +17,7 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
+#include "consts.h"
 
 /* ---- map names (pin file names under the pin dir) ---------------------- */
 #define NB_MAP_NETWORKS nb_networks /* net_id -> struct nb_network */
@@ -148,8 +149,8 @@ struct nb_counter {
 
 /* ---- published ports, conntrack, NAT ------------------------------------ */
 /*
- * The data-plane decisions behind these structs are written down at the top
- * of bpf/lib/nat.bpf.h. Maps of this section (names under 16 bytes):
+ * The data-plane decisions behind these structs are written down in
+ * docs/nat.md. Maps of this section (names under 16 bytes):
  */
 #define NB_MAP_UPLINKS nb_uplinks /* ifindex -> struct nb_uplink: masquerade source */
 #define NB_MAP_LOCAL_ADDRS nb_local_addrs /* __be32 host address -> __u32 ifindex */
@@ -189,8 +190,8 @@ struct nb_config {
 /* One per uplink, keyed by its ifindex: what masquerade rewrites sources to. */
 struct nb_uplink {
 	__be32 ip; /* net: the uplink's address (SNAT source) */
-	__u16 port_min; /* host: SNAT TCP/UDP source ports, inclusive (ICMP ids: all); 0 = 1024 */
-	__u16 port_max; /* host: 0 = 65535 */
+	__u16 port_min; /* host: SNAT TCP/UDP source ports, inclusive (ICMP ids: all); 0 = NB_MASQ_PORT_MIN */
+	__u16 port_max; /* host: 0 = NB_MASQ_PORT_MAX */
 };
 
 /*
@@ -225,15 +226,7 @@ struct nb_ct_key {
 #define NB_CT_S_FIN 2 /* TCP: FIN seen from one side */
 #define NB_CT_S_CLOSED 3 /* TCP: FIN from both sides, or RST */
 
-/* How long an entry lives after its last packet, by protocol and state (seconds).
- * TCP's established timeout is Cilium's 6 hours, not Linux's 5 days. */
-#define NB_CT_TCP_NEW_SECS 60
-#define NB_CT_TCP_EST_SECS (6 * 3600)
-#define NB_CT_TCP_FIN_SECS 120
-#define NB_CT_TCP_CLOSED_SECS 10
-#define NB_CT_UDP_NEW_SECS 30
-#define NB_CT_UDP_EST_SECS 180
-#define NB_CT_ICMP_SECS 30
+/* timeouts by protocol and state: <netbpf/consts.h> */
 
 /* struct nb_ct_entry.flags */
 #define NB_CT_F_FIN (1U << 0) /* TCP: this direction sent a FIN */

@@ -3,7 +3,9 @@
  * nat.c: the NAT projection over real (unpinned) maps of the ABI's shapes,
  * conntrack decoding as `ct ls` shows it (original/translated tuples, the
  * reply entry's counters, expired and orphan entries skipped), flushing,
- * and the formatting helpers. Map tests need CAP_BPF; without it they skip.
+ * the formatting helpers, and the conntrack timeouts `ct ls` reports against
+ * the table the BPF objects carry. Map tests need CAP_BPF; without it they
+ * skip.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -22,6 +24,9 @@
 #include <bpf/bpf.h>
 
 #include "nat.h"
+#include "endpoint.skel.h"
+#include "uplink.skel.h"
+#include "xdp.skel.h"
 
 #define IP(a, b, c, d) htonl(((a) << 24) | ((b) << 16) | ((c) << 8) | (d))
 #define NSEC	       1000000000ULL
@@ -326,20 +331,62 @@ static void test_names(void **state)
 	assert_string_equal(nb_nat_age_str((3 * 86400 + 4 * 3600) * NSEC, age), "3d04h");
 }
 
+/* closed flows must go quickly, established ones must not: checked by the compiler */
+_Static_assert(NB_CT_TCP_CLOSED_SECS < NB_CT_TCP_NEW_SECS, "closed TCP flows outlive new ones");
+_Static_assert(NB_CT_TCP_EST_SECS > 3600, "established TCP flows expire within an hour");
+_Static_assert(NB_MASQ_PORT_MIN <= NB_MASQ_PORT_MAX && NB_MASQ_PORT_MAX <= 65535,
+	       "the default masquerade range is not a port range");
+_Static_assert(NB_MTU_MIN <= NB_MTU_DEFAULT && NB_MTU_DEFAULT <= NB_MTU_MAX,
+	       "the default MTU is out of its bounds");
+
+/*
+ * What `ct ls` reports (nb_nat_ct_timeout_secs()) against the table the
+ * programs that track flows carry in their rodata, read from the objects
+ * themselves through their skeletons (opened, not loaded: no privilege).
+ */
+static void check_rodata_timeouts(const __u32 *tbl)
+{
+	static const __u8 protos[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_GRE};
+	static const __u8 states[] = {NB_CT_S_NEW, NB_CT_S_ESTABLISHED, NB_CT_S_FIN,
+				      NB_CT_S_CLOSED};
+	size_t i, j;
+
+	for (i = 0; i < sizeof(protos); i++)
+		for (j = 0; j < sizeof(states); j++)
+			assert_int_equal(nb_nat_ct_timeout_secs(protos[i], states[j]),
+					 tbl[nb_ct_timeout_slot(protos[i], states[j])]);
+	/* and the slots are the states they say */
+	assert_int_equal(tbl[nb_ct_timeout_slot(IPPROTO_TCP, NB_CT_S_NEW)], NB_CT_TCP_NEW_SECS);
+	assert_int_equal(tbl[nb_ct_timeout_slot(IPPROTO_TCP, NB_CT_S_ESTABLISHED)],
+			 NB_CT_TCP_EST_SECS);
+	assert_int_equal(tbl[nb_ct_timeout_slot(IPPROTO_TCP, NB_CT_S_FIN)], NB_CT_TCP_FIN_SECS);
+	assert_int_equal(tbl[nb_ct_timeout_slot(IPPROTO_TCP, NB_CT_S_CLOSED)],
+			 NB_CT_TCP_CLOSED_SECS);
+	assert_int_equal(tbl[nb_ct_timeout_slot(IPPROTO_UDP, NB_CT_S_NEW)], NB_CT_UDP_NEW_SECS);
+	assert_int_equal(tbl[nb_ct_timeout_slot(IPPROTO_UDP, NB_CT_S_ESTABLISHED)],
+			 NB_CT_UDP_EST_SECS);
+	assert_int_equal(tbl[nb_ct_timeout_slot(IPPROTO_ICMP, NB_CT_S_NEW)], NB_CT_ICMP_SECS);
+}
+
 static void test_timeouts(void **state)
 {
+	struct endpoint_bpf *ep;
+	struct uplink_bpf *up;
+	struct xdp_bpf *xdp;
+
 	(void)state;
-	assert_int_equal(nb_nat_ct_timeout_secs(IPPROTO_TCP, NB_CT_S_NEW), NB_CT_TCP_NEW_SECS);
-	assert_int_equal(nb_nat_ct_timeout_secs(IPPROTO_TCP, NB_CT_S_ESTABLISHED),
-			 NB_CT_TCP_EST_SECS);
-	assert_int_equal(nb_nat_ct_timeout_secs(IPPROTO_TCP, NB_CT_S_CLOSED),
-			 NB_CT_TCP_CLOSED_SECS);
-	assert_int_equal(nb_nat_ct_timeout_secs(IPPROTO_UDP, NB_CT_S_ESTABLISHED),
-			 NB_CT_UDP_EST_SECS);
-	assert_int_equal(nb_nat_ct_timeout_secs(IPPROTO_ICMP, NB_CT_S_NEW), NB_CT_ICMP_SECS);
-	/* closed flows must go quickly, established ones must not */
-	assert_true(NB_CT_TCP_CLOSED_SECS < NB_CT_TCP_NEW_SECS);
-	assert_true(NB_CT_TCP_EST_SECS > 3600);
+	up = uplink_bpf__open();
+	assert_non_null(up);
+	check_rodata_timeouts(up->rodata->nb_ct_timeout_secs);
+	uplink_bpf__destroy(up);
+	ep = endpoint_bpf__open();
+	assert_non_null(ep);
+	check_rodata_timeouts(ep->rodata->nb_ct_timeout_secs);
+	endpoint_bpf__destroy(ep);
+	xdp = xdp_bpf__open();
+	assert_non_null(xdp);
+	check_rodata_timeouts(xdp->rodata->nb_ct_timeout_secs);
+	xdp_bpf__destroy(xdp);
 }
 
 int main(void)

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The published-port lookup, the one both paths to a published port use:
+ * the uplink (dnat.bpf.h, packets from outside) and the socket hooks
+ * (sock.bpf.c, the host's own connections). An entry for the exact host
+ * address wins over a 0.0.0.0 one; each caller then checks, its own way,
+ * that the destination is the host's (the FIB at the uplink, nb_local_addrs
+ * in the socket hooks, which cannot ask the FIB).
+ */
+#ifndef NETBPF_PUBLISH_BPF_H
+#define NETBPF_PUBLISH_BPF_H
+
+#include "maps.bpf.h"
+
+/*
+ * The entry for (host_ip, port, proto), else (0.0.0.0, port, proto), else
+ * NULL. *wildcard says which matched: a 0.0.0.0 entry holds for an address
+ * only when the caller knows it is the host's.
+ */
+static __always_inline struct nb_publish_val *nb_publish_lookup(__be32 host_ip, __be16 port,
+								__u8 proto, bool *wildcard)
+{
+	struct nb_publish_key k = {.host_ip = host_ip, .host_port = port, .proto = proto};
+	struct nb_publish_val *v;
+
+	*wildcard = false;
+	v = bpf_map_lookup_elem(&NB_MAP_PUBLISH, &k);
+	if (v)
+		return v;
+	*wildcard = true;
+	k.host_ip = 0;
+	return bpf_map_lookup_elem(&NB_MAP_PUBLISH, &k);
+}
+
+#endif
