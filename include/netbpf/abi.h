@@ -62,6 +62,9 @@
 #define NB_NET_F_ICC (1U << 0) /* endpoints of the network may talk to each other */
 #define NB_NET_F_INTERNAL (1U << 1) /* nothing leaves the subnet but to the gateway */
 #define NB_NET_F_MASQ (1U << 2) /* SNAT traffic leaving the host to the uplink address */
+/* IPv6 from the sandboxes may reach the host (link-local IPv6 between sandboxes always
+ * works). Nothing sets it yet: networks get IPv6 with the IPv6 issue. */
+#define NB_NET_F_IPV6 (1U << 3)
 /* every port carries its network's flags in a __u16 (nb_port.net_flags): keep them below 1 << 16 */
 
 struct nb_network {
@@ -382,6 +385,11 @@ enum nb_drop_reason {
 	NB_DROP_FRAG, /* IPv4 fragment of a translated flow */
 	NB_DROP_NO_ROUTE, /* FIB lookup failed for a translated packet */
 	NB_DROP_CT_INVALID, /* packet does not belong to a tracked flow state */
+	NB_DROP_ROUTER_MSG, /* IPv6 router advertisement or redirect sent by a sandbox */
+	NB_DROP_NO_IPV6, /* IPv6 from a sandbox toward the host, network without IPv6 */
+	NB_DROP_UNPUBLISHED, /* from an uplink to a sandbox: no published port, no own flow */
+	NB_DROP_BAD_SOURCE, /* from an uplink with a local, host or reverse-path-failing source */
+	NB_DROP_NOT_ALLOWED, /* source not in the published port's allow-list */
 	__NB_DROP_MAX,
 };
 #define NB_DROP_COUNT (__NB_DROP_MAX - NB_DROP_BASE)

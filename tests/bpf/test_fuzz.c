@@ -24,7 +24,10 @@
  *      (anti-spoofing is map state: nb_ports);
  *   5. every frame a program rewrote, whose input had valid checksums and is
  *      not a fragment, leaves with valid IPv4 and L4 checksums (recomputed
- *      from scratch by pkt_csum_check()).
+ *      from scratch by pkt_csum_check());
+ *   6. from a sandbox, an IPv6 router advertisement or redirect (also behind
+ *      extension headers) is never forwarded, nor any IPv6 frame to the
+ *      gateway (networks have no IPv6: it must not reach the host).
  *
  * NB_FUZZ_PACKETS (default 50000) frames, NB_FUZZ_SEED (default: the time,
  * printed so a failure can be replayed). `make fuzz` runs 1,000,000.
@@ -50,7 +53,10 @@
 #include "gateway.skel.h"
 #include "uplink.skel.h"
 
-#define MAC(a, b, c, d) {0x02, 0x42, a, b, c, d}
+#define MAC(a, b, c, d)                                                                            \
+	{                                                                                          \
+		0x02, 0x42, a, b, c, d                                                             \
+	}
 
 #define U    PKT_IP4(198, 18, 0, 1)
 #define CLI  PKT_IP4(198, 18, 0, 9)
@@ -81,7 +87,7 @@ static const char *const dev_name[N_DEV][2] = {
 enum hook { H_EP_A, H_EP_B, H_EP_C, H_GW1, H_GW2, H_UP_IN, H_UP_OUT, N_HOOK };
 
 static const char *const hook_name[N_HOOK] = {
-    "endpoint@nbeA", "endpoint@nbeB", "endpoint@nbeC", "gateway@nbp1",
+    "endpoint@nbeA", "endpoint@nbeB", "endpoint@nbeC",	"gateway@nbp1",
     "gateway@nbp2",  "uplink_in@up0", "uplink_out@up0",
 };
 
@@ -158,16 +164,41 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 		__be32 sip = ep_ip[h - H_EP_A];
 		const __u8 *gw_mac = h == H_EP_C ? GW2_MAC : GW1_MAC;
 
+		if (chance(t, 8)) { /* IPv6: ICMPv6 (router messages among them) or UDP */
+			static const __u8 ll[16] = {0xfe, 0x80, [15] = 0x0a};
+			static const __u8 mc[ETH_ALEN] = {0x33, 0x33, 0, 0, 0, 1};
+			static const __u8 all_nodes[16] = {0xff, 0x02, [15] = 1};
+			bool ext = chance(t, 30), icmp6 = chance(t, 70);
+
+			pkt_eth(p, k < 2 ? mc : k < 4 ? MAC_B : gw_mac, smac, ETH_P_IPV6);
+			pkt_ipv6(p, ll, k < 2 ? all_nodes : ll,
+				 ext	 ? 0
+				 : icmp6 ? IPPROTO_ICMPV6
+					 : IPPROTO_UDP);
+			if (ext)
+				pkt_put(p,
+					(const __u8[]){icmp6 ? IPPROTO_ICMPV6 : IPPROTO_UDP, 0, 1,
+						       4, 0, 0, 0, 0},
+					8);
+			pkt_put(p, (const __u8[]){(__u8)(133 + below(t, 5)), 0, 0, 0}, 4);
+			pkt_put(p, NULL, 12);
+			pkt_finish(p);
+			return;
+		}
 		if (k == 0) { /* ARP request for a neighbour, the gateway or nobody */
-			static const __be32 tpa[] = {IP_A, IP_B, IP_C, GW1, GW2,
-						     PKT_IP4(10, 1, 0, 99)};
+			static const __be32 tpa[] = {IP_A, IP_B, IP_C,
+						     GW1,  GW2,	 PKT_IP4(10, 1, 0, 99)};
 			pkt_eth(p, BCAST, smac, ETH_P_ARP);
 			pkt_arp(p, ARPOP_REQUEST, smac, sip, ZERO_MAC, tpa[below(t, 6)]);
 			pkt_finish(p);
 			return;
 		}
-		pkt_eth(p, k == 1 ? MAC_B : k == 2 ? MAC_A : k == 3 ? MAC_C : gw_mac, smac,
-			ETH_P_IP);
+		pkt_eth(p,
+			k == 1	 ? MAC_B
+			: k == 2 ? MAC_A
+			: k == 3 ? MAC_C
+				 : gw_mac,
+			smac, ETH_P_IP);
 		pkt_ipv4(p, sip,
 			 k == 1	  ? IP_B
 			 : k == 2 ? IP_A
@@ -190,8 +221,12 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 			pkt_finish(p);
 			return;
 		}
-		pkt_eth(p, k == 1 ? MAC_B : k == 2 ? BCAST : h == H_GW1 ? MAC_A : MAC_C, gmac,
-			ETH_P_IP);
+		pkt_eth(p,
+			k == 1	     ? MAC_B
+			: k == 2     ? BCAST
+			: h == H_GW1 ? MAC_A
+				     : MAC_C,
+			gmac, ETH_P_IP);
 		pkt_ipv4(p, chance(t, 50) ? U : (h == H_GW1 ? GW1 : GW2),
 			 h == H_GW1 ? (k == 1 ? IP_B : IP_A) : IP_C, proto);
 		l4(t, p, proto, (__u16)below(t, 65536), 80);
@@ -201,7 +236,9 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 		pkt_eth(p, t->up_mac, CLI_MAC, ETH_P_IP);
 		pkt_ipv4(p, CLI, k == 5 ? PKT_IP4(198, 18, 0, 77) : U, proto);
 		l4(t, p, proto, (__u16)(1024 + below(t, 60000)),
-		   k < 3 ? 8000 : k == 3 ? 9000 : (__u16)below(t, 65536));
+		   k < 3    ? 8000
+		   : k == 3 ? 9000
+			    : (__u16)below(t, 65536));
 		break;
 	case H_UP_OUT: /* from the host stack out of the uplink */
 	default:
@@ -212,8 +249,8 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 		break;
 	}
 	if (chance(t, 5)) /* a fragment */
-		pkt_iph(p)->frag_off = htons((__u16)((chance(t, 50) ? 0x2000 : 0) |
-						     (chance(t, 50) ? below(t, 0x1fff) : 0)));
+		pkt_iph(p)->frag_off = htons(
+		    (__u16)((chance(t, 50) ? 0x2000 : 0) | (chance(t, 50) ? below(t, 0x1fff) : 0)));
 	pkt_finish(p);
 }
 
@@ -290,8 +327,8 @@ static void mutate(struct t *t, struct pkt *p)
 			break;
 		case 2: /* bad total length */
 			if (iph)
-				iph->tot_len = htons((__u16)(chance(t, 50) ? below(t, 64)
-									   : below(t, 65536)));
+				iph->tot_len =
+				    htons((__u16)(chance(t, 50) ? below(t, 64) : below(t, 65536)));
 			break;
 		case 3:
 			add_ip_options(t, p);
@@ -340,8 +377,8 @@ static void mutate(struct t *t, struct pkt *p)
 			break;
 		case 12: /* another ethertype */
 			if (p->len >= ETH_HLEN) {
-				static const __u16 types[] = {ETH_P_IPV6, ETH_P_ARP, 0x88cc, 0x0800,
-							      0x8100, 0x0001};
+				static const __u16 types[] = {ETH_P_IPV6, ETH_P_ARP, 0x88cc,
+							      0x0800,	  0x8100,    0x0001};
 				__u16 ty = types[below(t, 6)];
 
 				p->data[12] = (__u8)(ty >> 8);
@@ -388,6 +425,33 @@ static bool is_fragment(const __u8 *f, __u32 len)
 	       (ntohs(iph->frag_off) & 0x3fff);
 }
 
+/*
+ * The ICMPv6 type of an IPv6 frame, after hop-by-hop, routing and
+ * destination options headers, or -1 (rule 6); -2 when the chain goes on
+ * beyond the four headers the data plane reads.
+ */
+static int icmp6_type(const __u8 *f, __u32 len)
+{
+	__u32 off = ETH_HLEN + 40;
+	__u8 nh;
+	int i;
+
+	if (ethertype(f, len) != ETH_P_IPV6 || len < off)
+		return -1;
+	nh = f[ETH_HLEN + 6];
+	for (i = 0; i < 4; i++) {
+		if (nh == IPPROTO_ICMPV6)
+			return off < len ? f[off] : -1;
+		if (nh != 0 && nh != 43 && nh != 60)
+			return -1;
+		if (off + 2 > len)
+			return -1;
+		nh = f[off];
+		off += (f[off + 1] + 1u) * 8;
+	}
+	return nh == IPPROTO_ICMPV6 || nh == 0 || nh == 43 || nh == 60 ? -2 : -1;
+}
+
 static __u64 drops_total(struct t *t, __u64 *malformed)
 {
 	struct nb_counter c;
@@ -405,7 +469,7 @@ static __u64 drops_total(struct t *t, __u64 *malformed)
 }
 
 static void fail(struct t *t, enum hook h, const struct pkt *in, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static void fail(struct t *t, enum hook h, const struct pkt *in, const char *fmt, ...)
 {
@@ -484,8 +548,9 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 		if (from_sandbox && (out.verdict != TC_ACT_SHOT ||
 				     (!memcmp(in->data + 6, ep_mac[h - H_EP_A], ETH_ALEN) &&
 				      mal_after != mal_before + 1)))
-			fail(t, h, in, "malformed IPv4 from a sandbox: verdict %s, malformed "
-				       "drops +%llu (want TC_ACT_SHOT, +1)",
+			fail(t, h, in,
+			     "malformed IPv4 from a sandbox: verdict %s, malformed "
+			     "drops +%llu (want TC_ACT_SHOT, +1)",
 			     pkt_verdict_name(out.verdict),
 			     (unsigned long long)(mal_after - mal_before));
 	}
@@ -497,6 +562,19 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 		else if (ethertype(in->data, in->len) == ETH_P_IP && in->len >= ETH_HLEN + 20 &&
 			 ((const struct iphdr *)(in->data + ETH_HLEN))->saddr != ep_ip[h - H_EP_A])
 			fail(t, h, in, "an IPv4 packet with a foreign source address passed (%s)",
+			     pkt_verdict_name(out.verdict));
+	}
+	/* 6. IPv6 from a sandbox: no router messages anywhere, nothing to the host */
+	if (from_sandbox && out.verdict != TC_ACT_SHOT) {
+		int type = icmp6_type(in->data, in->len);
+		const __u8 *gw_mac = h == H_EP_C ? GW2_MAC : GW1_MAC;
+
+		if (type == 134 || type == 137 || type == -2)
+			fail(t, h, in, "an IPv6 router advertisement or redirect passed (%s)",
+			     pkt_verdict_name(out.verdict));
+		if (ethertype(in->data, in->len) == ETH_P_IPV6 &&
+		    !memcmp(in->data, gw_mac, ETH_ALEN))
+			fail(t, h, in, "IPv6 to the gateway of a network without IPv6 passed (%s)",
 			     pkt_verdict_name(out.verdict));
 	}
 	/* 5. checksums of rewritten packets */
@@ -522,8 +600,11 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
  */
 static void ct_flood(struct t *t, bool active)
 {
-	struct nb_ct_key bk = {.saddr = IP_B, .daddr = CLI, .sport = htons(active ? 40001 : 40000),
-			       .dport = htons(443), .proto = IPPROTO_TCP};
+	struct nb_ct_key bk = {.saddr = IP_B,
+			       .daddr = CLI,
+			       .sport = htons(active ? 40001 : 40000),
+			       .dport = htons(443),
+			       .proto = IPPROTO_TCP};
 	struct nb_ct_entry e;
 	__u64 mal, before, after, ct_full_before, ct_full_after;
 	unsigned long i, limit = 4 * NB_MAX_CT, evicted_at = 0, redirected = 0;
@@ -568,15 +649,15 @@ static void ct_flood(struct t *t, bool active)
 	after = drops_total(t, &mal);
 	nb_maps_drops_sum(&t->maps, NB_DROP_CT_FULL, &c);
 	ct_full_after = c.packets;
-	pkt_diag("ct flood, B %s: conntrack holds %d entries (LRU); A opened %lu new UDP flows in %lds "
-		 "(%lu forwarded, %llu dropped, %llu of them 'conntrack full'); B's established "
-		 "flow %s",
-		 active ? "active (1 packet per 1024 of A's flows)" : "idle", NB_MAX_CT,
-		 evicted_at ? evicted_at : i,
-		 (long)(time(NULL) - start), redirected,
-		 (unsigned long long)(after - before),
-		 (unsigned long long)(ct_full_after - ct_full_before),
-		 evicted_at ? "was evicted" : "survived");
+	pkt_diag(
+	    "ct flood, B %s: conntrack holds %d entries (LRU); A opened %lu new UDP flows in %lds "
+	    "(%lu forwarded, %llu dropped, %llu of them 'conntrack full'); B's established "
+	    "flow %s",
+	    active ? "active (1 packet per 1024 of A's flows)" : "idle", NB_MAX_CT,
+	    evicted_at ? evicted_at : i, (long)(time(NULL) - start), redirected,
+	    (unsigned long long)(after - before),
+	    (unsigned long long)(ct_full_after - ct_full_before),
+	    evicted_at ? "was evicted" : "survived");
 	if (evicted_at)
 		pkt_diag("ct flood: B's flow was evicted after %lu of A's new flows (%.0f%% of the "
 			 "map's capacity)",

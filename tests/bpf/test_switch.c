@@ -141,8 +141,10 @@ struct frame {
 	__u16 arp_op;	 /* ARP: default request */
 	const __u8 *sha; /* ARP sender MAC, default smac */
 	const __u8 *sip6, *dip6;
-	__u32 pad_to; /* zero-pad the frame to this length (Ethernet minimum: 60) */
-	__u32 cut;    /* keep only this many bytes (truncated frames) */
+	__u8 icmp6_type; /* F_IP6: an ICMPv6 message of this type instead of UDP */
+	bool ext6;	 /* F_IP6: behind a hop-by-hop options header */
+	__u32 pad_to;	 /* zero-pad the frame to this length (Ethernet minimum: 60) */
+	__u32 cut;	 /* keep only this many bytes (truncated frames) */
 	void (*mangle)(struct pkt *p); /* break a header on purpose */
 };
 
@@ -172,8 +174,17 @@ static void build(struct pkt *p, const struct frame *f)
 		break;
 	case F_IP6:
 		pkt_eth(p, f->dmac, f->smac, ETH_P_IPV6);
-		pkt_ipv6(p, f->sip6, f->dip6, IPPROTO_UDP);
-		pkt_put(p, NULL, 16);
+		if (!f->icmp6_type) {
+			pkt_ipv6(p, f->sip6, f->dip6, IPPROTO_UDP);
+			pkt_put(p, NULL, 16);
+			break;
+		}
+		pkt_ipv6(p, f->sip6, f->dip6, f->ext6 ? 0 /* hop-by-hop */ : IPPROTO_ICMPV6);
+		if (f->ext6) /* next: ICMPv6, length 0 (8 bytes), PadN over the other 6 */
+			pkt_put(p, (const __u8[]){IPPROTO_ICMPV6, 0, 1, 4, 0, 0, 0, 0}, 8);
+		/* type, code 0, checksum (the programs do not read it), 12 bytes of body */
+		pkt_put(p, (const __u8[]){f->icmp6_type, 0, 0, 0}, 4);
+		pkt_put(p, NULL, 12);
 		break;
 	case F_VLAN:
 		/* 802.1Q tag 10 around an IPv4 frame */
@@ -363,6 +374,11 @@ struct sw_case {
 	{                                                                                          \
 		.kind = F_IP6, .smac = s, .dmac = d, .sip6 = sa, .dip6 = da                        \
 	}
+#define ICMP6(s, d, sa, da, t, ...)                                                                \
+	{                                                                                          \
+		.kind = F_IP6, .smac = s, .dmac = d, .sip6 = sa, .dip6 = da, .icmp6_type = t,      \
+		__VA_ARGS__                                                                        \
+	}
 
 static const struct sw_case cases[] = {
     /* endpoint: switching */
@@ -397,8 +413,11 @@ static const struct sw_case cases[] = {
     CASE("endpoint: A broadcast UDP is flooded to B, G and the host", EP, P_A,
 	 UDP(MAC_A, BCAST, IP_A, PKT_IP4(255, 255, 255, 255)), TC_ACT_REDIRECT,
 	 .rx = BIT(P_B) | BIT(P_G)),
-    CASE("endpoint: A IPv6 all-nodes multicast is flooded to B, G and the host", EP, P_A,
-	 IP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES), TC_ACT_REDIRECT, .rx = BIT(P_B) | BIT(P_G)),
+    CASE("endpoint: A IPv6 all-nodes multicast is flooded to B and G (no IPv6: not the host)", EP,
+	 P_A, IP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES), TC_ACT_REDIRECT,
+	 .rx = BIT(P_B) | BIT(P_G)),
+    CASE("endpoint: C IPv6 multicast with icc off would reach the host only: no-ipv6", EP, P_C,
+	 IP6(MAC_C, V6_MCAST_MAC, LL_A, ALL_NODES), TC_ACT_SHOT, .drop = NB_DROP_NO_IPV6),
     CASE("endpoint: C broadcast with icc off reaches the host only", EP, P_C,
 	 UDP(MAC_C, BCAST, IP_C, PKT_IP4(10, 2, 0, 255)), TC_ACT_REDIRECT),
     CASE("endpoint: E broadcast on an internal network is flooded (stays on the link)", EP, P_E,
@@ -463,10 +482,25 @@ static const struct sw_case cases[] = {
 	 ICMP(MAC_E, GW3_MAC, IP_E, GW1), TC_ACT_SHOT, .drop = NB_DROP_INTERNAL),
     CASE("endpoint: E (internal) -> its gateway address goes to the host", EP, P_E,
 	 ICMP(MAC_E, GW3_MAC, IP_E, GW3), TC_ACT_REDIRECT),
-    CASE("endpoint: E (internal) -> global IPv6 via the gateway is dropped: internal", EP, P_E,
-	 IP6(MAC_E, GW3_MAC, LL_A, GLOBAL6), TC_ACT_SHOT, .drop = NB_DROP_INTERNAL),
-    CASE("endpoint: E (internal) -> link-local IPv6 of the gateway goes to the host", EP, P_E,
-	 IP6(MAC_E, GW3_MAC, LL_A, LL_GW), TC_ACT_REDIRECT),
+    CASE("endpoint: E (internal) -> global IPv6 via the gateway is dropped: no-ipv6", EP, P_E,
+	 IP6(MAC_E, GW3_MAC, LL_A, GLOBAL6), TC_ACT_SHOT, .drop = NB_DROP_NO_IPV6),
+
+    /* endpoint: IPv6 toward the host (networks have no IPv6 yet), router messages */
+    CASE("endpoint: A -> link-local IPv6 of the gateway is dropped: no-ipv6", EP, P_A,
+	 IP6(MAC_A, GW1_MAC, LL_A, LL_GW), TC_ACT_SHOT, .drop = NB_DROP_NO_IPV6),
+    CASE("endpoint: A -> global IPv6 via the gateway is dropped: no-ipv6", EP, P_A,
+	 IP6(MAC_A, GW1_MAC, LL_A, GLOBAL6), TC_ACT_SHOT, .drop = NB_DROP_NO_IPV6),
+    CASE("endpoint: A router advertisement to all-nodes is dropped: router-msg", EP, P_A,
+	 ICMP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES, 134), TC_ACT_SHOT, .drop = NB_DROP_ROUTER_MSG),
+    CASE("endpoint: A router advertisement behind hop-by-hop options: router-msg", EP, P_A,
+	 ICMP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES, 134, .ext6 = true), TC_ACT_SHOT,
+	 .drop = NB_DROP_ROUTER_MSG),
+    CASE("endpoint: A unicast router advertisement to B is dropped: router-msg", EP, P_A,
+	 ICMP6(MAC_A, MAC_B, LL_A, LL_B, 134), TC_ACT_SHOT, .drop = NB_DROP_ROUTER_MSG),
+    CASE("endpoint: A redirect to B is dropped: router-msg", EP, P_A,
+	 ICMP6(MAC_A, MAC_B, LL_A, LL_B, 137), TC_ACT_SHOT, .drop = NB_DROP_ROUTER_MSG),
+    CASE("endpoint: A neighbour solicitation (ICMPv6 135) to B is switched", EP, P_A,
+	 ICMP6(MAC_A, MAC_B, LL_A, LL_B, 135), TC_ACT_REDIRECT, .rx = BIT(P_B)),
 
     /* endpoint: malformed and unsupported */
     CASE("endpoint: truncated IPv4 header (14+19 bytes) is dropped: malformed", EP, P_A,
@@ -752,7 +786,9 @@ static bool check_drop_names(void)
 			continue;
 		}
 		for (s = n; *s; s++)
-			ok &= ASSERT_TRUE((*s >= 'a' && *s <= 'z') || *s == '-', "kebab-case name");
+			ok &= ASSERT_TRUE((*s >= 'a' && *s <= 'z') ||
+					      (*s >= '0' && *s <= '9' && s != n) || *s == '-',
+					  "kebab-case name");
 		for (q = NB_DROP_BASE; q < r; q++)
 			ok &= ASSERT_TRUE(!nb_drop_reason_name(q) ||
 					      strcmp(nb_drop_reason_name(q), n),
