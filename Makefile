@@ -20,23 +20,27 @@ LIBS       := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -ljansson -lsqlite3 -lmicrohtt
 
 CFLAGS     ?= -O2 -g
 CFLAGS     += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
-              -Iinclude -Iuser -I$(OUT) $(PKG_CFLAGS)
+              -Iinclude -Iuser/lib -I$(OUT) $(PKG_CFLAGS)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror \
               -Ivmlinux -Iinclude -Ibpf
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 BPF_OBJS   := $(patsubst bpf/%.bpf.c,$(OUT)/bpf/%.bpf.o,$(BPF_SRCS))
 SKELS      := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
-BPF_HDRS   := $(wildcard bpf/lib/*.h) $(wildcard include/netbpf/*.h)
 
-USER_SRCS  := $(filter-out user/main.c,$(wildcard user/*.c))
-USER_OBJS  := $(patsubst user/%.c,$(OUT)/user/%.o,$(USER_SRCS))
-USER_HDRS  := $(wildcard user/*.h) $(wildcard include/netbpf/*.h)
+# user/lib/: libnetbpf, the library every front end links; user/netbpfctl/ and user/cni/: the
+# front ends. Each object's header dependencies come from the compiler (-MMD, build/**/*.d).
+LIB_SRCS   := $(wildcard user/lib/*.c)
+LIB_OBJS   := $(patsubst user/%.c,$(OUT)/user/%.o,$(LIB_SRCS))
 LIBNETBPF  := $(OUT)/libnetbpf.a
+CTL_SRCS   := $(wildcard user/netbpfctl/*.c)
+CTL_OBJS   := $(patsubst user/%.c,$(OUT)/user/%.o,$(CTL_SRCS))
+# netbpfctl's verbs without main(), for the unit tests of its argp glue and output
+LIBCTL     := $(OUT)/libnetbpfctl.a
 # the CNI plugin (user/cni/) links the library like netbpfctl
 CNI_SRCS   := $(wildcard user/cni/*.c)
-CNI_OBJS   := $(patsubst user/cni/%.c,$(OUT)/cni/%.o,$(CNI_SRCS))
-CNI_HDRS   := $(wildcard user/cni/*.h)
+CNI_OBJS   := $(patsubst user/%.c,$(OUT)/user/%.o,$(CNI_SRCS))
+DEPFILES   := $(wildcard $(OUT)/bpf/*.d $(OUT)/user/*/*.d $(OUT)/tests/*/*.d)
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUT)/tests/unit/%,$(UNIT_SRCS))
@@ -55,7 +59,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.SECONDARY: $(BPF_OBJS)
+.SECONDARY: $(BPF_OBJS) $(SKELS) $(PKT_BINS:=.o)
 .PHONY: all deps test test-unit test-bpf test-e2e demo clean bench bench-quick format install
 
 # the CNI plugin is built when its sources are there
@@ -63,53 +67,67 @@ CNI_BIN    := $(if $(CNI_SRCS),$(OUT)/netbpf-cni)
 
 all: $(OUT)/netbpfctl $(CNI_BIN) $(UNIT_BINS) $(PKT_BINS)
 
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(BPF_HDRS) | $(OUT)/bpf
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUT)/bpf
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
 
 $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst -,_,$*)_bpf > $@
 
-$(OUT)/user/%.o: user/%.c $(USER_HDRS) $(SKELS) | $(OUT)/user
+# The skeletons are order-only prerequisites so that they exist before the first compile; from
+# then on each object's .d file names the ones it includes.
+$(OUT)/user/lib/%.o: user/lib/%.c | $(SKELS) $(OUT)/user/lib
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -DNETBPF_VERSION='"$(VERSION)"' -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Iuser/netbpfctl -MMD -MP -DNETBPF_VERSION='"$(VERSION)"' -c $< -o $@
 
-$(LIBNETBPF): $(USER_OBJS)
+$(OUT)/user/netbpfctl/%.o: user/netbpfctl/%.c | $(SKELS) $(OUT)/user/netbpfctl
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/netbpfctl -MMD -MP -DNETBPF_VERSION='"$(VERSION)"' -c $< -o $@
+
+$(OUT)/user/cni/%.o: user/cni/%.c | $(SKELS) $(OUT)/user/cni
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/cni -Iuser/netbpfctl -MMD -MP -c $< -o $@
+
+$(LIBNETBPF): $(LIB_OBJS)
 	$(call msg,AR,$@)
-	$(Q)$(AR) rcs $@ $^
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
 
-$(OUT)/netbpfctl: $(OUT)/user/main.o $(LIBNETBPF)
+$(LIBCTL): $(filter-out %/main.o,$(CTL_OBJS))
+	$(call msg,AR,$@)
+	$(Q)rm -f $@ && $(AR) rcs $@ $^
+
+$(OUT)/netbpfctl: $(OUT)/user/netbpfctl/main.o $(LIBCTL) $(LIBNETBPF)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Wl,--start-group $^ -Wl,--end-group $(LIBS) -o $@
 
-$(OUT)/cni/%.o: user/cni/%.c $(CNI_HDRS) $(USER_HDRS) $(SKELS) | $(OUT)/cni
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser/cni -c $< -o $@
-
-$(OUT)/netbpf-cni: $(CNI_OBJS) $(LIBNETBPF)
+$(OUT)/netbpf-cni: $(CNI_OBJS) $(LIBCTL) $(LIBNETBPF)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) -Wl,--start-group $^ -Wl,--end-group $(LIBS) -o $@
 
 # test_cni drives the plugin binary as a runtime does
 $(OUT)/tests/unit/test_cni: $(OUT)/netbpf-cni
 # test_nat reads the conntrack timeouts out of the programs' own rodata
 $(OUT)/tests/unit/test_nat: $(OUT)/endpoint.skel.h $(OUT)/uplink.skel.h $(OUT)/xdp.skel.h
 
-$(OUT)/tests/unit/%: tests/unit/%.c $(LIBNETBPF) $(USER_HDRS) | $(OUT)/tests/unit
+$(OUT)/tests/unit/%: tests/unit/%.c $(LIBCTL) $(LIBNETBPF) | $(SKELS) $(OUT)/tests/unit
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Wno-unused-parameter $< $(LIBNETBPF) $(LIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) -Iuser/netbpfctl -Wno-unused-parameter -MMD -MP $< \
+		-Wl,--start-group $(LIBCTL) $(LIBNETBPF) -Wl,--end-group $(LIBS) -lcmocka -o $@
 
-$(OUT)/tests/bpf/%.o: tests/bpf/%.c $(USER_HDRS) $(SKELS) $(wildcard tests/bpf/*.h) | $(OUT)/tests/bpf
+$(OUT)/tests/bpf/%.o: tests/bpf/%.c | $(SKELS) $(OUT)/tests/bpf
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/bpf -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf -Iuser/netbpfctl -MMD -MP -c $< -o $@
 
 $(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(PKT_LIB) $(LIBNETBPF)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-$(OUT)/bpf $(OUT)/user $(OUT)/cni $(OUT)/tests/unit $(OUT)/tests/bpf:
+$(OUT)/bpf $(OUT)/user/lib $(OUT)/user/netbpfctl $(OUT)/user/cni $(OUT)/tests/unit \
+$(OUT)/tests/bpf:
 	$(Q)mkdir -p $@
+
+-include $(DEPFILES)
 
 # Installs the Debian packages that are missing (needs root).
 deps:
@@ -180,7 +198,7 @@ install: all
 	install -D -m 0755 $(OUT)/netbpf-cni $(DESTDIR)/usr/lib/cni/netbpf
 
 format:
-	clang-format -i $(wildcard user/*.c user/*.h bpf/*.c bpf/lib/*.h include/netbpf/*.h tests/*/*.c tests/*/*.h)
+	clang-format -i $(wildcard user/*/*.c user/*/*.h bpf/*.c bpf/lib/*.h include/netbpf/*.h tests/*/*.c tests/*/*.h)
 
 clean:
 	rm -rf $(OUT)

@@ -102,8 +102,8 @@ fault_case() {
 
 @test "crash: every nb_fault() call site in user/ is in the table" {
 	local sites
-	sites=$(grep -ho 'nb_fault("[a-z:-]*")' "$NB_SRC"/user/*.c | sed 's/nb_fault("\(.*\)")/\1/'
-		grep -ho 'nb_fault(publish ? "[a-z:-]*" : "[a-z:-]*")' "$NB_SRC"/user/*.c |
+	sites=$(grep -ho 'nb_fault("[a-z:-]*")' "$NB_SRC"/user/*/*.c | sed 's/nb_fault("\(.*\)")/\1/'
+		grep -ho 'nb_fault(publish ? "[a-z:-]*" : "[a-z:-]*")' "$NB_SRC"/user/*/*.c |
 			grep -o '"[a-z:-]*"' | tr -d '"')
 	for s in $sites; do
 		grep -q "^$s |" <<<"$REL_FAULTS" || { echo "step $s is not tested"; return 1; }
