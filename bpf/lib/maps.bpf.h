@@ -106,6 +106,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } NB_MAP_PUBLISH SEC(".maps");
 
+/* published ports' sandbox side -> how many lead there (networks routed without NAT) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NB_MAX_PUBLISH);
+	__type(key, struct nb_pub_target);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_PUB_TARGETS SEC(".maps");
+
 /* conntrack: wire 5-tuple of one direction -> translation, state, counters */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -20,10 +20,48 @@
 #include "snat.bpf.h"
 #include "nat_icmp.bpf.h"
 
+/* the network whose subnet holds addr, or 0 */
+static __always_inline __u32 nb_nat_subnet(__be32 addr)
+{
+	struct nb_lpm_key k = {.prefixlen = 32, .addr = addr};
+	__u32 *net_id = bpf_map_lookup_elem(&NB_MAP_SUBNETS, &k);
+
+	return net_id ? *net_id : 0;
+}
+
+/*
+ * A packet from outside that no flow and no published port claimed: the
+ * host's own business, unless it is addressed into a sandbox network (the
+ * host would route it there). Docker lets in only what is published, and so
+ * does netbpf: nothing at the sandboxes' own addresses, or, on a network
+ * routed without NAT (NB_NET_F_ROUTED), the published container ports of
+ * that sandbox. Replies of the sandboxes' own flows never get here: their
+ * conntrack entries (NB_CT_SNAT, NB_CT_ROUTED) claimed them. The gateway
+ * address is the host's.
+ */
+static __always_inline int nb_nat_in_untranslated(const struct nb_nat_pkt *p)
+{
+	struct nb_network *net;
+	__u32 net_id;
+
+	net_id = nb_nat_subnet(p->key.daddr);
+	if (!net_id)
+		return NB_ACT_PASS;
+	net = bpf_map_lookup_elem(&NB_MAP_NETWORKS, &net_id);
+	if (!net || p->key.daddr == net->gateway)
+		return NB_ACT_PASS;
+	if ((net->flags & NB_NET_F_ROUTED) && p->l4 &&
+	    (p->key.proto == IPPROTO_TCP || p->key.proto == IPPROTO_UDP) &&
+	    nb_publish_is_target(p->key.daddr, p->key.dport, p->key.proto))
+		return NB_ACT_PASS;
+	return -NB_DROP_UNPUBLISHED;
+}
+
 /*
  * tc ingress of an uplink: published ports from outside, replies of
- * masqueraded flows, ICMP errors about either. Everything else (the host's
- * own traffic) passes untouched.
+ * masqueraded and routed flows, ICMP errors about them. What is addressed
+ * into a sandbox network beyond that is dropped (nb_nat_in_untranslated());
+ * everything else (the host's own traffic) passes untouched.
  */
 static __always_inline int nb_nat_uplink_in(nb_ctx_t *ctx)
 {
@@ -44,25 +82,25 @@ static __always_inline int nb_nat_uplink_in(nb_ctx_t *ctx)
 		struct nb_nat_icmp_plan pl = {};
 
 		if (!nb_nat_icmp_find(ctx, &p, NB_NAT_AT_IN, now, &pl))
-			return NB_ACT_PASS;
+			return nb_nat_in_untranslated(&p);
 		err = nb_nat_icmp_apply(ctx, &p, &pl);
 		if (err)
 			return err;
 		return nb_nat_in_deliver(ctx, &p, pl.e.ifindex);
 	}
 	if (p.frag == NB_FRAG_LATER && !nb_nat_frag_ports(&p))
-		return NB_ACT_PASS;
+		return nb_nat_in_untranslated(&p);
 
 	e = nb_ct_lookup(&p.key, p.tcp_flags, now);
 	if (e) {
 		if (!nb_nat_entry_for(e, NB_NAT_AT_IN))
-			return NB_ACT_PASS;
+			return nb_nat_in_untranslated(&p);
 		nb_ct_seen(&p.key, e, p.tcp_flags, p.len, now);
 		fe = *e;
 	} else {
 		pub = nb_nat_publish_open(ctx, &p, nb_ctx_ifindex(ctx));
 		if (!pub)
-			return NB_ACT_PASS;
+			return nb_nat_in_untranslated(&p);
 		err = nb_nat_dnat_new(&p, pub, now, &fe);
 		if (err)
 			return err;
@@ -76,13 +114,48 @@ static __always_inline int nb_nat_uplink_in(nb_ctx_t *ctx)
 
 /* ---- uplink egress ----------------------------------------------------- */
 
-/* the network whose subnet holds addr, or 0 */
-static __always_inline __u32 nb_nat_subnet(__be32 addr)
+/*
+ * A new flow of a sandbox on a network without masquerade, leaving through
+ * an uplink netbpf was given: tracked (NB_CT_ROUTED, nothing translated) so
+ * that its replies may enter, the rest being kept out (see
+ * nb_nat_in_untranslated()). What cannot start a flow passes untracked.
+ */
+static __always_inline int nb_nat_routed_new(nb_ctx_t *ctx, const struct nb_nat_pkt *p,
+					     __u32 net_id, __u64 now)
 {
-	struct nb_lpm_key k = {.prefixlen = 32, .addr = addr};
-	__u32 *net_id = bpf_map_lookup_elem(&NB_MAP_SUBNETS, &k);
+	__u8 state = nb_ct_initial_state(p->key.proto, p->tcp_flags);
+	struct nb_neigh_key nk = {.net_id = net_id, .ip = p->key.saddr};
+	__u32 out = nb_ctx_ifindex(ctx);
+	struct nb_ct_entry fe, re;
+	struct nb_neigh_val *nv;
+	struct nb_ct_key rk;
 
-	return net_id ? *net_id : 0;
+	if (!bpf_map_lookup_elem(&NB_MAP_UPLINKS, &out))
+		return NB_ACT_PASS;
+	if (p->frag == NB_FRAG_LATER || !nb_nat_translatable(p) ||
+	    (p->key.proto == IPPROTO_ICMP && p->icmp_type != NB_ICMP_ECHO))
+		return NB_ACT_PASS;
+	nv = bpf_map_lookup_elem(&NB_MAP_NEIGH, &nk);
+
+	nb_ct_entry_init(&fe, NB_CT_ROUTED, NB_CT_DIR_ORIG, state, now);
+	fe.nat_saddr = p->key.saddr;
+	fe.nat_daddr = p->key.daddr;
+	fe.nat_sport = p->key.sport;
+	fe.nat_dport = p->key.dport;
+	fe.net_id = net_id;
+	fe.packets = 1;
+	fe.bytes = p->len;
+
+	nb_ct_entry_init(&re, NB_CT_ROUTED, NB_CT_DIR_REPLY, state, now);
+	re.nat_saddr = p->key.daddr;
+	re.nat_daddr = p->key.saddr;
+	re.nat_sport = p->key.dport;
+	re.nat_dport = p->key.sport;
+	re.ifindex = nv ? nv->ifindex : 0;
+	re.net_id = net_id;
+
+	nb_ct_peer_key(&p->key, &fe, &rk);
+	return nb_ct_create_pair(&p->key, &fe, &rk, &re, p->tcp_flags, now) ?: NB_ACT_PASS;
 }
 
 /*
@@ -134,7 +207,7 @@ static __always_inline int nb_nat_uplink_out(nb_ctx_t *ctx)
 		fe = *e;
 	} else {
 		if (!(net->flags & NB_NET_F_MASQ))
-			return NB_ACT_PASS; /* routed with its own address */
+			return nb_nat_routed_new(ctx, &p, net_id, now);
 		back = nb_ctx_ifindex(ctx);
 		up = bpf_map_lookup_elem(&NB_MAP_UPLINKS, &back);
 		if (!up)

@@ -169,11 +169,14 @@ static __always_inline bool nb_nat_entry_for(const struct nb_ct_entry *e, int at
 		      (e->type == NB_CT_SNAT && e->dir == NB_CT_DIR_REPLY);
 	bool outward = (e->type == NB_CT_DNAT && e->dir == NB_CT_DIR_REPLY) ||
 		       (e->type == NB_CT_SNAT && e->dir == NB_CT_DIR_ORIG);
+	bool routed = e->type == NB_CT_ROUTED;
 
+	/* routed flows go through the host stack both ways, as any routed packet: the
+	 * endpoint program leaves them alone, the uplink tracks them */
 	if (at == NB_NAT_AT_IN)
-		return inward;
+		return inward || (routed && e->dir == NB_CT_DIR_REPLY);
 	if (at == NB_NAT_AT_OUT)
-		return outward;
+		return outward || (routed && e->dir == NB_CT_DIR_ORIG);
 	return outward || e->type == NB_CT_HAIRPIN;
 }
 
@@ -258,6 +261,8 @@ static __always_inline int nb_nat_rewrite(nb_ctx_t *ctx, const struct nb_nat_pkt
 	struct nb_csum_l4 l4;
 	int err;
 
+	if (e->type == NB_CT_ROUTED)
+		return 0; /* tracked, not translated */
 	nb_csum_l4_init(&l4, p->key.proto, p->l4);
 	err = nb_csum_store_addr(ctx, NB_L3 + offsetof(struct iphdr, saddr), ipc, &l4, p->key.saddr,
 				 e->nat_saddr);

@@ -5,7 +5,9 @@
  * (sock.bpf.c, the host's own connections). An entry for the exact host
  * address wins over a 0.0.0.0 one; each caller then checks, its own way,
  * that the destination is the host's (the FIB at the uplink, nb_local_addrs
- * in the socket hooks, which cannot ask the FIB).
+ * in the socket hooks, which cannot ask the FIB). Also the other way round:
+ * whether a sandbox address and port is the target of a published port
+ * (nb_pub_targets), which is what a network routed without NAT lets in.
  */
 #ifndef NETBPF_PUBLISH_BPF_H
 #define NETBPF_PUBLISH_BPF_H
@@ -30,6 +32,14 @@ static __always_inline struct nb_publish_val *nb_publish_lookup(__be32 host_ip, 
 	*wildcard = true;
 	k.host_ip = 0;
 	return bpf_map_lookup_elem(&NB_MAP_PUBLISH, &k);
+}
+
+/* Some published port leads to (sb_ip, sb_port, proto) */
+static __always_inline bool nb_publish_is_target(__be32 sb_ip, __be16 sb_port, __u8 proto)
+{
+	struct nb_pub_target k = {.sb_ip = sb_ip, .sb_port = sb_port, .proto = proto};
+
+	return bpf_map_lookup_elem(&NB_MAP_PUB_TARGETS, &k) != NULL;
 }
 
 #endif

@@ -65,6 +65,10 @@
 /* IPv6 from the sandboxes may reach the host (link-local IPv6 between sandboxes always
  * works). Nothing sets it yet: networks get IPv6 with the IPv6 issue. */
 #define NB_NET_F_IPV6 (1U << 3)
+/* `-o netbpf.routed=true`: the network is routed without NAT from outside as well, so the
+ * uplinks let in what is addressed to its sandboxes' published container ports (by default
+ * only replies of the sandboxes' own flows and published host ports enter) */
+#define NB_NET_F_ROUTED (1U << 4)
 /* every port carries its network's flags in a __u16 (nb_port.net_flags): keep them below 1 << 16 */
 
 struct nb_network {
@@ -159,6 +163,7 @@ struct nb_counter {
 #define NB_MAP_LOCAL_ADDRS nb_local_addrs /* __be32 host address -> __u32 ifindex */
 #define NB_MAP_FRAGS nb_frags /* struct nb_frag_key -> struct nb_frag_val (LRU) */
 #define NB_MAP_SOCK_RNAT nb_sock_rnat /* struct nb_sock_rnat_key -> _val (LRU) */
+#define NB_MAP_PUB_TARGETS nb_pub_targets /* struct nb_pub_target -> __u32 published ports to it */
 
 #define NB_MAX_UPLINKS 64
 #define NB_MAX_LOCAL_ADDRS 4096
@@ -179,6 +184,18 @@ struct nb_publish_val {
 	__u32 net_id; /* host */
 	__u32 ifindex; /* host: the sandbox endpoint's host-side veth */
 	__u64 conns; /* host: connections translated (uplink, hairpin, socket hooks); BPF adds */
+};
+
+/*
+ * The sandbox side of published ports: what a network routed without NAT
+ * (NB_NET_F_ROUTED) lets in at the sandboxes' own addresses. The value counts
+ * the nb_publish entries leading here (user space keeps it with nb_publish).
+ */
+struct nb_pub_target {
+	__be32 sb_ip; /* net */
+	__be16 sb_port; /* net */
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad; /* must be zero */
 };
 
 /* Instance-wide settings written by `netbpfctl up`. */
@@ -218,6 +235,9 @@ struct nb_ct_key {
 #define NB_CT_DNAT 1 /* published port reached from outside (uplink ingress) */
 #define NB_CT_SNAT 2 /* masquerade: a sandbox reaching outside through an uplink */
 #define NB_CT_HAIRPIN 3 /* a sandbox reaching a published port: DNAT + SNAT to the gateway */
+/* a sandbox's flow leaving through an uplink with its own address (no masquerade): nothing is
+ * translated, the flow is tracked so that its replies may enter (`ct ls` does not list it) */
+#define NB_CT_ROUTED 4
 
 /* struct nb_ct_entry.dir */
 #define NB_CT_DIR_ORIG 0 /* the direction of the flow's first packet */

@@ -27,7 +27,9 @@
  *      from scratch by pkt_csum_check());
  *   6. from a sandbox, an IPv6 router advertisement or redirect (also behind
  *      extension headers) is never forwarded, nor any IPv6 frame to the
- *      gateway (networks have no IPv6: it must not reach the host).
+ *      gateway (networks have no IPv6: it must not reach the host);
+ *   7. from outside, no TCP SYN or ICMP echo request addressed to a sandbox
+ *      (not its gateway) is let in: only published host ports open flows.
  *
  * NB_FUZZ_PACKETS (default 50000) frames, NB_FUZZ_SEED (default: the time,
  * printed so a failure can be replayed). `make fuzz` runs 1,000,000.
@@ -234,7 +236,12 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 	}
 	case H_UP_IN: /* from the outside: to published ports, replies to masquerade */
 		pkt_eth(p, t->up_mac, CLI_MAC, ETH_P_IP);
-		pkt_ipv4(p, CLI, k == 5 ? PKT_IP4(198, 18, 0, 77) : U, proto);
+		/* straight at a sandbox address too (someone routing the subnets via U) */
+		pkt_ipv4(p, CLI,
+			 k == 5		 ? PKT_IP4(198, 18, 0, 77)
+			 : chance(t, 15) ? (chance(t, 50) ? IP_A : IP_C)
+					 : U,
+			 proto);
 		l4(t, p, proto, (__u16)(1024 + below(t, 60000)),
 		   k < 3    ? 8000
 		   : k == 3 ? 9000
@@ -452,6 +459,34 @@ static int icmp6_type(const __u8 *f, __u32 len)
 	return nh == IPPROTO_ICMPV6 || nh == 0 || nh == 43 || nh == 60 ? -2 : -1;
 }
 
+/*
+ * A well-formed, unfragmented TCP SYN (no ACK) or ICMP echo request to a
+ * sandbox address (not a gateway) (rule 7): no network of the fuzzer is
+ * routed, so only published host ports open flows from outside.
+ */
+static bool opens_flow_to_sandbox(const __u8 *f, __u32 len)
+{
+	const struct iphdr *iph = (const void *)(f + ETH_HLEN);
+	const __u8 *l4;
+	__u32 d, l4_len;
+
+	if (ipv4_malformed(f, len) || ethertype(f, len) != ETH_P_IP || is_fragment(f, len))
+		return false;
+	d = ntohl(iph->daddr);
+	if ((d >> 8) != (10 << 16 | 1 << 8) && (d >> 8) != (10 << 16 | 2 << 8))
+		return false;
+	if ((d & 0xff) == 1)
+		return false; /* a gateway: the host's */
+	/* the L4 header must be inside the datagram (the stack reads no further) */
+	l4 = f + ETH_HLEN + iph->ihl * 4;
+	l4_len = ntohs(iph->tot_len) - iph->ihl * 4u;
+	if (iph->protocol == IPPROTO_TCP && l4_len >= 20)
+		return (l4[13] & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN;
+	if (iph->protocol == IPPROTO_ICMP && l4_len >= 8)
+		return l4[0] == ICMP_ECHO;
+	return false;
+}
+
 static __u64 drops_total(struct t *t, __u64 *malformed)
 {
 	struct nb_counter c;
@@ -577,6 +612,10 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 			fail(t, h, in, "IPv6 to the gateway of a network without IPv6 passed (%s)",
 			     pkt_verdict_name(out.verdict));
 	}
+	/* 7. from outside, nothing opens a flow to a sandbox's own address */
+	if (h == H_UP_IN && out.verdict != TC_ACT_SHOT && opens_flow_to_sandbox(in->data, in->len))
+		fail(t, h, in, "a TCP SYN or echo request to a sandbox address entered (%s)",
+		     pkt_verdict_name(out.verdict));
 	/* 5. checksums of rewritten packets */
 	if (out.verdict != TC_ACT_SHOT &&
 	    (out.len != in->len || memcmp(out.frame, in->data, in->len))) {

@@ -1331,6 +1331,179 @@ static int c_snat_off(void *arg)
 	return ok ? 0 : -1;
 }
 
+/* ---- what enters a sandbox network from outside (issue 19, item 3) -------- */
+
+/* One packet from outside dropped as unpublished, counted once */
+static bool unpublished(struct t *t, const struct fr *f)
+{
+	__u64 before = drops(t, NB_DROP_UNPUBLISHED);
+	struct pkt in;
+	bool ok;
+
+	mk(&in, f);
+	ok = expect(t->in, t->ifx[D_UP], &in, TC_ACT_SHOT, NULL, NULL);
+	ok &= ASSERT_EQ(drops(t, NB_DROP_UNPUBLISHED), before + 1, "unpublished counted");
+	return ok;
+}
+
+/*
+ * Someone on the uplink's network who routes the sandbox subnets via the
+ * uplink reaches no sandbox port directly: not a published container port
+ * (A:80), not another (A:22, C:22 on a network without masquerade), not
+ * with UDP or ICMP. The gateway addresses are the host's.
+ */
+static int c_in_unpublished(void *arg)
+{
+	struct t *t = arg;
+	struct pkt in;
+	bool ok;
+
+	ok = unpublished(t, &(struct fr){.dmac = t->up_mac,
+					 .smac = CLI_MAC,
+					 .sip = CLI,
+					 .dip = IP_A,
+					 .sport = 5400,
+					 .dport = 80});
+	ok &= unpublished(t, &(struct fr){.dmac = t->up_mac,
+					  .smac = CLI_MAC,
+					  .sip = CLI,
+					  .dip = IP_A,
+					  .sport = 5400,
+					  .dport = 22});
+	ok &= unpublished(t, &(struct fr){.dmac = t->up_mac,
+					  .smac = CLI_MAC,
+					  .sip = CLI,
+					  .dip = IP_C,
+					  .proto = IPPROTO_UDP,
+					  .sport = 5400,
+					  .dport = 22});
+	ok &= unpublished(t, &(struct fr){.dmac = t->up_mac,
+					  .smac = CLI_MAC,
+					  .sip = CLI,
+					  .dip = IP_C,
+					  .proto = IPPROTO_ICMP,
+					  .icmp_type = ICMP_ECHO,
+					  .echo_id = 7});
+	/* a later fragment into a sandbox network without a record */
+	ok &= unpublished(t, &(struct fr){.dmac = t->up_mac,
+					  .smac = CLI_MAC,
+					  .sip = CLI,
+					  .dip = IP_C,
+					  .proto = IPPROTO_UDP,
+					  .frag_off = 0x0010,
+					  .later = true});
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = CLI,
+			     .dip = GW2,
+			     .proto = IPPROTO_ICMP,
+			     .icmp_type = ICMP_ECHO,
+			     .echo_id = 7});
+	ok &= expect(t->in, t->ifx[D_UP], &in, TC_ACT_OK, NULL, NULL);
+	return ok ? 0 : -1;
+}
+
+/*
+ * C's network has no masquerade: its flows leave with C's own address,
+ * tracked (routed) at uplink egress so that the answers, and only they, come
+ * back in; `ct ls` does not list what it does not translate.
+ */
+static int c_in_routed_replies(void *arg)
+{
+	struct t *t = arg;
+	struct pkt in, exp;
+	__u64 rx = rx_packets(t, t->ifx[D_C]);
+	bool ok;
+
+	mk(&in, &(struct fr){.dmac = SRV_MAC,
+			     .smac = t->up_mac,
+			     .sip = IP_C,
+			     .dip = SRV,
+			     .sport = 43100,
+			     .dport = 80,
+			     .ttl = 63});
+	ok = expect(t->out, t->ifx[D_UP], &in, TC_ACT_OK, NULL, NULL);
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = SRV_MAC,
+			     .sip = SRV,
+			     .dip = IP_C,
+			     .sport = 80,
+			     .dport = 43100,
+			     .flags = TH_SYN | TH_ACK});
+	mk(&exp, &(struct fr){.dmac = MAC_C,
+			      .smac = GW2_MAC,
+			      .sip = SRV,
+			      .dip = IP_C,
+			      .sport = 80,
+			      .dport = 43100,
+			      .flags = TH_SYN | TH_ACK,
+			      .ttl = 63});
+	ok &= expect(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT, &exp, NULL);
+	ok &= ASSERT_EQ(rx_packets(t, t->ifx[D_C]), rx + 1, "C's rx counted");
+	/* the same server from another port: not C's flow */
+	ok &= unpublished(t, &(struct fr){.dmac = t->up_mac,
+					  .smac = SRV_MAC,
+					  .sip = SRV,
+					  .dip = IP_C,
+					  .sport = 81,
+					  .dport = 43100,
+					  .flags = TH_SYN | TH_ACK});
+	ok &= ASSERT_TRUE(!find_flow(t, IPPROTO_TCP, IP_C, 43100, SRV, 80, NULL),
+			  "ct ls does not list a routed flow");
+	return ok ? 0 : -1;
+}
+
+/*
+ * A network routed without NAT (gateway_mode_ipv4=routed) lets in what is
+ * published for its sandboxes, at their own addresses (C:100, the target of
+ * 8100), and nothing else; the target goes with its last published port.
+ */
+static int c_in_routed_network(void *arg)
+{
+	struct t *t = arg;
+	struct nb_network n2;
+	__u32 id = 2;
+	struct pkt in;
+	bool ok;
+
+	if (!ASSERT_OK(bpf_map_lookup_elem(t->maps.networks, &id, &n2), "network 2"))
+		return -1;
+	n2.flags |= NB_NET_F_ROUTED;
+	if (!ASSERT_OK(nb_maps_network_put(&t->maps, 2, &n2), "network 2 routed"))
+		return -1;
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = CLI,
+			     .dip = IP_C,
+			     .sport = 5401,
+			     .dport = 100});
+	ok = expect(t->in, t->ifx[D_UP], &in, TC_ACT_OK, NULL, NULL);
+	ok &= unpublished(t, &(struct fr){.dmac = t->up_mac,
+					  .smac = CLI_MAC,
+					  .sip = CLI,
+					  .dip = IP_C,
+					  .sport = 5401,
+					  .dport = 101});
+	/* a second published port to the same target, then both gone */
+	ok &=
+	    ASSERT_OK(nb_nat_publish_put(&t->maps, 0, 8101, IPPROTO_TCP, IP_C, 100, 2, t->ifx[D_C]),
+		      "publish 8101");
+	ok &= ASSERT_OK(nb_nat_publish_del(&t->maps, 0, 8101, IPPROTO_TCP), "unpublish 8101");
+	ok &= expect(t->in, t->ifx[D_UP], &in, TC_ACT_OK, NULL, NULL);
+	ok &= ASSERT_OK(nb_nat_publish_del(&t->maps, 0, 8100, IPPROTO_TCP), "unpublish 8100");
+	ok &= unpublished(t, &(struct fr){.dmac = t->up_mac,
+					  .smac = CLI_MAC,
+					  .sip = CLI,
+					  .dip = IP_C,
+					  .sport = 5401,
+					  .dport = 100});
+	ok &= ASSERT_OK(nb_nat_publish_put(&t->maps, 0, 8100, IPPROTO_TCP, IP_C, 100, 2, 4242),
+			"publish 8100 again");
+	n2.flags &= ~NB_NET_F_ROUTED;
+	ok &= ASSERT_OK(nb_maps_network_put(&t->maps, 2, &n2), "network 2 back");
+	return ok ? 0 : -1;
+}
+
 /* Protocols without ports cannot be masqueraded: dropped rather than leaked */
 static int c_snat_unsupported(void *arg)
 {
@@ -1983,6 +2156,10 @@ static const struct pkt_case cases[] = {
     {"snat: a range taken in one dense block still yields its free ports", c_snat_dense_block},
     {"snat: masquerade off leaves C's packets alone", c_snat_off},
     {"snat: protocols without ports dropped, host's untouched", c_snat_unsupported},
+    {"inbound: no sandbox port is reachable at its own address, the gateway is", c_in_unpublished},
+    {"inbound: a routed network's flows are tracked, their answers (only) come back",
+     c_in_routed_replies},
+    {"inbound: gateway_mode routed lets in published container ports only", c_in_routed_network},
     {"icmp: port unreachable about a masqueraded flow reaches A", c_icmp_err_snat},
     {"icmp: fragmentation needed about a published flow reaches A", c_icmp_err_dnat},
     {"icmp: A's port unreachable leaves quoting the published address", c_icmp_err_outbound},

@@ -48,6 +48,7 @@ static int maps_setup(void **state)
 	M.uplinks = mk(BPF_MAP_TYPE_HASH, sizeof(__u32), sizeof(struct nb_uplink));
 	M.local_addrs = mk(BPF_MAP_TYPE_HASH, sizeof(__be32), sizeof(__u32));
 	M.frags = mk(BPF_MAP_TYPE_HASH, sizeof(struct nb_frag_key), sizeof(struct nb_frag_val));
+	M.pub_targets = mk(BPF_MAP_TYPE_HASH, sizeof(struct nb_pub_target), sizeof(__u32));
 	return 0;
 }
 
@@ -60,7 +61,8 @@ static int maps_teardown(void **state)
 
 static bool have_maps(void)
 {
-	return M.publish >= 0 && M.ct >= 0 && M.uplinks >= 0 && M.local_addrs >= 0 && M.frags >= 0;
+	return M.publish >= 0 && M.ct >= 0 && M.uplinks >= 0 && M.local_addrs >= 0 &&
+	       M.frags >= 0 && M.pub_targets >= 0;
 }
 
 #define NEED_MAPS()                                                                                \
@@ -134,6 +136,47 @@ static void test_publish(void **state)
 	n = 0;
 	assert_int_equal(nb_nat_publish_foreach(&M, count_pub, &n), 0);
 	assert_int_equal(n, 0);
+}
+
+/* refs of a target in nb_pub_targets, 0 when absent */
+static __u32 target_refs(__be32 ip, __u16 port, __u8 proto)
+{
+	struct nb_pub_target k = {.sb_ip = ip, .sb_port = htons(port), .proto = proto};
+	__u32 refs = 0;
+
+	bpf_map_lookup_elem(M.pub_targets, &k, &refs);
+	return refs;
+}
+
+/* nb_pub_targets follows nb_publish: one count per published port leading to a target */
+static void test_publish_targets(void **state)
+{
+	(void)state;
+	NEED_MAPS();
+	assert_int_equal(nb_nat_publish_clear(&M), 0);
+	assert_int_equal(nb_nat_publish_put(&M, 0, 8000, IPPROTO_TCP, IP(10, 1, 0, 2), 80, 3, 7),
+			 0);
+	assert_int_equal(target_refs(IP(10, 1, 0, 2), 80, IPPROTO_TCP), 1);
+	/* a re-put (sync) counts nothing twice */
+	assert_int_equal(nb_nat_publish_put(&M, 0, 8000, IPPROTO_TCP, IP(10, 1, 0, 2), 80, 3, 7),
+			 0);
+	assert_int_equal(target_refs(IP(10, 1, 0, 2), 80, IPPROTO_TCP), 1);
+	assert_int_equal(nb_nat_publish_put(&M, 0, 8001, IPPROTO_TCP, IP(10, 1, 0, 2), 80, 3, 7),
+			 0);
+	assert_int_equal(target_refs(IP(10, 1, 0, 2), 80, IPPROTO_TCP), 2);
+	assert_int_equal(target_refs(IP(10, 1, 0, 2), 80, IPPROTO_UDP), 0);
+	/* 8001 moves to another target */
+	assert_int_equal(nb_nat_publish_put(&M, 0, 8001, IPPROTO_TCP, IP(10, 1, 0, 3), 81, 3, 8),
+			 0);
+	assert_int_equal(target_refs(IP(10, 1, 0, 2), 80, IPPROTO_TCP), 1);
+	assert_int_equal(target_refs(IP(10, 1, 0, 3), 81, IPPROTO_TCP), 1);
+	assert_int_equal(nb_nat_publish_del(&M, 0, 8000, IPPROTO_TCP), 0);
+	assert_int_equal(target_refs(IP(10, 1, 0, 2), 80, IPPROTO_TCP), 0);
+	/* deleting what is gone changes nothing */
+	assert_int_equal(nb_nat_publish_del(&M, 0, 8000, IPPROTO_TCP), 0);
+	assert_int_equal(target_refs(IP(10, 1, 0, 3), 81, IPPROTO_TCP), 1);
+	assert_int_equal(nb_nat_publish_clear(&M), 0);
+	assert_int_equal(target_refs(IP(10, 1, 0, 3), 81, IPPROTO_TCP), 0);
 }
 
 static void test_missing_maps(void **state)
@@ -392,10 +435,10 @@ static void test_timeouts(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_publish),   cmocka_unit_test(test_missing_maps),
-	    cmocka_unit_test(test_uplink),    cmocka_unit_test(test_local_addrs),
-	    cmocka_unit_test(test_ct_decode), cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_timeouts),
+	    cmocka_unit_test(test_publish),	 cmocka_unit_test(test_publish_targets),
+	    cmocka_unit_test(test_missing_maps), cmocka_unit_test(test_uplink),
+	    cmocka_unit_test(test_local_addrs),	 cmocka_unit_test(test_ct_decode),
+	    cmocka_unit_test(test_names),	 cmocka_unit_test(test_timeouts),
 	};
 
 	return cmocka_run_group_tests(tests, maps_setup, maps_teardown);

@@ -32,6 +32,7 @@ struct nb_maps {
 	int local_addrs;
 	int frags;
 	int sock_rnat;
+	int pub_targets;
 };
 
 /* every fd to -1 */

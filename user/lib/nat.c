@@ -106,30 +106,67 @@ static bool valid_proto(__u8 proto)
 	return proto == IPPROTO_TCP || proto == IPPROTO_UDP;
 }
 
+/*
+ * nb_pub_targets counts the nb_publish entries leading to each sandbox
+ * address and port (what a network routed without NAT lets in). A pin dir
+ * older than the map has none: nothing to count there.
+ */
+static int target_ref(const struct nb_maps *m, __be32 sb_ip, __be16 sb_port, __u8 proto, int delta)
+{
+	struct nb_pub_target k = {.sb_ip = sb_ip, .sb_port = sb_port, .proto = proto};
+	__u32 refs = 0;
+
+	if (m->pub_targets < 0)
+		return 0;
+	map_get(m->pub_targets, &k, &refs);
+	if (delta < 0 && refs <= 1)
+		return map_del(m->pub_targets, &k);
+	/* a re-put of an entry the map lacks (written before the map existed) counts once */
+	refs = delta > 0 ? refs + 1 : delta < 0 ? refs - 1 : (refs ? refs : 1);
+	return map_put(m->pub_targets, &k, &refs, BPF_ANY);
+}
+
 int nb_nat_publish_put(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto,
 		       __be32 sb_ip, __u16 sb_port, __u32 net_id, __u32 ifindex)
 {
 	struct nb_publish_key k;
 	struct nb_publish_val v = {}, old;
+	bool had;
+	int err;
 
 	if (!valid_proto(proto) || !host_port || !sb_port || !sb_ip || !ifindex)
 		return -EINVAL;
 	publish_key(&k, host_ip, host_port, proto);
-	if (!map_get(m->publish, &k, &old))
+	had = !map_get(m->publish, &k, &old);
+	if (had)
 		v.conns = old.conns;
 	v.sb_ip = sb_ip;
 	v.sb_port = htons(sb_port);
 	v.net_id = net_id;
 	v.ifindex = ifindex;
-	return map_put(m->publish, &k, &v, BPF_ANY);
+	err = map_put(m->publish, &k, &v, BPF_ANY);
+	if (err)
+		return err;
+	if (had && old.sb_ip == v.sb_ip && old.sb_port == v.sb_port)
+		return target_ref(m, v.sb_ip, v.sb_port, proto, 0);
+	if (had)
+		target_ref(m, old.sb_ip, old.sb_port, proto, -1);
+	return target_ref(m, v.sb_ip, v.sb_port, proto, 1);
 }
 
 int nb_nat_publish_del(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto)
 {
 	struct nb_publish_key k;
+	struct nb_publish_val old;
+	bool had;
+	int err;
 
 	publish_key(&k, host_ip, host_port, proto);
-	return map_del(m->publish, &k);
+	had = !map_get(m->publish, &k, &old);
+	err = map_del(m->publish, &k);
+	if (err || !had)
+		return err;
+	return target_ref(m, old.sb_ip, old.sb_port, proto, -1);
 }
 
 int nb_nat_publish_get(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto,
@@ -183,7 +220,7 @@ int nb_nat_publish_clear(const struct nb_maps *m)
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		e = map_del(m->publish, &keys[i]);
+		e = nb_nat_publish_del(m, keys[i].host_ip, ntohs(keys[i].host_port), keys[i].proto);
 		err = err ?: e;
 	}
 	free(keys);
@@ -305,7 +342,9 @@ int nb_nat_ct_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_flo
 		return err;
 	now = mono_now();
 	for (i = 0; i < n; i++) {
-		if (map_get(m->ct, &keys[i], &e) || e.dir != NB_CT_DIR_ORIG)
+		/* routed flows are tracked, not translated: not what `ct ls` lists */
+		if (map_get(m->ct, &keys[i], &e) || e.dir != NB_CT_DIR_ORIG ||
+		    e.type == NB_CT_ROUTED)
 			continue;
 		timeout = (__u64)nb_nat_ct_timeout_secs(keys[i].proto, e.state) * NSEC;
 		idle = now > e.seen_ns ? now - e.seen_ns : 0;
@@ -406,6 +445,8 @@ const char *nb_nat_type_name(__u8 type)
 		return "snat";
 	case NB_CT_HAIRPIN:
 		return "hairpin";
+	case NB_CT_ROUTED:
+		return "routed";
 	}
 	return "unknown";
 }

@@ -61,6 +61,11 @@ struct nb_network_rec {
 	char *labels; /* JSON object text, malloc'd ("{}" when none) */
 };
 
+/* An option the library reads from nb_network_rec.options: Docker's gateway mode, "nat"
+ * (the default) or "routed" (no masquerade; from outside, published container ports are
+ * reachable at the sandboxes' own addresses, nothing else) */
+#define NB_OPT_GATEWAY_MODE "com.docker.network.bridge.gateway_mode_ipv4"
+
 struct nb_sandbox_rec {
 	char id[NB_ID_LEN + 1];
 	char name[NB_NAME_MAX + 1];
