@@ -145,7 +145,7 @@ nb_nat_publish_open(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __u32 iif)
 	if (p->frag == NB_FRAG_LATER)
 		return NULL;
 	if (p->key.proto == IPPROTO_TCP) {
-		if (!nb_tcp_is_syn(p->tcp_flags))
+		if (!nb_tcp_is_syn(p->tcp.flags))
 			return NULL;
 	} else if (p->key.proto != IPPROTO_UDP) {
 		return NULL;
@@ -163,12 +163,13 @@ nb_nat_publish_open(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __u32 iif)
 static __always_inline int nb_nat_dnat_new(const struct nb_nat_pkt *p, struct nb_publish_val *pub,
 					   __u64 now, struct nb_ct_entry *fe)
 {
-	__u8 state = nb_ct_initial_state(p->key.proto, p->tcp_flags);
+	__u8 state = nb_ct_initial_state(p->key.proto, p->tcp.flags);
 	struct nb_ct_entry re;
 	struct nb_ct_key rk;
 	int err;
 
 	nb_ct_entry_init(fe, NB_CT_DNAT, NB_CT_DIR_ORIG, state, now);
+	nb_ct_td_first(fe, p->key.proto, &p->tcp);
 	fe->nat_saddr = p->key.saddr;
 	fe->nat_daddr = pub->sb_ip;
 	fe->nat_sport = p->key.sport;
@@ -186,7 +187,7 @@ static __always_inline int nb_nat_dnat_new(const struct nb_nat_pkt *p, struct nb
 	re.net_id = pub->net_id;
 
 	nb_ct_peer_key(&p->key, fe, &rk);
-	err = nb_ct_create_pair(&p->key, fe, &rk, &re, p->tcp_flags, now);
+	err = nb_ct_create_pair(&p->key, fe, &rk, &re, p->tcp.flags, now);
 	if (err)
 		return err;
 	__sync_fetch_and_add(&pub->conns, 1);

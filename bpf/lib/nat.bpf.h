@@ -91,11 +91,12 @@ static __always_inline int nb_nat_uplink_in(nb_ctx_t *ctx)
 	if (p.frag == NB_FRAG_LATER && !nb_nat_frag_ports(&p))
 		return nb_nat_in_untranslated(&p);
 
-	e = nb_ct_lookup(&p.key, p.tcp_flags, now);
+	e = nb_ct_lookup(&p.key, p.tcp.flags, now);
 	if (e) {
 		if (!nb_nat_entry_for(e, NB_NAT_AT_IN))
 			return nb_nat_in_untranslated(&p);
-		nb_ct_seen(&p.key, e, p.tcp_flags, p.len, now);
+		if (!nb_ct_seen(&p.key, e, &p.tcp, p.len, now))
+			return -NB_DROP_CT_INVALID;
 		fe = *e;
 	} else {
 		pub = nb_nat_publish_open(ctx, &p, nb_ctx_ifindex(ctx));
@@ -119,43 +120,57 @@ static __always_inline int nb_nat_uplink_in(nb_ctx_t *ctx)
  * an uplink netbpf was given: tracked (NB_CT_ROUTED, nothing translated) so
  * that its replies may enter, the rest being kept out (see
  * nb_nat_in_untranslated()). What cannot start a flow passes untracked.
+ * A global function with one entry buffer: its stack comes on top of its
+ * caller's, which masquerade's port search already nearly fills.
  */
-static __always_inline int nb_nat_routed_new(nb_ctx_t *ctx, const struct nb_nat_pkt *p,
-					     __u32 net_id, __u64 now)
+__noinline int nb_nat_routed_new(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __u32 net_id, __u64 now)
 {
-	__u8 state = nb_ct_initial_state(p->key.proto, p->tcp_flags);
-	struct nb_neigh_key nk = {.net_id = net_id, .ip = p->key.saddr};
 	__u32 out = nb_ctx_ifindex(ctx);
-	struct nb_ct_entry fe, re;
+	struct nb_neigh_key nk = {};
 	struct nb_neigh_val *nv;
+	struct nb_ct_entry e; /* the reply entry, then the forward one */
 	struct nb_ct_key rk;
+	__u8 state;
+	int err;
 
-	if (!bpf_map_lookup_elem(&NB_MAP_UPLINKS, &out))
+	if (!p || !bpf_map_lookup_elem(&NB_MAP_UPLINKS, &out))
 		return NB_ACT_PASS;
 	if (p->frag == NB_FRAG_LATER || !nb_nat_translatable(p) ||
 	    (p->key.proto == IPPROTO_ICMP && p->icmp_type != NB_ICMP_ECHO))
 		return NB_ACT_PASS;
+	state = nb_ct_initial_state(p->key.proto, p->tcp.flags);
+	nk.net_id = net_id;
+	nk.ip = p->key.saddr;
 	nv = bpf_map_lookup_elem(&NB_MAP_NEIGH, &nk);
 
-	nb_ct_entry_init(&fe, NB_CT_ROUTED, NB_CT_DIR_ORIG, state, now);
-	fe.nat_saddr = p->key.saddr;
-	fe.nat_daddr = p->key.daddr;
-	fe.nat_sport = p->key.sport;
-	fe.nat_dport = p->key.dport;
-	fe.net_id = net_id;
-	fe.packets = 1;
-	fe.bytes = p->len;
+	/* nothing is translated: the reply key is the packet's own key reversed */
+	rk.saddr = p->key.daddr;
+	rk.daddr = p->key.saddr;
+	rk.sport = p->key.dport;
+	rk.dport = p->key.sport;
+	rk.proto = p->key.proto;
+	rk.pad[0] = rk.pad[1] = rk.pad[2] = 0;
+	nb_ct_entry_init(&e, NB_CT_ROUTED, NB_CT_DIR_REPLY, state, now);
+	e.nat_saddr = rk.saddr;
+	e.nat_daddr = rk.daddr;
+	e.nat_sport = rk.sport;
+	e.nat_dport = rk.dport;
+	e.ifindex = nv ? nv->ifindex : 0;
+	e.net_id = net_id;
+	err = nb_ct_put_reply(&p->key, &rk, &e, p->tcp.flags, now);
+	if (err)
+		return err;
 
-	nb_ct_entry_init(&re, NB_CT_ROUTED, NB_CT_DIR_REPLY, state, now);
-	re.nat_saddr = p->key.daddr;
-	re.nat_daddr = p->key.saddr;
-	re.nat_sport = p->key.dport;
-	re.nat_dport = p->key.sport;
-	re.ifindex = nv ? nv->ifindex : 0;
-	re.net_id = net_id;
-
-	nb_ct_peer_key(&p->key, &fe, &rk);
-	return nb_ct_create_pair(&p->key, &fe, &rk, &re, p->tcp_flags, now) ?: NB_ACT_PASS;
+	nb_ct_entry_init(&e, NB_CT_ROUTED, NB_CT_DIR_ORIG, state, now);
+	nb_ct_td_first(&e, p->key.proto, &p->tcp);
+	e.nat_saddr = p->key.saddr;
+	e.nat_daddr = p->key.daddr;
+	e.nat_sport = p->key.sport;
+	e.nat_dport = p->key.dport;
+	e.net_id = net_id;
+	e.packets = 1;
+	e.bytes = p->len;
+	return nb_ct_put_forward(&p->key, &e, &rk) ?: NB_ACT_PASS;
 }
 
 /*
@@ -201,9 +216,10 @@ static __always_inline int nb_nat_uplink_out(nb_ctx_t *ctx)
 	if (p.frag == NB_FRAG_LATER && !nb_nat_frag_ports(&p))
 		return net->flags & NB_NET_F_MASQ ? -NB_DROP_FRAG : NB_ACT_PASS;
 
-	e = nb_ct_lookup(&p.key, p.tcp_flags, now);
+	e = nb_ct_lookup(&p.key, p.tcp.flags, now);
 	if (e && nb_nat_entry_for(e, NB_NAT_AT_OUT)) {
-		nb_ct_seen(&p.key, e, p.tcp_flags, p.len, now);
+		if (!nb_ct_seen(&p.key, e, &p.tcp, p.len, now))
+			return -NB_DROP_CT_INVALID;
 		fe = *e;
 	} else {
 		if (!(net->flags & NB_NET_F_MASQ))
@@ -240,7 +256,8 @@ static __always_inline int nb_nat_ep_out(nb_ctx_t *ctx, const struct nb_nat_pkt 
 	rc = nb_nat_fib(ctx, p, e->nat_saddr, net->gw_ifindex, &fib);
 	if (!nb_nat_fib_ok(rc) || p->ttl <= 1)
 		return NB_NAT_PASS; /* untouched through the stack: the uplink translates it */
-	nb_ct_seen(&p->key, e, p->tcp_flags, p->len, now);
+	if (!nb_ct_seen(&p->key, e, &p->tcp, p->len, now))
+		return -NB_DROP_CT_INVALID;
 	err = nb_nat_rewrite(ctx, p, e);
 	if (err)
 		return err;
@@ -348,10 +365,11 @@ static __always_inline int nb_nat_from_endpoint(nb_ctx_t *ctx, const struct nb_p
 	if (p.frag == NB_FRAG_LATER && !nb_nat_frag_ports(&p))
 		return NB_NAT_PASS;
 
-	e = nb_ct_lookup(&p.key, p.tcp_flags, now);
+	e = nb_ct_lookup(&p.key, p.tcp.flags, now);
 	if (e) {
 		if (e->type == NB_CT_HAIRPIN) {
-			nb_ct_seen(&p.key, e, p.tcp_flags, p.len, now);
+			if (!nb_ct_seen(&p.key, e, &p.tcp, p.len, now))
+				return -NB_DROP_CT_INVALID;
 			err = nb_nat_rewrite(ctx, &p, e);
 			if (err)
 				return err;

@@ -94,7 +94,7 @@ static __always_inline int nb_nat_snat_new(nb_ctx_t *ctx, const struct nb_nat_pk
 					   __u32 back_ifindex, __u32 net_id, __u64 now,
 					   struct nb_ct_entry *fe)
 {
-	__u8 state = nb_ct_initial_state(p->key.proto, p->tcp_flags);
+	__u8 state = nb_ct_initial_state(p->key.proto, p->tcp.flags);
 	__u32 pref = bpf_ntohs(p->key.proto == IPPROTO_ICMP && p->icmp_type == NB_ICMP_ECHOREPLY
 				   ? p->key.dport
 				   : p->key.sport);
@@ -102,6 +102,7 @@ static __always_inline int nb_nat_snat_new(nb_ctx_t *ctx, const struct nb_nat_pk
 	int port;
 
 	nb_ct_entry_init(fe, type, NB_CT_DIR_ORIG, state, now);
+	nb_ct_td_first(fe, p->key.proto, &p->tcp);
 	fe->nat_saddr = snat_ip;
 	fe->nat_daddr = dnat_ip;
 	fe->nat_dport = dnat_port;
@@ -127,7 +128,7 @@ static __always_inline int nb_nat_snat_new(nb_ctx_t *ctx, const struct nb_nat_pk
 	c.min = port_min;
 	c.max = port_max;
 	c.pref = pref;
-	c.tcp_flags = p->tcp_flags;
+	c.tcp_flags = p->tcp.flags;
 	c.now = now;
 	port = nb_nat_claim_port(ctx, &c);
 	if (port < 0)

@@ -274,7 +274,15 @@ struct nb_ct_entry {
 	__u64 seen_ns; /* host: last packet, refreshed at most once per NB_CT_REFRESH_NS */
 	__u64 packets; /* host: packets in this direction */
 	__u64 bytes; /* host: bytes (L3) in this direction */
+	/* TCP window tracking, as Linux's conntrack does it (bpf/lib/ct.bpf.h) */
+	__u32 td_end; /* host: highest sequence number + length this direction sent */
+	__u16 td_maxwin; /* host: largest window field this direction advertised (unscaled) */
+	__u8 td_wscale; /* this direction's window scale (RFC 7323), from its SYN */
+	__u8 td_flags; /* NB_CT_TD_* */
 };
+
+/* struct nb_ct_entry.td_flags */
+#define NB_CT_TD_KNOWN (1U << 0) /* td_end and td_maxwin hold this direction's packets */
 
 /*
  * Translated IPv4 fragments: the first fragment (it carries the L4 header)

@@ -29,7 +29,9 @@
  *      extension headers) is never forwarded, nor any IPv6 frame to the
  *      gateway (networks have no IPv6: it must not reach the host);
  *   7. from outside, no TCP SYN or ICMP echo request addressed to a sandbox
- *      (not its gateway) is let in: only published host ports open flows.
+ *      (not its gateway) is let in: only published host ports open flows;
+ *   8. a TCP RST or FIN whose sequence number is more than the receiver's
+ *      window away from what its side sent changes no conntrack state.
  *
  * NB_FUZZ_PACKETS (default 50000) frames, NB_FUZZ_SEED (default: the time,
  * printed so a failure can be replayed). `make fuzz` runs 1,000,000.
@@ -487,6 +489,48 @@ static bool opens_flow_to_sandbox(const __u8 *f, __u32 len)
 	return false;
 }
 
+/*
+ * The conntrack entry a well-formed TCP RST or FIN would use (its wire
+ * tuple) and its peer, before the run (rule 8). False when there is none.
+ */
+struct rst_probe {
+	struct nb_ct_key k;
+	struct nb_ct_entry e, peer;
+	bool has_peer;
+	__u32 seq;
+};
+
+static bool rst_probe(struct t *t, const __u8 *f, __u32 len, struct rst_probe *r)
+{
+	const struct iphdr *iph = (const void *)(f + ETH_HLEN);
+	struct nb_ct_key pk = {};
+	const __u8 *l4;
+
+	if (ipv4_malformed(f, len) || is_fragment(f, len) || iph->protocol != IPPROTO_TCP ||
+	    ntohs(iph->tot_len) < iph->ihl * 4u + 20)
+		return false;
+	l4 = f + ETH_HLEN + iph->ihl * 4;
+	if (!(l4[13] & (TH_RST | TH_FIN)))
+		return false;
+	memset(r, 0, sizeof(*r));
+	r->k.saddr = iph->saddr;
+	r->k.daddr = iph->daddr;
+	memcpy(&r->k.sport, l4, 2);
+	memcpy(&r->k.dport, l4 + 2, 2);
+	r->k.proto = IPPROTO_TCP;
+	r->seq = ntohl(*(const __be32 *)(l4 + 4));
+	if (bpf_map_lookup_elem(t->maps.ct, &r->k, &r->e) || !(r->e.td_flags & NB_CT_TD_KNOWN))
+		return false;
+	pk.saddr = r->e.nat_daddr;
+	pk.daddr = r->e.nat_saddr;
+	pk.sport = r->e.nat_dport;
+	pk.dport = r->e.nat_sport;
+	pk.proto = IPPROTO_TCP;
+	r->has_peer =
+	    !bpf_map_lookup_elem(t->maps.ct, &pk, &r->peer) && (r->peer.td_flags & NB_CT_TD_KNOWN);
+	return true;
+}
+
 static __u64 drops_total(struct t *t, __u64 *malformed)
 {
 	struct nb_counter c;
@@ -535,6 +579,8 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 	static const __be32 ep_ip[] = {IP_A, IP_B, IP_C};
 	static const __u8 *const ep_mac[] = {MAC_A, MAC_B, MAC_C};
 	__u64 mal_before = 0, mal_after = 0, d_before, d_after;
+	struct rst_probe rp;
+	bool probed;
 	struct pkt_out out;
 	char why[128];
 	int err;
@@ -543,6 +589,7 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 	csum_in_ok = ethertype(in->data, in->len) == ETH_P_IP && !malformed &&
 		     !is_fragment(in->data, in->len) &&
 		     !pkt_csum_check(in->data, in->len, why, sizeof(why));
+	probed = rst_probe(t, in->data, in->len, &rp);
 	d_before = drops_total(t, &mal_before);
 	err = pkt_run(t->prog[h], t->ifindex[h], in, &out);
 	t->runs++;
@@ -616,6 +663,20 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 	if (h == H_UP_IN && out.verdict != TC_ACT_SHOT && opens_flow_to_sandbox(in->data, in->len))
 		fail(t, h, in, "a TCP SYN or echo request to a sandbox address entered (%s)",
 		     pkt_verdict_name(out.verdict));
+	/* 8. a RST or FIN far outside the receiver's window changes no flow's state */
+	if (probed) {
+		struct nb_ct_entry after;
+		__u32 w = rp.has_peer ? (__u32)rp.peer.td_maxwin << rp.peer.td_wscale : 0;
+		__s32 off = (__s32)(rp.seq - rp.e.td_end);
+
+		if (w < 65535)
+			w = 65535;
+		if ((off > (__s64)w || off < -(__s64)w) &&
+		    !bpf_map_lookup_elem(t->maps.ct, &rp.k, &after) && after.state != rp.e.state)
+			fail(t, h, in,
+			     "a RST/FIN %d outside the window moved the flow from state %u to %u",
+			     off, rp.e.state, after.state);
+	}
 	/* 5. checksums of rewritten packets */
 	if (out.verdict != TC_ACT_SHOT &&
 	    (out.len != in->len || memcmp(out.frame, in->data, in->len))) {

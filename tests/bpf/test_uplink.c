@@ -100,6 +100,7 @@ struct fr {
 	__u8 proto; /* IPPROTO_*: default TCP */
 	__u16 sport, dport;
 	__u8 flags; /* TCP; default SYN */
+	__u32 seq;  /* TCP; default 1000 */
 	__u8 icmp_type, icmp_code;
 	__u16 echo_id, echo_seq;
 	__u8 ttl;		 /* default 64 */
@@ -121,7 +122,8 @@ static void mk(struct pkt *p, const struct fr *f)
 	pkt_ipv4(p, f->sip, f->dip, proto);
 	if (!f->later) {
 		if (proto == IPPROTO_TCP)
-			pkt_tcp(p, f->sport, f->dport, 1000, flags & TH_ACK ? 2000 : 0, flags);
+			pkt_tcp(p, f->sport, f->dport, f->seq ? f->seq : 1000,
+				flags & TH_ACK ? 2000 : 0, flags);
 		else if (proto == IPPROTO_UDP)
 			pkt_udp(p, f->sport, f->dport);
 		else if (proto == IPPROTO_ICMP)
@@ -770,6 +772,147 @@ static int c_ct_tcp_close(void *arg)
 	ok &= verdict_is(t->in, t->ifx[D_UP], &syn, TC_ACT_REDIRECT);
 	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 5800, U, 8000, &f), "flow");
 	ok &= ASSERT_EQ(f.state, NB_CT_S_NEW, "state after a new SYN");
+	return ok ? 0 : -1;
+}
+
+/* One RST or FIN outside the window: dropped as ct-invalid, the flow's state untouched */
+static bool blind(struct t *t, int prog, int ifindex, const struct fr *f, __u8 proto, __be32 s,
+		  __u16 sp, __be32 d, __u16 dp, __u8 want_state)
+{
+	__u64 before = drops(t, NB_DROP_CT_INVALID);
+	struct nb_nat_flow fl;
+	struct pkt in;
+	bool ok;
+
+	mk(&in, f);
+	ok = expect(prog, ifindex, &in, TC_ACT_SHOT, NULL, NULL);
+	ok &= ASSERT_EQ(drops(t, NB_DROP_CT_INVALID), before + 1, "ct-invalid counted");
+	ok &= ASSERT_TRUE(find_flow(t, proto, s, sp, d, dp, &fl), "flow still there");
+	ok &= ASSERT_EQ(fl.state, want_state, "state unchanged");
+	return ok;
+}
+
+/*
+ * Window tracking (issue 19, item 2): a RST or FIN whose sequence number is
+ * outside the receiver's window is not the peer's and changes nothing, for
+ * a published-port flow and for a masquerade flow; in the window it closes.
+ * Every segment here carries 64,240 bytes of window (pkt_tcp()).
+ */
+static int c_ct_tcp_window(void *arg)
+{
+	struct t *t = arg;
+	struct pkt in;
+	struct nb_nat_flow f;
+	bool ok;
+
+	/* published: CLI:5900 -> U:8000 -> A:80, both SYNs at sequence number 1000 */
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = CLI,
+			     .dip = U,
+			     .sport = 5900,
+			     .dport = 8000});
+	ok = verdict_is(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT);
+	mk(&in, &(struct fr){.dmac = GW1_MAC,
+			     .smac = MAC_A,
+			     .sip = IP_A,
+			     .dip = CLI,
+			     .sport = 80,
+			     .dport = 5900,
+			     .flags = TH_SYN | TH_ACK});
+	ok &= verdict_is(t->epf, t->ifx[D_A], &in, TC_ACT_REDIRECT);
+	/* a blind RST and a blind FIN from outside, 1,000,000 beyond the window */
+	ok &= blind(t, t->in, t->ifx[D_UP],
+		    &(struct fr){.dmac = t->up_mac,
+				 .smac = CLI_MAC,
+				 .sip = CLI,
+				 .dip = U,
+				 .sport = 5900,
+				 .dport = 8000,
+				 .flags = TH_RST,
+				 .seq = 1001 + 1000000},
+		    IPPROTO_TCP, CLI, 5900, U, 8000, NB_CT_S_ESTABLISHED);
+	ok &= blind(t, t->in, t->ifx[D_UP],
+		    &(struct fr){.dmac = t->up_mac,
+				 .smac = CLI_MAC,
+				 .sip = CLI,
+				 .dip = U,
+				 .sport = 5900,
+				 .dport = 8000,
+				 .flags = TH_FIN | TH_ACK,
+				 .seq = 1001 - 1000000},
+		    IPPROTO_TCP, CLI, 5900, U, 8000, NB_CT_S_ESTABLISHED);
+	/* and toward the outside (a forged RST "from A" arriving at A's endpoint) */
+	ok &= blind(t, t->epf, t->ifx[D_A],
+		    &(struct fr){.dmac = GW1_MAC,
+				 .smac = MAC_A,
+				 .sip = IP_A,
+				 .dip = CLI,
+				 .sport = 80,
+				 .dport = 5900,
+				 .flags = TH_RST | TH_ACK,
+				 .seq = 1001 + 3000000},
+		    IPPROTO_TCP, CLI, 5900, U, 8000, NB_CT_S_ESTABLISHED);
+	/* the flow goes on */
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = CLI,
+			     .dip = U,
+			     .sport = 5900,
+			     .dport = 8000,
+			     .flags = TH_ACK,
+			     .seq = 1001});
+	ok &= verdict_is(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT);
+	/* the client's own RST, in the window, closes it */
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = CLI,
+			     .dip = U,
+			     .sport = 5900,
+			     .dport = 8000,
+			     .flags = TH_RST,
+			     .seq = 1001 + 32});
+	ok &= verdict_is(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT);
+	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 5900, U, 8000, &f), "flow");
+	ok &= ASSERT_EQ(f.state, NB_CT_S_CLOSED, "closed by the in-window RST");
+
+	/* masquerade: A:45900 -> SRV:80 as U:45900 */
+	mk(&in, &(struct fr){.dmac = GW1_MAC,
+			     .smac = MAC_A,
+			     .sip = IP_A,
+			     .dip = SRV,
+			     .sport = 45900,
+			     .dport = 80});
+	ok &= verdict_is(t->epf, t->ifx[D_A], &in, TC_ACT_REDIRECT);
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = SRV_MAC,
+			     .sip = SRV,
+			     .dip = U,
+			     .sport = 80,
+			     .dport = 45900,
+			     .flags = TH_SYN | TH_ACK});
+	ok &= verdict_is(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT);
+	ok &= blind(t, t->in, t->ifx[D_UP],
+		    &(struct fr){.dmac = t->up_mac,
+				 .smac = SRV_MAC,
+				 .sip = SRV,
+				 .dip = U,
+				 .sport = 80,
+				 .dport = 45900,
+				 .flags = TH_RST,
+				 .seq = 1001 + 200000},
+		    IPPROTO_TCP, IP_A, 45900, SRV, 80, NB_CT_S_ESTABLISHED);
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = SRV_MAC,
+			     .sip = SRV,
+			     .dip = U,
+			     .sport = 80,
+			     .dport = 45900,
+			     .flags = TH_RST,
+			     .seq = 1001});
+	ok &= verdict_is(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT);
+	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, IP_A, 45900, SRV, 80, &f), "flow");
+	ok &= ASSERT_EQ(f.state, NB_CT_S_CLOSED, "closed by the server's RST");
 	return ok ? 0 : -1;
 }
 
@@ -2145,6 +2288,7 @@ static const struct pkt_case cases[] = {
     {"dnat: a host UDP socket on the port keeps its datagrams", c_dnat_host_socket},
     {"conntrack: FIN both ways closes, SYN on a closed flow reopens", c_ct_tcp_close},
     {"conntrack: an expired entry counts as absent", c_ct_expiry},
+    {"conntrack: RST/FIN outside the TCP window change nothing (dnat, snat)", c_ct_tcp_window},
     {"conntrack: a live reply tuple refuses a second flow, a closed one is reused",
      c_ct_reply_tuple_reuse},
     {"snat: A -> SRV keeps its port, the answer comes back into A", c_snat_tcp},
