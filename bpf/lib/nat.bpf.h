@@ -71,7 +71,9 @@ static __always_inline int nb_nat_uplink_in(nb_ctx_t *ctx)
 	__u64 now;
 	int err;
 
-	if (nb_nat_parse(ctx, &p))
+	err = nb_nat_parse(ctx, &p);
+	nb_nat_frag_forget(&p); /* also for a first fragment too broken to translate */
+	if (err)
 		return NB_ACT_PASS; /* not IPv4, or broken: the host stack's business */
 	/* XDP leaves ICMP errors and fragments, untouched, to the tc program behind it */
 	if (NB_XDP && (p.icmp_err || p.frag != NB_FRAG_NONE))
@@ -88,7 +90,7 @@ static __always_inline int nb_nat_uplink_in(nb_ctx_t *ctx)
 			return err;
 		return nb_nat_in_deliver(ctx, &p, pl.e.ifindex);
 	}
-	if (p.frag == NB_FRAG_LATER && !nb_nat_frag_ports(&p))
+	if (p.frag == NB_FRAG_LATER && !nb_nat_frag_ports(&p, now))
 		return nb_nat_in_untranslated(&p);
 
 	e = nb_ct_lookup(&p.key, p.tcp.flags, now);
@@ -191,6 +193,7 @@ static __always_inline int nb_nat_uplink_out(nb_ctx_t *ctx)
 	int err;
 
 	err = nb_nat_parse(ctx, &p);
+	nb_nat_frag_forget(&p);
 	if (err > 0)
 		return NB_ACT_PASS;
 	now = bpf_ktime_get_ns();
@@ -213,7 +216,7 @@ static __always_inline int nb_nat_uplink_out(nb_ctx_t *ctx)
 	net = bpf_map_lookup_elem(&NB_MAP_NETWORKS, &net_id);
 	if (!net)
 		return NB_ACT_PASS;
-	if (p.frag == NB_FRAG_LATER && !nb_nat_frag_ports(&p))
+	if (p.frag == NB_FRAG_LATER && !nb_nat_frag_ports(&p, now))
 		return net->flags & NB_NET_F_MASQ ? -NB_DROP_FRAG : NB_ACT_PASS;
 
 	e = nb_ct_lookup(&p.key, p.tcp.flags, now);
@@ -341,7 +344,9 @@ static __always_inline int nb_nat_from_endpoint(nb_ctx_t *ctx, const struct nb_p
 
 	if (net->flags & NB_NET_F_INTERNAL)
 		return NB_NAT_PASS;
-	if (nb_nat_parse(ctx, &p))
+	err = nb_nat_parse(ctx, &p);
+	nb_nat_frag_forget(&p);
+	if (err)
 		return NB_NAT_PASS;
 	now = bpf_ktime_get_ns();
 
@@ -362,7 +367,7 @@ static __always_inline int nb_nat_from_endpoint(nb_ctx_t *ctx, const struct nb_p
 		err = nb_nat_icmp_apply(ctx, &p, &pl);
 		return err ? err : nb_nat_send_out(ctx, &p, &fib, rc);
 	}
-	if (p.frag == NB_FRAG_LATER && !nb_nat_frag_ports(&p))
+	if (p.frag == NB_FRAG_LATER && !nb_nat_frag_ports(&p, now))
 		return NB_NAT_PASS;
 
 	e = nb_ct_lookup(&p.key, p.tcp.flags, now);

@@ -291,8 +291,13 @@ static __always_inline void nb_nat_frag_key(const struct nb_nat_pkt *p, struct n
 	k->pad = 0;
 }
 
-/* A later fragment: its ports from the record of its first fragment. */
-static __always_inline bool nb_nat_frag_ports(struct nb_nat_pkt *p)
+/*
+ * A later fragment: its ports from the record of its first fragment, when
+ * there is one younger than NB_FRAG_TIMEOUT_SECS (Linux's ipfrag_time): an
+ * IP id is reused soon enough that an old record must not steer a new
+ * datagram's fragments.
+ */
+static __always_inline bool nb_nat_frag_ports(struct nb_nat_pkt *p, __u64 now)
 {
 	struct nb_frag_key k;
 	struct nb_frag_val *v;
@@ -301,9 +306,29 @@ static __always_inline bool nb_nat_frag_ports(struct nb_nat_pkt *p)
 	v = bpf_map_lookup_elem(&NB_MAP_FRAGS, &k);
 	if (!v)
 		return false;
+	if (now > v->seen_ns && now - v->seen_ns > NB_FRAG_TIMEOUT_SECS * NB_NSEC) {
+		bpf_map_delete_elem(&NB_MAP_FRAGS, &k);
+		return false;
+	}
 	p->key.sport = v->sport;
 	p->key.dport = v->dport;
 	return true;
+}
+
+/*
+ * A first fragment starts a new datagram of its identity (addresses,
+ * protocol, IP id): a record left by an older one is void, so that the new
+ * datagram's later fragments are steered only if this first fragment is
+ * translated (and recorded again). Called before anything is decided.
+ */
+static __always_inline void nb_nat_frag_forget(const struct nb_nat_pkt *p)
+{
+	struct nb_frag_key k;
+
+	if (p->frag != NB_FRAG_FIRST)
+		return;
+	nb_nat_frag_key(p, &k);
+	bpf_map_delete_elem(&NB_MAP_FRAGS, &k);
 }
 
 /* After a first fragment was translated: remember its ports for the rest. */

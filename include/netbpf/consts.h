@@ -2,7 +2,8 @@
 /*
  * Defaults and bounds that the BPF programs (bpf/) and user space (user/)
  * must agree on, defined here once: the masquerade source-port range, the
- * MTU bounds and default, and the conntrack timeouts by protocol and state
+ * MTU bounds and default, the conntrack timeouts by protocol and state and
+ * the fragment records' timeout
  * (Katran's balancer_consts.h). Plain integers and one inline function, so
  * the header compiles against vmlinux.h and in user space alike.
  */
@@ -29,6 +30,10 @@
 #define NB_CT_UDP_NEW_SECS    30
 #define NB_CT_UDP_EST_SECS    180
 #define NB_CT_ICMP_SECS	      30
+
+/* How long a fragment record steers the later fragments of its datagram (Linux's
+ * net.ipv4.ipfrag_time) */
+#define NB_FRAG_TIMEOUT_SECS 30
 
 /* The timeout table's slots: the BPF programs hold the table as rodata
  * (nb_ct_timeout_secs[], bpf/lib/ct.bpf.h), `ct ls` reads the same slots. */

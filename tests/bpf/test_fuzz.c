@@ -31,7 +31,10 @@
  *   7. from outside, no TCP SYN or ICMP echo request addressed to a sandbox
  *      (not its gateway) is let in: only published host ports open flows;
  *   8. a TCP RST or FIN whose sequence number is more than the receiver's
- *      window away from what its side sent changes no conntrack state.
+ *      window away from what its side sent changes no conntrack state;
+ *   9. at the uplink's ingress, a later fragment of a datagram whose first
+ *      fragment went through untranslated is never steered (rewritten or
+ *      redirected), whatever record an earlier datagram left.
  *
  * NB_FUZZ_PACKETS (default 50000) frames, NB_FUZZ_SEED (default: the time,
  * printed so a failure can be replayed). `make fuzz` runs 1,000,000.
@@ -108,6 +111,15 @@ struct t {
 	/* what happened, for the summary */
 	unsigned long runs, refused, verdicts[3], rewritten, csum_checked, malformed;
 	unsigned long failures;
+	/* rule 9: the identities (addresses, IP id, protocol) whose last first fragment at
+	 * the uplink's ingress went through untranslated */
+	struct frag_id {
+		__be32 saddr, daddr;
+		__be16 id;
+		__u8 proto;
+		bool used;
+	} untranslated[64];
+	unsigned int untranslated_next;
 };
 
 /* ---- random numbers: xorshift64*, seeded, so a failing seed replays --------- */
@@ -531,6 +543,36 @@ static bool rst_probe(struct t *t, const __u8 *f, __u32 len, struct rst_probe *r
 	return true;
 }
 
+/* rule 9: the frame's fragment identity; *later when it is a later fragment */
+static bool frag_ident(const __u8 *f, __u32 len, struct frag_id *id, bool *later)
+{
+	const struct iphdr *iph = (const void *)(f + ETH_HLEN);
+
+	if (ipv4_malformed(f, len) || !is_fragment(f, len))
+		return false;
+	id->saddr = iph->saddr;
+	id->daddr = iph->daddr;
+	id->id = iph->id;
+	id->proto = iph->protocol;
+	id->used = true;
+	*later = (ntohs(iph->frag_off) & 0x1fff) != 0;
+	return true;
+}
+
+static struct frag_id *untranslated_find(struct t *t, const struct frag_id *id)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(t->untranslated) / sizeof(t->untranslated[0]); i++) {
+		struct frag_id *u = &t->untranslated[i];
+
+		if (u->used && u->saddr == id->saddr && u->daddr == id->daddr && u->id == id->id &&
+		    u->proto == id->proto)
+			return u;
+	}
+	return NULL;
+}
+
 static __u64 drops_total(struct t *t, __u64 *malformed)
 {
 	struct nb_counter c;
@@ -580,7 +622,8 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 	static const __u8 *const ep_mac[] = {MAC_A, MAC_B, MAC_C};
 	__u64 mal_before = 0, mal_after = 0, d_before, d_after;
 	struct rst_probe rp;
-	bool probed;
+	struct frag_id fid;
+	bool probed, later;
 	struct pkt_out out;
 	char why[128];
 	int err;
@@ -676,6 +719,22 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 			fail(t, h, in,
 			     "a RST/FIN %d outside the window moved the flow from state %u to %u",
 			     off, rp.e.state, after.state);
+	}
+	/* 9. a later fragment whose first fragment went through untranslated is not steered */
+	if (h == H_UP_IN && frag_ident(in->data, in->len, &fid, &later)) {
+		bool changed = out.verdict == TC_ACT_REDIRECT || out.len != in->len ||
+			       memcmp(out.frame, in->data, in->len);
+		struct frag_id *u = untranslated_find(t, &fid);
+
+		if (later && u && changed)
+			fail(t, h, in,
+			     "a later fragment of an untranslated datagram was steered (%s)",
+			     pkt_verdict_name(out.verdict));
+		if (!later && !changed && out.verdict == TC_ACT_OK && !u) {
+			t->untranslated[t->untranslated_next++ % 64] = fid;
+		} else if (!later && changed && u) {
+			u->used = false;
+		}
 	}
 	/* 5. checksums of rewritten packets */
 	if (out.verdict != TC_ACT_SHOT &&

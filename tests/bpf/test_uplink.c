@@ -1943,6 +1943,66 @@ static int c_icmp_err_host(void *arg)
 
 /* ---- fragments ----------------------------------------------------------------- */
 
+/*
+ * Fragment records (issue 19, item 4): a record of a published flow must
+ * not steer the later fragments of an unrelated datagram that reuses the IP
+ * id (here one to the host's own port 9999, never translated), and a record
+ * expires after NB_FRAG_TIMEOUT_SECS.
+ */
+static int c_frag_records(void *arg)
+{
+	struct t *t = arg;
+	struct nb_frag_key k = {
+	    .saddr = CLI, .daddr = U, .id = htons(0x1234), .proto = IPPROTO_UDP};
+	struct nb_frag_val v;
+	struct pkt first, later;
+	struct timespec ts;
+	bool ok;
+
+	mk(&first, &(struct fr){.dmac = t->up_mac,
+				.smac = CLI_MAC,
+				.sip = CLI,
+				.dip = U,
+				.proto = IPPROTO_UDP,
+				.sport = 6100,
+				.dport = 8000,
+				.frag_off = 0x2000,
+				.payload = 64});
+	mk(&later, &(struct fr){.dmac = t->up_mac,
+				.smac = CLI_MAC,
+				.sip = CLI,
+				.dip = U,
+				.proto = IPPROTO_UDP,
+				.later = true,
+				.frag_off = 9,
+				.payload = 40});
+	ok = verdict_is(t->in, t->ifx[D_UP], &first, TC_ACT_REDIRECT);
+	ok &= verdict_is(t->in, t->ifx[D_UP], &later, TC_ACT_REDIRECT);
+	/* the same IP id, a datagram to the host's own port: its first fragment is not
+	 * translated, so neither is its later one (it would leak host data into A) */
+	mk(&first, &(struct fr){.dmac = t->up_mac,
+				.smac = CLI_MAC,
+				.sip = CLI,
+				.dip = U,
+				.proto = IPPROTO_UDP,
+				.sport = 6100,
+				.dport = 9999,
+				.frag_off = 0x2000,
+				.payload = 64});
+	ok &= expect(t->in, t->ifx[D_UP], &first, TC_ACT_OK, NULL, NULL);
+	ok &= expect(t->in, t->ifx[D_UP], &later, TC_ACT_OK, NULL, NULL);
+	ok &= ASSERT_TRUE(bpf_map_lookup_elem(t->maps.frags, &k, &v) != 0, "record void");
+	/* a record older than the timeout steers nothing, and goes */
+	v = (struct nb_frag_val){.sport = htons(6100), .dport = htons(8000)};
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* bpf_ktime_get_ns()'s clock */
+	v.seen_ns =
+	    ts.tv_sec * 1000000000ULL + ts.tv_nsec - (NB_FRAG_TIMEOUT_SECS + 1) * 1000000000ULL;
+	ok &= ASSERT_OK(bpf_map_update_elem(t->maps.frags, &k, &v, BPF_ANY), "old record");
+	ok &= expect(t->in, t->ifx[D_UP], &later, TC_ACT_OK, NULL, NULL);
+	ok &= ASSERT_TRUE(bpf_map_lookup_elem(t->maps.frags, &k, &v) != 0, "expired record gone");
+	return ok ? 0 : -1;
+}
+
 static int c_frag(void *arg)
 {
 	struct t *t = arg;
@@ -2311,6 +2371,8 @@ static const struct pkt_case cases[] = {
     {"icmp: the host's time exceeded about a forwarded DNAT packet quotes the published address",
      c_icmp_err_host},
     {"frag: first and later fragments translated, unknown ones handled", c_frag},
+    {"frag: an IP id reused by the host's datagram, an expired record: nothing steered",
+     c_frag_records},
     {"hairpin: B -> U:8000 reaches A from the gateway, and back", c_hairpin},
     {"hairpin: A reaches its own published port", c_hairpin_self},
     {"hairpin: C (other network) reaches A through its own gateway address",
