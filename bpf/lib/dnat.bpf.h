@@ -157,6 +157,54 @@ nb_nat_publish_open(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __u32 iif)
 }
 
 /*
+ * The host's source checks, which a translated packet never meets (it goes
+ * straight into the sandbox): a new flow from outside to a published port
+ * is refused (bad-source) when its source cannot be on the outside: a
+ * martian (0.0.0.0, loopback, multicast, broadcast), a sandbox network's
+ * address, or one of the host's own (the reverse route is local). And, as
+ * the uplink's rp_filter asks (nb_uplink.rp_filter, read by `up`), the
+ * reverse route must leave through the uplink (strict) or exist (loose).
+ * One FIB lookup, for the first packet of a flow only.
+ */
+static __always_inline int nb_nat_source_check(nb_ctx_t *ctx, const struct nb_nat_pkt *p,
+					       __u32 iif)
+{
+	struct bpf_fib_lookup fib = {};
+	struct nb_uplink *up;
+	int rc;
+
+	if (nb_nat_special_addr(p->key.saddr) || nb_nat_subnet(p->key.saddr))
+		return -NB_DROP_BAD_SOURCE;
+	fib.family = NB_AF_INET;
+	fib.tos = p->tos;
+	fib.l4_protocol = p->key.proto;
+	fib.tot_len = p->len;
+	fib.ifindex = iif;
+	fib.ipv4_src = p->key.daddr;
+	fib.ipv4_dst = p->key.saddr;
+	/*
+	 * An input-style lookup, as the kernel's fib_validate_source() does it: an
+	 * output one would take the uplink as the outgoing device and skip every
+	 * route that does not leave through it.
+	 */
+	rc = bpf_fib_lookup(ctx, &fib, sizeof(fib), 0);
+	/* not a unicast route: the host's own address (or no way back at all) */
+	if (rc == BPF_FIB_LKUP_RET_NOT_FWDED)
+		return -NB_DROP_BAD_SOURCE;
+	if (rc == BPF_FIB_LKUP_RET_FWD_DISABLED)
+		return 0; /* the FIB does not answer: nothing can be checked */
+	up = bpf_map_lookup_elem(&NB_MAP_UPLINKS, &iif);
+	if (!up || !up->rp_filter)
+		return 0;
+	if (rc != BPF_FIB_LKUP_RET_SUCCESS && rc != BPF_FIB_LKUP_RET_NO_NEIGH &&
+	    rc != BPF_FIB_LKUP_RET_FRAG_NEEDED)
+		return -NB_DROP_BAD_SOURCE; /* unreachable, blackhole, prohibit */
+	if (up->rp_filter == 1 && fib.ifindex != iif)
+		return -NB_DROP_BAD_SOURCE;
+	return 0;
+}
+
+/*
  * A new flow from outside to published port pub: conntrack pair, fe = the
  * forward entry (the translation for p).
  */

@@ -20,15 +20,6 @@
 #include "snat.bpf.h"
 #include "nat_icmp.bpf.h"
 
-/* the network whose subnet holds addr, or 0 */
-static __always_inline __u32 nb_nat_subnet(__be32 addr)
-{
-	struct nb_lpm_key k = {.prefixlen = 32, .addr = addr};
-	__u32 *net_id = bpf_map_lookup_elem(&NB_MAP_SUBNETS, &k);
-
-	return net_id ? *net_id : 0;
-}
-
 /*
  * A packet from outside that no flow and no published port claimed: the
  * host's own business, unless it is addressed into a sandbox network (the
@@ -104,6 +95,9 @@ static __always_inline int nb_nat_uplink_in(nb_ctx_t *ctx)
 		pub = nb_nat_publish_open(ctx, &p, nb_ctx_ifindex(ctx));
 		if (!pub)
 			return nb_nat_in_untranslated(&p);
+		err = nb_nat_source_check(ctx, &p, nb_ctx_ifindex(ctx));
+		if (err)
+			return err;
 		err = nb_nat_dnat_new(&p, pub, now, &fe);
 		if (err)
 			return err;

@@ -280,6 +280,15 @@ static __always_inline bool nb_nat_host_sock(nb_ctx_t *ctx, const struct nb_ct_k
 	return false;
 }
 
+/* the network whose subnet holds addr, or 0 */
+static __always_inline __u32 nb_nat_subnet(__be32 addr)
+{
+	struct nb_lpm_key k = {.prefixlen = 32, .addr = addr};
+	__u32 *net_id = bpf_map_lookup_elem(&NB_MAP_SUBNETS, &k);
+
+	return net_id ? *net_id : 0;
+}
+
 /* ---- fragments --------------------------------------------------------- */
 
 static __always_inline void nb_nat_frag_key(const struct nb_nat_pkt *p, struct nb_frag_key *k)

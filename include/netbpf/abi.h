@@ -207,11 +207,14 @@ struct nb_config {
 	__u32 pad;
 };
 
-/* One per uplink, keyed by its ifindex: what masquerade rewrites sources to. */
+/* One per uplink, keyed by its ifindex: what masquerade rewrites sources to, and how
+ * strictly the sources of published-port flows are checked (rp_filter). */
 struct nb_uplink {
 	__be32 ip; /* net: the uplink's address (SNAT source) */
 	__u16 port_min; /* host: SNAT TCP/UDP source ports, inclusive (ICMP ids: all); 0 = NB_MASQ_PORT_MIN */
 	__u16 port_max; /* host: 0 = NB_MASQ_PORT_MAX */
+	__u8 rp_filter; /* the uplink's effective net.ipv4.conf rp_filter: 0 off, 1 strict, 2 loose */
+	__u8 pad[3];
 };
 
 /*

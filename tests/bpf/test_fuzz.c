@@ -34,7 +34,10 @@
  *      window away from what its side sent changes no conntrack state;
  *   9. at the uplink's ingress, a later fragment of a datagram whose first
  *      fragment went through untranslated is never steered (rewritten or
- *      redirected), whatever record an earlier datagram left.
+ *      redirected), whatever record an earlier datagram left;
+ *  10. at the uplink's ingress, TCP or UDP from a source that cannot be
+ *      outside (a sandbox network, the uplink's own address, a martian) is
+ *      never translated.
  *
  * NB_FUZZ_PACKETS (default 50000) frames, NB_FUZZ_SEED (default: the time,
  * printed so a failure can be replayed). `make fuzz` runs 1,000,000.
@@ -251,7 +254,12 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 	case H_UP_IN: /* from the outside: to published ports, replies to masquerade */
 		pkt_eth(p, t->up_mac, CLI_MAC, ETH_P_IP);
 		/* straight at a sandbox address too (someone routing the subnets via U) */
-		pkt_ipv4(p, CLI,
+		/* now and then a spoofed source: a sandbox's, the host's, loopback */
+		pkt_ipv4(p,
+			 !chance(t, 6)	 ? CLI
+			 : chance(t, 50) ? IP_B
+			 : chance(t, 50) ? U
+					 : PKT_IP4(127, 0, 0, 1),
 			 k == 5		 ? PKT_IP4(198, 18, 0, 77)
 			 : chance(t, 15) ? (chance(t, 50) ? IP_A : IP_C)
 					 : U,
@@ -543,6 +551,23 @@ static bool rst_probe(struct t *t, const __u8 *f, __u32 len, struct rst_probe *r
 	return true;
 }
 
+/*
+ * A well-formed TCP or UDP packet whose source cannot be outside (rule 10):
+ * a sandbox network's address, the uplink's own, a martian.
+ */
+static bool impossible_source(const __u8 *f, __u32 len)
+{
+	const struct iphdr *iph = (const void *)(f + ETH_HLEN);
+	__u32 s;
+
+	if (ipv4_malformed(f, len) ||
+	    (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP))
+		return false;
+	s = ntohl(iph->saddr);
+	return (s >> 8) == (10 << 16 | 1 << 8) || (s >> 8) == (10 << 16 | 2 << 8) ||
+	       iph->saddr == U || (s >> 24) == 127 || (s >> 28) == 0xe || s == 0 || s == 0xffffffff;
+}
+
 /* rule 9: the frame's fragment identity; *later when it is a later fragment */
 static bool frag_ident(const __u8 *f, __u32 len, struct frag_id *id, bool *later)
 {
@@ -720,6 +745,12 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 			     "a RST/FIN %d outside the window moved the flow from state %u to %u",
 			     off, rp.e.state, after.state);
 	}
+	/* 10. from outside, a spoofed source is never translated into a sandbox */
+	if (h == H_UP_IN && impossible_source(in->data, in->len) &&
+	    (out.verdict == TC_ACT_REDIRECT || out.len != in->len ||
+	     memcmp(out.frame, in->data, in->len)))
+		fail(t, h, in, "a packet with an impossible source was translated (%s)",
+		     pkt_verdict_name(out.verdict));
 	/* 9. a later fragment whose first fragment went through untranslated is not steered */
 	if (h == H_UP_IN && frag_ident(in->data, in->len, &fid, &later)) {
 		bool changed = out.verdict == TC_ACT_REDIRECT || out.len != in->len ||

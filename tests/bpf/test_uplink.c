@@ -584,6 +584,70 @@ static int c_dnat_untouched(void *arg)
 	return ok ? 0 : -1;
 }
 
+/* A SYN to the published U:8000 from src: refused as bad-source, or not */
+static bool syn_from(struct t *t, __be32 src, __u16 sport, bool refused)
+{
+	__u64 before = drops(t, NB_DROP_BAD_SOURCE);
+	struct pkt in;
+	bool ok;
+
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = src,
+			     .dip = U,
+			     .sport = sport,
+			     .dport = 8000});
+	ok = verdict_is(t->in, t->ifx[D_UP], &in, refused ? TC_ACT_SHOT : TC_ACT_REDIRECT);
+	ok &= ASSERT_EQ(drops(t, NB_DROP_BAD_SOURCE), before + refused, "bad-source counted");
+	return ok;
+}
+
+/* rp_filter of up0 (and conf/all at 0), then the uplink entry that carries it */
+static bool set_rp_filter(struct t *t, const char *mode)
+{
+	bool ok = ASSERT_OK(pkt_write_file("/proc/sys/net/ipv4/conf/all/rp_filter", "0"), "all");
+
+	ok &= ASSERT_OK(pkt_write_file("/proc/sys/net/ipv4/conf/up0/rp_filter", mode), "up0");
+	ok &= ASSERT_OK(nb_nat_uplink_put(&t->maps, t->ifx[D_UP], U), "uplink re-put");
+	return ok;
+}
+
+/*
+ * Source checks before DNAT (issue 19, item 6): from outside, a new flow to
+ * a published port never comes from a sandbox network, the host's own
+ * address, a martian; and with rp_filter the reverse route must leave by
+ * the uplink (1, strict) or exist (2, loose). 203.0.113.0/24 is routed to
+ * lo, 203.0.114.0/24 unreachable.
+ */
+static int c_dnat_bad_source(void *arg)
+{
+	struct t *t = arg;
+	bool ok;
+
+	ok = ASSERT_OK(system("ip route add 203.0.113.0/24 dev lo && "
+			      "ip route add unreachable 203.0.114.0/24"),
+		       "routes");
+	ok &= set_rp_filter(t, "0");
+	ok &= syn_from(t, PKT_IP4(10, 1, 0, 9), 6200, true);
+	ok &= syn_from(t, PKT_IP4(10, 2, 0, 2), 6200, true);
+	ok &= syn_from(t, U, 6200, true);
+	ok &= syn_from(t, PKT_IP4(127, 0, 0, 1), 6200, true);
+	ok &= syn_from(t, PKT_IP4(224, 0, 0, 5), 6200, true);
+	/* rp_filter off: any routable outside source */
+	ok &= syn_from(t, PKT_IP4(203, 0, 113, 5), 6201, false);
+	ok &= syn_from(t, FAR, 6201, false);
+	/* strict: the way back must be up0 */
+	ok &= set_rp_filter(t, "1");
+	ok &= syn_from(t, PKT_IP4(203, 0, 113, 5), 6202, true);
+	ok &= syn_from(t, FAR, 6202, false);
+	/* loose: any way back */
+	ok &= set_rp_filter(t, "2");
+	ok &= syn_from(t, PKT_IP4(203, 0, 113, 5), 6203, false);
+	ok &= syn_from(t, PKT_IP4(203, 0, 114, 5), 6203, true);
+	ok &= set_rp_filter(t, "0");
+	return ok ? 0 : -1;
+}
+
 static void cut_tcp(struct pkt *p)
 {
 	p->len = p->l4 + 10; /* half a TCP header, tot_len says so too */
@@ -2343,6 +2407,7 @@ static const struct pkt_case cases[] = {
     {"dnat: 0.0.0.0 covers every local address (gateway address)", c_dnat_wildcard_gateway},
     {"dnat: unknown port, non-local, loopback, non-SYN, ICMP untouched", c_dnat_untouched},
     {"dnat: truncated and malformed packets untouched", c_dnat_malformed},
+    {"dnat: spoofed sources refused, rp_filter strict and loose applied", c_dnat_bad_source},
     {"dnat: TTL 1 is translated and left to the stack", c_dnat_ttl1},
     {"dnat: target without endpoint port goes through the stack", c_dnat_stack_path},
     {"dnat: a host UDP socket on the port keeps its datagrams", c_dnat_host_socket},

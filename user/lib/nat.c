@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 
 #include <bpf/bpf.h>
@@ -229,6 +230,41 @@ int nb_nat_publish_clear(const struct nb_maps *m)
 
 /* ---- uplinks and host addresses ----------------------------------------- */
 
+/* An int sysctl, or -1 when it cannot be read */
+static int sysctl_int(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	int v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/*
+ * The reverse-path filter the kernel applies to packets arriving at
+ * ifindex (in the netns this runs in): the larger of conf/all and the
+ * device's own rp_filter. The data plane applies it to the published-port
+ * flows it translates, which never reach the kernel's check.
+ */
+static __u8 uplink_rp_filter(__u32 ifindex)
+{
+	char name[IF_NAMESIZE], path[96];
+	int all, dev = -1;
+
+	all = sysctl_int("/proc/sys/net/ipv4/conf/all/rp_filter");
+	if (if_indextoname(ifindex, name)) {
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", name);
+		dev = sysctl_int(path);
+	}
+	if (dev > all)
+		all = dev;
+	return all == 1 || all == 2 ? (__u8)all : 0;
+}
+
 int nb_nat_uplink_put_range(const struct nb_maps *m, __u32 ifindex, __be32 ip, __u16 port_min,
 			    __u16 port_max)
 {
@@ -236,6 +272,7 @@ int nb_nat_uplink_put_range(const struct nb_maps *m, __u32 ifindex, __be32 ip, _
 
 	if (!ifindex || !ip || !port_min || port_min > port_max)
 		return -EINVAL;
+	v.rp_filter = uplink_rp_filter(ifindex);
 	return map_put(m->uplinks, &ifindex, &v, BPF_ANY);
 }
 

@@ -55,7 +55,8 @@ int nb_nat_publish_clear(const struct nb_maps *m);
 
 /* ---- uplinks and host addresses ----------------------------------------- */
 
-/* Masquerade through uplink ifindex with source ip and the default port range */
+/* Masquerade through uplink ifindex with source ip and the default port range; both also
+ * record the uplink's rp_filter as it is now (the source check of published-port flows) */
 int nb_nat_uplink_put(const struct nb_maps *m, __u32 ifindex, __be32 ip);
 /* The same with a source port / ICMP id range [port_min, port_max] (1..65535) */
 int nb_nat_uplink_put_range(const struct nb_maps *m, __u32 ifindex, __be32 ip, __u16 port_min,
