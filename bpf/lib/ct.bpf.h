@@ -31,6 +31,12 @@
  * (ct-invalid), so a blind attacker cannot close a flow. A direction not
  * seen yet (a RST answering a SYN) is taken as it comes.
  *
+ * Half-open flows from outside live apart: a published-port SYN creates its
+ * two entries in nb_ct_syn (NB_CT_F_HALF_OPEN), a smaller LRU of its own,
+ * and the first answer moves them into nb_ct. A SYN flood thus evicts only
+ * other half-open flows, never an established one (Linux's conntrack drops
+ * unassured entries early for the same reason). Lookups try nb_ct first.
+ *
  * Timestamps are bpf_ktime_get_ns() (CLOCK_MONOTONIC); seen_ns is refreshed
  * at most once per NB_CT_REFRESH_NS so that a busy flow does not write its
  * entry's cache line on every packet just for the clock.
@@ -170,6 +176,15 @@ static __always_inline void nb_ct_peer_key(const struct nb_ct_key *k, const stru
 	peer->pad[0] = peer->pad[1] = peer->pad[2] = 0;
 }
 
+/* The entry of the other direction of e's flow (key pk), in the map e lives in */
+static __always_inline struct nb_ct_entry *nb_ct_peer(const struct nb_ct_entry *e,
+						      const struct nb_ct_key *pk)
+{
+	if (e->flags & NB_CT_F_HALF_OPEN)
+		return bpf_map_lookup_elem(&NB_MAP_CT_SYN, pk);
+	return bpf_map_lookup_elem(&NB_MAP_CT, pk);
+}
+
 /* True when e (found under some key) translates into the reverse of k: e is k's peer. */
 static __always_inline bool nb_ct_is_peer_of(const struct nb_ct_entry *e, const struct nb_ct_key *k)
 {
@@ -186,8 +201,13 @@ static __always_inline struct nb_ct_entry *nb_ct_lookup(const struct nb_ct_key *
 {
 	struct nb_ct_entry *e = bpf_map_lookup_elem(&NB_MAP_CT, k);
 
-	if (!e || !nb_ct_alive(e, k->proto, now))
-		return NULL;
+	if (!e || !nb_ct_alive(e, k->proto, now)) {
+		if (k->proto != IPPROTO_TCP)
+			return NULL;
+		e = bpf_map_lookup_elem(&NB_MAP_CT_SYN, k);
+		if (!e || !nb_ct_alive(e, k->proto, now))
+			return NULL;
+	}
 	if (k->proto == IPPROTO_TCP && e->state == NB_CT_S_CLOSED &&
 	    (tcp_flags & (NB_TCP_SYN | NB_TCP_ACK)) == NB_TCP_SYN)
 		return NULL;
@@ -219,6 +239,28 @@ static __always_inline void nb_ct_entry_init(struct nb_ct_entry *e, __u8 type, _
 }
 
 /*
+ * Moves a half-open flow (e under k, peer under pk, both in nb_ct_syn) into
+ * nb_ct. The copies left behind are made to look expired, not deleted: the
+ * caller still reads e. Not inlined: rare, and its stack is small.
+ */
+static __noinline void nb_ct_promote(const struct nb_ct_key *k, struct nb_ct_entry *e,
+				     const struct nb_ct_key *pk, struct nb_ct_entry *peer)
+{
+	e->flags &= ~NB_CT_F_HALF_OPEN;
+	peer->flags &= ~NB_CT_F_HALF_OPEN;
+	/* the peer first: a packet finds a flow by its forward entry (see below) */
+	if (bpf_map_update_elem(&NB_MAP_CT, pk, peer, BPF_ANY) ||
+	    bpf_map_update_elem(&NB_MAP_CT, k, e, BPF_ANY)) {
+		/* no room: it stays half-open, as it was */
+		e->flags |= NB_CT_F_HALF_OPEN;
+		peer->flags |= NB_CT_F_HALF_OPEN;
+		return;
+	}
+	e->seen_ns = 0;
+	peer->seen_ns = 0;
+}
+
+/*
  * Accounts a packet of len bytes to e (found under k) and advances the
  * state machine, mirroring state changes into the peer entry. t: the TCP
  * segment (NULL for other protocols). False, and nothing changed, for a
@@ -235,7 +277,7 @@ static __always_inline bool nb_ct_seen(const struct nb_ct_key *k, struct nb_ct_e
 	if (k->proto == IPPROTO_TCP && t) {
 		if (tcp_flags & (NB_TCP_RST | NB_TCP_FIN)) {
 			nb_ct_peer_key(k, e, &pk);
-			peer = bpf_map_lookup_elem(&NB_MAP_CT, &pk);
+			peer = nb_ct_peer(e, &pk);
 			if (!nb_ct_td_in_window(e, peer, t))
 				return false;
 		}
@@ -266,7 +308,7 @@ static __always_inline bool nb_ct_seen(const struct nb_ct_key *k, struct nb_ct_e
 	/* a state change: rare (a handful per flow), so the peer lookup is too */
 	if (!peer) {
 		nb_ct_peer_key(k, e, &pk);
-		peer = bpf_map_lookup_elem(&NB_MAP_CT, &pk);
+		peer = nb_ct_peer(e, &pk);
 	}
 	if (peer && nstate == NB_CT_S_FIN && (peer->flags & NB_CT_F_FIN))
 		nstate = NB_CT_S_CLOSED;
@@ -277,6 +319,9 @@ static __always_inline bool nb_ct_seen(const struct nb_ct_key *k, struct nb_ct_e
 		if (now > peer->seen_ns + NB_CT_REFRESH_NS)
 			peer->seen_ns = now;
 	}
+	/* answered: the flow is established and moves to nb_ct */
+	if ((nflags & NB_CT_F_HALF_OPEN) && nstate == NB_CT_S_ESTABLISHED && peer)
+		nb_ct_promote(k, e, &pk, peer);
 	return true;
 }
 
@@ -289,23 +334,45 @@ static __always_inline bool nb_ct_seen(const struct nb_ct_key *k, struct nb_ct_e
  * In two steps for a caller short of stack, who builds both entries in one
  * buffer: nb_ct_put_reply(), then nb_ct_put_forward().
  */
+static __always_inline bool nb_ct_key_taken(const struct nb_ct_key *fk, const struct nb_ct_key *rk,
+					    struct nb_ct_entry *old, __u8 tcp_flags, __u64 now)
+{
+	return old && !nb_ct_reusable(old, rk->proto, tcp_flags, now) && !nb_ct_is_peer_of(old, fk);
+}
+
+/* Entries with NB_CT_F_HALF_OPEN go to nb_ct_syn, the others to nb_ct. */
 static __always_inline int nb_ct_put_reply(const struct nb_ct_key *fk, const struct nb_ct_key *rk,
 					   const struct nb_ct_entry *re, __u8 tcp_flags, __u64 now)
 {
-	struct nb_ct_entry *old = bpf_map_lookup_elem(&NB_MAP_CT, rk);
+	int err;
 
-	if (old && !nb_ct_reusable(old, rk->proto, tcp_flags, now) && !nb_ct_is_peer_of(old, fk))
+	if (nb_ct_key_taken(fk, rk, bpf_map_lookup_elem(&NB_MAP_CT, rk), tcp_flags, now))
 		return -NB_DROP_CT_INVALID;
-	if (bpf_map_update_elem(&NB_MAP_CT, rk, re, BPF_ANY))
-		return -NB_DROP_CT_FULL;
-	return 0;
+	if (re->flags & NB_CT_F_HALF_OPEN) {
+		if (nb_ct_key_taken(fk, rk, bpf_map_lookup_elem(&NB_MAP_CT_SYN, rk), tcp_flags,
+				    now))
+			return -NB_DROP_CT_INVALID;
+		/* what nb_ct holds under these keys is over (reusable): lookups try nb_ct
+		 * first, and must find the new flow */
+		bpf_map_delete_elem(&NB_MAP_CT, rk);
+		bpf_map_delete_elem(&NB_MAP_CT, fk);
+		err = bpf_map_update_elem(&NB_MAP_CT_SYN, rk, re, BPF_ANY);
+	} else {
+		err = bpf_map_update_elem(&NB_MAP_CT, rk, re, BPF_ANY);
+	}
+	return err ? -NB_DROP_CT_FULL : 0;
 }
 
 static __always_inline int nb_ct_put_forward(const struct nb_ct_key *fk,
 					     const struct nb_ct_entry *fe,
 					     const struct nb_ct_key *rk)
 {
-	if (bpf_map_update_elem(&NB_MAP_CT, fk, fe, BPF_ANY)) {
+	if (fe->flags & NB_CT_F_HALF_OPEN) {
+		if (bpf_map_update_elem(&NB_MAP_CT_SYN, fk, fe, BPF_ANY)) {
+			bpf_map_delete_elem(&NB_MAP_CT_SYN, rk);
+			return -NB_DROP_CT_FULL;
+		}
+	} else if (bpf_map_update_elem(&NB_MAP_CT, fk, fe, BPF_ANY)) {
 		bpf_map_delete_elem(&NB_MAP_CT, rk);
 		return -NB_DROP_CT_FULL;
 	}

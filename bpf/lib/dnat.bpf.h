@@ -166,8 +166,7 @@ nb_nat_publish_open(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __u32 iif)
  * reverse route must leave through the uplink (strict) or exist (loose).
  * One FIB lookup, for the first packet of a flow only.
  */
-static __always_inline int nb_nat_source_check(nb_ctx_t *ctx, const struct nb_nat_pkt *p,
-					       __u32 iif)
+static __always_inline int nb_nat_source_check(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __u32 iif)
 {
 	struct bpf_fib_lookup fib = {};
 	struct nb_uplink *up;
@@ -233,6 +232,11 @@ static __always_inline int nb_nat_dnat_new(const struct nb_nat_pkt *p, struct nb
 	re.nat_sport = p->key.dport;
 	re.nat_dport = p->key.sport;
 	re.net_id = pub->net_id;
+	/* a SYN from outside: half-open until answered (see ct.bpf.h) */
+	if (p->key.proto == IPPROTO_TCP && state == NB_CT_S_NEW) {
+		fe->flags |= NB_CT_F_HALF_OPEN;
+		re.flags |= NB_CT_F_HALF_OPEN;
+	}
 
 	nb_ct_peer_key(&p->key, fe, &rk);
 	err = nb_ct_create_pair(&p->key, fe, &rk, &re, p->tcp.flags, now);

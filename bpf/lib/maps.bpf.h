@@ -124,6 +124,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } NB_MAP_CT SEC(".maps");
 
+/* half-open published-port TCP flows, apart so that a SYN flood cannot evict nb_ct's */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NB_MAX_CT_SYN);
+	__type(key, struct nb_ct_key);
+	__type(value, struct nb_ct_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_CT_SYN SEC(".maps");
+
 /* uplinks by ifindex: masquerade address and port range */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -55,6 +55,9 @@
 #define NB_MAX_FLOOD 1024 /* ports one broadcast/multicast frame is flooded to */
 #define NB_MAX_PUBLISH 65536
 #define NB_MAX_CT 262144
+/* entries (two per flow) for half-open published-port connections: a SYN flood from outside
+ * evicts only these, never an established flow in nb_ct */
+#define NB_MAX_CT_SYN 65536
 
 /* ---- switch ------------------------------------------------------------ */
 
@@ -164,6 +167,7 @@ struct nb_counter {
 #define NB_MAP_FRAGS nb_frags /* struct nb_frag_key -> struct nb_frag_val (LRU) */
 #define NB_MAP_SOCK_RNAT nb_sock_rnat /* struct nb_sock_rnat_key -> _val (LRU) */
 #define NB_MAP_PUB_TARGETS nb_pub_targets /* struct nb_pub_target -> __u32 published ports to it */
+#define NB_MAP_CT_SYN nb_ct_syn /* as nb_ct: published-port TCP flows not answered yet (LRU) */
 
 #define NB_MAX_UPLINKS 64
 #define NB_MAX_LOCAL_ADDRS 4096
@@ -257,6 +261,7 @@ struct nb_ct_key {
 /* struct nb_ct_entry.flags */
 #define NB_CT_F_FIN (1U << 0) /* TCP: this direction sent a FIN */
 #define NB_CT_F_SEEN (1U << 1) /* this direction carried a packet (reply entries) */
+#define NB_CT_F_HALF_OPEN (1U << 2) /* in nb_ct_syn: a published-port SYN not answered yet */
 
 /*
  * The value: the whole tuple after translation (the fields that differ from

@@ -981,6 +981,92 @@ static int c_ct_tcp_window(void *arg)
 }
 
 /*
+ * A SYN flood from outside (issue 19, item 5): more spoofed SYNs to a
+ * published port than nb_ct and nb_ct_syn hold together, from routable
+ * sources, must not evict an established published flow: half-open flows
+ * live apart until answered. Established flows survive; the flood's own
+ * entries only push each other out.
+ */
+static int c_ct_syn_flood(void *arg)
+{
+	struct t *t = arg;
+	struct pkt in, exp;
+	struct pkt_out out;
+	struct nb_nat_flow f;
+	__u32 i, n = NB_MAX_CT + NB_MAX_CT_SYN, redirected = 0;
+	bool ok;
+
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = CLI,
+			     .dip = U,
+			     .sport = 7000,
+			     .dport = 8000});
+	ok = verdict_is(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT);
+	mk(&in, &(struct fr){.dmac = GW1_MAC,
+			     .smac = MAC_A,
+			     .sip = IP_A,
+			     .dip = CLI,
+			     .sport = 80,
+			     .dport = 7000,
+			     .flags = TH_SYN | TH_ACK});
+	ok &= verdict_is(t->epf, t->ifx[D_A], &in, TC_ACT_REDIRECT);
+	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 7000, U, 8000, &f), "flow");
+	ok &= ASSERT_EQ(f.state, NB_CT_S_ESTABLISHED, "established before the flood");
+	if (!ok)
+		return -1;
+	/* the flood: 198.19.0.0/16 (routed via RTR), every source port */
+	for (i = 0; i < n; i++) {
+		mk(&in, &(struct fr){.dmac = t->up_mac,
+				     .smac = RTR_MAC,
+				     .sip = htonl(0xc6130000 | (i >> 14)),
+				     .dip = U,
+				     .sport = (__u16)(1024 + (i & 0x3fff)),
+				     .dport = 8000});
+		if (pkt_run(t->in, t->ifx[D_UP], &in, &out)) {
+			ok = ASSERT_OK(-1, "BPF_PROG_TEST_RUN during the flood");
+			break;
+		}
+		redirected += out.verdict == TC_ACT_REDIRECT;
+	}
+	pkt_diag("flood: %u SYNs, %u of them translated", n, redirected);
+	ok &= ASSERT_EQ(redirected, n, "the flood's SYNs were translated (no other drop)");
+	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 7000, U, 8000, &f),
+			  "the established flow is still there");
+	ok &= ASSERT_EQ(f.state, NB_CT_S_ESTABLISHED, "and established");
+	/* and it still carries traffic, both ways */
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = CLI,
+			     .dip = U,
+			     .sport = 7000,
+			     .dport = 8000,
+			     .flags = TH_ACK,
+			     .seq = 1001});
+	mk(&exp, &(struct fr){.dmac = MAC_A,
+			      .smac = GW1_MAC,
+			      .sip = CLI,
+			      .dip = IP_A,
+			      .sport = 7000,
+			      .dport = 80,
+			      .flags = TH_ACK,
+			      .seq = 1001,
+			      .ttl = 63});
+	ok &= expect(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT, &exp, NULL);
+	mk(&in, &(struct fr){.dmac = GW1_MAC,
+			     .smac = MAC_A,
+			     .sip = IP_A,
+			     .dip = CLI,
+			     .sport = 80,
+			     .dport = 7000,
+			     .flags = TH_ACK,
+			     .seq = 1001});
+	ok &= verdict_is(t->epf, t->ifx[D_A], &in, TC_ACT_REDIRECT);
+	ok &= ASSERT_OK(nb_nat_ct_flush(&t->maps, NULL), "flush the flood");
+	return ok ? 0 : -1;
+}
+
+/*
  * Two published ports lead to A:80. One client port used for both: while the
  * first flow lives the second is refused (their replies would look the
  * same); once the first closed (RST) the second takes its reply tuple over.
@@ -2446,6 +2532,8 @@ static const struct pkt_case cases[] = {
      c_hairpin_not_host_replies},
     {"conntrack: ct foreach shows every kind, flush empties", c_ct_ls_flush},
     {"publish: connection counter, bad entries refused", c_publish_foreach},
+    /* last: the flood pushes every half-open flow of the cases before out */
+    {"conntrack: a SYN flood larger than conntrack evicts no established flow", c_ct_syn_flood},
 };
 
 /* ---- setup ------------------------------------------------------------------- */

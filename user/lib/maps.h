@@ -33,6 +33,7 @@ struct nb_maps {
 	int frags;
 	int sock_rnat;
 	int pub_targets;
+	int ct_syn;
 };
 
 /* every fd to -1 */

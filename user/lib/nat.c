@@ -364,28 +364,38 @@ static void tuple_from_key(struct nb_nat_tuple *t, const struct nb_ct_key *k)
 	t->dport = ntohs(k->dport);
 }
 
-int nb_nat_ct_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_flow *f, void *arg),
-		      void *arg)
+/*
+ * The flows of one conntrack map (nb_ct, or nb_ct_syn when syn): forward
+ * entries with their reply's counters. A half-open flow whose keys nb_ct
+ * also holds alive is the data plane's too only through nb_ct (it looks
+ * there first): skipped.
+ */
+static int ct_foreach_map(const struct nb_maps *m, bool syn,
+			  int (*cb)(const struct nb_nat_flow *f, void *arg), void *arg)
 {
+	int fd = syn ? m->ct_syn : m->ct;
 	struct nb_ct_key *keys = NULL, pk;
-	struct nb_ct_entry e, pe;
+	struct nb_ct_entry e, pe, ce;
 	struct nb_nat_flow f;
 	__u64 now, timeout, idle;
 	size_t n = 0, i;
 	int err;
 
-	err = map_keys(m->ct, sizeof(*keys), (void **)&keys, &n);
+	err = map_keys(fd, sizeof(*keys), (void **)&keys, &n);
 	if (err)
 		return err;
 	now = mono_now();
 	for (i = 0; i < n; i++) {
 		/* routed flows are tracked, not translated: not what `ct ls` lists */
-		if (map_get(m->ct, &keys[i], &e) || e.dir != NB_CT_DIR_ORIG ||
-		    e.type == NB_CT_ROUTED)
+		if (map_get(fd, &keys[i], &e) || e.dir != NB_CT_DIR_ORIG || e.type == NB_CT_ROUTED)
 			continue;
 		timeout = (__u64)nb_nat_ct_timeout_secs(keys[i].proto, e.state) * NSEC;
 		idle = now > e.seen_ns ? now - e.seen_ns : 0;
 		if (idle > timeout)
+			continue;
+		if (syn && !map_get(m->ct, &keys[i], &ce) &&
+		    (now > ce.seen_ns ? now - ce.seen_ns : 0) <=
+			(__u64)nb_nat_ct_timeout_secs(keys[i].proto, ce.state) * NSEC)
 			continue;
 		memset(&f, 0, sizeof(f));
 		f.proto = keys[i].proto;
@@ -410,7 +420,7 @@ int nb_nat_ct_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_flo
 		pk.sport = e.nat_dport;
 		pk.dport = e.nat_sport;
 		pk.proto = keys[i].proto;
-		if (!map_get(m->ct, &pk, &pe) && pe.dir == NB_CT_DIR_REPLY) {
+		if (!map_get(fd, &pk, &pe) && pe.dir == NB_CT_DIR_REPLY) {
 			f.has_reply = true;
 			f.reply_packets = pe.packets;
 			f.reply_bytes = pe.bytes;
@@ -426,30 +436,50 @@ int nb_nat_ct_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_flo
 	return err;
 }
 
-int nb_nat_ct_flush(const struct nb_maps *m, size_t *count)
+int nb_nat_ct_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_flow *f, void *arg),
+		      void *arg)
 {
-	struct nb_ct_key *keys = NULL;
-	struct nb_frag_key *fkeys = NULL;
-	size_t n = 0, fn = 0, i, done = 0;
+	int err = ct_foreach_map(m, false, cb, arg);
+
+	/* a pin dir older than nb_ct_syn has no half-open flows apart */
+	if (!err && m->ct_syn >= 0)
+		err = ct_foreach_map(m, true, cb, arg);
+	return err;
+}
+
+/* Deletes every key of a hash map; *done counts them */
+static int map_clear(int fd, size_t ksize, size_t *done)
+{
+	void *keys = NULL;
+	size_t n = 0, i;
 	int err, e;
 
-	err = map_keys(m->ct, sizeof(*keys), (void **)&keys, &n);
+	err = map_keys(fd, ksize, &keys, &n);
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		e = map_del(m->ct, &keys[i]);
-		if (!e)
-			done++;
+		e = map_del(fd, (char *)keys + i * ksize);
+		if (!e && done)
+			(*done)++;
 		err = err ?: e;
 	}
-	if (m->frags >= 0 && !map_keys(m->frags, sizeof(*fkeys), (void **)&fkeys, &fn)) {
-		for (i = 0; i < fn; i++) {
-			e = map_del(m->frags, &fkeys[i]);
-			err = err ?: e;
-		}
-	}
-	free(fkeys);
 	free(keys);
+	return err;
+}
+
+int nb_nat_ct_flush(const struct nb_maps *m, size_t *count)
+{
+	size_t done = 0;
+	int err;
+
+	err = map_clear(m->ct, sizeof(struct nb_ct_key), &done);
+	if (!err && m->ct_syn >= 0)
+		err = map_clear(m->ct_syn, sizeof(struct nb_ct_key), &done);
+	if (m->frags >= 0) {
+		int e = map_clear(m->frags, sizeof(struct nb_frag_key), NULL);
+
+		err = err ?: e;
+	}
 	if (count)
 		*count = done;
 	return err;
