@@ -116,9 +116,12 @@ static __always_inline bool nb_nat_is_local(nb_ctx_t *ctx, const struct nb_nat_p
 	return nb_nat_fib(ctx, p, p->key.saddr, iif, &fib) == BPF_FIB_LKUP_RET_NOT_FWDED;
 }
 
-/* The published port p is addressed to, if any, when the FIB calls its destination local. */
+/*
+ * The published port p is addressed to, if any, when the FIB calls its
+ * destination local; *key_ip: the host address of its nb_publish key.
+ */
 static __always_inline struct nb_publish_val *
-nb_nat_publish_lookup(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __u32 iif)
+nb_nat_publish_lookup(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __u32 iif, __be32 *key_ip)
 {
 	struct nb_publish_val *v;
 	bool wildcard;
@@ -128,6 +131,7 @@ nb_nat_publish_lookup(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __u32 iif)
 	v = nb_publish_lookup(p->key.daddr, p->key.dport, p->key.proto, &wildcard);
 	if (!v || !nb_nat_is_local(ctx, p, iif))
 		return NULL;
+	*key_ip = wildcard ? 0 : p->key.daddr;
 	return v;
 }
 
@@ -138,7 +142,7 @@ nb_nat_publish_lookup(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __u32 iif)
  * matched a published port.
  */
 static __always_inline struct nb_publish_val *
-nb_nat_publish_open(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __u32 iif)
+nb_nat_publish_open(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __u32 iif, __be32 *key_ip)
 {
 	struct nb_publish_val *pub;
 
@@ -150,7 +154,7 @@ nb_nat_publish_open(nb_ctx_t *ctx, const struct nb_nat_pkt *p, __u32 iif)
 	} else if (p->key.proto != IPPROTO_UDP) {
 		return NULL;
 	}
-	pub = nb_nat_publish_lookup(ctx, p, iif);
+	pub = nb_nat_publish_lookup(ctx, p, iif, key_ip);
 	if (pub && p->key.proto == IPPROTO_UDP && nb_nat_host_sock(ctx, &p->key))
 		return NULL;
 	return pub;

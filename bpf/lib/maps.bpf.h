@@ -124,6 +124,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } NB_MAP_CT SEC(".maps");
 
+/* published ports' source allow-lists: (port key, source prefix) -> NB_PUB_ALLOW_* */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, NB_MAX_PUB_ALLOW);
+	__type(key, struct nb_pub_allow_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_PUB_ALLOW SEC(".maps");
+
 /* half-open published-port TCP flows, apart so that a SYN flood cannot evict nb_ct's */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

@@ -60,6 +60,7 @@ static __always_inline int nb_nat_uplink_in(nb_ctx_t *ctx)
 	struct nb_publish_val *pub;
 	struct nb_ct_entry *e, fe;
 	__u64 now;
+	__be32 key_ip = 0;
 	int err;
 
 	err = nb_nat_parse(ctx, &p);
@@ -92,12 +93,14 @@ static __always_inline int nb_nat_uplink_in(nb_ctx_t *ctx)
 			return -NB_DROP_CT_INVALID;
 		fe = *e;
 	} else {
-		pub = nb_nat_publish_open(ctx, &p, nb_ctx_ifindex(ctx));
+		pub = nb_nat_publish_open(ctx, &p, nb_ctx_ifindex(ctx), &key_ip);
 		if (!pub)
 			return nb_nat_in_untranslated(&p);
 		err = nb_nat_source_check(ctx, &p, nb_ctx_ifindex(ctx));
 		if (err)
 			return err;
+		if (!nb_publish_allowed(key_ip, p.key.dport, p.key.proto, p.key.saddr))
+			return -NB_DROP_NOT_ALLOWED;
 		err = nb_nat_dnat_new(&p, pub, now, &fe);
 		if (err)
 			return err;
@@ -334,6 +337,7 @@ static __always_inline int nb_nat_from_endpoint(nb_ctx_t *ctx, const struct nb_p
 	struct nb_publish_val *pub;
 	struct nb_ct_entry *e;
 	__u64 now;
+	__be32 key_ip = 0;
 	int err;
 
 	if (net->flags & NB_NET_F_INTERNAL)
@@ -380,7 +384,7 @@ static __always_inline int nb_nat_from_endpoint(nb_ctx_t *ctx, const struct nb_p
 		return NB_NAT_PASS;
 	}
 
-	pub = nb_nat_publish_open(ctx, &p, net->gw_ifindex);
+	pub = nb_nat_publish_open(ctx, &p, net->gw_ifindex, &key_ip);
 	if (pub)
 		return nb_nat_hairpin_new(ctx, &p, pub, now);
 	if (net->flags & NB_NET_F_MASQ)

@@ -34,6 +34,32 @@ static __always_inline struct nb_publish_val *nb_publish_lookup(__be32 host_ip, 
 	return bpf_map_lookup_elem(&NB_MAP_PUBLISH, &k);
 }
 
+/*
+ * May saddr open a flow from outside to the published port with nb_publish
+ * key (host_ip, port, proto)? Its allow-list says (the longest match: an
+ * allowed prefix, or the list's own entry, which refuses), else the
+ * instance's default.
+ */
+static __always_inline bool nb_publish_allowed(__be32 host_ip, __be16 port, __u8 proto,
+					       __be32 saddr)
+{
+	struct nb_pub_allow_key k = {
+	    .prefixlen = NB_PUB_ALLOW_KEY_BITS + 32,
+	    .proto = proto,
+	    .host_port = port,
+	    .host_ip = host_ip,
+	    .saddr = saddr,
+	};
+	struct nb_config *cfg;
+	__u32 *v, zero = 0;
+
+	v = bpf_map_lookup_elem(&NB_MAP_PUB_ALLOW, &k);
+	if (v)
+		return *v == NB_PUB_ALLOW_OK;
+	cfg = bpf_map_lookup_elem(&NB_MAP_CONFIG, &zero);
+	return !cfg || !(cfg->flags & NB_CFG_F_PUBLISH_DENY);
+}
+
 /* Some published port leads to (sb_ip, sb_port, proto) */
 static __always_inline bool nb_publish_is_target(__be32 sb_ip, __be16 sb_port, __u8 proto)
 {

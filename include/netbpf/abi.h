@@ -168,11 +168,13 @@ struct nb_counter {
 #define NB_MAP_SOCK_RNAT nb_sock_rnat /* struct nb_sock_rnat_key -> _val (LRU) */
 #define NB_MAP_PUB_TARGETS nb_pub_targets /* struct nb_pub_target -> __u32 published ports to it */
 #define NB_MAP_CT_SYN nb_ct_syn /* as nb_ct: published-port TCP flows not answered yet (LRU) */
+#define NB_MAP_PUB_ALLOW nb_pub_allow /* LPM struct nb_pub_allow_key -> __u32 NB_PUB_ALLOW_* */
 
 #define NB_MAX_UPLINKS 64
 #define NB_MAX_LOCAL_ADDRS 4096
 #define NB_MAX_FRAGS 8192 /* IPv4 datagrams in flight whose first fragment was translated */
 #define NB_MAX_SOCK_RNAT 65536 /* host sockets talking to a published port */
+#define NB_MAX_PUB_ALLOW 65536 /* allow-list prefixes of all published ports, plus one each */
 
 struct nb_publish_key {
 	__be32 host_ip; /* net: host address clients use; 0 = every host address */
@@ -202,8 +204,33 @@ struct nb_pub_target {
 	__u8 pad; /* must be zero */
 };
 
+/*
+ * Source allow-lists of published ports (`publish --allow CIDR`), checked at
+ * the uplink before a flow from outside is created. An LPM trie over the
+ * published port's key (the nb_publish key: host address or 0, port,
+ * protocol: the first NB_PUB_ALLOW_KEY_BITS bits) and then the source
+ * address. A port with a list has an entry of exactly the key's length
+ * (NB_PUB_ALLOW_LISTED: "listed, and you are not on it"), and one per
+ * allowed prefix (NB_PUB_ALLOW_OK); the longest match decides. A port
+ * without any entry follows the instance's default (NB_CFG_F_PUBLISH_DENY).
+ */
+struct nb_pub_allow_key {
+	__u32 prefixlen; /* host: NB_PUB_ALLOW_KEY_BITS + the source prefix length */
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad; /* must be zero */
+	__be16 host_port; /* net */
+	__be32 host_ip; /* net: as in struct nb_publish_key (0 = every host address) */
+	__be32 saddr; /* net: the source prefix */
+};
+#define NB_PUB_ALLOW_KEY_BITS 64
+#define NB_PUB_ALLOW_LISTED 0 /* value of the list's own entry */
+#define NB_PUB_ALLOW_OK 1 /* value of an allowed prefix */
+
 /* Instance-wide settings written by `netbpfctl up`. */
 #define NB_CFG_F_XDP 0x1 /* `up --mode xdp`: the XDP programs are attached too */
+/* `up --publish-default deny`: a published port without an allow-list accepts nobody from
+ * outside (host-local clients and sandboxes still reach it) */
+#define NB_CFG_F_PUBLISH_DENY 0x2
 
 struct nb_config {
 	__u64 host_netns_cookie; /* host: cookie of the netns netbpfctl runs in */

@@ -37,7 +37,9 @@
  *      redirected), whatever record an earlier datagram left;
  *  10. at the uplink's ingress, TCP or UDP from a source that cannot be
  *      outside (a sandbox network, the uplink's own address, a martian) is
- *      never translated.
+ *      never translated;
+ *  11. the allow-list of the published U:9000/tcp (CLI only) holds: no SYN
+ *      from another source is translated.
  *
  * NB_FUZZ_PACKETS (default 50000) frames, NB_FUZZ_SEED (default: the time,
  * printed so a failure can be replayed). `make fuzz` runs 1,000,000.
@@ -256,7 +258,7 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 		/* straight at a sandbox address too (someone routing the subnets via U) */
 		/* now and then a spoofed source: a sandbox's, the host's, loopback */
 		pkt_ipv4(p,
-			 !chance(t, 6)	 ? CLI
+			 !chance(t, 6)	 ? (chance(t, 20) ? RTR : CLI)
 			 : chance(t, 50) ? IP_B
 			 : chance(t, 50) ? U
 					 : PKT_IP4(127, 0, 0, 1),
@@ -568,6 +570,20 @@ static bool impossible_source(const __u8 *f, __u32 len)
 	       iph->saddr == U || (s >> 24) == 127 || (s >> 28) == 0xe || s == 0 || s == 0xffffffff;
 }
 
+/* rule 11: a well-formed, unfragmented TCP SYN (no ACK) to daddr:dport */
+static bool opens_flow_to(const __u8 *f, __u32 len, __be32 daddr, __u16 dport)
+{
+	const struct iphdr *iph = (const void *)(f + ETH_HLEN);
+	const __u8 *l4;
+
+	if (ipv4_malformed(f, len) || is_fragment(f, len) || iph->protocol != IPPROTO_TCP ||
+	    iph->daddr != daddr || ntohs(iph->tot_len) < iph->ihl * 4u + 20)
+		return false;
+	l4 = f + ETH_HLEN + iph->ihl * 4;
+	return ntohs(*(const __be16 *)(l4 + 2)) == dport &&
+	       (l4[13] & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN;
+}
+
 /* rule 9: the frame's fragment identity; *later when it is a later fragment */
 static bool frag_ident(const __u8 *f, __u32 len, struct frag_id *id, bool *later)
 {
@@ -751,6 +767,11 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 	     memcmp(out.frame, in->data, in->len)))
 		fail(t, h, in, "a packet with an impossible source was translated (%s)",
 		     pkt_verdict_name(out.verdict));
+	/* 11. the allow-list of U:9000/tcp (CLI only) holds */
+	if (h == H_UP_IN && opens_flow_to(in->data, in->len, U, 9000) &&
+	    ((const struct iphdr *)(in->data + ETH_HLEN))->saddr != CLI &&
+	    out.verdict == TC_ACT_REDIRECT)
+		fail(t, h, in, "a SYN from outside the allow-list of U:9000 was let in");
 	/* 9. a later fragment whose first fragment went through untranslated is not steered */
 	if (h == H_UP_IN && frag_ident(in->data, in->len, &fid, &later)) {
 		bool changed = out.verdict == TC_ACT_REDIRECT || out.len != in->len ||
@@ -940,6 +961,8 @@ static int setup(struct t *t)
 	err = err ?: nb_nat_publish_put(&t->maps, 0, 8000, IPPROTO_TCP, IP_A, 80, 1, t->ifx[D_A]);
 	err = err ?: nb_nat_publish_put(&t->maps, 0, 8000, IPPROTO_UDP, IP_A, 53, 1, t->ifx[D_A]);
 	err = err ?: nb_nat_publish_put(&t->maps, U, 9000, IPPROTO_TCP, IP_B, 90, 1, t->ifx[D_B]);
+	/* rule 11: U:9000 admits CLI only */
+	err = err ?: nb_nat_allow_put(&t->maps, U, 9000, IPPROTO_TCP, CLI, 32);
 	if (err)
 		return err;
 

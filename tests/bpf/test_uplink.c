@@ -648,6 +648,65 @@ static int c_dnat_bad_source(void *arg)
 	return ok ? 0 : -1;
 }
 
+/* A SYN from src:sport to dst:dport: translated, or refused as not-allowed */
+static bool syn_allowed(struct t *t, __be32 src, __u16 sport, __be32 dst, __u16 dport, bool allowed)
+{
+	__u64 before = drops(t, NB_DROP_NOT_ALLOWED);
+	struct pkt in;
+	bool ok;
+
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = src,
+			     .dip = dst,
+			     .sport = sport,
+			     .dport = dport});
+	ok = verdict_is(t->in, t->ifx[D_UP], &in, allowed ? TC_ACT_REDIRECT : TC_ACT_SHOT);
+	ok &= ASSERT_EQ(drops(t, NB_DROP_NOT_ALLOWED), before + !allowed, "not-allowed counted");
+	return ok;
+}
+
+/*
+ * Allow-lists (`publish --allow`): a published port with a list lets in its
+ * prefixes only, the longest match deciding; per nb_publish key (the exact
+ * U:9000 has its own); without a list the instance's default decides.
+ */
+static int c_dnat_allow_list(void *arg)
+{
+	struct t *t = arg;
+	bool ok;
+
+	ok = syn_allowed(t, CLI, 6300, U, 8000, true);
+	ok &= ASSERT_OK(nb_nat_allow_put(&t->maps, 0, 8000, IPPROTO_TCP, CLI, 32), "allow CLI");
+	ok &= syn_allowed(t, CLI, 6301, U, 8000, true);
+	ok &= syn_allowed(t, SRV, 6301, U, 8000, false);
+	/* another protocol and another port have no list */
+	ok &= syn_allowed(t, SRV, 6302, U, 9000, true);
+	/* a prefix: SRV (.50) is in .48/28, SRV2 (.51) too, FAR is not */
+	ok &= ASSERT_OK(nb_nat_allow_put(&t->maps, 0, 8000, IPPROTO_TCP, SRV, 28), "allow .48/28");
+	ok &= syn_allowed(t, SRV, 6303, U, 8000, true);
+	ok &= syn_allowed(t, SRV2, 6303, U, 8000, true);
+	ok &= syn_allowed(t, FAR, 6303, U, 8000, false);
+	/* the exact entry U:9000 */
+	ok &= ASSERT_OK(nb_nat_allow_put(&t->maps, U, 9000, IPPROTO_TCP, FAR, 16), "allow far");
+	ok &= syn_allowed(t, CLI, 6304, U, 9000, false);
+	ok &= syn_allowed(t, FAR, 6304, U, 9000, true);
+	/* unpublishing takes the list along: published again, the port is open */
+	ok &= ASSERT_OK(nb_nat_publish_del(&t->maps, U, 9000, IPPROTO_TCP), "unpublish 9000");
+	ok &=
+	    ASSERT_OK(nb_nat_publish_put(&t->maps, U, 9000, IPPROTO_TCP, IP_B, 90, 1, t->ifx[D_B]),
+		      "publish 9000 again");
+	ok &= syn_allowed(t, CLI, 6305, U, 9000, true);
+	/* the default: deny for ports without a list, which keep their own */
+	ok &= ASSERT_OK(nb_nat_publish_default_set(&t->maps, true), "default deny");
+	ok &= syn_allowed(t, CLI, 6306, U, 9000, false);
+	ok &= syn_allowed(t, CLI, 6306, U, 8000, true);
+	ok &= ASSERT_OK(nb_nat_publish_default_set(&t->maps, false), "default allow");
+	ok &= ASSERT_OK(nb_nat_allow_clear(&t->maps, 0, 8000, IPPROTO_TCP), "clear");
+	ok &= syn_allowed(t, FAR, 6307, U, 8000, true);
+	return ok ? 0 : -1;
+}
+
 static void cut_tcp(struct pkt *p)
 {
 	p->len = p->l4 + 10; /* half a TCP header, tot_len says so too */
@@ -2494,6 +2553,7 @@ static const struct pkt_case cases[] = {
     {"dnat: unknown port, non-local, loopback, non-SYN, ICMP untouched", c_dnat_untouched},
     {"dnat: truncated and malformed packets untouched", c_dnat_malformed},
     {"dnat: spoofed sources refused, rp_filter strict and loose applied", c_dnat_bad_source},
+    {"dnat: allow-lists per published port, the instance's default", c_dnat_allow_list},
     {"dnat: TTL 1 is translated and left to the stack", c_dnat_ttl1},
     {"dnat: target without endpoint port goes through the stack", c_dnat_stack_path},
     {"dnat: a host UDP socket on the port keeps its datagrams", c_dnat_host_socket},

@@ -2,7 +2,7 @@
 # Attacks on the data plane from a sandbox and from outside (issue 19), each
 # case checked by what the attacker gets and by the drop counter it leaves.
 #
-#   world ($NB_WORLD) wan0 198.18.0.2 ──veth── up0 198.18.0.1  host ($NB_HOST)
+#   world ($NB_WORLD) wan0 198.18.0.2, .3 ──veth── up0 198.18.0.1  host ($NB_HOST)
 #   route 10.97.0.0/16 via 198.18.0.1            │ nbg gateways (accept_ra=0)
 #   (the attacker: routes the sandbox   ┌────────┼─────────────────┬──────────────────┐
 #    subnets via the uplink address)   nat 10.97.1.0/24      plain 10.97.2.0/24   lan 10.97.3.0/24
@@ -29,6 +29,8 @@ hostile_setup() {
 	nbctl sandbox create --network plain "$(sb r1)"
 	nbctl sandbox create --network lan -p 8300:80 "$(sb g1)"
 	ip -n "$NB_WORLD" route add 10.97.0.0/16 via 198.18.0.1
+	# a second client address in the world, for the allow-lists
+	ip -n "$NB_WORLD" addr add 198.18.0.3/24 dev wan0
 	http_serve w1 80
 	http_serve w1 9999
 	http_serve r1 9999
@@ -169,4 +171,75 @@ PY
 	assert_output --partial 'gateway_mode_ipv4: invalid value "open": must be "nat" or "routed"'
 	run nbctl network ls -q
 	refute_output --partial bad
+}
+
+@test "publish --allow: only the listed sources reach the port from outside (not-allowed), also after down/up" {
+	local before
+	run nbctl publish --allow 198.18.0.2 --allow 192.0.2.0/24 8400:80 "$(sb w1)"
+	assert_success
+	assert_output '80/tcp -> 0.0.0.0:8400'
+	run http_get world http://198.18.0.1:8400/ --interface 198.18.0.2
+	assert_success
+	assert_output w1:80
+	before=$(nb_drops NOT_ALLOWED)
+	run http_get world http://198.18.0.1:8400/ --interface 198.18.0.3 --max-time 2
+	assert_failure
+	run nb_drops NOT_ALLOWED
+	(( output > before )) || fail "not-allowed drops: $before -> $output"
+	# the other published port of w1 has no list: open to both
+	run http_get world http://198.18.0.1:8000/ --interface 198.18.0.3
+	assert_success
+	# kept in the state, restored by up
+	run sqlite3 -readonly "$NETBPF_STATE_DIR/netbpf.db" \
+		'SELECT addr, len FROM publish_allow WHERE host_port = 8400 ORDER BY addr'
+	assert_success
+	assert_line "$(( (192 << 24) + (0 << 16) + (2 << 8) ))|24"
+	assert_line "$(( (198 << 24) + (18 << 16) + 2 ))|32"
+	nbctl down
+	nbctl up
+	run http_get world http://198.18.0.1:8400/ --interface 198.18.0.3 --max-time 2
+	assert_failure
+	run http_get world http://198.18.0.1:8400/ --interface 198.18.0.2
+	assert_success
+	assert_output w1:80
+	# unpublished, the list is gone with the port: published again, it is open
+	nbctl unpublish 8400:80 "$(sb w1)"
+	nbctl publish 8400:80 "$(sb w1)"
+	run http_get world http://198.18.0.1:8400/ --interface 198.18.0.3
+	assert_success
+	assert_output w1:80
+	nbctl unpublish 8400:80 "$(sb w1)"
+}
+
+@test "up --publish-default deny: ports without a list refuse the outside; the host still reaches them" {
+	nbctl publish --allow 198.18.0.2 8401:80 "$(sb w1)"
+	nbctl up --publish-default deny
+	run http_get world http://198.18.0.1:8000/ --max-time 2
+	assert_failure
+	run http_get world http://198.18.0.1:8401/ --interface 198.18.0.2
+	assert_success
+	assert_output w1:80
+	run in_cg host curl -sS --max-time 3 http://127.0.0.1:8000/
+	assert_success
+	assert_output w1:80
+	# remembered: a plain up keeps it
+	nbctl up
+	run http_get world http://198.18.0.1:8000/ --max-time 2
+	assert_failure
+	nbctl up --publish-default allow
+	run http_get world http://198.18.0.1:8000/
+	assert_success
+	assert_output w1:80
+	nbctl unpublish 8401:80 "$(sb w1)"
+}
+
+@test "publish --allow: a bad prefix or policy is refused naming it, nothing published" {
+	run nbctl publish --allow 300.1.2.3/8 8402:80 "$(sb w1)"
+	assert_failure 2
+	assert_output --partial '--allow "300.1.2.3/8": not an IPv4 address or prefix'
+	run nbctl port "$(sb w1)"
+	refute_output --partial 8402
+	run nbctl up --publish-default maybe
+	assert_failure 2
+	assert_output --partial '--publish-default "maybe": must be "allow" or "deny"'
 }

@@ -52,6 +52,7 @@ static const struct map_desc map_descs[] = {
     MAP_DESC(NB_MAP_SOCK_RNAT, sock_rnat, true),
     MAP_DESC(NB_MAP_PUB_TARGETS, pub_targets, true),
     MAP_DESC(NB_MAP_CT_SYN, ct_syn, true),
+    MAP_DESC(NB_MAP_PUB_ALLOW, pub_allow, true),
 };
 
 /* every fd of struct nb_maps has a descriptor, or nb_maps_init() would miss it */

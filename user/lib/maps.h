@@ -34,6 +34,7 @@ struct nb_maps {
 	int sock_rnat;
 	int pub_targets;
 	int ct_syn;
+	int pub_allow;
 };
 
 /* every fd to -1 */

@@ -165,9 +165,85 @@ int nb_nat_publish_del(const struct nb_maps *m, __be32 host_ip, __u16 host_port,
 	publish_key(&k, host_ip, host_port, proto);
 	had = !map_get(m->publish, &k, &old);
 	err = map_del(m->publish, &k);
+	/* the port's allow-list goes with it: a port published again starts open */
+	if (!err)
+		err = nb_nat_allow_clear(m, host_ip, host_port, proto);
 	if (err || !had)
 		return err;
 	return target_ref(m, old.sb_ip, old.sb_port, proto, -1);
+}
+
+/* ---- allow-lists of published ports --------------------------------------- */
+
+static void allow_key(struct nb_pub_allow_key *k, __be32 host_ip, __u16 host_port, __u8 proto,
+		      __be32 addr, __u8 len)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = NB_PUB_ALLOW_KEY_BITS + len;
+	k->proto = proto;
+	k->host_port = htons(host_port);
+	k->host_ip = host_ip;
+	/* the bits beyond the prefix are not the key's: zero them, as `ip route` does */
+	k->saddr = len ? addr & htonl(~0U << (32 - len)) : 0;
+}
+
+int nb_nat_allow_put(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto,
+		     __be32 addr, __u8 len)
+{
+	struct nb_pub_allow_key k;
+	__u32 v = NB_PUB_ALLOW_LISTED;
+	int err;
+
+	if (!valid_proto(proto) || !host_port || len > 32)
+		return -EINVAL;
+	if (m->pub_allow < 0)
+		return -ENOENT;
+	/* the list's own entry first: the port is never open between the two puts */
+	allow_key(&k, host_ip, host_port, proto, 0, 0);
+	k.prefixlen = NB_PUB_ALLOW_KEY_BITS;
+	err = map_put(m->pub_allow, &k, &v, BPF_ANY);
+	if (err)
+		return err;
+	allow_key(&k, host_ip, host_port, proto, addr, len);
+	v = NB_PUB_ALLOW_OK;
+	return map_put(m->pub_allow, &k, &v, BPF_ANY);
+}
+
+int nb_nat_allow_clear(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto)
+{
+	struct nb_pub_allow_key *keys = NULL;
+	size_t n = 0, i;
+	int err, e;
+
+	if (m->pub_allow < 0)
+		return 0; /* a pin dir older than allow-lists has none */
+	err = map_keys(m->pub_allow, sizeof(*keys), (void **)&keys, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		if (keys[i].host_ip != host_ip || keys[i].host_port != htons(host_port) ||
+		    keys[i].proto != proto)
+			continue;
+		e = map_del(m->pub_allow, &keys[i]);
+		err = err ?: e;
+	}
+	free(keys);
+	return err;
+}
+
+int nb_nat_publish_default_set(const struct nb_maps *m, bool deny)
+{
+	struct nb_config cfg = {0};
+	__u32 key = 0;
+
+	if (m->config < 0)
+		return -ENOENT;
+	map_get(m->config, &key, &cfg);
+	if (deny)
+		cfg.flags |= NB_CFG_F_PUBLISH_DENY;
+	else
+		cfg.flags &= ~NB_CFG_F_PUBLISH_DENY;
+	return map_put(m->config, &key, &cfg, BPF_ANY);
 }
 
 int nb_nat_publish_get(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto,

@@ -53,6 +53,18 @@ int nb_nat_publish_foreach(const struct nb_maps *m,
 /* Deletes every published port (for sync, which re-puts them from the state) */
 int nb_nat_publish_clear(const struct nb_maps *m);
 
+/*
+ * Allow-lists (`publish --allow`): once a published port (its nb_publish key)
+ * has one, only sources in its prefixes open flows to it from outside.
+ * put adds addr/len to the port's list (creating the list); clear removes
+ * the list (nb_nat_publish_del() does, too).
+ */
+int nb_nat_allow_put(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto,
+		     __be32 addr, __u8 len);
+int nb_nat_allow_clear(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto);
+/* The instance's default for ports without a list: deny (true) or allow every source */
+int nb_nat_publish_default_set(const struct nb_maps *m, bool deny);
+
 /* ---- uplinks and host addresses ----------------------------------------- */
 
 /* Masquerade through uplink ifindex with source ip and the default port range; both also

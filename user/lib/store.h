@@ -170,6 +170,21 @@ int nb_store_publish_del(struct nb_store *st, const struct nb_publish_rec *rec);
 int nb_store_publish_list(struct nb_store *st, const char *sandbox_id, struct nb_publish_rec **out,
 			  size_t *n);
 
+/* A source prefix allowed to reach a published port (`publish --allow`) */
+struct nb_allow_rec {
+	__be32 host_ip; /* the published port's key: host address (0 = every one), */
+	__u16 host_port; /* host order */
+	__u8 proto; /* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 len; /* prefix length, 0..32 */
+	__be32 addr; /* the prefix */
+};
+
+/* Adds a prefix to a published port's list (the port must be a row of publish: -ENOENT);
+ * rows go with their published port */
+int nb_store_allow_add(struct nb_store *st, const struct nb_allow_rec *rec);
+/* Every allowed prefix of every published port */
+int nb_store_allow_list(struct nb_store *st, struct nb_allow_rec **out, size_t *n);
+
 /* Small key/value table for instance settings (uplinks, mode...) */
 /* *value is malloc'd; -ENOENT when the key is not set */
 int nb_store_setting_get(struct nb_store *st, const char *key, char **value);

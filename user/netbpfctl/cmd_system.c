@@ -180,6 +180,8 @@ static bool netns_alive(const char *path)
 #define SETTING_MASQ_PORTS "masq_ports" /* "LO-HI" (absent: the default) */
 #define MASQ_PORTS_DEFAULT NB_STR(NB_MASQ_PORT_MIN) "-" NB_STR(NB_MASQ_PORT_MAX)
 #define OPT_MASQ_PORTS	   0x100	/* long option only */
+#define SETTING_PUBLISH_DEFAULT "publish_default" /* "allow" or "deny" (absent: allow) */
+#define OPT_PUBLISH_DEFAULT	0x101
 
 /* "LO-HI" with 1 <= LO <= HI <= 65535: 0, else -EINVAL (not a range) or -ERANGE */
 static int masq_ports_parse(const char *s, __u16 *lo, __u16 *hi)
@@ -245,6 +247,7 @@ static const char up_doc[] =
     "  netbpfctl up --mode xdp\n"
     "  netbpfctl up --uplink eth0 --uplink eth1\n"
     "  netbpfctl up --masq-ports 32768-60999\n"
+    "  netbpfctl up --publish-default deny  # published ports need publish --allow\n"
     "  netbpfctl up --reload              # after `make`: swap in the new programs, hitless\n"
     "  netbpfctl --pin-dir /tmp/pins up --uplink veth0\n";
 
@@ -254,6 +257,10 @@ static const struct argp_option up_opts[] = {
     {"masq-ports", OPT_MASQ_PORTS, "LO-HI", 0,
      "Masquerade source ports, 1 <= LO <= HI <= 65535 (default: the remembered range, "
      "else " MASQ_PORTS_DEFAULT ")",
+     0},
+    {"publish-default", OPT_PUBLISH_DEFAULT, "allow|deny", 0,
+     "Who reaches a published port without an allow-list (publish --allow) from outside: "
+     "every source, or none (default: the remembered policy, else allow)",
      0},
     {"mode", 'm', "tc|xdp", 0,
      "Hooks of the data plane (env NETBPF_MODE; default: the live mode, else tc)", 0},
@@ -267,6 +274,7 @@ static const struct argp_option up_opts[] = {
 struct up_args {
 	struct strv uplinks;
 	const char *masq_ports; /* validated "LO-HI", NULL when not given */
+	const char *publish_default; /* "allow" or "deny", NULL when not given */
 	bool reload;
 	bool oom;
 	int mode; /* -1: not given, else enum nb_dp_mode */
@@ -282,6 +290,12 @@ static error_t up_parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--uplink \"%s\": not an interface name", arg);
 		if (!strv_has(&a->uplinks, arg) && strv_push(&a->uplinks, arg))
 			a->oom = true;
+		return 0;
+	case OPT_PUBLISH_DEFAULT:
+		if (strcmp(arg, "allow") && strcmp(arg, "deny"))
+			argp_error(state, "--publish-default \"%s\": must be \"allow\" or \"deny\"",
+				   arg);
+		a->publish_default = arg;
 		return 0;
 	case OPT_MASQ_PORTS: {
 		__u16 lo, hi;
@@ -617,6 +631,26 @@ static __be32 uplink_ipv4(const char *ifname)
 	return ip;
 }
 
+/* The remembered default of published ports without an allow-list, into nb_config */
+static int publish_default_restore(struct nb_store *st, struct nb_world *w)
+{
+	char *v = NULL;
+	int err;
+
+	err = nb_store_setting_get(st, SETTING_PUBLISH_DEFAULT, &v);
+	if (err && err != -ENOENT) {
+		nb_errorf("up: state: cannot read setting %s: %s", SETTING_PUBLISH_DEFAULT,
+			  strerror(-err));
+		return err;
+	}
+	err = nb_nat_publish_default_set(&w->maps, v && !strcmp(v, "deny"));
+	if (err)
+		nb_errorf("up: map %s: cannot set the published ports' default (%s): %s",
+			  NB_MAP_NAME(NB_MAP_CONFIG), v ? v : "allow", strerror(-err));
+	free(v);
+	return err;
+}
+
 /*
  * The NAT side of the restore: each uplink's masquerade source, the host's
  * addresses for the socket hooks, and every published port of the state
@@ -678,6 +712,9 @@ static void nat_restore(struct nb_store *st, struct nb_world *w, const struct st
 			c->failed++;
 		}
 	}
+	err = publish_default_restore(st, w);
+	if (err)
+		c->failed++;
 	if (w->maps.publish >= 0) {
 		err = nb_publish_sync(st, w, true, &c->ports, NULL, NULL);
 		if (err < 0) {
@@ -778,6 +815,8 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 		err = nb_store_setting_set(st, SETTING_CGROUP, inst->cgroup);
 	if (!err && a.masq_ports)
 		err = nb_store_setting_set(st, SETTING_MASQ_PORTS, a.masq_ports);
+	if (!err && a.publish_default)
+		err = nb_store_setting_set(st, SETTING_PUBLISH_DEFAULT, a.publish_default);
 	if (err) {
 		nb_errorf("up: cannot store the settings: %s", strerror(-err));
 		goto cleanup;
