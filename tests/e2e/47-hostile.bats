@@ -44,19 +44,23 @@ teardown_file() { nb_teardown_instance; }
 setup() { nb_setup_ok; }
 teardown() { assert_no_bridge_no_rules; }
 
+# sb_ll SANDBOX: gives SANDBOX's eth0 a link-local address of its own, usable at once
+# (nodad: the autoconfigured one may still be tentative on a loaded machine)
+sb_ll() {
+	in_sb "$1" ip -6 addr replace fe80::97:1/64 dev eth0 nodad
+}
+
 # ra_send SANDBOX: three router advertisements to all nodes from SANDBOX's eth0
 # (default route, prefix 2001:db8:97::/64), as a rogue radvd would send them
 ra_send() {
-	# the link-local source must have passed duplicate address detection
-	wait_for sh -c "nsenter --net=/run/netns/$(_ns_of "$1") ip -6 addr show dev eth0 scope link |
-		grep -q 'inet6' && ! nsenter --net=/run/netns/$(_ns_of "$1") ip -6 addr show dev eth0 |
-		grep -q tentative"
+	sb_ll "$1"
 	in_sb "$1" /usr/bin/python3 - <<'PY'
 import socket, struct, time
 ifx = socket.if_nametoindex("eth0")
 s = socket.socket(socket.AF_INET6, socket.SOCK_RAW, socket.IPPROTO_ICMPV6)
 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_HOPS, 255)
 s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_MULTICAST_IF, ifx)
+s.bind(("fe80::97:1", 0, 0, ifx))
 # type 134, hop limit 64, router lifetime 1800 s; the kernel fills the checksum
 ra = struct.pack("!BBHBBHII", 134, 0, 0, 64, 0, 1800, 0, 0)
 pio = struct.pack("!BBBBIII", 3, 4, 64, 0xC0, 86400, 14400, 0)
@@ -100,7 +104,8 @@ PY
 	# neighbour discovery (multicast) stays among the sandboxes: without this entry the
 	# sandbox would never learn the gateway's MAC, and never send it a packet
 	in_sb w1 ip -6 neigh replace "$gw6" lladdr "$(docker_mac 10.97.1.1)" dev eth0 nud permanent
-	run ping_fails w1 "$gw6%eth0" -6
+	sb_ll w1
+	run ping_fails w1 "$gw6" -6 -I eth0
 	assert_success
 	run nb_drops NO_IPV6
 	(( output > before )) || fail "no-ipv6 drops: $before -> $output"
