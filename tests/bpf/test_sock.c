@@ -33,7 +33,10 @@
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
+
+#include <linux/magic.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -45,7 +48,16 @@
 #include "nl.h"
 #include "sock.skel.h"
 
-#define CG_ROOT "/sys/fs/cgroup/unified"
+/* The cgroup2 root: /sys/fs/cgroup/unified on hybrid hosts, /sys/fs/cgroup on a
+ * pure v2 one (Debian 12's default), as netbpfctl chooses it */
+static const char *cg_root(void)
+{
+	struct statfs sfs;
+
+	if (!statfs("/sys/fs/cgroup/unified", &sfs) && sfs.f_type == CGROUP2_SUPER_MAGIC)
+		return "/sys/fs/cgroup/unified";
+	return "/sys/fs/cgroup";
+}
 
 #define LO1	  PKT_IP4(127, 0, 0, 1)
 #define LO2	  PKT_IP4(127, 0, 0, 2)
@@ -429,7 +441,7 @@ static int cg_origin(char *out, size_t n)
 		if (strncmp(line, "0::", 3))
 			continue;
 		line[strcspn(line, "\n")] = 0;
-		if ((size_t)snprintf(out, n, "%s%.256s", CG_ROOT, line + 3) >= n)
+		if ((size_t)snprintf(out, n, "%s%.256s", cg_root(), line + 3) >= n)
 			break;
 		err = 0;
 		break;
@@ -499,7 +511,7 @@ static int setup(struct t *t)
 	if (err)
 		return err;
 
-	snprintf(t->cg, sizeof(t->cg), "%s/nbt-sock-%d", CG_ROOT, getpid());
+	snprintf(t->cg, sizeof(t->cg), "%s/nbt-sock-%d", cg_root(), getpid());
 	if (mkdir(t->cg, 0755) < 0)
 		return -errno;
 	t->cg_made = true;
@@ -554,13 +566,14 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	libbpf_set_print(libbpf_print);
 	nb_maps_init(&t.maps);
-	if (access(CG_ROOT "/cgroup.procs", W_OK)) {
-		printf("1..0 # SKIP no writable cgroup2 hierarchy at %s\n", CG_ROOT);
+	snprintf(origin, sizeof(origin), "%s/cgroup.procs", cg_root());
+	if (access(origin, W_OK)) {
+		printf("1..0 # SKIP no writable cgroup2 hierarchy at %s\n", cg_root());
 		return 0;
 	}
 	/* where to return: read before joining the test cgroup */
 	if (cg_origin(origin, sizeof(origin)))
-		snprintf(origin, sizeof(origin), "%s", CG_ROOT);
+		snprintf(origin, sizeof(origin), "%s", cg_root());
 	err = pkt_env_enter(&t.env);
 	if (err)
 		return 1;

@@ -42,53 +42,53 @@ gw_dev() {
 
 @test "predefined networks bridge, host and none exist as Docker has them" {
 	run nbctl network ls
-	[ "$status" -eq 0 ]
+	assert_success
 	echo "$output"
-	[[ ${lines[0]} =~ ^NETWORK\ ID\ +NAME\ +DRIVER\ +SCOPE$ ]]
-	grep -Eq '^[0-9a-f]{12} +bridge +bridge +local$' <<<"$output"
-	grep -Eq '^[0-9a-f]{12} +host +host +local$' <<<"$output"
-	grep -Eq '^[0-9a-f]{12} +none +(none|null) +local$' <<<"$output"
+	assert_line --index 0 --regexp '^NETWORK ID +NAME +DRIVER +SCOPE$'
+	assert_line --regexp '^[0-9a-f]{12} +bridge +bridge +local$'
+	assert_line --regexp '^[0-9a-f]{12} +host +host +local$'
+	assert_line --regexp '^[0-9a-f]{12} +none +(none|null) +local$'
 
 	out=$(nbctl network inspect bridge)
-	[ "$(json 'len(d)' <<<"$out")" = 1 ]
-	[ "$(json 'd[0]["Name"]' <<<"$out")" = bridge ]
-	[ "$(json 'd[0]["Driver"]' <<<"$out")" = bridge ]
-	[ "$(json 'd[0]["Scope"]' <<<"$out")" = local ]
-	[ "$(json 'd[0]["IPAM"]["Config"][0]["Subnet"]' <<<"$out")" = 172.17.0.0/16 ]
-	[ "$(json 'd[0]["IPAM"]["Config"][0]["Gateway"]' <<<"$out")" = 172.17.0.1 ]
-	[ "$(json 'd[0]["Internal"]' <<<"$out")" = false ]
+	assert_equal "$(json 'len(d)' <<<"$out")" 1
+	assert_equal "$(json 'd[0]["Name"]' <<<"$out")" bridge
+	assert_equal "$(json 'd[0]["Driver"]' <<<"$out")" bridge
+	assert_equal "$(json 'd[0]["Scope"]' <<<"$out")" local
+	assert_equal "$(json 'd[0]["IPAM"]["Config"][0]["Subnet"]' <<<"$out")" 172.17.0.0/16
+	assert_equal "$(json 'd[0]["IPAM"]["Config"][0]["Gateway"]' <<<"$out")" 172.17.0.1
+	assert_equal "$(json 'd[0]["Internal"]' <<<"$out")" false
 
 	# the bridge network's gateway is a netbpf port in the host netns, not a bridge
 	dev=$(gw_dev 172.17.0.1)
-	[[ $dev == nbg* ]]
+	assert_regex "$dev" '^nbg'
 	ip -n "$NB_HOST" route show 172.17.0.0/16 | grep -q "dev $dev"
 
-	[ "$(nbctl network inspect host | json 'd[0]["Driver"]')" = host ]
-	[ "$(nbctl network inspect none | json 'd[0]["Name"]')" = none ]
+	assert_equal "$(nbctl network inspect host | json 'd[0]["Driver"]')" host
+	assert_equal "$(nbctl network inspect none | json 'd[0]["Name"]')" none
 }
 
 @test "create without --subnet picks the first free subnets of Docker's pools" {
 	run nbctl network create auto1
-	[ "$status" -eq 0 ]
+	assert_success
 	# Docker prints the new network's full id
-	[[ $output =~ ^[0-9a-f]{64}$ ]]
+	assert_output --regexp '^[0-9a-f]{64}$'
 	id1=$output
 	run nbctl network create auto2
-	[ "$status" -eq 0 ]
+	assert_success
 
 	out=$(nbctl network inspect auto1 auto2)
-	[ "$(json 'd[0]["Id"]' <<<"$out")" = "$id1" ]
-	[ "$(json 'd[0]["IPAM"]["Config"][0]["Subnet"]' <<<"$out")" = 172.18.0.0/16 ]
-	[ "$(json 'd[0]["IPAM"]["Config"][0]["Gateway"]' <<<"$out")" = 172.18.0.1 ]
-	[ "$(json 'd[1]["IPAM"]["Config"][0]["Subnet"]' <<<"$out")" = 172.19.0.0/16 ]
-	[ "$(json 'd[1]["IPAM"]["Config"][0]["Gateway"]' <<<"$out")" = 172.19.0.1 ]
+	assert_equal "$(json 'd[0]["Id"]' <<<"$out")" "$id1"
+	assert_equal "$(json 'd[0]["IPAM"]["Config"][0]["Subnet"]' <<<"$out")" 172.18.0.0/16
+	assert_equal "$(json 'd[0]["IPAM"]["Config"][0]["Gateway"]' <<<"$out")" 172.18.0.1
+	assert_equal "$(json 'd[1]["IPAM"]["Config"][0]["Subnet"]' <<<"$out")" 172.19.0.0/16
+	assert_equal "$(json 'd[1]["IPAM"]["Config"][0]["Gateway"]' <<<"$out")" 172.19.0.1
 
 	# each gateway sits on its own nbg port with the host's route to the subnet
 	dev1=$(gw_dev 172.18.0.1)
 	dev2=$(gw_dev 172.19.0.1)
-	[[ $dev1 == nbg* ]]
-	[[ $dev2 == nbg* ]]
-	[ "$dev1" != "$dev2" ]
+	assert_regex "$dev1" '^nbg'
+	assert_regex "$dev2" '^nbg'
+	assert_not_equal "$dev1" "$dev2"
 	ip -n "$NB_HOST" route show 172.18.0.0/16 | grep -q "dev $dev1"
 	ip -n "$NB_HOST" route show 172.19.0.0/16 | grep -q "dev $dev2"
 	# the gateway answers from the host
@@ -97,26 +97,26 @@ gw_dev() {
 
 @test "network ls: Docker's table, -q ids and --format json agree" {
 	run nbctl network ls
-	[ "$status" -eq 0 ]
+	assert_success
 	echo "$output"
 	# header + bridge, host, none, auto1, auto2
-	[ "${#lines[@]}" -eq 6 ]
+	assert [ "${#lines[@]}" -eq 6 ]
 	for l in "${lines[@]:1}"; do
-		[[ $l =~ ^[0-9a-f]{12}\ +[a-zA-Z0-9][a-zA-Z0-9_.-]*\ +(bridge|host|none|null)\ +local$ ]]
+		assert_regex "$l" '^[0-9a-f]{12} +[a-zA-Z0-9][a-zA-Z0-9_.-]* +(bridge|host|none|null) +local$'
 	done
 
 	run nbctl network ls -q
-	[ "$status" -eq 0 ]
-	[ "${#lines[@]}" -eq 5 ]
-	for l in "${lines[@]}"; do [[ $l =~ ^[0-9a-f]{12}$ ]]; done
+	assert_success
+	assert [ "${#lines[@]}" -eq 5 ]
+	for l in "${lines[@]}"; do assert_regex "$l" '^[0-9a-f]{12}$'; done
 	ids=$(printf '%s\n' "${lines[@]}" | sort)
 
 	js=$(ls_json)
-	[ "$(json 'sorted(n["Name"] for n in d)' <<<"$js")" = '["auto1", "auto2", "bridge", "host", "none"]' ]
-	[ "$(json '[n for n in d if n["Name"] == "auto1"][0]["Driver"]' <<<"$js")" = bridge ]
+	assert_equal "$(json 'sorted(n["Name"] for n in d)' <<<"$js")" '["auto1", "auto2", "bridge", "host", "none"]'
+	assert_equal "$(json '[n for n in d if n["Name"] == "auto1"][0]["Driver"]' <<<"$js")" bridge
 	# the JSON ids (ID as docker ls prints, or Id) are the same networks as -q's
 	jids=$(json '"\n".join(sorted((n.get("ID") or n.get("Id"))[:12] for n in d))' <<<"$js")
-	[ "$jids" = "$ids" ]
+	assert_equal "$jids" "$ids"
 
 	# every id in ls is the prefix of the id inspect shows
 	full=$(nbctl network inspect auto1 | json 'd[0]["Id"]')
@@ -129,7 +129,7 @@ gw_dev() {
 		-o com.docker.network.bridge.enable_icc=false \
 		-o com.docker.network.bridge.enable_ip_masquerade=false \
 		-o com.docker.network.bridge.host_binding_ipv4=127.0.0.1 full
-	[ "$status" -eq 0 ]
+	assert_success
 	out=$(nbctl network inspect full)
 	echo "$out"
 	python3 -c '
@@ -160,14 +160,14 @@ assert n["Labels"] == {"team": "net", "tier": "db"}, n["Labels"]
 
 	# the gateway port carries the MTU and the gateway address
 	dev=$(gw_dev 10.50.0.254)
-	[[ $dev == nbg* ]]
+	assert_regex "$dev" '^nbg'
 	ip -n "$NB_HOST" -o link show dev "$dev" | grep -q 'mtu 1400 '
 }
 
 @test "a sandbox on a network gets its address from --ip-range, its MTU, and shows in inspect" {
 	nbctl sandbox create --network full "$(sb fullsb)"
 	ip=$(sb_ip fullsb)
-	[[ $ip == 10.50.1.* ]]
+	assert_regex "$ip" '^10\.50\.1\.[0-9]+$'
 	in_sb fullsb ip -o link show dev eth0 | grep -q 'mtu 1400 '
 
 	out=$(nbctl network inspect full)
@@ -185,13 +185,13 @@ assert e["MacAddress"] == "02:42:%02x:%02x:%02x:%02x" % tuple(map(int, ip.split(
 assert len(e["EndpointID"]) == 64, e
 ' "$ip" "$(sb fullsb)" <<<"$out"
 	nbctl sandbox rm "$(sb fullsb)"
-	[ "$(nbctl network inspect full | json 'd[0]["Containers"]')" = '{}' ]
+	assert_equal "$(nbctl network inspect full | json 'd[0]["Containers"]')" '{}'
 }
 
 @test "inspect resolves names, full ids and unique id prefixes, several at once" {
 	id=$(nbctl network inspect auto1 | json 'd[0]["Id"]')
-	[ "$(nbctl network inspect "$id" | json 'd[0]["Name"]')" = auto1 ]
-	[ "$(nbctl network inspect "${id:0:12}" | json 'd[0]["Name"]')" = auto1 ]
+	assert_equal "$(nbctl network inspect "$id" | json 'd[0]["Name"]')" auto1
+	assert_equal "$(nbctl network inspect "${id:0:12}" | json 'd[0]["Name"]')" auto1
 	[ "$(nbctl network inspect bridge auto2 "${id:0:12}" | json '[n["Name"] for n in d]')" = \
 		'["bridge", "auto2", "auto1"]' ]
 }
@@ -259,7 +259,7 @@ assert len(e["EndpointID"]) == 64, e
 	expect_fail nosuchnet -- nbctl network inspect auto1 nosuchnet
 	expect_fail ffffffffffff -- nbctl network inspect ffffffffffff
 	expect_fail nosuchnet -- nbctl sandbox create --network nosuchnet "$(sb ghost)"
-	[ ! -e /run/netns/"$(sb ghost)" ]
+	assert [ ! -e /run/netns/"$(sb ghost)" ]
 }
 
 @test "predefined networks cannot be removed" {
@@ -276,10 +276,11 @@ assert len(e["EndpointID"]) == 64, e
 	nbctl sandbox rm "$(sb busy)"
 	nbctl network rm busy
 	run nbctl network ls
-	refute grep -q ' busy ' <<<"$output"
+	assert_success
+	refute_output --partial ' busy '
 	# its gateway port and route went with it
-	[ -z "$(gw_dev 10.80.0.1)" ]
-	[ -z "$(ip -n "$NB_HOST" route show 10.80.0.0/24)" ]
+	assert_equal "$(gw_dev 10.80.0.1)" ""
+	assert_equal "$(ip -n "$NB_HOST" route show 10.80.0.0/24)" ""
 }
 
 @test "network rm removes several at once, by name or id prefix" {
@@ -287,11 +288,12 @@ assert len(e["EndpointID"]) == 64, e
 	nbctl network create --subnet 10.82.0.0/24 rm2
 	id2=$(nbctl network inspect rm2 | json 'd[0]["Id"]')
 	run nbctl network rm rm1 "${id2:0:12}"
-	[ "$status" -eq 0 ]
+	assert_success
 	run nbctl network ls
-	refute grep -Eq ' rm[12] ' <<<"$output"
-	[ -z "$(gw_dev 10.81.0.1)" ]
-	[ -z "$(gw_dev 10.82.0.1)" ]
+	assert_success
+	refute_output --regexp ' rm[12] '
+	assert_equal "$(gw_dev 10.81.0.1)" ""
+	assert_equal "$(gw_dev 10.82.0.1)" ""
 }
 
 @test "network prune -f removes unused user networks only" {
@@ -299,12 +301,12 @@ assert len(e["EndpointID"]) == 64, e
 	nbctl network create --subnet 10.84.0.0/24 inuse
 	nbctl sandbox create --network inuse "$(sb keeper)"
 	run nbctl network prune -f
-	[ "$status" -eq 0 ]
+	assert_success
 	echo "$output"
-	grep -qx unused1 <<<"$output"
-	refute grep -qx inuse <<<"$output"
+	assert_line unused1
+	refute_line inuse
 	names=$(ls_json | json '" ".join(sorted(n["Name"] for n in d))')
-	[ "$names" = "bridge host inuse none" ]
+	assert_equal "$names" "bridge host inuse none"
 	ping_ok keeper 10.84.0.1
 	nbctl sandbox rm "$(sb keeper)"
 	nbctl network rm inuse
@@ -315,5 +317,6 @@ assert len(e["EndpointID"]) == 64, e
 		"$NETBPFCTL" network create --subnet 10.85.0.0/24 nonroot
 	run in_host setpriv --reuid=65534 --regid=65534 --clear-groups \
 		"$NETBPFCTL" network create --subnet 10.85.0.0/24 nonroot
-	grep -Eqi 'root|permission' <<<"$output"
+	assert_failure
+	assert_output --regexp '[Rr]oot|[Pp]ermission'
 }

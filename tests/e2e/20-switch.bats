@@ -35,9 +35,9 @@ teardown() {
 
 @test "two sandboxes on one network ping each other" {
 	a1=$(sb_ip a1) a2=$(sb_ip a2)
-	[[ $a1 == 10.91.1.* ]]
-	[[ $a2 == 10.91.1.* ]]
-	[ "$a1" != "$a2" ]
+	assert_regex "$a1" '^10\.91\.1\.[0-9]+$'
+	assert_regex "$a2" '^10\.91\.1\.[0-9]+$'
+	assert_not_equal "$a1" "$a2"
 	ping_ok a1 "$a2"
 	ping_ok a2 "$a1"
 }
@@ -57,11 +57,11 @@ teardown() {
 	neigh=$(in_sb a1 ip neigh show "$a2" dev eth0)
 	in_sb a2 sysctl -qw net.ipv4.conf.all.arp_ignore=0 net.ipv4.conf.eth0.arp_ignore=0
 	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 	echo "a1's neighbour entry: $neigh"
-	[[ $neigh == *"lladdr $(docker_mac "$a2")"* ]]
+	assert_regex "$neigh" "lladdr $(docker_mac "$a2")"
 	# and the MAC is the one a2's eth0 really has
-	[ "$(sb_mac a2)" = "$(docker_mac "$a2")" ]
+	assert_equal "$(sb_mac a2)" "$(docker_mac "$a2")"
 }
 
 @test "sandbox -> gateway and host -> sandbox ping" {
@@ -71,7 +71,8 @@ teardown() {
 	ping_ok host "$(sb_ip b1)"
 	# the gateway's MAC, too, comes from netbpf's ARP answer
 	run in_sb a1 ip neigh show 10.91.1.1 dev eth0
-	[[ $output == *"lladdr $(docker_mac 10.91.1.1)"* ]]
+	assert_success
+	assert_output --partial "lladdr $(docker_mac 10.91.1.1)"
 }
 
 @test "host -> sandbox TCP" {
@@ -93,17 +94,18 @@ teardown() {
 	ping_fails b1 "$(sb_ip a1)"
 	after=$(nb_drops ISOLATION)
 	echo "isolation drops: $before -> $after"
-	[ "$after" -gt "$before" ]
+	assert [ "$after" -gt "$before" ]
 	# TCP too: b1 listens, a1 cannot connect, the host can
 	nb_bg "$NB_TMP/srv.7004.log" nsenter --net=/run/netns/"$(sb b1)" \
 		socat TCP-LISTEN:7004,reuseaddr EXEC:cat
 	wait_listen b1 7004
 	run timeout 5 nsenter --net=/run/netns/"$(sb a1)" \
 		socat -t2 - TCP:"$b1":7004,connect-timeout=2 <<<"from-a1"
-	[ "$status" -ne 0 ]
+	assert_failure
 	run timeout 5 nsenter --net=/run/netns/"$NB_HOST" \
 		socat -t2 - TCP:"$b1":7004,connect-timeout=2 <<<"from-host"
-	[ "$output" = from-host ]
+	assert_success
+	assert_output from-host
 }
 
 @test "networks are isolated at L2 (a frame sent straight to the other network's MAC)" {
@@ -116,10 +118,10 @@ teardown() {
 	in_sb a1 ip neigh del "$b1" dev eth0
 	in_sb a1 ip route del "$b1"/32 dev eth0
 	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 	after=$(nb_drops UNKNOWN_UNICAST ISOLATION)
 	echo "unknown unicast + isolation drops: $before -> $after"
-	[ "$after" -gt "$before" ]
+	assert [ "$after" -gt "$before" ]
 	ping_ok host "$b1"
 }
 
@@ -135,7 +137,7 @@ teardown() {
 	ping_fails i2 "$(sb_ip i1)"
 	after=$(nb_drops ICC)
 	echo "icc drops: $before -> $after"
-	[ "$after" -gt "$before" ]
+	assert [ "$after" -gt "$before" ]
 }
 
 @test "--internal: the gateway is reachable, the world is not" {
@@ -148,7 +150,7 @@ teardown() {
 	ping_fails n1 "$(sb_ip a1)"
 	after=$(nb_drops INTERNAL)
 	echo "internal drops: $before -> $after"
-	[ "$after" -gt "$before" ]
+	assert [ "$after" -gt "$before" ]
 }
 
 @test "a spoofed source IP is dropped and counted" {
@@ -159,10 +161,10 @@ teardown() {
 	run ping_fails a1 "$a2" -I 10.91.1.200
 	in_sb a1 ip addr del 10.91.1.200/24 dev eth0
 	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 	after=$(nb_drops SPOOF_IP SPOOF_ARP)
 	echo "spoof drops: $before -> $after"
-	[ "$after" -gt "$before" ]
+	assert [ "$after" -gt "$before" ]
 	# the real address still works
 	ping_ok a1 "$a2"
 }
@@ -175,10 +177,10 @@ teardown() {
 	run ping_fails a1 "$a2"
 	in_sb a1 ip link set eth0 address "$mac"
 	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 	after=$(nb_drops SPOOF_MAC)
 	echo "spoofed MAC drops: $before -> $after"
-	[ "$after" -gt "$before" ]
+	assert [ "$after" -gt "$before" ]
 	ping_ok a1 "$a2"
 }
 
@@ -199,12 +201,14 @@ for _ in range(3):
 ' "$(sb_mac a1)" "$a2"
 	after=$(nb_drops SPOOF_ARP)
 	echo "ARP spoof drops: $before -> $after"
-	[ "$after" -gt "$before" ]
+	assert [ "$after" -gt "$before" ]
 	# nobody learned a1's MAC for a2's address
 	run ip -n "$NB_HOST" neigh show "$a2"
 	echo "host's entry for a2: $output"
+	assert_success
 	refute grep -q "$(sb_mac a1)" <<<"$output"
 	run in_sb b1 ip neigh show "$a2"
+	assert_success
 	refute grep -q "$(sb_mac a1)" <<<"$output"
 	ping_ok host "$a2"
 	ping_ok a1 "$a2"
@@ -215,23 +219,23 @@ for _ in range(3):
 	ping_fails a1 10.91.1.222
 	arp_after=$(nb_drops ARP_UNKNOWN)
 	echo "ARP for nobody: $arp_before -> $arp_after"
-	[ "$arp_after" -gt "$arp_before" ]
+	assert [ "$arp_after" -gt "$arp_before" ]
 
 	uu_before=$(nb_drops UNKNOWN_UNICAST)
 	in_sb a1 ip neigh replace 10.91.1.223 lladdr 02:42:0a:5b:01:df dev eth0 nud permanent
 	run ping_fails a1 10.91.1.223
 	in_sb a1 ip neigh del 10.91.1.223 dev eth0
 	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 	uu_after=$(nb_drops UNKNOWN_UNICAST)
 	echo "unknown unicast: $uu_before -> $uu_after"
-	[ "$uu_after" -gt "$uu_before" ]
+	assert [ "$uu_after" -gt "$uu_before" ]
 }
 
 @test "a sandbox on two networks reaches both, and they stay isolated from each other" {
 	nbctl sandbox create --network neta --network netb "$(sb m)"
-	[[ $(sb_ip m eth0) == 10.91.1.* ]]
-	[[ $(sb_ip m eth1) == 10.91.2.* ]]
+	assert_regex "$(sb_ip m eth0)" '^10\.91\.1\.[0-9]+$'
+	assert_regex "$(sb_ip m eth1)" '^10\.91\.2\.[0-9]+$'
 	# default route via the first network's gateway
 	in_sb m ip route show default | grep -q 'via 10.91.1.1 dev eth0'
 	ping_ok m "$(sb_ip a1)"
@@ -250,7 +254,8 @@ for _ in range(3):
 	run in_sb a1 ping -n -b -c2 -i0.3 -W1 10.91.1.255
 	echo "$output"
 	in_sb a2 sysctl -qw net.ipv4.icmp_echo_ignore_broadcasts=1
-	[[ $output == *"from $a2"* ]]
+	assert_success
+	assert_output --partial "from $a2"
 }
 
 @test "no bridge device and no firewall rule anywhere in the host netns" {
@@ -259,8 +264,8 @@ for _ in range(3):
 	# nbe (endpoint) and nbp (gateway) port
 	devs=$(ip -n "$NB_HOST" -o link show | awk -F': ' '{print $2}' | cut -d@ -f1 | grep -E '^nb[ep]')
 	echo "$devs"
-	[ "$(grep -c '^nbe' <<<"$devs")" -ge 3 ]
-	[ "$(grep -c '^nbp' <<<"$devs")" -ge 2 ]
+	assert [ "$(grep -c '^nbe' <<<"$devs")" -ge 3 ]
+	assert [ "$(grep -c '^nbp' <<<"$devs")" -ge 2 ]
 	for dev in $devs; do
 		in_host tc filter show dev "$dev" ingress | grep -q bpf
 	done

@@ -37,19 +37,19 @@ host_dev() {
 
 @test "sandbox create makes /run/netns/NAME with eth0, the first address, a default route" {
 	run nbctl sandbox create --network lca "$(sb s1)"
-	[ "$status" -eq 0 ]
-	[ -e /run/netns/"$(sb s1)" ]
+	assert_success
+	assert [ -e /run/netns/"$(sb s1)" ]
 	ip netns list | grep -q "^$(sb s1)\\b"
 	# the lowest free address (.1 is the gateway), Docker's MAC for it
-	[ "$(sb_ip s1)" = 10.92.1.2 ]
-	[ "$(sb_mac s1)" = 02:42:0a:5c:01:02 ]
+	assert_equal "$(sb_ip s1)" 10.92.1.2
+	assert_equal "$(sb_mac s1)" 02:42:0a:5c:01:02
 	in_sb s1 ip route show default | grep -q 'via 10.92.1.1 dev eth0'
 	in_sb s1 ip -o link show dev lo | grep -q 'UP'
 	# ip netns exec works on it, as on any named netns
 	ip netns exec "$(sb s1)" ip -o -4 addr show dev eth0 | grep -q 10.92.1.2/24
 	# the host side is an nbe port with netbpf's program on its tc ingress
 	dev=$(host_dev "$(peer_ifindex s1)")
-	[[ $dev == nbe* ]]
+	assert_regex "$dev" '^nbe'
 	in_host tc filter show dev "$dev" ingress | grep -q bpf
 	ping_ok s1 10.92.1.1
 }
@@ -57,12 +57,12 @@ host_dev() {
 @test "sandbox ls and inspect show it" {
 	nbctl sandbox create --network lca "$(sb s2)"
 	run nbctl sandbox ls
-	[ "$status" -eq 0 ]
+	assert_success
 	echo "$output"
 	grep -q "$(sb s1)" <<<"$output"
 	grep -q "$(sb s2)" <<<"$output"
 	run nbctl sandbox inspect "$(sb s2)"
-	[ "$status" -eq 0 ]
+	assert_success
 	echo "$output"
 	grep -q "$(sb s2)" <<<"$output"
 	grep -q 10.92.1.3 <<<"$output"
@@ -72,14 +72,14 @@ host_dev() {
 
 @test "sandbox exec runs the command in the sandbox and returns its status" {
 	run nbctl sandbox exec "$(sb s1)" -- ip -o -4 addr show
-	[ "$status" -eq 0 ]
+	assert_success
 	echo "$output"
 	grep -q 'eth0 .*inet 10.92.1.2/24' <<<"$output"
 	refute grep -q 198.18.0.1 <<<"$output"
 	run nbctl sandbox exec "$(sb s1)" -- sh -c 'exit 3'
-	[ "$status" -eq 3 ]
+	assert_failure 3
 	run nbctl sandbox exec "$(sb s2)" -- ping -n -c1 -W1 10.92.1.2
-	[ "$status" -eq 0 ]
+	assert_success
 }
 
 @test "sandbox errors: duplicate, invalid or unknown names" {
@@ -90,21 +90,21 @@ host_dev() {
 	expect_fail "$(sb nosuch)" -- nbctl sandbox inspect "$(sb nosuch)"
 	expect_fail "$(sb nosuch)" -- nbctl sandbox exec "$(sb nosuch)" -- true
 	expect_fail nosuchnet -- nbctl sandbox create --network nosuchnet "$(sb x)"
-	[ ! -e /run/netns/"$(sb x)" ]
+	assert [ ! -e /run/netns/"$(sb x)" ]
 	# fails at the second network, after the first was set up: all undone
 	expect_fail lca -- nbctl sandbox create --network lca --network lca "$(sb x)"
 	expect_fail nosuchnet -- nbctl sandbox create --network lca --network nosuchnet "$(sb x)"
-	[ ! -e /run/netns/"$(sb x)" ]
+	assert [ ! -e /run/netns/"$(sb x)" ]
 }
 
 @test "without --network a sandbox joins the predefined bridge network" {
 	nbctl sandbox create "$(sb dflt)"
 	ip=$(sb_ip dflt)
-	[[ $ip == 172.17.0.* ]]
+	assert_regex "$ip" '^172\.17\.0\.[0-9]+$'
 	in_sb dflt ip route show default | grep -q 'via 172.17.0.1 dev eth0'
 	ping_ok dflt 172.17.0.1
-	[ "$(nbctl network inspect bridge | json '[c["Name"] for c in d[0]["Containers"].values()]')" = \
-		"[\"$(sb dflt)\"]" ]
+	assert_equal "$(nbctl network inspect bridge | json '[c["Name"] for c in d[0]["Containers"].values()]')" \
+		"[\"$(sb dflt)\"]"
 	nbctl sandbox rm "$(sb dflt)"
 }
 
@@ -112,26 +112,27 @@ host_dev() {
 	nbctl sandbox create --network none "$(sb nonet)"
 	run in_sb nonet ip -o link show
 	echo "$output"
-	[ "${#lines[@]}" -eq 1 ]
-	[[ ${lines[0]} == *"lo:"* ]]
+	assert_success
+	assert [ "${#lines[@]}" -eq 1 ]
+	assert_line --index 0 --partial "lo:"
 	nbctl sandbox rm "$(sb nonet)"
-	[ ! -e /run/netns/"$(sb nonet)" ]
+	assert [ ! -e /run/netns/"$(sb nonet)" ]
 }
 
 @test "--ip gives a fixed address; taken, outside or reserved addresses are refused" {
 	nbctl sandbox create --network lca --ip 10.92.1.50 "$(sb fixed)"
-	[ "$(sb_ip fixed)" = 10.92.1.50 ]
+	assert_equal "$(sb_ip fixed)" 10.92.1.50
 	ping_ok s1 10.92.1.50
 	expect_fail 10.92.1.50 -- nbctl sandbox create --network lca --ip 10.92.1.50 "$(sb fixed2)"
 	expect_fail 10.92.9.9 -- nbctl sandbox create --network lca --ip 10.92.9.9 "$(sb fixed2)"
 	expect_fail 10.92.1.1 -- nbctl sandbox create --network lca --ip 10.92.1.1 "$(sb fixed2)"
 	expect_fail 10.92.1.255 -- nbctl sandbox create --network lca --ip 10.92.1.255 "$(sb fixed2)"
 	expect_fail 10.92.1.300 -- nbctl sandbox create --network lca --ip 10.92.1.300 "$(sb fixed2)"
-	[ ! -e /run/netns/"$(sb fixed2)" ]
+	assert [ ! -e /run/netns/"$(sb fixed2)" ]
 	# a released address can be taken again
 	nbctl sandbox rm "$(sb fixed)"
 	nbctl sandbox create --network lca --ip 10.92.1.50 "$(sb fixed2)"
-	[ "$(sb_ip fixed2)" = 10.92.1.50 ]
+	assert_equal "$(sb_ip fixed2)" 10.92.1.50
 	nbctl sandbox rm "$(sb fixed2)"
 }
 
@@ -148,13 +149,13 @@ host_dev() {
 			failed=1
 		fi
 	done
-	[ "$failed" -eq 0 ]
+	assert [ "$failed" -eq 0 ]
 	ips=$(for i in 1 2 3 4 5 6 7 8; do sb_ip c$i; done)
 	echo "$ips"
-	[ "$(sort -u <<<"$ips" | grep -c '^10\.92\.1\.')" -eq 8 ]
+	assert [ "$(sort -u <<<"$ips" | grep -c '^10\.92\.1\.')" -eq 8 ]
 	for ip in $ips; do ping_ok host "$ip"; done
 	ping_ok c1 "$(sb_ip c8)"
-	[ "$(nbctl network inspect lca | json 'len(d[0]["Containers"])')" -eq 10 ]
+	assert [ "$(nbctl network inspect lca | json 'len(d[0]["Containers"])')" -eq 10 ]
 	for i in 1 2 3 4 5 6 7 8; do nbctl sandbox rm "$(sb c$i)"; done
 }
 
@@ -173,7 +174,7 @@ host_dev() {
 
 	nbctl network disconnect lcb "$(sb s1)"
 	refute in_sb s1 ip link show dev eth1 2>/dev/null
-	[ "$(nbctl network inspect lcb | json 'd[0]["Containers"]')" = '{}' ]
+	assert_equal "$(nbctl network inspect lcb | json 'd[0]["Containers"]')" '{}'
 	ping_ok s1 10.92.1.1
 	expect_fail "$(sb s1)" lcb -- nbctl network disconnect lcb "$(sb s1)"
 
@@ -186,7 +187,7 @@ host_dev() {
 
 @test "the FDB map holds every endpoint: bpftool map dump pinned nb_fdb" {
 	run bpftool map dump pinned "$NETBPF_PIN_DIR/nb_fdb"
-	[ "$status" -eq 0 ]
+	assert_success
 	echo "$output"
 	# BTF makes the dump self-explaining: field names, not bytes
 	grep -q '"mac"' <<<"$output"
@@ -223,7 +224,7 @@ assert tot["tx_bytes"] >= 98 and tot["rx_bytes"] >= 98, tot
 
 @test "status says what is loaded where" {
 	run nbctl status
-	[ "$status" -eq 0 ]
+	assert_success
 	echo "$output"
 	grep -q "$NETBPF_PIN_DIR" <<<"$output"
 	for s in s1 s2; do
@@ -244,18 +245,19 @@ assert tot["tx_bytes"] >= 98 and tot["rx_bytes"] >= 98, tot
 	# instance down for the tests after this one
 	devs=$(ip -n "$NB_HOST" -o link show | awk -F': ' '{print $2}' | grep '^nb' || true)
 	# maps.debug/progs.debug belong to every bpffs mount (bpf_preload), not to netbpf
-	pins=$(ls -A "$NETBPF_PIN_DIR" 2>/dev/null | grep -v '^\(maps\|progs\)\.debug$' || true)
+	pins=$(find "$NETBPF_PIN_DIR" -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null |
+		grep -v '^\(maps\|progs\)\.debug$' || true)
 	eth0=$(in_sb s1 ip -o link show dev eth0 2>/dev/null || true)
 	sbls=$(nbctl sandbox ls 2>&1 || true)
 	nbctl up
 	echo "after down: devices [$devs] pins [$pins] s1's eth0 [$eth0]"
-	[ -z "$devs" ]
-	[ -z "$pins" ]
-	[ -z "$eth0" ]
+	assert_equal "$devs" ""
+	assert_equal "$pins" ""
+	assert_equal "$eth0" ""
 	grep -q "$(sb s1)" <<<"$sbls"
 
-	[ "$(sb_ip s1)" = "$ip1" ]
-	[ "$(sb_ip s2)" = "$ip2" ]
+	assert_equal "$(sb_ip s1)" "$ip1"
+	assert_equal "$(sb_ip s2)" "$ip2"
 	ping_ok s1 "$ip2"
 	ping_ok s2 "$ip1"
 	ping_ok s1 10.92.1.1
@@ -272,7 +274,7 @@ assert tot["tx_bytes"] >= 98 and tot["rx_bytes"] >= 98, tot
 	ip -n "$NB_HOST" link add nbeorphan0001 type veth peer name xorphan0001
 	run nbctl gc
 	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 	out=$(nbctl network inspect lca)
 	refute grep -q 10.92.1.60 <<<"$out"
 	refute ip -n "$NB_HOST" link show dev nbeorphan0001 2>/dev/null
@@ -291,17 +293,17 @@ assert not [e for e in json.load(sys.stdin) if e["formatted"]["key"]["mac"] == m
 @test "sandbox rm removes the netns netbpf made, not an adopted one (--netns, --pid)" {
 	nbctl sandbox create --network lca "$(sb gone)"
 	nbctl sandbox rm "$(sb gone)"
-	[ ! -e /run/netns/"$(sb gone)" ]
+	assert [ ! -e /run/netns/"$(sb gone)" ]
 
 	ip netns add "$(sb adopt)"
 	nbctl sandbox create --network lca --netns /run/netns/"$(sb adopt)" "$(sb ad)"
 	ip=$(sb_ip adopt)
-	[[ $ip == 10.92.1.* ]]
+	assert_regex "$ip" '^10\.92\.1\.[0-9]+$'
 	ping_ok host "$ip"
 	ping_ok adopt 10.92.1.2
 	dev=$(host_dev "$(peer_ifindex adopt)")
 	nbctl sandbox rm "$(sb ad)"
-	[ -e /run/netns/"$(sb adopt)" ]
+	assert [ -e /run/netns/"$(sb adopt)" ]
 	refute in_sb adopt ip link show dev eth0 2>/dev/null
 	refute ip -n "$NB_HOST" link show dev "$dev" 2>/dev/null
 	out=$(nbctl network inspect lca)
@@ -314,7 +316,7 @@ assert not [e for e in json.load(sys.stdin) if e["formatted"]["key"]["mac"] == m
 	wait_for sh -c "[ \"\$(readlink /proc/$pid/ns/net)\" != \"\$(readlink /proc/self/ns/net)\" ]"
 	nbctl sandbox create --network lca --pid "$pid" "$(sb bypid)"
 	ip=$(nsenter -t "$pid" -n ip -o -4 addr show dev eth0 | awk '{split($4, a, "/"); print a[1]}')
-	[[ $ip == 10.92.1.* ]]
+	assert_regex "$ip" '^10\.92\.1\.[0-9]+$'
 	ping_ok host "$ip"
 	nbctl sandbox rm "$(sb bypid)"
 	kill -0 "$pid"
@@ -327,11 +329,12 @@ assert not [e for e in json.load(sys.stdin) if e["formatted"]["key"]["mac"] == m
 	d1=$(host_dev "$(peer_ifindex r1)")
 	d2=$(host_dev "$(peer_ifindex r2 eth1)")
 	nbctl sandbox rm "$(sb r1)" "$(sb r2)"
-	[ ! -e /run/netns/"$(sb r1)" ]
-	[ ! -e /run/netns/"$(sb r2)" ]
+	assert [ ! -e /run/netns/"$(sb r1)" ]
+	assert [ ! -e /run/netns/"$(sb r2)" ]
 	refute ip -n "$NB_HOST" link show dev "$d1" 2>/dev/null
 	refute ip -n "$NB_HOST" link show dev "$d2" 2>/dev/null
 	run nbctl sandbox ls
+	assert_success
 	refute grep -q "$(sb r1)" <<<"$output"
 	refute grep -q "$(sb r2)" <<<"$output"
 }

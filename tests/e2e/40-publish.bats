@@ -39,8 +39,8 @@ teardown() {
 	http_serve web 80
 	run http_get world http://198.18.0.1:8000/
 	echo "$output"
-	[ "$status" -eq 0 ]
-	[ "$output" = "web:80" ]
+	assert_success
+	assert_output "web:80"
 	# the sandbox saw the world's address, not the host's (docker-proxy would hide it)
 	http_log web 80
 	http_log web 80 | grep -q '^198\.18\.0\.2 - - .*"GET / HTTP/1.1" 200'
@@ -54,38 +54,43 @@ teardown() {
 	http_serve web 80
 	run in_host_cg curl -sS --max-time 3 http://127.0.0.1:8000/
 	echo "127.0.0.1: $output"
-	[ "$status" -eq 0 ] && [ "$output" = "web:80" ]
+	assert_success
+	assert_output "web:80"
 	run in_host_cg curl -sS --max-time 3 http://198.18.0.1:8000/
 	echo "198.18.0.1: $output"
-	[ "$status" -eq 0 ] && [ "$output" = "web:80" ]
+	assert_success
+	assert_output "web:80"
 	# the gateway address is the host's too
 	run in_host_cg curl -sS --max-time 3 http://10.93.1.1:8000/
 	echo "10.93.1.1: $output"
-	[ "$status" -eq 0 ] && [ "$output" = "web:80" ]
+	assert_success
+	assert_output "web:80"
 	# getpeername() reports the published address the client asked for
 	run in_host_cg python3 -c '
 import socket
 c = socket.create_connection(("127.0.0.1", 8000), timeout=3)
 print("%s:%d" % c.getpeername())'
 	echo "getpeername: $output"
-	[ "$status" -eq 0 ] && [ "$output" = "127.0.0.1:8000" ]
+	assert_success
+	assert_output "127.0.0.1:8000"
 	# outside the instance's cgroup the hooks do not apply: nothing listens on the host
 	run in_host curl -sS --max-time 3 http://127.0.0.1:8000/
 	echo "outside the cgroup: $output"
-	[ "$status" -eq 7 ]
+	assert_failure 7
 }
 
 @test "127.0.0.1:8700:80 is for the host's own clients only, as with Docker" {
 	run nbctl publish 127.0.0.1:8700:80 "$(sb web2)"
 	echo "$output"
-	[ "$status" -eq 0 ] && [ "$output" = "80/tcp -> 127.0.0.1:8700" ]
+	assert_success
+	assert_output "80/tcp -> 127.0.0.1:8700"
 	http_serve web2 80
-	[ "$(in_host_cg curl -sS --max-time 3 http://127.0.0.1:8700/)" = "web2:80" ]
+	assert_equal "$(in_host_cg curl -sS --max-time 3 http://127.0.0.1:8700/)" "web2:80"
 	# not on the host's other addresses, so not from outside
 	run http_get world http://198.18.0.1:8700/ --max-time 2
-	[ "$status" -ne 0 ]
+	assert_failure
 	run in_host_cg curl -sS --max-time 2 http://198.18.0.1:8700/
-	[ "$status" -ne 0 ]
+	assert_failure
 	nbctl unpublish 127.0.0.1:8700:80 "$(sb web2)"
 }
 
@@ -100,37 +105,42 @@ try:
 except OSError as e:
     print(type(e).__name__)'
 	echo "$output"
-	[ "$output" = "ConnectionRefusedError" ]
+	assert_success
+	assert_output "ConnectionRefusedError"
 	# and what does listen there is what the sandbox's clients get
 	http_serve cli 8000
 	run in_cg cli curl -sS --max-time 3 http://127.0.0.1:8000/
 	echo "$output"
-	[ "$status" -eq 0 ] && [ "$output" = "cli:8000" ]
+	assert_success
+	assert_output "cli:8000"
 	run in_cg web curl -sS --max-time 3 http://127.0.0.1:8000/
 	echo "$output"
-	[ "$status" -eq 7 ]
+	assert_failure 7
 }
 
 @test "hairpin: another sandbox and the sandbox itself reach 198.18.0.1:8000" {
 	http_serve web 80
 	run http_get cli http://198.18.0.1:8000/
 	echo "cli: $output"
-	[ "$status" -eq 0 ] && [ "$output" = "web:80" ]
+	assert_success
+	assert_output "web:80"
 	run http_get web http://198.18.0.1:8000/
 	echo "web itself: $output"
-	[ "$status" -eq 0 ] && [ "$output" = "web:80" ]
+	assert_success
+	assert_output "web:80"
 	# through the gateway address as well
 	run http_get cli http://10.93.1.1:8000/
 	echo "cli via gateway: $output"
-	[ "$status" -eq 0 ] && [ "$output" = "web:80" ]
+	assert_success
+	assert_output "web:80"
 }
 
 @test "UDP request/response from outside and from the host (8053/udp -> web:53)" {
 	peer_serve web udp 53
 	run udp_ask world 198.18.0.1 8053 query-1
 	echo "$output"
-	[ "$status" -eq 0 ]
-	[[ $output == "PEER 198.18.0.2:"*" query-1" ]]
+	assert_success
+	assert_output --regexp '^PEER 198\.18\.0\.2:[0-9]+ query-1$'
 	# the host, unconnected: sendto() rewritten, recvfrom() reports the published address
 	run in_host_cg python3 -c '
 import socket
@@ -140,8 +150,8 @@ s.sendto(b"query-2", ("127.0.0.1", 8053))
 data, peer = s.recvfrom(2048)
 print("%s:%d %s" % (peer[0], peer[1], data.decode().strip()))'
 	echo "$output"
-	[ "$status" -eq 0 ]
-	[[ $output == "127.0.0.1:8053 PEER "*" query-2" ]]
+	assert_success
+	assert_output --regexp '^127\.0\.0\.1:8053 PEER [0-9.]+:[0-9]+ query-2$'
 	peer_log web udp 53 | grep -q '^PEER 198\.18\.0\.2:[0-9]* query-1$'
 }
 
@@ -149,10 +159,11 @@ print("%s:%d %s" % (peer[0], peer[1], data.decode().strip()))'
 	nbctl sandbox create --network pub -p 8100-8102:80-82 "$(sb rng)"
 	run nbctl port "$(sb rng)"
 	echo "$output"
-	[ "${lines[0]}" = "80/tcp -> 0.0.0.0:8100" ]
-	[ "${lines[1]}" = "81/tcp -> 0.0.0.0:8101" ]
-	[ "${lines[2]}" = "82/tcp -> 0.0.0.0:8102" ]
-	[ "${#lines[@]}" -eq 3 ]
+	assert_success
+	assert_equal "${lines[0]}" "80/tcp -> 0.0.0.0:8100"
+	assert_equal "${lines[1]}" "81/tcp -> 0.0.0.0:8101"
+	assert_equal "${lines[2]}" "82/tcp -> 0.0.0.0:8102"
+	assert [ "${#lines[@]}" -eq 3 ]
 	local i
 	for i in 0 1 2; do
 		http_serve rng $((80 + i))
@@ -160,20 +171,21 @@ print("%s:%d %s" % (peer[0], peer[1], data.decode().strip()))'
 	for i in 0 1 2; do
 		run http_get world http://198.18.0.1:$((8100 + i))/
 		echo "$((8100 + i)): $output"
-		[ "$status" -eq 0 ] && [ "$output" = "rng:$((80 + i))" ]
+		assert_success
+		assert_output "rng:$((80 + i))"
 	done
 }
 
 @test "two sandboxes, different host ports, the same container port" {
 	run nbctl publish 8001:80 "$(sb web2)"
 	echo "$output"
-	[ "$status" -eq 0 ]
-	[ "$output" = "80/tcp -> 0.0.0.0:8001" ]
+	assert_success
+	assert_output "80/tcp -> 0.0.0.0:8001"
 	http_serve web 80
 	http_serve web2 80
-	[ "$(http_get world http://198.18.0.1:8000/)" = "web:80" ]
-	[ "$(http_get world http://198.18.0.1:8001/)" = "web2:80" ]
-	[ "$(in_host_cg curl -sS --max-time 3 http://127.0.0.1:8001/)" = "web2:80" ]
+	assert_equal "$(http_get world http://198.18.0.1:8000/)" "web:80"
+	assert_equal "$(http_get world http://198.18.0.1:8001/)" "web2:80"
+	assert_equal "$(in_host_cg curl -sS --max-time 3 http://127.0.0.1:8001/)" "web2:80"
 }
 
 @test "conflicts and bad specs are refused naming the cause, nothing changed" {
@@ -209,57 +221,66 @@ print("%s:%d %s" % (peer[0], peer[1], data.decode().strip()))'
 @test "port: Docker's lines, one port, and Docker's error for an unpublished one" {
 	run nbctl port "$(sb web)"
 	echo "$output"
-	[ "$status" -eq 0 ]
-	[ "${lines[0]}" = "53/udp -> 0.0.0.0:8053" ]
-	[ "${lines[1]}" = "80/tcp -> 0.0.0.0:8000" ]
+	assert_success
+	assert_equal "${lines[0]}" "53/udp -> 0.0.0.0:8053"
+	assert_equal "${lines[1]}" "80/tcp -> 0.0.0.0:8000"
 	run nbctl port "$(sb web)" 80
-	[ "$status" -eq 0 ] && [ "$output" = "0.0.0.0:8000" ]
+	assert_success
+	assert_output "0.0.0.0:8000"
 	run nbctl port "$(sb web)" 53/udp
-	[ "$status" -eq 0 ] && [ "$output" = "0.0.0.0:8053" ]
+	assert_success
+	assert_output "0.0.0.0:8053"
 	run nbctl port "$(sb web)" 53
 	echo "$output"
-	[ "$status" -eq 1 ]
-	[[ $output == *"No public port '53/tcp' published for $(sb web)"* ]]
+	assert_failure 1
+	assert_output --partial "No public port '53/tcp' published for $(sb web)"
 	# a host port chosen from the ephemeral range, printed, and reachable
 	run nbctl publish 198.18.0.1::81 "$(sb web)"
 	echo "$output"
-	[ "$status" -eq 0 ]
-	[[ $output =~ ^81/tcp\ -\>\ 198\.18\.0\.1:([0-9]+)$ ]]
-	hp=${BASH_REMATCH[1]}
-	[ "$hp" -ge 32768 ] && [ "$hp" -le 60999 ]
-	[ "$(nbctl port "$(sb web)" 81)" = "198.18.0.1:$hp" ]
+	assert_success
+	assert_output --regexp '^81/tcp -> 198\.18\.0\.1:[0-9]+$'
+	hp=${output##*:}
+	assert [ "$hp" -ge 32768 ]
+	assert [ "$hp" -le 60999 ]
+	assert_equal "$(nbctl port "$(sb web)" 81)" "198.18.0.1:$hp"
 	http_serve web 81
-	[ "$(http_get world "http://198.18.0.1:$hp/")" = "web:81" ]
+	assert_equal "$(http_get world "http://198.18.0.1:$hp/")" "web:81"
 	# a second one gets another port
 	run nbctl publish 82 "$(sb web)"
-	[[ $output =~ ^82/tcp\ -\>\ 0\.0\.0\.0:([0-9]+)$ ]]
-	[ "${BASH_REMATCH[1]}" != "$hp" ]
+	assert_success
+	assert_output --regexp '^82/tcp -> 0\.0\.0\.0:[0-9]+$'
+	assert_not_equal "${output##*:}" "$hp"
 	nbctl unpublish 82 "$(sb web)"
 	nbctl unpublish 198.18.0.1::81 "$(sb web)"
-	[ "$(nbctl port "$(sb web)" | wc -l)" -eq 2 ]
+	assert [ "$(nbctl port "$(sb web)" | wc -l)" -eq 2 ]
 }
 
 @test "unpublish stops new connections at once; an established one keeps going" {
 	nbctl publish 8400:90 "$(sb web2)"
 	peer_serve web2 tcp 90 1.5
-	[[ $(echo a | in_world timeout 5 socat -t3 - TCP:198.18.0.1:8400) == "PEER 198.18.0.2:"*" a" ]]
+	out=$(echo a | in_world timeout 5 socat -t3 - TCP:198.18.0.1:8400)
+	assert_regex "$out" '^PEER 198\.18\.0\.2:[0-9]+ a$'
 	# a connection open across the unpublish: its conntrack entry carries it
 	(echo b | in_world timeout 5 socat -t4 - TCP:198.18.0.1:8400 >"$NB_TMP/long.out" 2>&1) 3>&- &
 	local long=$!
 	sleep 0.5
 	run nbctl unpublish 8400:90 "$(sb web2)"
 	echo "$output"
-	[ "$status" -eq 0 ] && [ "$output" = "90/tcp -> 0.0.0.0:8400" ]
+	assert_success
+	assert_output "90/tcp -> 0.0.0.0:8400"
 	# the very next connection is refused (the host stack answers: nothing listens)
 	run in_world curl -sS --max-time 3 http://198.18.0.1:8400/
 	echo "after unpublish: $output"
-	[ "$status" -eq 7 ]
+	assert_failure 7
 	run in_host_cg curl -sS --max-time 3 http://127.0.0.1:8400/
-	[ "$status" -eq 7 ]
-	wait "$long" || true
-	cat "$NB_TMP/long.out"
-	[[ $(cat "$NB_TMP/long.out") == "PEER 198.18.0.2:"*" b" ]]
-	[ -z "$(nbctl port "$(sb web2)" 90 2>/dev/null)" ]
+	assert_failure 7
+	local rc=0
+	wait "$long" || rc=$?
+	run cat "$NB_TMP/long.out"
+	assert_success
+	assert_output --regexp '^PEER 198\.18\.0\.2:[0-9]+ b$'
+	assert_equal "$rc" 0
+	assert_equal "$(nbctl port "$(sb web2)" 90 2>/dev/null)" ""
 }
 
 @test "ct ls shows the translated flows, in a table and as JSON; ct flush empties it" {
@@ -268,11 +289,11 @@ print("%s:%d %s" % (peer[0], peer[1], data.decode().strip()))'
 	web=$(sb_ip web)
 	run nbctl ct ls
 	echo "$output"
-	[ "$status" -eq 0 ]
-	[[ ${lines[0]} == "PROTO"*"TYPE"*"STATE"*"ORIGINAL"*"TRANSLATED"*"AGE" ]]
-	echo "$output" | grep -E "^tcp +dnat +[A-Z_]+ +198\.18\.0\.2:[0-9]+ -> 198\.18\.0\.1:8000 +198\.18\.0\.2:[0-9]+ -> $web:80 +[0-9]+s$"
+	assert_success
+	assert_regex "${lines[0]}" '^PROTO +TYPE +STATE +ORIGINAL +TRANSLATED +AGE'
+	assert_line --regexp "^tcp +dnat +[A-Z_]+ +198\.18\.0\.2:[0-9]+ -> 198\.18\.0\.1:8000 +198\.18\.0\.2:[0-9]+ -> ${web//./\\.}:80 +[0-9]+s$"
 	run nbctl ct ls --format json
-	[ "$status" -eq 0 ]
+	assert_success
 	n=$(echo "$output" | python3 -c '
 import json, sys
 flows = json.load(sys.stdin)
@@ -280,12 +301,12 @@ print(sum(1 for f in flows if f["type"] == "dnat" and f["proto"] == "tcp"
           and f["original"]["src"] == "198.18.0.2" and f["original"]["dport"] == 8000
           and f["translated"]["dst"] == sys.argv[1] and f["translated"]["dport"] == 80
           and f["packets"] > 0 and f["reply_packets"] > 0))' "$web")
-	[ "$n" -ge 1 ]
+	assert [ "$n" -ge 1 ]
 	run nbctl ct flush
 	echo "$output"
-	[ "$status" -eq 0 ]
-	[[ $output =~ ^[1-9][0-9]*\ conntrack\ entries\ deleted$ ]]
-	[ "$(nbctl ct ls --format json | json 'len([f for f in d if f["type"] == "dnat"])')" -eq 0 ]
+	assert_success
+	assert_output --regexp '^[1-9][0-9]* conntrack entries deleted$'
+	assert [ "$(nbctl ct ls --format json | json 'len([f for f in d if f["type"] == "dnat"])')" -eq 0 ]
 }
 
 # pub_key PORT: "0.0.0.0:PORT/tcp" is in the nb_publish map
@@ -300,15 +321,16 @@ sys.exit(0 if any(e["formatted"]["key"]["host_port"] in (port, int.from_bytes(po
 @test "ports go with their endpoint: disconnect, a vanished netns (gc), a stale map entry (gc)" {
 	nbctl sandbox create --network pub -p 8600:80 "$(sb dis1)"
 	nbctl sandbox create --network pub -p 8601:80 "$(sb gone1)"
-	pub_key 8600 && pub_key 8601
+	pub_key 8600
+	pub_key 8601
 	nbctl network disconnect pub "$(sb dis1)"
 	refute pub_key 8600
-	[ -z "$(nbctl port "$(sb dis1)")" ]
+	assert_equal "$(nbctl port "$(sb dis1)")" ""
 	# the netns disappears behind netbpf's back: gc drops the sandbox and its port
 	ip netns del "$(sb gone1)"
 	run nbctl gc
 	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 	refute pub_key 8601
 	# an entry nobody published (key 0.0.0.0:8602/tcp -> 10.93.1.99:80)
 	bpftool map update pinned "$NETBPF_PIN_DIR/nb_publish" \
@@ -317,8 +339,8 @@ sys.exit(0 if any(e["formatted"]["key"]["host_port"] in (port, int.from_bytes(po
 	pub_key 8602
 	run nbctl gc
 	echo "$output"
-	[ "$status" -eq 0 ]
-	[[ $output == *"removed stale map nb_publish: 0.0.0.0:8602/tcp -> 10.93.1.99:80 (not in the state)"* ]]
+	assert_success
+	assert_output --partial "removed stale map nb_publish: 0.0.0.0:8602/tcp -> 10.93.1.99:80 (not in the state)"
 	refute pub_key 8602
 	# what the state has stays
 	pub_key 8000
@@ -327,24 +349,24 @@ sys.exit(0 if any(e["formatted"]["key"]["host_port"] in (port, int.from_bytes(po
 
 @test "publishing survives down/up" {
 	http_serve web 80
-	[ "$(http_get world http://198.18.0.1:8000/)" = "web:80" ]
+	assert_equal "$(http_get world http://198.18.0.1:8000/)" "web:80"
 	nbctl down
 	refute http_get world http://198.18.0.1:8000/ --max-time 1
 	run nbctl up
 	echo "$output"
-	[ "$status" -eq 0 ]
-	[[ $output == *"published port(s)"* ]]
-	[ "$(nbctl port "$(sb web)" 80)" = "0.0.0.0:8000" ]
-	[ "$(http_get world http://198.18.0.1:8000/)" = "web:80" ]
-	[ "$(in_host_cg curl -sS --max-time 3 http://127.0.0.1:8000/)" = "web:80" ]
-	[ "$(http_get cli http://198.18.0.1:8000/)" = "web:80" ]
+	assert_success
+	assert_output --partial "published port(s)"
+	assert_equal "$(nbctl port "$(sb web)" 80)" "0.0.0.0:8000"
+	assert_equal "$(http_get world http://198.18.0.1:8000/)" "web:80"
+	assert_equal "$(in_host_cg curl -sS --max-time 3 http://127.0.0.1:8000/)" "web:80"
+	assert_equal "$(http_get cli http://198.18.0.1:8000/)" "web:80"
 }
 
 @test "1,000 published ports: all in the map, a sample of 5 reached" {
 	time nbctl publish 20000-20999:30000-30999 "$(sb rng)" >"$NB_TMP/pub1000.out"
-	[ "$(wc -l <"$NB_TMP/pub1000.out")" -eq 1000 ]
-	[ "$(nbctl port "$(sb rng)" | grep -c ' -> 0.0.0.0:20')" -eq 1000 ]
-	[ "$(nb_map nb_publish | json 'len(d)')" -ge 1000 ]
+	assert [ "$(wc -l <"$NB_TMP/pub1000.out")" -eq 1000 ]
+	assert [ "$(nbctl port "$(sb rng)" | grep -c ' -> 0.0.0.0:20')" -eq 1000 ]
+	assert [ "$(nb_map nb_publish | json 'len(d)')" -ge 1000 ]
 	local off
 	for off in 0 137 512 870 999; do
 		http_serve rng $((30000 + off))
@@ -352,12 +374,13 @@ sys.exit(0 if any(e["formatted"]["key"]["host_port"] in (port, int.from_bytes(po
 	for off in 0 137 512 870 999; do
 		run http_get world "http://198.18.0.1:$((20000 + off))/"
 		echo "$((20000 + off)): $output"
-		[ "$status" -eq 0 ] && [ "$output" = "rng:$((30000 + off))" ]
+		assert_success
+		assert_output "rng:$((30000 + off))"
 	done
-	[ "$(in_host_cg curl -sS --max-time 3 http://127.0.0.1:20512/)" = "rng:30512" ]
+	assert_equal "$(in_host_cg curl -sS --max-time 3 http://127.0.0.1:20512/)" "rng:30512"
 	# and removing the sandbox takes its 1,003 ports out of the map
 	nbctl sandbox rm "$(sb rng)"
-	[ "$(nb_map nb_publish | json 'len(d)')" -lt 100 ]
+	assert [ "$(nb_map nb_publish | json 'len(d)')" -lt 100 ]
 	run http_get world http://198.18.0.1:20512/ --max-time 1
-	[ "$status" -ne 0 ]
+	assert_failure
 }

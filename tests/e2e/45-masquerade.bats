@@ -60,7 +60,8 @@ server_saw() {
 	m1=$(sb_ip m1)
 	run http_get m1 http://198.18.0.2/
 	echo "$output"
-	[ "$status" -eq 0 ] && [ "$output" = "world:80" ]
+	assert_success
+	assert_output "world:80"
 	server_saw "$NB_TMP/http.world.80.log" '^198\.18\.0\.1 - - .*"GET / HTTP/1.1" 200'
 	refute grep -q "^$m1 " "$NB_TMP/http.world.80.log"
 }
@@ -68,8 +69,8 @@ server_saw() {
 @test "UDP: a request/response exchange as the uplink's address" {
 	run udp_ask m1 198.18.0.2 9053 hello-udp
 	echo "$output"
-	[ "$status" -eq 0 ]
-	[[ $output == "PEER 198.18.0.1:"*" hello-udp" ]]
+	assert_success
+	assert_output --regexp '^PEER 198\.18\.0\.1:[0-9]+ hello-udp$'
 	server_saw "$NB_TMP/peer.world.udp.9053.log" '^PEER 198\.18\.0\.1:[0-9]+ hello-udp$'
 }
 
@@ -78,7 +79,8 @@ server_saw() {
 	ping_ok m2 198.18.0.2
 	run nbctl ct ls
 	echo "$output"
-	echo "$output" | grep -qE "^icmp +snat +[A-Z]+ +$(sb_ip m1) -> 198\.18\.0\.2 id [0-9]+ +198\.18\.0\.1 -> 198\.18\.0\.2 id [0-9]+"
+	assert_success
+	assert_line --regexp "^icmp +snat +[A-Z]+ +$(sb_ip m1) -> 198\.18\.0\.2 id [0-9]+ +198\.18\.0\.1 -> 198\.18\.0\.2 id [0-9]+"
 }
 
 @test "two sandboxes from the same source port to the same server at the same time" {
@@ -90,15 +92,17 @@ server_saw() {
 	(echo from-m2 | in_sb m2 timeout 8 socat -t4 - TCP:198.18.0.2:9001,sourceport=40000 \
 		>"$out2" 2>&1) 3>&- &
 	local p2=$!
-	wait "$p1" || true
-	wait "$p2" || true
+	local rc1=0 rc2=0
+	wait "$p1" || rc1=$?
+	wait "$p2" || rc2=$?
 	cat "$out1" "$out2"
-	[[ $(cat "$out1") =~ ^PEER\ 198\.18\.0\.1:([0-9]+)\ from-m1$ ]]
+	assert_regex "$(cat "$out1")" '^PEER 198\.18\.0\.1:([0-9]+) from-m1$'
 	local port1=${BASH_REMATCH[1]}
-	[[ $(cat "$out2") =~ ^PEER\ 198\.18\.0\.1:([0-9]+)\ from-m2$ ]]
+	assert_regex "$(cat "$out2")" '^PEER 198\.18\.0\.1:([0-9]+) from-m2$'
 	local port2=${BASH_REMATCH[1]}
+	assert_equal "$rc1 $rc2" "0 0"
 	# one kept 40000, the other was moved: the reply tuples differ
-	[ "$port1" != "$port2" ]
+	assert_not_equal "$port1" "$port2"
 	[ "$port1" = 40000 ] || [ "$port2" = 40000 ]
 	# and UDP the same way
 	run in_sb m1 python3 -c '
@@ -107,25 +111,29 @@ s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("0.0.0.0", 40001)); s.settimeout(3)
 s.sendto(b"u1", ("198.18.0.2", 9053)); print(s.recvfrom(200)[0].decode().strip())'
 	echo "$output"
-	[[ $output == "PEER 198.18.0.1:"*" u1" ]]
+	assert_success
+	assert_output --regexp '^PEER 198\.18\.0\.1:[0-9]+ u1$'
 	run in_sb m2 python3 -c '
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.bind(("0.0.0.0", 40001)); s.settimeout(3)
 s.sendto(b"u2", ("198.18.0.2", 9053)); print(s.recvfrom(200)[0].decode().strip())'
 	echo "$output"
-	[[ $output == "PEER 198.18.0.1:"*" u2" ]]
+	assert_success
+	assert_output --regexp '^PEER 198\.18\.0\.1:[0-9]+ u2$'
 }
 
 @test "enable_ip_masquerade=false: traffic leaves with the sandbox's own address" {
 	n1=$(sb_ip n1)
-	[[ $n1 == 10.94.2.* ]]
+	assert_regex "$n1" '^10\.94\.2\.[0-9]+$'
 	run http_get n1 http://198.18.0.2/
 	echo "$output"
-	[ "$status" -eq 0 ] && [ "$output" = "world:80" ]
+	assert_success
+	assert_output "world:80"
 	server_saw "$NB_TMP/http.world.80.log" "^${n1//./\\.} - - "
 	run udp_ask n1 198.18.0.2 9053 plain-udp
-	[[ $output == "PEER $n1:"*" plain-udp" ]]
+	assert_success
+	assert_output --regexp "^PEER ${n1//./\\.}:[0-9]+ plain-udp$"
 	# no snat flow for it
 	refute sh -c "nsenter --net=/run/netns/$NB_HOST $NETBPFCTL ct ls | grep -q ' $n1:'"
 }
@@ -134,9 +142,9 @@ s.sendto(b"u2", ("198.18.0.2", 9053)); print(s.recvfrom(200)[0].decode().strip()
 	ping_fails i1 198.18.0.2
 	run http_get i1 http://198.18.0.2/ --max-time 2
 	echo "$output"
-	[ "$status" -ne 0 ]
+	assert_failure
 	run udp_ask i1 198.18.0.2 9053 internal-udp
-	[ -z "$output" ] || [[ $output != *PEER* ]]
+	refute_output --partial PEER
 	refute grep -q "internal-udp" "$NB_TMP/peer.world.udp.9053.log"
 	# the gateway stays reachable
 	ping_ok i1 10.94.3.1
@@ -145,16 +153,19 @@ s.sendto(b"u2", ("198.18.0.2", 9053)); print(s.recvfrom(200)[0].decode().strip()
 @test "ct ls shows published (dnat) and masquerade (snat) flows side by side" {
 	http_serve m1 80
 	m1=$(sb_ip m1)
-	[ "$(http_get world http://198.18.0.1:8080/)" = "m1:80" ]
-	[ "$(http_get m1 http://198.18.0.2/)" = "world:80" ]
+	assert_equal "$(http_get world http://198.18.0.1:8080/)" "m1:80"
+	assert_equal "$(http_get m1 http://198.18.0.2/)" "world:80"
 	run nbctl ct ls
 	echo "$output"
-	echo "$output" | grep -qE "^tcp +dnat .* 198\.18\.0\.2:[0-9]+ -> 198\.18\.0\.1:8080 +198\.18\.0\.2:[0-9]+ -> ${m1//./\\.}:80 "
-	echo "$output" | grep -qE "^tcp +snat .* ${m1//./\\.}:[0-9]+ -> 198\.18\.0\.2:80 +198\.18\.0\.1:[0-9]+ -> 198\.18\.0\.2:80 "
+	assert_success
+	assert_line --regexp "^tcp +dnat .* 198\.18\.0\.2:[0-9]+ -> 198\.18\.0\.1:8080 +198\.18\.0\.2:[0-9]+ -> ${m1//./\\.}:80 "
+	assert_line --regexp "^tcp +snat .* ${m1//./\\.}:[0-9]+ -> 198\.18\.0\.2:80 +198\.18\.0\.1:[0-9]+ -> 198\.18\.0\.2:80 "
 	run nbctl ct ls --format json
+	assert_success
 	types=$(echo "$output" | json 'sorted(set(f["type"] for f in d))')
 	echo "$types"
-	[[ $types == *'"dnat"'* && $types == *'"snat"'* ]]
+	assert_regex "$types" '"dnat"'
+	assert_regex "$types" '"snat"'
 }
 
 @test "2,000 short connections in a row without a failure" {
@@ -176,8 +187,8 @@ for i in range(n):
 print("%d connections, %d failed, %.1f s" % (n, fails, time.time() - t0))
 sys.exit(1 if fails else 0)'
 	echo "$output"
-	[ "$status" -eq 0 ]
-	[[ ${lines[-1]} == "2000 connections, 0 failed"* ]]
+	assert_success
+	assert_regex "${lines[-1]}" '^2000 connections, 0 failed'
 }
 
 @test "up --masq-ports: bad ranges refused naming the option and the value" {
@@ -187,7 +198,8 @@ sys.exit(1 if fails else 0)'
 	done
 	run nbctl status
 	echo "$output"
-	echo "$output" | grep -q "^Masquerade: source ports 1024-65535 (64512 ports"
+	assert_success
+	assert_line --partial "Masquerade: source ports 1024-65535 (64512 ports"
 }
 
 # masq_range: "port_min-port_max" of every nb_uplinks entry (one line each)
@@ -257,13 +269,14 @@ for i, c in enumerate(flows):
 	touch "$NB_TMP/masq-ports.narrowed"
 	# on the live instance, then through down/up: the range is state
 	nbctl up --masq-ports 40000-40003
-	[ "$(masq_range)" = 40000-40003 ]
+	assert_equal "$(masq_range)" 40000-40003
 	nbctl down
 	nbctl up
 	run nbctl status
 	echo "$output"
-	echo "$output" | grep -q "^Masquerade: source ports 40000-40003 (4 ports"
-	[ "$(masq_range)" = 40000-40003 ]
+	assert_success
+	assert_line --partial "Masquerade: source ports 40000-40003 (4 ports"
+	assert_equal "$(masq_range)" 40000-40003
 
 	nb_bg "$NB_TMP/lecho.log" nsenter --net=/run/netns/"$NB_WORLD" \
 		python3 -u -c "$LINE_ECHO_PY" 9100
@@ -272,38 +285,41 @@ for i, c in enumerate(flows):
 	before=$(nb_drops NAT_EXHAUSTED)
 	run timeout 20 python3 -c "$EXHAUST_PY" 198.18.0.2 9100 "$(sb m1)" "$(sb m2)"
 	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 	after=$(nb_drops NAT_EXHAUSTED)
 	echo "nat-exhausted drops: $before -> $after"
 	# the 4 flows got the 4 ports of the range, one each
 	local i ports=()
 	for i in 0 1 2 3; do
-		[[ ${lines[i]} =~ ^flow\ $i\ PEER\ 198\.18\.0\.1:(4000[0-3])\ first-$i$ ]]
+		assert_regex "${lines[i]}" "^flow $i PEER 198\\.18\\.0\\.1:(4000[0-3]) first-$i\$"
 		ports+=("${BASH_REMATCH[1]}")
 	done
-	[ "$(printf '%s\n' "${ports[@]}" | sort -u | wc -l)" -eq 4 ]
+	assert [ "$(printf '%s\n' "${ports[@]}" | sort -u | wc -l)" -eq 4 ]
 	# the 5th could not start (its SYNs were dropped, not refused) and was counted
-	[ "${lines[4]}" = "fifth: failed: timed out" ]
-	[ "$after" -gt "$before" ]
+	assert_equal "${lines[4]}" "fifth: failed: timed out"
+	assert [ "$after" -gt "$before" ]
 	# the 4 kept working, each on its own port
 	for i in 0 1 2 3; do
-		[ "${lines[5 + i]}" = "again $i PEER 198.18.0.1:${ports[i]} again-$i" ]
+		assert_equal "${lines[5 + i]}" "again $i PEER 198.18.0.1:${ports[i]} again-$i"
 	done
 	# the world saw exactly those 4 connections
-	[ "$(grep -c '^CONN 198\.18\.0\.1:4000[0-3]$' "$NB_TMP/lecho.log")" -eq 4 ]
-	[ "$(grep -c '^CONN' "$NB_TMP/lecho.log")" -eq 4 ]
+	assert [ "$(grep -c '^CONN 198\.18\.0\.1:4000[0-3]$' "$NB_TMP/lecho.log")" -eq 4 ]
+	assert [ "$(grep -c '^CONN' "$NB_TMP/lecho.log")" -eq 4 ]
 
 	# the default again: a new flow to the same server starts at once
 	nbctl up --masq-ports 1024-65535
 	rm -f "$NB_TMP/masq-ports.narrowed"
-	[ "$(masq_range)" = 1024-65535 ]
-	nbctl status | grep -q "^Masquerade: source ports 1024-65535 (64512 ports"
+	assert_equal "$(masq_range)" 1024-65535
+	run nbctl status
+	assert_success
+	assert_line --partial "Masquerade: source ports 1024-65535 (64512 ports"
 	run in_sb m1 timeout 5 python3 -c '
 import socket
 c = socket.create_connection(("198.18.0.2", 9100), timeout=3)
 c.sendall(b"after\n"); print(c.recv(200).decode().strip())'
 	echo "$output"
-	[[ $output =~ ^PEER\ 198\.18\.0\.1:[0-9]+\ after$ ]]
+	assert_success
+	assert_output --regexp '^PEER 198\.18\.0\.1:[0-9]+ after$'
 }
 
 # The many-flows test's server: a UDP echo ("PEER <ip>:<port> <datagram>")
@@ -419,23 +435,23 @@ sys.exit(0 if answered == n and not bad and len(srcs) == n else 1)
 	echo "$output"
 	after=$(nb_drops NAT_EXHAUSTED CT_FULL CT_INVALID)
 	echo "nat/ct drops: $before -> $after"
-	[ "$status" -eq 0 ]
-	[[ ${lines[-1]} =~ ^20000\ flows,\ 20000\ answered,\ 0\ bad,\ 20000\ distinct\ translated\ sources,\ ([0-9]+)\ moved ]]
+	assert_success
+	assert_regex "${lines[-1]}" '^20000 flows, 20000 answered, 0 bad, 20000 distinct translated sources, ([0-9]+) moved'
 	# 10,000 ephemeral ports from each of two sandboxes collide by the thousand
 	# (of ~28,000): the colliding flows were moved to other ports
-	[ "${BASH_REMATCH[1]}" -gt 0 ]
+	assert [ "${BASH_REMATCH[1]}" -gt 0 ]
 	# every source the world saw is the uplink's, on 20,000 distinct ports
 	local seen
 	seen=$(grep -cE '^PEER [0-9.]+:[0-9]+ f[0-9]+$' "$NB_TMP/many.log")
-	[ "$seen" -eq 20000 ]
+	assert [ "$seen" -eq 20000 ]
 	refute grep -qvE '^PEER 198\.18\.0\.1:[0-9]+ f[0-9]+$' "$NB_TMP/many.log"
-	[ "$(awk '{print $2}' "$NB_TMP/many.log" | sort -u | wc -l)" -eq 20000 ]
-	[ "$after" -eq "$before" ]
+	assert [ "$(awk '{print $2}' "$NB_TMP/many.log" | sort -u | wc -l)" -eq 20000 ]
+	assert [ "$after" -eq "$before" ]
 	# and the tracker holds them all at once
 	local n
 	n=$(nbctl ct ls --format json | json \
 		'sum(1 for f in d if f["type"] == "snat" and f["proto"] == "udp" and
 		     f["original"]["dport"] == 9054)')
 	echo "snat udp flows to :9054 in the tracker: $n"
-	[ "$n" -eq 20000 ]
+	assert [ "$n" -eq 20000 ]
 }

@@ -64,13 +64,14 @@ EOF
 about_payload() {
 	local n=$1 what=$2 max=$((PAYLOAD + PAYLOAD * OVERHEAD_PCT / 100))
 	echo "$what: $n bytes for a payload of $PAYLOAD (allowed up to $max)"
-	[ "$n" -ge "$PAYLOAD" ] && [ "$n" -le "$max" ]
+	assert [ "$n" -ge "$PAYLOAD" ]
+	assert [ "$n" -le "$max" ]
 }
 
 # wait_gone PID: until the process has exited (10 s)
 wait_gone() {
-	local i
-	for i in $(seq 100); do
+	local _
+	for _ in $(seq 100); do
 		kill -0 "$1" 2>/dev/null || return 0
 		sleep 0.1
 	done
@@ -158,7 +159,7 @@ spoof_ping() {
 @test "stats --no-stream --format json: one object per sandbox, Docker's shape, exact integers" {
 	ping_ok s1 "$(sb_ip s2)"
 	run nbctl stats --no-stream --format json
-	[ "$status" -eq 0 ]
+	assert_success
 	python3 - "$(sb s1)" "$(sb s2)" "$(sb x1)" <<EOF
 import json, re, sys
 d = json.loads('''$output''')
@@ -178,9 +179,9 @@ assert s1["tx_packets"] >= 1 and s1["rx_packets"] >= 1, s1
 EOF
 	# a named sandbox alone, and its network
 	run nbctl stats --no-stream --format json "$(sb x1)"
-	[ "$status" -eq 0 ]
-	[ "$(json 'len(d)' <<<"$output")" = 1 ]
-	[ "$(json 'd[0]["networks"]["eth0"]["network"]' <<<"$output")" = stx ]
+	assert_success
+	assert_equal "$(json 'len(d)' <<<"$output")" 1
+	assert_equal "$(json 'd[0]["networks"]["eth0"]["network"]' <<<"$output")" stx
 }
 
 @test "sandbox -> sandbox: 10 MB each way are counted at both ends (payload + headers)" {
@@ -192,7 +193,8 @@ EOF
 	# the other direction carried only ACKs
 	acks=$(grown 1 s2 tx_bytes)
 	echo "s2's ACKs: $acks bytes"
-	[ "$acks" -gt 0 ] && [ "$acks" -lt $((PAYLOAD / 10)) ]
+	assert [ "$acks" -gt 0 ]
+	assert [ "$acks" -lt $((PAYLOAD / 10)) ]
 
 	snap "$NB_TMP/b2"
 	transfer s2 s1 "$(sb_ip s1)" 7102
@@ -229,9 +231,10 @@ EOF
 	k="netbpf_published_port_connections_total{proto=\"tcp\",host_ip=\"0.0.0.0\","
 	k+="host_port=\"8080\",sandbox=\"$(sb s2)\",network=\"sts\",port=\"80\"}"
 	run nbctl metrics
+	assert_success
 	n=$(prom_value "$k" <<<"$output")
 	echo "$k = $n"
-	[ "$n" -ge 2 ]
+	assert [ "$n" -ge 2 ]
 	nbctl unpublish 8080:80 "$(sb s2)"
 }
 
@@ -243,7 +246,7 @@ EOF
 	snap "$NB_TMP/a"
 	dropped=$(grown "" s1 tx_dropped)
 	echo "s1 tx_dropped grew by $dropped"
-	[ "$dropped" -ge 1 ]
+	assert [ "$dropped" -ge 1 ]
 	python3 - "$NB_TMP/b" "$NB_TMP/a" "$(sb s1)" <<'EOF'
 import json, sys
 def drops(path):
@@ -256,13 +259,13 @@ assert all(isinstance(v, int) for v in a.values()), a
 EOF
 	m_after=$(spoof_drops_metric)
 	echo "netbpf_drops_total spoof-*: $m_before -> $m_after"
-	[ "$m_after" -gt "$m_before" ]
+	assert [ "$m_after" -gt "$m_before" ]
 	# the table shows it too, in its DROPS column
 	run nbctl stats --no-stream "$(sb s1)"
 	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 	drops_col=$(awk 'NR == 2 {print $NF}' <<<"$output")
-	[ "$drops_col" -ge 1 ]
+	assert [ "$drops_col" -ge 1 ]
 }
 
 @test "cross-network traffic is an isolation drop charged to the sender" {
@@ -283,24 +286,25 @@ EOF
 @test "stats table: docker stats' columns, NET I/O received / sent in Docker's units" {
 	run nbctl stats --no-stream
 	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 	read -r -a head <<<"$(head -n1 <<<"$output")"
-	[ "${head[*]}" = "NAME NETWORKS NET I/O PACKETS DROPS" ]
+	assert_equal "${head[*]}" "NAME NETWORKS NET I/O PACKETS DROPS"
 	row=$(grep "^$(sb s1) " <<<"$output")
 	# s1 moved tens of MB by now: "21.1MB / 20.4MB"
-	[[ $row =~ $(sb s1)\ +sts\ +[0-9.]+MB\ /\ [0-9.]+MB\ +[0-9]+\ /\ [0-9]+\ +[0-9]+$ ]]
-	[ "$(wc -l <<<"$output")" -eq 4 ]
+	assert_regex "$row" "^$(sb s1) +sts +[0-9.]+MB / [0-9.]+MB +[0-9]+ / [0-9]+ +[0-9]+\$"
+	assert [ "$(wc -l <<<"$output")" -eq 4 ]
 }
 
 @test "stats streams: the table is redrawn every second until SIGINT" {
 	run timeout --preserve-status -s INT 2.6 \
 		nsenter --net=/run/netns/"$NB_HOST" "$NETBPFCTL" stats "$(sb s1)"
 	echo "$output" | cat -v
-	[ "$status" -eq 0 ]
+	assert_success
 	redraws=$(grep -o $'\033\\[2J\033\\[H' <<<"$output" | wc -l)
 	echo "redraws: $redraws"
-	[ "$redraws" -ge 2 ] && [ "$redraws" -le 4 ]
-	[ "$(grep -c "NAME  *NETWORKS" <<<"$output")" -eq "$redraws" ]
+	assert [ "$redraws" -ge 2 ]
+	assert [ "$redraws" -le 4 ]
+	assert [ "$(grep -c "NAME  *NETWORKS" <<<"$output")" -eq "$redraws" ]
 }
 
 @test "stats of an unknown sandbox fails naming it" {
@@ -309,10 +313,10 @@ EOF
 }
 
 @test "monitor --format json reports a provoked drop with reason, interface and 5-tuple" {
-	[ "$(monitor_flag)" = 0 ]
+	assert_equal "$(monitor_flag)" 0
 	start_monitor "$NB_TMP/mon.log" --type drop --format json
 	# listening for drops only: the flag says so
-	[ "$(monitor_flag)" = 2 ]
+	assert_equal "$(monitor_flag)" 2
 	ping_ok s1 "$(sb_ip s2)"
 	spoof_ping s1 "$(sb_ip s2)"
 	wait_for grep -q '"reason":"spoof-' "$NB_TMP/mon.log"
@@ -335,30 +339,37 @@ if e["reason"] == "spoof-ip":
     assert e["proto"] == "icmp" and e["icmp_type"] == 8, e
 EOF
 	# the monitor cleared the flag on its way out: the programs stop producing events
-	[ "$(monitor_flag)" = 0 ]
+	assert_equal "$(monitor_flag)" 0
 	grep -q "^monitor: [0-9]* events, 0 lost" "$NB_TMP/mon.log"
 }
 
-@test "monitor: one per instance; a killed monitor's flag is reaped by the next command" {
+@test "monitor: one per instance; a killed monitor's flag is reaped by gc, not by a read" {
 	start_monitor "$NB_TMP/mon1.log" --type drop,trace
-	[ "$(monitor_flag)" = 6 ]
+	assert_equal "$(monitor_flag)" 6
 	run nbctl monitor --type drop
 	echo "$output"
-	[ "$status" -eq 1 ]
-	[[ $output == *"another monitor (pid $MON_PID) is listening"* ]]
+	assert_failure 1
+	assert_output --partial "another monitor (pid $MON_PID) is listening"
 	# trace events in text form: the switch forwarding a ping
 	ping_ok s1 "$(sb_ip s2)"
 	want=" trace redirect nbe.* ($(sb s1)/eth0) .*icmp $(sb_ip s1) -> $(sb_ip s2) type 8"
 	wait_for grep -q "$want" "$NB_TMP/mon1.log"
 	# SIGKILL: no chance to clear the flag
 	kill -KILL "$MON_PID"
+	# (reaped: its status is the SIGKILL's)
 	wait "$MON_PID" || true
-	[ "$(monitor_flag)" = 6 ]
+	assert_equal "$(monitor_flag)" 6
+	# stats and metrics only read: the flag stays
 	nbctl stats --no-stream >/dev/null
-	[ "$(monitor_flag)" = 0 ]
+	nbctl metrics >/dev/null
+	assert_equal "$(monitor_flag)" 6
+	run nbctl gc
+	assert_success
+	assert_output --partial "removed stale monitor flag in map nb_monitor (its monitor died)"
+	assert_equal "$(monitor_flag)" 0
 	# and a new monitor may start
 	start_monitor "$NB_TMP/mon2.log" --type nat
-	[ "$(monitor_flag)" = 8 ]
+	assert_equal "$(monitor_flag)" 8
 }
 
 @test "monitor --type nat reports a new connection to a published port, translated" {
@@ -369,7 +380,8 @@ EOF
 	wait_listen s2 80
 	run timeout 10 nsenter --net=/run/netns/"$NB_WORLD" \
 		socat -t2 - TCP:198.18.0.1:8081,connect-timeout=3 <<<"hello"
-	[ "$output" = hello ]
+	assert_success
+	assert_output hello
 	wait_for grep -q '"type":"nat"' "$NB_TMP/nat.log"
 	kill -TERM "$MON_PID"
 	wait "$MON_PID"
@@ -395,13 +407,13 @@ EOF
 	run in_sb s1 ping -n -f -c 4000 -q "$(sb_ip s2)"
 	kill -CONT "$MON_PID"
 	echo "$output"
-	[ "$status" -eq 0 ]
-	[[ $output == *"4000 packets transmitted, 4000 received"* ]]
+	assert_success
+	assert_output --partial "4000 packets transmitted, 4000 received"
 	wait_for grep -q " lost [0-9]* events (ring buffer full)" "$NB_TMP/burst.log"
 	grep " lost " "$NB_TMP/burst.log"
 	lost=$(nbctl metrics | prom_value netbpf_monitor_events_lost_total)
 	echo "netbpf_monitor_events_lost_total $lost"
-	[ "$lost" -gt 0 ]
+	assert [ "$lost" -gt 0 ]
 	kill -TERM "$MON_PID"
 	wait "$MON_PID"
 	# the summary counts what this monitor lost
@@ -444,7 +456,7 @@ assert n > 0, "no sample"
 
 @test "metrics: Prometheus text with endpoint counters, drops, conntrack and map fill levels" {
 	run nbctl metrics
-	[ "$status" -eq 0 ]
+	assert_success
 	samples=$(parse_prom <<<"$output")
 	s1=$(ep_labels s1)
 	grep -qF "netbpf_endpoint_rx_bytes_total$s1 " <<<"$samples"
@@ -455,14 +467,16 @@ assert n > 0, "no sample"
 	grep -q '^netbpf_network_tx_bytes_total{network="sts"} [1-9][0-9]*$' <<<"$samples"
 	# fill levels: 3 endpoints + 3 gateway ports (bridge, sts, stx) in nb_ports
 	grep -q '^netbpf_map_entries{map="nb_ports",type="hash"} 6$' <<<"$samples"
-	grep -q '^netbpf_map_max_entries{map="nb_ports",type="hash"} 65536$' <<<"$samples"
+	# sized by `up`: --max-endpoints 4096 + --max-networks 1024 by default (docs/maps.md)
+	grep -q '^netbpf_map_max_entries{map="nb_ports",type="hash"} 5120$' <<<"$samples"
 	grep -q '^netbpf_map_max_entries{map="nb_ct",type="lru_hash"} [1-9][0-9]*$' <<<"$samples"
 	# the same counter as stats reports (the sandboxes are idle; IPv6 chatter aside)
 	m=$(prom_value "netbpf_endpoint_tx_bytes_total$s1" <<<"$samples")
 	s=$(nbctl stats --no-stream --format json "$(sb s1)" |
 		json 'd[0]["networks"]["eth0"]["tx_bytes"]')
 	echo "metrics $m, stats $s"
-	[ "$s" -ge "$m" ] && [ "$s" -le $((m + 2000)) ]
+	assert [ "$s" -ge "$m" ]
+	assert [ "$s" -le $((m + 2000)) ]
 }
 
 @test "metrics --listen serves GET /metrics over HTTP until SIGTERM" {
@@ -473,7 +487,7 @@ assert n > 0, "no sample"
 	cat "$NB_TMP/http.log"
 	grep -q "^Serving metrics on http://127.0.0.1:9490/metrics" "$NB_TMP/http.log"
 	run in_host curl -sf -D "$NB_TMP/headers" http://127.0.0.1:9490/metrics
-	[ "$status" -eq 0 ]
+	assert_success
 	grep -qi '^content-type: text/plain; version=0.0.4' "$NB_TMP/headers"
 	samples=$(parse_prom <<<"$output")
 	grep -qF "netbpf_endpoint_rx_bytes_total$(ep_labels s2) " <<<"$samples"
@@ -483,12 +497,14 @@ assert n > 0, "no sample"
 	ping_ok s1 "$(sb_ip s2)"
 	b=$(in_host curl -sf http://127.0.0.1:9490/metrics | prom_value "$k")
 	echo "tx_packets $a -> $b"
-	[ "$b" -gt "$a" ]
+	assert [ "$b" -gt "$a" ]
 	# anything else: 404 / 405
 	run in_host curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:9490/
-	[ "$output" = 404 ]
+	assert_success
+	assert_output 404
 	run in_host curl -s -o /dev/null -w '%{http_code}' -X POST http://127.0.0.1:9490/metrics
-	[ "$output" = 405 ]
+	assert_success
+	assert_output 405
 	kill -TERM "$pid"
 	wait "$pid"
 	refute in_host curl -sf -o /dev/null http://127.0.0.1:9490/metrics

@@ -174,12 +174,13 @@ rel_cases() {
 		rel_case "$line" || bad=$((bad + 1))
 	done <<<"$REL_TABLE"
 	echo "$1: $n case(s), $bad failed"
-	[ "$n" -gt 0 ] && [ "$bad" -eq 0 ]
+	assert [ "$n" -gt 0 ]
+	assert [ "$bad" -eq 0 ]
 }
 
 @test "bad input: the table has >= 40 cases, and every verb in it is tested here" {
 	local verbs tested
-	[ "$(grep -c ' | ' <<<"$REL_TABLE")" -ge 40 ]
+	assert [ "$(grep -c ' | ' <<<"$REL_TABLE")" -ge 40 ]
 	verbs=$(awk -F' [|] ' '{print $1}' <<<"$REL_TABLE" | sort -u)
 	tested=$(grep -o '^@test "bad input: [a-z ]*' "$BATS_TEST_FILENAME" |
 		sed 's/^@test "bad input: //' | sort -u)
@@ -224,6 +225,8 @@ rel_cases() {
 @test "bad input: the instance still works after every refusal" {
 	ping_ok "a" "$(sb_ip b)"
 	ping_ok "a" 10.60.0.1
-	[ "$(nbctl port "$(sb a)")" = "80/tcp -> 0.0.0.0:8000" ]
-	[ -n "${REL_RESULTS_OUT:-}" ] && cp "$BATS_FILE_TMPDIR/results" "$REL_RESULTS_OUT" || true
+	assert_equal "$(nbctl port "$(sb a)")" "80/tcp -> 0.0.0.0:8000"
+	if [ -n "${REL_RESULTS_OUT:-}" ]; then
+		cp "$BATS_FILE_TMPDIR/results" "$REL_RESULTS_OUT"
+	fi
 }

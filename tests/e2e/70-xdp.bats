@@ -54,32 +54,34 @@ print("on" if struct.unpack("II", bytes(v))[1] else "off")'
 
 @test "up --mode xdp: XDP on every endpoint, sandbox side and uplink; status says where" {
 	nbctl up --mode xdp
-	p1=$(host_port x1) p2=$(host_port x2)
-	[ "$(xdp_prog "$p1")" = xdp_endpoint ]
-	[ "$(xdp_prog "$p2")" = xdp_endpoint ]
-	[ "$(xdp_prog eth0 x1)" = xdp_sandbox ]
-	[ "$(xdp_prog eth0 x2)" = xdp_sandbox ]
-	[ "$(xdp_prog up0)" = xdp_uplink ]
-	[ "$(tx_csum x1)" = off ]
+	p1=$(host_port x1)
+	p2=$(host_port x2)
+	assert_equal "$(xdp_prog "$p1")" xdp_endpoint
+	assert_equal "$(xdp_prog "$p2")" xdp_endpoint
+	assert_equal "$(xdp_prog eth0 x1)" xdp_sandbox
+	assert_equal "$(xdp_prog eth0 x2)" xdp_sandbox
+	assert_equal "$(xdp_prog up0)" xdp_uplink
+	assert_equal "$(tx_csum x1)" off
 	run nbctl status
 	echo "$output"
-	[ "$status" -eq 0 ]
+	assert_success
 	# veth has native XDP
-	[[ $output == *"Mode:       xdp (uplink up0: native XDP)"* ]]
-	echo "$output" | grep -q "^$p1 .* xdp native *xdp_endpoint "
-	echo "$output" | grep -q "^up0 .* xdp native *xdp_uplink "
+	assert_output --partial "Mode:       xdp (uplink up0: native XDP)"
+	assert_line --regexp "^$p1 .* xdp native *xdp_endpoint "
+	assert_line --regexp "^up0 .* xdp native *xdp_uplink "
 	# the tc programs stay, behind XDP
-	echo "$output" | grep -q "^$p1 .* tc ingress *endpoint "
+	assert_line --regexp "^$p1 .* tc ingress *endpoint "
 	# a sandbox created now gets it too
 	nbctl sandbox create --network netx "$(sb x3)"
-	[ "$(xdp_prog "$(host_port x3)")" = xdp_endpoint ]
-	[ "$(xdp_prog eth0 x3)" = xdp_sandbox ]
+	assert_equal "$(xdp_prog "$(host_port x3)")" xdp_endpoint
+	assert_equal "$(xdp_prog eth0 x3)" xdp_sandbox
 	nbctl sandbox rm "$(sb x3)"
 }
 
 @test "xdp: sandbox <-> sandbox forwarded by XDP alone (tc filter removed)" {
 	nbctl up --mode xdp
-	p1=$(host_port x1) p2=$(host_port x2)
+	p1=$(host_port x1)
+	p2=$(host_port x2)
 	in_host tc filter del dev "$p1" ingress
 	in_host tc filter del dev "$p2" ingress
 	# ARP answered by XDP_TX, frames redirected through the devmap
@@ -101,42 +103,47 @@ print("on" if struct.unpack("II", bytes(v))[1] else "off")'
 	in_host tc filter del dev up0 ingress
 	run http_get world http://198.18.0.1:8000/
 	echo "$output"
-	[ "$status" -eq 0 ] && [ "$output" = "x1:80" ]
+	assert_success
+	assert_output "x1:80"
 	http_log x1 80 | grep -q '^198\.18\.0\.2 - - '
 	nbctl up --mode xdp
 	in_host tc filter show dev up0 ingress | grep -q uplink_in
 	run http_get world http://198.18.0.1:8000/
-	[ "$status" -eq 0 ] && [ "$output" = "x1:80" ]
+	assert_success
+	assert_output "x1:80"
 }
 
 @test "up --mode tc removes every XDP program and restores checksum offload; traffic flows" {
 	nbctl up --mode xdp
 	nbctl up --mode tc
 	p1=$(host_port x1)
-	[ -z "$(xdp_prog "$p1")" ]
-	[ -z "$(xdp_prog eth0 x1)" ]
-	[ -z "$(xdp_prog up0)" ]
-	[ "$(tx_csum x1)" = on ]
+	assert_equal "$(xdp_prog "$p1")" ""
+	assert_equal "$(xdp_prog eth0 x1)" ""
+	assert_equal "$(xdp_prog up0)" ""
+	assert_equal "$(tx_csum x1)" on
 	run nbctl status
-	[[ $output == *"Mode:       tc"* ]]
-	refute sh -c "echo '$output' | grep -q 'xdp native'"
+	assert_success
+	assert_output --partial "Mode:       tc"
+	refute_output --partial "xdp native"
 	ping_ok x1 "$(sb_ip x2)"
 	tcp_echo_check x1 x2 "$(sb_ip x2)" 7103
 	# up without --mode (and without NETBPF_MODE, which lib.bash sets) keeps the live mode
-	NETBPF_MODE= nbctl up
-	[ -z "$(xdp_prog "$p1")" ]
+	NETBPF_MODE='' nbctl up
+	assert_equal "$(xdp_prog "$p1")" ""
 	nbctl up --mode xdp
-	NETBPF_MODE= nbctl up
-	[ "$(xdp_prog "$p1")" = xdp_endpoint ]
+	NETBPF_MODE='' nbctl up
+	assert_equal "$(xdp_prog "$p1")" xdp_endpoint
 }
 
 @test "up --mode with a bad value fails naming it, changing nothing" {
 	run nbctl up --mode dpdk
 	echo "$output"
-	[ "$status" -ne 0 ]
-	[[ $output == *'--mode "dpdk": not a mode (tc or xdp)'* ]]
-	run env NETBPF_MODE=afxdp "$NETBPFCTL" --help >/dev/null
+	assert_failure
+	assert_output --partial '--mode "dpdk": not a mode (tc or xdp)'
+	# help does not need a mode
+	run env NETBPF_MODE=afxdp "$NETBPFCTL" --help
+	assert_success
 	run nsenter --net=/run/netns/"$NB_HOST" env NETBPF_MODE=afxdp "$NETBPFCTL" up
-	[ "$status" -ne 0 ]
-	[[ $output == *'NETBPF_MODE "afxdp": not a mode (tc or xdp)'* ]]
+	assert_failure
+	assert_output --partial 'NETBPF_MODE "afxdp": not a mode (tc or xdp)'
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Crash consistency. NETBPF_FAULT=<step> makes netbpfctl _exit at that step
-# (user/fault.h) as if killed there; then `gc` must leave no leaked veth,
+# (user/lib/fault.h) as if killed there; then `gc` must leave no leaked veth,
 # netns, address, map entry or database row, and the kernel must match the
 # state (rel_check.py compares them entry by entry). The command is atomic:
 # killed before its commit, it did nothing (running it again succeeds);
@@ -97,14 +97,19 @@ fault_case() {
 		fault_case "$line" || bad=$((bad + 1))
 	done <<<"$REL_FAULTS"
 	echo "$n fault case(s), $bad failed"
-	[ "$bad" -eq 0 ]
+	assert [ "$bad" -eq 0 ]
 }
 
 @test "crash: every nb_fault() call site in user/ is in the table" {
 	local sites
-	sites=$(grep -ho 'nb_fault("[a-z:-]*")' "$NB_SRC"/user/*/*.c | sed 's/nb_fault("\(.*\)")/\1/'
-		grep -ho 'nb_fault(publish ? "[a-z:-]*" : "[a-z:-]*")' "$NB_SRC"/user/*/*.c |
+	# every .c under user/, wherever the sources live in it
+	sites=$(grep -rho --include='*.c' 'nb_fault("[a-z:-]*")' "$NB_SRC"/user |
+		sed 's/nb_fault("\(.*\)")/\1/'
+		grep -rho --include='*.c' 'nb_fault(publish ? "[a-z:-]*" : "[a-z:-]*")' "$NB_SRC"/user |
 			grep -o '"[a-z:-]*"' | tr -d '"')
+	echo "fault steps in user/: $sites"
+	# (an empty list would pass the loop below without looking at anything)
+	assert [ "$(wc -w <<<"$sites")" -ge 10 ]
 	for s in $sites; do
 		grep -q "^$s |" <<<"$REL_FAULTS" || { echo "step $s is not tested"; return 1; }
 	done

@@ -47,8 +47,8 @@ hook_ids() {
 # map_ids: "name id" of every pinned map
 map_ids() {
 	local m
-	for m in $(ls "$NETBPF_PIN_DIR" | grep '^nb_'); do
-		echo "$m $(bpftool -j map show pinned "$NETBPF_PIN_DIR/$m" | json 'd["id"]')"
+	for m in "$NETBPF_PIN_DIR"/nb_*; do
+		echo "${m##*/} $(bpftool -j map show pinned "$m" | json 'd["id"]')"
 	done
 }
 
@@ -116,7 +116,7 @@ traffic_check() {
 	nbctl up
 	traffic_check
 	# over a live data plane `up` changes nothing: the same program on every hook
-	[ "$before" = "$(hook_ids)" ]
+	assert_equal "$before" "$(hook_ids)"
 	rel_consistent
 }
 
@@ -132,15 +132,15 @@ traffic_check() {
 	# the running stream's flows (control and data connection) survive in conntrack;
 	# flows of the previous test may age out meanwhile, so only these are compared
 	echo "established flows to the published port: [$ct_before] before, [$ct_after] after"
-	[ -n "$ct_before" ]
+	assert [ -n "$ct_before" ]
 	for f in $ct_before; do
 		grep -qw -- "$f" <<<"$ct_after"
 	done
 	# the same maps (ids), a new program on every hook, as many hooks as before
-	[ "$maps" = "$(map_ids)" ]
+	assert_equal "$maps" "$(map_ids)"
 	diff <(awk '{print $1, $2}' <<<"$hooks") <(hook_ids | awk '{print $1, $2}')
-	[ -z "$(comm -12 <(awk '{print $NF}' <<<"$hooks" | sort -u) \
-		<(hook_ids | awk '{print $NF}' | sort -u))" ]
+	assert_equal "$(comm -12 <(awk '{print $NF}' <<<"$hooks" | sort -u) \
+		<(hook_ids | awk '{print $NF}' | sort -u))" ""
 	rel_consistent
 }
 
@@ -156,14 +156,14 @@ traffic_check() {
 	rm "$NETBPF_PIN_DIR/nb_frags"
 	bpftool map pin id "$orig" "$NETBPF_PIN_DIR/nb_frags"
 	echo "$out"
-	[ "$rc" -eq 1 ]
-	grep -q 'map nb_frags: the pinned map .* differ' <<<"$out"
-	[ "$hooks" = "$(hook_ids)" ]
+	assert_equal "$rc" 1
+	assert_regex "$out" 'map nb_frags: the pinned map .* differ'
+	assert_equal "$hooks" "$(hook_ids)"
 	ping_ok s1 "$(sb_ip s2)"
 }
 
 @test "live: restore after a simulated reboot (pins, devices, hooks gone; state kept)" {
-	local p id type
+	local p
 	nbctl sandbox create --network lv "$(sb gone)"
 	# the reboot: every pin, every nb* device, the uplink's and the cgroup's hooks
 	for p in $(bpftool -j cgroup show "$NETBPF_CGROUP" | json '" ".join("%s:%s" % (x["id"], x["attach_type"]) for x in d)'); do
@@ -180,16 +180,16 @@ traffic_check() {
 
 	run nbctl up
 	echo "$output"
-	[ "$status" -eq 0 ]
-	grep -q '2 network(s) and 2 endpoint(s) in place, 1 published port(s)' <<<"$output"
-	grep -q "1 endpoint(s) of vanished sandboxes skipped" <<<"$output"
+	assert_success
+	assert_output --partial '2 network(s) and 2 endpoint(s) in place, 1 published port(s)'
+	assert_output --partial "1 endpoint(s) of vanished sandboxes skipped"
 	ping_ok s1 "$(sb_ip s2)"
 	ping_ok host "$(sb_ip s1)"
-	[ "$(nbctl port "$(sb s2)")" = "5202/tcp -> 0.0.0.0:8080" ]
+	assert_equal "$(nbctl port "$(sb s2)")" "5202/tcp -> 0.0.0.0:8080"
 	nb_bg "$NB_TMP/echo.log" nsenter --net=/run/netns/"$(sb s2)" \
 		socat TCP-LISTEN:5202,reuseaddr EXEC:'echo restored'
 	wait_listen s2 5202
-	[ "$(in_world socat -T3 - TCP:198.18.0.1:8080,connect-timeout=3 </dev/null)" = restored ]
+	assert_equal "$(in_world socat -T3 - TCP:198.18.0.1:8080,connect-timeout=3 </dev/null)" restored
 	nbctl gc
 	rel_consistent
 }

@@ -34,24 +34,24 @@ no_group_other() {
 @test "security: pinned maps, programs and the state are root's only (modes)" {
 	local pins
 	pins=$(find "$NETBPF_PIN_DIR" -mindepth 1 ! -name '*.debug')
-	[ "$(wc -l <<<"$pins")" -ge 20 ]
+	assert [ "$(wc -l <<<"$pins")" -ge 20 ]
 	# shellcheck disable=SC2086
 	no_group_other $pins
 	no_group_other "$NETBPF_STATE_DIR" "$NETBPF_STATE_DIR"/*
-	[ -f "$NETBPF_STATE_DIR/netbpf.db" ]
+	assert [ -f "$NETBPF_STATE_DIR/netbpf.db" ]
 }
 
 @test "security: a non-root user can read neither the database nor a map" {
 	run rel_as_nobody sqlite3 -readonly "$NETBPF_STATE_DIR/netbpf.db" .dump
 	echo "$output"
-	[ "$status" -ne 0 ]
-	refute grep -q 'INSERT INTO' <<<"$output"
+	assert_failure
+	refute_output --partial 'INSERT INTO'
 	run rel_as_nobody cat "$NETBPF_STATE_DIR/netbpf.db"
-	[ "$status" -ne 0 ]
+	assert_failure
 	run rel_as_nobody bpftool map dump pinned "$NETBPF_PIN_DIR/nb_publish"
 	echo "$output"
-	[ "$status" -ne 0 ]
-	refute grep -q '"key"' <<<"$output"
+	assert_failure
+	refute_output --partial '"key"'
 }
 
 @test "security: netbpfctl as a non-root user: a clear permission error, for reads too" {
@@ -61,8 +61,8 @@ no_group_other() {
 		# shellcheck disable=SC2086
 		run rel_as_nobody "$NETBPFCTL" $c
 		echo "$c -> $status: $output"
-		[ "$status" -eq 1 ]
-		grep -Eq 'permission denied.*(root|readable by root only)' <<<"$output"
+		assert_failure 1
+		assert_output --regexp 'permission denied.*(root|readable by root only)'
 	done
 }
 
@@ -81,20 +81,20 @@ publish_fingerprint() {
 	local have room before out rc
 	have=$(nb_map nb_publish | json 'len(d)')
 	room=$((65536 - have))
-	[ "$room" -le 65535 ]
+	assert [ "$room" -le 65535 ]
 	# fill it exactly, from a sandbox of its own: one range of `room` UDP ports
 	nbctl sandbox create --network sec "$(sb big)"
 	nbctl publish "1-$room:1-$room/udp" "$(sb big)" >/dev/null
 	before=$(publish_fingerprint)
-	[ "$(head -1 <<<"$before")" -eq 65536 ]
+	assert [ "$(head -1 <<<"$before")" -eq 65536 ]
 	out=$(nbctl publish 9000-9002:80-82 "$(sb s1)" 2>&1) && rc=0 || rc=$?
 	echo "$out"
-	[ "$rc" -eq 1 ]
-	grep -q 'map nb_publish: cannot add .*: the map is full (65536 published ports at most); nothing was published' <<<"$out"
-	[ "$before" = "$(publish_fingerprint)" ]
+	assert_equal "$rc" 1
+	assert_regex "$out" 'map nb_publish: cannot add .*: the map is full \(65536 published ports at most\); nothing was published'
+	assert_equal "$before" "$(publish_fingerprint)"
 	# room again once the ports are gone
 	nbctl sandbox rm "$(sb big)"
-	[ "$(nb_map nb_publish | json 'len(d)')" -eq "$have" ]
+	assert [ "$(nb_map nb_publish | json 'len(d)')" -eq "$have" ]
 	nbctl publish 9000-9002:80-82 "$(sb s1)"
 	rel_consistent
 }

@@ -48,7 +48,7 @@ run_parallel() {
 	done
 	ips=$(for i in $(seq 32); do sb_ip "p$i"; done | sort)
 	echo "$ips" | head -3
-	[ "$(sort -u <<<"$ips" | grep -c .)" -eq 32 ]
+	assert [ "$(sort -u <<<"$ips" | grep -c .)" -eq 32 ]
 	for i in $(seq 32); do
 		ping_ok base "$(sb_ip "p$i")"
 	done
@@ -60,7 +60,7 @@ run_parallel() {
 	done
 	run_parallel "$NB_TMP/rm32" "${cmds[@]}"
 	for i in $(seq 0 31); do
-		[ "$(cat "$NB_TMP/rm32/$i.rc")" -eq 0 ]
+		assert [ "$(cat "$NB_TMP/rm32/$i.rc")" -eq 0 ]
 	done
 	rel_consistent
 }
@@ -83,7 +83,7 @@ run_parallel() {
 			fi
 		done
 		echo "round $round: $wins winner(s)"
-		[ "$wins" -eq 1 ]
+		assert [ "$wins" -eq 1 ]
 	done
 	rel_consistent
 	nbctl sandbox rm "$(sb q1)" "$(sb q2)"
@@ -99,7 +99,7 @@ run_parallel() {
 		rc_r=$(cat "$NB_TMP/race$round/1.rc")
 		if [ "$rc_c" -eq 0 ]; then
 			# connect first: rm was refused (in use), the endpoint is whole
-			[ "$rc_r" -eq 1 ]
+			assert [ "$rc_r" -eq 1 ]
 			grep -q "in use" "$NB_TMP/race$round/1.out"
 			ping_ok base "10.96.$round.1"
 			nbctl network disconnect "rr$round" "$(sb base)"
@@ -107,7 +107,7 @@ run_parallel() {
 			connected=$((connected + 1))
 		else
 			# rm first: connect found no network, nothing of it is left
-			[ "$rc_r" -eq 0 ]
+			assert [ "$rc_r" -eq 0 ]
 			grep -q "not found" "$NB_TMP/race$round/0.out"
 			removed=$((removed + 1))
 		fi

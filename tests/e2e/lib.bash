@@ -15,10 +15,23 @@
 # mounted outside /sys so every command of the instance sees it. The socket
 # hooks attach to a cgroup of the instance's own ($NB_CGROUP), which holds
 # only the processes a test puts there with in_host_cg.
+#
+# Every .bats file loads this file (`load lib`) and nothing else for the
+# assertions: it loads Debian's bats-support and bats-assert (packages
+# bats-support, bats-assert; /usr/lib/bats), so a test checks with
+# assert_success, assert_failure, assert_output, assert_line, assert_equal,
+# assert_regex, assert and refute. Never `[ a ] && [ b ]`: under bats a failing
+# command that is not the last of an && list does not fail the test
+# (tests/lint.sh rejects it, and compares of "$status" by hand).
+
+bats_load_library bats-support
+bats_load_library bats-assert
 
 NB_SRC=${NB_SRC:-$(cd "$BATS_TEST_DIRNAME/../.." && pwd)}
 NETBPFCTL=${NETBPFCTL:-$NB_SRC/build/netbpfctl}
-NB_CGROOT=${NB_CGROOT:-/sys/fs/cgroup/unified}
+# the cgroup2 hierarchy: /sys/fs/cgroup on a pure v2 machine (Debian 12's
+# default), /sys/fs/cgroup/unified on a hybrid one
+NB_CGROOT=${NB_CGROOT:-$(findmnt -n -t cgroup2 -o TARGET | head -n1)}
 
 nb_setup_instance() {
 	# fresh names, unless nb_setup_file chose them for this very set-up
@@ -358,16 +371,6 @@ expect_fail() {
 		diff <(echo "$before") <(echo "$after")
 		return 1
 	fi
-}
-
-# refute CMD...: CMD must fail. (bash's `! CMD` never stops a bats test, because
-# errexit ignores negated commands; this does.)
-refute() {
-	if "$@"; then
-		echo "expected to fail but succeeded: $*"
-		return 1
-	fi
-	return 0
 }
 
 # nb_setup_file FN: runs the file's set-up function FN from setup_file. When it

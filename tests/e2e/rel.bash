@@ -59,9 +59,9 @@ for m in sorted(os.listdir(pins)):
 # rel_settled_snapshot: rel_snapshot once two in a row agree (links that were
 # just created still change state for a moment: carrier, operstate)
 rel_settled_snapshot() {
-	local a b i
+	local a b _
 	a=$(rel_snapshot)
-	for i in $(seq 20); do
+	for _ in $(seq 20); do
 		sleep 0.25
 		b=$(rel_snapshot)
 		[ "$a" = "$b" ] && break

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * user/dataplane.c and user/realize.c against the real kernel: loading and
+ * user/lib/dataplane.c and user/lib/realize.c against the real kernel: loading and
  * pinning the objects, tc attach/query/detach, a network's gateway port and
  * an endpoint made and unmade, rollback, and pruning stale map entries.
  *
@@ -32,6 +32,8 @@
 #include <bpf/libbpf.h>
 
 #include "dataplane.h"
+#include "ethtool.h"
+#include "hooks.h"
 #include "ipam.h"
 #include "maps.h"
 #include "netns.h"
@@ -272,8 +274,6 @@ static void test_endpoint_realize(void **state)
 	__u8 mac[6];
 	__u64 cookie;
 	char *msg = NULL;
-	size_t len = 0;
-	FILE *log;
 	__u32 id;
 	int fd, idx;
 
@@ -322,9 +322,7 @@ static void test_endpoint_realize(void **state)
 	assert_int_equal(nb_nl_link_ifindex(w.nl, "nbetest0"), idx);
 
 	/* a second endpoint whose sandbox name is taken: refused, nothing left behind */
-	log = open_memstream(&msg, &len);
-	assert_non_null(log);
-	nb_log_set_stream(log);
+	nb_error_clear();
 	endpoint_rec(&ep2, "nbetest1", "eth0", "10.8.0.3");
 	assert_int_equal(nb_endpoint_realize(&w, &net, &sb, &ep2, false), -EEXIST);
 	assert_int_equal(nb_nl_link_ifindex(w.nl, "nbetest1"), -ENODEV);
@@ -333,8 +331,9 @@ static void test_endpoint_realize(void **state)
 	snprintf(sb.netns, sizeof(sb.netns), "%s/no-such-netns", g_tmp);
 	assert_int_equal(nb_endpoint_realize(&w, &net, &sb, &ep2, false), -ENOENT);
 	snprintf(sb.netns, sizeof(sb.netns), "%s", g_sbpath);
-	nb_log_set_stream(stderr);
-	fclose(log);
+	msg = strdup(nb_error_text());
+	assert_non_null(msg);
+	nb_error_clear();
 	/* each message names the endpoint, the sandbox and the cause */
 	assert_non_null(strstr(msg, "endpoint nbetest1 (eth0 10.8.0.3 in sandbox"));
 	assert_non_null(strstr(msg, "File exists"));

@@ -7,9 +7,9 @@
 #include <string.h>
 #include <arpa/inet.h>
 
+#include <netbpf/netbpf.h>
+
 #include "cni.h"
-#include "ipam.h"
-#include "names.h"
 
 #define IFNAME_MAX 15 /* IFNAMSIZ - 1 */
 

@@ -102,7 +102,7 @@ int main(void)
 	if (err)
 		goto done;
 
-	nb_cni_log_capture();
+	nb_cni_log_init();
 	nb_cni_instance(&conf, &ctx.inst);
 	ctx.env = &env;
 	ctx.conf = &conf;

@@ -9,23 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 #include <sys/file.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
 #include <linux/magic.h>
 
-#include "attach.h"
-#include "cli.h"
-#include "cmd.h"
-#include "ipam.h"
-#include "names.h"
-#include "netns.h"
-#include "nl.h"
+#include <netbpf/netbpf.h>
+
 #include "plugin.h"
-#include "portspec.h"
-#include "publish.h"
-#include "realize.h"
-#include "store.h"
 
 #define MARK_PREFIX "cni.container."
 #define MAX_UPLINKS 16
@@ -64,113 +54,69 @@ void nb_cni_instance(const struct nb_cni_conf *c, struct nb_instance *inst)
 
 /* ---- the log -------------------------------------------------------------- */
 
-/*
- * Everything the netbpf modules write to stderr (nb_errorf, the store's own
- * messages, `up`'s report) lands in a memfd first: a failure's cause is read
- * back from it into the CNI error, and the whole log is copied to the real
- * stderr at exit with netbpfctl's prefix replaced by the plugin's.
- */
-static int log_fd = -1, real_stderr = -1;
-
-static void log_flush(void)
+static void log_line(enum nb_log_level level, const char *msg, void *arg)
 {
-	char buf[4096], line[4096];
-	size_t len = 0;
-	off_t off = 0;
-	ssize_t n, i;
-
-	if (log_fd < 0)
-		return;
-	fflush(stderr);
-	while ((n = pread(log_fd, buf, sizeof(buf), off)) > 0) {
-		off += n;
-		for (i = 0; i < n; i++) {
-			if (buf[i] != '\n' && len < sizeof(line) - 1) {
-				line[len++] = buf[i];
-				continue;
-			}
-			if (buf[i] != '\n')
-				continue;
-			line[len] = '\0';
-			if (!strncmp(line, "netbpf-cni: ", 12))
-				dprintf(real_stderr, "%s\n", line);
-			else
-				dprintf(real_stderr, "netbpf-cni: %s\n",
-					strncmp(line, "netbpfctl: ", 11) ? line : line + 11);
-			len = 0;
-		}
-	}
-	if (len) {
-		line[len] = '\0';
-		dprintf(real_stderr, "netbpf-cni: %s\n", line);
-	}
-	dup2(real_stderr, STDERR_FILENO);
-	close(real_stderr);
-	close(log_fd);
-	log_fd = real_stderr = -1;
+	(void)level;
+	(void)arg;
+	fprintf(stderr, "netbpf-cni: %s\n", msg);
 }
 
-int nb_cni_log_capture(void)
+/* The error slot's lines into the log, and the slot emptied */
+static void slot_flush(void)
 {
-	fflush(stderr);
-	log_fd = memfd_create("netbpf-cni-log", MFD_CLOEXEC);
-	if (log_fd < 0)
-		return -errno;
-	real_stderr = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, 3);
-	if (real_stderr < 0 || dup2(log_fd, STDERR_FILENO) < 0) {
-		close(log_fd);
-		log_fd = -1;
-		return -errno;
+	const char *p = nb_error_text(), *nl;
+
+	for (; *p; p = *nl ? nl + 1 : nl) {
+		nl = strchrnul(p, '\n');
+		fprintf(stderr, "netbpf-cni: %.*s\n", (int)(nl - p), p);
 	}
-	atexit(log_flush);
+	nb_error_clear();
+}
+
+void nb_cni_log_init(void)
+{
+	nb_log_set(log_line, NULL, NB_LOG_INFO);
+	atexit(slot_flush);
+}
+
+/*
+ * A step begins: what the slot holds belongs to steps that got past it (logged now);
+ * lib_fail() reads what this step adds. Returns the mark lib_fail() takes.
+ */
+static int log_mark(void)
+{
+	slot_flush();
 	return 0;
 }
 
-/* Where the log stands now: what is logged after it belongs to the next step */
-static off_t log_mark(void)
-{
-	fflush(stderr);
-	return log_fd < 0 ? 0 : lseek(STDERR_FILENO, 0, SEEK_CUR);
-}
-
 /*
- * A netbpf module failed: the error's msg is the last line it logged since
- * mark (its own words: object and cause), details every line since mark;
- * without any, what fmt says and the errno.
+ * A netbpf call failed: the error's msg is the last line it left in the error slot
+ * since mark (its own words: object and cause), details every line since mark;
+ * without any (or with mark -1), what fmt says and the errno.
  */
-static int lib_fail(struct nb_cni_ctx *ctx, int code, off_t mark, int err, const char *fmt, ...)
+static int lib_fail(struct nb_cni_ctx *ctx, int code, int mark, int err, const char *fmt, ...)
 {
 	struct nb_cni_err *e = ctx->err;
-	char text[2048], *last, *p;
-	ssize_t n = 0;
 	va_list ap;
+	size_t len;
 
 	err = err < 0 ? err : -EIO;
 	if (e->code)
 		return err;
-	fflush(stderr);
-	if (log_fd >= 0 && mark >= 0)
-		n = pread(log_fd, text, sizeof(text) - 1, mark);
-	text[n > 0 ? n : 0] = '\0';
-	while (n > 0 && text[n - 1] == '\n')
-		text[--n] = '\0';
 	e->code = code;
-	if (n <= 0) {
+	if (mark < 0 || !*nb_error_text()) {
 		va_start(ap, fmt);
-		vsnprintf(text, sizeof(text), fmt, ap);
+		vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
 		va_end(ap);
-		snprintf(e->msg, sizeof(e->msg), "%s: %s", text, strerror(-err));
+		len = strlen(e->msg);
+		snprintf(e->msg + len, sizeof(e->msg) - len, ": %s", strerror(-err));
 		return err;
 	}
-	last = strrchr(text, '\n');
-	last = last ? last + 1 : text;
-	snprintf(e->msg, sizeof(e->msg), "%s", strncmp(last, "netbpfctl: ", 11) ? last : last + 11);
-	if (last != text) {
-		/* the whole story, without netbpfctl's prefixes */
-		for (p = text; (p = strstr(p, "netbpfctl: "));)
-			memmove(p, p + 11, strlen(p + 11) + 1);
-		snprintf(e->details, sizeof(e->details), "%s", text);
-	}
+	snprintf(e->msg, sizeof(e->msg), "%s", nb_error_msg());
+	/* the whole story when the cause took more than one line */
+	if (strcmp(nb_error_msg(), nb_error_text()))
+		snprintf(e->details, sizeof(e->details), "%s", nb_error_text());
+	slot_flush();
 	return err;
 }
 
@@ -184,25 +130,6 @@ static int need_root(struct nb_cni_ctx *ctx, int code)
 			     "netbpf: permission denied: the plugin must run as root (effective "
 			     "uid %u)",
 			     (unsigned int)geteuid());
-}
-
-static int mkdir_p(const char *dir)
-{
-	char path[PATH_MAX], *p;
-
-	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	for (p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(path, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
 }
 
 /* Whether the instance has a database at all (DEL and GC change nothing without one) */
@@ -252,33 +179,6 @@ static int netns_has_link(const char *path, const char *ifname)
 	return err;
 }
 
-/* 1 when both paths name the same netns, 0 when not (or one is gone) */
-static int netns_same_path(const char *a, const char *b)
-{
-	int fa, fb, same = 0;
-
-	fa = nb_netns_open(a);
-	if (fa < 0)
-		return 0;
-	fb = nb_netns_open(b);
-	if (fb >= 0) {
-		same = nb_netns_same(fa, fb) == 1;
-		close(fb);
-	}
-	close(fa);
-	return same;
-}
-
-static bool netns_alive(const char *path)
-{
-	int fd = nb_netns_open(path);
-
-	if (fd < 0)
-		return false;
-	close(fd);
-	return true;
-}
-
 /* ---- bringing the data plane up -------------------------------------------- */
 
 /*
@@ -289,14 +189,15 @@ static bool netns_alive(const char *path)
 static int ensure_up(struct nb_cni_ctx *ctx)
 {
 	const struct nb_instance *inst = &ctx->inst;
-	char path[PATH_MAX], *argv[2 + 2 * MAX_UPLINKS];
-	off_t mark = log_mark();
-	int fd, saved, argc = 0, err = 0;
-	size_t i;
+	struct nb_up_opts o = {.mode = -1};
+	struct nb_up_report r;
+	char path[PATH_MAX];
+	int mark = log_mark();
+	int fd, err = 0;
 
 	if (nb_dp_loaded(inst) == 1)
 		return 0;
-	err = mkdir_p(inst->state_dir);
+	err = nb_mkdir_p(inst->state_dir);
 	if (err)
 		return lib_fail(ctx, NB_CNI_ERR_IO, -1, err, "netbpf: state dir %s",
 				inst->state_dir);
@@ -312,28 +213,21 @@ static int ensure_up(struct nb_cni_ctx *ctx)
 	if (nb_dp_loaded(inst) == 1)
 		goto cleanup;
 
-	argv[argc++] = (char *)"up";
-	for (i = 0; i < ctx->conf->nuplinks && i < MAX_UPLINKS; i++) {
-		argv[argc++] = (char *)"--uplink";
-		argv[argc++] = (char *)ctx->conf->uplinks[i];
-	}
-	argv[argc] = NULL;
-	/* stdout is the CNI result's: `up`'s report goes to the log */
-	fflush(stdout);
-	saved = fcntl(STDOUT_FILENO, F_DUPFD_CLOEXEC, 3);
-	if (saved < 0) {
-		err = lib_fail(ctx, NB_CNI_ERR_IO, -1, -errno, "netbpf: dup stdout");
-		goto cleanup;
-	}
-	dup2(STDERR_FILENO, STDOUT_FILENO);
-	cmd_up(inst, argc, argv);
-	fflush(stdout);
-	dup2(saved, STDOUT_FILENO);
-	close(saved);
+	o.uplinks = (const char *const *)ctx->conf->uplinks;
+	o.nuplinks = ctx->conf->nuplinks < MAX_UPLINKS ? ctx->conf->nuplinks : MAX_UPLINKS;
+	err = nb_up(inst, &o, &r);
+	if (!err)
+		nb_logf(NB_LOG_INFO,
+			"netbpf is up (%s mode): uplinks %s, %zu network(s) and %zu endpoint(s) in "
+			"place, %zu published port(s)%s",
+			nb_dp_mode_name(r.mode), r.uplinks[0] ? r.uplinks : "(none)", r.networks,
+			r.endpoints, r.ports, r.failed ? ", some objects failed (below)" : "");
 	/* objects `up` could not restore are in the log; ADD can go on once it is loaded */
 	if (nb_dp_loaded(inst) != 1)
 		err = lib_fail(ctx, NB_CNI_ERR_NETBPF, mark, -EIO,
 			       "netbpf: the data plane could not be loaded");
+	else
+		err = 0;
 cleanup:
 	close(fd);
 	return err;
@@ -498,7 +392,7 @@ static int network_ensure(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb
 	struct nb_network_rec *others = NULL;
 	struct nb_world *w;
 	size_t nothers = 0;
-	off_t mark = log_mark();
+	int mark = log_mark();
 	int err;
 
 	*created = false;
@@ -574,7 +468,7 @@ static int sandbox_drop(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb_w
 {
 	char key[sizeof(MARK_PREFIX) + NB_ID_LEN];
 	struct nb_endpoint_rec *eps = NULL;
-	off_t mark = log_mark();
+	int mark = log_mark();
 	size_t i, n = 0;
 	int err;
 
@@ -598,7 +492,7 @@ static int netns_check(struct nb_cni_ctx *ctx, struct nb_store *st, const char *
 {
 	const char *path = ctx->env->netns;
 	struct nb_sandbox_rec *sbs = NULL;
-	off_t mark = log_mark();
+	int mark = log_mark();
 	size_t i, n = 0;
 	int fd, err;
 
@@ -617,7 +511,7 @@ static int netns_check(struct nb_cni_ctx *ctx, struct nb_store *st, const char *
 	if (err)
 		return lib_fail(ctx, NB_CNI_ERR_IO, mark, err, "sandboxes: cannot read them");
 	for (i = 0; i < n; i++) {
-		if (!netns_same_path(sbs[i].netns, path))
+		if (!nb_netns_same_path(sbs[i].netns, path))
 			continue;
 		err = nb_cni_errorf(ctx->err, NB_CNI_ERR_NETBPF,
 				    "container \"%s\": network namespace %s already belongs to "
@@ -635,7 +529,7 @@ static int sandbox_ensure(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb
 {
 	const char *cid = ctx->env->container_id;
 	char key[sizeof(MARK_PREFIX) + NB_ID_LEN];
-	off_t mark = log_mark();
+	int mark = log_mark();
 	int err, cni;
 
 	err = sb_lookup(st, k, sb);
@@ -655,9 +549,9 @@ static int sandbox_ensure(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb
 					     "made by the CNI plugin (`netbpfctl sandbox rm %s` "
 					     "frees the name)",
 					     cid, sb->name, sb->name);
-		if (netns_same_path(sb->netns, ctx->env->netns))
+		if (nb_netns_same_path(sb->netns, ctx->env->netns))
 			return 0;
-		if (netns_alive(sb->netns))
+		if (nb_netns_alive(sb->netns))
 			return nb_cni_errorf(ctx->err, NB_CNI_ERR_NETBPF,
 					     "container \"%s\" is already attached in network "
 					     "namespace %s, not %s (DEL it there first)",
@@ -715,7 +609,7 @@ static int result_build(struct nb_cni_ctx *ctx, struct nb_world *w,
 {
 	struct nb_cni_attachment a = {0};
 	char dev[NB_IFNAMSIZ];
-	off_t mark = log_mark();
+	int mark = log_mark();
 	int err;
 
 	err = nb_nl_link_mac(w->nl, ep->host_ifname, a.host_mac);
@@ -757,7 +651,7 @@ static int ports_publish(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb_
 	const struct nb_cni_conf *c = ctx->conf;
 	struct nb_publish_rec *rows = NULL;
 	char spec[64], ip[NB_IPV4_STRLEN];
-	off_t mark = log_mark();
+	int mark = log_mark();
 	size_t i, nrows = 0;
 	int err;
 
@@ -808,7 +702,7 @@ int nb_cni_add(struct nb_cni_ctx *ctx, json_t **result)
 	char dev[NB_IFNAMSIZ], a[NB_IPV4_STRLEN];
 	size_t npublished = 0, neps = 0, i, nbridge = 0;
 	struct sb_key k;
-	off_t mark;
+	int mark;
 	__be32 want = 0;
 	int err;
 
@@ -967,7 +861,7 @@ static int attachment_remove(struct nb_cni_ctx *ctx, struct nb_store *st, struct
 {
 	char key[sizeof(MARK_PREFIX) + NB_ID_LEN];
 	struct nb_endpoint_rec *rest = NULL;
-	off_t mark = log_mark();
+	int mark = log_mark();
 	size_t nrest = 0;
 	int err;
 
@@ -1005,7 +899,7 @@ int nb_cni_del(struct nb_cni_ctx *ctx)
 	struct nb_world *w = NULL;
 	bool began = false, have_net = false, detached = false;
 	struct sb_key k;
-	off_t mark;
+	int mark;
 	int err, cni;
 
 	err = need_root(ctx, NB_CNI_ERR_NETBPF);
@@ -1086,7 +980,7 @@ cleanup:
 	if (began)
 		nb_store_rollback(st);
 	/* the rows are back: so must the endpoint be, when its netns still exists */
-	if (err && detached && have_net && netns_alive(sb.netns))
+	if (err && detached && have_net && nb_netns_alive(sb.netns))
 		nb_reattach(st, w, &net, &sb, &ep);
 	nb_world_put(&world);
 	if (st)
@@ -1220,7 +1114,7 @@ int nb_cni_check(struct nb_cni_ctx *ctx)
 	struct nb_world *w;
 	bool have_net = false;
 	struct sb_key k;
-	off_t mark;
+	int mark;
 	int err;
 
 	err = need_root(ctx, NB_CNI_ERR_NETBPF);
@@ -1262,7 +1156,7 @@ int nb_cni_check(struct nb_cni_ctx *ctx)
 	err = network_compare(ctx, &net, NB_CNI_ERR_CHECK);
 	if (err)
 		goto cleanup;
-	if (!netns_same_path(sb.netns, env->netns)) {
+	if (!nb_netns_same_path(sb.netns, env->netns)) {
 		err = nb_cni_errorf(ctx->err, NB_CNI_ERR_CHECK,
 				    "container \"%s\": attached in network namespace %s, not %s",
 				    env->container_id, sb.netns, env->netns);
@@ -1302,7 +1196,7 @@ int nb_cni_status(struct nb_cni_ctx *ctx)
 {
 	struct nb_network_rec net = {0};
 	struct nb_store *st = NULL;
-	off_t mark;
+	int mark;
 	int err;
 
 	err = need_root(ctx, NB_CNI_ERR_NOT_AVAILABLE);
@@ -1351,7 +1245,7 @@ int nb_cni_gc(struct nb_cni_ctx *ctx)
 	struct nb_world *w = NULL;
 	size_t i, n = 0, nfailed = 0, len = 0;
 	bool have_net = false;
-	off_t mark;
+	int mark;
 	int err;
 
 	err = need_root(ctx, NB_CNI_ERR_NETBPF);
@@ -1411,7 +1305,7 @@ int nb_cni_gc(struct nb_cni_ctx *ctx)
 			e = nb_store_commit(st);
 		if (e) {
 			nb_store_rollback(st);
-			if (detached && netns_alive(sb.netns))
+			if (detached && nb_netns_alive(sb.netns))
 				nb_reattach(st, w, &net, &sb, &eps[i]);
 			nfailed++;
 			len += (size_t)snprintf(failed + len,

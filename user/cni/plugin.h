@@ -18,20 +18,21 @@
  * Every command is one store transaction under the store's flock, so
  * concurrent invocations (a runtime starting 20 containers at once)
  * serialize; a failed ADD leaves neither rows nor kernel objects behind.
- * ADD loads the data plane first when the instance is not up (as
- * `netbpfctl up` would, its output sent to stderr).
+ * ADD loads the data plane first when the instance is not up (nb_up(), as
+ * `netbpfctl up` would, its report logged to stderr).
  *
  * Each function fills ctx->err (code and message) and returns -errno on
- * failure. Messages of the netbpf modules (nb_errorf) become the error's
- * msg/details: install the capture with nb_cni_log_capture() first.
+ * failure. The library's error slot (log.h) becomes the error's
+ * msg/details; its log goes to stderr once nb_cni_log_init() ran.
  */
 #ifndef NETBPF_CNI_PLUGIN_H
 #define NETBPF_CNI_PLUGIN_H
 
 #include <jansson.h>
 
+#include <netbpf/netbpf.h>
+
 #include "cni.h"
-#include "dataplane.h"
 
 struct nb_cni_ctx {
 	struct nb_instance inst;
@@ -47,10 +48,10 @@ struct nb_cni_ctx {
 void nb_cni_instance(const struct nb_cni_conf *c, struct nb_instance *inst);
 
 /*
- * Sends the netbpf modules' log (nb_errorf) to stderr as "netbpf-cni: ..."
- * lines and keeps them, so a failure's cause ends up in the CNI error.
+ * Sends the library's log to stderr as "netbpf-cni: ..." lines, where runtimes keep a
+ * plugin's log; the error slot's lines too, once a step has read them.
  */
-int nb_cni_log_capture(void);
+void nb_cni_log_init(void);
 
 int nb_cni_add(struct nb_cni_ctx *ctx, json_t **result);
 int nb_cni_del(struct nb_cni_ctx *ctx);

@@ -17,80 +17,11 @@
 
 #include <bpf/bpf.h>
 
+#include "fmt.h"
+#include "mapio.h"
 #include "nat.h"
 
 #define NSEC 1000000000ULL
-
-static int map_put(int fd, const void *key, const void *val, __u64 flags)
-{
-	if (fd < 0)
-		return -ENOENT;
-	return bpf_map_update_elem(fd, key, val, flags) ? -errno : 0;
-}
-
-static int map_del(int fd, const void *key)
-{
-	if (fd < 0)
-		return -ENOENT;
-	if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
-static int map_get(int fd, const void *key, void *val)
-{
-	if (fd < 0)
-		return -ENOENT;
-	return bpf_map_lookup_elem(fd, key, val) ? -errno : 0;
-}
-
-/*
- * Every key of a hash map, in one malloc'd array (*n of ksize bytes). The
- * keys are collected before anything is deleted: deleting while walking
- * with get_next_key restarts the walk from the beginning on some kernels.
- */
-static int map_keys(int fd, size_t ksize, void **out, size_t *n)
-{
-	size_t cap = 256, cnt = 0;
-	char *keys, *tmp, prev[64], cur[64];
-	bool first = true;
-	int err = 0;
-
-	if (fd < 0)
-		return -ENOENT;
-	if (ksize > sizeof(prev))
-		return -EINVAL;
-	keys = malloc(cap * ksize);
-	if (!keys)
-		return -ENOMEM;
-	for (;;) {
-		if (bpf_map_get_next_key(fd, first ? NULL : prev, cur)) {
-			if (errno != ENOENT)
-				err = -errno;
-			break;
-		}
-		first = false;
-		if (cnt == cap) {
-			cap *= 2;
-			tmp = realloc(keys, cap * ksize);
-			if (!tmp) {
-				err = -ENOMEM;
-				break;
-			}
-			keys = tmp;
-		}
-		memcpy(keys + cnt * ksize, cur, ksize);
-		cnt++;
-		memcpy(prev, cur, ksize);
-	}
-	if (err) {
-		free(keys);
-		return err;
-	}
-	*out = keys;
-	*n = cnt;
-	return 0;
-}
 
 /* ---- published ports ---------------------------------------------------- */
 
@@ -119,12 +50,12 @@ static int target_ref(const struct nb_maps *m, __be32 sb_ip, __be16 sb_port, __u
 
 	if (m->pub_targets < 0)
 		return 0;
-	map_get(m->pub_targets, &k, &refs);
+	nb_map_get(m->pub_targets, &k, &refs);
 	if (delta < 0 && refs <= 1)
-		return map_del(m->pub_targets, &k);
+		return nb_map_del(m->pub_targets, &k);
 	/* a re-put of an entry the map lacks (written before the map existed) counts once */
 	refs = delta > 0 ? refs + 1 : delta < 0 ? refs - 1 : (refs ? refs : 1);
-	return map_put(m->pub_targets, &k, &refs, BPF_ANY);
+	return nb_map_put(m->pub_targets, &k, &refs, BPF_ANY);
 }
 
 int nb_nat_publish_put(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto,
@@ -138,14 +69,14 @@ int nb_nat_publish_put(const struct nb_maps *m, __be32 host_ip, __u16 host_port,
 	if (!valid_proto(proto) || !host_port || !sb_port || !sb_ip || !ifindex)
 		return -EINVAL;
 	publish_key(&k, host_ip, host_port, proto);
-	had = !map_get(m->publish, &k, &old);
+	had = !nb_map_get(m->publish, &k, &old);
 	if (had)
 		v.conns = old.conns;
 	v.sb_ip = sb_ip;
 	v.sb_port = htons(sb_port);
 	v.net_id = net_id;
 	v.ifindex = ifindex;
-	err = map_put(m->publish, &k, &v, BPF_ANY);
+	err = nb_map_put(m->publish, &k, &v, BPF_ANY);
 	if (err)
 		return err;
 	if (had && old.sb_ip == v.sb_ip && old.sb_port == v.sb_port)
@@ -163,8 +94,8 @@ int nb_nat_publish_del(const struct nb_maps *m, __be32 host_ip, __u16 host_port,
 	int err;
 
 	publish_key(&k, host_ip, host_port, proto);
-	had = !map_get(m->publish, &k, &old);
-	err = map_del(m->publish, &k);
+	had = !nb_map_get(m->publish, &k, &old);
+	err = nb_map_del(m->publish, &k);
 	/* the port's allow-list goes with it: a port published again starts open */
 	if (!err)
 		err = nb_nat_allow_clear(m, host_ip, host_port, proto);
@@ -201,12 +132,12 @@ int nb_nat_allow_put(const struct nb_maps *m, __be32 host_ip, __u16 host_port, _
 	/* the list's own entry first: the port is never open between the two puts */
 	allow_key(&k, host_ip, host_port, proto, 0, 0);
 	k.prefixlen = NB_PUB_ALLOW_KEY_BITS;
-	err = map_put(m->pub_allow, &k, &v, BPF_ANY);
+	err = nb_map_put(m->pub_allow, &k, &v, BPF_ANY);
 	if (err)
 		return err;
 	allow_key(&k, host_ip, host_port, proto, addr, len);
 	v = NB_PUB_ALLOW_OK;
-	return map_put(m->pub_allow, &k, &v, BPF_ANY);
+	return nb_map_put(m->pub_allow, &k, &v, BPF_ANY);
 }
 
 int nb_nat_allow_clear(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto)
@@ -217,14 +148,14 @@ int nb_nat_allow_clear(const struct nb_maps *m, __be32 host_ip, __u16 host_port,
 
 	if (m->pub_allow < 0)
 		return 0; /* a pin dir older than allow-lists has none */
-	err = map_keys(m->pub_allow, sizeof(*keys), (void **)&keys, &n);
+	err = nb_map_keys(m->pub_allow, sizeof(*keys), (void **)&keys, &n);
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
 		if (keys[i].host_ip != host_ip || keys[i].host_port != htons(host_port) ||
 		    keys[i].proto != proto)
 			continue;
-		e = map_del(m->pub_allow, &keys[i]);
+		e = nb_map_del(m->pub_allow, &keys[i]);
 		err = err ?: e;
 	}
 	free(keys);
@@ -238,12 +169,12 @@ int nb_nat_publish_default_set(const struct nb_maps *m, bool deny)
 
 	if (m->config < 0)
 		return -ENOENT;
-	map_get(m->config, &key, &cfg);
+	nb_map_get(m->config, &key, &cfg);
 	if (deny)
 		cfg.flags |= NB_CFG_F_PUBLISH_DENY;
 	else
 		cfg.flags &= ~NB_CFG_F_PUBLISH_DENY;
-	return map_put(m->config, &key, &cfg, BPF_ANY);
+	return nb_map_put(m->config, &key, &cfg, BPF_ANY);
 }
 
 int nb_nat_publish_get(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto,
@@ -252,7 +183,7 @@ int nb_nat_publish_get(const struct nb_maps *m, __be32 host_ip, __u16 host_port,
 	struct nb_publish_key k;
 
 	publish_key(&k, host_ip, host_port, proto);
-	return map_get(m->publish, &k, out);
+	return nb_map_get(m->publish, &k, out);
 }
 
 int nb_nat_publish_foreach(const struct nb_maps *m,
@@ -264,11 +195,11 @@ int nb_nat_publish_foreach(const struct nb_maps *m,
 	size_t n = 0, i;
 	int err;
 
-	err = map_keys(m->publish, sizeof(*keys), (void **)&keys, &n);
+	err = nb_map_keys(m->publish, sizeof(*keys), (void **)&keys, &n);
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		if (map_get(m->publish, &keys[i], &v))
+		if (nb_map_get(m->publish, &keys[i], &v))
 			continue; /* deleted meanwhile */
 		memset(&p, 0, sizeof(p));
 		p.host_ip = keys[i].host_ip;
@@ -293,7 +224,7 @@ int nb_nat_publish_clear(const struct nb_maps *m)
 	size_t n = 0, i;
 	int err, e;
 
-	err = map_keys(m->publish, sizeof(*keys), (void **)&keys, &n);
+	err = nb_map_keys(m->publish, sizeof(*keys), (void **)&keys, &n);
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
@@ -349,7 +280,7 @@ int nb_nat_uplink_put_range(const struct nb_maps *m, __u32 ifindex, __be32 ip, _
 	if (!ifindex || !ip || !port_min || port_min > port_max)
 		return -EINVAL;
 	v.rp_filter = uplink_rp_filter(ifindex);
-	return map_put(m->uplinks, &ifindex, &v, BPF_ANY);
+	return nb_map_put(m->uplinks, &ifindex, &v, BPF_ANY);
 }
 
 int nb_nat_uplink_put(const struct nb_maps *m, __u32 ifindex, __be32 ip)
@@ -359,19 +290,19 @@ int nb_nat_uplink_put(const struct nb_maps *m, __u32 ifindex, __be32 ip)
 
 int nb_nat_uplink_del(const struct nb_maps *m, __u32 ifindex)
 {
-	return map_del(m->uplinks, &ifindex);
+	return nb_map_del(m->uplinks, &ifindex);
 }
 
 int nb_nat_local_addr_put(const struct nb_maps *m, __be32 ip, __u32 ifindex)
 {
 	if (!ip)
 		return -EINVAL;
-	return map_put(m->local_addrs, &ip, &ifindex, BPF_ANY);
+	return nb_map_put(m->local_addrs, &ip, &ifindex, BPF_ANY);
 }
 
 int nb_nat_local_addr_del(const struct nb_maps *m, __be32 ip)
 {
-	return map_del(m->local_addrs, &ip);
+	return nb_map_del(m->local_addrs, &ip);
 }
 
 int nb_nat_local_addrs_sync(const struct nb_maps *m)
@@ -395,7 +326,7 @@ int nb_nat_local_addrs_sync(const struct nb_maps *m)
 	}
 	if (err)
 		goto cleanup;
-	err = map_keys(m->local_addrs, sizeof(*keys), (void **)&keys, &n);
+	err = nb_map_keys(m->local_addrs, sizeof(*keys), (void **)&keys, &n);
 	if (err)
 		goto cleanup;
 	for (i = 0; i < n; i++) {
@@ -404,7 +335,7 @@ int nb_nat_local_addrs_sync(const struct nb_maps *m)
 			keep = it->ifa_addr && it->ifa_addr->sa_family == AF_INET &&
 			       ((struct sockaddr_in *)it->ifa_addr)->sin_addr.s_addr == keys[i];
 		if (!keep) {
-			e = map_del(m->local_addrs, &keys[i]);
+			e = nb_map_del(m->local_addrs, &keys[i]);
 			err = err ?: e;
 		}
 	}
@@ -457,19 +388,19 @@ static int ct_foreach_map(const struct nb_maps *m, bool syn,
 	size_t n = 0, i;
 	int err;
 
-	err = map_keys(fd, sizeof(*keys), (void **)&keys, &n);
+	err = nb_map_keys(fd, sizeof(*keys), (void **)&keys, &n);
 	if (err)
 		return err;
 	now = mono_now();
 	for (i = 0; i < n; i++) {
 		/* routed flows are tracked, not translated: not what `ct ls` lists */
-		if (map_get(fd, &keys[i], &e) || e.dir != NB_CT_DIR_ORIG || e.type == NB_CT_ROUTED)
+		if (nb_map_get(fd, &keys[i], &e) || e.dir != NB_CT_DIR_ORIG || e.type == NB_CT_ROUTED)
 			continue;
 		timeout = (__u64)nb_nat_ct_timeout_secs(keys[i].proto, e.state) * NSEC;
 		idle = now > e.seen_ns ? now - e.seen_ns : 0;
 		if (idle > timeout)
 			continue;
-		if (syn && !map_get(m->ct, &keys[i], &ce) &&
+		if (syn && !nb_map_get(m->ct, &keys[i], &ce) &&
 		    (now > ce.seen_ns ? now - ce.seen_ns : 0) <=
 			(__u64)nb_nat_ct_timeout_secs(keys[i].proto, ce.state) * NSEC)
 			continue;
@@ -496,7 +427,7 @@ static int ct_foreach_map(const struct nb_maps *m, bool syn,
 		pk.sport = e.nat_dport;
 		pk.dport = e.nat_sport;
 		pk.proto = keys[i].proto;
-		if (!map_get(fd, &pk, &pe) && pe.dir == NB_CT_DIR_REPLY) {
+		if (!nb_map_get(fd, &pk, &pe) && pe.dir == NB_CT_DIR_REPLY) {
 			f.has_reply = true;
 			f.reply_packets = pe.packets;
 			f.reply_bytes = pe.bytes;
@@ -524,17 +455,17 @@ int nb_nat_ct_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_flo
 }
 
 /* Deletes every key of a hash map; *done counts them */
-static int map_clear(int fd, size_t ksize, size_t *done)
+static int clear_counted(int fd, size_t ksize, size_t *done)
 {
 	void *keys = NULL;
 	size_t n = 0, i;
 	int err, e;
 
-	err = map_keys(fd, ksize, &keys, &n);
+	err = nb_map_keys(fd, ksize, &keys, &n);
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		e = map_del(fd, (char *)keys + i * ksize);
+		e = nb_map_del(fd, (char *)keys + i * ksize);
 		if (!e && done)
 			(*done)++;
 		err = err ?: e;
@@ -548,11 +479,11 @@ int nb_nat_ct_flush(const struct nb_maps *m, size_t *count)
 	size_t done = 0;
 	int err;
 
-	err = map_clear(m->ct, sizeof(struct nb_ct_key), &done);
+	err = clear_counted(m->ct, sizeof(struct nb_ct_key), &done);
 	if (!err && m->ct_syn >= 0)
-		err = map_clear(m->ct_syn, sizeof(struct nb_ct_key), &done);
+		err = clear_counted(m->ct_syn, sizeof(struct nb_ct_key), &done);
 	if (m->frags >= 0) {
-		int e = map_clear(m->frags, sizeof(struct nb_frag_key), NULL);
+		int e = clear_counted(m->frags, sizeof(struct nb_frag_key), NULL);
 
 		err = err ?: e;
 	}
@@ -562,22 +493,6 @@ int nb_nat_ct_flush(const struct nb_maps *m, size_t *count)
 }
 
 /* ---- formatting ----------------------------------------------------------- */
-
-const char *nb_nat_proto_name(__u8 proto)
-{
-	static char buf[16];
-
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	}
-	snprintf(buf, sizeof(buf), "proto-%u", proto);
-	return buf;
-}
 
 const char *nb_nat_type_name(__u8 type)
 {
@@ -668,7 +583,7 @@ json_t *nb_nat_flow_json(const struct nb_nat_flow *f)
 		return NULL;
 	}
 	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "proto",
-			 nb_nat_proto_name(f->proto), "type", nb_nat_type_name(f->type), "state",
+			 nb_proto_name(f->proto), "type", nb_nat_type_name(f->type), "state",
 			 nb_nat_state_name(f->proto, f->state), "original", o, "translated", t,
 			 "age_seconds", (json_int_t)(f->age_ns / NSEC), "idle_seconds",
 			 (json_int_t)(f->idle_ns / NSEC), "expires_seconds",

@@ -24,6 +24,7 @@
 #include <sys/syscall.h>
 #include <linux/nsfs.h>
 
+#include "log.h"
 #include "netns.h"
 
 #ifndef SO_NETNS_COOKIE
@@ -189,4 +190,54 @@ int nb_netns_same(int fd_a, int fd_b)
 	if (fstat(fd_a, &a) < 0 || fstat(fd_b, &b) < 0)
 		return -errno;
 	return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+bool nb_netns_alive(const char *path)
+{
+	int fd = nb_netns_open(path);
+
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+int nb_netns_same_path(const char *a, const char *b)
+{
+	int fa, fb, same = 0;
+
+	fa = nb_netns_open(a);
+	if (fa < 0)
+		return 0;
+	fb = nb_netns_open(b);
+	if (fb >= 0) {
+		same = nb_netns_same(fa, fb) == 1;
+		close(fb);
+	}
+	close(fa);
+	return same;
+}
+
+int nb_netns_run(int netns_fd, int (*fn)(void *), void *arg)
+{
+	int self, err, err2;
+
+	if (netns_fd < 0)
+		return fn(arg);
+	self = nb_netns_open_self();
+	if (self < 0)
+		return self;
+	err = nb_netns_enter(netns_fd);
+	if (!err) {
+		err = fn(arg);
+		err2 = nb_netns_enter(self);
+		if (err2) {
+			/* stranded in the sandbox's netns: nothing further may run here */
+			nb_logf(NB_LOG_WARN, "cannot return to the host network namespace: %s",
+				strerror(-err2));
+			abort();
+		}
+	}
+	close(self);
+	return err;
 }

@@ -8,6 +8,7 @@
 #ifndef NETBPF_NETNS_H
 #define NETBPF_NETNS_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 #include <linux/types.h>
 
@@ -30,5 +31,14 @@ int nb_netns_enter(int netns_fd);
 int nb_netns_cookie(int netns_fd, __u64 *cookie);
 /* 1 when both fds name the same netns, 0 when not */
 int nb_netns_same(int fd_a, int fd_b);
+/* Whether the netns at path can be opened (a sandbox's netns still exists) */
+bool nb_netns_alive(const char *path);
+/* 1 when both paths name the same netns, 0 when not (or one is gone) */
+int nb_netns_same_path(const char *a, const char *b);
+/*
+ * Runs fn(arg) inside the netns behind netns_fd (-1: right here) and comes back; its
+ * result. Aborts when it cannot come back: nothing may run on in the wrong netns.
+ */
+int nb_netns_run(int netns_fd, int (*fn)(void *), void *arg);
 
 #endif

@@ -6,8 +6,9 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "cmd.h"
+#include "fmt.h"
 #include "ipam.h"
+#include "log.h"
 #include "nat.h"
 #include "nl.h"
 #include "publish.h"
@@ -38,6 +39,24 @@ int nb_publish_target(struct nb_store *st, const struct nb_sandbox_rec *sb,
 }
 
 /* ---- publish ----------------------------------------------------------------- */
+
+/*
+ * An --internal network reaches nothing outside its subnet, and Docker
+ * publishes no port of one: the world's packets would be dropped while
+ * host-local clients still reached the sandbox, a port half-open. Checked here,
+ * in the library, so every front end (publish, sandbox create -p, CNI
+ * portMappings) refuses it alike.
+ */
+static int check_not_internal(const struct nb_sandbox_rec *sb, const char *spec,
+			      const struct nb_network_rec *net)
+{
+	if (!net->internal)
+		return 0;
+	nb_errorf("sandbox \"%s\": publish \"%s\": network \"%s\" is internal (--internal): "
+		  "nothing is published from an internal network",
+		  sb->name, spec, net->name);
+	return -EPERM;
+}
 
 /* the published rows, sorted by key, and their distinct host addresses (nb_publish_key_ips) */
 struct rows {
@@ -75,13 +94,12 @@ static void report_holder(struct nb_store *st, const struct nb_sandbox_rec *sb, 
 	if (holder->host_ip == want->host_ip)
 		nb_errorf("sandbox \"%s\": publish \"%s\": host port %s is already published by %s "
 			  "(its port %u/%s)",
-			  sb->name, spec, k, who, holder->sb_port,
-			  nb_portspec_proto_name(holder->proto));
+			  sb->name, spec, k, who, holder->sb_port, nb_proto_name(holder->proto));
 	else
 		nb_errorf("sandbox \"%s\": publish \"%s\": host port %s is already published by %s "
 			  "(its port %u/%s on %s)",
-			  sb->name, spec, k, who, holder->sb_port,
-			  nb_portspec_proto_name(holder->proto), nb_portmap_key_str(&hm, hk));
+			  sb->name, spec, k, who, holder->sb_port, nb_proto_name(holder->proto),
+			  nb_portmap_key_str(&hm, hk));
 }
 
 /* Checks that ip may be published on: 0.0.0.0, loopback, or an address of the host netns */
@@ -163,6 +181,9 @@ int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sand
 		return err;
 	}
 	have_net = true;
+	err = check_not_internal(sb, spec_str, &net);
+	if (err)
+		goto cleanup;
 	ip = spec.has_ip ? spec.ip : net.host_binding;
 	err = check_host_ip(w, sb, spec_str, ip, spec.has_ip, &net);
 	if (err)
@@ -408,12 +429,12 @@ int nb_publish_remove(struct nb_store *st, struct nb_world *w, const struct nb_s
 			nb_errorf("sandbox \"%s\": unpublish \"%s\": its port %u/%s is not "
 				  "published as host port %zu%s",
 				  sb->name, spec_str, (unsigned)(spec.sb_min + i),
-				  nb_portspec_proto_name(spec.proto), spec.host_min + i, why);
+				  nb_proto_name(spec.proto), spec.host_min + i, why);
 		else
 			nb_errorf("sandbox \"%s\": unpublish \"%s\": its port %u/%s is not "
 				  "published%s",
 				  sb->name, spec_str, (unsigned)(spec.sb_min + i),
-				  nb_portspec_proto_name(spec.proto), why);
+				  nb_proto_name(spec.proto), why);
 		err = -ENOENT;
 		goto cleanup;
 	}
@@ -446,8 +467,8 @@ int nb_publish_remove(struct nb_store *st, struct nb_world *w, const struct nb_s
 			nb_errorf("sandbox \"%s\": unpublish \"%s\": map %s: cannot delete "
 				  "%s:%u/%s: %s",
 				  sb->name, spec_str, NB_MAP_NAME(NB_MAP_PUBLISH),
-				  nb_fmt_ipv4(r->host_ip, a), r->host_port,
-				  nb_portspec_proto_name(r->proto), strerror(-err));
+				  nb_fmt_ipv4(r->host_ip, a), r->host_port, nb_proto_name(r->proto),
+				  strerror(-err));
 			goto cleanup;
 		}
 	}
@@ -706,7 +727,7 @@ int nb_publish_sync(struct nb_store *st, struct nb_world *w, bool put, size_t *n
 				nb_errorf("map %s: cannot put %s:%u/%s: %s",
 					  NB_MAP_NAME(NB_MAP_PUBLISH),
 					  nb_fmt_ipv4(c.rows[i].host_ip, a), c.rows[i].host_port,
-					  nb_portspec_proto_name(c.rows[i].proto), strerror(-e));
+					  nb_proto_name(c.rows[i].proto), strerror(-e));
 				err = err ?: e;
 				continue;
 			}
@@ -740,8 +761,8 @@ int nb_publish_sync(struct nb_store *st, struct nb_world *w, bool put, size_t *n
 		if (fn) {
 			snprintf(what, sizeof(what), "map %s: %s:%u/%s -> %s:%u (not in the state)",
 				 NB_MAP_NAME(NB_MAP_PUBLISH), nb_fmt_ipv4(p->host_ip, a),
-				 p->host_port, nb_portspec_proto_name(p->proto),
-				 nb_fmt_ipv4(p->sb_ip, s), p->sb_port);
+				 p->host_port, nb_proto_name(p->proto), nb_fmt_ipv4(p->sb_ip, s),
+				 p->sb_port);
 			fn(arg, what);
 		}
 	}
@@ -759,7 +780,7 @@ static const char *allow_str(const struct nb_allow_rec *r, char *buf, size_t n)
 	char a[NB_IPV4_STRLEN], p[NB_IPV4_STRLEN];
 
 	snprintf(buf, n, "%s/%u for %s:%u/%s", nb_fmt_ipv4(r->addr, p), r->len,
-		 nb_fmt_ipv4(r->host_ip, a), r->host_port, nb_portspec_proto_name(r->proto));
+		 nb_fmt_ipv4(r->host_ip, a), r->host_port, nb_proto_name(r->proto));
 	return buf;
 }
 

@@ -26,6 +26,9 @@
 
 #include <netbpf/abi.h>
 
+#include "log.h"
+#include "mapsize.h"
+#include "paths.h"
 #include "store.h"
 
 /* Bumped with every schema change; nb_store_open() migrates older files. */
@@ -124,7 +127,7 @@ static const char schema_v2[] =
 /*
  * Maps a failed SQLite call to an errno. Constraint violations are the
  * caller's business (it knows which name or address to report), so they are
- * returned silently; anything else is logged here with SQLite's message.
+ * returned silently; anything else leaves SQLite's message in the error slot.
  */
 static int db_fail(struct nb_store *st, const char *op, int rc)
 {
@@ -135,8 +138,7 @@ static int db_fail(struct nb_store *st, const char *op, int rc)
 	case SQLITE_CONSTRAINT_FOREIGNKEY:
 		return -ENOENT;
 	}
-	fprintf(stderr, "netbpfctl: state database %s: %s: %s\n", st->path, op,
-		sqlite3_errmsg(st->db));
+	nb_errorf("state database %s: %s: %s", st->path, op, sqlite3_errmsg(st->db));
 	switch (rc & 0xff) {
 	case SQLITE_CONSTRAINT:
 		return -EINVAL; /* CHECK / NOT NULL: a value the schema refuses */
@@ -236,33 +238,6 @@ static int release(struct nb_store *st, int err)
 
 /* ---- open / close / transactions --------------------------------------- */
 
-/* mkdir -p with 0700 for every directory it creates */
-static int mkdir_p(const char *dir)
-{
-	char buf[PATH_MAX];
-	struct stat sb;
-	size_t len = strlen(dir);
-
-	if (!len || len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, dir, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		return -errno;
-	if (stat(buf, &sb))
-		return -errno;
-	if (!S_ISDIR(sb.st_mode))
-		return -ENOTDIR;
-	return 0;
-}
-
 /* Creates the file 0600 (SQLite would use 0644), and narrows an existing one */
 static int create_private(const char *path, int *fdp)
 {
@@ -337,10 +312,9 @@ static int schema_init(struct nb_store *st)
 		version = version < SCHEMA_VERSION ? SCHEMA_VERSION : version;
 check:
 	if (!err && version > SCHEMA_VERSION) {
-		fprintf(stderr,
-			"netbpfctl: state database %s: schema version %d is newer than this "
-			"netbpfctl understands (%d)\n",
-			st->path, version, SCHEMA_VERSION);
+		nb_errorf("state database %s: schema version %d is newer than this "
+			  "netbpf understands (%d)",
+			  st->path, version, SCHEMA_VERSION);
 		return -EPROTO;
 	}
 	return err;
@@ -360,9 +334,9 @@ int nb_store_open(const char *state_dir, bool writer, struct nb_store **out)
 	st->lock_fd = -1;
 	st->writer = writer;
 
-	err = mkdir_p(state_dir);
+	err = nb_mkdir_p(state_dir);
 	if (err) {
-		fprintf(stderr, "netbpfctl: state dir %s: %s\n", state_dir, strerror(-err));
+		nb_errorf("state dir %s: %s", state_dir, strerror(-err));
 		goto cleanup;
 	}
 	n = snprintf(lock_path, sizeof(lock_path), "%s/lock", state_dir);
@@ -370,33 +344,33 @@ int nb_store_open(const char *state_dir, bool writer, struct nb_store **out)
 	    (size_t)snprintf(st->path, sizeof(st->path), "%s/netbpf.db", state_dir) >=
 		sizeof(st->path)) {
 		err = -ENAMETOOLONG;
-		fprintf(stderr, "netbpfctl: state dir %s: %s\n", state_dir, strerror(-err));
+		nb_errorf("state dir %s: %s", state_dir, strerror(-err));
 		goto cleanup;
 	}
 
 	/* whole commands serialize on the flock, before any database access */
 	err = create_private(lock_path, &st->lock_fd);
 	if (err) {
-		fprintf(stderr, "netbpfctl: state lock %s: %s\n", lock_path, strerror(-err));
+		nb_errorf("state lock %s: %s", lock_path, strerror(-err));
 		goto cleanup;
 	}
 	while (flock(st->lock_fd, writer ? LOCK_EX : LOCK_SH)) {
 		if (errno == EINTR)
 			continue;
 		err = -errno;
-		fprintf(stderr, "netbpfctl: state lock %s: %s\n", lock_path, strerror(-err));
+		nb_errorf("state lock %s: %s", lock_path, strerror(-err));
 		goto cleanup;
 	}
 
 	err = create_private(st->path, NULL);
 	if (err) {
-		fprintf(stderr, "netbpfctl: state database %s: %s\n", st->path, strerror(-err));
+		nb_errorf("state database %s: %s", st->path, strerror(-err));
 		goto cleanup;
 	}
 	rc = sqlite3_open_v2(st->path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW, NULL);
 	if (rc != SQLITE_OK) {
-		fprintf(stderr, "netbpfctl: state database %s: open: %s\n", st->path,
-			st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		nb_errorf("state database %s: open: %s", st->path,
+			  st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
 		err = rc == SQLITE_CANTOPEN ? -EACCES : -EIO;
 		goto cleanup;
 	}
@@ -417,8 +391,8 @@ int nb_store_open(const char *state_dir, bool writer, struct nb_store **out)
 	}
 	mode = (const char *)sqlite3_column_text(stmt, 0);
 	if (!mode || strcmp(mode, "wal")) {
-		fprintf(stderr, "netbpfctl: state database %s: journal mode is %s, not wal\n",
-			st->path, mode ? mode : "unknown");
+		nb_errorf("state database %s: journal mode is %s, not wal", st->path,
+			  mode ? mode : "unknown");
 		err = -EIO;
 		goto cleanup;
 	}
@@ -693,9 +667,13 @@ static int alloc_net_id(struct nb_store *st, __u32 *out)
 	sqlite3_finalize(stmt);
 	if (err)
 		return err;
-	/* net_id keys the BPF network map, sized NB_MAX_NETWORKS */
-	if (id < 1 || id > NB_MAX_NETWORKS)
+	/* net_id keys the BPF network map, sized by `up --max-networks` (mapsize.h) */
+	if (id < 1 || id > nb_dp_sizes_networks(st)) {
+		nb_errorf("the instance holds at most %u networks, the predefined ones included "
+			  "(`netbpfctl down`, then `netbpfctl up --max-networks N`, raises it)",
+			  nb_dp_sizes_networks(st));
 		return -ENOSPC;
+	}
 	*out = (__u32)id;
 	return 0;
 }
@@ -890,11 +868,49 @@ static int read_endpoint(sqlite3_stmt *s, void *out)
 	return 0;
 }
 
+/*
+ * A bridge endpoint (one with a host-side device) takes a switch port, an FDB
+ * entry and a stats slot, all sized by `up --max-endpoints`: beyond it the
+ * state refuses the row, naming the limit, rather than a map failing later.
+ */
+static int endpoint_room(struct nb_store *st, const struct nb_endpoint_rec *rec)
+{
+	sqlite3_stmt *stmt;
+	sqlite3_int64 n = 0;
+	__u32 max;
+	int err, rc;
+
+	if (!rec->host_ifname[0])
+		return 0;
+	err = prep(st, "count endpoints",
+		   "SELECT count(*) FROM endpoints WHERE host_ifname IS NOT NULL", &stmt);
+	if (err)
+		return err;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int64(stmt, 0);
+	else
+		err = db_fail(st, "count endpoints", rc);
+	sqlite3_finalize(stmt);
+	if (err)
+		return err;
+	max = nb_dp_sizes_endpoints(st);
+	if (n < max)
+		return 0;
+	nb_errorf("endpoint %s: the instance holds at most %u endpoints (`netbpfctl down`, then "
+		  "`netbpfctl up --max-endpoints N`, raises it)",
+		  rec->host_ifname, max);
+	return -ENOSPC;
+}
+
 int nb_store_endpoint_add(struct nb_store *st, const struct nb_endpoint_rec *rec)
 {
 	sqlite3_stmt *stmt;
 	int err;
 
+	err = endpoint_room(st, rec);
+	if (err)
+		return err;
 	err =
 	    prep(st, "add endpoint",
 		 "INSERT INTO endpoints (id, network_id, sandbox_id, ifname, host_ifname, ip, mac,"

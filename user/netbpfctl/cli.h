@@ -2,10 +2,9 @@
 /*
  * What the command groups share below their own logic: dispatching a
  * group's sub-verbs ("network create"), argp glue that names the full
- * command in usage messages, the root check, range-checked number parsing,
- * and turning `network create`'s options into a validated network record.
- * Everything but the dispatch is a pure function of its input (no store,
- * no kernel), so tests/unit/test_cli.c covers it.
+ * command in usage messages, the root check and how a verb that changes the
+ * state starts. Value parsing and network specs are the library's
+ * (resolve.h): every front end validates the same way.
  */
 #ifndef NETBPF_CLI_H
 #define NETBPF_CLI_H
@@ -14,10 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include <jansson.h>
-
-#include "dataplane.h"
-#include "store.h"
+#include <netbpf/netbpf.h>
 
 /* ---- sub-verbs ----------------------------------------------------------- */
 
@@ -66,64 +62,20 @@ error_t nb_ls_parse(int key, char *arg, struct argp_state *state);
 
 /* ---- preambles ----------------------------------------------------------- */
 
+/*
+ * Prints the library's error slot on stderr, a line each, prefixed "netbpfctl: ", and
+ * empties it (main does after the verb; a verb that goes on printing does at once)
+ */
+void nb_cli_print_errors(void);
+
 /* 0 as root; otherwise prints "<what>: permission denied: ..." and returns -EPERM */
 int nb_need_root(const char *what);
 
-/* nb_store_open() on the instance's state dir, with a message on failure */
-int nb_open_state(const struct nb_instance *inst, bool writer, struct nb_store **st);
 /*
  * How every verb that changes the state starts: nb_need_root(what), the store
  * opened as the writer, a transaction begun. On failure *st may be open (the
  * caller closes it) but no transaction is.
  */
 int nb_begin_change(const struct nb_instance *inst, const char *what, struct nb_store **st);
-/*
- * Docker's resolution (exact name, then unique id prefix) with the messages
- * every command gives: "network \"x\" not found", an ambiguous prefix, ...
- */
-int nb_find_network(struct nb_store *st, const char *name_or_id, struct nb_network_rec *out);
-int nb_find_sandbox(struct nb_store *st, const char *name_or_id, struct nb_sandbox_rec *out);
-
-/* ---- values -------------------------------------------------------------- */
-
-/* Decimal in [min, max]: -EINVAL when not a number, -ERANGE when outside */
-int nb_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out);
-/* "true" or "false" only (Docker's -o values as netbpf accepts them) */
-int nb_parse_bool(const char *s, bool *out);
-/* "KEY=VALUE" (or "KEY" when !value_required, value "") into obj; -EINVAL when malformed */
-int nb_kv_put(json_t *obj, const char *kv, bool value_required);
-
-/* ---- network create ------------------------------------------------------ */
-
-#define NB_OPT_ICC	    "com.docker.network.bridge.enable_icc"
-#define NB_OPT_MASQ	    "com.docker.network.bridge.enable_ip_masquerade"
-#define NB_OPT_HOST_BINDING "com.docker.network.bridge.host_binding_ipv4"
-#define NB_OPT_MTU	    "com.docker.network.driver.mtu"
-
-/* `network create`'s input as typed; NULL = not given */
-struct nb_net_spec {
-	const char *name;
-	const char *driver; /* NULL = bridge */
-	const char *subnet;
-	const char *gateway;
-	const char *ip_range;
-	const char *mtu; /* --mtu; applied after -o (so it wins over -o ...driver.mtu) */
-	bool internal;
-	const char **labels; /* --label K[=V] */
-	size_t nlabels;
-	const char **opts; /* -o KEY=VALUE */
-	size_t nopts;
-};
-
-/*
- * Builds the record of a new network from spec, validated against the
- * existing networks (name taken, subnet overlap, and the free subnet picked
- * from Docker's pools when none is given). Fills every field but id, net_id
- * and created; rec->options/labels are malloc'd JSON text (free with
- * nb_network_rec_clear). Prints the cause naming the network; returns
- * -EINVAL (bad input), -EEXIST (name taken or overlap), -ENOSPC (no pool).
- */
-int nb_net_spec_resolve(const struct nb_net_spec *spec, const struct nb_network_rec *others,
-			size_t nothers, struct nb_network_rec *rec);
 
 #endif

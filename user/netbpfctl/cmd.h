@@ -3,12 +3,13 @@
  * Command groups of netbpfctl. main.c parses the global options into a
  * struct nb_instance, then dispatches argv[0] (the verb) to one of these
  * with argc/argv starting at the verb. Each returns the process exit code:
- * 0 ok, 1 error (message printed to stderr naming object and cause), 2 usage.
+ * 0 ok, 1 error (message naming object and cause left in the library's error
+ * slot, which main prints on stderr), 2 usage.
  */
 #ifndef NETBPF_CMD_H
 #define NETBPF_CMD_H
 
-#include "dataplane.h"
+#include <netbpf/netbpf.h>
 
 #define NB_EXIT_OK 0
 #define NB_EXIT_ERR 1
@@ -27,11 +28,5 @@ int cmd_gc(const struct nb_instance *inst, int argc, char **argv);
 int cmd_stats(const struct nb_instance *inst, int argc, char **argv);
 int cmd_metrics(const struct nb_instance *inst, int argc, char **argv);
 int cmd_monitor(const struct nb_instance *inst, int argc, char **argv);
-
-/* printf-style error to stderr, prefixed "netbpfctl: " */
-void nb_errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-/* the same, only with -v */
-void nb_debugf(const struct nb_instance *inst, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 #endif

@@ -6,7 +6,7 @@
  * process's PID (left alone by `sandbox rm`). `--network host` records the
  * host's own netns as the sandbox's and creates nothing in the kernel;
  * `--network none` leaves loopback only. Both are recorded as endpoint rows
- * without address or interfaces (attach.h).
+ * without address or interfaces (membership.h).
  */
 #include <argp.h>
 #include <errno.h>
@@ -18,20 +18,11 @@
 #include <sys/mount.h>
 #include <unistd.h>
 
-#include "attach.h"
+#include <netbpf/netbpf.h>
+
 #include "cli.h"
 #include "cmd.h"
-#include "fault.h"
-#include "ipam.h"
-#include "names.h"
-#include "netns.h"
-#include "nl.h"
 #include "output.h"
-#include "pending.h"
-#include "portspec.h"
-#include "publish.h"
-#include "realize.h"
-#include "store.h"
 
 enum {
 	OPT_NETWORK = 0x100,

@@ -13,6 +13,9 @@
 #include <sys/vfs.h>
 #include <linux/magic.h>
 
+#include <netbpf/netbpf.h>
+
+#include "cli.h"
 #include "cmd.h"
 
 #ifndef NETBPF_VERSION
@@ -60,9 +63,10 @@ static const char doc[] =
     "Run 'netbpfctl COMMAND --help' for more information on a command.\n"
     "\n"
     "EXAMPLES:\n"
-    "  netbpfctl up --uplink eth0\n"
     "  netbpfctl network create --subnet 10.1.0.0/16 web\n"
     "  netbpfctl sandbox create --network web box1\n"
+    "  netbpfctl publish 8000:80 box1\n"
+    "  netbpfctl status || netbpfctl up    # netbpf.service runs up at boot\n"
     "  netbpfctl --state-dir /tmp/nb/state --pin-dir /tmp/nb/pins network ls\n";
 
 enum {
@@ -154,6 +158,21 @@ static const char *default_cgroup(void)
 	return "/sys/fs/cgroup";
 }
 
+/*
+ * The library's log: progress lines (what up and gc did) on stdout as the
+ * verbs' own output, warnings and -v debug on stderr as netbpfctl's words,
+ * libbpf's as libbpf writes them.
+ */
+static void log_line(enum nb_log_level level, const char *msg, void *arg)
+{
+	(void)arg;
+	if (level == NB_LOG_INFO) {
+		printf("%s\n", msg);
+		return;
+	}
+	fprintf(stderr, "%s%s\n", level == NB_LOG_LIBBPF ? "" : "netbpfctl: ", msg);
+}
+
 static const char *env_or(const char *name, const char *fallback)
 {
 	const char *v = getenv(name);
@@ -168,6 +187,7 @@ int main(int argc, char **argv)
 	};
 	struct args a = {0};
 	size_t i;
+	int ret;
 
 	argp_err_exit_status = NB_EXIT_USAGE;
 	a.inst.state_dir = env_or("NETBPF_STATE_DIR", "/var/lib/netbpf");
@@ -180,9 +200,18 @@ int main(int argc, char **argv)
 	if (argp_parse(&argp, argc, argv, ARGP_IN_ORDER, NULL, &a))
 		return NB_EXIT_USAGE;
 
+	nb_log_set(log_line, NULL,
+		   a.inst.verbose > 1 ? NB_LOG_LIBBPF
+		   : a.inst.verbose   ? NB_LOG_DEBUG
+				      : NB_LOG_INFO);
+	/* a verb that exits (a usage error, an injected fault) still says why it failed */
+	atexit(nb_cli_print_errors);
 	for (i = 0; i < NCOMMANDS; i++)
-		if (!strcmp(argv[a.verb], commands[i].name))
-			return commands[i].fn(&a.inst, argc - a.verb, argv + a.verb);
+		if (!strcmp(argv[a.verb], commands[i].name)) {
+			ret = commands[i].fn(&a.inst, argc - a.verb, argv + a.verb);
+			nb_cli_print_errors();
+			return ret;
+		}
 	nb_errorf("unknown command \"%s\" (see 'netbpfctl --help')", argv[a.verb]);
 	return NB_EXIT_USAGE;
 }

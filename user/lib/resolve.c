@@ -1,0 +1,397 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/* Values, network specs and finding objects in the state (resolve.h). */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "ipam.h"
+#include "log.h"
+#include "names.h"
+#include "owner.h"
+#include "resolve.h"
+
+int nb_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	unsigned long v;
+	char *end;
+
+	/* strtoul accepts "-1" (as ULONG_MAX) and leading blanks: refuse both */
+	if (!s || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (*end)
+		return -EINVAL;
+	if (errno == ERANGE || v < min || v > max)
+		return -ERANGE;
+	*out = v;
+	return 0;
+}
+
+int nb_parse_bool(const char *s, bool *out)
+{
+	if (!strcmp(s, "true"))
+		*out = true;
+	else if (!strcmp(s, "false"))
+		*out = false;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+int nb_kv_put(json_t *obj, const char *kv, bool value_required)
+{
+	const char *eq = strchr(kv, '=');
+	size_t klen = eq ? (size_t)(eq - kv) : strlen(kv);
+	char *key;
+	int err;
+
+	if (!klen || (!eq && value_required))
+		return -EINVAL;
+	key = strndup(kv, klen);
+	if (!key)
+		return -ENOMEM;
+	err = json_object_set_new(obj, key, json_string(eq ? eq + 1 : "")) ? -EINVAL : 0;
+	free(key);
+	return err;
+}
+
+/* A subnet/range argument; explains host bits set the way Docker 25 does */
+static int parse_cidr(const char *name, const char *what, const char *s, struct nb_prefix *p)
+{
+	char buf[NB_CIDR_STRLEN];
+
+	if (!nb_parse_prefix(s, true, p))
+		return 0;
+	if (!nb_parse_prefix(s, false, p))
+		nb_errorf("network \"%s\": invalid %s %s: host bits are set, it should be %s", name,
+			  what, s, nb_fmt_prefix(p, buf));
+	else
+		nb_errorf("network \"%s\": invalid %s \"%s\": not an IPv4 CIDR (A.B.C.D/N)", name,
+			  what, s);
+	return -EINVAL;
+}
+
+static int apply_opt(const struct nb_net_spec *spec, const char *kv, struct nb_network_rec *rec,
+		     json_t *opts)
+{
+	const char *eq = strchr(kv, '=');
+	const char *val = eq ? eq + 1 : NULL;
+	unsigned long mtu;
+	size_t klen;
+	bool b;
+
+	if (!eq || eq == kv) {
+		nb_errorf("network \"%s\": invalid option \"%s\": expected KEY=VALUE", spec->name,
+			  kv);
+		return -EINVAL;
+	}
+	klen = (size_t)(eq - kv);
+#define KEY_IS(k) (klen == strlen(k) && !strncmp(kv, k, klen))
+	if (KEY_IS(NB_OPT_ICC) || KEY_IS(NB_OPT_MASQ)) {
+		if (nb_parse_bool(val, &b)) {
+			nb_errorf("network \"%s\": option %.*s: invalid value \"%s\": must be "
+				  "\"true\" or \"false\"",
+				  spec->name, (int)klen, kv, val);
+			return -EINVAL;
+		}
+		if (KEY_IS(NB_OPT_ICC))
+			rec->icc = b;
+		else
+			rec->masquerade = b;
+	} else if (KEY_IS(NB_OPT_HOST_BINDING)) {
+		if (nb_parse_ipv4(val, &rec->host_binding)) {
+			nb_errorf("network \"%s\": option %s: invalid IPv4 address \"%s\"",
+				  spec->name, NB_OPT_HOST_BINDING, val);
+			return -EINVAL;
+		}
+	} else if (KEY_IS(NB_OPT_GATEWAY_MODE)) {
+		if (strcmp(val, "nat") && strcmp(val, "routed")) {
+			nb_errorf("network \"%s\": option %s: invalid value \"%s\": must be \"nat\" "
+				  "or \"routed\"",
+				  spec->name, NB_OPT_GATEWAY_MODE, val);
+			return -EINVAL;
+		}
+	} else if (KEY_IS(NB_OPT_MTU)) {
+		if (nb_parse_ulong(val, NB_MTU_MIN, NB_MTU_MAX, &mtu)) {
+			nb_errorf("network \"%s\": option %s: invalid MTU \"%s\": must be a number "
+				  "between %d and %d",
+				  spec->name, NB_OPT_MTU, val, NB_MTU_MIN, NB_MTU_MAX);
+			return -EINVAL;
+		}
+		rec->mtu = (unsigned int)mtu;
+	} else {
+		nb_errorf("network \"%s\": unknown option \"%.*s\" (netbpf knows %s, %s, %s, %s, %s)",
+			  spec->name, (int)klen, kv, NB_OPT_ICC, NB_OPT_MASQ, NB_OPT_HOST_BINDING,
+			  NB_OPT_MTU, NB_OPT_GATEWAY_MODE);
+		return -EINVAL;
+	}
+#undef KEY_IS
+	return nb_kv_put(opts, kv, true);
+}
+
+static int check_driver(const struct nb_net_spec *spec)
+{
+	const char *d = spec->driver;
+
+	if (!d || !strcmp(d, NB_DRIVER_BRIDGE))
+		return 0;
+	/* host and none exist once, predefined; Docker calls the none driver "null" */
+	if (!strcmp(d, NB_DRIVER_HOST) || !strcmp(d, NB_DRIVER_NONE) || !strcmp(d, "null")) {
+		nb_errorf("network \"%s\": only one instance of \"%s\" network is allowed",
+			  spec->name, d);
+		return -EINVAL;
+	}
+	nb_errorf("network \"%s\": driver \"%s\" is not supported (netbpf provides \"%s\")",
+		  spec->name, d, NB_DRIVER_BRIDGE);
+	return -EINVAL;
+}
+
+/* Subnet, range and gateway: parsed, defaulted and checked against each other */
+static int resolve_addressing(const struct nb_net_spec *spec, const struct nb_network_rec *others,
+			      size_t nothers, struct nb_network_rec *rec)
+{
+	char a[NB_CIDR_STRLEN], b[NB_CIDR_STRLEN];
+	struct nb_prefix *used = NULL;
+	size_t i, nused = 0, clash_len = 0;
+	char *clash_text = NULL;
+	FILE *clash = NULL;
+	__be32 bcast;
+	int err;
+
+	if (!spec->subnet && (spec->gateway || spec->ip_range)) {
+		nb_errorf("network \"%s\": %s needs --subnet (every ip-range or gateway must have "
+			  "a corresponding subnet)",
+			  spec->name, spec->gateway ? "--gateway" : "--ip-range");
+		return -EINVAL;
+	}
+	if (spec->subnet) {
+		err = parse_cidr(spec->name, "subnet", spec->subnet, &rec->subnet);
+		if (err)
+			return err;
+		/* Shorter than /8 would route the whole host through the network;
+		 * longer than /30 leaves no address once the gateway has one. */
+		if (rec->subnet.len < 8 || rec->subnet.len > 30) {
+			nb_errorf("network \"%s\": subnet %s: prefix length must be between 8 and "
+				  "30",
+				  spec->name, spec->subnet);
+			return -EINVAL;
+		}
+	} else {
+		used = calloc(nothers ? nothers : 1, sizeof(*used));
+		if (!used)
+			return -ENOMEM;
+		for (i = 0; i < nothers; i++)
+			if (others[i].subnet.len)
+				used[nused++] = others[i].subnet;
+		err = nb_ipam_pick_subnet(used, nused, &rec->subnet);
+		free(used);
+		if (err) {
+			nb_errorf(
+			    "network \"%s\": no free subnet left in the default address pools; "
+			    "give one with --subnet",
+			    spec->name);
+			return err;
+		}
+	}
+
+	rec->range = rec->subnet;
+	if (spec->ip_range) {
+		err = parse_cidr(spec->name, "ip-range", spec->ip_range, &rec->range);
+		if (err)
+			return err;
+		if (!nb_prefix_covers(&rec->subnet, &rec->range)) {
+			nb_errorf("network \"%s\": ip-range %s is not inside subnet %s", spec->name,
+				  spec->ip_range, nb_fmt_prefix(&rec->subnet, a));
+			return -EINVAL;
+		}
+	}
+
+	if (spec->gateway) {
+		if (nb_parse_ipv4(spec->gateway, &rec->gateway)) {
+			nb_errorf("network \"%s\": invalid gateway \"%s\": not an IPv4 address",
+				  spec->name, spec->gateway);
+			return -EINVAL;
+		}
+		if (!nb_prefix_contains(&rec->subnet, rec->gateway)) {
+			nb_errorf("network \"%s\": gateway %s is outside subnet %s", spec->name,
+				  spec->gateway, nb_fmt_prefix(&rec->subnet, a));
+			return -EINVAL;
+		}
+		bcast = nb_prefix_broadcast(&rec->subnet);
+		if (rec->gateway == rec->subnet.addr || rec->gateway == bcast) {
+			nb_errorf("network \"%s\": gateway %s is the %s address of subnet %s",
+				  spec->name, spec->gateway,
+				  rec->gateway == bcast ? "broadcast" : "network",
+				  nb_fmt_prefix(&rec->subnet, a));
+			return -EINVAL;
+		}
+	} else {
+		rec->gateway = nb_ipam_default_gateway(&rec->subnet, &rec->range);
+	}
+
+	/* every network in the way is named, so one message tells what to move */
+	for (i = 0; i < nothers; i++) {
+		if (!others[i].subnet.len || !nb_prefix_overlap(&rec->subnet, &others[i].subnet))
+			continue;
+		if (!clash) {
+			clash = open_memstream(&clash_text, &clash_len);
+			if (!clash)
+				return -ENOMEM;
+		}
+		fprintf(clash, "%snetwork \"%s\" (%s)", ftell(clash) ? ", " : "", others[i].name,
+			nb_fmt_prefix(&others[i].subnet, b));
+	}
+	if (!clash)
+		return 0;
+	fclose(clash);
+	nb_errorf("network \"%s\": subnet %s overlaps %s", spec->name,
+		  nb_fmt_prefix(&rec->subnet, a), clash_text);
+	free(clash_text);
+	return -EEXIST;
+}
+
+static char *dump_sorted(json_t *obj)
+{
+	return json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
+}
+
+int nb_net_spec_resolve(const struct nb_net_spec *spec, const struct nb_network_rec *others,
+			size_t nothers, struct nb_network_rec *rec)
+{
+	json_t *opts = NULL, *labels = NULL;
+	const char *why = NULL, *mode;
+	char buf[24];
+	unsigned long mtu;
+	size_t i;
+	int err;
+
+	memset(rec, 0, sizeof(*rec));
+	if (nb_name_check(spec->name, &why)) {
+		nb_errorf("network \"%s\": invalid name: %s", spec->name, why ? why : "");
+		return -EINVAL;
+	}
+	for (i = 0; i < nothers; i++) {
+		if (!strcmp(others[i].name, spec->name)) {
+			nb_errorf("network \"%s\" already exists (id %.*s)", spec->name,
+				  NB_SHORT_ID_LEN, others[i].id);
+			return -EEXIST;
+		}
+	}
+	err = check_driver(spec);
+	if (err)
+		return err;
+
+	snprintf(rec->name, sizeof(rec->name), "%s", spec->name);
+	snprintf(rec->driver, sizeof(rec->driver), "%s", NB_DRIVER_BRIDGE);
+	rec->internal = spec->internal;
+	rec->icc = true;
+	rec->masquerade = true;
+	rec->host_binding = 0;
+
+	opts = json_object();
+	labels = json_object();
+	if (!opts || !labels) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < spec->nopts; i++) {
+		err = apply_opt(spec, spec->opts[i], rec, opts);
+		if (err)
+			goto cleanup;
+	}
+	/* routed is Docker's "no NAT": whatever the masquerade option said */
+	mode = json_string_value(json_object_get(opts, NB_OPT_GATEWAY_MODE));
+	if (mode && !strcmp(mode, "routed"))
+		rec->masquerade = false;
+	if (spec->mtu) {
+		if (nb_parse_ulong(spec->mtu, NB_MTU_MIN, NB_MTU_MAX, &mtu)) {
+			nb_errorf("network \"%s\": invalid MTU \"%s\": must be a number between %d "
+				  "and %d",
+				  spec->name, spec->mtu, NB_MTU_MIN, NB_MTU_MAX);
+			err = -EINVAL;
+			goto cleanup;
+		}
+		rec->mtu = (unsigned int)mtu;
+		/* shown in inspect's Options as Docker shows the option it stands for */
+		snprintf(buf, sizeof(buf), "%lu", mtu);
+		json_object_set_new(opts, NB_OPT_MTU, json_string(buf));
+	}
+	for (i = 0; i < spec->nlabels; i++) {
+		if (nb_kv_put(labels, spec->labels[i], false)) {
+			nb_errorf("network \"%s\": invalid label \"%s\": expected KEY=VALUE",
+				  spec->name, spec->labels[i]);
+			err = -EINVAL;
+			goto cleanup;
+		}
+	}
+
+	err = resolve_addressing(spec, others, nothers, rec);
+	if (err)
+		goto cleanup;
+
+	rec->options = dump_sorted(opts);
+	rec->labels = dump_sorted(labels);
+	if (!rec->options || !rec->labels) {
+		free(rec->options);
+		free(rec->labels);
+		rec->options = rec->labels = NULL;
+		err = -ENOMEM;
+	}
+cleanup:
+	json_decref(opts);
+	json_decref(labels);
+	return err;
+}
+
+int nb_open_state_unchecked(const struct nb_instance *inst, bool writer, struct nb_store **st)
+{
+	int err = nb_store_open(inst->state_dir, writer, st);
+
+	if (err == -EACCES || err == -EPERM)
+		nb_errorf("state %s: permission denied (the state is readable by root only)",
+			  inst->state_dir);
+	/* other failures the store has reported in SQLite's words */
+	return err;
+}
+
+int nb_open_state(const struct nb_instance *inst, bool writer, struct nb_store **st)
+{
+	int err = nb_open_state_unchecked(inst, writer, st);
+
+	/* a lost database, or another instance's, is not an empty state (owner.h) */
+	if (!err)
+		err = nb_state_check(inst, *st);
+	if (err) {
+		nb_store_close(*st);
+		*st = NULL;
+	}
+	return err;
+}
+
+static int find_error(const char *kind, const char *arg, int err)
+{
+	if (err == -ENOENT)
+		nb_errorf("%s \"%s\" not found", kind, arg);
+	else if (err == -ENOTUNIQ)
+		nb_errorf("%s \"%s\": the id prefix matches several %ss; give more digits", kind,
+			  arg, kind);
+	else if (err)
+		nb_errorf("%s \"%s\": cannot read the state: %s", kind, arg, strerror(-err));
+	return err;
+}
+
+int nb_find_network(struct nb_store *st, const char *name_or_id, struct nb_network_rec *out)
+{
+	return find_error("network", name_or_id, nb_store_network_find(st, name_or_id, out));
+}
+
+int nb_find_sandbox(struct nb_store *st, const char *name_or_id, struct nb_sandbox_rec *out)
+{
+	return find_error("sandbox", name_or_id, nb_store_sandbox_find(st, name_or_id, out));
+}
