@@ -15,8 +15,6 @@
 
 load lib
 load nat
-load '/usr/lib/bats/bats-support/load'
-load '/usr/lib/bats/bats-assert/load'
 
 hostile_setup() {
 	nb_setup_instance
