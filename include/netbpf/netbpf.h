@@ -58,6 +58,8 @@
 /* the instance's life, its counters and events */
 #include "events.h"
 #include "fault.h"
+#include "host.h"
+#include "mapdump.h"
 #include "lifecycle.h"
 #include "mapsize.h"
 #include "owner.h"

@@ -11,6 +11,7 @@
 #include <netinet/in.h>
 
 #include "dataplane.h"
+#include "host.h"
 #include "ethtool.h"
 #include "hooks.h"
 #include "events.h"
@@ -340,16 +341,129 @@ static void uplink_detach(struct nb_nl *nl, const char *name)
 	nb_dp_xdp_detach(-1, idx);
 }
 
-static int predefined_add(struct nb_store *st, const char *name, const char *driver,
-			  struct nb_network_rec *all, size_t nall)
+#define SETTING_BRIDGE_SUBNET "bridge_subnet" /* `up --bridge-subnet` (absent: automatic) */
+
+/* What the predefined networks are made from: the others, the host's prefixes, the bridge's */
+struct predefined_ctx {
+	struct nb_store *st;
+	struct nb_world *w;
+	const struct nb_network_rec *all;
+	size_t nall;
+	const struct nb_host_net *host;
+	size_t nhost;
+	const struct nb_prefix *bridge; /* the wanted subnet of "bridge"; NULL: automatic */
+};
+
+/*
+ * The predefined bridge's subnet: the one asked for (checked against the other
+ * networks and the host), else 172.17.0.0/16 unless a network or the host's
+ * routes or addresses hold part of it (a docker0 on the host), then the first
+ * free pool, as Docker's default bridge moves aside.
+ */
+static int bridge_subnet(const struct predefined_ctx *c, const char *skip_id, struct nb_prefix *out)
 {
-	struct nb_network_rec rec = {0}, found = {0};
-	struct nb_prefix used[64];
-	char cidr[NB_CIDR_STRLEN], gw[NB_IPV4_STRLEN];
+	char a[NB_CIDR_STRLEN], b[NB_CIDR_STRLEN], hw[NB_HOST_NET_STRLEN];
+	const struct nb_host_net *h;
+	struct nb_prefix *used;
 	size_t i, nused = 0;
 	int err;
 
-	err = nb_store_network_find(st, name, &found);
+	used = calloc(c->nall + c->nhost + 1, sizeof(*used));
+	if (!used)
+		return -ENOMEM;
+	for (i = 0; i < c->nall; i++) {
+		if (!c->all[i].subnet.len || (skip_id && !strcmp(c->all[i].id, skip_id)))
+			continue;
+		if (c->bridge && nb_prefix_overlap(c->bridge, &c->all[i].subnet)) {
+			nb_errorf("up: --bridge-subnet %s: overlaps network \"%s\" (%s)",
+				  nb_fmt_prefix(c->bridge, a), c->all[i].name,
+				  nb_fmt_prefix(&c->all[i].subnet, b));
+			free(used);
+			return -EEXIST;
+		}
+		used[nused++] = c->all[i].subnet;
+	}
+	if (c->bridge) {
+		free(used);
+		h = nb_host_net_overlap(c->bridge, c->host, c->nhost);
+		if (h) {
+			nb_errorf("up: --bridge-subnet %s: overlaps the host's %s",
+				  nb_fmt_prefix(c->bridge, a), nb_host_net_str(h, hw));
+			return -EEXIST;
+		}
+		*out = *c->bridge;
+		return 0;
+	}
+	for (i = 0; i < c->nhost; i++)
+		used[nused++] = c->host[i].prefix;
+	nb_parse_prefix("172.17.0.0/16", true, out);
+	for (i = 0; i < nused; i++)
+		if (nb_prefix_overlap(out, &used[i]))
+			break;
+	err = 0;
+	if (i < nused && (err = nb_ipam_pick_subnet(used, nused, out)))
+		nb_errorf("up: network \"bridge\": no free subnet in Docker's pools (each overlaps "
+			  "a network or a route or address of the host); give one with "
+			  "--bridge-subnet");
+	free(used);
+	return err;
+}
+
+/*
+ * An existing "bridge" whose subnet differs from --bridge-subnet is made anew,
+ * as Docker's docker0 takes a new bip at restart, when nothing is connected to it.
+ * 1 when it was removed (to be created again), 0 when it stays, -errno.
+ */
+static int bridge_renew(const struct predefined_ctx *c, const struct nb_network_rec *found)
+{
+	char a[NB_CIDR_STRLEN], b[NB_CIDR_STRLEN];
+	struct nb_endpoint_rec *eps = NULL;
+	size_t n = 0;
+	int err;
+
+	if (!c->bridge || strcmp(found->driver, NB_DRIVER_BRIDGE) ||
+	    (found->subnet.addr == c->bridge->addr && found->subnet.len == c->bridge->len))
+		return 0;
+	err = nb_store_endpoint_list(c->st, found->id, NULL, &eps, &n);
+	free(eps);
+	if (err) {
+		nb_errorf("up: network \"bridge\": cannot read its endpoints: %s", strerror(-err));
+		return err;
+	}
+	if (n) {
+		nb_errorf("up: --bridge-subnet %s: network \"bridge\" has subnet %s and %zu "
+			  "endpoint(s); disconnect them first",
+			  nb_fmt_prefix(c->bridge, a), nb_fmt_prefix(&found->subnet, b), n);
+		return -EBUSY;
+	}
+	err = nb_network_unrealize(c->w, found);
+	if (!err)
+		err = nb_store_network_del(c->st, found->id);
+	if (err) {
+		nb_errorf("up: network \"bridge\": cannot remove it to change its subnet: %s",
+			  strerror(-err));
+		return err;
+	}
+	nb_logf(NB_LOG_INFO, "removed network \"bridge\" (%s) to give it subnet %s",
+		nb_fmt_prefix(&found->subnet, b), nb_fmt_prefix(c->bridge, a));
+	return 1;
+}
+
+static int predefined_add(const struct predefined_ctx *c, const char *name, const char *driver)
+{
+	struct nb_network_rec rec = {0}, found = {0};
+	char cidr[NB_CIDR_STRLEN], gw[NB_IPV4_STRLEN], skip[NB_ID_LEN + 1] = "";
+	int err;
+
+	err = nb_store_network_find(c->st, name, &found);
+	if (!err && !strcmp(driver, NB_DRIVER_BRIDGE) && c->bridge) {
+		/* the new subnet is checked before the old one goes: a refusal changes nothing */
+		snprintf(skip, sizeof(skip), "%s", found.id);
+		err = bridge_subnet(c, skip, &rec.subnet);
+		if (!err)
+			err = bridge_renew(c, &found);
+		err = err == 1 ? -ENOENT : err;
+	}
 	nb_network_rec_clear(&found);
 	if (err != -ENOENT)
 		return err;
@@ -362,22 +476,9 @@ static int predefined_add(struct nb_store *st, const char *name, const char *dri
 	rec.options = (char *)"{}";
 	rec.labels = (char *)"{}";
 	if (!strcmp(driver, NB_DRIVER_BRIDGE)) {
-		nb_parse_prefix("172.17.0.0/16", true, &rec.subnet);
-		for (i = 0; i < nall && nused < 64; i++)
-			if (all[i].subnet.len)
-				used[nused++] = all[i].subnet;
-		for (i = 0; i < nused; i++)
-			if (nb_prefix_overlap(&rec.subnet, &used[i]))
-				break;
-		/* Docker's default bridge moves aside the same way when 172.17/16 is taken */
-		if (i < nused) {
-			err = nb_ipam_pick_subnet(used, nused, &rec.subnet);
-			if (err) {
-				nb_errorf(
-				    "up: network \"bridge\": no free subnet in Docker's pools");
-				return err;
-			}
-		}
+		err = bridge_subnet(c, skip[0] ? skip : NULL, &rec.subnet);
+		if (err)
+			return err;
 		rec.range = rec.subnet;
 		rec.gateway = nb_ipam_default_gateway(&rec.subnet, &rec.range);
 		rec.options = (char *)"{\"com.docker.network.bridge.default_bridge\":\"true\","
@@ -386,7 +487,7 @@ static int predefined_add(struct nb_store *st, const char *name, const char *dri
 				      "\"com.docker.network.bridge.host_binding_ipv4\":\"0.0.0.0\","
 				      "\"com.docker.network.driver.mtu\":\"1500\"}";
 	}
-	err = nb_store_network_add(st, &rec);
+	err = nb_store_network_add(c->st, &rec);
 	if (err) {
 		nb_errorf("up: cannot create the predefined network \"%s\": %s", name,
 			  strerror(-err));
@@ -398,24 +499,69 @@ static int predefined_add(struct nb_store *st, const char *name, const char *dri
 	return 0;
 }
 
-static int predefined_ensure(struct nb_store *st)
+/*
+ * The predefined networks; "bridge" on --bridge-subnet when given, else the
+ * one a previous `up --bridge-subnet` stored, else an automatic one
+ */
+static int predefined_ensure(struct nb_store *st, struct nb_world *w, const char *bridge_cidr)
 {
+	struct predefined_ctx c = {.st = st, .w = w};
 	struct nb_network_rec *all = NULL;
-	size_t n = 0;
+	struct nb_host_net *host = NULL;
+	struct nb_prefix bridge;
+	char *stored = NULL;
 	int err;
 
-	err = nb_store_network_list(st, &all, &n);
+	if (!bridge_cidr) {
+		err = nb_store_setting_get(st, SETTING_BRIDGE_SUBNET, &stored);
+		if (err && err != -ENOENT) {
+			nb_errorf("up: cannot read the stored bridge subnet: %s", strerror(-err));
+			return err;
+		}
+		bridge_cidr = stored && *stored ? stored : NULL;
+	}
+	if (bridge_cidr) {
+		err = nb_bridge_subnet_parse(bridge_cidr, &bridge);
+		if (err) {
+			nb_errorf("up: --bridge-subnet \"%s\": not a subnet A.B.C.D/N with N in "
+				  "8..30 and no host bits set",
+				  bridge_cidr);
+			goto cleanup;
+		}
+		c.bridge = &bridge;
+	}
+	err = nb_store_network_list(st, &all, &c.nall);
 	if (err) {
 		nb_errorf("up: cannot read the networks: %s", strerror(-err));
-		return err;
+		goto cleanup;
 	}
-	err = predefined_add(st, "bridge", NB_DRIVER_BRIDGE, all, n);
+	c.all = all;
+	err = nb_host_nets_read(w->nl, &host, &c.nhost);
+	if (err) {
+		nb_errorf("up: cannot read the host's routes and addresses: %s", strerror(-err));
+		goto cleanup;
+	}
+	c.host = host;
+	err = predefined_add(&c, "bridge", NB_DRIVER_BRIDGE);
 	if (!err)
-		err = predefined_add(st, "host", NB_DRIVER_HOST, all, n);
+		err = predefined_add(&c, "host", NB_DRIVER_HOST);
 	if (!err)
-		err = predefined_add(st, "none", NB_DRIVER_NONE, all, n);
-	nb_network_recs_free(all, n);
+		err = predefined_add(&c, "none", NB_DRIVER_NONE);
+	/* kept only once it is the bridge's: a refused one is not remembered */
+	if (!err && bridge_cidr && !stored)
+		err = nb_store_setting_set(st, SETTING_BRIDGE_SUBNET, bridge_cidr);
+cleanup:
+	nb_network_recs_free(all, c.nall);
+	free(host);
+	free(stored);
 	return err;
+}
+
+int nb_bridge_subnet_parse(const char *s, struct nb_prefix *p)
+{
+	if (nb_parse_prefix(s, true, p) || p->len < 8 || p->len > 30)
+		return -EINVAL;
+	return 0;
 }
 
 /* Every bridge network, then every endpoint of every sandbox whose netns exists */
@@ -925,7 +1071,10 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 	if ((err = nb_dp_cgroup_attach(inst)))
 		goto cleanup;
 
-	if ((err = predefined_ensure(st)))
+	if ((err = nb_world_open(inst, &w)))
+		goto cleanup;
+	world = true;
+	if ((err = predefined_ensure(st, &w, o->bridge_subnet)))
 		goto cleanup;
 	csv = nb_strv_join(&uplinks);
 	err = csv ? nb_store_setting_set(st, SETTING_UPLINKS, csv) : -ENOMEM;
@@ -943,9 +1092,6 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 		goto cleanup;
 	}
 
-	if ((err = nb_world_open(inst, &w)))
-		goto cleanup;
-	world = true;
 	restore(st, &w, r);
 	nat_restore(st, &w, &uplinks, &stored, r);
 
@@ -1129,7 +1275,21 @@ static void gc_report(void *arg, const char *what)
 	(*count)++;
 }
 
-/* Endpoints (and owned sandboxes) whose netns is gone */
+/* True when netbpfd made sb for a Docker sandbox (backend.h's mark) */
+static bool docker_sandbox(struct nb_store *st, const struct nb_sandbox_rec *sb)
+{
+	char key[sizeof(NB_SETTING_DOCKER_SANDBOX) + NB_ID_LEN], *v = NULL;
+	bool yes;
+
+	snprintf(key, sizeof(key), NB_SETTING_DOCKER_SANDBOX "%s", sb->id);
+	yes = !nb_store_setting_get(st, key, &v);
+	free(v);
+	if (yes)
+		nb_store_setting_del(st, key);
+	return yes;
+}
+
+/* Endpoints (and owned or Docker's sandboxes) whose netns is gone */
 static int gc_sandboxes(struct nb_store *st, struct nb_world *w, int *count)
 {
 	struct nb_network_rec *nets = NULL;
@@ -1175,7 +1335,8 @@ static int gc_sandboxes(struct nb_store *st, struct nb_world *w, int *count)
 		}
 		free(eps);
 		eps = NULL;
-		if (!sbs[i].owned)
+		/* an adopted netns may come back, unless Docker's: its key names a netns once */
+		if (!sbs[i].owned && !docker_sandbox(st, &sbs[i]))
 			continue;
 		err = nb_store_sandbox_del(st, sbs[i].id);
 		if (err) {

@@ -59,12 +59,20 @@ int nb_masq_ports_stored(struct nb_store *st, char buf[16], __u16 *lo, __u16 *hi
 /* The uplinks `up` remembered (none when it never ran) appended to out */
 int nb_uplinks_stored(struct nb_store *st, struct nb_strv *out);
 
+/*
+ * `up --bridge-subnet`'s value (Docker's bip, as a subnet): A.B.C.D/N, N in 8..30, no
+ * host bits; -EINVAL otherwise
+ */
+struct nb_prefix;
+int nb_bridge_subnet_parse(const char *s, struct nb_prefix *p);
+
 /* ---- up, down, gc ----------------------------------------------------------- */
 
 struct nb_up_opts {
 	const char *const *uplinks; /* none: the remembered ones, else the default route's */
 	size_t nuplinks;
 	const char *masq_ports; /* validated "LO-HI", NULL: the remembered range */
+	const char *bridge_subnet; /* the predefined bridge's subnet; NULL: the remembered one */
 	/* "allow" or "deny": who reaches a published port without an allow-list from outside;
 	 * NULL: the remembered policy (allow when none) */
 	const char *publish_default;

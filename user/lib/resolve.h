@@ -52,6 +52,8 @@ int nb_kv_put(json_t *obj, const char *kv, bool value_required);
 #define NB_OPT_MTU	    "com.docker.network.driver.mtu"
 /* NB_OPT_GATEWAY_MODE: store.h (realize reads it too); NB_MTU_*: <netbpf/consts.h> */
 
+struct nb_host_net;
+
 /* `network create`'s input as typed; NULL = not given */
 struct nb_net_spec {
 	const char *name;
@@ -65,6 +67,14 @@ struct nb_net_spec {
 	size_t nlabels;
 	const char **opts; /* -o KEY=VALUE */
 	size_t nopts;
+	/*
+	 * The host netns's routes and addresses (nb_host_nets_read): a subnet picked
+	 * from the pools skips them, an explicit one overlapping one is refused,
+	 * naming it, unless force (`--force`; Docker has no such override).
+	 */
+	const struct nb_host_net *host;
+	size_t nhost;
+	bool force;
 };
 
 /*
@@ -73,7 +83,8 @@ struct nb_net_spec {
  * from Docker's pools when none is given). Fills every field but id, net_id
  * and created; rec->options/labels are malloc'd JSON text (free with
  * nb_network_rec_clear). Prints the cause naming the network; returns
- * -EINVAL (bad input), -EEXIST (name taken or overlap), -ENOSPC (no pool).
+ * -EINVAL (bad input), -EEXIST (name taken or overlap with a network or,
+ * unless forced, with the host's routes and addresses), -ENOSPC (no pool).
  */
 int nb_net_spec_resolve(const struct nb_net_spec *spec, const struct nb_network_rec *others,
 			size_t nothers, struct nb_network_rec *rec);

@@ -937,6 +937,43 @@ int nb_store_endpoint_del(struct nb_store *st, const char *id)
 	return del_by_id(st, "remove endpoint", "DELETE FROM endpoints WHERE id = ?1", id);
 }
 
+/* UPDATE ... SET <column> = ?2 WHERE id = ?1: -ENOENT when no row, -EEXIST when taken */
+static int set_by_id(struct nb_store *st, const char *op, const char *sql, const char *id,
+		     const char *value)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, op, sql, &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, value, -1, SQLITE_STATIC);
+	err = exec_done(st, op, stmt);
+	if (!err && sqlite3_changes(st->db) == 0)
+		err = -ENOENT;
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+int nb_store_endpoint_set_ifname(struct nb_store *st, const char *id, const char *ifname)
+{
+	return set_by_id(st, "rename endpoint", "UPDATE endpoints SET ifname = ?2 WHERE id = ?1",
+			 id, ifname);
+}
+
+int nb_store_network_rename(struct nb_store *st, const char *id, const char *name)
+{
+	return set_by_id(st, "rename network", "UPDATE networks SET name = ?2 WHERE id = ?1", id,
+			 name);
+}
+
+int nb_store_sandbox_rename(struct nb_store *st, const char *id, const char *name)
+{
+	return set_by_id(st, "rename sandbox", "UPDATE sandboxes SET name = ?2 WHERE id = ?1", id,
+			 name);
+}
+
 int nb_store_endpoint_find(struct nb_store *st, const char *network_id, const char *sandbox_id,
 			   struct nb_endpoint_rec *out)
 {
@@ -1235,4 +1272,12 @@ int nb_store_setting_set(struct nb_store *st, const char *key, const char *value
 int nb_store_setting_del(struct nb_store *st, const char *key)
 {
 	return del_by_id(st, "remove setting", "DELETE FROM settings WHERE key = ?1", key);
+}
+
+int nb_store_sandbox_container(struct nb_store *st, const char *sb_id, char **cid)
+{
+	char key[sizeof(NB_SETTING_CONTAINER_PREFIX) + NB_ID_LEN];
+
+	snprintf(key, sizeof(key), NB_SETTING_CONTAINER_PREFIX "%s", sb_id);
+	return nb_store_setting_get(st, key, cid);
 }

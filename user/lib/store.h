@@ -144,6 +144,17 @@ int nb_store_sandbox_list(struct nb_store *st, struct nb_sandbox_rec **out, size
  * and none networks), so they never collide. created 0 = now.
  */
 int nb_store_endpoint_add(struct nb_store *st, const struct nb_endpoint_rec *rec);
+/*
+ * The sandbox-side name a runtime gave the interface after netbpf made it
+ * (Docker renames the peer it moves); -EEXIST when the sandbox has it already
+ */
+int nb_store_endpoint_set_ifname(struct nb_store *st, const char *id, const char *ifname);
+/*
+ * A new name for a network or sandbox (netbpfd learns Docker's names after
+ * creating them); -EEXIST when the name is taken. Names are not checked here.
+ */
+int nb_store_network_rename(struct nb_store *st, const char *id, const char *name);
+int nb_store_sandbox_rename(struct nb_store *st, const char *id, const char *name);
 /* cascades to the ports published through this endpoint */
 int nb_store_endpoint_del(struct nb_store *st, const char *id);
 int nb_store_endpoint_find(struct nb_store *st, const char *network_id, const char *sandbox_id,
@@ -170,6 +181,12 @@ int nb_store_publish_del(struct nb_store *st, const struct nb_publish_rec *rec);
 int nb_store_publish_list(struct nb_store *st, const char *sandbox_id, struct nb_publish_rec **out,
 			  size_t *n);
 
+/*
+ * Setting marking a sandbox netbpfd made for Docker ("docker.sandbox.<id>" =
+ * Docker's sandbox key): `gc` drops it with its netns, which never comes back
+ */
+#define NB_SETTING_DOCKER_SANDBOX "docker.sandbox."
+
 /* A source prefix allowed to reach a published port (`publish --allow`) */
 struct nb_allow_rec {
 	__be32 host_ip; /* the published port's key: host address (0 = every one), */
@@ -190,5 +207,13 @@ int nb_store_allow_list(struct nb_store *st, struct nb_allow_rec **out, size_t *
 int nb_store_setting_get(struct nb_store *st, const char *key, char **value);
 int nb_store_setting_set(struct nb_store *st, const char *key, const char *value);
 int nb_store_setting_del(struct nb_store *st, const char *key); /* -ENOENT */
+
+/*
+ * A runtime's sandbox (the CNI plugin's) is marked with the runtime's container id in the
+ * setting NB_SETTING_CONTAINER_PREFIX + the sandbox's id; nb_store_sandbox_container reads
+ * it (*cid malloc'd), -ENOENT for a sandbox of netbpfctl's own.
+ */
+#define NB_SETTING_CONTAINER_PREFIX "cni.container."
+int nb_store_sandbox_container(struct nb_store *st, const char *sb_id, char **cid);
 
 #endif

@@ -29,6 +29,7 @@ enum {
 	OPT_MTU,
 	OPT_LABEL,
 	OPT_IP,
+	OPT_FORCE,
 };
 
 static int cmp_network_name(const void *a, const void *b)
@@ -82,7 +83,9 @@ static const char create_doc[] =
     "outside the published container ports, and only those, are reachable at the sandboxes' "
     "own addresses; with nat, the default, nothing is). "
     "Without --subnet a free one is picked from Docker's default pools "
-    "(172.17.0.0/16 .. 172.31.0.0/16, then 192.168.0.0/20 steps). Prints the new network's id."
+    "(172.17.0.0/16 .. 172.31.0.0/16, then 192.168.0.0/20 steps), skipping those that overlap "
+    "a route or an address of the host, as Docker does; an explicit --subnet overlapping one is "
+    "refused unless --force is given. Prints the new network's id."
     "\v"
     "EXAMPLES:\n"
     "  netbpfctl network create web\n"
@@ -103,6 +106,8 @@ static const struct argp_option create_opts[] = {
      0},
     {"label", OPT_LABEL, "KEY=VALUE", 0, "Set metadata (repeatable)", 0},
     {"opt", 'o', "KEY=VALUE", 0, "Set a driver option (repeatable)", 0},
+    {"force", OPT_FORCE, NULL, 0,
+     "Create the network even when --subnet overlaps a route or an address of the host", 0},
     {0},
 };
 
@@ -145,6 +150,9 @@ static error_t create_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_INTERNAL:
 		s->internal = true;
+		break;
+	case OPT_FORCE:
+		s->force = true;
 		break;
 	case OPT_MTU:
 		s->mtu = arg;

@@ -526,6 +526,12 @@ static int sandbox_ls(const struct nb_instance *inst, int argc, char **argv)
 			json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "ID", id, "IPAddresses",
 					      ips, "Name", sbs[i].name, "Netns", sbs[i].netns,
 					      "Networks", networks);
+			char *cid = NULL;
+
+			/* a runtime's sandbox: the container id it is keyed by (CNI DEL/CHECK) */
+			if (!nb_store_sandbox_container(st, sbs[i].id, &cid))
+				json_object_set_new(o, "ContainerID", json_string(cid));
+			free(cid);
 
 			nb_json_print_line(stdout, o);
 			json_decref(o);
@@ -650,7 +656,14 @@ static int sandbox_inspect(const struct nb_instance *inst, int argc, char **argv
 			failed++;
 			continue;
 		}
-		json_array_append_new(list, sandbox_json(&sb, &v, nets, nnets));
+		json_t *o = sandbox_json(&sb, &v, nets, nnets);
+		char *cid = NULL;
+
+		/* a runtime's sandbox (named after its pod): the container id it is keyed by */
+		if (!nb_store_sandbox_container(st, sb.id, &cid))
+			json_object_set_new(o, "ContainerID", json_string(cid));
+		free(cid);
+		json_array_append_new(list, o);
 		free(v.eps);
 	}
 	nb_json_print(stdout, list);

@@ -19,11 +19,12 @@
 #include "output.h"
 
 #define NB_EXIT_NOT_UP	  3	/* `status`: the instance is not up */
-#define OPT_MASQ_PORTS	  0x100 /* long option only */
+#define OPT_MASQ_PORTS	  0x100 /* long options only */
 #define OPT_MAX_ENDPOINTS 0x101
 #define OPT_MAX_NETWORKS  0x102
 #define OPT_CT_SIZE	  0x103
-#define OPT_PUBLISH_DEFAULT 0x104
+#define OPT_BRIDGE_SUBNET 0x104
+#define OPT_PUBLISH_DEFAULT 0x105
 
 /* ---- up ------------------------------------------------------------------ */
 
@@ -32,12 +33,18 @@ static const char up_doc[] =
     "\n"
     "Loads and pins the BPF programs and maps under the pin dir (mounting a bpffs there when "
     "needed), attaches the uplink programs to each uplink, creates the predefined networks "
-    "bridge (172.17.0.0/16), host and none, and re-creates every bridge network's gateway "
+    "bridge, host and none, and re-creates every bridge network's gateway "
     "port and every endpoint whose sandbox still exists. Idempotent: over a live data plane it "
     "changes nothing. The uplinks are remembered in the state; without --uplink, the "
     "remembered ones, or else the device of the default route. --masq-ports sets the source "
     "ports masquerade gives connections leaving through the uplinks (ICMP echo identifiers "
     "use the whole 16-bit space); it is remembered too, default " NB_MASQ_PORTS_DEFAULT ".\n"
+    "\n"
+    "The predefined bridge gets 172.17.0.0/16 unless a network or a route or an address of the "
+    "host (a docker0) holds part of it: then the first free subnet of Docker's pools. "
+    "--bridge-subnet (Docker's bip) gives it one instead; it is remembered, refused when it "
+    "overlaps a network or the host's routes and addresses, and it moves an existing bridge "
+    "only while nothing is connected to it.\n"
     "\n"
     "--mode xdp attaches XDP programs in front of the tc ones: at each endpoint's host-side "
     "veth (sandbox-to-sandbox frames redirected through a devmap; an XDP_PASS program on the "
@@ -61,6 +68,7 @@ static const char up_doc[] =
     "  netbpfctl up --masq-ports 32768-60999\n"
     "  netbpfctl up --publish-default deny  # published ports need publish --allow\n"
     "  netbpfctl up --max-endpoints 16384 --max-networks 4096 --ct-size 1048576\n"
+    "  netbpfctl up --bridge-subnet 10.200.0.0/24\n"
     "  netbpfctl up --reload              # after `make`: swap in the new programs, hitless\n"
     "  netbpfctl --pin-dir /tmp/pins up --uplink veth0\n";
 
@@ -74,6 +82,10 @@ static const struct argp_option up_opts[] = {
     {"masq-ports", OPT_MASQ_PORTS, "LO-HI", 0,
      "Masquerade source ports, 1 <= LO <= HI <= 65535 (default: the remembered range, "
      "else " NB_MASQ_PORTS_DEFAULT ")",
+     0},
+    {"bridge-subnet", OPT_BRIDGE_SUBNET, "CIDR", 0,
+     "Subnet of the predefined bridge network (default: the remembered one, else 172.17.0.0/16 "
+     "or the first free pool)",
      0},
     {"mode", 'm', "tc|xdp", 0,
      "Hooks of the data plane (env NETBPF_MODE; default: the live mode, else tc)", 0},
@@ -97,6 +109,7 @@ static const struct argp_option up_opts[] = {
 struct up_args {
 	struct nb_strv uplinks;
 	const char *masq_ports; /* validated "LO-HI", NULL when not given */
+	const char *bridge_subnet; /* validated CIDR, NULL when not given */
 	const char *publish_default; /* "allow" or "deny", NULL when not given */
 	bool reload;
 	bool oom;
@@ -130,6 +143,17 @@ static error_t up_parse(int key, char *arg, struct argp_state *state)
 				   "<= 65535",
 				   arg);
 		a->masq_ports = arg;
+		return 0;
+	}
+	case OPT_BRIDGE_SUBNET: {
+		struct nb_prefix p;
+
+		if (nb_bridge_subnet_parse(arg, &p))
+			argp_error(state,
+				   "--bridge-subnet \"%s\": not a subnet A.B.C.D/N with N in 8..30 "
+				   "and no host bits set",
+				   arg);
+		a->bridge_subnet = arg;
 		return 0;
 	}
 	case 'm':
@@ -205,6 +229,7 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 	o.uplinks = (const char *const *)a.uplinks.v;
 	o.nuplinks = a.uplinks.n;
 	o.masq_ports = a.masq_ports;
+	o.bridge_subnet = a.bridge_subnet;
 	o.publish_default = a.publish_default;
 	o.reload = a.reload;
 	o.mode = a.mode;
@@ -528,6 +553,52 @@ static void uplinks_now(struct nb_store *st, struct nb_nl *nl, struct nb_strv *u
 	free(idx);
 }
 
+/*
+ * The published ports, and those a host process bound after they were published: the data
+ * plane hands that socket's clients to the sandbox, so it is said (and `port` says it too).
+ */
+static void status_ports(struct nb_store *st, const struct nb_sandbox_rec *sbs, size_t nsbs)
+{
+	char k[NB_PORTMAP_STRLEN], lw[NB_LISTENER_STRLEN];
+	const struct nb_listener **held = NULL;
+	struct nb_publish_rec *rows = NULL;
+	struct nb_listener *ls = NULL;
+	size_t n = 0, nls = 0, i, j;
+	int nheld;
+
+	if (nb_store_publish_list(st, NULL, &rows, &n)) {
+		printf("Ports:      (cannot read them)\n");
+		return;
+	}
+	nb_publish_sort_by_key(rows, n);
+	held = calloc(n ? n : 1, sizeof(*held));
+	nheld = held ? nb_publish_host_held(rows, n, &ls, &nls, held) : -ENOMEM;
+	if (nheld < 0)
+		printf("Ports:      %zu published (the host's sockets cannot be read: %s)\n", n,
+		       strerror(-nheld));
+	else if (!nheld)
+		printf("Ports:      %zu published, none held by a host socket\n", n);
+	else
+		printf("Ports:      %zu published, %d also held by a host socket bound after it "
+		       "(its clients reach the sandbox):\n",
+		       n, nheld);
+	for (i = 0; nheld > 0 && i < n; i++) {
+		struct nb_portmap m = nb_publish_portmap(&rows[i]);
+		const char *name = rows[i].sandbox_id;
+
+		if (!held[i])
+			continue;
+		for (j = 0; j < nsbs; j++)
+			if (!strcmp(sbs[j].id, rows[i].sandbox_id))
+				name = sbs[j].name;
+		printf("            %s -> sandbox \"%s\" port %u: %s\n", nb_portmap_key_str(&m, k),
+		       name, rows[i].sb_port, nb_listener_str(held[i], lw));
+	}
+	free(held);
+	free(ls);
+	free(rows);
+}
+
 int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 {
 	static const char *const prog_hdr[] = {"PROGRAM", "ID", "TYPE", "ATTACHED"};
@@ -631,6 +702,7 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 	printf("Networks:   %zu (%zu bridge)\n", c.nnets, nbridge);
 	printf("Sandboxes:  %zu\n", c.nsbs);
 	printf("Endpoints:  %zu\n", c.neps);
+	status_ports(st, c.sbs, c.nsbs);
 	printf("\n");
 
 	pt = nb_table_new(prog_hdr, 4);
