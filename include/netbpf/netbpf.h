@@ -54,6 +54,10 @@
 #include "events.h"
 #include "fault.h"
 #include "lifecycle.h"
+#include "mapsize.h"
+#include "owner.h"
+#include "pins.h"
+#include "uplinks.h"
 #include "metrics.h"
 
 #endif

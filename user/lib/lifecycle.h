@@ -25,6 +25,7 @@
 #include <linux/types.h>
 
 #include "dataplane.h"
+#include "mapsize.h"
 #include "store.h"
 
 /* ---- string lists ----------------------------------------------------------- */
@@ -66,6 +67,7 @@ struct nb_up_opts {
 	const char *masq_ports; /* validated "LO-HI", NULL: the remembered range */
 	bool reload;		/* swap in this build's programs over the pinned maps */
 	int mode; /* -1: the live mode (tc for a new instance), else enum nb_dp_mode */
+	struct nb_dp_sizes sizes; /* map sizes; a 0 field: the kept size, else the default */
 };
 
 struct nb_up_report {
@@ -88,8 +90,12 @@ struct nb_down_report {
 	bool loaded; /* the programs were loaded (and are now unpinned) */
 };
 
-/* Deletes every netbpf device, detaches every hook, removes every pin; keeps the state */
+/*
+ * Deletes every netbpf device, detaches every hook, removes every pin; keeps the state.
+ * Refused when the pin dir belongs to another instance (owner.h), unless force.
+ */
 int nb_down(const struct nb_instance *inst, struct nb_down_report *r);
+int nb_down_opts(const struct nb_instance *inst, bool force, struct nb_down_report *r);
 
 /* Reconciles state and kernel; *count: what it removed (each logged at NB_LOG_INFO) */
 int nb_gc(const struct nb_instance *inst, int *count);

@@ -39,6 +39,24 @@ int nb_publish_target(struct nb_store *st, const struct nb_sandbox_rec *sb,
 
 /* ---- publish ----------------------------------------------------------------- */
 
+/*
+ * An --internal network reaches nothing outside its subnet, and Docker
+ * publishes no port of one: the world's packets would be dropped while
+ * host-local clients still reached the sandbox, a port half-open. Checked here,
+ * in the library, so every front end (publish, sandbox create -p, CNI
+ * portMappings) refuses it alike.
+ */
+static int check_not_internal(const struct nb_sandbox_rec *sb, const char *spec,
+			      const struct nb_network_rec *net)
+{
+	if (!net->internal)
+		return 0;
+	nb_errorf("sandbox \"%s\": publish \"%s\": network \"%s\" is internal (--internal): "
+		  "nothing is published from an internal network",
+		  sb->name, spec, net->name);
+	return -EPERM;
+}
+
 /* the published rows, sorted by key, and their distinct host addresses (nb_publish_key_ips) */
 struct rows {
 	const struct nb_publish_rec *v;
@@ -163,6 +181,9 @@ int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sand
 		return err;
 	}
 	have_net = true;
+	err = check_not_internal(sb, spec_str, &net);
+	if (err)
+		goto cleanup;
 	ip = spec.has_ip ? spec.ip : net.host_binding;
 	err = check_host_ip(w, sb, spec_str, ip, spec.has_ip, &net);
 	if (err)

@@ -12,6 +12,7 @@
 #include "ipam.h"
 #include "log.h"
 #include "names.h"
+#include "owner.h"
 #include "resolve.h"
 
 int nb_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -337,7 +338,7 @@ cleanup:
 	return err;
 }
 
-int nb_open_state(const struct nb_instance *inst, bool writer, struct nb_store **st)
+int nb_open_state_unchecked(const struct nb_instance *inst, bool writer, struct nb_store **st)
 {
 	int err = nb_store_open(inst->state_dir, writer, st);
 
@@ -345,6 +346,20 @@ int nb_open_state(const struct nb_instance *inst, bool writer, struct nb_store *
 		nb_errorf("state %s: permission denied (the state is readable by root only)",
 			  inst->state_dir);
 	/* other failures the store has reported in SQLite's words */
+	return err;
+}
+
+int nb_open_state(const struct nb_instance *inst, bool writer, struct nb_store **st)
+{
+	int err = nb_open_state_unchecked(inst, writer, st);
+
+	/* a lost database, or another instance's, is not an empty state (owner.h) */
+	if (!err)
+		err = nb_state_check(inst, *st);
+	if (err) {
+		nb_store_close(*st);
+		*st = NULL;
+	}
 	return err;
 }
 

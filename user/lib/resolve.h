@@ -20,8 +20,14 @@
 
 /* ---- the state ------------------------------------------------------------ */
 
-/* nb_store_open() on the instance's state dir, with a message on failure */
+/*
+ * nb_store_open() on the instance's state dir, with a message on failure; a
+ * state that is not the pin dir's owner's (lost, emptied, another instance's)
+ * is refused (nb_state_check, owner.h)
+ */
 int nb_open_state(const struct nb_instance *inst, bool writer, struct nb_store **st);
+/* the same without nb_state_check(): for up and down, which check more (owner.h) */
+int nb_open_state_unchecked(const struct nb_instance *inst, bool writer, struct nb_store **st);
 /*
  * Docker's resolution (exact name, then unique id prefix) with the messages
  * every command gives: "network \"x\" not found", an ambiguous prefix, ...
