@@ -29,6 +29,7 @@
 
 #include <netbpf/abi.h>
 
+#include "log.h"
 #include "store.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -468,8 +469,44 @@ static void test_net_id_limit(void **state)
 	assert_int_equal(nb_store_network_add(f->st, &n), -ENOSPC);
 	/* the transaction survives the refused add */
 	assert_int_equal(nb_store_commit(f->st), 0);
-	assert_int_equal(nb_store_network_find(f->st, "n1024", &n), 0);
+	assert_int_equal(nb_store_network_find(f->st, "n4096", &n), 0);
 	nb_network_rec_clear(&n);
+}
+
+/* One network's bridge endpoints fill one flood list of NB_MAX_FLOOD ports
+ * (issue 20): the next is refused by the state, naming the network and the
+ * limit, while the instance still has room and other networks take more. */
+static void test_network_endpoint_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_network_rec big, other;
+	struct nb_sandbox_rec sb;
+	struct nb_endpoint_rec ep;
+	char name[32], addr[32];
+	int i;
+
+	assert_int_equal(nb_store_begin(f->st), 0);
+	/* the instance limit well above the network's */
+	assert_int_equal(nb_store_setting_set(f->st, "max_endpoints", "16384"), 0);
+	big = add_net(f->st, "big", "10.64.0.0/16");
+	other = add_net(f->st, "other", "10.65.0.0/16");
+	for (i = 0; i < NB_MAX_FLOOD; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		snprintf(addr, sizeof(addr), "10.64.%d.%d", (i + 2) / 256, (i + 2) % 256);
+		sb = add_sb(f->st, name);
+		add_ep(f->st, &big, &sb, addr, 0);
+	}
+	sb = add_sb(f->st, "one-too-many");
+	fill_ep(&ep, &big, &sb, "10.64.200.1", 0);
+	assert_int_equal(nb_store_endpoint_add(f->st, &ep), -ENOSPC);
+	assert_non_null(strstr(nb_error_text(), "network \"big\": cannot add endpoint nbe"));
+	assert_non_null(strstr(nb_error_text(), "the network has 4096 endpoints"));
+	assert_non_null(strstr(nb_error_text(), "NB_MAX_FLOOD"));
+	/* another network of the same instance still takes the sandbox */
+	add_ep(f->st, &other, &sb, "10.65.0.2", 0);
+	assert_int_equal(nb_store_commit(f->st), 0);
+	nb_network_rec_clear(&big);
+	nb_network_rec_clear(&other);
 }
 
 /* ---- resolution --------------------------------------------------------- */
@@ -1297,6 +1334,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_network_constraints, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_net_id_reuse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_net_id_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_network_endpoint_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_resolution, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sandbox_resolution, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sandbox_crud, setup, teardown),

@@ -880,6 +880,54 @@ static int read_endpoint(sqlite3_stmt *s, void *out)
  * entry and a stats slot, all sized by `up --max-endpoints`: beyond it the
  * state refuses the row, naming the limit, rather than a map failing later.
  */
+static int count_rows(struct nb_store *st, const char *what, const char *sql, const char *arg,
+		      sqlite3_int64 *n)
+{
+	sqlite3_stmt *stmt;
+	int err, rc;
+
+	err = prep(st, what, sql, &stmt);
+	if (err)
+		return err;
+	if (arg)
+		sqlite3_bind_text(stmt, 1, arg, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(stmt, 0);
+	else
+		err = db_fail(st, what, rc);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+/*
+ * One network's bridge endpoints share its flood list, one map value of
+ * NB_MAX_FLOOD ports (abi.h): the row is refused here, naming the network and
+ * the limit, instead of the map update failing with ENOSPC after the devices
+ * were made.
+ */
+static int network_room(struct nb_store *st, const struct nb_endpoint_rec *rec)
+{
+	struct nb_network_rec net = {0};
+	sqlite3_int64 n = 0;
+	int err;
+
+	err = count_rows(st, "count endpoints of a network",
+			 "SELECT count(*) FROM endpoints WHERE network_id = ?1"
+			 " AND host_ifname IS NOT NULL",
+			 rec->network_id, &n);
+	if (err || n < NB_MAX_FLOOD)
+		return err;
+	if (nb_store_network_find(st, rec->network_id, &net))
+		snprintf(net.name, sizeof(net.name), "%.12s", rec->network_id);
+	nb_errorf("network \"%s\": cannot add endpoint %s: the network has %lld endpoints, the "
+		  "most one network holds (its flood list, NB_MAX_FLOOD in "
+		  "include/netbpf/abi.h; more sandboxes go on another network)",
+		  net.name, rec->host_ifname, (long long)n);
+	nb_network_rec_clear(&net);
+	return -ENOSPC;
+}
+
 static int endpoint_room(struct nb_store *st, const struct nb_endpoint_rec *rec)
 {
 	sqlite3_stmt *stmt;
@@ -902,12 +950,13 @@ static int endpoint_room(struct nb_store *st, const struct nb_endpoint_rec *rec)
 	if (err)
 		return err;
 	max = nb_dp_sizes_endpoints(st);
-	if (n < max)
-		return 0;
-	nb_errorf("endpoint %s: the instance holds at most %u endpoints (`netbpfctl down`, then "
-		  "`netbpfctl up --max-endpoints N`, raises it)",
-		  rec->host_ifname, max);
-	return -ENOSPC;
+	if (n >= max) {
+		nb_errorf("endpoint %s: the instance holds at most %u endpoints (`netbpfctl down`, "
+			  "then `netbpfctl up --max-endpoints N`, raises it)",
+			  rec->host_ifname, max);
+		return -ENOSPC;
+	}
+	return network_room(st, rec);
 }
 
 int nb_store_endpoint_add(struct nb_store *st, const struct nb_endpoint_rec *rec)
