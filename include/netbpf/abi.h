@@ -392,6 +392,7 @@ enum nb_drop_reason {
 	NB_DROP_FRAG, /* IPv4 fragment of a translated flow */
 	NB_DROP_NO_ROUTE, /* FIB lookup failed for a translated packet */
 	NB_DROP_CT_INVALID, /* packet does not belong to a tracked flow state */
+	NB_DROP_LINK_CONTROL, /* IPv6 DAD, RS, MLD multicast nobody on the network needs */
 	__NB_DROP_MAX,
 };
 #define NB_DROP_COUNT (__NB_DROP_MAX - NB_DROP_BASE)
