@@ -509,6 +509,94 @@ static void test_network_endpoint_limit(void **state)
 	nb_network_rec_clear(&other);
 }
 
+/* ---- query plans (issue 20): what a whole-instance command asks per sandbox --- */
+
+/* Fails the test when a plan of sql reads a whole table or index ("SCAN"). */
+static void assert_plan_indexed(sqlite3 *db, const char *sql)
+{
+	char explain[1024];
+	sqlite3_stmt *stmt;
+	int rows = 0;
+
+	snprintf(explain, sizeof(explain), "EXPLAIN QUERY PLAN %s", sql);
+	assert_int_equal(sqlite3_prepare_v2(db, explain, -1, &stmt, NULL), SQLITE_OK);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		const char *detail = (const char *)sqlite3_column_text(stmt, 3);
+
+		rows++;
+		if (detail && !strncmp(detail, "SCAN ", 5))
+			fail_msg("%s\n  plans as a scan: %s", sql, detail);
+	}
+	sqlite3_finalize(stmt);
+	assert_true(rows > 0);
+}
+
+static void test_query_plans(void **state)
+{
+	static const char *const by_id[] = {
+	    "SELECT * FROM sandboxes WHERE " NB_STORE_ID_PREFIX_WHERE " LIMIT 2",
+	    "SELECT * FROM networks WHERE " NB_STORE_ID_PREFIX_WHERE " LIMIT 2",
+	};
+	struct fixture *f = *state;
+	char path[400];
+	sqlite3 *db;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/netbpf.db", f->dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	/* a sandbox's endpoints (ls, stats, gc, up: once per sandbox), a network's, one */
+	assert_plan_indexed(db, nb_store_endpoint_list_sql(NULL, "s"));
+	assert_plan_indexed(db, nb_store_endpoint_list_sql("n", NULL));
+	assert_plan_indexed(db, nb_store_endpoint_list_sql("n", "s"));
+	/* a sandbox's published ports, and whether a host port is taken (publish) */
+	assert_plan_indexed(db, nb_store_publish_list_sql("s"));
+	assert_plan_indexed(db, nb_store_publish_taken_sql());
+	/* resolving by id or id prefix (network inspect: once per member) */
+	for (i = 0; i < sizeof(by_id) / sizeof(by_id[0]); i++)
+		assert_plan_indexed(db, by_id[i]);
+	sqlite3_close(db);
+}
+
+/* An id prefix resolves through a range of the primary key: every digit, the
+ * full id, a prefix of 'f's (whose bound is past 'f') */
+static struct nb_sandbox_rec add_sb_id(struct nb_store *st, const char *name, char fill, char last)
+{
+	struct nb_sandbox_rec sb = {0};
+
+	memset(sb.id, fill, NB_ID_LEN);
+	sb.id[NB_ID_LEN - 1] = last;
+	snprintf(sb.name, sizeof(sb.name), "%s", name);
+	snprintf(sb.netns, sizeof(sb.netns), "/run/netns/%s", name);
+	assert_int_equal(nb_store_sandbox_add(st, &sb), 0);
+	return sb;
+}
+
+static void test_id_prefix_range(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_sandbox_rec x, y, got;
+	char upper[NB_ID_LEN + 1], key[NB_ID_LEN + 1];
+
+	nb_store_id_prefix_range("09f", upper);
+	assert_string_equal(upper, "09g");
+	nb_store_id_prefix_range("a9", upper);
+	assert_string_equal(upper, "a:");
+	x = add_sb_id(f->st, "x", 'f', 'f');
+	y = add_sb_id(f->st, "y", '0', '9');
+	add_sb_id(f->st, "z", '0', 'a');
+	assert_int_equal(nb_store_sandbox_find(f->st, x.id, &got), 0);
+	assert_string_equal(got.name, "x");
+	assert_int_equal(nb_store_sandbox_find(f->st, "ffff", &got), 0);
+	assert_string_equal(got.name, "x");
+	assert_int_equal(nb_store_sandbox_find(f->st, y.id, &got), 0);
+	assert_string_equal(got.name, "y");
+	assert_int_equal(nb_store_sandbox_find(f->st, "000", &got), -ENOTUNIQ);
+	memset(key, '0', NB_ID_LEN);
+	key[NB_ID_LEN] = '\0';
+	assert_int_equal(nb_store_sandbox_find(f->st, key, &got), -ENOENT);
+	assert_int_equal(nb_store_sandbox_find(f->st, "1", &got), -ENOENT);
+}
+
 /* ---- resolution --------------------------------------------------------- */
 
 static void set_id(char id[NB_ID_LEN + 1], const char *prefix)
@@ -1335,6 +1423,8 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_net_id_reuse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_net_id_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_network_endpoint_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_query_plans, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_id_prefix_range, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_resolution, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sandbox_resolution, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sandbox_crud, setup, teardown),
