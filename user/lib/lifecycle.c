@@ -934,35 +934,50 @@ cleanup:
 
 /* ---- down ---------------------------------------------------------------- */
 
-/* Deletes every nbe*, nbg*, nbp* veth of nl's netns; returns how many */
+/*
+ * Deletes every nbe*, nbg*, nbp* veth of nl's netns; returns how many. One
+ * dump lists them and one batch deletes them (nb_nl_links_del): a device at
+ * a time, each RTM_GETLINK and RTM_DELLINK costing ~25 ms, made `down` take
+ * two minutes at 4,096 sandboxes.
+ */
 static int devices_delete_all(struct nb_nl *nl, const char *cmd)
 {
-	char(*names)[NB_IFNAMSIZ] = NULL;
-	struct nb_link_info info;
-	size_t n = 0, i, p;
-	int err, count = 0;
+	struct nb_link_ent *links = NULL;
+	size_t n = 0, i, nv = 0;
+	int *idx = NULL, err;
 
-	for (p = 0; p < NB_DEVICE_PREFIXES; p++) {
-		err = nb_nl_link_list(nl, nb_device_prefixes[p], &names, &n);
-		if (err) {
-			nb_errorf("%s: cannot list the interfaces: %s", cmd, strerror(-err));
-			return err;
-		}
-		for (i = 0; i < n; i++) {
-			/* an nbp* went with its nbg* a moment ago */
-			if (nb_nl_link_info(nl, names[i], &info) || strcmp(info.kind, "veth"))
-				continue;
-			err = nb_nl_link_del(nl, names[i]);
-			if (!err)
-				count++;
-			else if (err != -ENODEV)
-				nb_errorf("%s: cannot delete %s: %s", cmd, names[i],
-					  strerror(-err));
-		}
-		free(names);
-		names = NULL;
+	err = nb_nl_links(nl, nb_device_prefixes, NB_DEVICE_PREFIXES, &links, &n);
+	if (err) {
+		nb_errorf("%s: cannot list the interfaces: %s", cmd, strerror(-err));
+		return err;
 	}
-	return count;
+	idx = calloc(n + 1, sizeof(*idx));
+	if (!idx) {
+		free(links);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		char gw[NB_IFNAMSIZ];
+		size_t j;
+
+		if (strcmp(links[i].kind, "veth"))
+			continue;
+		/* an nbp<id> goes with its nbg<id> (its peer), counted once */
+		if (!strncmp(links[i].name, "nbp", 3)) {
+			snprintf(gw, sizeof(gw), "nbg%s", links[i].name + 3);
+			for (j = 0; j < n && strcmp(links[j].name, gw); j++)
+				;
+			if (j < n)
+				continue;
+		}
+		idx[nv++] = links[i].ifindex;
+	}
+	err = nb_nl_links_del(nl, idx, nv);
+	if (err < 0)
+		nb_errorf("%s: cannot delete the devices: %s", cmd, strerror(-err));
+	free(idx);
+	free(links);
+	return err;
 }
 
 static void down_detached(void *arg, const char *ifname, const char *hook)

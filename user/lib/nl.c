@@ -749,3 +749,142 @@ int nb_nl_tc_filter_count(struct nb_nl *nl, int ifindex, bool egress)
 	nl_cache_free(cache);
 	return err;
 }
+
+/* ---- batches: a dump, a group delete ---------------------------------------- */
+
+struct links_ctx {
+	const char *const *prefixes;
+	size_t np;
+	struct nb_link_ent *v;
+	size_t n, cap;
+	int err;
+};
+
+static void links_one(struct nl_object *obj, void *arg)
+{
+	struct rtnl_link *link = (struct rtnl_link *)obj;
+	const char *name = rtnl_link_get_name(link), *kind;
+	struct links_ctx *c = arg;
+	struct nb_link_ent *grown;
+	size_t i;
+
+	if (c->err || !name)
+		return;
+	for (i = 0; i < c->np; i++)
+		if (!strncmp(name, c->prefixes[i], strlen(c->prefixes[i])))
+			break;
+	if (i == c->np)
+		return;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 64;
+		grown = realloc(c->v, c->cap * sizeof(*grown));
+		if (!grown) {
+			c->err = -ENOMEM;
+			return;
+		}
+		c->v = grown;
+	}
+	kind = rtnl_link_get_type(link);
+	snprintf(c->v[c->n].name, sizeof(c->v[c->n].name), "%s", name);
+	snprintf(c->v[c->n].kind, sizeof(c->v[c->n].kind), "%s", kind ? kind : "");
+	c->v[c->n].ifindex = rtnl_link_get_ifindex(link);
+	c->n++;
+}
+
+int nb_nl_links(struct nb_nl *nl, const char *const *prefixes, size_t np,
+		struct nb_link_ent **out, size_t *n)
+{
+	struct links_ctx c = {.prefixes = prefixes, .np = np};
+	struct nl_cache *cache;
+	int err;
+
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_link_alloc_cache(nl->sk, AF_UNSPEC, &cache));
+	if (err)
+		return err;
+	nl_cache_foreach(cache, links_one, &c);
+	nl_cache_free(cache);
+	if (c.err) {
+		free(c.v);
+		return c.err;
+	}
+	*out = c.v;
+	*n = c.n;
+	return 0;
+}
+
+/* An RTM_*LINK request for ifindex (0: by group) carrying IFLA_GROUP, acknowledged */
+static int link_group_request(struct nb_nl *nl, int type, int ifindex, __u32 group)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex};
+	struct nl_msg *msg;
+	int err;
+
+	msg = nlmsg_alloc_simple(type, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_u32(msg, IFLA_GROUP, group) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	nl_begin(nl);
+	err = nl_result(nl, nl_send_auto(nl->sk, msg));
+	if (!err)
+		err = nl_result(nl, nl_wait_for_ack(nl->sk));
+	nlmsg_free(msg);
+	return err;
+}
+
+static int link_del_ifindex(struct nb_nl *nl, int ifindex)
+{
+	struct rtnl_link *link;
+	int err;
+
+	link = rtnl_link_alloc();
+	if (!link)
+		return -ENOMEM;
+	rtnl_link_set_ifindex(link, ifindex);
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_link_delete(nl->sk, link));
+	rtnl_link_put(link);
+	return err;
+}
+
+int nb_nl_links_del(struct nb_nl *nl, const int *ifindex, size_t n)
+{
+	size_t i, count = 0;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++) {
+		err = link_group_request(nl, RTM_SETLINK, ifindex[i], NB_NL_DOOMED_GROUP);
+		if (err == -ENODEV)
+			err = 0; /* gone by itself */
+		else if (!err)
+			count++;
+	}
+	if (!err && !count)
+		return 0;
+	if (!err)
+		err = link_group_request(nl, RTM_DELLINK, 0, NB_NL_DOOMED_GROUP);
+	if (!err)
+		return (int)count;
+	/* one by one, what is left of them */
+	count = 0;
+	for (i = 0; i < n; i++) {
+		err = link_del_ifindex(nl, ifindex[i]);
+		if (err == -ENODEV)
+			continue;
+		if (err)
+			return err;
+		count++;
+	}
+	return (int)count;
+}
+
+int nb_link_ifindex_here(const char *name)
+{
+	unsigned int idx = if_nametoindex(name);
+
+	return idx ? (int)idx : -ENODEV;
+}
