@@ -1195,7 +1195,16 @@ static bool gc_device_foreign(struct nb_nl *nl, const struct nb_dp_prog *progs, 
 	return true;
 }
 
-/* netbpf-looking devices that no endpoint or network of the state explains */
+static int cmp_ifname(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+/*
+ * netbpf-looking devices that no endpoint or network of the state explains.
+ * One dump (with each link's kind) and a sorted look-up per device: comparing
+ * every device with every endpoint, and an RTM_GETLINK each, grew as N^2.
+ */
 static int gc_devices(const struct nb_instance *inst, struct nb_store *st, struct nb_nl *nl,
 		      int *count)
 {
@@ -1204,11 +1213,10 @@ static int gc_devices(const struct nb_instance *inst, struct nb_store *st, struc
 	__u32 foreign_id;
 	struct nb_network_rec *nets = NULL;
 	struct nb_endpoint_rec *eps = NULL;
-	char(*names)[NB_IFNAMSIZ] = NULL;
+	struct nb_link_ent *links = NULL;
+	char(*known)[NB_IFNAMSIZ] = NULL;
 	char gw[NB_IFNAMSIZ], port[NB_IFNAMSIZ];
-	struct nb_link_info info;
-	size_t nn = 0, ne = 0, n = 0, i, j, p;
-	bool known;
+	size_t nn = 0, ne = 0, n = 0, nk = 0, i;
 	int err;
 
 	if (!gc_state_proves(st)) {
@@ -1228,49 +1236,55 @@ static int gc_devices(const struct nb_instance *inst, struct nb_store *st, struc
 		nb_errorf("gc: cannot read the state: %s", strerror(-err));
 		goto cleanup;
 	}
-	for (p = 0; p < NB_DEVICE_PREFIXES; p++) {
-		err = nb_nl_link_list(nl, nb_device_prefixes[p], &names, &n);
+	known = calloc(ne + 2 * nn + 1, sizeof(*known));
+	if (!known) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < ne; i++)
+		snprintf(known[nk++], NB_IFNAMSIZ, "%s", eps[i].host_ifname);
+	for (i = 0; i < nn; i++) {
+		if (strcmp(nets[i].driver, NB_DRIVER_BRIDGE))
+			continue;
+		nb_network_ifnames(nets[i].net_id, gw, port);
+		snprintf(known[nk++], NB_IFNAMSIZ, "%s", gw);
+		snprintf(known[nk++], NB_IFNAMSIZ, "%s", port);
+	}
+	qsort(known, nk, sizeof(*known), cmp_ifname);
+	err = nb_nl_links(nl, nb_device_prefixes, NB_DEVICE_PREFIXES, &links, &n);
+	if (err) {
+		nb_errorf("gc: cannot list the interfaces: %s", strerror(-err));
+		goto cleanup;
+	}
+	for (i = 0; i < n; i++) {
+		const char *name = links[i].name;
+
+		if (bsearch(name, known, nk, sizeof(*known), cmp_ifname) ||
+		    strcmp(links[i].kind, "veth"))
+			continue;
+		if (nprogs && gc_device_foreign(nl, progs, nprogs, name, &foreign_id)) {
+			nb_logf(NB_LOG_INFO,
+				"left device %s alone: its tc ingress runs program %u, not "
+				"one of this instance's",
+				name, foreign_id);
+			continue;
+		}
+		err = nb_nl_link_del(nl, name);
+		if (err == -ENODEV) {
+			err = 0;
+			continue; /* the peer of one deleted just before */
+		}
 		if (err) {
-			nb_errorf("gc: cannot list the interfaces: %s", strerror(-err));
+			nb_errorf("gc: cannot delete %s: %s", name, strerror(-err));
 			goto cleanup;
 		}
-		for (i = 0; i < n; i++) {
-			known = false;
-			for (j = 0; j < ne && !known; j++)
-				known = !strcmp(eps[j].host_ifname, names[i]);
-			for (j = 0; j < nn && !known; j++) {
-				if (strcmp(nets[j].driver, NB_DRIVER_BRIDGE))
-					continue;
-				nb_network_ifnames(nets[j].net_id, gw, port);
-				known = !strcmp(gw, names[i]) || !strcmp(port, names[i]);
-			}
-			if (known || nb_nl_link_info(nl, names[i], &info) ||
-			    strcmp(info.kind, "veth"))
-				continue;
-			if (nprogs && gc_device_foreign(nl, progs, nprogs, names[i], &foreign_id)) {
-				nb_logf(NB_LOG_INFO,
-					"left device %s alone: its tc ingress runs program %u, not "
-					"one of this instance's",
-					names[i], foreign_id);
-				continue;
-			}
-			err = nb_nl_link_del(nl, names[i]);
-			if (err == -ENODEV)
-				continue; /* the peer of one deleted just before */
-			if (err) {
-				nb_errorf("gc: cannot delete %s: %s", names[i], strerror(-err));
-				goto cleanup;
-			}
-			nb_logf(NB_LOG_INFO, "removed orphan device %s (not in the state)",
-				names[i]);
-			(*count)++;
-		}
-		free(names);
-		names = NULL;
+		nb_logf(NB_LOG_INFO, "removed orphan device %s (not in the state)", name);
+		(*count)++;
 	}
 cleanup:
 	free(progs);
-	free(names);
+	free(links);
+	free(known);
 	free(eps);
 	nb_network_recs_free(nets, nn);
 	return err;
