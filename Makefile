@@ -1,8 +1,9 @@
 # netbpf — build, test, demo.  `make V=1` shows full commands.
 #
 # Flow (libbpf-bootstrap's): bpf/*.bpf.c --clang -target bpf--> build/bpf/*.bpf.o
-#   --bpftool gen skeleton--> build/*.skel.h <-- user/*.c include them.
-# Every output goes to build/ (ignored by git).
+#   --bpftool gen skeleton--> build/*.skel.h <-- user/lib/dataplane.c includes them;
+# user/lib/*.c --> build/libnetbpf.a <-- user/netbpfctl/ (build/netbpfctl), user/cni/
+# (build/netbpf-cni). Every output goes to build/ (ignored by git).
 
 OUT        := build
 CLANG      ?= clang
@@ -14,7 +15,8 @@ DEPS_PKGS  := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool libnl-3-dev \
               libnl-route-3-dev libjansson-dev libsqlite3-dev libcmocka-dev bats \
               pkg-config iproute2 iputils-ping curl iperf3 socat python3 make gcc \
               libmicrohttpd-dev podman containernetworking-plugins busybox-static \
-              runc sqlite3 bats-assert bats-support shellcheck
+              runc sqlite3 shellcheck scdoc dpkg-dev lintian man-db systemd bash-completion \
+              bats-support bats-assert
 
 PKG_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 LIBS       := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -ljansson -lsqlite3 -lmicrohttpd
@@ -62,7 +64,7 @@ endif
 
 .DELETE_ON_ERROR:
 .SECONDARY: $(BPF_OBJS) $(SKELS) $(PKT_BINS:=.o)
-.PHONY: all deps test test-unit test-bpf test-e2e test-lint demo clean bench bench-quick format install
+.PHONY: all deps test test-unit test-bpf test-e2e test-lint demo clean bench bench-quick format
 
 # the CNI plugin is built when its sources are there
 CNI_BIN    := $(if $(CNI_SRCS),$(OUT)/netbpf-cni)
@@ -199,12 +201,135 @@ demo: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tools/demo.sh
 
-# netbpfctl, and the CNI plugin where runtimes look for plugins (podman, containerd: /usr/lib/cni
-# or /opt/cni/bin via their configuration; /usr/local/lib/cni for local installs)
-install: all
-	install -D -m 0755 $(OUT)/netbpfctl $(DESTDIR)/usr/local/sbin/netbpfctl
-	install -D -m 0755 $(OUT)/netbpf-cni $(DESTDIR)/usr/local/lib/cni/netbpf
-	install -D -m 0755 $(OUT)/netbpf-cni $(DESTDIR)/usr/lib/cni/netbpf
+
+# ---- install, man pages, completion, systemd unit, .deb -----------------------------------
+#
+# What gets installed is data: one list per destination, so a new program, unit or page is
+# one word in a list (or, for pages and units, one new file under docs/man/ or dist/systemd/).
+#   make install [PREFIX=/usr/local] [DESTDIR=...]      make uninstall (same variables)
+#   make man                                            build/man/*.8 from docs/man/*.scd
+#   make deb                                            build/netbpf_<version>_<arch>.deb
+PREFIX      ?= /usr/local
+SBINDIR     ?= $(PREFIX)/sbin
+MANDIR      ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+# Debian 12 keeps packaged units in /lib/systemd/system; under another prefix systemd
+# also reads $(PREFIX)/lib/systemd/system (/usr/local/lib/systemd/system)
+UNITDIR     ?= $(if $(filter /usr,$(PREFIX)),/lib/systemd/system,$(PREFIX)/lib/systemd/system)
+# CNI plugin directories: the distribution's (Debian's podman reads /usr/lib/cni) and CNI's
+# own convention /opt/cni/bin (containerd, upstream plugins); CNI_OPT_DIR= leaves the latter out
+CNI_LIBDIR  ?= $(PREFIX)/lib/cni
+CNI_OPT_DIR ?= /opt/cni/bin
+CNI_DIRS    := $(CNI_LIBDIR) $(CNI_OPT_DIR)
+
+# programs for $(SBINDIR); the daemon joins with one word: $(OUT)/netbpfd (user/netbpfd/),
+# built by its own rule, when that rule exists in this Makefile
+SBIN_PROGS  := $(OUT)/netbpfctl $(if $(wildcard user/netbpfd/*.c),$(OUT)/netbpfd)
+# every docs/man/NAME.SECTION.scd becomes build/man/NAME.SECTION (netbpfd.8.scd included)
+MAN_SRCS    := $(wildcard docs/man/*.scd)
+MAN_PAGES   := $(patsubst docs/man/%.scd,$(OUT)/man/%,$(MAN_SRCS))
+# every dist/systemd/NAME.in becomes build/systemd/NAME with the install paths filled in
+# (netbpfd.service.in included)
+UNIT_SRCS   := $(wildcard dist/systemd/*.in)
+UNITS       := $(patsubst dist/systemd/%.in,$(OUT)/systemd/%,$(UNIT_SRCS))
+BASHCOMP    := dist/bash-completion/netbpfctl
+
+# the build's time for man pages and the package, from the commit: same tree, same bytes
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
+export SOURCE_DATE_EPOCH
+
+.PHONY: man install uninstall deb test-pkg
+# the packaging tests alone (make test runs them too, as the level "pkg")
+test-pkg: deps
+	$(Q)$(MAKE) --no-print-directory all
+	$(Q)tests/run.sh pkg
+
+man: $(MAN_PAGES)
+
+$(OUT)/man/%: docs/man/%.scd | $(OUT)/man
+	$(call msg,SCDOC,$@)
+	$(Q)scdoc <$< >$@
+
+# the units name the installed programs: regenerated whenever SBINDIR differs from the last
+# build's (make install PREFIX=/usr after a build for /usr/local)
+$(OUT)/systemd/paths: FORCE | $(OUT)/systemd
+	$(Q)echo 'SBINDIR=$(SBINDIR)' | cmp -s - $@ || echo 'SBINDIR=$(SBINDIR)' >$@
+
+$(OUT)/systemd/%: dist/systemd/%.in $(OUT)/systemd/paths
+	$(call msg,GEN,$@)
+	$(Q)sed -e 's|@SBINDIR@|$(SBINDIR)|g' $< >$@
+
+.PHONY: FORCE
+FORCE:
+
+$(OUT)/man $(OUT)/systemd:
+	$(Q)mkdir -p $@
+
+# the files as `make install` places them, "SOURCE MODE DESTINATION" triples; install and
+# uninstall both read them, so they cannot disagree
+INSTALL_FILES = \
+	$(foreach f,$(SBIN_PROGS),$(f) 0755 $(SBINDIR)/$(notdir $(f))) \
+	$(foreach d,$(CNI_DIRS),$(CNI_BIN) 0755 $(d)/netbpf) \
+	$(foreach f,$(MAN_PAGES),$(f) 0644 $(MANDIR)/man$(subst .,,$(suffix $(f)))/$(notdir $(f))) \
+	$(BASHCOMP) 0644 $(BASHCOMPDIR)/netbpfctl \
+	$(foreach f,$(UNITS),$(f) 0644 $(UNITDIR)/$(notdir $(f)))
+
+# Unit files are installed, never enabled or started: netbpf.service attaches to the host's
+# uplink at boot, which an administrator turns on (systemctl enable netbpf) after a first up.
+install: $(SBIN_PROGS) $(CNI_BIN) $(MAN_PAGES) $(UNITS)
+	$(Q)printf '%s %s %s\n' $(INSTALL_FILES) | while read -r src mode dst; do \
+		printf '  %-8s %s\n' INSTALL "$(DESTDIR)$$dst"; \
+		install -D -m "$$mode" "$$src" "$(DESTDIR)$$dst" || exit 1; \
+	done
+
+uninstall:
+	$(Q)printf '%s %s %s\n' $(INSTALL_FILES) | while read -r src mode dst; do \
+		printf '  %-8s %s\n' RM "$(DESTDIR)$$dst"; \
+		rm -f "$(DESTDIR)$$dst"; \
+	done
+
+# The .deb: `make install` into a staging root with PREFIX=/usr, then what Debian policy asks
+# of a binary package (stripped programs, compressed manual pages, copyright, compressed
+# changelog, md5sums, files owned by root), Depends from dpkg-shlibdeps, built by dpkg-deb.
+# The plugin is not staged into /opt (policy keeps packages out of it): postinst links it
+# there when /opt/cni/bin exists. Check it with `lintian build/netbpf_*.deb`.
+DEB_PACKAGE    := netbpf
+DEB_ARCH       := $(shell dpkg --print-architecture 2>/dev/null)
+# the Makefile's VERSION (git describe) under a date, so that later builds sort later
+DEB_VERSION    := 0~git$(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y%m%d%H%M).$(subst -,+,$(VERSION))-1
+DEB_MAINTAINER ?= $(shell git config user.name 2>/dev/null || echo netbpf) <$(shell git config user.email 2>/dev/null || echo root@localhost)>
+DEB_DIR        := $(OUT)/deb
+DEB_ROOT       := $(DEB_DIR)/root
+DEB_FILE       := $(OUT)/$(DEB_PACKAGE)_$(DEB_VERSION)_$(DEB_ARCH).deb
+DEB_SCRIPTS    := postinst prerm postrm
+
+deb: $(SBIN_PROGS) $(CNI_BIN) $(MAN_PAGES) $(UNITS)
+	$(Q)rm -rf $(DEB_DIR) $(OUT)/$(DEB_PACKAGE)_*.deb
+	$(Q)$(MAKE) --no-print-directory install DESTDIR=$(CURDIR)/$(DEB_ROOT) PREFIX=/usr \
+		CNI_OPT_DIR= >/dev/null
+	$(call msg,DEB,$(DEB_FILE))
+	$(Q)strip --strip-unneeded --remove-section=.comment --remove-section=.note \
+		$(DEB_ROOT)/usr/sbin/* $(DEB_ROOT)/usr/lib/cni/*
+	$(Q)gzip -9n $(DEB_ROOT)/usr/share/man/man*/*
+	$(Q)install -D -m 0644 dist/debian/copyright $(DEB_ROOT)/usr/share/doc/$(DEB_PACKAGE)/copyright
+	$(Q)printf '%s (%s) unstable; urgency=medium\n\n  * Built from git %s.\n\n -- %s  %s\n' \
+		$(DEB_PACKAGE) '$(DEB_VERSION)' '$(VERSION)' '$(DEB_MAINTAINER)' \
+		"$$(date -u -R -d @$(SOURCE_DATE_EPOCH))" | \
+		gzip -9n >$(DEB_ROOT)/usr/share/doc/$(DEB_PACKAGE)/changelog.Debian.gz
+	$(Q)mkdir -p $(DEB_ROOT)/DEBIAN $(DEB_DIR)/src/debian
+	$(Q)printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' $(DEB_PACKAGE) $(DEB_PACKAGE) \
+		>$(DEB_DIR)/src/debian/control
+	$(Q)deps=$$(cd $(DEB_DIR)/src && dpkg-shlibdeps -O $(addprefix $(CURDIR)/$(DEB_ROOT)/,\
+		usr/sbin/* usr/lib/cni/netbpf) | sed -n 's/^shlibs:Depends=//p') && \
+	[ -n "$$deps" ] && \
+	sed -e 's|@VERSION@|$(DEB_VERSION)|' -e 's|@ARCH@|$(DEB_ARCH)|' \
+		-e 's|@MAINTAINER@|$(DEB_MAINTAINER)|' -e "s|@DEPENDS@|$$deps|" \
+		-e "s|@SIZE@|$$(du -sk --exclude=DEBIAN $(DEB_ROOT) | cut -f1)|" \
+		dist/debian/control.in >$(DEB_ROOT)/DEBIAN/control
+	$(Q)for s in $(DEB_SCRIPTS); do install -m 0755 dist/debian/$$s $(DEB_ROOT)/DEBIAN/$$s; done
+	$(Q)cd $(DEB_ROOT) && find . -path ./DEBIAN -prune -o -type f -printf '%P\n' | LC_ALL=C sort | \
+		xargs md5sum >DEBIAN/md5sums && chmod 0644 DEBIAN/md5sums
+	$(Q)dpkg-deb --root-owner-group -Zxz --build $(DEB_ROOT) $(DEB_FILE) >/dev/null
 
 format:
 	clang-format -i $(wildcard user/*/*.c user/*/*.h bpf/*.c bpf/lib/*.h include/netbpf/*.h tests/*/*.c tests/*/*.h)

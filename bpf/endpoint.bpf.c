@@ -2,7 +2,7 @@
 /*
  * "endpoint": tc ingress of an endpoint's host-side veth (nbe*), i.e. every
  * frame a sandbox sends on one of its networks. The logic is shared with the
- * XDP program (endpoint_xdp.bpf.c): bpf/lib/endpoint.bpf.h.
+ * XDP program xdp_endpoint (bpf/xdp.bpf.c): bpf/lib/endpoint.bpf.h.
  */
 #include "lib/endpoint.bpf.h"
 

@@ -14,8 +14,8 @@
 set -u
 cd "$(dirname "$0")/.." || exit 2
 
-files=(tests/e2e/*.bats tests/e2e/*.bash)
-scripts=(tests/run.sh tests/lint.sh)
+files=(tests/e2e/*.bats tests/e2e/*.bash tests/pkg/*.bats)
+scripts=(tests/run.sh tests/lint.sh tests/unit/test_layers.sh)
 n=0 bad=0
 
 tap() { # OK DESCRIPTION [DETAILS]
@@ -35,7 +35,7 @@ grep_lines() {
 }
 
 chained=$(grep_lines '\]\]?\s*&&\s*\[\[?\s' | grep -vE '^[^:]+:[0-9]+:\s*(if|elif|while|until)\s')
-tap "$([ -z "$chained" ] && echo ok)" "no \`[ … ] && [ … ]\` in tests/e2e (use bats-assert)" "$chained"
+tap "$([ -z "$chained" ] && echo ok)" "no \`[ … ] && [ … ]\` in the bats suites (use bats-assert)" "$chained"
 
 byhand=$(grep_lines '\[\[?\s+!?\s*"?\$\{?(status|output)\b' |
 	grep -vE '^[^:]+:[0-9]+:\s*(if|elif|while|until|assert|refute)\s')

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Runs every test level and ends with one line "N passed, N failed, N skipped".
 #
-#   tests/run.sh                   lint, unit, bpf (packet) and e2e
-#   tests/run.sh lint|unit|bpf|e2e one level
+#   tests/run.sh                        lint, unit, bpf (packet), e2e and pkg
+#   tests/run.sh lint|unit|bpf|e2e|pkg  one level
 #
 # The lint level (tests/lint.sh) checks the bats files for checks that cannot
 # fail; each of its checks counts as a test, so a defect there fails the run.
+# pkg (tests/pkg/*.bats) installs into temporary directories and builds the
+# .deb: make install/uninstall, systemd-analyze verify, lintian, dpkg --root.
 #
 # The e2e level runs the whole suite once per data-plane mode: tc, then xdp
 # (`netbpfctl up --mode xdp`, through NB_MODE in tests/e2e/lib.bash);
@@ -21,7 +23,7 @@ cd "$(dirname "$0")/.." || exit 2
 
 OUT=${OUT:-build}
 levels=("$@")
-[ ${#levels[@]} -gt 0 ] || levels=(lint unit bpf e2e)
+[ ${#levels[@]} -gt 0 ] || levels=(lint unit bpf e2e pkg)
 
 passed=0 failed=0 skipped=0
 failures=()
@@ -97,8 +99,20 @@ for level in "${levels[@]}"; do
 			fi
 			rm -f "$tmp"
 		done ;;
+	pkg)
+		tmp=$(mktemp)
+		echo "# pkg: bats tests/pkg"
+		bats --tap tests/pkg >"$tmp" 2>&1
+		rc=$?
+		count_tap "pkg" <"$tmp"
+		nfail=$?
+		if [ $rc -ne 0 ] && [ $nfail -eq 0 ]; then
+			echo "not ok - bats (pkg) exited with status $rc"
+			failed=$((failed + 1)); failures+=("bats (pkg): exited with status $rc")
+		fi
+		rm -f "$tmp" ;;
 	*)
-		echo "tests/run.sh: unknown level \"$level\" (lint, unit, bpf or e2e)" >&2
+		echo "tests/run.sh: unknown level \"$level\" (lint, unit, bpf, e2e or pkg)" >&2
 		exit 2 ;;
 	esac
 done

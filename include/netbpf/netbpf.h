@@ -37,17 +37,22 @@
 #include "names.h"
 #include "portspec.h"
 /* the state and what resolves into it */
+#include "paths.h"
 #include "pending.h"
 #include "resolve.h"
 #include "store.h"
 /* the kernel: data plane objects and hooks, maps, NAT, netlink, netns */
 #include "dataplane.h"
+#include "ethtool.h"
+#include "hooks.h"
+#include "mapio.h"
 #include "maps.h"
 #include "nat.h"
 #include "netns.h"
 #include "nl.h"
 /* networks, endpoints, published ports, membership */
-#include "attach.h"
+#include "membership.h"
+#include "network.h"
 #include "publish.h"
 #include "realize.h"
 /* the instance's life, its counters and events */
@@ -59,5 +64,6 @@
 #include "pins.h"
 #include "uplinks.h"
 #include "metrics.h"
+#include "prometheus.h"
 
 #endif

@@ -3,7 +3,7 @@
  * Packet tests of NAT: published ports (DNAT), masquerade (SNAT), hairpin,
  * ICMP errors and fragments, through BPF_PROG_TEST_RUN of "uplink_in",
  * "uplink_out" and "endpoint" (whose NAT hook is nb_nat_from_endpoint()),
- * with the maps filled by user/maps.c and user/nat.c as netbpfctl fills
+ * with the maps filled by user/lib/maps.c and user/lib/nat.c as netbpfctl fills
  * them and conntrack read back through nb_nat_ct_foreach().
  *
  * Topology (a private netns; the FIB and neighbour entries are real, since

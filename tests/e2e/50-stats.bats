@@ -343,7 +343,7 @@ EOF
 	grep -q "^monitor: [0-9]* events, 0 lost" "$NB_TMP/mon.log"
 }
 
-@test "monitor: one per instance; a killed monitor's flag is reaped by the next command" {
+@test "monitor: one per instance; a killed monitor's flag is reaped by gc, not by a read" {
 	start_monitor "$NB_TMP/mon1.log" --type drop,trace
 	assert_equal "$(monitor_flag)" 6
 	run nbctl monitor --type drop
@@ -359,7 +359,13 @@ EOF
 	# (reaped: its status is the SIGKILL's)
 	wait "$MON_PID" || true
 	assert_equal "$(monitor_flag)" 6
+	# stats and metrics only read: the flag stays
 	nbctl stats --no-stream >/dev/null
+	nbctl metrics >/dev/null
+	assert_equal "$(monitor_flag)" 6
+	run nbctl gc
+	assert_success
+	assert_output --partial "removed stale monitor flag in map nb_monitor (its monitor died)"
 	assert_equal "$(monitor_flag)" 0
 	# and a new monitor may start
 	start_monitor "$NB_TMP/mon2.log" --type nat

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # Crash consistency. NETBPF_FAULT=<step> makes netbpfctl _exit at that step
-# (user/fault.h) as if killed there; then `gc` must leave no leaked veth,
+# (user/lib/fault.h) as if killed there; then `gc` must leave no leaked veth,
 # netns, address, map entry or database row, and the kernel must match the
 # state (rel_check.py compares them entry by entry). The command is atomic:
 # killed before its commit, it did nothing (running it again succeeds);

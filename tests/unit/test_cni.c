@@ -41,6 +41,8 @@
 #include <jansson.h>
 
 #include "dataplane.h"
+#include "ethtool.h"
+#include "hooks.h"
 #include "ipam.h"
 #include "maps.h"
 #include "nat.h"

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * user/dataplane.c and user/realize.c against the real kernel: loading and
+ * user/lib/dataplane.c and user/lib/realize.c against the real kernel: loading and
  * pinning the objects, tc attach/query/detach, a network's gateway port and
  * an endpoint made and unmade, rollback, and pruning stale map entries.
  *
@@ -32,6 +32,8 @@
 #include <bpf/libbpf.h>
 
 #include "dataplane.h"
+#include "ethtool.h"
+#include "hooks.h"
 #include "ipam.h"
 #include "maps.h"
 #include "netns.h"

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Unit tests of user/ipam.c: parsing, prefix relations, subnet picking, allocation, MACs. */
+/* Unit tests of user/lib/ipam.c: parsing, prefix relations, subnet picking, allocation, MACs. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <setjmp.h>

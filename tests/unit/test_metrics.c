@@ -20,6 +20,8 @@
 
 #include "events.h"
 #include "metrics.h"
+#include "prometheus.h"
+#include "stats_table.h"
 
 #define DROP(r) ((r)-NB_DROP_BASE)
 

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Unit tests of user/names.c: Docker's name rule, random ids, id prefixes. */
+/* Unit tests of user/lib/names.c: Docker's name rule, random ids, id prefixes. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>

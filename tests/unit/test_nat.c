@@ -21,6 +21,7 @@
 #include <cmocka.h>
 #include <bpf/bpf.h>
 
+#include "fmt.h"
 #include "nat.h"
 
 #define IP(a, b, c, d) htonl(((a) << 24) | ((b) << 16) | ((c) << 8) | (d))
@@ -301,10 +302,10 @@ static void test_names(void **state)
 	char buf[NB_NAT_TUPLE_STRLEN], age[32];
 
 	(void)state;
-	assert_string_equal(nb_nat_proto_name(IPPROTO_TCP), "tcp");
-	assert_string_equal(nb_nat_proto_name(IPPROTO_UDP), "udp");
-	assert_string_equal(nb_nat_proto_name(IPPROTO_ICMP), "icmp");
-	assert_string_equal(nb_nat_proto_name(47), "proto-47");
+	assert_string_equal(nb_proto_name(IPPROTO_TCP), "tcp");
+	assert_string_equal(nb_proto_name(IPPROTO_UDP), "udp");
+	assert_string_equal(nb_proto_name(IPPROTO_ICMP), "icmp");
+	assert_string_equal(nb_proto_name(47), "proto-47");
 	assert_string_equal(nb_nat_type_name(NB_CT_DNAT), "dnat");
 	assert_string_equal(nb_nat_type_name(NB_CT_SNAT), "snat");
 	assert_string_equal(nb_nat_type_name(NB_CT_HAIRPIN), "hairpin");

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * user/nl.c and user/netns.c against the real kernel. The process moves into
+ * user/lib/nl.c and user/lib/netns.c against the real kernel. The process moves into
  * a private network namespace first (unshare(CLONE_NEWNET)), so every veth,
  * address and route made here vanishes with it; the one named netns the
  * netns tests create under /run/netns carries the PID and is deleted by

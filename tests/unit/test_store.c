@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Unit tests of user/store.c against real SQLite files in a temporary
+ * Unit tests of user/lib/store.c against real SQLite files in a temporary
  * directory (mkdtemp under /tmp, removed at the end): files and modes,
  * CRUD of every table, name/id resolution, constraints, cascades, the
  * publish conflict rule, transactions, and writers of several processes

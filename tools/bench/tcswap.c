@@ -16,7 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* netbpf's tc filter (user/dataplane.h: NB_TC_HANDLE, NB_TC_PRIORITY) */
+/* netbpf's tc filter (user/lib/hooks.h: NB_TC_HANDLE, NB_TC_PRIORITY) */
 #define NB_TC_HANDLE 0x4e42
 #define NB_TC_PRIORITY 0x4e42
 

@@ -132,25 +132,6 @@ static int need_root(struct nb_cni_ctx *ctx, int code)
 			     (unsigned int)geteuid());
 }
 
-static int mkdir_p(const char *dir)
-{
-	char path[PATH_MAX], *p;
-
-	if (snprintf(path, sizeof(path), "%s", dir) >= (int)sizeof(path))
-		return -ENAMETOOLONG;
-	for (p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0755) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(path, 0700) && errno != EEXIST)
-		return -errno;
-	return 0;
-}
-
 /* Whether the instance has a database at all (DEL and GC change nothing without one) */
 static bool state_exists(const struct nb_instance *inst)
 {
@@ -216,7 +197,7 @@ static int ensure_up(struct nb_cni_ctx *ctx)
 
 	if (nb_dp_loaded(inst) == 1)
 		return 0;
-	err = mkdir_p(inst->state_dir);
+	err = nb_mkdir_p(inst->state_dir);
 	if (err)
 		return lib_fail(ctx, NB_CNI_ERR_IO, -1, err, "netbpf: state dir %s",
 				inst->state_dir);

@@ -23,6 +23,7 @@
 #include "events.h"
 #include "fmt.h"
 #include "log.h"
+#include "mapio.h"
 #include "maps.h"
 
 /* ---- the claim ------------------------------------------------------------ */
@@ -135,8 +136,9 @@ int nb_monitor_claim(const struct nb_instance *inst, struct nb_monitor_maps *mm,
 	int err;
 
 	*holder = 0;
-	if (bpf_map_lookup_elem(mm->monitor, &zero, &cur))
-		return -errno;
+	err = nb_map_get(mm->monitor, &zero, &cur);
+	if (err)
+		return err;
 	err = lock_take(inst, &mm->lock);
 	if (err == -EWOULDBLOCK) {
 		*holder = cur.pid;
@@ -154,8 +156,8 @@ int nb_monitor_claim(const struct nb_instance *inst, struct nb_monitor_maps *mm,
 	me.types = types;
 	me.pid = getpid();
 	me.start_time = proc_start_time(me.pid);
-	if (bpf_map_update_elem(mm->monitor, &zero, &me, BPF_ANY)) {
-		err = -errno;
+	err = nb_map_put(mm->monitor, &zero, &me, BPF_ANY);
+	if (err) {
 		close(mm->lock);
 		mm->lock = -1;
 		return err;
@@ -169,8 +171,8 @@ int nb_monitor_release(struct nb_monitor_maps *mm)
 	__u32 zero = 0;
 	int err = 0;
 
-	if (mm->monitor >= 0 && bpf_map_update_elem(mm->monitor, &zero, &none, BPF_ANY))
-		err = -errno;
+	if (mm->monitor >= 0)
+		err = nb_map_put(mm->monitor, &zero, &none, BPF_ANY);
 	if (mm->lock >= 0) {
 		close(mm->lock); /* drops the flock */
 		mm->lock = -1;
@@ -189,19 +191,15 @@ int nb_monitor_reap(const struct nb_instance *inst)
 		return 0;
 	if (fd < 0)
 		return fd;
-	if (bpf_map_lookup_elem(fd, &zero, &cur)) {
-		err = -errno;
+	err = nb_map_get(fd, &zero, &cur);
+	if (err)
 		goto cleanup;
-	}
 	if (!cur.types || monitor_alive(&cur))
 		goto cleanup;
 	/* holding the lock, no monitor can claim between the check and the clear */
 	if (lock_take(inst, &lock))
 		goto cleanup;
-	if (bpf_map_update_elem(fd, &zero, &none, BPF_ANY))
-		err = -errno;
-	else
-		err = 1;
+	err = nb_map_put(fd, &zero, &none, BPF_ANY) ?: 1;
 cleanup:
 	if (lock >= 0)
 		close(lock);
@@ -211,22 +209,9 @@ cleanup:
 
 int nb_events_lost_fd(int fd, __u64 *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), i, err = 0;
 	__u32 zero = 0;
-	__u64 *v;
 
-	*out = 0;
-	if (ncpu < 0)
-		return ncpu;
-	v = calloc(ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	if (bpf_map_lookup_elem(fd, &zero, v))
-		err = -errno;
-	for (i = 0; !err && i < ncpu; i++)
-		*out += v[i];
-	free(v);
-	return err;
+	return nb_map_percpu_sum(fd, &zero, out, 1);
 }
 
 __u64 nb_events_lost(const struct nb_instance *inst)
@@ -301,20 +286,6 @@ const char *nb_event_verdict_name(int verdict)
 	return buf;
 }
 
-static const char *proto_str(__u8 proto, char buf[16])
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	}
-	snprintf(buf, 16, "proto-%u", proto);
-	return buf;
-}
-
 static const char *reason_str(const struct nb_event *ev, char buf[32])
 {
 	const char *s = NULL;
@@ -352,7 +323,7 @@ static bool has_ports(const struct nb_event *ev)
  * "arp request 10.0.0.1 -> 10.0.0.2", "ethertype 0x86dd" */
 static int tuple_str(const struct nb_event *ev, char *buf, size_t size)
 {
-	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN], p[16];
+	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
 
 	inet_ntop(AF_INET, &ev->saddr, s, sizeof(s));
 	inet_ntop(AF_INET, &ev->daddr, d, sizeof(d));
@@ -365,7 +336,7 @@ static int tuple_str(const struct nb_event *ev, char *buf, size_t size)
 	if (ev->eth_proto != 0x0800)
 		return snprintf(buf, size, "ethertype 0x%04x", ev->eth_proto);
 	if (has_ports(ev))
-		return snprintf(buf, size, "%s %s:%u -> %s:%u%s", proto_str(ev->proto, p), s,
+		return snprintf(buf, size, "%s %s:%u -> %s:%u%s", nb_proto_name(ev->proto), s,
 				ntohs(ev->sport), d, ntohs(ev->dport),
 				(ev->flags & NB_EV_F_FRAG) ? " frag" : "");
 	if (ev->proto == IPPROTO_ICMP && (ev->flags & NB_EV_F_L4)) {
@@ -374,7 +345,7 @@ static int tuple_str(const struct nb_event *ev, char *buf, size_t size)
 		return snprintf(buf, size, "icmp %s -> %s type %u code %u id %u", s, d,
 				ev->icmp_type, ev->icmp_code, ntohs(ev->sport));
 	}
-	return snprintf(buf, size, "%s %s -> %s%s", proto_str(ev->proto, p), s, d,
+	return snprintf(buf, size, "%s %s -> %s%s", nb_proto_name(ev->proto), s, d,
 			(ev->flags & NB_EV_F_FRAG) ? " frag" : "");
 }
 
@@ -446,7 +417,7 @@ static int where_json(json_t *o, const struct nb_event_where *w, __u32 ifindex)
 json_t *nb_event_json(const struct nb_event *ev, int64_t unix_ns, const struct nb_event_where *at,
 		      const struct nb_event_where *peer)
 {
-	char when[NB_TIME_STRLEN], rbuf[32], p[16], a[INET_ADDRSTRLEN], mac[18], et[8];
+	char when[NB_TIME_STRLEN], rbuf[32], a[INET_ADDRSTRLEN], mac[18], et[8];
 	const char *type = nb_event_type_name(ev->type);
 	json_t *o = json_object(), *x;
 	int err = 0;
@@ -472,7 +443,7 @@ json_t *nb_event_json(const struct nb_event *ev, int64_t unix_ns, const struct n
 			err |= json_object_set_new(o, "arp_op", json_integer(ev->arp_op));
 		else
 			err |=
-			    json_object_set_new(o, "proto", json_string(proto_str(ev->proto, p)));
+			    json_object_set_new(o, "proto", json_string(nb_proto_name(ev->proto)));
 		inet_ntop(AF_INET, &ev->saddr, a, sizeof(a));
 		err |= json_object_set_new(o, "src", json_string(a));
 		inet_ntop(AF_INET, &ev->daddr, a, sizeof(a));

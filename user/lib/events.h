@@ -11,8 +11,9 @@
  * exclusive flock on <state dir>/monitor.lock held for the monitor's life
  * (the kernel drops it when the process dies however it dies) plus the
  * monitor's pid and start time in nb_monitor. A flag is stale, and
- * nb_monitor_reap() clears it, when the lock is free and that process is
- * gone: then no program keeps paying for events nobody reads.
+ * nb_monitor_reap() clears it (`gc` does; a new monitor's claim takes it
+ * over), when the lock is free and that process is gone: then no program
+ * keeps paying for events nobody reads. Reads (stats, metrics) never write it.
  */
 #ifndef NETBPF_EVENTS_H
 #define NETBPF_EVENTS_H

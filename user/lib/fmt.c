@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <netinet/in.h>
 
 #include "fmt.h"
 
@@ -119,4 +120,20 @@ int nb_natural_cmp(const char *a, const char *b)
 	if (*a == *b)
 		return 0;
 	return *a ? 1 : -1;
+}
+
+const char *nb_proto_name(__u8 proto)
+{
+	static __thread char buf[16];
+
+	switch (proto) {
+	case IPPROTO_TCP:
+		return "tcp";
+	case IPPROTO_UDP:
+		return "udp";
+	case IPPROTO_ICMP:
+		return "icmp";
+	}
+	snprintf(buf, sizeof(buf), "proto-%u", proto);
+	return buf;
 }

@@ -7,9 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <netinet/in.h>
 
 #include "dataplane.h"
+#include "ethtool.h"
+#include "hooks.h"
+#include "events.h"
 #include "ipam.h"
 #include "lifecycle.h"
 #include "log.h"
@@ -193,6 +197,15 @@ int nb_masq_ports_stored(struct nb_store *st, char buf[16], __u16 *lo, __u16 *hi
 
 /* ---- up: the pieces ------------------------------------------------------ */
 
+/* Whether this is the init network namespace (PID 1's): false when that cannot be read */
+static bool in_init_netns(void)
+{
+	struct stat self, init;
+
+	return !stat("/proc/self/ns/net", &self) && !stat("/proc/1/ns/net", &init) &&
+	       self.st_dev == init.st_dev && self.st_ino == init.st_ino;
+}
+
 /* Decides the uplinks: the given ones, else the stored ones, else the default route's */
 static int uplinks_resolve(struct nb_nl *nl, const struct nb_strv *given,
 			   const struct nb_strv *stored, struct nb_strv *out)
@@ -240,6 +253,14 @@ static int uplinks_resolve(struct nb_nl *nl, const struct nb_strv *given,
 	}
 	if (nb_is_netbpf_device(dev))
 		return 0;
+	/*
+	 * Said once, when nothing is stored yet: on a real host this is the machine's main
+	 * interface, whose inbound traffic the uplink programs will see from now on.
+	 */
+	nb_logf(NB_LOG_WARN,
+		"up: no --uplink: attaching to \"%s\", the default route's device%s "
+		"(remembered; choose with --uplink IFACE)",
+		dev, in_init_netns() ? " in the machine's own network namespace" : "");
 	return nb_strv_push(out, dev);
 }
 
@@ -1342,6 +1363,18 @@ int nb_gc(const struct nb_instance *inst, int *count)
 		nb_errorf("gc: state %s: cannot clear the pending network namespaces: %s",
 			  inst->state_dir, strerror(-err));
 		goto cleanup;
+	}
+	/* a monitor that died without clearing its flag stops costing the data plane here */
+	err = nb_monitor_reap(inst);
+	if (err < 0) {
+		nb_errorf("gc: map %s: cannot clear a dead monitor's flag: %s",
+			  NB_MAP_NAME(NB_MAP_MONITOR), strerror(-err));
+		goto cleanup;
+	}
+	if (err > 0) {
+		gc_report(count,
+			  "monitor flag in map " NB_MAP_NAME(NB_MAP_MONITOR) " (its monitor died)");
+		err = 0;
 	}
 	if ((err = gc_sandboxes(st, world ? &w : NULL, count)))
 		goto cleanup;

@@ -20,6 +20,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "mapio.h"
 #include "maps.h"
 
 struct map_desc {
@@ -50,6 +51,12 @@ static const struct map_desc map_descs[] = {
     MAP_DESC(NB_MAP_LOCAL_ADDRS, local_addrs, true),
     MAP_DESC(NB_MAP_FRAGS, frags, true),
     MAP_DESC(NB_MAP_SOCK_RNAT, sock_rnat, true),
+    /* and so may these, added later still */
+    MAP_DESC(NB_MAP_EP_DROPS, ep_drops, true),
+    MAP_DESC(NB_MAP_EVENTS, events, true),
+    MAP_DESC(NB_MAP_MONITOR, monitor, true),
+    MAP_DESC(NB_MAP_EV_LOST, ev_lost, true),
+    MAP_DESC(NB_MAP_XDP_DEVS, xdp_devs, true),
 };
 
 /* every fd of struct nb_maps has a descriptor, or nb_maps_init() would miss it */
@@ -132,25 +139,6 @@ int nb_maps_from_object(struct bpf_object *obj, struct nb_maps *m)
 	return 0;
 }
 
-/* ---- small wrappers: 0 or -errno, deletes tolerate a missing key ------- */
-
-static int map_put(int fd, const void *key, const void *val, __u64 flags)
-{
-	return bpf_map_update_elem(fd, key, val, flags) ? -errno : 0;
-}
-
-static int map_del(int fd, const void *key)
-{
-	if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
-static int map_get(int fd, const void *key, void *val)
-{
-	return bpf_map_lookup_elem(fd, key, val) ? -errno : 0;
-}
-
 /* ---- flood lists ------------------------------------------------------- */
 
 static int flood_add(const struct nb_maps *m, __u32 net_id, __u32 ifindex)
@@ -162,7 +150,7 @@ static int flood_add(const struct nb_maps *m, __u32 net_id, __u32 ifindex)
 	fl = calloc(1, sizeof(*fl));
 	if (!fl)
 		return -ENOMEM;
-	err = map_get(m->flood, &net_id, fl);
+	err = nb_map_get(m->flood, &net_id, fl);
 	if (err && err != -ENOENT)
 		goto cleanup;
 	err = 0;
@@ -174,7 +162,7 @@ static int flood_add(const struct nb_maps *m, __u32 net_id, __u32 ifindex)
 		goto cleanup;
 	}
 	fl->ifindex[fl->count++] = ifindex;
-	err = map_put(m->flood, &net_id, fl, BPF_ANY);
+	err = nb_map_put(m->flood, &net_id, fl, BPF_ANY);
 cleanup:
 	free(fl);
 	return err;
@@ -189,7 +177,7 @@ static int flood_remove(const struct nb_maps *m, __u32 net_id, __u32 ifindex)
 	fl = calloc(1, sizeof(*fl));
 	if (!fl)
 		return -ENOMEM;
-	err = map_get(m->flood, &net_id, fl);
+	err = nb_map_get(m->flood, &net_id, fl);
 	if (err) {
 		if (err == -ENOENT)
 			err = 0;
@@ -205,7 +193,7 @@ static int flood_remove(const struct nb_maps *m, __u32 net_id, __u32 ifindex)
 	/* order does not matter to flooding: move the last entry into the hole */
 	fl->ifindex[i] = fl->ifindex[--fl->count];
 	fl->ifindex[fl->count] = 0;
-	err = map_put(m->flood, &net_id, fl, BPF_ANY);
+	err = nb_map_put(m->flood, &net_id, fl, BPF_ANY);
 cleanup:
 	free(fl);
 	return err;
@@ -241,21 +229,21 @@ static int network_del_stale(const struct nb_maps *m, __u32 net_id, const struct
 	if (new)
 		net_keys(net_id, new, &nlpm, &nfdb, &nneigh);
 	/* a subnet entry is only ours while it still maps to this network */
-	if ((!new || memcmp(&olpm, &nlpm, sizeof(olpm))) && !map_get(m->subnets, &olpm, &owner) &&
-	    owner == net_id) {
-		e = map_del(m->subnets, &olpm);
+	if ((!new || memcmp(&olpm, &nlpm, sizeof(olpm))) &&
+	    !nb_map_get(m->subnets, &olpm, &owner) && owner == net_id) {
+		e = nb_map_del(m->subnets, &olpm);
 		err = err ?: e;
 	}
 	if (!new || memcmp(&ofdb, &nfdb, sizeof(ofdb))) {
-		e = map_del(m->fdb, &ofdb);
+		e = nb_map_del(m->fdb, &ofdb);
 		err = err ?: e;
 	}
 	if (!new || memcmp(&oneigh, &nneigh, sizeof(oneigh))) {
-		e = map_del(m->neigh, &oneigh);
+		e = nb_map_del(m->neigh, &oneigh);
 		err = err ?: e;
 	}
 	if (old->gwport_ifindex && (!new || old->gwport_ifindex != new->gwport_ifindex)) {
-		e = map_del(m->ports, &old->gwport_ifindex);
+		e = nb_map_del(m->ports, &old->gwport_ifindex);
 		err = err ?: e;
 	}
 	return err;
@@ -314,7 +302,7 @@ static int port_net_flags_set(__u32 ifindex, const struct nb_port *port, void *a
 	if (p.kind != NB_PORT_ENDPOINT || p.net_id != a->net_id || p.net_flags == a->flags)
 		return 0;
 	p.net_flags = a->flags;
-	return map_put(a->m->ports, &ifindex, &p, BPF_EXIST);
+	return nb_map_put(a->m->ports, &ifindex, &p, BPF_EXIST);
 }
 
 int nb_maps_network_put(const struct nb_maps *m, __u32 net_id, const struct nb_network *net)
@@ -336,26 +324,26 @@ int nb_maps_network_put(const struct nb_maps *m, __u32 net_id, const struct nb_n
 	if (net->prefixlen > 32 || !net->gw_ifindex || !net->gwport_ifindex)
 		return -EINVAL;
 	val.pad = 0;
-	had_old = map_get(m->networks, &net_id, &old) == 0;
+	had_old = nb_map_get(m->networks, &net_id, &old) == 0;
 	net_keys(net_id, net, &lpm, &fdb_key, &neigh_key);
 	memcpy(neigh_val.mac, net->gw_mac, sizeof(neigh_val.mac));
 	memcpy(port.mac, net->gw_mac, sizeof(port.mac));
 
 	/* the network entry first: the programs drop frames of a port whose
 	 * network they cannot find */
-	err = map_put(m->networks, &net_id, &val, BPF_ANY);
+	err = nb_map_put(m->networks, &net_id, &val, BPF_ANY);
 	if (err)
 		goto cleanup;
-	err = map_put(m->subnets, &lpm, &net_id, BPF_ANY);
+	err = nb_map_put(m->subnets, &lpm, &net_id, BPF_ANY);
 	if (err)
 		goto cleanup;
-	err = map_put(m->fdb, &fdb_key, &fdb_val, BPF_ANY);
+	err = nb_map_put(m->fdb, &fdb_key, &fdb_val, BPF_ANY);
 	if (err)
 		goto cleanup;
-	err = map_put(m->neigh, &neigh_key, &neigh_val, BPF_ANY);
+	err = nb_map_put(m->neigh, &neigh_key, &neigh_val, BPF_ANY);
 	if (err)
 		goto cleanup;
-	err = map_put(m->ports, &net->gwport_ifindex, &port, BPF_ANY);
+	err = nb_map_put(m->ports, &net->gwport_ifindex, &port, BPF_ANY);
 	if (err)
 		goto cleanup;
 	/* an empty flood list unless endpoints already have one (re-put) */
@@ -364,7 +352,7 @@ int nb_maps_network_put(const struct nb_maps *m, __u32 net_id, const struct nb_n
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	err = map_put(m->flood, &net_id, empty, BPF_NOEXIST);
+	err = nb_map_put(m->flood, &net_id, empty, BPF_NOEXIST);
 	if (err == -EEXIST)
 		err = 0;
 	if (err)
@@ -381,8 +369,8 @@ cleanup:
 	/* a new network leaves nothing behind (see nb_maps_endpoint_put()) */
 	if (err && !had_old) {
 		network_del_stale(m, net_id, net, NULL);
-		map_del(m->flood, &net_id);
-		map_del(m->networks, &net_id);
+		nb_map_del(m->flood, &net_id);
+		nb_map_del(m->networks, &net_id);
 	}
 	free(empty);
 	return err;
@@ -393,13 +381,13 @@ int nb_maps_network_del(const struct nb_maps *m, __u32 net_id)
 	struct nb_network old;
 	int err, e;
 
-	err = map_get(m->networks, &net_id, &old);
+	err = nb_map_get(m->networks, &net_id, &old);
 	if (err)
 		return err == -ENOENT ? 0 : err;
 	err = network_del_stale(m, net_id, &old, NULL);
-	e = map_del(m->flood, &net_id);
+	e = nb_map_del(m->flood, &net_id);
 	err = err ?: e;
-	e = map_del(m->networks, &net_id);
+	e = nb_map_del(m->networks, &net_id);
 	return err ?: e;
 }
 
@@ -415,12 +403,12 @@ static int endpoint_del_keys(const struct nb_maps *m, __u32 ifindex, const struc
 	int err = 0, e;
 
 	memcpy(fk.mac, port->mac, sizeof(fk.mac));
-	if (!map_get(m->fdb, &fk, &fv) && fv.ifindex == ifindex) {
-		e = map_del(m->fdb, &fk);
+	if (!nb_map_get(m->fdb, &fk, &fv) && fv.ifindex == ifindex) {
+		e = nb_map_del(m->fdb, &fk);
 		err = err ?: e;
 	}
-	if (!map_get(m->neigh, &nk, &nv) && nv.ifindex == ifindex) {
-		e = map_del(m->neigh, &nk);
+	if (!nb_map_get(m->neigh, &nk, &nv) && nv.ifindex == ifindex) {
+		e = nb_map_del(m->neigh, &nk);
 		err = err ?: e;
 	}
 	e = flood_remove(m, port->net_id, ifindex);
@@ -440,13 +428,13 @@ static int endpoint_del_stale(const struct nb_maps *m, __u32 ifindex, const stru
 
 	memcpy(fk.mac, old->mac, sizeof(fk.mac));
 	if ((!same_net || memcmp(old->mac, new->mac, sizeof(old->mac))) &&
-	    !map_get(m->fdb, &fk, &fv) && fv.ifindex == ifindex) {
-		e = map_del(m->fdb, &fk);
+	    !nb_map_get(m->fdb, &fk, &fv) && fv.ifindex == ifindex) {
+		e = nb_map_del(m->fdb, &fk);
 		err = err ?: e;
 	}
-	if ((!same_net || old->ip != new->ip) && !map_get(m->neigh, &nk, &nv) &&
+	if ((!same_net || old->ip != new->ip) && !nb_map_get(m->neigh, &nk, &nv) &&
 	    nv.ifindex == ifindex) {
-		e = map_del(m->neigh, &nk);
+		e = nb_map_del(m->neigh, &nk);
 		err = err ?: e;
 	}
 	if (!same_net) {
@@ -503,7 +491,7 @@ static int ep_stats_zero(const struct nb_maps *m, __u32 slot)
 	zero = calloc(ncpu, sizeof(*zero));
 	if (!zero)
 		return -ENOMEM;
-	err = map_put(m->ep_stats, &slot, zero, BPF_ANY);
+	err = nb_map_put(m->ep_stats, &slot, zero, BPF_ANY);
 	free(zero);
 	return err;
 }
@@ -514,7 +502,7 @@ static int port_net_flags(const struct nb_maps *m, __u32 net_id, __u16 *flags)
 	struct nb_network net;
 	int err;
 
-	err = map_get(m->networks, &net_id, &net);
+	err = nb_map_get(m->networks, &net_id, &net);
 	if (err)
 		return err;
 	*flags = (__u16)net.flags;
@@ -535,7 +523,7 @@ int nb_maps_endpoint_put(const struct nb_maps *m, __u32 ifindex, const struct nb
 		return -EINVAL;
 	memcpy(fk.mac, port->mac, sizeof(fk.mac));
 	memcpy(nv.mac, port->mac, sizeof(nv.mac));
-	had_old = map_get(m->ports, &ifindex, &old) == 0;
+	had_old = nb_map_get(m->ports, &ifindex, &old) == 0;
 	/* the network first: a port always has one (network_del comes last) */
 	err = port_net_flags(m, port->net_id, &val.net_flags);
 	if (err)
@@ -555,16 +543,16 @@ int nb_maps_endpoint_put(const struct nb_maps *m, __u32 ifindex, const struct nb
 
 	/* the port last, so the program never sees a port whose peers cannot
 	 * reach it yet */
-	err = map_put(m->fdb, &fk, &fv, BPF_ANY);
+	err = nb_map_put(m->fdb, &fk, &fv, BPF_ANY);
 	if (err)
 		goto cleanup;
-	err = map_put(m->neigh, &nk, &nv, BPF_ANY);
+	err = nb_map_put(m->neigh, &nk, &nv, BPF_ANY);
 	if (err)
 		goto cleanup;
 	err = flood_add(m, port->net_id, ifindex);
 	if (err)
 		goto cleanup;
-	err = map_put(m->ports, &ifindex, &val, BPF_ANY);
+	err = nb_map_put(m->ports, &ifindex, &val, BPF_ANY);
 cleanup:
 	/* a new endpoint leaves nothing behind; a re-put that fails halfway is
 	 * completed by the next sync, which rewrites everything */
@@ -584,66 +572,20 @@ int nb_maps_endpoint_del(const struct nb_maps *m, __u32 ifindex)
 	struct nb_port old;
 	int err;
 
-	err = map_get(m->ports, &ifindex, &old);
+	err = nb_map_get(m->ports, &ifindex, &old);
 	if (err)
 		return err == -ENOENT ? 0 : err;
 	if (old.kind != NB_PORT_ENDPOINT)
 		return -EINVAL;
 	/* the port first: from then on the program drops the sandbox's frames
 	 * (its stats slot is free from then on; the next endpoint zeroes it) */
-	err = map_del(m->ports, &ifindex);
+	err = nb_map_del(m->ports, &ifindex);
 	if (err)
 		return err;
 	return endpoint_del_keys(m, ifindex, &old);
 }
 
 /* ---- clearing ---------------------------------------------------------- */
-
-/* Deletes every key of a map: keys are collected first, because restarting
- * get_next_key from the beginning after each delete is quadratic. */
-static int map_clear(int fd)
-{
-	struct bpf_map_info info = {};
-	__u32 info_len = sizeof(info), n = 0, cap = 0, i;
-	char *keys = NULL, *tmp;
-	void *prev = NULL;
-	int err;
-
-	if (fd < 0)
-		return 0;
-	if (bpf_obj_get_info_by_fd(fd, &info, &info_len))
-		return -errno;
-	for (;;) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			tmp = realloc(keys, (size_t)cap * info.key_size);
-			if (!tmp) {
-				err = -ENOMEM;
-				goto cleanup;
-			}
-			keys = tmp;
-			if (prev)
-				prev = keys + (size_t)(n - 1) * info.key_size;
-		}
-		if (bpf_map_get_next_key(fd, prev, keys + (size_t)n * info.key_size)) {
-			err = -errno;
-			if (err == -ENOENT)
-				break;
-			goto cleanup;
-		}
-		prev = keys + (size_t)n * info.key_size;
-		n++;
-	}
-	err = 0;
-	for (i = 0; i < n; i++) {
-		int e = map_del(fd, keys + (size_t)i * info.key_size);
-
-		err = err ?: e;
-	}
-cleanup:
-	free(keys);
-	return err;
-}
 
 int nb_maps_switch_clear(const struct nb_maps *m)
 {
@@ -654,7 +596,8 @@ int nb_maps_switch_clear(const struct nb_maps *m)
 	int err = 0;
 
 	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
-		int e = map_clear(fds[i]);
+		/* a map the object lacks has nothing to clear */
+		int e = fds[i] < 0 ? 0 : nb_map_clear(fds[i]);
 
 		err = err ?: e;
 	}
@@ -665,58 +608,22 @@ int nb_maps_switch_clear(const struct nb_maps *m)
 
 int nb_maps_ep_stats_sum(const struct nb_maps *m, __u32 ifindex, struct nb_ep_stats *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), i, err;
-	struct nb_ep_stats *v;
 	struct nb_port port;
+	int err;
 
 	memset(out, 0, sizeof(*out));
-	if (ncpu < 0)
-		return ncpu;
-	err = map_get(m->ports, &ifindex, &port);
+	err = nb_map_get(m->ports, &ifindex, &port);
 	if (err)
 		return err;
 	if (port.kind != NB_PORT_ENDPOINT || !port.stats_slot)
 		return -ENOENT;
-	v = calloc(ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	err = map_get(m->ep_stats, &port.stats_slot, v);
-	if (err)
-		goto cleanup;
-	for (i = 0; i < ncpu; i++) {
-		out->rx_packets += v[i].rx_packets;
-		out->rx_bytes += v[i].rx_bytes;
-		out->tx_packets += v[i].tx_packets;
-		out->tx_bytes += v[i].tx_bytes;
-		out->rx_dropped += v[i].rx_dropped;
-		out->tx_dropped += v[i].tx_dropped;
-	}
-cleanup:
-	free(v);
-	return err;
+	return nb_map_percpu_sum(m->ep_stats, &port.stats_slot, (__u64 *)out,
+				 sizeof(*out) / sizeof(__u64));
 }
 
 int nb_maps_percpu_counter_sum(int fd, const void *key, struct nb_counter *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), i, err;
-	struct nb_counter *v;
-
-	memset(out, 0, sizeof(*out));
-	if (ncpu < 0)
-		return ncpu;
-	v = calloc(ncpu, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	err = map_get(fd, key, v);
-	if (err)
-		goto cleanup;
-	for (i = 0; i < ncpu; i++) {
-		out->packets += v[i].packets;
-		out->bytes += v[i].bytes;
-	}
-cleanup:
-	free(v);
-	return err;
+	return nb_map_percpu_sum(fd, key, (__u64 *)out, sizeof(*out) / sizeof(__u64));
 }
 
 int nb_maps_drops_sum(const struct nb_maps *m, __u32 reason, struct nb_counter *out)

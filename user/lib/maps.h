@@ -1,11 +1,14 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The projection of the desired state into BPF maps. Every writer of a
- * netbpf map goes through here: netbpfctl's commands and `sync`, and the
- * packet tests (which fill maps exactly as the CLI does).
+ * The projection of the desired state into the switch's BPF maps (networks,
+ * ports, FDB, ARP, subnets, flood lists, counters): realize.c, `up`'s
+ * restore and the packet tests (which fill maps exactly as the CLI does)
+ * write them through here. The NAT maps have nat.h, the monitor's events.h,
+ * the instance settings dataplane.h; all of them read and write through one
+ * access layer, mapio.h.
  *
- * A struct nb_maps holds one fd per map (-1 when absent), obtained either
- * from the pins of a running instance or from a freshly loaded object.
+ * A struct nb_maps holds one fd per pinned map (-1 when absent), obtained
+ * either from the pins of a running instance or from a freshly loaded object.
  */
 #ifndef NETBPF_MAPS_H
 #define NETBPF_MAPS_H
@@ -27,11 +30,17 @@ struct nb_maps {
 	int publish;
 	int ct;
 	int config;
-	/* NAT maps (user/nat.h); optional in a pin dir, -1 when absent */
+	/* NAT maps (nat.h); optional in a pin dir, -1 when absent */
 	int uplinks;
 	int local_addrs;
 	int frags;
 	int sock_rnat;
+	/* the per-endpoint drop breakdown, the monitor's maps, the XDP redirect targets */
+	int ep_drops;
+	int events;
+	int monitor;
+	int ev_lost;
+	int xdp_devs;
 };
 
 /* every fd to -1 */

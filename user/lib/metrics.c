@@ -22,6 +22,7 @@
 #include "events.h"
 #include "fmt.h"
 #include "log.h"
+#include "mapio.h"
 #include "maps.h"
 #include "metrics.h"
 #include "nat.h"
@@ -146,42 +147,37 @@ static struct nb_stats_if *if_by_ifindex(struct nb_metrics *m, __u32 ifindex)
 }
 
 /* nb_ep_drops walked once: its entries are few (only drops that happened) */
-static int ep_drops_read(const struct nb_instance *inst, struct nb_metrics *m)
+static int ep_drops_read(const struct nb_maps *maps, struct nb_metrics *m)
 {
-	struct nb_ep_drop_key key, next;
+	struct nb_ep_drop_key *keys = NULL, *key;
 	struct nb_counter c;
 	struct nb_stats_if *f;
-	void *prev = NULL;
-	int fd, err = 0;
+	size_t n = 0, i;
+	int err;
 
-	fd = nb_dp_pin_open(inst, NB_MAP_NAME(NB_MAP_EP_DROPS));
-	if (fd == -ENOENT)
+	if (maps->ep_drops < 0)
 		return 0; /* an instance loaded before the map existed: no breakdown */
-	if (fd < 0)
-		return fd;
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (key.reason < NB_DROP_BASE || key.reason >= __NB_DROP_MAX)
+	err = nb_map_keys(maps->ep_drops, sizeof(*keys), (void **)&keys, &n);
+	for (i = 0; !err && i < n; i++) {
+		key = &keys[i];
+		if (key->reason < NB_DROP_BASE || key->reason >= __NB_DROP_MAX)
 			continue;
-		f = if_by_ifindex(m, key.ifindex);
+		f = if_by_ifindex(m, key->ifindex);
 		if (!f)
 			continue;
-		err = nb_maps_percpu_counter_sum(fd, &key, &c);
+		err = nb_maps_percpu_counter_sum(maps->ep_drops, key, &c);
 		if (err == -ENOENT) { /* evicted meanwhile */
 			err = 0;
 			continue;
 		}
-		if (err)
-			break;
-		f->drops[key.reason - NB_DROP_BASE] += c.packets;
+		if (!err)
+			f->drops[key->reason - NB_DROP_BASE] += c.packets;
 	}
-	close(fd);
+	free(keys);
 	return err;
 }
 
-static int ep_counters_read(const struct nb_instance *inst, const struct nb_maps *maps,
-			    struct nb_metrics *m)
+static int ep_counters_read(const struct nb_maps *maps, struct nb_metrics *m)
 {
 	struct nb_nl *nl = NULL;
 	size_t i, j;
@@ -217,7 +213,7 @@ static int ep_counters_read(const struct nb_instance *inst, const struct nb_maps
 			}
 		}
 	}
-	err = ep_drops_read(inst, m);
+	err = ep_drops_read(maps, m);
 	if (err)
 		nb_errorf("map %s: cannot read it: %s", NB_MAP_NAME(NB_MAP_EP_DROPS),
 			  strerror(-err));
@@ -246,26 +242,10 @@ static int fd_is_map(int fd)
 	return found;
 }
 
+/* the walk restarts when a key vanishes under it: bounded all the same */
 static __u64 map_count_keys(int fd, const struct bpf_map_info *info)
 {
-	void *key = NULL, *next = NULL;
-	__u64 n = 0, limit = (__u64)info->max_entries * 2 + 16;
-
-	key = calloc(1, info->key_size ? info->key_size : 1);
-	next = calloc(1, info->key_size ? info->key_size : 1);
-	if (!key || !next)
-		goto cleanup;
-	if (bpf_map_get_next_key(fd, NULL, next))
-		goto cleanup;
-	/* the walk restarts when a key vanishes under it: bounded all the same */
-	do {
-		memcpy(key, next, info->key_size);
-		n++;
-	} while (n < limit && !bpf_map_get_next_key(fd, key, next));
-cleanup:
-	free(key);
-	free(next);
-	return n;
+	return nb_map_count(fd, info->key_size, (__u64)info->max_entries * 2 + 16);
 }
 
 static int cmp_fill(const void *a, const void *b)
@@ -494,37 +474,40 @@ static int cmp_port(const void *a, const void *b)
 
 static int uplinks_read(const struct nb_maps *maps, struct nb_metrics *m)
 {
-	__u32 key, next, *prev = NULL;
+	__u32 *keys = NULL;
 	struct nb_uplink u;
-	size_t cap = 0;
+	size_t cap = 0, n = 0, i;
+	int err = 0;
 
 	if (maps->uplinks < 0)
 		return 0;
-	while (!bpf_map_get_next_key(maps->uplinks, prev, &next)) {
+	err = nb_map_keys(maps->uplinks, sizeof(*keys), (void **)&keys, &n);
+	for (i = 0; !err && i < n; i++) {
 		struct nb_uplink_stat *s;
 
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(maps->uplinks, &key, &u))
+		if (nb_map_get(maps->uplinks, &keys[i], &u))
 			continue;
 		if (m->nuplinks == cap) {
 			struct nb_uplink_stat *v;
 
 			cap = cap ? cap * 2 : 8;
 			v = realloc(m->uplinks, cap * sizeof(*v));
-			if (!v)
-				return -ENOMEM;
+			if (!v) {
+				err = -ENOMEM;
+				break;
+			}
 			m->uplinks = v;
 		}
 		s = &m->uplinks[m->nuplinks++];
 		memset(s, 0, sizeof(*s));
-		s->ifindex = key;
+		s->ifindex = keys[i];
 		s->addr = u.ip;
 		/* nb_uplink's zeros mean the default range (abi.h) */
 		s->port_min = u.port_min ? u.port_min : 1024;
 		s->port_max = u.port_max ? u.port_max : 65535;
 	}
-	return 0;
+	free(keys);
+	return err;
 }
 
 static int instance_read(const struct nb_instance *inst, const struct nb_maps *maps,
@@ -587,7 +570,7 @@ static int instance_read(const struct nb_instance *inst, const struct nb_maps *m
 	fd = nb_dp_pin_open(inst, NB_MAP_NAME(NB_MAP_MONITOR));
 	if (fd >= 0) {
 		m->have_monitor = true;
-		if (!bpf_map_lookup_elem(fd, &zero, &mon))
+		if (!nb_map_get(fd, &zero, &mon))
 			m->monitor_listening = mon.types != 0;
 		close(fd);
 		m->events_lost = nb_events_lost(inst);
@@ -609,9 +592,7 @@ int nb_metrics_collect(const struct nb_instance *inst, char *const *names, size_
 	err = nb_dp_maps(inst, &maps);
 	if (err)
 		return err;
-	/* a monitor that died without clearing its flag stops costing the data plane here */
-	nb_monitor_reap(inst);
-	err = ep_counters_read(inst, &maps, out);
+	err = ep_counters_read(&maps, out);
 	if (!err && what == NB_COLLECT_ALL)
 		err = instance_read(inst, &maps, out);
 	nb_maps_close(&maps);
@@ -630,396 +611,4 @@ void nb_metrics_free(struct nb_metrics *m)
 	free(m->uplinks);
 	free(m->maps);
 	memset(m, 0, sizeof(*m));
-}
-
-/* ---- rendering: Prometheus ---------------------------------------------- */
-
-void nb_prom_escape(const char *in, char *out, size_t size)
-{
-	size_t o = 0;
-
-	if (!size)
-		return;
-	for (; *in; in++) {
-		const char *rep = NULL;
-		char one[2] = {*in, '\0'};
-		size_t len;
-
-		if (*in == '\\')
-			rep = "\\\\";
-		else if (*in == '"')
-			rep = "\\\"";
-		else if (*in == '\n')
-			rep = "\\n";
-		else
-			rep = one;
-		len = strlen(rep);
-		if (o + len >= size)
-			break;
-		memcpy(out + o, rep, len);
-		o += len;
-	}
-	out[o] = '\0';
-}
-
-static void family(FILE *out, const char *name, const char *type, const char *help)
-{
-	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
-}
-
-static const char *proto_name(__u8 proto)
-{
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	}
-	return "other";
-}
-
-/* {sandbox="..",network="..",interface=".."} of an endpoint */
-static void ep_labels(const struct nb_stats_sb *sb, const struct nb_stats_if *f, char *buf,
-		      size_t size)
-{
-	char s[2 * NB_NAME_MAX + 2], n[2 * NB_NAME_MAX + 2], i[2 * NB_IFNAMSIZ];
-
-	nb_prom_escape(sb->name, s, sizeof(s));
-	nb_prom_escape(f->network, n, sizeof(n));
-	nb_prom_escape(f->ifname, i, sizeof(i));
-	snprintf(buf, size, "sandbox=\"%s\",network=\"%s\",interface=\"%s\"", s, n, i);
-}
-
-enum ep_field {
-	EP_RX_BYTES,
-	EP_RX_PACKETS,
-	EP_RX_DROPPED,
-	EP_TX_BYTES,
-	EP_TX_PACKETS,
-	EP_TX_DROPPED,
-	EP_NFIELDS
-};
-
-static __u64 ep_field(const struct nb_ep_stats *c, int field)
-{
-	switch (field) {
-	case EP_RX_BYTES:
-		return c->rx_bytes;
-	case EP_RX_PACKETS:
-		return c->rx_packets;
-	case EP_RX_DROPPED:
-		return c->rx_dropped;
-	case EP_TX_BYTES:
-		return c->tx_bytes;
-	case EP_TX_PACKETS:
-		return c->tx_packets;
-	}
-	return c->tx_dropped;
-}
-
-static const struct {
-	const char *suffix;
-	const char *help;
-} ep_fields[EP_NFIELDS] = {
-    [EP_RX_BYTES] = {"rx_bytes_total", "Bytes netbpf delivered into the sandbox (L2 frames)."},
-    [EP_RX_PACKETS] = {"rx_packets_total", "Packets netbpf delivered into the sandbox."},
-    [EP_RX_DROPPED] = {"rx_dropped_total", "Packets addressed to the sandbox that were dropped."},
-    [EP_TX_BYTES] = {"tx_bytes_total", "Bytes the sandbox sent (L2 frames)."},
-    [EP_TX_PACKETS] = {"tx_packets_total", "Packets the sandbox sent."},
-    [EP_TX_DROPPED] = {"tx_dropped_total", "Packets the sandbox sent that were dropped."},
-};
-
-static void render_endpoints(const struct nb_metrics *m, FILE *out)
-{
-	char name[96], labels[512];
-	size_t i, j;
-	int fld;
-
-	for (fld = 0; fld < EP_NFIELDS; fld++) {
-		snprintf(name, sizeof(name), "netbpf_endpoint_%s", ep_fields[fld].suffix);
-		family(out, name, "counter", ep_fields[fld].help);
-		for (i = 0; i < m->nsbs; i++)
-			for (j = 0; j < m->sbs[i].nifs; j++) {
-				const struct nb_stats_if *f = &m->sbs[i].ifs[j];
-
-				if (!f->ifname[0])
-					continue;
-				ep_labels(&m->sbs[i], f, labels, sizeof(labels));
-				fprintf(out, "%s{%s} %llu\n", name, labels,
-					(unsigned long long)ep_field(&f->c, fld));
-			}
-	}
-	family(out, "netbpf_endpoint_drops_total", "counter",
-	       "Packets sent by or addressed to the sandbox that were dropped, by reason.");
-	for (i = 0; i < m->nsbs; i++)
-		for (j = 0; j < m->sbs[i].nifs; j++) {
-			const struct nb_stats_if *f = &m->sbs[i].ifs[j];
-			__u32 r;
-
-			if (!f->ifname[0])
-				continue;
-			ep_labels(&m->sbs[i], f, labels, sizeof(labels));
-			for (r = 0; r < NB_DROP_COUNT; r++)
-				if (f->drops[r])
-					fprintf(
-					    out,
-					    "netbpf_endpoint_drops_total{%s,reason=\"%s\"} %llu\n",
-					    labels, nb_drop_reason_name(r + NB_DROP_BASE),
-					    (unsigned long long)f->drops[r]);
-		}
-}
-
-/* per network: the sum of its endpoints, in order of first appearance */
-static void render_networks(const struct nb_metrics *m, FILE *out)
-{
-	char name[96], help[128], esc[2 * NB_NAME_MAX + 2];
-	size_t i, j, k, n = 0, total = 0;
-	const char **nets;
-	int fld;
-
-	for (i = 0; i < m->nsbs; i++)
-		total += m->sbs[i].nifs;
-	nets = calloc(total + 1, sizeof(*nets));
-	for (i = 0; nets && i < m->nsbs; i++)
-		for (j = 0; j < m->sbs[i].nifs; j++) {
-			if (!m->sbs[i].ifs[j].ifname[0])
-				continue;
-			for (k = 0; k < n; k++)
-				if (!strcmp(nets[k], m->sbs[i].ifs[j].network))
-					break;
-			if (k == n)
-				nets[n++] = m->sbs[i].ifs[j].network;
-		}
-	for (fld = 0; fld < EP_NFIELDS; fld++) {
-		snprintf(name, sizeof(name), "netbpf_network_%s", ep_fields[fld].suffix);
-		snprintf(help, sizeof(help),
-			 "netbpf_endpoint_%s summed over the network's endpoints.",
-			 ep_fields[fld].suffix);
-		family(out, name, "counter", help);
-		for (k = 0; k < n; k++) {
-			__u64 sum = 0;
-
-			for (i = 0; i < m->nsbs; i++)
-				for (j = 0; j < m->sbs[i].nifs; j++)
-					if (m->sbs[i].ifs[j].ifname[0] &&
-					    !strcmp(nets[k], m->sbs[i].ifs[j].network))
-						sum += ep_field(&m->sbs[i].ifs[j].c, fld);
-			nb_prom_escape(nets[k], esc, sizeof(esc));
-			fprintf(out, "%s{network=\"%s\"} %llu\n", name, esc,
-				(unsigned long long)sum);
-		}
-	}
-	free(nets);
-}
-
-static void render_instance(const struct nb_metrics *m, FILE *out)
-{
-	char ip[INET_ADDRSTRLEN], esc[2 * NB_NAME_MAX + 2], esc2[2 * NB_NAME_MAX + 2];
-	size_t i;
-	__u32 r;
-	int t;
-
-	family(out, "netbpf_drops_total", "counter",
-	       "Packets dropped by the data plane, by reason.");
-	for (r = 0; r < NB_DROP_COUNT; r++)
-		fprintf(out, "netbpf_drops_total{reason=\"%s\"} %llu\n",
-			nb_drop_reason_name(r + NB_DROP_BASE),
-			(unsigned long long)m->drops[r].packets);
-	family(out, "netbpf_dropped_bytes_total", "counter",
-	       "Bytes of the packets dropped by the data plane, by reason.");
-	for (r = 0; r < NB_DROP_COUNT; r++)
-		fprintf(out, "netbpf_dropped_bytes_total{reason=\"%s\"} %llu\n",
-			nb_drop_reason_name(r + NB_DROP_BASE),
-			(unsigned long long)m->drops[r].bytes);
-
-	if (m->have_ct) {
-		family(out, "netbpf_conntrack_entries", "gauge",
-		       "Entries in the connection tracker (two per flow, expired ones until "
-		       "reclaimed).");
-		fprintf(out, "netbpf_conntrack_entries %llu\n", (unsigned long long)m->ct_entries);
-		family(out, "netbpf_conntrack_flows", "gauge", "Live translated flows, by kind.");
-		for (t = NB_CT_DNAT; t <= NB_CT_HAIRPIN; t++)
-			fprintf(out, "netbpf_conntrack_flows{type=\"%s\"} %llu\n",
-				nb_nat_type_name(t), (unsigned long long)m->ct_flows[t]);
-	}
-
-	family(out, "netbpf_published_port_connections_total", "counter",
-	       "Connections translated to a published port.");
-	for (i = 0; i < m->nports; i++) {
-		const struct nb_port_stat *p = &m->ports[i];
-
-		inet_ntop(AF_INET, &p->host_ip, ip, sizeof(ip));
-		nb_prom_escape(p->sandbox, esc, sizeof(esc));
-		nb_prom_escape(p->network, esc2, sizeof(esc2));
-		fprintf(out,
-			"netbpf_published_port_connections_total{proto=\"%s\",host_ip=\"%s\","
-			"host_port=\"%u\",sandbox=\"%s\",network=\"%s\",port=\"%u\"} %llu\n",
-			proto_name(p->proto), ip, p->host_port, esc, esc2, p->sb_port,
-			(unsigned long long)p->conns);
-	}
-	if (m->have_ct) {
-		family(out, "netbpf_published_port_flows", "gauge",
-		       "Live flows to a published port.");
-		for (i = 0; i < m->nports; i++) {
-			inet_ntop(AF_INET, &m->ports[i].host_ip, ip, sizeof(ip));
-			fprintf(out,
-				"netbpf_published_port_flows{proto=\"%s\",host_ip=\"%s\","
-				"host_port=\"%u\"} %llu\n",
-				proto_name(m->ports[i].proto), ip, m->ports[i].host_port,
-				(unsigned long long)m->ports[i].flows);
-		}
-		family(out, "netbpf_published_port_flow_bytes", "gauge",
-		       "Bytes carried so far by the live flows to a published port, both ways.");
-		for (i = 0; i < m->nports; i++) {
-			inet_ntop(AF_INET, &m->ports[i].host_ip, ip, sizeof(ip));
-			fprintf(out,
-				"netbpf_published_port_flow_bytes{proto=\"%s\",host_ip=\"%s\","
-				"host_port=\"%u\"} %llu\n",
-				proto_name(m->ports[i].proto), ip, m->ports[i].host_port,
-				(unsigned long long)m->ports[i].bytes);
-		}
-		family(out, "netbpf_nat_ports_in_use", "gauge",
-		       "Source ports (ICMP: identifiers) held by translated flows, per address.");
-		for (i = 0; i < m->nnat; i++) {
-			inet_ntop(AF_INET, &m->nat[i].addr, ip, sizeof(ip));
-			fprintf(out, "netbpf_nat_ports_in_use{address=\"%s\",proto=\"%s\"} %llu\n",
-				ip, proto_name(m->nat[i].proto),
-				(unsigned long long)m->nat[i].ports);
-		}
-	}
-	family(out, "netbpf_nat_port_range_size", "gauge",
-	       "Ports masquerade may allocate on an uplink, per protocol.");
-	for (i = 0; i < m->nuplinks; i++) {
-		const struct nb_uplink_stat *u = &m->uplinks[i];
-
-		inet_ntop(AF_INET, &u->addr, ip, sizeof(ip));
-		nb_prom_escape(u->ifname, esc, sizeof(esc));
-		fprintf(out, "netbpf_nat_port_range_size{uplink=\"%s\",address=\"%s\"} %u\n", esc,
-			ip, (unsigned)(u->port_max - u->port_min + 1));
-	}
-
-	family(out, "netbpf_map_entries", "gauge",
-	       "Entries in a pinned map (arrays: every slot; ring buffers are left out).");
-	for (i = 0; i < m->nmaps; i++)
-		fprintf(out, "netbpf_map_entries{map=\"%s\",type=\"%s\"} %llu\n", m->maps[i].name,
-			m->maps[i].type, (unsigned long long)m->maps[i].entries);
-	family(out, "netbpf_map_max_entries", "gauge", "Capacity of a pinned map.");
-	for (i = 0; i < m->nmaps; i++)
-		fprintf(out, "netbpf_map_max_entries{map=\"%s\",type=\"%s\"} %u\n", m->maps[i].name,
-			m->maps[i].type, m->maps[i].max_entries);
-
-	if (m->have_monitor) {
-		family(out, "netbpf_monitor_listening", "gauge",
-		       "1 while a `netbpfctl monitor` receives events.");
-		fprintf(out, "netbpf_monitor_listening %d\n", m->monitor_listening ? 1 : 0);
-		family(out, "netbpf_monitor_events_lost_total", "counter",
-		       "Events the full ring buffer refused.");
-		fprintf(out, "netbpf_monitor_events_lost_total %llu\n",
-			(unsigned long long)m->events_lost);
-	}
-}
-
-int nb_metrics_render(const struct nb_metrics *m, FILE *out)
-{
-	render_endpoints(m, out);
-	render_networks(m, out);
-	render_instance(m, out);
-	return ferror(out) ? -EIO : 0;
-}
-
-/* ---- rendering: stats ---------------------------------------------------- */
-
-const char *const nb_stats_headers[NB_STATS_COLS] = {"NAME", "NETWORKS", "NET I/O", "PACKETS",
-						     "DROPS"};
-
-json_t *nb_stats_json(const struct nb_stats_sb *sbs, size_t n, int64_t read_ns)
-{
-	char when[NB_TIME_STRLEN];
-	json_t *arr = json_array();
-	size_t i, j;
-	__u32 r;
-
-	if (!arr)
-		return NULL;
-	nb_fmt_time_rfc3339nano(read_ns, when);
-	for (i = 0; i < n; i++) {
-		json_t *o, *nets, *drops;
-		__u64 sum[NB_DROP_COUNT] = {0};
-
-		o = json_object();
-		nets = json_object();
-		drops = json_object();
-		if (!o || !nets || !drops || json_array_append_new(arr, o)) {
-			json_decref(nets);
-			json_decref(drops);
-			goto fail;
-		}
-		json_object_set_new(o, "read", json_string(when));
-		json_object_set_new(o, "Name", json_string(sbs[i].name));
-		json_object_set_new(o, "Id", json_string(sbs[i].id));
-		json_object_set_new(o, "networks", nets);
-		json_object_set_new(o, "drops", drops);
-		for (j = 0; j < sbs[i].nifs; j++) {
-			const struct nb_stats_if *f = &sbs[i].ifs[j];
-			json_t *e;
-
-			if (!f->ifname[0])
-				continue;
-			/* exact integers: counters beyond 2^53 stay exact as json integers */
-			e = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "network",
-				      f->network, "rx_bytes", (json_int_t)f->c.rx_bytes,
-				      "rx_packets", (json_int_t)f->c.rx_packets, "rx_errors",
-				      (json_int_t)0, "rx_dropped", (json_int_t)f->c.rx_dropped,
-				      "tx_bytes", (json_int_t)f->c.tx_bytes, "tx_packets",
-				      (json_int_t)f->c.tx_packets, "tx_errors", (json_int_t)0,
-				      "tx_dropped", (json_int_t)f->c.tx_dropped);
-			if (!e || json_object_set_new(nets, f->ifname, e))
-				goto fail;
-			for (r = 0; r < NB_DROP_COUNT; r++)
-				sum[r] += f->drops[r];
-		}
-		for (r = 0; r < NB_DROP_COUNT; r++)
-			if (sum[r] &&
-			    json_object_set_new(drops, nb_drop_reason_name(r + NB_DROP_BASE),
-						json_integer((json_int_t)sum[r])))
-				goto fail;
-	}
-	return arr;
-fail:
-	json_decref(arr);
-	return NULL;
-}
-
-void nb_stats_row(const struct nb_stats_sb *sb, char cells[NB_STATS_COLS][NB_STATS_CELL])
-{
-	char rx[NB_HUMAN_STRLEN], tx[NB_HUMAN_STRLEN];
-	__u64 rxb = 0, txb = 0, rxp = 0, txp = 0, drops = 0;
-	size_t j, k, len = 0;
-
-	snprintf(cells[0], NB_STATS_CELL, "%s", sb->name);
-	cells[1][0] = '\0';
-	for (j = 0; j < sb->nifs; j++) {
-		const struct nb_stats_if *f = &sb->ifs[j];
-
-		/* a network once, even if the sandbox had two endpoints on it */
-		for (k = 0; k < j; k++)
-			if (!strcmp(sb->ifs[k].network, f->network))
-				break;
-		if (k == j && len < NB_STATS_CELL)
-			len += snprintf(cells[1] + len, NB_STATS_CELL - len, "%s%s", len ? "," : "",
-					f->network);
-		rxb += f->c.rx_bytes;
-		txb += f->c.tx_bytes;
-		rxp += f->c.rx_packets;
-		txp += f->c.tx_packets;
-		drops += f->c.rx_dropped + f->c.tx_dropped;
-	}
-	/* docker stats' NET I/O: received / sent, HumanSizeWithPrecision(.., 3) */
-	snprintf(cells[2], NB_STATS_CELL, "%s / %s", nb_human_size((double)rxb, 3, rx),
-		 nb_human_size((double)txb, 3, tx));
-	snprintf(cells[3], NB_STATS_CELL, "%llu / %llu", (unsigned long long)rxp,
-		 (unsigned long long)txp);
-	snprintf(cells[4], NB_STATS_CELL, "%llu", (unsigned long long)drops);
 }

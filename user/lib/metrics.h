@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * The numbers behind `netbpfctl stats` and `netbpfctl metrics`, in two
- * halves: nb_metrics_collect() reads them from the store and the pinned maps
- * of an instance into a struct nb_metrics; everything else here is a pure
- * function of that struct (the Prometheus text, the stats JSON and table
- * rows), so tests/unit/test_metrics.c checks the output byte for byte
- * without a kernel.
+ * The numbers behind `netbpfctl stats` and `netbpfctl metrics`:
+ * nb_metrics_collect() reads them from the store and the pinned maps of an
+ * instance into a struct nb_metrics, and only reads: it never writes a map
+ * or the state. The renderers are pure functions of that struct, each in its
+ * own file: the Prometheus text (prometheus.h, the library's: a daemon serves
+ * it too), the stats JSON and table rows (netbpfctl's stats_table.h), so
+ * tests/unit/test_metrics.c checks the output byte for byte without a kernel.
  *
  * Where the numbers come from: per endpoint, nb_ep_stats (from the
  * sandbox's point of view: rx = delivered into the sandbox, tx = sent by
@@ -120,29 +121,5 @@ struct nb_metrics {
 int nb_metrics_collect(const struct nb_instance *inst, char *const *names, size_t nnames, int what,
 		       struct nb_metrics *out);
 void nb_metrics_free(struct nb_metrics *m);
-
-/* ---- pure rendering --------------------------------------------------- */
-
-/* Prometheus text exposition format (version 0.0.4) of m */
-int nb_metrics_render(const struct nb_metrics *m, FILE *out);
-/* A label value escaped as the exposition format wants (\\, \", \n) */
-void nb_prom_escape(const char *in, char *out, size_t size);
-
-/*
- * `stats --format json`: an array, one object per sandbox, shaped like the
- * Docker Engine API's stats: {"read", "Name", "Id", "networks": {"eth0":
- * {"network", "rx_bytes", "rx_packets", "rx_errors", "rx_dropped",
- * "tx_bytes", "tx_packets", "tx_errors", "tx_dropped"}}, "drops": {reason:
- * packets}} (drops: by reason, summed over the sandbox's interfaces, only
- * reasons that occurred). read_ns: unix time of the reading. NULL on ENOMEM.
- */
-json_t *nb_stats_json(const struct nb_stats_sb *sbs, size_t n, int64_t read_ns);
-
-/* the columns of `stats`' table */
-#define NB_STATS_COLS 5
-#define NB_STATS_CELL 256
-extern const char *const nb_stats_headers[NB_STATS_COLS];
-/* NAME, NETWORKS, NET I/O ("1.2kB / 3.4MB": received / sent), PACKETS ("rx / tx"), DROPS */
-void nb_stats_row(const struct nb_stats_sb *sb, char cells[NB_STATS_COLS][NB_STATS_CELL]);
 
 #endif

@@ -16,80 +16,11 @@
 
 #include <bpf/bpf.h>
 
+#include "fmt.h"
+#include "mapio.h"
 #include "nat.h"
 
 #define NSEC 1000000000ULL
-
-static int map_put(int fd, const void *key, const void *val, __u64 flags)
-{
-	if (fd < 0)
-		return -ENOENT;
-	return bpf_map_update_elem(fd, key, val, flags) ? -errno : 0;
-}
-
-static int map_del(int fd, const void *key)
-{
-	if (fd < 0)
-		return -ENOENT;
-	if (bpf_map_delete_elem(fd, key) && errno != ENOENT)
-		return -errno;
-	return 0;
-}
-
-static int map_get(int fd, const void *key, void *val)
-{
-	if (fd < 0)
-		return -ENOENT;
-	return bpf_map_lookup_elem(fd, key, val) ? -errno : 0;
-}
-
-/*
- * Every key of a hash map, in one malloc'd array (*n of ksize bytes). The
- * keys are collected before anything is deleted: deleting while walking
- * with get_next_key restarts the walk from the beginning on some kernels.
- */
-static int map_keys(int fd, size_t ksize, void **out, size_t *n)
-{
-	size_t cap = 256, cnt = 0;
-	char *keys, *tmp, prev[64], cur[64];
-	bool first = true;
-	int err = 0;
-
-	if (fd < 0)
-		return -ENOENT;
-	if (ksize > sizeof(prev))
-		return -EINVAL;
-	keys = malloc(cap * ksize);
-	if (!keys)
-		return -ENOMEM;
-	for (;;) {
-		if (bpf_map_get_next_key(fd, first ? NULL : prev, cur)) {
-			if (errno != ENOENT)
-				err = -errno;
-			break;
-		}
-		first = false;
-		if (cnt == cap) {
-			cap *= 2;
-			tmp = realloc(keys, cap * ksize);
-			if (!tmp) {
-				err = -ENOMEM;
-				break;
-			}
-			keys = tmp;
-		}
-		memcpy(keys + cnt * ksize, cur, ksize);
-		cnt++;
-		memcpy(prev, cur, ksize);
-	}
-	if (err) {
-		free(keys);
-		return err;
-	}
-	*out = keys;
-	*n = cnt;
-	return 0;
-}
 
 /* ---- published ports ---------------------------------------------------- */
 
@@ -115,13 +46,13 @@ int nb_nat_publish_put(const struct nb_maps *m, __be32 host_ip, __u16 host_port,
 	if (!valid_proto(proto) || !host_port || !sb_port || !sb_ip || !ifindex)
 		return -EINVAL;
 	publish_key(&k, host_ip, host_port, proto);
-	if (!map_get(m->publish, &k, &old))
+	if (!nb_map_get(m->publish, &k, &old))
 		v.conns = old.conns;
 	v.sb_ip = sb_ip;
 	v.sb_port = htons(sb_port);
 	v.net_id = net_id;
 	v.ifindex = ifindex;
-	return map_put(m->publish, &k, &v, BPF_ANY);
+	return nb_map_put(m->publish, &k, &v, BPF_ANY);
 }
 
 int nb_nat_publish_del(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto)
@@ -129,7 +60,7 @@ int nb_nat_publish_del(const struct nb_maps *m, __be32 host_ip, __u16 host_port,
 	struct nb_publish_key k;
 
 	publish_key(&k, host_ip, host_port, proto);
-	return map_del(m->publish, &k);
+	return nb_map_del(m->publish, &k);
 }
 
 int nb_nat_publish_get(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto,
@@ -138,7 +69,7 @@ int nb_nat_publish_get(const struct nb_maps *m, __be32 host_ip, __u16 host_port,
 	struct nb_publish_key k;
 
 	publish_key(&k, host_ip, host_port, proto);
-	return map_get(m->publish, &k, out);
+	return nb_map_get(m->publish, &k, out);
 }
 
 int nb_nat_publish_foreach(const struct nb_maps *m,
@@ -150,11 +81,11 @@ int nb_nat_publish_foreach(const struct nb_maps *m,
 	size_t n = 0, i;
 	int err;
 
-	err = map_keys(m->publish, sizeof(*keys), (void **)&keys, &n);
+	err = nb_map_keys(m->publish, sizeof(*keys), (void **)&keys, &n);
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		if (map_get(m->publish, &keys[i], &v))
+		if (nb_map_get(m->publish, &keys[i], &v))
 			continue; /* deleted meanwhile */
 		memset(&p, 0, sizeof(p));
 		p.host_ip = keys[i].host_ip;
@@ -179,11 +110,11 @@ int nb_nat_publish_clear(const struct nb_maps *m)
 	size_t n = 0, i;
 	int err, e;
 
-	err = map_keys(m->publish, sizeof(*keys), (void **)&keys, &n);
+	err = nb_map_keys(m->publish, sizeof(*keys), (void **)&keys, &n);
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		e = map_del(m->publish, &keys[i]);
+		e = nb_map_del(m->publish, &keys[i]);
 		err = err ?: e;
 	}
 	free(keys);
@@ -199,7 +130,7 @@ int nb_nat_uplink_put_range(const struct nb_maps *m, __u32 ifindex, __be32 ip, _
 
 	if (!ifindex || !ip || !port_min || port_min > port_max)
 		return -EINVAL;
-	return map_put(m->uplinks, &ifindex, &v, BPF_ANY);
+	return nb_map_put(m->uplinks, &ifindex, &v, BPF_ANY);
 }
 
 int nb_nat_uplink_put(const struct nb_maps *m, __u32 ifindex, __be32 ip)
@@ -210,19 +141,19 @@ int nb_nat_uplink_put(const struct nb_maps *m, __u32 ifindex, __be32 ip)
 
 int nb_nat_uplink_del(const struct nb_maps *m, __u32 ifindex)
 {
-	return map_del(m->uplinks, &ifindex);
+	return nb_map_del(m->uplinks, &ifindex);
 }
 
 int nb_nat_local_addr_put(const struct nb_maps *m, __be32 ip, __u32 ifindex)
 {
 	if (!ip)
 		return -EINVAL;
-	return map_put(m->local_addrs, &ip, &ifindex, BPF_ANY);
+	return nb_map_put(m->local_addrs, &ip, &ifindex, BPF_ANY);
 }
 
 int nb_nat_local_addr_del(const struct nb_maps *m, __be32 ip)
 {
-	return map_del(m->local_addrs, &ip);
+	return nb_map_del(m->local_addrs, &ip);
 }
 
 int nb_nat_local_addrs_sync(const struct nb_maps *m)
@@ -246,7 +177,7 @@ int nb_nat_local_addrs_sync(const struct nb_maps *m)
 	}
 	if (err)
 		goto cleanup;
-	err = map_keys(m->local_addrs, sizeof(*keys), (void **)&keys, &n);
+	err = nb_map_keys(m->local_addrs, sizeof(*keys), (void **)&keys, &n);
 	if (err)
 		goto cleanup;
 	for (i = 0; i < n; i++) {
@@ -255,7 +186,7 @@ int nb_nat_local_addrs_sync(const struct nb_maps *m)
 			keep = it->ifa_addr && it->ifa_addr->sa_family == AF_INET &&
 			       ((struct sockaddr_in *)it->ifa_addr)->sin_addr.s_addr == keys[i];
 		if (!keep) {
-			e = map_del(m->local_addrs, &keys[i]);
+			e = nb_map_del(m->local_addrs, &keys[i]);
 			err = err ?: e;
 		}
 	}
@@ -313,12 +244,12 @@ int nb_nat_ct_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_flo
 	size_t n = 0, i;
 	int err;
 
-	err = map_keys(m->ct, sizeof(*keys), (void **)&keys, &n);
+	err = nb_map_keys(m->ct, sizeof(*keys), (void **)&keys, &n);
 	if (err)
 		return err;
 	now = mono_now();
 	for (i = 0; i < n; i++) {
-		if (map_get(m->ct, &keys[i], &e) || e.dir != NB_CT_DIR_ORIG)
+		if (nb_map_get(m->ct, &keys[i], &e) || e.dir != NB_CT_DIR_ORIG)
 			continue;
 		timeout = (__u64)nb_nat_ct_timeout_secs(keys[i].proto, e.state) * NSEC;
 		idle = now > e.seen_ns ? now - e.seen_ns : 0;
@@ -347,7 +278,7 @@ int nb_nat_ct_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_flo
 		pk.sport = e.nat_dport;
 		pk.dport = e.nat_sport;
 		pk.proto = keys[i].proto;
-		if (!map_get(m->ct, &pk, &pe) && pe.dir == NB_CT_DIR_REPLY) {
+		if (!nb_map_get(m->ct, &pk, &pe) && pe.dir == NB_CT_DIR_REPLY) {
 			f.has_reply = true;
 			f.reply_packets = pe.packets;
 			f.reply_bytes = pe.bytes;
@@ -370,18 +301,18 @@ int nb_nat_ct_flush(const struct nb_maps *m, size_t *count)
 	size_t n = 0, fn = 0, i, done = 0;
 	int err, e;
 
-	err = map_keys(m->ct, sizeof(*keys), (void **)&keys, &n);
+	err = nb_map_keys(m->ct, sizeof(*keys), (void **)&keys, &n);
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		e = map_del(m->ct, &keys[i]);
+		e = nb_map_del(m->ct, &keys[i]);
 		if (!e)
 			done++;
 		err = err ?: e;
 	}
-	if (m->frags >= 0 && !map_keys(m->frags, sizeof(*fkeys), (void **)&fkeys, &fn)) {
+	if (m->frags >= 0 && !nb_map_keys(m->frags, sizeof(*fkeys), (void **)&fkeys, &fn)) {
 		for (i = 0; i < fn; i++) {
-			e = map_del(m->frags, &fkeys[i]);
+			e = nb_map_del(m->frags, &fkeys[i]);
 			err = err ?: e;
 		}
 	}
@@ -393,22 +324,6 @@ int nb_nat_ct_flush(const struct nb_maps *m, size_t *count)
 }
 
 /* ---- formatting ----------------------------------------------------------- */
-
-const char *nb_nat_proto_name(__u8 proto)
-{
-	static char buf[16];
-
-	switch (proto) {
-	case IPPROTO_TCP:
-		return "tcp";
-	case IPPROTO_UDP:
-		return "udp";
-	case IPPROTO_ICMP:
-		return "icmp";
-	}
-	snprintf(buf, sizeof(buf), "proto-%u", proto);
-	return buf;
-}
 
 const char *nb_nat_type_name(__u8 type)
 {
@@ -497,7 +412,7 @@ json_t *nb_nat_flow_json(const struct nb_nat_flow *f)
 		return NULL;
 	}
 	return json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "proto",
-			 nb_nat_proto_name(f->proto), "type", nb_nat_type_name(f->type), "state",
+			 nb_proto_name(f->proto), "type", nb_nat_type_name(f->type), "state",
 			 nb_nat_state_name(f->proto, f->state), "original", o, "translated", t,
 			 "age_seconds", (json_int_t)(f->age_ns / NSEC), "idle_seconds",
 			 (json_int_t)(f->idle_ns / NSEC), "expires_seconds",

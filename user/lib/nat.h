@@ -111,8 +111,6 @@ unsigned int nb_nat_ct_timeout_secs(__u8 proto, __u8 state);
 
 /* ---- formatting for `ct ls` --------------------------------------------- */
 
-/* "tcp", "udp", "icmp", else "proto-N" (in a static buffer for unknown ones) */
-const char *nb_nat_proto_name(__u8 proto);
 /* "dnat" (published port), "snat" (masquerade), "hairpin" */
 const char *nb_nat_type_name(__u8 type);
 /* TCP: "SYN_SENT" "ESTABLISHED" "FIN_WAIT" "CLOSE"; others: "UNREPLIED" "REPLIED" */

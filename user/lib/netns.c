@@ -24,6 +24,7 @@
 #include <sys/syscall.h>
 #include <linux/nsfs.h>
 
+#include "log.h"
 #include "netns.h"
 
 #ifndef SO_NETNS_COOKIE
@@ -215,4 +216,28 @@ int nb_netns_same_path(const char *a, const char *b)
 	}
 	close(fa);
 	return same;
+}
+
+int nb_netns_run(int netns_fd, int (*fn)(void *), void *arg)
+{
+	int self, err, err2;
+
+	if (netns_fd < 0)
+		return fn(arg);
+	self = nb_netns_open_self();
+	if (self < 0)
+		return self;
+	err = nb_netns_enter(netns_fd);
+	if (!err) {
+		err = fn(arg);
+		err2 = nb_netns_enter(self);
+		if (err2) {
+			/* stranded in the sandbox's netns: nothing further may run here */
+			nb_logf(NB_LOG_WARN, "cannot return to the host network namespace: %s",
+				strerror(-err2));
+			abort();
+		}
+	}
+	close(self);
+	return err;
 }

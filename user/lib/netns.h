@@ -35,5 +35,10 @@ int nb_netns_same(int fd_a, int fd_b);
 bool nb_netns_alive(const char *path);
 /* 1 when both paths name the same netns, 0 when not (or one is gone) */
 int nb_netns_same_path(const char *a, const char *b);
+/*
+ * Runs fn(arg) inside the netns behind netns_fd (-1: right here) and comes back; its
+ * result. Aborts when it cannot come back: nothing may run on in the wrong netns.
+ */
+int nb_netns_run(int netns_fd, int (*fn)(void *), void *arg);
 
 #endif

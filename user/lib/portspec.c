@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <netinet/in.h>
 
+#include "fmt.h"
 #include "ipam.h"
 #include "portspec.h"
 
@@ -213,8 +214,7 @@ int nb_portspec_expand(const struct nb_portspec *s, __be32 ip, nb_port_taken_fn 
 			return fail(
 			    -EADDRINUSE, why, whylen,
 			    "no free host port left in %u-%u on %s for container port %u/%s", lo,
-			    hi, nb_fmt_ipv4(ip, a), out[i].sb_port,
-			    nb_portspec_proto_name(s->proto));
+			    hi, nb_fmt_ipv4(ip, a), out[i].sb_port, nb_proto_name(s->proto));
 		out[i].host_port = (__u16)p;
 		next = p + 1;
 	}
@@ -239,17 +239,12 @@ int nb_portspec_parse_cport(const char *s, __u16 *port, __u8 *proto, char *why, 
 	return 0;
 }
 
-const char *nb_portspec_proto_name(__u8 proto)
-{
-	return proto == IPPROTO_UDP ? "udp" : "tcp";
-}
-
 const char *nb_portmap_str(const struct nb_portmap *m, char buf[NB_PORTMAP_STRLEN])
 {
 	char a[NB_IPV4_STRLEN];
 
-	snprintf(buf, NB_PORTMAP_STRLEN, "%u/%s -> %s:%u", m->sb_port,
-		 nb_portspec_proto_name(m->proto), nb_fmt_ipv4(m->host_ip, a), m->host_port);
+	snprintf(buf, NB_PORTMAP_STRLEN, "%u/%s -> %s:%u", m->sb_port, nb_proto_name(m->proto),
+		 nb_fmt_ipv4(m->host_ip, a), m->host_port);
 	return buf;
 }
 
@@ -266,6 +261,6 @@ const char *nb_portmap_key_str(const struct nb_portmap *m, char buf[NB_PORTMAP_S
 	char a[NB_IPV4_STRLEN];
 
 	snprintf(buf, NB_PORTMAP_STRLEN, "%s:%u/%s", nb_fmt_ipv4(m->host_ip, a), m->host_port,
-		 nb_portspec_proto_name(m->proto));
+		 nb_proto_name(m->proto));
 	return buf;
 }

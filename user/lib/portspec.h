@@ -84,9 +84,6 @@ int nb_portspec_expand(const struct nb_portspec *s, __be32 ip, nb_port_taken_fn 
  */
 int nb_portspec_parse_cport(const char *s, __u16 *port, __u8 *proto, char *why, size_t whylen);
 
-/* "tcp" / "udp" */
-const char *nb_portspec_proto_name(__u8 proto);
-
 #define NB_PORTMAP_STRLEN 64
 /* `docker port`'s line: "80/tcp -> 0.0.0.0:8000" */
 const char *nb_portmap_str(const struct nb_portmap *m, char buf[NB_PORTMAP_STRLEN]);

@@ -6,8 +6,9 @@
 #include <string.h>
 #include <arpa/inet.h>
 
-#include "log.h"
+#include "fmt.h"
 #include "ipam.h"
+#include "log.h"
 #include "nat.h"
 #include "nl.h"
 #include "publish.h"
@@ -97,13 +98,12 @@ static void report_holder(struct nb_store *st, const struct nb_sandbox_rec *sb, 
 	if (holder->host_ip == want->host_ip)
 		nb_errorf("sandbox \"%s\": publish \"%s\": host port %s is already published by %s "
 			  "(its port %u/%s)",
-			  sb->name, spec, k, who, holder->sb_port,
-			  nb_portspec_proto_name(holder->proto));
+			  sb->name, spec, k, who, holder->sb_port, nb_proto_name(holder->proto));
 	else
 		nb_errorf("sandbox \"%s\": publish \"%s\": host port %s is already published by %s "
 			  "(its port %u/%s on %s)",
-			  sb->name, spec, k, who, holder->sb_port,
-			  nb_portspec_proto_name(holder->proto), nb_portmap_key_str(&hm, hk));
+			  sb->name, spec, k, who, holder->sb_port, nb_proto_name(holder->proto),
+			  nb_portmap_key_str(&hm, hk));
 }
 
 /* Checks that ip may be published on: 0.0.0.0, loopback, or an address of the host netns */
@@ -420,12 +420,12 @@ int nb_publish_remove(struct nb_store *st, struct nb_world *w, const struct nb_s
 			nb_errorf("sandbox \"%s\": unpublish \"%s\": its port %u/%s is not "
 				  "published as host port %zu%s",
 				  sb->name, spec_str, (unsigned)(spec.sb_min + i),
-				  nb_portspec_proto_name(spec.proto), spec.host_min + i, why);
+				  nb_proto_name(spec.proto), spec.host_min + i, why);
 		else
 			nb_errorf("sandbox \"%s\": unpublish \"%s\": its port %u/%s is not "
 				  "published%s",
 				  sb->name, spec_str, (unsigned)(spec.sb_min + i),
-				  nb_portspec_proto_name(spec.proto), why);
+				  nb_proto_name(spec.proto), why);
 		err = -ENOENT;
 		goto cleanup;
 	}
@@ -458,8 +458,8 @@ int nb_publish_remove(struct nb_store *st, struct nb_world *w, const struct nb_s
 			nb_errorf("sandbox \"%s\": unpublish \"%s\": map %s: cannot delete "
 				  "%s:%u/%s: %s",
 				  sb->name, spec_str, NB_MAP_NAME(NB_MAP_PUBLISH),
-				  nb_fmt_ipv4(r->host_ip, a), r->host_port,
-				  nb_portspec_proto_name(r->proto), strerror(-err));
+				  nb_fmt_ipv4(r->host_ip, a), r->host_port, nb_proto_name(r->proto),
+				  strerror(-err));
 			goto cleanup;
 		}
 	}
@@ -718,7 +718,7 @@ int nb_publish_sync(struct nb_store *st, struct nb_world *w, bool put, size_t *n
 				nb_errorf("map %s: cannot put %s:%u/%s: %s",
 					  NB_MAP_NAME(NB_MAP_PUBLISH),
 					  nb_fmt_ipv4(c.rows[i].host_ip, a), c.rows[i].host_port,
-					  nb_portspec_proto_name(c.rows[i].proto), strerror(-e));
+					  nb_proto_name(c.rows[i].proto), strerror(-e));
 				err = err ?: e;
 				continue;
 			}
@@ -750,8 +750,8 @@ int nb_publish_sync(struct nb_store *st, struct nb_world *w, bool put, size_t *n
 		if (fn) {
 			snprintf(what, sizeof(what), "map %s: %s:%u/%s -> %s:%u (not in the state)",
 				 NB_MAP_NAME(NB_MAP_PUBLISH), nb_fmt_ipv4(p->host_ip, a),
-				 p->host_port, nb_portspec_proto_name(p->proto),
-				 nb_fmt_ipv4(p->sb_ip, s), p->sb_port);
+				 p->host_port, nb_proto_name(p->proto), nb_fmt_ipv4(p->sb_ip, s),
+				 p->sb_port);
 			fn(arg, what);
 		}
 	}

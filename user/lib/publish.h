@@ -4,7 +4,7 @@
  * publish table and their nb_publish map entries (nat.h). Shared by
  * `publish`/`unpublish`, `sandbox create -p`, `up` (which re-puts every
  * row, so publishing survives `down`/`up`), `gc` and nb_detach/nb_reattach
- * (attach.h), so a port lives exactly as long as the endpoint it goes
+ * (membership.h), so a port lives exactly as long as the endpoint it goes
  * through.
  *
  * A sandbox's ports go through its first bridge endpoint (lowest seq): the

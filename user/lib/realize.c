@@ -18,9 +18,12 @@
 
 #include <bpf/bpf.h>
 
-#include "log.h"
+#include "ethtool.h"
 #include "fault.h"
+#include "hooks.h"
 #include "ipam.h"
+#include "log.h"
+#include "mapio.h"
 #include "netns.h"
 #include "realize.h"
 
@@ -413,37 +416,6 @@ static bool idset_has(const struct idset *s, __u32 id)
 	return false;
 }
 
-/* Every key of a map, collected before anything is deleted */
-static int map_keys(int fd, size_t key_size, void **out, size_t *n)
-{
-	char *keys = NULL, *grown;
-	size_t cap = 0;
-	void *prev = NULL;
-
-	*n = 0;
-	for (;;) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 64;
-			grown = realloc(keys, cap * key_size);
-			if (!grown) {
-				free(keys);
-				return -ENOMEM;
-			}
-			keys = grown;
-		}
-		prev = *n ? keys + (*n - 1) * key_size : NULL;
-		if (bpf_map_get_next_key(fd, prev, keys + *n * key_size)) {
-			if (errno == ENOENT)
-				break;
-			free(keys);
-			return -errno;
-		}
-		(*n)++;
-	}
-	*out = keys;
-	return 0;
-}
-
 static void report(nb_prune_report_fn fn, void *arg, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -511,7 +483,7 @@ int nb_world_prune(struct nb_world *w, struct nb_store *st, nb_prune_report_fn f
 		goto cleanup;
 
 	/* networks the store does not have */
-	err = map_keys(w->maps.networks, sizeof(__u32), &keys, &n);
+	err = nb_map_keys(w->maps.networks, sizeof(__u32), &keys, &n);
 	if (err)
 		goto cleanup;
 	for (i = 0; i < n; i++) {
@@ -530,19 +502,19 @@ int nb_world_prune(struct nb_world *w, struct nb_store *st, nb_prune_report_fn f
 	keys = NULL;
 
 	/* ports whose interface is no current endpoint or gateway port */
-	err = map_keys(w->maps.ports, sizeof(__u32), &keys, &n);
+	err = nb_map_keys(w->maps.ports, sizeof(__u32), &keys, &n);
 	if (err)
 		goto cleanup;
 	for (i = 0; i < n; i++) {
 		__u32 idx = ((__u32 *)keys)[i];
 		struct nb_port p;
 
-		if (idset_has(&ifs, idx) || bpf_map_lookup_elem(w->maps.ports, &idx, &p))
+		if (idset_has(&ifs, idx) || nb_map_get(w->maps.ports, &idx, &p))
 			continue;
 		if (p.kind == NB_PORT_ENDPOINT)
 			err = nb_maps_endpoint_del(&w->maps, idx);
-		else if (bpf_map_delete_elem(w->maps.ports, &idx) && errno != ENOENT)
-			err = -errno;
+		else
+			err = nb_map_del(w->maps.ports, &idx);
 		if (err)
 			goto cleanup;
 		report(fn, arg, "map %s: %s port ifindex %u (no such interface)",
@@ -554,7 +526,7 @@ int nb_world_prune(struct nb_world *w, struct nb_store *st, nb_prune_report_fn f
 	keys = NULL;
 
 	/* forwarding and ARP entries pointing at a vanished interface or network */
-	err = map_keys(w->maps.fdb, sizeof(struct nb_fdb_key), &keys, &n);
+	err = nb_map_keys(w->maps.fdb, sizeof(struct nb_fdb_key), &keys, &n);
 	if (err)
 		goto cleanup;
 	for (i = 0; i < n; i++) {
@@ -562,14 +534,13 @@ int nb_world_prune(struct nb_world *w, struct nb_store *st, nb_prune_report_fn f
 		struct nb_fdb_val v;
 		char mac[18];
 
-		if (bpf_map_lookup_elem(w->maps.fdb, k, &v))
+		if (nb_map_get(w->maps.fdb, k, &v))
 			continue;
 		if (idset_has(&nets, k->net_id) && idset_has(&ifs, v.ifindex))
 			continue;
-		if (bpf_map_delete_elem(w->maps.fdb, k) && errno != ENOENT) {
-			err = -errno;
+		err = nb_map_del(w->maps.fdb, k);
+		if (err)
 			goto cleanup;
-		}
 		report(fn, arg, "map %s: network %u MAC %s -> ifindex %u", NB_MAP_NAME(NB_MAP_FDB),
 		       k->net_id, nb_fmt_mac(k->mac, mac), v.ifindex);
 		removed++;
@@ -577,7 +548,7 @@ int nb_world_prune(struct nb_world *w, struct nb_store *st, nb_prune_report_fn f
 	free(keys);
 	keys = NULL;
 
-	err = map_keys(w->maps.neigh, sizeof(struct nb_neigh_key), &keys, &n);
+	err = nb_map_keys(w->maps.neigh, sizeof(struct nb_neigh_key), &keys, &n);
 	if (err)
 		goto cleanup;
 	for (i = 0; i < n; i++) {
@@ -585,14 +556,13 @@ int nb_world_prune(struct nb_world *w, struct nb_store *st, nb_prune_report_fn f
 		struct nb_neigh_val v;
 		char ip[NB_IPV4_STRLEN];
 
-		if (bpf_map_lookup_elem(w->maps.neigh, k, &v))
+		if (nb_map_get(w->maps.neigh, k, &v))
 			continue;
 		if (idset_has(&nets, k->net_id) && idset_has(&ifs, v.ifindex))
 			continue;
-		if (bpf_map_delete_elem(w->maps.neigh, k) && errno != ENOENT) {
-			err = -errno;
+		err = nb_map_del(w->maps.neigh, k);
+		if (err)
 			goto cleanup;
-		}
 		report(fn, arg, "map %s: network %u address %s -> ifindex %u",
 		       NB_MAP_NAME(NB_MAP_NEIGH), k->net_id, nb_fmt_ipv4(k->ip, ip), v.ifindex);
 		removed++;
@@ -600,7 +570,7 @@ int nb_world_prune(struct nb_world *w, struct nb_store *st, nb_prune_report_fn f
 	free(keys);
 	keys = NULL;
 
-	err = map_keys(w->maps.subnets, sizeof(struct nb_lpm_key), &keys, &n);
+	err = nb_map_keys(w->maps.subnets, sizeof(struct nb_lpm_key), &keys, &n);
 	if (err)
 		goto cleanup;
 	for (i = 0; i < n; i++) {
@@ -609,12 +579,11 @@ int nb_world_prune(struct nb_world *w, struct nb_store *st, nb_prune_report_fn f
 		struct nb_prefix p;
 		__u32 id;
 
-		if (bpf_map_lookup_elem(w->maps.subnets, k, &id) || idset_has(&nets, id))
+		if (nb_map_get(w->maps.subnets, k, &id) || idset_has(&nets, id))
 			continue;
-		if (bpf_map_delete_elem(w->maps.subnets, k) && errno != ENOENT) {
-			err = -errno;
+		err = nb_map_del(w->maps.subnets, k);
+		if (err)
 			goto cleanup;
-		}
 		p.addr = k->addr;
 		p.len = k->prefixlen;
 		report(fn, arg, "map %s: %s -> network %u", NB_MAP_NAME(NB_MAP_SUBNETS),
@@ -625,7 +594,7 @@ int nb_world_prune(struct nb_world *w, struct nb_store *st, nb_prune_report_fn f
 	keys = NULL;
 
 	/* flood lists: drop the members that are gone, keep the order of the rest */
-	err = map_keys(w->maps.flood, sizeof(__u32), &keys, &n);
+	err = nb_map_keys(w->maps.flood, sizeof(__u32), &keys, &n);
 	if (err)
 		goto cleanup;
 	for (i = 0; i < n; i++) {
@@ -636,7 +605,7 @@ int nb_world_prune(struct nb_world *w, struct nb_store *st, nb_prune_report_fn f
 			err = -ENOMEM;
 			goto cleanup;
 		}
-		if (bpf_map_lookup_elem(w->maps.flood, &id, fl) || !idset_has(&nets, id)) {
+		if (nb_map_get(w->maps.flood, &id, fl) || !idset_has(&nets, id)) {
 			free(fl);
 			continue; /* a flood list of a deleted network went with network_del */
 		}
@@ -650,8 +619,7 @@ int nb_world_prune(struct nb_world *w, struct nb_store *st, nb_prune_report_fn f
 			removed++;
 			fl->count = kept;
 			memset(&fl->ifindex[kept], 0, (NB_MAX_FLOOD - kept) * sizeof(__u32));
-			if (bpf_map_update_elem(w->maps.flood, &id, fl, BPF_EXIST))
-				err = -errno;
+			err = nb_map_put(w->maps.flood, &id, fl, BPF_EXIST);
 		}
 		free(fl);
 		if (err)

@@ -28,6 +28,7 @@
 
 #include "log.h"
 #include "mapsize.h"
+#include "paths.h"
 #include "store.h"
 
 /* Bumped with every schema change; nb_store_open() migrates older files. */
@@ -222,33 +223,6 @@ static int release(struct nb_store *st, int err)
 
 /* ---- open / close / transactions --------------------------------------- */
 
-/* mkdir -p with 0700 for every directory it creates */
-static int mkdir_p(const char *dir)
-{
-	char buf[PATH_MAX];
-	struct stat sb;
-	size_t len = strlen(dir);
-
-	if (!len || len >= sizeof(buf))
-		return -ENAMETOOLONG;
-	memcpy(buf, dir, len + 1);
-	for (char *p = buf + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) && errno != EEXIST)
-		return -errno;
-	if (stat(buf, &sb))
-		return -errno;
-	if (!S_ISDIR(sb.st_mode))
-		return -ENOTDIR;
-	return 0;
-}
-
 /* Creates the file 0600 (SQLite would use 0644), and narrows an existing one */
 static int create_private(const char *path, int *fdp)
 {
@@ -342,7 +316,7 @@ int nb_store_open(const char *state_dir, bool writer, struct nb_store **out)
 	st->lock_fd = -1;
 	st->writer = writer;
 
-	err = mkdir_p(state_dir);
+	err = nb_mkdir_p(state_dir);
 	if (err) {
 		nb_errorf("state dir %s: %s", state_dir, strerror(-err));
 		goto cleanup;

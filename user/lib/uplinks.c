@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "dataplane.h"
+#include "hooks.h"
 #include "store.h"
 #include "uplinks.h"
 

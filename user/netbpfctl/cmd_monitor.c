@@ -7,8 +7,8 @@
  * sandboxes and networks, and prints a line (or a JSON object) per event.
  * Events lost to a full ring buffer are reported as they are noticed and
  * in the summary. The flag is cleared on exit; a monitor killed without
- * the chance to do so is cleaned up by the next command that reaps it
- * (nb_monitor_reap()).
+ * the chance to do so is cleaned up by `netbpfctl gc` or taken over by the
+ * next monitor (nb_monitor_reap(), nb_monitor_claim()).
  */
 #include <argp.h>
 #include <errno.h>

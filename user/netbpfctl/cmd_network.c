@@ -172,12 +172,10 @@ static int network_create(const struct nb_instance *inst, int argc, char **argv)
 	    .doc = create_doc,
 	};
 	struct create_args a = {0};
-	struct nb_network_rec *others = NULL, rec = {0};
+	struct nb_network_rec rec = {0};
 	struct nb_world_ref world = {0};
 	bool began = false, realized = false;
 	struct nb_store *st = NULL;
-	struct nb_world *w;
-	size_t nothers = 0;
 	int err;
 
 	err = nb_argp_parse(&argp, "network create", argc, argv, 0, &a);
@@ -190,37 +188,10 @@ static int network_create(const struct nb_instance *inst, int argc, char **argv)
 		goto cleanup;
 	began = true;
 
-	err = nb_store_network_list(st, &others, &nothers);
-	if (err) {
-		nb_errorf("network \"%s\": cannot read the networks: %s", a.spec.name,
-			  strerror(-err));
-		goto cleanup;
-	}
-	err = nb_net_spec_resolve(&a.spec, others, nothers, &rec);
+	err = nb_network_create(inst, st, &world, &a.spec, &rec);
 	if (err)
 		goto cleanup;
-	err = nb_id_new(rec.id);
-	if (err) {
-		nb_errorf("network \"%s\": cannot make an id: %s", rec.name, strerror(-err));
-		goto cleanup;
-	}
-	rec.created = nb_now_ns();
-	err = nb_store_network_add(st, &rec);
-	if (err) {
-		nb_errorf("network \"%s\": cannot record it: %s", rec.name, strerror(-err));
-		goto cleanup;
-	}
-
-	err = nb_world_get(inst, &world, &w);
-	if (err)
-		goto cleanup;
-	err = nb_network_realize(w, &rec);
-	if (err) {
-		nb_errorf("network \"%s\": cannot create it in the kernel: %s", rec.name,
-			  strerror(-err));
-		goto cleanup;
-	}
-	realized = true;
+	realized = true; /* undone below unless the commit keeps it */
 
 	nb_fault("network-create:commit");
 	err = nb_store_commit(st);
@@ -238,7 +209,6 @@ cleanup:
 	nb_world_put(&world);
 	if (st)
 		nb_store_close(st);
-	nb_network_recs_free(others, nothers);
 	nb_network_rec_clear(&rec);
 	free(a.spec.labels);
 	free(a.spec.opts);
@@ -519,73 +489,6 @@ static const char rm_doc[] = "Remove one or more networks.\n"
 			     "EXAMPLES:\n"
 			     "  netbpfctl network rm web db\n";
 
-/* The names of the sandboxes attached to a network, for refusal messages */
-static int network_users(struct nb_store *st, const struct nb_network_rec *net, char *out,
-			 size_t size, size_t *count)
-{
-	struct nb_endpoint_rec *eps = NULL;
-	size_t i, n = 0, len = 0;
-	int err;
-
-	*count = 0;
-	out[0] = '\0';
-	err = nb_store_endpoint_list(st, net->id, NULL, &eps, &n);
-	if (err)
-		return err;
-	for (i = 0; i < n && len + 1 < size; i++) {
-		struct nb_sandbox_rec sb;
-		const char *name = eps[i].sandbox_id;
-
-		if (!nb_store_sandbox_find(st, eps[i].sandbox_id, &sb))
-			name = sb.name;
-		len += (size_t)snprintf(out + len, size - len, "%s\"%s\"", i ? ", " : "", name);
-	}
-	*count = n;
-	free(eps);
-	return 0;
-}
-
-/* Removes one network inside the caller's transaction, store and kernel */
-static int network_remove(const struct nb_instance *inst, struct nb_store *st,
-			  struct nb_world_ref *world, const struct nb_network_rec *net)
-{
-	char users[512];
-	struct nb_world *w;
-	size_t count;
-	int err;
-
-	if (net->builtin) {
-		nb_errorf("network \"%s\" is a pre-defined network and cannot be removed",
-			  net->name);
-		return -EPERM;
-	}
-	err = network_users(st, net, users, sizeof(users), &count);
-	if (err) {
-		nb_errorf("network \"%s\": cannot read its endpoints: %s", net->name,
-			  strerror(-err));
-		return err;
-	}
-	if (count) {
-		nb_errorf("network \"%s\" is in use by sandbox%s %s; disconnect %s first",
-			  net->name, count > 1 ? "es" : "", users, count > 1 ? "them" : "it");
-		return -EBUSY;
-	}
-	err = nb_store_network_del(st, net->id);
-	if (err) {
-		nb_errorf("network \"%s\": cannot delete its record: %s", net->name,
-			  strerror(-err));
-		return err;
-	}
-	err = nb_world_get(inst, world, &w);
-	if (err)
-		return err;
-	err = nb_network_unrealize(w, net);
-	if (err)
-		nb_errorf("network \"%s\": cannot remove it from the kernel: %s", net->name,
-			  strerror(-err));
-	return err;
-}
-
 static int network_rm(const struct nb_instance *inst, int argc, char **argv)
 {
 	static const struct argp argp = {
@@ -621,7 +524,7 @@ static int network_rm(const struct nb_instance *inst, int argc, char **argv)
 		}
 		e = nb_find_network(st, a.names[i], &net);
 		if (!e)
-			e = network_remove(inst, st, &world, &net);
+			e = nb_network_remove(inst, st, &world, &net);
 		if (!e) {
 			removed = true;
 			nb_fault("network-rm:commit");
@@ -733,7 +636,7 @@ static int network_prune(const struct nb_instance *inst, int argc, char **argv)
 		}
 		if (nep)
 			continue;
-		err = network_remove(inst, st, &world, &nets[i]);
+		err = nb_network_remove(inst, st, &world, &nets[i]);
 		if (err)
 			goto cleanup;
 		gone[i] = true;

@@ -274,7 +274,7 @@ int cmd_port(const struct nb_instance *inst, int argc, char **argv)
 	/* Docker's words when the asked port is not published */
 	if (a.filter && !shown) {
 		nb_errorf("Error: No public port '%u/%s' published for %s", cport,
-			  nb_portspec_proto_name(proto), sb.name);
+			  nb_proto_name(proto), sb.name);
 		err = -ENOENT;
 	}
 cleanup:
@@ -431,7 +431,7 @@ static int ct_ls(const struct nb_instance *inst, int argc, char **argv)
 		const struct nb_nat_flow *f = &fl.v[i];
 		const char *row[6];
 
-		row[0] = nb_nat_proto_name(f->proto);
+		row[0] = nb_proto_name(f->proto);
 		row[1] = nb_nat_type_name(f->type);
 		row[2] = nb_nat_state_name(f->proto, f->state);
 		row[3] = nb_nat_tuple_str(&f->orig, f->proto, orig);

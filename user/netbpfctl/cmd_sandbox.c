@@ -6,7 +6,7 @@
  * process's PID (left alone by `sandbox rm`). `--network host` records the
  * host's own netns as the sandbox's and creates nothing in the kernel;
  * `--network none` leaves loopback only. Both are recorded as endpoint rows
- * without address or interfaces (attach.h).
+ * without address or interfaces (membership.h).
  */
 #include <argp.h>
 #include <errno.h>

@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "output.h"
+#include "stats_table.h"
 
 enum {
 	OPT_NO_STREAM = 0x100,

@@ -63,9 +63,10 @@ static const char doc[] =
     "Run 'netbpfctl COMMAND --help' for more information on a command.\n"
     "\n"
     "EXAMPLES:\n"
-    "  netbpfctl up --uplink eth0\n"
     "  netbpfctl network create --subnet 10.1.0.0/16 web\n"
     "  netbpfctl sandbox create --network web box1\n"
+    "  netbpfctl publish 8000:80 box1\n"
+    "  netbpfctl status || netbpfctl up    # netbpf.service runs up at boot\n"
     "  netbpfctl --state-dir /tmp/nb/state --pin-dir /tmp/nb/pins network ls\n";
 
 enum {

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
-/* Connecting sandboxes to networks, store and kernel together (attach.h). */
+/* Connecting sandboxes to networks, store and kernel together (membership.h). */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -8,9 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "attach.h"
-#include "log.h"
 #include "ipam.h"
+#include "log.h"
+#include "membership.h"
 #include "names.h"
 #include "netns.h"
 #include "nl.h"

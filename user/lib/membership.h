@@ -10,8 +10,8 @@
  * holds nothing of the attempt and the caller rolls the transaction back.
  * Messages name the sandbox, the network and the cause.
  */
-#ifndef NETBPF_ATTACH_H
-#define NETBPF_ATTACH_H
+#ifndef NETBPF_MEMBERSHIP_H
+#define NETBPF_MEMBERSHIP_H
 
 #include <stdbool.h>
 #include <stdint.h>
