@@ -2,7 +2,6 @@
 /* up, down, gc and the settings they keep (lifecycle.h). */
 #include <errno.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -488,18 +487,12 @@ cleanup:
 }
 
 /* The first IPv4 address of ifname (the primary: the kernel lists it first); 0 when none */
-static __be32 uplink_ipv4(const char *ifname)
+static __be32 uplink_ipv4(struct nb_nl *nl, const char *ifname)
 {
-	struct ifaddrs *ifa = NULL, *it;
 	__be32 ip = 0;
 
-	if (getifaddrs(&ifa) < 0)
+	if (nb_nl_addr_first(nl, ifname, &ip))
 		return 0;
-	for (it = ifa; it && !ip; it = it->ifa_next)
-		if (it->ifa_addr && it->ifa_addr->sa_family == AF_INET &&
-		    !strcmp(it->ifa_name, ifname))
-			ip = ((struct sockaddr_in *)it->ifa_addr)->sin_addr.s_addr;
-	freeifaddrs(ifa);
 	return ip;
 }
 
@@ -538,7 +531,7 @@ static void nat_restore(struct nb_store *st, struct nb_world *w, const struct nb
 			idx = nb_nl_link_ifindex(w->nl, uplinks->v[i]);
 			if (idx < 0)
 				continue; /* uplinks_attach() said so */
-			ip = uplink_ipv4(uplinks->v[i]);
+			ip = uplink_ipv4(w->nl, uplinks->v[i]);
 			if (!ip) {
 				nb_logf(NB_LOG_WARN,
 					"up: uplink \"%s\" has no IPv4 address: no "
@@ -967,7 +960,7 @@ static int devices_delete_all(struct nb_nl *nl, const char *cmd)
 	size_t n = 0, i, nv = 0;
 	int *idx = NULL, err;
 
-	err = nb_nl_links(nl, nb_device_prefixes, NB_DEVICE_PREFIXES, &links, &n);
+	err = nb_links_here(nb_device_prefixes, NB_DEVICE_PREFIXES, &links, &n);
 	if (err) {
 		nb_errorf("%s: cannot list the interfaces: %s", cmd, strerror(-err));
 		return err;
@@ -1272,7 +1265,7 @@ static int gc_devices(const struct nb_instance *inst, struct nb_store *st, struc
 		snprintf(known[nk++], NB_IFNAMSIZ, "%s", port);
 	}
 	qsort(known, nk, sizeof(*known), cmp_ifname);
-	err = nb_nl_links(nl, nb_device_prefixes, NB_DEVICE_PREFIXES, &links, &n);
+	err = nb_links_here(nb_device_prefixes, NB_DEVICE_PREFIXES, &links, &n);
 	if (err) {
 		nb_errorf("gc: cannot list the interfaces: %s", strerror(-err));
 		goto cleanup;

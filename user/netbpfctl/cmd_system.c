@@ -412,7 +412,7 @@ static void status_devices(struct status_ctx *c, const struct nb_strv *uplinks)
 	}
 	/* devices that look like netbpf's but that the state does not know: one dump */
 	if (known &&
-	    !nb_nl_links(c->nl, nb_device_prefixes, NB_DEVICE_PREFIXES, &links, &n)) {
+	    !nb_links_here(nb_device_prefixes, NB_DEVICE_PREFIXES, &links, &n)) {
 		qsort(known, nk, sizeof(*known), cmp_name);
 		for (i = 0; i < n; i++)
 			if (!bsearch(links[i].name, known, nk, sizeof(*known), cmp_name))
