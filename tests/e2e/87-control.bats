@@ -13,8 +13,6 @@
 # NB_CNI: the CNI plugin to test (default: this tree's build/netbpf-cni).
 
 load lib
-bats_load_library bats-support
-bats_load_library bats-assert
 
 setup() { nb_setup_instance; }
 
