@@ -151,8 +151,8 @@ struct frame {
 	const __u8 *sip6, *dip6;
 	__u8 icmp6_type; /* F_ICMP6 */
 	bool hbh;	 /* F_ICMP6: behind a hop-by-hop header with a router alert, as MLD is */
-	__u32 pad_to; /* zero-pad the frame to this length (Ethernet minimum: 60) */
-	__u32 cut;    /* keep only this many bytes (truncated frames) */
+	__u32 pad_to;	 /* zero-pad the frame to this length (Ethernet minimum: 60) */
+	__u32 cut;	 /* keep only this many bytes (truncated frames) */
 	void (*mangle)(struct pkt *p); /* break a header on purpose */
 };
 

@@ -1122,7 +1122,8 @@ int nb_store_publish_taken(struct nb_store *st, __be32 ip, __u16 port, __u8 prot
 	int err, rc;
 
 	if (!st->port_taken) {
-		err = prep(st, "look up a host port", nb_store_publish_taken_sql(), &st->port_taken);
+		err =
+		    prep(st, "look up a host port", nb_store_publish_taken_sql(), &st->port_taken);
 		if (err)
 			return err;
 	}
@@ -1217,9 +1218,10 @@ int nb_store_publish_del(struct nb_store *st, const struct nb_publish_rec *rec)
 const char *nb_store_publish_list_sql(const char *sandbox_id)
 {
 	if (sandbox_id)
-		return PUB_SELECT " WHERE (network_id, sandbox_id) IN"
-				  " (SELECT network_id, sandbox_id FROM endpoints WHERE sandbox_id = ?1)"
-				  " ORDER BY sandbox_id, proto, sb_port, host_port, host_ip";
+		return PUB_SELECT
+		    " WHERE (network_id, sandbox_id) IN"
+		    " (SELECT network_id, sandbox_id FROM endpoints WHERE sandbox_id = ?1)"
+		    " ORDER BY sandbox_id, proto, sb_port, host_port, host_ip";
 	return PUB_SELECT " ORDER BY sandbox_id, proto, sb_port, host_port, host_ip";
 }
 

@@ -367,7 +367,8 @@ static int cmp_name(const void *a, const void *b)
 
 static int cmp_sb_id(const void *a, const void *b)
 {
-	return strcmp(((const struct nb_sandbox_rec *)a)->id, ((const struct nb_sandbox_rec *)b)->id);
+	return strcmp(((const struct nb_sandbox_rec *)a)->id,
+		      ((const struct nb_sandbox_rec *)b)->id);
 }
 
 /*
@@ -411,8 +412,7 @@ static void status_devices(struct status_ctx *c, const struct nb_strv *uplinks)
 			snprintf(known[nk++], NB_IFNAMSIZ, "%s", c->eps[i].host_ifname);
 	}
 	/* devices that look like netbpf's but that the state does not know: one dump */
-	if (known &&
-	    !nb_links_here(nb_device_prefixes, NB_DEVICE_PREFIXES, &links, &n)) {
+	if (known && !nb_links_here(nb_device_prefixes, NB_DEVICE_PREFIXES, &links, &n)) {
 		qsort(known, nk, sizeof(*known), cmp_name);
 		for (i = 0; i < n; i++)
 			if (!bsearch(links[i].name, known, nk, sizeof(*known), cmp_name))
