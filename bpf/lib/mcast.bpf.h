@@ -19,6 +19,10 @@
  *   from it is unique; a sandbox that configures a duplicate address by hand
  *   is not warned (documented in README).
  *
+ * A network that gets IPv6 of its own (NB_NET_F_IPV6, issue 19) will want
+ * router solicitations, and MLD if the host routes multicast, delivered to
+ * its gateway only: never to the other sandboxes, which is the storm.
+ *
  * Everything else is flooded as before: neighbour solicitations from an
  * address (sandboxes resolving each other), unsolicited advertisements, IPv6
  * multicast applications, and all IPv4 broadcast and multicast.
