@@ -42,6 +42,7 @@
 #if !NB_XDP
 #include "flood.bpf.h"
 #endif
+#include "mcast.bpf.h"
 
 /* Who sent a frame and where it was headed, for the counters and so a drop
  * can be charged to its target too. */
@@ -166,6 +167,12 @@ static __always_inline int ep_switch(nb_ctx_t *ctx, struct ep_fwd *fwd)
 		err = nb_parse_ipv6(&c, &ip6);
 		if (err)
 			return err;
+		/* link control nobody needs is not flooded (mcast.bpf.h) */
+		if (nb_mac_is_multicast(eth->h_dest)) {
+			err = nb_mcast_ipv6_check(&c, ip6);
+			if (err)
+				return err;
+		}
 		break;
 	}
 

@@ -654,6 +654,7 @@ static const char *const drop_names[NB_DROP_COUNT] = {
     [NB_DROP_FRAG - NB_DROP_BASE] = "frag",
     [NB_DROP_NO_ROUTE - NB_DROP_BASE] = "no-route",
     [NB_DROP_CT_INVALID - NB_DROP_BASE] = "ct-invalid",
+    [NB_DROP_LINK_CONTROL - NB_DROP_BASE] = "link-control",
 };
 
 const char *nb_drop_reason_name(__u32 reason)
