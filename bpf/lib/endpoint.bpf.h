@@ -44,6 +44,7 @@
 #if !NB_XDP
 #include "flood.bpf.h"
 #endif
+#include "mcast.bpf.h"
 
 /* Who sent a frame and where it was headed, for the counters and so a drop
  * can be charged to its target too. */
@@ -176,6 +177,12 @@ static __always_inline int ep_switch(nb_ctx_t *ctx, struct ep_fwd *fwd)
 		err = nb_policy_ipv6_from_sandbox(ctx, ip6->nexthdr);
 		if (err)
 			return err;
+		/* link control nobody needs is not flooded (mcast.bpf.h) */
+		if (nb_mac_is_multicast(eth->h_dest)) {
+			err = nb_mcast_ipv6_check(&c, ip6);
+			if (err)
+				return err;
+		}
 		break;
 	}
 

@@ -65,6 +65,8 @@ struct {
 	__uint(max_entries, NB_MAX_NETWORKS);
 	__type(key, __u32);
 	__type(value, struct nb_flood);
+	/* 16 KiB a value: only for networks that exist, not --max-networks of them */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } NB_MAP_FLOOD SEC(".maps");
 

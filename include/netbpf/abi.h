@@ -49,10 +49,13 @@
 #define NB_PROG_XDP_UPLINK "xdp_uplink" /* XDP of each uplink */
 
 /* ---- limits ------------------------------------------------------------ */
-#define NB_MAX_NETWORKS 1024
+#define NB_MAX_NETWORKS 4096 /* default of `up --max-networks` (issue 20) */
 #define NB_MAX_PORTS 65536 /* switch ports (endpoints + gateway ports), all networks */
 #define NB_MAX_FDB 65536
-#define NB_MAX_FLOOD 1024 /* ports one broadcast/multicast frame is flooded to */
+/* Endpoints of one network: its flood list is one map value of this many ports,
+ * a fixed size (BTF of the value). 16 KiB per network that exists (nb_flood is
+ * not preallocated): docs/maps.md. */
+#define NB_MAX_FLOOD 4096
 #define NB_MAX_PUBLISH 65536
 #define NB_MAX_CT 262144
 /* entries (two per flow) for half-open published-port connections: a SYN flood from outside
@@ -448,6 +451,7 @@ enum nb_drop_reason {
 	NB_DROP_FRAG, /* IPv4 fragment of a translated flow */
 	NB_DROP_NO_ROUTE, /* FIB lookup failed for a translated packet */
 	NB_DROP_CT_INVALID, /* packet does not belong to a tracked flow state */
+	NB_DROP_LINK_CONTROL, /* IPv6 DAD, RS, MLD multicast nobody on the network needs */
 	NB_DROP_ROUTER_MSG, /* IPv6 router advertisement or redirect sent by a sandbox */
 	NB_DROP_NO_IPV6, /* IPv6 from a sandbox toward the host, network without IPv6 */
 	NB_DROP_UNPUBLISHED, /* from an uplink to a sandbox: no published port, no own flow */

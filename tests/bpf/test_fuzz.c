@@ -39,7 +39,11 @@
  *      outside (a sandbox network, the uplink's own address, a martian) is
  *      never translated;
  *  11. the allow-list of the published U:9000/tcp (CLI only) holds: no SYN
- *      from another source is translated.
+ *      from another source is translated;
+ *  12. IPv6 link control nobody needs, multicast by a sandbox (router
+ *      solicitation, MLD, duplicate address detection: bpf/lib/mcast.bpf.h),
+ *      is dropped and counted as "link-control", never flooded; nothing else
+ *      is counted as link-control.
  *
  * NB_FUZZ_PACKETS (default 50000) frames, NB_FUZZ_SEED (default: the time,
  * printed so a failure can be replayed). `make fuzz` runs 1,000,000.
@@ -114,7 +118,7 @@ struct t {
 	int prog[N_HOOK], ifindex[N_HOOK];
 	__u64 rng;
 	/* what happened, for the summary */
-	unsigned long runs, refused, verdicts[3], rewritten, csum_checked, malformed;
+	unsigned long runs, refused, verdicts[3], rewritten, csum_checked, malformed, link_control;
 	unsigned long failures;
 	/* rule 9: the identities (addresses, IP id, protocol) whose last first fragment at
 	 * the uplink's ingress went through untranslated */
@@ -185,6 +189,23 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 		__be32 sip = ep_ip[h - H_EP_A];
 		const __u8 *gw_mac = h == H_EP_C ? GW2_MAC : GW1_MAC;
 
+		if (k == 0 && chance(t, 40)) { /* IPv6 multicast ICMPv6: link control or not */
+			static const __u8 types[] = {128, 130, 131, 132, 133, 135, 136, 143};
+			__u8 src[16] = {0xfe, 0x80, [15] = (__u8)(h + 2)};
+			__u8 dst[16] = {0xff, 0x02, [15] = (__u8)below(t, 0x20)};
+			bool hbh = chance(t, 50);
+
+			if (chance(t, 40))
+				memset(src, 0, sizeof(src));
+			pkt_eth(p, (const __u8[]){0x33, 0x33, 0, 0, 0, dst[15]}, smac, ETH_P_IPV6);
+			pkt_ipv6(p, src, dst, hbh ? 0 : IPPROTO_ICMPV6);
+			if (hbh)
+				pkt_put(p, (const __u8[]){IPPROTO_ICMPV6, 0, 5, 2, 0, 0, 1, 0}, 8);
+			pkt_put(p, (const __u8[]){types[below(t, 8)], 0, 0, 0}, 4);
+			pkt_put(p, NULL, below(t, 40));
+			pkt_finish(p);
+			return;
+		}
 		if (chance(t, 8)) { /* IPv6: ICMPv6 (router messages among them) or UDP */
 			static const __u8 ll[16] = {0xfe, 0x80, [15] = 0x0a};
 			static const __u8 mc[ETH_ALEN] = {0x33, 0x33, 0, 0, 0, 1};
@@ -448,6 +469,34 @@ static bool ipv4_malformed(const __u8 *f, __u32 len)
 	return iph->version != 4 || ihl < 20 || ihl > avail || tot < ihl || tot > avail;
 }
 
+/* Rule 7: an IPv6 multicast frame that is RS, MLD or DAD (bpf/lib/mcast.bpf.h),
+ * read here independently: up to two hop-by-hop / destination-options headers,
+ * then the ICMPv6 type */
+static bool ipv6_link_control(const __u8 *f, __u32 len)
+{
+	const struct ip6_hdr *ip6 = (const void *)(f + ETH_HLEN);
+	static const __u8 unspec[16];
+	__u32 off = ETH_HLEN + sizeof(*ip6), i;
+	__u8 nh, type;
+
+	if (ethertype(f, len) != ETH_P_IPV6 || !(f[0] & 1) || off > len ||
+	    (f[ETH_HLEN] >> 4) != 6)
+		return false;
+	nh = ip6->ip6_nxt;
+	for (i = 0; i < 2 && (nh == 0 || nh == 60); i++) {
+		if (off + 2 > len)
+			return false;
+		nh = f[off];
+		off += 8 + f[off + 1] * 8u;
+	}
+	if (nh != IPPROTO_ICMPV6 || off + 1 > len)
+		return false;
+	type = f[off];
+	if (type == 130 || type == 131 || type == 132 || type == 133 || type == 143)
+		return true;
+	return type == 135 && !memcmp(&ip6->ip6_src, unspec, 16);
+}
+
 static bool is_fragment(const __u8 *f, __u32 len)
 {
 	const struct iphdr *iph = (const void *)(f + ETH_HLEN);
@@ -614,7 +663,7 @@ static struct frag_id *untranslated_find(struct t *t, const struct frag_id *id)
 	return NULL;
 }
 
-static __u64 drops_total(struct t *t, __u64 *malformed)
+static __u64 drops_total(struct t *t, __u64 *malformed, __u64 *link_control)
 {
 	struct nb_counter c;
 	__u64 sum = 0;
@@ -626,6 +675,8 @@ static __u64 drops_total(struct t *t, __u64 *malformed)
 		sum += c.packets;
 		if (r == NB_DROP_MALFORMED)
 			*malformed = c.packets;
+		if (r == NB_DROP_LINK_CONTROL)
+			*link_control = c.packets;
 	}
 	return sum;
 }
@@ -661,20 +712,22 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 	bool from_sandbox = h <= H_EP_C, malformed, csum_in_ok;
 	static const __be32 ep_ip[] = {IP_A, IP_B, IP_C};
 	static const __u8 *const ep_mac[] = {MAC_A, MAC_B, MAC_C};
-	__u64 mal_before = 0, mal_after = 0, d_before, d_after;
+	__u64 mal_before = 0, mal_after = 0, d_before, d_after, lc_before = 0, lc_after = 0;
 	struct rst_probe rp;
 	struct frag_id fid;
-	bool probed, later;
+	bool probed, later, link_control;
 	struct pkt_out out;
 	char why[128];
 	int err;
 
 	malformed = ipv4_malformed(in->data, in->len);
+	link_control = from_sandbox && ipv6_link_control(in->data, in->len) &&
+		       !memcmp(in->data + 6, ep_mac[h - H_EP_A], ETH_ALEN);
 	csum_in_ok = ethertype(in->data, in->len) == ETH_P_IP && !malformed &&
 		     !is_fragment(in->data, in->len) &&
 		     !pkt_csum_check(in->data, in->len, why, sizeof(why));
 	probed = rst_probe(t, in->data, in->len, &rp);
-	d_before = drops_total(t, &mal_before);
+	d_before = drops_total(t, &mal_before, &lc_before);
 	err = pkt_run(t->prog[h], t->ifindex[h], in, &out);
 	t->runs++;
 	if (err == -EINVAL) {
@@ -701,7 +754,7 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 		     pkt_verdict_name(out.verdict));
 		return;
 	}
-	d_after = drops_total(t, &mal_after);
+	d_after = drops_total(t, &mal_after, &lc_after);
 	/* 2. no silent drop */
 	if (out.verdict == TC_ACT_SHOT && d_after <= d_before)
 		fail(t, h, in, "dropped (TC_ACT_SHOT) without a drop counted");
@@ -788,6 +841,16 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 			u->used = false;
 		}
 	}
+	/* 12. link control nobody needs: dropped and counted as such, never flooded */
+	if (link_control && (out.verdict != TC_ACT_SHOT || lc_after != lc_before + 1))
+		fail(t, h, in, "IPv6 link control from a sandbox: verdict %s, link-control "
+			       "drops +%llu (want TC_ACT_SHOT, +1)",
+		     pkt_verdict_name(out.verdict), (unsigned long long)(lc_after - lc_before));
+	if (!link_control && lc_after != lc_before)
+		fail(t, h, in, "counted as link-control but is not (verdict %s)",
+		     pkt_verdict_name(out.verdict));
+	if (link_control)
+		t->link_control++;
 	/* 5. checksums of rewritten packets */
 	if (out.verdict != TC_ACT_SHOT &&
 	    (out.len != in->len || memcmp(out.frame, in->data, in->len))) {
@@ -817,7 +880,7 @@ static void ct_flood(struct t *t, bool active)
 			       .dport = htons(443),
 			       .proto = IPPROTO_TCP};
 	struct nb_ct_entry e;
-	__u64 mal, before, after, ct_full_before, ct_full_after;
+	__u64 mal, lc, before, after, ct_full_before, ct_full_after;
 	unsigned long i, limit = 4 * NB_MAX_CT, evicted_at = 0, redirected = 0;
 	struct nb_counter c;
 	struct pkt_out out;
@@ -836,7 +899,7 @@ static void ct_flood(struct t *t, bool active)
 		return;
 	nb_maps_drops_sum(&t->maps, NB_DROP_CT_FULL, &c);
 	ct_full_before = c.packets;
-	before = drops_total(t, &mal);
+	before = drops_total(t, &mal, &lc);
 	start = time(NULL);
 	for (i = 0; i < limit; i++) {
 		pkt_eth(&p, GW1_MAC, MAC_A, ETH_P_IP);
@@ -857,7 +920,7 @@ static void ct_flood(struct t *t, bool active)
 		if (active)
 			pkt_run(t->prog[H_EP_B], t->ifindex[H_EP_B], &bflow, &out);
 	}
-	after = drops_total(t, &mal);
+	after = drops_total(t, &mal, &lc);
 	nb_maps_drops_sum(&t->maps, NB_DROP_CT_FULL, &c);
 	ct_full_after = c.packets;
 	pkt_diag(
@@ -1030,6 +1093,8 @@ int main(void)
 		n, t.failures);
 	pkt_tap(t.verdicts[0] && t.verdicts[1] && t.verdicts[2] && t.rewritten && t.csum_checked,
 		"fuzz: the corpus reaches every verdict and rewrites packets");
+	pkt_tap(t.link_control > 0, "fuzz: %lu frames were IPv6 link control (rule 7)",
+		t.link_control);
 	if (getenv("NB_CT_FLOOD"))
 		ct_flood(&t, false), ct_flood(&t, true);
 cleanup:

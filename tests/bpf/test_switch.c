@@ -120,6 +120,14 @@ static const __u8 LL_B[16] = {0xfe, 0x80, [15] = 0x0b};
 static const __u8 LL_GW[16] = {0xfe, 0x80, [15] = 0x01};
 static const __u8 GLOBAL6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x01};
 static const __u8 ALL_NODES[16] = {0xff, 0x02, [15] = 0x01};
+static const __u8 ALL_ROUTERS[16] = {0xff, 0x02, [15] = 0x02};
+static const __u8 MLDV2_ROUTERS[16] = {0xff, 0x02, [15] = 0x16};
+static const __u8 UNSPEC6[16];
+/* solicited-node multicast of LL_B (ff02::1:ff00:b) and its MAC */
+static const __u8 SNM_B[16] = {0xff, 0x02, [11] = 0x01, [12] = 0xff, [15] = 0x0b};
+static const __u8 SNM_B_MAC[ETH_ALEN] = {0x33, 0x33, 0xff, 0x00, 0x00, 0x0b};
+static const __u8 V6_ROUTERS_MAC[ETH_ALEN] = {0x33, 0x33, 0x00, 0x00, 0x00, 0x02};
+static const __u8 V6_MLDV2_MAC[ETH_ALEN] = {0x33, 0x33, 0x00, 0x00, 0x00, 0x16};
 
 struct sw {
 	struct pkt_env env;
@@ -132,7 +140,7 @@ struct sw {
 
 /* ---- frames ------------------------------------------------------------ */
 
-enum frame_kind { F_TCP, F_UDP, F_ICMP, F_ARP, F_IP6, F_VLAN };
+enum frame_kind { F_TCP, F_UDP, F_ICMP, F_ARP, F_IP6, F_ICMP6, F_VLAN };
 
 struct frame {
 	enum frame_kind kind;
@@ -141,8 +149,8 @@ struct frame {
 	__u16 arp_op;	 /* ARP: default request */
 	const __u8 *sha; /* ARP sender MAC, default smac */
 	const __u8 *sip6, *dip6;
-	__u8 icmp6_type; /* F_IP6: an ICMPv6 message of this type instead of UDP */
-	bool ext6;	 /* F_IP6: behind a hop-by-hop options header */
+	__u8 icmp6_type; /* F_ICMP6 */
+	bool hbh;	 /* F_ICMP6: behind a hop-by-hop header with a router alert, as MLD is */
 	__u32 pad_to;	 /* zero-pad the frame to this length (Ethernet minimum: 60) */
 	__u32 cut;	 /* keep only this many bytes (truncated frames) */
 	void (*mangle)(struct pkt *p); /* break a header on purpose */
@@ -174,17 +182,17 @@ static void build(struct pkt *p, const struct frame *f)
 		break;
 	case F_IP6:
 		pkt_eth(p, f->dmac, f->smac, ETH_P_IPV6);
-		if (!f->icmp6_type) {
-			pkt_ipv6(p, f->sip6, f->dip6, IPPROTO_UDP);
-			pkt_put(p, NULL, 16);
-			break;
-		}
-		pkt_ipv6(p, f->sip6, f->dip6, f->ext6 ? 0 /* hop-by-hop */ : IPPROTO_ICMPV6);
-		if (f->ext6) /* next: ICMPv6, length 0 (8 bytes), PadN over the other 6 */
-			pkt_put(p, (const __u8[]){IPPROTO_ICMPV6, 0, 1, 4, 0, 0, 0, 0}, 8);
-		/* type, code 0, checksum (the programs do not read it), 12 bytes of body */
+		pkt_ipv6(p, f->sip6, f->dip6, IPPROTO_UDP);
+		pkt_put(p, NULL, 16);
+		break;
+	case F_ICMP6:
+		pkt_eth(p, f->dmac, f->smac, ETH_P_IPV6);
+		pkt_ipv6(p, f->sip6, f->dip6, f->hbh ? 0 : IPPROTO_ICMPV6);
+		if (f->hbh) /* next header ICMPv6, router alert (MLD), PadN */
+			pkt_put(p, (const __u8[]){IPPROTO_ICMPV6, 0, 5, 2, 0, 0, 1, 0}, 8);
+		/* type, code, checksum (nobody checks it here), then a 20-byte body */
 		pkt_put(p, (const __u8[]){f->icmp6_type, 0, 0, 0}, 4);
-		pkt_put(p, NULL, 12);
+		pkt_put(p, NULL, 20);
 		break;
 	case F_VLAN:
 		/* 802.1Q tag 10 around an IPv4 frame */
@@ -370,14 +378,14 @@ struct sw_case {
 	{                                                                                          \
 		.kind = F_ARP, .smac = s, .dmac = BCAST, .sip = spa, .dip = tpa                    \
 	}
+#define ICMP6(s, d, sa, da, t, ...)                                                                \
+	{                                                                                          \
+		.kind = F_ICMP6, .smac = s, .dmac = d, .sip6 = sa, .dip6 = da, .icmp6_type = t,    \
+		__VA_ARGS__                                                                        \
+	}
 #define IP6(s, d, sa, da)                                                                          \
 	{                                                                                          \
 		.kind = F_IP6, .smac = s, .dmac = d, .sip6 = sa, .dip6 = da                        \
-	}
-#define ICMP6(s, d, sa, da, t, ...)                                                                \
-	{                                                                                          \
-		.kind = F_IP6, .smac = s, .dmac = d, .sip6 = sa, .dip6 = da, .icmp6_type = t,      \
-		__VA_ARGS__                                                                        \
 	}
 
 static const struct sw_case cases[] = {
@@ -418,6 +426,29 @@ static const struct sw_case cases[] = {
 	 .rx = BIT(P_B) | BIT(P_G)),
     CASE("endpoint: C IPv6 multicast with icc off would reach the host only: no-ipv6", EP, P_C,
 	 IP6(MAC_C, V6_MCAST_MAC, LL_A, ALL_NODES), TC_ACT_SHOT, .drop = NB_DROP_NO_IPV6),
+    /* endpoint: IPv6 link control nobody needs is dropped, not flooded (issue 20) */
+    CASE("endpoint: A duplicate address detection (NS from ::) is dropped: link-control", EP, P_A,
+	 ICMP6(MAC_A, SNM_B_MAC, UNSPEC6, SNM_B, 135), TC_ACT_SHOT, .drop = NB_DROP_LINK_CONTROL),
+    CASE("endpoint: A router solicitation is dropped: link-control", EP, P_A,
+	 ICMP6(MAC_A, V6_ROUTERS_MAC, LL_A, ALL_ROUTERS, 133), TC_ACT_SHOT,
+	 .drop = NB_DROP_LINK_CONTROL),
+    CASE("endpoint: A MLDv2 report (hop-by-hop, router alert) is dropped: link-control", EP, P_A,
+	 ICMP6(MAC_A, V6_MLDV2_MAC, LL_A, MLDV2_ROUTERS, 143, .hbh = true), TC_ACT_SHOT,
+	 .drop = NB_DROP_LINK_CONTROL),
+    CASE("endpoint: A MLDv1 report from :: is dropped: link-control", EP, P_A,
+	 ICMP6(MAC_A, SNM_B_MAC, UNSPEC6, SNM_B, 131, .hbh = true), TC_ACT_SHOT,
+	 .drop = NB_DROP_LINK_CONTROL),
+    CASE("endpoint: A MLD query is dropped: link-control", EP, P_A,
+	 ICMP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES, 130, .hbh = true), TC_ACT_SHOT,
+	 .drop = NB_DROP_LINK_CONTROL),
+    CASE("endpoint: A neighbour solicitation from its address is flooded to B and G", EP, P_A,
+	 ICMP6(MAC_A, SNM_B_MAC, LL_A, SNM_B, 135), TC_ACT_REDIRECT, .rx = BIT(P_B) | BIT(P_G)),
+    CASE("endpoint: A unsolicited neighbour advertisement is flooded to B and G", EP, P_A,
+	 ICMP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES, 136), TC_ACT_REDIRECT,
+	 .rx = BIT(P_B) | BIT(P_G)),
+    CASE("endpoint: A echo request to all-nodes is flooded to B and G", EP, P_A,
+	 ICMP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES, 128, .hbh = true), TC_ACT_REDIRECT,
+	 .rx = BIT(P_B) | BIT(P_G)),
     CASE("endpoint: C broadcast with icc off reaches the host only", EP, P_C,
 	 UDP(MAC_C, BCAST, IP_C, PKT_IP4(10, 2, 0, 255)), TC_ACT_REDIRECT),
     CASE("endpoint: E broadcast on an internal network is flooded (stays on the link)", EP, P_E,
@@ -493,7 +524,7 @@ static const struct sw_case cases[] = {
     CASE("endpoint: A router advertisement to all-nodes is dropped: router-msg", EP, P_A,
 	 ICMP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES, 134), TC_ACT_SHOT, .drop = NB_DROP_ROUTER_MSG),
     CASE("endpoint: A router advertisement behind hop-by-hop options: router-msg", EP, P_A,
-	 ICMP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES, 134, .ext6 = true), TC_ACT_SHOT,
+	 ICMP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES, 134, .hbh = true), TC_ACT_SHOT,
 	 .drop = NB_DROP_ROUTER_MSG),
     CASE("endpoint: A unicast router advertisement to B is dropped: router-msg", EP, P_A,
 	 ICMP6(MAC_A, MAC_B, LL_A, LL_B, 134), TC_ACT_SHOT, .drop = NB_DROP_ROUTER_MSG),

@@ -657,6 +657,7 @@ static const char *const drop_names[NB_DROP_COUNT] = {
     [NB_DROP_FRAG - NB_DROP_BASE] = "frag",
     [NB_DROP_NO_ROUTE - NB_DROP_BASE] = "no-route",
     [NB_DROP_CT_INVALID - NB_DROP_BASE] = "ct-invalid",
+    [NB_DROP_LINK_CONTROL - NB_DROP_BASE] = "link-control",
     [NB_DROP_ROUTER_MSG - NB_DROP_BASE] = "router-msg",
     [NB_DROP_NO_IPV6 - NB_DROP_BASE] = "no-ipv6",
     [NB_DROP_UNPUBLISHED - NB_DROP_BASE] = "unpublished",

@@ -6,7 +6,6 @@
  * here tolerate (a lost increment at worst).
  */
 #include <errno.h>
-#include <ifaddrs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +19,7 @@
 #include "fmt.h"
 #include "mapio.h"
 #include "nat.h"
+#include "nl.h"
 
 #define NSEC 1000000000ULL
 
@@ -307,21 +307,24 @@ int nb_nat_local_addr_del(const struct nb_maps *m, __be32 ip)
 
 int nb_nat_local_addrs_sync(const struct nb_maps *m)
 {
-	struct ifaddrs *ifa = NULL, *it;
-	__be32 *keys = NULL, ip;
-	size_t n = 0, i;
+	__be32 *addrs = NULL, *keys = NULL;
+	size_t na = 0, n = 0, i, j;
+	struct nb_nl *nl = NULL;
 	bool keep;
 	int err = 0, e;
 
 	if (m->local_addrs < 0)
 		return -ENOENT;
-	if (getifaddrs(&ifa) < 0)
-		return -errno;
-	for (it = ifa; it; it = it->ifa_next) {
-		if (!it->ifa_addr || it->ifa_addr->sa_family != AF_INET)
-			continue;
-		ip = ((struct sockaddr_in *)it->ifa_addr)->sin_addr.s_addr;
-		e = nb_nat_local_addr_put(m, ip, 0);
+	/* an IPv4 address dump: getifaddrs() also dumps every link, each veth
+	 * costing the kernel a walk of all the netns ids (O(N^2) at N sandboxes) */
+	err = nb_nl_open(&nl);
+	if (!err)
+		err = nb_nl_addr_list(nl, &addrs, &na);
+	nb_nl_close(nl);
+	if (err)
+		return err;
+	for (i = 0; i < na; i++) {
+		e = nb_nat_local_addr_put(m, addrs[i], 0);
 		err = err ?: e;
 	}
 	if (err)
@@ -331,9 +334,8 @@ int nb_nat_local_addrs_sync(const struct nb_maps *m)
 		goto cleanup;
 	for (i = 0; i < n; i++) {
 		keep = false;
-		for (it = ifa; it && !keep; it = it->ifa_next)
-			keep = it->ifa_addr && it->ifa_addr->sa_family == AF_INET &&
-			       ((struct sockaddr_in *)it->ifa_addr)->sin_addr.s_addr == keys[i];
+		for (j = 0; j < na && !keep; j++)
+			keep = addrs[j] == keys[i];
 		if (!keep) {
 			e = nb_map_del(m->local_addrs, &keys[i]);
 			err = err ?: e;
@@ -341,7 +343,7 @@ int nb_nat_local_addrs_sync(const struct nb_maps *m)
 	}
 cleanup:
 	free(keys);
-	freeifaddrs(ifa);
+	free(addrs);
 	return err;
 }
 

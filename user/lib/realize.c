@@ -276,17 +276,22 @@ int nb_network_unrealize(struct nb_world *w, const struct nb_network_rec *net)
 static int endpoint_pair_exists(struct nb_world *w, struct nb_nl *snl,
 				const struct nb_endpoint_rec *ep)
 {
-	struct nb_link_info host, sb;
-	int err;
+	struct nb_link_info sb;
+	int host, err;
 
-	err = nb_nl_link_info(w->nl, ep->host_ifname, &host);
-	if (err)
-		return err == -ENODEV ? 0 : err;
+	/*
+	 * The sandbox side is asked (its netns knows one peer netns), the host
+	 * side only for its ifindex: its RTM_GETLINK would cost the kernel a walk
+	 * of every sandbox's netns id, per endpoint (up, gc: O(N^2)). The sandbox
+	 * side's veth names its peer by ifindex in the peer's netns, the host's.
+	 */
 	err = nb_nl_link_info(snl, ep->ifname, &sb);
 	if (err)
 		return err == -ENODEV ? 0 : err;
-	return !strcmp(host.kind, "veth") && host.peer_ifindex == sb.ifindex &&
-	       sb.peer_ifindex == host.ifindex;
+	host = nb_nl_link_ifindex(w->nl, ep->host_ifname);
+	if (host < 0)
+		return host == -ENODEV ? 0 : host;
+	return !strcmp(sb.kind, "veth") && sb.peer_ifindex == host;
 }
 
 int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,

@@ -160,6 +160,12 @@ int nb_store_endpoint_del(struct nb_store *st, const char *id);
 int nb_store_endpoint_find(struct nb_store *st, const char *network_id, const char *sandbox_id,
 			   struct nb_endpoint_rec *out);
 /* network_id and/or sandbox_id may be NULL (no filter); ordered by sandbox id, then seq */
+/* the statement nb_store_endpoint_list() runs for these filters (its plan is tested) */
+const char *nb_store_endpoint_list_sql(const char *network_id, const char *sandbox_id);
+/* id prefix resolution: ids between ?1 (the prefix) and ?2 (upper, from
+ * nb_store_id_prefix_range()), a range of the primary key's index */
+#define NB_STORE_ID_PREFIX_WHERE "id >= ?1 AND id < ?2"
+void nb_store_id_prefix_range(const char *prefix, char upper[NB_ID_LEN + 1]);
 int nb_store_endpoint_list(struct nb_store *st, const char *network_id, const char *sandbox_id,
 			   struct nb_endpoint_rec **out, size_t *n);
 /* the addresses in use on a network, for IPAM (ascending) */
@@ -178,6 +184,12 @@ int nb_store_publish_add(struct nb_store *st, const struct nb_publish_rec *rec,
 /* by sandbox_id, host_ip, host_port, proto (and sb_port unless 0); -ENOENT */
 int nb_store_publish_del(struct nb_store *st, const struct nb_publish_rec *rec);
 /* sandbox_id may be NULL: all; ordered by sandbox, proto, sb_port, host_port */
+/* whether a row holds host ip:port/proto, or the port on an address colliding
+ * with ip (0.0.0.0 takes it on all): one indexed look-up, the statement kept */
+int nb_store_publish_taken(struct nb_store *st, __be32 ip, __u16 port, __u8 proto, bool *taken);
+/* the statements of nb_store_publish_taken() and nb_store_publish_list() (plans tested) */
+const char *nb_store_publish_taken_sql(void);
+const char *nb_store_publish_list_sql(const char *sandbox_id);
 int nb_store_publish_list(struct nb_store *st, const char *sandbox_id, struct nb_publish_rec **out,
 			  size_t *n);
 
