@@ -421,8 +421,11 @@ static const struct sw_case cases[] = {
     CASE("endpoint: A broadcast UDP is flooded to B, G and the host", EP, P_A,
 	 UDP(MAC_A, BCAST, IP_A, PKT_IP4(255, 255, 255, 255)), TC_ACT_REDIRECT,
 	 .rx = BIT(P_B) | BIT(P_G)),
-    CASE("endpoint: A IPv6 all-nodes multicast is flooded to B, G and the host", EP, P_A,
-	 IP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES), TC_ACT_REDIRECT, .rx = BIT(P_B) | BIT(P_G)),
+    CASE("endpoint: A IPv6 all-nodes multicast is flooded to B and G (no IPv6: not the host)", EP,
+	 P_A, IP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES), TC_ACT_REDIRECT,
+	 .rx = BIT(P_B) | BIT(P_G)),
+    CASE("endpoint: C IPv6 multicast with icc off would reach the host only: no-ipv6", EP, P_C,
+	 IP6(MAC_C, V6_MCAST_MAC, LL_A, ALL_NODES), TC_ACT_SHOT, .drop = NB_DROP_NO_IPV6),
     /* endpoint: IPv6 link control nobody needs is dropped, not flooded (issue 20) */
     CASE("endpoint: A duplicate address detection (NS from ::) is dropped: link-control", EP, P_A,
 	 ICMP6(MAC_A, SNM_B_MAC, UNSPEC6, SNM_B, 135), TC_ACT_SHOT, .drop = NB_DROP_LINK_CONTROL),
@@ -510,10 +513,25 @@ static const struct sw_case cases[] = {
 	 ICMP(MAC_E, GW3_MAC, IP_E, GW1), TC_ACT_SHOT, .drop = NB_DROP_INTERNAL),
     CASE("endpoint: E (internal) -> its gateway address goes to the host", EP, P_E,
 	 ICMP(MAC_E, GW3_MAC, IP_E, GW3), TC_ACT_REDIRECT),
-    CASE("endpoint: E (internal) -> global IPv6 via the gateway is dropped: internal", EP, P_E,
-	 IP6(MAC_E, GW3_MAC, LL_A, GLOBAL6), TC_ACT_SHOT, .drop = NB_DROP_INTERNAL),
-    CASE("endpoint: E (internal) -> link-local IPv6 of the gateway goes to the host", EP, P_E,
-	 IP6(MAC_E, GW3_MAC, LL_A, LL_GW), TC_ACT_REDIRECT),
+    CASE("endpoint: E (internal) -> global IPv6 via the gateway is dropped: no-ipv6", EP, P_E,
+	 IP6(MAC_E, GW3_MAC, LL_A, GLOBAL6), TC_ACT_SHOT, .drop = NB_DROP_NO_IPV6),
+
+    /* endpoint: IPv6 toward the host (networks have no IPv6 yet), router messages */
+    CASE("endpoint: A -> link-local IPv6 of the gateway is dropped: no-ipv6", EP, P_A,
+	 IP6(MAC_A, GW1_MAC, LL_A, LL_GW), TC_ACT_SHOT, .drop = NB_DROP_NO_IPV6),
+    CASE("endpoint: A -> global IPv6 via the gateway is dropped: no-ipv6", EP, P_A,
+	 IP6(MAC_A, GW1_MAC, LL_A, GLOBAL6), TC_ACT_SHOT, .drop = NB_DROP_NO_IPV6),
+    CASE("endpoint: A router advertisement to all-nodes is dropped: router-msg", EP, P_A,
+	 ICMP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES, 134), TC_ACT_SHOT, .drop = NB_DROP_ROUTER_MSG),
+    CASE("endpoint: A router advertisement behind hop-by-hop options: router-msg", EP, P_A,
+	 ICMP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES, 134, .hbh = true), TC_ACT_SHOT,
+	 .drop = NB_DROP_ROUTER_MSG),
+    CASE("endpoint: A unicast router advertisement to B is dropped: router-msg", EP, P_A,
+	 ICMP6(MAC_A, MAC_B, LL_A, LL_B, 134), TC_ACT_SHOT, .drop = NB_DROP_ROUTER_MSG),
+    CASE("endpoint: A redirect to B is dropped: router-msg", EP, P_A,
+	 ICMP6(MAC_A, MAC_B, LL_A, LL_B, 137), TC_ACT_SHOT, .drop = NB_DROP_ROUTER_MSG),
+    CASE("endpoint: A neighbour solicitation (ICMPv6 135) to B is switched", EP, P_A,
+	 ICMP6(MAC_A, MAC_B, LL_A, LL_B, 135), TC_ACT_REDIRECT, .rx = BIT(P_B)),
 
     /* endpoint: malformed and unsupported */
     CASE("endpoint: truncated IPv4 header (14+19 bytes) is dropped: malformed", EP, P_A,
@@ -799,7 +817,9 @@ static bool check_drop_names(void)
 			continue;
 		}
 		for (s = n; *s; s++)
-			ok &= ASSERT_TRUE((*s >= 'a' && *s <= 'z') || *s == '-', "kebab-case name");
+			ok &= ASSERT_TRUE((*s >= 'a' && *s <= 'z') ||
+					      (*s >= '0' && *s <= '9' && s != n) || *s == '-',
+					  "kebab-case name");
 		for (q = NB_DROP_BASE; q < r; q++)
 			ok &= ASSERT_TRUE(!nb_drop_reason_name(q) ||
 					      strcmp(nb_drop_reason_name(q), n),

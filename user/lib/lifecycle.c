@@ -156,6 +156,7 @@ cleanup:
 /* ---- masquerade source ports ---------------------------------------------- */
 
 #define SETTING_MASQ_PORTS "masq_ports" /* "LO-HI" (absent: the default) */
+#define SETTING_PUBLISH_DEFAULT "publish_default" /* "allow" or "deny" (absent: allow) */
 
 /* "LO-HI" with 1 <= LO <= HI <= 65535: 0, else -EINVAL (not a range) or -ERANGE */
 int nb_masq_ports_parse(const char *s, __u16 *lo, __u16 *hi)
@@ -642,6 +643,26 @@ static __be32 uplink_ipv4(struct nb_nl *nl, const char *ifname)
 	return ip;
 }
 
+/* The remembered default of published ports without an allow-list, into nb_config */
+static int publish_default_restore(struct nb_store *st, struct nb_world *w)
+{
+	char *v = NULL;
+	int err;
+
+	err = nb_store_setting_get(st, SETTING_PUBLISH_DEFAULT, &v);
+	if (err && err != -ENOENT) {
+		nb_errorf("up: state: cannot read setting %s: %s", SETTING_PUBLISH_DEFAULT,
+			  strerror(-err));
+		return err;
+	}
+	err = nb_nat_publish_default_set(&w->maps, v && !strcmp(v, "deny"));
+	if (err)
+		nb_errorf("up: map %s: cannot set the published ports' default (%s): %s",
+			  NB_MAP_NAME(NB_MAP_CONFIG), v ? v : "allow", strerror(-err));
+	free(v);
+	return err;
+}
+
 /*
  * The NAT side of the restore: each uplink's masquerade source, the host's
  * addresses for the socket hooks, and every published port of the state
@@ -703,6 +724,8 @@ static void nat_restore(struct nb_store *st, struct nb_world *w, const struct nb
 			c->failed++;
 		}
 	}
+	if (publish_default_restore(st, w))
+		c->failed++;
 	if (w->maps.publish >= 0) {
 		err = nb_publish_sync(st, w, true, &c->ports, NULL, NULL);
 		if (err < 0) {
@@ -1055,6 +1078,8 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 		err = nb_store_setting_set(st, SETTING_CGROUP, inst->cgroup);
 	if (!err && o->masq_ports)
 		err = nb_store_setting_set(st, SETTING_MASQ_PORTS, o->masq_ports);
+	if (!err && o->publish_default)
+		err = nb_store_setting_set(st, SETTING_PUBLISH_DEFAULT, o->publish_default);
 	if (err) {
 		nb_errorf("up: cannot store the settings: %s", strerror(-err));
 		goto cleanup;

@@ -763,6 +763,8 @@ int nb_publish_sync(struct nb_store *st, struct nb_world *w, bool put, size_t *n
 		}
 		if (nput)
 			*nput = count;
+		e = nb_publish_allow_restore(st, w);
+		err = err ?: e;
 	}
 	/*
 	 * then what the store does not explain: a port unpublished while we were
@@ -797,6 +799,78 @@ cleanup:
 	free(c.stale);
 	free(c.rows);
 	return err ? err : removed;
+}
+
+/* ---- allow-lists ------------------------------------------------------------ */
+
+static const char *allow_str(const struct nb_allow_rec *r, char *buf, size_t n)
+{
+	char a[NB_IPV4_STRLEN], p[NB_IPV4_STRLEN];
+
+	snprintf(buf, n, "%s/%u for %s:%u/%s", nb_fmt_ipv4(r->addr, p), r->len,
+		 nb_fmt_ipv4(r->host_ip, a), r->host_port, nb_proto_name(r->proto));
+	return buf;
+}
+
+int nb_publish_allow(struct nb_store *st, struct nb_world *w, const struct nb_portmap *done,
+		     size_t ndone, const struct nb_prefix *allow, size_t nallow)
+{
+	struct nb_allow_rec r;
+	char what[96];
+	size_t i, j;
+	int err;
+
+	for (i = 0; i < ndone; i++) {
+		for (j = 0; j < nallow; j++) {
+			r = (struct nb_allow_rec){.host_ip = done[i].host_ip,
+						  .host_port = done[i].host_port,
+						  .proto = done[i].proto,
+						  .addr =
+						      allow[j].addr & nb_prefix_mask(allow[j].len),
+						  .len = (__u8)allow[j].len};
+			err = nb_store_allow_add(st, &r);
+			if (err) {
+				nb_errorf("state: cannot allow %s: %s",
+					  allow_str(&r, what, sizeof(what)), strerror(-err));
+				return err;
+			}
+			err = nb_nat_allow_put(&w->maps, r.host_ip, r.host_port, r.proto, r.addr,
+					       r.len);
+			if (err) {
+				nb_errorf(
+				    "map %s: cannot allow %s: %s%s", NB_MAP_NAME(NB_MAP_PUB_ALLOW),
+				    allow_str(&r, what, sizeof(what)), strerror(-err),
+				    err == -ENOENT ? " (run `netbpfctl up` to load the new map)"
+						   : "");
+				return err;
+			}
+		}
+	}
+	return 0;
+}
+
+int nb_publish_allow_restore(struct nb_store *st, struct nb_world *w)
+{
+	struct nb_allow_rec *rows = NULL;
+	char what[96];
+	size_t n = 0, i;
+	int err, e;
+
+	err = nb_store_allow_list(st, &rows, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		e = nb_nat_allow_put(&w->maps, rows[i].host_ip, rows[i].host_port, rows[i].proto,
+				     rows[i].addr, rows[i].len);
+		if (e) {
+			nb_errorf("map %s: cannot restore allowed source %s: %s",
+				  NB_MAP_NAME(NB_MAP_PUB_ALLOW),
+				  allow_str(&rows[i], what, sizeof(what)), strerror(-e));
+			err = err ?: e;
+		}
+	}
+	free(rows);
+	return err;
 }
 
 static int cmp_rows(const void *x, const void *y)

@@ -32,7 +32,7 @@
 #include "store.h"
 
 /* Bumped with every schema change; nb_store_open() migrates older files. */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 /* A writer holds the flock for a whole command; SQLite's own wait is a fallback. */
 #define BUSY_TIMEOUT_MS 30000
 
@@ -107,6 +107,22 @@ static const char schema_v1[] =
     "CREATE TABLE IF NOT EXISTS settings ("
     "  key   TEXT PRIMARY KEY NOT NULL,"
     "  value TEXT NOT NULL"
+    ") STRICT;";
+
+/*
+ * Version 2: source allow-lists of published ports (`publish --allow`), one
+ * row per prefix, gone with their published port.
+ */
+static const char schema_v2[] =
+    "CREATE TABLE IF NOT EXISTS publish_allow ("
+    "  host_ip    INTEGER NOT NULL,"
+    "  host_port  INTEGER NOT NULL,"
+    "  proto      INTEGER NOT NULL,"
+    "  addr       INTEGER NOT NULL,"
+    "  len        INTEGER NOT NULL CHECK (len BETWEEN 0 AND 32),"
+    "  UNIQUE (host_ip, host_port, proto, addr, len),"
+    "  FOREIGN KEY (host_ip, host_port, proto)"
+    "    REFERENCES publish (host_ip, host_port, proto) ON DELETE CASCADE"
     ") STRICT;";
 
 /*
@@ -280,7 +296,10 @@ static int schema_init(struct nb_store *st)
 	err = schema_version(st, &version);
 	if (!err && version < SCHEMA_VERSION) {
 		/* version 0 = new file; later versions add their migrations here */
-		err = exec_sql(st, "create schema", schema_v1);
+		if (version < 1)
+			err = exec_sql(st, "create schema", schema_v1);
+		if (!err && version < 2)
+			err = exec_sql(st, "migrate schema to version 2", schema_v2);
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
 		if (!err)
 			err = exec_sql(st, "set schema version", sql);
@@ -1274,6 +1293,58 @@ int nb_store_publish_list(struct nb_store *st, const char *sandbox_id, struct nb
 	if (sandbox_id)
 		sqlite3_bind_text(stmt, 1, sandbox_id, -1, SQLITE_STATIC);
 	err = collect(st, "list published ports", stmt, sizeof(**out), read_publish, NULL,
+		      (void **)out, n);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+/* ---- allow-lists of published ports ------------------------------------------ */
+
+int nb_store_allow_add(struct nb_store *st, const struct nb_allow_rec *rec)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, "add an allowed source",
+		   "INSERT INTO publish_allow (host_ip, host_port, proto, addr, len)"
+		   " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
+		   &stmt);
+	if (err)
+		return err;
+	bind_ip(stmt, 1, rec->host_ip);
+	sqlite3_bind_int(stmt, 2, rec->host_port);
+	sqlite3_bind_int(stmt, 3, rec->proto);
+	bind_ip(stmt, 4, rec->addr);
+	sqlite3_bind_int(stmt, 5, rec->len);
+	err = exec_done(st, "add an allowed source", stmt);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+static int read_allow(sqlite3_stmt *s, void *out)
+{
+	struct nb_allow_rec *a = out;
+
+	a->host_ip = col_ip(s, 0);
+	a->host_port = (__u16)sqlite3_column_int(s, 1);
+	a->proto = (__u8)sqlite3_column_int(s, 2);
+	a->addr = col_ip(s, 3);
+	a->len = (__u8)sqlite3_column_int(s, 4);
+	return 0;
+}
+
+int nb_store_allow_list(struct nb_store *st, struct nb_allow_rec **out, size_t *n)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, "list allowed sources",
+		   "SELECT host_ip, host_port, proto, addr, len FROM publish_allow"
+		   " ORDER BY host_port, proto, host_ip, addr, len",
+		   &stmt);
+	if (err)
+		return err;
+	err = collect(st, "list allowed sources", stmt, sizeof(**out), read_allow, NULL,
 		      (void **)out, n);
 	sqlite3_finalize(stmt);
 	return err;

@@ -61,6 +61,11 @@ struct nb_network_rec {
 	char *labels; /* JSON object text, malloc'd ("{}" when none) */
 };
 
+/* An option the library reads from nb_network_rec.options: Docker's gateway mode, "nat"
+ * (the default) or "routed" (no masquerade; from outside, published container ports are
+ * reachable at the sandboxes' own addresses, nothing else) */
+#define NB_OPT_GATEWAY_MODE "com.docker.network.bridge.gateway_mode_ipv4"
+
 struct nb_sandbox_rec {
 	char id[NB_ID_LEN + 1];
 	char name[NB_NAME_MAX + 1];
@@ -193,6 +198,21 @@ int nb_store_publish_list(struct nb_store *st, const char *sandbox_id, struct nb
  * Docker's sandbox key): `gc` drops it with its netns, which never comes back
  */
 #define NB_SETTING_DOCKER_SANDBOX "docker.sandbox."
+
+/* A source prefix allowed to reach a published port (`publish --allow`) */
+struct nb_allow_rec {
+	__be32 host_ip; /* the published port's key: host address (0 = every one), */
+	__u16 host_port; /* host order */
+	__u8 proto; /* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 len; /* prefix length, 0..32 */
+	__be32 addr; /* the prefix */
+};
+
+/* Adds a prefix to a published port's list (the port must be a row of publish: -ENOENT);
+ * rows go with their published port */
+int nb_store_allow_add(struct nb_store *st, const struct nb_allow_rec *rec);
+/* Every allowed prefix of every published port */
+int nb_store_allow_list(struct nb_store *st, struct nb_allow_rec **out, size_t *n);
 
 /* Small key/value table for instance settings (uplinks, mode...) */
 /* *value is malloc'd; -ENOENT when the key is not set */

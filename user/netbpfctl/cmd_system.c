@@ -24,6 +24,7 @@
 #define OPT_MAX_NETWORKS  0x102
 #define OPT_CT_SIZE	  0x103
 #define OPT_BRIDGE_SUBNET 0x104
+#define OPT_PUBLISH_DEFAULT 0x105
 
 /* ---- up ------------------------------------------------------------------ */
 
@@ -65,6 +66,7 @@ static const char up_doc[] =
     "  netbpfctl up --mode xdp\n"
     "  netbpfctl up --uplink eth0 --uplink eth1\n"
     "  netbpfctl up --masq-ports 32768-60999\n"
+    "  netbpfctl up --publish-default deny  # published ports need publish --allow\n"
     "  netbpfctl up --max-endpoints 16384 --max-networks 4096 --ct-size 1048576\n"
     "  netbpfctl up --bridge-subnet 10.200.0.0/24\n"
     "  netbpfctl up --reload              # after `make`: swap in the new programs, hitless\n"
@@ -73,6 +75,10 @@ static const char up_doc[] =
 static const struct argp_option up_opts[] = {
     {"uplink", 'u', "IFACE", 0,
      "Interface to the outside world (repeatable; default: the device of the default route)", 0},
+    {"publish-default", OPT_PUBLISH_DEFAULT, "allow|deny", 0,
+     "Who reaches a published port without an allow-list (publish --allow) from outside: "
+     "every source, or none (default: the remembered policy, else allow)",
+     0},
     {"masq-ports", OPT_MASQ_PORTS, "LO-HI", 0,
      "Masquerade source ports, 1 <= LO <= HI <= 65535 (default: the remembered range, "
      "else " NB_MASQ_PORTS_DEFAULT ")",
@@ -104,6 +110,7 @@ struct up_args {
 	struct nb_strv uplinks;
 	const char *masq_ports; /* validated "LO-HI", NULL when not given */
 	const char *bridge_subnet; /* validated CIDR, NULL when not given */
+	const char *publish_default; /* "allow" or "deny", NULL when not given */
 	bool reload;
 	bool oom;
 	struct nb_dp_sizes sizes; /* 0: not given */
@@ -120,6 +127,12 @@ static error_t up_parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--uplink \"%s\": not an interface name", arg);
 		if (!nb_strv_has(&a->uplinks, arg) && nb_strv_push(&a->uplinks, arg))
 			a->oom = true;
+		return 0;
+	case OPT_PUBLISH_DEFAULT:
+		if (strcmp(arg, "allow") && strcmp(arg, "deny"))
+			argp_error(state, "--publish-default \"%s\": must be \"allow\" or \"deny\"",
+				   arg);
+		a->publish_default = arg;
 		return 0;
 	case OPT_MASQ_PORTS: {
 		__u16 lo, hi;
@@ -217,6 +230,7 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 	o.nuplinks = a.uplinks.n;
 	o.masq_ports = a.masq_ports;
 	o.bridge_subnet = a.bridge_subnet;
+	o.publish_default = a.publish_default;
 	o.reload = a.reload;
 	o.mode = a.mode;
 	o.sizes = a.sizes;
