@@ -50,9 +50,7 @@ int nb_kv_put(json_t *obj, const char *kv, bool value_required);
 #define NB_OPT_MASQ	    "com.docker.network.bridge.enable_ip_masquerade"
 #define NB_OPT_HOST_BINDING "com.docker.network.bridge.host_binding_ipv4"
 #define NB_OPT_MTU	    "com.docker.network.driver.mtu"
-
-#define NB_MTU_MIN 68
-#define NB_MTU_MAX 65535
+/* NB_OPT_GATEWAY_MODE: store.h (realize reads it too); NB_MTU_*: <netbpf/consts.h> */
 
 struct nb_host_net;
 
