@@ -16,10 +16,11 @@ DEPS_PKGS  := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool libnl-3-dev \
               pkg-config iproute2 iputils-ping curl iperf3 socat python3 make gcc \
               libmicrohttpd-dev podman containernetworking-plugins busybox-static \
               runc sqlite3 shellcheck scdoc dpkg-dev lintian man-db systemd bash-completion \
-              bats-support bats-assert docker.io docker-compose
+              bats-support bats-assert docker.io docker-compose libcurl4-openssl-dev \
+              etcd-server etcd-client openssl
 
 PKG_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
-LIBS       := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -ljansson -lsqlite3 -lmicrohttpd
+LIBS       := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -ljansson -lsqlite3 -lmicrohttpd -lcurl -lpthread
 
 CFLAGS     ?= -O2 -g
 CFLAGS     += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
@@ -136,6 +137,13 @@ $(OUT)/tests/unit/%: tests/unit/%.c $(LIBCTL) $(LIBNETBPF) | $(SKELS) $(OUT)/tes
 	$(Q)$(CC) $(CFLAGS) -Iuser/netbpfctl -Wno-unused-parameter -MMD -MP $< $(LIBCTL) $(LIBNETBPF) \
 		$(LIBS) -lcmocka -lpthread -o $@
 
+# nbetcd: the library's etcd client driven by tests/e2e/66-cluster.bats
+NBETCD     := $(OUT)/tests/nbetcd
+all: $(NBETCD)
+$(NBETCD): tests/tools/nbetcd.c $(LIBNETBPF) | $(SKELS) $(OUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIBNETBPF) $(LIBS) -o $@
+
 # the layering rule (tests/unit/test_layers.sh) runs as a unit test over the built objects
 $(LAYERS_TEST): tests/unit/test_layers.sh $(LIB_OBJS) $(CTL_OBJS) $(CNI_OBJS) | $(OUT)/tests/unit
 	$(call msg,GEN,$@)
@@ -164,9 +172,10 @@ OBJ_DEPS   := $(BPF_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(CNI_OBJS:.
 $(OBJ_DEPS): ;
 
 # Installs the Debian packages that are missing (needs root). docker.io (netbpfd's end-to-end
-# test, tests/e2e/65-docker.bats) installs a dockerd service: while it installs, a policy-rc.d
-# (when the machine has none) keeps it from starting dockerd in the machine's own netns, where
-# it would change the host's iptables; the tests run their own dockerd inside a namespace.
+# test, tests/e2e/65-docker.bats) installs a dockerd service and etcd-server an etcd one: while
+# they install, a policy-rc.d (when the machine has none) keeps them from starting in the
+# machine's own netns, where dockerd would change the host's iptables and etcd listen on its
+# addresses; the tests run their own dockerd and etcd members inside namespaces.
 deps:
 	@missing=$$(for p in $(DEPS_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \

@@ -61,6 +61,9 @@
 #include "host.h"
 #include "mapdump.h"
 #include "lifecycle.h"
+/* several hosts: etcd and cluster membership */
+#include "cluster.h"
+#include "etcd.h"
 #include "mapsize.h"
 #include "owner.h"
 #include "pins.h"

@@ -15,6 +15,7 @@
 #include "hooks.h"
 #include "events.h"
 #include "ipam.h"
+#include "cluster.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "mapsize.h"
@@ -953,7 +954,8 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 	struct nb_strv given = {0}, stored = {0}, uplinks = {0};
 	struct nb_store *st = NULL;
 	struct nb_world w;
-	bool world = false, txn = false, undo = false;
+	bool world = false, txn = false, undo = false, joined = false;
+	struct nb_cluster_cfg cluster;
 	struct nb_dp_sizes sizes;
 	struct nb_instance at;
 	char id[NB_INSTANCE_ID_LEN + 1];
@@ -985,6 +987,14 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 	/* another instance's pins, or this one's with its database lost: touch nothing */
 	if ((err = nb_instance_claim(inst, st, id)))
 		goto cleanup;
+	if (o->cluster) {
+		if ((err = nb_cluster_up(st, o->cluster, &cluster)))
+			goto cleanup;
+		joined = true;
+	} else if (!nb_cluster_cfg_get(st, &cluster)) {
+		/* a remembered store is not asked: the local data plane comes up without it */
+		joined = true;
+	}
 	if ((err = up_sizes(inst, st, &o->sizes, &sizes)))
 		goto cleanup;
 	at = *inst;
@@ -1080,6 +1090,8 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 		err = nb_store_setting_set(st, SETTING_MASQ_PORTS, o->masq_ports);
 	if (!err && o->publish_default)
 		err = nb_store_setting_set(st, SETTING_PUBLISH_DEFAULT, o->publish_default);
+	if (!err && o->cluster)
+		err = nb_cluster_cfg_put(st, &cluster);
 	if (err) {
 		nb_errorf("up: cannot store the settings: %s", strerror(-err));
 		goto cleanup;
@@ -1110,6 +1122,14 @@ cleanup:
 		nb_store_rollback(st);
 	nb_store_close(st);
 	nb_nl_close(nl);
+	if (joined) {
+		if (!err) {
+			snprintf(r->store, sizeof(r->store), "%s", cluster.store);
+			snprintf(r->advertise, sizeof(r->advertise), "%s",
+				 cluster.advertise ? cluster.advertise : "");
+		}
+		nb_cluster_cfg_free(&cluster);
+	}
 	free(csv);
 	nb_strv_free(&uplinks);
 	nb_strv_free(&stored);

@@ -68,6 +68,8 @@ int nb_bridge_subnet_parse(const char *s, struct nb_prefix *p);
 
 /* ---- up, down, gc ----------------------------------------------------------- */
 
+struct nb_cluster_cfg;
+
 struct nb_up_opts {
 	const char *const *uplinks; /* none: the remembered ones, else the default route's */
 	size_t nuplinks;
@@ -79,6 +81,8 @@ struct nb_up_opts {
 	bool reload;		/* swap in this build's programs over the pinned maps */
 	int mode; /* -1: the live mode (tc for a new instance), else enum nb_dp_mode */
 	struct nb_dp_sizes sizes; /* map sizes; a 0 field: the kept size, else the default */
+	/* `--store ...`: join a cluster (cluster.h; NULL fields: the kept ones); NULL: keep */
+	const struct nb_cluster_cfg *cluster;
 };
 
 struct nb_up_report {
@@ -87,6 +91,7 @@ struct nb_up_report {
 	size_t networks, endpoints, ports;
 	size_t failed;	/* objects that could not be restored: their causes are in the error slot */
 	size_t skipped; /* endpoints of sandboxes whose netns is gone */
+	char store[512], advertise[64]; /* the cluster's store, "" when none */
 };
 
 /*

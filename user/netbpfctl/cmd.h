@@ -29,5 +29,8 @@ int cmd_stats(const struct nb_instance *inst, int argc, char **argv);
 int cmd_metrics(const struct nb_instance *inst, int argc, char **argv);
 int cmd_monitor(const struct nb_instance *inst, int argc, char **argv);
 int cmd_map(const struct nb_instance *inst, int argc, char **argv);
+int cmd_host(const struct nb_instance *inst, int argc, char **argv);
+/* `status`'s lines on the cluster's store (cmd_host.c) */
+void status_cluster(struct nb_store *st);
 
 #endif

@@ -18,13 +18,20 @@
 #include "cmd.h"
 #include "output.h"
 
-#define NB_EXIT_NOT_UP	  3	/* `status`: the instance is not up */
-#define OPT_MASQ_PORTS	  0x100 /* long options only */
-#define OPT_MAX_ENDPOINTS 0x101
-#define OPT_MAX_NETWORKS  0x102
-#define OPT_CT_SIZE	  0x103
-#define OPT_BRIDGE_SUBNET 0x104
+#define NB_EXIT_NOT_UP	    3	  /* `status`: the instance is not up */
+#define OPT_MASQ_PORTS	    0x100 /* long options only */
+#define OPT_MAX_ENDPOINTS   0x101
+#define OPT_MAX_NETWORKS    0x102
+#define OPT_CT_SIZE	    0x103
+#define OPT_BRIDGE_SUBNET   0x104
 #define OPT_PUBLISH_DEFAULT 0x105
+#define OPT_STORE	    0x106
+#define OPT_ADVERTISE	    0x107
+#define OPT_STORE_TTL	    0x108
+#define OPT_STORE_CACERT    0x109
+#define OPT_STORE_CERT	    0x10a
+#define OPT_STORE_KEY	    0x10b
+#define OPT_STORE_USER	    0x10c
 
 /* ---- up ------------------------------------------------------------------ */
 
@@ -57,6 +64,14 @@ static const char up_doc[] =
     "`netbpfctl status` shows it); they are remembered, and a live data plane keeps its "
     "sizes: another size needs `netbpfctl down` first.\n"
     "\n"
+    "--store etcd://IP:2379[,IP:2379...] (or env NETBPF_STORE) with --advertise ADDRESS makes "
+    "this instance a host of a cluster (docs/overlay.md): the store must answer, or nothing "
+    "changes; both are remembered, and netbpfd then registers the host under a lease of "
+    "--store-ttl seconds (default 10) and follows the cluster. A later `up` without --store "
+    "keeps the remembered store without asking it, so the local data plane comes up while "
+    "etcd is away. --store-cacert/--store-cert/--store-key and --store-user NAME:PASSWORD are "
+    "etcdctl's --cacert/--cert/--key/--user.\n"
+    "\n"
     "Refused when the pin dir belongs to another instance (another network namespace or "
     "state dir), or holds a live data plane while this state database was lost. A pin removed "
     "by hand is restored; an uplink that was renamed is followed by its ifindex."
@@ -70,7 +85,8 @@ static const char up_doc[] =
     "  netbpfctl up --max-endpoints 16384 --max-networks 4096 --ct-size 1048576\n"
     "  netbpfctl up --bridge-subnet 10.200.0.0/24\n"
     "  netbpfctl up --reload              # after `make`: swap in the new programs, hitless\n"
-    "  netbpfctl --pin-dir /tmp/pins up --uplink veth0\n";
+    "  netbpfctl --pin-dir /tmp/pins up --uplink veth0\n"
+    "  netbpfctl up --store etcd://10.0.0.1:2379,10.0.0.2:2379 --advertise 10.0.0.11\n";
 
 static const struct argp_option up_opts[] = {
     {"uplink", 'u', "IFACE", 0,
@@ -103,18 +119,32 @@ static const struct argp_option up_opts[] = {
      "Replace the loaded programs with this build's, keeping maps, connections and traffic "
      "(refused when a map's layout changed)",
      0},
+    {"store", OPT_STORE, "etcd://IP:PORT[,...]", 0,
+     "Join the cluster whose etcd members these are (env NETBPF_STORE; remembered)", 0},
+    {"advertise", OPT_ADVERTISE, "ADDRESS", 0,
+     "This host's underlay address, as the other hosts reach it (remembered)", 0},
+    {"store-ttl", OPT_STORE_TTL, "SECONDS", 0,
+     "TTL of this host's lease: a host silent that long leaves the cluster (2-3600, default "
+     "10)",
+     0},
+    {"store-cacert", OPT_STORE_CACERT, "FILE", 0, "CA bundle verifying etcd's members", 0},
+    {"store-cert", OPT_STORE_CERT, "FILE", 0, "Client certificate for etcd", 0},
+    {"store-key", OPT_STORE_KEY, "FILE", 0, "Client key for etcd", 0},
+    {"store-user", OPT_STORE_USER, "NAME:PASSWORD", 0, "etcd user (etcd's auth)", 0},
     {0},
 };
 
 struct up_args {
 	struct nb_strv uplinks;
-	const char *masq_ports; /* validated "LO-HI", NULL when not given */
-	const char *bridge_subnet; /* validated CIDR, NULL when not given */
+	const char *masq_ports;	     /* validated "LO-HI", NULL when not given */
+	const char *bridge_subnet;   /* validated CIDR, NULL when not given */
 	const char *publish_default; /* "allow" or "deny", NULL when not given */
 	bool reload;
 	bool oom;
-	struct nb_dp_sizes sizes; /* 0: not given */
-	int mode;		  /* -1: not given, else enum nb_dp_mode */
+	struct nb_dp_sizes sizes;      /* 0: not given */
+	int mode;		       /* -1: not given, else enum nb_dp_mode */
+	struct nb_cluster_cfg cluster; /* borrowed strings; NULL: not given */
+	bool cluster_given;
 };
 
 static error_t up_parse(int key, char *arg, struct argp_state *state)
@@ -166,7 +196,53 @@ static error_t up_parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "%s \"%s\": not a mode (tc or xdp)",
 				   key == 'm' ? "--mode" : "NETBPF_MODE", arg);
 		return 0;
+	case OPT_STORE:
+		if (nb_etcd_endpoints_check(arg))
+			argp_error(state, "--store: %s", nb_error_msg());
+		a->cluster.store = arg;
+		a->cluster_given = true;
+		return 0;
+	case OPT_ADVERTISE:
+		a->cluster.advertise = arg;
+		a->cluster_given = true;
+		return 0;
+	case OPT_STORE_TTL: {
+		unsigned long v;
+
+		if (nb_parse_ulong(arg, NB_CLUSTER_TTL_MIN, NB_CLUSTER_TTL_MAX, &v))
+			argp_error(state,
+				   "--store-ttl \"%s\": not a number of seconds from %d to %d", arg,
+				   NB_CLUSTER_TTL_MIN, NB_CLUSTER_TTL_MAX);
+		a->cluster.ttl = v;
+		a->cluster_given = true;
+		return 0;
+	}
+	case OPT_STORE_CACERT:
+		a->cluster.cacert = arg;
+		a->cluster_given = true;
+		return 0;
+	case OPT_STORE_CERT:
+		a->cluster.cert = arg;
+		a->cluster_given = true;
+		return 0;
+	case OPT_STORE_KEY:
+		a->cluster.key = arg;
+		a->cluster_given = true;
+		return 0;
+	case OPT_STORE_USER:
+		if (!strchr(arg, ':'))
+			argp_error(state, "--store-user \"%s\": not NAME:PASSWORD", arg);
+		a->cluster.user = arg;
+		a->cluster_given = true;
+		return 0;
 	case ARGP_KEY_END:
+		arg = getenv("NETBPF_STORE");
+		if (!a->cluster.store && arg && *arg) {
+			if (nb_etcd_endpoints_check(arg))
+				argp_error(state, "NETBPF_STORE: %s", nb_error_msg());
+			a->cluster.store = arg;
+			a->cluster_given = true;
+		}
 		/* the environment's mode, as NETBPF_STATE_DIR is the state dir's */
 		arg = getenv("NETBPF_MODE");
 		if (a->mode < 0 && arg && *arg)
@@ -234,6 +310,8 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 	o.reload = a.reload;
 	o.mode = a.mode;
 	o.sizes = a.sizes;
+	if (a.cluster_given)
+		o.cluster = &a.cluster;
 	if (nb_up(inst, &o, &r))
 		goto cleanup;
 	/* the objects that failed said why: before the line that counts them */
@@ -246,6 +324,8 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 		printf(", %zu endpoint(s) of vanished sandboxes skipped", r.skipped);
 	if (r.failed)
 		printf(", %zu failed (see above)", r.failed);
+	if (r.store[0])
+		printf("; store %s, advertise %s", r.store, r.advertise);
 	printf("\n");
 	ret = r.failed ? NB_EXIT_ERR : NB_EXIT_OK;
 cleanup:
@@ -716,6 +796,7 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 	printf("Sandboxes:  %zu\n", c.nsbs);
 	printf("Endpoints:  %zu\n", c.neps);
 	status_ports(st, c.sbs, c.nsbs);
+	status_cluster(st);
 	printf("\n");
 
 	pt = nb_table_new(prog_hdr, 4);

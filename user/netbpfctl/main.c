@@ -48,6 +48,7 @@ static const struct command commands[] = {
     DEFINE_COMMAND(metrics, "Print or serve metrics in Prometheus format"),
     DEFINE_COMMAND(monitor, "Stream drop, trace and NAT events"),
     DEFINE_COMMAND(map, "List netbpf's maps or print one decoded"),
+    DEFINE_COMMAND(host, "List the hosts of the cluster (up --store)"),
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

@@ -251,6 +251,25 @@ static void log_line(enum nb_log_level level, const char *msg, void *arg)
 	fprintf(stderr, "netbpfd: %s%s\n", level == NB_LOG_WARN ? "warning: " : "", msg);
 }
 
+/* ---- the cluster agent ------------------------------------------------------------ */
+
+/*
+ * When the instance has a store (netbpfctl up --store), netbpfd is also its
+ * cluster agent (cluster.h): a thread of its own, since the library's agent
+ * blocks on etcd's watch stream; it stops with the daemon and then revokes
+ * the host's lease.
+ */
+static volatile int agent_stop;
+
+static void *agent_main(void *arg)
+{
+	const struct nb_instance *inst = arg;
+
+	if (nb_agent_run(inst, &agent_stop, NULL))
+		fprintf(stderr, "netbpfd: cluster agent: %s\n", nb_error_text());
+	return NULL;
+}
+
 /* ---- Docker's names ----------------------------------------------------------------- */
 
 /*
@@ -408,6 +427,9 @@ int main(int argc, char **argv)
 	struct timespec tick = {.tv_sec = 1};
 	sigset_t sigs;
 	int fd, sig, rc = 1;
+	struct nb_cluster_cfg cluster;
+	pthread_t agent_thread;
+	bool agent = false;
 
 	argp_err_exit_status = 2;
 	a.inst.state_dir = env_or("NETBPF_STATE_DIR", "/var/lib/netbpf");
@@ -460,6 +482,16 @@ int main(int argc, char **argv)
 		"(state %s, pins %s)\n",
 		PLUGIN_NAME, a.socket, a.inst.state_dir, a.inst.pin_dir);
 
+	if (!nb_cluster_cfg_load(&a.inst, &cluster)) {
+		fprintf(stderr, "netbpfd: cluster agent for store %s (advertise %s)\n",
+			cluster.store, cluster.advertise ? cluster.advertise : "?");
+		nb_cluster_cfg_free(&cluster);
+		agent = !pthread_create(&agent_thread, NULL, agent_main, &a.inst);
+		if (!agent)
+			fprintf(stderr, "netbpfd: cannot start the cluster agent's thread\n");
+	}
+	nb_error_clear();
+
 	for (;;) {
 		sig = sigtimedwait(&sigs, NULL, &tick);
 		if (sig == SIGTERM || sig == SIGINT)
@@ -473,6 +505,10 @@ int main(int argc, char **argv)
 	fprintf(stderr, "netbpfd: %s: stopping (the data plane stays as it is)\n", strsignal(sig));
 	rc = 0;
 cleanup:
+	if (agent) {
+		agent_stop = 1;
+		pthread_join(agent_thread, NULL);
+	}
 	if (d)
 		MHD_stop_daemon(d); /* closes fd */
 	unlink(a.socket);
