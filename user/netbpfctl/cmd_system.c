@@ -111,7 +111,7 @@ static const struct argp_option up_opts[] = {
      0},
     {"max-networks", OPT_MAX_NETWORKS, "N", 0,
      "Networks the maps hold, the predefined ones included (default: the kept size, else "
-     "1024)",
+     "4096)",
      0},
     {"ct-size", OPT_CT_SIZE, "N", 0,
      "Conntrack entries (an LRU; default: the kept size, else 262144)", 0},
