@@ -10,11 +10,14 @@
  *
  *   nbb-tcswap PIN_DIR OBJECT PROGRAM IFNAME...
  */
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 /* netbpf's tc filter (user/lib/hooks.h: NB_TC_HANDLE, NB_TC_PRIORITY) */
 #define NB_TC_HANDLE 0x4e42
@@ -25,6 +28,7 @@ int main(int argc, char **argv)
 	LIBBPF_OPTS(bpf_object_open_opts, oopts);
 	struct bpf_object *obj = NULL;
 	struct bpf_program *prog;
+	struct bpf_map *map;
 	int i, err = 0;
 
 	if (argc < 5) {
@@ -37,6 +41,27 @@ int main(int argc, char **argv)
 		err = -errno;
 		fprintf(stderr, "nbb-tcswap: %s: cannot open: %s\n", argv[2], strerror(-err));
 		return 1;
+	}
+	/*
+	 * The instance sizes its maps at `up` (--max-endpoints, --ct-size, ...):
+	 * adopt every pinned map as it is, so the object's own max_entries do not
+	 * make libbpf refuse the pin as incompatible.
+	 */
+	bpf_object__for_each_map(map, obj) {
+		char path[PATH_MAX];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/%s", argv[1], bpf_map__name(map));
+		fd = bpf_obj_get(path);
+		if (fd < 0)
+			continue; /* not pinned (the object's .rodata/.bss): created at load */
+		err = bpf_map__reuse_fd(map, fd);
+		close(fd);
+		if (err) {
+			fprintf(stderr, "nbb-tcswap: %s: cannot reuse %s: %s\n", argv[2], path,
+				strerror(-err));
+			goto cleanup;
+		}
 	}
 	err = bpf_object__load(obj);
 	if (err) {
