@@ -16,7 +16,7 @@ DEPS_PKGS  := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool libnl-3-dev \
               pkg-config iproute2 iputils-ping curl iperf3 socat python3 make gcc \
               libmicrohttpd-dev podman containernetworking-plugins busybox-static \
               runc sqlite3 shellcheck scdoc dpkg-dev lintian man-db systemd bash-completion \
-              bats-support bats-assert
+              bats-support bats-assert docker.io docker-compose
 
 PKG_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 LIBS       := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -ljansson -lsqlite3 -lmicrohttpd
@@ -43,6 +43,9 @@ LIBCTL     := $(OUT)/libnetbpfctl.a
 # the CNI plugin (user/cni/) links the library like netbpfctl
 CNI_SRCS   := $(wildcard user/cni/*.c)
 CNI_OBJS   := $(patsubst user/%.c,$(OUT)/user/%.o,$(CNI_SRCS))
+# netbpfd, Docker's network/IPAM plugin (user/netbpfd/): proto.o is pure, its unit test links it
+NBD_SRCS   := $(wildcard user/netbpfd/*.c)
+NBD_OBJS   := $(patsubst user/%.c,$(OUT)/user/%.o,$(NBD_SRCS))
 DEPFILES   := $(wildcard $(OUT)/bpf/*.d $(OUT)/user/*/*.d $(OUT)/tests/*/*.d)
 
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
@@ -69,7 +72,7 @@ endif
 # the CNI plugin is built when its sources are there
 CNI_BIN    := $(if $(CNI_SRCS),$(OUT)/netbpf-cni)
 
-all: $(OUT)/netbpfctl $(CNI_BIN) $(UNIT_BINS) $(LAYERS_TEST) $(PKT_BINS)
+all: $(OUT)/netbpfctl $(CNI_BIN) $(OUT)/netbpfd $(UNIT_BINS) $(LAYERS_TEST) $(PKT_BINS)
 
 $(OUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUT)/bpf
 	$(call msg,BPF,$@)
@@ -109,6 +112,20 @@ $(OUT)/netbpf-cni: $(CNI_OBJS) $(LIBNETBPF)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
+$(OUT)/user/netbpfd/%.o: user/netbpfd/%.c | $(SKELS) $(OUT)/user/netbpfd
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/netbpfd -MMD -MP -DNETBPF_VERSION='"$(VERSION)"' -c $< -o $@
+
+$(OUT)/netbpfd: $(NBD_OBJS) $(LIBNETBPF)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -lpthread -o $@
+
+# the protocol layer's unit test, with a fake backend
+$(OUT)/tests/unit/test_netbpfd: tests/unit/test_netbpfd.c $(OUT)/user/netbpfd/proto.o $(LIBNETBPF) | $(SKELS) $(OUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Iuser/netbpfd -Wno-unused-parameter -MMD -MP $< \
+		$(OUT)/user/netbpfd/proto.o $(LIBNETBPF) $(LIBS) -lcmocka -o $@
+
 # test_cni drives the plugin binary as a runtime does
 $(OUT)/tests/unit/test_cni: $(OUT)/netbpf-cni
 
@@ -130,21 +147,29 @@ $(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(PKT_LIB) $(LIBNETBPF)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-$(OUT)/bpf $(OUT)/user/lib $(OUT)/user/netbpfctl $(OUT)/user/cni $(OUT)/tests/unit \
-$(OUT)/tests/bpf:
+$(OUT)/bpf $(OUT)/user/lib $(OUT)/user/netbpfctl $(OUT)/user/cni $(OUT)/user/netbpfd \
+$(OUT)/tests/unit $(OUT)/tests/bpf:
 	$(Q)mkdir -p $@
 
 -include $(DEPFILES)
 
-# Installs the Debian packages that are missing (needs root).
+# Installs the Debian packages that are missing (needs root). docker.io (netbpfd's end-to-end
+# test, tests/e2e/65-docker.bats) installs a dockerd service: while it installs, a policy-rc.d
+# (when the machine has none) keeps it from starting dockerd in the machine's own netns, where
+# it would change the host's iptables; the tests run their own dockerd inside a namespace.
 deps:
 	@missing=$$(for p in $(DEPS_PKGS); do \
 		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; \
 	done); \
 	if [ -n "$$missing" ]; then \
 		echo "  DEPS     installing:" $$missing; \
+		guard=; \
+		if [ ! -e /usr/sbin/policy-rc.d ]; then \
+			printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && guard=1; \
+		fi; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends $$missing >/dev/null; \
+		rc=$$?; [ -z "$$guard" ] || rm -f /usr/sbin/policy-rc.d; exit $$rc; \
 	fi
 
 # The benchmark's own packages (make bench), not needed by make test. While

@@ -788,6 +788,46 @@ static void test_network_del_busy(void **state)
 	assert_int_equal(nb_store_network_find(f->st, "n", &got), -ENOENT);
 }
 
+/* Renames (netbpfd names Docker's objects after creating them): by id, refused when taken */
+static void test_renames(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_network_rec n = add_net(f->st, "n", "10.1.0.0/24"),
+			      m = add_net(f->st, "m", "10.2.0.0/24");
+	struct nb_sandbox_rec a = add_sb(f->st, "a"), b = add_sb(f->st, "b"), got_sb;
+	struct nb_endpoint_rec e = add_ep(f->st, &n, &a, "10.1.0.2", 0),
+			       e2 = add_ep(f->st, &n, &b, "10.1.0.3", 0), got_ep;
+	struct nb_network_rec got;
+
+	assert_int_equal(nb_store_network_rename(f->st, n.id, "web"), 0);
+	assert_int_equal(nb_store_network_find(f->st, "web", &got), 0);
+	assert_string_equal(got.id, n.id);
+	nb_network_rec_clear(&got);
+	assert_int_equal(nb_store_network_find(f->st, "n", &got), -ENOENT);
+	assert_int_equal(nb_store_network_rename(f->st, m.id, "web"), -EEXIST);
+	assert_int_equal(
+	    nb_store_network_rename(
+		f->st, "0000000000000000000000000000000000000000000000000000000000000000", "x"),
+	    -ENOENT);
+
+	assert_int_equal(nb_store_sandbox_rename(f->st, a.id, "app"), 0);
+	assert_int_equal(nb_store_sandbox_find(f->st, "app", &got_sb), 0);
+	assert_string_equal(got_sb.id, a.id);
+	assert_int_equal(nb_store_sandbox_rename(f->st, b.id, "app"), -EEXIST);
+
+	/* the interface's name in the sandbox: unique per sandbox only */
+	assert_int_equal(nb_store_endpoint_set_ifname(f->st, e.id, "eth5"), 0);
+	assert_int_equal(nb_store_endpoint_find(f->st, n.id, a.id, &got_ep), 0);
+	assert_string_equal(got_ep.ifname, "eth5");
+	assert_int_equal(nb_store_endpoint_set_ifname(f->st, e2.id, "eth5"), 0);
+	assert_int_equal(
+	    nb_store_endpoint_set_ifname(
+		f->st, "0000000000000000000000000000000000000000000000000000000000000000", "eth1"),
+	    -ENOENT);
+	nb_network_rec_clear(&n);
+	nb_network_rec_clear(&m);
+}
+
 static void test_cascade(void **state)
 {
 	struct fixture *f = *state;
@@ -1303,6 +1343,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_endpoint_crud, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_endpoint_constraints, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_network_del_busy, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_renames, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cascade, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_publish_conflicts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_injection_verbatim, setup, teardown),

@@ -9,14 +9,14 @@
 
 METRICS=(lat_bp lat_blk tput udp64 pub_rate pub_lat local_rate local_lat)
 declare -A METRIC_TOPOS=(
-	[lat_bp]="A B C D E F"
-	[lat_blk]="A B C D E F"
-	[tput]="A B C D E D0 F"
-	[udp64]="A B C D E D0 F"
-	[pub_rate]="A C D E"
-	[pub_lat]="A C D E"
-	[local_rate]="C D E"
-	[local_lat]="C D E"
+	[lat_bp]="A B C D E F G"
+	[lat_blk]="A B C D E F G"
+	[tput]="A B C D E D0 F G"
+	[udp64]="A B C D E D0 F G"
+	[pub_rate]="A C D E G"
+	[pub_lat]="A C D E G"
+	[local_rate]="C D E G"
+	[local_lat]="C D E G"
 )
 declare -A METRIC_TITLE=(
 	[lat_bp]="sandbox↔sandbox TCP request/response latency, busy polling (sockperf --nonblocked)"

@@ -19,8 +19,10 @@
 #   (E) netbpf in XDP mode: as D with `up --mode xdp` (once netbpf has it, issue 8)
 #   (D0) as D with the per-endpoint counters compiled out of the endpoint program
 #   (F) as D with the floor of a tc switch on the endpoints (port + FDB lookup, redirect_peer)
+#   (G) Docker on netbpf: C's engine and containers on a D instance, `docker network create
+#       -d netbpf` and `-p` through netbpfd (issue 15)
 
-TOPO_IDS=(A B C D E D0 F)
+TOPO_IDS=(A B C D E D0 F G)
 declare -A TOPO_NAME=(
 	[A]="bare veth pair"
 	[B]="Linux bridge, br_netfilter off"
@@ -29,6 +31,7 @@ declare -A TOPO_NAME=(
 	[E]="netbpf, XDP"
 	[D0]="netbpf, tc, counters compiled out"
 	[F]="tc floor: port + FDB lookup, bpf_redirect_peer"
+	[G]="Docker 20.10 on netbpf (netbpfd), tc"
 )
 declare -A T_CLI T_SRV T_SRVIP T_PUBCLI T_PUBIP T_PUBPORT T_LOCALNS T_LOCALCG T_LOCALIP T_LOCALPORT
 
@@ -207,6 +210,23 @@ nbx() {
 # nb_instance ID [UP OPTIONS]: an instance with sandboxes cli and srv on one
 # network, srv's port 80 published as 8000
 nb_instance() {
+	local id=$1
+	shift
+	nb_instance_host "$id" "$@"
+	nbx "$id" network create --subnet "$NB_SUBNET" bench >/dev/null
+	nbx "$id" sandbox create --network bench "$NBB_ID-$id-cli" >/dev/null
+	nbx "$id" sandbox create --network bench -p 8000:80 "$NBB_ID-$id-srv" >/dev/null
+	T_CLI[$id]=$NBB_ID-$id-cli T_SRV[$id]=$NBB_ID-$id-srv
+	T_SRVIP[$id]=$(in_ns "$NBB_ID-$id-srv" ip -o -4 addr show dev eth0 |
+		awk '{split($4, a, "/"); print a[1]}')
+	T_PUBCLI[$id]=$NBB_ID-$id-w T_PUBIP[$id]=198.18.0.1 T_PUBPORT[$id]=8000
+	# the host's own 127.0.0.1: the connect4 socket hook, in the instance's cgroup
+	T_LOCALNS[$id]=$NBB_ID-$id-h T_LOCALCG[$id]=$NB_CGROOT/$NBB_ID-$id
+	T_LOCALIP[$id]=127.0.0.1 T_LOCALPORT[$id]=8000
+}
+
+# nb_instance_host ID [UP OPTIONS]: the instance up in its host netns, with its world
+nb_instance_host() {
 	local id=$1 h=$NBB_ID-$1-h w=$NBB_ID-$1-w t=$NBB_TMP/nb-$1
 	shift
 	mkdir -p "$t/bpf" "$NB_CGROOT/$NBB_ID-$id"
@@ -223,16 +243,6 @@ nb_instance() {
 		;;
 	esac
 	nbx "$id" up "$@" >/dev/null
-	nbx "$id" network create --subnet "$NB_SUBNET" bench >/dev/null
-	nbx "$id" sandbox create --network bench "$NBB_ID-$id-cli" >/dev/null
-	nbx "$id" sandbox create --network bench -p 8000:80 "$NBB_ID-$id-srv" >/dev/null
-	T_CLI[$id]=$NBB_ID-$id-cli T_SRV[$id]=$NBB_ID-$id-srv
-	T_SRVIP[$id]=$(in_ns "$NBB_ID-$id-srv" ip -o -4 addr show dev eth0 |
-		awk '{split($4, a, "/"); print a[1]}')
-	T_PUBCLI[$id]=$w T_PUBIP[$id]=198.18.0.1 T_PUBPORT[$id]=8000
-	# the host's own 127.0.0.1: the connect4 socket hook, in the instance's cgroup
-	T_LOCALNS[$id]=$h T_LOCALCG[$id]=$NB_CGROOT/$NBB_ID-$id
-	T_LOCALIP[$id]=127.0.0.1 T_LOCALPORT[$id]=8000
 }
 
 nb_instance_teardown() {
@@ -294,6 +304,86 @@ topo_available_F() {
 }
 topo_setup_F() { nb_instance_swapped F "$NBB_BUILD/endpoint-floor.bpf.o" endpoint_floor; }
 topo_teardown_F() { nb_instance_teardown F; }
+
+# ---- (G) Docker on netbpf ---------------------------------------------------------------
+# A D instance (host netns $NBB_ID-G-h, uplink to a world), and in that netns
+# dockerd beside netbpfd, both in one private mount namespace held by an
+# anchor process (tmpfs over /run and /etc/docker, as C's dockerd has them;
+# netbpfd's socket is Docker's /run/docker/plugins/netbpf.sock there). The
+# same containers and -p as C, on a `-d netbpf` network. Host-local clients
+# run in the instance's cgroup, as D's.
+
+NETBPFD=${NETBPFD:-$NBB_SRC/build/netbpfd}
+dkg() { docker -H "unix://$NBB_TMP/docker-g/docker.sock" "$@"; }
+
+topo_available_G() {
+	topo_available_C || return 1
+	[ -x "$NETBPFD" ] || { echo "$NETBPFD not built"; return 1; }
+}
+
+topo_setup_G() {
+	local h=$NBB_ID-G-h d=$NBB_TMP/docker-g a pid enter
+	nb_instance_host G
+	mkdir -p "$d/data" "$d/exec" "$d/rootfs/bin"
+	bg anchor-g nsenter --net=/run/netns/"$h" unshare --mount --propagation private sh -c \
+		'mount -t tmpfs -o mode=755 nbb-run /run &&
+		mount -t tmpfs -o mode=755 nbb-etc-docker /etc/docker &&
+		mkdir -p /run/docker/plugins && exec sleep 1000000'
+	NBB_G_ANCHOR=$BG_PID
+	a=/proc/$NBB_G_ANCHOR
+	wait_for 10 test -d "$a/root/run/docker/plugins" || die "(G) mount namespace not ready"
+	enter="nsenter --mount=$a/ns/mnt --net=/run/netns/$h"
+	# shellcheck disable=SC2086
+	bg netbpfd-g env NETBPF_STATE_DIR="$NBB_TMP/nb-G/state" NETBPF_PIN_DIR="$NBB_TMP/nb-G/bpf" \
+		NETBPF_CGROUP="$NB_CGROOT/$NBB_ID-G" $enter "$NETBPFD" --docker-host "unix://$d/docker.sock"
+	NBB_G_NETBPFD=$BG_PID
+	wait_for 10 test -S "$a/root/run/docker/plugins/netbpf.sock" ||
+		die "netbpfd did not start: $(tail -5 "$NBB_TMP/netbpfd-g.log")"
+	# shellcheck disable=SC2086
+	bg dockerd-g $enter dockerd --data-root "$d/data" --exec-root "$d/exec" \
+		--pidfile "$d/docker.pid" -H "unix://$d/docker.sock" --cgroup-parent "$NBB_ID-docker-g" \
+		--bridge=none --log-level=warn
+	NBB_G_DOCKERD=$BG_PID
+	wait_for 30 dkg version || die "dockerd (G) did not start: $(tail -5 "$NBB_TMP/dockerd-g.log")"
+	cp /bin/busybox "$d/rootfs/bin/busybox"
+	ln -sf busybox "$d/rootfs/bin/sh"
+	ln -sf busybox "$d/rootfs/bin/sleep"
+	tar -C "$d/rootfs" -c . | dkg import - nbb-busybox >/dev/null
+	dkg network create -d netbpf --subnet "$NB_SUBNET" nbbnet >/dev/null
+	dkg run -d --name nbb-srv --network nbbnet -p 8000:80 nbb-busybox /bin/sleep 1000000 >/dev/null
+	dkg run -d --name nbb-cli --network nbbnet nbb-busybox /bin/sleep 1000000 >/dev/null
+	pid=$(dkg inspect -f '{{.State.Pid}}' nbb-srv)
+	T_SRV[G]=/proc/$pid/ns/net
+	T_SRVIP[G]=$(dkg inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' nbb-srv)
+	pid=$(dkg inspect -f '{{.State.Pid}}' nbb-cli)
+	T_CLI[G]=/proc/$pid/ns/net
+	T_PUBCLI[G]=$NBB_ID-G-w T_PUBIP[G]=198.18.0.1 T_PUBPORT[G]=8000
+	T_LOCALNS[G]=$h T_LOCALCG[G]=$NB_CGROOT/$NBB_ID-G
+	T_LOCALIP[G]=127.0.0.1 T_LOCALPORT[G]=8000
+}
+
+topo_teardown_G() {
+	local c d=$NBB_TMP/docker-g p cg
+	if [ -n "${NBB_G_DOCKERD:-}" ] && kill -0 "$NBB_G_DOCKERD" 2>/dev/null; then
+		for c in $(dkg ps -aq 2>/dev/null); do
+			dkg rm -f "$c" >/dev/null 2>&1 || true
+		done
+		dkg network rm nbbnet >/dev/null 2>&1 || true
+		bg_stop "$NBB_G_DOCKERD"
+	fi
+	bg_stop "${NBB_G_NETBPFD:-}" "${NBB_G_ANCHOR:-}"
+	# what outlived dockerd is this run's: its cgroup, or its exec root in a command line
+	for p in $(cat /sys/fs/cgroup/pids/"$NBB_ID-docker-g"/*/cgroup.procs 2>/dev/null) \
+		$(grep -l -s "$d/exe[c]/" /proc/[0-9]*/cmdline | cut -d/ -f3); do
+		kill -9 "$p" 2>/dev/null || true
+	done
+	sleep 0.2
+	for cg in /sys/fs/cgroup/*/"$NBB_ID-docker-g"; do
+		[ -d "$cg" ] && find "$cg" -depth -type d -exec rmdir {} \; 2>/dev/null
+	done
+	rm -rf "$d" 2>/dev/null || true
+	nb_instance_teardown G
+}
 
 # nb_ep_packets ID: packets counted in the instance's nb_ep_stats (all endpoints,
 # all CPUs, both directions): D counts, D0 must not. The array is read at the

@@ -794,7 +794,21 @@ static void gc_report(void *arg, const char *what)
 	(*count)++;
 }
 
-/* Endpoints (and owned sandboxes) whose netns is gone */
+/* True when netbpfd made sb for a Docker sandbox (backend.h's mark) */
+static bool docker_sandbox(struct nb_store *st, const struct nb_sandbox_rec *sb)
+{
+	char key[sizeof(NB_SETTING_DOCKER_SANDBOX) + NB_ID_LEN], *v = NULL;
+	bool yes;
+
+	snprintf(key, sizeof(key), NB_SETTING_DOCKER_SANDBOX "%s", sb->id);
+	yes = !nb_store_setting_get(st, key, &v);
+	free(v);
+	if (yes)
+		nb_store_setting_del(st, key);
+	return yes;
+}
+
+/* Endpoints (and owned or Docker's sandboxes) whose netns is gone */
 static int gc_sandboxes(struct nb_store *st, struct nb_world *w, int *count)
 {
 	struct nb_network_rec *nets = NULL;
@@ -840,7 +854,8 @@ static int gc_sandboxes(struct nb_store *st, struct nb_world *w, int *count)
 		}
 		free(eps);
 		eps = NULL;
-		if (!sbs[i].owned)
+		/* an adopted netns may come back, unless Docker's: its key names a netns once */
+		if (!sbs[i].owned && !docker_sandbox(st, &sbs[i]))
 			continue;
 		err = nb_store_sandbox_del(st, sbs[i].id);
 		if (err) {

@@ -365,6 +365,99 @@ cleanup:
 	return err;
 }
 
+int nb_endpoint_realize_peer(struct nb_world *w, const struct nb_network_rec *net,
+			     const struct nb_sandbox_rec *sb, const struct nb_endpoint_rec *ep)
+{
+	struct nb_veth_opts o = {.peer_netns_fd = -1};
+	struct nb_port port = {.kind = NB_PORT_ENDPOINT};
+	char ip[NB_IPV4_STRLEN];
+	bool created = false, put = false;
+	int fd = -1, ifindex = -1, err = 0;
+	const char *step;
+
+	if (!is_bridge(net))
+		return -EINVAL;
+	/*
+	 * The sandbox's cookie keeps the socket hooks off its own 127.0.0.1. Docker
+	 * makes the netns after Join (runc's prestart hook): then the cookie is 0
+	 * until nb_endpoint_port_refresh() finds the netns.
+	 */
+	step = "reading the sandbox's netns cookie";
+	fd = nb_netns_open(sb->netns);
+	if (fd >= 0)
+		err = nb_netns_cookie(fd, &port.netns_cookie);
+	if (err)
+		goto cleanup;
+
+	step = "creating the veth pair";
+	o.name = ep->host_ifname;
+	o.peer_name = ep->ifname;
+	o.peer_mac = ep->mac;
+	o.mtu = net->mtu ? net->mtu : NB_DEFAULT_MTU;
+	err = nb_nl_veth_add(w->nl, &o);
+	if (err)
+		goto cleanup;
+	created = true;
+	ifindex = nb_nl_link_ifindex(w->nl, ep->host_ifname);
+	if (ifindex < 0) {
+		err = ifindex;
+		goto cleanup;
+	}
+	step = "attaching program \"" NB_PROG_ENDPOINT "\"";
+	err = tc_ensure(w, ifindex, NB_PROG_ENDPOINT);
+	if (err)
+		goto cleanup;
+	step = "writing the maps";
+	port.net_id = net->net_id;
+	port.ip = ep->ip;
+	memcpy(port.mac, ep->mac, sizeof(port.mac));
+	err = nb_maps_endpoint_put(&w->maps, ifindex, &port);
+	if (err)
+		goto cleanup;
+	put = true;
+	/* XDP stays attached to the peer when the runtime moves it into the sandbox */
+	err = endpoint_xdp(w, -1, w->nl, ifindex, ep, &step);
+	if (err)
+		goto cleanup;
+	step = "bringing the host side up";
+	err = nb_nl_link_up(w->nl, ep->host_ifname);
+cleanup:
+	if (err) {
+		nb_errorf("endpoint %s (peer %s, %s, sandbox \"%s\", %s): %s: %s", ep->host_ifname,
+			  ep->ifname, nb_fmt_ipv4(ep->ip, ip), sb->name, sb->netns, step,
+			  strerror(-err));
+		if (put)
+			nb_maps_endpoint_del(&w->maps, ifindex);
+		if (created)
+			nb_nl_link_del(w->nl, ep->host_ifname);
+	}
+	if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+int nb_endpoint_port_refresh(struct nb_world *w, const struct nb_network_rec *net,
+			     const struct nb_sandbox_rec *sb, const struct nb_endpoint_rec *ep)
+{
+	struct nb_port port = {.kind = NB_PORT_ENDPOINT};
+	int fd, ifindex, err;
+
+	ifindex = nb_nl_link_ifindex(w->nl, ep->host_ifname);
+	if (ifindex < 0)
+		return ifindex;
+	fd = nb_netns_open(sb->netns);
+	if (fd < 0)
+		return fd;
+	err = nb_netns_cookie(fd, &port.netns_cookie);
+	close(fd);
+	if (err)
+		return err;
+	port.net_id = net->net_id;
+	port.ip = ep->ip;
+	memcpy(port.mac, ep->mac, sizeof(port.mac));
+	return nb_maps_endpoint_put(&w->maps, ifindex, &port);
+}
+
 int nb_endpoint_unrealize(struct nb_world *w, const struct nb_endpoint_rec *ep)
 {
 	int ifindex, err;

@@ -47,6 +47,19 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 			const struct nb_sandbox_rec *sb, const struct nb_endpoint_rec *ep,
 			bool default_route);
 int nb_endpoint_unrealize(struct nb_world *w, const struct nb_endpoint_rec *ep);
+/*
+ * For runtimes that move the sandbox side themselves (Docker's remote driver
+ * protocol): the veth pair with both ends in the host netns, the peer named
+ * ep->ifname (a temporary name the runtime renames) with ep->mac and left
+ * unconfigured; tc "endpoint" (and XDP in xdp mode) on the host side and the
+ * maps, with sb->netns's cookie (0 while that netns does not exist yet: the
+ * runtime may make it later). All-or-nothing; -EEXIST when a name is taken.
+ */
+int nb_endpoint_realize_peer(struct nb_world *w, const struct nb_network_rec *net,
+			     const struct nb_sandbox_rec *sb, const struct nb_endpoint_rec *ep);
+/* Puts the endpoint's port entry again with sb->netns's cookie (-ENOENT: no netns yet) */
+int nb_endpoint_port_refresh(struct nb_world *w, const struct nb_network_rec *net,
+			     const struct nb_sandbox_rec *sb, const struct nb_endpoint_rec *ep);
 
 /* "nbg<net_id>" and "nbp<net_id>" */
 void nb_network_ifnames(__u32 net_id, char gw[NB_IFNAMSIZ], char port[NB_IFNAMSIZ]);

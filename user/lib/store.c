@@ -875,6 +875,43 @@ int nb_store_endpoint_del(struct nb_store *st, const char *id)
 	return del_by_id(st, "remove endpoint", "DELETE FROM endpoints WHERE id = ?1", id);
 }
 
+/* UPDATE ... SET <column> = ?2 WHERE id = ?1: -ENOENT when no row, -EEXIST when taken */
+static int set_by_id(struct nb_store *st, const char *op, const char *sql, const char *id,
+		     const char *value)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, op, sql, &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, value, -1, SQLITE_STATIC);
+	err = exec_done(st, op, stmt);
+	if (!err && sqlite3_changes(st->db) == 0)
+		err = -ENOENT;
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+int nb_store_endpoint_set_ifname(struct nb_store *st, const char *id, const char *ifname)
+{
+	return set_by_id(st, "rename endpoint", "UPDATE endpoints SET ifname = ?2 WHERE id = ?1",
+			 id, ifname);
+}
+
+int nb_store_network_rename(struct nb_store *st, const char *id, const char *name)
+{
+	return set_by_id(st, "rename network", "UPDATE networks SET name = ?2 WHERE id = ?1", id,
+			 name);
+}
+
+int nb_store_sandbox_rename(struct nb_store *st, const char *id, const char *name)
+{
+	return set_by_id(st, "rename sandbox", "UPDATE sandboxes SET name = ?2 WHERE id = ?1", id,
+			 name);
+}
+
 int nb_store_endpoint_find(struct nb_store *st, const char *network_id, const char *sandbox_id,
 			   struct nb_endpoint_rec *out)
 {

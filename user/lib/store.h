@@ -139,6 +139,17 @@ int nb_store_sandbox_list(struct nb_store *st, struct nb_sandbox_rec **out, size
  * and none networks), so they never collide. created 0 = now.
  */
 int nb_store_endpoint_add(struct nb_store *st, const struct nb_endpoint_rec *rec);
+/*
+ * The sandbox-side name a runtime gave the interface after netbpf made it
+ * (Docker renames the peer it moves); -EEXIST when the sandbox has it already
+ */
+int nb_store_endpoint_set_ifname(struct nb_store *st, const char *id, const char *ifname);
+/*
+ * A new name for a network or sandbox (netbpfd learns Docker's names after
+ * creating them); -EEXIST when the name is taken. Names are not checked here.
+ */
+int nb_store_network_rename(struct nb_store *st, const char *id, const char *name);
+int nb_store_sandbox_rename(struct nb_store *st, const char *id, const char *name);
 /* cascades to the ports published through this endpoint */
 int nb_store_endpoint_del(struct nb_store *st, const char *id);
 int nb_store_endpoint_find(struct nb_store *st, const char *network_id, const char *sandbox_id,
@@ -164,6 +175,12 @@ int nb_store_publish_del(struct nb_store *st, const struct nb_publish_rec *rec);
 /* sandbox_id may be NULL: all; ordered by sandbox, proto, sb_port, host_port */
 int nb_store_publish_list(struct nb_store *st, const char *sandbox_id, struct nb_publish_rec **out,
 			  size_t *n);
+
+/*
+ * Setting marking a sandbox netbpfd made for Docker ("docker.sandbox.<id>" =
+ * Docker's sandbox key): `gc` drops it with its netns, which never comes back
+ */
+#define NB_SETTING_DOCKER_SANDBOX "docker.sandbox."
 
 /* Small key/value table for instance settings (uplinks, mode...) */
 /* *value is malloc'd; -ENOENT when the key is not set */
