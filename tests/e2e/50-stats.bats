@@ -51,7 +51,7 @@ import json, sys
 before, after, name, field = sys.argv[1:]
 def val(path):
     for o in json.load(open(path)):
-        if o["Name"] == name:
+        if o["name"] == "/" + name:
             v = o["networks"]["eth0"][field]
             assert isinstance(v, int), "%s is not an integer: %r" % (field, v)
             return v
@@ -164,10 +164,10 @@ spoof_ping() {
 import json, re, sys
 d = json.loads('''$output''')
 assert isinstance(d, list), d
-names = [o["Name"] for o in d]
-assert names == sorted(sys.argv[1:]), names
+names = [o["name"] for o in d]
+assert names == sorted("/" + n for n in sys.argv[1:]), names
 for o in d:
-    assert re.fullmatch(r"[0-9a-f]{64}", o["Id"]), o["Id"]
+    assert re.fullmatch(r"[0-9a-f]{64}", o["id"]), o["id"]
     assert list(o["networks"]) == ["eth0"], o["networks"]
     e = o["networks"]["eth0"]
     for k in ("rx_bytes", "rx_packets", "rx_dropped", "tx_bytes", "tx_packets", "tx_dropped"):
@@ -250,7 +250,7 @@ EOF
 	python3 - "$NB_TMP/b" "$NB_TMP/a" "$(sb s1)" <<'EOF'
 import json, sys
 def drops(path):
-    return next(o["drops"] for o in json.load(open(path)) if o["Name"] == sys.argv[3])
+    return next(o["drops"] for o in json.load(open(path)) if o["name"] == "/" + sys.argv[3])
 b, a = drops(sys.argv[1]), drops(sys.argv[2])
 grew = sum(a.get(r, 0) - b.get(r, 0) for r in ("spoof-ip", "spoof-arp"))
 print("drops before", b, "after", a)
@@ -275,7 +275,7 @@ EOF
 	python3 - "$NB_TMP/b" "$NB_TMP/a" "$(sb s1)" <<'EOF'
 import json, sys
 def get(path):
-    return next(o for o in json.load(open(path)) if o["Name"] == sys.argv[3])
+    return next(o for o in json.load(open(path)) if o["name"] == "/" + sys.argv[3])
 b, a = get(sys.argv[1]), get(sys.argv[2])
 print("before", b["drops"], "after", a["drops"])
 assert a["drops"].get("isolation", 0) - b["drops"].get("isolation", 0) >= 1
