@@ -360,9 +360,18 @@ static void test_create_bad_options(void **state)
 	assert_int_equal(resolve(&spec, NULL, 0, &rec), -EINVAL);
 	assert_logged("network \"n\": option com.docker.network.bridge.enable_icc: invalid value "
 		      "\"yes\": must be \"true\" or \"false\"");
-	opt[0] = "com.docker.network.bridge.name=br-x";
+	opt[0] = "com.docker.network.bridge.bogus=br-x";
 	assert_int_equal(resolve(&spec, NULL, 0, &rec), -EINVAL);
-	assert_logged("network \"n\": unknown option \"com.docker.network.bridge.name\"");
+	assert_logged("network \"n\": unknown option \"com.docker.network.bridge.bogus\"");
+	/* Docker's bridge name is kept (shown in inspect), checked as an interface name */
+	opt[0] = "com.docker.network.bridge.name=br-name-too-long";
+	assert_int_equal(resolve(&spec, NULL, 0, &rec), -EINVAL);
+	assert_logged("option com.docker.network.bridge.name: invalid interface name "
+		      "\"br-name-too-long\"");
+	opt[0] = "com.docker.network.bridge.name=br-x";
+	assert_int_equal(resolve(&spec, NULL, 0, &rec), 0);
+	assert_string_equal(rec.options, "{\"com.docker.network.bridge.name\":\"br-x\"}");
+	nb_network_rec_clear(&rec);
 	opt[0] = "com.docker.network.bridge.enable_icc";
 	assert_int_equal(resolve(&spec, NULL, 0, &rec), -EINVAL);
 	assert_logged("expected KEY=VALUE");

@@ -25,7 +25,7 @@
 static const char net_text[] =
     "{\"Name\": \"pw\", \"Id\": \"54dc8bba2680\", \"Created\": \"2026-12-04T19:27:33.032398001Z\","
     " \"Scope\": \"local\", \"Driver\": \"bridge\", \"EnableIPv6\": false,"
-    " \"IPAM\": {\"Driver\": \"default\", \"Options\": {}, \"Config\": [{\"Subnet\": "
+    " \"IPAM\": {\"Driver\": \"default\", \"Options\": null, \"Config\": [{\"Subnet\": "
     "\"10.77.0.0/16\", \"IPRange\": \"\", \"Gateway\": \"10.77.0.1\", \"AuxiliaryAddresses\": "
     "{}}]},"
     " \"Internal\": false, \"Containers\": {\"c2\": {\"Name\": \"b\"}, \"c1\": {\"Name\": \"a\"}},"
@@ -107,11 +107,14 @@ static void test_fields(void **state)
 	/* the data model's Go rendering: structs in field order, maps sorted */
 	expect("{{.IPAM.Config}}", "[{10.77.0.0/16  10.77.0.1 map[]}]");
 	expect("{{.IPAM}}", "{default map[] [{10.77.0.0/16  10.77.0.1 map[]}]}");
+	expect("{{.IPAM.Options}}", "map[]");
 	expect("{{.Labels}}", "map[env:ci team:net]");
 	expect("{{.Containers}}", "map[c1:{a} c2:{b}]");
 	expect("{{.Created}}", "2026-12-04 19:27:33.032398001 +0000 UTC");
 	/* a Go map's missing key */
 	expect("{{.Labels.nope}}", "<no value>");
+	/* a nil map (Docker's IPAM.Options of the predefined networks) */
+	expect("{{.IPAM.Options}}", "map[]");
 	/* inspect keeps escapes and "table" as text */
 	expect("table a\\tb", "table a\\tb");
 	expect("{{/* a comment */}}x", "x");
@@ -122,7 +125,7 @@ static void test_json(void **state)
 {
 	expect("{{json .Labels}}", "{\"env\":\"ci\",\"team\":\"net\"}");
 	/* omitempty fields go, as Docker's JSON omits them */
-	expect("{{json .IPAM}}", "{\"Driver\":\"default\",\"Options\":{},\"Config\":[{\"Subnet\":"
+	expect("{{json .IPAM}}", "{\"Driver\":\"default\",\"Options\":null,\"Config\":[{\"Subnet\":"
 				 "\"10.77.0.0/16\",\"Gateway\":\"10.77.0.1\"}]}");
 	expect("{{json .Name}}", "\"pw\"");
 	expect("{{json .Labels.nope}}", "null");
@@ -137,6 +140,7 @@ static void test_range_index(void **state)
 	expect("{{range .Containers}}{{.Name}},{{end}}", "a,b,");
 	expect("{{range .IPAM.Config}}{{.Subnet}} via {{.Gateway}}{{end}}", "10.77.0.0/16 via 10.77.0.1");
 	expect("{{range .IPAM.Options}}x{{else}}empty{{end}}", "empty");
+	expect("{{range .Options}}{{.}}{{else}}empty{{end}}", "false");
 	expect("{{range .Ports}}{{$.Name}}{{end}}", "pwpw");
 	expect("{{index .Labels \"env\"}}", "ci");
 	expect("{{index .Ports 1}}", "443");
@@ -263,7 +267,7 @@ static void test_json_view(void **state)
 
 	/* without a schema nothing is dropped */
 	s = json_dumps(v, JSON_COMPACT);
-	assert_string_equal(s, "{\"Driver\":\"default\",\"Options\":{},\"Config\":[{\"Subnet\":"
+	assert_string_equal(s, "{\"Driver\":\"default\",\"Options\":null,\"Config\":[{\"Subnet\":"
 			       "\"10.77.0.0/16\",\"IPRange\":\"\",\"Gateway\":\"10.77.0.1\","
 			       "\"AuxiliaryAddresses\":{}}]}");
 	free(s);

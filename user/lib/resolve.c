@@ -117,10 +117,17 @@ static int apply_opt(const struct nb_net_spec *spec, const char *kv, struct nb_n
 			return -EINVAL;
 		}
 		rec->mtu = (unsigned int)mtu;
+	} else if (KEY_IS(NB_OPT_BRIDGE_NAME)) {
+		if (!*val || strlen(val) > 15 || strpbrk(val, "/ \t\n:")) {
+			nb_errorf("network \"%s\": option %s: invalid interface name \"%s\" (1 to 15 "
+				  "characters, no '/', ':' or space)",
+				  spec->name, NB_OPT_BRIDGE_NAME, val);
+			return -EINVAL;
+		}
 	} else {
-		nb_errorf("network \"%s\": unknown option \"%.*s\" (netbpf knows %s, %s, %s, %s)",
+		nb_errorf("network \"%s\": unknown option \"%.*s\" (netbpf knows %s, %s, %s, %s, %s)",
 			  spec->name, (int)klen, kv, NB_OPT_ICC, NB_OPT_MASQ, NB_OPT_HOST_BINDING,
-			  NB_OPT_MTU);
+			  NB_OPT_MTU, NB_OPT_BRIDGE_NAME);
 		return -EINVAL;
 	}
 #undef KEY_IS

@@ -44,6 +44,8 @@ int nb_kv_put(json_t *obj, const char *kv, bool value_required);
 #define NB_OPT_MASQ	    "com.docker.network.bridge.enable_ip_masquerade"
 #define NB_OPT_HOST_BINDING "com.docker.network.bridge.host_binding_ipv4"
 #define NB_OPT_MTU	    "com.docker.network.driver.mtu"
+/* kept and shown as Docker shows it; netbpf names its devices itself (nbg<net_id>) */
+#define NB_OPT_BRIDGE_NAME  "com.docker.network.bridge.name"
 
 #define NB_MTU_MIN 68
 #define NB_MTU_MAX 65535

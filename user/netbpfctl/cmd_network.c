@@ -31,6 +31,8 @@ enum {
 	OPT_MTU,
 	OPT_LABEL,
 	OPT_IP,
+	OPT_IPAM_DRIVER,
+	OPT_SCOPE,
 };
 
 static int cmp_network_name(const void *a, const void *b)
@@ -85,7 +87,9 @@ static const char create_doc[] =
     "\n"
     "Options -o KEY=VALUE (Docker's): com.docker.network.bridge.enable_icc=true|false, "
     "com.docker.network.bridge.enable_ip_masquerade=true|false, "
-    "com.docker.network.bridge.host_binding_ipv4=IP, com.docker.network.driver.mtu=N. "
+    "com.docker.network.bridge.host_binding_ipv4=IP, com.docker.network.driver.mtu=N, "
+    "com.docker.network.bridge.name=NAME (kept and shown by inspect; netbpf names its devices "
+    "itself). --ipam-driver default and --scope local are Docker's defaults, accepted. "
     "Without --subnet a free one is picked from Docker's default pools "
     "(172.17.0.0/16 .. 172.31.0.0/16, then 192.168.0.0/20 steps). Prints the new network's id."
     "\v"
@@ -104,6 +108,8 @@ static const struct argp_option create_opts[] = {
     {"mtu", OPT_MTU, "N", 0, "MTU of the endpoints (68..65535, default 1500)", 0},
     {"label", OPT_LABEL, "KEY=VALUE", 0, "Set metadata (repeatable)", 0},
     {"opt", 'o', "KEY=VALUE", 0, "Set a driver option (repeatable)", 0},
+    {"ipam-driver", OPT_IPAM_DRIVER, "DRIVER", 0, "IPAM driver (\"default\", the only one)", 0},
+    {"scope", OPT_SCOPE, "SCOPE", 0, "Scope (\"local\", the only one)", 0},
     {0},
 };
 
@@ -155,6 +161,16 @@ static error_t create_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case 'o':
 		push(&s->opts, &s->nopts, arg, &a->oom);
+		break;
+	/* Docker's flags whose only value here is the default: accepted, so its scripts run */
+	case OPT_IPAM_DRIVER:
+		if (strcmp(arg, "default"))
+			argp_error(state, "--ipam-driver \"%s\" is not supported (only \"default\")",
+				   arg);
+		break;
+	case OPT_SCOPE:
+		if (strcmp(arg, "local"))
+			argp_error(state, "--scope \"%s\" is not supported (only \"local\")", arg);
 		break;
 	case ARGP_KEY_ARG:
 		if (s->name)
@@ -483,10 +499,15 @@ cleanup:
 
 static const char inspect_doc[] =
     "Display detailed information on one or more networks, as `docker network inspect` does.\n"
+    "\n"
+    "-f takes a Go template as Docker's does ({{.Field}}, {{json .X}}, {{range}}, {{index}}, "
+    "...), run on each network; maps, structs and times print as Docker prints them.\n"
     "\v"
     "EXAMPLES:\n"
     "  netbpfctl network inspect bridge\n"
-    "  netbpfctl network inspect web | jq -r '.[0].IPAM.Config[0].Subnet'\n";
+    "  netbpfctl network inspect web | jq -r '.[0].IPAM.Config[0].Subnet'\n"
+    "  netbpfctl network inspect -f '{{.IPAM.Config}}' web\n"
+    "  netbpfctl network inspect -f '{{range .Containers}}{{.Name}} {{end}}' web\n";
 
 struct names_args {
 	char **names;

@@ -995,7 +995,8 @@ static void go_print(const struct exec *x, const json_t *j, const char *path, FI
 		fputs("false", out);
 		break;
 	case JSON_NULL:
-		fputs("<nil>", out);
+		/* a nil map prints as an empty one */
+		fputs(is_map(x->schema, path) ? "map[]" : "<nil>", out);
 		break;
 	case JSON_ARRAY:
 		fputc('[', out);
