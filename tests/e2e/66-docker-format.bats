@@ -23,12 +23,19 @@ both_create() {
 	dk network create "$@" "$name"
 }
 
+# the networks' options, on both sides alike
+FW=(--subnet 10.77.0.0/16 --gateway 10.77.0.1 --label env=ci --label team=net
+	-o com.docker.network.bridge.enable_icc=false)
+FX=(--subnet 10.78.0.0/16 --gateway 10.78.0.1 --ip-range 10.78.1.0/24 --internal --label env=prod)
+FY=(--subnet 10.79.0.0/16 --gateway 10.79.0.1 --aux-address router=10.79.0.2
+	--aux-address dns=10.79.0.3 --attachable --ipam-driver default --scope local
+	-o "com.docker.network.bridge.name=$NB_ID-y")
+
 fmt_setup() {
 	dk_setup
-	both_create fw --subnet 10.77.0.0/16 --gateway 10.77.0.1 --label env=ci --label team=net \
-		-o com.docker.network.bridge.enable_icc=false
-	both_create fx --subnet 10.78.0.0/16 --gateway 10.78.0.1 --ip-range 10.78.1.0/24 --internal \
-		--label env=prod
+	both_create fw "${FW[@]}"
+	both_create fx "${FX[@]}"
+	both_create fy "${FY[@]}"
 }
 
 setup_file() { nb_setup_file fmt_setup; }
@@ -62,7 +69,7 @@ same_output() {
 		'{{range .IPAM.Config}}{{.Subnet}} via {{.Gateway}}{{end}}' '{{len .Labels}}' \
 		'{{.Labels.nope}}' 'table a\tb {{.Id}}' '{{json .Options}} {{json .Containers}}' \
 		'{{if .Internal}}internal{{else}}routed{{end}} {{upper .Name}}'; do
-		for n in fw fx; do
+		for n in fw fx fy; do
 			echo "# $t on $n"
 			same_output network inspect -f "$t" "$n"
 		done
@@ -73,11 +80,11 @@ same_output() {
 }
 
 @test "network inspect: Docker's JSON without -f, and its template errors" {
-	run nbctl_dk network inspect fx
-	assert_success
 	local mine theirs
+	run nbctl_dk network inspect fx fy
+	assert_success
 	mine=$(norm <<<"$output")
-	theirs=$(dk network inspect fx | norm)
+	theirs=$(dk network inspect fx fy | norm)
 	assert_equal "$mine" "$theirs"
 
 	run dk network inspect -f '{{.Nope}}' fw
@@ -155,16 +162,45 @@ same_output() {
 	assert_output ""
 	run nbctl_dk network prune -f --filter 'label!=stage' --filter until=0s
 	assert_success
-	# fw and fx have no "stage" label either
-	assert_output $'Deleted Networks:\nfw\nfx\npc'
+	# fw, fx and fy have no "stage" label either
+	assert_output $'Deleted Networks:\nfw\nfx\nfy\npc'
 	run nbctl_dk network ls --format '{{.Name}}' -f type=custom
 	assert_output pb
 	nbctl_dk network rm pb
 	# back as they were for the tests after this one
-	nbctl_dk network create --subnet 10.77.0.0/16 --gateway 10.77.0.1 --label env=ci \
-		--label team=net -o com.docker.network.bridge.enable_icc=false fw
-	nbctl_dk network create --subnet 10.78.0.0/16 --gateway 10.78.0.1 --ip-range 10.78.1.0/24 \
-		--internal --label env=prod fx
+	nbctl_dk network create "${FW[@]}" fw
+	nbctl_dk network create "${FX[@]}" fx
+	nbctl_dk network create "${FY[@]}" fy
+}
+
+@test "network create: Docker's flags kept, auxiliary addresses never given, aliases shown" {
+	local s3
+	s3=$(sb f3)
+	run nbctl_dk network inspect -f '{{.Attachable}} {{json .IPAM.Config}} {{index .Options "com.docker.network.bridge.name"}}' fy
+	assert_success
+	assert_output 'true [{"Subnet":"10.79.0.0/16","Gateway":"10.79.0.1","AuxiliaryAddresses":{"dns":"10.79.0.3","router":"10.79.0.2"}}] '"$NB_ID-y"
+	# the first free address is past the auxiliary ones; asking for one is refused
+	run nbctl_dk sandbox create --network fy --ip 10.79.0.2 "$s3"
+	assert_failure
+	assert_output --partial "sandbox \"$s3\": address 10.79.0.2 is reserved in network \"fy\" (auxiliary address \"router\")"
+	nbctl_dk sandbox create --network fy --alias api --alias api2 "$s3"
+	nbctl_dk network connect --alias db --alias db fw "$s3"
+	run nbctl_dk sandbox inspect -f '{{range $n, $e := .NetworkSettings.Networks}}{{$n}} {{$e.IPAddress}} {{json $e.Aliases}};{{end}}' "$s3"
+	assert_success
+	assert_output 'fw 10.77.0.2 ["db"];fy 10.79.0.4 ["api","api2"];'
+	run nbctl_dk network connect --alias x bridge "$s3"
+	assert_failure
+	assert_output --partial 'network "bridge": network-scoped aliases are supported only on user-defined networks'
+	run nbctl_dk network connect --alias 'bad name' fx "$s3"
+	assert_failure
+	assert_output --partial 'invalid alias "bad name"'
+	run nbctl_dk network create --subnet 10.80.0.0/16 --aux-address a=10.81.0.1 fz
+	assert_failure
+	assert_output --partial 'network "fz": auxiliary address 10.81.0.1 is outside subnet 10.80.0.0/16'
+	run nbctl_dk network create --ipam-driver other fz
+	assert_failure
+	assert_output --partial '--ipam-driver "other" is not supported (only "default")'
+	nbctl_dk sandbox rm "$s3"
 }
 
 @test "sandbox ls and inspect: templates, filters, Ports and the none network" {

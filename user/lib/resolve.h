@@ -63,6 +63,9 @@ struct nb_net_spec {
 	size_t nlabels;
 	const char **opts; /* -o KEY=VALUE */
 	size_t nopts;
+	bool attachable; /* --attachable: kept and shown */
+	const char **aux; /* --aux-address NAME=IP: inside the subnet, kept out of IPAM */
+	size_t naux;
 };
 
 /*

@@ -33,6 +33,9 @@ enum {
 	OPT_IP,
 	OPT_IPAM_DRIVER,
 	OPT_SCOPE,
+	OPT_ATTACHABLE,
+	OPT_AUX_ADDRESS,
+	OPT_ALIAS,
 };
 
 static int cmp_network_name(const void *a, const void *b)
@@ -97,6 +100,8 @@ static const char create_doc[] =
     "  netbpfctl network create web\n"
     "  netbpfctl network create --subnet 10.1.0.0/16 --ip-range 10.1.5.0/24 db\n"
     "  netbpfctl network create --internal iso\n"
+    "  netbpfctl network create --subnet 10.2.0.0/16 --aux-address router=10.2.0.254 --attachable "
+    "lan\n"
     "  netbpfctl network create -o com.docker.network.bridge.enable_icc=false noicc\n";
 
 static const struct argp_option create_opts[] = {
@@ -108,6 +113,9 @@ static const struct argp_option create_opts[] = {
     {"mtu", OPT_MTU, "N", 0, "MTU of the endpoints (68..65535, default 1500)", 0},
     {"label", OPT_LABEL, "KEY=VALUE", 0, "Set metadata (repeatable)", 0},
     {"opt", 'o', "KEY=VALUE", 0, "Set a driver option (repeatable)", 0},
+    {"attachable", OPT_ATTACHABLE, NULL, 0, "Docker's flag: kept and shown by inspect", 0},
+    {"aux-address", OPT_AUX_ADDRESS, "NAME=IP", 0,
+     "An address of the subnet never given to a sandbox (repeatable)", 0},
     {"ipam-driver", OPT_IPAM_DRIVER, "DRIVER", 0, "IPAM driver (\"default\", the only one)", 0},
     {"scope", OPT_SCOPE, "SCOPE", 0, "Scope (\"local\", the only one)", 0},
     {0},
@@ -161,6 +169,12 @@ static error_t create_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case 'o':
 		push(&s->opts, &s->nopts, arg, &a->oom);
+		break;
+	case OPT_ATTACHABLE:
+		s->attachable = true;
+		break;
+	case OPT_AUX_ADDRESS:
+		push(&s->aux, &s->naux, arg, &a->oom);
 		break;
 	/* Docker's flags whose only value here is the default: accepted, so its scripts run */
 	case OPT_IPAM_DRIVER:
@@ -236,6 +250,7 @@ cleanup:
 	nb_network_rec_clear(&rec);
 	free(a.spec.labels);
 	free(a.spec.opts);
+	free(a.spec.aux);
 	return err ? NB_EXIT_ERR : NB_EXIT_OK;
 }
 
@@ -618,7 +633,7 @@ static json_t *network_json(struct nb_store *st, const struct nb_network_rec *ne
 		json_object_set_new(c, "Subnet", json_string(nb_fmt_prefix(&net->subnet, a)));
 		json_object_set_new(c, "IPRange", json_string(range ? nb_fmt_prefix(&net->range, b) : ""));
 		json_object_set_new(c, "Gateway", json_string(nb_fmt_ipv4(net->gateway, a)));
-		json_object_set_new(c, "AuxiliaryAddresses", json_object());
+		json_object_set_new(c, "AuxiliaryAddresses", json_map(net->aux_addresses));
 		json_array_append_new(config, c);
 	}
 	json_object_set_new(o, "Name", json_string(net->name));
@@ -632,7 +647,7 @@ static json_t *network_json(struct nb_store *st, const struct nb_network_rec *ne
 			    json_pack("{s:s, s:o, s:o}", "Driver", "default", "Options",
 				      net->builtin ? json_null() : json_object(), "Config", config));
 	json_object_set_new(o, "Internal", json_boolean(net->internal));
-	json_object_set_new(o, "Attachable", json_false());
+	json_object_set_new(o, "Attachable", json_boolean(net->attachable));
 	json_object_set_new(o, "Ingress", json_false());
 	json_object_set_new(o, "ConfigFrom", json_pack("{s:s}", "Network", ""));
 	json_object_set_new(o, "ConfigOnly", json_false());
@@ -1007,16 +1022,23 @@ static const char connect_doc[] = "Connect a sandbox to a network.\n"
 				  "\v"
 				  "EXAMPLES:\n"
 				  "  netbpfctl network connect web box1\n"
-				  "  netbpfctl network connect --ip 10.1.0.50 db box1\n";
+				  "  netbpfctl network connect --ip 10.1.0.50 db box1\n"
+				  "  netbpfctl network connect --alias cache --alias kv db box1\n";
 
 static const struct argp_option connect_opts[] = {
     {"ip", OPT_IP, "IP", 0, "IPv4 address of the sandbox on the network", 0},
+    {"alias", OPT_ALIAS, "NAME", 0,
+     "Another name of the sandbox on the network (repeatable; shown by inspect)", 0},
     {0},
 };
+
+#define MAX_ALIASES 16
 
 struct pair_args {
 	const char *network, *sandbox, *ip;
 	bool force;
+	const char *aliases[MAX_ALIASES];
+	size_t naliases;
 };
 
 static error_t pair_parse(int key, char *arg, struct argp_state *state)
@@ -1026,6 +1048,11 @@ static error_t pair_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_IP:
 		a->ip = arg;
+		break;
+	case OPT_ALIAS:
+		if (a->naliases == MAX_ALIASES)
+			argp_error(state, "at most %d --alias", MAX_ALIASES);
+		a->aliases[a->naliases++] = arg;
 		break;
 	case 'f':
 		a->force = true;
@@ -1125,6 +1152,9 @@ static int network_connect(const struct nb_instance *inst, int argc, char **argv
 	if (err)
 		goto cleanup;
 	attached = !nb_endpoint_is_special(&ep);
+	err = nb_endpoint_aliases_put(st, &sb, &net, &ep, a.aliases, a.naliases);
+	if (err)
+		goto cleanup;
 	nb_fault("network-connect:commit");
 	err = nb_store_commit(st);
 	if (err) {

@@ -30,6 +30,7 @@ enum {
 	OPT_IP,
 	OPT_NETNS,
 	OPT_PID,
+	OPT_ALIAS,
 };
 
 /* ---- create -------------------------------------------------------------- */
@@ -47,11 +48,14 @@ static const char create_doc[] =
     "  netbpfctl sandbox create box1\n"
     "  netbpfctl sandbox create --network web --network db --ip 10.1.0.50 box2\n"
     "  netbpfctl sandbox create --network web --pid 4242 app\n"
-    "  netbpfctl sandbox create --network web -p 8000:80 -p 8053:53/udp web1\n";
+    "  netbpfctl sandbox create --network web -p 8000:80 -p 8053:53/udp web1\n"
+    "  netbpfctl sandbox create --network web --alias api --alias api-v2 web2\n";
 
 static const struct argp_option create_opts[] = {
     {"network", OPT_NETWORK, "NETWORK", 0, "Connect to this network (repeatable)", 0},
     {"ip", OPT_IP, "IP", 0, "IPv4 address on the first network", 0},
+    {"alias", OPT_ALIAS, "NAME", 0,
+     "Another name on the first network (repeatable; shown by inspect)", 0},
     {"netns", OPT_NETNS, "PATH", 0, "Adopt the network namespace at PATH", 0},
     {"pid", OPT_PID, "PID", 0, "Adopt the network namespace of process PID", 0},
     {"publish", 'p', "SPEC", 0,
@@ -63,6 +67,7 @@ static const struct argp_option create_opts[] = {
 
 #define MAX_NETWORKS 64
 #define MAX_PUBLISH 256
+#define MAX_ALIASES 16
 
 struct create_args {
 	const char *name;
@@ -73,6 +78,8 @@ struct create_args {
 	pid_t pid;
 	const char *publish[MAX_PUBLISH];
 	int npublish;
+	const char *aliases[MAX_ALIASES];
+	int naliases;
 };
 
 static error_t create_parse(int key, char *arg, struct argp_state *state)
@@ -88,6 +95,11 @@ static error_t create_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_IP:
 		a->ip = arg;
+		break;
+	case OPT_ALIAS:
+		if (a->naliases == MAX_ALIASES)
+			argp_error(state, "at most %d --alias", MAX_ALIASES);
+		a->aliases[a->naliases++] = arg;
 		break;
 	case 'p':
 		if (a->npublish == MAX_PUBLISH)
@@ -352,6 +364,12 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 		if (err)
 			goto cleanup;
 		nattached++;
+		/* like --ip, the aliases are the first network's (Docker's --network-alias) */
+		if (i == 0)
+			err = nb_endpoint_aliases_put(st, &sb, &nets[i], &eps[i], a.aliases,
+						      (size_t)a.naliases);
+		if (err)
+			goto cleanup;
 	}
 	/* the ports go through the endpoints just made, in the same transaction */
 	for (i = 0; i < a.npublish; i++) {
@@ -669,8 +687,24 @@ static json_t *sandbox_ports(struct nb_store *st, const struct nb_sandbox_rec *s
 	return ports;
 }
 
-static json_t *sandbox_json(const struct nb_sandbox_rec *sb, const struct sb_view *v,
-			    const struct nb_network_rec *nets, size_t nnets, json_t *ports)
+/* an endpoint's aliases as Docker shows them: null when it has none */
+static json_t *endpoint_aliases(struct nb_store *st, const struct nb_endpoint_rec *ep)
+{
+	json_t *list = NULL;
+	char *text = NULL;
+
+	if (!nb_store_endpoint_aliases(st, ep->id, &text))
+		list = json_loads(text, 0, NULL);
+	free(text);
+	if (json_is_array(list) && json_array_size(list))
+		return list;
+	json_decref(list);
+	return json_null();
+}
+
+static json_t *sandbox_json(struct nb_store *st, const struct nb_sandbox_rec *sb,
+			    const struct sb_view *v, const struct nb_network_rec *nets, size_t nnets,
+			    json_t *ports)
 {
 	char when[NB_TIME_STRLEN], ip[NB_IPV4_STRLEN], gw[NB_IPV4_STRLEN], mac[18];
 	json_t *networks = json_object();
@@ -685,13 +719,14 @@ static json_t *sandbox_json(const struct nb_sandbox_rec *sb, const struct sb_vie
 			continue;
 		special = nb_endpoint_is_special(&v->eps[i]);
 		/*
-		 * Docker's EndpointSettings: IPAMConfig and Aliases are null until a
-		 * static address or an alias is asked for (netbpf does not record either yet)
+		 * Docker's EndpointSettings: IPAMConfig is null until a static address
+		 * is asked for (netbpf does not record whether it was), Aliases until an
+		 * alias is
 		 */
 		json_object_set_new(
 		    networks, net->name,
-		    json_pack("{s:n, s:n, s:s, s:s, s:s, s:s, s:i, s:s}", "IPAMConfig", "Aliases",
-			      "NetworkID", net->id, "EndpointID", v->eps[i].id, "Gateway",
+		    json_pack("{s:n, s:o, s:s, s:s, s:s, s:s, s:i, s:s}", "IPAMConfig", "Aliases",
+			      endpoint_aliases(st, &v->eps[i]), "NetworkID", net->id, "EndpointID", v->eps[i].id, "Gateway",
 			      special ? "" : nb_fmt_ipv4(net->gateway, gw), "IPAddress",
 			      special ? "" : nb_fmt_ipv4(v->eps[i].ip, ip), "IPPrefixLen",
 			      special ? 0 : net->subnet.len, "MacAddress",
@@ -804,7 +839,7 @@ static int sandbox_inspect(const struct nb_instance *inst, int argc, char **argv
 		}
 		ports = sandbox_ports(st, &sb);
 		if (ports)
-			json_array_append_new(list, sandbox_json(&sb, &v, nets, nnets, ports));
+			json_array_append_new(list, sandbox_json(st, &sb, &v, nets, nnets, ports));
 		else
 			failed++;
 		free(v.eps);
