@@ -143,6 +143,7 @@ static void test_range_index(void **state)
 	expect("{{range .Options}}{{.}}{{else}}empty{{end}}", "false");
 	expect("{{range .Ports}}{{$.Name}}{{end}}", "pwpw");
 	expect("{{index .Labels \"env\"}}", "ci");
+	expect("{{index .Labels \"nope\"}}|", "|");
 	expect("{{index .Ports 1}}", "443");
 	expect("{{(index .IPAM.Config 0).Subnet}}", "10.77.0.0/16");
 	expect("{{(index .Containers \"c2\").Name}}", "b");
@@ -183,6 +184,9 @@ static void test_errors(void **state)
 					       "printf: verb %x not supported (%s %v %d %q)");
 	expect_error("{{json}}", 0, "template \"{{json}}\": position 3: wrong number of args for "
 				    "json: want 1 got 0");
+	expect_error("{{index .IPAM \"Driver\"}}", 0, "template \"{{index .IPAM \"Driver\"}}\": "
+						"position 3: index: can't index item of type struct "
+						"with string");
 	expect_error("{{$v}}", 0, "template \"{{$v}}\": position 3: undefined variable \"$v\"");
 }
 

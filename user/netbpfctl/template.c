@@ -1296,11 +1296,16 @@ static int call(struct exec *x, const struct term *f, struct val *args, size_t n
 			json_t *j = NULL;
 			char child[PATH_MAX_LEN];
 
-			if (v.j && json_is_object(v.j) && args[i].j && json_is_string(args[i].j)) {
+			if (v.j && json_is_object(v.j) && is_map(x->schema, v.path) && args[i].j &&
+			    json_is_string(args[i].j)) {
 				j = json_object_get(v.j, json_string_value(args[i].j));
-				path_child(child, v.path,
-					   is_map(x->schema, v.path) ? "*"
-								     : json_string_value(args[i].j));
+				path_child(child, v.path, "*");
+				/* a missing key: the zero value, "" for Docker's string maps */
+				if (!j) {
+					val_put(&v);
+					val_set(&v, json_string(""), "");
+					continue;
+				}
 			} else if (v.j && json_is_array(v.j) && args[i].j &&
 				   json_is_integer(args[i].j)) {
 				json_int_t k = json_integer_value(args[i].j);
