@@ -275,7 +275,7 @@ static const char ls_doc[] =
 
 static const struct argp_option ls_opts[] = {
     {"quiet", 'q', NULL, 0, "Only display network ids", 0},
-    {"format", NB_OPT_FORMAT, "FORMAT", 0,
+    {"format", NB_OPT_FORMAT, "table|json|TEMPLATE", 0,
      "table, json (one object per line) or a Go template ('{{.Name}}')", 0},
     {"filter", NB_OPT_FILTER, "KEY=VALUE", 0,
      "Only networks that match (name, id, driver, scope, label, type, dangling; repeatable)", 0},

@@ -86,7 +86,8 @@ static const char stats_doc[] =
 
 static const struct argp_option stats_opts[] = {
     {"no-stream", OPT_NO_STREAM, NULL, 0, "Print one snapshot and exit", 0},
-    {"format", OPT_FORMAT, "FORMAT", 0, "table (the default), json or a Go template", 0},
+    {"format", OPT_FORMAT, "table|json|TEMPLATE", 0, "table (the default), json or a Go template",
+     0},
     {0},
 };
 
