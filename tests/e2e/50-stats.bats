@@ -173,7 +173,7 @@ for o in d:
     for k in ("rx_bytes", "rx_packets", "rx_dropped", "tx_bytes", "tx_packets", "tx_dropped"):
         assert isinstance(e[k], int) and e[k] >= 0, (k, e[k])
     assert isinstance(o["drops"], dict)
-s1 = d[names.index(sys.argv[1])]["networks"]["eth0"]
+s1 = d[names.index("/" + sys.argv[1])]["networks"]["eth0"]
 # the ping went both ways
 assert s1["tx_packets"] >= 1 and s1["rx_packets"] >= 1, s1
 EOF
@@ -309,7 +309,8 @@ EOF
 
 @test "stats of an unknown sandbox fails naming it" {
 	expect_fail 'sandbox "nope-'"$NB_ID"'" not found' -- nbctl stats --no-stream nope-"$NB_ID"
-	expect_fail 'unknown --format' -- nbctl stats --no-stream --format yaml
+	# any other --format is a Go template, as in docker stats: a bad one is refused
+	expect_fail 'template "{{.Nope}}": position 3' -- nbctl stats --no-stream --format '{{.Nope}}'
 }
 
 @test "monitor --format json reports a provoked drop with reason, interface and 5-tuple" {
