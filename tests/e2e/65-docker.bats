@@ -442,7 +442,8 @@ dk_sb() {
 	(exec nsenter --net=/run/netns/"$NB_HOST" "$NETBPFD" --docker-socket "$sock" \
 		--docker-spec "$spec") </dev/null >"$d/log" 2>&1 3>&- &
 	pid=$!
-	wait_for test -S "$sock"
+	# ready once it says so (the socket is bound before the spec file is written)
+	wait_for grep -q serving "$d/log"
 	run cat "$spec/netbpf.spec"
 	assert_output "unix://$sock"
 	run curl -sS --unix-socket "$sock" -X POST -d '{}' -w ' %{http_code}' http://netbpf/NetworkDriver.AllocateNetwork
