@@ -58,7 +58,13 @@
 /* the instance's life, its counters and events */
 #include "events.h"
 #include "fault.h"
+#include "host.h"
+#include "mapdump.h"
 #include "lifecycle.h"
+#include "mapsize.h"
+#include "owner.h"
+#include "pins.h"
+#include "uplinks.h"
 #include "metrics.h"
 #include "prometheus.h"
 

@@ -188,6 +188,84 @@ json.dump(c, open(sys.argv[3], "w"))' "$NB_TMP/cni/web.json" "$NB_TMP/c1.result"
 	ip netns del "$(sb web2)"
 }
 
+@test "portMappings: a host port a host process listens on is refused, naming it" {
+	conf_with "$NB_TMP/cni/pmh.json" \
+		'{"runtimeConfig": {"portMappings": [{"hostPort": 8095, "containerPort": 80, "protocol": "tcp", "hostIP": ""}]}}'
+	nb_bg "$NB_TMP/hostsvc.log" nsenter --net=/run/netns/"$NB_HOST" \
+		python3 -u -m http.server --directory "$NB_TMP" 8095
+	wait_listen host 8095
+	ip netns add "$(sb hp)"
+	run --separate-stderr cni ADD hp "/run/netns/$(sb hp)" eth0 "$NB_TMP/cni/pmh.json"
+	echo "$output"
+	assert_failure 1
+	echo "$output" | json 'd["msg"] + " " + d.get("details", "")' >"$NB_TMP/hp.msg"
+	run cat "$NB_TMP/hp.msg"
+	assert_output --partial "host port 0.0.0.0:8095/tcp: bind: address already in use"
+	assert_output --partial "held by python3"
+	# nothing left of the container
+	run nbctl sandbox inspect hp
+	assert_failure
+	ip netns del "$(sb hp)"
+}
+
+@test "sandboxes are named after the pod (K8S_POD_NAME), keyed by the container id; two pods of one name" {
+	local a1="IgnoreUnknown=1;K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=podweb;K8S_POD_INFRA_CONTAINER_ID=ctr-a"
+	local a2="IgnoreUnknown=1;K8S_POD_NAMESPACE=ns2;K8S_POD_NAME=podweb;K8S_POD_INFRA_CONTAINER_ID=ctr-b"
+	local a3="IgnoreUnknown=1;K8S_POD_NAMESPACE=ns2;K8S_POD_NAME=podweb"
+	ip netns add "$(sb pa)"
+	ip netns add "$(sb pb)"
+	ip netns add "$(sb pc)"
+	run --separate-stderr cni ADD ctr-a "/run/netns/$(sb pa)" eth0 "$NB_TMP/cni/web.json" CNI_ARGS="$a1"
+	assert_success
+	echo "$output" >"$NB_TMP/pa.result"
+	run --separate-stderr cni ADD ctr-b "/run/netns/$(sb pb)" eth0 "$NB_TMP/cni/web.json" CNI_ARGS="$a2"
+	assert_success
+	run --separate-stderr cni ADD ctr-c "/run/netns/$(sb pc)" eth0 "$NB_TMP/cni/web.json" CNI_ARGS="$a3"
+	assert_success
+	# the pod's name; then the namespace tells a second pod of that name apart; then the id
+	assert_equal "$(nbctl sandbox inspect podweb | json 'd[0]["ContainerID"]')" ctr-a
+	assert_equal "$(nbctl sandbox inspect podweb.ns2 | json 'd[0]["ContainerID"]')" ctr-b
+	assert_equal "$(nbctl sandbox inspect podweb-ctr-c | json 'd[0]["ContainerID"]')" ctr-c
+	nbctl sandbox ls --format json >"$NB_TMP/pls.json"
+	run python3 -c '
+import json, sys
+print(sorted((o["Name"], o["ContainerID"]) for o in map(json.loads, open(sys.argv[1])) if "ContainerID" in o))' "$NB_TMP/pls.json"
+	assert_output "[('podweb', 'ctr-a'), ('podweb-ctr-c', 'ctr-c'), ('podweb.ns2', 'ctr-b')]"
+	assert_equal "$(nbctl network inspect cniweb | json 'sorted(c["Name"] for c in d[0]["Containers"].values())')" \
+		'["podweb", "podweb-ctr-c", "podweb.ns2"]'
+	# a repeated ADD finds the container's sandbox by its id, not by the pod's name
+	run --separate-stderr cni ADD ctr-a "/run/netns/$(sb pa)" eth0 "$NB_TMP/cni/web.json" CNI_ARGS="$a1"
+	assert_success
+	assert_equal "$(json 'd["ips"][0]["address"]' <<<"$output")" "$(json 'd["ips"][0]["address"]' <"$NB_TMP/pa.result")"
+	# CHECK and DEL are keyed by the container id
+	python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1])); c["prevResult"] = json.load(open(sys.argv[2]))
+json.dump(c, open(sys.argv[3], "w"))' "$NB_TMP/cni/web.json" "$NB_TMP/pa.result" "$NB_TMP/pcheck.json"
+	run --separate-stderr cni CHECK ctr-a "/run/netns/$(sb pa)" eth0 "$NB_TMP/pcheck.json" CNI_ARGS="$a1"
+	assert_success
+	run --separate-stderr cni DEL ctr-b "/run/netns/$(sb pb)" eth0 "$NB_TMP/cni/web.json" CNI_ARGS="$a2"
+	assert_success
+	run nbctl sandbox inspect podweb.ns2
+	assert_failure
+	run nbctl sandbox inspect podweb
+	assert_success
+	# the freed name goes to the next pod of that name and namespace
+	run --separate-stderr cni ADD ctr-b "/run/netns/$(sb pb)" eth0 "$NB_TMP/cni/web.json" CNI_ARGS="$a2"
+	assert_success
+	assert_equal "$(nbctl sandbox inspect podweb.ns2 | json 'd[0]["ContainerID"]')" ctr-b
+	local c
+	for c in a b c; do
+		run --separate-stderr cni DEL "ctr-$c" "/run/netns/$(sb p$c)" eth0 "$NB_TMP/cni/web.json"
+		assert_success
+		ip netns del "$(sb p$c)"
+	done
+	assert_equal "$(nbctl network inspect cniweb | json 'len(d[0]["Containers"])')" 0
+	# no mark of any of them is left in the state
+	run sqlite3 "$NETBPF_STATE_DIR/netbpf.db" "SELECT key FROM settings WHERE key LIKE 'cni.%'"
+	assert_output ""
+}
+
 @test "errors come back as the spec's JSON with its codes, and change nothing" {
 	ip netns add "$(sb bad)"
 	# the network exists (the first ADD makes it; DEL leaves it) with other settings
@@ -358,6 +436,9 @@ pm_ip() {
 	nbctl network inspect nbpod >"$NB_TMP/pod.json"
 	assert_equal "$(json "d[0]['Containers']['$id1']['IPv4Address']" <"$NB_TMP/pod.json")" "$ip1/24"
 	assert_equal "$(json 'len(d[0]["Containers"])' <"$NB_TMP/pod.json")" 2
+	# named after the container's name podman passes (K8S_POD_NAME), keyed by its id
+	assert_equal "$(json "d[0]['Containers']['$id1']['Name']" <"$NB_TMP/pod.json")" pc1
+	assert_equal "$(nbctl sandbox inspect pc1 | json 'd[0]["ContainerID"]')" "$id1"
 
 	# -p 8080:80 from the world (uplink DNAT) and from the host (socket hooks)
 	run http_get world http://198.18.0.1:8080/
@@ -386,7 +467,7 @@ pm_ip() {
 
 	# netbpfctl stats counts them
 	nbctl stats --no-stream --format json >"$NB_TMP/pstats.json"
-	run json "[s for s in d if s['name'] == '/${id1:0:12}'][0]['networks']['eth0']['rx_packets']" \
+	run json "[s for s in d if s['name'] == '/pc1'][0]['networks']['eth0']['rx_packets']" \
 		<"$NB_TMP/pstats.json"
 	echo "pc1 rx_packets: $output"
 	assert_success

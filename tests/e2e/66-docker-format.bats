@@ -167,10 +167,11 @@ same_output() {
 	run nbctl_dk network ls --format '{{.Name}}' -f type=custom
 	assert_output pb
 	nbctl_dk network rm pb
-	# back as they were for the tests after this one
-	nbctl_dk network create "${FW[@]}" fw
-	nbctl_dk network create "${FX[@]}" fx
-	nbctl_dk network create "${FY[@]}" fy
+	# back as they were for the tests after this one (beside Docker's bridges on the same
+	# subnets, host routes now: forced)
+	nbctl_dk network create --force "${FW[@]}" fw
+	nbctl_dk network create --force "${FX[@]}" fx
+	nbctl_dk network create --force "${FY[@]}" fy
 }
 
 @test "network create: Docker's flags kept, auxiliary addresses never given, aliases shown" {

@@ -7,7 +7,8 @@
 # pinned map but the moving counters) is identical before and after.
 #
 # Fixture: networks web 10.60.0.0/24 and other 10.66.0.0/24; sandbox a on web
-# with 8000:80 published, b on web, d on other at 10.66.0.2.
+# with 8000:80 published, b on web, d on other at 10.66.0.2; in the host netns
+# a route 10.68.0.0/16 dev up0 and a host service listening on 0.0.0.0:8070.
 #
 # Table columns, separated by " | ":
 #   VERB    the group the case belongs to (one @test per group below)
@@ -28,6 +29,8 @@ network create | 2 | NAME is missing | network create
 network create | 1 | bad1;10.1.2.3/33;not an IPv4 CIDR | network create --subnet 10.1.2.3/33 bad1
 network create | 1 | bad2;not-a-cidr | network create --subnet not-a-cidr bad2
 network create | 1 | bad3;10.61.0.5/24;host bits | network create --subnet 10.61.0.5/24 bad3
+network create | 1 | hostov;10.68.1.0/24;the host's route 10.68.0.0/16 dev up0;--force | network create --subnet 10.68.1.0/24 hostov
+network create | 1 | hostad;198.18.0.0/25;the host's address 198.18.0.1/24 on up0 | network create --subnet 198.18.0.0/25 hostad
 network create | 1 | bad4;10.62.1.1;outside | network create --subnet 10.62.0.0/24 --gateway 10.62.1.1 bad4
 network create | 1 | bad5;10.63.0.0/25;not inside | network create --subnet 10.62.0.0/24 --ip-range 10.63.0.0/25 bad5
 network create | 1 | bad6;overlaps;web;10.60.0.0/24 | network create --subnet 10.60.0.0/25 bad6
@@ -85,6 +88,7 @@ sandbox create | 1 | @SB@c;4194303;no such process | sandbox create --network we
 sandbox create | 1 | @SB@c;/nonexistent/ns | sandbox create --network web --netns /nonexistent/ns @SB@c
 sandbox create | 1 | @SB@c;web;twice | sandbox create --network web --network web @SB@c
 sandbox create | 1 | @SB@c;8000;already published;@SB@a | sandbox create --network web -p 8000:80 @SB@c
+sandbox create | 1 | @SB@c;8070;address already in use | sandbox create --network web -p 8070:80 @SB@c
 sandbox create | 1 | root;permission denied | @NOBODY sandbox create --network web @SB@c
 sandbox create | 1 | @SB@c;bridge;aliases;user-defined | sandbox create --network bridge --alias x @SB@c
 sandbox create | 1 | @SB@c;invalid alias;-x | sandbox create --network web --alias -x @SB@c
@@ -102,6 +106,8 @@ publish | 1 | @SB@a;10.9.9.9;not an address of this host | publish 10.9.9.9:8030
 publish | 1 | @SB@nosb;not found | publish 8040:80 @SB@nosb
 publish | 2 | SPEC and SANDBOX | publish
 publish | 1 | root;permission denied | @NOBODY publish 8050:80 @SB@a
+publish | 1 | @SB@b;0.0.0.0:8070/tcp;bind: address already in use;held by python3 | publish 8070:80 @SB@b
+publish | 1 | @SB@b;8070;address already in use | publish 127.0.0.1:8070:80 @SB@b
 unpublish | 1 | @SB@a;9999;not published | unpublish 9999:80 @SB@a
 unpublish | 1 | @SB@nosb;not found | unpublish 8000:80 @SB@nosb
 port | 1 | @SB@nosb;not found | port @SB@nosb
@@ -113,11 +119,17 @@ metrics | 1 | nowhere;ADDR:PORT | metrics --listen nowhere
 monitor | 2 | bogus;--type | monitor --type bogus
 up | 1 | nosuchif;no such interface | up --uplink nosuchif
 up | 1 | root;permission denied | @NOBODY up
+up | 1 | --bridge-subnet 10.60.0.0/24;overlaps network "web" | up --bridge-subnet 10.60.0.0/24
+up | 1 | --bridge-subnet 10.68.0.0/24;the host's route 10.68.0.0/16 dev up0 | up --bridge-subnet 10.68.0.0/24
+up | 2 | --bridge-subnet;no host bits | up --bridge-subnet 10.69.0.1/24
 gc | 2 | unexpected argument;extra | gc extra
 gc | 1 | root;permission denied | @NOBODY gc
 down | 2 | unexpected argument;extra | down extra
 down | 1 | root;permission denied | @NOBODY down
 status | 2 | unrecognized option;--bogus | status --bogus
+map | 1 | nb_nosuch;not pinned | map dump nb_nosuch
+map | 1 | publish;not a netbpf map;start with nb_ | map dump publish
+map | 2 | MAP is missing | map dump
 TABLE
 )
 
@@ -128,6 +140,10 @@ fixture() {
 	nbctl sandbox create --network web -p 8000:80 "$(sb a)"
 	nbctl sandbox create --network web "$(sb b)"
 	nbctl sandbox create --network other --ip 10.66.0.2 "$(sb d)"
+	ip -n "$NB_HOST" route add 10.68.0.0/16 dev up0
+	nb_bg "$NB_TMP/hostsvc.log" nsenter --net=/run/netns/"$NB_HOST" \
+		python3 -u -m http.server --directory "$NB_TMP" 8070
+	wait_listen host 8070
 }
 
 setup_file() { nb_setup_file fixture; }
@@ -236,6 +252,7 @@ rel_cases() {
 @test "bad input: gc" { rel_cases gc; }
 @test "bad input: down" { rel_cases down; }
 @test "bad input: status" { rel_cases status; }
+@test "bad input: map" { rel_cases map; }
 
 @test "bad input: the instance still works after every refusal" {
 	ping_ok "a" "$(sb_ip b)"

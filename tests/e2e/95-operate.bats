@@ -47,7 +47,7 @@ comp() {
 
 @test "completion: verbs, then sub-verbs, then options from the binary's help" {
 	comp ""
-	for v in network sandbox publish unpublish port ct up down status gc stats metrics monitor; do
+	for v in network sandbox publish unpublish port ct up down status gc stats metrics monitor map; do
 		assert_line "$v"
 	done
 	refute_line --partial -- "-"

@@ -54,6 +54,8 @@ nb_setup_instance() {
 	# redirected frame loses. In XDP mode the world therefore sends what a real
 	# NIC would receive (netbpf does the same on the sandbox side of each endpoint).
 	[ "$NETBPF_MODE" != xdp ] || in_world python3 "$NB_SRC/tests/e2e/txcsum.py" wan0 off
+	# a suite's own host netns furniture (a docker0, a route) that must be there before `up`
+	[ -z "${NB_PRE_UP:-}" ] || "$NB_PRE_UP"
 	nbctl up
 }
 

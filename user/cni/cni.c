@@ -139,7 +139,10 @@ static const char *ifname_problem(const char *s)
 	return NULL;
 }
 
-/* CNI_ARGS "K=V;K=V": IP is the one netbpf reads; the rest is the runtime's business */
+/*
+ * CNI_ARGS "K=V;K=V": netbpf reads IP, K8S_POD_NAME and K8S_POD_NAMESPACE; the rest
+ * (IgnoreUnknown, K8S_POD_INFRA_CONTAINER_ID, K8S_POD_UID, ...) is the runtime's business
+ */
 static int args_parse(const char *args, struct nb_cni_env *env, struct nb_cni_err *e)
 {
 	char *copy, *save = NULL, *kv, *eq;
@@ -163,6 +166,11 @@ static int args_parse(const char *args, struct nb_cni_env *env, struct nb_cni_er
 					    "CNI_ARGS IP=\"%s\": not an IPv4 address", eq + 1);
 			break;
 		}
+		/* the pod's name names the sandbox (IgnoreUnknown and the rest: the runtime's) */
+		if (!strcmp(kv, "K8S_POD_NAME"))
+			snprintf(env->pod_name, sizeof(env->pod_name), "%s", eq + 1);
+		else if (!strcmp(kv, "K8S_POD_NAMESPACE"))
+			snprintf(env->pod_ns, sizeof(env->pod_ns), "%s", eq + 1);
 	}
 	free(copy);
 	return err;

@@ -92,6 +92,9 @@ struct nb_cni_env {
 	const char *args;	  /* CNI_ARGS, may be NULL */
 	const char *path;	  /* CNI_PATH */
 	__be32 arg_ip;		  /* CNI_ARGS IP=..., 0 when none */
+	/* CNI_ARGS K8S_POD_NAME / K8S_POD_NAMESPACE (podman: the container's name): "" when none */
+	char pod_name[256];
+	char pod_ns[256];
 };
 
 /*

@@ -17,7 +17,7 @@
 
 #include "plugin.h"
 
-#define MARK_PREFIX "cni.container."
+#define MARK_PREFIX NB_SETTING_CONTAINER_PREFIX
 #define MAX_UPLINKS 16
 #define DEFAULT_MTU 1500
 
@@ -238,7 +238,8 @@ cleanup:
 struct sb_key {
 	bool by_id; /* the container id is a 64-digit hex id: the sandbox's id */
 	char id[NB_ID_LEN + 1];
-	char name[NB_NAME_MAX + 1];
+	char name[NB_NAME_MAX + 1]; /* the name by container id (the plugin's names before pods) */
+	const char *cid;
 };
 
 static bool hex64(const char *s)
@@ -255,6 +256,7 @@ static bool hex64(const char *s)
 static int sb_key_of(const char *cid, struct sb_key *k)
 {
 	memset(k, 0, sizeof(*k));
+	k->cid = cid;
 	if (!nb_name_check(cid, NULL)) {
 		snprintf(k->name, sizeof(k->name), "%s", cid);
 		return 0;
@@ -267,11 +269,36 @@ static int sb_key_of(const char *cid, struct sb_key *k)
 	return 0;
 }
 
-/* The sandbox of the container, matched exactly (never by an id prefix); -ENOENT */
+/* "cni.sandbox.<container id>" = the sandbox's id: the container's key, whatever its name */
+#define CID_PREFIX "cni.sandbox."
+static void cid_key(const char *cid, char key[sizeof(CID_PREFIX) + NB_ID_LEN])
+{
+	snprintf(key, sizeof(CID_PREFIX) + NB_ID_LEN, CID_PREFIX "%s", cid);
+}
+
+/*
+ * The sandbox of the container, matched exactly (never by an id prefix); -ENOENT. The
+ * container id stays the key when the sandbox is named after its pod: through the
+ * cni.sandbox.<cid> setting, else (sandboxes made before pod names) by the id or name the
+ * container id gave.
+ */
 static int sb_lookup(struct nb_store *st, const struct sb_key *k, struct nb_sandbox_rec *sb)
 {
-	int err = nb_store_sandbox_find(st, k->by_id ? k->id : k->name, sb);
+	char key[sizeof(CID_PREFIX) + NB_ID_LEN], *id = NULL;
+	int err;
 
+	cid_key(k->cid, key);
+	err = nb_store_setting_get(st, key, &id);
+	if (!err) {
+		err = nb_store_sandbox_find(st, id, sb);
+		if (!err && strcmp(sb->id, id))
+			err = -ENOENT;
+		free(id);
+		return err == -ENOTUNIQ ? -ENOENT : err;
+	}
+	if (err != -ENOENT)
+		return err;
+	err = nb_store_sandbox_find(st, k->by_id ? k->id : k->name, sb);
 	if (err == -ENOTUNIQ)
 		return -ENOENT;
 	if (err)
@@ -284,6 +311,76 @@ static int sb_lookup(struct nb_store *st, const struct sb_key *k, struct nb_sand
 static void mark_key(const char *sb_id, char key[sizeof(MARK_PREFIX) + NB_ID_LEN])
 {
 	snprintf(key, sizeof(MARK_PREFIX) + NB_ID_LEN, MARK_PREFIX "%s", sb_id);
+}
+
+/* Drops the sandbox's marks (its container id, and the container's key to it) */
+static int sb_unmark(struct nb_store *st, const char *sb_id)
+{
+	char key[sizeof(MARK_PREFIX) + NB_ID_LEN], ckey[sizeof(CID_PREFIX) + NB_ID_LEN];
+	char *cid = NULL;
+	int err;
+
+	mark_key(sb_id, key);
+	err = nb_store_setting_get(st, key, &cid);
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	cid_key(cid, ckey);
+	free(cid);
+	err = nb_store_setting_del(st, key);
+	if (!err && (err = nb_store_setting_del(st, ckey)) == -ENOENT)
+		err = 0;
+	return err;
+}
+
+/* Whether no sandbox is named name (an id prefix does not count: names are found first) */
+static int name_free(struct nb_store *st, const char *name)
+{
+	struct nb_sandbox_rec sb;
+	int err = nb_store_sandbox_find(st, name, &sb);
+
+	if (err == -ENOENT || err == -ENOTUNIQ)
+		return 1;
+	if (err)
+		return err;
+	return strcmp(sb.name, name) != 0;
+}
+
+/*
+ * The new sandbox's name: the pod's (K8S_POD_NAME, podman's container name) when the runtime
+ * gives one that is a netbpf name; when another sandbox has it, "<pod>.<namespace>" (two pods
+ * of one name in two namespaces), then "<pod>-<12 digits of the container id>"; else, as
+ * before pods, the name by container id.
+ */
+static int sb_name_pick(struct nb_store *st, const struct nb_cni_env *env, const struct sb_key *k,
+			char name[NB_NAME_MAX + 1])
+{
+	char cand[3][600];
+	size_t i, n = 0;
+	int err;
+
+	if (env->pod_name[0]) {
+		snprintf(cand[n++], sizeof(cand[0]), "%s", env->pod_name);
+		if (env->pod_ns[0])
+			snprintf(cand[n++], sizeof(cand[0]), "%s.%s", env->pod_name, env->pod_ns);
+		snprintf(cand[n++], sizeof(cand[0]), "%s-%.*s", env->pod_name, NB_SHORT_ID_LEN,
+			 k->cid);
+	}
+	for (i = 0; i < n; i++) {
+		if (nb_name_check(cand[i], NULL))
+			continue;
+		err = name_free(st, cand[i]);
+		if (err < 0)
+			return err;
+		if (err) {
+			/* nb_name_check: at most NB_NAME_MAX bytes */
+			memcpy(name, cand[i], strlen(cand[i]) + 1);
+			return 0;
+		}
+	}
+	snprintf(name, NB_NAME_MAX + 1, "%s", k->name);
+	return 0;
 }
 
 /* 1 when the sandbox is the CNI plugin's (made for container cid), 0 when not, -errno */
@@ -390,6 +487,7 @@ static int network_ensure(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb
 	char mtu[16], icc[64], masq[80];
 	struct nb_net_spec spec = {0};
 	struct nb_network_rec *others = NULL;
+	struct nb_host_net *host = NULL;
 	struct nb_world *w;
 	size_t nothers = 0;
 	int mark = log_mark();
@@ -430,6 +528,13 @@ static int network_ensure(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb
 			       c->name);
 		goto cleanup;
 	}
+	/* a pool the host already routes is skipped; a configured subnet overlapping one refused */
+	err = nb_host_nets_here(&host, &spec.nhost);
+	if (err) {
+		err = lib_fail(ctx, NB_CNI_ERR_IO, mark, err, "network \"%s\"", c->name);
+		goto cleanup;
+	}
+	spec.host = host;
 	err = nb_net_spec_resolve(&spec, others, nothers, net);
 	if (err) {
 		err =
@@ -457,6 +562,7 @@ static int network_ensure(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb
 	*created = true;
 cleanup:
 	nb_network_recs_free(others, nothers);
+	free(host);
 	return err;
 }
 
@@ -466,7 +572,6 @@ cleanup:
 static int sandbox_drop(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb_world *w,
 			const struct nb_sandbox_rec *sb)
 {
-	char key[sizeof(MARK_PREFIX) + NB_ID_LEN];
 	struct nb_endpoint_rec *eps = NULL;
 	int mark = log_mark();
 	size_t i, n = 0;
@@ -477,9 +582,8 @@ static int sandbox_drop(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb_w
 		err = nb_detach(st, w, &eps[i], true);
 	if (!err)
 		err = nb_store_sandbox_del(st, sb->id);
-	mark_key(sb->id, key);
-	if (!err && (err = nb_store_setting_del(st, key)) == -ENOENT)
-		err = 0;
+	if (!err)
+		err = sb_unmark(st, sb->id);
 	free(eps);
 	if (err)
 		return lib_fail(ctx, NB_CNI_ERR_NETBPF, mark, err,
@@ -528,7 +632,7 @@ static int sandbox_ensure(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb
 			  const struct sb_key *k, struct nb_sandbox_rec *sb)
 {
 	const char *cid = ctx->env->container_id;
-	char key[sizeof(MARK_PREFIX) + NB_ID_LEN];
+	char key[sizeof(MARK_PREFIX) + NB_ID_LEN], ckey[sizeof(CID_PREFIX) + NB_ID_LEN];
 	int mark = log_mark();
 	int err, cni;
 
@@ -566,7 +670,10 @@ static int sandbox_ensure(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb
 	if (err)
 		return err;
 	memset(sb, 0, sizeof(*sb));
-	snprintf(sb->name, sizeof(sb->name), "%s", k->name);
+	err = sb_name_pick(st, ctx->env, k, sb->name);
+	if (err)
+		return lib_fail(ctx, NB_CNI_ERR_IO, mark, err,
+				"container \"%s\": cannot read the sandboxes", cid);
 	snprintf(sb->netns, sizeof(sb->netns), "%s", ctx->env->netns);
 	sb->owned = false; /* the runtime's netns: DEL never deletes it */
 	sb->created = nb_now_ns();
@@ -583,6 +690,9 @@ static int sandbox_ensure(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb
 	mark_key(sb->id, key);
 	if (!err)
 		err = nb_store_setting_set(st, key, cid);
+	cid_key(cid, ckey);
+	if (!err)
+		err = nb_store_setting_set(st, ckey, sb->id);
 	if (err)
 		return lib_fail(ctx, NB_CNI_ERR_NETBPF, mark, err,
 				"container \"%s\": cannot record its sandbox", cid);
@@ -859,7 +969,6 @@ static int attachment_remove(struct nb_cni_ctx *ctx, struct nb_store *st, struct
 			     const struct nb_sandbox_rec *sb, const struct nb_endpoint_rec *ep,
 			     bool *detached)
 {
-	char key[sizeof(MARK_PREFIX) + NB_ID_LEN];
 	struct nb_endpoint_rec *rest = NULL;
 	int mark = log_mark();
 	size_t nrest = 0;
@@ -878,9 +987,8 @@ static int attachment_remove(struct nb_cni_ctx *ctx, struct nb_store *st, struct
 	free(rest);
 	if (!err && !nrest) {
 		err = nb_store_sandbox_del(st, sb->id);
-		mark_key(sb->id, key);
-		if (!err && (err = nb_store_setting_del(st, key)) == -ENOENT)
-			err = 0;
+		if (!err)
+			err = sb_unmark(st, sb->id);
 	}
 	if (err)
 		return lib_fail(ctx, NB_CNI_ERR_IO, mark, err, "sandbox \"%s\": cannot remove it",

@@ -7,13 +7,18 @@
  * the first ADD from the configuration's addressing keys, or matched when
  * it exists (a key the configuration gives must agree with the network; a
  * mismatch is refused naming both values). A container is a netbpf sandbox
- * that adopts CNI_NETNS (never owned: the runtime deletes the netns) and is
- * named after the container id: the id itself when it is a valid netbpf
- * name, else (a 64-hex-digit id, as podman, containerd and CRI-O make) the
- * sandbox's id is the container id and its name the first 12 digits, as
- * Docker shows container ids. The sandbox is marked in the state's settings
- * ("cni.container.<sandbox id>" = container id), so DEL and GC never touch
- * a sandbox `netbpfctl sandbox create` made.
+ * that adopts CNI_NETNS (never owned: the runtime deletes the netns). A
+ * 64-hex-digit container id (podman, containerd, CRI-O) is the sandbox's id.
+ * The sandbox is named after the pod when CNI_ARGS has K8S_POD_NAME (podman
+ * passes the container's name there): "<pod>", or when another sandbox has
+ * that name "<pod>.<K8S_POD_NAMESPACE>", then "<pod>-<12 digits of the
+ * container id>"; without one, after the container id (the id itself when it
+ * is a valid netbpf name, else its first 12 digits, as Docker shows ids).
+ * The container id stays the key of DEL, CHECK and GC: the state's settings
+ * hold "cni.container.<sandbox id>" = container id (shown as ContainerID by
+ * `sandbox inspect`/`ls --format json`; DEL and GC never touch a sandbox
+ * `netbpfctl sandbox create` made) and "cni.sandbox.<container id>" = the
+ * sandbox's id.
  *
  * Every command is one store transaction under the store's flock, so
  * concurrent invocations (a runtime starting 20 containers at once)

@@ -34,6 +34,7 @@
 #include "log.h"
 #include "mapio.h"
 #include "maps.h"
+#include "mapsize.h"
 #include "netns.h"
 #include "nl.h"
 #include "paths.h"
@@ -207,7 +208,14 @@ static int dp_open(const struct nb_instance *inst, const struct dp_object *o, vo
 		nb_errorf("BPF object \"%s\": cannot open it: %s", o->name, strerror(-err));
 		return err ? err : -EINVAL;
 	}
-	return 0;
+	/* the configured sizes, for the maps this load creates (mapsize.h) */
+	err = nb_dp_sizes_apply(o->obj(*skel), inst->sizes);
+	if (err) {
+		nb_errorf("BPF object \"%s\": cannot size its maps: %s", o->name, strerror(-err));
+		o->destroy(*skel);
+		*skel = NULL;
+	}
+	return err;
 }
 
 static bool maps_pinned(const struct nb_instance *inst)
@@ -499,6 +507,45 @@ int nb_dp_prog_id(const struct nb_instance *inst, const char *prog, __u32 *id)
 	close(fd);
 	if (!err)
 		*id = info.id;
+	return err;
+}
+
+/*
+ * Every pin this build's objects make: their programs under progs/ and their
+ * maps declared LIBBPF_PIN_BY_NAME. Read from the objects (opened, not
+ * loaded), so the list follows the build (pins.c checks and repairs them).
+ */
+int nb_dp_pins_foreach(const struct nb_instance *inst, nb_dp_pin_fn fn, void *arg)
+{
+	const struct dp_object *o;
+	struct bpf_program *prog;
+	struct bpf_map *map;
+	char path[PATH_MAX];
+	void *skel;
+	int err = 0;
+
+	nb_dp_libbpf_quiet(inst);
+	for (o = dp_objects; o->name && !err; o++) {
+		err = dp_open(inst, o, &skel);
+		if (err)
+			return err;
+		bpf_object__for_each_program(prog, o->obj(skel))
+		{
+			err = prog_pin_path(inst, bpf_program__name(prog), path, sizeof(path));
+			if (!err)
+				err = fn(arg, false, bpf_program__name(prog), path);
+			if (err)
+				break;
+		}
+		bpf_object__for_each_map(map, o->obj(skel))
+		{
+			if (err)
+				break;
+			if (bpf_map__pin_path(map))
+				err = fn(arg, true, bpf_map__name(map), bpf_map__pin_path(map));
+		}
+		o->destroy(skel);
+	}
 	return err;
 }
 

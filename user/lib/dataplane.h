@@ -20,11 +20,15 @@
 
 #include "maps.h"
 
+struct nb_dp_sizes;
+
 struct nb_instance {
 	const char *state_dir; /* --state-dir / NETBPF_STATE_DIR, default /var/lib/netbpf */
 	const char *pin_dir; /* --pin-dir / NETBPF_PIN_DIR, default /sys/fs/bpf/netbpf */
 	const char *cgroup; /* --cgroup / NETBPF_CGROUP, default the cgroup2 root */
 	int verbose; /* -v: libbpf's own messages too */
+	/* `up`: the sizes of the maps it creates (mapsize.h); NULL: the defaults */
+	const struct nb_dp_sizes *sizes;
 };
 
 /* Loads and pins maps and programs unless already pinned; idempotent. */
@@ -54,6 +58,14 @@ int nb_dp_pin_open(const struct nb_instance *inst, const char *name);
 
 /* The id of pinned program NB_PROG_* (or any name under <pin dir>/progs); -ENOENT */
 int nb_dp_prog_id(const struct nb_instance *inst, const char *prog, __u32 *id);
+
+/*
+ * Calls fn for every pin of this build: programs (is_map false) and maps, with
+ * the name and the pin's path, each once per object that declares it (a
+ * shared map comes once per object). Stops at fn's first non-zero return.
+ */
+typedef int (*nb_dp_pin_fn)(void *arg, bool is_map, const char *name, const char *path);
+int nb_dp_pins_foreach(const struct nb_instance *inst, nb_dp_pin_fn fn, void *arg);
 
 /* ---- for the hook modules ---------------------------------------------------- */
 

@@ -11,20 +11,25 @@
 #include <netinet/in.h>
 
 #include "dataplane.h"
+#include "host.h"
 #include "ethtool.h"
 #include "hooks.h"
 #include "events.h"
 #include "ipam.h"
 #include "lifecycle.h"
 #include "log.h"
+#include "mapsize.h"
 #include "nat.h"
 #include "netns.h"
 #include "nl.h"
+#include "owner.h"
 #include "pending.h"
+#include "pins.h"
 #include "publish.h"
 #include "realize.h"
 #include "resolve.h"
 #include "store.h"
+#include "uplinks.h"
 
 #define SETTING_UPLINKS "uplinks" /* comma-separated interface names */
 #define SETTING_CGROUP	"cgroup"  /* the cgroup `up` attached the socket hooks to */
@@ -335,16 +340,129 @@ static void uplink_detach(struct nb_nl *nl, const char *name)
 	nb_dp_xdp_detach(-1, idx);
 }
 
-static int predefined_add(struct nb_store *st, const char *name, const char *driver,
-			  struct nb_network_rec *all, size_t nall)
+#define SETTING_BRIDGE_SUBNET "bridge_subnet" /* `up --bridge-subnet` (absent: automatic) */
+
+/* What the predefined networks are made from: the others, the host's prefixes, the bridge's */
+struct predefined_ctx {
+	struct nb_store *st;
+	struct nb_world *w;
+	const struct nb_network_rec *all;
+	size_t nall;
+	const struct nb_host_net *host;
+	size_t nhost;
+	const struct nb_prefix *bridge; /* the wanted subnet of "bridge"; NULL: automatic */
+};
+
+/*
+ * The predefined bridge's subnet: the one asked for (checked against the other
+ * networks and the host), else 172.17.0.0/16 unless a network or the host's
+ * routes or addresses hold part of it (a docker0 on the host), then the first
+ * free pool, as Docker's default bridge moves aside.
+ */
+static int bridge_subnet(const struct predefined_ctx *c, const char *skip_id, struct nb_prefix *out)
 {
-	struct nb_network_rec rec = {0}, found = {0};
-	struct nb_prefix used[64];
-	char cidr[NB_CIDR_STRLEN], gw[NB_IPV4_STRLEN];
+	char a[NB_CIDR_STRLEN], b[NB_CIDR_STRLEN], hw[NB_HOST_NET_STRLEN];
+	const struct nb_host_net *h;
+	struct nb_prefix *used;
 	size_t i, nused = 0;
 	int err;
 
-	err = nb_store_network_find(st, name, &found);
+	used = calloc(c->nall + c->nhost + 1, sizeof(*used));
+	if (!used)
+		return -ENOMEM;
+	for (i = 0; i < c->nall; i++) {
+		if (!c->all[i].subnet.len || (skip_id && !strcmp(c->all[i].id, skip_id)))
+			continue;
+		if (c->bridge && nb_prefix_overlap(c->bridge, &c->all[i].subnet)) {
+			nb_errorf("up: --bridge-subnet %s: overlaps network \"%s\" (%s)",
+				  nb_fmt_prefix(c->bridge, a), c->all[i].name,
+				  nb_fmt_prefix(&c->all[i].subnet, b));
+			free(used);
+			return -EEXIST;
+		}
+		used[nused++] = c->all[i].subnet;
+	}
+	if (c->bridge) {
+		free(used);
+		h = nb_host_net_overlap(c->bridge, c->host, c->nhost);
+		if (h) {
+			nb_errorf("up: --bridge-subnet %s: overlaps the host's %s",
+				  nb_fmt_prefix(c->bridge, a), nb_host_net_str(h, hw));
+			return -EEXIST;
+		}
+		*out = *c->bridge;
+		return 0;
+	}
+	for (i = 0; i < c->nhost; i++)
+		used[nused++] = c->host[i].prefix;
+	nb_parse_prefix("172.17.0.0/16", true, out);
+	for (i = 0; i < nused; i++)
+		if (nb_prefix_overlap(out, &used[i]))
+			break;
+	err = 0;
+	if (i < nused && (err = nb_ipam_pick_subnet(used, nused, out)))
+		nb_errorf("up: network \"bridge\": no free subnet in Docker's pools (each overlaps "
+			  "a network or a route or address of the host); give one with "
+			  "--bridge-subnet");
+	free(used);
+	return err;
+}
+
+/*
+ * An existing "bridge" whose subnet differs from --bridge-subnet is made anew,
+ * as Docker's docker0 takes a new bip at restart, when nothing is connected to it.
+ * 1 when it was removed (to be created again), 0 when it stays, -errno.
+ */
+static int bridge_renew(const struct predefined_ctx *c, const struct nb_network_rec *found)
+{
+	char a[NB_CIDR_STRLEN], b[NB_CIDR_STRLEN];
+	struct nb_endpoint_rec *eps = NULL;
+	size_t n = 0;
+	int err;
+
+	if (!c->bridge || strcmp(found->driver, NB_DRIVER_BRIDGE) ||
+	    (found->subnet.addr == c->bridge->addr && found->subnet.len == c->bridge->len))
+		return 0;
+	err = nb_store_endpoint_list(c->st, found->id, NULL, &eps, &n);
+	free(eps);
+	if (err) {
+		nb_errorf("up: network \"bridge\": cannot read its endpoints: %s", strerror(-err));
+		return err;
+	}
+	if (n) {
+		nb_errorf("up: --bridge-subnet %s: network \"bridge\" has subnet %s and %zu "
+			  "endpoint(s); disconnect them first",
+			  nb_fmt_prefix(c->bridge, a), nb_fmt_prefix(&found->subnet, b), n);
+		return -EBUSY;
+	}
+	err = nb_network_unrealize(c->w, found);
+	if (!err)
+		err = nb_store_network_del(c->st, found->id);
+	if (err) {
+		nb_errorf("up: network \"bridge\": cannot remove it to change its subnet: %s",
+			  strerror(-err));
+		return err;
+	}
+	nb_logf(NB_LOG_INFO, "removed network \"bridge\" (%s) to give it subnet %s",
+		nb_fmt_prefix(&found->subnet, b), nb_fmt_prefix(c->bridge, a));
+	return 1;
+}
+
+static int predefined_add(const struct predefined_ctx *c, const char *name, const char *driver)
+{
+	struct nb_network_rec rec = {0}, found = {0};
+	char cidr[NB_CIDR_STRLEN], gw[NB_IPV4_STRLEN], skip[NB_ID_LEN + 1] = "";
+	int err;
+
+	err = nb_store_network_find(c->st, name, &found);
+	if (!err && !strcmp(driver, NB_DRIVER_BRIDGE) && c->bridge) {
+		/* the new subnet is checked before the old one goes: a refusal changes nothing */
+		snprintf(skip, sizeof(skip), "%s", found.id);
+		err = bridge_subnet(c, skip, &rec.subnet);
+		if (!err)
+			err = bridge_renew(c, &found);
+		err = err == 1 ? -ENOENT : err;
+	}
 	nb_network_rec_clear(&found);
 	if (err != -ENOENT)
 		return err;
@@ -357,22 +475,9 @@ static int predefined_add(struct nb_store *st, const char *name, const char *dri
 	rec.options = (char *)"{}";
 	rec.labels = (char *)"{}";
 	if (!strcmp(driver, NB_DRIVER_BRIDGE)) {
-		nb_parse_prefix("172.17.0.0/16", true, &rec.subnet);
-		for (i = 0; i < nall && nused < 64; i++)
-			if (all[i].subnet.len)
-				used[nused++] = all[i].subnet;
-		for (i = 0; i < nused; i++)
-			if (nb_prefix_overlap(&rec.subnet, &used[i]))
-				break;
-		/* Docker's default bridge moves aside the same way when 172.17/16 is taken */
-		if (i < nused) {
-			err = nb_ipam_pick_subnet(used, nused, &rec.subnet);
-			if (err) {
-				nb_errorf(
-				    "up: network \"bridge\": no free subnet in Docker's pools");
-				return err;
-			}
-		}
+		err = bridge_subnet(c, skip[0] ? skip : NULL, &rec.subnet);
+		if (err)
+			return err;
 		rec.range = rec.subnet;
 		rec.gateway = nb_ipam_default_gateway(&rec.subnet, &rec.range);
 		rec.options = (char *)"{\"com.docker.network.bridge.default_bridge\":\"true\","
@@ -381,7 +486,7 @@ static int predefined_add(struct nb_store *st, const char *name, const char *dri
 				      "\"com.docker.network.bridge.host_binding_ipv4\":\"0.0.0.0\","
 				      "\"com.docker.network.driver.mtu\":\"1500\"}";
 	}
-	err = nb_store_network_add(st, &rec);
+	err = nb_store_network_add(c->st, &rec);
 	if (err) {
 		nb_errorf("up: cannot create the predefined network \"%s\": %s", name,
 			  strerror(-err));
@@ -393,24 +498,69 @@ static int predefined_add(struct nb_store *st, const char *name, const char *dri
 	return 0;
 }
 
-static int predefined_ensure(struct nb_store *st)
+/*
+ * The predefined networks; "bridge" on --bridge-subnet when given, else the
+ * one a previous `up --bridge-subnet` stored, else an automatic one
+ */
+static int predefined_ensure(struct nb_store *st, struct nb_world *w, const char *bridge_cidr)
 {
+	struct predefined_ctx c = {.st = st, .w = w};
 	struct nb_network_rec *all = NULL;
-	size_t n = 0;
+	struct nb_host_net *host = NULL;
+	struct nb_prefix bridge;
+	char *stored = NULL;
 	int err;
 
-	err = nb_store_network_list(st, &all, &n);
+	if (!bridge_cidr) {
+		err = nb_store_setting_get(st, SETTING_BRIDGE_SUBNET, &stored);
+		if (err && err != -ENOENT) {
+			nb_errorf("up: cannot read the stored bridge subnet: %s", strerror(-err));
+			return err;
+		}
+		bridge_cidr = stored && *stored ? stored : NULL;
+	}
+	if (bridge_cidr) {
+		err = nb_bridge_subnet_parse(bridge_cidr, &bridge);
+		if (err) {
+			nb_errorf("up: --bridge-subnet \"%s\": not a subnet A.B.C.D/N with N in "
+				  "8..30 and no host bits set",
+				  bridge_cidr);
+			goto cleanup;
+		}
+		c.bridge = &bridge;
+	}
+	err = nb_store_network_list(st, &all, &c.nall);
 	if (err) {
 		nb_errorf("up: cannot read the networks: %s", strerror(-err));
-		return err;
+		goto cleanup;
 	}
-	err = predefined_add(st, "bridge", NB_DRIVER_BRIDGE, all, n);
+	c.all = all;
+	err = nb_host_nets_read(w->nl, &host, &c.nhost);
+	if (err) {
+		nb_errorf("up: cannot read the host's routes and addresses: %s", strerror(-err));
+		goto cleanup;
+	}
+	c.host = host;
+	err = predefined_add(&c, "bridge", NB_DRIVER_BRIDGE);
 	if (!err)
-		err = predefined_add(st, "host", NB_DRIVER_HOST, all, n);
+		err = predefined_add(&c, "host", NB_DRIVER_HOST);
 	if (!err)
-		err = predefined_add(st, "none", NB_DRIVER_NONE, all, n);
-	nb_network_recs_free(all, n);
+		err = predefined_add(&c, "none", NB_DRIVER_NONE);
+	/* kept only once it is the bridge's: a refused one is not remembered */
+	if (!err && bridge_cidr && !stored)
+		err = nb_store_setting_set(st, SETTING_BRIDGE_SUBNET, bridge_cidr);
+cleanup:
+	nb_network_recs_free(all, c.nall);
+	free(host);
+	free(stored);
 	return err;
+}
+
+int nb_bridge_subnet_parse(const char *s, struct nb_prefix *p)
+{
+	if (nb_parse_prefix(s, true, p) || p->len < 8 || p->len > 30)
+		return -EINVAL;
+	return 0;
 }
 
 /* Every bridge network, then every endpoint of every sandbox whose netns exists */
@@ -572,13 +722,225 @@ static void nat_restore(struct nb_store *st, struct nb_world *w, const struct nb
 
 /* ---- up ------------------------------------------------------------------ */
 
+/* ---- issue 19: owner, pins, uplinks by ifindex, map sizes ---------------- */
+
+/* What nb_pins_check() finds is an error of the verb in arg; what nb_pins_repair() did, news */
+static void pins_error(void *arg, const char *line)
+{
+	nb_errorf("%s: %s", (const char *)arg, line);
+}
+
+static void pins_news(void *arg, const char *line)
+{
+	nb_logf(NB_LOG_INFO, "%s: %s", (const char *)arg, line);
+}
+
+/*
+ * The stored uplinks under their current names, followed by ifindex (a
+ * renamed device keeps it), checked before `up` changes anything. One that
+ * is gone is an error unless --uplink replaces the stored ones.
+ */
+static int uplinks_follow(struct nb_store *st, struct nb_nl *nl, struct nb_strv *stored, bool given)
+{
+	char now[NB_IFNAMSIZ], *dup;
+	int *idx, err = 0;
+	size_t i;
+
+	if (!stored->n)
+		return 0;
+	idx = calloc(stored->n, sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	err = nb_uplinks_ifindexes_get(st, idx, stored->n);
+	if (err) {
+		nb_errorf("up: cannot read the stored uplinks' ifindexes: %s", strerror(-err));
+		goto out;
+	}
+	for (i = 0; i < stored->n; i++) {
+		err = nb_uplink_follow(nl, stored->v[i], idx[i], now);
+		if (err == -ENODEV && given) {
+			err = 0; /* replaced by --uplink; nothing of ours left to detach there */
+			continue;
+		}
+		if (err < 0) {
+			nb_errorf("up: uplink \"%s\"%s: %s; give the uplinks with --uplink",
+				  stored->v[i], idx[i] ? " (followed by its ifindex)" : "",
+				  err == -ENODEV
+				      ? "no longer in this network namespace (deleted, or "
+					"renamed before netbpf kept ifindexes)"
+				      : strerror(-err));
+			goto out;
+		}
+		err = 0;
+		if (!strcmp(now, stored->v[i]))
+			continue;
+		nb_logf(NB_LOG_INFO,
+			"up: uplink \"%s\" is now named \"%s\" (ifindex %d): following it",
+			stored->v[i], now, idx[i]);
+		dup = strdup(now);
+		if (!dup) {
+			err = -ENOMEM;
+			goto out;
+		}
+		free(stored->v[i]);
+		stored->v[i] = dup;
+	}
+out:
+	free(idx);
+	return err;
+}
+
+/* The uplinks' ifindexes beside their names, so that a renamed one is still found */
+static int uplinks_ifindexes_store(struct nb_store *st, struct nb_nl *nl, const struct nb_strv *up)
+{
+	int *idx, err = 0;
+	size_t i;
+
+	idx = calloc(up->n + 1, sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	for (i = 0; i < up->n && !err; i++) {
+		idx[i] = nb_nl_link_ifindex(nl, up->v[i]);
+		if (idx[i] < 0)
+			err = idx[i];
+	}
+	if (!err)
+		err = nb_uplinks_ifindexes_set(st, idx, up->n);
+	free(idx);
+	return err;
+}
+
+/* This instance's program ids, for detaching by what is attached (*ids malloc'd) */
+static int own_prog_ids(const struct nb_instance *inst, __u32 **ids, size_t *n)
+{
+	struct nb_dp_prog *progs = NULL;
+	size_t i;
+	int err;
+
+	*ids = NULL;
+	*n = 0;
+	err = nb_dp_progs(inst, &progs, n);
+	if (err)
+		return err;
+	*ids = calloc(*n + 1, sizeof(**ids));
+	if (!*ids) {
+		free(progs);
+		return -ENOMEM;
+	}
+	for (i = 0; i < *n; i++)
+		(*ids)[i] = progs[i].id;
+	free(progs);
+	return 0;
+}
+
+/* No map pinned: nothing of a live data plane that an undo could take away */
+static bool up_fresh(const struct nb_instance *inst)
+{
+	int fd = nb_dp_pin_open(inst, NB_MAP_NAME(NB_MAP_NETWORKS));
+
+	if (fd >= 0)
+		close(fd);
+	return fd == -ENOENT || fd == -ENOTDIR;
+}
+
+/*
+ * A first `up` that fails after loading leaves nothing behind: its hooks
+ * detached wherever they went, the socket hooks too, the pins removed.
+ */
+static void up_undo(const struct nb_instance *inst, struct nb_nl *nl)
+{
+	__u32 *ids = NULL;
+	size_t n = 0;
+
+	if (!own_prog_ids(inst, &ids, &n) && nl)
+		nb_uplinks_detach_attached(nl, ids, n, NULL, NULL);
+	free(ids);
+	nb_dp_cgroup_detach(inst);
+	nb_dp_unload(inst);
+}
+
+/* The state must fit in the sizes: its networks' ids and its bridge endpoints */
+static int up_sizes_fit(struct nb_store *st, const struct nb_dp_sizes *s)
+{
+	struct nb_network_rec *nets = NULL;
+	struct nb_endpoint_rec *eps = NULL;
+	size_t nn = 0, ne = 0, i, nbridge = 0;
+	int err;
+
+	err = nb_store_network_list(st, &nets, &nn);
+	if (!err)
+		err = nb_store_endpoint_list(st, NULL, NULL, &eps, &ne);
+	if (err) {
+		nb_errorf("up: cannot read the state: %s", strerror(-err));
+		goto out;
+	}
+	for (i = 0; i < nn; i++) {
+		if (nets[i].net_id <= s->max_networks)
+			continue;
+		err = nb_error(-EINVAL,
+			       "up: --max-networks %u: network \"%s\" of the state has net_id %u; "
+			       "give at least %u",
+			       s->max_networks, nets[i].name, nets[i].net_id, nets[i].net_id);
+		goto out;
+	}
+	for (i = 0; i < ne; i++)
+		nbridge += eps[i].host_ifname[0] != '\0';
+	if (nbridge > s->max_endpoints)
+		err = nb_error(-EINVAL,
+			       "up: --max-endpoints %u: the state holds %zu bridge endpoints",
+			       s->max_endpoints, nbridge);
+out:
+	nb_network_recs_free(nets, nn);
+	free(eps);
+	return err;
+}
+
+/*
+ * The map sizes of this `up`: given, else kept in the state, else the
+ * defaults. Over a live data plane they must be the live maps' (a map is
+ * resized only by creating it anew), also with --reload; a live data plane
+ * from before the options keeps its sizes and the state records none.
+ */
+static int up_sizes(const struct nb_instance *inst, struct nb_store *st,
+		    const struct nb_dp_sizes *given, struct nb_dp_sizes *out)
+{
+	struct nb_dp_sizes kept = {0};
+	bool any, live, asked;
+	int err;
+
+	asked = given->max_endpoints || given->max_networks || given->ct_size;
+	nb_dp_sizes_default(out);
+	err = nb_dp_sizes_stored(st, &kept, &any);
+	if (err) {
+		nb_errorf("up: cannot read the kept map sizes: %s", strerror(-err));
+		return err;
+	}
+	out->max_endpoints = given->max_endpoints ?: kept.max_endpoints ?: out->max_endpoints;
+	out->max_networks = given->max_networks ?: kept.max_networks ?: out->max_networks;
+	out->ct_size = given->ct_size ?: kept.ct_size ?: out->ct_size;
+	live = nb_dp_loaded(inst) == 1;
+	if (live && !any && !asked)
+		return 0;
+	if (live && nb_dp_sizes_check_live(inst, out))
+		return -EINVAL;
+	err = up_sizes_fit(st, out);
+	if (!err)
+		err = nb_dp_sizes_store(st, out);
+	return err;
+}
+
+/* ---- up ------------------------------------------------------------------ */
+
 int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_up_report *r)
 {
 	enum nb_dp_mode mode = NB_DP_MODE_TC;
 	struct nb_strv given = {0}, stored = {0}, uplinks = {0};
 	struct nb_store *st = NULL;
 	struct nb_world w;
-	bool world = false, txn = false;
+	bool world = false, txn = false, undo = false;
+	struct nb_dp_sizes sizes;
+	struct nb_instance at;
+	char id[NB_INSTANCE_ID_LEN + 1];
 	struct nb_nl *nl = NULL;
 	char *csv = NULL;
 	size_t i;
@@ -594,7 +956,7 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 			goto cleanup;
 		}
 	}
-	err = nb_open_state(inst, true, &st);
+	err = nb_open_state_unchecked(inst, true, &st);
 	if (err)
 		goto cleanup;
 	err = nb_store_begin(st);
@@ -604,6 +966,14 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 		goto cleanup;
 	}
 	txn = true;
+	/* another instance's pins, or this one's with its database lost: touch nothing */
+	if ((err = nb_instance_claim(inst, st, id)))
+		goto cleanup;
+	if ((err = up_sizes(inst, st, &o->sizes, &sizes)))
+		goto cleanup;
+	at = *inst;
+	at.sizes = &sizes;
+	inst = &at;
 	err = nb_nl_open(&nl);
 	if (err) {
 		nb_errorf("up: cannot open a netlink socket: %s", strerror(-err));
@@ -614,14 +984,37 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 		nb_errorf("up: cannot read the stored uplinks: %s", strerror(-err));
 		goto cleanup;
 	}
+	if ((err = uplinks_follow(st, nl, &stored, given.n > 0)))
+		goto cleanup;
 	err = uplinks_resolve(nl, &given, &stored, &uplinks);
 	if (err)
 		goto cleanup;
 
+	/* a map pin removed by hand: back from the programs that hold it, entries and all */
+	err = nb_pins_repair(inst, pins_news, "up");
+	if (err < 0) {
+		nb_errorf("up: pin dir %s: cannot repair the pins: %s", inst->pin_dir,
+			  strerror(-err));
+		goto cleanup;
+	}
 	/* the reload re-pins the programs; the attach steps below then replace them in place */
 	if (o->reload && (err = nb_dp_reload(inst)))
 		goto cleanup;
+	/*
+	 * All or nothing: a first `up` failing from here on takes back what it did.
+	 * Only a first one: a live data plane missing a program pin still has its maps.
+	 */
+	undo = nb_dp_loaded(inst) != 1 && up_fresh(inst);
 	if ((err = nb_dp_load(inst)))
+		goto cleanup;
+	/* what the repair and the load could not mend (the owner record comes at the end) */
+	err = nb_pins_check(inst, false, pins_error, "up");
+	if (err < 0)
+		nb_errorf("up: pin dir %s: cannot check the pins: %s", inst->pin_dir,
+			  strerror(-err));
+	if (err > 0)
+		err = -ESTALE;
+	if (err)
 		goto cleanup;
 	/* without --mode a live instance keeps its mode (kept in nb_config); a new one: tc */
 	if (o->mode >= 0)
@@ -655,10 +1048,15 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 	if ((err = nb_dp_cgroup_attach(inst)))
 		goto cleanup;
 
-	if ((err = predefined_ensure(st)))
+	if ((err = nb_world_open(inst, &w)))
+		goto cleanup;
+	world = true;
+	if ((err = predefined_ensure(st, &w, o->bridge_subnet)))
 		goto cleanup;
 	csv = nb_strv_join(&uplinks);
 	err = csv ? nb_store_setting_set(st, SETTING_UPLINKS, csv) : -ENOMEM;
+	if (!err)
+		err = uplinks_ifindexes_store(st, nl, &uplinks);
 	/* `down` detaches from this one even when run with another --cgroup */
 	if (!err && inst->cgroup && inst->cgroup[0])
 		err = nb_store_setting_set(st, SETTING_CGROUP, inst->cgroup);
@@ -669,9 +1067,6 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 		goto cleanup;
 	}
 
-	if ((err = nb_world_open(inst, &w)))
-		goto cleanup;
-	world = true;
 	restore(st, &w, r);
 	nat_restore(st, &w, &uplinks, &stored, r);
 
@@ -682,11 +1077,17 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 		nb_errorf("up: state %s: cannot commit: %s", inst->state_dir, strerror(-err));
 		goto cleanup;
 	}
+	undo = false;
+	/* after the commit: a rolled-back `up` must not leave an owner the state does not know */
+	if ((err = nb_instance_record(inst, id)))
+		goto cleanup;
 	r->mode = mode;
 	snprintf(r->uplinks, sizeof(r->uplinks), "%s", csv);
 cleanup:
 	if (world)
 		nb_world_close(&w);
+	if (undo)
+		up_undo(inst, nl);
 	if (txn)
 		nb_store_rollback(st);
 	nb_store_close(st);
@@ -731,19 +1132,74 @@ static int devices_delete_all(struct nb_nl *nl, const char *cmd)
 	return count;
 }
 
+static void down_detached(void *arg, const char *ifname, const char *hook)
+{
+	const struct nb_strv *uplinks = arg;
+
+	/* the stored uplinks are expected; anything else was renamed or attached by hand */
+	if (!nb_strv_has(uplinks, ifname))
+		nb_logf(NB_LOG_INFO,
+			"down: detached netbpf's program from %s (%s), a device the state does "
+			"not name as an uplink (renamed?)",
+			ifname, hook);
+}
+
+/*
+ * Detaches by what is attached: every device running one of this
+ * instance's programs loses it, whatever it is called now. Without pins
+ * (nothing loaded) the stored uplinks, followed by ifindex.
+ */
+static int down_uplinks(const struct nb_instance *inst, struct nb_store *st, struct nb_nl *nl,
+			bool loaded, const struct nb_strv *uplinks)
+{
+	char now[NB_IFNAMSIZ];
+	__u32 *ids = NULL;
+	int *idx = NULL, err;
+	size_t n = 0, i;
+
+	if (loaded) {
+		err = own_prog_ids(inst, &ids, &n);
+		if (!err)
+			err =
+			    nb_uplinks_detach_attached(nl, ids, n, down_detached, (void *)uplinks);
+		free(ids);
+		if (err < 0)
+			nb_errorf("down: cannot detach netbpf's programs from the devices they are "
+				  "attached to: %s; the pins are kept, run `netbpfctl down` again",
+				  strerror(-err));
+		return err < 0 ? err : 0;
+	}
+	idx = calloc(uplinks->n + 1, sizeof(*idx));
+	if (!idx)
+		return -ENOMEM;
+	nb_uplinks_ifindexes_get(st, idx, uplinks->n);
+	for (i = 0; i < uplinks->n; i++)
+		if (nb_uplink_follow(nl, uplinks->v[i], idx[i], now) > 0)
+			uplink_detach(nl, now);
+	free(idx);
+	return 0;
+}
+
 int nb_down(const struct nb_instance *inst, struct nb_down_report *r)
+{
+	return nb_down_opts(inst, false, r);
+}
+
+int nb_down_opts(const struct nb_instance *inst, bool force, struct nb_down_report *r)
 {
 	struct nb_strv uplinks = {0};
 	struct nb_store *st = NULL;
 	struct nb_nl *nl = NULL;
-	size_t i;
 	int err;
 
 	memset(r, 0, sizeof(*r));
 	/* the writer's lock: no other command works on the data plane meanwhile */
-	err = nb_open_state(inst, true, &st);
+	err = nb_open_state_unchecked(inst, true, &st);
 	if (err)
 		return nb_error_set_code(err);
+	/* also the way out of a lost database; never another instance's pins, unless forced */
+	if (!force && (err = nb_instance_may_remove(inst, st)))
+		goto cleanup;
 	err = nb_nl_open(&nl);
 	if (err) {
 		nb_errorf("down: cannot open a netlink socket: %s", strerror(-err));
@@ -759,8 +1215,8 @@ int nb_down(const struct nb_instance *inst, struct nb_down_report *r)
 	err = nb_uplinks_stored(st, &uplinks);
 	if (err)
 		nb_logf(NB_LOG_WARN, "down: cannot read the stored uplinks: %s", strerror(-err));
-	for (i = 0; i < uplinks.n; i++)
-		uplink_detach(nl, uplinks.v[i]);
+	if ((err = down_uplinks(inst, st, nl, r->loaded, &uplinks)))
+		goto cleanup;
 	/* hooks before pins: the pins are how the attached programs are named */
 	if (r->loaded) {
 		struct nb_instance at = *inst;
@@ -876,9 +1332,43 @@ cleanup:
 	return err;
 }
 
-/* netbpf-looking devices that no endpoint or network of the state explains */
-static int gc_devices(struct nb_store *st, struct nb_nl *nl, int *count)
+/*
+ * gc removes only what it can prove orphaned. A state that records no
+ * instance (a new, emptied or deleted database) proves nothing: every
+ * device would look unknown to it.
+ */
+static bool gc_state_proves(struct nb_store *st)
 {
+	char *id = NULL;
+	bool ok = !nb_store_setting_get(st, SETTING_INSTANCE_ID, &id) && id && *id;
+
+	free(id);
+	return ok;
+}
+
+/* A device whose tc ingress runs a program, and not one of this instance's, is another's */
+static bool gc_device_foreign(struct nb_nl *nl, const struct nb_dp_prog *progs, size_t nprogs,
+			      const char *name, __u32 *id)
+{
+	int idx = nb_nl_link_ifindex(nl, name);
+	size_t i;
+
+	*id = 0;
+	if (idx <= 0 || nb_dp_tc_query(idx, false, id) || !*id)
+		return false;
+	for (i = 0; i < nprogs; i++)
+		if (progs[i].id == *id)
+			return false;
+	return true;
+}
+
+/* netbpf-looking devices that no endpoint or network of the state explains */
+static int gc_devices(const struct nb_instance *inst, struct nb_store *st, struct nb_nl *nl,
+		      int *count)
+{
+	struct nb_dp_prog *progs = NULL;
+	size_t nprogs = 0;
+	__u32 foreign_id;
 	struct nb_network_rec *nets = NULL;
 	struct nb_endpoint_rec *eps = NULL;
 	char(*names)[NB_IFNAMSIZ] = NULL;
@@ -888,6 +1378,16 @@ static int gc_devices(struct nb_store *st, struct nb_nl *nl, int *count)
 	bool known;
 	int err;
 
+	if (!gc_state_proves(st)) {
+		nb_logf(NB_LOG_INFO,
+			"left every device alone: the state %s records no instance (a new, "
+			"emptied or deleted database), so nothing proves a device orphaned",
+			inst->state_dir);
+		return 0;
+	}
+	/* none pinned (not up): no program to tell ours from another instance's */
+	if (nb_dp_loaded(inst) == 1 && nb_dp_progs(inst, &progs, &nprogs))
+		nprogs = 0;
 	err = nb_store_network_list(st, &nets, &nn);
 	if (!err)
 		err = nb_store_endpoint_list(st, NULL, NULL, &eps, &ne);
@@ -914,6 +1414,13 @@ static int gc_devices(struct nb_store *st, struct nb_nl *nl, int *count)
 			if (known || nb_nl_link_info(nl, names[i], &info) ||
 			    strcmp(info.kind, "veth"))
 				continue;
+			if (nprogs && gc_device_foreign(nl, progs, nprogs, names[i], &foreign_id)) {
+				nb_logf(NB_LOG_INFO,
+					"left device %s alone: its tc ingress runs program %u, not "
+					"one of this instance's",
+					names[i], foreign_id);
+				continue;
+			}
 			err = nb_nl_link_del(nl, names[i]);
 			if (err == -ENODEV)
 				continue; /* the peer of one deleted just before */
@@ -929,6 +1436,7 @@ static int gc_devices(struct nb_store *st, struct nb_nl *nl, int *count)
 		names = NULL;
 	}
 cleanup:
+	free(progs);
 	free(names);
 	free(eps);
 	nb_network_recs_free(nets, nn);
@@ -957,6 +1465,19 @@ int nb_gc(const struct nb_instance *inst, int *count)
 	txn = true;
 	/* without a loaded data plane there are no maps to clean, only state and devices */
 	if (nb_dp_loaded(inst) == 1) {
+		/* a map whose pin is gone cannot be cleaned, nor judged: repair first */
+		err = nb_pins_check(inst, true, pins_error, "gc");
+		if (err < 0)
+			nb_errorf("gc: pin dir %s: cannot check the pins: %s", inst->pin_dir,
+				  strerror(-err));
+		if (err > 0)
+			err =
+			    nb_error(-ESTALE,
+				     "gc: %d pin(s) missing or wrong under %s: run `netbpfctl up` "
+				     "to repair them first",
+				     err, inst->pin_dir);
+		if (err)
+			goto cleanup;
 		if ((err = nb_world_open(inst, &w)))
 			goto cleanup;
 		world = true;
@@ -989,7 +1510,7 @@ int nb_gc(const struct nb_instance *inst, int *count)
 	}
 	if ((err = gc_sandboxes(st, world ? &w : NULL, count)))
 		goto cleanup;
-	if ((err = gc_devices(st, nl, count)))
+	if ((err = gc_devices(inst, st, nl, count)))
 		goto cleanup;
 	if (world) {
 		err = nb_world_prune(&w, st, gc_report, count);

@@ -25,6 +25,7 @@
 #include <linux/types.h>
 
 #include "dataplane.h"
+#include "mapsize.h"
 #include "store.h"
 
 /* ---- string lists ----------------------------------------------------------- */
@@ -58,14 +59,23 @@ int nb_masq_ports_stored(struct nb_store *st, char buf[16], __u16 *lo, __u16 *hi
 /* The uplinks `up` remembered (none when it never ran) appended to out */
 int nb_uplinks_stored(struct nb_store *st, struct nb_strv *out);
 
+/*
+ * `up --bridge-subnet`'s value (Docker's bip, as a subnet): A.B.C.D/N, N in 8..30, no
+ * host bits; -EINVAL otherwise
+ */
+struct nb_prefix;
+int nb_bridge_subnet_parse(const char *s, struct nb_prefix *p);
+
 /* ---- up, down, gc ----------------------------------------------------------- */
 
 struct nb_up_opts {
 	const char *const *uplinks; /* none: the remembered ones, else the default route's */
 	size_t nuplinks;
 	const char *masq_ports; /* validated "LO-HI", NULL: the remembered range */
+	const char *bridge_subnet; /* the predefined bridge's subnet; NULL: the remembered one */
 	bool reload;		/* swap in this build's programs over the pinned maps */
 	int mode; /* -1: the live mode (tc for a new instance), else enum nb_dp_mode */
+	struct nb_dp_sizes sizes; /* map sizes; a 0 field: the kept size, else the default */
 };
 
 struct nb_up_report {
@@ -88,8 +98,12 @@ struct nb_down_report {
 	bool loaded; /* the programs were loaded (and are now unpinned) */
 };
 
-/* Deletes every netbpf device, detaches every hook, removes every pin; keeps the state */
+/*
+ * Deletes every netbpf device, detaches every hook, removes every pin; keeps the state.
+ * Refused when the pin dir belongs to another instance (owner.h), unless force.
+ */
 int nb_down(const struct nb_instance *inst, struct nb_down_report *r);
+int nb_down_opts(const struct nb_instance *inst, bool force, struct nb_down_report *r);
 
 /* Reconciles state and kernel; *count: what it removed (each logged at NB_LOG_INFO) */
 int nb_gc(const struct nb_instance *inst, int *count);

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "host.h"
 #include "log.h"
 #include "membership.h"
 #include "names.h"
@@ -18,6 +19,8 @@ int nb_network_create(const struct nb_instance *inst, struct nb_store *st,
 		      struct nb_network_rec *rec)
 {
 	struct nb_network_rec *others = NULL;
+	struct nb_host_net *host = NULL;
+	struct nb_net_spec s = *spec;
 	size_t nothers = 0;
 	struct nb_world *w;
 	int err;
@@ -28,7 +31,14 @@ int nb_network_create(const struct nb_instance *inst, struct nb_store *st,
 			  strerror(-err));
 		goto cleanup;
 	}
-	err = nb_net_spec_resolve(spec, others, nothers, rec);
+	/* the host's routes and addresses, unless the caller read them: pools skip them */
+	if (!s.host) {
+		err = nb_host_nets_here(&host, &s.nhost);
+		if (err)
+			goto cleanup;
+		s.host = host;
+	}
+	err = nb_net_spec_resolve(&s, others, nothers, rec);
 	if (err)
 		goto cleanup;
 	err = nb_id_new(rec->id);
@@ -55,6 +65,7 @@ int nb_network_create(const struct nb_instance *inst, struct nb_store *st,
 
 cleanup:
 	nb_network_recs_free(others, nothers);
+	free(host);
 	return err;
 }
 

@@ -15,7 +15,8 @@
 #include "store.h"
 
 /*
- * A network from spec (validated against the others: resolve.h), its row, and its
+ * A network from spec (validated against the others and, unless spec->host is given, the
+ * host netns's routes and addresses read here: resolve.h), its row, and its
  * gateway port and map entries in the kernel. rec: the new network (clear it with
  * nb_network_rec_clear). After a later failure (the commit), the caller undoes the kernel
  * side with nb_network_unrealize().

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <net/if.h>
+#include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
@@ -724,6 +725,106 @@ int nb_nl_route_default_dev(struct nb_nl *nl, char ifname[NB_IFNAMSIZ])
 	if (!c.ifindex)
 		return -ENOENT;
 	return nb_nl_link_name(nl, c.ifindex, ifname);
+}
+
+struct prefix_ctx {
+	struct nb_nl_prefix *v;
+	size_t n, cap;
+	int err;
+};
+
+static struct nb_nl_prefix *prefix_push(struct prefix_ctx *c)
+{
+	struct nb_nl_prefix *grown;
+
+	if (c->err)
+		return NULL;
+	if (c->n == c->cap) {
+		c->cap = c->cap ? c->cap * 2 : 16;
+		grown = realloc(c->v, c->cap * sizeof(*grown));
+		if (!grown) {
+			c->err = -ENOMEM;
+			return NULL;
+		}
+		c->v = grown;
+	}
+	memset(&c->v[c->n], 0, sizeof(c->v[c->n]));
+	return &c->v[c->n++];
+}
+
+static __be32 prefix_clear_host(__be32 a, int len)
+{
+	return len ? a & htonl(~0u << (32 - len)) : 0;
+}
+
+static void route_prefix_one(struct nl_object *obj, void *arg)
+{
+	struct rtnl_route *r = (struct rtnl_route *)obj;
+	struct nl_addr *dst = rtnl_route_get_dst(r);
+	struct prefix_ctx *c = arg;
+	struct nb_nl_prefix *p;
+	__be32 a;
+
+	if (rtnl_route_get_table(r) != RT_TABLE_MAIN || rtnl_route_get_type(r) != RTN_UNICAST)
+		return;
+	/* the default route overlaps everything: Docker does not count it either */
+	if (!dst || nl_addr_get_prefixlen(dst) == 0 || nl_addr_get_len(dst) != sizeof(a))
+		return;
+	p = prefix_push(c);
+	if (!p)
+		return;
+	memcpy(&a, nl_addr_get_binary_addr(dst), sizeof(a));
+	p->len = (int)nl_addr_get_prefixlen(dst);
+	p->dst = prefix_clear_host(a, p->len);
+	if (rtnl_route_get_nnexthops(r) > 0)
+		p->ifindex = rtnl_route_nh_get_ifindex(rtnl_route_nexthop_n(r, 0));
+}
+
+static void addr_prefix_one(struct nl_object *obj, void *arg)
+{
+	struct rtnl_addr *a = (struct rtnl_addr *)obj;
+	struct nl_addr *local = rtnl_addr_get_local(a);
+	struct prefix_ctx *c = arg;
+	struct nb_nl_prefix *p;
+
+	if (rtnl_addr_get_family(a) != AF_INET || !local || nl_addr_get_len(local) != 4)
+		return;
+	p = prefix_push(c);
+	if (!p)
+		return;
+	memcpy(&p->addr, nl_addr_get_binary_addr(local), sizeof(p->addr));
+	p->len = rtnl_addr_get_prefixlen(a);
+	p->dst = prefix_clear_host(p->addr, p->len);
+	p->ifindex = rtnl_addr_get_ifindex(a);
+}
+
+int nb_nl_prefixes(struct nb_nl *nl, struct nb_nl_prefix **out, size_t *n)
+{
+	struct prefix_ctx c = {0};
+	struct nl_cache *cache;
+	int err;
+
+	/* addresses first: "address 172.17.0.1/16 on docker0" says more than its connected route */
+	err = addr_dump_inet(nl, &cache);
+	if (err)
+		return err;
+	nl_cache_foreach(cache, addr_prefix_one, &c);
+	nl_cache_free(cache);
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_route_alloc_cache(nl->sk, AF_INET, 0, &cache));
+	if (err) {
+		free(c.v);
+		return err;
+	}
+	nl_cache_foreach(cache, route_prefix_one, &c);
+	nl_cache_free(cache);
+	if (c.err) {
+		free(c.v);
+		return c.err;
+	}
+	*out = c.v;
+	*n = c.n;
+	return 0;
 }
 
 static void cls_count_one(struct nl_object *obj, void *arg)

@@ -64,6 +64,19 @@ int nb_nl_addr_list(struct nb_nl *nl, __be32 **out, size_t *n);
 /* 1 when ip is configured on some interface of nl's netns, 0 when not */
 int nb_nl_addr_is_local(struct nb_nl *nl, __be32 ip);
 
+/*
+ * The prefixes nl's netns holds: every IPv4 address (addr set, dst its
+ * subnet), then the main table's unicast routes other than the default one
+ * (addr 0; ifindex of the first nexthop, 0 when none). *out is malloc'd.
+ */
+struct nb_nl_prefix {
+	__be32 dst; /* net, host bits clear */
+	int len;
+	__be32 addr; /* net; 0 for a route */
+	int ifindex;
+};
+int nb_nl_prefixes(struct nb_nl *nl, struct nb_nl_prefix **out, size_t *n);
+
 /* -EEXIST when a default route exists already */
 int nb_nl_route_default_add(struct nb_nl *nl, __be32 gateway);
 /* the device of the IPv4 default route; -ENOENT when there is none */

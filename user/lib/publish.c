@@ -7,6 +7,7 @@
 #include <arpa/inet.h>
 
 #include "fmt.h"
+#include "host.h"
 #include "ipam.h"
 #include "log.h"
 #include "nat.h"
@@ -40,19 +41,41 @@ int nb_publish_target(struct nb_store *st, const struct nb_sandbox_rec *sb,
 
 /* ---- publish ----------------------------------------------------------------- */
 
+/*
+ * An --internal network reaches nothing outside its subnet, and Docker
+ * publishes no port of one: the world's packets would be dropped while
+ * host-local clients still reached the sandbox, a port half-open. Checked here,
+ * in the library, so every front end (publish, sandbox create -p, CNI
+ * portMappings) refuses it alike.
+ */
+static int check_not_internal(const struct nb_sandbox_rec *sb, const char *spec,
+			      const struct nb_network_rec *net)
+{
+	if (!net->internal)
+		return 0;
+	nb_errorf("sandbox \"%s\": publish \"%s\": network \"%s\" is internal (--internal): "
+		  "nothing is published from an internal network",
+		  sb->name, spec, net->name);
+	return -EPERM;
+}
+
 /* the published rows, sorted by key, and their distinct host addresses (nb_publish_key_ips) */
 struct rows {
 	const struct nb_publish_rec *v;
 	size_t n;
 	const __be32 *ips;
 	size_t nips;
+	const struct nb_listener *ls; /* the host's own listening/bound sockets */
+	size_t nls;
 };
 
+/* a host port netbpf chooses is free of its own rows and of the host's sockets */
 static bool taken_in_rows(void *arg, __be32 ip, __u16 port, __u8 proto)
 {
 	const struct rows *r = arg;
 
-	return nb_publish_key_taken(r->v, r->n, r->ips, r->nips, ip, port, proto);
+	return nb_publish_key_taken(r->v, r->n, r->ips, r->nips, ip, port, proto) ||
+	       nb_listener_find(r->ls, r->nls, ip, port, proto);
 }
 
 static bool is_loopback(__be32 ip)
@@ -134,12 +157,15 @@ int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sand
 {
 	struct nb_network_rec net = {0};
 	struct nb_publish_rec *all = NULL, rec, holder;
+	struct nb_listener *ls = NULL;
+	const struct nb_listener *l;
 	struct nb_portmap *pm = NULL;
 	__be32 *ips = NULL;
 	struct nb_endpoint_rec ep;
 	struct nb_portspec spec;
 	char why[WHY_LEN], k[NB_PORTMAP_STRLEN];
-	size_t nall = 0, n, i, nput = 0;
+	char lw[NB_LISTENER_STRLEN];
+	size_t nall = 0, n, i, nput = 0, nls = 0;
 	struct rows rows;
 	bool have_net = false;
 	int err, ifindex;
@@ -163,6 +189,9 @@ int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sand
 		return err;
 	}
 	have_net = true;
+	err = check_not_internal(sb, spec_str, &net);
+	if (err)
+		goto cleanup;
 	ip = spec.has_ip ? spec.ip : net.host_binding;
 	err = check_host_ip(w, sb, spec_str, ip, spec.has_ip, &net);
 	if (err)
@@ -203,9 +232,34 @@ int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sand
 	rows.n = nall;
 	rows.ips = ips;
 	rows.nips = nb_publish_key_ips(all, nall, ips);
+	/*
+	 * A host process listening on (TCP) or bound to (UDP) the port keeps it, as
+	 * Docker's proxy's bind() would fail: else the uplink's DNAT and the socket
+	 * hooks would silently hand its clients to the sandbox.
+	 */
+	err = nb_host_listeners(&ls, &nls);
+	if (err) {
+		nb_errorf("sandbox \"%s\": publish \"%s\": cannot read the host's listening "
+			  "sockets (sock_diag): %s",
+			  sb->name, spec_str, strerror(-err));
+		goto cleanup;
+	}
+	rows.ls = ls;
+	rows.nls = nls;
 	err = nb_portspec_expand(&spec, ip, taken_in_rows, &rows, pm, why, sizeof(why));
 	if (err) {
 		nb_errorf("sandbox \"%s\": publish \"%s\": %s", sb->name, spec_str, why);
+		goto cleanup;
+	}
+	for (i = 0; i < n; i++) {
+		l = nb_listener_find(ls, nls, pm[i].host_ip, pm[i].host_port, pm[i].proto);
+		if (!l)
+			continue;
+		nb_errorf("sandbox \"%s\": publish \"%s\": host port %s: bind: address already in "
+			  "use (%s)",
+			  sb->name, spec_str, nb_portmap_key_str(&pm[i], k),
+			  nb_listener_str(l, lw));
+		err = -EADDRINUSE;
 		goto cleanup;
 	}
 
@@ -252,6 +306,7 @@ cleanup:
 		nb_publish_unmap(w, pm, nput);
 	free(pm);
 	free(ips);
+	free(ls);
 	free(all);
 	if (have_net)
 		nb_network_rec_clear(&net);
@@ -830,4 +885,23 @@ bool nb_publish_key_taken(const struct nb_publish_rec *rows, size_t n, const __b
 		    nb_publish_find_key(rows, n, ips[i], port, proto))
 			return true;
 	return false;
+}
+
+int nb_publish_host_held(const struct nb_publish_rec *rows, size_t n, struct nb_listener **ls,
+			 size_t *nls, const struct nb_listener **held)
+{
+	size_t i;
+	int err, count = 0;
+
+	*ls = NULL;
+	*nls = 0;
+	err = nb_host_listeners(ls, nls);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		held[i] =
+		    nb_listener_find(*ls, *nls, rows[i].host_ip, rows[i].host_port, rows[i].proto);
+		count += !!held[i];
+	}
+	return count;
 }

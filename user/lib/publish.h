@@ -40,7 +40,8 @@ int nb_publish_target(struct nb_store *st, const struct nb_sandbox_rec *sb,
  * mappings to *done (realloc'd; *ndone counts them). Errors: -EINVAL (bad
  * spec, no bridge network), -ERANGE (port outside 1..65535), -EADDRNOTAVAIL
  * (not a host address), -EEXIST (taken: the holder is named), -EADDRINUSE
- * (no free host port left), or what the store / the map returned.
+ * (no free host port left, or a host process listens on or has bound the port:
+ * named), or what the store / the map returned.
  */
 int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sandbox_rec *sb,
 		   const char *spec, struct nb_portmap **done, size_t *ndone);
@@ -89,6 +90,17 @@ int nb_publish_endpoint_rows(struct nb_store *st, const struct nb_endpoint_rec *
  */
 int nb_publish_sync(struct nb_store *st, struct nb_world *w, bool put, size_t *nput,
 		    nb_prune_report_fn fn, void *arg);
+
+/*
+ * The reverse of nb_publish_add's check: for each of rows[n], the host socket
+ * that holds its host port now (bound after the port was published: the data
+ * plane hands that socket's clients to the sandbox), or NULL, into held[n];
+ * the pointers point into *ls (malloc'd, *nls entries). Returns how many rows
+ * are held, or -errno.
+ */
+struct nb_listener;
+int nb_publish_host_held(const struct nb_publish_rec *rows, size_t n, struct nb_listener **ls,
+			 size_t *nls, const struct nb_listener **held);
 
 /* `docker port` order: container port, protocol, host address, host port */
 void nb_publish_sort(struct nb_publish_rec *rows, size_t n);

@@ -9,9 +9,11 @@
 
 #include <jansson.h>
 
+#include "host.h"
 #include "ipam.h"
 #include "log.h"
 #include "names.h"
+#include "owner.h"
 #include "resolve.h"
 
 int nb_parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
@@ -182,12 +184,15 @@ static int resolve_addressing(const struct nb_net_spec *spec, const struct nb_ne
 			return -EINVAL;
 		}
 	} else {
-		used = calloc(nothers ? nothers : 1, sizeof(*used));
+		used = calloc(nothers + spec->nhost + 1, sizeof(*used));
 		if (!used)
 			return -ENOMEM;
 		for (i = 0; i < nothers; i++)
 			if (others[i].subnet.len)
 				used[nused++] = others[i].subnet;
+		/* as Docker: a pool the host routes or addresses already is no free pool */
+		for (i = 0; i < spec->nhost; i++)
+			used[nused++] = spec->host[i].prefix;
 		err = nb_ipam_pick_subnet(used, nused, &rec->subnet);
 		free(used);
 		if (err) {
@@ -232,6 +237,19 @@ static int resolve_addressing(const struct nb_net_spec *spec, const struct nb_ne
 		}
 	} else {
 		rec->gateway = nb_ipam_default_gateway(&rec->subnet, &rec->range);
+	}
+
+	if (spec->subnet && !spec->force) {
+		const struct nb_host_net *h = nb_host_net_overlap(&rec->subnet, spec->host,
+								  spec->nhost);
+		char hw[NB_HOST_NET_STRLEN];
+
+		if (h) {
+			nb_errorf("network \"%s\": subnet %s overlaps the host's %s (--force creates "
+				  "it anyway)",
+				  spec->name, nb_fmt_prefix(&rec->subnet, a), nb_host_net_str(h, hw));
+			return -EEXIST;
+		}
 	}
 
 	/* every network in the way is named, so one message tells what to move */
@@ -403,7 +421,7 @@ cleanup:
 	return err;
 }
 
-int nb_open_state(const struct nb_instance *inst, bool writer, struct nb_store **st)
+int nb_open_state_unchecked(const struct nb_instance *inst, bool writer, struct nb_store **st)
 {
 	int err = nb_store_open(inst->state_dir, writer, st);
 
@@ -411,6 +429,20 @@ int nb_open_state(const struct nb_instance *inst, bool writer, struct nb_store *
 		nb_errorf("state %s: permission denied (the state is readable by root only)",
 			  inst->state_dir);
 	/* other failures the store has reported in SQLite's words */
+	return err;
+}
+
+int nb_open_state(const struct nb_instance *inst, bool writer, struct nb_store **st)
+{
+	int err = nb_open_state_unchecked(inst, writer, st);
+
+	/* a lost database, or another instance's, is not an empty state (owner.h) */
+	if (!err)
+		err = nb_state_check(inst, *st);
+	if (err) {
+		nb_store_close(*st);
+		*st = NULL;
+	}
 	return err;
 }
 

@@ -20,8 +20,14 @@
 
 /* ---- the state ------------------------------------------------------------ */
 
-/* nb_store_open() on the instance's state dir, with a message on failure */
+/*
+ * nb_store_open() on the instance's state dir, with a message on failure; a
+ * state that is not the pin dir's owner's (lost, emptied, another instance's)
+ * is refused (nb_state_check, owner.h)
+ */
 int nb_open_state(const struct nb_instance *inst, bool writer, struct nb_store **st);
+/* the same without nb_state_check(): for up and down, which check more (owner.h) */
+int nb_open_state_unchecked(const struct nb_instance *inst, bool writer, struct nb_store **st);
 /*
  * Docker's resolution (exact name, then unique id prefix) with the messages
  * every command gives: "network \"x\" not found", an ambiguous prefix, ...
@@ -50,6 +56,8 @@ int nb_kv_put(json_t *obj, const char *kv, bool value_required);
 #define NB_MTU_MIN 68
 #define NB_MTU_MAX 65535
 
+struct nb_host_net;
+
 /* `network create`'s input as typed; NULL = not given */
 struct nb_net_spec {
 	const char *name;
@@ -66,6 +74,14 @@ struct nb_net_spec {
 	bool attachable; /* --attachable: kept and shown */
 	const char **aux; /* --aux-address NAME=IP: inside the subnet, kept out of IPAM */
 	size_t naux;
+	/*
+	 * The host netns's routes and addresses (nb_host_nets_read): a subnet picked
+	 * from the pools skips them, an explicit one overlapping one is refused,
+	 * naming it, unless force (`--force`; Docker has no such override).
+	 */
+	const struct nb_host_net *host;
+	size_t nhost;
+	bool force;
 };
 
 /*
@@ -74,7 +90,8 @@ struct nb_net_spec {
  * from Docker's pools when none is given). Fills every field but id, net_id
  * and created; rec->options/labels are malloc'd JSON text (free with
  * nb_network_rec_clear). Prints the cause naming the network; returns
- * -EINVAL (bad input), -EEXIST (name taken or overlap), -ENOSPC (no pool).
+ * -EINVAL (bad input), -EEXIST (name taken or overlap with a network or,
+ * unless forced, with the host's routes and addresses), -ENOSPC (no pool).
  */
 int nb_net_spec_resolve(const struct nb_net_spec *spec, const struct nb_network_rec *others,
 			size_t nothers, struct nb_network_rec *rec);

@@ -27,6 +27,7 @@
 #include <netbpf/abi.h>
 
 #include "log.h"
+#include "mapsize.h"
 #include "paths.h"
 #include "store.h"
 
@@ -664,9 +665,13 @@ static int alloc_net_id(struct nb_store *st, __u32 *out)
 	sqlite3_finalize(stmt);
 	if (err)
 		return err;
-	/* net_id keys the BPF network map, sized NB_MAX_NETWORKS */
-	if (id < 1 || id > NB_MAX_NETWORKS)
+	/* net_id keys the BPF network map, sized by `up --max-networks` (mapsize.h) */
+	if (id < 1 || id > nb_dp_sizes_networks(st)) {
+		nb_errorf("the instance holds at most %u networks, the predefined ones included "
+			  "(`netbpfctl down`, then `netbpfctl up --max-networks N`, raises it)",
+			  nb_dp_sizes_networks(st));
 		return -ENOSPC;
+	}
 	*out = (__u32)id;
 	return 0;
 }
@@ -864,11 +869,49 @@ static int read_endpoint(sqlite3_stmt *s, void *out)
 	return 0;
 }
 
+/*
+ * A bridge endpoint (one with a host-side device) takes a switch port, an FDB
+ * entry and a stats slot, all sized by `up --max-endpoints`: beyond it the
+ * state refuses the row, naming the limit, rather than a map failing later.
+ */
+static int endpoint_room(struct nb_store *st, const struct nb_endpoint_rec *rec)
+{
+	sqlite3_stmt *stmt;
+	sqlite3_int64 n = 0;
+	__u32 max;
+	int err, rc;
+
+	if (!rec->host_ifname[0])
+		return 0;
+	err = prep(st, "count endpoints",
+		   "SELECT count(*) FROM endpoints WHERE host_ifname IS NOT NULL", &stmt);
+	if (err)
+		return err;
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		n = sqlite3_column_int64(stmt, 0);
+	else
+		err = db_fail(st, "count endpoints", rc);
+	sqlite3_finalize(stmt);
+	if (err)
+		return err;
+	max = nb_dp_sizes_endpoints(st);
+	if (n < max)
+		return 0;
+	nb_errorf("endpoint %s: the instance holds at most %u endpoints (`netbpfctl down`, then "
+		  "`netbpfctl up --max-endpoints N`, raises it)",
+		  rec->host_ifname, max);
+	return -ENOSPC;
+}
+
 int nb_store_endpoint_add(struct nb_store *st, const struct nb_endpoint_rec *rec)
 {
 	sqlite3_stmt *stmt;
 	int err;
 
+	err = endpoint_room(st, rec);
+	if (err)
+		return err;
 	err =
 	    prep(st, "add endpoint",
 		 "INSERT INTO endpoints (id, network_id, sandbox_id, ifname, host_ifname, ip, mac,"
@@ -1206,4 +1249,12 @@ int nb_store_setting_set(struct nb_store *st, const char *key, const char *value
 int nb_store_setting_del(struct nb_store *st, const char *key)
 {
 	return del_by_id(st, "remove setting", "DELETE FROM settings WHERE key = ?1", key);
+}
+
+int nb_store_sandbox_container(struct nb_store *st, const char *sb_id, char **cid)
+{
+	char key[sizeof(NB_SETTING_CONTAINER_PREFIX) + NB_ID_LEN];
+
+	snprintf(key, sizeof(key), NB_SETTING_CONTAINER_PREFIX "%s", sb_id);
+	return nb_store_setting_get(st, key, cid);
 }

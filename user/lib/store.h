@@ -194,4 +194,12 @@ int nb_store_setting_get(struct nb_store *st, const char *key, char **value);
 int nb_store_setting_set(struct nb_store *st, const char *key, const char *value);
 int nb_store_setting_del(struct nb_store *st, const char *key); /* -ENOENT */
 
+/*
+ * A runtime's sandbox (the CNI plugin's) is marked with the runtime's container id in the
+ * setting NB_SETTING_CONTAINER_PREFIX + the sandbox's id; nb_store_sandbox_container reads
+ * it (*cid malloc'd), -ENOENT for a sandbox of netbpfctl's own.
+ */
+#define NB_SETTING_CONTAINER_PREFIX "cni.container."
+int nb_store_sandbox_container(struct nb_store *st, const char *sb_id, char **cid);
+
 #endif

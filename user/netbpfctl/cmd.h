@@ -28,5 +28,6 @@ int cmd_gc(const struct nb_instance *inst, int argc, char **argv);
 int cmd_stats(const struct nb_instance *inst, int argc, char **argv);
 int cmd_metrics(const struct nb_instance *inst, int argc, char **argv);
 int cmd_monitor(const struct nb_instance *inst, int argc, char **argv);
+int cmd_map(const struct nb_instance *inst, int argc, char **argv);
 
 #endif

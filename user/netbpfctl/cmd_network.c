@@ -36,6 +36,7 @@ enum {
 	OPT_ATTACHABLE,
 	OPT_AUX_ADDRESS,
 	OPT_ALIAS,
+	OPT_FORCE,
 };
 
 static int cmp_network_name(const void *a, const void *b)
@@ -94,7 +95,9 @@ static const char create_doc[] =
     "com.docker.network.bridge.name=NAME (kept and shown by inspect; netbpf names its devices "
     "itself). --ipam-driver default and --scope local are Docker's defaults, accepted. "
     "Without --subnet a free one is picked from Docker's default pools "
-    "(172.17.0.0/16 .. 172.31.0.0/16, then 192.168.0.0/20 steps). Prints the new network's id."
+    "(172.17.0.0/16 .. 172.31.0.0/16, then 192.168.0.0/20 steps), skipping those that overlap "
+    "a route or an address of the host, as Docker does; an explicit --subnet overlapping one is "
+    "refused unless --force is given. Prints the new network's id."
     "\v"
     "EXAMPLES:\n"
     "  netbpfctl network create web\n"
@@ -118,6 +121,8 @@ static const struct argp_option create_opts[] = {
      "An address of the subnet never given to a sandbox (repeatable)", 0},
     {"ipam-driver", OPT_IPAM_DRIVER, "DRIVER", 0, "IPAM driver (\"default\", the only one)", 0},
     {"scope", OPT_SCOPE, "SCOPE", 0, "Scope (\"local\", the only one)", 0},
+    {"force", OPT_FORCE, NULL, 0,
+     "Create the network even when --subnet overlaps a route or an address of the host", 0},
     {0},
 };
 
@@ -160,6 +165,9 @@ static error_t create_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_INTERNAL:
 		s->internal = true;
+		break;
+	case OPT_FORCE:
+		s->force = true;
 		break;
 	case OPT_MTU:
 		s->mtu = arg;

@@ -227,11 +227,13 @@ int cmd_port(const struct nb_instance *inst, int argc, char **argv)
 	    .doc = port_doc,
 	};
 	struct nb_publish_rec *rows = NULL;
+	const struct nb_listener **held = NULL;
+	struct nb_listener *ls = NULL;
 	struct port_args a = {0};
 	struct nb_store *st = NULL;
 	struct nb_sandbox_rec sb;
-	char why[256], line[NB_PORTMAP_STRLEN];
-	size_t n = 0, i, shown = 0;
+	char why[256], line[NB_PORTMAP_STRLEN], lw[NB_LISTENER_STRLEN];
+	size_t n = 0, i, shown = 0, nls = 0;
 	__u16 cport = 0;
 	__u8 proto = 0;
 	int err;
@@ -259,17 +261,31 @@ int cmd_port(const struct nb_instance *inst, int argc, char **argv)
 		goto cleanup;
 	}
 	nb_publish_sort(rows, n);
+	held = calloc(n ? n : 1, sizeof(*held));
+	if (!held) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	/* stdout stays `docker port`'s; a host socket on a published port is said on stderr */
+	if (nb_publish_host_held(rows, n, &ls, &nls, held) < 0)
+		nb_logf(NB_LOG_WARN, "sandbox \"%s\": cannot read the host's listening sockets",
+			sb.name);
 	for (i = 0; i < n; i++) {
 		struct nb_portmap m = nb_publish_portmap(&rows[i]);
 
-		if (!a.filter) {
+		if (a.filter && (m.sb_port != cport || m.proto != proto))
+			continue;
+		if (a.filter) {
+			printf("%s\n", nb_portmap_host_str(&m, line));
+			shown++;
+		} else {
 			printf("%s\n", nb_portmap_str(&m, line));
-			continue;
 		}
-		if (m.sb_port != cport || m.proto != proto)
-			continue;
-		printf("%s\n", nb_portmap_host_str(&m, line));
-		shown++;
+		if (held[i])
+			nb_logf(NB_LOG_WARN,
+				"sandbox \"%s\": published host port %s is also held by a host "
+				"socket bound after it (%s): its clients reach the sandbox",
+				sb.name, nb_portmap_key_str(&m, line), nb_listener_str(held[i], lw));
 	}
 	/* Docker's words when the asked port is not published */
 	if (a.filter && !shown) {
@@ -278,6 +294,8 @@ int cmd_port(const struct nb_instance *inst, int argc, char **argv)
 		err = -ENOENT;
 	}
 cleanup:
+	free(held);
+	free(ls);
 	free(rows);
 	if (st)
 		nb_store_close(st);

@@ -614,6 +614,12 @@ static int sandbox_ls(const struct nb_instance *inst, int argc, char **argv)
 			json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "ID", id, "IPAddresses",
 					      ips, "Name", sbs[i].name, "Netns", sbs[i].netns,
 					      "Networks", networks);
+			char *cid = NULL;
+
+			/* a runtime's sandbox: the container id it is keyed by (CNI DEL/CHECK) */
+			if (!nb_store_sandbox_container(st, sbs[i].id, &cid))
+				json_object_set_new(o, "ContainerID", json_string(cid));
+			free(cid);
 
 			if (tmpl) {
 				json_array_append_new(rows, o);
@@ -830,18 +836,24 @@ static int sandbox_inspect(const struct nb_instance *inst, int argc, char **argv
 	for (i = 0; i < a.n; i++) {
 		struct nb_sandbox_rec sb;
 		struct sb_view v;
-
-		json_t *ports;
+		json_t *ports, *o;
+		char *cid = NULL;
 
 		if (nb_find_sandbox(st, argv[a.first + i], &sb) || sb_view_load(st, &sb, &v)) {
 			failed++;
 			continue;
 		}
 		ports = sandbox_ports(st, &sb);
-		if (ports)
-			json_array_append_new(list, sandbox_json(st, &sb, &v, nets, nnets, ports));
-		else
+		o = ports ? sandbox_json(st, &sb, &v, nets, nnets, ports) : NULL;
+		if (o) {
+			/* a runtime's sandbox (named after its pod): the container id it is keyed by */
+			if (!nb_store_sandbox_container(st, sb.id, &cid))
+				json_object_set_new(o, "ContainerID", json_string(cid));
+			free(cid);
+			json_array_append_new(list, o);
+		} else {
 			failed++;
+		}
 		free(v.eps);
 	}
 	err = nb_inspect_print(list, tmpl, &inspect_schema);

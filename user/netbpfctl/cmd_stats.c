@@ -247,7 +247,8 @@ static const char metrics_doc[] =
     "published ports' connections, NAT source ports in use, every pinned map's "
     "netbpf_map_entries / netbpf_map_max_entries, and the monitor's lost events. With "
     "--listen, an HTTP server answers GET /metrics (a fresh reading each time) until "
-    "SIGINT or SIGTERM; port 0 picks a free port, printed at start."
+    "SIGINT or SIGTERM; port 0 picks a free port, printed at start. The server holds at most "
+    "64 connections, 8 per client address, and drops a request idle for 10 seconds."
     "\v"
     "EXAMPLES:\n"
     "  netbpfctl metrics | grep netbpf_drops_total\n"
@@ -401,6 +402,28 @@ static int listen_addr_parse(const char *s, union sockaddr_any *out)
 	return inet_pton(AF_INET, host, &out->in.sin_addr) == 1 ? 0 : -EINVAL;
 }
 
+/*
+ * The server's bounds. A scraper needs one connection at a time; without
+ * limits, clients that open connections and never finish a request hold
+ * them all (1,100 such connections left a real scrape an empty reply: the
+ * select() loop stops at FD_SETSIZE). Per client address and in all, and a
+ * request idle for METRICS_TIMEOUT_S seconds is dropped; epoll instead of
+ * select() so that no descriptor number is out of reach.
+ */
+#define METRICS_MAX_CONNS	 64U
+#define METRICS_MAX_CONNS_PER_IP 8U
+#define METRICS_TIMEOUT_S	 10U
+
+static struct MHD_Daemon *metrics_start(const struct nb_instance *inst, unsigned int flags,
+					const struct sockaddr *sa)
+{
+	return MHD_start_daemon(flags | MHD_USE_EPOLL_INTERNAL_THREAD, 0, NULL, NULL, serve,
+				(void *)inst, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_CONNECTION_LIMIT,
+				METRICS_MAX_CONNS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+				METRICS_MAX_CONNS_PER_IP, MHD_OPTION_CONNECTION_TIMEOUT,
+				METRICS_TIMEOUT_S, MHD_OPTION_END);
+}
+
 static int metrics_serve(const struct nb_instance *inst, const char *listen)
 {
 	char shown[INET6_ADDRSTRLEN];
@@ -434,8 +457,7 @@ static int metrics_serve(const struct nb_instance *inst, const char *listen)
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	d = MHD_start_daemon(flags, 0, NULL, NULL, serve, (void *)inst, MHD_OPTION_SOCK_ADDR,
-			     &addr.sa, MHD_OPTION_CONNECTION_TIMEOUT, 30U, MHD_OPTION_END);
+	d = metrics_start(inst, flags, &addr.sa);
 	if (!d) {
 		nb_errorf("metrics: cannot listen on %s: %s", listen,
 			  errno ? strerror(errno) : "libmicrohttpd refused the address");

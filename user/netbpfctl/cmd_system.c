@@ -10,14 +10,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <bpf/libbpf.h>
+
 #include <netbpf/netbpf.h>
 
 #include "cli.h"
 #include "cmd.h"
 #include "output.h"
 
-#define NB_EXIT_NOT_UP 3 /* `status`: the instance is not up */
-#define OPT_MASQ_PORTS 0x100 /* long option only */
+#define NB_EXIT_NOT_UP	  3	/* `status`: the instance is not up */
+#define OPT_MASQ_PORTS	  0x100 /* long options only */
+#define OPT_MAX_ENDPOINTS 0x101
+#define OPT_MAX_NETWORKS  0x102
+#define OPT_CT_SIZE	  0x103
+#define OPT_BRIDGE_SUBNET 0x104
 
 /* ---- up ------------------------------------------------------------------ */
 
@@ -26,25 +32,41 @@ static const char up_doc[] =
     "\n"
     "Loads and pins the BPF programs and maps under the pin dir (mounting a bpffs there when "
     "needed), attaches the uplink programs to each uplink, creates the predefined networks "
-    "bridge (172.17.0.0/16), host and none, and re-creates every bridge network's gateway "
+    "bridge, host and none, and re-creates every bridge network's gateway "
     "port and every endpoint whose sandbox still exists. Idempotent: over a live data plane it "
     "changes nothing. The uplinks are remembered in the state; without --uplink, the "
     "remembered ones, or else the device of the default route. --masq-ports sets the source "
     "ports masquerade gives connections leaving through the uplinks (ICMP echo identifiers "
     "use the whole 16-bit space); it is remembered too, default " NB_MASQ_PORTS_DEFAULT ".\n"
     "\n"
+    "The predefined bridge gets 172.17.0.0/16 unless a network or a route or an address of the "
+    "host (a docker0) holds part of it: then the first free subnet of Docker's pools. "
+    "--bridge-subnet (Docker's bip) gives it one instead; it is remembered, refused when it "
+    "overlaps a network or the host's routes and addresses, and it moves an existing bridge "
+    "only while nothing is connected to it.\n"
+    "\n"
     "--mode xdp attaches XDP programs in front of the tc ones: at each endpoint's host-side "
     "veth (sandbox-to-sandbox frames redirected through a devmap; an XDP_PASS program on the "
     "sandbox side lets the veth take them) and at each uplink (published ports and masquerade "
     "replies; native XDP where the driver has it, generic otherwise: see `netbpfctl status`). "
     "What XDP cannot finish continues to the tc programs. Without --mode (or env NETBPF_MODE), "
-    "a live data plane keeps its mode and a new one starts in tc mode."
+    "a live data plane keeps its mode and a new one starts in tc mode.\n"
+    "\n"
+    "--max-endpoints, --max-networks and --ct-size size the maps (memory: docs/maps.md; "
+    "`netbpfctl status` shows it); they are remembered, and a live data plane keeps its "
+    "sizes: another size needs `netbpfctl down` first.\n"
+    "\n"
+    "Refused when the pin dir belongs to another instance (another network namespace or "
+    "state dir), or holds a live data plane while this state database was lost. A pin removed "
+    "by hand is restored; an uplink that was renamed is followed by its ifindex."
     "\v"
     "EXAMPLES:\n"
     "  netbpfctl up\n"
     "  netbpfctl up --mode xdp\n"
     "  netbpfctl up --uplink eth0 --uplink eth1\n"
     "  netbpfctl up --masq-ports 32768-60999\n"
+    "  netbpfctl up --max-endpoints 16384 --max-networks 4096 --ct-size 1048576\n"
+    "  netbpfctl up --bridge-subnet 10.200.0.0/24\n"
     "  netbpfctl up --reload              # after `make`: swap in the new programs, hitless\n"
     "  netbpfctl --pin-dir /tmp/pins up --uplink veth0\n";
 
@@ -55,8 +77,22 @@ static const struct argp_option up_opts[] = {
      "Masquerade source ports, 1 <= LO <= HI <= 65535 (default: the remembered range, "
      "else " NB_MASQ_PORTS_DEFAULT ")",
      0},
+    {"bridge-subnet", OPT_BRIDGE_SUBNET, "CIDR", 0,
+     "Subnet of the predefined bridge network (default: the remembered one, else 172.17.0.0/16 "
+     "or the first free pool)",
+     0},
     {"mode", 'm', "tc|xdp", 0,
      "Hooks of the data plane (env NETBPF_MODE; default: the live mode, else tc)", 0},
+    {"max-endpoints", OPT_MAX_ENDPOINTS, "N", 0,
+     "Bridge endpoints the maps hold, all networks together (default: the kept size, else "
+     "4096; see docs/maps.md)",
+     0},
+    {"max-networks", OPT_MAX_NETWORKS, "N", 0,
+     "Networks the maps hold, the predefined ones included (default: the kept size, else "
+     "1024)",
+     0},
+    {"ct-size", OPT_CT_SIZE, "N", 0,
+     "Conntrack entries (an LRU; default: the kept size, else 262144)", 0},
     {"reload", 'r', NULL, 0,
      "Replace the loaded programs with this build's, keeping maps, connections and traffic "
      "(refused when a map's layout changed)",
@@ -67,9 +103,11 @@ static const struct argp_option up_opts[] = {
 struct up_args {
 	struct nb_strv uplinks;
 	const char *masq_ports; /* validated "LO-HI", NULL when not given */
+	const char *bridge_subnet; /* validated CIDR, NULL when not given */
 	bool reload;
 	bool oom;
-	int mode; /* -1: not given, else enum nb_dp_mode */
+	struct nb_dp_sizes sizes; /* 0: not given */
+	int mode;		  /* -1: not given, else enum nb_dp_mode */
 };
 
 static error_t up_parse(int key, char *arg, struct argp_state *state)
@@ -94,6 +132,17 @@ static error_t up_parse(int key, char *arg, struct argp_state *state)
 		a->masq_ports = arg;
 		return 0;
 	}
+	case OPT_BRIDGE_SUBNET: {
+		struct nb_prefix p;
+
+		if (nb_bridge_subnet_parse(arg, &p))
+			argp_error(state,
+				   "--bridge-subnet \"%s\": not a subnet A.B.C.D/N with N in 8..30 "
+				   "and no host bits set",
+				   arg);
+		a->bridge_subnet = arg;
+		return 0;
+	}
 	case 'm':
 	mode:
 		if (!strcmp(arg, "tc"))
@@ -113,6 +162,31 @@ static error_t up_parse(int key, char *arg, struct argp_state *state)
 	case 'r':
 		a->reload = true;
 		return 0;
+	case OPT_MAX_ENDPOINTS:
+	case OPT_MAX_NETWORKS:
+	case OPT_CT_SIZE: {
+		static const struct {
+			const char *name;
+			unsigned long min, max;
+		} lim[] = {
+		    {"--max-endpoints", NB_MIN_ENDPOINTS, NB_LIM_ENDPOINTS},
+		    {"--max-networks", NB_MIN_NETWORKS, NB_LIM_NETWORKS},
+		    {"--ct-size", NB_MIN_CT, NB_LIM_CT},
+		};
+		unsigned long v;
+		int i = key - OPT_MAX_ENDPOINTS;
+
+		if (nb_parse_ulong(arg, lim[i].min, lim[i].max, &v))
+			argp_error(state, "%s \"%s\": not a number from %lu to %lu", lim[i].name,
+				   arg, lim[i].min, lim[i].max);
+		if (key == OPT_MAX_ENDPOINTS)
+			a->sizes.max_endpoints = v;
+		else if (key == OPT_MAX_NETWORKS)
+			a->sizes.max_networks = v;
+		else
+			a->sizes.ct_size = v;
+		return 0;
+	}
 	case ARGP_KEY_ARG:
 		argp_error(state, "unexpected argument \"%s\"", arg);
 		return EINVAL;
@@ -142,8 +216,10 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 	o.uplinks = (const char *const *)a.uplinks.v;
 	o.nuplinks = a.uplinks.n;
 	o.masq_ports = a.masq_ports;
+	o.bridge_subnet = a.bridge_subnet;
 	o.reload = a.reload;
 	o.mode = a.mode;
+	o.sizes = a.sizes;
 	if (nb_up(inst, &o, &r))
 		goto cleanup;
 	/* the objects that failed said why: before the line that counts them */
@@ -170,7 +246,12 @@ static const char down_doc[] =
     "\n"
     "Deletes every netbpf device (endpoint veths nbe*, gateway ports nbg*/nbp*, also those the "
     "state does not know), detaches the uplink programs and the socket hooks, and removes "
-    "every pin. Sandboxes lose their netbpf interfaces until `netbpfctl up` restores them."
+    "every pin. Sandboxes lose their netbpf interfaces until `netbpfctl up` restores them. "
+    "Programs are detached from every device they are attached to, also a renamed uplink.\n"
+    "\n"
+    "Refused when the pin dir belongs to another instance (another network namespace or "
+    "state dir; --force overrides, for an instance whose namespace is gone). Allowed when "
+    "this instance's state database was lost: the way to start afresh."
     "\v"
     "EXAMPLES:\n"
     "  netbpfctl down\n"
@@ -188,17 +269,38 @@ static error_t noargs_parse(int key, char *arg, struct argp_state *state)
 }
 
 static const struct argp_option no_opts[] = {{0}};
-static const struct argp down_argp = {no_opts, noargs_parse, NULL, down_doc, NULL, NULL, NULL};
+
+static const struct argp_option down_opts[] = {
+    {"force", 'f', NULL, 0,
+     "Remove the pins even when they belong to another instance (one whose network namespace "
+     "is gone)",
+     0},
+    {0},
+};
+
+static error_t down_parse(int key, char *arg, struct argp_state *state)
+{
+	bool *force = state->input;
+
+	if (key == 'f') {
+		*force = true;
+		return 0;
+	}
+	return noargs_parse(key, arg, state);
+}
+
+static const struct argp down_argp = {down_opts, down_parse, NULL, down_doc, NULL, NULL, NULL};
 
 int cmd_down(const struct nb_instance *inst, int argc, char **argv)
 {
 	struct nb_down_report r;
+	bool force = false;
 
-	if (nb_argp_parse(&down_argp, "down", argc, argv, 0, NULL))
+	if (nb_argp_parse(&down_argp, "down", argc, argv, 0, &force))
 		return NB_EXIT_USAGE;
 	if (nb_need_root("down"))
 		return NB_EXIT_ERR;
-	if (nb_down(inst, &r))
+	if (nb_down_opts(inst, force, &r))
 		return NB_EXIT_ERR;
 	printf("netbpf is down: %d device(s) removed, %s; the state in %s is kept\n", r.devices,
 	       r.loaded ? "programs and maps unpinned" : "nothing was loaded", inst->state_dir);
@@ -212,7 +314,11 @@ static const char status_doc[] =
     "\n"
     "The pin dir, the programs with their ids, every netbpf device and the program at its hook, "
     "the uplinks, the masquerade source ports, the cgroup of the socket hooks, and how many "
-    "networks, sandboxes and endpoints the state holds. Exit status 0 when up, 3 when not up."
+    "networks, sandboxes and endpoints the state holds, and every pinned map: entries, "
+    "capacity and memory (the kernel's count; per-CPU maps hold a value per CPU). Every pin is "
+    "checked: a missing or wrong one (a map pin removed by hand) is named. Exit status 0 when "
+    "up, 3 when not up, 1 when a pin is missing or wrong (`netbpfctl up` repairs it) or the "
+    "state cannot be read."
     "\v"
     "EXAMPLES:\n"
     "  netbpfctl status\n"
@@ -334,6 +440,151 @@ static void status_devices(struct status_ctx *c, const struct nb_strv *uplinks)
 	}
 }
 
+/* what nb_pins_check() finds, as errors of the verb in arg */
+static void pins_error(void *arg, const char *line)
+{
+	nb_errorf("%s: %s", (const char *)arg, line);
+}
+
+static void human_bytes(__u64 b, char *buf, size_t size)
+{
+	if (b >= 10ULL << 20)
+		snprintf(buf, size, "%.1f MiB", b / 1048576.0);
+	else
+		snprintf(buf, size, "%.1f KiB", b / 1024.0);
+}
+
+/*
+ * The sizes and every pinned map: entries, capacity and memory, the kernel's
+ * own count (per-CPU maps hold one value per possible CPU); the arithmetic is
+ * in docs/maps.md.
+ */
+static int status_maps(const struct nb_instance *inst, struct nb_store *st)
+{
+	static const char *const hdr[] = {"MAP", "TYPE", "ENTRIES", "MAX", "MEMORY"};
+	struct nb_dp_sizes s = {0}, def;
+	struct nb_map_usage *m = NULL;
+	struct nb_table *t;
+	char entries[24], max[16], mem[32];
+	const char *cells[5];
+	__u64 total = 0;
+	size_t n = 0, i;
+	bool any;
+	int err, cpus = libbpf_num_possible_cpus();
+
+	nb_dp_sizes_default(&def);
+	if (nb_dp_sizes_stored(st, &s, &any))
+		any = false;
+	err = nb_map_usage_read(inst->pin_dir, &m, &n);
+	if (err) {
+		nb_errorf("status: pin dir %s: cannot read the maps: %s", inst->pin_dir,
+			  strerror(-err));
+		return err;
+	}
+	t = nb_table_new(hdr, 5);
+	if (!t) {
+		free(m);
+		return -ENOMEM;
+	}
+	for (i = 0; i < n; i++) {
+		total += m[i].memlock;
+		snprintf(entries, sizeof(entries), "%llu", (unsigned long long)m[i].entries);
+		snprintf(max, sizeof(max), "%u", m[i].max_entries);
+		human_bytes(m[i].memlock, mem, sizeof(mem));
+		if (m[i].per_cpu)
+			snprintf(mem + strlen(mem), sizeof(mem) - strlen(mem), " (%d CPUs)", cpus);
+		cells[0] = m[i].name;
+		cells[1] = m[i].type;
+		cells[2] = !strcmp(m[i].type, "ringbuf") ? "-" : entries;
+		cells[3] = max;
+		cells[4] = mem;
+		nb_table_add(t, cells);
+	}
+	human_bytes(total, mem, sizeof(mem));
+	if (any)
+		printf("Map sizes:  --max-endpoints %u, --max-networks %u, --ct-size %u\n",
+		       s.max_endpoints ?: def.max_endpoints, s.max_networks ?: def.max_networks,
+		       s.ct_size ?: def.ct_size);
+	else
+		printf("Map sizes:  as the live maps were created (none kept in the state)\n");
+	printf("Map memory: %s in %zu maps (%d possible CPUs; per-CPU maps count each)\n\n", mem, n,
+	       cpus);
+	nb_table_print(t, stdout);
+	nb_table_free(t);
+	free(m);
+	return 0;
+}
+
+/* status shows a renamed uplink under its name of now (`up` stores that one) */
+static void uplinks_now(struct nb_store *st, struct nb_nl *nl, struct nb_strv *up)
+{
+	char now[NB_IFNAMSIZ], *dup;
+	int *idx;
+	size_t i;
+
+	idx = calloc(up->n + 1, sizeof(*idx));
+	if (!idx || nb_uplinks_ifindexes_get(st, idx, up->n)) {
+		free(idx);
+		return;
+	}
+	for (i = 0; i < up->n; i++) {
+		if (nb_uplink_follow(nl, up->v[i], idx[i], now) <= 0 || !strcmp(now, up->v[i]))
+			continue;
+		dup = strdup(now);
+		if (dup) {
+			free(up->v[i]);
+			up->v[i] = dup;
+		}
+	}
+	free(idx);
+}
+
+/*
+ * The published ports, and those a host process bound after they were published: the data
+ * plane hands that socket's clients to the sandbox, so it is said (and `port` says it too).
+ */
+static void status_ports(struct nb_store *st, const struct nb_sandbox_rec *sbs, size_t nsbs)
+{
+	char k[NB_PORTMAP_STRLEN], lw[NB_LISTENER_STRLEN];
+	const struct nb_listener **held = NULL;
+	struct nb_publish_rec *rows = NULL;
+	struct nb_listener *ls = NULL;
+	size_t n = 0, nls = 0, i, j;
+	int nheld;
+
+	if (nb_store_publish_list(st, NULL, &rows, &n)) {
+		printf("Ports:      (cannot read them)\n");
+		return;
+	}
+	nb_publish_sort_by_key(rows, n);
+	held = calloc(n ? n : 1, sizeof(*held));
+	nheld = held ? nb_publish_host_held(rows, n, &ls, &nls, held) : -ENOMEM;
+	if (nheld < 0)
+		printf("Ports:      %zu published (the host's sockets cannot be read: %s)\n", n,
+		       strerror(-nheld));
+	else if (!nheld)
+		printf("Ports:      %zu published, none held by a host socket\n", n);
+	else
+		printf("Ports:      %zu published, %d also held by a host socket bound after it "
+		       "(its clients reach the sandbox):\n",
+		       n, nheld);
+	for (i = 0; nheld > 0 && i < n; i++) {
+		struct nb_portmap m = nb_publish_portmap(&rows[i]);
+		const char *name = rows[i].sandbox_id;
+
+		if (!held[i])
+			continue;
+		for (j = 0; j < nsbs; j++)
+			if (!strcmp(sbs[j].id, rows[i].sandbox_id))
+				name = sbs[j].name;
+		printf("            %s -> sandbox \"%s\" port %u: %s\n", nb_portmap_key_str(&m, k),
+		       name, rows[i].sb_port, nb_listener_str(held[i], lw));
+	}
+	free(held);
+	free(ls);
+	free(rows);
+}
+
 int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 {
 	static const char *const prog_hdr[] = {"PROGRAM", "ID", "TYPE", "ATTACHED"};
@@ -346,7 +597,7 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 	char cg[4096], id[16], attached[96], masq[16] = "";
 	__u16 masq_lo, masq_hi;
 	size_t i, nbridge = 0, nsock, nattached;
-	int err, ret = NB_EXIT_ERR;
+	int err, bad, ret = NB_EXIT_ERR;
 
 	if (nb_argp_parse(&status_argp, "status", argc, argv, 0, NULL))
 		return NB_EXIT_USAGE;
@@ -363,6 +614,11 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 			  strerror(-err));
 		return NB_EXIT_ERR;
 	}
+	/* every pin, each missing one named: the rest of the report still follows */
+	bad = nb_pins_check(inst, true, pins_error, "status");
+	if (bad < 0)
+		nb_errorf("status: pin dir %s: cannot check the pins: %s", inst->pin_dir,
+			  strerror(-bad));
 	err = nb_nl_open(&c.nl);
 	if (err) {
 		nb_errorf("status: cannot open a netlink socket: %s", strerror(-err));
@@ -377,6 +633,8 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 		err = nb_store_endpoint_list(st, NULL, NULL, &c.eps, &c.neps);
 	if (!err)
 		err = nb_uplinks_stored(st, &uplinks);
+	if (!err)
+		uplinks_now(st, c.nl, &uplinks);
 	if (!err)
 		err = nb_masq_ports_stored(st, masq, &masq_lo, &masq_hi);
 	if (err) {
@@ -405,7 +663,9 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 		printf(")");
 	}
 	printf("\n");
-	printf("Pin dir:    %s\n", inst->pin_dir);
+	printf("Pin dir:    %s (%s)\n", inst->pin_dir,
+	       !bad ? "every pin in place"
+		    : "PINS MISSING OR WRONG: see the errors; `netbpfctl up` repairs them");
 	printf("State dir:  %s\n", inst->state_dir);
 	if (inst->cgroup && inst->cgroup[0])
 		snprintf(cg, sizeof(cg), "%s", inst->cgroup);
@@ -428,6 +688,7 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 	printf("Networks:   %zu (%zu bridge)\n", c.nnets, nbridge);
 	printf("Sandboxes:  %zu\n", c.nsbs);
 	printf("Endpoints:  %zu\n", c.neps);
+	status_ports(st, c.sbs, c.nsbs);
 	printf("\n");
 
 	pt = nb_table_new(prog_hdr, 4);
@@ -459,7 +720,10 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 	printf("\n");
 	status_devices(&c, &uplinks);
 	nb_table_print(c.t, stdout);
-	ret = NB_EXIT_OK;
+	printf("\n");
+	if (status_maps(inst, st))
+		bad = bad ? bad : 1;
+	ret = bad ? NB_EXIT_ERR : NB_EXIT_OK;
 cleanup:
 	nb_table_free(pt);
 	nb_table_free(c.t);

@@ -47,6 +47,7 @@ static const struct command commands[] = {
     DEFINE_COMMAND(stats, "Display sandboxes' network usage statistics"),
     DEFINE_COMMAND(metrics, "Print or serve metrics in Prometheus format"),
     DEFINE_COMMAND(monitor, "Stream drop, trace and NAT events"),
+    DEFINE_COMMAND(map, "List netbpf's maps or print one decoded"),
 };
 
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
