@@ -239,7 +239,7 @@ same_output() {
 	assert_output "$s2 fw,fx"
 	run nbctl_dk stats --no-stream --format '{{json .}}' "$s1"
 	assert_success
-	assert_regex "$output" '^\{"Container":"'"$s1"'","Name":"'"$s1"'","ID":"[0-9a-f]{12}","NetIO":"[^"]+","Networks":"fw","Packets":"[^"]+","Drops":"[^"]+"\}$'
+	assert_regex "$output" '^\{"Container":"'"$s1"'","Drops":"[^"]+","ID":"[0-9a-f]{12}","Name":"'"$s1"'","NetIO":"[^"]+","Networks":"fw","Packets":"[^"]+"\}$'
 	run nbctl_dk stats --no-stream --format json "$s1"
 	assert_success
 	assert_equal "$(json 'd[0]["name"] + " " + str(len(d[0]["id"]))' <<<"$output")" "/$s1 64"

@@ -130,11 +130,12 @@ static int stats_print_tmpl(const struct nb_metrics *m, const struct nb_tmpl *t)
 
 	for (i = 0; rows && i < m->nsbs; i++) {
 		nb_stats_row(&m->sbs[i], cells);
+		/* keys sorted, as Docker's context marshals them for {{json .}} */
 		json_array_append_new(
 		    rows, json_pack("{s:s, s:s, s:s#, s:s, s:s, s:s, s:s}", "Container", cells[0],
-				    "Name", cells[0], "ID", m->sbs[i].id, (int)NB_SHORT_ID_LEN,
-				    "NetIO", cells[2], "Networks", cells[1], "Packets", cells[3],
-				    "Drops", cells[4]));
+				    "Drops", cells[4], "ID", m->sbs[i].id, (int)NB_SHORT_ID_LEN,
+				    "Name", cells[0], "NetIO", cells[2], "Networks", cells[1],
+				    "Packets", cells[3]));
 	}
 	header = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Container", "CONTAINER", "Name",
 			   "NAME", "ID", "CONTAINER ID", "NetIO", "NET I/O", "Networks", "NETWORKS",
