@@ -74,9 +74,9 @@ CNI_BIN    := $(if $(CNI_SRCS),$(OUT)/netbpf-cni)
 
 all: $(OUT)/netbpfctl $(CNI_BIN) $(OUT)/netbpfd $(UNIT_BINS) $(LAYERS_TEST) $(PKT_BINS)
 
-$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c | $(OUT)/bpf
+$(OUT)/bpf/%.bpf.o: bpf/%.bpf.c $(OUT)/bpf/%.bpf.d | $(OUT)/bpf
 	$(call msg,BPF,$@)
-	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@
+	$(Q)$(CLANG) $(BPF_CFLAGS) -MMD -MP -c $< -o $@ && touch $@
 
 $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
@@ -84,17 +84,17 @@ $(OUT)/%.skel.h: $(OUT)/bpf/%.bpf.o
 
 # The skeletons are order-only prerequisites so that they exist before the first compile; from
 # then on each object's .d file names the ones it includes.
-$(OUT)/user/lib/%.o: user/lib/%.c | $(SKELS) $(OUT)/user/lib
+$(OUT)/user/lib/%.o: user/lib/%.c $(OUT)/user/lib/%.d | $(SKELS) $(OUT)/user/lib
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -MMD -MP -DNETBPF_VERSION='"$(VERSION)"' -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -MMD -MP -DNETBPF_VERSION='"$(VERSION)"' -c $< -o $@ && touch $@
 
-$(OUT)/user/netbpfctl/%.o: user/netbpfctl/%.c | $(SKELS) $(OUT)/user/netbpfctl
+$(OUT)/user/netbpfctl/%.o: user/netbpfctl/%.c $(OUT)/user/netbpfctl/%.d | $(SKELS) $(OUT)/user/netbpfctl
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser/netbpfctl -MMD -MP -DNETBPF_VERSION='"$(VERSION)"' -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Iuser/netbpfctl -MMD -MP -DNETBPF_VERSION='"$(VERSION)"' -c $< -o $@ && touch $@
 
-$(OUT)/user/cni/%.o: user/cni/%.c | $(SKELS) $(OUT)/user/cni
+$(OUT)/user/cni/%.o: user/cni/%.c $(OUT)/user/cni/%.d | $(SKELS) $(OUT)/user/cni
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser/cni -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Iuser/cni -MMD -MP -c $< -o $@ && touch $@
 
 $(LIBNETBPF): $(LIB_OBJS)
 	$(call msg,AR,$@)
@@ -112,9 +112,9 @@ $(OUT)/netbpf-cni: $(CNI_OBJS) $(LIBNETBPF)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LIBS) -o $@
 
-$(OUT)/user/netbpfd/%.o: user/netbpfd/%.c | $(SKELS) $(OUT)/user/netbpfd
+$(OUT)/user/netbpfd/%.o: user/netbpfd/%.c $(OUT)/user/netbpfd/%.d | $(SKELS) $(OUT)/user/netbpfd
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Iuser/netbpfd -MMD -MP -DNETBPF_VERSION='"$(VERSION)"' -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Iuser/netbpfd -MMD -MP -DNETBPF_VERSION='"$(VERSION)"' -c $< -o $@ && touch $@
 
 $(OUT)/netbpfd: $(NBD_OBJS) $(LIBNETBPF)
 	$(call msg,LINK,$@)
@@ -128,6 +128,8 @@ $(OUT)/tests/unit/test_netbpfd: tests/unit/test_netbpfd.c $(OUT)/user/netbpfd/pr
 
 # test_cni drives the plugin binary as a runtime does
 $(OUT)/tests/unit/test_cni: $(OUT)/netbpf-cni
+# test_nat reads the conntrack timeouts out of the programs' own rodata
+$(OUT)/tests/unit/test_nat: $(OUT)/endpoint.skel.h $(OUT)/uplink.skel.h $(OUT)/xdp.skel.h
 
 $(OUT)/tests/unit/%: tests/unit/%.c $(LIBCTL) $(LIBNETBPF) | $(SKELS) $(OUT)/tests/unit
 	$(call msg,CC,$@)
@@ -139,9 +141,9 @@ $(LAYERS_TEST): tests/unit/test_layers.sh $(LIB_OBJS) $(CTL_OBJS) $(CNI_OBJS) | 
 	$(call msg,GEN,$@)
 	$(Q)sed -e 's|@SRC@|$(CURDIR)|' -e 's|@OUT@|$(abspath $(OUT))|' $< >$@ && chmod +x $@
 
-$(OUT)/tests/bpf/%.o: tests/bpf/%.c | $(SKELS) $(OUT)/tests/bpf
+$(OUT)/tests/bpf/%.o: tests/bpf/%.c $(OUT)/tests/bpf/%.d | $(SKELS) $(OUT)/tests/bpf
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/bpf -MMD -MP -c $< -o $@
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf -MMD -MP -c $< -o $@ && touch $@
 
 $(OUT)/tests/bpf/%: $(OUT)/tests/bpf/%.o $(PKT_LIB) $(LIBNETBPF)
 	$(call msg,LINK,$@)
@@ -152,6 +154,14 @@ $(OUT)/tests/unit $(OUT)/tests/bpf:
 	$(Q)mkdir -p $@
 
 -include $(DEPFILES)
+
+# An object whose .d is missing was built without it (by an older Makefile, or the .d was
+# lost): listed as targets of an empty rule (not a pattern, which would make them intermediate
+# and ignored while missing), a missing .d counts as new, so the object is rebuilt and writes
+# one; `touch` keeps each object newer than the .d its compiler wrote.
+OBJ_DEPS   := $(BPF_OBJS:.o=.d) $(LIB_OBJS:.o=.d) $(CTL_OBJS:.o=.d) $(CNI_OBJS:.o=.d) \
+              $(NBD_OBJS:.o=.d) $(PKT_BINS:=.d) $(PKT_LIB:.o=.d)
+$(OBJ_DEPS): ;
 
 # Installs the Debian packages that are missing (needs root). docker.io (netbpfd's end-to-end
 # test, tests/e2e/65-docker.bats) installs a dockerd service: while it installs, a policy-rc.d

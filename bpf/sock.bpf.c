@@ -12,8 +12,9 @@
  * nb_config.host_netns_cookie): a sandbox's own 127.0.0.1:8000 is its own.
  * A destination is "the host" when it is in 127.0.0.0/8, in nb_local_addrs
  * (the host's addresses, written by the control plane: these programs
- * cannot ask the FIB) or a netbpf gateway address. An exact (address, port)
- * entry in nb_publish wins over a 0.0.0.0 one, as at the uplink.
+ * cannot ask the FIB) or a netbpf gateway address. The lookup is the
+ * uplink's own (lib/publish.bpf.h): an exact (address, port) entry wins over
+ * a 0.0.0.0 one.
  *
  * What a socket was redirected to is remembered per (socket cookie,
  * sandbox address, port) in the nb_sock_rnat LRU: keyed by the cookie so
@@ -26,6 +27,7 @@
 #include <bpf/bpf_endian.h>
 
 #include "lib/maps.bpf.h"
+#include "lib/publish.bpf.h"
 
 #define NB_SOCK_ALLOW	1
 #define NB_AF_INET_SOCK 2
@@ -62,22 +64,16 @@ static __always_inline bool nb_sock_is_host_addr(__be32 addr)
 /* Rewrites ctx's destination when it is a published port of the host. */
 static __always_inline void nb_sock_translate(struct bpf_sock_addr *ctx, __u8 proto)
 {
-	struct nb_publish_key k = {.proto = proto};
 	struct nb_sock_rnat_key rk = {};
 	struct nb_sock_rnat_val rv = {};
 	struct nb_publish_val *pub;
+	bool wildcard;
 
 	if (ctx->family != NB_AF_INET_SOCK || !nb_sock_in_host_netns(ctx))
 		return;
-	k.host_ip = ctx->user_ip4;
-	k.host_port = (__be16)ctx->user_port;
-	pub = bpf_map_lookup_elem(&NB_MAP_PUBLISH, &k);
-	if (!pub) {
-		k.host_ip = 0;
-		pub = bpf_map_lookup_elem(&NB_MAP_PUBLISH, &k);
-		if (!pub || !nb_sock_is_host_addr(ctx->user_ip4))
-			return;
-	}
+	pub = nb_publish_lookup(ctx->user_ip4, (__be16)ctx->user_port, proto, &wildcard);
+	if (!pub || (wildcard && !nb_sock_is_host_addr(ctx->user_ip4)))
+		return;
 	rk.cookie = bpf_get_socket_cookie(ctx);
 	rk.sb_ip = pub->sb_ip;
 	rk.sb_port = pub->sb_port;

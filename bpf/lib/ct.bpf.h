@@ -21,6 +21,22 @@
  * reclaims the rest. A TCP SYN that hits a CLOSED entry starts a new flow
  * (a client reusing its port right after a close).
  *
+ * TCP windows are tracked per direction as Linux's conntrack does
+ * (nf_conntrack_proto_tcp.c, after "Real Stateful TCP Packet Filtering in IP
+ * Filter"): each entry keeps the highest sequence number its direction sent
+ * (td_end) and the largest window it advertised (td_maxwin, scaled by
+ * td_wscale when used). A RST
+ * or FIN whose sequence number lies outside the receiver's window around
+ * td_end is not the peer's: it changes nothing and the caller drops it
+ * (ct-invalid), so a blind attacker cannot close a flow. A direction not
+ * seen yet (a RST answering a SYN) is taken as it comes.
+ *
+ * Half-open flows from outside live apart: a published-port SYN creates its
+ * two entries in nb_ct_syn (NB_CT_F_HALF_OPEN), a smaller LRU of its own,
+ * and the first answer moves them into nb_ct. A SYN flood thus evicts only
+ * other half-open flows, never an established one (Linux's conntrack drops
+ * unassured entries early for the same reason). Lookups try nb_ct first.
+ *
  * Timestamps are bpf_ktime_get_ns() (CLOCK_MONOTONIC); seen_ns is refreshed
  * at most once per NB_CT_REFRESH_NS so that a busy flow does not write its
  * entry's cache line on every packet just for the clock.
@@ -34,14 +50,12 @@
 #define NB_NSEC		 1000000000ULL
 #define NB_CT_REFRESH_NS (1 * NB_NSEC)
 
-/* timeouts after the last packet, from <netbpf/abi.h> (shared with `ct ls`) */
-#define NB_CT_TCP_NEW_NS    (NB_CT_TCP_NEW_SECS * NB_NSEC)
-#define NB_CT_TCP_EST_NS    (NB_CT_TCP_EST_SECS * NB_NSEC)
-#define NB_CT_TCP_FIN_NS    (NB_CT_TCP_FIN_SECS * NB_NSEC)
-#define NB_CT_TCP_CLOSED_NS (NB_CT_TCP_CLOSED_SECS * NB_NSEC)
-#define NB_CT_UDP_NEW_NS    (NB_CT_UDP_NEW_SECS * NB_NSEC)
-#define NB_CT_UDP_EST_NS    (NB_CT_UDP_EST_SECS * NB_NSEC)
-#define NB_CT_ICMP_NS	    (NB_CT_ICMP_SECS * NB_NSEC)
+/*
+ * Timeouts after the last packet (seconds) by slot, <netbpf/consts.h>: rodata
+ * of every program that tracks flows, so the table the data plane uses is the
+ * one a test reads from the object (tests/unit/test_nat.c).
+ */
+const volatile __u32 nb_ct_timeout_secs[NB_CT_TO_COUNT] = NB_CT_TIMEOUTS_INIT;
 
 /* TCP flag bits as in byte 13 of the TCP header */
 #define NB_TCP_FIN 0x01
@@ -49,23 +63,84 @@
 #define NB_TCP_RST 0x04
 #define NB_TCP_ACK 0x10
 
+/* the least window a receiver is credited with (RFC 9293's initial default) */
+#define NB_CT_TCP_MIN_WIN 65535
+#define NB_TCP_WSCALE_MAX 14
+
+/* What window tracking needs of a TCP segment (all host order) */
+struct nb_ct_tcp {
+	__u32 seq;
+	__u16 win;   /* the raw window field */
+	__u16 plen;  /* payload bytes */
+	__u8 flags;  /* NB_TCP_* (also for other protocols: 0) */
+	__u8 wscale; /* a SYN's window scale option, 0xff = none */
+};
+
+/* the sequence space the segment occupies ends here (SYN and FIN count one) */
+static __always_inline __u32 nb_ct_tcp_end(const struct nb_ct_tcp *t)
+{
+	return t->seq + t->plen + !!(t->flags & NB_TCP_SYN) + !!(t->flags & NB_TCP_FIN);
+}
+
+/* a after b in sequence space */
+static __always_inline bool nb_seq_after(__u32 a, __u32 b)
+{
+	return (__s32)(a - b) > 0;
+}
+
+/* Records a segment of e's direction: its end, its window, a SYN's scale. */
+static __always_inline void nb_ct_td_update(struct nb_ct_entry *e, const struct nb_ct_tcp *t)
+{
+	__u32 end = nb_ct_tcp_end(t);
+
+	if (t->flags & NB_TCP_SYN)
+		e->td_wscale = t->wscale == 0xff ? 0 : t->wscale;
+	if (!(e->td_flags & NB_CT_TD_KNOWN)) {
+		e->td_end = end;
+		e->td_maxwin = t->win;
+		e->td_flags |= NB_CT_TD_KNOWN;
+		return;
+	}
+	if (nb_seq_after(end, e->td_end))
+		e->td_end = end;
+	/* the raw field: scaled when used (a SYN's window, never scaled, is thus counted
+	 * generously, which only widens the window) */
+	if (t->win > e->td_maxwin)
+		e->td_maxwin = t->win;
+}
+
+/* A new flow's first segment, in its forward entry */
+static __always_inline void nb_ct_td_first(struct nb_ct_entry *e, __u8 proto,
+					   const struct nb_ct_tcp *t)
+{
+	if (proto == IPPROTO_TCP)
+		nb_ct_td_update(e, t);
+}
+
+/*
+ * May a RST or FIN of e's direction (segment t) change the flow? Its
+ * sequence number must lie within the receiver's (peer's) window around
+ * what e's direction sent so far: what a blind attacker cannot know.
+ */
+static __always_inline bool nb_ct_td_in_window(const struct nb_ct_entry *e,
+					       const struct nb_ct_entry *peer,
+					       const struct nb_ct_tcp *t)
+{
+	__u32 w;
+
+	if (!(e->td_flags & NB_CT_TD_KNOWN))
+		return true;
+	w = peer && (peer->td_flags & NB_CT_TD_KNOWN)
+		? (__u32)peer->td_maxwin << (peer->td_wscale & 0xf)
+		: 0;
+	if (w < NB_CT_TCP_MIN_WIN)
+		w = NB_CT_TCP_MIN_WIN;
+	return !nb_seq_after(t->seq, e->td_end + w) && !nb_seq_after(e->td_end - w, t->seq);
+}
+
 static __always_inline __u64 nb_ct_timeout(__u8 proto, __u8 state)
 {
-	if (proto == IPPROTO_TCP) {
-		switch (state) {
-		case NB_CT_S_NEW:
-			return NB_CT_TCP_NEW_NS;
-		case NB_CT_S_ESTABLISHED:
-			return NB_CT_TCP_EST_NS;
-		case NB_CT_S_FIN:
-			return NB_CT_TCP_FIN_NS;
-		default:
-			return NB_CT_TCP_CLOSED_NS;
-		}
-	}
-	if (proto == IPPROTO_UDP)
-		return state == NB_CT_S_NEW ? NB_CT_UDP_NEW_NS : NB_CT_UDP_EST_NS;
-	return NB_CT_ICMP_NS;
+	return (__u64)nb_ct_timeout_secs[nb_ct_timeout_slot(proto, state)] * NB_NSEC;
 }
 
 static __always_inline bool nb_ct_alive(const struct nb_ct_entry *e, __u8 proto, __u64 now)
@@ -101,6 +176,15 @@ static __always_inline void nb_ct_peer_key(const struct nb_ct_key *k, const stru
 	peer->pad[0] = peer->pad[1] = peer->pad[2] = 0;
 }
 
+/* The entry of the other direction of e's flow (key pk), in the map e lives in */
+static __always_inline struct nb_ct_entry *nb_ct_peer(const struct nb_ct_entry *e,
+						      const struct nb_ct_key *pk)
+{
+	if (e->flags & NB_CT_F_HALF_OPEN)
+		return bpf_map_lookup_elem(&NB_MAP_CT_SYN, pk);
+	return bpf_map_lookup_elem(&NB_MAP_CT, pk);
+}
+
 /* True when e (found under some key) translates into the reverse of k: e is k's peer. */
 static __always_inline bool nb_ct_is_peer_of(const struct nb_ct_entry *e, const struct nb_ct_key *k)
 {
@@ -117,8 +201,13 @@ static __always_inline struct nb_ct_entry *nb_ct_lookup(const struct nb_ct_key *
 {
 	struct nb_ct_entry *e = bpf_map_lookup_elem(&NB_MAP_CT, k);
 
-	if (!e || !nb_ct_alive(e, k->proto, now))
-		return NULL;
+	if (!e || !nb_ct_alive(e, k->proto, now)) {
+		if (k->proto != IPPROTO_TCP)
+			return NULL;
+		e = bpf_map_lookup_elem(&NB_MAP_CT_SYN, k);
+		if (!e || !nb_ct_alive(e, k->proto, now))
+			return NULL;
+	}
 	if (k->proto == IPPROTO_TCP && e->state == NB_CT_S_CLOSED &&
 	    (tcp_flags & (NB_TCP_SYN | NB_TCP_ACK)) == NB_TCP_SYN)
 		return NULL;
@@ -150,16 +239,50 @@ static __always_inline void nb_ct_entry_init(struct nb_ct_entry *e, __u8 type, _
 }
 
 /*
- * Accounts a packet of len bytes to e (found under k) and advances the
- * state machine, mirroring state changes into the peer entry.
+ * Moves a half-open flow (e under k, peer under pk, both in nb_ct_syn) into
+ * nb_ct. The copies left behind are made to look expired, not deleted: the
+ * caller still reads e. Not inlined: rare, and its stack is small.
  */
-static __always_inline void nb_ct_seen(const struct nb_ct_key *k, struct nb_ct_entry *e,
-				       __u8 tcp_flags, __u32 len, __u64 now)
+static __noinline void nb_ct_promote(const struct nb_ct_key *k, struct nb_ct_entry *e,
+				     const struct nb_ct_key *pk, struct nb_ct_entry *peer)
 {
-	struct nb_ct_entry *peer;
-	struct nb_ct_key pk;
-	__u8 state = e->state, nstate = state, nflags = e->flags;
+	e->flags &= ~NB_CT_F_HALF_OPEN;
+	peer->flags &= ~NB_CT_F_HALF_OPEN;
+	/* the peer first: a packet finds a flow by its forward entry (see below) */
+	if (bpf_map_update_elem(&NB_MAP_CT, pk, peer, BPF_ANY) ||
+	    bpf_map_update_elem(&NB_MAP_CT, k, e, BPF_ANY)) {
+		/* no room: it stays half-open, as it was */
+		e->flags |= NB_CT_F_HALF_OPEN;
+		peer->flags |= NB_CT_F_HALF_OPEN;
+		return;
+	}
+	e->seen_ns = 0;
+	peer->seen_ns = 0;
+}
 
+/*
+ * Accounts a packet of len bytes to e (found under k) and advances the
+ * state machine, mirroring state changes into the peer entry. t: the TCP
+ * segment (NULL for other protocols). False, and nothing changed, for a
+ * RST or FIN outside the window: the caller drops the packet.
+ */
+static __always_inline bool nb_ct_seen(const struct nb_ct_key *k, struct nb_ct_entry *e,
+				       const struct nb_ct_tcp *t, __u32 len, __u64 now)
+{
+	__u8 state = e->state, nstate = state, nflags = e->flags;
+	__u8 tcp_flags = t ? t->flags : 0;
+	struct nb_ct_entry *peer = NULL;
+	struct nb_ct_key pk;
+
+	if (k->proto == IPPROTO_TCP && t) {
+		if (tcp_flags & (NB_TCP_RST | NB_TCP_FIN)) {
+			nb_ct_peer_key(k, e, &pk);
+			peer = nb_ct_peer(e, &pk);
+			if (!nb_ct_td_in_window(e, peer, t))
+				return false;
+		}
+		nb_ct_td_update(e, t);
+	}
 	__sync_fetch_and_add(&e->packets, 1);
 	__sync_fetch_and_add(&e->bytes, len);
 	if (now > e->seen_ns + NB_CT_REFRESH_NS)
@@ -180,11 +303,13 @@ static __always_inline void nb_ct_seen(const struct nb_ct_key *k, struct nb_ct_e
 		}
 	}
 	if (nstate == state && nflags == e->flags)
-		return;
+		return true;
 
 	/* a state change: rare (a handful per flow), so the peer lookup is too */
-	nb_ct_peer_key(k, e, &pk);
-	peer = bpf_map_lookup_elem(&NB_MAP_CT, &pk);
+	if (!peer) {
+		nb_ct_peer_key(k, e, &pk);
+		peer = nb_ct_peer(e, &pk);
+	}
 	if (peer && nstate == NB_CT_S_FIN && (peer->flags & NB_CT_F_FIN))
 		nstate = NB_CT_S_CLOSED;
 	e->flags = nflags;
@@ -194,6 +319,10 @@ static __always_inline void nb_ct_seen(const struct nb_ct_key *k, struct nb_ct_e
 		if (now > peer->seen_ns + NB_CT_REFRESH_NS)
 			peer->seen_ns = now;
 	}
+	/* answered: the flow is established and moves to nb_ct */
+	if ((nflags & NB_CT_F_HALF_OPEN) && nstate == NB_CT_S_ESTABLISHED && peer)
+		nb_ct_promote(k, e, &pk, peer);
+	return true;
 }
 
 /*
@@ -202,25 +331,64 @@ static __always_inline void nb_ct_seen(const struct nb_ct_key *k, struct nb_ct_e
  * The reply key must be free (absent, reusable, or already this flow's
  * peer, e.g. after the forward entry was evicted); otherwise another flow
  * owns it and this one is refused. On failure nothing is left behind.
+ * In two steps for a caller short of stack, who builds both entries in one
+ * buffer: nb_ct_put_reply(), then nb_ct_put_forward().
  */
+static __always_inline bool nb_ct_key_taken(const struct nb_ct_key *fk, const struct nb_ct_key *rk,
+					    struct nb_ct_entry *old, __u8 tcp_flags, __u64 now)
+{
+	return old && !nb_ct_reusable(old, rk->proto, tcp_flags, now) && !nb_ct_is_peer_of(old, fk);
+}
+
+/* Entries with NB_CT_F_HALF_OPEN go to nb_ct_syn, the others to nb_ct. */
+static __always_inline int nb_ct_put_reply(const struct nb_ct_key *fk, const struct nb_ct_key *rk,
+					   const struct nb_ct_entry *re, __u8 tcp_flags, __u64 now)
+{
+	int err;
+
+	if (nb_ct_key_taken(fk, rk, bpf_map_lookup_elem(&NB_MAP_CT, rk), tcp_flags, now))
+		return -NB_DROP_CT_INVALID;
+	if (re->flags & NB_CT_F_HALF_OPEN) {
+		if (nb_ct_key_taken(fk, rk, bpf_map_lookup_elem(&NB_MAP_CT_SYN, rk), tcp_flags,
+				    now))
+			return -NB_DROP_CT_INVALID;
+		/* what nb_ct holds under these keys is over (reusable): lookups try nb_ct
+		 * first, and must find the new flow */
+		bpf_map_delete_elem(&NB_MAP_CT, rk);
+		bpf_map_delete_elem(&NB_MAP_CT, fk);
+		err = bpf_map_update_elem(&NB_MAP_CT_SYN, rk, re, BPF_ANY);
+	} else {
+		err = bpf_map_update_elem(&NB_MAP_CT, rk, re, BPF_ANY);
+	}
+	return err ? -NB_DROP_CT_FULL : 0;
+}
+
+static __always_inline int nb_ct_put_forward(const struct nb_ct_key *fk,
+					     const struct nb_ct_entry *fe,
+					     const struct nb_ct_key *rk)
+{
+	if (fe->flags & NB_CT_F_HALF_OPEN) {
+		if (bpf_map_update_elem(&NB_MAP_CT_SYN, fk, fe, BPF_ANY)) {
+			bpf_map_delete_elem(&NB_MAP_CT_SYN, rk);
+			return -NB_DROP_CT_FULL;
+		}
+	} else if (bpf_map_update_elem(&NB_MAP_CT, fk, fe, BPF_ANY)) {
+		bpf_map_delete_elem(&NB_MAP_CT, rk);
+		return -NB_DROP_CT_FULL;
+	}
+	nb_event_nat(fk, fe);
+	return 0;
+}
+
 static __always_inline int nb_ct_create_pair(const struct nb_ct_key *fk,
 					     const struct nb_ct_entry *fe,
 					     const struct nb_ct_key *rk,
 					     const struct nb_ct_entry *re, __u8 tcp_flags,
 					     __u64 now)
 {
-	struct nb_ct_entry *old = bpf_map_lookup_elem(&NB_MAP_CT, rk);
+	int err = nb_ct_put_reply(fk, rk, re, tcp_flags, now);
 
-	if (old && !nb_ct_reusable(old, rk->proto, tcp_flags, now) && !nb_ct_is_peer_of(old, fk))
-		return -NB_DROP_CT_INVALID;
-	if (bpf_map_update_elem(&NB_MAP_CT, rk, re, BPF_ANY))
-		return -NB_DROP_CT_FULL;
-	if (bpf_map_update_elem(&NB_MAP_CT, fk, fe, BPF_ANY)) {
-		bpf_map_delete_elem(&NB_MAP_CT, rk);
-		return -NB_DROP_CT_FULL;
-	}
-	nb_event_nat(fk, fe);
-	return 0;
+	return err ?: nb_ct_put_forward(fk, fe, rk);
 }
 
 #endif

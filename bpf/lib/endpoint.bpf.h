@@ -17,7 +17,9 @@
  *      device, where the host stack takes over; anything else is dropped.
  *
  * Frames of other ethertypes (IPv6 link-local between sandboxes, ...) are
- * MAC-checked and switched like any frame. Tagged frames are refused: the
+ * MAC-checked and switched like any frame; IPv6 router advertisements and
+ * redirects are dropped, and IPv6 reaches the host only on a network that
+ * has IPv6 (policy.bpf.h). Tagged frames are refused: the
  * tag would hide the IPv4 header from the checks above.
  *
  * At XDP (`up --mode xdp`) the same checks run first and decide what XDP can
@@ -42,6 +44,7 @@
 #if !NB_XDP
 #include "flood.bpf.h"
 #endif
+#include "mcast.bpf.h"
 
 /* Who sent a frame and where it was headed, for the counters and so a drop
  * can be charged to its target too. */
@@ -70,13 +73,14 @@ static __always_inline int ep_arp(nb_ctx_t *ctx, struct nb_cursor *c, struct eth
 	return nb_ctx_back_out(ctx);
 }
 
-/* A frame for the gateway (or its broadcast): the tc part of the switch */
+/* A frame for the gateway (or its broadcast; host: the host may hear it):
+ * the tc part of the switch */
 static __always_inline int ep_to_host(nb_ctx_t *ctx, const struct nb_port *port,
 				      const struct nb_network *net, const struct nb_fdb_val *fdb,
-				      bool ipv4)
+				      bool ipv4, bool host)
 {
 #if NB_XDP
-	(void)ctx, (void)port, (void)net, (void)fdb, (void)ipv4;
+	(void)ctx, (void)port, (void)net, (void)fdb, (void)ipv4, (void)host;
 	return NB_ACT_PASS;
 #else
 	int err;
@@ -84,8 +88,9 @@ static __always_inline int ep_to_host(nb_ctx_t *ctx, const struct nb_port *port,
 	if (!fdb) {
 		/* with enable_icc=false only the host hears a sandbox's broadcasts */
 		if (!(net->flags & NB_NET_F_ICC))
-			return bpf_redirect(net->gw_ifindex, BPF_F_INGRESS);
-		return nb_flood_frame(ctx, port->net_id, ctx->ifindex, net->gw_ifindex);
+			return host ? bpf_redirect(net->gw_ifindex, BPF_F_INGRESS)
+				    : -NB_DROP_NO_IPV6;
+		return nb_flood_frame(ctx, port->net_id, ctx->ifindex, host ? net->gw_ifindex : 0);
 	}
 	/* published ports (hairpin), their replies, masquerade: see nat.bpf.h */
 	if (ipv4) {
@@ -108,15 +113,18 @@ static __always_inline int ep_for_host(nb_ctx_t *ctx, const struct nb_port *port
 
 	if (!net)
 		return NB_XDP ? NB_ACT_PASS : -NB_DROP_NO_PORT;
+	/* a network without IPv6: the sandboxes' IPv6 multicast floods to them only */
 	if (!fdb)
-		return ep_to_host(ctx, port, net, NULL, false);
+		return ep_to_host(ctx, port, net, NULL, false, !ip6 || nb_policy_ipv6_to_host(net));
+	if (ip6 && !nb_policy_ipv6_to_host(net))
+		return -NB_DROP_NO_IPV6;
 	if (iph)
 		err = nb_policy_routed_ipv4(net, port->net_id, iph->daddr);
 	else if (ip6)
 		err = nb_policy_routed_ipv6(net, &ip6->daddr);
 	if (err)
 		return err;
-	return ep_to_host(ctx, port, net, fdb, iph != NULL);
+	return ep_to_host(ctx, port, net, fdb, iph != NULL, true);
 }
 
 static __always_inline int ep_switch(nb_ctx_t *ctx, struct ep_fwd *fwd)
@@ -166,11 +174,20 @@ static __always_inline int ep_switch(nb_ctx_t *ctx, struct ep_fwd *fwd)
 		err = nb_parse_ipv6(&c, &ip6);
 		if (err)
 			return err;
+		err = nb_policy_ipv6_from_sandbox(ctx, ip6->nexthdr);
+		if (err)
+			return err;
+		/* link control nobody needs is not flooded (mcast.bpf.h) */
+		if (nb_mac_is_multicast(eth->h_dest)) {
+			err = nb_mcast_ipv6_check(&c, ip6);
+			if (err)
+				return err;
+		}
 		break;
 	}
 
 	if (nb_mac_is_multicast(eth->h_dest))
-		return ep_for_host(ctx, port, NULL, NULL, NULL);
+		return ep_for_host(ctx, port, NULL, NULL, ip6);
 	fdb = nb_fdb_lookup(port->net_id, eth->h_dest);
 	if (!fdb)
 		return -NB_DROP_UNKNOWN_UNICAST;

@@ -65,6 +65,8 @@ struct {
 	__uint(max_entries, NB_MAX_NETWORKS);
 	__type(key, __u32);
 	__type(value, struct nb_flood);
+	/* 16 KiB a value: only for networks that exist, not --max-networks of them */
+	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } NB_MAP_FLOOD SEC(".maps");
 
@@ -106,6 +108,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } NB_MAP_PUBLISH SEC(".maps");
 
+/* published ports' sandbox side -> how many lead there (networks routed without NAT) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NB_MAX_PUBLISH);
+	__type(key, struct nb_pub_target);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_PUB_TARGETS SEC(".maps");
+
 /* conntrack: wire 5-tuple of one direction -> translation, state, counters */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -114,6 +125,25 @@ struct {
 	__type(value, struct nb_ct_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } NB_MAP_CT SEC(".maps");
+
+/* published ports' source allow-lists: (port key, source prefix) -> NB_PUB_ALLOW_* */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, NB_MAX_PUB_ALLOW);
+	__type(key, struct nb_pub_allow_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_PUB_ALLOW SEC(".maps");
+
+/* half-open published-port TCP flows, apart so that a SYN flood cannot evict nb_ct's */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NB_MAX_CT_SYN);
+	__type(key, struct nb_ct_key);
+	__type(value, struct nb_ct_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_CT_SYN SEC(".maps");
 
 /* uplinks by ifindex: masquerade address and port range */
 struct {

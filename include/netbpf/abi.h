@@ -17,6 +17,7 @@
 #ifndef __VMLINUX_H__
 #include <linux/types.h>
 #endif
+#include "consts.h"
 
 /* ---- map names (pin file names under the pin dir) ---------------------- */
 #define NB_MAP_NETWORKS nb_networks /* net_id -> struct nb_network */
@@ -48,12 +49,18 @@
 #define NB_PROG_XDP_UPLINK "xdp_uplink" /* XDP of each uplink */
 
 /* ---- limits ------------------------------------------------------------ */
-#define NB_MAX_NETWORKS 1024
+#define NB_MAX_NETWORKS 4096 /* default of `up --max-networks` (issue 20) */
 #define NB_MAX_PORTS 65536 /* switch ports (endpoints + gateway ports), all networks */
 #define NB_MAX_FDB 65536
-#define NB_MAX_FLOOD 1024 /* ports one broadcast/multicast frame is flooded to */
+/* Endpoints of one network: its flood list is one map value of this many ports,
+ * a fixed size (BTF of the value). 16 KiB per network that exists (nb_flood is
+ * not preallocated): docs/maps.md. */
+#define NB_MAX_FLOOD 4096
 #define NB_MAX_PUBLISH 65536
 #define NB_MAX_CT 262144
+/* entries (two per flow) for half-open published-port connections: a SYN flood from outside
+ * evicts only these, never an established flow in nb_ct */
+#define NB_MAX_CT_SYN 65536
 
 /* ---- switch ------------------------------------------------------------ */
 
@@ -61,6 +68,13 @@
 #define NB_NET_F_ICC (1U << 0) /* endpoints of the network may talk to each other */
 #define NB_NET_F_INTERNAL (1U << 1) /* nothing leaves the subnet but to the gateway */
 #define NB_NET_F_MASQ (1U << 2) /* SNAT traffic leaving the host to the uplink address */
+/* IPv6 from the sandboxes may reach the host (link-local IPv6 between sandboxes always
+ * works). Nothing sets it yet: networks get IPv6 with the IPv6 issue. */
+#define NB_NET_F_IPV6 (1U << 3)
+/* `-o netbpf.routed=true`: the network is routed without NAT from outside as well, so the
+ * uplinks let in what is addressed to its sandboxes' published container ports (by default
+ * only replies of the sandboxes' own flows and published host ports enter) */
+#define NB_NET_F_ROUTED (1U << 4)
 /* every port carries its network's flags in a __u16 (nb_port.net_flags): keep them below 1 << 16 */
 
 struct nb_network {
@@ -148,18 +162,22 @@ struct nb_counter {
 
 /* ---- published ports, conntrack, NAT ------------------------------------ */
 /*
- * The data-plane decisions behind these structs are written down at the top
- * of bpf/lib/nat.bpf.h. Maps of this section (names under 16 bytes):
+ * The data-plane decisions behind these structs are written down in
+ * docs/nat.md. Maps of this section (names under 16 bytes):
  */
 #define NB_MAP_UPLINKS nb_uplinks /* ifindex -> struct nb_uplink: masquerade source */
 #define NB_MAP_LOCAL_ADDRS nb_local_addrs /* __be32 host address -> __u32 ifindex */
 #define NB_MAP_FRAGS nb_frags /* struct nb_frag_key -> struct nb_frag_val (LRU) */
 #define NB_MAP_SOCK_RNAT nb_sock_rnat /* struct nb_sock_rnat_key -> _val (LRU) */
+#define NB_MAP_PUB_TARGETS nb_pub_targets /* struct nb_pub_target -> __u32 published ports to it */
+#define NB_MAP_CT_SYN nb_ct_syn /* as nb_ct: published-port TCP flows not answered yet (LRU) */
+#define NB_MAP_PUB_ALLOW nb_pub_allow /* LPM struct nb_pub_allow_key -> __u32 NB_PUB_ALLOW_* */
 
 #define NB_MAX_UPLINKS 64
 #define NB_MAX_LOCAL_ADDRS 4096
 #define NB_MAX_FRAGS 8192 /* IPv4 datagrams in flight whose first fragment was translated */
 #define NB_MAX_SOCK_RNAT 65536 /* host sockets talking to a published port */
+#define NB_MAX_PUB_ALLOW 65536 /* allow-list prefixes of all published ports, plus one each */
 
 struct nb_publish_key {
 	__be32 host_ip; /* net: host address clients use; 0 = every host address */
@@ -177,8 +195,45 @@ struct nb_publish_val {
 	__u64 conns; /* host: connections translated (uplink, hairpin, socket hooks); BPF adds */
 };
 
+/*
+ * The sandbox side of published ports: what a network routed without NAT
+ * (NB_NET_F_ROUTED) lets in at the sandboxes' own addresses. The value counts
+ * the nb_publish entries leading here (user space keeps it with nb_publish).
+ */
+struct nb_pub_target {
+	__be32 sb_ip; /* net */
+	__be16 sb_port; /* net */
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad; /* must be zero */
+};
+
+/*
+ * Source allow-lists of published ports (`publish --allow CIDR`), checked at
+ * the uplink before a flow from outside is created. An LPM trie over the
+ * published port's key (the nb_publish key: host address or 0, port,
+ * protocol: the first NB_PUB_ALLOW_KEY_BITS bits) and then the source
+ * address. A port with a list has an entry of exactly the key's length
+ * (NB_PUB_ALLOW_LISTED: "listed, and you are not on it"), and one per
+ * allowed prefix (NB_PUB_ALLOW_OK); the longest match decides. A port
+ * without any entry follows the instance's default (NB_CFG_F_PUBLISH_DENY).
+ */
+struct nb_pub_allow_key {
+	__u32 prefixlen; /* host: NB_PUB_ALLOW_KEY_BITS + the source prefix length */
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad; /* must be zero */
+	__be16 host_port; /* net */
+	__be32 host_ip; /* net: as in struct nb_publish_key (0 = every host address) */
+	__be32 saddr; /* net: the source prefix */
+};
+#define NB_PUB_ALLOW_KEY_BITS 64
+#define NB_PUB_ALLOW_LISTED 0 /* value of the list's own entry */
+#define NB_PUB_ALLOW_OK 1 /* value of an allowed prefix */
+
 /* Instance-wide settings written by `netbpfctl up`. */
 #define NB_CFG_F_XDP 0x1 /* `up --mode xdp`: the XDP programs are attached too */
+/* `up --publish-default deny`: a published port without an allow-list accepts nobody from
+ * outside (host-local clients and sandboxes still reach it) */
+#define NB_CFG_F_PUBLISH_DENY 0x2
 
 struct nb_config {
 	__u64 host_netns_cookie; /* host: cookie of the netns netbpfctl runs in */
@@ -186,11 +241,14 @@ struct nb_config {
 	__u32 pad;
 };
 
-/* One per uplink, keyed by its ifindex: what masquerade rewrites sources to. */
+/* One per uplink, keyed by its ifindex: what masquerade rewrites sources to, and how
+ * strictly the sources of published-port flows are checked (rp_filter). */
 struct nb_uplink {
 	__be32 ip; /* net: the uplink's address (SNAT source) */
-	__u16 port_min; /* host: SNAT TCP/UDP source ports, inclusive (ICMP ids: all); 0 = 1024 */
-	__u16 port_max; /* host: 0 = 65535 */
+	__u16 port_min; /* host: SNAT TCP/UDP source ports, inclusive (ICMP ids: all); 0 = NB_MASQ_PORT_MIN */
+	__u16 port_max; /* host: 0 = NB_MASQ_PORT_MAX */
+	__u8 rp_filter; /* the uplink's effective net.ipv4.conf rp_filter: 0 off, 1 strict, 2 loose */
+	__u8 pad[3];
 };
 
 /*
@@ -214,6 +272,9 @@ struct nb_ct_key {
 #define NB_CT_DNAT 1 /* published port reached from outside (uplink ingress) */
 #define NB_CT_SNAT 2 /* masquerade: a sandbox reaching outside through an uplink */
 #define NB_CT_HAIRPIN 3 /* a sandbox reaching a published port: DNAT + SNAT to the gateway */
+/* a sandbox's flow leaving through an uplink with its own address (no masquerade): nothing is
+ * translated, the flow is tracked so that its replies may enter (`ct ls` does not list it) */
+#define NB_CT_ROUTED 4
 
 /* struct nb_ct_entry.dir */
 #define NB_CT_DIR_ORIG 0 /* the direction of the flow's first packet */
@@ -225,19 +286,12 @@ struct nb_ct_key {
 #define NB_CT_S_FIN 2 /* TCP: FIN seen from one side */
 #define NB_CT_S_CLOSED 3 /* TCP: FIN from both sides, or RST */
 
-/* How long an entry lives after its last packet, by protocol and state (seconds).
- * TCP's established timeout is Cilium's 6 hours, not Linux's 5 days. */
-#define NB_CT_TCP_NEW_SECS 60
-#define NB_CT_TCP_EST_SECS (6 * 3600)
-#define NB_CT_TCP_FIN_SECS 120
-#define NB_CT_TCP_CLOSED_SECS 10
-#define NB_CT_UDP_NEW_SECS 30
-#define NB_CT_UDP_EST_SECS 180
-#define NB_CT_ICMP_SECS 30
+/* timeouts by protocol and state: <netbpf/consts.h> */
 
 /* struct nb_ct_entry.flags */
 #define NB_CT_F_FIN (1U << 0) /* TCP: this direction sent a FIN */
 #define NB_CT_F_SEEN (1U << 1) /* this direction carried a packet (reply entries) */
+#define NB_CT_F_HALF_OPEN (1U << 2) /* in nb_ct_syn: a published-port SYN not answered yet */
 
 /*
  * The value: the whole tuple after translation (the fields that differ from
@@ -258,7 +312,15 @@ struct nb_ct_entry {
 	__u64 seen_ns; /* host: last packet, refreshed at most once per NB_CT_REFRESH_NS */
 	__u64 packets; /* host: packets in this direction */
 	__u64 bytes; /* host: bytes (L3) in this direction */
+	/* TCP window tracking, as Linux's conntrack does it (bpf/lib/ct.bpf.h) */
+	__u32 td_end; /* host: highest sequence number + length this direction sent */
+	__u16 td_maxwin; /* host: largest window field this direction advertised (unscaled) */
+	__u8 td_wscale; /* this direction's window scale (RFC 7323), from its SYN */
+	__u8 td_flags; /* NB_CT_TD_* */
 };
+
+/* struct nb_ct_entry.td_flags */
+#define NB_CT_TD_KNOWN (1U << 0) /* td_end and td_maxwin hold this direction's packets */
 
 /*
  * Translated IPv4 fragments: the first fragment (it carries the L4 header)
@@ -389,6 +451,12 @@ enum nb_drop_reason {
 	NB_DROP_FRAG, /* IPv4 fragment of a translated flow */
 	NB_DROP_NO_ROUTE, /* FIB lookup failed for a translated packet */
 	NB_DROP_CT_INVALID, /* packet does not belong to a tracked flow state */
+	NB_DROP_LINK_CONTROL, /* IPv6 DAD, RS, MLD multicast nobody on the network needs */
+	NB_DROP_ROUTER_MSG, /* IPv6 router advertisement or redirect sent by a sandbox */
+	NB_DROP_NO_IPV6, /* IPv6 from a sandbox toward the host, network without IPv6 */
+	NB_DROP_UNPUBLISHED, /* from an uplink to a sandbox: no published port, no own flow */
+	NB_DROP_BAD_SOURCE, /* from an uplink with a local, host or reverse-path-failing source */
+	NB_DROP_NOT_ALLOWED, /* source not in the published port's allow-list */
 	__NB_DROP_MAX,
 };
 #define NB_DROP_COUNT (__NB_DROP_MAX - NB_DROP_BASE)

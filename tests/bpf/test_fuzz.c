@@ -24,7 +24,26 @@
  *      (anti-spoofing is map state: nb_ports);
  *   5. every frame a program rewrote, whose input had valid checksums and is
  *      not a fragment, leaves with valid IPv4 and L4 checksums (recomputed
- *      from scratch by pkt_csum_check()).
+ *      from scratch by pkt_csum_check());
+ *   6. from a sandbox, an IPv6 router advertisement or redirect (also behind
+ *      extension headers) is never forwarded, nor any IPv6 frame to the
+ *      gateway (networks have no IPv6: it must not reach the host);
+ *   7. from outside, no TCP SYN or ICMP echo request addressed to a sandbox
+ *      (not its gateway) is let in: only published host ports open flows;
+ *   8. a TCP RST or FIN whose sequence number is more than the receiver's
+ *      window away from what its side sent changes no conntrack state;
+ *   9. at the uplink's ingress, a later fragment of a datagram whose first
+ *      fragment went through untranslated is never steered (rewritten or
+ *      redirected), whatever record an earlier datagram left;
+ *  10. at the uplink's ingress, TCP or UDP from a source that cannot be
+ *      outside (a sandbox network, the uplink's own address, a martian) is
+ *      never translated;
+ *  11. the allow-list of the published U:9000/tcp (CLI only) holds: no SYN
+ *      from another source is translated;
+ *  12. IPv6 link control nobody needs, multicast by a sandbox (router
+ *      solicitation, MLD, duplicate address detection: bpf/lib/mcast.bpf.h),
+ *      is dropped and counted as "link-control", never flooded; nothing else
+ *      is counted as link-control.
  *
  * NB_FUZZ_PACKETS (default 50000) frames, NB_FUZZ_SEED (default: the time,
  * printed so a failure can be replayed). `make fuzz` runs 1,000,000.
@@ -50,7 +69,10 @@
 #include "gateway.skel.h"
 #include "uplink.skel.h"
 
-#define MAC(a, b, c, d) {0x02, 0x42, a, b, c, d}
+#define MAC(a, b, c, d)                                                                            \
+	{                                                                                          \
+		0x02, 0x42, a, b, c, d                                                             \
+	}
 
 #define U    PKT_IP4(198, 18, 0, 1)
 #define CLI  PKT_IP4(198, 18, 0, 9)
@@ -81,7 +103,7 @@ static const char *const dev_name[N_DEV][2] = {
 enum hook { H_EP_A, H_EP_B, H_EP_C, H_GW1, H_GW2, H_UP_IN, H_UP_OUT, N_HOOK };
 
 static const char *const hook_name[N_HOOK] = {
-    "endpoint@nbeA", "endpoint@nbeB", "endpoint@nbeC", "gateway@nbp1",
+    "endpoint@nbeA", "endpoint@nbeB", "endpoint@nbeC",	"gateway@nbp1",
     "gateway@nbp2",  "uplink_in@up0", "uplink_out@up0",
 };
 
@@ -96,8 +118,17 @@ struct t {
 	int prog[N_HOOK], ifindex[N_HOOK];
 	__u64 rng;
 	/* what happened, for the summary */
-	unsigned long runs, refused, verdicts[3], rewritten, csum_checked, malformed;
+	unsigned long runs, refused, verdicts[3], rewritten, csum_checked, malformed, link_control;
 	unsigned long failures;
+	/* rule 9: the identities (addresses, IP id, protocol) whose last first fragment at
+	 * the uplink's ingress went through untranslated */
+	struct frag_id {
+		__be32 saddr, daddr;
+		__be16 id;
+		__u8 proto;
+		bool used;
+	} untranslated[64];
+	unsigned int untranslated_next;
 };
 
 /* ---- random numbers: xorshift64*, seeded, so a failing seed replays --------- */
@@ -158,16 +189,58 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 		__be32 sip = ep_ip[h - H_EP_A];
 		const __u8 *gw_mac = h == H_EP_C ? GW2_MAC : GW1_MAC;
 
+		if (k == 0 && chance(t, 40)) { /* IPv6 multicast ICMPv6: link control or not */
+			static const __u8 types[] = {128, 130, 131, 132, 133, 135, 136, 143};
+			__u8 src[16] = {0xfe, 0x80, [15] = (__u8)(h + 2)};
+			__u8 dst[16] = {0xff, 0x02, [15] = (__u8)below(t, 0x20)};
+			bool hbh = chance(t, 50);
+
+			if (chance(t, 40))
+				memset(src, 0, sizeof(src));
+			pkt_eth(p, (const __u8[]){0x33, 0x33, 0, 0, 0, dst[15]}, smac, ETH_P_IPV6);
+			pkt_ipv6(p, src, dst, hbh ? 0 : IPPROTO_ICMPV6);
+			if (hbh)
+				pkt_put(p, (const __u8[]){IPPROTO_ICMPV6, 0, 5, 2, 0, 0, 1, 0}, 8);
+			pkt_put(p, (const __u8[]){types[below(t, 8)], 0, 0, 0}, 4);
+			pkt_put(p, NULL, below(t, 40));
+			pkt_finish(p);
+			return;
+		}
+		if (chance(t, 8)) { /* IPv6: ICMPv6 (router messages among them) or UDP */
+			static const __u8 ll[16] = {0xfe, 0x80, [15] = 0x0a};
+			static const __u8 mc[ETH_ALEN] = {0x33, 0x33, 0, 0, 0, 1};
+			static const __u8 all_nodes[16] = {0xff, 0x02, [15] = 1};
+			bool ext = chance(t, 30), icmp6 = chance(t, 70);
+
+			pkt_eth(p, k < 2 ? mc : k < 4 ? MAC_B : gw_mac, smac, ETH_P_IPV6);
+			pkt_ipv6(p, ll, k < 2 ? all_nodes : ll,
+				 ext	 ? 0
+				 : icmp6 ? IPPROTO_ICMPV6
+					 : IPPROTO_UDP);
+			if (ext)
+				pkt_put(p,
+					(const __u8[]){icmp6 ? IPPROTO_ICMPV6 : IPPROTO_UDP, 0, 1,
+						       4, 0, 0, 0, 0},
+					8);
+			pkt_put(p, (const __u8[]){(__u8)(133 + below(t, 5)), 0, 0, 0}, 4);
+			pkt_put(p, NULL, 12);
+			pkt_finish(p);
+			return;
+		}
 		if (k == 0) { /* ARP request for a neighbour, the gateway or nobody */
-			static const __be32 tpa[] = {IP_A, IP_B, IP_C, GW1, GW2,
-						     PKT_IP4(10, 1, 0, 99)};
+			static const __be32 tpa[] = {IP_A, IP_B, IP_C,
+						     GW1,  GW2,	 PKT_IP4(10, 1, 0, 99)};
 			pkt_eth(p, BCAST, smac, ETH_P_ARP);
 			pkt_arp(p, ARPOP_REQUEST, smac, sip, ZERO_MAC, tpa[below(t, 6)]);
 			pkt_finish(p);
 			return;
 		}
-		pkt_eth(p, k == 1 ? MAC_B : k == 2 ? MAC_A : k == 3 ? MAC_C : gw_mac, smac,
-			ETH_P_IP);
+		pkt_eth(p,
+			k == 1	 ? MAC_B
+			: k == 2 ? MAC_A
+			: k == 3 ? MAC_C
+				 : gw_mac,
+			smac, ETH_P_IP);
 		pkt_ipv4(p, sip,
 			 k == 1	  ? IP_B
 			 : k == 2 ? IP_A
@@ -190,8 +263,12 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 			pkt_finish(p);
 			return;
 		}
-		pkt_eth(p, k == 1 ? MAC_B : k == 2 ? BCAST : h == H_GW1 ? MAC_A : MAC_C, gmac,
-			ETH_P_IP);
+		pkt_eth(p,
+			k == 1	     ? MAC_B
+			: k == 2     ? BCAST
+			: h == H_GW1 ? MAC_A
+				     : MAC_C,
+			gmac, ETH_P_IP);
 		pkt_ipv4(p, chance(t, 50) ? U : (h == H_GW1 ? GW1 : GW2),
 			 h == H_GW1 ? (k == 1 ? IP_B : IP_A) : IP_C, proto);
 		l4(t, p, proto, (__u16)below(t, 65536), 80);
@@ -199,9 +276,21 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 	}
 	case H_UP_IN: /* from the outside: to published ports, replies to masquerade */
 		pkt_eth(p, t->up_mac, CLI_MAC, ETH_P_IP);
-		pkt_ipv4(p, CLI, k == 5 ? PKT_IP4(198, 18, 0, 77) : U, proto);
+		/* straight at a sandbox address too (someone routing the subnets via U) */
+		/* now and then a spoofed source: a sandbox's, the host's, loopback */
+		pkt_ipv4(p,
+			 !chance(t, 6)	 ? (chance(t, 20) ? RTR : CLI)
+			 : chance(t, 50) ? IP_B
+			 : chance(t, 50) ? U
+					 : PKT_IP4(127, 0, 0, 1),
+			 k == 5		 ? PKT_IP4(198, 18, 0, 77)
+			 : chance(t, 15) ? (chance(t, 50) ? IP_A : IP_C)
+					 : U,
+			 proto);
 		l4(t, p, proto, (__u16)(1024 + below(t, 60000)),
-		   k < 3 ? 8000 : k == 3 ? 9000 : (__u16)below(t, 65536));
+		   k < 3    ? 8000
+		   : k == 3 ? 9000
+			    : (__u16)below(t, 65536));
 		break;
 	case H_UP_OUT: /* from the host stack out of the uplink */
 	default:
@@ -212,8 +301,8 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 		break;
 	}
 	if (chance(t, 5)) /* a fragment */
-		pkt_iph(p)->frag_off = htons((__u16)((chance(t, 50) ? 0x2000 : 0) |
-						     (chance(t, 50) ? below(t, 0x1fff) : 0)));
+		pkt_iph(p)->frag_off = htons(
+		    (__u16)((chance(t, 50) ? 0x2000 : 0) | (chance(t, 50) ? below(t, 0x1fff) : 0)));
 	pkt_finish(p);
 }
 
@@ -290,8 +379,8 @@ static void mutate(struct t *t, struct pkt *p)
 			break;
 		case 2: /* bad total length */
 			if (iph)
-				iph->tot_len = htons((__u16)(chance(t, 50) ? below(t, 64)
-									   : below(t, 65536)));
+				iph->tot_len =
+				    htons((__u16)(chance(t, 50) ? below(t, 64) : below(t, 65536)));
 			break;
 		case 3:
 			add_ip_options(t, p);
@@ -340,8 +429,8 @@ static void mutate(struct t *t, struct pkt *p)
 			break;
 		case 12: /* another ethertype */
 			if (p->len >= ETH_HLEN) {
-				static const __u16 types[] = {ETH_P_IPV6, ETH_P_ARP, 0x88cc, 0x0800,
-							      0x8100, 0x0001};
+				static const __u16 types[] = {ETH_P_IPV6, ETH_P_ARP, 0x88cc,
+							      0x0800,	  0x8100,    0x0001};
 				__u16 ty = types[below(t, 6)];
 
 				p->data[12] = (__u8)(ty >> 8);
@@ -380,6 +469,34 @@ static bool ipv4_malformed(const __u8 *f, __u32 len)
 	return iph->version != 4 || ihl < 20 || ihl > avail || tot < ihl || tot > avail;
 }
 
+/* Rule 7: an IPv6 multicast frame that is RS, MLD or DAD (bpf/lib/mcast.bpf.h),
+ * read here independently: up to two hop-by-hop / destination-options headers,
+ * then the ICMPv6 type */
+static bool ipv6_link_control(const __u8 *f, __u32 len)
+{
+	const struct ip6_hdr *ip6 = (const void *)(f + ETH_HLEN);
+	static const __u8 unspec[16];
+	__u32 off = ETH_HLEN + sizeof(*ip6), i;
+	__u8 nh, type;
+
+	if (ethertype(f, len) != ETH_P_IPV6 || !(f[0] & 1) || off > len ||
+	    (f[ETH_HLEN] >> 4) != 6)
+		return false;
+	nh = ip6->ip6_nxt;
+	for (i = 0; i < 2 && (nh == 0 || nh == 60); i++) {
+		if (off + 2 > len)
+			return false;
+		nh = f[off];
+		off += 8 + f[off + 1] * 8u;
+	}
+	if (nh != IPPROTO_ICMPV6 || off + 1 > len)
+		return false;
+	type = f[off];
+	if (type == 130 || type == 131 || type == 132 || type == 133 || type == 143)
+		return true;
+	return type == 135 && !memcmp(&ip6->ip6_src, unspec, 16);
+}
+
 static bool is_fragment(const __u8 *f, __u32 len)
 {
 	const struct iphdr *iph = (const void *)(f + ETH_HLEN);
@@ -388,7 +505,165 @@ static bool is_fragment(const __u8 *f, __u32 len)
 	       (ntohs(iph->frag_off) & 0x3fff);
 }
 
-static __u64 drops_total(struct t *t, __u64 *malformed)
+/*
+ * The ICMPv6 type of an IPv6 frame, after hop-by-hop, routing and
+ * destination options headers, or -1 (rule 6); -2 when the chain goes on
+ * beyond the four headers the data plane reads.
+ */
+static int icmp6_type(const __u8 *f, __u32 len)
+{
+	__u32 off = ETH_HLEN + 40;
+	__u8 nh;
+	int i;
+
+	if (ethertype(f, len) != ETH_P_IPV6 || len < off)
+		return -1;
+	nh = f[ETH_HLEN + 6];
+	for (i = 0; i < 4; i++) {
+		if (nh == IPPROTO_ICMPV6)
+			return off < len ? f[off] : -1;
+		if (nh != 0 && nh != 43 && nh != 60)
+			return -1;
+		if (off + 2 > len)
+			return -1;
+		nh = f[off];
+		off += (f[off + 1] + 1u) * 8;
+	}
+	return nh == IPPROTO_ICMPV6 || nh == 0 || nh == 43 || nh == 60 ? -2 : -1;
+}
+
+/*
+ * A well-formed, unfragmented TCP SYN (no ACK) or ICMP echo request to a
+ * sandbox address (not a gateway) (rule 7): no network of the fuzzer is
+ * routed, so only published host ports open flows from outside.
+ */
+static bool opens_flow_to_sandbox(const __u8 *f, __u32 len)
+{
+	const struct iphdr *iph = (const void *)(f + ETH_HLEN);
+	const __u8 *l4;
+	__u32 d, l4_len;
+
+	if (ipv4_malformed(f, len) || ethertype(f, len) != ETH_P_IP || is_fragment(f, len))
+		return false;
+	d = ntohl(iph->daddr);
+	if ((d >> 8) != (10 << 16 | 1 << 8) && (d >> 8) != (10 << 16 | 2 << 8))
+		return false;
+	if ((d & 0xff) == 1)
+		return false; /* a gateway: the host's */
+	/* the L4 header must be inside the datagram (the stack reads no further) */
+	l4 = f + ETH_HLEN + iph->ihl * 4;
+	l4_len = ntohs(iph->tot_len) - iph->ihl * 4u;
+	if (iph->protocol == IPPROTO_TCP && l4_len >= 20)
+		return (l4[13] & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN;
+	if (iph->protocol == IPPROTO_ICMP && l4_len >= 8)
+		return l4[0] == ICMP_ECHO;
+	return false;
+}
+
+/*
+ * The conntrack entry a well-formed TCP RST or FIN would use (its wire
+ * tuple) and its peer, before the run (rule 8). False when there is none.
+ */
+struct rst_probe {
+	struct nb_ct_key k;
+	struct nb_ct_entry e, peer;
+	bool has_peer;
+	__u32 seq;
+};
+
+static bool rst_probe(struct t *t, const __u8 *f, __u32 len, struct rst_probe *r)
+{
+	const struct iphdr *iph = (const void *)(f + ETH_HLEN);
+	struct nb_ct_key pk = {};
+	const __u8 *l4;
+
+	if (ipv4_malformed(f, len) || is_fragment(f, len) || iph->protocol != IPPROTO_TCP ||
+	    ntohs(iph->tot_len) < iph->ihl * 4u + 20)
+		return false;
+	l4 = f + ETH_HLEN + iph->ihl * 4;
+	if (!(l4[13] & (TH_RST | TH_FIN)))
+		return false;
+	memset(r, 0, sizeof(*r));
+	r->k.saddr = iph->saddr;
+	r->k.daddr = iph->daddr;
+	memcpy(&r->k.sport, l4, 2);
+	memcpy(&r->k.dport, l4 + 2, 2);
+	r->k.proto = IPPROTO_TCP;
+	r->seq = ntohl(*(const __be32 *)(l4 + 4));
+	if (bpf_map_lookup_elem(t->maps.ct, &r->k, &r->e) || !(r->e.td_flags & NB_CT_TD_KNOWN))
+		return false;
+	pk.saddr = r->e.nat_daddr;
+	pk.daddr = r->e.nat_saddr;
+	pk.sport = r->e.nat_dport;
+	pk.dport = r->e.nat_sport;
+	pk.proto = IPPROTO_TCP;
+	r->has_peer =
+	    !bpf_map_lookup_elem(t->maps.ct, &pk, &r->peer) && (r->peer.td_flags & NB_CT_TD_KNOWN);
+	return true;
+}
+
+/*
+ * A well-formed TCP or UDP packet whose source cannot be outside (rule 10):
+ * a sandbox network's address, the uplink's own, a martian.
+ */
+static bool impossible_source(const __u8 *f, __u32 len)
+{
+	const struct iphdr *iph = (const void *)(f + ETH_HLEN);
+	__u32 s;
+
+	if (ipv4_malformed(f, len) ||
+	    (iph->protocol != IPPROTO_TCP && iph->protocol != IPPROTO_UDP))
+		return false;
+	s = ntohl(iph->saddr);
+	return (s >> 8) == (10 << 16 | 1 << 8) || (s >> 8) == (10 << 16 | 2 << 8) ||
+	       iph->saddr == U || (s >> 24) == 127 || (s >> 28) == 0xe || s == 0 || s == 0xffffffff;
+}
+
+/* rule 11: a well-formed, unfragmented TCP SYN (no ACK) to daddr:dport */
+static bool opens_flow_to(const __u8 *f, __u32 len, __be32 daddr, __u16 dport)
+{
+	const struct iphdr *iph = (const void *)(f + ETH_HLEN);
+	const __u8 *l4;
+
+	if (ipv4_malformed(f, len) || is_fragment(f, len) || iph->protocol != IPPROTO_TCP ||
+	    iph->daddr != daddr || ntohs(iph->tot_len) < iph->ihl * 4u + 20)
+		return false;
+	l4 = f + ETH_HLEN + iph->ihl * 4;
+	return ntohs(*(const __be16 *)(l4 + 2)) == dport &&
+	       (l4[13] & (TH_SYN | TH_ACK | TH_RST)) == TH_SYN;
+}
+
+/* rule 9: the frame's fragment identity; *later when it is a later fragment */
+static bool frag_ident(const __u8 *f, __u32 len, struct frag_id *id, bool *later)
+{
+	const struct iphdr *iph = (const void *)(f + ETH_HLEN);
+
+	if (ipv4_malformed(f, len) || !is_fragment(f, len))
+		return false;
+	id->saddr = iph->saddr;
+	id->daddr = iph->daddr;
+	id->id = iph->id;
+	id->proto = iph->protocol;
+	id->used = true;
+	*later = (ntohs(iph->frag_off) & 0x1fff) != 0;
+	return true;
+}
+
+static struct frag_id *untranslated_find(struct t *t, const struct frag_id *id)
+{
+	unsigned int i;
+
+	for (i = 0; i < sizeof(t->untranslated) / sizeof(t->untranslated[0]); i++) {
+		struct frag_id *u = &t->untranslated[i];
+
+		if (u->used && u->saddr == id->saddr && u->daddr == id->daddr && u->id == id->id &&
+		    u->proto == id->proto)
+			return u;
+	}
+	return NULL;
+}
+
+static __u64 drops_total(struct t *t, __u64 *malformed, __u64 *link_control)
 {
 	struct nb_counter c;
 	__u64 sum = 0;
@@ -400,12 +675,14 @@ static __u64 drops_total(struct t *t, __u64 *malformed)
 		sum += c.packets;
 		if (r == NB_DROP_MALFORMED)
 			*malformed = c.packets;
+		if (r == NB_DROP_LINK_CONTROL)
+			*link_control = c.packets;
 	}
 	return sum;
 }
 
 static void fail(struct t *t, enum hook h, const struct pkt *in, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static void fail(struct t *t, enum hook h, const struct pkt *in, const char *fmt, ...)
 {
@@ -435,16 +712,22 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 	bool from_sandbox = h <= H_EP_C, malformed, csum_in_ok;
 	static const __be32 ep_ip[] = {IP_A, IP_B, IP_C};
 	static const __u8 *const ep_mac[] = {MAC_A, MAC_B, MAC_C};
-	__u64 mal_before = 0, mal_after = 0, d_before, d_after;
+	__u64 mal_before = 0, mal_after = 0, d_before, d_after, lc_before = 0, lc_after = 0;
+	struct rst_probe rp;
+	struct frag_id fid;
+	bool probed, later, link_control;
 	struct pkt_out out;
 	char why[128];
 	int err;
 
 	malformed = ipv4_malformed(in->data, in->len);
+	link_control = from_sandbox && ipv6_link_control(in->data, in->len) &&
+		       !memcmp(in->data + 6, ep_mac[h - H_EP_A], ETH_ALEN);
 	csum_in_ok = ethertype(in->data, in->len) == ETH_P_IP && !malformed &&
 		     !is_fragment(in->data, in->len) &&
 		     !pkt_csum_check(in->data, in->len, why, sizeof(why));
-	d_before = drops_total(t, &mal_before);
+	probed = rst_probe(t, in->data, in->len, &rp);
+	d_before = drops_total(t, &mal_before, &lc_before);
 	err = pkt_run(t->prog[h], t->ifindex[h], in, &out);
 	t->runs++;
 	if (err == -EINVAL) {
@@ -471,7 +754,7 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 		     pkt_verdict_name(out.verdict));
 		return;
 	}
-	d_after = drops_total(t, &mal_after);
+	d_after = drops_total(t, &mal_after, &lc_after);
 	/* 2. no silent drop */
 	if (out.verdict == TC_ACT_SHOT && d_after <= d_before)
 		fail(t, h, in, "dropped (TC_ACT_SHOT) without a drop counted");
@@ -484,8 +767,9 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 		if (from_sandbox && (out.verdict != TC_ACT_SHOT ||
 				     (!memcmp(in->data + 6, ep_mac[h - H_EP_A], ETH_ALEN) &&
 				      mal_after != mal_before + 1)))
-			fail(t, h, in, "malformed IPv4 from a sandbox: verdict %s, malformed "
-				       "drops +%llu (want TC_ACT_SHOT, +1)",
+			fail(t, h, in,
+			     "malformed IPv4 from a sandbox: verdict %s, malformed "
+			     "drops +%llu (want TC_ACT_SHOT, +1)",
 			     pkt_verdict_name(out.verdict),
 			     (unsigned long long)(mal_after - mal_before));
 	}
@@ -499,6 +783,74 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 			fail(t, h, in, "an IPv4 packet with a foreign source address passed (%s)",
 			     pkt_verdict_name(out.verdict));
 	}
+	/* 6. IPv6 from a sandbox: no router messages anywhere, nothing to the host */
+	if (from_sandbox && out.verdict != TC_ACT_SHOT) {
+		int type = icmp6_type(in->data, in->len);
+		const __u8 *gw_mac = h == H_EP_C ? GW2_MAC : GW1_MAC;
+
+		if (type == 134 || type == 137 || type == -2)
+			fail(t, h, in, "an IPv6 router advertisement or redirect passed (%s)",
+			     pkt_verdict_name(out.verdict));
+		if (ethertype(in->data, in->len) == ETH_P_IPV6 &&
+		    !memcmp(in->data, gw_mac, ETH_ALEN))
+			fail(t, h, in, "IPv6 to the gateway of a network without IPv6 passed (%s)",
+			     pkt_verdict_name(out.verdict));
+	}
+	/* 7. from outside, nothing opens a flow to a sandbox's own address */
+	if (h == H_UP_IN && out.verdict != TC_ACT_SHOT && opens_flow_to_sandbox(in->data, in->len))
+		fail(t, h, in, "a TCP SYN or echo request to a sandbox address entered (%s)",
+		     pkt_verdict_name(out.verdict));
+	/* 8. a RST or FIN far outside the receiver's window changes no flow's state */
+	if (probed) {
+		struct nb_ct_entry after;
+		__u32 w = rp.has_peer ? (__u32)rp.peer.td_maxwin << rp.peer.td_wscale : 0;
+		__s32 off = (__s32)(rp.seq - rp.e.td_end);
+
+		if (w < 65535)
+			w = 65535;
+		if ((off > (__s64)w || off < -(__s64)w) &&
+		    !bpf_map_lookup_elem(t->maps.ct, &rp.k, &after) && after.state != rp.e.state)
+			fail(t, h, in,
+			     "a RST/FIN %d outside the window moved the flow from state %u to %u",
+			     off, rp.e.state, after.state);
+	}
+	/* 10. from outside, a spoofed source is never translated into a sandbox */
+	if (h == H_UP_IN && impossible_source(in->data, in->len) &&
+	    (out.verdict == TC_ACT_REDIRECT || out.len != in->len ||
+	     memcmp(out.frame, in->data, in->len)))
+		fail(t, h, in, "a packet with an impossible source was translated (%s)",
+		     pkt_verdict_name(out.verdict));
+	/* 11. the allow-list of U:9000/tcp (CLI only) holds */
+	if (h == H_UP_IN && opens_flow_to(in->data, in->len, U, 9000) &&
+	    ((const struct iphdr *)(in->data + ETH_HLEN))->saddr != CLI &&
+	    out.verdict == TC_ACT_REDIRECT)
+		fail(t, h, in, "a SYN from outside the allow-list of U:9000 was let in");
+	/* 9. a later fragment whose first fragment went through untranslated is not steered */
+	if (h == H_UP_IN && frag_ident(in->data, in->len, &fid, &later)) {
+		bool changed = out.verdict == TC_ACT_REDIRECT || out.len != in->len ||
+			       memcmp(out.frame, in->data, in->len);
+		struct frag_id *u = untranslated_find(t, &fid);
+
+		if (later && u && changed)
+			fail(t, h, in,
+			     "a later fragment of an untranslated datagram was steered (%s)",
+			     pkt_verdict_name(out.verdict));
+		if (!later && !changed && out.verdict == TC_ACT_OK && !u) {
+			t->untranslated[t->untranslated_next++ % 64] = fid;
+		} else if (!later && changed && u) {
+			u->used = false;
+		}
+	}
+	/* 12. link control nobody needs: dropped and counted as such, never flooded */
+	if (link_control && (out.verdict != TC_ACT_SHOT || lc_after != lc_before + 1))
+		fail(t, h, in, "IPv6 link control from a sandbox: verdict %s, link-control "
+			       "drops +%llu (want TC_ACT_SHOT, +1)",
+		     pkt_verdict_name(out.verdict), (unsigned long long)(lc_after - lc_before));
+	if (!link_control && lc_after != lc_before)
+		fail(t, h, in, "counted as link-control but is not (verdict %s)",
+		     pkt_verdict_name(out.verdict));
+	if (link_control)
+		t->link_control++;
 	/* 5. checksums of rewritten packets */
 	if (out.verdict != TC_ACT_SHOT &&
 	    (out.len != in->len || memcmp(out.frame, in->data, in->len))) {
@@ -522,10 +874,13 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
  */
 static void ct_flood(struct t *t, bool active)
 {
-	struct nb_ct_key bk = {.saddr = IP_B, .daddr = CLI, .sport = htons(active ? 40001 : 40000),
-			       .dport = htons(443), .proto = IPPROTO_TCP};
+	struct nb_ct_key bk = {.saddr = IP_B,
+			       .daddr = CLI,
+			       .sport = htons(active ? 40001 : 40000),
+			       .dport = htons(443),
+			       .proto = IPPROTO_TCP};
 	struct nb_ct_entry e;
-	__u64 mal, before, after, ct_full_before, ct_full_after;
+	__u64 mal, lc, before, after, ct_full_before, ct_full_after;
 	unsigned long i, limit = 4 * NB_MAX_CT, evicted_at = 0, redirected = 0;
 	struct nb_counter c;
 	struct pkt_out out;
@@ -544,7 +899,7 @@ static void ct_flood(struct t *t, bool active)
 		return;
 	nb_maps_drops_sum(&t->maps, NB_DROP_CT_FULL, &c);
 	ct_full_before = c.packets;
-	before = drops_total(t, &mal);
+	before = drops_total(t, &mal, &lc);
 	start = time(NULL);
 	for (i = 0; i < limit; i++) {
 		pkt_eth(&p, GW1_MAC, MAC_A, ETH_P_IP);
@@ -565,18 +920,18 @@ static void ct_flood(struct t *t, bool active)
 		if (active)
 			pkt_run(t->prog[H_EP_B], t->ifindex[H_EP_B], &bflow, &out);
 	}
-	after = drops_total(t, &mal);
+	after = drops_total(t, &mal, &lc);
 	nb_maps_drops_sum(&t->maps, NB_DROP_CT_FULL, &c);
 	ct_full_after = c.packets;
-	pkt_diag("ct flood, B %s: conntrack holds %d entries (LRU); A opened %lu new UDP flows in %lds "
-		 "(%lu forwarded, %llu dropped, %llu of them 'conntrack full'); B's established "
-		 "flow %s",
-		 active ? "active (1 packet per 1024 of A's flows)" : "idle", NB_MAX_CT,
-		 evicted_at ? evicted_at : i,
-		 (long)(time(NULL) - start), redirected,
-		 (unsigned long long)(after - before),
-		 (unsigned long long)(ct_full_after - ct_full_before),
-		 evicted_at ? "was evicted" : "survived");
+	pkt_diag(
+	    "ct flood, B %s: conntrack holds %d entries (LRU); A opened %lu new UDP flows in %lds "
+	    "(%lu forwarded, %llu dropped, %llu of them 'conntrack full'); B's established "
+	    "flow %s",
+	    active ? "active (1 packet per 1024 of A's flows)" : "idle", NB_MAX_CT,
+	    evicted_at ? evicted_at : i, (long)(time(NULL) - start), redirected,
+	    (unsigned long long)(after - before),
+	    (unsigned long long)(ct_full_after - ct_full_before),
+	    evicted_at ? "was evicted" : "survived");
 	if (evicted_at)
 		pkt_diag("ct flood: B's flow was evicted after %lu of A's new flows (%.0f%% of the "
 			 "map's capacity)",
@@ -669,6 +1024,8 @@ static int setup(struct t *t)
 	err = err ?: nb_nat_publish_put(&t->maps, 0, 8000, IPPROTO_TCP, IP_A, 80, 1, t->ifx[D_A]);
 	err = err ?: nb_nat_publish_put(&t->maps, 0, 8000, IPPROTO_UDP, IP_A, 53, 1, t->ifx[D_A]);
 	err = err ?: nb_nat_publish_put(&t->maps, U, 9000, IPPROTO_TCP, IP_B, 90, 1, t->ifx[D_B]);
+	/* rule 11: U:9000 admits CLI only */
+	err = err ?: nb_nat_allow_put(&t->maps, U, 9000, IPPROTO_TCP, CLI, 32);
 	if (err)
 		return err;
 
@@ -736,6 +1093,8 @@ int main(void)
 		n, t.failures);
 	pkt_tap(t.verdicts[0] && t.verdicts[1] && t.verdicts[2] && t.rewritten && t.csum_checked,
 		"fuzz: the corpus reaches every verdict and rewrites packets");
+	pkt_tap(t.link_control > 0, "fuzz: %lu frames were IPv6 link control (rule 7)",
+		t.link_control);
 	if (getenv("NB_CT_FLOOD"))
 		ct_flood(&t, false), ct_flood(&t, true);
 cleanup:

@@ -120,6 +120,14 @@ static const __u8 LL_B[16] = {0xfe, 0x80, [15] = 0x0b};
 static const __u8 LL_GW[16] = {0xfe, 0x80, [15] = 0x01};
 static const __u8 GLOBAL6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x01};
 static const __u8 ALL_NODES[16] = {0xff, 0x02, [15] = 0x01};
+static const __u8 ALL_ROUTERS[16] = {0xff, 0x02, [15] = 0x02};
+static const __u8 MLDV2_ROUTERS[16] = {0xff, 0x02, [15] = 0x16};
+static const __u8 UNSPEC6[16];
+/* solicited-node multicast of LL_B (ff02::1:ff00:b) and its MAC */
+static const __u8 SNM_B[16] = {0xff, 0x02, [11] = 0x01, [12] = 0xff, [15] = 0x0b};
+static const __u8 SNM_B_MAC[ETH_ALEN] = {0x33, 0x33, 0xff, 0x00, 0x00, 0x0b};
+static const __u8 V6_ROUTERS_MAC[ETH_ALEN] = {0x33, 0x33, 0x00, 0x00, 0x00, 0x02};
+static const __u8 V6_MLDV2_MAC[ETH_ALEN] = {0x33, 0x33, 0x00, 0x00, 0x00, 0x16};
 
 struct sw {
 	struct pkt_env env;
@@ -132,7 +140,7 @@ struct sw {
 
 /* ---- frames ------------------------------------------------------------ */
 
-enum frame_kind { F_TCP, F_UDP, F_ICMP, F_ARP, F_IP6, F_VLAN };
+enum frame_kind { F_TCP, F_UDP, F_ICMP, F_ARP, F_IP6, F_ICMP6, F_VLAN };
 
 struct frame {
 	enum frame_kind kind;
@@ -141,8 +149,10 @@ struct frame {
 	__u16 arp_op;	 /* ARP: default request */
 	const __u8 *sha; /* ARP sender MAC, default smac */
 	const __u8 *sip6, *dip6;
-	__u32 pad_to; /* zero-pad the frame to this length (Ethernet minimum: 60) */
-	__u32 cut;    /* keep only this many bytes (truncated frames) */
+	__u8 icmp6_type; /* F_ICMP6 */
+	bool hbh;	 /* F_ICMP6: behind a hop-by-hop header with a router alert, as MLD is */
+	__u32 pad_to;	 /* zero-pad the frame to this length (Ethernet minimum: 60) */
+	__u32 cut;	 /* keep only this many bytes (truncated frames) */
 	void (*mangle)(struct pkt *p); /* break a header on purpose */
 };
 
@@ -174,6 +184,15 @@ static void build(struct pkt *p, const struct frame *f)
 		pkt_eth(p, f->dmac, f->smac, ETH_P_IPV6);
 		pkt_ipv6(p, f->sip6, f->dip6, IPPROTO_UDP);
 		pkt_put(p, NULL, 16);
+		break;
+	case F_ICMP6:
+		pkt_eth(p, f->dmac, f->smac, ETH_P_IPV6);
+		pkt_ipv6(p, f->sip6, f->dip6, f->hbh ? 0 : IPPROTO_ICMPV6);
+		if (f->hbh) /* next header ICMPv6, router alert (MLD), PadN */
+			pkt_put(p, (const __u8[]){IPPROTO_ICMPV6, 0, 5, 2, 0, 0, 1, 0}, 8);
+		/* type, code, checksum (nobody checks it here), then a 20-byte body */
+		pkt_put(p, (const __u8[]){f->icmp6_type, 0, 0, 0}, 4);
+		pkt_put(p, NULL, 20);
 		break;
 	case F_VLAN:
 		/* 802.1Q tag 10 around an IPv4 frame */
@@ -359,6 +378,11 @@ struct sw_case {
 	{                                                                                          \
 		.kind = F_ARP, .smac = s, .dmac = BCAST, .sip = spa, .dip = tpa                    \
 	}
+#define ICMP6(s, d, sa, da, t, ...)                                                                \
+	{                                                                                          \
+		.kind = F_ICMP6, .smac = s, .dmac = d, .sip6 = sa, .dip6 = da, .icmp6_type = t,    \
+		__VA_ARGS__                                                                        \
+	}
 #define IP6(s, d, sa, da)                                                                          \
 	{                                                                                          \
 		.kind = F_IP6, .smac = s, .dmac = d, .sip6 = sa, .dip6 = da                        \
@@ -397,8 +421,34 @@ static const struct sw_case cases[] = {
     CASE("endpoint: A broadcast UDP is flooded to B, G and the host", EP, P_A,
 	 UDP(MAC_A, BCAST, IP_A, PKT_IP4(255, 255, 255, 255)), TC_ACT_REDIRECT,
 	 .rx = BIT(P_B) | BIT(P_G)),
-    CASE("endpoint: A IPv6 all-nodes multicast is flooded to B, G and the host", EP, P_A,
-	 IP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES), TC_ACT_REDIRECT, .rx = BIT(P_B) | BIT(P_G)),
+    CASE("endpoint: A IPv6 all-nodes multicast is flooded to B and G (no IPv6: not the host)", EP,
+	 P_A, IP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES), TC_ACT_REDIRECT,
+	 .rx = BIT(P_B) | BIT(P_G)),
+    CASE("endpoint: C IPv6 multicast with icc off would reach the host only: no-ipv6", EP, P_C,
+	 IP6(MAC_C, V6_MCAST_MAC, LL_A, ALL_NODES), TC_ACT_SHOT, .drop = NB_DROP_NO_IPV6),
+    /* endpoint: IPv6 link control nobody needs is dropped, not flooded (issue 20) */
+    CASE("endpoint: A duplicate address detection (NS from ::) is dropped: link-control", EP, P_A,
+	 ICMP6(MAC_A, SNM_B_MAC, UNSPEC6, SNM_B, 135), TC_ACT_SHOT, .drop = NB_DROP_LINK_CONTROL),
+    CASE("endpoint: A router solicitation is dropped: link-control", EP, P_A,
+	 ICMP6(MAC_A, V6_ROUTERS_MAC, LL_A, ALL_ROUTERS, 133), TC_ACT_SHOT,
+	 .drop = NB_DROP_LINK_CONTROL),
+    CASE("endpoint: A MLDv2 report (hop-by-hop, router alert) is dropped: link-control", EP, P_A,
+	 ICMP6(MAC_A, V6_MLDV2_MAC, LL_A, MLDV2_ROUTERS, 143, .hbh = true), TC_ACT_SHOT,
+	 .drop = NB_DROP_LINK_CONTROL),
+    CASE("endpoint: A MLDv1 report from :: is dropped: link-control", EP, P_A,
+	 ICMP6(MAC_A, SNM_B_MAC, UNSPEC6, SNM_B, 131, .hbh = true), TC_ACT_SHOT,
+	 .drop = NB_DROP_LINK_CONTROL),
+    CASE("endpoint: A MLD query is dropped: link-control", EP, P_A,
+	 ICMP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES, 130, .hbh = true), TC_ACT_SHOT,
+	 .drop = NB_DROP_LINK_CONTROL),
+    CASE("endpoint: A neighbour solicitation from its address is flooded to B and G", EP, P_A,
+	 ICMP6(MAC_A, SNM_B_MAC, LL_A, SNM_B, 135), TC_ACT_REDIRECT, .rx = BIT(P_B) | BIT(P_G)),
+    CASE("endpoint: A unsolicited neighbour advertisement is flooded to B and G", EP, P_A,
+	 ICMP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES, 136), TC_ACT_REDIRECT,
+	 .rx = BIT(P_B) | BIT(P_G)),
+    CASE("endpoint: A echo request to all-nodes is flooded to B and G", EP, P_A,
+	 ICMP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES, 128, .hbh = true), TC_ACT_REDIRECT,
+	 .rx = BIT(P_B) | BIT(P_G)),
     CASE("endpoint: C broadcast with icc off reaches the host only", EP, P_C,
 	 UDP(MAC_C, BCAST, IP_C, PKT_IP4(10, 2, 0, 255)), TC_ACT_REDIRECT),
     CASE("endpoint: E broadcast on an internal network is flooded (stays on the link)", EP, P_E,
@@ -463,10 +513,25 @@ static const struct sw_case cases[] = {
 	 ICMP(MAC_E, GW3_MAC, IP_E, GW1), TC_ACT_SHOT, .drop = NB_DROP_INTERNAL),
     CASE("endpoint: E (internal) -> its gateway address goes to the host", EP, P_E,
 	 ICMP(MAC_E, GW3_MAC, IP_E, GW3), TC_ACT_REDIRECT),
-    CASE("endpoint: E (internal) -> global IPv6 via the gateway is dropped: internal", EP, P_E,
-	 IP6(MAC_E, GW3_MAC, LL_A, GLOBAL6), TC_ACT_SHOT, .drop = NB_DROP_INTERNAL),
-    CASE("endpoint: E (internal) -> link-local IPv6 of the gateway goes to the host", EP, P_E,
-	 IP6(MAC_E, GW3_MAC, LL_A, LL_GW), TC_ACT_REDIRECT),
+    CASE("endpoint: E (internal) -> global IPv6 via the gateway is dropped: no-ipv6", EP, P_E,
+	 IP6(MAC_E, GW3_MAC, LL_A, GLOBAL6), TC_ACT_SHOT, .drop = NB_DROP_NO_IPV6),
+
+    /* endpoint: IPv6 toward the host (networks have no IPv6 yet), router messages */
+    CASE("endpoint: A -> link-local IPv6 of the gateway is dropped: no-ipv6", EP, P_A,
+	 IP6(MAC_A, GW1_MAC, LL_A, LL_GW), TC_ACT_SHOT, .drop = NB_DROP_NO_IPV6),
+    CASE("endpoint: A -> global IPv6 via the gateway is dropped: no-ipv6", EP, P_A,
+	 IP6(MAC_A, GW1_MAC, LL_A, GLOBAL6), TC_ACT_SHOT, .drop = NB_DROP_NO_IPV6),
+    CASE("endpoint: A router advertisement to all-nodes is dropped: router-msg", EP, P_A,
+	 ICMP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES, 134), TC_ACT_SHOT, .drop = NB_DROP_ROUTER_MSG),
+    CASE("endpoint: A router advertisement behind hop-by-hop options: router-msg", EP, P_A,
+	 ICMP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES, 134, .hbh = true), TC_ACT_SHOT,
+	 .drop = NB_DROP_ROUTER_MSG),
+    CASE("endpoint: A unicast router advertisement to B is dropped: router-msg", EP, P_A,
+	 ICMP6(MAC_A, MAC_B, LL_A, LL_B, 134), TC_ACT_SHOT, .drop = NB_DROP_ROUTER_MSG),
+    CASE("endpoint: A redirect to B is dropped: router-msg", EP, P_A,
+	 ICMP6(MAC_A, MAC_B, LL_A, LL_B, 137), TC_ACT_SHOT, .drop = NB_DROP_ROUTER_MSG),
+    CASE("endpoint: A neighbour solicitation (ICMPv6 135) to B is switched", EP, P_A,
+	 ICMP6(MAC_A, MAC_B, LL_A, LL_B, 135), TC_ACT_REDIRECT, .rx = BIT(P_B)),
 
     /* endpoint: malformed and unsupported */
     CASE("endpoint: truncated IPv4 header (14+19 bytes) is dropped: malformed", EP, P_A,
@@ -752,7 +817,9 @@ static bool check_drop_names(void)
 			continue;
 		}
 		for (s = n; *s; s++)
-			ok &= ASSERT_TRUE((*s >= 'a' && *s <= 'z') || *s == '-', "kebab-case name");
+			ok &= ASSERT_TRUE((*s >= 'a' && *s <= 'z') ||
+					      (*s >= '0' && *s <= '9' && s != n) || *s == '-',
+					  "kebab-case name");
 		for (q = NB_DROP_BASE; q < r; q++)
 			ok &= ASSERT_TRUE(!nb_drop_reason_name(q) ||
 					      strcmp(nb_drop_reason_name(q), n),

@@ -100,6 +100,7 @@ struct fr {
 	__u8 proto; /* IPPROTO_*: default TCP */
 	__u16 sport, dport;
 	__u8 flags; /* TCP; default SYN */
+	__u32 seq;  /* TCP; default 1000 */
 	__u8 icmp_type, icmp_code;
 	__u16 echo_id, echo_seq;
 	__u8 ttl;		 /* default 64 */
@@ -121,7 +122,8 @@ static void mk(struct pkt *p, const struct fr *f)
 	pkt_ipv4(p, f->sip, f->dip, proto);
 	if (!f->later) {
 		if (proto == IPPROTO_TCP)
-			pkt_tcp(p, f->sport, f->dport, 1000, flags & TH_ACK ? 2000 : 0, flags);
+			pkt_tcp(p, f->sport, f->dport, f->seq ? f->seq : 1000,
+				flags & TH_ACK ? 2000 : 0, flags);
 		else if (proto == IPPROTO_UDP)
 			pkt_udp(p, f->sport, f->dport);
 		else if (proto == IPPROTO_ICMP)
@@ -582,6 +584,129 @@ static int c_dnat_untouched(void *arg)
 	return ok ? 0 : -1;
 }
 
+/* A SYN to the published U:8000 from src: refused as bad-source, or not */
+static bool syn_from(struct t *t, __be32 src, __u16 sport, bool refused)
+{
+	__u64 before = drops(t, NB_DROP_BAD_SOURCE);
+	struct pkt in;
+	bool ok;
+
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = src,
+			     .dip = U,
+			     .sport = sport,
+			     .dport = 8000});
+	ok = verdict_is(t->in, t->ifx[D_UP], &in, refused ? TC_ACT_SHOT : TC_ACT_REDIRECT);
+	ok &= ASSERT_EQ(drops(t, NB_DROP_BAD_SOURCE), before + refused, "bad-source counted");
+	return ok;
+}
+
+/* rp_filter of up0 (and conf/all at 0), then the uplink entry that carries it */
+static bool set_rp_filter(struct t *t, const char *mode)
+{
+	bool ok = ASSERT_OK(pkt_write_file("/proc/sys/net/ipv4/conf/all/rp_filter", "0"), "all");
+
+	ok &= ASSERT_OK(pkt_write_file("/proc/sys/net/ipv4/conf/up0/rp_filter", mode), "up0");
+	ok &= ASSERT_OK(nb_nat_uplink_put(&t->maps, t->ifx[D_UP], U), "uplink re-put");
+	return ok;
+}
+
+/*
+ * Source checks before DNAT (issue 19, item 6): from outside, a new flow to
+ * a published port never comes from a sandbox network, the host's own
+ * address, a martian; and with rp_filter the reverse route must leave by
+ * the uplink (1, strict) or exist (2, loose). 203.0.113.0/24 is routed to
+ * lo, 203.0.114.0/24 unreachable.
+ */
+static int c_dnat_bad_source(void *arg)
+{
+	struct t *t = arg;
+	bool ok;
+
+	ok = ASSERT_OK(system("ip route add 203.0.113.0/24 dev lo && "
+			      "ip route add unreachable 203.0.114.0/24"),
+		       "routes");
+	ok &= set_rp_filter(t, "0");
+	ok &= syn_from(t, PKT_IP4(10, 1, 0, 9), 6200, true);
+	ok &= syn_from(t, PKT_IP4(10, 2, 0, 2), 6200, true);
+	ok &= syn_from(t, U, 6200, true);
+	ok &= syn_from(t, PKT_IP4(127, 0, 0, 1), 6200, true);
+	ok &= syn_from(t, PKT_IP4(224, 0, 0, 5), 6200, true);
+	/* rp_filter off: any routable outside source */
+	ok &= syn_from(t, PKT_IP4(203, 0, 113, 5), 6201, false);
+	ok &= syn_from(t, FAR, 6201, false);
+	/* strict: the way back must be up0 */
+	ok &= set_rp_filter(t, "1");
+	ok &= syn_from(t, PKT_IP4(203, 0, 113, 5), 6202, true);
+	ok &= syn_from(t, FAR, 6202, false);
+	/* loose: any way back */
+	ok &= set_rp_filter(t, "2");
+	ok &= syn_from(t, PKT_IP4(203, 0, 113, 5), 6203, false);
+	ok &= syn_from(t, PKT_IP4(203, 0, 114, 5), 6203, true);
+	ok &= set_rp_filter(t, "0");
+	return ok ? 0 : -1;
+}
+
+/* A SYN from src:sport to dst:dport: translated, or refused as not-allowed */
+static bool syn_allowed(struct t *t, __be32 src, __u16 sport, __be32 dst, __u16 dport, bool allowed)
+{
+	__u64 before = drops(t, NB_DROP_NOT_ALLOWED);
+	struct pkt in;
+	bool ok;
+
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = src,
+			     .dip = dst,
+			     .sport = sport,
+			     .dport = dport});
+	ok = verdict_is(t->in, t->ifx[D_UP], &in, allowed ? TC_ACT_REDIRECT : TC_ACT_SHOT);
+	ok &= ASSERT_EQ(drops(t, NB_DROP_NOT_ALLOWED), before + !allowed, "not-allowed counted");
+	return ok;
+}
+
+/*
+ * Allow-lists (`publish --allow`): a published port with a list lets in its
+ * prefixes only, the longest match deciding; per nb_publish key (the exact
+ * U:9000 has its own); without a list the instance's default decides.
+ */
+static int c_dnat_allow_list(void *arg)
+{
+	struct t *t = arg;
+	bool ok;
+
+	ok = syn_allowed(t, CLI, 6300, U, 8000, true);
+	ok &= ASSERT_OK(nb_nat_allow_put(&t->maps, 0, 8000, IPPROTO_TCP, CLI, 32), "allow CLI");
+	ok &= syn_allowed(t, CLI, 6301, U, 8000, true);
+	ok &= syn_allowed(t, SRV, 6301, U, 8000, false);
+	/* another protocol and another port have no list */
+	ok &= syn_allowed(t, SRV, 6302, U, 9000, true);
+	/* a prefix: SRV (.50) is in .48/28, SRV2 (.51) too, FAR is not */
+	ok &= ASSERT_OK(nb_nat_allow_put(&t->maps, 0, 8000, IPPROTO_TCP, SRV, 28), "allow .48/28");
+	ok &= syn_allowed(t, SRV, 6303, U, 8000, true);
+	ok &= syn_allowed(t, SRV2, 6303, U, 8000, true);
+	ok &= syn_allowed(t, FAR, 6303, U, 8000, false);
+	/* the exact entry U:9000 */
+	ok &= ASSERT_OK(nb_nat_allow_put(&t->maps, U, 9000, IPPROTO_TCP, FAR, 16), "allow far");
+	ok &= syn_allowed(t, CLI, 6304, U, 9000, false);
+	ok &= syn_allowed(t, FAR, 6304, U, 9000, true);
+	/* unpublishing takes the list along: published again, the port is open */
+	ok &= ASSERT_OK(nb_nat_publish_del(&t->maps, U, 9000, IPPROTO_TCP), "unpublish 9000");
+	ok &=
+	    ASSERT_OK(nb_nat_publish_put(&t->maps, U, 9000, IPPROTO_TCP, IP_B, 90, 1, t->ifx[D_B]),
+		      "publish 9000 again");
+	ok &= syn_allowed(t, CLI, 6305, U, 9000, true);
+	/* the default: deny for ports without a list, which keep their own */
+	ok &= ASSERT_OK(nb_nat_publish_default_set(&t->maps, true), "default deny");
+	ok &= syn_allowed(t, CLI, 6306, U, 9000, false);
+	ok &= syn_allowed(t, CLI, 6306, U, 8000, true);
+	ok &= ASSERT_OK(nb_nat_publish_default_set(&t->maps, false), "default allow");
+	ok &= ASSERT_OK(nb_nat_allow_clear(&t->maps, 0, 8000, IPPROTO_TCP), "clear");
+	ok &= syn_allowed(t, FAR, 6307, U, 8000, true);
+	return ok ? 0 : -1;
+}
+
 static void cut_tcp(struct pkt *p)
 {
 	p->len = p->l4 + 10; /* half a TCP header, tot_len says so too */
@@ -770,6 +895,233 @@ static int c_ct_tcp_close(void *arg)
 	ok &= verdict_is(t->in, t->ifx[D_UP], &syn, TC_ACT_REDIRECT);
 	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 5800, U, 8000, &f), "flow");
 	ok &= ASSERT_EQ(f.state, NB_CT_S_NEW, "state after a new SYN");
+	return ok ? 0 : -1;
+}
+
+/* One RST or FIN outside the window: dropped as ct-invalid, the flow's state untouched */
+static bool blind(struct t *t, int prog, int ifindex, const struct fr *f, __u8 proto, __be32 s,
+		  __u16 sp, __be32 d, __u16 dp, __u8 want_state)
+{
+	__u64 before = drops(t, NB_DROP_CT_INVALID);
+	struct nb_nat_flow fl;
+	struct pkt in;
+	bool ok;
+
+	mk(&in, f);
+	ok = expect(prog, ifindex, &in, TC_ACT_SHOT, NULL, NULL);
+	ok &= ASSERT_EQ(drops(t, NB_DROP_CT_INVALID), before + 1, "ct-invalid counted");
+	ok &= ASSERT_TRUE(find_flow(t, proto, s, sp, d, dp, &fl), "flow still there");
+	ok &= ASSERT_EQ(fl.state, want_state, "state unchanged");
+	return ok;
+}
+
+/*
+ * Window tracking (issue 19, item 2): a RST or FIN whose sequence number is
+ * outside the receiver's window is not the peer's and changes nothing, for
+ * a published-port flow and for a masquerade flow; in the window it closes.
+ * Every segment here carries 64,240 bytes of window (pkt_tcp()).
+ */
+static int c_ct_tcp_window(void *arg)
+{
+	struct t *t = arg;
+	struct pkt in;
+	struct nb_nat_flow f;
+	bool ok;
+
+	/* published: CLI:5900 -> U:8000 -> A:80, both SYNs at sequence number 1000 */
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = CLI,
+			     .dip = U,
+			     .sport = 5900,
+			     .dport = 8000});
+	ok = verdict_is(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT);
+	mk(&in, &(struct fr){.dmac = GW1_MAC,
+			     .smac = MAC_A,
+			     .sip = IP_A,
+			     .dip = CLI,
+			     .sport = 80,
+			     .dport = 5900,
+			     .flags = TH_SYN | TH_ACK});
+	ok &= verdict_is(t->epf, t->ifx[D_A], &in, TC_ACT_REDIRECT);
+	/* a blind RST and a blind FIN from outside, 1,000,000 beyond the window */
+	ok &= blind(t, t->in, t->ifx[D_UP],
+		    &(struct fr){.dmac = t->up_mac,
+				 .smac = CLI_MAC,
+				 .sip = CLI,
+				 .dip = U,
+				 .sport = 5900,
+				 .dport = 8000,
+				 .flags = TH_RST,
+				 .seq = 1001 + 1000000},
+		    IPPROTO_TCP, CLI, 5900, U, 8000, NB_CT_S_ESTABLISHED);
+	ok &= blind(t, t->in, t->ifx[D_UP],
+		    &(struct fr){.dmac = t->up_mac,
+				 .smac = CLI_MAC,
+				 .sip = CLI,
+				 .dip = U,
+				 .sport = 5900,
+				 .dport = 8000,
+				 .flags = TH_FIN | TH_ACK,
+				 .seq = 1001 - 1000000},
+		    IPPROTO_TCP, CLI, 5900, U, 8000, NB_CT_S_ESTABLISHED);
+	/* and toward the outside (a forged RST "from A" arriving at A's endpoint) */
+	ok &= blind(t, t->epf, t->ifx[D_A],
+		    &(struct fr){.dmac = GW1_MAC,
+				 .smac = MAC_A,
+				 .sip = IP_A,
+				 .dip = CLI,
+				 .sport = 80,
+				 .dport = 5900,
+				 .flags = TH_RST | TH_ACK,
+				 .seq = 1001 + 3000000},
+		    IPPROTO_TCP, CLI, 5900, U, 8000, NB_CT_S_ESTABLISHED);
+	/* the flow goes on */
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = CLI,
+			     .dip = U,
+			     .sport = 5900,
+			     .dport = 8000,
+			     .flags = TH_ACK,
+			     .seq = 1001});
+	ok &= verdict_is(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT);
+	/* the client's own RST, in the window, closes it */
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = CLI,
+			     .dip = U,
+			     .sport = 5900,
+			     .dport = 8000,
+			     .flags = TH_RST,
+			     .seq = 1001 + 32});
+	ok &= verdict_is(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT);
+	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 5900, U, 8000, &f), "flow");
+	ok &= ASSERT_EQ(f.state, NB_CT_S_CLOSED, "closed by the in-window RST");
+
+	/* masquerade: A:45900 -> SRV:80 as U:45900 */
+	mk(&in, &(struct fr){.dmac = GW1_MAC,
+			     .smac = MAC_A,
+			     .sip = IP_A,
+			     .dip = SRV,
+			     .sport = 45900,
+			     .dport = 80});
+	ok &= verdict_is(t->epf, t->ifx[D_A], &in, TC_ACT_REDIRECT);
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = SRV_MAC,
+			     .sip = SRV,
+			     .dip = U,
+			     .sport = 80,
+			     .dport = 45900,
+			     .flags = TH_SYN | TH_ACK});
+	ok &= verdict_is(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT);
+	ok &= blind(t, t->in, t->ifx[D_UP],
+		    &(struct fr){.dmac = t->up_mac,
+				 .smac = SRV_MAC,
+				 .sip = SRV,
+				 .dip = U,
+				 .sport = 80,
+				 .dport = 45900,
+				 .flags = TH_RST,
+				 .seq = 1001 + 200000},
+		    IPPROTO_TCP, IP_A, 45900, SRV, 80, NB_CT_S_ESTABLISHED);
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = SRV_MAC,
+			     .sip = SRV,
+			     .dip = U,
+			     .sport = 80,
+			     .dport = 45900,
+			     .flags = TH_RST,
+			     .seq = 1001});
+	ok &= verdict_is(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT);
+	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, IP_A, 45900, SRV, 80, &f), "flow");
+	ok &= ASSERT_EQ(f.state, NB_CT_S_CLOSED, "closed by the server's RST");
+	return ok ? 0 : -1;
+}
+
+/*
+ * A SYN flood from outside (issue 19, item 5): more spoofed SYNs to a
+ * published port than nb_ct and nb_ct_syn hold together, from routable
+ * sources, must not evict an established published flow: half-open flows
+ * live apart until answered. Established flows survive; the flood's own
+ * entries only push each other out.
+ */
+static int c_ct_syn_flood(void *arg)
+{
+	struct t *t = arg;
+	struct pkt in, exp;
+	struct pkt_out out;
+	struct nb_nat_flow f;
+	__u32 i, n = NB_MAX_CT + NB_MAX_CT_SYN, redirected = 0;
+	bool ok;
+
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = CLI,
+			     .dip = U,
+			     .sport = 7000,
+			     .dport = 8000});
+	ok = verdict_is(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT);
+	mk(&in, &(struct fr){.dmac = GW1_MAC,
+			     .smac = MAC_A,
+			     .sip = IP_A,
+			     .dip = CLI,
+			     .sport = 80,
+			     .dport = 7000,
+			     .flags = TH_SYN | TH_ACK});
+	ok &= verdict_is(t->epf, t->ifx[D_A], &in, TC_ACT_REDIRECT);
+	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 7000, U, 8000, &f), "flow");
+	ok &= ASSERT_EQ(f.state, NB_CT_S_ESTABLISHED, "established before the flood");
+	if (!ok)
+		return -1;
+	/* the flood: 198.19.0.0/16 (routed via RTR), every source port */
+	for (i = 0; i < n; i++) {
+		mk(&in, &(struct fr){.dmac = t->up_mac,
+				     .smac = RTR_MAC,
+				     .sip = htonl(0xc6130000 | (i >> 14)),
+				     .dip = U,
+				     .sport = (__u16)(1024 + (i & 0x3fff)),
+				     .dport = 8000});
+		if (pkt_run(t->in, t->ifx[D_UP], &in, &out)) {
+			ok = ASSERT_OK(-1, "BPF_PROG_TEST_RUN during the flood");
+			break;
+		}
+		redirected += out.verdict == TC_ACT_REDIRECT;
+	}
+	pkt_diag("flood: %u SYNs, %u of them translated", n, redirected);
+	ok &= ASSERT_EQ(redirected, n, "the flood's SYNs were translated (no other drop)");
+	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 7000, U, 8000, &f),
+			  "the established flow is still there");
+	ok &= ASSERT_EQ(f.state, NB_CT_S_ESTABLISHED, "and established");
+	/* and it still carries traffic, both ways */
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = CLI,
+			     .dip = U,
+			     .sport = 7000,
+			     .dport = 8000,
+			     .flags = TH_ACK,
+			     .seq = 1001});
+	mk(&exp, &(struct fr){.dmac = MAC_A,
+			      .smac = GW1_MAC,
+			      .sip = CLI,
+			      .dip = IP_A,
+			      .sport = 7000,
+			      .dport = 80,
+			      .flags = TH_ACK,
+			      .seq = 1001,
+			      .ttl = 63});
+	ok &= expect(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT, &exp, NULL);
+	mk(&in, &(struct fr){.dmac = GW1_MAC,
+			     .smac = MAC_A,
+			     .sip = IP_A,
+			     .dip = CLI,
+			     .sport = 80,
+			     .dport = 7000,
+			     .flags = TH_ACK,
+			     .seq = 1001});
+	ok &= verdict_is(t->epf, t->ifx[D_A], &in, TC_ACT_REDIRECT);
+	ok &= ASSERT_OK(nb_nat_ct_flush(&t->maps, NULL), "flush the flood");
 	return ok ? 0 : -1;
 }
 
@@ -1331,6 +1683,179 @@ static int c_snat_off(void *arg)
 	return ok ? 0 : -1;
 }
 
+/* ---- what enters a sandbox network from outside (issue 19, item 3) -------- */
+
+/* One packet from outside dropped as unpublished, counted once */
+static bool unpublished(struct t *t, const struct fr *f)
+{
+	__u64 before = drops(t, NB_DROP_UNPUBLISHED);
+	struct pkt in;
+	bool ok;
+
+	mk(&in, f);
+	ok = expect(t->in, t->ifx[D_UP], &in, TC_ACT_SHOT, NULL, NULL);
+	ok &= ASSERT_EQ(drops(t, NB_DROP_UNPUBLISHED), before + 1, "unpublished counted");
+	return ok;
+}
+
+/*
+ * Someone on the uplink's network who routes the sandbox subnets via the
+ * uplink reaches no sandbox port directly: not a published container port
+ * (A:80), not another (A:22, C:22 on a network without masquerade), not
+ * with UDP or ICMP. The gateway addresses are the host's.
+ */
+static int c_in_unpublished(void *arg)
+{
+	struct t *t = arg;
+	struct pkt in;
+	bool ok;
+
+	ok = unpublished(t, &(struct fr){.dmac = t->up_mac,
+					 .smac = CLI_MAC,
+					 .sip = CLI,
+					 .dip = IP_A,
+					 .sport = 5400,
+					 .dport = 80});
+	ok &= unpublished(t, &(struct fr){.dmac = t->up_mac,
+					  .smac = CLI_MAC,
+					  .sip = CLI,
+					  .dip = IP_A,
+					  .sport = 5400,
+					  .dport = 22});
+	ok &= unpublished(t, &(struct fr){.dmac = t->up_mac,
+					  .smac = CLI_MAC,
+					  .sip = CLI,
+					  .dip = IP_C,
+					  .proto = IPPROTO_UDP,
+					  .sport = 5400,
+					  .dport = 22});
+	ok &= unpublished(t, &(struct fr){.dmac = t->up_mac,
+					  .smac = CLI_MAC,
+					  .sip = CLI,
+					  .dip = IP_C,
+					  .proto = IPPROTO_ICMP,
+					  .icmp_type = ICMP_ECHO,
+					  .echo_id = 7});
+	/* a later fragment into a sandbox network without a record */
+	ok &= unpublished(t, &(struct fr){.dmac = t->up_mac,
+					  .smac = CLI_MAC,
+					  .sip = CLI,
+					  .dip = IP_C,
+					  .proto = IPPROTO_UDP,
+					  .frag_off = 0x0010,
+					  .later = true});
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = CLI,
+			     .dip = GW2,
+			     .proto = IPPROTO_ICMP,
+			     .icmp_type = ICMP_ECHO,
+			     .echo_id = 7});
+	ok &= expect(t->in, t->ifx[D_UP], &in, TC_ACT_OK, NULL, NULL);
+	return ok ? 0 : -1;
+}
+
+/*
+ * C's network has no masquerade: its flows leave with C's own address,
+ * tracked (routed) at uplink egress so that the answers, and only they, come
+ * back in; `ct ls` does not list what it does not translate.
+ */
+static int c_in_routed_replies(void *arg)
+{
+	struct t *t = arg;
+	struct pkt in, exp;
+	__u64 rx = rx_packets(t, t->ifx[D_C]);
+	bool ok;
+
+	mk(&in, &(struct fr){.dmac = SRV_MAC,
+			     .smac = t->up_mac,
+			     .sip = IP_C,
+			     .dip = SRV,
+			     .sport = 43100,
+			     .dport = 80,
+			     .ttl = 63});
+	ok = expect(t->out, t->ifx[D_UP], &in, TC_ACT_OK, NULL, NULL);
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = SRV_MAC,
+			     .sip = SRV,
+			     .dip = IP_C,
+			     .sport = 80,
+			     .dport = 43100,
+			     .flags = TH_SYN | TH_ACK});
+	mk(&exp, &(struct fr){.dmac = MAC_C,
+			      .smac = GW2_MAC,
+			      .sip = SRV,
+			      .dip = IP_C,
+			      .sport = 80,
+			      .dport = 43100,
+			      .flags = TH_SYN | TH_ACK,
+			      .ttl = 63});
+	ok &= expect(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT, &exp, NULL);
+	ok &= ASSERT_EQ(rx_packets(t, t->ifx[D_C]), rx + 1, "C's rx counted");
+	/* the same server from another port: not C's flow */
+	ok &= unpublished(t, &(struct fr){.dmac = t->up_mac,
+					  .smac = SRV_MAC,
+					  .sip = SRV,
+					  .dip = IP_C,
+					  .sport = 81,
+					  .dport = 43100,
+					  .flags = TH_SYN | TH_ACK});
+	ok &= ASSERT_TRUE(!find_flow(t, IPPROTO_TCP, IP_C, 43100, SRV, 80, NULL),
+			  "ct ls does not list a routed flow");
+	return ok ? 0 : -1;
+}
+
+/*
+ * A network routed without NAT (gateway_mode_ipv4=routed) lets in what is
+ * published for its sandboxes, at their own addresses (C:100, the target of
+ * 8100), and nothing else; the target goes with its last published port.
+ */
+static int c_in_routed_network(void *arg)
+{
+	struct t *t = arg;
+	struct nb_network n2;
+	__u32 id = 2;
+	struct pkt in;
+	bool ok;
+
+	if (!ASSERT_OK(bpf_map_lookup_elem(t->maps.networks, &id, &n2), "network 2"))
+		return -1;
+	n2.flags |= NB_NET_F_ROUTED;
+	if (!ASSERT_OK(nb_maps_network_put(&t->maps, 2, &n2), "network 2 routed"))
+		return -1;
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = CLI,
+			     .dip = IP_C,
+			     .sport = 5401,
+			     .dport = 100});
+	ok = expect(t->in, t->ifx[D_UP], &in, TC_ACT_OK, NULL, NULL);
+	ok &= unpublished(t, &(struct fr){.dmac = t->up_mac,
+					  .smac = CLI_MAC,
+					  .sip = CLI,
+					  .dip = IP_C,
+					  .sport = 5401,
+					  .dport = 101});
+	/* a second published port to the same target, then both gone */
+	ok &=
+	    ASSERT_OK(nb_nat_publish_put(&t->maps, 0, 8101, IPPROTO_TCP, IP_C, 100, 2, t->ifx[D_C]),
+		      "publish 8101");
+	ok &= ASSERT_OK(nb_nat_publish_del(&t->maps, 0, 8101, IPPROTO_TCP), "unpublish 8101");
+	ok &= expect(t->in, t->ifx[D_UP], &in, TC_ACT_OK, NULL, NULL);
+	ok &= ASSERT_OK(nb_nat_publish_del(&t->maps, 0, 8100, IPPROTO_TCP), "unpublish 8100");
+	ok &= unpublished(t, &(struct fr){.dmac = t->up_mac,
+					  .smac = CLI_MAC,
+					  .sip = CLI,
+					  .dip = IP_C,
+					  .sport = 5401,
+					  .dport = 100});
+	ok &= ASSERT_OK(nb_nat_publish_put(&t->maps, 0, 8100, IPPROTO_TCP, IP_C, 100, 2, 4242),
+			"publish 8100 again");
+	n2.flags &= ~NB_NET_F_ROUTED;
+	ok &= ASSERT_OK(nb_maps_network_put(&t->maps, 2, &n2), "network 2 back");
+	return ok ? 0 : -1;
+}
+
 /* Protocols without ports cannot be masqueraded: dropped rather than leaked */
 static int c_snat_unsupported(void *arg)
 {
@@ -1626,6 +2151,66 @@ static int c_icmp_err_host(void *arg)
 }
 
 /* ---- fragments ----------------------------------------------------------------- */
+
+/*
+ * Fragment records (issue 19, item 4): a record of a published flow must
+ * not steer the later fragments of an unrelated datagram that reuses the IP
+ * id (here one to the host's own port 9999, never translated), and a record
+ * expires after NB_FRAG_TIMEOUT_SECS.
+ */
+static int c_frag_records(void *arg)
+{
+	struct t *t = arg;
+	struct nb_frag_key k = {
+	    .saddr = CLI, .daddr = U, .id = htons(0x1234), .proto = IPPROTO_UDP};
+	struct nb_frag_val v;
+	struct pkt first, later;
+	struct timespec ts;
+	bool ok;
+
+	mk(&first, &(struct fr){.dmac = t->up_mac,
+				.smac = CLI_MAC,
+				.sip = CLI,
+				.dip = U,
+				.proto = IPPROTO_UDP,
+				.sport = 6100,
+				.dport = 8000,
+				.frag_off = 0x2000,
+				.payload = 64});
+	mk(&later, &(struct fr){.dmac = t->up_mac,
+				.smac = CLI_MAC,
+				.sip = CLI,
+				.dip = U,
+				.proto = IPPROTO_UDP,
+				.later = true,
+				.frag_off = 9,
+				.payload = 40});
+	ok = verdict_is(t->in, t->ifx[D_UP], &first, TC_ACT_REDIRECT);
+	ok &= verdict_is(t->in, t->ifx[D_UP], &later, TC_ACT_REDIRECT);
+	/* the same IP id, a datagram to the host's own port: its first fragment is not
+	 * translated, so neither is its later one (it would leak host data into A) */
+	mk(&first, &(struct fr){.dmac = t->up_mac,
+				.smac = CLI_MAC,
+				.sip = CLI,
+				.dip = U,
+				.proto = IPPROTO_UDP,
+				.sport = 6100,
+				.dport = 9999,
+				.frag_off = 0x2000,
+				.payload = 64});
+	ok &= expect(t->in, t->ifx[D_UP], &first, TC_ACT_OK, NULL, NULL);
+	ok &= expect(t->in, t->ifx[D_UP], &later, TC_ACT_OK, NULL, NULL);
+	ok &= ASSERT_TRUE(bpf_map_lookup_elem(t->maps.frags, &k, &v) != 0, "record void");
+	/* a record older than the timeout steers nothing, and goes */
+	v = (struct nb_frag_val){.sport = htons(6100), .dport = htons(8000)};
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* bpf_ktime_get_ns()'s clock */
+	v.seen_ns =
+	    ts.tv_sec * 1000000000ULL + ts.tv_nsec - (NB_FRAG_TIMEOUT_SECS + 1) * 1000000000ULL;
+	ok &= ASSERT_OK(bpf_map_update_elem(t->maps.frags, &k, &v, BPF_ANY), "old record");
+	ok &= expect(t->in, t->ifx[D_UP], &later, TC_ACT_OK, NULL, NULL);
+	ok &= ASSERT_TRUE(bpf_map_lookup_elem(t->maps.frags, &k, &v) != 0, "expired record gone");
+	return ok ? 0 : -1;
+}
 
 static int c_frag(void *arg)
 {
@@ -1967,11 +2552,14 @@ static const struct pkt_case cases[] = {
     {"dnat: 0.0.0.0 covers every local address (gateway address)", c_dnat_wildcard_gateway},
     {"dnat: unknown port, non-local, loopback, non-SYN, ICMP untouched", c_dnat_untouched},
     {"dnat: truncated and malformed packets untouched", c_dnat_malformed},
+    {"dnat: spoofed sources refused, rp_filter strict and loose applied", c_dnat_bad_source},
+    {"dnat: allow-lists per published port, the instance's default", c_dnat_allow_list},
     {"dnat: TTL 1 is translated and left to the stack", c_dnat_ttl1},
     {"dnat: target without endpoint port goes through the stack", c_dnat_stack_path},
     {"dnat: a host UDP socket on the port keeps its datagrams", c_dnat_host_socket},
     {"conntrack: FIN both ways closes, SYN on a closed flow reopens", c_ct_tcp_close},
     {"conntrack: an expired entry counts as absent", c_ct_expiry},
+    {"conntrack: RST/FIN outside the TCP window change nothing (dnat, snat)", c_ct_tcp_window},
     {"conntrack: a live reply tuple refuses a second flow, a closed one is reused",
      c_ct_reply_tuple_reuse},
     {"snat: A -> SRV keeps its port, the answer comes back into A", c_snat_tcp},
@@ -1983,6 +2571,10 @@ static const struct pkt_case cases[] = {
     {"snat: a range taken in one dense block still yields its free ports", c_snat_dense_block},
     {"snat: masquerade off leaves C's packets alone", c_snat_off},
     {"snat: protocols without ports dropped, host's untouched", c_snat_unsupported},
+    {"inbound: no sandbox port is reachable at its own address, the gateway is", c_in_unpublished},
+    {"inbound: a routed network's flows are tracked, their answers (only) come back",
+     c_in_routed_replies},
+    {"inbound: gateway_mode routed lets in published container ports only", c_in_routed_network},
     {"icmp: port unreachable about a masqueraded flow reaches A", c_icmp_err_snat},
     {"icmp: fragmentation needed about a published flow reaches A", c_icmp_err_dnat},
     {"icmp: A's port unreachable leaves quoting the published address", c_icmp_err_outbound},
@@ -1990,6 +2582,8 @@ static const struct pkt_case cases[] = {
     {"icmp: the host's time exceeded about a forwarded DNAT packet quotes the published address",
      c_icmp_err_host},
     {"frag: first and later fragments translated, unknown ones handled", c_frag},
+    {"frag: an IP id reused by the host's datagram, an expired record: nothing steered",
+     c_frag_records},
     {"hairpin: B -> U:8000 reaches A from the gateway, and back", c_hairpin},
     {"hairpin: A reaches its own published port", c_hairpin_self},
     {"hairpin: C (other network) reaches A through its own gateway address",
@@ -1998,6 +2592,8 @@ static const struct pkt_case cases[] = {
      c_hairpin_not_host_replies},
     {"conntrack: ct foreach shows every kind, flush empties", c_ct_ls_flush},
     {"publish: connection counter, bad entries refused", c_publish_foreach},
+    /* last: the flood pushes every half-open flow of the cases before out */
+    {"conntrack: a SYN flood larger than conntrack evicts no established flow", c_ct_syn_flood},
 };
 
 /* ---- setup ------------------------------------------------------------------- */

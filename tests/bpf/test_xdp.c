@@ -369,6 +369,14 @@ static int c_ep_drops(void *arg)
 	mk(&in, &(struct fr){.dmac = MAC_B, .smac = MAC_A, .sip = IP_A, .dip = IP_B, .dport = 80});
 	in.len -= 10;
 	ok &= dropped(t, D_A, &in, NB_DROP_MALFORMED);
+	/* an IPv6 router advertisement to all nodes: a sandbox is no router */
+	pkt_eth(&in, (const __u8[]){0x33, 0x33, 0, 0, 0, 1}, MAC_A, ETH_P_IPV6);
+	pkt_ipv6(&in, (const __u8[16]){0xfe, 0x80, [15] = 2},
+		 (const __u8[16]){0xff, 0x02, [15] = 1}, IPPROTO_ICMPV6);
+	pkt_put(&in, (const __u8[]){134 /* router advertisement */, 0, 0, 0}, 4);
+	pkt_put(&in, NULL, 12);
+	pkt_finish(&in);
+	ok &= dropped(t, D_A, &in, NB_DROP_ROUTER_MSG);
 	return ok ? 0 : -1;
 }
 

@@ -468,8 +468,8 @@ assert n > 0, "no sample"
 	grep -q '^netbpf_network_tx_bytes_total{network="sts"} [1-9][0-9]*$' <<<"$samples"
 	# fill levels: 3 endpoints + 3 gateway ports (bridge, sts, stx) in nb_ports
 	grep -q '^netbpf_map_entries{map="nb_ports",type="hash"} 6$' <<<"$samples"
-	# sized by `up`: --max-endpoints 4096 + --max-networks 1024 by default (docs/maps.md)
-	grep -q '^netbpf_map_max_entries{map="nb_ports",type="hash"} 5120$' <<<"$samples"
+	# sized by `up`: --max-endpoints 4096 + --max-networks 4096 by default (docs/maps.md)
+	grep -q '^netbpf_map_max_entries{map="nb_ports",type="hash"} 8192$' <<<"$samples"
 	grep -q '^netbpf_map_max_entries{map="nb_ct",type="lru_hash"} [1-9][0-9]*$' <<<"$samples"
 	# the same counter as stats reports (the sandboxes are idle; IPv6 chatter aside)
 	m=$(prom_value "netbpf_endpoint_tx_bytes_total$s1" <<<"$samples")

@@ -280,7 +280,7 @@ nb_drop_index() {
 	awk -v want="NB_DROP_$1" '
 		/^enum nb_drop_reason/ { on = 1; next }
 		on && /^}/ { exit }
-		on && match($0, /NB_DROP_[A-Z_]+/) {
+		on && match($0, /NB_DROP_[A-Z0-9_]+/) {
 			if (substr($0, RSTART, RLENGTH) == want) { print i; found = 1; exit }
 			i++
 		}

@@ -350,6 +350,28 @@ static void test_create_options(void **state)
 	nb_network_rec_clear(&rec);
 }
 
+/* Docker's gateway_mode_ipv4: routed means no masquerade, whatever else was said */
+static void test_create_routed(void **state)
+{
+	const char *opts[] = {
+	    "com.docker.network.bridge.enable_ip_masquerade=true",
+	    "com.docker.network.bridge.gateway_mode_ipv4=routed",
+	};
+	struct nb_net_spec spec = {.name = "n", .subnet = "10.1.0.0/16", .opts = opts, .nopts = 2};
+	struct nb_network_rec rec;
+
+	(void)state;
+	assert_int_equal(resolve(&spec, NULL, 0, &rec), 0);
+	assert_false(rec.masquerade);
+	assert_non_null(strstr(rec.options, "\"com.docker.network.bridge.gateway_mode_ipv4\":"
+					    "\"routed\""));
+	nb_network_rec_clear(&rec);
+	opts[1] = "com.docker.network.bridge.gateway_mode_ipv4=nat";
+	assert_int_equal(resolve(&spec, NULL, 0, &rec), 0);
+	assert_true(rec.masquerade);
+	nb_network_rec_clear(&rec);
+}
+
 static void test_create_bad_options(void **state)
 {
 	const char *opt[1];
@@ -408,6 +430,10 @@ static void test_create_bad_options(void **state)
 	opt[0] = "com.docker.network.driver.mtu=big";
 	assert_int_equal(resolve(&spec, NULL, 0, &rec), -EINVAL);
 	assert_logged("invalid MTU \"big\"");
+	opt[0] = "com.docker.network.bridge.gateway_mode_ipv4=open";
+	assert_int_equal(resolve(&spec, NULL, 0, &rec), -EINVAL);
+	assert_logged("network \"n\": option com.docker.network.bridge.gateway_mode_ipv4: invalid "
+		      "value \"open\": must be \"nat\" or \"routed\"");
 
 	spec.nopts = 0;
 	spec.labels = opt;
@@ -434,6 +460,7 @@ int main(void)
 	    cmocka_unit_test(test_create_mtu),
 	    cmocka_unit_test(test_create_options),
 	    cmocka_unit_test(test_create_bad_options),
+	    cmocka_unit_test(test_create_routed),
 	};
 
 	return cmocka_run_group_tests(tests, log_setup, log_teardown);

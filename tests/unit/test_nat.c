@@ -3,7 +3,9 @@
  * nat.c: the NAT projection over real (unpinned) maps of the ABI's shapes,
  * conntrack decoding as `ct ls` shows it (original/translated tuples, the
  * reply entry's counters, expired and orphan entries skipped), flushing,
- * and the formatting helpers. Map tests need CAP_BPF; without it they skip.
+ * the formatting helpers, and the conntrack timeouts `ct ls` reports against
+ * the table the BPF objects carry. Map tests need CAP_BPF; without it they
+ * skip.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -23,6 +25,9 @@
 
 #include "fmt.h"
 #include "nat.h"
+#include "endpoint.skel.h"
+#include "uplink.skel.h"
+#include "xdp.skel.h"
 
 #define IP(a, b, c, d) htonl(((a) << 24) | ((b) << 16) | ((c) << 8) | (d))
 #define NSEC	       1000000000ULL
@@ -44,6 +49,7 @@ static int maps_setup(void **state)
 	M.uplinks = mk(BPF_MAP_TYPE_HASH, sizeof(__u32), sizeof(struct nb_uplink));
 	M.local_addrs = mk(BPF_MAP_TYPE_HASH, sizeof(__be32), sizeof(__u32));
 	M.frags = mk(BPF_MAP_TYPE_HASH, sizeof(struct nb_frag_key), sizeof(struct nb_frag_val));
+	M.pub_targets = mk(BPF_MAP_TYPE_HASH, sizeof(struct nb_pub_target), sizeof(__u32));
 	return 0;
 }
 
@@ -56,7 +62,8 @@ static int maps_teardown(void **state)
 
 static bool have_maps(void)
 {
-	return M.publish >= 0 && M.ct >= 0 && M.uplinks >= 0 && M.local_addrs >= 0 && M.frags >= 0;
+	return M.publish >= 0 && M.ct >= 0 && M.uplinks >= 0 && M.local_addrs >= 0 &&
+	       M.frags >= 0 && M.pub_targets >= 0;
 }
 
 #define NEED_MAPS()                                                                                \
@@ -130,6 +137,47 @@ static void test_publish(void **state)
 	n = 0;
 	assert_int_equal(nb_nat_publish_foreach(&M, count_pub, &n), 0);
 	assert_int_equal(n, 0);
+}
+
+/* refs of a target in nb_pub_targets, 0 when absent */
+static __u32 target_refs(__be32 ip, __u16 port, __u8 proto)
+{
+	struct nb_pub_target k = {.sb_ip = ip, .sb_port = htons(port), .proto = proto};
+	__u32 refs = 0;
+
+	bpf_map_lookup_elem(M.pub_targets, &k, &refs);
+	return refs;
+}
+
+/* nb_pub_targets follows nb_publish: one count per published port leading to a target */
+static void test_publish_targets(void **state)
+{
+	(void)state;
+	NEED_MAPS();
+	assert_int_equal(nb_nat_publish_clear(&M), 0);
+	assert_int_equal(nb_nat_publish_put(&M, 0, 8000, IPPROTO_TCP, IP(10, 1, 0, 2), 80, 3, 7),
+			 0);
+	assert_int_equal(target_refs(IP(10, 1, 0, 2), 80, IPPROTO_TCP), 1);
+	/* a re-put (sync) counts nothing twice */
+	assert_int_equal(nb_nat_publish_put(&M, 0, 8000, IPPROTO_TCP, IP(10, 1, 0, 2), 80, 3, 7),
+			 0);
+	assert_int_equal(target_refs(IP(10, 1, 0, 2), 80, IPPROTO_TCP), 1);
+	assert_int_equal(nb_nat_publish_put(&M, 0, 8001, IPPROTO_TCP, IP(10, 1, 0, 2), 80, 3, 7),
+			 0);
+	assert_int_equal(target_refs(IP(10, 1, 0, 2), 80, IPPROTO_TCP), 2);
+	assert_int_equal(target_refs(IP(10, 1, 0, 2), 80, IPPROTO_UDP), 0);
+	/* 8001 moves to another target */
+	assert_int_equal(nb_nat_publish_put(&M, 0, 8001, IPPROTO_TCP, IP(10, 1, 0, 3), 81, 3, 8),
+			 0);
+	assert_int_equal(target_refs(IP(10, 1, 0, 2), 80, IPPROTO_TCP), 1);
+	assert_int_equal(target_refs(IP(10, 1, 0, 3), 81, IPPROTO_TCP), 1);
+	assert_int_equal(nb_nat_publish_del(&M, 0, 8000, IPPROTO_TCP), 0);
+	assert_int_equal(target_refs(IP(10, 1, 0, 2), 80, IPPROTO_TCP), 0);
+	/* deleting what is gone changes nothing */
+	assert_int_equal(nb_nat_publish_del(&M, 0, 8000, IPPROTO_TCP), 0);
+	assert_int_equal(target_refs(IP(10, 1, 0, 3), 81, IPPROTO_TCP), 1);
+	assert_int_equal(nb_nat_publish_clear(&M), 0);
+	assert_int_equal(target_refs(IP(10, 1, 0, 3), 81, IPPROTO_TCP), 0);
 }
 
 static void test_missing_maps(void **state)
@@ -327,29 +375,71 @@ static void test_names(void **state)
 	assert_string_equal(nb_nat_age_str((3 * 86400 + 4 * 3600) * NSEC, age), "3d04h");
 }
 
+/* closed flows must go quickly, established ones must not: checked by the compiler */
+_Static_assert(NB_CT_TCP_CLOSED_SECS < NB_CT_TCP_NEW_SECS, "closed TCP flows outlive new ones");
+_Static_assert(NB_CT_TCP_EST_SECS > 3600, "established TCP flows expire within an hour");
+_Static_assert(NB_MASQ_PORT_MIN <= NB_MASQ_PORT_MAX && NB_MASQ_PORT_MAX <= 65535,
+	       "the default masquerade range is not a port range");
+_Static_assert(NB_MTU_MIN <= NB_MTU_DEFAULT && NB_MTU_DEFAULT <= NB_MTU_MAX,
+	       "the default MTU is out of its bounds");
+
+/*
+ * What `ct ls` reports (nb_nat_ct_timeout_secs()) against the table the
+ * programs that track flows carry in their rodata, read from the objects
+ * themselves through their skeletons (opened, not loaded: no privilege).
+ */
+static void check_rodata_timeouts(const __u32 *tbl)
+{
+	static const __u8 protos[] = {IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMP, IPPROTO_GRE};
+	static const __u8 states[] = {NB_CT_S_NEW, NB_CT_S_ESTABLISHED, NB_CT_S_FIN,
+				      NB_CT_S_CLOSED};
+	size_t i, j;
+
+	for (i = 0; i < sizeof(protos); i++)
+		for (j = 0; j < sizeof(states); j++)
+			assert_int_equal(nb_nat_ct_timeout_secs(protos[i], states[j]),
+					 tbl[nb_ct_timeout_slot(protos[i], states[j])]);
+	/* and the slots are the states they say */
+	assert_int_equal(tbl[nb_ct_timeout_slot(IPPROTO_TCP, NB_CT_S_NEW)], NB_CT_TCP_NEW_SECS);
+	assert_int_equal(tbl[nb_ct_timeout_slot(IPPROTO_TCP, NB_CT_S_ESTABLISHED)],
+			 NB_CT_TCP_EST_SECS);
+	assert_int_equal(tbl[nb_ct_timeout_slot(IPPROTO_TCP, NB_CT_S_FIN)], NB_CT_TCP_FIN_SECS);
+	assert_int_equal(tbl[nb_ct_timeout_slot(IPPROTO_TCP, NB_CT_S_CLOSED)],
+			 NB_CT_TCP_CLOSED_SECS);
+	assert_int_equal(tbl[nb_ct_timeout_slot(IPPROTO_UDP, NB_CT_S_NEW)], NB_CT_UDP_NEW_SECS);
+	assert_int_equal(tbl[nb_ct_timeout_slot(IPPROTO_UDP, NB_CT_S_ESTABLISHED)],
+			 NB_CT_UDP_EST_SECS);
+	assert_int_equal(tbl[nb_ct_timeout_slot(IPPROTO_ICMP, NB_CT_S_NEW)], NB_CT_ICMP_SECS);
+}
+
 static void test_timeouts(void **state)
 {
+	struct endpoint_bpf *ep;
+	struct uplink_bpf *up;
+	struct xdp_bpf *xdp;
+
 	(void)state;
-	assert_int_equal(nb_nat_ct_timeout_secs(IPPROTO_TCP, NB_CT_S_NEW), NB_CT_TCP_NEW_SECS);
-	assert_int_equal(nb_nat_ct_timeout_secs(IPPROTO_TCP, NB_CT_S_ESTABLISHED),
-			 NB_CT_TCP_EST_SECS);
-	assert_int_equal(nb_nat_ct_timeout_secs(IPPROTO_TCP, NB_CT_S_CLOSED),
-			 NB_CT_TCP_CLOSED_SECS);
-	assert_int_equal(nb_nat_ct_timeout_secs(IPPROTO_UDP, NB_CT_S_ESTABLISHED),
-			 NB_CT_UDP_EST_SECS);
-	assert_int_equal(nb_nat_ct_timeout_secs(IPPROTO_ICMP, NB_CT_S_NEW), NB_CT_ICMP_SECS);
-	/* closed flows must go quickly, established ones must not */
-	assert_true(NB_CT_TCP_CLOSED_SECS < NB_CT_TCP_NEW_SECS);
-	assert_true(NB_CT_TCP_EST_SECS > 3600);
+	up = uplink_bpf__open();
+	assert_non_null(up);
+	check_rodata_timeouts(up->rodata->nb_ct_timeout_secs);
+	uplink_bpf__destroy(up);
+	ep = endpoint_bpf__open();
+	assert_non_null(ep);
+	check_rodata_timeouts(ep->rodata->nb_ct_timeout_secs);
+	endpoint_bpf__destroy(ep);
+	xdp = xdp_bpf__open();
+	assert_non_null(xdp);
+	check_rodata_timeouts(xdp->rodata->nb_ct_timeout_secs);
+	xdp_bpf__destroy(xdp);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_publish),   cmocka_unit_test(test_missing_maps),
-	    cmocka_unit_test(test_uplink),    cmocka_unit_test(test_local_addrs),
-	    cmocka_unit_test(test_ct_decode), cmocka_unit_test(test_names),
-	    cmocka_unit_test(test_timeouts),
+	    cmocka_unit_test(test_publish),	 cmocka_unit_test(test_publish_targets),
+	    cmocka_unit_test(test_missing_maps), cmocka_unit_test(test_uplink),
+	    cmocka_unit_test(test_local_addrs),	 cmocka_unit_test(test_ct_decode),
+	    cmocka_unit_test(test_names),	 cmocka_unit_test(test_timeouts),
 	};
 
 	return cmocka_run_group_tests(tests, maps_setup, maps_teardown);

@@ -29,6 +29,7 @@
 
 #include <netbpf/abi.h>
 
+#include "log.h"
 #include "store.h"
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
@@ -221,17 +222,17 @@ static void test_open_files_and_modes(void **state)
 	sqlite3_finalize(stmt);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(stmt, 0), 2);
+	assert_int_equal(sqlite3_column_int(stmt, 0), 3);
 	sqlite3_finalize(stmt);
 	assert_int_equal(
 	    sqlite3_prepare_v2(db,
 			       "SELECT count(*) FROM sqlite_schema WHERE type = 'table'"
 			       " AND name IN ('networks', 'sandboxes', 'endpoints',"
-			       " 'publish', 'settings')",
+			       " 'publish', 'settings', 'publish_allow')",
 			       -1, &stmt, NULL),
 	    SQLITE_OK);
 	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(stmt, 0), 5);
+	assert_int_equal(sqlite3_column_int(stmt, 0), 6);
 	sqlite3_finalize(stmt);
 	sqlite3_close(db);
 
@@ -251,7 +252,7 @@ static void test_open_files_and_modes(void **state)
 	assert_int_equal(mode_of(path), 0600);
 
 	/*
-	 * a version 1 file (before Docker's attachable, auxiliary addresses and
+	 * a version 2 file (before Docker's attachable, auxiliary addresses and
 	 * aliases) is migrated: its rows read with the new columns' defaults
 	 */
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
@@ -259,7 +260,7 @@ static void test_open_files_and_modes(void **state)
 				      "ALTER TABLE networks DROP COLUMN attachable;"
 				      "ALTER TABLE networks DROP COLUMN aux_addresses;"
 				      "ALTER TABLE endpoints DROP COLUMN aliases;"
-				      "PRAGMA user_version = 1",
+				      "PRAGMA user_version = 2",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
 	sqlite3_close(db);
@@ -488,8 +489,132 @@ static void test_net_id_limit(void **state)
 	assert_int_equal(nb_store_network_add(f->st, &n), -ENOSPC);
 	/* the transaction survives the refused add */
 	assert_int_equal(nb_store_commit(f->st), 0);
-	assert_int_equal(nb_store_network_find(f->st, "n1024", &n), 0);
+	assert_int_equal(nb_store_network_find(f->st, "n4096", &n), 0);
 	nb_network_rec_clear(&n);
+}
+
+/* One network's bridge endpoints fill one flood list of NB_MAX_FLOOD ports
+ * (issue 20): the next is refused by the state, naming the network and the
+ * limit, while the instance still has room and other networks take more. */
+static void test_network_endpoint_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_network_rec big, other;
+	struct nb_sandbox_rec sb;
+	struct nb_endpoint_rec ep;
+	char name[32], addr[32];
+	int i;
+
+	assert_int_equal(nb_store_begin(f->st), 0);
+	/* the instance limit well above the network's */
+	assert_int_equal(nb_store_setting_set(f->st, "max_endpoints", "16384"), 0);
+	big = add_net(f->st, "big", "10.64.0.0/16");
+	other = add_net(f->st, "other", "10.65.0.0/16");
+	for (i = 0; i < NB_MAX_FLOOD; i++) {
+		snprintf(name, sizeof(name), "s%d", i);
+		snprintf(addr, sizeof(addr), "10.64.%d.%d", (i + 2) / 256, (i + 2) % 256);
+		sb = add_sb(f->st, name);
+		add_ep(f->st, &big, &sb, addr, 0);
+	}
+	sb = add_sb(f->st, "one-too-many");
+	fill_ep(&ep, &big, &sb, "10.64.200.1", 0);
+	assert_int_equal(nb_store_endpoint_add(f->st, &ep), -ENOSPC);
+	assert_non_null(strstr(nb_error_text(), "network \"big\": cannot add endpoint nbe"));
+	assert_non_null(strstr(nb_error_text(), "the network has 4096 endpoints"));
+	assert_non_null(strstr(nb_error_text(), "NB_MAX_FLOOD"));
+	/* another network of the same instance still takes the sandbox */
+	add_ep(f->st, &other, &sb, "10.65.0.2", 0);
+	assert_int_equal(nb_store_commit(f->st), 0);
+	nb_network_rec_clear(&big);
+	nb_network_rec_clear(&other);
+}
+
+/* ---- query plans (issue 20): what a whole-instance command asks per sandbox --- */
+
+/* Fails the test when a plan of sql reads a whole table or index ("SCAN"). */
+static void assert_plan_indexed(sqlite3 *db, const char *sql)
+{
+	char explain[1024];
+	sqlite3_stmt *stmt;
+	int rows = 0;
+
+	snprintf(explain, sizeof(explain), "EXPLAIN QUERY PLAN %s", sql);
+	assert_int_equal(sqlite3_prepare_v2(db, explain, -1, &stmt, NULL), SQLITE_OK);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		const char *detail = (const char *)sqlite3_column_text(stmt, 3);
+
+		rows++;
+		if (detail && !strncmp(detail, "SCAN ", 5))
+			fail_msg("%s\n  plans as a scan: %s", sql, detail);
+	}
+	sqlite3_finalize(stmt);
+	assert_true(rows > 0);
+}
+
+static void test_query_plans(void **state)
+{
+	static const char *const by_id[] = {
+	    "SELECT * FROM sandboxes WHERE " NB_STORE_ID_PREFIX_WHERE " LIMIT 2",
+	    "SELECT * FROM networks WHERE " NB_STORE_ID_PREFIX_WHERE " LIMIT 2",
+	};
+	struct fixture *f = *state;
+	char path[400];
+	sqlite3 *db;
+	size_t i;
+
+	snprintf(path, sizeof(path), "%s/netbpf.db", f->dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	/* a sandbox's endpoints (ls, stats, gc, up: once per sandbox), a network's, one */
+	assert_plan_indexed(db, nb_store_endpoint_list_sql(NULL, "s"));
+	assert_plan_indexed(db, nb_store_endpoint_list_sql("n", NULL));
+	assert_plan_indexed(db, nb_store_endpoint_list_sql("n", "s"));
+	/* a sandbox's published ports, and whether a host port is taken (publish) */
+	assert_plan_indexed(db, nb_store_publish_list_sql("s"));
+	assert_plan_indexed(db, nb_store_publish_taken_sql());
+	/* resolving by id or id prefix (network inspect: once per member) */
+	for (i = 0; i < sizeof(by_id) / sizeof(by_id[0]); i++)
+		assert_plan_indexed(db, by_id[i]);
+	sqlite3_close(db);
+}
+
+/* An id prefix resolves through a range of the primary key: every digit, the
+ * full id, a prefix of 'f's (whose bound is past 'f') */
+static struct nb_sandbox_rec add_sb_id(struct nb_store *st, const char *name, char fill, char last)
+{
+	struct nb_sandbox_rec sb = {0};
+
+	memset(sb.id, fill, NB_ID_LEN);
+	sb.id[NB_ID_LEN - 1] = last;
+	snprintf(sb.name, sizeof(sb.name), "%s", name);
+	snprintf(sb.netns, sizeof(sb.netns), "/run/netns/%s", name);
+	assert_int_equal(nb_store_sandbox_add(st, &sb), 0);
+	return sb;
+}
+
+static void test_id_prefix_range(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_sandbox_rec x, y, got;
+	char upper[NB_ID_LEN + 1], key[NB_ID_LEN + 1];
+
+	nb_store_id_prefix_range("09f", upper);
+	assert_string_equal(upper, "09g");
+	nb_store_id_prefix_range("a9", upper);
+	assert_string_equal(upper, "a:");
+	x = add_sb_id(f->st, "x", 'f', 'f');
+	y = add_sb_id(f->st, "y", '0', '9');
+	add_sb_id(f->st, "z", '0', 'a');
+	assert_int_equal(nb_store_sandbox_find(f->st, x.id, &got), 0);
+	assert_string_equal(got.name, "x");
+	assert_int_equal(nb_store_sandbox_find(f->st, "ffff", &got), 0);
+	assert_string_equal(got.name, "x");
+	assert_int_equal(nb_store_sandbox_find(f->st, y.id, &got), 0);
+	assert_string_equal(got.name, "y");
+	assert_int_equal(nb_store_sandbox_find(f->st, "000", &got), -ENOTUNIQ);
+	memset(key, '0', NB_ID_LEN);
+	key[NB_ID_LEN] = '\0';
+	assert_int_equal(nb_store_sandbox_find(f->st, key, &got), -ENOENT);
+	assert_int_equal(nb_store_sandbox_find(f->st, "1", &got), -ENOENT);
 }
 
 /* ---- resolution --------------------------------------------------------- */
@@ -1357,6 +1482,9 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_network_constraints, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_net_id_reuse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_net_id_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_network_endpoint_limit, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_query_plans, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_id_prefix_range, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_resolution, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sandbox_resolution, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sandbox_crud, setup, teardown),

@@ -5,11 +5,13 @@
 #
 #   tools/bench/bench.sh [--quick] [--rounds N] [--duration SECS] [--out DIR]
 #                        [--topos "A B C D ..."] [--metrics "lat_bp udp64 ..."]
-#                        [--no-scaling] [--no-sandboxes]
+#                        [--no-scaling] [--no-sandboxes] [--no-ramp]
 #
 # --quick: one round of 1-second measurements, scaling to 1,000 ports and 100
 # sandboxes, results under build/bench/quick (a minute or two, for development).
-# The full run (make bench) writes docs/bench/ and docs/benchmarks.md.
+# The full run (make bench) writes docs/bench/ and docs/benchmarks.md, and
+# ends with the 4,096-sandbox ramp (tools/bench/ramp.sh; --no-ramp skips it,
+# --quick never runs it).
 #
 # Safety: every namespace, mount, cgroup and process is this run's own and is
 # removed on exit, also on failure or ^C. dockerd runs only inside a netns of
@@ -40,12 +42,13 @@ WANT_TOPOS="A B C D E D0 F G"
 WANT_METRICS=""
 DO_SCALING=1
 DO_SANDBOXES=1
+DO_RAMP=1
 OUT=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick)
 		MODE=quick NBB_ROUNDS=1 NBB_DUR=1 NBB_DUR_TPUT=1 SCALE_PORTS="1 100 1000" SCALE_ROUNDS=1
-		SANDBOXES=100 SB_MARKS="10 100"
+		SANDBOXES=100 SB_MARKS="10 100" DO_RAMP=0
 		;;
 	--rounds) NBB_ROUNDS=$2 && shift ;;
 	--duration) NBB_DUR=$2 NBB_DUR_TPUT=$2 && shift ;;
@@ -54,6 +57,7 @@ while [ $# -gt 0 ]; do
 	--metrics) WANT_METRICS=$2 && shift ;;
 	--no-scaling) DO_SCALING=0 ;;
 	--no-sandboxes) DO_SANDBOXES=0 ;;
+	--no-ramp) DO_RAMP=0 ;;
 	-h | --help)
 		sed -n '2,16p' "$0"
 		exit 0
@@ -388,6 +392,11 @@ esac
 
 # tear down now (not only in the trap) so the root-netns check sees the end state
 teardown_all
+# the ramp: an instance of its own, alone on the machine's CPUs (issue 20)
+if [ "$DO_RAMP" = 1 ]; then
+	log "control plane: the 4,096-sandbox ramp (tools/bench/ramp.sh)"
+	NETBPFCTL=$NETBPFCTL "$NBB_BENCH/ramp.sh" --out "$NBB_RAW/ramp.txt" >&2
+fi
 root_snapshot >"$NBB_TMP/root.after"
 if cmp -s "$NBB_TMP/root.before" "$NBB_TMP/root.after"; then
 	emit_extra root_netns '{"unchanged": true}'

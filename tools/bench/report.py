@@ -652,6 +652,52 @@ def main():
             w(f"![sandbox-create.png]({rel}/sandbox-create.png)")
             w("")
 
+    # ---- the ramp (tools/bench/ramp.sh)
+    ramp = {}
+    rp = os.path.join(a.raw, "ramp.txt")
+    if os.path.exists(rp):
+        with open(rp) as f:
+            for line in f:
+                k, _, v = line.strip().partition(" ")
+                ramp[k] = v
+    if ramp:
+        w("## Control plane: the 4,096-sandbox ramp")
+        w("")
+        w("`tools/bench/ramp.sh`: sandboxes created one by one on one network of an "
+          "instance of its own; per bucket of 256 the create time's p50 and p90; at each "
+          "mark the first and last pairs' ping RTT and the whole-instance commands; then "
+          "`down`, the restoring `up` and `sandbox rm`. Reported, never asserted.")
+        w("")
+        w("| sandboxes | create p50 (ms) | create p90 (ms) |")
+        w("|---|---|---|")
+        for k in sorted((k for k in ramp if k.startswith("create_us_p50@")),
+                        key=lambda k: int(k.split("@")[1])):
+            n = k.split("@")[1]
+            p90 = ramp.get(f"create_us_p90@{n}", "0")
+            w(f"| {int(n):,} | {int(ramp[k]) / 1000:.1f} | {int(p90) / 1000:.1f} |")
+        w("")
+        marks = sorted({int(k.split("@")[1]) for k in ramp if k.startswith("sandbox_ls_ms@")})
+        if marks:
+            w("| at | " + " | ".join(f"{m:,} sandboxes" for m in marks) + " |")
+            w("|---|" + "---|" * len(marks))
+            for key, label in [("rtt_us_first_pair", "ping RTT first pair (µs)"),
+                               ("rtt_us_last_pair", "ping RTT last pair (µs)"),
+                               ("sandbox_ls_ms", "`sandbox ls` (ms)"),
+                               ("stats_ms", "`stats --no-stream` (ms)"),
+                               ("status_ms", "`status` (ms)"),
+                               ("network_inspect_ms", "`network inspect` (ms)"),
+                               ("gc_ms", "`gc` (ms)"),
+                               ("publish_ms", "`publish` of one port (ms)"),
+                               ("link_control_drops", "link-control drops")]:
+                w(f"| {label} | " + " | ".join(ramp.get(f"{key}@{m}", "–") for m in marks) + " |")
+            w("")
+        for key, label in [("down_ms", "`down` (ms)"), ("up_restore_ms", "restoring `up` (ms)"),
+                           ("rm_us_per_sandbox", "`sandbox rm` (µs each)")]:
+            for k in ramp:
+                if k.startswith(key + "@"):
+                    w(f"- {label} at {int(k.split('@')[1]):,} sandboxes: {ramp[k]}")
+        w("")
+
     # ---- memory
     mems = extra_of(extra, "map_memory")
     if mems:

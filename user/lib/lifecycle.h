@@ -50,8 +50,8 @@ char *nb_strv_join(const struct nb_strv *s);
 extern const char *const nb_device_prefixes[NB_DEVICE_PREFIXES];
 bool nb_is_netbpf_device(const char *name);
 
-/* the BPF side's range for 0/0, as Linux's MASQUERADE */
-#define NB_MASQ_PORTS_DEFAULT "1024-65535"
+/* the BPF side's range for 0/0 (<netbpf/consts.h>), as Linux's MASQUERADE */
+#define NB_MASQ_PORTS_DEFAULT NB_STR(NB_MASQ_PORT_MIN) "-" NB_STR(NB_MASQ_PORT_MAX)
 /* "LO-HI" with 1 <= LO <= HI <= 65535: 0, else -EINVAL (not a range) or -ERANGE */
 int nb_masq_ports_parse(const char *s, __u16 *lo, __u16 *hi);
 /* The stored range as "LO-HI" in buf (the default when none is stored), parsed into lo/hi */
@@ -73,6 +73,9 @@ struct nb_up_opts {
 	size_t nuplinks;
 	const char *masq_ports; /* validated "LO-HI", NULL: the remembered range */
 	const char *bridge_subnet; /* the predefined bridge's subnet; NULL: the remembered one */
+	/* "allow" or "deny": who reaches a published port without an allow-list from outside;
+	 * NULL: the remembered policy (allow when none) */
+	const char *publish_default;
 	bool reload;		/* swap in this build's programs over the pinned maps */
 	int mode; /* -1: the live mode (tc for a new instance), else enum nb_dp_mode */
 	struct nb_dp_sizes sizes; /* map sizes; a 0 field: the kept size, else the default */

@@ -57,6 +57,9 @@ static const struct map_desc map_descs[] = {
     MAP_DESC(NB_MAP_MONITOR, monitor, true),
     MAP_DESC(NB_MAP_EV_LOST, ev_lost, true),
     MAP_DESC(NB_MAP_XDP_DEVS, xdp_devs, true),
+    MAP_DESC(NB_MAP_PUB_TARGETS, pub_targets, true),
+    MAP_DESC(NB_MAP_CT_SYN, ct_syn, true),
+    MAP_DESC(NB_MAP_PUB_ALLOW, pub_allow, true),
 };
 
 /* every fd of struct nb_maps has a descriptor, or nb_maps_init() would miss it */
@@ -654,6 +657,12 @@ static const char *const drop_names[NB_DROP_COUNT] = {
     [NB_DROP_FRAG - NB_DROP_BASE] = "frag",
     [NB_DROP_NO_ROUTE - NB_DROP_BASE] = "no-route",
     [NB_DROP_CT_INVALID - NB_DROP_BASE] = "ct-invalid",
+    [NB_DROP_LINK_CONTROL - NB_DROP_BASE] = "link-control",
+    [NB_DROP_ROUTER_MSG - NB_DROP_BASE] = "router-msg",
+    [NB_DROP_NO_IPV6 - NB_DROP_BASE] = "no-ipv6",
+    [NB_DROP_UNPUBLISHED - NB_DROP_BASE] = "unpublished",
+    [NB_DROP_BAD_SOURCE - NB_DROP_BASE] = "bad-source",
+    [NB_DROP_NOT_ALLOWED - NB_DROP_BASE] = "not-allowed",
 };
 
 const char *nb_drop_reason_name(__u32 reason)

@@ -41,6 +41,10 @@ struct nb_maps {
 	int monitor;
 	int ev_lost;
 	int xdp_devs;
+	/* networks routed without NAT, half-open published flows, allow-lists */
+	int pub_targets;
+	int ct_syn;
+	int pub_allow;
 };
 
 /* every fd to -1 */

@@ -101,7 +101,7 @@ __u32 nb_dp_sizes_endpoints(struct nb_store *st)
  * per endpoint (slot 0 means "not counted"); up to four (endpoint, reason) drop
  * counters per endpoint before the LRU recycles, at most NB_MAX_EP_DROPS.
  */
-enum size_rule { BY_NETWORKS, BY_PORTS, BY_SLOTS, BY_DROPS, BY_CT };
+enum size_rule { BY_NETWORKS, BY_PORTS, BY_SLOTS, BY_DROPS, BY_CT, BY_CT_SYN };
 
 static const struct {
 	const char *map;
@@ -112,6 +112,7 @@ static const struct {
     {NB_MAP_NAME(NB_MAP_FDB), BY_PORTS},	 {NB_MAP_NAME(NB_MAP_NEIGH), BY_PORTS},
     {NB_MAP_NAME(NB_MAP_XDP_DEVS), BY_PORTS},	 {NB_MAP_NAME(NB_MAP_EP_STATS), BY_SLOTS},
     {NB_MAP_NAME(NB_MAP_EP_DROPS), BY_DROPS},	 {NB_MAP_NAME(NB_MAP_CT), BY_CT},
+    {NB_MAP_NAME(NB_MAP_CT_SYN), BY_CT_SYN},
 };
 
 static int rule_of(const char *map)
@@ -140,6 +141,9 @@ __u32 nb_dp_sizes_entries(const struct nb_dp_sizes *s, const char *map)
 							      : NB_MAX_EP_DROPS;
 	case BY_CT:
 		return s->ct_size;
+	case BY_CT_SYN:
+		/* half-open published flows: a quarter of the conntrack (NB_MAX_CT_SYN by default) */
+		return s->ct_size / 4 > 256 ? s->ct_size / 4 : 256;
 	default:
 		return 0;
 	}
@@ -156,6 +160,7 @@ const char *nb_dp_sizes_option(const char *map)
 	case BY_DROPS:
 		return "--max-endpoints";
 	case BY_CT:
+	case BY_CT_SYN:
 		return "--ct-size";
 	default:
 		return NULL;

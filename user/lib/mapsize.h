@@ -25,7 +25,7 @@ struct nb_instance;
 struct nb_store;
 
 #define NB_DEF_MAX_ENDPOINTS 4096U	     /* issue 20: 4,096 sandboxes on one network */
-#define NB_DEF_MAX_NETWORKS  NB_MAX_NETWORKS /* abi.h: 1,024 */
+#define NB_DEF_MAX_NETWORKS  NB_MAX_NETWORKS /* abi.h: 4,096 */
 #define NB_DEF_CT_SIZE	     NB_MAX_CT	     /* abi.h: 262,144 */
 
 #define NB_MIN_ENDPOINTS 16U

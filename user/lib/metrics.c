@@ -179,15 +179,9 @@ static int ep_drops_read(const struct nb_maps *maps, struct nb_metrics *m)
 
 static int ep_counters_read(const struct nb_maps *maps, struct nb_metrics *m)
 {
-	struct nb_nl *nl = NULL;
 	size_t i, j;
-	int err;
+	int err = 0;
 
-	err = nb_nl_open(&nl);
-	if (err) {
-		nb_errorf("netlink: cannot open a route socket: %s", strerror(-err));
-		return err;
-	}
 	for (i = 0; i < m->nsbs; i++) {
 		for (j = 0; j < m->sbs[i].nifs; j++) {
 			struct nb_stats_if *f = &m->sbs[i].ifs[j];
@@ -195,8 +189,10 @@ static int ep_counters_read(const struct nb_maps *maps, struct nb_metrics *m)
 
 			if (!f->host_ifname[0])
 				continue;
-			/* a device gone (its netns vanished, gc pending) counts nothing */
-			ifindex = nb_nl_link_ifindex(nl, f->host_ifname);
+			/* a device gone (its netns vanished, gc pending) counts nothing;
+			 * by ioctl, in the caller's netns: an RTM_GETLINK each cost the
+			 * kernel a walk of every netns id (the veth's peer is elsewhere) */
+			ifindex = nb_link_ifindex_here(f->host_ifname);
 			if (ifindex <= 0)
 				continue;
 			f->ifindex = ifindex;
@@ -218,7 +214,6 @@ static int ep_counters_read(const struct nb_maps *maps, struct nb_metrics *m)
 		nb_errorf("map %s: cannot read it: %s", NB_MAP_NAME(NB_MAP_EP_DROPS),
 			  strerror(-err));
 cleanup:
-	nb_nl_close(nl);
 	return err;
 }
 

@@ -6,12 +6,12 @@
  * here tolerate (a lost increment at worst).
  */
 #include <errno.h>
-#include <ifaddrs.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <arpa/inet.h>
+#include <net/if.h>
 #include <netinet/in.h>
 
 #include <bpf/bpf.h>
@@ -19,6 +19,7 @@
 #include "fmt.h"
 #include "mapio.h"
 #include "nat.h"
+#include "nl.h"
 
 #define NSEC 1000000000ULL
 
@@ -37,30 +38,143 @@ static bool valid_proto(__u8 proto)
 	return proto == IPPROTO_TCP || proto == IPPROTO_UDP;
 }
 
+/*
+ * nb_pub_targets counts the nb_publish entries leading to each sandbox
+ * address and port (what a network routed without NAT lets in). A pin dir
+ * older than the map has none: nothing to count there.
+ */
+static int target_ref(const struct nb_maps *m, __be32 sb_ip, __be16 sb_port, __u8 proto, int delta)
+{
+	struct nb_pub_target k = {.sb_ip = sb_ip, .sb_port = sb_port, .proto = proto};
+	__u32 refs = 0;
+
+	if (m->pub_targets < 0)
+		return 0;
+	nb_map_get(m->pub_targets, &k, &refs);
+	if (delta < 0 && refs <= 1)
+		return nb_map_del(m->pub_targets, &k);
+	/* a re-put of an entry the map lacks (written before the map existed) counts once */
+	refs = delta > 0 ? refs + 1 : delta < 0 ? refs - 1 : (refs ? refs : 1);
+	return nb_map_put(m->pub_targets, &k, &refs, BPF_ANY);
+}
+
 int nb_nat_publish_put(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto,
 		       __be32 sb_ip, __u16 sb_port, __u32 net_id, __u32 ifindex)
 {
 	struct nb_publish_key k;
 	struct nb_publish_val v = {}, old;
+	bool had;
+	int err;
 
 	if (!valid_proto(proto) || !host_port || !sb_port || !sb_ip || !ifindex)
 		return -EINVAL;
 	publish_key(&k, host_ip, host_port, proto);
-	if (!nb_map_get(m->publish, &k, &old))
+	had = !nb_map_get(m->publish, &k, &old);
+	if (had)
 		v.conns = old.conns;
 	v.sb_ip = sb_ip;
 	v.sb_port = htons(sb_port);
 	v.net_id = net_id;
 	v.ifindex = ifindex;
-	return nb_map_put(m->publish, &k, &v, BPF_ANY);
+	err = nb_map_put(m->publish, &k, &v, BPF_ANY);
+	if (err)
+		return err;
+	if (had && old.sb_ip == v.sb_ip && old.sb_port == v.sb_port)
+		return target_ref(m, v.sb_ip, v.sb_port, proto, 0);
+	if (had)
+		target_ref(m, old.sb_ip, old.sb_port, proto, -1);
+	return target_ref(m, v.sb_ip, v.sb_port, proto, 1);
 }
 
 int nb_nat_publish_del(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto)
 {
 	struct nb_publish_key k;
+	struct nb_publish_val old;
+	bool had;
+	int err;
 
 	publish_key(&k, host_ip, host_port, proto);
-	return nb_map_del(m->publish, &k);
+	had = !nb_map_get(m->publish, &k, &old);
+	err = nb_map_del(m->publish, &k);
+	/* the port's allow-list goes with it: a port published again starts open */
+	if (!err)
+		err = nb_nat_allow_clear(m, host_ip, host_port, proto);
+	if (err || !had)
+		return err;
+	return target_ref(m, old.sb_ip, old.sb_port, proto, -1);
+}
+
+/* ---- allow-lists of published ports --------------------------------------- */
+
+static void allow_key(struct nb_pub_allow_key *k, __be32 host_ip, __u16 host_port, __u8 proto,
+		      __be32 addr, __u8 len)
+{
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = NB_PUB_ALLOW_KEY_BITS + len;
+	k->proto = proto;
+	k->host_port = htons(host_port);
+	k->host_ip = host_ip;
+	/* the bits beyond the prefix are not the key's: zero them, as `ip route` does */
+	k->saddr = len ? addr & htonl(~0U << (32 - len)) : 0;
+}
+
+int nb_nat_allow_put(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto,
+		     __be32 addr, __u8 len)
+{
+	struct nb_pub_allow_key k;
+	__u32 v = NB_PUB_ALLOW_LISTED;
+	int err;
+
+	if (!valid_proto(proto) || !host_port || len > 32)
+		return -EINVAL;
+	if (m->pub_allow < 0)
+		return -ENOENT;
+	/* the list's own entry first: the port is never open between the two puts */
+	allow_key(&k, host_ip, host_port, proto, 0, 0);
+	k.prefixlen = NB_PUB_ALLOW_KEY_BITS;
+	err = nb_map_put(m->pub_allow, &k, &v, BPF_ANY);
+	if (err)
+		return err;
+	allow_key(&k, host_ip, host_port, proto, addr, len);
+	v = NB_PUB_ALLOW_OK;
+	return nb_map_put(m->pub_allow, &k, &v, BPF_ANY);
+}
+
+int nb_nat_allow_clear(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto)
+{
+	struct nb_pub_allow_key *keys = NULL;
+	size_t n = 0, i;
+	int err, e;
+
+	if (m->pub_allow < 0)
+		return 0; /* a pin dir older than allow-lists has none */
+	err = nb_map_keys(m->pub_allow, sizeof(*keys), (void **)&keys, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		if (keys[i].host_ip != host_ip || keys[i].host_port != htons(host_port) ||
+		    keys[i].proto != proto)
+			continue;
+		e = nb_map_del(m->pub_allow, &keys[i]);
+		err = err ?: e;
+	}
+	free(keys);
+	return err;
+}
+
+int nb_nat_publish_default_set(const struct nb_maps *m, bool deny)
+{
+	struct nb_config cfg = {0};
+	__u32 key = 0;
+
+	if (m->config < 0)
+		return -ENOENT;
+	nb_map_get(m->config, &key, &cfg);
+	if (deny)
+		cfg.flags |= NB_CFG_F_PUBLISH_DENY;
+	else
+		cfg.flags &= ~NB_CFG_F_PUBLISH_DENY;
+	return nb_map_put(m->config, &key, &cfg, BPF_ANY);
 }
 
 int nb_nat_publish_get(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto,
@@ -114,7 +228,7 @@ int nb_nat_publish_clear(const struct nb_maps *m)
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		e = nb_map_del(m->publish, &keys[i]);
+		e = nb_nat_publish_del(m, keys[i].host_ip, ntohs(keys[i].host_port), keys[i].proto);
 		err = err ?: e;
 	}
 	free(keys);
@@ -123,6 +237,41 @@ int nb_nat_publish_clear(const struct nb_maps *m)
 
 /* ---- uplinks and host addresses ----------------------------------------- */
 
+/* An int sysctl, or -1 when it cannot be read */
+static int sysctl_int(const char *path)
+{
+	FILE *f = fopen(path, "re");
+	int v = -1;
+
+	if (!f)
+		return -1;
+	if (fscanf(f, "%d", &v) != 1)
+		v = -1;
+	fclose(f);
+	return v;
+}
+
+/*
+ * The reverse-path filter the kernel applies to packets arriving at
+ * ifindex (in the netns this runs in): the larger of conf/all and the
+ * device's own rp_filter. The data plane applies it to the published-port
+ * flows it translates, which never reach the kernel's check.
+ */
+static __u8 uplink_rp_filter(__u32 ifindex)
+{
+	char name[IF_NAMESIZE], path[96];
+	int all, dev = -1;
+
+	all = sysctl_int("/proc/sys/net/ipv4/conf/all/rp_filter");
+	if (if_indextoname(ifindex, name)) {
+		snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/rp_filter", name);
+		dev = sysctl_int(path);
+	}
+	if (dev > all)
+		all = dev;
+	return all == 1 || all == 2 ? (__u8)all : 0;
+}
+
 int nb_nat_uplink_put_range(const struct nb_maps *m, __u32 ifindex, __be32 ip, __u16 port_min,
 			    __u16 port_max)
 {
@@ -130,13 +279,13 @@ int nb_nat_uplink_put_range(const struct nb_maps *m, __u32 ifindex, __be32 ip, _
 
 	if (!ifindex || !ip || !port_min || port_min > port_max)
 		return -EINVAL;
+	v.rp_filter = uplink_rp_filter(ifindex);
 	return nb_map_put(m->uplinks, &ifindex, &v, BPF_ANY);
 }
 
 int nb_nat_uplink_put(const struct nb_maps *m, __u32 ifindex, __be32 ip)
 {
-	/* the range Linux's MASQUERADE uses for sources >= 1024 */
-	return nb_nat_uplink_put_range(m, ifindex, ip, 1024, 65535);
+	return nb_nat_uplink_put_range(m, ifindex, ip, NB_MASQ_PORT_MIN, NB_MASQ_PORT_MAX);
 }
 
 int nb_nat_uplink_del(const struct nb_maps *m, __u32 ifindex)
@@ -158,21 +307,24 @@ int nb_nat_local_addr_del(const struct nb_maps *m, __be32 ip)
 
 int nb_nat_local_addrs_sync(const struct nb_maps *m)
 {
-	struct ifaddrs *ifa = NULL, *it;
-	__be32 *keys = NULL, ip;
-	size_t n = 0, i;
+	__be32 *addrs = NULL, *keys = NULL;
+	size_t na = 0, n = 0, i, j;
+	struct nb_nl *nl = NULL;
 	bool keep;
 	int err = 0, e;
 
 	if (m->local_addrs < 0)
 		return -ENOENT;
-	if (getifaddrs(&ifa) < 0)
-		return -errno;
-	for (it = ifa; it; it = it->ifa_next) {
-		if (!it->ifa_addr || it->ifa_addr->sa_family != AF_INET)
-			continue;
-		ip = ((struct sockaddr_in *)it->ifa_addr)->sin_addr.s_addr;
-		e = nb_nat_local_addr_put(m, ip, 0);
+	/* an IPv4 address dump: getifaddrs() also dumps every link, each veth
+	 * costing the kernel a walk of all the netns ids (O(N^2) at N sandboxes) */
+	err = nb_nl_open(&nl);
+	if (!err)
+		err = nb_nl_addr_list(nl, &addrs, &na);
+	nb_nl_close(nl);
+	if (err)
+		return err;
+	for (i = 0; i < na; i++) {
+		e = nb_nat_local_addr_put(m, addrs[i], 0);
 		err = err ?: e;
 	}
 	if (err)
@@ -182,9 +334,8 @@ int nb_nat_local_addrs_sync(const struct nb_maps *m)
 		goto cleanup;
 	for (i = 0; i < n; i++) {
 		keep = false;
-		for (it = ifa; it && !keep; it = it->ifa_next)
-			keep = it->ifa_addr && it->ifa_addr->sa_family == AF_INET &&
-			       ((struct sockaddr_in *)it->ifa_addr)->sin_addr.s_addr == keys[i];
+		for (j = 0; j < na && !keep; j++)
+			keep = addrs[j] == keys[i];
 		if (!keep) {
 			e = nb_map_del(m->local_addrs, &keys[i]);
 			err = err ?: e;
@@ -192,7 +343,7 @@ int nb_nat_local_addrs_sync(const struct nb_maps *m)
 	}
 cleanup:
 	free(keys);
-	freeifaddrs(ifa);
+	free(addrs);
 	return err;
 }
 
@@ -200,21 +351,9 @@ cleanup:
 
 unsigned int nb_nat_ct_timeout_secs(__u8 proto, __u8 state)
 {
-	if (proto == IPPROTO_TCP) {
-		switch (state) {
-		case NB_CT_S_NEW:
-			return NB_CT_TCP_NEW_SECS;
-		case NB_CT_S_ESTABLISHED:
-			return NB_CT_TCP_EST_SECS;
-		case NB_CT_S_FIN:
-			return NB_CT_TCP_FIN_SECS;
-		default:
-			return NB_CT_TCP_CLOSED_SECS;
-		}
-	}
-	if (proto == IPPROTO_UDP)
-		return state == NB_CT_S_NEW ? NB_CT_UDP_NEW_SECS : NB_CT_UDP_EST_SECS;
-	return NB_CT_ICMP_SECS;
+	static const __u32 secs[NB_CT_TO_COUNT] = NB_CT_TIMEOUTS_INIT;
+
+	return secs[nb_ct_timeout_slot(proto, state)];
 }
 
 /* bpf_ktime_get_ns() is CLOCK_MONOTONIC */
@@ -234,26 +373,38 @@ static void tuple_from_key(struct nb_nat_tuple *t, const struct nb_ct_key *k)
 	t->dport = ntohs(k->dport);
 }
 
-int nb_nat_ct_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_flow *f, void *arg),
-		      void *arg)
+/*
+ * The flows of one conntrack map (nb_ct, or nb_ct_syn when syn): forward
+ * entries with their reply's counters. A half-open flow whose keys nb_ct
+ * also holds alive is the data plane's too only through nb_ct (it looks
+ * there first): skipped.
+ */
+static int ct_foreach_map(const struct nb_maps *m, bool syn,
+			  int (*cb)(const struct nb_nat_flow *f, void *arg), void *arg)
 {
+	int fd = syn ? m->ct_syn : m->ct;
 	struct nb_ct_key *keys = NULL, pk;
-	struct nb_ct_entry e, pe;
+	struct nb_ct_entry e, pe, ce;
 	struct nb_nat_flow f;
 	__u64 now, timeout, idle;
 	size_t n = 0, i;
 	int err;
 
-	err = nb_map_keys(m->ct, sizeof(*keys), (void **)&keys, &n);
+	err = nb_map_keys(fd, sizeof(*keys), (void **)&keys, &n);
 	if (err)
 		return err;
 	now = mono_now();
 	for (i = 0; i < n; i++) {
-		if (nb_map_get(m->ct, &keys[i], &e) || e.dir != NB_CT_DIR_ORIG)
+		/* routed flows are tracked, not translated: not what `ct ls` lists */
+		if (nb_map_get(fd, &keys[i], &e) || e.dir != NB_CT_DIR_ORIG || e.type == NB_CT_ROUTED)
 			continue;
 		timeout = (__u64)nb_nat_ct_timeout_secs(keys[i].proto, e.state) * NSEC;
 		idle = now > e.seen_ns ? now - e.seen_ns : 0;
 		if (idle > timeout)
+			continue;
+		if (syn && !nb_map_get(m->ct, &keys[i], &ce) &&
+		    (now > ce.seen_ns ? now - ce.seen_ns : 0) <=
+			(__u64)nb_nat_ct_timeout_secs(keys[i].proto, ce.state) * NSEC)
 			continue;
 		memset(&f, 0, sizeof(f));
 		f.proto = keys[i].proto;
@@ -278,7 +429,7 @@ int nb_nat_ct_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_flo
 		pk.sport = e.nat_dport;
 		pk.dport = e.nat_sport;
 		pk.proto = keys[i].proto;
-		if (!nb_map_get(m->ct, &pk, &pe) && pe.dir == NB_CT_DIR_REPLY) {
+		if (!nb_map_get(fd, &pk, &pe) && pe.dir == NB_CT_DIR_REPLY) {
 			f.has_reply = true;
 			f.reply_packets = pe.packets;
 			f.reply_bytes = pe.bytes;
@@ -294,30 +445,50 @@ int nb_nat_ct_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_flo
 	return err;
 }
 
-int nb_nat_ct_flush(const struct nb_maps *m, size_t *count)
+int nb_nat_ct_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_flow *f, void *arg),
+		      void *arg)
 {
-	struct nb_ct_key *keys = NULL;
-	struct nb_frag_key *fkeys = NULL;
-	size_t n = 0, fn = 0, i, done = 0;
+	int err = ct_foreach_map(m, false, cb, arg);
+
+	/* a pin dir older than nb_ct_syn has no half-open flows apart */
+	if (!err && m->ct_syn >= 0)
+		err = ct_foreach_map(m, true, cb, arg);
+	return err;
+}
+
+/* Deletes every key of a hash map; *done counts them */
+static int clear_counted(int fd, size_t ksize, size_t *done)
+{
+	void *keys = NULL;
+	size_t n = 0, i;
 	int err, e;
 
-	err = nb_map_keys(m->ct, sizeof(*keys), (void **)&keys, &n);
+	err = nb_map_keys(fd, ksize, &keys, &n);
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		e = nb_map_del(m->ct, &keys[i]);
-		if (!e)
-			done++;
+		e = nb_map_del(fd, (char *)keys + i * ksize);
+		if (!e && done)
+			(*done)++;
 		err = err ?: e;
 	}
-	if (m->frags >= 0 && !nb_map_keys(m->frags, sizeof(*fkeys), (void **)&fkeys, &fn)) {
-		for (i = 0; i < fn; i++) {
-			e = nb_map_del(m->frags, &fkeys[i]);
-			err = err ?: e;
-		}
-	}
-	free(fkeys);
 	free(keys);
+	return err;
+}
+
+int nb_nat_ct_flush(const struct nb_maps *m, size_t *count)
+{
+	size_t done = 0;
+	int err;
+
+	err = clear_counted(m->ct, sizeof(struct nb_ct_key), &done);
+	if (!err && m->ct_syn >= 0)
+		err = clear_counted(m->ct_syn, sizeof(struct nb_ct_key), &done);
+	if (m->frags >= 0) {
+		int e = clear_counted(m->frags, sizeof(struct nb_frag_key), NULL);
+
+		err = err ?: e;
+	}
 	if (count)
 		*count = done;
 	return err;
@@ -334,6 +505,8 @@ const char *nb_nat_type_name(__u8 type)
 		return "snat";
 	case NB_CT_HAIRPIN:
 		return "hairpin";
+	case NB_CT_ROUTED:
+		return "routed";
 	}
 	return "unknown";
 }

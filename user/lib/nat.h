@@ -3,8 +3,8 @@
  * The NAT part of the map projection: published ports (nb_publish), uplink
  * settings for masquerade (nb_uplinks), the host's addresses for the socket
  * hooks (nb_local_addrs), and reading/flushing the connection tracker
- * (nb_ct) for `netbpfctl ct`. Data-plane behaviour is described at the top
- * of bpf/lib/nat.bpf.h.
+ * (nb_ct) for `netbpfctl ct`. The data plane's behaviour is described in
+ * docs/nat.md.
  *
  * Addresses are __be32 (network order) as everywhere in netbpf; ports are
  * host order here (what the CLI parses) and converted on the way in/out.
@@ -53,9 +53,22 @@ int nb_nat_publish_foreach(const struct nb_maps *m,
 /* Deletes every published port (for sync, which re-puts them from the state) */
 int nb_nat_publish_clear(const struct nb_maps *m);
 
+/*
+ * Allow-lists (`publish --allow`): once a published port (its nb_publish key)
+ * has one, only sources in its prefixes open flows to it from outside.
+ * put adds addr/len to the port's list (creating the list); clear removes
+ * the list (nb_nat_publish_del() does, too).
+ */
+int nb_nat_allow_put(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto,
+		     __be32 addr, __u8 len);
+int nb_nat_allow_clear(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto);
+/* The instance's default for ports without a list: deny (true) or allow every source */
+int nb_nat_publish_default_set(const struct nb_maps *m, bool deny);
+
 /* ---- uplinks and host addresses ----------------------------------------- */
 
-/* Masquerade through uplink ifindex with source ip and the default port range */
+/* Masquerade through uplink ifindex with source ip and the default port range; both also
+ * record the uplink's rp_filter as it is now (the source check of published-port flows) */
 int nb_nat_uplink_put(const struct nb_maps *m, __u32 ifindex, __be32 ip);
 /* The same with a source port / ICMP id range [port_min, port_max] (1..65535) */
 int nb_nat_uplink_put_range(const struct nb_maps *m, __u32 ifindex, __be32 ip, __u16 port_min,

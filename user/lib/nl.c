@@ -18,6 +18,12 @@
 #include <unistd.h>
 #include <net/if.h>
 #include <arpa/inet.h>
+#include <stdio.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <linux/if_ether.h>
 #include <linux/pkt_sched.h>
 #include <linux/rtnetlink.h>
@@ -34,6 +40,7 @@
 struct nb_nl {
 	struct nl_sock *sk;
 	int kernel_err; /* errno of the last NLMSG_ERROR, positive; 0 if none */
+	struct stat ns; /* the netns the socket is bound to (its nsfs inode) */
 };
 
 static int nl_err_cb(struct sockaddr_nl *nla, struct nlmsgerr *e, void *arg)
@@ -125,8 +132,19 @@ static int nl_open_here(struct nb_nl **out)
 		return err;
 	}
 	nl_socket_modify_err_cb(nl->sk, NL_CB_CUSTOM, nl_err_cb, nl);
+	if (stat("/proc/thread-self/ns/net", &nl->ns))
+		memset(&nl->ns, 0, sizeof(nl->ns));
 	*out = nl;
 	return 0;
+}
+
+/* whether the caller's thread is in the netns nl is bound to */
+static bool nl_is_here(const struct nb_nl *nl)
+{
+	struct stat now;
+
+	return nl->ns.st_ino && !stat("/proc/thread-self/ns/net", &now) &&
+	       now.st_ino == nl->ns.st_ino && now.st_dev == nl->ns.st_dev;
 }
 
 int nb_nl_open(struct nb_nl **out)
@@ -244,7 +262,21 @@ static int link_get(struct nb_nl *nl, int ifindex, const char *name, struct rtnl
 int nb_nl_link_ifindex(struct nb_nl *nl, const char *name)
 {
 	struct rtnl_link *link;
+	unsigned int idx;
 	int err;
+
+	/*
+	 * In nl's own netns an ioctl answers: the RTM_GETLINK reply for a veth
+	 * whose peer is in another netns costs the kernel a walk of all the
+	 * netns ids (peernet2id_alloc), O(N) at N sandboxes, asked per endpoint.
+	 */
+	if (name && strlen(name) < NB_IFNAMSIZ && nl_is_here(nl)) {
+		idx = if_nametoindex(name);
+		if (idx)
+			return (int)idx;
+		if (errno == ENODEV)
+			return -ENODEV;
+	}
 
 	err = link_get(nl, 0, name, &link);
 	if (err)
@@ -267,10 +299,29 @@ int nb_nl_link_name(struct nb_nl *nl, int ifindex, char name[NB_IFNAMSIZ])
 	return 0;
 }
 
+/* In the caller's netns: already up (1), not (0), or -errno, by ioctl */
+static int link_is_up_here(const char *name)
+{
+	struct ifreq ifr = {0};
+	int fd, err;
+
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	err = ioctl(fd, SIOCGIFFLAGS, &ifr) ? -errno : !!(ifr.ifr_flags & IFF_UP);
+	close(fd);
+	return err;
+}
+
 int nb_nl_link_up(struct nb_nl *nl, const char *name)
 {
 	struct rtnl_link *link = NULL, *change = NULL;
 	int err;
+
+	/* the usual answer, "up already", without an RTM_GETLINK (see nb_nl_link_ifindex) */
+	if (strlen(name) < NB_IFNAMSIZ && nl_is_here(nl) && link_is_up_here(name) == 1)
+		return 0;
 
 	err = link_get(nl, 0, name, &link);
 	if (err)
@@ -608,6 +659,25 @@ int nb_nl_addr_list(struct nb_nl *nl, __be32 **out, size_t *n)
 	return 0;
 }
 
+int nb_nl_addr_first(struct nb_nl *nl, const char *ifname, __be32 *ip)
+{
+	struct addr_list_ctx c = {0};
+	int err;
+
+	*ip = 0;
+	c.ifindex = nb_nl_link_ifindex(nl, ifname);
+	if (c.ifindex < 0)
+		return c.ifindex;
+	err = addr_list(nl, &c);
+	if (err)
+		return err;
+	if (c.n)
+		*ip = c.ips[0];
+	free(c.ips);
+	free(c.prefixlens);
+	return 0;
+}
+
 int nb_nl_addr_has(struct nb_nl *nl, const char *ifname, __be32 ip, int prefixlen)
 {
 	struct addr_list_ctx c = {0};
@@ -849,4 +919,162 @@ int nb_nl_tc_filter_count(struct nb_nl *nl, int ifindex, bool egress)
 	nl_cache_foreach(cache, cls_count_one, &err);
 	nl_cache_free(cache);
 	return err;
+}
+
+/* ---- batches: a dump, a group delete ---------------------------------------- */
+
+struct links_ctx {
+	const char *const *prefixes;
+	size_t np;
+	struct nb_link_ent *v;
+	size_t n, cap;
+	int err;
+};
+
+/* An RTM_*LINK request for ifindex (0: by group) carrying IFLA_GROUP, acknowledged */
+static int link_group_request(struct nb_nl *nl, int type, int ifindex, __u32 group)
+{
+	struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC, .ifi_index = ifindex};
+	struct nl_msg *msg;
+	int err;
+
+	msg = nlmsg_alloc_simple(type, 0);
+	if (!msg)
+		return -ENOMEM;
+	if (nlmsg_append(msg, &ifi, sizeof(ifi), NLMSG_ALIGNTO) < 0 ||
+	    nla_put_u32(msg, IFLA_GROUP, group) < 0) {
+		nlmsg_free(msg);
+		return -ENOMEM;
+	}
+	nl_begin(nl);
+	err = nl_result(nl, nl_send_auto(nl->sk, msg));
+	if (!err)
+		err = nl_result(nl, nl_wait_for_ack(nl->sk));
+	nlmsg_free(msg);
+	return err;
+}
+
+static int link_del_ifindex(struct nb_nl *nl, int ifindex)
+{
+	struct rtnl_link *link;
+	int err;
+
+	link = rtnl_link_alloc();
+	if (!link)
+		return -ENOMEM;
+	rtnl_link_set_ifindex(link, ifindex);
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_link_delete(nl->sk, link));
+	rtnl_link_put(link);
+	return err;
+}
+
+int nb_nl_links_del(struct nb_nl *nl, const int *ifindex, size_t n)
+{
+	size_t i, count = 0;
+	int err = 0;
+
+	for (i = 0; i < n && !err; i++) {
+		err = link_group_request(nl, RTM_SETLINK, ifindex[i], NB_NL_DOOMED_GROUP);
+		if (err == -ENODEV)
+			err = 0; /* gone by itself */
+		else if (!err)
+			count++;
+	}
+	if (!err && !count)
+		return 0;
+	if (!err)
+		err = link_group_request(nl, RTM_DELLINK, 0, NB_NL_DOOMED_GROUP);
+	if (!err)
+		return (int)count;
+	/* one by one, what is left of them */
+	count = 0;
+	for (i = 0; i < n; i++) {
+		err = link_del_ifindex(nl, ifindex[i]);
+		if (err == -ENODEV)
+			continue;
+		if (err)
+			return err;
+		count++;
+	}
+	return (int)count;
+}
+
+int nb_link_ifindex_here(const char *name)
+{
+	unsigned int idx = if_nametoindex(name);
+
+	return idx ? (int)idx : -ENODEV;
+}
+
+/* the driver of name ("veth", ...) by ETHTOOL_GDRVINFO; "" when it has none */
+static void link_driver(int fd, const char *name, char *kind, size_t size)
+{
+	struct ethtool_drvinfo info = {.cmd = ETHTOOL_GDRVINFO};
+	struct ifreq ifr = {0};
+
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+	ifr.ifr_data = (void *)&info;
+	kind[0] = '\0';
+	if (!ioctl(fd, SIOCETHTOOL, &ifr))
+		snprintf(kind, size, "%s", info.driver);
+}
+
+int nb_links_here(const char *const *prefixes, size_t np, struct nb_link_ent **out, size_t *n)
+{
+	struct links_ctx c = {.prefixes = prefixes, .np = np};
+	struct nb_link_ent *grown;
+	char line[512], *name, *colon;
+	unsigned int idx;
+	FILE *f;
+	int fd;
+	size_t i;
+
+	f = fopen("/proc/thread-self/net/dev", "re");
+	if (!f)
+		return -errno;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		fclose(f);
+		return -errno;
+	}
+	/* two header lines, then "  name: counters..." */
+	while (!c.err && fgets(line, sizeof(line), f)) {
+		colon = strchr(line, ':');
+		if (!colon)
+			continue;
+		*colon = '\0';
+		for (name = line; *name == ' '; name++)
+			;
+		for (i = 0; i < np; i++)
+			if (!strncmp(name, prefixes[i], strlen(prefixes[i])))
+				break;
+		if (i == np || strlen(name) >= NB_IFNAMSIZ)
+			continue;
+		idx = if_nametoindex(name);
+		if (!idx)
+			continue; /* gone meanwhile */
+		if (c.n == c.cap) {
+			c.cap = c.cap ? c.cap * 2 : 64;
+			grown = realloc(c.v, c.cap * sizeof(*grown));
+			if (!grown) {
+				c.err = -ENOMEM;
+				break;
+			}
+			c.v = grown;
+		}
+		snprintf(c.v[c.n].name, sizeof(c.v[c.n].name), "%s", name);
+		c.v[c.n].ifindex = (int)idx;
+		link_driver(fd, name, c.v[c.n].kind, sizeof(c.v[c.n].kind));
+		c.n++;
+	}
+	close(fd);
+	fclose(f);
+	if (c.err) {
+		free(c.v);
+		return c.err;
+	}
+	*out = c.v;
+	*n = c.n;
+	return 0;
 }

@@ -55,6 +55,38 @@ int nb_nl_link_xdp(struct nb_nl *nl, int ifindex, __u32 *prog_id, __u8 *attach_m
 /* names of the links whose name starts with prefix; *names is malloc'd */
 int nb_nl_link_list(struct nb_nl *nl, const char *prefix, char (**names)[NB_IFNAMSIZ], size_t *n);
 
+/* One link of a dump: name, ifindex and kind ("veth", "" for lo...) */
+struct nb_link_ent {
+	char name[NB_IFNAMSIZ];
+	int ifindex;
+	char kind[16];
+};
+/*
+ * Deletes the links ifindex[n] (veths take their peers along) in one batch:
+ * each joins the link group NB_NL_DOOMED_GROUP (a cheap RTM_SETLINK), then one
+ * RTM_DELLINK of the group unregisters them together: the kernel waits for its
+ * grace periods once, not once per device (~25 ms each). A link gone already
+ * is skipped. If the group cannot go whole, each is deleted by itself.
+ * Returns how many links were asked for and existed, or -errno.
+ */
+#define NB_NL_DOOMED_GROUP 0x6e626470U /* "nbdp" */
+int nb_nl_links_del(struct nb_nl *nl, const int *ifindex, size_t n);
+/*
+ * The links of the caller's netns whose name starts with one of prefixes[np]
+ * (*out malloc'd), without netlink: the names from
+ * /proc/thread-self/net/dev, ifindex and driver ("veth") by ioctl. A link dump
+ * costs the kernel, for every veth whose peer is in another netns, a walk of
+ * all the netns ids (peernet2id_alloc): O(N^2) at N sandboxes.
+ */
+int nb_links_here(const char *const *prefixes, size_t np, struct nb_link_ent **out, size_t *n);
+/* ifindex of name in the caller's netns by ioctl (SIOCGIFINDEX), or -ENODEV:
+ * no RTM_GETLINK, whose reply costs the kernel a walk of the netns ids for a
+ * veth whose peer is in another netns (peernet2id_alloc) */
+int nb_link_ifindex_here(const char *name);
+
+/* ifname's first IPv4 address (the primary: the kernel lists it first), 0 when none;
+ * from an address dump of IPv4 only, not getifaddrs(), which dumps every link */
+int nb_nl_addr_first(struct nb_nl *nl, const char *ifname, __be32 *ip);
 /* -EEXIST when ifname already has the address */
 int nb_nl_addr_add(struct nb_nl *nl, const char *ifname, __be32 ip, int prefixlen);
 /* 1 when ifname has ip (with prefixlen, unless prefixlen < 0), 0 when not */

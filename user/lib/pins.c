@@ -12,6 +12,7 @@
 #include <bpf/bpf.h>
 
 #include "dataplane.h"
+#include "hooks.h"
 #include "owner.h"
 #include "pins.h"
 

@@ -59,23 +59,30 @@ static int check_not_internal(const struct nb_sandbox_rec *sb, const char *spec,
 	return -EPERM;
 }
 
-/* the published rows, sorted by key, and their distinct host addresses (nb_publish_key_ips) */
-struct rows {
-	const struct nb_publish_rec *v;
-	size_t n;
-	const __be32 *ips;
-	size_t nips;
+struct taken_probe {
+	struct nb_store *st;
 	const struct nb_listener *ls; /* the host's own listening/bound sockets */
 	size_t nls;
+	int err; /* the first failed look-up */
 };
 
-/* a host port netbpf chooses is free of its own rows and of the host's sockets */
-static bool taken_in_rows(void *arg, __be32 ip, __u16 port, __u8 proto)
+/*
+ * One indexed look-up a candidate port: publish costs the same however many
+ * ports are published already. A host port netbpf chooses is also free of
+ * the host's sockets.
+ */
+static bool taken_in_store(void *arg, __be32 ip, __u16 port, __u8 proto)
 {
-	const struct rows *r = arg;
+	struct taken_probe *t = arg;
+	bool taken = true;
+	int err;
 
-	return nb_publish_key_taken(r->v, r->n, r->ips, r->nips, ip, port, proto) ||
-	       nb_listener_find(r->ls, r->nls, ip, port, proto);
+	if (nb_listener_find(t->ls, t->nls, ip, port, proto))
+		return true;
+	err = nb_store_publish_taken(t->st, ip, port, proto, &taken);
+	if (err && !t->err)
+		t->err = err;
+	return err ? true : taken;
 }
 
 static bool is_loopback(__be32 ip)
@@ -156,17 +163,16 @@ int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sand
 		   const char *spec_str, struct nb_portmap **done, size_t *ndone)
 {
 	struct nb_network_rec net = {0};
-	struct nb_publish_rec *all = NULL, rec, holder;
+	struct nb_publish_rec rec, holder;
+	struct taken_probe probe = {0};
 	struct nb_listener *ls = NULL;
 	const struct nb_listener *l;
 	struct nb_portmap *pm = NULL;
-	__be32 *ips = NULL;
 	struct nb_endpoint_rec ep;
 	struct nb_portspec spec;
 	char why[WHY_LEN], k[NB_PORTMAP_STRLEN];
 	char lw[NB_LISTENER_STRLEN];
-	size_t nall = 0, n, i, nput = 0, nls = 0;
-	struct rows rows;
+	size_t n, i, nput = 0, nls = 0;
 	bool have_net = false;
 	int err, ifindex;
 	__be32 ip;
@@ -205,33 +211,12 @@ int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sand
 		goto cleanup;
 	}
 
-	err = nb_store_publish_list(st, NULL, &all, &nall);
-	if (err) {
-		nb_errorf("sandbox \"%s\": publish \"%s\": cannot read the published ports: %s",
-			  sb->name, spec_str, strerror(-err));
-		goto cleanup;
-	}
 	n = nb_portspec_count(&spec);
 	pm = calloc(n, sizeof(*pm));
 	if (!pm) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
-	/*
-	 * A host port the spec leaves to choose is looked up among the rows by
-	 * key, not compared with every row: for each candidate port of a range
-	 * that scan cost O(rows), 65,535 x 65,535 for the full range.
-	 */
-	nb_publish_sort_by_key(all, nall);
-	ips = calloc(nall + 1, sizeof(*ips));
-	if (!ips) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	rows.v = all;
-	rows.n = nall;
-	rows.ips = ips;
-	rows.nips = nb_publish_key_ips(all, nall, ips);
 	/*
 	 * A host process listening on (TCP) or bound to (UDP) the port keeps it, as
 	 * Docker's proxy's bind() would fail: else the uplink's DNAT and the socket
@@ -244,9 +229,20 @@ int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sand
 			  sb->name, spec_str, strerror(-err));
 		goto cleanup;
 	}
-	rows.ls = ls;
-	rows.nls = nls;
-	err = nb_portspec_expand(&spec, ip, taken_in_rows, &rows, pm, why, sizeof(why));
+	/*
+	 * A host port the spec leaves to choose is looked up in the store's
+	 * index by key, one look-up per candidate, never by reading every row.
+	 */
+	probe.st = st;
+	probe.ls = ls;
+	probe.nls = nls;
+	err = nb_portspec_expand(&spec, ip, taken_in_store, &probe, pm, why, sizeof(why));
+	if (probe.err) {
+		err = probe.err;
+		nb_errorf("sandbox \"%s\": publish \"%s\": cannot read the published ports: %s",
+			  sb->name, spec_str, strerror(-err));
+		goto cleanup;
+	}
 	if (err) {
 		nb_errorf("sandbox \"%s\": publish \"%s\": %s", sb->name, spec_str, why);
 		goto cleanup;
@@ -305,9 +301,7 @@ cleanup:
 	if (err)
 		nb_publish_unmap(w, pm, nput);
 	free(pm);
-	free(ips);
 	free(ls);
-	free(all);
 	if (have_net)
 		nb_network_rec_clear(&net);
 	return err;
@@ -769,6 +763,8 @@ int nb_publish_sync(struct nb_store *st, struct nb_world *w, bool put, size_t *n
 		}
 		if (nput)
 			*nput = count;
+		e = nb_publish_allow_restore(st, w);
+		err = err ?: e;
 	}
 	/*
 	 * then what the store does not explain: a port unpublished while we were
@@ -803,6 +799,78 @@ cleanup:
 	free(c.stale);
 	free(c.rows);
 	return err ? err : removed;
+}
+
+/* ---- allow-lists ------------------------------------------------------------ */
+
+static const char *allow_str(const struct nb_allow_rec *r, char *buf, size_t n)
+{
+	char a[NB_IPV4_STRLEN], p[NB_IPV4_STRLEN];
+
+	snprintf(buf, n, "%s/%u for %s:%u/%s", nb_fmt_ipv4(r->addr, p), r->len,
+		 nb_fmt_ipv4(r->host_ip, a), r->host_port, nb_proto_name(r->proto));
+	return buf;
+}
+
+int nb_publish_allow(struct nb_store *st, struct nb_world *w, const struct nb_portmap *done,
+		     size_t ndone, const struct nb_prefix *allow, size_t nallow)
+{
+	struct nb_allow_rec r;
+	char what[96];
+	size_t i, j;
+	int err;
+
+	for (i = 0; i < ndone; i++) {
+		for (j = 0; j < nallow; j++) {
+			r = (struct nb_allow_rec){.host_ip = done[i].host_ip,
+						  .host_port = done[i].host_port,
+						  .proto = done[i].proto,
+						  .addr =
+						      allow[j].addr & nb_prefix_mask(allow[j].len),
+						  .len = (__u8)allow[j].len};
+			err = nb_store_allow_add(st, &r);
+			if (err) {
+				nb_errorf("state: cannot allow %s: %s",
+					  allow_str(&r, what, sizeof(what)), strerror(-err));
+				return err;
+			}
+			err = nb_nat_allow_put(&w->maps, r.host_ip, r.host_port, r.proto, r.addr,
+					       r.len);
+			if (err) {
+				nb_errorf(
+				    "map %s: cannot allow %s: %s%s", NB_MAP_NAME(NB_MAP_PUB_ALLOW),
+				    allow_str(&r, what, sizeof(what)), strerror(-err),
+				    err == -ENOENT ? " (run `netbpfctl up` to load the new map)"
+						   : "");
+				return err;
+			}
+		}
+	}
+	return 0;
+}
+
+int nb_publish_allow_restore(struct nb_store *st, struct nb_world *w)
+{
+	struct nb_allow_rec *rows = NULL;
+	char what[96];
+	size_t n = 0, i;
+	int err, e;
+
+	err = nb_store_allow_list(st, &rows, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		e = nb_nat_allow_put(&w->maps, rows[i].host_ip, rows[i].host_port, rows[i].proto,
+				     rows[i].addr, rows[i].len);
+		if (e) {
+			nb_errorf("map %s: cannot restore allowed source %s: %s",
+				  NB_MAP_NAME(NB_MAP_PUB_ALLOW),
+				  allow_str(&rows[i], what, sizeof(what)), strerror(-e));
+			err = err ?: e;
+		}
+	}
+	free(rows);
+	return err;
 }
 
 static int cmp_rows(const void *x, const void *y)

@@ -69,6 +69,17 @@ int nb_publish_remove(struct nb_store *st, struct nb_world *w, const struct nb_s
 size_t nb_publish_select(const struct nb_publish_rec *rows, size_t nrows, const __be32 *want,
 			 const struct nb_portspec *s, bool *sel);
 
+/*
+ * `publish --allow`: each of the nallow prefixes may reach each of the ndone
+ * mappings just published (their rows must exist), and from outside nothing
+ * else may: rows of publish_allow and entries of nb_pub_allow. Undone by the
+ * rollback (rows) and nb_publish_unmap() (entries).
+ */
+int nb_publish_allow(struct nb_store *st, struct nb_world *w, const struct nb_portmap *done,
+		     size_t ndone, const struct nb_prefix *allow, size_t nallow);
+/* Every allow-list of the state into nb_pub_allow (nb_publish_sync() with put does it) */
+int nb_publish_allow_restore(struct nb_store *st, struct nb_world *w);
+
 /* Takes mappings out of the map (undoing nb_publish_add) */
 void nb_publish_unmap(struct nb_world *w, const struct nb_portmap *v, size_t n);
 /* Deletes the map entries of rows (nb_detach, undoing nb_publish_remove's rows' kernel side) */

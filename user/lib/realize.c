@@ -10,6 +10,7 @@
  * were there before belong to the live data plane and stay untouched.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include <unistd.h>
 
 #include <bpf/bpf.h>
+#include <jansson.h>
 
 #include "ethtool.h"
 #include "fault.h"
@@ -26,8 +28,6 @@
 #include "mapio.h"
 #include "netns.h"
 #include "realize.h"
-
-#define NB_DEFAULT_MTU 1500
 
 int nb_world_open(const struct nb_instance *inst, struct nb_world *w)
 {
@@ -117,6 +117,38 @@ static int endpoint_xdp(struct nb_world *w, int netns_fd, struct nb_nl *snl, int
 	return nb_dp_xdp_attach(w->inst, -1, ifindex, NB_PROG_XDP_ENDPOINT, true, NULL);
 }
 
+/*
+ * A sandbox is no router: the gateway pair never takes its router
+ * advertisements for the host's IPv6 routes (CVE-2020-13401; the data plane
+ * drops them too, policy.bpf.h). Writes accept_ra=0 of ifname in the netns
+ * this runs in; a kernel without IPv6 has nothing to turn off.
+ */
+static int no_router_adverts(const char *ifname)
+{
+	char path[96];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_ra", ifname);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT && access("/proc/sys/net/ipv6", F_OK) ? 0 : -errno;
+	if (write(fd, "0\n", 2) != 2)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+/* Docker's gateway_mode_ipv4=routed (see NB_OPT_GATEWAY_MODE) */
+static bool is_routed(const struct nb_network_rec *net)
+{
+	json_t *o = net->options ? json_loads(net->options, 0, NULL) : NULL;
+	const char *mode = json_string_value(json_object_get(o, NB_OPT_GATEWAY_MODE));
+	bool routed = mode && !strcmp(mode, "routed");
+
+	json_decref(o);
+	return routed;
+}
+
 static bool is_bridge(const struct nb_network_rec *net)
 {
 	return !strcmp(net->driver, NB_DRIVER_BRIDGE);
@@ -145,7 +177,7 @@ int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
 		o.name = gw;
 		o.mac = val.gw_mac;
 		o.peer_name = port;
-		o.mtu = net->mtu ? net->mtu : NB_DEFAULT_MTU;
+		o.mtu = net->mtu ? net->mtu : NB_MTU_DEFAULT;
 		err = nb_nl_veth_add(w->nl, &o);
 		if (err)
 			goto cleanup;
@@ -162,6 +194,13 @@ int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
 		err = port_idx;
 		goto cleanup;
 	}
+
+	step = "turning IPv6 router advertisements off (accept_ra=0)";
+	err = no_router_adverts(gw);
+	if (!err)
+		err = no_router_adverts(port);
+	if (err)
+		goto cleanup;
 
 	step = "adding the gateway address";
 	err = nb_nl_addr_add(w->nl, gw, net->gateway, net->subnet.len);
@@ -183,8 +222,8 @@ int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
 	val.gw_ifindex = gw_idx;
 	val.gwport_ifindex = port_idx;
 	val.flags = (net->icc ? NB_NET_F_ICC : 0) | (net->internal ? NB_NET_F_INTERNAL : 0) |
-		    (net->masquerade ? NB_NET_F_MASQ : 0);
-	val.mtu = net->mtu ? net->mtu : NB_DEFAULT_MTU;
+		    (net->masquerade ? NB_NET_F_MASQ : 0) | (is_routed(net) ? NB_NET_F_ROUTED : 0);
+	val.mtu = net->mtu ? net->mtu : NB_MTU_DEFAULT;
 	err = nb_maps_network_put(&w->maps, net->net_id, &val);
 	if (err)
 		goto cleanup;
@@ -237,17 +276,22 @@ int nb_network_unrealize(struct nb_world *w, const struct nb_network_rec *net)
 static int endpoint_pair_exists(struct nb_world *w, struct nb_nl *snl,
 				const struct nb_endpoint_rec *ep)
 {
-	struct nb_link_info host, sb;
-	int err;
+	struct nb_link_info sb;
+	int host, err;
 
-	err = nb_nl_link_info(w->nl, ep->host_ifname, &host);
-	if (err)
-		return err == -ENODEV ? 0 : err;
+	/*
+	 * The sandbox side is asked (its netns knows one peer netns), the host
+	 * side only for its ifindex: its RTM_GETLINK would cost the kernel a walk
+	 * of every sandbox's netns id, per endpoint (up, gc: O(N^2)). The sandbox
+	 * side's veth names its peer by ifindex in the peer's netns, the host's.
+	 */
 	err = nb_nl_link_info(snl, ep->ifname, &sb);
 	if (err)
 		return err == -ENODEV ? 0 : err;
-	return !strcmp(host.kind, "veth") && host.peer_ifindex == sb.ifindex &&
-	       sb.peer_ifindex == host.ifindex;
+	host = nb_nl_link_ifindex(w->nl, ep->host_ifname);
+	if (host < 0)
+		return host == -ENODEV ? 0 : host;
+	return !strcmp(sb.kind, "veth") && sb.peer_ifindex == host;
 }
 
 int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
@@ -292,7 +336,7 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 		o.peer_name = ep->ifname;
 		o.peer_mac = ep->mac;
 		o.peer_netns_fd = fd;
-		o.mtu = net->mtu ? net->mtu : NB_DEFAULT_MTU;
+		o.mtu = net->mtu ? net->mtu : NB_MTU_DEFAULT;
 		err = nb_nl_veth_add(w->nl, &o);
 		if (err == -EEXIST)
 			step =
@@ -393,7 +437,7 @@ int nb_endpoint_realize_peer(struct nb_world *w, const struct nb_network_rec *ne
 	o.name = ep->host_ifname;
 	o.peer_name = ep->ifname;
 	o.peer_mac = ep->mac;
-	o.mtu = net->mtu ? net->mtu : NB_DEFAULT_MTU;
+	o.mtu = net->mtu ? net->mtu : NB_MTU_DEFAULT;
 	err = nb_nl_veth_add(w->nl, &o);
 	if (err)
 		goto cleanup;

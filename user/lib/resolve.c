@@ -111,6 +111,13 @@ static int apply_opt(const struct nb_net_spec *spec, const char *kv, struct nb_n
 				  spec->name, NB_OPT_HOST_BINDING, val);
 			return -EINVAL;
 		}
+	} else if (KEY_IS(NB_OPT_GATEWAY_MODE)) {
+		if (strcmp(val, "nat") && strcmp(val, "routed")) {
+			nb_errorf("network \"%s\": option %s: invalid value \"%s\": must be \"nat\" "
+				  "or \"routed\"",
+				  spec->name, NB_OPT_GATEWAY_MODE, val);
+			return -EINVAL;
+		}
 	} else if (KEY_IS(NB_OPT_MTU)) {
 		if (nb_parse_ulong(val, NB_MTU_MIN, NB_MTU_MAX, &mtu)) {
 			nb_errorf("network \"%s\": option %s: invalid MTU \"%s\": must be a number "
@@ -127,9 +134,9 @@ static int apply_opt(const struct nb_net_spec *spec, const char *kv, struct nb_n
 			return -EINVAL;
 		}
 	} else {
-		nb_errorf("network \"%s\": unknown option \"%.*s\" (netbpf knows %s, %s, %s, %s, %s)",
+		nb_errorf("network \"%s\": unknown option \"%.*s\" (netbpf knows %s, %s, %s, %s, %s, %s)",
 			  spec->name, (int)klen, kv, NB_OPT_ICC, NB_OPT_MASQ, NB_OPT_HOST_BINDING,
-			  NB_OPT_MTU, NB_OPT_BRIDGE_NAME);
+			  NB_OPT_MTU, NB_OPT_GATEWAY_MODE, NB_OPT_BRIDGE_NAME);
 		return -EINVAL;
 	}
 #undef KEY_IS
@@ -330,7 +337,7 @@ int nb_net_spec_resolve(const struct nb_net_spec *spec, const struct nb_network_
 			size_t nothers, struct nb_network_rec *rec)
 {
 	json_t *opts = NULL, *labels = NULL, *aux = NULL;
-	const char *why = NULL;
+	const char *why = NULL, *mode;
 	char buf[24];
 	unsigned long mtu;
 	size_t i;
@@ -370,6 +377,10 @@ int nb_net_spec_resolve(const struct nb_net_spec *spec, const struct nb_network_
 		if (err)
 			goto cleanup;
 	}
+	/* routed is Docker's "no NAT": whatever the masquerade option said */
+	mode = json_string_value(json_object_get(opts, NB_OPT_GATEWAY_MODE));
+	if (mode && !strcmp(mode, "routed"))
+		rec->masquerade = false;
 	if (spec->mtu) {
 		if (nb_parse_ulong(spec->mtu, NB_MTU_MIN, NB_MTU_MAX, &mtu)) {
 			nb_errorf("network \"%s\": invalid MTU \"%s\": must be a number between %d "

@@ -52,9 +52,7 @@ int nb_kv_put(json_t *obj, const char *kv, bool value_required);
 #define NB_OPT_MTU	    "com.docker.network.driver.mtu"
 /* kept and shown as Docker shows it; netbpf names its devices itself (nbg<net_id>) */
 #define NB_OPT_BRIDGE_NAME  "com.docker.network.bridge.name"
-
-#define NB_MTU_MIN 68
-#define NB_MTU_MAX 65535
+/* NB_OPT_GATEWAY_MODE: store.h (realize reads it too); NB_MTU_*: <netbpf/consts.h> */
 
 struct nb_host_net;
 

@@ -32,7 +32,7 @@
 #include "store.h"
 
 /* Bumped with every schema change; nb_store_open() migrates older files. */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 /* A writer holds the flock for a whole command; SQLite's own wait is a fallback. */
 #define BUSY_TIMEOUT_MS 30000
 
@@ -41,6 +41,7 @@ struct nb_store {
 	int lock_fd;
 	bool writer;
 	char path[PATH_MAX];
+	sqlite3_stmt *port_taken; /* nb_store_publish_taken's, prepared once per store */
 };
 
 static const char schema_v1[] =
@@ -109,11 +110,27 @@ static const char schema_v1[] =
     ") STRICT;";
 
 /*
- * Version 2: Docker's --attachable and --aux-address of a network (the
+ * Version 2: source allow-lists of published ports (`publish --allow`), one
+ * row per prefix, gone with their published port.
+ */
+static const char schema_v2[] =
+    "CREATE TABLE IF NOT EXISTS publish_allow ("
+    "  host_ip    INTEGER NOT NULL,"
+    "  host_port  INTEGER NOT NULL,"
+    "  proto      INTEGER NOT NULL,"
+    "  addr       INTEGER NOT NULL,"
+    "  len        INTEGER NOT NULL CHECK (len BETWEEN 0 AND 32),"
+    "  UNIQUE (host_ip, host_port, proto, addr, len),"
+    "  FOREIGN KEY (host_ip, host_port, proto)"
+    "    REFERENCES publish (host_ip, host_port, proto) ON DELETE CASCADE"
+    ") STRICT;";
+
+/*
+ * Version 3: Docker's --attachable and --aux-address of a network (the
  * auxiliary addresses, a JSON object of name -> IPv4, are kept out of IPAM),
  * and an endpoint's aliases (JSON array of names; Docker's --alias).
  */
-static const char schema_v2[] =
+static const char schema_v3[] =
     "ALTER TABLE networks ADD COLUMN attachable INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE networks ADD COLUMN aux_addresses TEXT NOT NULL DEFAULT '{}';"
     "ALTER TABLE endpoints ADD COLUMN aliases TEXT NOT NULL DEFAULT '[]';";
@@ -293,6 +310,8 @@ static int schema_init(struct nb_store *st)
 			err = exec_sql(st, "create schema", schema_v1);
 		if (!err && version < 2)
 			err = exec_sql(st, "migrate schema to version 2", schema_v2);
+		if (!err && version < 3)
+			err = exec_sql(st, "migrate schema to version 3", schema_v3);
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
 		if (!err)
 			err = exec_sql(st, "set schema version", sql);
@@ -415,6 +434,7 @@ void nb_store_close(struct nb_store *st)
 {
 	if (!st)
 		return;
+	sqlite3_finalize(st->port_taken);
 	if (st->db) {
 		/* a command that did not commit changes nothing */
 		if (!sqlite3_get_autocommit(st->db))
@@ -493,10 +513,22 @@ static int collect(struct nb_store *st, const char *op, sqlite3_stmt *stmt, size
  * its own; a shorter prefix matching two ids is -ENOTUNIQ. Only lowercase
  * hex can be a prefix (anything else is -ENOENT, never a pattern).
  */
+void nb_store_id_prefix_range(const char *prefix, char upper[NB_ID_LEN + 1])
+{
+	size_t len = strnlen(prefix, NB_ID_LEN);
+
+	/* ids are lowercase hex: the prefix with its last digit one up ('9' + 1
+	 * is ':', 'f' + 1 is 'g') is the first string past every id it begins */
+	memcpy(upper, prefix, len);
+	upper[len] = '\0';
+	if (len)
+		upper[len - 1]++;
+}
+
 static int resolve(struct nb_store *st, const char *op, const char *select, const char *key,
 		   read_row_fn read, clear_fn clear, void *out)
 {
-	char sql[512];
+	char sql[512], upper[NB_ID_LEN + 1];
 	sqlite3_stmt *stmt = NULL;
 	int err, rc;
 
@@ -519,11 +551,14 @@ static int resolve(struct nb_store *st, const char *op, const char *select, cons
 
 	if (!nb_id_prefix_ok(key))
 		return -ENOENT;
-	snprintf(sql, sizeof(sql), "%s WHERE substr(id, 1, length(?1)) = ?1 LIMIT 2", select);
+	/* a range of the primary key's index, not a substr() of every row */
+	nb_store_id_prefix_range(key, upper);
+	snprintf(sql, sizeof(sql), "%s WHERE " NB_STORE_ID_PREFIX_WHERE " LIMIT 2", select);
 	err = prep(st, op, sql, &stmt);
 	if (err)
 		return err;
 	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, upper, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_DONE) {
 		err = -ENOENT;
@@ -874,6 +909,54 @@ static int read_endpoint(sqlite3_stmt *s, void *out)
  * entry and a stats slot, all sized by `up --max-endpoints`: beyond it the
  * state refuses the row, naming the limit, rather than a map failing later.
  */
+static int count_rows(struct nb_store *st, const char *what, const char *sql, const char *arg,
+		      sqlite3_int64 *n)
+{
+	sqlite3_stmt *stmt;
+	int err, rc;
+
+	err = prep(st, what, sql, &stmt);
+	if (err)
+		return err;
+	if (arg)
+		sqlite3_bind_text(stmt, 1, arg, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*n = sqlite3_column_int64(stmt, 0);
+	else
+		err = db_fail(st, what, rc);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+/*
+ * One network's bridge endpoints share its flood list, one map value of
+ * NB_MAX_FLOOD ports (abi.h): the row is refused here, naming the network and
+ * the limit, instead of the map update failing with ENOSPC after the devices
+ * were made.
+ */
+static int network_room(struct nb_store *st, const struct nb_endpoint_rec *rec)
+{
+	struct nb_network_rec net = {0};
+	sqlite3_int64 n = 0;
+	int err;
+
+	err = count_rows(st, "count endpoints of a network",
+			 "SELECT count(*) FROM endpoints WHERE network_id = ?1"
+			 " AND host_ifname IS NOT NULL",
+			 rec->network_id, &n);
+	if (err || n < NB_MAX_FLOOD)
+		return err;
+	if (nb_store_network_find(st, rec->network_id, &net))
+		snprintf(net.name, sizeof(net.name), "%.12s", rec->network_id);
+	nb_errorf("network \"%s\": cannot add endpoint %s: the network has %lld endpoints, the "
+		  "most one network holds (its flood list, NB_MAX_FLOOD in "
+		  "include/netbpf/abi.h; more sandboxes go on another network)",
+		  net.name, rec->host_ifname, (long long)n);
+	nb_network_rec_clear(&net);
+	return -ENOSPC;
+}
+
 static int endpoint_room(struct nb_store *st, const struct nb_endpoint_rec *rec)
 {
 	sqlite3_stmt *stmt;
@@ -896,12 +979,13 @@ static int endpoint_room(struct nb_store *st, const struct nb_endpoint_rec *rec)
 	if (err)
 		return err;
 	max = nb_dp_sizes_endpoints(st);
-	if (n < max)
-		return 0;
-	nb_errorf("endpoint %s: the instance holds at most %u endpoints (`netbpfctl down`, then "
-		  "`netbpfctl up --max-endpoints N`, raises it)",
-		  rec->host_ifname, max);
-	return -ENOSPC;
+	if (n >= max) {
+		nb_errorf("endpoint %s: the instance holds at most %u endpoints (`netbpfctl down`, "
+			  "then `netbpfctl up --max-endpoints N`, raises it)",
+			  rec->host_ifname, max);
+		return -ENOSPC;
+	}
+	return network_room(st, rec);
 }
 
 int nb_store_endpoint_add(struct nb_store *st, const struct nb_endpoint_rec *rec)
@@ -1026,20 +1110,37 @@ int nb_store_endpoint_find(struct nb_store *st, const char *network_id, const ch
 	return err;
 }
 
+/*
+ * One statement per combination of filters: "(?1 IS NULL OR network_id = ?1)"
+ * is planned once for any binding, as a scan of the whole table, and the
+ * list of one sandbox's endpoints is asked once per sandbox by ls, stats, gc
+ * and up (O(N^2) at N sandboxes). Each of these uses an index
+ * (tests/unit/test_store.c checks the plans).
+ */
+const char *nb_store_endpoint_list_sql(const char *network_id, const char *sandbox_id)
+{
+	if (network_id && sandbox_id)
+		return EP_SELECT " WHERE network_id = ?1 AND sandbox_id = ?2";
+	if (network_id)
+		return EP_SELECT " WHERE network_id = ?1 ORDER BY sandbox_id, seq";
+	if (sandbox_id)
+		return EP_SELECT " WHERE sandbox_id = ?2 ORDER BY seq";
+	return EP_SELECT " ORDER BY sandbox_id, seq";
+}
+
 int nb_store_endpoint_list(struct nb_store *st, const char *network_id, const char *sandbox_id,
 			   struct nb_endpoint_rec **out, size_t *n)
 {
 	sqlite3_stmt *stmt;
 	int err;
 
-	err = prep(st, "list endpoints",
-		   EP_SELECT " WHERE (?1 IS NULL OR network_id = ?1)"
-			     " AND (?2 IS NULL OR sandbox_id = ?2) ORDER BY sandbox_id, seq",
-		   &stmt);
+	err = prep(st, "list endpoints", nb_store_endpoint_list_sql(network_id, sandbox_id), &stmt);
 	if (err)
 		return err;
-	bind_text_or_null(stmt, 1, network_id);
-	bind_text_or_null(stmt, 2, sandbox_id);
+	if (network_id)
+		sqlite3_bind_text(stmt, 1, network_id, -1, SQLITE_STATIC);
+	if (sandbox_id)
+		sqlite3_bind_text(stmt, 2, sandbox_id, -1, SQLITE_STATIC);
 	err = collect(st, "list endpoints", stmt, sizeof(**out), read_endpoint, NULL, (void **)out,
 		      n);
 	sqlite3_finalize(stmt);
@@ -1109,13 +1210,41 @@ static int read_publish(sqlite3_stmt *s, void *out)
 	return 0;
 }
 
+/* 0.0.0.0 takes the port on every address, so it conflicts with any of them;
+ * publish_by_port (host_port, proto) finds the few rows of the port */
+#define PUB_CONFLICT_WHERE                                                                         \
+	" WHERE host_port = ?2 AND proto = ?3 AND (host_ip = ?1 OR host_ip = 0 OR ?1 = 0) LIMIT 1"
+
+const char *nb_store_publish_taken_sql(void)
+{
+	return "SELECT 1 FROM publish" PUB_CONFLICT_WHERE;
+}
+
+int nb_store_publish_taken(struct nb_store *st, __be32 ip, __u16 port, __u8 proto, bool *taken)
+{
+	int err, rc;
+
+	if (!st->port_taken) {
+		err =
+		    prep(st, "look up a host port", nb_store_publish_taken_sql(), &st->port_taken);
+		if (err)
+			return err;
+	}
+	sqlite3_reset(st->port_taken);
+	bind_ip(st->port_taken, 1, ip);
+	sqlite3_bind_int(st->port_taken, 2, port);
+	sqlite3_bind_int(st->port_taken, 3, proto);
+	rc = sqlite3_step(st->port_taken);
+	*taken = rc == SQLITE_ROW;
+	err = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(st, "look up a host port", rc);
+	sqlite3_reset(st->port_taken);
+	return err;
+}
+
 int nb_store_publish_add(struct nb_store *st, const struct nb_publish_rec *rec,
 			 struct nb_publish_rec *holder)
 {
-	/* 0.0.0.0 takes the port on every address, so it conflicts with any of them */
-	static const char conflict_sql[] =
-	    PUB_SELECT " WHERE host_port = ?2 AND proto = ?3"
-		       " AND (host_ip = ?1 OR host_ip = 0 OR ?1 = 0) LIMIT 1";
+	static const char conflict_sql[] = PUB_SELECT PUB_CONFLICT_WHERE;
 	sqlite3_stmt *stmt = NULL;
 	int err, rc;
 
@@ -1184,20 +1313,85 @@ int nb_store_publish_del(struct nb_store *st, const struct nb_publish_rec *rec)
 	return err;
 }
 
+/*
+ * A sandbox's rows through its endpoints: publish_by_endpoint (network_id,
+ * sandbox_id) serves each of them, where "(?1 IS NULL OR sandbox_id = ?1)"
+ * scanned the whole table on every publish and unpublish.
+ */
+const char *nb_store_publish_list_sql(const char *sandbox_id)
+{
+	if (sandbox_id)
+		return PUB_SELECT
+		    " WHERE (network_id, sandbox_id) IN"
+		    " (SELECT network_id, sandbox_id FROM endpoints WHERE sandbox_id = ?1)"
+		    " ORDER BY sandbox_id, proto, sb_port, host_port, host_ip";
+	return PUB_SELECT " ORDER BY sandbox_id, proto, sb_port, host_port, host_ip";
+}
+
 int nb_store_publish_list(struct nb_store *st, const char *sandbox_id, struct nb_publish_rec **out,
 			  size_t *n)
 {
 	sqlite3_stmt *stmt;
 	int err;
 
-	err = prep(st, "list published ports",
-		   PUB_SELECT " WHERE (?1 IS NULL OR sandbox_id = ?1)"
-			      " ORDER BY sandbox_id, proto, sb_port, host_port, host_ip",
+	err = prep(st, "list published ports", nb_store_publish_list_sql(sandbox_id), &stmt);
+	if (err)
+		return err;
+	if (sandbox_id)
+		sqlite3_bind_text(stmt, 1, sandbox_id, -1, SQLITE_STATIC);
+	err = collect(st, "list published ports", stmt, sizeof(**out), read_publish, NULL,
+		      (void **)out, n);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+/* ---- allow-lists of published ports ------------------------------------------ */
+
+int nb_store_allow_add(struct nb_store *st, const struct nb_allow_rec *rec)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, "add an allowed source",
+		   "INSERT INTO publish_allow (host_ip, host_port, proto, addr, len)"
+		   " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
 		   &stmt);
 	if (err)
 		return err;
-	bind_text_or_null(stmt, 1, sandbox_id);
-	err = collect(st, "list published ports", stmt, sizeof(**out), read_publish, NULL,
+	bind_ip(stmt, 1, rec->host_ip);
+	sqlite3_bind_int(stmt, 2, rec->host_port);
+	sqlite3_bind_int(stmt, 3, rec->proto);
+	bind_ip(stmt, 4, rec->addr);
+	sqlite3_bind_int(stmt, 5, rec->len);
+	err = exec_done(st, "add an allowed source", stmt);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+static int read_allow(sqlite3_stmt *s, void *out)
+{
+	struct nb_allow_rec *a = out;
+
+	a->host_ip = col_ip(s, 0);
+	a->host_port = (__u16)sqlite3_column_int(s, 1);
+	a->proto = (__u8)sqlite3_column_int(s, 2);
+	a->addr = col_ip(s, 3);
+	a->len = (__u8)sqlite3_column_int(s, 4);
+	return 0;
+}
+
+int nb_store_allow_list(struct nb_store *st, struct nb_allow_rec **out, size_t *n)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, "list allowed sources",
+		   "SELECT host_ip, host_port, proto, addr, len FROM publish_allow"
+		   " ORDER BY host_port, proto, host_ip, addr, len",
+		   &stmt);
+	if (err)
+		return err;
+	err = collect(st, "list allowed sources", stmt, sizeof(**out), read_allow, NULL,
 		      (void **)out, n);
 	sqlite3_finalize(stmt);
 	return err;

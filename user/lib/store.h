@@ -64,6 +64,11 @@ struct nb_network_rec {
 	char *aux_addresses;
 };
 
+/* An option the library reads from nb_network_rec.options: Docker's gateway mode, "nat"
+ * (the default) or "routed" (no masquerade; from outside, published container ports are
+ * reachable at the sandboxes' own addresses, nothing else) */
+#define NB_OPT_GATEWAY_MODE "com.docker.network.bridge.gateway_mode_ipv4"
+
 struct nb_sandbox_rec {
 	char id[NB_ID_LEN + 1];
 	char name[NB_NAME_MAX + 1];
@@ -161,6 +166,12 @@ int nb_store_endpoint_del(struct nb_store *st, const char *id);
 int nb_store_endpoint_find(struct nb_store *st, const char *network_id, const char *sandbox_id,
 			   struct nb_endpoint_rec *out);
 /* network_id and/or sandbox_id may be NULL (no filter); ordered by sandbox id, then seq */
+/* the statement nb_store_endpoint_list() runs for these filters (its plan is tested) */
+const char *nb_store_endpoint_list_sql(const char *network_id, const char *sandbox_id);
+/* id prefix resolution: ids between ?1 (the prefix) and ?2 (upper, from
+ * nb_store_id_prefix_range()), a range of the primary key's index */
+#define NB_STORE_ID_PREFIX_WHERE "id >= ?1 AND id < ?2"
+void nb_store_id_prefix_range(const char *prefix, char upper[NB_ID_LEN + 1]);
 int nb_store_endpoint_list(struct nb_store *st, const char *network_id, const char *sandbox_id,
 			   struct nb_endpoint_rec **out, size_t *n);
 /* the addresses in use on a network, for IPAM (ascending) */
@@ -179,6 +190,12 @@ int nb_store_publish_add(struct nb_store *st, const struct nb_publish_rec *rec,
 /* by sandbox_id, host_ip, host_port, proto (and sb_port unless 0); -ENOENT */
 int nb_store_publish_del(struct nb_store *st, const struct nb_publish_rec *rec);
 /* sandbox_id may be NULL: all; ordered by sandbox, proto, sb_port, host_port */
+/* whether a row holds host ip:port/proto, or the port on an address colliding
+ * with ip (0.0.0.0 takes it on all): one indexed look-up, the statement kept */
+int nb_store_publish_taken(struct nb_store *st, __be32 ip, __u16 port, __u8 proto, bool *taken);
+/* the statements of nb_store_publish_taken() and nb_store_publish_list() (plans tested) */
+const char *nb_store_publish_taken_sql(void);
+const char *nb_store_publish_list_sql(const char *sandbox_id);
 int nb_store_publish_list(struct nb_store *st, const char *sandbox_id, struct nb_publish_rec **out,
 			  size_t *n);
 
@@ -187,6 +204,21 @@ int nb_store_publish_list(struct nb_store *st, const char *sandbox_id, struct nb
  * Docker's sandbox key): `gc` drops it with its netns, which never comes back
  */
 #define NB_SETTING_DOCKER_SANDBOX "docker.sandbox."
+
+/* A source prefix allowed to reach a published port (`publish --allow`) */
+struct nb_allow_rec {
+	__be32 host_ip; /* the published port's key: host address (0 = every one), */
+	__u16 host_port; /* host order */
+	__u8 proto; /* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 len; /* prefix length, 0..32 */
+	__be32 addr; /* the prefix */
+};
+
+/* Adds a prefix to a published port's list (the port must be a row of publish: -ENOENT);
+ * rows go with their published port */
+int nb_store_allow_add(struct nb_store *st, const struct nb_allow_rec *rec);
+/* Every allowed prefix of every published port */
+int nb_store_allow_list(struct nb_store *st, struct nb_allow_rec **out, size_t *n);
 
 /* Small key/value table for instance settings (uplinks, mode...) */
 /* *value is malloc'd; -ENOENT when the key is not set */

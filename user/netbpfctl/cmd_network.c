@@ -92,6 +92,9 @@ static const char create_doc[] =
     "Options -o KEY=VALUE (Docker's): com.docker.network.bridge.enable_icc=true|false, "
     "com.docker.network.bridge.enable_ip_masquerade=true|false, "
     "com.docker.network.bridge.host_binding_ipv4=IP, com.docker.network.driver.mtu=N, "
+    "com.docker.network.bridge.gateway_mode_ipv4=nat|routed (routed: no masquerade, and from "
+    "outside the published container ports, and only those, are reachable at the sandboxes' "
+    "own addresses; with nat, the default, nothing is), "
     "com.docker.network.bridge.name=NAME (kept and shown by inspect; netbpf names its devices "
     "itself). --ipam-driver default and --scope local are Docker's defaults, accepted. "
     "Without --subnet a free one is picked from Docker's default pools "
@@ -103,9 +106,10 @@ static const char create_doc[] =
     "  netbpfctl network create web\n"
     "  netbpfctl network create --subnet 10.1.0.0/16 --ip-range 10.1.5.0/24 db\n"
     "  netbpfctl network create --internal iso\n"
+    "  netbpfctl network create -o com.docker.network.bridge.enable_icc=false noicc\n"
+    "  netbpfctl network create -o com.docker.network.bridge.gateway_mode_ipv4=routed lan\n"
     "  netbpfctl network create --subnet 10.2.0.0/16 --aux-address router=10.2.0.254 --attachable "
-    "lan\n"
-    "  netbpfctl network create -o com.docker.network.bridge.enable_icc=false noicc\n";
+    "lan2\n";
 
 static const struct argp_option create_opts[] = {
     {"driver", 'd', "DRIVER", 0, "Driver (\"bridge\", the default and only one)", 0},
@@ -113,7 +117,10 @@ static const struct argp_option create_opts[] = {
     {"gateway", OPT_GATEWAY, "IP", 0, "Gateway address (default: the first of the subnet)", 0},
     {"ip-range", OPT_IP_RANGE, "CIDR", 0, "Allocate endpoint addresses from this range", 0},
     {"internal", OPT_INTERNAL, NULL, 0, "Restrict traffic to the subnet and the gateway", 0},
-    {"mtu", OPT_MTU, "N", 0, "MTU of the endpoints (68..65535, default 1500)", 0},
+    {"mtu", OPT_MTU, "N", 0,
+     "MTU of the endpoints (" NB_STR(NB_MTU_MIN) ".." NB_STR(NB_MTU_MAX) ", default " NB_STR(
+	 NB_MTU_DEFAULT) ")",
+     0},
     {"label", OPT_LABEL, "KEY=VALUE", 0, "Set metadata (repeatable)", 0},
     {"opt", 'o', "KEY=VALUE", 0, "Set a driver option (repeatable)", 0},
     {"attachable", OPT_ATTACHABLE, NULL, 0, "Docker's flag: kept and shown by inspect", 0},

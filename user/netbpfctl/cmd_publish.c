@@ -24,17 +24,34 @@ enum {
 	OPT_FORMAT = 0x100,
 };
 
-/* SPEC SANDBOX */
+#define OPT_ALLOW 0x101
+#define MAX_ALLOW 64 /* --allow prefixes of one command */
+
+/* SPEC SANDBOX, publish's --allow */
 struct spec_args {
 	const char *spec;
 	const char *sandbox;
+	struct nb_prefix allow[MAX_ALLOW];
+	size_t nallow;
 };
 
 static error_t spec_parse(int key, char *arg, struct argp_state *state)
 {
 	struct spec_args *a = state->input;
+	char cidr[NB_CIDR_STRLEN + 4];
 
 	switch (key) {
+	case OPT_ALLOW:
+		if (a->nallow == MAX_ALLOW)
+			argp_error(state, "--allow: at most %d prefixes", MAX_ALLOW);
+		/* an address alone is a /32 */
+		snprintf(cidr, sizeof(cidr), strchr(arg, '/') ? "%s" : "%s/32", arg);
+		if (strlen(arg) > NB_CIDR_STRLEN ||
+		    nb_parse_prefix(cidr, false, &a->allow[a->nallow]))
+			argp_error(state, "--allow \"%s\": not an IPv4 address or prefix A.B.C.D/N",
+				   arg);
+		a->nallow++;
+		return 0;
 	case ARGP_KEY_ARG:
 		if (!a->spec)
 			a->spec = arg;
@@ -64,13 +81,17 @@ static const char publish_doc[] =
     "one is chosen from 32768-60999; a host range for one container port picks a free port "
     "in it. The port goes through the sandbox's first bridge network. Clients outside, on "
     "the host itself and in other sandboxes all reach it, through BPF: no iptables rule, no "
-    "proxy, no listening socket. Prints `docker port`'s lines for what was published."
+    "proxy, no listening socket. With --allow (repeatable) only those sources reach it from "
+    "outside (checked in BPF before the translation, refused ones counted as not-allowed); "
+    "without, the instance's default applies (`up --publish-default`, allow unless set). "
+    "Prints `docker port`'s lines for what was published."
     "\v"
     "EXAMPLES:\n"
     "  netbpfctl publish 8000:80 web\n"
     "  netbpfctl publish 127.0.0.1:8053:53/udp dns\n"
     "  netbpfctl publish 8000-8002:80-82 web\n"
-    "  netbpfctl publish 80 web          # prints the chosen host port\n";
+    "  netbpfctl publish 80 web          # prints the chosen host port\n"
+    "  netbpfctl publish --allow 203.0.113.0/24 --allow 198.51.100.7 8080:80 web\n";
 
 static const char unpublish_doc[] =
     "Stop publishing a sandbox's port; new connections are refused at once.\n"
@@ -86,8 +107,13 @@ static const char unpublish_doc[] =
 static int publish_or_unpublish(const struct nb_instance *inst, int argc, char **argv, bool publish)
 {
 	const char *verb = publish ? "publish" : "unpublish";
+	static const struct argp_option publish_opts[] = {
+	    {"allow", OPT_ALLOW, "CIDR", 0,
+	     "Only this source address or prefix may reach the port from outside (repeatable)", 0},
+	    {0},
+	};
 	const struct argp argp = {
-	    .options = NULL,
+	    .options = publish ? publish_opts : NULL,
 	    .parser = spec_parse,
 	    .args_doc = "SPEC SANDBOX",
 	    .doc = publish ? publish_doc : unpublish_doc,
@@ -120,6 +146,8 @@ static int publish_or_unpublish(const struct nb_instance *inst, int argc, char *
 
 	if (publish) {
 		err = nb_publish_add(st, &w, &sb, a.spec, &done, &ndone);
+		if (!err && a.nallow)
+			err = nb_publish_allow(st, &w, done, ndone, a.allow, a.nallow);
 		if (err)
 			goto cleanup;
 		/* so the socket hooks know an address added since `up` */

@@ -24,6 +24,7 @@
 #define OPT_MAX_NETWORKS  0x102
 #define OPT_CT_SIZE	  0x103
 #define OPT_BRIDGE_SUBNET 0x104
+#define OPT_PUBLISH_DEFAULT 0x105
 
 /* ---- up ------------------------------------------------------------------ */
 
@@ -65,6 +66,7 @@ static const char up_doc[] =
     "  netbpfctl up --mode xdp\n"
     "  netbpfctl up --uplink eth0 --uplink eth1\n"
     "  netbpfctl up --masq-ports 32768-60999\n"
+    "  netbpfctl up --publish-default deny  # published ports need publish --allow\n"
     "  netbpfctl up --max-endpoints 16384 --max-networks 4096 --ct-size 1048576\n"
     "  netbpfctl up --bridge-subnet 10.200.0.0/24\n"
     "  netbpfctl up --reload              # after `make`: swap in the new programs, hitless\n"
@@ -73,6 +75,10 @@ static const char up_doc[] =
 static const struct argp_option up_opts[] = {
     {"uplink", 'u', "IFACE", 0,
      "Interface to the outside world (repeatable; default: the device of the default route)", 0},
+    {"publish-default", OPT_PUBLISH_DEFAULT, "allow|deny", 0,
+     "Who reaches a published port without an allow-list (publish --allow) from outside: "
+     "every source, or none (default: the remembered policy, else allow)",
+     0},
     {"masq-ports", OPT_MASQ_PORTS, "LO-HI", 0,
      "Masquerade source ports, 1 <= LO <= HI <= 65535 (default: the remembered range, "
      "else " NB_MASQ_PORTS_DEFAULT ")",
@@ -104,6 +110,7 @@ struct up_args {
 	struct nb_strv uplinks;
 	const char *masq_ports; /* validated "LO-HI", NULL when not given */
 	const char *bridge_subnet; /* validated CIDR, NULL when not given */
+	const char *publish_default; /* "allow" or "deny", NULL when not given */
 	bool reload;
 	bool oom;
 	struct nb_dp_sizes sizes; /* 0: not given */
@@ -120,6 +127,12 @@ static error_t up_parse(int key, char *arg, struct argp_state *state)
 			argp_error(state, "--uplink \"%s\": not an interface name", arg);
 		if (!nb_strv_has(&a->uplinks, arg) && nb_strv_push(&a->uplinks, arg))
 			a->oom = true;
+		return 0;
+	case OPT_PUBLISH_DEFAULT:
+		if (strcmp(arg, "allow") && strcmp(arg, "deny"))
+			argp_error(state, "--publish-default \"%s\": must be \"allow\" or \"deny\"",
+				   arg);
+		a->publish_default = arg;
 		return 0;
 	case OPT_MASQ_PORTS: {
 		__u16 lo, hi;
@@ -217,6 +230,7 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 	o.nuplinks = a.uplinks.n;
 	o.masq_ports = a.masq_ports;
 	o.bridge_subnet = a.bridge_subnet;
+	o.publish_default = a.publish_default;
 	o.reload = a.reload;
 	o.mode = a.mode;
 	o.sizes = a.sizes;
@@ -361,7 +375,7 @@ static void status_row(struct status_ctx *c, const char *dev, const char *role, 
 	__u32 pid = 0;
 	int idx;
 
-	idx = nb_nl_link_ifindex(c->nl, dev);
+	idx = nb_link_ifindex_here(dev);
 	if (idx > 0 && hook == 2 && !nb_dp_xdp_query(idx, &xs))
 		pid = xs.prog_id;
 	else if (idx > 0 && hook >= 0 && hook < 2 && nb_dp_tc_query(idx, hook == 1, &pid))
@@ -385,53 +399,66 @@ static void status_row(struct status_ctx *c, const char *dev, const char *role, 
 	nb_table_add(c->t, cells);
 }
 
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static int cmp_sb_id(const void *a, const void *b)
+{
+	return strcmp(((const struct nb_sandbox_rec *)a)->id,
+		      ((const struct nb_sandbox_rec *)b)->id);
+}
+
+/*
+ * Sorted look-ups, not a comparison with every row: at 4,096 sandboxes the
+ * sandbox of each endpoint and the owner of each device were O(N^2) strcmp()s.
+ */
 static void status_devices(struct status_ctx *c, const struct nb_strv *uplinks)
 {
-	char(*names)[NB_IFNAMSIZ] = NULL;
+	char(*known)[NB_IFNAMSIZ] = NULL;
 	char gw[NB_IFNAMSIZ], port[NB_IFNAMSIZ];
 	const struct nb_network_rec *net;
+	const struct nb_sandbox_rec *sb;
+	struct nb_sandbox_rec key;
+	struct nb_link_ent *links = NULL;
 	const char *sbname;
-	size_t n = 0, i, j, p;
+	size_t n = 0, i, nk = 0;
 
+	qsort(c->sbs, c->nsbs, sizeof(*c->sbs), cmp_sb_id);
+	known = calloc(c->neps + 2 * c->nnets + 1, sizeof(*known));
 	for (i = 0; i < c->nnets; i++) {
 		if (strcmp(c->nets[i].driver, NB_DRIVER_BRIDGE))
 			continue;
 		nb_network_ifnames(c->nets[i].net_id, gw, port);
 		status_row(c, gw, "gateway", c->nets[i].name, "-", -1);
 		status_row(c, port, "gateway port", c->nets[i].name, "-", 0);
+		if (known) {
+			snprintf(known[nk++], NB_IFNAMSIZ, "%s", gw);
+			snprintf(known[nk++], NB_IFNAMSIZ, "%s", port);
+		}
 	}
 	for (i = 0; i < c->neps; i++) {
 		net = nb_network_recs_by_id(c->nets, c->nnets, c->eps[i].network_id);
-		sbname = "?";
-		for (j = 0; j < c->nsbs; j++)
-			if (!strcmp(c->sbs[j].id, c->eps[i].sandbox_id))
-				sbname = c->sbs[j].name;
+		snprintf(key.id, sizeof(key.id), "%s", c->eps[i].sandbox_id);
+		sb = bsearch(&key, c->sbs, c->nsbs, sizeof(*c->sbs), cmp_sb_id);
+		sbname = sb ? sb->name : "?";
 		status_row(c, c->eps[i].host_ifname, "endpoint", net ? net->name : "?", sbname, 0);
 		if (c->mode == NB_DP_MODE_XDP)
 			status_row(c, c->eps[i].host_ifname, "endpoint", net ? net->name : "?",
 				   sbname, 2);
+		if (known)
+			snprintf(known[nk++], NB_IFNAMSIZ, "%s", c->eps[i].host_ifname);
 	}
-	/* devices that look like netbpf's but that the state does not know */
-	for (p = 0; p < NB_DEVICE_PREFIXES; p++) {
-		if (nb_nl_link_list(c->nl, nb_device_prefixes[p], &names, &n))
-			continue;
-		for (i = 0; i < n; i++) {
-			bool known = false;
-
-			for (j = 0; j < c->neps && !known; j++)
-				known = !strcmp(c->eps[j].host_ifname, names[i]);
-			for (j = 0; j < c->nnets && !known; j++) {
-				if (strcmp(c->nets[j].driver, NB_DRIVER_BRIDGE))
-					continue;
-				nb_network_ifnames(c->nets[j].net_id, gw, port);
-				known = !strcmp(gw, names[i]) || !strcmp(port, names[i]);
-			}
-			if (!known)
-				status_row(c, names[i], "orphan (gc removes it)", "-", "-", 0);
-		}
-		free(names);
-		names = NULL;
+	/* devices that look like netbpf's but that the state does not know: one dump */
+	if (known && !nb_links_here(nb_device_prefixes, NB_DEVICE_PREFIXES, &links, &n)) {
+		qsort(known, nk, sizeof(*known), cmp_name);
+		for (i = 0; i < n; i++)
+			if (!bsearch(links[i].name, known, nk, sizeof(*known), cmp_name))
+				status_row(c, links[i].name, "orphan (gc removes it)", "-", "-", 0);
 	}
+	free(links);
+	free(known);
 	for (i = 0; i < uplinks->n; i++) {
 		status_row(c, uplinks->v[i], "uplink", "-", "-", 0);
 		status_row(c, uplinks->v[i], "uplink", "-", "-", 1);
