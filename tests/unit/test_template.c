@@ -33,10 +33,9 @@ static const char net_text[] =
     " \"Labels\": {\"team\": \"net\", \"env\": \"ci\"}, \"Ports\": [80, 443], \"Ratio\": 0.5,"
     " \"Big\": 1000000.0, \"Nil\": null}";
 
-static const char *const maps[] = {"IPAM.Options", "IPAM.Config.AuxiliaryAddresses",
-				   "Containers", "Options", "Labels", NULL};
-static const char *const omit[] = {"IPAM.Config.IPRange", "IPAM.Config.AuxiliaryAddresses",
-				   NULL};
+static const char *const maps[] = {
+    "IPAM.Options", "IPAM.Config.AuxiliaryAddresses", "Containers", "Options", "Labels", NULL};
+static const char *const omit[] = {"IPAM.Config.IPRange", "IPAM.Config.AuxiliaryAddresses", NULL};
 static const char *const times[] = {"Created", NULL};
 static const struct nb_tmpl_schema schema = {.maps = maps, .omitempty = omit, .times = times};
 
@@ -138,7 +137,8 @@ static void test_range_index(void **state)
 	expect("{{range $k, $v := .Labels}}{{$k}}={{$v}};{{end}}", "env=ci;team=net;");
 	expect("{{range $v := .Containers}}{{$v.Name}}{{end}}", "ab");
 	expect("{{range .Containers}}{{.Name}},{{end}}", "a,b,");
-	expect("{{range .IPAM.Config}}{{.Subnet}} via {{.Gateway}}{{end}}", "10.77.0.0/16 via 10.77.0.1");
+	expect("{{range .IPAM.Config}}{{.Subnet}} via {{.Gateway}}{{end}}",
+	       "10.77.0.0/16 via 10.77.0.1");
 	expect("{{range .IPAM.Options}}x{{else}}empty{{end}}", "empty");
 	expect("{{range .Options}}{{.}}{{else}}empty{{end}}", "false");
 	expect("{{range .Ports}}{{$.Name}}{{end}}", "pwpw");
@@ -162,43 +162,56 @@ static void test_range_index(void **state)
 static void test_errors(void **state)
 {
 	expect_error("{{.Name", 0, "template \"{{.Name\": position 1: unclosed action");
-	expect_error("{{foo .Name}}", 0, "template \"{{foo .Name}}\": position 3: function \"foo\" "
-					 "not supported");
-	expect_error("{{range .Ports}}x", 0, "template \"{{range .Ports}}x\": position 1: "
-					     "unexpected EOF: {{range}} has no {{end}}");
+	expect_error("{{foo .Name}}", 0,
+		     "template \"{{foo .Name}}\": position 3: function \"foo\" "
+		     "not supported");
+	expect_error("{{range .Ports}}x", 0,
+		     "template \"{{range .Ports}}x\": position 1: "
+		     "unexpected EOF: {{range}} has no {{end}}");
 	expect_error("x{{end}}", 0, "template \"x{{end}}\": position 4: unexpected {{end}}");
-	expect_error("{{.Nope}}", 0, "template \"{{.Nope}}\": position 3: can't evaluate field Nope");
-	expect_error("{{.Name.X}}", 0, "template \"{{.Name.X}}\": position 3: can't evaluate "
-				       "field X in type string");
-	expect_error("{{range .Name}}{{end}}", 0, "template \"{{range .Name}}{{end}}\": position 1: "
-						  "range can't iterate over string");
-	expect_error("{{$x := 1}}", 0, "template \"{{$x := 1}}\": position 3: variable "
-				       "declarations not supported");
-	expect_error("{{template \"x\"}}", 0, "template \"{{template \"x\"}}\": position 3: "
-					      "\"template\" not supported");
-	expect_error("{{.Name .Id}}", 0, "template \"{{.Name .Id}}\": position 9: can't give "
-					 "argument to non-function");
-	expect_error("{{index .Ports 5}}", 0, "template \"{{index .Ports 5}}\": position 3: index: "
-					      "index out of range: 5");
-	expect_error("{{printf \"%x\" 1}}", 0, "template \"{{printf \"%x\" 1}}\": position 3: "
-					       "printf: verb %x not supported (%s %v %d %q)");
-	expect_error("{{json}}", 0, "template \"{{json}}\": position 3: wrong number of args for "
-				    "json: want 1 got 0");
-	expect_error("{{index .IPAM \"Driver\"}}", 0, "template \"{{index .IPAM \"Driver\"}}\": "
-						"position 3: index: can't index item of type struct "
-						"with string");
+	expect_error("{{.Nope}}", 0,
+		     "template \"{{.Nope}}\": position 3: can't evaluate field Nope");
+	expect_error("{{.Name.X}}", 0,
+		     "template \"{{.Name.X}}\": position 3: can't evaluate "
+		     "field X in type string");
+	expect_error("{{range .Name}}{{end}}", 0,
+		     "template \"{{range .Name}}{{end}}\": position 1: "
+		     "range can't iterate over string");
+	expect_error("{{$x := 1}}", 0,
+		     "template \"{{$x := 1}}\": position 3: variable "
+		     "declarations not supported");
+	expect_error("{{template \"x\"}}", 0,
+		     "template \"{{template \"x\"}}\": position 3: "
+		     "\"template\" not supported");
+	expect_error("{{.Name .Id}}", 0,
+		     "template \"{{.Name .Id}}\": position 9: can't give "
+		     "argument to non-function");
+	expect_error("{{index .Ports 5}}", 0,
+		     "template \"{{index .Ports 5}}\": position 3: index: "
+		     "index out of range: 5");
+	expect_error("{{printf \"%x\" 1}}", 0,
+		     "template \"{{printf \"%x\" 1}}\": position 3: "
+		     "printf: verb %x not supported (%s %v %d %q)");
+	expect_error("{{json}}", 0,
+		     "template \"{{json}}\": position 3: wrong number of args for "
+		     "json: want 1 got 0");
+	expect_error("{{index .IPAM \"Driver\"}}", 0,
+		     "template \"{{index .IPAM \"Driver\"}}\": "
+		     "position 3: index: can't index item of type struct "
+		     "with string");
 	expect_error("{{$v}}", 0, "template \"{{$v}}\": position 3: undefined variable \"$v\"");
 }
 
 /* `ls --format`: table header, escapes, tabwriter */
 static char *rows(const char *text, int *err)
 {
-	json_t *r = json_loads("[{\"ID\": \"4d405e65a245\", \"Name\": \"host\", \"Driver\": \"host\"},"
-			       " {\"ID\": \"54dc8bba2680\", \"Name\": \"a-long-name\", \"Driver\": "
-			       "\"bridge\"}]",
-			       0, NULL);
-	json_t *h = json_pack("{s:s, s:s, s:s}", "ID", "NETWORK ID", "Name", "NAME", "Driver",
-			      "DRIVER");
+	json_t *r =
+	    json_loads("[{\"ID\": \"4d405e65a245\", \"Name\": \"host\", \"Driver\": \"host\"},"
+		       " {\"ID\": \"54dc8bba2680\", \"Name\": \"a-long-name\", \"Driver\": "
+		       "\"bridge\"}]",
+		       0, NULL);
+	json_t *h =
+	    json_pack("{s:s, s:s, s:s}", "ID", "NETWORK ID", "Name", "NAME", "Driver", "DRIVER");
 	struct nb_tmpl *t = nb_tmpl_parse(text, NB_TMPL_LS);
 	char *buf = NULL;
 	size_t len = 0;
@@ -323,10 +336,10 @@ static void test_filters(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_fields),   cmocka_unit_test(test_json),
+	    cmocka_unit_test(test_fields),	cmocka_unit_test(test_json),
 	    cmocka_unit_test(test_range_index), cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_table),    cmocka_unit_test(test_tabwriter),
-	    cmocka_unit_test(test_json_view), cmocka_unit_test(test_filters),
+	    cmocka_unit_test(test_table),	cmocka_unit_test(test_tabwriter),
+	    cmocka_unit_test(test_json_view),	cmocka_unit_test(test_filters),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

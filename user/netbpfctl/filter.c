@@ -55,15 +55,16 @@ int nb_filters_check(const struct nb_filters *f, const char *what, const char *c
 
 		/* the docker CLI's own check, before the daemon sees it */
 		if (!strchr(arg, '=') || arg[0] == '=') {
-			nb_errorf("%s: bad format of filter \"%s\" (expected name=value)", what, arg);
+			nb_errorf("%s: bad format of filter \"%s\" (expected name=value)", what,
+				  arg);
 			return -EINVAL;
 		}
 		for (j = 0; accepted[j]; j++)
 			if (key_is(arg, accepted[j]))
 				break;
 		if (!accepted[j]) {
-			nb_errorf("%s: invalid filter '%.*s' (accepted: %s)", what, (int)key_len(arg),
-				  arg, list);
+			nb_errorf("%s: invalid filter '%.*s' (accepted: %s)", what,
+				  (int)key_len(arg), arg, list);
 			return -EINVAL;
 		}
 	}
@@ -121,7 +122,8 @@ bool nb_filters_regex(const struct nb_filters *f, const char *key, const char *s
 			continue;
 		any = true;
 		v = f->args[i] + strlen(key) + 1;
-		/* Docker: an exact match first, then the value as a pattern (a bad one never matches) */
+		/* Docker: an exact match first, then the value as a pattern (a bad one never
+		 * matches) */
 		if (!strcmp(v, s))
 			return true;
 		if (regcomp(&re, v, REG_EXTENDED | REG_NOSUB))

@@ -50,9 +50,9 @@ enum node_kind { N_TEXT, N_ACTION, N_RANGE, N_IF, N_WITH };
 struct node {
 	enum node_kind kind;
 	size_t pos;
-	char *text;		/* N_TEXT */
-	struct pipe *pipe;	/* the rest */
-	char *kvar, *vvar;	/* range $k, $v := */
+	char *text;		 /* N_TEXT */
+	struct pipe *pipe;	 /* the rest */
+	char *kvar, *vvar;	 /* range $k, $v := */
 	struct node *body, *alt; /* lists; alt: {{else}} */
 	struct node *next;
 };
@@ -166,8 +166,8 @@ static int lex_string(struct lexer *lx, size_t *p, char **out)
 				break;
 			default:
 				free(buf);
-				return tmpl_err(lx->src, *p - 1, "unsupported escape \\%c in a string",
-						c);
+				return tmpl_err(lx->src, *p - 1,
+						"unsupported escape \\%c in a string", c);
 			}
 		}
 		buf[len++] = c;
@@ -246,8 +246,8 @@ static int lex(struct lexer *lx)
 			p = q;
 			break;
 		default:
-			if (isdigit((unsigned char)s[p]) || (s[p] == '-' && p + 1 < lx->end &&
-							    isdigit((unsigned char)s[p + 1]))) {
+			if (isdigit((unsigned char)s[p]) ||
+			    (s[p] == '-' && p + 1 < lx->end && isdigit((unsigned char)s[p + 1]))) {
 				char *e;
 
 				t.kind = K_INT;
@@ -338,10 +338,9 @@ static void nodes_free(struct node *n)
 	}
 }
 
-static const char *const funcs[] = {"json",  "index",  "len",   "join",  "split",   "lower",
-				    "upper", "title",  "pad",   "truncate", "print", "println",
-				    "printf", "eq",    "ne",    "not",   "and",     "or",
-				    NULL};
+static const char *const funcs[] = {
+    "json",  "index",	"len",	  "join", "split", "lower", "upper", "title", "pad", "truncate",
+    "print", "println", "printf", "eq",	  "ne",	   "not",   "and",   "or",    NULL};
 
 static bool is_func(const char *s)
 {
@@ -427,8 +426,8 @@ static int parse_term(struct lexer *lx, struct term **out)
 		err = tmpl_err(lx->src, k->pos, "missing value");
 		break;
 	default:
-		err = tmpl_err(lx->src, k->pos, "unexpected \"%.*s\"",
-			       k->kind == K_DECLARE ? 2 : 1, lx->src + k->pos);
+		err = tmpl_err(lx->src, k->pos, "unexpected \"%.*s\"", k->kind == K_DECLARE ? 2 : 1,
+			       lx->src + k->pos);
 	}
 	if (!err && (t->kind == T_VAR || t->kind == T_STR || t->kind == T_FUNC) && !t->s)
 		err = -ENOMEM;
@@ -537,7 +536,8 @@ static int parse_action(const char *src, size_t start, size_t end, struct action
 	a->pos = start;
 	while (start < end && isspace((unsigned char)src[start]))
 		start++;
-	if (end - start >= 4 && !strncmp(src + start, "/*", 2) && !strncmp(src + end - 2, "*/", 2)) {
+	if (end - start >= 4 && !strncmp(src + start, "/*", 2) &&
+	    !strncmp(src + end - 2, "*/", 2)) {
 		a->kind = A_COMMENT;
 		return 0;
 	}
@@ -584,7 +584,8 @@ static int parse_action(const char *src, size_t start, size_t end, struct action
 		if (peek(&lx)->kind == K_COMMA) {
 			next(&lx);
 			if (peek(&lx)->kind != K_VAR) {
-				err = tmpl_err(src, peek(&lx)->pos, "expected a variable after \",\"");
+				err = tmpl_err(src, peek(&lx)->pos,
+					       "expected a variable after \",\"");
 				goto out;
 			}
 			v2 = next(&lx)->s;
@@ -643,7 +644,8 @@ static int parse_list(struct parser *ps, struct node **out, struct action *stop)
 		struct action a;
 		struct node *n;
 
-		ltrim = open && tend + 3 < ps->len && s[tend + 2] == '-' && isspace((unsigned char)s[tend + 3]);
+		ltrim = open && tend + 3 < ps->len && s[tend + 2] == '-' &&
+			isspace((unsigned char)s[tend + 3]);
 		if (ltrim)
 			while (tend > tstart && isspace((unsigned char)s[tend - 1]))
 				tend--;
@@ -671,7 +673,8 @@ static int parse_list(struct parser *ps, struct node **out, struct action *stop)
 		}
 		close_at = (size_t)(close - s);
 		aend = close_at;
-		rtrim = aend >= astart + 2 && s[aend - 1] == '-' && isspace((unsigned char)s[aend - 2]);
+		rtrim =
+		    aend >= astart + 2 && s[aend - 1] == '-' && isspace((unsigned char)s[aend - 2]);
 		if (rtrim)
 			aend -= 2;
 		ps->p = close_at + 2;
@@ -734,7 +737,9 @@ static int parse_list(struct parser *ps, struct node **out, struct action *stop)
 		}
 		if (stop->kind != A_END) {
 			err = tmpl_err(s, n->pos, "unexpected EOF: {{%s}} has no {{end}}",
-				       n->kind == N_RANGE ? "range" : n->kind == N_IF ? "if" : "with");
+				       n->kind == N_RANGE ? "range"
+				       : n->kind == N_IF  ? "if"
+							  : "with");
 			break;
 		}
 		stop->kind = A_COMMENT;
@@ -1134,8 +1139,7 @@ static int field(const struct exec *x, struct val *v, const char *name, size_t p
 	json_t *j;
 
 	if (!v->j || !json_is_object(v->j))
-		return run_err(x, pos, "can't evaluate field %s in type %s", name,
-			       type_name(x, v));
+		return run_err(x, pos, "can't evaluate field %s in type %s", name, type_name(x, v));
 	j = json_object_get(v->j, name);
 	if (is_map(x->schema, v->path)) {
 		path_child(child, v->path, "*"); /* a Go map's missing key: <no value> */
@@ -1187,8 +1191,8 @@ static json_t *json_func(const struct exec *x, const struct val *v)
 static int need_args(const struct exec *x, const struct term *f, size_t n, size_t min, size_t max)
 {
 	if (n < min || n > max)
-		return run_err(x, f->pos, "wrong number of args for %s: want %zu got %zu", f->s, min,
-			       n);
+		return run_err(x, f->pos, "wrong number of args for %s: want %zu got %zu", f->s,
+			       min, n);
 	return 0;
 }
 
@@ -1247,7 +1251,8 @@ static int do_printf(const struct exec *x, const struct term *f, struct val *arg
 			continue;
 		}
 		if (!strchr("svdq", *p) || !*p)
-			return run_err(x, f->pos, "printf: verb %%%c not supported (%%s %%v %%d %%q)",
+			return run_err(x, f->pos,
+				       "printf: verb %%%c not supported (%%s %%v %%d %%q)",
 				       *p ? *p : ' ');
 		if (a >= n) {
 			fprintf(o, "%%!%c(MISSING)", *p);
@@ -1318,8 +1323,9 @@ static int call(struct exec *x, const struct term *f, struct val *args, size_t n
 				j = json_array_get(v.j, (size_t)k);
 				snprintf(child, sizeof(child), "%s", v.path);
 			} else {
-				err = run_err(x, f->pos, "index: can't index item of type %s with %s",
-					      type_name(x, &v), type_name(x, &args[i]));
+				err =
+				    run_err(x, f->pos, "index: can't index item of type %s with %s",
+					    type_name(x, &v), type_name(x, &args[i]));
 				val_put(&v);
 				return err;
 			}
@@ -1382,8 +1388,8 @@ static int call(struct exec *x, const struct term *f, struct val *args, size_t n
 		} else {
 			for (;; p = q + strlen(sep)) {
 				q = strstr(p, sep);
-				json_array_append_new(r, json_stringn(p, q ? (size_t)(q - p)
-									 : strlen(p)));
+				json_array_append_new(
+				    r, json_stringn(p, q ? (size_t)(q - p) : strlen(p)));
 				if (!q)
 					break;
 			}
@@ -1602,8 +1608,7 @@ static void pop_vars(struct exec *x, size_t to)
 		val_put(&x->vars[--x->nvars].v);
 }
 
-static int range_one(struct exec *x, const struct node *n, json_t *key, json_t *j,
-		     const char *path)
+static int range_one(struct exec *x, const struct node *n, json_t *key, json_t *j, const char *path)
 {
 	size_t depth = x->nvars;
 	struct val d;
@@ -1683,7 +1688,8 @@ static int walk(struct exec *x, const struct node *n, const struct val *dot)
 			err = walk(x, val_truth(x, &v) ? n->body : n->alt, dot);
 			break;
 		case N_WITH:
-			err = walk(x, val_truth(x, &v) ? n->body : n->alt, val_truth(x, &v) ? &v : dot);
+			err = walk(x, val_truth(x, &v) ? n->body : n->alt,
+				   val_truth(x, &v) ? &v : dot);
 			break;
 		case N_RANGE:
 			err = do_range(x, n, &v, dot);
