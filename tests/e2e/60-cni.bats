@@ -92,7 +92,7 @@ json.dump(c, open(sys.argv[3], "w"))' "$NB_TMP/cni/web.json" "$2" "$1"
 	assert_equal "$(json 'list(d[0]["Containers"].values())[0]["IPv4Address"]' \
 		<"$NB_TMP/inspect.json")" "10.94.1.2/24"
 	nbctl stats --no-stream --format json >"$NB_TMP/stats.json"
-	run json '[s for s in d if s["Name"] == "c1"][0]["networks"]["eth0"]["tx_packets"]' \
+	run json '[s for s in d if s["name"] == "/c1"][0]["networks"]["eth0"]["tx_packets"]' \
 		<"$NB_TMP/stats.json"
 	echo "tx_packets: $output"
 	assert_success
@@ -141,7 +141,7 @@ json.dump(c, open(sys.argv[3], "w"))' "$NB_TMP/cni/web.json" "$NB_TMP/c1.result"
 	# two of them talk to each other through the switch
 	ping_ok p0 "$(sb_ip p19)"
 	assert_equal "$(nbctl network inspect cniweb | json 'len(d[0]["Containers"])')" 20
-	assert_equal "$(nbctl stats --no-stream --format json | json 'len([s for s in d if s["Name"].startswith("p")])')" 20
+	assert_equal "$(nbctl stats --no-stream --format json | json 'len([s for s in d if s["name"].startswith("/p")])')" 20
 
 	# DEL twice each for the first ten; the others' netns vanish before their DEL
 	for i in $(seq 0 9); do
@@ -467,7 +467,7 @@ pm_ip() {
 
 	# netbpfctl stats counts them
 	nbctl stats --no-stream --format json >"$NB_TMP/pstats.json"
-	run json "[s for s in d if s['Name'] == 'pc1'][0]['networks']['eth0']['rx_packets']" \
+	run json "[s for s in d if s['name'] == '/pc1'][0]['networks']['eth0']['rx_packets']" \
 		<"$NB_TMP/pstats.json"
 	echo "pc1 rx_packets: $output"
 	assert_success

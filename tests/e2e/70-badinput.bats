@@ -42,6 +42,11 @@ network create | 1 | bad9;MTU;99999999999 | network create --mtu 99999999999 bad
 network create | 1 | bad10;overlay;not supported | network create --driver overlay bad10
 network create | 1 | bad11;host_binding_ipv4;300.1.1.1 | network create -o com.docker.network.bridge.host_binding_ipv4=300.1.1.1 bad11
 network create | 1 | bad12;invalid label | network create --label =v bad12
+network create | 1 | bad13;auxiliary address;10.67.1.1;outside | network create --subnet 10.67.0.0/24 --aux-address a=10.67.1.1 bad13
+network create | 1 | bad14;auxiliary address;gateway | network create --subnet 10.67.0.0/24 --aux-address a=10.67.0.1 bad14
+network create | 2 | --ipam-driver;dhcp;not supported | network create --ipam-driver dhcp bad15
+network create | 2 | --scope;swarm;not supported | network create --scope swarm bad16
+network create | 1 | bad17;bridge.name;invalid interface name | network create -o com.docker.network.bridge.name=much-too-long-name bad17
 network create | 1 | x;rm -rf /;invalid name | network create --subnet 10.65.0.0/24 -- 'x;rm -rf /'
 network create | 1 | $(reboot);invalid name | network create --subnet 10.65.0.0/24 -- '$(reboot)'
 network create | 1 | ../../etc;invalid name | network create --subnet 10.65.0.0/24 -- '../../etc'
@@ -52,7 +57,12 @@ network rm | 1 | web;in use;@SB@a | network rm web
 network rm | 1 | bridge;pre-defined | network rm bridge
 network rm | 1 | root;permission denied | @NOBODY network rm other
 network inspect | 1 | nosuchnet;not found | network inspect nosuchnet
-network ls | 2 | yaml;--format | network ls --format yaml
+network inspect | 1 | template;unclosed action | network inspect -f '{{.Name' web
+network inspect | 1 | template;function;foo;not supported | network inspect -f '{{foo .Name}}' web
+network ls | 1 | template;{{.Nope}};position 3;evaluate field Nope | network ls --format '{{.Nope}}'
+network ls | 1 | network ls;invalid filter;foo;accepted | network ls --filter foo=bar
+network ls | 1 | invalid filter;type;x;custom or builtin | network ls -f type=x
+network ls | 1 | bad format of filter;noeq | network ls -f noeq
 network ls | 1 | state;permission denied | @NOBODY network ls
 network connect | 1 | nosuchnet;not found | network connect nosuchnet @SB@a
 network connect | 1 | @SB@nosb;not found | network connect web @SB@nosb
@@ -64,6 +74,8 @@ network connect | 1 | 10.66.0.1;reserved | network connect --ip 10.66.0.1 other 
 network disconnect | 1 | @SB@b;not connected;other | network disconnect other @SB@b
 network disconnect | 1 | nosuchnet;not found | network disconnect nosuchnet @SB@a
 network prune | 2 | unrecognized option;--bogus | network prune --bogus
+network prune | 1 | network prune;invalid filter;until;xx | network prune -f --filter until=xx
+network prune | 1 | network prune;invalid filter;foo | network prune -f --filter foo=1
 sandbox create | 1 | @SB@a;already exists | sandbox create --network web @SB@a
 sandbox create | 1 | nosuchnet;not found | sandbox create --network nosuchnet @SB@c
 sandbox create | 1 | 10.60.0.1;reserved;gateway | sandbox create --network web --ip 10.60.0.1 @SB@c
@@ -78,9 +90,12 @@ sandbox create | 1 | @SB@c;web;twice | sandbox create --network web --network we
 sandbox create | 1 | @SB@c;8000;already published;@SB@a | sandbox create --network web -p 8000:80 @SB@c
 sandbox create | 1 | @SB@c;8070;address already in use | sandbox create --network web -p 8070:80 @SB@c
 sandbox create | 1 | root;permission denied | @NOBODY sandbox create --network web @SB@c
+sandbox create | 1 | @SB@c;bridge;aliases;user-defined | sandbox create --network bridge --alias x @SB@c
+sandbox create | 1 | @SB@c;invalid alias;-x | sandbox create --network web --alias -x @SB@c
 sandbox rm | 1 | @SB@nosb;not found | sandbox rm @SB@nosb
 sandbox rm | 1 | root;permission denied | @NOBODY sandbox rm @SB@b
 sandbox inspect | 1 | @SB@nosb;not found | sandbox inspect @SB@nosb
+sandbox inspect | 1 | template;{{.Nope}};evaluate field Nope | sandbox inspect -f '{{.Nope}}' @SB@a
 sandbox exec | 1 | @SB@nosb;not found | sandbox exec @SB@nosb -- true
 sandbox exec | 2 | COMMAND is missing | sandbox exec @SB@a
 publish | 1 | @SB@b;8000;already published;@SB@a | publish 8000:80 @SB@b
@@ -99,7 +114,7 @@ port | 1 | @SB@nosb;not found | port @SB@nosb
 ct | 2 | ct;unknown command;frob | ct frob
 ct | 1 | root;permission denied | @NOBODY ct flush
 stats | 1 | @SB@nosb;not found | stats --no-stream @SB@nosb
-stats | 2 | yaml;--format | stats --no-stream --format yaml
+stats | 1 | template;{{range .Name}};range can't iterate over string | stats --no-stream --format '{{range .Name}}{{end}}'
 metrics | 1 | nowhere;ADDR:PORT | metrics --listen nowhere
 monitor | 2 | bogus;--type | monitor --type bogus
 up | 1 | nosuchif;no such interface | up --uplink nosuchif

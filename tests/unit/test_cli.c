@@ -360,9 +360,45 @@ static void test_create_bad_options(void **state)
 	assert_int_equal(resolve(&spec, NULL, 0, &rec), -EINVAL);
 	assert_logged("network \"n\": option com.docker.network.bridge.enable_icc: invalid value "
 		      "\"yes\": must be \"true\" or \"false\"");
-	opt[0] = "com.docker.network.bridge.name=br-x";
+	opt[0] = "com.docker.network.bridge.bogus=br-x";
 	assert_int_equal(resolve(&spec, NULL, 0, &rec), -EINVAL);
-	assert_logged("network \"n\": unknown option \"com.docker.network.bridge.name\"");
+	assert_logged("network \"n\": unknown option \"com.docker.network.bridge.bogus\"");
+	/* Docker's bridge name is kept (shown in inspect), checked as an interface name */
+	opt[0] = "com.docker.network.bridge.name=br-name-too-long";
+	assert_int_equal(resolve(&spec, NULL, 0, &rec), -EINVAL);
+	assert_logged("option com.docker.network.bridge.name: invalid interface name "
+		      "\"br-name-too-long\"");
+	opt[0] = "com.docker.network.bridge.name=br-x";
+	assert_int_equal(resolve(&spec, NULL, 0, &rec), 0);
+	assert_string_equal(rec.options, "{\"com.docker.network.bridge.name\":\"br-x\"}");
+	nb_network_rec_clear(&rec);
+
+	/* Docker's --aux-address: inside the subnet, not reserved, not twice; kept sorted */
+	{
+		const char *aux[2] = {"router=10.1.0.9", "dns=10.1.0.8"};
+		struct nb_net_spec as = {.name = "n", .subnet = "10.1.0.0/16", .aux = aux,
+					 .naux = 2, .attachable = true};
+
+		assert_int_equal(resolve(&as, NULL, 0, &rec), 0);
+		assert_true(rec.attachable);
+		assert_string_equal(rec.aux_addresses,
+				    "{\"dns\":\"10.1.0.8\",\"router\":\"10.1.0.9\"}");
+		nb_network_rec_clear(&rec);
+		aux[1] = "again=10.1.0.9";
+		assert_int_equal(resolve(&as, NULL, 0, &rec), -EINVAL);
+		assert_logged("network \"n\": auxiliary address 10.1.0.9 is given twice (router "
+			      "and again)");
+		aux[1] = "gw=10.1.0.1";
+		assert_int_equal(resolve(&as, NULL, 0, &rec), -EINVAL);
+		assert_logged("network \"n\": auxiliary address 10.1.0.1 is the gateway address");
+		aux[1] = "far=10.2.0.1";
+		assert_int_equal(resolve(&as, NULL, 0, &rec), -EINVAL);
+		assert_logged("network \"n\": auxiliary address 10.2.0.1 is outside subnet "
+			      "10.1.0.0/16");
+		aux[1] = "noip";
+		assert_int_equal(resolve(&as, NULL, 0, &rec), -EINVAL);
+		assert_logged("network \"n\": invalid --aux-address \"noip\": expected NAME=IPv4");
+	}
 	opt[0] = "com.docker.network.bridge.enable_icc";
 	assert_int_equal(resolve(&spec, NULL, 0, &rec), -EINVAL);
 	assert_logged("expected KEY=VALUE");

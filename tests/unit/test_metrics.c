@@ -308,8 +308,8 @@ static void test_stats_json(void **state)
 	assert_non_null(arr);
 	assert_int_equal(json_array_size(arr), 2);
 	o = json_array_get(arr, 0);
-	assert_string_equal(json_string_value(json_object_get(o, "Name")), "a1");
-	assert_string_equal(json_string_value(json_object_get(o, "Id")), f.sbs[0].id);
+	assert_string_equal(json_string_value(json_object_get(o, "name")), "/a1");
+	assert_string_equal(json_string_value(json_object_get(o, "id")), f.sbs[0].id);
 	assert_string_equal(json_string_value(json_object_get(o, "read")),
 			    "2024-05-01T10:02:03.5Z");
 	/* keyed by the interface in the sandbox, Docker's field names */

@@ -221,7 +221,7 @@ static void test_open_files_and_modes(void **state)
 	sqlite3_finalize(stmt);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(stmt, 0), 1);
+	assert_int_equal(sqlite3_column_int(stmt, 0), 2);
 	sqlite3_finalize(stmt);
 	assert_int_equal(
 	    sqlite3_prepare_v2(db,
@@ -249,6 +249,26 @@ static void test_open_files_and_modes(void **state)
 	assert_int_equal(nb_store_open(dir, false, &st), 0);
 	nb_store_close(st);
 	assert_int_equal(mode_of(path), 0600);
+
+	/*
+	 * a version 1 file (before Docker's attachable, auxiliary addresses and
+	 * aliases) is migrated: its rows read with the new columns' defaults
+	 */
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "ALTER TABLE networks DROP COLUMN attachable;"
+				      "ALTER TABLE networks DROP COLUMN aux_addresses;"
+				      "ALTER TABLE endpoints DROP COLUMN aliases;"
+				      "PRAGMA user_version = 1",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(nb_store_open(dir, true, &st), 0);
+	assert_int_equal(nb_store_network_find(st, "web", &n), 0);
+	assert_false(n.attachable);
+	assert_string_equal(n.aux_addresses, "{}");
+	nb_network_rec_clear(&n);
+	nb_store_close(st);
 }
 
 static void test_open_bad(void **state)

@@ -8,6 +8,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <jansson.h>
+
 #include "ipam.h"
 #include "log.h"
 #include "membership.h"
@@ -66,6 +68,44 @@ static void holder_name(struct nb_store *st, const char *network_id, __be32 ip, 
 	free(eps);
 }
 
+/*
+ * Appends net's auxiliary addresses to used[]; a wanted one is refused, named.
+ * (A store that lacks them, "{}" or NULL, reserves nothing.)
+ */
+static int reserve_aux(const struct nb_network_rec *net, const struct nb_sandbox_rec *sb,
+		       __be32 want, __be32 **used, size_t *nused)
+{
+	json_t *aux = net->aux_addresses ? json_loads(net->aux_addresses, 0, NULL) : NULL;
+	const char *name;
+	json_t *v;
+	int err = 0;
+
+	json_object_foreach(aux, name, v)
+	{
+		__be32 ip, *nu;
+		char a[NB_IPV4_STRLEN];
+
+		if (!json_is_string(v) || nb_parse_ipv4(json_string_value(v), &ip))
+			continue;
+		if (want && ip == want) {
+			nb_errorf("sandbox \"%s\": address %s is reserved in network \"%s\" "
+				  "(auxiliary address \"%s\")",
+				  sb->name, nb_fmt_ipv4(ip, a), net->name, name);
+			err = -EADDRNOTAVAIL;
+			break;
+		}
+		nu = realloc(*used, (*nused + 1) * sizeof(*nu));
+		if (!nu) {
+			err = -ENOMEM;
+			break;
+		}
+		nu[(*nused)++] = ip;
+		*used = nu;
+	}
+	json_decref(aux);
+	return err;
+}
+
 static int pick_address(struct nb_store *st, const struct nb_network_rec *net,
 			const struct nb_sandbox_rec *sb, __be32 want, __be32 *ip)
 {
@@ -78,6 +118,12 @@ static int pick_address(struct nb_store *st, const struct nb_network_rec *net,
 	if (err) {
 		nb_errorf("network \"%s\": cannot read the addresses in use: %s", net->name,
 			  strerror(-err));
+		return err;
+	}
+	/* Docker's auxiliary addresses are never given to a sandbox */
+	err = reserve_aux(net, sb, want, &used, &nused);
+	if (err) {
+		free(used);
 		return err;
 	}
 	if (want) {
@@ -460,5 +506,51 @@ int nb_sandbox_special_net(struct nb_store *st, const struct nb_sandbox_rec *sb,
 		nb_network_rec_clear(&net);
 	}
 	free(eps);
+	return err;
+}
+
+int nb_endpoint_aliases_put(struct nb_store *st, const struct nb_sandbox_rec *sb,
+			    const struct nb_network_rec *net, const struct nb_endpoint_rec *ep,
+			    const char *const *aliases, size_t n)
+{
+	json_t *list;
+	const char *why;
+	char *text;
+	size_t i, j;
+	int err;
+
+	if (!n)
+		return 0;
+	if (net->builtin) {
+		nb_errorf("sandbox \"%s\": network \"%s\": network-scoped aliases are supported "
+			  "only on user-defined networks",
+			  sb->name, net->name);
+		return -EINVAL;
+	}
+	list = json_array();
+	if (!list)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		why = NULL;
+		if (nb_name_check(aliases[i], &why)) {
+			nb_errorf("sandbox \"%s\": network \"%s\": invalid alias \"%s\": %s",
+				  sb->name, net->name, aliases[i], why ? why : "");
+			json_decref(list);
+			return -EINVAL;
+		}
+		for (j = 0; j < i && strcmp(aliases[j], aliases[i]); j++)
+			;
+		if (j == i)
+			json_array_append_new(list, json_string(aliases[i]));
+	}
+	text = json_dumps(list, JSON_COMPACT);
+	json_decref(list);
+	if (!text)
+		return -ENOMEM;
+	err = nb_store_endpoint_set_aliases(st, ep->id, text);
+	free(text);
+	if (err)
+		nb_errorf("sandbox \"%s\": network \"%s\": cannot record the aliases: %s",
+			  sb->name, net->name, strerror(-err));
 	return err;
 }

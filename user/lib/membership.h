@@ -64,6 +64,15 @@ int nb_attach_ifname(struct nb_store *st, struct nb_world *w, const struct nb_ne
 		     const struct nb_sandbox_rec *sb, __be32 want, const char *ifname,
 		     struct nb_endpoint_rec *ep);
 
+/*
+ * Records Docker's aliases of an endpoint (--alias), replacing what it had:
+ * names by the rules of sandbox names, none twice, on user-defined networks
+ * only (Docker's rule). n 0 records nothing. -EINVAL naming sandbox and network.
+ */
+int nb_endpoint_aliases_put(struct nb_store *st, const struct nb_sandbox_rec *sb,
+			    const struct nb_network_rec *net, const struct nb_endpoint_rec *ep,
+			    const char *const *aliases, size_t n);
+
 /* An endpoint row of the host or none network: nothing of it is in the kernel */
 static inline bool nb_endpoint_is_special(const struct nb_endpoint_rec *ep)
 {

@@ -119,10 +119,17 @@ static int apply_opt(const struct nb_net_spec *spec, const char *kv, struct nb_n
 			return -EINVAL;
 		}
 		rec->mtu = (unsigned int)mtu;
+	} else if (KEY_IS(NB_OPT_BRIDGE_NAME)) {
+		if (!*val || strlen(val) > 15 || strpbrk(val, "/ \t\n:")) {
+			nb_errorf("network \"%s\": option %s: invalid interface name \"%s\" (1 to 15 "
+				  "characters, no '/', ':' or space)",
+				  spec->name, NB_OPT_BRIDGE_NAME, val);
+			return -EINVAL;
+		}
 	} else {
-		nb_errorf("network \"%s\": unknown option \"%.*s\" (netbpf knows %s, %s, %s, %s)",
+		nb_errorf("network \"%s\": unknown option \"%.*s\" (netbpf knows %s, %s, %s, %s, %s)",
 			  spec->name, (int)klen, kv, NB_OPT_ICC, NB_OPT_MASQ, NB_OPT_HOST_BINDING,
-			  NB_OPT_MTU);
+			  NB_OPT_MTU, NB_OPT_BRIDGE_NAME);
 		return -EINVAL;
 	}
 #undef KEY_IS
@@ -271,10 +278,58 @@ static char *dump_sorted(json_t *obj)
 	return json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
 }
 
+/*
+ * One --aux-address NAME=IP into aux: Docker's checks (inside the subnet, not the
+ * gateway, the network or broadcast address, not given twice)
+ */
+static int aux_put(const struct nb_net_spec *spec, const struct nb_network_rec *rec, json_t *aux,
+		   const char *kv)
+{
+	char a[NB_CIDR_STRLEN];
+	const char *eq = strchr(kv, '='), *k;
+	__be32 ip;
+	json_t *v;
+	char *name;
+
+	if (!eq || eq == kv || nb_parse_ipv4(eq + 1, &ip)) {
+		nb_errorf("network \"%s\": invalid --aux-address \"%s\": expected NAME=IPv4",
+			  spec->name, kv);
+		return -EINVAL;
+	}
+	if (!nb_prefix_contains(&rec->subnet, ip)) {
+		nb_errorf("network \"%s\": auxiliary address %s is outside subnet %s", spec->name,
+			  eq + 1, nb_fmt_prefix(&rec->subnet, a));
+		return -EINVAL;
+	}
+	if (ip == rec->gateway || ip == rec->subnet.addr ||
+	    ip == nb_prefix_broadcast(&rec->subnet)) {
+		nb_errorf("network \"%s\": auxiliary address %s is the %s address", spec->name,
+			  eq + 1,
+			  ip == rec->gateway ? "gateway" : ip == rec->subnet.addr ? "network"
+										 : "broadcast");
+		return -EINVAL;
+	}
+	json_object_foreach(aux, k, v)
+	{
+		if (!strcmp(json_string_value(v), eq + 1)) {
+			nb_errorf("network \"%s\": auxiliary address %s is given twice (%s and "
+				  "%.*s)",
+				  spec->name, eq + 1, k, (int)(eq - kv), kv);
+			return -EINVAL;
+		}
+	}
+	name = strndup(kv, (size_t)(eq - kv));
+	if (!name)
+		return -ENOMEM;
+	json_object_set_new(aux, name, json_string(eq + 1));
+	free(name);
+	return 0;
+}
+
 int nb_net_spec_resolve(const struct nb_net_spec *spec, const struct nb_network_rec *others,
 			size_t nothers, struct nb_network_rec *rec)
 {
-	json_t *opts = NULL, *labels = NULL;
+	json_t *opts = NULL, *labels = NULL, *aux = NULL;
 	const char *why = NULL;
 	char buf[24];
 	unsigned long mtu;
@@ -341,17 +396,28 @@ int nb_net_spec_resolve(const struct nb_net_spec *spec, const struct nb_network_
 	if (err)
 		goto cleanup;
 
+	aux = json_object();
+	if (!aux) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	for (i = 0; i < spec->naux; i++) {
+		err = aux_put(spec, rec, aux, spec->aux[i]);
+		if (err)
+			goto cleanup;
+	}
+	rec->attachable = spec->attachable;
 	rec->options = dump_sorted(opts);
 	rec->labels = dump_sorted(labels);
-	if (!rec->options || !rec->labels) {
-		free(rec->options);
-		free(rec->labels);
-		rec->options = rec->labels = NULL;
+	rec->aux_addresses = dump_sorted(aux);
+	if (!rec->options || !rec->labels || !rec->aux_addresses) {
+		nb_network_rec_clear(rec);
 		err = -ENOMEM;
 	}
 cleanup:
 	json_decref(opts);
 	json_decref(labels);
+	json_decref(aux);
 	return err;
 }
 

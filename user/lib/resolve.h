@@ -50,6 +50,8 @@ int nb_kv_put(json_t *obj, const char *kv, bool value_required);
 #define NB_OPT_MASQ	    "com.docker.network.bridge.enable_ip_masquerade"
 #define NB_OPT_HOST_BINDING "com.docker.network.bridge.host_binding_ipv4"
 #define NB_OPT_MTU	    "com.docker.network.driver.mtu"
+/* kept and shown as Docker shows it; netbpf names its devices itself (nbg<net_id>) */
+#define NB_OPT_BRIDGE_NAME  "com.docker.network.bridge.name"
 
 #define NB_MTU_MIN 68
 #define NB_MTU_MAX 65535
@@ -69,6 +71,9 @@ struct nb_net_spec {
 	size_t nlabels;
 	const char **opts; /* -o KEY=VALUE */
 	size_t nopts;
+	bool attachable; /* --attachable: kept and shown */
+	const char **aux; /* --aux-address NAME=IP: inside the subnet, kept out of IPAM */
+	size_t naux;
 	/*
 	 * The host netns's routes and addresses (nb_host_nets_read): a subnet picked
 	 * from the pools skips them, an explicit one overlapping one is refused,

@@ -32,7 +32,7 @@
 #include "store.h"
 
 /* Bumped with every schema change; nb_store_open() migrates older files. */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 /* A writer holds the flock for a whole command; SQLite's own wait is a fallback. */
 #define BUSY_TIMEOUT_MS 30000
 
@@ -107,6 +107,16 @@ static const char schema_v1[] =
     "  key   TEXT PRIMARY KEY NOT NULL,"
     "  value TEXT NOT NULL"
     ") STRICT;";
+
+/*
+ * Version 2: Docker's --attachable and --aux-address of a network (the
+ * auxiliary addresses, a JSON object of name -> IPv4, are kept out of IPAM),
+ * and an endpoint's aliases (JSON array of names; Docker's --alias).
+ */
+static const char schema_v2[] =
+    "ALTER TABLE networks ADD COLUMN attachable INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE networks ADD COLUMN aux_addresses TEXT NOT NULL DEFAULT '{}';"
+    "ALTER TABLE endpoints ADD COLUMN aliases TEXT NOT NULL DEFAULT '[]';";
 
 /*
  * Maps a failed SQLite call to an errno. Constraint violations are the
@@ -278,8 +288,11 @@ static int schema_init(struct nb_store *st)
 		return err;
 	err = schema_version(st, &version);
 	if (!err && version < SCHEMA_VERSION) {
-		/* version 0 = new file; later versions add their migrations here */
-		err = exec_sql(st, "create schema", schema_v1);
+		/* version 0 = new file; then each version's migration in turn */
+		if (version < 1)
+			err = exec_sql(st, "create schema", schema_v1);
+		if (!err && version < 2)
+			err = exec_sql(st, "migrate schema to version 2", schema_v2);
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
 		if (!err)
 			err = exec_sql(st, "set schema version", sql);
@@ -561,8 +574,8 @@ static int ensure_id(char id[NB_ID_LEN + 1])
 
 #define NET_SELECT                                                                                 \
 	"SELECT id, name, driver, net_id, subnet, subnet_len, range_addr, range_len, gateway, "    \
-	"internal, icc, masquerade, host_binding, mtu, builtin, created, options, labels "         \
-	"FROM networks"
+	"internal, icc, masquerade, host_binding, mtu, builtin, created, options, labels, "        \
+	"attachable, aux_addresses FROM networks"
 
 void nb_network_rec_clear(struct nb_network_rec *n)
 {
@@ -570,8 +583,10 @@ void nb_network_rec_clear(struct nb_network_rec *n)
 		return;
 	free(n->options);
 	free(n->labels);
+	free(n->aux_addresses);
 	n->options = NULL;
 	n->labels = NULL;
+	n->aux_addresses = NULL;
 }
 
 void nb_network_recs_free(struct nb_network_rec *v, size_t n)
@@ -618,7 +633,9 @@ static int read_network(sqlite3_stmt *s, void *out)
 	n->created = sqlite3_column_int64(s, 15);
 	n->options = strdup((const char *)sqlite3_column_text(s, 16));
 	n->labels = strdup((const char *)sqlite3_column_text(s, 17));
-	if (!n->options || !n->labels) {
+	n->attachable = sqlite3_column_int(s, 18);
+	n->aux_addresses = strdup((const char *)sqlite3_column_text(s, 19));
+	if (!n->options || !n->labels || !n->aux_addresses) {
 		nb_network_rec_clear(n);
 		return -ENOMEM;
 	}
@@ -664,9 +681,9 @@ int nb_store_network_add(struct nb_store *st, struct nb_network_rec *rec)
 	static const char sql[] =
 	    "INSERT INTO networks (id, name, driver, net_id, subnet, subnet_len, range_addr,"
 	    " range_len, gateway, internal, icc, masquerade, host_binding, mtu, builtin, created,"
-	    " options, labels)"
+	    " options, labels, attachable, aux_addresses)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-	    " ?18)";
+	    " ?18, ?19, ?20)";
 	bool bridge = !strcmp(rec->driver, NB_DRIVER_BRIDGE);
 	sqlite3_stmt *stmt = NULL;
 	__u32 net_id = rec->net_id;
@@ -709,6 +726,9 @@ int nb_store_network_add(struct nb_store *st, struct nb_network_rec *rec)
 	sqlite3_bind_int64(stmt, 16, rec->created);
 	sqlite3_bind_text(stmt, 17, rec->options ? rec->options : "{}", -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 18, rec->labels ? rec->labels : "{}", -1, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 19, rec->attachable);
+	sqlite3_bind_text(stmt, 20, rec->aux_addresses ? rec->aux_addresses : "{}", -1,
+			  SQLITE_STATIC);
 	err = exec_done(st, "add network", stmt);
 cleanup:
 	sqlite3_finalize(stmt);
@@ -941,6 +961,34 @@ int nb_store_endpoint_set_ifname(struct nb_store *st, const char *id, const char
 {
 	return set_by_id(st, "rename endpoint", "UPDATE endpoints SET ifname = ?2 WHERE id = ?1",
 			 id, ifname);
+}
+
+int nb_store_endpoint_set_aliases(struct nb_store *st, const char *id, const char *aliases)
+{
+	return set_by_id(st, "set endpoint aliases",
+			 "UPDATE endpoints SET aliases = ?2 WHERE id = ?1", id, aliases);
+}
+
+int nb_store_endpoint_aliases(struct nb_store *st, const char *id, char **aliases)
+{
+	sqlite3_stmt *stmt;
+	int err, rc;
+
+	*aliases = NULL;
+	err = prep(st, "read endpoint aliases", "SELECT aliases FROM endpoints WHERE id = ?1",
+		   &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		*aliases = strdup((const char *)sqlite3_column_text(stmt, 0));
+		err = *aliases ? 0 : -ENOMEM;
+	} else {
+		err = rc == SQLITE_DONE ? -ENOENT : db_fail(st, "read endpoint aliases", rc);
+	}
+	sqlite3_finalize(stmt);
+	return err;
 }
 
 int nb_store_network_rename(struct nb_store *st, const char *id, const char *name)

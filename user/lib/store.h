@@ -59,6 +59,9 @@ struct nb_network_rec {
 	int64_t created; /* unix time, nanoseconds */
 	char *options; /* JSON object text, malloc'd ("{}" when none) */
 	char *labels; /* JSON object text, malloc'd ("{}" when none) */
+	bool attachable; /* Docker's --attachable: kept and shown */
+	/* Docker's --aux-address: JSON object name -> IPv4 text, malloc'd ("{}"); never allocated */
+	char *aux_addresses;
 };
 
 struct nb_sandbox_rec {
@@ -106,7 +109,7 @@ void nb_store_rollback(struct nb_store *st); /* no-op outside a transaction */
  * Network records own malloc'd strings: freed with the *_clear / *_free
  * below. Sandbox, endpoint, publish and address arrays are plain: free().
  */
-void nb_network_rec_clear(struct nb_network_rec *n); /* frees options/labels */
+void nb_network_rec_clear(struct nb_network_rec *n); /* frees options/labels/aux_addresses */
 void nb_network_recs_free(struct nb_network_rec *v, size_t n);
 /* The record among v[0..n) whose id is id; NULL when none is */
 const struct nb_network_rec *nb_network_recs_by_id(const struct nb_network_rec *v, size_t n,
@@ -143,6 +146,9 @@ int nb_store_endpoint_add(struct nb_store *st, const struct nb_endpoint_rec *rec
  * The sandbox-side name a runtime gave the interface after netbpf made it
  * (Docker renames the peer it moves); -EEXIST when the sandbox has it already
  */
+/* an endpoint's aliases (Docker's --alias): JSON array text; *aliases malloc'd; -ENOENT */
+int nb_store_endpoint_set_aliases(struct nb_store *st, const char *id, const char *aliases);
+int nb_store_endpoint_aliases(struct nb_store *st, const char *id, char **aliases);
 int nb_store_endpoint_set_ifname(struct nb_store *st, const char *id, const char *ifname);
 /*
  * A new name for a network or sandbox (netbpfd learns Docker's names after

@@ -80,7 +80,13 @@ error_t nb_ls_parse(int key, char *arg, struct argp_state *state)
 		a->quiet = true;
 		break;
 	case NB_OPT_FORMAT:
-		nb_argp_format(state, arg, &a->json);
+		/* Docker's: "table" is the default table, anything else a template */
+		a->json = !strcmp(arg, "json");
+		a->tmpl = strcmp(arg, "json") && strcmp(arg, "table") ? arg : NULL;
+		break;
+	case NB_OPT_FILTER:
+		if (nb_filters_add(&a->filters, arg))
+			a->oom = true;
 		break;
 	case NB_OPT_NO_TRUNC:
 		a->no_trunc = true;

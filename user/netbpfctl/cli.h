@@ -15,6 +15,8 @@
 
 #include <netbpf/netbpf.h>
 
+#include "filter.h"
+
 /* ---- sub-verbs ----------------------------------------------------------- */
 
 typedef int (*nb_cmd_fn)(const struct nb_instance *inst, int argc, char **argv);
@@ -49,12 +51,23 @@ enum {
 	NB_OPT_NO_TRUNC,
 };
 
+/* --filter's key: -f, as Docker's ls verbs take it */
+#define NB_OPT_FILTER 'f'
+
+
 /* --format's value into *json: "table" or "json"; anything else is a usage error naming both */
 void nb_argp_format(struct argp_state *state, const char *arg, bool *json);
 
-/* What every `ls` takes: -q, --format table|json (NB_OPT_FORMAT), --no-trunc (NB_OPT_NO_TRUNC) */
+/*
+ * What every `ls` takes: -q, --format table|json|TEMPLATE (NB_OPT_FORMAT; a Go template,
+ * template.h, in tmpl), --no-trunc (NB_OPT_NO_TRUNC), -f/--filter KEY=VALUE (NB_OPT_FILTER,
+ * filter.h; checked by the verb, which knows its keys)
+ */
 struct nb_ls_args {
 	bool quiet, json, no_trunc;
+	const char *tmpl;
+	struct nb_filters filters;
+	bool oom;
 };
 
 /* argp parser of an `ls` over struct nb_ls_args; no operand accepted */

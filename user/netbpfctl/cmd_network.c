@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <netbpf/netbpf.h>
@@ -18,6 +19,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "output.h"
+#include "template.h"
 
 /* ---- shared -------------------------------------------------------------- */
 
@@ -29,6 +31,11 @@ enum {
 	OPT_MTU,
 	OPT_LABEL,
 	OPT_IP,
+	OPT_IPAM_DRIVER,
+	OPT_SCOPE,
+	OPT_ATTACHABLE,
+	OPT_AUX_ADDRESS,
+	OPT_ALIAS,
 	OPT_FORCE,
 };
 
@@ -37,6 +44,12 @@ static int cmp_network_name(const void *a, const void *b)
 	const struct nb_network_rec *x = a, *y = b;
 
 	return nb_natural_cmp(x->name, y->name);
+}
+
+/* The driver as Docker names it: the none network's is "null" */
+static const char *docker_driver(const char *driver)
+{
+	return !strcmp(driver, NB_DRIVER_NONE) ? "null" : driver;
 }
 
 /* A stored JSON object (options, labels) with its keys sorted as Go prints a map */
@@ -78,7 +91,9 @@ static const char create_doc[] =
     "\n"
     "Options -o KEY=VALUE (Docker's): com.docker.network.bridge.enable_icc=true|false, "
     "com.docker.network.bridge.enable_ip_masquerade=true|false, "
-    "com.docker.network.bridge.host_binding_ipv4=IP, com.docker.network.driver.mtu=N. "
+    "com.docker.network.bridge.host_binding_ipv4=IP, com.docker.network.driver.mtu=N, "
+    "com.docker.network.bridge.name=NAME (kept and shown by inspect; netbpf names its devices "
+    "itself). --ipam-driver default and --scope local are Docker's defaults, accepted. "
     "Without --subnet a free one is picked from Docker's default pools "
     "(172.17.0.0/16 .. 172.31.0.0/16, then 192.168.0.0/20 steps), skipping those that overlap "
     "a route or an address of the host, as Docker does; an explicit --subnet overlapping one is "
@@ -88,6 +103,8 @@ static const char create_doc[] =
     "  netbpfctl network create web\n"
     "  netbpfctl network create --subnet 10.1.0.0/16 --ip-range 10.1.5.0/24 db\n"
     "  netbpfctl network create --internal iso\n"
+    "  netbpfctl network create --subnet 10.2.0.0/16 --aux-address router=10.2.0.254 --attachable "
+    "lan\n"
     "  netbpfctl network create -o com.docker.network.bridge.enable_icc=false noicc\n";
 
 static const struct argp_option create_opts[] = {
@@ -99,6 +116,11 @@ static const struct argp_option create_opts[] = {
     {"mtu", OPT_MTU, "N", 0, "MTU of the endpoints (68..65535, default 1500)", 0},
     {"label", OPT_LABEL, "KEY=VALUE", 0, "Set metadata (repeatable)", 0},
     {"opt", 'o', "KEY=VALUE", 0, "Set a driver option (repeatable)", 0},
+    {"attachable", OPT_ATTACHABLE, NULL, 0, "Docker's flag: kept and shown by inspect", 0},
+    {"aux-address", OPT_AUX_ADDRESS, "NAME=IP", 0,
+     "An address of the subnet never given to a sandbox (repeatable)", 0},
+    {"ipam-driver", OPT_IPAM_DRIVER, "DRIVER", 0, "IPAM driver (\"default\", the only one)", 0},
+    {"scope", OPT_SCOPE, "SCOPE", 0, "Scope (\"local\", the only one)", 0},
     {"force", OPT_FORCE, NULL, 0,
      "Create the network even when --subnet overlaps a route or an address of the host", 0},
     {0},
@@ -155,6 +177,22 @@ static error_t create_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case 'o':
 		push(&s->opts, &s->nopts, arg, &a->oom);
+		break;
+	case OPT_ATTACHABLE:
+		s->attachable = true;
+		break;
+	case OPT_AUX_ADDRESS:
+		push(&s->aux, &s->naux, arg, &a->oom);
+		break;
+	/* Docker's flags whose only value here is the default: accepted, so its scripts run */
+	case OPT_IPAM_DRIVER:
+		if (strcmp(arg, "default"))
+			argp_error(state, "--ipam-driver \"%s\" is not supported (only \"default\")",
+				   arg);
+		break;
+	case OPT_SCOPE:
+		if (strcmp(arg, "local"))
+			argp_error(state, "--scope \"%s\" is not supported (only \"local\")", arg);
 		break;
 	case ARGP_KEY_ARG:
 		if (s->name)
@@ -220,24 +258,136 @@ cleanup:
 	nb_network_rec_clear(&rec);
 	free(a.spec.labels);
 	free(a.spec.opts);
+	free(a.spec.aux);
 	return err ? NB_EXIT_ERR : NB_EXIT_OK;
 }
 
 /* ---- ls ------------------------------------------------------------------ */
 
-static const char ls_doc[] = "List networks.\n"
-			     "\v"
-			     "EXAMPLES:\n"
-			     "  netbpfctl network ls\n"
-			     "  netbpfctl network ls -q\n"
-			     "  netbpfctl network ls --format json | jq -r .Name\n";
+static const char ls_doc[] =
+    "List networks.\n"
+    "\n"
+    "--format takes table, json (one object per line) or a Go template as Docker's does, over "
+    "the fields ID, Name, Driver, Scope, IPv6, Internal, Labels, CreatedAt ('table' first: a "
+    "header row and aligned columns). --filter takes Docker's keys: name and id (regular "
+    "expressions matched inside), driver, scope, label=KEY or label=KEY=VALUE, "
+    "type=custom|builtin, dangling=true|false; values of one key are alternatives, keys all "
+    "apply."
+    "\v"
+    "EXAMPLES:\n"
+    "  netbpfctl network ls\n"
+    "  netbpfctl network ls -q\n"
+    "  netbpfctl network ls --format json | jq -r .Name\n"
+    "  netbpfctl network ls --format '{{.Name}}' --filter driver=bridge --filter type=custom\n"
+    "  netbpfctl network ls --format 'table {{.ID}}\\t{{.Name}}\\t{{.Labels}}' -f label=env\n";
 
 static const struct argp_option ls_opts[] = {
     {"quiet", 'q', NULL, 0, "Only display network ids", 0},
-    {"format", NB_OPT_FORMAT, "table|json", 0, "Output format (json: one object per line)", 0},
+    {"format", NB_OPT_FORMAT, "table|json|TEMPLATE", 0,
+     "table, json (one object per line) or a Go template ('{{.Name}}')", 0},
+    {"filter", NB_OPT_FILTER, "KEY=VALUE", 0,
+     "Only networks that match (name, id, driver, scope, label, type, dangling; repeatable)", 0},
     {"no-trunc", NB_OPT_NO_TRUNC, NULL, 0, "Do not truncate the ids", 0},
     {0},
 };
+
+/* Go-template schema of `network ls`'s rows: strings only, as Docker's formatter context */
+static const char *const ls_keys[] = {"dangling", "driver", "id", "label",
+				      "name",	  "scope",  "type", NULL};
+
+/* The header row of `network ls --format 'table ...'`: Docker's column titles */
+static json_t *network_ls_header(void)
+{
+	return json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "ID", "NETWORK ID", "Name",
+			 "NAME", "Driver", "DRIVER", "Scope", "SCOPE", "IPv6", "IPV6", "Internal",
+			 "INTERNAL", "Labels", "LABELS", "CreatedAt", "CREATED AT");
+}
+
+/* The values of --filter type= and dangling= are checked before any network is */
+static int network_filters_check(const struct nb_filters *f, const char *what,
+				 const char *const *keys)
+{
+	const char **v;
+	size_t i, n;
+	int err;
+
+	err = nb_filters_check(f, what, keys);
+	if (err)
+		return err;
+	v = nb_filters_get(f, "type", &n);
+	for (i = 0; v && i < n; i++) {
+		if (strcmp(v[i], "custom") && strcmp(v[i], "builtin")) {
+			nb_errorf("%s: invalid filter 'type'='%s' (custom or builtin)", what, v[i]);
+			err = -EINVAL;
+			break;
+		}
+	}
+	free(v);
+	if (err)
+		return err;
+	v = nb_filters_get(f, "dangling", &n);
+	if (v && n > 1) {
+		nb_errorf("%s: got more than one value for filter key \"dangling\"", what);
+		err = -EINVAL;
+	} else if (v && n == 1 && strcmp(v[0], "true") && strcmp(v[0], "1") &&
+		   strcmp(v[0], "false") && strcmp(v[0], "0")) {
+		nb_errorf("%s: invalid value for filter 'dangling', must be \"true\" (or \"1\"), "
+			  "or \"false\" (or \"0\")",
+			  what);
+		err = -EINVAL;
+	}
+	free(v);
+	return v ? err : -ENOMEM;
+}
+
+/* 1 when net passes every filter, 0 when not, -errno when its endpoints cannot be read */
+static int network_filter(struct nb_store *st, const struct nb_filters *f,
+			  const struct nb_network_rec *net)
+{
+	const char **v;
+	size_t i, n;
+	bool pass = true;
+	json_t *labels;
+
+	if (!f->n)
+		return 1;
+	labels = json_map(net->labels);
+	pass = nb_filters_exact(f, "driver", docker_driver(net->driver)) && nb_filters_regex(f, "name", net->name) &&
+	       nb_filters_regex(f, "id", net->id) && nb_filters_labels(f, "label", labels) &&
+	       nb_filters_exact(f, "scope", "local");
+	json_decref(labels);
+	v = nb_filters_get(f, "type", &n);
+	if (!v)
+		return -ENOMEM;
+	for (i = 0; pass && n && i < n; i++)
+		if (!strcmp(v[i], net->builtin ? "builtin" : "custom"))
+			break;
+	if (n && i == n)
+		pass = false;
+	free(v);
+	v = nb_filters_get(f, "dangling", &n);
+	if (!v)
+		return -ENOMEM;
+	if (pass && n) {
+		struct nb_endpoint_rec *eps = NULL;
+		size_t nep = 0;
+		bool dangling;
+		int err = nb_store_endpoint_list(st, net->id, NULL, &eps, &nep);
+
+		free(eps);
+		if (err) {
+			free(v);
+			nb_errorf("network \"%s\": cannot read its endpoints: %s", net->name,
+				  strerror(-err));
+			return err;
+		}
+		/* Docker's: a predefined network is never dangling */
+		dangling = !net->builtin && !nep;
+		pass = dangling == (!strcmp(v[0], "true") || !strcmp(v[0], "1"));
+	}
+	free(v);
+	return pass;
+}
 
 /* Docker's `--format json` line: every value a string, keys sorted */
 static json_t *network_ls_json(const struct nb_network_rec *n, const char *id)
@@ -262,7 +412,7 @@ static json_t *network_ls_json(const struct nb_network_rec *n, const char *id)
 		fclose(f);
 	}
 	json_object_set_new(o, "CreatedAt", json_string(nb_fmt_time_go(n->created, when)));
-	json_object_set_new(o, "Driver", json_string(n->driver));
+	json_object_set_new(o, "Driver", json_string(docker_driver(n->driver)));
 	json_object_set_new(o, "ID", json_string(id));
 	json_object_set_new(o, "IPv6", json_string("false"));
 	json_object_set_new(o, "Internal", json_string(n->internal ? "true" : "false"));
@@ -285,12 +435,24 @@ static int network_ls(const struct nb_instance *inst, int argc, char **argv)
 	static const char *const headers[] = {"NETWORK ID", "NAME", "DRIVER", "SCOPE"};
 	struct nb_network_rec *nets = NULL;
 	struct nb_table *t = NULL;
+	struct nb_tmpl *tmpl = NULL;
 	struct nb_ls_args a = {0};
 	struct nb_store *st = NULL;
+	json_t *rows = NULL, *header = NULL;
 	size_t i, n = 0;
 	int err;
 
 	err = nb_argp_parse(&argp, "network ls", argc, argv, 0, &a);
+	if (!err && a.oom)
+		err = -ENOMEM;
+	if (!err)
+		err = network_filters_check(&a.filters, "network ls", ls_keys);
+	if (!err && a.tmpl && !a.quiet) {
+		tmpl = nb_tmpl_parse(a.tmpl, NB_TMPL_LS);
+		rows = json_array();
+		if (!tmpl)
+			err = -EINVAL;
+	}
 	if (err)
 		goto cleanup;
 	err = nb_open_state(inst, false, &st);
@@ -302,7 +464,7 @@ static int network_ls(const struct nb_instance *inst, int argc, char **argv)
 		goto cleanup;
 	}
 	qsort(nets, n, sizeof(*nets), cmp_network_name);
-	if (!a.quiet && !a.json) {
+	if (!a.quiet && !a.json && !tmpl) {
 		t = nb_table_new(headers, 4);
 		if (!t) {
 			err = -ENOMEM;
@@ -312,17 +474,26 @@ static int network_ls(const struct nb_instance *inst, int argc, char **argv)
 	for (i = 0; i < n; i++) {
 		char id[NB_ID_LEN + 1];
 
+		err = network_filter(st, &a.filters, &nets[i]);
+		if (err < 0)
+			goto cleanup;
+		if (!err)
+			continue;
+		err = 0;
 		snprintf(id, sizeof(id), "%.*s", a.no_trunc ? NB_ID_LEN : NB_SHORT_ID_LEN,
 			 nets[i].id);
 		if (a.quiet) {
 			printf("%s\n", id);
+		} else if (tmpl) {
+			json_array_append_new(rows, network_ls_json(&nets[i], id));
 		} else if (a.json) {
 			json_t *o = network_ls_json(&nets[i], id);
 
 			nb_json_print_line(stdout, o);
 			json_decref(o);
 		} else {
-			const char *row[] = {id, nets[i].name, nets[i].driver, "local"};
+			const char *row[] = {id, nets[i].name, docker_driver(nets[i].driver),
+					     "local"};
 
 			err = nb_table_add(t, row);
 			if (err)
@@ -331,7 +502,15 @@ static int network_ls(const struct nb_instance *inst, int argc, char **argv)
 	}
 	if (t)
 		nb_table_print(t, stdout);
+	if (tmpl) {
+		header = network_ls_header();
+		err = nb_tmpl_exec_rows(tmpl, header, rows, NULL, stdout);
+	}
 cleanup:
+	json_decref(header);
+	json_decref(rows);
+	nb_tmpl_free(tmpl);
+	nb_filters_free(&a.filters);
 	nb_table_free(t);
 	nb_network_recs_free(nets, n);
 	if (st)
@@ -343,25 +522,43 @@ cleanup:
 
 static const char inspect_doc[] =
     "Display detailed information on one or more networks, as `docker network inspect` does.\n"
+    "\n"
+    "-f takes a Go template as Docker's does ({{.Field}}, {{json .X}}, {{range}}, {{index}}, "
+    "...), run on each network; maps, structs and times print as Docker prints them.\n"
     "\v"
     "EXAMPLES:\n"
     "  netbpfctl network inspect bridge\n"
-    "  netbpfctl network inspect web | jq -r '.[0].IPAM.Config[0].Subnet'\n";
+    "  netbpfctl network inspect web | jq -r '.[0].IPAM.Config[0].Subnet'\n"
+    "  netbpfctl network inspect -f '{{.IPAM.Config}}' web\n"
+    "  netbpfctl network inspect -f '{{range .Containers}}{{.Name}} {{end}}' web\n";
 
 struct names_args {
 	char **names;
 	int n;
 	int min, max; /* how many NAMEs the command takes (max 0: no limit) */
 	bool force;
+	bool f_is_format; /* inspect: -f is --format */
+	const char *format;
+	struct nb_filters filters; /* prune */
+	bool oom;
 };
 
-static error_t names_parse(int key, char *arg __attribute__((unused)), struct argp_state *state)
+enum { OPT_FILTER = 0x200 };
+
+static error_t names_parse(int key, char *arg, struct argp_state *state)
 {
 	struct names_args *a = state->input;
 
 	switch (key) {
 	case 'f':
-		a->force = true;
+		if (a->f_is_format)
+			a->format = arg;
+		else
+			a->force = true;
+		break;
+	case OPT_FILTER:
+		if (nb_filters_add(&a->filters, arg))
+			a->oom = true;
 		break;
 	case ARGP_KEY_ARGS:
 		a->names = state->argv + state->next;
@@ -412,6 +609,25 @@ static json_t *network_containers(struct nb_store *st, const struct nb_network_r
 	return out;
 }
 
+/*
+ * What `network inspect` renders, for its templates: Docker's NetworkResource, every field
+ * present (Go prints the empty ones), maps and omitempty fields named as Go's types have them
+ */
+static const char *const inspect_maps[] = {"IPAM.Options", "IPAM.Config.AuxiliaryAddresses",
+					   "Containers",   "Options",
+					   "Labels",	   "Services",
+					   NULL};
+static const char *const inspect_omit[] = {"IPAM.Config.Subnet",
+					   "IPAM.Config.IPRange",
+					   "IPAM.Config.Gateway",
+					   "IPAM.Config.AuxiliaryAddresses",
+					   "Peers",
+					   "Services",
+					   NULL};
+static const char *const inspect_times[] = {"Created", NULL};
+static const struct nb_tmpl_schema inspect_schema = {
+    .maps = inspect_maps, .omitempty = inspect_omit, .times = inspect_times};
+
 static json_t *network_json(struct nb_store *st, const struct nb_network_rec *net)
 {
 	char when[NB_TIME_STRLEN], a[NB_CIDR_STRLEN], b[NB_CIDR_STRLEN];
@@ -419,44 +635,54 @@ static json_t *network_json(struct nb_store *st, const struct nb_network_rec *ne
 
 	if (!strcmp(net->driver, NB_DRIVER_BRIDGE)) {
 		json_t *c = json_object();
+		bool range = net->range.len != net->subnet.len || net->range.addr != net->subnet.addr;
 
+		/* every field of Docker's IPAMConfig, in its order; JSON omits the empty ones */
 		json_object_set_new(c, "Subnet", json_string(nb_fmt_prefix(&net->subnet, a)));
-		/* IPRange only when one was given, as Docker shows it */
-		if (net->range.len != net->subnet.len || net->range.addr != net->subnet.addr)
-			json_object_set_new(c, "IPRange",
-					    json_string(nb_fmt_prefix(&net->range, b)));
+		json_object_set_new(c, "IPRange", json_string(range ? nb_fmt_prefix(&net->range, b) : ""));
 		json_object_set_new(c, "Gateway", json_string(nb_fmt_ipv4(net->gateway, a)));
+		json_object_set_new(c, "AuxiliaryAddresses", json_map(net->aux_addresses));
 		json_array_append_new(config, c);
 	}
 	json_object_set_new(o, "Name", json_string(net->name));
 	json_object_set_new(o, "Id", json_string(net->id));
 	json_object_set_new(o, "Created", json_string(nb_fmt_time_rfc3339nano(net->created, when)));
 	json_object_set_new(o, "Scope", json_string("local"));
-	json_object_set_new(o, "Driver", json_string(net->driver));
+	json_object_set_new(o, "Driver", json_string(docker_driver(net->driver)));
 	json_object_set_new(o, "EnableIPv6", json_false());
+	/* Docker: no IPAM options (null) on the predefined networks, {} on the others */
 	json_object_set_new(o, "IPAM",
 			    json_pack("{s:s, s:o, s:o}", "Driver", "default", "Options",
-				      json_object(), "Config", config));
+				      net->builtin ? json_null() : json_object(), "Config", config));
 	json_object_set_new(o, "Internal", json_boolean(net->internal));
-	json_object_set_new(o, "Attachable", json_false());
+	json_object_set_new(o, "Attachable", json_boolean(net->attachable));
 	json_object_set_new(o, "Ingress", json_false());
 	json_object_set_new(o, "ConfigFrom", json_pack("{s:s}", "Network", ""));
 	json_object_set_new(o, "ConfigOnly", json_false());
 	json_object_set_new(o, "Containers", network_containers(st, net));
 	json_object_set_new(o, "Options", json_map(net->options));
 	json_object_set_new(o, "Labels", json_map(net->labels));
+	/* swarm's, always empty here: in Go's rendering of the whole struct, not in JSON */
+	json_object_set_new(o, "Peers", json_array());
+	json_object_set_new(o, "Services", json_object());
 	return o;
 }
+
+static const struct argp_option inspect_opts[] = {
+    {"format", 'f', "TEMPLATE", 0, "Format the output using the given Go template", 0},
+    {0},
+};
 
 static int network_inspect(const struct nb_instance *inst, int argc, char **argv)
 {
 	static const struct argp argp = {
-	    .options = NULL,
+	    .options = inspect_opts,
 	    .parser = names_parse,
 	    .args_doc = "NETWORK...",
 	    .doc = inspect_doc,
 	};
-	struct names_args a = {.min = 1};
+	struct names_args a = {.min = 1, .f_is_format = true};
+	struct nb_tmpl *tmpl = NULL;
 	struct nb_store *st = NULL;
 	json_t *list = NULL;
 	int i, err, failed = 0;
@@ -464,6 +690,14 @@ static int network_inspect(const struct nb_instance *inst, int argc, char **argv
 	err = nb_argp_parse(&argp, "network inspect", argc, argv, 0, &a);
 	if (err)
 		goto cleanup;
+	/* newer Docker's -f json is the default output */
+	if (a.format && *a.format && strcmp(a.format, "json")) {
+		tmpl = nb_tmpl_parse(a.format, 0);
+		if (!tmpl) {
+			err = -EINVAL;
+			goto cleanup;
+		}
+	}
 	err = nb_open_state(inst, false, &st);
 	if (err)
 		goto cleanup;
@@ -479,8 +713,9 @@ static int network_inspect(const struct nb_instance *inst, int argc, char **argv
 		json_array_append_new(list, network_json(st, &net));
 		nb_network_rec_clear(&net);
 	}
-	nb_json_print(stdout, list);
+	err = nb_inspect_print(list, tmpl, &inspect_schema);
 cleanup:
+	nb_tmpl_free(tmpl);
 	json_decref(list);
 	if (st)
 		nb_store_close(st);
@@ -558,15 +793,100 @@ cleanup:
 	return err || failed ? NB_EXIT_ERR : NB_EXIT_OK;
 }
 
-static const char prune_doc[] = "Remove all networks no sandbox is attached to.\n"
-				"\v"
-				"EXAMPLES:\n"
-				"  netbpfctl network prune -f\n";
+static const char prune_doc[] =
+    "Remove all networks no sandbox is attached to.\n"
+    "\n"
+    "--filter takes Docker's keys: label=KEY[=VALUE] (networks that have it), label!=KEY[=VALUE] "
+    "(networks that do not), until=DURATION|TIMESTAMP (networks created before: 24h, 1h30m, "
+    "unix seconds or 2026-12-01T10:00:00Z)."
+    "\v"
+    "EXAMPLES:\n"
+    "  netbpfctl network prune -f\n"
+    "  netbpfctl network prune -f --filter label=stage=ci --filter until=24h\n";
 
 static const struct argp_option force_opts[] = {
     {"force", 'f', NULL, 0, "Do not prompt for confirmation", 0},
+    {"filter", OPT_FILTER, "KEY=VALUE", 0, "Only networks that match (label, label!, until)",
+     0},
     {0},
 };
+
+static const char *const prune_keys[] = {"label", "label!", "until", NULL};
+
+/* until=: a Go duration before now ("24h", "1h30m", "90s", "500ms"), unix seconds or RFC 3339 */
+static int parse_until(const char *v, int64_t now_ns, int64_t *until_ns)
+{
+	static const struct {
+		const char *unit;
+		int64_t ns;
+	} units[] = {{"ms", 1000000LL}, {"us", 1000LL},	   {"ns", 1LL},
+		     {"h", 3600000000000LL}, {"m", 60000000000LL}, {"s", 1000000000LL}};
+	const char *p = v;
+	int64_t total = 0;
+	struct tm tm = {0};
+	char *end;
+	size_t i;
+
+	/* a timestamp: digits only (with an optional fraction), or a date */
+	if (*p && strspn(p, "0123456789.") == strlen(p)) {
+		*until_ns = (int64_t)(strtod(p, NULL) * 1e9);
+		return 0;
+	}
+	end = strptime(p, "%Y-%m-%dT%H:%M:%S", &tm);
+	if (!end)
+		end = strptime(p, "%Y-%m-%d", &tm);
+	if (end && (!*end || !strcmp(end, "Z"))) {
+		*until_ns = (int64_t)timegm(&tm) * 1000000000LL;
+		return 0;
+	}
+	while (*p) {
+		double n = strtod(p, &end);
+
+		if (end == p)
+			return -EINVAL;
+		p = end;
+		for (i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (!strncmp(p, units[i].unit, strlen(units[i].unit)))
+				break;
+		if (i == sizeof(units) / sizeof(units[0]))
+			return -EINVAL;
+		total += (int64_t)(n * (double)units[i].ns);
+		p += strlen(units[i].unit);
+	}
+	if (p == v)
+		return -EINVAL;
+	*until_ns = now_ns - total;
+	return 0;
+}
+
+/* 1 when prune's filters keep net among the removed, 0 when not */
+static int prune_filter(const struct nb_filters *f, const struct nb_network_rec *net,
+			int64_t until_ns)
+{
+	json_t *labels = json_map(net->labels);
+	const char **v;
+	bool pass = nb_filters_labels(f, "label", labels);
+	size_t i, n;
+
+	/* label!: a network that has any of them is kept */
+	v = nb_filters_get(f, "label!", &n);
+	for (i = 0; v && pass && i < n; i++) {
+		struct nb_filters one = {.args = (const char *[]){NULL}, .n = 1};
+		char *arg;
+
+		if (asprintf(&arg, "label=%s", v[i]) < 0)
+			break;
+		one.args[0] = arg;
+		if (nb_filters_labels(&one, "label", labels))
+			pass = false;
+		free(arg);
+	}
+	free(v);
+	json_decref(labels);
+	if (pass && until_ns && net->created >= until_ns)
+		pass = false;
+	return pass;
+}
 
 /* Docker's prompt; anything but y/yes, and end of input, is no */
 static bool confirm(const char *warning)
@@ -598,11 +918,36 @@ static int network_prune(const struct nb_instance *inst, int argc, char **argv)
 	struct nb_world_ref world = {0};
 	struct nb_store *st = NULL;
 	bool began = false, header;
+	int64_t until_ns = 0;
 	size_t i, n = 0;
 	bool *gone = NULL;
 	int err;
 
 	err = nb_argp_parse(&argp, "network prune", argc, argv, 0, &a);
+	if (!err && a.oom)
+		err = -ENOMEM;
+	if (!err)
+		err = nb_filters_check(&a.filters, "network prune", prune_keys);
+	if (!err) {
+		const char **v;
+		size_t nv;
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		v = nb_filters_get(&a.filters, "until", &nv);
+		if (v && nv > 1) {
+			nb_errorf("network prune: got more than one value for filter key \"until\"");
+			err = -EINVAL;
+		} else if (v && nv == 1 &&
+			   parse_until(v[0], (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec,
+				       &until_ns)) {
+			nb_errorf("network prune: invalid filter 'until'='%s': expected a duration "
+				  "(24h, 1h30m), unix seconds or a date (2026-12-01T10:00:00Z)",
+				  v[0]);
+			err = -EINVAL;
+		}
+		free(v);
+	}
 	if (err)
 		goto cleanup;
 	err = nb_need_root("network prune");
@@ -633,7 +978,7 @@ static int network_prune(const struct nb_instance *inst, int argc, char **argv)
 		struct nb_endpoint_rec *eps = NULL;
 		size_t nep = 0;
 
-		if (nets[i].builtin)
+		if (nets[i].builtin || !prune_filter(&a.filters, &nets[i], until_ns))
 			continue;
 		err = nb_store_endpoint_list(st, nets[i].id, NULL, &eps, &nep);
 		free(eps);
@@ -675,6 +1020,7 @@ cleanup:
 		nb_store_close(st);
 	free(gone);
 	nb_network_recs_free(nets, n);
+	nb_filters_free(&a.filters);
 	return err ? NB_EXIT_ERR : NB_EXIT_OK;
 }
 
@@ -684,16 +1030,23 @@ static const char connect_doc[] = "Connect a sandbox to a network.\n"
 				  "\v"
 				  "EXAMPLES:\n"
 				  "  netbpfctl network connect web box1\n"
-				  "  netbpfctl network connect --ip 10.1.0.50 db box1\n";
+				  "  netbpfctl network connect --ip 10.1.0.50 db box1\n"
+				  "  netbpfctl network connect --alias cache --alias kv db box1\n";
 
 static const struct argp_option connect_opts[] = {
     {"ip", OPT_IP, "IP", 0, "IPv4 address of the sandbox on the network", 0},
+    {"alias", OPT_ALIAS, "NAME", 0,
+     "Another name of the sandbox on the network (repeatable; shown by inspect)", 0},
     {0},
 };
+
+#define MAX_ALIASES 16
 
 struct pair_args {
 	const char *network, *sandbox, *ip;
 	bool force;
+	const char *aliases[MAX_ALIASES];
+	size_t naliases;
 };
 
 static error_t pair_parse(int key, char *arg, struct argp_state *state)
@@ -703,6 +1056,11 @@ static error_t pair_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_IP:
 		a->ip = arg;
+		break;
+	case OPT_ALIAS:
+		if (a->naliases == MAX_ALIASES)
+			argp_error(state, "at most %d --alias", MAX_ALIASES);
+		a->aliases[a->naliases++] = arg;
 		break;
 	case 'f':
 		a->force = true;
@@ -802,6 +1160,9 @@ static int network_connect(const struct nb_instance *inst, int argc, char **argv
 	if (err)
 		goto cleanup;
 	attached = !nb_endpoint_is_special(&ep);
+	err = nb_endpoint_aliases_put(st, &sb, &net, &ep, a.aliases, a.naliases);
+	if (err)
+		goto cleanup;
 	nb_fault("network-connect:commit");
 	err = nb_store_commit(st);
 	if (err) {

@@ -23,12 +23,14 @@
 #include "cli.h"
 #include "cmd.h"
 #include "output.h"
+#include "template.h"
 
 enum {
 	OPT_NETWORK = 0x100,
 	OPT_IP,
 	OPT_NETNS,
 	OPT_PID,
+	OPT_ALIAS,
 };
 
 /* ---- create -------------------------------------------------------------- */
@@ -46,11 +48,14 @@ static const char create_doc[] =
     "  netbpfctl sandbox create box1\n"
     "  netbpfctl sandbox create --network web --network db --ip 10.1.0.50 box2\n"
     "  netbpfctl sandbox create --network web --pid 4242 app\n"
-    "  netbpfctl sandbox create --network web -p 8000:80 -p 8053:53/udp web1\n";
+    "  netbpfctl sandbox create --network web -p 8000:80 -p 8053:53/udp web1\n"
+    "  netbpfctl sandbox create --network web --alias api --alias api-v2 web2\n";
 
 static const struct argp_option create_opts[] = {
     {"network", OPT_NETWORK, "NETWORK", 0, "Connect to this network (repeatable)", 0},
     {"ip", OPT_IP, "IP", 0, "IPv4 address on the first network", 0},
+    {"alias", OPT_ALIAS, "NAME", 0,
+     "Another name on the first network (repeatable; shown by inspect)", 0},
     {"netns", OPT_NETNS, "PATH", 0, "Adopt the network namespace at PATH", 0},
     {"pid", OPT_PID, "PID", 0, "Adopt the network namespace of process PID", 0},
     {"publish", 'p', "SPEC", 0,
@@ -62,6 +67,7 @@ static const struct argp_option create_opts[] = {
 
 #define MAX_NETWORKS 64
 #define MAX_PUBLISH 256
+#define MAX_ALIASES 16
 
 struct create_args {
 	const char *name;
@@ -72,6 +78,8 @@ struct create_args {
 	pid_t pid;
 	const char *publish[MAX_PUBLISH];
 	int npublish;
+	const char *aliases[MAX_ALIASES];
+	int naliases;
 };
 
 static error_t create_parse(int key, char *arg, struct argp_state *state)
@@ -87,6 +95,11 @@ static error_t create_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_IP:
 		a->ip = arg;
+		break;
+	case OPT_ALIAS:
+		if (a->naliases == MAX_ALIASES)
+			argp_error(state, "at most %d --alias", MAX_ALIASES);
+		a->aliases[a->naliases++] = arg;
 		break;
 	case 'p':
 		if (a->npublish == MAX_PUBLISH)
@@ -351,6 +364,12 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 		if (err)
 			goto cleanup;
 		nattached++;
+		/* like --ip, the aliases are the first network's (Docker's --network-alias) */
+		if (i == 0)
+			err = nb_endpoint_aliases_put(st, &sb, &nets[i], &eps[i], a.aliases,
+						      (size_t)a.naliases);
+		if (err)
+			goto cleanup;
 	}
 	/* the ports go through the endpoints just made, in the same transaction */
 	for (i = 0; i < a.npublish; i++) {
@@ -425,18 +444,70 @@ static int sb_view_load(struct nb_store *st, const struct nb_sandbox_rec *sb, st
 	return 0;
 }
 
-static const char ls_doc[] = "List sandboxes.\n"
-			     "\v"
-			     "EXAMPLES:\n"
-			     "  netbpfctl sandbox ls\n"
-			     "  netbpfctl sandbox ls --format json | jq -r .Name\n";
+static const char ls_doc[] =
+    "List sandboxes.\n"
+    "\n"
+    "--format takes table, json (one object per line) or a Go template as Docker's does, over "
+    "the fields ID, Name, Networks, IPAddresses, Netns ('table' first: a header row and aligned "
+    "columns). --filter takes Docker's keys for containers: name (a regular expression matched "
+    "inside), id (a prefix), network (a network's name or id), label=KEY[=VALUE] (sandboxes "
+    "carry no labels yet: it matches none)."
+    "\v"
+    "EXAMPLES:\n"
+    "  netbpfctl sandbox ls\n"
+    "  netbpfctl sandbox ls --format json | jq -r .Name\n"
+    "  netbpfctl sandbox ls --filter network=web --format '{{.Name}} {{.IPAddresses}}'\n";
 
 static const struct argp_option ls_opts[] = {
     {"quiet", 'q', NULL, 0, "Only display sandbox ids", 0},
-    {"format", NB_OPT_FORMAT, "table|json", 0, "Output format (json: one object per line)", 0},
+    {"format", NB_OPT_FORMAT, "table|json|TEMPLATE", 0,
+     "table, json (one object per line) or a Go template ('{{.Name}}')", 0},
+    {"filter", NB_OPT_FILTER, "KEY=VALUE", 0,
+     "Only sandboxes that match (name, id, network, label; repeatable)", 0},
     {"no-trunc", NB_OPT_NO_TRUNC, NULL, 0, "Do not truncate the ids", 0},
     {0},
 };
+
+static const char *const ls_keys[] = {"id", "label", "name", "network", NULL};
+
+/* Docker's ps filters on one sandbox: name (regex), id (prefix), network (name or id), label */
+static bool sandbox_filter(const struct nb_filters *f, const struct nb_sandbox_rec *sb,
+			   const struct sb_view *v, const struct nb_network_rec *nets, size_t nnets)
+{
+	const char **vals;
+	size_t i, j, n;
+	bool pass;
+	json_t *labels;
+
+	if (!f->n)
+		return true;
+	labels = json_object();
+	pass = nb_filters_regex(f, "name", sb->name) && nb_filters_labels(f, "label", labels);
+	json_decref(labels);
+	vals = nb_filters_get(f, "id", &n);
+	for (i = 0; pass && vals && i < n; i++)
+		if (!strncmp(sb->id, vals[i], strlen(vals[i])))
+			break;
+	if (!vals || (n && i == n))
+		pass = false;
+	free(vals);
+	vals = nb_filters_get(f, "network", &n);
+	for (i = 0; pass && vals && i < n; i++) {
+		for (j = 0; j < v->neps; j++) {
+			const struct nb_network_rec *net =
+			    nb_network_recs_by_id(nets, nnets, v->eps[j].network_id);
+
+			if (net && (!strcmp(net->name, vals[i]) || !strcmp(net->id, vals[i])))
+				break;
+		}
+		if (j < v->neps)
+			break;
+	}
+	if (!vals || (n && i == n))
+		pass = false;
+	free(vals);
+	return pass;
+}
 
 static int cmp_sandbox_name(const void *a, const void *b)
 {
@@ -481,12 +552,24 @@ static int sandbox_ls(const struct nb_instance *inst, int argc, char **argv)
 	struct nb_network_rec *nets = NULL;
 	struct nb_sandbox_rec *sbs = NULL;
 	struct nb_table *t = NULL;
+	struct nb_tmpl *tmpl = NULL;
 	struct nb_ls_args a = {0};
 	struct nb_store *st = NULL;
+	json_t *rows = NULL, *header = NULL;
 	size_t i, nnets = 0, nsbs = 0;
 	int err;
 
 	err = nb_argp_parse(&argp, "sandbox ls", argc, argv, 0, &a);
+	if (!err && a.oom)
+		err = -ENOMEM;
+	if (!err)
+		err = nb_filters_check(&a.filters, "sandbox ls", ls_keys);
+	if (!err && a.tmpl && !a.quiet) {
+		tmpl = nb_tmpl_parse(a.tmpl, NB_TMPL_LS);
+		rows = json_array();
+		if (!tmpl)
+			err = -EINVAL;
+	}
 	if (err)
 		goto cleanup;
 	err = nb_open_state(inst, false, &st);
@@ -500,7 +583,7 @@ static int sandbox_ls(const struct nb_instance *inst, int argc, char **argv)
 		goto cleanup;
 	}
 	qsort(sbs, nsbs, sizeof(*sbs), cmp_sandbox_name);
-	if (!a.quiet && !a.json) {
+	if (!a.quiet && !a.json && !tmpl) {
 		t = nb_table_new(headers, 5);
 		if (!t) {
 			err = -ENOMEM;
@@ -513,16 +596,21 @@ static int sandbox_ls(const struct nb_instance *inst, int argc, char **argv)
 
 		snprintf(id, sizeof(id), "%.*s", a.no_trunc ? NB_ID_LEN : NB_SHORT_ID_LEN,
 			 sbs[i].id);
-		if (a.quiet) {
-			printf("%s\n", id);
-			continue;
-		}
 		err = sb_view_load(st, &sbs[i], &v);
 		if (err)
 			goto cleanup;
+		if (!sandbox_filter(&a.filters, &sbs[i], &v, nets, nnets)) {
+			free(v.eps);
+			continue;
+		}
+		if (a.quiet) {
+			free(v.eps);
+			printf("%s\n", id);
+			continue;
+		}
 		sb_view_columns(&v, nets, nnets, networks, sizeof(networks), ips, sizeof(ips));
 		free(v.eps);
-		if (a.json) {
+		if (a.json || tmpl) {
 			json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:s}", "ID", id, "IPAddresses",
 					      ips, "Name", sbs[i].name, "Netns", sbs[i].netns,
 					      "Networks", networks);
@@ -533,6 +621,10 @@ static int sandbox_ls(const struct nb_instance *inst, int argc, char **argv)
 				json_object_set_new(o, "ContainerID", json_string(cid));
 			free(cid);
 
+			if (tmpl) {
+				json_array_append_new(rows, o);
+				continue;
+			}
 			nb_json_print_line(stdout, o);
 			json_decref(o);
 		} else {
@@ -545,7 +637,17 @@ static int sandbox_ls(const struct nb_instance *inst, int argc, char **argv)
 	}
 	if (t)
 		nb_table_print(t, stdout);
+	if (tmpl) {
+		header = json_pack("{s:s, s:s, s:s, s:s, s:s}", "ID", "SANDBOX ID", "Name", "NAME",
+				   "Networks", "NETWORKS", "IPAddresses", "IP ADDRESSES", "Netns",
+				   "NETNS");
+		err = nb_tmpl_exec_rows(tmpl, header, rows, NULL, stdout);
+	}
 cleanup:
+	json_decref(header);
+	json_decref(rows);
+	nb_tmpl_free(tmpl);
+	nb_filters_free(&a.filters);
 	nb_table_free(t);
 	free(sbs);
 	nb_network_recs_free(nets, nnets);
@@ -554,8 +656,61 @@ cleanup:
 	return err ? NB_EXIT_ERR : NB_EXIT_OK;
 }
 
-static json_t *sandbox_json(const struct nb_sandbox_rec *sb, const struct sb_view *v,
-			    const struct nb_network_rec *nets, size_t nnets)
+/*
+ * Docker's NetworkSettings.Ports of a sandbox: "80/tcp" -> [{"HostIp", "HostPort"}], from
+ * its published ports (NULL with the error slot set when they cannot be read)
+ */
+static json_t *sandbox_ports(struct nb_store *st, const struct nb_sandbox_rec *sb)
+{
+	struct nb_publish_rec *pubs = NULL;
+	json_t *ports = json_object();
+	size_t i, n = 0;
+	int err;
+
+	err = nb_store_publish_list(st, sb->id, &pubs, &n);
+	if (err) {
+		nb_errorf("sandbox \"%s\": cannot read its published ports: %s", sb->name,
+			  strerror(-err));
+		json_decref(ports);
+		return NULL;
+	}
+	for (i = 0; ports && i < n; i++) {
+		char key[32], hport[8], hip[NB_IPV4_STRLEN];
+		json_t *list;
+
+		snprintf(key, sizeof(key), "%u/%s", pubs[i].sb_port, nb_proto_name(pubs[i].proto));
+		snprintf(hport, sizeof(hport), "%u", pubs[i].host_port);
+		list = json_object_get(ports, key);
+		if (!list) {
+			list = json_array();
+			json_object_set_new(ports, key, list);
+		}
+		json_array_append_new(list, json_pack("{s:s, s:s}", "HostIp",
+						      nb_fmt_ipv4(pubs[i].host_ip, hip), "HostPort",
+						      hport));
+	}
+	free(pubs);
+	return ports;
+}
+
+/* an endpoint's aliases as Docker shows them: null when it has none */
+static json_t *endpoint_aliases(struct nb_store *st, const struct nb_endpoint_rec *ep)
+{
+	json_t *list = NULL;
+	char *text = NULL;
+
+	if (!nb_store_endpoint_aliases(st, ep->id, &text))
+		list = json_loads(text, 0, NULL);
+	free(text);
+	if (json_is_array(list) && json_array_size(list))
+		return list;
+	json_decref(list);
+	return json_null();
+}
+
+static json_t *sandbox_json(struct nb_store *st, const struct nb_sandbox_rec *sb,
+			    const struct sb_view *v, const struct nb_network_rec *nets, size_t nnets,
+			    json_t *ports)
 {
 	char when[NB_TIME_STRLEN], ip[NB_IPV4_STRLEN], gw[NB_IPV4_STRLEN], mac[18];
 	json_t *networks = json_object();
@@ -564,33 +719,45 @@ static json_t *sandbox_json(const struct nb_sandbox_rec *sb, const struct sb_vie
 	for (i = 0; i < v->neps; i++) {
 		const struct nb_network_rec *net =
 		    nb_network_recs_by_id(nets, nnets, v->eps[i].network_id);
+		bool special;
 
 		if (!net)
 			continue;
-		if (nb_endpoint_is_special(&v->eps[i])) {
-			json_object_set_new(networks, net->name,
-					    json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "NetworkID",
-						      net->id, "EndpointID", v->eps[i].id,
-						      "Gateway", "", "IPAddress", "", "IPPrefixLen",
-						      0, "MacAddress", ""));
-			continue;
-		}
+		special = nb_endpoint_is_special(&v->eps[i]);
+		/*
+		 * Docker's EndpointSettings: IPAMConfig is null until a static address
+		 * is asked for (netbpf does not record whether it was), Aliases until an
+		 * alias is
+		 */
 		json_object_set_new(
 		    networks, net->name,
-		    json_pack("{s:s, s:s, s:s, s:s, s:i, s:s}", "NetworkID", net->id, "EndpointID",
-			      v->eps[i].id, "Gateway", nb_fmt_ipv4(net->gateway, gw), "IPAddress",
-			      nb_fmt_ipv4(v->eps[i].ip, ip), "IPPrefixLen", net->subnet.len,
-			      "MacAddress", nb_fmt_mac(v->eps[i].mac, mac)));
+		    json_pack("{s:n, s:o, s:s, s:s, s:s, s:s, s:i, s:s}", "IPAMConfig", "Aliases",
+			      endpoint_aliases(st, &v->eps[i]), "NetworkID", net->id, "EndpointID", v->eps[i].id, "Gateway",
+			      special ? "" : nb_fmt_ipv4(net->gateway, gw), "IPAddress",
+			      special ? "" : nb_fmt_ipv4(v->eps[i].ip, ip), "IPPrefixLen",
+			      special ? 0 : net->subnet.len, "MacAddress",
+			      special ? "" : nb_fmt_mac(v->eps[i].mac, mac)));
 	}
-	return json_pack("{s:s, s:s, s:s, s:{s:s, s:o}}", "Id", sb->id, "Name", sb->name, "Created",
-			 nb_fmt_time_rfc3339nano(sb->created, when), "NetworkSettings",
-			 "SandboxKey", sb->netns, "Networks", networks);
+	return json_pack("{s:s, s:s, s:s, s:{s:o, s:s, s:o}}", "Id", sb->id, "Name", sb->name,
+			 "Created", nb_fmt_time_rfc3339nano(sb->created, when), "NetworkSettings",
+			 "Ports", ports, "SandboxKey", sb->netns, "Networks", networks);
 }
 
+/* sandbox inspect's schema for templates: which objects are Go maps */
+static const char *const inspect_maps[] = {"NetworkSettings.Ports", "NetworkSettings.Networks",
+					   NULL};
+static const char *const inspect_times[] = {"Created", NULL};
+static const struct nb_tmpl_schema inspect_schema = {.maps = inspect_maps,
+						     .times = inspect_times};
+
 static const char inspect_doc[] = "Display detailed information on one or more sandboxes.\n"
+				  "\n"
+				  "-f takes a Go template as `docker inspect -f` does."
 				  "\v"
 				  "EXAMPLES:\n"
 				  "  netbpfctl sandbox inspect box1\n"
+				  "  netbpfctl sandbox inspect -f "
+				  "'{{range .NetworkSettings.Networks}}{{.IPAddress}} {{end}}' box1\n"
 				  "  netbpfctl sandbox inspect box1 | "
 				  "jq -r '.[0].NetworkSettings.Networks.bridge.IPAddress'\n";
 
@@ -598,15 +765,20 @@ static const char inspect_doc[] = "Display detailed information on one or more s
 struct names_args {
 	int first, n;
 	bool force;
+	bool f_is_format; /* inspect: -f is --format */
+	const char *format;
 };
 
-static error_t names_parse(int key, char *arg __attribute__((unused)), struct argp_state *state)
+static error_t names_parse(int key, char *arg, struct argp_state *state)
 {
 	struct names_args *a = state->input;
 
 	switch (key) {
 	case 'f':
-		a->force = true;
+		if (a->f_is_format)
+			a->format = arg;
+		else
+			a->force = true;
 		break;
 	case ARGP_KEY_ARGS:
 		a->first = state->next;
@@ -621,16 +793,22 @@ static error_t names_parse(int key, char *arg __attribute__((unused)), struct ar
 	return 0;
 }
 
+static const struct argp_option inspect_opts[] = {
+    {"format", 'f', "TEMPLATE", 0, "Format the output using the given Go template", 0},
+    {0},
+};
+
 static int sandbox_inspect(const struct nb_instance *inst, int argc, char **argv)
 {
 	static const struct argp argp = {
-	    .options = NULL,
+	    .options = inspect_opts,
 	    .parser = names_parse,
 	    .args_doc = "SANDBOX...",
 	    .doc = inspect_doc,
 	};
 	struct nb_network_rec *nets = NULL;
-	struct names_args a = {0};
+	struct names_args a = {.f_is_format = true};
+	struct nb_tmpl *tmpl = NULL;
 	struct nb_store *st = NULL;
 	json_t *list = NULL;
 	size_t nnets = 0;
@@ -639,6 +817,13 @@ static int sandbox_inspect(const struct nb_instance *inst, int argc, char **argv
 	err = nb_argp_parse(&argp, "sandbox inspect", argc, argv, 0, &a);
 	if (err)
 		goto cleanup;
+	if (a.format && *a.format && strcmp(a.format, "json")) {
+		tmpl = nb_tmpl_parse(a.format, 0);
+		if (!tmpl) {
+			err = -EINVAL;
+			goto cleanup;
+		}
+	}
 	err = nb_open_state(inst, false, &st);
 	if (err)
 		goto cleanup;
@@ -651,23 +836,29 @@ static int sandbox_inspect(const struct nb_instance *inst, int argc, char **argv
 	for (i = 0; i < a.n; i++) {
 		struct nb_sandbox_rec sb;
 		struct sb_view v;
+		json_t *ports, *o;
+		char *cid = NULL;
 
 		if (nb_find_sandbox(st, argv[a.first + i], &sb) || sb_view_load(st, &sb, &v)) {
 			failed++;
 			continue;
 		}
-		json_t *o = sandbox_json(&sb, &v, nets, nnets);
-		char *cid = NULL;
-
-		/* a runtime's sandbox (named after its pod): the container id it is keyed by */
-		if (!nb_store_sandbox_container(st, sb.id, &cid))
-			json_object_set_new(o, "ContainerID", json_string(cid));
-		free(cid);
-		json_array_append_new(list, o);
+		ports = sandbox_ports(st, &sb);
+		o = ports ? sandbox_json(st, &sb, &v, nets, nnets, ports) : NULL;
+		if (o) {
+			/* a runtime's sandbox (named after its pod): the container id it is keyed by */
+			if (!nb_store_sandbox_container(st, sb.id, &cid))
+				json_object_set_new(o, "ContainerID", json_string(cid));
+			free(cid);
+			json_array_append_new(list, o);
+		} else {
+			failed++;
+		}
 		free(v.eps);
 	}
-	nb_json_print(stdout, list);
+	err = nb_inspect_print(list, tmpl, &inspect_schema);
 cleanup:
+	nb_tmpl_free(tmpl);
 	json_decref(list);
 	nb_network_recs_free(nets, nnets);
 	if (st)

@@ -26,6 +26,7 @@
 #include "cmd.h"
 #include "output.h"
 #include "stats_table.h"
+#include "template.h"
 
 enum {
 	OPT_NO_STREAM = 0x100,
@@ -72,21 +73,27 @@ static const char stats_doc[] =
     "second until interrupted; --no-stream prints one snapshot. --format json prints an "
     "array with one object per sandbox in the Docker Engine API's stats shape (\"networks\" "
     "keyed by the sandbox's interface, exact integers) plus \"drops\" by reason; streaming, "
-    "one such array per line every second."
+    "one such array per line every second. Any other --format is a Go template as "
+    "`docker stats --format` takes, over the fields Name, ID, Container, NetIO, Networks, "
+    "Packets, Drops ('table' first: a header row and aligned columns)."
     "\v"
     "EXAMPLES:\n"
     "  netbpfctl stats\n"
     "  netbpfctl stats --no-stream web db\n"
-    "  netbpfctl stats --no-stream --format json | jq '.[0].networks.eth0.rx_bytes'\n";
+    "  netbpfctl stats --no-stream --format json | jq '.[0].networks.eth0.rx_bytes'\n"
+    "  netbpfctl stats --no-stream --format '{{.Name}}: {{.NetIO}}'\n"
+    "  netbpfctl stats --no-stream --format '{{json .}}'\n";
 
 static const struct argp_option stats_opts[] = {
     {"no-stream", OPT_NO_STREAM, NULL, 0, "Print one snapshot and exit", 0},
-    {"format", OPT_FORMAT, "table|json", 0, "Output format (default table)", 0},
+    {"format", OPT_FORMAT, "table|json|TEMPLATE", 0, "table (the default), json or a Go template",
+     0},
     {0},
 };
 
 struct stats_args {
 	bool no_stream, json;
+	const char *tmpl;
 	char **names;
 	size_t nnames;
 };
@@ -100,7 +107,8 @@ static error_t stats_parse(int key, char *arg, struct argp_state *state)
 		a->no_stream = true;
 		break;
 	case OPT_FORMAT:
-		nb_argp_format(state, arg, &a->json);
+		a->json = !strcmp(arg, "json");
+		a->tmpl = strcmp(arg, "json") && strcmp(arg, "table") ? arg : NULL;
 		break;
 	case ARGP_KEY_ARGS:
 		a->names = state->argv + state->next;
@@ -112,7 +120,33 @@ static error_t stats_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
-static int stats_print(const struct nb_metrics *m, const struct stats_args *a, bool stream)
+/* a template's rows: Docker's stats context, with netbpf's columns for the rest */
+static int stats_print_tmpl(const struct nb_metrics *m, const struct nb_tmpl *t)
+{
+	char cells[NB_STATS_COLS][NB_STATS_CELL];
+	json_t *rows = json_array(), *header;
+	size_t i;
+	int err;
+
+	for (i = 0; rows && i < m->nsbs; i++) {
+		nb_stats_row(&m->sbs[i], cells);
+		json_array_append_new(
+		    rows, json_pack("{s:s, s:s, s:s#, s:s, s:s, s:s, s:s}", "Container", cells[0],
+				    "Name", cells[0], "ID", m->sbs[i].id, (int)NB_SHORT_ID_LEN,
+				    "NetIO", cells[2], "Networks", cells[1], "Packets", cells[3],
+				    "Drops", cells[4]));
+	}
+	header = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Container", "CONTAINER", "Name",
+			   "NAME", "ID", "CONTAINER ID", "NetIO", "NET I/O", "Networks", "NETWORKS",
+			   "Packets", "PACKETS", "Drops", "DROPS");
+	err = rows && header ? nb_tmpl_exec_rows(t, header, rows, NULL, stdout) : -ENOMEM;
+	json_decref(rows);
+	json_decref(header);
+	return err;
+}
+
+static int stats_print(const struct nb_metrics *m, const struct stats_args *a, bool stream,
+		       const struct nb_tmpl *tmpl)
 {
 	char cells[NB_STATS_COLS][NB_STATS_CELL];
 	const char *row[NB_STATS_COLS];
@@ -121,6 +155,12 @@ static int stats_print(const struct nb_metrics *m, const struct stats_args *a, b
 	size_t i, c;
 	int err = 0;
 
+	if (tmpl) {
+		if (stream && nb_tmpl_is_table(tmpl))
+			fputs("\033[2J\033[H", stdout);
+		err = stats_print_tmpl(m, tmpl);
+		goto out;
+	}
 	if (a->json) {
 		arr = nb_stats_json(m->sbs, m->nsbs, now_unix_ns());
 		if (!arr)
@@ -161,18 +201,24 @@ int cmd_stats(const struct nb_instance *inst, int argc, char **argv)
 	};
 	struct stats_args a = {0};
 	struct nb_metrics m = {0};
+	struct nb_tmpl *tmpl = NULL;
 	int err;
 
 	err = nb_argp_parse(&argp, "stats", argc, argv, 0, &a);
 	if (err)
 		return NB_EXIT_USAGE;
+	if (a.tmpl) {
+		tmpl = nb_tmpl_parse(a.tmpl, NB_TMPL_LS);
+		if (!tmpl)
+			return NB_EXIT_ERR;
+	}
 	if (nb_need_root("stats"))
 		return NB_EXIT_ERR;
 	catch_stop_signals();
 	for (;;) {
 		err = nb_metrics_collect(inst, a.names, a.nnames, NB_COLLECT_STATS, &m);
 		if (!err)
-			err = stats_print(&m, &a, !a.no_stream);
+			err = stats_print(&m, &a, !a.no_stream, tmpl);
 		nb_metrics_free(&m);
 		if (err == -EPIPE)
 			return NB_EXIT_OK; /* the reader went away: as `docker stats | head` */
@@ -182,6 +228,7 @@ int cmd_stats(const struct nb_instance *inst, int argc, char **argv)
 		if (stop_requested)
 			break;
 	}
+	nb_tmpl_free(tmpl);
 	if (err == -ENOMEM)
 		nb_errorf("stats: out of memory");
 	else if (err == -EIO)

@@ -35,8 +35,9 @@ json_t *nb_stats_json(const struct nb_stats_sb *sbs, size_t n, int64_t read_ns)
 			goto fail;
 		}
 		json_object_set_new(o, "read", json_string(when));
-		json_object_set_new(o, "Name", json_string(sbs[i].name));
-		json_object_set_new(o, "Id", json_string(sbs[i].id));
+		/* the Engine API's keys: "name" with Docker's leading slash, "id" */
+		json_object_set_new(o, "name", json_pack("s++", "/", sbs[i].name, ""));
+		json_object_set_new(o, "id", json_string(sbs[i].id));
 		json_object_set_new(o, "networks", nets);
 		json_object_set_new(o, "drops", drops);
 		for (j = 0; j < sbs[i].nifs; j++) {

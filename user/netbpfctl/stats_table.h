@@ -12,7 +12,7 @@
 
 /*
  * `stats --format json`: an array, one object per sandbox, shaped like the
- * Docker Engine API's stats: {"read", "Name", "Id", "networks": {"eth0":
+ * Docker Engine API's stats: {"read", "name" ("/NAME"), "id", "networks": {"eth0":
  * {"network", "rx_bytes", "rx_packets", "rx_errors", "rx_dropped",
  * "tx_bytes", "tx_packets", "tx_errors", "tx_dropped"}}, "drops": {reason:
  * packets}} (drops: by reason, summed over the sandbox's interfaces, only
