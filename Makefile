@@ -16,10 +16,10 @@ DEPS_PKGS  := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool libnl-3-dev \
               pkg-config iproute2 iputils-ping curl iperf3 socat python3 make gcc \
               libmicrohttpd-dev podman containernetworking-plugins busybox-static \
               runc sqlite3 shellcheck scdoc dpkg-dev lintian man-db systemd bash-completion \
-              bats-support bats-assert docker.io docker-compose
+              bats-support bats-assert docker.io docker-compose libldns-dev
 
 PKG_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
-LIBS       := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -ljansson -lsqlite3 -lmicrohttpd
+LIBS       := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -ljansson -lsqlite3 -lmicrohttpd -lldns
 
 CFLAGS     ?= -O2 -g
 CFLAGS     += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE \
