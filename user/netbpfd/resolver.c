@@ -12,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 
 #include <netbpf/netbpf.h>
 
@@ -320,6 +321,9 @@ static void on_tcp(struct listener *l)
 		free(j);
 		return;
 	}
+	/* a client that stops reading holds a thread no longer than one that stops asking */
+	setsockopt(j->fd, SOL_SOCKET, SO_SNDTIMEO, &(struct timeval){.tv_sec = TCP_IDLE_S},
+		   sizeof(struct timeval));
 	snprintf(j->net_id, sizeof(j->net_id), "%s", l->net_id);
 	spawn(tcp_job, j);
 }
