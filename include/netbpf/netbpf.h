@@ -59,6 +59,7 @@
 #include "events.h"
 #include "fault.h"
 #include "host.h"
+#include "dns.h"
 #include "mapdump.h"
 #include "lifecycle.h"
 /* several hosts: etcd and cluster membership */

@@ -285,6 +285,11 @@ static void assert_result(struct run *r, const char *version)
 		}
 	}
 	assert_int_equal(json_array_size(ips), 1);
+	/* netbpfd's DNS on the gateway: the runtime writes it as nameserver */
+	v = json_object_get(json_object_get(o, "dns"), "nameservers");
+	assert_int_equal(json_array_size(v), 1);
+	assert_string_equal(json_string_value(json_array_get(v, 0)),
+			    json_string_value(json_object_get(json_array_get(ips, 0), "gateway")));
 	json_array_foreach(ips, i, v)
 	{
 		json_t *idx = json_object_get(v, "interface");

@@ -761,7 +761,13 @@ json_t *nb_cni_result_json(const char *version, const struct nb_cni_attachment *
 				      json_pack("{s:s, s:s}", "dst", "0.0.0.0/0", "gw", gw));
 	r = json_pack("{s:s, s:o, s:[o], s:o}", "cniVersion", version, "interfaces", ifs, "ips", ip,
 		      "routes", routes);
-	if (r)
-		json_object_set_new(r, "dns", a->dns ? json_deep_copy(a->dns) : json_object());
+	if (r) {
+		json_t *dns = a->dns ? json_deep_copy(a->dns) : json_object();
+
+		/* netbpfd's DNS serves the network's names on its gateway: the runtime writes it */
+		if (dns && !json_object_get(dns, "nameservers"))
+			json_object_set_new(dns, "nameservers", json_pack("[s]", gw));
+		json_object_set_new(r, "dns", dns);
+	}
 	return r;
 }

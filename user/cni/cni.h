@@ -16,7 +16,8 @@
  *   internal, icc                        netbpf's own (Docker's --internal, enable_icc)
  *   stateDir, pinDir, cgroup, uplinks    the instance (as NETBPF_STATE_DIR, NETBPF_PIN_DIR,
  *                                        NETBPF_CGROUP and `netbpfctl up --uplink`)
- *   dns                                  passed through into the result
+ *   dns                                  passed through into the result, with the
+ *                                        gateway as nameserver when none is given
  *   runtimeConfig.portMappings           published ports (the portMappings capability)
  *   runtimeConfig.ips                    a fixed address (the ips capability)
  *   cni.dev/valid-attachments            GC's list of attachments to keep

@@ -31,6 +31,7 @@ enum {
 	OPT_NETNS,
 	OPT_PID,
 	OPT_ALIAS,
+	OPT_DNS_RESOLV_CONF,
 };
 
 /* ---- create -------------------------------------------------------------- */
@@ -49,13 +50,18 @@ static const char create_doc[] =
     "  netbpfctl sandbox create --network web --network db --ip 10.1.0.50 box2\n"
     "  netbpfctl sandbox create --network web --pid 4242 app\n"
     "  netbpfctl sandbox create --network web -p 8000:80 -p 8053:53/udp web1\n"
-    "  netbpfctl sandbox create --network web --alias api --alias api-v2 web2\n";
+    "  netbpfctl sandbox create --network web --alias api --alias api-v2 web2\n"
+    "  netbpfctl sandbox create --network web --dns-resolv-conf /tmp/web3.resolv web3\n";
 
 static const struct argp_option create_opts[] = {
     {"network", OPT_NETWORK, "NETWORK", 0, "Connect to this network (repeatable)", 0},
     {"ip", OPT_IP, "IP", 0, "IPv4 address on the first network", 0},
     {"alias", OPT_ALIAS, "NAME", 0,
      "Another name on the first network (repeatable; shown by inspect)", 0},
+    {"dns-resolv-conf", OPT_DNS_RESOLV_CONF, "PATH", 0,
+     "Write a resolv.conf at PATH naming the first network's gateway, where netbpfd "
+     "answers the network's names (a user-defined bridge network)",
+     0},
     {"netns", OPT_NETNS, "PATH", 0, "Adopt the network namespace at PATH", 0},
     {"pid", OPT_PID, "PID", 0, "Adopt the network namespace of process PID", 0},
     {"publish", 'p', "SPEC", 0,
@@ -80,6 +86,7 @@ struct create_args {
 	int npublish;
 	const char *aliases[MAX_ALIASES];
 	int naliases;
+	const char *resolv_conf;
 };
 
 static error_t create_parse(int key, char *arg, struct argp_state *state)
@@ -100,6 +107,9 @@ static error_t create_parse(int key, char *arg, struct argp_state *state)
 		if (a->naliases == MAX_ALIASES)
 			argp_error(state, "at most %d --alias", MAX_ALIASES);
 		a->aliases[a->naliases++] = arg;
+		break;
+	case OPT_DNS_RESOLV_CONF:
+		a->resolv_conf = arg;
 		break;
 	case 'p':
 		if (a->npublish == MAX_PUBLISH)
@@ -248,6 +258,7 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 	struct nb_store *st = NULL;
 	struct nb_world *w;
 	int i, nnets = 0, nattached = 0;
+	bool resolv_written = false;
 	__be32 ip = 0;
 	int err;
 
@@ -387,6 +398,22 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 			goto cleanup;
 	}
 
+	if (a.resolv_conf) {
+		/* netbpfd serves user-defined bridge networks only, as Docker's embedded DNS */
+		if (special || nets[0].builtin) {
+			nb_errorf("sandbox \"%s\": --dns-resolv-conf: network \"%s\" has no DNS "
+				  "(only user-defined bridge networks have)",
+				  a.name, nets[0].name);
+			err = -EINVAL;
+			goto cleanup;
+		}
+		err = nb_dns_write_resolv_conf(a.resolv_conf, nets[0].gateway);
+		if (err) {
+			nb_errorf("sandbox \"%s\": --dns-resolv-conf", a.name);
+			goto cleanup;
+		}
+		resolv_written = true;
+	}
 	nb_fault("sandbox-create:commit");
 	err = nb_store_commit(st);
 	if (err) {
@@ -397,6 +424,8 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 	nb_fault("sandbox-create:committed");
 	printf("%s\n", sb.id);
 cleanup:
+	if (err && resolv_written)
+		unlink(a.resolv_conf);
 	if (err && npublished)
 		nb_publish_unmap(&world.w, published, npublished);
 	free(published);

@@ -154,6 +154,7 @@ static int network_create(void *ctx, const struct nbd_network *n, struct nbd_err
 {
 	const struct nb_instance *inst = ctx;
 	struct nb_network_rec rec = {0}, *others = NULL;
+	struct nb_host_net *host = NULL;
 	struct nb_net_spec spec = {0};
 	struct nb_world *w;
 	struct tx t;
@@ -189,8 +190,13 @@ static int network_create(void *ctx, const struct nbd_network *n, struct nbd_err
 	spec.opts = n->opts;
 	spec.nopts = n->nopts;
 	err = nb_store_network_list(t.st, &others, &nothers);
+	/* a pool the host already routes is skipped; a given subnet overlapping one refused */
 	if (!err)
+		err = nb_host_nets_here(&host, &spec.nhost);
+	if (!err) {
+		spec.host = host;
 		err = nb_net_spec_resolve(&spec, others, nothers, &rec);
+	}
 	if (err)
 		goto cleanup;
 	snprintf(rec.id, sizeof(rec.id), "%s", n->id);
@@ -218,6 +224,7 @@ cleanup:
 		nb_network_unrealize(&t.world.w, &rec);
 	tx_close(&t);
 	nb_network_recs_free(others, nothers);
+	free(host);
 	nb_network_rec_clear(&rec);
 	return lib_result(e, err);
 }
@@ -548,23 +555,6 @@ static int leave(void *ctx, const char *nid, const char *eid, struct nbd_err *e)
 
 /* ---- published ports ----------------------------------------------------------- */
 
-/* 1 when a socket of the host netns holds ip:port/proto (a process listening there) */
-static int port_in_use(__be32 ip, __u16 port, __u8 proto)
-{
-	struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons(port), .sin_addr = {ip}};
-	int fd, one = 1, err = 0;
-
-	fd = socket(AF_INET, (proto == IPPROTO_UDP ? SOCK_DGRAM : SOCK_STREAM) | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	/* TIME_WAIT leftovers do not hold a port: only a bound socket does */
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)))
-		err = errno == EADDRINUSE ? 1 : 0;
-	close(fd);
-	return err;
-}
-
 static bool already(const struct nb_publish_rec *rows, size_t n, const struct nbd_portmap *m)
 {
 	size_t i;
@@ -581,30 +571,27 @@ static bool already(const struct nb_publish_rec *rows, size_t n, const struct nb
 static int publish_one(struct tx *t, struct nb_world *w, const struct nb_sandbox_rec *sb,
 		       const struct nbd_portmap *m, struct nb_portmap **done, size_t *ndone)
 {
-	char spec[64], ip[NB_IPV4_STRLEN];
+	char spec[64];
 	unsigned int hp;
-	int err = -EADDRINUSE, used;
+	int err = -EADDRINUSE;
 
 	if (!m->host_port) {
 		nbd_portmap_spec(m, 0, spec, sizeof(spec));
 		return nb_publish_add(t->st, w, sb, spec, done, ndone);
 	}
-	/* a range gives one port to choose: the first neither published nor listened on */
+	/*
+	 * A range gives one port to choose: the first neither published nor
+	 * listened on. nb_publish_add refuses a port a host socket holds
+	 * (sock_diag) with "bind: address already in use", Docker's words.
+	 */
 	for (hp = m->host_port; hp <= m->host_port_end; hp++) {
 		nbd_portmap_spec(m, (__u16)hp, spec, sizeof(spec));
-		used = port_in_use(m->host_ip, (__u16)hp, m->proto);
-		if (used > 0) {
-			nb_errorf("sandbox \"%s\": publish \"%s\": host port %s:%u/%s: address "
-				  "already in use (a process on the host listens on it)",
-				  sb->name, spec, nb_fmt_ipv4(m->host_ip, ip), hp,
-				  m->proto == IPPROTO_UDP ? "udp" : "tcp");
-			err = -EADDRINUSE;
-			continue;
-		}
 		err = nb_publish_add(t->st, w, sb, spec, done, ndone);
-		if (err != -EEXIST)
+		if (err != -EEXIST && err != -EADDRINUSE)
 			break;
 	}
+	if (!err) /* the ports tried before are no error of the one taken */
+		nb_error_clear();
 	return err;
 }
 
@@ -728,10 +715,11 @@ static int pool_request(void *ctx, const char *pool, const char *subpool, char i
 {
 	const struct nb_instance *inst = ctx;
 	struct nb_network_rec *nets = NULL;
-	struct nb_prefix *used = NULL, p, sub;
+	struct nb_prefix *used = NULL, *grown, p, sub;
+	struct nb_host_net *host = NULL;
 	json_t *j = NULL, *pools, *v;
 	const char *key;
-	size_t nnets = 0, nused = 0, i;
+	size_t nnets = 0, nused = 0, nhost = 0, i;
 	char buf[NB_CIDR_STRLEN];
 	struct tx t;
 	int err;
@@ -775,6 +763,18 @@ static int pool_request(void *ctx, const char *pool, const char *subpool, char i
 			}
 		}
 	} else {
+		/* Docker skips pools overlapping a route or an address of the host */
+		err = nb_host_nets_here(&host, &nhost);
+		if (err)
+			goto cleanup;
+		grown = realloc(used, (nused + nhost + 1) * sizeof(*used));
+		if (!grown) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		used = grown;
+		for (i = 0; i < nhost; i++)
+			used[nused++] = host[i].prefix;
 		err = nb_ipam_pick_subnet(used, nused, &p);
 		if (err) {
 			nb_errorf("IPAM: no free subnet left in Docker's default pools");
@@ -796,6 +796,7 @@ static int pool_request(void *ctx, const char *pool, const char *subpool, char i
 cleanup:
 	json_decref(j);
 	free(used);
+	free(host);
 	nb_network_recs_free(nets, nnets);
 	tx_close(&t);
 	return lib_result(e, err);

@@ -30,6 +30,7 @@
 #include <netbpf/netbpf.h>
 
 #include "backend.h"
+#include "resolver.h"
 #include "docker.h"
 #include "proto.h"
 
@@ -64,6 +65,8 @@ enum {
 	OPT_SOCKET,
 	OPT_SPEC,
 	OPT_DOCKER_HOST,
+	OPT_RESOLV_CONF,
+	OPT_NO_DNS,
 };
 
 static const struct argp_option options[] = {
@@ -85,6 +88,12 @@ static const struct argp_option options[] = {
      "Docker's API socket, read for the names of Docker's networks and containers (env "
      "DOCKER_HOST, default " DEFAULT_DOCKER ")",
      0},
+    {"resolv-conf", OPT_RESOLV_CONF, "PATH", 0,
+     "The resolvers the networks' DNS forwards other names to (default /etc/resolv.conf, "
+     "read again every second)",
+     0},
+    {"no-dns", OPT_NO_DNS, NULL, 0,
+     "Serve no DNS on the gateways of user-defined networks (default: serve it)", 0},
     {"verbose", 'v', NULL, 0, "Log every call Docker makes (-vv: libbpf's messages too)", 0},
     {0},
 };
@@ -94,6 +103,8 @@ struct args {
 	const char *socket;
 	const char *spec_dir;
 	const char *docker_host;
+	const char *resolv_conf;
+	bool no_dns;
 };
 
 static error_t parse(int key, char *arg, struct argp_state *state)
@@ -120,6 +131,12 @@ static error_t parse(int key, char *arg, struct argp_state *state)
 		if (strncmp(arg, "unix://", 7))
 			argp_error(state, "--docker-host \"%s\": only unix:// sockets", arg);
 		a->docker_host = arg;
+		break;
+	case OPT_RESOLV_CONF:
+		a->resolv_conf = arg;
+		break;
+	case OPT_NO_DNS:
+		a->no_dns = true;
 		break;
 	case 'v':
 		a->inst.verbose++;
@@ -436,6 +453,7 @@ int main(int argc, char **argv)
 	a.inst.pin_dir = env_or("NETBPF_PIN_DIR", "/sys/fs/bpf/netbpf");
 	a.inst.cgroup = env_or("NETBPF_CGROUP", default_cgroup());
 	a.socket = DEFAULT_SOCKET;
+	a.resolv_conf = "/etc/resolv.conf";
 	a.docker_host = getenv("DOCKER_HOST");
 	if (!a.docker_host || strncmp(a.docker_host, "unix://", 7))
 		a.docker_host = DEFAULT_DOCKER;
@@ -477,6 +495,8 @@ int main(int argc, char **argv)
 	}
 	if (a.spec_dir && write_spec(a.spec_dir, a.socket, spec, sizeof(spec)))
 		goto cleanup;
+	if (!a.no_dns && nbd_resolver_start(&a.inst, a.resolv_conf))
+		goto cleanup;
 	fprintf(stderr,
 		"netbpfd: serving Docker's NetworkDriver and IpamDriver \"%s\" on %s "
 		"(state %s, pins %s)\n",
@@ -505,6 +525,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "netbpfd: %s: stopping (the data plane stays as it is)\n", strsignal(sig));
 	rc = 0;
 cleanup:
+	nbd_resolver_stop();
 	if (agent) {
 		agent_stop = 1;
 		pthread_join(agent_thread, NULL);

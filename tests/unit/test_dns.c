@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+/*
+ * Unit tests of user/lib/dns.c: the name table and the answer to queries,
+ * built and read with ldns as a resolver would: who is answered, which names
+ * resolve for whom (Docker's rule: only on a network both share), case and
+ * trailing dot, AAAA and other types of a known name, PTR, what is left to the
+ * host's resolvers, malformed input; and the resolv.conf files read and written.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <ldns/ldns.h>
+
+#include <netbpf/netbpf.h>
+
+#define NA "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+#define NB "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+#define S1 "1111111111111111111111111111111111111111111111111111111111111111"
+#define S2 "2222222222222222222222222222222222222222222222222222222222222222"
+#define S3 "3333333333333333333333333333333333333333333333333333333333333333"
+#define SM "4444444444444444444444444444444444444444444444444444444444444444"
+
+static __be32 ip(const char *s)
+{
+	__be32 v = 0;
+
+	if (nb_parse_ipv4(s, &v))
+		fail_msg("test bug: bad address %s", s);
+	return v;
+}
+
+/*
+ * net a 10.1.0.0/24: s1 10.1.0.2 (alias "Web"), s2 10.1.0.3, m 10.1.0.4
+ * net b 10.2.0.0/24: s3 10.2.0.2, m 10.2.0.4
+ */
+static void table(struct nb_dns_table *t)
+{
+	struct nb_dns_net a = {.id = NA, .name = "a", .gateway = ip("10.1.0.1")};
+	struct nb_dns_net b = {.id = NB, .name = "b", .gateway = ip("10.2.0.1")};
+
+	memset(t, 0, sizeof(*t));
+	nb_parse_prefix("10.1.0.0/24", true, &a.subnet);
+	nb_parse_prefix("10.2.0.0/24", true, &b.subnet);
+	assert_int_equal(nb_dns_table_add_net(t, &a), 0);
+	assert_int_equal(nb_dns_table_add_net(t, &b), 0);
+	assert_int_equal(nb_dns_table_add(t, NA, S1, "s1", ip("10.1.0.2"), 0), 0);
+	assert_int_equal(nb_dns_table_add(t, NA, S1, "Web", ip("10.1.0.2"), 1), 0);
+	assert_int_equal(nb_dns_table_add(t, NA, S2, "s2", ip("10.1.0.3"), 0), 0);
+	assert_int_equal(nb_dns_table_add(t, NA, SM, "m", ip("10.1.0.4"), 0), 0);
+	assert_int_equal(nb_dns_table_add(t, NB, S3, "s3", ip("10.2.0.2"), 0), 0);
+	assert_int_equal(nb_dns_table_add(t, NB, SM, "m", ip("10.2.0.4"), 0), 0);
+}
+
+struct reply {
+	enum nb_dns_verdict v;
+	ldns_pkt *pkt; /* NULL unless answered */
+};
+
+static struct reply ask(const struct nb_dns_table *t, const char *net, const char *client,
+			const char *name, ldns_rr_type type)
+{
+	ldns_pkt *q = NULL;
+	uint8_t *wire = NULL, *resp = NULL;
+	size_t len = 0, rlen = 0;
+	struct reply r = {0};
+
+	assert_int_equal(ldns_pkt_query_new_frm_str(&q, name, type, LDNS_RR_CLASS_IN, LDNS_RD),
+			 LDNS_STATUS_OK);
+	ldns_pkt_set_id(q, 0x1234);
+	assert_int_equal(ldns_pkt2wire(&wire, q, &len), LDNS_STATUS_OK);
+	r.v = nb_dns_answer(t, net, ip(client), wire, len, &resp, &rlen);
+	if (r.v == NB_DNS_ANSWER) {
+		assert_int_equal(ldns_wire2pkt(&r.pkt, resp, rlen), LDNS_STATUS_OK);
+		assert_int_equal(ldns_pkt_id(r.pkt), 0x1234);
+		assert_true(ldns_pkt_qr(r.pkt));
+		assert_int_equal(ldns_pkt_qdcount(r.pkt), 1);
+	} else {
+		assert_null(resp);
+	}
+	free(resp);
+	free(wire);
+	ldns_pkt_free(q);
+	return r;
+}
+
+/* the answer's A records as "10.1.0.2 10.2.0.4" */
+static void assert_a(struct reply r, const char *want)
+{
+	char got[256] = "", buf[INET_ADDRSTRLEN];
+	ldns_rr_list *an;
+	size_t i;
+
+	assert_int_equal(r.v, NB_DNS_ANSWER);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_NOERROR);
+	an = ldns_pkt_answer(r.pkt);
+	for (i = 0; i < ldns_rr_list_rr_count(an); i++) {
+		ldns_rr *rr = ldns_rr_list_rr(an, i);
+
+		assert_int_equal(ldns_rr_get_type(rr), LDNS_RR_TYPE_A);
+		inet_ntop(AF_INET, ldns_rdf_data(ldns_rr_rdf(rr, 0)), buf, sizeof(buf));
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s", i ? " " : "", buf);
+	}
+	assert_string_equal(got, want);
+	ldns_pkt_free(r.pkt);
+}
+
+static void test_names_on_the_network(void **s)
+{
+	struct nb_dns_table t;
+
+	(void)s;
+	table(&t);
+	assert_a(ask(&t, NA, "10.1.0.3", "s1", LDNS_RR_TYPE_A), "10.1.0.2");
+	assert_a(ask(&t, NA, "10.1.0.3", "S1.", LDNS_RR_TYPE_A), "10.1.0.2");
+	assert_a(ask(&t, NA, "10.1.0.3", "web", LDNS_RR_TYPE_A), "10.1.0.2");
+	assert_a(ask(&t, NA, "10.1.0.3", "WEB.", LDNS_RR_TYPE_A), "10.1.0.2");
+	/* a known name of another type: NOERROR, nothing (IPv4 only) */
+	assert_a(ask(&t, NA, "10.1.0.3", "s1", LDNS_RR_TYPE_AAAA), "");
+	assert_a(ask(&t, NA, "10.1.0.3", "s1", LDNS_RR_TYPE_MX), "");
+	nb_dns_table_free(&t);
+}
+
+static void test_shared_networks_only(void **s)
+{
+	struct nb_dns_table t;
+
+	(void)s;
+	table(&t);
+	/* s3 is on b only: a's names are the world's to answer, and the other way */
+	assert_int_equal(ask(&t, NB, "10.2.0.2", "s1", LDNS_RR_TYPE_A).v, NB_DNS_FORWARD);
+	assert_int_equal(ask(&t, NA, "10.1.0.2", "s3", LDNS_RR_TYPE_A).v, NB_DNS_FORWARD);
+	/* m is on both: it resolves both; s1 sees m's address on a, s3 on b */
+	assert_a(ask(&t, NA, "10.1.0.4", "s3", LDNS_RR_TYPE_A), "10.2.0.2");
+	assert_a(ask(&t, NA, "10.1.0.2", "m", LDNS_RR_TYPE_A), "10.1.0.4");
+	assert_a(ask(&t, NB, "10.2.0.2", "m", LDNS_RR_TYPE_A), "10.2.0.4");
+	/* m asking on b: b's address first */
+	assert_a(ask(&t, NB, "10.2.0.4", "m", LDNS_RR_TYPE_A), "10.2.0.4 10.1.0.4");
+	nb_dns_table_free(&t);
+}
+
+static void test_only_sandboxes_of_the_network(void **s)
+{
+	struct nb_dns_table t;
+
+	(void)s;
+	table(&t);
+	/* the gateway itself, the world, a sandbox of b at a's gateway: no reply */
+	assert_int_equal(ask(&t, NA, "10.1.0.1", "s1", LDNS_RR_TYPE_A).v, NB_DNS_DROP);
+	assert_int_equal(ask(&t, NA, "198.18.0.2", "example.org", LDNS_RR_TYPE_A).v,
+			 NB_DNS_DROP);
+	assert_int_equal(ask(&t, NA, "10.2.0.2", "s1", LDNS_RR_TYPE_A).v, NB_DNS_DROP);
+	nb_dns_table_free(&t);
+}
+
+static void test_ptr(void **s)
+{
+	struct nb_dns_table t;
+	struct reply r;
+	char *name;
+
+	(void)s;
+	table(&t);
+	r = ask(&t, NA, "10.1.0.3", "2.0.1.10.in-addr.arpa", LDNS_RR_TYPE_PTR);
+	assert_int_equal(r.v, NB_DNS_ANSWER);
+	assert_int_equal(ldns_pkt_ancount(r.pkt), 1);
+	name = ldns_rdf2str(ldns_rr_rdf(ldns_rr_list_rr(ldns_pkt_answer(r.pkt), 0), 0));
+	assert_string_equal(name, "s1."); /* the sandbox's name, not an alias */
+	free(name);
+	ldns_pkt_free(r.pkt);
+	/* a free address of a shared subnet: NXDOMAIN here */
+	r = ask(&t, NA, "10.1.0.3", "99.0.1.10.in-addr.arpa", LDNS_RR_TYPE_PTR);
+	assert_int_equal(r.v, NB_DNS_ANSWER);
+	assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_NXDOMAIN);
+	ldns_pkt_free(r.pkt);
+	/* b's addresses are not s2's to learn; the world's */
+	assert_int_equal(ask(&t, NA, "10.1.0.3", "2.0.2.10.in-addr.arpa", LDNS_RR_TYPE_PTR).v,
+			 NB_DNS_FORWARD);
+	assert_int_equal(ask(&t, NA, "10.1.0.3", "8.8.8.8.in-addr.arpa", LDNS_RR_TYPE_PTR).v,
+			 NB_DNS_FORWARD);
+	nb_dns_table_free(&t);
+}
+
+static void test_malformed(void **s)
+{
+	static const uint8_t junk[] = {0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0x3f};
+	/* a reply (QR set) is never answered: no loops between resolvers */
+	static const uint8_t resp[] = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0,
+				       1,    's',  '1',  0,	   0, 1, 0, 1};
+	struct nb_dns_table t;
+	uint8_t *out = NULL;
+	size_t n = 0;
+
+	(void)s;
+	table(&t);
+	assert_int_equal(nb_dns_answer(&t, NA, ip("10.1.0.3"), junk, 5, &out, &n), NB_DNS_DROP);
+	assert_int_equal(nb_dns_answer(&t, NA, ip("10.1.0.3"), junk, sizeof(junk), &out, &n),
+			 NB_DNS_DROP);
+	assert_int_equal(nb_dns_answer(&t, NA, ip("10.1.0.3"), resp, sizeof(resp), &out, &n),
+			 NB_DNS_DROP);
+	assert_null(out);
+	assert_int_equal(nb_dns_servfail(resp, sizeof(resp), &out, &n), NB_DNS_DROP);
+	nb_dns_table_free(&t);
+}
+
+static void test_servfail(void **s)
+{
+	ldns_pkt *q = NULL, *r = NULL;
+	uint8_t *wire = NULL, *out = NULL;
+	size_t len = 0, n = 0;
+
+	(void)s;
+	assert_int_equal(ldns_pkt_query_new_frm_str(&q, "example.org", LDNS_RR_TYPE_A,
+						    LDNS_RR_CLASS_IN, LDNS_RD),
+			 LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt2wire(&wire, q, &len), LDNS_STATUS_OK);
+	assert_int_equal(nb_dns_servfail(wire, len, &out, &n), NB_DNS_ANSWER);
+	assert_int_equal(ldns_wire2pkt(&r, out, n), LDNS_STATUS_OK);
+	assert_int_equal(ldns_pkt_get_rcode(r), LDNS_RCODE_SERVFAIL);
+	assert_int_equal(ldns_pkt_id(r), ldns_pkt_id(q));
+	ldns_pkt_free(r);
+	ldns_pkt_free(q);
+	free(wire);
+	free(out);
+}
+
+static void test_resolv_conf(void **s)
+{
+	char path[] = "/tmp/nb-test-dns-XXXXXX", text[256] = "";
+	__be32 up[3], skip = ip("10.1.0.1");
+	FILE *f;
+	int fd;
+
+	(void)s;
+	fd = mkstemp(path);
+	assert_true(fd >= 0);
+	f = fdopen(fd, "w");
+	fputs("# comment\nsearch example.org\nnameserver 127.0.0.53\nnameserver 10.1.0.1\n"
+	      "nameserver ::1\nnameserver 198.18.0.2\noptions edns0\nnameserver 9.9.9.9\n"
+	      "nameserver 8.8.8.8\n",
+	      f);
+	fclose(f);
+	/* loopback kept (netbpfd asks from the host netns), our gateway skipped, at most 3 */
+	assert_int_equal(nb_dns_upstreams(path, &skip, 1, up, 3), 3);
+	assert_int_equal(up[0], ip("127.0.0.53"));
+	assert_int_equal(up[1], ip("198.18.0.2"));
+	assert_int_equal(up[2], ip("9.9.9.9"));
+
+	assert_int_equal(nb_dns_write_resolv_conf(path, ip("10.1.0.1")), 0);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	assert_int_equal(fread(text, 1, sizeof(text) - 1, f), 36);
+	fclose(f);
+	assert_string_equal(text, "nameserver 10.1.0.1\noptions ndots:0\n");
+	unlink(path);
+
+	nb_error_clear();
+	assert_int_equal(nb_dns_upstreams("/nonexistent/resolv.conf", NULL, 0, up, 3), -ENOENT);
+	assert_non_null(strstr(nb_error_msg(), "/nonexistent/resolv.conf"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_names_on_the_network),
+	    cmocka_unit_test(test_shared_networks_only),
+	    cmocka_unit_test(test_only_sandboxes_of_the_network),
+	    cmocka_unit_test(test_ptr),
+	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_servfail),
+	    cmocka_unit_test(test_resolv_conf),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

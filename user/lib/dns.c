@@ -1,0 +1,401 @@
+// SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+
+#include <jansson.h>
+#include <ldns/ldns.h>
+
+#include "dns.h"
+#include "log.h"
+
+/* seconds a resolver may keep an answer: containers come and go (Docker says 600) */
+#define DNS_TTL 600
+
+int nb_dns_table_add_net(struct nb_dns_table *t, const struct nb_dns_net *net)
+{
+	struct nb_dns_net *v = realloc(t->nets, (t->nnets + 1) * sizeof(*v));
+
+	if (!v)
+		return nb_error(-ENOMEM, "dns: network %s: out of memory", net->name);
+	t->nets = v;
+	t->nets[t->nnets++] = *net;
+	return 0;
+}
+
+int nb_dns_table_add(struct nb_dns_table *t, const char *net_id, const char *sb_id,
+		     const char *name, __be32 ip, int alias)
+{
+	struct nb_dns_entry *e;
+	size_t i;
+
+	if (!*name || strlen(name) > NB_NAME_MAX)
+		return 0; /* not a name a query could carry: nothing to answer */
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? 2 * t->cap : 16;
+
+		e = realloc(t->v, cap * sizeof(*e));
+		if (!e)
+			return nb_error(-ENOMEM, "dns: name \"%s\": out of memory", name);
+		t->v = e;
+		t->cap = cap;
+	}
+	e = &t->v[t->n++];
+	memset(e, 0, sizeof(*e));
+	snprintf(e->net_id, sizeof(e->net_id), "%s", net_id);
+	snprintf(e->sb_id, sizeof(e->sb_id), "%s", sb_id);
+	for (i = 0; name[i]; i++)
+		e->name[i] = (char)tolower((unsigned char)name[i]);
+	e->ip = ip;
+	e->alias = alias;
+	return 0;
+}
+
+void nb_dns_table_free(struct nb_dns_table *t)
+{
+	free(t->nets);
+	free(t->v);
+	memset(t, 0, sizeof(*t));
+}
+
+const struct nb_dns_net *nb_dns_net_by_gateway(const struct nb_dns_table *t, __be32 gw)
+{
+	size_t i;
+
+	for (i = 0; i < t->nnets; i++)
+		if (t->nets[i].gateway == gw)
+			return &t->nets[i];
+	return NULL;
+}
+
+static int add_aliases(struct nb_store *st, struct nb_dns_table *t, const struct nb_endpoint_rec *ep)
+{
+	char *text = NULL;
+	json_t *a, *v;
+	size_t i;
+	int err;
+
+	err = nb_store_endpoint_aliases(st, ep->id, &text);
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return nb_error(err, "dns: endpoint %.12s: cannot read its aliases", ep->id);
+	a = json_loads(text ?: "[]", 0, NULL);
+	free(text);
+	json_array_foreach(a, i, v)
+	{
+		if (json_is_string(v))
+			err = nb_dns_table_add(t, ep->network_id, ep->sandbox_id,
+					       json_string_value(v), ep->ip, 1);
+		if (err)
+			break;
+	}
+	json_decref(a);
+	return err;
+}
+
+int nb_dns_table_read(struct nb_store *st, struct nb_dns_table *t)
+{
+	struct nb_network_rec *nets = NULL;
+	struct nb_endpoint_rec *eps = NULL;
+	struct nb_sandbox_rec sb;
+	size_t nnets = 0, neps = 0, i, j;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	err = nb_store_network_list(st, &nets, &nnets);
+	if (err)
+		return nb_error(err, "dns: cannot read the networks");
+	for (i = 0; i < nnets && !err; i++) {
+		struct nb_dns_net n = {0};
+
+		/* Docker's default bridge has no embedded DNS either: user-defined ones only */
+		if (strcmp(nets[i].driver, NB_DRIVER_BRIDGE) || nets[i].builtin || !nets[i].gateway)
+			continue;
+		snprintf(n.id, sizeof(n.id), "%s", nets[i].id);
+		snprintf(n.name, sizeof(n.name), "%s", nets[i].name);
+		n.gateway = nets[i].gateway;
+		n.subnet = nets[i].subnet;
+		err = nb_dns_table_add_net(t, &n);
+		if (!err)
+			err = nb_store_endpoint_list(st, nets[i].id, NULL, &eps, &neps);
+		for (j = 0; j < neps && !err; j++) {
+			if (!eps[j].ip)
+				continue;
+			err = nb_store_sandbox_find(st, eps[j].sandbox_id, &sb);
+			if (err == -ENOENT) {
+				err = 0;
+				continue;
+			}
+			if (!err)
+				err = nb_dns_table_add(t, nets[i].id, sb.id, sb.name, eps[j].ip, 0);
+			if (!err)
+				err = add_aliases(st, t, &eps[j]);
+		}
+		free(eps);
+		eps = NULL;
+		neps = 0;
+	}
+	nb_network_recs_free(nets, nnets);
+	if (err) {
+		nb_errorf("dns: cannot read the names of the networks: %s", strerror(-err));
+		nb_dns_table_free(t);
+	}
+	return err;
+}
+
+/* the entry of the client's address on net_id: which sandbox asks */
+static const struct nb_dns_entry *client_entry(const struct nb_dns_table *t, const char *net_id,
+					       __be32 client)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (t->v[i].ip == client && !strcmp(t->v[i].net_id, net_id))
+			return &t->v[i];
+	return NULL;
+}
+
+/* sandbox sb_id has an endpoint on net_id */
+static bool on_net(const struct nb_dns_table *t, const char *sb_id, const char *net_id)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (!strcmp(t->v[i].sb_id, sb_id) && !strcmp(t->v[i].net_id, net_id))
+			return true;
+	return false;
+}
+
+/* "d.c.b.a.in-addr.arpa" -> a.b.c.d; false for any other name */
+static bool reverse_ip(const char *name, __be32 *ip)
+{
+	unsigned int o[4];
+	char rest[16];
+	int used = 0;
+
+	if (sscanf(name, "%3u.%3u.%3u.%3u.%15s%n", &o[3], &o[2], &o[1], &o[0], rest, &used) != 5 ||
+	    strcmp(rest, "in-addr.arpa") || o[0] > 255 || o[1] > 255 || o[2] > 255 || o[3] > 255)
+		return false;
+	*ip = htonl(o[0] << 24 | o[1] << 16 | o[2] << 8 | o[3]);
+	return true;
+}
+
+static ldns_pkt *reply_to(const ldns_pkt *q, const ldns_rr *question, ldns_pkt_rcode rcode)
+{
+	ldns_pkt *r = ldns_pkt_new();
+
+	if (!r)
+		return NULL;
+	ldns_pkt_set_id(r, ldns_pkt_id(q));
+	ldns_pkt_set_qr(r, true);
+	ldns_pkt_set_opcode(r, LDNS_PACKET_QUERY);
+	ldns_pkt_set_rd(r, ldns_pkt_rd(q));
+	ldns_pkt_set_ra(r, true);
+	ldns_pkt_set_rcode(r, rcode);
+	if (question)
+		ldns_pkt_push_rr(r, LDNS_SECTION_QUESTION, ldns_rr_clone(question));
+	return r;
+}
+
+static bool push_answer(ldns_pkt *r, const ldns_rdf *owner, ldns_rr_type type, ldns_rdf *data)
+{
+	ldns_rr *rr = ldns_rr_new();
+
+	if (!rr || !data) {
+		ldns_rr_free(rr);
+		ldns_rdf_deep_free(data);
+		return false;
+	}
+	ldns_rr_set_owner(rr, ldns_rdf_clone(owner));
+	ldns_rr_set_type(rr, type);
+	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
+	ldns_rr_set_ttl(rr, DNS_TTL);
+	ldns_rr_push_rdf(rr, data);
+	return ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, rr);
+}
+
+/* the A records of name for sandbox asker, the networks of net_id first; their count */
+static int answer_a(const struct nb_dns_table *t, const char *net_id, const char *asker,
+		    const char *name, const ldns_rdf *owner, ldns_pkt *r, bool add)
+{
+	__be32 seen[16];
+	int pass, found = 0, k;
+	size_t i;
+
+	for (pass = 0; pass < 2; pass++)
+		for (i = 0; i < t->n; i++) {
+			const struct nb_dns_entry *e = &t->v[i];
+
+			if (strcmp(e->name, name) || !strcmp(e->net_id, net_id) != !pass ||
+			    !on_net(t, asker, e->net_id))
+				continue;
+			for (k = 0; k < found && seen[k] != e->ip; k++)
+				;
+			if (k < found || found == (int)(sizeof(seen) / sizeof(seen[0])))
+				continue;
+			seen[found++] = e->ip;
+			if (add)
+				push_answer(r, owner, LDNS_RR_TYPE_A,
+					    ldns_rdf_new_frm_data(LDNS_RDF_TYPE_A, 4, &e->ip));
+		}
+	return found;
+}
+
+static enum nb_dns_verdict answer_ptr(const struct nb_dns_table *t, const char *asker, __be32 ip,
+				      const ldns_rdf *owner, ldns_pkt *r)
+{
+	char fqdn[NB_NAME_MAX + 2];
+	bool in_subnet = false;
+	size_t i;
+
+	for (i = 0; i < t->n; i++) {
+		const struct nb_dns_entry *e = &t->v[i];
+
+		if (e->ip != ip || e->alias || !on_net(t, asker, e->net_id))
+			continue;
+		snprintf(fqdn, sizeof(fqdn), "%s.", e->name);
+		push_answer(r, owner, LDNS_RR_TYPE_PTR, ldns_dname_new_frm_str(fqdn));
+		return NB_DNS_ANSWER;
+	}
+	for (i = 0; i < t->nnets; i++)
+		if (nb_prefix_contains(&t->nets[i].subnet, ip) && on_net(t, asker, t->nets[i].id))
+			in_subnet = true;
+	if (!in_subnet)
+		return NB_DNS_FORWARD;
+	/* an address of a shared network no endpoint holds: ours to deny, not the world's */
+	ldns_pkt_set_rcode(r, LDNS_RCODE_NXDOMAIN);
+	return NB_DNS_ANSWER;
+}
+
+static enum nb_dns_verdict to_wire(ldns_pkt *r, uint8_t **resp, size_t *resp_len)
+{
+	if (ldns_pkt2wire(resp, r, resp_len) != LDNS_STATUS_OK)
+		return NB_DNS_DROP;
+	return NB_DNS_ANSWER;
+}
+
+enum nb_dns_verdict nb_dns_answer(const struct nb_dns_table *t, const char *net_id, __be32 client,
+				  const uint8_t *q, size_t len, uint8_t **resp, size_t *resp_len)
+{
+	enum nb_dns_verdict v = NB_DNS_FORWARD;
+	const struct nb_dns_entry *asker;
+	ldns_pkt *pkt = NULL, *r = NULL;
+	const ldns_rdf *owner;
+	char *name = NULL;
+	ldns_rr *question;
+	ldns_rr_type type;
+	size_t n, i;
+	__be32 ip;
+
+	*resp = NULL;
+	*resp_len = 0;
+	/* only a sandbox of this network asks: no open resolver, no reflection */
+	asker = client_entry(t, net_id, client);
+	if (!asker)
+		return NB_DNS_DROP;
+	if (len < LDNS_HEADER_SIZE || ldns_wire2pkt(&pkt, q, len) != LDNS_STATUS_OK)
+		return NB_DNS_DROP;
+	if (ldns_pkt_qr(pkt) || ldns_pkt_get_opcode(pkt) != LDNS_PACKET_QUERY ||
+	    ldns_pkt_qdcount(pkt) != 1) {
+		v = NB_DNS_DROP;
+		goto out;
+	}
+	question = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
+	owner = ldns_rr_owner(question);
+	type = ldns_rr_get_type(question);
+	if (ldns_rr_get_class(question) != LDNS_RR_CLASS_IN)
+		goto out;
+	name = ldns_rdf2str(owner);
+	if (!name) {
+		v = NB_DNS_DROP;
+		goto out;
+	}
+	n = strlen(name);
+	if (n > 1 && name[n - 1] == '.')
+		name[--n] = '\0';
+	for (i = 0; i < n; i++)
+		name[i] = (char)tolower((unsigned char)name[i]);
+	r = reply_to(pkt, question, LDNS_RCODE_NOERROR);
+	if (!r) {
+		v = NB_DNS_DROP;
+		goto out;
+	}
+	if (type == LDNS_RR_TYPE_PTR && reverse_ip(name, &ip)) {
+		v = answer_ptr(t, asker->sb_id, ip, owner, r);
+		if (v == NB_DNS_ANSWER)
+			v = to_wire(r, resp, resp_len);
+		goto out;
+	}
+	if (!answer_a(t, net_id, asker->sb_id, name, owner, r, type == LDNS_RR_TYPE_A))
+		goto out; /* not ours: the world's */
+	ldns_pkt_set_aa(r, true);
+	/* a known name of another type (AAAA: IPv4 only): NOERROR, no answer, as Docker */
+	v = to_wire(r, resp, resp_len);
+out:
+	free(name);
+	ldns_pkt_free(r);
+	ldns_pkt_free(pkt);
+	return v;
+}
+
+enum nb_dns_verdict nb_dns_servfail(const uint8_t *q, size_t len, uint8_t **resp, size_t *resp_len)
+{
+	enum nb_dns_verdict v = NB_DNS_DROP;
+	ldns_pkt *pkt = NULL, *r;
+
+	*resp = NULL;
+	*resp_len = 0;
+	if (len < LDNS_HEADER_SIZE || ldns_wire2pkt(&pkt, q, len) != LDNS_STATUS_OK)
+		return NB_DNS_DROP;
+	r = reply_to(pkt, ldns_pkt_qdcount(pkt) == 1 ? ldns_rr_list_rr(ldns_pkt_question(pkt), 0)
+						      : NULL,
+		     LDNS_RCODE_SERVFAIL);
+	if (r && !ldns_pkt_qr(pkt))
+		v = to_wire(r, resp, resp_len);
+	ldns_pkt_free(r);
+	ldns_pkt_free(pkt);
+	return v;
+}
+
+int nb_dns_upstreams(const char *resolv_conf, const __be32 *skip, size_t nskip, __be32 *out,
+		     size_t max)
+{
+	char line[512], word[64], addr[64];
+	size_t n = 0, i;
+	FILE *f;
+	__be32 ip;
+
+	f = fopen(resolv_conf, "re");
+	if (!f)
+		return nb_error(-errno, "dns: resolv.conf %s: %s", resolv_conf, strerror(errno));
+	while (n < max && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%63s %63s", word, addr) != 2 || strcmp(word, "nameserver") ||
+		    inet_pton(AF_INET, addr, &ip) != 1)
+			continue; /* comments, options, IPv6 resolvers (IPv4 only today) */
+		for (i = 0; i < nskip && skip[i] != ip; i++)
+			;
+		if (i == nskip)
+			out[n++] = ip;
+	}
+	fclose(f);
+	return (int)n;
+}
+
+int nb_dns_write_resolv_conf(const char *path, __be32 gateway)
+{
+	char ip[NB_IPV4_STRLEN];
+	FILE *f;
+
+	f = fopen(path, "we");
+	if (!f)
+		return nb_error(-errno, "resolv.conf %s: %s", path, strerror(errno));
+	/* what Docker writes for a user-defined network, its 127.0.0.11 being our gateway */
+	fprintf(f, "nameserver %s\noptions ndots:0\n", nb_fmt_ipv4(gateway, ip));
+	if (fclose(f))
+		return nb_error(-errno, "resolv.conf %s: %s", path, strerror(errno));
+	return 0;
+}

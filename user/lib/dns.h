@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * The names netbpfd's DNS answers on a user-defined bridge network's gateway
+ * (Docker's embedded DNS): a table read from the state, and the answer to one
+ * query over ldns packets. No sockets here: the daemon owns them.
+ */
+#ifndef NETBPF_DNS_H
+#define NETBPF_DNS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <linux/types.h>
+
+#include "fmt.h"
+#include "store.h"
+
+/* a name (a sandbox's, or an alias) of an endpoint */
+struct nb_dns_entry {
+	char net_id[NB_ID_LEN + 1];
+	char sb_id[NB_ID_LEN + 1];
+	char name[NB_NAME_MAX + 1]; /* lower case, no trailing dot */
+	__be32 ip;
+	int alias; /* 0: the sandbox's own name (what PTR answers) */
+};
+
+/* a user-defined bridge network the DNS serves, on its gateway */
+struct nb_dns_net {
+	char id[NB_ID_LEN + 1];
+	char name[NB_NAME_MAX + 1];
+	__be32 gateway;
+	struct nb_prefix subnet;
+};
+
+struct nb_dns_table {
+	struct nb_dns_net *nets;
+	size_t nnets;
+	struct nb_dns_entry *v;
+	size_t n, cap;
+};
+
+/* every user-defined bridge network with a gateway, its endpoints' names and aliases */
+int nb_dns_table_read(struct nb_store *st, struct nb_dns_table *t);
+int nb_dns_table_add_net(struct nb_dns_table *t, const struct nb_dns_net *net);
+int nb_dns_table_add(struct nb_dns_table *t, const char *net_id, const char *sb_id,
+		     const char *name, __be32 ip, int alias);
+void nb_dns_table_free(struct nb_dns_table *t);
+/* the network whose gateway is gw, or NULL */
+const struct nb_dns_net *nb_dns_net_by_gateway(const struct nb_dns_table *t, __be32 gw);
+
+enum nb_dns_verdict {
+	NB_DNS_DROP = 0,    /* not a query, or not from a sandbox of the network: no reply */
+	NB_DNS_ANSWER = 1,  /* *resp holds the reply */
+	NB_DNS_FORWARD = 2, /* not a name of ours: for the host's resolvers */
+};
+
+/*
+ * The reply to query q[len] that client sent to the gateway of network
+ * net_id: A (and AAAA, empty: IPv4 only) for the names of the endpoints on
+ * every network the client's sandbox shares with them, the client's network
+ * first (Docker's rule: a name resolves only on a network both share); PTR
+ * for their addresses (NXDOMAIN for another address of a shared subnet).
+ * Names are case-insensitive, with or without the trailing dot. *resp is
+ * malloc'd (free()).
+ */
+enum nb_dns_verdict nb_dns_answer(const struct nb_dns_table *t, const char *net_id, __be32 client,
+				  const uint8_t *q, size_t len, uint8_t **resp, size_t *resp_len);
+
+/* the reply SERVFAIL to q (no resolver answered); NB_DNS_DROP when q is no query */
+enum nb_dns_verdict nb_dns_servfail(const uint8_t *q, size_t len, uint8_t **resp,
+				    size_t *resp_len);
+
+/*
+ * The nameservers (IPv4) of a resolv.conf, at most max, those in skip[nskip]
+ * (the gateways themselves: a loop) left out. Loopback resolvers are kept:
+ * netbpfd forwards from the host netns, where they are reachable (Docker
+ * drops them because it hands them to the container). -errno, the file named.
+ */
+int nb_dns_upstreams(const char *resolv_conf, const __be32 *skip, size_t nskip, __be32 *out,
+		     size_t max);
+
+/* Docker's resolv.conf for a sandbox on a user-defined network: the gateway, ndots:0 */
+int nb_dns_write_resolv_conf(const char *path, __be32 gateway);
+
+#endif
