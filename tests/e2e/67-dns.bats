@@ -21,6 +21,8 @@ dns_setup() {
 	nb_setup_instance
 	nbctl network create --subnet 10.93.1.0/24 dnsa
 	nbctl network create --subnet 10.93.2.0/24 dnsb
+	# /etc/netns is the machine's: remove it again only if this test made it
+	[ -d /etc/netns ] || touch "$NB_TMP/made-etc-netns"
 	mkdir -p "/etc/netns/$(sb a1)"
 	nbctl sandbox create --network dnsa --alias web \
 		--dns-resolv-conf "/etc/netns/$(sb a1)/resolv.conf" "$(sb a1)"
@@ -39,6 +41,7 @@ dns_setup() {
 setup_file() { nb_setup_file dns_setup; }
 teardown_file() {
 	[ -z "${NB_ID:-}" ] || rm -rf "/etc/netns/$NB_ID-a1"
+	if [ -e "${NB_TMP:-/nonexistent}/made-etc-netns" ]; then rmdir /etc/netns 2>/dev/null || true; fi
 	nb_teardown_instance
 }
 setup() { nb_setup_ok; }
