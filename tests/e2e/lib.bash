@@ -125,11 +125,23 @@ nb_bg() { # FILE CMD...: run CMD in background, pid appended to $NB_TMP/pids
 	"$@" </dev/null >"$out" 2>&1 3>&- &
 	echo $! >>"$NB_TMP/pids"
 }
+# the pids of PID's descendants, deepest first
+nb_descendants() {
+	local c
+	for c in $(ps -o pid= --ppid "$1"); do
+		nb_descendants "$c"
+		echo "$c"
+	done
+}
+# Ends what nb_bg started, by pid. "$!" of a backgrounded shell function (in_host
+# CMD...) is the subshell running it, not CMD: its descendants go first, or they
+# would outlive the test (a socat listener keeps its netns and port alive).
 nb_kill_bg() {
 	local p
 	[ -f "$NB_TMP/pids" ] || return 0
 	for p in $(cat "$NB_TMP/pids"); do
-		kill "$p" 2>/dev/null || true
+		# shellcheck disable=SC2046
+		kill $(nb_descendants "$p") "$p" 2>/dev/null || true
 	done
 	for p in $(cat "$NB_TMP/pids"); do
 		wait "$p" 2>/dev/null || true
