@@ -17,7 +17,7 @@ DEPS_PKGS  := clang llvm libbpf-dev libelf-dev zlib1g-dev bpftool libnl-3-dev \
               libmicrohttpd-dev podman containernetworking-plugins busybox-static \
               runc sqlite3 shellcheck scdoc dpkg-dev lintian man-db systemd bash-completion \
               bats-support bats-assert docker.io docker-compose libcurl4-openssl-dev \
-              etcd-server etcd-client openssl libldns-dev
+              etcd-server etcd-client openssl libldns-dev iptables
 
 PKG_CFLAGS := $(shell pkg-config --cflags libnl-route-3.0 2>/dev/null || echo -I/usr/include/libnl3)
 LIBS       := -lbpf -lelf -lz -lnl-route-3 -lnl-3 -ljansson -lsqlite3 -lmicrohttpd -lcurl -lldns -lpthread
