@@ -286,6 +286,10 @@ dk_sb() {
 	dk network create -d netbpf --subnet 10.68.0.0/24 rnet
 	dk run -d --name srv --network rnet -p 8083:80 nbt-busybox httpd -f -p 80 -h /www
 	dk run -d --name cli --network rnet nbt-busybox sleep 1000000
+	# netbpfd gives them Docker's names on its next tick: the snapshot is of that
+	wait_for nbctl_dk sandbox inspect srv
+	wait_for nbctl_dk sandbox inspect cli
+	wait_for nbctl_dk network inspect rnet
 	nbctl_dk sandbox ls >"$BATS_TEST_TMPDIR/sb.before"
 	dk_stop_netbpfd
 	run test -S /proc/"$(dk_anchor)"/root/run/docker/plugins/netbpf.sock
