@@ -236,7 +236,8 @@ cleanup:
 	return err;
 }
 
-int nb_nl_link_del(struct nb_nl *nl, const char *name)
+/* RTM_DELLINK of the link named NAME, or of IFINDEX when NAME is NULL */
+static int link_del(struct nb_nl *nl, int ifindex, const char *name)
 {
 	struct rtnl_link *link;
 	int err;
@@ -244,11 +245,19 @@ int nb_nl_link_del(struct nb_nl *nl, const char *name)
 	link = rtnl_link_alloc();
 	if (!link)
 		return -ENOMEM;
-	rtnl_link_set_name(link, name);
+	if (name)
+		rtnl_link_set_name(link, name);
+	else
+		rtnl_link_set_ifindex(link, ifindex);
 	nl_begin(nl);
 	err = nl_result(nl, rtnl_link_delete(nl->sk, link));
 	rtnl_link_put(link);
 	return err;
+}
+
+int nb_nl_link_del(struct nb_nl *nl, const char *name)
+{
+	return link_del(nl, 0, name);
 }
 
 static int link_get(struct nb_nl *nl, int ifindex, const char *name, struct rtnl_link **out)
@@ -954,21 +963,6 @@ static int link_group_request(struct nb_nl *nl, int type, int ifindex, __u32 gro
 	return err;
 }
 
-static int link_del_ifindex(struct nb_nl *nl, int ifindex)
-{
-	struct rtnl_link *link;
-	int err;
-
-	link = rtnl_link_alloc();
-	if (!link)
-		return -ENOMEM;
-	rtnl_link_set_ifindex(link, ifindex);
-	nl_begin(nl);
-	err = nl_result(nl, rtnl_link_delete(nl->sk, link));
-	rtnl_link_put(link);
-	return err;
-}
-
 int nb_nl_links_del(struct nb_nl *nl, const int *ifindex, size_t n)
 {
 	size_t i, count = 0;
@@ -990,7 +984,7 @@ int nb_nl_links_del(struct nb_nl *nl, const int *ifindex, size_t n)
 	/* one by one, what is left of them */
 	count = 0;
 	for (i = 0; i < n; i++) {
-		err = link_del_ifindex(nl, ifindex[i]);
+		err = link_del(nl, ifindex[i], NULL);
 		if (err == -ENODEV)
 			continue;
 		if (err)
