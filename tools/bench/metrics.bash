@@ -13,8 +13,8 @@ declare -A METRIC_TOPOS=(
 	[lat_blk]="A B C D E F G"
 	[tput]="A B C D E D0 F G"
 	[udp64]="A B C D E D0 F G"
-	[pub_rate]="A C D E G"
-	[pub_lat]="A C D E G"
+	[pub_rate]="A C D E EV G"
+	[pub_lat]="A C D E EV G"
 	[local_rate]="C D E G"
 	[local_lat]="C D E G"
 )

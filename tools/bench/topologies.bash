@@ -17,18 +17,20 @@
 #   (C) docker:  world ──veth── [dockerd's netns: br-*, iptables, docker-proxy] ── containers
 #   (D) netbpf:  world ──veth── [netbpf instance's host netns: tc programs, socket hooks] ── sandboxes
 #   (E) netbpf in XDP mode: as D with `up --mode xdp` (once netbpf has it, issue 8)
+#   (EV) as E with `--xdp-veth`: XDP on the (veth) uplink too, which E leaves to tc
 #   (D0) as D with the per-endpoint counters compiled out of the endpoint program
 #   (F) as D with the floor of a tc switch on the endpoints (port + FDB lookup, redirect_peer)
 #   (G) Docker on netbpf: C's engine and containers on a D instance, `docker network create
 #       -d netbpf` and `-p` through netbpfd (issue 15)
 
-TOPO_IDS=(A B C D E D0 F G)
+TOPO_IDS=(A B C D E EV D0 F G)
 declare -A TOPO_NAME=(
 	[A]="bare veth pair"
 	[B]="Linux bridge, br_netfilter off"
 	[C]="Docker 20.10: bridge, iptables, docker-proxy"
 	[D]="netbpf, tc"
 	[E]="netbpf, XDP"
+	[EV]="netbpf, XDP on the veth uplink too (--xdp-veth)"
 	[D0]="netbpf, tc, counters compiled out"
 	[F]="tc floor: port + FDB lookup, bpf_redirect_peer"
 	[G]="Docker 20.10 on netbpf (netbpfd), tc"
@@ -234,7 +236,7 @@ nb_instance_host() {
 	ip netns add "$h"
 	world_link "$h" "$w"
 	case " $* " in
-	*" xdp "*)
+	*" --xdp-veth "*)
 		# as tests/e2e/lib.bash does in XDP mode: a veth hands its sender's
 		# "checksum to be completed" state along, which XDP cannot see and a
 		# redirected frame loses; the world sends complete checksums, as a
@@ -265,15 +267,24 @@ nb_instance_teardown() {
 topo_setup_D() { nb_instance D; }
 topo_teardown_D() { nb_instance_teardown D; }
 
-# (E): one entry. Available once `netbpfctl up` has --mode (issue 8). Its world
-# sends complete checksums (see nb_instance), which costs its clients a little
-# more than D's.
+# (E): one entry. Available once `netbpfctl up` has --mode (issue 8). Its uplink
+# is a veth, which XDP mode leaves to tc (docs/xdp.md).
 topo_available_E() {
 	"$NETBPFCTL" up --help 2>/dev/null | grep -- '--mode' >/dev/null ||
 		{ echo "not available: netbpf has no XDP mode yet (issue 8)"; return 1; }
 }
 topo_setup_E() { nb_instance E --mode xdp; }
 topo_teardown_E() { nb_instance_teardown E; }
+
+# (EV): E with XDP on the veth uplink as well (`up --xdp-veth`), the design E
+# replaced there; its world sends complete checksums (see nb_instance_host),
+# which costs its clients a little more than D's.
+topo_available_EV() {
+	"$NETBPFCTL" up --help 2>/dev/null | grep -- '--xdp-veth' >/dev/null ||
+		{ echo "not available: netbpf has no up --xdp-veth"; return 1; }
+}
+topo_setup_EV() { nb_instance EV --mode xdp --xdp-veth; }
+topo_teardown_EV() { nb_instance_teardown EV; }
 
 # nb_instance_swapped ID OBJECT PROGRAM: a D-like instance whose endpoint
 # program is replaced on every endpoint by PROGRAM of OBJECT, sharing the
