@@ -2539,7 +2539,6 @@ static int c_publish_foreach(void *arg)
 	return ok ? 0 : -1;
 }
 
-
 /* ---- the cost of a new flow ------------------------------------------------ */
 
 /*
@@ -2591,12 +2590,26 @@ static int c_newflow_path(void *arg)
 	for (i = 0; i < NEWFLOWS; i++) {
 		__u16 sport = (__u16)(40000 + i);
 
-		mk(&syn, &(struct fr){.dmac = t->up_mac, .smac = CLI_MAC, .sip = CLI, .dip = U,
-				      .sport = sport, .dport = 8000});
-		mk(&synack, &(struct fr){.dmac = GW1_MAC, .smac = MAC_A, .sip = IP_A, .dip = CLI,
-					 .sport = 80, .dport = sport, .flags = TH_SYN | TH_ACK});
-		mk(&ack, &(struct fr){.dmac = t->up_mac, .smac = CLI_MAC, .sip = CLI, .dip = U,
-				      .sport = sport, .dport = 8000, .flags = TH_ACK,
+		mk(&syn, &(struct fr){.dmac = t->up_mac,
+				      .smac = CLI_MAC,
+				      .sip = CLI,
+				      .dip = U,
+				      .sport = sport,
+				      .dport = 8000});
+		mk(&synack, &(struct fr){.dmac = GW1_MAC,
+					 .smac = MAC_A,
+					 .sip = IP_A,
+					 .dip = CLI,
+					 .sport = 80,
+					 .dport = sport,
+					 .flags = TH_SYN | TH_ACK});
+		mk(&ack, &(struct fr){.dmac = t->up_mac,
+				      .smac = CLI_MAC,
+				      .sip = CLI,
+				      .dip = U,
+				      .sport = sport,
+				      .dport = 8000,
+				      .flags = TH_ACK,
 				      .seq = 1001});
 		v[0] = run_timed(t->in, t->ifx[D_UP], &syn, &ns[0][i], &out);
 		v[1] = run_timed(t->epf, t->ifx[D_A], &synack, &ns[1][i], &out);
@@ -2605,9 +2618,9 @@ static int c_newflow_path(void *arg)
 		if (v[0] != TC_ACT_REDIRECT || v[1] != TC_ACT_REDIRECT || v[2] != TC_ACT_OK ||
 		    v[3] != TC_ACT_REDIRECT) {
 			if (!bad++)
-				pkt_diag("flow %u: verdicts %s %s %s %s", i,
-					 pkt_verdict_name(v[0]), pkt_verdict_name(v[1]),
-					 pkt_verdict_name(v[2]), pkt_verdict_name(v[3]));
+				pkt_diag("flow %u: verdicts %s %s %s %s", i, pkt_verdict_name(v[0]),
+					 pkt_verdict_name(v[1]), pkt_verdict_name(v[2]),
+					 pkt_verdict_name(v[3]));
 		}
 	}
 	/* medians: another task preempting one run moves a mean, not them */

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Packet tests of XDP mode: "xdp_sandbox" and "xdp_uplink" (bpf/xdp.bpf.c) through BPF_PROG_TEST_RUN with struct xdp_md's
- * ingress_ifindex, next to the tc programs ("endpoint", "uplink_in") loaded
- * on the same pinned maps, as `netbpfctl up --mode xdp` has them. What is
+ * Packet tests of XDP mode: "xdp_sandbox" and "xdp_uplink" (bpf/xdp.bpf.c)
+ * through BPF_PROG_TEST_RUN with struct xdp_md's ingress_ifindex, next to the
+ * tc programs ("endpoint", "uplink_in") loaded on the same pinned maps, as
+ * `netbpfctl up --mode xdp` has them (the host side of an endpoint runs tc
+ * alone, docs/xdp.md). What is
  * checked: the verdict (XDP finishes a frame or passes it untouched to tc),
  * the frame byte for byte (expected frames are built from scratch, their
  * checksums computed by pkt_finish(), never incrementally, and verified
@@ -93,7 +95,7 @@ struct t {
 	int peer[N_DEV];
 	__u8 up_mac[ETH_ALEN];
 	int x_sb, x_up; /* XDP program fds */
-	int in, epf;	      /* tc program fds */
+	int in, epf;	/* tc program fds */
 };
 
 /* ---- running ------------------------------------------------------------- */

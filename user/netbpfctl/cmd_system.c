@@ -775,7 +775,7 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 			if (idx <= 0 || nb_dp_xdp_query(idx, &xs))
 				xs.prog_id = 0;
 			printf("%suplink %s: %s", i ? ", " : " (", uplinks.v[i],
-			       xs.prog_id		      ? (xs.generic ? "generic XDP" : "native XDP")
+			       xs.prog_id ? (xs.generic ? "generic XDP" : "native XDP")
 			       : nb_dp_link_is_veth(uplinks.v[i]) ? "tc only, a veth"
 								  : "tc only, no native XDP");
 		}
