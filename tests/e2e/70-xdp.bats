@@ -88,10 +88,14 @@ tso() { ethtool_get "$1" 0x1e; }     # ETHTOOL_GTSO
 	ping_ok x1 10.95.1.1
 }
 
-@test "up --mode xdp leaves a veth uplink to tc without --xdp-veth; status says so" {
+@test "up --mode xdp leaves a veth uplink to tc without --xdp-veth, and then the sandboxes; status" {
 	NETBPF_XDP_VETH='' nbctl up --mode xdp
 	assert_equal "$(xdp_prog up0)" ""
-	assert_equal "$(xdp_prog eth0 x1)" xdp_sandbox
+	# nothing redirects into a sandbox at XDP then: no XDP_PASS program to pay for
+	assert_equal "$(xdp_prog eth0 x1)" ""
+	nbctl sandbox create --network netx "$(sb x3)"
+	assert_equal "$(xdp_prog eth0 x3)" ""
+	nbctl sandbox rm "$(sb x3)"
 	run nbctl status
 	echo "$output"
 	assert_success
@@ -101,9 +105,10 @@ tso() { ethtool_get "$1" 0x1e; }     # ETHTOOL_GTSO
 	run http_get world http://198.18.0.1:8000/
 	assert_success
 	assert_output "x1:80"
-	# --xdp-veth puts it back
+	# --xdp-veth puts it back, and the sandboxes' side with it
 	NETBPF_XDP_VETH='' nbctl up --mode xdp --xdp-veth
 	assert_equal "$(xdp_prog up0)" xdp_uplink
+	assert_equal "$(xdp_prog eth0 x1)" xdp_sandbox
 }
 
 @test "xdp: a published port from outside is translated by XDP alone (tc ingress removed)" {

@@ -29,6 +29,24 @@
 #include "netns.h"
 #include "realize.h"
 
+/* Whether any uplink (nb_uplinks' keys) runs an XDP program now */
+static bool uplink_has_xdp(const struct nb_maps *m)
+{
+	struct nb_dp_xdp_state xs;
+	__u32 *keys = NULL;
+	bool found = false;
+	size_t n = 0, i;
+
+	if (m->uplinks < 0 || nb_map_keys(m->uplinks, sizeof(*keys), (void **)&keys, &n))
+		return false;
+	for (i = 0; i < n && !found; i++) {
+		memset(&xs, 0, sizeof(xs));
+		found = !nb_dp_xdp_query((int)keys[i], &xs) && xs.prog_id;
+	}
+	free(keys);
+	return found;
+}
+
 int nb_world_open(const struct nb_instance *inst, struct nb_world *w)
 {
 	int err;
@@ -41,6 +59,13 @@ int nb_world_open(const struct nb_instance *inst, struct nb_world *w)
 		return err;
 	/* an instance from before XDP mode has no flags: tc */
 	nb_dp_mode_get(inst, &w->mode);
+	/*
+	 * XDP mode whose uplinks all kept tc alone (veths, drivers without native XDP):
+	 * nothing is redirected into a sandbox at XDP, so its endpoints are tc mode's,
+	 * with no XDP_PASS program on the sandbox side to pay for
+	 */
+	if (w->mode == NB_DP_MODE_XDP && !uplink_has_xdp(&w->maps))
+		w->mode = NB_DP_MODE_TC;
 	err = nb_nl_open(&w->nl);
 	if (err) {
 		nb_errorf("cannot open a netlink socket: %s", strerror(-err));
@@ -73,8 +98,9 @@ static int tc_ensure(struct nb_world *w, int ifindex, const char *prog)
 }
 
 /*
- * XDP mode: the pass-through program on the sandbox side, so that the veth
- * takes the frames "xdp_uplink" redirects into it, and the devmap entry. The
+ * XDP mode (with an uplink running XDP, see nb_world_open()): the pass-through
+ * program on the sandbox side, so that the veth takes the frames "xdp_uplink"
+ * redirects into it, and the devmap entry. The
  * host side keeps tc alone: XDP there cost more than it saved (docs/xdp.md),
  * so an endpoint of an older XDP-mode instance loses its "xdp_endpoint" here
  * and gets its sandbox side's checksum offload back. tc mode: none of it.
