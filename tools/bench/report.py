@@ -456,9 +456,9 @@ def main():
       "`-p 8000:80` on the server.")
     w("- **(E) netbpf, XDP**: " + (
         "an instance like D brought up with `netbpfctl up --mode xdp`: XDP only on uplinks whose "
-        "driver has native XDP and is not a veth, an `XDP_PASS` program on the sandbox side of "
-        "each endpoint, tc everywhere else (docs/xdp.md). Here the uplink is a veth, so E's "
-        "packets take D's programs. **(EV)**, measured for the published port only: E with "
+        "driver has native XDP and is not a veth and, while one runs XDP, an `XDP_PASS` program "
+        "on the sandbox side of each endpoint; tc everywhere else (docs/xdp.md). Here the "
+        "uplink is a veth, so E's packets take D's programs and paths. **(EV)**, measured for the published port only: E with "
         "`--xdp-veth`, `xdp_uplink` on the veth uplink translating and redirecting into the "
         "sandbox through the devmap; its world sends complete checksums (TX checksum offload "
         "off on `wan0`, as frames from a real NIC arrive), as XDP on a veth needs."
