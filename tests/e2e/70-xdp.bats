@@ -86,6 +86,16 @@ tso() { ethtool_get "$1" 0x1e; }     # ETHTOOL_GTSO
 	ping_ok x1 "$(sb_ip x2)"
 	tcp_echo_check x1 x2 "$(sb_ip x2)" 7101
 	ping_ok x1 10.95.1.1
+	# restored by `up` after `down` (empty maps then): the same
+	nbctl down
+	nbctl up --mode xdp
+	assert_equal "$(xdp_prog up0)" xdp_uplink
+	assert_equal "$(xdp_prog eth0 x1)" xdp_sandbox
+	assert_equal "$(xdp_prog "$(host_port x1)")" ""
+	http_serve x1 80
+	run http_get world http://198.18.0.1:8000/
+	assert_success
+	assert_output "x1:80"
 }
 
 @test "up --mode xdp leaves a veth uplink to tc without --xdp-veth, and then the sandboxes; status" {

@@ -271,7 +271,7 @@ static int uplinks_resolve(struct nb_nl *nl, const struct nb_strv *given,
  * unless xdp_veth: there XDP only adds an skb conversion to what tc does
  * (docs/xdp.md). Generic XDP never: it runs on the skb tc gets anyway, after
  * copying it when it lacks headroom. No XDP for an uplink means tc alone, as in
- * tc mode. tc mode: none of netbpf's.
+ * tc mode. tc mode: none of netbpf's. 1 when the uplink runs XDP now.
  */
 static int uplink_xdp(const struct nb_instance *inst, const char *name, int idx,
 		      enum nb_dp_mode mode, bool xdp_veth)
@@ -290,19 +290,20 @@ static int uplink_xdp(const struct nb_instance *inst, const char *name, int idx,
 		nb_debugf(inst, "uplink %s: no native XDP in its driver: tc only", name);
 		return 0;
 	}
-	if (err)
+	if (err) {
 		nb_errorf("up: uplink \"%s\": cannot attach \"%s\" at XDP: %s", name,
 			  NB_PROG_XDP_UPLINK,
 			  err == -EBUSY ? "another XDP program is attached there" : strerror(-err));
-	else
-		nb_debugf(inst, "uplink %s: \"%s\" attached at XDP (native)", name,
-			  NB_PROG_XDP_UPLINK);
-	return err;
+		return err;
+	}
+	nb_debugf(inst, "uplink %s: \"%s\" attached at XDP (native)", name, NB_PROG_XDP_UPLINK);
+	return 1;
 }
 
-/* Attaches the uplink programs, when the build has them, to each uplink */
+/* Attaches the uplink programs, when the build has them, to each uplink; *xdp: one runs XDP */
 static int uplinks_attach(const struct nb_instance *inst, struct nb_nl *nl,
-			  const struct nb_strv *uplinks, enum nb_dp_mode mode, bool xdp_veth)
+			  const struct nb_strv *uplinks, enum nb_dp_mode mode, bool xdp_veth,
+			  bool *xdp)
 {
 	static const struct {
 		const char *prog;
@@ -337,7 +338,10 @@ static int uplinks_attach(const struct nb_instance *inst, struct nb_nl *nl,
 			}
 		}
 		err = uplink_xdp(inst, uplinks->v[i], idx, mode, xdp_veth);
-		ret = ret ? ret : err;
+		if (err > 0)
+			*xdp = true;
+		else
+			ret = ret ? ret : err;
 	}
 	return ret;
 }
@@ -966,7 +970,7 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 	struct nb_strv given = {0}, stored = {0}, uplinks = {0};
 	struct nb_store *st = NULL;
 	struct nb_world w;
-	bool world = false, txn = false, undo = false, joined = false;
+	bool world = false, txn = false, undo = false, joined = false, xdp = false;
 	struct nb_cluster_cfg cluster;
 	struct nb_dp_sizes sizes;
 	struct nb_instance at;
@@ -1081,7 +1085,7 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 	for (i = 0; i < stored.n; i++)
 		if (!nb_strv_has(&uplinks, stored.v[i]))
 			uplink_detach(nl, stored.v[i]);
-	if ((err = uplinks_attach(inst, nl, &uplinks, mode, o->xdp_veth)))
+	if ((err = uplinks_attach(inst, nl, &uplinks, mode, o->xdp_veth, &xdp)))
 		goto cleanup;
 	if ((err = nb_dp_cgroup_attach(inst)))
 		goto cleanup;
@@ -1089,6 +1093,9 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 	if ((err = nb_world_open(inst, &w)))
 		goto cleanup;
 	world = true;
+	/* the endpoints' mode from the uplinks just attached (nb_uplinks may be empty yet) */
+	if (mode == NB_DP_MODE_XDP)
+		w.mode = xdp ? NB_DP_MODE_XDP : NB_DP_MODE_TC;
 	if ((err = predefined_ensure(st, &w, o->bridge_subnet)))
 		goto cleanup;
 	csv = nb_strv_join(&uplinks);
