@@ -288,7 +288,7 @@ int nb_attach_ifname(struct nb_store *st, struct nb_world *w, const struct nb_ne
 	}
 
 	memset(ep, 0, sizeof(*ep));
-	if (strcmp(net->driver, NB_DRIVER_BRIDGE))
+	if (!nb_net_is_bridged(net))
 		return attach_special(st, net, sb, ep);
 
 	err = pick_address(st, net, sb, want, &ep->ip);

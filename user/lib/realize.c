@@ -151,7 +151,7 @@ static bool is_routed(const struct nb_network_rec *net)
 
 static bool is_bridge(const struct nb_network_rec *net)
 {
-	return !strcmp(net->driver, NB_DRIVER_BRIDGE);
+	return nb_net_is_bridged(net);
 }
 
 int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)

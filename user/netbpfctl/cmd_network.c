@@ -640,7 +640,7 @@ static json_t *network_json(struct nb_store *st, const struct nb_network_rec *ne
 	char when[NB_TIME_STRLEN], a[NB_CIDR_STRLEN], b[NB_CIDR_STRLEN];
 	json_t *o = json_object(), *config = json_array();
 
-	if (!strcmp(net->driver, NB_DRIVER_BRIDGE)) {
+	if (nb_net_is_bridged(net)) {
 		json_t *c = json_object();
 		bool range = net->range.len != net->subnet.len || net->range.addr != net->subnet.addr;
 
@@ -1158,7 +1158,7 @@ static int network_connect(const struct nb_instance *inst, int argc, char **argv
 	err = special_check(st, &net, &sb, true);
 	if (err)
 		goto cleanup;
-	if (!strcmp(net.driver, NB_DRIVER_BRIDGE)) {
+	if (nb_net_is_bridged(&net)) {
 		err = nb_world_get(inst, &world, &w);
 		if (err)
 			goto cleanup;
