@@ -33,6 +33,7 @@
 #include <netlink/route/classifier.h>
 #include <netlink/route/link.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/link/vxlan.h>
 #include <netlink/route/route.h>
 
 #include "nl.h"
@@ -233,6 +234,37 @@ cleanup:
 	if (peer)
 		rtnl_link_put(peer);
 	rtnl_link_veth_release(link);
+	return err;
+}
+
+int nb_nl_vxlan_add(struct nb_nl *nl, const char *name, __u16 dstport, unsigned int mtu)
+{
+	struct rtnl_link *link;
+	int err;
+
+	if (!name || strlen(name) >= NB_IFNAMSIZ)
+		return -EINVAL;
+	link = rtnl_link_vxlan_alloc();
+	if (!link)
+		return -ENOMEM;
+	rtnl_link_set_name(link, name);
+	if (mtu)
+		rtnl_link_set_mtu(link, mtu);
+	/* `external`: no VNI, no remote; BPF gives both per packet with the tunnel key */
+	err = rtnl_link_vxlan_set_collect_metadata(link, 1);
+	if (!err)
+		err = rtnl_link_vxlan_set_port(link, dstport);
+	/* nobody reads a kernel FDB on this device: every destination comes from the key */
+	if (!err)
+		err = rtnl_link_vxlan_set_learning(link, 0);
+	if (err) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_link_add(nl->sk, link, NLM_F_CREATE | NLM_F_EXCL));
+cleanup:
+	rtnl_link_put(link);
 	return err;
 }
 

@@ -33,6 +33,11 @@ struct nb_veth_opts {
 /* Creates the pair (both ends down); -EEXIST when a name is taken */
 int nb_nl_veth_add(struct nb_nl *nl, const struct nb_veth_opts *o);
 int nb_nl_link_del(struct nb_nl *nl, const char *name); /* -ENODEV when absent */
+/*
+ * A collect-metadata ("external") VXLAN device on UDP port dstport (host order), learning
+ * off, left down; mtu 0: the kernel's. -EEXIST when the name is taken.
+ */
+int nb_nl_vxlan_add(struct nb_nl *nl, const char *name, __u16 dstport, unsigned int mtu);
 int nb_nl_link_ifindex(struct nb_nl *nl, const char *name); /* > 0, or -ENODEV */
 int nb_nl_link_up(struct nb_nl *nl, const char *name);
 int nb_nl_link_mac(struct nb_nl *nl, const char *name, __u8 mac[6]);
