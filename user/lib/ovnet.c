@@ -484,6 +484,27 @@ int nb_ovep_list(struct nb_etcd *e, const char *net, struct nb_ovep **v, size_t 
 	return 0;
 }
 
+int nb_ovnet_endpoints(struct nb_store *st, const char *net, struct nb_ovep **v, size_t *n)
+{
+	struct nb_cluster_cfg cfg;
+	struct nb_etcd *e = NULL;
+	int err;
+
+	*v = NULL;
+	*n = 0;
+	err = nb_cluster_cfg_get(st, &cfg);
+	if (err == -ENOENT)
+		return nb_error(-ENOENT, "network \"%s\": this instance has no store", net);
+	if (err)
+		return err;
+	err = nb_cluster_connect(&cfg, 2000, &e);
+	if (!err)
+		err = nb_ovep_list(e, net, v, n);
+	nb_etcd_close(e);
+	nb_cluster_cfg_free(&cfg);
+	return err;
+}
+
 void nb_ovctx_close(struct nb_ovctx *c)
 {
 	nb_etcd_close(c->e);

@@ -100,6 +100,9 @@ int nb_ovnet_remove(struct nb_etcd *e, const struct nb_network_rec *net);
 /* The endpoints of network net (NULL: every network) in the store, sorted by network and ip */
 int nb_ovep_list(struct nb_etcd *e, const char *net, struct nb_ovep **v, size_t *n);
 
+/* The same through the instance's store settings (st: its state), for `network inspect` */
+int nb_ovnet_endpoints(struct nb_store *st, const char *net, struct nb_ovep **v, size_t *n);
+
 /*
  * What attaching an endpoint to an overlay network needs from the store, in one go:
  * a client, this host (id, advertised address, lease) and the network key's revision.
