@@ -128,10 +128,10 @@ ncontainers() { [ "$(containers "$1" "$2")" = "$3" ]; }
 	assert_line "/netbpf/v1/blocks/$CL-ov/10.50.0.0/26"
 	assert_line "/netbpf/v1/blocks/$CL-ov/10.50.0.64/26"
 	# overlay endpoints leave room for the VXLAN header: underlay 1500 - 50
-	run nsenter --net=/run/netns/"$CL-h2" cat /sys/class/net/nbvx0/mtu
-	assert_output 1450
-	run ins a2 cat /sys/class/net/eth0/mtu
-	assert_output 1450
+	run nsenter --net=/run/netns/"$CL-h2" ip -o link show dev nbvx0
+	assert_output --partial " mtu 1450 "
+	run ins a2 ip -o link show dev eth0
+	assert_output --partial " mtu 1450 "
 	# every host shows every container, with its host, the same
 	for h in 1 2 3; do
 		wait_until 10 ncontainers "$h" ov 4
