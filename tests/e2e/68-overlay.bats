@@ -47,8 +47,14 @@ no_ep_key() { ! ep_key "$@"; }
 # same_inspect NET: `network inspect` prints the same on every host
 same_inspect() {
 	local a b c
-	a=$(hctl 1 network inspect "$CL-$1") && b=$(hctl 2 network inspect "$CL-$1") &&
-		c=$(hctl 3 network inspect "$CL-$1") && [ "$a" = "$b" ] && [ "$b" = "$c" ]
+	a=$(hctl 1 network inspect "$CL-$1") || return 1
+	b=$(hctl 2 network inspect "$CL-$1") || return 1
+	c=$(hctl 3 network inspect "$CL-$1") || return 1
+	if [ "$a" != "$b" ] || [ "$b" != "$c" ]; then
+		diff <(echo "$a") <(echo "$b")
+		diff <(echo "$b") <(echo "$c")
+		return 1
+	fi
 }
 containers() { hctl "$1" network inspect --format '{{len .Containers}}' "$CL-$2"; }
 ncontainers() { [ "$(containers "$1" "$2")" = "$3" ]; }

@@ -309,8 +309,9 @@ static int restore(struct agent *a, struct nb_etcd *e, int64_t lease)
 	err = nb_ovnet_restore(e, st, a->cfg, lease, &conflicts);
 	nb_store_close(st);
 	if (!err && conflicts)
-		nb_logf(NB_LOG_WARN, "cluster: %d endpoint%s of this host conflict with the cluster",
-			conflicts, conflicts > 1 ? "s" : "");
+		nb_logf(NB_LOG_WARN,
+			"cluster: %d endpoint%s of this host conflict with the cluster", conflicts,
+			conflicts > 1 ? "s" : "");
 	return err;
 }
 

@@ -139,7 +139,8 @@ static void remote_drop(struct nb_ovagent *g, struct remote *r)
 {
 	struct nb_world *w;
 
-	if (r->net_id && (w = world(g)) && nb_remote_ep_del(&w->maps, r->net_id, r->ep.mac, r->ep.ip)) {
+	if (r->net_id && (w = world(g)) &&
+	    nb_remote_ep_del(&w->maps, r->net_id, r->ep.mac, r->ep.ip)) {
 		nb_logf(NB_LOG_WARN, "cluster: %s: %s", r->key, nb_error_msg());
 		nb_error_clear();
 	}
@@ -255,8 +256,10 @@ static void network_gone(struct nb_ovagent *g, const char *name)
 	if (!err)
 		err = nb_store_commit(st);
 	if (!err)
-		nb_logf(NB_LOG_INFO, "cluster: overlay network \"%s\" removed from the cluster: "
-			"removed here", name);
+		nb_logf(NB_LOG_INFO,
+			"cluster: overlay network \"%s\" removed from the cluster: "
+			"removed here",
+			name);
 	nb_network_rec_clear(&net);
 out:
 	if (err) {

@@ -113,7 +113,8 @@ static const char create_doc[] =
 
 static const struct argp_option create_opts[] = {
     {"driver", 'd', "DRIVER", 0,
-     "Driver: \"bridge\" (the default) or \"overlay\" (across the hosts of a cluster: needs `up --store`)",
+     "Driver: \"bridge\" (the default) or \"overlay\" (across the hosts of a cluster: "
+     "needs `up --store`)",
      0},
     {"subnet", OPT_SUBNET, "CIDR", 0, "Subnet, e.g. 10.1.0.0/16", 0},
     {"gateway", OPT_GATEWAY, "IP", 0, "Gateway address (default: the first of the subnet)", 0},
