@@ -1031,7 +1031,8 @@ static int network_prune(const struct nb_instance *inst, int argc, char **argv)
 		struct nb_endpoint_rec *eps = NULL;
 		size_t nep = 0;
 
-		if (nets[i].builtin || !prune_filter(&a.filters, &nets[i], until_ns))
+		/* an overlay network is the cluster's: other hosts may use it (network rm) */
+		if (nets[i].builtin || nets[i].vni || !prune_filter(&a.filters, &nets[i], until_ns))
 			continue;
 		err = nb_store_endpoint_list(st, nets[i].id, NULL, &eps, &nep);
 		free(eps);
