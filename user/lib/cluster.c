@@ -529,7 +529,7 @@ int nb_agent_run(const struct nb_instance *inst, const volatile int *stop,
 	}
 	if ((err = nb_cluster_connect(&cfg, 0, &e)))
 		goto out;
-	if ((err = nb_ovagent_new(inst, cfg.host_id, &a.ov)))
+	if ((err = nb_ovagent_new(inst, &cfg, &a.ov)))
 		goto out;
 	snprintf(a.self.id, sizeof(a.self.id), "%s", cfg.host_id);
 	snprintf(a.self.advertise, sizeof(a.self.advertise), "%s", cfg.advertise);

@@ -24,6 +24,7 @@ struct remote {
 
 struct nb_ovagent {
 	const struct nb_instance *inst;
+	const struct nb_cluster_cfg *cfg;
 	char self[40];
 	struct remote *r;
 	size_t n;
@@ -31,14 +32,16 @@ struct nb_ovagent {
 	bool listed;		   /* the first list happened: stale map entries were pruned */
 };
 
-int nb_ovagent_new(const struct nb_instance *inst, const char *self_id, struct nb_ovagent **out)
+int nb_ovagent_new(const struct nb_instance *inst, const struct nb_cluster_cfg *cfg,
+		   struct nb_ovagent **out)
 {
 	struct nb_ovagent *g = calloc(1, sizeof(*g));
 
 	if (!g)
 		return nb_error(-ENOMEM, "cluster: out of memory");
 	g->inst = inst;
-	snprintf(g->self, sizeof(g->self), "%s", self_id);
+	g->cfg = cfg;
+	snprintf(g->self, sizeof(g->self), "%s", cfg->host_id);
 	*out = g;
 	return 0;
 }
@@ -233,6 +236,28 @@ static void network_put(struct nb_ovagent *g, const struct nb_etcd_kv *kv)
 	nb_network_rec_clear(&rec);
 }
 
+/* Whether the store has net (same id) now; true also when it cannot tell */
+static bool still_there(struct nb_ovagent *g, const struct nb_network_rec *net)
+{
+	struct nb_network_rec had;
+	struct nb_etcd *e = NULL;
+	bool there = true;
+	int err;
+
+	err = nb_cluster_connect(g->cfg, 0, &e);
+	if (!err)
+		err = nb_ovnet_get(e, net->name, &had, NULL);
+	if (!err) {
+		there = !strcmp(had.id, net->id);
+		nb_network_rec_clear(&had);
+	} else if (err == -ENOENT) {
+		there = false;
+	}
+	nb_error_clear();
+	nb_etcd_close(e);
+	return there;
+}
+
 /* A network the store no longer has leaves the local state, unless it still has endpoints */
 static void network_gone(struct nb_ovagent *g, const char *name)
 {
@@ -248,6 +273,14 @@ static void network_gone(struct nb_ovagent *g, const char *name)
 		if (!err)
 			nb_network_rec_clear(&net);
 		err = 0;
+		goto out;
+	}
+	/*
+	 * The store asked again under the state's lock: a list read before this
+	 * host's own `network create` published the network does not remove it
+	 */
+	if (still_there(g, &net)) {
+		nb_network_rec_clear(&net);
 		goto out;
 	}
 	err = nb_store_begin(st);

@@ -16,12 +16,15 @@
 
 #include <stdbool.h>
 
+#include "cluster.h"
 #include "etcd.h"
 
 struct nb_instance;
 struct nb_ovagent;
 
-int nb_ovagent_new(const struct nb_instance *inst, const char *self_id, struct nb_ovagent **out);
+/* cfg: the agent's settings (this host's id, the store), kept by the caller */
+int nb_ovagent_new(const struct nb_instance *inst, const struct nb_cluster_cfg *cfg,
+		   struct nb_ovagent **out);
 void nb_ovagent_free(struct nb_ovagent *g);
 
 /* One key of the layout changed (or was listed: put) */

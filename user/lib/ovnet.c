@@ -407,6 +407,11 @@ int nb_ovnet_remove(struct nb_etcd *e, const struct nb_network_rec *net)
 	err = nb_ovnet_get(e, net->name, &had, &rev);
 	if (err)
 		return err;
+	/* another network of that name now (removed and created again): not ours to remove */
+	if (strcmp(had.id, net->id)) {
+		nb_network_rec_clear(&had);
+		return -ENOENT;
+	}
 	snprintf(vkey, sizeof(vkey), NB_CLUSTER_VNIS "%u", had.vni);
 	nb_network_rec_clear(&had);
 	err = nb_ovep_list(e, net->name, &eps, &n);
