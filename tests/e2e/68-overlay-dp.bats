@@ -227,9 +227,10 @@ teardown_file() {
 	s_ping_ok b1 10.50.0.11
 	s_ping_ok a2 10.51.0.21
 	# a full 1450-byte packet crosses in one piece (DF set)
-	run in_s a1 ping -n -c1 -W2 -M do -s $((1450 - 28)) 10.50.0.21
+	run in_s a1 ping -n -c1 -W2 -M "do" -s $((1450 - 28)) 10.50.0.21
 	assert_success
-	run in_s a1 ping -n -c1 -W2 -M do -s $((1450 - 27)) 10.50.0.21
+	# one byte more does not fit the overlay MTU
+	run in_s a1 ping -n -c1 -W2 -M "do" -s $((1450 - 27)) 10.50.0.21
 	assert_failure
 	head -c 1048576 /dev/urandom >"$OV_TMP/tx"
 	# nsenter execs socat: the recorded pid is the server's own
