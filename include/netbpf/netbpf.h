@@ -66,6 +66,7 @@
 #include "cluster.h"
 #include "etcd.h"
 #include "overlay.h"
+#include "ovnet.h"
 #include "mapsize.h"
 #include "owner.h"
 #include "pins.h"

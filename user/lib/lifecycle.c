@@ -583,7 +583,7 @@ static void restore(struct nb_store *st, struct nb_world *w, struct nb_up_report
 		return;
 	}
 	for (i = 0; i < nn; i++) {
-		if (strcmp(nets[i].driver, NB_DRIVER_BRIDGE))
+		if (!nb_net_is_bridged(&nets[i]))
 			continue;
 		if (nb_network_realize(w, &nets[i]))
 			c->failed++;
@@ -619,7 +619,7 @@ static void restore(struct nb_store *st, struct nb_world *w, struct nb_up_report
 		first = true;
 		for (j = 0; j < ne; j++) {
 			net = nb_network_recs_by_id(nets, nn, eps[j].network_id);
-			if (!net || strcmp(net->driver, NB_DRIVER_BRIDGE))
+			if (!net || !nb_net_is_bridged(net))
 				continue;
 			if (nb_endpoint_realize(w, net, &sbs[i], &eps[j], first))
 				c->failed++;
@@ -1495,7 +1495,7 @@ static int gc_devices(const struct nb_instance *inst, struct nb_store *st, struc
 	for (i = 0; i < ne; i++)
 		snprintf(known[nk++], NB_IFNAMSIZ, "%s", eps[i].host_ifname);
 	for (i = 0; i < nn; i++) {
-		if (strcmp(nets[i].driver, NB_DRIVER_BRIDGE))
+		if (!nb_net_is_bridged(&nets[i]))
 			continue;
 		nb_network_ifnames(nets[i].net_id, gw, port);
 		snprintf(known[nk++], NB_IFNAMSIZ, "%s", gw);

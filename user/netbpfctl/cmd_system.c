@@ -508,7 +508,7 @@ static void status_devices(struct status_ctx *c, const struct nb_strv *uplinks)
 	qsort(c->sbs, c->nsbs, sizeof(*c->sbs), cmp_sb_id);
 	known = calloc(c->neps + 2 * c->nnets + 1, sizeof(*known));
 	for (i = 0; i < c->nnets; i++) {
-		if (strcmp(c->nets[i].driver, NB_DRIVER_BRIDGE))
+		if (!nb_net_is_bridged(&c->nets[i]))
 			continue;
 		nb_network_ifnames(c->nets[i].net_id, gw, port);
 		status_row(c, gw, "gateway", c->nets[i].name, "-", -1);
@@ -780,7 +780,7 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 		goto cleanup;
 	}
 	for (i = 0; i < c.nnets; i++)
-		nbridge += !strcmp(c.nets[i].driver, NB_DRIVER_BRIDGE);
+		nbridge += nb_net_is_bridged(&c.nets[i]);
 
 	nb_dp_mode_get(inst, &c.mode);
 	printf("netbpf is up\n");
