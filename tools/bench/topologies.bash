@@ -472,9 +472,9 @@ EOF
 #        nolearning), the other host's pod subnet routed via flannel.1 with a permanent
 #        neighbour and FDB entry for its VTEP
 #   (XN) netbpf overlay: one instance per host with a store (an etcd member in host 1's
-#        netns), nbvx0 from `up`, the network realized on both hosts and made overlay VNI
-#        4242 with the remote endpoints written by build/tests/nbovl (the library's map
-#        writers, as the cluster agent writes them; until the agent does)
+#        netns) and its agent (netbpfd), nbvx0 from `up`, `network create -d overlay` on
+#        host 1, the sandboxes' addresses from the hosts' blocks, the remote endpoints put
+#        by the agents: the whole control plane, as a cluster runs it
 
 TOPO_IDS+=(XU XF XN)
 TOPO_NAME[XU]="cross-host: direct underlay, no encapsulation"
@@ -545,21 +545,25 @@ topo_setup_XF() {
 		die "(XF) the pods do not reach each other across flannel.1"
 }
 
-NBOVL=${NBOVL:-$NBB_SRC/build/tests/nbovl}
+NETBPFD=${NETBPFD:-$NBB_SRC/build/netbpfd}
 topo_available_XN() {
 	command -v etcd >/dev/null || { echo "not available: etcd missing (Debian's etcd-server)"; return 1; }
-	[ -x "$NBOVL" ] || { echo "not available: $NBOVL missing (make)"; return 1; }
+	[ -x "$NETBPFD" ] || { echo "not available: $NETBPFD missing (make)"; return 1; }
 }
 
-# xn_ovl K ARGS...: nbovl on XN's host K
-xn_ovl() {
-	local k=$1
-	shift
-	NETBPF_PIN_DIR=$NBB_TMP/nb-xn$k/bpf nsenter --net=/run/netns/"$NBB_ID-xn$k-h" "$NBOVL" "$@"
+# xn_netbpfd K: the agent of XN's host K (its pid recorded: cleanup ends it)
+xn_netbpfd() {
+	local t=$NBB_TMP/nb-xn$1
+	NETBPF_STATE_DIR=$t/state NETBPF_PIN_DIR=$t/bpf NETBPF_CGROUP=$NB_CGROOT/$NBB_ID-xn$1 \
+		bg "xn$1-netbpfd" nsenter --net=/run/netns/"$NBB_ID-xn$1-h" "$NETBPFD" \
+		--docker-socket "$t/netbpf.sock" --docker-host "unix://$t/no-docker.sock"
+	echo "$BG_PID" >"$t/netbpfd.pid"
 }
+xn_has_net() { nbx xn2 network inspect --format '{{.Id}}' bench; }
+xn_pings() { in_ns "$1" ping -n -c1 -W1 "$2"; }
 
 topo_setup_XN() {
-	local k j t id ip
+	local k t
 	x_hosts "$NBB_ID-xn1-h" "$NBB_ID-xn2-h"
 	bg xn-etcd nsenter --net=/run/netns/"$NBB_ID-xn1-h" etcd --name xn --data-dir "$NBB_TMP/xn-etcd" \
 		--listen-client-urls http://10.97.0.1:2379 --advertise-client-urls http://10.97.0.1:2379 \
@@ -572,25 +576,25 @@ topo_setup_XN() {
 		mkdir -p "$t/bpf" "$NB_CGROOT/$NBB_ID-xn$k"
 		mount -t bpf bpf "$t/bpf"
 		nbx "xn$k" up --uplink ul0 --store etcd://10.97.0.1:2379 --advertise "10.97.0.$k" >/dev/null
-		nbx "xn$k" network create --subnet 10.89.0.0/24 --mtu "$(xn_ovl "$k" mtu)" bench >/dev/null
-		id=$(in_ns "$NBB_ID-xn$k-h" ip -o -4 addr show |
-			awk '$4 == "10.89.0.1/24" { sub("nbg", "", $2); print $2 }')
-		xn_ovl "$k" net "$id" 4242
-		echo "$id" >"$t/net_id"
+		xn_netbpfd "$k"
 	done
-	nbx xn1 sandbox create --network bench --ip 10.89.0.11 "$NBB_ID-xn-cli" >/dev/null
-	nbx xn2 sandbox create --network bench --ip 10.89.0.21 "$NBB_ID-xn-srv" >/dev/null
-	for k in 1 2; do
-		j=$((3 - k))
-		ip=10.89.0.$((k == 1 ? 21 : 11))
-		xn_ovl "$k" put "$(cat "$NBB_TMP/nb-xn$k/net_id")" 4242 \
-			"$(printf '02:42:%02x:%02x:%02x:%02x' ${ip//./ })" "$ip" "10.97.0.$j"
-	done
-	T_CLI[XN]=$NBB_ID-xn-cli T_SRV[XN]=$NBB_ID-xn-srv T_SRVIP[XN]=10.89.0.21
-	in_ns "$NBB_ID-xn-cli" ping -c1 -W2 10.89.0.21 >/dev/null ||
+	# the control plane: created on host 1, realized on host 2 by its agent
+	wait_for 10 nbx xn1 network create -d overlay --subnet 10.89.0.0/16 bench >/dev/null ||
+		die "(XN) network create -d overlay failed"
+	wait_for 10 xn_has_net || die "(XN) host 2's agent did not realize the network"
+	nbx xn1 sandbox create --network bench "$NBB_ID-xn-cli" >/dev/null
+	nbx xn2 sandbox create --network bench "$NBB_ID-xn-srv" >/dev/null
+	T_CLI[XN]=$NBB_ID-xn-cli T_SRV[XN]=$NBB_ID-xn-srv
+	T_SRVIP[XN]=$(in_ns "$NBB_ID-xn-srv" ip -o -4 addr show dev eth0 |
+		awk '{split($4, a, "/"); print a[1]}')
+	wait_for 10 xn_pings "$NBB_ID-xn-cli" "${T_SRVIP[XN]}" ||
 		die "(XN) the sandboxes do not reach each other across nbvx0"
 }
 topo_teardown_XN() {
+	local k
+	for k in 1 2; do
+		bg_stop "$(cat "$NBB_TMP/nb-xn$k/netbpfd.pid" 2>/dev/null)"
+	done
 	nb_instance_teardown xn1
 	nb_instance_teardown xn2
 }
