@@ -356,6 +356,20 @@ ncontainers() { [ "$(containers "$1" "$2")" = "$3" ]; }
 	wait_until 10 same_inspect ov
 }
 
+@test "down and up on a host: the agent puts the remote endpoints into the new maps" {
+	local a2
+	a2=$(ip_of a2)
+	run hctl 1 down
+	assert_success
+	run hctl 1 up
+	assert_success
+	wait_until 15 pings a1 "$a2"
+	run pings a2 "$(ip_of a1)"
+	assert_success
+	run grep -c "the data plane's maps are new: putting" "$CL_TMP/h1/netbpfd.log"
+	assert_success
+}
+
 @test "endpoints gone: network rm on one host removes it from every host and the store" {
 	local s
 	for s in a1 b1 d1 f1 l1; do

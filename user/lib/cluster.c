@@ -371,6 +371,9 @@ static void *keepalive_main(void *arg)
 		if (down)
 			nb_logf(NB_LOG_INFO, "cluster: the store answers again");
 		down = false;
+		/* the remote endpoints back into maps that `down` and `up` made anew */
+		if (a->ov)
+			nb_ovagent_check(a->ov);
 		nap(a->stop, ttl * 1000 / 3);
 	}
 	/* a clean stop leaves the cluster at once */
