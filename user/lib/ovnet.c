@@ -644,6 +644,18 @@ static void holder(struct nb_ovctx *c, const struct nb_network_rec *net, __be32 
 	nb_etcd_kvs_free(&kvs);
 }
 
+static bool held_by_me(struct nb_ovctx *c, const char *key)
+{
+	struct nb_etcd_kvs kvs;
+	bool mine;
+
+	if (nb_etcd_range(c->e, key, false, 0, &kvs))
+		return false;
+	mine = kvs.n && !strcmp(kvs.kv[0].value, c->cfg.host_id) && kvs.kv[0].lease == c->lease;
+	nb_etcd_kvs_free(&kvs);
+	return mine;
+}
+
 int nb_ovep_claim(struct nb_ovctx *c, const struct nb_network_rec *net,
 		  const struct nb_sandbox_rec *sb, __be32 want, const __be32 *used, size_t nused,
 		  struct nb_endpoint_rec *ep)
@@ -733,6 +745,9 @@ int nb_ovep_claim(struct nb_ovctx *c, const struct nb_network_rec *net,
 				if (!held) {
 					nb_ovblock_key(net->name, &b, bkey, sizeof(bkey));
 					err = nb_etcd_create(c->e, bkey, c->cfg.host_id, c->lease);
+					/* a create that timed out after it was applied: ours */
+					if (err == -EEXIST && held_by_me(c, bkey))
+						err = 0;
 					if (!err)
 						claimed = true;
 					else if (err == -EEXIST && nothers < cap)
