@@ -784,8 +784,12 @@ static bool check_device(struct ov *o)
 	ok &= ASSERT_OK(nb_dp_tc_query(o->vx, false, &id), "query its ingress");
 	ok &= ASSERT_OK(nb_dp_prog_id(&o->inst, NB_PROG_TUNNEL, &want), "tunnel's id");
 	ok &= ASSERT_EQ(id, want, "\"tunnel\" on nbvx0's ingress");
-	ok &= ASSERT_OK(nb_overlay_dev_ensure(&o->inst, o->nl, &o->maps, 1500), "ensure again");
+	ok &= ASSERT_OK(nb_overlay_dev_ensure(&o->inst, o->nl, &o->maps, 1400),
+			"ensure again, the underlay's MTU now 1400");
 	ok &= ASSERT_EQ(nb_nl_link_ifindex(o->nl, NB_VXLAN_DEV), o->vx, "the same device kept");
+	ok &= ASSERT_OK(nb_overlay_dev_info(o->nl, NULL, &mtu), "dev_info");
+	ok &= ASSERT_EQ(mtu, 1400 - NB_OVERLAY_OVERHEAD, "MTU follows the underlay");
+	ok &= ASSERT_OK(nb_overlay_dev_ensure(&o->inst, o->nl, &o->maps, 1500), "and back");
 	ok &= ASSERT_EQ(nb_overlay_dev_ensure(&o->inst, o->nl, &o->maps, 100), -EINVAL,
 			"an underlay MTU without room for VXLAN refused");
 	return ok;
