@@ -47,8 +47,14 @@ no_ep_key() { ! ep_key "$@"; }
 # same_inspect NET: `network inspect` prints the same on every host
 same_inspect() {
 	local a b c
-	a=$(hctl 1 network inspect "$CL-$1") && b=$(hctl 2 network inspect "$CL-$1") &&
-		c=$(hctl 3 network inspect "$CL-$1") && [ "$a" = "$b" ] && [ "$b" = "$c" ]
+	a=$(hctl 1 network inspect "$CL-$1") || return 1
+	b=$(hctl 2 network inspect "$CL-$1") || return 1
+	c=$(hctl 3 network inspect "$CL-$1") || return 1
+	if [ "$a" != "$b" ] || [ "$b" != "$c" ]; then
+		diff <(echo "$a") <(echo "$b")
+		diff <(echo "$b") <(echo "$c")
+		return 1
+	fi
 }
 containers() { hctl "$1" network inspect --format '{{len .Containers}}' "$CL-$2"; }
 ncontainers() { [ "$(containers "$1" "$2")" = "$3" ]; }
@@ -238,6 +244,29 @@ ncontainers() { [ "$(containers "$1" "$2")" = "$3" ]; }
 	hctl 3 sandbox create --network "$CL-ov" "$CL-a3"
 }
 
+@test "network connect and disconnect on an overlay network; Peers lists its hosts" {
+	hctl 2 network create --subnet 10.62.0.0/24 "$CL-loc2"
+	hctl 2 sandbox create --network "$CL-loc2" "$CL-g2"
+	run hctl 2 network connect "$CL-ov" "$CL-g2"
+	assert_success
+	local g2
+	g2=$(ins g2 ip -o -4 addr show dev eth1 | awk '{split($4, a, "/"); print a[1]}')
+	# host 2's block, after a2
+	assert_equal "$g2" 10.50.0.65
+	run ins g2 ip -o link show dev eth1
+	assert_output --partial " mtu 1450 "
+	wait_until 10 pings a1 "$g2"
+	run hctl 1 network inspect --format '{{range .Peers}}{{.IP}} {{end}}' "$CL-ov"
+	assert_output "10.98.1.2 10.98.2.2 10.98.3.2 "
+	run hctl 2 network disconnect "$CL-ov" "$CL-g2"
+	assert_success
+	run no_ep_key ov "$g2"
+	assert_success
+	wait_until 10 no_ping a1 "$g2"
+	hctl 2 sandbox rm "$CL-g2"
+	hctl 2 network rm "$CL-loc2"
+}
+
 @test "all etcd members down: traffic flows, overlay sandbox create fails and changes nothing; back: converges" {
 	local a2 k before
 	a2=$(ip_of a2)
@@ -298,6 +327,21 @@ ncontainers() { [ "$(containers "$1" "$2")" = "$3" ]; }
 	assert_success
 }
 
+@test "a host leaving cleanly (netbpfd stopped): its endpoints leave the others at once, come back" {
+	local a3
+	a3=$(ip_of a3)
+	netbpfd_kill 3 TERM
+	# the lease is revoked: no TTL to wait for
+	run no_ep_key ov "$a3"
+	assert_success
+	wait_until 10 ncontainers 1 ov 5
+	wait_until 10 no_ping a1 "$a3"
+	netbpfd_start 3
+	wait_until 15 ep_key ov "$a3"
+	wait_until 10 pings a1 "$a3"
+	wait_until 10 same_inspect ov
+}
+
 @test "a host's underlay cut: its endpoints leave the others within the TTL, come back healed" {
 	local a3
 	a3=$(ip_of a3)
@@ -310,6 +354,20 @@ ncontainers() { [ "$(containers "$1" "$2")" = "$3" ]; }
 	wait_until 10 pings a1 "$a3"
 	wait_until 10 ncontainers 1 ov 6
 	wait_until 10 same_inspect ov
+}
+
+@test "down and up on a host: the agent puts the remote endpoints into the new maps" {
+	local a2
+	a2=$(ip_of a2)
+	run hctl 1 down
+	assert_success
+	run hctl 1 up
+	assert_success
+	wait_until 15 pings a1 "$a2"
+	run pings a2 "$(ip_of a1)"
+	assert_success
+	run grep -c "the data plane's maps are new: putting" "$CL_TMP/h1/netbpfd.log"
+	assert_success
 }
 
 @test "endpoints gone: network rm on one host removes it from every host and the store" {

@@ -78,7 +78,8 @@ static void test_network_refused(void **s)
 	    "\"10.0.0.0/8\",\"gateway\":\"10.0.0.1\",\"host_binding\":\"0.0.0.0\"}",
 	    /* a VNI beyond 24 bits */
 	    "{\"id\":\"" ID64 "\",\"name\":\"ov\",\"subnet\":\"10.0.0.0/8\",\"range\":"
-	    "\"10.0.0.0/8\",\"gateway\":\"10.0.0.1\",\"host_binding\":\"0.0.0.0\",\"vni\":16777216}",
+	    "\"10.0.0.0/"
+	    "8\",\"gateway\":\"10.0.0.1\",\"host_binding\":\"0.0.0.0\",\"vni\":16777216}",
 	    /* host bits in the subnet */
 	    "{\"id\":\"" ID64 "\",\"name\":\"ov\",\"subnet\":\"10.0.0.1/8\",\"range\":"
 	    "\"10.0.0.0/8\",\"gateway\":\"10.0.0.1\",\"host_binding\":\"0.0.0.0\",\"vni\":5}",
@@ -116,9 +117,9 @@ static void test_endpoint_records(void **s)
 	assert_string_equal(back.underlay, "10.98.2.2");
 	assert_string_equal(back.name, "web1");
 	/* a value whose address is not the key's is no record */
-	assert_int_equal(nb_ovep_parse("/netbpf/v1/endpoints/ov/10.50.0.67", json, strlen(json),
-				       &back),
-			 -EINVAL);
+	assert_int_equal(
+	    nb_ovep_parse("/netbpf/v1/endpoints/ov/10.50.0.67", json, strlen(json), &back),
+	    -EINVAL);
 	/* keys that are not endpoints' */
 	assert_int_equal(nb_ovep_parse("/netbpf/v1/endpoints/ov", json, strlen(json), &back),
 			 -EINVAL);

@@ -309,8 +309,9 @@ static int restore(struct agent *a, struct nb_etcd *e, int64_t lease)
 	err = nb_ovnet_restore(e, st, a->cfg, lease, &conflicts);
 	nb_store_close(st);
 	if (!err && conflicts)
-		nb_logf(NB_LOG_WARN, "cluster: %d endpoint%s of this host conflict with the cluster",
-			conflicts, conflicts > 1 ? "s" : "");
+		nb_logf(NB_LOG_WARN,
+			"cluster: %d endpoint%s of this host conflict with the cluster", conflicts,
+			conflicts > 1 ? "s" : "");
 	return err;
 }
 
@@ -370,6 +371,9 @@ static void *keepalive_main(void *arg)
 		if (down)
 			nb_logf(NB_LOG_INFO, "cluster: the store answers again");
 		down = false;
+		/* the remote endpoints back into maps that `down` and `up` made anew */
+		if (a->ov)
+			nb_ovagent_check(a->ov);
 		nap(a->stop, ttl * 1000 / 3);
 	}
 	/* a clean stop leaves the cluster at once */
@@ -528,7 +532,7 @@ int nb_agent_run(const struct nb_instance *inst, const volatile int *stop,
 	}
 	if ((err = nb_cluster_connect(&cfg, 0, &e)))
 		goto out;
-	if ((err = nb_ovagent_new(inst, cfg.host_id, &a.ov)))
+	if ((err = nb_ovagent_new(inst, &cfg, &a.ov)))
 		goto out;
 	snprintf(a.self.id, sizeof(a.self.id), "%s", cfg.host_id);
 	snprintf(a.self.advertise, sizeof(a.self.advertise), "%s", cfg.advertise);

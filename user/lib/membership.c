@@ -369,7 +369,7 @@ int nb_attach_ifname(struct nb_store *st, struct nb_world *w, const struct nb_ne
 	if (err) {
 		nb_errorf("sandbox \"%s\": cannot read its endpoints: %s", sb->name,
 			  strerror(-err));
-		return err;
+		goto cleanup;
 	}
 	netns_look(sb, &view);
 	for (seq = 0; seq_taken(seq, eps, neps, &view); seq++)

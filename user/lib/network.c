@@ -188,7 +188,8 @@ int nb_network_adopt(const struct nb_instance *inst, struct nb_store *st,
 				       rec->name, NB_SHORT_ID_LEN, nets[i].id);
 			goto out;
 		}
-		if (nb_net_is_bridged(&nets[i]) && nb_prefix_overlap(&nets[i].subnet, &rec->subnet)) {
+		if (nb_net_is_bridged(&nets[i]) &&
+		    nb_prefix_overlap(&nets[i].subnet, &rec->subnet)) {
 			err = nb_error(-EEXIST,
 				       "overlay network \"%s\" of the cluster: subnet %s overlaps "
 				       "this host's network \"%s\" (%s)",

@@ -2,9 +2,12 @@
 /* The agent's overlay half: networks and remote endpoints from the store (ovagent.h). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <bpf/bpf.h>
 
 #include "log.h"
 #include "membership.h"
@@ -24,37 +27,58 @@ struct remote {
 
 struct nb_ovagent {
 	const struct nb_instance *inst;
+	const struct nb_cluster_cfg *cfg;
 	char self[40];
 	struct remote *r;
 	size_t n;
 	struct nb_world_ref world; /* open during a batch of events */
 	bool listed;		   /* the first list happened: stale map entries were pruned */
+	/*
+	 * The remote endpoints and the maps are the watching thread's and, for
+	 * nb_ovagent_check, the keepalive thread's: one at a time
+	 */
+	pthread_mutex_t lock;
+	__u32 map_id; /* nb_remote's id when the remote endpoints were put: 0 none yet */
 };
 
-int nb_ovagent_new(const struct nb_instance *inst, const char *self_id, struct nb_ovagent **out)
+int nb_ovagent_new(const struct nb_instance *inst, const struct nb_cluster_cfg *cfg,
+		   struct nb_ovagent **out)
 {
 	struct nb_ovagent *g = calloc(1, sizeof(*g));
 
 	if (!g)
 		return nb_error(-ENOMEM, "cluster: out of memory");
 	g->inst = inst;
-	snprintf(g->self, sizeof(g->self), "%s", self_id);
+	g->cfg = cfg;
+	pthread_mutex_init(&g->lock, NULL);
+	snprintf(g->self, sizeof(g->self), "%s", cfg->host_id);
 	*out = g;
 	return 0;
 }
 
 void nb_ovagent_flush(struct nb_ovagent *g)
 {
+	pthread_mutex_lock(&g->lock);
 	nb_world_put(&g->world);
+	pthread_mutex_unlock(&g->lock);
 }
 
 void nb_ovagent_free(struct nb_ovagent *g)
 {
 	if (!g)
 		return;
-	nb_ovagent_flush(g);
+	nb_world_put(&g->world);
+	pthread_mutex_destroy(&g->lock);
 	free(g->r);
 	free(g);
+}
+
+static __u32 map_id(int fd)
+{
+	struct bpf_map_info info = {0};
+	__u32 len = sizeof(info);
+
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id : 0;
 }
 
 static struct nb_world *world(struct nb_ovagent *g)
@@ -66,8 +90,12 @@ static struct nb_world *world(struct nb_ovagent *g)
 		nb_error_clear();
 		return NULL;
 	}
+	if (!g->map_id)
+		g->map_id = map_id(w->maps.remote);
 	return w;
 }
+
+static void ovagent_event(struct nb_ovagent *g, bool put, const struct nb_etcd_kv *kv);
 
 static struct remote *remote_find(struct nb_ovagent *g, const char *key)
 {
@@ -139,7 +167,8 @@ static void remote_drop(struct nb_ovagent *g, struct remote *r)
 {
 	struct nb_world *w;
 
-	if (r->net_id && (w = world(g)) && nb_remote_ep_del(&w->maps, r->net_id, r->ep.mac, r->ep.ip)) {
+	if (r->net_id && (w = world(g)) &&
+	    nb_remote_ep_del(&w->maps, r->net_id, r->ep.mac, r->ep.ip)) {
 		nb_logf(NB_LOG_WARN, "cluster: %s: %s", r->key, nb_error_msg());
 		nb_error_clear();
 	}
@@ -232,6 +261,28 @@ static void network_put(struct nb_ovagent *g, const struct nb_etcd_kv *kv)
 	nb_network_rec_clear(&rec);
 }
 
+/* Whether the store has net (same id) now; true also when it cannot tell */
+static bool still_there(struct nb_ovagent *g, const struct nb_network_rec *net)
+{
+	struct nb_network_rec had;
+	struct nb_etcd *e = NULL;
+	bool there = true;
+	int err;
+
+	err = nb_cluster_connect(g->cfg, 0, &e);
+	if (!err)
+		err = nb_ovnet_get(e, net->name, &had, NULL);
+	if (!err) {
+		there = !strcmp(had.id, net->id);
+		nb_network_rec_clear(&had);
+	} else if (err == -ENOENT) {
+		there = false;
+	}
+	nb_error_clear();
+	nb_etcd_close(e);
+	return there;
+}
+
 /* A network the store no longer has leaves the local state, unless it still has endpoints */
 static void network_gone(struct nb_ovagent *g, const char *name)
 {
@@ -249,14 +300,24 @@ static void network_gone(struct nb_ovagent *g, const char *name)
 		err = 0;
 		goto out;
 	}
+	/*
+	 * The store asked again under the state's lock: a list read before this
+	 * host's own `network create` published the network does not remove it
+	 */
+	if (still_there(g, &net)) {
+		nb_network_rec_clear(&net);
+		goto out;
+	}
 	err = nb_store_begin(st);
 	if (!err)
 		err = nb_network_remove(g->inst, st, &g->world, &net);
 	if (!err)
 		err = nb_store_commit(st);
 	if (!err)
-		nb_logf(NB_LOG_INFO, "cluster: overlay network \"%s\" removed from the cluster: "
-			"removed here", name);
+		nb_logf(NB_LOG_INFO,
+			"cluster: overlay network \"%s\" removed from the cluster: "
+			"removed here",
+			name);
 	nb_network_rec_clear(&net);
 out:
 	if (err) {
@@ -269,6 +330,37 @@ out:
 }
 
 void nb_ovagent_event(struct nb_ovagent *g, bool put, const struct nb_etcd_kv *kv)
+{
+	pthread_mutex_lock(&g->lock);
+	ovagent_event(g, put, kv);
+	pthread_mutex_unlock(&g->lock);
+}
+
+void nb_ovagent_check(struct nb_ovagent *g)
+{
+	struct nb_world *w;
+	__u32 id;
+
+	pthread_mutex_lock(&g->lock);
+	w = g->n ? world(g) : NULL;
+	id = w ? map_id(w->maps.remote) : 0;
+	/* `netbpfctl down` and `up` made the maps anew: they hold none of the remote endpoints */
+	if (id && g->map_id && id != g->map_id) {
+		nb_logf(NB_LOG_INFO,
+			"cluster: the data plane's maps are new: putting %zu remote "
+			"endpoint%s again",
+			g->n, g->n > 1 ? "s" : "");
+		g->map_id = id;
+		for (size_t i = 0; i < g->n; i++) {
+			g->r[i].net_id = 0;
+			remote_apply(g, &g->r[i]);
+		}
+	}
+	nb_world_put(&g->world);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void ovagent_event(struct nb_ovagent *g, bool put, const struct nb_etcd_kv *kv)
 {
 	if (!strncmp(kv->key, NB_CLUSTER_ENDPOINTS, strlen(NB_CLUSTER_ENDPOINTS)))
 		endpoint_event(g, put, kv);
@@ -288,7 +380,16 @@ static bool listed(const struct nb_etcd_kvs *kvs, const char *key)
 	return false;
 }
 
+static void relisted(struct nb_ovagent *g, const struct nb_etcd_kvs *kvs);
+
 void nb_ovagent_relisted(struct nb_ovagent *g, const struct nb_etcd_kvs *kvs)
+{
+	pthread_mutex_lock(&g->lock);
+	relisted(g, kvs);
+	pthread_mutex_unlock(&g->lock);
+}
+
+static void relisted(struct nb_ovagent *g, const struct nb_etcd_kvs *kvs)
 {
 	struct nb_network_rec *nets = NULL;
 	struct nb_remote_ep *v = NULL;

@@ -75,9 +75,9 @@ int nb_ovnet_parse(const char *value, size_t len, struct nb_network_rec *n)
 	if (!json_is_object(o))
 		goto out;
 	if (get_str(o, "id", n->id, sizeof(n->id)) || strlen(n->id) != NB_ID_LEN ||
-	    get_str(o, "name", n->name, sizeof(n->name)) || get_str(o, "subnet", sub, sizeof(sub)) ||
-	    get_str(o, "range", range, sizeof(range)) || get_str(o, "gateway", gw, sizeof(gw)) ||
-	    get_str(o, "host_binding", hb, sizeof(hb)))
+	    get_str(o, "name", n->name, sizeof(n->name)) ||
+	    get_str(o, "subnet", sub, sizeof(sub)) || get_str(o, "range", range, sizeof(range)) ||
+	    get_str(o, "gateway", gw, sizeof(gw)) || get_str(o, "host_binding", hb, sizeof(hb)))
 		goto out;
 	if (nb_parse_prefix(sub, true, &n->subnet) || nb_parse_prefix(range, true, &n->range) ||
 	    nb_parse_ipv4(gw, &n->gateway) || nb_parse_ipv4(hb, &n->host_binding))
@@ -107,10 +107,10 @@ out:
 char *nb_ovep_json(const struct nb_ovep *ep)
 {
 	char ip[NB_IPV4_STRLEN], mac[18];
-	json_t *o = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", ep->id, "ip",
-			      nb_fmt_ipv4(ep->ip, ip), "mac", nb_fmt_mac(ep->mac, mac), "host",
-			      ep->host, "underlay", ep->underlay, "name", ep->name, "sandbox",
-			      ep->sandbox);
+	json_t *o =
+	    json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "id", ep->id, "ip", nb_fmt_ipv4(ep->ip, ip),
+		      "mac", nb_fmt_mac(ep->mac, mac), "host", ep->host, "underlay", ep->underlay,
+		      "name", ep->name, "sandbox", ep->sandbox);
 	char *s = o ? json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 
 	json_decref(o);
@@ -407,18 +407,24 @@ int nb_ovnet_remove(struct nb_etcd *e, const struct nb_network_rec *net)
 	err = nb_ovnet_get(e, net->name, &had, &rev);
 	if (err)
 		return err;
+	/* another network of that name now (removed and created again): not ours to remove */
+	if (strcmp(had.id, net->id)) {
+		nb_network_rec_clear(&had);
+		return -ENOENT;
+	}
 	snprintf(vkey, sizeof(vkey), NB_CLUSTER_VNIS "%u", had.vni);
 	nb_network_rec_clear(&had);
 	err = nb_ovep_list(e, net->name, &eps, &n);
 	if (err)
 		return err;
 	for (i = 0; i < n && len + 1 < sizeof(users); i++)
-		len += (size_t)snprintf(users + len, sizeof(users) - len, "%s\"%s\" (%s on host %.12s)",
-					i ? ", " : "", eps[i].name, nb_fmt_ipv4(eps[i].ip, ip),
-					eps[i].host);
+		len += (size_t)snprintf(users + len, sizeof(users) - len,
+					"%s\"%s\" (%s on host %.12s)", i ? ", " : "", eps[i].name,
+					nb_fmt_ipv4(eps[i].ip, ip), eps[i].host);
 	free(eps);
 	if (n)
-		return nb_error(-EBUSY, "network \"%s\" is in use by sandbox%s %s; disconnect %s first",
+		return nb_error(-EBUSY,
+				"network \"%s\" is in use by sandbox%s %s; disconnect %s first",
 				net->name, n > 1 ? "es" : "", users, n > 1 ? "them" : "it");
 	{
 		/* an endpoint created since the list changed nothing of the key: compare it */
@@ -433,7 +439,8 @@ int nb_ovnet_remove(struct nb_etcd *e, const struct nb_network_rec *net)
 	if (err)
 		return err;
 	if (!ok)
-		return nb_error(-EAGAIN, "network \"%s\" changed in the cluster meanwhile; try again",
+		return nb_error(-EAGAIN,
+				"network \"%s\" changed in the cluster meanwhile; try again",
 				net->name);
 	return 0;
 }

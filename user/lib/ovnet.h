@@ -110,9 +110,9 @@ int nb_ovnet_endpoints(struct nb_store *st, const char *net, struct nb_ovep **v,
 struct nb_ovctx {
 	struct nb_etcd *e;
 	struct nb_cluster_cfg cfg;
-	int64_t lease;	 /* this host's lease (the agent keeps it) */
-	int64_t modrev;	 /* the network key's mod revision */
-	char key[160];	 /* the endpoint key created, "" when none */
+	int64_t lease;	/* this host's lease (the agent keeps it) */
+	int64_t modrev; /* the network key's mod revision */
+	char key[160];	/* the endpoint key created, "" when none */
 };
 
 /*

@@ -141,7 +141,8 @@ static const char schema_v3[] =
  * network's: gateway, veths, maps; SQLite cannot widen the driver CHECK in
  * place) and reads back as driver "overlay" when vni is set.
  */
-static const char schema_overlay[] = "ALTER TABLE networks ADD COLUMN vni INTEGER NOT NULL DEFAULT 0;";
+static const char schema_overlay[] =
+    "ALTER TABLE networks ADD COLUMN vni INTEGER NOT NULL DEFAULT 0;";
 
 /*
  * Maps a failed SQLite call to an errno. Constraint violations are the

@@ -113,7 +113,8 @@ static const char create_doc[] =
 
 static const struct argp_option create_opts[] = {
     {"driver", 'd', "DRIVER", 0,
-     "Driver: \"bridge\" (the default) or \"overlay\" (across the hosts of a cluster: needs `up --store`)",
+     "Driver: \"bridge\" (the default) or \"overlay\" (across the hosts of a cluster: "
+     "needs `up --store`)",
      0},
     {"subnet", OPT_SUBNET, "CIDR", 0, "Subnet, e.g. 10.1.0.0/16", 0},
     {"gateway", OPT_GATEWAY, "IP", 0, "Gateway address (default: the first of the subnet)", 0},
@@ -593,7 +594,37 @@ static error_t names_parse(int key, char *arg, struct argp_state *state)
  * them (so every host shows the same), with the host each lives on; this host's alone,
  * with a warning, when the store does not answer
  */
-static json_t *overlay_containers(struct nb_store *st, const struct nb_network_rec *net)
+static int peer_cmp(const void *a, const void *b)
+{
+	const struct nb_ovep *x = *(const struct nb_ovep *const *)a;
+	const struct nb_ovep *y = *(const struct nb_ovep *const *)b;
+	int c = strcmp(x->underlay, y->underlay);
+
+	return c ? c : strcmp(x->host, y->host);
+}
+
+/* Peers[] of an overlay network: the hosts with endpoints on it, as Docker's swarm lists them */
+static json_t *overlay_peers(const struct nb_ovep *eps, size_t n)
+{
+	const struct nb_ovep **v = calloc(n + 1, sizeof(*v));
+	json_t *out = json_array();
+	size_t i;
+
+	if (!v)
+		return out;
+	for (i = 0; i < n; i++)
+		v[i] = &eps[i];
+	qsort(v, n, sizeof(*v), peer_cmp);
+	for (i = 0; i < n; i++)
+		if (!i || peer_cmp(&v[i - 1], &v[i]))
+			json_array_append_new(out, json_pack("{s:s, s:s}", "Name", v[i]->host, "IP",
+							     v[i]->underlay));
+	free(v);
+	return out;
+}
+
+static json_t *overlay_containers(struct nb_store *st, const struct nb_network_rec *net,
+				  json_t **peers)
 {
 	char ip[NB_IPV4_STRLEN], mac[18], cidr[NB_CIDR_STRLEN + 4];
 	struct nb_ovep *eps = NULL;
@@ -618,6 +649,7 @@ static json_t *overlay_containers(struct nb_store *st, const struct nb_network_r
 					      "IPv6Address", "", "Host", eps[i].host, "HostAddress",
 					      eps[i].underlay));
 	}
+	*peers = overlay_peers(eps, n);
 	free(eps);
 	return out;
 }
@@ -675,7 +707,7 @@ static const struct nb_tmpl_schema inspect_schema = {
 static json_t *network_json(struct nb_store *st, const struct nb_network_rec *net)
 {
 	char when[NB_TIME_STRLEN], a[NB_CIDR_STRLEN], b[NB_CIDR_STRLEN];
-	json_t *o = json_object(), *config = json_array(), *containers, *options;
+	json_t *o = json_object(), *config = json_array(), *containers, *options, *peers = NULL;
 
 	if (nb_net_is_bridged(net)) {
 		json_t *c = json_object();
@@ -703,7 +735,7 @@ static json_t *network_json(struct nb_store *st, const struct nb_network_rec *ne
 	json_object_set_new(o, "Ingress", json_false());
 	json_object_set_new(o, "ConfigFrom", json_pack("{s:s}", "Network", ""));
 	json_object_set_new(o, "ConfigOnly", json_false());
-	containers = net->vni ? overlay_containers(st, net) : NULL;
+	containers = net->vni ? overlay_containers(st, net, &peers) : NULL;
 	json_object_set_new(o, "Containers", containers ? containers : network_containers(st, net));
 	options = json_map(net->options);
 	/* the VNI as Docker's overlay driver shows it */
@@ -714,8 +746,8 @@ static json_t *network_json(struct nb_store *st, const struct nb_network_rec *ne
 	}
 	json_object_set_new(o, "Options", options);
 	json_object_set_new(o, "Labels", json_map(net->labels));
-	/* swarm's, always empty here: in Go's rendering of the whole struct, not in JSON */
-	json_object_set_new(o, "Peers", json_array());
+	/* swarm's: an overlay network's hosts; empty (Go's rendering only, not JSON) otherwise */
+	json_object_set_new(o, "Peers", peers ? peers : json_array());
 	json_object_set_new(o, "Services", json_object());
 	return o;
 }
@@ -1030,7 +1062,8 @@ static int network_prune(const struct nb_instance *inst, int argc, char **argv)
 		struct nb_endpoint_rec *eps = NULL;
 		size_t nep = 0;
 
-		if (nets[i].builtin || !prune_filter(&a.filters, &nets[i], until_ns))
+		/* an overlay network is the cluster's: other hosts may use it (network rm) */
+		if (nets[i].builtin || nets[i].vni || !prune_filter(&a.filters, &nets[i], until_ns))
 			continue;
 		err = nb_store_endpoint_list(st, nets[i].id, NULL, &eps, &nep);
 		free(eps);
