@@ -428,6 +428,10 @@ struct nb_event {
 	__be16 nat_dport; /* net */
 	__u32 net_id; /* host: NB_EV_NAT: network of the sandbox side; else 0 */
 	__u32 pad2;
+	/* overlay networks: the tunnel of a frame the VXLAN device decapsulated (its outer
+	 * source) or that a program encapsulated (its outer destination); 0 when none, and at XDP */
+	__be32 tun_host; /* net: the other host's underlay address */
+	__u32 tun_vni; /* host */
 };
 
 /* ---- overlay networks (issue 17, docs/overlay.md) ----------------------- */

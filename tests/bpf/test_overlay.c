@@ -7,7 +7,8 @@
  * makes it.
  *
  * BPF_PROG_TEST_RUN runs the endpoint program but cannot show the tunnel key
- * it set, nor give the tunnel program a key (no __sk_buff field carries one).
+ * it set (only through the monitor's trace event, which reads it back: checked
+ * too), nor give the tunnel program a key (no __sk_buff field carries one).
  * So the tunnel is tested with live frames in the private netns: a frame a
  * sandbox sends into its port really goes through nbvx0, and the VXLAN packet
  * that leaves the underlay veth is read back and checked field by field (VNI,
@@ -620,6 +621,91 @@ static bool check_tn_runt(struct ov *o)
 	return snap_expect(&a, &b, &none, false);
 }
 
+/* ---- events: the tunnel in what `netbpfctl monitor` shows ------------------ */
+
+struct ev_seen {
+	struct nb_event ev[16];
+	int n;
+};
+
+static int on_event(void *ctx, void *data, size_t len)
+{
+	struct ev_seen *seen = ctx;
+
+	if (len >= sizeof(struct nb_event) && seen->n < 16)
+		memcpy(&seen->ev[seen->n++], data, sizeof(struct nb_event));
+	return 0;
+}
+
+/* The first event of type and reason seen, or NULL */
+static const struct nb_event *ev_find(const struct ev_seen *seen, __u32 type, __u32 reason)
+{
+	int i;
+
+	for (i = 0; i < seen->n; i++)
+		if (seen->ev[i].type == type && seen->ev[i].reason == reason)
+			return &seen->ev[i];
+	return NULL;
+}
+
+/*
+ * The tunnel key as the programs leave it, read back through the monitor's events: the
+ * endpoint program's encapsulation under BPF_PROG_TEST_RUN (the trace event reads the key
+ * it set), and a drop of the tunnel program (the key nbvx0 decapsulated)
+ */
+static bool check_events(struct ov *o)
+{
+	struct nb_monitor mon = {.types = 1U << NB_EV_DROP | 1U << NB_EV_TRACE, .pid = getpid()};
+	struct nb_monitor off = {0};
+	struct ev_seen seen = {0};
+	struct ring_buffer *rb;
+	const struct nb_event *ev;
+	struct pkt in, inner, outer;
+	struct pkt_out out;
+	__u32 zero = 0;
+	bool ok = true;
+	int i;
+
+	rb = ring_buffer__new(o->maps.events, on_event, &seen, NULL);
+	if (!ASSERT_TRUE(rb != NULL, "ring buffer of nb_events"))
+		return false;
+	ring_buffer__consume(rb); /* whatever came before */
+	seen.n = 0;
+	ok &= ASSERT_OK(bpf_map_update_elem(o->maps.monitor, &zero, &mon, BPF_ANY), "monitor on");
+
+	udp_frame(&in, R1.mac, eps[E_A].mac, eps[E_A].ip, R1.ip);
+	ok &= ASSERT_OK(pkt_run(o->ep_fd, o->ifindex[E_A], &in, &out), "test run A to R1");
+	ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "verdict");
+	ring_buffer__consume(rb);
+	ev = ev_find(&seen, NB_EV_TRACE, TC_ACT_REDIRECT);
+	if (ASSERT_TRUE(ev != NULL, "a trace event for the encapsulated frame")) {
+		ok &= ASSERT_EQ(ev->tun_vni, R1.vni, "its tunnel key: VNI 100");
+		ok &= ASSERT_EQ(ev->tun_host, R1.host, "its tunnel key: R1's host 10.99.0.2");
+	} else {
+		ok = false;
+	}
+
+	/* R1's MAC from host 3: dropped, and the event names the host it came from */
+	seen.n = 0;
+	udp_frame(&inner, eps[E_A].mac, R1.mac, R1.ip, eps[E_A].ip);
+	vxlan_frame(&outer, o, HOST_3, 100, &inner);
+	ok &= ASSERT_OK(pkt_send(o->ul1, outer.data, outer.len), "send to the underlay");
+	for (i = 0; i < 20 && !ev_find(&seen, NB_EV_DROP, NB_DROP_TUNNEL_SPOOF); i++)
+		ring_buffer__poll(rb, 100);
+	ev = ev_find(&seen, NB_EV_DROP, NB_DROP_TUNNEL_SPOOF);
+	if (ASSERT_TRUE(ev != NULL, "a tunnel-spoof drop event")) {
+		ok &= ASSERT_EQ(ev->tun_vni, 100, "decapsulated VNI");
+		ok &= ASSERT_EQ(ev->tun_host, HOST_3, "outer source: host 3");
+		ok &= ASSERT_EQ(ev->ifindex, (__u32)o->vx, "seen on nbvx0");
+		ok &= ASSERT_EQ(ev->peer_ifindex, (__u32)o->ifindex[E_A], "charged to A");
+	} else {
+		ok = false;
+	}
+	ok &= ASSERT_OK(bpf_map_update_elem(o->maps.monitor, &zero, &off, BPF_ANY), "monitor off");
+	ring_buffer__free(rb);
+	return ok;
+}
+
 /* ---- the map writers ------------------------------------------------------ */
 
 static bool check_map_writers(struct ov *o)
@@ -784,8 +870,12 @@ static bool check_device(struct ov *o)
 	ok &= ASSERT_OK(nb_dp_tc_query(o->vx, false, &id), "query its ingress");
 	ok &= ASSERT_OK(nb_dp_prog_id(&o->inst, NB_PROG_TUNNEL, &want), "tunnel's id");
 	ok &= ASSERT_EQ(id, want, "\"tunnel\" on nbvx0's ingress");
-	ok &= ASSERT_OK(nb_overlay_dev_ensure(&o->inst, o->nl, &o->maps, 1500), "ensure again");
+	ok &= ASSERT_OK(nb_overlay_dev_ensure(&o->inst, o->nl, &o->maps, 1400),
+			"ensure again, the underlay's MTU now 1400");
 	ok &= ASSERT_EQ(nb_nl_link_ifindex(o->nl, NB_VXLAN_DEV), o->vx, "the same device kept");
+	ok &= ASSERT_OK(nb_overlay_dev_info(o->nl, NULL, &mtu), "dev_info");
+	ok &= ASSERT_EQ(mtu, 1400 - NB_OVERLAY_OVERHEAD, "MTU follows the underlay");
+	ok &= ASSERT_OK(nb_overlay_dev_ensure(&o->inst, o->nl, &o->maps, 1500), "and back");
 	ok &= ASSERT_EQ(nb_overlay_dev_ensure(&o->inst, o->nl, &o->maps, 100), -EINVAL,
 			"an underlay MTU without room for VXLAN refused");
 	return ok;
@@ -842,6 +932,8 @@ int main(void)
 	for (i = 0; i < sizeof(tn_cases) / sizeof(tn_cases[0]); i++)
 		pkt_tap(run_tn_case(&o, &tn_cases[i]), "%s", tn_cases[i].name);
 	pkt_tap(check_tn_runt(&o), "decap: a runt inner frame reaches nobody");
+	pkt_tap(check_events(&o), "events: the tunnel key set under test run and the one "
+				  "decapsulated, as monitor shows them");
 	pkt_tap(check_map_writers(&o), "maps: remote endpoints put/move/del, host and VNI clear");
 	pkt_tap(check_device_del(&o), "device: nb_overlay_dev_del removes nbvx0, clears nb_tunnel");
 cleanup:

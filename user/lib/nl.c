@@ -355,6 +355,33 @@ static int link_is_up_here(const char *name)
 	return err;
 }
 
+int nb_nl_link_set_mtu(struct nb_nl *nl, const char *name, unsigned int mtu)
+{
+	struct rtnl_link *link = NULL, *change = NULL;
+	int err;
+
+	err = link_get(nl, 0, name, &link);
+	if (err)
+		return err == -ENOENT ? -ENODEV : err;
+	if (rtnl_link_get_mtu(link) == mtu) {
+		err = 0;
+		goto cleanup;
+	}
+	change = rtnl_link_alloc();
+	if (!change) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	rtnl_link_set_mtu(change, mtu);
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_link_change(nl->sk, link, change, 0));
+cleanup:
+	if (change)
+		rtnl_link_put(change);
+	rtnl_link_put(link);
+	return err;
+}
+
 int nb_nl_link_up(struct nb_nl *nl, const char *name)
 {
 	struct rtnl_link *link = NULL, *change = NULL;

@@ -318,6 +318,13 @@ int nb_overlay_dev_ensure(const struct nb_instance *inst, struct nb_nl *nl, cons
 		nb_errorf("%s: cannot read the device: %s", NB_VXLAN_DEV, strerror(-err));
 		goto fail;
 	}
+	/* an uplink whose MTU changed since the device was made: follow it (endpoints made from
+	 * now on get the new one; existing ones keep theirs until they are made again) */
+	err = nb_nl_link_set_mtu(nl, NB_VXLAN_DEV, mtu);
+	if (err) {
+		nb_errorf("%s: cannot set its MTU to %u: %s", NB_VXLAN_DEV, mtu, strerror(-err));
+		goto fail;
+	}
 	err = nb_nl_link_up(nl, NB_VXLAN_DEV);
 	if (err) {
 		nb_errorf("%s: cannot set it up: %s", NB_VXLAN_DEV, strerror(-err));

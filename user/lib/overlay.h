@@ -57,7 +57,7 @@ int nb_remote_host_clear(const struct nb_maps *m, __be32 host);
  * The VXLAN device: NB_VXLAN_DEV, `external`, UDP NB_VXLAN_PORT, MTU underlay_mtu -
  * NB_OVERLAY_OVERHEAD, up, the program "tunnel" on its tc ingress, and its ifindex in
  * nb_tunnel (so the endpoint program can send to it). Idempotent: an existing device is
- * kept (its MTU set), one of another kind is refused (-EEXIST).
+ * kept (its MTU set to follow the underlay's), one of another kind is refused (-EEXIST).
  */
 int nb_overlay_dev_ensure(const struct nb_instance *inst, struct nb_nl *nl, const struct nb_maps *m,
 			  unsigned int underlay_mtu);
