@@ -144,6 +144,13 @@ $(NBETCD): tests/tools/nbetcd.c $(LIBNETBPF) | $(SKELS) $(OUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIBNETBPF) $(LIBS) -o $@
 
+# nbovl: the overlay data plane's map writers driven by tests/e2e/68-overlay-dp.bats
+NBOVL      := $(OUT)/tests/nbovl
+all: $(NBOVL)
+$(NBOVL): tests/tools/nbovl.c $(LIBNETBPF) | $(SKELS) $(OUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIBNETBPF) $(LIBS) -o $@
+
 # the layering rule (tests/unit/test_layers.sh) runs as a unit test over the built objects
 $(LAYERS_TEST): tests/unit/test_layers.sh $(LIB_OBJS) $(CTL_OBJS) $(CNI_OBJS) | $(OUT)/tests/unit
 	$(call msg,GEN,$@)

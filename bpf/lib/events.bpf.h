@@ -130,6 +130,21 @@ static __always_inline void nb_event_headers(nb_ctx_t *ctx, struct nb_event *ev)
 	}
 }
 
+#if !NB_XDP
+/* The skb's tunnel: what nbvx0 decapsulated, or the key an encapsulating program set */
+static __always_inline void nb_event_tunnel(nb_ctx_t *ctx, struct nb_event *ev)
+{
+	struct bpf_tunnel_key key;
+
+	if (bpf_skb_get_tunnel_key(ctx, &key, sizeof(key), 0))
+		return;
+	/* the helper reads the key's source as remote_ipv4 and its destination as local_ipv4:
+	 * right for a received key, swapped for one set to send (whose source netbpf leaves 0) */
+	ev->tun_host = bpf_htonl(key.remote_ipv4 ? key.remote_ipv4 : key.local_ipv4);
+	ev->tun_vni = key.tunnel_id;
+}
+#endif
+
 /* A drop or trace event for the packet (a subprogram: off the fast path's instructions) */
 static __noinline __attribute__((unused)) int nb_event_report(nb_ctx_t *ctx, __u32 type,
 							      __u32 reason, __u32 dst)
@@ -145,6 +160,9 @@ static __noinline __attribute__((unused)) int nb_event_report(nb_ctx_t *ctx, __u
 	ev->len = nb_ctx_len(ctx);
 	ev->peer_ifindex = dst;
 	nb_event_headers(ctx, ev);
+#if !NB_XDP
+	nb_event_tunnel(ctx, ev);
+#endif
 	bpf_ringbuf_submit(ev, 0);
 	return 0;
 }

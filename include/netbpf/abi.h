@@ -75,6 +75,9 @@
  * uplinks let in what is addressed to its sandboxes' published container ports (by default
  * only replies of the sandboxes' own flows and published host ports enter) */
 #define NB_NET_F_ROUTED (1U << 4)
+/* an overlay network (issue 17): its endpoints span hosts; frames to an endpoint of another
+ * host are encapsulated in VXLAN (VNI nb_network.vni) toward that host (docs/overlay.md) */
+#define NB_NET_F_OVERLAY (1U << 5)
 /* every port carries its network's flags in a __u16 (nb_port.net_flags): keep them below 1 << 16 */
 
 struct nb_network {
@@ -87,6 +90,7 @@ struct nb_network {
 	__u32 gwport_ifindex; /* host: ifindex of nbp<id> (switch side, runs "gateway") */
 	__u32 flags; /* host: NB_NET_F_* */
 	__u32 mtu; /* host */
+	__u32 vni; /* host: the overlay network's VXLAN network identifier; 0 for a local network */
 };
 
 /* struct nb_port.kind */
@@ -424,6 +428,45 @@ struct nb_event {
 	__be16 nat_dport; /* net */
 	__u32 net_id; /* host: NB_EV_NAT: network of the sandbox side; else 0 */
 	__u32 pad2;
+	/* overlay networks: the tunnel of a frame the VXLAN device decapsulated (its outer
+	 * source) or that a program encapsulated (its outer destination); 0 when none, and at XDP */
+	__be32 tun_host; /* net: the other host's underlay address */
+	__u32 tun_vni; /* host */
+};
+
+/* ---- overlay networks (issue 17, docs/overlay.md) ----------------------- */
+/*
+ * An overlay network spans hosts. Its local endpoints are switch ports as on
+ * any network; its endpoints on other hosts ("remote endpoints", written by
+ * the cluster agent from the store) live in nb_remote (by MAC: where to send a
+ * frame, and who may send one) and nb_remote_ip (by address: what ARP answers).
+ * A frame to a remote endpoint gets a tunnel key (VNI, the remote host's
+ * underlay address) and leaves through the instance's collect-metadata VXLAN
+ * device (nb_tunnel[0].ifindex); what that device decapsulates is delivered by
+ * the program "tunnel" on its ingress through nb_vni (VNI -> network) and nb_fdb.
+ */
+#define NB_MAP_VNI nb_vni /* __u32 VNI (host) -> __u32 net_id */
+#define NB_MAP_REMOTE nb_remote /* struct nb_fdb_key -> struct nb_remote_val */
+#define NB_MAP_REMOTE_IP nb_remote_ip /* struct nb_neigh_key -> struct nb_neigh_val (ifindex 0) */
+#define NB_MAP_TUNNEL nb_tunnel /* 0 -> struct nb_tunnel: the VXLAN device */
+
+#define NB_PROG_TUNNEL "tunnel" /* tc ingress of the VXLAN device (nbvx0) */
+
+#define NB_MAX_REMOTE 65536 /* remote endpoints, all overlay networks */
+#define NB_VNI_MAX 0xffffffU /* 24 bits (RFC 7348) */
+/* the outer IPv4 TTL of encapsulated frames (Linux's default ip_default_ttl) */
+#define NB_TUNNEL_TTL 64
+
+struct nb_remote_val {
+	__be32 host; /* net: underlay address of the host the endpoint lives on */
+	__be32 ip; /* net: the endpoint's IPv4 address */
+	__u32 vni; /* host: the network's VNI (so encapsulation needs no network lookup) */
+	__u32 flags; /* host: none defined yet, must be zero */
+};
+
+struct nb_tunnel {
+	__u32 ifindex; /* host: the collect-metadata VXLAN device; 0 = none (no store) */
+	__u32 flags; /* host: none defined yet */
 };
 
 /* ---- drop reasons ------------------------------------------------------- */
@@ -457,6 +500,10 @@ enum nb_drop_reason {
 	NB_DROP_UNPUBLISHED, /* from an uplink to a sandbox: no published port, no own flow */
 	NB_DROP_BAD_SOURCE, /* from an uplink with a local, host or reverse-path-failing source */
 	NB_DROP_NOT_ALLOWED, /* source not in the published port's allow-list */
+	NB_DROP_TUNNEL_VNI, /* decapsulated with a VNI no local overlay network has */
+	NB_DROP_TUNNEL_MAC, /* decapsulated for a MAC no local port of the network has */
+	NB_DROP_TUNNEL_SPOOF, /* inner source not a remote endpoint of that VNI and outer host */
+	NB_DROP_NO_TUNNEL, /* for a remote endpoint, but the instance has no VXLAN device */
 	__NB_DROP_MAX,
 };
 #define NB_DROP_COUNT (__NB_DROP_MAX - NB_DROP_BASE)

@@ -9,10 +9,10 @@
 
 METRICS=(lat_bp lat_blk tput udp64 pub_rate pub_lat local_rate local_lat)
 declare -A METRIC_TOPOS=(
-	[lat_bp]="A B C D E F G"
-	[lat_blk]="A B C D E F G"
-	[tput]="A B C D E D0 F G"
-	[udp64]="A B C D E D0 F G"
+	[lat_bp]="A B C D E F G XU XF XN"
+	[lat_blk]="A B C D E F G XU XF XN"
+	[tput]="A B C D E D0 F G XU XF XN"
+	[udp64]="A B C D E D0 F G XU XF XN"
 	[pub_rate]="A C D E G"
 	[pub_lat]="A C D E G"
 	[local_rate]="C D E G"

@@ -28,8 +28,13 @@ TOPO_NAME = {
     "D0": "netbpf, tc, counters compiled out",
     "F": "tc floor: port + FDB lookup, bpf_redirect_peer",
     "G": "Docker 20.10 on netbpf (netbpfd), tc",
+    "XU": "cross-host: direct underlay, no encapsulation",
+    "XF": "cross-host: kernel VXLAN + Linux bridge (flannel's vxlan datapath)",
+    "XN": "cross-host: netbpf overlay (VXLAN in BPF), tc",
 }
 ORDER = ["A", "B", "C", "D", "E", "D0", "F", "G"]
+# across two hosts (issue 17): reported apart, against each other (cross_host())
+XORDER = ["XU", "XF", "XN"]
 
 # metric: (title, primary field, unit, higher is better, other fields shown)
 METRICS = {
@@ -113,6 +118,9 @@ class Results:
 
     def topos(self, metric):
         return [t for t in ORDER if (metric, t) in self.v]
+
+    def xtopos(self, metric):
+        return [t for t in XORDER if (metric, t) in self.v]
 
     def values(self, metric, topo, field):
         return [x[field] for x in self.v.get((metric, topo), {}).values() if field in x]
@@ -212,6 +220,71 @@ def goal_row(text, rs, op, target, best=None):
     verdict = "**met**" if ok else f"**missed** by {miss * 100:.0f}%"
     return (f"| {text} | {want} | {fmt(m, 2)}× ({fmt(min(rs), 2)}–{fmt(max(rs), 2)}) | {verdict} | "
             f"{fmt(best, 2) + '×' if best is not None else '–'} |")
+
+
+def cross_host(R, w, extra):
+    """The cross-host section (issue 17): XN against flannel's datapath (XF) and the underlay"""
+    conv = [x for e in extra_of(extra, "converge") for x in e["ms"]]
+    if not any(R.xtopos(m) for m in METRICS) and not conv:
+        return
+    w("## Across two hosts (issue 17)")
+    w("")
+    w("Two host namespaces joined by one veth (the underlay, MTU 1500), client on host 1, "
+      "server on host 2: **(XU)** the hosts themselves over the underlay, no encapsulation "
+      "(the limit); **(XF)** flannel's vxlan datapath built as flanneld builds it (pods on a "
+      "Linux bridge `cni0`, a VXLAN device `flannel.1` with VNI 1 on port 4789, `nolearning`, "
+      "the other host's pod subnet routed through it with a permanent neighbour and FDB entry "
+      "for its VTEP); **(XN)** netbpf: an instance per host with a store (one etcd member) "
+      "and its agent (netbpfd), `nbvx0` from `up`, `network create -d overlay` on host 1, "
+      "the addresses from the hosts' blocks, the remote endpoints put by the agents. "
+      "Sandboxes/pods have MTU 1450 in XF and XN.")
+    w("")
+    w("| goal (issue 17) | target | median (min–max) | verdict | best round / best round |")
+    w("|---|---|---|---|---|")
+    for text, m, field, op, target in (
+            ("cross-host busy-poll latency (p50), netbpf vs VXLAN + bridge", "lat_bp", "p50_us",
+             "<=", 0.9),
+            ("cross-host TCP throughput, netbpf vs VXLAN + bridge", "tput", "gbit_s", ">=", 1.0)):
+        w(goal_row(text, R.ratios(m, "XN", "XF", field), op, target,
+                   R.best_ratio(m, "XN", "XF", field, METRICS[m][3])))
+    ok = sorted(x for x in conv if x is not None)
+    if conv:
+        p50 = ok[len(ok) // 2] if ok else None
+        p99 = ok[min(len(ok) - 1, int(len(ok) * 0.99))] if ok else None
+        lost = len(conv) - len(ok)
+        w(f"| convergence p99: endpoint created on host 2 until host 1 reaches it | "
+          f"<= 200 ms | p99 {fmt(p99)} ms, p50 {fmt(p50)} ms ({len(conv)} endpoints"
+          f"{f', {lost} never reached in 5 s' if lost else ''}) | "
+          f"{'**met**' if p99 is not None and p99 <= 200 and not lost else '**missed**'} | – |")
+    w("")
+    if conv:
+        w("Convergence is measured from the start of `netbpfctl sandbox create --network bench "
+          "--ip ADDR` on host 2 (its etcd transactions included) until the first echo reply "
+          "from that address to a sandbox of host 1, which pings it every 2 ms from before the "
+          "create (its ARP retries every 5 ms, the kernel's default being 1 s): the store, "
+          "host 1's watch and agent, its remote tables and the tunnel. "
+          f"Min {fmt(ok[0]) if ok else '–'} ms, max {fmt(ok[-1]) if ok else '–'} ms.")
+        w("")
+    for m, (title, field, unit, higher, others) in METRICS.items():
+        ts = R.xtopos(m)
+        if not ts:
+            continue
+        w(f"### {title.replace('Sandbox↔sandbox', 'Cross-host')}")
+        w("")
+        w(f"| topology | {FIELD_LABEL[field]} | " + " | ".join(FIELD_LABEL[o] for o in others) +
+          " | vs XU (per round) | vs XF (per round) |")
+        w("|---" * (4 + len(others)) + "|")
+        for t in ts:
+            cells = [fmt_range(R.values(m, t, field))]
+            cells += [fmt(med(R.values(m, t, o))) for o in others]
+            ru = R.ratios(m, t, "XU", field) if t != "XU" else []
+            rf = R.ratios(m, t, "XF", field) if t != "XF" else []
+            cells.append(fmt_range(ru, 2) + "×" if ru else "")
+            cells.append(fmt_range(rf, 2) + "×" if rf else "")
+            w(f"| ({t}) {TOPO_NAME[t]} | " + " | ".join(cells) + " |")
+        w("")
+        w(f"{'Higher' if higher else 'Lower'} is better; medians over rounds (min–max).")
+        w("")
 
 
 # ---- plots ---------------------------------------------------------------------------------
@@ -558,6 +631,8 @@ def main():
                 w(f"| {title.split(' (')[0]} ({unit}) | {fmt(med(d))} | "
                   f"{fmt(med(e)) if e else 'failed'} | {fmt_range(rs, 2) + '×' if rs else '–'} |")
         w("")
+
+    cross_host(R, w, extra)
 
     # ---- program cost
     pc = extra_of(extra, "progcost")

@@ -459,3 +459,142 @@ print("\n".join(out))
 EOF
 	in_ns "$NBB_ID-i" iptables-restore <"$NBB_TMP/ipt.rules"
 }
+
+# ---- (XU, XF, XN) across two hosts (issue 17) ------------------------------------------
+# Two host netns joined by one veth, the underlay (ul0: 10.97.0.1 and 10.97.0.2, MTU 1500);
+# the client lives on host 1, the server on host 2. Overlay sandboxes get MTU 1450 (the
+# underlay's less VXLAN's 50 bytes) in XF and XN alike.
+#
+#   (XU) direct underlay: client and server are the hosts themselves, no encapsulation
+#        (the limit)
+#   (XF) flannel's vxlan datapath, built by hand as flanneld builds it: pods on a Linux
+#        bridge cni0 (10.244.K.0/24), a VXLAN device flannel.1 (VNI 1, port 4789,
+#        nolearning), the other host's pod subnet routed via flannel.1 with a permanent
+#        neighbour and FDB entry for its VTEP
+#   (XN) netbpf overlay: one instance per host with a store (an etcd member in host 1's
+#        netns) and its agent (netbpfd), nbvx0 from `up`, `network create -d overlay` on
+#        host 1, the sandboxes' addresses from the hosts' blocks, the remote endpoints put
+#        by the agents: the whole control plane, as a cluster runs it
+
+TOPO_IDS+=(XU XF XN)
+TOPO_NAME[XU]="cross-host: direct underlay, no encapsulation"
+TOPO_NAME[XF]="cross-host: kernel VXLAN + Linux bridge (flannel's vxlan datapath)"
+TOPO_NAME[XN]="cross-host: netbpf overlay (VXLAN in BPF), tc"
+
+XU_MTU=1500
+XO_MTU=1450
+
+# x_hosts H1 H2: the two host netns with the underlay veth between them
+x_hosts() {
+	local k
+	ip netns add "$1"
+	ip netns add "$2"
+	ip link add ul0 netns "$1" type veth peer name ul0 netns "$2"
+	for k in 1 2; do
+		local h=$1
+		[ "$k" = 2 ] && h=$2
+		ip -n "$h" link set lo up
+		ip -n "$h" link set ul0 mtu "$XU_MTU" up
+		ip -n "$h" addr add "10.97.0.$k/24" dev ul0
+		in_ns "$h" sysctl -qw net.ipv4.ip_forward=1
+	done
+}
+
+topo_setup_XU() {
+	x_hosts "$NBB_ID-xu-h1" "$NBB_ID-xu-h2"
+	T_CLI[XU]=$NBB_ID-xu-h1 T_SRV[XU]=$NBB_ID-xu-h2 T_SRVIP[XU]=10.97.0.2
+}
+
+# xf_host K: host K's bridge, pod and flannel.1, the other pod subnet routed through it
+xf_host() {
+	local k=$1 j=$((3 - $1)) h=$NBB_ID-xf-h$1 p=$NBB_ID-xf-p$1
+	in_ns "$h" sh -c 'for f in /proc/sys/net/bridge/bridge-nf-call-*; do
+		[ -e "$f" ] && echo 0 >"$f"; done; true'
+	ip -n "$h" link add cni0 type bridge
+	ip -n "$h" link set cni0 type bridge nf_call_iptables 0 nf_call_arptables 0
+	ip -n "$h" addr add "10.244.$k.1/24" dev cni0
+	ip -n "$h" link set cni0 mtu "$XO_MTU" up
+	ip netns add "$p"
+	ip link add "veth$k" netns "$h" mtu "$XO_MTU" type veth peer name eth0 netns "$p" mtu "$XO_MTU"
+	ip -n "$h" link set "veth$k" master cni0 up
+	ip -n "$p" link set lo up
+	ip -n "$p" addr add "10.244.$k.2/24" dev eth0
+	ip -n "$p" link set eth0 up
+	ip -n "$p" route add default via "10.244.$k.1"
+	ip -n "$h" link add flannel.1 type vxlan id 1 local "10.97.0.$k" dev ul0 dstport 4789 \
+		nolearning
+	ip -n "$h" addr add "10.244.$k.0/32" dev flannel.1
+	ip -n "$h" link set flannel.1 mtu "$XO_MTU" up
+	ip -n "$h" route add "10.244.$j.0/24" via "10.244.$j.0" dev flannel.1 onlink
+}
+topo_setup_XF() {
+	local k j mac
+	x_hosts "$NBB_ID-xf-h1" "$NBB_ID-xf-h2"
+	xf_host 1
+	xf_host 2
+	# what flanneld writes for each other host: its VTEP's MAC and underlay address
+	for k in 1 2; do
+		j=$((3 - k))
+		mac=$(ip -n "$NBB_ID-xf-h$j" -o link show flannel.1 |
+			sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+		ip -n "$NBB_ID-xf-h$k" neigh add "10.244.$j.0" lladdr "$mac" dev flannel.1 nud permanent
+		bridge -n "$NBB_ID-xf-h$k" fdb append "$mac" dev flannel.1 dst "10.97.0.$j" self permanent
+	done
+	T_CLI[XF]=$NBB_ID-xf-p1 T_SRV[XF]=$NBB_ID-xf-p2 T_SRVIP[XF]=10.244.2.2
+	in_ns "$NBB_ID-xf-p1" ping -c1 -W2 10.244.2.2 >/dev/null ||
+		die "(XF) the pods do not reach each other across flannel.1"
+}
+
+NETBPFD=${NETBPFD:-$NBB_SRC/build/netbpfd}
+topo_available_XN() {
+	command -v etcd >/dev/null || { echo "not available: etcd missing (Debian's etcd-server)"; return 1; }
+	[ -x "$NETBPFD" ] || { echo "not available: $NETBPFD missing (make)"; return 1; }
+}
+
+# xn_netbpfd K: the agent of XN's host K (its pid recorded: cleanup ends it)
+xn_netbpfd() {
+	local t=$NBB_TMP/nb-xn$1
+	NETBPF_STATE_DIR=$t/state NETBPF_PIN_DIR=$t/bpf NETBPF_CGROUP=$NB_CGROOT/$NBB_ID-xn$1 \
+		bg "xn$1-netbpfd" nsenter --net=/run/netns/"$NBB_ID-xn$1-h" "$NETBPFD" \
+		--docker-socket "$t/netbpf.sock" --docker-host "unix://$t/no-docker.sock"
+	echo "$BG_PID" >"$t/netbpfd.pid"
+}
+xn_has_net() { nbx xn2 network inspect --format '{{.Id}}' bench; }
+xn_pings() { in_ns "$1" ping -n -c1 -W1 "$2"; }
+
+topo_setup_XN() {
+	local k t
+	x_hosts "$NBB_ID-xn1-h" "$NBB_ID-xn2-h"
+	bg xn-etcd nsenter --net=/run/netns/"$NBB_ID-xn1-h" etcd --name xn --data-dir "$NBB_TMP/xn-etcd" \
+		--listen-client-urls http://10.97.0.1:2379 --advertise-client-urls http://10.97.0.1:2379 \
+		--listen-peer-urls http://10.97.0.1:2380 --initial-advertise-peer-urls http://10.97.0.1:2380 \
+		--initial-cluster xn=http://10.97.0.1:2380 --initial-cluster-token "$NBB_ID"
+	wait_for 10 in_ns "$NBB_ID-xn1-h" etcdctl --endpoints http://10.97.0.1:2379 endpoint health ||
+		die "(XN) etcd does not answer"
+	for k in 1 2; do
+		t=$NBB_TMP/nb-xn$k
+		mkdir -p "$t/bpf" "$NB_CGROOT/$NBB_ID-xn$k"
+		mount -t bpf bpf "$t/bpf"
+		nbx "xn$k" up --uplink ul0 --store etcd://10.97.0.1:2379 --advertise "10.97.0.$k" >/dev/null
+		xn_netbpfd "$k"
+	done
+	# the control plane: created on host 1, realized on host 2 by its agent
+	wait_for 10 nbx xn1 network create -d overlay --subnet 10.89.0.0/16 bench >/dev/null ||
+		die "(XN) network create -d overlay failed"
+	wait_for 10 xn_has_net || die "(XN) host 2's agent did not realize the network"
+	nbx xn1 sandbox create --network bench "$NBB_ID-xn-cli" >/dev/null
+	nbx xn2 sandbox create --network bench "$NBB_ID-xn-srv" >/dev/null
+	T_CLI[XN]=$NBB_ID-xn-cli T_SRV[XN]=$NBB_ID-xn-srv
+	T_SRVIP[XN]=$(in_ns "$NBB_ID-xn-srv" ip -o -4 addr show dev eth0 |
+		awk '{split($4, a, "/"); print a[1]}')
+	wait_for 10 xn_pings "$NBB_ID-xn-cli" "${T_SRVIP[XN]}" ||
+		die "(XN) the sandboxes do not reach each other across nbvx0"
+}
+topo_teardown_XN() {
+	local k
+	for k in 1 2; do
+		bg_stop "$(cat "$NBB_TMP/nb-xn$k/netbpfd.pid" 2>/dev/null)"
+	done
+	nb_instance_teardown xn1
+	nb_instance_teardown xn2
+}

@@ -44,6 +44,7 @@
 #include "uplink.skel.h"
 #include "sock.skel.h"
 #include "xdp.skel.h"
+#include "tunnel.skel.h"
 
 #define NB_DEFAULT_BPFFS "/sys/fs/bpf"
 
@@ -84,6 +85,7 @@ DP_SKELETON(gateway)
 DP_SKELETON(uplink)
 DP_SKELETON(sock)
 DP_SKELETON(xdp)
+DP_SKELETON(tunnel)
 
 static const struct dp_object dp_objects[] = {
     DP_ENTRY(endpoint),
@@ -92,6 +94,8 @@ static const struct dp_object dp_objects[] = {
     DP_ENTRY(sock),
     /* loaded in both modes (cheap, and `up --mode` then only changes attachments) */
     DP_ENTRY(xdp),
+    /* overlay networks: the VXLAN device's ingress (issue 17) */
+    DP_ENTRY(tunnel),
     {.name = NULL},
 };
 

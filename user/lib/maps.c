@@ -60,6 +60,11 @@ static const struct map_desc map_descs[] = {
     MAP_DESC(NB_MAP_PUB_TARGETS, pub_targets, true),
     MAP_DESC(NB_MAP_CT_SYN, ct_syn, true),
     MAP_DESC(NB_MAP_PUB_ALLOW, pub_allow, true),
+    /* overlay networks (issue 17) */
+    MAP_DESC(NB_MAP_VNI, vni, true),
+    MAP_DESC(NB_MAP_REMOTE, remote, true),
+    MAP_DESC(NB_MAP_REMOTE_IP, remote_ip, true),
+    MAP_DESC(NB_MAP_TUNNEL, tunnel, true),
 };
 
 /* every fd of struct nb_maps has a descriptor, or nb_maps_init() would miss it */
@@ -663,6 +668,10 @@ static const char *const drop_names[NB_DROP_COUNT] = {
     [NB_DROP_UNPUBLISHED - NB_DROP_BASE] = "unpublished",
     [NB_DROP_BAD_SOURCE - NB_DROP_BASE] = "bad-source",
     [NB_DROP_NOT_ALLOWED - NB_DROP_BASE] = "not-allowed",
+    [NB_DROP_TUNNEL_VNI - NB_DROP_BASE] = "tunnel-vni",
+    [NB_DROP_TUNNEL_MAC - NB_DROP_BASE] = "tunnel-mac",
+    [NB_DROP_TUNNEL_SPOOF - NB_DROP_BASE] = "tunnel-spoof",
+    [NB_DROP_NO_TUNNEL - NB_DROP_BASE] = "no-tunnel",
 };
 
 const char *nb_drop_reason_name(__u32 reason)

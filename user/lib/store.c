@@ -32,7 +32,7 @@
 #include "store.h"
 
 /* Bumped with every schema change; nb_store_open() migrates older files. */
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 /* A writer holds the flock for a whole command; SQLite's own wait is a fallback. */
 #define BUSY_TIMEOUT_MS 30000
 
@@ -134,6 +134,15 @@ static const char schema_v3[] =
     "ALTER TABLE networks ADD COLUMN attachable INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE networks ADD COLUMN aux_addresses TEXT NOT NULL DEFAULT '{}';"
     "ALTER TABLE endpoints ADD COLUMN aliases TEXT NOT NULL DEFAULT '[]';";
+
+/*
+ * Overlay networks (issue 17): the network's VXLAN VNI, 0 for a local one. An
+ * overlay network's row keeps driver 'bridge' (the kernel side is a bridge
+ * network's: gateway, veths, maps; SQLite cannot widen the driver CHECK in
+ * place) and reads back as driver "overlay" when vni is set.
+ */
+static const char schema_overlay[] =
+    "ALTER TABLE networks ADD COLUMN vni INTEGER NOT NULL DEFAULT 0;";
 
 /*
  * Maps a failed SQLite call to an errno. Constraint violations are the
@@ -312,6 +321,8 @@ static int schema_init(struct nb_store *st)
 			err = exec_sql(st, "migrate schema to version 2", schema_v2);
 		if (!err && version < 3)
 			err = exec_sql(st, "migrate schema to version 3", schema_v3);
+		if (!err && version < 4)
+			err = exec_sql(st, "migrate schema to version 4", schema_overlay);
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
 		if (!err)
 			err = exec_sql(st, "set schema version", sql);
@@ -610,7 +621,7 @@ static int ensure_id(char id[NB_ID_LEN + 1])
 #define NET_SELECT                                                                                 \
 	"SELECT id, name, driver, net_id, subnet, subnet_len, range_addr, range_len, gateway, "    \
 	"internal, icc, masquerade, host_binding, mtu, builtin, created, options, labels, "        \
-	"attachable, aux_addresses FROM networks"
+	"attachable, aux_addresses, vni FROM networks"
 
 void nb_network_rec_clear(struct nb_network_rec *n)
 {
@@ -670,6 +681,9 @@ static int read_network(sqlite3_stmt *s, void *out)
 	n->labels = strdup((const char *)sqlite3_column_text(s, 17));
 	n->attachable = sqlite3_column_int(s, 18);
 	n->aux_addresses = strdup((const char *)sqlite3_column_text(s, 19));
+	n->vni = (__u32)sqlite3_column_int64(s, 20);
+	if (n->vni)
+		snprintf(n->driver, sizeof(n->driver), "%s", NB_DRIVER_OVERLAY);
 	if (!n->options || !n->labels || !n->aux_addresses) {
 		nb_network_rec_clear(n);
 		return -ENOMEM;
@@ -716,10 +730,10 @@ int nb_store_network_add(struct nb_store *st, struct nb_network_rec *rec)
 	static const char sql[] =
 	    "INSERT INTO networks (id, name, driver, net_id, subnet, subnet_len, range_addr,"
 	    " range_len, gateway, internal, icc, masquerade, host_binding, mtu, builtin, created,"
-	    " options, labels, attachable, aux_addresses)"
+	    " options, labels, attachable, aux_addresses, vni)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-	    " ?18, ?19, ?20)";
-	bool bridge = !strcmp(rec->driver, NB_DRIVER_BRIDGE);
+	    " ?18, ?19, ?20, ?21)";
+	bool bridge = nb_net_is_bridged(rec);
 	sqlite3_stmt *stmt = NULL;
 	__u32 net_id = rec->net_id;
 	int err;
@@ -742,7 +756,8 @@ int nb_store_network_add(struct nb_store *st, struct nb_network_rec *rec)
 		goto cleanup;
 	sqlite3_bind_text(stmt, 1, rec->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, rec->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, rec->driver, -1, SQLITE_STATIC);
+	/* an overlay network's row is a bridge network's with a VNI (schema_overlay) */
+	sqlite3_bind_text(stmt, 3, bridge ? NB_DRIVER_BRIDGE : rec->driver, -1, SQLITE_STATIC);
 	if (net_id)
 		sqlite3_bind_int64(stmt, 4, net_id);
 	else
@@ -764,6 +779,7 @@ int nb_store_network_add(struct nb_store *st, struct nb_network_rec *rec)
 	sqlite3_bind_int(stmt, 19, rec->attachable);
 	sqlite3_bind_text(stmt, 20, rec->aux_addresses ? rec->aux_addresses : "{}", -1,
 			  SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 21, rec->vni);
 	err = exec_done(st, "add network", stmt);
 cleanup:
 	sqlite3_finalize(stmt);

@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <linux/types.h>
 
 #include "ipam.h"
@@ -41,6 +42,7 @@ struct nb_store;
 #define NB_DRIVER_BRIDGE "bridge"
 #define NB_DRIVER_HOST "host"
 #define NB_DRIVER_NONE "none"
+#define NB_DRIVER_OVERLAY "overlay" /* a bridge network spanning the cluster's hosts (VXLAN) */
 
 struct nb_network_rec {
 	char id[NB_ID_LEN + 1];
@@ -62,7 +64,17 @@ struct nb_network_rec {
 	bool attachable; /* Docker's --attachable: kept and shown */
 	/* Docker's --aux-address: JSON object name -> IPv4 text, malloc'd ("{}"); never allocated */
 	char *aux_addresses;
+	__u32 vni; /* overlay networks: the cluster-wide VXLAN VNI (host order); 0 otherwise */
 };
+
+/*
+ * Bridge and overlay networks: a gateway, addresses, endpoints with veths
+ * (the kernel side of an overlay network is a bridge network's plus its VNI)
+ */
+static inline bool nb_net_is_bridged(const struct nb_network_rec *n)
+{
+	return !strcmp(n->driver, NB_DRIVER_BRIDGE) || !strcmp(n->driver, NB_DRIVER_OVERLAY);
+}
 
 /* An option the library reads from nb_network_rec.options: Docker's gateway mode, "nat"
  * (the default) or "routed" (no masquerade; from outside, published container ports are
