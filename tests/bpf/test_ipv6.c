@@ -21,8 +21,17 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <net/if.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <linux/if_packet.h>
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include <netlink/netlink.h>
+#include <netlink/route/addr.h>
+#include <netlink/route/link.h>
+#include <netlink/route/neighbour.h>
 
 #include "pkt.h"
 #include "maps.h"
@@ -644,6 +653,168 @@ static bool check_eui64(void)
 	return ASSERT_MEMEQ(&a, LL_A, 16, "fe80::42:aff:fe01:2");
 }
 
+/* ---- Linux as the oracle ------------------------------------------------ */
+
+/*
+ * A Linux host in B's place: the veth end dev gets B's MAC, IPv6 (no DAD),
+ * B's address, and permanent neighbour entries for A's addresses (so that
+ * its answers never wait for its own resolution). Forwarding is off in the
+ * test's netns: the kernel answers as a host (R clear), as B would.
+ */
+static int linux_as_b(int ifindex, const char *dev)
+{
+	struct rtnl_link *orig = NULL, *chg = NULL;
+	struct rtnl_neigh *n = NULL;
+	struct nl_addr *a = NULL;
+	struct rtnl_addr *ra = NULL;
+	struct nl_sock *sk;
+	const __u8 *ip[2] = {IP6_A, LL_A};
+	char path[128];
+	int err, i;
+
+	sk = nl_socket_alloc();
+	if (!sk)
+		return -ENOMEM;
+	err = nl_connect(sk, NETLINK_ROUTE) < 0 ? -ECONNREFUSED : 0;
+	chg = rtnl_link_alloc();
+	a = nl_addr_build(AF_LLC, MAC_B, 6);
+	if (!err && (!chg || !a))
+		err = -ENOMEM;
+	if (!err && rtnl_link_get_kernel(sk, ifindex, NULL, &orig) < 0)
+		err = -ENODEV;
+	if (!err) {
+		rtnl_link_set_addr(chg, a);
+		err = rtnl_link_change(sk, orig, chg, 0) < 0 ? -EIO : 0;
+	}
+	nl_addr_put(a);
+	a = NULL;
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/accept_dad", dev);
+	err = err ?: pkt_write_file(path, "0");
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", dev);
+	err = err ?: pkt_write_file(path, "0");
+	if (!err) {
+		ra = rtnl_addr_alloc();
+		a = nl_addr_build(AF_INET6, IP6_B, 16);
+		if (!ra || !a)
+			err = -ENOMEM;
+	}
+	if (!err) {
+		nl_addr_set_prefixlen(a, 64);
+		rtnl_addr_set_ifindex(ra, ifindex);
+		rtnl_addr_set_local(ra, a);
+		rtnl_addr_set_flags(ra, IFA_F_NODAD);
+		err = rtnl_addr_add(sk, ra, 0) < 0 ? -EIO : 0;
+	}
+	nl_addr_put(a);
+	for (i = 0; i < 2 && !err; i++) {
+		struct nl_addr *dst = nl_addr_build(AF_INET6, ip[i], 16);
+		struct nl_addr *ll = nl_addr_build(AF_LLC, MAC_A, 6);
+
+		n = rtnl_neigh_alloc();
+		if (!dst || !ll || !n) {
+			err = -ENOMEM;
+		} else {
+			rtnl_neigh_set_ifindex(n, ifindex);
+			rtnl_neigh_set_dst(n, dst);
+			rtnl_neigh_set_lladdr(n, ll);
+			rtnl_neigh_set_state(n, NUD_PERMANENT);
+			err = rtnl_neigh_add(sk, n, NLM_F_CREATE | NLM_F_REPLACE) < 0 ? -EIO : 0;
+		}
+		nl_addr_put(dst);
+		nl_addr_put(ll);
+		rtnl_neigh_put(n);
+	}
+	rtnl_addr_put(ra);
+	rtnl_link_put(chg);
+	rtnl_link_put(orig);
+	nl_socket_free(sk);
+	return err;
+}
+
+/* Sends ns out of ifindex (to the Linux end) and waits up to 2 s for the advertisement of
+ * its target coming back */
+static int linux_answer(int ifindex, const struct pkt *ns, const __u8 *target, struct pkt_out *o)
+{
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+				  .sll_protocol = htons(ETH_P_IPV6),
+				  .sll_ifindex = ifindex};
+	struct timeval tv = {.tv_usec = 100000};
+	int fd, i, err = -ETIMEDOUT;
+	ssize_t n;
+
+	fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_IPV6));
+	if (fd < 0)
+		return -errno;
+	if (bind(fd, (struct sockaddr *)&sll, sizeof(sll)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv))) {
+		err = -errno;
+		goto out;
+	}
+	err = pkt_send(ifindex, ns->data, ns->len);
+	if (err)
+		goto out;
+	err = -ETIMEDOUT;
+	for (i = 0; i < 20; i++) {
+		n = recv(fd, o->frame, sizeof(o->frame), 0);
+		if (n < 0)
+			continue;
+		/* the kernel's own chatter (MLD, RS) and our solicitation pass by too */
+		if (n >= ETH_HLEN + 64 && o->frame[ETH_HLEN + 6] == IPPROTO_ICMPV6 &&
+		    o->frame[ETH_HLEN + 40] == 136 && !memcmp(o->frame + ETH_HLEN + 48, target, 16)) {
+			o->len = (__u32)n;
+			err = 0;
+			break;
+		}
+	}
+out:
+	close(fd);
+	return err;
+}
+
+/*
+ * The advertisements the switch builds are the ones Linux sends: the same
+ * solicitations to a Linux host holding B's MAC and address, and to the
+ * endpoint program on A's port, must give the same bytes.
+ */
+static bool check_linux(struct t *t)
+{
+	static const struct frame ns[] = {
+	    NS(MAC_A, SNM_MAC, LL_A, SNM_3, IP6_B, .lladdr = MAC_A),
+	    NS(MAC_A, SNM_MAC, IP6_A, SNM_3, IP6_B),
+	    NS(MAC_A, MAC_B, IP6_A, IP6_B, IP6_B),
+	    NS(MAC_A, SNM_MAC, LL_A, SNM_LLB, LL_B, .lladdr = MAC_A),
+	    NS(MAC_A, SNM_MAC, UNSPEC, SNM_3, IP6_B, .nonce = true),
+	};
+	static const char *const what[] = {"multicast NS with SLLAO", "multicast NS without SLLAO",
+					   "unicast NS (NUD)", "NS for the link-local address",
+					   "DAD (from ::, with a nonce)"};
+	struct pkt_out kern, bpf;
+	int ifo, ifk, err;
+	bool ok = true;
+	size_t i;
+
+	if (!ASSERT_OK(pkt_env_veth("lxo", "lxk", &ifo, &ifk), "veth for the Linux host") ||
+	    !ASSERT_OK(linux_as_b(ifk, "lxk"), "Linux host with B's MAC and address"))
+		return false;
+	usleep(200000);
+	for (i = 0; i < sizeof(ns) / sizeof(ns[0]); i++) {
+		struct pkt in;
+
+		build(&in, &ns[i]);
+		err = linux_answer(ifo, &in, ns[i].target, &kern);
+		if (!ASSERT_OK(err, what[i])) {
+			ok = false;
+			continue;
+		}
+		err = pkt_run(prog_fd(t, EP), t->ifindex[P_A], &in, &bpf);
+		ok &= ASSERT_OK(err, "BPF_PROG_TEST_RUN");
+		ok &= ASSERT_EQ(bpf.len, kern.len, what[i]);
+		if (bpf.len == kern.len && !ASSERT_MEMEQ(bpf.frame, kern.frame, kern.len, what[i]))
+			ok = false;
+	}
+	return ok;
+}
+
 /* ---- setup ------------------------------------------------------------- */
 
 static int setup(struct t *t)
@@ -736,6 +907,7 @@ int main(void)
 	}
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		pkt_tap(run_case(&t, &cases[i]), "%s", cases[i].name);
+	pkt_tap(check_linux(&t), "NA: byte for byte what Linux answers to the same solicitations");
 	pkt_tap(check_eui64(), "library: nb_ip6_eui64() gives the sandbox's link-local address");
 	pkt_tap(check_ep6(&t), "library: nb_ep6_put/del move and remove an endpoint's address");
 	pkt_tap(check_net6(&t), "library: nb_net6_fill refuses bad input; nb_net6_set off and on");
