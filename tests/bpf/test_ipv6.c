@@ -38,8 +38,24 @@
 #include "v6maps.h"
 #include "endpoint.skel.h"
 #include "gateway.skel.h"
+#include "uplink.skel.h"
 
-enum port_id { P_A, P_B, P_N, P_C, P_D, P_E, P_F, N_EP, P_GW1 = N_EP, P_GW2, P_GW3, P_GW4, N_PORTS };
+enum port_id {
+	P_A,
+	P_B,
+	P_N,
+	P_C,
+	P_D,
+	P_E,
+	P_F,
+	N_EP,
+	P_GW1 = N_EP,
+	P_GW2,
+	P_GW3,
+	P_GW4,
+	P_UP, /* an uplink */
+	N_PORTS
+};
 
 #define BIT(p) (1U << (p))
 #define MAC(a, b, c, d)                                                                            \
@@ -74,6 +90,7 @@ static const __u8 IP6_A[16] = ULA(1, 2), IP6_B[16] = ULA(1, 3), IP6_C[16] = ULA(
 		  IP6_D[16] = ULA(2, 3), IP6_E[16] = ULA(3, 2), GW6_1[16] = ULA(1, 1),
 		  GW6_2[16] = ULA(2, 1), GW6_3[16] = ULA(3, 1), FREE6[16] = ULA(1, 0x99);
 static const __u8 WORLD6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 5};
+static const __u8 STRANGER6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 7};
 static const __u8 BAD_LL[16] = {0xfe, 0x80, [15] = 1}; /* not EUI-64 */
 static const __u8 UNSPEC[16];
 static const __u8 ALL_NODES[16] = {0xff, 0x02, [15] = 1};
@@ -119,13 +136,14 @@ struct t {
 	struct pkt_env env;
 	struct endpoint_bpf *ep;
 	struct gateway_bpf *gw;
+	struct uplink_bpf *up;
 	struct nb_maps maps;
 	int ifindex[N_PORTS], peer[N_PORTS];
 };
 
 /* ---- frames ------------------------------------------------------------ */
 
-enum kind { K_UDP, K_NS, K_NA, K_ICMP6 };
+enum kind { K_UDP, K_NS, K_NA, K_ICMP6, K_TCP };
 
 struct frame {
 	enum kind kind;
@@ -142,6 +160,9 @@ struct frame {
 	bool frag;	 /* a fragment header (first fragment) before the upper layer */
 	bool later_frag; /* a later fragment */
 	__u16 plen_extra; /* payload length beyond the frame */
+	bool reply;	  /* K_UDP/K_TCP: ports 53 -> 40000 instead of 40000 -> 53 */
+	__u16 sport;	  /* K_UDP/K_TCP: another source port */
+	const struct frame *quote; /* K_ICMP6 error: the packet it quotes */
 	bool ext_overrun; /* the extension header claims more than the payload */
 };
 
@@ -149,7 +170,11 @@ static void build(struct pkt *p, const struct frame *f)
 {
 	bool nd = f->kind == K_NS || f->kind == K_NA ||
 		  (f->kind == K_ICMP6 && f->icmp_type >= 133 && f->icmp_type <= 137);
-	__u8 up = f->kind == K_UDP ? IPPROTO_UDP : IPPROTO_ICMPV6, i;
+	__u8 up = f->kind == K_UDP   ? IPPROTO_UDP
+		  : f->kind == K_TCP ? IPPROTO_TCP
+				     : IPPROTO_ICMPV6,
+	     i;
+	__u16 sp = f->sport ? f->sport : f->reply ? 53 : 40000, dp = f->reply ? 40000 : 53;
 
 	pkt_eth(p, f->dmac, f->smac, ETH_P_IPV6);
 	pkt_ipv6(p, f->sip, f->dip, f->frag || f->later_frag ? 44 : f->ext ? 60 : up);
@@ -168,8 +193,14 @@ static void build(struct pkt *p, const struct frame *f)
 	switch (f->kind) {
 	case K_UDP:
 		p->l4 = p->len;
-		pkt_put(p, (const __u8[]){0x9c, 0x40, 0, 53, 0, 16, 0, 0}, 8);
+		pkt_put(p, (const __u8[]){sp >> 8, sp & 0xff, dp >> 8, dp & 0xff, 0, 16, 0, 0}, 8);
 		pkt_put(p, NULL, 8);
+		break;
+	case K_TCP: /* a SYN (no checksum: nobody checks it here) */
+		p->l4 = p->len;
+		pkt_put(p, (const __u8[]){sp >> 8, sp & 0xff, dp >> 8, dp & 0xff}, 4);
+		pkt_put(p, (const __u8[]){0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0},
+			16);
 		break;
 	case K_NS:
 	case K_NA:
@@ -187,7 +218,15 @@ static void build(struct pkt *p, const struct frame *f)
 		break;
 	case K_ICMP6:
 		pkt_icmp6(p, f->icmp_type, 0);
-		pkt_put(p, NULL, 20);
+		if (f->quote) { /* an error: 4 unused bytes, then the quoted packet */
+			struct pkt q;
+
+			build(&q, f->quote);
+			pkt_put(p, (const __u8[4]){}, 4);
+			pkt_put(p, q.data + ETH_HLEN, q.len - ETH_HLEN);
+		} else {
+			pkt_put(p, NULL, 20);
+		}
 		break;
 	}
 	pkt_finish(p);
@@ -246,7 +285,7 @@ static int take_snap(const struct t *t, struct snap *s)
 
 /* ---- the table --------------------------------------------------------- */
 
-enum prog { EP, GW };
+enum prog { EP, GW, UP_IN, UP_OUT };
 
 struct v6case {
 	const char *name;
@@ -279,6 +318,15 @@ struct v6case {
 		.kind = K_ICMP6, .smac = s, .dmac = d, .sip = sa, .dip = da, .icmp_type = ty,      \
 		__VA_ARGS__                                                                        \
 	}
+
+#define FRAME6(...)                                                                                \
+	{                                                                                          \
+		__VA_ARGS__                                                                        \
+	}
+
+/* what A sends out of the uplink, and another packet of A's, for ICMPv6 errors to quote */
+static const struct frame a_udp_out = UDP6(MAC_F, MAC_F, IP6_A, WORLD6);
+static const struct frame a_udp_other = UDP6(MAC_F, MAC_F, IP6_A, WORLD6, .sport = 41000);
 
 #define SHOT TC_ACT_SHOT
 #define REDIR TC_ACT_REDIRECT
@@ -450,6 +498,53 @@ static const struct v6case cases[] = {
     {"fragments: a later fragment from B's address: spoof-ip6", EP, P_A,
      UDP6(MAC_A, MAC_B, IP6_B, IP6_B, .later_frag = true), SHOT, .drop = NB_DROP_SPOOF_IP6},
 
+    /* IPv6 through an uplink: into a sandbox subnet only the replies of its own flows */
+    {"uplink in: UDP from the world to A, no flow of A's: unpublished", UP_IN, P_UP,
+     UDP6(MAC_F, MAC_F, WORLD6, IP6_A, .reply = true), SHOT, .drop = NB_DROP_UNPUBLISHED},
+    {"uplink in: a TCP SYN from the world to A: unpublished", UP_IN, P_UP,
+     FRAME6(.kind = K_TCP, .smac = MAC_F, .dmac = MAC_F, .sip = WORLD6, .dip = IP6_A), SHOT,
+     .drop = NB_DROP_UNPUBLISHED},
+    {"uplink in: an echo request from the world to A: unpublished", UP_IN, P_UP,
+     ICMP6(MAC_F, MAC_F, WORLD6, IP6_A, 128), SHOT, .drop = NB_DROP_UNPUBLISHED},
+    {"uplink in: to the gateway's address: the host's", UP_IN, P_UP,
+     UDP6(MAC_F, MAC_F, WORLD6, GW6_1), TC_ACT_OK, .rx = 0},
+    {"uplink in: to an address outside every network: the host's", UP_IN, P_UP,
+     UDP6(MAC_F, MAC_F, WORLD6, STRANGER6), TC_ACT_OK,
+     .rx = 0},
+    {"uplink out: A's UDP to the world passes, recorded", UP_OUT, P_UP,
+     UDP6(MAC_F, MAC_F, IP6_A, WORLD6), TC_ACT_OK, .rx = 0},
+    {"uplink in: its reply enters", UP_IN, P_UP, UDP6(MAC_F, MAC_F, WORLD6, IP6_A, .reply = true),
+     TC_ACT_OK, .rx = 0},
+    {"uplink in: from another port of the same remote: unpublished", UP_IN, P_UP,
+     UDP6(MAC_F, MAC_F, WORLD6, IP6_A, .reply = true, .sport = 54), SHOT,
+     .drop = NB_DROP_UNPUBLISHED},
+    {"uplink in: the same to B: unpublished", UP_IN, P_UP,
+     UDP6(MAC_F, MAC_F, WORLD6, IP6_B, .reply = true), SHOT, .drop = NB_DROP_UNPUBLISHED},
+    {"uplink in: a later fragment of a reply to A enters", UP_IN, P_UP,
+     UDP6(MAC_F, MAC_F, WORLD6, IP6_A, .later_frag = true), TC_ACT_OK, .rx = 0},
+    {"uplink in: a later fragment from a stranger: unpublished", UP_IN, P_UP,
+     UDP6(MAC_F, MAC_F, STRANGER6, IP6_A, .later_frag = true),
+     SHOT, .drop = NB_DROP_UNPUBLISHED},
+    {"uplink in: an ICMPv6 error quoting A's UDP packet enters", UP_IN, P_UP,
+     ICMP6(MAC_F, MAC_F, WORLD6, IP6_A, 1, .quote = &a_udp_out), TC_ACT_OK, .rx = 0},
+    {"uplink in: an ICMPv6 error quoting another packet: unpublished", UP_IN, P_UP,
+     ICMP6(MAC_F, MAC_F, WORLD6, IP6_A, 1, .quote = &a_udp_other), SHOT,
+     .drop = NB_DROP_UNPUBLISHED},
+    {"uplink out: A's echo request to the world passes, recorded", UP_OUT, P_UP,
+     ICMP6(MAC_F, MAC_F, IP6_A, WORLD6, 128), TC_ACT_OK, .rx = 0},
+    {"uplink in: its echo reply enters", UP_IN, P_UP, ICMP6(MAC_F, MAC_F, WORLD6, IP6_A, 129),
+     TC_ACT_OK, .rx = 0},
+    {"uplink out: A's TCP SYN to the world passes, recorded", UP_OUT, P_UP,
+     FRAME6(.kind = K_TCP, .smac = MAC_F, .dmac = MAC_F, .sip = IP6_A, .dip = WORLD6),
+     TC_ACT_OK, .rx = 0},
+    {"uplink in: its SYN-ACK enters", UP_IN, P_UP,
+     FRAME6(.kind = K_TCP, .smac = MAC_F, .dmac = MAC_F, .sip = WORLD6, .dip = IP6_A,
+	    .reply = true),
+     TC_ACT_OK, .rx = 0},
+    {"uplink in: malformed (payload length beyond the frame) to A: malformed", UP_IN, P_UP,
+     UDP6(MAC_F, MAC_F, WORLD6, IP6_A, .reply = true, .plen_extra = 40), SHOT,
+     .drop = NB_DROP_MALFORMED},
+
     /* the host (gateway program) */
     {"gateway: host NS for A's address: answered from A's MAC, R clear", GW, P_GW1,
      NS(GW1_MAC, SNM_MAC, GW6_1, SNM_2, IP6_A, .lladdr = GW1_MAC), REDIR, .na_mac = MAC_A},
@@ -476,8 +571,16 @@ static const struct v6case cases[] = {
 
 static int prog_fd(const struct t *t, enum prog p)
 {
-	return p == EP ? bpf_program__fd(t->ep->progs.endpoint)
-		       : bpf_program__fd(t->gw->progs.gateway);
+	switch (p) {
+	case EP:
+		return bpf_program__fd(t->ep->progs.endpoint);
+	case GW:
+		return bpf_program__fd(t->gw->progs.gateway);
+	case UP_IN:
+		return bpf_program__fd(t->up->progs.uplink_in);
+	default:
+		return bpf_program__fd(t->up->progs.uplink_out);
+	}
 }
 
 static const char *const names[N_EP] = {"A", "B", "N", "C", "D", "E", "F"};
@@ -837,6 +940,9 @@ static int setup(struct t *t)
 	t->gw = gateway_bpf__open_opts(&opts);
 	if (!t->gw || gateway_bpf__load(t->gw))
 		return -EINVAL;
+	t->up = uplink_bpf__open_opts(&opts);
+	if (!t->up || uplink_bpf__load(t->up))
+		return -EINVAL;
 	err = nb_maps_open_pinned(t->env.pin_dir, &t->maps);
 	if (err)
 		return err;
@@ -914,6 +1020,7 @@ int main(void)
 	pkt_tap(check_v6_only(&t), "library: an IPv6-only network has no IPv4 subnet entry");
 cleanup:
 	nb_maps_close(&t.maps);
+	uplink_bpf__destroy(t.up);
 	gateway_bpf__destroy(t.gw);
 	endpoint_bpf__destroy(t.ep);
 	pkt_env_leave(&t.env);

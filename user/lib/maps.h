@@ -48,6 +48,7 @@ struct nb_maps {
 	/* IPv6: the NDP table and the IPv6 subnets (optional in an older pin dir) */
 	int neigh6;
 	int subnets6;
+	int ct6;
 };
 
 /* every fd to -1 */
