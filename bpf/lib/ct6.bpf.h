@@ -67,7 +67,7 @@ static __always_inline int nb_ct6_tuple(nb_ctx_t *ctx, const struct ipv6hdr *ip6
 		__builtin_memcpy(&k->sport, l4, 2);
 		__builtin_memcpy(&k->dport, l4 + 2, 2);
 	} else if (info->proto == NB_IP6_ICMP && (info->icmp_type == NB_ICMP6_ECHO_REQUEST ||
-						   info->icmp_type == NB_ICMP6_ECHO_REPLY)) {
+						  info->icmp_type == NB_ICMP6_ECHO_REPLY)) {
 		if (info->l4_off + 8 > info->end || nb_ctx_load(ctx, info->l4_off, l4, 8))
 			return -NB_DROP_MALFORMED;
 		if (info->icmp_type == NB_ICMP6_ECHO_REQUEST)

@@ -591,7 +591,8 @@ static int ipv6_link_control(const __u8 *f, __u32 len, const __u8 *mac)
 	type = f[off];
 	if (type == 135 || type == 136)
 		return 1;
-	if (!(f[0] & 1) || !(type == 130 || type == 131 || type == 132 || type == 133 || type == 143))
+	if (!(f[0] & 1) ||
+	    !(type == 130 || type == 131 || type == 132 || type == 133 || type == 143))
 		return 0;
 	ll_of(mac, ll);
 	return !memcmp(f + ETH_HLEN + 8, unspec, 16) || !memcmp(f + ETH_HLEN + 8, ll, 16) ? 2 : 0;
@@ -625,7 +626,8 @@ static const char *na_answer_wrong(const __u8 *in, const __u8 *out, __u32 len,
 	for (; *owners; owners++) {
 		ll_of(*owners, ll);
 		if (!memcmp(target, ll, 16))
-			return memcmp(out + 6, *owners, ETH_ALEN) ? "not from the target's MAC" : NULL;
+			return memcmp(out + 6, *owners, ETH_ALEN) ? "not from the target's MAC"
+								  : NULL;
 	}
 	return "a target no other port of the network holds";
 }

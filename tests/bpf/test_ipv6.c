@@ -66,7 +66,7 @@ enum port_id {
 #define LL(a, b, c, d)                                                                             \
 	{                                                                                          \
 		0xfe, 0x80, [9] = 0x42, [10] = a, [11] = 0xff, [12] = 0xfe, [13] = b, [14] = c,    \
-		[15] = d                                                                           \
+			    [15] = d                                                               \
 	}
 #define ULA(n, h)                                                                                  \
 	{                                                                                          \
@@ -84,8 +84,8 @@ static const __u8 MAC_A[6] = MAC(10, 1, 0, 2), MAC_B[6] = MAC(10, 1, 0, 3),
 		  GW2_MAC[6] = MAC(10, 2, 0, 1), GW3_MAC[6] = MAC(10, 3, 0, 1),
 		  GW4_MAC[6] = MAC(10, 4, 0, 1);
 static const __u8 LL_A[16] = LL(10, 1, 0, 2), LL_B[16] = LL(10, 1, 0, 3),
-		  LL_C[16] = LL(10, 2, 0, 2), LL_E[16] = LL(10, 3, 0, 2), LL_F[16] = LL(10, 4, 0, 2),
-		  LL_GW1[16] = LL(10, 1, 0, 1);
+		  LL_C[16] = LL(10, 2, 0, 2), LL_E[16] = LL(10, 3, 0, 2),
+		  LL_F[16] = LL(10, 4, 0, 2), LL_GW1[16] = LL(10, 1, 0, 1);
 static const __u8 IP6_A[16] = ULA(1, 2), IP6_B[16] = ULA(1, 3), IP6_C[16] = ULA(2, 2),
 		  IP6_D[16] = ULA(2, 3), IP6_E[16] = ULA(3, 2), GW6_1[16] = ULA(1, 1),
 		  GW6_2[16] = ULA(2, 1), GW6_3[16] = ULA(3, 1), FREE6[16] = ULA(1, 0x99);
@@ -113,8 +113,7 @@ struct net_def {
 };
 
 static const struct net_def nets[] = {
-    {1, PKT_IP4(10, 1, 0, 0), NB_NET_F_ICC, GW1_MAC, (const __u8[16]){0xfd, 0, 0, 1}, GW6_1,
-     P_GW1},
+    {1, PKT_IP4(10, 1, 0, 0), NB_NET_F_ICC, GW1_MAC, (const __u8[16]){0xfd, 0, 0, 1}, GW6_1, P_GW1},
     {2, PKT_IP4(10, 2, 0, 0), 0, GW2_MAC, (const __u8[16]){0xfd, 0, 0, 2}, GW6_2, P_GW2},
     {3, PKT_IP4(10, 3, 0, 0), NB_NET_F_ICC | NB_NET_F_INTERNAL, GW3_MAC,
      (const __u8[16]){0xfd, 0, 0, 3}, GW6_3, P_GW3},
@@ -151,19 +150,19 @@ struct frame {
 	const __u8 *target; /* NS/NA */
 	const __u8 *lladdr; /* NS: source, NA: target link-layer option */
 	__u8 na_flags;
-	bool nonce;	 /* NS: a nonce option (RFC 7527), as Linux's DAD sends */
-	__u8 icmp_type;	 /* K_ICMP6 */
-	__u8 hlim;	 /* 0: 255 for neighbour discovery, 64 otherwise */
-	bool bad_csum;	 /* ICMPv6 checksum off by one */
-	bool opt_len0;	 /* an option of length 0 */
-	__u8 ext;	 /* destination-options headers before the upper layer */
-	bool frag;	 /* a fragment header (first fragment) before the upper layer */
-	bool later_frag; /* a later fragment */
-	__u16 plen_extra; /* payload length beyond the frame */
-	bool reply;	  /* K_UDP/K_TCP: ports 53 -> 40000 instead of 40000 -> 53 */
-	__u16 sport;	  /* K_UDP/K_TCP: another source port */
+	bool nonce;		   /* NS: a nonce option (RFC 7527), as Linux's DAD sends */
+	__u8 icmp_type;		   /* K_ICMP6 */
+	__u8 hlim;		   /* 0: 255 for neighbour discovery, 64 otherwise */
+	bool bad_csum;		   /* ICMPv6 checksum off by one */
+	bool opt_len0;		   /* an option of length 0 */
+	__u8 ext;		   /* destination-options headers before the upper layer */
+	bool frag;		   /* a fragment header (first fragment) before the upper layer */
+	bool later_frag;	   /* a later fragment */
+	__u16 plen_extra;	   /* payload length beyond the frame */
+	bool reply;		   /* K_UDP/K_TCP: ports 53 -> 40000 instead of 40000 -> 53 */
+	__u16 sport;		   /* K_UDP/K_TCP: another source port */
 	const struct frame *quote; /* K_ICMP6 error: the packet it quotes */
-	bool ext_overrun; /* the extension header claims more than the payload */
+	bool ext_overrun;	   /* the extension header claims more than the payload */
 };
 
 static void build(struct pkt *p, const struct frame *f)
@@ -180,10 +179,13 @@ static void build(struct pkt *p, const struct frame *f)
 	pkt_ipv6(p, f->sip, f->dip, f->frag || f->later_frag ? 44 : f->ext ? 60 : up);
 	pkt_ip6h(p)->ip6_hlim = f->hlim ? f->hlim : nd ? 255 : 64;
 	if (f->frag || f->later_frag)
-		pkt_put(p, (const __u8[]){f->ext ? 60 : up, 0, 0, f->later_frag ? 0xb9 : 1, 0, 0, 0, 7},
-			8);
+		pkt_put(
+		    p, (const __u8[]){f->ext ? 60 : up, 0, 0, f->later_frag ? 0xb9 : 1, 0, 0, 0, 7},
+		    8);
 	for (i = 0; i < f->ext; i++)
-		pkt_put(p, (const __u8[]){i + 1 < f->ext ? 60 : up, f->ext_overrun ? 9 : 0, 1, 4, 0, 0, 0, 0},
+		pkt_put(p,
+			(const __u8[]){i + 1 < f->ext ? 60 : up, f->ext_overrun ? 9 : 0, 1, 4, 0, 0,
+				       0, 0},
 			8);
 	if (f->later_frag) {
 		pkt_put(p, NULL, 16);
@@ -199,7 +201,8 @@ static void build(struct pkt *p, const struct frame *f)
 	case K_TCP: /* a SYN (no checksum: nobody checks it here) */
 		p->l4 = p->len;
 		pkt_put(p, (const __u8[]){sp >> 8, sp & 0xff, dp >> 8, dp & 0xff}, 4);
-		pkt_put(p, (const __u8[]){0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0},
+		pkt_put(p,
+			(const __u8[]){0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0},
 			16);
 		break;
 	case K_NS:
@@ -293,8 +296,8 @@ struct v6case {
 	enum port_id in;
 	struct frame f;
 	int verdict;
-	__u32 drop; /* NB_DROP_*, 0 for none */
-	__u32 rx;   /* BIT() of the endpoints that received a frame */
+	__u32 drop;	    /* NB_DROP_*, 0 for none */
+	__u32 rx;	    /* BIT() of the endpoints that received a frame */
 	const __u8 *na_mac; /* an advertisement from this MAC is the expected output */
 	bool na_router;
 };
@@ -328,7 +331,7 @@ struct v6case {
 static const struct frame a_udp_out = UDP6(MAC_F, MAC_F, IP6_A, WORLD6);
 static const struct frame a_udp_other = UDP6(MAC_F, MAC_F, IP6_A, WORLD6, .sport = 41000);
 
-#define SHOT TC_ACT_SHOT
+#define SHOT  TC_ACT_SHOT
 #define REDIR TC_ACT_REDIRECT
 
 static const struct v6case cases[] = {
@@ -361,8 +364,7 @@ static const struct v6case cases[] = {
      NS(MAC_A, SNM_MAC, UNSPEC, SNM_GW, GW6_1), REDIR, .rx = BIT(P_A), .na_mac = GW1_MAC,
      .na_router = true},
     {"DAD: A probes a free address: not answered, not flooded (link-control)", EP, P_A,
-     NS(MAC_A, SNM_MAC, UNSPEC, SNM_99, FREE6, .nonce = true), SHOT,
-     .drop = NB_DROP_LINK_CONTROL},
+     NS(MAC_A, SNM_MAC, UNSPEC, SNM_99, FREE6, .nonce = true), SHOT, .drop = NB_DROP_LINK_CONTROL},
     {"DAD: A probes its own address: not answered (link-control)", EP, P_A,
      NS(MAC_A, SNM_MAC, UNSPEC, SNM_2, IP6_A), SHOT, .drop = NB_DROP_LINK_CONTROL},
     {"DAD: A probes its own link-local address: not answered (link-control)", EP, P_A,
@@ -377,8 +379,8 @@ static const struct v6case cases[] = {
      NS(MAC_A, SNM_MAC, LL_A, SNM_2, IP6_C), SHOT, .drop = NB_DROP_ND_UNKNOWN},
     {"NS: for C's link-local address (another network): nd-unknown", EP, P_A,
      NS(MAC_A, SNM_MAC, LL_A, SNM_2, LL_C), SHOT, .drop = NB_DROP_ND_UNKNOWN},
-    {"NS: for A's own address: link-control", EP, P_A, NS(MAC_A, SNM_MAC, LL_A, SNM_2, IP6_A),
-     SHOT, .drop = NB_DROP_LINK_CONTROL},
+    {"NS: for A's own address: link-control", EP, P_A, NS(MAC_A, SNM_MAC, LL_A, SNM_2, IP6_A), SHOT,
+     .drop = NB_DROP_LINK_CONTROL},
     {"NS: source link-layer option of B: spoof-nd", EP, P_A,
      NS(MAC_A, SNM_MAC, LL_A, SNM_GW, GW6_1, .lladdr = MAC_B), SHOT, .drop = NB_DROP_SPOOF_ND},
     {"NS: bad checksum: malformed, not answered", EP, P_A,
@@ -418,8 +420,7 @@ static const struct v6case cases[] = {
     {"RA: A to all-nodes: router-msg", EP, P_A, ICMP6(MAC_A, ALL_NODES_MAC, LL_A, ALL_NODES, 134),
      SHOT, .drop = NB_DROP_ROUTER_MSG},
     {"RA: A behind two destination-options headers: router-msg", EP, P_A,
-     ICMP6(MAC_A, ALL_NODES_MAC, LL_A, ALL_NODES, 134, .ext = 2), SHOT,
-     .drop = NB_DROP_ROUTER_MSG},
+     ICMP6(MAC_A, ALL_NODES_MAC, LL_A, ALL_NODES, 134, .ext = 2), SHOT, .drop = NB_DROP_ROUTER_MSG},
     {"RA: A unicast to the gateway (the host): router-msg", EP, P_A,
      ICMP6(MAC_A, GW1_MAC, LL_A, LL_GW1, 134), SHOT, .drop = NB_DROP_ROUTER_MSG},
     {"RA: A in a first fragment: router-msg", EP, P_A,
@@ -430,11 +431,9 @@ static const struct v6case cases[] = {
     {"redirect: A to B: router-msg", EP, P_A, ICMP6(MAC_A, MAC_B, LL_A, LL_B, 137), SHOT,
      .drop = NB_DROP_ROUTER_MSG},
     {"RS: A to all-routers: link-control", EP, P_A,
-     ICMP6(MAC_A, ALL_ROUTERS_MAC, LL_A, ALL_ROUTERS, 133),
-     SHOT, .drop = NB_DROP_LINK_CONTROL},
+     ICMP6(MAC_A, ALL_ROUTERS_MAC, LL_A, ALL_ROUTERS, 133), SHOT, .drop = NB_DROP_LINK_CONTROL},
     {"MLDv2 report from :: (before DAD): link-control", EP, P_A,
-     ICMP6(MAC_A, MLDV2_MAC, UNSPEC, MLDV2, 143), SHOT,
-     .drop = NB_DROP_LINK_CONTROL},
+     ICMP6(MAC_A, MLDV2_MAC, UNSPEC, MLDV2, 143), SHOT, .drop = NB_DROP_LINK_CONTROL},
 
     /* anti-spoofing of sources */
     {"spoof: A from B's address: spoof-ip6", EP, P_A, UDP6(MAC_A, MAC_B, IP6_B, IP6_B), SHOT,
@@ -447,8 +446,8 @@ static const struct v6case cases[] = {
      .drop = NB_DROP_SPOOF_IP6},
     {"spoof: N (no IPv6 address) from A's address: spoof-ip6", EP, P_N,
      UDP6(MAC_N, GW1_MAC, IP6_A, WORLD6), SHOT, .drop = NB_DROP_SPOOF_IP6},
-    {"spoof: A from the gateway's address: spoof-ip6", EP, P_A,
-     UDP6(MAC_A, MAC_B, GW6_1, IP6_B), SHOT, .drop = NB_DROP_SPOOF_IP6},
+    {"spoof: A from the gateway's address: spoof-ip6", EP, P_A, UDP6(MAC_A, MAC_B, GW6_1, IP6_B),
+     SHOT, .drop = NB_DROP_SPOOF_IP6},
 
     /* switching and routing */
     {"unicast: A -> B by MAC", EP, P_A, UDP6(MAC_A, MAC_B, IP6_A, IP6_B), REDIR, .rx = BIT(P_B)},
@@ -462,8 +461,8 @@ static const struct v6case cases[] = {
      REDIR, .rx = 0},
     {"routed: A -> the world via the gateway: to the host", EP, P_A,
      UDP6(MAC_A, GW1_MAC, IP6_A, WORLD6), REDIR, .rx = 0},
-    {"routed: A -> C via the gateway: isolation", EP, P_A, UDP6(MAC_A, GW1_MAC, IP6_A, IP6_C),
-     SHOT, .drop = NB_DROP_ISOLATION},
+    {"routed: A -> C via the gateway: isolation", EP, P_A, UDP6(MAC_A, GW1_MAC, IP6_A, IP6_C), SHOT,
+     .drop = NB_DROP_ISOLATION},
     {"routed: A -> net 2's gateway address (a host address): to the host", EP, P_A,
      UDP6(MAC_A, GW1_MAC, IP6_A, GW6_2), REDIR, .rx = 0},
     {"routed: C -> D via the gateway with icc off: icc", EP, P_C,
@@ -509,8 +508,7 @@ static const struct v6case cases[] = {
     {"uplink in: to the gateway's address: the host's", UP_IN, P_UP,
      UDP6(MAC_F, MAC_F, WORLD6, GW6_1), TC_ACT_OK, .rx = 0},
     {"uplink in: to an address outside every network: the host's", UP_IN, P_UP,
-     UDP6(MAC_F, MAC_F, WORLD6, STRANGER6), TC_ACT_OK,
-     .rx = 0},
+     UDP6(MAC_F, MAC_F, WORLD6, STRANGER6), TC_ACT_OK, .rx = 0},
     {"uplink out: A's UDP to the world passes, recorded", UP_OUT, P_UP,
      UDP6(MAC_F, MAC_F, IP6_A, WORLD6), TC_ACT_OK, .rx = 0},
     {"uplink in: its reply enters", UP_IN, P_UP, UDP6(MAC_F, MAC_F, WORLD6, IP6_A, .reply = true),
@@ -523,8 +521,7 @@ static const struct v6case cases[] = {
     {"uplink in: a later fragment of a reply to A enters", UP_IN, P_UP,
      UDP6(MAC_F, MAC_F, WORLD6, IP6_A, .later_frag = true), TC_ACT_OK, .rx = 0},
     {"uplink in: a later fragment from a stranger: unpublished", UP_IN, P_UP,
-     UDP6(MAC_F, MAC_F, STRANGER6, IP6_A, .later_frag = true),
-     SHOT, .drop = NB_DROP_UNPUBLISHED},
+     UDP6(MAC_F, MAC_F, STRANGER6, IP6_A, .later_frag = true), SHOT, .drop = NB_DROP_UNPUBLISHED},
     {"uplink in: an ICMPv6 error quoting A's UDP packet enters", UP_IN, P_UP,
      ICMP6(MAC_F, MAC_F, WORLD6, IP6_A, 1, .quote = &a_udp_out), TC_ACT_OK, .rx = 0},
     {"uplink in: an ICMPv6 error quoting another packet: unpublished", UP_IN, P_UP,
@@ -535,8 +532,8 @@ static const struct v6case cases[] = {
     {"uplink in: its echo reply enters", UP_IN, P_UP, ICMP6(MAC_F, MAC_F, WORLD6, IP6_A, 129),
      TC_ACT_OK, .rx = 0},
     {"uplink out: A's TCP SYN to the world passes, recorded", UP_OUT, P_UP,
-     FRAME6(.kind = K_TCP, .smac = MAC_F, .dmac = MAC_F, .sip = IP6_A, .dip = WORLD6),
-     TC_ACT_OK, .rx = 0},
+     FRAME6(.kind = K_TCP, .smac = MAC_F, .dmac = MAC_F, .sip = IP6_A, .dip = WORLD6), TC_ACT_OK,
+     .rx = 0},
     {"uplink in: its SYN-ACK enters", UP_IN, P_UP,
      FRAME6(.kind = K_TCP, .smac = MAC_F, .dmac = MAC_F, .sip = WORLD6, .dip = IP6_A,
 	    .reply = true),
@@ -641,8 +638,8 @@ static bool run_case(struct t *t, const struct v6case *c)
 
 static bool nd_case(struct t *t, const __u8 *target, const __u8 *owner_mac, bool router)
 {
-	struct v6case c = {"", EP, P_A, NS(MAC_A, SNM_MAC, LL_A, SNM_2, target), SHOT,
-			   .drop = NB_DROP_ND_UNKNOWN};
+	struct v6case c = {
+	    "", EP, P_A, NS(MAC_A, SNM_MAC, LL_A, SNM_2, target), SHOT, .drop = NB_DROP_ND_UNKNOWN};
 
 	if (owner_mac) {
 		c.verdict = REDIR;
@@ -711,8 +708,9 @@ static bool check_net6(struct t *t)
 	ok &= ASSERT_TRUE(!(port.net_flags & NB_NET_F_IPV6), "A's port lost the flag");
 	ok &= nd_case(t, GW6_1, NULL, false);
 	{
-		struct v6case c = {"", EP, P_A, UDP6(MAC_A, GW1_MAC, IP6_A, WORLD6), SHOT,
-				   .drop = NB_DROP_NO_IPV6};
+		struct v6case c = {"",	 EP,
+				   P_A,	 UDP6(MAC_A, GW1_MAC, IP6_A, WORLD6),
+				   SHOT, .drop = NB_DROP_NO_IPV6};
 		ok &= run_case(t, &c);
 	}
 	ok &= ASSERT_OK(nb_net6_set(&t->maps, 1, &sub, 64, &gw), "network 1 with IPv6 again");
@@ -729,7 +727,8 @@ static bool check_net6(struct t *t)
 /* An IPv6-only network (no IPv4 subnet) claims no IPv4 address */
 static bool check_v6_only(struct t *t)
 {
-	struct nb_network net = {.gw_ifindex = 9100, .gwport_ifindex = 9101, .gw_mac = MAC(9, 9, 9, 1)};
+	struct nb_network net = {
+	    .gw_ifindex = 9100, .gwport_ifindex = 9101, .gw_mac = MAC(9, 9, 9, 1)};
 	struct nb_lpm_key k4 = {.prefixlen = 32, .addr = PKT_IP4(192, 0, 2, 1)};
 	struct nb_lpm6_key k6 = {.prefixlen = 128, .addr = {0xfd, 0, 0, 9, [15] = 5}};
 	struct in6_addr sub = {{{0xfd, 0, 0, 9}}}, gw = {{{0xfd, 0, 0, 9, [15] = 1}}};
@@ -838,9 +837,8 @@ static int linux_as_b(int ifindex, const char *dev)
  * its target coming back */
 static int linux_answer(int ifindex, const struct pkt *ns, const __u8 *target, struct pkt_out *o)
 {
-	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
-				  .sll_protocol = htons(ETH_P_IPV6),
-				  .sll_ifindex = ifindex};
+	struct sockaddr_ll sll = {
+	    .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IPV6), .sll_ifindex = ifindex};
 	struct timeval tv = {.tv_usec = 100000};
 	int fd, i, err = -ETIMEDOUT;
 	ssize_t n;
@@ -863,7 +861,8 @@ static int linux_answer(int ifindex, const struct pkt *ns, const __u8 *target, s
 			continue;
 		/* the kernel's own chatter (MLD, RS) and our solicitation pass by too */
 		if (n >= ETH_HLEN + 64 && o->frame[ETH_HLEN + 6] == IPPROTO_ICMPV6 &&
-		    o->frame[ETH_HLEN + 40] == 136 && !memcmp(o->frame + ETH_HLEN + 48, target, 16)) {
+		    o->frame[ETH_HLEN + 40] == 136 &&
+		    !memcmp(o->frame + ETH_HLEN + 48, target, 16)) {
 			o->len = (__u32)n;
 			err = 0;
 			break;
