@@ -908,7 +908,7 @@ int nb_cni_add(struct nb_cni_ctx *ctx, json_t **result)
 			}
 		}
 		mark = log_mark();
-		err = nb_attach_ifname(st, w, &net, &sb, want, env->ifname, &ep);
+		err = nb_attach_ifname(st, w, &net, &sb, want, NULL, env->ifname, &ep);
 		if (err) {
 			err = lib_fail(ctx, NB_CNI_ERR_NETBPF, mark, err,
 				       "container \"%s\": cannot attach it to network \"%s\"",
