@@ -31,6 +31,8 @@
 #define NB_MAP_PUBLISH nb_publish /* struct nb_publish_key -> struct nb_publish_val */
 #define NB_MAP_CT nb_ct /* struct nb_ct_key -> struct nb_ct_entry (LRU) */
 #define NB_MAP_CONFIG nb_config /* 0 -> struct nb_config: instance-wide settings */
+#define NB_MAP_NEIGH6 nb_neigh6 /* (net_id, IPv6) -> struct nb_neigh_val: the NDP table */
+#define NB_MAP_SUBNETS6 nb_subnets6 /* LPM IPv6 prefix -> net_id (isolation) */
 
 #define NB_STR_(x) #x
 #define NB_STR(x) NB_STR_(x)
@@ -68,8 +70,8 @@
 #define NB_NET_F_ICC (1U << 0) /* endpoints of the network may talk to each other */
 #define NB_NET_F_INTERNAL (1U << 1) /* nothing leaves the subnet but to the gateway */
 #define NB_NET_F_MASQ (1U << 2) /* SNAT traffic leaving the host to the uplink address */
-/* IPv6 from the sandboxes may reach the host (link-local IPv6 between sandboxes always
- * works). Nothing sets it yet: networks get IPv6 with the IPv6 issue. */
+/* the network has an IPv6 subnet (nb_network.subnet6/prefixlen6): IPv6 from its sandboxes
+ * may reach the host (link-local IPv6 between sandboxes works on every network) */
 #define NB_NET_F_IPV6 (1U << 3)
 /* `-o netbpf.routed=true`: the network is routed without NAT from outside as well, so the
  * uplinks let in what is addressed to its sandboxes' published container ports (by default
@@ -87,6 +89,11 @@ struct nb_network {
 	__u32 gwport_ifindex; /* host: ifindex of nbp<id> (switch side, runs "gateway") */
 	__u32 flags; /* host: NB_NET_F_* */
 	__u32 mtu; /* host */
+	/* IPv6 (issue 16): all zero when the network has none (NB_NET_F_IPV6 clear) */
+	__u8 subnet6[16]; /* net: network prefix, host bits zero */
+	__u8 gateway6[16]; /* net: gateway address on nbg<id>; its link-local is EUI-64(gw_mac) */
+	__u8 prefixlen6; /* 0..128; 0 = no IPv6 */
+	__u8 pad6[3]; /* must be zero */
 };
 
 /* struct nb_port.kind */
@@ -102,6 +109,9 @@ struct nb_port {
 	__u16 net_flags; /* host: the network's NB_NET_F_*, so forwarding needs no network lookup */
 	__u32 stats_slot; /* host: the endpoint's index in nb_ep_stats, 0 = not counted */
 	__u64 netns_cookie; /* host: cookie of the sandbox netns (0 for the gateway port) */
+	/* net: the endpoint's IPv6 address (gateway6 for NB_PORT_GATEWAY); all zero = none.
+	 * Its link-local address is not stored: it is EUI-64 of mac (fe80::/64). */
+	__u8 ip6[16];
 };
 
 struct nb_fdb_key {
@@ -133,6 +143,19 @@ struct nb_neigh_val {
 struct nb_lpm_key {
 	__u32 prefixlen; /* host */
 	__be32 addr; /* net */
+};
+
+/* nb_neigh6: an endpoint's or the gateway's IPv6 address (link-local addresses are not
+ * there: the programs derive the MAC from an EUI-64 address and ask nb_fdb) */
+struct nb_neigh6_key {
+	__u32 net_id; /* host */
+	__u8 ip6[16]; /* net */
+};
+
+/* nb_subnets6 */
+struct nb_lpm6_key {
+	__u32 prefixlen; /* host: 0..128 */
+	__u8 addr[16]; /* net */
 };
 
 struct nb_flood {
@@ -457,6 +480,9 @@ enum nb_drop_reason {
 	NB_DROP_UNPUBLISHED, /* from an uplink to a sandbox: no published port, no own flow */
 	NB_DROP_BAD_SOURCE, /* from an uplink with a local, host or reverse-path-failing source */
 	NB_DROP_NOT_ALLOWED, /* source not in the published port's allow-list */
+	NB_DROP_SPOOF_IP6, /* IPv6 source not the endpoint's address, link-local or :: (DAD) */
+	NB_DROP_SPOOF_ND, /* NDP target or link-layer option not the endpoint's own */
+	NB_DROP_ND_UNKNOWN, /* neighbour solicitation for an address nobody on the network holds */
 	__NB_DROP_MAX,
 };
 #define NB_DROP_COUNT (__NB_DROP_MAX - NB_DROP_BASE)
