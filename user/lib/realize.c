@@ -28,6 +28,7 @@
 #include "mapio.h"
 #include "netns.h"
 #include "realize.h"
+#include "v6maps.h"
 
 int nb_world_open(const struct nb_instance *inst, struct nb_world *w)
 {
@@ -208,6 +209,20 @@ int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
 		err = 0;
 	if (err)
 		goto cleanup;
+	if (nb_network_has_v6(net)) {
+		/* its link-local is EUI-64 of the gateway MAC: what the programs answer NS for */
+		step = "setting IPv6 addr_gen_mode eui64";
+		err = nb_nl_link_addr_gen_eui64(w->nl, gw);
+		if (err)
+			goto cleanup;
+		/* no DAD: only the control plane hands out the gateway's address */
+		step = "adding the gateway's IPv6 address";
+		err = nb_nl_addr6_add(w->nl, gw, &net->gateway6, net->subnet6.len, true);
+		if (err == -EEXIST)
+			err = 0;
+		if (err)
+			goto cleanup;
+	}
 
 	/* the program and the maps before the links come up: no frame meets a half switch */
 	step = "attaching program \"" NB_PROG_GATEWAY "\"";
@@ -224,6 +239,10 @@ int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
 	val.flags = (net->icc ? NB_NET_F_ICC : 0) | (net->internal ? NB_NET_F_INTERNAL : 0) |
 		    (net->masquerade ? NB_NET_F_MASQ : 0) | (is_routed(net) ? NB_NET_F_ROUTED : 0);
 	val.mtu = net->mtu ? net->mtu : NB_MTU_DEFAULT;
+	err = nb_net6_fill(&val, nb_network_has_v6(net) ? &net->subnet6.addr : NULL,
+			   (uint8_t)net->subnet6.len, &net->gateway6);
+	if (err)
+		goto cleanup;
 	err = nb_maps_network_put(&w->maps, net->net_id, &val);
 	if (err)
 		goto cleanup;
@@ -356,6 +375,19 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 	err = nb_nl_addr_add(snl, ep->ifname, ep->ip, net->subnet.len);
 	if (err == -EEXIST)
 		err = 0;
+	if (!err && !nb_ipv6_is_zero(&ep->ip6)) {
+		/*
+		 * the link-local the programs expect is EUI-64 of the endpoint's MAC; the
+		 * global one does DAD, which the switch leaves unanswered for the sender's own
+		 * addresses
+		 */
+		step = "configuring IPv6 on the sandbox side";
+		err = nb_nl_link_addr_gen_eui64(snl, ep->ifname);
+		if (!err)
+			err = nb_nl_addr6_add(snl, ep->ifname, &ep->ip6, net->subnet6.len, false);
+		if (err == -EEXIST)
+			err = 0;
+	}
 	if (!err)
 		err = nb_nl_link_up(snl, ep->ifname);
 	if (!err)
@@ -365,6 +397,18 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 	if (default_route) {
 		step = "adding the default route";
 		err = nb_nl_route_default_add(snl, net->gateway);
+		if (err == -EEXIST)
+			err = 0;
+		if (err)
+			goto cleanup;
+	}
+	/*
+	 * the first network with IPv6 gives the IPv6 default route, whichever gave the IPv4
+	 * one (a sandbox that has one keeps it: -EEXIST)
+	 */
+	if (!nb_ipv6_is_zero(&ep->ip6)) {
+		step = "adding the IPv6 default route";
+		err = nb_nl_route6_default_add(snl, &net->gateway6);
 		if (err == -EEXIST)
 			err = 0;
 		if (err)
@@ -380,7 +424,9 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 	port.net_id = net->net_id;
 	port.ip = ep->ip;
 	memcpy(port.mac, ep->mac, sizeof(port.mac));
-	err = nb_maps_endpoint_put(&w->maps, ifindex, &port);
+	err = nb_port6_fill(&port, &ep->ip6);
+	if (!err)
+		err = nb_maps_endpoint_put(&w->maps, ifindex, &port);
 	if (err)
 		goto cleanup;
 	put = true;
@@ -455,7 +501,9 @@ int nb_endpoint_realize_peer(struct nb_world *w, const struct nb_network_rec *ne
 	port.net_id = net->net_id;
 	port.ip = ep->ip;
 	memcpy(port.mac, ep->mac, sizeof(port.mac));
-	err = nb_maps_endpoint_put(&w->maps, ifindex, &port);
+	err = nb_port6_fill(&port, &ep->ip6);
+	if (!err)
+		err = nb_maps_endpoint_put(&w->maps, ifindex, &port);
 	if (err)
 		goto cleanup;
 	put = true;
@@ -499,6 +547,9 @@ int nb_endpoint_port_refresh(struct nb_world *w, const struct nb_network_rec *ne
 	port.net_id = net->net_id;
 	port.ip = ep->ip;
 	memcpy(port.mac, ep->mac, sizeof(port.mac));
+	err = nb_port6_fill(&port, &ep->ip6);
+	if (err)
+		return err;
 	return nb_maps_endpoint_put(&w->maps, ifindex, &port);
 }
 

@@ -1,0 +1,196 @@
+#!/usr/bin/env bats
+# IPv6 dual stack (issue 16): networks with an IPv6 subnet, sandboxes with v6 addresses,
+# Docker's JSON for them, and v6 traffic through the switch.
+#
+#   host ($NB_HOST)                                     sandboxes
+#   nbg<dual> 10.61.0.1/24 + fd00:61::1/64  ── dual ─── a (fd00:61::2), b (fd00:61::50)
+#   nbg<other> 10.62.0.1/24 + fd00:62::1/64 ── other ── c (fd00:62::2)
+#   nbg<v4> 10.63.0.1/24                    ── v4 ───── d (no v6)
+
+bats_require_minimum_version 1.5.0
+load lib
+
+v6_setup() {
+	nb_setup_instance
+	nbctl network create --ipv6 --subnet 10.61.0.0/24 --subnet fd00:61::/64 dual
+	nbctl network create --ipv6 --subnet fd00:62::/64 --subnet 10.62.0.0/24 other
+	nbctl network create --subnet 10.63.0.0/24 v4
+	nbctl sandbox create --network dual "$(sb a)"
+	nbctl sandbox create --network dual --ip6 fd00:61::50 "$(sb b)"
+	nbctl sandbox create --network other "$(sb c)"
+	nbctl sandbox create --network v4 "$(sb d)"
+}
+setup_file() { nb_setup_file v6_setup; }
+teardown_file() { nb_teardown_instance; }
+setup() { nb_setup_ok; }
+teardown() { nb_kill_bg; }
+
+# sb_ip6 NAME: the global IPv6 address of sandbox NAME's eth0
+sb_ip6() {
+	in_sb "$1" ip -o -6 addr show dev eth0 scope global | awk '{split($4, a, "/"); print a[1]; exit}'
+}
+# dad_done NAME: no tentative address left on the sandbox's eth0
+dad_done() {
+	[ -z "$(in_sb "$1" ip -6 addr show dev eth0 tentative)" ]
+}
+
+@test "network inspect: EnableIPv6 and both IPAM.Config entries" {
+	run nbctl network inspect dual
+	assert_success
+	run json 'd[0]["EnableIPv6"]' <<<"$output"
+	assert_output true
+	run nbctl network inspect -f '{{range .IPAM.Config}}{{.Subnet}} {{.Gateway}};{{end}}' dual
+	assert_success
+	assert_output '10.61.0.0/24 10.61.0.1;fd00:61::/64 fd00:61::1;'
+	run nbctl network inspect -f '{{.EnableIPv6}} {{len .IPAM.Config}}' v4
+	assert_output 'false 1'
+	# the predefined bridge stays IPv4
+	run nbctl network inspect -f '{{.EnableIPv6}}' bridge
+	assert_output false
+	run nbctl network ls --format '{{.Name}} {{.IPv6}}' --filter name=dual
+	assert_output 'dual true'
+}
+
+@test "network inspect: each container's IPv6Address" {
+	run nbctl network inspect -f '{{range .Containers}}{{.Name}} {{.IPv4Address}} {{.IPv6Address}};{{end}}' dual
+	assert_success
+	assert_output --partial "$(sb a) 10.61.0.2/24 fd00:61::2/64;"
+	assert_output --partial "$(sb b) 10.61.0.3/24 fd00:61::50/64;"
+	run nbctl network inspect -f '{{range .Containers}}{{.IPv6Address}};{{end}}' v4
+	assert_output ';'
+}
+
+@test "sandbox inspect: GlobalIPv6Address, its prefix length and IPv6Gateway" {
+	run nbctl sandbox inspect -f '{{with .NetworkSettings.Networks.dual}}{{.GlobalIPv6Address}}/{{.GlobalIPv6PrefixLen}} via {{.IPv6Gateway}}{{end}}' "$(sb a)"
+	assert_success
+	assert_output 'fd00:61::2/64 via fd00:61::1'
+	run nbctl sandbox inspect -f '{{with .NetworkSettings.Networks.v4}}[{{.GlobalIPv6Address}}] [{{.IPv6Gateway}}]{{end}}' "$(sb d)"
+	assert_output '[] []'
+	run nbctl sandbox ls --format '{{.IPAddresses}}' --filter name="$(sb b)"
+	assert_output '10.61.0.3,fd00:61::50'
+}
+
+@test "the kernel: v6 address and default route in the sandbox, EUI-64 link-local, gateway on nbg" {
+	run sb_ip6 a
+	assert_output fd00:61::2
+	run in_sb a ip -6 route show default
+	assert_output --partial 'default via fd00:61::1 dev eth0'
+	# addr_gen_mode eui64: fe80:: + the MAC with the U/L bit flipped and ff:fe inserted
+	run in_sb a ip -6 addr show dev eth0 scope link
+	assert_output --partial 'inet6 fe80::42:aff:fe3d:2/64'
+	run in_host ip -6 -o addr show scope global
+	assert_output --partial 'fd00:61::1/64'
+	assert_output --partial 'fd00:62::1/64'
+	# a sandbox of a v4-only network has no global v6 address nor v6 default route
+	run sb_ip6 d
+	assert_output ''
+	run in_sb d ip -6 route show default
+	assert_output ''
+	# forwarding is on in the instance's netns, for v6 too
+	run in_host cat /proc/sys/net/ipv6/conf/all/forwarding
+	assert_output 1
+}
+
+@test "the maps: the networks' v6 subnets, the endpoints' and gateway's v6 neighbours" {
+	run nb_map nb_subnets6
+	assert_success
+	run json 'sorted("%s/%d" % (__import__("ipaddress").ip_address(bytes(e["formatted"]["key"]["addr"])), e["formatted"]["key"]["prefixlen"]) for e in d)' <<<"$output"
+	assert_output '["fd00:61::/64", "fd00:62::/64"]'
+	run nb_map nb_neigh6
+	assert_success
+	run json 'sorted(str(__import__("ipaddress").ip_address(bytes(e["formatted"]["key"]["ip6"]))) for e in d)' <<<"$output"
+	assert_output --partial '"fd00:61::1", "fd00:61::2", "fd00:61::50"'
+	assert_output --partial '"fd00:62::1", "fd00:62::2"'
+}
+
+@test "network connect --ip6 and disconnect; the address is free again" {
+	run nbctl network connect --ip6 fd00:62::77 other "$(sb a)"
+	assert_success
+	run in_sb a ip -o -6 addr show dev eth1 scope global
+	assert_output --partial 'fd00:62::77/64'
+	run nbctl network disconnect other "$(sb a)"
+	assert_success
+	run nbctl network connect --ip6 fd00:62::77 other "$(sb d)"
+	assert_success
+	run nbctl network disconnect other "$(sb d)"
+	assert_success
+}
+
+@test "automatic v6 addresses: the lowest free, never the gateway, from --ip-range" {
+	run nbctl network create --ipv6 --subnet 10.64.0.0/24 --subnet fd00:64::/64 \
+		--ip-range fd00:64::100/120 --gateway fd00:64::1 ranged
+	assert_success
+	run nbctl sandbox create --network ranged "$(sb r1)"
+	assert_success
+	run nbctl sandbox create --network ranged "$(sb r2)"
+	assert_success
+	run nbctl network inspect -f '{{range .IPAM.Config}}{{.IPRange}};{{end}}' ranged
+	assert_output ';fd00:64::100/120;'
+	run sb_ip6 r2
+	assert_output fd00:64::101
+	run nbctl sandbox rm "$(sb r1)" "$(sb r2)"
+	assert_success
+	run nbctl network rm ranged
+	assert_success
+}
+
+@test "ping6 between sandboxes of a network and to the gateway, after DAD" {
+	wait_for dad_done a
+	wait_for dad_done b
+	run ping_ok a fd00:61::50
+	assert_success
+	run ping_ok b fd00:61::2
+	assert_success
+	run ping_ok a fd00:61::1
+	assert_success
+	# the link-local addresses too
+	run ping_ok a fe80::42:aff:fe3d:3%eth0
+	assert_success
+}
+
+@test "TCP and UDP over IPv6 between sandboxes" {
+	wait_for dad_done a
+	wait_for dad_done b
+	head -c 65536 /dev/urandom >"$NB_TMP/tx6"
+	nb_bg "$NB_TMP/srv6.log" nsenter --net=/run/netns/"$(sb b)" \
+		socat TCP6-LISTEN:8061,reuseaddr EXEC:cat
+	wait_listen b 8061
+	timeout 15 nsenter --net=/run/netns/"$(sb a)" \
+		socat -t5 - TCP6:'[fd00:61::50]':8061,connect-timeout=3 <"$NB_TMP/tx6" >"$NB_TMP/rx6"
+	run cmp "$NB_TMP/tx6" "$NB_TMP/rx6"
+	assert_success
+	nb_bg "$NB_TMP/udp6.log" nsenter --net=/run/netns/"$(sb b)" \
+		socat -u UDP6-RECV:8062,bind='[fd00:61::50]' OPEN:"$NB_TMP/udp6.rx",creat
+	sleep 0.3
+	echo hello-v6 | in_sb a socat -u - UDP6-SENDTO:'[fd00:61::50]':8062
+	wait_for grep -q hello-v6 "$NB_TMP/udp6.rx"
+	run cat "$NB_TMP/udp6.rx"
+	assert_output hello-v6
+}
+
+@test "routed v6 through the gateway between networks is dropped (isolation), v4 too" {
+	wait_for dad_done a
+	wait_for dad_done c
+	run ping_fails a fd00:62::2
+	assert_success
+	run ping_fails c fd00:61::2
+	assert_success
+	run ping_fails a 10.62.0.2
+	assert_success
+}
+
+@test "down and up keep the v6 addresses, routes and traffic" {
+	run nbctl down
+	assert_success
+	run nbctl up
+	assert_success
+	run sb_ip6 a
+	assert_output fd00:61::2
+	run in_sb a ip -6 route show default
+	assert_output --partial 'default via fd00:61::1 dev eth0'
+	run in_host ip -6 -o addr show scope global
+	assert_output --partial 'fd00:61::1/64'
+	wait_for dad_done a
+	run ping_ok a fd00:61::50
+	assert_success
+}
