@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include <bpf/bpf.h>
 #include <jansson.h>
@@ -776,6 +777,59 @@ int nb_world_prune(struct nb_world *w, struct nb_store *st, nb_prune_report_fn f
 		p.len = k->prefixlen;
 		report(fn, arg, "map %s: %s -> network %u", NB_MAP_NAME(NB_MAP_SUBNETS),
 		       nb_fmt_prefix(&p, buf), id);
+		removed++;
+	}
+	free(keys);
+	keys = NULL;
+
+	/* IPv6: NDP entries and subnets of vanished interfaces or networks (an older pin
+	 * dir may lack the maps: nothing to prune there) */
+	if (w->maps.neigh6 >= 0) {
+		err = nb_map_keys(w->maps.neigh6, sizeof(struct nb_neigh6_key), &keys, &n);
+		if (err)
+			goto cleanup;
+	} else {
+		n = 0;
+	}
+	for (i = 0; i < n; i++) {
+		struct nb_neigh6_key *k = (struct nb_neigh6_key *)keys + i;
+		struct nb_neigh_val v;
+		char ip[INET6_ADDRSTRLEN];
+
+		if (nb_map_get(w->maps.neigh6, k, &v))
+			continue;
+		if (idset_has(&nets, k->net_id) && idset_has(&ifs, v.ifindex))
+			continue;
+		err = nb_map_del(w->maps.neigh6, k);
+		if (err)
+			goto cleanup;
+		report(fn, arg, "map %s: network %u address %s -> ifindex %u",
+		       NB_MAP_NAME(NB_MAP_NEIGH6), k->net_id,
+		       inet_ntop(AF_INET6, k->ip6, ip, sizeof(ip)) ? ip : "?", v.ifindex);
+		removed++;
+	}
+	free(keys);
+	keys = NULL;
+
+	if (w->maps.subnets6 >= 0) {
+		err = nb_map_keys(w->maps.subnets6, sizeof(struct nb_lpm6_key), &keys, &n);
+		if (err)
+			goto cleanup;
+	} else {
+		n = 0;
+	}
+	for (i = 0; i < n; i++) {
+		struct nb_lpm6_key *k = (struct nb_lpm6_key *)keys + i;
+		char ip[INET6_ADDRSTRLEN];
+		__u32 id;
+
+		if (nb_map_get(w->maps.subnets6, k, &id) || idset_has(&nets, id))
+			continue;
+		err = nb_map_del(w->maps.subnets6, k);
+		if (err)
+			goto cleanup;
+		report(fn, arg, "map %s: %s/%u -> network %u", NB_MAP_NAME(NB_MAP_SUBNETS6),
+		       inet_ntop(AF_INET6, k->addr, ip, sizeof(ip)) ? ip : "?", k->prefixlen, id);
 		removed++;
 	}
 	free(keys);
