@@ -194,3 +194,40 @@ dad_done() {
 	run ping_ok a fd00:61::50
 	assert_success
 }
+
+@test "a spoofed v6 source is dropped and counted; a sandbox taking another's address fails DAD" {
+	wait_for dad_done a
+	wait_for dad_done b
+	local before after
+	before=$(nb_drops SPOOF_IP6)
+	# a sends from an address of the subnet that is not its own (no DAD: it would fail)
+	in_sb a ip -6 addr add fd00:61::99/128 dev eth0 nodad
+	run ping_fails a fd00:61::50 -I fd00:61::99
+	assert_success
+	in_sb a ip -6 addr del fd00:61::99/128 dev eth0
+	after=$(nb_drops SPOOF_IP6)
+	echo "spoof-ip6 drops: $before -> $after"
+	assert [ "$after" -gt "$before" ]
+	# b's address, with DAD, in a: the switch answers for b, a's kernel marks it dadfailed
+	in_sb a ip -6 addr add fd00:61::50/128 dev eth0
+	wait_for sh -c "nsenter --net=/run/netns/$(sb a) ip -6 addr show dev eth0 dadfailed | grep -q fd00:61::50"
+	run in_sb a ip -6 addr show dev eth0 dadfailed
+	assert_output --partial 'fd00:61::50'
+	in_sb a ip -6 addr del fd00:61::50/128 dev eth0
+	# b still has it and is still reachable
+	run ping_ok a fd00:61::50
+	assert_success
+}
+
+@test "gc and up --reload keep the v6 addresses in the maps" {
+	run nbctl gc
+	assert_success
+	run nbctl up --reload
+	assert_success
+	run nb_map nb_neigh6
+	run json 'sorted(str(__import__("ipaddress").ip_address(bytes(e["formatted"]["key"]["ip6"]))) for e in d)' <<<"$output"
+	assert_output --partial '"fd00:61::1", "fd00:61::2", "fd00:61::50"'
+	wait_for dad_done a
+	run ping_ok a fd00:61::50
+	assert_success
+}
