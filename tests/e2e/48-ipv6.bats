@@ -231,3 +231,59 @@ dad_done() {
 	run ping_ok a fd00:61::50
 	assert_success
 }
+
+@test "an IPv6-only network (--ipv4=false): v6 addresses, MACs from them, traffic; no v4 anywhere" {
+	run nbctl network create --ipv6 --ipv4=false --subnet fd00:65::/64 only6
+	assert_success
+	run nbctl network inspect -f '{{.EnableIPv6}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}};{{end}}' only6
+	assert_output 'true fd00:65::/64 fd00:65::1;'
+	run nbctl sandbox create --network only6 "$(sb o1)"
+	assert_success
+	run nbctl sandbox create --network only6 --ip6 fd00:65::a:b "$(sb o2)"
+	assert_success
+	# the MAC rule of an IPv6-only endpoint: 02:42 + the last four bytes of its address
+	assert_equal "$(sb_mac o2 2>/dev/null)" 02:42:00:0a:00:0b
+	assert_equal "$(sb_mac o1 2>/dev/null)" 02:42:00:00:00:02
+	run in_sb o1 ip -o -4 addr show dev eth0
+	assert_output ''
+	run in_sb o1 ip -6 route show default
+	assert_output --partial 'default via fd00:65::1 dev eth0'
+	run nbctl sandbox inspect -f '{{with .NetworkSettings.Networks.only6}}[{{.IPAddress}}] {{.GlobalIPv6Address}}{{end}}' "$(sb o1)"
+	assert_output '[] fd00:65::2'
+	wait_for dad_done o1
+	wait_for dad_done o2
+	run ping_ok o1 fd00:65::a:b
+	assert_success
+	run ping_ok o2 fd00:65::1
+	assert_success
+	# a fixed address whose MAC another endpoint has is refused, naming it
+	run nbctl sandbox create --network only6 --ip6 fd00:65:0:0:1::2 "$(sb o3)"
+	assert_failure
+	assert_output --partial '02:42:00:00:00:02'
+	assert_output --partial "$(sb o1)"
+	# no IPv4 asked of it, no IPv4 port published through it
+	run nbctl network connect --ip 10.9.9.9 only6 "$(sb a)"
+	assert_failure
+	assert_output --partial 'has no IPv4'
+	run nbctl publish 8099:80 "$(sb o1)"
+	assert_failure
+	assert_output --partial 'no IPv4 address'
+	# restored by up as a dual-stack one is
+	run nbctl down
+	assert_success
+	run nbctl up
+	assert_success
+	wait_for dad_done o1
+	run ping_ok o1 fd00:65::a:b
+	assert_success
+	run nbctl network create --ipv4=false --subnet fd00:66::/64 only6b
+	assert_failure
+	assert_output --partial 'needs --ipv6'
+	run nbctl network create --ipv6 --ipv4=false --subnet 10.9.0.0/24 --subnet fd00:66::/64 only6c
+	assert_failure
+	assert_output --partial 'takes no IPv4 --subnet'
+	run nbctl sandbox rm "$(sb o1)" "$(sb o2)"
+	assert_success
+	run nbctl network rm only6
+	assert_success
+}

@@ -64,6 +64,9 @@ network create | 1 | v6i;fd00:9::/80;not inside | network create --ipv6 --subnet
 network create | 1 | v6j;fd00:7::;subnet-router | network create --ipv6 --subnet fd00:7::/64 --gateway fd00:7:: v6j
 network create | 1 | v6k;fd00:8::/64;needs an IPv6 --subnet | network create --ipv6 --ip-range fd00:8::/64 v6k
 network create | 1 | v6l;fd00:7::/127;between 16 and 126 | network create --ipv6 --subnet fd00:7::/127 v6l
+network create | 1 | v6m;--ipv4=false;needs --ipv6 | network create --ipv4=false --subnet fd00:7::/64 v6m
+network create | 1 | v6n;--ipv4=false;takes no IPv4 --gateway | network create --ipv6 --ipv4=false --subnet fd00:7::/64 --gateway 10.7.0.1 v6n
+network create | 2 | --ipv4;maybe;true;false | network create --ipv6 --ipv4=maybe --subnet fd00:7::/64 v6o
 network create | 1 | network create;root;permission denied | @NOBODY network create --subnet 10.85.0.0/24 nonroot
 network rm | 1 | nosuchnet;not found | network rm nosuchnet
 network rm | 1 | web;in use;@SB@a | network rm web

@@ -114,6 +114,16 @@ static int pick_address(struct nb_store *st, const struct nb_network_rec *net,
 	size_t nused = 0;
 	int err;
 
+	*ip = 0;
+	if (!net->subnet.len) {
+		/* an IPv6-only network */
+		if (!want)
+			return 0;
+		nb_errorf("sandbox \"%s\": IPv4 address %s given, but network \"%s\" has no "
+			  "IPv4 (an IPv6-only network)",
+			  sb->name, nb_fmt_ipv4(want, a), net->name);
+		return -EINVAL;
+	}
 	err = nb_store_network_ips(st, net->id, &used, &nused);
 	if (err) {
 		nb_errorf("network \"%s\": cannot read the addresses in use: %s", net->name,
@@ -349,6 +359,41 @@ static int attach_special(struct nb_store *st, const struct nb_network_rec *net,
 	return err;
 }
 
+/*
+ * An IPv6-only endpoint's MAC (02:42 + the last 32 bits of its address) repeats another's
+ * of the network only when a fixed --ip6 shares those bits with an address in use in a
+ * subnet shorter than /96: refused, naming the holder
+ */
+static int mac_free(struct nb_store *st, const struct nb_network_rec *net,
+		    const struct nb_sandbox_rec *sb, const struct nb_endpoint_rec *ep)
+{
+	struct nb_endpoint_rec *eps = NULL;
+	char a[NB_IPV6_STRLEN], m[18], who[NB_NAME_MAX + 32];
+	size_t i, n = 0;
+	int err;
+
+	err = nb_store_endpoint_list(st, net->id, NULL, &eps, &n);
+	if (err) {
+		nb_errorf("network \"%s\": cannot read its endpoints: %s", net->name,
+			  strerror(-err));
+		return err;
+	}
+	for (i = 0; i < n; i++) {
+		if (memcmp(eps[i].mac, ep->mac, sizeof(ep->mac)))
+			continue;
+		holder_name6(st, net->id, &eps[i].ip6, who, sizeof(who));
+		nb_errorf("sandbox \"%s\": IPv6 address %s would have MAC %s, which %s has on "
+			  "network \"%s\" (an IPv6-only endpoint's MAC is 02:42 + the last four "
+			  "bytes of its address); choose another --ip6",
+			  sb->name, nb_fmt_ipv6(&ep->ip6, a), nb_fmt_mac(ep->mac, m), who,
+			  net->name);
+		err = -EADDRINUSE;
+		break;
+	}
+	free(eps);
+	return err;
+}
+
 int nb_attach(struct nb_store *st, struct nb_world *w, const struct nb_network_rec *net,
 	      const struct nb_sandbox_rec *sb, __be32 want, const struct in6_addr *want6,
 	      struct nb_endpoint_rec *ep)
@@ -423,7 +468,14 @@ int nb_attach_ifname(struct nb_store *st, struct nb_world *w, const struct nb_ne
 	else
 		snprintf(ep->ifname, sizeof(ep->ifname), "eth%d", seq);
 	snprintf(ep->host_ifname, sizeof(ep->host_ifname), "nbe%.11s", ep->id);
-	nb_mac_from_ipv4(ep->ip, ep->mac);
+	if (ep->ip) {
+		nb_mac_from_ipv4(ep->ip, ep->mac);
+	} else {
+		nb_mac_from_ipv6(&ep->ip6, ep->mac);
+		err = mac_free(st, net, sb, ep);
+		if (err)
+			goto cleanup;
+	}
 	ep->seq = seq;
 	ep->created = nb_now_ns();
 

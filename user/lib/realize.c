@@ -167,10 +167,14 @@ int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
 
 	if (!is_bridge(net))
 		return 0;
-	if (!net->net_id || !net->gateway)
+	if (!net->net_id || (!net->gateway && !nb_network_has_v6(net)))
 		return -EINVAL;
 	nb_network_ifnames(net->net_id, gw, port);
-	nb_mac_from_ipv4(net->gateway, val.gw_mac);
+	/* an IPv6-only network's gateway MAC by the IPv6-only rule (ipam.h) */
+	if (net->gateway)
+		nb_mac_from_ipv4(net->gateway, val.gw_mac);
+	else
+		nb_mac_from_ipv6(&net->gateway6, val.gw_mac);
 
 	step = "looking it up";
 	gw_idx = nb_nl_link_ifindex(w->nl, gw);
@@ -205,7 +209,7 @@ int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
 		goto cleanup;
 
 	step = "adding the gateway address";
-	err = nb_nl_addr_add(w->nl, gw, net->gateway, net->subnet.len);
+	err = net->gateway ? nb_nl_addr_add(w->nl, gw, net->gateway, net->subnet.len) : 0;
 	if (err == -EEXIST)
 		err = 0;
 	if (err)
@@ -373,7 +377,7 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 	}
 
 	step = "configuring the sandbox side";
-	err = nb_nl_addr_add(snl, ep->ifname, ep->ip, net->subnet.len);
+	err = ep->ip ? nb_nl_addr_add(snl, ep->ifname, ep->ip, net->subnet.len) : 0;
 	if (err == -EEXIST)
 		err = 0;
 	if (!err && !nb_ipv6_is_zero(&ep->ip6)) {
@@ -395,7 +399,7 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 		err = nb_nl_link_up(snl, "lo");
 	if (err)
 		goto cleanup;
-	if (default_route) {
+	if (default_route && ep->ip) {
 		step = "adding the default route";
 		err = nb_nl_route_default_add(snl, net->gateway);
 		if (err == -EEXIST)

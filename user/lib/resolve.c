@@ -523,7 +523,28 @@ int nb_net_spec_resolve(const struct nb_net_spec *spec, const struct nb_network_
 		}
 	}
 
-	err = resolve_addressing(spec, others, nothers, rec);
+	if (spec->no_ipv4) {
+		/* IPv6-only: no IPv4 subnet is picked, none may be given */
+		if (spec->subnet || spec->gateway || spec->ip_range || spec->naux) {
+			nb_errorf("network \"%s\": --ipv4=false takes no IPv4 %s", spec->name,
+				  spec->subnet	   ? "--subnet"
+				  : spec->gateway  ? "--gateway"
+				  : spec->ip_range ? "--ip-range"
+						   : "--aux-address");
+			err = -EINVAL;
+			goto cleanup;
+		}
+		if (!spec->ipv6) {
+			nb_errorf("network \"%s\": --ipv4=false needs --ipv6 and an IPv6 --subnet "
+				  "(a network has at least one address family)",
+				  spec->name);
+			err = -EINVAL;
+			goto cleanup;
+		}
+		err = 0;
+	} else {
+		err = resolve_addressing(spec, others, nothers, rec);
+	}
 	if (!err)
 		err = resolve_addressing6(spec, others, nothers, rec);
 	if (err)

@@ -65,6 +65,7 @@ struct nb_net_spec {
 	const char *ip_range;
 	/* IPv6 (Docker's --ipv6 with a v6 --subnet, and its --gateway/--ip-range) */
 	bool ipv6;
+	bool no_ipv4; /* Docker 27's --ipv4=false: an IPv6-only network (needs ipv6 + subnet6) */
 	const char *subnet6;
 	const char *gateway6;
 	const char *ip_range6;

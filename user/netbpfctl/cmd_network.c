@@ -38,6 +38,7 @@ enum {
 	OPT_ALIAS,
 	OPT_FORCE,
 	OPT_IPV6,
+	OPT_IPV4,
 	OPT_IP6,
 };
 
@@ -110,6 +111,7 @@ static const char create_doc[] =
     "EXAMPLES:\n"
     "  netbpfctl network create web\n"
     "  netbpfctl network create --ipv6 --subnet 10.1.0.0/16 --subnet fd00:1::/64 dual\n"
+    "  netbpfctl network create --ipv6 --ipv4=false --subnet fd00:2::/64 only6\n"
     "  netbpfctl network create --subnet 10.1.0.0/16 --ip-range 10.1.5.0/24 db\n"
     "  netbpfctl network create --internal iso\n"
     "  netbpfctl network create -o com.docker.network.bridge.enable_icc=false noicc\n"
@@ -126,6 +128,8 @@ static const struct argp_option create_opts[] = {
     {"ip-range", OPT_IP_RANGE, "CIDR", 0,
      "Allocate endpoint addresses from this range (one per family)", 0},
     {"ipv6", OPT_IPV6, NULL, 0, "Enable IPv6 (needs an IPv6 --subnet)", 0},
+    {"ipv4", OPT_IPV4, "BOOL", 0,
+     "--ipv4=false: an IPv6-only network (with --ipv6; Docker 27's flag)", 0},
     {"internal", OPT_INTERNAL, NULL, 0, "Restrict traffic to the subnet and the gateway", 0},
     {"mtu", OPT_MTU, "N", 0,
      "MTU of the endpoints (" NB_STR(NB_MTU_MIN) ".." NB_STR(NB_MTU_MAX) ", default " NB_STR(
@@ -191,6 +195,14 @@ static error_t create_parse(int key, char *arg, struct argp_state *state)
 	case OPT_IPV6:
 		s->ipv6 = true;
 		break;
+	case OPT_IPV4: {
+		bool v4;
+
+		if (nb_parse_bool(arg, &v4))
+			argp_error(state, "--ipv4 \"%s\": must be \"true\" or \"false\"", arg);
+		s->no_ipv4 = !v4;
+		break;
+	}
 	case OPT_INTERNAL:
 		s->internal = true;
 		break;
@@ -665,7 +677,8 @@ static json_t *network_json(struct nb_store *st, const struct nb_network_rec *ne
 	char when[NB_TIME_STRLEN], a[NB_CIDR_STRLEN], b[NB_CIDR_STRLEN];
 	json_t *o = json_object(), *config = json_array();
 
-	if (!strcmp(net->driver, NB_DRIVER_BRIDGE)) {
+	/* an IPv6-only network has no IPv4 entry */
+	if (!strcmp(net->driver, NB_DRIVER_BRIDGE) && net->subnet.len) {
 		json_t *c = json_object();
 		bool range = net->range.len != net->subnet.len || net->range.addr != net->subnet.addr;
 

@@ -415,9 +415,10 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 
 	if (a.resolv_conf) {
 		/* netbpfd serves user-defined bridge networks only, as Docker's embedded DNS */
-		if (special || nets[0].builtin) {
+		if (special || nets[0].builtin || !nets[0].gateway) {
 			nb_errorf("sandbox \"%s\": --dns-resolv-conf: network \"%s\" has no DNS "
-				  "(only user-defined bridge networks have)",
+				  "(only user-defined bridge networks with IPv4 have: netbpfd "
+				  "answers on the IPv4 gateway)",
 				  a.name, nets[0].name);
 			err = -EINVAL;
 			goto cleanup;
@@ -577,7 +578,7 @@ static void sb_view_columns(const struct sb_view *v, const struct nb_network_rec
 			nl +=
 			    (size_t)snprintf(networks + nl, nsize - nl, "%s%s", i ? "," : "", name);
 		/* host and none have no address */
-		if (il < isize && !nb_endpoint_is_special(&v->eps[i]))
+		if (il < isize && !nb_endpoint_is_special(&v->eps[i]) && v->eps[i].ip)
 			il += (size_t)snprintf(ips + il, isize - il, "%s%s", il ? "," : "",
 					       nb_fmt_ipv4(v->eps[i].ip, ip));
 		/* a dual-stack endpoint: its IPv6 address after the IPv4 one */
@@ -768,13 +769,14 @@ static json_t *sandbox_json(struct nb_store *st, const struct nb_sandbox_rec *sb
 	for (i = 0; i < v->neps; i++) {
 		const struct nb_network_rec *net =
 		    nb_network_recs_by_id(nets, nnets, v->eps[i].network_id);
-		bool special, v6;
+		bool special, v4, v6;
 		json_t *e;
 
 		if (!net)
 			continue;
 		special = nb_endpoint_is_special(&v->eps[i]);
 		v6 = !special && !nb_ipv6_is_zero(&v->eps[i].ip6);
+		v4 = !special && v->eps[i].ip; /* not on an IPv6-only network */
 		/*
 		 * Docker's EndpointSettings: IPAMConfig is null until a static address
 		 * is asked for (netbpf does not record whether it was), Aliases until an
@@ -783,9 +785,9 @@ static json_t *sandbox_json(struct nb_store *st, const struct nb_sandbox_rec *sb
 		e = json_pack("{s:n, s:o, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:i}", "IPAMConfig",
 			      "Aliases", endpoint_aliases(st, &v->eps[i]), "NetworkID", net->id,
 			      "EndpointID", v->eps[i].id, "Gateway",
-			      special ? "" : nb_fmt_ipv4(net->gateway, gw), "IPAddress",
-			      special ? "" : nb_fmt_ipv4(v->eps[i].ip, ip), "IPPrefixLen",
-			      special ? 0 : net->subnet.len, "MacAddress",
+			      v4 ? nb_fmt_ipv4(net->gateway, gw) : "", "IPAddress",
+			      v4 ? nb_fmt_ipv4(v->eps[i].ip, ip) : "", "IPPrefixLen",
+			      v4 ? net->subnet.len : 0, "MacAddress",
 			      special ? "" : nb_fmt_mac(v->eps[i].mac, mac), "IPv6Gateway",
 			      v6 ? nb_fmt_ipv6(&net->gateway6, gw6) : "", "GlobalIPv6Address",
 			      v6 ? nb_fmt_ipv6(&v->eps[i].ip6, ip6) : "", "GlobalIPv6PrefixLen",
