@@ -9,6 +9,7 @@
 
 bats_require_minimum_version 1.5.0
 load lib
+load nat
 
 v6_setup() {
 	nb_setup_instance
@@ -285,5 +286,43 @@ dad_done() {
 	run nbctl sandbox rm "$(sb o1)" "$(sb o2)"
 	assert_success
 	run nbctl network rm only6
+	assert_success
+}
+
+@test "a dual-stack socket reaches a published IPv4 port at ::ffff:127.0.0.1 (connect6, sendmsg4, recvmsg6 and getpeername6 hooks) and sees that address as its peer" {
+	nb_bg "$NB_TMP/mapped-tcp.log" nsenter --net=/run/netns/"$(sb a)" \
+		socat TCP4-LISTEN:80,reuseaddr,fork SYSTEM:'echo hello-mapped'
+	peer_serve a udp 81
+	wait_listen a 80
+	run nbctl publish 8097:80 "$(sb a)"
+	assert_success
+	run nbctl publish 8096:81/udp "$(sb a)"
+	assert_success
+	run in_host_cg python3 -c '
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.settimeout(5)
+s.connect(("::ffff:127.0.0.1", 8097))
+p = s.getpeername()
+print(p[0], p[1], s.recv(100).decode().strip())
+u = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+u.settimeout(3)
+u.sendto(b"udp-mapped", ("::ffff:127.0.0.1", 8096))
+data, peer = u.recvfrom(2048)
+print(peer[0], peer[1], data.decode().strip())'
+	assert_success
+	assert_line --index 0 '::ffff:127.0.0.1 8097 hello-mapped'
+	# the answer comes from the published address (recvmsg6), not the sandbox's
+	assert_line --index 1 --regexp '^::ffff:127\.0\.0\.1 8096 PEER [0-9.]+:[0-9]+ udp-mapped$'
+	# outside the instance's cgroup the hooks do not apply: nothing listens on the host
+	run in_host python3 -c '
+import socket
+s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
+s.settimeout(2)
+s.connect(("::ffff:127.0.0.1", 8097))'
+	assert_failure
+	run nbctl unpublish 8097:80 "$(sb a)"
+	assert_success
+	run nbctl unpublish 8096:81/udp "$(sb a)"
 	assert_success
 }
