@@ -29,6 +29,7 @@
 #include "mapio.h"
 #include "netns.h"
 #include "realize.h"
+#include "v6maps.h"
 
 int nb_world_open(const struct nb_instance *inst, struct nb_world *w)
 {
@@ -166,10 +167,14 @@ int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
 
 	if (!is_bridge(net))
 		return 0;
-	if (!net->net_id || !net->gateway)
+	if (!net->net_id || (!net->gateway && !nb_network_has_v6(net)))
 		return -EINVAL;
 	nb_network_ifnames(net->net_id, gw, port);
-	nb_mac_from_ipv4(net->gateway, val.gw_mac);
+	/* an IPv6-only network's gateway MAC by the IPv6-only rule (ipam.h) */
+	if (net->gateway)
+		nb_mac_from_ipv4(net->gateway, val.gw_mac);
+	else
+		nb_mac_from_ipv6(&net->gateway6, val.gw_mac);
 
 	step = "looking it up";
 	gw_idx = nb_nl_link_ifindex(w->nl, gw);
@@ -204,11 +209,25 @@ int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
 		goto cleanup;
 
 	step = "adding the gateway address";
-	err = nb_nl_addr_add(w->nl, gw, net->gateway, net->subnet.len);
+	err = net->gateway ? nb_nl_addr_add(w->nl, gw, net->gateway, net->subnet.len) : 0;
 	if (err == -EEXIST)
 		err = 0;
 	if (err)
 		goto cleanup;
+	if (nb_network_has_v6(net)) {
+		/* its link-local is EUI-64 of the gateway MAC: what the programs answer NS for */
+		step = "setting IPv6 addr_gen_mode eui64";
+		err = nb_nl_link_addr_gen_eui64(w->nl, gw);
+		if (err)
+			goto cleanup;
+		/* no DAD: only the control plane hands out the gateway's address */
+		step = "adding the gateway's IPv6 address";
+		err = nb_nl_addr6_add(w->nl, gw, &net->gateway6, net->subnet6.len, true);
+		if (err == -EEXIST)
+			err = 0;
+		if (err)
+			goto cleanup;
+	}
 
 	/* the program and the maps before the links come up: no frame meets a half switch */
 	step = "attaching program \"" NB_PROG_GATEWAY "\"";
@@ -225,6 +244,10 @@ int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
 	val.flags = (net->icc ? NB_NET_F_ICC : 0) | (net->internal ? NB_NET_F_INTERNAL : 0) |
 		    (net->masquerade ? NB_NET_F_MASQ : 0) | (is_routed(net) ? NB_NET_F_ROUTED : 0);
 	val.mtu = net->mtu ? net->mtu : NB_MTU_DEFAULT;
+	err = nb_net6_fill(&val, nb_network_has_v6(net) ? &net->subnet6.addr : NULL,
+			   (uint8_t)net->subnet6.len, &net->gateway6);
+	if (err)
+		goto cleanup;
 	err = nb_maps_network_put(&w->maps, net->net_id, &val);
 	if (err)
 		goto cleanup;
@@ -354,18 +377,43 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 	}
 
 	step = "configuring the sandbox side";
-	err = nb_nl_addr_add(snl, ep->ifname, ep->ip, net->subnet.len);
+	err = ep->ip ? nb_nl_addr_add(snl, ep->ifname, ep->ip, net->subnet.len) : 0;
 	if (err == -EEXIST)
 		err = 0;
+	if (!err && !nb_ipv6_is_zero(&ep->ip6)) {
+		/*
+		 * the link-local the programs expect is EUI-64 of the endpoint's MAC; the
+		 * global one does DAD, which the switch leaves unanswered for the sender's own
+		 * addresses
+		 */
+		step = "configuring IPv6 on the sandbox side";
+		err = nb_nl_link_addr_gen_eui64(snl, ep->ifname);
+		if (!err)
+			err = nb_nl_addr6_add(snl, ep->ifname, &ep->ip6, net->subnet6.len, false);
+		if (err == -EEXIST)
+			err = 0;
+	}
 	if (!err)
 		err = nb_nl_link_up(snl, ep->ifname);
 	if (!err)
 		err = nb_nl_link_up(snl, "lo");
 	if (err)
 		goto cleanup;
-	if (default_route) {
+	if (default_route && ep->ip) {
 		step = "adding the default route";
 		err = nb_nl_route_default_add(snl, net->gateway);
+		if (err == -EEXIST)
+			err = 0;
+		if (err)
+			goto cleanup;
+	}
+	/*
+	 * the first network with IPv6 gives the IPv6 default route, whichever gave the IPv4
+	 * one (a sandbox that has one keeps it: -EEXIST)
+	 */
+	if (!nb_ipv6_is_zero(&ep->ip6)) {
+		step = "adding the IPv6 default route";
+		err = nb_nl_route6_default_add(snl, &net->gateway6);
 		if (err == -EEXIST)
 			err = 0;
 		if (err)
@@ -381,7 +429,9 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 	port.net_id = net->net_id;
 	port.ip = ep->ip;
 	memcpy(port.mac, ep->mac, sizeof(port.mac));
-	err = nb_maps_endpoint_put(&w->maps, ifindex, &port);
+	err = nb_port6_fill(&port, &ep->ip6);
+	if (!err)
+		err = nb_maps_endpoint_put(&w->maps, ifindex, &port);
 	if (err)
 		goto cleanup;
 	put = true;
@@ -456,7 +506,9 @@ int nb_endpoint_realize_peer(struct nb_world *w, const struct nb_network_rec *ne
 	port.net_id = net->net_id;
 	port.ip = ep->ip;
 	memcpy(port.mac, ep->mac, sizeof(port.mac));
-	err = nb_maps_endpoint_put(&w->maps, ifindex, &port);
+	err = nb_port6_fill(&port, &ep->ip6);
+	if (!err)
+		err = nb_maps_endpoint_put(&w->maps, ifindex, &port);
 	if (err)
 		goto cleanup;
 	put = true;
@@ -500,6 +552,9 @@ int nb_endpoint_port_refresh(struct nb_world *w, const struct nb_network_rec *ne
 	port.net_id = net->net_id;
 	port.ip = ep->ip;
 	memcpy(port.mac, ep->mac, sizeof(port.mac));
+	err = nb_port6_fill(&port, &ep->ip6);
+	if (err)
+		return err;
 	return nb_maps_endpoint_put(&w->maps, ifindex, &port);
 }
 
