@@ -28,6 +28,7 @@
 #include "lib/stats.bpf.h"
 #include "lib/fdb.bpf.h"
 #include "lib/policy.bpf.h"
+#include "lib/nd.bpf.h"
 #include "lib/overlay.bpf.h"
 
 static __always_inline int tn_switch(struct __sk_buff *skb, __u32 *dst, __u32 *dst_slot)
@@ -79,11 +80,21 @@ static __always_inline int tn_switch(struct __sk_buff *skb, __u32 *dst, __u32 *d
 		if (iph->saddr != src->ip)
 			return -NB_DROP_TUNNEL_SPOOF;
 	} else if (proto == ETH_P_IPV6) {
+		struct nb_ip6_info info;
+
+		/* overlay networks are IPv4-only: IPv6 between their endpoints is link-local,
+		 * from the remote endpoint's own EUI-64 address, and no router message */
 		err = nb_parse_ipv6(&c, &ip6);
 		if (!err)
-			err = nb_policy_ipv6_from_sandbox(skb, ip6->nexthdr);
+			err = nb_ip6_walk(skb, ip6, len, &info);
 		if (err)
 			return err;
+		if (info.proto == NB_IP6_ICMP && info.l4_off &&
+		    (info.icmp_type == NB_ND_RA || info.icmp_type == NB_ND_REDIRECT))
+			return -NB_DROP_ROUTER_MSG;
+		if (!nb_ip6_zero(ip6->saddr.in6_u.u6_addr8) &&
+		    !nb_ip6_is_ll_of(ip6->saddr.in6_u.u6_addr8, eth->h_source))
+			return -NB_DROP_TUNNEL_SPOOF;
 	}
 
 	net = nb_network_lookup(*net_id);

@@ -18,11 +18,13 @@
  *      masquerade, hairpin), and what NAT leaves alone enters the gateway
  *      device, where the host stack takes over; anything else is dropped.
  *
- * Frames of other ethertypes (IPv6 link-local between sandboxes, ...) are
- * MAC-checked and switched like any frame; IPv6 router advertisements and
- * redirects are dropped, and IPv6 reaches the host only on a network that
- * has IPv6 (policy.bpf.h). Tagged frames are refused: the
- * tag would hide the IPv4 header from the checks above.
+ * IPv6 (ep_ipv6()) gets the same: its source checked (the endpoint's
+ * address or link-local address), neighbour solicitations answered here
+ * (nd.bpf.h), router advertisements and redirects dropped, unicast switched
+ * by MAC as IPv4 is, and to the host only on a network with IPv6, through
+ * the routed policy by nb_subnets6 (policy.bpf.h). Frames of other
+ * ethertypes are MAC-checked and switched like any frame. Tagged frames are
+ * refused: the tag would hide the IP header from the checks above.
  *
  * At XDP (`up --mode xdp`) the same checks run first and decide what XDP can
  * finish: drops, ARP replies (XDP_TX) and endpoint-to-endpoint unicast
@@ -48,6 +50,10 @@
 #endif
 #include "mcast.bpf.h"
 #include "overlay.bpf.h"
+#include "nd.bpf.h"
+
+/* ep_ipv6(): the frame now holds the neighbour advertisement for its sender */
+#define EP_ND_ANSWERED 1000
 
 /* Who sent a frame and where it was headed, for the counters and so a drop
  * can be charged to its target too. */
@@ -74,6 +80,72 @@ static __always_inline int ep_arp(nb_ctx_t *ctx, struct nb_cursor *c, struct eth
 	nb_ep_count_rx(port->stats_slot, len);
 	/* egress of the host side: the veth hands the reply to the sandbox */
 	return nb_ctx_back_out(ctx);
+}
+
+/*
+ * IPv6 from a sandbox, after its fixed header (ip6):
+ *   - the extension headers are walked (nd.bpf.h): a payload length beyond
+ *     the frame, a header beyond the payload or a chain too long: malformed;
+ *   - router advertisements and redirects: router-msg, wherever they go (a
+ *     sandbox is never a router: it could become the host's (accept_ra) or
+ *     its neighbours' default route, CVE-2020-13401); neighbour discovery in
+ *     a fragment (RFC 6980): malformed;
+ *   - the source must be the endpoint's address or its link-local address
+ *     (EUI-64 of its MAC); :: only for duplicate address detection (and the
+ *     MLD reports Linux sends before it has an address, dropped below);
+ *   - neighbour solicitations are answered here (nd.bpf.h), never switched;
+ *     an advertisement's target and target link-layer option must be the
+ *     endpoint's own, and multicast ones are dropped (nobody needs them);
+ *   - the multicast link control of mcast.bpf.h is dropped.
+ * 0: switch the frame as any other; EP_ND_ANSWERED; or a drop reason.
+ */
+static __always_inline int ep_ipv6(nb_ctx_t *ctx, struct ethhdr *eth, struct ipv6hdr *ip6,
+				   const struct nb_port *port, __u32 len)
+{
+	const __u8 *src = ip6->saddr.in6_u.u6_addr8;
+	bool mcast = nb_mac_is_multicast(eth->h_dest);
+	const struct nb_network *net;
+	struct nb_ip6_info info;
+	__u8 type;
+	int err;
+
+	err = nb_ip6_walk(ctx, ip6, len, &info);
+	if (err)
+		return err;
+	if (info.proto != NB_IP6_ICMP || !info.l4_off) {
+		if (nb_ip6_zero(src) || (!nb_ip6_is_ll_of(src, port->mac) &&
+					 (nb_ip6_zero(port->ip6) || !nb_ip6_eq(src, port->ip6))))
+			return -NB_DROP_SPOOF_IP6;
+		return 0;
+	}
+	type = info.icmp_type;
+	if (type == NB_ND_RA || type == NB_ND_REDIRECT)
+		return -NB_DROP_ROUTER_MSG;
+	if (info.frag && type >= NB_ND_RS && type <= NB_ND_REDIRECT)
+		return -NB_DROP_MALFORMED;
+	if (nb_ip6_zero(src)) {
+		if (type != NB_ND_NS)
+			return mcast && nb_mcast_link_control(type) ? -NB_DROP_LINK_CONTROL
+								    : -NB_DROP_SPOOF_IP6;
+	} else if (!nb_ip6_is_ll_of(src, port->mac) &&
+		   (nb_ip6_zero(port->ip6) || !nb_ip6_eq(src, port->ip6))) {
+		return -NB_DROP_SPOOF_IP6;
+	}
+	switch (type) {
+	case NB_ND_NS:
+		net = nb_network_lookup(port->net_id);
+		if (!net)
+			return NB_XDP ? NB_ACT_PASS : -NB_DROP_NO_PORT;
+		err = nb_nd_answer(ctx, ip6, &info, port->net_id, nb_ctx_ifindex(ctx),
+				   net->gw_ifindex, eth->h_source, true);
+		return err ?: EP_ND_ANSWERED;
+	case NB_ND_NA:
+		err = nb_nd_check_na(ctx, ip6, &info, port);
+		if (err)
+			return err;
+		return mcast ? -NB_DROP_LINK_CONTROL : 0;
+	}
+	return mcast && nb_mcast_link_control(type) ? -NB_DROP_LINK_CONTROL : 0;
 }
 
 /* A frame for the gateway (or its broadcast; host: the host may hear it):
@@ -124,7 +196,7 @@ static __always_inline int ep_for_host(nb_ctx_t *ctx, const struct nb_port *port
 	if (iph)
 		err = nb_policy_routed_ipv4(net, port->net_id, iph->daddr);
 	else if (ip6)
-		err = nb_policy_routed_ipv6(net, &ip6->daddr);
+		err = nb_policy_routed_ipv6(net, port->net_id, &ip6->daddr);
 	if (err)
 		return err;
 	return ep_to_host(ctx, port, net, fdb, iph != NULL, true);
@@ -134,20 +206,20 @@ static __always_inline int ep_for_host(nb_ctx_t *ctx, const struct nb_port *port
  * endpoint of another host gets it through the tunnel (tc) */
 static __always_inline int ep_to_remote(nb_ctx_t *ctx, const struct nb_port *port, const __u8 *dmac)
 {
-	const struct nb_remote_val *r;
-
 	if (!(port->net_flags & NB_NET_F_OVERLAY))
 		return -NB_DROP_UNKNOWN_UNICAST;
-	r = nb_remote_lookup(port->net_id, dmac);
-	if (!r)
+#if NB_XDP
+	if (!nb_remote_lookup(port->net_id, dmac))
 		return -NB_DROP_UNKNOWN_UNICAST;
 	if (!(port->net_flags & NB_NET_F_ICC))
 		return -NB_DROP_ICC;
-#if NB_XDP
 	(void)ctx;
 	return NB_ACT_PASS; /* the tunnel key needs an skb */
 #else
-	return nb_tunnel_send(ctx, r);
+	__u64 mac = 0;
+
+	__builtin_memcpy(&mac, dmac, ETH_ALEN);
+	return nb_tunnel_send(ctx, port->net_id, port->net_flags, mac);
 #endif
 }
 
@@ -198,15 +270,14 @@ static __always_inline int ep_switch(nb_ctx_t *ctx, struct ep_fwd *fwd)
 		err = nb_parse_ipv6(&c, &ip6);
 		if (err)
 			return err;
-		err = nb_policy_ipv6_from_sandbox(ctx, ip6->nexthdr);
+		err = ep_ipv6(ctx, eth, ip6, port, len);
+		if (err == EP_ND_ANSWERED) {
+			nb_ep_count_rx(port->stats_slot, nb_ctx_len(ctx));
+			/* egress of the host side: the veth hands the answer to the sandbox */
+			return nb_ctx_back_out(ctx);
+		}
 		if (err)
 			return err;
-		/* link control nobody needs is not flooded (mcast.bpf.h) */
-		if (nb_mac_is_multicast(eth->h_dest)) {
-			err = nb_mcast_ipv6_check(&c, ip6);
-			if (err)
-				return err;
-		}
 		break;
 	}
 

@@ -59,6 +59,25 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } NB_MAP_SUBNETS SEC(".maps");
 
+/* NDP table the responder answers from: (net_id, IPv6) -> MAC (link-local: nb_fdb) */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NB_MAX_FDB);
+	__type(key, struct nb_neigh6_key);
+	__type(value, struct nb_neigh_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_NEIGH6 SEC(".maps");
+
+/* every network's IPv6 subnet: isolation between networks for IPv6 */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, NB_MAX_NETWORKS);
+	__type(key, struct nb_lpm6_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_SUBNETS6 SEC(".maps");
+
 /* per network: the endpoint ports broadcast/multicast frames are flooded to */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -144,6 +163,15 @@ struct {
 	__type(value, struct nb_ct_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } NB_MAP_CT_SYN SEC(".maps");
+
+/* sandboxes' IPv6 flows through the uplinks, by their replies' tuple: what may come back in */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NB_MAX_CT6);
+	__type(key, struct nb_ct6_key);
+	__type(value, struct nb_ct6_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_CT6 SEC(".maps");
 
 /* uplinks by ifindex: masquerade address and port range */
 struct {

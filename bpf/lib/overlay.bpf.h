@@ -68,15 +68,27 @@ static __always_inline void nb_tunnel_key_of(struct bpf_tunnel_key *key,
 
 #if !NB_XDP
 /*
- * Sends the frame to remote endpoint r through the VXLAN device. The outer
- * UDP checksum is left zero (RFC 7348 allows it over IPv4; the inner frame
- * keeps its own checksums), as Linux's VXLAN devices do by default.
+ * Sends the frame for MAC dmac (its 6 bytes in the low-addressed bytes of the
+ * scalar) on overlay network net_id (flags: its NB_NET_F_*) through the VXLAN
+ * device to the remote endpoint that has the MAC. The outer UDP checksum is
+ * left zero (RFC 7348 allows it over IPv4; the inner frame keeps its own
+ * checksums), as Linux's VXLAN devices do by default. Not inlined, its
+ * arguments scalars: its keys would otherwise add to the endpoint program's
+ * own stack, which with the IPv6 and NAT paths reaches the 512-byte limit.
  */
-static __always_inline int nb_tunnel_send(struct __sk_buff *skb, const struct nb_remote_val *r)
+static __noinline __attribute__((unused)) int nb_tunnel_send(struct __sk_buff *skb, __u32 net_id,
+							     __u32 flags, __u64 dmac)
 {
+	const struct nb_remote_val *r;
 	struct bpf_tunnel_key key;
-	__u32 ifindex = nb_tunnel_ifindex();
+	__u32 ifindex;
 
+	r = nb_remote_lookup(net_id, (const __u8 *)&dmac);
+	if (!r)
+		return -NB_DROP_UNKNOWN_UNICAST;
+	if (!(flags & NB_NET_F_ICC))
+		return -NB_DROP_ICC;
+	ifindex = nb_tunnel_ifindex();
 	if (!ifindex)
 		return -NB_DROP_NO_TUNNEL;
 	nb_tunnel_key_of(&key, r);

@@ -31,6 +31,8 @@
 #define NB_MAP_PUBLISH nb_publish /* struct nb_publish_key -> struct nb_publish_val */
 #define NB_MAP_CT nb_ct /* struct nb_ct_key -> struct nb_ct_entry (LRU) */
 #define NB_MAP_CONFIG nb_config /* 0 -> struct nb_config: instance-wide settings */
+#define NB_MAP_NEIGH6 nb_neigh6 /* (net_id, IPv6) -> struct nb_neigh_val: the NDP table */
+#define NB_MAP_SUBNETS6 nb_subnets6 /* LPM IPv6 prefix -> net_id (isolation) */
 
 #define NB_STR_(x) #x
 #define NB_STR(x) NB_STR_(x)
@@ -68,8 +70,8 @@
 #define NB_NET_F_ICC (1U << 0) /* endpoints of the network may talk to each other */
 #define NB_NET_F_INTERNAL (1U << 1) /* nothing leaves the subnet but to the gateway */
 #define NB_NET_F_MASQ (1U << 2) /* SNAT traffic leaving the host to the uplink address */
-/* IPv6 from the sandboxes may reach the host (link-local IPv6 between sandboxes always
- * works). Nothing sets it yet: networks get IPv6 with the IPv6 issue. */
+/* the network has an IPv6 subnet (nb_network.subnet6/prefixlen6): IPv6 from its sandboxes
+ * may reach the host (link-local IPv6 between sandboxes works on every network) */
 #define NB_NET_F_IPV6 (1U << 3)
 /* `-o netbpf.routed=true`: the network is routed without NAT from outside as well, so the
  * uplinks let in what is addressed to its sandboxes' published container ports (by default
@@ -91,6 +93,11 @@ struct nb_network {
 	__u32 flags; /* host: NB_NET_F_* */
 	__u32 mtu; /* host */
 	__u32 vni; /* host: the overlay network's VXLAN network identifier; 0 for a local network */
+	/* IPv6 (issue 16): all zero when the network has none (NB_NET_F_IPV6 clear) */
+	__u8 subnet6[16]; /* net: network prefix, host bits zero */
+	__u8 gateway6[16]; /* net: gateway address on nbg<id>; its link-local is EUI-64(gw_mac) */
+	__u8 prefixlen6; /* 0..128; 0 = no IPv6 */
+	__u8 pad6[3]; /* must be zero */
 };
 
 /* struct nb_port.kind */
@@ -106,6 +113,9 @@ struct nb_port {
 	__u16 net_flags; /* host: the network's NB_NET_F_*, so forwarding needs no network lookup */
 	__u32 stats_slot; /* host: the endpoint's index in nb_ep_stats, 0 = not counted */
 	__u64 netns_cookie; /* host: cookie of the sandbox netns (0 for the gateway port) */
+	/* net: the endpoint's IPv6 address (gateway6 for NB_PORT_GATEWAY); all zero = none.
+	 * Its link-local address is not stored: it is EUI-64 of mac (fe80::/64). */
+	__u8 ip6[16];
 };
 
 struct nb_fdb_key {
@@ -137,6 +147,19 @@ struct nb_neigh_val {
 struct nb_lpm_key {
 	__u32 prefixlen; /* host */
 	__be32 addr; /* net */
+};
+
+/* nb_neigh6: an endpoint's or the gateway's IPv6 address (link-local addresses are not
+ * there: the programs derive the MAC from an EUI-64 address and ask nb_fdb) */
+struct nb_neigh6_key {
+	__u32 net_id; /* host */
+	__u8 ip6[16]; /* net */
+};
+
+/* nb_subnets6 */
+struct nb_lpm6_key {
+	__u32 prefixlen; /* host: 0..128 */
+	__u8 addr[16]; /* net */
 };
 
 struct nb_flood {
@@ -176,12 +199,14 @@ struct nb_counter {
 #define NB_MAP_PUB_TARGETS nb_pub_targets /* struct nb_pub_target -> __u32 published ports to it */
 #define NB_MAP_CT_SYN nb_ct_syn /* as nb_ct: published-port TCP flows not answered yet (LRU) */
 #define NB_MAP_PUB_ALLOW nb_pub_allow /* LPM struct nb_pub_allow_key -> __u32 NB_PUB_ALLOW_* */
+#define NB_MAP_CT6 nb_ct6 /* struct nb_ct6_key -> struct nb_ct6_entry (LRU): sandboxes' IPv6 flows */
 
 #define NB_MAX_UPLINKS 64
 #define NB_MAX_LOCAL_ADDRS 4096
 #define NB_MAX_FRAGS 8192 /* IPv4 datagrams in flight whose first fragment was translated */
 #define NB_MAX_SOCK_RNAT 65536 /* host sockets talking to a published port */
 #define NB_MAX_PUB_ALLOW 65536 /* allow-list prefixes of all published ports, plus one each */
+#define NB_MAX_CT6 65536 /* IPv6 flows of sandboxes through the uplinks, two entries each */
 
 struct nb_publish_key {
 	__be32 host_ip; /* net: host address clients use; 0 = every host address */
@@ -363,6 +388,34 @@ struct nb_sock_rnat_val {
 	__u16 pad;
 };
 
+/*
+ * IPv6 through the uplinks (issue 16; nothing is translated: no NAT66 yet).
+ * What a sandbox sends out of an uplink from its IPv6 address is recorded
+ * by uplink_out under the key its replies arrive with (remote -> sandbox),
+ * and uplink_in lets into a sandbox IPv6 subnet only what such an entry
+ * claims, as for IPv4 (NB_CT_ROUTED); ICMPv6 errors by the packet they
+ * quote. ICMPv6 echo as in struct nb_ct_key (a reply: sport 0, dport the
+ * identifier). A second entry per flow, with proto NB_CT6_PAIR and no ports,
+ * lets in the later fragments of the replies, which carry no ports.
+ */
+struct nb_ct6_key {
+	__u8 saddr[16]; /* net: the remote end */
+	__u8 daddr[16]; /* net: the sandbox */
+	__be16 sport; /* net */
+	__be16 dport; /* net */
+	__u8 proto; /* IPPROTO_*, or NB_CT6_PAIR */
+	__u8 pad[3]; /* must be zero */
+};
+#define NB_CT6_PAIR 255 /* the address pair's entry (fragments) */
+
+struct nb_ct6_entry {
+	__u64 created_ns; /* host: bpf_ktime_get_ns() */
+	__u64 seen_ns; /* host: last packet out, refreshed at most once per second */
+	__u32 net_id; /* host: the sandbox's network */
+	__u32 pad;
+	__u64 packets; /* host: packets out (the sandbox's direction) */
+};
+
 /* ---- events (netbpfctl monitor) ---------------------------------------- */
 /*
  * While a monitor listens (nb_monitor[0].types != 0) the programs report
@@ -504,6 +557,9 @@ enum nb_drop_reason {
 	NB_DROP_TUNNEL_MAC, /* decapsulated for a MAC no local port of the network has */
 	NB_DROP_TUNNEL_SPOOF, /* inner source not a remote endpoint of that VNI and outer host */
 	NB_DROP_NO_TUNNEL, /* for a remote endpoint, but the instance has no VXLAN device */
+	NB_DROP_SPOOF_IP6, /* IPv6 source not the endpoint's address, link-local or :: (DAD) */
+	NB_DROP_SPOOF_ND, /* NDP target or link-layer option not the endpoint's own */
+	NB_DROP_ND_UNKNOWN, /* neighbour solicitation for an address nobody on the network holds */
 	__NB_DROP_MAX,
 };
 #define NB_DROP_COUNT (__NB_DROP_MAX - NB_DROP_BASE)

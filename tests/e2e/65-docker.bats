@@ -84,6 +84,46 @@ dk_sb() {
 	echo "$1"
 }
 
+@test "--ipv6 --subnet fd00:2::/64: dual-stack containers, their v6 addresses in netbpf, ping6 between them and to the gateway" {
+	run dk network create -d netbpf --ipv6 --subnet 10.73.0.0/24 --subnet fd00:2::/64 v6net
+	assert_success
+	wait_for nbctl_dk network inspect v6net
+	run nbctl_dk network inspect -f '{{.EnableIPv6}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}};{{end}}' v6net
+	assert_output 'true 10.73.0.0/24 10.73.0.1;fd00:2::/64 fd00:2::1;'
+	dk run -d --name v61 --network v6net nbt-busybox sleep 1000000
+	dk run -d --name v62 --network v6net nbt-busybox sleep 1000000
+	run dk inspect -f '{{.NetworkSettings.Networks.v6net.GlobalIPv6Address}} {{.NetworkSettings.Networks.v6net.IPv6Gateway}}' v61
+	assert_output 'fd00:2::2 fd00:2::1'
+	# netbpf holds the address Docker's IPAM gave, and the sandbox has it with Docker's route
+	run nbctl_dk network inspect -f '{{range .Containers}}{{.IPv6Address}};{{end}}' v6net
+	assert_output --partial 'fd00:2::2/64;'
+	assert_output --partial 'fd00:2::3/64;'
+	run dk exec v61 ip -6 route show default
+	assert_output --partial 'via fd00:2::1'
+	run dk exec v62 ping -c1 -W2 fd00:2::2
+	assert_success
+	run dk exec v61 ping -c1 -W2 fd00:2::1
+	assert_success
+	dk rm -f v61 v62
+	dk network rm v6net
+	# the same through netbpf's IPAM driver: it takes the v6 pool Docker names, picks none
+	run dk network create -d netbpf --ipam-driver netbpf --ipv6 --subnet fd00:3::/64 v6ipam
+	assert_success
+	dk run -d --name v63 --network v6ipam nbt-busybox sleep 1000000
+	run dk inspect -f '{{.NetworkSettings.Networks.v6ipam.GlobalIPv6Address}}' v63
+	assert_output fd00:3::2
+	run dk exec v63 ping -c1 -W2 fd00:3::1
+	assert_success
+	dk rm -f v63
+	dk network rm v6ipam
+	# no v6 subnet: refused (Docker 20.10 answers "invalid CIDR address" first), nothing left
+	run dk network create -d netbpf --ipam-driver netbpf --ipv6 v6none
+	assert_failure
+	run dk network inspect v6none
+	assert_failure
+	assert_netbpf_empty
+}
+
 @test "network create: subnet, gateway, ip-range, --internal, enable_icc=false reach netbpf; rm removes it" {
 	run dk network create -d netbpf --subnet 10.61.0.0/24 --gateway 10.61.0.254 \
 		--ip-range 10.61.0.128/25 --internal -o com.docker.network.bridge.enable_icc=false iso

@@ -35,6 +35,7 @@
 #define SETTING_UPLINKS "uplinks" /* comma-separated interface names */
 #define SETTING_CGROUP	"cgroup"  /* the cgroup `up` attached the socket hooks to */
 #define IP_FORWARD	"/proc/sys/net/ipv4/ip_forward"
+#define IP6_FORWARD	"/proc/sys/net/ipv6/conf/all/forwarding"
 
 const char *const nb_device_prefixes[NB_DEVICE_PREFIXES] = {"nbe", "nbg", "nbp"};
 
@@ -138,14 +139,15 @@ int nb_uplinks_stored(struct nb_store *st, struct nb_strv *out)
 	return err;
 }
 
-static int ip_forward_on(void)
+/* path: IP_FORWARD or IP6_FORWARD (a kernel without IPv6 has no such file: nothing to do) */
+static int ip_forward_on(const char *path)
 {
 	char cur = 0;
 	int fd, err = 0;
 
-	fd = open(IP_FORWARD, O_RDWR | O_CLOEXEC);
+	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return errno == ENOENT && !strcmp(path, IP6_FORWARD) ? 0 : -errno;
 	if (read(fd, &cur, 1) == 1 && cur == '1')
 		goto cleanup;
 	if (pwrite(fd, "1\n", 2, 0) != 2)
@@ -1085,9 +1087,16 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 			  strerror(-err));
 		goto cleanup;
 	}
-	err = ip_forward_on();
+	err = ip_forward_on(IP_FORWARD);
 	if (err) {
 		nb_errorf("up: cannot enable IPv4 forwarding (%s): %s", IP_FORWARD, strerror(-err));
+		goto cleanup;
+	}
+	/* the instance's netns routes IPv6 between networks and to the uplink as it does v4 */
+	err = ip_forward_on(IP6_FORWARD);
+	if (err) {
+		nb_errorf("up: cannot enable IPv6 forwarding (%s): %s", IP6_FORWARD,
+			  strerror(-err));
 		goto cleanup;
 	}
 	/* uplinks no longer wanted lose their hooks */

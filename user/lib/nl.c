@@ -32,6 +32,7 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/classifier.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
 #include <netlink/route/link/vxlan.h>
 #include <netlink/route/route.h>
@@ -590,36 +591,78 @@ int nb_nl_link_list(struct nb_nl *nl, const char *prefix, char (**names)[NB_IFNA
 	return 0;
 }
 
-int nb_nl_addr_add(struct nb_nl *nl, const char *ifname, __be32 ip, int prefixlen)
+/* an address of family on ifname; flags: IFA_F_* (IFA_F_NODAD) */
+static int addr_add(struct nb_nl *nl, const char *ifname, int family, const void *ip,
+		    size_t size, int prefixlen, unsigned int flags)
 {
 	struct rtnl_addr *addr = NULL;
 	struct nl_addr *local = NULL;
 	int ifindex, err;
 
-	if (prefixlen < 0 || prefixlen > 32)
+	if (prefixlen < 0 || prefixlen > (int)size * 8)
 		return -EINVAL;
 	ifindex = nb_nl_link_ifindex(nl, ifname);
 	if (ifindex < 0)
 		return ifindex;
 	addr = rtnl_addr_alloc();
-	local = nl_addr_build(AF_INET, &ip, sizeof(ip));
+	local = nl_addr_build(family, ip, size);
 	if (!addr || !local) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
 	nl_addr_set_prefixlen(local, prefixlen);
-	rtnl_addr_set_family(addr, AF_INET);
+	rtnl_addr_set_family(addr, family);
 	rtnl_addr_set_ifindex(addr, ifindex);
 	err = nl_result(nl, rtnl_addr_set_local(addr, local));
 	if (err)
 		goto cleanup;
 	rtnl_addr_set_prefixlen(addr, prefixlen);
+	if (flags)
+		rtnl_addr_set_flags(addr, flags);
 	nl_begin(nl);
 	err = nl_result(nl, rtnl_addr_add(nl->sk, addr, NLM_F_EXCL));
 cleanup:
 	nl_addr_put(local);
 	if (addr)
 		rtnl_addr_put(addr);
+	return err;
+}
+
+int nb_nl_addr_add(struct nb_nl *nl, const char *ifname, __be32 ip, int prefixlen)
+{
+	return addr_add(nl, ifname, AF_INET, &ip, sizeof(ip), prefixlen, 0);
+}
+
+int nb_nl_addr6_add(struct nb_nl *nl, const char *ifname, const struct in6_addr *ip,
+		    int prefixlen, bool nodad)
+{
+	return addr_add(nl, ifname, AF_INET6, ip, sizeof(*ip), prefixlen,
+			nodad ? IFA_F_NODAD : 0);
+}
+
+int nb_nl_link_addr_gen_eui64(struct nb_nl *nl, const char *name)
+{
+	struct rtnl_link *link = NULL, *change = NULL;
+	int err;
+
+	err = link_get(nl, 0, name, &link);
+	if (err)
+		return err == -ENOENT ? -ENODEV : err;
+	change = rtnl_link_alloc();
+	if (!change) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	err = nl_result(nl, rtnl_link_inet6_set_addr_gen_mode(
+				change, rtnl_link_inet6_str2addrgenmode("eui64")));
+	if (err)
+		goto cleanup;
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_link_change(nl->sk, link, change, 0));
+cleanup:
+	if (change)
+		rtnl_link_put(change);
+	rtnl_link_put(link);
 	return err;
 }
 
@@ -782,24 +825,24 @@ int nb_nl_addr_is_local(struct nb_nl *nl, __be32 ip)
 	return found;
 }
 
-int nb_nl_route_default_add(struct nb_nl *nl, __be32 gateway)
+static int route_default_add(struct nb_nl *nl, int family, const void *gateway, size_t size)
 {
+	static const __u8 any[16];
 	struct rtnl_route *route = NULL;
 	struct rtnl_nexthop *nh = NULL;
 	struct nl_addr *dst = NULL, *gw = NULL;
-	__be32 any = 0;
 	int err;
 
 	route = rtnl_route_alloc();
 	nh = rtnl_route_nh_alloc();
-	dst = nl_addr_build(AF_INET, &any, sizeof(any));
-	gw = nl_addr_build(AF_INET, &gateway, sizeof(gateway));
+	dst = nl_addr_build(family, any, size);
+	gw = nl_addr_build(family, gateway, size);
 	if (!route || !nh || !dst || !gw) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
 	nl_addr_set_prefixlen(dst, 0);
-	rtnl_route_set_family(route, AF_INET);
+	rtnl_route_set_family(route, (uint8_t)family);
 	rtnl_route_set_table(route, RT_TABLE_MAIN);
 	rtnl_route_set_scope(route, RT_SCOPE_UNIVERSE);
 	rtnl_route_set_protocol(route, RTPROT_BOOT);
@@ -820,6 +863,16 @@ cleanup:
 	if (route)
 		rtnl_route_put(route);
 	return err;
+}
+
+int nb_nl_route_default_add(struct nb_nl *nl, __be32 gateway)
+{
+	return route_default_add(nl, AF_INET, &gateway, sizeof(gateway));
+}
+
+int nb_nl_route6_default_add(struct nb_nl *nl, const struct in6_addr *gateway)
+{
+	return route_default_add(nl, AF_INET6, gateway, sizeof(*gateway));
 }
 
 struct route_ctx {

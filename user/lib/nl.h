@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <netinet/in.h>
 #include <linux/types.h>
 
 #define NB_IFNAMSIZ 16
@@ -96,6 +97,14 @@ int nb_link_ifindex_here(const char *name);
 int nb_nl_addr_first(struct nb_nl *nl, const char *ifname, __be32 *ip);
 /* -EEXIST when ifname already has the address */
 int nb_nl_addr_add(struct nb_nl *nl, const char *ifname, __be32 ip, int prefixlen);
+/*
+ * The same for IPv6; nodad: valid at once, without duplicate address detection (for
+ * addresses only the control plane hands out, such as the gateway's)
+ */
+int nb_nl_addr6_add(struct nb_nl *nl, const char *ifname, const struct in6_addr *ip,
+		    int prefixlen, bool nodad);
+/* IFLA_INET6_ADDR_GEN_MODE eui64: the link-local address derived from the MAC */
+int nb_nl_link_addr_gen_eui64(struct nb_nl *nl, const char *name);
 /* 1 when ifname has ip (with prefixlen, unless prefixlen < 0), 0 when not */
 int nb_nl_addr_has(struct nb_nl *nl, const char *ifname, __be32 ip, int prefixlen);
 /* every IPv4 address configured in nl's netns; *out is malloc'd */
@@ -118,6 +127,8 @@ int nb_nl_prefixes(struct nb_nl *nl, struct nb_nl_prefix **out, size_t *n);
 
 /* -EEXIST when a default route exists already */
 int nb_nl_route_default_add(struct nb_nl *nl, __be32 gateway);
+/* ::/0 via gateway (-EEXIST when a v6 default route exists) */
+int nb_nl_route6_default_add(struct nb_nl *nl, const struct in6_addr *gateway);
 /* the device of the IPv4 default route; -ENOENT when there is none */
 int nb_nl_route_default_dev(struct nb_nl *nl, char ifname[NB_IFNAMSIZ]);
 

@@ -195,6 +195,15 @@ int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sand
 		return err;
 	}
 	have_net = true;
+	/* published IPv6 ports (DNAT66) are not there yet: an IPv6-only endpoint has none */
+	if (!ep.ip) {
+		nb_errorf("sandbox \"%s\": publish \"%s\": its endpoint on network \"%s\" has no "
+			  "IPv4 address (an IPv6-only network); published IPv6 ports are not "
+			  "supported yet",
+			  sb->name, spec_str, net.name);
+		err = -EAFNOSUPPORT;
+		goto cleanup;
+	}
 	err = check_not_internal(sb, spec_str, &net);
 	if (err)
 		goto cleanup;

@@ -37,6 +37,9 @@ enum {
 	OPT_AUX_ADDRESS,
 	OPT_ALIAS,
 	OPT_FORCE,
+	OPT_IPV6,
+	OPT_IPV4,
+	OPT_IP6,
 };
 
 static int cmp_network_name(const void *a, const void *b)
@@ -100,10 +103,15 @@ static const char create_doc[] =
     "Without --subnet a free one is picked from Docker's default pools "
     "(172.17.0.0/16 .. 172.31.0.0/16, then 192.168.0.0/20 steps), skipping those that overlap "
     "a route or an address of the host, as Docker does; an explicit --subnet overlapping one is "
-    "refused unless --force is given. Prints the new network's id."
+    "refused unless --force is given. IPv6: --ipv6 with an IPv6 --subnet (no IPv6 subnet is "
+    "picked, as in Docker 20.10) makes a dual-stack network; the IPv4 subnet is still picked "
+    "when not given. --gateway and --ip-range go with the subnet of their family. Prints the "
+    "new network's id."
     "\v"
     "EXAMPLES:\n"
     "  netbpfctl network create web\n"
+    "  netbpfctl network create --ipv6 --subnet 10.1.0.0/16 --subnet fd00:1::/64 dual\n"
+    "  netbpfctl network create --ipv6 --ipv4=false --subnet fd00:2::/64 only6\n"
     "  netbpfctl network create --subnet 10.1.0.0/16 --ip-range 10.1.5.0/24 db\n"
     "  netbpfctl network create --internal iso\n"
     "  netbpfctl network create -o com.docker.network.bridge.enable_icc=false noicc\n"
@@ -116,9 +124,15 @@ static const struct argp_option create_opts[] = {
      "Driver: \"bridge\" (the default) or \"overlay\" (across the hosts of a cluster: "
      "needs `up --store`)",
      0},
-    {"subnet", OPT_SUBNET, "CIDR", 0, "Subnet, e.g. 10.1.0.0/16", 0},
-    {"gateway", OPT_GATEWAY, "IP", 0, "Gateway address (default: the first of the subnet)", 0},
-    {"ip-range", OPT_IP_RANGE, "CIDR", 0, "Allocate endpoint addresses from this range", 0},
+    {"subnet", OPT_SUBNET, "CIDR", 0,
+     "Subnet, e.g. 10.1.0.0/16; once more for the IPv6 one with --ipv6 (fd00:1::/64)", 0},
+    {"gateway", OPT_GATEWAY, "IP", 0,
+     "Gateway address of the subnet of its family (default: the first of the subnet)", 0},
+    {"ip-range", OPT_IP_RANGE, "CIDR", 0,
+     "Allocate endpoint addresses from this range (one per family)", 0},
+    {"ipv6", OPT_IPV6, NULL, 0, "Enable IPv6 (needs an IPv6 --subnet)", 0},
+    {"ipv4", OPT_IPV4, "BOOL", 0,
+     "--ipv4=false: an IPv6-only network (with --ipv6; Docker 27's flag)", 0},
     {"internal", OPT_INTERNAL, NULL, 0, "Restrict traffic to the subnet and the gateway", 0},
     {"mtu", OPT_MTU, "N", 0,
      "MTU of the endpoints (" NB_STR(NB_MTU_MIN) ".." NB_STR(NB_MTU_MAX) ", default " NB_STR(
@@ -162,17 +176,36 @@ static error_t create_parse(int key, char *arg, struct argp_state *state)
 	case 'd':
 		s->driver = arg;
 		break;
+	/* one subnet (gateway, range) per family, told apart by the ':' of IPv6 */
 	case OPT_SUBNET:
-		if (s->subnet)
-			argp_error(state, "only one --subnet is supported (IPv4)");
-		s->subnet = arg;
+		if (nb_str_is_ipv6(arg) ? s->subnet6 : s->subnet)
+			argp_error(state,
+				   "only one IPv4 and one IPv6 --subnet are supported (\"%s\" and "
+				   "\"%s\")",
+				   nb_str_is_ipv6(arg) ? s->subnet6 : s->subnet, arg);
+		*(nb_str_is_ipv6(arg) ? &s->subnet6 : &s->subnet) = arg;
 		break;
 	case OPT_GATEWAY:
-		s->gateway = arg;
+		if (nb_str_is_ipv6(arg) ? s->gateway6 : s->gateway)
+			argp_error(state, "only one --gateway per address family");
+		*(nb_str_is_ipv6(arg) ? &s->gateway6 : &s->gateway) = arg;
 		break;
 	case OPT_IP_RANGE:
-		s->ip_range = arg;
+		if (nb_str_is_ipv6(arg) ? s->ip_range6 : s->ip_range)
+			argp_error(state, "only one --ip-range per address family");
+		*(nb_str_is_ipv6(arg) ? &s->ip_range6 : &s->ip_range) = arg;
 		break;
+	case OPT_IPV6:
+		s->ipv6 = true;
+		break;
+	case OPT_IPV4: {
+		bool v4;
+
+		if (nb_parse_bool(arg, &v4))
+			argp_error(state, "--ipv4 \"%s\": must be \"true\" or \"false\"", arg);
+		s->no_ipv4 = !v4;
+		break;
+	}
 	case OPT_INTERNAL:
 		s->internal = true;
 		break;
@@ -424,7 +457,7 @@ static json_t *network_ls_json(const struct nb_network_rec *n, const char *id)
 	json_object_set_new(o, "CreatedAt", json_string(nb_fmt_time_go(n->created, when)));
 	json_object_set_new(o, "Driver", json_string(docker_driver(n->driver)));
 	json_object_set_new(o, "ID", json_string(id));
-	json_object_set_new(o, "IPv6", json_string("false"));
+	json_object_set_new(o, "IPv6", json_string(nb_network_has_v6(n) ? "true" : "false"));
 	json_object_set_new(o, "Internal", json_string(n->internal ? "true" : "false"));
 	json_object_set_new(o, "Labels", json_string(joined ? joined : ""));
 	json_object_set_new(o, "Name", json_string(n->name));
@@ -657,7 +690,7 @@ static json_t *overlay_containers(struct nb_store *st, const struct nb_network_r
 /* Containers{} of a network: its endpoints by sandbox id */
 static json_t *network_containers(struct nb_store *st, const struct nb_network_rec *net)
 {
-	char ip[NB_IPV4_STRLEN], mac[18], cidr[NB_CIDR_STRLEN + 4];
+	char ip[NB_IPV6_STRLEN], mac[18], cidr[NB_CIDR_STRLEN + 4], cidr6[NB_CIDR6_STRLEN];
 	struct nb_endpoint_rec *eps = NULL;
 	json_t *out = json_object();
 	size_t i, n = 0;
@@ -671,15 +704,19 @@ static json_t *network_containers(struct nb_store *st, const struct nb_network_r
 		if (nb_store_sandbox_find(st, eps[i].sandbox_id, &sb))
 			continue;
 		cidr[0] = '\0';
-		if (!special)
+		cidr6[0] = '\0';
+		if (!special && eps[i].ip)
 			snprintf(cidr, sizeof(cidr), "%s/%d", nb_fmt_ipv4(eps[i].ip, ip),
 				 net->subnet.len);
+		if (!special && !nb_ipv6_is_zero(&eps[i].ip6))
+			snprintf(cidr6, sizeof(cidr6), "%s/%d", nb_fmt_ipv6(&eps[i].ip6, ip),
+				 net->subnet6.len);
 		/* host and none: Docker shows the endpoint without MAC or address */
 		json_object_set_new(out, sb.id,
 				    json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", sb.name,
 					      "EndpointID", eps[i].id, "MacAddress",
 					      special ? "" : nb_fmt_mac(eps[i].mac, mac),
-					      "IPv4Address", cidr, "IPv6Address", ""));
+					      "IPv4Address", cidr, "IPv6Address", cidr6));
 	}
 	free(eps);
 	return out;
@@ -709,7 +746,8 @@ static json_t *network_json(struct nb_store *st, const struct nb_network_rec *ne
 	char when[NB_TIME_STRLEN], a[NB_CIDR_STRLEN], b[NB_CIDR_STRLEN];
 	json_t *o = json_object(), *config = json_array(), *containers, *options, *peers = NULL;
 
-	if (nb_net_is_bridged(net)) {
+	/* an IPv6-only network has no IPv4 entry */
+	if (nb_net_is_bridged(net) && net->subnet.len) {
 		json_t *c = json_object();
 		bool range = net->range.len != net->subnet.len || net->range.addr != net->subnet.addr;
 
@@ -720,12 +758,26 @@ static json_t *network_json(struct nb_store *st, const struct nb_network_rec *ne
 		json_object_set_new(c, "AuxiliaryAddresses", json_map(net->aux_addresses));
 		json_array_append_new(config, c);
 	}
+	if (nb_network_has_v6(net)) {
+		char a6[NB_CIDR6_STRLEN], b6[NB_CIDR6_STRLEN];
+		json_t *c = json_object();
+		bool range = net->range6.len != net->subnet6.len ||
+			     memcmp(&net->range6.addr, &net->subnet6.addr, sizeof(net->range6.addr));
+
+		/* Docker's second IPAM.Config entry, the IPv6 one */
+		json_object_set_new(c, "Subnet", json_string(nb_fmt_prefix6(&net->subnet6, a6)));
+		json_object_set_new(c, "IPRange",
+				    json_string(range ? nb_fmt_prefix6(&net->range6, b6) : ""));
+		json_object_set_new(c, "Gateway", json_string(nb_fmt_ipv6(&net->gateway6, a6)));
+		json_object_set_new(c, "AuxiliaryAddresses", json_object());
+		json_array_append_new(config, c);
+	}
 	json_object_set_new(o, "Name", json_string(net->name));
 	json_object_set_new(o, "Id", json_string(net->id));
 	json_object_set_new(o, "Created", json_string(nb_fmt_time_rfc3339nano(net->created, when)));
 	json_object_set_new(o, "Scope", json_string(net->vni ? "swarm" : "local"));
 	json_object_set_new(o, "Driver", json_string(docker_driver(net->driver)));
-	json_object_set_new(o, "EnableIPv6", json_false());
+	json_object_set_new(o, "EnableIPv6", json_boolean(nb_network_has_v6(net)));
 	/* Docker: no IPAM options (null) on the predefined networks, {} on the others */
 	json_object_set_new(o, "IPAM",
 			    json_pack("{s:s, s:o, s:o}", "Driver", "default", "Options",
@@ -1116,10 +1168,13 @@ static const char connect_doc[] = "Connect a sandbox to a network.\n"
 				  "EXAMPLES:\n"
 				  "  netbpfctl network connect web box1\n"
 				  "  netbpfctl network connect --ip 10.1.0.50 db box1\n"
+				  "  netbpfctl network connect --ip6 fd00:1::50 dual box1\n"
 				  "  netbpfctl network connect --alias cache --alias kv db box1\n";
 
 static const struct argp_option connect_opts[] = {
     {"ip", OPT_IP, "IP", 0, "IPv4 address of the sandbox on the network", 0},
+    {"ip6", OPT_IP6, "IP", 0, "IPv6 address of the sandbox on the network (needs --ipv6 on it)",
+     0},
     {"alias", OPT_ALIAS, "NAME", 0,
      "Another name of the sandbox on the network (repeatable; shown by inspect)", 0},
     {0},
@@ -1128,7 +1183,7 @@ static const struct argp_option connect_opts[] = {
 #define MAX_ALIASES 16
 
 struct pair_args {
-	const char *network, *sandbox, *ip;
+	const char *network, *sandbox, *ip, *ip6;
 	bool force;
 	const char *aliases[MAX_ALIASES];
 	size_t naliases;
@@ -1141,6 +1196,9 @@ static error_t pair_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_IP:
 		a->ip = arg;
+		break;
+	case OPT_IP6:
+		a->ip6 = arg;
 		break;
 	case OPT_ALIAS:
 		if (a->naliases == MAX_ALIASES)
@@ -1210,7 +1268,8 @@ static int network_connect(const struct nb_instance *inst, int argc, char **argv
 	struct nb_world_ref world = {0};
 	bool began = false, attached = false;
 	struct nb_store *st = NULL;
-	struct nb_world *w;
+	struct nb_world *w = NULL;
+	struct in6_addr ip6 = {0};
 	__be32 ip = 0;
 	int err;
 
@@ -1220,6 +1279,12 @@ static int network_connect(const struct nb_instance *inst, int argc, char **argv
 	if (a.ip && nb_parse_ipv4(a.ip, &ip)) {
 		nb_errorf("sandbox \"%s\": invalid --ip \"%s\": not an IPv4 address", a.sandbox,
 			  a.ip);
+		err = -EINVAL;
+		goto cleanup;
+	}
+	if (a.ip6 && (nb_parse_ipv6(a.ip6, &ip6) || nb_ipv6_is_zero(&ip6))) {
+		nb_errorf("sandbox \"%s\": invalid --ip6 \"%s\": not an IPv6 address", a.sandbox,
+			  a.ip6);
 		err = -EINVAL;
 		goto cleanup;
 	}
@@ -1241,7 +1306,7 @@ static int network_connect(const struct nb_instance *inst, int argc, char **argv
 		if (err)
 			goto cleanup;
 	}
-	err = nb_attach(st, w, &net, &sb, ip, &ep);
+	err = nb_attach(st, w, &net, &sb, ip, &ip6, &ep);
 	if (err)
 		goto cleanup;
 	attached = !nb_endpoint_is_special(&ep);
