@@ -22,14 +22,14 @@
 #define VIEW_MAX_DEPTH 16
 
 enum edit_kind {
-	EDIT_ADDR, /* __be32 or __be32[n] -> bytes */
+	EDIT_ADDR,  /* __be32 or __be32[n] -> bytes */
 	EDIT_PROTO, /* one-byte proto -> enum nb_ipproto */
 };
 
 struct edit {
 	__u32 type_id; /* the struct or union holding the member */
-	__u16 member; /* the member's index */
-	__u32 nelems; /* EDIT_ADDR: how many __be32 (1 for a single one) */
+	__u16 member;  /* the member's index */
+	__u32 nelems;  /* EDIT_ADDR: how many __be32 (1 for a single one) */
 	enum edit_kind kind;
 };
 
@@ -84,8 +84,8 @@ static bool is_byte(const struct btf *btf, __u32 id)
 	int r = btf__resolve_type(btf, id);
 	const struct btf_type *t = r < 0 ? NULL : btf__type_by_id(btf, r);
 
-	return t && btf_is_int(t) && t->size == 1 && btf_int_bits(t) == 8 &&
-	       !btf_int_offset(t) && !(btf_int_encoding(t) & BTF_INT_BOOL);
+	return t && btf_is_int(t) && t->size == 1 && btf_int_bits(t) == 8 && !btf_int_offset(t) &&
+	       !(btf_int_encoding(t) & BTF_INT_BOOL);
 }
 
 static int note(struct view *v, __u32 type_id, __u16 member, enum edit_kind kind, __u32 nelems)
@@ -99,8 +99,8 @@ static int note(struct view *v, __u32 type_id, __u16 member, enum edit_kind kind
 			return -ENOMEM;
 		v->edits = grown;
 	}
-	v->edits[v->n++] = (struct edit){
-	    .type_id = type_id, .member = member, .kind = kind, .nelems = nelems};
+	v->edits[v->n++] =
+	    (struct edit){.type_id = type_id, .member = member, .kind = kind, .nelems = nelems};
 	return 0;
 }
 

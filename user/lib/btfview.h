@@ -32,8 +32,8 @@ struct btf;
 struct bpf_object;
 
 /* the type names given, for readers of the BTF (mapdump.c) */
-#define NB_BTF_IPV4 "nb_ipv4_bytes"
-#define NB_BTF_IPV6 "nb_ipv6_bytes"
+#define NB_BTF_IPV4    "nb_ipv4_bytes"
+#define NB_BTF_IPV6    "nb_ipv6_bytes"
 #define NB_BTF_IPPROTO "nb_ipproto"
 
 /*
