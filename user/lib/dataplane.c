@@ -201,6 +201,7 @@ static bool prog_pinned(const struct nb_instance *inst, const char *prog)
 static int dp_open(const struct nb_instance *inst, const struct dp_object *o, void **skel)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = inst->pin_dir);
+	const char *env;
 	int err;
 
 	*skel = o->open(&opts);
@@ -215,8 +216,13 @@ static int dp_open(const struct nb_instance *inst, const struct dp_object *o, vo
 		nb_errorf("BPF object \"%s\": cannot size its maps: %s", o->name, strerror(-err));
 		goto fail;
 	}
-	/* addresses and protocols in the maps' BTF as bpftool prints them readably (btfview.h) */
-	err = nb_btf_readable_obj(o->obj(*skel));
+	/*
+	 * addresses and protocols in the maps' BTF as bpftool prints them readably
+	 * (btfview.h); NETBPF_BTF=compiled keeps the compiler's, as builds before did (a
+	 * test of `up --reload` over such maps)
+	 */
+	env = getenv("NETBPF_BTF");
+	err = env && !strcmp(env, "compiled") ? 0 : nb_btf_readable_obj(o->obj(*skel));
 	if (err) {
 		nb_errorf("BPF object \"%s\": cannot adapt its maps' BTF: %s", o->name,
 			  strerror(-err));
