@@ -131,6 +131,8 @@ $(OUT)/tests/unit/test_netbpfd: tests/unit/test_netbpfd.c $(OUT)/user/netbpfd/pr
 $(OUT)/tests/unit/test_cni: $(OUT)/netbpf-cni
 # test_nat reads the conntrack timeouts out of the programs' own rodata
 $(OUT)/tests/unit/test_nat: $(OUT)/endpoint.skel.h $(OUT)/uplink.skel.h $(OUT)/xdp.skel.h
+# test_btfview changes the BTF of every object as netbpfctl opens them
+$(OUT)/tests/unit/test_btfview: $(SKELS)
 
 $(OUT)/tests/unit/%: tests/unit/%.c $(LIBCTL) $(LIBNETBPF) | $(SKELS) $(OUT)/tests/unit
 	$(call msg,CC,$@)

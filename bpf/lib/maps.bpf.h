@@ -186,7 +186,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, NB_MAX_LOCAL_ADDRS);
-	__type(key, __be32);
+	__type(key, nb_ipv4_bytes); /* a __be32: its bytes, as bpftool shows them */
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } NB_MAP_LOCAL_ADDRS SEC(".maps");

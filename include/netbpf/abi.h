@@ -3,9 +3,12 @@
  * netbpf map ABI: every key and value the BPF programs (bpf/) and netbpfctl
  * (user/) exchange, the names maps are pinned under, their limits, and the
  * drop reasons. Only __u8/__u16/__u32/__u64 and __be16/__be32 appear here so
- * the header compiles against vmlinux.h and against <linux/types.h>. Byte
- * order is stated for every field: "net" = network byte order (__be*),
- * "host" = CPU order.
+ * the header compiles against vmlinux.h and against <linux/types.h>, plus
+ * enums for the kinds so that bpftool prints them by name. Byte order is
+ * stated for every field: "net" = network byte order (__be*), "host" = CPU
+ * order. Every __be32 is an IPv4 address: netbpfctl gives those members the
+ * type nb_ipv4_bytes in the BTF it loads, so that bpftool prints [10,0,0,1]
+ * (user/lib/btfview.h, docs/maps.md).
  *
  * Map names are macros: the BPF side declares each map under the macro with
  * LIBBPF_PIN_BY_NAME, the CLI reopens "<pin dir>/<name>". Names are kept
@@ -33,6 +36,9 @@
 #define NB_MAP_CONFIG nb_config /* 0 -> struct nb_config: instance-wide settings */
 #define NB_MAP_NEIGH6 nb_neigh6 /* (net_id, IPv6) -> struct nb_neigh_val: the NDP table */
 #define NB_MAP_SUBNETS6 nb_subnets6 /* LPM IPv6 prefix -> net_id (isolation) */
+
+/* An IPv4 address as bpftool prints it: 4 bytes in network order, [10,0,0,1] */
+typedef __u8 nb_ipv4_bytes[4];
 
 #define NB_STR_(x) #x
 #define NB_STR(x) NB_STR_(x)
@@ -100,14 +106,16 @@ struct nb_network {
 	__u8 pad6[3]; /* must be zero */
 };
 
-/* struct nb_port.kind */
-#define NB_PORT_ENDPOINT 1 /* host side of a sandbox's veth; peer is in the sandbox */
-#define NB_PORT_GATEWAY 2 /* nbp<id>: where the host stack enters the network */
+/* struct nb_port.kind: an enum, so that bpftool prints the kind by name */
+enum nb_port_kind {
+	NB_PORT_ENDPOINT = 1, /* host side of a sandbox's veth; peer is in the sandbox */
+	NB_PORT_GATEWAY = 2, /* nbp<id>: where the host stack enters the network */
+};
 
 /* One per switch port, keyed by the port's ifindex (host, in the instance's netns). */
 struct nb_port {
 	__u32 net_id; /* host */
-	__u32 kind; /* host: NB_PORT_* */
+	enum nb_port_kind kind; /* host, 4 bytes */
 	__be32 ip; /* net: endpoint address (gateway address for NB_PORT_GATEWAY) */
 	__u8 mac[6]; /* endpoint's MAC in the sandbox (gateway MAC for NB_PORT_GATEWAY) */
 	__u16 net_flags; /* host: the network's NB_NET_F_*, so forwarding needs no network lookup */
@@ -193,7 +201,7 @@ struct nb_counter {
  * docs/nat.md. Maps of this section (names under 16 bytes):
  */
 #define NB_MAP_UPLINKS nb_uplinks /* ifindex -> struct nb_uplink: masquerade source */
-#define NB_MAP_LOCAL_ADDRS nb_local_addrs /* __be32 host address -> __u32 ifindex */
+#define NB_MAP_LOCAL_ADDRS nb_local_addrs /* host address (nb_ipv4_bytes) -> __u32 ifindex */
 #define NB_MAP_FRAGS nb_frags /* struct nb_frag_key -> struct nb_frag_val (LRU) */
 #define NB_MAP_SOCK_RNAT nb_sock_rnat /* struct nb_sock_rnat_key -> _val (LRU) */
 #define NB_MAP_PUB_TARGETS nb_pub_targets /* struct nb_pub_target -> __u32 published ports to it */
@@ -297,23 +305,39 @@ struct nb_ct_key {
 	__u8 pad[3]; /* must be zero */
 };
 
+/*
+ * The kinds of struct nb_ct_entry are enums so that bpftool prints them by name.
+ * Their fields are one byte: C before C23 has no enum with a fixed underlying
+ * type (gcc 12 refuses `enum : __u8` in C), but gcc and clang both make a
+ * __packed__ enum as small as its values, here one byte (asserted below).
+ */
 /* struct nb_ct_entry.type: what created the flow */
-#define NB_CT_DNAT 1 /* published port reached from outside (uplink ingress) */
-#define NB_CT_SNAT 2 /* masquerade: a sandbox reaching outside through an uplink */
-#define NB_CT_HAIRPIN 3 /* a sandbox reaching a published port: DNAT + SNAT to the gateway */
-/* a sandbox's flow leaving through an uplink with its own address (no masquerade): nothing is
- * translated, the flow is tracked so that its replies may enter (`ct ls` does not list it) */
-#define NB_CT_ROUTED 4
+enum __attribute__((__packed__)) nb_ct_type {
+	NB_CT_DNAT = 1, /* published port reached from outside (uplink ingress) */
+	NB_CT_SNAT = 2, /* masquerade: a sandbox reaching outside through an uplink */
+	NB_CT_HAIRPIN = 3, /* a sandbox reaching a published port: DNAT + SNAT to the gateway */
+	/* a sandbox's flow leaving through an uplink with its own address (no masquerade):
+	 * nothing is translated, the flow is tracked so that its replies may enter (`ct ls`
+	 * does not list it) */
+	NB_CT_ROUTED = 4,
+};
 
 /* struct nb_ct_entry.dir */
-#define NB_CT_DIR_ORIG 0 /* the direction of the flow's first packet */
-#define NB_CT_DIR_REPLY 1
+enum __attribute__((__packed__)) nb_ct_dir {
+	NB_CT_DIR_ORIG = 0, /* the direction of the flow's first packet */
+	NB_CT_DIR_REPLY = 1,
+};
 
 /* struct nb_ct_entry.state (both entries of a flow agree; see bpf/lib/ct.bpf.h) */
-#define NB_CT_S_NEW 0 /* one direction seen (TCP: SYN sent) */
-#define NB_CT_S_ESTABLISHED 1 /* both directions seen */
-#define NB_CT_S_FIN 2 /* TCP: FIN seen from one side */
-#define NB_CT_S_CLOSED 3 /* TCP: FIN from both sides, or RST */
+enum __attribute__((__packed__)) nb_ct_state {
+	NB_CT_S_NEW = 0, /* one direction seen (TCP: SYN sent) */
+	NB_CT_S_ESTABLISHED = 1, /* both directions seen */
+	NB_CT_S_FIN = 2, /* TCP: FIN seen from one side */
+	NB_CT_S_CLOSED = 3, /* TCP: FIN from both sides, or RST */
+};
+_Static_assert(sizeof(enum nb_ct_type) == 1 && sizeof(enum nb_ct_dir) == 1 &&
+		       sizeof(enum nb_ct_state) == 1,
+	       "the kinds of struct nb_ct_entry are one byte each");
 
 /* timeouts by protocol and state: <netbpf/consts.h> */
 
@@ -331,9 +355,9 @@ struct nb_ct_entry {
 	__be32 nat_daddr; /* net */
 	__be16 nat_sport; /* net */
 	__be16 nat_dport; /* net */
-	__u8 type; /* NB_CT_DNAT / NB_CT_SNAT / NB_CT_HAIRPIN */
-	__u8 dir; /* NB_CT_DIR_* */
-	__u8 state; /* NB_CT_S_* */
+	enum nb_ct_type type; /* 1 byte */
+	enum nb_ct_dir dir; /* 1 byte */
+	enum nb_ct_state state; /* 1 byte */
 	__u8 flags; /* NB_CT_F_* */
 	__u32 ifindex; /* host: endpoint veth the translated packet goes into; 0 = outward */
 	__u32 net_id; /* host: network of the sandbox side of the flow */
@@ -445,10 +469,7 @@ struct nb_monitor {
 	__u64 start_time; /* host: its start time, /proc/<pid>/stat field 22, against pid reuse */
 };
 
-struct nb_ep_drop_key {
-	__u32 ifindex; /* host: endpoint port (host-side veth) the drop is charged to */
-	__u32 reason; /* host: NB_DROP_* */
-};
+/* struct nb_ep_drop_key: after the drop reasons, whose enum it holds */
 
 /* struct nb_event.flags */
 #define NB_EV_F_L4 (1U << 0) /* sport/dport (or ICMP type/code/id) are valid */
@@ -563,5 +584,10 @@ enum nb_drop_reason {
 	__NB_DROP_MAX,
 };
 #define NB_DROP_COUNT (__NB_DROP_MAX - NB_DROP_BASE)
+
+struct nb_ep_drop_key {
+	__u32 ifindex; /* host: endpoint port (host-side veth) the drop is charged to */
+	enum nb_drop_reason reason; /* host, 4 bytes: bpftool prints it by name */
+};
 
 #endif /* NETBPF_ABI_H */

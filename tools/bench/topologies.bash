@@ -397,7 +397,8 @@ def bpftool(*args):
 n = 0
 for p in bpftool("dump", "pinned", pins + "/nb_ports"):
     v = p["formatted"]["value"]
-    if v["kind"] != 1 or not v["stats_slot"]:
+    # the kind by name since the maps' BTF has it as an enum; a number before
+    if v["kind"] not in (1, "NB_PORT_ENDPOINT") or not v["stats_slot"]:
         continue
     key = [str(v["stats_slot"] >> (8 * i) & 255) for i in range(4)]
     e = bpftool("lookup", "pinned", pins + "/nb_ep_stats", "key", *key)

@@ -29,6 +29,7 @@
 #include <bpf/libbpf.h>
 
 #include "btfcmp.h"
+#include "btfview.h"
 #include "dataplane.h"
 #include "hooks.h"
 #include "log.h"
@@ -204,6 +205,7 @@ static bool prog_pinned(const struct nb_instance *inst, const char *prog)
 static int dp_open(const struct nb_instance *inst, const struct dp_object *o, void **skel)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = inst->pin_dir);
+	const char *env;
 	int err;
 
 	*skel = o->open(&opts);
@@ -216,9 +218,24 @@ static int dp_open(const struct nb_instance *inst, const struct dp_object *o, vo
 	err = nb_dp_sizes_apply(o->obj(*skel), inst->sizes);
 	if (err) {
 		nb_errorf("BPF object \"%s\": cannot size its maps: %s", o->name, strerror(-err));
-		o->destroy(*skel);
-		*skel = NULL;
+		goto fail;
 	}
+	/*
+	 * addresses and protocols in the maps' BTF as bpftool prints them readably
+	 * (btfview.h); NETBPF_BTF=compiled keeps the compiler's, as builds before did (a
+	 * test of `up --reload` over such maps)
+	 */
+	env = getenv("NETBPF_BTF");
+	err = env && !strcmp(env, "compiled") ? 0 : nb_btf_readable_obj(o->obj(*skel));
+	if (err) {
+		nb_errorf("BPF object \"%s\": cannot adapt its maps' BTF: %s", o->name,
+			  strerror(-err));
+		goto fail;
+	}
+	return 0;
+fail:
+	o->destroy(*skel);
+	*skel = NULL;
 	return err;
 }
 
