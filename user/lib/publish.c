@@ -187,10 +187,11 @@ static int publish_via(struct nb_store *st, const struct nb_sandbox_rec *sb, con
 		*ep = *via;
 		err = nb_store_network_find(st, via->network_id, net);
 		if (err == -ENOENT) {
-			nb_errorf("sandbox \"%s\": publish \"%s\": the network %.*s of its endpoint "
-				  "%.*s is not in the state",
-				  sb->name, spec_str, NB_SHORT_ID_LEN, via->network_id,
-				  NB_SHORT_ID_LEN, via->id);
+			nb_errorf(
+			    "sandbox \"%s\": publish \"%s\": the network %.*s of its endpoint "
+			    "%.*s is not in the state",
+			    sb->name, spec_str, NB_SHORT_ID_LEN, via->network_id, NB_SHORT_ID_LEN,
+			    via->id);
 			return err;
 		}
 	}
