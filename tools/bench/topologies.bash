@@ -34,6 +34,13 @@ declare -A TOPO_NAME=(
 	[G]="Docker 20.10 on netbpf (netbpfd), tc"
 )
 declare -A T_CLI T_SRV T_SRVIP T_PUBCLI T_PUBIP T_PUBPORT T_LOCALNS T_LOCALCG T_LOCALIP T_LOCALPORT
+# Docker topologies (C, G) also: T_DNS the DNS server their containers ask, T_DK their docker client
+declare -A T_DNS T_DK
+
+# world_resolv_conf FILE: the "host's resolver" is in the world netns
+# (198.18.0.2, dnsmasq started by the DNS metrics): bind-mounted over
+# /etc/resolv.conf in the private mount namespace of Docker's daemons
+world_resolv_conf() { echo "nameserver 198.18.0.2" >"$1"; }
 
 
 # ---- (A) a bare veth pair ------------------------------------------------------
@@ -120,11 +127,13 @@ topo_setup_C() {
 	ip netns add "$h"
 	world_link "$h" "$w"
 	mkdir -p "$d/data" "$d/exec" "$d/rootfs/bin"
+	world_resolv_conf "$d/resolv.conf"
 	cat >"$d/start.sh" <<EOF
 #!/bin/sh
 set -e
 mount -t tmpfs -o mode=755 nbb-run /run
 mount -t tmpfs -o mode=755 nbb-etc-docker /etc/docker
+mount --bind $d/resolv.conf /etc/resolv.conf
 exec dockerd --data-root $d/data --exec-root $d/exec --pidfile $d/docker.pid \\
 	-H unix://$d/docker.sock --cgroup-parent $NBB_ID-docker --bridge=none \\
 	--iptables=true --ip-forward=true --userland-proxy=true --log-level=warn
@@ -150,6 +159,8 @@ EOF
 	# from the host itself Docker's 127.0.0.1 path is docker-proxy (its OUTPUT
 	# DNAT rule excludes 127.0.0.0/8)
 	T_LOCALNS[C]=$h T_LOCALCG[C]="" T_LOCALIP[C]=127.0.0.1 T_LOCALPORT[C]=8000
+	# Docker's embedded DNS, in every container of a user-defined network
+	T_DNS[C]=127.0.0.11 T_DK[C]=dk
 	dk_record_proxy_memory
 }
 
@@ -325,10 +336,12 @@ topo_setup_G() {
 	local h=$NBB_ID-G-h d=$NBB_TMP/docker-g a pid enter
 	nb_instance_host G
 	mkdir -p "$d/data" "$d/exec" "$d/rootfs/bin"
+	world_resolv_conf "$d/resolv.conf"
 	bg anchor-g nsenter --net=/run/netns/"$h" unshare --mount --propagation private sh -c \
-		'mount -t tmpfs -o mode=755 nbb-run /run &&
+		"mount -t tmpfs -o mode=755 nbb-run /run &&
 		mount -t tmpfs -o mode=755 nbb-etc-docker /etc/docker &&
-		mkdir -p /run/docker/plugins && exec sleep 1000000'
+		mount --bind $d/resolv.conf /etc/resolv.conf &&
+		mkdir -p /run/docker/plugins && exec sleep 1000000"
 	NBB_G_ANCHOR=$BG_PID
 	a=/proc/$NBB_G_ANCHOR
 	wait_for 10 test -d "$a/root/run/docker/plugins" || die "(G) mount namespace not ready"
@@ -360,6 +373,9 @@ topo_setup_G() {
 	T_PUBCLI[G]=$NBB_ID-G-w T_PUBIP[G]=198.18.0.1 T_PUBPORT[G]=8000
 	T_LOCALNS[G]=$h T_LOCALCG[G]=$NB_CGROOT/$NBB_ID-G
 	T_LOCALIP[G]=127.0.0.1 T_LOCALPORT[G]=8000
+	# netbpfd's DNS on the network's gateway address (issue 18)
+	T_DNS[G]=$(dkg inspect -f '{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}' nbb-cli)
+	T_DK[G]=dkg
 }
 
 topo_teardown_G() {
