@@ -41,7 +41,7 @@ SCALE_PORTS="1 100 1000 10000"
 SCALE_ROUNDS=3
 SANDBOXES=1000
 SB_MARKS="10 100 1000"
-WANT_TOPOS="A B C D E D0 F G"
+WANT_TOPOS="A B C D E D0 D1 F G"
 WANT_METRICS=""
 DO_SCALING=1
 DO_SANDBOXES=1
@@ -389,6 +389,9 @@ write_meta src="$NBB_SRC" mode="$MODE" rounds="$NBB_ROUNDS" duration_s="$NBB_DUR
 setup_topologies
 case " ${AVAILABLE[*]} " in *" D "*) map_memory "up, 2 sandboxes, 1 published port" ;; esac
 run_rounds
+case " ${AVAILABLE[*]} " in
+*" G "*) v=$(netbpfd_calls) && [ -n "$v" ] && emit_extra netbpfd_calls "$v" ;;
+esac
 case " ${AVAILABLE[*]} " in
 *" D "*)
 	run_progcost

@@ -9,11 +9,11 @@
 
 METRICS=(lat_bp lat_blk tput udp64 pub_rate pub_lat local_rate local_lat netready dns_qps dns_lat)
 declare -A METRIC_TOPOS=(
-	[lat_bp]="A B C D E F G"
-	[lat_blk]="A B C D E F G"
-	[tput]="A B C D E D0 F G"
-	[udp64]="A B C D E D0 F G"
-	[pub_rate]="A C D E G"
+	[lat_bp]="A B C D E D1 F G"
+	[lat_blk]="A B C D E D1 F G"
+	[tput]="A B C D E D0 D1 F G"
+	[udp64]="A B C D E D0 D1 F G"
+	[pub_rate]="A C D E D1 G"
 	[pub_lat]="A C D E G"
 	[local_rate]="C D E G"
 	[local_lat]="C D E G"

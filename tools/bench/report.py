@@ -26,10 +26,11 @@ TOPO_NAME = {
     "D": "netbpf, tc",
     "E": "netbpf, XDP",
     "D0": "netbpf, tc, counters compiled out",
+    "D1": "netbpf, tc, Docker's embedded-DNS nat rules in the sandboxes",
     "F": "tc floor: port + FDB lookup, bpf_redirect_peer",
     "G": "Docker 20.10 on netbpf (netbpfd), tc",
 }
-ORDER = ["A", "B", "C", "D", "E", "D0", "F", "G"]
+ORDER = ["A", "B", "C", "D", "E", "D0", "D1", "F", "G"]
 
 # metric: (title, primary field, unit, higher is better, other fields shown)
 METRICS = {
@@ -410,6 +411,14 @@ def main():
     w(f"| netbpf (D) busy-poll latency vs the prototype (F) (p50) | – | "
       f"{rr('lat_bp', 'D', 'F', 'p50_us')} |")
     w(f"| netbpf (D) 64-byte UDP rate vs the prototype (F) | – | {rr('udp64', 'D', 'F', 'kpps')} |")
+    # what Docker's containers carry on any driver: the embedded DNS's nat table (D1)
+    for m, fl, what in (("lat_bp", "p50_us", "busy-poll latency (p50)"),
+                        ("udp64", "kpps", "64-byte UDP rate"),
+                        ("pub_rate", "conn_s", "published port from outside, new conn/s")):
+        if R.v.get((m, "D1")):
+            w(f"| netbpf with Docker's embedded-DNS nat rules in the sandboxes (D1) vs without (D):"
+              f" {what} | – | {rr(m, 'D1', 'D', fl)} |")
+            w(f"| Docker on netbpf (G) vs D1: {what} | – | {rr(m, 'G', 'D1', fl)} |")
     # docker-proxy (127.0.0.1) against Docker's DNAT path (from outside), both serial
     cl = R.v.get(("local_lat", "C"), {})
     cp = R.v.get(("pub_lat", "C"), {})
@@ -493,6 +502,11 @@ def main():
       "In C and G the \"host's resolver\" (`/etc/resolv.conf` bind-mounted in the private mount "
       "namespace) is dnsmasq in the world namespace, 198.18.0.2, answering `world.example` "
       "from its own table; the DNS metrics start it.")
+    w("- **(D1)**: D with the nat table Docker's embedded DNS loads into every container of a "
+      "user-defined network (`tools/bench/dockerdns.rules`: DNAT of 127.0.0.11:53, SNAT back) "
+      "loaded into both sandboxes. No benchmark packet matches a rule, but a nat table turns "
+      "on connection tracking for the whole netns, as in C's and G's containers: D1 against D "
+      "is its cost, G against D1 what Docker's containers on netbpf cost beyond it.")
     w("- **(D0)**: D with the endpoint program rebuilt with `bpf/lib/stats.bpf.h`'s counters "
       "defined away and swapped onto both endpoints (`tools/bench/tcswap.c`, sharing the "
       "instance's pinned maps); D against D0 is the cost of counting. The harness checks that "
@@ -609,6 +623,21 @@ def main():
                 w(f"| ({t}) {TOPO_NAME[t]} | {len(pooled[t])} | {fmt(pct(pooled[t], 0.5))} | "
                   f"{fmt(pct(pooled[t], 0.9))} | {fmt(pct(cmds[t], 0.5))} | "
                   f"{fmt(pct(cmds[t], 0.9))} |")
+        w("")
+
+    calls = extra_of(extra, "netbpfd_calls")
+    if calls and calls[0]:
+        w("What netbpfd took per call of Docker's during the run (G; `netbpfd -v` logs each "
+          "call's time from taking its lock to its answer, and the time it waited for the "
+          "lock): the driver's share of `docker run` is one `CreateEndpoint`, one `Join` and "
+          "(with `-p`) one `ProgramExternalConnectivity`; `docker rm` adds `Leave`, "
+          "`RevokeExternalConnectivity` and `DeleteEndpoint`.")
+        w("")
+        w("| call | calls | p50 ms | p90 ms | waited p50 ms |")
+        w("|---|---|---|---|---|")
+        for k, v in calls[0].items():
+            w(f"| `{k}` | {v['calls']} | {fmt(v['p50_ms'])} | {fmt(v['p90_ms'])} | "
+              f"{fmt(v['wait_p50_ms'])} |")
         w("")
 
     # ---- tc vs XDP (issue 8): every metric measured in both, E against D per round

@@ -19,10 +19,12 @@
 #   (E) netbpf in XDP mode: as D with `up --mode xdp` (once netbpf has it, issue 8)
 #   (D0) as D with the per-endpoint counters compiled out of the endpoint program
 #   (F) as D with the floor of a tc switch on the endpoints (port + FDB lookup, redirect_peer)
+#   (D1) as D with the nat rules Docker's embedded DNS puts in every container of a
+#       user-defined network loaded into both sandboxes (conntrack on in them, as in C and G)
 #   (G) Docker on netbpf: C's engine and containers on a D instance, `docker network create
 #       -d netbpf` and `-p` through netbpfd (issue 15)
 
-TOPO_IDS=(A B C D E D0 F G)
+TOPO_IDS=(A B C D E D0 D1 F G)
 declare -A TOPO_NAME=(
 	[A]="bare veth pair"
 	[B]="Linux bridge, br_netfilter off"
@@ -30,6 +32,7 @@ declare -A TOPO_NAME=(
 	[D]="netbpf, tc"
 	[E]="netbpf, XDP"
 	[D0]="netbpf, tc, counters compiled out"
+	[D1]="netbpf, tc, Docker's embedded-DNS nat rules in the sandboxes"
 	[F]="tc floor: port + FDB lookup, bpf_redirect_peer"
 	[G]="Docker 20.10 on netbpf (netbpfd), tc"
 )
@@ -276,6 +279,22 @@ nb_instance_teardown() {
 topo_setup_D() { nb_instance D; }
 topo_teardown_D() { nb_instance_teardown D; }
 
+# (D1): D, and in each sandbox the nat table Docker 20.10's embedded DNS loads
+# into every container of a user-defined network (DNAT of 127.0.0.11:53 to
+# its resolver's ports, SNAT back; tools/bench/dockerdns.rules, the shape
+# `iptables-save` shows in a container of C). Its rules match no benchmark
+# packet, but a nat table makes the kernel track every connection of the
+# netns (nf_conntrack): D1 against D is what that costs, D1 against G what
+# netbpfd's containers cost beyond it.
+topo_setup_D1() {
+	local s
+	nb_instance D1
+	for s in cli srv; do
+		in_ns "$NBB_ID-D1-$s" iptables-restore <"$NBB_BENCH/dockerdns.rules"
+	done
+}
+topo_teardown_D1() { nb_instance_teardown D1; }
+
 # (E): one entry. Available once `netbpfctl up` has --mode (issue 8). Its world
 # sends complete checksums (see nb_instance), which costs its clients a little
 # more than D's.
@@ -348,7 +367,7 @@ topo_setup_G() {
 	enter="nsenter --mount=$a/ns/mnt --net=/run/netns/$h"
 	# shellcheck disable=SC2086
 	bg netbpfd-g env NETBPF_STATE_DIR="$NBB_TMP/nb-G/state" NETBPF_PIN_DIR="$NBB_TMP/nb-G/bpf" \
-		NETBPF_CGROUP="$NB_CGROOT/$NBB_ID-G" $enter "$NETBPFD" --docker-host "unix://$d/docker.sock"
+		NETBPF_CGROUP="$NB_CGROOT/$NBB_ID-G" $enter "$NETBPFD" -v --docker-host "unix://$d/docker.sock"
 	NBB_G_NETBPFD=$BG_PID
 	wait_for 10 test -S "$a/root/run/docker/plugins/netbpf.sock" ||
 		die "netbpfd did not start: $(tail -5 "$NBB_TMP/netbpfd-g.log")"
@@ -376,6 +395,26 @@ topo_setup_G() {
 	# netbpfd's DNS on the network's gateway address (issue 18)
 	T_DNS[G]=$(dkg inspect -f '{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}' nbb-cli)
 	T_DK[G]=dkg
+}
+
+# netbpfd_calls: how long netbpfd took for each kind of call Docker made
+# during the run (-v logs each call with its time and its wait for the call
+# before), for the report's profile of `docker run`'s driver calls
+netbpfd_calls() {
+	python3 - "$NBB_TMP/netbpfd-g.log" <<'PY'
+import json, re, sys
+by = {}
+for line in open(sys.argv[1], errors="replace"):
+    m = re.match(r"netbpfd: /(\S+) .* -> (\d+) .*\(([0-9.]+) ms, ([0-9.]+) ms waiting\)$", line)
+    if m:
+        by.setdefault(m.group(1), []).append((float(m.group(3)), float(m.group(4))))
+def pct(xs, f):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(f * len(xs)))]
+print(json.dumps({k: {"calls": len(v), "p50_ms": pct([a for a, _ in v], 0.5),
+                      "p90_ms": pct([a for a, _ in v], 0.9),
+                      "wait_p50_ms": pct([b for _, b in v], 0.5)} for k, v in sorted(by.items())}))
+PY
 }
 
 topo_teardown_G() {
