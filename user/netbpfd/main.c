@@ -94,7 +94,8 @@ static const struct argp_option options[] = {
      0},
     {"no-dns", OPT_NO_DNS, NULL, 0,
      "Serve no DNS on the gateways of user-defined networks (default: serve it)", 0},
-    {"verbose", 'v', NULL, 0, "Log every call Docker makes (-vv: libbpf's messages too)", 0},
+    {"verbose", 'v', NULL, 0,
+     "Log every call Docker makes, with its time (-vv: libbpf's messages too)", 0},
     {0},
 };
 
