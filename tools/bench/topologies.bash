@@ -404,10 +404,11 @@ netbpfd_calls() {
 	python3 - "$NBB_TMP/netbpfd-g.log" <<'PY'
 import json, re, sys
 by = {}
-for line in open(sys.argv[1], errors="replace"):
-    m = re.match(r"netbpfd: /(\S+) .* -> (\d+) .*\(([0-9.]+) ms, ([0-9.]+) ms waiting\)$", line)
-    if m:
-        by.setdefault(m.group(1), []).append((float(m.group(3)), float(m.group(4))))
+# a call's line holds Docker's request body, which may end in a newline
+text = open(sys.argv[1], errors="replace").read()
+for m in re.finditer(r"^netbpfd: /(\S+) .*? -> (\d+) [^\n]*?\(([0-9.]+) ms, ([0-9.]+) ms waiting\)$",
+                     text, re.S | re.M):
+    by.setdefault(m.group(1), []).append((float(m.group(3)), float(m.group(4))))
 def pct(xs, f):
     xs = sorted(xs)
     return xs[min(len(xs) - 1, int(f * len(xs)))]
