@@ -299,7 +299,9 @@ topo_teardown_D1() { nb_instance_teardown D1; }
 # sends complete checksums (see nb_instance), which costs its clients a little
 # more than D's.
 topo_available_E() {
-	"$NETBPFCTL" up --help 2>/dev/null | grep -q -- '--mode' ||
+	# the help read whole first: grep -q stopping early would SIGPIPE netbpfctl's
+	# second write, and under pipefail that read as "no XDP mode"
+	grep -q -- '--mode' <<<"$("$NETBPFCTL" up --help 2>/dev/null)" ||
 		{ echo "not available: netbpf has no XDP mode yet (issue 8)"; return 1; }
 }
 topo_setup_E() { nb_instance E --mode xdp; }
