@@ -357,7 +357,8 @@ def main():
       "(bridge, iptables, docker-proxy), measured in one run by `tools/bench/bench.sh` "
       f"(`make bench`). This report is generated from the raw data in [`{rel}/`]({rel}/) "
       "by `tools/bench/report.py`; the analysis of missed goals is "
-      "`tools/bench/analysis.md`, written after reading the numbers.")
+      f"`tools/bench/{os.path.basename(a.analysis or 'analysis.md')}`, written after reading "
+      "the numbers.")
     w("")
     w(f"Run: {meta['date']}, {st['mode']} mode, {st['rounds']} interleaved round(s) of "
       f"{st['duration_s']}-second measurements, client on CPU {st['cpu_client']}, "
