@@ -6,13 +6,16 @@
 #   tools/bench/bench.sh [--quick] [--rounds N] [--duration SECS] [--out DIR]
 #                        [--topos "A B C D ..."] [--metrics "lat_bp udp64 ..."]
 #                        [--no-scaling] [--no-sandboxes] [--no-ramp] [--converge N]
+#                        [--md FILE] [--analysis FILE]
 #
 # --quick: one round of 1-second measurements, scaling to 1,000 ports and 100
 # sandboxes, results under build/bench/quick (a minute or two, for development).
 # The full run (make bench) writes docs/bench/ and docs/benchmarks.md, and
 # ends with the 4,096-sandbox ramp (tools/bench/ramp.sh; --no-ramp skips it,
 # --quick never runs it). --converge N: endpoints of the cross-host convergence run (50;
-# quick: 10; 0: none).
+# quick: 10; 0: none). --md writes the report to FILE instead (a targeted
+# run beside the full one: docs/bench-docker.md from --out docs/bench-docker),
+# with --analysis FILE as its written analysis (tools/bench/analysis.md).
 #
 # Safety: every namespace, mount, cgroup and process is this run's own and is
 # removed on exit, also on failure or ^C. dockerd runs only inside a netns of
@@ -40,12 +43,14 @@ SCALE_ROUNDS=3
 SANDBOXES=1000
 SB_MARKS="10 100 1000"
 CONVERGE=50
-WANT_TOPOS="A B C D E D0 F G XU XF XN"
+WANT_TOPOS="A B C D E D0 D1 F G XU XF XN"
 WANT_METRICS=""
 DO_SCALING=1
 DO_SANDBOXES=1
 DO_RAMP=1
 OUT=""
+MD=""
+ANALYSIS=$NBB_BENCH/analysis.md
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick)
@@ -61,8 +66,10 @@ while [ $# -gt 0 ]; do
 	--no-sandboxes) DO_SANDBOXES=0 ;;
 	--no-ramp) DO_RAMP=0 ;;
 	--converge) CONVERGE=$2 && shift ;;
+	--md) MD=$2 && shift ;;
+	--analysis) ANALYSIS=$2 && shift ;;
 	-h | --help)
-		sed -n '2,19p' "$0"
+		sed -n '2,23p' "$0"
 		exit 0
 		;;
 	*) die "unknown option $1 (see --help)" ;;
@@ -72,7 +79,8 @@ done
 [ "$(id -u)" -eq 0 ] || die "needs root (namespaces, BPF, dockerd)"
 [ "$(nproc)" -ge 2 ] || die "needs 2 CPUs: client and server are pinned to different ones"
 [ -x "$NETBPFCTL" ] || die "$NETBPFCTL missing: run make first"
-for tool in sockperf iperf3 wrk gnuplot bpftool iptables-restore taskset nsenter python3; do
+for tool in sockperf iperf3 wrk gnuplot bpftool iptables-restore taskset nsenter python3 dnsperf \
+	dnsmasq; do
 	command -v "$tool" >/dev/null || die "$tool missing: make bench installs the benchmark packages"
 done
 [ -n "$OUT" ] || { [ "$MODE" = quick ] && OUT=$NBB_SRC/build/bench/quick || OUT=$NBB_SRC/docs/bench; }
@@ -414,6 +422,9 @@ setup_topologies
 case " ${AVAILABLE[*]} " in *" D "*) map_memory "up, 2 sandboxes, 1 published port" ;; esac
 run_rounds
 case " ${AVAILABLE[*]} " in
+*" G "*) v=$(netbpfd_calls) && [ -n "$v" ] && emit_extra netbpfd_calls "$v" ;;
+esac
+case " ${AVAILABLE[*]} " in
 *" D "*)
 	run_progcost
 	[ "$DO_SCALING" = 1 ] && run_scaling
@@ -445,5 +456,6 @@ mkdir -p "$OUT"
 cp "$NBB_RAW"/* "$OUT/"
 md=$NBB_SRC/docs/benchmarks.md
 [ "$MODE" = quick ] && md=$OUT/benchmarks.md
-python3 "$NBB_BENCH/report.py" --raw "$OUT" --md "$md" --analysis "$NBB_BENCH/analysis.md"
+[ -z "$MD" ] || md=$MD
+python3 "$NBB_BENCH/report.py" --raw "$OUT" --md "$md" --analysis "$ANALYSIS"
 log "done in $(($(date +%s) - STARTED)) s: $md"

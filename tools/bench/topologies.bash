@@ -19,10 +19,12 @@
 #   (E) netbpf in XDP mode: as D with `up --mode xdp` (once netbpf has it, issue 8)
 #   (D0) as D with the per-endpoint counters compiled out of the endpoint program
 #   (F) as D with the floor of a tc switch on the endpoints (port + FDB lookup, redirect_peer)
+#   (D1) as D with the nat rules Docker's embedded DNS puts in every container of a
+#       user-defined network loaded into both sandboxes (conntrack on in them, as in C and G)
 #   (G) Docker on netbpf: C's engine and containers on a D instance, `docker network create
 #       -d netbpf` and `-p` through netbpfd (issue 15)
 
-TOPO_IDS=(A B C D E D0 F G)
+TOPO_IDS=(A B C D E D0 D1 F G)
 declare -A TOPO_NAME=(
 	[A]="bare veth pair"
 	[B]="Linux bridge, br_netfilter off"
@@ -30,10 +32,18 @@ declare -A TOPO_NAME=(
 	[D]="netbpf, tc"
 	[E]="netbpf, XDP"
 	[D0]="netbpf, tc, counters compiled out"
+	[D1]="netbpf, tc, Docker's embedded-DNS nat rules in the sandboxes"
 	[F]="tc floor: port + FDB lookup, bpf_redirect_peer"
 	[G]="Docker 20.10 on netbpf (netbpfd), tc"
 )
 declare -A T_CLI T_SRV T_SRVIP T_PUBCLI T_PUBIP T_PUBPORT T_LOCALNS T_LOCALCG T_LOCALIP T_LOCALPORT
+# Docker topologies (C, G) also: T_DNS the DNS server their containers ask, T_DK their docker client
+declare -A T_DNS T_DK
+
+# world_resolv_conf FILE: the "host's resolver" is in the world netns
+# (198.18.0.2, dnsmasq started by the DNS metrics): bind-mounted over
+# /etc/resolv.conf in the private mount namespace of Docker's daemons
+world_resolv_conf() { echo "nameserver 198.18.0.2" >"$1"; }
 
 
 # ---- (A) a bare veth pair ------------------------------------------------------
@@ -120,11 +130,13 @@ topo_setup_C() {
 	ip netns add "$h"
 	world_link "$h" "$w"
 	mkdir -p "$d/data" "$d/exec" "$d/rootfs/bin"
+	world_resolv_conf "$d/resolv.conf"
 	cat >"$d/start.sh" <<EOF
 #!/bin/sh
 set -e
 mount -t tmpfs -o mode=755 nbb-run /run
 mount -t tmpfs -o mode=755 nbb-etc-docker /etc/docker
+mount --bind $d/resolv.conf /etc/resolv.conf
 exec dockerd --data-root $d/data --exec-root $d/exec --pidfile $d/docker.pid \\
 	-H unix://$d/docker.sock --cgroup-parent $NBB_ID-docker --bridge=none \\
 	--iptables=true --ip-forward=true --userland-proxy=true --log-level=warn
@@ -150,6 +162,8 @@ EOF
 	# from the host itself Docker's 127.0.0.1 path is docker-proxy (its OUTPUT
 	# DNAT rule excludes 127.0.0.0/8)
 	T_LOCALNS[C]=$h T_LOCALCG[C]="" T_LOCALIP[C]=127.0.0.1 T_LOCALPORT[C]=8000
+	# Docker's embedded DNS, in every container of a user-defined network
+	T_DNS[C]=127.0.0.11 T_DK[C]=dk
 	dk_record_proxy_memory
 }
 
@@ -265,11 +279,29 @@ nb_instance_teardown() {
 topo_setup_D() { nb_instance D; }
 topo_teardown_D() { nb_instance_teardown D; }
 
+# (D1): D, and in each sandbox the nat table Docker 20.10's embedded DNS loads
+# into every container of a user-defined network (DNAT of 127.0.0.11:53 to
+# its resolver's ports, SNAT back; tools/bench/dockerdns.rules, the shape
+# `iptables-save` shows in a container of C). Its rules match no benchmark
+# packet, but a nat table makes the kernel track every connection of the
+# netns (nf_conntrack): D1 against D is what that costs, D1 against G what
+# netbpfd's containers cost beyond it.
+topo_setup_D1() {
+	local s
+	nb_instance D1
+	for s in cli srv; do
+		in_ns "$NBB_ID-D1-$s" iptables-restore <"$NBB_BENCH/dockerdns.rules"
+	done
+}
+topo_teardown_D1() { nb_instance_teardown D1; }
+
 # (E): one entry. Available once `netbpfctl up` has --mode (issue 8). Its world
 # sends complete checksums (see nb_instance), which costs its clients a little
 # more than D's.
 topo_available_E() {
-	"$NETBPFCTL" up --help 2>/dev/null | grep -q -- '--mode' ||
+	# the help read whole first: grep -q stopping early would SIGPIPE netbpfctl's
+	# second write, and under pipefail that read as "no XDP mode"
+	grep -q -- '--mode' <<<"$("$NETBPFCTL" up --help 2>/dev/null)" ||
 		{ echo "not available: netbpf has no XDP mode yet (issue 8)"; return 1; }
 }
 topo_setup_E() { nb_instance E --mode xdp; }
@@ -325,17 +357,19 @@ topo_setup_G() {
 	local h=$NBB_ID-G-h d=$NBB_TMP/docker-g a pid enter
 	nb_instance_host G
 	mkdir -p "$d/data" "$d/exec" "$d/rootfs/bin"
+	world_resolv_conf "$d/resolv.conf"
 	bg anchor-g nsenter --net=/run/netns/"$h" unshare --mount --propagation private sh -c \
-		'mount -t tmpfs -o mode=755 nbb-run /run &&
+		"mount -t tmpfs -o mode=755 nbb-run /run &&
 		mount -t tmpfs -o mode=755 nbb-etc-docker /etc/docker &&
-		mkdir -p /run/docker/plugins && exec sleep 1000000'
+		mount --bind $d/resolv.conf /etc/resolv.conf &&
+		mkdir -p /run/docker/plugins && exec sleep 1000000"
 	NBB_G_ANCHOR=$BG_PID
 	a=/proc/$NBB_G_ANCHOR
 	wait_for 10 test -d "$a/root/run/docker/plugins" || die "(G) mount namespace not ready"
 	enter="nsenter --mount=$a/ns/mnt --net=/run/netns/$h"
 	# shellcheck disable=SC2086
 	bg netbpfd-g env NETBPF_STATE_DIR="$NBB_TMP/nb-G/state" NETBPF_PIN_DIR="$NBB_TMP/nb-G/bpf" \
-		NETBPF_CGROUP="$NB_CGROOT/$NBB_ID-G" $enter "$NETBPFD" --docker-host "unix://$d/docker.sock"
+		NETBPF_CGROUP="$NB_CGROOT/$NBB_ID-G" $enter "$NETBPFD" -v --docker-host "unix://$d/docker.sock"
 	NBB_G_NETBPFD=$BG_PID
 	wait_for 10 test -S "$a/root/run/docker/plugins/netbpf.sock" ||
 		die "netbpfd did not start: $(tail -5 "$NBB_TMP/netbpfd-g.log")"
@@ -360,6 +394,30 @@ topo_setup_G() {
 	T_PUBCLI[G]=$NBB_ID-G-w T_PUBIP[G]=198.18.0.1 T_PUBPORT[G]=8000
 	T_LOCALNS[G]=$h T_LOCALCG[G]=$NB_CGROOT/$NBB_ID-G
 	T_LOCALIP[G]=127.0.0.1 T_LOCALPORT[G]=8000
+	# netbpfd's DNS on the network's gateway address (issue 18)
+	T_DNS[G]=$(dkg inspect -f '{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}' nbb-cli)
+	T_DK[G]=dkg
+}
+
+# netbpfd_calls: how long netbpfd took for each kind of call Docker made
+# during the run (-v logs each call with its time and its wait for the call
+# before), for the report's profile of `docker run`'s driver calls
+netbpfd_calls() {
+	python3 - "$NBB_TMP/netbpfd-g.log" <<'PY'
+import json, re, sys
+by = {}
+# a call's line holds Docker's request body, which may end in a newline
+text = open(sys.argv[1], errors="replace").read()
+for m in re.finditer(r"^netbpfd: /(\S+) .*? -> (\d+) [^\n]*?\(([0-9.]+) ms, ([0-9.]+) ms waiting\)$",
+                     text, re.S | re.M):
+    by.setdefault(m.group(1), []).append((float(m.group(3)), float(m.group(4))))
+def pct(xs, f):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(f * len(xs)))]
+print(json.dumps({k: {"calls": len(v), "p50_ms": pct([a for a, _ in v], 0.5),
+                      "p90_ms": pct([a for a, _ in v], 0.9),
+                      "wait_p50_ms": pct([b for _, b in v], 0.5)} for k, v in sorted(by.items())}))
+PY
 }
 
 topo_teardown_G() {
