@@ -7,7 +7,8 @@
  *   1. the port: nb_ports[ifindex] must be a gateway port (else no-port);
  *   2. ARP requests from the host for an endpoint are answered here and the
  *      reply goes back out of nbp, i.e. to nbg;
- *   3. routed policy by IPv4 source (policy.bpf.h): a source inside another
+ *   3. IPv6 neighbour solicitations are answered as ARP is (nd.bpf.h);
+ *      routed policy by IPv4/IPv6 source (policy.bpf.h): a source inside another
  *      network's subnet means net A -> host routing -> net B, dropped;
  *      internal networks take nothing from beyond the subnet;
  *   4. broadcast/multicast is flooded to every endpoint of the network;
@@ -25,6 +26,29 @@
 #include "lib/arp.bpf.h"
 #include "lib/policy.bpf.h"
 #include "lib/flood.bpf.h"
+#include "lib/nd.bpf.h"
+
+/*
+ * IPv6 from the host: neighbour solicitations for an endpoint answered as
+ * ARP is (the answer goes back out of nbp, to nbg); the host's duplicate
+ * address detection for its own gateway addresses has nobody to answer it
+ * and goes nowhere (link-control). 0: forward the frame; 1: answered.
+ */
+static __always_inline int gw_ipv6(struct __sk_buff *skb, struct ethhdr *eth, struct ipv6hdr *ip6,
+				   const struct nb_port *port, const struct nb_network *net)
+{
+	struct nb_ip6_info info;
+	int err;
+
+	err = nb_ip6_walk(skb, ip6, skb->len, &info);
+	if (err)
+		return err;
+	if (info.proto != NB_IP6_ICMP || !info.l4_off || info.icmp_type != NB_ND_NS)
+		return 0;
+	err = nb_nd_answer(skb, ip6, &info, port->net_id, net->gw_ifindex, net->gw_ifindex,
+			   eth->h_source, false);
+	return err ?: 1;
+}
 
 static __always_inline int gw_arp(struct __sk_buff *skb, struct nb_cursor *c, struct ethhdr *eth,
 				  const struct nb_port *port, const struct nb_network *net)
@@ -79,6 +103,11 @@ static __always_inline int gw_switch(struct __sk_buff *skb, __u32 *dst, __u32 *d
 		break;
 	case ETH_P_IPV6:
 		err = nb_parse_ipv6(&c, &ip6);
+		if (err)
+			return err;
+		err = gw_ipv6(skb, eth, ip6, port, net);
+		if (err == 1)
+			return bpf_redirect(skb->ifindex, 0);
 		break;
 	}
 	if (err)
@@ -96,7 +125,7 @@ static __always_inline int gw_switch(struct __sk_buff *skb, __u32 *dst, __u32 *d
 		err = nb_policy_routed_ipv4(net, port->net_id, iph->saddr);
 	/* IPv6 multicast (neighbour discovery from the host) stays on the link */
 	else if (ip6 && fdb)
-		err = nb_policy_routed_ipv6(net, &ip6->saddr);
+		err = nb_policy_routed_ipv6(net, port->net_id, &ip6->saddr);
 	if (err)
 		return err;
 

@@ -21,6 +21,14 @@
  * that it dies with the socket's relevance (cookies are never reused), and
  * by address so that one unconnected UDP socket may talk to several
  * published ports.
+ *
+ * A dual-stack (AF_INET6) socket reaching an IPv4 published port uses an
+ * IPv4-mapped address (::ffff:127.0.0.1): the kernel runs the *6 hooks
+ * for a TCP connect (tcp_v6_pre_connect) and for the answers (recvmsg6,
+ * getpeername6), which translate the mapped IPv4 address through the same
+ * table and keep it mapped; its datagrams go out through udp_sendmsg(), whose
+ * sendmsg4 hook sees the IPv4 address (ctx->user_family). Native IPv6 destinations are left alone (published IPv6
+ * ports are not there yet).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -31,6 +39,7 @@
 
 #define NB_SOCK_ALLOW	1
 #define NB_AF_INET_SOCK 2
+#define NB_AF_INET6_SOCK 10
 #define NB_SOCK_STREAM	1
 #define NB_SOCK_DGRAM	2
 
@@ -69,7 +78,11 @@ static __always_inline void nb_sock_translate(struct bpf_sock_addr *ctx, __u8 pr
 	struct nb_publish_val *pub;
 	bool wildcard;
 
-	if (ctx->family != NB_AF_INET_SOCK || !nb_sock_in_host_netns(ctx))
+	/*
+	 * the address's family, not the socket's: a dual-stack socket's datagram to
+	 * ::ffff:a.b.c.d is sent by udp_sendmsg(), which runs this hook with an IPv4 address
+	 */
+	if (ctx->user_family != NB_AF_INET_SOCK || !nb_sock_in_host_netns(ctx))
 		return;
 	pub = nb_publish_lookup(ctx->user_ip4, (__be16)ctx->user_port, proto, &wildcard);
 	if (!pub || (wildcard && !nb_sock_is_host_addr(ctx->user_ip4)))
@@ -105,6 +118,63 @@ static __always_inline void nb_sock_reverse(struct bpf_sock_addr *ctx)
 	ctx->user_port = (__u32)rv->host_port;
 }
 
+/* ::ffff:a.b.c.d: the IPv4 address a dual-stack socket names */
+static __always_inline bool nb_sock_v4mapped(struct bpf_sock_addr *ctx, __be32 *v4)
+{
+	if (ctx->family != NB_AF_INET6_SOCK || ctx->user_ip6[0] || ctx->user_ip6[1] ||
+	    ctx->user_ip6[2] != bpf_htonl(0xffff))
+		return false;
+	*v4 = ctx->user_ip6[3];
+	return true;
+}
+
+/*
+ * nb_sock_translate for an IPv4-mapped destination of an AF_INET6 socket's connect() (a
+ * sendmsg6 hook would never see one: udpv6_sendmsg hands mapped ones to udp_sendmsg first)
+ */
+static __always_inline void nb_sock_translate6(struct bpf_sock_addr *ctx, __u8 proto)
+{
+	struct nb_sock_rnat_key rk = {};
+	struct nb_sock_rnat_val rv = {};
+	struct nb_publish_val *pub;
+	bool wildcard;
+	__be32 v4;
+
+	if (!nb_sock_v4mapped(ctx, &v4) || !nb_sock_in_host_netns(ctx))
+		return;
+	pub = nb_publish_lookup(v4, (__be16)ctx->user_port, proto, &wildcard);
+	if (!pub || (wildcard && !nb_sock_is_host_addr(v4)))
+		return;
+	rk.cookie = bpf_get_socket_cookie(ctx);
+	rk.sb_ip = pub->sb_ip;
+	rk.sb_port = pub->sb_port;
+	rv.host_ip = v4;
+	rv.host_port = (__be16)ctx->user_port;
+	if (bpf_map_update_elem(&NB_MAP_SOCK_RNAT, &rk, &rv, BPF_ANY))
+		return;
+	ctx->user_ip6[3] = pub->sb_ip;
+	ctx->user_port = (__u32)pub->sb_port;
+	__sync_fetch_and_add(&pub->conns, 1);
+}
+
+static __always_inline void nb_sock_reverse6(struct bpf_sock_addr *ctx)
+{
+	struct nb_sock_rnat_key rk = {};
+	struct nb_sock_rnat_val *rv;
+	__be32 v4;
+
+	if (!nb_sock_v4mapped(ctx, &v4))
+		return;
+	rk.cookie = bpf_get_socket_cookie(ctx);
+	rk.sb_ip = v4;
+	rk.sb_port = (__be16)ctx->user_port;
+	rv = bpf_map_lookup_elem(&NB_MAP_SOCK_RNAT, &rk);
+	if (!rv)
+		return;
+	ctx->user_ip6[3] = rv->host_ip;
+	ctx->user_port = (__u32)rv->host_port;
+}
+
 SEC("cgroup/connect4")
 int connect4(struct bpf_sock_addr *ctx)
 {
@@ -134,6 +204,30 @@ SEC("cgroup/getpeername4")
 int getpeername4(struct bpf_sock_addr *ctx)
 {
 	nb_sock_reverse(ctx);
+	return NB_SOCK_ALLOW;
+}
+
+SEC("cgroup/connect6")
+int connect6(struct bpf_sock_addr *ctx)
+{
+	if (ctx->type == NB_SOCK_STREAM)
+		nb_sock_translate6(ctx, IPPROTO_TCP);
+	else if (ctx->type == NB_SOCK_DGRAM)
+		nb_sock_translate6(ctx, IPPROTO_UDP);
+	return NB_SOCK_ALLOW;
+}
+
+SEC("cgroup/recvmsg6")
+int recvmsg6(struct bpf_sock_addr *ctx)
+{
+	nb_sock_reverse6(ctx);
+	return NB_SOCK_ALLOW;
+}
+
+SEC("cgroup/getpeername6")
+int getpeername6(struct bpf_sock_addr *ctx)
+{
+	nb_sock_reverse6(ctx);
 	return NB_SOCK_ALLOW;
 }
 

@@ -11,16 +11,20 @@
  *   4. broadcast/multicast is flooded to the network (flood.bpf.h), to the
  *      host only when enable_icc=false;
  *   5. unicast follows the FDB: another endpoint -> straight into its sandbox
- *      (unless enable_icc=false); the gateway -> routed policy (policy.bpf.h),
+ *      (unless enable_icc=false); on an overlay network, an endpoint of another
+ *      host (nb_remote) -> VXLAN toward that host (overlay.bpf.h; XDP passes
+ *      it to tc); the gateway -> routed policy (policy.bpf.h),
  *      then address translation for IPv4 (nat.bpf.h: published-port replies,
  *      masquerade, hairpin), and what NAT leaves alone enters the gateway
  *      device, where the host stack takes over; anything else is dropped.
  *
- * Frames of other ethertypes (IPv6 link-local between sandboxes, ...) are
- * MAC-checked and switched like any frame; IPv6 router advertisements and
- * redirects are dropped, and IPv6 reaches the host only on a network that
- * has IPv6 (policy.bpf.h). Tagged frames are refused: the
- * tag would hide the IPv4 header from the checks above.
+ * IPv6 (ep_ipv6()) gets the same: its source checked (the endpoint's
+ * address or link-local address), neighbour solicitations answered here
+ * (nd.bpf.h), router advertisements and redirects dropped, unicast switched
+ * by MAC as IPv4 is, and to the host only on a network with IPv6, through
+ * the routed policy by nb_subnets6 (policy.bpf.h). Frames of other
+ * ethertypes are MAC-checked and switched like any frame. Tagged frames are
+ * refused: the tag would hide the IP header from the checks above.
  *
  * Written against nb_ctx_t, it also builds at XDP (drops, ARP replies with
  * XDP_TX, endpoint-to-endpoint unicast through bpf_redirect_map(), the rest
@@ -43,6 +47,11 @@
 #include "flood.bpf.h"
 #endif
 #include "mcast.bpf.h"
+#include "overlay.bpf.h"
+#include "nd.bpf.h"
+
+/* ep_ipv6(): the frame now holds the neighbour advertisement for its sender */
+#define EP_ND_ANSWERED 1000
 
 /* Who sent a frame and where it was headed, for the counters and so a drop
  * can be charged to its target too. */
@@ -69,6 +78,72 @@ static __always_inline int ep_arp(nb_ctx_t *ctx, struct nb_cursor *c, struct eth
 	nb_ep_count_rx(port->stats_slot, len);
 	/* egress of the host side: the veth hands the reply to the sandbox */
 	return nb_ctx_back_out(ctx);
+}
+
+/*
+ * IPv6 from a sandbox, after its fixed header (ip6):
+ *   - the extension headers are walked (nd.bpf.h): a payload length beyond
+ *     the frame, a header beyond the payload or a chain too long: malformed;
+ *   - router advertisements and redirects: router-msg, wherever they go (a
+ *     sandbox is never a router: it could become the host's (accept_ra) or
+ *     its neighbours' default route, CVE-2020-13401); neighbour discovery in
+ *     a fragment (RFC 6980): malformed;
+ *   - the source must be the endpoint's address or its link-local address
+ *     (EUI-64 of its MAC); :: only for duplicate address detection (and the
+ *     MLD reports Linux sends before it has an address, dropped below);
+ *   - neighbour solicitations are answered here (nd.bpf.h), never switched;
+ *     an advertisement's target and target link-layer option must be the
+ *     endpoint's own, and multicast ones are dropped (nobody needs them);
+ *   - the multicast link control of mcast.bpf.h is dropped.
+ * 0: switch the frame as any other; EP_ND_ANSWERED; or a drop reason.
+ */
+static __always_inline int ep_ipv6(nb_ctx_t *ctx, struct ethhdr *eth, struct ipv6hdr *ip6,
+				   const struct nb_port *port, __u32 len)
+{
+	const __u8 *src = ip6->saddr.in6_u.u6_addr8;
+	bool mcast = nb_mac_is_multicast(eth->h_dest);
+	const struct nb_network *net;
+	struct nb_ip6_info info;
+	__u8 type;
+	int err;
+
+	err = nb_ip6_walk(ctx, ip6, len, &info);
+	if (err)
+		return err;
+	if (info.proto != NB_IP6_ICMP || !info.l4_off) {
+		if (nb_ip6_zero(src) || (!nb_ip6_is_ll_of(src, port->mac) &&
+					 (nb_ip6_zero(port->ip6) || !nb_ip6_eq(src, port->ip6))))
+			return -NB_DROP_SPOOF_IP6;
+		return 0;
+	}
+	type = info.icmp_type;
+	if (type == NB_ND_RA || type == NB_ND_REDIRECT)
+		return -NB_DROP_ROUTER_MSG;
+	if (info.frag && type >= NB_ND_RS && type <= NB_ND_REDIRECT)
+		return -NB_DROP_MALFORMED;
+	if (nb_ip6_zero(src)) {
+		if (type != NB_ND_NS)
+			return mcast && nb_mcast_link_control(type) ? -NB_DROP_LINK_CONTROL
+								    : -NB_DROP_SPOOF_IP6;
+	} else if (!nb_ip6_is_ll_of(src, port->mac) &&
+		   (nb_ip6_zero(port->ip6) || !nb_ip6_eq(src, port->ip6))) {
+		return -NB_DROP_SPOOF_IP6;
+	}
+	switch (type) {
+	case NB_ND_NS:
+		net = nb_network_lookup(port->net_id);
+		if (!net)
+			return NB_XDP ? NB_ACT_PASS : -NB_DROP_NO_PORT;
+		err = nb_nd_answer(ctx, ip6, &info, port->net_id, nb_ctx_ifindex(ctx),
+				   net->gw_ifindex, eth->h_source, true);
+		return err ?: EP_ND_ANSWERED;
+	case NB_ND_NA:
+		err = nb_nd_check_na(ctx, ip6, &info, port);
+		if (err)
+			return err;
+		return mcast ? -NB_DROP_LINK_CONTROL : 0;
+	}
+	return mcast && nb_mcast_link_control(type) ? -NB_DROP_LINK_CONTROL : 0;
 }
 
 /* A frame for the gateway (or its broadcast; host: the host may hear it):
@@ -119,10 +194,31 @@ static __always_inline int ep_for_host(nb_ctx_t *ctx, const struct nb_port *port
 	if (iph)
 		err = nb_policy_routed_ipv4(net, port->net_id, iph->daddr);
 	else if (ip6)
-		err = nb_policy_routed_ipv6(net, &ip6->daddr);
+		err = nb_policy_routed_ipv6(net, port->net_id, &ip6->daddr);
 	if (err)
 		return err;
 	return ep_to_host(ctx, port, net, fdb, iph != NULL, true);
+}
+
+/* A unicast frame for a MAC no local port of the network has: on an overlay network, an
+ * endpoint of another host gets it through the tunnel (tc) */
+static __always_inline int ep_to_remote(nb_ctx_t *ctx, const struct nb_port *port, const __u8 *dmac)
+{
+	if (!(port->net_flags & NB_NET_F_OVERLAY))
+		return -NB_DROP_UNKNOWN_UNICAST;
+#if NB_XDP
+	if (!nb_remote_lookup(port->net_id, dmac))
+		return -NB_DROP_UNKNOWN_UNICAST;
+	if (!(port->net_flags & NB_NET_F_ICC))
+		return -NB_DROP_ICC;
+	(void)ctx;
+	return NB_ACT_PASS; /* the tunnel key needs an skb */
+#else
+	__u64 mac = 0;
+
+	__builtin_memcpy(&mac, dmac, ETH_ALEN);
+	return nb_tunnel_send(ctx, port->net_id, port->net_flags, mac);
+#endif
 }
 
 static __always_inline int ep_switch(nb_ctx_t *ctx, struct ep_fwd *fwd)
@@ -172,15 +268,14 @@ static __always_inline int ep_switch(nb_ctx_t *ctx, struct ep_fwd *fwd)
 		err = nb_parse_ipv6(&c, &ip6);
 		if (err)
 			return err;
-		err = nb_policy_ipv6_from_sandbox(ctx, ip6->nexthdr);
+		err = ep_ipv6(ctx, eth, ip6, port, len);
+		if (err == EP_ND_ANSWERED) {
+			nb_ep_count_rx(port->stats_slot, nb_ctx_len(ctx));
+			/* egress of the host side: the veth hands the answer to the sandbox */
+			return nb_ctx_back_out(ctx);
+		}
 		if (err)
 			return err;
-		/* link control nobody needs is not flooded (mcast.bpf.h) */
-		if (nb_mac_is_multicast(eth->h_dest)) {
-			err = nb_mcast_ipv6_check(&c, ip6);
-			if (err)
-				return err;
-		}
 		break;
 	}
 
@@ -188,7 +283,7 @@ static __always_inline int ep_switch(nb_ctx_t *ctx, struct ep_fwd *fwd)
 		return ep_for_host(ctx, port, NULL, NULL, ip6);
 	fdb = nb_fdb_lookup(port->net_id, eth->h_dest);
 	if (!fdb)
-		return -NB_DROP_UNKNOWN_UNICAST;
+		return ep_to_remote(ctx, port, eth->h_dest);
 	if (fdb->flags & NB_FDB_F_GATEWAY)
 		return ep_for_host(ctx, port, fdb, iph, ip6);
 

@@ -46,6 +46,17 @@ static __always_inline __s64 nb_subnet_owner(__be32 ip)
 	return net_id ? (__s64)*net_id : -1;
 }
 
+/* The network whose IPv6 subnet holds ip (16 bytes, net order), or -1 when none does. */
+static __always_inline __s64 nb_subnet6_owner(const __u8 *ip)
+{
+	struct nb_lpm6_key key = {.prefixlen = 128};
+	__u32 *net_id;
+
+	__builtin_memcpy(key.addr, ip, 16);
+	net_id = bpf_map_lookup_elem(&NB_MAP_SUBNETS6, &key);
+	return net_id ? (__s64)*net_id : -1;
+}
+
 static __always_inline bool nb_in_subnet(const struct nb_network *net, __be32 ip)
 {
 	__u32 plen = net->prefixlen;

@@ -335,6 +335,18 @@ void pkt_icmp(struct pkt *p, __u8 type, __u8 code, __u16 id, __u16 seq)
 	ic->un.echo.sequence = htons(seq);
 }
 
+void pkt_icmp6(struct pkt *p, __u8 type, __u8 code)
+{
+	__u8 *h;
+
+	p->l4 = p->len;
+	p->l4_proto = IPPROTO_ICMPV6;
+	h = pkt_append(p, 4);
+	h[0] = type;
+	h[1] = code;
+	h[2] = h[3] = 0;
+}
+
 void pkt_put(struct pkt *p, const void *data, __u32 len)
 {
 	__u8 *at = pkt_append(p, len);
@@ -421,6 +433,37 @@ static __u16 l4_csum(const struct iphdr *iph, const void *l4, __u32 l4_len)
 	return pkt_csum_fold(sum);
 }
 
+/* one's complement sum of the IPv6 pseudo header (RFC 8200 8.1) and the upper-layer packet */
+static __u16 l4_csum6(const struct ip6_hdr *ip6, __u8 proto, const void *l4, __u32 l4_len)
+{
+	__u8 pseudo[40] = {};
+	__u32 sum;
+
+	memcpy(pseudo, &ip6->ip6_src, 16);
+	memcpy(pseudo + 16, &ip6->ip6_dst, 16);
+	pseudo[32] = l4_len >> 24;
+	pseudo[33] = (l4_len >> 16) & 0xff;
+	pseudo[34] = (l4_len >> 8) & 0xff;
+	pseudo[35] = l4_len & 0xff;
+	pseudo[39] = proto;
+	sum = pkt_csum_add(0, pseudo, sizeof(pseudo));
+	sum = pkt_csum_add(sum, l4, l4_len);
+	return pkt_csum_fold(sum);
+}
+
+static void finish6(struct pkt *p)
+{
+	struct ip6_hdr *ip6 = pkt_ip6h(p);
+	__u8 *c;
+
+	ip6->ip6_plen = htons(p->len - p->l3 - sizeof(struct ip6_hdr));
+	if (!p->l4 || p->l4_proto != IPPROTO_ICMPV6)
+		return;
+	c = p->data + p->l4 + 2;
+	c[0] = c[1] = 0;
+	*(__u16 *)c = htons((__u16)~l4_csum6(ip6, IPPROTO_ICMPV6, p->data + p->l4, p->len - p->l4));
+}
+
 void pkt_finish(struct pkt *p)
 {
 	struct iphdr *iph;
@@ -429,7 +472,7 @@ void pkt_finish(struct pkt *p)
 
 	if (!p->l3 || !p->l3_proto_is_v4) {
 		if (p->l3 && !p->l3_proto_is_v4 && pkt_ethh(p)->h_proto == htons(ETH_P_IPV6))
-			pkt_ip6h(p)->ip6_plen = htons(p->len - p->l3 - sizeof(struct ip6_hdr));
+			finish6(p);
 		return;
 	}
 	iph = pkt_iph(p);
@@ -530,6 +573,35 @@ int pkt_csum_check(const void *frame, __u32 len, char *why, size_t n)
 			 : iph.protocol == IPPROTO_UDP ? "UDP"
 						       : "ICMP",
 			 sum);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int pkt_csum_check6(const void *frame, __u32 len, char *why, size_t n)
+{
+	const __u8 *b = frame;
+	struct ip6_hdr ip6;
+	__u32 plen;
+	__u16 sum;
+
+	if (len < ETH_HLEN + sizeof(ip6) ||
+	    ((const struct ethhdr *)b)->h_proto != htons(ETH_P_IPV6)) {
+		snprintf(why, n, "frame of %u bytes has no IPv6 header", len);
+		return -EINVAL;
+	}
+	memcpy(&ip6, b + ETH_HLEN, sizeof(ip6));
+	plen = ntohs(ip6.ip6_plen);
+	if (ETH_HLEN + sizeof(ip6) + plen != len) {
+		snprintf(why, n, "IPv6 payload length %u does not fill a %u-byte frame", plen, len);
+		return -EINVAL;
+	}
+	if (ip6.ip6_nxt != IPPROTO_ICMPV6 && ip6.ip6_nxt != IPPROTO_TCP &&
+	    ip6.ip6_nxt != IPPROTO_UDP)
+		return 0;
+	sum = l4_csum6(&ip6, ip6.ip6_nxt, b + ETH_HLEN + sizeof(ip6), plen);
+	if (sum != 0xffff) {
+		snprintf(why, n, "IPv6 upper-layer checksum is wrong (sum 0x%04x)", sum);
 		return -EINVAL;
 	}
 	return 0;

@@ -41,8 +41,10 @@
  *     pkt_tcp(p, sport, dport, seq, ack, TH_SYN)   TH_* from <netinet/tcp.h>
  *     pkt_udp(p, sport, dport)
  *     pkt_icmp(p, ICMP_ECHO, 0, id, seq)
+ *     pkt_icmp6(p, type, code)               ICMPv6 type, code, checksum (the body: pkt_put)
  *     pkt_put(p, data, len)                  payload (data NULL: a byte pattern)
- *     pkt_finish(p)                          IPv4 tot_len, UDP length, every checksum
+ *     pkt_finish(p)                          IPv4 tot_len, IPv6 payload length, UDP
+ *                                            length, every checksum (ICMPv6 too)
  *     pkt_iph(p) pkt_tcph(p) pkt_udph(p) pkt_icmph(p) pkt_arph(p)  typed views
  *   Edit a finished frame (options, flags, bad lengths) through the views
  *   and call pkt_finish() again, or not, to keep a field wrong on purpose.
@@ -50,10 +52,14 @@
  *
  *   Checking:
  *     int pkt_csum_check(const void *frame, __u32 len, char *why, size_t n);
+int pkt_csum_check6(const void *frame, __u32 len, char *why, size_t n);
  *         0 when the IPv4 header checksum and the TCP/UDP/ICMP checksum of an
  *         Ethernet frame are right, recomputed from scratch (RFC 1071) and
  *         never incrementally, so it cannot share a bug with the BPF code;
  *         a UDP checksum of 0 counts as valid. -EINVAL and a reason in why.
+ *     int pkt_csum_check6(const void *frame, __u32 len, char *why, size_t n);
+ *         the same for an IPv6 frame without extension headers: its payload
+ *         length, and the ICMPv6/TCP/UDP checksum over the IPv6 pseudo-header.
  *     int pkt_run(int prog_fd, __u32 ifindex, const struct pkt *in, struct pkt_out *out);
  *         BPF_PROG_TEST_RUN with __sk_buff.ifindex = ifindex; out->verdict is
  *         the program's return value, out->frame the bytes it left. Returns
@@ -164,6 +170,7 @@ void pkt_ipv6(struct pkt *p, const __u8 saddr[16], const __u8 daddr[16], __u8 ne
 void pkt_tcp(struct pkt *p, __u16 sport, __u16 dport, __u32 seq, __u32 ack, __u8 flags);
 void pkt_udp(struct pkt *p, __u16 sport, __u16 dport);
 void pkt_icmp(struct pkt *p, __u8 type, __u8 code, __u16 id, __u16 seq);
+void pkt_icmp6(struct pkt *p, __u8 type, __u8 code);
 void pkt_put(struct pkt *p, const void *data, __u32 len);
 void pkt_finish(struct pkt *p);
 
@@ -179,6 +186,7 @@ struct icmphdr *pkt_icmph(struct pkt *p);
 __u32 pkt_csum_add(__u32 sum, const void *data, size_t len);
 __u16 pkt_csum_fold(__u32 sum);
 int pkt_csum_check(const void *frame, __u32 len, char *why, size_t n);
+int pkt_csum_check6(const void *frame, __u32 len, char *why, size_t n);
 
 int pkt_run(int prog_fd, __u32 ifindex, const struct pkt *in, struct pkt_out *out);
 int pkt_run_raw(int prog_fd, __u32 ifindex, const void *in, __u32 len, struct pkt_out *out);

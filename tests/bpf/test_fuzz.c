@@ -20,14 +20,16 @@
  *      is never forwarded (REDIRECT); from a sandbox it is dropped and counted
  *      as "malformed";
  *   4. a sandbox never gets a frame past its endpoint with a source MAC other
- *      than its own, nor an IPv4 packet with another source address
- *      (anti-spoofing is map state: nb_ports);
+ *      than its own, nor an IPv4 packet with another source address, nor an
+ *      IPv6 packet from another address than its link-local one or its
+ *      IPv6 address (network 1 is dual stack; anti-spoofing is map state:
+ *      nb_ports);
  *   5. every frame a program rewrote, whose input had valid checksums and is
  *      not a fragment, leaves with valid IPv4 and L4 checksums (recomputed
  *      from scratch by pkt_csum_check());
  *   6. from a sandbox, an IPv6 router advertisement or redirect (also behind
  *      extension headers) is never forwarded, nor any IPv6 frame to the
- *      gateway (networks have no IPv6: it must not reach the host);
+ *      gateway of network 2, which has no IPv6 (it must not reach the host);
  *   7. from outside, no TCP SYN or ICMP echo request addressed to a sandbox
  *      (not its gateway) is let in: only published host ports open flows;
  *   8. a TCP RST or FIN whose sequence number is more than the receiver's
@@ -41,9 +43,18 @@
  *  11. the allow-list of the published U:9000/tcp (CLI only) holds: no SYN
  *      from another source is translated;
  *  12. IPv6 link control nobody needs, multicast by a sandbox (router
- *      solicitation, MLD, duplicate address detection: bpf/lib/mcast.bpf.h),
- *      is dropped and counted as "link-control", never flooded; nothing else
- *      is counted as link-control.
+ *      solicitation, MLD: bpf/lib/mcast.bpf.h), from :: or its link-local
+ *      address in a well-formed packet, is dropped and counted as
+ *      "link-control", never flooded; neighbour discovery may be (DAD for a
+ *      free address, bpf/lib/nd.bpf.h); nothing else is counted as
+ *      link-control;
+ *  14. from outside, an IPv6 packet to a sandbox's IPv6 address enters
+ *      exactly when nb_ct6 holds the flow it answers (which uplink_out
+ *      recorded from the sandbox's own packets);
+ *  13. a frame a switch program rewrote into IPv6 is a neighbour
+ *      advertisement sent back to the asker (or all-nodes), with hop limit
+ *      255 and a valid ICMPv6 checksum, from the MAC and address of the
+ *      link-local target, which another port of the same network holds.
  *
  * NB_FUZZ_PACKETS (default 50000) frames, NB_FUZZ_SEED (default: the time,
  * printed so a failure can be replayed). `make fuzz` runs 1,000,000.
@@ -91,6 +102,11 @@ static const __u8 GW2_MAC[ETH_ALEN] = MAC(10, 2, 0, 1);
 static const __u8 CLI_MAC[ETH_ALEN] = {0x52, 0x54, 0, 0, 0, 0x09};
 static const __u8 BCAST[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const __u8 ZERO_MAC[ETH_ALEN];
+/* network 1 has IPv6 (fd00:1::/64): A, B and the gateway hold these; network 2 has none */
+static const __u8 IP6_A[16] = {0xfd, 0, 0, 1, [15] = 2};
+static const __u8 IP6_B[16] = {0xfd, 0, 0, 1, [15] = 3};
+static const __u8 GW6_1[16] = {0xfd, 0, 0, 1, [15] = 1};
+static const __u8 WORLD6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 9};
 
 enum dev { D_UP, D_A, D_B, D_C, D_P1, D_P2, N_DEV };
 
@@ -119,6 +135,7 @@ struct t {
 	__u64 rng;
 	/* what happened, for the summary */
 	unsigned long runs, refused, verdicts[3], rewritten, csum_checked, malformed, link_control;
+	unsigned long nd_answers, ct6_replies;
 	unsigned long failures;
 	/* rule 9: the identities (addresses, IP id, protocol) whose last first fragment at
 	 * the uplink's ingress went through untranslated */
@@ -173,6 +190,106 @@ static __u8 any_proto(struct t *t)
 	return protos[below(t, 3)];
 }
 
+/* fe80::/64 + EUI-64 of mac: the link-local address a sandbox has */
+static void ll_of(const __u8 *mac, __u8 *a)
+{
+	memset(a, 0, 16);
+	a[0] = 0xfe;
+	a[1] = 0x80;
+	a[8] = mac[0] ^ 2;
+	a[9] = mac[1];
+	a[10] = mac[2];
+	a[11] = 0xff;
+	a[12] = 0xfe;
+	a[13] = mac[3];
+	a[14] = mac[4];
+	a[15] = mac[5];
+}
+
+/*
+ * A neighbour solicitation or advertisement from smac on network net: for a
+ * neighbour's, the gateway's, its own or nobody's link-local address, from
+ * its link-local address or :: (DAD), to the solicited-node group, all-nodes
+ * or a unicast MAC, with or without a link-layer option, now and then its
+ * checksum or hop limit wrong.
+ */
+static void nd_frame(struct t *t, struct pkt *p, const __u8 *smac, int net)
+{
+	static const __u8 *const n1[] = {MAC_A, MAC_B, GW1_MAC, CLI_MAC};
+	static const __u8 *const n2[] = {MAC_C, GW2_MAC, MAC_A, CLI_MAC};
+	const __u8 *tmac = net == 1 ? n1[below(t, 4)] : n2[below(t, 4)];
+	__u8 src[16], dst[16], target[16];
+	bool na = chance(t, 25), dad = !na && chance(t, 25), uni = chance(t, 25);
+
+	ll_of(smac, src);
+	if (dad)
+		memset(src, 0, 16);
+	ll_of(tmac, target);
+	/* on network 1 also a global address: the neighbour's, the gateway's, nobody's */
+	if (net == 1 && chance(t, 30))
+		memcpy(target,
+		       tmac == MAC_A	 ? IP6_A
+		       : tmac == MAC_B	 ? IP6_B
+		       : tmac == GW1_MAC ? GW6_1
+					 : WORLD6,
+		       16);
+	if (uni) {
+		memcpy(dst, target, 16);
+	} else {
+		memcpy(dst, (const __u8[16]){0xff, 0x02, [11] = 1, [12] = 0xff}, 16);
+		memcpy(dst + 13, target + 13, 3);
+	}
+	if (na && chance(t, 70))
+		memcpy(target, src, 16); /* its own: an unsolicited advertisement */
+	pkt_eth(p, uni ? tmac : (const __u8[]){0x33, 0x33, 0xff, dst[13], dst[14], dst[15]}, smac,
+		ETH_P_IPV6);
+	pkt_ipv6(p, src, dst, IPPROTO_ICMPV6);
+	pkt_ip6h(p)->ip6_hlim = chance(t, 5) ? 64 : 255;
+	pkt_icmp6(p, na ? 136 : 135, 0);
+	pkt_put(p, (const __u8[]){na ? 0x20 : 0, 0, 0, 0}, 4);
+	pkt_put(p, target, 16);
+	if (chance(t, 60) && !(dad && chance(t, 80))) {
+		pkt_put(p, (const __u8[]){na ? 2 : 1, 1}, 2);
+		pkt_put(p, chance(t, 90) ? smac : MAC_B, 6);
+	}
+	if (dad && chance(t, 50))
+		pkt_put(p, (const __u8[]){14, 1, 1, 2, 3, 4, 5, 6}, 8);
+	pkt_finish(p);
+	if (chance(t, 5))
+		p->data[p->l4 + 2] ^= 0x10;
+}
+
+/*
+ * IPv6 through the uplink between the world and network 1's sandboxes (in:
+ * from the world; out: from a sandbox): TCP, UDP or ICMPv6 echo on a few
+ * ports, so that replies meet the flows recorded before them.
+ */
+static void v6_uplink_frame(struct t *t, struct pkt *p, bool in)
+{
+	static const __u8 *const sb[] = {IP6_A, IP6_B, GW6_1};
+	const __u8 *local = sb[below(t, in ? 3 : 2)];
+	__u8 remote[16], proto = (__u8[]){IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6}[below(t, 3)];
+	__u16 rport = (__u16)(53 + below(t, 2)), lport = (__u16)(40000 + below(t, 3));
+
+	memcpy(remote, WORLD6, 16);
+	remote[15] += (__u8)below(t, 2);
+	pkt_eth(p, in ? t->up_mac : CLI_MAC, in ? CLI_MAC : t->up_mac, ETH_P_IPV6);
+	pkt_ipv6(p, in ? remote : local, in ? local : remote, proto);
+	if (proto == IPPROTO_ICMPV6) {
+		pkt_icmp6(p, in ? (chance(t, 70) ? 129 : 128) : 128, 0);
+		/* identifier, sequence */
+		pkt_put(p, (const __u8[]){0, (__u8)below(t, 3), 0, 1}, 4);
+	} else {
+		p->l4 = p->len;
+		pkt_put(p,
+			(const __u8[]){(in ? rport : lport) >> 8, (in ? rport : lport) & 0xff,
+				       (in ? lport : rport) >> 8, (in ? lport : rport) & 0xff},
+			4);
+	}
+	pkt_put(p, NULL, 16 + below(t, 40));
+	pkt_finish(p);
+}
+
 /* A valid frame for hook h; which one is random */
 static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 {
@@ -191,29 +308,41 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 
 		if (k == 0 && chance(t, 40)) { /* IPv6 multicast ICMPv6: link control or not */
 			static const __u8 types[] = {128, 130, 131, 132, 133, 135, 136, 143};
-			__u8 src[16] = {0xfe, 0x80, [15] = (__u8)(h + 2)};
-			__u8 dst[16] = {0xff, 0x02, [15] = (__u8)below(t, 0x20)};
+			__u8 src[16], dst[16] = {0xff, 0x02, [15] = (__u8)below(t, 0x20)};
 			bool hbh = chance(t, 50);
 
+			ll_of(smac, src);
 			if (chance(t, 40))
 				memset(src, 0, sizeof(src));
 			pkt_eth(p, (const __u8[]){0x33, 0x33, 0, 0, 0, dst[15]}, smac, ETH_P_IPV6);
 			pkt_ipv6(p, src, dst, hbh ? 0 : IPPROTO_ICMPV6);
 			if (hbh)
 				pkt_put(p, (const __u8[]){IPPROTO_ICMPV6, 0, 5, 2, 0, 0, 1, 0}, 8);
-			pkt_put(p, (const __u8[]){types[below(t, 8)], 0, 0, 0}, 4);
+			pkt_icmp6(p, types[below(t, 8)], 0);
 			pkt_put(p, NULL, below(t, 40));
 			pkt_finish(p);
 			return;
 		}
+		if (k == 1 && chance(t, 40)) { /* neighbour discovery: NS/NA, valid or nearly */
+			nd_frame(t, p, smac, h == H_EP_C ? 2 : 1);
+			return;
+		}
 		if (chance(t, 8)) { /* IPv6: ICMPv6 (router messages among them) or UDP */
-			static const __u8 ll[16] = {0xfe, 0x80, [15] = 0x0a};
 			static const __u8 mc[ETH_ALEN] = {0x33, 0x33, 0, 0, 0, 1};
 			static const __u8 all_nodes[16] = {0xff, 0x02, [15] = 1};
 			bool ext = chance(t, 30), icmp6 = chance(t, 70);
+			__u8 ll[16], peer[16];
 
+			ll_of(smac, ll);
+			ll_of(k < 4 ? MAC_B : gw_mac, peer);
+			if (h != H_EP_C && chance(t, 50)) { /* network 1's IPv6 subnet, the world */
+				memcpy(ll, h == H_EP_A ? IP6_A : IP6_B, 16);
+				memcpy(peer, k < 4 ? IP6_B : chance(t, 50) ? WORLD6 : GW6_1, 16);
+			}
+			if (chance(t, 10))
+				ll[15] ^= 1; /* a neighbour's, or nobody's */
 			pkt_eth(p, k < 2 ? mc : k < 4 ? MAC_B : gw_mac, smac, ETH_P_IPV6);
-			pkt_ipv6(p, ll, k < 2 ? all_nodes : ll,
+			pkt_ipv6(p, ll, k < 2 ? all_nodes : peer,
 				 ext	 ? 0
 				 : icmp6 ? IPPROTO_ICMPV6
 					 : IPPROTO_UDP);
@@ -222,7 +351,10 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 					(const __u8[]){icmp6 ? IPPROTO_ICMPV6 : IPPROTO_UDP, 0, 1,
 						       4, 0, 0, 0, 0},
 					8);
-			pkt_put(p, (const __u8[]){(__u8)(133 + below(t, 5)), 0, 0, 0}, 4);
+			if (icmp6)
+				pkt_icmp6(p, (__u8)(133 + below(t, 5)), 0);
+			else
+				pkt_put(p, (const __u8[]){0x9c, 0x40, 0, 53}, 4);
 			pkt_put(p, NULL, 12);
 			pkt_finish(p);
 			return;
@@ -256,6 +388,10 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 	case H_GW2: { /* the host, routing to a sandbox through the gateway device */
 		const __u8 *gmac = h == H_GW1 ? GW1_MAC : GW2_MAC;
 
+		if (k == 5 && chance(t, 50)) {
+			nd_frame(t, p, gmac, h == H_GW1 ? 1 : 2);
+			return;
+		}
 		if (k == 0) {
 			pkt_eth(p, BCAST, gmac, ETH_P_ARP);
 			pkt_arp(p, ARPOP_REQUEST, gmac, h == H_GW1 ? GW1 : GW2, ZERO_MAC,
@@ -275,6 +411,11 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 		break;
 	}
 	case H_UP_IN: /* from the outside: to published ports, replies to masquerade */
+		/* IPv6: to a sandbox (rule 14), the gateway, beyond */
+		if (k == 0 && chance(t, 50)) {
+			v6_uplink_frame(t, p, true);
+			return;
+		}
 		pkt_eth(p, t->up_mac, CLI_MAC, ETH_P_IP);
 		/* straight at a sandbox address too (someone routing the subnets via U) */
 		/* now and then a spoofed source: a sandbox's, the host's, loopback */
@@ -293,6 +434,12 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 			    : (__u16)below(t, 65536));
 		break;
 	case H_UP_OUT: /* from the host stack out of the uplink */
+		/* IPv6 of a sandbox: records its flow (nb_ct6) */
+		if (k == 0 && chance(t, 50)) {
+			v6_uplink_frame(t, p, false);
+			return;
+		}
+		/* fall through */
 	default:
 		pkt_eth(p, CLI_MAC, t->up_mac, ETH_P_IP);
 		pkt_ipv4(p, k < 3 ? IP_A : k == 3 ? IP_C : U, CLI, proto);
@@ -469,32 +616,121 @@ static bool ipv4_malformed(const __u8 *f, __u32 len)
 	return iph->version != 4 || ihl < 20 || ihl > avail || tot < ihl || tot > avail;
 }
 
-/* Rule 7: an IPv6 multicast frame that is RS, MLD or DAD (bpf/lib/mcast.bpf.h),
- * read here independently: up to two hop-by-hop / destination-options headers,
- * then the ICMPv6 type */
-static bool ipv6_link_control(const __u8 *f, __u32 len)
+/*
+ * Rule 12: IPv6 link control a sandbox (source MAC mac) multicasts that nobody
+ * needs, read here independently: 2 when it must be dropped as link-control
+ * (an RS or MLD message, multicast, from ::, the sandbox's link-local
+ * address or its IPv6 address ip6 (NULL: none), in a well-formed packet:
+ * payload length within the frame, up to four hop-by-hop / routing /
+ * destination-options headers within the payload, the ICMPv6 header too);
+ * 1 when it may be (neighbour discovery: DAD for a free address, a
+ * solicitation for itself, a multicast advertisement; or anything behind a
+ * fragment header); 0 when it must not.
+ */
+static int ipv6_link_control(const __u8 *f, __u32 len, const __u8 *mac, const __u8 *ip6)
 {
-	const struct ip6_hdr *ip6 = (const void *)(f + ETH_HLEN);
 	static const __u8 unspec[16];
-	__u32 off = ETH_HLEN + sizeof(*ip6), i;
-	__u8 nh, type;
+	__u32 off = ETH_HLEN + 40, end, i;
+	__u8 nh, type, ll[16];
 
-	if (ethertype(f, len) != ETH_P_IPV6 || !(f[0] & 1) || off > len ||
-	    (f[ETH_HLEN] >> 4) != 6)
-		return false;
-	nh = ip6->ip6_nxt;
-	for (i = 0; i < 2 && (nh == 0 || nh == 60); i++) {
-		if (off + 2 > len)
-			return false;
+	if (ethertype(f, len) != ETH_P_IPV6 || len < off || (f[ETH_HLEN] >> 4) != 6 ||
+	    memcmp(f + 6, mac, ETH_ALEN))
+		return 0;
+	end = off + (f[ETH_HLEN + 4] << 8 | f[ETH_HLEN + 5]);
+	if (end > len)
+		return 0;
+	nh = f[ETH_HLEN + 6];
+	for (i = 0; i < 4 && (nh == 0 || nh == 43 || nh == 60 || nh == 44); i++) {
+		if (nh == 44)
+			return 1;
+		if (off + 4 > len)
+			return 0;
 		nh = f[off];
-		off += 8 + f[off + 1] * 8u;
+		off += (f[off + 1] + 1u) * 8;
 	}
-	if (nh != IPPROTO_ICMPV6 || off + 1 > len)
-		return false;
+	if (nh == 0 || nh == 43 || nh == 60 || nh == 44 || off > end || nh != IPPROTO_ICMPV6 ||
+	    off + 4 > end)
+		return 0;
 	type = f[off];
-	if (type == 130 || type == 131 || type == 132 || type == 133 || type == 143)
+	if (type == 135 || type == 136)
+		return 1;
+	if (!(f[0] & 1) ||
+	    !(type == 130 || type == 131 || type == 132 || type == 133 || type == 143))
+		return 0;
+	ll_of(mac, ll);
+	return !memcmp(f + ETH_HLEN + 8, unspec, 16) || !memcmp(f + ETH_HLEN + 8, ll, 16) ||
+		       (ip6 && !memcmp(f + ETH_HLEN + 8, ip6, 16))
+		   ? 2
+		   : 0;
+}
+
+/*
+ * Rule 13: out is a neighbour advertisement the program sent back in answer
+ * to in, for the link-local address of a port of the hook's network other
+ * than the asker (owners: their MACs, NULL-terminated), valid in every field
+ * the receiver checks. NULL when it is, else what is wrong.
+ */
+static const char *na_answer_wrong(const __u8 *in, const __u8 *out, __u32 len,
+				   const __u8 *const *owners, const __u8 *const *owners6)
+{
+	static const __u8 all_nodes_mac[ETH_ALEN] = {0x33, 0x33, 0, 0, 0, 1};
+	const __u8 *target = out + ETH_HLEN + 48;
+	char why[128];
+	__u8 ll[16];
+
+	if (len < ETH_HLEN + 64 || ethertype(out, len) != ETH_P_IPV6)
+		return "not an IPv6 frame of an advertisement's length";
+	if (pkt_csum_check6(out, len, why, sizeof(why)))
+		return "bad payload length or ICMPv6 checksum";
+	if (out[ETH_HLEN + 6] != IPPROTO_ICMPV6 || out[ETH_HLEN + 7] != 255 ||
+	    out[ETH_HLEN + 40] != 136 || out[ETH_HLEN + 41] != 0)
+		return "not an ICMPv6 neighbour advertisement with hop limit 255";
+	if (memcmp(out + ETH_HLEN + 8, target, 16))
+		return "source address is not the target";
+	if (memcmp(out, in + 6, ETH_ALEN) && memcmp(out, all_nodes_mac, ETH_ALEN))
+		return "not addressed to the asker nor all-nodes";
+	for (; *owners; owners++, owners6++) {
+		ll_of(*owners, ll);
+		if (!memcmp(target, ll, 16) || (*owners6 && !memcmp(target, *owners6, 16)))
+			return memcmp(out + 6, *owners, ETH_ALEN) ? "not from the target's MAC"
+								  : NULL;
+	}
+	return "a target no other port of the network holds";
+}
+
+/*
+ * Rule 14: the nb_ct6 key that claims a well-formed IPv6 packet from the
+ * world to the IPv6 address of a sandbox (A or B): no extension headers,
+ * TCP or UDP ports or ICMPv6 echo's identifier (a request's as sport, a
+ * reply's as dport). False for what the rule does not model (ICMPv6 errors,
+ * other protocols, extension headers, other destinations).
+ */
+static bool ct6_key_of(const __u8 *f, __u32 len, struct nb_ct6_key *k)
+{
+	__u32 end, off = ETH_HLEN + 40;
+	__u8 nh;
+
+	if (ethertype(f, len) != ETH_P_IPV6 || len < off || (f[ETH_HLEN] >> 4) != 6)
+		return false;
+	end = off + (f[ETH_HLEN + 4] << 8 | f[ETH_HLEN + 5]);
+	if (end > len ||
+	    (memcmp(f + ETH_HLEN + 24, IP6_A, 16) && memcmp(f + ETH_HLEN + 24, IP6_B, 16)))
+		return false;
+	memset(k, 0, sizeof(*k));
+	memcpy(k->saddr, f + ETH_HLEN + 8, 16);
+	memcpy(k->daddr, f + ETH_HLEN + 24, 16);
+	nh = f[ETH_HLEN + 6];
+	k->proto = nh;
+	if ((nh == IPPROTO_TCP || nh == IPPROTO_UDP) && off + 4 <= end) {
+		memcpy(&k->sport, f + off, 2);
+		memcpy(&k->dport, f + off + 2, 2);
 		return true;
-	return type == 135 && !memcmp(&ip6->ip6_src, unspec, 16);
+	}
+	if (nh == IPPROTO_ICMPV6 && off + 8 <= end && (f[off] == 128 || f[off] == 129)) {
+		memcpy(f[off] == 128 ? &k->sport : &k->dport, f + off + 4, 2);
+		return true;
+	}
+	return false;
 }
 
 static bool is_fragment(const __u8 *f, __u32 len)
@@ -715,18 +951,40 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 	__u64 mal_before = 0, mal_after = 0, d_before, d_after, lc_before = 0, lc_after = 0;
 	struct rst_probe rp;
 	struct frag_id fid;
-	bool probed, later, link_control;
+	static const __u8 *const owners[N_HOOK][3] = {
+	    [H_EP_A] = {MAC_B, GW1_MAC}, [H_EP_B] = {MAC_A, GW1_MAC}, [H_EP_C] = {GW2_MAC},
+	    [H_GW1] = {MAC_A, MAC_B},	 [H_GW2] = {MAC_C},
+	};
+	/* their IPv6 addresses (network 1's), in the same order */
+	static const __u8 *const owners6[N_HOOK][3] = {
+	    [H_EP_A] = {IP6_B, GW6_1},
+	    [H_EP_B] = {IP6_A, GW6_1},
+	    [H_GW1] = {IP6_A, IP6_B},
+	};
+	bool probed, later, rewritten, ct6_modeled, ct6_claimed;
+	struct nb_ct6_entry e6;
+	struct nb_ct6_key k6;
+	const char *na_wrong;
+	int link_control;
 	struct pkt_out out;
 	char why[128];
 	int err;
 
 	malformed = ipv4_malformed(in->data, in->len);
-	link_control = from_sandbox && ipv6_link_control(in->data, in->len) &&
-		       !memcmp(in->data + 6, ep_mac[h - H_EP_A], ETH_ALEN);
+	link_control = from_sandbox ? ipv6_link_control(in->data, in->len, ep_mac[h - H_EP_A],
+							h == H_EP_A   ? IP6_A
+							: h == H_EP_B ? IP6_B
+								      : NULL)
+				    : 0;
+	/* the host's DAD for its own gateway addresses: may be link-control too */
+	if ((h == H_GW1 || h == H_GW2) && in->len >= ETH_HLEN)
+		link_control = ipv6_link_control(in->data, in->len, in->data + 6, NULL) == 1;
 	csum_in_ok = ethertype(in->data, in->len) == ETH_P_IP && !malformed &&
 		     !is_fragment(in->data, in->len) &&
 		     !pkt_csum_check(in->data, in->len, why, sizeof(why));
 	probed = rst_probe(t, in->data, in->len, &rp);
+	ct6_modeled = h == H_UP_IN && ct6_key_of(in->data, in->len, &k6);
+	ct6_claimed = ct6_modeled && !bpf_map_lookup_elem(t->maps.ct6, &k6, &e6);
 	d_before = drops_total(t, &mal_before, &lc_before);
 	err = pkt_run(t->prog[h], t->ifindex[h], in, &out);
 	t->runs++;
@@ -791,8 +1049,10 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 		if (type == 134 || type == 137 || type == -2)
 			fail(t, h, in, "an IPv6 router advertisement or redirect passed (%s)",
 			     pkt_verdict_name(out.verdict));
-		if (ethertype(in->data, in->len) == ETH_P_IPV6 &&
-		    !memcmp(in->data, gw_mac, ETH_ALEN))
+		/* (a solicitation answered in BPF goes back, rewritten: rule 13) */
+		if (h == H_EP_C && ethertype(in->data, in->len) == ETH_P_IPV6 &&
+		    !memcmp(in->data, gw_mac, ETH_ALEN) && out.len == in->len &&
+		    !memcmp(out.frame, in->data, in->len))
 			fail(t, h, in, "IPv6 to the gateway of a network without IPv6 passed (%s)",
 			     pkt_verdict_name(out.verdict));
 	}
@@ -841,15 +1101,49 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 			u->used = false;
 		}
 	}
+	rewritten = out.verdict != TC_ACT_SHOT &&
+		    (out.len != in->len || memcmp(out.frame, in->data, in->len));
+	/* 4. (IPv6) a frame a sandbox sent that goes on unchanged has its own source address */
+	if (from_sandbox && out.verdict != TC_ACT_SHOT && !rewritten &&
+	    ethertype(in->data, in->len) == ETH_P_IPV6 && in->len >= ETH_HLEN + 40) {
+		__u8 ll[16];
+
+		ll_of(ep_mac[h - H_EP_A], ll);
+		if (memcmp(in->data + ETH_HLEN + 8, ll, 16) &&
+		    (h == H_EP_C ||
+		     memcmp(in->data + ETH_HLEN + 8, h == H_EP_A ? IP6_A : IP6_B, 16)))
+			fail(t, h, in, "an IPv6 packet with a foreign source address passed (%s)",
+			     pkt_verdict_name(out.verdict));
+	}
+	/* 13. what a switch program rewrote into IPv6 is a valid answer to a solicitation */
+	if (rewritten && h <= H_GW2 && ethertype(out.frame, out.len) == ETH_P_IPV6) {
+		t->nd_answers++;
+		na_wrong = na_answer_wrong(in->data, out.frame, out.len, owners[h], owners6[h]);
+		if (na_wrong || out.verdict != TC_ACT_REDIRECT)
+			fail(t, h, in, "rewritten into a bad neighbour advertisement: %s (%s)",
+			     na_wrong ? na_wrong : "not sent", pkt_verdict_name(out.verdict));
+	}
+	/* 14. from the IPv6 world, a sandbox's IPv6 address takes the replies of its own flows
+	 * (nb_ct6, written by uplink_out) and nothing else */
+	if (ct6_modeled && !ct6_claimed && out.verdict != TC_ACT_SHOT)
+		fail(t, h, in, "IPv6 from outside to a sandbox entered without a flow of its (%s)",
+		     pkt_verdict_name(out.verdict));
+	if (ct6_claimed && out.verdict == TC_ACT_SHOT)
+		fail(t, h, in, "the reply of a sandbox's IPv6 flow was dropped");
+	if (ct6_claimed)
+		t->ct6_replies++;
 	/* 12. link control nobody needs: dropped and counted as such, never flooded */
-	if (link_control && (out.verdict != TC_ACT_SHOT || lc_after != lc_before + 1))
+	if (link_control == 2 && (out.verdict != TC_ACT_SHOT || lc_after != lc_before + 1))
 		fail(t, h, in, "IPv6 link control from a sandbox: verdict %s, link-control "
 			       "drops +%llu (want TC_ACT_SHOT, +1)",
 		     pkt_verdict_name(out.verdict), (unsigned long long)(lc_after - lc_before));
+	if (link_control && out.verdict != TC_ACT_SHOT && lc_after != lc_before)
+		fail(t, h, in, "counted as link-control but not dropped (verdict %s)",
+		     pkt_verdict_name(out.verdict));
 	if (!link_control && lc_after != lc_before)
 		fail(t, h, in, "counted as link-control but is not (verdict %s)",
 		     pkt_verdict_name(out.verdict));
-	if (link_control)
+	if (link_control == 2)
 		t->link_control++;
 	/* 5. checksums of rewritten packets */
 	if (out.verdict != TC_ACT_SHOT &&
@@ -1015,6 +1309,13 @@ static int setup(struct t *t)
 	memcpy(a.mac, MAC_A, ETH_ALEN);
 	memcpy(b.mac, MAC_B, ETH_ALEN);
 	memcpy(c.mac, MAC_C, ETH_ALEN);
+	/* network 1 is dual stack (rules 4, 6, 13, 14) */
+	memcpy(n1.subnet6, GW6_1, 16);
+	n1.subnet6[15] = 0;
+	memcpy(n1.gateway6, GW6_1, 16);
+	n1.prefixlen6 = 64;
+	memcpy(a.ip6, IP6_A, 16);
+	memcpy(b.ip6, IP6_B, 16);
 	err = nb_maps_network_put(&t->maps, 1, &n1);
 	err = err ?: nb_maps_network_put(&t->maps, 2, &n2);
 	err = err ?: nb_maps_endpoint_put(&t->maps, t->ifx[D_A], &a);
@@ -1093,8 +1394,12 @@ int main(void)
 		n, t.failures);
 	pkt_tap(t.verdicts[0] && t.verdicts[1] && t.verdicts[2] && t.rewritten && t.csum_checked,
 		"fuzz: the corpus reaches every verdict and rewrites packets");
-	pkt_tap(t.link_control > 0, "fuzz: %lu frames were IPv6 link control (rule 7)",
+	pkt_tap(t.link_control > 0, "fuzz: %lu frames were IPv6 link control (rule 12)",
 		t.link_control);
+	pkt_tap(t.nd_answers > 0, "fuzz: %lu neighbour solicitations were answered (rule 13)",
+		t.nd_answers);
+	pkt_tap(t.ct6_replies > 0, "fuzz: %lu IPv6 replies entered a sandbox's subnet (rule 14)",
+		t.ct6_replies);
 	if (getenv("NB_CT_FLOOD"))
 		ct_flood(&t, false), ct_flood(&t, true);
 cleanup:

@@ -115,15 +115,23 @@ static const __u8 BCAST[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const __u8 ZERO_MAC[ETH_ALEN];
 static const __u8 STRANGER_MAC[ETH_ALEN] = {0x02, 0x42, 0xde, 0xad, 0xbe, 0xef};
 static const __u8 V6_MCAST_MAC[ETH_ALEN] = {0x33, 0x33, 0x00, 0x00, 0x00, 0x01};
-static const __u8 LL_A[16] = {0xfe, 0x80, [15] = 0x0a};
-static const __u8 LL_B[16] = {0xfe, 0x80, [15] = 0x0b};
-static const __u8 LL_GW[16] = {0xfe, 0x80, [15] = 0x01};
+/* link-local addresses: fe80::/64 + EUI-64 of MAC(a, b, c, d), what a sandbox configures */
+#define LL_OF(a, b, c, d)                                                                          \
+	{                                                                                          \
+		0xfe, 0x80, [9] = 0x42, [10] = a, [11] = 0xff, [12] = 0xfe, [13] = b, [14] = c,    \
+			    [15] = d                                                               \
+	}
+static const __u8 LL_A[16] = LL_OF(10, 1, 0, 2);
+static const __u8 LL_B[16] = LL_OF(10, 1, 0, 3);
+static const __u8 LL_C[16] = LL_OF(10, 2, 0, 2);
+static const __u8 LL_E[16] = LL_OF(10, 3, 0, 2);
+static const __u8 LL_GW[16] = LL_OF(10, 1, 0, 1);
 static const __u8 GLOBAL6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 0x01};
 static const __u8 ALL_NODES[16] = {0xff, 0x02, [15] = 0x01};
 static const __u8 ALL_ROUTERS[16] = {0xff, 0x02, [15] = 0x02};
 static const __u8 MLDV2_ROUTERS[16] = {0xff, 0x02, [15] = 0x16};
 static const __u8 UNSPEC6[16];
-/* solicited-node multicast of LL_B (ff02::1:ff00:b) and its MAC */
+/* a solicited-node multicast address (ff02::1:ff00:b) and its MAC */
 static const __u8 SNM_B[16] = {0xff, 0x02, [11] = 0x01, [12] = 0xff, [15] = 0x0b};
 static const __u8 SNM_B_MAC[ETH_ALEN] = {0x33, 0x33, 0xff, 0x00, 0x00, 0x0b};
 static const __u8 V6_ROUTERS_MAC[ETH_ALEN] = {0x33, 0x33, 0x00, 0x00, 0x00, 0x02};
@@ -190,8 +198,12 @@ static void build(struct pkt *p, const struct frame *f)
 		pkt_ipv6(p, f->sip6, f->dip6, f->hbh ? 0 : IPPROTO_ICMPV6);
 		if (f->hbh) /* next header ICMPv6, router alert (MLD), PadN */
 			pkt_put(p, (const __u8[]){IPPROTO_ICMPV6, 0, 5, 2, 0, 0, 1, 0}, 8);
-		/* type, code, checksum (nobody checks it here), then a 20-byte body */
-		pkt_put(p, (const __u8[]){f->icmp6_type, 0, 0, 0}, 4);
+		/* neighbour discovery is valid with hop limit 255 only */
+		if (f->icmp6_type >= 133 && f->icmp6_type <= 137)
+			pkt_ip6h(p)->ip6_hlim = 255;
+		/* type, code, checksum, then a 20-byte body: for NS/NA 4 reserved bytes and a
+		 * target address "efgh..." nobody holds */
+		pkt_icmp6(p, f->icmp6_type, 0);
 		pkt_put(p, NULL, 20);
 		break;
 	case F_VLAN:
@@ -425,7 +437,7 @@ static const struct sw_case cases[] = {
 	 P_A, IP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES), TC_ACT_REDIRECT,
 	 .rx = BIT(P_B) | BIT(P_G)),
     CASE("endpoint: C IPv6 multicast with icc off would reach the host only: no-ipv6", EP, P_C,
-	 IP6(MAC_C, V6_MCAST_MAC, LL_A, ALL_NODES), TC_ACT_SHOT, .drop = NB_DROP_NO_IPV6),
+	 IP6(MAC_C, V6_MCAST_MAC, LL_C, ALL_NODES), TC_ACT_SHOT, .drop = NB_DROP_NO_IPV6),
     /* endpoint: IPv6 link control nobody needs is dropped, not flooded (issue 20) */
     CASE("endpoint: A duplicate address detection (NS from ::) is dropped: link-control", EP, P_A,
 	 ICMP6(MAC_A, SNM_B_MAC, UNSPEC6, SNM_B, 135), TC_ACT_SHOT, .drop = NB_DROP_LINK_CONTROL),
@@ -441,11 +453,11 @@ static const struct sw_case cases[] = {
     CASE("endpoint: A MLD query is dropped: link-control", EP, P_A,
 	 ICMP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES, 130, .hbh = true), TC_ACT_SHOT,
 	 .drop = NB_DROP_LINK_CONTROL),
-    CASE("endpoint: A neighbour solicitation from its address is flooded to B and G", EP, P_A,
-	 ICMP6(MAC_A, SNM_B_MAC, LL_A, SNM_B, 135), TC_ACT_REDIRECT, .rx = BIT(P_B) | BIT(P_G)),
-    CASE("endpoint: A unsolicited neighbour advertisement is flooded to B and G", EP, P_A,
-	 ICMP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES, 136), TC_ACT_REDIRECT,
-	 .rx = BIT(P_B) | BIT(P_G)),
+    CASE("endpoint: A neighbour solicitation for an address nobody holds: nd-unknown, not flooded",
+	 EP, P_A, ICMP6(MAC_A, SNM_B_MAC, LL_A, SNM_B, 135), TC_ACT_SHOT,
+	 .drop = NB_DROP_ND_UNKNOWN),
+    CASE("endpoint: A advertisement for an address not its own: spoof-nd, not flooded", EP, P_A,
+	 ICMP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES, 136), TC_ACT_SHOT, .drop = NB_DROP_SPOOF_ND),
     CASE("endpoint: A echo request to all-nodes is flooded to B and G", EP, P_A,
 	 ICMP6(MAC_A, V6_MCAST_MAC, LL_A, ALL_NODES, 128, .hbh = true), TC_ACT_REDIRECT,
 	 .rx = BIT(P_B) | BIT(P_G)),
@@ -514,9 +526,9 @@ static const struct sw_case cases[] = {
     CASE("endpoint: E (internal) -> its gateway address goes to the host", EP, P_E,
 	 ICMP(MAC_E, GW3_MAC, IP_E, GW3), TC_ACT_REDIRECT),
     CASE("endpoint: E (internal) -> global IPv6 via the gateway is dropped: no-ipv6", EP, P_E,
-	 IP6(MAC_E, GW3_MAC, LL_A, GLOBAL6), TC_ACT_SHOT, .drop = NB_DROP_NO_IPV6),
+	 IP6(MAC_E, GW3_MAC, LL_E, GLOBAL6), TC_ACT_SHOT, .drop = NB_DROP_NO_IPV6),
 
-    /* endpoint: IPv6 toward the host (networks have no IPv6 yet), router messages */
+    /* endpoint: IPv6 toward the host (these networks have no IPv6), router messages */
     CASE("endpoint: A -> link-local IPv6 of the gateway is dropped: no-ipv6", EP, P_A,
 	 IP6(MAC_A, GW1_MAC, LL_A, LL_GW), TC_ACT_SHOT, .drop = NB_DROP_NO_IPV6),
     CASE("endpoint: A -> global IPv6 via the gateway is dropped: no-ipv6", EP, P_A,
@@ -530,8 +542,8 @@ static const struct sw_case cases[] = {
 	 ICMP6(MAC_A, MAC_B, LL_A, LL_B, 134), TC_ACT_SHOT, .drop = NB_DROP_ROUTER_MSG),
     CASE("endpoint: A redirect to B is dropped: router-msg", EP, P_A,
 	 ICMP6(MAC_A, MAC_B, LL_A, LL_B, 137), TC_ACT_SHOT, .drop = NB_DROP_ROUTER_MSG),
-    CASE("endpoint: A neighbour solicitation (ICMPv6 135) to B is switched", EP, P_A,
-	 ICMP6(MAC_A, MAC_B, LL_A, LL_B, 135), TC_ACT_REDIRECT, .rx = BIT(P_B)),
+    CASE("endpoint: A unicast neighbour solicitation to B for nobody's address: nd-unknown", EP,
+	 P_A, ICMP6(MAC_A, MAC_B, LL_A, LL_B, 135), TC_ACT_SHOT, .drop = NB_DROP_ND_UNKNOWN),
 
     /* endpoint: malformed and unsupported */
     CASE("endpoint: truncated IPv4 header (14+19 bytes) is dropped: malformed", EP, P_A,

@@ -116,6 +116,43 @@ json.dump(c, open(sys.argv[3], "w"))' "$NB_TMP/cni/web.json" "$NB_TMP/c1.result"
 	ip netns del "$(sb c1)"
 }
 
+@test "ipam.ranges with a v4 and a v6 range set: a dual-stack network, both addresses in the result" {
+	cat >"$NB_TMP/cni/dual.json" <<-EOF
+		{"cniVersion": "1.0.0", "name": "cnidual", "type": "netbpf",
+		 "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.94.3.0/24"}],
+		   [{"subnet": "fd00:94:3::/64", "gateway": "fd00:94:3::1"}]]},
+		 "stateDir": "$NETBPF_STATE_DIR", "pinDir": "$NETBPF_PIN_DIR",
+		 "cgroup": "$NETBPF_CGROUP"}
+	EOF
+	ip netns add "$(sb d1)"
+	run --separate-stderr cni ADD d1 "/run/netns/$(sb d1)" eth0 "$NB_TMP/cni/dual.json"
+	echo "$output"
+	assert_success
+	echo "$output" >"$NB_TMP/d1.result"
+	run json '[(i["address"], i["gateway"]) for i in d["ips"]]' <"$NB_TMP/d1.result"
+	assert_output '[["10.94.3.2/24", "10.94.3.1"], ["fd00:94:3::2/64", "fd00:94:3::1"]]'
+	run json '[r["dst"] for r in d["routes"]]' <"$NB_TMP/d1.result"
+	assert_output '["0.0.0.0/0", "::/0"]'
+	run in_sb d1 ip -o -6 addr show dev eth0 scope global
+	assert_output --partial 'fd00:94:3::2/64'
+	run nbctl network inspect -f '{{.EnableIPv6}}' cnidual
+	assert_output true
+	# a 0.4.0 runtime gets each address's version
+	sed 's/"1.0.0"/"0.4.0"/' "$NB_TMP/cni/dual.json" >"$NB_TMP/cni/dual04.json"
+	run --separate-stderr cni DEL d1 "/run/netns/$(sb d1)" eth0 "$NB_TMP/cni/dual.json"
+	assert_success
+	ip netns add "$(sb d2)"
+	run --separate-stderr cni ADD d2 "/run/netns/$(sb d2)" eth0 "$NB_TMP/cni/dual04.json"
+	assert_success
+	run json '[i["version"] for i in d["ips"]]' <<<"$output"
+	assert_output '["4", "6"]'
+	run --separate-stderr cni DEL d2 "/run/netns/$(sb d2)" eth0 "$NB_TMP/cni/dual04.json"
+	assert_success
+	ip netns del "$(sb d1)"
+	ip netns del "$(sb d2)"
+	nbctl network rm cnidual
+}
+
 @test "20 ADDs in parallel: 20 distinct addresses, all reachable; DEL idempotent, also after the netns is gone" {
 	local i pids=()
 	for i in $(seq 0 19); do

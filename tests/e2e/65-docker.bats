@@ -73,6 +73,9 @@ http_from() {
 	esac
 }
 
+# http_says WHERE URL TEXT: the GET answers TEXT (for wait_for)
+http_says() { [ "$(http_from "$1" "$2")" = "$3" ]; }
+
 # the endpoint devices in the host netns (nbe: host sides, nbc: peers Docker has not moved yet)
 nb_devs() {
 	ip -n "$NB_HOST" -o link show 2>/dev/null | grep -o 'nb[ec][0-9a-f]*' || true
@@ -82,6 +85,46 @@ dk_pid() { dk inspect -f '{{.State.Pid}}' "$1"; }
 dk_sb() {
 	wait_for nbctl_dk sandbox inspect "$1" >/dev/null
 	echo "$1"
+}
+
+@test "--ipv6 --subnet fd00:2::/64: dual-stack containers, their v6 addresses in netbpf, ping6 between them and to the gateway" {
+	run dk network create -d netbpf --ipv6 --subnet 10.73.0.0/24 --subnet fd00:2::/64 v6net
+	assert_success
+	wait_for nbctl_dk network inspect v6net
+	run nbctl_dk network inspect -f '{{.EnableIPv6}} {{range .IPAM.Config}}{{.Subnet}} {{.Gateway}};{{end}}' v6net
+	assert_output 'true 10.73.0.0/24 10.73.0.1;fd00:2::/64 fd00:2::1;'
+	dk run -d --name v61 --network v6net nbt-busybox sleep 1000000
+	dk run -d --name v62 --network v6net nbt-busybox sleep 1000000
+	run dk inspect -f '{{.NetworkSettings.Networks.v6net.GlobalIPv6Address}} {{.NetworkSettings.Networks.v6net.IPv6Gateway}}' v61
+	assert_output 'fd00:2::2 fd00:2::1'
+	# netbpf holds the address Docker's IPAM gave, and the sandbox has it with Docker's route
+	run nbctl_dk network inspect -f '{{range .Containers}}{{.IPv6Address}};{{end}}' v6net
+	assert_output --partial 'fd00:2::2/64;'
+	assert_output --partial 'fd00:2::3/64;'
+	run dk exec v61 ip -6 route show default
+	assert_output --partial 'via fd00:2::1'
+	run dk exec v62 ping -c1 -W2 fd00:2::2
+	assert_success
+	run dk exec v61 ping -c1 -W2 fd00:2::1
+	assert_success
+	dk rm -f v61 v62
+	dk network rm v6net
+	# the same through netbpf's IPAM driver: it takes the v6 pool Docker names, picks none
+	run dk network create -d netbpf --ipam-driver netbpf --ipv6 --subnet fd00:3::/64 v6ipam
+	assert_success
+	dk run -d --name v63 --network v6ipam nbt-busybox sleep 1000000
+	run dk inspect -f '{{.NetworkSettings.Networks.v6ipam.GlobalIPv6Address}}' v63
+	assert_output fd00:3::2
+	run dk exec v63 ping -c1 -W2 fd00:3::1
+	assert_success
+	dk rm -f v63
+	dk network rm v6ipam
+	# no v6 subnet: refused (Docker 20.10 answers "invalid CIDR address" first), nothing left
+	run dk network create -d netbpf --ipam-driver netbpf --ipv6 v6none
+	assert_failure
+	run dk network inspect v6none
+	assert_failure
+	assert_netbpf_empty
 }
 
 @test "network create: subnet, gateway, ip-range, --internal, enable_icc=false reach netbpf; rm removes it" {
@@ -253,6 +296,47 @@ dk_sb() {
 	assert_equal "$(echo "$output" | grep -c '^nbe')" 2
 	dk rm -f ca cb
 	dk network rm neta netb
+	assert_netbpf_empty
+}
+
+# Docker 20.10 programs a sandbox's published ports on its gateway endpoint
+# (libnetwork's getGatewayEndpoint: of the endpoints with a gateway, the first
+# by network name at equal priority) and moves them when a connect or a
+# disconnect changes it: RevokeExternalConnectivity on the old endpoint, then
+# ProgramExternalConnectivity naming the new one. Connecting "palpha" to a
+# container started on "pzeta" makes palpha's endpoint, the sandbox's second,
+# the gateway endpoint.
+@test "ProgramExternalConnectivity publishes through the endpoint Docker names, not the sandbox's first" {
+	dk network create -d netbpf --subnet 10.70.0.0/24 pzeta
+	dk network create -d netbpf --subnet 10.71.0.0/24 palpha
+	dk run -d --name gw --network pzeta -p 8092:80 nbt-busybox sleep 1000000
+	dk exec gw sh -c 'mkdir -p /z /a && echo via-pzeta >/z/index.html && echo via-palpha >/a/index.html'
+	# one server per address: the answer tells which endpoint the port reached
+	dk exec -d gw httpd -f -p "$(dk_ip gw pzeta):80" -h /z
+	wait_for http_says world http://198.18.0.1:8092/ via-pzeta
+	run http_from world http://198.18.0.1:8092/
+	assert_output via-pzeta
+	dk network connect palpha gw
+	wait_for dk exec gw ip -o addr show eth1
+	dk exec -d gw httpd -f -p "$(dk_ip gw palpha):80" -h /a
+	# Docker's choice, seen in the container: its default route moved to palpha
+	run dk exec gw ip route show default
+	assert_output --partial "via 10.71.0.1 "
+	wait_for http_says world http://198.18.0.1:8092/ via-palpha
+	run http_from world http://198.18.0.1:8092/
+	assert_success
+	assert_output via-palpha
+	run http_from host http://127.0.0.1:8092/
+	assert_output via-palpha
+	run nbctl_dk port "$(dk_sb gw)"
+	assert_output "80/tcp -> 0.0.0.0:8092"
+	# and back through pzeta once palpha is gone
+	dk network disconnect palpha gw
+	wait_for http_says world http://198.18.0.1:8092/ via-pzeta
+	run http_from world http://198.18.0.1:8092/
+	assert_output via-pzeta
+	dk rm -f gw
+	dk network rm pzeta palpha
 	assert_netbpf_empty
 }
 

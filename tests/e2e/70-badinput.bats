@@ -7,7 +7,8 @@
 # pinned map but the moving counters) is identical before and after.
 #
 # Fixture: networks web 10.60.0.0/24 and other 10.66.0.0/24; sandbox a on web
-# with 8000:80 published, b on web, d on other at 10.66.0.2; in the host netns
+# with 8000:80 published, b on web, d on other at 10.66.0.2; dual-stack network six
+# 10.71.0.0/24 + fd00:71::/64 with sandbox e at fd00:71::9; in the host netns
 # a route 10.68.0.0/16 dev up0 and a host service listening on 0.0.0.0:8070.
 #
 # Table columns, separated by " | ":
@@ -39,7 +40,8 @@ network create | 1 | bridge;already exists | network create bridge
 network create | 1 | bad7;invalid option;KEY=VALUE | network create -o a bad7
 network create | 1 | bad8;enable_icc;maybe | network create -o com.docker.network.bridge.enable_icc=maybe bad8
 network create | 1 | bad9;MTU;99999999999 | network create --mtu 99999999999 bad9
-network create | 1 | bad10;overlay;not supported | network create --driver overlay bad10
+network create | 1 | bad10;overlay;needs a store | network create --driver overlay --subnet 10.69.0.0/24 bad10
+network create | 1 | bad10;macvlan;not supported | network create --driver macvlan bad10
 network create | 1 | bad11;host_binding_ipv4;300.1.1.1 | network create -o com.docker.network.bridge.host_binding_ipv4=300.1.1.1 bad11
 network create | 1 | bad12;invalid label | network create --label =v bad12
 network create | 1 | bad13;auxiliary address;10.67.1.1;outside | network create --subnet 10.67.0.0/24 --aux-address a=10.67.1.1 bad13
@@ -51,6 +53,21 @@ network create | 1 | x;rm -rf /;invalid name | network create --subnet 10.65.0.0
 network create | 1 | $(reboot);invalid name | network create --subnet 10.65.0.0/24 -- '$(reboot)'
 network create | 1 | ../../etc;invalid name | network create --subnet 10.65.0.0/24 -- '../../etc'
 network create | 1 | aaaaaaaaaa;invalid name | network create --subnet 10.65.0.0/24 -- aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
+network create | 1 | v6a;fd00:1::/129;not an IPv6 CIDR | network create --ipv6 --subnet fd00:1::/129 v6a
+network create | 1 | v6b;fd00:1::5/64;host bits;fd00:1::/64 | network create --ipv6 --subnet fd00:1::5/64 v6b
+network create | 1 | v6c;overlaps;six;fd00:71::/64 | network create --ipv6 --subnet fd00:71::/80 v6c
+network create | 1 | v6d;--ipv6 needs an IPv6 --subnet | network create --ipv6 v6d
+network create | 1 | v6e;fd00:7::/64;without --ipv6 | network create --subnet fd00:7::/64 v6e
+network create | 1 | v6f;fd00:8::1;outside;fd00:7::/64 | network create --ipv6 --subnet fd00:7::/64 --gateway fd00:8::1 v6f
+network create | 1 | v6g;fe80::/64;link-local | network create --ipv6 --subnet fe80::/64 v6g
+network create | 2 | only one IPv4 and one IPv6 --subnet;fd00:8::/64 | network create --ipv6 --subnet fd00:7::/64 --subnet fd00:8::/64 v6h
+network create | 1 | v6i;fd00:9::/80;not inside | network create --ipv6 --subnet fd00:7::/64 --ip-range fd00:9::/80 v6i
+network create | 1 | v6j;fd00:7::;subnet-router | network create --ipv6 --subnet fd00:7::/64 --gateway fd00:7:: v6j
+network create | 1 | v6k;fd00:8::/64;needs an IPv6 --subnet | network create --ipv6 --ip-range fd00:8::/64 v6k
+network create | 1 | v6l;fd00:7::/127;between 16 and 126 | network create --ipv6 --subnet fd00:7::/127 v6l
+network create | 1 | v6m;--ipv4=false;needs --ipv6 | network create --ipv4=false --subnet fd00:7::/64 v6m
+network create | 1 | v6n;--ipv4=false;takes no IPv4 --gateway | network create --ipv6 --ipv4=false --subnet fd00:7::/64 --gateway 10.7.0.1 v6n
+network create | 2 | --ipv4;maybe;true;false | network create --ipv6 --ipv4=maybe --subnet fd00:7::/64 v6o
 network create | 1 | network create;root;permission denied | @NOBODY network create --subnet 10.85.0.0/24 nonroot
 network rm | 1 | nosuchnet;not found | network rm nosuchnet
 network rm | 1 | web;in use;@SB@a | network rm web
@@ -71,6 +88,11 @@ network connect | 1 | 10.66.0.2;in use | network connect --ip 10.66.0.2 other @S
 network connect | 1 | 10.66.9.9;outside | network connect --ip 10.66.9.9 other @SB@b
 network connect | 1 | 10.66.0.999;not an IPv4 address | network connect --ip 10.66.0.999 other @SB@b
 network connect | 1 | 10.66.0.1;reserved | network connect --ip 10.66.0.1 other @SB@b
+network connect | 1 | @SB@a;fd00:66::5;other;has no IPv6 | network connect --ip6 fd00:66::5 other @SB@a
+network connect | 1 | @SB@a;fd00:72::5;outside;six;fd00:71::/64 | network connect --ip6 fd00:72::5 six @SB@a
+network connect | 1 | @SB@a;fd00:71::9;in use;six;@SB@e | network connect --ip6 fd00:71::9 six @SB@a
+network connect | 1 | @SB@a;fd00:71::1;reserved;gateway | network connect --ip6 fd00:71::1 six @SB@a
+network connect | 1 | @SB@a;not-v6;not an IPv6 address | network connect --ip6 not-v6 six @SB@a
 network disconnect | 1 | @SB@b;not connected;other | network disconnect other @SB@b
 network disconnect | 1 | nosuchnet;not found | network disconnect nosuchnet @SB@a
 network prune | 2 | unrecognized option;--bogus | network prune --bogus
@@ -81,6 +103,8 @@ sandbox create | 1 | nosuchnet;not found | sandbox create --network nosuchnet @S
 sandbox create | 1 | 10.60.0.1;reserved;gateway | sandbox create --network web --ip 10.60.0.1 @SB@c
 sandbox create | 1 | 10.60.0.255;reserved;broadcast | sandbox create --network web --ip 10.60.0.255 @SB@c
 sandbox create | 1 | garbage;not an IPv4 address | sandbox create --network web --ip garbage @SB@c
+sandbox create | 1 | @SB@c;fd00:60::5;web;has no IPv6 | sandbox create --network web --ip6 fd00:60::5 @SB@c
+sandbox create | 1 | @SB@c;10.60.0.7;not an IPv6 address | sandbox create --network six --ip6 10.60.0.7 @SB@c
 sandbox create | 1 | -bad;invalid name | sandbox create --network web -- '-bad'
 sandbox create | 1 | a/b;invalid name | sandbox create --network web -- 'a/b'
 sandbox create | 1 | @SB@c;99999;outside 1-65535 | sandbox create --network web -p 99999:80 @SB@c
@@ -140,6 +164,8 @@ fixture() {
 	nbctl sandbox create --network web -p 8000:80 "$(sb a)"
 	nbctl sandbox create --network web "$(sb b)"
 	nbctl sandbox create --network other --ip 10.66.0.2 "$(sb d)"
+	nbctl network create --ipv6 --subnet 10.71.0.0/24 --subnet fd00:71::/64 six
+	nbctl sandbox create --network six --ip6 fd00:71::9 "$(sb e)"
 	ip -n "$NB_HOST" route add 10.68.0.0/16 dev up0
 	nb_bg "$NB_TMP/hostsvc.log" nsenter --net=/run/netns/"$NB_HOST" \
 		python3 -u -m http.server --directory "$NB_TMP" 8070

@@ -186,6 +186,62 @@ static void test_create_overlap(void **state)
 	nb_network_rec_clear(&rec);
 }
 
+/* IPv6: the v6 subnet beside the v4 one, its gateway defaulted, overlaps named, v6-only */
+static void test_create_ipv6(void **state)
+{
+	struct nb_network_rec others[] = {other("bridge", "172.17.0.0/16"),
+					  other("six", "10.6.0.0/24")};
+	struct nb_net_spec spec = {.name = "dual", .subnet = "10.1.0.0/24", .ipv6 = true,
+				   .subnet6 = "fd00:1::/64"};
+	struct nb_network_rec rec;
+	char buf[NB_CIDR6_STRLEN];
+
+	assert_int_equal(resolve(&spec, others, 2, &rec), 0);
+	assert_true(nb_network_has_v6(&rec));
+	assert_string_equal(nb_fmt_prefix6(&rec.subnet6, buf), "fd00:1::/64");
+	assert_string_equal(nb_fmt_prefix6(&rec.range6, buf), "fd00:1::/64");
+	assert_string_equal(nb_fmt_ipv6(&rec.gateway6, buf), "fd00:1::1");
+	assert_string_equal(logged(), "");
+	nb_network_rec_clear(&rec);
+
+	/* overlapping another network's v6 subnet: named */
+	assert_int_equal(nb_parse_prefix6("fd00:1::/48", true, &others[1].subnet6), 0);
+	spec.subnet6 = "fd00:1:0:5::/64";
+	assert_int_equal(resolve(&spec, others, 2, &rec), -EEXIST);
+	assert_logged("network \"dual\": IPv6 subnet fd00:1:0:5::/64 overlaps network \"six\" "
+		      "(fd00:1::/48)\n");
+	/* a given gateway and range, checked against the subnet */
+	spec.subnet6 = "fd00:2::/64";
+	spec.gateway6 = "fd00:2::fe";
+	spec.ip_range6 = "fd00:2::100/120";
+	assert_int_equal(resolve(&spec, others, 2, &rec), 0);
+	assert_string_equal(nb_fmt_ipv6(&rec.gateway6, buf), "fd00:2::fe");
+	assert_string_equal(nb_fmt_prefix6(&rec.range6, buf), "fd00:2::100/120");
+	nb_network_rec_clear(&rec);
+	spec.gateway6 = "fd00:3::1";
+	assert_int_equal(resolve(&spec, others, 2, &rec), -EINVAL);
+	assert_logged("network \"dual\": IPv6 gateway fd00:3::1 is outside subnet fd00:2::/64");
+	spec.gateway6 = NULL;
+	spec.ip_range6 = NULL;
+	/* --ipv6 without a v6 subnet, a v6 subnet without --ipv6 */
+	spec.subnet6 = NULL;
+	assert_int_equal(resolve(&spec, others, 2, &rec), -EINVAL);
+	assert_logged("network \"dual\": --ipv6 needs an IPv6 --subnet");
+	spec.subnet6 = "fd00:2::/64";
+	spec.ipv6 = false;
+	assert_int_equal(resolve(&spec, others, 2, &rec), -EINVAL);
+	assert_logged("without --ipv6");
+	/* IPv6-only: no v4 subnet picked */
+	spec.ipv6 = true;
+	spec.subnet = NULL;
+	spec.no_ipv4 = true;
+	assert_int_equal(resolve(&spec, others, 2, &rec), 0);
+	assert_int_equal(rec.subnet.len, 0);
+	assert_int_equal(rec.gateway, 0);
+	assert_true(nb_network_has_v6(&rec));
+	nb_network_rec_clear(&rec);
+}
+
 static void test_create_name(void **state)
 {
 	struct nb_network_rec others[] = {other("web", "10.1.0.0/16")};
@@ -212,9 +268,15 @@ static void test_create_driver(void **state)
 	spec.driver = "none";
 	assert_int_equal(resolve(&spec, NULL, 0, &rec), -EINVAL);
 	assert_logged("only one instance of \"none\" network is allowed");
-	spec.driver = "overlay";
+	spec.driver = "macvlan";
 	assert_int_equal(resolve(&spec, NULL, 0, &rec), -EINVAL);
-	assert_logged("network \"h2\": driver \"overlay\" is not supported");
+	assert_logged("network \"h2\": driver \"macvlan\" is not supported");
+	/* overlay resolves like a bridge network; the store is nb_network_create's business */
+	spec.driver = "overlay";
+	spec.subnet = "10.50.0.0/16";
+	assert_int_equal(resolve(&spec, NULL, 0, &rec), 0);
+	assert_string_equal(rec.driver, "overlay");
+	nb_network_rec_clear(&rec);
 	spec.driver = "bridge";
 	spec.subnet = "10.9.0.0/16";
 	assert_int_equal(resolve(&spec, NULL, 0, &rec), 0);
@@ -452,6 +514,7 @@ int main(void)
 	    cmocka_unit_test(test_create_defaults),
 	    cmocka_unit_test(test_create_pick_subnet),
 	    cmocka_unit_test(test_create_overlap),
+	    cmocka_unit_test(test_create_ipv6),
 	    cmocka_unit_test(test_create_name),
 	    cmocka_unit_test(test_create_driver),
 	    cmocka_unit_test(test_create_bad_cidr),

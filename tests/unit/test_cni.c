@@ -653,6 +653,24 @@ static void test_config_errors(void **state)
 	     "[{\"subnet\": \"10.71.0.0/24\"}]]}}",
 	     2, "range sets"},
 	    {"ADD", "1.0.0",
+	     "{\"ipam\": {\"ranges\": [[{\"subnet\": \"10.70.0.0/24\"}], [{\"subnet\": "
+	     "\"fd00:70::/64\"}], [{\"subnet\": \"fd00:71::/64\"}]]}}",
+	     2, "range sets"},
+	    {"ADD", "1.0.0",
+	     "{\"ipam\": {\"ranges\": [[{\"subnet\": \"fd00:70::/64\"}], [{\"subnet\": "
+	     "\"fd00:71::/64\"}]]}}",
+	     2, "two IPv6 range sets"},
+	    {"ADD", "1.0.0", "{\"ipam\": {\"ranges\": [[{\"subnet\": \"fd00:70::/64\"}]]}}", 2,
+	     "no IPv4 range set"},
+	    {"ADD", "1.0.0",
+	     "{\"ipam\": {\"ranges\": [[{\"subnet\": \"10.70.0.0/24\"}], [{\"subnet\": "
+	     "\"fd00:70::/64\", \"rangeStart\": \"fd00:70::10\"}]]}}",
+	     2, "rangeStart"},
+	    {"ADD", "1.0.0",
+	     "{\"ipam\": {\"ranges\": [[{\"subnet\": \"10.70.0.0/24\"}], [{\"subnet\": "
+	     "\"fd00:70::/64\", \"gateway\": \"10.70.0.1\"}]]}}",
+	     7, "not an IPv6 address"},
+	    {"ADD", "1.0.0",
 	     "{\"ipam\": {\"type\": \"host-local\", \"subnet\": \"10.70.0.0/24\", \"rangeStart\": "
 	     "\"10.70.0.10\", \"rangeEnd\": \"10.70.0.20\"}}",
 	     2, "rangeStart"},

@@ -384,12 +384,22 @@ static void test_prune(void **state)
 	/* a network the store does not know, an endpoint port on no interface */
 	stale_net.subnet = ip4("10.55.0.0");
 	stale_net.gateway = ip4("10.55.0.1");
+	/* with IPv6: its subnet and gateway address, the endpoint's address */
+	stale_net.prefixlen6 = 64;
+	memcpy(stale_net.subnet6, (const __u8[16]){0xfd, 0, 0, 0x55}, 16);
+	memcpy(stale_net.gateway6, (const __u8[16]){0xfd, 0, 0, 0x55, [15] = 1}, 16);
 	assert_int_equal(nb_maps_network_put(&w.maps, 55, &stale_net), 0);
 	stale_port.ip = ip4("10.9.0.77");
+	memcpy(stale_port.ip6, (const __u8[16]){0xfd, 0, 0, 0x09, [15] = 0x77}, 16);
 	assert_int_equal(nb_maps_endpoint_put(&w.maps, 4242, &stale_port), 0);
+	assert_int_not_equal(nb_map_count(w.maps.neigh6, sizeof(struct nb_neigh6_key), 100), 0);
+	assert_int_not_equal(nb_map_count(w.maps.subnets6, sizeof(struct nb_lpm6_key), 100), 0);
 
 	assert_true(nb_world_prune(&w, st, count_report, &reported) >= 2);
 	assert_true(reported >= 2);
+	/* nothing of them is left in the IPv6 maps either */
+	assert_int_equal(nb_map_count(w.maps.neigh6, sizeof(struct nb_neigh6_key), 100), 0);
+	assert_int_equal(nb_map_count(w.maps.subnets6, sizeof(struct nb_lpm6_key), 100), 0);
 	key = 55;
 	assert_int_equal(bpf_map_lookup_elem(w.maps.networks, &key, &stale_net), -ENOENT);
 	key = 4242;

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -459,6 +460,157 @@ static void test_mac(void **state)
 	assert_memory_equal(mac, ((__u8[]){0x02, 0x42, 192, 168, 1, 20}), 6);
 }
 
+/* ---- IPv6 ---- */
+
+static struct in6_addr ip6(const char *s)
+{
+	struct in6_addr a;
+
+	assert_int_equal(nb_parse_ipv6(s, &a), 0);
+	return a;
+}
+
+static struct nb_prefix6 pfx6(const char *s)
+{
+	struct nb_prefix6 p;
+
+	assert_int_equal(nb_parse_prefix6(s, true, &p), 0);
+	return p;
+}
+
+static void test_parse_ipv6(void **state)
+{
+	static const char *const bad[] = {"", "fd00::1 ", " fd00::1", "fd00::1%eth0", "fd00:::1",
+					  "10.0.0.1", "fd00::/64", "g::1", "1:2:3:4:5:6:7:8:9"};
+	static const char *const badp[] = {"fd00::/", "fd00::", "fd00::/129", "fd00::/064",
+					   "fd00::/-1", "fd00::/64 ", "10.0.0.0/8", "/64",
+					   "fd00::%lo/64"};
+	char buf[NB_CIDR6_STRLEN];
+	struct nb_prefix6 p;
+	struct in6_addr a;
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		assert_int_equal(nb_parse_ipv6(bad[i], &a), -EINVAL);
+	for (size_t i = 0; i < ARRAY_SIZE(badp); i++)
+		assert_int_equal(nb_parse_prefix6(badp[i], false, &p), -EINVAL);
+	a = ip6("FD00:0:0::01");
+	assert_string_equal(nb_fmt_ipv6(&a, buf), "fd00::1");
+	p = pfx6("fd00:1::/64");
+	assert_string_equal(nb_fmt_prefix6(&p, buf), "fd00:1::/64");
+	/* host bits: refused when strict, cleared otherwise */
+	assert_int_equal(nb_parse_prefix6("fd00:1::5/64", true, &p), -EINVAL);
+	assert_int_equal(nb_parse_prefix6("fd00:1::5/64", false, &p), 0);
+	assert_string_equal(nb_fmt_prefix6(&p, buf), "fd00:1::/64");
+	assert_int_equal(nb_parse_prefix6("::/0", true, &p), 0);
+	assert_int_equal(p.len, 0);
+	assert_true(nb_str_is_ipv6("fd00::/64"));
+	assert_false(nb_str_is_ipv6("10.0.0.0/8"));
+}
+
+static void test_prefix6_relations(void **state)
+{
+	struct nb_prefix6 a = pfx6("fd00:1::/64"), b = pfx6("fd00:1::/80"), c = pfx6("fd00:2::/64");
+	struct in6_addr x = ip6("fd00:1::ffff:1");
+
+	assert_true(nb_prefix6_contains(&a, &x));
+	assert_false(nb_prefix6_contains(&c, &x));
+	assert_true(nb_prefix6_covers(&a, &b));
+	assert_false(nb_prefix6_covers(&b, &a));
+	assert_true(nb_prefix6_overlap(&a, &b));
+	assert_true(nb_prefix6_overlap(&b, &a));
+	assert_false(nb_prefix6_overlap(&a, &c));
+	a = pfx6("fe80::/64");
+	assert_non_null(nb_prefix6_unusable(&a));
+	a = pfx6("ff02::/16");
+	assert_non_null(nb_prefix6_unusable(&a));
+	a = pfx6("::ffff:10.0.0.0/120");
+	assert_non_null(nb_prefix6_unusable(&a));
+	a = pfx6("::/0");
+	assert_non_null(nb_prefix6_unusable(&a));
+	a = pfx6("fd00:1::/64");
+	assert_null(nb_prefix6_unusable(&a));
+	a = pfx6("2001:db8::/32");
+	assert_null(nb_prefix6_unusable(&a));
+}
+
+static void test_ipam6(void **state)
+{
+	struct nb_prefix6 s = pfx6("fd00:1::/64"), r = pfx6("fd00:1::8:0/112");
+	struct in6_addr gw, out, used[3];
+	char buf[NB_IPV6_STRLEN];
+
+	nb_ipam6_default_gateway(&s, NULL, &gw);
+	assert_string_equal(nb_fmt_ipv6(&gw, buf), "fd00:1::1");
+	nb_ipam6_default_gateway(&s, &r, &gw);
+	assert_string_equal(nb_fmt_ipv6(&gw, buf), "fd00:1::8:0");
+
+	gw = ip6("fd00:1::1");
+	assert_int_equal(nb_ipam6_alloc(&s, NULL, &gw, NULL, 0, &out), 0);
+	assert_string_equal(nb_fmt_ipv6(&out, buf), "fd00:1::2");
+	/* unsorted used[], a hole after them */
+	used[0] = ip6("fd00:1::3");
+	used[1] = ip6("fd00:1::2");
+	used[2] = ip6("fd00:1::5");
+	assert_int_equal(nb_ipam6_alloc(&s, NULL, &gw, used, 3, &out), 0);
+	assert_string_equal(nb_fmt_ipv6(&out, buf), "fd00:1::4");
+	/* the range: its first address, used ones outside it ignored */
+	assert_int_equal(nb_ipam6_alloc(&s, &r, &gw, used, 3, &out), 0);
+	assert_string_equal(nb_fmt_ipv6(&out, buf), "fd00:1::8:0");
+	/* the last address of a subnet is a host address (no broadcast in IPv6) */
+	s = pfx6("fd00:9::/126");
+	gw = ip6("fd00:9::1");
+	used[0] = ip6("fd00:9::2");
+	assert_int_equal(nb_ipam6_alloc(&s, NULL, &gw, used, 1, &out), 0);
+	assert_string_equal(nb_fmt_ipv6(&out, buf), "fd00:9::3");
+	used[1] = out;
+	assert_int_equal(nb_ipam6_alloc(&s, NULL, &gw, used, 2, &out), -ENOSPC);
+	/* the top of the address space does not wrap */
+	s = pfx6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffc/126");
+	gw = ip6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff");
+	used[0] = ip6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffd");
+	used[1] = ip6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:fffe");
+	assert_int_equal(nb_ipam6_alloc(&s, NULL, &gw, used, 2, &out), -ENOSPC);
+}
+
+static void test_ipam6_many(void **state)
+{
+	/* a /64 with 5000 addresses in use: the answer comes from the used list, not a walk */
+	struct nb_prefix6 s = pfx6("fd00:7::/64");
+	struct in6_addr gw = ip6("fd00:7::1"), out, *used = calloc(5000, sizeof(*used));
+	char buf[NB_IPV6_STRLEN];
+
+	assert_non_null(used);
+	for (size_t i = 0; i < 5000; i++) {
+		used[i] = ip6("fd00:7::");
+		used[i].s6_addr[14] = (__u8)((4999 - i + 2) >> 8);
+		used[i].s6_addr[15] = (__u8)(4999 - i + 2);
+	}
+	assert_int_equal(nb_ipam6_alloc(&s, NULL, &gw, used, 5000, &out), 0);
+	assert_string_equal(nb_fmt_ipv6(&out, buf), "fd00:7::138a"); /* 5002 */
+	free(used);
+}
+
+static void test_ipam6_check(void **state)
+{
+	struct nb_prefix6 s = pfx6("fd00:1::/64");
+	struct in6_addr gw = ip6("fd00:1::1"), used[1] = {ip6("fd00:1::2")};
+	struct in6_addr a;
+	__u8 mac[6];
+	char buf[18];
+
+	a = ip6("fd00:2::2");
+	assert_int_equal(nb_ipam6_check(&s, &gw, used, 1, &a), -ERANGE);
+	a = ip6("fd00:1::");
+	assert_int_equal(nb_ipam6_check(&s, &gw, used, 1, &a), -EADDRNOTAVAIL);
+	assert_int_equal(nb_ipam6_check(&s, &gw, used, 1, &gw), -EADDRNOTAVAIL);
+	assert_int_equal(nb_ipam6_check(&s, &gw, used, 1, &used[0]), -EADDRINUSE);
+	a = ip6("fd00:1::ffff:ffff:ffff:ffff");
+	assert_int_equal(nb_ipam6_check(&s, &gw, used, 1, &a), 0);
+	a = ip6("fd00:1::a:b0c:d0e");
+	nb_mac_from_ipv6(&a, mac);
+	assert_string_equal(nb_fmt_mac(mac, buf), "02:42:0b:0c:0d:0e");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -477,6 +629,11 @@ int main(void)
 	    cmocka_unit_test(test_alloc_many),
 	    cmocka_unit_test(test_check),
 	    cmocka_unit_test(test_mac),
+	    cmocka_unit_test(test_parse_ipv6),
+	    cmocka_unit_test(test_prefix6_relations),
+	    cmocka_unit_test(test_ipam6),
+	    cmocka_unit_test(test_ipam6_many),
+	    cmocka_unit_test(test_ipam6_check),
 	};
 
 	return cmocka_run_group_tests_name("ipam", tests, NULL, NULL);

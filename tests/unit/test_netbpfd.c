@@ -38,7 +38,8 @@ static struct fake {
 	char opts[8][128];
 	size_t nopts;
 	char pool[20], gateway[20];
-	bool internal, ipv6;
+	char pool6[NB_CIDR6_STRLEN], gateway6[NB_IPV6_STRLEN];
+	bool internal, ipv6, pool_v6;
 	struct nbd_endpoint ep;
 	struct nbd_portmap pm[8];
 	size_t npm;
@@ -48,7 +49,8 @@ static struct fake {
 	int fail; /* -errno: the call fails with msg */
 	const char *msg;
 	__be32 join_gw;
-	bool fill_ip;
+	struct in6_addr join_gw6;
+	bool fill_ip, fill_ip6;
 } F;
 
 static int answer(const char *method, struct nbd_err *e)
@@ -70,6 +72,8 @@ static int f_net_create(void *ctx, const struct nbd_network *n, struct nbd_err *
 	snprintf(F.gateway, sizeof(F.gateway), "%s", n->gateway);
 	F.internal = n->internal;
 	F.ipv6 = n->ipv6;
+	snprintf(F.pool6, sizeof(F.pool6), "%s", n->pool6);
+	snprintf(F.gateway6, sizeof(F.gateway6), "%s", n->gateway6);
 	return answer("CreateNetwork", e);
 }
 
@@ -84,6 +88,11 @@ static int f_ep_create(void *ctx, struct nbd_endpoint *ep, struct nbd_err *e)
 		ep->ip = ip4("10.9.0.7");
 		ep->prefix_len = 24;
 		ep->filled_ip = true;
+	}
+	if (F.fill_ip6 && nb_ipv6_is_zero(&ep->ip6)) {
+		nb_parse_ipv6("fd00:9::7", &ep->ip6);
+		ep->prefix6_len = 64;
+		ep->filled_ip6 = true;
 	}
 	if (!ep->has_mac) {
 		memcpy(ep->mac, "\x02\x42\x0a\x09\x00\x07", 6);
@@ -110,6 +119,7 @@ static int f_join(void *ctx, const char *nid, const char *eid, const char *key,
 	snprintf(F.sandbox_key, sizeof(F.sandbox_key), "%s", key);
 	snprintf(out->src_name, sizeof(out->src_name), "nbc0123456789a");
 	out->gateway = F.join_gw;
+	out->gateway6 = F.join_gw6;
 	return answer("Join", e);
 }
 
@@ -131,11 +141,12 @@ static int f_ext_revoke(void *ctx, const char *nid, const char *eid, struct nbd_
 	return answer("RevokeExternalConnectivity", e);
 }
 
-static int f_pool_request(void *ctx, const char *pool, const char *sub, char id[64],
-			  char pool_out[20], struct nbd_err *e)
+static int f_pool_request(void *ctx, const char *pool, const char *sub, bool v6,
+			  char id[NBD_POOL_ID_LEN], char pool_out[NB_CIDR6_STRLEN], struct nbd_err *e)
 {
-	snprintf(pool_out, 20, "%s", *pool ? pool : "172.18.0.0/16");
-	snprintf(id, 64, "netbpf/%s", pool_out);
+	F.pool_v6 = v6;
+	snprintf(pool_out, NB_CIDR6_STRLEN, "%s", *pool ? pool : "172.18.0.0/16");
+	snprintf(id, NBD_POOL_ID_LEN, "%s%s", v6 ? "netbpf6/" : "netbpf/", pool_out);
 	return answer("RequestPool", e);
 }
 
@@ -145,10 +156,10 @@ static int f_pool_release(void *ctx, const char *id, struct nbd_err *e)
 }
 
 static int f_addr_request(void *ctx, const char *pool_id, const char *addr, bool gateway,
-			  char out[20], struct nbd_err *e)
+			  char out[NB_CIDR6_STRLEN], struct nbd_err *e)
 {
 	F.addr_gateway = gateway;
-	snprintf(out, 20, "%s", gateway ? "172.18.0.1/16" : "172.18.0.2/16");
+	snprintf(out, NB_CIDR6_STRLEN, "%s", gateway ? "172.18.0.1/16" : "172.18.0.2/16");
 	return answer("RequestAddress", e);
 }
 
@@ -296,13 +307,33 @@ static void test_create_network_refusals(void **state)
 		json_decref(r);
 	}
 	assert_string_equal(F.method, ""); /* refused before the backend */
-	/* IPv6 reaches the backend, which refuses it */
+	/* IPv6 reaches the backend: its pool, and its gateway without the prefix length */
 	assert_int_equal(call("/NetworkDriver.CreateNetwork",
-			      "{\"NetworkID\":\"" NID "\",\"IPv6Data\":[{\"Pool\":\"fd00::/64\"}]}",
+			      "{\"NetworkID\":\"" NID "\",\"IPv6Data\":[{\"Pool\":\"fd00::/64\","
+			      "\"Gateway\":\"fd00::1/64\"}]}",
 			      &r),
 			 200);
+	assert_null(str(r, "Err", NULL));
 	assert_true(F.ipv6);
+	assert_string_equal(F.pool6, "fd00::/64");
+	assert_string_equal(F.gateway6, "fd00::1");
 	json_decref(r);
+	/* two v6 subnets, a bad v6 pool: refused before the backend */
+	F.method[0] = '\0';
+	assert_int_equal(call("/NetworkDriver.CreateNetwork",
+			      "{\"NetworkID\":\"" NID "\",\"IPv6Data\":[{\"Pool\":\"fd00::/64\"},"
+			      "{\"Pool\":\"fd01::/64\"}]}",
+			      &r),
+			 200);
+	assert_non_null(strstr(str(r, "Err", NULL), "one IPv6 subnet"));
+	json_decref(r);
+	assert_int_equal(call("/NetworkDriver.CreateNetwork",
+			      "{\"NetworkID\":\"" NID "\",\"IPv6Data\":[{\"Pool\":\"fd00::5/64\"}]}",
+			      &r),
+			 200);
+	assert_non_null(strstr(str(r, "Err", NULL), "invalid IPv6 pool"));
+	json_decref(r);
+	assert_string_equal(F.method, "");
 }
 
 static void test_backend_error_is_err(void **state)
@@ -358,14 +389,35 @@ static void test_create_endpoint_fills_only_empty(void **state)
 	assert_string_equal(str(r, "Interface", "Address"), "10.9.0.7/24");
 	json_decref(r);
 
-	/* what netbpf cannot take is refused by name */
+	/* Docker's IPv6 address reaches the backend and is not echoed */
+	F.fill_ip6 = true;
 	assert_int_equal(call("/NetworkDriver.CreateEndpoint",
 			      "{\"NetworkID\":\"" NID "\",\"EndpointID\":\"" EID "\","
 			      "\"Interface\":{\"Address\":\"10.9.0.2/24\","
 			      "\"AddressIPv6\":\"fd00::2/64\"}}",
 			      &r),
 			 200);
-	assert_non_null(strstr(str(r, "Err", NULL), "IPv6"));
+	assert_null(str(r, "Err", NULL));
+	assert_int_equal(F.ep.prefix6_len, 64);
+	assert_null(json_object_get(json_object_get(r, "Interface"), "AddressIPv6"));
+	json_decref(r);
+	/* none given: the backend's is answered */
+	assert_int_equal(call("/NetworkDriver.CreateEndpoint",
+			      "{\"NetworkID\":\"" NID "\",\"EndpointID\":\"" EID "\","
+			      "\"Interface\":{\"Address\":\"10.9.0.2/24\"}}",
+			      &r),
+			 200);
+	assert_string_equal(str(r, "Interface", "AddressIPv6"), "fd00:9::7/64");
+	json_decref(r);
+	F.fill_ip6 = false;
+	/* what netbpf cannot take is refused by name */
+	assert_int_equal(call("/NetworkDriver.CreateEndpoint",
+			      "{\"NetworkID\":\"" NID "\",\"EndpointID\":\"" EID "\","
+			      "\"Interface\":{\"Address\":\"10.9.0.2/24\","
+			      "\"AddressIPv6\":\"fd00::zz/64\"}}",
+			      &r),
+			 200);
+	assert_non_null(strstr(str(r, "Err", NULL), "invalid IPv6 address"));
 	json_decref(r);
 	assert_int_equal(call("/NetworkDriver.CreateEndpoint",
 			      "{\"NetworkID\":\"" NID "\",\"Interface\":{}}", &r),
@@ -387,7 +439,15 @@ static void test_join_gateway_or_none(void **state)
 	assert_string_equal(str(r, "InterfaceName", "DstPrefix"), "eth");
 	assert_string_equal(str(r, "Gateway", NULL), "10.9.0.1");
 	assert_null(json_object_get(r, "DisableGatewayService"));
+	assert_null(json_object_get(r, "GatewayIPv6")); /* a v4-only endpoint */
 	json_decref(r);
+
+	/* a dual-stack endpoint: Docker adds the v6 default route via GatewayIPv6 */
+	nb_parse_ipv6("fd00:9::1", &F.join_gw6);
+	assert_int_equal(call("/NetworkDriver.Join", body, &r), 200);
+	assert_string_equal(str(r, "GatewayIPv6", NULL), "fd00:9::1");
+	json_decref(r);
+	memset(&F.join_gw6, 0, sizeof(F.join_gw6));
 
 	/* an internal network: no gateway, and Docker must not bring docker_gwbridge */
 	F.join_gw = 0;
@@ -531,8 +591,11 @@ static void test_ipam(void **state)
 	assert_string_equal(str(r, "Pool", NULL), "172.18.0.0/16");
 	assert_string_equal(str(r, "PoolID", NULL), "netbpf/172.18.0.0/16");
 	json_decref(r);
-	assert_int_equal(call("/IpamDriver.RequestPool", "{\"V6\":true}", &r), 200);
-	assert_non_null(strstr(str(r, "Err", NULL), "IPv6"));
+	assert_false(F.pool_v6);
+	assert_int_equal(
+	    call("/IpamDriver.RequestPool", "{\"Pool\":\"fd00:5::/64\",\"V6\":true}", &r), 200);
+	assert_true(F.pool_v6);
+	assert_string_equal(str(r, "PoolID", NULL), "netbpf6/fd00:5::/64");
 	json_decref(r);
 	assert_int_equal(call("/IpamDriver.RequestAddress",
 			      "{\"PoolID\":\"netbpf/172.18.0.0/16\",\"Address\":\"\",\"Options\":{"

@@ -222,7 +222,7 @@ static void test_open_files_and_modes(void **state)
 	sqlite3_finalize(stmt);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(stmt, 0), 3);
+	assert_int_equal(sqlite3_column_int(stmt, 0), 5);
 	sqlite3_finalize(stmt);
 	assert_int_equal(
 	    sqlite3_prepare_v2(db,
@@ -260,6 +260,14 @@ static void test_open_files_and_modes(void **state)
 				      "ALTER TABLE networks DROP COLUMN attachable;"
 				      "ALTER TABLE networks DROP COLUMN aux_addresses;"
 				      "ALTER TABLE endpoints DROP COLUMN aliases;"
+				      "ALTER TABLE networks DROP COLUMN vni;"
+				      "DROP INDEX endpoints_ip6;"
+				      "ALTER TABLE endpoints DROP COLUMN ip6;"
+				      "ALTER TABLE networks DROP COLUMN subnet6;"
+				      "ALTER TABLE networks DROP COLUMN subnet6_len;"
+				      "ALTER TABLE networks DROP COLUMN range6;"
+				      "ALTER TABLE networks DROP COLUMN range6_len;"
+				      "ALTER TABLE networks DROP COLUMN gateway6;"
 				      "PRAGMA user_version = 2",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
@@ -268,6 +276,27 @@ static void test_open_files_and_modes(void **state)
 	assert_int_equal(nb_store_network_find(st, "web", &n), 0);
 	assert_false(n.attachable);
 	assert_string_equal(n.aux_addresses, "{}");
+	assert_false(nb_network_has_v6(&n)); /* and no IPv6 */
+	/* and version 4's VNI: a local network */
+	assert_int_equal(n.vni, 0);
+	assert_string_equal(n.driver, NB_DRIVER_BRIDGE);
+	nb_network_rec_clear(&n);
+
+	/* an overlay network: a bridged row with its VNI, read back as "overlay" */
+	memset(&n, 0, sizeof(n));
+	snprintf(n.name, sizeof(n.name), "ov");
+	snprintf(n.driver, sizeof(n.driver), NB_DRIVER_OVERLAY);
+	n.vni = 4097;
+	assert_int_equal(nb_parse_prefix("10.50.0.0/16", true, &n.subnet), 0);
+	n.range = n.subnet;
+	assert_int_equal(nb_store_begin(st), 0);
+	assert_int_equal(nb_store_network_add(st, &n), 0);
+	assert_int_equal(nb_store_commit(st), 0);
+	assert_true(n.net_id >= 1);
+	assert_int_equal(nb_store_network_find(st, "ov", &n), 0);
+	assert_string_equal(n.driver, NB_DRIVER_OVERLAY);
+	assert_int_equal(n.vni, 4097);
+	assert_true(nb_net_is_bridged(&n));
 	nb_network_rec_clear(&n);
 	nb_store_close(st);
 }
@@ -861,6 +890,59 @@ static void test_endpoint_crud(void **state)
 	assert_int_equal(nb_id_new(ghost_net.id), 0);
 	fill_ep(&bad, &ghost_net, &c, "10.1.0.9", 0);
 	assert_int_equal(nb_store_endpoint_add(f->st, &bad), -ENOENT);
+}
+
+/* IPv6: a network's v6 subnet, range and gateway and an endpoint's ip6 round-trip */
+static void test_ipv6(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_network_rec n, got;
+	struct nb_sandbox_rec a, b, c;
+	struct nb_endpoint_rec ea, eb, ec, e;
+	struct in6_addr *ips6;
+	char buf[NB_CIDR6_STRLEN];
+	size_t cnt;
+
+	fill_net(&n, "v6", "10.6.0.0/24");
+	assert_int_equal(nb_parse_prefix6("fd00:6::/64", true, &n.subnet6), 0);
+	assert_int_equal(nb_parse_prefix6("fd00:6::100/120", true, &n.range6), 0);
+	assert_int_equal(nb_parse_ipv6("fd00:6::1", &n.gateway6), 0);
+	assert_int_equal(nb_store_network_add(f->st, &n), 0);
+	assert_int_equal(nb_store_network_find(f->st, "v6", &got), 0);
+	assert_true(nb_network_has_v6(&got));
+	assert_string_equal(nb_fmt_prefix6(&got.subnet6, buf), "fd00:6::/64");
+	assert_string_equal(nb_fmt_prefix6(&got.range6, buf), "fd00:6::100/120");
+	assert_string_equal(nb_fmt_ipv6(&got.gateway6, buf), "fd00:6::1");
+	nb_network_rec_clear(&got);
+
+	a = add_sb(f->st, "a");
+	b = add_sb(f->st, "b");
+	c = add_sb(f->st, "c");
+	fill_ep(&ea, &n, &a, "10.6.0.2", 0);
+	assert_int_equal(nb_parse_ipv6("fd00:6::100", &ea.ip6), 0);
+	assert_int_equal(nb_store_endpoint_add(f->st, &ea), 0);
+	fill_ep(&eb, &n, &b, "10.6.0.3", 0);
+	assert_int_equal(nb_parse_ipv6("fd00:6::2", &eb.ip6), 0);
+	assert_int_equal(nb_store_endpoint_add(f->st, &eb), 0);
+	/* an endpoint without v6 address, and a v6 address taken twice */
+	fill_ep(&ec, &n, &c, "10.6.0.4", 0);
+	assert_int_equal(nb_store_endpoint_add(f->st, &ec), 0);
+	assert_int_equal(nb_store_endpoint_find(f->st, n.id, c.id, &e), 0);
+	assert_true(nb_ipv6_is_zero(&e.ip6));
+	assert_int_equal(nb_store_endpoint_find(f->st, n.id, a.id, &e), 0);
+	assert_string_equal(nb_fmt_ipv6(&e.ip6, buf), "fd00:6::100");
+	assert_int_equal(nb_store_endpoint_del(f->st, ec.id), 0);
+	fill_ep(&ec, &n, &c, "10.6.0.4", 0);
+	ec.ip6 = eb.ip6;
+	assert_int_equal(nb_store_endpoint_add(f->st, &ec), -EEXIST);
+
+	/* in address order (blob order is address order) */
+	assert_int_equal(nb_store_network_ips6(f->st, n.id, &ips6, &cnt), 0);
+	assert_int_equal(cnt, 2);
+	assert_string_equal(nb_fmt_ipv6(&ips6[0], buf), "fd00:6::2");
+	assert_string_equal(nb_fmt_ipv6(&ips6[1], buf), "fd00:6::100");
+	free(ips6);
+	nb_network_rec_clear(&n);
 }
 
 static void test_endpoint_constraints(void **state)
@@ -1489,6 +1571,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_sandbox_resolution, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sandbox_crud, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_endpoint_crud, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ipv6, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_endpoint_constraints, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_network_del_busy, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_renames, setup, teardown),

@@ -368,32 +368,67 @@ static int ipam_parse(json_t *ipam, struct nb_cni_conf *c, struct nb_cni_err *e)
 		if (!json_is_array(ranges) || json_array_size(ranges) == 0)
 			return nb_cni_errorf(e, NB_CNI_ERR_INVALID_CONFIG,
 					     "ipam.ranges: must be a non-empty list of range sets");
-		if (json_array_size(ranges) > 1)
+		if (json_array_size(ranges) > 2)
 			return nb_cni_errorf(e, NB_CNI_ERR_UNSUPPORTED_FIELD,
 					     "ipam.ranges: %zu range sets given; a netbpf network "
-					     "has one IPv4 subnet",
+					     "has one IPv4 and one IPv6 subnet",
 					     json_array_size(ranges));
-		set = json_array_get(ranges, 0);
-		if (!json_is_array(set) || json_array_size(set) != 1)
-			return nb_cni_errorf(
-			    e,
-			    json_is_array(set) && json_array_size(set) > 1
-				? NB_CNI_ERR_UNSUPPORTED_FIELD
-				: NB_CNI_ERR_INVALID_CONFIG,
-			    "ipam.ranges[0]: must be a list of exactly one range (a netbpf network "
-			    "has one IPv4 subnet)");
-		r = json_array_get(set, 0);
-		if (!json_is_object(r))
-			return nb_cni_errorf(e, NB_CNI_ERR_INVALID_CONFIG,
-					     "ipam.ranges[0][0]: must be an object");
-		if (want_string(r, "subnet", "ipam.ranges[0][0].", &subnet, e) ||
-		    want_string(r, "gateway", "ipam.ranges[0][0].", &gateway, e) ||
-		    want_string(r, "rangeStart", "ipam.ranges[0][0].", &start, e) ||
-		    want_string(r, "rangeEnd", "ipam.ranges[0][0].", &end, e))
-			return -EINVAL;
+		for (size_t k = 0; k < json_array_size(ranges); k++) {
+			const char *sn = NULL, *gw = NULL, *rs = NULL, *re = NULL;
+			char where[48];
+
+			snprintf(where, sizeof(where), "ipam.ranges[%zu][0].", k);
+			set = json_array_get(ranges, k);
+			if (!json_is_array(set) || json_array_size(set) != 1)
+				return nb_cni_errorf(
+				    e,
+				    json_is_array(set) && json_array_size(set) > 1
+					? NB_CNI_ERR_UNSUPPORTED_FIELD
+					: NB_CNI_ERR_INVALID_CONFIG,
+				    "ipam.ranges[%zu]: must be a list of exactly one range (a netbpf "
+				    "network has one subnet per address family)",
+				    k);
+			r = json_array_get(set, 0);
+			if (!json_is_object(r))
+				return nb_cni_errorf(e, NB_CNI_ERR_INVALID_CONFIG,
+						     "%.*s: must be an object",
+						     (int)strlen(where) - 1, where);
+			if (want_string(r, "subnet", where, &sn, e) ||
+			    want_string(r, "gateway", where, &gw, e) ||
+			    want_string(r, "rangeStart", where, &rs, e) ||
+			    want_string(r, "rangeEnd", where, &re, e))
+				return -EINVAL;
+			if (!sn)
+				return nb_cni_errorf(e, NB_CNI_ERR_INVALID_CONFIG, "%ssubnet is missing",
+						     where);
+			if (!strchr(sn, ':')) {
+				if (subnet)
+					return nb_cni_errorf(e, NB_CNI_ERR_UNSUPPORTED_FIELD,
+							     "ipam.ranges: two IPv4 range sets; a "
+							     "netbpf network has one IPv4 subnet");
+				subnet = sn, gateway = gw, start = rs, end = re;
+				continue;
+			}
+			if (c->subnet6)
+				return nb_cni_errorf(e, NB_CNI_ERR_UNSUPPORTED_FIELD,
+						     "ipam.ranges: two IPv6 range sets; a netbpf "
+						     "network has one IPv6 subnet");
+			if (rs || re)
+				return nb_cni_errorf(e, NB_CNI_ERR_UNSUPPORTED_FIELD,
+						     "%srangeStart/rangeEnd: netbpf takes no range "
+						     "in an IPv6 range set",
+						     where);
+			if (gw && !strchr(gw, ':'))
+				return nb_cni_errorf(e, NB_CNI_ERR_INVALID_CONFIG,
+						     "%sgateway \"%s\": not an IPv6 address", where,
+						     gw);
+			c->subnet6 = sn;
+			c->gateway6 = gw;
+		}
 		if (!subnet)
-			return nb_cni_errorf(e, NB_CNI_ERR_INVALID_CONFIG,
-					     "ipam.ranges[0][0].subnet is missing");
+			return nb_cni_errorf(e, NB_CNI_ERR_UNSUPPORTED_FIELD,
+					     "ipam.ranges: no IPv4 range set; a netbpf network has "
+					     "an IPv4 subnet");
 	} else if (want_string(ipam, "subnet", "ipam.", &subnet, e) ||
 		   want_string(ipam, "gateway", "ipam.", &gateway, e) ||
 		   want_string(ipam, "rangeStart", "ipam.", &start, e) ||
@@ -735,9 +770,10 @@ void nb_cni_conf_free(struct nb_cni_conf *c)
 json_t *nb_cni_result_json(const char *version, const struct nb_cni_attachment *a)
 {
 	char mac[18], hmac[18], addr[NB_CIDR_STRLEN + 4], gw[NB_IPV4_STRLEN];
+	char addr6[NB_CIDR6_STRLEN], gw6[NB_IPV6_STRLEN];
 	bool v1 = nb_cni_version_cmp(version, "1.0.0") >= 0;
 	bool v11 = nb_cni_version_cmp(version, "1.1.0") >= 0;
-	json_t *r, *ifs, *host, *ctr, *ip, *routes;
+	json_t *r, *ifs, *host, *ctr, *ip, *ips, *routes;
 
 	nb_fmt_ipv4(a->ip, addr);
 	snprintf(addr + strlen(addr), sizeof(addr) - strlen(addr), "/%d", a->prefix_len);
@@ -759,7 +795,22 @@ json_t *nb_cni_result_json(const char *version, const struct nb_cni_attachment *
 	if (a->default_route)
 		json_array_append_new(routes,
 				      json_pack("{s:s, s:s}", "dst", "0.0.0.0/0", "gw", gw));
-	r = json_pack("{s:s, s:o, s:[o], s:o}", "cniVersion", version, "interfaces", ifs, "ips", ip,
+	ips = json_pack("[o]", ip);
+	/* a dual-stack network: the IPv6 address after the IPv4 one, its default route too */
+	if (!nb_ipv6_is_zero(&a->ip6)) {
+		nb_fmt_ipv6(&a->ip6, addr6);
+		snprintf(addr6 + strlen(addr6), sizeof(addr6) - strlen(addr6), "/%d",
+			 a->prefix6_len);
+		nb_fmt_ipv6(&a->gateway6, gw6);
+		ip = json_pack("{s:s, s:s, s:i}", "address", addr6, "gateway", gw6, "interface", 1);
+		if (!v1)
+			json_object_set_new(ip, "version", json_string("6"));
+		json_array_append_new(ips, ip);
+		if (a->default_route)
+			json_array_append_new(routes,
+					      json_pack("{s:s, s:s}", "dst", "::/0", "gw", gw6));
+	}
+	r = json_pack("{s:s, s:o, s:o, s:o}", "cniVersion", version, "interfaces", ifs, "ips", ips,
 		      "routes", routes);
 	if (r) {
 		json_t *dns = a->dns ? json_deep_copy(a->dns) : json_object();

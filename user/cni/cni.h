@@ -11,7 +11,9 @@
  *   subnet, gateway, ipRange, mtu        the network's addressing (ipRange: a CIDR inside
  *                                        subnet; "ipam": {"subnet", "gateway", "rangeStart",
  *                                        "rangeEnd", "ranges"} of host-local's shape is read
- *                                        too: netbpf allocates the addresses itself)
+ *                                        too: netbpf allocates the addresses itself);
+ *                                        ipam.ranges may hold one IPv4 and one IPv6 range set
+ *                                        (subnet and gateway): a dual-stack network
  *   ipMasq, isDefaultGateway             masquerade; default route via the gateway
  *   internal, icc                        netbpf's own (Docker's --internal, enable_icc)
  *   stateDir, pinDir, cgroup, uplinks    the instance (as NETBPF_STATE_DIR, NETBPF_PIN_DIR,
@@ -29,6 +31,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <netinet/in.h>
 #include <linux/types.h>
 
 #include <jansson.h>
@@ -136,6 +139,9 @@ struct nb_cni_conf {
 	const char *gateway;
 	const char *ip_range;
 	char ip_range_buf[20]; /* ip_range computed from rangeStart/rangeEnd */
+	/* IPv6: the v6 range set of ipam.ranges (one v4 and one v6, as host-local takes them) */
+	const char *subnet6;
+	const char *gateway6;
 	bool has_mtu, has_masq, has_default_gw, has_internal, has_icc;
 	unsigned int mtu;
 	bool masq, default_gw, internal, icc;
@@ -183,6 +189,9 @@ struct nb_cni_attachment {
 	int prefix_len;
 	__be32 gateway;
 	bool default_route; /* the container's default route goes via gateway on ifname */
+	struct in6_addr ip6; /* :: when the network has no IPv6 */
+	int prefix6_len;
+	struct in6_addr gateway6;
 	unsigned int mtu;   /* 0: not reported */
 	json_t *dns;	    /* borrowed, may be NULL */
 };

@@ -423,7 +423,8 @@ static int net_lookup(struct nb_store *st, const char *name, struct nb_network_r
 static int network_compare(struct nb_cni_ctx *ctx, const struct nb_network_rec *net, int code)
 {
 	const struct nb_cni_conf *c = ctx->conf;
-	char diff[1024] = "", a[NB_CIDR_STRLEN], b[NB_CIDR_STRLEN];
+	char diff[1024] = "", a[NB_CIDR_STRLEN], b[NB_CIDR_STRLEN], a6[NB_CIDR6_STRLEN];
+	struct nb_prefix6 p6;
 	struct nb_prefix p;
 	size_t len = 0;
 	__be32 ip;
@@ -434,7 +435,7 @@ static int network_compare(struct nb_cni_ctx *ctx, const struct nb_network_rec *
 	len +=                                                                                     \
 	    (size_t)snprintf(diff + len, len < sizeof(diff) ? sizeof(diff) - len : 0, __VA_ARGS__)
 
-	if (strcmp(net->driver, NB_DRIVER_BRIDGE))
+	if (!nb_net_is_bridged(net))
 		return nb_cni_errorf(ctx->err, code,
 				     "network \"%s\" is netbpf's %s network; a CNI network must be "
 				     "a bridge network",
@@ -452,6 +453,13 @@ static int network_compare(struct nb_cni_ctx *ctx, const struct nb_network_rec *
 	if (c->gateway && !nb_parse_ipv4(c->gateway, &ip) && ip != net->gateway) {
 		DIFF("gateway %s (the configuration says %s)", nb_fmt_ipv4(net->gateway, b),
 		     c->gateway);
+	}
+	if (!!c->subnet6 != nb_network_has_v6(net) ||
+	    (c->subnet6 && (nb_parse_prefix6(c->subnet6, true, &p6) || p6.len != net->subnet6.len ||
+			    memcmp(&p6.addr, &net->subnet6.addr, sizeof(p6.addr))))) {
+		DIFF("IPv6 subnet %s (the configuration says %s)",
+		     nb_network_has_v6(net) ? nb_fmt_prefix6(&net->subnet6, a6) : "none",
+		     c->subnet6 ? c->subnet6 : "none");
 	}
 	if (c->has_mtu && c->mtu != (net->mtu ? net->mtu : DEFAULT_MTU)) {
 		DIFF("mtu %u (the configuration says %u)", net->mtu ? net->mtu : DEFAULT_MTU,
@@ -505,6 +513,10 @@ static int network_ensure(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb
 	spec.subnet = c->subnet;
 	spec.gateway = c->gateway;
 	spec.ip_range = c->ip_range;
+	/* a v6 range set in ipam.ranges: a dual-stack network */
+	spec.ipv6 = c->subnet6 != NULL;
+	spec.subnet6 = c->subnet6;
+	spec.gateway6 = c->gateway6;
 	spec.internal = c->has_internal && c->internal;
 	if (c->has_mtu) {
 		snprintf(mtu, sizeof(mtu), "%u", c->mtu);
@@ -735,6 +747,9 @@ static int result_build(struct nb_cni_ctx *ctx, struct nb_world *w,
 	a.prefix_len = net->subnet.len;
 	a.gateway = net->gateway;
 	a.default_route = !strcmp(dev, ep->ifname);
+	a.ip6 = ep->ip6;
+	a.prefix6_len = net->subnet6.len;
+	a.gateway6 = net->gateway6;
 	a.mtu = net->mtu ? net->mtu : DEFAULT_MTU;
 	a.dns = ctx->conf->dns;
 	*out = nb_cni_result_json(ctx->conf->version, &a);
@@ -908,7 +923,7 @@ int nb_cni_add(struct nb_cni_ctx *ctx, json_t **result)
 			}
 		}
 		mark = log_mark();
-		err = nb_attach_ifname(st, w, &net, &sb, want, env->ifname, &ep);
+		err = nb_attach_ifname(st, w, &net, &sb, want, NULL, env->ifname, &ep);
 		if (err) {
 			err = lib_fail(ctx, NB_CNI_ERR_NETBPF, mark, err,
 				       "container \"%s\": cannot attach it to network \"%s\"",

@@ -308,3 +308,244 @@ const char *nb_fmt_mac(const __u8 mac[6], char buf[18])
 		 mac[5]);
 	return buf;
 }
+
+/* ---- IPv6 ---------------------------------------------------------------------------------
+ * Arithmetic on unsigned __int128 in host order: the address as one number, so "next
+ * address" and comparisons are what they are for IPv4's uint32_t.
+ */
+typedef unsigned __int128 u128;
+
+static u128 v6_num(const struct in6_addr *a)
+{
+	u128 v = 0;
+
+	for (int i = 0; i < 16; i++)
+		v = (v << 8) | a->s6_addr[i];
+	return v;
+}
+
+static void v6_addr(u128 v, struct in6_addr *a)
+{
+	for (int i = 15; i >= 0; i--) {
+		a->s6_addr[i] = (uint8_t)v;
+		v >>= 8;
+	}
+}
+
+static u128 v6_mask(int len)
+{
+	if (len <= 0)
+		return 0;
+	if (len >= 128)
+		return ~(u128)0;
+	return ~(u128)0 << (128 - len);
+}
+
+int nb_parse_ipv6(const char *s, struct in6_addr *ip)
+{
+	/* inet_pton refuses zones, blanks and trailing characters itself */
+	if (!s || inet_pton(AF_INET6, s, ip) != 1)
+		return -EINVAL;
+	return 0;
+}
+
+int nb_parse_prefix6(const char *s, bool strict, struct nb_prefix6 *p)
+{
+	char addr[NB_IPV6_STRLEN];
+	const char *slash;
+	unsigned long len;
+	struct in6_addr a;
+	size_t n;
+	u128 v;
+
+	if (!s)
+		return -EINVAL;
+	slash = strchr(s, '/');
+	if (!slash || (size_t)(slash - s) >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
+	if (nb_parse_ipv6(addr, &a))
+		return -EINVAL;
+	n = parse_dec(slash + 1, 3, 128, &len);
+	if (!n || slash[1 + n] != '\0')
+		return -EINVAL;
+	v = v6_num(&a);
+	if (strict && (v & ~v6_mask((int)len)))
+		return -EINVAL;
+	v6_addr(v & v6_mask((int)len), &p->addr);
+	p->len = (int)len;
+	return 0;
+}
+
+const char *nb_fmt_ipv6(const struct in6_addr *ip, char buf[NB_IPV6_STRLEN])
+{
+	if (!inet_ntop(AF_INET6, ip, buf, NB_IPV6_STRLEN))
+		snprintf(buf, NB_IPV6_STRLEN, "?");
+	return buf;
+}
+
+const char *nb_fmt_prefix6(const struct nb_prefix6 *p, char buf[NB_CIDR6_STRLEN])
+{
+	char ip[NB_IPV6_STRLEN];
+
+	snprintf(buf, NB_CIDR6_STRLEN, "%s/%d", nb_fmt_ipv6(&p->addr, ip), p->len);
+	return buf;
+}
+
+bool nb_ipv6_is_zero(const struct in6_addr *ip)
+{
+	return v6_num(ip) == 0;
+}
+
+bool nb_str_is_ipv6(const char *s)
+{
+	return s && strchr(s, ':');
+}
+
+bool nb_prefix6_contains(const struct nb_prefix6 *p, const struct in6_addr *ip)
+{
+	u128 m = v6_mask(p->len);
+
+	return (v6_num(ip) & m) == (v6_num(&p->addr) & m);
+}
+
+bool nb_prefix6_covers(const struct nb_prefix6 *a, const struct nb_prefix6 *b)
+{
+	return a->len <= b->len && nb_prefix6_contains(a, &b->addr);
+}
+
+bool nb_prefix6_overlap(const struct nb_prefix6 *a, const struct nb_prefix6 *b)
+{
+	return nb_prefix6_covers(a, b) || nb_prefix6_covers(b, a);
+}
+
+const char *nb_prefix6_unusable(const struct nb_prefix6 *p)
+{
+	static const struct {
+		const char *cidr, *why;
+	} bad[] = {
+	    {"fe80::/10", "link-local (fe80::/10)"},
+	    {"ff00::/8", "multicast (ff00::/8)"},
+	    {"::ffff:0:0/96", "IPv4-mapped (::ffff:0:0/96)"},
+	    {"::1/128", "the loopback address"},
+	    {"::/128", "the unspecified address"},
+	};
+	struct nb_prefix6 b;
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (!nb_parse_prefix6(bad[i].cidr, true, &b) && nb_prefix6_overlap(p, &b))
+			return bad[i].why;
+	return NULL;
+}
+
+/* The addresses endpoints may get: range (or the subnet) minus the subnet's own address */
+static bool usable_span6(const struct nb_prefix6 *subnet, const struct nb_prefix6 *range,
+			 u128 *first, u128 *last)
+{
+	const struct nb_prefix6 *eff = subnet;
+	u128 net = v6_num(&subnet->addr) & v6_mask(subnet->len);
+	u128 lo, hi;
+
+	if (range) {
+		if (!nb_prefix6_overlap(subnet, range))
+			return false;
+		if (range->len > subnet->len)
+			eff = range;
+	}
+	lo = v6_num(&eff->addr) & v6_mask(eff->len);
+	hi = lo | ~v6_mask(eff->len);
+	if (lo == net && subnet->len < 128) {
+		if (lo == hi)
+			return false;
+		lo++;
+	}
+	*first = lo;
+	*last = hi;
+	return true;
+}
+
+void nb_ipam6_default_gateway(const struct nb_prefix6 *subnet, const struct nb_prefix6 *range,
+			      struct in6_addr *gw)
+{
+	u128 first, last;
+
+	if (!usable_span6(subnet, range, &first, &last))
+		first = 0;
+	v6_addr(first, gw);
+}
+
+static int cmp_u128(const void *a, const void *b)
+{
+	u128 x = *(const u128 *)a, y = *(const u128 *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+int nb_ipam6_alloc(const struct nb_prefix6 *subnet, const struct nb_prefix6 *range,
+		   const struct in6_addr *gateway, const struct in6_addr *used, size_t nused,
+		   struct in6_addr *out)
+{
+	u128 first, last, c, gw = gateway ? v6_num(gateway) : 0;
+	u128 *sorted = NULL;
+	size_t i, n = 0;
+
+	if (!usable_span6(subnet, range, &first, &last))
+		return -ENOSPC;
+	if (nused) {
+		sorted = malloc(nused * sizeof(*sorted));
+		if (!sorted)
+			return -ENOMEM;
+		for (i = 0; i < nused; i++) {
+			u128 u = v6_num(&used[i]);
+
+			if (u >= first && u <= last)
+				sorted[n++] = u;
+		}
+		qsort(sorted, n, sizeof(*sorted), cmp_u128);
+	}
+	/*
+	 * c climbs over the taken addresses in order: at most n + 1 steps past the used ones
+	 * and the gateway, however large the range
+	 */
+	c = first;
+	i = 0;
+	for (;;) {
+		while (i < n && sorted[i] < c)
+			i++;
+		if (c != gw && !(i < n && sorted[i] == c))
+			break;
+		if (c == last) {
+			free(sorted);
+			return -ENOSPC;
+		}
+		c++;
+	}
+	free(sorted);
+	v6_addr(c, out);
+	return 0;
+}
+
+int nb_ipam6_check(const struct nb_prefix6 *subnet, const struct in6_addr *gateway,
+		   const struct in6_addr *used, size_t nused, const struct in6_addr *ip)
+{
+	u128 v = v6_num(ip);
+
+	if (!nb_prefix6_contains(subnet, ip))
+		return -ERANGE;
+	if (subnet->len < 128 && v == (v6_num(&subnet->addr) & v6_mask(subnet->len)))
+		return -EADDRNOTAVAIL;
+	if (gateway && v == v6_num(gateway))
+		return -EADDRNOTAVAIL;
+	for (size_t i = 0; i < nused; i++)
+		if (v6_num(&used[i]) == v)
+			return -EADDRINUSE;
+	return 0;
+}
+
+void nb_mac_from_ipv6(const struct in6_addr *ip, __u8 mac[6])
+{
+	mac[0] = 0x02;
+	mac[1] = 0x42;
+	memcpy(mac + 2, ip->s6_addr + 12, 4);
+}

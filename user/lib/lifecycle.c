@@ -16,6 +16,7 @@
 #include "events.h"
 #include "ipam.h"
 #include "cluster.h"
+#include "overlay.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "mapsize.h"
@@ -34,6 +35,7 @@
 #define SETTING_UPLINKS "uplinks" /* comma-separated interface names */
 #define SETTING_CGROUP	"cgroup"  /* the cgroup `up` attached the socket hooks to */
 #define IP_FORWARD	"/proc/sys/net/ipv4/ip_forward"
+#define IP6_FORWARD	"/proc/sys/net/ipv6/conf/all/forwarding"
 
 const char *const nb_device_prefixes[NB_DEVICE_PREFIXES] = {"nbe", "nbg", "nbp"};
 
@@ -137,14 +139,15 @@ int nb_uplinks_stored(struct nb_store *st, struct nb_strv *out)
 	return err;
 }
 
-static int ip_forward_on(void)
+/* path: IP_FORWARD or IP6_FORWARD (a kernel without IPv6 has no such file: nothing to do) */
+static int ip_forward_on(const char *path)
 {
 	char cur = 0;
 	int fd, err = 0;
 
-	fd = open(IP_FORWARD, O_RDWR | O_CLOEXEC);
+	fd = open(path, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		return -errno;
+		return errno == ENOENT && !strcmp(path, IP6_FORWARD) ? 0 : -errno;
 	if (read(fd, &cur, 1) == 1 && cur == '1')
 		goto cleanup;
 	if (pwrite(fd, "1\n", 2, 0) != 2)
@@ -598,7 +601,7 @@ static void restore(struct nb_store *st, struct nb_world *w, struct nb_up_report
 		return;
 	}
 	for (i = 0; i < nn; i++) {
-		if (strcmp(nets[i].driver, NB_DRIVER_BRIDGE))
+		if (!nb_net_is_bridged(&nets[i]))
 			continue;
 		if (nb_network_realize(w, &nets[i]))
 			c->failed++;
@@ -634,7 +637,7 @@ static void restore(struct nb_store *st, struct nb_world *w, struct nb_up_report
 		first = true;
 		for (j = 0; j < ne; j++) {
 			net = nb_network_recs_by_id(nets, nn, eps[j].network_id);
-			if (!net || strcmp(net->driver, NB_DRIVER_BRIDGE))
+			if (!net || !nb_net_is_bridged(net))
 				continue;
 			if (nb_endpoint_realize(w, net, &sbs[i], &eps[j], first))
 				c->failed++;
@@ -754,6 +757,28 @@ static void nat_restore(struct nb_store *st, struct nb_world *w, const struct nb
 }
 
 /* ---- up ------------------------------------------------------------------ */
+
+/*
+ * The VXLAN device of a host with a store, its MTU from the first uplink (the underlay: the
+ * outer packets leave there) less the encapsulation, as Linux gives a VXLAN device over a
+ * lower device. Without uplinks, Ethernet's 1500.
+ */
+static int up_overlay_dev(const struct nb_instance *inst, struct nb_nl *nl, struct nb_world *w,
+			  const struct nb_strv *uplinks, struct nb_up_report *r)
+{
+	struct nb_link_info info = {.mtu = 1500};
+	int err;
+
+	if (uplinks->n && (err = nb_nl_link_info(nl, uplinks->v[0], &info))) {
+		nb_errorf("up: uplink %s: cannot read its MTU: %s", uplinks->v[0], strerror(-err));
+		return err;
+	}
+	err = nb_overlay_dev_ensure(inst, nl, &w->maps, info.mtu);
+	if (err)
+		return err;
+	r->overlay_mtu = info.mtu - NB_OVERLAY_OVERHEAD;
+	return 0;
+}
 
 /* ---- issue 19: owner, pins, uplinks by ifindex, map sizes ---------------- */
 
@@ -888,6 +913,8 @@ static void up_undo(const struct nb_instance *inst, struct nb_nl *nl)
 	if (!own_prog_ids(inst, &ids, &n) && nl)
 		nb_uplinks_detach_attached(nl, ids, n, NULL, NULL);
 	free(ids);
+	if (nl)
+		nb_overlay_dev_del(nl, NULL);
 	nb_dp_cgroup_detach(inst);
 	nb_dp_unload(inst);
 }
@@ -1076,9 +1103,16 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 			  strerror(-err));
 		goto cleanup;
 	}
-	err = ip_forward_on();
+	err = ip_forward_on(IP_FORWARD);
 	if (err) {
 		nb_errorf("up: cannot enable IPv4 forwarding (%s): %s", IP_FORWARD, strerror(-err));
+		goto cleanup;
+	}
+	/* the instance's netns routes IPv6 between networks and to the uplink as it does v4 */
+	err = ip_forward_on(IP6_FORWARD);
+	if (err) {
+		nb_errorf("up: cannot enable IPv6 forwarding (%s): %s", IP6_FORWARD,
+			  strerror(-err));
 		goto cleanup;
 	}
 	/* uplinks no longer wanted lose their hooks */
@@ -1097,6 +1131,9 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 	if (mode == NB_DP_MODE_XDP)
 		w.mode = xdp ? NB_DP_MODE_XDP : NB_DP_MODE_TC;
 	if ((err = predefined_ensure(st, &w, o->bridge_subnet)))
+		goto cleanup;
+	/* a host of a cluster: the VXLAN device its overlay networks need (docs/overlay.md) */
+	if (joined && (err = up_overlay_dev(inst, nl, &w, &uplinks, r)))
 		goto cleanup;
 	csv = nb_strv_join(&uplinks);
 	err = csv ? nb_store_setting_set(st, SETTING_UPLINKS, csv) : -ENOMEM;
@@ -1284,6 +1321,9 @@ int nb_down_opts(const struct nb_instance *inst, bool force, struct nb_down_repo
 		err = r->devices;
 		goto cleanup;
 	}
+	err = nb_overlay_dev_del(nl, NULL);
+	if (err)
+		goto cleanup;
 	err = nb_uplinks_stored(st, &uplinks);
 	if (err)
 		nb_logf(NB_LOG_WARN, "down: cannot read the stored uplinks: %s", strerror(-err));
@@ -1483,7 +1523,7 @@ static int gc_devices(const struct nb_instance *inst, struct nb_store *st, struc
 	for (i = 0; i < ne; i++)
 		snprintf(known[nk++], NB_IFNAMSIZ, "%s", eps[i].host_ifname);
 	for (i = 0; i < nn; i++) {
-		if (strcmp(nets[i].driver, NB_DRIVER_BRIDGE))
+		if (!nb_net_is_bridged(&nets[i]))
 			continue;
 		nb_network_ifnames(nets[i].net_id, gw, port);
 		snprintf(known[nk++], NB_IFNAMSIZ, "%s", gw);

@@ -60,6 +60,14 @@ static const struct map_desc map_descs[] = {
     MAP_DESC(NB_MAP_PUB_TARGETS, pub_targets, true),
     MAP_DESC(NB_MAP_CT_SYN, ct_syn, true),
     MAP_DESC(NB_MAP_PUB_ALLOW, pub_allow, true),
+    /* overlay networks (issue 17) */
+    MAP_DESC(NB_MAP_VNI, vni, true),
+    MAP_DESC(NB_MAP_REMOTE, remote, true),
+    MAP_DESC(NB_MAP_REMOTE_IP, remote_ip, true),
+    MAP_DESC(NB_MAP_TUNNEL, tunnel, true),
+    MAP_DESC(NB_MAP_NEIGH6, neigh6, true),
+    MAP_DESC(NB_MAP_SUBNETS6, subnets6, true),
+    MAP_DESC(NB_MAP_CT6, ct6, true),
 };
 
 /* every fd of struct nb_maps has a descriptor, or nb_maps_init() would miss it */
@@ -218,6 +226,60 @@ static void net_keys(__u32 net_id, const struct nb_network *net, struct nb_lpm_k
 	neigh->ip = net->gateway;
 }
 
+static bool ip6_zero(const __u8 *a)
+{
+	static const __u8 zero[16];
+
+	return !memcmp(a, zero, sizeof(zero));
+}
+
+/* IPv6 keys of a network: false when it has no IPv6 */
+static bool net_keys6(__u32 net_id, const struct nb_network *net, struct nb_lpm6_key *lpm,
+		      struct nb_neigh6_key *neigh)
+{
+	memset(lpm, 0, sizeof(*lpm));
+	memset(neigh, 0, sizeof(*neigh));
+	if (!net->prefixlen6)
+		return false;
+	lpm->prefixlen = net->prefixlen6;
+	memcpy(lpm->addr, net->subnet6, sizeof(lpm->addr));
+	neigh->net_id = net_id;
+	memcpy(neigh->ip6, net->gateway6, sizeof(neigh->ip6));
+	return true;
+}
+
+/* Only an IPv6-only network lacks an IPv4 subnet: its 0/0 would claim every address */
+static bool net_has_v4(const struct nb_network *net)
+{
+	return net->prefixlen || net->subnet || !net->prefixlen6;
+}
+
+/* Deletes the IPv6 entries of an old version of network net_id the new one does not reuse */
+static int network_del_stale6(const struct nb_maps *m, __u32 net_id, const struct nb_network *old,
+			      const struct nb_network *new)
+{
+	struct nb_lpm6_key olpm, nlpm;
+	struct nb_neigh6_key oneigh, nneigh;
+	bool nhas = false;
+	__u32 owner;
+	int err = 0, e;
+
+	if (!net_keys6(net_id, old, &olpm, &oneigh))
+		return 0;
+	if (new)
+		nhas = net_keys6(net_id, new, &nlpm, &nneigh);
+	if ((!nhas || memcmp(&olpm, &nlpm, sizeof(olpm))) &&
+	    !nb_map_get(m->subnets6, &olpm, &owner) && owner == net_id) {
+		e = nb_map_del(m->subnets6, &olpm);
+		err = err ?: e;
+	}
+	if (!nhas || memcmp(&oneigh, &nneigh, sizeof(oneigh))) {
+		e = nb_map_del(m->neigh6, &oneigh);
+		err = err ?: e;
+	}
+	return err;
+}
+
 /* Deletes what an old version of network net_id wrote and the new one does not reuse */
 static int network_del_stale(const struct nb_maps *m, __u32 net_id, const struct nb_network *old,
 			     const struct nb_network *new)
@@ -232,7 +294,7 @@ static int network_del_stale(const struct nb_maps *m, __u32 net_id, const struct
 	if (new)
 		net_keys(net_id, new, &nlpm, &nfdb, &nneigh);
 	/* a subnet entry is only ours while it still maps to this network */
-	if ((!new || memcmp(&olpm, &nlpm, sizeof(olpm))) &&
+	if ((!new || !net_has_v4(new) || memcmp(&olpm, &nlpm, sizeof(olpm))) && net_has_v4(old) &&
 	    !nb_map_get(m->subnets, &olpm, &owner) && owner == net_id) {
 		e = nb_map_del(m->subnets, &olpm);
 		err = err ?: e;
@@ -249,7 +311,8 @@ static int network_del_stale(const struct nb_maps *m, __u32 net_id, const struct
 		e = nb_map_del(m->ports, &old->gwport_ifindex);
 		err = err ?: e;
 	}
-	return err;
+	e = network_del_stale6(m, net_id, old, new);
+	return err ?: e;
 }
 
 /*
@@ -308,25 +371,35 @@ static int port_net_flags_set(__u32 ifindex, const struct nb_port *port, void *a
 	return nb_map_put(a->m->ports, &ifindex, &p, BPF_EXIST);
 }
 
-int nb_maps_network_put(const struct nb_maps *m, __u32 net_id, const struct nb_network *net)
+int nb_maps_network_put(const struct nb_maps *m, __u32 net_id, const struct nb_network *net_in)
 {
-	struct nb_network old, val = *net;
+	struct nb_network old, val = *net_in;
+	const struct nb_network *net = &val;
+	struct nb_lpm6_key lpm6;
+	struct nb_neigh6_key neigh6_key;
+	bool has6;
 	struct nb_lpm_key lpm;
 	struct nb_fdb_key fdb_key;
-	struct nb_fdb_val fdb_val = {.ifindex = net->gw_ifindex, .flags = NB_FDB_F_GATEWAY};
+	struct nb_fdb_val fdb_val = {.ifindex = net_in->gw_ifindex, .flags = NB_FDB_F_GATEWAY};
 	struct nb_neigh_key neigh_key;
-	struct nb_neigh_val neigh_val = {.ifindex = net->gw_ifindex};
-	struct nb_port port = {.net_id = net_id,
-			       .kind = NB_PORT_GATEWAY,
-			       .ip = net->gateway,
-			       .net_flags = (__u16)net->flags};
+	struct nb_neigh_val neigh_val = {.ifindex = net_in->gw_ifindex};
+	struct nb_port port = {.net_id = net_id, .kind = NB_PORT_GATEWAY, .ip = net_in->gateway};
 	struct nb_flood *empty = NULL;
 	bool had_old;
 	int err;
 
-	if (net->prefixlen > 32 || !net->gw_ifindex || !net->gwport_ifindex)
+	if (net->prefixlen > 32 || net->prefixlen6 > 128 || !net->gw_ifindex ||
+	    !net->gwport_ifindex)
 		return -EINVAL;
 	val.pad = 0;
+	memset(val.pad6, 0, sizeof(val.pad6));
+	/* the flag says "has an IPv6 subnet", nothing else (abi.h) */
+	val.flags &= ~NB_NET_F_IPV6;
+	if (val.prefixlen6)
+		val.flags |= NB_NET_F_IPV6;
+	port.net_flags = (__u16)val.flags;
+	memcpy(port.ip6, val.gateway6, sizeof(port.ip6));
+	has6 = net_keys6(net_id, net, &lpm6, &neigh6_key);
 	had_old = nb_map_get(m->networks, &net_id, &old) == 0;
 	net_keys(net_id, net, &lpm, &fdb_key, &neigh_key);
 	memcpy(neigh_val.mac, net->gw_mac, sizeof(neigh_val.mac));
@@ -337,15 +410,25 @@ int nb_maps_network_put(const struct nb_maps *m, __u32 net_id, const struct nb_n
 	err = nb_map_put(m->networks, &net_id, &val, BPF_ANY);
 	if (err)
 		goto cleanup;
-	err = nb_map_put(m->subnets, &lpm, &net_id, BPF_ANY);
-	if (err)
-		goto cleanup;
+	if (net_has_v4(net)) {
+		err = nb_map_put(m->subnets, &lpm, &net_id, BPF_ANY);
+		if (err)
+			goto cleanup;
+	}
 	err = nb_map_put(m->fdb, &fdb_key, &fdb_val, BPF_ANY);
 	if (err)
 		goto cleanup;
 	err = nb_map_put(m->neigh, &neigh_key, &neigh_val, BPF_ANY);
 	if (err)
 		goto cleanup;
+	if (has6) {
+		err = nb_map_put(m->subnets6, &lpm6, &net_id, BPF_ANY);
+		if (err)
+			goto cleanup;
+		err = nb_map_put(m->neigh6, &neigh6_key, &neigh_val, BPF_ANY);
+		if (err)
+			goto cleanup;
+	}
 	err = nb_map_put(m->ports, &net->gwport_ifindex, &port, BPF_ANY);
 	if (err)
 		goto cleanup;
@@ -414,6 +497,15 @@ static int endpoint_del_keys(const struct nb_maps *m, __u32 ifindex, const struc
 		e = nb_map_del(m->neigh, &nk);
 		err = err ?: e;
 	}
+	if (!ip6_zero(port->ip6)) {
+		struct nb_neigh6_key nk6 = {.net_id = port->net_id};
+
+		memcpy(nk6.ip6, port->ip6, sizeof(nk6.ip6));
+		if (!nb_map_get(m->neigh6, &nk6, &nv) && nv.ifindex == ifindex) {
+			e = nb_map_del(m->neigh6, &nk6);
+			err = err ?: e;
+		}
+	}
 	e = flood_remove(m, port->net_id, ifindex);
 	return err ?: e;
 }
@@ -439,6 +531,15 @@ static int endpoint_del_stale(const struct nb_maps *m, __u32 ifindex, const stru
 	    nv.ifindex == ifindex) {
 		e = nb_map_del(m->neigh, &nk);
 		err = err ?: e;
+	}
+	if (!ip6_zero(old->ip6) && (!same_net || memcmp(old->ip6, new->ip6, sizeof(old->ip6)))) {
+		struct nb_neigh6_key nk6 = {.net_id = old->net_id};
+
+		memcpy(nk6.ip6, old->ip6, sizeof(nk6.ip6));
+		if (!nb_map_get(m->neigh6, &nk6, &nv) && nv.ifindex == ifindex) {
+			e = nb_map_del(m->neigh6, &nk6);
+			err = err ?: e;
+		}
 	}
 	if (!same_net) {
 		e = flood_remove(m, old->net_id, ifindex);
@@ -552,6 +653,14 @@ int nb_maps_endpoint_put(const struct nb_maps *m, __u32 ifindex, const struct nb
 	err = nb_map_put(m->neigh, &nk, &nv, BPF_ANY);
 	if (err)
 		goto cleanup;
+	if (!ip6_zero(port->ip6)) {
+		struct nb_neigh6_key nk6 = {.net_id = port->net_id};
+
+		memcpy(nk6.ip6, port->ip6, sizeof(nk6.ip6));
+		err = nb_map_put(m->neigh6, &nk6, &nv, BPF_ANY);
+		if (err)
+			goto cleanup;
+	}
 	err = flood_add(m, port->net_id, ifindex);
 	if (err)
 		goto cleanup;
@@ -594,7 +703,8 @@ int nb_maps_switch_clear(const struct nb_maps *m)
 {
 	/* ports first: from then on the programs drop instead of forwarding
 	 * along a half-cleared table */
-	const int fds[] = {m->ports, m->fdb, m->neigh, m->subnets, m->flood, m->networks};
+	const int fds[] = {m->ports,   m->fdb,	    m->neigh, m->neigh6,
+			   m->subnets, m->subnets6, m->flood, m->networks};
 	size_t i;
 	int err = 0;
 
@@ -663,6 +773,13 @@ static const char *const drop_names[NB_DROP_COUNT] = {
     [NB_DROP_UNPUBLISHED - NB_DROP_BASE] = "unpublished",
     [NB_DROP_BAD_SOURCE - NB_DROP_BASE] = "bad-source",
     [NB_DROP_NOT_ALLOWED - NB_DROP_BASE] = "not-allowed",
+    [NB_DROP_TUNNEL_VNI - NB_DROP_BASE] = "tunnel-vni",
+    [NB_DROP_TUNNEL_MAC - NB_DROP_BASE] = "tunnel-mac",
+    [NB_DROP_TUNNEL_SPOOF - NB_DROP_BASE] = "tunnel-spoof",
+    [NB_DROP_NO_TUNNEL - NB_DROP_BASE] = "no-tunnel",
+    [NB_DROP_SPOOF_IP6 - NB_DROP_BASE] = "spoof-ip6",
+    [NB_DROP_SPOOF_ND - NB_DROP_BASE] = "spoof-nd",
+    [NB_DROP_ND_UNKNOWN - NB_DROP_BASE] = "nd-unknown",
 };
 
 const char *nb_drop_reason_name(__u32 reason)

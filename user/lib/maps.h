@@ -45,6 +45,16 @@ struct nb_maps {
 	int pub_targets;
 	int ct_syn;
 	int pub_allow;
+	/* overlay networks (overlay.h): VNIs, remote endpoints by MAC and by address, the
+	 * VXLAN device */
+	int vni;
+	int remote;
+	int remote_ip;
+	int tunnel;
+	/* IPv6: the NDP table and the IPv6 subnets (optional in an older pin dir) */
+	int neigh6;
+	int subnets6;
+	int ct6;
 };
 
 /* every fd to -1 */
@@ -59,6 +69,9 @@ void nb_maps_close(struct nb_maps *m);
  * A network: its nb_networks entry, its subnet in nb_subnets, the gateway's
  * MAC in nb_fdb (-> gw_ifindex, NB_FDB_F_GATEWAY), the gateway's address in
  * nb_neigh, and the gateway port (gwport_ifindex) in nb_ports. Idempotent.
+ * With IPv6 (prefixlen6 != 0) also subnet6 in nb_subnets6 and gateway6 in
+ * nb_neigh6; NB_NET_F_IPV6 is set exactly then (whatever net->flags says). A
+ * network with IPv6 only (prefixlen 0, subnet 0) gets no nb_subnets entry.
  */
 int nb_maps_network_put(const struct nb_maps *m, __u32 net_id, const struct nb_network *net);
 /* Removes everything network_put wrote (reads the entry to find it). */
@@ -66,11 +79,10 @@ int nb_maps_network_del(const struct nb_maps *m, __u32 net_id);
 
 /*
  * An endpoint: its nb_ports entry (kind NB_PORT_ENDPOINT), its MAC in nb_fdb,
- * its address in nb_neigh, its ifindex in the network's flood list, and a
- * zeroed nb_ep_stats entry (kept, not zeroed, on a re-put). Idempotent; a
- * re-put with another address or network removes the old entries. -ENOSPC
- * when the network's flood list is full (NB_MAX_FLOOD); a failed put of a
- * new endpoint leaves nothing behind.
+ * its address in nb_neigh (and ip6, when not all zero, in nb_neigh6), its ifindex in the network's
+ * flood list, and a zeroed nb_ep_stats entry (kept, not zeroed, on a re-put). Idempotent; a re-put
+ * with another address or network removes the old entries. -ENOSPC when the network's flood list is
+ * full (NB_MAX_FLOOD); a failed put of a new endpoint leaves nothing behind.
  */
 int nb_maps_endpoint_put(const struct nb_maps *m, __u32 ifindex, const struct nb_port *port);
 int nb_maps_endpoint_del(const struct nb_maps *m, __u32 ifindex);

@@ -13,6 +13,7 @@
 #include "ipam.h"
 #include "log.h"
 #include "membership.h"
+#include "ovnet.h"
 #include "names.h"
 #include "netns.h"
 #include "nl.h"
@@ -114,6 +115,16 @@ static int pick_address(struct nb_store *st, const struct nb_network_rec *net,
 	size_t nused = 0;
 	int err;
 
+	*ip = 0;
+	if (!net->subnet.len) {
+		/* an IPv6-only network */
+		if (!want)
+			return 0;
+		nb_errorf("sandbox \"%s\": IPv4 address %s given, but network \"%s\" has no "
+			  "IPv4 (an IPv6-only network)",
+			  sb->name, nb_fmt_ipv4(want, a), net->name);
+		return -EINVAL;
+	}
 	err = nb_store_network_ips(st, net->id, &used, &nused);
 	if (err) {
 		nb_errorf("network \"%s\": cannot read the addresses in use: %s", net->name,
@@ -162,6 +173,98 @@ static int pick_address(struct nb_store *st, const struct nb_network_rec *net,
 		if (err)
 			nb_errorf("network \"%s\": no free address left in %s for sandbox \"%s\"",
 				  net->name, nb_fmt_prefix(&net->range, p), sb->name);
+	}
+	free(used);
+	return err;
+}
+
+/* The sandbox's name for messages about an IPv6 address holder */
+static void holder_name6(struct nb_store *st, const char *network_id, const struct in6_addr *ip,
+			 char *out, size_t size)
+{
+	struct nb_endpoint_rec *eps = NULL;
+	struct nb_sandbox_rec sb;
+	size_t i, n = 0;
+
+	snprintf(out, size, "another endpoint");
+	if (nb_store_endpoint_list(st, network_id, NULL, &eps, &n))
+		return;
+	for (i = 0; i < n; i++) {
+		if (memcmp(&eps[i].ip6, ip, sizeof(*ip)))
+			continue;
+		if (!nb_store_sandbox_find(st, eps[i].sandbox_id, &sb))
+			snprintf(out, size, "sandbox \"%s\"", sb.name);
+		break;
+	}
+	free(eps);
+}
+
+/*
+ * The endpoint's IPv6 address: want (:: = the lowest free of the v6 range) checked as
+ * pick_address checks the v4 one; :: and no error when the network has no IPv6 and
+ * nothing was asked; a wanted v6 address on such a network is refused.
+ */
+static int pick_address6(struct nb_store *st, const struct nb_network_rec *net,
+			 const struct nb_sandbox_rec *sb, const struct in6_addr *want,
+			 struct in6_addr *ip)
+{
+	char a[NB_IPV6_STRLEN], p[NB_CIDR6_STRLEN], who[NB_NAME_MAX + 32];
+	bool wanted = want && !nb_ipv6_is_zero(want);
+	struct in6_addr *used = NULL;
+	size_t nused = 0;
+	int err;
+
+	memset(ip, 0, sizeof(*ip));
+	if (!nb_network_has_v6(net)) {
+		if (!wanted)
+			return 0;
+		nb_errorf("sandbox \"%s\": IPv6 address %s given, but network \"%s\" has no IPv6 "
+			  "(create it with --ipv6 and an IPv6 --subnet)",
+			  sb->name, nb_fmt_ipv6(want, a), net->name);
+		return -EINVAL;
+	}
+	err = nb_store_network_ips6(st, net->id, &used, &nused);
+	if (err) {
+		nb_errorf("network \"%s\": cannot read the IPv6 addresses in use: %s", net->name,
+			  strerror(-err));
+		return err;
+	}
+	nb_fmt_prefix6(&net->subnet6, p);
+	if (wanted) {
+		nb_fmt_ipv6(want, a);
+		err = nb_ipam6_check(&net->subnet6, &net->gateway6, used, nused, want);
+		switch (err) {
+		case 0:
+			*ip = *want;
+			break;
+		case -ERANGE:
+			nb_errorf("sandbox \"%s\": IPv6 address %s is outside network \"%s\"'s "
+				  "subnet %s",
+				  sb->name, a, net->name, p);
+			break;
+		case -EADDRNOTAVAIL:
+			nb_errorf("sandbox \"%s\": IPv6 address %s is reserved in network \"%s\" "
+				  "(%s address)",
+				  sb->name, a, net->name,
+				  memcmp(want, &net->gateway6, sizeof(*want)) ? "subnet-router"
+									      : "gateway");
+			break;
+		case -EADDRINUSE:
+			holder_name6(st, net->id, want, who, sizeof(who));
+			nb_errorf("sandbox \"%s\": IPv6 address %s is already in use in network "
+				  "\"%s\" by %s",
+				  sb->name, a, net->name, who);
+			break;
+		default:
+			nb_errorf("sandbox \"%s\": IPv6 address %s in network \"%s\": %s", sb->name,
+				  a, net->name, strerror(-err));
+		}
+	} else {
+		err = nb_ipam6_alloc(&net->subnet6, &net->range6, &net->gateway6, used, nused, ip);
+		if (err)
+			nb_errorf("network \"%s\": no free IPv6 address left in %s for sandbox "
+				  "\"%s\"",
+				  net->name, nb_fmt_prefix6(&net->range6, p), sb->name);
 	}
 	free(used);
 	return err;
@@ -257,19 +360,121 @@ static int attach_special(struct nb_store *st, const struct nb_network_rec *net,
 	return err;
 }
 
-int nb_attach(struct nb_store *st, struct nb_world *w, const struct nb_network_rec *net,
-	      const struct nb_sandbox_rec *sb, __be32 want, struct nb_endpoint_rec *ep)
+/*
+ * An overlay network's address comes from the cluster's store (ovnet.h): the
+ * endpoint's key is created there before anything changes here, so an
+ * unreachable store fails the attach with nothing done
+ */
+static int overlay_claim(struct nb_store *st, const struct nb_network_rec *net,
+			 const struct nb_sandbox_rec *sb, __be32 want, struct nb_endpoint_rec *ep,
+			 struct nb_ovctx *ov)
 {
-	return nb_attach_ifname(st, w, net, sb, want, NULL, ep);
+	__be32 *used = NULL;
+	size_t nused = 0;
+	int err;
+
+	err = nb_store_network_ips(st, net->id, &used, &nused);
+	if (err)
+		return nb_error(err, "network \"%s\": cannot read the addresses in use: %s",
+				net->name, strerror(-err));
+	err = nb_id_new(ep->id);
+	if (err)
+		nb_errorf("sandbox \"%s\": cannot make an endpoint id: %s", sb->name,
+			  strerror(-err));
+	if (!err)
+		err = nb_ovctx_open(st, net, ov);
+	if (!err) {
+		err = nb_ovep_claim(ov, net, sb, want, used, nused, ep);
+		if (err)
+			nb_ovctx_close(ov);
+	}
+	if (err)
+		nb_errorf("sandbox \"%s\": not connected to network \"%s\"", sb->name, net->name);
+	free(used);
+	return err;
+}
+
+/* Removes the store's key of an overlay endpoint before the endpoint goes */
+static int overlay_release(struct nb_store *st, const struct nb_endpoint_rec *ep)
+{
+	struct nb_network_rec net;
+	struct nb_ovctx ov;
+	int err;
+
+	if (nb_store_network_find(st, ep->network_id, &net))
+		return 0;
+	if (!net.vni) {
+		nb_network_rec_clear(&net);
+		return 0;
+	}
+	err = nb_ovctx_open(st, &net, &ov);
+	if (!err) {
+		err = nb_ovep_release(&ov, &net, ep->ip);
+		nb_ovctx_close(&ov);
+	} else if (err == -EHOSTDOWN || err == -EIDRM) {
+		/* no lease (its keys go with it) or no network in the store: nothing to remove */
+		nb_error_clear();
+		err = 0;
+	}
+	if (err)
+		nb_errorf("endpoint %.*s on network \"%s\": not removed", NB_SHORT_ID_LEN, ep->id,
+			  net.name);
+	nb_network_rec_clear(&net);
+	return err;
+}
+
+
+/*
+ * An IPv6-only endpoint's MAC (02:42 + the last 32 bits of its address) repeats another's
+ * of the network only when a fixed --ip6 shares those bits with an address in use in a
+ * subnet shorter than /96: refused, naming the holder
+ */
+static int mac_free(struct nb_store *st, const struct nb_network_rec *net,
+		    const struct nb_sandbox_rec *sb, const struct nb_endpoint_rec *ep)
+{
+	struct nb_endpoint_rec *eps = NULL;
+	char a[NB_IPV6_STRLEN], m[18], who[NB_NAME_MAX + 32];
+	size_t i, n = 0;
+	int err;
+
+	err = nb_store_endpoint_list(st, net->id, NULL, &eps, &n);
+	if (err) {
+		nb_errorf("network \"%s\": cannot read its endpoints: %s", net->name,
+			  strerror(-err));
+		return err;
+	}
+	for (i = 0; i < n; i++) {
+		if (memcmp(eps[i].mac, ep->mac, sizeof(ep->mac)))
+			continue;
+		holder_name6(st, net->id, &eps[i].ip6, who, sizeof(who));
+		nb_errorf("sandbox \"%s\": IPv6 address %s would have MAC %s, which %s has on "
+			  "network \"%s\" (an IPv6-only endpoint's MAC is 02:42 + the last four "
+			  "bytes of its address); choose another --ip6",
+			  sb->name, nb_fmt_ipv6(&ep->ip6, a), nb_fmt_mac(ep->mac, m), who,
+			  net->name);
+		err = -EADDRINUSE;
+		break;
+	}
+	free(eps);
+	return err;
+}
+
+int nb_attach(struct nb_store *st, struct nb_world *w, const struct nb_network_rec *net,
+	      const struct nb_sandbox_rec *sb, __be32 want, const struct in6_addr *want6,
+	      struct nb_endpoint_rec *ep)
+{
+	return nb_attach_ifname(st, w, net, sb, want, want6, NULL, ep);
 }
 
 int nb_attach_ifname(struct nb_store *st, struct nb_world *w, const struct nb_network_rec *net,
-		     const struct nb_sandbox_rec *sb, __be32 want, const char *ifname,
-		     struct nb_endpoint_rec *ep)
+		     const struct nb_sandbox_rec *sb, __be32 want, const struct in6_addr *want6,
+		     const char *ifname, struct nb_endpoint_rec *ep)
 {
 	struct nb_endpoint_rec *eps = NULL;
 	struct netns_view view = {0};
-	bool default_route;
+	char a[NB_IPV4_STRLEN];
+	struct nb_ovctx ov = {0};
+	bool default_route, claimed = false;
 	size_t i, neps = 0;
 	int err, seq;
 
@@ -288,18 +493,37 @@ int nb_attach_ifname(struct nb_store *st, struct nb_world *w, const struct nb_ne
 	}
 
 	memset(ep, 0, sizeof(*ep));
-	if (strcmp(net->driver, NB_DRIVER_BRIDGE))
+	if (!nb_net_is_bridged(net)) {
+		if (want6 && !nb_ipv6_is_zero(want6)) {
+			nb_errorf("sandbox \"%s\": network \"%s\" (%s) takes no IPv6 address",
+				  sb->name, net->name, net->driver);
+			return -EINVAL;
+		}
 		return attach_special(st, net, sb, ep);
+	}
 
-	err = pick_address(st, net, sb, want, &ep->ip);
+	if (net->vni) {
+		/* overlay networks are IPv4-only: their addresses are leased from the store */
+		if (want6 && !nb_ipv6_is_zero(want6)) {
+			nb_errorf("sandbox \"%s\": overlay network \"%s\" takes no IPv6 address",
+				  sb->name, net->name);
+			return -EINVAL;
+		}
+		err = overlay_claim(st, net, sb, want, ep, &ov);
+	} else {
+		err = pick_address(st, net, sb, want, &ep->ip);
+		if (!err)
+			err = pick_address6(st, net, sb, want6, &ep->ip6);
+	}
 	if (err)
 		return err;
+	claimed = net->vni;
 
 	err = nb_store_endpoint_list(st, NULL, sb->id, &eps, &neps);
 	if (err) {
 		nb_errorf("sandbox \"%s\": cannot read its endpoints: %s", sb->name,
 			  strerror(-err));
-		return err;
+		goto cleanup;
 	}
 	netns_look(sb, &view);
 	for (seq = 0; seq_taken(seq, eps, neps, &view); seq++)
@@ -309,7 +533,7 @@ int nb_attach_ifname(struct nb_store *st, struct nb_world *w, const struct nb_ne
 		if (!nb_endpoint_is_special(&eps[i]))
 			default_route = false;
 
-	err = nb_id_new(ep->id);
+	err = ep->id[0] ? 0 : nb_id_new(ep->id);
 	if (err) {
 		nb_errorf("sandbox \"%s\": cannot make an endpoint id: %s", sb->name,
 			  strerror(-err));
@@ -322,7 +546,14 @@ int nb_attach_ifname(struct nb_store *st, struct nb_world *w, const struct nb_ne
 	else
 		snprintf(ep->ifname, sizeof(ep->ifname), "eth%d", seq);
 	snprintf(ep->host_ifname, sizeof(ep->host_ifname), "nbe%.11s", ep->id);
-	nb_mac_from_ipv4(ep->ip, ep->mac);
+	if (ep->ip) {
+		nb_mac_from_ipv4(ep->ip, ep->mac);
+	} else {
+		nb_mac_from_ipv6(&ep->ip6, ep->mac);
+		err = mac_free(st, net, sb, ep);
+		if (err)
+			goto cleanup;
+	}
 	ep->seq = seq;
 	ep->created = nb_now_ns();
 
@@ -337,6 +568,13 @@ int nb_attach_ifname(struct nb_store *st, struct nb_world *w, const struct nb_ne
 		nb_errorf("sandbox \"%s\": cannot connect to network \"%s\" (%s): %s", sb->name,
 			  net->name, ep->host_ifname, strerror(-err));
 cleanup:
+	/* the cluster's key of an endpoint that did not come to be */
+	if (err && claimed && nb_ovep_release(&ov, net, ep->ip))
+		nb_errorf("sandbox \"%s\": network \"%s\": address %s stays claimed in the store "
+			  "until this host's agent re-lists",
+			  sb->name, net->name, nb_fmt_ipv4(ep->ip, a));
+	if (claimed)
+		nb_ovctx_close(&ov);
 	free(view.links);
 	free(eps);
 	return err;
@@ -349,6 +587,11 @@ int nb_detach(struct nb_store *st, struct nb_world *w, const struct nb_endpoint_
 	int err, pruned;
 	bool gone;
 
+	if (!nb_endpoint_is_special(ep)) {
+		err = overlay_release(st, ep);
+		if (err)
+			return err;
+	}
 	/* the ports published through the endpoint: their rows cascade with it */
 	if (w && !nb_endpoint_is_special(ep)) {
 		err = nb_publish_endpoint_rows(st, ep, &pubs, &npubs);

@@ -48,11 +48,14 @@ int64_t nb_now_ns(void);
  * endpoint and its netns has no default route yet. The predefined host and
  * none networks: an endpoint row without address or interfaces records the
  * membership (the store keeps those apart); none also brings loopback up.
- * w may be NULL for those. -EEXIST when already connected. The caller
+ * w may be NULL for those. ip6 (NULL or :: = the lowest free of the v6 range) is the
+ * same for a network with IPv6 (nb_network_has_v6); on one without, a wanted ip6 is
+ * refused (-EINVAL) and the endpoint has none. -EEXIST when already connected. The caller
  * checks Docker's host/none conflicts first (nb_sandbox_special_net).
  */
 int nb_attach(struct nb_store *st, struct nb_world *w, const struct nb_network_rec *net,
-	      const struct nb_sandbox_rec *sb, __be32 ip, struct nb_endpoint_rec *ep);
+	      const struct nb_sandbox_rec *sb, __be32 ip, const struct in6_addr *ip6,
+	      struct nb_endpoint_rec *ep);
 
 /*
  * nb_attach with the sandbox-side interface named ifname (NULL: eth<N> as
@@ -61,8 +64,8 @@ int nb_attach(struct nb_store *st, struct nb_world *w, const struct nb_network_r
  * default route.
  */
 int nb_attach_ifname(struct nb_store *st, struct nb_world *w, const struct nb_network_rec *net,
-		     const struct nb_sandbox_rec *sb, __be32 want, const char *ifname,
-		     struct nb_endpoint_rec *ep);
+		     const struct nb_sandbox_rec *sb, __be32 want, const struct in6_addr *want6,
+		     const char *ifname, struct nb_endpoint_rec *ep);
 
 /*
  * Records Docker's aliases of an endpoint (--alias), replacing what it had:

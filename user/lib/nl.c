@@ -32,7 +32,9 @@
 #include <netlink/route/addr.h>
 #include <netlink/route/classifier.h>
 #include <netlink/route/link.h>
+#include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/link/vxlan.h>
 #include <netlink/route/route.h>
 
 #include "nl.h"
@@ -236,6 +238,37 @@ cleanup:
 	return err;
 }
 
+int nb_nl_vxlan_add(struct nb_nl *nl, const char *name, __u16 dstport, unsigned int mtu)
+{
+	struct rtnl_link *link;
+	int err;
+
+	if (!name || strlen(name) >= NB_IFNAMSIZ)
+		return -EINVAL;
+	link = rtnl_link_vxlan_alloc();
+	if (!link)
+		return -ENOMEM;
+	rtnl_link_set_name(link, name);
+	if (mtu)
+		rtnl_link_set_mtu(link, mtu);
+	/* `external`: no VNI, no remote; BPF gives both per packet with the tunnel key */
+	err = rtnl_link_vxlan_set_collect_metadata(link, 1);
+	if (!err)
+		err = rtnl_link_vxlan_set_port(link, dstport);
+	/* nobody reads a kernel FDB on this device: every destination comes from the key */
+	if (!err)
+		err = rtnl_link_vxlan_set_learning(link, 0);
+	if (err) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_link_add(nl->sk, link, NLM_F_CREATE | NLM_F_EXCL));
+cleanup:
+	rtnl_link_put(link);
+	return err;
+}
+
 /* RTM_DELLINK of the link named NAME, or of IFINDEX when NAME is NULL */
 static int link_del(struct nb_nl *nl, int ifindex, const char *name)
 {
@@ -320,6 +353,33 @@ static int link_is_up_here(const char *name)
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	err = ioctl(fd, SIOCGIFFLAGS, &ifr) ? -errno : !!(ifr.ifr_flags & IFF_UP);
 	close(fd);
+	return err;
+}
+
+int nb_nl_link_set_mtu(struct nb_nl *nl, const char *name, unsigned int mtu)
+{
+	struct rtnl_link *link = NULL, *change = NULL;
+	int err;
+
+	err = link_get(nl, 0, name, &link);
+	if (err)
+		return err == -ENOENT ? -ENODEV : err;
+	if (rtnl_link_get_mtu(link) == mtu) {
+		err = 0;
+		goto cleanup;
+	}
+	change = rtnl_link_alloc();
+	if (!change) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	rtnl_link_set_mtu(change, mtu);
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_link_change(nl->sk, link, change, 0));
+cleanup:
+	if (change)
+		rtnl_link_put(change);
+	rtnl_link_put(link);
 	return err;
 }
 
@@ -531,36 +591,78 @@ int nb_nl_link_list(struct nb_nl *nl, const char *prefix, char (**names)[NB_IFNA
 	return 0;
 }
 
-int nb_nl_addr_add(struct nb_nl *nl, const char *ifname, __be32 ip, int prefixlen)
+/* an address of family on ifname; flags: IFA_F_* (IFA_F_NODAD) */
+static int addr_add(struct nb_nl *nl, const char *ifname, int family, const void *ip,
+		    size_t size, int prefixlen, unsigned int flags)
 {
 	struct rtnl_addr *addr = NULL;
 	struct nl_addr *local = NULL;
 	int ifindex, err;
 
-	if (prefixlen < 0 || prefixlen > 32)
+	if (prefixlen < 0 || prefixlen > (int)size * 8)
 		return -EINVAL;
 	ifindex = nb_nl_link_ifindex(nl, ifname);
 	if (ifindex < 0)
 		return ifindex;
 	addr = rtnl_addr_alloc();
-	local = nl_addr_build(AF_INET, &ip, sizeof(ip));
+	local = nl_addr_build(family, ip, size);
 	if (!addr || !local) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
 	nl_addr_set_prefixlen(local, prefixlen);
-	rtnl_addr_set_family(addr, AF_INET);
+	rtnl_addr_set_family(addr, family);
 	rtnl_addr_set_ifindex(addr, ifindex);
 	err = nl_result(nl, rtnl_addr_set_local(addr, local));
 	if (err)
 		goto cleanup;
 	rtnl_addr_set_prefixlen(addr, prefixlen);
+	if (flags)
+		rtnl_addr_set_flags(addr, flags);
 	nl_begin(nl);
 	err = nl_result(nl, rtnl_addr_add(nl->sk, addr, NLM_F_EXCL));
 cleanup:
 	nl_addr_put(local);
 	if (addr)
 		rtnl_addr_put(addr);
+	return err;
+}
+
+int nb_nl_addr_add(struct nb_nl *nl, const char *ifname, __be32 ip, int prefixlen)
+{
+	return addr_add(nl, ifname, AF_INET, &ip, sizeof(ip), prefixlen, 0);
+}
+
+int nb_nl_addr6_add(struct nb_nl *nl, const char *ifname, const struct in6_addr *ip,
+		    int prefixlen, bool nodad)
+{
+	return addr_add(nl, ifname, AF_INET6, ip, sizeof(*ip), prefixlen,
+			nodad ? IFA_F_NODAD : 0);
+}
+
+int nb_nl_link_addr_gen_eui64(struct nb_nl *nl, const char *name)
+{
+	struct rtnl_link *link = NULL, *change = NULL;
+	int err;
+
+	err = link_get(nl, 0, name, &link);
+	if (err)
+		return err == -ENOENT ? -ENODEV : err;
+	change = rtnl_link_alloc();
+	if (!change) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	err = nl_result(nl, rtnl_link_inet6_set_addr_gen_mode(
+				change, rtnl_link_inet6_str2addrgenmode("eui64")));
+	if (err)
+		goto cleanup;
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_link_change(nl->sk, link, change, 0));
+cleanup:
+	if (change)
+		rtnl_link_put(change);
+	rtnl_link_put(link);
 	return err;
 }
 
@@ -723,24 +825,24 @@ int nb_nl_addr_is_local(struct nb_nl *nl, __be32 ip)
 	return found;
 }
 
-int nb_nl_route_default_add(struct nb_nl *nl, __be32 gateway)
+static int route_default_add(struct nb_nl *nl, int family, const void *gateway, size_t size)
 {
+	static const __u8 any[16];
 	struct rtnl_route *route = NULL;
 	struct rtnl_nexthop *nh = NULL;
 	struct nl_addr *dst = NULL, *gw = NULL;
-	__be32 any = 0;
 	int err;
 
 	route = rtnl_route_alloc();
 	nh = rtnl_route_nh_alloc();
-	dst = nl_addr_build(AF_INET, &any, sizeof(any));
-	gw = nl_addr_build(AF_INET, &gateway, sizeof(gateway));
+	dst = nl_addr_build(family, any, size);
+	gw = nl_addr_build(family, gateway, size);
 	if (!route || !nh || !dst || !gw) {
 		err = -ENOMEM;
 		goto cleanup;
 	}
 	nl_addr_set_prefixlen(dst, 0);
-	rtnl_route_set_family(route, AF_INET);
+	rtnl_route_set_family(route, (uint8_t)family);
 	rtnl_route_set_table(route, RT_TABLE_MAIN);
 	rtnl_route_set_scope(route, RT_SCOPE_UNIVERSE);
 	rtnl_route_set_protocol(route, RTPROT_BOOT);
@@ -761,6 +863,16 @@ cleanup:
 	if (route)
 		rtnl_route_put(route);
 	return err;
+}
+
+int nb_nl_route_default_add(struct nb_nl *nl, __be32 gateway)
+{
+	return route_default_add(nl, AF_INET, &gateway, sizeof(gateway));
+}
+
+int nb_nl_route6_default_add(struct nb_nl *nl, const struct in6_addr *gateway)
+{
+	return route_default_add(nl, AF_INET6, gateway, sizeof(*gateway));
 }
 
 struct route_ctx {

@@ -12,6 +12,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <netinet/in.h>
 #include <linux/types.h>
 
 #define NB_IFNAMSIZ 16
@@ -33,8 +34,15 @@ struct nb_veth_opts {
 /* Creates the pair (both ends down); -EEXIST when a name is taken */
 int nb_nl_veth_add(struct nb_nl *nl, const struct nb_veth_opts *o);
 int nb_nl_link_del(struct nb_nl *nl, const char *name); /* -ENODEV when absent */
+/*
+ * A collect-metadata ("external") VXLAN device on UDP port dstport (host order), learning
+ * off, left down; mtu 0: the kernel's. -EEXIST when the name is taken.
+ */
+int nb_nl_vxlan_add(struct nb_nl *nl, const char *name, __u16 dstport, unsigned int mtu);
 int nb_nl_link_ifindex(struct nb_nl *nl, const char *name); /* > 0, or -ENODEV */
 int nb_nl_link_up(struct nb_nl *nl, const char *name);
+/* Sets name's MTU (nothing sent when it has it already); -ENODEV */
+int nb_nl_link_set_mtu(struct nb_nl *nl, const char *name, unsigned int mtu);
 int nb_nl_link_mac(struct nb_nl *nl, const char *name, __u8 mac[6]);
 int nb_nl_link_name(struct nb_nl *nl, int ifindex, char name[NB_IFNAMSIZ]); /* -ENODEV */
 
@@ -89,6 +97,14 @@ int nb_link_ifindex_here(const char *name);
 int nb_nl_addr_first(struct nb_nl *nl, const char *ifname, __be32 *ip);
 /* -EEXIST when ifname already has the address */
 int nb_nl_addr_add(struct nb_nl *nl, const char *ifname, __be32 ip, int prefixlen);
+/*
+ * The same for IPv6; nodad: valid at once, without duplicate address detection (for
+ * addresses only the control plane hands out, such as the gateway's)
+ */
+int nb_nl_addr6_add(struct nb_nl *nl, const char *ifname, const struct in6_addr *ip,
+		    int prefixlen, bool nodad);
+/* IFLA_INET6_ADDR_GEN_MODE eui64: the link-local address derived from the MAC */
+int nb_nl_link_addr_gen_eui64(struct nb_nl *nl, const char *name);
 /* 1 when ifname has ip (with prefixlen, unless prefixlen < 0), 0 when not */
 int nb_nl_addr_has(struct nb_nl *nl, const char *ifname, __be32 ip, int prefixlen);
 /* every IPv4 address configured in nl's netns; *out is malloc'd */
@@ -111,6 +127,8 @@ int nb_nl_prefixes(struct nb_nl *nl, struct nb_nl_prefix **out, size_t *n);
 
 /* -EEXIST when a default route exists already */
 int nb_nl_route_default_add(struct nb_nl *nl, __be32 gateway);
+/* ::/0 via gateway (-EEXIST when a v6 default route exists) */
+int nb_nl_route6_default_add(struct nb_nl *nl, const struct in6_addr *gateway);
 /* the device of the IPv4 default route; -ENOENT when there is none */
 int nb_nl_route_default_dev(struct nb_nl *nl, char ifname[NB_IFNAMSIZ]);
 

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 
 #include <bpf/bpf.h>
 #include <jansson.h>
@@ -27,7 +28,9 @@
 #include "log.h"
 #include "mapio.h"
 #include "netns.h"
+#include "overlay.h"
 #include "realize.h"
+#include "v6maps.h"
 
 /* Whether any uplink (nb_uplinks' keys) runs an XDP program now */
 static bool uplink_has_xdp(const struct nb_maps *m)
@@ -180,7 +183,24 @@ static bool is_routed(const struct nb_network_rec *net)
 
 static bool is_bridge(const struct nb_network_rec *net)
 {
-	return !strcmp(net->driver, NB_DRIVER_BRIDGE);
+	return nb_net_is_bridged(net);
+}
+
+/*
+ * The MTU of a network's devices: an overlay network's frames cross the underlay in
+ * VXLAN, so they are NB_OVERLAY_OVERHEAD smaller than nbvx0's underlay (its MTU is
+ * already the underlay's minus the overhead; without it, the default's minus it)
+ */
+static unsigned int net_mtu(struct nb_world *w, const struct nb_network_rec *net)
+{
+	unsigned int mtu = net->mtu ? net->mtu : NB_MTU_DEFAULT, dev;
+	int ifindex;
+
+	if (!net->vni)
+		return mtu;
+	if (nb_overlay_dev_info(w->nl, &ifindex, &dev))
+		dev = NB_MTU_DEFAULT - NB_OVERLAY_OVERHEAD;
+	return dev < mtu ? dev : mtu;
 }
 
 int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
@@ -194,10 +214,14 @@ int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
 
 	if (!is_bridge(net))
 		return 0;
-	if (!net->net_id || !net->gateway)
+	if (!net->net_id || (!net->gateway && !nb_network_has_v6(net)))
 		return -EINVAL;
 	nb_network_ifnames(net->net_id, gw, port);
-	nb_mac_from_ipv4(net->gateway, val.gw_mac);
+	/* an IPv6-only network's gateway MAC by the IPv6-only rule (ipam.h) */
+	if (net->gateway)
+		nb_mac_from_ipv4(net->gateway, val.gw_mac);
+	else
+		nb_mac_from_ipv6(&net->gateway6, val.gw_mac);
 
 	step = "looking it up";
 	gw_idx = nb_nl_link_ifindex(w->nl, gw);
@@ -206,7 +230,7 @@ int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
 		o.name = gw;
 		o.mac = val.gw_mac;
 		o.peer_name = port;
-		o.mtu = net->mtu ? net->mtu : NB_MTU_DEFAULT;
+		o.mtu = net_mtu(w, net);
 		err = nb_nl_veth_add(w->nl, &o);
 		if (err)
 			goto cleanup;
@@ -232,11 +256,25 @@ int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
 		goto cleanup;
 
 	step = "adding the gateway address";
-	err = nb_nl_addr_add(w->nl, gw, net->gateway, net->subnet.len);
+	err = net->gateway ? nb_nl_addr_add(w->nl, gw, net->gateway, net->subnet.len) : 0;
 	if (err == -EEXIST)
 		err = 0;
 	if (err)
 		goto cleanup;
+	if (nb_network_has_v6(net)) {
+		/* its link-local is EUI-64 of the gateway MAC: what the programs answer NS for */
+		step = "setting IPv6 addr_gen_mode eui64";
+		err = nb_nl_link_addr_gen_eui64(w->nl, gw);
+		if (err)
+			goto cleanup;
+		/* no DAD: only the control plane hands out the gateway's address */
+		step = "adding the gateway's IPv6 address";
+		err = nb_nl_addr6_add(w->nl, gw, &net->gateway6, net->subnet6.len, true);
+		if (err == -EEXIST)
+			err = 0;
+		if (err)
+			goto cleanup;
+	}
 
 	/* the program and the maps before the links come up: no frame meets a half switch */
 	step = "attaching program \"" NB_PROG_GATEWAY "\"";
@@ -251,12 +289,24 @@ int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
 	val.gw_ifindex = gw_idx;
 	val.gwport_ifindex = port_idx;
 	val.flags = (net->icc ? NB_NET_F_ICC : 0) | (net->internal ? NB_NET_F_INTERNAL : 0) |
-		    (net->masquerade ? NB_NET_F_MASQ : 0) | (is_routed(net) ? NB_NET_F_ROUTED : 0);
-	val.mtu = net->mtu ? net->mtu : NB_MTU_DEFAULT;
+		    (net->masquerade ? NB_NET_F_MASQ : 0) | (is_routed(net) ? NB_NET_F_ROUTED : 0) |
+		    (net->vni ? NB_NET_F_OVERLAY : 0);
+	val.vni = net->vni;
+	val.mtu = net_mtu(w, net);
+	err = nb_net6_fill(&val, nb_network_has_v6(net) ? &net->subnet6.addr : NULL,
+			   (uint8_t)net->subnet6.len, &net->gateway6);
+	if (err)
+		goto cleanup;
 	err = nb_maps_network_put(&w->maps, net->net_id, &val);
 	if (err)
 		goto cleanup;
 	put = true;
+	if (net->vni) {
+		step = "mapping its VNI";
+		err = nb_overlay_net_set(&w->maps, net->net_id, net->vni);
+		if (err)
+			goto cleanup;
+	}
 
 	step = "bringing it up";
 	err = nb_nl_link_up(w->nl, port);
@@ -283,7 +333,10 @@ int nb_network_unrealize(struct nb_world *w, const struct nb_network_rec *net)
 	if (!is_bridge(net) || !net->net_id)
 		return 0;
 	nb_network_ifnames(net->net_id, gw, port);
-	err = nb_maps_network_del(&w->maps, net->net_id);
+	/* the VNI first: nothing decapsulated is steered at a network going away */
+	err = net->vni ? nb_overlay_net_clear(&w->maps, net->vni) : 0;
+	if (!err)
+		err = nb_maps_network_del(&w->maps, net->net_id);
 	if (err)
 		nb_errorf("network \"%s\": cannot remove its map entries: %s", net->name,
 			  strerror(-err));
@@ -365,7 +418,7 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 		o.peer_name = ep->ifname;
 		o.peer_mac = ep->mac;
 		o.peer_netns_fd = fd;
-		o.mtu = net->mtu ? net->mtu : NB_MTU_DEFAULT;
+		o.mtu = net_mtu(w, net);
 		err = nb_nl_veth_add(w->nl, &o);
 		if (err == -EEXIST)
 			step =
@@ -382,18 +435,43 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 	}
 
 	step = "configuring the sandbox side";
-	err = nb_nl_addr_add(snl, ep->ifname, ep->ip, net->subnet.len);
+	err = ep->ip ? nb_nl_addr_add(snl, ep->ifname, ep->ip, net->subnet.len) : 0;
 	if (err == -EEXIST)
 		err = 0;
+	if (!err && !nb_ipv6_is_zero(&ep->ip6)) {
+		/*
+		 * the link-local the programs expect is EUI-64 of the endpoint's MAC; the
+		 * global one does DAD, which the switch leaves unanswered for the sender's own
+		 * addresses
+		 */
+		step = "configuring IPv6 on the sandbox side";
+		err = nb_nl_link_addr_gen_eui64(snl, ep->ifname);
+		if (!err)
+			err = nb_nl_addr6_add(snl, ep->ifname, &ep->ip6, net->subnet6.len, false);
+		if (err == -EEXIST)
+			err = 0;
+	}
 	if (!err)
 		err = nb_nl_link_up(snl, ep->ifname);
 	if (!err)
 		err = nb_nl_link_up(snl, "lo");
 	if (err)
 		goto cleanup;
-	if (default_route) {
+	if (default_route && ep->ip) {
 		step = "adding the default route";
 		err = nb_nl_route_default_add(snl, net->gateway);
+		if (err == -EEXIST)
+			err = 0;
+		if (err)
+			goto cleanup;
+	}
+	/*
+	 * the first network with IPv6 gives the IPv6 default route, whichever gave the IPv4
+	 * one (a sandbox that has one keeps it: -EEXIST)
+	 */
+	if (!nb_ipv6_is_zero(&ep->ip6)) {
+		step = "adding the IPv6 default route";
+		err = nb_nl_route6_default_add(snl, &net->gateway6);
 		if (err == -EEXIST)
 			err = 0;
 		if (err)
@@ -409,7 +487,9 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 	port.net_id = net->net_id;
 	port.ip = ep->ip;
 	memcpy(port.mac, ep->mac, sizeof(port.mac));
-	err = nb_maps_endpoint_put(&w->maps, ifindex, &port);
+	err = nb_port6_fill(&port, &ep->ip6);
+	if (!err)
+		err = nb_maps_endpoint_put(&w->maps, ifindex, &port);
 	if (err)
 		goto cleanup;
 	put = true;
@@ -466,7 +546,7 @@ int nb_endpoint_realize_peer(struct nb_world *w, const struct nb_network_rec *ne
 	o.name = ep->host_ifname;
 	o.peer_name = ep->ifname;
 	o.peer_mac = ep->mac;
-	o.mtu = net->mtu ? net->mtu : NB_MTU_DEFAULT;
+	o.mtu = net_mtu(w, net);
 	err = nb_nl_veth_add(w->nl, &o);
 	if (err)
 		goto cleanup;
@@ -484,7 +564,9 @@ int nb_endpoint_realize_peer(struct nb_world *w, const struct nb_network_rec *ne
 	port.net_id = net->net_id;
 	port.ip = ep->ip;
 	memcpy(port.mac, ep->mac, sizeof(port.mac));
-	err = nb_maps_endpoint_put(&w->maps, ifindex, &port);
+	err = nb_port6_fill(&port, &ep->ip6);
+	if (!err)
+		err = nb_maps_endpoint_put(&w->maps, ifindex, &port);
 	if (err)
 		goto cleanup;
 	put = true;
@@ -528,6 +610,9 @@ int nb_endpoint_port_refresh(struct nb_world *w, const struct nb_network_rec *ne
 	port.net_id = net->net_id;
 	port.ip = ep->ip;
 	memcpy(port.mac, ep->mac, sizeof(port.mac));
+	err = nb_port6_fill(&port, &ep->ip6);
+	if (err)
+		return err;
 	return nb_maps_endpoint_put(&w->maps, ifindex, &port);
 }
 
@@ -754,6 +839,59 @@ int nb_world_prune(struct nb_world *w, struct nb_store *st, nb_prune_report_fn f
 		p.len = k->prefixlen;
 		report(fn, arg, "map %s: %s -> network %u", NB_MAP_NAME(NB_MAP_SUBNETS),
 		       nb_fmt_prefix(&p, buf), id);
+		removed++;
+	}
+	free(keys);
+	keys = NULL;
+
+	/* IPv6: NDP entries and subnets of vanished interfaces or networks (an older pin
+	 * dir may lack the maps: nothing to prune there) */
+	if (w->maps.neigh6 >= 0) {
+		err = nb_map_keys(w->maps.neigh6, sizeof(struct nb_neigh6_key), &keys, &n);
+		if (err)
+			goto cleanup;
+	} else {
+		n = 0;
+	}
+	for (i = 0; i < n; i++) {
+		struct nb_neigh6_key *k = (struct nb_neigh6_key *)keys + i;
+		struct nb_neigh_val v;
+		char ip[INET6_ADDRSTRLEN];
+
+		if (nb_map_get(w->maps.neigh6, k, &v))
+			continue;
+		if (idset_has(&nets, k->net_id) && idset_has(&ifs, v.ifindex))
+			continue;
+		err = nb_map_del(w->maps.neigh6, k);
+		if (err)
+			goto cleanup;
+		report(fn, arg, "map %s: network %u address %s -> ifindex %u",
+		       NB_MAP_NAME(NB_MAP_NEIGH6), k->net_id,
+		       inet_ntop(AF_INET6, k->ip6, ip, sizeof(ip)) ? ip : "?", v.ifindex);
+		removed++;
+	}
+	free(keys);
+	keys = NULL;
+
+	if (w->maps.subnets6 >= 0) {
+		err = nb_map_keys(w->maps.subnets6, sizeof(struct nb_lpm6_key), &keys, &n);
+		if (err)
+			goto cleanup;
+	} else {
+		n = 0;
+	}
+	for (i = 0; i < n; i++) {
+		struct nb_lpm6_key *k = (struct nb_lpm6_key *)keys + i;
+		char ip[INET6_ADDRSTRLEN];
+		__u32 id;
+
+		if (nb_map_get(w->maps.subnets6, k, &id) || idset_has(&nets, id))
+			continue;
+		err = nb_map_del(w->maps.subnets6, k);
+		if (err)
+			goto cleanup;
+		report(fn, arg, "map %s: %s/%u -> network %u", NB_MAP_NAME(NB_MAP_SUBNETS6),
+		       inet_ntop(AF_INET6, k->addr, ip, sizeof(ip)) ? ip : "?", k->prefixlen, id);
 		removed++;
 	}
 	free(keys);

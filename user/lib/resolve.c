@@ -147,7 +147,8 @@ static int check_driver(const struct nb_net_spec *spec)
 {
 	const char *d = spec->driver;
 
-	if (!d || !strcmp(d, NB_DRIVER_BRIDGE))
+	/* an overlay network needs a store: nb_network_create asks the instance */
+	if (!d || !strcmp(d, NB_DRIVER_BRIDGE) || !strcmp(d, NB_DRIVER_OVERLAY))
 		return 0;
 	/* host and none exist once, predefined; Docker calls the none driver "null" */
 	if (!strcmp(d, NB_DRIVER_HOST) || !strcmp(d, NB_DRIVER_NONE) || !strcmp(d, "null")) {
@@ -155,8 +156,9 @@ static int check_driver(const struct nb_net_spec *spec)
 			  spec->name, d);
 		return -EINVAL;
 	}
-	nb_errorf("network \"%s\": driver \"%s\" is not supported (netbpf provides \"%s\")",
-		  spec->name, d, NB_DRIVER_BRIDGE);
+	nb_errorf("network \"%s\": driver \"%s\" is not supported (netbpf provides \"%s\" and "
+		  "\"%s\")",
+		  spec->name, d, NB_DRIVER_BRIDGE, NB_DRIVER_OVERLAY);
 	return -EINVAL;
 }
 
@@ -280,6 +282,126 @@ static int resolve_addressing(const struct nb_net_spec *spec, const struct nb_ne
 	return -EEXIST;
 }
 
+/* A v6 subnet/range argument: host bits explained, a v4 one named as such */
+static int parse_cidr6(const char *name, const char *what, const char *s, struct nb_prefix6 *p)
+{
+	char buf[NB_CIDR6_STRLEN];
+
+	if (!nb_parse_prefix6(s, true, p))
+		return 0;
+	if (!nb_parse_prefix6(s, false, p))
+		nb_errorf("network \"%s\": invalid IPv6 %s %s: host bits are set, it should be %s",
+			  name, what, s, nb_fmt_prefix6(p, buf));
+	else
+		nb_errorf("network \"%s\": invalid IPv6 %s \"%s\": not an IPv6 CIDR (ADDR/N)", name,
+			  what, s);
+	return -EINVAL;
+}
+
+/* The IPv6 subnet, range and gateway: parsed, defaulted, checked against each other */
+static int resolve_addressing6(const struct nb_net_spec *spec, const struct nb_network_rec *others,
+			       size_t nothers, struct nb_network_rec *rec)
+{
+	char a[NB_CIDR6_STRLEN], b[NB_CIDR6_STRLEN];
+	size_t i, clash_len = 0;
+	char *clash_text = NULL;
+	FILE *clash = NULL;
+	const char *why;
+
+	if (!spec->subnet6 && (spec->gateway6 || spec->ip_range6)) {
+		nb_errorf("network \"%s\": IPv6 %s %s needs an IPv6 --subnet (every ip-range or "
+			  "gateway must have a corresponding subnet)",
+			  spec->name, spec->gateway6 ? "--gateway" : "--ip-range",
+			  spec->gateway6 ? spec->gateway6 : spec->ip_range6);
+		return -EINVAL;
+	}
+	if (spec->subnet6 && !spec->ipv6) {
+		nb_errorf("network \"%s\": IPv6 subnet %s given without --ipv6 (add --ipv6 to "
+			  "enable IPv6 on the network)",
+			  spec->name, spec->subnet6);
+		return -EINVAL;
+	}
+	if (spec->ipv6 && !spec->subnet6) {
+		/* Docker 20.10's words: its default pools are IPv4 only */
+		nb_errorf("network \"%s\": --ipv6 needs an IPv6 --subnet (e.g. --subnet "
+			  "fd00:1::/64): could not find an available, non-overlapping IPv6 address "
+			  "pool among the defaults to assign to the network",
+			  spec->name);
+		return -EINVAL;
+	}
+	if (!spec->subnet6)
+		return 0;
+	if (parse_cidr6(spec->name, "subnet", spec->subnet6, &rec->subnet6))
+		return -EINVAL;
+	/* /127 and /128 leave no address once the subnet-router address and gateway are out */
+	if (rec->subnet6.len < 16 || rec->subnet6.len > 126) {
+		nb_errorf("network \"%s\": IPv6 subnet %s: prefix length must be between 16 and "
+			  "126",
+			  spec->name, spec->subnet6);
+		rec->subnet6.len = 0;
+		return -EINVAL;
+	}
+	why = nb_prefix6_unusable(&rec->subnet6);
+	if (why) {
+		nb_errorf("network \"%s\": IPv6 subnet %s overlaps %s addresses, which no network "
+			  "may use",
+			  spec->name, spec->subnet6, why);
+		return -EINVAL;
+	}
+	rec->range6 = rec->subnet6;
+	if (spec->ip_range6) {
+		if (parse_cidr6(spec->name, "ip-range", spec->ip_range6, &rec->range6))
+			return -EINVAL;
+		if (!nb_prefix6_covers(&rec->subnet6, &rec->range6)) {
+			nb_errorf("network \"%s\": IPv6 ip-range %s is not inside subnet %s",
+				  spec->name, spec->ip_range6, nb_fmt_prefix6(&rec->subnet6, a));
+			return -EINVAL;
+		}
+	}
+	if (spec->gateway6) {
+		struct in6_addr net = rec->subnet6.addr;
+
+		if (nb_parse_ipv6(spec->gateway6, &rec->gateway6)) {
+			nb_errorf("network \"%s\": invalid IPv6 gateway \"%s\": not an IPv6 address",
+				  spec->name, spec->gateway6);
+			return -EINVAL;
+		}
+		if (!nb_prefix6_contains(&rec->subnet6, &rec->gateway6)) {
+			nb_errorf("network \"%s\": IPv6 gateway %s is outside subnet %s", spec->name,
+				  spec->gateway6, nb_fmt_prefix6(&rec->subnet6, a));
+			return -EINVAL;
+		}
+		if (!memcmp(&net, &rec->gateway6, sizeof(net))) {
+			nb_errorf("network \"%s\": IPv6 gateway %s is the subnet-router address of "
+				  "subnet %s",
+				  spec->name, spec->gateway6, nb_fmt_prefix6(&rec->subnet6, a));
+			return -EINVAL;
+		}
+	} else {
+		nb_ipam6_default_gateway(&rec->subnet6, &rec->range6, &rec->gateway6);
+	}
+
+	for (i = 0; i < nothers; i++) {
+		if (!nb_network_has_v6(&others[i]) ||
+		    !nb_prefix6_overlap(&rec->subnet6, &others[i].subnet6))
+			continue;
+		if (!clash) {
+			clash = open_memstream(&clash_text, &clash_len);
+			if (!clash)
+				return -ENOMEM;
+		}
+		fprintf(clash, "%snetwork \"%s\" (%s)", ftell(clash) ? ", " : "", others[i].name,
+			nb_fmt_prefix6(&others[i].subnet6, b));
+	}
+	if (!clash)
+		return 0;
+	fclose(clash);
+	nb_errorf("network \"%s\": IPv6 subnet %s overlaps %s", spec->name,
+		  nb_fmt_prefix6(&rec->subnet6, a), clash_text);
+	free(clash_text);
+	return -EEXIST;
+}
+
 static char *dump_sorted(json_t *obj)
 {
 	return json_dumps(obj, JSON_COMPACT | JSON_SORT_KEYS);
@@ -360,7 +482,9 @@ int nb_net_spec_resolve(const struct nb_net_spec *spec, const struct nb_network_
 		return err;
 
 	snprintf(rec->name, sizeof(rec->name), "%s", spec->name);
-	snprintf(rec->driver, sizeof(rec->driver), "%s", NB_DRIVER_BRIDGE);
+	snprintf(rec->driver, sizeof(rec->driver), "%s",
+		 spec->driver && !strcmp(spec->driver, NB_DRIVER_OVERLAY) ? NB_DRIVER_OVERLAY
+									  : NB_DRIVER_BRIDGE);
 	rec->internal = spec->internal;
 	rec->icc = true;
 	rec->masquerade = true;
@@ -403,7 +527,30 @@ int nb_net_spec_resolve(const struct nb_net_spec *spec, const struct nb_network_
 		}
 	}
 
-	err = resolve_addressing(spec, others, nothers, rec);
+	if (spec->no_ipv4) {
+		/* IPv6-only: no IPv4 subnet is picked, none may be given */
+		if (spec->subnet || spec->gateway || spec->ip_range || spec->naux) {
+			nb_errorf("network \"%s\": --ipv4=false takes no IPv4 %s", spec->name,
+				  spec->subnet	   ? "--subnet"
+				  : spec->gateway  ? "--gateway"
+				  : spec->ip_range ? "--ip-range"
+						   : "--aux-address");
+			err = -EINVAL;
+			goto cleanup;
+		}
+		if (!spec->ipv6) {
+			nb_errorf("network \"%s\": --ipv4=false needs --ipv6 and an IPv6 --subnet "
+				  "(a network has at least one address family)",
+				  spec->name);
+			err = -EINVAL;
+			goto cleanup;
+		}
+		err = 0;
+	} else {
+		err = resolve_addressing(spec, others, nothers, rec);
+	}
+	if (!err)
+		err = resolve_addressing6(spec, others, nothers, rec);
 	if (err)
 		goto cleanup;
 

@@ -63,6 +63,12 @@ struct nb_net_spec {
 	const char *subnet;
 	const char *gateway;
 	const char *ip_range;
+	/* IPv6 (Docker's --ipv6 with a v6 --subnet, and its --gateway/--ip-range) */
+	bool ipv6;
+	bool no_ipv4; /* Docker 27's --ipv4=false: an IPv6-only network (needs ipv6 + subnet6) */
+	const char *subnet6;
+	const char *gateway6;
+	const char *ip_range6;
 	const char *mtu; /* --mtu; applied after -o (so it wins over -o ...driver.mtu) */
 	bool internal;
 	const char **labels; /* --label K[=V] */
@@ -87,7 +93,8 @@ struct nb_net_spec {
  * existing networks (name taken, subnet overlap, and the free subnet picked
  * from Docker's pools when none is given). Fills every field but id, net_id
  * and created; rec->options/labels are malloc'd JSON text (free with
- * nb_network_rec_clear). Prints the cause naming the network; returns
+ * nb_network_rec_clear). IPv6 needs both --ipv6 and a v6 subnet (no v6 subnet is
+ * picked: Docker 20.10 has no default IPv6 pool either). Prints the cause naming the network; returns
  * -EINVAL (bad input), -EEXIST (name taken or overlap with a network or,
  * unless forced, with the host's routes and addresses), -ENOSPC (no pool).
  */

@@ -32,7 +32,7 @@
 #include "store.h"
 
 /* Bumped with every schema change; nb_store_open() migrates older files. */
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 5
 /* A writer holds the flock for a whole command; SQLite's own wait is a fallback. */
 #define BUSY_TIMEOUT_MS 30000
 
@@ -136,6 +136,31 @@ static const char schema_v3[] =
     "ALTER TABLE endpoints ADD COLUMN aliases TEXT NOT NULL DEFAULT '[]';";
 
 /*
+ * Version 4, overlay networks (issue 17): the network's VXLAN VNI, 0 for a local one. An
+ * overlay network's row keeps driver 'bridge' (the kernel side is a bridge
+ * network's: gateway, veths, maps; SQLite cannot widen the driver CHECK in
+ * place) and reads back as driver "overlay" when vni is set.
+ */
+static const char schema_v4[] = "ALTER TABLE networks ADD COLUMN vni INTEGER NOT NULL DEFAULT 0;";
+
+/*
+ * Version 5: IPv6. A network's v6 subnet, range and gateway (16-byte blobs in network order,
+ * so blob order is address order; NULL and length 0: no IPv6), an endpoint's v6 address
+ * (NULL: none), unique per network as the v4 one is.
+ */
+static const char schema_v5[] =
+    "ALTER TABLE networks ADD COLUMN subnet6 BLOB CHECK (subnet6 IS NULL OR length(subnet6) = 16);"
+    "ALTER TABLE networks ADD COLUMN subnet6_len INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (subnet6_len BETWEEN 0 AND 128);"
+    "ALTER TABLE networks ADD COLUMN range6 BLOB CHECK (range6 IS NULL OR length(range6) = 16);"
+    "ALTER TABLE networks ADD COLUMN range6_len INTEGER NOT NULL DEFAULT 0"
+    "  CHECK (range6_len BETWEEN 0 AND 128);"
+    "ALTER TABLE networks ADD COLUMN gateway6 BLOB"
+    "  CHECK (gateway6 IS NULL OR length(gateway6) = 16);"
+    "ALTER TABLE endpoints ADD COLUMN ip6 BLOB CHECK (ip6 IS NULL OR length(ip6) = 16);"
+    "CREATE UNIQUE INDEX IF NOT EXISTS endpoints_ip6 ON endpoints (network_id, ip6);";
+
+/*
  * Maps a failed SQLite call to an errno. Constraint violations are the
  * caller's business (it knows which name or address to report), so they are
  * returned silently; anything else leaves SQLite's message in the error slot.
@@ -214,6 +239,23 @@ static int bind_ip_or_null(sqlite3_stmt *stmt, int idx, __be32 ip)
 static __be32 col_ip(sqlite3_stmt *stmt, int col)
 {
 	return htonl((uint32_t)sqlite3_column_int64(stmt, col));
+}
+
+/* an IPv6 address: NULL when :: (none) */
+static int bind_ip6_or_null(sqlite3_stmt *stmt, int idx, const struct in6_addr *ip)
+{
+	if (nb_ipv6_is_zero(ip))
+		return sqlite3_bind_null(stmt, idx);
+	return sqlite3_bind_blob(stmt, idx, ip, sizeof(*ip), SQLITE_TRANSIENT);
+}
+
+static void col_ip6(sqlite3_stmt *stmt, int col, struct in6_addr *ip)
+{
+	const void *b = sqlite3_column_blob(stmt, col);
+
+	memset(ip, 0, sizeof(*ip));
+	if (b && sqlite3_column_bytes(stmt, col) == (int)sizeof(*ip))
+		memcpy(ip, b, sizeof(*ip));
 }
 
 static void col_text(sqlite3_stmt *stmt, int col, char *dst, size_t size)
@@ -312,6 +354,10 @@ static int schema_init(struct nb_store *st)
 			err = exec_sql(st, "migrate schema to version 2", schema_v2);
 		if (!err && version < 3)
 			err = exec_sql(st, "migrate schema to version 3", schema_v3);
+		if (!err && version < 4)
+			err = exec_sql(st, "migrate schema to version 4", schema_v4);
+		if (!err && version < 5)
+			err = exec_sql(st, "migrate schema to version 5", schema_v5);
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
 		if (!err)
 			err = exec_sql(st, "set schema version", sql);
@@ -610,7 +656,8 @@ static int ensure_id(char id[NB_ID_LEN + 1])
 #define NET_SELECT                                                                                 \
 	"SELECT id, name, driver, net_id, subnet, subnet_len, range_addr, range_len, gateway, "    \
 	"internal, icc, masquerade, host_binding, mtu, builtin, created, options, labels, "        \
-	"attachable, aux_addresses FROM networks"
+	"attachable, aux_addresses, vni, subnet6, subnet6_len, range6, range6_len, gateway6 "     \
+	"FROM networks"
 
 void nb_network_rec_clear(struct nb_network_rec *n)
 {
@@ -670,6 +717,14 @@ static int read_network(sqlite3_stmt *s, void *out)
 	n->labels = strdup((const char *)sqlite3_column_text(s, 17));
 	n->attachable = sqlite3_column_int(s, 18);
 	n->aux_addresses = strdup((const char *)sqlite3_column_text(s, 19));
+	n->vni = (__u32)sqlite3_column_int64(s, 20);
+	if (n->vni)
+		snprintf(n->driver, sizeof(n->driver), "%s", NB_DRIVER_OVERLAY);
+	col_ip6(s, 21, &n->subnet6.addr);
+	n->subnet6.len = sqlite3_column_int(s, 22);
+	col_ip6(s, 23, &n->range6.addr);
+	n->range6.len = sqlite3_column_int(s, 24);
+	col_ip6(s, 25, &n->gateway6);
 	if (!n->options || !n->labels || !n->aux_addresses) {
 		nb_network_rec_clear(n);
 		return -ENOMEM;
@@ -716,10 +771,11 @@ int nb_store_network_add(struct nb_store *st, struct nb_network_rec *rec)
 	static const char sql[] =
 	    "INSERT INTO networks (id, name, driver, net_id, subnet, subnet_len, range_addr,"
 	    " range_len, gateway, internal, icc, masquerade, host_binding, mtu, builtin, created,"
-	    " options, labels, attachable, aux_addresses)"
+	    " options, labels, attachable, aux_addresses, vni, subnet6, subnet6_len, range6,"
+	    " range6_len, gateway6)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-	    " ?18, ?19, ?20)";
-	bool bridge = !strcmp(rec->driver, NB_DRIVER_BRIDGE);
+	    " ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)";
+	bool bridge = nb_net_is_bridged(rec);
 	sqlite3_stmt *stmt = NULL;
 	__u32 net_id = rec->net_id;
 	int err;
@@ -742,7 +798,8 @@ int nb_store_network_add(struct nb_store *st, struct nb_network_rec *rec)
 		goto cleanup;
 	sqlite3_bind_text(stmt, 1, rec->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, rec->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, rec->driver, -1, SQLITE_STATIC);
+	/* an overlay network's row is a bridge network's with a VNI (schema_v4) */
+	sqlite3_bind_text(stmt, 3, bridge ? NB_DRIVER_BRIDGE : rec->driver, -1, SQLITE_STATIC);
 	if (net_id)
 		sqlite3_bind_int64(stmt, 4, net_id);
 	else
@@ -764,6 +821,12 @@ int nb_store_network_add(struct nb_store *st, struct nb_network_rec *rec)
 	sqlite3_bind_int(stmt, 19, rec->attachable);
 	sqlite3_bind_text(stmt, 20, rec->aux_addresses ? rec->aux_addresses : "{}", -1,
 			  SQLITE_STATIC);
+	sqlite3_bind_int64(stmt, 21, rec->vni);
+	bind_ip6_or_null(stmt, 22, &rec->subnet6.addr);
+	sqlite3_bind_int(stmt, 23, rec->subnet6.len);
+	bind_ip6_or_null(stmt, 24, &rec->range6.addr);
+	sqlite3_bind_int(stmt, 25, rec->range6.len);
+	bind_ip6_or_null(stmt, 26, &rec->gateway6);
 	err = exec_done(st, "add network", stmt);
 cleanup:
 	sqlite3_finalize(stmt);
@@ -881,7 +944,7 @@ int nb_store_sandbox_list(struct nb_store *st, struct nb_sandbox_rec **out, size
 /* ---- endpoints ---------------------------------------------------------- */
 
 #define EP_SELECT                                                                                  \
-	"SELECT id, network_id, sandbox_id, ifname, host_ifname, ip, mac, seq, created "           \
+	"SELECT id, network_id, sandbox_id, ifname, host_ifname, ip, mac, seq, created, ip6 "      \
 	"FROM endpoints"
 
 static int read_endpoint(sqlite3_stmt *s, void *out)
@@ -901,6 +964,7 @@ static int read_endpoint(sqlite3_stmt *s, void *out)
 		memcpy(ep->mac, mac, sizeof(ep->mac));
 	ep->seq = sqlite3_column_int(s, 7);
 	ep->created = sqlite3_column_int64(s, 8);
+	col_ip6(s, 9, &ep->ip6);
 	return 0;
 }
 
@@ -999,7 +1063,7 @@ int nb_store_endpoint_add(struct nb_store *st, const struct nb_endpoint_rec *rec
 	err =
 	    prep(st, "add endpoint",
 		 "INSERT INTO endpoints (id, network_id, sandbox_id, ifname, host_ifname, ip, mac,"
-		 " seq, created) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+		 " seq, created, ip6) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
 		 &stmt);
 	if (err)
 		return err;
@@ -1012,6 +1076,7 @@ int nb_store_endpoint_add(struct nb_store *st, const struct nb_endpoint_rec *rec
 	sqlite3_bind_blob(stmt, 7, rec->mac, sizeof(rec->mac), SQLITE_STATIC);
 	sqlite3_bind_int(stmt, 8, rec->seq);
 	sqlite3_bind_int64(stmt, 9, rec->created ? rec->created : now_ns());
+	bind_ip6_or_null(stmt, 10, &rec->ip6);
 	err = exec_done(st, "add endpoint", stmt);
 	sqlite3_finalize(stmt);
 	return err;
@@ -1165,6 +1230,30 @@ int nb_store_network_ips(struct nb_store *st, const char *network_id, __be32 **o
 		return err;
 	sqlite3_bind_text(stmt, 1, network_id, -1, SQLITE_STATIC);
 	err = collect(st, "list addresses", stmt, sizeof(**out), read_ip, NULL, (void **)out, n);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+static int read_ip6(sqlite3_stmt *s, void *out)
+{
+	col_ip6(s, 0, out);
+	return 0;
+}
+
+int nb_store_network_ips6(struct nb_store *st, const char *network_id, struct in6_addr **out,
+			  size_t *n)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, "list IPv6 addresses",
+		   "SELECT ip6 FROM endpoints WHERE network_id = ?1 AND ip6 IS NOT NULL ORDER BY ip6",
+		   &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, network_id, -1, SQLITE_STATIC);
+	err = collect(st, "list IPv6 addresses", stmt, sizeof(**out), read_ip6, NULL,
+		      (void **)out, n);
 	sqlite3_finalize(stmt);
 	return err;
 }

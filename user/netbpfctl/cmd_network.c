@@ -37,6 +37,9 @@ enum {
 	OPT_AUX_ADDRESS,
 	OPT_ALIAS,
 	OPT_FORCE,
+	OPT_IPV6,
+	OPT_IPV4,
+	OPT_IP6,
 };
 
 static int cmp_network_name(const void *a, const void *b)
@@ -100,10 +103,15 @@ static const char create_doc[] =
     "Without --subnet a free one is picked from Docker's default pools "
     "(172.17.0.0/16 .. 172.31.0.0/16, then 192.168.0.0/20 steps), skipping those that overlap "
     "a route or an address of the host, as Docker does; an explicit --subnet overlapping one is "
-    "refused unless --force is given. Prints the new network's id."
+    "refused unless --force is given. IPv6: --ipv6 with an IPv6 --subnet (no IPv6 subnet is "
+    "picked, as in Docker 20.10) makes a dual-stack network; the IPv4 subnet is still picked "
+    "when not given. --gateway and --ip-range go with the subnet of their family. Prints the "
+    "new network's id."
     "\v"
     "EXAMPLES:\n"
     "  netbpfctl network create web\n"
+    "  netbpfctl network create --ipv6 --subnet 10.1.0.0/16 --subnet fd00:1::/64 dual\n"
+    "  netbpfctl network create --ipv6 --ipv4=false --subnet fd00:2::/64 only6\n"
     "  netbpfctl network create --subnet 10.1.0.0/16 --ip-range 10.1.5.0/24 db\n"
     "  netbpfctl network create --internal iso\n"
     "  netbpfctl network create -o com.docker.network.bridge.enable_icc=false noicc\n"
@@ -112,10 +120,19 @@ static const char create_doc[] =
     "lan2\n";
 
 static const struct argp_option create_opts[] = {
-    {"driver", 'd', "DRIVER", 0, "Driver (\"bridge\", the default and only one)", 0},
-    {"subnet", OPT_SUBNET, "CIDR", 0, "Subnet, e.g. 10.1.0.0/16", 0},
-    {"gateway", OPT_GATEWAY, "IP", 0, "Gateway address (default: the first of the subnet)", 0},
-    {"ip-range", OPT_IP_RANGE, "CIDR", 0, "Allocate endpoint addresses from this range", 0},
+    {"driver", 'd', "DRIVER", 0,
+     "Driver: \"bridge\" (the default) or \"overlay\" (across the hosts of a cluster: "
+     "needs `up --store`)",
+     0},
+    {"subnet", OPT_SUBNET, "CIDR", 0,
+     "Subnet, e.g. 10.1.0.0/16; once more for the IPv6 one with --ipv6 (fd00:1::/64)", 0},
+    {"gateway", OPT_GATEWAY, "IP", 0,
+     "Gateway address of the subnet of its family (default: the first of the subnet)", 0},
+    {"ip-range", OPT_IP_RANGE, "CIDR", 0,
+     "Allocate endpoint addresses from this range (one per family)", 0},
+    {"ipv6", OPT_IPV6, NULL, 0, "Enable IPv6 (needs an IPv6 --subnet)", 0},
+    {"ipv4", OPT_IPV4, "BOOL", 0,
+     "--ipv4=false: an IPv6-only network (with --ipv6; Docker 27's flag)", 0},
     {"internal", OPT_INTERNAL, NULL, 0, "Restrict traffic to the subnet and the gateway", 0},
     {"mtu", OPT_MTU, "N", 0,
      "MTU of the endpoints (" NB_STR(NB_MTU_MIN) ".." NB_STR(NB_MTU_MAX) ", default " NB_STR(
@@ -159,17 +176,36 @@ static error_t create_parse(int key, char *arg, struct argp_state *state)
 	case 'd':
 		s->driver = arg;
 		break;
+	/* one subnet (gateway, range) per family, told apart by the ':' of IPv6 */
 	case OPT_SUBNET:
-		if (s->subnet)
-			argp_error(state, "only one --subnet is supported (IPv4)");
-		s->subnet = arg;
+		if (nb_str_is_ipv6(arg) ? s->subnet6 : s->subnet)
+			argp_error(state,
+				   "only one IPv4 and one IPv6 --subnet are supported (\"%s\" and "
+				   "\"%s\")",
+				   nb_str_is_ipv6(arg) ? s->subnet6 : s->subnet, arg);
+		*(nb_str_is_ipv6(arg) ? &s->subnet6 : &s->subnet) = arg;
 		break;
 	case OPT_GATEWAY:
-		s->gateway = arg;
+		if (nb_str_is_ipv6(arg) ? s->gateway6 : s->gateway)
+			argp_error(state, "only one --gateway per address family");
+		*(nb_str_is_ipv6(arg) ? &s->gateway6 : &s->gateway) = arg;
 		break;
 	case OPT_IP_RANGE:
-		s->ip_range = arg;
+		if (nb_str_is_ipv6(arg) ? s->ip_range6 : s->ip_range)
+			argp_error(state, "only one --ip-range per address family");
+		*(nb_str_is_ipv6(arg) ? &s->ip_range6 : &s->ip_range) = arg;
 		break;
+	case OPT_IPV6:
+		s->ipv6 = true;
+		break;
+	case OPT_IPV4: {
+		bool v4;
+
+		if (nb_parse_bool(arg, &v4))
+			argp_error(state, "--ipv4 \"%s\": must be \"true\" or \"false\"", arg);
+		s->no_ipv4 = !v4;
+		break;
+	}
 	case OPT_INTERNAL:
 		s->internal = true;
 		break;
@@ -361,7 +397,7 @@ static int network_filter(struct nb_store *st, const struct nb_filters *f,
 	labels = json_map(net->labels);
 	pass = nb_filters_exact(f, "driver", docker_driver(net->driver)) && nb_filters_regex(f, "name", net->name) &&
 	       nb_filters_regex(f, "id", net->id) && nb_filters_labels(f, "label", labels) &&
-	       nb_filters_exact(f, "scope", "local");
+	       nb_filters_exact(f, "scope", net->vni ? "swarm" : "local");
 	json_decref(labels);
 	v = nb_filters_get(f, "type", &n);
 	if (!v)
@@ -421,11 +457,12 @@ static json_t *network_ls_json(const struct nb_network_rec *n, const char *id)
 	json_object_set_new(o, "CreatedAt", json_string(nb_fmt_time_go(n->created, when)));
 	json_object_set_new(o, "Driver", json_string(docker_driver(n->driver)));
 	json_object_set_new(o, "ID", json_string(id));
-	json_object_set_new(o, "IPv6", json_string("false"));
+	json_object_set_new(o, "IPv6", json_string(nb_network_has_v6(n) ? "true" : "false"));
 	json_object_set_new(o, "Internal", json_string(n->internal ? "true" : "false"));
 	json_object_set_new(o, "Labels", json_string(joined ? joined : ""));
 	json_object_set_new(o, "Name", json_string(n->name));
-	json_object_set_new(o, "Scope", json_string("local"));
+	/* Docker's overlay networks are its swarm's */
+	json_object_set_new(o, "Scope", json_string(n->vni ? "swarm" : "local"));
 	free(joined);
 	json_decref(labels);
 	return o;
@@ -500,7 +537,7 @@ static int network_ls(const struct nb_instance *inst, int argc, char **argv)
 			json_decref(o);
 		} else {
 			const char *row[] = {id, nets[i].name, docker_driver(nets[i].driver),
-					     "local"};
+					     nets[i].vni ? "swarm" : "local"};
 
 			err = nb_table_add(t, row);
 			if (err)
@@ -585,10 +622,75 @@ static error_t names_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+/*
+ * Containers{} of an overlay network: every host's endpoints as the cluster's store has
+ * them (so every host shows the same), with the host each lives on; this host's alone,
+ * with a warning, when the store does not answer
+ */
+static int peer_cmp(const void *a, const void *b)
+{
+	const struct nb_ovep *x = *(const struct nb_ovep *const *)a;
+	const struct nb_ovep *y = *(const struct nb_ovep *const *)b;
+	int c = strcmp(x->underlay, y->underlay);
+
+	return c ? c : strcmp(x->host, y->host);
+}
+
+/* Peers[] of an overlay network: the hosts with endpoints on it, as Docker's swarm lists them */
+static json_t *overlay_peers(const struct nb_ovep *eps, size_t n)
+{
+	const struct nb_ovep **v = calloc(n + 1, sizeof(*v));
+	json_t *out = json_array();
+	size_t i;
+
+	if (!v)
+		return out;
+	for (i = 0; i < n; i++)
+		v[i] = &eps[i];
+	qsort(v, n, sizeof(*v), peer_cmp);
+	for (i = 0; i < n; i++)
+		if (!i || peer_cmp(&v[i - 1], &v[i]))
+			json_array_append_new(out, json_pack("{s:s, s:s}", "Name", v[i]->host, "IP",
+							     v[i]->underlay));
+	free(v);
+	return out;
+}
+
+static json_t *overlay_containers(struct nb_store *st, const struct nb_network_rec *net,
+				  json_t **peers)
+{
+	char ip[NB_IPV4_STRLEN], mac[18], cidr[NB_CIDR_STRLEN + 4];
+	struct nb_ovep *eps = NULL;
+	json_t *out;
+	size_t i, n = 0;
+
+	if (nb_ovnet_endpoints(st, net->name, &eps, &n)) {
+		fprintf(stderr,
+			"netbpfctl: network \"%s\": cannot read the cluster's endpoints (%s); "
+			"showing this host's\n",
+			net->name, nb_error_msg());
+		nb_error_clear();
+		return NULL;
+	}
+	out = json_object();
+	for (i = 0; i < n; i++) {
+		snprintf(cidr, sizeof(cidr), "%s/%d", nb_fmt_ipv4(eps[i].ip, ip), net->subnet.len);
+		json_object_set_new(out, eps[i].sandbox,
+				    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Name",
+					      eps[i].name, "EndpointID", eps[i].id, "MacAddress",
+					      nb_fmt_mac(eps[i].mac, mac), "IPv4Address", cidr,
+					      "IPv6Address", "", "Host", eps[i].host, "HostAddress",
+					      eps[i].underlay));
+	}
+	*peers = overlay_peers(eps, n);
+	free(eps);
+	return out;
+}
+
 /* Containers{} of a network: its endpoints by sandbox id */
 static json_t *network_containers(struct nb_store *st, const struct nb_network_rec *net)
 {
-	char ip[NB_IPV4_STRLEN], mac[18], cidr[NB_CIDR_STRLEN + 4];
+	char ip[NB_IPV6_STRLEN], mac[18], cidr[NB_CIDR_STRLEN + 4], cidr6[NB_CIDR6_STRLEN];
 	struct nb_endpoint_rec *eps = NULL;
 	json_t *out = json_object();
 	size_t i, n = 0;
@@ -602,15 +704,19 @@ static json_t *network_containers(struct nb_store *st, const struct nb_network_r
 		if (nb_store_sandbox_find(st, eps[i].sandbox_id, &sb))
 			continue;
 		cidr[0] = '\0';
-		if (!special)
+		cidr6[0] = '\0';
+		if (!special && eps[i].ip)
 			snprintf(cidr, sizeof(cidr), "%s/%d", nb_fmt_ipv4(eps[i].ip, ip),
 				 net->subnet.len);
+		if (!special && !nb_ipv6_is_zero(&eps[i].ip6))
+			snprintf(cidr6, sizeof(cidr6), "%s/%d", nb_fmt_ipv6(&eps[i].ip6, ip),
+				 net->subnet6.len);
 		/* host and none: Docker shows the endpoint without MAC or address */
 		json_object_set_new(out, sb.id,
 				    json_pack("{s:s, s:s, s:s, s:s, s:s}", "Name", sb.name,
 					      "EndpointID", eps[i].id, "MacAddress",
 					      special ? "" : nb_fmt_mac(eps[i].mac, mac),
-					      "IPv4Address", cidr, "IPv6Address", ""));
+					      "IPv4Address", cidr, "IPv6Address", cidr6));
 	}
 	free(eps);
 	return out;
@@ -638,9 +744,10 @@ static const struct nb_tmpl_schema inspect_schema = {
 static json_t *network_json(struct nb_store *st, const struct nb_network_rec *net)
 {
 	char when[NB_TIME_STRLEN], a[NB_CIDR_STRLEN], b[NB_CIDR_STRLEN];
-	json_t *o = json_object(), *config = json_array();
+	json_t *o = json_object(), *config = json_array(), *containers, *options, *peers = NULL;
 
-	if (!strcmp(net->driver, NB_DRIVER_BRIDGE)) {
+	/* an IPv6-only network has no IPv4 entry */
+	if (nb_net_is_bridged(net) && net->subnet.len) {
 		json_t *c = json_object();
 		bool range = net->range.len != net->subnet.len || net->range.addr != net->subnet.addr;
 
@@ -651,12 +758,26 @@ static json_t *network_json(struct nb_store *st, const struct nb_network_rec *ne
 		json_object_set_new(c, "AuxiliaryAddresses", json_map(net->aux_addresses));
 		json_array_append_new(config, c);
 	}
+	if (nb_network_has_v6(net)) {
+		char a6[NB_CIDR6_STRLEN], b6[NB_CIDR6_STRLEN];
+		json_t *c = json_object();
+		bool range = net->range6.len != net->subnet6.len ||
+			     memcmp(&net->range6.addr, &net->subnet6.addr, sizeof(net->range6.addr));
+
+		/* Docker's second IPAM.Config entry, the IPv6 one */
+		json_object_set_new(c, "Subnet", json_string(nb_fmt_prefix6(&net->subnet6, a6)));
+		json_object_set_new(c, "IPRange",
+				    json_string(range ? nb_fmt_prefix6(&net->range6, b6) : ""));
+		json_object_set_new(c, "Gateway", json_string(nb_fmt_ipv6(&net->gateway6, a6)));
+		json_object_set_new(c, "AuxiliaryAddresses", json_object());
+		json_array_append_new(config, c);
+	}
 	json_object_set_new(o, "Name", json_string(net->name));
 	json_object_set_new(o, "Id", json_string(net->id));
 	json_object_set_new(o, "Created", json_string(nb_fmt_time_rfc3339nano(net->created, when)));
-	json_object_set_new(o, "Scope", json_string("local"));
+	json_object_set_new(o, "Scope", json_string(net->vni ? "swarm" : "local"));
 	json_object_set_new(o, "Driver", json_string(docker_driver(net->driver)));
-	json_object_set_new(o, "EnableIPv6", json_false());
+	json_object_set_new(o, "EnableIPv6", json_boolean(nb_network_has_v6(net)));
 	/* Docker: no IPAM options (null) on the predefined networks, {} on the others */
 	json_object_set_new(o, "IPAM",
 			    json_pack("{s:s, s:o, s:o}", "Driver", "default", "Options",
@@ -666,11 +787,19 @@ static json_t *network_json(struct nb_store *st, const struct nb_network_rec *ne
 	json_object_set_new(o, "Ingress", json_false());
 	json_object_set_new(o, "ConfigFrom", json_pack("{s:s}", "Network", ""));
 	json_object_set_new(o, "ConfigOnly", json_false());
-	json_object_set_new(o, "Containers", network_containers(st, net));
-	json_object_set_new(o, "Options", json_map(net->options));
+	containers = net->vni ? overlay_containers(st, net, &peers) : NULL;
+	json_object_set_new(o, "Containers", containers ? containers : network_containers(st, net));
+	options = json_map(net->options);
+	/* the VNI as Docker's overlay driver shows it */
+	if (net->vni && json_is_object(options)) {
+		snprintf(a, sizeof(a), "%u", net->vni);
+		json_object_set_new(options, "com.docker.network.driver.overlay.vxlanid_list",
+				    json_string(a));
+	}
+	json_object_set_new(o, "Options", options);
 	json_object_set_new(o, "Labels", json_map(net->labels));
-	/* swarm's, always empty here: in Go's rendering of the whole struct, not in JSON */
-	json_object_set_new(o, "Peers", json_array());
+	/* swarm's: an overlay network's hosts; empty (Go's rendering only, not JSON) otherwise */
+	json_object_set_new(o, "Peers", peers ? peers : json_array());
 	json_object_set_new(o, "Services", json_object());
 	return o;
 }
@@ -985,7 +1114,8 @@ static int network_prune(const struct nb_instance *inst, int argc, char **argv)
 		struct nb_endpoint_rec *eps = NULL;
 		size_t nep = 0;
 
-		if (nets[i].builtin || !prune_filter(&a.filters, &nets[i], until_ns))
+		/* an overlay network is the cluster's: other hosts may use it (network rm) */
+		if (nets[i].builtin || nets[i].vni || !prune_filter(&a.filters, &nets[i], until_ns))
 			continue;
 		err = nb_store_endpoint_list(st, nets[i].id, NULL, &eps, &nep);
 		free(eps);
@@ -1038,10 +1168,13 @@ static const char connect_doc[] = "Connect a sandbox to a network.\n"
 				  "EXAMPLES:\n"
 				  "  netbpfctl network connect web box1\n"
 				  "  netbpfctl network connect --ip 10.1.0.50 db box1\n"
+				  "  netbpfctl network connect --ip6 fd00:1::50 dual box1\n"
 				  "  netbpfctl network connect --alias cache --alias kv db box1\n";
 
 static const struct argp_option connect_opts[] = {
     {"ip", OPT_IP, "IP", 0, "IPv4 address of the sandbox on the network", 0},
+    {"ip6", OPT_IP6, "IP", 0, "IPv6 address of the sandbox on the network (needs --ipv6 on it)",
+     0},
     {"alias", OPT_ALIAS, "NAME", 0,
      "Another name of the sandbox on the network (repeatable; shown by inspect)", 0},
     {0},
@@ -1050,7 +1183,7 @@ static const struct argp_option connect_opts[] = {
 #define MAX_ALIASES 16
 
 struct pair_args {
-	const char *network, *sandbox, *ip;
+	const char *network, *sandbox, *ip, *ip6;
 	bool force;
 	const char *aliases[MAX_ALIASES];
 	size_t naliases;
@@ -1063,6 +1196,9 @@ static error_t pair_parse(int key, char *arg, struct argp_state *state)
 	switch (key) {
 	case OPT_IP:
 		a->ip = arg;
+		break;
+	case OPT_IP6:
+		a->ip6 = arg;
 		break;
 	case OPT_ALIAS:
 		if (a->naliases == MAX_ALIASES)
@@ -1132,7 +1268,8 @@ static int network_connect(const struct nb_instance *inst, int argc, char **argv
 	struct nb_world_ref world = {0};
 	bool began = false, attached = false;
 	struct nb_store *st = NULL;
-	struct nb_world *w;
+	struct nb_world *w = NULL;
+	struct in6_addr ip6 = {0};
 	__be32 ip = 0;
 	int err;
 
@@ -1142,6 +1279,12 @@ static int network_connect(const struct nb_instance *inst, int argc, char **argv
 	if (a.ip && nb_parse_ipv4(a.ip, &ip)) {
 		nb_errorf("sandbox \"%s\": invalid --ip \"%s\": not an IPv4 address", a.sandbox,
 			  a.ip);
+		err = -EINVAL;
+		goto cleanup;
+	}
+	if (a.ip6 && (nb_parse_ipv6(a.ip6, &ip6) || nb_ipv6_is_zero(&ip6))) {
+		nb_errorf("sandbox \"%s\": invalid --ip6 \"%s\": not an IPv6 address", a.sandbox,
+			  a.ip6);
 		err = -EINVAL;
 		goto cleanup;
 	}
@@ -1158,12 +1301,12 @@ static int network_connect(const struct nb_instance *inst, int argc, char **argv
 	err = special_check(st, &net, &sb, true);
 	if (err)
 		goto cleanup;
-	if (!strcmp(net.driver, NB_DRIVER_BRIDGE)) {
+	if (nb_net_is_bridged(&net)) {
 		err = nb_world_get(inst, &world, &w);
 		if (err)
 			goto cleanup;
 	}
-	err = nb_attach(st, w, &net, &sb, ip, &ep);
+	err = nb_attach(st, w, &net, &sb, ip, &ip6, &ep);
 	if (err)
 		goto cleanup;
 	attached = !nb_endpoint_is_special(&ep);

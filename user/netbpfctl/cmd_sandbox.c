@@ -28,6 +28,7 @@
 enum {
 	OPT_NETWORK = 0x100,
 	OPT_IP,
+	OPT_IP6,
 	OPT_NETNS,
 	OPT_PID,
 	OPT_ALIAS,
@@ -48,6 +49,7 @@ static const char create_doc[] =
     "EXAMPLES:\n"
     "  netbpfctl sandbox create box1\n"
     "  netbpfctl sandbox create --network web --network db --ip 10.1.0.50 box2\n"
+    "  netbpfctl sandbox create --network dual --ip6 fd00:1::50 box3\n"
     "  netbpfctl sandbox create --network web --pid 4242 app\n"
     "  netbpfctl sandbox create --network web -p 8000:80 -p 8053:53/udp web1\n"
     "  netbpfctl sandbox create --network web --alias api --alias api-v2 web2\n"
@@ -56,6 +58,7 @@ static const char create_doc[] =
 static const struct argp_option create_opts[] = {
     {"network", OPT_NETWORK, "NETWORK", 0, "Connect to this network (repeatable)", 0},
     {"ip", OPT_IP, "IP", 0, "IPv4 address on the first network", 0},
+    {"ip6", OPT_IP6, "IP", 0, "IPv6 address on the first network (one created with --ipv6)", 0},
     {"alias", OPT_ALIAS, "NAME", 0,
      "Another name on the first network (repeatable; shown by inspect)", 0},
     {"dns-resolv-conf", OPT_DNS_RESOLV_CONF, "PATH", 0,
@@ -80,6 +83,7 @@ struct create_args {
 	const char *networks[MAX_NETWORKS];
 	int nnetworks;
 	const char *ip;
+	const char *ip6;
 	const char *netns;
 	pid_t pid;
 	const char *publish[MAX_PUBLISH];
@@ -102,6 +106,9 @@ static error_t create_parse(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_IP:
 		a->ip = arg;
+		break;
+	case OPT_IP6:
+		a->ip6 = arg;
 		break;
 	case OPT_ALIAS:
 		if (a->naliases == MAX_ALIASES)
@@ -165,7 +172,7 @@ static int resolve_networks(struct nb_store *st, const struct create_args *a,
 				  nets[i].name);
 			return -EINVAL;
 		}
-		if (strcmp(nets[i].driver, NB_DRIVER_BRIDGE))
+		if (!nb_net_is_bridged(&nets[i]))
 			*special = strcmp(nets[i].driver, NB_DRIVER_HOST) ? NB_DRIVER_NONE
 									  : NB_DRIVER_HOST;
 	}
@@ -176,10 +183,10 @@ static int resolve_networks(struct nb_store *st, const struct create_args *a,
 			nb_errorf("sandbox \"%s\": " NB_MSG_NONE_CONFLICT, a->name);
 		return -EINVAL;
 	}
-	if (*special && a->ip) {
-		nb_errorf("sandbox \"%s\": --ip needs a bridge network; network \"%s\" has no "
+	if (*special && (a->ip || a->ip6)) {
+		nb_errorf("sandbox \"%s\": %s needs a bridge network; network \"%s\" has no "
 			  "addresses",
-			  a->name, nets[0].name);
+			  a->name, a->ip ? "--ip" : "--ip6", nets[0].name);
 		return -EINVAL;
 	}
 	if (*special && !strcmp(*special, NB_DRIVER_HOST) && (a->netns || a->pid)) {
@@ -259,6 +266,7 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 	struct nb_world *w;
 	int i, nnets = 0, nattached = 0;
 	bool resolv_written = false;
+	struct in6_addr ip6 = {0};
 	__be32 ip = 0;
 	int err;
 
@@ -273,6 +281,12 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 	}
 	if (a.ip && nb_parse_ipv4(a.ip, &ip)) {
 		nb_errorf("sandbox \"%s\": invalid --ip \"%s\": not an IPv4 address", a.name, a.ip);
+		err = -EINVAL;
+		goto cleanup;
+	}
+	if (a.ip6 && (nb_parse_ipv6(a.ip6, &ip6) || nb_ipv6_is_zero(&ip6))) {
+		nb_errorf("sandbox \"%s\": invalid --ip6 \"%s\": not an IPv6 address", a.name,
+			  a.ip6);
 		err = -EINVAL;
 		goto cleanup;
 	}
@@ -371,7 +385,8 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 			if (err)
 				goto cleanup;
 		}
-		err = nb_attach(st, w, &nets[i], &sb, i == 0 ? ip : 0, &eps[i]);
+		err = nb_attach(st, w, &nets[i], &sb, i == 0 ? ip : 0, i == 0 ? &ip6 : NULL,
+				&eps[i]);
 		if (err)
 			goto cleanup;
 		nattached++;
@@ -400,9 +415,10 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 
 	if (a.resolv_conf) {
 		/* netbpfd serves user-defined bridge networks only, as Docker's embedded DNS */
-		if (special || nets[0].builtin) {
+		if (special || nets[0].builtin || !nets[0].gateway) {
 			nb_errorf("sandbox \"%s\": --dns-resolv-conf: network \"%s\" has no DNS "
-				  "(only user-defined bridge networks have)",
+				  "(only user-defined bridge networks with IPv4 have: netbpfd "
+				  "answers on the IPv4 gateway)",
 				  a.name, nets[0].name);
 			err = -EINVAL;
 			goto cleanup;
@@ -549,7 +565,7 @@ static int cmp_sandbox_name(const void *a, const void *b)
 static void sb_view_columns(const struct sb_view *v, const struct nb_network_rec *nets,
 			    size_t nnets, char *networks, size_t nsize, char *ips, size_t isize)
 {
-	char ip[NB_IPV4_STRLEN];
+	char ip[NB_IPV6_STRLEN];
 	size_t i, nl = 0, il = 0;
 
 	networks[0] = ips[0] = '\0';
@@ -562,9 +578,13 @@ static void sb_view_columns(const struct sb_view *v, const struct nb_network_rec
 			nl +=
 			    (size_t)snprintf(networks + nl, nsize - nl, "%s%s", i ? "," : "", name);
 		/* host and none have no address */
-		if (il < isize && !nb_endpoint_is_special(&v->eps[i]))
+		if (il < isize && !nb_endpoint_is_special(&v->eps[i]) && v->eps[i].ip)
 			il += (size_t)snprintf(ips + il, isize - il, "%s%s", il ? "," : "",
 					       nb_fmt_ipv4(v->eps[i].ip, ip));
+		/* a dual-stack endpoint: its IPv6 address after the IPv4 one */
+		if (il < isize && !nb_ipv6_is_zero(&v->eps[i].ip6))
+			il += (size_t)snprintf(ips + il, isize - il, "%s%s", il ? "," : "",
+					       nb_fmt_ipv6(&v->eps[i].ip6, ip));
 	}
 }
 
@@ -742,30 +762,37 @@ static json_t *sandbox_json(struct nb_store *st, const struct nb_sandbox_rec *sb
 			    json_t *ports)
 {
 	char when[NB_TIME_STRLEN], ip[NB_IPV4_STRLEN], gw[NB_IPV4_STRLEN], mac[18];
+	char ip6[NB_IPV6_STRLEN], gw6[NB_IPV6_STRLEN];
 	json_t *networks = json_object();
 	size_t i;
 
 	for (i = 0; i < v->neps; i++) {
 		const struct nb_network_rec *net =
 		    nb_network_recs_by_id(nets, nnets, v->eps[i].network_id);
-		bool special;
+		bool special, v4, v6;
+		json_t *e;
 
 		if (!net)
 			continue;
 		special = nb_endpoint_is_special(&v->eps[i]);
+		v6 = !special && !nb_ipv6_is_zero(&v->eps[i].ip6);
+		v4 = !special && v->eps[i].ip; /* not on an IPv6-only network */
 		/*
 		 * Docker's EndpointSettings: IPAMConfig is null until a static address
 		 * is asked for (netbpf does not record whether it was), Aliases until an
 		 * alias is
 		 */
-		json_object_set_new(
-		    networks, net->name,
-		    json_pack("{s:n, s:o, s:s, s:s, s:s, s:s, s:i, s:s}", "IPAMConfig", "Aliases",
-			      endpoint_aliases(st, &v->eps[i]), "NetworkID", net->id, "EndpointID", v->eps[i].id, "Gateway",
-			      special ? "" : nb_fmt_ipv4(net->gateway, gw), "IPAddress",
-			      special ? "" : nb_fmt_ipv4(v->eps[i].ip, ip), "IPPrefixLen",
-			      special ? 0 : net->subnet.len, "MacAddress",
-			      special ? "" : nb_fmt_mac(v->eps[i].mac, mac)));
+		e = json_pack("{s:n, s:o, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:i}", "IPAMConfig",
+			      "Aliases", endpoint_aliases(st, &v->eps[i]), "NetworkID", net->id,
+			      "EndpointID", v->eps[i].id, "Gateway",
+			      v4 ? nb_fmt_ipv4(net->gateway, gw) : "", "IPAddress",
+			      v4 ? nb_fmt_ipv4(v->eps[i].ip, ip) : "", "IPPrefixLen",
+			      v4 ? net->subnet.len : 0, "MacAddress",
+			      special ? "" : nb_fmt_mac(v->eps[i].mac, mac), "IPv6Gateway",
+			      v6 ? nb_fmt_ipv6(&net->gateway6, gw6) : "", "GlobalIPv6Address",
+			      v6 ? nb_fmt_ipv6(&v->eps[i].ip6, ip6) : "", "GlobalIPv6PrefixLen",
+			      v6 ? net->subnet6.len : 0);
+		json_object_set_new(networks, net->name, e);
 	}
 	return json_pack("{s:s, s:s, s:s, s:{s:o, s:s, s:o}}", "Id", sb->id, "Name", sb->name,
 			 "Created", nb_fmt_time_rfc3339nano(sb->created, when), "NetworkSettings",

@@ -163,8 +163,6 @@ static int network_create(void *ctx, const struct nbd_network *n, struct nbd_err
 	bool realized = false;
 	int err;
 
-	if (n->ipv6)
-		return nbd_errorf(e, -EINVAL, "network %.12s: netbpf does not support IPv6", n->id);
 	if (strlen(n->id) != NB_ID_LEN)
 		return nbd_errorf(e, -EINVAL, "network \"%s\": not a 64-digit id", n->id);
 	nb_error_clear();
@@ -186,6 +184,10 @@ static int network_create(void *ctx, const struct nbd_network *n, struct nbd_err
 	spec.name = name;
 	spec.subnet = n->pool[0] ? n->pool : NULL;
 	spec.gateway = n->gateway[0] ? n->gateway : NULL;
+	/* Docker's --ipv6 and the v6 pool its IPAM settled (resolve refuses one without other) */
+	spec.ipv6 = n->ipv6;
+	spec.subnet6 = n->pool6[0] ? n->pool6 : NULL;
+	spec.gateway6 = n->gateway6[0] ? n->gateway6 : NULL;
 	spec.internal = n->internal;
 	spec.opts = n->opts;
 	spec.nopts = n->nopts;
@@ -277,8 +279,11 @@ cleanup:
 /* ---- endpoints ------------------------------------------------------------------ */
 
 /* What CreateEndpoint settled, until Join makes it: "docker.endpoint.<id>" */
-static int pending_get(struct nb_store *st, const char *eid, __be32 *ip, __u8 mac[6])
+static int pending_get(struct nb_store *st, const char *eid, __be32 *ip, __u8 mac[6],
+		       struct in6_addr *ip6)
 {
+	const char *s6;
+
 	char key[128], *v = NULL;
 	json_t *j;
 	int err;
@@ -295,7 +300,55 @@ static int pending_get(struct nb_store *st, const char *eid, __be32 *ip, __u8 ma
 		   "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &mac[0], &mac[1], &mac[2], &mac[3], &mac[4],
 		   &mac[5]) == 6)
 		err = 0;
+	/* "ip6" only when the network has IPv6 */
+	memset(ip6, 0, sizeof(*ip6));
+	s6 = json_string_value(json_object_get(j, "ip6"));
+	if (!err && s6 && nb_parse_ipv6(s6, ip6))
+		err = -EINVAL;
 	json_decref(j);
+	return err;
+}
+
+/*
+ * The endpoint's IPv6 address on a network with IPv6: Docker's (its IPAM's) checked, or
+ * the lowest free one; one given for a network without IPv6 is refused
+ */
+static int endpoint_ip6(struct tx *t, const struct nb_network_rec *net, struct nbd_endpoint *ep)
+{
+	char a[NB_IPV6_STRLEN], p[NB_CIDR6_STRLEN];
+	struct in6_addr *used = NULL;
+	size_t nused = 0;
+	int err;
+
+	if (!nb_network_has_v6(net)) {
+		if (nb_ipv6_is_zero(&ep->ip6))
+			return 0;
+		nb_errorf("endpoint %.12s: IPv6 address %s given, but network \"%s\" has no IPv6",
+			  ep->endpoint_id, nb_fmt_ipv6(&ep->ip6, a), net->name);
+		return -EINVAL;
+	}
+	err = nb_store_network_ips6(t->st, net->id, &used, &nused);
+	if (err)
+		return err;
+	nb_fmt_prefix6(&net->subnet6, p);
+	if (nb_ipv6_is_zero(&ep->ip6)) {
+		err = nb_ipam6_alloc(&net->subnet6, &net->range6, &net->gateway6, used, nused,
+				     &ep->ip6);
+		if (err)
+			nb_errorf("network \"%s\": no free IPv6 address left in %s", net->name, p);
+		ep->prefix6_len = net->subnet6.len;
+		ep->filled_ip6 = !err;
+	} else {
+		err = nb_ipam6_check(&net->subnet6, &net->gateway6, used, nused, &ep->ip6);
+		if (err)
+			nb_errorf("endpoint %.12s: IPv6 address %s: %s network \"%s\" (%s)",
+				  ep->endpoint_id, nb_fmt_ipv6(&ep->ip6, a),
+				  err == -ERANGE	? "outside"
+				  : err == -EADDRINUSE ? "already in use on"
+						       : "reserved in",
+				  net->name, p);
+	}
+	free(used);
 	return err;
 }
 
@@ -304,6 +357,7 @@ static int endpoint_create(void *ctx, struct nbd_endpoint *ep, struct nbd_err *e
 	const struct nb_instance *inst = ctx;
 	struct nb_network_rec net = {0};
 	char key[128], a[NB_IPV4_STRLEN], m[18], *text = NULL;
+	char a6[NB_IPV6_STRLEN + 16], b6[NB_IPV6_STRLEN];
 	__be32 *used = NULL;
 	size_t nused = 0, i;
 	struct tx t;
@@ -341,14 +395,21 @@ static int endpoint_create(void *ctx, struct nbd_endpoint *ep, struct nbd_err *e
 				goto cleanup;
 			}
 	}
+	err = endpoint_ip6(&t, &net, ep);
+	if (err)
+		goto cleanup;
 	if (!ep->has_mac) {
 		/* Docker's own rule (02:42: + the IPv4 address), as every netbpf endpoint */
 		nb_mac_from_ipv4(ep->ip, ep->mac);
 		ep->filled_mac = true;
 	}
 	mark_key(key, sizeof(key), MARK_EP, ep->endpoint_id);
-	if (asprintf(&text, "{\"network\":\"%s\",\"ip\":\"%s\",\"mac\":\"%s\"}", net.id,
-		     nb_fmt_ipv4(ep->ip, a), nb_fmt_mac(ep->mac, m)) < 0) {
+	if (nb_ipv6_is_zero(&ep->ip6))
+		a6[0] = '\0';
+	else
+		snprintf(a6, sizeof(a6), ",\"ip6\":\"%s\"", nb_fmt_ipv6(&ep->ip6, b6));
+	if (asprintf(&text, "{\"network\":\"%s\",\"ip\":\"%s\",\"mac\":\"%s\"%s}", net.id,
+		     nb_fmt_ipv4(ep->ip, a), nb_fmt_mac(ep->mac, m), a6) < 0) {
 		text = NULL;
 		err = -ENOMEM;
 		goto cleanup;
@@ -419,7 +480,7 @@ static int endpoint_info(void *ctx, const char *nid, const char *eid, json_t **v
 	const struct nb_instance *inst = ctx;
 	struct nb_endpoint_rec ep;
 	struct nb_store *st = NULL;
-	char a[NB_IPV4_STRLEN];
+	char a[NB_IPV4_STRLEN], a6[NB_IPV6_STRLEN];
 	int err;
 
 	nb_error_clear();
@@ -427,8 +488,10 @@ static int endpoint_info(void *ctx, const char *nid, const char *eid, json_t **v
 	if (!err)
 		err = ep_by_id(st, nid, eid, &ep);
 	if (!err)
-		*value = json_pack("{s:s,s:s,s:s}", "netbpf.host_ifname", ep.host_ifname,
-				   "netbpf.ifname", ep.ifname, "netbpf.ip", nb_fmt_ipv4(ep.ip, a));
+		*value = json_pack("{s:s,s:s,s:s,s:s}", "netbpf.host_ifname", ep.host_ifname,
+				   "netbpf.ifname", ep.ifname, "netbpf.ip", nb_fmt_ipv4(ep.ip, a),
+				   "netbpf.ip6",
+				   nb_ipv6_is_zero(&ep.ip6) ? "" : nb_fmt_ipv6(&ep.ip6, a6));
 	else if (err == -ENOENT)
 		err = 0; /* created, not joined yet: nothing to tell */
 	if (st)
@@ -495,7 +558,7 @@ static int join(void *ctx, const char *nid, const char *eid, const char *sandbox
 		err = net_by_id(t.st, nid, &net);
 	if (err)
 		goto cleanup;
-	err = pending_get(t.st, eid, &ep.ip, ep.mac);
+	err = pending_get(t.st, eid, &ep.ip, ep.mac, &ep.ip6);
 	if (err) {
 		nb_errorf("endpoint %.12s: unknown to netbpf (no CreateEndpoint)", eid);
 		goto cleanup;
@@ -533,6 +596,8 @@ static int join(void *ctx, const char *nid, const char *eid, const char *sandbox
 	snprintf(out->src_name, sizeof(out->src_name), "%s", ep.ifname);
 	/* an internal network has no way out: no default route, as Docker's bridge */
 	out->gateway = net.internal ? 0 : net.gateway;
+	if (!net.internal && !nb_ipv6_is_zero(&ep.ip6))
+		out->gateway6 = net.gateway6;
 	nb_logf(NB_LOG_INFO, "endpoint %s joined sandbox \"%s\" on network \"%s\"", ep.host_ifname,
 		sb.name, net.name);
 cleanup:
@@ -569,7 +634,8 @@ static bool already(const struct nb_publish_rec *rows, size_t n, const struct nb
 }
 
 static int publish_one(struct tx *t, struct nb_world *w, const struct nb_sandbox_rec *sb,
-		       const struct nbd_portmap *m, struct nb_portmap **done, size_t *ndone)
+		       const struct nb_endpoint_rec *ep, const struct nbd_portmap *m,
+		       struct nb_portmap **done, size_t *ndone)
 {
 	char spec[64];
 	unsigned int hp;
@@ -577,7 +643,7 @@ static int publish_one(struct tx *t, struct nb_world *w, const struct nb_sandbox
 
 	if (!m->host_port) {
 		nbd_portmap_spec(m, 0, spec, sizeof(spec));
-		return nb_publish_add(t->st, w, sb, spec, done, ndone);
+		return nb_publish_add_via(t->st, w, sb, ep, spec, done, ndone);
 	}
 	/*
 	 * A range gives one port to choose: the first neither published nor
@@ -586,7 +652,7 @@ static int publish_one(struct tx *t, struct nb_world *w, const struct nb_sandbox
 	 */
 	for (hp = m->host_port; hp <= m->host_port_end; hp++) {
 		nbd_portmap_spec(m, (__u16)hp, spec, sizeof(spec));
-		err = nb_publish_add(t->st, w, sb, spec, done, ndone);
+		err = nb_publish_add_via(t->st, w, sb, ep, spec, done, ndone);
 		if (err != -EEXIST && err != -EADDRINUSE)
 			break;
 	}
@@ -632,7 +698,12 @@ static int ext_program(void *ctx, const char *nid, const char *eid, const struct
 		}
 		if (already(rows, nrows, &pm[i]))
 			continue; /* Docker programs a sandbox again when its gateway changes */
-		err = publish_one(&t, w, &sb, &pm[i], &done, &ndone);
+		/*
+		 * Through the endpoint Docker names: its sandbox's gateway
+		 * endpoint (the first by network name among those with a
+		 * gateway), which need not be the sandbox's first endpoint.
+		 */
+		err = publish_one(&t, w, &sb, &ep, &pm[i], &done, &ndone);
 	}
 	if (!err)
 		err = tx_commit(&t);
@@ -710,8 +781,63 @@ static int ipam_save(struct nb_store *st, json_t *j)
 	return err;
 }
 
-static int pool_request(void *ctx, const char *pool, const char *subpool, char id[64],
-			char pool_out[20], struct nbd_err *e)
+#define POOL6_PREFIX "netbpf6/"
+
+/*
+ * An IPv6 pool: only the one Docker names (--subnet), as Docker 20.10's own IPAM has no
+ * default IPv6 pool either; refused when it overlaps another IPv6 pool
+ */
+static int pool6_request(const struct nb_instance *inst, const char *pool, const char *subpool,
+			 char id[NBD_POOL_ID_LEN], char pool_out[NB_CIDR6_STRLEN])
+{
+	struct nb_prefix6 p, sub, q;
+	json_t *j = NULL, *pools, *v;
+	const char *key;
+	struct tx t;
+	int err;
+
+	if (!*pool) {
+		nb_errorf("IPAM: netbpf picks no IPv6 pool; give the network an IPv6 --subnet");
+		return -EINVAL;
+	}
+	if (nb_parse_prefix6(pool, true, &p)) {
+		nb_errorf("IPAM: invalid IPv6 pool \"%s\"", pool);
+		return -EINVAL;
+	}
+	if (*subpool && (nb_parse_prefix6(subpool, true, &sub) || !nb_prefix6_covers(&p, &sub))) {
+		nb_errorf("IPAM: sub-pool \"%s\" is not inside pool %s", subpool, pool);
+		return -EINVAL;
+	}
+	err = tx_open(inst, &t);
+	if (err)
+		return err;
+	j = ipam_load(t.st);
+	pools = json_object_get(j, "pools");
+	json_object_foreach(pools, key, v)
+	{
+		if (strncmp(key, POOL6_PREFIX, strlen(POOL6_PREFIX)) ||
+		    nb_parse_prefix6(json_string_value(json_object_get(v, "pool")) ?: "", true, &q) ||
+		    !nb_prefix6_overlap(&p, &q))
+			continue;
+		nb_errorf("IPAM: pool %s overlaps pool %s in use", pool, key);
+		err = -EEXIST;
+		goto cleanup;
+	}
+	nb_fmt_prefix6(&p, pool_out);
+	snprintf(id, NBD_POOL_ID_LEN, POOL6_PREFIX "%s", pool_out);
+	json_object_set_new(pools, id, json_pack("{s:s,s:s}", "pool", pool_out, "sub", subpool));
+	err = ipam_save(t.st, j);
+	if (!err)
+		err = tx_commit(&t);
+cleanup:
+	json_decref(j);
+	tx_close(&t);
+	return err;
+}
+
+static int pool_request(void *ctx, const char *pool, const char *subpool, bool v6,
+			char id[NBD_POOL_ID_LEN], char pool_out[NB_CIDR6_STRLEN],
+			struct nbd_err *e)
 {
 	const struct nb_instance *inst = ctx;
 	struct nb_network_rec *nets = NULL;
@@ -725,6 +851,8 @@ static int pool_request(void *ctx, const char *pool, const char *subpool, char i
 	int err;
 
 	nb_error_clear();
+	if (v6)
+		return lib_result(e, pool6_request(inst, pool, subpool, id, pool_out));
 	err = tx_open(inst, &t);
 	if (!err)
 		err = nb_store_network_list(t.st, &nets, &nnets);
@@ -788,7 +916,7 @@ static int pool_request(void *ctx, const char *pool, const char *subpool, char i
 		goto cleanup;
 	}
 	nb_fmt_prefix(&p, pool_out);
-	snprintf(id, 64, "netbpf/%s", pool_out);
+	snprintf(id, NBD_POOL_ID_LEN, "netbpf/%s", pool_out);
 	json_object_set_new(pools, id, json_pack("{s:s,s:s}", "pool", pool_out, "sub", subpool));
 	err = ipam_save(t.st, j);
 	if (!err)
@@ -824,8 +952,77 @@ static int pool_release(void *ctx, const char *id, struct nbd_err *e)
 	return lib_result(e, err);
 }
 
+/* An address of an IPv6 pool: the lowest free (the gateway first), or the one asked for */
+static int address6_request(const struct nb_instance *inst, const char *pool_id, const char *addr,
+			    bool gateway, char addr_out[NB_CIDR6_STRLEN])
+{
+	json_t *j = NULL, *pool, *list, *v;
+	struct in6_addr *used = NULL, ip;
+	char a[NB_IPV6_STRLEN];
+	struct nb_prefix6 p, sub;
+	size_t nused = 0, i;
+	struct tx t;
+	int err, len;
+
+	err = tx_open(inst, &t);
+	if (err)
+		return err;
+	j = ipam_load(t.st);
+	pool = json_object_get(json_object_get(j, "pools"), pool_id);
+	if (!pool ||
+	    nb_parse_prefix6(json_string_value(json_object_get(pool, "pool")) ?: "", true, &p)) {
+		nb_errorf("IPAM: no pool \"%s\"", pool_id);
+		err = -ENOENT;
+		goto cleanup;
+	}
+	if (nb_parse_prefix6(json_string_value(json_object_get(pool, "sub")) ?: "", true, &sub))
+		sub = p;
+	list = json_object_get(json_object_get(j, "addrs"), pool_id);
+	if (!list) {
+		list = json_array();
+		json_object_set_new(json_object_get(j, "addrs"), pool_id, list);
+	}
+	used = calloc(json_array_size(list) + 1, sizeof(*used));
+	if (!used) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	json_array_foreach(list, i, v) if (!nb_parse_ipv6(json_string_value(v) ?: "", &used[nused]))
+	    nused++;
+	if (*addr) {
+		if (nb_parse_ipv6(addr, &ip) && nbd_parse_cidr_addr6(addr, &ip, &len)) {
+			nb_errorf("IPAM: invalid IPv6 address \"%s\"", addr);
+			err = -EINVAL;
+			goto cleanup;
+		}
+		err = nb_ipam6_check(&p, NULL, used, nused, &ip);
+		if (err) {
+			nb_errorf("IPAM: address %s: %s in pool %s", addr,
+				  err == -EADDRINUSE ? "already allocated" : "not available",
+				  pool_id);
+			goto cleanup;
+		}
+	} else {
+		err = nb_ipam6_alloc(&p, gateway ? &p : &sub, NULL, used, nused, &ip);
+		if (err) {
+			nb_errorf("IPAM: no free address left in pool %s", pool_id);
+			goto cleanup;
+		}
+	}
+	json_array_append_new(list, json_string(nb_fmt_ipv6(&ip, a)));
+	snprintf(addr_out, NB_CIDR6_STRLEN, "%s/%d", a, p.len);
+	err = ipam_save(t.st, j);
+	if (!err)
+		err = tx_commit(&t);
+cleanup:
+	free(used);
+	json_decref(j);
+	tx_close(&t);
+	return err;
+}
+
 static int address_request(void *ctx, const char *pool_id, const char *addr, bool gateway,
-			   char addr_out[20], struct nbd_err *e)
+			   char addr_out[NB_CIDR6_STRLEN], struct nbd_err *e)
 {
 	const struct nb_instance *inst = ctx;
 	json_t *j = NULL, *pool, *list, *v;
@@ -837,6 +1034,8 @@ static int address_request(void *ctx, const char *pool_id, const char *addr, boo
 	int err, len;
 
 	nb_error_clear();
+	if (!strncmp(pool_id, POOL6_PREFIX, strlen(POOL6_PREFIX)))
+		return lib_result(e, address6_request(inst, pool_id, addr, gateway, addr_out));
 	err = tx_open(inst, &t);
 	if (err)
 		goto cleanup;
@@ -884,7 +1083,7 @@ static int address_request(void *ctx, const char *pool_id, const char *addr, boo
 		}
 	}
 	json_array_append_new(list, json_string(nb_fmt_ipv4(ip, a)));
-	snprintf(addr_out, 20, "%s/%d", a, p.len);
+	snprintf(addr_out, NB_CIDR6_STRLEN, "%s/%d", a, p.len);
 	err = ipam_save(t.st, j);
 	if (!err)
 		err = tx_commit(&t);
@@ -899,12 +1098,15 @@ static int address_release(void *ctx, const char *pool_id, const char *addr, str
 {
 	const struct nb_instance *inst = ctx;
 	json_t *j = NULL, *list, *v;
-	__be32 ip, x;
+	struct in6_addr ip6, x6;
+	__be32 ip = 0, x;
 	struct tx t;
 	size_t i;
 	int err, len;
+	bool v6 = !strncmp(pool_id, POOL6_PREFIX, strlen(POOL6_PREFIX));
 
-	if (nb_parse_ipv4(addr, &ip) && nbd_parse_cidr_addr(addr, &ip, &len))
+	if (v6 ? nb_parse_ipv6(addr, &ip6) && nbd_parse_cidr_addr6(addr, &ip6, &len)
+	       : nb_parse_ipv4(addr, &ip) && nbd_parse_cidr_addr(addr, &ip, &len))
 		return nbd_errorf(e, -EINVAL, "IPAM: invalid address \"%s\"", addr);
 	nb_error_clear();
 	err = tx_open(inst, &t);
@@ -913,7 +1115,9 @@ static int address_release(void *ctx, const char *pool_id, const char *addr, str
 		list = json_object_get(json_object_get(j, "addrs"), pool_id);
 		for (i = 0; i < json_array_size(list); i++) {
 			v = json_array_get(list, i);
-			if (!nb_parse_ipv4(json_string_value(v) ?: "", &x) && x == ip) {
+			if (v6 ? !nb_parse_ipv6(json_string_value(v) ?: "", &x6) &&
+				     !memcmp(&x6, &ip6, sizeof(x6))
+			       : !nb_parse_ipv4(json_string_value(v) ?: "", &x) && x == ip) {
 				json_array_remove(list, i);
 				break;
 			}

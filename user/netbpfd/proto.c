@@ -51,6 +51,23 @@ int nbd_parse_cidr_addr(const char *s, __be32 *ip, int *len)
 	return 0;
 }
 
+int nbd_parse_cidr_addr6(const char *s, struct in6_addr *ip, int *len)
+{
+	const char *slash = strchr(s, '/');
+	char buf[NB_IPV6_STRLEN];
+	struct nb_prefix6 p;
+
+	/* the length through nb_parse_prefix6 (not strict), the address taken whole */
+	if (!slash || (size_t)(slash - s) >= sizeof(buf) || nb_parse_prefix6(s, false, &p))
+		return -EINVAL;
+	memcpy(buf, s, (size_t)(slash - s));
+	buf[slash - s] = '\0';
+	if (nb_parse_ipv6(buf, ip))
+		return -EINVAL;
+	*len = p.len;
+	return 0;
+}
+
 /* ---- CreateNetwork ---------------------------------------------------------- */
 
 static bool opt_true(json_t *v)
@@ -94,6 +111,31 @@ int nbd_network_parse(json_t *req, struct nbd_network *n, struct nbd_err *e)
 	v6 = json_object_get(req, "IPv6Data");
 	if (json_array_size(v6))
 		n->ipv6 = true;
+	if (json_array_size(v6) > 1)
+		return nbd_errorf(e, -EINVAL,
+				  "network %.12s: netbpf takes one IPv6 subnet per network, Docker "
+				  "gave %zu",
+				  n->id, json_array_size(v6));
+	v = json_array_get(v6, 0);
+	pool = str_of(v, "Pool");
+	if (*pool) {
+		struct nb_prefix6 p6;
+
+		if (nb_parse_prefix6(pool, true, &p6))
+			return nbd_errorf(e, -EINVAL, "network %.12s: invalid IPv6 pool \"%s\"",
+					  n->id, pool);
+		snprintf(n->pool6, sizeof(n->pool6), "%s", pool);
+	}
+	gw = str_of(v, "Gateway");
+	if (*gw) {
+		struct in6_addr g6;
+		int len;
+
+		if (nbd_parse_cidr_addr6(gw, &g6, &len) && nb_parse_ipv6(gw, &g6))
+			return nbd_errorf(e, -EINVAL, "network %.12s: invalid IPv6 gateway \"%s\"",
+					  n->id, gw);
+		nb_fmt_ipv6(&g6, n->gateway6);
+	}
 
 	v4 = json_object_get(req, "IPv4Data");
 	if (json_array_size(v4) > 1)
@@ -313,7 +355,7 @@ static int h_ep_create(const struct nbd_ops *ops, json_t *req, json_t *resp, str
 	struct nbd_endpoint ep = {0};
 	json_t *iface = json_object_get(req, "Interface"), *out;
 	const char *addr, *mac;
-	char buf[32], ip[INET_ADDRSTRLEN];
+	char buf[64], ip[INET6_ADDRSTRLEN];
 	int err;
 
 	err = ids(req, &ep.network_id, &ep.endpoint_id, e);
@@ -323,10 +365,10 @@ static int h_ep_create(const struct nbd_ops *ops, json_t *req, json_t *resp, str
 	if (*addr && nbd_parse_cidr_addr(addr, &ep.ip, &ep.prefix_len))
 		return nbd_errorf(e, -EINVAL, "endpoint %.12s: invalid address \"%s\"",
 				  ep.endpoint_id, addr);
-	if (*str_of(iface, "AddressIPv6"))
-		return nbd_errorf(e, -EINVAL,
-				  "endpoint %.12s: IPv6 addresses are not supported by netbpf",
-				  ep.endpoint_id);
+	addr = str_of(iface, "AddressIPv6");
+	if (*addr && nbd_parse_cidr_addr6(addr, &ep.ip6, &ep.prefix6_len))
+		return nbd_errorf(e, -EINVAL, "endpoint %.12s: invalid IPv6 address \"%s\"",
+				  ep.endpoint_id, addr);
 	mac = str_of(iface, "MacAddress");
 	if (*mac) {
 		if (sscanf(mac, "%hhx:%hhx:%hhx:%hhx:%hhx:%hhx", &ep.mac[0], &ep.mac[1], &ep.mac[2],
@@ -339,13 +381,18 @@ static int h_ep_create(const struct nbd_ops *ops, json_t *req, json_t *resp, str
 	if (err)
 		return err;
 	/* only what Docker left empty: echoing a field it set makes it fail the endpoint */
-	if (!ep.filled_ip && !ep.filled_mac)
+	if (!ep.filled_ip && !ep.filled_mac && !ep.filled_ip6)
 		return 0;
 	out = json_object();
 	if (ep.filled_ip) {
 		inet_ntop(AF_INET, &ep.ip, ip, sizeof(ip));
 		snprintf(buf, sizeof(buf), "%s/%d", ip, ep.prefix_len);
 		json_object_set_new(out, "Address", json_string(buf));
+	}
+	if (ep.filled_ip6) {
+		inet_ntop(AF_INET6, &ep.ip6, ip, sizeof(ip));
+		snprintf(buf, sizeof(buf), "%s/%d", ip, ep.prefix6_len);
+		json_object_set_new(out, "AddressIPv6", json_string(buf));
 	}
 	if (ep.filled_mac) {
 		snprintf(buf, sizeof(buf), "%02x:%02x:%02x:%02x:%02x:%02x", ep.mac[0], ep.mac[1],
@@ -381,7 +428,7 @@ static int h_join(const struct nbd_ops *ops, json_t *req, json_t *resp, struct n
 {
 	const char *nid, *eid, *key;
 	struct nbd_join j = {0};
-	char gw[INET_ADDRSTRLEN];
+	char gw[INET6_ADDRSTRLEN];
 	int err = ids(req, &nid, &eid, e);
 
 	if (err)
@@ -400,6 +447,11 @@ static int h_join(const struct nbd_ops *ops, json_t *req, json_t *resp, struct n
 		json_object_set_new(resp, "Gateway", json_string(gw));
 	} else {
 		json_object_set_new(resp, "DisableGatewayService", json_true());
+	}
+	/* Docker adds the sandbox's IPv6 default route via it */
+	if (!nb_ipv6_is_zero(&j.gateway6)) {
+		inet_ntop(AF_INET6, &j.gateway6, gw, sizeof(gw));
+		json_object_set_new(resp, "GatewayIPv6", json_string(gw));
 	}
 	return 0;
 }
@@ -460,12 +512,11 @@ static int h_ipam_spaces(const struct nbd_ops *ops, json_t *req, json_t *resp, s
 
 static int h_pool_request(const struct nbd_ops *ops, json_t *req, json_t *resp, struct nbd_err *e)
 {
-	char id[64] = "", pool[20] = "";
+	char id[NBD_POOL_ID_LEN] = "", pool[NB_CIDR6_STRLEN] = "";
 	int err;
 
-	if (json_is_true(json_object_get(req, "V6")))
-		return nbd_errorf(e, -EINVAL, "netbpf's IPAM has no IPv6 pools");
-	err = ops->pool_request(ops->ctx, str_of(req, "Pool"), str_of(req, "SubPool"), id, pool, e);
+	err = ops->pool_request(ops->ctx, str_of(req, "Pool"), str_of(req, "SubPool"),
+				json_is_true(json_object_get(req, "V6")), id, pool, e);
 	if (err)
 		return err;
 	json_object_set_new(resp, "PoolID", json_string(id));
@@ -482,7 +533,7 @@ static int h_pool_release(const struct nbd_ops *ops, json_t *req, json_t *resp, 
 static int h_addr_request(const struct nbd_ops *ops, json_t *req, json_t *resp, struct nbd_err *e)
 {
 	const char *type = str_of(json_object_get(req, "Options"), "RequestAddressType");
-	char addr[20] = "";
+	char addr[NB_CIDR6_STRLEN] = "";
 	int err;
 
 	err = ops->address_request(ops->ctx, str_of(req, "PoolID"), str_of(req, "Address"),

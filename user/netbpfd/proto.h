@@ -18,6 +18,7 @@
 #include <linux/types.h>
 
 #include <jansson.h>
+#include <netbpf/netbpf.h>
 
 #define NBD_CONTENT_TYPE "application/vnd.docker.plugins.v1.2+json"
 
@@ -28,6 +29,9 @@
 #define NBD_OPT_PORTMAP	 "com.docker.network.portmap"
 /* IPAM: the address Docker asks for is the network's gateway */
 #define NBD_IPAM_GATEWAY "com.docker.network.gateway"
+
+/* an IPAM pool id: "netbpf/" or "netbpf6/" + the pool */
+#define NBD_POOL_ID_LEN 64
 
 /* The first error's words, for {"Err": ...} */
 struct nbd_err {
@@ -44,6 +48,8 @@ struct nbd_network {
 	char gateway[20];  /* IPv4Data[0].Gateway without its prefix length ("" when none) */
 	bool internal;	   /* --internal */
 	bool ipv6;	   /* --ipv6, or IPv6Data given */
+	char pool6[NB_CIDR6_STRLEN];   /* IPv6Data[0].Pool, "fd00:2::/64" ("" when none) */
+	char gateway6[NB_IPV6_STRLEN]; /* IPv6Data[0].Gateway without its prefix length */
 	const char **opts; /* com.docker.network.generic as "KEY=VALUE", in key order */
 	size_t nopts;
 	char *buf; /* owns opts' strings */
@@ -57,12 +63,16 @@ struct nbd_endpoint {
 	__u8 mac[6];
 	bool has_mac;		    /* Interface.MacAddress given */
 	bool filled_ip, filled_mac; /* set by the backend: answer these only */
+	struct in6_addr ip6;	    /* Interface.AddressIPv6 (::: the driver picks, on a v6 net) */
+	int prefix6_len;
+	bool filled_ip6;
 };
 
 /* NetworkDriver.Join's answer */
 struct nbd_join {
 	char src_name[16]; /* the veth peer in the host netns Docker moves into the sandbox */
 	__be32 gateway;	   /* 0: DisableGatewayService (an internal network) */
+	struct in6_addr gateway6; /* GatewayIPv6; :: for none */
 };
 
 /* One entry of com.docker.network.portmap */
@@ -90,12 +100,16 @@ struct nbd_ops {
 	int (*ext_program)(void *ctx, const char *nid, const char *eid,
 			   const struct nbd_portmap *pm, size_t n, struct nbd_err *e);
 	int (*ext_revoke)(void *ctx, const char *nid, const char *eid, struct nbd_err *e);
-	/* IPAM: pool is "" for any; *pool_out/addr_out "a.b.c.d/len" */
-	int (*pool_request)(void *ctx, const char *pool, const char *subpool, char id[64],
-			    char pool_out[20], struct nbd_err *e);
+	/*
+	 * IPAM: pool is "" for any (IPv4 only: no IPv6 pool is picked); v6: Docker's V6, an
+	 * IPv6 pool; *pool_out/addr_out "a.b.c.d/len" or "fd00::2/64"
+	 */
+	int (*pool_request)(void *ctx, const char *pool, const char *subpool, bool v6,
+			    char id[NBD_POOL_ID_LEN], char pool_out[NB_CIDR6_STRLEN],
+			    struct nbd_err *e);
 	int (*pool_release)(void *ctx, const char *id, struct nbd_err *e);
 	int (*address_request)(void *ctx, const char *pool_id, const char *addr, bool gateway,
-			       char addr_out[20], struct nbd_err *e);
+			       char addr_out[NB_CIDR6_STRLEN], struct nbd_err *e);
 	int (*address_release)(void *ctx, const char *pool_id, const char *addr, struct nbd_err *e);
 };
 
@@ -124,5 +138,7 @@ int nbd_portmap_spec(const struct nbd_portmap *m, __u16 hp, char *buf, size_t si
 
 /* "a.b.c.d/len" into ip and len; -EINVAL */
 int nbd_parse_cidr_addr(const char *s, __be32 *ip, int *len);
+/* "fd00::2/64" into ip and len; -EINVAL */
+int nbd_parse_cidr_addr6(const char *s, struct in6_addr *ip, int *len);
 
 #endif
