@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
  * "endpoint": tc ingress of an endpoint's host-side veth (nbe*), i.e. every
- * frame a sandbox sends on one of its networks. The logic is shared with the
- * XDP program xdp_endpoint (bpf/xdp.bpf.c): bpf/lib/endpoint.bpf.h.
+ * frame a sandbox sends on one of its networks, in both modes (XDP mode leaves
+ * the endpoints to tc, docs/xdp.md). The logic: bpf/lib/endpoint.bpf.h.
  */
 #include "lib/endpoint.bpf.h"
 

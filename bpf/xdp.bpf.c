@@ -5,19 +5,18 @@
  * every map and the conntrack with them. One object, because the nb_xdp_devs
  * devmap can only be declared by one (ctx.bpf.h says why).
  *
- * "xdp_endpoint": XDP of an endpoint's host-side veth (nbe*), with the logic
- * of the tc "endpoint" program (bpf/lib/endpoint.bpf.h): it finishes drops,
- * ARP replies (XDP_TX) and sandbox-to-sandbox unicast, which it redirects
- * through the devmap out of the destination's host-side veth, i.e. into that
- * sandbox; everything else passes, untouched and uncounted, to tc.
+ * The host-side veths of endpoints run no XDP: there it cost more than it
+ * saved (it made the kernel clear TSO on the sandbox side, and every frame
+ * took the veth's NAPI ring; docs/xdp.md has the numbers), and tc's
+ * bpf_redirect_peer() has no XDP counterpart.
  *
  * "xdp_sandbox": XDP of the sandbox-side veth (eth0, ...), passing every
  * frame. A veth accepts redirected XDP frames (and XDP_TX from its peer) only
  * while its peer, the receiving end, runs an XDP program (or has GRO on):
  * this one costs the least and changes nothing else.
  *
- * "xdp_uplink": XDP of an uplink (native where the driver has it, generic
- * otherwise) in front of tc "uplink_in", with the same code
+ * "xdp_uplink": XDP of an uplink whose driver has native XDP (not a veth,
+ * unless `up --xdp-veth`) in front of tc "uplink_in", with the same code
  * (nb_nat_uplink_in(), bpf/lib/nat.bpf.h): packets of published-port flows
  * and masquerade replies are translated here and sent through the devmap
  * straight into the sandbox. What XDP cannot finish passes untouched to tc
@@ -28,15 +27,6 @@
  */
 #define NB_HOOK_XDP 1
 #include "lib/endpoint.bpf.h"
-
-SEC("xdp")
-int xdp_endpoint(struct xdp_md *ctx)
-{
-	__u32 len = nb_ctx_len(ctx);
-	struct ep_fwd fwd = {};
-
-	return ep_verdict(ctx, ep_switch(ctx, &fwd), &fwd, len);
-}
 
 SEC("xdp")
 int xdp_sandbox(struct xdp_md *ctx)

@@ -344,18 +344,25 @@ static __always_inline bool nb_ct_key_taken(const struct nb_ct_key *fk, const st
 static __always_inline int nb_ct_put_reply(const struct nb_ct_key *fk, const struct nb_ct_key *rk,
 					   const struct nb_ct_entry *re, __u8 tcp_flags, __u64 now)
 {
+	struct nb_ct_entry *old = bpf_map_lookup_elem(&NB_MAP_CT, rk);
 	int err;
 
-	if (nb_ct_key_taken(fk, rk, bpf_map_lookup_elem(&NB_MAP_CT, rk), tcp_flags, now))
+	if (nb_ct_key_taken(fk, rk, old, tcp_flags, now))
 		return -NB_DROP_CT_INVALID;
 	if (re->flags & NB_CT_F_HALF_OPEN) {
 		if (nb_ct_key_taken(fk, rk, bpf_map_lookup_elem(&NB_MAP_CT_SYN, rk), tcp_flags,
 				    now))
 			return -NB_DROP_CT_INVALID;
-		/* what nb_ct holds under these keys is over (reusable): lookups try nb_ct
-		 * first, and must find the new flow */
-		bpf_map_delete_elem(&NB_MAP_CT, rk);
-		bpf_map_delete_elem(&NB_MAP_CT, fk);
+		/*
+		 * What nb_ct holds under these keys is over (reusable): lookups try nb_ct
+		 * first, and must find the new flow. Deleted only when there: a delete
+		 * takes the bucket's lock, a lookup does not, and a new flow's keys are
+		 * nearly always free.
+		 */
+		if (old)
+			bpf_map_delete_elem(&NB_MAP_CT, rk);
+		if (bpf_map_lookup_elem(&NB_MAP_CT, fk))
+			bpf_map_delete_elem(&NB_MAP_CT, fk);
 		err = bpf_map_update_elem(&NB_MAP_CT_SYN, rk, re, BPF_ANY);
 	} else {
 		err = bpf_map_update_elem(&NB_MAP_CT, rk, re, BPF_ANY);

@@ -26,12 +26,10 @@
  * ethertypes are MAC-checked and switched like any frame. Tagged frames are
  * refused: the tag would hide the IP header from the checks above.
  *
- * At XDP (`up --mode xdp`) the same checks run first and decide what XDP can
- * finish: drops, ARP replies (XDP_TX) and endpoint-to-endpoint unicast
- * (bpf_redirect_map() into the destination's sandbox). Flooding (clones),
- * traffic for the gateway (NAT, the host stack) and a port XDP does not know
- * yet pass, untouched and uncounted, to the tc program behind it, which does
- * the rest exactly as in tc mode.
+ * Written against nb_ctx_t, it also builds at XDP (drops, ARP replies with
+ * XDP_TX, endpoint-to-endpoint unicast through bpf_redirect_map(), the rest
+ * passed untouched to tc), where issue 8's XDP mode ran it on the host side of
+ * every endpoint; no XDP program runs it since issue 20 (docs/xdp.md says why).
  */
 #ifndef NETBPF_ENDPOINT_BPF_H
 #define NETBPF_ENDPOINT_BPF_H

@@ -52,7 +52,7 @@ typedef __u8 nb_ipv4_bytes[4];
 #define NB_PROG_UPLINK_IN "uplink_in" /* tc ingress of each uplink */
 #define NB_PROG_UPLINK_OUT "uplink_out" /* tc egress of each uplink */
 /* XDP mode (`up --mode xdp`): these in front of the tc programs, which stay attached */
-#define NB_PROG_XDP_ENDPOINT "xdp_endpoint" /* XDP of each host-side endpoint veth (nbe*) */
+#define NB_PROG_XDP_ENDPOINT "xdp_endpoint" /* gone: detached where an older netbpf left it */
 #define NB_PROG_XDP_SANDBOX "xdp_sandbox" /* XDP of each sandbox-side veth: XDP_PASS */
 #define NB_PROG_XDP_UPLINK "xdp_uplink" /* XDP of each uplink */
 

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause)
 /*
- * Packet tests of XDP mode: "xdp_endpoint", "xdp_sandbox" and "xdp_uplink"
- * (bpf/xdp.bpf.c) through BPF_PROG_TEST_RUN with struct xdp_md's
- * ingress_ifindex, next to the tc programs ("endpoint", "uplink_in") loaded
- * on the same pinned maps, as `netbpfctl up --mode xdp` has them. What is
+ * Packet tests of XDP mode: "xdp_sandbox" and "xdp_uplink" (bpf/xdp.bpf.c)
+ * through BPF_PROG_TEST_RUN with struct xdp_md's ingress_ifindex, next to the
+ * tc programs ("endpoint", "uplink_in") loaded on the same pinned maps, as
+ * `netbpfctl up --mode xdp` has them (the host side of an endpoint runs tc
+ * alone, docs/xdp.md). What is
  * checked: the verdict (XDP finishes a frame or passes it untouched to tc),
  * the frame byte for byte (expected frames are built from scratch, their
  * checksums computed by pkt_finish(), never incrementally, and verified
@@ -68,10 +69,6 @@ static const __u8 MAC_B[ETH_ALEN] = MAC(10, 1, 0, 3);
 static const __u8 MAC_C[ETH_ALEN] = MAC(10, 2, 0, 2);
 static const __u8 MAC_D[ETH_ALEN] = MAC(10, 2, 0, 3);
 static const __u8 GW1_MAC[ETH_ALEN] = MAC(10, 1, 0, 1);
-/* link-local addresses: fe80::/64 + EUI-64 of the MACs above */
-static const __u8 LL6_A[16] = {0xfe, 0x80, [9] = 0x42, 10, 0xff, 0xfe, 1, 0, 2};
-static const __u8 LL6_B[16] = {0xfe, 0x80, [9] = 0x42, 10, 0xff, 0xfe, 1, 0, 3};
-static const __u8 LL6_GW1[16] = {0xfe, 0x80, [9] = 0x42, 10, 0xff, 0xfe, 1, 0, 1};
 static const __u8 GW2_MAC[ETH_ALEN] = MAC(10, 2, 0, 1);
 static const __u8 CLI_MAC[ETH_ALEN] = {0x52, 0x54, 0, 0, 0, 0x09};
 static const __u8 SRV_MAC[ETH_ALEN] = {0x52, 0x54, 0, 0, 0, 0x50};
@@ -97,8 +94,8 @@ struct t {
 	int ifx[N_DEV];
 	int peer[N_DEV];
 	__u8 up_mac[ETH_ALEN];
-	int x_ep, x_sb, x_up; /* XDP program fds */
-	int in, epf;	      /* tc program fds */
+	int x_sb, x_up; /* XDP program fds */
+	int in, epf;	/* tc program fds */
 };
 
 /* ---- running ------------------------------------------------------------- */
@@ -273,186 +270,7 @@ static bool unchanged(struct t *t, const struct snap *before)
 	return ok;
 }
 
-/* ---- xdp_endpoint -------------------------------------------------------- */
-
-static int c_ep_to_endpoint(void *arg)
-{
-	struct t *t = arg;
-	struct nb_ep_stats a = ep_stats(t, D_A), b = ep_stats(t, D_B);
-	struct pkt in;
-	bool ok;
-
-	mk(&in, &(struct fr){.dmac = MAC_B, .smac = MAC_A, .sip = IP_A, .dip = IP_B, .dport = 80});
-	ok = expect(t->x_ep, t->ifx[D_A], &in, XDP_REDIRECT, NULL);
-	ok &= ASSERT_EQ(ep_stats(t, D_A).tx_packets, a.tx_packets + 1, "A's tx");
-	ok &= ASSERT_EQ(ep_stats(t, D_A).tx_bytes, a.tx_bytes + in.len, "A's tx bytes");
-	ok &= ASSERT_EQ(ep_stats(t, D_B).rx_packets, b.rx_packets + 1, "B's rx");
-	ok &= ASSERT_EQ(ep_stats(t, D_B).rx_bytes, b.rx_bytes + in.len, "B's rx bytes");
-	ok &= ASSERT_EQ(ep_stats(t, D_A).rx_packets, a.rx_packets, "A's rx");
-	return ok ? 0 : -1;
-}
-
-/* Without its devmap entry a destination is tc's: passed, nothing counted */
-static int c_ep_not_in_devmap(void *arg)
-{
-	struct t *t = arg;
-	__u32 key = t->ifx[D_B], val = key;
-	struct snap s;
-	struct pkt in;
-	bool ok;
-
-	mk(&in, &(struct fr){.dmac = MAC_B, .smac = MAC_A, .sip = IP_A, .dip = IP_B, .dport = 80});
-	if (!ASSERT_OK(bpf_map_delete_elem(t->devs_fd, &key), "devmap delete"))
-		return -1;
-	snap(t, &s);
-	ok = expect(t->x_ep, t->ifx[D_A], &in, XDP_PASS, NULL);
-	ok &= unchanged(t, &s);
-	ok &= ASSERT_OK(bpf_map_update_elem(t->devs_fd, &key, &val, BPF_ANY), "devmap put");
-	return ok ? 0 : -1;
-}
-
-static int c_ep_arp(void *arg)
-{
-	struct t *t = arg;
-	struct nb_ep_stats a = ep_stats(t, D_A);
-	struct pkt in, exp;
-	bool ok;
-
-	mk_arp(&in, BCAST, MAC_A, ARPOP_REQUEST, MAC_A, IP_A, ZERO_MAC, IP_B);
-	/* RFC 826: "B is at MAC_B", to A */
-	mk_arp(&exp, MAC_A, MAC_B, ARPOP_REPLY, MAC_B, IP_B, MAC_A, IP_A);
-	ok = expect(t->x_ep, t->ifx[D_A], &in, XDP_TX, &exp);
-	ok &= ASSERT_EQ(ep_stats(t, D_A).rx_packets, a.rx_packets + 1, "A's rx (the reply)");
-	ok &= ASSERT_EQ(ep_stats(t, D_A).tx_packets, a.tx_packets + 1, "A's tx (the request)");
-	/* and for the gateway's address */
-	mk_arp(&in, BCAST, MAC_A, ARPOP_REQUEST, MAC_A, IP_A, ZERO_MAC, GW1);
-	mk_arp(&exp, MAC_A, GW1_MAC, ARPOP_REPLY, GW1_MAC, GW1, MAC_A, IP_A);
-	ok &= expect(t->x_ep, t->ifx[D_A], &in, XDP_TX, &exp);
-	return ok ? 0 : -1;
-}
-
-/* One dropped frame: XDP_DROP, the reason counted once, the sender's tx_dropped */
-static bool dropped(struct t *t, enum dev from, const struct pkt *in, __u32 reason)
-{
-	struct nb_ep_stats s = ep_stats(t, from);
-	__u64 before = drops(t, reason), all = drops_total(t);
-	bool ok;
-
-	ok = expect(t->x_ep, t->ifx[from], in, XDP_DROP, NULL);
-	ok &= ASSERT_EQ(drops(t, reason), before + 1, "drop reason counted");
-	ok &= ASSERT_EQ(drops_total(t), all + 1, "no other drop counted");
-	ok &= ASSERT_EQ(ep_stats(t, from).tx_dropped, s.tx_dropped + 1, "sender's tx_dropped");
-	return ok;
-}
-
-static int c_ep_drops(void *arg)
-{
-	struct t *t = arg;
-	struct pkt in;
-	bool ok;
-
-	mk(&in, &(struct fr){.dmac = MAC_B, .smac = MAC_A, .sip = IP_B, .dip = IP_B, .dport = 80});
-	ok = dropped(t, D_A, &in, NB_DROP_SPOOF_IP);
-	mk(&in, &(struct fr){.dmac = MAC_B, .smac = MAC_C, .sip = IP_A, .dip = IP_B, .dport = 80});
-	ok &= dropped(t, D_A, &in, NB_DROP_SPOOF_MAC);
-	mk_arp(&in, BCAST, MAC_A, ARPOP_REQUEST, MAC_A, IP_B, ZERO_MAC, GW1);
-	ok &= dropped(t, D_A, &in, NB_DROP_SPOOF_ARP);
-	mk_arp(&in, BCAST, MAC_A, ARPOP_REQUEST, MAC_A, IP_A, ZERO_MAC, PKT_IP4(10, 1, 0, 99));
-	ok &= dropped(t, D_A, &in, NB_DROP_ARP_UNKNOWN);
-	/* C's MAC is not on A's network: L2 isolation */
-	mk(&in, &(struct fr){.dmac = MAC_C, .smac = MAC_A, .sip = IP_A, .dip = IP_C, .dport = 80});
-	ok &= dropped(t, D_A, &in, NB_DROP_UNKNOWN_UNICAST);
-	/* routed to another network's subnet through the gateway */
-	mk(&in,
-	   &(struct fr){.dmac = GW1_MAC, .smac = MAC_A, .sip = IP_A, .dip = IP_C, .dport = 80});
-	ok &= dropped(t, D_A, &in, NB_DROP_ISOLATION);
-	/* enable_icc=false: C to D */
-	mk(&in, &(struct fr){.dmac = MAC_D, .smac = MAC_C, .sip = IP_C, .dip = IP_D, .dport = 80});
-	ok &= dropped(t, D_C, &in, NB_DROP_ICC);
-	/* a truncated packet: tot_len beyond the frame */
-	mk(&in, &(struct fr){.dmac = MAC_B, .smac = MAC_A, .sip = IP_A, .dip = IP_B, .dport = 80});
-	in.len -= 10;
-	ok &= dropped(t, D_A, &in, NB_DROP_MALFORMED);
-	/* an IPv6 router advertisement to all nodes: a sandbox is no router */
-	pkt_eth(&in, (const __u8[]){0x33, 0x33, 0, 0, 0, 1}, MAC_A, ETH_P_IPV6);
-	pkt_ipv6(&in, (const __u8[16]){0xfe, 0x80, [15] = 2},
-		 (const __u8[16]){0xff, 0x02, [15] = 1}, IPPROTO_ICMPV6);
-	pkt_put(&in, (const __u8[]){134 /* router advertisement */, 0, 0, 0}, 4);
-	pkt_put(&in, NULL, 12);
-	pkt_finish(&in);
-	ok &= dropped(t, D_A, &in, NB_DROP_ROUTER_MSG);
-	/* IPv6 from a link-local address that is not A's (EUI-64 of its MAC) */
-	pkt_eth(&in, MAC_B, MAC_A, ETH_P_IPV6);
-	pkt_ipv6(&in, (const __u8[16]){0xfe, 0x80, [15] = 2}, LL6_B, IPPROTO_UDP);
-	pkt_put(&in, NULL, 16);
-	pkt_finish(&in);
-	ok &= dropped(t, D_A, &in, NB_DROP_SPOOF_IP6);
-	return ok ? 0 : -1;
-}
-
-/* What XDP cannot finish passes untouched and uncounted, for tc to finish and count */
-static int c_ep_pass(void *arg)
-{
-	struct t *t = arg;
-	struct snap s;
-	struct pkt in;
-	bool ok;
-
-	snap(t, &s);
-	/* broadcast (flooding clones the frame: tc) */
-	mk(&in, &(struct fr){.dmac = BCAST,
-			     .smac = MAC_A,
-			     .sip = IP_A,
-			     .dip = PKT_IP4(10, 1, 0, 255),
-			     .proto = IPPROTO_UDP,
-			     .sport = 68,
-			     .dport = 67});
-	ok = expect(t->x_ep, t->ifx[D_A], &in, XDP_PASS, NULL);
-	/* to the gateway: the host, or NAT (masquerade out of the uplink) */
-	mk(&in, &(struct fr){.dmac = GW1_MAC, .smac = MAC_A, .sip = IP_A, .dip = SRV, .dport = 80});
-	ok &= expect(t->x_ep, t->ifx[D_A], &in, XDP_PASS, NULL);
-	mk(&in, &(struct fr){.dmac = GW1_MAC, .smac = MAC_A, .sip = IP_A, .dip = GW1, .dport = 22});
-	ok &= expect(t->x_ep, t->ifx[D_A], &in, XDP_PASS, NULL);
-	/* an IPv6 neighbour solicitation for the gateway: tc answers it (the answer
-	 * changes the frame's length) */
-	pkt_eth(&in, (const __u8[]){0x33, 0x33, 0xff, 0x01, 0x00, 0x01}, MAC_A, ETH_P_IPV6);
-	pkt_ipv6(&in, LL6_A, (const __u8[16]){0xff, 0x02, [11] = 1, [12] = 0xff, 1, 0, 1},
-		 IPPROTO_ICMPV6);
-	pkt_ip6h(&in)->ip6_hlim = 255;
-	pkt_icmp6(&in, 135, 0);
-	pkt_put(&in, (const __u8[4]){}, 4);
-	pkt_put(&in, LL6_GW1, 16);
-	pkt_finish(&in);
-	ok &= expect(t->x_ep, t->ifx[D_A], &in, XDP_PASS, NULL);
-	/* a device that is no port (attached by mistake, or not in the maps yet) */
-	ok &= expect(t->x_ep, t->ifx[D_UP], &in, XDP_PASS, NULL);
-	ok &= unchanged(t, &s);
-	return ok ? 0 : -1;
-}
-
-/* Frames of 0..13 bytes: XDP cannot even see an Ethernet header, and drops them */
-static int c_ep_runts(void *arg)
-{
-	struct t *t = arg;
-	struct pkt in;
-	struct pkt_out out;
-	bool ok = true;
-	__u32 n;
-
-	mk(&in, &(struct fr){.dmac = MAC_B, .smac = MAC_A, .sip = IP_A, .dip = IP_B, .dport = 80});
-	for (n = 1; n < ETH_HLEN && ok; n++) {
-		struct pkt cut = in;
-		int err;
-
-		cut.len = n;
-		err = xdp_run(t->x_ep, t->ifx[D_A], &cut, &out);
-		if (err == -EINVAL)
-			continue; /* the kernel refuses frames shorter than an Ethernet header */
-		ok = ASSERT_OK(err, "BPF_PROG_TEST_RUN") &&
-		     ASSERT_EQ(out.verdict, XDP_DROP, "verdict for a runt");
-	}
-	return ok ? 0 : -1;
-}
+/* ---- xdp_sandbox --------------------------------------------------------- */
 
 static int c_sandbox_pass(void *arg)
 {
@@ -690,9 +508,7 @@ static int c_up_masq_reply(void *arg)
 			     .dip = SRV,
 			     .sport = 41000,
 			     .dport = 80});
-	/* XDP passes it (for the gateway), tc translates it and sends it out */
-	if (!expect(t->x_ep, t->ifx[D_A], &in, XDP_PASS, NULL))
-		return -1;
+	/* the host side of an endpoint runs tc alone: it translates and sends it out */
 	if (!ASSERT_OK(pkt_run(t->epf, t->ifx[D_A], &in, &out), "tc endpoint run") ||
 	    !ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "tc endpoint verdict"))
 		return -1;
@@ -717,16 +533,6 @@ static int c_up_masq_reply(void *arg)
 }
 
 static const struct pkt_case cases[] = {
-    {"xdp_endpoint: A -> B redirected through the devmap, counted once each side",
-     c_ep_to_endpoint},
-    {"xdp_endpoint: a destination without devmap entry passes to tc, uncounted",
-     c_ep_not_in_devmap},
-    {"xdp_endpoint: ARP requests answered with XDP_TX, replies byte for byte", c_ep_arp},
-    {"xdp_endpoint: spoofing, unknown ARP, isolation, icc off, truncation dropped and counted",
-     c_ep_drops},
-    {"xdp_endpoint: broadcast, gateway traffic, unknown ports pass untouched, uncounted",
-     c_ep_pass},
-    {"xdp_endpoint: runts dropped", c_ep_runts},
     {"xdp_sandbox: passes every frame", c_sandbox_pass},
     {"xdp_uplink: published TCP port DNATed and redirected; tc and XDP share the flow",
      c_up_dnat_tcp},
@@ -800,7 +606,6 @@ static int setup_bpf(struct t *t)
 		return err;
 	t->in = bpf_program__fd(t->up->progs.uplink_in);
 	t->epf = bpf_program__fd(t->ep->progs.endpoint);
-	t->x_ep = bpf_program__fd(t->xdp->progs.xdp_endpoint);
 	t->x_sb = bpf_program__fd(t->xdp->progs.xdp_sandbox);
 	t->x_up = bpf_program__fd(t->xdp->progs.xdp_uplink);
 	t->devs_fd = bpf_map__fd(t->xdp->maps.nb_xdp_devs);

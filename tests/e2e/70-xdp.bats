@@ -1,11 +1,13 @@
 #!/usr/bin/env bats
 # XDP mode (`netbpfctl up --mode xdp`): switching modes on a live instance,
-# status, and proof that the XDP programs forward on their own.
+# status, where XDP goes (uplinks only; a veth uplink only with --xdp-veth,
+# which lib.bash sets for the suite through NETBPF_XDP_VETH=1), and proof that
+# the uplink's XDP program translates published ports on its own.
 #
 #   world ($NB_WORLD) wan0 198.18.0.2 ── up0 198.18.0.1  host ($NB_HOST)
 #                                           │ [xdp_uplink + tc uplink_in/out]
 #   netx 10.95.1.0/24:  x1 (-p 8000:80)   x2
-#                       nbe* [xdp_endpoint + tc endpoint], eth0 [xdp_sandbox]
+#                       nbe* [tc endpoint alone], eth0 [xdp_sandbox]
 #
 # The file runs in both passes of tests/run.sh; it switches modes itself.
 
@@ -42,59 +44,81 @@ xdp_prog() {
 	[ -n "$id" ] || return 0
 	bpftool prog show id "$id" -j | python3 -c 'import json,sys; print(json.load(sys.stdin)["name"])'
 }
-tx_csum() { # NAME: on/off, TX checksum offload of sandbox NAME's eth0
+# ethtool_get NAME CMD: on/off, an ETHTOOL_G* flag of sandbox NAME's eth0
+ethtool_get() {
 	in_sb "$1" python3 -c '
-import ctypes, fcntl, socket, struct
-v = bytearray(struct.pack("II", 0x16, 0))
+import ctypes, fcntl, socket, struct, sys
+v = bytearray(struct.pack("II", int(sys.argv[1], 0), 0))
 p = ctypes.addressof((ctypes.c_char * 8).from_buffer(v))
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 fcntl.ioctl(s.fileno(), 0x8946, struct.pack("16sP", b"eth0", p) + bytes(16))
-print("on" if struct.unpack("II", bytes(v))[1] else "off")'
+print("on" if struct.unpack("II", bytes(v))[1] else "off")' "$2"
 }
+tx_csum() { ethtool_get "$1" 0x16; } # ETHTOOL_GTXCSUM
+tso() { ethtool_get "$1" 0x1e; }     # ETHTOOL_GTSO
 
-@test "up --mode xdp: XDP on every endpoint, sandbox side and uplink; status says where" {
+@test "up --mode xdp: XDP on the uplink and the sandbox side, tc alone on the host side; status" {
 	nbctl up --mode xdp
 	p1=$(host_port x1)
 	p2=$(host_port x2)
-	assert_equal "$(xdp_prog "$p1")" xdp_endpoint
-	assert_equal "$(xdp_prog "$p2")" xdp_endpoint
+	assert_equal "$(xdp_prog "$p1")" ""
+	assert_equal "$(xdp_prog "$p2")" ""
 	assert_equal "$(xdp_prog eth0 x1)" xdp_sandbox
 	assert_equal "$(xdp_prog eth0 x2)" xdp_sandbox
 	assert_equal "$(xdp_prog up0)" xdp_uplink
-	assert_equal "$(tx_csum x1)" off
+	# the sandbox keeps its offloads: nothing XDP redirects comes from it
+	assert_equal "$(tx_csum x1)" on
+	assert_equal "$(tso x1)" on
 	run nbctl status
 	echo "$output"
 	assert_success
-	# veth has native XDP
 	assert_output --partial "Mode:       xdp (uplink up0: native XDP)"
-	assert_line --regexp "^$p1 .* xdp native *xdp_endpoint "
 	assert_line --regexp "^up0 .* xdp native *xdp_uplink "
-	# the tc programs stay, behind XDP
 	assert_line --regexp "^$p1 .* tc ingress *endpoint "
-	# a sandbox created now gets it too
+	refute_line --regexp "^$p1 .* xdp"
+	# a sandbox created now gets the same
 	nbctl sandbox create --network netx "$(sb x3)"
-	assert_equal "$(xdp_prog "$(host_port x3)")" xdp_endpoint
+	assert_equal "$(xdp_prog "$(host_port x3)")" ""
 	assert_equal "$(xdp_prog eth0 x3)" xdp_sandbox
 	nbctl sandbox rm "$(sb x3)"
-}
-
-@test "xdp: sandbox <-> sandbox forwarded by XDP alone (tc filter removed)" {
-	nbctl up --mode xdp
-	p1=$(host_port x1)
-	p2=$(host_port x2)
-	in_host tc filter del dev "$p1" ingress
-	in_host tc filter del dev "$p2" ingress
-	# ARP answered by XDP_TX, frames redirected through the devmap
+	# sandbox <-> sandbox is tc's, as in tc mode
 	in_sb x1 ip neigh flush dev eth0
 	ping_ok x1 "$(sb_ip x2)"
 	tcp_echo_check x1 x2 "$(sb_ip x2)" 7101
-	tcp_echo_check x2 x1 "$(sb_ip x1)" 7102
-	# what XDP passes on has nobody to finish it now: the gateway is out of reach
-	ping_fails x1 10.95.1.1
-	# `up` puts the tc programs back
-	nbctl up --mode xdp
 	ping_ok x1 10.95.1.1
-	in_host tc filter show dev "$p1" ingress | grep -q endpoint
+	# restored by `up` after `down` (empty maps then): the same
+	nbctl down
+	nbctl up --mode xdp
+	assert_equal "$(xdp_prog up0)" xdp_uplink
+	assert_equal "$(xdp_prog eth0 x1)" xdp_sandbox
+	assert_equal "$(xdp_prog "$(host_port x1)")" ""
+	http_serve x1 80
+	run http_get world http://198.18.0.1:8000/
+	assert_success
+	assert_output "x1:80"
+}
+
+@test "up --mode xdp leaves a veth uplink to tc without --xdp-veth, and then the sandboxes; status" {
+	NETBPF_XDP_VETH='' nbctl up --mode xdp
+	assert_equal "$(xdp_prog up0)" ""
+	# nothing redirects into a sandbox at XDP then: no XDP_PASS program to pay for
+	assert_equal "$(xdp_prog eth0 x1)" ""
+	nbctl sandbox create --network netx "$(sb x3)"
+	assert_equal "$(xdp_prog eth0 x3)" ""
+	nbctl sandbox rm "$(sb x3)"
+	run nbctl status
+	echo "$output"
+	assert_success
+	assert_output --partial "Mode:       xdp (uplink up0: tc only, a veth)"
+	refute_line --regexp "^up0 .* xdp native"
+	http_serve x1 80
+	run http_get world http://198.18.0.1:8000/
+	assert_success
+	assert_output "x1:80"
+	# --xdp-veth puts it back, and the sandboxes' side with it
+	NETBPF_XDP_VETH='' nbctl up --mode xdp --xdp-veth
+	assert_equal "$(xdp_prog up0)" xdp_uplink
+	assert_equal "$(xdp_prog eth0 x1)" xdp_sandbox
 }
 
 @test "xdp: a published port from outside is translated by XDP alone (tc ingress removed)" {
@@ -113,7 +137,7 @@ print("on" if struct.unpack("II", bytes(v))[1] else "off")'
 	assert_output "x1:80"
 }
 
-@test "up --mode tc removes every XDP program and restores checksum offload; traffic flows" {
+@test "up --mode tc removes every XDP program; traffic flows" {
 	nbctl up --mode xdp
 	nbctl up --mode tc
 	p1=$(host_port x1)
@@ -129,10 +153,11 @@ print("on" if struct.unpack("II", bytes(v))[1] else "off")'
 	tcp_echo_check x1 x2 "$(sb_ip x2)" 7103
 	# up without --mode (and without NETBPF_MODE, which lib.bash sets) keeps the live mode
 	NETBPF_MODE='' nbctl up
-	assert_equal "$(xdp_prog "$p1")" ""
+	assert_equal "$(xdp_prog eth0 x1)" ""
 	nbctl up --mode xdp
 	NETBPF_MODE='' nbctl up
-	assert_equal "$(xdp_prog "$p1")" xdp_endpoint
+	assert_equal "$(xdp_prog eth0 x1)" xdp_sandbox
+	assert_equal "$(xdp_prog up0)" xdp_uplink
 }
 
 @test "up --mode with a bad value fails naming it, changing nothing" {

@@ -52,7 +52,7 @@ nb_setup_instance() {
 	# A wire delivers complete checksums; a veth passes its sender's "to be
 	# completed" (CHECKSUM_PARTIAL) state along, which XDP cannot see and a
 	# redirected frame loses. In XDP mode the world therefore sends what a real
-	# NIC would receive (netbpf does the same on the sandbox side of each endpoint).
+	# NIC would receive (the uplink up0 is a veth, given XDP by NETBPF_XDP_VETH).
 	[ "$NETBPF_MODE" != xdp ] || in_world python3 "$NB_SRC/tests/e2e/txcsum.py" wan0 off
 	# a suite's own host netns furniture (a docker0, a route) that must be there before `up`
 	[ -z "${NB_PRE_UP:-}" ] || "$NB_PRE_UP"
@@ -92,6 +92,9 @@ nb_instance_ids() {
 	export NETBPF_STATE_DIR=$NB_TMP/state NETBPF_PIN_DIR=$NB_TMP/bpf
 	export NETBPF_CGROUP=$NB_CGROOT/$NB_ID
 	export NETBPF_MODE=${NB_MODE:-tc}
+	# XDP mode leaves veth uplinks to tc (slower with XDP, docs/xdp.md); the
+	# suite's uplink is a veth and its XDP pass is meant to run xdp_uplink
+	export NETBPF_XDP_VETH=1
 }
 
 # netbpfctl inside the instance's host netns (mount namespace untouched)

@@ -17,6 +17,7 @@
 #   (C) docker:  world ──veth── [dockerd's netns: br-*, iptables, docker-proxy] ── containers
 #   (D) netbpf:  world ──veth── [netbpf instance's host netns: tc programs, socket hooks] ── sandboxes
 #   (E) netbpf in XDP mode: as D with `up --mode xdp` (once netbpf has it, issue 8)
+#   (EV) as E with `--xdp-veth`: XDP on the (veth) uplink too, which E leaves to tc
 #   (D0) as D with the per-endpoint counters compiled out of the endpoint program
 #   (F) as D with the floor of a tc switch on the endpoints (port + FDB lookup, redirect_peer)
 #   (D1) as D with the nat rules Docker's embedded DNS puts in every container of a
@@ -24,13 +25,14 @@
 #   (G) Docker on netbpf: C's engine and containers on a D instance, `docker network create
 #       -d netbpf` and `-p` through netbpfd (issue 15)
 
-TOPO_IDS=(A B C D E D0 D1 F G)
+TOPO_IDS=(A B C D E EV D0 D1 F G)
 declare -A TOPO_NAME=(
 	[A]="bare veth pair"
 	[B]="Linux bridge, br_netfilter off"
 	[C]="Docker 20.10: bridge, iptables, docker-proxy"
 	[D]="netbpf, tc"
 	[E]="netbpf, XDP"
+	[EV]="netbpf, XDP on the veth uplink too (--xdp-veth)"
 	[D0]="netbpf, tc, counters compiled out"
 	[D1]="netbpf, tc, Docker's embedded-DNS nat rules in the sandboxes"
 	[F]="tc floor: port + FDB lookup, bpf_redirect_peer"
@@ -248,7 +250,7 @@ nb_instance_host() {
 	ip netns add "$h"
 	world_link "$h" "$w"
 	case " $* " in
-	*" xdp "*)
+	*" --xdp-veth "*)
 		# as tests/e2e/lib.bash does in XDP mode: a veth hands its sender's
 		# "checksum to be completed" state along, which XDP cannot see and a
 		# redirected frame loses; the world sends complete checksums, as a
@@ -295,9 +297,8 @@ topo_setup_D1() {
 }
 topo_teardown_D1() { nb_instance_teardown D1; }
 
-# (E): one entry. Available once `netbpfctl up` has --mode (issue 8). Its world
-# sends complete checksums (see nb_instance), which costs its clients a little
-# more than D's.
+# (E): one entry. Available once `netbpfctl up` has --mode (issue 8). Its uplink
+# is a veth, which XDP mode leaves to tc (docs/xdp.md).
 topo_available_E() {
 	# the help read whole first: grep -q stopping early would SIGPIPE netbpfctl's
 	# second write, and under pipefail that read as "no XDP mode"
@@ -306,6 +307,16 @@ topo_available_E() {
 }
 topo_setup_E() { nb_instance E --mode xdp; }
 topo_teardown_E() { nb_instance_teardown E; }
+
+# (EV): E with XDP on the veth uplink as well (`up --xdp-veth`), the design E
+# replaced there; its world sends complete checksums (see nb_instance_host),
+# which costs its clients a little more than D's.
+topo_available_EV() {
+	grep -q -- '--xdp-veth' <<<"$("$NETBPFCTL" up --help 2>/dev/null)" ||
+		{ echo "not available: netbpf has no up --xdp-veth"; return 1; }
+}
+topo_setup_EV() { nb_instance EV --mode xdp --xdp-veth; }
+topo_teardown_EV() { nb_instance_teardown EV; }
 
 # nb_instance_swapped ID OBJECT PROGRAM: a D-like instance whose endpoint
 # program is replaced on every endpoint by PROGRAM of OBJECT, sharing the

@@ -44,3 +44,24 @@ int nb_dp_tx_csum_set(int netns_fd, const char *ifname, bool on)
 
 	return nb_netns_run(netns_fd, tx_csum_op, &op);
 }
+
+bool nb_dp_link_is_veth(const char *ifname)
+{
+	struct ethtool_drvinfo info = {.cmd = ETHTOOL_GDRVINFO};
+	struct ifreq ifr;
+	bool veth = false;
+	int fd;
+
+	memset(&ifr, 0, sizeof(ifr));
+	if (strlen(ifname) >= sizeof(ifr.ifr_name))
+		return false;
+	memcpy(ifr.ifr_name, ifname, strlen(ifname) + 1);
+	ifr.ifr_data = (void *)&info;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return false;
+	if (!ioctl(fd, SIOCETHTOOL, &ifr))
+		veth = !strcmp(info.driver, "veth");
+	close(fd);
+	return veth;
+}

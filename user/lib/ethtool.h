@@ -13,4 +13,11 @@
  */
 int nb_dp_tx_csum_set(int netns_fd, const char *ifname, bool on);
 
+/*
+ * Whether ifname (in this netns) is a veth. A veth's "native" XDP converts every skb its
+ * peer sends into an XDP buffer (copying the clones TCP sends) and back, so XDP mode leaves
+ * veth uplinks to tc unless told otherwise (docs/xdp.md has the measurements).
+ */
+bool nb_dp_link_is_veth(const char *ifname);
+
 #endif

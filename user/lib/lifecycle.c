@@ -269,31 +269,44 @@ static int uplinks_resolve(struct nb_nl *nl, const struct nb_strv *given,
 	return nb_strv_push(out, dev);
 }
 
-/* XDP mode: "xdp_uplink", native where the driver has it; tc mode: none of netbpf's */
+/*
+ * XDP mode: "xdp_uplink" where the driver has native XDP, except on a veth
+ * unless xdp_veth: there XDP only adds an skb conversion to what tc does
+ * (docs/xdp.md). Generic XDP never: it runs on the skb tc gets anyway, after
+ * copying it when it lacks headroom. No XDP for an uplink means tc alone, as in
+ * tc mode. tc mode: none of netbpf's. 1 when the uplink runs XDP now.
+ */
 static int uplink_xdp(const struct nb_instance *inst, const char *name, int idx,
-		      enum nb_dp_mode mode)
+		      enum nb_dp_mode mode, bool xdp_veth)
 {
 	struct nb_dp_xdp_state xs;
 	int err;
 
-	if (mode != NB_DP_MODE_XDP) {
+	if (mode != NB_DP_MODE_XDP || (!xdp_veth && nb_dp_link_is_veth(name))) {
 		err = nb_dp_xdp_detach(-1, idx);
+		if (mode == NB_DP_MODE_XDP)
+			nb_debugf(inst, "uplink %s: a veth: tc only (see --xdp-veth)", name);
 		return err == -ENOENT ? 0 : err;
 	}
-	err = nb_dp_xdp_attach(inst, -1, idx, NB_PROG_XDP_UPLINK, true, &xs);
-	if (err)
+	err = nb_dp_xdp_attach(inst, -1, idx, NB_PROG_XDP_UPLINK, false, &xs);
+	if (err == -EOPNOTSUPP || err == -EINVAL) {
+		nb_debugf(inst, "uplink %s: no native XDP in its driver: tc only", name);
+		return 0;
+	}
+	if (err) {
 		nb_errorf("up: uplink \"%s\": cannot attach \"%s\" at XDP: %s", name,
 			  NB_PROG_XDP_UPLINK,
 			  err == -EBUSY ? "another XDP program is attached there" : strerror(-err));
-	else
-		nb_debugf(inst, "uplink %s: \"%s\" attached at XDP (%s)", name, NB_PROG_XDP_UPLINK,
-			  xs.generic ? "generic" : "native");
-	return err;
+		return err;
+	}
+	nb_debugf(inst, "uplink %s: \"%s\" attached at XDP (native)", name, NB_PROG_XDP_UPLINK);
+	return 1;
 }
 
-/* Attaches the uplink programs, when the build has them, to each uplink */
+/* Attaches the uplink programs, when the build has them, to each uplink; *xdp: one runs XDP */
 static int uplinks_attach(const struct nb_instance *inst, struct nb_nl *nl,
-			  const struct nb_strv *uplinks, enum nb_dp_mode mode)
+			  const struct nb_strv *uplinks, enum nb_dp_mode mode, bool xdp_veth,
+			  bool *xdp)
 {
 	static const struct {
 		const char *prog;
@@ -327,8 +340,11 @@ static int uplinks_attach(const struct nb_instance *inst, struct nb_nl *nl,
 					  hooks[h].egress ? "egress" : "ingress");
 			}
 		}
-		err = uplink_xdp(inst, uplinks->v[i], idx, mode);
-		ret = ret ? ret : err;
+		err = uplink_xdp(inst, uplinks->v[i], idx, mode, xdp_veth);
+		if (err > 0)
+			*xdp = true;
+		else
+			ret = ret ? ret : err;
 	}
 	return ret;
 }
@@ -981,7 +997,7 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 	struct nb_strv given = {0}, stored = {0}, uplinks = {0};
 	struct nb_store *st = NULL;
 	struct nb_world w;
-	bool world = false, txn = false, undo = false, joined = false;
+	bool world = false, txn = false, undo = false, joined = false, xdp = false;
 	struct nb_cluster_cfg cluster;
 	struct nb_dp_sizes sizes;
 	struct nb_instance at;
@@ -1074,7 +1090,7 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 		mode = (enum nb_dp_mode)o->mode;
 	else
 		nb_dp_mode_get(inst, &mode);
-	if (mode == NB_DP_MODE_XDP && (nb_dp_prog_id(inst, NB_PROG_XDP_ENDPOINT, &(__u32){0}) ||
+	if (mode == NB_DP_MODE_XDP && (nb_dp_prog_id(inst, NB_PROG_XDP_SANDBOX, &(__u32){0}) ||
 				       nb_dp_prog_id(inst, NB_PROG_XDP_UPLINK, &(__u32){0}))) {
 		err = nb_error(-ENOENT,
 			       "up: --mode xdp: this netbpfctl was built without the XDP programs "
@@ -1103,7 +1119,7 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 	for (i = 0; i < stored.n; i++)
 		if (!nb_strv_has(&uplinks, stored.v[i]))
 			uplink_detach(nl, stored.v[i]);
-	if ((err = uplinks_attach(inst, nl, &uplinks, mode)))
+	if ((err = uplinks_attach(inst, nl, &uplinks, mode, o->xdp_veth, &xdp)))
 		goto cleanup;
 	if ((err = nb_dp_cgroup_attach(inst)))
 		goto cleanup;
@@ -1111,6 +1127,9 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 	if ((err = nb_world_open(inst, &w)))
 		goto cleanup;
 	world = true;
+	/* the endpoints' mode from the uplinks just attached (nb_uplinks may be empty yet) */
+	if (mode == NB_DP_MODE_XDP)
+		w.mode = xdp ? NB_DP_MODE_XDP : NB_DP_MODE_TC;
 	if ((err = predefined_ensure(st, &w, o->bridge_subnet)))
 		goto cleanup;
 	/* a host of a cluster: the VXLAN device its overlay networks need (docs/overlay.md) */

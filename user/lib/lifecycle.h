@@ -80,6 +80,7 @@ struct nb_up_opts {
 	const char *publish_default;
 	bool reload;		/* swap in this build's programs over the pinned maps */
 	int mode; /* -1: the live mode (tc for a new instance), else enum nb_dp_mode */
+	bool xdp_veth; /* XDP mode: XDP on veth uplinks too (left to tc otherwise, docs/xdp.md) */
 	struct nb_dp_sizes sizes; /* map sizes; a 0 field: the kept size, else the default */
 	/* `--store ...`: join a cluster (cluster.h; NULL fields: the kept ones); NULL: keep */
 	const struct nb_cluster_cfg *cluster;

@@ -32,6 +32,24 @@
 #include "realize.h"
 #include "v6maps.h"
 
+/* Whether any uplink (nb_uplinks' keys) runs an XDP program now */
+static bool uplink_has_xdp(const struct nb_maps *m)
+{
+	struct nb_dp_xdp_state xs;
+	__u32 *keys = NULL;
+	bool found = false;
+	size_t n = 0, i;
+
+	if (m->uplinks < 0 || nb_map_keys(m->uplinks, sizeof(*keys), (void **)&keys, &n))
+		return false;
+	for (i = 0; i < n && !found; i++) {
+		memset(&xs, 0, sizeof(xs));
+		found = !nb_dp_xdp_query((int)keys[i], &xs) && xs.prog_id;
+	}
+	free(keys);
+	return found;
+}
+
 int nb_world_open(const struct nb_instance *inst, struct nb_world *w)
 {
 	int err;
@@ -44,6 +62,13 @@ int nb_world_open(const struct nb_instance *inst, struct nb_world *w)
 		return err;
 	/* an instance from before XDP mode has no flags: tc */
 	nb_dp_mode_get(inst, &w->mode);
+	/*
+	 * XDP mode whose uplinks all kept tc alone (veths, drivers without native XDP):
+	 * nothing is redirected into a sandbox at XDP, so its endpoints are tc mode's,
+	 * with no XDP_PASS program on the sandbox side to pay for
+	 */
+	if (w->mode == NB_DP_MODE_XDP && !uplink_has_xdp(&w->maps))
+		w->mode = NB_DP_MODE_TC;
 	err = nb_nl_open(&w->nl);
 	if (err) {
 		nb_errorf("cannot open a netlink socket: %s", strerror(-err));
@@ -76,9 +101,12 @@ static int tc_ensure(struct nb_world *w, int ifindex, const char *prog)
 }
 
 /*
- * XDP mode: the pass-through program on the sandbox side (so the veth takes
- * redirected frames), the devmap entry, then "xdp_endpoint" on the host side.
- * tc mode: none of it (an instance switched from xdp to tc loses it here).
+ * XDP mode (with an uplink running XDP, see nb_world_open()): the pass-through
+ * program on the sandbox side, so that the veth takes the frames "xdp_uplink"
+ * redirects into it, and the devmap entry. The
+ * host side keeps tc alone: XDP there cost more than it saved (docs/xdp.md),
+ * so an endpoint of an older XDP-mode instance loses its "xdp_endpoint" here
+ * and gets its sandbox side's checksum offload back. tc mode: none of it.
  */
 static int endpoint_xdp(struct nb_world *w, int netns_fd, struct nb_nl *snl, int ifindex,
 			const struct nb_endpoint_rec *ep, const char **step)
@@ -90,34 +118,35 @@ static int endpoint_xdp(struct nb_world *w, int netns_fd, struct nb_nl *snl, int
 		return sb_ifindex;
 	if (w->mode != NB_DP_MODE_XDP) {
 		*step = "detaching the XDP programs";
-		err = nb_dp_xdp_detach(-1, ifindex);
-		/* never in XDP mode (the usual case): nothing to undo, the sandbox is not entered
-		 */
+		err = nb_dp_xdp_detach(netns_fd, sb_ifindex);
+		/* never in XDP mode (the usual case): nothing to undo */
 		if (err == -ENOENT)
 			return 0;
 		if (!err)
-			err = nb_dp_xdp_detach(netns_fd, sb_ifindex);
-		if (!err || err == -ENOENT)
 			err = nb_dp_xdp_dev_del(w->inst, ifindex);
-		if (!err)
-			err = nb_dp_tx_csum_set(netns_fd, ep->ifname, true);
-		return err;
+		if (err && err != -ENOENT)
+			return err;
 	}
-	/* see nb_dp_tx_csum_set(): redirected frames must carry complete checksums */
-	*step = "turning TX checksum offload off on the sandbox side";
-	err = nb_dp_tx_csum_set(netns_fd, ep->ifname, false);
+	/* an endpoint made by an XDP-mode netbpf before "xdp_endpoint" was dropped */
+	*step = "detaching program \"" NB_PROG_XDP_ENDPOINT "\"";
+	err = nb_dp_xdp_detach(-1, ifindex);
+	if (!err) {
+		/* it turned checksum offload off on the sandbox side: back on */
+		*step = "turning TX checksum offload back on on the sandbox side";
+		err = nb_dp_tx_csum_set(netns_fd, ep->ifname, true);
+	} else if (err == -ENOENT) {
+		err = 0;
+	}
 	if (err)
 		return err;
+	if (w->mode != NB_DP_MODE_XDP)
+		return 0;
 	*step = "attaching program \"" NB_PROG_XDP_SANDBOX "\" to the sandbox side";
 	err = nb_dp_xdp_attach(w->inst, netns_fd, sb_ifindex, NB_PROG_XDP_SANDBOX, true, NULL);
 	if (err)
 		return err;
 	*step = "writing map " NB_MAP_NAME(NB_MAP_XDP_DEVS);
-	err = nb_dp_xdp_dev_put(w->inst, ifindex);
-	if (err)
-		return err;
-	*step = "attaching program \"" NB_PROG_XDP_ENDPOINT "\"";
-	return nb_dp_xdp_attach(w->inst, -1, ifindex, NB_PROG_XDP_ENDPOINT, true, NULL);
+	return nb_dp_xdp_dev_put(w->inst, ifindex);
 }
 
 /*

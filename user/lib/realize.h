@@ -26,7 +26,8 @@ struct nb_world {
 	const struct nb_instance *inst;
 	struct nb_nl *nl; /* route socket of the instance's (host) netns */
 	struct nb_maps maps; /* pinned maps of the instance */
-	enum nb_dp_mode mode; /* `up --mode`: endpoints get the XDP programs too in xdp mode */
+	/* the endpoints' mode: `up --mode`, but tc in xdp mode when no uplink runs XDP */
+	enum nb_dp_mode mode;
 };
 
 /* Opens nl and the pinned maps; -ENOENT with a clear message when not up */
@@ -40,8 +41,8 @@ int nb_network_unrealize(struct nb_world *w, const struct nb_network_rec *net);
 /*
  * The endpoint's veth pair (sandbox side created inside sb->netns with its
  * MAC, address/prefix, MTU, up; loopback up), the default route via the
- * gateway when default_route, tc "endpoint" on the host side, maps; in XDP mode also
- * "xdp_endpoint" on the host side, "xdp_sandbox" on the sandbox side and the devmap entry.
+ * gateway when default_route, tc "endpoint" on the host side, maps; in XDP mode (w->mode)
+ * also "xdp_sandbox" on the sandbox side and the devmap entry.
  */
 int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 			const struct nb_sandbox_rec *sb, const struct nb_endpoint_rec *ep,
@@ -51,7 +52,7 @@ int nb_endpoint_unrealize(struct nb_world *w, const struct nb_endpoint_rec *ep);
  * For runtimes that move the sandbox side themselves (Docker's remote driver
  * protocol): the veth pair with both ends in the host netns, the peer named
  * ep->ifname (a temporary name the runtime renames) with ep->mac and left
- * unconfigured; tc "endpoint" (and XDP in xdp mode) on the host side and the
+ * unconfigured; tc "endpoint" on the host side (XDP on the peer in xdp mode) and the
  * maps, with sb->netns's cookie (0 while that netns does not exist yet: the
  * runtime may make it later). All-or-nothing; -EEXIST when a name is taken.
  */

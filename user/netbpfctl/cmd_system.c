@@ -32,6 +32,7 @@
 #define OPT_STORE_CERT	    0x10a
 #define OPT_STORE_KEY	    0x10b
 #define OPT_STORE_USER	    0x10c
+#define OPT_XDP_VETH	    0x10d
 
 /* ---- up ------------------------------------------------------------------ */
 
@@ -53,12 +54,14 @@ static const char up_doc[] =
     "overlaps a network or the host's routes and addresses, and it moves an existing bridge "
     "only while nothing is connected to it.\n"
     "\n"
-    "--mode xdp attaches XDP programs in front of the tc ones: at each endpoint's host-side "
-    "veth (sandbox-to-sandbox frames redirected through a devmap; an XDP_PASS program on the "
-    "sandbox side lets the veth take them) and at each uplink (published ports and masquerade "
-    "replies; native XDP where the driver has it, generic otherwise: see `netbpfctl status`). "
-    "What XDP cannot finish continues to the tc programs. Without --mode (or env NETBPF_MODE), "
-    "a live data plane keeps its mode and a new one starts in tc mode.\n"
+    "--mode xdp attaches an XDP program in front of the tc ones at each uplink whose driver "
+    "has native XDP (published ports and masquerade replies, translated and redirected into "
+    "the sandbox through a devmap; an XDP_PASS program on each sandbox side then lets its veth "
+    "take them); the veths between host and sandboxes keep tc alone, and so does an uplink that is "
+    "a veth unless --xdp-veth: XDP is slower than tc there (docs/xdp.md; `netbpfctl status` "
+    "says which uplink got XDP). What XDP cannot finish continues to the tc programs. Without "
+    "--mode (or env NETBPF_MODE), a live data plane keeps its mode and a new one starts in tc "
+    "mode.\n"
     "\n"
     "--max-endpoints, --max-networks and --ct-size size the maps (memory: docs/maps.md; "
     "`netbpfctl status` shows it); they are remembered, and a live data plane keeps its "
@@ -105,6 +108,10 @@ static const struct argp_option up_opts[] = {
      0},
     {"mode", 'm', "tc|xdp", 0,
      "Hooks of the data plane (env NETBPF_MODE; default: the live mode, else tc)", 0},
+    {"xdp-veth", OPT_XDP_VETH, NULL, 0,
+     "XDP mode: XDP on uplinks that are veths too, where it is slower than tc (for tests; env "
+     "NETBPF_XDP_VETH=1; not remembered)",
+     0},
     {"max-endpoints", OPT_MAX_ENDPOINTS, "N", 0,
      "Bridge endpoints the maps hold, all networks together (default: the kept size, else "
      "4096; see docs/maps.md)",
@@ -143,6 +150,7 @@ struct up_args {
 	bool oom;
 	struct nb_dp_sizes sizes;      /* 0: not given */
 	int mode;		       /* -1: not given, else enum nb_dp_mode */
+	bool xdp_veth;		       /* --xdp-veth or env NETBPF_XDP_VETH=1 */
 	struct nb_cluster_cfg cluster; /* borrowed strings; NULL: not given */
 	bool cluster_given;
 };
@@ -244,12 +252,18 @@ static error_t up_parse(int key, char *arg, struct argp_state *state)
 			a->cluster_given = true;
 		}
 		/* the environment's mode, as NETBPF_STATE_DIR is the state dir's */
+		arg = getenv("NETBPF_XDP_VETH");
+		if (arg && !strcmp(arg, "1"))
+			a->xdp_veth = true;
 		arg = getenv("NETBPF_MODE");
 		if (a->mode < 0 && arg && *arg)
 			goto mode;
 		return 0;
 	case 'r':
 		a->reload = true;
+		return 0;
+	case OPT_XDP_VETH:
+		a->xdp_veth = true;
 		return 0;
 	case OPT_MAX_ENDPOINTS:
 	case OPT_MAX_NETWORKS:
@@ -309,6 +323,7 @@ int cmd_up(const struct nb_instance *inst, int argc, char **argv)
 	o.publish_default = a.publish_default;
 	o.reload = a.reload;
 	o.mode = a.mode;
+	o.xdp_veth = a.xdp_veth;
 	o.sizes = a.sizes;
 	if (a.cluster_given)
 		o.cluster = &a.cluster;
@@ -524,9 +539,6 @@ static void status_devices(struct status_ctx *c, const struct nb_strv *uplinks)
 		sb = bsearch(&key, c->sbs, c->nsbs, sizeof(*c->sbs), cmp_sb_id);
 		sbname = sb ? sb->name : "?";
 		status_row(c, c->eps[i].host_ifname, "endpoint", net ? net->name : "?", sbname, 0);
-		if (c->mode == NB_DP_MODE_XDP)
-			status_row(c, c->eps[i].host_ifname, "endpoint", net ? net->name : "?",
-				   sbname, 2);
 		if (known)
 			snprintf(known[nk++], NB_IFNAMSIZ, "%s", c->eps[i].host_ifname);
 	}
@@ -794,9 +806,9 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 			if (idx <= 0 || nb_dp_xdp_query(idx, &xs))
 				xs.prog_id = 0;
 			printf("%suplink %s: %s", i ? ", " : " (", uplinks.v[i],
-			       !xs.prog_id  ? "no XDP"
-			       : xs.generic ? "generic XDP"
-					    : "native XDP");
+			       xs.prog_id ? (xs.generic ? "generic XDP" : "native XDP")
+			       : nb_dp_link_is_veth(uplinks.v[i]) ? "tc only, a veth"
+								  : "tc only, no native XDP");
 		}
 		printf(")");
 	}
