@@ -110,9 +110,8 @@ static __always_inline int ep_ipv6(nb_ctx_t *ctx, struct ethhdr *eth, struct ipv
 	if (err)
 		return err;
 	if (info.proto != NB_IP6_ICMP || !info.l4_off) {
-		if (nb_ip6_zero(src) ||
-		    (!nb_ip6_is_ll_of(src, port->mac) &&
-		     (nb_ip6_zero(port->ip6) || !nb_ip6_eq(src, port->ip6))))
+		if (nb_ip6_zero(src) || (!nb_ip6_is_ll_of(src, port->mac) &&
+					 (nb_ip6_zero(port->ip6) || !nb_ip6_eq(src, port->ip6))))
 			return -NB_DROP_SPOOF_IP6;
 		return 0;
 	}

@@ -164,6 +164,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } NB_MAP_CT_SYN SEC(".maps");
 
+/* sandboxes' IPv6 flows through the uplinks, by their replies' tuple: what may come back in */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NB_MAX_CT6);
+	__type(key, struct nb_ct6_key);
+	__type(value, struct nb_ct6_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_CT6 SEC(".maps");
+
 /* uplinks by ifindex: masquerade address and port range */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -152,8 +152,8 @@ static __always_inline bool nb_ip6_eui64_ll(const __u8 *a)
 /* Is a the link-local address EUI-64 derives from mac? */
 static __always_inline bool nb_ip6_is_ll_of(const __u8 *a, const __u8 *mac)
 {
-	return nb_ip6_eui64_ll(a) && a[8] == (mac[0] ^ 0x02) && a[9] == mac[1] &&
-	       a[10] == mac[2] && a[13] == mac[3] && a[14] == mac[4] && a[15] == mac[5];
+	return nb_ip6_eui64_ll(a) && a[8] == (mac[0] ^ 0x02) && a[9] == mac[1] && a[10] == mac[2] &&
+	       a[13] == mac[3] && a[14] == mac[4] && a[15] == mac[5];
 }
 
 /* ff02::1:ffXX:XXXX */
@@ -176,9 +176,9 @@ static __always_inline __u16 nb_csum_fold32(__u64 s)
 struct nb_nd_msg {
 	__u8 saddr[16];
 	__u8 daddr[16];
-	__be32 len; /* net: ICMPv6 length, for the pseudo-header */
-	__be32 nexthdr; /* net: 58 */
-	__u8 body[NB_ND_MAX]; /* the ICMPv6 message, zero beyond its length */
+	__be32 len;	       /* net: ICMPv6 length, for the pseudo-header */
+	__be32 nexthdr;	       /* net: 58 */
+	__u8 body[NB_ND_MAX];  /* the ICMPv6 message, zero beyond its length */
 	__u8 lladdr[ETH_ALEN]; /* the source (NS) or target (NA) link-layer option */
 	__u8 has_lladdr;
 	__u8 hop_limit;
@@ -214,7 +214,8 @@ static __always_inline int nb_nd_read(nb_ctx_t *ctx, const struct ipv6hdr *ip6,
 	}
 	if (m->body[1] != 0 || m->hop_limit != 255)
 		return -NB_DROP_MALFORMED;
-	/* options: 8-byte units from offset 24, none of length 0, ending with the message */
+		/* options: 8-byte units from offset 24, none of length 0, ending with the message
+		 */
 #pragma unroll
 	for (k = 3; k < NB_ND_MAX / 8; k++) {
 		__u8 t = m->body[k * 8], l = m->body[k * 8 + 1];

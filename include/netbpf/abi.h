@@ -195,12 +195,14 @@ struct nb_counter {
 #define NB_MAP_PUB_TARGETS nb_pub_targets /* struct nb_pub_target -> __u32 published ports to it */
 #define NB_MAP_CT_SYN nb_ct_syn /* as nb_ct: published-port TCP flows not answered yet (LRU) */
 #define NB_MAP_PUB_ALLOW nb_pub_allow /* LPM struct nb_pub_allow_key -> __u32 NB_PUB_ALLOW_* */
+#define NB_MAP_CT6 nb_ct6 /* struct nb_ct6_key -> struct nb_ct6_entry (LRU): sandboxes' IPv6 flows */
 
 #define NB_MAX_UPLINKS 64
 #define NB_MAX_LOCAL_ADDRS 4096
 #define NB_MAX_FRAGS 8192 /* IPv4 datagrams in flight whose first fragment was translated */
 #define NB_MAX_SOCK_RNAT 65536 /* host sockets talking to a published port */
 #define NB_MAX_PUB_ALLOW 65536 /* allow-list prefixes of all published ports, plus one each */
+#define NB_MAX_CT6 65536 /* IPv6 flows of sandboxes through the uplinks, two entries each */
 
 struct nb_publish_key {
 	__be32 host_ip; /* net: host address clients use; 0 = every host address */
@@ -380,6 +382,34 @@ struct nb_sock_rnat_val {
 	__be32 host_ip; /* net: published address the socket asked for */
 	__be16 host_port; /* net */
 	__u16 pad;
+};
+
+/*
+ * IPv6 through the uplinks (issue 16; nothing is translated: no NAT66 yet).
+ * What a sandbox sends out of an uplink from its IPv6 address is recorded
+ * by uplink_out under the key its replies arrive with (remote -> sandbox),
+ * and uplink_in lets into a sandbox IPv6 subnet only what such an entry
+ * claims, as for IPv4 (NB_CT_ROUTED); ICMPv6 errors by the packet they
+ * quote. ICMPv6 echo as in struct nb_ct_key (a reply: sport 0, dport the
+ * identifier). A second entry per flow, with proto NB_CT6_PAIR and no ports,
+ * lets in the later fragments of the replies, which carry no ports.
+ */
+struct nb_ct6_key {
+	__u8 saddr[16]; /* net: the remote end */
+	__u8 daddr[16]; /* net: the sandbox */
+	__be16 sport; /* net */
+	__be16 dport; /* net */
+	__u8 proto; /* IPPROTO_*, or NB_CT6_PAIR */
+	__u8 pad[3]; /* must be zero */
+};
+#define NB_CT6_PAIR 255 /* the address pair's entry (fragments) */
+
+struct nb_ct6_entry {
+	__u64 created_ns; /* host: bpf_ktime_get_ns() */
+	__u64 seen_ns; /* host: last packet out, refreshed at most once per second */
+	__u32 net_id; /* host: the sandbox's network */
+	__u32 pad;
+	__u64 packets; /* host: packets out (the sandbox's direction) */
 };
 
 /* ---- events (netbpfctl monitor) ---------------------------------------- */

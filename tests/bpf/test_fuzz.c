@@ -21,15 +21,15 @@
  *      as "malformed";
  *   4. a sandbox never gets a frame past its endpoint with a source MAC other
  *      than its own, nor an IPv4 packet with another source address, nor an
- *      IPv6 packet from another address than its link-local one (the
- *      fuzzer's networks have no IPv6 subnet; anti-spoofing is map state:
+ *      IPv6 packet from another address than its link-local one or its
+ *      IPv6 address (network 1 is dual stack; anti-spoofing is map state:
  *      nb_ports);
  *   5. every frame a program rewrote, whose input had valid checksums and is
  *      not a fragment, leaves with valid IPv4 and L4 checksums (recomputed
  *      from scratch by pkt_csum_check());
  *   6. from a sandbox, an IPv6 router advertisement or redirect (also behind
  *      extension headers) is never forwarded, nor any IPv6 frame to the
- *      gateway (networks have no IPv6: it must not reach the host);
+ *      gateway of network 2, which has no IPv6 (it must not reach the host);
  *   7. from outside, no TCP SYN or ICMP echo request addressed to a sandbox
  *      (not its gateway) is let in: only published host ports open flows;
  *   8. a TCP RST or FIN whose sequence number is more than the receiver's
@@ -48,6 +48,9 @@
  *      "link-control", never flooded; neighbour discovery may be (DAD for a
  *      free address, bpf/lib/nd.bpf.h); nothing else is counted as
  *      link-control;
+ *  14. from outside, an IPv6 packet to a sandbox's IPv6 address enters
+ *      exactly when nb_ct6 holds the flow it answers (which uplink_out
+ *      recorded from the sandbox's own packets);
  *  13. a frame a switch program rewrote into IPv6 is a neighbour
  *      advertisement sent back to the asker (or all-nodes), with hop limit
  *      255 and a valid ICMPv6 checksum, from the MAC and address of the
@@ -99,6 +102,11 @@ static const __u8 GW2_MAC[ETH_ALEN] = MAC(10, 2, 0, 1);
 static const __u8 CLI_MAC[ETH_ALEN] = {0x52, 0x54, 0, 0, 0, 0x09};
 static const __u8 BCAST[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const __u8 ZERO_MAC[ETH_ALEN];
+/* network 1 has IPv6 (fd00:1::/64): A, B and the gateway hold these; network 2 has none */
+static const __u8 IP6_A[16] = {0xfd, 0, 0, 1, [15] = 2};
+static const __u8 IP6_B[16] = {0xfd, 0, 0, 1, [15] = 3};
+static const __u8 GW6_1[16] = {0xfd, 0, 0, 1, [15] = 1};
+static const __u8 WORLD6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 9};
 
 enum dev { D_UP, D_A, D_B, D_C, D_P1, D_P2, N_DEV };
 
@@ -127,7 +135,7 @@ struct t {
 	__u64 rng;
 	/* what happened, for the summary */
 	unsigned long runs, refused, verdicts[3], rewritten, csum_checked, malformed, link_control;
-	unsigned long nd_answers;
+	unsigned long nd_answers, ct6_replies;
 	unsigned long failures;
 	/* rule 9: the identities (addresses, IP id, protocol) whose last first fragment at
 	 * the uplink's ingress went through untranslated */
@@ -217,6 +225,14 @@ static void nd_frame(struct t *t, struct pkt *p, const __u8 *smac, int net)
 	if (dad)
 		memset(src, 0, 16);
 	ll_of(tmac, target);
+	/* on network 1 also a global address: the neighbour's, the gateway's, nobody's */
+	if (net == 1 && chance(t, 30))
+		memcpy(target,
+		       tmac == MAC_A	 ? IP6_A
+		       : tmac == MAC_B	 ? IP6_B
+		       : tmac == GW1_MAC ? GW6_1
+					 : WORLD6,
+		       16);
 	if (uni) {
 		memcpy(dst, target, 16);
 	} else {
@@ -241,6 +257,37 @@ static void nd_frame(struct t *t, struct pkt *p, const __u8 *smac, int net)
 	pkt_finish(p);
 	if (chance(t, 5))
 		p->data[p->l4 + 2] ^= 0x10;
+}
+
+/*
+ * IPv6 through the uplink between the world and network 1's sandboxes (in:
+ * from the world; out: from a sandbox): TCP, UDP or ICMPv6 echo on a few
+ * ports, so that replies meet the flows recorded before them.
+ */
+static void v6_uplink_frame(struct t *t, struct pkt *p, bool in)
+{
+	static const __u8 *const sb[] = {IP6_A, IP6_B, GW6_1};
+	const __u8 *local = sb[below(t, in ? 3 : 2)];
+	__u8 remote[16], proto = (__u8[]){IPPROTO_TCP, IPPROTO_UDP, IPPROTO_ICMPV6}[below(t, 3)];
+	__u16 rport = (__u16)(53 + below(t, 2)), lport = (__u16)(40000 + below(t, 3));
+
+	memcpy(remote, WORLD6, 16);
+	remote[15] += (__u8)below(t, 2);
+	pkt_eth(p, in ? t->up_mac : CLI_MAC, in ? CLI_MAC : t->up_mac, ETH_P_IPV6);
+	pkt_ipv6(p, in ? remote : local, in ? local : remote, proto);
+	if (proto == IPPROTO_ICMPV6) {
+		pkt_icmp6(p, in ? (chance(t, 70) ? 129 : 128) : 128, 0);
+		/* identifier, sequence */
+		pkt_put(p, (const __u8[]){0, (__u8)below(t, 3), 0, 1}, 4);
+	} else {
+		p->l4 = p->len;
+		pkt_put(p,
+			(const __u8[]){(in ? rport : lport) >> 8, (in ? rport : lport) & 0xff,
+				       (in ? lport : rport) >> 8, (in ? lport : rport) & 0xff},
+			4);
+	}
+	pkt_put(p, NULL, 16 + below(t, 40));
+	pkt_finish(p);
 }
 
 /* A valid frame for hook h; which one is random */
@@ -288,6 +335,10 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 
 			ll_of(smac, ll);
 			ll_of(k < 4 ? MAC_B : gw_mac, peer);
+			if (h != H_EP_C && chance(t, 50)) { /* network 1's IPv6 subnet, the world */
+				memcpy(ll, h == H_EP_A ? IP6_A : IP6_B, 16);
+				memcpy(peer, k < 4 ? IP6_B : chance(t, 50) ? WORLD6 : GW6_1, 16);
+			}
 			if (chance(t, 10))
 				ll[15] ^= 1; /* a neighbour's, or nobody's */
 			pkt_eth(p, k < 2 ? mc : k < 4 ? MAC_B : gw_mac, smac, ETH_P_IPV6);
@@ -360,6 +411,11 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 		break;
 	}
 	case H_UP_IN: /* from the outside: to published ports, replies to masquerade */
+		/* IPv6: to a sandbox (rule 14), the gateway, beyond */
+		if (k == 0 && chance(t, 50)) {
+			v6_uplink_frame(t, p, true);
+			return;
+		}
 		pkt_eth(p, t->up_mac, CLI_MAC, ETH_P_IP);
 		/* straight at a sandbox address too (someone routing the subnets via U) */
 		/* now and then a spoofed source: a sandbox's, the host's, loopback */
@@ -378,6 +434,12 @@ static void seed_frame(struct t *t, enum hook h, struct pkt *p)
 			    : (__u16)below(t, 65536));
 		break;
 	case H_UP_OUT: /* from the host stack out of the uplink */
+		/* IPv6 of a sandbox: records its flow (nb_ct6) */
+		if (k == 0 && chance(t, 50)) {
+			v6_uplink_frame(t, p, false);
+			return;
+		}
+		/* fall through */
 	default:
 		pkt_eth(p, CLI_MAC, t->up_mac, ETH_P_IP);
 		pkt_ipv4(p, k < 3 ? IP_A : k == 3 ? IP_C : U, CLI, proto);
@@ -557,14 +619,15 @@ static bool ipv4_malformed(const __u8 *f, __u32 len)
 /*
  * Rule 12: IPv6 link control a sandbox (source MAC mac) multicasts that nobody
  * needs, read here independently: 2 when it must be dropped as link-control
- * (an RS or MLD message, multicast, from :: or the sandbox's link-local
- * address, in a well-formed packet: payload length within the frame, up to
- * four hop-by-hop / routing / destination-options headers within the
- * payload, the ICMPv6 header too); 1 when it may be (neighbour discovery:
- * DAD for a free address, a solicitation for itself, a multicast
- * advertisement; or anything behind a fragment header); 0 when it must not.
+ * (an RS or MLD message, multicast, from ::, the sandbox's link-local
+ * address or its IPv6 address ip6 (NULL: none), in a well-formed packet:
+ * payload length within the frame, up to four hop-by-hop / routing /
+ * destination-options headers within the payload, the ICMPv6 header too);
+ * 1 when it may be (neighbour discovery: DAD for a free address, a
+ * solicitation for itself, a multicast advertisement; or anything behind a
+ * fragment header); 0 when it must not.
  */
-static int ipv6_link_control(const __u8 *f, __u32 len, const __u8 *mac)
+static int ipv6_link_control(const __u8 *f, __u32 len, const __u8 *mac, const __u8 *ip6)
 {
 	static const __u8 unspec[16];
 	__u32 off = ETH_HLEN + 40, end, i;
@@ -591,10 +654,14 @@ static int ipv6_link_control(const __u8 *f, __u32 len, const __u8 *mac)
 	type = f[off];
 	if (type == 135 || type == 136)
 		return 1;
-	if (!(f[0] & 1) || !(type == 130 || type == 131 || type == 132 || type == 133 || type == 143))
+	if (!(f[0] & 1) ||
+	    !(type == 130 || type == 131 || type == 132 || type == 133 || type == 143))
 		return 0;
 	ll_of(mac, ll);
-	return !memcmp(f + ETH_HLEN + 8, unspec, 16) || !memcmp(f + ETH_HLEN + 8, ll, 16) ? 2 : 0;
+	return !memcmp(f + ETH_HLEN + 8, unspec, 16) || !memcmp(f + ETH_HLEN + 8, ll, 16) ||
+		       (ip6 && !memcmp(f + ETH_HLEN + 8, ip6, 16))
+		   ? 2
+		   : 0;
 }
 
 /*
@@ -604,7 +671,7 @@ static int ipv6_link_control(const __u8 *f, __u32 len, const __u8 *mac)
  * the receiver checks. NULL when it is, else what is wrong.
  */
 static const char *na_answer_wrong(const __u8 *in, const __u8 *out, __u32 len,
-				   const __u8 *const *owners)
+				   const __u8 *const *owners, const __u8 *const *owners6)
 {
 	static const __u8 all_nodes_mac[ETH_ALEN] = {0x33, 0x33, 0, 0, 0, 1};
 	const __u8 *target = out + ETH_HLEN + 48;
@@ -622,12 +689,48 @@ static const char *na_answer_wrong(const __u8 *in, const __u8 *out, __u32 len,
 		return "source address is not the target";
 	if (memcmp(out, in + 6, ETH_ALEN) && memcmp(out, all_nodes_mac, ETH_ALEN))
 		return "not addressed to the asker nor all-nodes";
-	for (; *owners; owners++) {
+	for (; *owners; owners++, owners6++) {
 		ll_of(*owners, ll);
-		if (!memcmp(target, ll, 16))
-			return memcmp(out + 6, *owners, ETH_ALEN) ? "not from the target's MAC" : NULL;
+		if (!memcmp(target, ll, 16) || (*owners6 && !memcmp(target, *owners6, 16)))
+			return memcmp(out + 6, *owners, ETH_ALEN) ? "not from the target's MAC"
+								  : NULL;
 	}
 	return "a target no other port of the network holds";
+}
+
+/*
+ * Rule 14: the nb_ct6 key that claims a well-formed IPv6 packet from the
+ * world to the IPv6 address of a sandbox (A or B): no extension headers,
+ * TCP or UDP ports or ICMPv6 echo's identifier (a request's as sport, a
+ * reply's as dport). False for what the rule does not model (ICMPv6 errors,
+ * other protocols, extension headers, other destinations).
+ */
+static bool ct6_key_of(const __u8 *f, __u32 len, struct nb_ct6_key *k)
+{
+	__u32 end, off = ETH_HLEN + 40;
+	__u8 nh;
+
+	if (ethertype(f, len) != ETH_P_IPV6 || len < off || (f[ETH_HLEN] >> 4) != 6)
+		return false;
+	end = off + (f[ETH_HLEN + 4] << 8 | f[ETH_HLEN + 5]);
+	if (end > len ||
+	    (memcmp(f + ETH_HLEN + 24, IP6_A, 16) && memcmp(f + ETH_HLEN + 24, IP6_B, 16)))
+		return false;
+	memset(k, 0, sizeof(*k));
+	memcpy(k->saddr, f + ETH_HLEN + 8, 16);
+	memcpy(k->daddr, f + ETH_HLEN + 24, 16);
+	nh = f[ETH_HLEN + 6];
+	k->proto = nh;
+	if ((nh == IPPROTO_TCP || nh == IPPROTO_UDP) && off + 4 <= end) {
+		memcpy(&k->sport, f + off, 2);
+		memcpy(&k->dport, f + off + 2, 2);
+		return true;
+	}
+	if (nh == IPPROTO_ICMPV6 && off + 8 <= end && (f[off] == 128 || f[off] == 129)) {
+		memcpy(f[off] == 128 ? &k->sport : &k->dport, f + off + 4, 2);
+		return true;
+	}
+	return false;
 }
 
 static bool is_fragment(const __u8 *f, __u32 len)
@@ -852,7 +955,15 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 	    [H_EP_A] = {MAC_B, GW1_MAC}, [H_EP_B] = {MAC_A, GW1_MAC}, [H_EP_C] = {GW2_MAC},
 	    [H_GW1] = {MAC_A, MAC_B},	 [H_GW2] = {MAC_C},
 	};
-	bool probed, later, rewritten;
+	/* their IPv6 addresses (network 1's), in the same order */
+	static const __u8 *const owners6[N_HOOK][3] = {
+	    [H_EP_A] = {IP6_B, GW6_1},
+	    [H_EP_B] = {IP6_A, GW6_1},
+	    [H_GW1] = {IP6_A, IP6_B},
+	};
+	bool probed, later, rewritten, ct6_modeled, ct6_claimed;
+	struct nb_ct6_entry e6;
+	struct nb_ct6_key k6;
 	const char *na_wrong;
 	int link_control;
 	struct pkt_out out;
@@ -860,14 +971,20 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 	int err;
 
 	malformed = ipv4_malformed(in->data, in->len);
-	link_control = from_sandbox ? ipv6_link_control(in->data, in->len, ep_mac[h - H_EP_A]) : 0;
+	link_control = from_sandbox ? ipv6_link_control(in->data, in->len, ep_mac[h - H_EP_A],
+							h == H_EP_A   ? IP6_A
+							: h == H_EP_B ? IP6_B
+								      : NULL)
+				    : 0;
 	/* the host's DAD for its own gateway addresses: may be link-control too */
 	if ((h == H_GW1 || h == H_GW2) && in->len >= ETH_HLEN)
-		link_control = ipv6_link_control(in->data, in->len, in->data + 6) == 1;
+		link_control = ipv6_link_control(in->data, in->len, in->data + 6, NULL) == 1;
 	csum_in_ok = ethertype(in->data, in->len) == ETH_P_IP && !malformed &&
 		     !is_fragment(in->data, in->len) &&
 		     !pkt_csum_check(in->data, in->len, why, sizeof(why));
 	probed = rst_probe(t, in->data, in->len, &rp);
+	ct6_modeled = h == H_UP_IN && ct6_key_of(in->data, in->len, &k6);
+	ct6_claimed = ct6_modeled && !bpf_map_lookup_elem(t->maps.ct6, &k6, &e6);
 	d_before = drops_total(t, &mal_before, &lc_before);
 	err = pkt_run(t->prog[h], t->ifindex[h], in, &out);
 	t->runs++;
@@ -933,7 +1050,7 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 			fail(t, h, in, "an IPv6 router advertisement or redirect passed (%s)",
 			     pkt_verdict_name(out.verdict));
 		/* (a solicitation answered in BPF goes back, rewritten: rule 13) */
-		if (ethertype(in->data, in->len) == ETH_P_IPV6 &&
+		if (h == H_EP_C && ethertype(in->data, in->len) == ETH_P_IPV6 &&
 		    !memcmp(in->data, gw_mac, ETH_ALEN) && out.len == in->len &&
 		    !memcmp(out.frame, in->data, in->len))
 			fail(t, h, in, "IPv6 to the gateway of a network without IPv6 passed (%s)",
@@ -992,18 +1109,29 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 		__u8 ll[16];
 
 		ll_of(ep_mac[h - H_EP_A], ll);
-		if (memcmp(in->data + ETH_HLEN + 8, ll, 16))
+		if (memcmp(in->data + ETH_HLEN + 8, ll, 16) &&
+		    (h == H_EP_C ||
+		     memcmp(in->data + ETH_HLEN + 8, h == H_EP_A ? IP6_A : IP6_B, 16)))
 			fail(t, h, in, "an IPv6 packet with a foreign source address passed (%s)",
 			     pkt_verdict_name(out.verdict));
 	}
 	/* 13. what a switch program rewrote into IPv6 is a valid answer to a solicitation */
 	if (rewritten && h <= H_GW2 && ethertype(out.frame, out.len) == ETH_P_IPV6) {
 		t->nd_answers++;
-		na_wrong = na_answer_wrong(in->data, out.frame, out.len, owners[h]);
+		na_wrong = na_answer_wrong(in->data, out.frame, out.len, owners[h], owners6[h]);
 		if (na_wrong || out.verdict != TC_ACT_REDIRECT)
 			fail(t, h, in, "rewritten into a bad neighbour advertisement: %s (%s)",
 			     na_wrong ? na_wrong : "not sent", pkt_verdict_name(out.verdict));
 	}
+	/* 14. from the IPv6 world, a sandbox's IPv6 address takes the replies of its own flows
+	 * (nb_ct6, written by uplink_out) and nothing else */
+	if (ct6_modeled && !ct6_claimed && out.verdict != TC_ACT_SHOT)
+		fail(t, h, in, "IPv6 from outside to a sandbox entered without a flow of its (%s)",
+		     pkt_verdict_name(out.verdict));
+	if (ct6_claimed && out.verdict == TC_ACT_SHOT)
+		fail(t, h, in, "the reply of a sandbox's IPv6 flow was dropped");
+	if (ct6_claimed)
+		t->ct6_replies++;
 	/* 12. link control nobody needs: dropped and counted as such, never flooded */
 	if (link_control == 2 && (out.verdict != TC_ACT_SHOT || lc_after != lc_before + 1))
 		fail(t, h, in, "IPv6 link control from a sandbox: verdict %s, link-control "
@@ -1181,6 +1309,13 @@ static int setup(struct t *t)
 	memcpy(a.mac, MAC_A, ETH_ALEN);
 	memcpy(b.mac, MAC_B, ETH_ALEN);
 	memcpy(c.mac, MAC_C, ETH_ALEN);
+	/* network 1 is dual stack (rules 4, 6, 13, 14) */
+	memcpy(n1.subnet6, GW6_1, 16);
+	n1.subnet6[15] = 0;
+	memcpy(n1.gateway6, GW6_1, 16);
+	n1.prefixlen6 = 64;
+	memcpy(a.ip6, IP6_A, 16);
+	memcpy(b.ip6, IP6_B, 16);
 	err = nb_maps_network_put(&t->maps, 1, &n1);
 	err = err ?: nb_maps_network_put(&t->maps, 2, &n2);
 	err = err ?: nb_maps_endpoint_put(&t->maps, t->ifx[D_A], &a);
@@ -1263,6 +1398,8 @@ int main(void)
 		t.link_control);
 	pkt_tap(t.nd_answers > 0, "fuzz: %lu neighbour solicitations were answered (rule 13)",
 		t.nd_answers);
+	pkt_tap(t.ct6_replies > 0, "fuzz: %lu IPv6 replies entered a sandbox's subnet (rule 14)",
+		t.ct6_replies);
 	if (getenv("NB_CT_FLOOD"))
 		ct_flood(&t, false), ct_flood(&t, true);
 cleanup:

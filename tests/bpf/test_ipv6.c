@@ -38,8 +38,24 @@
 #include "v6maps.h"
 #include "endpoint.skel.h"
 #include "gateway.skel.h"
+#include "uplink.skel.h"
 
-enum port_id { P_A, P_B, P_N, P_C, P_D, P_E, P_F, N_EP, P_GW1 = N_EP, P_GW2, P_GW3, P_GW4, N_PORTS };
+enum port_id {
+	P_A,
+	P_B,
+	P_N,
+	P_C,
+	P_D,
+	P_E,
+	P_F,
+	N_EP,
+	P_GW1 = N_EP,
+	P_GW2,
+	P_GW3,
+	P_GW4,
+	P_UP, /* an uplink */
+	N_PORTS
+};
 
 #define BIT(p) (1U << (p))
 #define MAC(a, b, c, d)                                                                            \
@@ -50,7 +66,7 @@ enum port_id { P_A, P_B, P_N, P_C, P_D, P_E, P_F, N_EP, P_GW1 = N_EP, P_GW2, P_G
 #define LL(a, b, c, d)                                                                             \
 	{                                                                                          \
 		0xfe, 0x80, [9] = 0x42, [10] = a, [11] = 0xff, [12] = 0xfe, [13] = b, [14] = c,    \
-		[15] = d                                                                           \
+			    [15] = d                                                               \
 	}
 #define ULA(n, h)                                                                                  \
 	{                                                                                          \
@@ -68,12 +84,13 @@ static const __u8 MAC_A[6] = MAC(10, 1, 0, 2), MAC_B[6] = MAC(10, 1, 0, 3),
 		  GW2_MAC[6] = MAC(10, 2, 0, 1), GW3_MAC[6] = MAC(10, 3, 0, 1),
 		  GW4_MAC[6] = MAC(10, 4, 0, 1);
 static const __u8 LL_A[16] = LL(10, 1, 0, 2), LL_B[16] = LL(10, 1, 0, 3),
-		  LL_C[16] = LL(10, 2, 0, 2), LL_E[16] = LL(10, 3, 0, 2), LL_F[16] = LL(10, 4, 0, 2),
-		  LL_GW1[16] = LL(10, 1, 0, 1);
+		  LL_C[16] = LL(10, 2, 0, 2), LL_E[16] = LL(10, 3, 0, 2),
+		  LL_F[16] = LL(10, 4, 0, 2), LL_GW1[16] = LL(10, 1, 0, 1);
 static const __u8 IP6_A[16] = ULA(1, 2), IP6_B[16] = ULA(1, 3), IP6_C[16] = ULA(2, 2),
 		  IP6_D[16] = ULA(2, 3), IP6_E[16] = ULA(3, 2), GW6_1[16] = ULA(1, 1),
 		  GW6_2[16] = ULA(2, 1), GW6_3[16] = ULA(3, 1), FREE6[16] = ULA(1, 0x99);
 static const __u8 WORLD6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 5};
+static const __u8 STRANGER6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 7};
 static const __u8 BAD_LL[16] = {0xfe, 0x80, [15] = 1}; /* not EUI-64 */
 static const __u8 UNSPEC[16];
 static const __u8 ALL_NODES[16] = {0xff, 0x02, [15] = 1};
@@ -96,8 +113,7 @@ struct net_def {
 };
 
 static const struct net_def nets[] = {
-    {1, PKT_IP4(10, 1, 0, 0), NB_NET_F_ICC, GW1_MAC, (const __u8[16]){0xfd, 0, 0, 1}, GW6_1,
-     P_GW1},
+    {1, PKT_IP4(10, 1, 0, 0), NB_NET_F_ICC, GW1_MAC, (const __u8[16]){0xfd, 0, 0, 1}, GW6_1, P_GW1},
     {2, PKT_IP4(10, 2, 0, 0), 0, GW2_MAC, (const __u8[16]){0xfd, 0, 0, 2}, GW6_2, P_GW2},
     {3, PKT_IP4(10, 3, 0, 0), NB_NET_F_ICC | NB_NET_F_INTERNAL, GW3_MAC,
      (const __u8[16]){0xfd, 0, 0, 3}, GW6_3, P_GW3},
@@ -119,13 +135,14 @@ struct t {
 	struct pkt_env env;
 	struct endpoint_bpf *ep;
 	struct gateway_bpf *gw;
+	struct uplink_bpf *up;
 	struct nb_maps maps;
 	int ifindex[N_PORTS], peer[N_PORTS];
 };
 
 /* ---- frames ------------------------------------------------------------ */
 
-enum kind { K_UDP, K_NS, K_NA, K_ICMP6 };
+enum kind { K_UDP, K_NS, K_NA, K_ICMP6, K_TCP };
 
 struct frame {
 	enum kind kind;
@@ -133,32 +150,42 @@ struct frame {
 	const __u8 *target; /* NS/NA */
 	const __u8 *lladdr; /* NS: source, NA: target link-layer option */
 	__u8 na_flags;
-	bool nonce;	 /* NS: a nonce option (RFC 7527), as Linux's DAD sends */
-	__u8 icmp_type;	 /* K_ICMP6 */
-	__u8 hlim;	 /* 0: 255 for neighbour discovery, 64 otherwise */
-	bool bad_csum;	 /* ICMPv6 checksum off by one */
-	bool opt_len0;	 /* an option of length 0 */
-	__u8 ext;	 /* destination-options headers before the upper layer */
-	bool frag;	 /* a fragment header (first fragment) before the upper layer */
-	bool later_frag; /* a later fragment */
-	__u16 plen_extra; /* payload length beyond the frame */
-	bool ext_overrun; /* the extension header claims more than the payload */
+	bool nonce;		   /* NS: a nonce option (RFC 7527), as Linux's DAD sends */
+	__u8 icmp_type;		   /* K_ICMP6 */
+	__u8 hlim;		   /* 0: 255 for neighbour discovery, 64 otherwise */
+	bool bad_csum;		   /* ICMPv6 checksum off by one */
+	bool opt_len0;		   /* an option of length 0 */
+	__u8 ext;		   /* destination-options headers before the upper layer */
+	bool frag;		   /* a fragment header (first fragment) before the upper layer */
+	bool later_frag;	   /* a later fragment */
+	__u16 plen_extra;	   /* payload length beyond the frame */
+	bool reply;		   /* K_UDP/K_TCP: ports 53 -> 40000 instead of 40000 -> 53 */
+	__u16 sport;		   /* K_UDP/K_TCP: another source port */
+	const struct frame *quote; /* K_ICMP6 error: the packet it quotes */
+	bool ext_overrun;	   /* the extension header claims more than the payload */
 };
 
 static void build(struct pkt *p, const struct frame *f)
 {
 	bool nd = f->kind == K_NS || f->kind == K_NA ||
 		  (f->kind == K_ICMP6 && f->icmp_type >= 133 && f->icmp_type <= 137);
-	__u8 up = f->kind == K_UDP ? IPPROTO_UDP : IPPROTO_ICMPV6, i;
+	__u8 up = f->kind == K_UDP   ? IPPROTO_UDP
+		  : f->kind == K_TCP ? IPPROTO_TCP
+				     : IPPROTO_ICMPV6,
+	     i;
+	__u16 sp = f->sport ? f->sport : f->reply ? 53 : 40000, dp = f->reply ? 40000 : 53;
 
 	pkt_eth(p, f->dmac, f->smac, ETH_P_IPV6);
 	pkt_ipv6(p, f->sip, f->dip, f->frag || f->later_frag ? 44 : f->ext ? 60 : up);
 	pkt_ip6h(p)->ip6_hlim = f->hlim ? f->hlim : nd ? 255 : 64;
 	if (f->frag || f->later_frag)
-		pkt_put(p, (const __u8[]){f->ext ? 60 : up, 0, 0, f->later_frag ? 0xb9 : 1, 0, 0, 0, 7},
-			8);
+		pkt_put(
+		    p, (const __u8[]){f->ext ? 60 : up, 0, 0, f->later_frag ? 0xb9 : 1, 0, 0, 0, 7},
+		    8);
 	for (i = 0; i < f->ext; i++)
-		pkt_put(p, (const __u8[]){i + 1 < f->ext ? 60 : up, f->ext_overrun ? 9 : 0, 1, 4, 0, 0, 0, 0},
+		pkt_put(p,
+			(const __u8[]){i + 1 < f->ext ? 60 : up, f->ext_overrun ? 9 : 0, 1, 4, 0, 0,
+				       0, 0},
 			8);
 	if (f->later_frag) {
 		pkt_put(p, NULL, 16);
@@ -168,8 +195,15 @@ static void build(struct pkt *p, const struct frame *f)
 	switch (f->kind) {
 	case K_UDP:
 		p->l4 = p->len;
-		pkt_put(p, (const __u8[]){0x9c, 0x40, 0, 53, 0, 16, 0, 0}, 8);
+		pkt_put(p, (const __u8[]){sp >> 8, sp & 0xff, dp >> 8, dp & 0xff, 0, 16, 0, 0}, 8);
 		pkt_put(p, NULL, 8);
+		break;
+	case K_TCP: /* a SYN (no checksum: nobody checks it here) */
+		p->l4 = p->len;
+		pkt_put(p, (const __u8[]){sp >> 8, sp & 0xff, dp >> 8, dp & 0xff}, 4);
+		pkt_put(p,
+			(const __u8[]){0, 0, 0, 1, 0, 0, 0, 0, 0x50, 0x02, 0xff, 0xff, 0, 0, 0, 0},
+			16);
 		break;
 	case K_NS:
 	case K_NA:
@@ -187,7 +221,15 @@ static void build(struct pkt *p, const struct frame *f)
 		break;
 	case K_ICMP6:
 		pkt_icmp6(p, f->icmp_type, 0);
-		pkt_put(p, NULL, 20);
+		if (f->quote) { /* an error: 4 unused bytes, then the quoted packet */
+			struct pkt q;
+
+			build(&q, f->quote);
+			pkt_put(p, (const __u8[4]){}, 4);
+			pkt_put(p, q.data + ETH_HLEN, q.len - ETH_HLEN);
+		} else {
+			pkt_put(p, NULL, 20);
+		}
 		break;
 	}
 	pkt_finish(p);
@@ -246,7 +288,7 @@ static int take_snap(const struct t *t, struct snap *s)
 
 /* ---- the table --------------------------------------------------------- */
 
-enum prog { EP, GW };
+enum prog { EP, GW, UP_IN, UP_OUT };
 
 struct v6case {
 	const char *name;
@@ -254,8 +296,8 @@ struct v6case {
 	enum port_id in;
 	struct frame f;
 	int verdict;
-	__u32 drop; /* NB_DROP_*, 0 for none */
-	__u32 rx;   /* BIT() of the endpoints that received a frame */
+	__u32 drop;	    /* NB_DROP_*, 0 for none */
+	__u32 rx;	    /* BIT() of the endpoints that received a frame */
 	const __u8 *na_mac; /* an advertisement from this MAC is the expected output */
 	bool na_router;
 };
@@ -280,7 +322,16 @@ struct v6case {
 		__VA_ARGS__                                                                        \
 	}
 
-#define SHOT TC_ACT_SHOT
+#define FRAME6(...)                                                                                \
+	{                                                                                          \
+		__VA_ARGS__                                                                        \
+	}
+
+/* what A sends out of the uplink, and another packet of A's, for ICMPv6 errors to quote */
+static const struct frame a_udp_out = UDP6(MAC_F, MAC_F, IP6_A, WORLD6);
+static const struct frame a_udp_other = UDP6(MAC_F, MAC_F, IP6_A, WORLD6, .sport = 41000);
+
+#define SHOT  TC_ACT_SHOT
 #define REDIR TC_ACT_REDIRECT
 
 static const struct v6case cases[] = {
@@ -313,8 +364,7 @@ static const struct v6case cases[] = {
      NS(MAC_A, SNM_MAC, UNSPEC, SNM_GW, GW6_1), REDIR, .rx = BIT(P_A), .na_mac = GW1_MAC,
      .na_router = true},
     {"DAD: A probes a free address: not answered, not flooded (link-control)", EP, P_A,
-     NS(MAC_A, SNM_MAC, UNSPEC, SNM_99, FREE6, .nonce = true), SHOT,
-     .drop = NB_DROP_LINK_CONTROL},
+     NS(MAC_A, SNM_MAC, UNSPEC, SNM_99, FREE6, .nonce = true), SHOT, .drop = NB_DROP_LINK_CONTROL},
     {"DAD: A probes its own address: not answered (link-control)", EP, P_A,
      NS(MAC_A, SNM_MAC, UNSPEC, SNM_2, IP6_A), SHOT, .drop = NB_DROP_LINK_CONTROL},
     {"DAD: A probes its own link-local address: not answered (link-control)", EP, P_A,
@@ -329,8 +379,8 @@ static const struct v6case cases[] = {
      NS(MAC_A, SNM_MAC, LL_A, SNM_2, IP6_C), SHOT, .drop = NB_DROP_ND_UNKNOWN},
     {"NS: for C's link-local address (another network): nd-unknown", EP, P_A,
      NS(MAC_A, SNM_MAC, LL_A, SNM_2, LL_C), SHOT, .drop = NB_DROP_ND_UNKNOWN},
-    {"NS: for A's own address: link-control", EP, P_A, NS(MAC_A, SNM_MAC, LL_A, SNM_2, IP6_A),
-     SHOT, .drop = NB_DROP_LINK_CONTROL},
+    {"NS: for A's own address: link-control", EP, P_A, NS(MAC_A, SNM_MAC, LL_A, SNM_2, IP6_A), SHOT,
+     .drop = NB_DROP_LINK_CONTROL},
     {"NS: source link-layer option of B: spoof-nd", EP, P_A,
      NS(MAC_A, SNM_MAC, LL_A, SNM_GW, GW6_1, .lladdr = MAC_B), SHOT, .drop = NB_DROP_SPOOF_ND},
     {"NS: bad checksum: malformed, not answered", EP, P_A,
@@ -370,8 +420,7 @@ static const struct v6case cases[] = {
     {"RA: A to all-nodes: router-msg", EP, P_A, ICMP6(MAC_A, ALL_NODES_MAC, LL_A, ALL_NODES, 134),
      SHOT, .drop = NB_DROP_ROUTER_MSG},
     {"RA: A behind two destination-options headers: router-msg", EP, P_A,
-     ICMP6(MAC_A, ALL_NODES_MAC, LL_A, ALL_NODES, 134, .ext = 2), SHOT,
-     .drop = NB_DROP_ROUTER_MSG},
+     ICMP6(MAC_A, ALL_NODES_MAC, LL_A, ALL_NODES, 134, .ext = 2), SHOT, .drop = NB_DROP_ROUTER_MSG},
     {"RA: A unicast to the gateway (the host): router-msg", EP, P_A,
      ICMP6(MAC_A, GW1_MAC, LL_A, LL_GW1, 134), SHOT, .drop = NB_DROP_ROUTER_MSG},
     {"RA: A in a first fragment: router-msg", EP, P_A,
@@ -382,11 +431,9 @@ static const struct v6case cases[] = {
     {"redirect: A to B: router-msg", EP, P_A, ICMP6(MAC_A, MAC_B, LL_A, LL_B, 137), SHOT,
      .drop = NB_DROP_ROUTER_MSG},
     {"RS: A to all-routers: link-control", EP, P_A,
-     ICMP6(MAC_A, ALL_ROUTERS_MAC, LL_A, ALL_ROUTERS, 133),
-     SHOT, .drop = NB_DROP_LINK_CONTROL},
+     ICMP6(MAC_A, ALL_ROUTERS_MAC, LL_A, ALL_ROUTERS, 133), SHOT, .drop = NB_DROP_LINK_CONTROL},
     {"MLDv2 report from :: (before DAD): link-control", EP, P_A,
-     ICMP6(MAC_A, MLDV2_MAC, UNSPEC, MLDV2, 143), SHOT,
-     .drop = NB_DROP_LINK_CONTROL},
+     ICMP6(MAC_A, MLDV2_MAC, UNSPEC, MLDV2, 143), SHOT, .drop = NB_DROP_LINK_CONTROL},
 
     /* anti-spoofing of sources */
     {"spoof: A from B's address: spoof-ip6", EP, P_A, UDP6(MAC_A, MAC_B, IP6_B, IP6_B), SHOT,
@@ -399,8 +446,8 @@ static const struct v6case cases[] = {
      .drop = NB_DROP_SPOOF_IP6},
     {"spoof: N (no IPv6 address) from A's address: spoof-ip6", EP, P_N,
      UDP6(MAC_N, GW1_MAC, IP6_A, WORLD6), SHOT, .drop = NB_DROP_SPOOF_IP6},
-    {"spoof: A from the gateway's address: spoof-ip6", EP, P_A,
-     UDP6(MAC_A, MAC_B, GW6_1, IP6_B), SHOT, .drop = NB_DROP_SPOOF_IP6},
+    {"spoof: A from the gateway's address: spoof-ip6", EP, P_A, UDP6(MAC_A, MAC_B, GW6_1, IP6_B),
+     SHOT, .drop = NB_DROP_SPOOF_IP6},
 
     /* switching and routing */
     {"unicast: A -> B by MAC", EP, P_A, UDP6(MAC_A, MAC_B, IP6_A, IP6_B), REDIR, .rx = BIT(P_B)},
@@ -414,8 +461,8 @@ static const struct v6case cases[] = {
      REDIR, .rx = 0},
     {"routed: A -> the world via the gateway: to the host", EP, P_A,
      UDP6(MAC_A, GW1_MAC, IP6_A, WORLD6), REDIR, .rx = 0},
-    {"routed: A -> C via the gateway: isolation", EP, P_A, UDP6(MAC_A, GW1_MAC, IP6_A, IP6_C),
-     SHOT, .drop = NB_DROP_ISOLATION},
+    {"routed: A -> C via the gateway: isolation", EP, P_A, UDP6(MAC_A, GW1_MAC, IP6_A, IP6_C), SHOT,
+     .drop = NB_DROP_ISOLATION},
     {"routed: A -> net 2's gateway address (a host address): to the host", EP, P_A,
      UDP6(MAC_A, GW1_MAC, IP6_A, GW6_2), REDIR, .rx = 0},
     {"routed: C -> D via the gateway with icc off: icc", EP, P_C,
@@ -450,6 +497,51 @@ static const struct v6case cases[] = {
     {"fragments: a later fragment from B's address: spoof-ip6", EP, P_A,
      UDP6(MAC_A, MAC_B, IP6_B, IP6_B, .later_frag = true), SHOT, .drop = NB_DROP_SPOOF_IP6},
 
+    /* IPv6 through an uplink: into a sandbox subnet only the replies of its own flows */
+    {"uplink in: UDP from the world to A, no flow of A's: unpublished", UP_IN, P_UP,
+     UDP6(MAC_F, MAC_F, WORLD6, IP6_A, .reply = true), SHOT, .drop = NB_DROP_UNPUBLISHED},
+    {"uplink in: a TCP SYN from the world to A: unpublished", UP_IN, P_UP,
+     FRAME6(.kind = K_TCP, .smac = MAC_F, .dmac = MAC_F, .sip = WORLD6, .dip = IP6_A), SHOT,
+     .drop = NB_DROP_UNPUBLISHED},
+    {"uplink in: an echo request from the world to A: unpublished", UP_IN, P_UP,
+     ICMP6(MAC_F, MAC_F, WORLD6, IP6_A, 128), SHOT, .drop = NB_DROP_UNPUBLISHED},
+    {"uplink in: to the gateway's address: the host's", UP_IN, P_UP,
+     UDP6(MAC_F, MAC_F, WORLD6, GW6_1), TC_ACT_OK, .rx = 0},
+    {"uplink in: to an address outside every network: the host's", UP_IN, P_UP,
+     UDP6(MAC_F, MAC_F, WORLD6, STRANGER6), TC_ACT_OK, .rx = 0},
+    {"uplink out: A's UDP to the world passes, recorded", UP_OUT, P_UP,
+     UDP6(MAC_F, MAC_F, IP6_A, WORLD6), TC_ACT_OK, .rx = 0},
+    {"uplink in: its reply enters", UP_IN, P_UP, UDP6(MAC_F, MAC_F, WORLD6, IP6_A, .reply = true),
+     TC_ACT_OK, .rx = 0},
+    {"uplink in: from another port of the same remote: unpublished", UP_IN, P_UP,
+     UDP6(MAC_F, MAC_F, WORLD6, IP6_A, .reply = true, .sport = 54), SHOT,
+     .drop = NB_DROP_UNPUBLISHED},
+    {"uplink in: the same to B: unpublished", UP_IN, P_UP,
+     UDP6(MAC_F, MAC_F, WORLD6, IP6_B, .reply = true), SHOT, .drop = NB_DROP_UNPUBLISHED},
+    {"uplink in: a later fragment of a reply to A enters", UP_IN, P_UP,
+     UDP6(MAC_F, MAC_F, WORLD6, IP6_A, .later_frag = true), TC_ACT_OK, .rx = 0},
+    {"uplink in: a later fragment from a stranger: unpublished", UP_IN, P_UP,
+     UDP6(MAC_F, MAC_F, STRANGER6, IP6_A, .later_frag = true), SHOT, .drop = NB_DROP_UNPUBLISHED},
+    {"uplink in: an ICMPv6 error quoting A's UDP packet enters", UP_IN, P_UP,
+     ICMP6(MAC_F, MAC_F, WORLD6, IP6_A, 1, .quote = &a_udp_out), TC_ACT_OK, .rx = 0},
+    {"uplink in: an ICMPv6 error quoting another packet: unpublished", UP_IN, P_UP,
+     ICMP6(MAC_F, MAC_F, WORLD6, IP6_A, 1, .quote = &a_udp_other), SHOT,
+     .drop = NB_DROP_UNPUBLISHED},
+    {"uplink out: A's echo request to the world passes, recorded", UP_OUT, P_UP,
+     ICMP6(MAC_F, MAC_F, IP6_A, WORLD6, 128), TC_ACT_OK, .rx = 0},
+    {"uplink in: its echo reply enters", UP_IN, P_UP, ICMP6(MAC_F, MAC_F, WORLD6, IP6_A, 129),
+     TC_ACT_OK, .rx = 0},
+    {"uplink out: A's TCP SYN to the world passes, recorded", UP_OUT, P_UP,
+     FRAME6(.kind = K_TCP, .smac = MAC_F, .dmac = MAC_F, .sip = IP6_A, .dip = WORLD6), TC_ACT_OK,
+     .rx = 0},
+    {"uplink in: its SYN-ACK enters", UP_IN, P_UP,
+     FRAME6(.kind = K_TCP, .smac = MAC_F, .dmac = MAC_F, .sip = WORLD6, .dip = IP6_A,
+	    .reply = true),
+     TC_ACT_OK, .rx = 0},
+    {"uplink in: malformed (payload length beyond the frame) to A: malformed", UP_IN, P_UP,
+     UDP6(MAC_F, MAC_F, WORLD6, IP6_A, .reply = true, .plen_extra = 40), SHOT,
+     .drop = NB_DROP_MALFORMED},
+
     /* the host (gateway program) */
     {"gateway: host NS for A's address: answered from A's MAC, R clear", GW, P_GW1,
      NS(GW1_MAC, SNM_MAC, GW6_1, SNM_2, IP6_A, .lladdr = GW1_MAC), REDIR, .na_mac = MAC_A},
@@ -476,8 +568,16 @@ static const struct v6case cases[] = {
 
 static int prog_fd(const struct t *t, enum prog p)
 {
-	return p == EP ? bpf_program__fd(t->ep->progs.endpoint)
-		       : bpf_program__fd(t->gw->progs.gateway);
+	switch (p) {
+	case EP:
+		return bpf_program__fd(t->ep->progs.endpoint);
+	case GW:
+		return bpf_program__fd(t->gw->progs.gateway);
+	case UP_IN:
+		return bpf_program__fd(t->up->progs.uplink_in);
+	default:
+		return bpf_program__fd(t->up->progs.uplink_out);
+	}
 }
 
 static const char *const names[N_EP] = {"A", "B", "N", "C", "D", "E", "F"};
@@ -538,8 +638,8 @@ static bool run_case(struct t *t, const struct v6case *c)
 
 static bool nd_case(struct t *t, const __u8 *target, const __u8 *owner_mac, bool router)
 {
-	struct v6case c = {"", EP, P_A, NS(MAC_A, SNM_MAC, LL_A, SNM_2, target), SHOT,
-			   .drop = NB_DROP_ND_UNKNOWN};
+	struct v6case c = {
+	    "", EP, P_A, NS(MAC_A, SNM_MAC, LL_A, SNM_2, target), SHOT, .drop = NB_DROP_ND_UNKNOWN};
 
 	if (owner_mac) {
 		c.verdict = REDIR;
@@ -608,8 +708,9 @@ static bool check_net6(struct t *t)
 	ok &= ASSERT_TRUE(!(port.net_flags & NB_NET_F_IPV6), "A's port lost the flag");
 	ok &= nd_case(t, GW6_1, NULL, false);
 	{
-		struct v6case c = {"", EP, P_A, UDP6(MAC_A, GW1_MAC, IP6_A, WORLD6), SHOT,
-				   .drop = NB_DROP_NO_IPV6};
+		struct v6case c = {"",	 EP,
+				   P_A,	 UDP6(MAC_A, GW1_MAC, IP6_A, WORLD6),
+				   SHOT, .drop = NB_DROP_NO_IPV6};
 		ok &= run_case(t, &c);
 	}
 	ok &= ASSERT_OK(nb_net6_set(&t->maps, 1, &sub, 64, &gw), "network 1 with IPv6 again");
@@ -626,7 +727,8 @@ static bool check_net6(struct t *t)
 /* An IPv6-only network (no IPv4 subnet) claims no IPv4 address */
 static bool check_v6_only(struct t *t)
 {
-	struct nb_network net = {.gw_ifindex = 9100, .gwport_ifindex = 9101, .gw_mac = MAC(9, 9, 9, 1)};
+	struct nb_network net = {
+	    .gw_ifindex = 9100, .gwport_ifindex = 9101, .gw_mac = MAC(9, 9, 9, 1)};
 	struct nb_lpm_key k4 = {.prefixlen = 32, .addr = PKT_IP4(192, 0, 2, 1)};
 	struct nb_lpm6_key k6 = {.prefixlen = 128, .addr = {0xfd, 0, 0, 9, [15] = 5}};
 	struct in6_addr sub = {{{0xfd, 0, 0, 9}}}, gw = {{{0xfd, 0, 0, 9, [15] = 1}}};
@@ -735,9 +837,8 @@ static int linux_as_b(int ifindex, const char *dev)
  * its target coming back */
 static int linux_answer(int ifindex, const struct pkt *ns, const __u8 *target, struct pkt_out *o)
 {
-	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
-				  .sll_protocol = htons(ETH_P_IPV6),
-				  .sll_ifindex = ifindex};
+	struct sockaddr_ll sll = {
+	    .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IPV6), .sll_ifindex = ifindex};
 	struct timeval tv = {.tv_usec = 100000};
 	int fd, i, err = -ETIMEDOUT;
 	ssize_t n;
@@ -760,7 +861,8 @@ static int linux_answer(int ifindex, const struct pkt *ns, const __u8 *target, s
 			continue;
 		/* the kernel's own chatter (MLD, RS) and our solicitation pass by too */
 		if (n >= ETH_HLEN + 64 && o->frame[ETH_HLEN + 6] == IPPROTO_ICMPV6 &&
-		    o->frame[ETH_HLEN + 40] == 136 && !memcmp(o->frame + ETH_HLEN + 48, target, 16)) {
+		    o->frame[ETH_HLEN + 40] == 136 &&
+		    !memcmp(o->frame + ETH_HLEN + 48, target, 16)) {
 			o->len = (__u32)n;
 			err = 0;
 			break;
@@ -836,6 +938,9 @@ static int setup(struct t *t)
 		return -EINVAL;
 	t->gw = gateway_bpf__open_opts(&opts);
 	if (!t->gw || gateway_bpf__load(t->gw))
+		return -EINVAL;
+	t->up = uplink_bpf__open_opts(&opts);
+	if (!t->up || uplink_bpf__load(t->up))
 		return -EINVAL;
 	err = nb_maps_open_pinned(t->env.pin_dir, &t->maps);
 	if (err)
@@ -914,6 +1019,7 @@ int main(void)
 	pkt_tap(check_v6_only(&t), "library: an IPv6-only network has no IPv4 subnet entry");
 cleanup:
 	nb_maps_close(&t.maps);
+	uplink_bpf__destroy(t.up);
 	gateway_bpf__destroy(t.gw);
 	endpoint_bpf__destroy(t.ep);
 	pkt_env_leave(&t.env);

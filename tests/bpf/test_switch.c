@@ -119,7 +119,7 @@ static const __u8 V6_MCAST_MAC[ETH_ALEN] = {0x33, 0x33, 0x00, 0x00, 0x00, 0x01};
 #define LL_OF(a, b, c, d)                                                                          \
 	{                                                                                          \
 		0xfe, 0x80, [9] = 0x42, [10] = a, [11] = 0xff, [12] = 0xfe, [13] = b, [14] = c,    \
-		[15] = d                                                                           \
+			    [15] = d                                                               \
 	}
 static const __u8 LL_A[16] = LL_OF(10, 1, 0, 2);
 static const __u8 LL_B[16] = LL_OF(10, 1, 0, 3);

@@ -68,6 +68,10 @@ static const __u8 MAC_B[ETH_ALEN] = MAC(10, 1, 0, 3);
 static const __u8 MAC_C[ETH_ALEN] = MAC(10, 2, 0, 2);
 static const __u8 MAC_D[ETH_ALEN] = MAC(10, 2, 0, 3);
 static const __u8 GW1_MAC[ETH_ALEN] = MAC(10, 1, 0, 1);
+/* link-local addresses: fe80::/64 + EUI-64 of the MACs above */
+static const __u8 LL6_A[16] = {0xfe, 0x80, [9] = 0x42, 10, 0xff, 0xfe, 1, 0, 2};
+static const __u8 LL6_B[16] = {0xfe, 0x80, [9] = 0x42, 10, 0xff, 0xfe, 1, 0, 3};
+static const __u8 LL6_GW1[16] = {0xfe, 0x80, [9] = 0x42, 10, 0xff, 0xfe, 1, 0, 1};
 static const __u8 GW2_MAC[ETH_ALEN] = MAC(10, 2, 0, 1);
 static const __u8 CLI_MAC[ETH_ALEN] = {0x52, 0x54, 0, 0, 0, 0x09};
 static const __u8 SRV_MAC[ETH_ALEN] = {0x52, 0x54, 0, 0, 0, 0x50};
@@ -377,6 +381,12 @@ static int c_ep_drops(void *arg)
 	pkt_put(&in, NULL, 12);
 	pkt_finish(&in);
 	ok &= dropped(t, D_A, &in, NB_DROP_ROUTER_MSG);
+	/* IPv6 from a link-local address that is not A's (EUI-64 of its MAC) */
+	pkt_eth(&in, MAC_B, MAC_A, ETH_P_IPV6);
+	pkt_ipv6(&in, (const __u8[16]){0xfe, 0x80, [15] = 2}, LL6_B, IPPROTO_UDP);
+	pkt_put(&in, NULL, 16);
+	pkt_finish(&in);
+	ok &= dropped(t, D_A, &in, NB_DROP_SPOOF_IP6);
 	return ok ? 0 : -1;
 }
 
@@ -402,6 +412,17 @@ static int c_ep_pass(void *arg)
 	mk(&in, &(struct fr){.dmac = GW1_MAC, .smac = MAC_A, .sip = IP_A, .dip = SRV, .dport = 80});
 	ok &= expect(t->x_ep, t->ifx[D_A], &in, XDP_PASS, NULL);
 	mk(&in, &(struct fr){.dmac = GW1_MAC, .smac = MAC_A, .sip = IP_A, .dip = GW1, .dport = 22});
+	ok &= expect(t->x_ep, t->ifx[D_A], &in, XDP_PASS, NULL);
+	/* an IPv6 neighbour solicitation for the gateway: tc answers it (the answer
+	 * changes the frame's length) */
+	pkt_eth(&in, (const __u8[]){0x33, 0x33, 0xff, 0x01, 0x00, 0x01}, MAC_A, ETH_P_IPV6);
+	pkt_ipv6(&in, LL6_A, (const __u8[16]){0xff, 0x02, [11] = 1, [12] = 0xff, 1, 0, 1},
+		 IPPROTO_ICMPV6);
+	pkt_ip6h(&in)->ip6_hlim = 255;
+	pkt_icmp6(&in, 135, 0);
+	pkt_put(&in, (const __u8[4]){}, 4);
+	pkt_put(&in, LL6_GW1, 16);
+	pkt_finish(&in);
 	ok &= expect(t->x_ep, t->ifx[D_A], &in, XDP_PASS, NULL);
 	/* a device that is no port (attached by mistake, or not in the maps yet) */
 	ok &= expect(t->x_ep, t->ifx[D_UP], &in, XDP_PASS, NULL);

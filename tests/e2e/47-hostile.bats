@@ -48,6 +48,19 @@ sb_ll() {
 	in_sb "$1" ip -6 addr replace fe80::97:1/64 dev eth0 nodad
 }
 
+# sb_ll_own SANDBOX: SANDBOX's eth0 gets the link-local address EUI-64 derives from its
+# MAC (what the switch accepts as its source), without DAD; prints it
+sb_ll_own() {
+	local m ll
+	IFS=: read -ra m < <(in_sb "$1" ip -o link show dev eth0 |
+		sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+	ll=$(printf 'fe80::%x:%x:%x:%x' $(( (0x${m[0]} ^ 2) << 8 | 0x${m[1]} )) \
+		$(( 0x${m[2]} << 8 | 0xff )) $(( 0xfe << 8 | 0x${m[3]} )) \
+		$(( 0x${m[4]} << 8 | 0x${m[5]} )))
+	in_sb "$1" ip -6 addr replace "$ll/64" dev eth0 nodad >&2
+	echo "$ll"
+}
+
 # ra_send SANDBOX: three router advertisements to all nodes from SANDBOX's eth0
 # (default route, prefix 2001:db8:97::/64), as a rogue radvd would send them
 ra_send() {
@@ -93,7 +106,7 @@ PY
 }
 
 @test "IPv6 from a sandbox does not reach the host while networks have no IPv6 (no-ipv6)" {
-	local gw gw6 before
+	local gw gw6 before ll
 	# w1's gateway: 10.97.1.1 on an nbg device, MAC derived from the address
 	gw=$(in_host ip -o -4 addr show to 10.97.1.1 | awk '{print $2; exit}')
 	gw6=$(in_host ip -6 -o addr show dev "$gw" scope link | awk '{split($4, a, "/"); print a[1]; exit}')
@@ -102,7 +115,12 @@ PY
 	# neighbour discovery (multicast) stays among the sandboxes: without this entry the
 	# sandbox would never learn the gateway's MAC, and never send it a packet
 	in_sb w1 ip -6 neigh replace "$gw6" lladdr "$(docker_mac 10.97.1.1)" dev eth0 nud permanent
-	sb_ll w1
+	# from the sandbox's own link-local address (EUI-64 of its MAC), its only one: another
+	# source is dropped earlier, as spoof-ip6
+	in_sb w1 ip -6 addr del fe80::97:1/64 dev eth0 2>/dev/null || true
+	ll=$(sb_ll_own w1)
+	run in_sb w1 ip -6 -o addr show dev eth0 scope link
+	assert_output --partial "$ll/64"
 	run ping_fails w1 "$gw6" -6 -I eth0
 	assert_success
 	run nb_drops NO_IPV6

@@ -62,6 +62,7 @@ static const struct map_desc map_descs[] = {
     MAP_DESC(NB_MAP_PUB_ALLOW, pub_allow, true),
     MAP_DESC(NB_MAP_NEIGH6, neigh6, true),
     MAP_DESC(NB_MAP_SUBNETS6, subnets6, true),
+    MAP_DESC(NB_MAP_CT6, ct6, true),
 };
 
 /* every fd of struct nb_maps has a descriptor, or nb_maps_init() would miss it */
@@ -288,8 +289,8 @@ static int network_del_stale(const struct nb_maps *m, __u32 net_id, const struct
 	if (new)
 		net_keys(net_id, new, &nlpm, &nfdb, &nneigh);
 	/* a subnet entry is only ours while it still maps to this network */
-	if ((!new || !net_has_v4(new) || memcmp(&olpm, &nlpm, sizeof(olpm))) &&
-	    net_has_v4(old) && !nb_map_get(m->subnets, &olpm, &owner) && owner == net_id) {
+	if ((!new || !net_has_v4(new) || memcmp(&olpm, &nlpm, sizeof(olpm))) && net_has_v4(old) &&
+	    !nb_map_get(m->subnets, &olpm, &owner) && owner == net_id) {
 		e = nb_map_del(m->subnets, &olpm);
 		err = err ?: e;
 	}
@@ -697,7 +698,7 @@ int nb_maps_switch_clear(const struct nb_maps *m)
 {
 	/* ports first: from then on the programs drop instead of forwarding
 	 * along a half-cleared table */
-	const int fds[] = {m->ports,  m->fdb,	 m->neigh,   m->neigh6,
+	const int fds[] = {m->ports,   m->fdb,	    m->neigh, m->neigh6,
 			   m->subnets, m->subnets6, m->flood, m->networks};
 	size_t i;
 	int err = 0;

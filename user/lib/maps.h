@@ -48,6 +48,7 @@ struct nb_maps {
 	/* IPv6: the NDP table and the IPv6 subnets (optional in an older pin dir) */
 	int neigh6;
 	int subnets6;
+	int ct6;
 };
 
 /* every fd to -1 */
@@ -72,11 +73,10 @@ int nb_maps_network_del(const struct nb_maps *m, __u32 net_id);
 
 /*
  * An endpoint: its nb_ports entry (kind NB_PORT_ENDPOINT), its MAC in nb_fdb,
- * its address in nb_neigh (and ip6, when not all zero, in nb_neigh6), its ifindex in the network's flood list, and a
- * zeroed nb_ep_stats entry (kept, not zeroed, on a re-put). Idempotent; a
- * re-put with another address or network removes the old entries. -ENOSPC
- * when the network's flood list is full (NB_MAX_FLOOD); a failed put of a
- * new endpoint leaves nothing behind.
+ * its address in nb_neigh (and ip6, when not all zero, in nb_neigh6), its ifindex in the network's
+ * flood list, and a zeroed nb_ep_stats entry (kept, not zeroed, on a re-put). Idempotent; a re-put
+ * with another address or network removes the old entries. -ENOSPC when the network's flood list is
+ * full (NB_MAX_FLOOD); a failed put of a new endpoint leaves nothing behind.
  */
 int nb_maps_endpoint_put(const struct nb_maps *m, __u32 ifindex, const struct nb_port *port);
 int nb_maps_endpoint_del(const struct nb_maps *m, __u32 ifindex);

@@ -128,8 +128,8 @@ int nb_ep6_del(const struct nb_maps *m, uint32_t net_id, const struct in6_addr *
 	if (err)
 		return err == -ENOENT ? 0 : err;
 	err = nb_map_get(m->ports, &nv.ifindex, &port);
-	if (err == -ENOENT || (!err && (port.kind != NB_PORT_ENDPOINT ||
-					memcmp(port.ip6, nk.ip6, sizeof(nk.ip6)))))
+	if (err == -ENOENT ||
+	    (!err && (port.kind != NB_PORT_ENDPOINT || memcmp(port.ip6, nk.ip6, sizeof(nk.ip6)))))
 		return nb_map_del(m->neigh6, &nk); /* a stray entry: nobody holds it */
 	if (err)
 		return err;
