@@ -1246,14 +1246,15 @@ int nb_store_network_ips6(struct nb_store *st, const char *network_id, struct in
 	sqlite3_stmt *stmt;
 	int err;
 
-	err = prep(st, "list IPv6 addresses",
-		   "SELECT ip6 FROM endpoints WHERE network_id = ?1 AND ip6 IS NOT NULL ORDER BY ip6",
-		   &stmt);
+	err =
+	    prep(st, "list IPv6 addresses",
+		 "SELECT ip6 FROM endpoints WHERE network_id = ?1 AND ip6 IS NOT NULL ORDER BY ip6",
+		 &stmt);
 	if (err)
 		return err;
 	sqlite3_bind_text(stmt, 1, network_id, -1, SQLITE_STATIC);
-	err = collect(st, "list IPv6 addresses", stmt, sizeof(**out), read_ip6, NULL,
-		      (void **)out, n);
+	err = collect(st, "list IPv6 addresses", stmt, sizeof(**out), read_ip6, NULL, (void **)out,
+		      n);
 	sqlite3_finalize(stmt);
 	return err;
 }
