@@ -8,7 +8,9 @@
 # Per bucket of B creates (default 256): create p50/p90 in ms; at each mark:
 # sandbox↔sandbox ping RTT of the first pair and the last pair, `sandbox ls`,
 # `stats --no-stream`, `status`, `network inspect`, `gc`, `publish` of one
-# port, and the drops counted as link-control (IPv6 DAD/RS/MLD not flooded).
+# port, of a range of 1,024, and of one port again with those published
+# (with the count published), and the drops counted as link-control (IPv6
+# DAD/RS/MLD not flooded).
 # After the last mark: `down`, the restoring `up`, and `sandbox rm` of a
 # bucket. Timings go to stdout and FILE (key value lines), never asserted.
 # NETBPFCTL chooses the binary (default build/netbpfctl): the same script
@@ -31,7 +33,7 @@ while [ $# -gt 0 ]; do
 	--bucket) BUCKET=$2 && shift ;;
 	--out) OUT=$2 && shift ;;
 	-h | --help)
-		sed -n '2,18p' "$0"
+		sed -n '2,20p' "$0"
 		exit 0
 		;;
 	*)
@@ -109,6 +111,7 @@ nb network create --subnet 10.96.0.0/16 ramp >/dev/null
 say "binary $NETBPFCTL"
 say "sandboxes $N"
 : >"$TMP/bucket"
+PUB=0
 for i in $(seq "$N"); do
 	t0=$(now_ns)
 	nb sandbox create --network ramp "$RID-s$i" >/dev/null
@@ -128,7 +131,12 @@ for i in $(seq "$N"); do
 		timed "status_ms@$i" nb status
 		timed "network_inspect_ms@$i" nb network inspect ramp
 		timed "gc_ms@$i" nb gc
+		# one port, then one with 1,024 more published (constant in the number published)
 		timed "publish_ms@$i" nb publish 80 "$RID-s$i"
+		timed "publish_range_1024_ms@$i" nb publish "$((20000 + i))-$((20000 + i + 1023)):8000-9023" "$RID-s$((i - 1))"
+		PUB=$((PUB + 1025))
+		say "published@$i $PUB"
+		timed "publish_after_ms@$i" nb publish 81 "$RID-s$((i - 2))"
 		say "link_control_drops@$i $(nb metrics 2>/dev/null |
 			awk '/^netbpf_drops_total\{.*"link-control"/ {print $2; f=1} END {if (!f) print "-"}')"
 		;;

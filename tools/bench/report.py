@@ -758,6 +758,9 @@ def main():
                                ("network_inspect_ms", "`network inspect` (ms)"),
                                ("gc_ms", "`gc` (ms)"),
                                ("publish_ms", "`publish` of one port (ms)"),
+                               ("publish_range_1024_ms", "`publish` of 1,024 ports, one call (ms)"),
+                               ("published", "ports published then"),
+                               ("publish_after_ms", "`publish` of one port again (ms)"),
                                ("link_control_drops", "link-control drops")]:
                 w(f"| {label} | " + " | ".join(ramp.get(f"{key}@{m}", "–") for m in marks) + " |")
             w("")
