@@ -414,7 +414,10 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 	put = true;
 	nb_fault("endpoint:maps");
 
-	err = endpoint_xdp(w, fd, snl, ifindex, ep, &step);
+	/* a pair just made in tc mode has no XDP program to take off (the
+	 * host side's RTM_GETLINK walks every netns id: O(N) at N sandboxes) */
+	if (!created || w->mode == NB_DP_MODE_XDP)
+		err = endpoint_xdp(w, fd, snl, ifindex, ep, &step);
 	if (err)
 		goto cleanup;
 
@@ -491,8 +494,10 @@ int nb_endpoint_realize_peer(struct nb_world *w, const struct nb_network_rec *ne
 	if (err)
 		goto cleanup;
 	put = true;
-	/* XDP stays attached to the peer when the runtime moves it into the sandbox */
-	err = endpoint_xdp(w, -1, w->nl, ifindex, ep, &step);
+	/* XDP stays attached to the peer when the runtime moves it into the sandbox;
+	 * in tc mode the pair just made has none to take off */
+	if (w->mode == NB_DP_MODE_XDP)
+		err = endpoint_xdp(w, -1, w->nl, ifindex, ep, &step);
 	if (err)
 		goto cleanup;
 	step = "bringing the host side up";
