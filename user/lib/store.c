@@ -947,8 +947,8 @@ static int network_room(struct nb_store *st, const struct nb_endpoint_rec *rec)
 	 * alone, the pages pick_address() just read, not in every row of the
 	 * network (host_ifname is not in that index).
 	 */
-	err = count_rows(st, "count endpoints of a network", NB_STORE_NETWORK_ROOM_SQL, rec->network_id,
-			 &n);
+	err = count_rows(st, "count endpoints of a network", NB_STORE_NETWORK_ROOM_SQL,
+			 rec->network_id, &n);
 	if (err || n < NB_MAX_FLOOD)
 		return err;
 	if (nb_store_network_find(st, rec->network_id, &net))
