@@ -350,6 +350,9 @@ plot "cni-ref.dat" u 1:2:2:3 w yerrorlines lw 2 pt 7 t "reference ADD (bridge+ho
               f"{int(rf[0]) / 1000:.1f} / {int(rf[1]) / 1000:.1f} | "
               f"{int(nb[0]) / int(rf[0]):.2f}× |")
     w("")
+    if kv.get("note"):
+        w(f"Note on this run: {kv['note']}")
+        w("")
     w(f"![cni.png]({rel}/cni.png)")
     w("")
 
@@ -738,14 +741,31 @@ def main():
           "mark the first and last pairs' ping RTT and the whole-instance commands; then "
           "`down`, the restoring `up` and `sandbox rm`. Reported, never asserted.")
         w("")
-        w("| sandboxes | create p50 (ms) | create p90 (ms) |")
-        w("|---|---|---|")
-        for k in sorted((k for k in ramp if k.startswith("create_us_p50@")),
-                        key=lambda k: int(k.split("@")[1])):
+        w("The reference is an empty instance of its own, a create timed there every 8th "
+          "ramp create: the ratio cancels the shared machine's load, and with it what the "
+          "kernel charges every instance alike for the devices on the machine.")
+        w("")
+        w("| sandboxes | create p50 (ms) | create p90 (ms) | reference p50 (ms) | ratio p50 |")
+        w("|---|---|---|---|---|")
+        buckets = sorted((k for k in ramp if k.startswith("create_us_p50@")),
+                         key=lambda k: int(k.split("@")[1]))
+        for k in buckets:
             n = k.split("@")[1]
             p90 = ramp.get(f"create_us_p90@{n}", "0")
-            w(f"| {int(n):,} | {int(ramp[k]) / 1000:.1f} | {int(p90) / 1000:.1f} |")
+            ref = ramp.get(f"create_ref_us_p50@{n}")
+            refs = f"{int(ref) / 1000:.1f}" if ref else "–"
+            w(f"| {int(n):,} | {int(ramp[k]) / 1000:.1f} | {int(p90) / 1000:.1f} | {refs} | "
+              f"{ramp.get(f'create_norm_p50@{n}', '–')} |")
         w("")
+        if len(buckets) > 1:
+            first, last = buckets[0].split("@")[1], buckets[-1].split("@")[1]
+            line = (f"Last bucket over first: {int(ramp[buckets[-1]]) / int(ramp[buckets[0]]):.2f}× "
+                    "(raw p50)")
+            nf, nl = ramp.get(f"create_norm_p50@{first}"), ramp.get(f"create_norm_p50@{last}")
+            if nf and nl:
+                line += f", {float(nl) / float(nf):.2f}× (ratio to the reference)"
+            w(line + ".")
+            w("")
         marks = sorted({int(k.split("@")[1]) for k in ramp if k.startswith("sandbox_ls_ms@")})
         if marks:
             w("| at | " + " | ".join(f"{m:,} sandboxes" for m in marks) + " |")
