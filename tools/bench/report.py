@@ -784,6 +784,9 @@ def main():
                                ("link_control_drops", "link-control drops")]:
                 w(f"| {label} | " + " | ".join(ramp.get(f"{key}@{m}", "–") for m in marks) + " |")
             w("")
+        if ramp.get("note"):
+            w(f"Note on this run: {ramp['note']}")
+            w("")
         for key, label in [("down_ms", "`down` (ms)"), ("up_restore_ms", "restoring `up` (ms)"),
                            ("rm_us_per_sandbox", "`sandbox rm` (µs each)")]:
             for k in ramp:
