@@ -204,7 +204,8 @@ deps:
 # they install, a policy-rc.d (when the machine has none) keeps docker.io from
 # starting dockerd in the machine's own netns: the harness runs its own dockerd
 # inside a namespace, and a system one would change the host's iptables.
-BENCH_PKGS := sockperf wrk gnuplot-nox busybox-static docker.io iptables dnsperf dnsmasq-base
+BENCH_PKGS := sockperf wrk gnuplot-nox busybox-static docker.io iptables dnsperf dnsmasq-base \
+              containernetworking-plugins
 
 .PHONY: bench-deps
 bench-deps:

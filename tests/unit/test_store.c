@@ -580,6 +580,26 @@ static void assert_plan_indexed(sqlite3 *db, const char *sql)
 	assert_true(rows > 0);
 }
 
+/* Fails the test unless sql is answered from an index alone (no row of the table read). */
+static void assert_plan_covering(sqlite3 *db, const char *sql)
+{
+	char explain[1024];
+	sqlite3_stmt *stmt;
+	int rows = 0;
+
+	snprintf(explain, sizeof(explain), "EXPLAIN QUERY PLAN %s", sql);
+	assert_int_equal(sqlite3_prepare_v2(db, explain, -1, &stmt, NULL), SQLITE_OK);
+	while (sqlite3_step(stmt) == SQLITE_ROW) {
+		const char *detail = (const char *)sqlite3_column_text(stmt, 3);
+
+		rows++;
+		if (!detail || !strstr(detail, "COVERING INDEX"))
+			fail_msg("%s\n  reads the table: %s", sql, detail ? detail : "?");
+	}
+	sqlite3_finalize(stmt);
+	assert_true(rows > 0);
+}
+
 static void test_query_plans(void **state)
 {
 	static const char *const by_id[] = {
@@ -600,6 +620,8 @@ static void test_query_plans(void **state)
 	/* a sandbox's published ports, and whether a host port is taken (publish) */
 	assert_plan_indexed(db, nb_store_publish_list_sql("s"));
 	assert_plan_indexed(db, nb_store_publish_taken_sql());
+	/* a network's room for one more endpoint (sandbox create) */
+	assert_plan_covering(db, NB_STORE_NETWORK_ROOM_SQL);
 	/* resolving by id or id prefix (network inspect: once per member) */
 	for (i = 0; i < sizeof(by_id) / sizeof(by_id[0]); i++)
 		assert_plan_indexed(db, by_id[i]);

@@ -5,17 +5,20 @@
 #
 #   tools/bench/bench.sh [--quick] [--rounds N] [--duration SECS] [--out DIR]
 #                        [--topos "A B C D ..."] [--metrics "lat_bp udp64 ..."]
-#                        [--no-scaling] [--no-sandboxes] [--no-ramp] [--converge N]
+#                        [--no-scaling] [--no-sandboxes] [--no-ramp] [--no-cni] [--converge N]
 #                        [--md FILE] [--analysis FILE]
 #
 # --quick: one round of 1-second measurements, scaling to 1,000 ports and 100
 # sandboxes, results under build/bench/quick (a minute or two, for development).
 # The full run (make bench) writes docs/bench/ and docs/benchmarks.md, and
 # ends with the 4,096-sandbox ramp (tools/bench/ramp.sh; --no-ramp skips it,
-# --quick never runs it). --converge N: endpoints of the cross-host convergence run (50;
-# quick: 10; 0: none). --md writes the report to FILE instead (a targeted
-# run beside the full one: docs/bench-docker.md from --out docs/bench-docker),
-# with --analysis FILE as its written analysis (tools/bench/analysis.md).
+# --quick never runs it), after the CNI plugin against the reference bridge,
+# host-local and portmap plugins at 1, 100 and 1,000 containers
+# (tools/bench/cni.sh; --no-cni skips it, --quick takes 1 and 10). --converge N:
+# endpoints of the cross-host convergence run (50; quick: 10; 0: none). --md
+# writes the report to FILE instead (a targeted run beside the full one:
+# docs/bench-docker.md from --out docs/bench-docker), with --analysis FILE as its
+# written analysis (tools/bench/analysis.md).
 #
 # Safety: every namespace, mount, cgroup and process is this run's own and is
 # removed on exit, also on failure or ^C. dockerd runs only inside a netns of
@@ -48,6 +51,8 @@ WANT_METRICS=""
 DO_SCALING=1
 DO_SANDBOXES=1
 DO_RAMP=1
+DO_CNI=1
+CNI_SIZES="1 100 1000"
 OUT=""
 MD=""
 ANALYSIS=$NBB_BENCH/analysis.md
@@ -55,7 +60,7 @@ while [ $# -gt 0 ]; do
 	case $1 in
 	--quick)
 		MODE=quick NBB_ROUNDS=1 NBB_DUR=1 NBB_DUR_TPUT=1 SCALE_PORTS="1 100 1000" SCALE_ROUNDS=1
-		SANDBOXES=100 SB_MARKS="10 100" DO_RAMP=0 CONVERGE=10
+		SANDBOXES=100 SB_MARKS="10 100" DO_RAMP=0 CONVERGE=10 CNI_SIZES="1 10"
 		;;
 	--rounds) NBB_ROUNDS=$2 && shift ;;
 	--duration) NBB_DUR=$2 NBB_DUR_TPUT=$2 && shift ;;
@@ -68,8 +73,9 @@ while [ $# -gt 0 ]; do
 	--converge) CONVERGE=$2 && shift ;;
 	--md) MD=$2 && shift ;;
 	--analysis) ANALYSIS=$2 && shift ;;
+	--no-cni) DO_CNI=0 ;;
 	-h | --help)
-		sed -n '2,23p' "$0"
+		sed -n '2,26p' "$0"
 		exit 0
 		;;
 	*) die "unknown option $1 (see --help)" ;;
@@ -437,7 +443,12 @@ case " ${AVAILABLE[*]} " in *" XN "*) [ "$CONVERGE" -gt 0 ] && run_converge ;; e
 
 # tear down now (not only in the trap) so the root-netns check sees the end state
 teardown_all
-# the ramp: an instance of its own, alone on the machine's CPUs (issue 20)
+# the CNI plugins, then the ramp: each an instance of its own, alone on the machine's CPUs
+# (issue 20)
+if [ "$DO_CNI" = 1 ]; then
+	log "control plane: the CNI plugin vs bridge+host-local+portmap ($CNI_SIZES containers)"
+	NETBPFCTL=$NETBPFCTL "$NBB_BENCH/cni.sh" --sizes "$CNI_SIZES" --out "$NBB_RAW/cni.txt" >&2
+fi
 if [ "$DO_RAMP" = 1 ]; then
 	log "control plane: the 4,096-sandbox ramp (tools/bench/ramp.sh)"
 	NETBPFCTL=$NETBPFCTL "$NBB_BENCH/ramp.sh" --out "$NBB_RAW/ramp.txt" >&2

@@ -5,10 +5,17 @@
 #
 #   tools/bench/ramp.sh [--sandboxes N] [--marks "1024 4096"] [--bucket B] [--out FILE]
 #
-# Per bucket of B creates (default 256): create p50/p90 in ms; at each mark:
+# Per bucket of B creates (default 256): create p50/p90 in µs, and the p50 of
+# the creates on a reference instance (its own host netns, one network, kept
+# empty: a create there every 8th ramp create, removed again) timed in the
+# same span, so the shared machine's load changes both alike: the ratio
+# (create_norm_p50) is what N costs a create, less what the kernel charges
+# the whole machine (both instances pay that). At each mark:
 # sandbox↔sandbox ping RTT of the first pair and the last pair, `sandbox ls`,
 # `stats --no-stream`, `status`, `network inspect`, `gc`, `publish` of one
-# port, and the drops counted as link-control (IPv6 DAD/RS/MLD not flooded).
+# port, of a range of 1,024, and of one port again with those published
+# (with the count published), and the drops counted as link-control (IPv6
+# DAD/RS/MLD not flooded).
 # After the last mark: `down`, the restoring `up`, and `sandbox rm` of a
 # bucket. Timings go to stdout and FILE (key value lines), never asserted.
 # NETBPFCTL chooses the binary (default build/netbpfctl): the same script
@@ -31,7 +38,7 @@ while [ $# -gt 0 ]; do
 	--bucket) BUCKET=$2 && shift ;;
 	--out) OUT=$2 && shift ;;
 	-h | --help)
-		sed -n '2,18p' "$0"
+		sed -n '2,25p' "$0"
 		exit 0
 		;;
 	*)
@@ -48,6 +55,8 @@ RID=nbr$(printf '%04x' $((RANDOM)))
 TMP=/tmp/$RID
 H=$RID-h
 W=$RID-w
+RH=$RID-rh
+REF_EVERY=8
 CGROOT=$(findmnt -n -t cgroup2 -o TARGET | head -n1)
 CG=$CGROOT/$RID
 [ -n "$OUT" ] || OUT=$TMP.out
@@ -56,16 +65,23 @@ nb() {
 	NETBPF_STATE_DIR=$TMP/state NETBPF_PIN_DIR=$TMP/bpf NETBPF_CGROUP=$CG \
 		nsenter --net=/run/netns/"$H" "$NETBPFCTL" "$@"
 }
+# the reference instance
+nbr() {
+	NETBPF_STATE_DIR=$TMP/ref/state NETBPF_PIN_DIR=$TMP/ref/bpf NETBPF_CGROUP=$CG-ref \
+		nsenter --net=/run/netns/"$RH" "$NETBPFCTL" "$@"
+}
 
 cleanup() {
 	set +e
 	nb down >/dev/null 2>&1
+	nbr down >/dev/null 2>&1
 	local n
 	for n in $(ip netns list | awk '{print $1}' | grep "^$RID-"); do
 		ip netns del "$n" 2>/dev/null
 	done
-	rmdir "$CG" 2>/dev/null
+	rmdir "$CG" "$CG-ref" 2>/dev/null
 	umount "$TMP/bpf" 2>/dev/null
+	umount "$TMP/ref/bpf" 2>/dev/null
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -92,8 +108,9 @@ rtt() {
 }
 
 : >"$OUT"
-mkdir -p "$TMP/bpf" "$CG"
+mkdir -p "$TMP/bpf" "$TMP/ref/bpf" "$CG" "$CG-ref"
 mount -t bpf bpf "$TMP/bpf"
+mount -t bpf bpf "$TMP/ref/bpf"
 ip netns add "$H"
 ip netns add "$W"
 ip link add up0 netns "$H" type veth peer name wan0 netns "$W"
@@ -105,19 +122,45 @@ ip -n "$W" link set wan0 up
 ip -n "$H" route add default via 198.18.0.2
 nb up >/dev/null
 nb network create --subnet 10.96.0.0/16 ramp >/dev/null
+ip netns add "$RH"
+ip link add up0 netns "$RH" type veth peer name wan1 netns "$W"
+ip -n "$RH" addr add 198.18.1.1/24 dev up0
+ip -n "$W" addr add 198.18.1.2/24 dev wan1
+ip -n "$RH" link set lo up
+ip -n "$RH" link set up0 up
+ip -n "$W" link set wan1 up
+ip -n "$RH" route add default via 198.18.1.2
+nbr up >/dev/null
+nbr network create --subnet 10.97.0.0/16 ramp >/dev/null
 
 say "binary $NETBPFCTL"
 say "sandboxes $N"
 : >"$TMP/bucket"
+: >"$TMP/refbucket"
+PUB=0
 for i in $(seq "$N"); do
 	t0=$(now_ns)
 	nb sandbox create --network ramp "$RID-s$i" >/dev/null
 	t1=$(now_ns)
 	echo $(((t1 - t0) / 1000)) >>"$TMP/bucket"
+	if [ $((i % REF_EVERY)) -eq 0 ]; then
+		t0=$(now_ns)
+		nbr sandbox create --network ramp "$RID-r" >/dev/null
+		t1=$(now_ns)
+		nbr sandbox rm "$RID-r" >/dev/null
+		echo $(((t1 - t0) / 1000)) >>"$TMP/refbucket"
+	fi
 	if [ $((i % BUCKET)) -eq 0 ]; then
-		say "create_us_p50@$i $(pct "$TMP/bucket" 50)"
+		p50=$(pct "$TMP/bucket" 50)
+		say "create_us_p50@$i $p50"
 		say "create_us_p90@$i $(pct "$TMP/bucket" 90)"
+		if [ -s "$TMP/refbucket" ]; then
+			r50=$(pct "$TMP/refbucket" 50)
+			say "create_ref_us_p50@$i $r50"
+			say "create_norm_p50@$i $(awk -v a="$p50" -v b="$r50" 'BEGIN {printf "%.2f", a / b}')"
+		fi
 		: >"$TMP/bucket"
+		: >"$TMP/refbucket"
 	fi
 	case " $MARKS " in
 	*" $i "*)
@@ -128,7 +171,12 @@ for i in $(seq "$N"); do
 		timed "status_ms@$i" nb status
 		timed "network_inspect_ms@$i" nb network inspect ramp
 		timed "gc_ms@$i" nb gc
+		# one port, then one with 1,024 more published (constant in the number published)
 		timed "publish_ms@$i" nb publish 80 "$RID-s$i"
+		timed "publish_range_1024_ms@$i" nb publish "$((20000 + i))-$((20000 + i + 1023)):8000-9023" "$RID-s$((i - 1))"
+		PUB=$((PUB + 1025))
+		say "published@$i $PUB"
+		timed "publish_after_ms@$i" nb publish 81 "$RID-s$((i - 2))"
 		say "link_control_drops@$i $(nb metrics 2>/dev/null |
 			awk '/^netbpf_drops_total\{.*"link-control"/ {print $2; f=1} END {if (!f) print "-"}')"
 		;;

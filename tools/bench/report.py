@@ -3,7 +3,8 @@
 
 Reads RAW/results.jsonl (one line per measurement: round, metric, topology,
 values), RAW/extra.jsonl (scaling, memory, unavailable topologies, ...),
-RAW/sandbox-create.dat and RAW/meta.json; writes RAW/summary.csv,
+RAW/sandbox-create.dat, RAW/ramp.txt, RAW/cni.txt and RAW/meta.json; writes
+RAW/summary.csv,
 RAW/scaling.csv, the gnuplot data and PNG plots under RAW, and the Markdown
 report MD. Ratios are computed per round (a topology against the reference
 measured in the same round) and then summarised, so drift between rounds on
@@ -390,6 +391,81 @@ plot "sandbox-create.dat" u 1:($2/1000.0) w p pt 7 ps 0.4 t "each call"
 """)
         made.append("sandbox-create.png")
     return made
+
+
+def keyvals(path):
+    """The "key value" lines of ramp.sh and cni.sh"""
+    kv = {}
+    if os.path.exists(path):
+        with open(path) as f:
+            for line in f:
+                k, _, v = line.strip().partition(" ")
+                kv[k] = v
+    return kv
+
+
+def cni_section(raw, rel, w):
+    """tools/bench/cni.sh: netbpf's CNI plugin vs bridge+host-local+portmap"""
+    kv = keyvals(os.path.join(raw, "cni.txt"))
+    sizes = sorted({int(k.split("@")[1]) for k in kv if k.startswith("netbpf_add_us_p50@")})
+    if not sizes:
+        return
+    names = {"netbpf": "netbpf-cni", "ref": "bridge + host-local, then portmap"}
+    for sysname in names:
+        with open(os.path.join(raw, f"cni-{sysname}.dat"), "w") as f:
+            f.write("# containers add_p50_ms add_p90_ms del_p50_ms del_p90_ms\n")
+            for n in sizes:
+                vals = [kv.get(f"{sysname}_{op}_us_{p}@{n}") for op in ("add", "del")
+                        for p in ("p50", "p90")]
+                if None not in vals:
+                    f.write(f"{n} " + " ".join(f"{int(v) / 1000:.1f}" for v in vals) + "\n")
+    gnuplot(f"""
+set terminal pngcairo size 900,540 font ",11"
+cd "{raw}"
+set output "cni.png"
+set title "CNI ADD and DEL per call, p50 (bar to p90): N containers added, then deleted"
+set logscale x
+set xrange [0.7:1500]
+set xtics ("1" 1, "10" 10, "100" 100, "1,000" 1000)
+set xlabel "containers"
+set ylabel "milliseconds"
+set yrange [0:*]
+set grid
+set key below
+plot "cni-ref.dat" u 1:2:2:3 w yerrorlines lw 2 pt 7 t "reference ADD (bridge+host-local, portmap)", \\
+     "cni-ref.dat" u 1:4:4:5 w yerrorlines lw 2 pt 6 t "reference DEL", \\
+     "cni-netbpf.dat" u 1:2:2:3 w yerrorlines lw 2 pt 5 t "netbpf-cni ADD", \\
+     "cni-netbpf.dat" u 1:4:4:5 w yerrorlines lw 2 pt 4 t "netbpf-cni DEL"
+""")
+    w("## Control plane: the CNI plugin against the reference plugins")
+    w("")
+    w("`tools/bench/cni.sh`: N containers ADDed one by one, then DELeted in reverse, each "
+      "call timed as a runtime makes it (a fork and exec of the plugin with the "
+      "configuration on stdin), one published port each (`runtimeConfig.portMappings`). "
+      "The reference is the chain podman and containerd configure by default, Debian's "
+      f"containernetworking-plugins {kv.get('reference', '').split('(')[-1].rstrip(')')}: "
+      "`bridge` (isGateway, ipMasq, hairpinMode) with `host-local` IPAM, then `portmap` "
+      "with its result; its time is the sum of the two calls. It runs in a netns of its "
+      "own (its bridge and iptables rules stay there). Ratio: netbpf's p50 over the "
+      "reference's.")
+    w("")
+    w("| containers | call | netbpf-cni p50 / p90 (ms) | reference p50 / p90 (ms) | ratio p50 |")
+    w("|---|---|---|---|---|")
+    for n in sizes:
+        for op in ("add", "del"):
+            nb = [kv.get(f"netbpf_{op}_us_{p}@{n}") for p in ("p50", "p90")]
+            rf = [kv.get(f"ref_{op}_us_{p}@{n}") for p in ("p50", "p90")]
+            if None in nb or None in rf:
+                continue
+            w(f"| {n:,} | {op.upper()} | {int(nb[0]) / 1000:.1f} / {int(nb[1]) / 1000:.1f} | "
+              f"{int(rf[0]) / 1000:.1f} / {int(rf[1]) / 1000:.1f} | "
+              f"{int(nb[0]) / int(rf[0]):.2f}× |")
+    w("")
+    if kv.get("note"):
+        w(f"Note on this run: {kv['note']}")
+        w("")
+    w(f"![cni.png]({rel}/cni.png)")
+    w("")
 
 
 # ---- the report ----------------------------------------------------------------------------
@@ -840,14 +916,11 @@ def main():
             w(f"![sandbox-create.png]({rel}/sandbox-create.png)")
             w("")
 
+    # ---- the CNI plugins (tools/bench/cni.sh)
+    cni_section(a.raw, rel, w)
+
     # ---- the ramp (tools/bench/ramp.sh)
-    ramp = {}
-    rp = os.path.join(a.raw, "ramp.txt")
-    if os.path.exists(rp):
-        with open(rp) as f:
-            for line in f:
-                k, _, v = line.strip().partition(" ")
-                ramp[k] = v
+    ramp = keyvals(os.path.join(a.raw, "ramp.txt"))
     if ramp:
         w("## Control plane: the 4,096-sandbox ramp")
         w("")
@@ -856,14 +929,31 @@ def main():
           "mark the first and last pairs' ping RTT and the whole-instance commands; then "
           "`down`, the restoring `up` and `sandbox rm`. Reported, never asserted.")
         w("")
-        w("| sandboxes | create p50 (ms) | create p90 (ms) |")
-        w("|---|---|---|")
-        for k in sorted((k for k in ramp if k.startswith("create_us_p50@")),
-                        key=lambda k: int(k.split("@")[1])):
+        w("The reference is an empty instance of its own, a create timed there every 8th "
+          "ramp create: the ratio cancels the shared machine's load, and with it what the "
+          "kernel charges every instance alike for the devices on the machine.")
+        w("")
+        w("| sandboxes | create p50 (ms) | create p90 (ms) | reference p50 (ms) | ratio p50 |")
+        w("|---|---|---|---|---|")
+        buckets = sorted((k for k in ramp if k.startswith("create_us_p50@")),
+                         key=lambda k: int(k.split("@")[1]))
+        for k in buckets:
             n = k.split("@")[1]
             p90 = ramp.get(f"create_us_p90@{n}", "0")
-            w(f"| {int(n):,} | {int(ramp[k]) / 1000:.1f} | {int(p90) / 1000:.1f} |")
+            ref = ramp.get(f"create_ref_us_p50@{n}")
+            refs = f"{int(ref) / 1000:.1f}" if ref else "–"
+            w(f"| {int(n):,} | {int(ramp[k]) / 1000:.1f} | {int(p90) / 1000:.1f} | {refs} | "
+              f"{ramp.get(f'create_norm_p50@{n}', '–')} |")
         w("")
+        if len(buckets) > 1:
+            first, last = buckets[0].split("@")[1], buckets[-1].split("@")[1]
+            line = (f"Last bucket over first: {int(ramp[buckets[-1]]) / int(ramp[buckets[0]]):.2f}× "
+                    "(raw p50)")
+            nf, nl = ramp.get(f"create_norm_p50@{first}"), ramp.get(f"create_norm_p50@{last}")
+            if nf and nl:
+                line += f", {float(nl) / float(nf):.2f}× (ratio to the reference)"
+            w(line + ".")
+            w("")
         marks = sorted({int(k.split("@")[1]) for k in ramp if k.startswith("sandbox_ls_ms@")})
         if marks:
             w("| at | " + " | ".join(f"{m:,} sandboxes" for m in marks) + " |")
@@ -876,8 +966,14 @@ def main():
                                ("network_inspect_ms", "`network inspect` (ms)"),
                                ("gc_ms", "`gc` (ms)"),
                                ("publish_ms", "`publish` of one port (ms)"),
+                               ("publish_range_1024_ms", "`publish` of 1,024 ports, one call (ms)"),
+                               ("published", "ports published then"),
+                               ("publish_after_ms", "`publish` of one port again (ms)"),
                                ("link_control_drops", "link-control drops")]:
                 w(f"| {label} | " + " | ".join(ramp.get(f"{key}@{m}", "–") for m in marks) + " |")
+            w("")
+        if ramp.get("note"):
+            w(f"Note on this run: {ramp['note']}")
             w("")
         for key, label in [("down_ms", "`down` (ms)"), ("up_restore_ms", "restoring `up` (ms)"),
                            ("rm_us_per_sandbox", "`sandbox rm` (µs each)")]:
@@ -922,7 +1018,8 @@ def main():
     w(f"In [`{rel}/`]({rel}/): `results.jsonl` (every measurement: round, metric, topology, "
       "values), `extra.jsonl` (scaling rounds, map memory, docker-proxy memory, control-plane "
       "timings, unavailable topologies, the root-netns check), `sandbox-create.dat` "
-      "(call number, µs), `meta.json` (machine, versions, settings), `summary.csv`, "
+      "(call number, µs), `ramp.txt` and `cni.txt` (the ramp's and the CNI comparison's "
+      "key value lines), `meta.json` (machine, versions, settings), `summary.csv`, "
       "`scaling.csv`, the gnuplot data (`scaling-*.dat`) and the PNG plots.")
     el = extra_of(extra, "elapsed")
     if el:

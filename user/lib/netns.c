@@ -31,7 +31,12 @@
 #define SO_NETNS_COOKIE 71
 #endif
 
-/* Makes /run/netns a shared mount point, as iproute2 does */
+/*
+ * Makes /run/netns a shared mount point, as iproute2 does, but not
+ * recursively: a mount made under a shared mount is shared already, and
+ * MS_REC would walk every netns mounted there (the kernel's
+ * invent_group_ids()), O(N) per sandbox created at N.
+ */
 static int run_dir_prepare(void)
 {
 	bool bound = false;
@@ -39,7 +44,7 @@ static int run_dir_prepare(void)
 	if (mkdir(NB_NETNS_RUN_DIR, 0755) < 0 && errno != EEXIST)
 		return -errno;
 	for (;;) {
-		if (!mount("", NB_NETNS_RUN_DIR, "none", MS_SHARED | MS_REC, NULL))
+		if (!mount("", NB_NETNS_RUN_DIR, "none", MS_SHARED, NULL))
 			return 0;
 		/* EINVAL: not a mount point yet; make it one by binding it onto itself */
 		if (errno != EINVAL || bound)

@@ -342,16 +342,26 @@ int nb_nl_link_name(struct nb_nl *nl, int ifindex, char name[NB_IFNAMSIZ])
 }
 
 /* In the caller's netns: already up (1), not (0), or -errno, by ioctl */
-static int link_is_up_here(const char *name)
+/*
+ * Brings name up in this thread's netns by ioctl: neither "up already" nor
+ * the change costs an RTM_GETLINK (see nb_nl_link_ifindex).
+ */
+static int link_up_here(const char *name)
 {
 	struct ifreq ifr = {0};
-	int fd, err;
+	int fd, err = 0;
 
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
-	err = ioctl(fd, SIOCGIFFLAGS, &ifr) ? -errno : !!(ifr.ifr_flags & IFF_UP);
+	if (ioctl(fd, SIOCGIFFLAGS, &ifr)) {
+		err = -errno;
+	} else if (!(ifr.ifr_flags & IFF_UP)) {
+		ifr.ifr_flags |= IFF_UP;
+		if (ioctl(fd, SIOCSIFFLAGS, &ifr))
+			err = -errno;
+	}
 	close(fd);
 	return err;
 }
@@ -388,9 +398,8 @@ int nb_nl_link_up(struct nb_nl *nl, const char *name)
 	struct rtnl_link *link = NULL, *change = NULL;
 	int err;
 
-	/* the usual answer, "up already", without an RTM_GETLINK (see nb_nl_link_ifindex) */
-	if (strlen(name) < NB_IFNAMSIZ && nl_is_here(nl) && link_is_up_here(name) == 1)
-		return 0;
+	if (strlen(name) < NB_IFNAMSIZ && nl_is_here(nl))
+		return link_up_here(name);
 
 	err = link_get(nl, 0, name, &link);
 	if (err)

@@ -170,6 +170,30 @@ static int no_router_adverts(const char *ifname)
 	return err;
 }
 
+/*
+ * An endpoint's host side is a switch port: the data plane takes every frame
+ * on it, and no address of the host lives there. Without IPv6 on it, bringing
+ * it up adds no fe80::/64 and ff00::/8 route to the host's netns: each such
+ * route joins the one node every port's route shares (fib6_add_rt2node()
+ * walks them), O(N) per sandbox created, removed or restored at N. Written in
+ * the netns this runs in (the host's); a kernel without IPv6 has nothing to
+ * turn off.
+ */
+static int port_no_ipv6(const char *ifname)
+{
+	char path[96];
+	int fd, err = 0;
+
+	snprintf(path, sizeof(path), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", ifname);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return errno == ENOENT && access("/proc/sys/net/ipv6", F_OK) ? 0 : -errno;
+	if (write(fd, "1\n", 2) != 2)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 /* Docker's gateway_mode_ipv4=routed (see NB_OPT_GATEWAY_MODE) */
 static bool is_routed(const struct nb_network_rec *net)
 {
@@ -478,6 +502,10 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 			goto cleanup;
 	}
 
+	step = "turning IPv6 off on the host side (disable_ipv6=1)";
+	err = port_no_ipv6(ep->host_ifname);
+	if (err)
+		goto cleanup;
 	step = "attaching program \"" NB_PROG_ENDPOINT "\"";
 	err = tc_ensure(w, ifindex, NB_PROG_ENDPOINT);
 	if (err)
@@ -495,7 +523,10 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 	put = true;
 	nb_fault("endpoint:maps");
 
-	err = endpoint_xdp(w, fd, snl, ifindex, ep, &step);
+	/* a pair just made in tc mode has no XDP program to take off (the
+	 * host side's RTM_GETLINK walks every netns id: O(N) at N sandboxes) */
+	if (!created || w->mode == NB_DP_MODE_XDP)
+		err = endpoint_xdp(w, fd, snl, ifindex, ep, &step);
 	if (err)
 		goto cleanup;
 
@@ -556,6 +587,10 @@ int nb_endpoint_realize_peer(struct nb_world *w, const struct nb_network_rec *ne
 		err = ifindex;
 		goto cleanup;
 	}
+	step = "turning IPv6 off on the host side (disable_ipv6=1)";
+	err = port_no_ipv6(ep->host_ifname);
+	if (err)
+		goto cleanup;
 	step = "attaching program \"" NB_PROG_ENDPOINT "\"";
 	err = tc_ensure(w, ifindex, NB_PROG_ENDPOINT);
 	if (err)
@@ -570,8 +605,10 @@ int nb_endpoint_realize_peer(struct nb_world *w, const struct nb_network_rec *ne
 	if (err)
 		goto cleanup;
 	put = true;
-	/* XDP stays attached to the peer when the runtime moves it into the sandbox */
-	err = endpoint_xdp(w, -1, w->nl, ifindex, ep, &step);
+	/* XDP stays attached to the peer when the runtime moves it into the sandbox;
+	 * in tc mode the pair just made has none to take off */
+	if (w->mode == NB_DP_MODE_XDP)
+		err = endpoint_xdp(w, -1, w->nl, ifindex, ep, &step);
 	if (err)
 		goto cleanup;
 	step = "bringing the host side up";

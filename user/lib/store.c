@@ -1005,9 +1005,13 @@ static int network_room(struct nb_store *st, const struct nb_endpoint_rec *rec)
 	sqlite3_int64 n = 0;
 	int err;
 
-	err = count_rows(st, "count endpoints of a network",
-			 "SELECT count(*) FROM endpoints WHERE network_id = ?1"
-			 " AND host_ifname IS NOT NULL",
+	/*
+	 * A bridge endpoint is one with an address (a host/none one has
+	 * neither address nor device): counted in the (network_id, ip) index
+	 * alone, the pages pick_address() just read, not in every row of the
+	 * network (host_ifname is not in that index).
+	 */
+	err = count_rows(st, "count endpoints of a network", NB_STORE_NETWORK_ROOM_SQL,
 			 rec->network_id, &n);
 	if (err || n < NB_MAX_FLOOD)
 		return err;

@@ -195,6 +195,10 @@ const char *nb_store_endpoint_list_sql(const char *network_id, const char *sandb
  * nb_store_id_prefix_range()), a range of the primary key's index */
 #define NB_STORE_ID_PREFIX_WHERE "id >= ?1 AND id < ?2"
 void nb_store_id_prefix_range(const char *prefix, char upper[NB_ID_LEN + 1]);
+/* a network's bridge endpoints, counted per endpoint added: in the (network_id, ip)
+ * index alone (its plan is tested) */
+#define NB_STORE_NETWORK_ROOM_SQL                                                                  \
+	"SELECT count(*) FROM endpoints WHERE network_id = ?1 AND ip IS NOT NULL"
 int nb_store_endpoint_list(struct nb_store *st, const char *network_id, const char *sandbox_id,
 			   struct nb_endpoint_rec **out, size_t *n);
 /* the addresses in use on a network, for IPAM (ascending) */
