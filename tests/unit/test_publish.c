@@ -632,8 +632,7 @@ static void test_add_via_foreign_endpoint_refused(void **state)
 	epb = via_ep(st, &net, &b, "10.95.0.3");
 
 	/* b's endpoint for a's ports */
-	assert_int_equal(nb_publish_add_via(st, NULL, &a, &epb, "8080:80", &done, &ndone),
-			 -EINVAL);
+	assert_int_equal(nb_publish_add_via(st, NULL, &a, &epb, "8080:80", &done, &ndone), -EINVAL);
 	snprintf(short_id, sizeof(short_id), "%.*s", NB_SHORT_ID_LEN, epb.id);
 	assert_non_null(strstr(nb_error_msg(), "sandbox \"a\""));
 	assert_non_null(strstr(nb_error_msg(), short_id));
