@@ -508,6 +508,9 @@ static int endpoint_info(void *ctx, const char *nid, const char *eid, json_t **v
 
 	nb_error_clear();
 	err = nb_open_state(inst, false, &st);
+	/* asked after Join: its close need not fold Join's WAL in (tx_open_endpoint) */
+	if (!err)
+		err = nb_store_set_durable(st, false);
 	if (!err)
 		err = ep_by_id(st, nid, eid, &ep);
 	if (!err)
