@@ -371,9 +371,11 @@ run_sandboxes() {
 # the create (its etcd transactions), the watch event to host 1's agent, the remote entry, and
 # the first echo through the tunnel (its time as ping stamps it, -D). The probe pings every 2 ms
 # from before the create and retries ARP every 5 ms (the kernel's 1 s would hide everything
-# else); the new endpoint's address is given (--ip) so the probe can start first.
+# else); the new endpoint's address is given (--ip) so the probe can start first. Raw data:
+# converge.dat ("i t0 t_created ms": the create's own share told from the rest); with
+# NBB_CONV_LOGS=DIR each probe's ping log is kept there too (for finding an outlier's cause).
 run_converge() {
-	local i ip t0 pid ms=()
+	local i ip t0 t1 pid ms=() cr=()
 	log "control plane: $CONVERGE endpoints created on host 2 until host 1 reaches each"
 	# ARP every 5 ms, and for 5 s before the entry fails (after which ping would stop)
 	in_ns "${T_CLI[XN]}" sysctl -qw net.ipv4.neigh.eth0.retrans_time_ms=5 \
@@ -386,12 +388,17 @@ run_converge() {
 		pid=$BG_PID
 		t0=$(date +%s.%N)
 		nbx xn2 sandbox create --network bench --ip "$ip" "$NBB_ID-xn-c$i" >/dev/null
+		t1=$(date +%s.%N)
 		wait_for 5 grep -q "bytes from" "$NBB_TMP/conv.log" || true
 		bg_stop "$pid"
+		[ -z "${NBB_CONV_LOGS:-}" ] || cp "$NBB_TMP/conv.log" "$NBB_CONV_LOGS/conv-$i.log"
 		ms+=("$(python3 "$NBB_BENCH/conv.py" "$t0" "$NBB_TMP/conv.log")")
+		# the create's own share (its etcd transactions among it), to tell it from the rest
+		cr+=("$(python3 -c 'import sys; print("%.1f" % ((float(sys.argv[2]) - float(sys.argv[1])) * 1e3))' "$t0" "$t1")")
+		echo "$i $t0 $t1 ${ms[-1]}" >>"$NBB_RAW/converge.dat"
 		nbx xn2 sandbox rm "$NBB_ID-xn-c$i" >/dev/null
 	done
-	emit_extra converge "{\"ms\": [$(IFS=,; echo "${ms[*]}")]}"
+	emit_extra converge "{\"ms\": [$(IFS=,; echo "${ms[*]}")], \"create_ms\": [$(IFS=,; echo "${cr[*]}")]}"
 }
 
 # ---- memory: what netbpf's maps take ------------------------------------------------------------
