@@ -322,19 +322,34 @@ for line in sys.stdin:
         print(d["name"], d.get("run_cnt", 0), d.get("run_time_ns", 0))' | sort
 }
 
+# prog_stats_of TOPO: prog_stats of its instance; XN: both hosts', as h1:NAME and h2:NAME
+prog_stats_of() {
+	if [ "$1" = XN ]; then
+		{
+			prog_stats xn1 | sed 's/^/h1:/'
+			prog_stats xn2 | sed 's/^/h2:/'
+		} | sort
+	else
+		prog_stats "$1"
+	fi
+}
+
 run_progcost() {
 	local t m pid
 	log "BPF program cost per run (BPF_ENABLE_STATS)"
 	bg bpfstats python3 "$NBB_BENCH/bpfstats.py"
 	pid=$BG_PID
 	wait_for 5 grep -q on "$NBB_TMP/bpfstats.log" || { log "BPF statistics unavailable"; return 0; }
-	for t in D E; do
+	for t in D E XN; do
 		case " ${AVAILABLE[*]} " in *" $t "*) ;; *) continue ;; esac
-		for m in lat_bp udp64 pub_rate local_rate; do
+		for m in lat_bp udp64 pub_rate local_rate tput; do
 			[ -z "$WANT_METRICS" ] || case " $WANT_METRICS " in *" $m "*) ;; *) continue ;; esac
-			prog_stats "$t" >"$NBB_TMP/ps0"
+			case " ${METRIC_TOPOS[$m]} " in *" $t "*) ;; *) continue ;; esac
+			# throughput only across hosts: GSO packets, where the per-packet cost is least
+			[ "$m" != tput ] || [ "$t" = XN ] || continue
+			prog_stats_of "$t" >"$NBB_TMP/ps0"
 			NBB_RESULTS=$NBB_TMP/progcost.jsonl "m_$m" 0 "$t" || continue
-			prog_stats "$t" >"$NBB_TMP/ps1"
+			prog_stats_of "$t" >"$NBB_TMP/ps1"
 			emit_extra progcost "$(join "$NBB_TMP/ps0" "$NBB_TMP/ps1" | python3 -c '
 import json, sys
 t, m, res = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
@@ -440,6 +455,10 @@ case " ${AVAILABLE[*]} " in
 	;;
 esac
 
+case " ${AVAILABLE[*]} " in
+*" D "*) ;; # the program costs ran with D's
+*" XN "*) run_progcost ;;
+esac
 case " ${AVAILABLE[*]} " in *" XN "*) [ "$CONVERGE" -gt 0 ] && run_converge ;; esac
 
 # tear down now (not only in the trap) so the root-netns check sees the end state
