@@ -386,8 +386,7 @@ static bool run_uplink(int prog_fd, struct ov *o, const struct pkt *in, int want
 		ok &= ASSERT_EQ(out.len, in->len, what) &&
 		      ASSERT_MEMEQ(out.frame, in->data, in->len, what);
 	else
-		ok &= ASSERT_TRUE(out.len != in->len || memcmp(out.frame, in->data, in->len),
-				  what);
+		ok &= ASSERT_TRUE(out.len != in->len || memcmp(out.frame, in->data, in->len), what);
 	return ok;
 }
 
@@ -1015,7 +1014,7 @@ int main(void)
 		pkt_tap(run_ep_case(&o, &ep_cases[i]), "%s", ep_cases[i].name);
 	pkt_tap(check_no_tunnel(&o), "encap: without the VXLAN device, dropped as no-tunnel");
 	pkt_tap(check_uplink_fast(&o), "uplink: VXLAN between hosts passes before NAT while "
-					"nbvx0 exists; port 4789 at a sandbox keeps the whole path");
+				       "nbvx0 exists; port 4789 at a sandbox keeps the whole path");
 	pkt_tap(check_live_encap(&o, &R1, E_A),
 		"encap live: A to R1 leaves as VXLAN VNI 100 to 10.99.0.2, TTL 64, inner intact");
 	pkt_tap(check_live_encap(&o, &R3, E_B),
