@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "fmt.h"
@@ -103,9 +104,26 @@ int nb_portspec_parse(const char *spec, struct nb_portspec *out, char *why, size
 	if (strlen(spec) >= sizeof(buf))
 		return fail(-EINVAL, why, whylen, "the spec is too long");
 	snprintf(buf, sizeof(buf), "%s", spec);
+	/* "[IPv6]:" first, as Docker writes it; the rest as after an IPv4 address */
+	if (buf[0] == '[') {
+		char *close = strchr(buf, ']');
+
+		if (!close || close[1] != ':')
+			return fail(-EINVAL, why, whylen,
+				    "an IPv6 host address is written \"[ADDRESS]:HOSTPORT:CPORT\"");
+		*close = '\0';
+		if (inet_pton(AF_INET6, buf + 1, &out->ip6) != 1 ||
+		    IN6_IS_ADDR_V4MAPPED(&out->ip6) || IN6_IS_ADDR_MULTICAST(&out->ip6))
+			return fail(-EINVAL, why, whylen,
+				    "invalid host address \"%s\" (an IPv6 unicast address is "
+				    "expected inside [])",
+				    buf + 1);
+		out->has_ip6 = true;
+		memmove(buf, close + 2, strlen(close + 2) + 1);
+	}
 	if (strchr(buf, '[') || strchr(buf, ']'))
 		return fail(-EINVAL, why, whylen,
-			    "IPv6 host addresses are not supported (netbpf publishes on IPv4)");
+			    "\"[\" and \"]\" enclose an IPv6 host address at the start");
 
 	/* "/proto": at most one, at the end */
 	out->proto = IPPROTO_TCP;
@@ -147,6 +165,9 @@ int nb_portspec_parse(const char *spec, struct nb_portspec *out, char *why, size
 	if (nparts == 1)
 		return 0;
 
+	if (nparts == 3 && out->has_ip6)
+		return fail(-EINVAL, why, whylen,
+			    "too many \":\" (the form is [ADDRESS]:[HOSTPORT]:CPORT[/PROTO])");
 	if (nparts == 3) {
 		if (*parts[0]) {
 			if (nb_parse_ipv4(parts[0], &out->ip))
