@@ -160,6 +160,39 @@ int nb_nat_publish6_get(const struct nb_maps *m, const struct in6_addr *host_ip,
 	return nb_map_get(m->publish6, &k, out);
 }
 
+int nb_nat_publish6_keys(const struct nb_maps *m, struct nb_publish6_key **out, size_t *n)
+{
+	struct nb_publish6_key k, next, *v = NULL, *grown;
+	size_t cnt = 0, cap = 0;
+	void *prev = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if (m->publish6 < 0)
+		return 0;
+	while (!bpf_map_get_next_key(m->publish6, prev, &next)) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(v, cap * sizeof(*v));
+			if (!grown) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = grown;
+		}
+		v[cnt++] = next;
+		k = next;
+		prev = &k;
+	}
+	if (errno != ENOENT) {
+		free(v);
+		return -errno;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
 /* ---- allow-lists of published ports --------------------------------------- */
 
 static void allow_key(struct nb_pub_allow_key *k, __be32 host_ip, __u16 host_port, __u8 proto,

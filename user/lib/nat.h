@@ -50,6 +50,8 @@ int nb_nat_publish6_del(const struct nb_maps *m, const struct in6_addr *host_ip,
 			__u8 proto);
 int nb_nat_publish6_get(const struct nb_maps *m, const struct in6_addr *host_ip, __u16 host_port,
 			__u8 proto, struct nb_publish6_val *out);
+/* Every key of nb_publish6 (*out malloc'd; none when the map is absent) */
+int nb_nat_publish6_keys(const struct nb_maps *m, struct nb_publish6_key **out, size_t *n);
 
 struct nb_nat_publish {
 	__be32 host_ip;

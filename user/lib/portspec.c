@@ -260,28 +260,41 @@ int nb_portspec_parse_cport(const char *s, __u16 *port, __u8 *proto, char *why, 
 	return 0;
 }
 
+/* The host address as Docker prints it: "0.0.0.0", "[::]", "[2001:db8::1]" */
+static const char *host_addr_str(const struct nb_portmap *m, char *buf, size_t n)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!m->v6)
+		return nb_fmt_ipv4(m->host_ip, buf);
+	if (!inet_ntop(AF_INET6, &m->host_ip6, a, sizeof(a)))
+		snprintf(a, sizeof(a), "?");
+	snprintf(buf, n, "[%s]", a);
+	return buf;
+}
+
 const char *nb_portmap_str(const struct nb_portmap *m, char buf[NB_PORTMAP_STRLEN])
 {
-	char a[NB_IPV4_STRLEN];
+	char a[INET6_ADDRSTRLEN + 2];
 
 	snprintf(buf, NB_PORTMAP_STRLEN, "%u/%s -> %s:%u", m->sb_port, nb_proto_name(m->proto),
-		 nb_fmt_ipv4(m->host_ip, a), m->host_port);
+		 host_addr_str(m, a, sizeof(a)), m->host_port);
 	return buf;
 }
 
 const char *nb_portmap_host_str(const struct nb_portmap *m, char buf[NB_PORTMAP_STRLEN])
 {
-	char a[NB_IPV4_STRLEN];
+	char a[INET6_ADDRSTRLEN + 2];
 
-	snprintf(buf, NB_PORTMAP_STRLEN, "%s:%u", nb_fmt_ipv4(m->host_ip, a), m->host_port);
+	snprintf(buf, NB_PORTMAP_STRLEN, "%s:%u", host_addr_str(m, a, sizeof(a)), m->host_port);
 	return buf;
 }
 
 const char *nb_portmap_key_str(const struct nb_portmap *m, char buf[NB_PORTMAP_STRLEN])
 {
-	char a[NB_IPV4_STRLEN];
+	char a[INET6_ADDRSTRLEN + 2];
 
-	snprintf(buf, NB_PORTMAP_STRLEN, "%s:%u/%s", nb_fmt_ipv4(m->host_ip, a), m->host_port,
+	snprintf(buf, NB_PORTMAP_STRLEN, "%s:%u/%s", host_addr_str(m, a, sizeof(a)), m->host_port,
 		 nb_proto_name(m->proto));
 	return buf;
 }

@@ -45,6 +45,8 @@ struct nb_portmap {
 	__u16 host_port; /* host order */
 	__u16 sb_port;	 /* host order */
 	__u8 proto;	 /* IPPROTO_TCP / IPPROTO_UDP */
+	bool v6;	 /* an IPv6 port: host_ip6, not host_ip */
+	struct in6_addr host_ip6; /* v6: :: = every host address */
 };
 
 /*
@@ -88,7 +90,7 @@ int nb_portspec_expand(const struct nb_portspec *s, __be32 ip, nb_port_taken_fn 
  */
 int nb_portspec_parse_cport(const char *s, __u16 *port, __u8 *proto, char *why, size_t whylen);
 
-#define NB_PORTMAP_STRLEN 64
+#define NB_PORTMAP_STRLEN 80
 /* `docker port`'s line: "80/tcp -> 0.0.0.0:8000" */
 const char *nb_portmap_str(const struct nb_portmap *m, char buf[NB_PORTMAP_STRLEN]);
 /* The host side alone, as `docker port SANDBOX 80` prints it: "0.0.0.0:8000" */

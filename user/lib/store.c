@@ -1453,7 +1453,7 @@ int nb_store_publish_list(struct nb_store *st, const char *sandbox_id, struct nb
 
 static int read_publish6(sqlite3_stmt *s, void *out)
 {
-	struct nb_publish6_rec *p = out;
+	struct nb_publish_rec *p = out;
 	const void *b;
 
 	memset(p, 0, sizeof(*p));
@@ -1462,6 +1462,7 @@ static int read_publish6(sqlite3_stmt *s, void *out)
 	b = sqlite3_column_blob(s, 2);
 	if (b && sqlite3_column_bytes(s, 2) == 16)
 		memcpy(&p->host_ip6, b, 16);
+	p->v6 = true;
 	p->host_port = (__u16)sqlite3_column_int(s, 3);
 	p->sb_port = (__u16)sqlite3_column_int(s, 4);
 	p->proto = (__u8)sqlite3_column_int(s, 5);
@@ -1487,8 +1488,8 @@ int nb_store_publish6_taken(struct nb_store *st, const struct in6_addr *ip, __u1
 	return err;
 }
 
-int nb_store_publish6_add(struct nb_store *st, const struct nb_publish6_rec *rec,
-			  struct nb_publish6_rec *holder)
+int nb_store_publish6_add(struct nb_store *st, const struct nb_publish_rec *rec,
+			  struct nb_publish_rec *holder)
 {
 	sqlite3_stmt *stmt = NULL;
 	int err, rc;
@@ -1533,7 +1534,7 @@ cleanup:
 	return release(st, err);
 }
 
-int nb_store_publish6_del(struct nb_store *st, const struct nb_publish6_rec *rec)
+int nb_store_publish6_del(struct nb_store *st, const struct nb_publish_rec *rec)
 {
 	sqlite3_stmt *stmt;
 	int err;
@@ -1557,7 +1558,7 @@ int nb_store_publish6_del(struct nb_store *st, const struct nb_publish6_rec *rec
 }
 
 int nb_store_publish6_list(struct nb_store *st, const char *sandbox_id,
-			   struct nb_publish6_rec **out, size_t *n)
+			   struct nb_publish_rec **out, size_t *n)
 {
 	sqlite3_stmt *stmt;
 	int err;
