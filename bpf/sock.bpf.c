@@ -27,8 +27,8 @@
  * for a TCP connect (tcp_v6_pre_connect) and for the answers (recvmsg6,
  * getpeername6), which translate the mapped IPv4 address through the same
  * table and keep it mapped; its datagrams go out through udp_sendmsg(), whose
- * sendmsg4 hook sees the IPv4 address (ctx->user_family). Native IPv6 destinations are left alone (published IPv6
- * ports are not there yet).
+ * sendmsg4 hook sees the IPv4 address (ctx->user_family). Native IPv6 destinations are left alone
+ * (published IPv6 ports are not there yet).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>

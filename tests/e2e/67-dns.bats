@@ -170,3 +170,24 @@ options ndots:0"
 	assert_output "rcode 0
 A $(sb_ip c1)"
 }
+
+@test "a dual-stack network's names: AAAA answers the IPv6 address, A the IPv4 one" {
+	nbctl network create --ipv6 --subnet 10.93.4.0/24 --subnet fd00:93:4::/64 dnsd
+	nbctl sandbox create --network dnsd --alias web6 "$(sb d1)"
+	nbctl sandbox create --network dnsd "$(sb d2)"
+	wait_for grep -q 'serving network dnsd' "$NB_TMP/netbpfd.log"
+	sleep 2 # netbpfd reads the state again every second
+	# shellcheck disable=SC2086
+	run in_sb d2 $DNSQ 10.93.4.1 "$(sb d1)" AAAA
+	assert_success
+	assert_output "rcode 0
+AAAA fd00:93:4::2"
+	# shellcheck disable=SC2086
+	run in_sb d2 $DNSQ 10.93.4.1 web6 AAAA
+	assert_output "rcode 0
+AAAA fd00:93:4::2"
+	# shellcheck disable=SC2086
+	run in_sb d2 $DNSQ 10.93.4.1 "$(sb d1)"
+	assert_output "rcode 0
+A 10.93.4.2"
+}

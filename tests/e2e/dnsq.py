@@ -76,6 +76,8 @@ def ask(server, name, qtype, tcp):
             print("A", socket.inet_ntoa(msg[off:off + 4]))
         elif rtype == 12:
             print("PTR", read_name(msg, off)[0])
+        elif rtype == 28:
+            print("AAAA", socket.inet_ntop(socket.AF_INET6, msg[off:off + 16]))
         else:
             print("TYPE", rtype)
         off += rdlen

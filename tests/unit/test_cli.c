@@ -191,8 +191,8 @@ static void test_create_ipv6(void **state)
 {
 	struct nb_network_rec others[] = {other("bridge", "172.17.0.0/16"),
 					  other("six", "10.6.0.0/24")};
-	struct nb_net_spec spec = {.name = "dual", .subnet = "10.1.0.0/24", .ipv6 = true,
-				   .subnet6 = "fd00:1::/64"};
+	struct nb_net_spec spec = {
+	    .name = "dual", .subnet = "10.1.0.0/24", .ipv6 = true, .subnet6 = "fd00:1::/64"};
 	struct nb_network_rec rec;
 	char buf[NB_CIDR6_STRLEN];
 

@@ -129,6 +129,40 @@ static void test_names_on_the_network(void **s)
 	nb_dns_table_free(&t);
 }
 
+/* a dual-stack network's endpoint: its IPv6 address for AAAA, the others' still empty */
+static void test_aaaa(void **s)
+{
+	struct nb_dns_table t;
+	struct in6_addr a6;
+	struct reply r;
+	char buf[INET6_ADDRSTRLEN];
+	ldns_rr *rr;
+	size_t first;
+
+	(void)s;
+	table(&t);
+	first = t.n;
+	assert_int_equal(nb_dns_table_add(&t, NA, S3, "six", ip("10.1.0.9"), 0), 0);
+	assert_int_equal(nb_dns_table_add(&t, NA, S3, "six-alias", ip("10.1.0.9"), 1), 0);
+	assert_int_equal(inet_pton(AF_INET6, "fd00:1::9", &a6), 1);
+	nb_dns_table_set_ip6(&t, first, &a6);
+	for (int i = 0; i < 2; i++) {
+		r = ask(&t, NA, "10.1.0.3", i ? "six-alias" : "six", LDNS_RR_TYPE_AAAA);
+		assert_int_equal(r.v, NB_DNS_ANSWER);
+		assert_int_equal(ldns_pkt_get_rcode(r.pkt), LDNS_RCODE_NOERROR);
+		assert_int_equal(ldns_rr_list_rr_count(ldns_pkt_answer(r.pkt)), 1);
+		rr = ldns_rr_list_rr(ldns_pkt_answer(r.pkt), 0);
+		assert_int_equal(ldns_rr_get_type(rr), LDNS_RR_TYPE_AAAA);
+		inet_ntop(AF_INET6, ldns_rdf_data(ldns_rr_rdf(rr, 0)), buf, sizeof(buf));
+		assert_string_equal(buf, "fd00:1::9");
+		ldns_pkt_free(r.pkt);
+	}
+	/* A still answers the IPv4 address; an IPv4-only name's AAAA stays empty */
+	assert_a(ask(&t, NA, "10.1.0.3", "six", LDNS_RR_TYPE_A), "10.1.0.9");
+	assert_a(ask(&t, NA, "10.1.0.3", "s1", LDNS_RR_TYPE_AAAA), "");
+	nb_dns_table_free(&t);
+}
+
 static void test_shared_networks_only(void **s)
 {
 	struct nb_dns_table t;
@@ -271,6 +305,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_names_on_the_network),
+	    cmocka_unit_test(test_aaaa),
 	    cmocka_unit_test(test_shared_networks_only),
 	    cmocka_unit_test(test_only_sandboxes_of_the_network),
 	    cmocka_unit_test(test_ptr),

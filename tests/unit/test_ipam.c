@@ -480,11 +480,12 @@ static struct nb_prefix6 pfx6(const char *s)
 
 static void test_parse_ipv6(void **state)
 {
-	static const char *const bad[] = {"", "fd00::1 ", " fd00::1", "fd00::1%eth0", "fd00:::1",
-					  "10.0.0.1", "fd00::/64", "g::1", "1:2:3:4:5:6:7:8:9"};
-	static const char *const badp[] = {"fd00::/", "fd00::", "fd00::/129", "fd00::/064",
-					   "fd00::/-1", "fd00::/64 ", "10.0.0.0/8", "/64",
-					   "fd00::%lo/64"};
+	static const char *const bad[] = {
+	    "",		"fd00::1 ",  " fd00::1", "fd00::1%eth0",     "fd00:::1",
+	    "10.0.0.1", "fd00::/64", "g::1",	 "1:2:3:4:5:6:7:8:9"};
+	static const char *const badp[] = {"fd00::/",	 "fd00::",    "fd00::/129",
+					   "fd00::/064", "fd00::/-1", "fd00::/64 ",
+					   "10.0.0.0/8", "/64",	      "fd00::%lo/64"};
 	char buf[NB_CIDR6_STRLEN];
 	struct nb_prefix6 p;
 	struct in6_addr a;

@@ -142,7 +142,8 @@ static int f_ext_revoke(void *ctx, const char *nid, const char *eid, struct nbd_
 }
 
 static int f_pool_request(void *ctx, const char *pool, const char *sub, bool v6,
-			  char id[NBD_POOL_ID_LEN], char pool_out[NB_CIDR6_STRLEN], struct nbd_err *e)
+			  char id[NBD_POOL_ID_LEN], char pool_out[NB_CIDR6_STRLEN],
+			  struct nbd_err *e)
 {
 	F.pool_v6 = v6;
 	snprintf(pool_out, NB_CIDR6_STRLEN, "%s", *pool ? pool : "172.18.0.0/16");
@@ -327,10 +328,10 @@ static void test_create_network_refusals(void **state)
 			 200);
 	assert_non_null(strstr(str(r, "Err", NULL), "one IPv6 subnet"));
 	json_decref(r);
-	assert_int_equal(call("/NetworkDriver.CreateNetwork",
-			      "{\"NetworkID\":\"" NID "\",\"IPv6Data\":[{\"Pool\":\"fd00::5/64\"}]}",
-			      &r),
-			 200);
+	assert_int_equal(
+	    call("/NetworkDriver.CreateNetwork",
+		 "{\"NetworkID\":\"" NID "\",\"IPv6Data\":[{\"Pool\":\"fd00::5/64\"}]}", &r),
+	    200);
 	assert_non_null(strstr(str(r, "Err", NULL), "invalid IPv6 pool"));
 	json_decref(r);
 	assert_string_equal(F.method, "");

@@ -380,14 +380,14 @@ static int ipam_parse(json_t *ipam, struct nb_cni_conf *c, struct nb_cni_err *e)
 			snprintf(where, sizeof(where), "ipam.ranges[%zu][0].", k);
 			set = json_array_get(ranges, k);
 			if (!json_is_array(set) || json_array_size(set) != 1)
-				return nb_cni_errorf(
-				    e,
-				    json_is_array(set) && json_array_size(set) > 1
-					? NB_CNI_ERR_UNSUPPORTED_FIELD
-					: NB_CNI_ERR_INVALID_CONFIG,
-				    "ipam.ranges[%zu]: must be a list of exactly one range (a netbpf "
-				    "network has one subnet per address family)",
-				    k);
+				return nb_cni_errorf(e,
+						     json_is_array(set) && json_array_size(set) > 1
+							 ? NB_CNI_ERR_UNSUPPORTED_FIELD
+							 : NB_CNI_ERR_INVALID_CONFIG,
+						     "ipam.ranges[%zu]: must be a list of exactly "
+						     "one range (a netbpf "
+						     "network has one subnet per address family)",
+						     k);
 			r = json_array_get(set, 0);
 			if (!json_is_object(r))
 				return nb_cni_errorf(e, NB_CNI_ERR_INVALID_CONFIG,
@@ -399,8 +399,8 @@ static int ipam_parse(json_t *ipam, struct nb_cni_conf *c, struct nb_cni_err *e)
 			    want_string(r, "rangeEnd", where, &re, e))
 				return -EINVAL;
 			if (!sn)
-				return nb_cni_errorf(e, NB_CNI_ERR_INVALID_CONFIG, "%ssubnet is missing",
-						     where);
+				return nb_cni_errorf(e, NB_CNI_ERR_INVALID_CONFIG,
+						     "%ssubnet is missing", where);
 			if (!strchr(sn, ':')) {
 				if (subnet)
 					return nb_cni_errorf(e, NB_CNI_ERR_UNSUPPORTED_FIELD,

@@ -54,6 +54,12 @@ int nb_dns_table_add(struct nb_dns_table *t, const char *net_id, const char *sb_
 	return 0;
 }
 
+void nb_dns_table_set_ip6(struct nb_dns_table *t, size_t first, const struct in6_addr *ip6)
+{
+	for (size_t i = first; i < t->n; i++)
+		t->v[i].ip6 = *ip6;
+}
+
 void nb_dns_table_free(struct nb_dns_table *t)
 {
 	free(t->nets);
@@ -102,7 +108,7 @@ int nb_dns_table_read(struct nb_store *st, struct nb_dns_table *t)
 	struct nb_network_rec *nets = NULL;
 	struct nb_endpoint_rec *eps = NULL;
 	struct nb_sandbox_rec sb;
-	size_t nnets = 0, neps = 0, i, j;
+	size_t nnets = 0, neps = 0, i, j, first;
 	int err;
 
 	memset(t, 0, sizeof(*t));
@@ -130,10 +136,13 @@ int nb_dns_table_read(struct nb_store *st, struct nb_dns_table *t)
 				err = 0;
 				continue;
 			}
+			first = t->n;
 			if (!err)
 				err = nb_dns_table_add(t, nets[i].id, sb.id, sb.name, eps[j].ip, 0);
 			if (!err)
 				err = add_aliases(st, t, &eps[j]);
+			if (!err)
+				nb_dns_table_set_ip6(t, first, &eps[j].ip6);
 		}
 		free(eps);
 		eps = NULL;
@@ -218,9 +227,12 @@ static bool push_answer(ldns_pkt *r, const ldns_rdf *owner, ldns_rr_type type, l
 	return ldns_pkt_push_rr(r, LDNS_SECTION_ANSWER, rr);
 }
 
-/* the A records of name for sandbox asker, the networks of net_id first; their count */
+/*
+ * the A (type A) or AAAA (type AAAA) records of name for sandbox asker, the networks of
+ * net_id first; how many endpoints have the name (0: not ours), whatever the type
+ */
 static int answer_a(const struct nb_dns_table *t, const char *net_id, const char *asker,
-		    const char *name, const ldns_rdf *owner, ldns_pkt *r, bool add)
+		    const char *name, const ldns_rdf *owner, ldns_pkt *r, ldns_rr_type type)
 {
 	__be32 seen[16];
 	int pass, found = 0, k;
@@ -238,9 +250,13 @@ static int answer_a(const struct nb_dns_table *t, const char *net_id, const char
 			if (k < found || found == (int)(sizeof(seen) / sizeof(seen[0])))
 				continue;
 			seen[found++] = e->ip;
-			if (add)
+			if (type == LDNS_RR_TYPE_A)
 				push_answer(r, owner, LDNS_RR_TYPE_A,
 					    ldns_rdf_new_frm_data(LDNS_RDF_TYPE_A, 4, &e->ip));
+			/* each endpoint has one IPv6 address: no two entries repeat one */
+			else if (type == LDNS_RR_TYPE_AAAA && !nb_ipv6_is_zero(&e->ip6))
+				push_answer(r, owner, LDNS_RR_TYPE_AAAA,
+					    ldns_rdf_new_frm_data(LDNS_RDF_TYPE_AAAA, 16, &e->ip6));
 		}
 	return found;
 }
@@ -330,10 +346,10 @@ enum nb_dns_verdict nb_dns_answer(const struct nb_dns_table *t, const char *net_
 			v = to_wire(r, resp, resp_len);
 		goto out;
 	}
-	if (!answer_a(t, net_id, asker->sb_id, name, owner, r, type == LDNS_RR_TYPE_A))
+	if (!answer_a(t, net_id, asker->sb_id, name, owner, r, type))
 		goto out; /* not ours: the world's */
 	ldns_pkt_set_aa(r, true);
-	/* a known name of another type (AAAA: IPv4 only): NOERROR, no answer, as Docker */
+	/* a known name of another type (AAAA of an IPv4-only one): NOERROR, no answer, as Docker */
 	v = to_wire(r, resp, resp_len);
 out:
 	free(name);

@@ -21,6 +21,7 @@ struct nb_dns_entry {
 	char name[NB_NAME_MAX + 1]; /* lower case, no trailing dot */
 	__be32 ip;
 	int alias; /* 0: the sandbox's own name (what PTR answers) */
+	struct in6_addr ip6; /* its IPv6 address on a dual-stack network (AAAA); :: for none */
 };
 
 /* a user-defined bridge network the DNS serves, on its gateway */
@@ -43,6 +44,8 @@ int nb_dns_table_read(struct nb_store *st, struct nb_dns_table *t);
 int nb_dns_table_add_net(struct nb_dns_table *t, const struct nb_dns_net *net);
 int nb_dns_table_add(struct nb_dns_table *t, const char *net_id, const char *sb_id,
 		     const char *name, __be32 ip, int alias);
+/* the IPv6 address of the entries added since the first'th (nb_dns_table_add's) */
+void nb_dns_table_set_ip6(struct nb_dns_table *t, size_t first, const struct in6_addr *ip6);
 void nb_dns_table_free(struct nb_dns_table *t);
 /* the network whose gateway is gw, or NULL */
 const struct nb_dns_net *nb_dns_net_by_gateway(const struct nb_dns_table *t, __be32 gw);
@@ -55,7 +58,8 @@ enum nb_dns_verdict {
 
 /*
  * The reply to query q[len] that client sent to the gateway of network
- * net_id: A (and AAAA, empty: IPv4 only) for the names of the endpoints on
+ * net_id: A and AAAA (the address of a dual-stack network's endpoint; an empty answer
+ * for one without) for the names of the endpoints on
  * every network the client's sandbox shares with them, the client's network
  * first (Docker's rule: a name resolves only on a network both share); PTR
  * for their addresses (NXDOMAIN for another address of a shared subnet).

@@ -83,7 +83,7 @@ const char *nb_fmt_mac(const __u8 mac[6], char buf[18]);
 
 /* ---- IPv6 ------------------------------------------------------------------ */
 
-#define NB_IPV6_STRLEN 46 /* INET6_ADDRSTRLEN */
+#define NB_IPV6_STRLEN	46 /* INET6_ADDRSTRLEN */
 #define NB_CIDR6_STRLEN 50 /* address + "/128" */
 
 struct nb_prefix6 {

@@ -592,8 +592,8 @@ int nb_nl_link_list(struct nb_nl *nl, const char *prefix, char (**names)[NB_IFNA
 }
 
 /* an address of family on ifname; flags: IFA_F_* (IFA_F_NODAD) */
-static int addr_add(struct nb_nl *nl, const char *ifname, int family, const void *ip,
-		    size_t size, int prefixlen, unsigned int flags)
+static int addr_add(struct nb_nl *nl, const char *ifname, int family, const void *ip, size_t size,
+		    int prefixlen, unsigned int flags)
 {
 	struct rtnl_addr *addr = NULL;
 	struct nl_addr *local = NULL;
@@ -633,11 +633,10 @@ int nb_nl_addr_add(struct nb_nl *nl, const char *ifname, __be32 ip, int prefixle
 	return addr_add(nl, ifname, AF_INET, &ip, sizeof(ip), prefixlen, 0);
 }
 
-int nb_nl_addr6_add(struct nb_nl *nl, const char *ifname, const struct in6_addr *ip,
-		    int prefixlen, bool nodad)
+int nb_nl_addr6_add(struct nb_nl *nl, const char *ifname, const struct in6_addr *ip, int prefixlen,
+		    bool nodad)
 {
-	return addr_add(nl, ifname, AF_INET6, ip, sizeof(*ip), prefixlen,
-			nodad ? IFA_F_NODAD : 0);
+	return addr_add(nl, ifname, AF_INET6, ip, sizeof(*ip), prefixlen, nodad ? IFA_F_NODAD : 0);
 }
 
 int nb_nl_link_addr_gen_eui64(struct nb_nl *nl, const char *name)

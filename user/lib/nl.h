@@ -101,8 +101,8 @@ int nb_nl_addr_add(struct nb_nl *nl, const char *ifname, __be32 ip, int prefixle
  * The same for IPv6; nodad: valid at once, without duplicate address detection (for
  * addresses only the control plane hands out, such as the gateway's)
  */
-int nb_nl_addr6_add(struct nb_nl *nl, const char *ifname, const struct in6_addr *ip,
-		    int prefixlen, bool nodad);
+int nb_nl_addr6_add(struct nb_nl *nl, const char *ifname, const struct in6_addr *ip, int prefixlen,
+		    bool nodad);
 /* IFLA_INET6_ADDR_GEN_MODE eui64: the link-local address derived from the MAC */
 int nb_nl_link_addr_gen_eui64(struct nb_nl *nl, const char *name);
 /* 1 when ifname has ip (with prefixlen, unless prefixlen < 0), 0 when not */

@@ -362,13 +362,14 @@ static int resolve_addressing6(const struct nb_net_spec *spec, const struct nb_n
 		struct in6_addr net = rec->subnet6.addr;
 
 		if (nb_parse_ipv6(spec->gateway6, &rec->gateway6)) {
-			nb_errorf("network \"%s\": invalid IPv6 gateway \"%s\": not an IPv6 address",
-				  spec->name, spec->gateway6);
+			nb_errorf(
+			    "network \"%s\": invalid IPv6 gateway \"%s\": not an IPv6 address",
+			    spec->name, spec->gateway6);
 			return -EINVAL;
 		}
 		if (!nb_prefix6_contains(&rec->subnet6, &rec->gateway6)) {
-			nb_errorf("network \"%s\": IPv6 gateway %s is outside subnet %s", spec->name,
-				  spec->gateway6, nb_fmt_prefix6(&rec->subnet6, a));
+			nb_errorf("network \"%s\": IPv6 gateway %s is outside subnet %s",
+				  spec->name, spec->gateway6, nb_fmt_prefix6(&rec->subnet6, a));
 			return -EINVAL;
 		}
 		if (!memcmp(&net, &rec->gateway6, sizeof(net))) {

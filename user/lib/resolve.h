@@ -94,9 +94,9 @@ struct nb_net_spec {
  * from Docker's pools when none is given). Fills every field but id, net_id
  * and created; rec->options/labels are malloc'd JSON text (free with
  * nb_network_rec_clear). IPv6 needs both --ipv6 and a v6 subnet (no v6 subnet is
- * picked: Docker 20.10 has no default IPv6 pool either). Prints the cause naming the network; returns
- * -EINVAL (bad input), -EEXIST (name taken or overlap with a network or,
- * unless forced, with the host's routes and addresses), -ENOSPC (no pool).
+ * picked: Docker 20.10 has no default IPv6 pool either). Prints the cause naming the network;
+ * returns -EINVAL (bad input), -EEXIST (name taken or overlap with a network or, unless forced,
+ * with the host's routes and addresses), -ENOSPC (no pool).
  */
 int nb_net_spec_resolve(const struct nb_net_spec *spec, const struct nb_network_rec *others,
 			size_t nothers, struct nb_network_rec *rec);

@@ -761,8 +761,9 @@ static json_t *network_json(struct nb_store *st, const struct nb_network_rec *ne
 	if (nb_network_has_v6(net)) {
 		char a6[NB_CIDR6_STRLEN], b6[NB_CIDR6_STRLEN];
 		json_t *c = json_object();
-		bool range = net->range6.len != net->subnet6.len ||
-			     memcmp(&net->range6.addr, &net->subnet6.addr, sizeof(net->range6.addr));
+		bool range =
+		    net->range6.len != net->subnet6.len ||
+		    memcmp(&net->range6.addr, &net->subnet6.addr, sizeof(net->range6.addr));
 
 		/* Docker's second IPAM.Config entry, the IPv6 one */
 		json_object_set_new(c, "Subnet", json_string(nb_fmt_prefix6(&net->subnet6, a6)));
@@ -1173,8 +1174,7 @@ static const char connect_doc[] = "Connect a sandbox to a network.\n"
 
 static const struct argp_option connect_opts[] = {
     {"ip", OPT_IP, "IP", 0, "IPv4 address of the sandbox on the network", 0},
-    {"ip6", OPT_IP6, "IP", 0, "IPv6 address of the sandbox on the network (needs --ipv6 on it)",
-     0},
+    {"ip6", OPT_IP6, "IP", 0, "IPv6 address of the sandbox on the network (needs --ipv6 on it)", 0},
     {"alias", OPT_ALIAS, "NAME", 0,
      "Another name of the sandbox on the network (repeatable; shown by inspect)", 0},
     {0},

@@ -385,8 +385,8 @@ static int sandbox_create(const struct nb_instance *inst, int argc, char **argv)
 			if (err)
 				goto cleanup;
 		}
-		err = nb_attach(st, w, &nets[i], &sb, i == 0 ? ip : 0, i == 0 ? &ip6 : NULL,
-				&eps[i]);
+		err =
+		    nb_attach(st, w, &nets[i], &sb, i == 0 ? ip : 0, i == 0 ? &ip6 : NULL, &eps[i]);
 		if (err)
 			goto cleanup;
 		nattached++;
@@ -782,9 +782,9 @@ static json_t *sandbox_json(struct nb_store *st, const struct nb_sandbox_rec *sb
 		 * is asked for (netbpf does not record whether it was), Aliases until an
 		 * alias is
 		 */
-		e = json_pack("{s:n, s:o, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:i}", "IPAMConfig",
-			      "Aliases", endpoint_aliases(st, &v->eps[i]), "NetworkID", net->id,
-			      "EndpointID", v->eps[i].id, "Gateway",
+		e = json_pack("{s:n, s:o, s:s, s:s, s:s, s:s, s:i, s:s, s:s, s:s, s:i}",
+			      "IPAMConfig", "Aliases", endpoint_aliases(st, &v->eps[i]),
+			      "NetworkID", net->id, "EndpointID", v->eps[i].id, "Gateway",
 			      v4 ? nb_fmt_ipv4(net->gateway, gw) : "", "IPAddress",
 			      v4 ? nb_fmt_ipv4(v->eps[i].ip, ip) : "", "IPPrefixLen",
 			      v4 ? net->subnet.len : 0, "MacAddress",

@@ -343,7 +343,7 @@ static int endpoint_ip6(struct tx *t, const struct nb_network_rec *net, struct n
 		if (err)
 			nb_errorf("endpoint %.12s: IPv6 address %s: %s network \"%s\" (%s)",
 				  ep->endpoint_id, nb_fmt_ipv6(&ep->ip6, a),
-				  err == -ERANGE	? "outside"
+				  err == -ERANGE       ? "outside"
 				  : err == -EADDRINUSE ? "already in use on"
 						       : "reserved in",
 				  net->name, p);
@@ -816,7 +816,8 @@ static int pool6_request(const struct nb_instance *inst, const char *pool, const
 	json_object_foreach(pools, key, v)
 	{
 		if (strncmp(key, POOL6_PREFIX, strlen(POOL6_PREFIX)) ||
-		    nb_parse_prefix6(json_string_value(json_object_get(v, "pool")) ?: "", true, &q) ||
+		    nb_parse_prefix6(json_string_value(json_object_get(v, "pool")) ?: "", true,
+				     &q) ||
 		    !nb_prefix6_overlap(&p, &q))
 			continue;
 		nb_errorf("IPAM: pool %s overlaps pool %s in use", pool, key);
@@ -836,8 +837,7 @@ cleanup:
 }
 
 static int pool_request(void *ctx, const char *pool, const char *subpool, bool v6,
-			char id[NBD_POOL_ID_LEN], char pool_out[NB_CIDR6_STRLEN],
-			struct nbd_err *e)
+			char id[NBD_POOL_ID_LEN], char pool_out[NB_CIDR6_STRLEN], struct nbd_err *e)
 {
 	const struct nb_instance *inst = ctx;
 	struct nb_network_rec *nets = NULL;
