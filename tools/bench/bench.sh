@@ -100,6 +100,7 @@ build_helpers() {
 	{
 		cc $cflags "$NBB_BENCH/httpd.c" -o "$NBB_BUILD/nbb-httpd"
 		cc $cflags "$NBB_BENCH/connlat.c" -o "$NBB_BUILD/nbb-connlat"
+		cc $cflags "$NBB_BENCH/pingpong.c" -o "$NBB_BUILD/nbb-pingpong"
 		cc $cflags "$NBB_BENCH/tcswap.c" -lbpf -lelf -lz -o "$NBB_BUILD/nbb-tcswap"
 	}
 	# the endpoint program with bpf/lib/stats.bpf.h's counters defined away
@@ -330,7 +331,7 @@ run_progcost() {
 	wait_for 5 grep -q on "$NBB_TMP/bpfstats.log" || { log "BPF statistics unavailable"; return 0; }
 	for t in D E; do
 		case " ${AVAILABLE[*]} " in *" $t "*) ;; *) continue ;; esac
-		for m in lat_bp udp64 pub_rate local_rate; do
+		for m in lat_bp udp64 pub_rate local_rate lat_bp4 lat_bp6 udp64_6 pub_rate6; do
 			[ -z "$WANT_METRICS" ] || case " $WANT_METRICS " in *" $m "*) ;; *) continue ;; esac
 			prog_stats "$t" >"$NBB_TMP/ps0"
 			NBB_RESULTS=$NBB_TMP/progcost.jsonl "m_$m" 0 "$t" || continue
