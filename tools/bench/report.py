@@ -297,6 +297,31 @@ def ipv6(R, w):
             cells.insert(1, f"{fmt(med(x6))} {unit}")
             cells.insert(1, f"{fmt(med(x4))} {unit}")
             w(" | ".join(cells))
+    # what the kernel's IPv6 costs on its own moves with the machine's load as much as
+    # anything: each path's v6/v4 over the bare veth pair's v6/v4 of the same round
+    # leaves what the path itself adds to IPv6
+    norm = []
+    for m6, m4, fl, what, op, target in pairs:
+        a6, a4 = R.v.get((m6, "A"), {}), R.v.get((m4, "A"), {})
+        for t in R.topos(m6):
+            if t == "A":
+                continue
+            t6, t4 = R.v.get((m6, t), {}), R.v.get((m4, t), {})
+            rs = [(t6[r][fl] / t4[r][fl]) / (a6[r][fl] / a4[r][fl]) for r in sorted(t6)
+                  if r in t4 and r in a6 and r in a4 and t4[r].get(fl) and a4[r].get(fl)
+                  and a6[r].get(fl)]
+            if rs:
+                norm.append(f"| ({t}) {what} | {fmt_range(rs, 2)}× |")
+    if norm:
+        w("")
+        w("The same ratios divided by the bare veth pair's (A) of the same round: what each "
+          "path adds to IPv6's cost beyond the kernel's own (1× = IPv6 costs it no more than "
+          "it costs a veth pair).")
+        w("")
+        w("| topology: metric | (v6/v4) / (A's v6/v4): median (min–max) |")
+        w("|---|---|")
+        for line in norm:
+            w(line)
     w("")
     w("(A) is the bare veth pair (its \"published port\" is the server's own address, no NAT), "
       "(B) the Linux bridge, (C) Docker 20.10 with `\"ipv6\": true, \"ip6tables\": true` "
