@@ -333,6 +333,7 @@ run_progcost() {
 		case " ${AVAILABLE[*]} " in *" $t "*) ;; *) continue ;; esac
 		for m in lat_bp udp64 pub_rate local_rate lat_bp4 lat_bp6 udp64_6 pub_rate6; do
 			[ -z "$WANT_METRICS" ] || case " $WANT_METRICS " in *" $m "*) ;; *) continue ;; esac
+			case " ${METRIC_TOPOS[$m]} " in *" $t "*) ;; *) continue ;; esac
 			prog_stats "$t" >"$NBB_TMP/ps0"
 			NBB_RESULTS=$NBB_TMP/progcost.jsonl "m_$m" 0 "$t" || continue
 			prog_stats "$t" >"$NBB_TMP/ps1"

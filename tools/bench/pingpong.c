@@ -105,7 +105,8 @@ static int serve(const struct sockaddr_storage *sa, socklen_t len)
 			if (k > 0) {
 				if (spin_io(fd, buf, k, false))
 					break;
-			} else if (k == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+			} else if (k == 0 ||
+				   (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
 				break;
 			}
 		}
@@ -210,7 +211,8 @@ broken:
 		strerror(errno));
 	return 1;
 usage:
-	fprintf(stderr, "usage: nbb-pingpong -s [-a ADDR] -p PORT\n"
-			"       nbb-pingpong -a ADDR -p PORT [-t SECONDS] [-m MSGSIZE] [-w WARMUP]\n");
+	fprintf(stderr,
+		"usage: nbb-pingpong -s [-a ADDR] -p PORT\n"
+		"       nbb-pingpong -a ADDR -p PORT [-t SECONDS] [-m MSGSIZE] [-w WARMUP]\n");
 	return 2;
 }
