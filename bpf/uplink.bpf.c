@@ -4,9 +4,9 @@
  * each interface of the host netns that leads outside. They translate
  * published ports, masquerade and ICMP errors about both (bpf/lib/nat.bpf.h
  * has the decisions); every other packet passes untouched, so the host's
- * own traffic never depends on netbpf. IPv6 is not translated: what enters
- * a sandbox IPv6 subnet is limited to the replies of the sandboxes' own
- * flows (bpf/lib/ct6.bpf.h).
+ * own traffic never depends on netbpf. IPv6: published ports are translated
+ * (bpf/lib/nat6.bpf.h); what enters a sandbox IPv6 subnet is limited to the
+ * replies of the sandboxes' own flows (bpf/lib/ct6.bpf.h).
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -16,6 +16,7 @@
 #include "lib/nat.bpf.h"
 #include "lib/ct6.bpf.h"
 #include "lib/overlay.bpf.h"
+#include "lib/nat6.bpf.h"
 
 /*
  * VXLAN between the hosts of a cluster (docs/overlay.md) meets both uplink
@@ -57,24 +58,42 @@ static __always_inline int nb_uplink_verdict(nb_ctx_t *skb, int ret)
 	return ret;
 }
 
+/*
+ * The IPv4 path as a function of its own: its stack and IPv6's
+ * (nb_nat6_uplink_in()) are then never added up in one call chain.
+ */
+__noinline int nb_uplink_in4(struct __sk_buff *skb)
+{
+	if (!skb)
+		return NB_ACT_PASS;
+	return nb_nat_uplink_in(skb);
+}
+
 SEC("tc")
 int uplink_in(struct __sk_buff *skb)
 {
 	if (nb_ct6_is_ipv6(skb))
-		return nb_uplink_verdict(skb, nb_ct6_uplink_in(skb));
+		return nb_uplink_verdict(skb, nb_nat6_uplink_in(skb));
 	if (nb_uplink_is_tunnel(skb, false))
 		return NB_ACT_PASS;
-	return nb_uplink_verdict(skb, nb_nat_uplink_in(skb));
+	return nb_uplink_verdict(skb, nb_uplink_in4(skb));
+}
+
+__noinline int nb_uplink_out4(struct __sk_buff *skb)
+{
+	if (!skb)
+		return NB_ACT_PASS;
+	return nb_nat_uplink_out(skb);
 }
 
 SEC("tc")
 int uplink_out(struct __sk_buff *skb)
 {
 	if (nb_ct6_is_ipv6(skb))
-		return nb_uplink_verdict(skb, nb_ct6_uplink_out(skb));
+		return nb_uplink_verdict(skb, nb_nat6_uplink_out(skb));
 	if (nb_uplink_is_tunnel(skb, true))
 		return NB_ACT_PASS;
-	return nb_uplink_verdict(skb, nb_nat_uplink_out(skb));
+	return nb_uplink_verdict(skb, nb_uplink_out4(skb));
 }
 
 char LICENSE[] SEC("license") = "Dual BSD/GPL";

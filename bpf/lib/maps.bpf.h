@@ -173,6 +173,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } NB_MAP_CT6 SEC(".maps");
 
+/* published IPv6 ports */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NB_MAX_PUBLISH6);
+	__type(key, struct nb_publish6_key);
+	__type(value, struct nb_publish6_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_PUBLISH6 SEC(".maps");
+
 /* uplinks by ifindex: masquerade address and port range */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

@@ -208,6 +208,7 @@ struct nb_counter {
 #define NB_MAP_CT_SYN nb_ct_syn /* as nb_ct: published-port TCP flows not answered yet (LRU) */
 #define NB_MAP_PUB_ALLOW nb_pub_allow /* LPM struct nb_pub_allow_key -> __u32 NB_PUB_ALLOW_* */
 #define NB_MAP_CT6 nb_ct6 /* struct nb_ct6_key -> struct nb_ct6_entry (LRU): sandboxes' IPv6 flows */
+#define NB_MAP_PUBLISH6 nb_publish6 /* struct nb_publish6_key -> struct nb_publish6_val */
 
 #define NB_MAX_UPLINKS 64
 #define NB_MAX_LOCAL_ADDRS 4096
@@ -215,6 +216,7 @@ struct nb_counter {
 #define NB_MAX_SOCK_RNAT 65536 /* host sockets talking to a published port */
 #define NB_MAX_PUB_ALLOW 65536 /* allow-list prefixes of all published ports, plus one each */
 #define NB_MAX_CT6 65536 /* IPv6 flows of sandboxes through the uplinks, two entries each */
+#define NB_MAX_PUBLISH6 NB_MAX_PUBLISH
 
 struct nb_publish_key {
 	__be32 host_ip; /* net: host address clients use; 0 = every host address */
@@ -436,8 +438,44 @@ struct nb_ct6_entry {
 	__u64 created_ns; /* host: bpf_ktime_get_ns() */
 	__u64 seen_ns; /* host: last packet out, refreshed at most once per second */
 	__u32 net_id; /* host: the sandbox's network */
-	__u32 pad;
-	__u64 packets; /* host: packets out (the sandbox's direction) */
+	__u8 kind; /* NB_CT6_K_* */
+	__u8 dir; /* NB_CT_DIR_*: NB_CT6_K_DNAT's forward (ORIG) or reply entry */
+	__u16 pad;
+	__u64 packets; /* host: packets out (the sandbox's direction); DNAT: this direction's */
+	/*
+	 * NB_CT6_K_DNAT: what the packet's address and port become. ORIG (key:
+	 * client -> host address, published port): the destination, the
+	 * sandbox's address and port. REPLY (key: sandbox -> client): the source,
+	 * the host address and published port the client used.
+	 */
+	__u8 nat_addr[16]; /* net */
+	__be16 nat_port; /* net */
+	__u16 pad2;
+	__u32 ifindex; /* host: ORIG: the sandbox endpoint's host-side veth */
+};
+#define NB_CT6_K_ROUTED 0 /* a sandbox's own flow, untranslated (what uplink_in lets back in) */
+#define NB_CT6_K_DNAT 1 /* a flow from outside to a published IPv6 port */
+
+/*
+ * Published IPv6 ports (`publish [::]:8080:80`, `publish [2001:db8::1]:8080:80`):
+ * translated at the uplinks' tc hooks (bpf/lib/nat6.bpf.h) and by the
+ * socket hooks for the host's own connections.
+ */
+struct nb_publish6_key {
+	__u8 host_ip6[16]; /* net: host address clients use; :: = every host address */
+	__be16 host_port; /* net */
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad; /* must be zero */
+};
+
+struct nb_publish6_val {
+	__u8 sb_ip6[16]; /* net: the sandbox's IPv6 address */
+	__be16 sb_port; /* net: container port */
+	__u16 pad;
+	__u32 net_id; /* host */
+	__u32 ifindex; /* host: the sandbox endpoint's host-side veth */
+	__u32 pad2;
+	__u64 conns; /* host: connections translated; BPF adds */
 };
 
 /* ---- events (netbpfctl monitor) ---------------------------------------- */

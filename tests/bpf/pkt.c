@@ -454,14 +454,26 @@ static __u16 l4_csum6(const struct ip6_hdr *ip6, __u8 proto, const void *l4, __u
 static void finish6(struct pkt *p)
 {
 	struct ip6_hdr *ip6 = pkt_ip6h(p);
+	__u16 sum;
 	__u8 *c;
 
 	ip6->ip6_plen = htons(p->len - p->l3 - sizeof(struct ip6_hdr));
-	if (!p->l4 || p->l4_proto != IPPROTO_ICMPV6)
+	if (p->l4 && p->l4_proto == IPPROTO_UDP) {
+		pkt_udph(p)->len = htons(p->len - p->l4);
+		c = p->data + p->l4 + 6;
+	} else if (p->l4 && p->l4_proto == IPPROTO_TCP) {
+		c = p->data + p->l4 + 16;
+	} else if (p->l4 && p->l4_proto == IPPROTO_ICMPV6) {
+		c = p->data + p->l4 + 2;
+	} else {
 		return;
-	c = p->data + p->l4 + 2;
+	}
 	c[0] = c[1] = 0;
-	*(__u16 *)c = htons((__u16)~l4_csum6(ip6, IPPROTO_ICMPV6, p->data + p->l4, p->len - p->l4));
+	sum = (__u16)~l4_csum6(ip6, p->l4_proto, p->data + p->l4, p->len - p->l4);
+	/* UDP over IPv6: a computed 0 is sent as all ones (RFC 8200 8.1) */
+	if (!sum && p->l4_proto == IPPROTO_UDP)
+		sum = 0xffff;
+	*(__u16 *)c = htons(sum);
 }
 
 void pkt_finish(struct pkt *p)

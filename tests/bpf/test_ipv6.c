@@ -917,6 +917,135 @@ static bool check_linux(struct t *t)
 	return ok;
 }
 
+/* ---- published IPv6 ports: DNAT66 at the uplink ------------------------ */
+
+static const __u8 HOST6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1}; /* the uplink's */
+static const __u8 ONLINK6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 0x99}; /* a neighbour */
+
+/* A TCP (flags) or UDP packet with valid checksums, world <-> host or sandbox */
+static void build_l4(struct pkt *p, __u8 proto, const __u8 *sip, __u16 sp, const __u8 *dip,
+		     __u16 dp, __u8 flags)
+{
+	pkt_eth(p, MAC_F, MAC_F, ETH_P_IPV6);
+	pkt_ipv6(p, sip, dip, proto);
+	if (proto == IPPROTO_TCP)
+		pkt_tcp(p, sp, dp, 1000, flags & 0x10 ? 2000 : 0, flags);
+	else
+		pkt_udp(p, sp, dp);
+	pkt_put(p, "netbpf-v6", 9);
+	pkt_finish(p);
+}
+
+/* prog on the uplink turns in into want (byte for byte, valid checksum) and passes it */
+static bool dnat6_step(struct t *t, enum prog prog, const char *what, const struct pkt *in,
+		       const struct pkt *want)
+{
+	struct pkt_out out;
+	char why[128];
+	bool ok = true;
+
+	if (!ASSERT_OK(pkt_run(prog_fd(t, prog), t->ifindex[P_UP], in, &out), what))
+		return false;
+	ok &= ASSERT_VERDICT(out.verdict, TC_ACT_OK, what);
+	ok &= ASSERT_EQ(out.len, want->len, what);
+	if (out.len == want->len)
+		ok &= ASSERT_MEMEQ(out.frame, want->data, want->len, what);
+	if (!ASSERT_OK(pkt_csum_check6(out.frame, out.len, why, sizeof(why)), what)) {
+		pkt_diag("%s: %s", what, why);
+		ok = false;
+	}
+	return ok;
+}
+
+static int publish6(struct t *t, const __u8 *host, __u16 hport, __u8 proto, const __u8 *sb,
+		    __u16 sport)
+{
+	struct nb_publish6_key k = {.host_port = htons(hport), .proto = proto};
+	struct nb_publish6_val v = {.sb_port = htons(sport), .net_id = 1};
+
+	if (host)
+		memcpy(k.host_ip6, host, 16);
+	memcpy(v.sb_ip6, sb, 16);
+	v.ifindex = t->ifindex[P_A];
+	return bpf_map_update_elem(t->maps.publish6, &k, &v, BPF_NOEXIST) ? -errno : 0;
+}
+
+static __u64 publish6_conns(struct t *t, const __u8 *host, __u16 hport, __u8 proto)
+{
+	struct nb_publish6_key k = {.host_port = htons(hport), .proto = proto};
+	struct nb_publish6_val v;
+
+	if (host)
+		memcpy(k.host_ip6, host, 16);
+	return bpf_map_lookup_elem(t->maps.publish6, &k, &v) ? ~0ULL : v.conns;
+}
+
+static bool check_dnat6(struct t *t)
+{
+	struct pkt in, want;
+	struct pkt_out out;
+	char cmd[160];
+	bool ok = true;
+
+	/* the test's netns starts with IPv6 off on new devices (pkt.c) */
+	snprintf(cmd, sizeof(cmd), "/proc/sys/net/ipv6/conf/v6p%d/disable_ipv6", P_UP);
+	if (!ASSERT_OK(pkt_write_file(cmd, "0"), "IPv6 on the uplink"))
+		return false;
+	snprintf(cmd, sizeof(cmd), "ip -6 addr add 2001:db8:ff::1/64 dev v6p%d nodad", P_UP);
+	if (!ASSERT_OK(system(cmd), "the uplink's IPv6 address") ||
+	    !ASSERT_OK(pkt_write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1"),
+		       "IPv6 forwarding"))
+		return false;
+	if (!ASSERT_OK(publish6(t, HOST6, 8080, IPPROTO_TCP, IP6_A, 80), "publish TCP 8080") ||
+	    !ASSERT_OK(publish6(t, NULL, 9090, IPPROTO_UDP, IP6_A, 53), "publish [::] UDP 9090"))
+		return false;
+
+	/* TCP: the SYN to [HOST6]:8080 goes to [A]:80, the client's address kept */
+	build_l4(&in, IPPROTO_TCP, WORLD6, 40000, HOST6, 8080, 0x02);
+	build_l4(&want, IPPROTO_TCP, WORLD6, 40000, IP6_A, 80, 0x02);
+	ok &= dnat6_step(t, UP_IN, "SYN to the published port: to A:80", &in, &want);
+	build_l4(&in, IPPROTO_TCP, IP6_A, 80, WORLD6, 40000, 0x12);
+	build_l4(&want, IPPROTO_TCP, HOST6, 8080, WORLD6, 40000, 0x12);
+	ok &= dnat6_step(t, UP_OUT, "SYN-ACK from A:80: from the host's 8080", &in, &want);
+	build_l4(&in, IPPROTO_TCP, WORLD6, 40000, HOST6, 8080, 0x10);
+	build_l4(&want, IPPROTO_TCP, WORLD6, 40000, IP6_A, 80, 0x10);
+	ok &= dnat6_step(t, UP_IN, "the client's ACK: to A:80", &in, &want);
+	/* a new client's ACK opens nothing: the host's (it answers RST) */
+	build_l4(&in, IPPROTO_TCP, STRANGER6, 40001, HOST6, 8080, 0x10);
+	ok &= dnat6_step(t, UP_IN, "an ACK without flow: unchanged", &in, &in);
+	/* the host's own reply from 80 to the world is not the sandbox's */
+	build_l4(&in, IPPROTO_TCP, HOST6, 80, WORLD6, 40000, 0x12);
+	ok &= dnat6_step(t, UP_OUT, "the host's own packet out: unchanged", &in, &in);
+
+	/* UDP on [::]:9090: any host address the FIB calls local */
+	build_l4(&in, IPPROTO_UDP, STRANGER6, 5353, HOST6, 9090, 0);
+	build_l4(&want, IPPROTO_UDP, STRANGER6, 5353, IP6_A, 53, 0);
+	ok &= dnat6_step(t, UP_IN, "UDP to [::]:9090 on the host's address: to A:53", &in, &want);
+	build_l4(&in, IPPROTO_UDP, IP6_A, 53, STRANGER6, 5353, 0);
+	build_l4(&want, IPPROTO_UDP, HOST6, 9090, STRANGER6, 5353, 0);
+	ok &= dnat6_step(t, UP_OUT, "its answer: from the host's 9090", &in, &want);
+	/* not the host's address (a neighbour on the uplink's link): routed, not translated */
+	build_l4(&in, IPPROTO_UDP, STRANGER6, 5354, ONLINK6, 9090, 0);
+	ok &= dnat6_step(t, UP_IN, "UDP to another machine's 9090: unchanged", &in, &in);
+	/* the published port's other protocol is not published */
+	build_l4(&in, IPPROTO_UDP, STRANGER6, 5355, HOST6, 8080, 0);
+	ok &= dnat6_step(t, UP_IN, "UDP to the TCP port: unchanged", &in, &in);
+
+	ok &= ASSERT_EQ(publish6_conns(t, HOST6, 8080, IPPROTO_TCP), 1, "TCP 8080 conns");
+	ok &= ASSERT_EQ(publish6_conns(t, NULL, 9090, IPPROTO_UDP), 1, "UDP 9090 conns");
+
+	/* A sandbox's own flow out is still only recorded (no translation) */
+	build_l4(&in, IPPROTO_UDP, IP6_A, 41000, WORLD6, 123, 0);
+	if (ASSERT_OK(pkt_run(prog_fd(t, UP_OUT), t->ifindex[P_UP], &in, &out), "A's own flow")) {
+		ok &= ASSERT_EQ(out.len, in.len, "A's own flow: length");
+		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "A's own flow unchanged");
+	}
+	/* a router answers solicitations otherwise (check_linux compares with a host) */
+	ok &= ASSERT_OK(pkt_write_file("/proc/sys/net/ipv6/conf/all/forwarding", "0"),
+			"IPv6 forwarding off again");
+	return ok;
+}
+
 /* ---- setup ------------------------------------------------------------- */
 
 static int setup(struct t *t)
@@ -1012,6 +1141,8 @@ int main(void)
 	}
 	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
 		pkt_tap(run_case(&t, &cases[i]), "%s", cases[i].name);
+	pkt_tap(check_dnat6(&t), "DNAT66: published IPv6 ports at the uplink, both ways, "
+				 "checksums");
 	pkt_tap(check_linux(&t), "NA: byte for byte what Linux answers to the same solicitations");
 	pkt_tap(check_eui64(), "library: nb_ip6_eui64() gives the sandbox's link-local address");
 	pkt_tap(check_ep6(&t), "library: nb_ep6_put/del move and remove an endpoint's address");

@@ -74,6 +74,41 @@ static void test_parse_valid(void **state)
 	}
 }
 
+static void test_parse_ipv6(void **state)
+{
+	static const struct {
+		const char *spec, *ip6;
+		unsigned host_min, sb_min;
+		int proto;
+	} cases[] = {
+	    {"[::]:8080:80", "::", 8080, 80, IPPROTO_TCP},
+	    {"[2001:db8::1]:8080:80", "2001:db8::1", 8080, 80, IPPROTO_TCP},
+	    {"[::1]:53:53/udp", "::1", 53, 53, IPPROTO_UDP},
+	    {"[fd00::5]::80", "fd00::5", 0, 80, IPPROTO_TCP},
+	    {"[::]:80", "::", 0, 80, IPPROTO_TCP},
+	};
+	struct nb_portspec s;
+	struct in6_addr want;
+	char why[256];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (nb_portspec_parse(cases[i].spec, &s, why, sizeof(why)))
+			fail_msg("\"%s\": %s", cases[i].spec, why);
+		assert_int_equal(inet_pton(AF_INET6, cases[i].ip6, &want), 1);
+		assert_true(s.has_ip6);
+		assert_false(s.has_ip);
+		assert_memory_equal(&s.ip6, &want, 16);
+		assert_int_equal(s.host_min, cases[i].host_min);
+		assert_int_equal(s.sb_min, cases[i].sb_min);
+		assert_int_equal(s.proto, cases[i].proto);
+	}
+	/* an IPv4 spec leaves the IPv6 fields alone */
+	assert_int_equal(nb_portspec_parse("8080:80", &s, why, sizeof(why)), 0);
+	assert_false(s.has_ip6);
+}
+
 struct bad {
 	const char *spec;
 	int err;
@@ -109,7 +144,15 @@ static void test_parse_invalid(void **state)
 	    {"1.2.3:8000:80", -EINVAL, "invalid host address \"1.2.3\""},
 	    {"localhost:8000:80", -EINVAL, "invalid host address \"localhost\""},
 	    {"127.0.0.1:80", -EINVAL, "\"127.0.0.1::80\""},
-	    {"[::1]:8000:80", -EINVAL, "IPv6"},
+	    {"[::1:8000:80", -EINVAL, "[ADDRESS]:HOSTPORT:CPORT"},
+	    {"[::1]8000:80", -EINVAL, "[ADDRESS]:HOSTPORT:CPORT"},
+	    {"[zz::1]:8000:80", -EINVAL, "invalid host address \"zz::1\""},
+	    {"[1.2.3.4]:8000:80", -EINVAL, "invalid host address \"1.2.3.4\""},
+	    {"[::ffff:1.2.3.4]:8000:80", -EINVAL, "IPv6 unicast"},
+	    {"[ff02::1]:8000:80", -EINVAL, "IPv6 unicast"},
+	    {"[::1]:1.2.3.4:8000:80", -EINVAL, "too many \":\""},
+	    {"8000:[::1]:80", -EINVAL, "enclose an IPv6 host address"},
+	    {"[::1]:8000:80-81", -EINVAL, "differ in length"},
 	    {"1.2.3.4:1:2:3", -EINVAL, "too many \":\""},
 	    {"1.2.3.4:8000-x:80", -EINVAL, "not a number"},
 	};
@@ -333,6 +376,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_parse_valid),
+	    cmocka_unit_test(test_parse_ipv6),
 	    cmocka_unit_test(test_parse_invalid),
 	    cmocka_unit_test(test_parse_too_long),
 	    cmocka_unit_test(test_expand_fixed_and_ranges),

@@ -277,7 +277,7 @@ static void test_open_files_and_modes(void **state)
 	sqlite3_finalize(stmt);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(stmt, 0), 5);
+	assert_int_equal(sqlite3_column_int(stmt, 0), 6);
 	sqlite3_finalize(stmt);
 	assert_int_equal(
 	    sqlite3_prepare_v2(db,
@@ -1178,6 +1178,65 @@ static void test_cascade(void **state)
 
 /* ---- published ports ---------------------------------------------------- */
 
+/* published IPv6 ports: [::] conflicts with every address, exact ones apart; cascade */
+static struct nb_publish_rec pub6(const struct nb_endpoint_rec *ep, const char *ip6, __u16 hport,
+				  __u16 sport)
+{
+	struct nb_publish_rec p = {.v6 = true, .host_port = hport, .sb_port = sport,
+				   .proto = IPPROTO_TCP};
+
+	snprintf(p.sandbox_id, sizeof(p.sandbox_id), "%s", ep->sandbox_id);
+	snprintf(p.network_id, sizeof(p.network_id), "%s", ep->network_id);
+	assert_int_equal(inet_pton(AF_INET6, ip6, &p.host_ip6), 1);
+	return p;
+}
+
+static void test_publish6(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_network_rec n = add_net(f->st, "n", "10.1.0.0/24");
+	struct nb_sandbox_rec a = add_sb(f->st, "a"), b = add_sb(f->st, "b");
+	struct nb_endpoint_rec ea = add_ep(f->st, &n, &a, "10.1.0.2", 0);
+	struct nb_endpoint_rec eb = add_ep(f->st, &n, &b, "10.1.0.3", 0);
+	struct nb_publish_rec p, holder, *pl;
+	struct in6_addr any = IN6ADDR_ANY_INIT, one;
+	bool taken;
+	size_t cnt;
+
+	p = pub6(&ea, "2001:db8::1", 8080, 80);
+	assert_int_equal(nb_store_publish6_add(f->st, &p, NULL), 0);
+	/* another address, same port: free; [::] on it: taken, holder named */
+	p = pub6(&eb, "2001:db8::2", 8080, 80);
+	assert_int_equal(nb_store_publish6_add(f->st, &p, NULL), 0);
+	p = pub6(&eb, "::", 8080, 80);
+	assert_int_equal(nb_store_publish6_add(f->st, &p, &holder), -EEXIST);
+	assert_true(holder.v6);
+	assert_string_equal(holder.sandbox_id, a.id);
+	/* the IPv4 table is another namespace: 0.0.0.0:8080 is free */
+	p = pub(&eb, "0.0.0.0", 8080, 80, IPPROTO_TCP);
+	assert_int_equal(nb_store_publish_add(f->st, &p, NULL), 0);
+	assert_int_equal(nb_store_publish6_taken(f->st, &any, 8080, IPPROTO_TCP, &taken), 0);
+	assert_true(taken);
+	assert_int_equal(nb_store_publish6_taken(f->st, &any, 8080, IPPROTO_UDP, &taken), 0);
+	assert_false(taken);
+	assert_int_equal(nb_store_publish6_list(f->st, a.id, &pl, &cnt), 0);
+	assert_int_equal(cnt, 1);
+	assert_true(pl[0].v6);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::1", &one), 1);
+	assert_memory_equal(&pl[0].host_ip6, &one, 16);
+	free(pl);
+	p = pub6(&ea, "2001:db8::1", 8080, 80);
+	assert_int_equal(nb_store_publish6_del(f->st, &p), 0);
+	assert_int_equal(nb_store_publish6_del(f->st, &p), -ENOENT);
+	/* removing b takes its IPv6 rows along */
+	assert_int_equal(nb_store_sandbox_del(f->st, b.id), 0);
+	assert_int_equal(nb_store_publish6_list(f->st, NULL, &pl, &cnt), 0);
+	assert_int_equal(cnt, 0);
+	free(pl);
+	nb_network_rec_clear(&n);
+}
+
+
 static void test_publish_conflicts(void **state)
 {
 	struct fixture *f = *state;
@@ -1655,6 +1714,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_renames, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_cascade, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_publish_conflicts, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_publish6, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_injection_verbatim, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_settings, setup, teardown),

@@ -106,6 +106,7 @@ build_helpers() {
 	{
 		cc $cflags "$NBB_BENCH/httpd.c" -o "$NBB_BUILD/nbb-httpd"
 		cc $cflags "$NBB_BENCH/connlat.c" -o "$NBB_BUILD/nbb-connlat"
+		cc $cflags "$NBB_BENCH/pingpong.c" -o "$NBB_BUILD/nbb-pingpong"
 		cc $cflags "$NBB_BENCH/tcswap.c" -lbpf -lelf -lz -o "$NBB_BUILD/nbb-tcswap"
 	}
 	# the endpoint program with bpf/lib/stats.bpf.h's counters defined away
@@ -348,7 +349,7 @@ run_progcost() {
 	wait_for 5 grep -q on "$NBB_TMP/bpfstats.log" || { log "BPF statistics unavailable"; return 0; }
 	for t in D E XN; do
 		case " ${AVAILABLE[*]} " in *" $t "*) ;; *) continue ;; esac
-		for m in lat_bp udp64 pub_rate local_rate tput; do
+		for m in lat_bp udp64 pub_rate local_rate tput lat_bp4 lat_bp6 udp64_6 pub_rate6; do
 			[ -z "$WANT_METRICS" ] || case " $WANT_METRICS " in *" $m "*) ;; *) continue ;; esac
 			case " ${METRIC_TOPOS[$m]} " in *" $t "*) ;; *) continue ;; esac
 			# throughput only across hosts: GSO packets, where the per-packet cost is least

@@ -5,7 +5,8 @@
  * wrk gives the rate of many concurrent connections; this gives the
  * latency of one, where a userland proxy's extra hop and process wake-ups
  * show. Prints one JSON object: count, errors, rate (connections/s),
- * avg/p50/p90/p99/min/max in microseconds.
+ * avg/p50/p90/p99/min/max in microseconds. ADDR is IPv4 or IPv6 (the
+ * published-port metrics of both families use it).
  *
  *   nbb-connlat -a ADDR -p PORT [-d SECONDS] [-n COUNT] [-w WARMUP]
  */
@@ -30,17 +31,17 @@ static double now_us(void)
 }
 
 /* One exchange; 0 or -errno (-EPROTO when the answer was not "200") */
-static int exchange(const struct sockaddr_in *sin)
+static int exchange(const struct sockaddr_storage *sa, socklen_t salen)
 {
 	char buf[512];
 	size_t got = 0;
 	ssize_t n;
 	int fd, err = 0;
 
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fd = socket(sa->ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
-	if (connect(fd, (const struct sockaddr *)sin, sizeof(*sin)) < 0) {
+	if (connect(fd, (const struct sockaddr *)sa, salen) < 0) {
 		err = -errno;
 		goto cleanup;
 	}
@@ -75,7 +76,10 @@ static int cmp_double(const void *a, const void *b)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET };
+	struct sockaddr_storage sa = {};
+	struct sockaddr_in *sin = (struct sockaddr_in *)&sa;
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&sa;
+	socklen_t salen;
 	double secs = 2, start, t0, t1, sum = 0, *lat;
 	long max = 2000000, warm = 50, count = 0, errors = 0, i;
 	const char *addr = NULL;
@@ -104,11 +108,18 @@ int main(int argc, char **argv)
 	}
 	if (!addr || port <= 0 || port > 65535 || secs <= 0 || max <= 0 || warm < 0)
 		goto usage;
-	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
-		fprintf(stderr, "nbb-connlat: address %s: not an IPv4 address\n", addr);
+	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+		sin->sin_port = htons(port);
+		salen = sizeof(*sin);
+	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+		sin6->sin6_port = htons(port);
+		salen = sizeof(*sin6);
+	} else {
+		fprintf(stderr, "nbb-connlat: address %s: not an IPv4 or IPv6 address\n", addr);
 		return 2;
 	}
-	sin.sin_port = htons(port);
 	lat = calloc(max, sizeof(*lat));
 	if (!lat) {
 		fprintf(stderr, "nbb-connlat: cannot allocate %ld samples\n", max);
@@ -116,13 +127,13 @@ int main(int argc, char **argv)
 	}
 	/* warm-up: ARP/neighbour entries, caches, the server's first wake-ups */
 	for (i = 0; i < warm; i++)
-		exchange(&sin);
+		exchange(&sa, salen);
 	start = now_us();
 	while (count < max) {
 		t0 = now_us();
 		if (t0 - start >= secs * 1e6)
 			break;
-		err = exchange(&sin);
+		err = exchange(&sa, salen);
 		t1 = now_us();
 		if (err) {
 			if (!first_err)

@@ -8,6 +8,9 @@
  * netns), so the server side costs the same everywhere.
  *
  *   nbb-httpd [-a ADDR] -p PORT
+ *
+ * Without -a it listens on [::] (IPv4 and IPv6 both, as the published-port
+ * metrics of both families reach it), or on 0.0.0.0 where IPv6 sockets fail.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -27,17 +30,23 @@ static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection:
 static int listen_on(const char *addr, int port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
+	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
+	struct sockaddr *sa = (struct sockaddr *)&sin;
+	socklen_t len = sizeof(sin);
 	int fd, one = 1;
 
-	if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
-		fprintf(stderr, "nbb-httpd: address %s: not an IPv4 address\n", addr);
+	if (inet_pton(AF_INET6, addr, &sin6.sin6_addr) == 1) {
+		sa = (struct sockaddr *)&sin6;
+		len = sizeof(sin6);
+	} else if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
+		fprintf(stderr, "nbb-httpd: address %s: not an IPv4 or IPv6 address\n", addr);
 		return -EINVAL;
 	}
-	fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) < 0 || listen(fd, 4096) < 0) {
+	if (bind(fd, sa, len) < 0 || listen(fd, 4096) < 0) {
 		int err = -errno;
 
 		fprintf(stderr, "nbb-httpd: %s:%d: %s\n", addr, port, strerror(-err));
@@ -73,7 +82,7 @@ static int serve(int fd)
 
 int main(int argc, char **argv)
 {
-	const char *addr = "0.0.0.0";
+	const char *addr = NULL;
 	struct epoll_event ev, evs[256];
 	int port = 0, lfd, ep, opt, i, n;
 
@@ -95,7 +104,9 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	lfd = listen_on(addr, port);
+	lfd = listen_on(addr ? addr : "::", port);
+	if (lfd < 0 && !addr)
+		lfd = listen_on("0.0.0.0", port);
 	if (lfd < 0)
 		return 1;
 	ep = epoll_create1(EPOLL_CLOEXEC);

@@ -7,7 +7,8 @@
 # Which metric runs in which topology (the published-port metrics need a
 # published port; A has none and stands for "no NAT at all" there).
 
-METRICS=(lat_bp lat_blk tput udp64 pub_rate pub_lat local_rate local_lat netready dns_qps dns_lat)
+METRICS=(lat_bp lat_blk tput udp64 pub_rate pub_lat local_rate local_lat netready dns_qps dns_lat
+	lat_bp4 lat_bp6 udp64_6 pub_rate6)
 declare -A METRIC_TOPOS=(
 	[lat_bp]="A B C D E D1 F G XU XF XN"
 	[lat_blk]="A B C D E D1 F G XU XF XN"
@@ -20,6 +21,11 @@ declare -A METRIC_TOPOS=(
 	[netready]="C G"
 	[dns_qps]="C G"
 	[dns_lat]="C G"
+	# IPv6 beside IPv4 (issue 16): the topologies with an IPv6 path (T_SRVIP6, T_PUBIP6)
+	[lat_bp4]="A B C D"
+	[lat_bp6]="A B C D"
+	[udp64_6]="A B C D"
+	[pub_rate6]="A C D"
 )
 declare -A METRIC_TITLE=(
 	[lat_bp]="sandbox↔sandbox TCP request/response latency, busy polling (sockperf --nonblocked)"
@@ -33,6 +39,10 @@ declare -A METRIC_TITLE=(
 	[netready]="docker run -d until a probe from inside the container gets its peer's reply"
 	[dns_qps]="DNS from inside a container: queries/s (dnsperf, 32 outstanding)"
 	[dns_lat]="DNS from inside a container: latency at 1,000 queries/s (dnsperf -Q 1000)"
+	[lat_bp4]="sandbox↔sandbox TCP latency, busy polling, IPv4 (nbb-pingpong: v6's baseline)"
+	[lat_bp6]="sandbox↔sandbox TCP latency, busy polling, IPv6 (nbb-pingpong)"
+	[udp64_6]="sandbox↔sandbox 64-byte UDP packet rate over IPv6 (iperf3 -u -l 64 -b 0)"
+	[pub_rate6]="published port from outside over IPv6: new connections/s (wrk)"
 )
 
 # client NS CGROUP CMD...: CMD as a client (pinned, bounded in time, and in
@@ -88,6 +98,22 @@ EOF
 m_lat_bp() { sockperf_pp "$1" lat_bp "$2" --nonblocked; }
 m_lat_blk() { sockperf_pp "$1" lat_blk "$2"; }
 
+# The same over either family: sockperf 3.7 (Debian 12's) takes IPv4 addresses
+# only, so both sides of the v6/v4 ratio come from tools/bench/pingpong.c
+# (sockperf's --nonblocked ping-pong: one TCP connection, 64-byte messages,
+# both ends spinning on non-blocking reads; half the round trip reported).
+pingpong() { # ROUND METRIC TOPO ADDR
+	local r=$1 m=$2 t=$3 v
+	server "pingpong-$t" "${T_SRV[$t]}" "$NBB_BUILD/nbb-pingpong" -s -p 11112
+	wait_listen "${T_SRV[$t]}" tcp 11112 || { bg_stop "$SRV_PID"; return 1; }
+	v=$(client "${T_CLI[$t]}" "" "$NBB_BUILD/nbb-pingpong" -a "$4" -p 11112 -t "$NBB_DUR" -m 64) ||
+		{ bg_stop "$SRV_PID"; return 1; }
+	bg_stop "$SRV_PID"
+	emit "$r" "$m" "$t" "$v"
+}
+m_lat_bp4() { pingpong "$1" lat_bp4 "$2" "${T_SRVIP[$2]}"; }
+m_lat_bp6() { pingpong "$1" lat_bp6 "$2" "${T_SRVIP6[$2]}"; }
+
 # ---- throughput and packet rate: iperf3 ----------------------------------------------
 
 # udp_in NS: datagrams that reached the UDP layer of NS (queued + dropped for a full buffer)
@@ -117,14 +143,24 @@ EOF
 	emit "$r" tput "$t" "$(cat "$NBB_TMP/v.json")"
 }
 
-m_udp64() {
-	local r=$1 t=$2 u0 u1 out
+# udp6_in NS: udp_in's count for IPv6 (/proc/net/snmp6)
+udp6_in() {
+	in_ns "$1" cat /proc/net/snmp6 | awk '$1 == "Udp6InDatagrams" { n += $2 }
+		$1 == "Udp6RcvbufErrors" { n += $2 } END { print n }'
+}
+
+m_udp64() { udp64_run "$1" udp64 "$2" "${T_SRVIP[$2]}" udp_in; }
+# the same 64-byte payload over IPv6 (20 bytes more of header per packet)
+m_udp64_6() { udp64_run "$1" udp64_6 "$2" "${T_SRVIP6[$2]}" udp6_in; }
+
+udp64_run() { # ROUND METRIC TOPO ADDR COUNTER
+	local r=$1 m=$2 t=$3 u0 u1 out
 	server "iperf3-$t" "${T_SRV[$t]}" iperf3 -s -1 -p 5201
 	wait_listen "${T_SRV[$t]}" tcp 5201 || { bg_stop "$SRV_PID"; return 1; }
-	u0=$(udp_in "${T_SRV[$t]}")
-	out=$(client "${T_CLI[$t]}" "" iperf3 -c "${T_SRVIP[$t]}" -p 5201 -u -l 64 -b 0 \
+	u0=$("$5" "${T_SRV[$t]}")
+	out=$(client "${T_CLI[$t]}" "" iperf3 -c "$4" -p 5201 -u -l 64 -b 0 \
 		-t "$NBB_DUR" -J) || true
-	u1=$(udp_in "${T_SRV[$t]}")
+	u1=$("$5" "${T_SRV[$t]}")
 	bg_stop "$SRV_PID"
 	# The rate the path delivers: datagrams that reached the server's UDP layer
 	# per second (iperf3's receiver drains slower than one sender fills, the
@@ -141,7 +177,7 @@ print(json.dumps({"kpps": int(sys.argv[2]) / secs / 1e3,
                   "app_kpps": (e["sum_received"]["packets"] - e["sum_received"]["lost_packets"])
                   / e["sum_received"]["seconds"] / 1e3}))
 EOF
-	emit "$r" udp64 "$t" "$(cat "$NBB_TMP/v.json")"
+	emit "$r" "$m" "$t" "$(cat "$NBB_TMP/v.json")"
 }
 
 # ---- connections: wrk and nbb-connlat -------------------------------------------------
@@ -172,6 +208,12 @@ m_pub_rate() {
 	local v
 	v=$(wrk_rate "${T_PUBCLI[$2]}" "" "${T_PUBIP[$2]}" "${T_PUBPORT[$2]}") || return 1
 	emit "$1" pub_rate "$2" "$v"
+}
+# over IPv6: the world's client to the host's IPv6 address (wrk takes [ADDR])
+m_pub_rate6() {
+	local v
+	v=$(wrk_rate "${T_PUBCLI[$2]}" "" "[${T_PUBIP6[$2]}]" "${T_PUBPORT[$2]}") || return 1
+	emit "$1" pub_rate6 "$2" "$v"
 }
 m_pub_lat() {
 	local v

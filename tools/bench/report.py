@@ -68,6 +68,16 @@ METRICS = {
     "dns_lat": ("Docker: DNS from inside a container, latency at 1,000 queries/s "
                 "(dnsperf `-Q 1000`)", "p50_us", "µs", False,
                 ["p99_us", "peer_p50_us", "fwd_p50_us", "noerror_pct"]),
+    # IPv6 beside IPv4 (issue 16); lat_bp4 is lat_bp6's baseline from the same tool
+    "lat_bp4": ("Sandbox↔sandbox TCP latency, busy polling, IPv4 (nbb-pingpong, the IPv6 "
+                "row's baseline)", "p50_us", "µs", False, ["avg_us", "p99_us"]),
+    "lat_bp6": ("Sandbox↔sandbox TCP latency, busy polling, IPv6 (nbb-pingpong)",
+                "p50_us", "µs", False, ["avg_us", "p99_us"]),
+    "udp64_6": ("Sandbox↔sandbox 64-byte UDP packet rate over IPv6 (iperf3 `-u -l 64 -b 0`)",
+                "kpps", "kpps", True, ["sent_kpps", "app_kpps"]),
+    "pub_rate6": ("Published port from outside over IPv6: new connections per second "
+                  "(wrk, `Connection: close`, 8 connections)", "conn_s", "conn/s", True,
+                  ["errors"]),
 }
 FIELD_LABEL = {
     "p50_us": "p50 µs", "avg_us": "avg µs", "p99_us": "p99 µs", "gbit_s": "Gbit/s",
@@ -259,6 +269,75 @@ def goal_row(text, rs, op, target, best=None):
     verdict = "**met**" if ok else f"**missed** by {miss * 100:.0f}%"
     return (f"| {text} | {want} | {fmt(m, 2)}× ({fmt(min(rs), 2)}–{fmt(max(rs), 2)}) | {verdict} | "
             f"{fmt(best, 2) + '×' if best is not None else '–'} |")
+
+
+def ipv6(R, w):
+    """IPv6 beside IPv4 (issue 16): per topology, the v6 metric over its v4 twin per round"""
+    pairs = (("lat_bp6", "lat_bp4", "p50_us", "busy-poll latency (p50), v6 vs v4", "<=", 1 / 0.95),
+             ("udp64_6", "udp64", "kpps", "64-byte UDP rate, v6 vs v4", ">=", 0.95),
+             ("pub_rate6", "pub_rate", "conn_s",
+              "published port from outside, new conn/s, v6 vs v4", ">=", 0.95))
+    if not any(R.topos(m6) for m6, *_ in pairs):
+        return
+    w("## IPv6 beside IPv4 (issue 16)")
+    w("")
+    w("The same paths over IPv6 and over IPv4, measured in the same rounds; each ratio is "
+      "the IPv6 result over the IPv4 one of the same topology and round (median of rounds, "
+      "min–max), and best round over best round. The goal is IPv6 at least 0.95× IPv4: for "
+      "rates v6/v4 ≥ 0.95, for latency v6 no more than v4 / 0.95, i.e. v6/v4 ≤ 1.053. "
+      "sockperf 3.7 (Debian 12's) takes IPv4 addresses only, so both latency rows come from "
+      "`tools/bench/pingpong.c` (sockperf's `--nonblocked` ping-pong shape); the UDP and "
+      "connection rows use the IPv4 metrics' own tools (iperf3, wrk) with the IPv6 address.")
+    w("")
+    w("| topology: metric | v4 | v6 | target | v6/v4: median of per-round ratios (min–max) "
+      "| | best round vs best round |")
+    w("|---|---|---|---|---|---|---|")
+    for m6, m4, fl, what, op, target in pairs:
+        for t in R.topos(m6):
+            a, b = R.v.get((m6, t), {}), R.v.get((m4, t), {})
+            rs = [a[r][fl] / b[r][fl] for r in sorted(a) if r in b and b[r].get(fl)]
+            x6, x4 = R.values(m6, t, fl), R.values(m4, t, fl)
+            best = None
+            if x6 and x4:
+                best = max(x6) / max(x4) if METRICS[m6][3] else min(x6) / min(x4)
+            row = goal_row(f"({t}) {what}", rs, op, round(target, 3), best)
+            cells = row.split(" | ")
+            unit = METRICS[m6][2]
+            cells.insert(1, f"{fmt(med(x6))} {unit}")
+            cells.insert(1, f"{fmt(med(x4))} {unit}")
+            w(" | ".join(cells))
+    # what the kernel's IPv6 costs on its own moves with the machine's load as much as
+    # anything: each path's v6/v4 over the bare veth pair's v6/v4 of the same round
+    # leaves what the path itself adds to IPv6
+    norm = []
+    for m6, m4, fl, what, op, target in pairs:
+        a6, a4 = R.v.get((m6, "A"), {}), R.v.get((m4, "A"), {})
+        for t in R.topos(m6):
+            if t == "A":
+                continue
+            t6, t4 = R.v.get((m6, t), {}), R.v.get((m4, t), {})
+            rs = [(t6[r][fl] / t4[r][fl]) / (a6[r][fl] / a4[r][fl]) for r in sorted(t6)
+                  if r in t4 and r in a6 and r in a4 and t4[r].get(fl) and a4[r].get(fl)
+                  and a6[r].get(fl)]
+            if rs:
+                norm.append(f"| ({t}) {what} | {fmt_range(rs, 2)}× |")
+    if norm:
+        w("")
+        w("The same ratios divided by the bare veth pair's (A) of the same round: what each "
+          "path adds to IPv6's cost beyond the kernel's own (1× = IPv6 costs it no more than "
+          "it costs a veth pair).")
+        w("")
+        w("| topology: metric | (v6/v4) / (A's v6/v4): median (min–max) |")
+        w("|---|---|")
+        for line in norm:
+            w(line)
+    w("")
+    w("(A) is the bare veth pair (its \"published port\" is the server's own address, no NAT), "
+      "(B) the Linux bridge, (C) Docker 20.10 with `\"ipv6\": true, \"ip6tables\": true` "
+      "(experimental) and a `--ipv6` network, (D) netbpf with a dual-stack network "
+      "(`network create --ipv6`) and the port published on both families (DNAT66 at the "
+      "uplink).")
+    w("")
 
 
 def cross_host(R, w, extra):
@@ -541,6 +620,7 @@ def main():
     for g in goals(R, scale):
         w(goal_row(*g))
     w("")
+    ipv6(R, w)
     # what the machine allows at all: the no-NAT path over a bare veth pair (A)
     # against Docker's paths, per round; no translated path can beat A
     ca = {r: v["conn_s"] for r, v in R.v.get(("pub_rate", "A"), {}).items()}

@@ -5,7 +5,9 @@
 # it needs them). Setup fills, for its ID:
 #
 #   T_CLI  T_SRV  T_SRVIP          sandbox -> sandbox: client netns, server netns, server address
+#   T_SRVIP6                       the server's IPv6 address (topologies with IPv6: A B C D)
 #   T_PUBCLI T_PUBIP T_PUBPORT     a client outside the host and the published address it uses
+#   T_PUBIP6                       the published IPv6 address (the host's on the world link)
 #   T_LOCALNS T_LOCALCG T_LOCALIP  a client on the host itself (netns, cgroup or "",
 #   T_LOCALPORT                    and the address it uses for the published port)
 #
@@ -38,7 +40,7 @@ declare -A TOPO_NAME=(
 	[F]="tc floor: port + FDB lookup, bpf_redirect_peer"
 	[G]="Docker 20.10 on netbpf (netbpfd), tc"
 )
-declare -A T_CLI T_SRV T_SRVIP T_PUBCLI T_PUBIP T_PUBPORT T_LOCALNS T_LOCALCG T_LOCALIP T_LOCALPORT
+declare -A T_CLI T_SRV T_SRVIP T_SRVIP6 T_PUBIP6 T_PUBCLI T_PUBIP T_PUBPORT T_LOCALNS T_LOCALCG T_LOCALIP T_LOCALPORT
 # Docker topologies (C, G) also: T_DNS the DNS server their containers ask, T_DK their docker client
 declare -A T_DNS T_DK
 
@@ -57,6 +59,8 @@ topo_setup_A() {
 	ip link add eth0 netns "$c" type veth peer name eth0 netns "$s"
 	ip -n "$c" addr add 10.99.0.1/24 dev eth0
 	ip -n "$s" addr add 10.99.0.2/24 dev eth0
+	ip -n "$c" addr add fd00:99::1/64 dev eth0 nodad
+	ip -n "$s" addr add fd00:99::2/64 dev eth0 nodad
 	ip -n "$c" link set lo up
 	ip -n "$s" link set lo up
 	ip -n "$c" link set eth0 up
@@ -65,6 +69,7 @@ topo_setup_A() {
 	# no NAT here: the "published port" rows use the server's own address, the
 	# floor every translated path is measured against
 	T_PUBCLI[A]=$c T_PUBIP[A]=10.99.0.2 T_PUBPORT[A]=80
+	T_SRVIP6[A]=fd00:99::2 T_PUBIP6[A]=fd00:99::2
 }
 
 # ---- (B) a Linux bridge ----------------------------------------------------------
@@ -88,25 +93,32 @@ topo_setup_B() {
 	ip -n "$h" link set vs master br0 up
 	ip -n "$c" addr add 10.98.0.1/24 dev eth0
 	ip -n "$s" addr add 10.98.0.2/24 dev eth0
+	ip -n "$c" addr add fd00:98::1/64 dev eth0 nodad
+	ip -n "$s" addr add fd00:98::2/64 dev eth0 nodad
 	ip -n "$c" link set lo up
 	ip -n "$s" link set lo up
 	ip -n "$c" link set eth0 up
 	ip -n "$s" link set eth0 up
-	T_CLI[B]=$c T_SRV[B]=$s T_SRVIP[B]=10.98.0.2
+	T_CLI[B]=$c T_SRV[B]=$s T_SRVIP[B]=10.98.0.2 T_SRVIP6[B]=fd00:98::2
 }
 
-# a "world" netns behind the uplink up0 of host netns H: 198.18.0.2 <-> 198.18.0.1
+# a "world" netns behind the uplink up0 of host netns H: 198.18.0.2 <-> 198.18.0.1,
+# and for IPv6 2001:2::2 <-> 2001:2::1 (RFC 5180's benchmarking prefix; nodad:
+# no second of duplicate address detection before the first packet)
 world_link() {
 	local h=$1 w=$2
 	ip netns add "$w"
 	ip link add up0 netns "$h" type veth peer name wan0 netns "$w"
 	ip -n "$h" addr add 198.18.0.1/24 dev up0
 	ip -n "$w" addr add 198.18.0.2/24 dev wan0
+	ip -n "$h" addr add 2001:2::1/64 dev up0 nodad
+	ip -n "$w" addr add 2001:2::2/64 dev wan0 nodad
 	ip -n "$h" link set lo up
 	ip -n "$w" link set lo up
 	ip -n "$h" link set up0 up
 	ip -n "$w" link set wan0 up
 	ip -n "$h" route add default via 198.18.0.2
+	ip -n "$h" -6 route add default via 2001:2::2
 	# a wide ephemeral range: the connection-rate tests open tens of thousands
 	in_ns "$w" sysctl -qw net.ipv4.ip_local_port_range="1024 65535"
 }
@@ -120,6 +132,7 @@ world_link() {
 # with it. Its containers' cgroups are under "$NBB_ID-docker", removed at the end.
 
 DK_SUBNET=10.77.0.0/24
+DK_SUBNET6=fd00:77::/64
 dk() { docker -H "unix://$NBB_TMP/docker/docker.sock" "$@"; }
 
 topo_available_C() {
@@ -133,13 +146,17 @@ topo_setup_C() {
 	world_link "$h" "$w"
 	mkdir -p "$d/data" "$d/exec" "$d/rootfs/bin"
 	world_resolv_conf "$d/resolv.conf"
+	# IPv6 as Docker 20.10 has it: "ipv6" for the daemon, ip6tables for the
+	# published ports' DNAT (experimental in 20.10), and the network's own v6
+	# subnet below (no default bridge here, so no fixed-cidr-v6)
+	echo '{"ipv6": true, "ip6tables": true, "experimental": true}' >"$d/daemon.json"
 	cat >"$d/start.sh" <<EOF
 #!/bin/sh
 set -e
 mount -t tmpfs -o mode=755 nbb-run /run
 mount -t tmpfs -o mode=755 nbb-etc-docker /etc/docker
 mount --bind $d/resolv.conf /etc/resolv.conf
-exec dockerd --data-root $d/data --exec-root $d/exec --pidfile $d/docker.pid \\
+exec dockerd --config-file $d/daemon.json --data-root $d/data --exec-root $d/exec --pidfile $d/docker.pid \\
 	-H unix://$d/docker.sock --cgroup-parent $NBB_ID-docker --bridge=none \\
 	--iptables=true --ip-forward=true --userland-proxy=true --log-level=warn
 EOF
@@ -152,15 +169,18 @@ EOF
 	ln -sf busybox "$d/rootfs/bin/sh"
 	ln -sf busybox "$d/rootfs/bin/sleep"
 	tar -C "$d/rootfs" -c . | dk import - nbb-busybox >/dev/null
-	dk network create --subnet "$DK_SUBNET" nbbnet >/dev/null
+	dk network create --ipv6 --subnet "$DK_SUBNET" --subnet "$DK_SUBNET6" nbbnet >/dev/null
 	dk run -d --name nbb-srv --network nbbnet -p 8000:80 nbb-busybox /bin/sleep 1000000 >/dev/null
 	dk run -d --name nbb-cli --network nbbnet nbb-busybox /bin/sleep 1000000 >/dev/null
 	pid=$(dk inspect -f '{{.State.Pid}}' nbb-srv)
 	T_SRV[C]=/proc/$pid/ns/net
 	T_SRVIP[C]=$(dk inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' nbb-srv)
+	T_SRVIP6[C]=$(dk inspect -f '{{range .NetworkSettings.Networks}}{{.GlobalIPv6Address}}{{end}}' \
+		nbb-srv)
 	pid=$(dk inspect -f '{{.State.Pid}}' nbb-cli)
 	T_CLI[C]=/proc/$pid/ns/net
-	T_PUBCLI[C]=$w T_PUBIP[C]=198.18.0.1 T_PUBPORT[C]=8000
+	T_PUBCLI[C]=$w T_PUBIP[C]=198.18.0.1 T_PUBPORT[C]=8000 T_PUBIP6[C]=2001:2::1
+	v6_ready "${T_CLI[C]}" "${T_SRV[C]}"
 	# from the host itself Docker's 127.0.0.1 path is docker-proxy (its OUTPUT
 	# DNAT rule excludes 127.0.0.0/8)
 	T_LOCALNS[C]=$h T_LOCALCG[C]="" T_LOCALIP[C]=127.0.0.1 T_LOCALPORT[C]=8000
@@ -224,12 +244,17 @@ nbx() {
 }
 
 # nb_instance ID [UP OPTIONS]: an instance with sandboxes cli and srv on one
-# network, srv's port 80 published as 8000
+# network, srv's port 80 published as 8000; with NB_V6=SUBNET in the
+# environment a dual-stack network (the port published on both families)
 nb_instance() {
 	local id=$1
 	shift
 	nb_instance_host "$id" "$@"
-	nbx "$id" network create --subnet "$NB_SUBNET" bench >/dev/null
+	if [ -n "${NB_V6:-}" ]; then
+		nbx "$id" network create --ipv6 --subnet "$NB_SUBNET" --subnet "$NB_V6" bench >/dev/null
+	else
+		nbx "$id" network create --subnet "$NB_SUBNET" bench >/dev/null
+	fi
 	nbx "$id" sandbox create --network bench "$NBB_ID-$id-cli" >/dev/null
 	nbx "$id" sandbox create --network bench -p 8000:80 "$NBB_ID-$id-srv" >/dev/null
 	T_CLI[$id]=$NBB_ID-$id-cli T_SRV[$id]=$NBB_ID-$id-srv
@@ -239,6 +264,22 @@ nb_instance() {
 	# the host's own 127.0.0.1: the connect4 socket hook, in the instance's cgroup
 	T_LOCALNS[$id]=$NBB_ID-$id-h T_LOCALCG[$id]=$NB_CGROOT/$NBB_ID-$id
 	T_LOCALIP[$id]=127.0.0.1 T_LOCALPORT[$id]=8000
+	if [ -n "${NB_V6:-}" ]; then
+		T_SRVIP6[$id]=$(in_ns "$NBB_ID-$id-srv" ip -o -6 addr show dev eth0 scope global |
+			awk '{split($4, a, "/"); print a[1]}')
+		T_PUBIP6[$id]=2001:2::1
+		v6_ready "${T_CLI[$id]}" "${T_SRV[$id]}"
+	fi
+}
+
+# v6_ready NS...: every IPv6 address of each NS past duplicate address
+# detection (a tentative address is not used yet)
+v6_ready() {
+	local n
+	for n; do
+		wait_for 10 sh -c "! nsenter --net=$(ns "$n") ip -6 addr show tentative | grep -q inet6" ||
+			die "IPv6 addresses in $n still tentative after 10 s"
+	done
 }
 
 # nb_instance_host ID [UP OPTIONS]: the instance up in its host netns, with its world
@@ -278,7 +319,7 @@ nb_instance_teardown() {
 	rm -rf "$t"
 }
 
-topo_setup_D() { nb_instance D; }
+topo_setup_D() { NB_V6=fd00:88::/64 nb_instance D; }
 topo_teardown_D() { nb_instance_teardown D; }
 
 # (D1): D, and in each sandbox the nat table Docker 20.10's embedded DNS loads

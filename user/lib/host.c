@@ -121,42 +121,55 @@ static int diag_one(struct nl_msg *msg, void *arg)
 	struct nb_listener *l, *grown;
 	struct nlattr *a;
 	bool v6only;
-	__be32 ip;
+	__be32 ip = 0;
 
 	if (c->err || nlh->nlmsg_type != SOCK_DIAG_BY_FAMILY ||
 	    nlh->nlmsg_len < NLMSG_LENGTH(sizeof(*m)))
 		return NL_OK;
 	if (!m->id.idiag_sport)
 		return NL_OK;
+	bool has4 = true, has6 = false;
+	const __u8 *src = (const __u8 *)m->id.idiag_src;
+
 	if (m->idiag_family == AF_INET) {
 		ip = m->id.idiag_src[0];
 	} else {
-		const __u8 *src = (const __u8 *)m->id.idiag_src;
 		static const __u8 any[16];
 
 		a = nlmsg_find_attr(nlh, sizeof(*m), INET_DIAG_SKV6ONLY);
 		v6only = a && nla_len(a) >= 1 && nla_get_u8(a);
+		has6 = memcmp(src, v4mapped, 12) != 0;
 		if (!memcmp(src, any, 16) && !v6only)
 			ip = 0; /* a dual-stack [::] takes the port on every IPv4 address too */
 		else if (!memcmp(src, v4mapped, 12))
 			memcpy(&ip, src + 12, 4);
 		else
-			return NL_OK; /* an IPv6 address holds no IPv4 port */
+			has4 = false; /* an IPv6 address holds no IPv4 port */
 	}
-	if (c->n == c->cap) {
-		c->cap = c->cap ? c->cap * 2 : 16;
-		grown = realloc(c->v, c->cap * sizeof(*grown));
-		if (!grown) {
-			c->err = -ENOMEM;
-			return NL_STOP;
+	while (has4 || has6) {
+		if (c->n == c->cap) {
+			c->cap = c->cap ? c->cap * 2 : 16;
+			grown = realloc(c->v, c->cap * sizeof(*grown));
+			if (!grown) {
+				c->err = -ENOMEM;
+				return NL_STOP;
+			}
+			c->v = grown;
 		}
-		c->v = grown;
+		l = &c->v[c->n++];
+		memset(l, 0, sizeof(*l));
+		if (has4) {
+			l->ip = ip;
+			has4 = false;
+		} else {
+			l->v6 = true;
+			memcpy(&l->ip6, src, 16);
+			has6 = false;
+		}
+		l->port = ntohs(m->id.idiag_sport);
+		l->proto = c->proto;
+		l->inode = m->idiag_inode;
 	}
-	l = &c->v[c->n++];
-	l->ip = ip;
-	l->port = ntohs(m->id.idiag_sport);
-	l->proto = c->proto;
-	l->inode = m->idiag_inode;
 	return NL_OK;
 }
 
@@ -221,7 +234,21 @@ const struct nb_listener *nb_listener_find(const struct nb_listener *v, size_t n
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (v[i].port == port && v[i].proto == proto && nb_portmap_ip_collide(v[i].ip, ip))
+		if (!v[i].v6 && v[i].port == port && v[i].proto == proto &&
+		    nb_portmap_ip_collide(v[i].ip, ip))
+			return &v[i];
+	return NULL;
+}
+
+const struct nb_listener *nb_listener_find6(const struct nb_listener *v, size_t n,
+					    const struct in6_addr *ip6, __u16 port, __u8 proto)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].v6 && v[i].port == port && v[i].proto == proto &&
+		    (IN6_IS_ADDR_UNSPECIFIED(&v[i].ip6) || IN6_IS_ADDR_UNSPECIFIED(ip6) ||
+		     IN6_ARE_ADDR_EQUAL(&v[i].ip6, ip6)))
 			return &v[i];
 	return NULL;
 }
@@ -299,10 +326,13 @@ int nb_socket_owner(__u32 inode, pid_t *pid, char comm[16])
 
 const char *nb_listener_str(const struct nb_listener *l, char buf[NB_LISTENER_STRLEN])
 {
-	char a[NB_IPV4_STRLEN], comm[16];
+	char a[INET6_ADDRSTRLEN + 2], a6[INET6_ADDRSTRLEN], comm[16];
 	pid_t pid = 0;
 
-	nb_fmt_ipv4(l->ip, a);
+	if (l->v6 && inet_ntop(AF_INET6, &l->ip6, a6, sizeof(a6)))
+		snprintf(a, sizeof(a), "[%s]", a6);
+	else
+		nb_fmt_ipv4(l->ip, a);
 	if (!nb_socket_owner(l->inode, &pid, comm))
 		snprintf(buf, NB_LISTENER_STRLEN, "%s:%u/%s, held by %s (pid %d)", a, l->port,
 			 nb_proto_name(l->proto), comm[0] ? comm : "?", (int)pid);

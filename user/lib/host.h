@@ -22,6 +22,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 #include <linux/types.h>
+#include <netinet/in.h>
 
 #include "ipam.h"
 #include "nl.h"
@@ -54,6 +55,8 @@ int nb_host_nets_here(struct nb_host_net **out, size_t *n);
 /* ---- listening sockets ------------------------------------------------------- */
 
 struct nb_listener {
+	bool v6;     /* an IPv6 socket's IPv6 side: ip6, not ip (a dual-stack [::] has both) */
+	struct in6_addr ip6; /* v6: :: = every IPv6 address */
 	__be32 ip;   /* net; 0 = every IPv4 address (0.0.0.0, or a dual-stack [::]) */
 	__u16 port;  /* host order */
 	__u8 proto;  /* IPPROTO_TCP (listening) or IPPROTO_UDP (bound) */
@@ -62,19 +65,22 @@ struct nb_listener {
 
 /*
  * TCP sockets in LISTEN and bound UDP sockets of the caller's netns, IPv4 and
- * IPv6 (v4-mapped and dual-stack [::] ones count as IPv4; IPv6-only ones do
- * not). *out is malloc'd.
+ * IPv6 (v4-mapped and dual-stack [::] ones count as IPv4; every IPv6 one but
+ * a v4-mapped one also as IPv6, v6 set). *out is malloc'd.
  */
 int nb_host_listeners(struct nb_listener **out, size_t *n);
 
 /* The first of v[n] holding ip:port/proto (0.0.0.0 on either side takes every address), or NULL */
 const struct nb_listener *nb_listener_find(const struct nb_listener *v, size_t n, __be32 ip,
 					   __u16 port, __u8 proto);
+/* The same for an IPv6 host address (:: collides with every address) */
+const struct nb_listener *nb_listener_find6(const struct nb_listener *v, size_t n,
+					    const struct in6_addr *ip6, __u16 port, __u8 proto);
 
 /* The process holding the socket: a /proc/PID/fd scan; -ENOENT when none is visible */
 int nb_socket_owner(__u32 inode, pid_t *pid, char comm[16]);
 
-#define NB_LISTENER_STRLEN 96
+#define NB_LISTENER_STRLEN 128
 /* "0.0.0.0:8085/tcp, held by python3 (pid 1234)": the owner looked up when it can be */
 const char *nb_listener_str(const struct nb_listener *l, char buf[NB_LISTENER_STRLEN]);
 

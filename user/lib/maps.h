@@ -55,6 +55,7 @@ struct nb_maps {
 	int neigh6;
 	int subnets6;
 	int ct6;
+	int publish6; /* published IPv6 ports */
 };
 
 /* every fd to -1 */

@@ -104,6 +104,95 @@ int nb_nat_publish_del(const struct nb_maps *m, __be32 host_ip, __u16 host_port,
 	return target_ref(m, old.sb_ip, old.sb_port, proto, -1);
 }
 
+/* ---- published IPv6 ports ------------------------------------------------- */
+
+static void publish6_key(struct nb_publish6_key *k, const struct in6_addr *host_ip,
+			 __u16 host_port, __u8 proto)
+{
+	memset(k, 0, sizeof(*k));
+	if (host_ip)
+		memcpy(k->host_ip6, host_ip, 16);
+	k->host_port = htons(host_port);
+	k->proto = proto;
+}
+
+int nb_nat_publish6_put(const struct nb_maps *m, const struct in6_addr *host_ip, __u16 host_port,
+			__u8 proto, const struct in6_addr *sb_ip, __u16 sb_port, __u32 net_id,
+			__u32 ifindex)
+{
+	struct nb_publish6_key k;
+	struct nb_publish6_val v = {}, old;
+
+	if (m->publish6 < 0)
+		return -EOPNOTSUPP;
+	if (!valid_proto(proto) || !host_port || !sb_port || !sb_ip ||
+	    IN6_IS_ADDR_UNSPECIFIED(sb_ip) || !ifindex)
+		return -EINVAL;
+	publish6_key(&k, host_ip, host_port, proto);
+	if (!nb_map_get(m->publish6, &k, &old))
+		v.conns = old.conns;
+	memcpy(v.sb_ip6, sb_ip, 16);
+	v.sb_port = htons(sb_port);
+	v.net_id = net_id;
+	v.ifindex = ifindex;
+	return nb_map_put(m->publish6, &k, &v, BPF_ANY);
+}
+
+int nb_nat_publish6_del(const struct nb_maps *m, const struct in6_addr *host_ip, __u16 host_port,
+			__u8 proto)
+{
+	struct nb_publish6_key k;
+
+	if (m->publish6 < 0)
+		return 0;
+	publish6_key(&k, host_ip, host_port, proto);
+	return nb_map_del(m->publish6, &k);
+}
+
+int nb_nat_publish6_get(const struct nb_maps *m, const struct in6_addr *host_ip, __u16 host_port,
+			__u8 proto, struct nb_publish6_val *out)
+{
+	struct nb_publish6_key k;
+
+	if (m->publish6 < 0)
+		return -ENOENT;
+	publish6_key(&k, host_ip, host_port, proto);
+	return nb_map_get(m->publish6, &k, out);
+}
+
+int nb_nat_publish6_keys(const struct nb_maps *m, struct nb_publish6_key **out, size_t *n)
+{
+	struct nb_publish6_key k, next, *v = NULL, *grown;
+	size_t cnt = 0, cap = 0;
+	void *prev = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if (m->publish6 < 0)
+		return 0;
+	while (!bpf_map_get_next_key(m->publish6, prev, &next)) {
+		if (cnt == cap) {
+			cap = cap ? cap * 2 : 64;
+			grown = realloc(v, cap * sizeof(*v));
+			if (!grown) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = grown;
+		}
+		v[cnt++] = next;
+		k = next;
+		prev = &k;
+	}
+	if (errno != ENOENT) {
+		free(v);
+		return -errno;
+	}
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
 /* ---- allow-lists of published ports --------------------------------------- */
 
 static void allow_key(struct nb_pub_allow_key *k, __be32 host_ip, __u16 host_port, __u8 proto,

@@ -16,6 +16,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
+#include <netinet/in.h>
 
 #include <jansson.h>
 
@@ -36,6 +37,21 @@ int nb_nat_publish_del(const struct nb_maps *m, __be32 host_ip, __u16 host_port,
 /* The entry for a key: -ENOENT when not published */
 int nb_nat_publish_get(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto,
 		       struct nb_publish_val *out);
+
+/*
+ * Published IPv6 ports (nb_publish6): as above, host_ip NULL or :: for every
+ * host address. -EOPNOTSUPP when the pin dir predates the map.
+ */
+int nb_nat_publish6_put(const struct nb_maps *m, const struct in6_addr *host_ip, __u16 host_port,
+			__u8 proto, const struct in6_addr *sb_ip, __u16 sb_port, __u32 net_id,
+			__u32 ifindex);
+/* absent is fine */
+int nb_nat_publish6_del(const struct nb_maps *m, const struct in6_addr *host_ip, __u16 host_port,
+			__u8 proto);
+int nb_nat_publish6_get(const struct nb_maps *m, const struct in6_addr *host_ip, __u16 host_port,
+			__u8 proto, struct nb_publish6_val *out);
+/* Every key of nb_publish6 (*out malloc'd; none when the map is absent) */
+int nb_nat_publish6_keys(const struct nb_maps *m, struct nb_publish6_key **out, size_t *n);
 
 struct nb_nat_publish {
 	__be32 host_ip;

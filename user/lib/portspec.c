@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 
 #include "fmt.h"
@@ -103,9 +104,26 @@ int nb_portspec_parse(const char *spec, struct nb_portspec *out, char *why, size
 	if (strlen(spec) >= sizeof(buf))
 		return fail(-EINVAL, why, whylen, "the spec is too long");
 	snprintf(buf, sizeof(buf), "%s", spec);
+	/* "[IPv6]:" first, as Docker writes it; the rest as after an IPv4 address */
+	if (buf[0] == '[') {
+		char *close = strchr(buf, ']');
+
+		if (!close || close[1] != ':')
+			return fail(-EINVAL, why, whylen,
+				    "an IPv6 host address is written \"[ADDRESS]:HOSTPORT:CPORT\"");
+		*close = '\0';
+		if (inet_pton(AF_INET6, buf + 1, &out->ip6) != 1 ||
+		    IN6_IS_ADDR_V4MAPPED(&out->ip6) || IN6_IS_ADDR_MULTICAST(&out->ip6))
+			return fail(-EINVAL, why, whylen,
+				    "invalid host address \"%s\" (an IPv6 unicast address is "
+				    "expected inside [])",
+				    buf + 1);
+		out->has_ip6 = true;
+		memmove(buf, close + 2, strlen(close + 2) + 1);
+	}
 	if (strchr(buf, '[') || strchr(buf, ']'))
 		return fail(-EINVAL, why, whylen,
-			    "IPv6 host addresses are not supported (netbpf publishes on IPv4)");
+			    "\"[\" and \"]\" enclose an IPv6 host address at the start");
 
 	/* "/proto": at most one, at the end */
 	out->proto = IPPROTO_TCP;
@@ -147,6 +165,9 @@ int nb_portspec_parse(const char *spec, struct nb_portspec *out, char *why, size
 	if (nparts == 1)
 		return 0;
 
+	if (nparts == 3 && out->has_ip6)
+		return fail(-EINVAL, why, whylen,
+			    "too many \":\" (the form is [ADDRESS]:[HOSTPORT]:CPORT[/PROTO])");
 	if (nparts == 3) {
 		if (*parts[0]) {
 			if (nb_parse_ipv4(parts[0], &out->ip))
@@ -239,28 +260,41 @@ int nb_portspec_parse_cport(const char *s, __u16 *port, __u8 *proto, char *why, 
 	return 0;
 }
 
+/* The host address as Docker prints it: "0.0.0.0", "[::]", "[2001:db8::1]" */
+static const char *host_addr_str(const struct nb_portmap *m, char *buf, size_t n)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	if (!m->v6)
+		return nb_fmt_ipv4(m->host_ip, buf);
+	if (!inet_ntop(AF_INET6, &m->host_ip6, a, sizeof(a)))
+		snprintf(a, sizeof(a), "?");
+	snprintf(buf, n, "[%s]", a);
+	return buf;
+}
+
 const char *nb_portmap_str(const struct nb_portmap *m, char buf[NB_PORTMAP_STRLEN])
 {
-	char a[NB_IPV4_STRLEN];
+	char a[INET6_ADDRSTRLEN + 2];
 
 	snprintf(buf, NB_PORTMAP_STRLEN, "%u/%s -> %s:%u", m->sb_port, nb_proto_name(m->proto),
-		 nb_fmt_ipv4(m->host_ip, a), m->host_port);
+		 host_addr_str(m, a, sizeof(a)), m->host_port);
 	return buf;
 }
 
 const char *nb_portmap_host_str(const struct nb_portmap *m, char buf[NB_PORTMAP_STRLEN])
 {
-	char a[NB_IPV4_STRLEN];
+	char a[INET6_ADDRSTRLEN + 2];
 
-	snprintf(buf, NB_PORTMAP_STRLEN, "%s:%u", nb_fmt_ipv4(m->host_ip, a), m->host_port);
+	snprintf(buf, NB_PORTMAP_STRLEN, "%s:%u", host_addr_str(m, a, sizeof(a)), m->host_port);
 	return buf;
 }
 
 const char *nb_portmap_key_str(const struct nb_portmap *m, char buf[NB_PORTMAP_STRLEN])
 {
-	char a[NB_IPV4_STRLEN];
+	char a[INET6_ADDRSTRLEN + 2];
 
-	snprintf(buf, NB_PORTMAP_STRLEN, "%s:%u/%s", nb_fmt_ipv4(m->host_ip, a), m->host_port,
+	snprintf(buf, NB_PORTMAP_STRLEN, "%s:%u/%s", host_addr_str(m, a, sizeof(a)), m->host_port,
 		 nb_proto_name(m->proto));
 	return buf;
 }

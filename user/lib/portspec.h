@@ -13,7 +13,8 @@
  *   "IP::80"               on IP, host port chosen
  *   "8000-8002:80-82"      ranges of equal length map one to one
  *   "8000-8010:80"         one host port chosen inside 8000-8010
- *   "/tcp" (default), "/udp"; IPv4 host addresses only.
+ *   "[::]:8000:80"         IPv6: every host IPv6 address ("[2001:db8::1]:8000:80": one)
+ *   "/tcp" (default), "/udp".
  * Ports are 1..65535; a range's end is not below its start.
  */
 #ifndef NETBPF_PORTSPEC_H
@@ -22,6 +23,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
+#include <netinet/in.h>
 
 /* Linux's default ip_local_port_range, where Docker picks a free host port too */
 #define NB_EPHEMERAL_MIN 32768
@@ -30,6 +32,8 @@
 struct nb_portspec {
 	bool has_ip; /* an IP was given (else the network's host_binding_ipv4 applies) */
 	__be32 ip;   /* net; 0 = every host address */
+	bool has_ip6; /* "[IPv6]:...": an IPv6 host address was given (has_ip false) */
+	struct in6_addr ip6; /* [::] = every host IPv6 address */
 	__u16 host_min, host_max; /* host order; 0/0: chosen from the ephemeral range */
 	__u16 sb_min, sb_max;	  /* host order: container ports */
 	__u8 proto;		  /* IPPROTO_TCP or IPPROTO_UDP */
@@ -41,6 +45,8 @@ struct nb_portmap {
 	__u16 host_port; /* host order */
 	__u16 sb_port;	 /* host order */
 	__u8 proto;	 /* IPPROTO_TCP / IPPROTO_UDP */
+	bool v6;	 /* an IPv6 port: host_ip6, not host_ip */
+	struct in6_addr host_ip6; /* v6: :: = every host address */
 };
 
 /*
@@ -84,7 +90,7 @@ int nb_portspec_expand(const struct nb_portspec *s, __be32 ip, nb_port_taken_fn 
  */
 int nb_portspec_parse_cport(const char *s, __u16 *port, __u8 *proto, char *why, size_t whylen);
 
-#define NB_PORTMAP_STRLEN 64
+#define NB_PORTMAP_STRLEN 80
 /* `docker port`'s line: "80/tcp -> 0.0.0.0:8000" */
 const char *nb_portmap_str(const struct nb_portmap *m, char buf[NB_PORTMAP_STRLEN]);
 /* The host side alone, as `docker port SANDBOX 80` prints it: "0.0.0.0:8000" */

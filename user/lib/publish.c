@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <ifaddrs.h>
 #include <arpa/inet.h>
 
 #include "fmt.h"
@@ -63,6 +64,8 @@ struct taken_probe {
 	struct nb_store *st;
 	const struct nb_listener *ls; /* the host's own listening/bound sockets */
 	size_t nls;
+	bool v4; /* the port is published on IPv4 (ip) */
+	const struct in6_addr *ip6; /* and/or on IPv6, this address (NULL: not) */
 	int err; /* the first failed look-up */
 };
 
@@ -77,9 +80,13 @@ static bool taken_in_store(void *arg, __be32 ip, __u16 port, __u8 proto)
 	bool taken = true;
 	int err;
 
-	if (nb_listener_find(t->ls, t->nls, ip, port, proto))
+	if (t->v4 && nb_listener_find(t->ls, t->nls, ip, port, proto))
 		return true;
-	err = nb_store_publish_taken(t->st, ip, port, proto, &taken);
+	if (t->ip6 && nb_listener_find6(t->ls, t->nls, t->ip6, port, proto))
+		return true;
+	err = t->v4 ? nb_store_publish_taken(t->st, ip, port, proto, &taken) : 0;
+	if (!err && !(t->v4 && taken) && t->ip6)
+		err = nb_store_publish6_taken(t->st, t->ip6, port, proto, &taken);
 	if (err && !t->err)
 		t->err = err;
 	return err ? true : taken;
@@ -201,6 +208,101 @@ static int publish_via(struct nb_store *st, const struct nb_sandbox_rec *sb, con
 	return err;
 }
 
+/* An IPv6 host address may be published on: ::, ::1, or an address of the host netns */
+static int check_host_ip6(const struct nb_sandbox_rec *sb, const char *spec,
+			  const struct in6_addr *ip6)
+{
+	struct ifaddrs *ifa, *i;
+	char a[INET6_ADDRSTRLEN];
+	bool local = false;
+
+	if (IN6_IS_ADDR_UNSPECIFIED(ip6) || IN6_IS_ADDR_LOOPBACK(ip6))
+		return 0;
+	if (getifaddrs(&ifa)) {
+		nb_errorf("sandbox \"%s\": publish \"%s\": cannot read the host's addresses: %s",
+			  sb->name, spec, strerror(errno));
+		return -errno;
+	}
+	for (i = ifa; i && !local; i = i->ifa_next)
+		local = i->ifa_addr && i->ifa_addr->sa_family == AF_INET6 &&
+			IN6_ARE_ADDR_EQUAL(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr, ip6);
+	freeifaddrs(ifa);
+	if (local)
+		return 0;
+	inet_ntop(AF_INET6, ip6, a, sizeof(a));
+	nb_errorf("sandbox \"%s\": publish \"%s\": %s is not an address of this host", sb->name,
+		  spec, a);
+	return -EADDRNOTAVAIL;
+}
+
+/*
+ * The IPv6 rows and map entries of mappings pm[n] on host address ip6, to
+ * the endpoint's IPv6 address; pm[] become IPv6 mappings. *nput: how many
+ * entries reached the map (the caller removes them on failure).
+ */
+static int publish6_put(struct nb_store *st, struct nb_world *w, const struct nb_sandbox_rec *sb,
+			const char *spec_str, const struct nb_network_rec *net,
+			const struct nb_endpoint_rec *ep, int ifindex, const struct nb_listener *ls,
+			size_t nls, const struct in6_addr *ip6, struct nb_portmap *pm, size_t n,
+			size_t *nput)
+{
+	char k[NB_PORTMAP_STRLEN], lw[NB_LISTENER_STRLEN];
+	struct nb_publish_rec rec, holder;
+	const struct nb_listener *l;
+	size_t i;
+	int err;
+
+	*nput = 0;
+	for (i = 0; i < n; i++) {
+		pm[i].v6 = true;
+		pm[i].host_ip = 0;
+		pm[i].host_ip6 = *ip6;
+		l = nb_listener_find6(ls, nls, ip6, pm[i].host_port, pm[i].proto);
+		if (l) {
+			nb_errorf("sandbox \"%s\": publish \"%s\": host port %s: bind: address "
+				  "already in use (%s)",
+				  sb->name, spec_str, nb_portmap_key_str(&pm[i], k),
+				  nb_listener_str(l, lw));
+			return -EADDRINUSE;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		memset(&rec, 0, sizeof(rec));
+		snprintf(rec.sandbox_id, sizeof(rec.sandbox_id), "%s", sb->id);
+		snprintf(rec.network_id, sizeof(rec.network_id), "%s", net->id);
+		rec.v6 = true;
+		rec.host_ip6 = *ip6;
+		rec.host_port = pm[i].host_port;
+		rec.sb_port = pm[i].sb_port;
+		rec.proto = pm[i].proto;
+		memset(&holder, 0, sizeof(holder));
+		err = nb_store_publish6_add(st, &rec, &holder);
+		if (err == -EEXIST) {
+			report_holder(st, sb, spec_str, &pm[i], &holder);
+			return err;
+		}
+		if (err) {
+			nb_errorf("sandbox \"%s\": publish \"%s\": cannot record %s: %s", sb->name,
+				  spec_str, nb_portmap_key_str(&pm[i], k), strerror(-err));
+			return err;
+		}
+	}
+	for (i = 0; i < n; i++) {
+		err = nb_nat_publish6_put(&w->maps, ip6, pm[i].host_port, pm[i].proto, &ep->ip6,
+					  pm[i].sb_port, net->net_id, (__u32)ifindex);
+		if (err) {
+			nb_errorf("sandbox \"%s\": publish \"%s\": map %s: cannot add %s: %s%s",
+				  sb->name, spec_str, NB_MAP_NAME(NB_MAP_PUBLISH6),
+				  nb_portmap_key_str(&pm[i], k), strerror(-err),
+				  err == -EOPNOTSUPP ? " (run `netbpfctl up` to load the new map)"
+						     : "");
+			return err;
+		}
+		(*nput)++;
+	}
+	return 0;
+}
+
 int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sandbox_rec *sb,
 		   const char *spec_str, struct nb_portmap **done, size_t *ndone)
 {
@@ -216,9 +318,13 @@ int nb_publish_add_via(struct nb_store *st, struct nb_world *w, const struct nb_
 	struct taken_probe probe = {0};
 	struct nb_listener *ls = NULL;
 	const struct nb_listener *l;
-	struct nb_portmap *pm = NULL;
+	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+	struct nb_portmap *pm = NULL, *pm6 = NULL;
+	const struct in6_addr *ip6 = NULL;
 	struct nb_endpoint_rec ep;
 	struct nb_portspec spec;
+	size_t nput6 = 0;
+	bool has6;
 	char why[WHY_LEN], k[NB_PORTMAP_STRLEN];
 	char lw[NB_LISTENER_STRLEN];
 	size_t n, i, nput = 0, nls = 0;
@@ -235,11 +341,29 @@ int nb_publish_add_via(struct nb_store *st, struct nb_world *w, const struct nb_
 	if (err)
 		return err;
 	have_net = true;
-	/* published IPv6 ports (DNAT66) are not there yet: an IPv6-only endpoint has none */
-	if (!ep.ip) {
+	/*
+	 * Which families: "[IPv6]:..." IPv6 alone, "IPv4:..." IPv4 alone; no
+	 * address both the endpoint has, as Docker binds 0.0.0.0 and [::]
+	 * (IPv6 only with the default binding 0.0.0.0).
+	 */
+	has6 = !IN6_IS_ADDR_UNSPECIFIED(&ep.ip6);
+	probe.v4 = !spec.has_ip6;
+	if (spec.has_ip6)
+		ip6 = &spec.ip6;
+	else if (!spec.has_ip && has6 && !net.host_binding)
+		ip6 = &any6;
+	if (!ep.ip && probe.v4 && (spec.has_ip || net.host_binding || !has6)) {
 		nb_errorf("sandbox \"%s\": publish \"%s\": its endpoint on network \"%s\" has no "
-			  "IPv4 address (an IPv6-only network); published IPv6 ports are not "
-			  "supported yet",
+			  "IPv4 address (an IPv6-only network): publish on IPv6 (\"[::]:...\")",
+			  sb->name, spec_str, net.name);
+		err = -EAFNOSUPPORT;
+		goto cleanup;
+	}
+	if (!ep.ip)
+		probe.v4 = false;
+	if (spec.has_ip6 && !has6) {
+		nb_errorf("sandbox \"%s\": publish \"%s\": its endpoint on network \"%s\" has no "
+			  "IPv6 address",
 			  sb->name, spec_str, net.name);
 		err = -EAFNOSUPPORT;
 		goto cleanup;
@@ -248,7 +372,10 @@ int nb_publish_add_via(struct nb_store *st, struct nb_world *w, const struct nb_
 	if (err)
 		goto cleanup;
 	ip = spec.has_ip ? spec.ip : net.host_binding;
-	err = check_host_ip(w, sb, spec_str, ip, spec.has_ip, &net);
+	if (probe.v4)
+		err = check_host_ip(w, sb, spec_str, ip, spec.has_ip, &net);
+	if (!err && spec.has_ip6)
+		err = check_host_ip6(sb, spec_str, &spec.ip6);
 	if (err)
 		goto cleanup;
 	ifindex = nb_nl_link_ifindex(w->nl, ep.host_ifname);
@@ -285,6 +412,7 @@ int nb_publish_add_via(struct nb_store *st, struct nb_world *w, const struct nb_
 	probe.st = st;
 	probe.ls = ls;
 	probe.nls = nls;
+	probe.ip6 = ip6;
 	err = nb_portspec_expand(&spec, ip, taken_in_store, &probe, pm, why, sizeof(why));
 	if (probe.err) {
 		err = probe.err;
@@ -296,7 +424,7 @@ int nb_publish_add_via(struct nb_store *st, struct nb_world *w, const struct nb_
 		nb_errorf("sandbox \"%s\": publish \"%s\": %s", sb->name, spec_str, why);
 		goto cleanup;
 	}
-	for (i = 0; i < n; i++) {
+	for (i = 0; probe.v4 && i < n; i++) {
 		l = nb_listener_find(ls, nls, pm[i].host_ip, pm[i].host_port, pm[i].proto);
 		if (!l)
 			continue;
@@ -309,7 +437,7 @@ int nb_publish_add_via(struct nb_store *st, struct nb_world *w, const struct nb_
 	}
 
 	/* the rows first: the store is what refuses a taken port, naming its holder */
-	for (i = 0; i < n; i++) {
+	for (i = 0; probe.v4 && i < n; i++) {
 		memset(&rec, 0, sizeof(rec));
 		snprintf(rec.sandbox_id, sizeof(rec.sandbox_id), "%s", sb->id);
 		snprintf(rec.network_id, sizeof(rec.network_id), "%s", net.id);
@@ -329,7 +457,7 @@ int nb_publish_add_via(struct nb_store *st, struct nb_world *w, const struct nb_
 			goto cleanup;
 		}
 	}
-	for (nput = 0; nput < n; nput++) {
+	for (nput = 0; probe.v4 && nput < n; nput++) {
 		err = nb_nat_publish_put(&w->maps, pm[nput].host_ip, pm[nput].host_port,
 					 pm[nput].proto, ep.ip, pm[nput].sb_port, net.net_id,
 					 (__u32)ifindex);
@@ -345,10 +473,33 @@ int nb_publish_add_via(struct nb_store *st, struct nb_world *w, const struct nb_
 		if (err)
 			goto cleanup;
 	}
-	err = done_append(done, ndone, pm, n);
+	if (probe.v4) {
+		err = done_append(done, ndone, pm, n);
+		if (err)
+			goto cleanup;
+	}
+	if (ip6) {
+		/* the IPv6 twins on the same host ports (as Docker's [::] beside 0.0.0.0) */
+		pm6 = calloc(n, sizeof(*pm6));
+		if (!pm6) {
+			err = -ENOMEM;
+			goto cleanup;
+		}
+		memcpy(pm6, pm, n * sizeof(*pm6));
+		err = publish6_put(st, w, sb, spec_str, &net, &ep, ifindex, ls, nls, ip6, pm6, n,
+				   &nput6);
+		if (!err)
+			err = done_append(done, ndone, pm6, n);
+		if (err) {
+			nb_publish_unmap(w, pm6, nput6);
+			if (probe.v4) /* appended above: the caller unmaps what *done holds */
+				*ndone -= n;
+		}
+	}
 cleanup:
-	if (err)
+	if (err && probe.v4)
 		nb_publish_unmap(w, pm, nput);
+	free(pm6);
 	free(pm);
 	free(ls);
 	if (have_net)
@@ -361,7 +512,10 @@ void nb_publish_unmap(struct nb_world *w, const struct nb_portmap *v, size_t n)
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		nb_nat_publish_del(&w->maps, v[i].host_ip, v[i].host_port, v[i].proto);
+		if (v[i].v6)
+			nb_nat_publish6_del(&w->maps, &v[i].host_ip6, v[i].host_port, v[i].proto);
+		else
+			nb_nat_publish_del(&w->maps, v[i].host_ip, v[i].host_port, v[i].proto);
 }
 
 void nb_publish_unmap_rows(struct nb_world *w, const struct nb_publish_rec *rows, size_t n)
@@ -369,7 +523,12 @@ void nb_publish_unmap_rows(struct nb_world *w, const struct nb_publish_rec *rows
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		nb_nat_publish_del(&w->maps, rows[i].host_ip, rows[i].host_port, rows[i].proto);
+		if (rows[i].v6)
+			nb_nat_publish6_del(&w->maps, &rows[i].host_ip6, rows[i].host_port,
+					    rows[i].proto);
+		else
+			nb_nat_publish_del(&w->maps, rows[i].host_ip, rows[i].host_port,
+					   rows[i].proto);
 }
 
 /* ---- unpublish --------------------------------------------------------------- */
@@ -456,9 +615,77 @@ size_t nb_publish_select(const struct nb_publish_rec *rows, size_t nrows, const 
 	return nc;
 }
 
+/* Whether IPv6 row r is one of spec's mappings on host address ip6 */
+static bool spec_has_row6(const struct nb_portspec *spec, const struct in6_addr *ip6,
+			  const struct nb_publish_rec *r)
+{
+	size_t nh = (size_t)(spec->host_max - spec->host_min) + 1;
+
+	if (r->proto != spec->proto || !IN6_ARE_ADDR_EQUAL(&r->host_ip6, ip6) ||
+	    r->sb_port < spec->sb_min || r->sb_port > spec->sb_max)
+		return false;
+	if (!spec->host_min)
+		return true;
+	if (nh == nb_portspec_count(spec))
+		return r->host_port == spec->host_min + (r->sb_port - spec->sb_min);
+	return r->host_port >= spec->host_min && r->host_port <= spec->host_max;
+}
+
+/*
+ * Unpublishes spec's IPv6 mappings on ip6: rows, then map entries; appends
+ * them to *removed. The number removed, or -errno (message set).
+ */
+static int publish6_remove(struct nb_store *st, struct nb_world *w,
+			   const struct nb_sandbox_rec *sb, const char *spec_str,
+			   const struct nb_portspec *spec, const struct in6_addr *ip6,
+			   struct nb_publish_rec **removed, size_t *nremoved)
+{
+	struct nb_publish_rec *rows = NULL, *grown;
+	char k[NB_PORTMAP_STRLEN];
+	size_t nrows = 0, i, nsel = 0;
+	int err;
+
+	err = nb_store_publish6_list(st, sb->id, &rows, &nrows);
+	if (err) {
+		nb_errorf("sandbox \"%s\": unpublish \"%s\": cannot read its published ports: %s",
+			  sb->name, spec_str, strerror(-err));
+		return err;
+	}
+	for (i = 0; i < nrows; i++) {
+		struct nb_portmap m = nb_publish_portmap(&rows[i]);
+
+		if (!spec_has_row6(spec, ip6, &rows[i]))
+			continue;
+		err = nb_store_publish6_del(st, &rows[i]);
+		if (!err)
+			err = nb_nat_publish6_del(&w->maps, &rows[i].host_ip6, rows[i].host_port,
+						  rows[i].proto);
+		if (err) {
+			nb_errorf("sandbox \"%s\": unpublish \"%s\": cannot remove %s: %s",
+				  sb->name, spec_str, nb_portmap_key_str(&m, k), strerror(-err));
+			break;
+		}
+		rows[nsel++] = rows[i];
+	}
+	if (nsel) {
+		grown = realloc(*removed, (*nremoved + nsel) * sizeof(*grown));
+		if (grown) {
+			memcpy(grown + *nremoved, rows, nsel * sizeof(*rows));
+			*removed = grown;
+			*nremoved += nsel;
+		} else {
+			err = err ?: -ENOMEM;
+		}
+	}
+	free(rows);
+	return err ? err : (int)nsel;
+}
+
 int nb_publish_remove(struct nb_store *st, struct nb_world *w, const struct nb_sandbox_rec *sb,
 		      const char *spec_str, struct nb_publish_rec **removed, size_t *nremoved)
 {
+	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+	int n6 = 0;
 	struct nb_publish_rec *rows = NULL, *grown;
 	struct nb_publish_val *saved = NULL;
 	struct nb_portspec spec;
@@ -473,6 +700,19 @@ int nb_publish_remove(struct nb_store *st, struct nb_world *w, const struct nb_s
 	if (err) {
 		nb_errorf("sandbox \"%s\": unpublish \"%s\": %s", sb->name, spec_str, why);
 		return err;
+	}
+	/* "[IPv6]:...": those alone; no address: the [::] twins too (as publish made them) */
+	if (spec.has_ip6 || !spec.has_ip) {
+		n6 = publish6_remove(st, w, sb, spec_str, &spec, spec.has_ip6 ? &spec.ip6 : &any6,
+				     removed, nremoved);
+		if (n6 < 0)
+			return n6;
+	}
+	if (spec.has_ip6) {
+		if ((size_t)n6 >= nb_portspec_count(&spec))
+			return 0;
+		nb_errorf("sandbox \"%s\": unpublish \"%s\": not published", sb->name, spec_str);
+		return -ENOENT;
 	}
 	err = nb_store_publish_list(st, sb->id, &rows, &nrows);
 	if (err) {
@@ -496,6 +736,9 @@ int nb_publish_remove(struct nb_store *st, struct nb_world *w, const struct nb_s
 		}
 	}
 	i = nb_publish_select(rows, nrows, want, &spec, sel);
+	/* an IPv6-only sandbox's "8080:80": its [::] twins were all there was */
+	if (i == 0 && (size_t)n6 >= nb_portspec_count(&spec))
+		i = nb_portspec_count(&spec);
 	if (i < nb_portspec_count(&spec)) {
 		if (spec.has_ip)
 			snprintf(why, sizeof(why), " on %s", nb_fmt_ipv4(spec.ip, a));
@@ -674,7 +917,7 @@ static int targets_load(struct nb_store *st, struct targets *t)
 
 /* The map value a row stands for; -ENOENT when its endpoint or veth is gone */
 static int row_target(struct nb_world *w, struct targets *t, const struct nb_publish_rec *r,
-		      __be32 *sb_ip, __u32 *net_id, __u32 *ifindex)
+		      __be32 *sb_ip, struct in6_addr *sb_ip6, __u32 *net_id, __u32 *ifindex)
 {
 	struct target *tg = NULL;
 	int idx;
@@ -693,14 +936,27 @@ static int row_target(struct nb_world *w, struct targets *t, const struct nb_pub
 	if (idx < 0)
 		return idx == -ENODEV ? -ENOENT : idx;
 	*sb_ip = tg->ep->ip;
+	*sb_ip6 = tg->ep->ip6;
 	*net_id = tg->net->net_id;
 	*ifindex = (__u32)idx;
 	return 0;
 }
 
+/* The map entry of a row (either family) */
+static int publish_put_row(struct nb_world *w, const struct nb_publish_rec *r, __be32 sb_ip,
+			   const struct in6_addr *sb_ip6, __u32 net_id, __u32 ifindex)
+{
+	if (r->v6)
+		return nb_nat_publish6_put(&w->maps, &r->host_ip6, r->host_port, r->proto, sb_ip6,
+					   r->sb_port, net_id, ifindex);
+	return nb_nat_publish_put(&w->maps, r->host_ip, r->host_port, r->proto, sb_ip, r->sb_port,
+				  net_id, ifindex);
+}
+
 int nb_publish_map_rows(struct nb_store *st, struct nb_world *w, const struct nb_publish_rec *rows,
 			size_t n)
 {
+	struct in6_addr sb_ip6;
 	struct targets t;
 	__u32 net_id, ifindex;
 	__be32 sb_ip;
@@ -713,14 +969,55 @@ int nb_publish_map_rows(struct nb_store *st, struct nb_world *w, const struct nb
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		e = row_target(w, &t, &rows[i], &sb_ip, &net_id, &ifindex);
+		e = row_target(w, &t, &rows[i], &sb_ip, &sb_ip6, &net_id, &ifindex);
 		if (!e)
-			e = nb_nat_publish_put(&w->maps, rows[i].host_ip, rows[i].host_port,
-					       rows[i].proto, sb_ip, rows[i].sb_port, net_id,
-					       ifindex);
+			e = publish_put_row(w, &rows[i], sb_ip, &sb_ip6, net_id, ifindex);
 		err = err ?: e;
 	}
 	targets_free(&t);
+	return err;
+}
+
+/* Appends the published IPv6 ports of sandbox_id (NULL: all) to *rows */
+static int publish_list_append6(struct nb_store *st, const char *sandbox_id,
+				struct nb_publish_rec **rows, size_t *n)
+{
+	struct nb_publish_rec *v6 = NULL, *grown;
+	size_t n6 = 0;
+	int err;
+
+	err = nb_store_publish6_list(st, sandbox_id, &v6, &n6);
+	if (err || !n6) {
+		free(v6);
+		return err;
+	}
+	grown = realloc(*rows, (*n + n6) * sizeof(*grown));
+	if (!grown) {
+		free(v6);
+		return -ENOMEM;
+	}
+	memcpy(grown + *n, v6, n6 * sizeof(*v6));
+	*rows = grown;
+	*n += n6;
+	free(v6);
+	return 0;
+}
+
+int nb_publish_list_all(struct nb_store *st, const char *sandbox_id, struct nb_publish_rec **rows,
+			size_t *n)
+{
+	int err;
+
+	*rows = NULL;
+	*n = 0;
+	err = nb_store_publish_list(st, sandbox_id, rows, n);
+	if (!err)
+		err = publish_list_append6(st, sandbox_id, rows, n);
+	if (err) {
+		free(*rows);
+		*rows = NULL;
+		*n = 0;
+	}
 	return err;
 }
 
@@ -736,6 +1033,11 @@ int nb_publish_endpoint_rows(struct nb_store *st, const struct nb_endpoint_rec *
 	err = nb_store_publish_list(st, ep->sandbox_id, &all, &nall);
 	if (err)
 		return err;
+	err = publish_list_append6(st, ep->sandbox_id, &all, &nall);
+	if (err) {
+		free(all);
+		return err;
+	}
 	for (i = 0; i < nall; i++)
 		if (!strcmp(all[i].network_id, ep->network_id))
 			all[k++] = all[i];
@@ -774,12 +1076,78 @@ static int collect_stale(const struct nb_nat_publish *p, void *arg)
 	return 0;
 }
 
+/*
+ * nb_publish_sync()'s IPv6 half: the rows into nb_publish6 (put), then
+ * the entries no row explains removed (few: a linear look-up each).
+ */
+static int publish6_sync(struct nb_store *st, struct nb_world *w, struct targets *t, bool put,
+			 size_t *count, nb_prune_report_fn fn, void *arg, int *removed)
+{
+	struct nb_publish6_key *keys = NULL;
+	struct nb_publish_rec *rows = NULL;
+	char k[NB_PORTMAP_STRLEN], what[160];
+	size_t nrows = 0, nkeys = 0, i, j;
+	struct in6_addr sb_ip6;
+	__u32 net_id, ifindex;
+	__be32 sb_ip;
+	int err, e;
+
+	err = nb_store_publish6_list(st, NULL, &rows, &nrows);
+	if (err)
+		return err;
+	if (put && nrows && !t->by_ep)
+		err = targets_load(st, t);
+	for (i = 0; put && !err && i < nrows; i++) {
+		struct nb_portmap m = nb_publish_portmap(&rows[i]);
+
+		e = row_target(w, t, &rows[i], &sb_ip, &sb_ip6, &net_id, &ifindex);
+		if (e == -ENOENT)
+			continue;
+		if (!e)
+			e = publish_put_row(w, &rows[i], sb_ip, &sb_ip6, net_id, ifindex);
+		if (e) {
+			nb_errorf("map %s: cannot put %s: %s", NB_MAP_NAME(NB_MAP_PUBLISH6),
+				  nb_portmap_key_str(&m, k), strerror(-e));
+			err = err ?: e;
+			continue;
+		}
+		(*count)++;
+	}
+	e = nb_nat_publish6_keys(&w->maps, &keys, &nkeys);
+	err = err ?: e;
+	for (i = 0; !e && i < nkeys; i++) {
+		struct nb_portmap m = {.v6 = true,
+				       .host_port = ntohs(keys[i].host_port),
+				       .proto = keys[i].proto};
+
+		memcpy(&m.host_ip6, keys[i].host_ip6, 16);
+		for (j = 0; j < nrows; j++)
+			if (rows[j].host_port == m.host_port && rows[j].proto == m.proto &&
+			    IN6_ARE_ADDR_EQUAL(&rows[j].host_ip6, &m.host_ip6))
+				break;
+		if (j < nrows)
+			continue;
+		if (nb_nat_publish6_del(&w->maps, &m.host_ip6, m.host_port, m.proto))
+			continue;
+		(*removed)++;
+		if (fn) {
+			snprintf(what, sizeof(what), "map %s: %s (not in the state)",
+				 NB_MAP_NAME(NB_MAP_PUBLISH6), nb_portmap_key_str(&m, k));
+			fn(arg, what);
+		}
+	}
+	free(keys);
+	free(rows);
+	return err;
+}
+
 int nb_publish_sync(struct nb_store *st, struct nb_world *w, bool put, size_t *nput,
 		    nb_prune_report_fn fn, void *arg)
 {
 	struct sync_ctx c = {0};
 	char a[NB_IPV4_STRLEN], s[NB_IPV4_STRLEN], what[160];
 	struct targets t = {0};
+	struct in6_addr sb_ip6;
 	__u32 net_id, ifindex;
 	__be32 sb_ip;
 	size_t i, count = 0;
@@ -793,7 +1161,7 @@ int nb_publish_sync(struct nb_store *st, struct nb_world *w, bool put, size_t *n
 		if (err)
 			goto cleanup;
 		for (i = 0; i < c.nrows; i++) {
-			e = row_target(w, &t, &c.rows[i], &sb_ip, &net_id, &ifindex);
+			e = row_target(w, &t, &c.rows[i], &sb_ip, &sb_ip6, &net_id, &ifindex);
 			if (e == -ENOENT)
 				continue; /* the sandbox is gone: `up` said so, `gc` removes it */
 			if (!e)
@@ -810,11 +1178,13 @@ int nb_publish_sync(struct nb_store *st, struct nb_world *w, bool put, size_t *n
 			}
 			count++;
 		}
-		if (nput)
-			*nput = count;
 		e = nb_publish_allow_restore(st, w);
 		err = err ?: e;
 	}
+	e = publish6_sync(st, w, &t, put, &count, fn, arg, &removed);
+	err = err ?: e;
+	if (put && nput)
+		*nput = count;
 	/*
 	 * then what the store does not explain: a port unpublished while we were
 	 * down... Each entry is looked up among the rows sorted by map key, not
@@ -870,6 +1240,16 @@ int nb_publish_allow(struct nb_store *st, struct nb_world *w, const struct nb_po
 	int err;
 
 	for (i = 0; i < ndone; i++) {
+		if (done[i].v6 && nallow) {
+			char k[NB_PORTMAP_STRLEN];
+
+			/* refused, not ignored: the port would be open to every source */
+			nb_errorf("publish --allow: host port %s: source allow-lists of published "
+				  "IPv6 ports are not supported (publish on an IPv4 address, e.g. "
+				  "0.0.0.0:PORT:CPORT)",
+				  nb_portmap_key_str(&done[i], k));
+			return -EOPNOTSUPP;
+		}
 		for (j = 0; j < nallow; j++) {
 			r = (struct nb_allow_rec){.host_ip = done[i].host_ip,
 						  .host_port = done[i].host_port,
@@ -930,6 +1310,11 @@ static int cmp_rows(const void *x, const void *y)
 		return a->sb_port < b->sb_port ? -1 : 1;
 	if (a->proto != b->proto)
 		return a->proto < b->proto ? -1 : 1;
+	/* Docker's order: 0.0.0.0:8080 before [::]:8080 */
+	if (a->v6 != b->v6)
+		return a->v6 ? 1 : -1;
+	if (a->v6 && memcmp(&a->host_ip6, &b->host_ip6, 16))
+		return memcmp(&a->host_ip6, &b->host_ip6, 16);
 	if (a->host_ip != b->host_ip)
 		return ntohl(a->host_ip) < ntohl(b->host_ip) ? -1 : 1;
 	if (a->host_port != b->host_port)
@@ -1016,8 +1401,10 @@ int nb_publish_host_held(const struct nb_publish_rec *rows, size_t n, struct nb_
 	if (err)
 		return err;
 	for (i = 0; i < n; i++) {
-		held[i] =
-		    nb_listener_find(*ls, *nls, rows[i].host_ip, rows[i].host_port, rows[i].proto);
+		held[i] = rows[i].v6 ? nb_listener_find6(*ls, *nls, &rows[i].host_ip6,
+							 rows[i].host_port, rows[i].proto)
+				     : nb_listener_find(*ls, *nls, rows[i].host_ip,
+							rows[i].host_port, rows[i].proto);
 		count += !!held[i];
 	}
 	return count;

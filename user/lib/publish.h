@@ -97,6 +97,9 @@ int nb_publish_map_rows(struct nb_store *st, struct nb_world *w, const struct nb
 			size_t n);
 
 /* The rows published through an endpoint (read before its row goes: they cascade) */
+/* A sandbox's (NULL: every) published ports, IPv4 rows then IPv6 rows (v6 set) */
+int nb_publish_list_all(struct nb_store *st, const char *sandbox_id, struct nb_publish_rec **rows,
+			size_t *n);
 int nb_publish_endpoint_rows(struct nb_store *st, const struct nb_endpoint_rec *ep,
 			     struct nb_publish_rec **rows, size_t *n);
 
@@ -152,6 +155,8 @@ static inline struct nb_portmap nb_publish_portmap(const struct nb_publish_rec *
 	    .host_port = r->host_port,
 	    .sb_port = r->sb_port,
 	    .proto = r->proto,
+	    .v6 = r->v6,
+	    .host_ip6 = r->host_ip6,
 	};
 
 	return m;

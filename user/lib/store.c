@@ -32,7 +32,7 @@
 #include "store.h"
 
 /* Bumped with every schema change; nb_store_open() migrates older files. */
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 /* A writer holds the flock for a whole command; SQLite's own wait is a fallback. */
 #define BUSY_TIMEOUT_MS 30000
 
@@ -159,6 +159,26 @@ static const char schema_v5[] =
     "  CHECK (gateway6 IS NULL OR length(gateway6) = 16);"
     "ALTER TABLE endpoints ADD COLUMN ip6 BLOB CHECK (ip6 IS NULL OR length(ip6) = 16);"
     "CREATE UNIQUE INDEX IF NOT EXISTS endpoints_ip6 ON endpoints (network_id, ip6);";
+
+/*
+ * Version 6: published IPv6 ports (`publish [::]:8080:80`), apart from the
+ * IPv4 ones (whose key is a 32-bit address): host_ip6 16 bytes, all zero
+ * for every host address; gone with their endpoint, as publish's rows.
+ */
+static const char schema_v6[] =
+    "CREATE TABLE IF NOT EXISTS publish6 ("
+    "  sandbox_id TEXT NOT NULL,"
+    "  network_id TEXT NOT NULL,"
+    "  host_ip6   BLOB NOT NULL CHECK (length(host_ip6) = 16),"
+    "  host_port  INTEGER NOT NULL CHECK (host_port BETWEEN 1 AND 65535),"
+    "  sb_port    INTEGER NOT NULL CHECK (sb_port BETWEEN 1 AND 65535),"
+    "  proto      INTEGER NOT NULL CHECK (proto IN (6, 17)),"
+    "  UNIQUE (host_ip6, host_port, proto),"
+    "  FOREIGN KEY (network_id, sandbox_id)"
+    "    REFERENCES endpoints (network_id, sandbox_id) ON DELETE CASCADE"
+    ") STRICT;"
+    "CREATE INDEX IF NOT EXISTS publish6_by_endpoint ON publish6 (network_id, sandbox_id);"
+    "CREATE INDEX IF NOT EXISTS publish6_by_port ON publish6 (host_port, proto);";
 
 /*
  * Maps a failed SQLite call to an errno. Constraint violations are the
@@ -358,6 +378,8 @@ static int schema_init(struct nb_store *st)
 			err = exec_sql(st, "migrate schema to version 4", schema_v4);
 		if (!err && version < 5)
 			err = exec_sql(st, "migrate schema to version 5", schema_v5);
+		if (!err && version < 6)
+			err = exec_sql(st, "migrate schema to version 6", schema_v6);
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
 		if (!err)
 			err = exec_sql(st, "set schema version", sql);
@@ -1452,6 +1474,144 @@ int nb_store_publish_list(struct nb_store *st, const char *sandbox_id, struct nb
 	if (sandbox_id)
 		sqlite3_bind_text(stmt, 1, sandbox_id, -1, SQLITE_STATIC);
 	err = collect(st, "list published ports", stmt, sizeof(**out), read_publish, NULL,
+		      (void **)out, n);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+/* ---- published IPv6 ports ---------------------------------------------------- */
+
+#define PUB6_SELECT                                                                                \
+	"SELECT sandbox_id, network_id, host_ip6, host_port, sb_port, proto FROM publish6"
+/* :: takes the port on every address, so it conflicts with any of them */
+#define PUB6_CONFLICT_WHERE                                                                        \
+	" WHERE host_port = ?2 AND proto = ?3 AND (host_ip6 = ?1 OR host_ip6 = zeroblob(16) OR"    \
+	" ?1 = zeroblob(16)) LIMIT 1"
+
+static int read_publish6(sqlite3_stmt *s, void *out)
+{
+	struct nb_publish_rec *p = out;
+	const void *b;
+
+	memset(p, 0, sizeof(*p));
+	col_text(s, 0, p->sandbox_id, sizeof(p->sandbox_id));
+	col_text(s, 1, p->network_id, sizeof(p->network_id));
+	b = sqlite3_column_blob(s, 2);
+	if (b && sqlite3_column_bytes(s, 2) == 16)
+		memcpy(&p->host_ip6, b, 16);
+	p->v6 = true;
+	p->host_port = (__u16)sqlite3_column_int(s, 3);
+	p->sb_port = (__u16)sqlite3_column_int(s, 4);
+	p->proto = (__u8)sqlite3_column_int(s, 5);
+	return 0;
+}
+
+int nb_store_publish6_taken(struct nb_store *st, const struct in6_addr *ip, __u16 port, __u8 proto,
+			    bool *taken)
+{
+	sqlite3_stmt *stmt;
+	int err, rc;
+
+	err = prep(st, "look up a host port", "SELECT 1 FROM publish6" PUB6_CONFLICT_WHERE, &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_blob(stmt, 1, ip, 16, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 2, port);
+	sqlite3_bind_int(stmt, 3, proto);
+	rc = sqlite3_step(stmt);
+	*taken = rc == SQLITE_ROW;
+	err = rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : db_fail(st, "look up a host port", rc);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+int nb_store_publish6_add(struct nb_store *st, const struct nb_publish_rec *rec,
+			  struct nb_publish_rec *holder)
+{
+	sqlite3_stmt *stmt = NULL;
+	int err, rc;
+
+	err = savepoint(st);
+	if (err)
+		return err;
+	err = prep(st, "publish port", PUB6_SELECT PUB6_CONFLICT_WHERE, &stmt);
+	if (err)
+		goto cleanup;
+	sqlite3_bind_blob(stmt, 1, &rec->host_ip6, 16, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 2, rec->host_port);
+	sqlite3_bind_int(stmt, 3, rec->proto);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		if (holder)
+			read_publish6(stmt, holder);
+		err = -EEXIST;
+		goto cleanup;
+	}
+	if (rc != SQLITE_DONE) {
+		err = db_fail(st, "publish port", rc);
+		goto cleanup;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+	err = prep(st, "publish port",
+		   "INSERT INTO publish6 (sandbox_id, network_id, host_ip6, host_port, sb_port,"
+		   " proto) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+		   &stmt);
+	if (err)
+		goto cleanup;
+	sqlite3_bind_text(stmt, 1, rec->sandbox_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, rec->network_id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 3, &rec->host_ip6, 16, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 4, rec->host_port);
+	sqlite3_bind_int(stmt, 5, rec->sb_port);
+	sqlite3_bind_int(stmt, 6, rec->proto);
+	err = exec_done(st, "publish port", stmt);
+cleanup:
+	sqlite3_finalize(stmt);
+	return release(st, err);
+}
+
+int nb_store_publish6_del(struct nb_store *st, const struct nb_publish_rec *rec)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, "unpublish port",
+		   "DELETE FROM publish6 WHERE sandbox_id = ?1 AND host_ip6 = ?2 AND host_port = ?3"
+		   " AND proto = ?4 AND (?5 = 0 OR sb_port = ?5)",
+		   &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, rec->sandbox_id, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(stmt, 2, &rec->host_ip6, 16, SQLITE_STATIC);
+	sqlite3_bind_int(stmt, 3, rec->host_port);
+	sqlite3_bind_int(stmt, 4, rec->proto);
+	sqlite3_bind_int(stmt, 5, rec->sb_port);
+	err = exec_done(st, "unpublish port", stmt);
+	if (!err && sqlite3_changes(st->db) == 0)
+		err = -ENOENT;
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+int nb_store_publish6_list(struct nb_store *st, const char *sandbox_id,
+			   struct nb_publish_rec **out, size_t *n)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, "list published IPv6 ports",
+		   sandbox_id ? PUB6_SELECT " WHERE (network_id, sandbox_id) IN"
+					    " (SELECT network_id, sandbox_id FROM endpoints"
+					    " WHERE sandbox_id = ?1)"
+					    " ORDER BY sandbox_id, proto, sb_port, host_port, host_ip6"
+			      : PUB6_SELECT " ORDER BY sandbox_id, proto, sb_port, host_port, host_ip6",
+		   &stmt);
+	if (err)
+		return err;
+	if (sandbox_id)
+		sqlite3_bind_text(stmt, 1, sandbox_id, -1, SQLITE_STATIC);
+	err = collect(st, "list published IPv6 ports", stmt, sizeof(**out), read_publish6, NULL,
 		      (void **)out, n);
 	sqlite3_finalize(stmt);
 	return err;

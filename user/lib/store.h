@@ -119,7 +119,10 @@ struct nb_publish_rec {
 	__u16 host_port; /* host order */
 	__u16 sb_port; /* host order */
 	__u8 proto; /* IPPROTO_TCP / IPPROTO_UDP */
+	bool v6; /* a published IPv6 port (table publish6): host_ip6, not host_ip */
+	struct in6_addr host_ip6; /* v6: :: = every host address */
 };
+
 
 /*
  * Opens (creating the directory 0700, the database 0600 and the schema).
@@ -238,6 +241,15 @@ const char *nb_store_publish_taken_sql(void);
 const char *nb_store_publish_list_sql(const char *sandbox_id);
 int nb_store_publish_list(struct nb_store *st, const char *sandbox_id, struct nb_publish_rec **out,
 			  size_t *n);
+
+/* Published IPv6 ports: as above; -EEXIST with *holder when the key is taken (:: or equal) */
+int nb_store_publish6_add(struct nb_store *st, const struct nb_publish_rec *rec,
+			  struct nb_publish_rec *holder);
+int nb_store_publish6_del(struct nb_store *st, const struct nb_publish_rec *rec);
+int nb_store_publish6_taken(struct nb_store *st, const struct in6_addr *ip, __u16 port, __u8 proto,
+			    bool *taken);
+int nb_store_publish6_list(struct nb_store *st, const char *sandbox_id,
+			   struct nb_publish_rec **out, size_t *n);
 
 /*
  * Setting marking a sandbox netbpfd made for Docker ("docker.sandbox.<id>" =

@@ -282,7 +282,7 @@ int cmd_port(const struct nb_instance *inst, int argc, char **argv)
 	err = nb_find_sandbox(st, a.sandbox, &sb);
 	if (err)
 		goto cleanup;
-	err = nb_store_publish_list(st, sb.id, &rows, &n);
+	err = nb_publish_list_all(st, sb.id, &rows, &n);
 	if (err) {
 		nb_errorf("sandbox \"%s\": cannot read its published ports: %s", sb.name,
 			  strerror(-err));

@@ -702,7 +702,7 @@ static void status_ports(struct nb_store *st, const struct nb_sandbox_rec *sbs, 
 	size_t n = 0, nls = 0, i, j;
 	int nheld;
 
-	if (nb_store_publish_list(st, NULL, &rows, &n)) {
+	if (nb_publish_list_all(st, NULL, &rows, &n)) {
 		printf("Ports:      (cannot read them)\n");
 		return;
 	}

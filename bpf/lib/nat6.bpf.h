@@ -1,0 +1,231 @@
+/* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
+/*
+ * Published IPv6 ports from outside (DNAT66), at the uplinks' tc hooks; the
+ * IPv4 design of dnat.bpf.h in its simplest form:
+ *
+ *   uplink_in: a TCP SYN (no ACK) or a UDP datagram no host socket claims,
+ *     to (daddr, dport, proto) or (::, dport, proto) of nb_publish6 where
+ *     the FIB calls daddr the host's own (iptables' --dst-type LOCAL),
+ *     creates two nb_ct6 entries of kind NB_CT6_K_DNAT: the forward one
+ *     under the packet's tuple (client -> host address, published port) and
+ *     the reply one under the sandbox's answer's (sandbox -> client). The
+ *     packet and every later one of the forward entry get the sandbox's
+ *     address and port as destination, the TCP/UDP checksum adjusted for
+ *     the pseudo-header, and continue into the host stack, which routes
+ *     them to the sandbox's network like any packet for its subnet (and
+ *     decrements the hop limit, or answers time exceeded).
+ *   uplink_out: a packet of a reply entry (routed out by the host) gets
+ *     the host address and published port as source back.
+ *
+ * The client's address is kept (the server sees it, as Docker's ip6tables
+ * mode). Not translated: later fragments (no ports; the first fragment is),
+ * ICMPv6 errors about a translated flow (they reach the host, not the
+ * sandbox). tc only (bpf_l4_csum_replace is the skb's); XDP leaves IPv6 to tc.
+ */
+#ifndef NETBPF_NAT6_BPF_H
+#define NETBPF_NAT6_BPF_H
+
+#include "ct6.bpf.h"
+
+#define NB_AF_INET6 10
+
+static __always_inline bool nb_nat6_is_special(const __u8 *a)
+{
+	static const __u8 lo[16] = {[15] = 1};
+
+	/* multicast, link-local, unspecified, loopback: never a published port's */
+	return a[0] == 0xff || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80) || nb_ip6_zero(a) ||
+	       nb_ip6_eq(a, lo);
+}
+
+/* daddr is one of the host's own addresses (the FIB does not forward it) */
+static __always_inline bool nb_nat6_is_local(struct __sk_buff *skb, const struct ipv6hdr *ip6,
+					     __u8 proto)
+{
+	struct bpf_fib_lookup fib = {};
+
+	fib.family = NB_AF_INET6;
+	fib.l4_protocol = proto;
+	fib.ifindex = skb->ifindex; /* at tc ingress: the uplink */
+	__builtin_memcpy(fib.ipv6_src, &ip6->saddr, 16);
+	__builtin_memcpy(fib.ipv6_dst, &ip6->daddr, 16);
+	return bpf_fib_lookup(skb, &fib, sizeof(fib), 0) == BPF_FIB_LKUP_RET_NOT_FWDED;
+}
+
+/* A host socket bound to the datagram's destination claims it (the host's own traffic) */
+static __always_inline bool nb_nat6_host_udp(struct __sk_buff *skb, const struct nb_ct6_key *k)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+
+	__builtin_memcpy(t.ipv6.saddr, k->saddr, 16);
+	__builtin_memcpy(t.ipv6.daddr, k->daddr, 16);
+	t.ipv6.sport = k->sport;
+	t.ipv6.dport = k->dport;
+	sk = bpf_sk_lookup_udp(skb, &t, sizeof(t.ipv6), BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return false;
+	bpf_sk_release(sk);
+	return true;
+}
+
+/*
+ * Rewrites the 16-byte address at addr_off from old to new and the port at
+ * l4_off + port_off from oport to nport, the TCP/UDP checksum with them
+ * (the addresses are in the pseudo-header).
+ */
+static __always_inline int nb_nat6_rewrite(struct __sk_buff *skb, const struct nb_ip6_info *info,
+					   __u32 addr_off, const __u8 *old, const __u8 *new,
+					   __u32 port_off, __be16 oport, __be16 nport)
+{
+	__u32 csum_off = info->l4_off + (info->proto == IPPROTO_TCP ? 16 : 6);
+	__u64 mangled = info->proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
+	__u8 o[16], n[16];
+	__s64 diff;
+
+	__builtin_memcpy(o, old, 16);
+	__builtin_memcpy(n, new, 16);
+	diff = bpf_csum_diff((__be32 *)o, 16, (__be32 *)n, 16, 0);
+	if (diff < 0)
+		return -NB_DROP_MALFORMED;
+	if (bpf_l4_csum_replace(skb, csum_off, 0, diff, BPF_F_PSEUDO_HDR | mangled) ||
+	    bpf_l4_csum_replace(skb, csum_off, oport, nport, 2 | mangled) ||
+	    bpf_skb_store_bytes(skb, addr_off, n, 16, 0) ||
+	    bpf_skb_store_bytes(skb, info->l4_off + port_off, &nport, 2, 0))
+		return -NB_DROP_MALFORMED;
+	return 0;
+}
+
+/* TCP or UDP whose header (with the checksum to adjust) is all there */
+static __always_inline bool nb_nat6_l4_whole(const struct nb_ip6_info *info)
+{
+	if (info->proto == IPPROTO_TCP)
+		return info->l4_off + 20 <= info->end;
+	return info->proto == IPPROTO_UDP && info->l4_off + 8 <= info->end;
+}
+
+static __always_inline void nb_nat6_count(struct nb_ct6_entry *e, __u64 now)
+{
+	e->packets++;
+	if (now > e->seen_ns + NB_CT_REFRESH_NS)
+		e->seen_ns = now;
+}
+
+/* The published IPv6 port a packet without conntrack entry opens a flow to, if any */
+static __always_inline struct nb_publish6_val *nb_nat6_publish_open(struct __sk_buff *skb,
+								   const struct ipv6hdr *ip6,
+								   const struct nb_ip6_info *info,
+								   const struct nb_ct6_key *k)
+{
+	struct nb_publish6_key pk = {.host_port = k->dport, .proto = k->proto};
+	struct nb_publish6_val *pub;
+	__u8 flags;
+
+	if (k->proto == IPPROTO_TCP) {
+		/* a SYN without ACK: flags byte at 13 */
+		if (nb_ctx_load(skb, info->l4_off + 13, &flags, 1) || (flags & 0x12) != 0x02)
+			return NULL;
+	}
+	if (nb_nat6_is_special(k->daddr))
+		return NULL;
+	__builtin_memcpy(pk.host_ip6, k->daddr, 16);
+	pub = bpf_map_lookup_elem(&NB_MAP_PUBLISH6, &pk);
+	if (!pub) {
+		__builtin_memset(pk.host_ip6, 0, 16);
+		pub = bpf_map_lookup_elem(&NB_MAP_PUBLISH6, &pk);
+	}
+	if (!pub || !nb_nat6_is_local(skb, ip6, k->proto))
+		return NULL;
+	if (k->proto == IPPROTO_UDP && nb_nat6_host_udp(skb, k))
+		return NULL;
+	return pub;
+}
+
+/* tc ingress of an uplink, an IPv6 frame: published ports, else nb_ct6_uplink_in() */
+__noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
+{
+	struct nb_ct6_entry *e, ne = {};
+	struct nb_publish6_val *pub;
+	struct nb_ct6_key k = {};
+	struct nb_ip6_info info;
+	struct ipv6hdr ip6;
+	__be16 nport;
+	__u64 now;
+
+	if (!skb || nb_ctx_load(skb, ETH_HLEN, &ip6, sizeof(ip6)) || ip6.version != 6)
+		return NB_ACT_PASS;
+	if (nb_ct6_sandbox_net(ip6.daddr.in6_u.u6_addr8))
+		return nb_ct6_uplink_in(skb);
+	if (nb_ct6_tuple(skb, &ip6, &info, &k) || !info.l4_off ||
+	    !nb_nat6_l4_whole(&info))
+		return NB_ACT_PASS; /* the host's (a malformed one too: the host drops it) */
+	now = bpf_ktime_get_ns();
+	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
+	if (e && (e->kind != NB_CT6_K_DNAT || e->dir != NB_CT_DIR_ORIG))
+		return NB_ACT_PASS;
+	if (e && now >= e->seen_ns && now - e->seen_ns > nb_ct6_timeout(k.proto))
+		e = NULL; /* expired: a new flow, if it is one */
+	if (!e) {
+		pub = nb_nat6_publish_open(skb, &ip6, &info, &k);
+		if (!pub)
+			return NB_ACT_PASS;
+		/* the reply entry first: the forward one is what translates */
+		ne.created_ns = now;
+		ne.seen_ns = now;
+		ne.net_id = pub->net_id;
+		ne.kind = NB_CT6_K_DNAT;
+		ne.dir = NB_CT_DIR_REPLY;
+		__builtin_memcpy(ne.nat_addr, k.daddr, 16);
+		ne.nat_port = k.dport;
+		__builtin_memcpy(k.daddr, k.saddr, 16);
+		__builtin_memcpy(k.saddr, pub->sb_ip6, 16);
+		nport = k.dport;
+		k.dport = k.sport;
+		k.sport = pub->sb_port;
+		if (bpf_map_update_elem(&NB_MAP_CT6, &k, &ne, BPF_ANY))
+			return -NB_DROP_CT_FULL;
+		/* back to the packet's own key */
+		__builtin_memcpy(k.saddr, k.daddr, 16);
+		__builtin_memcpy(k.daddr, &ip6.daddr, 16);
+		k.sport = k.dport;
+		k.dport = nport;
+		ne.dir = NB_CT_DIR_ORIG;
+		ne.packets = 1;
+		__builtin_memcpy(ne.nat_addr, pub->sb_ip6, 16);
+		ne.nat_port = pub->sb_port;
+		ne.ifindex = pub->ifindex;
+		if (bpf_map_update_elem(&NB_MAP_CT6, &k, &ne, BPF_ANY))
+			return -NB_DROP_CT_FULL;
+		__sync_fetch_and_add(&pub->conns, 1);
+		e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
+		if (!e)
+			return -NB_DROP_CT_FULL;
+	} else {
+		nb_nat6_count(e, now);
+	}
+	return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr), k.daddr,
+			       e->nat_addr, 2, k.dport, e->nat_port) ?: NB_ACT_PASS;
+}
+
+/* tc egress of an uplink, an IPv6 frame: a published flow's reply, else nb_ct6_uplink_out() */
+__noinline int nb_nat6_uplink_out(struct __sk_buff *skb)
+{
+	struct nb_ct6_entry *e;
+	struct nb_ct6_key k = {};
+	struct nb_ip6_info info;
+	struct ipv6hdr ip6;
+
+	if (!skb || nb_ctx_load(skb, ETH_HLEN, &ip6, sizeof(ip6)) || ip6.version != 6)
+		return NB_ACT_PASS;
+	if (nb_ct6_tuple(skb, &ip6, &info, &k) || !info.l4_off ||
+	    !nb_nat6_l4_whole(&info))
+		return nb_ct6_uplink_out(skb);
+	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
+	if (!e || e->kind != NB_CT6_K_DNAT || e->dir != NB_CT_DIR_REPLY)
+		return nb_ct6_uplink_out(skb);
+	nb_nat6_count(e, bpf_ktime_get_ns());
+	return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, saddr), k.saddr,
+			       e->nat_addr, 0, k.sport, e->nat_port) ?: NB_ACT_PASS;
+}
+
+#endif
