@@ -3,13 +3,15 @@
 # netbpf instance with a store and its agent (netbpfd), one overlay network,
 # then M sandboxes created on every host (the hosts in parallel).
 #
-#   tools/bench/ovscale.sh [--hosts N] [--per-host M] [--etcd 1|3] [--out FILE]
+#   tools/bench/ovscale.sh [--hosts N] [--per-host M] [--etcd 1|3] [--idle S] [--out FILE]
 #
 # Reports (key value lines on stdout and in FILE, never asserted):
 #   agent_cpu_ms@hK     the CPU time (utime + stime of /proc/PID/stat) host K's
 #                       agent spent from before the first create until the last
 #                       endpoint was in host 1's data plane; agent_cpu_ms_total
 #   etcd_cpu_ms         the same for the etcd member(s), summed
+#   idle_agent_cpu_ms_total, idle_etcd_cpu_ms  the same over S seconds (10) before
+#                       the creates, nothing changing: leases renewed, watches open
 #   create_ms_p50/p99   one `sandbox create` (netbpfctl, host-local work and the
 #                       store's transactions)
 #   converge_ms_p50/p90/p99/max  per endpoint created on hosts 2..N: from its
@@ -38,15 +40,17 @@ NETBPFD=${NETBPFD:-$SRC/build/netbpfd}
 HOSTS=8
 PER=128
 ETCDS=1
+IDLE=10
 OUT=""
 while [ $# -gt 0 ]; do
 	case $1 in
 	--hosts) HOSTS=$2 && shift ;;
 	--per-host) PER=$2 && shift ;;
 	--etcd) ETCDS=$2 && shift ;;
+	--idle) IDLE=$2 && shift ;;
 	--out) OUT=$2 && shift ;;
 	-h | --help)
-		sed -n '2,30p' "$0"
+		sed -n '2,34p' "$0"
 		exit 0
 		;;
 	*)
@@ -253,6 +257,13 @@ create_all() {
 		fi
 	done
 }
+# idle: the agents and etcd with the hosts registered and nothing changing (leases
+# renewed every TTL/3, the watches open)
+i0=$(cpu_ms "${APIDS[@]}")
+ie0=$(cpu_ms "${EPIDS[@]}")
+sleep "$IDLE"
+i1=$(cpu_ms "${APIDS[@]}")
+ie1=$(cpu_ms "${EPIDS[@]}")
 a0=$(cpu_ms "${APIDS[@]}")
 declare -A A0
 for i in "${!APIDS[@]}"; do A0[$i]=$(cpu_ms "${APIDS[$i]}"); done
@@ -321,4 +332,7 @@ for i in "${!APIDS[@]}"; do
 done
 say "agent_cpu_ms_total $((a1 - a0))"
 say "etcd_cpu_ms $((e1 - e0))"
+say "idle_s $IDLE"
+say "idle_agent_cpu_ms_total $((i1 - i0))"
+say "idle_etcd_cpu_ms $((ie1 - ie0))"
 say "loadavg $(cut -d' ' -f1-3 /proc/loadavg)"
