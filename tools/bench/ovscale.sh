@@ -303,6 +303,7 @@ created=$(cat "$TMP"/h*/creates | wc -l)
 awk '{printf "%d\n", ($3 - $2) * 1000}' "$TMP"/h*/creates >"$TMP/create_ms"
 awk 'NR == FNR {s[$1] = $2; next} ($1 in s) {printf "%d\n", (s[$1] - $3) * 1000}' \
 	"$TMP/seen" "$TMP/want" >"$TMP/conv_ms"
+say "run $RID"
 say "binary $NETBPFCTL"
 say "hosts $HOSTS"
 say "per_host $PER"
