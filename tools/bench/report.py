@@ -445,11 +445,16 @@ def ovscale_section(raw, w):
         ("agent CPU per endpoint event, per host",
          f"{int(kv['agent_cpu_ms_total']) / hosts / int(kv['sandboxes_created']):.2f} ms"),
         ("etcd CPU", f"{kv['etcd_cpu_ms']} ms"),
+        (f"idle {kv.get('idle_s', '–')} s before the creates: all agents / etcd",
+         f"{kv.get('idle_agent_cpu_ms_total', '–')} / {kv.get('idle_etcd_cpu_ms', '–')} ms"),
         ("load average at the end", kv.get("loadavg", "–")),
     )
     for k, v in rows:
         w(f"| {k} | {v} |")
     w("")
+    if kv.get("note"):
+        w(f"Note on this run: {kv['note']}")
+        w("")
     w("docs/overlay.md (\"Scale, measured\") extrapolates these to 1,000 hosts.")
     w("")
 
