@@ -274,6 +274,7 @@ for k in $(seq "$HOSTS"); do
 	: >"$TMP/h$k/creates"
 	create_all "$k" &
 	CPIDS+=($!)
+	PIDS+=($!)
 done
 for p in "${CPIDS[@]}"; do wait "$p"; done
 T1=$(date +%s.%N)
