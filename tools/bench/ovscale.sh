@@ -124,6 +124,7 @@ cleanup() {
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
+trap "exit 130" INT TERM
 
 say() { echo "$*" | tee -a "$OUT"; }
 log() { echo "ovscale: $*" >&2; }
