@@ -72,7 +72,8 @@ static __always_inline void nb_tunnel_key_of(struct bpf_tunnel_key *key,
  * scalar) on overlay network net_id (flags: its NB_NET_F_*) through the VXLAN
  * device to the remote endpoint that has the MAC. The outer UDP checksum is
  * left zero (RFC 7348 allows it over IPv4; the inner frame keeps its own
- * checksums), as Linux's VXLAN devices do by default. Not inlined, its
+ * checksums); Linux's VXLAN devices now compute it by default (docs/overlay.md,
+ * "Measured", says what that changes). Not inlined, its
  * arguments scalars: its keys would otherwise add to the endpoint program's
  * own stack, which with the IPv6 and NAT paths reaches the 512-byte limit.
  */

@@ -35,6 +35,10 @@
  * net.ipv4.ipfrag_time) */
 #define NB_FRAG_TIMEOUT_SECS 30
 
+/* The UDP port of VXLAN between a cluster's hosts (IANA's, RFC 7348): nbvx0's socket
+ * holds it in the host netns, and the uplink programs pass it early (bpf/uplink.bpf.c) */
+#define NB_VXLAN_PORT 4789
+
 /* The timeout table's slots: the BPF programs hold the table as rodata
  * (nb_ct_timeout_secs[], bpf/lib/ct.bpf.h), `ct ls` reads the same slots. */
 enum nb_ct_timeout_slot {

@@ -245,6 +245,54 @@ json.dump(c, open(sys.argv[3], "w"))' "$NB_TMP/cni/web.json" "$NB_TMP/c1.result"
 	ip netns del "$(sb hp)"
 }
 
+@test "portMappings on a container's second network: published through that network's endpoint" {
+	# a second netbpf network; the container's first ADD (eth0) publishes nothing
+	cat >"$NB_TMP/cni/two.json" <<-EOF
+		{"cniVersion": "1.0.0", "name": "cnitwo", "type": "netbpf",
+		 "subnet": "10.94.4.0/24", "mtu": 1500, "ipMasq": true,
+		 "stateDir": "$NETBPF_STATE_DIR", "pinDir": "$NETBPF_PIN_DIR",
+		 "cgroup": "$NETBPF_CGROUP",
+		 "runtimeConfig": {"portMappings": [{"hostPort": 8092, "containerPort": 80, "protocol": "tcp", "hostIP": ""}]}}
+	EOF
+	ip netns add "$(sb two)"
+	run --separate-stderr cni ADD two "/run/netns/$(sb two)" eth0 "$NB_TMP/cni/web.json"
+	assert_success
+	run --separate-stderr cni ADD two "/run/netns/$(sb two)" eth1 "$NB_TMP/cni/two.json"
+	echo "$output"
+	assert_success
+	assert_equal "$(sb_ip two eth1)" 10.94.4.2
+	# a server on the second network's address only: the port must lead there, not to eth0's
+	mkdir -p "$NB_TMP/www.two"
+	echo two:eth1 >"$NB_TMP/www.two/index.html"
+	nb_bg "$NB_TMP/http.two.log" nsenter --net=/run/netns/"$(sb two)" \
+		python3 -u -m http.server --bind 10.94.4.2 --directory "$NB_TMP/www.two" 80
+	# (a loaded machine can take longer than wait_listen's 5 s to start python)
+	wait_listen two 80 || wait_listen two 80 || wait_listen two 80
+	# replies from eth1's address leave by eth1 (source routing, as on any two-homed host):
+	# the default route goes by the first network, whose endpoint drops a foreign source
+	in_sb two ip rule add from 10.94.4.2 lookup 100
+	in_sb two ip route add default via 10.94.4.1 dev eth1 table 100
+	run http_get world http://198.18.0.1:8092/
+	echo "$output"
+	assert_success
+	assert_output two:eth1
+	nbctl ct ls | grep -q "10.94.4.2:80"
+	run nbctl port two
+	assert_line '80/tcp -> 0.0.0.0:8092'
+
+	# DEL of that attachment takes its port away; the first network's stays attached
+	run --separate-stderr cni DEL two "/run/netns/$(sb two)" eth1 "$NB_TMP/cni/two.json"
+	assert_success
+	run http_get world http://198.18.0.1:8092/
+	assert_failure
+	run nbctl port two
+	refute_output --partial 8092
+	ping_ok two 10.94.1.1
+	run --separate-stderr cni DEL two "/run/netns/$(sb two)" eth0 "$NB_TMP/cni/web.json"
+	assert_success
+	ip netns del "$(sb two)"
+}
+
 @test "sandboxes are named after the pod (K8S_POD_NAME), keyed by the container id; two pods of one name" {
 	local a1="IgnoreUnknown=1;K8S_POD_NAMESPACE=ns1;K8S_POD_NAME=podweb;K8S_POD_INFRA_CONTAINER_ID=ctr-a"
 	local a2="IgnoreUnknown=1;K8S_POD_NAMESPACE=ns2;K8S_POD_NAME=podweb;K8S_POD_INFRA_CONTAINER_ID=ctr-b"

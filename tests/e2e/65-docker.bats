@@ -411,8 +411,8 @@ dk_sb() {
 	sb=$(dk_sb gc1)
 	dk_stop_netbpfd
 	dk rm -f gc1 || true # Docker cannot reach the plugin: it goes on without it
-	dk_start_netbpfd
-	# the netns went with the container, the veth with the netns: rows are left
+	# the netns went with the container, the veth with the netns: rows are left. gc runs
+	# before the plugin is back: once it is, Docker may delete the endpoint itself
 	run nbctl_dk sandbox inspect "$sb"
 	assert_success
 	run nbctl_dk gc
@@ -424,6 +424,7 @@ dk_sb() {
 	assert_failure
 	run nb_devs
 	assert_output ""
+	dk_start_netbpfd
 	# the port is free for the next container
 	dk run -d --name g2 --network gcnet -p 8084:80 nbt-busybox httpd -f -p 80 -h /www
 	run http_from world http://198.18.0.1:8084/

@@ -12,6 +12,10 @@
  * And nb_publish_key_ips / nb_publish_key_taken, which tell nb_publish_add
  * whether a host port it would choose is taken: random rows and ports against
  * the scan over every row it replaced, 0.0.0.0 on either side included.
+ *
+ * And nb_publish_add_via's refusal of an endpoint that is not one of the
+ * sandbox's bridge endpoints (another sandbox's, or one without a host side),
+ * before it touches the data plane, leaving no row behind.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -22,12 +26,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <arpa/inet.h>
+#include <ftw.h>
 #include <netinet/in.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
+#include "ipam.h"
+#include "log.h"
+#include "names.h"
 #include "portspec.h"
 #include "publish.h"
+#include "store.h"
 
 static __be32 ip4(const char *s)
 {
@@ -553,6 +563,98 @@ static void test_key_taken_random_against_reference(void **state)
 	assert_true(nwild > 1000);
 }
 
+static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static struct nb_sandbox_rec via_sb(struct nb_store *st, const char *name)
+{
+	struct nb_sandbox_rec sb = {0};
+
+	assert_int_equal(nb_id_new(sb.id), 0);
+	snprintf(sb.name, sizeof(sb.name), "%s", name);
+	snprintf(sb.netns, sizeof(sb.netns), "/run/netns/%s", name);
+	sb.owned = true;
+	assert_int_equal(nb_store_sandbox_add(st, &sb), 0);
+	return sb;
+}
+
+static struct nb_endpoint_rec via_ep(struct nb_store *st, const struct nb_network_rec *n,
+				     const struct nb_sandbox_rec *sb, const char *addr)
+{
+	struct nb_endpoint_rec ep;
+
+	memset(&ep, 0, sizeof(ep));
+	assert_int_equal(nb_id_new(ep.id), 0);
+	memcpy(ep.network_id, n->id, sizeof(ep.network_id));
+	memcpy(ep.sandbox_id, sb->id, sizeof(ep.sandbox_id));
+	snprintf(ep.ifname, sizeof(ep.ifname), "eth0");
+	snprintf(ep.host_ifname, sizeof(ep.host_ifname), "nbe%.11s", ep.id);
+	ep.ip = ip4(addr);
+	nb_mac_from_ipv4(ep.ip, ep.mac);
+	assert_int_equal(nb_store_endpoint_add(st, &ep), 0);
+	return ep;
+}
+
+/*
+ * The CNI plugin and netbpfd name the endpoint a publish goes through: one
+ * that is not the sandbox's is refused with -EINVAL naming it, and no row is
+ * written. No world is given: the refusal must come before the data plane.
+ */
+static void test_add_via_foreign_endpoint_refused(void **state)
+{
+	char dir[] = "/tmp/nbtest-publish-XXXXXX", path[64], short_id[NB_SHORT_ID_LEN + 1];
+	struct nb_network_rec net = {0};
+	struct nb_sandbox_rec a, b;
+	struct nb_endpoint_rec epa, epb, special;
+	struct nb_publish_rec *rows = NULL;
+	struct nb_portmap *done = NULL;
+	size_t ndone = 0, nrows = 0;
+	struct nb_store *st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/state", dir);
+	assert_int_equal(nb_store_open(path, true, &st), 0);
+	snprintf(net.name, sizeof(net.name), "pubnet");
+	snprintf(net.driver, sizeof(net.driver), "%s", NB_DRIVER_BRIDGE);
+	assert_int_equal(nb_parse_prefix("10.95.0.0/24", true, &net.subnet), 0);
+	net.range = net.subnet;
+	net.gateway = ip4("10.95.0.1");
+	assert_int_equal(nb_store_network_add(st, &net), 0);
+	a = via_sb(st, "a");
+	b = via_sb(st, "b");
+	epa = via_ep(st, &net, &a, "10.95.0.2");
+	epb = via_ep(st, &net, &b, "10.95.0.3");
+
+	/* b's endpoint for a's ports */
+	assert_int_equal(nb_publish_add_via(st, NULL, &a, &epb, "8080:80", &done, &ndone), -EINVAL);
+	snprintf(short_id, sizeof(short_id), "%.*s", NB_SHORT_ID_LEN, epb.id);
+	assert_non_null(strstr(nb_error_msg(), "sandbox \"a\""));
+	assert_non_null(strstr(nb_error_msg(), short_id));
+	assert_non_null(strstr(nb_error_msg(), "is not one of its bridge endpoints"));
+
+	/* a's own endpoint without a host side (a special one): not a bridge endpoint */
+	special = epa;
+	special.host_ifname[0] = '\0';
+	assert_int_equal(nb_publish_add_via(st, NULL, &a, &special, "8080:80", &done, &ndone),
+			 -EINVAL);
+	assert_non_null(strstr(nb_error_msg(), "is not one of its bridge endpoints"));
+
+	assert_int_equal(ndone, 0);
+	assert_null(done);
+	assert_int_equal(nb_store_publish_list(st, NULL, &rows, &nrows), 0);
+	assert_int_equal(nrows, 0);
+	free(rows);
+	nb_network_rec_clear(&net);
+	nb_store_close(st);
+	assert_int_equal(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -568,6 +670,7 @@ int main(void)
 	    cmocka_unit_test(test_find_key_random_against_reference),
 	    cmocka_unit_test(test_find_key_full_range),
 	    cmocka_unit_test(test_key_taken_random_against_reference),
+	    cmocka_unit_test(test_add_via_foreign_endpoint_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -188,6 +188,61 @@ static int teardown(void **state)
 
 /* ---- open --------------------------------------------------------------- */
 
+/* The networks an independent, read-only connection sees in the database at path */
+static int net_count(const char *path)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	int v;
+
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM networks", -1, &stmt, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	v = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return v;
+}
+
+/*
+ * nb_store_set_durable(false) (netbpfd's endpoint calls): the close leaves the
+ * WAL in place, not checkpointed, and what was committed is there for the next
+ * connection; a durable close folds it in and removes it, as before.
+ */
+static void test_set_durable(void **state)
+{
+	char dir[320], wal[400], db[400];
+	struct nb_network_rec n;
+	struct nb_store *st;
+	struct stat sb;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "%s/durable", base_dir);
+	snprintf(wal, sizeof(wal), "%s/netbpf.db-wal", dir);
+	snprintf(db, sizeof(db), "%s/netbpf.db", dir);
+
+	assert_int_equal(nb_store_open(dir, true, &st), 0);
+	assert_int_equal(nb_store_set_durable(st, false), 0);
+	assert_int_equal(nb_store_begin(st), 0);
+	n = add_net(st, "fast", "10.1.0.0/16");
+	assert_int_equal(nb_store_commit(st), 0);
+	nb_store_close(st);
+	nb_network_rec_clear(&n);
+	assert_int_equal(stat(wal, &sb), 0);
+	assert_true(sb.st_size > 0);
+	assert_int_equal(net_count(db), 1);
+
+	assert_int_equal(nb_store_open(dir, true, &st), 0);
+	assert_int_equal(nb_store_set_durable(st, true), 0);
+	assert_int_equal(nb_store_network_find(st, "fast", &n), 0);
+	nb_network_rec_clear(&n);
+	nb_store_close(st);
+	assert_int_equal(stat(wal, &sb), -1);
+	assert_int_equal(errno, ENOENT);
+	assert_int_equal(net_count(db), 1);
+}
+
 static void test_open_files_and_modes(void **state)
 {
 	char dir[320], path[400], parent[300];
@@ -1581,6 +1636,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_open_files_and_modes),
+	    cmocka_unit_test(test_set_durable),
 	    cmocka_unit_test(test_open_bad),
 	    cmocka_unit_test_setup_teardown(test_network_crud, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_network_constraints, setup, teardown),

@@ -337,19 +337,34 @@ for line in sys.stdin:
         print(d["name"], d.get("run_cnt", 0), d.get("run_time_ns", 0))' | sort
 }
 
+# prog_stats_of TOPO: prog_stats of its instance; XN: both hosts', as h1:NAME and h2:NAME
+prog_stats_of() {
+	if [ "$1" = XN ]; then
+		{
+			prog_stats xn1 | sed 's/^/h1:/'
+			prog_stats xn2 | sed 's/^/h2:/'
+		} | sort
+	else
+		prog_stats "$1"
+	fi
+}
+
 run_progcost() {
 	local t m pid
 	log "BPF program cost per run (BPF_ENABLE_STATS)"
 	bg bpfstats python3 "$NBB_BENCH/bpfstats.py"
 	pid=$BG_PID
 	wait_for 5 grep -q on "$NBB_TMP/bpfstats.log" || { log "BPF statistics unavailable"; return 0; }
-	for t in D E; do
+	for t in D E XN; do
 		case " ${AVAILABLE[*]} " in *" $t "*) ;; *) continue ;; esac
-		for m in lat_bp udp64 pub_rate local_rate; do
+		for m in lat_bp udp64 pub_rate local_rate tput; do
 			[ -z "$WANT_METRICS" ] || case " $WANT_METRICS " in *" $m "*) ;; *) continue ;; esac
-			prog_stats "$t" >"$NBB_TMP/ps0"
+			case " ${METRIC_TOPOS[$m]} " in *" $t "*) ;; *) continue ;; esac
+			# throughput only across hosts: GSO packets, where the per-packet cost is least
+			[ "$m" != tput ] || [ "$t" = XN ] || continue
+			prog_stats_of "$t" >"$NBB_TMP/ps0"
 			NBB_RESULTS=$NBB_TMP/progcost.jsonl "m_$m" 0 "$t" || continue
-			prog_stats "$t" >"$NBB_TMP/ps1"
+			prog_stats_of "$t" >"$NBB_TMP/ps1"
 			emit_extra progcost "$(join "$NBB_TMP/ps0" "$NBB_TMP/ps1" | python3 -c '
 import json, sys
 t, m, res = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
@@ -386,9 +401,11 @@ run_sandboxes() {
 # the create (its etcd transactions), the watch event to host 1's agent, the remote entry, and
 # the first echo through the tunnel (its time as ping stamps it, -D). The probe pings every 2 ms
 # from before the create and retries ARP every 5 ms (the kernel's 1 s would hide everything
-# else); the new endpoint's address is given (--ip) so the probe can start first.
+# else); the new endpoint's address is given (--ip) so the probe can start first. Raw data:
+# converge.dat ("i t0 t_created ms": the create's own share told from the rest); with
+# NBB_CONV_LOGS=DIR each probe's ping log is kept there too (for finding an outlier's cause).
 run_converge() {
-	local i ip t0 pid ms=()
+	local i ip t0 t1 pid ms=() cr=()
 	log "control plane: $CONVERGE endpoints created on host 2 until host 1 reaches each"
 	# ARP every 5 ms, and for 5 s before the entry fails (after which ping would stop)
 	in_ns "${T_CLI[XN]}" sysctl -qw net.ipv4.neigh.eth0.retrans_time_ms=5 \
@@ -401,12 +418,17 @@ run_converge() {
 		pid=$BG_PID
 		t0=$(date +%s.%N)
 		nbx xn2 sandbox create --network bench --ip "$ip" "$NBB_ID-xn-c$i" >/dev/null
+		t1=$(date +%s.%N)
 		wait_for 5 grep -q "bytes from" "$NBB_TMP/conv.log" || true
 		bg_stop "$pid"
+		[ -z "${NBB_CONV_LOGS:-}" ] || cp "$NBB_TMP/conv.log" "$NBB_CONV_LOGS/conv-$i.log"
 		ms+=("$(python3 "$NBB_BENCH/conv.py" "$t0" "$NBB_TMP/conv.log")")
+		# the create's own share (its etcd transactions among it), to tell it from the rest
+		cr+=("$(python3 -c 'import sys; print("%.1f" % ((float(sys.argv[2]) - float(sys.argv[1])) * 1e3))' "$t0" "$t1")")
+		echo "$i $t0 $t1 ${ms[-1]}" >>"$NBB_RAW/converge.dat"
 		nbx xn2 sandbox rm "$NBB_ID-xn-c$i" >/dev/null
 	done
-	emit_extra converge "{\"ms\": [$(IFS=,; echo "${ms[*]}")]}"
+	emit_extra converge "{\"ms\": [$(IFS=,; echo "${ms[*]}")], \"create_ms\": [$(IFS=,; echo "${cr[*]}")]}"
 }
 
 # ---- memory: what netbpf's maps take ------------------------------------------------------------
@@ -448,6 +470,10 @@ case " ${AVAILABLE[*]} " in
 	;;
 esac
 
+case " ${AVAILABLE[*]} " in
+*" D "*) ;; # the program costs ran with D's
+*" XN "*) run_progcost ;;
+esac
 case " ${AVAILABLE[*]} " in *" XN "*) [ "$CONVERGE" -gt 0 ] && run_converge ;; esac
 
 # tear down now (not only in the trap) so the root-netns check sees the end state

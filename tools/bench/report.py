@@ -884,13 +884,16 @@ def main():
     if pc:
         w("### What netbpf's programs cost per run")
         w("")
-        w("One more measurement of each metric in D and E after the rounds, with the kernel's "
+        w("One more measurement of each metric in D and E (and of latency and throughput in XN, "
+          "both hosts' programs, named h1: and h2:) after the rounds, with the kernel's "
           "BPF run-time statistics on (`BPF_ENABLE_STATS`, held by `tools/bench/bpfstats.py` "
           "only for this pass, since it adds two clock reads to every run): for each program "
           "that ran, its runs and average time per run (`run_time_ns / run_cnt`, "
           "`bpftool prog show`). A sandbox-to-sandbox packet passes one endpoint program "
           "in either mode; a published-port packet from outside passes `uplink_in` (or "
-          "`xdp_uplink` on an uplink with XDP), its reply `endpoint` then `uplink_out`.")
+          "`xdp_uplink` on an uplink with XDP), its reply `endpoint` then `uplink_out`; "
+          "across hosts (XN) `endpoint` and `uplink_out` on the sender, `uplink_in` and "
+          "`tunnel` on the receiver.")
         w("")
         w("| metric | topology | result of that run | program: ns per run (runs) |")
         w("|---|---|---|---|")

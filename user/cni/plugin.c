@@ -769,9 +769,15 @@ static bool port_published(const struct nb_publish_rec *rows, size_t n,
 	return false;
 }
 
-/* runtimeConfig.portMappings through netbpf's NAT (`netbpfctl publish`'s path) */
+/*
+ * runtimeConfig.portMappings through netbpf's NAT (`netbpfctl publish`'s path),
+ * through ep, the endpoint of this ADD's CNI_IFNAME: a container on two netbpf
+ * networks publishes each ADD's ports on that network's address, and DEL of
+ * that attachment takes them away with its endpoint.
+ */
 static int ports_publish(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb_world *w,
-			 const struct nb_sandbox_rec *sb, struct nb_portmap **done, size_t *ndone)
+			 const struct nb_sandbox_rec *sb, const struct nb_endpoint_rec *ep,
+			 struct nb_portmap **done, size_t *ndone)
 {
 	const struct nb_cni_conf *c = ctx->conf;
 	struct nb_publish_rec *rows = NULL;
@@ -801,7 +807,7 @@ static int ports_publish(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb_
 			snprintf(spec, sizeof(spec), "%u:%u/%s", m->host_port, m->container_port,
 				 m->proto == NB_CNI_PROTO_UDP ? "udp" : "tcp");
 		mark = log_mark();
-		err = nb_publish_add(st, w, sb, spec, done, ndone);
+		err = nb_publish_add_via(st, w, sb, ep, spec, done, ndone);
 		if (err) {
 			err = lib_fail(ctx, NB_CNI_ERR_NETBPF, mark, err,
 				       "sandbox \"%s\": publish \"%s\"", sb->name, spec);
@@ -939,7 +945,7 @@ int nb_cni_add(struct nb_cni_ctx *ctx, json_t **result)
 		goto cleanup;
 	}
 
-	err = ports_publish(ctx, st, w, &sb, &published, &npublished);
+	err = ports_publish(ctx, st, w, &sb, &ep, &published, &npublished);
 	if (err)
 		goto cleanup;
 	err = result_build(ctx, w, &net, &sb, &ep, result);

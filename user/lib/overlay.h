@@ -24,7 +24,6 @@
 #include "maps.h"
 
 #define NB_VXLAN_DEV  "nbvx0" /* one per instance netns: created by nb_up() with a store */
-#define NB_VXLAN_PORT 4789    /* IANA's VXLAN port (RFC 7348) */
 /* outer Ethernet 14 + IPv4 20 + UDP 8 + VXLAN 8: overlay endpoints' MTU = underlay MTU - this */
 #define NB_OVERLAY_OVERHEAD 50
 

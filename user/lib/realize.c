@@ -511,6 +511,19 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 	if (err)
 		goto cleanup;
 
+	/*
+	 * Up before the maps make the endpoint reachable: once they name it, frames
+	 * come in (another host's, through the tunnel, as soon as its key is in the
+	 * store), and the sandbox answers them at once. With the host side still
+	 * down its first ARP request would be lost on the veth, and the sandbox's
+	 * kernel asks again only a second later (retrans_time). Until the maps are
+	 * written, the program drops what the sandbox sends (no port).
+	 */
+	step = "bringing the host side up";
+	err = nb_nl_link_up(w->nl, ep->host_ifname);
+	if (err)
+		goto cleanup;
+
 	step = "writing the maps";
 	port.net_id = net->net_id;
 	port.ip = ep->ip;
@@ -527,11 +540,6 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 	 * host side's RTM_GETLINK walks every netns id: O(N) at N sandboxes) */
 	if (!created || w->mode == NB_DP_MODE_XDP)
 		err = endpoint_xdp(w, fd, snl, ifindex, ep, &step);
-	if (err)
-		goto cleanup;
-
-	step = "bringing the host side up";
-	err = nb_nl_link_up(w->nl, ep->host_ifname);
 cleanup:
 	if (err) {
 		nb_errorf("endpoint %s (%s %s in sandbox \"%s\", %s): %s: %s", ep->host_ifname,

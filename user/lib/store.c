@@ -503,6 +503,24 @@ int nb_store_commit(struct nb_store *st)
 	return exec_sql(st, "commit", "COMMIT");
 }
 
+int nb_store_set_durable(struct nb_store *st, bool durable)
+{
+	/*
+	 * Closing the last connection checkpoints the WAL into the database and
+	 * deletes it (fsyncs and an unlink): a front end that opens the store per
+	 * request pays that each time. Left for the next durable close or the
+	 * automatic checkpoint: the WAL is the database's content all the same.
+	 */
+	if (sqlite3_db_config(st->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, !durable, NULL) !=
+	    SQLITE_OK) {
+		nb_errorf("state database %s: cannot set the checkpoint on close: %s", st->path,
+			  sqlite3_errmsg(st->db));
+		return -EIO;
+	}
+	return exec_sql(st, "set synchronous",
+			durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+}
+
 void nb_store_rollback(struct nb_store *st)
 {
 	if (!sqlite3_get_autocommit(st->db))

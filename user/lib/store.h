@@ -132,6 +132,16 @@ void nb_store_close(struct nb_store *st);
 int nb_store_begin(struct nb_store *st); /* BEGIN IMMEDIATE (a reader: BEGIN, a snapshot) */
 int nb_store_commit(struct nb_store *st);
 void nb_store_rollback(struct nb_store *st); /* no-op outside a transaction */
+/*
+ * durable false: this connection's commits skip the WAL's fsync (SQLite's
+ * synchronous=NORMAL; the default is FULL). They survive the process crashing
+ * and the database stays consistent, but the last ones may be rolled back by
+ * a power loss or a kernel crash: only for state a reboot loses anyway (a
+ * container's endpoint: its netns and veth are gone too; gc drops a leftover).
+ * Its close leaves the WAL for the next durable close or SQLite's automatic
+ * checkpoint to fold into the database. Call it outside a transaction.
+ */
+int nb_store_set_durable(struct nb_store *st, bool durable);
 
 /*
  * Network records own malloc'd strings: freed with the *_clear / *_free

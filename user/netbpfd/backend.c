@@ -65,6 +65,29 @@ static int tx_open(const struct nb_instance *inst, struct tx *t)
 	return err;
 }
 
+/*
+ * A container's endpoint calls (CreateEndpoint, Join, DeleteEndpoint) are on
+ * `docker run`'s and `docker rm`'s path: their commits skip the WAL's fsync
+ * (nb_store_set_durable). A power loss may roll back the last of them, but it
+ * also takes the containers' netns and veths: Docker re-creates the endpoints
+ * of the containers it restarts, and gc drops a row left behind. Networks,
+ * pools and published ports keep full durability.
+ */
+static int tx_open_endpoint(const struct nb_instance *inst, struct tx *t)
+{
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	err = nb_open_state(inst, true, &t->st);
+	if (!err)
+		err = nb_store_set_durable(t->st, false);
+	if (!err) {
+		err = nb_store_begin(t->st);
+		t->began = !err;
+	}
+	return err;
+}
+
 static int tx_commit(struct tx *t)
 {
 	int err = nb_store_commit(t->st);
@@ -364,7 +387,7 @@ static int endpoint_create(void *ctx, struct nbd_endpoint *ep, struct nbd_err *e
 	int err;
 
 	nb_error_clear();
-	err = tx_open(inst, &t);
+	err = tx_open_endpoint(inst, &t);
 	if (!err)
 		err = net_by_id(t.st, ep->network_id, &net);
 	if (!err)
@@ -457,7 +480,7 @@ static int endpoint_delete(void *ctx, const char *nid, const char *eid, struct n
 	int err;
 
 	nb_error_clear();
-	err = tx_open(inst, &t);
+	err = tx_open_endpoint(inst, &t);
 	if (err)
 		goto cleanup;
 	err = ep_by_id(t.st, nid, eid, &ep);
@@ -485,6 +508,9 @@ static int endpoint_info(void *ctx, const char *nid, const char *eid, json_t **v
 
 	nb_error_clear();
 	err = nb_open_state(inst, false, &st);
+	/* asked after Join: its close need not fold Join's WAL in (tx_open_endpoint) */
+	if (!err)
+		err = nb_store_set_durable(st, false);
 	if (!err)
 		err = ep_by_id(st, nid, eid, &ep);
 	if (!err)
@@ -553,7 +579,7 @@ static int join(void *ctx, const char *nid, const char *eid, const char *sandbox
 	int err, seq;
 
 	nb_error_clear();
-	err = tx_open(inst, &t);
+	err = tx_open_endpoint(inst, &t);
 	if (!err)
 		err = net_by_id(t.st, nid, &net);
 	if (err)
@@ -952,11 +978,37 @@ static int pool_release(void *ctx, const char *id, struct nbd_err *e)
 	return lib_result(e, err);
 }
 
+/*
+ * Pool pool_id of the IPAM state j: its "pool" and "sub" CIDR texts ("" when absent) and
+ * the list of the addresses given out of it (made when missing). -ENOENT, the cause in the
+ * slot, when there is no such pool.
+ */
+static int ipam_pool(json_t *j, const char *pool_id, const char **pool, const char **sub,
+		     json_t **list)
+{
+	json_t *o = json_object_get(json_object_get(j, "pools"), pool_id);
+
+	if (!o) {
+		nb_errorf("IPAM: no pool \"%s\"", pool_id);
+		return -ENOENT;
+	}
+	*pool = json_string_value(json_object_get(o, "pool")) ?: "";
+	*sub = json_string_value(json_object_get(o, "sub")) ?: "";
+	*list = json_object_get(json_object_get(j, "addrs"), pool_id);
+	if (!*list) {
+		*list = json_array();
+		if (!*list || json_object_set_new(json_object_get(j, "addrs"), pool_id, *list))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 /* An address of an IPv6 pool: the lowest free (the gateway first), or the one asked for */
 static int address6_request(const struct nb_instance *inst, const char *pool_id, const char *addr,
 			    bool gateway, char addr_out[NB_CIDR6_STRLEN])
 {
-	json_t *j = NULL, *pool, *list, *v;
+	json_t *j = NULL, *list, *v;
+	const char *pool, *subtxt;
 	struct in6_addr *used = NULL, ip;
 	char a[NB_IPV6_STRLEN];
 	struct nb_prefix6 p, sub;
@@ -968,20 +1020,15 @@ static int address6_request(const struct nb_instance *inst, const char *pool_id,
 	if (err)
 		return err;
 	j = ipam_load(t.st);
-	pool = json_object_get(json_object_get(j, "pools"), pool_id);
-	if (!pool ||
-	    nb_parse_prefix6(json_string_value(json_object_get(pool, "pool")) ?: "", true, &p)) {
+	err = ipam_pool(j, pool_id, &pool, &subtxt, &list);
+	if (!err && nb_parse_prefix6(pool, true, &p)) {
 		nb_errorf("IPAM: no pool \"%s\"", pool_id);
 		err = -ENOENT;
+	}
+	if (err)
 		goto cleanup;
-	}
-	if (nb_parse_prefix6(json_string_value(json_object_get(pool, "sub")) ?: "", true, &sub))
+	if (nb_parse_prefix6(subtxt, true, &sub))
 		sub = p;
-	list = json_object_get(json_object_get(j, "addrs"), pool_id);
-	if (!list) {
-		list = json_array();
-		json_object_set_new(json_object_get(j, "addrs"), pool_id, list);
-	}
 	used = calloc(json_array_size(list) + 1, sizeof(*used));
 	if (!used) {
 		err = -ENOMEM;
@@ -1025,7 +1072,8 @@ static int address_request(void *ctx, const char *pool_id, const char *addr, boo
 			   char addr_out[NB_CIDR6_STRLEN], struct nbd_err *e)
 {
 	const struct nb_instance *inst = ctx;
-	json_t *j = NULL, *pool, *list, *v;
+	json_t *j = NULL, *list, *v;
+	const char *pool, *subtxt;
 	struct nb_prefix p, sub;
 	__be32 *used = NULL, ip = 0;
 	char a[NB_IPV4_STRLEN];
@@ -1040,20 +1088,15 @@ static int address_request(void *ctx, const char *pool_id, const char *addr, boo
 	if (err)
 		goto cleanup;
 	j = ipam_load(t.st);
-	pool = json_object_get(json_object_get(j, "pools"), pool_id);
-	if (!pool ||
-	    nb_parse_prefix(json_string_value(json_object_get(pool, "pool")) ?: "", true, &p)) {
+	err = ipam_pool(j, pool_id, &pool, &subtxt, &list);
+	if (!err && nb_parse_prefix(pool, true, &p)) {
 		nb_errorf("IPAM: no pool \"%s\"", pool_id);
 		err = -ENOENT;
+	}
+	if (err)
 		goto cleanup;
-	}
-	if (nb_parse_prefix(json_string_value(json_object_get(pool, "sub")) ?: "", true, &sub))
+	if (nb_parse_prefix(subtxt, true, &sub))
 		sub = p;
-	list = json_object_get(json_object_get(j, "addrs"), pool_id);
-	if (!list) {
-		list = json_array();
-		json_object_set_new(json_object_get(j, "addrs"), pool_id, list);
-	}
 	used = calloc(json_array_size(list) + 1, sizeof(*used));
 	if (!used) {
 		err = -ENOMEM;
