@@ -1079,8 +1079,9 @@ def main():
     w(f"In [`{rel}/`]({rel}/): `results.jsonl` (every measurement: round, metric, topology, "
       "values), `extra.jsonl` (scaling rounds, map memory, docker-proxy memory, control-plane "
       "timings, unavailable topologies, the root-netns check), `sandbox-create.dat` "
-      "(call number, µs), `ramp.txt` and `cni.txt` (the ramp's and the CNI comparison's "
-      "key value lines), `meta.json` (machine, versions, settings), `summary.csv`, "
+      "(call number, µs), `ramp.txt`, `cni.txt` and `ovscale.txt` (the ramp's, the CNI "
+      "comparison's and the overlay-at-scale run's key value lines), `meta.json` (machine, "
+      "versions, settings), `summary.csv`, "
       "`scaling.csv`, the gnuplot data (`scaling-*.dat`) and the PNG plots.")
     el = extra_of(extra, "elapsed")
     if el:
