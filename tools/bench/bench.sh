@@ -6,6 +6,7 @@
 #   tools/bench/bench.sh [--quick] [--rounds N] [--duration SECS] [--out DIR]
 #                        [--topos "A B C D ..."] [--metrics "lat_bp udp64 ..."]
 #                        [--no-scaling] [--no-sandboxes] [--no-ramp] [--no-cni] [--converge N]
+#                        [--no-ovscale] [--ovscale "HOSTS PER-HOST"]
 #                        [--md FILE] [--analysis FILE]
 #
 # --quick: one round of 1-second measurements, scaling to 1,000 ports and 100
@@ -15,7 +16,10 @@
 # --quick never runs it), after the CNI plugin against the reference bridge,
 # host-local and portmap plugins at 1, 100 and 1,000 containers
 # (tools/bench/cni.sh; --no-cni skips it, --quick takes 1 and 10). --converge N:
-# endpoints of the cross-host convergence run (50; quick: 10; 0: none). --md
+# endpoints of the cross-host convergence run (50; quick: 10; 0: none). Then the
+# overlay at scale: 8 hosts x 128 sandboxes on one overlay network, agent and etcd
+# CPU and convergence (tools/bench/ovscale.sh; --no-ovscale skips it, --quick takes
+# 3 x 8, --ovscale "H M" sets the size). --md
 # writes the report to FILE instead (a targeted run beside the full one:
 # docs/bench-docker.md from --out docs/bench-docker), with --analysis FILE as its
 # written analysis (tools/bench/analysis.md).
@@ -52,6 +56,8 @@ DO_SCALING=1
 DO_SANDBOXES=1
 DO_RAMP=1
 DO_CNI=1
+DO_OVSCALE=1
+OVSCALE="8 128"
 CNI_SIZES="1 100 1000"
 OUT=""
 MD=""
@@ -61,6 +67,7 @@ while [ $# -gt 0 ]; do
 	--quick)
 		MODE=quick NBB_ROUNDS=1 NBB_DUR=1 NBB_DUR_TPUT=1 SCALE_PORTS="1 100 1000" SCALE_ROUNDS=1
 		SANDBOXES=100 SB_MARKS="10 100" DO_RAMP=0 CONVERGE=10 CNI_SIZES="1 10"
+		OVSCALE="3 8"
 		;;
 	--rounds) NBB_ROUNDS=$2 && shift ;;
 	--duration) NBB_DUR=$2 NBB_DUR_TPUT=$2 && shift ;;
@@ -74,8 +81,10 @@ while [ $# -gt 0 ]; do
 	--md) MD=$2 && shift ;;
 	--analysis) ANALYSIS=$2 && shift ;;
 	--no-cni) DO_CNI=0 ;;
+	--no-ovscale) DO_OVSCALE=0 ;;
+	--ovscale) OVSCALE=$2 && shift ;;
 	-h | --help)
-		sed -n '2,26p' "$0"
+		sed -n '2,30p' "$0"
 		exit 0
 		;;
 	*) die "unknown option $1 (see --help)" ;;
@@ -475,6 +484,12 @@ teardown_all
 if [ "$DO_CNI" = 1 ]; then
 	log "control plane: the CNI plugin vs bridge+host-local+portmap ($CNI_SIZES containers)"
 	NETBPFCTL=$NETBPFCTL "$NBB_BENCH/cni.sh" --sizes "$CNI_SIZES" --out "$NBB_RAW/cni.txt" >&2
+fi
+if [ "$DO_OVSCALE" = 1 ]; then
+	read -r ovh ovm <<<"$OVSCALE"
+	log "control plane: the overlay at scale, $ovh hosts x $ovm sandboxes (tools/bench/ovscale.sh)"
+	NETBPFCTL=$NETBPFCTL "$NBB_BENCH/ovscale.sh" --hosts "$ovh" --per-host "$ovm" \
+		--out "$NBB_RAW/ovscale.txt" >&2
 fi
 if [ "$DO_RAMP" = 1 ]; then
 	log "control plane: the 4,096-sandbox ramp (tools/bench/ramp.sh)"

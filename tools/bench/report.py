@@ -3,7 +3,7 @@
 
 Reads RAW/results.jsonl (one line per measurement: round, metric, topology,
 values), RAW/extra.jsonl (scaling, memory, unavailable topologies, ...),
-RAW/sandbox-create.dat, RAW/ramp.txt, RAW/cni.txt and RAW/meta.json; writes
+RAW/sandbox-create.dat, RAW/ramp.txt, RAW/cni.txt, RAW/ovscale.txt and RAW/meta.json; writes
 RAW/summary.csv,
 RAW/scaling.csv, the gnuplot data and PNG plots under RAW, and the Markdown
 report MD. Ratios are computed per round (a topology against the reference
@@ -481,6 +481,61 @@ def keyvals(path):
                 k, _, v = line.strip().partition(" ")
                 kv[k] = v
     return kv
+
+
+def ovscale_section(raw, w):
+    """tools/bench/ovscale.sh: N hosts x M sandboxes on one overlay network (issue 17)"""
+    kv = keyvals(os.path.join(raw, "ovscale.txt"))
+    if not kv:
+        return
+    hosts, per = int(kv["hosts"]), int(kv["per_host"])
+    w(f"## Control plane: the overlay at scale, {hosts} hosts × {per} sandboxes")
+    w("")
+    w(f"`tools/bench/ovscale.sh`: {hosts} host namespaces on one underlay, "
+      f"{kv['etcd_members']} etcd member(s) in namespaces of their own, netbpf with "
+      "`--store` and its agent (netbpfd) on each host, one overlay network, then "
+      f"{per} `sandbox create --network ov` on every host, the hosts in parallel. "
+      "Convergence: from an endpoint's create returning on host K (2..N) until its address "
+      "is in host 1's `nb_remote_ip` (a poller dumps the map with bpftool; one dump took "
+      f"{kv.get('dump_ms_p50', '–')} ms, plus 10 ms between dumps); negative when host 1's "
+      "agent was quicker than the create's own return. CPU: utime + stime of "
+      "`/proc/PID/stat` from before the first create until the last endpoint converged. "
+      "Reported, never asserted.")
+    w("")
+    w("| measure | value |")
+    w("|---|---|")
+    rows = (
+        ("sandboxes created (errors)", f"{kv['sandboxes_created']} ({kv['create_errors']})"),
+        ("`sandbox create` p50 / p99", f"{kv['create_ms_p50']} / {kv['create_ms_p99']} ms"),
+        ("all creates", f"{kv['creates_s']} s"),
+        ("remote endpoints seen by host 1", f"{kv['remote_endpoints_measured']} of "
+                                            f"{kv['remote_endpoints_expected']}"),
+        ("convergence after the create returned: p50 / p90 / p99 / max",
+         f"{kv['converge_ms_p50']} / {kv['converge_ms_p90']} / {kv['converge_ms_p99']} / "
+         f"{kv['converge_ms_max']} ms"),
+        ("convergence from the create's start: p50 / p99",
+         f"{kv.get('converge_from_start_ms_p50', '–')} / "
+         f"{kv.get('converge_from_start_ms_p99', '–')} ms"),
+        ("total (first create until all converged)", f"{kv['total_s']} s"),
+        ("agent CPU, per host (min–max)", "{}–{} ms".format(
+            *(lambda v: (min(v), max(v)))([int(kv[k]) for k in kv
+                                           if k.startswith("agent_cpu_ms@")]))),
+        ("agent CPU, all hosts", f"{kv['agent_cpu_ms_total']} ms"),
+        ("agent CPU per endpoint event, per host",
+         f"{int(kv['agent_cpu_ms_total']) / hosts / int(kv['sandboxes_created']):.2f} ms"),
+        ("etcd CPU", f"{kv['etcd_cpu_ms']} ms"),
+        (f"idle {kv.get('idle_s', '–')} s before the creates: all agents / etcd",
+         f"{kv.get('idle_agent_cpu_ms_total', '–')} / {kv.get('idle_etcd_cpu_ms', '–')} ms"),
+        ("load average at the end", kv.get("loadavg", "–")),
+    )
+    for k, v in rows:
+        w(f"| {k} | {v} |")
+    w("")
+    if kv.get("note"):
+        w(f"Note on this run: {kv['note']}")
+        w("")
+    w("docs/overlay.md (\"Scale, measured\") extrapolates these to 1,000 hosts.")
+    w("")
 
 
 def cni_section(raw, rel, w):
@@ -1002,6 +1057,9 @@ def main():
     # ---- the CNI plugins (tools/bench/cni.sh)
     cni_section(a.raw, rel, w)
 
+    # ---- the overlay at scale (tools/bench/ovscale.sh)
+    ovscale_section(a.raw, w)
+
     # ---- the ramp (tools/bench/ramp.sh)
     ramp = keyvals(os.path.join(a.raw, "ramp.txt"))
     if ramp:
@@ -1101,8 +1159,9 @@ def main():
     w(f"In [`{rel}/`]({rel}/): `results.jsonl` (every measurement: round, metric, topology, "
       "values), `extra.jsonl` (scaling rounds, map memory, docker-proxy memory, control-plane "
       "timings, unavailable topologies, the root-netns check), `sandbox-create.dat` "
-      "(call number, µs), `ramp.txt` and `cni.txt` (the ramp's and the CNI comparison's "
-      "key value lines), `meta.json` (machine, versions, settings), `summary.csv`, "
+      "(call number, µs), `ramp.txt`, `cni.txt` and `ovscale.txt` (the ramp's, the CNI "
+      "comparison's and the overlay-at-scale run's key value lines), `meta.json` (machine, "
+      "versions, settings), `summary.csv`, "
       "`scaling.csv`, the gnuplot data (`scaling-*.dat`) and the PNG plots.")
     el = extra_of(extra, "elapsed")
     if el:
