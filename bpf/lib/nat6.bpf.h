@@ -17,10 +17,11 @@
  *   uplink_out: a packet of a reply entry (routed out by the host) gets
  *     the host address and published port as source back.
  *
+ * ICMPv6 errors quoting a packet of such a flow are translated like it
+ * (nb_nat6_icmp(): Packet Too Big reaches the sandbox, PMTU discovery works).
  * The client's address is kept (the server sees it, as Docker's ip6tables
  * mode). Not translated: later fragments (no ports; the first fragment is),
- * ICMPv6 errors about a translated flow (they reach the host, not the
- * sandbox). tc only (bpf_l4_csum_replace is the skb's); XDP leaves IPv6 to tc.
+ * a quote with extension headers. tc only (bpf_l4_csum_replace is the skb's); XDP leaves IPv6 to tc.
  */
 #ifndef NETBPF_NAT6_BPF_H
 #define NETBPF_NAT6_BPF_H
@@ -141,6 +142,87 @@ static __always_inline struct nb_publish6_val *nb_nat6_publish_open(struct __sk_
 	return pub;
 }
 
+/*
+ * A checksum field at off changed by diff (a csum_diff of payload bytes):
+ * the field, and the ICMPv6 checksum at icmp by the field's own change.
+ */
+static __always_inline int nb_nat6_quote_fix(struct __sk_buff *skb, __u32 icmp, __u32 off,
+					     __s64 diff, __be16 oport, __be16 nport)
+{
+	__be16 c_old, c_new;
+
+	if (nb_ctx_load(skb, off, &c_old, 2) || bpf_l4_csum_replace(skb, off, 0, diff, 0) ||
+	    bpf_l4_csum_replace(skb, off, oport, nport, 2) || nb_ctx_load(skb, off, &c_new, 2) ||
+	    bpf_l4_csum_replace(skb, icmp, c_old, c_new, 2))
+		return -NB_DROP_MALFORMED;
+	return 0;
+}
+
+/*
+ * An ICMPv6 error (at l4_off, payload up to end) quoting a packet of a
+ * published IPv6 port's flow, translated like the flow: inbound (out
+ * false) an error about what the client was sent (quoted: host address,
+ * published port -> client) goes to the sandbox (outer destination and
+ * quoted source its address and port); outbound, the sandbox's error about
+ * the client's packet (quoted: client -> sandbox) leaves from the host
+ * address and quotes the published port. The quoted TCP/UDP checksum when
+ * the quote holds it, the ICMPv6 checksum always. NB_ACT_PASS whether or not
+ * it was one: untranslated it is the host's.
+ */
+__noinline int nb_nat6_icmp(struct __sk_buff *skb, __u32 l4_off, __u32 end, bool out)
+{
+	__u32 qbase = l4_off + 8, qoff = qbase + sizeof(struct ipv6hdr), icmp = l4_off + 2;
+	__u32 outer_off = ETH_HLEN + (out ? offsetof(struct ipv6hdr, saddr)
+					  : offsetof(struct ipv6hdr, daddr));
+	__u32 qaddr_off = qbase + (out ? offsetof(struct ipv6hdr, daddr)
+				       : offsetof(struct ipv6hdr, saddr));
+	__u32 qport_off = qoff + (out ? 2 : 0), qcsum = 0;
+	struct nb_ct6_entry *e;
+	struct nb_ct6_key k = {};
+	struct ipv6hdr q;
+	__u8 o[16], n[16];
+	__be16 ports[2], oport;
+	__s64 diff;
+
+	if (!skb || qoff + 8 > end || nb_ctx_load(skb, qbase, &q, sizeof(q)) || q.version != 6 ||
+	    (q.nexthdr != IPPROTO_TCP && q.nexthdr != IPPROTO_UDP) ||
+	    nb_ctx_load(skb, qoff, ports, 4))
+		return NB_ACT_PASS;
+	/* the flow's entry is under the quoted packet's tuple the other way round */
+	__builtin_memcpy(k.saddr, &q.daddr, 16);
+	__builtin_memcpy(k.daddr, &q.saddr, 16);
+	k.sport = ports[1];
+	k.dport = ports[0];
+	k.proto = q.nexthdr;
+	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
+	if (!e || e->kind != NB_CT6_K_DNAT || e->dir != (out ? NB_CT_DIR_REPLY : NB_CT_DIR_ORIG))
+		return NB_ACT_PASS;
+	/* the outer address is the quoted one (checked: else it is about another packet) */
+	if (nb_ctx_load(skb, outer_off, o, 16) || nb_ctx_load(skb, qaddr_off, n, 16) ||
+	    !nb_ip6_eq(o, n))
+		return NB_ACT_PASS;
+	__builtin_memcpy(n, e->nat_addr, 16);
+	oport = out ? ports[1] : ports[0];
+	diff = bpf_csum_diff((__be32 *)o, 16, (__be32 *)n, 16, 0);
+	if (diff < 0)
+		return -NB_DROP_MALFORMED;
+	if (q.nexthdr == IPPROTO_TCP && qoff + 18 <= end)
+		qcsum = qoff + 16;
+	else if (q.nexthdr == IPPROTO_UDP && qoff + 8 <= end)
+		qcsum = qoff + 6;
+	if (qcsum && nb_nat6_quote_fix(skb, icmp, qcsum, diff, oport, e->nat_port))
+		return -NB_DROP_MALFORMED;
+	/* outer: in the pseudo-header; quoted address and port: in the ICMPv6 payload */
+	if (bpf_l4_csum_replace(skb, icmp, 0, diff, BPF_F_PSEUDO_HDR) ||
+	    bpf_l4_csum_replace(skb, icmp, 0, diff, 0) ||
+	    bpf_l4_csum_replace(skb, icmp, oport, e->nat_port, 2) ||
+	    bpf_skb_store_bytes(skb, outer_off, n, 16, 0) ||
+	    bpf_skb_store_bytes(skb, qaddr_off, n, 16, 0) ||
+	    bpf_skb_store_bytes(skb, qport_off, &e->nat_port, 2, 0))
+		return -NB_DROP_MALFORMED;
+	return NB_ACT_PASS;
+}
+
 /* tc ingress of an uplink, an IPv6 frame: published ports, else nb_ct6_uplink_in() */
 __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 {
@@ -156,9 +238,12 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 		return NB_ACT_PASS;
 	if (nb_ct6_sandbox_net(ip6.daddr.in6_u.u6_addr8))
 		return nb_ct6_uplink_in(skb);
-	if (nb_ct6_tuple(skb, &ip6, &info, &k) || !info.l4_off ||
-	    !nb_nat6_l4_whole(&info))
+	if (nb_ct6_tuple(skb, &ip6, &info, &k) || !info.l4_off)
 		return NB_ACT_PASS; /* the host's (a malformed one too: the host drops it) */
+	if (info.proto == NB_IP6_ICMP && info.icmp_type < NB_ICMP6_ECHO_REQUEST)
+		return nb_nat6_icmp(skb, info.l4_off, info.end, false);
+	if (!nb_nat6_l4_whole(&info))
+		return NB_ACT_PASS;
 	now = bpf_ktime_get_ns();
 	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
 	if (e && (e->kind != NB_CT6_K_DNAT || e->dir != NB_CT_DIR_ORIG))
@@ -217,8 +302,13 @@ __noinline int nb_nat6_uplink_out(struct __sk_buff *skb)
 
 	if (!skb || nb_ctx_load(skb, ETH_HLEN, &ip6, sizeof(ip6)) || ip6.version != 6)
 		return NB_ACT_PASS;
-	if (nb_ct6_tuple(skb, &ip6, &info, &k) || !info.l4_off ||
-	    !nb_nat6_l4_whole(&info))
+	if (nb_ct6_tuple(skb, &ip6, &info, &k) || !info.l4_off)
+		return nb_ct6_uplink_out(skb);
+	/* a sandbox's error about a published flow's packet: translated, no flow of its own */
+	if (info.proto == NB_IP6_ICMP && info.icmp_type < NB_ICMP6_ECHO_REQUEST &&
+	    nb_ct6_sandbox_net(ip6.saddr.in6_u.u6_addr8))
+		return nb_nat6_icmp(skb, info.l4_off, info.end, true); /* starts no flow */
+	if (!nb_nat6_l4_whole(&info))
 		return nb_ct6_uplink_out(skb);
 	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
 	if (!e || e->kind != NB_CT6_K_DNAT || e->dir != NB_CT_DIR_REPLY)

@@ -957,6 +957,18 @@ static bool dnat6_step(struct t *t, enum prog prog, const char *what, const stru
 	return ok;
 }
 
+/* An ICMPv6 error of type ty from sip to dip quoting (all of) packet q */
+static void build_err6(struct pkt *p, __u8 ty, const __u8 *sip, const __u8 *dip,
+		       const struct pkt *q)
+{
+	pkt_eth(p, MAC_F, MAC_F, ETH_P_IPV6);
+	pkt_ipv6(p, sip, dip, IPPROTO_ICMPV6);
+	pkt_icmp6(p, ty, 0);
+	pkt_put(p, (const __u8[4]){0, 0, 0x05, 0x00}, 4); /* Packet Too Big: MTU 1280 */
+	pkt_put(p, q->data + ETH_HLEN, q->len - ETH_HLEN);
+	pkt_finish(p);
+}
+
 static int publish6(struct t *t, const __u8 *host, __u16 hport, __u8 proto, const __u8 *sb,
 		    __u16 sport)
 {
@@ -982,7 +994,7 @@ static __u64 publish6_conns(struct t *t, const __u8 *host, __u16 hport, __u8 pro
 
 static bool check_dnat6(struct t *t)
 {
-	struct pkt in, want;
+	struct pkt in, want, q;
 	struct pkt_out out;
 	char cmd[160];
 	bool ok = true;
@@ -1030,6 +1042,25 @@ static bool check_dnat6(struct t *t)
 	/* the published port's other protocol is not published */
 	build_l4(&in, IPPROTO_UDP, STRANGER6, 5355, HOST6, 8080, 0);
 	ok &= dnat6_step(t, UP_IN, "UDP to the TCP port: unchanged", &in, &in);
+
+	/* a router's Packet Too Big about what the client was sent reaches A, translated */
+	build_l4(&q, IPPROTO_TCP, HOST6, 8080, WORLD6, 40000, 0x12);
+	build_err6(&in, 2, STRANGER6, HOST6, &q);
+	build_l4(&q, IPPROTO_TCP, IP6_A, 80, WORLD6, 40000, 0x12);
+	build_err6(&want, 2, STRANGER6, IP6_A, &q);
+	ok &= dnat6_step(t, UP_IN, "Packet Too Big about the flow: to A, quote A:80", &in, &want);
+	/* A's port unreachable about the client's UDP datagram leaves as the host's */
+	build_l4(&q, IPPROTO_UDP, STRANGER6, 5353, IP6_A, 53, 0);
+	build_err6(&in, 1, IP6_A, STRANGER6, &q);
+	build_l4(&q, IPPROTO_UDP, STRANGER6, 5353, HOST6, 9090, 0);
+	build_err6(&want, 1, HOST6, STRANGER6, &q);
+	ok &= dnat6_step(t, UP_OUT, "A's unreachable about the flow: from the host's 9090", &in,
+			 &want);
+	/* an error quoting another packet of the host's: untouched */
+	build_l4(&q, IPPROTO_TCP, HOST6, 8081, WORLD6, 40000, 0x12);
+	build_err6(&in, 2, STRANGER6, HOST6, &q);
+	ok &= dnat6_step(t, UP_IN, "Packet Too Big about the host's own packet: unchanged", &in,
+			 &in);
 
 	ok &= ASSERT_EQ(publish6_conns(t, HOST6, 8080, IPPROTO_TCP), 1, "TCP 8080 conns");
 	ok &= ASSERT_EQ(publish6_conns(t, NULL, 9090, IPPROTO_UDP), 1, "UDP 9090 conns");
