@@ -197,6 +197,7 @@ struct nb_counter {
 #define NB_MAP_PUB_ALLOW nb_pub_allow /* LPM struct nb_pub_allow_key -> __u32 NB_PUB_ALLOW_* */
 #define NB_MAP_CT6 nb_ct6 /* struct nb_ct6_key -> struct nb_ct6_entry (LRU): sandboxes' IPv6 flows */
 #define NB_MAP_PUBLISH6 nb_publish6 /* struct nb_publish6_key -> struct nb_publish6_val */
+#define NB_MAP_SOCK_RNAT6 nb_sock_rnat6 /* struct nb_sock_rnat6_key -> _val (LRU) */
 
 #define NB_MAX_UPLINKS 64
 #define NB_MAX_LOCAL_ADDRS 4096
@@ -382,6 +383,20 @@ struct nb_sock_rnat_key {
 
 struct nb_sock_rnat_val {
 	__be32 host_ip; /* net: published address the socket asked for */
+	__be16 host_port; /* net */
+	__u16 pad;
+};
+
+/* The same for a socket redirected to a published IPv6 port (connect6) */
+struct nb_sock_rnat6_key {
+	__u64 cookie; /* host: bpf_get_socket_cookie() */
+	__u8 sb_ip6[16]; /* net */
+	__be16 sb_port; /* net */
+	__u16 pad[3]; /* must be zero */
+};
+
+struct nb_sock_rnat6_val {
+	__u8 host_ip6[16]; /* net: published address the socket asked for */
 	__be16 host_port; /* net */
 	__u16 pad;
 };
