@@ -82,6 +82,30 @@ udp_tries() {
 	assert_output --partial '"nat_port"'
 }
 
+@test "from the host itself: [::1]:8085 and the gateway's [fd00:50::1]:8085 (connect6 hook)" {
+	wait_for dad_done a
+	serve6 85
+	run nbctl publish '[::]:8085:85' "$(sb a)"
+	assert_success
+	run in_host_cg timeout 10 socat -t3 - 'TCP6:[::1]:8085,connect-timeout=3' </dev/null
+	assert_success
+	# the sandbox sees the host's address on its network: the gateway's
+	assert_output 'peer=[fd00:0050:0000:0000:0000:0000:0000:0001]'
+	run in_host_cg timeout 10 socat -t3 - 'TCP6:[fd00:50::1]:8085,connect-timeout=3' </dev/null
+	assert_success
+	assert_output --partial 'peer='
+	# getpeername() reports what the client asked for
+	run in_host_cg python3 -c '
+import socket
+c = socket.create_connection(("::1", 8085), timeout=3)
+print(c.getpeername()[:2])'
+	assert_success
+	assert_output "('::1', 8085)"
+	# outside the instance's cgroup the hook does not apply: nothing listens on [::1]:8085
+	run in_host timeout 10 socat -t1 - 'TCP6:[::1]:8085,connect-timeout=2' </dev/null
+	assert_failure
+}
+
 @test "the default publish 8081:81 binds 0.0.0.0 and [::] on a dual-stack sandbox" {
 	wait_for dad_done a
 	serve6 81
