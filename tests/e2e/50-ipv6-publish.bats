@@ -76,10 +76,10 @@ udp_tries() {
 	run nbctl port "$(sb a)"
 	assert_success
 	assert_line '80/tcp -> [::]:8080'
-	# nb_ct6 holds the flow: its forward and reply entries
-	run nb_map nb_ct6
+	# `ct ls` shows the flow (nb_ct6): as it arrived, and as it was sent on
+	run nbctl ct ls
 	assert_success
-	assert_output --partial '"nat_port"'
+	assert_output --regexp "tcp +dnat +ESTABLISHED +\[$WORLD6\]:[0-9]+ -> \[$HOST6\]:8080 +\[$WORLD6\]:[0-9]+ -> \[fd00:50::2\]:80"
 }
 
 @test "from the host itself: [::1]:8085 and the gateway's [fd00:50::1]:8085 (connect6 hook)" {
