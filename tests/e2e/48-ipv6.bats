@@ -262,13 +262,16 @@ dad_done() {
 	assert_failure
 	assert_output --partial '02:42:00:00:00:02'
 	assert_output --partial "$(sb o1)"
-	# no IPv4 asked of it, no IPv4 port published through it
+	# no IPv4 asked of it, no IPv4 port published through it: the default spec is [::] alone
 	run nbctl network connect --ip 10.9.9.9 only6 "$(sb a)"
 	assert_failure
 	assert_output --partial 'has no IPv4'
-	run nbctl publish 8099:80 "$(sb o1)"
+	run nbctl publish 0.0.0.0:8098:80 "$(sb o1)"
 	assert_failure
 	assert_output --partial 'no IPv4 address'
+	run nbctl publish 8099:80 "$(sb o1)"
+	assert_success
+	assert_output '80/tcp -> [::]:8099'
 	# restored by up as a dual-stack one is
 	run nbctl down
 	assert_success
