@@ -28,6 +28,10 @@
 
 #include "ct6.bpf.h"
 
+#ifndef NB_NAT_TRIES
+#define NB_NAT_TRIES 32 /* as snat.bpf.h */
+#endif
+
 #define NB_AF_INET6 10
 
 static __always_inline bool nb_nat6_is_special(const __u8 *a)
@@ -246,6 +250,13 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 		return NB_ACT_PASS;
 	now = bpf_ktime_get_ns();
 	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
+	/* a masqueraded flow's reply: to the sandbox's address and port */
+	if (e && e->kind == NB_CT6_K_MASQ && e->dir == NB_CT_DIR_REPLY) {
+		nb_nat6_count(e, bpf_ktime_get_ns());
+		return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr),
+				       k.daddr, e->nat_addr, 2, k.dport, e->nat_port)
+			   ?: NB_ACT_PASS;
+	}
 	if (e && (e->kind != NB_CT6_K_DNAT || e->dir != NB_CT_DIR_ORIG))
 		return NB_ACT_PASS;
 	if (e && now >= e->seen_ns && now - e->seen_ns > nb_ct6_timeout(k.proto))
@@ -292,10 +303,134 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 			       e->nat_addr, 2, k.dport, e->nat_port) ?: NB_ACT_PASS;
 }
 
+/* ---- masquerade (NAT66) ------------------------------------------------------ */
+
+/* A unique-local address (fc00::/7), what a masquerading network's sandboxes get translated */
+static __always_inline bool nb_nat6_is_ula(const __u8 *a)
+{
+	return (a[0] & 0xfe) == 0xfc;
+}
+
+/* A host socket would take packets of tuple k (remote -> host address): its port is taken */
+static __always_inline bool nb_nat6_host_sock(struct __sk_buff *skb, const struct nb_ct6_key *k)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+
+	__builtin_memcpy(t.ipv6.saddr, k->saddr, 16);
+	__builtin_memcpy(t.ipv6.daddr, k->daddr, 16);
+	t.ipv6.sport = k->sport;
+	t.ipv6.dport = k->dport;
+	if (k->proto == IPPROTO_TCP)
+		sk = bpf_skc_lookup_tcp(skb, &t, sizeof(t.ipv6), BPF_F_CURRENT_NETNS, 0);
+	else
+		sk = bpf_sk_lookup_udp(skb, &t, sizeof(t.ipv6), BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return false;
+	bpf_sk_release(sk);
+	return true;
+}
+
+/*
+ * A new masqueraded flow of a sandbox's packet with tuple *k (the uplink's
+ * egress): the source the host would choose towards the destination
+ * (bpf_fib_lookup's BPF_FIB_LOOKUP_SRC) and a source port as IPv4's
+ * masquerade picks one (snat.bpf.h: kept when free, else random draws from
+ * the uplink's range), claimed by inserting the reply entry with
+ * BPF_NOEXIST. Leaves the forward entry in fe. A global function: its loop
+ * and stack are its own.
+ */
+__noinline int nb_nat6_masq_new(struct __sk_buff *skb, struct nb_ct6_key *k, __u32 net_id,
+				struct nb_ct6_entry *fe)
+{
+	struct bpf_fib_lookup fib = {};
+	struct nb_ct6_entry re = {};
+	struct nb_ct6_key rk = {};
+	struct nb_uplink *up;
+	__u32 ifindex, min = NB_MASQ_PORT_MIN, max = NB_MASQ_PORT_MAX, span, port, i;
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!skb || !k || !fe)
+		return -NB_DROP_NAT_EXHAUSTED;
+	ifindex = skb->ifindex;
+	fib.family = NB_AF_INET6;
+	fib.l4_protocol = k->proto;
+	fib.ifindex = ifindex;
+	__builtin_memcpy(fib.ipv6_dst, k->daddr, 16);
+	if (bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT | BPF_FIB_LOOKUP_SRC) !=
+		BPF_FIB_LKUP_RET_SUCCESS &&
+	    nb_ip6_zero((const __u8 *)fib.ipv6_src))
+		return -NB_DROP_NO_ROUTE;
+	if (nb_ip6_zero((const __u8 *)fib.ipv6_src))
+		return -NB_DROP_NO_ROUTE;
+	up = bpf_map_lookup_elem(&NB_MAP_UPLINKS, &ifindex);
+	if (up && up->port_min)
+		min = up->port_min;
+	if (up && up->port_max && up->port_max <= NB_MASQ_PORT_MAX)
+		max = up->port_max;
+	if (min > max)
+		min = max;
+	span = max - min + 1;
+	/* the reply entry: remote -> uplink address, the port to find */
+	__builtin_memcpy(rk.saddr, k->daddr, 16);
+	__builtin_memcpy(rk.daddr, fib.ipv6_src, 16);
+	rk.sport = k->dport;
+	rk.proto = k->proto;
+	re.created_ns = now;
+	re.seen_ns = now;
+	re.net_id = net_id;
+	re.kind = NB_CT6_K_MASQ;
+	re.dir = NB_CT_DIR_REPLY;
+	__builtin_memcpy(re.nat_addr, k->saddr, 16);
+	re.nat_port = k->sport;
+	for (i = 0; i < NB_NAT_TRIES; i++) {
+		port = bpf_ntohs(k->sport);
+		if (i > 0 || port < min || port > max)
+			port = span <= NB_NAT_TRIES ? min + (i % span)
+						    : min + bpf_get_prandom_u32() % span;
+		rk.dport = bpf_htons((__u16)port);
+		if (nb_nat6_host_sock(skb, &rk))
+			continue;
+		if (bpf_map_update_elem(&NB_MAP_CT6, &rk, &re, BPF_NOEXIST))
+			continue;
+		__builtin_memset(fe, 0, sizeof(*fe));
+		fe->created_ns = now;
+		fe->seen_ns = now;
+		fe->net_id = net_id;
+		fe->kind = NB_CT6_K_MASQ;
+		fe->dir = NB_CT_DIR_ORIG;
+		fe->packets = 1;
+		__builtin_memcpy(fe->nat_addr, fib.ipv6_src, 16);
+		fe->nat_port = rk.dport;
+		if (bpf_map_update_elem(&NB_MAP_CT6, k, fe, BPF_ANY)) {
+			bpf_map_delete_elem(&NB_MAP_CT6, &rk);
+			return -NB_DROP_CT_FULL;
+		}
+		return 0;
+	}
+	return -NB_DROP_NAT_EXHAUSTED;
+}
+
+/* The sandbox network of a (nb_ct6_sandbox_net) when it masquerades IPv6: a ULA subnet */
+static __always_inline __u32 nb_nat6_masq_net(const __u8 *a)
+{
+	const struct nb_network *net;
+	__u32 net_id = nb_ct6_sandbox_net(a);
+
+	if (!net_id || !nb_nat6_is_ula(a))
+		return 0;
+	net = nb_network_lookup(net_id);
+	if (!net || !(net->flags & NB_NET_F_MASQ) || (net->flags & NB_NET_F_ROUTED))
+		return 0;
+	return net_id;
+}
+
 /* tc egress of an uplink, an IPv6 frame: a published flow's reply, else nb_ct6_uplink_out() */
 __noinline int nb_nat6_uplink_out(struct __sk_buff *skb)
 {
-	struct nb_ct6_entry *e;
+	struct nb_ct6_entry *e, fe;
+	__u32 net_id;
+	int err;
 	struct nb_ct6_key k = {};
 	struct nb_ip6_info info;
 	struct ipv6hdr ip6;
@@ -311,9 +446,25 @@ __noinline int nb_nat6_uplink_out(struct __sk_buff *skb)
 	if (!nb_nat6_l4_whole(&info))
 		return nb_ct6_uplink_out(skb);
 	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
-	if (!e || e->kind != NB_CT6_K_DNAT || e->dir != NB_CT_DIR_REPLY)
+	if (e && e->kind == NB_CT6_K_MASQ && e->dir == NB_CT_DIR_ORIG &&
+	    bpf_ktime_get_ns() - e->seen_ns > nb_ct6_timeout(k.proto))
+		e = NULL; /* expired: a new flow (on its old port when free) */
+	if (!e) {
+		net_id = nb_nat6_masq_net(ip6.saddr.in6_u.u6_addr8);
+		if (!net_id)
+			return nb_ct6_uplink_out(skb);
+		err = nb_nat6_masq_new(skb, &k, net_id, &fe);
+		if (err)
+			return err;
+		e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
+		if (!e)
+			return -NB_DROP_CT_FULL;
+	} else if (!((e->kind == NB_CT6_K_DNAT && e->dir == NB_CT_DIR_REPLY) ||
+		     (e->kind == NB_CT6_K_MASQ && e->dir == NB_CT_DIR_ORIG))) {
 		return nb_ct6_uplink_out(skb);
-	nb_nat6_count(e, bpf_ktime_get_ns());
+	} else {
+		nb_nat6_count(e, bpf_ktime_get_ns());
+	}
 	return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, saddr), k.saddr,
 			       e->nat_addr, 0, k.sport, e->nat_port) ?: NB_ACT_PASS;
 }

@@ -442,6 +442,10 @@ struct nb_ct6_entry {
 };
 #define NB_CT6_K_ROUTED 0 /* a sandbox's own flow, untranslated (what uplink_in lets back in) */
 #define NB_CT6_K_DNAT 1 /* a flow from outside to a published IPv6 port */
+/* a sandbox's flow masqueraded (NAT66): ORIG (key: sandbox -> remote) gets the
+ * uplink's address and nat_port as source; REPLY (key: remote -> uplink address,
+ * port) gets the sandbox's address and port as destination */
+#define NB_CT6_K_MASQ 2
 
 /*
  * Published IPv6 ports (`publish [::]:8080:80`, `publish [2001:db8::1]:8080:80`):

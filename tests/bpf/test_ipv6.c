@@ -992,6 +992,58 @@ static __u64 publish6_conns(struct t *t, const __u8 *host, __u16 hport, __u8 pro
 	return bpf_map_lookup_elem(t->maps.publish6, &k, &v) ? ~0ULL : v.conns;
 }
 
+/*
+ * NAT66: network 2 (ULA, C and D) masquerades. C's datagram leaves from the
+ * uplink's address on its own port, D's on the same port gets another one;
+ * the replies reach each.
+ */
+static bool check_masq6(struct t *t)
+{
+	struct nb_network net;
+	struct pkt in, want;
+	struct pkt_out out;
+	__u32 id = 2;
+	__u16 dport;
+	char cmd[160], why[128];
+	bool ok = true;
+
+	snprintf(cmd, sizeof(cmd), "ip -6 route add 2001:db8::/64 dev v6p%d", P_UP);
+	if (!ASSERT_OK(system(cmd), "a route to the world") ||
+	    !ASSERT_OK(bpf_map_lookup_elem(t->maps.networks, &id, &net) ? -errno : 0, "net 2"))
+		return false;
+	net.flags |= NB_NET_F_MASQ;
+	if (!ASSERT_OK(bpf_map_update_elem(t->maps.networks, &id, &net, BPF_EXIST) ? -errno : 0,
+		       "net 2 masquerades"))
+		return false;
+	build_l4(&in, IPPROTO_UDP, IP6_C, 41000, WORLD6, 53, 0);
+	build_l4(&want, IPPROTO_UDP, HOST6, 41000, WORLD6, 53, 0);
+	ok &= dnat6_step(t, UP_OUT, "NAT66: C's datagram leaves from the uplink's address", &in,
+			 &want);
+	build_l4(&in, IPPROTO_UDP, WORLD6, 53, HOST6, 41000, 0);
+	build_l4(&want, IPPROTO_UDP, WORLD6, 53, IP6_C, 41000, 0);
+	ok &= dnat6_step(t, UP_IN, "NAT66: the reply reaches C", &in, &want);
+	/* D on the same source port: another port, the reply to it reaches D */
+	build_l4(&in, IPPROTO_UDP, IP6_D, 41000, WORLD6, 53, 0);
+	if (ASSERT_OK(pkt_run(prog_fd(t, UP_OUT), t->ifindex[P_UP], &in, &out), "D's datagram")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_OK, "D's datagram passes");
+		ok &= ASSERT_MEMEQ(out.frame + ETH_HLEN + 8, HOST6, 16, "D: the uplink's address");
+		dport = (__u16)(out.frame[ETH_HLEN + 40] << 8 | out.frame[ETH_HLEN + 41]);
+		ok &= ASSERT_NEQ(dport, 41000, "D: another source port");
+		ok &= ASSERT_TRUE(dport >= NB_MASQ_PORT_MIN, "D: a port of the masquerade range");
+		if (!ASSERT_OK(pkt_csum_check6(out.frame, out.len, why, sizeof(why)), "D: csum"))
+			pkt_diag("%s", why);
+		build_l4(&in, IPPROTO_UDP, WORLD6, 53, HOST6, dport, 0);
+		build_l4(&want, IPPROTO_UDP, WORLD6, 53, IP6_D, 41000, 0);
+		ok &= dnat6_step(t, UP_IN, "NAT66: the reply to D's port reaches D", &in, &want);
+	}
+	/* a network of a global prefix or without masquerade: routed as it is (A, net 1) */
+	build_l4(&in, IPPROTO_UDP, IP6_A, 41001, WORLD6, 53, 0);
+	ok &= dnat6_step(t, UP_OUT, "no masquerade on net 1: A's source kept", &in, &in);
+	net.flags &= ~NB_NET_F_MASQ;
+	bpf_map_update_elem(t->maps.networks, &id, &net, BPF_EXIST);
+	return ok;
+}
+
 static bool check_dnat6(struct t *t)
 {
 	struct pkt in, want, q;
@@ -1071,6 +1123,7 @@ static bool check_dnat6(struct t *t)
 		ok &= ASSERT_EQ(out.len, in.len, "A's own flow: length");
 		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "A's own flow unchanged");
 	}
+	ok &= check_masq6(t);
 	/* a router answers solicitations otherwise (check_linux compares with a host) */
 	ok &= ASSERT_OK(pkt_write_file("/proc/sys/net/ipv6/conf/all/forwarding", "0"),
 			"IPv6 forwarding off again");
