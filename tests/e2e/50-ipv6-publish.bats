@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # Published IPv6 ports (issue 16, bpf/lib/nat6.bpf.h): `publish [::]:8080:80` and the default
 # `publish 8080:80` on a dual-stack sandbox reach it from an IPv6 world, the client's real
-# address seen by the server; `port` prints Docker's [::]:8080 form.
+# address seen by the server; `port` prints Docker's [::]:8080 form. And masquerade (NAT66):
+# the sandbox's ULA subnet reaches the IPv6 world from the uplink's address (the world has
+# no route back to fd00:50::/64).
 #
 #   world ($NB_WORLD)                    host ($NB_HOST)
 #   wan0 2001:db8:50::2/64 ─── veth ─── up0 2001:db8:50::1/64 (uplink)
@@ -175,3 +177,33 @@ print(c.getpeername()[:2])'
 	assert_success
 	assert_output "peer=$PEER6"
 }
+
+@test "NAT66: the sandbox reaches the IPv6 world from the uplink's address (ULA masqueraded)" {
+	wait_for dad_done a
+	nb_bg "$NB_TMP/w6.log" in_world socat TCP6-LISTEN:8150,reuseaddr,fork \
+		SYSTEM:'echo "peer=$SOCAT_PEERADDR"'
+	wait_for in_world ss -Htln 'sport = :8150'
+	run timeout 10 nsenter --net=/run/netns/"$(sb a)" \
+		socat -t3 - TCP6:"[$WORLD6]":8150,connect-timeout=3 </dev/null
+	assert_success
+	assert_output 'peer=[2001:0db8:0050:0000:0000:0000:0000:0001]'
+	# UDP too, on the sandbox's own source port when free
+	nb_bg "$NB_TMP/w6u.log" in_world socat UDP6-RECVFROM:8151,reuseaddr,fork \
+		SYSTEM:'echo "peer=$SOCAT_PEERADDR:$SOCAT_PEERPORT"'
+	wait_for in_world ss -Hulnp 'sport = :8151'
+	run sb_udp_tries
+	assert_success
+	assert_output 'peer=[2001:0db8:0050:0000:0000:0000:0000:0001]:41151'
+}
+
+# sb_udp_tries: the sandbox's datagram from port 41151 to the world, its answer (3 tries)
+sb_udp_tries() {
+	local i out
+	for i in 1 2 3; do
+		out=$(echo ping | timeout 10 nsenter --net=/run/netns/"$(sb a)" \
+			socat -t3 - UDP6:"[$WORLD6]":8151,sourceport=41151,reuseaddr) &&
+			[ -n "$out" ] && { echo "$out"; return 0; }
+	done
+	return 1
+}
+
