@@ -187,6 +187,9 @@ print(c.getpeername()[:2])'
 		socat -t3 - TCP6:"[$WORLD6]":8150,connect-timeout=3 </dev/null
 	assert_success
 	assert_output 'peer=[2001:0db8:0050:0000:0000:0000:0000:0001]'
+	run nbctl ct ls
+	assert_success
+	assert_output --regexp "tcp +snat +ESTABLISHED +\[fd00:50::2\]:[0-9]+ -> \[$WORLD6\]:8150 +\[$HOST6\]:[0-9]+ -> \[$WORLD6\]:8150"
 	# UDP too, on the sandbox's own source port when free
 	nb_bg "$NB_TMP/w6u.log" in_world socat UDP6-RECVFROM:8151,reuseaddr,fork \
 		SYSTEM:'echo "peer=$SOCAT_PEERADDR:$SOCAT_PEERPORT"'

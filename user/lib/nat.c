@@ -544,8 +544,8 @@ static void tuple6_from_key(struct nb_nat_tuple *t, const struct nb_ct6_key *k)
 }
 
 /*
- * The flows of published IPv6 ports (nb_ct6 entries of kind NB_CT6_K_DNAT,
- * forward ones with their reply's counters; nb_ct6 keeps no TCP state:
+ * The translated IPv6 flows (nb_ct6 entries of kind NB_CT6_K_DNAT, published
+ * ports, and NB_CT6_K_MASQ, masquerade: forward ones with their reply's counters; nb_ct6 keeps no TCP state:
  * ESTABLISHED, and the timeouts are the data plane's for it). The
  * untranslated flows nb_ct6 also tracks are not what `ct ls` lists.
  */
@@ -564,8 +564,8 @@ static int ct6_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_fl
 		return err;
 	now = mono_now();
 	for (i = 0; i < n; i++) {
-		if (nb_map_get(m->ct6, &keys[i], &e) || e.kind != NB_CT6_K_DNAT ||
-		    e.dir != NB_CT_DIR_ORIG)
+		if (nb_map_get(m->ct6, &keys[i], &e) || e.dir != NB_CT_DIR_ORIG ||
+		    (e.kind != NB_CT6_K_DNAT && e.kind != NB_CT6_K_MASQ))
 			continue;
 		timeout = (__u64)nb_nat_ct_timeout_secs(keys[i].proto, NB_CT_S_ESTABLISHED) * NSEC;
 		idle = now > e.seen_ns ? now - e.seen_ns : 0;
@@ -573,26 +573,31 @@ static int ct6_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_fl
 			continue;
 		memset(&f, 0, sizeof(f));
 		f.proto = keys[i].proto;
-		f.type = NB_CT_DNAT;
+		f.type = e.kind == NB_CT6_K_MASQ ? NB_CT_SNAT : NB_CT_DNAT;
 		f.state = NB_CT_S_ESTABLISHED;
 		tuple6_from_key(&f.orig, &keys[i]);
 		f.nat = f.orig;
-		memcpy(&f.nat.daddr6, e.nat_addr, 16);
-		f.nat.dport = ntohs(e.nat_port);
+		if (e.kind == NB_CT6_K_MASQ) {
+			memcpy(&f.nat.saddr6, e.nat_addr, 16);
+			f.nat.sport = ntohs(e.nat_port);
+		} else {
+			memcpy(&f.nat.daddr6, e.nat_addr, 16);
+			f.nat.dport = ntohs(e.nat_port);
+		}
 		f.age_ns = now > e.created_ns ? now - e.created_ns : 0;
 		f.idle_ns = idle;
 		f.expires_ns = timeout - idle;
 		f.packets = e.packets;
 		f.net_id = e.net_id;
 		f.ifindex = e.ifindex;
-		/* the reply entry: sandbox -> client */
+		/* the reply entry: the translated tuple the other way round */
 		memset(&rk, 0, sizeof(rk));
-		memcpy(rk.saddr, e.nat_addr, 16);
-		memcpy(rk.daddr, keys[i].saddr, 16);
-		rk.sport = e.nat_port;
-		rk.dport = keys[i].sport;
+		memcpy(rk.saddr, &f.nat.daddr6, 16);
+		memcpy(rk.daddr, &f.nat.saddr6, 16);
+		rk.sport = htons(f.nat.dport);
+		rk.dport = htons(f.nat.sport);
 		rk.proto = keys[i].proto;
-		if (!nb_map_get(m->ct6, &rk, &re) && re.kind == NB_CT6_K_DNAT &&
+		if (!nb_map_get(m->ct6, &rk, &re) && re.kind == e.kind &&
 		    re.dir == NB_CT_DIR_REPLY) {
 			f.has_reply = true;
 			f.reply_packets = re.packets;
