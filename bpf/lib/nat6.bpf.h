@@ -21,7 +21,8 @@
  * (nb_nat6_icmp(): Packet Too Big reaches the sandbox, PMTU discovery works).
  * The client's address is kept (the server sees it, as Docker's ip6tables
  * mode). Not translated: later fragments (no ports; the first fragment is),
- * a quote with extension headers. tc only (bpf_l4_csum_replace is the skb's); XDP leaves IPv6 to tc.
+ * a quote with extension headers. tc only (bpf_l4_csum_replace is the skb's); XDP leaves IPv6 to
+ * tc.
  */
 #ifndef NETBPF_NAT6_BPF_H
 #define NETBPF_NAT6_BPF_H
@@ -118,9 +119,9 @@ static __always_inline void nb_nat6_count(struct nb_ct6_entry *e, __u64 now)
 
 /* The published IPv6 port a packet without conntrack entry opens a flow to, if any */
 static __always_inline struct nb_publish6_val *nb_nat6_publish_open(struct __sk_buff *skb,
-								   const struct ipv6hdr *ip6,
-								   const struct nb_ip6_info *info,
-								   const struct nb_ct6_key *k)
+								    const struct ipv6hdr *ip6,
+								    const struct nb_ip6_info *info,
+								    const struct nb_ct6_key *k)
 {
 	struct nb_publish6_key pk = {.host_port = k->dport, .proto = k->proto};
 	struct nb_publish6_val *pub;
@@ -176,10 +177,10 @@ static __always_inline int nb_nat6_quote_fix(struct __sk_buff *skb, __u32 icmp, 
 __noinline int nb_nat6_icmp(struct __sk_buff *skb, __u32 l4_off, __u32 end, bool out)
 {
 	__u32 qbase = l4_off + 8, qoff = qbase + sizeof(struct ipv6hdr), icmp = l4_off + 2;
-	__u32 outer_off = ETH_HLEN + (out ? offsetof(struct ipv6hdr, saddr)
-					  : offsetof(struct ipv6hdr, daddr));
-	__u32 qaddr_off = qbase + (out ? offsetof(struct ipv6hdr, daddr)
-				       : offsetof(struct ipv6hdr, saddr));
+	__u32 outer_off =
+	    ETH_HLEN + (out ? offsetof(struct ipv6hdr, saddr) : offsetof(struct ipv6hdr, daddr));
+	__u32 qaddr_off =
+	    qbase + (out ? offsetof(struct ipv6hdr, daddr) : offsetof(struct ipv6hdr, saddr));
 	__u32 qport_off = qoff + (out ? 2 : 0), qcsum = 0;
 	struct nb_ct6_entry *e;
 	struct nb_ct6_key k = {};
@@ -300,7 +301,8 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 		nb_nat6_count(e, now);
 	}
 	return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr), k.daddr,
-			       e->nat_addr, 2, k.dport, e->nat_port) ?: NB_ACT_PASS;
+			       e->nat_addr, 2, k.dport, e->nat_port)
+		   ?: NB_ACT_PASS;
 }
 
 /* ---- masquerade (NAT66) ------------------------------------------------------ */
@@ -466,7 +468,8 @@ __noinline int nb_nat6_uplink_out(struct __sk_buff *skb)
 		nb_nat6_count(e, bpf_ktime_get_ns());
 	}
 	return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, saddr), k.saddr,
-			       e->nat_addr, 0, k.sport, e->nat_port) ?: NB_ACT_PASS;
+			       e->nat_addr, 0, k.sport, e->nat_port)
+		   ?: NB_ACT_PASS;
 }
 
 #endif

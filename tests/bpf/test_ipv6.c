@@ -919,7 +919,7 @@ static bool check_linux(struct t *t)
 
 /* ---- published IPv6 ports: DNAT66 at the uplink ------------------------ */
 
-static const __u8 HOST6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1}; /* the uplink's */
+static const __u8 HOST6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1};	/* the uplink's */
 static const __u8 ONLINK6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 0x99}; /* a neighbour */
 
 /* A TCP (flags) or UDP packet with valid checksums, world <-> host or sandbox */
@@ -1111,8 +1111,8 @@ static bool check_dnat6(struct t *t)
 	/* an error quoting another packet of the host's: untouched */
 	build_l4(&q, IPPROTO_TCP, HOST6, 8081, WORLD6, 40000, 0x12);
 	build_err6(&in, 2, STRANGER6, HOST6, &q);
-	ok &= dnat6_step(t, UP_IN, "Packet Too Big about the host's own packet: unchanged", &in,
-			 &in);
+	ok &=
+	    dnat6_step(t, UP_IN, "Packet Too Big about the host's own packet: unchanged", &in, &in);
 
 	ok &= ASSERT_EQ(publish6_conns(t, HOST6, 8080, IPPROTO_TCP), 1, "TCP 8080 conns");
 	ok &= ASSERT_EQ(publish6_conns(t, NULL, 9090, IPPROTO_UDP), 1, "UDP 9090 conns");

@@ -393,7 +393,8 @@ static int c_counts(void *arg)
 
 static int listen6(const struct in6_addr *ip, __u16 port)
 {
-	struct sockaddr_in6 a = {.sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = *ip};
+	struct sockaddr_in6 a = {
+	    .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = *ip};
 	int one = 1, fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
@@ -409,7 +410,8 @@ static int listen6(const struct in6_addr *ip, __u16 port)
 /* TCP to [ip]:port arrives at lst (or, want false, does not); getpeername says [ip]:port */
 static bool tcp6_reaches(int lst, const struct in6_addr *ip, __u16 port, bool want)
 {
-	struct sockaddr_in6 dst = {.sin6_family = AF_INET6, .sin6_port = htons(port),
+	struct sockaddr_in6 dst = {.sin6_family = AF_INET6,
+				   .sin6_port = htons(port),
 				   .sin6_addr = *ip},
 			    peer;
 	socklen_t len = sizeof(peer);
@@ -430,8 +432,8 @@ static bool tcp6_reaches(int lst, const struct in6_addr *ip, __u16 port, bool wa
 	if (ok)
 		s = accept4(lst, NULL, NULL, SOCK_CLOEXEC);
 	ok = ok && ASSERT_TRUE(s >= 0, "accept");
-	ok = ok && ASSERT_OK(getpeername(c, (struct sockaddr *)&peer, &len) ? -errno : 0,
-			     "getpeername");
+	ok = ok &&
+	     ASSERT_OK(getpeername(c, (struct sockaddr *)&peer, &len) ? -errno : 0, "getpeername");
 	ok = ok && ASSERT_MEMEQ(&peer.sin6_addr, ip, 16, "getpeername: the published address");
 	ok = ok && ASSERT_EQ(ntohs(peer.sin6_port), port, "getpeername: the published port");
 	if (s >= 0)

@@ -59,8 +59,8 @@ world_get() {
 
 # udp_tries ADDR PORT: world_get over UDP until an answer comes (3 tries)
 udp_tries() {
-	local i out
-	for i in 1 2 3; do
+	local out
+	for _ in 1 2 3; do
 		out=$(world_get "$1" "$2" udp) && [ -n "$out" ] && { echo "$out"; return 0; }
 	done
 	return 1
@@ -201,8 +201,8 @@ print(c.getpeername()[:2])'
 
 # sb_udp_tries: the sandbox's datagram from port 41151 to the world, its answer (3 tries)
 sb_udp_tries() {
-	local i out
-	for i in 1 2 3; do
+	local out
+	for _ in 1 2 3; do
 		out=$(echo ping | timeout 10 nsenter --net=/run/netns/"$(sb a)" \
 			socat -t3 - UDP6:"[$WORLD6]":8151,sourceport=41151,reuseaddr) &&
 			[ -n "$out" ] && { echo "$out"; return 0; }

@@ -106,8 +106,8 @@ int nb_nat_publish_del(const struct nb_maps *m, __be32 host_ip, __u16 host_port,
 
 /* ---- published IPv6 ports ------------------------------------------------- */
 
-static void publish6_key(struct nb_publish6_key *k, const struct in6_addr *host_ip,
-			 __u16 host_port, __u8 proto)
+static void publish6_key(struct nb_publish6_key *k, const struct in6_addr *host_ip, __u16 host_port,
+			 __u8 proto)
 {
 	memset(k, 0, sizeof(*k));
 	if (host_ip)
@@ -545,9 +545,9 @@ static void tuple6_from_key(struct nb_nat_tuple *t, const struct nb_ct6_key *k)
 
 /*
  * The translated IPv6 flows (nb_ct6 entries of kind NB_CT6_K_DNAT, published
- * ports, and NB_CT6_K_MASQ, masquerade: forward ones with their reply's counters; nb_ct6 keeps no TCP state:
- * ESTABLISHED, and the timeouts are the data plane's for it). The
- * untranslated flows nb_ct6 also tracks are not what `ct ls` lists.
+ * ports, and NB_CT6_K_MASQ, masquerade: forward ones with their reply's counters; nb_ct6 keeps no
+ * TCP state: ESTABLISHED, and the timeouts are the data plane's for it). The untranslated flows
+ * nb_ct6 also tracks are not what `ct ls` lists.
  */
 static int ct6_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_flow *f, void *arg),
 		       void *arg)

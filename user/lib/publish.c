@@ -64,7 +64,7 @@ struct taken_probe {
 	struct nb_store *st;
 	const struct nb_listener *ls; /* the host's own listening/bound sockets */
 	size_t nls;
-	bool v4; /* the port is published on IPv4 (ip) */
+	bool v4;		    /* the port is published on IPv4 (ip) */
 	const struct in6_addr *ip6; /* and/or on IPv6, this address (NULL: not) */
 	int err; /* the first failed look-up */
 };
@@ -595,10 +595,10 @@ static bool spec_has_row6(const struct nb_portspec *spec, const struct in6_addr 
  * Unpublishes spec's IPv6 mappings on ip6: rows, then map entries; appends
  * them to *removed. The number removed, or -errno (message set).
  */
-static int publish6_remove(struct nb_store *st, struct nb_world *w,
-			   const struct nb_sandbox_rec *sb, const char *spec_str,
-			   const struct nb_portspec *spec, const struct in6_addr *ip6,
-			   struct nb_publish_rec **removed, size_t *nremoved)
+static int publish6_remove(struct nb_store *st, struct nb_world *w, const struct nb_sandbox_rec *sb,
+			   const char *spec_str, const struct nb_portspec *spec,
+			   const struct in6_addr *ip6, struct nb_publish_rec **removed,
+			   size_t *nremoved)
 {
 	struct nb_publish_rec *rows = NULL, *grown;
 	char k[NB_PORTMAP_STRLEN];
@@ -1076,9 +1076,8 @@ static int publish6_sync(struct nb_store *st, struct nb_world *w, struct targets
 	e = nb_nat_publish6_keys(&w->maps, &keys, &nkeys);
 	err = err ?: e;
 	for (i = 0; !e && i < nkeys; i++) {
-		struct nb_portmap m = {.v6 = true,
-				       .host_port = ntohs(keys[i].host_port),
-				       .proto = keys[i].proto};
+		struct nb_portmap m = {
+		    .v6 = true, .host_port = ntohs(keys[i].host_port), .proto = keys[i].proto};
 
 		memcpy(&m.host_ip6, keys[i].host_ip6, 16);
 		for (j = 0; j < nrows; j++)
