@@ -45,16 +45,15 @@ static __always_inline bool nb_nat6_is_special(const __u8 *a)
 }
 
 /* daddr is one of the host's own addresses (the FIB does not forward it) */
-static __always_inline bool nb_nat6_is_local(struct __sk_buff *skb, const struct ipv6hdr *ip6,
-					     __u8 proto)
+static __always_inline bool nb_nat6_is_local(struct __sk_buff *skb, const struct nb_ct6_key *k)
 {
 	struct bpf_fib_lookup fib = {};
 
 	fib.family = NB_AF_INET6;
-	fib.l4_protocol = proto;
+	fib.l4_protocol = k->proto;
 	fib.ifindex = skb->ifindex; /* at tc ingress: the uplink */
-	__builtin_memcpy(fib.ipv6_src, &ip6->saddr, 16);
-	__builtin_memcpy(fib.ipv6_dst, &ip6->daddr, 16);
+	__builtin_memcpy(fib.ipv6_src, k->saddr, 16);
+	__builtin_memcpy(fib.ipv6_dst, k->daddr, 16);
 	return bpf_fib_lookup(skb, &fib, sizeof(fib), 0) == BPF_FIB_LKUP_RET_NOT_FWDED;
 }
 
@@ -84,7 +83,9 @@ static __always_inline int nb_nat6_rewrite(struct __sk_buff *skb, const struct n
 					   __u32 addr_off, const __u8 *old, const __u8 *new,
 					   __u32 port_off, __be16 oport, __be16 nport)
 {
-	__u32 csum_off = info->l4_off + (info->proto == IPPROTO_TCP ? 16 : 6);
+	__u32 csum_off = info->l4_off + (info->proto == IPPROTO_TCP   ? 16
+					 : info->proto == IPPROTO_UDP ? 6
+								      : 2);
 	__u64 mangled = info->proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
 	__u8 o[16], n[16];
 	__s64 diff;
@@ -102,12 +103,27 @@ static __always_inline int nb_nat6_rewrite(struct __sk_buff *skb, const struct n
 	return 0;
 }
 
-/* TCP or UDP whose header (with the checksum to adjust) is all there */
+/*
+ * TCP, UDP or an ICMPv6 echo (its identifier taken as the port, at 4) whose
+ * header, with the checksum to adjust, is all there
+ */
 static __always_inline bool nb_nat6_l4_whole(const struct nb_ip6_info *info)
 {
 	if (info->proto == IPPROTO_TCP)
 		return info->l4_off + 20 <= info->end;
+	if (info->proto == NB_IP6_ICMP)
+		return (info->icmp_type == NB_ICMP6_ECHO_REQUEST ||
+			info->icmp_type == NB_ICMP6_ECHO_REPLY) &&
+		       info->l4_off + 8 <= info->end;
 	return info->proto == IPPROTO_UDP && info->l4_off + 8 <= info->end;
+}
+
+/* Where the port nb_nat6_rewrite() changes is: an echo's identifier, else dst or src port */
+static __always_inline __u32 nb_nat6_port_off(const struct nb_ip6_info *info, bool dst)
+{
+	if (info->proto == NB_IP6_ICMP)
+		return 4;
+	return dst ? 2 : 0;
 }
 
 static __always_inline void nb_nat6_count(struct nb_ct6_entry *e, __u64 now)
@@ -119,8 +135,7 @@ static __always_inline void nb_nat6_count(struct nb_ct6_entry *e, __u64 now)
 
 /* The published IPv6 port a packet without conntrack entry opens a flow to, if any */
 static __always_inline struct nb_publish6_val *nb_nat6_publish_open(struct __sk_buff *skb,
-								    const struct ipv6hdr *ip6,
-								    const struct nb_ip6_info *info,
+								    __u32 l4_off,
 								    const struct nb_ct6_key *k)
 {
 	struct nb_publish6_key pk = {.host_port = k->dport, .proto = k->proto};
@@ -129,7 +144,7 @@ static __always_inline struct nb_publish6_val *nb_nat6_publish_open(struct __sk_
 
 	if (k->proto == IPPROTO_TCP) {
 		/* a SYN without ACK: flags byte at 13 */
-		if (nb_ctx_load(skb, info->l4_off + 13, &flags, 1) || (flags & 0x12) != 0x02)
+		if (nb_ctx_load(skb, l4_off + 13, &flags, 1) || (flags & 0x12) != 0x02)
 			return NULL;
 	}
 	if (nb_nat6_is_special(k->daddr))
@@ -140,7 +155,7 @@ static __always_inline struct nb_publish6_val *nb_nat6_publish_open(struct __sk_
 		__builtin_memset(pk.host_ip6, 0, 16);
 		pub = bpf_map_lookup_elem(&NB_MAP_PUBLISH6, &pk);
 	}
-	if (!pub || !nb_nat6_is_local(skb, ip6, k->proto))
+	if (!pub || !nb_nat6_is_local(skb, k))
 		return NULL;
 	if (k->proto == IPPROTO_UDP && nb_nat6_host_udp(skb, k))
 		return NULL;
@@ -228,16 +243,58 @@ __noinline int nb_nat6_icmp(struct __sk_buff *skb, __u32 l4_off, __u32 end, bool
 	return NB_ACT_PASS;
 }
 
+/*
+ * A new flow of packet tuple *k to a published port, if it opens one: its
+ * two entries (the forward one under *k). 1 when it opens none, 0 when it
+ * did, or a drop. A global function: its stack is not the caller's.
+ */
+__noinline int nb_nat6_dnat_new(struct __sk_buff *skb, const struct nb_ct6_key *k, __u32 l4_off)
+{
+	struct nb_publish6_val *pub;
+	struct nb_ct6_entry ne = {};
+	struct nb_ct6_key rk = {};
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!skb || !k)
+		return 1;
+	pub = nb_nat6_publish_open(skb, l4_off, k);
+	if (!pub)
+		return 1;
+	/* the reply entry first: the forward one is what translates */
+	ne.created_ns = now;
+	ne.seen_ns = now;
+	ne.net_id = pub->net_id;
+	ne.kind = NB_CT6_K_DNAT;
+	ne.dir = NB_CT_DIR_REPLY;
+	__builtin_memcpy(ne.nat_addr, k->daddr, 16);
+	ne.nat_port = k->dport;
+	__builtin_memcpy(rk.saddr, pub->sb_ip6, 16);
+	__builtin_memcpy(rk.daddr, k->saddr, 16);
+	rk.sport = pub->sb_port;
+	rk.dport = k->sport;
+	rk.proto = k->proto;
+	if (bpf_map_update_elem(&NB_MAP_CT6, &rk, &ne, BPF_ANY))
+		return -NB_DROP_CT_FULL;
+	ne.dir = NB_CT_DIR_ORIG;
+	ne.packets = 1;
+	__builtin_memcpy(ne.nat_addr, pub->sb_ip6, 16);
+	ne.nat_port = pub->sb_port;
+	ne.ifindex = pub->ifindex;
+	if (bpf_map_update_elem(&NB_MAP_CT6, k, &ne, BPF_ANY))
+		return -NB_DROP_CT_FULL;
+	__sync_fetch_and_add(&pub->conns, 1);
+	return 0;
+}
+
 /* tc ingress of an uplink, an IPv6 frame: published ports, else nb_ct6_uplink_in() */
 __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 {
-	struct nb_ct6_entry *e, ne = {};
-	struct nb_publish6_val *pub;
+	struct nb_ct6_entry *e;
 	struct nb_ct6_key k = {};
 	struct nb_ip6_info info;
 	struct ipv6hdr ip6;
-	__be16 nport;
 	__u64 now;
+	int err;
 
 	if (!skb || nb_ctx_load(skb, ETH_HLEN, &ip6, sizeof(ip6)) || ip6.version != 6)
 		return NB_ACT_PASS;
@@ -255,45 +312,18 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 	if (e && e->kind == NB_CT6_K_MASQ && e->dir == NB_CT_DIR_REPLY) {
 		nb_nat6_count(e, bpf_ktime_get_ns());
 		return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr),
-				       k.daddr, e->nat_addr, 2, k.dport, e->nat_port)
+				       k.daddr, e->nat_addr, nb_nat6_port_off(&info, true), k.dport,
+				       e->nat_port)
 			   ?: NB_ACT_PASS;
 	}
-	if (e && (e->kind != NB_CT6_K_DNAT || e->dir != NB_CT_DIR_ORIG))
-		return NB_ACT_PASS;
+	if (k.proto == NB_IP6_ICMP || (e && (e->kind != NB_CT6_K_DNAT || e->dir != NB_CT_DIR_ORIG)))
+		return NB_ACT_PASS; /* no published port takes an echo */
 	if (e && now >= e->seen_ns && now - e->seen_ns > nb_ct6_timeout(k.proto))
 		e = NULL; /* expired: a new flow, if it is one */
 	if (!e) {
-		pub = nb_nat6_publish_open(skb, &ip6, &info, &k);
-		if (!pub)
-			return NB_ACT_PASS;
-		/* the reply entry first: the forward one is what translates */
-		ne.created_ns = now;
-		ne.seen_ns = now;
-		ne.net_id = pub->net_id;
-		ne.kind = NB_CT6_K_DNAT;
-		ne.dir = NB_CT_DIR_REPLY;
-		__builtin_memcpy(ne.nat_addr, k.daddr, 16);
-		ne.nat_port = k.dport;
-		__builtin_memcpy(k.daddr, k.saddr, 16);
-		__builtin_memcpy(k.saddr, pub->sb_ip6, 16);
-		nport = k.dport;
-		k.dport = k.sport;
-		k.sport = pub->sb_port;
-		if (bpf_map_update_elem(&NB_MAP_CT6, &k, &ne, BPF_ANY))
-			return -NB_DROP_CT_FULL;
-		/* back to the packet's own key */
-		__builtin_memcpy(k.saddr, k.daddr, 16);
-		__builtin_memcpy(k.daddr, &ip6.daddr, 16);
-		k.sport = k.dport;
-		k.dport = nport;
-		ne.dir = NB_CT_DIR_ORIG;
-		ne.packets = 1;
-		__builtin_memcpy(ne.nat_addr, pub->sb_ip6, 16);
-		ne.nat_port = pub->sb_port;
-		ne.ifindex = pub->ifindex;
-		if (bpf_map_update_elem(&NB_MAP_CT6, &k, &ne, BPF_ANY))
-			return -NB_DROP_CT_FULL;
-		__sync_fetch_and_add(&pub->conns, 1);
+		err = nb_nat6_dnat_new(skb, &k, info.l4_off);
+		if (err)
+			return err > 0 ? NB_ACT_PASS : err;
 		e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
 		if (!e)
 			return -NB_DROP_CT_FULL;
@@ -339,11 +369,10 @@ static __always_inline bool nb_nat6_host_sock(struct __sk_buff *skb, const struc
  * (bpf_fib_lookup's BPF_FIB_LOOKUP_SRC) and a source port as IPv4's
  * masquerade picks one (snat.bpf.h: kept when free, else random draws from
  * the uplink's range), claimed by inserting the reply entry with
- * BPF_NOEXIST. Leaves the forward entry in fe. A global function: its loop
+ * BPF_NOEXIST, then the forward entry under *k. A global function: its loop
  * and stack are its own.
  */
-__noinline int nb_nat6_masq_new(struct __sk_buff *skb, struct nb_ct6_key *k, __u32 net_id,
-				struct nb_ct6_entry *fe)
+__noinline int nb_nat6_masq_new(struct __sk_buff *skb, struct nb_ct6_key *k, __u32 net_id)
 {
 	struct bpf_fib_lookup fib = {};
 	struct nb_ct6_entry re = {};
@@ -352,7 +381,7 @@ __noinline int nb_nat6_masq_new(struct __sk_buff *skb, struct nb_ct6_key *k, __u
 	__u32 ifindex, min = NB_MASQ_PORT_MIN, max = NB_MASQ_PORT_MAX, span, port, i;
 	__u64 now = bpf_ktime_get_ns();
 
-	if (!skb || !k || !fe)
+	if (!skb || !k)
 		return -NB_DROP_NAT_EXHAUSTED;
 	ifindex = skb->ifindex;
 	fib.family = NB_AF_INET6;
@@ -391,20 +420,16 @@ __noinline int nb_nat6_masq_new(struct __sk_buff *skb, struct nb_ct6_key *k, __u
 			port = span <= NB_NAT_TRIES ? min + (i % span)
 						    : min + bpf_get_prandom_u32() % span;
 		rk.dport = bpf_htons((__u16)port);
-		if (nb_nat6_host_sock(skb, &rk))
+		if (k->proto != NB_IP6_ICMP && nb_nat6_host_sock(skb, &rk))
 			continue;
 		if (bpf_map_update_elem(&NB_MAP_CT6, &rk, &re, BPF_NOEXIST))
 			continue;
-		__builtin_memset(fe, 0, sizeof(*fe));
-		fe->created_ns = now;
-		fe->seen_ns = now;
-		fe->net_id = net_id;
-		fe->kind = NB_CT6_K_MASQ;
-		fe->dir = NB_CT_DIR_ORIG;
-		fe->packets = 1;
-		__builtin_memcpy(fe->nat_addr, fib.ipv6_src, 16);
-		fe->nat_port = rk.dport;
-		if (bpf_map_update_elem(&NB_MAP_CT6, k, fe, BPF_ANY)) {
+		/* the forward entry, in the reply's room (the map holds its own copy) */
+		re.dir = NB_CT_DIR_ORIG;
+		re.packets = 1;
+		__builtin_memcpy(re.nat_addr, fib.ipv6_src, 16);
+		re.nat_port = rk.dport;
+		if (bpf_map_update_elem(&NB_MAP_CT6, k, &re, BPF_ANY)) {
 			bpf_map_delete_elem(&NB_MAP_CT6, &rk);
 			return -NB_DROP_CT_FULL;
 		}
@@ -430,7 +455,7 @@ static __always_inline __u32 nb_nat6_masq_net(const __u8 *a)
 /* tc egress of an uplink, an IPv6 frame: a published flow's reply, else nb_ct6_uplink_out() */
 __noinline int nb_nat6_uplink_out(struct __sk_buff *skb)
 {
-	struct nb_ct6_entry *e, fe;
+	struct nb_ct6_entry *e;
 	__u32 net_id;
 	int err;
 	struct nb_ct6_key k = {};
@@ -453,9 +478,10 @@ __noinline int nb_nat6_uplink_out(struct __sk_buff *skb)
 		e = NULL; /* expired: a new flow (on its old port when free) */
 	if (!e) {
 		net_id = nb_nat6_masq_net(ip6.saddr.in6_u.u6_addr8);
-		if (!net_id)
+		/* of ICMPv6, an echo request starts a flow */
+		if (!net_id || (k.proto == NB_IP6_ICMP && info.icmp_type != NB_ICMP6_ECHO_REQUEST))
 			return nb_ct6_uplink_out(skb);
-		err = nb_nat6_masq_new(skb, &k, net_id, &fe);
+		err = nb_nat6_masq_new(skb, &k, net_id);
 		if (err)
 			return err;
 		e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
@@ -468,7 +494,7 @@ __noinline int nb_nat6_uplink_out(struct __sk_buff *skb)
 		nb_nat6_count(e, bpf_ktime_get_ns());
 	}
 	return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, saddr), k.saddr,
-			       e->nat_addr, 0, k.sport, e->nat_port)
+			       e->nat_addr, nb_nat6_port_off(&info, false), k.sport, e->nat_port)
 		   ?: NB_ACT_PASS;
 }
 

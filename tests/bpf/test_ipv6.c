@@ -992,6 +992,17 @@ static __u64 publish6_conns(struct t *t, const __u8 *host, __u16 hport, __u8 pro
 	return bpf_map_lookup_elem(t->maps.publish6, &k, &v) ? ~0ULL : v.conns;
 }
 
+/* An ICMPv6 echo request (128) or reply (129) with identifier id */
+static void build_echo6(struct pkt *p, __u8 type, const __u8 *sip, const __u8 *dip, __u16 id)
+{
+	pkt_eth(p, MAC_F, MAC_F, ETH_P_IPV6);
+	pkt_ipv6(p, sip, dip, IPPROTO_ICMPV6);
+	pkt_icmp6(p, type, 0);
+	pkt_put(p, (const __u8[]){id >> 8, id & 0xff, 0, 1}, 4);
+	pkt_put(p, "netbpf-echo", 11);
+	pkt_finish(p);
+}
+
 /*
  * NAT66: network 2 (ULA, C and D) masquerades. C's datagram leaves from the
  * uplink's address on its own port, D's on the same port gets another one;
@@ -1036,6 +1047,14 @@ static bool check_masq6(struct t *t)
 		build_l4(&want, IPPROTO_UDP, WORLD6, 53, IP6_D, 41000, 0);
 		ok &= dnat6_step(t, UP_IN, "NAT66: the reply to D's port reaches D", &in, &want);
 	}
+	/* C's echo request: from the uplink's address, its identifier kept; the reply to C */
+	build_echo6(&in, 128, IP6_C, WORLD6, 0x1234);
+	build_echo6(&want, 128, HOST6, WORLD6, 0x1234);
+	ok &= dnat6_step(t, UP_OUT, "NAT66: C's echo request from the uplink's address", &in,
+			 &want);
+	build_echo6(&in, 129, WORLD6, HOST6, 0x1234);
+	build_echo6(&want, 129, WORLD6, IP6_C, 0x1234);
+	ok &= dnat6_step(t, UP_IN, "NAT66: the echo reply reaches C", &in, &want);
 	/* a network of a global prefix or without masquerade: routed as it is (A, net 1) */
 	build_l4(&in, IPPROTO_UDP, IP6_A, 41001, WORLD6, 53, 0);
 	ok &= dnat6_step(t, UP_OUT, "no masquerade on net 1: A's source kept", &in, &in);

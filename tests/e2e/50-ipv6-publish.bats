@@ -178,7 +178,7 @@ print(c.getpeername()[:2])'
 	assert_output "peer=$PEER6"
 }
 
-@test "NAT66: the sandbox reaches the IPv6 world from the uplink's address (ULA masqueraded)" {
+@test "NAT66: the sandbox reaches the IPv6 world from the uplink's address (ULA masqueraded: TCP, UDP, echo)" {
 	wait_for dad_done a
 	nb_bg "$NB_TMP/w6.log" in_world socat TCP6-LISTEN:8150,reuseaddr,fork \
 		SYSTEM:'echo "peer=$SOCAT_PEERADDR"'
@@ -190,6 +190,9 @@ print(c.getpeername()[:2])'
 	run nbctl ct ls
 	assert_success
 	assert_output --regexp "tcp +snat +ESTABLISHED +\[fd00:50::2\]:[0-9]+ -> \[$WORLD6\]:8150 +\[$HOST6\]:[0-9]+ -> \[$WORLD6\]:8150"
+	# ICMPv6 echo too (its identifier as the port)
+	run ping_ok a "$WORLD6"
+	assert_success
 	# UDP too, on the sandbox's own source port when free
 	nb_bg "$NB_TMP/w6u.log" in_world socat UDP6-RECVFROM:8151,reuseaddr,fork \
 		SYSTEM:'echo "peer=$SOCAT_PEERADDR:$SOCAT_PEERPORT"'
@@ -199,10 +202,10 @@ print(c.getpeername()[:2])'
 	assert_output 'peer=[2001:0db8:0050:0000:0000:0000:0000:0001]:41151'
 }
 
-# sb_udp_tries: the sandbox's datagram from port 41151 to the world, its answer (3 tries)
+# sb_udp_tries: the sandbox's datagram from port 41151 to the world, its answer (5 tries)
 sb_udp_tries() {
 	local out
-	for _ in 1 2 3; do
+	for _ in 1 2 3 4 5; do
 		out=$(echo ping | timeout 10 nsenter --net=/run/netns/"$(sb a)" \
 			socat -t3 - UDP6:"[$WORLD6]":8151,sourceport=41151,reuseaddr) &&
 			[ -n "$out" ] && { echo "$out"; return 0; }
