@@ -17,8 +17,9 @@
  *   uplink_out: a packet of a reply entry (routed out by the host) gets
  *     the host address and published port as source back.
  *
- * ICMPv6 errors quoting a packet of such a flow are translated like it
- * (nb_nat6_icmp(): Packet Too Big reaches the sandbox, PMTU discovery works).
+ * ICMPv6 errors quoting a packet of such a flow (or of a masqueraded one)
+ * are translated like it (nb_nat6_icmp(): Packet Too Big reaches the
+ * sandbox, PMTU discovery works).
  * The client's address is kept (the server sees it, as Docker's ip6tables
  * mode). Not translated: later fragments (no ports; the first fragment is),
  * a quote with extension headers. tc only (bpf_l4_csum_replace is the skb's); XDP leaves IPv6 to
@@ -215,7 +216,13 @@ __noinline int nb_nat6_icmp(struct __sk_buff *skb, __u32 l4_off, __u32 end, bool
 	k.dport = ports[0];
 	k.proto = q.nexthdr;
 	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
-	if (!e || e->kind != NB_CT6_K_DNAT || e->dir != (out ? NB_CT_DIR_REPLY : NB_CT_DIR_ORIG))
+	/*
+	 * the entry that translates the quoted packet's direction: a published
+	 * port's forward entry or a masqueraded flow's reply entry rewrite
+	 * towards the sandbox (inbound), the others away from it
+	 */
+	if (!e || (e->kind != NB_CT6_K_DNAT && e->kind != NB_CT6_K_MASQ) ||
+	    (e->dir == NB_CT_DIR_ORIG) != ((e->kind == NB_CT6_K_DNAT) != out))
 		return NB_ACT_PASS;
 	/* the outer address is the quoted one (checked: else it is about another packet) */
 	if (nb_ctx_load(skb, outer_off, o, 16) || nb_ctx_load(skb, qaddr_off, n, 16) ||

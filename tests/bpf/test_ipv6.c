@@ -1011,7 +1011,7 @@ static void build_echo6(struct pkt *p, __u8 type, const __u8 *sip, const __u8 *d
 static bool check_masq6(struct t *t)
 {
 	struct nb_network net;
-	struct pkt in, want;
+	struct pkt in, want, q;
 	struct pkt_out out;
 	__u32 id = 2;
 	__u16 dport;
@@ -1033,6 +1033,12 @@ static bool check_masq6(struct t *t)
 	build_l4(&in, IPPROTO_UDP, WORLD6, 53, HOST6, 41000, 0);
 	build_l4(&want, IPPROTO_UDP, WORLD6, 53, IP6_C, 41000, 0);
 	ok &= dnat6_step(t, UP_IN, "NAT66: the reply reaches C", &in, &want);
+	/* a router's Packet Too Big about C's translated datagram reaches C, translated */
+	build_l4(&q, IPPROTO_UDP, HOST6, 41000, WORLD6, 53, 0);
+	build_err6(&in, 2, STRANGER6, HOST6, &q);
+	build_l4(&q, IPPROTO_UDP, IP6_C, 41000, WORLD6, 53, 0);
+	build_err6(&want, 2, STRANGER6, IP6_C, &q);
+	ok &= dnat6_step(t, UP_IN, "NAT66: Packet Too Big about C's flow reaches C", &in, &want);
 	/* D on the same source port: another port, the reply to it reaches D */
 	build_l4(&in, IPPROTO_UDP, IP6_D, 41000, WORLD6, 53, 0);
 	if (ASSERT_OK(pkt_run(prog_fd(t, UP_OUT), t->ifindex[P_UP], &in, &out), "D's datagram")) {
