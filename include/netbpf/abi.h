@@ -517,7 +517,7 @@ struct nb_event {
 	__u32 peer_ifindex; /* host: the endpoint a drop was charged to as receiver, 0 = none */
 	__u8 smac[6];
 	__u8 dmac[6];
-	__u8 proto; /* IPPROTO_* (IPv4 only), 0 otherwise */
+	__u8 proto; /* IPPROTO_* (IPv4; IPv6: the first header's next header), 0 otherwise */
 	__u8 flags; /* NB_EV_F_* */
 	__u8 icmp_type; /* ICMP only */
 	__u8 icmp_code;
@@ -534,6 +534,9 @@ struct nb_event {
 	__be16 nat_dport; /* net */
 	__u32 net_id; /* host: NB_EV_NAT: network of the sandbox side; else 0 */
 	__u32 pad2;
+	/* IPv6 (eth_proto 0x86dd): the addresses; proto, ports, ICMPv6 type as for IPv4 */
+	__u8 saddr6[16]; /* net */
+	__u8 daddr6[16]; /* net */
 };
 
 /* ---- drop reasons ------------------------------------------------------- */
