@@ -131,6 +131,8 @@ $(OUT)/tests/unit/test_netbpfd: tests/unit/test_netbpfd.c $(OUT)/user/netbpfd/pr
 $(OUT)/tests/unit/test_cni: $(OUT)/netbpf-cni
 # test_nat reads the conntrack timeouts out of the programs' own rodata
 $(OUT)/tests/unit/test_nat: $(OUT)/endpoint.skel.h $(OUT)/uplink.skel.h $(OUT)/xdp.skel.h
+# test_btfview changes the BTF of every object as netbpfctl opens them
+$(OUT)/tests/unit/test_btfview: $(SKELS)
 
 $(OUT)/tests/unit/%: tests/unit/%.c $(LIBCTL) $(LIBNETBPF) | $(SKELS) $(OUT)/tests/unit
 	$(call msg,CC,$@)
@@ -141,6 +143,13 @@ $(OUT)/tests/unit/%: tests/unit/%.c $(LIBCTL) $(LIBNETBPF) | $(SKELS) $(OUT)/tes
 NBETCD     := $(OUT)/tests/nbetcd
 all: $(NBETCD)
 $(NBETCD): tests/tools/nbetcd.c $(LIBNETBPF) | $(SKELS) $(OUT)/tests/unit
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIBNETBPF) $(LIBS) -o $@
+
+# nbovl: the overlay data plane's map writers driven by tests/e2e/68-overlay-dp.bats
+NBOVL      := $(OUT)/tests/nbovl
+all: $(NBOVL)
+$(NBOVL): tests/tools/nbovl.c $(LIBNETBPF) | $(SKELS) $(OUT)/tests/unit
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -MMD -MP $< $(LIBNETBPF) $(LIBS) -o $@
 
@@ -195,7 +204,7 @@ deps:
 # they install, a policy-rc.d (when the machine has none) keeps docker.io from
 # starting dockerd in the machine's own netns: the harness runs its own dockerd
 # inside a namespace, and a system one would change the host's iptables.
-BENCH_PKGS := sockperf wrk gnuplot-nox busybox-static docker.io iptables
+BENCH_PKGS := sockperf wrk gnuplot-nox busybox-static docker.io iptables dnsperf dnsmasq-base
 
 .PHONY: bench-deps
 bench-deps:

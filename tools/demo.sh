@@ -242,7 +242,7 @@ maps() {
 	key=$(bpftool -j map dump pinned "$NETBPF_PIN_DIR/nb_ports" | python3 -c '
 import json, sys
 slots = sorted(e["formatted"]["value"]["stats_slot"] for e in json.load(sys.stdin)
-               if e["formatted"]["value"]["kind"] == 1)
+               if e["formatted"]["value"]["kind"] == "NB_PORT_ENDPOINT")
 s = slots[0]
 print(" ".join(str(s >> (8 * i) & 255) for i in range(4)))') ||
 		die "no endpoint port in nb_ports"

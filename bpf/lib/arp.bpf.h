@@ -9,6 +9,7 @@
 #define NETBPF_ARP_BPF_H
 
 #include "fdb.bpf.h"
+#include "overlay.bpf.h"
 #include "parse.bpf.h"
 
 /* Turns the request into "tpa is at mac", addressed to the requester. */
@@ -32,6 +33,8 @@ static __always_inline void nb_arp_to_reply(struct ethhdr *eth, struct nb_arp *a
  * Replies and other operations: nobody on a netbpf network needs to hear
  * them, since every question is answered here. A request for the sender's
  * own address (gratuitous ARP, an RFC 5227 probe) has nobody to answer it.
+ * On an overlay network an address held on another host is answered from
+ * nb_remote_ip: ARP never crosses hosts either.
  */
 static __always_inline int nb_arp_answer(struct ethhdr *eth, struct nb_arp *arp, __u32 net_id,
 					 __u32 self)
@@ -41,6 +44,8 @@ static __always_inline int nb_arp_answer(struct ethhdr *eth, struct nb_arp *arp,
 	if (arp->hdr.ar_op != bpf_htons(ARPOP_REQUEST))
 		return -NB_DROP_UNSUPPORTED;
 	n = nb_neigh_lookup(net_id, arp->tpa);
+	if (!n)
+		n = nb_remote_ip_lookup(net_id, arp->tpa);
 	if (!n)
 		return -NB_DROP_ARP_UNKNOWN;
 	if (n->ifindex == self)

@@ -11,7 +11,9 @@
  *   4. broadcast/multicast is flooded to the network (flood.bpf.h), to the
  *      host only when enable_icc=false;
  *   5. unicast follows the FDB: another endpoint -> straight into its sandbox
- *      (unless enable_icc=false); the gateway -> routed policy (policy.bpf.h),
+ *      (unless enable_icc=false); on an overlay network, an endpoint of another
+ *      host (nb_remote) -> VXLAN toward that host (overlay.bpf.h; XDP passes
+ *      it to tc); the gateway -> routed policy (policy.bpf.h),
  *      then address translation for IPv4 (nat.bpf.h: published-port replies,
  *      masquerade, hairpin), and what NAT leaves alone enters the gateway
  *      device, where the host stack takes over; anything else is dropped.
@@ -47,6 +49,7 @@
 #include "flood.bpf.h"
 #endif
 #include "mcast.bpf.h"
+#include "overlay.bpf.h"
 #include "nd.bpf.h"
 
 /* ep_ipv6(): the frame now holds the neighbour advertisement for its sender */
@@ -199,6 +202,27 @@ static __always_inline int ep_for_host(nb_ctx_t *ctx, const struct nb_port *port
 	return ep_to_host(ctx, port, net, fdb, iph != NULL, true);
 }
 
+/* A unicast frame for a MAC no local port of the network has: on an overlay network, an
+ * endpoint of another host gets it through the tunnel (tc) */
+static __always_inline int ep_to_remote(nb_ctx_t *ctx, const struct nb_port *port, const __u8 *dmac)
+{
+	if (!(port->net_flags & NB_NET_F_OVERLAY))
+		return -NB_DROP_UNKNOWN_UNICAST;
+#if NB_XDP
+	if (!nb_remote_lookup(port->net_id, dmac))
+		return -NB_DROP_UNKNOWN_UNICAST;
+	if (!(port->net_flags & NB_NET_F_ICC))
+		return -NB_DROP_ICC;
+	(void)ctx;
+	return NB_ACT_PASS; /* the tunnel key needs an skb */
+#else
+	__u64 mac = 0;
+
+	__builtin_memcpy(&mac, dmac, ETH_ALEN);
+	return nb_tunnel_send(ctx, port->net_id, port->net_flags, mac);
+#endif
+}
+
 static __always_inline int ep_switch(nb_ctx_t *ctx, struct ep_fwd *fwd)
 {
 	const struct nb_fdb_val *fdb;
@@ -261,7 +285,7 @@ static __always_inline int ep_switch(nb_ctx_t *ctx, struct ep_fwd *fwd)
 		return ep_for_host(ctx, port, NULL, NULL, ip6);
 	fdb = nb_fdb_lookup(port->net_id, eth->h_dest);
 	if (!fdb)
-		return -NB_DROP_UNKNOWN_UNICAST;
+		return ep_to_remote(ctx, port, eth->h_dest);
 	if (fdb->flags & NB_FDB_F_GATEWAY)
 		return ep_for_host(ctx, port, fdb, iph, ip6);
 

@@ -163,6 +163,35 @@ static __always_inline void nb_event_headers(nb_ctx_t *ctx, struct nb_event *ev)
 	}
 }
 
+#if !NB_XDP
+/*
+ * The skb's tunnel: what nbvx0 decapsulated, or the key an encapsulating
+ * program set. Called first on a fresh (zeroed) event: the key is read into
+ * the event's own memory, not onto the stack, since nb_event_report()'s frame
+ * adds to the calling program's and the endpoint program's is close to the
+ * verifier's 512 bytes; the event is zeroed again before the fields go in.
+ */
+static __always_inline void nb_event_tunnel(nb_ctx_t *ctx, struct nb_event *ev)
+{
+	struct bpf_tunnel_key *key = (struct bpf_tunnel_key *)ev;
+	__be32 host;
+	__u32 vni;
+
+	_Static_assert(sizeof(*ev) >= sizeof(*key), "the tunnel key is read into the event");
+	if (bpf_skb_get_tunnel_key(ctx, key, sizeof(*key), 0)) {
+		__builtin_memset(ev, 0, sizeof(*ev));
+		return;
+	}
+	/* the helper reads the key's source as remote_ipv4 and its destination as local_ipv4:
+	 * right for a received key, swapped for one set to send (whose source netbpf leaves 0) */
+	host = bpf_htonl(key->remote_ipv4 ? key->remote_ipv4 : key->local_ipv4);
+	vni = key->tunnel_id;
+	__builtin_memset(ev, 0, sizeof(*ev));
+	ev->tun_host = host;
+	ev->tun_vni = vni;
+}
+#endif
+
 /* A drop or trace event for the packet (a subprogram: off the fast path's instructions) */
 static __noinline __attribute__((unused)) int nb_event_report(nb_ctx_t *ctx, __u32 type,
 							      __u32 reason, __u32 dst)
@@ -171,6 +200,9 @@ static __noinline __attribute__((unused)) int nb_event_report(nb_ctx_t *ctx, __u
 
 	if (!ev)
 		return 0;
+#if !NB_XDP
+	nb_event_tunnel(ctx, ev);
+#endif
 	ev->ts_ns = bpf_ktime_get_ns();
 	ev->type = type;
 	ev->reason = reason;

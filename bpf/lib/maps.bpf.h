@@ -196,7 +196,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, NB_MAX_LOCAL_ADDRS);
-	__type(key, __be32);
+	__type(key, nb_ipv4_bytes); /* a __be32: its bytes, as bpftool shows them */
 	__type(value, __u32);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } NB_MAP_LOCAL_ADDRS SEC(".maps");
@@ -263,5 +263,45 @@ struct {
 	__type(value, struct nb_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } NB_MAP_EP_DROPS SEC(".maps");
+
+/* overlay networks: see the overlay section of <netbpf/abi.h> */
+
+/* VNI -> net_id of the local overlay network with that VNI */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NB_MAX_NETWORKS);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_VNI SEC(".maps");
+
+/* remote endpoints by (net_id, MAC): their host's underlay address, address and VNI */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NB_MAX_REMOTE);
+	__type(key, struct nb_fdb_key);
+	__type(value, struct nb_remote_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_REMOTE SEC(".maps");
+
+/* remote endpoints by (net_id, IPv4): the MAC the ARP responder answers with */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NB_MAX_REMOTE);
+	__type(key, struct nb_neigh_key);
+	__type(value, struct nb_neigh_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_REMOTE_IP SEC(".maps");
+
+/* key 0: the instance's VXLAN device */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct nb_tunnel);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_TUNNEL SEC(".maps");
 
 #endif

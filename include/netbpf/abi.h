@@ -3,9 +3,12 @@
  * netbpf map ABI: every key and value the BPF programs (bpf/) and netbpfctl
  * (user/) exchange, the names maps are pinned under, their limits, and the
  * drop reasons. Only __u8/__u16/__u32/__u64 and __be16/__be32 appear here so
- * the header compiles against vmlinux.h and against <linux/types.h>. Byte
- * order is stated for every field: "net" = network byte order (__be*),
- * "host" = CPU order.
+ * the header compiles against vmlinux.h and against <linux/types.h>, plus
+ * enums for the kinds so that bpftool prints them by name. Byte order is
+ * stated for every field: "net" = network byte order (__be*), "host" = CPU
+ * order. Every __be32 is an IPv4 address: netbpfctl gives those members the
+ * type nb_ipv4_bytes in the BTF it loads, so that bpftool prints [10,0,0,1]
+ * (user/lib/btfview.h, docs/maps.md).
  *
  * Map names are macros: the BPF side declares each map under the macro with
  * LIBBPF_PIN_BY_NAME, the CLI reopens "<pin dir>/<name>". Names are kept
@@ -33,6 +36,9 @@
 #define NB_MAP_CONFIG nb_config /* 0 -> struct nb_config: instance-wide settings */
 #define NB_MAP_NEIGH6 nb_neigh6 /* (net_id, IPv6) -> struct nb_neigh_val: the NDP table */
 #define NB_MAP_SUBNETS6 nb_subnets6 /* LPM IPv6 prefix -> net_id (isolation) */
+
+/* An IPv4 address as bpftool prints it: 4 bytes in network order, [10,0,0,1] */
+typedef __u8 nb_ipv4_bytes[4];
 
 #define NB_STR_(x) #x
 #define NB_STR(x) NB_STR_(x)
@@ -77,6 +83,9 @@
  * uplinks let in what is addressed to its sandboxes' published container ports (by default
  * only replies of the sandboxes' own flows and published host ports enter) */
 #define NB_NET_F_ROUTED (1U << 4)
+/* an overlay network (issue 17): its endpoints span hosts; frames to an endpoint of another
+ * host are encapsulated in VXLAN (VNI nb_network.vni) toward that host (docs/overlay.md) */
+#define NB_NET_F_OVERLAY (1U << 5)
 /* every port carries its network's flags in a __u16 (nb_port.net_flags): keep them below 1 << 16 */
 
 struct nb_network {
@@ -89,6 +98,7 @@ struct nb_network {
 	__u32 gwport_ifindex; /* host: ifindex of nbp<id> (switch side, runs "gateway") */
 	__u32 flags; /* host: NB_NET_F_* */
 	__u32 mtu; /* host */
+	__u32 vni; /* host: the overlay network's VXLAN network identifier; 0 for a local network */
 	/* IPv6 (issue 16): all zero when the network has none (NB_NET_F_IPV6 clear) */
 	__u8 subnet6[16]; /* net: network prefix, host bits zero */
 	__u8 gateway6[16]; /* net: gateway address on nbg<id>; its link-local is EUI-64(gw_mac) */
@@ -96,14 +106,16 @@ struct nb_network {
 	__u8 pad6[3]; /* must be zero */
 };
 
-/* struct nb_port.kind */
-#define NB_PORT_ENDPOINT 1 /* host side of a sandbox's veth; peer is in the sandbox */
-#define NB_PORT_GATEWAY 2 /* nbp<id>: where the host stack enters the network */
+/* struct nb_port.kind: an enum, so that bpftool prints the kind by name */
+enum nb_port_kind {
+	NB_PORT_ENDPOINT = 1, /* host side of a sandbox's veth; peer is in the sandbox */
+	NB_PORT_GATEWAY = 2, /* nbp<id>: where the host stack enters the network */
+};
 
 /* One per switch port, keyed by the port's ifindex (host, in the instance's netns). */
 struct nb_port {
 	__u32 net_id; /* host */
-	__u32 kind; /* host: NB_PORT_* */
+	enum nb_port_kind kind; /* host, 4 bytes */
 	__be32 ip; /* net: endpoint address (gateway address for NB_PORT_GATEWAY) */
 	__u8 mac[6]; /* endpoint's MAC in the sandbox (gateway MAC for NB_PORT_GATEWAY) */
 	__u16 net_flags; /* host: the network's NB_NET_F_*, so forwarding needs no network lookup */
@@ -189,7 +201,7 @@ struct nb_counter {
  * docs/nat.md. Maps of this section (names under 16 bytes):
  */
 #define NB_MAP_UPLINKS nb_uplinks /* ifindex -> struct nb_uplink: masquerade source */
-#define NB_MAP_LOCAL_ADDRS nb_local_addrs /* __be32 host address -> __u32 ifindex */
+#define NB_MAP_LOCAL_ADDRS nb_local_addrs /* host address (nb_ipv4_bytes) -> __u32 ifindex */
 #define NB_MAP_FRAGS nb_frags /* struct nb_frag_key -> struct nb_frag_val (LRU) */
 #define NB_MAP_SOCK_RNAT nb_sock_rnat /* struct nb_sock_rnat_key -> _val (LRU) */
 #define NB_MAP_PUB_TARGETS nb_pub_targets /* struct nb_pub_target -> __u32 published ports to it */
@@ -296,23 +308,39 @@ struct nb_ct_key {
 	__u8 pad[3]; /* must be zero */
 };
 
+/*
+ * The kinds of struct nb_ct_entry are enums so that bpftool prints them by name.
+ * Their fields are one byte: C before C23 has no enum with a fixed underlying
+ * type (gcc 12 refuses `enum : __u8` in C), but gcc and clang both make a
+ * __packed__ enum as small as its values, here one byte (asserted below).
+ */
 /* struct nb_ct_entry.type: what created the flow */
-#define NB_CT_DNAT 1 /* published port reached from outside (uplink ingress) */
-#define NB_CT_SNAT 2 /* masquerade: a sandbox reaching outside through an uplink */
-#define NB_CT_HAIRPIN 3 /* a sandbox reaching a published port: DNAT + SNAT to the gateway */
-/* a sandbox's flow leaving through an uplink with its own address (no masquerade): nothing is
- * translated, the flow is tracked so that its replies may enter (`ct ls` does not list it) */
-#define NB_CT_ROUTED 4
+enum __attribute__((__packed__)) nb_ct_type {
+	NB_CT_DNAT = 1, /* published port reached from outside (uplink ingress) */
+	NB_CT_SNAT = 2, /* masquerade: a sandbox reaching outside through an uplink */
+	NB_CT_HAIRPIN = 3, /* a sandbox reaching a published port: DNAT + SNAT to the gateway */
+	/* a sandbox's flow leaving through an uplink with its own address (no masquerade):
+	 * nothing is translated, the flow is tracked so that its replies may enter (`ct ls`
+	 * does not list it) */
+	NB_CT_ROUTED = 4,
+};
 
 /* struct nb_ct_entry.dir */
-#define NB_CT_DIR_ORIG 0 /* the direction of the flow's first packet */
-#define NB_CT_DIR_REPLY 1
+enum __attribute__((__packed__)) nb_ct_dir {
+	NB_CT_DIR_ORIG = 0, /* the direction of the flow's first packet */
+	NB_CT_DIR_REPLY = 1,
+};
 
 /* struct nb_ct_entry.state (both entries of a flow agree; see bpf/lib/ct.bpf.h) */
-#define NB_CT_S_NEW 0 /* one direction seen (TCP: SYN sent) */
-#define NB_CT_S_ESTABLISHED 1 /* both directions seen */
-#define NB_CT_S_FIN 2 /* TCP: FIN seen from one side */
-#define NB_CT_S_CLOSED 3 /* TCP: FIN from both sides, or RST */
+enum __attribute__((__packed__)) nb_ct_state {
+	NB_CT_S_NEW = 0, /* one direction seen (TCP: SYN sent) */
+	NB_CT_S_ESTABLISHED = 1, /* both directions seen */
+	NB_CT_S_FIN = 2, /* TCP: FIN seen from one side */
+	NB_CT_S_CLOSED = 3, /* TCP: FIN from both sides, or RST */
+};
+_Static_assert(sizeof(enum nb_ct_type) == 1 && sizeof(enum nb_ct_dir) == 1 &&
+		       sizeof(enum nb_ct_state) == 1,
+	       "the kinds of struct nb_ct_entry are one byte each");
 
 /* timeouts by protocol and state: <netbpf/consts.h> */
 
@@ -330,9 +358,9 @@ struct nb_ct_entry {
 	__be32 nat_daddr; /* net */
 	__be16 nat_sport; /* net */
 	__be16 nat_dport; /* net */
-	__u8 type; /* NB_CT_DNAT / NB_CT_SNAT / NB_CT_HAIRPIN */
-	__u8 dir; /* NB_CT_DIR_* */
-	__u8 state; /* NB_CT_S_* */
+	enum nb_ct_type type; /* 1 byte */
+	enum nb_ct_dir dir; /* 1 byte */
+	enum nb_ct_state state; /* 1 byte */
 	__u8 flags; /* NB_CT_F_* */
 	__u32 ifindex; /* host: endpoint veth the translated packet goes into; 0 = outward */
 	__u32 net_id; /* host: network of the sandbox side of the flow */
@@ -498,10 +526,7 @@ struct nb_monitor {
 	__u64 start_time; /* host: its start time, /proc/<pid>/stat field 22, against pid reuse */
 };
 
-struct nb_ep_drop_key {
-	__u32 ifindex; /* host: endpoint port (host-side veth) the drop is charged to */
-	__u32 reason; /* host: NB_DROP_* */
-};
+/* struct nb_ep_drop_key: after the drop reasons, whose enum it holds */
 
 /* struct nb_event.flags */
 #define NB_EV_F_L4 (1U << 0) /* sport/dport (or ICMP type/code/id) are valid */
@@ -534,9 +559,48 @@ struct nb_event {
 	__be16 nat_dport; /* net */
 	__u32 net_id; /* host: NB_EV_NAT: network of the sandbox side; else 0 */
 	__u32 pad2;
+	/* overlay networks: the tunnel of a frame the VXLAN device decapsulated (its outer
+	 * source) or that a program encapsulated (its outer destination); 0 when none, and at XDP */
+	__be32 tun_host; /* net: the other host's underlay address */
+	__u32 tun_vni; /* host */
 	/* IPv6 (eth_proto 0x86dd): the addresses; proto, ports, ICMPv6 type as for IPv4 */
 	__u8 saddr6[16]; /* net */
 	__u8 daddr6[16]; /* net */
+};
+
+/* ---- overlay networks (issue 17, docs/overlay.md) ----------------------- */
+/*
+ * An overlay network spans hosts. Its local endpoints are switch ports as on
+ * any network; its endpoints on other hosts ("remote endpoints", written by
+ * the cluster agent from the store) live in nb_remote (by MAC: where to send a
+ * frame, and who may send one) and nb_remote_ip (by address: what ARP answers).
+ * A frame to a remote endpoint gets a tunnel key (VNI, the remote host's
+ * underlay address) and leaves through the instance's collect-metadata VXLAN
+ * device (nb_tunnel[0].ifindex); what that device decapsulates is delivered by
+ * the program "tunnel" on its ingress through nb_vni (VNI -> network) and nb_fdb.
+ */
+#define NB_MAP_VNI nb_vni /* __u32 VNI (host) -> __u32 net_id */
+#define NB_MAP_REMOTE nb_remote /* struct nb_fdb_key -> struct nb_remote_val */
+#define NB_MAP_REMOTE_IP nb_remote_ip /* struct nb_neigh_key -> struct nb_neigh_val (ifindex 0) */
+#define NB_MAP_TUNNEL nb_tunnel /* 0 -> struct nb_tunnel: the VXLAN device */
+
+#define NB_PROG_TUNNEL "tunnel" /* tc ingress of the VXLAN device (nbvx0) */
+
+#define NB_MAX_REMOTE 65536 /* remote endpoints, all overlay networks */
+#define NB_VNI_MAX 0xffffffU /* 24 bits (RFC 7348) */
+/* the outer IPv4 TTL of encapsulated frames (Linux's default ip_default_ttl) */
+#define NB_TUNNEL_TTL 64
+
+struct nb_remote_val {
+	__be32 host; /* net: underlay address of the host the endpoint lives on */
+	__be32 ip; /* net: the endpoint's IPv4 address */
+	__u32 vni; /* host: the network's VNI (so encapsulation needs no network lookup) */
+	__u32 flags; /* host: none defined yet, must be zero */
+};
+
+struct nb_tunnel {
+	__u32 ifindex; /* host: the collect-metadata VXLAN device; 0 = none (no store) */
+	__u32 flags; /* host: none defined yet */
 };
 
 /* ---- drop reasons ------------------------------------------------------- */
@@ -570,11 +634,20 @@ enum nb_drop_reason {
 	NB_DROP_UNPUBLISHED, /* from an uplink to a sandbox: no published port, no own flow */
 	NB_DROP_BAD_SOURCE, /* from an uplink with a local, host or reverse-path-failing source */
 	NB_DROP_NOT_ALLOWED, /* source not in the published port's allow-list */
+	NB_DROP_TUNNEL_VNI, /* decapsulated with a VNI no local overlay network has */
+	NB_DROP_TUNNEL_MAC, /* decapsulated for a MAC no local port of the network has */
+	NB_DROP_TUNNEL_SPOOF, /* inner source not a remote endpoint of that VNI and outer host */
+	NB_DROP_NO_TUNNEL, /* for a remote endpoint, but the instance has no VXLAN device */
 	NB_DROP_SPOOF_IP6, /* IPv6 source not the endpoint's address, link-local or :: (DAD) */
 	NB_DROP_SPOOF_ND, /* NDP target or link-layer option not the endpoint's own */
 	NB_DROP_ND_UNKNOWN, /* neighbour solicitation for an address nobody on the network holds */
 	__NB_DROP_MAX,
 };
 #define NB_DROP_COUNT (__NB_DROP_MAX - NB_DROP_BASE)
+
+struct nb_ep_drop_key {
+	__u32 ifindex; /* host: endpoint port (host-side veth) the drop is charged to */
+	enum nb_drop_reason reason; /* host, 4 bytes: bpftool prints it by name */
+};
 
 #endif /* NETBPF_ABI_H */

@@ -65,6 +65,8 @@
 /* several hosts: etcd and cluster membership */
 #include "cluster.h"
 #include "etcd.h"
+#include "overlay.h"
+#include "ovnet.h"
 #include "mapsize.h"
 #include "owner.h"
 #include "pins.h"

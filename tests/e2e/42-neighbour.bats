@@ -263,3 +263,66 @@ net_addressing() {
 	assert_failure 1
 	assert_output --partial "a ring buffer"
 }
+
+# ---- what bpftool prints -------------------------------------------------------
+
+# bpftool reads the maps through the BTF netbpfctl loads (user/lib/btfview.h):
+# every address as its 4 bytes, never the integer a __be32 is on the CPU, and
+# protocols, port and flow kinds and drop reasons by their names.
+@test "bpftool map dump: addresses as their bytes, protocols, kinds and drop reasons by name" {
+	local ip m
+	ip=$(sb_ip box)
+	nbctl publish 198.18.0.1:8094:5209 "$(sb box)"
+	peer_serve box tcp 5209
+	# a translated flow (nb_ct), and a drop charged to the box's port (nb_ep_drops)
+	run in_world timeout 5 socat -t2 - TCP:198.18.0.1:8094,connect-timeout=3 <<<hello
+	assert_output --partial "PEER 198.18.0.2:"
+	in_sb box ip addr add 10.97.1.200/24 dev eth0
+	in_sb box ping -n -c2 -i0.3 -W1 -I 10.97.1.200 10.97.1.1 >/dev/null 2>&1 || true
+	in_sb box ip addr del 10.97.1.200/24 dev eth0
+	for m in nb_publish nb_ct nb_ports nb_networks nb_neigh nb_subnets nb_local_addrs \
+		nb_uplinks nb_ep_drops; do
+		nb_map "$m" >"$NB_TMP/bt.$m.json"
+	done
+	run python3 - "$NB_TMP" "$ip" <<-'EOF'
+		import json, sys
+		tmp, ip = sys.argv[1], sys.argv[2]
+		def entries(m):
+		    return [e["formatted"] for e in json.load(open("%s/bt.%s.json" % (tmp, m)))]
+		def addr(a):
+		    return [int(x) for x in a.split(".")]
+		def has(m, what, pred):
+		    if not any(pred(e["key"], e.get("value")) for e in entries(m)):
+		        sys.exit("%s: no entry with %s in %s" % (m, what, json.dumps(entries(m))))
+		has("nb_publish", "198.18.0.1:8094/tcp -> the box", lambda k, v:
+		    k["host_ip"] == [198, 18, 0, 1] and k["proto"] == "IPPROTO_TCP"
+		    and v["sb_ip"] == addr(ip))
+		has("nb_ct", "the world's flow to the box, DNAT", lambda k, v:
+		    k["saddr"] == [198, 18, 0, 2] and k["daddr"] == [198, 18, 0, 1]
+		    and k["proto"] == "IPPROTO_TCP" and v["type"] == "NB_CT_DNAT"
+		    and v["dir"] == "NB_CT_DIR_ORIG" and v["state"].startswith("NB_CT_S_")
+		    and v["nat_daddr"] == addr(ip))
+		has("nb_ports", "the box's endpoint", lambda k, v:
+		    v["kind"] == "NB_PORT_ENDPOINT" and v["ip"] == addr(ip))
+		has("nb_ports", "the gateway port", lambda k, v:
+		    v["kind"] == "NB_PORT_GATEWAY" and v["ip"] == [10, 97, 1, 1])
+		has("nb_networks", "network pub", lambda k, v:
+		    v["subnet"] == [10, 97, 1, 0] and v["gateway"] == [10, 97, 1, 1])
+		has("nb_neigh", "the box's address", lambda k, v: k["ip"] == addr(ip))
+		has("nb_subnets", "pub's prefix", lambda k, v: k["addr"] == [10, 97, 1, 0])
+		has("nb_local_addrs", "the uplink's address", lambda k, v: k == [198, 18, 0, 1])
+		has("nb_uplinks", "up0", lambda k, v: v["ip"] == [198, 18, 0, 1])
+		has("nb_ep_drops", "the spoofed source", lambda k, v:
+		    k["reason"] in ("NB_DROP_SPOOF_IP", "NB_DROP_SPOOF_ARP"))
+		print("readable")
+	EOF
+	assert_success
+	assert_output readable
+	# the plain form reads the same; 198.18.0.1 was the integer 16781510
+	run bpftool map dump pinned "$NETBPF_PIN_DIR/nb_publish"
+	assert_success
+	assert_output --partial '"host_ip": [198,18,0,1'
+	assert_output --partial '"proto": "IPPROTO_TCP"'
+	refute_output --regexp '"(host_ip|sb_ip)": [0-9]'
+	nbctl unpublish 198.18.0.1:8094:5209 "$(sb box)"
+}

@@ -73,6 +73,9 @@ http_from() {
 	esac
 }
 
+# http_says WHERE URL TEXT: the GET answers TEXT (for wait_for)
+http_says() { [ "$(http_from "$1" "$2")" = "$3" ]; }
+
 # the endpoint devices in the host netns (nbe: host sides, nbc: peers Docker has not moved yet)
 nb_devs() {
 	ip -n "$NB_HOST" -o link show 2>/dev/null | grep -o 'nb[ec][0-9a-f]*' || true
@@ -293,6 +296,47 @@ dk_sb() {
 	assert_equal "$(echo "$output" | grep -c '^nbe')" 2
 	dk rm -f ca cb
 	dk network rm neta netb
+	assert_netbpf_empty
+}
+
+# Docker 20.10 programs a sandbox's published ports on its gateway endpoint
+# (libnetwork's getGatewayEndpoint: of the endpoints with a gateway, the first
+# by network name at equal priority) and moves them when a connect or a
+# disconnect changes it: RevokeExternalConnectivity on the old endpoint, then
+# ProgramExternalConnectivity naming the new one. Connecting "palpha" to a
+# container started on "pzeta" makes palpha's endpoint, the sandbox's second,
+# the gateway endpoint.
+@test "ProgramExternalConnectivity publishes through the endpoint Docker names, not the sandbox's first" {
+	dk network create -d netbpf --subnet 10.70.0.0/24 pzeta
+	dk network create -d netbpf --subnet 10.71.0.0/24 palpha
+	dk run -d --name gw --network pzeta -p 8092:80 nbt-busybox sleep 1000000
+	dk exec gw sh -c 'mkdir -p /z /a && echo via-pzeta >/z/index.html && echo via-palpha >/a/index.html'
+	# one server per address: the answer tells which endpoint the port reached
+	dk exec -d gw httpd -f -p "$(dk_ip gw pzeta):80" -h /z
+	wait_for http_says world http://198.18.0.1:8092/ via-pzeta
+	run http_from world http://198.18.0.1:8092/
+	assert_output via-pzeta
+	dk network connect palpha gw
+	wait_for dk exec gw ip -o addr show eth1
+	dk exec -d gw httpd -f -p "$(dk_ip gw palpha):80" -h /a
+	# Docker's choice, seen in the container: its default route moved to palpha
+	run dk exec gw ip route show default
+	assert_output --partial "via 10.71.0.1 "
+	wait_for http_says world http://198.18.0.1:8092/ via-palpha
+	run http_from world http://198.18.0.1:8092/
+	assert_success
+	assert_output via-palpha
+	run http_from host http://127.0.0.1:8092/
+	assert_output via-palpha
+	run nbctl_dk port "$(dk_sb gw)"
+	assert_output "80/tcp -> 0.0.0.0:8092"
+	# and back through pzeta once palpha is gone
+	dk network disconnect palpha gw
+	wait_for http_says world http://198.18.0.1:8092/ via-pzeta
+	run http_from world http://198.18.0.1:8092/
+	assert_output via-pzeta
+	dk rm -f gw
+	dk network rm pzeta palpha
 	assert_netbpf_empty
 }
 

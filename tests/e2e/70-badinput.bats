@@ -40,7 +40,8 @@ network create | 1 | bridge;already exists | network create bridge
 network create | 1 | bad7;invalid option;KEY=VALUE | network create -o a bad7
 network create | 1 | bad8;enable_icc;maybe | network create -o com.docker.network.bridge.enable_icc=maybe bad8
 network create | 1 | bad9;MTU;99999999999 | network create --mtu 99999999999 bad9
-network create | 1 | bad10;overlay;not supported | network create --driver overlay bad10
+network create | 1 | bad10;overlay;needs a store | network create --driver overlay --subnet 10.69.0.0/24 bad10
+network create | 1 | bad10;macvlan;not supported | network create --driver macvlan bad10
 network create | 1 | bad11;host_binding_ipv4;300.1.1.1 | network create -o com.docker.network.bridge.host_binding_ipv4=300.1.1.1 bad11
 network create | 1 | bad12;invalid label | network create --label =v bad12
 network create | 1 | bad13;auxiliary address;10.67.1.1;outside | network create --subnet 10.67.0.0/24 --aux-address a=10.67.1.1 bad13

@@ -2,7 +2,8 @@
 # The control plane against an attacker and an operator's mistakes (issue 19,
 # items 7-13): a second instance on the same pin dir, a lost state database,
 # a renamed uplink, a deleted pin, publishing on an internal network, slow
-# HTTP clients of `metrics --listen`, map sizes from configuration.
+# HTTP clients of `metrics --listen`, map sizes from configuration; and (issue
+# 18) `up --reload` over maps a build before the readable BTF created.
 #
 #   world netns ($NB_WORLD)               host netns ($NB_HOST)
 #   wan0 198.18.0.2/24 ─────veth──────── up0 198.18.0.1/24 (uplink)
@@ -373,4 +374,42 @@ map_max() {
 	run nbctl up --max-networks 8
 	assert_failure
 	assert_output --partial '--max-networks 8: network "n7" of the state has net_id 9'
+}
+
+# ---- issue 18: maps of a build before the readable BTF --------------------------
+
+# map_id MAP: the kernel's id of a pinned map
+map_id() {
+	bpftool -j map show pinned "$NETBPF_PIN_DIR/$1" | json 'd["id"]'
+}
+
+@test "control: up --reload keeps maps whose BTF has integer addresses; down/up makes them bytes" {
+	local pub ct
+	# the maps as a build before user/lib/btfview.c created them: the compiler's BTF
+	nbctl down
+	NETBPF_BTF=compiled nbctl up
+	nbctl network create --subnet 10.91.2.0/24 rl
+	nbctl sandbox create --network rl -p 8095:8095 "$(sb r1)"
+	tcp_echo_check world r1 198.18.0.1 8095 4096
+	run bpftool map dump pinned "$NETBPF_PIN_DIR/nb_publish"
+	assert_output --regexp '"sb_ip": [0-9]+,'
+	pub=$(map_id nb_publish)
+	ct=$(map_id nb_ct)
+	# this build's BTF has bytes where those maps have a __be32: the same layout (btfcmp)
+	run nbctl up --reload
+	assert_success
+	assert_equal "$(map_id nb_publish)" "$pub"
+	assert_equal "$(map_id nb_ct)" "$ct"
+	# the live maps keep the BTF they were made with; their entries still work
+	run bpftool map dump pinned "$NETBPF_PIN_DIR/nb_publish"
+	assert_output --regexp '"sb_ip": [0-9]+,'
+	nb_kill_bg
+	tcp_echo_check world r1 198.18.0.1 8095 4096
+	# made anew, they print the bytes
+	nb_kill_bg
+	nbctl down
+	nbctl up
+	run bpftool map dump pinned "$NETBPF_PIN_DIR/nb_publish"
+	assert_output --regexp '"sb_ip": \[10,91,2,[0-9]+'
+	tcp_echo_check world r1 198.18.0.1 8095 4096
 }

@@ -280,7 +280,7 @@ nb_ep_stats() {
 import json, sys
 ifx = int(sys.argv[1])
 p = [e["formatted"]["value"] for e in json.load(sys.stdin) if e["formatted"]["key"] == ifx]
-assert p and p[0]["kind"] == 1 and p[0]["stats_slot"] > 0, ("no endpoint port", ifx, p)
+assert p and p[0]["kind"] == "NB_PORT_ENDPOINT" and p[0]["stats_slot"] > 0, ("no endpoint port", ifx, p)
 print(p[0]["stats_slot"])' "$1") || return 1
 	bpftool -j map lookup pinned "$NETBPF_PIN_DIR/nb_ep_stats" \
 		key $((slot & 255)) $((slot >> 8 & 255)) $((slot >> 16 & 255)) 0

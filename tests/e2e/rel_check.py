@@ -14,7 +14,6 @@ import json
 import os
 import socket
 import sqlite3
-import struct
 import subprocess
 import sys
 
@@ -38,9 +37,14 @@ def in_ns(ns, cmd):
     return ["nsenter", "--net=/run/netns/" + ns] + cmd
 
 
-def be32(host_order):
-    """a DB address (host order integer) as the maps show a __be32 (bpftool, x86)"""
-    return struct.unpack("<I", socket.inet_aton(str(ipaddress.IPv4Address(host_order))))[0]
+def addr(host_order):
+    """a DB address (host order integer) as bpftool prints a map's address: its 4 bytes"""
+    return tuple(socket.inet_aton(str(ipaddress.IPv4Address(host_order))))
+
+
+# how bpftool names them (the maps' BTF: include/netbpf/abi.h, user/lib/btfview.h)
+PORT_ENDPOINT, PORT_GATEWAY = "NB_PORT_ENDPOINT", "NB_PORT_GATEWAY"
+PROTO = {socket.IPPROTO_TCP: "IPPROTO_TCP", socket.IPPROTO_UDP: "IPPROTO_UDP"}
 
 
 def dump(m):
@@ -111,24 +115,24 @@ for n in sorted(have_dev & set(want_dev)):
 want_ports, want_fdb, want_neigh, want_flood = {}, {}, {}, {}
 for nid, (name, net_id, gw) in nets.items():
     p, g = ifindex("nbp%d" % net_id), ifindex("nbg%d" % net_id)
-    want_ports[p] = (net_id, 2, be32(gw))
+    want_ports[p] = (net_id, PORT_GATEWAY, addr(gw))
     gmac = [2, 0x42] + list(socket.inet_aton(str(ipaddress.IPv4Address(gw))))
     want_fdb[(net_id, tuple(gmac))] = g
-    want_neigh[(net_id, be32(gw))] = g
+    want_neigh[(net_id, addr(gw))] = g
     want_flood.setdefault(net_id, set())
 for e in eps:
     net_id = nets[e[0]][1]
     i = ifindex(e[3])
-    want_ports[i] = (net_id, 1, be32(e[4]))
+    want_ports[i] = (net_id, PORT_ENDPOINT, addr(e[4]))
     want_fdb[(net_id, tuple(e[5]))] = i
-    want_neigh[(net_id, be32(e[4]))] = i
+    want_neigh[(net_id, addr(e[4]))] = i
     want_flood.setdefault(net_id, set()).add(i)
 
-have_ports = {x["key"]: (x["value"]["net_id"], x["value"]["kind"], x["value"]["ip"])
+have_ports = {x["key"]: (x["value"]["net_id"], x["value"]["kind"], tuple(x["value"]["ip"]))
               for x in dump("nb_ports")}
 have_fdb = {(x["key"]["net_id"], tuple(x["key"]["mac"])): x["value"]["ifindex"]
             for x in dump("nb_fdb")}
-have_neigh = {(x["key"]["net_id"], x["key"]["ip"]): x["value"]["ifindex"]
+have_neigh = {(x["key"]["net_id"], tuple(x["key"]["ip"])): x["value"]["ifindex"]
               for x in dump("nb_neigh")}
 have_flood = {x["key"]: set(x["value"]["ifindex"][:x["value"]["count"]])
               for x in dump("nb_flood")}
@@ -149,8 +153,10 @@ if have_nets != want_nets:
     bad("nb_networks holds %s, the state %s" % (sorted(have_nets), sorted(want_nets)))
 
 ep_if = {(e[0], e[1]): ifindex(e[3]) for e in eps}
-want_pub = {(be32(p[2]), socket.htons(p[3]), p[5]): ep_if.get((p[1], p[0])) for p in pubs}
-have_pub = {(x["key"]["host_ip"], x["key"]["host_port"], x["key"]["proto"]): x["value"]["ifindex"]
+want_pub = {(addr(p[2]), socket.htons(p[3]), PROTO.get(p[5], p[5])): ep_if.get((p[1], p[0]))
+            for p in pubs}
+have_pub = {(tuple(x["key"]["host_ip"]), x["key"]["host_port"], x["key"]["proto"]):
+            x["value"]["ifindex"]
             for x in dump("nb_publish")}
 for k in sorted(set(have_pub) - set(want_pub)):
     bad("nb_publish: entry %s not explained by the state (leaked)" % (k,))

@@ -241,6 +241,70 @@ static void test_members_and_sizes(void **state)
 	btf__free(b);
 }
 
+/*
+ * How a reader prints the bytes is not their layout: a __be32 that became 4
+ * bytes (btfview.h) and a __u8/__u32 that became an enum of its size keep a
+ * pinned map across `up --reload`; other sizes or element types do not.
+ */
+static void test_printing_only(void **state)
+{
+	struct btf *a = btf__new_empty(), *b = btf__new_empty();
+	int u8, u16, u32, be32, e1, e4, bytes4, ipv4, u16x2, bytes3, e2, sa, sb;
+	char why[256];
+
+	(void)state;
+	assert_non_null(a);
+	assert_non_null(b);
+	u8 = OK(btf__add_int(a, "unsigned char", 1, 0));
+	u16 = OK(btf__add_int(a, "unsigned short", 2, 0));
+	u32 = OK(btf__add_int(a, "unsigned int", 4, 0));
+	be32 = OK(btf__add_typedef(a, "__be32", u32));
+
+	e1 = OK(btf__add_enum(b, "nb_ct_type", 1));
+	OK(btf__add_enum_value(b, "NB_CT_DNAT", 1));
+	e2 = OK(btf__add_enum(b, "two", 2));
+	OK(btf__add_enum_value(b, "TWO", 2));
+	e4 = OK(btf__add_enum(b, "nb_port_kind", 4));
+	OK(btf__add_enum_value(b, "NB_PORT_ENDPOINT", 1));
+	{
+		int bu8 = OK(btf__add_int(b, "unsigned char", 1, 0));
+		int bu16 = OK(btf__add_int(b, "unsigned short", 2, 0));
+		int idx = OK(btf__add_int(b, "__ARRAY_SIZE_TYPE__", 4, 0));
+
+		bytes4 = OK(btf__add_array(b, idx, OK(btf__add_typedef(b, "__u8", bu8)), 4));
+		ipv4 = OK(btf__add_typedef(b, "nb_ipv4_bytes", bytes4));
+		u16x2 = OK(btf__add_array(b, idx, bu16, 2));
+		bytes3 = OK(btf__add_array(b, idx, bu8, 3));
+	}
+
+	assert_int_equal(nb_btf_layout_cmp(a, be32, b, ipv4, why, sizeof(why)), 0);
+	assert_int_equal(nb_btf_layout_cmp(b, ipv4, a, be32, why, sizeof(why)), 0);
+	assert_int_equal(nb_btf_layout_cmp(a, u32, b, bytes4, why, sizeof(why)), 0);
+	assert_int_equal(nb_btf_layout_cmp(a, u8, b, e1, why, sizeof(why)), 0);
+	assert_int_equal(nb_btf_layout_cmp(a, u32, b, e4, why, sizeof(why)), 0);
+	assert_int_equal(nb_btf_layout_cmp(b, e4, a, u32, why, sizeof(why)), 0);
+
+	assert_int_equal(nb_btf_layout_cmp(a, be32, b, u16x2, why, sizeof(why)), 1);
+	assert_string_equal(why, "int became array");
+	assert_int_equal(nb_btf_layout_cmp(a, be32, b, bytes3, why, sizeof(why)), 1);
+	assert_string_equal(why, "int became array");
+	assert_int_equal(nb_btf_layout_cmp(a, u16, b, e1, why, sizeof(why)), 1);
+	assert_string_equal(why, "int became enum");
+	assert_int_equal(nb_btf_layout_cmp(a, u8, b, e2, why, sizeof(why)), 1);
+
+	/* in a struct: the member path still names what differs */
+	sa = OK(btf__add_struct(a, "k", 8));
+	OK(btf__add_field(a, "saddr", be32, 0, 0));
+	OK(btf__add_field(a, "daddr", be32, 32, 0));
+	sb = OK(btf__add_struct(b, "k", 8));
+	OK(btf__add_field(b, "saddr", ipv4, 0, 0));
+	OK(btf__add_field(b, "daddr", u16x2, 32, 0));
+	assert_int_equal(nb_btf_layout_cmp(a, sa, b, sb, why, sizeof(why)), 1);
+	assert_string_equal(why, "in member \"daddr\": int became array");
+	btf__free(a);
+	btf__free(b);
+}
+
 static void test_type_str(void **state)
 {
 	struct built b = build(V_BASE);
@@ -267,6 +331,7 @@ int main(void)
 	    cmocka_unit_test(test_nested_change),
 	    cmocka_unit_test(test_array_count),
 	    cmocka_unit_test(test_members_and_sizes),
+	    cmocka_unit_test(test_printing_only),
 	    cmocka_unit_test(test_type_str),
 	};
 

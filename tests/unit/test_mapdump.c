@@ -3,7 +3,8 @@
  * Unit tests of user/lib/mapdump.c's decoding (nb_btf_decode) over BTF built
  * here as the compiler emits abi.h's: a publish key and value (__be32 as an
  * address, __be16 in host order, proto by name, padding left out), a MAC
- * array, an enum, signed and nested members.
+ * array, an enum, signed and nested members; and the same key and value after
+ * btfview.c made their addresses bytes and proto an enum (what netbpfctl loads).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +20,8 @@
 #include <cmocka.h>
 
 #include <netbpf/netbpf.h>
+
+#include "btfview.h"
 
 struct types {
 	struct btf *btf;
@@ -88,6 +91,52 @@ static void test_publish_key_value(void **state)
 	btf__free(t.btf);
 }
 
+/* the maps' BTF as netbpfctl loads it (btfview.h) decodes as the compiler's did */
+static void test_readable_btf(void **state)
+{
+	struct nb_publish_key key = {.host_port = htons(8080), .proto = 6};
+	struct {
+		__be32 ip6[4];
+		__be32 sb_ip;
+		__u8 proto;
+		__u8 pad[3];
+	} val = {.proto = 17};
+	struct types t;
+	__u32 roots[2];
+	int k, v, arr;
+	char *s;
+
+	(void)state;
+	types_init(&t);
+	inet_pton(AF_INET, "198.18.0.1", &key.host_ip);
+	inet_pton(AF_INET6, "2001:db8::2", val.ip6);
+	inet_pton(AF_INET, "10.1.0.2", &val.sb_ip);
+	k = btf__add_struct(t.btf, "nb_publish_key", sizeof(key));
+	btf__add_field(t.btf, "host_ip", t.be32, 0, 0);
+	btf__add_field(t.btf, "host_port", t.be16, 32, 0);
+	btf__add_field(t.btf, "proto", t.u8, 48, 0);
+	btf__add_field(t.btf, "pad", t.u8, 56, 0);
+	arr = btf__add_array(t.btf, t.u32, t.be32, 4);
+	v = btf__add_struct(t.btf, "v6", sizeof(val));
+	btf__add_field(t.btf, "ip6", arr, 0, 0);
+	btf__add_field(t.btf, "sb_ip", t.be32, 128, 0);
+	btf__add_field(t.btf, "proto", t.u8, 160, 0);
+	btf__add_field(t.btf, "pad", btf__add_array(t.btf, t.u32, t.u8, 3), 168, 0);
+	roots[0] = k;
+	roots[1] = v;
+	/* host_ip; ip6, sb_ip; both protos */
+	assert_int_equal(nb_btf_readable(t.btf, roots, 2), 5);
+
+	s = dumps(nb_btf_decode(t.btf, k, &key));
+	assert_string_equal(s, "{\"host_ip\":\"198.18.0.1\",\"host_port\":8080,\"proto\":\"tcp\"}");
+	free(s);
+	s = dumps(nb_btf_decode(t.btf, v, &val));
+	assert_string_equal(s,
+			    "{\"ip6\":\"2001:db8::2\",\"sb_ip\":\"10.1.0.2\",\"proto\":\"udp\"}");
+	free(s);
+	btf__free(t.btf);
+}
+
 static void test_mac_enum_signed_nested(void **state)
 {
 	struct {
@@ -146,6 +195,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_publish_key_value),
+	    cmocka_unit_test(test_readable_btf),
 	    cmocka_unit_test(test_mac_enum_signed_nested),
 	};
 

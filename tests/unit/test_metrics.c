@@ -460,6 +460,36 @@ static void test_event_line(void **state)
 				 "10.92.1.3:80");
 }
 
+/* A drop of the tunnel program: the frame's outer source host and VNI, in the line and JSON */
+static void test_event_tunnel(void **state)
+{
+	struct nb_event ev = drop_event();
+	char buf[512], *text;
+	json_t *o;
+
+	(void)state;
+	ev.reason = NB_DROP_TUNNEL_SPOOF;
+	ev.ifindex = 4;
+	ev.tun_vni = 4242;
+	inet_pton(AF_INET, "10.98.2.2", &ev.tun_host);
+	nb_event_line(&ev, T0, NULL, NULL, buf, sizeof(buf));
+	assert_string_equal(buf, "2024-05-01T10:02:03.5Z drop tunnel-spoof if4 tcp "
+				 "10.92.1.200:40000 -> 10.92.1.3:80 len 98 "
+				 "mac 02:42:0a:5c:01:02 -> 02:42:0a:5c:01:03 "
+				 "tunnel vni 4242 host 10.98.2.2");
+	o = nb_event_json(&ev, T0, NULL, NULL);
+	assert_non_null(o);
+	text = json_dumps(json_object_get(o, "tunnel"), JSON_COMPACT | JSON_PRESERVE_ORDER);
+	assert_string_equal(text, "{\"vni\":4242,\"host\":\"10.98.2.2\"}");
+	free(text);
+	json_decref(o);
+	/* no tunnel: nothing said */
+	ev.tun_vni = 0;
+	ev.tun_host = 0;
+	nb_event_line(&ev, T0, NULL, NULL, buf, sizeof(buf));
+	assert_null(strstr(buf, " tunnel vni"));
+}
+
 static void test_event_json(void **state)
 {
 	struct nb_event_where at = {"nbe0123456789a", "a1", "eth0", "web"};
@@ -522,6 +552,7 @@ int main(void)
 	    cmocka_unit_test(test_prom_well_formed), cmocka_unit_test(test_prom_escape),
 	    cmocka_unit_test(test_stats_json),	     cmocka_unit_test(test_stats_row),
 	    cmocka_unit_test(test_event_line),	     cmocka_unit_test(test_event_json),
+	    cmocka_unit_test(test_event_tunnel),
 	    cmocka_unit_test(test_event_types),
 	};
 

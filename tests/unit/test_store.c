@@ -260,6 +260,7 @@ static void test_open_files_and_modes(void **state)
 				      "ALTER TABLE networks DROP COLUMN attachable;"
 				      "ALTER TABLE networks DROP COLUMN aux_addresses;"
 				      "ALTER TABLE endpoints DROP COLUMN aliases;"
+				      "ALTER TABLE networks DROP COLUMN vni;"
 				      "DROP INDEX endpoints_ip6;"
 				      "ALTER TABLE endpoints DROP COLUMN ip6;"
 				      "ALTER TABLE networks DROP COLUMN subnet6;"
@@ -276,6 +277,26 @@ static void test_open_files_and_modes(void **state)
 	assert_false(n.attachable);
 	assert_string_equal(n.aux_addresses, "{}");
 	assert_false(nb_network_has_v6(&n)); /* and no IPv6 */
+	/* and version 4's VNI: a local network */
+	assert_int_equal(n.vni, 0);
+	assert_string_equal(n.driver, NB_DRIVER_BRIDGE);
+	nb_network_rec_clear(&n);
+
+	/* an overlay network: a bridged row with its VNI, read back as "overlay" */
+	memset(&n, 0, sizeof(n));
+	snprintf(n.name, sizeof(n.name), "ov");
+	snprintf(n.driver, sizeof(n.driver), NB_DRIVER_OVERLAY);
+	n.vni = 4097;
+	assert_int_equal(nb_parse_prefix("10.50.0.0/16", true, &n.subnet), 0);
+	n.range = n.subnet;
+	assert_int_equal(nb_store_begin(st), 0);
+	assert_int_equal(nb_store_network_add(st, &n), 0);
+	assert_int_equal(nb_store_commit(st), 0);
+	assert_true(n.net_id >= 1);
+	assert_int_equal(nb_store_network_find(st, "ov", &n), 0);
+	assert_string_equal(n.driver, NB_DRIVER_OVERLAY);
+	assert_int_equal(n.vni, 4097);
+	assert_true(nb_net_is_bridged(&n));
 	nb_network_rec_clear(&n);
 	nb_store_close(st);
 }

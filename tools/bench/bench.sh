@@ -5,13 +5,17 @@
 #
 #   tools/bench/bench.sh [--quick] [--rounds N] [--duration SECS] [--out DIR]
 #                        [--topos "A B C D ..."] [--metrics "lat_bp udp64 ..."]
-#                        [--no-scaling] [--no-sandboxes] [--no-ramp]
+#                        [--no-scaling] [--no-sandboxes] [--no-ramp] [--converge N]
+#                        [--md FILE] [--analysis FILE]
 #
 # --quick: one round of 1-second measurements, scaling to 1,000 ports and 100
 # sandboxes, results under build/bench/quick (a minute or two, for development).
 # The full run (make bench) writes docs/bench/ and docs/benchmarks.md, and
 # ends with the 4,096-sandbox ramp (tools/bench/ramp.sh; --no-ramp skips it,
-# --quick never runs it).
+# --quick never runs it). --converge N: endpoints of the cross-host convergence run (50;
+# quick: 10; 0: none). --md writes the report to FILE instead (a targeted
+# run beside the full one: docs/bench-docker.md from --out docs/bench-docker),
+# with --analysis FILE as its written analysis (tools/bench/analysis.md).
 #
 # Safety: every namespace, mount, cgroup and process is this run's own and is
 # removed on exit, also on failure or ^C. dockerd runs only inside a netns of
@@ -38,17 +42,20 @@ SCALE_PORTS="1 100 1000 10000"
 SCALE_ROUNDS=3
 SANDBOXES=1000
 SB_MARKS="10 100 1000"
-WANT_TOPOS="A B C D E D0 F G"
+CONVERGE=50
+WANT_TOPOS="A B C D E D0 D1 F G XU XF XN"
 WANT_METRICS=""
 DO_SCALING=1
 DO_SANDBOXES=1
 DO_RAMP=1
 OUT=""
+MD=""
+ANALYSIS=$NBB_BENCH/analysis.md
 while [ $# -gt 0 ]; do
 	case $1 in
 	--quick)
 		MODE=quick NBB_ROUNDS=1 NBB_DUR=1 NBB_DUR_TPUT=1 SCALE_PORTS="1 100 1000" SCALE_ROUNDS=1
-		SANDBOXES=100 SB_MARKS="10 100" DO_RAMP=0
+		SANDBOXES=100 SB_MARKS="10 100" DO_RAMP=0 CONVERGE=10
 		;;
 	--rounds) NBB_ROUNDS=$2 && shift ;;
 	--duration) NBB_DUR=$2 NBB_DUR_TPUT=$2 && shift ;;
@@ -58,8 +65,11 @@ while [ $# -gt 0 ]; do
 	--no-scaling) DO_SCALING=0 ;;
 	--no-sandboxes) DO_SANDBOXES=0 ;;
 	--no-ramp) DO_RAMP=0 ;;
+	--converge) CONVERGE=$2 && shift ;;
+	--md) MD=$2 && shift ;;
+	--analysis) ANALYSIS=$2 && shift ;;
 	-h | --help)
-		sed -n '2,16p' "$0"
+		sed -n '2,23p' "$0"
 		exit 0
 		;;
 	*) die "unknown option $1 (see --help)" ;;
@@ -69,7 +79,8 @@ done
 [ "$(id -u)" -eq 0 ] || die "needs root (namespaces, BPF, dockerd)"
 [ "$(nproc)" -ge 2 ] || die "needs 2 CPUs: client and server are pinned to different ones"
 [ -x "$NETBPFCTL" ] || die "$NETBPFCTL missing: run make first"
-for tool in sockperf iperf3 wrk gnuplot bpftool iptables-restore taskset nsenter python3; do
+for tool in sockperf iperf3 wrk gnuplot bpftool iptables-restore taskset nsenter python3 dnsperf \
+	dnsmasq; do
 	command -v "$tool" >/dev/null || die "$tool missing: make bench installs the benchmark packages"
 done
 [ -n "$OUT" ] || { [ "$MODE" = quick ] && OUT=$NBB_SRC/build/bench/quick || OUT=$NBB_SRC/docs/bench; }
@@ -354,6 +365,35 @@ run_sandboxes() {
 	done
 }
 
+# ---- control plane across hosts: convergence (issue 17) ------------------------------------------
+
+# How long from `sandbox create` on host 2 until host 1's sandbox reaches the new endpoint:
+# the create (its etcd transactions), the watch event to host 1's agent, the remote entry, and
+# the first echo through the tunnel (its time as ping stamps it, -D). The probe pings every 2 ms
+# from before the create and retries ARP every 5 ms (the kernel's 1 s would hide everything
+# else); the new endpoint's address is given (--ip) so the probe can start first.
+run_converge() {
+	local i ip t0 pid ms=()
+	log "control plane: $CONVERGE endpoints created on host 2 until host 1 reaches each"
+	# ARP every 5 ms, and for 5 s before the entry fails (after which ping would stop)
+	in_ns "${T_CLI[XN]}" sysctl -qw net.ipv4.neigh.eth0.retrans_time_ms=5 \
+		net.ipv4.neigh.eth0.mcast_solicit=1000
+	for i in $(seq "$CONVERGE"); do
+		ip=10.89.200.$((i % 250 + 1))
+		in_ns "${T_CLI[XN]}" ip neigh flush dev eth0
+		# ping counts an unresolved neighbour as an answer (-c), so it runs until stopped
+		bg "conv" nsenter --net="$(ns "${T_CLI[XN]}")" ping -n -D -i 0.002 -W 1 -w 5 "$ip"
+		pid=$BG_PID
+		t0=$(date +%s.%N)
+		nbx xn2 sandbox create --network bench --ip "$ip" "$NBB_ID-xn-c$i" >/dev/null
+		wait_for 5 grep -q "bytes from" "$NBB_TMP/conv.log" || true
+		bg_stop "$pid"
+		ms+=("$(python3 "$NBB_BENCH/conv.py" "$t0" "$NBB_TMP/conv.log")")
+		nbx xn2 sandbox rm "$NBB_ID-xn-c$i" >/dev/null
+	done
+	emit_extra converge "{\"ms\": [$(IFS=,; echo "${ms[*]}")]}"
+}
+
 # ---- memory: what netbpf's maps take ------------------------------------------------------------
 
 map_memory() { # STAGE
@@ -382,6 +422,9 @@ setup_topologies
 case " ${AVAILABLE[*]} " in *" D "*) map_memory "up, 2 sandboxes, 1 published port" ;; esac
 run_rounds
 case " ${AVAILABLE[*]} " in
+*" G "*) v=$(netbpfd_calls) && [ -n "$v" ] && emit_extra netbpfd_calls "$v" ;;
+esac
+case " ${AVAILABLE[*]} " in
 *" D "*)
 	run_progcost
 	[ "$DO_SCALING" = 1 ] && run_scaling
@@ -389,6 +432,8 @@ case " ${AVAILABLE[*]} " in
 	map_memory "after the scaling runs: $(nbx D sandbox ls -q | wc -l) sandboxes, $(nbx D port "$NBB_ID-D-srv" | wc -l) published ports"
 	;;
 esac
+
+case " ${AVAILABLE[*]} " in *" XN "*) [ "$CONVERGE" -gt 0 ] && run_converge ;; esac
 
 # tear down now (not only in the trap) so the root-netns check sees the end state
 teardown_all
@@ -411,5 +456,6 @@ mkdir -p "$OUT"
 cp "$NBB_RAW"/* "$OUT/"
 md=$NBB_SRC/docs/benchmarks.md
 [ "$MODE" = quick ] && md=$OUT/benchmarks.md
-python3 "$NBB_BENCH/report.py" --raw "$OUT" --md "$md" --analysis "$NBB_BENCH/analysis.md"
+[ -z "$MD" ] || md=$MD
+python3 "$NBB_BENCH/report.py" --raw "$OUT" --md "$md" --analysis "$ANALYSIS"
 log "done in $(($(date +%s) - STARTED)) s: $md"

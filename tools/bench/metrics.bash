@@ -7,16 +7,19 @@
 # Which metric runs in which topology (the published-port metrics need a
 # published port; A has none and stands for "no NAT at all" there).
 
-METRICS=(lat_bp lat_blk tput udp64 pub_rate pub_lat local_rate local_lat)
+METRICS=(lat_bp lat_blk tput udp64 pub_rate pub_lat local_rate local_lat netready dns_qps dns_lat)
 declare -A METRIC_TOPOS=(
-	[lat_bp]="A B C D E F G"
-	[lat_blk]="A B C D E F G"
-	[tput]="A B C D E D0 F G"
-	[udp64]="A B C D E D0 F G"
-	[pub_rate]="A C D E G"
+	[lat_bp]="A B C D E D1 F G XU XF XN"
+	[lat_blk]="A B C D E D1 F G XU XF XN"
+	[tput]="A B C D E D0 D1 F G XU XF XN"
+	[udp64]="A B C D E D0 D1 F G XU XF XN"
+	[pub_rate]="A C D E D1 G"
 	[pub_lat]="A C D E G"
-	[local_rate]="C D E G"
+	[local_rate]="C D E D1 G"
 	[local_lat]="C D E G"
+	[netready]="C G"
+	[dns_qps]="C G"
+	[dns_lat]="C G"
 )
 declare -A METRIC_TITLE=(
 	[lat_bp]="sandbox↔sandbox TCP request/response latency, busy polling (sockperf --nonblocked)"
@@ -27,6 +30,9 @@ declare -A METRIC_TITLE=(
 	[pub_lat]="published port from outside: one connection at a time (connect/request/close)"
 	[local_rate]="published port from the host's 127.0.0.1: new connections/s (wrk)"
 	[local_lat]="published port from the host's 127.0.0.1: one connection at a time"
+	[netready]="docker run -d until a probe from inside the container gets its peer's reply"
+	[dns_qps]="DNS from inside a container: queries/s (dnsperf, 32 outstanding)"
+	[dns_lat]="DNS from inside a container: latency at 1,000 queries/s (dnsperf -Q 1000)"
 )
 
 # client NS CGROUP CMD...: CMD as a client (pinned, bounded in time, and in
@@ -183,4 +189,132 @@ m_local_lat() {
 	v=$(connlat "${T_LOCALNS[$2]}" "${T_LOCALCG[$2]}" "${T_LOCALIP[$2]}" "${T_LOCALPORT[$2]}") ||
 		return 1
 	emit "$1" local_lat "$2" "$v"
+}
+
+# ---- Docker: docker run until the container's network answers (issue 15) -------------
+# One definition for both drivers: from just before `docker run -d` until a
+# probe from inside the new container (busybox wget, retried every ms; not
+# -T, which makes busybox-static's wget crash) gets through to the server container nbb-srv on the
+# same network: tools/bench/probesrv.py there stamps each request's arrival
+# (CLOCK_REALTIME, the clock `date +%s%N` reads). That is the container's
+# address, route and ARP working, and the peer's reply on its way (a
+# sub-millisecond leg). Also recorded: when `docker run -d` itself returned.
+# NETREADY_RUNS runs per measurement; rounds interleave the drivers.
+
+NETREADY_RUNS=${NETREADY_RUNS:-2}
+declare -A PROBE_SRV
+probe_server() {
+	[ -n "${PROBE_SRV[$1]:-}" ] && return 0
+	bg_on_cpu "probesrv-$1" "$NBB_CPU_SERVER" "${T_SRV[$1]}" python3 "$NBB_BENCH/probesrv.py" 81
+	PROBE_SRV[$1]=$BG_PID
+	wait_listen "${T_SRV[$1]}" tcp 81
+}
+
+m_netready() {
+	local r=$1 t=$2 i name t0 t1 tr runs="" cmds="" d=${T_DK[$2]}
+	probe_server "$t" || return 1
+	for i in $(seq "$NETREADY_RUNS"); do
+		name=nbb-rdy-$r-$i
+		t0=$(now_ns)
+		"$d" run -d --name "$name" --network nbbnet nbb-busybox /bin/sh -c \
+			"until /bin/busybox wget -q -O /dev/null http://${T_SRVIP[$t]}:81/$name; do
+				/bin/busybox usleep 1000; done; exec /bin/sleep 1000000" >/dev/null ||
+			{ "$d" rm -f "$name" >/dev/null 2>&1; return 1; }
+		t1=$(now_ns)
+		if ! wait_for 30 grep -q "^$name " "$NBB_TMP/probesrv-$t.log"; then
+			log "($t) $name: no probe arrived: $("$d" logs "$name" 2>&1 | tail -3)" \
+				"$(tail -3 "$NBB_TMP/probesrv-$t.log")"
+			"$d" rm -f "$name" >/dev/null 2>&1
+			return 1
+		fi
+		tr=$(awk -v n="$name" '$1 == n { print $2; exit }' "$NBB_TMP/probesrv-$t.log")
+		"$d" rm -f "$name" >/dev/null
+		runs+="${runs:+, }$(((tr - t0) / 1000)).0"
+		cmds+="${cmds:+, }$(((t1 - t0) / 1000)).0"
+	done
+	emit "$r" netready "$t" "$(python3 -c '
+import json, statistics, sys
+runs = [x / 1000 for x in json.loads(sys.argv[1])]
+cmds = [x / 1000 for x in json.loads(sys.argv[2])]
+print(json.dumps({"ready_ms": statistics.median(runs), "run_cmd_ms": statistics.median(cmds),
+                  "runs_ms": runs, "cmds_ms": cmds}))' "[$runs]" "[$cmds]")"
+}
+
+# ---- Docker: DNS from inside a container (issue 18) -------------------------------------
+# dnsperf in the client container's netns against the DNS its containers use:
+# Docker's embedded DNS at 127.0.0.11 (C) and netbpfd's on the network's
+# gateway address (G). The same query mix for both: the two peer containers'
+# names and a name neither knows, forwarded to the "host's resolver" (dnsmasq
+# in the world netns, 198.18.0.2, answering it from its own table). Rate with
+# 32 queries outstanding; latency at a light, fixed 1,000 queries/s (dnsperf
+# -Q; its -q 1 paces queries at well under that), each answer's from -v.
+
+declare -A WORLD_DNS
+world_dns() {
+	local w=${T_PUBCLI[$1]}
+	[ -n "${WORLD_DNS[$1]:-}" ] && return 0
+	command -v dnsmasq >/dev/null || { log "dnsmasq missing: make bench installs dnsmasq-base"; return 1; }
+	printf 'nbb-srv A\nnbb-cli A\nworld.example A\n' >"$NBB_TMP/dnsq.txt"
+	bg "dnsmasq-$1" nsenter --net="$(ns "$w")" dnsmasq -k --conf-file=/dev/null --no-resolv \
+		--no-hosts --bind-interfaces --listen-address=198.18.0.2 --user=root --pid-file= \
+		--cache-size=0 --address=/world.example/198.18.99.7
+	WORLD_DNS[$1]=$BG_PID
+	wait_for 5 listening "$w" udp 53 || { log "dnsmasq did not start in $w"; return 1; }
+}
+
+# dnsperf_run TOPO ARGS...: dnsperf's output (stdout and stderr)
+dnsperf_run() {
+	local t=$1
+	shift
+	client "${T_CLI[$t]}" "" dnsperf -s "${T_DNS[$t]}" -d "$NBB_TMP/dnsq.txt" -l "$NBB_DUR" -t 2 "$@" 2>&1
+}
+
+m_dns_qps() {
+	local r=$1 t=$2 out
+	world_dns "$t" || return 1
+	out=$(dnsperf_run "$t" -c 1 -q 32) || true
+	python3 - "$out" <<'PY' >"$NBB_TMP/v.json" || { echo "$out" >&2; return 1; }
+import json, re, sys
+s = sys.argv[1]
+def f(pat):
+    m = re.search(pat, s)
+    if not m:
+        raise SystemExit("dnsperf output without %r" % pat)
+    return float(m.group(1))
+sent = f(r"Queries sent:\s*(\d+)")
+noerr = re.search(r"NOERROR (\d+)", s)
+print(json.dumps({"qps": f(r"Queries per second:\s*([0-9.]+)"),
+                  "lost_pct": f(r"Queries lost:\s*\d+ \(([0-9.]+)%\)"),
+                  "noerror_pct": 100.0 * int(noerr.group(1)) / sent if noerr and sent else 0.0,
+                  "avg_us": f(r"Average Latency \(s\):\s*([0-9.]+)") * 1e6}))
+PY
+	emit "$r" dns_qps "$t" "$(cat "$NBB_TMP/v.json")"
+}
+
+m_dns_lat() {
+	local r=$1 t=$2
+	world_dns "$t" || return 1
+	dnsperf_run "$t" -c 1 -q 20 -Q 1000 -v >"$NBB_TMP/dnsperf.out" || true
+	python3 - "$NBB_TMP/dnsperf.out" <<'PY' >"$NBB_TMP/v.json" || { tail -5 "$NBB_TMP/dnsperf.out" >&2; return 1; }
+import json, sys
+# "> NOERROR nbb-srv A 0.000123": rcode, name, type, seconds
+lat = {"all": [], "peer": [], "fwd": []}
+noerr = 0
+for line in open(sys.argv[1]):
+    p = line.split()
+    if len(p) == 5 and p[0] == ">":
+        us = float(p[4]) * 1e6
+        lat["all"].append(us)
+        lat["fwd" if p[2] == "world.example" else "peer"].append(us)
+        noerr += p[1] == "NOERROR"
+if len(lat["all"]) < 10:
+    raise SystemExit("dnsperf: fewer than 10 answers")
+def q(xs, f):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(f * len(xs)))] if xs else None
+print(json.dumps({"p50_us": q(lat["all"], 0.5), "p99_us": q(lat["all"], 0.99),
+                  "peer_p50_us": q(lat["peer"], 0.5), "fwd_p50_us": q(lat["fwd"], 0.5),
+                  "answers": len(lat["all"]), "noerror_pct": 100.0 * noerr / len(lat["all"])}))
+PY
+	emit "$r" dns_lat "$t" "$(cat "$NBB_TMP/v.json")"
 }

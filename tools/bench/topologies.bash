@@ -19,10 +19,12 @@
 #   (E) netbpf in XDP mode: as D with `up --mode xdp` (once netbpf has it, issue 8)
 #   (D0) as D with the per-endpoint counters compiled out of the endpoint program
 #   (F) as D with the floor of a tc switch on the endpoints (port + FDB lookup, redirect_peer)
+#   (D1) as D with the nat rules Docker's embedded DNS puts in every container of a
+#       user-defined network loaded into both sandboxes (conntrack on in them, as in C and G)
 #   (G) Docker on netbpf: C's engine and containers on a D instance, `docker network create
 #       -d netbpf` and `-p` through netbpfd (issue 15)
 
-TOPO_IDS=(A B C D E D0 F G)
+TOPO_IDS=(A B C D E D0 D1 F G)
 declare -A TOPO_NAME=(
 	[A]="bare veth pair"
 	[B]="Linux bridge, br_netfilter off"
@@ -30,10 +32,18 @@ declare -A TOPO_NAME=(
 	[D]="netbpf, tc"
 	[E]="netbpf, XDP"
 	[D0]="netbpf, tc, counters compiled out"
+	[D1]="netbpf, tc, Docker's embedded-DNS nat rules in the sandboxes"
 	[F]="tc floor: port + FDB lookup, bpf_redirect_peer"
 	[G]="Docker 20.10 on netbpf (netbpfd), tc"
 )
 declare -A T_CLI T_SRV T_SRVIP T_PUBCLI T_PUBIP T_PUBPORT T_LOCALNS T_LOCALCG T_LOCALIP T_LOCALPORT
+# Docker topologies (C, G) also: T_DNS the DNS server their containers ask, T_DK their docker client
+declare -A T_DNS T_DK
+
+# world_resolv_conf FILE: the "host's resolver" is in the world netns
+# (198.18.0.2, dnsmasq started by the DNS metrics): bind-mounted over
+# /etc/resolv.conf in the private mount namespace of Docker's daemons
+world_resolv_conf() { echo "nameserver 198.18.0.2" >"$1"; }
 
 
 # ---- (A) a bare veth pair ------------------------------------------------------
@@ -120,11 +130,13 @@ topo_setup_C() {
 	ip netns add "$h"
 	world_link "$h" "$w"
 	mkdir -p "$d/data" "$d/exec" "$d/rootfs/bin"
+	world_resolv_conf "$d/resolv.conf"
 	cat >"$d/start.sh" <<EOF
 #!/bin/sh
 set -e
 mount -t tmpfs -o mode=755 nbb-run /run
 mount -t tmpfs -o mode=755 nbb-etc-docker /etc/docker
+mount --bind $d/resolv.conf /etc/resolv.conf
 exec dockerd --data-root $d/data --exec-root $d/exec --pidfile $d/docker.pid \\
 	-H unix://$d/docker.sock --cgroup-parent $NBB_ID-docker --bridge=none \\
 	--iptables=true --ip-forward=true --userland-proxy=true --log-level=warn
@@ -150,6 +162,8 @@ EOF
 	# from the host itself Docker's 127.0.0.1 path is docker-proxy (its OUTPUT
 	# DNAT rule excludes 127.0.0.0/8)
 	T_LOCALNS[C]=$h T_LOCALCG[C]="" T_LOCALIP[C]=127.0.0.1 T_LOCALPORT[C]=8000
+	# Docker's embedded DNS, in every container of a user-defined network
+	T_DNS[C]=127.0.0.11 T_DK[C]=dk
 	dk_record_proxy_memory
 }
 
@@ -265,11 +279,29 @@ nb_instance_teardown() {
 topo_setup_D() { nb_instance D; }
 topo_teardown_D() { nb_instance_teardown D; }
 
+# (D1): D, and in each sandbox the nat table Docker 20.10's embedded DNS loads
+# into every container of a user-defined network (DNAT of 127.0.0.11:53 to
+# its resolver's ports, SNAT back; tools/bench/dockerdns.rules, the shape
+# `iptables-save` shows in a container of C). Its rules match no benchmark
+# packet, but a nat table makes the kernel track every connection of the
+# netns (nf_conntrack): D1 against D is what that costs, D1 against G what
+# netbpfd's containers cost beyond it.
+topo_setup_D1() {
+	local s
+	nb_instance D1
+	for s in cli srv; do
+		in_ns "$NBB_ID-D1-$s" iptables-restore <"$NBB_BENCH/dockerdns.rules"
+	done
+}
+topo_teardown_D1() { nb_instance_teardown D1; }
+
 # (E): one entry. Available once `netbpfctl up` has --mode (issue 8). Its world
 # sends complete checksums (see nb_instance), which costs its clients a little
 # more than D's.
 topo_available_E() {
-	"$NETBPFCTL" up --help 2>/dev/null | grep -q -- '--mode' ||
+	# the help read whole first: grep -q stopping early would SIGPIPE netbpfctl's
+	# second write, and under pipefail that read as "no XDP mode"
+	grep -q -- '--mode' <<<"$("$NETBPFCTL" up --help 2>/dev/null)" ||
 		{ echo "not available: netbpf has no XDP mode yet (issue 8)"; return 1; }
 }
 topo_setup_E() { nb_instance E --mode xdp; }
@@ -325,17 +357,19 @@ topo_setup_G() {
 	local h=$NBB_ID-G-h d=$NBB_TMP/docker-g a pid enter
 	nb_instance_host G
 	mkdir -p "$d/data" "$d/exec" "$d/rootfs/bin"
+	world_resolv_conf "$d/resolv.conf"
 	bg anchor-g nsenter --net=/run/netns/"$h" unshare --mount --propagation private sh -c \
-		'mount -t tmpfs -o mode=755 nbb-run /run &&
+		"mount -t tmpfs -o mode=755 nbb-run /run &&
 		mount -t tmpfs -o mode=755 nbb-etc-docker /etc/docker &&
-		mkdir -p /run/docker/plugins && exec sleep 1000000'
+		mount --bind $d/resolv.conf /etc/resolv.conf &&
+		mkdir -p /run/docker/plugins && exec sleep 1000000"
 	NBB_G_ANCHOR=$BG_PID
 	a=/proc/$NBB_G_ANCHOR
 	wait_for 10 test -d "$a/root/run/docker/plugins" || die "(G) mount namespace not ready"
 	enter="nsenter --mount=$a/ns/mnt --net=/run/netns/$h"
 	# shellcheck disable=SC2086
 	bg netbpfd-g env NETBPF_STATE_DIR="$NBB_TMP/nb-G/state" NETBPF_PIN_DIR="$NBB_TMP/nb-G/bpf" \
-		NETBPF_CGROUP="$NB_CGROOT/$NBB_ID-G" $enter "$NETBPFD" --docker-host "unix://$d/docker.sock"
+		NETBPF_CGROUP="$NB_CGROOT/$NBB_ID-G" $enter "$NETBPFD" -v --docker-host "unix://$d/docker.sock"
 	NBB_G_NETBPFD=$BG_PID
 	wait_for 10 test -S "$a/root/run/docker/plugins/netbpf.sock" ||
 		die "netbpfd did not start: $(tail -5 "$NBB_TMP/netbpfd-g.log")"
@@ -360,6 +394,30 @@ topo_setup_G() {
 	T_PUBCLI[G]=$NBB_ID-G-w T_PUBIP[G]=198.18.0.1 T_PUBPORT[G]=8000
 	T_LOCALNS[G]=$h T_LOCALCG[G]=$NB_CGROOT/$NBB_ID-G
 	T_LOCALIP[G]=127.0.0.1 T_LOCALPORT[G]=8000
+	# netbpfd's DNS on the network's gateway address (issue 18)
+	T_DNS[G]=$(dkg inspect -f '{{range .NetworkSettings.Networks}}{{.Gateway}}{{end}}' nbb-cli)
+	T_DK[G]=dkg
+}
+
+# netbpfd_calls: how long netbpfd took for each kind of call Docker made
+# during the run (-v logs each call with its time and its wait for the call
+# before), for the report's profile of `docker run`'s driver calls
+netbpfd_calls() {
+	python3 - "$NBB_TMP/netbpfd-g.log" <<'PY'
+import json, re, sys
+by = {}
+# a call's line holds Docker's request body, which may end in a newline
+text = open(sys.argv[1], errors="replace").read()
+for m in re.finditer(r"^netbpfd: /(\S+) .*? -> (\d+) [^\n]*?\(([0-9.]+) ms, ([0-9.]+) ms waiting\)$",
+                     text, re.S | re.M):
+    by.setdefault(m.group(1), []).append((float(m.group(3)), float(m.group(4))))
+def pct(xs, f):
+    xs = sorted(xs)
+    return xs[min(len(xs) - 1, int(f * len(xs)))]
+print(json.dumps({k: {"calls": len(v), "p50_ms": pct([a for a, _ in v], 0.5),
+                      "p90_ms": pct([a for a, _ in v], 0.9),
+                      "wait_p50_ms": pct([b for _, b in v], 0.5)} for k, v in sorted(by.items())}))
+PY
 }
 
 topo_teardown_G() {
@@ -397,7 +455,8 @@ def bpftool(*args):
 n = 0
 for p in bpftool("dump", "pinned", pins + "/nb_ports"):
     v = p["formatted"]["value"]
-    if v["kind"] != 1 or not v["stats_slot"]:
+    # the kind by name since the maps' BTF has it as an enum; a number before
+    if v["kind"] not in (1, "NB_PORT_ENDPOINT") or not v["stats_slot"]:
         continue
     key = [str(v["stats_slot"] >> (8 * i) & 255) for i in range(4)]
     e = bpftool("lookup", "pinned", pins + "/nb_ep_stats", "key", *key)
@@ -458,4 +517,143 @@ out += ["COMMIT"]
 print("\n".join(out))
 EOF
 	in_ns "$NBB_ID-i" iptables-restore <"$NBB_TMP/ipt.rules"
+}
+
+# ---- (XU, XF, XN) across two hosts (issue 17) ------------------------------------------
+# Two host netns joined by one veth, the underlay (ul0: 10.97.0.1 and 10.97.0.2, MTU 1500);
+# the client lives on host 1, the server on host 2. Overlay sandboxes get MTU 1450 (the
+# underlay's less VXLAN's 50 bytes) in XF and XN alike.
+#
+#   (XU) direct underlay: client and server are the hosts themselves, no encapsulation
+#        (the limit)
+#   (XF) flannel's vxlan datapath, built by hand as flanneld builds it: pods on a Linux
+#        bridge cni0 (10.244.K.0/24), a VXLAN device flannel.1 (VNI 1, port 4789,
+#        nolearning), the other host's pod subnet routed via flannel.1 with a permanent
+#        neighbour and FDB entry for its VTEP
+#   (XN) netbpf overlay: one instance per host with a store (an etcd member in host 1's
+#        netns) and its agent (netbpfd), nbvx0 from `up`, `network create -d overlay` on
+#        host 1, the sandboxes' addresses from the hosts' blocks, the remote endpoints put
+#        by the agents: the whole control plane, as a cluster runs it
+
+TOPO_IDS+=(XU XF XN)
+TOPO_NAME[XU]="cross-host: direct underlay, no encapsulation"
+TOPO_NAME[XF]="cross-host: kernel VXLAN + Linux bridge (flannel's vxlan datapath)"
+TOPO_NAME[XN]="cross-host: netbpf overlay (VXLAN in BPF), tc"
+
+XU_MTU=1500
+XO_MTU=1450
+
+# x_hosts H1 H2: the two host netns with the underlay veth between them
+x_hosts() {
+	local k
+	ip netns add "$1"
+	ip netns add "$2"
+	ip link add ul0 netns "$1" type veth peer name ul0 netns "$2"
+	for k in 1 2; do
+		local h=$1
+		[ "$k" = 2 ] && h=$2
+		ip -n "$h" link set lo up
+		ip -n "$h" link set ul0 mtu "$XU_MTU" up
+		ip -n "$h" addr add "10.97.0.$k/24" dev ul0
+		in_ns "$h" sysctl -qw net.ipv4.ip_forward=1
+	done
+}
+
+topo_setup_XU() {
+	x_hosts "$NBB_ID-xu-h1" "$NBB_ID-xu-h2"
+	T_CLI[XU]=$NBB_ID-xu-h1 T_SRV[XU]=$NBB_ID-xu-h2 T_SRVIP[XU]=10.97.0.2
+}
+
+# xf_host K: host K's bridge, pod and flannel.1, the other pod subnet routed through it
+xf_host() {
+	local k=$1 j=$((3 - $1)) h=$NBB_ID-xf-h$1 p=$NBB_ID-xf-p$1
+	in_ns "$h" sh -c 'for f in /proc/sys/net/bridge/bridge-nf-call-*; do
+		[ -e "$f" ] && echo 0 >"$f"; done; true'
+	ip -n "$h" link add cni0 type bridge
+	ip -n "$h" link set cni0 type bridge nf_call_iptables 0 nf_call_arptables 0
+	ip -n "$h" addr add "10.244.$k.1/24" dev cni0
+	ip -n "$h" link set cni0 mtu "$XO_MTU" up
+	ip netns add "$p"
+	ip link add "veth$k" netns "$h" mtu "$XO_MTU" type veth peer name eth0 netns "$p" mtu "$XO_MTU"
+	ip -n "$h" link set "veth$k" master cni0 up
+	ip -n "$p" link set lo up
+	ip -n "$p" addr add "10.244.$k.2/24" dev eth0
+	ip -n "$p" link set eth0 up
+	ip -n "$p" route add default via "10.244.$k.1"
+	ip -n "$h" link add flannel.1 type vxlan id 1 local "10.97.0.$k" dev ul0 dstport 4789 \
+		nolearning
+	ip -n "$h" addr add "10.244.$k.0/32" dev flannel.1
+	ip -n "$h" link set flannel.1 mtu "$XO_MTU" up
+	ip -n "$h" route add "10.244.$j.0/24" via "10.244.$j.0" dev flannel.1 onlink
+}
+topo_setup_XF() {
+	local k j mac
+	x_hosts "$NBB_ID-xf-h1" "$NBB_ID-xf-h2"
+	xf_host 1
+	xf_host 2
+	# what flanneld writes for each other host: its VTEP's MAC and underlay address
+	for k in 1 2; do
+		j=$((3 - k))
+		mac=$(ip -n "$NBB_ID-xf-h$j" -o link show flannel.1 |
+			sed -n 's/.*link\/ether \([0-9a-f:]*\).*/\1/p')
+		ip -n "$NBB_ID-xf-h$k" neigh add "10.244.$j.0" lladdr "$mac" dev flannel.1 nud permanent
+		bridge -n "$NBB_ID-xf-h$k" fdb append "$mac" dev flannel.1 dst "10.97.0.$j" self permanent
+	done
+	T_CLI[XF]=$NBB_ID-xf-p1 T_SRV[XF]=$NBB_ID-xf-p2 T_SRVIP[XF]=10.244.2.2
+	in_ns "$NBB_ID-xf-p1" ping -c1 -W2 10.244.2.2 >/dev/null ||
+		die "(XF) the pods do not reach each other across flannel.1"
+}
+
+NETBPFD=${NETBPFD:-$NBB_SRC/build/netbpfd}
+topo_available_XN() {
+	command -v etcd >/dev/null || { echo "not available: etcd missing (Debian's etcd-server)"; return 1; }
+	[ -x "$NETBPFD" ] || { echo "not available: $NETBPFD missing (make)"; return 1; }
+}
+
+# xn_netbpfd K: the agent of XN's host K (its pid recorded: cleanup ends it)
+xn_netbpfd() {
+	local t=$NBB_TMP/nb-xn$1
+	NETBPF_STATE_DIR=$t/state NETBPF_PIN_DIR=$t/bpf NETBPF_CGROUP=$NB_CGROOT/$NBB_ID-xn$1 \
+		bg "xn$1-netbpfd" nsenter --net=/run/netns/"$NBB_ID-xn$1-h" "$NETBPFD" \
+		--docker-socket "$t/netbpf.sock" --docker-host "unix://$t/no-docker.sock"
+	echo "$BG_PID" >"$t/netbpfd.pid"
+}
+xn_has_net() { nbx xn2 network inspect --format '{{.Id}}' bench; }
+xn_pings() { in_ns "$1" ping -n -c1 -W1 "$2"; }
+
+topo_setup_XN() {
+	local k t
+	x_hosts "$NBB_ID-xn1-h" "$NBB_ID-xn2-h"
+	bg xn-etcd nsenter --net=/run/netns/"$NBB_ID-xn1-h" etcd --name xn --data-dir "$NBB_TMP/xn-etcd" \
+		--listen-client-urls http://10.97.0.1:2379 --advertise-client-urls http://10.97.0.1:2379 \
+		--listen-peer-urls http://10.97.0.1:2380 --initial-advertise-peer-urls http://10.97.0.1:2380 \
+		--initial-cluster xn=http://10.97.0.1:2380 --initial-cluster-token "$NBB_ID"
+	wait_for 10 in_ns "$NBB_ID-xn1-h" etcdctl --endpoints http://10.97.0.1:2379 endpoint health ||
+		die "(XN) etcd does not answer"
+	for k in 1 2; do
+		t=$NBB_TMP/nb-xn$k
+		mkdir -p "$t/bpf" "$NB_CGROOT/$NBB_ID-xn$k"
+		mount -t bpf bpf "$t/bpf"
+		nbx "xn$k" up --uplink ul0 --store etcd://10.97.0.1:2379 --advertise "10.97.0.$k" >/dev/null
+		xn_netbpfd "$k"
+	done
+	# the control plane: created on host 1, realized on host 2 by its agent
+	wait_for 10 nbx xn1 network create -d overlay --subnet 10.89.0.0/16 bench >/dev/null ||
+		die "(XN) network create -d overlay failed"
+	wait_for 10 xn_has_net || die "(XN) host 2's agent did not realize the network"
+	nbx xn1 sandbox create --network bench "$NBB_ID-xn-cli" >/dev/null
+	nbx xn2 sandbox create --network bench "$NBB_ID-xn-srv" >/dev/null
+	T_CLI[XN]=$NBB_ID-xn-cli T_SRV[XN]=$NBB_ID-xn-srv
+	T_SRVIP[XN]=$(in_ns "$NBB_ID-xn-srv" ip -o -4 addr show dev eth0 |
+		awk '{split($4, a, "/"); print a[1]}')
+	wait_for 10 xn_pings "$NBB_ID-xn-cli" "${T_SRVIP[XN]}" ||
+		die "(XN) the sandboxes do not reach each other across nbvx0"
+}
+topo_teardown_XN() {
+	local k
+	for k in 1 2; do
+		bg_stop "$(cat "$NBB_TMP/nb-xn$k/netbpfd.pid" 2>/dev/null)"
+	done
+	nb_instance_teardown xn1
+	nb_instance_teardown xn2
 }

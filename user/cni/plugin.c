@@ -435,7 +435,7 @@ static int network_compare(struct nb_cni_ctx *ctx, const struct nb_network_rec *
 	len +=                                                                                     \
 	    (size_t)snprintf(diff + len, len < sizeof(diff) ? sizeof(diff) - len : 0, __VA_ARGS__)
 
-	if (strcmp(net->driver, NB_DRIVER_BRIDGE))
+	if (!nb_net_is_bridged(net))
 		return nb_cni_errorf(ctx->err, code,
 				     "network \"%s\" is netbpf's %s network; a CNI network must be "
 				     "a bridge network",

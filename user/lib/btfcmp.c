@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -169,6 +170,30 @@ static int cmp_members(struct btfcmp *c, const struct btf_type *ta, const struct
 	return 0;
 }
 
+/*
+ * An int (whole bytes) and t of another kind, in btf, hold the same bytes the
+ * same way and differ only in how a reader prints them: an enum of the int's
+ * size (a __u8 field that became a __packed__ enum), or an array of as many
+ * one-byte ints (a __be32 and nb_ipv4_bytes: btfview.h).
+ */
+static bool same_bytes(const struct btf_type *ti, const struct btf *btf, const struct btf_type *t)
+{
+	const struct btf_type *et;
+	__u32 eid;
+
+	if (layout_kind(ti) != BTF_KIND_INT || btf_int_offset(ti) ||
+	    btf_int_bits(ti) != ti->size * 8)
+		return false;
+	if (layout_kind(t) == BTF_KIND_ENUM)
+		return t->size == ti->size;
+	if (!btf_is_array(t) || btf_array(t)->nelems != ti->size)
+		return false;
+	eid = btf_array(t)->type;
+	et = resolve(btf, &eid);
+	return et && btf_is_int(et) && et->size == 1 && btf_int_bits(et) == 8 &&
+	       !btf_int_offset(et);
+}
+
 static int cmp_type(struct btfcmp *c, __u32 a_id, __u32 b_id, int depth)
 {
 	const struct btf_type *ta, *tb;
@@ -180,6 +205,8 @@ static int cmp_type(struct btfcmp *c, __u32 a_id, __u32 b_id, int depth)
 	tb = resolve(c->b, &b_id);
 	if (!ta || !tb)
 		return -EINVAL;
+	if (same_bytes(ta, c->b, tb) || same_bytes(tb, c->a, ta))
+		return 0;
 	if (layout_kind(ta) != layout_kind(tb))
 		return differ(c, "%s became %s", kind_str(ta), kind_str(tb));
 

@@ -7,6 +7,10 @@
  * names, bit offsets and bitfield sizes and each member's layout, int size and
  * encoding, array element layout and count, enum size; typedef/const/volatile/
  * restrict/type tags are looked through, and type names and ids do not matter.
+ * Nor does how a reader prints the bytes: an int is the same layout as an enum
+ * of its size or an array of as many one-byte ints (btfview.h turns a __be32
+ * into 4 bytes and abi.h's kinds are enums: a reload over maps of a build
+ * before that keeps them).
  */
 #ifndef NETBPF_BTFCMP_H
 #define NETBPF_BTFCMP_H

@@ -15,6 +15,8 @@
 #include "cluster.h"
 #include "dataplane.h"
 #include "log.h"
+#include "ovagent.h"
+#include "ovnet.h"
 #include "owner.h"
 #include "resolve.h"
 #include "store.h"
@@ -271,6 +273,8 @@ int nb_cluster_hosts(struct nb_etcd *e, bool ttl, struct nb_cluster_host **hosts
 /* ---- agent --------------------------------------------------------------------- */
 
 struct agent {
+	const struct nb_instance *inst;
+	struct nb_ovagent *ov; /* overlay networks and remote endpoints */
 	const struct nb_cluster_cfg *cfg;
 	const volatile int *stop;
 	const struct nb_agent_ops *ops;
@@ -292,6 +296,23 @@ static void nap(const volatile int *stop, long ms)
 
 	for (; ms > 0 && !stopped(stop); ms -= 100)
 		nanosleep(&ts, NULL);
+}
+
+static int restore(struct agent *a, struct nb_etcd *e, int64_t lease)
+{
+	struct nb_store *st;
+	int err, conflicts = 0;
+
+	err = nb_open_state(a->inst, false, &st);
+	if (err)
+		return err;
+	err = nb_ovnet_restore(e, st, a->cfg, lease, &conflicts);
+	nb_store_close(st);
+	if (!err && conflicts)
+		nb_logf(NB_LOG_WARN,
+			"cluster: %d endpoint%s of this host conflict with the cluster", conflicts,
+			conflicts > 1 ? "s" : "");
+	return err;
 }
 
 static void *keepalive_main(void *arg)
@@ -328,6 +349,9 @@ static void *keepalive_main(void *arg)
 					"cluster: host %s registered as %s (lease %" PRIx64
 					", TTL %" PRId64 " s)",
 					a->self.id, key, lease, ttl);
+			/* this host's blocks and endpoints, from its state, under the new lease */
+			if (!err)
+				err = restore(a, e, lease);
 			registered = !err;
 		}
 		if (err == -ENOENT) {
@@ -347,6 +371,9 @@ static void *keepalive_main(void *arg)
 		if (down)
 			nb_logf(NB_LOG_INFO, "cluster: the store answers again");
 		down = false;
+		/* the remote endpoints back into maps that `down` and `up` made anew */
+		if (a->ov)
+			nb_ovagent_check(a->ov);
 		nap(a->stop, ttl * 1000 / 3);
 	}
 	/* a clean stop leaves the cluster at once */
@@ -416,8 +443,11 @@ static void key_event(struct agent *a, bool put, const struct nb_etcd_kv *kv)
 {
 	struct nb_cluster_host h;
 
-	if (strncmp(kv->key, NB_CLUSTER_HOSTS, strlen(NB_CLUSTER_HOSTS)))
-		return; /* the rest of the layout comes with overlay networks */
+	if (strncmp(kv->key, NB_CLUSTER_HOSTS, strlen(NB_CLUSTER_HOSTS))) {
+		if (a->ov)
+			nb_ovagent_event(a->ov, put, kv);
+		return;
+	}
 	if (!put) {
 		host_gone(a, kv->key + strlen(NB_CLUSTER_HOSTS));
 		return;
@@ -439,6 +469,8 @@ static int on_watch(const struct nb_etcd_event *ev, size_t n, int64_t rev, void 
 	(void)rev;
 	for (i = 0; i < n; i++)
 		key_event(a, ev[i].type == NB_ETCD_EV_PUT, &ev[i].kv);
+	if (a->ov)
+		nb_ovagent_flush(a->ov);
 	return 0;
 }
 
@@ -465,6 +497,10 @@ static int relist(struct agent *a, struct nb_etcd *e, int64_t *rev)
 	}
 	for (j = 0; j < kvs.n; j++)
 		key_event(a, true, &kvs.kv[j]);
+	if (a->ov) {
+		nb_ovagent_relisted(a->ov, &kvs);
+		nb_ovagent_flush(a->ov);
+	}
 	*rev = kvs.revision;
 	nb_etcd_kvs_free(&kvs);
 	return 0;
@@ -474,7 +510,7 @@ int nb_agent_run(const struct nb_instance *inst, const volatile int *stop,
 		 const struct nb_agent_ops *ops)
 {
 	struct nb_cluster_cfg cfg;
-	struct agent a = {.cfg = &cfg, .stop = stop, .ops = ops};
+	struct agent a = {.inst = inst, .cfg = &cfg, .stop = stop, .ops = ops};
 	pthread_t ka;
 	bool ka_started = false, down = false;
 	struct nb_etcd *e = NULL;
@@ -495,6 +531,8 @@ int nb_agent_run(const struct nb_instance *inst, const volatile int *stop,
 		goto out;
 	}
 	if ((err = nb_cluster_connect(&cfg, 0, &e)))
+		goto out;
+	if ((err = nb_ovagent_new(inst, &cfg, &a.ov)))
 		goto out;
 	snprintf(a.self.id, sizeof(a.self.id), "%s", cfg.host_id);
 	snprintf(a.self.advertise, sizeof(a.self.advertise), "%s", cfg.advertise);
@@ -539,6 +577,7 @@ out:
 	if (ka_started)
 		pthread_join(ka, NULL);
 	nb_etcd_close(e);
+	nb_ovagent_free(a.ov);
 	free(a.hosts);
 	nb_cluster_cfg_free(&cfg);
 	return err;

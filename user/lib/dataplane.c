@@ -29,6 +29,7 @@
 #include <bpf/libbpf.h>
 
 #include "btfcmp.h"
+#include "btfview.h"
 #include "dataplane.h"
 #include "hooks.h"
 #include "log.h"
@@ -44,6 +45,7 @@
 #include "uplink.skel.h"
 #include "sock.skel.h"
 #include "xdp.skel.h"
+#include "tunnel.skel.h"
 
 #define NB_DEFAULT_BPFFS "/sys/fs/bpf"
 
@@ -84,6 +86,7 @@ DP_SKELETON(gateway)
 DP_SKELETON(uplink)
 DP_SKELETON(sock)
 DP_SKELETON(xdp)
+DP_SKELETON(tunnel)
 
 static const struct dp_object dp_objects[] = {
     DP_ENTRY(endpoint),
@@ -92,6 +95,8 @@ static const struct dp_object dp_objects[] = {
     DP_ENTRY(sock),
     /* loaded in both modes (cheap, and `up --mode` then only changes attachments) */
     DP_ENTRY(xdp),
+    /* overlay networks: the VXLAN device's ingress (issue 17) */
+    DP_ENTRY(tunnel),
     {.name = NULL},
 };
 
@@ -200,6 +205,7 @@ static bool prog_pinned(const struct nb_instance *inst, const char *prog)
 static int dp_open(const struct nb_instance *inst, const struct dp_object *o, void **skel)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = inst->pin_dir);
+	const char *env;
 	int err;
 
 	*skel = o->open(&opts);
@@ -212,9 +218,24 @@ static int dp_open(const struct nb_instance *inst, const struct dp_object *o, vo
 	err = nb_dp_sizes_apply(o->obj(*skel), inst->sizes);
 	if (err) {
 		nb_errorf("BPF object \"%s\": cannot size its maps: %s", o->name, strerror(-err));
-		o->destroy(*skel);
-		*skel = NULL;
+		goto fail;
 	}
+	/*
+	 * addresses and protocols in the maps' BTF as bpftool prints them readably
+	 * (btfview.h); NETBPF_BTF=compiled keeps the compiler's, as builds before did (a
+	 * test of `up --reload` over such maps)
+	 */
+	env = getenv("NETBPF_BTF");
+	err = env && !strcmp(env, "compiled") ? 0 : nb_btf_readable_obj(o->obj(*skel));
+	if (err) {
+		nb_errorf("BPF object \"%s\": cannot adapt its maps' BTF: %s", o->name,
+			  strerror(-err));
+		goto fail;
+	}
+	return 0;
+fail:
+	o->destroy(*skel);
+	*skel = NULL;
 	return err;
 }
 

@@ -119,7 +119,7 @@ int nb_dns_table_read(struct nb_store *st, struct nb_dns_table *t)
 		struct nb_dns_net n = {0};
 
 		/* Docker's default bridge has no embedded DNS either: user-defined ones only */
-		if (strcmp(nets[i].driver, NB_DRIVER_BRIDGE) || nets[i].builtin || !nets[i].gateway)
+		if (!nb_net_is_bridged(&nets[i]) || nets[i].builtin || !nets[i].gateway)
 			continue;
 		snprintf(n.id, sizeof(n.id), "%s", nets[i].id);
 		snprintf(n.name, sizeof(n.name), "%s", nets[i].name);

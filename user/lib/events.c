@@ -374,7 +374,7 @@ int nb_event_line(const struct nb_event *ev, int64_t unix_ns, const struct nb_ev
 		  const struct nb_event_where *peer, char *buf, size_t size)
 {
 	char when[NB_TIME_STRLEN], rbuf[32], where[128], pwhere[128], tuple[128], nat[128];
-	char sm[18], dm[18], s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	char sm[18], dm[18], s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN], tun[64];
 	const char *type = nb_event_type_name(ev->type);
 
 	nb_fmt_time_rfc3339nano(unix_ns, when);
@@ -404,9 +404,13 @@ int nb_event_line(const struct nb_event *ev, int64_t unix_ns, const struct nb_ev
 	}
 	mac_str(ev->smac, sm);
 	mac_str(ev->dmac, dm);
-	return snprintf(buf, size, "%s %s %s %s%s %s len %u mac %s -> %s", when,
+	tun[0] = '\0';
+	if (ev->tun_vni || ev->tun_host)
+		snprintf(tun, sizeof(tun), " tunnel vni %u host %s", ev->tun_vni,
+			 inet_ntop(AF_INET, &ev->tun_host, s, sizeof(s)) ? s : "?");
+	return snprintf(buf, size, "%s %s %s %s%s %s len %u mac %s -> %s%s", when,
 			type ? type : "event", reason_str(ev, rbuf), where, pwhere, tuple, ev->len,
-			sm, dm);
+			sm, dm, tun);
 }
 
 static int where_json(json_t *o, const struct nb_event_where *w, __u32 ifindex)
@@ -501,6 +505,15 @@ json_t *nb_event_json(const struct nb_event *ev, int64_t unix_ns, const struct n
 			err |=
 			    json_object_set_new(x, "icmp_id", json_integer(ntohs(ev->nat_sport)));
 		}
+	}
+	if (ev->tun_vni || ev->tun_host) {
+		x = json_object();
+		if (!x)
+			goto fail;
+		err |= json_object_set_new(o, "tunnel", x);
+		err |= json_object_set_new(x, "vni", json_integer(ev->tun_vni));
+		inet_ntop(AF_INET, &ev->tun_host, a, sizeof(a));
+		err |= json_object_set_new(x, "host", json_string(a));
 	}
 	if (ev->peer_ifindex) {
 		x = json_object();

@@ -16,6 +16,7 @@
 #include "events.h"
 #include "ipam.h"
 #include "cluster.h"
+#include "overlay.h"
 #include "lifecycle.h"
 #include "log.h"
 #include "mapsize.h"
@@ -584,7 +585,7 @@ static void restore(struct nb_store *st, struct nb_world *w, struct nb_up_report
 		return;
 	}
 	for (i = 0; i < nn; i++) {
-		if (strcmp(nets[i].driver, NB_DRIVER_BRIDGE))
+		if (!nb_net_is_bridged(&nets[i]))
 			continue;
 		if (nb_network_realize(w, &nets[i]))
 			c->failed++;
@@ -620,7 +621,7 @@ static void restore(struct nb_store *st, struct nb_world *w, struct nb_up_report
 		first = true;
 		for (j = 0; j < ne; j++) {
 			net = nb_network_recs_by_id(nets, nn, eps[j].network_id);
-			if (!net || strcmp(net->driver, NB_DRIVER_BRIDGE))
+			if (!net || !nb_net_is_bridged(net))
 				continue;
 			if (nb_endpoint_realize(w, net, &sbs[i], &eps[j], first))
 				c->failed++;
@@ -740,6 +741,28 @@ static void nat_restore(struct nb_store *st, struct nb_world *w, const struct nb
 }
 
 /* ---- up ------------------------------------------------------------------ */
+
+/*
+ * The VXLAN device of a host with a store, its MTU from the first uplink (the underlay: the
+ * outer packets leave there) less the encapsulation, as Linux gives a VXLAN device over a
+ * lower device. Without uplinks, Ethernet's 1500.
+ */
+static int up_overlay_dev(const struct nb_instance *inst, struct nb_nl *nl, struct nb_world *w,
+			  const struct nb_strv *uplinks, struct nb_up_report *r)
+{
+	struct nb_link_info info = {.mtu = 1500};
+	int err;
+
+	if (uplinks->n && (err = nb_nl_link_info(nl, uplinks->v[0], &info))) {
+		nb_errorf("up: uplink %s: cannot read its MTU: %s", uplinks->v[0], strerror(-err));
+		return err;
+	}
+	err = nb_overlay_dev_ensure(inst, nl, &w->maps, info.mtu);
+	if (err)
+		return err;
+	r->overlay_mtu = info.mtu - NB_OVERLAY_OVERHEAD;
+	return 0;
+}
 
 /* ---- issue 19: owner, pins, uplinks by ifindex, map sizes ---------------- */
 
@@ -874,6 +897,8 @@ static void up_undo(const struct nb_instance *inst, struct nb_nl *nl)
 	if (!own_prog_ids(inst, &ids, &n) && nl)
 		nb_uplinks_detach_attached(nl, ids, n, NULL, NULL);
 	free(ids);
+	if (nl)
+		nb_overlay_dev_del(nl, NULL);
 	nb_dp_cgroup_detach(inst);
 	nb_dp_unload(inst);
 }
@@ -1088,6 +1113,9 @@ int nb_up(const struct nb_instance *inst, const struct nb_up_opts *o, struct nb_
 	world = true;
 	if ((err = predefined_ensure(st, &w, o->bridge_subnet)))
 		goto cleanup;
+	/* a host of a cluster: the VXLAN device its overlay networks need (docs/overlay.md) */
+	if (joined && (err = up_overlay_dev(inst, nl, &w, &uplinks, r)))
+		goto cleanup;
 	csv = nb_strv_join(&uplinks);
 	err = csv ? nb_store_setting_set(st, SETTING_UPLINKS, csv) : -ENOMEM;
 	if (!err)
@@ -1274,6 +1302,9 @@ int nb_down_opts(const struct nb_instance *inst, bool force, struct nb_down_repo
 		err = r->devices;
 		goto cleanup;
 	}
+	err = nb_overlay_dev_del(nl, NULL);
+	if (err)
+		goto cleanup;
 	err = nb_uplinks_stored(st, &uplinks);
 	if (err)
 		nb_logf(NB_LOG_WARN, "down: cannot read the stored uplinks: %s", strerror(-err));
@@ -1473,7 +1504,7 @@ static int gc_devices(const struct nb_instance *inst, struct nb_store *st, struc
 	for (i = 0; i < ne; i++)
 		snprintf(known[nk++], NB_IFNAMSIZ, "%s", eps[i].host_ifname);
 	for (i = 0; i < nn; i++) {
-		if (strcmp(nets[i].driver, NB_DRIVER_BRIDGE))
+		if (!nb_net_is_bridged(&nets[i]))
 			continue;
 		nb_network_ifnames(nets[i].net_id, gw, port);
 		snprintf(known[nk++], NB_IFNAMSIZ, "%s", gw);

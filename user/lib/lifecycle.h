@@ -92,6 +92,7 @@ struct nb_up_report {
 	size_t failed;	/* objects that could not be restored: their causes are in the error slot */
 	size_t skipped; /* endpoints of sandboxes whose netns is gone */
 	char store[512], advertise[64]; /* the cluster's store, "" when none */
+	unsigned int overlay_mtu; /* with a store: the MTU of overlay endpoints (nbvx0's), else 0 */
 };
 
 /*

@@ -11,6 +11,7 @@
 #include <bpf/btf.h>
 #include <bpf/libbpf.h>
 
+#include "btfview.h"
 #include "fmt.h"
 #include "ipam.h"
 #include "log.h"
@@ -87,8 +88,8 @@ static json_t *decode_enum(const struct btf *btf, const struct btf_type *t, cons
 	return json_integer((json_int_t)v);
 }
 
-static json_t *decode_array(const struct btf *btf, const struct btf_type *t, const char *member,
-			    const __u8 *data, int depth)
+static json_t *decode_array(const struct btf *btf, const struct btf_type *t, const char *tname,
+			    const char *member, const __u8 *data, int depth)
 {
 	const struct btf_array *a = btf_array(t);
 	const struct btf_type *et = btf__type_by_id(btf, btf__resolve_type(btf, a->type));
@@ -98,6 +99,19 @@ static json_t *decode_array(const struct btf *btf, const struct btf_type *t, con
 
 	if (esz <= 0 || !et)
 		return json_null();
+	/* what btfview.c made of a __be32 (or of four), and nb_local_addrs' key */
+	if (tname && !strcmp(tname, NB_BTF_IPV4) && a->nelems * esz == 4) {
+		char buf[NB_IPV4_STRLEN];
+		__be32 ip;
+
+		memcpy(&ip, data, 4);
+		return json_string(nb_fmt_ipv4(ip, buf));
+	}
+	if (tname && !strcmp(tname, NB_BTF_IPV6) && a->nelems * esz == 16) {
+		char buf[INET6_ADDRSTRLEN];
+
+		return json_string(inet_ntop(AF_INET6, data, buf, sizeof(buf)));
+	}
 	/* u8[6] named mac: a MAC; u8[4] named like an address: an IPv4 address */
 	if (btf_is_int(et) && esz == 1 && member) {
 		char buf[18];
@@ -164,10 +178,13 @@ static json_t *decode(const struct btf *btf, __u32 id, const char *member, const
 		return json_null();
 	if (btf_is_int(t))
 		return decode_int(t, tname, member, data);
+	/* btfview.c's enum nb_ipproto: the short names `ct ls` and `port` use */
+	if (btf_is_any_enum(t) && t->size == 1 && member && !strcmp(member, "proto"))
+		return json_string(nb_proto_name(*data));
 	if (btf_is_any_enum(t))
 		return decode_enum(btf, t, data);
 	if (btf_is_array(t))
-		return decode_array(btf, t, member, data, depth);
+		return decode_array(btf, t, tname, member, data, depth);
 	if (btf_is_struct(t) || btf_is_union(t))
 		return decode_struct(btf, t, data, depth);
 	return json_null();

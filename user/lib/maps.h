@@ -45,6 +45,12 @@ struct nb_maps {
 	int pub_targets;
 	int ct_syn;
 	int pub_allow;
+	/* overlay networks (overlay.h): VNIs, remote endpoints by MAC and by address, the
+	 * VXLAN device */
+	int vni;
+	int remote;
+	int remote_ip;
+	int tunnel;
 	/* IPv6: the NDP table and the IPv6 subnets (optional in an older pin dir) */
 	int neigh6;
 	int subnets6;

@@ -13,6 +13,7 @@
 #include "ipam.h"
 #include "log.h"
 #include "membership.h"
+#include "ovnet.h"
 #include "names.h"
 #include "netns.h"
 #include "nl.h"
@@ -360,6 +361,70 @@ static int attach_special(struct nb_store *st, const struct nb_network_rec *net,
 }
 
 /*
+ * An overlay network's address comes from the cluster's store (ovnet.h): the
+ * endpoint's key is created there before anything changes here, so an
+ * unreachable store fails the attach with nothing done
+ */
+static int overlay_claim(struct nb_store *st, const struct nb_network_rec *net,
+			 const struct nb_sandbox_rec *sb, __be32 want, struct nb_endpoint_rec *ep,
+			 struct nb_ovctx *ov)
+{
+	__be32 *used = NULL;
+	size_t nused = 0;
+	int err;
+
+	err = nb_store_network_ips(st, net->id, &used, &nused);
+	if (err)
+		return nb_error(err, "network \"%s\": cannot read the addresses in use: %s",
+				net->name, strerror(-err));
+	err = nb_id_new(ep->id);
+	if (err)
+		nb_errorf("sandbox \"%s\": cannot make an endpoint id: %s", sb->name,
+			  strerror(-err));
+	if (!err)
+		err = nb_ovctx_open(st, net, ov);
+	if (!err) {
+		err = nb_ovep_claim(ov, net, sb, want, used, nused, ep);
+		if (err)
+			nb_ovctx_close(ov);
+	}
+	if (err)
+		nb_errorf("sandbox \"%s\": not connected to network \"%s\"", sb->name, net->name);
+	free(used);
+	return err;
+}
+
+/* Removes the store's key of an overlay endpoint before the endpoint goes */
+static int overlay_release(struct nb_store *st, const struct nb_endpoint_rec *ep)
+{
+	struct nb_network_rec net;
+	struct nb_ovctx ov;
+	int err;
+
+	if (nb_store_network_find(st, ep->network_id, &net))
+		return 0;
+	if (!net.vni) {
+		nb_network_rec_clear(&net);
+		return 0;
+	}
+	err = nb_ovctx_open(st, &net, &ov);
+	if (!err) {
+		err = nb_ovep_release(&ov, &net, ep->ip);
+		nb_ovctx_close(&ov);
+	} else if (err == -EHOSTDOWN || err == -EIDRM) {
+		/* no lease (its keys go with it) or no network in the store: nothing to remove */
+		nb_error_clear();
+		err = 0;
+	}
+	if (err)
+		nb_errorf("endpoint %.*s on network \"%s\": not removed", NB_SHORT_ID_LEN, ep->id,
+			  net.name);
+	nb_network_rec_clear(&net);
+	return err;
+}
+
+
+/*
  * An IPv6-only endpoint's MAC (02:42 + the last 32 bits of its address) repeats another's
  * of the network only when a fixed --ip6 shares those bits with an address in use in a
  * subnet shorter than /96: refused, naming the holder
@@ -407,7 +472,9 @@ int nb_attach_ifname(struct nb_store *st, struct nb_world *w, const struct nb_ne
 {
 	struct nb_endpoint_rec *eps = NULL;
 	struct netns_view view = {0};
-	bool default_route;
+	char a[NB_IPV4_STRLEN];
+	struct nb_ovctx ov = {0};
+	bool default_route, claimed = false;
 	size_t i, neps = 0;
 	int err, seq;
 
@@ -426,7 +493,7 @@ int nb_attach_ifname(struct nb_store *st, struct nb_world *w, const struct nb_ne
 	}
 
 	memset(ep, 0, sizeof(*ep));
-	if (strcmp(net->driver, NB_DRIVER_BRIDGE)) {
+	if (!nb_net_is_bridged(net)) {
 		if (want6 && !nb_ipv6_is_zero(want6)) {
 			nb_errorf("sandbox \"%s\": network \"%s\" (%s) takes no IPv6 address",
 				  sb->name, net->name, net->driver);
@@ -435,17 +502,28 @@ int nb_attach_ifname(struct nb_store *st, struct nb_world *w, const struct nb_ne
 		return attach_special(st, net, sb, ep);
 	}
 
-	err = pick_address(st, net, sb, want, &ep->ip);
-	if (!err)
-		err = pick_address6(st, net, sb, want6, &ep->ip6);
+	if (net->vni) {
+		/* overlay networks are IPv4-only: their addresses are leased from the store */
+		if (want6 && !nb_ipv6_is_zero(want6)) {
+			nb_errorf("sandbox \"%s\": overlay network \"%s\" takes no IPv6 address",
+				  sb->name, net->name);
+			return -EINVAL;
+		}
+		err = overlay_claim(st, net, sb, want, ep, &ov);
+	} else {
+		err = pick_address(st, net, sb, want, &ep->ip);
+		if (!err)
+			err = pick_address6(st, net, sb, want6, &ep->ip6);
+	}
 	if (err)
 		return err;
+	claimed = net->vni;
 
 	err = nb_store_endpoint_list(st, NULL, sb->id, &eps, &neps);
 	if (err) {
 		nb_errorf("sandbox \"%s\": cannot read its endpoints: %s", sb->name,
 			  strerror(-err));
-		return err;
+		goto cleanup;
 	}
 	netns_look(sb, &view);
 	for (seq = 0; seq_taken(seq, eps, neps, &view); seq++)
@@ -455,7 +533,7 @@ int nb_attach_ifname(struct nb_store *st, struct nb_world *w, const struct nb_ne
 		if (!nb_endpoint_is_special(&eps[i]))
 			default_route = false;
 
-	err = nb_id_new(ep->id);
+	err = ep->id[0] ? 0 : nb_id_new(ep->id);
 	if (err) {
 		nb_errorf("sandbox \"%s\": cannot make an endpoint id: %s", sb->name,
 			  strerror(-err));
@@ -490,6 +568,13 @@ int nb_attach_ifname(struct nb_store *st, struct nb_world *w, const struct nb_ne
 		nb_errorf("sandbox \"%s\": cannot connect to network \"%s\" (%s): %s", sb->name,
 			  net->name, ep->host_ifname, strerror(-err));
 cleanup:
+	/* the cluster's key of an endpoint that did not come to be */
+	if (err && claimed && nb_ovep_release(&ov, net, ep->ip))
+		nb_errorf("sandbox \"%s\": network \"%s\": address %s stays claimed in the store "
+			  "until this host's agent re-lists",
+			  sb->name, net->name, nb_fmt_ipv4(ep->ip, a));
+	if (claimed)
+		nb_ovctx_close(&ov);
 	free(view.links);
 	free(eps);
 	return err;
@@ -502,6 +587,11 @@ int nb_detach(struct nb_store *st, struct nb_world *w, const struct nb_endpoint_
 	int err, pruned;
 	bool gone;
 
+	if (!nb_endpoint_is_special(ep)) {
+		err = overlay_release(st, ep);
+		if (err)
+			return err;
+	}
 	/* the ports published through the endpoint: their rows cascade with it */
 	if (w && !nb_endpoint_is_special(ep)) {
 		err = nb_publish_endpoint_rows(st, ep, &pubs, &npubs);

@@ -61,7 +61,7 @@ static int sb_load(struct nb_store *st, const struct nb_sandbox_rec *rec,
 		snprintf(f->network, sizeof(f->network), "%.*s", NB_NAME_MAX,
 			 net ? net->name : eps[i].network_id);
 		/* host and none networks give the sandbox no interface of netbpf's */
-		if (net && strcmp(net->driver, NB_DRIVER_BRIDGE))
+		if (net && !nb_net_is_bridged(net))
 			continue;
 		snprintf(f->ifname, sizeof(f->ifname), "%s", eps[i].ifname);
 		snprintf(f->host_ifname, sizeof(f->host_ifname), "%s", eps[i].host_ifname);

@@ -31,4 +31,12 @@ int nb_network_create(const struct nb_instance *inst, struct nb_store *st,
 int nb_network_remove(const struct nb_instance *inst, struct nb_store *st,
 		      struct nb_world_ref *world, const struct nb_network_rec *net);
 
+/*
+ * The cluster agent: an overlay network read from the store (ovnet.h) into the local
+ * state and kernel, in the caller's transaction. 1 when the state has it already;
+ * -EEXIST when its name or subnet collides with one of this host's networks.
+ */
+int nb_network_adopt(const struct nb_instance *inst, struct nb_store *st,
+		     struct nb_world_ref *world, struct nb_network_rec *rec);
+
 #endif

@@ -34,6 +34,7 @@
 #include <netlink/route/link.h>
 #include <netlink/route/link/inet6.h>
 #include <netlink/route/link/veth.h>
+#include <netlink/route/link/vxlan.h>
 #include <netlink/route/route.h>
 
 #include "nl.h"
@@ -237,6 +238,37 @@ cleanup:
 	return err;
 }
 
+int nb_nl_vxlan_add(struct nb_nl *nl, const char *name, __u16 dstport, unsigned int mtu)
+{
+	struct rtnl_link *link;
+	int err;
+
+	if (!name || strlen(name) >= NB_IFNAMSIZ)
+		return -EINVAL;
+	link = rtnl_link_vxlan_alloc();
+	if (!link)
+		return -ENOMEM;
+	rtnl_link_set_name(link, name);
+	if (mtu)
+		rtnl_link_set_mtu(link, mtu);
+	/* `external`: no VNI, no remote; BPF gives both per packet with the tunnel key */
+	err = rtnl_link_vxlan_set_collect_metadata(link, 1);
+	if (!err)
+		err = rtnl_link_vxlan_set_port(link, dstport);
+	/* nobody reads a kernel FDB on this device: every destination comes from the key */
+	if (!err)
+		err = rtnl_link_vxlan_set_learning(link, 0);
+	if (err) {
+		err = -EINVAL;
+		goto cleanup;
+	}
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_link_add(nl->sk, link, NLM_F_CREATE | NLM_F_EXCL));
+cleanup:
+	rtnl_link_put(link);
+	return err;
+}
+
 /* RTM_DELLINK of the link named NAME, or of IFINDEX when NAME is NULL */
 static int link_del(struct nb_nl *nl, int ifindex, const char *name)
 {
@@ -321,6 +353,33 @@ static int link_is_up_here(const char *name)
 	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
 	err = ioctl(fd, SIOCGIFFLAGS, &ifr) ? -errno : !!(ifr.ifr_flags & IFF_UP);
 	close(fd);
+	return err;
+}
+
+int nb_nl_link_set_mtu(struct nb_nl *nl, const char *name, unsigned int mtu)
+{
+	struct rtnl_link *link = NULL, *change = NULL;
+	int err;
+
+	err = link_get(nl, 0, name, &link);
+	if (err)
+		return err == -ENOENT ? -ENODEV : err;
+	if (rtnl_link_get_mtu(link) == mtu) {
+		err = 0;
+		goto cleanup;
+	}
+	change = rtnl_link_alloc();
+	if (!change) {
+		err = -ENOMEM;
+		goto cleanup;
+	}
+	rtnl_link_set_mtu(change, mtu);
+	nl_begin(nl);
+	err = nl_result(nl, rtnl_link_change(nl->sk, link, change, 0));
+cleanup:
+	if (change)
+		rtnl_link_put(change);
+	rtnl_link_put(link);
 	return err;
 }
 

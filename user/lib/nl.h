@@ -34,8 +34,15 @@ struct nb_veth_opts {
 /* Creates the pair (both ends down); -EEXIST when a name is taken */
 int nb_nl_veth_add(struct nb_nl *nl, const struct nb_veth_opts *o);
 int nb_nl_link_del(struct nb_nl *nl, const char *name); /* -ENODEV when absent */
+/*
+ * A collect-metadata ("external") VXLAN device on UDP port dstport (host order), learning
+ * off, left down; mtu 0: the kernel's. -EEXIST when the name is taken.
+ */
+int nb_nl_vxlan_add(struct nb_nl *nl, const char *name, __u16 dstport, unsigned int mtu);
 int nb_nl_link_ifindex(struct nb_nl *nl, const char *name); /* > 0, or -ENODEV */
 int nb_nl_link_up(struct nb_nl *nl, const char *name);
+/* Sets name's MTU (nothing sent when it has it already); -ENODEV */
+int nb_nl_link_set_mtu(struct nb_nl *nl, const char *name, unsigned int mtu);
 int nb_nl_link_mac(struct nb_nl *nl, const char *name, __u8 mac[6]);
 int nb_nl_link_name(struct nb_nl *nl, int ifindex, char name[NB_IFNAMSIZ]); /* -ENODEV */
 

@@ -261,8 +261,57 @@ static int publish6_put(struct nb_store *st, struct nb_world *w, const struct nb
 	return 0;
 }
 
+/*
+ * The endpoint a publish goes through: the one named (Docker's
+ * ProgramExternalConnectivity names it), else the sandbox's first bridge
+ * endpoint. net filled on success only.
+ */
+static int publish_via(struct nb_store *st, const struct nb_sandbox_rec *sb, const char *spec_str,
+		       const struct nb_endpoint_rec *via, struct nb_network_rec *net,
+		       struct nb_endpoint_rec *ep)
+{
+	int err;
+
+	if (!via) {
+		err = nb_publish_target(st, sb, net, ep);
+		if (err == -ENOENT) {
+			nb_errorf("sandbox \"%s\": publish \"%s\": the sandbox is on no bridge "
+				  "network (a published port goes through one)",
+				  sb->name, spec_str);
+			return -EINVAL;
+		}
+	} else if (strcmp(via->sandbox_id, sb->id) || !via->host_ifname[0]) {
+		nb_errorf("sandbox \"%s\": publish \"%s\": endpoint %.*s is not one of its bridge "
+			  "endpoints (a published port goes through one)",
+			  sb->name, spec_str, NB_SHORT_ID_LEN, via->id);
+		return -EINVAL;
+	} else {
+		*ep = *via;
+		err = nb_store_network_find(st, via->network_id, net);
+		if (err == -ENOENT) {
+			nb_errorf(
+			    "sandbox \"%s\": publish \"%s\": the network %.*s of its endpoint "
+			    "%.*s is not in the state",
+			    sb->name, spec_str, NB_SHORT_ID_LEN, via->network_id, NB_SHORT_ID_LEN,
+			    via->id);
+			return err;
+		}
+	}
+	if (err)
+		nb_errorf("sandbox \"%s\": publish \"%s\": cannot read its endpoints: %s", sb->name,
+			  spec_str, strerror(-err));
+	return err;
+}
+
 int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sandbox_rec *sb,
 		   const char *spec_str, struct nb_portmap **done, size_t *ndone)
+{
+	return nb_publish_add_via(st, w, sb, NULL, spec_str, done, ndone);
+}
+
+int nb_publish_add_via(struct nb_store *st, struct nb_world *w, const struct nb_sandbox_rec *sb,
+		       const struct nb_endpoint_rec *via, const char *spec_str,
+		       struct nb_portmap **done, size_t *ndone)
 {
 	struct nb_network_rec net = {0};
 	struct nb_publish_rec rec, holder;
@@ -288,18 +337,9 @@ int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sand
 		nb_errorf("sandbox \"%s\": publish \"%s\": %s", sb->name, spec_str, why);
 		return err;
 	}
-	err = nb_publish_target(st, sb, &net, &ep);
-	if (err == -ENOENT) {
-		nb_errorf("sandbox \"%s\": publish \"%s\": the sandbox is on no bridge network (a "
-			  "published port goes through one)",
-			  sb->name, spec_str);
-		return -EINVAL;
-	}
-	if (err) {
-		nb_errorf("sandbox \"%s\": publish \"%s\": cannot read its endpoints: %s", sb->name,
-			  spec_str, strerror(-err));
+	err = publish_via(st, sb, spec_str, via, &net, &ep);
+	if (err)
 		return err;
-	}
 	have_net = true;
 	/*
 	 * Which families: "[IPv6]:..." IPv6 alone, "IPv4:..." IPv4 alone; no

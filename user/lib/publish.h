@@ -45,6 +45,14 @@ int nb_publish_target(struct nb_store *st, const struct nb_sandbox_rec *sb,
  */
 int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sandbox_rec *sb,
 		   const char *spec, struct nb_portmap **done, size_t *ndone);
+/*
+ * nb_publish_add through via, one of sb's bridge endpoints, instead of the
+ * first (NULL: the first): Docker's ProgramExternalConnectivity names the
+ * endpoint of the sandbox's gateway network, which need not be its first.
+ */
+int nb_publish_add_via(struct nb_store *st, struct nb_world *w, const struct nb_sandbox_rec *sb,
+		       const struct nb_endpoint_rec *via, const char *spec,
+		       struct nb_portmap **done, size_t *ndone);
 
 /*
  * Unpublishes what spec names for sb: each of its container ports must be

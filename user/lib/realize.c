@@ -28,6 +28,7 @@
 #include "log.h"
 #include "mapio.h"
 #include "netns.h"
+#include "overlay.h"
 #include "realize.h"
 #include "v6maps.h"
 
@@ -153,7 +154,24 @@ static bool is_routed(const struct nb_network_rec *net)
 
 static bool is_bridge(const struct nb_network_rec *net)
 {
-	return !strcmp(net->driver, NB_DRIVER_BRIDGE);
+	return nb_net_is_bridged(net);
+}
+
+/*
+ * The MTU of a network's devices: an overlay network's frames cross the underlay in
+ * VXLAN, so they are NB_OVERLAY_OVERHEAD smaller than nbvx0's underlay (its MTU is
+ * already the underlay's minus the overhead; without it, the default's minus it)
+ */
+static unsigned int net_mtu(struct nb_world *w, const struct nb_network_rec *net)
+{
+	unsigned int mtu = net->mtu ? net->mtu : NB_MTU_DEFAULT, dev;
+	int ifindex;
+
+	if (!net->vni)
+		return mtu;
+	if (nb_overlay_dev_info(w->nl, &ifindex, &dev))
+		dev = NB_MTU_DEFAULT - NB_OVERLAY_OVERHEAD;
+	return dev < mtu ? dev : mtu;
 }
 
 int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
@@ -183,7 +201,7 @@ int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
 		o.name = gw;
 		o.mac = val.gw_mac;
 		o.peer_name = port;
-		o.mtu = net->mtu ? net->mtu : NB_MTU_DEFAULT;
+		o.mtu = net_mtu(w, net);
 		err = nb_nl_veth_add(w->nl, &o);
 		if (err)
 			goto cleanup;
@@ -242,8 +260,10 @@ int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
 	val.gw_ifindex = gw_idx;
 	val.gwport_ifindex = port_idx;
 	val.flags = (net->icc ? NB_NET_F_ICC : 0) | (net->internal ? NB_NET_F_INTERNAL : 0) |
-		    (net->masquerade ? NB_NET_F_MASQ : 0) | (is_routed(net) ? NB_NET_F_ROUTED : 0);
-	val.mtu = net->mtu ? net->mtu : NB_MTU_DEFAULT;
+		    (net->masquerade ? NB_NET_F_MASQ : 0) | (is_routed(net) ? NB_NET_F_ROUTED : 0) |
+		    (net->vni ? NB_NET_F_OVERLAY : 0);
+	val.vni = net->vni;
+	val.mtu = net_mtu(w, net);
 	err = nb_net6_fill(&val, nb_network_has_v6(net) ? &net->subnet6.addr : NULL,
 			   (uint8_t)net->subnet6.len, &net->gateway6);
 	if (err)
@@ -252,6 +272,12 @@ int nb_network_realize(struct nb_world *w, const struct nb_network_rec *net)
 	if (err)
 		goto cleanup;
 	put = true;
+	if (net->vni) {
+		step = "mapping its VNI";
+		err = nb_overlay_net_set(&w->maps, net->net_id, net->vni);
+		if (err)
+			goto cleanup;
+	}
 
 	step = "bringing it up";
 	err = nb_nl_link_up(w->nl, port);
@@ -278,7 +304,10 @@ int nb_network_unrealize(struct nb_world *w, const struct nb_network_rec *net)
 	if (!is_bridge(net) || !net->net_id)
 		return 0;
 	nb_network_ifnames(net->net_id, gw, port);
-	err = nb_maps_network_del(&w->maps, net->net_id);
+	/* the VNI first: nothing decapsulated is steered at a network going away */
+	err = net->vni ? nb_overlay_net_clear(&w->maps, net->vni) : 0;
+	if (!err)
+		err = nb_maps_network_del(&w->maps, net->net_id);
 	if (err)
 		nb_errorf("network \"%s\": cannot remove its map entries: %s", net->name,
 			  strerror(-err));
@@ -360,7 +389,7 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 		o.peer_name = ep->ifname;
 		o.peer_mac = ep->mac;
 		o.peer_netns_fd = fd;
-		o.mtu = net->mtu ? net->mtu : NB_MTU_DEFAULT;
+		o.mtu = net_mtu(w, net);
 		err = nb_nl_veth_add(w->nl, &o);
 		if (err == -EEXIST)
 			step =
@@ -488,7 +517,7 @@ int nb_endpoint_realize_peer(struct nb_world *w, const struct nb_network_rec *ne
 	o.name = ep->host_ifname;
 	o.peer_name = ep->ifname;
 	o.peer_mac = ep->mac;
-	o.mtu = net->mtu ? net->mtu : NB_MTU_DEFAULT;
+	o.mtu = net_mtu(w, net);
 	err = nb_nl_veth_add(w->nl, &o);
 	if (err)
 		goto cleanup;

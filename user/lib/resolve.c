@@ -147,7 +147,8 @@ static int check_driver(const struct nb_net_spec *spec)
 {
 	const char *d = spec->driver;
 
-	if (!d || !strcmp(d, NB_DRIVER_BRIDGE))
+	/* an overlay network needs a store: nb_network_create asks the instance */
+	if (!d || !strcmp(d, NB_DRIVER_BRIDGE) || !strcmp(d, NB_DRIVER_OVERLAY))
 		return 0;
 	/* host and none exist once, predefined; Docker calls the none driver "null" */
 	if (!strcmp(d, NB_DRIVER_HOST) || !strcmp(d, NB_DRIVER_NONE) || !strcmp(d, "null")) {
@@ -155,8 +156,9 @@ static int check_driver(const struct nb_net_spec *spec)
 			  spec->name, d);
 		return -EINVAL;
 	}
-	nb_errorf("network \"%s\": driver \"%s\" is not supported (netbpf provides \"%s\")",
-		  spec->name, d, NB_DRIVER_BRIDGE);
+	nb_errorf("network \"%s\": driver \"%s\" is not supported (netbpf provides \"%s\" and "
+		  "\"%s\")",
+		  spec->name, d, NB_DRIVER_BRIDGE, NB_DRIVER_OVERLAY);
 	return -EINVAL;
 }
 
@@ -481,7 +483,9 @@ int nb_net_spec_resolve(const struct nb_net_spec *spec, const struct nb_network_
 		return err;
 
 	snprintf(rec->name, sizeof(rec->name), "%s", spec->name);
-	snprintf(rec->driver, sizeof(rec->driver), "%s", NB_DRIVER_BRIDGE);
+	snprintf(rec->driver, sizeof(rec->driver), "%s",
+		 spec->driver && !strcmp(spec->driver, NB_DRIVER_OVERLAY) ? NB_DRIVER_OVERLAY
+									  : NB_DRIVER_BRIDGE);
 	rec->internal = spec->internal;
 	rec->icc = true;
 	rec->masquerade = true;

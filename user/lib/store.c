@@ -136,11 +136,19 @@ static const char schema_v3[] =
     "ALTER TABLE endpoints ADD COLUMN aliases TEXT NOT NULL DEFAULT '[]';";
 
 /*
- * Version 4: IPv6. A network's v6 subnet, range and gateway (16-byte blobs in network order,
+ * Version 4, overlay networks (issue 17): the network's VXLAN VNI, 0 for a local one. An
+ * overlay network's row keeps driver 'bridge' (the kernel side is a bridge
+ * network's: gateway, veths, maps; SQLite cannot widen the driver CHECK in
+ * place) and reads back as driver "overlay" when vni is set.
+ */
+static const char schema_v4[] = "ALTER TABLE networks ADD COLUMN vni INTEGER NOT NULL DEFAULT 0;";
+
+/*
+ * Version 5: IPv6. A network's v6 subnet, range and gateway (16-byte blobs in network order,
  * so blob order is address order; NULL and length 0: no IPv6), an endpoint's v6 address
  * (NULL: none), unique per network as the v4 one is.
  */
-static const char schema_v4[] =
+static const char schema_v5[] =
     "ALTER TABLE networks ADD COLUMN subnet6 BLOB CHECK (subnet6 IS NULL OR length(subnet6) = 16);"
     "ALTER TABLE networks ADD COLUMN subnet6_len INTEGER NOT NULL DEFAULT 0"
     "  CHECK (subnet6_len BETWEEN 0 AND 128);"
@@ -668,7 +676,7 @@ static int ensure_id(char id[NB_ID_LEN + 1])
 #define NET_SELECT                                                                                 \
 	"SELECT id, name, driver, net_id, subnet, subnet_len, range_addr, range_len, gateway, "    \
 	"internal, icc, masquerade, host_binding, mtu, builtin, created, options, labels, "        \
-	"attachable, aux_addresses, subnet6, subnet6_len, range6, range6_len, gateway6 "           \
+	"attachable, aux_addresses, vni, subnet6, subnet6_len, range6, range6_len, gateway6 "     \
 	"FROM networks"
 
 void nb_network_rec_clear(struct nb_network_rec *n)
@@ -729,11 +737,14 @@ static int read_network(sqlite3_stmt *s, void *out)
 	n->labels = strdup((const char *)sqlite3_column_text(s, 17));
 	n->attachable = sqlite3_column_int(s, 18);
 	n->aux_addresses = strdup((const char *)sqlite3_column_text(s, 19));
-	col_ip6(s, 20, &n->subnet6.addr);
-	n->subnet6.len = sqlite3_column_int(s, 21);
-	col_ip6(s, 22, &n->range6.addr);
-	n->range6.len = sqlite3_column_int(s, 23);
-	col_ip6(s, 24, &n->gateway6);
+	n->vni = (__u32)sqlite3_column_int64(s, 20);
+	if (n->vni)
+		snprintf(n->driver, sizeof(n->driver), "%s", NB_DRIVER_OVERLAY);
+	col_ip6(s, 21, &n->subnet6.addr);
+	n->subnet6.len = sqlite3_column_int(s, 22);
+	col_ip6(s, 23, &n->range6.addr);
+	n->range6.len = sqlite3_column_int(s, 24);
+	col_ip6(s, 25, &n->gateway6);
 	if (!n->options || !n->labels || !n->aux_addresses) {
 		nb_network_rec_clear(n);
 		return -ENOMEM;
@@ -780,11 +791,11 @@ int nb_store_network_add(struct nb_store *st, struct nb_network_rec *rec)
 	static const char sql[] =
 	    "INSERT INTO networks (id, name, driver, net_id, subnet, subnet_len, range_addr,"
 	    " range_len, gateway, internal, icc, masquerade, host_binding, mtu, builtin, created,"
-	    " options, labels, attachable, aux_addresses, subnet6, subnet6_len, range6, range6_len,"
-	    " gateway6)"
+	    " options, labels, attachable, aux_addresses, vni, subnet6, subnet6_len, range6,"
+	    " range6_len, gateway6)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17,"
-	    " ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)";
-	bool bridge = !strcmp(rec->driver, NB_DRIVER_BRIDGE);
+	    " ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26)";
+	bool bridge = nb_net_is_bridged(rec);
 	sqlite3_stmt *stmt = NULL;
 	__u32 net_id = rec->net_id;
 	int err;
@@ -807,7 +818,8 @@ int nb_store_network_add(struct nb_store *st, struct nb_network_rec *rec)
 		goto cleanup;
 	sqlite3_bind_text(stmt, 1, rec->id, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, rec->name, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, rec->driver, -1, SQLITE_STATIC);
+	/* an overlay network's row is a bridge network's with a VNI (schema_v4) */
+	sqlite3_bind_text(stmt, 3, bridge ? NB_DRIVER_BRIDGE : rec->driver, -1, SQLITE_STATIC);
 	if (net_id)
 		sqlite3_bind_int64(stmt, 4, net_id);
 	else
@@ -829,11 +841,12 @@ int nb_store_network_add(struct nb_store *st, struct nb_network_rec *rec)
 	sqlite3_bind_int(stmt, 19, rec->attachable);
 	sqlite3_bind_text(stmt, 20, rec->aux_addresses ? rec->aux_addresses : "{}", -1,
 			  SQLITE_STATIC);
-	bind_ip6_or_null(stmt, 21, &rec->subnet6.addr);
-	sqlite3_bind_int(stmt, 22, rec->subnet6.len);
-	bind_ip6_or_null(stmt, 23, &rec->range6.addr);
-	sqlite3_bind_int(stmt, 24, rec->range6.len);
-	bind_ip6_or_null(stmt, 25, &rec->gateway6);
+	sqlite3_bind_int64(stmt, 21, rec->vni);
+	bind_ip6_or_null(stmt, 22, &rec->subnet6.addr);
+	sqlite3_bind_int(stmt, 23, rec->subnet6.len);
+	bind_ip6_or_null(stmt, 24, &rec->range6.addr);
+	sqlite3_bind_int(stmt, 25, rec->range6.len);
+	bind_ip6_or_null(stmt, 26, &rec->gateway6);
 	err = exec_done(st, "add network", stmt);
 cleanup:
 	sqlite3_finalize(stmt);

@@ -31,6 +31,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <linux/types.h>
 
 #include "ipam.h"
@@ -41,6 +42,7 @@ struct nb_store;
 #define NB_DRIVER_BRIDGE "bridge"
 #define NB_DRIVER_HOST "host"
 #define NB_DRIVER_NONE "none"
+#define NB_DRIVER_OVERLAY "overlay" /* a bridge network spanning the cluster's hosts (VXLAN) */
 
 struct nb_network_rec {
 	char id[NB_ID_LEN + 1];
@@ -62,11 +64,21 @@ struct nb_network_rec {
 	bool attachable; /* Docker's --attachable: kept and shown */
 	/* Docker's --aux-address: JSON object name -> IPv4 text, malloc'd ("{}"); never allocated */
 	char *aux_addresses;
+	__u32 vni; /* overlay networks: the cluster-wide VXLAN VNI (host order); 0 otherwise */
 	/* IPv6 (Docker's --ipv6 and a v6 --subnet): subnet6.len 0 = the network has none */
 	struct nb_prefix6 subnet6;
 	struct nb_prefix6 range6; /* equals subnet6 when no v6 --ip-range was given */
 	struct in6_addr gateway6;
 };
+
+/*
+ * Bridge and overlay networks: a gateway, addresses, endpoints with veths
+ * (the kernel side of an overlay network is a bridge network's plus its VNI)
+ */
+static inline bool nb_net_is_bridged(const struct nb_network_rec *n)
+{
+	return !strcmp(n->driver, NB_DRIVER_BRIDGE) || !strcmp(n->driver, NB_DRIVER_OVERLAY);
+}
 
 /* Docker's EnableIPv6 */
 static inline bool nb_network_has_v6(const struct nb_network_rec *n)

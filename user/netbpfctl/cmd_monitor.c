@@ -148,7 +148,7 @@ static int names_load(const struct nb_instance *inst, struct nb_nl *nl, struct n
 		char gw[NB_IFNAMSIZ], port[NB_IFNAMSIZ];
 		const char *devs[2] = {gw, port};
 
-		if (strcmp(nets[i].driver, NB_DRIVER_BRIDGE))
+		if (!nb_net_is_bridged(&nets[i]))
 			continue;
 		nb_network_ifnames(nets[i].net_id, gw, port);
 		for (j = 0; j < 2; j++) {

@@ -120,7 +120,10 @@ static const char create_doc[] =
     "lan2\n";
 
 static const struct argp_option create_opts[] = {
-    {"driver", 'd', "DRIVER", 0, "Driver (\"bridge\", the default and only one)", 0},
+    {"driver", 'd', "DRIVER", 0,
+     "Driver: \"bridge\" (the default) or \"overlay\" (across the hosts of a cluster: "
+     "needs `up --store`)",
+     0},
     {"subnet", OPT_SUBNET, "CIDR", 0,
      "Subnet, e.g. 10.1.0.0/16; once more for the IPv6 one with --ipv6 (fd00:1::/64)", 0},
     {"gateway", OPT_GATEWAY, "IP", 0,
@@ -394,7 +397,7 @@ static int network_filter(struct nb_store *st, const struct nb_filters *f,
 	labels = json_map(net->labels);
 	pass = nb_filters_exact(f, "driver", docker_driver(net->driver)) && nb_filters_regex(f, "name", net->name) &&
 	       nb_filters_regex(f, "id", net->id) && nb_filters_labels(f, "label", labels) &&
-	       nb_filters_exact(f, "scope", "local");
+	       nb_filters_exact(f, "scope", net->vni ? "swarm" : "local");
 	json_decref(labels);
 	v = nb_filters_get(f, "type", &n);
 	if (!v)
@@ -458,7 +461,8 @@ static json_t *network_ls_json(const struct nb_network_rec *n, const char *id)
 	json_object_set_new(o, "Internal", json_string(n->internal ? "true" : "false"));
 	json_object_set_new(o, "Labels", json_string(joined ? joined : ""));
 	json_object_set_new(o, "Name", json_string(n->name));
-	json_object_set_new(o, "Scope", json_string("local"));
+	/* Docker's overlay networks are its swarm's */
+	json_object_set_new(o, "Scope", json_string(n->vni ? "swarm" : "local"));
 	free(joined);
 	json_decref(labels);
 	return o;
@@ -533,7 +537,7 @@ static int network_ls(const struct nb_instance *inst, int argc, char **argv)
 			json_decref(o);
 		} else {
 			const char *row[] = {id, nets[i].name, docker_driver(nets[i].driver),
-					     "local"};
+					     nets[i].vni ? "swarm" : "local"};
 
 			err = nb_table_add(t, row);
 			if (err)
@@ -618,6 +622,71 @@ static error_t names_parse(int key, char *arg, struct argp_state *state)
 	return 0;
 }
 
+/*
+ * Containers{} of an overlay network: every host's endpoints as the cluster's store has
+ * them (so every host shows the same), with the host each lives on; this host's alone,
+ * with a warning, when the store does not answer
+ */
+static int peer_cmp(const void *a, const void *b)
+{
+	const struct nb_ovep *x = *(const struct nb_ovep *const *)a;
+	const struct nb_ovep *y = *(const struct nb_ovep *const *)b;
+	int c = strcmp(x->underlay, y->underlay);
+
+	return c ? c : strcmp(x->host, y->host);
+}
+
+/* Peers[] of an overlay network: the hosts with endpoints on it, as Docker's swarm lists them */
+static json_t *overlay_peers(const struct nb_ovep *eps, size_t n)
+{
+	const struct nb_ovep **v = calloc(n + 1, sizeof(*v));
+	json_t *out = json_array();
+	size_t i;
+
+	if (!v)
+		return out;
+	for (i = 0; i < n; i++)
+		v[i] = &eps[i];
+	qsort(v, n, sizeof(*v), peer_cmp);
+	for (i = 0; i < n; i++)
+		if (!i || peer_cmp(&v[i - 1], &v[i]))
+			json_array_append_new(out, json_pack("{s:s, s:s}", "Name", v[i]->host, "IP",
+							     v[i]->underlay));
+	free(v);
+	return out;
+}
+
+static json_t *overlay_containers(struct nb_store *st, const struct nb_network_rec *net,
+				  json_t **peers)
+{
+	char ip[NB_IPV4_STRLEN], mac[18], cidr[NB_CIDR_STRLEN + 4];
+	struct nb_ovep *eps = NULL;
+	json_t *out;
+	size_t i, n = 0;
+
+	if (nb_ovnet_endpoints(st, net->name, &eps, &n)) {
+		fprintf(stderr,
+			"netbpfctl: network \"%s\": cannot read the cluster's endpoints (%s); "
+			"showing this host's\n",
+			net->name, nb_error_msg());
+		nb_error_clear();
+		return NULL;
+	}
+	out = json_object();
+	for (i = 0; i < n; i++) {
+		snprintf(cidr, sizeof(cidr), "%s/%d", nb_fmt_ipv4(eps[i].ip, ip), net->subnet.len);
+		json_object_set_new(out, eps[i].sandbox,
+				    json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "Name",
+					      eps[i].name, "EndpointID", eps[i].id, "MacAddress",
+					      nb_fmt_mac(eps[i].mac, mac), "IPv4Address", cidr,
+					      "IPv6Address", "", "Host", eps[i].host, "HostAddress",
+					      eps[i].underlay));
+	}
+	*peers = overlay_peers(eps, n);
+	free(eps);
+	return out;
+}
+
 /* Containers{} of a network: its endpoints by sandbox id */
 static json_t *network_containers(struct nb_store *st, const struct nb_network_rec *net)
 {
@@ -675,10 +744,10 @@ static const struct nb_tmpl_schema inspect_schema = {
 static json_t *network_json(struct nb_store *st, const struct nb_network_rec *net)
 {
 	char when[NB_TIME_STRLEN], a[NB_CIDR_STRLEN], b[NB_CIDR_STRLEN];
-	json_t *o = json_object(), *config = json_array();
+	json_t *o = json_object(), *config = json_array(), *containers, *options, *peers = NULL;
 
 	/* an IPv6-only network has no IPv4 entry */
-	if (!strcmp(net->driver, NB_DRIVER_BRIDGE) && net->subnet.len) {
+	if (nb_net_is_bridged(net) && net->subnet.len) {
 		json_t *c = json_object();
 		bool range = net->range.len != net->subnet.len || net->range.addr != net->subnet.addr;
 
@@ -707,7 +776,7 @@ static json_t *network_json(struct nb_store *st, const struct nb_network_rec *ne
 	json_object_set_new(o, "Name", json_string(net->name));
 	json_object_set_new(o, "Id", json_string(net->id));
 	json_object_set_new(o, "Created", json_string(nb_fmt_time_rfc3339nano(net->created, when)));
-	json_object_set_new(o, "Scope", json_string("local"));
+	json_object_set_new(o, "Scope", json_string(net->vni ? "swarm" : "local"));
 	json_object_set_new(o, "Driver", json_string(docker_driver(net->driver)));
 	json_object_set_new(o, "EnableIPv6", json_boolean(nb_network_has_v6(net)));
 	/* Docker: no IPAM options (null) on the predefined networks, {} on the others */
@@ -719,11 +788,19 @@ static json_t *network_json(struct nb_store *st, const struct nb_network_rec *ne
 	json_object_set_new(o, "Ingress", json_false());
 	json_object_set_new(o, "ConfigFrom", json_pack("{s:s}", "Network", ""));
 	json_object_set_new(o, "ConfigOnly", json_false());
-	json_object_set_new(o, "Containers", network_containers(st, net));
-	json_object_set_new(o, "Options", json_map(net->options));
+	containers = net->vni ? overlay_containers(st, net, &peers) : NULL;
+	json_object_set_new(o, "Containers", containers ? containers : network_containers(st, net));
+	options = json_map(net->options);
+	/* the VNI as Docker's overlay driver shows it */
+	if (net->vni && json_is_object(options)) {
+		snprintf(a, sizeof(a), "%u", net->vni);
+		json_object_set_new(options, "com.docker.network.driver.overlay.vxlanid_list",
+				    json_string(a));
+	}
+	json_object_set_new(o, "Options", options);
 	json_object_set_new(o, "Labels", json_map(net->labels));
-	/* swarm's, always empty here: in Go's rendering of the whole struct, not in JSON */
-	json_object_set_new(o, "Peers", json_array());
+	/* swarm's: an overlay network's hosts; empty (Go's rendering only, not JSON) otherwise */
+	json_object_set_new(o, "Peers", peers ? peers : json_array());
 	json_object_set_new(o, "Services", json_object());
 	return o;
 }
@@ -1038,7 +1115,8 @@ static int network_prune(const struct nb_instance *inst, int argc, char **argv)
 		struct nb_endpoint_rec *eps = NULL;
 		size_t nep = 0;
 
-		if (nets[i].builtin || !prune_filter(&a.filters, &nets[i], until_ns))
+		/* an overlay network is the cluster's: other hosts may use it (network rm) */
+		if (nets[i].builtin || nets[i].vni || !prune_filter(&a.filters, &nets[i], until_ns))
 			continue;
 		err = nb_store_endpoint_list(st, nets[i].id, NULL, &eps, &nep);
 		free(eps);
@@ -1223,7 +1301,7 @@ static int network_connect(const struct nb_instance *inst, int argc, char **argv
 	err = special_check(st, &net, &sb, true);
 	if (err)
 		goto cleanup;
-	if (!strcmp(net.driver, NB_DRIVER_BRIDGE)) {
+	if (nb_net_is_bridged(&net)) {
 		err = nb_world_get(inst, &world, &w);
 		if (err)
 			goto cleanup;

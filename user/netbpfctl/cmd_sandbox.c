@@ -172,7 +172,7 @@ static int resolve_networks(struct nb_store *st, const struct create_args *a,
 				  nets[i].name);
 			return -EINVAL;
 		}
-		if (strcmp(nets[i].driver, NB_DRIVER_BRIDGE))
+		if (!nb_net_is_bridged(&nets[i]))
 			*special = strcmp(nets[i].driver, NB_DRIVER_HOST) ? NB_DRIVER_NONE
 									  : NB_DRIVER_HOST;
 	}

@@ -508,7 +508,7 @@ static void status_devices(struct status_ctx *c, const struct nb_strv *uplinks)
 	qsort(c->sbs, c->nsbs, sizeof(*c->sbs), cmp_sb_id);
 	known = calloc(c->neps + 2 * c->nnets + 1, sizeof(*known));
 	for (i = 0; i < c->nnets; i++) {
-		if (strcmp(c->nets[i].driver, NB_DRIVER_BRIDGE))
+		if (!nb_net_is_bridged(&c->nets[i]))
 			continue;
 		nb_network_ifnames(c->nets[i].net_id, gw, port);
 		status_row(c, gw, "gateway", c->nets[i].name, "-", -1);
@@ -539,12 +539,43 @@ static void status_devices(struct status_ctx *c, const struct nb_strv *uplinks)
 	}
 	free(links);
 	free(known);
+	if (!nb_overlay_dev_info(c->nl, NULL, NULL))
+		status_row(c, NB_VXLAN_DEV, "VXLAN (overlay)", "-", "-", 0);
 	for (i = 0; i < uplinks->n; i++) {
 		status_row(c, uplinks->v[i], "uplink", "-", "-", 0);
 		status_row(c, uplinks->v[i], "uplink", "-", "-", 1);
 		if (c->mode == NB_DP_MODE_XDP)
 			status_row(c, uplinks->v[i], "uplink", "-", "-", 2);
 	}
+}
+
+/* The overlay's VXLAN device and how many remote endpoints the maps hold */
+static void status_overlay(const struct nb_instance *inst, struct nb_nl *nl)
+{
+	struct nb_remote_ep *v = NULL;
+	struct nb_maps m;
+	unsigned int mtu;
+	size_t n = 0;
+	int err;
+
+	err = nb_overlay_dev_info(nl, NULL, &mtu);
+	if (err == -ENODEV)
+		return; /* a host without a store has none */
+	if (err) {
+		printf("Overlay:    %s is not netbpf's VXLAN device: %s\n", NB_VXLAN_DEV,
+		       strerror(-err));
+		return;
+	}
+	printf("Overlay:    %s (VXLAN, UDP %d, MTU %u = overlay endpoints' MTU)", NB_VXLAN_DEV,
+	       NB_VXLAN_PORT, mtu);
+	if (!nb_dp_maps(inst, &m)) {
+		if (!nb_remote_ep_list(&m, 0, &v, &n))
+			printf(", %zu remote endpoint(s)", n);
+		free(v);
+		nb_maps_close(&m);
+	}
+	nb_error_clear();
+	printf("\n");
 }
 
 /* what nb_pins_check() finds, as errors of the verb in arg */
@@ -749,7 +780,7 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 		goto cleanup;
 	}
 	for (i = 0; i < c.nnets; i++)
-		nbridge += !strcmp(c.nets[i].driver, NB_DRIVER_BRIDGE);
+		nbridge += nb_net_is_bridged(&c.nets[i]);
 
 	nb_dp_mode_get(inst, &c.mode);
 	printf("netbpf is up\n");
@@ -797,6 +828,7 @@ int cmd_status(const struct nb_instance *inst, int argc, char **argv)
 	printf("Endpoints:  %zu\n", c.neps);
 	status_ports(st, c.sbs, c.nsbs);
 	status_cluster(st);
+	status_overlay(inst, c.nl);
 	printf("\n");
 
 	pt = nb_table_new(prog_hdr, 4);

@@ -634,7 +634,8 @@ static bool already(const struct nb_publish_rec *rows, size_t n, const struct nb
 }
 
 static int publish_one(struct tx *t, struct nb_world *w, const struct nb_sandbox_rec *sb,
-		       const struct nbd_portmap *m, struct nb_portmap **done, size_t *ndone)
+		       const struct nb_endpoint_rec *ep, const struct nbd_portmap *m,
+		       struct nb_portmap **done, size_t *ndone)
 {
 	char spec[64];
 	unsigned int hp;
@@ -642,7 +643,7 @@ static int publish_one(struct tx *t, struct nb_world *w, const struct nb_sandbox
 
 	if (!m->host_port) {
 		nbd_portmap_spec(m, 0, spec, sizeof(spec));
-		return nb_publish_add(t->st, w, sb, spec, done, ndone);
+		return nb_publish_add_via(t->st, w, sb, ep, spec, done, ndone);
 	}
 	/*
 	 * A range gives one port to choose: the first neither published nor
@@ -651,7 +652,7 @@ static int publish_one(struct tx *t, struct nb_world *w, const struct nb_sandbox
 	 */
 	for (hp = m->host_port; hp <= m->host_port_end; hp++) {
 		nbd_portmap_spec(m, (__u16)hp, spec, sizeof(spec));
-		err = nb_publish_add(t->st, w, sb, spec, done, ndone);
+		err = nb_publish_add_via(t->st, w, sb, ep, spec, done, ndone);
 		if (err != -EEXIST && err != -EADDRINUSE)
 			break;
 	}
@@ -697,7 +698,12 @@ static int ext_program(void *ctx, const char *nid, const char *eid, const struct
 		}
 		if (already(rows, nrows, &pm[i]))
 			continue; /* Docker programs a sandbox again when its gateway changes */
-		err = publish_one(&t, w, &sb, &pm[i], &done, &ndone);
+		/*
+		 * Through the endpoint Docker names: its sandbox's gateway
+		 * endpoint (the first by network name among those with a
+		 * gateway), which need not be the sandbox's first endpoint.
+		 */
+		err = publish_one(&t, w, &sb, &ep, &pm[i], &done, &ndone);
 	}
 	if (!err)
 		err = tx_commit(&t);

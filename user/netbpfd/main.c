@@ -94,7 +94,8 @@ static const struct argp_option options[] = {
      0},
     {"no-dns", OPT_NO_DNS, NULL, 0,
      "Serve no DNS on the gateways of user-defined networks (default: serve it)", 0},
-    {"verbose", 'v', NULL, 0, "Log every call Docker makes (-vv: libbpf's messages too)", 0},
+    {"verbose", 'v', NULL, 0,
+     "Log every call Docker makes, with its time (-vv: libbpf's messages too)", 0},
     {0},
 };
 
@@ -201,11 +202,17 @@ static enum MHD_Result respond(struct MHD_Connection *conn, unsigned int status,
 	return ret;
 }
 
+static double ms_between(const struct timespec *a, const struct timespec *b)
+{
+	return (double)(b->tv_sec - a->tv_sec) * 1e3 + (double)(b->tv_nsec - a->tv_nsec) / 1e6;
+}
+
 static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char *url,
 			     const char *method, const char *version, const char *upload,
 			     size_t *upload_size, void **con_cls)
 {
 	struct body *b = *con_cls;
+	struct timespec t0, t1, t2;
 	char *out = NULL;
 	int status;
 
@@ -239,12 +246,17 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *conn, const char 
 	if (b->too_big)
 		return respond(conn, MHD_HTTP_CONTENT_TOO_LARGE,
 			       strdup("{\"Err\":\"netbpfd: request too large\"}"));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	pthread_mutex_lock(&big_lock);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
 	status = nbd_handle(&ops, url, b->buf ? b->buf : "", b->len, &out);
 	pthread_mutex_unlock(&big_lock);
+	clock_gettime(CLOCK_MONOTONIC, &t2);
+	/* the time each call took (and waited for the one before): what Docker waits for */
 	if (verbose || (out && strstr(out, "\"Err\"")))
-		fprintf(stderr, "netbpfd: %s %.*s -> %d %s\n", url, (int)b->len,
-			b->buf ? b->buf : "", status, out ? out : "");
+		fprintf(stderr, "netbpfd: %s %.*s -> %d %s (%.2f ms, %.2f ms waiting)\n", url,
+			(int)b->len, b->buf ? b->buf : "", status, out ? out : "",
+			ms_between(&t1, &t2), ms_between(&t0, &t1));
 	return respond(conn, (unsigned int)status, out);
 }
 
