@@ -32,7 +32,7 @@
 #include "store.h"
 
 /* Bumped with every schema change; nb_store_open() migrates older files. */
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 /* A writer holds the flock for a whole command; SQLite's own wait is a fallback. */
 #define BUSY_TIMEOUT_MS 30000
 
@@ -161,11 +161,11 @@ static const char schema_v5[] =
     "CREATE UNIQUE INDEX IF NOT EXISTS endpoints_ip6 ON endpoints (network_id, ip6);";
 
 /*
- * Version 5: published IPv6 ports (`publish [::]:8080:80`), apart from the
+ * Version 6: published IPv6 ports (`publish [::]:8080:80`), apart from the
  * IPv4 ones (whose key is a 32-bit address): host_ip6 16 bytes, all zero
  * for every host address; gone with their endpoint, as publish's rows.
  */
-static const char schema_v5[] =
+static const char schema_v6[] =
     "CREATE TABLE IF NOT EXISTS publish6 ("
     "  sandbox_id TEXT NOT NULL,"
     "  network_id TEXT NOT NULL,"
@@ -378,6 +378,8 @@ static int schema_init(struct nb_store *st)
 			err = exec_sql(st, "migrate schema to version 4", schema_v4);
 		if (!err && version < 5)
 			err = exec_sql(st, "migrate schema to version 5", schema_v5);
+		if (!err && version < 6)
+			err = exec_sql(st, "migrate schema to version 6", schema_v6);
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
 		if (!err)
 			err = exec_sql(st, "set schema version", sql);
