@@ -27,8 +27,10 @@
  * for a TCP connect (tcp_v6_pre_connect) and for the answers (recvmsg6,
  * getpeername6), which translate the mapped IPv4 address through the same
  * table and keep it mapped; its datagrams go out through udp_sendmsg(), whose
- * sendmsg4 hook sees the IPv4 address (ctx->user_family). Native IPv6 destinations are left alone
- * (published IPv6 ports are not there yet).
+ * sendmsg4 hook sees the IPv4 address (ctx->user_family). Native IPv6
+ * destinations go through nb_publish6 (connect6, sendmsg6; nb_sock_rnat6 for
+ * the answers): an exact entry, or a [::] one for ::1 and the networks'
+ * IPv6 gateway addresses.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -175,6 +177,111 @@ static __always_inline void nb_sock_reverse6(struct bpf_sock_addr *ctx)
 	ctx->user_port = (__u32)rv->host_port;
 }
 
+/* ctx->user_ip6 word by word, each a constant offset (the verifier's rule for ctx) */
+static __always_inline void nb_sock_get_ip6(struct bpf_sock_addr *ctx, __u8 *a)
+{
+	__u32 w[4];
+
+	w[0] = ctx->user_ip6[0];
+	w[1] = ctx->user_ip6[1];
+	w[2] = ctx->user_ip6[2];
+	w[3] = ctx->user_ip6[3];
+	__builtin_memcpy(a, w, 16);
+}
+
+static __always_inline void nb_sock_set_ip6(struct bpf_sock_addr *ctx, const __u8 *a)
+{
+	__u32 w[4];
+
+	__builtin_memcpy(w, a, 16);
+	ctx->user_ip6[0] = w[0];
+	ctx->user_ip6[1] = w[1];
+	ctx->user_ip6[2] = w[2];
+	ctx->user_ip6[3] = w[3];
+}
+
+/*
+ * A native IPv6 destination: the published IPv6 port (nb_publish6) it names.
+ * An exact (address, port) entry, else a [::] one for ::1 or a network's
+ * IPv6 gateway address (the host's other IPv6 addresses are not known here:
+ * publish on them explicitly for the host to use them).
+ */
+static __always_inline struct nb_publish6_val *nb_sock_publish6(struct bpf_sock_addr *ctx,
+								__u8 proto, __u8 *dst)
+{
+	struct nb_publish6_key k = {.host_port = (__be16)ctx->user_port, .proto = proto};
+	struct nb_lpm6_key lk = {.prefixlen = 128};
+	struct nb_publish6_val *pub;
+	struct nb_network *net;
+	__u32 *net_id, i;
+
+	nb_sock_get_ip6(ctx, dst);
+	__builtin_memcpy(k.host_ip6, dst, 16);
+	pub = bpf_map_lookup_elem(&NB_MAP_PUBLISH6, &k);
+	if (pub)
+		return pub;
+	__builtin_memset(k.host_ip6, 0, 16);
+	pub = bpf_map_lookup_elem(&NB_MAP_PUBLISH6, &k);
+	if (!pub)
+		return NULL;
+	if (!ctx->user_ip6[0] && !ctx->user_ip6[1] && !ctx->user_ip6[2] &&
+	    ctx->user_ip6[3] == bpf_htonl(1))
+		return pub; /* ::1 */
+	__builtin_memcpy(lk.addr, dst, 16);
+	net_id = bpf_map_lookup_elem(&NB_MAP_SUBNETS6, &lk);
+	if (!net_id)
+		return NULL;
+	net = bpf_map_lookup_elem(&NB_MAP_NETWORKS, net_id);
+	if (!net)
+		return NULL;
+	for (i = 0; i < 16; i++)
+		if (net->gateway6[i] != dst[i])
+			return NULL;
+	return pub;
+}
+
+/* nb_sock_translate for a native IPv6 destination of connect() */
+static __always_inline void nb_sock_translate_ip6(struct bpf_sock_addr *ctx, __u8 proto)
+{
+	struct nb_sock_rnat6_key rk = {};
+	struct nb_sock_rnat6_val rv = {};
+	struct nb_publish6_val *pub;
+	__u8 dst[16];
+
+	if (ctx->user_family != NB_AF_INET6_SOCK || !nb_sock_in_host_netns(ctx))
+		return;
+	pub = nb_sock_publish6(ctx, proto, dst);
+	if (!pub)
+		return;
+	rk.cookie = bpf_get_socket_cookie(ctx);
+	__builtin_memcpy(rk.sb_ip6, pub->sb_ip6, 16);
+	rk.sb_port = pub->sb_port;
+	__builtin_memcpy(rv.host_ip6, dst, 16);
+	rv.host_port = (__be16)ctx->user_port;
+	if (bpf_map_update_elem(&NB_MAP_SOCK_RNAT6, &rk, &rv, BPF_ANY))
+		return;
+	nb_sock_set_ip6(ctx, rk.sb_ip6);
+	ctx->user_port = (__u32)pub->sb_port;
+	__sync_fetch_and_add(&pub->conns, 1);
+}
+
+static __always_inline void nb_sock_reverse_ip6(struct bpf_sock_addr *ctx)
+{
+	struct nb_sock_rnat6_key rk = {};
+	struct nb_sock_rnat6_val *rv;
+
+	if (ctx->family != NB_AF_INET6_SOCK)
+		return;
+	rk.cookie = bpf_get_socket_cookie(ctx);
+	nb_sock_get_ip6(ctx, rk.sb_ip6);
+	rk.sb_port = (__be16)ctx->user_port;
+	rv = bpf_map_lookup_elem(&NB_MAP_SOCK_RNAT6, &rk);
+	if (!rv)
+		return;
+	nb_sock_set_ip6(ctx, rv->host_ip6);
+	ctx->user_port = (__u32)rv->host_port;
+}
+
 SEC("cgroup/connect4")
 int connect4(struct bpf_sock_addr *ctx)
 {
@@ -210,10 +317,25 @@ int getpeername4(struct bpf_sock_addr *ctx)
 SEC("cgroup/connect6")
 int connect6(struct bpf_sock_addr *ctx)
 {
-	if (ctx->type == NB_SOCK_STREAM)
-		nb_sock_translate6(ctx, IPPROTO_TCP);
-	else if (ctx->type == NB_SOCK_DGRAM)
-		nb_sock_translate6(ctx, IPPROTO_UDP);
+	__be32 v4;
+	__u8 proto = ctx->type == NB_SOCK_STREAM  ? IPPROTO_TCP
+		     : ctx->type == NB_SOCK_DGRAM ? IPPROTO_UDP
+						  : 0;
+
+	if (!proto)
+		return NB_SOCK_ALLOW;
+	if (nb_sock_v4mapped(ctx, &v4))
+		nb_sock_translate6(ctx, proto);
+	else
+		nb_sock_translate_ip6(ctx, proto);
+	return NB_SOCK_ALLOW;
+}
+
+SEC("cgroup/sendmsg6")
+int sendmsg6(struct bpf_sock_addr *ctx)
+{
+	if (ctx->type == NB_SOCK_DGRAM)
+		nb_sock_translate_ip6(ctx, IPPROTO_UDP);
 	return NB_SOCK_ALLOW;
 }
 
@@ -221,6 +343,7 @@ SEC("cgroup/recvmsg6")
 int recvmsg6(struct bpf_sock_addr *ctx)
 {
 	nb_sock_reverse6(ctx);
+	nb_sock_reverse_ip6(ctx);
 	return NB_SOCK_ALLOW;
 }
 
@@ -228,6 +351,7 @@ SEC("cgroup/getpeername6")
 int getpeername6(struct bpf_sock_addr *ctx)
 {
 	nb_sock_reverse6(ctx);
+	nb_sock_reverse_ip6(ctx);
 	return NB_SOCK_ALLOW;
 }
 

@@ -72,6 +72,35 @@ static __always_inline struct nb_event *nb_event_reserve(void)
 }
 
 /* The link, network and transport fields of an event, from the packet */
+/*
+ * An IPv6 packet's addresses, and its ports (ICMPv6: type, code, an echo's
+ * identifier) when the upper layer follows the fixed header directly
+ */
+static __always_inline void nb_event_headers6(nb_ctx_t *ctx, struct nb_event *ev)
+{
+	struct ipv6hdr ip6;
+	__u8 l4[6];
+
+	if (nb_ctx_load(ctx, ETH_HLEN, &ip6, sizeof(ip6)))
+		return;
+	__builtin_memcpy(ev->saddr6, &ip6.saddr, 16);
+	__builtin_memcpy(ev->daddr6, &ip6.daddr, 16);
+	ev->proto = ip6.nexthdr;
+	if (nb_ctx_load(ctx, ETH_HLEN + sizeof(ip6), l4, sizeof(l4)))
+		return;
+	if (ip6.nexthdr == IPPROTO_TCP || ip6.nexthdr == IPPROTO_UDP) {
+		__builtin_memcpy(&ev->sport, l4, 2);
+		__builtin_memcpy(&ev->dport, l4 + 2, 2);
+		ev->flags |= NB_EV_F_L4;
+	} else if (ip6.nexthdr == 58) {
+		ev->icmp_type = l4[0];
+		ev->icmp_code = l4[1];
+		if (l4[0] == 128 || l4[0] == 129)
+			__builtin_memcpy(&ev->sport, l4 + 4, 2);
+		ev->flags |= NB_EV_F_L4;
+	}
+}
+
 static __always_inline void nb_event_headers(nb_ctx_t *ctx, struct nb_event *ev)
 {
 	struct ethhdr eth;
@@ -91,6 +120,10 @@ static __always_inline void nb_event_headers(nb_ctx_t *ctx, struct nb_event *ev)
 		ev->arp_op = bpf_ntohs(arp.hdr.ar_op);
 		ev->saddr = arp.spa;
 		ev->daddr = arp.tpa;
+		return;
+	}
+	if (ev->eth_proto == ETH_P_IPV6) {
+		nb_event_headers6(ctx, ev);
 		return;
 	}
 	if (ev->eth_proto != ETH_P_IP)

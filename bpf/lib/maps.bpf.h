@@ -219,6 +219,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } NB_MAP_SOCK_RNAT SEC(".maps");
 
+/* the same for published IPv6 ports */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NB_MAX_SOCK_RNAT);
+	__type(key, struct nb_sock_rnat6_key);
+	__type(value, struct nb_sock_rnat6_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_SOCK_RNAT6 SEC(".maps");
+
 /* events for `netbpfctl monitor`: see the events section of <netbpf/abi.h> */
 
 /* event stream to the monitor (struct nb_event records) */

@@ -17,15 +17,22 @@
  *   uplink_out: a packet of a reply entry (routed out by the host) gets
  *     the host address and published port as source back.
  *
+ * ICMPv6 errors quoting a packet of such a flow (or of a masqueraded one)
+ * are translated like it (nb_nat6_icmp(): Packet Too Big reaches the
+ * sandbox, PMTU discovery works).
  * The client's address is kept (the server sees it, as Docker's ip6tables
  * mode). Not translated: later fragments (no ports; the first fragment is),
- * ICMPv6 errors about a translated flow (they reach the host, not the
- * sandbox). tc only (bpf_l4_csum_replace is the skb's); XDP leaves IPv6 to tc.
+ * a quote with extension headers. tc only (bpf_l4_csum_replace is the skb's); XDP leaves IPv6 to
+ * tc.
  */
 #ifndef NETBPF_NAT6_BPF_H
 #define NETBPF_NAT6_BPF_H
 
 #include "ct6.bpf.h"
+
+#ifndef NB_NAT_TRIES
+#define NB_NAT_TRIES 32 /* as snat.bpf.h */
+#endif
 
 #define NB_AF_INET6 10
 
@@ -39,16 +46,15 @@ static __always_inline bool nb_nat6_is_special(const __u8 *a)
 }
 
 /* daddr is one of the host's own addresses (the FIB does not forward it) */
-static __always_inline bool nb_nat6_is_local(struct __sk_buff *skb, const struct ipv6hdr *ip6,
-					     __u8 proto)
+static __always_inline bool nb_nat6_is_local(struct __sk_buff *skb, const struct nb_ct6_key *k)
 {
 	struct bpf_fib_lookup fib = {};
 
 	fib.family = NB_AF_INET6;
-	fib.l4_protocol = proto;
+	fib.l4_protocol = k->proto;
 	fib.ifindex = skb->ifindex; /* at tc ingress: the uplink */
-	__builtin_memcpy(fib.ipv6_src, &ip6->saddr, 16);
-	__builtin_memcpy(fib.ipv6_dst, &ip6->daddr, 16);
+	__builtin_memcpy(fib.ipv6_src, k->saddr, 16);
+	__builtin_memcpy(fib.ipv6_dst, k->daddr, 16);
 	return bpf_fib_lookup(skb, &fib, sizeof(fib), 0) == BPF_FIB_LKUP_RET_NOT_FWDED;
 }
 
@@ -78,7 +84,9 @@ static __always_inline int nb_nat6_rewrite(struct __sk_buff *skb, const struct n
 					   __u32 addr_off, const __u8 *old, const __u8 *new,
 					   __u32 port_off, __be16 oport, __be16 nport)
 {
-	__u32 csum_off = info->l4_off + (info->proto == IPPROTO_TCP ? 16 : 6);
+	__u32 csum_off = info->l4_off + (info->proto == IPPROTO_TCP   ? 16
+					 : info->proto == IPPROTO_UDP ? 6
+								      : 2);
 	__u64 mangled = info->proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
 	__u8 o[16], n[16];
 	__s64 diff;
@@ -96,12 +104,27 @@ static __always_inline int nb_nat6_rewrite(struct __sk_buff *skb, const struct n
 	return 0;
 }
 
-/* TCP or UDP whose header (with the checksum to adjust) is all there */
+/*
+ * TCP, UDP or an ICMPv6 echo (its identifier taken as the port, at 4) whose
+ * header, with the checksum to adjust, is all there
+ */
 static __always_inline bool nb_nat6_l4_whole(const struct nb_ip6_info *info)
 {
 	if (info->proto == IPPROTO_TCP)
 		return info->l4_off + 20 <= info->end;
+	if (info->proto == NB_IP6_ICMP)
+		return (info->icmp_type == NB_ICMP6_ECHO_REQUEST ||
+			info->icmp_type == NB_ICMP6_ECHO_REPLY) &&
+		       info->l4_off + 8 <= info->end;
 	return info->proto == IPPROTO_UDP && info->l4_off + 8 <= info->end;
+}
+
+/* Where the port nb_nat6_rewrite() changes is: an echo's identifier, else dst or src port */
+static __always_inline __u32 nb_nat6_port_off(const struct nb_ip6_info *info, bool dst)
+{
+	if (info->proto == NB_IP6_ICMP)
+		return 4;
+	return dst ? 2 : 0;
 }
 
 static __always_inline void nb_nat6_count(struct nb_ct6_entry *e, __u64 now)
@@ -113,9 +136,8 @@ static __always_inline void nb_nat6_count(struct nb_ct6_entry *e, __u64 now)
 
 /* The published IPv6 port a packet without conntrack entry opens a flow to, if any */
 static __always_inline struct nb_publish6_val *nb_nat6_publish_open(struct __sk_buff *skb,
-								   const struct ipv6hdr *ip6,
-								   const struct nb_ip6_info *info,
-								   const struct nb_ct6_key *k)
+								    __u32 l4_off,
+								    const struct nb_ct6_key *k)
 {
 	struct nb_publish6_key pk = {.host_port = k->dport, .proto = k->proto};
 	struct nb_publish6_val *pub;
@@ -123,7 +145,7 @@ static __always_inline struct nb_publish6_val *nb_nat6_publish_open(struct __sk_
 
 	if (k->proto == IPPROTO_TCP) {
 		/* a SYN without ACK: flags byte at 13 */
-		if (nb_ctx_load(skb, info->l4_off + 13, &flags, 1) || (flags & 0x12) != 0x02)
+		if (nb_ctx_load(skb, l4_off + 13, &flags, 1) || (flags & 0x12) != 0x02)
 			return NULL;
 	}
 	if (nb_nat6_is_special(k->daddr))
@@ -134,69 +156,181 @@ static __always_inline struct nb_publish6_val *nb_nat6_publish_open(struct __sk_
 		__builtin_memset(pk.host_ip6, 0, 16);
 		pub = bpf_map_lookup_elem(&NB_MAP_PUBLISH6, &pk);
 	}
-	if (!pub || !nb_nat6_is_local(skb, ip6, k->proto))
+	if (!pub || !nb_nat6_is_local(skb, k))
 		return NULL;
 	if (k->proto == IPPROTO_UDP && nb_nat6_host_udp(skb, k))
 		return NULL;
 	return pub;
 }
 
+/*
+ * A checksum field at off changed by diff (a csum_diff of payload bytes):
+ * the field, and the ICMPv6 checksum at icmp by the field's own change.
+ */
+static __always_inline int nb_nat6_quote_fix(struct __sk_buff *skb, __u32 icmp, __u32 off,
+					     __s64 diff, __be16 oport, __be16 nport)
+{
+	__be16 c_old, c_new;
+
+	if (nb_ctx_load(skb, off, &c_old, 2) || bpf_l4_csum_replace(skb, off, 0, diff, 0) ||
+	    bpf_l4_csum_replace(skb, off, oport, nport, 2) || nb_ctx_load(skb, off, &c_new, 2) ||
+	    bpf_l4_csum_replace(skb, icmp, c_old, c_new, 2))
+		return -NB_DROP_MALFORMED;
+	return 0;
+}
+
+/*
+ * An ICMPv6 error (at l4_off, payload up to end) quoting a packet of a
+ * published IPv6 port's flow, translated like the flow: inbound (out
+ * false) an error about what the client was sent (quoted: host address,
+ * published port -> client) goes to the sandbox (outer destination and
+ * quoted source its address and port); outbound, the sandbox's error about
+ * the client's packet (quoted: client -> sandbox) leaves from the host
+ * address and quotes the published port. The quoted TCP/UDP checksum when
+ * the quote holds it, the ICMPv6 checksum always. NB_ACT_PASS whether or not
+ * it was one: untranslated it is the host's.
+ */
+__noinline int nb_nat6_icmp(struct __sk_buff *skb, __u32 l4_off, __u32 end, bool out)
+{
+	__u32 qbase = l4_off + 8, qoff = qbase + sizeof(struct ipv6hdr), icmp = l4_off + 2;
+	__u32 outer_off =
+	    ETH_HLEN + (out ? offsetof(struct ipv6hdr, saddr) : offsetof(struct ipv6hdr, daddr));
+	__u32 qaddr_off =
+	    qbase + (out ? offsetof(struct ipv6hdr, daddr) : offsetof(struct ipv6hdr, saddr));
+	__u32 qport_off = qoff + (out ? 2 : 0), qcsum = 0;
+	struct nb_ct6_entry *e;
+	struct nb_ct6_key k = {};
+	struct ipv6hdr q;
+	__u8 o[16], n[16];
+	__be16 ports[2], oport;
+	__s64 diff;
+
+	if (!skb || qoff + 8 > end || nb_ctx_load(skb, qbase, &q, sizeof(q)) || q.version != 6 ||
+	    (q.nexthdr != IPPROTO_TCP && q.nexthdr != IPPROTO_UDP) ||
+	    nb_ctx_load(skb, qoff, ports, 4))
+		return NB_ACT_PASS;
+	/* the flow's entry is under the quoted packet's tuple the other way round */
+	__builtin_memcpy(k.saddr, &q.daddr, 16);
+	__builtin_memcpy(k.daddr, &q.saddr, 16);
+	k.sport = ports[1];
+	k.dport = ports[0];
+	k.proto = q.nexthdr;
+	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
+	/*
+	 * the entry that translates the quoted packet's direction: a published
+	 * port's forward entry or a masqueraded flow's reply entry rewrite
+	 * towards the sandbox (inbound), the others away from it
+	 */
+	if (!e || (e->kind != NB_CT6_K_DNAT && e->kind != NB_CT6_K_MASQ) ||
+	    (e->dir == NB_CT_DIR_ORIG) != ((e->kind == NB_CT6_K_DNAT) != out))
+		return NB_ACT_PASS;
+	/* the outer address is the quoted one (checked: else it is about another packet) */
+	if (nb_ctx_load(skb, outer_off, o, 16) || nb_ctx_load(skb, qaddr_off, n, 16) ||
+	    !nb_ip6_eq(o, n))
+		return NB_ACT_PASS;
+	__builtin_memcpy(n, e->nat_addr, 16);
+	oport = out ? ports[1] : ports[0];
+	diff = bpf_csum_diff((__be32 *)o, 16, (__be32 *)n, 16, 0);
+	if (diff < 0)
+		return -NB_DROP_MALFORMED;
+	if (q.nexthdr == IPPROTO_TCP && qoff + 18 <= end)
+		qcsum = qoff + 16;
+	else if (q.nexthdr == IPPROTO_UDP && qoff + 8 <= end)
+		qcsum = qoff + 6;
+	if (qcsum && nb_nat6_quote_fix(skb, icmp, qcsum, diff, oport, e->nat_port))
+		return -NB_DROP_MALFORMED;
+	/* outer: in the pseudo-header; quoted address and port: in the ICMPv6 payload */
+	if (bpf_l4_csum_replace(skb, icmp, 0, diff, BPF_F_PSEUDO_HDR) ||
+	    bpf_l4_csum_replace(skb, icmp, 0, diff, 0) ||
+	    bpf_l4_csum_replace(skb, icmp, oport, e->nat_port, 2) ||
+	    bpf_skb_store_bytes(skb, outer_off, n, 16, 0) ||
+	    bpf_skb_store_bytes(skb, qaddr_off, n, 16, 0) ||
+	    bpf_skb_store_bytes(skb, qport_off, &e->nat_port, 2, 0))
+		return -NB_DROP_MALFORMED;
+	return NB_ACT_PASS;
+}
+
+/*
+ * A new flow of packet tuple *k to a published port, if it opens one: its
+ * two entries (the forward one under *k). 1 when it opens none, 0 when it
+ * did, or a drop. A global function: its stack is not the caller's.
+ */
+__noinline int nb_nat6_dnat_new(struct __sk_buff *skb, const struct nb_ct6_key *k, __u32 l4_off)
+{
+	struct nb_publish6_val *pub;
+	struct nb_ct6_entry ne = {};
+	struct nb_ct6_key rk = {};
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!skb || !k)
+		return 1;
+	pub = nb_nat6_publish_open(skb, l4_off, k);
+	if (!pub)
+		return 1;
+	/* the reply entry first: the forward one is what translates */
+	ne.created_ns = now;
+	ne.seen_ns = now;
+	ne.net_id = pub->net_id;
+	ne.kind = NB_CT6_K_DNAT;
+	ne.dir = NB_CT_DIR_REPLY;
+	__builtin_memcpy(ne.nat_addr, k->daddr, 16);
+	ne.nat_port = k->dport;
+	__builtin_memcpy(rk.saddr, pub->sb_ip6, 16);
+	__builtin_memcpy(rk.daddr, k->saddr, 16);
+	rk.sport = pub->sb_port;
+	rk.dport = k->sport;
+	rk.proto = k->proto;
+	if (bpf_map_update_elem(&NB_MAP_CT6, &rk, &ne, BPF_ANY))
+		return -NB_DROP_CT_FULL;
+	ne.dir = NB_CT_DIR_ORIG;
+	ne.packets = 1;
+	__builtin_memcpy(ne.nat_addr, pub->sb_ip6, 16);
+	ne.nat_port = pub->sb_port;
+	ne.ifindex = pub->ifindex;
+	if (bpf_map_update_elem(&NB_MAP_CT6, k, &ne, BPF_ANY))
+		return -NB_DROP_CT_FULL;
+	__sync_fetch_and_add(&pub->conns, 1);
+	return 0;
+}
+
 /* tc ingress of an uplink, an IPv6 frame: published ports, else nb_ct6_uplink_in() */
 __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 {
-	struct nb_ct6_entry *e, ne = {};
-	struct nb_publish6_val *pub;
+	struct nb_ct6_entry *e;
 	struct nb_ct6_key k = {};
 	struct nb_ip6_info info;
 	struct ipv6hdr ip6;
-	__be16 nport;
 	__u64 now;
+	int err;
 
 	if (!skb || nb_ctx_load(skb, ETH_HLEN, &ip6, sizeof(ip6)) || ip6.version != 6)
 		return NB_ACT_PASS;
 	if (nb_ct6_sandbox_net(ip6.daddr.in6_u.u6_addr8))
 		return nb_ct6_uplink_in(skb);
-	if (nb_ct6_tuple(skb, &ip6, &info, &k) || !info.l4_off ||
-	    !nb_nat6_l4_whole(&info))
+	if (nb_ct6_tuple(skb, &ip6, &info, &k) || !info.l4_off)
 		return NB_ACT_PASS; /* the host's (a malformed one too: the host drops it) */
+	if (info.proto == NB_IP6_ICMP && info.icmp_type < NB_ICMP6_ECHO_REQUEST)
+		return nb_nat6_icmp(skb, info.l4_off, info.end, false);
+	if (!nb_nat6_l4_whole(&info))
+		return NB_ACT_PASS;
 	now = bpf_ktime_get_ns();
 	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
-	if (e && (e->kind != NB_CT6_K_DNAT || e->dir != NB_CT_DIR_ORIG))
-		return NB_ACT_PASS;
+	/* a masqueraded flow's reply: to the sandbox's address and port */
+	if (e && e->kind == NB_CT6_K_MASQ && e->dir == NB_CT_DIR_REPLY) {
+		nb_nat6_count(e, bpf_ktime_get_ns());
+		return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr),
+				       k.daddr, e->nat_addr, nb_nat6_port_off(&info, true), k.dport,
+				       e->nat_port)
+			   ?: NB_ACT_PASS;
+	}
+	if (k.proto == NB_IP6_ICMP || (e && (e->kind != NB_CT6_K_DNAT || e->dir != NB_CT_DIR_ORIG)))
+		return NB_ACT_PASS; /* no published port takes an echo */
 	if (e && now >= e->seen_ns && now - e->seen_ns > nb_ct6_timeout(k.proto))
 		e = NULL; /* expired: a new flow, if it is one */
 	if (!e) {
-		pub = nb_nat6_publish_open(skb, &ip6, &info, &k);
-		if (!pub)
-			return NB_ACT_PASS;
-		/* the reply entry first: the forward one is what translates */
-		ne.created_ns = now;
-		ne.seen_ns = now;
-		ne.net_id = pub->net_id;
-		ne.kind = NB_CT6_K_DNAT;
-		ne.dir = NB_CT_DIR_REPLY;
-		__builtin_memcpy(ne.nat_addr, k.daddr, 16);
-		ne.nat_port = k.dport;
-		__builtin_memcpy(k.daddr, k.saddr, 16);
-		__builtin_memcpy(k.saddr, pub->sb_ip6, 16);
-		nport = k.dport;
-		k.dport = k.sport;
-		k.sport = pub->sb_port;
-		if (bpf_map_update_elem(&NB_MAP_CT6, &k, &ne, BPF_ANY))
-			return -NB_DROP_CT_FULL;
-		/* back to the packet's own key */
-		__builtin_memcpy(k.saddr, k.daddr, 16);
-		__builtin_memcpy(k.daddr, &ip6.daddr, 16);
-		k.sport = k.dport;
-		k.dport = nport;
-		ne.dir = NB_CT_DIR_ORIG;
-		ne.packets = 1;
-		__builtin_memcpy(ne.nat_addr, pub->sb_ip6, 16);
-		ne.nat_port = pub->sb_port;
-		ne.ifindex = pub->ifindex;
-		if (bpf_map_update_elem(&NB_MAP_CT6, &k, &ne, BPF_ANY))
-			return -NB_DROP_CT_FULL;
-		__sync_fetch_and_add(&pub->conns, 1);
+		err = nb_nat6_dnat_new(skb, &k, info.l4_off);
+		if (err)
+			return err > 0 ? NB_ACT_PASS : err;
 		e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
 		if (!e)
 			return -NB_DROP_CT_FULL;
@@ -204,28 +338,171 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 		nb_nat6_count(e, now);
 	}
 	return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr), k.daddr,
-			       e->nat_addr, 2, k.dport, e->nat_port) ?: NB_ACT_PASS;
+			       e->nat_addr, 2, k.dport, e->nat_port)
+		   ?: NB_ACT_PASS;
+}
+
+/* ---- masquerade (NAT66) ------------------------------------------------------ */
+
+/* A unique-local address (fc00::/7), what a masquerading network's sandboxes get translated */
+static __always_inline bool nb_nat6_is_ula(const __u8 *a)
+{
+	return (a[0] & 0xfe) == 0xfc;
+}
+
+/* A host socket would take packets of tuple k (remote -> host address): its port is taken */
+static __always_inline bool nb_nat6_host_sock(struct __sk_buff *skb, const struct nb_ct6_key *k)
+{
+	struct bpf_sock_tuple t = {};
+	struct bpf_sock *sk;
+
+	__builtin_memcpy(t.ipv6.saddr, k->saddr, 16);
+	__builtin_memcpy(t.ipv6.daddr, k->daddr, 16);
+	t.ipv6.sport = k->sport;
+	t.ipv6.dport = k->dport;
+	if (k->proto == IPPROTO_TCP)
+		sk = bpf_skc_lookup_tcp(skb, &t, sizeof(t.ipv6), BPF_F_CURRENT_NETNS, 0);
+	else
+		sk = bpf_sk_lookup_udp(skb, &t, sizeof(t.ipv6), BPF_F_CURRENT_NETNS, 0);
+	if (!sk)
+		return false;
+	bpf_sk_release(sk);
+	return true;
+}
+
+/*
+ * A new masqueraded flow of a sandbox's packet with tuple *k (the uplink's
+ * egress): the source the host would choose towards the destination
+ * (bpf_fib_lookup's BPF_FIB_LOOKUP_SRC) and a source port as IPv4's
+ * masquerade picks one (snat.bpf.h: kept when free, else random draws from
+ * the uplink's range), claimed by inserting the reply entry with
+ * BPF_NOEXIST, then the forward entry under *k. A global function: its loop
+ * and stack are its own.
+ */
+__noinline int nb_nat6_masq_new(struct __sk_buff *skb, struct nb_ct6_key *k, __u32 net_id)
+{
+	struct bpf_fib_lookup fib = {};
+	struct nb_ct6_entry re = {};
+	struct nb_ct6_key rk = {};
+	struct nb_uplink *up;
+	__u32 ifindex, min = NB_MASQ_PORT_MIN, max = NB_MASQ_PORT_MAX, span, port, i;
+	__u64 now = bpf_ktime_get_ns();
+
+	if (!skb || !k)
+		return -NB_DROP_NAT_EXHAUSTED;
+	ifindex = skb->ifindex;
+	fib.family = NB_AF_INET6;
+	fib.l4_protocol = k->proto;
+	fib.ifindex = ifindex;
+	__builtin_memcpy(fib.ipv6_dst, k->daddr, 16);
+	if (bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT | BPF_FIB_LOOKUP_SRC) !=
+		BPF_FIB_LKUP_RET_SUCCESS &&
+	    nb_ip6_zero((const __u8 *)fib.ipv6_src))
+		return -NB_DROP_NO_ROUTE;
+	if (nb_ip6_zero((const __u8 *)fib.ipv6_src))
+		return -NB_DROP_NO_ROUTE;
+	up = bpf_map_lookup_elem(&NB_MAP_UPLINKS, &ifindex);
+	if (up && up->port_min)
+		min = up->port_min;
+	if (up && up->port_max && up->port_max <= NB_MASQ_PORT_MAX)
+		max = up->port_max;
+	if (min > max)
+		min = max;
+	span = max - min + 1;
+	/* the reply entry: remote -> uplink address, the port to find */
+	__builtin_memcpy(rk.saddr, k->daddr, 16);
+	__builtin_memcpy(rk.daddr, fib.ipv6_src, 16);
+	rk.sport = k->dport;
+	rk.proto = k->proto;
+	re.created_ns = now;
+	re.seen_ns = now;
+	re.net_id = net_id;
+	re.kind = NB_CT6_K_MASQ;
+	re.dir = NB_CT_DIR_REPLY;
+	__builtin_memcpy(re.nat_addr, k->saddr, 16);
+	re.nat_port = k->sport;
+	for (i = 0; i < NB_NAT_TRIES; i++) {
+		port = bpf_ntohs(k->sport);
+		if (i > 0 || port < min || port > max)
+			port = span <= NB_NAT_TRIES ? min + (i % span)
+						    : min + bpf_get_prandom_u32() % span;
+		rk.dport = bpf_htons((__u16)port);
+		if (k->proto != NB_IP6_ICMP && nb_nat6_host_sock(skb, &rk))
+			continue;
+		if (bpf_map_update_elem(&NB_MAP_CT6, &rk, &re, BPF_NOEXIST))
+			continue;
+		/* the forward entry, in the reply's room (the map holds its own copy) */
+		re.dir = NB_CT_DIR_ORIG;
+		re.packets = 1;
+		__builtin_memcpy(re.nat_addr, fib.ipv6_src, 16);
+		re.nat_port = rk.dport;
+		if (bpf_map_update_elem(&NB_MAP_CT6, k, &re, BPF_ANY)) {
+			bpf_map_delete_elem(&NB_MAP_CT6, &rk);
+			return -NB_DROP_CT_FULL;
+		}
+		return 0;
+	}
+	return -NB_DROP_NAT_EXHAUSTED;
+}
+
+/* The sandbox network of a (nb_ct6_sandbox_net) when it masquerades IPv6: a ULA subnet */
+static __always_inline __u32 nb_nat6_masq_net(const __u8 *a)
+{
+	const struct nb_network *net;
+	__u32 net_id = nb_ct6_sandbox_net(a);
+
+	if (!net_id || !nb_nat6_is_ula(a))
+		return 0;
+	net = nb_network_lookup(net_id);
+	if (!net || !(net->flags & NB_NET_F_MASQ) || (net->flags & NB_NET_F_ROUTED))
+		return 0;
+	return net_id;
 }
 
 /* tc egress of an uplink, an IPv6 frame: a published flow's reply, else nb_ct6_uplink_out() */
 __noinline int nb_nat6_uplink_out(struct __sk_buff *skb)
 {
 	struct nb_ct6_entry *e;
+	__u32 net_id;
+	int err;
 	struct nb_ct6_key k = {};
 	struct nb_ip6_info info;
 	struct ipv6hdr ip6;
 
 	if (!skb || nb_ctx_load(skb, ETH_HLEN, &ip6, sizeof(ip6)) || ip6.version != 6)
 		return NB_ACT_PASS;
-	if (nb_ct6_tuple(skb, &ip6, &info, &k) || !info.l4_off ||
-	    !nb_nat6_l4_whole(&info))
+	if (nb_ct6_tuple(skb, &ip6, &info, &k) || !info.l4_off)
+		return nb_ct6_uplink_out(skb);
+	/* a sandbox's error about a published flow's packet: translated, no flow of its own */
+	if (info.proto == NB_IP6_ICMP && info.icmp_type < NB_ICMP6_ECHO_REQUEST &&
+	    nb_ct6_sandbox_net(ip6.saddr.in6_u.u6_addr8))
+		return nb_nat6_icmp(skb, info.l4_off, info.end, true); /* starts no flow */
+	if (!nb_nat6_l4_whole(&info))
 		return nb_ct6_uplink_out(skb);
 	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
-	if (!e || e->kind != NB_CT6_K_DNAT || e->dir != NB_CT_DIR_REPLY)
+	if (e && e->kind == NB_CT6_K_MASQ && e->dir == NB_CT_DIR_ORIG &&
+	    bpf_ktime_get_ns() - e->seen_ns > nb_ct6_timeout(k.proto))
+		e = NULL; /* expired: a new flow (on its old port when free) */
+	if (!e) {
+		net_id = nb_nat6_masq_net(ip6.saddr.in6_u.u6_addr8);
+		/* of ICMPv6, an echo request starts a flow */
+		if (!net_id || (k.proto == NB_IP6_ICMP && info.icmp_type != NB_ICMP6_ECHO_REQUEST))
+			return nb_ct6_uplink_out(skb);
+		err = nb_nat6_masq_new(skb, &k, net_id);
+		if (err)
+			return err;
+		e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
+		if (!e)
+			return -NB_DROP_CT_FULL;
+	} else if (!((e->kind == NB_CT6_K_DNAT && e->dir == NB_CT_DIR_REPLY) ||
+		     (e->kind == NB_CT6_K_MASQ && e->dir == NB_CT_DIR_ORIG))) {
 		return nb_ct6_uplink_out(skb);
-	nb_nat6_count(e, bpf_ktime_get_ns());
+	} else {
+		nb_nat6_count(e, bpf_ktime_get_ns());
+	}
 	return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, saddr), k.saddr,
-			       e->nat_addr, 0, k.sport, e->nat_port) ?: NB_ACT_PASS;
+			       e->nat_addr, nb_nat6_port_off(&info, false), k.sport, e->nat_port)
+		   ?: NB_ACT_PASS;
 }
 
 #endif

@@ -209,6 +209,7 @@ struct nb_counter {
 #define NB_MAP_PUB_ALLOW nb_pub_allow /* LPM struct nb_pub_allow_key -> __u32 NB_PUB_ALLOW_* */
 #define NB_MAP_CT6 nb_ct6 /* struct nb_ct6_key -> struct nb_ct6_entry (LRU): sandboxes' IPv6 flows */
 #define NB_MAP_PUBLISH6 nb_publish6 /* struct nb_publish6_key -> struct nb_publish6_val */
+#define NB_MAP_SOCK_RNAT6 nb_sock_rnat6 /* struct nb_sock_rnat6_key -> _val (LRU) */
 
 #define NB_MAX_UPLINKS 64
 #define NB_MAX_LOCAL_ADDRS 4096
@@ -414,6 +415,20 @@ struct nb_sock_rnat_val {
 	__u16 pad;
 };
 
+/* The same for a socket redirected to a published IPv6 port (connect6) */
+struct nb_sock_rnat6_key {
+	__u64 cookie; /* host: bpf_get_socket_cookie() */
+	__u8 sb_ip6[16]; /* net */
+	__be16 sb_port; /* net */
+	__u16 pad[3]; /* must be zero */
+};
+
+struct nb_sock_rnat6_val {
+	__u8 host_ip6[16]; /* net: published address the socket asked for */
+	__be16 host_port; /* net */
+	__u16 pad;
+};
+
 /*
  * IPv6 through the uplinks (issue 16; nothing is translated: no NAT66 yet).
  * What a sandbox sends out of an uplink from its IPv6 address is recorded
@@ -455,6 +470,10 @@ struct nb_ct6_entry {
 };
 #define NB_CT6_K_ROUTED 0 /* a sandbox's own flow, untranslated (what uplink_in lets back in) */
 #define NB_CT6_K_DNAT 1 /* a flow from outside to a published IPv6 port */
+/* a sandbox's flow masqueraded (NAT66): ORIG (key: sandbox -> remote) gets the
+ * uplink's address and nat_port as source; REPLY (key: remote -> uplink address,
+ * port) gets the sandbox's address and port as destination */
+#define NB_CT6_K_MASQ 2
 
 /*
  * Published IPv6 ports (`publish [::]:8080:80`, `publish [2001:db8::1]:8080:80`):
@@ -523,7 +542,7 @@ struct nb_event {
 	__u32 peer_ifindex; /* host: the endpoint a drop was charged to as receiver, 0 = none */
 	__u8 smac[6];
 	__u8 dmac[6];
-	__u8 proto; /* IPPROTO_* (IPv4 only), 0 otherwise */
+	__u8 proto; /* IPPROTO_* (IPv4; IPv6: the first header's next header), 0 otherwise */
 	__u8 flags; /* NB_EV_F_* */
 	__u8 icmp_type; /* ICMP only */
 	__u8 icmp_code;
@@ -544,6 +563,9 @@ struct nb_event {
 	 * source) or that a program encapsulated (its outer destination); 0 when none, and at XDP */
 	__be32 tun_host; /* net: the other host's underlay address */
 	__u32 tun_vni; /* host */
+	/* IPv6 (eth_proto 0x86dd): the addresses; proto, ports, ICMPv6 type as for IPv4 */
+	__u8 saddr6[16]; /* net */
+	__u8 daddr6[16]; /* net */
 };
 
 /* ---- overlay networks (issue 17, docs/overlay.md) ----------------------- */

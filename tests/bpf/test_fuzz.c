@@ -102,10 +102,14 @@ static const __u8 GW2_MAC[ETH_ALEN] = MAC(10, 2, 0, 1);
 static const __u8 CLI_MAC[ETH_ALEN] = {0x52, 0x54, 0, 0, 0, 0x09};
 static const __u8 BCAST[ETH_ALEN] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 static const __u8 ZERO_MAC[ETH_ALEN];
-/* network 1 has IPv6 (fd00:1::/64): A, B and the gateway hold these; network 2 has none */
-static const __u8 IP6_A[16] = {0xfd, 0, 0, 1, [15] = 2};
-static const __u8 IP6_B[16] = {0xfd, 0, 0, 1, [15] = 3};
-static const __u8 GW6_1[16] = {0xfd, 0, 0, 1, [15] = 1};
+/*
+ * network 1 has IPv6 (2001:db8:1::/64): A, B and the gateway hold these; network 2 has none.
+ * A global prefix: routed through the uplink as it is (a ULA one would be masqueraded, NAT66,
+ * and rule 14's replies to the sandboxes' own addresses would never come)
+ */
+static const __u8 IP6_A[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 2};
+static const __u8 IP6_B[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 3};
+static const __u8 GW6_1[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 1, [15] = 1};
 static const __u8 WORLD6[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 9};
 
 enum dev { D_UP, D_A, D_B, D_C, D_P1, D_P2, N_DEV };

@@ -919,7 +919,7 @@ static bool check_linux(struct t *t)
 
 /* ---- published IPv6 ports: DNAT66 at the uplink ------------------------ */
 
-static const __u8 HOST6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1}; /* the uplink's */
+static const __u8 HOST6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 1};	/* the uplink's */
 static const __u8 ONLINK6[16] = {0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = 0x99}; /* a neighbour */
 
 /* A TCP (flags) or UDP packet with valid checksums, world <-> host or sandbox */
@@ -957,6 +957,18 @@ static bool dnat6_step(struct t *t, enum prog prog, const char *what, const stru
 	return ok;
 }
 
+/* An ICMPv6 error of type ty from sip to dip quoting (all of) packet q */
+static void build_err6(struct pkt *p, __u8 ty, const __u8 *sip, const __u8 *dip,
+		       const struct pkt *q)
+{
+	pkt_eth(p, MAC_F, MAC_F, ETH_P_IPV6);
+	pkt_ipv6(p, sip, dip, IPPROTO_ICMPV6);
+	pkt_icmp6(p, ty, 0);
+	pkt_put(p, (const __u8[4]){0, 0, 0x05, 0x00}, 4); /* Packet Too Big: MTU 1280 */
+	pkt_put(p, q->data + ETH_HLEN, q->len - ETH_HLEN);
+	pkt_finish(p);
+}
+
 static int publish6(struct t *t, const __u8 *host, __u16 hport, __u8 proto, const __u8 *sb,
 		    __u16 sport)
 {
@@ -980,9 +992,86 @@ static __u64 publish6_conns(struct t *t, const __u8 *host, __u16 hport, __u8 pro
 	return bpf_map_lookup_elem(t->maps.publish6, &k, &v) ? ~0ULL : v.conns;
 }
 
+/* An ICMPv6 echo request (128) or reply (129) with identifier id */
+static void build_echo6(struct pkt *p, __u8 type, const __u8 *sip, const __u8 *dip, __u16 id)
+{
+	pkt_eth(p, MAC_F, MAC_F, ETH_P_IPV6);
+	pkt_ipv6(p, sip, dip, IPPROTO_ICMPV6);
+	pkt_icmp6(p, type, 0);
+	pkt_put(p, (const __u8[]){id >> 8, id & 0xff, 0, 1}, 4);
+	pkt_put(p, "netbpf-echo", 11);
+	pkt_finish(p);
+}
+
+/*
+ * NAT66: network 2 (ULA, C and D) masquerades. C's datagram leaves from the
+ * uplink's address on its own port, D's on the same port gets another one;
+ * the replies reach each.
+ */
+static bool check_masq6(struct t *t)
+{
+	struct nb_network net;
+	struct pkt in, want, q;
+	struct pkt_out out;
+	__u32 id = 2;
+	__u16 dport;
+	char cmd[160], why[128];
+	bool ok = true;
+
+	snprintf(cmd, sizeof(cmd), "ip -6 route add 2001:db8::/64 dev v6p%d", P_UP);
+	if (!ASSERT_OK(system(cmd), "a route to the world") ||
+	    !ASSERT_OK(bpf_map_lookup_elem(t->maps.networks, &id, &net) ? -errno : 0, "net 2"))
+		return false;
+	net.flags |= NB_NET_F_MASQ;
+	if (!ASSERT_OK(bpf_map_update_elem(t->maps.networks, &id, &net, BPF_EXIST) ? -errno : 0,
+		       "net 2 masquerades"))
+		return false;
+	build_l4(&in, IPPROTO_UDP, IP6_C, 41000, WORLD6, 53, 0);
+	build_l4(&want, IPPROTO_UDP, HOST6, 41000, WORLD6, 53, 0);
+	ok &= dnat6_step(t, UP_OUT, "NAT66: C's datagram leaves from the uplink's address", &in,
+			 &want);
+	build_l4(&in, IPPROTO_UDP, WORLD6, 53, HOST6, 41000, 0);
+	build_l4(&want, IPPROTO_UDP, WORLD6, 53, IP6_C, 41000, 0);
+	ok &= dnat6_step(t, UP_IN, "NAT66: the reply reaches C", &in, &want);
+	/* a router's Packet Too Big about C's translated datagram reaches C, translated */
+	build_l4(&q, IPPROTO_UDP, HOST6, 41000, WORLD6, 53, 0);
+	build_err6(&in, 2, STRANGER6, HOST6, &q);
+	build_l4(&q, IPPROTO_UDP, IP6_C, 41000, WORLD6, 53, 0);
+	build_err6(&want, 2, STRANGER6, IP6_C, &q);
+	ok &= dnat6_step(t, UP_IN, "NAT66: Packet Too Big about C's flow reaches C", &in, &want);
+	/* D on the same source port: another port, the reply to it reaches D */
+	build_l4(&in, IPPROTO_UDP, IP6_D, 41000, WORLD6, 53, 0);
+	if (ASSERT_OK(pkt_run(prog_fd(t, UP_OUT), t->ifindex[P_UP], &in, &out), "D's datagram")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_OK, "D's datagram passes");
+		ok &= ASSERT_MEMEQ(out.frame + ETH_HLEN + 8, HOST6, 16, "D: the uplink's address");
+		dport = (__u16)(out.frame[ETH_HLEN + 40] << 8 | out.frame[ETH_HLEN + 41]);
+		ok &= ASSERT_NEQ(dport, 41000, "D: another source port");
+		ok &= ASSERT_TRUE(dport >= NB_MASQ_PORT_MIN, "D: a port of the masquerade range");
+		if (!ASSERT_OK(pkt_csum_check6(out.frame, out.len, why, sizeof(why)), "D: csum"))
+			pkt_diag("%s", why);
+		build_l4(&in, IPPROTO_UDP, WORLD6, 53, HOST6, dport, 0);
+		build_l4(&want, IPPROTO_UDP, WORLD6, 53, IP6_D, 41000, 0);
+		ok &= dnat6_step(t, UP_IN, "NAT66: the reply to D's port reaches D", &in, &want);
+	}
+	/* C's echo request: from the uplink's address, its identifier kept; the reply to C */
+	build_echo6(&in, 128, IP6_C, WORLD6, 0x1234);
+	build_echo6(&want, 128, HOST6, WORLD6, 0x1234);
+	ok &= dnat6_step(t, UP_OUT, "NAT66: C's echo request from the uplink's address", &in,
+			 &want);
+	build_echo6(&in, 129, WORLD6, HOST6, 0x1234);
+	build_echo6(&want, 129, WORLD6, IP6_C, 0x1234);
+	ok &= dnat6_step(t, UP_IN, "NAT66: the echo reply reaches C", &in, &want);
+	/* a network of a global prefix or without masquerade: routed as it is (A, net 1) */
+	build_l4(&in, IPPROTO_UDP, IP6_A, 41001, WORLD6, 53, 0);
+	ok &= dnat6_step(t, UP_OUT, "no masquerade on net 1: A's source kept", &in, &in);
+	net.flags &= ~NB_NET_F_MASQ;
+	bpf_map_update_elem(t->maps.networks, &id, &net, BPF_EXIST);
+	return ok;
+}
+
 static bool check_dnat6(struct t *t)
 {
-	struct pkt in, want;
+	struct pkt in, want, q;
 	struct pkt_out out;
 	char cmd[160];
 	bool ok = true;
@@ -1031,6 +1120,25 @@ static bool check_dnat6(struct t *t)
 	build_l4(&in, IPPROTO_UDP, STRANGER6, 5355, HOST6, 8080, 0);
 	ok &= dnat6_step(t, UP_IN, "UDP to the TCP port: unchanged", &in, &in);
 
+	/* a router's Packet Too Big about what the client was sent reaches A, translated */
+	build_l4(&q, IPPROTO_TCP, HOST6, 8080, WORLD6, 40000, 0x12);
+	build_err6(&in, 2, STRANGER6, HOST6, &q);
+	build_l4(&q, IPPROTO_TCP, IP6_A, 80, WORLD6, 40000, 0x12);
+	build_err6(&want, 2, STRANGER6, IP6_A, &q);
+	ok &= dnat6_step(t, UP_IN, "Packet Too Big about the flow: to A, quote A:80", &in, &want);
+	/* A's port unreachable about the client's UDP datagram leaves as the host's */
+	build_l4(&q, IPPROTO_UDP, STRANGER6, 5353, IP6_A, 53, 0);
+	build_err6(&in, 1, IP6_A, STRANGER6, &q);
+	build_l4(&q, IPPROTO_UDP, STRANGER6, 5353, HOST6, 9090, 0);
+	build_err6(&want, 1, HOST6, STRANGER6, &q);
+	ok &= dnat6_step(t, UP_OUT, "A's unreachable about the flow: from the host's 9090", &in,
+			 &want);
+	/* an error quoting another packet of the host's: untouched */
+	build_l4(&q, IPPROTO_TCP, HOST6, 8081, WORLD6, 40000, 0x12);
+	build_err6(&in, 2, STRANGER6, HOST6, &q);
+	ok &=
+	    dnat6_step(t, UP_IN, "Packet Too Big about the host's own packet: unchanged", &in, &in);
+
 	ok &= ASSERT_EQ(publish6_conns(t, HOST6, 8080, IPPROTO_TCP), 1, "TCP 8080 conns");
 	ok &= ASSERT_EQ(publish6_conns(t, NULL, 9090, IPPROTO_UDP), 1, "UDP 9090 conns");
 
@@ -1040,6 +1148,7 @@ static bool check_dnat6(struct t *t)
 		ok &= ASSERT_EQ(out.len, in.len, "A's own flow: length");
 		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "A's own flow unchanged");
 	}
+	ok &= check_masq6(t);
 	/* a router answers solicitations otherwise (check_linux compares with a host) */
 	ok &= ASSERT_OK(pkt_write_file("/proc/sys/net/ipv6/conf/all/forwarding", "0"),
 			"IPv6 forwarding off again");

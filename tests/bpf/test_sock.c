@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <arpa/inet.h>
 #include <net/if.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -69,7 +70,7 @@ static const char *cg_root(void)
 struct t {
 	struct pkt_env env;
 	struct sock_bpf *skel;
-	struct bpf_link *links[4];
+	struct bpf_link *links[8];
 	struct nb_maps maps;
 	char cg[256];
 	bool cg_made, cg_joined;
@@ -388,6 +389,92 @@ static int c_counts(void *arg)
 	return ASSERT_EQ(v.conns, 2, "two UDP conversations counted") ? 0 : -1;
 }
 
+/* ---- published IPv6 ports (connect6, nb_publish6) ----------------------------- */
+
+static int listen6(const struct in6_addr *ip, __u16 port)
+{
+	struct sockaddr_in6 a = {
+	    .sin6_family = AF_INET6, .sin6_port = htons(port), .sin6_addr = *ip};
+	int one = 1, fd = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -errno;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 4)) {
+		close(fd);
+		return -errno;
+	}
+	return fd;
+}
+
+/* TCP to [ip]:port arrives at lst (or, want false, does not); getpeername says [ip]:port */
+static bool tcp6_reaches(int lst, const struct in6_addr *ip, __u16 port, bool want)
+{
+	struct sockaddr_in6 dst = {.sin6_family = AF_INET6,
+				   .sin6_port = htons(port),
+				   .sin6_addr = *ip},
+			    peer;
+	socklen_t len = sizeof(peer);
+	int c, s = -1;
+	bool ok;
+
+	c = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC | (want ? 0 : SOCK_NONBLOCK), 0);
+	if (!ASSERT_TRUE(c >= 0, "socket"))
+		return false;
+	if (!want) {
+		connect(c, (struct sockaddr *)&dst, sizeof(dst));
+		ok = ASSERT_TRUE(!readable(lst, 200), "the listener gets nothing");
+		close(c);
+		return ok;
+	}
+	ok = ASSERT_OK(connect(c, (struct sockaddr *)&dst, sizeof(dst)) ? -errno : 0, "connect");
+	ok = ok && ASSERT_TRUE(readable(lst, 1000), "the listener gets the connection");
+	if (ok)
+		s = accept4(lst, NULL, NULL, SOCK_CLOEXEC);
+	ok = ok && ASSERT_TRUE(s >= 0, "accept");
+	ok = ok &&
+	     ASSERT_OK(getpeername(c, (struct sockaddr *)&peer, &len) ? -errno : 0, "getpeername");
+	ok = ok && ASSERT_MEMEQ(&peer.sin6_addr, ip, 16, "getpeername: the published address");
+	ok = ok && ASSERT_EQ(ntohs(peer.sin6_port), port, "getpeername: the published port");
+	if (s >= 0)
+		close(s);
+	close(c);
+	return ok;
+}
+
+static int c_tcp6(void *arg)
+{
+	struct t *t = arg;
+	struct in6_addr lo = IN6ADDR_LOOPBACK_INIT, other;
+	struct nb_publish6_val v;
+	int l1, l2;
+	bool ok = true;
+
+	inet_pton(AF_INET6, "fd00:99::5", &other);
+	l1 = listen6(&lo, 9006);
+	l2 = listen6(&lo, 9007);
+	if (!ASSERT_TRUE(l1 >= 0 && l2 >= 0, "listeners on [::1]"))
+		return -1;
+	/* [::]:8006 -> [::1]:9006, [::1]:8007 -> [::1]:9007 */
+	ok &= ASSERT_OK(nb_nat_publish6_put(&t->maps, NULL, 8006, IPPROTO_TCP, &lo, 9006, 9, 1),
+			"publish [::]:8006");
+	ok &= ASSERT_OK(nb_nat_publish6_put(&t->maps, &lo, 8007, IPPROTO_TCP, &lo, 9007, 9, 1),
+			"publish [::1]:8007");
+	ok &= tcp6_reaches(l1, &lo, 8006, true);
+	ok &= tcp6_reaches(l2, &lo, 8007, true);
+	/* [::] is not every IPv6 address: one the hook cannot call the host's is left alone */
+	ok &= tcp6_reaches(l1, &other, 8006, false);
+	ok &= ASSERT_OK(nb_nat_publish6_get(&t->maps, NULL, 8006, IPPROTO_TCP, &v), "entry") &&
+	      ASSERT_EQ(v.conns, 1, "[::]:8006 counted once");
+	/* unpublished: connections no longer rewritten */
+	nb_nat_publish6_del(&t->maps, NULL, 8006, IPPROTO_TCP);
+	ok &= tcp6_reaches(l1, &lo, 8006, false);
+	nb_nat_publish6_del(&t->maps, &lo, 8007, IPPROTO_TCP);
+	close(l1);
+	close(l2);
+	return ok ? 0 : -1;
+}
+
 static const struct pkt_case cases[] = {
     {"sock: TCP to 127.0.0.1:8000 reaches the sandbox, getpeername says 127.0.0.1:8000",
      c_tcp_loopback},
@@ -403,6 +490,8 @@ static const struct pkt_case cases[] = {
     {"sock: unpublish refuses new connections at once", c_unpublish},
     {"sock: nb_nat_local_addrs_sync adds and removes host addresses", c_local_addrs_sync},
     {"sock: connections counted per published port", c_counts},
+    {"sock: connect6 to a published IPv6 port ([::1], exact and [::]), getpeername6 published",
+     c_tcp6},
 };
 
 /* ---- setup ------------------------------------------------------------------- */
@@ -459,7 +548,7 @@ static int setup(struct t *t)
 				 .gateway = GW9,
 				 .flags = NB_NET_F_ICC | NB_NET_F_MASQ,
 				 .mtu = 1500};
-	struct bpf_program *progs[4];
+	struct bpf_program *progs[8];
 	struct nb_nl *nl = NULL;
 	int ifa, ifb, cgfd = -1, nsfd, err, i;
 	__u32 zero = 0;
@@ -526,7 +615,11 @@ static int setup(struct t *t)
 	progs[1] = t->skel->progs.sendmsg4;
 	progs[2] = t->skel->progs.recvmsg4;
 	progs[3] = t->skel->progs.getpeername4;
-	for (i = 0; i < 4; i++) {
+	progs[4] = t->skel->progs.connect6;
+	progs[5] = t->skel->progs.sendmsg6;
+	progs[6] = t->skel->progs.recvmsg6;
+	progs[7] = t->skel->progs.getpeername6;
+	for (i = 0; i < 8; i++) {
 		t->links[i] = bpf_program__attach_cgroup(progs[i], cgfd);
 		if (!t->links[i]) {
 			err = -errno;
@@ -542,7 +635,7 @@ static void teardown(struct t *t)
 {
 	int i;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 8; i++)
 		bpf_link__destroy(t->links[i]);
 	if (t->cg_made && rmdir(t->cg) < 0)
 		pkt_diag("removing %s: %s", t->cg, strerror(errno));

@@ -419,10 +419,24 @@ static void test_event_line(void **state)
 	ev.flags = 0;
 	nb_event_line(&ev, T0, NULL, NULL, buf, sizeof(buf));
 	assert_non_null(strstr(buf, " drop spoof-arp if7 arp request 10.92.1.200 -> 10.92.1.3 "));
-	ev.eth_proto = 0x86dd;
+	ev.eth_proto = 0x88cc;
 	ev.reason = 999;
 	nb_event_line(&ev, T0, NULL, NULL, buf, sizeof(buf));
-	assert_non_null(strstr(buf, " drop reason-999 if7 ethertype 0x86dd len 98"));
+	assert_non_null(strstr(buf, " drop reason-999 if7 ethertype 0x88cc len 98"));
+	/* IPv6: the addresses, ports; ICMPv6 its type */
+	ev.eth_proto = 0x86dd;
+	ev.reason = NB_DROP_UNPUBLISHED;
+	ev.proto = IPPROTO_TCP;
+	ev.flags = NB_EV_F_L4;
+	inet_pton(AF_INET6, "2001:db8::2", ev.saddr6);
+	inet_pton(AF_INET6, "fd00:1::2", ev.daddr6);
+	nb_event_line(&ev, T0, NULL, NULL, buf, sizeof(buf));
+	assert_non_null(
+	    strstr(buf, " drop unpublished if7 tcp [2001:db8::2]:40000 -> [fd00:1::2]:80 len 98"));
+	ev.proto = IPPROTO_ICMPV6;
+	ev.icmp_type = 128;
+	nb_event_line(&ev, T0, NULL, NULL, buf, sizeof(buf));
+	assert_non_null(strstr(buf, " icmp6 2001:db8::2 -> fd00:1::2 type 128 code 0 len 98"));
 
 	/* a new translated flow */
 	memset(&ev, 0, sizeof(ev));

@@ -346,7 +346,7 @@ static void test_ct_decode(void **state)
 
 static void test_names(void **state)
 {
-	struct nb_nat_tuple t = {IP(10, 1, 0, 2), IP(198, 18, 0, 50), 7, 0};
+	struct nb_nat_tuple t = {.saddr = IP(10, 1, 0, 2), .daddr = IP(198, 18, 0, 50), .sport = 7};
 	char buf[NB_NAT_TUPLE_STRLEN], age[32];
 
 	(void)state;
@@ -362,6 +362,14 @@ static void test_names(void **state)
 	assert_string_equal(nb_nat_state_name(IPPROTO_TCP, NB_CT_S_CLOSED), "CLOSE");
 	assert_string_equal(nb_nat_state_name(IPPROTO_UDP, NB_CT_S_NEW), "UNREPLIED");
 	assert_string_equal(nb_nat_state_name(IPPROTO_UDP, NB_CT_S_ESTABLISHED), "REPLIED");
+	{
+		struct nb_nat_tuple t6 = {.v6 = true, .sport = 40000, .dport = 8080};
+
+		assert_int_equal(inet_pton(AF_INET6, "2001:db8::2", &t6.saddr6), 1);
+		assert_int_equal(inet_pton(AF_INET6, "2001:db8::1", &t6.daddr6), 1);
+		assert_string_equal(nb_nat_tuple_str(&t6, IPPROTO_TCP, buf),
+				    "[2001:db8::2]:40000 -> [2001:db8::1]:8080");
+	}
 	/* an echo request carries its id as sport, a reply as dport */
 	assert_string_equal(nb_nat_tuple_str(&t, IPPROTO_ICMP, buf),
 			    "10.1.0.2 -> 198.18.0.50 id 7");

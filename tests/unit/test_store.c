@@ -1182,8 +1182,8 @@ static void test_cascade(void **state)
 static struct nb_publish_rec pub6(const struct nb_endpoint_rec *ep, const char *ip6, __u16 hport,
 				  __u16 sport)
 {
-	struct nb_publish_rec p = {.v6 = true, .host_port = hport, .sb_port = sport,
-				   .proto = IPPROTO_TCP};
+	struct nb_publish_rec p = {
+	    .v6 = true, .host_port = hport, .sb_port = sport, .proto = IPPROTO_TCP};
 
 	snprintf(p.sandbox_id, sizeof(p.sandbox_id), "%s", ep->sandbox_id);
 	snprintf(p.network_id, sizeof(p.network_id), "%s", ep->network_id);
@@ -1235,7 +1235,6 @@ static void test_publish6(void **state)
 	free(pl);
 	nb_network_rec_clear(&n);
 }
-
 
 static void test_publish_conflicts(void **state)
 {

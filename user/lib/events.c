@@ -323,8 +323,19 @@ static bool has_ports(const struct nb_event *ev)
  * "arp request 10.0.0.1 -> 10.0.0.2", "ethertype 0x86dd" */
 static int tuple_str(const struct nb_event *ev, char *buf, size_t size)
 {
-	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 
+	if (ev->eth_proto == 0x86dd) {
+		inet_ntop(AF_INET6, ev->saddr6, s, sizeof(s));
+		inet_ntop(AF_INET6, ev->daddr6, d, sizeof(d));
+		if (has_ports(ev))
+			return snprintf(buf, size, "%s [%s]:%u -> [%s]:%u", nb_proto_name(ev->proto),
+					s, ntohs(ev->sport), d, ntohs(ev->dport));
+		if (ev->proto == 58 && (ev->flags & NB_EV_F_L4))
+			return snprintf(buf, size, "icmp6 %s -> %s type %u code %u", s, d,
+					ev->icmp_type, ev->icmp_code);
+		return snprintf(buf, size, "%s %s -> %s", nb_proto_name(ev->proto), s, d);
+	}
 	inet_ntop(AF_INET, &ev->saddr, s, sizeof(s));
 	inet_ntop(AF_INET, &ev->daddr, d, sizeof(d));
 	if (ev->eth_proto == 0x0806)
@@ -441,6 +452,19 @@ json_t *nb_event_json(const struct nb_event *ev, int64_t unix_ns, const struct n
 		err |= json_object_set_new(o, "src_mac", json_string(mac));
 		mac_str(ev->dmac, mac);
 		err |= json_object_set_new(o, "dst_mac", json_string(mac));
+	}
+	if (ev->eth_proto == 0x86dd) {
+		char a6[INET6_ADDRSTRLEN];
+
+		err |= json_object_set_new(o, "proto", json_string(nb_proto_name(ev->proto)));
+		inet_ntop(AF_INET6, ev->saddr6, a6, sizeof(a6));
+		err |= json_object_set_new(o, "src", json_string(a6));
+		inet_ntop(AF_INET6, ev->daddr6, a6, sizeof(a6));
+		err |= json_object_set_new(o, "dst", json_string(a6));
+		if (ev->proto == 58 && (ev->flags & NB_EV_F_L4)) {
+			err |= json_object_set_new(o, "icmp_type", json_integer(ev->icmp_type));
+			err |= json_object_set_new(o, "icmp_code", json_integer(ev->icmp_code));
+		}
 	}
 	if (ev->eth_proto == 0x0800 || ev->eth_proto == 0x0806) {
 		if (ev->eth_proto == 0x0806)

@@ -133,6 +133,8 @@ const char *nb_proto_name(__u8 proto)
 		return "udp";
 	case IPPROTO_ICMP:
 		return "icmp";
+	case IPPROTO_ICMPV6:
+		return "icmp6";
 	}
 	snprintf(buf, sizeof(buf), "proto-%u", proto);
 	return buf;

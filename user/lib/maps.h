@@ -56,6 +56,7 @@ struct nb_maps {
 	int subnets6;
 	int ct6;
 	int publish6; /* published IPv6 ports */
+	int sock_rnat6; /* sockets the connect6 hook redirected to one */
 };
 
 /* every fd to -1 */

@@ -334,7 +334,12 @@ static int ct_walk_cb(const struct nb_nat_flow *f, void *arg)
 
 	if (f->type < NB_CT_TYPES)
 		w->m->ct_flows[f->type]++;
-	/* a published port's live flows: the original destination is the published address */
+	/*
+	 * a published port's live flows: the original destination is the published
+	 * address (IPv6 flows count above, by type; the ports here are IPv4's)
+	 */
+	if (f->orig.v6)
+		return 0;
 	if (f->type == NB_CT_DNAT || f->type == NB_CT_HAIRPIN) {
 		for (i = 0; i < w->m->nports; i++) {
 			struct nb_port_stat *p = &w->m->ports[i];

@@ -106,8 +106,8 @@ int nb_nat_publish_del(const struct nb_maps *m, __be32 host_ip, __u16 host_port,
 
 /* ---- published IPv6 ports ------------------------------------------------- */
 
-static void publish6_key(struct nb_publish6_key *k, const struct in6_addr *host_ip,
-			 __u16 host_port, __u8 proto)
+static void publish6_key(struct nb_publish6_key *k, const struct in6_addr *host_ip, __u16 host_port,
+			 __u8 proto)
 {
 	memset(k, 0, sizeof(*k));
 	if (host_ip)
@@ -534,6 +534,82 @@ static int ct_foreach_map(const struct nb_maps *m, bool syn,
 	return err;
 }
 
+static void tuple6_from_key(struct nb_nat_tuple *t, const struct nb_ct6_key *k)
+{
+	t->v6 = true;
+	memcpy(&t->saddr6, k->saddr, 16);
+	memcpy(&t->daddr6, k->daddr, 16);
+	t->sport = ntohs(k->sport);
+	t->dport = ntohs(k->dport);
+}
+
+/*
+ * The translated IPv6 flows (nb_ct6 entries of kind NB_CT6_K_DNAT, published
+ * ports, and NB_CT6_K_MASQ, masquerade: forward ones with their reply's counters; nb_ct6 keeps no
+ * TCP state: ESTABLISHED, and the timeouts are the data plane's for it). The untranslated flows
+ * nb_ct6 also tracks are not what `ct ls` lists.
+ */
+static int ct6_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_flow *f, void *arg),
+		       void *arg)
+{
+	struct nb_ct6_key *keys = NULL, rk;
+	struct nb_ct6_entry e, re;
+	struct nb_nat_flow f;
+	__u64 now, timeout, idle;
+	size_t n = 0, i;
+	int err;
+
+	err = nb_map_keys(m->ct6, sizeof(*keys), (void **)&keys, &n);
+	if (err)
+		return err;
+	now = mono_now();
+	for (i = 0; i < n; i++) {
+		if (nb_map_get(m->ct6, &keys[i], &e) || e.dir != NB_CT_DIR_ORIG ||
+		    (e.kind != NB_CT6_K_DNAT && e.kind != NB_CT6_K_MASQ))
+			continue;
+		timeout = (__u64)nb_nat_ct_timeout_secs(keys[i].proto, NB_CT_S_ESTABLISHED) * NSEC;
+		idle = now > e.seen_ns ? now - e.seen_ns : 0;
+		if (idle > timeout)
+			continue;
+		memset(&f, 0, sizeof(f));
+		f.proto = keys[i].proto;
+		f.type = e.kind == NB_CT6_K_MASQ ? NB_CT_SNAT : NB_CT_DNAT;
+		f.state = NB_CT_S_ESTABLISHED;
+		tuple6_from_key(&f.orig, &keys[i]);
+		f.nat = f.orig;
+		if (e.kind == NB_CT6_K_MASQ) {
+			memcpy(&f.nat.saddr6, e.nat_addr, 16);
+			f.nat.sport = ntohs(e.nat_port);
+		} else {
+			memcpy(&f.nat.daddr6, e.nat_addr, 16);
+			f.nat.dport = ntohs(e.nat_port);
+		}
+		f.age_ns = now > e.created_ns ? now - e.created_ns : 0;
+		f.idle_ns = idle;
+		f.expires_ns = timeout - idle;
+		f.packets = e.packets;
+		f.net_id = e.net_id;
+		f.ifindex = e.ifindex;
+		/* the reply entry: the translated tuple the other way round */
+		memset(&rk, 0, sizeof(rk));
+		memcpy(rk.saddr, &f.nat.daddr6, 16);
+		memcpy(rk.daddr, &f.nat.saddr6, 16);
+		rk.sport = htons(f.nat.dport);
+		rk.dport = htons(f.nat.sport);
+		rk.proto = keys[i].proto;
+		if (!nb_map_get(m->ct6, &rk, &re) && re.kind == e.kind &&
+		    re.dir == NB_CT_DIR_REPLY) {
+			f.has_reply = true;
+			f.reply_packets = re.packets;
+		}
+		err = cb(&f, arg);
+		if (err)
+			break;
+	}
+	free(keys);
+	return err;
+}
+
 int nb_nat_ct_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_flow *f, void *arg),
 		      void *arg)
 {
@@ -542,6 +618,8 @@ int nb_nat_ct_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_flo
 	/* a pin dir older than nb_ct_syn has no half-open flows apart */
 	if (!err && m->ct_syn >= 0)
 		err = ct_foreach_map(m, true, cb, arg);
+	if (!err && m->ct6 >= 0)
+		err = ct6_foreach(m, cb, arg);
 	return err;
 }
 
@@ -573,6 +651,8 @@ int nb_nat_ct_flush(const struct nb_maps *m, size_t *count)
 	err = clear_counted(m->ct, sizeof(struct nb_ct_key), &done);
 	if (!err && m->ct_syn >= 0)
 		err = clear_counted(m->ct_syn, sizeof(struct nb_ct_key), &done);
+	if (!err && m->ct6 >= 0)
+		err = clear_counted(m->ct6, sizeof(struct nb_ct6_key), &done);
 	if (m->frags >= 0) {
 		int e = clear_counted(m->frags, sizeof(struct nb_frag_key), NULL);
 
@@ -620,8 +700,14 @@ const char *nb_nat_state_name(__u8 proto, __u8 state)
 const char *nb_nat_tuple_str(const struct nb_nat_tuple *t, __u8 proto,
 			     char buf[NB_NAT_TUPLE_STRLEN])
 {
-	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 
+	if (t->v6) {
+		inet_ntop(AF_INET6, &t->saddr6, s, sizeof(s));
+		inet_ntop(AF_INET6, &t->daddr6, d, sizeof(d));
+		snprintf(buf, NB_NAT_TUPLE_STRLEN, "[%s]:%u -> [%s]:%u", s, t->sport, d, t->dport);
+		return buf;
+	}
 	inet_ntop(AF_INET, &t->saddr, s, sizeof(s));
 	inet_ntop(AF_INET, &t->daddr, d, sizeof(d));
 	if (proto == IPPROTO_ICMP)
@@ -653,10 +739,15 @@ const char *nb_nat_age_str(__u64 ns, char buf[32])
 
 static json_t *tuple_json(const struct nb_nat_tuple *t, __u8 proto)
 {
-	char s[INET_ADDRSTRLEN], d[INET_ADDRSTRLEN];
+	char s[INET6_ADDRSTRLEN], d[INET6_ADDRSTRLEN];
 
-	inet_ntop(AF_INET, &t->saddr, s, sizeof(s));
-	inet_ntop(AF_INET, &t->daddr, d, sizeof(d));
+	if (t->v6) {
+		inet_ntop(AF_INET6, &t->saddr6, s, sizeof(s));
+		inet_ntop(AF_INET6, &t->daddr6, d, sizeof(d));
+	} else {
+		inet_ntop(AF_INET, &t->saddr, s, sizeof(s));
+		inet_ntop(AF_INET, &t->daddr, d, sizeof(d));
+	}
 	if (proto == IPPROTO_ICMP)
 		return json_pack("{s:s, s:s, s:i}", "src", s, "dst", d, "id",
 				 (int)(t->sport ? t->sport : t->dport));

@@ -107,6 +107,8 @@ struct nb_nat_tuple {
 	__be32 daddr;
 	__u16 sport; /* host order; ICMP echo: the identifier */
 	__u16 dport; /* host order; ICMP echo: the identifier */
+	bool v6; /* saddr6/daddr6, not saddr/daddr (a published IPv6 port's flow) */
+	struct in6_addr saddr6, daddr6;
 };
 
 /* One translated flow, decoded from its nb_ct entries */
@@ -145,7 +147,7 @@ const char *nb_nat_type_name(__u8 type);
 /* TCP: "SYN_SENT" "ESTABLISHED" "FIN_WAIT" "CLOSE"; others: "UNREPLIED" "REPLIED" */
 const char *nb_nat_state_name(__u8 proto, __u8 state);
 
-#define NB_NAT_TUPLE_STRLEN 64
+#define NB_NAT_TUPLE_STRLEN 112
 /* "10.1.0.2:40000 -> 198.18.0.9:80", ICMP: "10.1.0.2 -> 198.18.0.9 id 7" */
 const char *nb_nat_tuple_str(const struct nb_nat_tuple *t, __u8 proto,
 			     char buf[NB_NAT_TUPLE_STRLEN]);

@@ -64,7 +64,7 @@ struct taken_probe {
 	struct nb_store *st;
 	const struct nb_listener *ls; /* the host's own listening/bound sockets */
 	size_t nls;
-	bool v4; /* the port is published on IPv4 (ip) */
+	bool v4;		    /* the port is published on IPv4 (ip) */
 	const struct in6_addr *ip6; /* and/or on IPv6, this address (NULL: not) */
 	int err; /* the first failed look-up */
 };
@@ -166,48 +166,6 @@ static int done_append(struct nb_portmap **done, size_t *ndone, const struct nb_
 	return 0;
 }
 
-/*
- * The endpoint a publish goes through: the one named (Docker's
- * ProgramExternalConnectivity names it), else the sandbox's first bridge
- * endpoint. net filled on success only.
- */
-static int publish_via(struct nb_store *st, const struct nb_sandbox_rec *sb, const char *spec_str,
-		       const struct nb_endpoint_rec *via, struct nb_network_rec *net,
-		       struct nb_endpoint_rec *ep)
-{
-	int err;
-
-	if (!via) {
-		err = nb_publish_target(st, sb, net, ep);
-		if (err == -ENOENT) {
-			nb_errorf("sandbox \"%s\": publish \"%s\": the sandbox is on no bridge "
-				  "network (a published port goes through one)",
-				  sb->name, spec_str);
-			return -EINVAL;
-		}
-	} else if (strcmp(via->sandbox_id, sb->id) || !via->host_ifname[0]) {
-		nb_errorf("sandbox \"%s\": publish \"%s\": endpoint %.*s is not one of its bridge "
-			  "endpoints (a published port goes through one)",
-			  sb->name, spec_str, NB_SHORT_ID_LEN, via->id);
-		return -EINVAL;
-	} else {
-		*ep = *via;
-		err = nb_store_network_find(st, via->network_id, net);
-		if (err == -ENOENT) {
-			nb_errorf(
-			    "sandbox \"%s\": publish \"%s\": the network %.*s of its endpoint "
-			    "%.*s is not in the state",
-			    sb->name, spec_str, NB_SHORT_ID_LEN, via->network_id, NB_SHORT_ID_LEN,
-			    via->id);
-			return err;
-		}
-	}
-	if (err)
-		nb_errorf("sandbox \"%s\": publish \"%s\": cannot read its endpoints: %s", sb->name,
-			  spec_str, strerror(-err));
-	return err;
-}
-
 /* An IPv6 host address may be published on: ::, ::1, or an address of the host netns */
 static int check_host_ip6(const struct nb_sandbox_rec *sb, const char *spec,
 			  const struct in6_addr *ip6)
@@ -301,6 +259,48 @@ static int publish6_put(struct nb_store *st, struct nb_world *w, const struct nb
 		(*nput)++;
 	}
 	return 0;
+}
+
+/*
+ * The endpoint a publish goes through: the one named (Docker's
+ * ProgramExternalConnectivity names it), else the sandbox's first bridge
+ * endpoint. net filled on success only.
+ */
+static int publish_via(struct nb_store *st, const struct nb_sandbox_rec *sb, const char *spec_str,
+		       const struct nb_endpoint_rec *via, struct nb_network_rec *net,
+		       struct nb_endpoint_rec *ep)
+{
+	int err;
+
+	if (!via) {
+		err = nb_publish_target(st, sb, net, ep);
+		if (err == -ENOENT) {
+			nb_errorf("sandbox \"%s\": publish \"%s\": the sandbox is on no bridge "
+				  "network (a published port goes through one)",
+				  sb->name, spec_str);
+			return -EINVAL;
+		}
+	} else if (strcmp(via->sandbox_id, sb->id) || !via->host_ifname[0]) {
+		nb_errorf("sandbox \"%s\": publish \"%s\": endpoint %.*s is not one of its bridge "
+			  "endpoints (a published port goes through one)",
+			  sb->name, spec_str, NB_SHORT_ID_LEN, via->id);
+		return -EINVAL;
+	} else {
+		*ep = *via;
+		err = nb_store_network_find(st, via->network_id, net);
+		if (err == -ENOENT) {
+			nb_errorf(
+			    "sandbox \"%s\": publish \"%s\": the network %.*s of its endpoint "
+			    "%.*s is not in the state",
+			    sb->name, spec_str, NB_SHORT_ID_LEN, via->network_id, NB_SHORT_ID_LEN,
+			    via->id);
+			return err;
+		}
+	}
+	if (err)
+		nb_errorf("sandbox \"%s\": publish \"%s\": cannot read its endpoints: %s", sb->name,
+			  spec_str, strerror(-err));
+	return err;
 }
 
 int nb_publish_add(struct nb_store *st, struct nb_world *w, const struct nb_sandbox_rec *sb,
@@ -635,10 +635,10 @@ static bool spec_has_row6(const struct nb_portspec *spec, const struct in6_addr 
  * Unpublishes spec's IPv6 mappings on ip6: rows, then map entries; appends
  * them to *removed. The number removed, or -errno (message set).
  */
-static int publish6_remove(struct nb_store *st, struct nb_world *w,
-			   const struct nb_sandbox_rec *sb, const char *spec_str,
-			   const struct nb_portspec *spec, const struct in6_addr *ip6,
-			   struct nb_publish_rec **removed, size_t *nremoved)
+static int publish6_remove(struct nb_store *st, struct nb_world *w, const struct nb_sandbox_rec *sb,
+			   const char *spec_str, const struct nb_portspec *spec,
+			   const struct in6_addr *ip6, struct nb_publish_rec **removed,
+			   size_t *nremoved)
 {
 	struct nb_publish_rec *rows = NULL, *grown;
 	char k[NB_PORTMAP_STRLEN];
@@ -1116,9 +1116,8 @@ static int publish6_sync(struct nb_store *st, struct nb_world *w, struct targets
 	e = nb_nat_publish6_keys(&w->maps, &keys, &nkeys);
 	err = err ?: e;
 	for (i = 0; !e && i < nkeys; i++) {
-		struct nb_portmap m = {.v6 = true,
-				       .host_port = ntohs(keys[i].host_port),
-				       .proto = keys[i].proto};
+		struct nb_portmap m = {
+		    .v6 = true, .host_port = ntohs(keys[i].host_port), .proto = keys[i].proto};
 
 		memcpy(&m.host_ip6, keys[i].host_ip6, 16);
 		for (j = 0; j < nrows; j++)

@@ -1594,18 +1594,19 @@ int nb_store_publish6_del(struct nb_store *st, const struct nb_publish_rec *rec)
 	return err;
 }
 
-int nb_store_publish6_list(struct nb_store *st, const char *sandbox_id,
-			   struct nb_publish_rec **out, size_t *n)
+int nb_store_publish6_list(struct nb_store *st, const char *sandbox_id, struct nb_publish_rec **out,
+			   size_t *n)
 {
 	sqlite3_stmt *stmt;
 	int err;
 
 	err = prep(st, "list published IPv6 ports",
-		   sandbox_id ? PUB6_SELECT " WHERE (network_id, sandbox_id) IN"
-					    " (SELECT network_id, sandbox_id FROM endpoints"
-					    " WHERE sandbox_id = ?1)"
-					    " ORDER BY sandbox_id, proto, sb_port, host_port, host_ip6"
-			      : PUB6_SELECT " ORDER BY sandbox_id, proto, sb_port, host_port, host_ip6",
+		   sandbox_id
+		       ? PUB6_SELECT " WHERE (network_id, sandbox_id) IN"
+				     " (SELECT network_id, sandbox_id FROM endpoints"
+				     " WHERE sandbox_id = ?1)"
+				     " ORDER BY sandbox_id, proto, sb_port, host_port, host_ip6"
+		       : PUB6_SELECT " ORDER BY sandbox_id, proto, sb_port, host_port, host_ip6",
 		   &stmt);
 	if (err)
 		return err;
