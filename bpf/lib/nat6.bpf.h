@@ -318,6 +318,7 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 	/* a masqueraded flow's reply: to the sandbox's address and port */
 	if (e && e->kind == NB_CT6_K_MASQ && e->dir == NB_CT_DIR_REPLY) {
 		nb_nat6_count(e, bpf_ktime_get_ns());
+		nb_ct6_tcp_seen(skb, &k, info.l4_off, false);
 		return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr),
 				       k.daddr, e->nat_addr, nb_nat6_port_off(&info, true), k.dport,
 				       e->nat_port)
@@ -325,8 +326,11 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 	}
 	if (k.proto == NB_IP6_ICMP || (e && (e->kind != NB_CT6_K_DNAT || e->dir != NB_CT_DIR_ORIG)))
 		return NB_ACT_PASS; /* no published port takes an echo */
-	if (e && now >= e->seen_ns && now - e->seen_ns > nb_ct6_timeout(k.proto))
+	if (e && now >= e->seen_ns && now - e->seen_ns > nb_ct6_timeout(k.proto, e->state))
 		e = NULL; /* expired: a new flow, if it is one */
+	else if (e && e->state == NB_CT_S_CLOSED &&
+		 (nb_ct6_tcp_flags(skb, info.l4_off) & (NB_TCP_SYN | NB_TCP_ACK)) == NB_TCP_SYN)
+		e = NULL; /* a client reusing its port right after a close: a new flow */
 	if (!e) {
 		err = nb_nat6_dnat_new(skb, &k, info.l4_off);
 		if (err)
@@ -337,6 +341,7 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 	} else {
 		nb_nat6_count(e, now);
 	}
+	nb_ct6_tcp_seen(skb, &k, info.l4_off, true);
 	return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr), k.daddr,
 			       e->nat_addr, 2, k.dport, e->nat_port)
 		   ?: NB_ACT_PASS;
@@ -481,7 +486,7 @@ __noinline int nb_nat6_uplink_out(struct __sk_buff *skb)
 		return nb_ct6_uplink_out(skb);
 	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
 	if (e && e->kind == NB_CT6_K_MASQ && e->dir == NB_CT_DIR_ORIG &&
-	    bpf_ktime_get_ns() - e->seen_ns > nb_ct6_timeout(k.proto))
+	    bpf_ktime_get_ns() - e->seen_ns > nb_ct6_timeout(k.proto, e->state))
 		e = NULL; /* expired: a new flow (on its old port when free) */
 	if (!e) {
 		net_id = nb_nat6_masq_net(ip6.saddr.in6_u.u6_addr8);
@@ -500,6 +505,7 @@ __noinline int nb_nat6_uplink_out(struct __sk_buff *skb)
 	} else {
 		nb_nat6_count(e, bpf_ktime_get_ns());
 	}
+	nb_ct6_tcp_seen(skb, &k, info.l4_off, false);
 	return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, saddr), k.saddr,
 			       e->nat_addr, nb_nat6_port_off(&info, false), k.sport, e->nat_port)
 		   ?: NB_ACT_PASS;

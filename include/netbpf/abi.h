@@ -455,7 +455,8 @@ struct nb_ct6_entry {
 	__u32 net_id; /* host: the sandbox's network */
 	__u8 kind; /* NB_CT6_K_* */
 	__u8 dir; /* NB_CT_DIR_*: NB_CT6_K_DNAT's forward (ORIG) or reply entry */
-	__u16 pad;
+	__u8 state; /* NB_CT_S_* (TCP; others stay NEW), both entries of a flow alike */
+	__u8 flags; /* NB_CT6_F_*: the TCP FINs seen, per direction of the flow */
 	__u64 packets; /* host: packets out (the sandbox's direction); DNAT: this direction's */
 	/*
 	 * NB_CT6_K_DNAT: what the packet's address and port become. ORIG (key:
@@ -474,6 +475,8 @@ struct nb_ct6_entry {
  * uplink's address and nat_port as source; REPLY (key: remote -> uplink address,
  * port) gets the sandbox's address and port as destination */
 #define NB_CT6_K_MASQ 2
+#define NB_CT6_F_FIN_ORIG (1U << 0) /* the flow's first direction sent a FIN */
+#define NB_CT6_F_FIN_REPLY (1U << 1) /* the other direction sent a FIN */
 
 /*
  * Published IPv6 ports (`publish [::]:8080:80`, `publish [2001:db8::1]:8080:80`):

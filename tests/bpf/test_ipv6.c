@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <net/if.h>
@@ -1069,6 +1070,8 @@ static bool check_masq6(struct t *t)
 	return ok;
 }
 
+static bool check_ct6_dnat(struct t *t);
+
 static bool check_dnat6(struct t *t)
 {
 	struct pkt in, want, q;
@@ -1148,10 +1151,156 @@ static bool check_dnat6(struct t *t)
 		ok &= ASSERT_EQ(out.len, in.len, "A's own flow: length");
 		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "A's own flow unchanged");
 	}
+	ok &= check_ct6_dnat(t);
 	ok &= check_masq6(t);
 	/* a router answers solicitations otherwise (check_linux compares with a host) */
 	ok &= ASSERT_OK(pkt_write_file("/proc/sys/net/ipv6/conf/all/forwarding", "0"),
 			"IPv6 forwarding off again");
+	return ok;
+}
+
+/* ---- TCP state of IPv6 flows in nb_ct6 --------------------------------- */
+
+static void ct6_key(struct nb_ct6_key *k, const __u8 *sip, __u16 sp, const __u8 *dip, __u16 dp)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->saddr, sip, 16);
+	memcpy(k->daddr, dip, 16);
+	k->sport = htons(sp);
+	k->dport = htons(dp);
+	k->proto = IPPROTO_TCP;
+}
+
+/* The state of the TCP entry under (sip, sp -> dip, dp), -1 when there is none */
+static int ct6_state(struct t *t, const __u8 *sip, __u16 sp, const __u8 *dip, __u16 dp)
+{
+	struct nb_ct6_key k;
+	struct nb_ct6_entry e;
+
+	ct6_key(&k, sip, sp, dip, dp);
+	return bpf_map_lookup_elem(t->maps.ct6, &k, &e) ? -1 : e.state;
+}
+
+/* The entry's last packet was secs seconds ago (bpf_ktime_get_ns is CLOCK_MONOTONIC) */
+static int ct6_age(struct t *t, const __u8 *sip, __u16 sp, const __u8 *dip, __u16 dp,
+		   unsigned int secs)
+{
+	struct nb_ct6_key k;
+	struct nb_ct6_entry e;
+	struct timespec ts;
+
+	ct6_key(&k, sip, sp, dip, dp);
+	if (bpf_map_lookup_elem(t->maps.ct6, &k, &e) || clock_gettime(CLOCK_MONOTONIC, &ts))
+		return -errno;
+	e.seen_ns = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec - secs * 1000000000ULL;
+	return bpf_map_update_elem(t->maps.ct6, &k, &e, BPF_EXIST) ? -errno : 0;
+}
+
+/* prog on the uplink drops in */
+static bool ct6_dropped(struct t *t, enum prog prog, const char *what, const struct pkt *in)
+{
+	struct pkt_out out;
+
+	return ASSERT_OK(pkt_run(prog_fd(t, prog), t->ifindex[P_UP], in, &out), what) &&
+	       ASSERT_VERDICT(out.verdict, TC_ACT_SHOT, what);
+}
+
+/*
+ * A's own TCP flow to the world (untranslated, one entry under the reply's
+ * key): NEW until the world answers, then ESTABLISHED, FIN, CLOSED; an
+ * unanswered SYN and a closed flow age out after IPv4's timeouts, not the
+ * established one.
+ */
+static bool check_ct6_routed(struct t *t)
+{
+	struct pkt in;
+	bool ok = true;
+
+	build_l4(&in, IPPROTO_TCP, IP6_A, 42000, WORLD6, 443, 0x02);
+	ok &= dnat6_step(t, UP_OUT, "routed: A's SYN out", &in, &in);
+	ok &= ASSERT_EQ(ct6_state(t, WORLD6, 443, IP6_A, 42000), NB_CT_S_NEW, "routed: SYN: NEW");
+	ok &= ASSERT_OK(ct6_age(t, WORLD6, 443, IP6_A, 42000, NB_CT_TCP_NEW_SECS + 1), "age");
+	build_l4(&in, IPPROTO_TCP, WORLD6, 443, IP6_A, 42000, 0x12);
+	ok &= ct6_dropped(t, UP_IN, "routed: a SYN-ACK after the NEW timeout is dropped", &in);
+	build_l4(&in, IPPROTO_TCP, IP6_A, 42000, WORLD6, 443, 0x02);
+	ok &= dnat6_step(t, UP_OUT, "routed: A's SYN again", &in, &in);
+	build_l4(&in, IPPROTO_TCP, WORLD6, 443, IP6_A, 42000, 0x12);
+	ok &= dnat6_step(t, UP_IN, "routed: the SYN-ACK in time passes", &in, &in);
+	ok &= ASSERT_EQ(ct6_state(t, WORLD6, 443, IP6_A, 42000), NB_CT_S_ESTABLISHED,
+			"routed: answered: ESTABLISHED");
+	build_l4(&in, IPPROTO_TCP, IP6_A, 42000, WORLD6, 443, 0x11);
+	ok &= dnat6_step(t, UP_OUT, "routed: A's FIN", &in, &in);
+	ok &= ASSERT_EQ(ct6_state(t, WORLD6, 443, IP6_A, 42000), NB_CT_S_FIN, "routed: FIN");
+	build_l4(&in, IPPROTO_TCP, WORLD6, 443, IP6_A, 42000, 0x11);
+	ok &= dnat6_step(t, UP_IN, "routed: the world's FIN", &in, &in);
+	ok &= ASSERT_EQ(ct6_state(t, WORLD6, 443, IP6_A, 42000), NB_CT_S_CLOSED,
+			"routed: FIN both ways: CLOSED");
+	ok &= ASSERT_OK(ct6_age(t, WORLD6, 443, IP6_A, 42000, NB_CT_TCP_CLOSED_SECS + 1), "age");
+	build_l4(&in, IPPROTO_TCP, WORLD6, 443, IP6_A, 42000, 0x10);
+	ok &= ct6_dropped(t, UP_IN, "routed: an ACK after the CLOSED timeout is dropped", &in);
+	/* the port reused: a new flow; a RST closes it */
+	build_l4(&in, IPPROTO_TCP, IP6_A, 42000, WORLD6, 443, 0x02);
+	ok &= dnat6_step(t, UP_OUT, "routed: A's SYN on the same port", &in, &in);
+	ok &= ASSERT_EQ(ct6_state(t, WORLD6, 443, IP6_A, 42000), NB_CT_S_NEW,
+			"routed: SYN after the close: NEW");
+	build_l4(&in, IPPROTO_TCP, WORLD6, 443, IP6_A, 42000, 0x14);
+	ok &= dnat6_step(t, UP_IN, "routed: the world's RST", &in, &in);
+	ok &= ASSERT_EQ(ct6_state(t, WORLD6, 443, IP6_A, 42000), NB_CT_S_CLOSED,
+			"routed: RST: CLOSED");
+	/* a mid-stream segment (an entry lost) starts ESTABLISHED */
+	build_l4(&in, IPPROTO_TCP, IP6_A, 42001, WORLD6, 443, 0x10);
+	ok &= dnat6_step(t, UP_OUT, "routed: a mid-stream ACK out", &in, &in);
+	ok &= ASSERT_EQ(ct6_state(t, WORLD6, 443, IP6_A, 42001), NB_CT_S_ESTABLISHED,
+			"routed: picked up mid-stream: ESTABLISHED");
+	return ok;
+}
+
+/*
+ * A published port's flow (two entries): both carry the state; a closed
+ * flow's port reused by the client's SYN is a new flow; an unanswered SYN's
+ * flow ages out after the NEW timeout.
+ */
+static bool check_ct6_dnat(struct t *t)
+{
+	struct pkt in, want;
+	__u64 conns = publish6_conns(t, HOST6, 8080, IPPROTO_TCP);
+	bool ok = true;
+
+	build_l4(&in, IPPROTO_TCP, STRANGER6, 40010, HOST6, 8080, 0x02);
+	build_l4(&want, IPPROTO_TCP, STRANGER6, 40010, IP6_A, 80, 0x02);
+	ok &= dnat6_step(t, UP_IN, "DNAT66: SYN", &in, &want);
+	ok &= ASSERT_EQ(ct6_state(t, STRANGER6, 40010, HOST6, 8080), NB_CT_S_NEW, "SYN: NEW");
+	ok &= ASSERT_EQ(ct6_state(t, IP6_A, 80, STRANGER6, 40010), NB_CT_S_NEW, "reply: NEW");
+	build_l4(&in, IPPROTO_TCP, IP6_A, 80, STRANGER6, 40010, 0x12);
+	build_l4(&want, IPPROTO_TCP, HOST6, 8080, STRANGER6, 40010, 0x12);
+	ok &= dnat6_step(t, UP_OUT, "DNAT66: SYN-ACK", &in, &want);
+	ok &= ASSERT_EQ(ct6_state(t, STRANGER6, 40010, HOST6, 8080), NB_CT_S_ESTABLISHED,
+			"answered: forward ESTABLISHED");
+	ok &= ASSERT_EQ(ct6_state(t, IP6_A, 80, STRANGER6, 40010), NB_CT_S_ESTABLISHED,
+			"answered: reply ESTABLISHED");
+	build_l4(&in, IPPROTO_TCP, STRANGER6, 40010, HOST6, 8080, 0x11);
+	build_l4(&want, IPPROTO_TCP, STRANGER6, 40010, IP6_A, 80, 0x11);
+	ok &= dnat6_step(t, UP_IN, "DNAT66: the client's FIN", &in, &want);
+	ok &= ASSERT_EQ(ct6_state(t, IP6_A, 80, STRANGER6, 40010), NB_CT_S_FIN, "reply: FIN");
+	build_l4(&in, IPPROTO_TCP, IP6_A, 80, STRANGER6, 40010, 0x11);
+	build_l4(&want, IPPROTO_TCP, HOST6, 8080, STRANGER6, 40010, 0x11);
+	ok &= dnat6_step(t, UP_OUT, "DNAT66: A's FIN", &in, &want);
+	ok &= ASSERT_EQ(ct6_state(t, STRANGER6, 40010, HOST6, 8080), NB_CT_S_CLOSED,
+			"FIN both ways: forward CLOSED");
+	ok &= ASSERT_EQ(ct6_state(t, IP6_A, 80, STRANGER6, 40010), NB_CT_S_CLOSED,
+			"FIN both ways: reply CLOSED");
+	build_l4(&in, IPPROTO_TCP, STRANGER6, 40010, HOST6, 8080, 0x10);
+	build_l4(&want, IPPROTO_TCP, STRANGER6, 40010, IP6_A, 80, 0x10);
+	ok &= dnat6_step(t, UP_IN, "DNAT66: the last ACK still translated", &in, &want);
+	build_l4(&in, IPPROTO_TCP, STRANGER6, 40010, HOST6, 8080, 0x02);
+	build_l4(&want, IPPROTO_TCP, STRANGER6, 40010, IP6_A, 80, 0x02);
+	ok &= dnat6_step(t, UP_IN, "DNAT66: a SYN on the closed flow's port", &in, &want);
+	ok &= ASSERT_EQ(ct6_state(t, STRANGER6, 40010, HOST6, 8080), NB_CT_S_NEW,
+			"the port reused: a new flow, NEW");
+	ok &= ASSERT_EQ(publish6_conns(t, HOST6, 8080, IPPROTO_TCP), conns + 2, "two conns");
+	ok &= ASSERT_OK(ct6_age(t, STRANGER6, 40010, HOST6, 8080, NB_CT_TCP_NEW_SECS + 1), "age");
+	build_l4(&in, IPPROTO_TCP, STRANGER6, 40010, HOST6, 8080, 0x10);
+	ok &= dnat6_step(t, UP_IN, "DNAT66: an ACK after the NEW timeout: untranslated", &in, &in);
 	return ok;
 }
 
@@ -1252,6 +1401,8 @@ int main(void)
 		pkt_tap(run_case(&t, &cases[i]), "%s", cases[i].name);
 	pkt_tap(check_dnat6(&t), "DNAT66: published IPv6 ports at the uplink, both ways, "
 				 "checksums");
+	pkt_tap(check_ct6_routed(&t), "nb_ct6: a sandbox's TCP flow NEW, ESTABLISHED, FIN, CLOSED; "
+				      "IPv4's timeouts");
 	pkt_tap(check_linux(&t), "NA: byte for byte what Linux answers to the same solicitations");
 	pkt_tap(check_eui64(), "library: nb_ip6_eui64() gives the sandbox's link-local address");
 	pkt_tap(check_ep6(&t), "library: nb_ep6_put/del move and remove an endpoint's address");
