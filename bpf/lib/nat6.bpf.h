@@ -11,9 +11,12 @@
  *     the reply one under the sandbox's answer's (sandbox -> client). The
  *     packet and every later one of the forward entry get the sandbox's
  *     address and port as destination, the TCP/UDP checksum adjusted for
- *     the pseudo-header, and continue into the host stack, which routes
- *     them to the sandbox's network like any packet for its subnet (and
- *     decrements the hop limit, or answers time exceeded).
+ *     the pseudo-header, and go into the sandbox directly as IPv4's DNAT
+ *     sends them (nb_nat6_to_endpoint(): the sandbox's MAC, the gateway's,
+ *     the hop limit decremented, bpf_redirect_peer() to the endpoint's
+ *     veth); with a hop limit of 1, or an endpoint that cannot take it
+ *     (gone, an internal network), they continue into the host stack, which
+ *     routes them like any packet of the subnet (or answers time exceeded).
  *   uplink_out: a packet of a reply entry (routed out by the host) gets
  *     the host address and published port as source back.
  *
@@ -29,6 +32,7 @@
 #define NETBPF_NAT6_BPF_H
 
 #include "ct6.bpf.h"
+#include "stats.bpf.h"
 
 #ifndef NB_NAT_TRIES
 #define NB_NAT_TRIES 32 /* as snat.bpf.h */
@@ -293,6 +297,41 @@ __noinline int nb_nat6_dnat_new(struct __sk_buff *skb, const struct nb_ct6_key *
 	return 0;
 }
 
+/*
+ * A translated packet of a published port's flow into the sandbox behind
+ * endpoint port ifindex, as the gateway would send it and as IPv4's
+ * nb_nat_to_endpoint() does: destination MAC the sandbox's, source MAC the
+ * gateway's, hop limit decremented (no IPv6 header checksum; the pseudo-
+ * header has no hop limit); counted as received by the sandbox. NB_ACT_PASS
+ * (packet untouched: the host routes it, or answers time exceeded) when it
+ * cannot. A global function: its stack is not the caller's.
+ */
+__noinline int nb_nat6_to_endpoint(struct __sk_buff *skb, __u32 ifindex)
+{
+	const struct nb_network *net;
+	const struct nb_port *port;
+	__u8 macs[2 * ETH_ALEN], hop;
+
+	if (!skb || !ifindex)
+		return NB_ACT_PASS;
+	port = bpf_map_lookup_elem(&NB_MAP_PORTS, &ifindex);
+	if (!port || port->kind != NB_PORT_ENDPOINT)
+		return NB_ACT_PASS;
+	net = bpf_map_lookup_elem(&NB_MAP_NETWORKS, &port->net_id);
+	if (!net || (net->flags & NB_NET_F_INTERNAL))
+		return NB_ACT_PASS;
+	if (nb_ctx_load(skb, ETH_HLEN + offsetof(struct ipv6hdr, hop_limit), &hop, 1) || hop <= 1)
+		return NB_ACT_PASS;
+	hop--;
+	__builtin_memcpy(macs, port->mac, ETH_ALEN);
+	__builtin_memcpy(macs + ETH_ALEN, net->gw_mac, ETH_ALEN);
+	if (bpf_skb_store_bytes(skb, ETH_HLEN + offsetof(struct ipv6hdr, hop_limit), &hop, 1, 0) ||
+	    bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0))
+		return -NB_DROP_MALFORMED;
+	nb_ep_count_rx(port->stats_slot, skb->len);
+	return bpf_redirect_peer(ifindex, 0);
+}
+
 /* tc ingress of an uplink, an IPv6 frame: published ports, else nb_ct6_uplink_in() */
 __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 {
@@ -300,6 +339,7 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 	struct nb_ct6_key k = {};
 	struct nb_ip6_info info;
 	struct ipv6hdr ip6;
+	__u32 ifindex;
 	__u64 now;
 	int err;
 
@@ -342,9 +382,10 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 		nb_nat6_count(e, now);
 	}
 	nb_ct6_tcp_seen(skb, &k, info.l4_off, true);
+	ifindex = e->ifindex;
 	return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr), k.daddr,
 			       e->nat_addr, 2, k.dport, e->nat_port)
-		   ?: NB_ACT_PASS;
+		   ?: nb_nat6_to_endpoint(skb, ifindex);
 }
 
 /* ---- masquerade (NAT66) ------------------------------------------------------ */

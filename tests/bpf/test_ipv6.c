@@ -937,9 +937,9 @@ static void build_l4(struct pkt *p, __u8 proto, const __u8 *sip, __u16 sp, const
 	pkt_finish(p);
 }
 
-/* prog on the uplink turns in into want (byte for byte, valid checksum) and passes it */
-static bool dnat6_step(struct t *t, enum prog prog, const char *what, const struct pkt *in,
-		       const struct pkt *want)
+/* prog on the uplink turns in into want (byte for byte, valid checksum), verdict v */
+static bool dnat6_verdict(struct t *t, enum prog prog, const char *what, const struct pkt *in,
+			  const struct pkt *want, int v)
 {
 	struct pkt_out out;
 	char why[128];
@@ -947,7 +947,7 @@ static bool dnat6_step(struct t *t, enum prog prog, const char *what, const stru
 
 	if (!ASSERT_OK(pkt_run(prog_fd(t, prog), t->ifindex[P_UP], in, &out), what))
 		return false;
-	ok &= ASSERT_VERDICT(out.verdict, TC_ACT_OK, what);
+	ok &= ASSERT_VERDICT(out.verdict, v, what);
 	ok &= ASSERT_EQ(out.len, want->len, what);
 	if (out.len == want->len)
 		ok &= ASSERT_MEMEQ(out.frame, want->data, want->len, what);
@@ -956,6 +956,26 @@ static bool dnat6_step(struct t *t, enum prog prog, const char *what, const stru
 		ok = false;
 	}
 	return ok;
+}
+
+/* ... and passes it */
+static bool dnat6_step(struct t *t, enum prog prog, const char *what, const struct pkt *in,
+		       const struct pkt *want)
+{
+	return dnat6_verdict(t, prog, what, in, want, TC_ACT_OK);
+}
+
+/*
+ * The uplink's ingress turns in into want, as the gateway sends it to A
+ * (A's MAC, the gateway's, the hop limit one less), and redirects it into A
+ * (bpf_redirect_peer to A's port: TC_ACT_REDIRECT)
+ */
+static bool dnat6_to_a(struct t *t, const char *what, const struct pkt *in, struct pkt *want)
+{
+	memcpy(want->data, MAC_A, 6);
+	memcpy(want->data + 6, GW1_MAC, 6);
+	want->data[ETH_HLEN + 7]--;
+	return dnat6_verdict(t, UP_IN, what, in, want, TC_ACT_REDIRECT);
 }
 
 /* An ICMPv6 error of type ty from sip to dip quoting (all of) packet q */
@@ -1095,13 +1115,13 @@ static bool check_dnat6(struct t *t)
 	/* TCP: the SYN to [HOST6]:8080 goes to [A]:80, the client's address kept */
 	build_l4(&in, IPPROTO_TCP, WORLD6, 40000, HOST6, 8080, 0x02);
 	build_l4(&want, IPPROTO_TCP, WORLD6, 40000, IP6_A, 80, 0x02);
-	ok &= dnat6_step(t, UP_IN, "SYN to the published port: to A:80", &in, &want);
+	ok &= dnat6_to_a(t, "SYN to the published port: to A:80", &in, &want);
 	build_l4(&in, IPPROTO_TCP, IP6_A, 80, WORLD6, 40000, 0x12);
 	build_l4(&want, IPPROTO_TCP, HOST6, 8080, WORLD6, 40000, 0x12);
 	ok &= dnat6_step(t, UP_OUT, "SYN-ACK from A:80: from the host's 8080", &in, &want);
 	build_l4(&in, IPPROTO_TCP, WORLD6, 40000, HOST6, 8080, 0x10);
 	build_l4(&want, IPPROTO_TCP, WORLD6, 40000, IP6_A, 80, 0x10);
-	ok &= dnat6_step(t, UP_IN, "the client's ACK: to A:80", &in, &want);
+	ok &= dnat6_to_a(t, "the client's ACK: to A:80", &in, &want);
 	/* a new client's ACK opens nothing: the host's (it answers RST) */
 	build_l4(&in, IPPROTO_TCP, STRANGER6, 40001, HOST6, 8080, 0x10);
 	ok &= dnat6_step(t, UP_IN, "an ACK without flow: unchanged", &in, &in);
@@ -1112,7 +1132,7 @@ static bool check_dnat6(struct t *t)
 	/* UDP on [::]:9090: any host address the FIB calls local */
 	build_l4(&in, IPPROTO_UDP, STRANGER6, 5353, HOST6, 9090, 0);
 	build_l4(&want, IPPROTO_UDP, STRANGER6, 5353, IP6_A, 53, 0);
-	ok &= dnat6_step(t, UP_IN, "UDP to [::]:9090 on the host's address: to A:53", &in, &want);
+	ok &= dnat6_to_a(t, "UDP to [::]:9090 on the host's address: to A:53", &in, &want);
 	build_l4(&in, IPPROTO_UDP, IP6_A, 53, STRANGER6, 5353, 0);
 	build_l4(&want, IPPROTO_UDP, HOST6, 9090, STRANGER6, 5353, 0);
 	ok &= dnat6_step(t, UP_OUT, "its answer: from the host's 9090", &in, &want);
@@ -1268,7 +1288,7 @@ static bool check_ct6_dnat(struct t *t)
 
 	build_l4(&in, IPPROTO_TCP, STRANGER6, 40010, HOST6, 8080, 0x02);
 	build_l4(&want, IPPROTO_TCP, STRANGER6, 40010, IP6_A, 80, 0x02);
-	ok &= dnat6_step(t, UP_IN, "DNAT66: SYN", &in, &want);
+	ok &= dnat6_to_a(t, "DNAT66: SYN", &in, &want);
 	ok &= ASSERT_EQ(ct6_state(t, STRANGER6, 40010, HOST6, 8080), NB_CT_S_NEW, "SYN: NEW");
 	ok &= ASSERT_EQ(ct6_state(t, IP6_A, 80, STRANGER6, 40010), NB_CT_S_NEW, "reply: NEW");
 	build_l4(&in, IPPROTO_TCP, IP6_A, 80, STRANGER6, 40010, 0x12);
@@ -1280,7 +1300,7 @@ static bool check_ct6_dnat(struct t *t)
 			"answered: reply ESTABLISHED");
 	build_l4(&in, IPPROTO_TCP, STRANGER6, 40010, HOST6, 8080, 0x11);
 	build_l4(&want, IPPROTO_TCP, STRANGER6, 40010, IP6_A, 80, 0x11);
-	ok &= dnat6_step(t, UP_IN, "DNAT66: the client's FIN", &in, &want);
+	ok &= dnat6_to_a(t, "DNAT66: the client's FIN", &in, &want);
 	ok &= ASSERT_EQ(ct6_state(t, IP6_A, 80, STRANGER6, 40010), NB_CT_S_FIN, "reply: FIN");
 	build_l4(&in, IPPROTO_TCP, IP6_A, 80, STRANGER6, 40010, 0x11);
 	build_l4(&want, IPPROTO_TCP, HOST6, 8080, STRANGER6, 40010, 0x11);
@@ -1291,16 +1311,22 @@ static bool check_ct6_dnat(struct t *t)
 			"FIN both ways: reply CLOSED");
 	build_l4(&in, IPPROTO_TCP, STRANGER6, 40010, HOST6, 8080, 0x10);
 	build_l4(&want, IPPROTO_TCP, STRANGER6, 40010, IP6_A, 80, 0x10);
-	ok &= dnat6_step(t, UP_IN, "DNAT66: the last ACK still translated", &in, &want);
+	ok &= dnat6_to_a(t, "DNAT66: the last ACK still translated", &in, &want);
 	build_l4(&in, IPPROTO_TCP, STRANGER6, 40010, HOST6, 8080, 0x02);
 	build_l4(&want, IPPROTO_TCP, STRANGER6, 40010, IP6_A, 80, 0x02);
-	ok &= dnat6_step(t, UP_IN, "DNAT66: a SYN on the closed flow's port", &in, &want);
+	ok &= dnat6_to_a(t, "DNAT66: a SYN on the closed flow's port", &in, &want);
 	ok &= ASSERT_EQ(ct6_state(t, STRANGER6, 40010, HOST6, 8080), NB_CT_S_NEW,
 			"the port reused: a new flow, NEW");
 	ok &= ASSERT_EQ(publish6_conns(t, HOST6, 8080, IPPROTO_TCP), conns + 2, "two conns");
 	ok &= ASSERT_OK(ct6_age(t, STRANGER6, 40010, HOST6, 8080, NB_CT_TCP_NEW_SECS + 1), "age");
 	build_l4(&in, IPPROTO_TCP, STRANGER6, 40010, HOST6, 8080, 0x10);
 	ok &= dnat6_step(t, UP_IN, "DNAT66: an ACK after the NEW timeout: untranslated", &in, &in);
+	/* hop limit 1: translated, but the host's to answer (time exceeded), not redirected */
+	build_l4(&in, IPPROTO_TCP, STRANGER6, 40011, HOST6, 8080, 0x02);
+	build_l4(&want, IPPROTO_TCP, STRANGER6, 40011, IP6_A, 80, 0x02);
+	in.data[ETH_HLEN + 7] = 1;
+	want.data[ETH_HLEN + 7] = 1;
+	ok &= dnat6_step(t, UP_IN, "DNAT66: hop limit 1: into the host stack", &in, &want);
 	return ok;
 }
 
