@@ -24,7 +24,8 @@
  * are translated like it (nb_nat6_icmp(): Packet Too Big reaches the
  * sandbox, PMTU discovery works).
  * The client's address is kept (the server sees it, as Docker's ip6tables
- * mode). Not translated: later fragments (no ports; the first fragment is),
+ * mode). Later fragments get their first fragment's translation (nb_frags6,
+ * nb_nat6_later_frag()). Not translated:
  * a quote with extension headers. tc only (bpf_l4_csum_replace is the skb's); XDP leaves IPv6 to
  * tc.
  */
@@ -332,6 +333,93 @@ __noinline int nb_nat6_to_endpoint(struct __sk_buff *skb, __u32 ifindex)
 	return bpf_redirect_peer(ifindex, 0);
 }
 
+/*
+ * The nb_frags6 key of a fragment whose fragment header directly follows
+ * the fixed header (what a host fragmenting TCP or UDP sends); false for
+ * another one. *first: it is the first fragment (offset 0).
+ */
+static __always_inline bool nb_nat6_frag_key(struct __sk_buff *skb, struct nb_frag6_key *fk,
+					     bool *first)
+{
+	struct ipv6hdr ip6;
+	__u8 fh[8];
+
+	if (nb_ctx_load(skb, ETH_HLEN, &ip6, sizeof(ip6)) || ip6.nexthdr != NB_IP6_FRAGMENT ||
+	    nb_ctx_load(skb, ETH_HLEN + sizeof(ip6), fh, 8))
+		return false;
+	__builtin_memcpy(fk->saddr, &ip6.saddr, 16);
+	__builtin_memcpy(fk->daddr, &ip6.daddr, 16);
+	__builtin_memcpy(&fk->id, fh + 4, 4);
+	fk->proto = fh[0];
+	*first = !(((__u16)fh[2] << 8 | fh[3]) & 0xfff8);
+	return true;
+}
+
+/*
+ * After the first fragment of a datagram of flow k was translated: its
+ * ports, for the later fragments (nb_nat_frag_record() of IPv4). A global
+ * function: its stack is not the caller's.
+ */
+__noinline int nb_nat6_frag_record(struct __sk_buff *skb, const struct nb_ct6_key *k)
+{
+	struct nb_frag_val v = {};
+	struct nb_frag6_key fk = {};
+	bool first = false;
+
+	if (!skb || !k || !nb_nat6_frag_key(skb, &fk, &first) || !first)
+		return 0;
+	v.sport = k->sport;
+	v.dport = k->dport;
+	v.seen_ns = bpf_ktime_get_ns();
+	bpf_map_update_elem(&NB_MAP_FRAGS6, &fk, &v, BPF_ANY);
+	return 0;
+}
+
+/*
+ * A later fragment (no upper-layer header) of a datagram whose first
+ * fragment was translated (nb_frags6, younger than NB_FRAG_TIMEOUT_SECS as
+ * IPv4's): only its address changes (the checksum is in the first
+ * fragment, adjusted for the whole datagram). in: at the uplink's ingress
+ * (a published port's forward entry or a masqueraded flow's reply entry:
+ * the destination; the published port's into the sandbox as its first
+ * fragment went), else its egress (the source). 1 when it is none of
+ * those (the caller goes on as before; no verdict is 1), else the verdict.
+ */
+__noinline int nb_nat6_later_frag(struct __sk_buff *skb, bool in)
+{
+	struct nb_frag6_key fk = {};
+	struct nb_ct6_key k = {};
+	struct nb_frag_val *v;
+	struct nb_ct6_entry *e;
+	bool first = true;
+	__u64 now = bpf_ktime_get_ns();
+	__u32 ifindex;
+
+	if (!skb || !nb_nat6_frag_key(skb, &fk, &first) || first)
+		return 1;
+	v = bpf_map_lookup_elem(&NB_MAP_FRAGS6, &fk);
+	if (!v || (now > v->seen_ns && now - v->seen_ns > NB_FRAG_TIMEOUT_SECS * NB_NSEC))
+		return 1;
+	__builtin_memcpy(k.saddr, fk.saddr, 16);
+	__builtin_memcpy(k.daddr, fk.daddr, 16);
+	k.sport = v->sport;
+	k.dport = v->dport;
+	k.proto = fk.proto;
+	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
+	/* the entries that translate the destination (DNAT forward, masquerade reply) go in */
+	if (!e || (e->kind != NB_CT6_K_DNAT && e->kind != NB_CT6_K_MASQ) ||
+	    ((e->kind == NB_CT6_K_DNAT) == (e->dir == NB_CT_DIR_ORIG)) != in)
+		return 1;
+	nb_nat6_count(e, now);
+	ifindex = e->kind == NB_CT6_K_DNAT ? e->ifindex : 0;
+	if (bpf_skb_store_bytes(skb,
+				ETH_HLEN + (in ? offsetof(struct ipv6hdr, daddr)
+					       : offsetof(struct ipv6hdr, saddr)),
+				e->nat_addr, 16, 0))
+		return -NB_DROP_MALFORMED;
+	return in ? nb_nat6_to_endpoint(skb, ifindex) : NB_ACT_PASS;
+}
+
 /* tc ingress of an uplink, an IPv6 frame: published ports, else nb_ct6_uplink_in() */
 __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 {
@@ -347,8 +435,12 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 		return NB_ACT_PASS;
 	if (nb_ct6_sandbox_net(ip6.daddr.in6_u.u6_addr8))
 		return nb_ct6_uplink_in(skb);
-	if (nb_ct6_tuple(skb, &ip6, &info, &k) || !info.l4_off)
+	if (nb_ct6_tuple(skb, &ip6, &info, &k))
 		return NB_ACT_PASS; /* the host's (a malformed one too: the host drops it) */
+	if (!info.l4_off) {
+		err = info.frag ? nb_nat6_later_frag(skb, true) : 1;
+		return err == 1 ? NB_ACT_PASS : err;
+	}
 	if (info.proto == NB_IP6_ICMP && info.icmp_type < NB_ICMP6_ECHO_REQUEST)
 		return nb_nat6_icmp(skb, info.l4_off, info.end, false);
 	if (!nb_nat6_l4_whole(&info))
@@ -359,6 +451,8 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 	if (e && e->kind == NB_CT6_K_MASQ && e->dir == NB_CT_DIR_REPLY) {
 		nb_nat6_count(e, bpf_ktime_get_ns());
 		nb_ct6_tcp_seen(skb, &k, info.l4_off, false);
+		if (info.frag)
+			nb_nat6_frag_record(skb, &k);
 		return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr),
 				       k.daddr, e->nat_addr, nb_nat6_port_off(&info, true), k.dport,
 				       e->nat_port)
@@ -382,6 +476,8 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 		nb_nat6_count(e, now);
 	}
 	nb_ct6_tcp_seen(skb, &k, info.l4_off, true);
+	if (info.frag)
+		nb_nat6_frag_record(skb, &k);
 	ifindex = e->ifindex;
 	return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr), k.daddr,
 			       e->nat_addr, 2, k.dport, e->nat_port)
@@ -517,8 +613,12 @@ __noinline int nb_nat6_uplink_out(struct __sk_buff *skb)
 
 	if (!skb || nb_ctx_load(skb, ETH_HLEN, &ip6, sizeof(ip6)) || ip6.version != 6)
 		return NB_ACT_PASS;
-	if (nb_ct6_tuple(skb, &ip6, &info, &k) || !info.l4_off)
+	if (nb_ct6_tuple(skb, &ip6, &info, &k))
 		return nb_ct6_uplink_out(skb);
+	if (!info.l4_off) {
+		err = info.frag ? nb_nat6_later_frag(skb, false) : 1;
+		return err == 1 ? nb_ct6_uplink_out(skb) : err;
+	}
 	/* a sandbox's error about a published flow's packet: translated, no flow of its own */
 	if (info.proto == NB_IP6_ICMP && info.icmp_type < NB_ICMP6_ECHO_REQUEST &&
 	    nb_ct6_sandbox_net(ip6.saddr.in6_u.u6_addr8))
@@ -547,6 +647,8 @@ __noinline int nb_nat6_uplink_out(struct __sk_buff *skb)
 		nb_nat6_count(e, bpf_ktime_get_ns());
 	}
 	nb_ct6_tcp_seen(skb, &k, info.l4_off, false);
+	if (info.frag)
+		nb_nat6_frag_record(skb, &k);
 	return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, saddr), k.saddr,
 			       e->nat_addr, nb_nat6_port_off(&info, false), k.sport, e->nat_port)
 		   ?: NB_ACT_PASS;

@@ -210,6 +210,7 @@ struct nb_counter {
 #define NB_MAP_CT6 nb_ct6 /* struct nb_ct6_key -> struct nb_ct6_entry (LRU): sandboxes' IPv6 flows */
 #define NB_MAP_PUBLISH6 nb_publish6 /* struct nb_publish6_key -> struct nb_publish6_val */
 #define NB_MAP_SOCK_RNAT6 nb_sock_rnat6 /* struct nb_sock_rnat6_key -> _val (LRU) */
+#define NB_MAP_FRAGS6 nb_frags6 /* struct nb_frag6_key -> struct nb_frag_val (LRU) */
 
 #define NB_MAX_UPLINKS 64
 #define NB_MAX_LOCAL_ADDRS 4096
@@ -389,6 +390,15 @@ struct nb_frag_key {
 	__be16 id; /* net: IPv4 identification */
 	__u8 proto;
 	__u8 pad; /* must be zero */
+};
+
+/* Translated IPv6 fragments (nb_frags6): as nb_frag_key, the fragment header's id */
+struct nb_frag6_key {
+	__u8 saddr[16]; /* net */
+	__u8 daddr[16]; /* net */
+	__be32 id; /* net: the fragment header's identification */
+	__u8 proto; /* the upper-layer protocol */
+	__u8 pad[3]; /* must be zero */
 };
 
 struct nb_frag_val {

@@ -1091,6 +1091,7 @@ static bool check_masq6(struct t *t)
 }
 
 static bool check_ct6_dnat(struct t *t);
+static bool check_frag6(struct t *t);
 
 static bool check_dnat6(struct t *t)
 {
@@ -1172,6 +1173,7 @@ static bool check_dnat6(struct t *t)
 		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "A's own flow unchanged");
 	}
 	ok &= check_ct6_dnat(t);
+	ok &= check_frag6(t);
 	ok &= check_masq6(t);
 	/* a router answers solicitations otherwise (check_linux compares with a host) */
 	ok &= ASSERT_OK(pkt_write_file("/proc/sys/net/ipv6/conf/all/forwarding", "0"),
@@ -1327,6 +1329,88 @@ static bool check_ct6_dnat(struct t *t)
 	in.data[ETH_HLEN + 7] = 1;
 	want.data[ETH_HLEN + 7] = 1;
 	ok &= dnat6_step(t, UP_IN, "DNAT66: hop limit 1: into the host stack", &in, &want);
+	return ok;
+}
+
+/* A fragment of a UDP datagram from sip:sp to dip:dp, fragment id id */
+static void build_frag6x(struct pkt *p, const __u8 *sip, __u16 sp, const __u8 *dip, __u16 dp,
+			 __u32 id, bool first)
+{
+	const __u8 fh[8] = {IPPROTO_UDP, 0, 0, first ? 0x01 : 0x10, id >> 24, id >> 16, id >> 8, id};
+	const __u8 udp[8] = {sp >> 8, sp & 0xff, dp >> 8, dp & 0xff, 0, 24, 0x12, 0x34};
+
+	pkt_eth(p, MAC_F, MAC_F, ETH_P_IPV6);
+	pkt_ipv6(p, sip, dip, 44);
+	pkt_put(p, fh, 8);
+	if (first)
+		pkt_put(p, udp, 8);
+	pkt_put(p, "fragment", 8);
+	pkt_finish(p);
+}
+
+/* ... from STRANGER6:5360 to [HOST6]:9090 */
+static void build_frag6(struct pkt *p, __u32 id, bool first)
+{
+	build_frag6x(p, STRANGER6, 5360, HOST6, 9090, id, first);
+}
+
+/*
+ * IPv6 fragments of a published port's datagram: the first one translated
+ * and its ports recorded (nb_frags6), the later one (no UDP header) gets
+ * the sandbox's address and goes into it too; another datagram's later
+ * fragment is the host's.
+ */
+static bool check_frag6(struct t *t)
+{
+	struct pkt in;
+	struct pkt_out out;
+	bool ok = true;
+
+	build_frag6(&in, 0xabcdef, true);
+	if (ASSERT_OK(pkt_run(prog_fd(t, UP_IN), t->ifindex[P_UP], &in, &out), "first fragment")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "first fragment: into A");
+		ok &= ASSERT_MEMEQ(out.frame + ETH_HLEN + 24, IP6_A, 16, "first: A's address");
+		ok &= ASSERT_EQ(out.frame[ETH_HLEN + 48 + 2] << 8 | out.frame[ETH_HLEN + 48 + 3], 53,
+				"first fragment: A's port");
+	}
+	{
+		struct nb_frag6_key fk = {.id = htonl(0xabcdef), .proto = IPPROTO_UDP};
+		struct nb_frag_val fv;
+
+		memcpy(fk.saddr, STRANGER6, 16);
+		memcpy(fk.daddr, HOST6, 16);
+		ok &= ASSERT_OK(bpf_map_lookup_elem(t->maps.frags6, &fk, &fv) ? -errno : 0,
+				"first fragment: its ports recorded");
+	}
+	build_frag6(&in, 0xabcdef, false);
+	if (ASSERT_OK(pkt_run(prog_fd(t, UP_IN), t->ifindex[P_UP], &in, &out), "later fragment")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "later fragment: into A");
+		ok &= ASSERT_MEMEQ(out.frame, MAC_A, 6, "later fragment: A's MAC");
+		ok &= ASSERT_MEMEQ(out.frame + ETH_HLEN + 24, IP6_A, 16, "later: A's address");
+		ok &= ASSERT_EQ(out.len, in.len, "later fragment: length");
+		ok &= ASSERT_MEMEQ(out.frame + ETH_HLEN + 40, in.data + ETH_HLEN + 40, 16,
+				   "later fragment: the rest unchanged");
+	}
+	build_frag6(&in, 0xabcdee, false);
+	if (ASSERT_OK(pkt_run(prog_fd(t, UP_IN), t->ifindex[P_UP], &in, &out), "unknown later")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_OK, "another datagram's later fragment");
+		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "it is unchanged");
+	}
+	/* A's fragmented answer leaves from the host's address, the later fragment too */
+	build_frag6x(&in, IP6_A, 53, STRANGER6, 5360, 0x5151, true);
+	if (ASSERT_OK(pkt_run(prog_fd(t, UP_OUT), t->ifindex[P_UP], &in, &out), "A's first")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_OK, "A's first fragment passes");
+		ok &= ASSERT_MEMEQ(out.frame + ETH_HLEN + 8, HOST6, 16, "A's first: from HOST6");
+		ok &= ASSERT_EQ(out.frame[ETH_HLEN + 48] << 8 | out.frame[ETH_HLEN + 49], 9090,
+				"A's first fragment: from 9090");
+	}
+	build_frag6x(&in, IP6_A, 53, STRANGER6, 5360, 0x5151, false);
+	if (ASSERT_OK(pkt_run(prog_fd(t, UP_OUT), t->ifindex[P_UP], &in, &out), "A's later")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_OK, "A's later fragment passes");
+		ok &= ASSERT_MEMEQ(out.frame + ETH_HLEN + 8, HOST6, 16, "A's later: from HOST6");
+		ok &= ASSERT_MEMEQ(out.frame + ETH_HLEN + 40, in.data + ETH_HLEN + 40, 16,
+				   "A's later fragment: the rest unchanged");
+	}
 	return ok;
 }
 
