@@ -393,7 +393,7 @@ __noinline int nb_nat6_later_frag(struct __sk_buff *skb, bool in)
 	struct nb_ct6_entry *e;
 	bool first = true;
 	__u64 now = bpf_ktime_get_ns();
-	__u32 ifindex;
+	__u32 ifindex, off;
 
 	if (!skb || !nb_nat6_frag_key(skb, &fk, &first) || first)
 		return 1;
@@ -412,10 +412,8 @@ __noinline int nb_nat6_later_frag(struct __sk_buff *skb, bool in)
 		return 1;
 	nb_nat6_count(e, now);
 	ifindex = e->kind == NB_CT6_K_DNAT ? e->ifindex : 0;
-	if (bpf_skb_store_bytes(skb,
-				ETH_HLEN + (in ? offsetof(struct ipv6hdr, daddr)
-					       : offsetof(struct ipv6hdr, saddr)),
-				e->nat_addr, 16, 0))
+	off = ETH_HLEN + (in ? offsetof(struct ipv6hdr, daddr) : offsetof(struct ipv6hdr, saddr));
+	if (bpf_skb_store_bytes(skb, off, e->nat_addr, 16, 0))
 		return -NB_DROP_MALFORMED;
 	return in ? nb_nat6_to_endpoint(skb, ifindex) : NB_ACT_PASS;
 }

@@ -1336,7 +1336,9 @@ static bool check_ct6_dnat(struct t *t)
 static void build_frag6x(struct pkt *p, const __u8 *sip, __u16 sp, const __u8 *dip, __u16 dp,
 			 __u32 id, bool first)
 {
-	const __u8 fh[8] = {IPPROTO_UDP, 0, 0, first ? 0x01 : 0x10, id >> 24, id >> 16, id >> 8, id};
+	/* offset 0 with more fragments, or 16 (the UDP header and 8 bytes) the last */
+	const __u8 off_m = first ? 0x01 : 0x10;
+	const __u8 fh[8] = {IPPROTO_UDP, 0, 0, off_m, id >> 24, id >> 16, id >> 8, id};
 	const __u8 udp[8] = {sp >> 8, sp & 0xff, dp >> 8, dp & 0xff, 0, 24, 0x12, 0x34};
 
 	pkt_eth(p, MAC_F, MAC_F, ETH_P_IPV6);
@@ -1370,7 +1372,7 @@ static bool check_frag6(struct t *t)
 	if (ASSERT_OK(pkt_run(prog_fd(t, UP_IN), t->ifindex[P_UP], &in, &out), "first fragment")) {
 		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "first fragment: into A");
 		ok &= ASSERT_MEMEQ(out.frame + ETH_HLEN + 24, IP6_A, 16, "first: A's address");
-		ok &= ASSERT_EQ(out.frame[ETH_HLEN + 48 + 2] << 8 | out.frame[ETH_HLEN + 48 + 3], 53,
+		ok &= ASSERT_EQ(out.frame[ETH_HLEN + 50] << 8 | out.frame[ETH_HLEN + 51], 53,
 				"first fragment: A's port");
 	}
 	{
