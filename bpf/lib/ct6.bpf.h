@@ -11,8 +11,10 @@
  *     arrive with, and the address pair under NB_CT6_PAIR for the later
  *     fragments of the replies; the packet passes.
  *   uplink_in: a packet to a sandbox's IPv6 address passes while such an
- *     entry lives (the conntrack timeouts of <netbpf/consts.h>: TCP as
- *     established, UDP as answered, ICMP), else it is dropped as
+ *     entry lives (the conntrack timeouts of <netbpf/consts.h>: TCP by its
+ *     state, tracked as IPv4's nb_ct does without windows (nb_ct6_tcp_seen():
+ *     a SYN nobody answers or a closed flow ages out as fast as IPv4's),
+ *     UDP as answered, ICMP), else it is dropped as
  *     unpublished; malformed ones (nd.bpf.h's walk) as malformed. The
  *     gateway's address and every other destination are the host's.
  *
@@ -92,16 +94,17 @@ static __always_inline __u32 nb_ct6_sandbox_net(const __u8 *a)
 	return (__u32)owner;
 }
 
-static __always_inline __u64 nb_ct6_timeout(__u8 proto)
+static __always_inline __u64 nb_ct6_timeout(__u8 proto, __u8 state)
 {
 	if (proto == IPPROTO_TCP)
-		return nb_ct_timeout(IPPROTO_TCP, NB_CT_S_ESTABLISHED);
+		return nb_ct_timeout(IPPROTO_TCP, state);
 	if (proto == IPPROTO_UDP || proto == NB_CT6_PAIR)
 		return nb_ct_timeout(IPPROTO_UDP, NB_CT_S_ESTABLISHED);
 	return nb_ct_timeout(IPPROTO_ICMP, 0);
 }
 
-static __always_inline void nb_ct6_touch(const struct nb_ct6_key *k, __u32 net_id, __u64 now)
+static __always_inline void nb_ct6_touch(const struct nb_ct6_key *k, __u32 net_id, __u8 state,
+					 __u64 now)
 {
 	struct nb_ct6_entry *e = bpf_map_lookup_elem(&NB_MAP_CT6, k), ne = {};
 
@@ -115,6 +118,7 @@ static __always_inline void nb_ct6_touch(const struct nb_ct6_key *k, __u32 net_i
 	ne.seen_ns = now;
 	ne.net_id = net_id;
 	ne.packets = 1;
+	ne.state = state;
 	bpf_map_update_elem(&NB_MAP_CT6, k, &ne, BPF_ANY);
 }
 
@@ -122,7 +126,81 @@ static __always_inline bool nb_ct6_alive(const struct nb_ct6_key *k, __u64 now)
 {
 	const struct nb_ct6_entry *e = bpf_map_lookup_elem(&NB_MAP_CT6, k);
 
-	return e && (now < e->seen_ns || now - e->seen_ns <= nb_ct6_timeout(k->proto));
+	return e && (now < e->seen_ns || now - e->seen_ns <= nb_ct6_timeout(k->proto, e->state));
+}
+
+/* The flags byte of the TCP segment at l4_off, 0 when it cannot be read */
+static __always_inline __u8 nb_ct6_tcp_flags(nb_ctx_t *ctx, __u32 l4_off)
+{
+	__u8 flags;
+
+	return nb_ctx_load(ctx, l4_off + 13, &flags, 1) ? 0 : flags;
+}
+
+/*
+ * A TCP segment (at l4_off) of the flow whose entry is under k went
+ * through; orig: in the flow's first direction (a translated flow's entry
+ * knows by its dir). The state advances as nb_ct_seen() advances IPv4's
+ * (no window tracking): the other direction answering makes NEW
+ * ESTABLISHED, a FIN each way CLOSED (one: FIN), a RST CLOSED, and a bare
+ * SYN in the first direction after a close starts over. A translated flow's
+ * other entry gets the same state. A global function: the peer key's stack
+ * is not the callers'.
+ */
+__noinline int nb_ct6_tcp_seen(nb_ctx_t *ctx, const struct nb_ct6_key *k, __u32 l4_off, bool orig)
+{
+	const __u8 both = NB_CT6_F_FIN_ORIG | NB_CT6_F_FIN_REPLY;
+	struct nb_ct6_entry *e, *peer;
+	struct nb_ct6_key pk = {};
+	__u8 flags, state, nflags;
+
+	if (!ctx || !k || k->proto != IPPROTO_TCP)
+		return 0;
+	e = bpf_map_lookup_elem(&NB_MAP_CT6, k);
+	if (!e)
+		return 0;
+	flags = nb_ct6_tcp_flags(ctx, l4_off);
+	if (e->kind != NB_CT6_K_ROUTED)
+		orig = e->dir == NB_CT_DIR_ORIG;
+	state = e->state;
+	nflags = e->flags;
+	if (orig && state == NB_CT_S_CLOSED && (flags & (NB_TCP_SYN | NB_TCP_ACK)) == NB_TCP_SYN) {
+		state = NB_CT_S_NEW;
+		nflags = 0;
+	}
+	if (!orig && state == NB_CT_S_NEW)
+		state = NB_CT_S_ESTABLISHED;
+	if (flags & NB_TCP_FIN)
+		nflags |= orig ? NB_CT6_F_FIN_ORIG : NB_CT6_F_FIN_REPLY;
+	if ((flags & NB_TCP_RST) || (nflags & both) == both)
+		state = NB_CT_S_CLOSED;
+	else if ((nflags & both) && state != NB_CT_S_CLOSED)
+		state = NB_CT_S_FIN;
+	if (state == e->state && nflags == e->flags)
+		return 0;
+	e->state = state;
+	e->flags = nflags;
+	if (e->kind == NB_CT6_K_ROUTED)
+		return 0;
+	/* the other entry: the translated tuple the other way round */
+	pk.proto = k->proto;
+	if ((e->kind == NB_CT6_K_DNAT) == (e->dir == NB_CT_DIR_ORIG)) {
+		__builtin_memcpy(pk.saddr, e->nat_addr, 16);
+		__builtin_memcpy(pk.daddr, k->saddr, 16);
+		pk.sport = e->nat_port;
+		pk.dport = k->sport;
+	} else {
+		__builtin_memcpy(pk.saddr, k->daddr, 16);
+		__builtin_memcpy(pk.daddr, e->nat_addr, 16);
+		pk.sport = k->dport;
+		pk.dport = e->nat_port;
+	}
+	peer = bpf_map_lookup_elem(&NB_MAP_CT6, &pk);
+	if (peer && peer->kind == e->kind && peer->dir != e->dir) {
+		peer->state = state;
+		peer->flags = nflags;
+	}
+	return 0;
 }
 
 /* tc egress of an uplink, an IPv6 frame: records a sandbox's flow; always passes */
@@ -134,6 +212,7 @@ __noinline int nb_ct6_uplink_out(nb_ctx_t *ctx)
 	__be16 port;
 	__u64 now;
 	__u32 net_id;
+	__u8 state = NB_CT_S_NEW;
 
 	if (!ctx || nb_ctx_load(ctx, ETH_HLEN, &ip6, sizeof(ip6)) || ip6.version != 6)
 		return NB_ACT_PASS;
@@ -143,6 +222,8 @@ __noinline int nb_ct6_uplink_out(nb_ctx_t *ctx)
 	/* an ICMPv6 error a sandbox sends starts no flow */
 	if (k.proto == NB_IP6_ICMP && info.l4_off && info.icmp_type < NB_ICMP6_ECHO_REQUEST)
 		return NB_ACT_PASS;
+	if (k.proto == IPPROTO_TCP)
+		state = nb_ct_initial_state(IPPROTO_TCP, nb_ct6_tcp_flags(ctx, info.l4_off));
 	now = bpf_ktime_get_ns();
 	/* the reply's key: the other way round (in place: the stack is the IPv4 paths') */
 	__builtin_memcpy(k.saddr, &ip6.daddr, 16);
@@ -151,12 +232,13 @@ __noinline int nb_ct6_uplink_out(nb_ctx_t *ctx)
 		port = k.sport;
 		k.sport = k.dport;
 		k.dport = port;
-		nb_ct6_touch(&k, net_id, now);
+		nb_ct6_touch(&k, net_id, state, now);
+		nb_ct6_tcp_seen(ctx, &k, info.l4_off, true);
 		k.sport = 0;
 		k.dport = 0;
 	}
 	k.proto = NB_CT6_PAIR;
-	nb_ct6_touch(&k, net_id, now);
+	nb_ct6_touch(&k, net_id, NB_CT_S_NEW, now);
 	return NB_ACT_PASS;
 }
 
@@ -215,7 +297,10 @@ __noinline int nb_ct6_uplink_in(nb_ctx_t *ctx)
 		return nb_ct6_quoted(ctx, &info, &ip6, &k) && nb_ct6_alive(&k, now)
 			   ? NB_ACT_PASS
 			   : -NB_DROP_UNPUBLISHED;
-	return nb_ct6_alive(&k, now) ? NB_ACT_PASS : -NB_DROP_UNPUBLISHED;
+	if (!nb_ct6_alive(&k, now))
+		return -NB_DROP_UNPUBLISHED;
+	nb_ct6_tcp_seen(ctx, &k, info.l4_off, false);
+	return NB_ACT_PASS;
 }
 
 #endif

@@ -210,6 +210,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } NB_MAP_FRAGS SEC(".maps");
 
+/* ports of translated fragmented IPv6 datagrams, for their later fragments */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NB_MAX_FRAGS);
+	__type(key, struct nb_frag6_key);
+	__type(value, struct nb_frag_val);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_FRAGS6 SEC(".maps");
+
 /* socket hooks: (socket cookie, sandbox address) -> published address asked for */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);

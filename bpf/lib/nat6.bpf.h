@@ -11,9 +11,12 @@
  *     the reply one under the sandbox's answer's (sandbox -> client). The
  *     packet and every later one of the forward entry get the sandbox's
  *     address and port as destination, the TCP/UDP checksum adjusted for
- *     the pseudo-header, and continue into the host stack, which routes
- *     them to the sandbox's network like any packet for its subnet (and
- *     decrements the hop limit, or answers time exceeded).
+ *     the pseudo-header, and go into the sandbox directly as IPv4's DNAT
+ *     sends them (nb_nat6_to_endpoint(): the sandbox's MAC, the gateway's,
+ *     the hop limit decremented, bpf_redirect_peer() to the endpoint's
+ *     veth); with a hop limit of 1, or an endpoint that cannot take it
+ *     (gone, an internal network), they continue into the host stack, which
+ *     routes them like any packet of the subnet (or answers time exceeded).
  *   uplink_out: a packet of a reply entry (routed out by the host) gets
  *     the host address and published port as source back.
  *
@@ -21,7 +24,8 @@
  * are translated like it (nb_nat6_icmp(): Packet Too Big reaches the
  * sandbox, PMTU discovery works).
  * The client's address is kept (the server sees it, as Docker's ip6tables
- * mode). Not translated: later fragments (no ports; the first fragment is),
+ * mode). Later fragments get their first fragment's translation (nb_frags6,
+ * nb_nat6_later_frag()). Not translated:
  * a quote with extension headers. tc only (bpf_l4_csum_replace is the skb's); XDP leaves IPv6 to
  * tc.
  */
@@ -29,6 +33,7 @@
 #define NETBPF_NAT6_BPF_H
 
 #include "ct6.bpf.h"
+#include "stats.bpf.h"
 
 #ifndef NB_NAT_TRIES
 #define NB_NAT_TRIES 32 /* as snat.bpf.h */
@@ -293,6 +298,126 @@ __noinline int nb_nat6_dnat_new(struct __sk_buff *skb, const struct nb_ct6_key *
 	return 0;
 }
 
+/*
+ * A translated packet of a published port's flow into the sandbox behind
+ * endpoint port ifindex, as the gateway would send it and as IPv4's
+ * nb_nat_to_endpoint() does: destination MAC the sandbox's, source MAC the
+ * gateway's, hop limit decremented (no IPv6 header checksum; the pseudo-
+ * header has no hop limit); counted as received by the sandbox. NB_ACT_PASS
+ * (packet untouched: the host routes it, or answers time exceeded) when it
+ * cannot. A global function: its stack is not the caller's.
+ */
+__noinline int nb_nat6_to_endpoint(struct __sk_buff *skb, __u32 ifindex)
+{
+	const struct nb_network *net;
+	const struct nb_port *port;
+	__u8 macs[2 * ETH_ALEN], hop;
+
+	if (!skb || !ifindex)
+		return NB_ACT_PASS;
+	port = bpf_map_lookup_elem(&NB_MAP_PORTS, &ifindex);
+	if (!port || port->kind != NB_PORT_ENDPOINT)
+		return NB_ACT_PASS;
+	net = bpf_map_lookup_elem(&NB_MAP_NETWORKS, &port->net_id);
+	if (!net || (net->flags & NB_NET_F_INTERNAL))
+		return NB_ACT_PASS;
+	if (nb_ctx_load(skb, ETH_HLEN + offsetof(struct ipv6hdr, hop_limit), &hop, 1) || hop <= 1)
+		return NB_ACT_PASS;
+	hop--;
+	__builtin_memcpy(macs, port->mac, ETH_ALEN);
+	__builtin_memcpy(macs + ETH_ALEN, net->gw_mac, ETH_ALEN);
+	if (bpf_skb_store_bytes(skb, ETH_HLEN + offsetof(struct ipv6hdr, hop_limit), &hop, 1, 0) ||
+	    bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0))
+		return -NB_DROP_MALFORMED;
+	nb_ep_count_rx(port->stats_slot, skb->len);
+	return bpf_redirect_peer(ifindex, 0);
+}
+
+/*
+ * The nb_frags6 key of a fragment whose fragment header directly follows
+ * the fixed header (what a host fragmenting TCP or UDP sends); false for
+ * another one. *first: it is the first fragment (offset 0).
+ */
+static __always_inline bool nb_nat6_frag_key(struct __sk_buff *skb, struct nb_frag6_key *fk,
+					     bool *first)
+{
+	struct ipv6hdr ip6;
+	__u8 fh[8];
+
+	if (nb_ctx_load(skb, ETH_HLEN, &ip6, sizeof(ip6)) || ip6.nexthdr != NB_IP6_FRAGMENT ||
+	    nb_ctx_load(skb, ETH_HLEN + sizeof(ip6), fh, 8))
+		return false;
+	__builtin_memcpy(fk->saddr, &ip6.saddr, 16);
+	__builtin_memcpy(fk->daddr, &ip6.daddr, 16);
+	__builtin_memcpy(&fk->id, fh + 4, 4);
+	fk->proto = fh[0];
+	*first = !(((__u16)fh[2] << 8 | fh[3]) & 0xfff8);
+	return true;
+}
+
+/*
+ * After the first fragment of a datagram of flow k was translated: its
+ * ports, for the later fragments (nb_nat_frag_record() of IPv4). A global
+ * function: its stack is not the caller's.
+ */
+__noinline int nb_nat6_frag_record(struct __sk_buff *skb, const struct nb_ct6_key *k)
+{
+	struct nb_frag_val v = {};
+	struct nb_frag6_key fk = {};
+	bool first = false;
+
+	if (!skb || !k || !nb_nat6_frag_key(skb, &fk, &first) || !first)
+		return 0;
+	v.sport = k->sport;
+	v.dport = k->dport;
+	v.seen_ns = bpf_ktime_get_ns();
+	bpf_map_update_elem(&NB_MAP_FRAGS6, &fk, &v, BPF_ANY);
+	return 0;
+}
+
+/*
+ * A later fragment (no upper-layer header) of a datagram whose first
+ * fragment was translated (nb_frags6, younger than NB_FRAG_TIMEOUT_SECS as
+ * IPv4's): only its address changes (the checksum is in the first
+ * fragment, adjusted for the whole datagram). in: at the uplink's ingress
+ * (a published port's forward entry or a masqueraded flow's reply entry:
+ * the destination; the published port's into the sandbox as its first
+ * fragment went), else its egress (the source). 1 when it is none of
+ * those (the caller goes on as before; no verdict is 1), else the verdict.
+ */
+__noinline int nb_nat6_later_frag(struct __sk_buff *skb, bool in)
+{
+	struct nb_frag6_key fk = {};
+	struct nb_ct6_key k = {};
+	struct nb_frag_val *v;
+	struct nb_ct6_entry *e;
+	bool first = true;
+	__u64 now = bpf_ktime_get_ns();
+	__u32 ifindex, off;
+
+	if (!skb || !nb_nat6_frag_key(skb, &fk, &first) || first)
+		return 1;
+	v = bpf_map_lookup_elem(&NB_MAP_FRAGS6, &fk);
+	if (!v || (now > v->seen_ns && now - v->seen_ns > NB_FRAG_TIMEOUT_SECS * NB_NSEC))
+		return 1;
+	__builtin_memcpy(k.saddr, fk.saddr, 16);
+	__builtin_memcpy(k.daddr, fk.daddr, 16);
+	k.sport = v->sport;
+	k.dport = v->dport;
+	k.proto = fk.proto;
+	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
+	/* the entries that translate the destination (DNAT forward, masquerade reply) go in */
+	if (!e || (e->kind != NB_CT6_K_DNAT && e->kind != NB_CT6_K_MASQ) ||
+	    ((e->kind == NB_CT6_K_DNAT) == (e->dir == NB_CT_DIR_ORIG)) != in)
+		return 1;
+	nb_nat6_count(e, now);
+	ifindex = e->kind == NB_CT6_K_DNAT ? e->ifindex : 0;
+	off = ETH_HLEN + (in ? offsetof(struct ipv6hdr, daddr) : offsetof(struct ipv6hdr, saddr));
+	if (bpf_skb_store_bytes(skb, off, e->nat_addr, 16, 0))
+		return -NB_DROP_MALFORMED;
+	return in ? nb_nat6_to_endpoint(skb, ifindex) : NB_ACT_PASS;
+}
+
 /* tc ingress of an uplink, an IPv6 frame: published ports, else nb_ct6_uplink_in() */
 __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 {
@@ -300,6 +425,7 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 	struct nb_ct6_key k = {};
 	struct nb_ip6_info info;
 	struct ipv6hdr ip6;
+	__u32 ifindex;
 	__u64 now;
 	int err;
 
@@ -307,8 +433,12 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 		return NB_ACT_PASS;
 	if (nb_ct6_sandbox_net(ip6.daddr.in6_u.u6_addr8))
 		return nb_ct6_uplink_in(skb);
-	if (nb_ct6_tuple(skb, &ip6, &info, &k) || !info.l4_off)
+	if (nb_ct6_tuple(skb, &ip6, &info, &k))
 		return NB_ACT_PASS; /* the host's (a malformed one too: the host drops it) */
+	if (!info.l4_off) {
+		err = info.frag ? nb_nat6_later_frag(skb, true) : 1;
+		return err == 1 ? NB_ACT_PASS : err;
+	}
 	if (info.proto == NB_IP6_ICMP && info.icmp_type < NB_ICMP6_ECHO_REQUEST)
 		return nb_nat6_icmp(skb, info.l4_off, info.end, false);
 	if (!nb_nat6_l4_whole(&info))
@@ -318,6 +448,9 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 	/* a masqueraded flow's reply: to the sandbox's address and port */
 	if (e && e->kind == NB_CT6_K_MASQ && e->dir == NB_CT_DIR_REPLY) {
 		nb_nat6_count(e, bpf_ktime_get_ns());
+		nb_ct6_tcp_seen(skb, &k, info.l4_off, false);
+		if (info.frag)
+			nb_nat6_frag_record(skb, &k);
 		return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr),
 				       k.daddr, e->nat_addr, nb_nat6_port_off(&info, true), k.dport,
 				       e->nat_port)
@@ -325,8 +458,11 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 	}
 	if (k.proto == NB_IP6_ICMP || (e && (e->kind != NB_CT6_K_DNAT || e->dir != NB_CT_DIR_ORIG)))
 		return NB_ACT_PASS; /* no published port takes an echo */
-	if (e && now >= e->seen_ns && now - e->seen_ns > nb_ct6_timeout(k.proto))
+	if (e && now >= e->seen_ns && now - e->seen_ns > nb_ct6_timeout(k.proto, e->state))
 		e = NULL; /* expired: a new flow, if it is one */
+	else if (e && e->state == NB_CT_S_CLOSED &&
+		 (nb_ct6_tcp_flags(skb, info.l4_off) & (NB_TCP_SYN | NB_TCP_ACK)) == NB_TCP_SYN)
+		e = NULL; /* a client reusing its port right after a close: a new flow */
 	if (!e) {
 		err = nb_nat6_dnat_new(skb, &k, info.l4_off);
 		if (err)
@@ -337,9 +473,13 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 	} else {
 		nb_nat6_count(e, now);
 	}
+	nb_ct6_tcp_seen(skb, &k, info.l4_off, true);
+	if (info.frag)
+		nb_nat6_frag_record(skb, &k);
+	ifindex = e->ifindex;
 	return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr), k.daddr,
 			       e->nat_addr, 2, k.dport, e->nat_port)
-		   ?: NB_ACT_PASS;
+		   ?: nb_nat6_to_endpoint(skb, ifindex);
 }
 
 /* ---- masquerade (NAT66) ------------------------------------------------------ */
@@ -471,8 +611,12 @@ __noinline int nb_nat6_uplink_out(struct __sk_buff *skb)
 
 	if (!skb || nb_ctx_load(skb, ETH_HLEN, &ip6, sizeof(ip6)) || ip6.version != 6)
 		return NB_ACT_PASS;
-	if (nb_ct6_tuple(skb, &ip6, &info, &k) || !info.l4_off)
+	if (nb_ct6_tuple(skb, &ip6, &info, &k))
 		return nb_ct6_uplink_out(skb);
+	if (!info.l4_off) {
+		err = info.frag ? nb_nat6_later_frag(skb, false) : 1;
+		return err == 1 ? nb_ct6_uplink_out(skb) : err;
+	}
 	/* a sandbox's error about a published flow's packet: translated, no flow of its own */
 	if (info.proto == NB_IP6_ICMP && info.icmp_type < NB_ICMP6_ECHO_REQUEST &&
 	    nb_ct6_sandbox_net(ip6.saddr.in6_u.u6_addr8))
@@ -481,7 +625,7 @@ __noinline int nb_nat6_uplink_out(struct __sk_buff *skb)
 		return nb_ct6_uplink_out(skb);
 	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
 	if (e && e->kind == NB_CT6_K_MASQ && e->dir == NB_CT_DIR_ORIG &&
-	    bpf_ktime_get_ns() - e->seen_ns > nb_ct6_timeout(k.proto))
+	    bpf_ktime_get_ns() - e->seen_ns > nb_ct6_timeout(k.proto, e->state))
 		e = NULL; /* expired: a new flow (on its old port when free) */
 	if (!e) {
 		net_id = nb_nat6_masq_net(ip6.saddr.in6_u.u6_addr8);
@@ -500,6 +644,9 @@ __noinline int nb_nat6_uplink_out(struct __sk_buff *skb)
 	} else {
 		nb_nat6_count(e, bpf_ktime_get_ns());
 	}
+	nb_ct6_tcp_seen(skb, &k, info.l4_off, false);
+	if (info.frag)
+		nb_nat6_frag_record(skb, &k);
 	return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, saddr), k.saddr,
 			       e->nat_addr, nb_nat6_port_off(&info, false), k.sport, e->nat_port)
 		   ?: NB_ACT_PASS;

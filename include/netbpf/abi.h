@@ -210,6 +210,7 @@ struct nb_counter {
 #define NB_MAP_CT6 nb_ct6 /* struct nb_ct6_key -> struct nb_ct6_entry (LRU): sandboxes' IPv6 flows */
 #define NB_MAP_PUBLISH6 nb_publish6 /* struct nb_publish6_key -> struct nb_publish6_val */
 #define NB_MAP_SOCK_RNAT6 nb_sock_rnat6 /* struct nb_sock_rnat6_key -> _val (LRU) */
+#define NB_MAP_FRAGS6 nb_frags6 /* struct nb_frag6_key -> struct nb_frag_val (LRU) */
 
 #define NB_MAX_UPLINKS 64
 #define NB_MAX_LOCAL_ADDRS 4096
@@ -391,6 +392,15 @@ struct nb_frag_key {
 	__u8 pad; /* must be zero */
 };
 
+/* Translated IPv6 fragments (nb_frags6): as nb_frag_key, the fragment header's id */
+struct nb_frag6_key {
+	__u8 saddr[16]; /* net */
+	__u8 daddr[16]; /* net */
+	__be32 id; /* net: the fragment header's identification */
+	__u8 proto; /* the upper-layer protocol */
+	__u8 pad[3]; /* must be zero */
+};
+
 struct nb_frag_val {
 	__be16 sport; /* net: as in the nb_ct_key of the first fragment */
 	__be16 dport; /* net */
@@ -455,7 +465,8 @@ struct nb_ct6_entry {
 	__u32 net_id; /* host: the sandbox's network */
 	__u8 kind; /* NB_CT6_K_* */
 	__u8 dir; /* NB_CT_DIR_*: NB_CT6_K_DNAT's forward (ORIG) or reply entry */
-	__u16 pad;
+	__u8 state; /* NB_CT_S_* (TCP; others stay NEW), both entries of a flow alike */
+	__u8 flags; /* NB_CT6_F_*: the TCP FINs seen, per direction of the flow */
 	__u64 packets; /* host: packets out (the sandbox's direction); DNAT: this direction's */
 	/*
 	 * NB_CT6_K_DNAT: what the packet's address and port become. ORIG (key:
@@ -474,6 +485,8 @@ struct nb_ct6_entry {
  * uplink's address and nat_port as source; REPLY (key: remote -> uplink address,
  * port) gets the sandbox's address and port as destination */
 #define NB_CT6_K_MASQ 2
+#define NB_CT6_F_FIN_ORIG (1U << 0) /* the flow's first direction sent a FIN */
+#define NB_CT6_F_FIN_REPLY (1U << 1) /* the other direction sent a FIN */
 
 /*
  * Published IPv6 ports (`publish [::]:8080:80`, `publish [2001:db8::1]:8080:80`):

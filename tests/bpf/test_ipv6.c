@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <net/if.h>
@@ -936,9 +937,9 @@ static void build_l4(struct pkt *p, __u8 proto, const __u8 *sip, __u16 sp, const
 	pkt_finish(p);
 }
 
-/* prog on the uplink turns in into want (byte for byte, valid checksum) and passes it */
-static bool dnat6_step(struct t *t, enum prog prog, const char *what, const struct pkt *in,
-		       const struct pkt *want)
+/* prog on the uplink turns in into want (byte for byte, valid checksum), verdict v */
+static bool dnat6_verdict(struct t *t, enum prog prog, const char *what, const struct pkt *in,
+			  const struct pkt *want, int v)
 {
 	struct pkt_out out;
 	char why[128];
@@ -946,7 +947,7 @@ static bool dnat6_step(struct t *t, enum prog prog, const char *what, const stru
 
 	if (!ASSERT_OK(pkt_run(prog_fd(t, prog), t->ifindex[P_UP], in, &out), what))
 		return false;
-	ok &= ASSERT_VERDICT(out.verdict, TC_ACT_OK, what);
+	ok &= ASSERT_VERDICT(out.verdict, v, what);
 	ok &= ASSERT_EQ(out.len, want->len, what);
 	if (out.len == want->len)
 		ok &= ASSERT_MEMEQ(out.frame, want->data, want->len, what);
@@ -955,6 +956,26 @@ static bool dnat6_step(struct t *t, enum prog prog, const char *what, const stru
 		ok = false;
 	}
 	return ok;
+}
+
+/* ... and passes it */
+static bool dnat6_step(struct t *t, enum prog prog, const char *what, const struct pkt *in,
+		       const struct pkt *want)
+{
+	return dnat6_verdict(t, prog, what, in, want, TC_ACT_OK);
+}
+
+/*
+ * The uplink's ingress turns in into want, as the gateway sends it to A
+ * (A's MAC, the gateway's, the hop limit one less), and redirects it into A
+ * (bpf_redirect_peer to A's port: TC_ACT_REDIRECT)
+ */
+static bool dnat6_to_a(struct t *t, const char *what, const struct pkt *in, struct pkt *want)
+{
+	memcpy(want->data, MAC_A, 6);
+	memcpy(want->data + 6, GW1_MAC, 6);
+	want->data[ETH_HLEN + 7]--;
+	return dnat6_verdict(t, UP_IN, what, in, want, TC_ACT_REDIRECT);
 }
 
 /* An ICMPv6 error of type ty from sip to dip quoting (all of) packet q */
@@ -1069,6 +1090,9 @@ static bool check_masq6(struct t *t)
 	return ok;
 }
 
+static bool check_ct6_dnat(struct t *t);
+static bool check_frag6(struct t *t);
+
 static bool check_dnat6(struct t *t)
 {
 	struct pkt in, want, q;
@@ -1092,13 +1116,13 @@ static bool check_dnat6(struct t *t)
 	/* TCP: the SYN to [HOST6]:8080 goes to [A]:80, the client's address kept */
 	build_l4(&in, IPPROTO_TCP, WORLD6, 40000, HOST6, 8080, 0x02);
 	build_l4(&want, IPPROTO_TCP, WORLD6, 40000, IP6_A, 80, 0x02);
-	ok &= dnat6_step(t, UP_IN, "SYN to the published port: to A:80", &in, &want);
+	ok &= dnat6_to_a(t, "SYN to the published port: to A:80", &in, &want);
 	build_l4(&in, IPPROTO_TCP, IP6_A, 80, WORLD6, 40000, 0x12);
 	build_l4(&want, IPPROTO_TCP, HOST6, 8080, WORLD6, 40000, 0x12);
 	ok &= dnat6_step(t, UP_OUT, "SYN-ACK from A:80: from the host's 8080", &in, &want);
 	build_l4(&in, IPPROTO_TCP, WORLD6, 40000, HOST6, 8080, 0x10);
 	build_l4(&want, IPPROTO_TCP, WORLD6, 40000, IP6_A, 80, 0x10);
-	ok &= dnat6_step(t, UP_IN, "the client's ACK: to A:80", &in, &want);
+	ok &= dnat6_to_a(t, "the client's ACK: to A:80", &in, &want);
 	/* a new client's ACK opens nothing: the host's (it answers RST) */
 	build_l4(&in, IPPROTO_TCP, STRANGER6, 40001, HOST6, 8080, 0x10);
 	ok &= dnat6_step(t, UP_IN, "an ACK without flow: unchanged", &in, &in);
@@ -1109,7 +1133,7 @@ static bool check_dnat6(struct t *t)
 	/* UDP on [::]:9090: any host address the FIB calls local */
 	build_l4(&in, IPPROTO_UDP, STRANGER6, 5353, HOST6, 9090, 0);
 	build_l4(&want, IPPROTO_UDP, STRANGER6, 5353, IP6_A, 53, 0);
-	ok &= dnat6_step(t, UP_IN, "UDP to [::]:9090 on the host's address: to A:53", &in, &want);
+	ok &= dnat6_to_a(t, "UDP to [::]:9090 on the host's address: to A:53", &in, &want);
 	build_l4(&in, IPPROTO_UDP, IP6_A, 53, STRANGER6, 5353, 0);
 	build_l4(&want, IPPROTO_UDP, HOST6, 9090, STRANGER6, 5353, 0);
 	ok &= dnat6_step(t, UP_OUT, "its answer: from the host's 9090", &in, &want);
@@ -1148,10 +1172,247 @@ static bool check_dnat6(struct t *t)
 		ok &= ASSERT_EQ(out.len, in.len, "A's own flow: length");
 		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "A's own flow unchanged");
 	}
+	ok &= check_ct6_dnat(t);
+	ok &= check_frag6(t);
 	ok &= check_masq6(t);
 	/* a router answers solicitations otherwise (check_linux compares with a host) */
 	ok &= ASSERT_OK(pkt_write_file("/proc/sys/net/ipv6/conf/all/forwarding", "0"),
 			"IPv6 forwarding off again");
+	return ok;
+}
+
+/* ---- TCP state of IPv6 flows in nb_ct6 --------------------------------- */
+
+static void ct6_key(struct nb_ct6_key *k, const __u8 *sip, __u16 sp, const __u8 *dip, __u16 dp)
+{
+	memset(k, 0, sizeof(*k));
+	memcpy(k->saddr, sip, 16);
+	memcpy(k->daddr, dip, 16);
+	k->sport = htons(sp);
+	k->dport = htons(dp);
+	k->proto = IPPROTO_TCP;
+}
+
+/* The state of the TCP entry under (sip, sp -> dip, dp), -1 when there is none */
+static int ct6_state(struct t *t, const __u8 *sip, __u16 sp, const __u8 *dip, __u16 dp)
+{
+	struct nb_ct6_key k;
+	struct nb_ct6_entry e;
+
+	ct6_key(&k, sip, sp, dip, dp);
+	return bpf_map_lookup_elem(t->maps.ct6, &k, &e) ? -1 : e.state;
+}
+
+/* The entry's last packet was secs seconds ago (bpf_ktime_get_ns is CLOCK_MONOTONIC) */
+static int ct6_age(struct t *t, const __u8 *sip, __u16 sp, const __u8 *dip, __u16 dp,
+		   unsigned int secs)
+{
+	struct nb_ct6_key k;
+	struct nb_ct6_entry e;
+	struct timespec ts;
+
+	ct6_key(&k, sip, sp, dip, dp);
+	if (bpf_map_lookup_elem(t->maps.ct6, &k, &e) || clock_gettime(CLOCK_MONOTONIC, &ts))
+		return -errno;
+	e.seen_ns = (__u64)ts.tv_sec * 1000000000ULL + (__u64)ts.tv_nsec - secs * 1000000000ULL;
+	return bpf_map_update_elem(t->maps.ct6, &k, &e, BPF_EXIST) ? -errno : 0;
+}
+
+/* prog on the uplink drops in */
+static bool ct6_dropped(struct t *t, enum prog prog, const char *what, const struct pkt *in)
+{
+	struct pkt_out out;
+
+	return ASSERT_OK(pkt_run(prog_fd(t, prog), t->ifindex[P_UP], in, &out), what) &&
+	       ASSERT_VERDICT(out.verdict, TC_ACT_SHOT, what);
+}
+
+/*
+ * A's own TCP flow to the world (untranslated, one entry under the reply's
+ * key): NEW until the world answers, then ESTABLISHED, FIN, CLOSED; an
+ * unanswered SYN and a closed flow age out after IPv4's timeouts, not the
+ * established one.
+ */
+static bool check_ct6_routed(struct t *t)
+{
+	struct pkt in;
+	bool ok = true;
+
+	build_l4(&in, IPPROTO_TCP, IP6_A, 42000, WORLD6, 443, 0x02);
+	ok &= dnat6_step(t, UP_OUT, "routed: A's SYN out", &in, &in);
+	ok &= ASSERT_EQ(ct6_state(t, WORLD6, 443, IP6_A, 42000), NB_CT_S_NEW, "routed: SYN: NEW");
+	ok &= ASSERT_OK(ct6_age(t, WORLD6, 443, IP6_A, 42000, NB_CT_TCP_NEW_SECS + 1), "age");
+	build_l4(&in, IPPROTO_TCP, WORLD6, 443, IP6_A, 42000, 0x12);
+	ok &= ct6_dropped(t, UP_IN, "routed: a SYN-ACK after the NEW timeout is dropped", &in);
+	build_l4(&in, IPPROTO_TCP, IP6_A, 42000, WORLD6, 443, 0x02);
+	ok &= dnat6_step(t, UP_OUT, "routed: A's SYN again", &in, &in);
+	build_l4(&in, IPPROTO_TCP, WORLD6, 443, IP6_A, 42000, 0x12);
+	ok &= dnat6_step(t, UP_IN, "routed: the SYN-ACK in time passes", &in, &in);
+	ok &= ASSERT_EQ(ct6_state(t, WORLD6, 443, IP6_A, 42000), NB_CT_S_ESTABLISHED,
+			"routed: answered: ESTABLISHED");
+	build_l4(&in, IPPROTO_TCP, IP6_A, 42000, WORLD6, 443, 0x11);
+	ok &= dnat6_step(t, UP_OUT, "routed: A's FIN", &in, &in);
+	ok &= ASSERT_EQ(ct6_state(t, WORLD6, 443, IP6_A, 42000), NB_CT_S_FIN, "routed: FIN");
+	build_l4(&in, IPPROTO_TCP, WORLD6, 443, IP6_A, 42000, 0x11);
+	ok &= dnat6_step(t, UP_IN, "routed: the world's FIN", &in, &in);
+	ok &= ASSERT_EQ(ct6_state(t, WORLD6, 443, IP6_A, 42000), NB_CT_S_CLOSED,
+			"routed: FIN both ways: CLOSED");
+	ok &= ASSERT_OK(ct6_age(t, WORLD6, 443, IP6_A, 42000, NB_CT_TCP_CLOSED_SECS + 1), "age");
+	build_l4(&in, IPPROTO_TCP, WORLD6, 443, IP6_A, 42000, 0x10);
+	ok &= ct6_dropped(t, UP_IN, "routed: an ACK after the CLOSED timeout is dropped", &in);
+	/* the port reused: a new flow; a RST closes it */
+	build_l4(&in, IPPROTO_TCP, IP6_A, 42000, WORLD6, 443, 0x02);
+	ok &= dnat6_step(t, UP_OUT, "routed: A's SYN on the same port", &in, &in);
+	ok &= ASSERT_EQ(ct6_state(t, WORLD6, 443, IP6_A, 42000), NB_CT_S_NEW,
+			"routed: SYN after the close: NEW");
+	build_l4(&in, IPPROTO_TCP, WORLD6, 443, IP6_A, 42000, 0x14);
+	ok &= dnat6_step(t, UP_IN, "routed: the world's RST", &in, &in);
+	ok &= ASSERT_EQ(ct6_state(t, WORLD6, 443, IP6_A, 42000), NB_CT_S_CLOSED,
+			"routed: RST: CLOSED");
+	/* a mid-stream segment (an entry lost) starts ESTABLISHED */
+	build_l4(&in, IPPROTO_TCP, IP6_A, 42001, WORLD6, 443, 0x10);
+	ok &= dnat6_step(t, UP_OUT, "routed: a mid-stream ACK out", &in, &in);
+	ok &= ASSERT_EQ(ct6_state(t, WORLD6, 443, IP6_A, 42001), NB_CT_S_ESTABLISHED,
+			"routed: picked up mid-stream: ESTABLISHED");
+	return ok;
+}
+
+/*
+ * A published port's flow (two entries): both carry the state; a closed
+ * flow's port reused by the client's SYN is a new flow; an unanswered SYN's
+ * flow ages out after the NEW timeout.
+ */
+static bool check_ct6_dnat(struct t *t)
+{
+	struct pkt in, want;
+	__u64 conns = publish6_conns(t, HOST6, 8080, IPPROTO_TCP);
+	bool ok = true;
+
+	build_l4(&in, IPPROTO_TCP, STRANGER6, 40010, HOST6, 8080, 0x02);
+	build_l4(&want, IPPROTO_TCP, STRANGER6, 40010, IP6_A, 80, 0x02);
+	ok &= dnat6_to_a(t, "DNAT66: SYN", &in, &want);
+	ok &= ASSERT_EQ(ct6_state(t, STRANGER6, 40010, HOST6, 8080), NB_CT_S_NEW, "SYN: NEW");
+	ok &= ASSERT_EQ(ct6_state(t, IP6_A, 80, STRANGER6, 40010), NB_CT_S_NEW, "reply: NEW");
+	build_l4(&in, IPPROTO_TCP, IP6_A, 80, STRANGER6, 40010, 0x12);
+	build_l4(&want, IPPROTO_TCP, HOST6, 8080, STRANGER6, 40010, 0x12);
+	ok &= dnat6_step(t, UP_OUT, "DNAT66: SYN-ACK", &in, &want);
+	ok &= ASSERT_EQ(ct6_state(t, STRANGER6, 40010, HOST6, 8080), NB_CT_S_ESTABLISHED,
+			"answered: forward ESTABLISHED");
+	ok &= ASSERT_EQ(ct6_state(t, IP6_A, 80, STRANGER6, 40010), NB_CT_S_ESTABLISHED,
+			"answered: reply ESTABLISHED");
+	build_l4(&in, IPPROTO_TCP, STRANGER6, 40010, HOST6, 8080, 0x11);
+	build_l4(&want, IPPROTO_TCP, STRANGER6, 40010, IP6_A, 80, 0x11);
+	ok &= dnat6_to_a(t, "DNAT66: the client's FIN", &in, &want);
+	ok &= ASSERT_EQ(ct6_state(t, IP6_A, 80, STRANGER6, 40010), NB_CT_S_FIN, "reply: FIN");
+	build_l4(&in, IPPROTO_TCP, IP6_A, 80, STRANGER6, 40010, 0x11);
+	build_l4(&want, IPPROTO_TCP, HOST6, 8080, STRANGER6, 40010, 0x11);
+	ok &= dnat6_step(t, UP_OUT, "DNAT66: A's FIN", &in, &want);
+	ok &= ASSERT_EQ(ct6_state(t, STRANGER6, 40010, HOST6, 8080), NB_CT_S_CLOSED,
+			"FIN both ways: forward CLOSED");
+	ok &= ASSERT_EQ(ct6_state(t, IP6_A, 80, STRANGER6, 40010), NB_CT_S_CLOSED,
+			"FIN both ways: reply CLOSED");
+	build_l4(&in, IPPROTO_TCP, STRANGER6, 40010, HOST6, 8080, 0x10);
+	build_l4(&want, IPPROTO_TCP, STRANGER6, 40010, IP6_A, 80, 0x10);
+	ok &= dnat6_to_a(t, "DNAT66: the last ACK still translated", &in, &want);
+	build_l4(&in, IPPROTO_TCP, STRANGER6, 40010, HOST6, 8080, 0x02);
+	build_l4(&want, IPPROTO_TCP, STRANGER6, 40010, IP6_A, 80, 0x02);
+	ok &= dnat6_to_a(t, "DNAT66: a SYN on the closed flow's port", &in, &want);
+	ok &= ASSERT_EQ(ct6_state(t, STRANGER6, 40010, HOST6, 8080), NB_CT_S_NEW,
+			"the port reused: a new flow, NEW");
+	ok &= ASSERT_EQ(publish6_conns(t, HOST6, 8080, IPPROTO_TCP), conns + 2, "two conns");
+	ok &= ASSERT_OK(ct6_age(t, STRANGER6, 40010, HOST6, 8080, NB_CT_TCP_NEW_SECS + 1), "age");
+	build_l4(&in, IPPROTO_TCP, STRANGER6, 40010, HOST6, 8080, 0x10);
+	ok &= dnat6_step(t, UP_IN, "DNAT66: an ACK after the NEW timeout: untranslated", &in, &in);
+	/* hop limit 1: translated, but the host's to answer (time exceeded), not redirected */
+	build_l4(&in, IPPROTO_TCP, STRANGER6, 40011, HOST6, 8080, 0x02);
+	build_l4(&want, IPPROTO_TCP, STRANGER6, 40011, IP6_A, 80, 0x02);
+	in.data[ETH_HLEN + 7] = 1;
+	want.data[ETH_HLEN + 7] = 1;
+	ok &= dnat6_step(t, UP_IN, "DNAT66: hop limit 1: into the host stack", &in, &want);
+	return ok;
+}
+
+/* A fragment of a UDP datagram from sip:sp to dip:dp, fragment id id */
+static void build_frag6x(struct pkt *p, const __u8 *sip, __u16 sp, const __u8 *dip, __u16 dp,
+			 __u32 id, bool first)
+{
+	/* offset 0 with more fragments, or 16 (the UDP header and 8 bytes) the last */
+	const __u8 off_m = first ? 0x01 : 0x10;
+	const __u8 fh[8] = {IPPROTO_UDP, 0, 0, off_m, id >> 24, id >> 16, id >> 8, id};
+	const __u8 udp[8] = {sp >> 8, sp & 0xff, dp >> 8, dp & 0xff, 0, 24, 0x12, 0x34};
+
+	pkt_eth(p, MAC_F, MAC_F, ETH_P_IPV6);
+	pkt_ipv6(p, sip, dip, 44);
+	pkt_put(p, fh, 8);
+	if (first)
+		pkt_put(p, udp, 8);
+	pkt_put(p, "fragment", 8);
+	pkt_finish(p);
+}
+
+/* ... from STRANGER6:5360 to [HOST6]:9090 */
+static void build_frag6(struct pkt *p, __u32 id, bool first)
+{
+	build_frag6x(p, STRANGER6, 5360, HOST6, 9090, id, first);
+}
+
+/*
+ * IPv6 fragments of a published port's datagram: the first one translated
+ * and its ports recorded (nb_frags6), the later one (no UDP header) gets
+ * the sandbox's address and goes into it too; another datagram's later
+ * fragment is the host's.
+ */
+static bool check_frag6(struct t *t)
+{
+	struct pkt in;
+	struct pkt_out out;
+	bool ok = true;
+
+	build_frag6(&in, 0xabcdef, true);
+	if (ASSERT_OK(pkt_run(prog_fd(t, UP_IN), t->ifindex[P_UP], &in, &out), "first fragment")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "first fragment: into A");
+		ok &= ASSERT_MEMEQ(out.frame + ETH_HLEN + 24, IP6_A, 16, "first: A's address");
+		ok &= ASSERT_EQ(out.frame[ETH_HLEN + 50] << 8 | out.frame[ETH_HLEN + 51], 53,
+				"first fragment: A's port");
+	}
+	{
+		struct nb_frag6_key fk = {.id = htonl(0xabcdef), .proto = IPPROTO_UDP};
+		struct nb_frag_val fv;
+
+		memcpy(fk.saddr, STRANGER6, 16);
+		memcpy(fk.daddr, HOST6, 16);
+		ok &= ASSERT_OK(bpf_map_lookup_elem(t->maps.frags6, &fk, &fv) ? -errno : 0,
+				"first fragment: its ports recorded");
+	}
+	build_frag6(&in, 0xabcdef, false);
+	if (ASSERT_OK(pkt_run(prog_fd(t, UP_IN), t->ifindex[P_UP], &in, &out), "later fragment")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "later fragment: into A");
+		ok &= ASSERT_MEMEQ(out.frame, MAC_A, 6, "later fragment: A's MAC");
+		ok &= ASSERT_MEMEQ(out.frame + ETH_HLEN + 24, IP6_A, 16, "later: A's address");
+		ok &= ASSERT_EQ(out.len, in.len, "later fragment: length");
+		ok &= ASSERT_MEMEQ(out.frame + ETH_HLEN + 40, in.data + ETH_HLEN + 40, 16,
+				   "later fragment: the rest unchanged");
+	}
+	build_frag6(&in, 0xabcdee, false);
+	if (ASSERT_OK(pkt_run(prog_fd(t, UP_IN), t->ifindex[P_UP], &in, &out), "unknown later")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_OK, "another datagram's later fragment");
+		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "it is unchanged");
+	}
+	/* A's fragmented answer leaves from the host's address, the later fragment too */
+	build_frag6x(&in, IP6_A, 53, STRANGER6, 5360, 0x5151, true);
+	if (ASSERT_OK(pkt_run(prog_fd(t, UP_OUT), t->ifindex[P_UP], &in, &out), "A's first")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_OK, "A's first fragment passes");
+		ok &= ASSERT_MEMEQ(out.frame + ETH_HLEN + 8, HOST6, 16, "A's first: from HOST6");
+		ok &= ASSERT_EQ(out.frame[ETH_HLEN + 48] << 8 | out.frame[ETH_HLEN + 49], 9090,
+				"A's first fragment: from 9090");
+	}
+	build_frag6x(&in, IP6_A, 53, STRANGER6, 5360, 0x5151, false);
+	if (ASSERT_OK(pkt_run(prog_fd(t, UP_OUT), t->ifindex[P_UP], &in, &out), "A's later")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_OK, "A's later fragment passes");
+		ok &= ASSERT_MEMEQ(out.frame + ETH_HLEN + 8, HOST6, 16, "A's later: from HOST6");
+		ok &= ASSERT_MEMEQ(out.frame + ETH_HLEN + 40, in.data + ETH_HLEN + 40, 16,
+				   "A's later fragment: the rest unchanged");
+	}
 	return ok;
 }
 
@@ -1252,6 +1513,8 @@ int main(void)
 		pkt_tap(run_case(&t, &cases[i]), "%s", cases[i].name);
 	pkt_tap(check_dnat6(&t), "DNAT66: published IPv6 ports at the uplink, both ways, "
 				 "checksums");
+	pkt_tap(check_ct6_routed(&t), "nb_ct6: a sandbox's TCP flow NEW, ESTABLISHED, FIN, CLOSED; "
+				      "IPv4's timeouts");
 	pkt_tap(check_linux(&t), "NA: byte for byte what Linux answers to the same solicitations");
 	pkt_tap(check_eui64(), "library: nb_ip6_eui64() gives the sandbox's link-local address");
 	pkt_tap(check_ep6(&t), "library: nb_ep6_put/del move and remove an endpoint's address");

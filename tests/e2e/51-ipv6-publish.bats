@@ -78,10 +78,11 @@ udp_tries() {
 	run nbctl port "$(sb a)"
 	assert_success
 	assert_line '80/tcp -> [::]:8080'
-	# `ct ls` shows the flow (nb_ct6): as it arrived, and as it was sent on
+	# `ct ls` shows the flow (nb_ct6): as it arrived, and as it was sent on; the
+	# connection is over, its TCP state says so (FIN, or CLOSE once both FINs passed)
 	run nbctl ct ls
 	assert_success
-	assert_output --regexp "tcp +dnat +ESTABLISHED +\[$WORLD6\]:[0-9]+ -> \[$HOST6\]:8080 +\[$WORLD6\]:[0-9]+ -> \[fd00:50::2\]:80"
+	assert_output --regexp "tcp +dnat +(FIN|CLOSE) +\[$WORLD6\]:[0-9]+ -> \[$HOST6\]:8080 +\[$WORLD6\]:[0-9]+ -> \[fd00:50::2\]:80"
 }
 
 @test "from the host itself: [::1]:8085 and the gateway's [fd00:50::1]:8085 (connect6 hook)" {
@@ -189,7 +190,7 @@ print(c.getpeername()[:2])'
 	assert_output 'peer=[2001:0db8:0050:0000:0000:0000:0000:0001]'
 	run nbctl ct ls
 	assert_success
-	assert_output --regexp "tcp +snat +ESTABLISHED +\[fd00:50::2\]:[0-9]+ -> \[$WORLD6\]:8150 +\[$HOST6\]:[0-9]+ -> \[$WORLD6\]:8150"
+	assert_output --regexp "tcp +snat +(FIN|CLOSE) +\[fd00:50::2\]:[0-9]+ -> \[$WORLD6\]:8150 +\[$HOST6\]:[0-9]+ -> \[$WORLD6\]:8150"
 	# ICMPv6 echo too (its identifier as the port)
 	run ping_ok a "$WORLD6"
 	assert_success

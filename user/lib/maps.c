@@ -68,6 +68,7 @@ static const struct map_desc map_descs[] = {
     MAP_DESC(NB_MAP_NEIGH6, neigh6, true),
     MAP_DESC(NB_MAP_SUBNETS6, subnets6, true),
     MAP_DESC(NB_MAP_CT6, ct6, true),
+    MAP_DESC(NB_MAP_FRAGS6, frags6, true),
     MAP_DESC(NB_MAP_PUBLISH6, publish6, true),
     MAP_DESC(NB_MAP_SOCK_RNAT6, sock_rnat6, true),
 };

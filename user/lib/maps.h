@@ -55,6 +55,7 @@ struct nb_maps {
 	int neigh6;
 	int subnets6;
 	int ct6;
+	int frags6;	/* ports of translated IPv6 datagrams' first fragments */
 	int publish6; /* published IPv6 ports */
 	int sock_rnat6; /* sockets the connect6 hook redirected to one */
 };

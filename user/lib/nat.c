@@ -556,6 +556,7 @@ static int ct6_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_fl
 	struct nb_ct6_entry e, re;
 	struct nb_nat_flow f;
 	__u64 now, timeout, idle;
+	__u8 state;
 	size_t n = 0, i;
 	int err;
 
@@ -567,14 +568,16 @@ static int ct6_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_fl
 		if (nb_map_get(m->ct6, &keys[i], &e) || e.dir != NB_CT_DIR_ORIG ||
 		    (e.kind != NB_CT6_K_DNAT && e.kind != NB_CT6_K_MASQ))
 			continue;
-		timeout = (__u64)nb_nat_ct_timeout_secs(keys[i].proto, NB_CT_S_ESTABLISHED) * NSEC;
+		/* TCP by its state; nb_ct6 keeps none for the others (timed as answered) */
+		state = keys[i].proto == IPPROTO_TCP ? e.state : NB_CT_S_ESTABLISHED;
+		timeout = (__u64)nb_nat_ct_timeout_secs(keys[i].proto, state) * NSEC;
 		idle = now > e.seen_ns ? now - e.seen_ns : 0;
 		if (idle > timeout)
 			continue;
 		memset(&f, 0, sizeof(f));
 		f.proto = keys[i].proto;
 		f.type = e.kind == NB_CT6_K_MASQ ? NB_CT_SNAT : NB_CT_DNAT;
-		f.state = NB_CT_S_ESTABLISHED;
+		f.state = state;
 		tuple6_from_key(&f.orig, &keys[i]);
 		f.nat = f.orig;
 		if (e.kind == NB_CT6_K_MASQ) {
