@@ -29,6 +29,7 @@
 #define NETBPF_NAT6_BPF_H
 
 #include "ct6.bpf.h"
+#include "events.bpf.h"
 
 #ifndef NB_NAT_TRIES
 #define NB_NAT_TRIES 32 /* as snat.bpf.h */
@@ -290,6 +291,7 @@ __noinline int nb_nat6_dnat_new(struct __sk_buff *skb, const struct nb_ct6_key *
 	if (bpf_map_update_elem(&NB_MAP_CT6, k, &ne, BPF_ANY))
 		return -NB_DROP_CT_FULL;
 	__sync_fetch_and_add(&pub->conns, 1);
+	nb_event_nat6(k, &ne);
 	return 0;
 }
 
@@ -440,6 +442,7 @@ __noinline int nb_nat6_masq_new(struct __sk_buff *skb, struct nb_ct6_key *k, __u
 			bpf_map_delete_elem(&NB_MAP_CT6, &rk);
 			return -NB_DROP_CT_FULL;
 		}
+		nb_event_nat6(k, &re);
 		return 0;
 	}
 	return -NB_DROP_NAT_EXHAUSTED;

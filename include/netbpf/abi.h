@@ -566,6 +566,9 @@ struct nb_event {
 	/* IPv6 (eth_proto 0x86dd): the addresses; proto, ports, ICMPv6 type as for IPv4 */
 	__u8 saddr6[16]; /* net */
 	__u8 daddr6[16]; /* net */
+	/* NB_EV_NAT of an IPv6 flow (DNAT66, NAT66): the translated addresses */
+	__u8 nat_saddr6[16]; /* net */
+	__u8 nat_daddr6[16]; /* net */
 };
 
 /* ---- overlay networks (issue 17, docs/overlay.md) ----------------------- */

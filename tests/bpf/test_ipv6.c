@@ -1008,6 +1008,103 @@ static void build_echo6(struct pkt *p, __u8 type, const __u8 *sip, const __u8 *d
  * uplink's address on its own port, D's on the same port gets another one;
  * the replies reach each.
  */
+/* ---- NAT events: what `netbpfctl monitor` shows of a new IPv6 flow ----------- */
+
+struct ev6_seen {
+	struct nb_event ev[8];
+	int n;
+};
+
+static int on_event6(void *ctx, void *data, size_t len)
+{
+	struct ev6_seen *seen = ctx;
+
+	if (len >= sizeof(struct nb_event) && seen->n < 8)
+		memcpy(&seen->ev[seen->n++], data, sizeof(struct nb_event));
+	return 0;
+}
+
+/* The NAT event of a flow from saddr:sport, or NULL */
+static const struct nb_event *nat_ev6(const struct ev6_seen *seen, const __u8 *saddr,
+				      __u16 sport)
+{
+	int i;
+
+	for (i = 0; i < seen->n; i++)
+		if (seen->ev[i].type == NB_EV_NAT && !memcmp(seen->ev[i].saddr6, saddr, 16) &&
+		    seen->ev[i].sport == htons(sport))
+			return &seen->ev[i];
+	return NULL;
+}
+
+/*
+ * A new DNAT66 flow (to the published TCP 8080) and a new NAT66 one (C, whose network
+ * masquerades) each report one NB_EV_NAT event with both tuples; a packet of an existing
+ * flow reports none. Net 2 must masquerade and TCP 8080 be published.
+ */
+static bool check_nat6_events(struct t *t)
+{
+	struct nb_monitor mon = {.types = 1U << NB_EV_NAT, .pid = getpid()};
+	struct nb_monitor off = {0};
+	struct ev6_seen seen = {0};
+	const struct nb_event *ev;
+	struct ring_buffer *rb;
+	struct pkt in, want;
+	__u32 zero = 0;
+	bool ok = true;
+
+	rb = ring_buffer__new(t->maps.events, on_event6, &seen, NULL);
+	if (!ASSERT_TRUE(rb != NULL, "ring buffer of nb_events"))
+		return false;
+	ring_buffer__consume(rb); /* whatever came before */
+	seen.n = 0;
+	ok &= ASSERT_OK(bpf_map_update_elem(t->maps.monitor, &zero, &mon, BPF_ANY), "monitor on");
+
+	build_l4(&in, IPPROTO_TCP, WORLD6, 40100, HOST6, 8080, 0x02);
+	build_l4(&want, IPPROTO_TCP, WORLD6, 40100, IP6_A, 80, 0x02);
+	ok &= dnat6_step(t, UP_IN, "events: a SYN to the published port", &in, &want);
+	build_l4(&in, IPPROTO_TCP, WORLD6, 40100, HOST6, 8080, 0x10);
+	build_l4(&want, IPPROTO_TCP, WORLD6, 40100, IP6_A, 80, 0x10);
+	ok &= dnat6_step(t, UP_IN, "events: the flow's ACK (no event)", &in, &want);
+	build_l4(&in, IPPROTO_UDP, IP6_C, 42000, WORLD6, 53, 0);
+	build_l4(&want, IPPROTO_UDP, HOST6, 42000, WORLD6, 53, 0);
+	ok &= dnat6_step(t, UP_OUT, "events: C's datagram out, masqueraded", &in, &want);
+	ring_buffer__consume(rb);
+
+	ok &= ASSERT_EQ(seen.n, 2, "two NAT events: one per new flow");
+	ev = nat_ev6(&seen, WORLD6, 40100);
+	if (ASSERT_TRUE(ev != NULL, "the DNAT66 flow's event")) {
+		ok &= ASSERT_EQ(ev->reason, NB_CT_DNAT, "DNAT66: reason dnat");
+		ok &= ASSERT_EQ(ev->eth_proto, 0x86dd, "DNAT66: IPv6");
+		ok &= ASSERT_EQ(ev->proto, IPPROTO_TCP, "DNAT66: TCP");
+		ok &= ASSERT_MEMEQ(ev->daddr6, HOST6, 16, "DNAT66: to the host's address");
+		ok &= ASSERT_EQ(ev->dport, htons(8080), "DNAT66: to 8080");
+		ok &= ASSERT_MEMEQ(ev->nat_saddr6, WORLD6, 16, "DNAT66: the client kept");
+		ok &= ASSERT_EQ(ev->nat_sport, htons(40100), "DNAT66: its port kept");
+		ok &= ASSERT_MEMEQ(ev->nat_daddr6, IP6_A, 16, "DNAT66: translated to A");
+		ok &= ASSERT_EQ(ev->nat_dport, htons(80), "DNAT66: translated to 80");
+		ok &= ASSERT_EQ(ev->net_id, 1, "DNAT66: A's network");
+	} else {
+		ok = false;
+	}
+	ev = nat_ev6(&seen, IP6_C, 42000);
+	if (ASSERT_TRUE(ev != NULL, "the NAT66 flow's event")) {
+		ok &= ASSERT_EQ(ev->reason, NB_CT_SNAT, "NAT66: reason snat");
+		ok &= ASSERT_EQ(ev->proto, IPPROTO_UDP, "NAT66: UDP");
+		ok &= ASSERT_MEMEQ(ev->daddr6, WORLD6, 16, "NAT66: to the world");
+		ok &= ASSERT_MEMEQ(ev->nat_saddr6, HOST6, 16, "NAT66: from the uplink's address");
+		ok &= ASSERT_EQ(ev->nat_sport, htons(42000), "NAT66: its port kept");
+		ok &= ASSERT_MEMEQ(ev->nat_daddr6, WORLD6, 16, "NAT66: destination kept");
+		ok &= ASSERT_EQ(ev->nat_dport, htons(53), "NAT66: to 53");
+		ok &= ASSERT_EQ(ev->net_id, 2, "NAT66: C's network");
+	} else {
+		ok = false;
+	}
+	ok &= ASSERT_OK(bpf_map_update_elem(t->maps.monitor, &zero, &off, BPF_ANY), "monitor off");
+	ring_buffer__free(rb);
+	return ok;
+}
+
 static bool check_masq6(struct t *t)
 {
 	struct nb_network net;
@@ -1026,6 +1123,7 @@ static bool check_masq6(struct t *t)
 	if (!ASSERT_OK(bpf_map_update_elem(t->maps.networks, &id, &net, BPF_EXIST) ? -errno : 0,
 		       "net 2 masquerades"))
 		return false;
+	ok &= check_nat6_events(t);
 	build_l4(&in, IPPROTO_UDP, IP6_C, 41000, WORLD6, 53, 0);
 	build_l4(&want, IPPROTO_UDP, HOST6, 41000, WORLD6, 53, 0);
 	ok &= dnat6_step(t, UP_OUT, "NAT66: C's datagram leaves from the uplink's address", &in,

@@ -213,3 +213,29 @@ sb_udp_tries() {
 	return 1
 }
 
+
+@test "monitor --type nat reports new IPv6 flows: DNAT66 and NAT66, with both tuples" {
+	wait_for dad_done a
+	serve6 80
+	run nbctl publish '[::]:8095:80' "$(sb a)"
+	assert_success
+	nb_bg "$NB_TMP/w6m.log" in_world socat TCP6-LISTEN:8152,reuseaddr,fork \
+		SYSTEM:'echo "peer=$SOCAT_PEERADDR"'
+	wait_for in_world ss -Htln 'sport = :8152'
+	nb_bg "$NB_TMP/mon6.log" nsenter --net=/run/netns/"$NB_HOST" "$NETBPFCTL" monitor --type nat
+	local mon
+	mon=$(tail -n1 "$NB_TMP/pids")
+	wait_for grep -q "Listening for events" "$NB_TMP/mon6.log"
+	run world_get "$HOST6" 8095
+	assert_success
+	run timeout 10 nsenter --net=/run/netns/"$(sb a)" \
+		socat -t3 - TCP6:"[$WORLD6]":8152,connect-timeout=3 </dev/null
+	assert_success
+	wait_for grep -q ' nat snat ' "$NB_TMP/mon6.log"
+	wait_for grep -q ' nat dnat ' "$NB_TMP/mon6.log"
+	kill -TERM "$mon"
+	wait "$mon" || true
+	run cat "$NB_TMP/mon6.log"
+	assert_line --regexp " nat dnat [^ ]+ \(.+/eth0\) tcp \[$WORLD6\]:[0-9]+ -> \[$HOST6\]:8095 => \[$WORLD6\]:[0-9]+ -> \[fd00:50::2\]:80$"
+	assert_line --regexp " nat snat outward tcp \[fd00:50::2\]:[0-9]+ -> \[$WORLD6\]:8152 => \[$HOST6\]:[0-9]+ -> \[$WORLD6\]:8152$"
+}
