@@ -1167,6 +1167,90 @@ static bool check_masq6(struct t *t)
 	return ok;
 }
 
+/* An allow-list entry for published IPv6 port (host or ::, hport, proto): src/len, or the list's own */
+static int allow6(struct t *t, const __u8 *host, __u16 hport, __u8 proto, const __u8 *src,
+		  __u32 len)
+{
+	struct nb_pub_allow6_key k = {.prefixlen = NB_PUB_ALLOW6_KEY_BITS + (src ? len : 0),
+				      .proto = proto,
+				      .host_port = htons(hport)};
+	__u32 v = src ? NB_PUB_ALLOW_OK : NB_PUB_ALLOW_LISTED;
+
+	if (host)
+		memcpy(k.host_ip6, host, 16);
+	if (src)
+		memcpy(k.saddr6, src, 16);
+	return bpf_map_update_elem(t->maps.pub_allow6, &k, &v, BPF_ANY) ? -errno : 0;
+}
+
+static __u64 not_allowed6(struct t *t)
+{
+	struct nb_counter c = {};
+
+	nb_maps_drops_sum(&t->maps, NB_DROP_NOT_ALLOWED, &c);
+	return c.packets;
+}
+
+/* prog on the uplink drops in as not-allowed (and counts it) */
+static bool refused6_step(struct t *t, const char *what, const struct pkt *in)
+{
+	__u64 before = not_allowed6(t);
+	struct pkt_out out;
+	bool ok = true;
+
+	if (!ASSERT_OK(pkt_run(prog_fd(t, UP_IN), t->ifindex[P_UP], in, &out), what))
+		return false;
+	ok &= ASSERT_VERDICT(out.verdict, TC_ACT_SHOT, what);
+	ok &= ASSERT_EQ(not_allowed6(t), before + 1, what);
+	return ok;
+}
+
+/*
+ * Allow-lists of published IPv6 ports (nb_pub_allow6): TCP [HOST6]:8080 lists 2001:db8::4/127
+ * (WORLD6, ::5, is on it; STRANGER6, ::7, is not); [::]:9090/udp has no list and follows
+ * the instance's default, which `up --publish-default deny` turns to refusing.
+ */
+static bool check_allow6(struct t *t)
+{
+	const __u8 pfx[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 4};
+	struct nb_config cfg = {};
+	struct pkt in, want;
+	__u32 zero = 0;
+	bool ok = true;
+
+	if (!ASSERT_OK(allow6(t, HOST6, 8080, IPPROTO_TCP, NULL, 0), "8080's list") ||
+	    !ASSERT_OK(allow6(t, HOST6, 8080, IPPROTO_TCP, pfx, 127), "8080 allows ::4/127"))
+		return false;
+	build_l4(&in, IPPROTO_TCP, STRANGER6, 40200, HOST6, 8080, 0x02);
+	ok &= refused6_step(t, "allow-list: a SYN from a source not on it: not-allowed", &in);
+	build_l4(&in, IPPROTO_TCP, WORLD6, 40200, HOST6, 8080, 0x02);
+	build_l4(&want, IPPROTO_TCP, WORLD6, 40200, IP6_A, 80, 0x02);
+	ok &= dnat6_step(t, UP_IN, "allow-list: a SYN from a source on it: to A:80", &in, &want);
+	/* a list of another port or protocol does not hold: [::]:9090/udp follows the default */
+	build_l4(&in, IPPROTO_UDP, STRANGER6, 5400, HOST6, 9090, 0);
+	build_l4(&want, IPPROTO_UDP, STRANGER6, 5400, IP6_A, 53, 0);
+	ok &= dnat6_step(t, UP_IN, "no list, default accept: to A:53", &in, &want);
+	if (!ASSERT_OK(bpf_map_lookup_elem(t->maps.config, &zero, &cfg) ? -errno : 0, "config"))
+		return false;
+	cfg.flags |= NB_CFG_F_PUBLISH_DENY;
+	ok &= ASSERT_OK(bpf_map_update_elem(t->maps.config, &zero, &cfg, BPF_ANY) ? -errno : 0,
+			"publish default deny");
+	build_l4(&in, IPPROTO_UDP, STRANGER6, 5401, HOST6, 9090, 0);
+	ok &= refused6_step(t, "no list, default deny: not-allowed", &in);
+	/* a flow opened before stays (the check is at its creation) */
+	build_l4(&in, IPPROTO_UDP, STRANGER6, 5400, HOST6, 9090, 0);
+	build_l4(&want, IPPROTO_UDP, STRANGER6, 5400, IP6_A, 53, 0);
+	ok &= dnat6_step(t, UP_IN, "default deny: an existing flow goes on", &in, &want);
+	/* a listed source still gets in */
+	build_l4(&in, IPPROTO_TCP, WORLD6, 40201, HOST6, 8080, 0x02);
+	build_l4(&want, IPPROTO_TCP, WORLD6, 40201, IP6_A, 80, 0x02);
+	ok &= dnat6_step(t, UP_IN, "default deny: a listed source still gets in", &in, &want);
+	cfg.flags &= ~NB_CFG_F_PUBLISH_DENY;
+	ok &= ASSERT_OK(bpf_map_update_elem(t->maps.config, &zero, &cfg, BPF_ANY) ? -errno : 0,
+			"publish default accept again");
+	return ok;
+}
+
 static bool check_dnat6(struct t *t)
 {
 	struct pkt in, want, q;
@@ -1239,6 +1323,7 @@ static bool check_dnat6(struct t *t)
 
 	ok &= ASSERT_EQ(publish6_conns(t, HOST6, 8080, IPPROTO_TCP), 1, "TCP 8080 conns");
 	ok &= ASSERT_EQ(publish6_conns(t, NULL, 9090, IPPROTO_UDP), 1, "UDP 9090 conns");
+	ok &= check_allow6(t);
 
 	/* A sandbox's own flow out is still only recorded (no translation) */
 	build_l4(&in, IPPROTO_UDP, IP6_A, 41000, WORLD6, 123, 0);

@@ -57,6 +57,7 @@ struct nb_maps {
 	int ct6;
 	int publish6; /* published IPv6 ports */
 	int sock_rnat6; /* sockets the connect6 hook redirected to one */
+	int pub_allow6; /* allow-lists of published IPv6 ports */
 };
 
 /* every fd to -1 */
