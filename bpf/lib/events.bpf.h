@@ -297,4 +297,39 @@ static __always_inline void nb_event_nat(const struct nb_ct_key *k, const struct
 	bpf_ringbuf_submit(ev, 0);
 }
 
+/*
+ * A new translated IPv6 flow: k and e its forward entry. DNAT66 (NB_CT_DNAT)
+ * rewrites the destination, NAT66 (NB_CT_SNAT) the source; the other side
+ * stays the packet's.
+ */
+static __always_inline void nb_event_nat6(const struct nb_ct6_key *k,
+					  const struct nb_ct6_entry *e)
+{
+	bool dnat = e->kind == NB_CT6_K_DNAT;
+	struct nb_event *ev;
+
+	if (!(nb_monitor_types() & (1U << NB_EV_NAT)))
+		return;
+	ev = nb_event_reserve();
+	if (!ev)
+		return;
+	ev->ts_ns = bpf_ktime_get_ns();
+	ev->type = NB_EV_NAT;
+	ev->reason = dnat ? NB_CT_DNAT : NB_CT_SNAT;
+	ev->ifindex = e->ifindex;
+	ev->eth_proto = ETH_P_IPV6;
+	ev->proto = k->proto;
+	ev->flags = NB_EV_F_L4;
+	__builtin_memcpy(ev->saddr6, k->saddr, 16);
+	__builtin_memcpy(ev->daddr6, k->daddr, 16);
+	ev->sport = k->sport;
+	ev->dport = k->dport;
+	__builtin_memcpy(ev->nat_saddr6, dnat ? k->saddr : e->nat_addr, 16);
+	__builtin_memcpy(ev->nat_daddr6, dnat ? e->nat_addr : k->daddr, 16);
+	ev->nat_sport = dnat ? k->sport : e->nat_port;
+	ev->nat_dport = dnat ? e->nat_port : k->dport;
+	ev->net_id = e->net_id;
+	bpf_ringbuf_submit(ev, 0);
+}
+
 #endif

@@ -183,6 +183,16 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } NB_MAP_PUBLISH6 SEC(".maps");
 
+/* published IPv6 ports' source allow-lists: (port key, source prefix) -> NB_PUB_ALLOW_* */
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, NB_MAX_PUB_ALLOW);
+	__type(key, struct nb_pub_allow6_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} NB_MAP_PUB_ALLOW6 SEC(".maps");
+
 /* uplinks by ifindex: masquerade address and port range */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

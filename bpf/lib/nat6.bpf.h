@@ -34,6 +34,7 @@
 
 #include "ct6.bpf.h"
 #include "stats.bpf.h"
+#include "events.bpf.h"
 
 #ifndef NB_NAT_TRIES
 #define NB_NAT_TRIES 32 /* as snat.bpf.h */
@@ -142,7 +143,8 @@ static __always_inline void nb_nat6_count(struct nb_ct6_entry *e, __u64 now)
 /* The published IPv6 port a packet without conntrack entry opens a flow to, if any */
 static __always_inline struct nb_publish6_val *nb_nat6_publish_open(struct __sk_buff *skb,
 								    __u32 l4_off,
-								    const struct nb_ct6_key *k)
+								    const struct nb_ct6_key *k,
+								    __u8 *host_ip6)
 {
 	struct nb_publish6_key pk = {.host_port = k->dport, .proto = k->proto};
 	struct nb_publish6_val *pub;
@@ -165,7 +167,33 @@ static __always_inline struct nb_publish6_val *nb_nat6_publish_open(struct __sk_
 		return NULL;
 	if (k->proto == IPPROTO_UDP && nb_nat6_host_udp(skb, k))
 		return NULL;
+	/* the key that matched (host_ip6 zeroed for the [::] one) names its allow-list */
+	__builtin_memcpy(host_ip6, pk.host_ip6, 16);
 	return pub;
+}
+
+/*
+ * May the source of k open a flow to the published IPv6 port (host_ip6, k's port and
+ * protocol)? As nb_publish_allowed(): its allow-list's longest match, else the instance's
+ * default.
+ */
+static __always_inline bool nb_nat6_allowed(const __u8 *host_ip6, const struct nb_ct6_key *k)
+{
+	struct nb_pub_allow6_key ak = {
+	    .prefixlen = NB_PUB_ALLOW6_KEY_BITS + 128,
+	    .proto = k->proto,
+	    .host_port = k->dport,
+	};
+	struct nb_config *cfg;
+	__u32 *v, zero = 0;
+
+	__builtin_memcpy(ak.host_ip6, host_ip6, 16);
+	__builtin_memcpy(ak.saddr6, k->saddr, 16);
+	v = bpf_map_lookup_elem(&NB_MAP_PUB_ALLOW6, &ak);
+	if (v)
+		return *v == NB_PUB_ALLOW_OK;
+	cfg = bpf_map_lookup_elem(&NB_MAP_CONFIG, &zero);
+	return !cfg || !(cfg->flags & NB_CFG_F_PUBLISH_DENY);
 }
 
 /*
@@ -266,12 +294,15 @@ __noinline int nb_nat6_dnat_new(struct __sk_buff *skb, const struct nb_ct6_key *
 	struct nb_ct6_entry ne = {};
 	struct nb_ct6_key rk = {};
 	__u64 now = bpf_ktime_get_ns();
+	__u8 host_ip6[16];
 
 	if (!skb || !k)
 		return 1;
-	pub = nb_nat6_publish_open(skb, l4_off, k);
+	pub = nb_nat6_publish_open(skb, l4_off, k, host_ip6);
 	if (!pub)
 		return 1;
+	if (!nb_nat6_allowed(host_ip6, k))
+		return -NB_DROP_NOT_ALLOWED;
 	/* the reply entry first: the forward one is what translates */
 	ne.created_ns = now;
 	ne.seen_ns = now;
@@ -295,6 +326,7 @@ __noinline int nb_nat6_dnat_new(struct __sk_buff *skb, const struct nb_ct6_key *
 	if (bpf_map_update_elem(&NB_MAP_CT6, k, &ne, BPF_ANY))
 		return -NB_DROP_CT_FULL;
 	__sync_fetch_and_add(&pub->conns, 1);
+	nb_event_nat6(k, &ne);
 	return 0;
 }
 
@@ -580,6 +612,7 @@ __noinline int nb_nat6_masq_new(struct __sk_buff *skb, struct nb_ct6_key *k, __u
 			bpf_map_delete_elem(&NB_MAP_CT6, &rk);
 			return -NB_DROP_CT_FULL;
 		}
+		nb_event_nat6(k, &re);
 		return 0;
 	}
 	return -NB_DROP_NAT_EXHAUSTED;

@@ -211,6 +211,7 @@ struct nb_counter {
 #define NB_MAP_PUBLISH6 nb_publish6 /* struct nb_publish6_key -> struct nb_publish6_val */
 #define NB_MAP_SOCK_RNAT6 nb_sock_rnat6 /* struct nb_sock_rnat6_key -> _val (LRU) */
 #define NB_MAP_FRAGS6 nb_frags6 /* struct nb_frag6_key -> struct nb_frag_val (LRU) */
+#define NB_MAP_PUB_ALLOW6 nb_pub_allow6 /* LPM struct nb_pub_allow6_key -> __u32 NB_PUB_ALLOW_* */
 
 #define NB_MAX_UPLINKS 64
 #define NB_MAX_LOCAL_ADDRS 4096
@@ -269,6 +270,17 @@ struct nb_pub_allow_key {
 #define NB_PUB_ALLOW_KEY_BITS 64
 #define NB_PUB_ALLOW_LISTED 0 /* value of the list's own entry */
 #define NB_PUB_ALLOW_OK 1 /* value of an allowed prefix */
+
+/* The same for published IPv6 ports (nb_publish6's key, then the IPv6 source prefix) */
+struct nb_pub_allow6_key {
+	__u32 prefixlen; /* host: NB_PUB_ALLOW6_KEY_BITS + the source prefix length */
+	__u8 proto; /* IPPROTO_TCP or IPPROTO_UDP */
+	__u8 pad; /* must be zero */
+	__be16 host_port; /* net */
+	__u8 host_ip6[16]; /* net: as in struct nb_publish6_key (:: = every host address) */
+	__u8 saddr6[16]; /* net: the source prefix */
+};
+#define NB_PUB_ALLOW6_KEY_BITS 160
 
 /* Instance-wide settings written by `netbpfctl up`. */
 #define NB_CFG_F_XDP 0x1 /* `up --mode xdp`: the XDP programs are attached too */
@@ -579,6 +591,9 @@ struct nb_event {
 	/* IPv6 (eth_proto 0x86dd): the addresses; proto, ports, ICMPv6 type as for IPv4 */
 	__u8 saddr6[16]; /* net */
 	__u8 daddr6[16]; /* net */
+	/* NB_EV_NAT of an IPv6 flow (DNAT66, NAT66): the translated addresses */
+	__u8 nat_saddr6[16]; /* net */
+	__u8 nat_daddr6[16]; /* net */
 };
 
 /* ---- overlay networks (issue 17, docs/overlay.md) ----------------------- */

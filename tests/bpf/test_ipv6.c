@@ -1029,6 +1029,103 @@ static void build_echo6(struct pkt *p, __u8 type, const __u8 *sip, const __u8 *d
  * uplink's address on its own port, D's on the same port gets another one;
  * the replies reach each.
  */
+/* ---- NAT events: what `netbpfctl monitor` shows of a new IPv6 flow ----------- */
+
+struct ev6_seen {
+	struct nb_event ev[8];
+	int n;
+};
+
+static int on_event6(void *ctx, void *data, size_t len)
+{
+	struct ev6_seen *seen = ctx;
+
+	if (len >= sizeof(struct nb_event) && seen->n < 8)
+		memcpy(&seen->ev[seen->n++], data, sizeof(struct nb_event));
+	return 0;
+}
+
+/* The NAT event of a flow from saddr:sport, or NULL */
+static const struct nb_event *nat_ev6(const struct ev6_seen *seen, const __u8 *saddr,
+				      __u16 sport)
+{
+	int i;
+
+	for (i = 0; i < seen->n; i++)
+		if (seen->ev[i].type == NB_EV_NAT && !memcmp(seen->ev[i].saddr6, saddr, 16) &&
+		    seen->ev[i].sport == htons(sport))
+			return &seen->ev[i];
+	return NULL;
+}
+
+/*
+ * A new DNAT66 flow (to the published TCP 8080) and a new NAT66 one (C, whose network
+ * masquerades) each report one NB_EV_NAT event with both tuples; a packet of an existing
+ * flow reports none. Net 2 must masquerade and TCP 8080 be published.
+ */
+static bool check_nat6_events(struct t *t)
+{
+	struct nb_monitor mon = {.types = 1U << NB_EV_NAT, .pid = getpid()};
+	struct nb_monitor off = {0};
+	struct ev6_seen seen = {0};
+	const struct nb_event *ev;
+	struct ring_buffer *rb;
+	struct pkt in, want;
+	__u32 zero = 0;
+	bool ok = true;
+
+	rb = ring_buffer__new(t->maps.events, on_event6, &seen, NULL);
+	if (!ASSERT_TRUE(rb != NULL, "ring buffer of nb_events"))
+		return false;
+	ring_buffer__consume(rb); /* whatever came before */
+	seen.n = 0;
+	ok &= ASSERT_OK(bpf_map_update_elem(t->maps.monitor, &zero, &mon, BPF_ANY), "monitor on");
+
+	build_l4(&in, IPPROTO_TCP, WORLD6, 40100, HOST6, 8080, 0x02);
+	build_l4(&want, IPPROTO_TCP, WORLD6, 40100, IP6_A, 80, 0x02);
+	ok &= dnat6_to_a(t, "events: a SYN to the published port", &in, &want);
+	build_l4(&in, IPPROTO_TCP, WORLD6, 40100, HOST6, 8080, 0x10);
+	build_l4(&want, IPPROTO_TCP, WORLD6, 40100, IP6_A, 80, 0x10);
+	ok &= dnat6_to_a(t, "events: the flow's ACK (no event)", &in, &want);
+	build_l4(&in, IPPROTO_UDP, IP6_C, 42000, WORLD6, 53, 0);
+	build_l4(&want, IPPROTO_UDP, HOST6, 42000, WORLD6, 53, 0);
+	ok &= dnat6_step(t, UP_OUT, "events: C's datagram out, masqueraded", &in, &want);
+	ring_buffer__consume(rb);
+
+	ok &= ASSERT_EQ(seen.n, 2, "two NAT events: one per new flow");
+	ev = nat_ev6(&seen, WORLD6, 40100);
+	if (ASSERT_TRUE(ev != NULL, "the DNAT66 flow's event")) {
+		ok &= ASSERT_EQ(ev->reason, NB_CT_DNAT, "DNAT66: reason dnat");
+		ok &= ASSERT_EQ(ev->eth_proto, 0x86dd, "DNAT66: IPv6");
+		ok &= ASSERT_EQ(ev->proto, IPPROTO_TCP, "DNAT66: TCP");
+		ok &= ASSERT_MEMEQ(ev->daddr6, HOST6, 16, "DNAT66: to the host's address");
+		ok &= ASSERT_EQ(ev->dport, htons(8080), "DNAT66: to 8080");
+		ok &= ASSERT_MEMEQ(ev->nat_saddr6, WORLD6, 16, "DNAT66: the client kept");
+		ok &= ASSERT_EQ(ev->nat_sport, htons(40100), "DNAT66: its port kept");
+		ok &= ASSERT_MEMEQ(ev->nat_daddr6, IP6_A, 16, "DNAT66: translated to A");
+		ok &= ASSERT_EQ(ev->nat_dport, htons(80), "DNAT66: translated to 80");
+		ok &= ASSERT_EQ(ev->net_id, 1, "DNAT66: A's network");
+	} else {
+		ok = false;
+	}
+	ev = nat_ev6(&seen, IP6_C, 42000);
+	if (ASSERT_TRUE(ev != NULL, "the NAT66 flow's event")) {
+		ok &= ASSERT_EQ(ev->reason, NB_CT_SNAT, "NAT66: reason snat");
+		ok &= ASSERT_EQ(ev->proto, IPPROTO_UDP, "NAT66: UDP");
+		ok &= ASSERT_MEMEQ(ev->daddr6, WORLD6, 16, "NAT66: to the world");
+		ok &= ASSERT_MEMEQ(ev->nat_saddr6, HOST6, 16, "NAT66: from the uplink's address");
+		ok &= ASSERT_EQ(ev->nat_sport, htons(42000), "NAT66: its port kept");
+		ok &= ASSERT_MEMEQ(ev->nat_daddr6, WORLD6, 16, "NAT66: destination kept");
+		ok &= ASSERT_EQ(ev->nat_dport, htons(53), "NAT66: to 53");
+		ok &= ASSERT_EQ(ev->net_id, 2, "NAT66: C's network");
+	} else {
+		ok = false;
+	}
+	ok &= ASSERT_OK(bpf_map_update_elem(t->maps.monitor, &zero, &off, BPF_ANY), "monitor off");
+	ring_buffer__free(rb);
+	return ok;
+}
+
 static bool check_masq6(struct t *t)
 {
 	struct nb_network net;
@@ -1047,6 +1144,7 @@ static bool check_masq6(struct t *t)
 	if (!ASSERT_OK(bpf_map_update_elem(t->maps.networks, &id, &net, BPF_EXIST) ? -errno : 0,
 		       "net 2 masquerades"))
 		return false;
+	ok &= check_nat6_events(t);
 	build_l4(&in, IPPROTO_UDP, IP6_C, 41000, WORLD6, 53, 0);
 	build_l4(&want, IPPROTO_UDP, HOST6, 41000, WORLD6, 53, 0);
 	ok &= dnat6_step(t, UP_OUT, "NAT66: C's datagram leaves from the uplink's address", &in,
@@ -1092,6 +1190,108 @@ static bool check_masq6(struct t *t)
 
 static bool check_ct6_dnat(struct t *t);
 static bool check_frag6(struct t *t);
+/* An allow-list entry for published IPv6 port (host or ::, hport, proto): src/len, or the list's own */
+static struct nb_pub_allow6_key allow6_key(const __u8 *host, __u16 hport, __u8 proto,
+					    const __u8 *src, __u32 len)
+{
+	struct nb_pub_allow6_key k = {.prefixlen = NB_PUB_ALLOW6_KEY_BITS + (src ? len : 0),
+				      .proto = proto,
+				      .host_port = htons(hport)};
+
+	if (host)
+		memcpy(k.host_ip6, host, 16);
+	if (src)
+		memcpy(k.saddr6, src, 16);
+	return k;
+}
+
+static int allow6(struct t *t, const __u8 *host, __u16 hport, __u8 proto, const __u8 *src,
+		  __u32 len)
+{
+	struct nb_pub_allow6_key k = allow6_key(host, hport, proto, src, len);
+	__u32 v = src ? NB_PUB_ALLOW_OK : NB_PUB_ALLOW_LISTED;
+
+	return bpf_map_update_elem(t->maps.pub_allow6, &k, &v, BPF_ANY) ? -errno : 0;
+}
+
+static int allow6_del(struct t *t, const __u8 *host, __u16 hport, __u8 proto, const __u8 *src,
+		      __u32 len)
+{
+	struct nb_pub_allow6_key k = allow6_key(host, hport, proto, src, len);
+
+	return bpf_map_delete_elem(t->maps.pub_allow6, &k) ? -errno : 0;
+}
+
+static __u64 not_allowed6(struct t *t)
+{
+	struct nb_counter c = {};
+
+	nb_maps_drops_sum(&t->maps, NB_DROP_NOT_ALLOWED, &c);
+	return c.packets;
+}
+
+/* prog on the uplink drops in as not-allowed (and counts it) */
+static bool refused6_step(struct t *t, const char *what, const struct pkt *in)
+{
+	__u64 before = not_allowed6(t);
+	struct pkt_out out;
+	bool ok = true;
+
+	if (!ASSERT_OK(pkt_run(prog_fd(t, UP_IN), t->ifindex[P_UP], in, &out), what))
+		return false;
+	ok &= ASSERT_VERDICT(out.verdict, TC_ACT_SHOT, what);
+	ok &= ASSERT_EQ(not_allowed6(t), before + 1, what);
+	return ok;
+}
+
+/*
+ * Allow-lists of published IPv6 ports (nb_pub_allow6): TCP [HOST6]:8080 lists 2001:db8::4/127
+ * (WORLD6, ::5, is on it; STRANGER6, ::7, is not); [::]:9090/udp has no list and follows
+ * the instance's default, which `up --publish-default deny` turns to refusing.
+ */
+static bool check_allow6(struct t *t)
+{
+	const __u8 pfx[16] = {0x20, 0x01, 0x0d, 0xb8, [15] = 4};
+	struct nb_config cfg = {};
+	struct pkt in, want;
+	__u32 zero = 0;
+	bool ok = true;
+
+	if (!ASSERT_OK(allow6(t, HOST6, 8080, IPPROTO_TCP, NULL, 0), "8080's list") ||
+	    !ASSERT_OK(allow6(t, HOST6, 8080, IPPROTO_TCP, pfx, 127), "8080 allows ::4/127"))
+		return false;
+	build_l4(&in, IPPROTO_TCP, STRANGER6, 40200, HOST6, 8080, 0x02);
+	ok &= refused6_step(t, "allow-list: a SYN from a source not on it: not-allowed", &in);
+	build_l4(&in, IPPROTO_TCP, WORLD6, 40200, HOST6, 8080, 0x02);
+	build_l4(&want, IPPROTO_TCP, WORLD6, 40200, IP6_A, 80, 0x02);
+	ok &= dnat6_to_a(t, "allow-list: a SYN from a source on it: to A:80", &in, &want);
+	/* a list of another port or protocol does not hold: [::]:9090/udp follows the default */
+	build_l4(&in, IPPROTO_UDP, STRANGER6, 5400, HOST6, 9090, 0);
+	build_l4(&want, IPPROTO_UDP, STRANGER6, 5400, IP6_A, 53, 0);
+	ok &= dnat6_to_a(t, "no list, default accept: to A:53", &in, &want);
+	if (!ASSERT_OK(bpf_map_lookup_elem(t->maps.config, &zero, &cfg) ? -errno : 0, "config"))
+		return false;
+	cfg.flags |= NB_CFG_F_PUBLISH_DENY;
+	ok &= ASSERT_OK(bpf_map_update_elem(t->maps.config, &zero, &cfg, BPF_ANY) ? -errno : 0,
+			"publish default deny");
+	build_l4(&in, IPPROTO_UDP, STRANGER6, 5401, HOST6, 9090, 0);
+	ok &= refused6_step(t, "no list, default deny: not-allowed", &in);
+	/* a flow opened before stays (the check is at its creation) */
+	build_l4(&in, IPPROTO_UDP, STRANGER6, 5400, HOST6, 9090, 0);
+	build_l4(&want, IPPROTO_UDP, STRANGER6, 5400, IP6_A, 53, 0);
+	ok &= dnat6_to_a(t, "default deny: an existing flow goes on", &in, &want);
+	/* a listed source still gets in */
+	build_l4(&in, IPPROTO_TCP, WORLD6, 40201, HOST6, 8080, 0x02);
+	build_l4(&want, IPPROTO_TCP, WORLD6, 40201, IP6_A, 80, 0x02);
+	ok &= dnat6_to_a(t, "default deny: a listed source still gets in", &in, &want);
+	cfg.flags &= ~NB_CFG_F_PUBLISH_DENY;
+	ok &= ASSERT_OK(bpf_map_update_elem(t->maps.config, &zero, &cfg, BPF_ANY) ? -errno : 0,
+			"publish default accept again");
+	/* 8080's list goes with this case: the later ones open flows from other sources */
+	ok &= ASSERT_OK(allow6_del(t, HOST6, 8080, IPPROTO_TCP, pfx, 127), "8080's prefix gone");
+	ok &= ASSERT_OK(allow6_del(t, HOST6, 8080, IPPROTO_TCP, NULL, 0), "8080's list gone");
+	return ok;
+}
 
 static bool check_dnat6(struct t *t)
 {
@@ -1165,6 +1365,7 @@ static bool check_dnat6(struct t *t)
 
 	ok &= ASSERT_EQ(publish6_conns(t, HOST6, 8080, IPPROTO_TCP), 1, "TCP 8080 conns");
 	ok &= ASSERT_EQ(publish6_conns(t, NULL, 9090, IPPROTO_UDP), 1, "UDP 9090 conns");
+	ok &= check_allow6(t);
 
 	/* A sandbox's own flow out is still only recorded (no translation) */
 	build_l4(&in, IPPROTO_UDP, IP6_A, 41000, WORLD6, 123, 0);

@@ -162,8 +162,50 @@ print(c.getpeername()[:2])'
 	run nbctl publish "[$HOST6]:8092:80" "$(sb a)"
 	assert_failure
 	assert_output --partial 'already published'
-	run nbctl publish '[::]:8093:80' "$(sb a)" --allow 2001:db8::/32
+	# --allow needs a prefix of each published family (a port is never left open)
+	run nbctl publish '[::]:8093:80' "$(sb a)" --allow 198.18.0.0/15
 	assert_failure
+	assert_output --partial 'no IPv6 prefix among --allow'
+	run nbctl port "$(sb a)" 80
+	refute_output --partial '8093'
+	run nbctl publish '[::]:8093:80' "$(sb a)" --allow 2001:db8::/33/1
+	assert_failure
+	assert_output --partial 'not an IPv6 address or prefix'
+}
+
+@test "publish --allow for IPv6 ports: an allowed client gets in, another is refused (not-allowed)" {
+	wait_for dad_done a
+	# deprecated (preferred_lft 0): never the world's own choice of source, only when bound
+	in_world ip -6 addr add 2001:db8:50::3/64 dev wan0 nodad preferred_lft 0
+	serve6 80
+	run nbctl publish '[::]:8096:80' "$(sb a)" --allow "$WORLD6" --allow 2001:db8:99::/48
+	assert_success
+	assert_output '80/tcp -> [::]:8096'
+	run world_get "$HOST6" 8096
+	assert_success
+	assert_output "peer=$PEER6"
+	run timeout 10 nsenter --net=/run/netns/"$NB_WORLD" \
+		socat -t3 - TCP6:"[$HOST6]":8096,connect-timeout=3,bind='[2001:db8:50::3]' </dev/null
+	assert_failure
+	# the list survives down/up (state), and goes with the port
+	nbctl down
+	nbctl up
+	wait_for dad_done a
+	run timeout 10 nsenter --net=/run/netns/"$NB_WORLD" \
+		socat -t3 - TCP6:"[$HOST6]":8096,connect-timeout=3,bind='[2001:db8:50::3]' </dev/null
+	assert_failure
+	run world_get "$HOST6" 8096
+	assert_success
+	assert_output "peer=$PEER6"
+	run nbctl unpublish '[::]:8096:80' "$(sb a)"
+	assert_success
+	run nbctl publish '[::]:8096:80' "$(sb a)"
+	assert_success
+	run timeout 10 nsenter --net=/run/netns/"$NB_WORLD" \
+		socat -t3 - TCP6:"[$HOST6]":8096,connect-timeout=3,bind='[2001:db8:50::3]' </dev/null
+	assert_success
+	assert_output 'peer=[2001:0db8:0050:0000:0000:0000:0000:0003]'
+	in_world ip -6 addr del 2001:db8:50::3/64 dev wan0
 }
 
 @test "published IPv6 ports survive down/up" {
@@ -214,3 +256,29 @@ sb_udp_tries() {
 	return 1
 }
 
+
+@test "monitor --type nat reports new IPv6 flows: DNAT66 and NAT66, with both tuples" {
+	wait_for dad_done a
+	serve6 80
+	run nbctl publish '[::]:8095:80' "$(sb a)"
+	assert_success
+	nb_bg "$NB_TMP/w6m.log" in_world socat TCP6-LISTEN:8152,reuseaddr,fork \
+		SYSTEM:'echo "peer=$SOCAT_PEERADDR"'
+	wait_for in_world ss -Htln 'sport = :8152'
+	nb_bg "$NB_TMP/mon6.log" nsenter --net=/run/netns/"$NB_HOST" "$NETBPFCTL" monitor --type nat
+	local mon
+	mon=$(tail -n1 "$NB_TMP/pids")
+	wait_for grep -q "Listening for events" "$NB_TMP/mon6.log"
+	run world_get "$HOST6" 8095
+	assert_success
+	run timeout 10 nsenter --net=/run/netns/"$(sb a)" \
+		socat -t3 - TCP6:"[$WORLD6]":8152,connect-timeout=3 </dev/null
+	assert_success
+	wait_for grep -q ' nat snat ' "$NB_TMP/mon6.log"
+	wait_for grep -q ' nat dnat ' "$NB_TMP/mon6.log"
+	kill -TERM "$mon"
+	wait "$mon" || true
+	run cat "$NB_TMP/mon6.log"
+	assert_line --regexp " nat dnat [^ ]+ \(.+/eth0\) tcp \[$WORLD6\]:[0-9]+ -> \[$HOST6\]:8095 => \[$WORLD6\]:[0-9]+ -> \[fd00:50::2\]:80$"
+	assert_line --regexp " nat snat outward tcp \[fd00:50::2\]:[0-9]+ -> \[$WORLD6\]:8152 => \[$HOST6\]:[0-9]+ -> \[$WORLD6\]:8152$"
+}

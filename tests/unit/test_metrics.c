@@ -458,6 +458,44 @@ static void test_event_line(void **state)
 	assert_string_equal(buf, "2024-05-01T10:02:03.5Z nat dnat nbe0123456789a (a1/eth0) tcp "
 				 "198.18.0.2:5000 -> 198.18.0.1:8080 => 198.18.0.2:5000 -> "
 				 "10.92.1.3:80");
+
+	/* an IPv6 flow: the v6 addresses of both tuples, in the line and the JSON */
+	{
+		json_t *o, *x;
+
+		ev.reason = NB_CT_SNAT;
+		ev.ifindex = 0;
+		ev.eth_proto = 0x86dd;
+		ev.proto = IPPROTO_UDP;
+		inet_pton(AF_INET6, "fd00:2::2", ev.saddr6);
+		inet_pton(AF_INET6, "2001:db8::5", ev.daddr6);
+		ev.sport = htons(42000);
+		ev.dport = htons(53);
+		inet_pton(AF_INET6, "2001:db8:ff::1", ev.nat_saddr6);
+		memcpy(ev.nat_daddr6, ev.daddr6, 16);
+		ev.nat_sport = htons(61000);
+		ev.nat_dport = ev.dport;
+		nb_event_line(&ev, T0, NULL, NULL, buf, sizeof(buf));
+		assert_string_equal(buf, "2024-05-01T10:02:03.5Z nat snat outward udp "
+					 "[fd00:2::2]:42000 -> [2001:db8::5]:53 => "
+					 "[2001:db8:ff::1]:61000 -> [2001:db8::5]:53");
+		o = nb_event_json(&ev, T0, NULL, NULL);
+		assert_non_null(o);
+		assert_string_equal(json_string_value(json_object_get(o, "src")), "fd00:2::2");
+		x = json_object_get(o, "translated");
+		assert_string_equal(json_string_value(json_object_get(x, "src")),
+				    "2001:db8:ff::1");
+		assert_string_equal(json_string_value(json_object_get(x, "dst")), "2001:db8::5");
+		assert_int_equal(json_integer_value(json_object_get(x, "sport")), 61000);
+		json_decref(o);
+		/* an echo: its identifiers */
+		ev.proto = IPPROTO_ICMPV6;
+		ev.sport = htons(7);
+		ev.nat_sport = htons(61001);
+		nb_event_line(&ev, T0, NULL, NULL, buf, sizeof(buf));
+		assert_non_null(strstr(buf, " nat snat outward icmp6 fd00:2::2 -> 2001:db8::5 id 7 "
+					    "=> 2001:db8:ff::1 -> 2001:db8::5 id 61001"));
+	}
 }
 
 /* A drop of the tunnel program: the frame's outer source host and VNI, in the line and JSON */

@@ -331,6 +331,8 @@ static int tuple_str(const struct nb_event *ev, char *buf, size_t size)
 		if (has_ports(ev))
 			return snprintf(buf, size, "%s [%s]:%u -> [%s]:%u", nb_proto_name(ev->proto),
 					s, ntohs(ev->sport), d, ntohs(ev->dport));
+		if (ev->proto == 58 && (ev->flags & NB_EV_F_L4) && ev->type == NB_EV_NAT)
+			return snprintf(buf, size, "icmp6 %s -> %s id %u", s, d, ntohs(ev->sport));
 		if (ev->proto == 58 && (ev->flags & NB_EV_F_L4))
 			return snprintf(buf, size, "icmp6 %s -> %s type %u code %u", s, d,
 					ev->icmp_type, ev->icmp_code);
@@ -380,9 +382,18 @@ int nb_event_line(const struct nb_event *ev, int64_t unix_ns, const struct nb_ev
 	nb_fmt_time_rfc3339nano(unix_ns, when);
 	tuple_str(ev, tuple, sizeof(tuple));
 	if (ev->type == NB_EV_NAT) {
+		char s6[INET6_ADDRSTRLEN], d6[INET6_ADDRSTRLEN];
+
 		inet_ntop(AF_INET, &ev->nat_saddr, s, sizeof(s));
 		inet_ntop(AF_INET, &ev->nat_daddr, d, sizeof(d));
-		if (ev->proto == IPPROTO_TCP || ev->proto == IPPROTO_UDP)
+		inet_ntop(AF_INET6, ev->nat_saddr6, s6, sizeof(s6));
+		inet_ntop(AF_INET6, ev->nat_daddr6, d6, sizeof(d6));
+		if (ev->eth_proto == 0x86dd && has_ports(ev))
+			snprintf(nat, sizeof(nat), "[%s]:%u -> [%s]:%u", s6, ntohs(ev->nat_sport),
+				 d6, ntohs(ev->nat_dport));
+		else if (ev->eth_proto == 0x86dd)
+			snprintf(nat, sizeof(nat), "%s -> %s id %u", s6, d6, ntohs(ev->nat_sport));
+		else if (ev->proto == IPPROTO_TCP || ev->proto == IPPROTO_UDP)
 			snprintf(nat, sizeof(nat), "%s:%u -> %s:%u", s, ntohs(ev->nat_sport), d,
 				 ntohs(ev->nat_dport));
 		else
@@ -494,10 +505,19 @@ json_t *nb_event_json(const struct nb_event *ev, int64_t unix_ns, const struct n
 		if (!x)
 			goto fail;
 		err |= json_object_set_new(o, "translated", x);
-		inet_ntop(AF_INET, &ev->nat_saddr, a, sizeof(a));
-		err |= json_object_set_new(x, "src", json_string(a));
-		inet_ntop(AF_INET, &ev->nat_daddr, a, sizeof(a));
-		err |= json_object_set_new(x, "dst", json_string(a));
+		if (ev->eth_proto == 0x86dd) {
+			char a6[INET6_ADDRSTRLEN];
+
+			inet_ntop(AF_INET6, ev->nat_saddr6, a6, sizeof(a6));
+			err |= json_object_set_new(x, "src", json_string(a6));
+			inet_ntop(AF_INET6, ev->nat_daddr6, a6, sizeof(a6));
+			err |= json_object_set_new(x, "dst", json_string(a6));
+		} else {
+			inet_ntop(AF_INET, &ev->nat_saddr, a, sizeof(a));
+			err |= json_object_set_new(x, "src", json_string(a));
+			inet_ntop(AF_INET, &ev->nat_daddr, a, sizeof(a));
+			err |= json_object_set_new(x, "dst", json_string(a));
+		}
 		if (ev->proto == IPPROTO_TCP || ev->proto == IPPROTO_UDP) {
 			err |= json_object_set_new(x, "sport", json_integer(ntohs(ev->nat_sport)));
 			err |= json_object_set_new(x, "dport", json_integer(ntohs(ev->nat_dport)));

@@ -71,6 +71,7 @@ static const struct map_desc map_descs[] = {
     MAP_DESC(NB_MAP_FRAGS6, frags6, true),
     MAP_DESC(NB_MAP_PUBLISH6, publish6, true),
     MAP_DESC(NB_MAP_SOCK_RNAT6, sock_rnat6, true),
+    MAP_DESC(NB_MAP_PUB_ALLOW6, pub_allow6, true),
 };
 
 /* every fd of struct nb_maps has a descriptor, or nb_maps_init() would miss it */

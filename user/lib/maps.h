@@ -58,6 +58,7 @@ struct nb_maps {
 	int frags6;	/* ports of translated IPv6 datagrams' first fragments */
 	int publish6; /* published IPv6 ports */
 	int sock_rnat6; /* sockets the connect6 hook redirected to one */
+	int pub_allow6; /* allow-lists of published IPv6 ports */
 };
 
 /* every fd to -1 */

@@ -142,11 +142,14 @@ int nb_nat_publish6_del(const struct nb_maps *m, const struct in6_addr *host_ip,
 			__u8 proto)
 {
 	struct nb_publish6_key k;
+	int err;
 
 	if (m->publish6 < 0)
 		return 0;
 	publish6_key(&k, host_ip, host_port, proto);
-	return nb_map_del(m->publish6, &k);
+	err = nb_map_del(m->publish6, &k);
+	/* the port's allow-list goes with it, as for IPv4 */
+	return err ?: nb_nat_allow6_clear(m, host_ip, host_port, proto);
 }
 
 int nb_nat_publish6_get(const struct nb_maps *m, const struct in6_addr *host_ip, __u16 host_port,
@@ -245,6 +248,71 @@ int nb_nat_allow_clear(const struct nb_maps *m, __be32 host_ip, __u16 host_port,
 		    keys[i].proto != proto)
 			continue;
 		e = nb_map_del(m->pub_allow, &keys[i]);
+		err = err ?: e;
+	}
+	free(keys);
+	return err;
+}
+
+static void allow6_key(struct nb_pub_allow6_key *k, const struct in6_addr *host_ip,
+		       __u16 host_port, __u8 proto, const struct in6_addr *addr, __u8 len)
+{
+	unsigned int i;
+
+	memset(k, 0, sizeof(*k));
+	k->prefixlen = NB_PUB_ALLOW6_KEY_BITS + len;
+	k->proto = proto;
+	k->host_port = htons(host_port);
+	if (host_ip)
+		memcpy(k->host_ip6, host_ip, 16);
+	/* the bits beyond the prefix are not the key's: zero */
+	for (i = 0; addr && i < 16; i++) {
+		unsigned int bits = len > i * 8 ? len - i * 8 : 0;
+
+		k->saddr6[i] = bits >= 8 ? addr->s6_addr[i]
+					 : (__u8)(addr->s6_addr[i] & (0xff00 >> bits));
+	}
+}
+
+int nb_nat_allow6_put(const struct nb_maps *m, const struct in6_addr *host_ip, __u16 host_port,
+		      __u8 proto, const struct in6_addr *addr, __u8 len)
+{
+	struct nb_pub_allow6_key k;
+	__u32 v = NB_PUB_ALLOW_LISTED;
+	int err;
+
+	if (!valid_proto(proto) || !host_port || !addr || len > 128)
+		return -EINVAL;
+	if (m->pub_allow6 < 0)
+		return -ENOENT;
+	/* the list's own entry first: the port is never open between the two puts */
+	allow6_key(&k, host_ip, host_port, proto, NULL, 0);
+	err = nb_map_put(m->pub_allow6, &k, &v, BPF_ANY);
+	if (err)
+		return err;
+	allow6_key(&k, host_ip, host_port, proto, addr, len);
+	v = NB_PUB_ALLOW_OK;
+	return nb_map_put(m->pub_allow6, &k, &v, BPF_ANY);
+}
+
+int nb_nat_allow6_clear(const struct nb_maps *m, const struct in6_addr *host_ip, __u16 host_port,
+			__u8 proto)
+{
+	struct nb_pub_allow6_key *keys = NULL, want;
+	size_t n = 0, i;
+	int err, e;
+
+	if (m->pub_allow6 < 0)
+		return 0; /* a pin dir older than IPv6 allow-lists has none */
+	allow6_key(&want, host_ip, host_port, proto, NULL, 0);
+	err = nb_map_keys(m->pub_allow6, sizeof(*keys), (void **)&keys, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		if (memcmp(keys[i].host_ip6, want.host_ip6, 16) ||
+		    keys[i].host_port != want.host_port || keys[i].proto != proto)
+			continue;
+		e = nb_map_del(m->pub_allow6, &keys[i]);
 		err = err ?: e;
 	}
 	free(keys);

@@ -75,6 +75,11 @@ int nb_nat_publish_clear(const struct nb_maps *m);
  * put adds addr/len to the port's list (creating the list); clear removes
  * the list (nb_nat_publish_del() does, too).
  */
+/* The same for a published IPv6 port (host_ip NULL or :: = every host address); nb_pub_allow6 */
+int nb_nat_allow6_put(const struct nb_maps *m, const struct in6_addr *host_ip, __u16 host_port,
+		      __u8 proto, const struct in6_addr *addr, __u8 len);
+int nb_nat_allow6_clear(const struct nb_maps *m, const struct in6_addr *host_ip, __u16 host_port,
+			__u8 proto);
 int nb_nat_allow_put(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto,
 		     __be32 addr, __u8 len);
 int nb_nat_allow_clear(const struct nb_maps *m, __be32 host_ip, __u16 host_port, __u8 proto);

@@ -1230,8 +1230,69 @@ static const char *allow_str(const struct nb_allow_rec *r, char *buf, size_t n)
 	return buf;
 }
 
+static const char *allow6_str(const struct nb_allow6_rec *r, char *buf, size_t n)
+{
+	char a[INET6_ADDRSTRLEN], p[INET6_ADDRSTRLEN];
+
+	inet_ntop(AF_INET6, &r->addr6, p, sizeof(p));
+	inet_ntop(AF_INET6, &r->host_ip6, a, sizeof(a));
+	snprintf(buf, n, "%s/%u for [%s]:%u/%s", p, r->len, a, r->host_port,
+		 nb_proto_name(r->proto));
+	return buf;
+}
+
+/* Zeroes a's bits beyond the prefix length len */
+static void mask6(struct in6_addr *a, int len)
+{
+	int i;
+
+	for (i = 0; i < 16; i++) {
+		int bits = len - i * 8;
+
+		if (bits <= 0)
+			a->s6_addr[i] = 0;
+		else if (bits < 8)
+			a->s6_addr[i] &= (__u8)(0xff00 >> bits);
+	}
+}
+
+/* Every prefix of allow6 may reach the published IPv6 port m: rows and map entries */
+static int allow6_port(struct nb_store *st, struct nb_world *w, const struct nb_portmap *m,
+		       const struct nb_prefix6 *allow6, size_t nallow6)
+{
+	struct nb_allow6_rec r;
+	char what[128];
+	size_t j;
+	int err;
+
+	for (j = 0; j < nallow6; j++) {
+		r = (struct nb_allow6_rec){.host_ip6 = m->host_ip6,
+					   .host_port = m->host_port,
+					   .proto = m->proto,
+					   .addr6 = allow6[j].addr,
+					   .len = (__u8)allow6[j].len};
+		mask6(&r.addr6, allow6[j].len);
+		err = nb_store_allow6_add(st, &r);
+		if (err) {
+			nb_errorf("state: cannot allow %s: %s", allow6_str(&r, what, sizeof(what)),
+				  strerror(-err));
+			return err;
+		}
+		err = nb_nat_allow6_put(&w->maps, &r.host_ip6, r.host_port, r.proto, &r.addr6,
+					r.len);
+		if (err) {
+			nb_errorf("map %s: cannot allow %s: %s%s", NB_MAP_NAME(NB_MAP_PUB_ALLOW6),
+				  allow6_str(&r, what, sizeof(what)), strerror(-err),
+				  err == -ENOENT ? " (run `netbpfctl up` to load the new map)" : "");
+			return err;
+		}
+	}
+	return 0;
+}
+
 int nb_publish_allow(struct nb_store *st, struct nb_world *w, const struct nb_portmap *done,
-		     size_t ndone, const struct nb_prefix *allow, size_t nallow)
+		     size_t ndone, const struct nb_prefix *allow, size_t nallow,
+		     const struct nb_prefix6 *allow6, size_t nallow6)
 {
 	struct nb_allow_rec r;
 	char what[96];
@@ -1239,15 +1300,24 @@ int nb_publish_allow(struct nb_store *st, struct nb_world *w, const struct nb_po
 	int err;
 
 	for (i = 0; i < ndone; i++) {
-		if (done[i].v6 && nallow) {
-			char k[NB_PORTMAP_STRLEN];
+		char k[NB_PORTMAP_STRLEN];
 
-			/* refused, not ignored: the port would be open to every source */
-			nb_errorf("publish --allow: host port %s: source allow-lists of published "
-				  "IPv6 ports are not supported (publish on an IPv4 address, e.g. "
-				  "0.0.0.0:PORT:CPORT)",
-				  nb_portmap_key_str(&done[i], k));
-			return -EOPNOTSUPP;
+		/*
+		 * A port whose family no prefix names is refused, not left open (nor
+		 * closed to all: a list without prefixes is not kept in the state)
+		 */
+		if (done[i].v6 ? !nallow6 : !nallow) {
+			nb_errorf("publish --allow: host port %s: no %s prefix among --allow "
+				  "(%s allows every source of that family)",
+				  nb_portmap_key_str(&done[i], k), done[i].v6 ? "IPv6" : "IPv4",
+				  done[i].v6 ? "::/0" : "0.0.0.0/0");
+			return -EINVAL;
+		}
+		if (done[i].v6) {
+			err = allow6_port(st, w, &done[i], allow6, nallow6);
+			if (err)
+				return err;
+			continue;
 		}
 		for (j = 0; j < nallow; j++) {
 			r = (struct nb_allow_rec){.host_ip = done[i].host_ip,
@@ -1294,6 +1364,30 @@ int nb_publish_allow_restore(struct nb_store *st, struct nb_world *w)
 			nb_errorf("map %s: cannot restore allowed source %s: %s",
 				  NB_MAP_NAME(NB_MAP_PUB_ALLOW),
 				  allow_str(&rows[i], what, sizeof(what)), strerror(-e));
+			err = err ?: e;
+		}
+	}
+	free(rows);
+	return err ?: nb_publish_allow6_restore(st, w);
+}
+
+int nb_publish_allow6_restore(struct nb_store *st, struct nb_world *w)
+{
+	struct nb_allow6_rec *rows = NULL;
+	char what[128];
+	size_t n = 0, i;
+	int err, e;
+
+	err = nb_store_allow6_list(st, &rows, &n);
+	if (err)
+		return err;
+	for (i = 0; i < n; i++) {
+		e = nb_nat_allow6_put(&w->maps, &rows[i].host_ip6, rows[i].host_port,
+				      rows[i].proto, &rows[i].addr6, rows[i].len);
+		if (e) {
+			nb_errorf("map %s: cannot restore allowed source %s: %s",
+				  NB_MAP_NAME(NB_MAP_PUB_ALLOW6),
+				  allow6_str(&rows[i], what, sizeof(what)), strerror(-e));
 			err = err ?: e;
 		}
 	}

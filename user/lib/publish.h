@@ -78,15 +78,21 @@ size_t nb_publish_select(const struct nb_publish_rec *rows, size_t nrows, const 
 			 const struct nb_portspec *s, bool *sel);
 
 /*
- * `publish --allow`: each of the nallow prefixes may reach each of the ndone
- * mappings just published (their rows must exist), and from outside nothing
- * else may: rows of publish_allow and entries of nb_pub_allow. Undone by the
+ * `publish --allow`: each of the nallow IPv4 prefixes may reach each IPv4
+ * mapping of the ndone just published (their rows must exist), each of the
+ * nallow6 IPv6 prefixes each IPv6 one, and from outside nothing else may:
+ * rows of publish_allow(6) and entries of nb_pub_allow(6). A mapping of a
+ * family without a prefix: -EINVAL. Undone by the
  * rollback (rows) and nb_publish_unmap() (entries).
  */
 int nb_publish_allow(struct nb_store *st, struct nb_world *w, const struct nb_portmap *done,
-		     size_t ndone, const struct nb_prefix *allow, size_t nallow);
-/* Every allow-list of the state into nb_pub_allow (nb_publish_sync() with put does it) */
+		     size_t ndone, const struct nb_prefix *allow, size_t nallow,
+		     const struct nb_prefix6 *allow6, size_t nallow6);
+/* Every allow-list of the state into nb_pub_allow and nb_pub_allow6 (nb_publish_sync() with
+ * put does it) */
 int nb_publish_allow_restore(struct nb_store *st, struct nb_world *w);
+/* Those of published IPv6 ports alone (nb_publish_allow_restore() calls it) */
+int nb_publish_allow6_restore(struct nb_store *st, struct nb_world *w);
 
 /* Takes mappings out of the map (undoing nb_publish_add) */
 void nb_publish_unmap(struct nb_world *w, const struct nb_portmap *v, size_t n);

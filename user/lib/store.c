@@ -32,7 +32,7 @@
 #include "store.h"
 
 /* Bumped with every schema change; nb_store_open() migrates older files. */
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
 /* A writer holds the flock for a whole command; SQLite's own wait is a fallback. */
 #define BUSY_TIMEOUT_MS 30000
 
@@ -179,6 +179,22 @@ static const char schema_v6[] =
     ") STRICT;"
     "CREATE INDEX IF NOT EXISTS publish6_by_endpoint ON publish6 (network_id, sandbox_id);"
     "CREATE INDEX IF NOT EXISTS publish6_by_port ON publish6 (host_port, proto);";
+
+/*
+ * Version 7: source allow-lists of published IPv6 ports (`publish --allow
+ * 2001:db8::/32`), as publish_allow for IPv4 ones, gone with their port.
+ */
+static const char schema_v7[] =
+    "CREATE TABLE IF NOT EXISTS publish_allow6 ("
+    "  host_ip6   BLOB NOT NULL CHECK (length(host_ip6) = 16),"
+    "  host_port  INTEGER NOT NULL,"
+    "  proto      INTEGER NOT NULL,"
+    "  addr6      BLOB NOT NULL CHECK (length(addr6) = 16),"
+    "  len        INTEGER NOT NULL CHECK (len BETWEEN 0 AND 128),"
+    "  UNIQUE (host_ip6, host_port, proto, addr6, len),"
+    "  FOREIGN KEY (host_ip6, host_port, proto)"
+    "    REFERENCES publish6 (host_ip6, host_port, proto) ON DELETE CASCADE"
+    ") STRICT;";
 
 /*
  * Maps a failed SQLite call to an errno. Constraint violations are the
@@ -380,6 +396,8 @@ static int schema_init(struct nb_store *st)
 			err = exec_sql(st, "migrate schema to version 5", schema_v5);
 		if (!err && version < 6)
 			err = exec_sql(st, "migrate schema to version 6", schema_v6);
+		if (!err && version < 7)
+			err = exec_sql(st, "migrate schema to version 7", schema_v7);
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
 		if (!err)
 			err = exec_sql(st, "set schema version", sql);
@@ -1665,6 +1683,57 @@ int nb_store_allow_list(struct nb_store *st, struct nb_allow_rec **out, size_t *
 	if (err)
 		return err;
 	err = collect(st, "list allowed sources", stmt, sizeof(**out), read_allow, NULL,
+		      (void **)out, n);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+int nb_store_allow6_add(struct nb_store *st, const struct nb_allow6_rec *rec)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, "add an allowed IPv6 source",
+		   "INSERT INTO publish_allow6 (host_ip6, host_port, proto, addr6, len)"
+		   " VALUES (?1, ?2, ?3, ?4, ?5)",
+		   &stmt);
+	if (err)
+		return err;
+	/* :: is a value here (every host address; every source), not NULL */
+	sqlite3_bind_blob(stmt, 1, &rec->host_ip6, 16, SQLITE_TRANSIENT);
+	sqlite3_bind_int(stmt, 2, rec->host_port);
+	sqlite3_bind_int(stmt, 3, rec->proto);
+	sqlite3_bind_blob(stmt, 4, &rec->addr6, 16, SQLITE_TRANSIENT);
+	sqlite3_bind_int(stmt, 5, rec->len);
+	err = exec_done(st, "add an allowed IPv6 source", stmt);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+static int read_allow6(sqlite3_stmt *s, void *out)
+{
+	struct nb_allow6_rec *a = out;
+
+	col_ip6(s, 0, &a->host_ip6);
+	a->host_port = (__u16)sqlite3_column_int(s, 1);
+	a->proto = (__u8)sqlite3_column_int(s, 2);
+	col_ip6(s, 3, &a->addr6);
+	a->len = (__u8)sqlite3_column_int(s, 4);
+	return 0;
+}
+
+int nb_store_allow6_list(struct nb_store *st, struct nb_allow6_rec **out, size_t *n)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, "list allowed IPv6 sources",
+		   "SELECT host_ip6, host_port, proto, addr6, len FROM publish_allow6"
+		   " ORDER BY host_port, proto, host_ip6, addr6, len",
+		   &stmt);
+	if (err)
+		return err;
+	err = collect(st, "list allowed IPv6 sources", stmt, sizeof(**out), read_allow6, NULL,
 		      (void **)out, n);
 	sqlite3_finalize(stmt);
 	return err;

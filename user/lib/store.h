@@ -272,6 +272,18 @@ int nb_store_allow_add(struct nb_store *st, const struct nb_allow_rec *rec);
 /* Every allowed prefix of every published port */
 int nb_store_allow_list(struct nb_store *st, struct nb_allow_rec **out, size_t *n);
 
+/* The same for published IPv6 ports (rows of publish_allow6, gone with their publish6 row) */
+struct nb_allow6_rec {
+	struct in6_addr host_ip6; /* the published port's key: :: = every host address */
+	__u16 host_port;	  /* host order */
+	__u8 proto;		  /* IPPROTO_TCP / IPPROTO_UDP */
+	__u8 len;		  /* prefix length, 0..128 */
+	struct in6_addr addr6;	  /* the prefix */
+};
+
+int nb_store_allow6_add(struct nb_store *st, const struct nb_allow6_rec *rec);
+int nb_store_allow6_list(struct nb_store *st, struct nb_allow6_rec **out, size_t *n);
+
 /* Small key/value table for instance settings (uplinks, mode...) */
 /* *value is malloc'd; -ENOENT when the key is not set */
 int nb_store_setting_get(struct nb_store *st, const char *key, char **value);

@@ -33,17 +33,31 @@ struct spec_args {
 	const char *sandbox;
 	struct nb_prefix allow[MAX_ALLOW];
 	size_t nallow;
+	struct nb_prefix6 allow6[MAX_ALLOW];
+	size_t nallow6;
 };
 
 static error_t spec_parse(int key, char *arg, struct argp_state *state)
 {
 	struct spec_args *a = state->input;
 	char cidr[NB_CIDR_STRLEN + 4];
+	char cidr6[INET6_ADDRSTRLEN + 16];
 
 	switch (key) {
 	case OPT_ALLOW:
-		if (a->nallow == MAX_ALLOW)
+		if (a->nallow + a->nallow6 == MAX_ALLOW)
 			argp_error(state, "--allow: at most %d prefixes", MAX_ALLOW);
+		if (strchr(arg, ':')) {
+			/* IPv6, for the IPv6 ports; an address alone is a /128 */
+			snprintf(cidr6, sizeof(cidr6), strchr(arg, '/') ? "%s" : "%s/128", arg);
+			if (strlen(arg) > INET6_ADDRSTRLEN + 4 ||
+			    nb_parse_prefix6(cidr6, false, &a->allow6[a->nallow6]))
+				argp_error(state,
+					   "--allow \"%s\": not an IPv6 address or prefix ADDR/N",
+					   arg);
+			a->nallow6++;
+			return 0;
+		}
 		/* an address alone is a /32 */
 		snprintf(cidr, sizeof(cidr), strchr(arg, '/') ? "%s" : "%s/32", arg);
 		if (strlen(arg) > NB_CIDR_STRLEN ||
@@ -82,7 +96,9 @@ static const char publish_doc[] =
     "in it. The port goes through the sandbox's first bridge network. Clients outside, on "
     "the host itself and in other sandboxes all reach it, through BPF: no iptables rule, no "
     "proxy, no listening socket. With --allow (repeatable) only those sources reach it from "
-    "outside (checked in BPF before the translation, refused ones counted as not-allowed); "
+    "outside (checked in BPF before the translation, refused ones counted as not-allowed): "
+    "IPv4 prefixes for the IPv4 ports, IPv6 ones for the IPv6 ports, each family published "
+    "needing one; "
     "without, the instance's default applies (`up --publish-default`, allow unless set). "
     "Prints `docker port`'s lines for what was published."
     "\v"
@@ -91,7 +107,8 @@ static const char publish_doc[] =
     "  netbpfctl publish 127.0.0.1:8053:53/udp dns\n"
     "  netbpfctl publish 8000-8002:80-82 web\n"
     "  netbpfctl publish 80 web          # prints the chosen host port\n"
-    "  netbpfctl publish --allow 203.0.113.0/24 --allow 198.51.100.7 8080:80 web\n";
+    "  netbpfctl publish --allow 203.0.113.0/24 --allow 198.51.100.7 8080:80 web\n"
+    "  netbpfctl publish --allow 2001:db8::/32 [::]:8080:80 web\n";
 
 static const char unpublish_doc[] =
     "Stop publishing a sandbox's port; new connections are refused at once.\n"
@@ -146,8 +163,9 @@ static int publish_or_unpublish(const struct nb_instance *inst, int argc, char *
 
 	if (publish) {
 		err = nb_publish_add(st, &w, &sb, a.spec, &done, &ndone);
-		if (!err && a.nallow)
-			err = nb_publish_allow(st, &w, done, ndone, a.allow, a.nallow);
+		if (!err && (a.nallow || a.nallow6))
+			err = nb_publish_allow(st, &w, done, ndone, a.allow, a.nallow, a.allow6,
+					       a.nallow6);
 		if (err)
 			goto cleanup;
 		/* so the socket hooks know an address added since `up` */
