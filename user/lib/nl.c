@@ -366,61 +366,64 @@ static int link_up_here(const char *name)
 	return err;
 }
 
-int nb_nl_link_set_mtu(struct nb_nl *nl, const char *name, unsigned int mtu)
+/* The link called name (-ENODEV: none) and an empty change object for it */
+static int link_change_open(struct nb_nl *nl, const char *name, struct rtnl_link **link,
+			    struct rtnl_link **change)
 {
-	struct rtnl_link *link = NULL, *change = NULL;
 	int err;
 
-	err = link_get(nl, 0, name, &link);
+	err = link_get(nl, 0, name, link);
 	if (err)
 		return err == -ENOENT ? -ENODEV : err;
-	if (rtnl_link_get_mtu(link) == mtu) {
-		err = 0;
-		goto cleanup;
+	*change = rtnl_link_alloc();
+	if (!*change) {
+		rtnl_link_put(*link);
+		return -ENOMEM;
 	}
-	change = rtnl_link_alloc();
-	if (!change) {
-		err = -ENOMEM;
-		goto cleanup;
+	return 0;
+}
+
+/*
+ * Sends change for link when send is set and err is 0 (a link already as asked
+ * is left alone), then frees both: err, or what the kernel answered
+ */
+static int link_change_close(struct nb_nl *nl, struct rtnl_link *link, struct rtnl_link *change,
+			     bool send, int err)
+{
+	if (!err && send) {
+		nl_begin(nl);
+		err = nl_result(nl, rtnl_link_change(nl->sk, link, change, 0));
 	}
-	rtnl_link_set_mtu(change, mtu);
-	nl_begin(nl);
-	err = nl_result(nl, rtnl_link_change(nl->sk, link, change, 0));
-cleanup:
-	if (change)
-		rtnl_link_put(change);
+	rtnl_link_put(change);
 	rtnl_link_put(link);
 	return err;
 }
 
+int nb_nl_link_set_mtu(struct nb_nl *nl, const char *name, unsigned int mtu)
+{
+	struct rtnl_link *link, *change;
+	int err;
+
+	err = link_change_open(nl, name, &link, &change);
+	if (err)
+		return err;
+	rtnl_link_set_mtu(change, mtu);
+	return link_change_close(nl, link, change, rtnl_link_get_mtu(link) != mtu, 0);
+}
+
 int nb_nl_link_up(struct nb_nl *nl, const char *name)
 {
-	struct rtnl_link *link = NULL, *change = NULL;
+	struct rtnl_link *link, *change;
 	int err;
 
 	if (strlen(name) < NB_IFNAMSIZ && nl_is_here(nl))
 		return link_up_here(name);
 
-	err = link_get(nl, 0, name, &link);
+	err = link_change_open(nl, name, &link, &change);
 	if (err)
-		return err == -ENOENT ? -ENODEV : err;
-	if (rtnl_link_get_flags(link) & IFF_UP) {
-		err = 0;
-		goto cleanup;
-	}
-	change = rtnl_link_alloc();
-	if (!change) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
+		return err;
 	rtnl_link_set_flags(change, IFF_UP);
-	nl_begin(nl);
-	err = nl_result(nl, rtnl_link_change(nl->sk, link, change, 0));
-cleanup:
-	if (change)
-		rtnl_link_put(change);
-	rtnl_link_put(link);
-	return err;
+	return link_change_close(nl, link, change, !(rtnl_link_get_flags(link) & IFF_UP), 0);
 }
 
 int nb_nl_link_mac(struct nb_nl *nl, const char *name, __u8 mac[6])
@@ -650,28 +653,15 @@ int nb_nl_addr6_add(struct nb_nl *nl, const char *ifname, const struct in6_addr 
 
 int nb_nl_link_addr_gen_eui64(struct nb_nl *nl, const char *name)
 {
-	struct rtnl_link *link = NULL, *change = NULL;
+	struct rtnl_link *link, *change;
 	int err;
 
-	err = link_get(nl, 0, name, &link);
+	err = link_change_open(nl, name, &link, &change);
 	if (err)
-		return err == -ENOENT ? -ENODEV : err;
-	change = rtnl_link_alloc();
-	if (!change) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
+		return err;
 	err = nl_result(nl, rtnl_link_inet6_set_addr_gen_mode(
 				change, rtnl_link_inet6_str2addrgenmode("eui64")));
-	if (err)
-		goto cleanup;
-	nl_begin(nl);
-	err = nl_result(nl, rtnl_link_change(nl->sk, link, change, 0));
-cleanup:
-	if (change)
-		rtnl_link_put(change);
-	rtnl_link_put(link);
-	return err;
+	return link_change_close(nl, link, change, true, err);
 }
 
 struct addr_list_ctx {
