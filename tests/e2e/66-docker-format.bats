@@ -214,7 +214,7 @@ same_output() {
 	assert_success
 	# the range's first address, as Docker's IPAM gives it too
 	assert_output "$s2 10.77.0.50,10.78.1.0"
-	run nbctl_dk sandbox ls --filter name=f1 -q
+	run nbctl_dk sandbox ls --filter "name=$s1" -q
 	assert_success
 	assert_output "$(nbctl_dk sandbox inspect -f '{{truncate .Id 12}}' "$s1")"
 	run nbctl_dk sandbox ls --filter "name=$NB_ID" --format 'table {{.Name}}\t{{.Networks}}'
