@@ -20,7 +20,8 @@
  *                                        NETBPF_CGROUP and `netbpfctl up --uplink`)
  *   dns                                  passed through into the result, with the
  *                                        gateway as nameserver when none is given
- *   runtimeConfig.portMappings           published ports (the portMappings capability)
+ *   runtimeConfig.portMappings           published ports (the portMappings capability); hostIP
+ *                                        picks the families as the portmap plugin does
  *   runtimeConfig.ips                    a fixed address (the ips capability)
  *   cni.dev/valid-attachments            GC's list of attachments to keep
  * Keys the plugin does not know are ignored, as the spec allows; known keys
@@ -115,8 +116,17 @@ int nb_cni_env_parse(const char *(*get)(const char *name), struct nb_cni_env *en
 
 enum { NB_CNI_PROTO_TCP = 6, NB_CNI_PROTO_UDP = 17 };
 
+/*
+ * Which families a mapping binds, as the reference portmap plugin reads hostIP: none (or "")
+ * both the container has, an IPv4 address (0.0.0.0 too) IPv4 alone, an IPv6 address (:: too)
+ * IPv6 alone
+ */
+enum nb_cni_family { NB_CNI_FAMILY_ANY, NB_CNI_FAMILY_V4, NB_CNI_FAMILY_V6 };
+
 struct nb_cni_portmap {
-	__be32 host_ip;	      /* 0: the network's host binding (every host address by default) */
+	enum nb_cni_family family;
+	__be32 host_ip;		  /* FAMILY_V4: the address (0.0.0.0 = every one) */
+	struct in6_addr host_ip6; /* FAMILY_V6: the address (:: = every one) */
 	__u16 host_port;      /* host order */
 	__u16 container_port; /* host order */
 	__u8 proto;	      /* NB_CNI_PROTO_* */
