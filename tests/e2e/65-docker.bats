@@ -243,6 +243,80 @@ dk_sb() {
 	assert_netbpf_empty
 }
 
+# the uplink's world-facing IPv6 addresses (a ULA, as a host's own v6 HostIP)
+HOST6=fd00:65:ff::1
+WORLD6=fd00:65:ff::2
+uplink6() {
+	in_host ip -6 addr replace "$HOST6/64" dev up0 nodad
+	in_world ip -6 addr replace "$WORLD6/64" dev wan0 nodad
+}
+# get6 PORT: GET / from [HOST6]:PORT in the world
+get6() { in_world curl -sS --max-time 3 "http://[$HOST6]:$1/"; }
+
+@test "dual-stack -p: 8080:80 both families, [::] v6 alone, 0.0.0.0 v4 alone, a v6 HostIP, -P; reached over IPv6 with the client's address; a v6 HostIP on a v4 network refused" {
+	uplink6
+	dk network create -d netbpf --ipv6 --subnet 10.74.0.0/24 --subnet fd00:74::/64 n6
+	dk run -d --name w6 --network n6 -p 8080:80 -p '[::]:8081:80' -p 0.0.0.0:8082:80 \
+		-p "[$HOST6]:8083:80" nbt-busybox httpd -f -v -p 80 -h /www
+	dk run -d --name w6p --network n6 --expose 80 -P nbt-busybox httpd -f -p 80 -h /www
+	run nbctl_dk port "$(dk_sb w6)"
+	assert_success
+	assert_line '80/tcp -> 0.0.0.0:8080'
+	assert_line '80/tcp -> [::]:8080'
+	assert_line '80/tcp -> [::]:8081'
+	assert_line '80/tcp -> 0.0.0.0:8082'
+	assert_line "80/tcp -> [$HOST6]:8083"
+	assert_equal "${#lines[@]}" 5
+	# over IPv6 from the world; the server saw the world's own address
+	wait_for get6 8080
+	run get6 8080
+	assert_success
+	assert_output hello-from-docker
+	run dk logs w6
+	assert_output --partial "$WORLD6]"
+	run http_from world http://198.18.0.1:8080/
+	assert_output hello-from-docker
+	run get6 8081
+	assert_output hello-from-docker
+	run http_from world http://198.18.0.1:8081/
+	assert_failure
+	run http_from world http://198.18.0.1:8082/
+	assert_output hello-from-docker
+	run get6 8082
+	assert_failure
+	run get6 8083
+	assert_output hello-from-docker
+	# -P: one host port netbpf picks, free in both families, on both
+	run nbctl_dk port "$(dk_sb w6p)"
+	assert_line --regexp '^80/tcp -> \[::\]:[0-9]+$'
+	hp=$(echo "$output" | sed -n 's/^80\/tcp -> \[::\]://p')
+	assert_line "80/tcp -> 0.0.0.0:$hp"
+	wait_for get6 "$hp"
+	run get6 "$hp"
+	assert_output hello-from-docker
+	# docker rm -f: both families gone
+	dk rm -f w6 w6p
+	run get6 8080
+	assert_failure
+	run http_from world http://198.18.0.1:8080/
+	assert_failure
+	run get6 "$hp"
+	assert_failure
+	dk network rm n6
+
+	# a v6 HostIP on an IPv4-only network: docker shows netbpf's cause, nothing stays
+	dk network create -d netbpf --subnet 10.75.0.0/24 n4
+	before=$(nbctl_dk sandbox ls -q)
+	run dk run -d --name bad6 --network n4 -p '[::]:8084:80' nbt-busybox sleep 1000000
+	assert_failure
+	assert_output --partial 'has no IPv6 address'
+	run nbctl_dk sandbox ls -q
+	assert_output "$before"
+	dk rm -f bad6
+	dk network rm n4
+	assert_netbpf_empty
+}
+
 @test "UDP, a host port range, -P" {
 	dk network create -d netbpf --subnet 10.64.0.0/24 portnet
 	dk run -d --name udp1 --network portnet -p 9053:53/udp nbt-busybox sleep 1000000

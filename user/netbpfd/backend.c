@@ -646,15 +646,28 @@ static int leave(void *ctx, const char *nid, const char *eid, struct nbd_err *e)
 
 /* ---- published ports ----------------------------------------------------------- */
 
+/* Whether row r is a mapping of m: on m's address in m's family (any family for "") */
+static bool row_of(const struct nb_publish_rec *r, const struct nbd_portmap *m)
+{
+	if (r->sb_port != m->port || r->proto != m->proto ||
+	    (m->host_port && (r->host_port < m->host_port || r->host_port > m->host_port_end)))
+		return false;
+	switch (m->family) {
+	case NBD_FAMILY_V4:
+		return !r->v6 && r->host_ip == m->host_ip;
+	case NBD_FAMILY_V6:
+		return r->v6 && IN6_ARE_ADDR_EQUAL(&r->host_ip6, &m->host_ip6);
+	default:
+		return true;
+	}
+}
+
 static bool already(const struct nb_publish_rec *rows, size_t n, const struct nbd_portmap *m)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (rows[i].sb_port == m->port && rows[i].proto == m->proto &&
-		    (!m->host_ip || rows[i].host_ip == m->host_ip) &&
-		    (!m->host_port ||
-		     (rows[i].host_port >= m->host_port && rows[i].host_port <= m->host_port_end)))
+		if (row_of(&rows[i], m))
 			return true;
 	return false;
 }
@@ -711,17 +724,10 @@ static int ext_program(void *ctx, const char *nid, const char *eid, const struct
 	if (!err)
 		err = nb_store_sandbox_find(t.st, ep.sandbox_id, &sb);
 	if (!err)
-		err = nb_store_publish_list(t.st, sb.id, &rows, &nrows);
+		err = nb_publish_list_all(t.st, sb.id, &rows, &nrows);
 	if (!err)
 		err = nb_world_get(inst, &t.world, &w);
 	for (i = 0; !err && i < n; i++) {
-		if (pm[i].host_ip6) {
-			nb_logf(NB_LOG_INFO,
-				"endpoint %.12s: port %u: IPv6 host address "
-				"skipped (netbpf publishes IPv4)",
-				eid, pm[i].port);
-			continue;
-		}
 		if (already(rows, nrows, &pm[i]))
 			continue; /* Docker programs a sandbox again when its gateway changes */
 		/*
