@@ -34,8 +34,11 @@ teardown() {
 	local c n
 	nb_kill_bg
 	for c in $(dk ps -aq 2>/dev/null); do dk rm -f "$c" >/dev/null 2>&1 || true; done
-	[ -f "$BATS_TEST_TMPDIR/compose.yml" ] &&
-		dk_compose -p nbt -f "$BATS_TEST_TMPDIR/compose.yml" down >/dev/null 2>&1
+	if [ -f "$BATS_TEST_TMPDIR/compose.yml" ]; then
+		for c in nbt nbt6; do
+			dk_compose -p "$c" -f "$BATS_TEST_TMPDIR/compose.yml" down >/dev/null 2>&1 || true
+		done
+	fi
 	for n in $(dk network ls -q --filter driver=netbpf 2>/dev/null); do
 		dk network rm "$n" >/dev/null 2>&1 || true
 	done
@@ -579,6 +582,42 @@ get6() { in_world curl -sS --max-time 3 "http://[$HOST6]:$1/"; }
 		assert_success
 		assert_netbpf_empty
 	done
+}
+
+@test "docker-compose 1.29: enable_ipv6 with ports, reached over IPv6; up twice recreates nothing" {
+	uplink6
+	cat >"$BATS_TEST_TMPDIR/compose.yml" <<-YML
+	version: "2.4"
+	services:
+	  web:
+	    image: $DK_IMAGE
+	    command: httpd -f -p 80 -h /www
+	    ports: ["8088:80"]
+	    networks: [front6]
+	networks:
+	  front6:
+	    driver: netbpf
+	    enable_ipv6: true
+	    ipam:
+	      config:
+	        - subnet: 10.76.0.0/24
+	        - subnet: fd00:76::/64
+	YML
+	run dk_compose -p nbt6 -f "$BATS_TEST_TMPDIR/compose.yml" up -d
+	assert_success
+	run dk_compose -p nbt6 -f "$BATS_TEST_TMPDIR/compose.yml" up -d
+	assert_success
+	refute_output --partial "needs to be recreated"
+	wait_for get6 8088
+	run get6 8088
+	assert_output hello-from-docker
+	run http_from world http://198.18.0.1:8088/
+	assert_output hello-from-docker
+	run dk_compose -p nbt6 -f "$BATS_TEST_TMPDIR/compose.yml" down
+	assert_success
+	run get6 8088
+	assert_failure
+	assert_netbpf_empty
 }
 
 @test "bad input comes back through docker and leaves nothing behind" {
