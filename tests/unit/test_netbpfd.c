@@ -496,13 +496,13 @@ static void test_portmap_parse(void **state)
 	assert_int_equal(pm[2].host_port_end, 9102);
 	assert_int_equal(pm[3].host_port, 0); /* -P / -p 82: netbpf picks */
 	/* the families as Docker's bridge reads HostIP: "" both, an address its own family */
-	assert_int_equal(pm[0].family, NBD_FAMILY_ANY);
-	assert_int_equal(pm[1].family, NBD_FAMILY_V4);
-	assert_int_equal(pm[4].family, NBD_FAMILY_V6);
+	assert_int_equal(pm[0].family, NB_FAMILY_ANY);
+	assert_int_equal(pm[1].family, NB_FAMILY_V4);
+	assert_int_equal(pm[4].family, NB_FAMILY_V6);
 	assert_true(IN6_IS_ADDR_UNSPECIFIED(&pm[4].host_ip6));
-	assert_int_equal(pm[5].family, NBD_FAMILY_V4);
+	assert_int_equal(pm[5].family, NB_FAMILY_V4);
 	assert_int_equal(pm[5].host_ip, 0);
-	assert_int_equal(pm[6].family, NBD_FAMILY_V6);
+	assert_int_equal(pm[6].family, NB_FAMILY_V6);
 	assert_int_equal(pm[6].host_ip6.s6_addr[1], 0x00);
 	assert_int_equal(pm[6].host_ip6.s6_addr[3], 0x01);
 	assert_int_equal(pm[6].host_ip6.s6_addr[15], 0x01);
@@ -554,7 +554,7 @@ static void test_portmap_spec(void **state)
 	assert_string_equal(buf, "8080:80/tcp");
 	assert_int_equal(nbd_portmap_spec(&m, 0, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "80/tcp");
-	m.family = NBD_FAMILY_V4;
+	m.family = NB_FAMILY_V4;
 	m.host_ip = ip4("127.0.0.1");
 	m.proto = IPPROTO_UDP;
 	assert_int_equal(nbd_portmap_spec(&m, 9053, buf, sizeof(buf)), 0);
@@ -563,13 +563,13 @@ static void test_portmap_spec(void **state)
 	assert_string_equal(buf, "127.0.0.1::80/udp");
 	assert_int_equal(nbd_portmap_spec(&m, 9053, buf, 8), -ENAMETOOLONG);
 	/* "0.0.0.0" stays: IPv4 alone, where "" binds both families */
-	m.family = NBD_FAMILY_V4;
+	m.family = NB_FAMILY_V4;
 	m.host_ip = 0;
 	m.proto = IPPROTO_TCP;
 	assert_int_equal(nbd_portmap_spec(&m, 8081, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "0.0.0.0:8081:80/tcp");
 	/* IPv6 addresses in brackets, the portspec's syntax */
-	m.family = NBD_FAMILY_V6;
+	m.family = NB_FAMILY_V6;
 	assert_int_equal(inet_pton(AF_INET6, "::", &m.host_ip6), 1);
 	assert_int_equal(nbd_portmap_spec(&m, 8080, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "[::]:8080:80/tcp");

@@ -36,6 +36,7 @@
 #include <linux/types.h>
 
 #include <jansson.h>
+#include <netbpf/netbpf.h>
 
 #define NB_CNI_VERSION_LATEST "1.1.0"
 
@@ -116,17 +117,10 @@ int nb_cni_env_parse(const char *(*get)(const char *name), struct nb_cni_env *en
 
 enum { NB_CNI_PROTO_TCP = 6, NB_CNI_PROTO_UDP = 17 };
 
-/*
- * Which families a mapping binds, as the reference portmap plugin reads hostIP: none (or "")
- * both the container has, an IPv4 address (0.0.0.0 too) IPv4 alone, an IPv6 address (:: too)
- * IPv6 alone
- */
-enum nb_cni_family { NB_CNI_FAMILY_ANY, NB_CNI_FAMILY_V4, NB_CNI_FAMILY_V6 };
-
 struct nb_cni_portmap {
-	enum nb_cni_family family;
-	__be32 host_ip;		  /* FAMILY_V4: the address (0.0.0.0 = every one) */
-	struct in6_addr host_ip6; /* FAMILY_V6: the address (:: = every one) */
+	enum nb_family family;	  /* hostIP: none (""), IPv4 or IPv6 (portspec.h) */
+	__be32 host_ip;		  /* NB_FAMILY_V4: the address (0.0.0.0 = every one) */
+	struct in6_addr host_ip6; /* NB_FAMILY_V6: the address (:: = every one) */
 	__u16 host_port;      /* host order */
 	__u16 container_port; /* host order */
 	__u8 proto;	      /* NB_CNI_PROTO_* */

@@ -756,22 +756,6 @@ static int result_build(struct nb_cni_ctx *ctx, struct nb_world *w,
 	return *out ? 0 : nb_cni_errorf(ctx->err, NB_CNI_ERR_IO, "out of memory");
 }
 
-/* Whether row r is a mapping of m in m's own family (any family for FAMILY_ANY) */
-static bool row_of(const struct nb_publish_rec *r, const struct nb_cni_portmap *m)
-{
-	if (r->host_port != m->host_port || r->sb_port != m->container_port ||
-	    r->proto != m->proto)
-		return false;
-	switch (m->family) {
-	case NB_CNI_FAMILY_V4:
-		return !r->v6 && r->host_ip == m->host_ip;
-	case NB_CNI_FAMILY_V6:
-		return r->v6 && IN6_ARE_ADDR_EQUAL(&r->host_ip6, &m->host_ip6);
-	default:
-		return true;
-	}
-}
-
 /* True when sb already publishes m (a repeated ADD, or the container's second network) */
 static bool port_published(const struct nb_publish_rec *rows, size_t n,
 			   const struct nb_cni_portmap *m)
@@ -779,7 +763,8 @@ static bool port_published(const struct nb_publish_rec *rows, size_t n,
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (row_of(&rows[i], m))
+		if (nb_publish_row_is(&rows[i], m->family, m->host_ip, &m->host_ip6,
+				      m->host_port, m->host_port, m->container_port, m->proto))
 			return true;
 	return false;
 }
@@ -795,11 +780,11 @@ static void port_spec(const struct nb_cni_portmap *m, char *spec, size_t size)
 	char ip[NB_IPV6_STRLEN];
 
 	switch (m->family) {
-	case NB_CNI_FAMILY_V4:
+	case NB_FAMILY_V4:
 		snprintf(spec, size, "%s:%u:%u/%s", nb_fmt_ipv4(m->host_ip, ip), m->host_port,
 			 m->container_port, proto);
 		break;
-	case NB_CNI_FAMILY_V6:
+	case NB_FAMILY_V6:
 		snprintf(spec, size, "[%s]:%u:%u/%s", nb_fmt_ipv6(&m->host_ip6, ip), m->host_port,
 			 m->container_port, proto);
 		break;
@@ -1355,15 +1340,15 @@ static int check_ports(struct nb_cni_ctx *ctx, struct nb_world *w,
 		want.host_port = m->host_port;
 		want.sb_port = m->container_port;
 		want.proto = m->proto;
-		if (m->family == NB_CNI_FAMILY_V4 || (m->family == NB_CNI_FAMILY_ANY && ep->ip)) {
-			want.host_ip = m->family == NB_CNI_FAMILY_V4 ? m->host_ip : net->host_binding;
+		if (m->family == NB_FAMILY_V4 || (m->family == NB_FAMILY_ANY && ep->ip)) {
+			want.host_ip = m->family == NB_FAMILY_V4 ? m->host_ip : net->host_binding;
 			err = check_port(ctx, w, ep, rows, nrows, &want);
 		}
-		if (!err && (m->family == NB_CNI_FAMILY_V6 ||
-			     (m->family == NB_CNI_FAMILY_ANY && has6 && !net->host_binding))) {
+		if (!err && (m->family == NB_FAMILY_V6 ||
+			     (m->family == NB_FAMILY_ANY && has6 && !net->host_binding))) {
 			want.v6 = true;
 			want.host_ip = 0;
-			if (m->family == NB_CNI_FAMILY_V6)
+			if (m->family == NB_FAMILY_V6)
 				want.host_ip6 = m->host_ip6;
 			err = check_port(ctx, w, ep, rows, nrows, &want);
 		}

@@ -262,12 +262,12 @@ int nbd_portmap_parse(json_t *options, struct nbd_portmap **out, size_t *n, stru
 			m->host_port_end = m->host_port;
 		hip = str_of(b, "HostIP");
 		if (!*hip) {
-			m->family = NBD_FAMILY_ANY;
+			m->family = NB_FAMILY_ANY;
 		} else if (!nb_parse_ipv4(hip, &m->host_ip)) {
-			m->family = NBD_FAMILY_V4;
+			m->family = NB_FAMILY_V4;
 		} else if (inet_pton(AF_INET6, hip, &m->host_ip6) == 1 &&
 			   !IN6_IS_ADDR_V4MAPPED(&m->host_ip6)) {
-			m->family = NBD_FAMILY_V6;
+			m->family = NB_FAMILY_V6;
 		} else {
 			nbd_errorf(e, -EINVAL, "port mapping %zu: invalid host address \"%s\"", i,
 				   hip);
@@ -288,13 +288,13 @@ int nbd_portmap_spec(const struct nbd_portmap *m, __u16 hp, char *buf, size_t si
 	const char *proto = m->proto == IPPROTO_UDP ? "udp" : "tcp";
 	int n;
 
-	if (m->family == NBD_FAMILY_V4)
+	if (m->family == NB_FAMILY_V4)
 		inet_ntop(AF_INET, &m->host_ip, ip, sizeof(ip));
-	else if (m->family == NBD_FAMILY_V6)
+	else if (m->family == NB_FAMILY_V6)
 		snprintf(ip, sizeof(ip), "[%s]", inet_ntop(AF_INET6, &m->host_ip6, a, sizeof(a)));
 	if (hp)
 		n = snprintf(buf, size, "%s%s%u:%u/%s", ip, *ip ? ":" : "", hp, m->port, proto);
-	else if (m->family == NBD_FAMILY_V6) /* "[IP]:PORT": the host port is netbpf's pick */
+	else if (m->family == NB_FAMILY_V6) /* "[IP]:PORT": the host port is netbpf's pick */
 		n = snprintf(buf, size, "%s:%u/%s", ip, m->port, proto);
 	else if (*ip)
 		n = snprintf(buf, size, "%s::%u/%s", ip, m->port, proto);

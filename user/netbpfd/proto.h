@@ -75,20 +75,13 @@ struct nbd_join {
 	struct in6_addr gateway6; /* GatewayIPv6; :: for none */
 };
 
-/*
- * The families a HostIP binds, as Docker's bridge driver reads it: "" both the endpoint has
- * (`-p 8080:80`), an IPv4 address IPv4 alone (`-p 0.0.0.0:8080:80` too), an IPv6 address
- * IPv6 alone (`-p [::]:8080:80` too)
- */
-enum nbd_family { NBD_FAMILY_ANY, NBD_FAMILY_V4, NBD_FAMILY_V6 };
-
 /* One entry of com.docker.network.portmap */
 struct nbd_portmap {
 	__u8 proto;	     /* IPPROTO_TCP, IPPROTO_UDP (Docker also sends 132, SCTP) */
 	__u16 port;	     /* container port */
-	enum nbd_family family;
-	__be32 host_ip;		  /* NBD_FAMILY_V4: the address (0.0.0.0: every one) */
-	struct in6_addr host_ip6; /* NBD_FAMILY_V6: the address (::: every one) */
+	enum nb_family family;	  /* HostIP: "", IPv4 or IPv6 (portspec.h) */
+	__be32 host_ip;		  /* NB_FAMILY_V4: the address (0.0.0.0: every one) */
+	struct in6_addr host_ip6; /* NB_FAMILY_V6: the address (::: every one) */
 	__u16 host_port;     /* 0: the driver picks */
 	__u16 host_port_end; /* == host_port unless a range to choose one port from */
 };
