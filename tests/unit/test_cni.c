@@ -1420,9 +1420,10 @@ static void test_port_mappings6(void **state)
 		       "{\"hostPort\": 8180, \"containerPort\": 80, \"protocol\": \"tcp\"}, "
 		       "{\"hostPort\": 8181, \"containerPort\": 81, \"hostIP\": \"::\"}, "
 		       "{\"hostPort\": 8182, \"containerPort\": 82, \"hostIP\": \"0.0.0.0\"}]}}");
-	char *bad = conf("web", "{\"runtimeConfig\": {\"portMappings\": ["
-				"{\"hostPort\": 8183, \"containerPort\": 83}, "
-				"{\"hostPort\": 8184, \"containerPort\": 84, \"hostIP\": \"::\"}]}}");
+	char *bad =
+	    conf("web", "{\"runtimeConfig\": {\"portMappings\": ["
+			"{\"hostPort\": 8183, \"containerPort\": 83}, "
+			"{\"hostPort\": 8184, \"containerPort\": 84, \"hostIP\": \"::\"}]}}");
 	char *ok;
 	struct nb_publish6_val v6;
 	struct nb_publish_val v4;

@@ -508,10 +508,11 @@ static int port_parse(json_t *pm, size_t i, struct nb_cni_portmap *out, struct n
 			 !IN6_IS_ADDR_MULTICAST(&out->host_ip6))
 			out->family = NB_FAMILY_V6;
 		else
-			return nb_cni_errorf(e, NB_CNI_ERR_INVALID_CONFIG,
-					     "runtimeConfig.portMappings[%zu]: hostIP \"%s\": not an "
-					     "IPv4 or IPv6 unicast address",
-					     i, hip);
+			return nb_cni_errorf(
+			    e, NB_CNI_ERR_INVALID_CONFIG,
+			    "runtimeConfig.portMappings[%zu]: hostIP \"%s\": not an "
+			    "IPv4 or IPv6 unicast address",
+			    i, hip);
 	}
 	out->host_port = (__u16)h;
 	out->container_port = (__u16)c;

@@ -121,9 +121,9 @@ struct nb_cni_portmap {
 	enum nb_family family;	  /* hostIP: none (""), IPv4 or IPv6 (portspec.h) */
 	__be32 host_ip;		  /* NB_FAMILY_V4: the address (0.0.0.0 = every one) */
 	struct in6_addr host_ip6; /* NB_FAMILY_V6: the address (:: = every one) */
-	__u16 host_port;      /* host order */
-	__u16 container_port; /* host order */
-	__u8 proto;	      /* NB_CNI_PROTO_* */
+	__u16 host_port;	  /* host order */
+	__u16 container_port;	  /* host order */
+	__u8 proto;		  /* NB_CNI_PROTO_* */
 };
 
 struct nb_cni_attachment_ref {

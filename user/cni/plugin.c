@@ -763,8 +763,8 @@ static bool port_published(const struct nb_publish_rec *rows, size_t n,
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (nb_publish_row_is(&rows[i], m->family, m->host_ip, &m->host_ip6,
-				      m->host_port, m->host_port, m->container_port, m->proto))
+		if (nb_publish_row_is(&rows[i], m->family, m->host_ip, &m->host_ip6, m->host_port,
+				      m->host_port, m->container_port, m->proto))
 			return true;
 	return false;
 }
@@ -1275,7 +1275,8 @@ static int check_prev(struct nb_cni_ctx *ctx, const struct nb_network_rec *net,
  * leading to ep's address in that family
  */
 static int check_port(struct nb_cni_ctx *ctx, struct nb_world *w, const struct nb_endpoint_rec *ep,
-		      const struct nb_publish_rec *rows, size_t nrows, const struct nb_portmap *want)
+		      const struct nb_publish_rec *rows, size_t nrows,
+		      const struct nb_portmap *want)
 {
 	char k[NB_PORTMAP_STRLEN];
 	struct nb_publish6_val v6;
@@ -1302,19 +1303,17 @@ static int check_port(struct nb_cni_ctx *ctx, struct nb_world *w, const struct n
 		if (!err && memcmp(v6.sb_ip6, &ep->ip6, sizeof(v6.sb_ip6)))
 			err = -ESTALE;
 	} else {
-		err = nb_nat_publish_get(&w->maps, want->host_ip, want->host_port, want->proto,
-					 &v4);
+		err =
+		    nb_nat_publish_get(&w->maps, want->host_ip, want->host_port, want->proto, &v4);
 		if (!err && v4.sb_ip != ep->ip)
 			err = -ESTALE;
 	}
 	if (err)
-		return nb_cni_errorf(ctx->err, NB_CNI_ERR_CHECK,
-				     "container \"%s\": host port %s: map %s %s",
-				     ctx->env->container_id, k,
-				     want->v6 ? NB_MAP_NAME(NB_MAP_PUBLISH6)
-					      : NB_MAP_NAME(NB_MAP_PUBLISH),
-				     err == -ESTALE ? "leads to another address"
-						    : "has no entry for it");
+		return nb_cni_errorf(
+		    ctx->err, NB_CNI_ERR_CHECK, "container \"%s\": host port %s: map %s %s",
+		    ctx->env->container_id, k,
+		    want->v6 ? NB_MAP_NAME(NB_MAP_PUBLISH6) : NB_MAP_NAME(NB_MAP_PUBLISH),
+		    err == -ESTALE ? "leads to another address" : "has no entry for it");
 	return 0;
 }
 
@@ -1323,9 +1322,9 @@ static int check_port(struct nb_cni_ctx *ctx, struct nb_world *w, const struct n
  * (no hostIP: IPv4 on the network's binding, and IPv6 on [::] when the endpoint has an
  * IPv6 address and the binding is 0.0.0.0, as nb_publish_add does)
  */
-static int check_ports(struct nb_cni_ctx *ctx, struct nb_world *w,
-		       const struct nb_network_rec *net, const struct nb_endpoint_rec *ep,
-		       const struct nb_publish_rec *rows, size_t nrows)
+static int check_ports(struct nb_cni_ctx *ctx, struct nb_world *w, const struct nb_network_rec *net,
+		       const struct nb_endpoint_rec *ep, const struct nb_publish_rec *rows,
+		       size_t nrows)
 {
 	const struct nb_cni_conf *c = ctx->conf;
 	bool has6 = !nb_ipv6_is_zero(&ep->ip6);
@@ -1407,8 +1406,9 @@ int nb_cni_check(struct nb_cni_ctx *ctx)
 	if (ctx->conf->nports) {
 		err = nb_publish_list_all(st, sb.id, &rows, &nrows);
 		if (err) {
-			err = lib_fail(ctx, NB_CNI_ERR_IO, mark, err,
-				       "container \"%s\": cannot read its ports", env->container_id);
+			err =
+			    lib_fail(ctx, NB_CNI_ERR_IO, mark, err,
+				     "container \"%s\": cannot read its ports", env->container_id);
 			goto cleanup;
 		}
 	}

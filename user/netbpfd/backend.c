@@ -651,8 +651,8 @@ static bool already(const struct nb_publish_rec *rows, size_t n, const struct nb
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (nb_publish_row_is(&rows[i], m->family, m->host_ip, &m->host_ip6,
-				      m->host_port, m->host_port_end, m->port, m->proto))
+		if (nb_publish_row_is(&rows[i], m->family, m->host_ip, &m->host_ip6, m->host_port,
+				      m->host_port_end, m->port, m->proto))
 			return true;
 	return false;
 }
@@ -1027,7 +1027,7 @@ static int ipam_ip_parse(bool v6, const char *s, struct ipam_ip *a)
 
 	if (v6)
 		return nb_parse_ipv6(s, &a->ip6) && nbd_parse_cidr_addr6(s, &a->ip6, &len) ? -EINVAL
-											  : 0;
+											   : 0;
 	return nb_parse_ipv4(s, &a->ip4) && nbd_parse_cidr_addr(s, &a->ip4, &len) ? -EINVAL : 0;
 }
 

@@ -77,13 +77,13 @@ struct nbd_join {
 
 /* One entry of com.docker.network.portmap */
 struct nbd_portmap {
-	__u8 proto;	     /* IPPROTO_TCP, IPPROTO_UDP (Docker also sends 132, SCTP) */
-	__u16 port;	     /* container port */
+	__u8 proto;		  /* IPPROTO_TCP, IPPROTO_UDP (Docker also sends 132, SCTP) */
+	__u16 port;		  /* container port */
 	enum nb_family family;	  /* HostIP: "", IPv4 or IPv6 (portspec.h) */
 	__be32 host_ip;		  /* NB_FAMILY_V4: the address (0.0.0.0: every one) */
 	struct in6_addr host_ip6; /* NB_FAMILY_V6: the address (::: every one) */
-	__u16 host_port;     /* 0: the driver picks */
-	__u16 host_port_end; /* == host_port unless a range to choose one port from */
+	__u16 host_port;	  /* 0: the driver picks */
+	__u16 host_port_end;	  /* == host_port unless a range to choose one port from */
 };
 
 struct nbd_ops {
