@@ -211,6 +211,8 @@ dk_sb() {
 @test "-p 8080:80: from the world with the client's own address, from the host's 127.0.0.1; a taken port is refused" {
 	dk network create -d netbpf --subnet 10.63.0.0/24 pubnet
 	dk run -d --name web --network pubnet -p 8080:80 nbt-busybox httpd -f -v -p 80 -h /www
+	# (httpd may not listen yet when docker run returns: a refused first try is no failure)
+	wait_for http_says world http://198.18.0.1:8080/ hello-from-docker
 	run http_from world http://198.18.0.1:8080/
 	assert_success
 	assert_output hello-from-docker
