@@ -163,7 +163,7 @@ uplink6() {
 # get6 PORT: GET / from [HOST6]:PORT in the world (3 s at most)
 get6() { in_world curl -sS --max-time 3 "http://[$HOST6]:$1/"; }
 
-@test "portMappings on a dual-stack network: both families, [::] alone, 0.0.0.0 alone; CHECK, DEL; a v6 hostIP on a v4 network refused" {
+@test "portMappings on a dual-stack network: both families, [::] alone, 0.0.0.0 alone, a host v6 address; CHECK, DEL; a v6 hostIP on a v4 network refused" {
 	uplink6
 	cat >"$NB_TMP/cni/dpm.json" <<-EOF
 		{"cniVersion": "1.0.0", "name": "cnidpm", "type": "netbpf",
@@ -174,7 +174,8 @@ get6() { in_world curl -sS --max-time 3 "http://[$HOST6]:$1/"; }
 		 "runtimeConfig": {"portMappings": [
 		   {"hostPort": 8096, "containerPort": 80, "protocol": "tcp", "hostIP": ""},
 		   {"hostPort": 8097, "containerPort": 80, "protocol": "tcp", "hostIP": "::"},
-		   {"hostPort": 8098, "containerPort": 80, "protocol": "tcp", "hostIP": "0.0.0.0"}]}}
+		   {"hostPort": 8098, "containerPort": 80, "protocol": "tcp", "hostIP": "0.0.0.0"},
+		   {"hostPort": 8101, "containerPort": 80, "protocol": "tcp", "hostIP": "$HOST6"}]}}
 	EOF
 	ip netns add "$(sb dpm)"
 	run --separate-stderr cni ADD dpm "/run/netns/$(sb dpm)" eth0 "$NB_TMP/cni/dpm.json"
@@ -194,6 +195,7 @@ get6() { in_world curl -sS --max-time 3 "http://[$HOST6]:$1/"; }
 	assert_line '80/tcp -> 0.0.0.0:8098'
 	refute_line '80/tcp -> 0.0.0.0:8097'
 	refute_line '80/tcp -> [::]:8098'
+	assert_line "80/tcp -> [$HOST6]:8101"
 	# over IPv6 from the world (the address waits for DAD), the client's own address seen
 	wait_for get6 8096
 	run get6 8096
@@ -209,6 +211,8 @@ get6() { in_world curl -sS --max-time 3 "http://[$HOST6]:$1/"; }
 	assert_equal "$(http_get world http://198.18.0.1:8098/)" dpm:80
 	run get6 8098
 	assert_failure
+	run get6 8101
+	assert_output dpm:80
 	# CHECK verifies both families (the unit test takes an entry away behind its back)
 	python3 -c '
 import json, sys
@@ -223,6 +227,8 @@ json.dump(c, open(sys.argv[3], "w"))' "$NB_TMP/cni/dpm.json" "$NB_TMP/dpm.result
 	run get6 8096
 	assert_failure
 	run http_get world http://198.18.0.1:8096/
+	assert_failure
+	run get6 8101
 	assert_failure
 	run nbctl port dpm
 	assert_failure
