@@ -1466,6 +1466,17 @@ static void test_port_mappings6(void **state)
 	r = cni("CHECK", "pm6", ns, "eth0", ok);
 	assert_cni_error(r, 101, "[::]:8180/tcp");
 	run_free(r);
+	/* and the container's own IPv6 address, gone from its eth0 */
+	{
+		char cmd[512];
+
+		snprintf(cmd, sizeof(cmd), "nsenter --net=%s ip -6 addr del fd00:77::2/64 dev eth0",
+			 ns);
+		assert_int_equal(system(cmd), 0);
+	}
+	r = cni("CHECK", "pm6", ns, "eth0", ok);
+	assert_cni_error(r, 101, "lacks its address fd00:77::2/64");
+	run_free(r);
 
 	/* DEL takes both families */
 	r = cni("DEL", "pm6", ns, "eth0", c);

@@ -1145,7 +1145,7 @@ static int check_container(struct nb_cni_ctx *ctx, const struct nb_network_rec *
 			   const struct nb_endpoint_rec *ep)
 {
 	const char *path = ctx->env->netns;
-	char m1[18], m2[18], a[NB_IPV4_STRLEN];
+	char m1[18], m2[18], a[NB_IPV4_STRLEN], a6[NB_IPV6_STRLEN];
 	struct nb_nl *nl = NULL;
 	__u8 mac[6];
 	int fd, err;
@@ -1173,6 +1173,12 @@ static int check_container(struct nb_cni_ctx *ctx, const struct nb_network_rec *
 		err = nb_cni_errorf(
 		    ctx->err, NB_CNI_ERR_CHECK, "container \"%s\": %s lacks its address %s/%d",
 		    ctx->env->container_id, ep->ifname, nb_fmt_ipv4(ep->ip, a), net->subnet.len);
+	} else if (!nb_ipv6_is_zero(&ep->ip6) &&
+		   nb_nl_addr6_has(nl, ep->ifname, &ep->ip6, net->subnet6.len) != 1) {
+		err = nb_cni_errorf(ctx->err, NB_CNI_ERR_CHECK,
+				    "container \"%s\": %s lacks its address %s/%d",
+				    ctx->env->container_id, ep->ifname, nb_fmt_ipv6(&ep->ip6, a6),
+				    net->subnet6.len);
 	}
 	nb_nl_close(nl);
 	return err;
