@@ -156,15 +156,9 @@ json.dump(c, open(sys.argv[3], "w"))' "$NB_TMP/cni/web.json" "$NB_TMP/c1.result"
 # the world-facing IPv6 addresses of the uplink, for the dual-stack port tests
 HOST6=2001:db8:94::1
 WORLD6=2001:db8:94::2
-uplink6() {
-	in_host ip -6 addr replace "$HOST6/64" dev up0 nodad
-	in_world ip -6 addr replace "$WORLD6/64" dev wan0 nodad
-}
-# get6 PORT: GET / from [HOST6]:PORT in the world (3 s at most)
-get6() { in_world curl -sS --max-time 3 "http://[$HOST6]:$1/"; }
 
 @test "portMappings on a dual-stack network: both families, [::] alone, 0.0.0.0 alone, a host v6 address; CHECK, DEL; a v6 hostIP on a v4 network refused" {
-	uplink6
+	uplink6 "$HOST6" "$WORLD6"
 	cat >"$NB_TMP/cni/dpm.json" <<-EOF
 		{"cniVersion": "1.0.0", "name": "cnidpm", "type": "netbpf",
 		 "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.94.6.0/24"}],
@@ -197,21 +191,21 @@ get6() { in_world curl -sS --max-time 3 "http://[$HOST6]:$1/"; }
 	refute_line '80/tcp -> [::]:8098'
 	assert_line "80/tcp -> [$HOST6]:8101"
 	# over IPv6 from the world (the address waits for DAD), the client's own address seen
-	wait_for get6 8096
-	run get6 8096
+	wait_for get6 "$HOST6" 8096
+	run get6 "$HOST6" 8096
 	assert_success
 	assert_output dpm:80
 	run http_log dpm 80
 	assert_output --partial "$WORLD6 - -"
 	assert_equal "$(http_get world http://198.18.0.1:8096/)" dpm:80
-	run get6 8097
+	run get6 "$HOST6" 8097
 	assert_output dpm:80
 	run http_get world http://198.18.0.1:8097/
 	assert_failure
 	assert_equal "$(http_get world http://198.18.0.1:8098/)" dpm:80
-	run get6 8098
+	run get6 "$HOST6" 8098
 	assert_failure
-	run get6 8101
+	run get6 "$HOST6" 8101
 	assert_output dpm:80
 	# CHECK verifies both families (the unit test takes an entry away behind its back)
 	python3 -c '
@@ -224,11 +218,11 @@ json.dump(c, open(sys.argv[3], "w"))' "$NB_TMP/cni/dpm.json" "$NB_TMP/dpm.result
 	# DEL removes both families
 	run --separate-stderr cni DEL dpm "/run/netns/$(sb dpm)" eth0 "$NB_TMP/cni/dpm.json"
 	assert_success
-	run get6 8096
+	run get6 "$HOST6" 8096
 	assert_failure
 	run http_get world http://198.18.0.1:8096/
 	assert_failure
-	run get6 8101
+	run get6 "$HOST6" 8101
 	assert_failure
 	run nbctl port dpm
 	assert_failure
@@ -684,7 +678,7 @@ pm_ip() {
 @test "podman on a dual-stack conflist: -p 8080:80 on both families, reached over IPv6 with the client's address; -p [::] IPv6 alone; rm removes both" {
 	podman_needs
 	podman_setup
-	uplink6
+	uplink6 "$HOST6" "$WORLD6"
 	cat >"$(PODMAN_DIR)/net.d/pod6.conflist" <<-EOF
 		{"cniVersion": "1.0.0", "name": "nbpod6", "plugins": [
 		 {"type": "netbpf", "ipMasq": true,
@@ -712,15 +706,15 @@ pm_ip() {
 	assert_output '80/tcp -> [::]:8081'
 
 	# over IPv6 from the world; the server logs the client's own address
-	wait_for get6 8080
-	run get6 8080
+	wait_for get6 "$HOST6" 8080
+	run get6 "$HOST6" 8080
 	assert_success
 	assert_output p6a
 	run pm logs p6a
 	assert_output --partial "$WORLD6]"
 	run http_get world http://198.18.0.1:8080/
 	assert_output p6a
-	run get6 8081
+	run get6 "$HOST6" 8081
 	assert_success
 	assert_output p6b
 	run http_get world http://198.18.0.1:8081/
@@ -728,11 +722,11 @@ pm_ip() {
 
 	# podman rm: CNI DEL takes both families away
 	pm rm -f -t 0 p6a p6b
-	run get6 8080
+	run get6 "$HOST6" 8080
 	assert_failure
 	run http_get world http://198.18.0.1:8080/
 	assert_failure
-	run get6 8081
+	run get6 "$HOST6" 8081
 	assert_failure
 	assert_equal "$(nbctl network inspect nbpod6 | json 'len(d[0]["Containers"])')" 0
 	assert_equal "$(nbctl sandbox ls -q)" ""

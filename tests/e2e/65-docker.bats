@@ -251,15 +251,9 @@ dk_sb() {
 # the uplink's world-facing IPv6 addresses (a ULA, as a host's own v6 HostIP)
 HOST6=fd00:65:ff::1
 WORLD6=fd00:65:ff::2
-uplink6() {
-	in_host ip -6 addr replace "$HOST6/64" dev up0 nodad
-	in_world ip -6 addr replace "$WORLD6/64" dev wan0 nodad
-}
-# get6 PORT: GET / from [HOST6]:PORT in the world
-get6() { in_world curl -sS --max-time 3 "http://[$HOST6]:$1/"; }
 
 @test "dual-stack -p: 8080:80 both families, [::] v6 alone, 0.0.0.0 v4 alone, a v6 HostIP, -P; reached over IPv6 with the client's address; a v6 HostIP on a v4 network refused" {
-	uplink6
+	uplink6 "$HOST6" "$WORLD6"
 	dk network create -d netbpf --ipv6 --subnet 10.74.0.0/24 --subnet fd00:74::/64 n6
 	dk run -d --name w6 --network n6 -p 8080:80 -p '[::]:8081:80' -p 0.0.0.0:8082:80 \
 		-p "[$HOST6]:8083:80" nbt-busybox httpd -f -v -p 80 -h /www
@@ -273,39 +267,39 @@ get6() { in_world curl -sS --max-time 3 "http://[$HOST6]:$1/"; }
 	assert_line "80/tcp -> [$HOST6]:8083"
 	assert_equal "${#lines[@]}" 5
 	# over IPv6 from the world; the server saw the world's own address
-	wait_for get6 8080
-	run get6 8080
+	wait_for get6 "$HOST6" 8080
+	run get6 "$HOST6" 8080
 	assert_success
 	assert_output hello-from-docker
 	run dk logs w6
 	assert_output --partial "$WORLD6]"
 	run http_from world http://198.18.0.1:8080/
 	assert_output hello-from-docker
-	run get6 8081
+	run get6 "$HOST6" 8081
 	assert_output hello-from-docker
 	run http_from world http://198.18.0.1:8081/
 	assert_failure
 	run http_from world http://198.18.0.1:8082/
 	assert_output hello-from-docker
-	run get6 8082
+	run get6 "$HOST6" 8082
 	assert_failure
-	run get6 8083
+	run get6 "$HOST6" 8083
 	assert_output hello-from-docker
 	# -P: one host port netbpf picks, free in both families, on both
 	run nbctl_dk port "$(dk_sb w6p)"
 	assert_line --regexp '^80/tcp -> \[::\]:[0-9]+$'
 	hp=$(echo "$output" | sed -n 's/^80\/tcp -> \[::\]://p')
 	assert_line "80/tcp -> 0.0.0.0:$hp"
-	wait_for get6 "$hp"
-	run get6 "$hp"
+	wait_for get6 "$HOST6" "$hp"
+	run get6 "$HOST6" "$hp"
 	assert_output hello-from-docker
 	# docker rm -f: both families gone
 	dk rm -f w6 w6p
-	run get6 8080
+	run get6 "$HOST6" 8080
 	assert_failure
 	run http_from world http://198.18.0.1:8080/
 	assert_failure
-	run get6 "$hp"
+	run get6 "$HOST6" "$hp"
 	assert_failure
 	dk network rm n6
 
@@ -587,7 +581,7 @@ get6() { in_world curl -sS --max-time 3 "http://[$HOST6]:$1/"; }
 }
 
 @test "docker-compose 1.29: enable_ipv6 with ports, reached over IPv6; up twice recreates nothing" {
-	uplink6
+	uplink6 "$HOST6" "$WORLD6"
 	cat >"$BATS_TEST_TMPDIR/compose.yml" <<-YML
 	version: "2.4"
 	services:
@@ -610,14 +604,14 @@ get6() { in_world curl -sS --max-time 3 "http://[$HOST6]:$1/"; }
 	run dk_compose -p nbt6 -f "$BATS_TEST_TMPDIR/compose.yml" up -d
 	assert_success
 	refute_output --partial "needs to be recreated"
-	wait_for get6 8088
-	run get6 8088
+	wait_for get6 "$HOST6" 8088
+	run get6 "$HOST6" 8088
 	assert_output hello-from-docker
 	run http_from world http://198.18.0.1:8088/
 	assert_output hello-from-docker
 	run dk_compose -p nbt6 -f "$BATS_TEST_TMPDIR/compose.yml" down
 	assert_success
-	run get6 8088
+	run get6 "$HOST6" 8088
 	assert_failure
 	assert_netbpf_empty
 }
