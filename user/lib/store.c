@@ -1681,7 +1681,7 @@ int nb_store_allow6_add(struct nb_store *st, const struct nb_allow6_rec *rec)
 
 	err = prep(st, "add an allowed IPv6 source",
 		   "INSERT INTO publish_allow6 (host_ip6, host_port, proto, addr6, len)"
-		   " VALUES (?1, ?2, ?3, ?4, ?5)",
+		   " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
 		   &stmt);
 	if (err)
 		return err;
