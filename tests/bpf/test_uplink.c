@@ -148,17 +148,6 @@ static void mk_quote(struct pkt *q, const struct fr *f)
 	mk(q, f);
 }
 
-static bool csum_ok(const __u8 *frame, __u32 len)
-{
-	char why[128];
-
-	if (pkt_csum_check(frame, len, why, sizeof(why))) {
-		pkt_diag("checksum: %s", why);
-		return false;
-	}
-	return true;
-}
-
 /*
  * Runs prog on in at ifindex; the verdict must be want, and the frame it
  * leaves must equal exp byte for byte (exp NULL: the input, untouched).
@@ -177,7 +166,7 @@ static bool expect(int prog, int ifindex, const struct pkt *in, int want, const 
 	if (out->len == e->len)
 		ok &= ASSERT_MEMEQ(out->frame, e->data, e->len, "frame");
 	if (exp)
-		ok &= csum_ok(out->frame, out->len);
+		ok &= pkt_csum_ok(out->frame, out->len);
 	return ok;
 }
 
@@ -1301,7 +1290,8 @@ static int c_snat_collision(void *arg)
 			      .sport = port,
 			      .dport = 80,
 			      .ttl = 63});
-	ok &= ASSERT_MEMEQ(out.frame, exp.data, exp.len, "frame") && csum_ok(out.frame, out.len);
+	ok &=
+	    ASSERT_MEMEQ(out.frame, exp.data, exp.len, "frame") && pkt_csum_ok(out.frame, out.len);
 	/* answers to each port reach their own sandbox */
 	mk(&in, &(struct fr){.dmac = t->up_mac,
 			     .smac = SRV_MAC,
@@ -1368,7 +1358,7 @@ static int c_snat_host_socket(void *arg)
 		goto cleanup;
 	ok = ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "verdict");
 	ok &= ASSERT_NEQ(out_sport(&out), 41000, "the host's port is not taken");
-	ok &= csum_ok(out.frame, out.len);
+	ok &= pkt_csum_ok(out.frame, out.len);
 cleanup:
 	close(fd);
 	return ok ? 0 : -1;
@@ -1466,7 +1456,8 @@ static int c_snat_icmp_echo(void *arg)
 			      .echo_id = id_b,
 			      .echo_seq = 1,
 			      .ttl = 63});
-	ok &= ASSERT_MEMEQ(out.frame, exp.data, exp.len, "frame") && csum_ok(out.frame, out.len);
+	ok &=
+	    ASSERT_MEMEQ(out.frame, exp.data, exp.len, "frame") && pkt_csum_ok(out.frame, out.len);
 	/* the replies */
 	mk(&in, &(struct fr){.dmac = t->up_mac,
 			     .smac = SRV_MAC,

@@ -134,17 +134,6 @@ static int xdp_run(int prog_fd, int ifindex, const struct pkt *in, struct pkt_ou
 	return 0;
 }
 
-static bool csum_ok(const __u8 *frame, __u32 len)
-{
-	char why[128];
-
-	if (pkt_csum_check(frame, len, why, sizeof(why))) {
-		pkt_diag("checksum: %s", why);
-		return false;
-	}
-	return true;
-}
-
 /* Runs XDP prog on in at ifindex: verdict want, frame exp (NULL: in, untouched) */
 static bool expect(int prog, int ifindex, const struct pkt *in, int want, const struct pkt *exp)
 {
@@ -162,7 +151,7 @@ static bool expect(int prog, int ifindex, const struct pkt *in, int want, const 
 	if (out.len == e->len)
 		ok &= ASSERT_MEMEQ(out.frame, e->data, e->len, "frame");
 	if (exp && exp->l3_proto_is_v4)
-		ok &= csum_ok(out.frame, out.len);
+		ok &= pkt_csum_ok(out.frame, out.len);
 	return ok;
 }
 
