@@ -611,6 +611,23 @@ static int collect(struct nb_store *st, const char *op, sqlite3_stmt *stmt, size
 	return 0;
 }
 
+/* Every row of sql, its ?1 bound to key unless key is NULL, collected as collect() does */
+static int select_rows(struct nb_store *st, const char *op, const char *sql, const char *key,
+		       size_t elsize, read_row_fn read, clear_fn clear, void **out, size_t *n)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, op, sql, &stmt);
+	if (err)
+		return err;
+	if (key)
+		sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	err = collect(st, op, stmt, elsize, read, clear, out, n);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
 /*
  * Docker's resolution of a name or id: exact name, then id prefix. An exact
  * id is the one prefix that can match only itself, so it needs no query of
@@ -925,16 +942,8 @@ int nb_store_network_del(struct nb_store *st, const char *id)
 
 int nb_store_network_list(struct nb_store *st, struct nb_network_rec **out, size_t *n)
 {
-	sqlite3_stmt *stmt;
-	int err;
-
-	err = prep(st, "list networks", NET_SELECT " ORDER BY name", &stmt);
-	if (err)
-		return err;
-	err = collect(st, "list networks", stmt, sizeof(**out), read_network, clear_network,
-		      (void **)out, n);
-	sqlite3_finalize(stmt);
-	return err;
+	return select_rows(st, "list networks", NET_SELECT " ORDER BY name", NULL, sizeof(**out),
+			   read_network, clear_network, (void **)out, n);
 }
 
 /* ---- sandboxes ---------------------------------------------------------- */
@@ -987,16 +996,8 @@ int nb_store_sandbox_del(struct nb_store *st, const char *id)
 
 int nb_store_sandbox_list(struct nb_store *st, struct nb_sandbox_rec **out, size_t *n)
 {
-	sqlite3_stmt *stmt;
-	int err;
-
-	err = prep(st, "list sandboxes", SB_SELECT " ORDER BY name", &stmt);
-	if (err)
-		return err;
-	err =
-	    collect(st, "list sandboxes", stmt, sizeof(**out), read_sandbox, NULL, (void **)out, n);
-	sqlite3_finalize(stmt);
-	return err;
+	return select_rows(st, "list sandboxes", SB_SELECT " ORDER BY name", NULL, sizeof(**out),
+			   read_sandbox, NULL, (void **)out, n);
 }
 
 /* ---- endpoints ---------------------------------------------------------- */
@@ -1282,18 +1283,10 @@ static int read_ip(sqlite3_stmt *s, void *out)
 
 int nb_store_network_ips(struct nb_store *st, const char *network_id, __be32 **out, size_t *n)
 {
-	sqlite3_stmt *stmt;
-	int err;
-
-	err = prep(st, "list addresses",
-		   "SELECT ip FROM endpoints WHERE network_id = ?1 AND ip IS NOT NULL ORDER BY ip",
-		   &stmt);
-	if (err)
-		return err;
-	sqlite3_bind_text(stmt, 1, network_id, -1, SQLITE_STATIC);
-	err = collect(st, "list addresses", stmt, sizeof(**out), read_ip, NULL, (void **)out, n);
-	sqlite3_finalize(stmt);
-	return err;
+	return select_rows(
+	    st, "list addresses",
+	    "SELECT ip FROM endpoints WHERE network_id = ?1 AND ip IS NOT NULL ORDER BY ip",
+	    network_id, sizeof(**out), read_ip, NULL, (void **)out, n);
 }
 
 static int read_ip6(sqlite3_stmt *s, void *out)
@@ -1305,20 +1298,10 @@ static int read_ip6(sqlite3_stmt *s, void *out)
 int nb_store_network_ips6(struct nb_store *st, const char *network_id, struct in6_addr **out,
 			  size_t *n)
 {
-	sqlite3_stmt *stmt;
-	int err;
-
-	err =
-	    prep(st, "list IPv6 addresses",
-		 "SELECT ip6 FROM endpoints WHERE network_id = ?1 AND ip6 IS NOT NULL ORDER BY ip6",
-		 &stmt);
-	if (err)
-		return err;
-	sqlite3_bind_text(stmt, 1, network_id, -1, SQLITE_STATIC);
-	err = collect(st, "list IPv6 addresses", stmt, sizeof(**out), read_ip6, NULL, (void **)out,
-		      n);
-	sqlite3_finalize(stmt);
-	return err;
+	return select_rows(
+	    st, "list IPv6 addresses",
+	    "SELECT ip6 FROM endpoints WHERE network_id = ?1 AND ip6 IS NOT NULL ORDER BY ip6",
+	    network_id, sizeof(**out), read_ip6, NULL, (void **)out, n);
 }
 
 int nb_store_endpoint_free_seq(struct nb_store *st, const char *sandbox_id, int *seq)
@@ -1515,17 +1498,8 @@ static int publish_del(struct nb_store *st, const struct pub_table *t,
 static int publish_list(struct nb_store *st, const struct pub_table *t, const char *sandbox_id,
 			struct nb_publish_rec **out, size_t *n)
 {
-	sqlite3_stmt *stmt;
-	int err;
-
-	err = prep(st, t->list_what, t->list_sql(sandbox_id), &stmt);
-	if (err)
-		return err;
-	if (sandbox_id)
-		sqlite3_bind_text(stmt, 1, sandbox_id, -1, SQLITE_STATIC);
-	err = collect(st, t->list_what, stmt, sizeof(**out), t->read, NULL, (void **)out, n);
-	sqlite3_finalize(stmt);
-	return err;
+	return select_rows(st, t->list_what, t->list_sql(sandbox_id), sandbox_id, sizeof(**out),
+			   t->read, NULL, (void **)out, n);
 }
 
 const char *nb_store_publish_taken_sql(void)
@@ -1659,19 +1633,10 @@ static int read_allow(sqlite3_stmt *s, void *out)
 
 int nb_store_allow_list(struct nb_store *st, struct nb_allow_rec **out, size_t *n)
 {
-	sqlite3_stmt *stmt;
-	int err;
-
-	err = prep(st, "list allowed sources",
-		   "SELECT host_ip, host_port, proto, addr, len FROM publish_allow"
-		   " ORDER BY host_port, proto, host_ip, addr, len",
-		   &stmt);
-	if (err)
-		return err;
-	err = collect(st, "list allowed sources", stmt, sizeof(**out), read_allow, NULL,
-		      (void **)out, n);
-	sqlite3_finalize(stmt);
-	return err;
+	return select_rows(st, "list allowed sources",
+			   "SELECT host_ip, host_port, proto, addr, len FROM publish_allow"
+			   " ORDER BY host_port, proto, host_ip, addr, len",
+			   NULL, sizeof(**out), read_allow, NULL, (void **)out, n);
 }
 
 int nb_store_allow6_add(struct nb_store *st, const struct nb_allow6_rec *rec)
@@ -1710,19 +1675,10 @@ static int read_allow6(sqlite3_stmt *s, void *out)
 
 int nb_store_allow6_list(struct nb_store *st, struct nb_allow6_rec **out, size_t *n)
 {
-	sqlite3_stmt *stmt;
-	int err;
-
-	err = prep(st, "list allowed IPv6 sources",
-		   "SELECT host_ip6, host_port, proto, addr6, len FROM publish_allow6"
-		   " ORDER BY host_port, proto, host_ip6, addr6, len",
-		   &stmt);
-	if (err)
-		return err;
-	err = collect(st, "list allowed IPv6 sources", stmt, sizeof(**out), read_allow6, NULL,
-		      (void **)out, n);
-	sqlite3_finalize(stmt);
-	return err;
+	return select_rows(st, "list allowed IPv6 sources",
+			   "SELECT host_ip6, host_port, proto, addr6, len FROM publish_allow6"
+			   " ORDER BY host_port, proto, host_ip6, addr6, len",
+			   NULL, sizeof(**out), read_allow6, NULL, (void **)out, n);
 }
 
 /* ---- settings ----------------------------------------------------------- */
