@@ -1236,6 +1236,53 @@ static void test_publish6(void **state)
 	nb_network_rec_clear(&n);
 }
 
+/*
+ * allow-lists of both families: a prefix given twice is one row (publish --allow
+ * 10.0.0.1/8 --allow 10.0.0.2/8 masks both to 10.0.0.0/8), and rows go with their port
+ */
+static void test_allow(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_network_rec n = add_net(f->st, "n", "10.1.0.0/24");
+	struct nb_sandbox_rec a = add_sb(f->st, "a");
+	struct nb_endpoint_rec ea = add_ep(f->st, &n, &a, "10.1.0.2", 0);
+	struct nb_publish_rec p4 = pub(&ea, "0.0.0.0", 8080, 80, IPPROTO_TCP);
+	struct nb_publish_rec p6 = pub6(&ea, "::", 8080, 80);
+	struct nb_allow_rec r4 = {.host_port = 8080, .proto = IPPROTO_TCP, .len = 8}, *l4;
+	struct nb_allow6_rec r6 = {.host_port = 8080, .proto = IPPROTO_TCP, .len = 32}, *l6;
+	size_t cnt;
+
+	assert_int_equal(inet_pton(AF_INET, "10.0.0.0", &r4.addr), 1);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::", &r6.addr6), 1);
+	/* no published port, no list */
+	assert_int_not_equal(nb_store_allow_add(f->st, &r4), 0);
+	assert_int_not_equal(nb_store_allow6_add(f->st, &r6), 0);
+	assert_int_equal(nb_store_publish_add(f->st, &p4, NULL), 0);
+	assert_int_equal(nb_store_publish6_add(f->st, &p6, NULL), 0);
+	assert_int_equal(nb_store_allow_add(f->st, &r4), 0);
+	assert_int_equal(nb_store_allow_add(f->st, &r4), 0);
+	assert_int_equal(nb_store_allow6_add(f->st, &r6), 0);
+	assert_int_equal(nb_store_allow6_add(f->st, &r6), 0);
+	assert_int_equal(nb_store_allow_list(f->st, &l4, &cnt), 0);
+	assert_int_equal(cnt, 1);
+	assert_memory_equal(&l4[0], &r4, sizeof(r4));
+	free(l4);
+	assert_int_equal(nb_store_allow6_list(f->st, &l6, &cnt), 0);
+	assert_int_equal(cnt, 1);
+	assert_memory_equal(&l6[0], &r6, sizeof(r6));
+	free(l6);
+	/* unpublishing the port takes its list along */
+	assert_int_equal(nb_store_publish_del(f->st, &p4), 0);
+	assert_int_equal(nb_store_publish6_del(f->st, &p6), 0);
+	assert_int_equal(nb_store_allow_list(f->st, &l4, &cnt), 0);
+	assert_int_equal(cnt, 0);
+	free(l4);
+	assert_int_equal(nb_store_allow6_list(f->st, &l6, &cnt), 0);
+	assert_int_equal(cnt, 0);
+	free(l6);
+	nb_network_rec_clear(&n);
+}
+
 static void test_publish_conflicts(void **state)
 {
 	struct fixture *f = *state;
@@ -1714,6 +1761,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cascade, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_publish_conflicts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_publish6, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_allow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_injection_verbatim, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_settings, setup, teardown),

@@ -48,9 +48,12 @@ int64_t nb_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The sandbox's name for messages about an address holder */
-static void holder_name(struct nb_store *st, const char *network_id, __be32 ip, char *out,
-			size_t size)
+/*
+ * The sandbox's name for messages about an address holder: the endpoint with
+ * IPv4 address ip, or with IPv6 address *ip6 when ip6 is not NULL
+ */
+static void holder_name(struct nb_store *st, const char *network_id, __be32 ip,
+			const struct in6_addr *ip6, char *out, size_t size)
 {
 	struct nb_endpoint_rec *eps = NULL;
 	struct nb_sandbox_rec sb;
@@ -60,7 +63,7 @@ static void holder_name(struct nb_store *st, const char *network_id, __be32 ip, 
 	if (nb_store_endpoint_list(st, network_id, NULL, &eps, &n))
 		return;
 	for (i = 0; i < n; i++) {
-		if (eps[i].ip != ip)
+		if (ip6 ? memcmp(&eps[i].ip6, ip6, sizeof(*ip6)) != 0 : eps[i].ip != ip)
 			continue;
 		if (!nb_store_sandbox_find(st, eps[i].sandbox_id, &sb))
 			snprintf(out, size, "sandbox \"%s\"", sb.name);
@@ -159,7 +162,7 @@ static int pick_address(struct nb_store *st, const struct nb_network_rec *net,
 							     : "broadcast");
 			break;
 		case -EADDRINUSE:
-			holder_name(st, net->id, want, who, sizeof(who));
+			holder_name(st, net->id, want, NULL, who, sizeof(who));
 			nb_errorf("sandbox \"%s\": address %s is already in use in network \"%s\" "
 				  "by %s",
 				  sb->name, a, net->name, who);
@@ -176,27 +179,6 @@ static int pick_address(struct nb_store *st, const struct nb_network_rec *net,
 	}
 	free(used);
 	return err;
-}
-
-/* The sandbox's name for messages about an IPv6 address holder */
-static void holder_name6(struct nb_store *st, const char *network_id, const struct in6_addr *ip,
-			 char *out, size_t size)
-{
-	struct nb_endpoint_rec *eps = NULL;
-	struct nb_sandbox_rec sb;
-	size_t i, n = 0;
-
-	snprintf(out, size, "another endpoint");
-	if (nb_store_endpoint_list(st, network_id, NULL, &eps, &n))
-		return;
-	for (i = 0; i < n; i++) {
-		if (memcmp(&eps[i].ip6, ip, sizeof(*ip)))
-			continue;
-		if (!nb_store_sandbox_find(st, eps[i].sandbox_id, &sb))
-			snprintf(out, size, "sandbox \"%s\"", sb.name);
-		break;
-	}
-	free(eps);
 }
 
 /*
@@ -250,7 +232,7 @@ static int pick_address6(struct nb_store *st, const struct nb_network_rec *net,
 									      : "gateway");
 			break;
 		case -EADDRINUSE:
-			holder_name6(st, net->id, want, who, sizeof(who));
+			holder_name(st, net->id, 0, want, who, sizeof(who));
 			nb_errorf("sandbox \"%s\": IPv6 address %s is already in use in network "
 				  "\"%s\" by %s",
 				  sb->name, a, net->name, who);
@@ -446,7 +428,7 @@ static int mac_free(struct nb_store *st, const struct nb_network_rec *net,
 	for (i = 0; i < n; i++) {
 		if (memcmp(eps[i].mac, ep->mac, sizeof(ep->mac)))
 			continue;
-		holder_name6(st, net->id, &eps[i].ip6, who, sizeof(who));
+		holder_name(st, net->id, 0, &eps[i].ip6, who, sizeof(who));
 		nb_errorf("sandbox \"%s\": IPv6 address %s would have MAC %s, which %s has on "
 			  "network \"%s\" (an IPv6-only endpoint's MAC is 02:42 + the last four "
 			  "bytes of its address); choose another --ip6",
