@@ -809,9 +809,15 @@ static int c_dnat_host_socket(void *arg)
 /* A TCP flow closed by FIN from both sides; the client's next SYN from the same port is new */
 static int c_ct_tcp_close(void *arg)
 {
+	struct nb_ct_key k = {.saddr = CLI,
+			      .daddr = U,
+			      .sport = htons(5800),
+			      .dport = htons(8000),
+			      .proto = IPPROTO_TCP};
 	struct t *t = arg;
 	struct pkt syn, synack, fin_c, fin_s;
 	struct nb_nat_flow f;
+	struct nb_ct_entry e;
 	bool ok;
 
 	mk(&syn, &(struct fr){.dmac = t->up_mac,
@@ -851,10 +857,20 @@ static int c_ct_tcp_close(void *arg)
 	ok &= ASSERT_EQ(f.state, NB_CT_S_CLOSED, "state after both FINs");
 	ok &= ASSERT_EQ(f.expires_ns <= NB_CT_TCP_CLOSED_SECS * 1000000000ULL, 1,
 			"closed flows expire fast");
+	ok &= ASSERT_OK(bpf_map_lookup_elem(t->maps.ct, &k, &e), "the closed flow is in nb_ct");
 	/* port reuse: a new SYN starts over */
 	ok &= verdict_is(t->in, t->ifx[D_UP], &syn, TC_ACT_REDIRECT);
 	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, CLI, 5800, U, 8000, &f), "flow");
 	ok &= ASSERT_EQ(f.state, NB_CT_S_NEW, "state after a new SYN");
+	/*
+	 * the closed flow's entry in nb_ct (the SYN's lookup found it there, and the
+	 * new half-open flow went to nb_ct_syn) is gone: lookups try nb_ct first
+	 */
+	ok &= ASSERT_EQ(bpf_map_lookup_elem(t->maps.ct, &k, &e) ? errno : 0, ENOENT,
+			"the closed flow's nb_ct entry deleted");
+	ok &= verdict_is(t->epf, t->ifx[D_A], &synack, TC_ACT_REDIRECT);
+	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 5800, U, 8000, &f), "flow");
+	ok &= ASSERT_EQ(f.state, NB_CT_S_ESTABLISHED, "the new flow answered");
 	return ok ? 0 : -1;
 }
 
