@@ -869,7 +869,7 @@ static int c_ct_tcp_close(void *arg)
 	ok &= ASSERT_EQ(bpf_map_lookup_elem(t->maps.ct, &k, &e) ? errno : 0, ENOENT,
 			"the closed flow's nb_ct entry deleted");
 	ok &= verdict_is(t->epf, t->ifx[D_A], &synack, TC_ACT_REDIRECT);
-	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 5800, U, 8000, &f), "flow");
+	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, CLI, 5800, U, 8000, &f), "flow");
 	ok &= ASSERT_EQ(f.state, NB_CT_S_ESTABLISHED, "the new flow answered");
 	return ok ? 0 : -1;
 }
