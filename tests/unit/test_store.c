@@ -683,8 +683,8 @@ static void test_network_counts_and_floor(void **state)
 	assert_int_equal(nb_store_network_ips_floor(f->st, n.id, &floor, &ips, &cnt), 0);
 	assert_int_equal(floor, ip("10.1.0.5"));
 	assert_int_equal(cnt, 0);
-	assert_int_equal(
-	    nb_ipam_alloc_from(&n.subnet, &n.range, n.gateway, ips, cnt, floor, &next), 0);
+	assert_int_equal(nb_ipam_alloc_from(&n.subnet, &n.range, n.gateway, ips, cnt, floor, &next),
+			 0);
 	assert_int_equal(next, ip("10.1.0.5"));
 	free(ips);
 
@@ -695,8 +695,8 @@ static void test_network_counts_and_floor(void **state)
 	assert_int_equal(floor, ip("10.1.0.3"));
 	assert_int_equal(cnt, 1);
 	assert_int_equal(ips[0], ip("10.1.0.4"));
-	assert_int_equal(
-	    nb_ipam_alloc_from(&n.subnet, &n.range, n.gateway, ips, cnt, floor, &next), 0);
+	assert_int_equal(nb_ipam_alloc_from(&n.subnet, &n.range, n.gateway, ips, cnt, floor, &next),
+			 0);
 	assert_int_equal(next, ip("10.1.0.3"));
 	free(ips);
 	/* a sandbox's cascade too, on every network it was on; the endpoint without a
