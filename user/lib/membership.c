@@ -114,7 +114,7 @@ static int pick_address(struct nb_store *st, const struct nb_network_rec *net,
 			const struct nb_sandbox_rec *sb, __be32 want, __be32 *ip)
 {
 	char a[NB_IPV4_STRLEN], p[NB_CIDR_STRLEN], who[NB_NAME_MAX + 32];
-	__be32 *used = NULL;
+	__be32 *used = NULL, floor = 0;
 	size_t nused = 0;
 	int err;
 
@@ -128,7 +128,14 @@ static int pick_address(struct nb_store *st, const struct nb_network_rec *net,
 			  sb->name, nb_fmt_ipv4(want, a), net->name);
 		return -EINVAL;
 	}
-	err = nb_store_network_ips(st, net->id, &used, &nused);
+	/*
+	 * The lowest free address is sought from the network's floor, below which
+	 * all are taken: at N sandboxes a create reads the addresses from there
+	 * (none on a network filled in order), not all N (issue 20). A wanted
+	 * one is checked against them all.
+	 */
+	err = want ? nb_store_network_ips(st, net->id, &used, &nused)
+		   : nb_store_network_ips_floor(st, net->id, &floor, &used, &nused);
 	if (err) {
 		nb_errorf("network \"%s\": cannot read the addresses in use: %s", net->name,
 			  strerror(-err));
@@ -172,10 +179,17 @@ static int pick_address(struct nb_store *st, const struct nb_network_rec *net,
 				  net->name, strerror(-err));
 		}
 	} else {
-		err = nb_ipam_alloc(&net->subnet, &net->range, net->gateway, used, nused, ip);
+		err = nb_ipam_alloc_from(&net->subnet, &net->range, net->gateway, used, nused,
+					 floor, ip);
 		if (err)
 			nb_errorf("network \"%s\": no free address left in %s for sandbox \"%s\"",
 				  net->name, nb_fmt_prefix(&net->range, p), sb->name);
+		/* all below it taken now, in the same transaction as the endpoint's row */
+		if (!err && ntohl(*ip) != UINT32_MAX)
+			err = nb_store_network_ip_floor_set(st, net->id, htonl(ntohl(*ip) + 1));
+		if (err && *ip)
+			nb_errorf("network \"%s\": cannot record its address floor: %s", net->name,
+				  strerror(-err));
 	}
 	free(used);
 	return err;

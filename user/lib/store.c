@@ -32,7 +32,7 @@
 #include "store.h"
 
 /* Bumped with every schema change; nb_store_open() migrates older files. */
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 /* A writer holds the flock for a whole command; SQLite's own wait is a fallback. */
 #define BUSY_TIMEOUT_MS 30000
 
@@ -195,6 +195,30 @@ static const char schema_v7[] =
     "  FOREIGN KEY (host_ip6, host_port, proto)"
     "    REFERENCES publish6 (host_ip6, host_port, proto) ON DELETE CASCADE"
     ") STRICT;";
+
+/*
+ * Version 8: what a sandbox create reads of its network in O(1) instead of
+ * per endpoint of it (issue 20: 4,096 on one network). ndevices counts the
+ * network's endpoints with a device (host_ifname), the room checks' count;
+ * ip_floor (host order, 0 = none) is an address below which every address of
+ * the network is held or reserved, where the lowest free one is sought from.
+ * Triggers keep both whatever deletes the row (rm, gc, a sandbox's cascade):
+ * a deleted address lowers the floor; nothing else may (a taken one never
+ * frees an address below it). Endpoints never change network, address or
+ * device in place (no UPDATE of those columns).
+ */
+static const char schema_v8[] =
+    "ALTER TABLE networks ADD COLUMN ndevices INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE networks ADD COLUMN ip_floor INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE networks SET ndevices = (SELECT count(*) FROM endpoints e"
+    "  WHERE e.network_id = networks.id AND e.host_ifname IS NOT NULL);"
+    "CREATE TRIGGER IF NOT EXISTS endpoints_device_added AFTER INSERT ON endpoints"
+    "  WHEN new.host_ifname IS NOT NULL BEGIN"
+    "  UPDATE networks SET ndevices = ndevices + 1 WHERE id = new.network_id; END;"
+    "CREATE TRIGGER IF NOT EXISTS endpoints_deleted AFTER DELETE ON endpoints BEGIN"
+    "  UPDATE networks SET ndevices = ndevices - (old.host_ifname IS NOT NULL),"
+    "  ip_floor = CASE WHEN old.ip IS NOT NULL AND old.ip < ip_floor THEN old.ip"
+    "  ELSE ip_floor END WHERE id = old.network_id; END;";
 
 /*
  * Maps a failed SQLite call to an errno. Constraint violations are the
@@ -398,6 +422,8 @@ static int schema_init(struct nb_store *st)
 			err = exec_sql(st, "migrate schema to version 6", schema_v6);
 		if (!err && version < 7)
 			err = exec_sql(st, "migrate schema to version 7", schema_v7);
+		if (!err && version < 8)
+			err = exec_sql(st, "migrate schema to version 8", schema_v8);
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
 		if (!err)
 			err = exec_sql(st, "set schema version", sql);
@@ -1046,7 +1072,7 @@ static int count_rows(struct nb_store *st, const char *what, const char *sql, co
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		*n = sqlite3_column_int64(stmt, 0);
-	else
+	else if (rc != SQLITE_DONE) /* no row: nothing counted */
 		err = db_fail(st, what, rc);
 	sqlite3_finalize(stmt);
 	return err;
@@ -1065,10 +1091,9 @@ static int network_room(struct nb_store *st, const struct nb_endpoint_rec *rec)
 	int err;
 
 	/*
-	 * A bridge endpoint is one with an address (a host/none one has
-	 * neither address nor device): counted in the (network_id, ip) index
-	 * alone, the pages pick_address() just read, not in every row of the
-	 * network (host_ifname is not in that index).
+	 * A bridge endpoint is one with a device (a host/none one has none),
+	 * counted by triggers in the network's row (schema_v8): a create reads
+	 * one row, not one per endpoint of the network.
 	 */
 	err = count_rows(st, "count endpoints of a network", NB_STORE_NETWORK_ROOM_SQL,
 			 rec->network_id, &n);
@@ -1093,8 +1118,8 @@ static int endpoint_room(struct nb_store *st, const struct nb_endpoint_rec *rec)
 
 	if (!rec->host_ifname[0])
 		return 0;
-	err = prep(st, "count endpoints",
-		   "SELECT count(*) FROM endpoints WHERE host_ifname IS NOT NULL", &stmt);
+	/* per network, kept by triggers (schema_v8): no walk of every endpoint's row */
+	err = prep(st, "count endpoints", "SELECT coalesce(sum(ndevices), 0) FROM networks", &stmt);
 	if (err)
 		return err;
 	rc = sqlite3_step(stmt);
@@ -1293,6 +1318,54 @@ static int read_ip6(sqlite3_stmt *s, void *out)
 {
 	col_ip6(s, 0, out);
 	return 0;
+}
+
+int nb_store_network_ips_floor(struct nb_store *st, const char *network_id, __be32 *floor,
+			       __be32 **out, size_t *n)
+{
+	sqlite3_stmt *stmt;
+	int err, rc;
+
+	*floor = 0;
+	err = prep(st, "read the address floor", "SELECT ip_floor FROM networks WHERE id = ?1",
+		   &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, network_id, -1, SQLITE_STATIC);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*floor = col_ip(stmt, 0);
+	else if (rc != SQLITE_DONE)
+		err = db_fail(st, "read the address floor", rc);
+	sqlite3_finalize(stmt);
+	if (err)
+		return err;
+	err = prep(st, "list addresses", NB_STORE_NETWORK_IPS_FLOOR_SQL, &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, network_id, -1, SQLITE_STATIC);
+	bind_ip(stmt, 2, *floor);
+	err = collect(st, "list addresses", stmt, sizeof(**out), read_ip, NULL, (void **)out, n);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+int nb_store_network_ip_floor_set(struct nb_store *st, const char *network_id, __be32 floor)
+{
+	sqlite3_stmt *stmt;
+	int err, rc;
+
+	err = prep(st, "write the address floor", "UPDATE networks SET ip_floor = ?2 WHERE id = ?1",
+		   &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, network_id, -1, SQLITE_STATIC);
+	bind_ip(stmt, 2, floor);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE)
+		err = db_fail(st, "write the address floor", rc);
+	sqlite3_finalize(stmt);
+	return err;
 }
 
 int nb_store_network_ips6(struct nb_store *st, const char *network_id, struct in6_addr **out,
