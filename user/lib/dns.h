@@ -7,6 +7,7 @@
 #ifndef NETBPF_DNS_H
 #define NETBPF_DNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
@@ -68,6 +69,25 @@ enum nb_dns_verdict {
  */
 enum nb_dns_verdict nb_dns_answer(const struct nb_dns_table *t, const char *net_id, __be32 client,
 				  const uint8_t *q, size_t len, uint8_t **resp, size_t *resp_len);
+
+/* client is the address of a sandbox on net_id (whom the network's DNS serves) */
+bool nb_dns_is_client(const struct nb_dns_table *t, const char *net_id, __be32 client);
+
+/*
+ * a[alen] is the answer to query q[qlen] as it was sent: a reply (QR) with the same id, opcode
+ * and one question of the same name (any case), type and class. Anything else arriving on the
+ * query's socket (a spoofed or stale reply) is to be ignored.
+ */
+bool nb_dns_answer_matches(const uint8_t *q, size_t qlen, const uint8_t *a, size_t alen);
+
+/* the largest UDP reply the client of q takes: 512, or its EDNS payload size, at most max */
+size_t nb_dns_udp_limit(const uint8_t *q, size_t qlen, size_t max);
+
+/*
+ * *out (malloc'd) is reply a[alen] if it fits in max bytes, else its header and question
+ * with TC set and no records (the client retries over TCP). -errno: a is no DNS message.
+ */
+int nb_dns_truncate(const uint8_t *a, size_t alen, size_t max, uint8_t **out, size_t *out_len);
 
 /* the reply SERVFAIL to q (no resolver answered); NB_DNS_DROP when q is no query */
 enum nb_dns_verdict nb_dns_servfail(const uint8_t *q, size_t len, uint8_t **resp,

@@ -532,6 +532,104 @@ void nb_store_close(struct nb_store *st)
 	free(st);
 }
 
+/* ---- change watch --------------------------------------------------------- */
+
+struct nb_store_watch {
+	sqlite3 *db;
+	dev_t dev; /* the file db has open: a state made anew is another file */
+	ino_t ino;
+	int version; /* PRAGMA data_version at the last call */
+	char path[PATH_MAX];
+};
+
+void nb_store_watch_close(struct nb_store_watch *w)
+{
+	if (!w)
+		return;
+	if (w->db)
+		sqlite3_close_v2(w->db);
+	free(w);
+}
+
+/* (re)opens w->db on the file at w->path now */
+static int watch_open_db(struct nb_store_watch *w)
+{
+	struct stat sb;
+	int rc;
+
+	if (w->db)
+		sqlite3_close_v2(w->db);
+	w->db = NULL;
+	if (stat(w->path, &sb))
+		return nb_error(-errno, "state database %s: %s", w->path, strerror(errno));
+	rc = sqlite3_open_v2(w->path, &w->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL);
+	if (rc != SQLITE_OK) {
+		nb_errorf("state database %s: open: %s", w->path,
+			  w->db ? sqlite3_errmsg(w->db) : sqlite3_errstr(rc));
+		sqlite3_close_v2(w->db);
+		w->db = NULL;
+		return -EIO;
+	}
+	sqlite3_busy_timeout(w->db, 1000);
+	w->dev = sb.st_dev;
+	w->ino = sb.st_ino;
+	w->version = -1;
+	return 0;
+}
+
+int nb_store_watch_open(const char *state_dir, struct nb_store_watch **out)
+{
+	struct nb_store_watch *w = calloc(1, sizeof(*w));
+	int err;
+
+	if (!w)
+		return -ENOMEM;
+	if ((size_t)snprintf(w->path, sizeof(w->path), "%s/netbpf.db", state_dir) >=
+	    sizeof(w->path)) {
+		free(w);
+		return nb_error(-ENAMETOOLONG, "state dir %s: %s", state_dir,
+				strerror(ENAMETOOLONG));
+	}
+	err = watch_open_db(w);
+	if (err) {
+		nb_store_watch_close(w);
+		return err;
+	}
+	*out = w;
+	return 0;
+}
+
+int nb_store_watch_changed(struct nb_store_watch *w)
+{
+	sqlite3_stmt *stmt = NULL;
+	struct stat sb;
+	int rc, v, err;
+
+	/* a state removed and made again (down --purge, a restore) is a change */
+	if (stat(w->path, &sb))
+		return nb_error(-errno, "state database %s: %s", w->path, strerror(errno));
+	if (sb.st_dev != w->dev || sb.st_ino != w->ino) {
+		err = watch_open_db(w);
+		if (err)
+			return err;
+	}
+	/* SQLite's own counter of commits by other connections, WAL ones included */
+	rc = sqlite3_prepare_v2(w->db, "PRAGMA data_version", -1, &stmt, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(stmt);
+	if (rc != SQLITE_ROW) {
+		nb_errorf("state database %s: data_version: %s", w->path, sqlite3_errmsg(w->db));
+		sqlite3_finalize(stmt);
+		return -EIO;
+	}
+	v = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	if (v == w->version)
+		return 0;
+	w->version = v;
+	return 1;
+}
+
 int nb_store_begin(struct nb_store *st)
 {
 	/* IMMEDIATE takes the write lock now rather than failing to upgrade later */

@@ -132,6 +132,18 @@ int nb_store_open(const char *state_dir, bool writer, struct nb_store **out);
 /* Rolls back a transaction left open, then releases the flock */
 void nb_store_close(struct nb_store *st);
 
+/*
+ * Whether the state changed, for a long-running reader (netbpfd's DNS) that must not hold the
+ * flock nb_store_open() takes (it would block every writer): a read-only SQLite connection of
+ * its own that never reads a row. nb_store_watch_changed() is 1 on its first call and whenever
+ * another connection committed since the last one (or the database file was made anew), 0
+ * if not, -errno with a message.
+ */
+struct nb_store_watch;
+int nb_store_watch_open(const char *state_dir, struct nb_store_watch **out);
+int nb_store_watch_changed(struct nb_store_watch *w);
+void nb_store_watch_close(struct nb_store_watch *w);
+
 int nb_store_begin(struct nb_store *st); /* BEGIN IMMEDIATE (a reader: BEGIN, a snapshot) */
 int nb_store_commit(struct nb_store *st);
 void nb_store_rollback(struct nb_store *st); /* no-op outside a transaction */
