@@ -235,40 +235,67 @@ struct hostile {
 };
 
 #define HDR(flags_hi, qd, an) 0x12, 0x34, flags_hi, 0x00, 0, qd, 0, an, 0, 0, 0, 0
-#define TYPE_A_IN 0, 1, 0, 1
+#define TYPE_A_IN	      0, 1, 0, 1
 
 static const struct hostile hostile[] = {
     {"five bytes: no header", {0x12, 0x34, 0x01, 0x00, 0x00}, 5, NB_DNS_DROP, 0},
     /* a reply is never answered: no loops between resolvers */
     {"a reply (QR)", {HDR(0x81, 1, 0), 1, 's', '1', 0, TYPE_A_IN}, 20, NB_DNS_DROP, 0},
-    {"a label past the end", {HDR(0x01, 1, 0), 0x3f, 'a', 'b'}, 15, NB_DNS_ANSWER,
+    {"a label past the end",
+     {HDR(0x01, 1, 0), 0x3f, 'a', 'b'},
+     15,
+     NB_DNS_ANSWER,
      LDNS_RCODE_FORMERR},
-    {"a pointer to itself", {HDR(0x01, 1, 0), 0xc0, 12, TYPE_A_IN}, 18, NB_DNS_ANSWER,
+    {"a pointer to itself",
+     {HDR(0x01, 1, 0), 0xc0, 12, TYPE_A_IN},
+     18,
+     NB_DNS_ANSWER,
      LDNS_RCODE_FORMERR},
-    {"two pointers in a loop", {HDR(0x01, 1, 0), 0xc0, 14, 0xc0, 12, TYPE_A_IN}, 20,
-     NB_DNS_ANSWER, LDNS_RCODE_FORMERR},
+    {"two pointers in a loop",
+     {HDR(0x01, 1, 0), 0xc0, 14, 0xc0, 12, TYPE_A_IN},
+     20,
+     NB_DNS_ANSWER,
+     LDNS_RCODE_FORMERR},
     {"a label, then a pointer back to it",
      {HDR(0x01, 1, 0), 1, 'a', 0xc0, 12, TYPE_A_IN},
      20,
      NB_DNS_ANSWER,
      LDNS_RCODE_FORMERR},
-    {"a pointer past the end", {HDR(0x01, 1, 0), 0xc0, 0xff, TYPE_A_IN}, 18, NB_DNS_ANSWER,
+    {"a pointer past the end",
+     {HDR(0x01, 1, 0), 0xc0, 0xff, TYPE_A_IN},
+     18,
+     NB_DNS_ANSWER,
      LDNS_RCODE_FORMERR},
-    {"an extended label type (0x40)", {HDR(0x01, 1, 0), 0x41, 'a', 0, TYPE_A_IN}, 19,
-     NB_DNS_ANSWER, LDNS_RCODE_FORMERR},
+    {"an extended label type (0x40)",
+     {HDR(0x01, 1, 0), 0x41, 'a', 0, TYPE_A_IN},
+     19,
+     NB_DNS_ANSWER,
+     LDNS_RCODE_FORMERR},
     {"no question (qdcount 0)", {HDR(0x01, 0, 0)}, 12, NB_DNS_ANSWER, LDNS_RCODE_FORMERR},
     {"two questions",
      {HDR(0x01, 2, 0), 1, 's', '1', 0, TYPE_A_IN, 1, 's', '2', 0, TYPE_A_IN},
      28,
      NB_DNS_ANSWER,
      LDNS_RCODE_FORMERR},
-    {"qdcount 2, one question", {HDR(0x01, 2, 0), 1, 's', '1', 0, TYPE_A_IN}, 20,
-     NB_DNS_ANSWER, LDNS_RCODE_FORMERR},
-    {"a name without type and class", {HDR(0x01, 1, 0), 1, 's', '1', 0}, 16, NB_DNS_ANSWER,
+    {"qdcount 2, one question",
+     {HDR(0x01, 2, 0), 1, 's', '1', 0, TYPE_A_IN},
+     20,
+     NB_DNS_ANSWER,
      LDNS_RCODE_FORMERR},
-    {"ancount 255, no records", {HDR(0x01, 1, 255), 1, 's', '1', 0, TYPE_A_IN}, 20,
-     NB_DNS_ANSWER, LDNS_RCODE_FORMERR},
-    {"opcode STATUS", {HDR(0x11, 1, 0), 1, 's', '1', 0, TYPE_A_IN}, 20, NB_DNS_ANSWER,
+    {"a name without type and class",
+     {HDR(0x01, 1, 0), 1, 's', '1', 0},
+     16,
+     NB_DNS_ANSWER,
+     LDNS_RCODE_FORMERR},
+    {"ancount 255, no records",
+     {HDR(0x01, 1, 255), 1, 's', '1', 0, TYPE_A_IN},
+     20,
+     NB_DNS_ANSWER,
+     LDNS_RCODE_FORMERR},
+    {"opcode STATUS",
+     {HDR(0x11, 1, 0), 1, 's', '1', 0, TYPE_A_IN},
+     20,
+     NB_DNS_ANSWER,
      LDNS_RCODE_NOTIMPL},
     /* filled in by test_malformed: five labels of 63, a name of 321 bytes */
     {"a name over 255 bytes", {HDR(0x01, 1, 0)}, 0, NB_DNS_ANSWER, LDNS_RCODE_FORMERR},
@@ -452,7 +479,7 @@ static void test_store_watch(void **s)
 {
 	char dir[] = "/tmp/nb-test-dns-watch-XXXXXX", cmd[128];
 	struct nb_store_watch *w = NULL;
-	struct nb_store *st = NULL;
+	struct nb_store *st = NULL, *rd = NULL;
 	char *v = NULL;
 
 	(void)s;
@@ -476,11 +503,23 @@ static void test_store_watch(void **s)
 	assert_int_equal(nb_store_setting_get(st, "test", &v), 0);
 	free(v);
 	assert_int_equal(nb_store_watch_changed(w), 0);
+	/* a reader opened and closed (a reload's own) hides no later commit */
+	nb_store_close(st); /* (its flock would block the reader's) */
+	assert_int_equal(nb_store_open(dir, false, &rd), 0);
+	nb_store_close(rd);
+	(void)nb_store_watch_changed(w); /* the last close checkpoints: a change, at most */
+	assert_int_equal(nb_store_watch_changed(w), 0);
+	assert_int_equal(nb_store_open(dir, true, &st), 0);
+	assert_int_equal(nb_store_begin(st), 0);
+	assert_int_equal(nb_store_setting_set(st, "test", "2"), 0);
+	assert_int_equal(nb_store_commit(st), 0);
+	assert_int_equal(nb_store_watch_changed(w), 1);
+	assert_int_equal(nb_store_watch_changed(w), 0);
 	nb_store_close(st);
 	st = NULL;
 	/* a state made anew (removed, then opened again) is another file: a change */
-	snprintf(cmd, sizeof(cmd), "rm -f %s/netbpf.db %s/netbpf.db-wal %s/netbpf.db-shm", dir,
-		 dir, dir);
+	snprintf(cmd, sizeof(cmd), "rm -f %s/netbpf.db %s/netbpf.db-wal %s/netbpf.db-shm", dir, dir,
+		 dir);
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(nb_store_open(dir, true, &st), 0);
 	assert_int_equal(nb_store_watch_changed(w), 1);

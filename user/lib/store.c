@@ -534,47 +534,59 @@ void nb_store_close(struct nb_store *st)
 
 /* ---- change watch --------------------------------------------------------- */
 
-struct nb_store_watch {
-	sqlite3 *db;
-	dev_t dev; /* the file db has open: a state made anew is another file */
+/*
+ * What a commit changes on disk, read without SQLite: a commit appends frames to the WAL
+ * (its size and mtime), a checkpoint writes the database file and restarts the WAL (the
+ * checkpoint sequence and salts of the WAL header), and a state made anew is another inode.
+ * An SQLite connection kept open for PRAGMA data_version was tried first: it stops seeing
+ * other processes' commits once another connection of the same process (a reload's own
+ * reader, the Docker plugin's) closes.
+ */
+struct file_print {
+	dev_t dev;
 	ino_t ino;
-	int version; /* PRAGMA data_version at the last call */
-	char path[PATH_MAX];
+	off_t size;
+	long long mtime_s, mtime_ns;
+	uint8_t head[32]; /* the WAL's header; zeros for the database */
 };
+
+struct nb_store_watch {
+	char db[PATH_MAX], wal[PATH_MAX];
+	struct file_print db_print, wal_print;
+	bool seen; /* a first call was made */
+};
+
+/* path's print into p; a missing file prints as zeros (0), unless must: -errno */
+static int file_print(const char *path, bool head, bool must, struct file_print *p)
+{
+	struct stat sb;
+	int fd;
+
+	memset(p, 0, sizeof(*p));
+	if (stat(path, &sb)) {
+		if (errno == ENOENT && !must)
+			return 0;
+		return nb_error(-errno, "state database %s: %s", path, strerror(errno));
+	}
+	p->dev = sb.st_dev;
+	p->ino = sb.st_ino;
+	p->size = sb.st_size;
+	p->mtime_s = sb.st_mtim.tv_sec;
+	p->mtime_ns = sb.st_mtim.tv_nsec;
+	if (head) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0) {
+			if (pread(fd, p->head, sizeof(p->head), 0) < 0)
+				memset(p->head, 0, sizeof(p->head));
+			close(fd);
+		}
+	}
+	return 0;
+}
 
 void nb_store_watch_close(struct nb_store_watch *w)
 {
-	if (!w)
-		return;
-	if (w->db)
-		sqlite3_close_v2(w->db);
 	free(w);
-}
-
-/* (re)opens w->db on the file at w->path now */
-static int watch_open_db(struct nb_store_watch *w)
-{
-	struct stat sb;
-	int rc;
-
-	if (w->db)
-		sqlite3_close_v2(w->db);
-	w->db = NULL;
-	if (stat(w->path, &sb))
-		return nb_error(-errno, "state database %s: %s", w->path, strerror(errno));
-	rc = sqlite3_open_v2(w->path, &w->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOFOLLOW, NULL);
-	if (rc != SQLITE_OK) {
-		nb_errorf("state database %s: open: %s", w->path,
-			  w->db ? sqlite3_errmsg(w->db) : sqlite3_errstr(rc));
-		sqlite3_close_v2(w->db);
-		w->db = NULL;
-		return -EIO;
-	}
-	sqlite3_busy_timeout(w->db, 1000);
-	w->dev = sb.st_dev;
-	w->ino = sb.st_ino;
-	w->version = -1;
-	return 0;
 }
 
 int nb_store_watch_open(const char *state_dir, struct nb_store_watch **out)
@@ -584,15 +596,16 @@ int nb_store_watch_open(const char *state_dir, struct nb_store_watch **out)
 
 	if (!w)
 		return -ENOMEM;
-	if ((size_t)snprintf(w->path, sizeof(w->path), "%s/netbpf.db", state_dir) >=
-	    sizeof(w->path)) {
+	if ((size_t)snprintf(w->db, sizeof(w->db), "%s/netbpf.db", state_dir) >= sizeof(w->db) ||
+	    (size_t)snprintf(w->wal, sizeof(w->wal), "%s/netbpf.db-wal", state_dir) >=
+		sizeof(w->wal)) {
 		free(w);
 		return nb_error(-ENAMETOOLONG, "state dir %s: %s", state_dir,
 				strerror(ENAMETOOLONG));
 	}
-	err = watch_open_db(w);
+	err = file_print(w->db, false, true, &w->db_print);
 	if (err) {
-		nb_store_watch_close(w);
+		free(w);
 		return err;
 	}
 	*out = w;
@@ -601,33 +614,21 @@ int nb_store_watch_open(const char *state_dir, struct nb_store_watch **out)
 
 int nb_store_watch_changed(struct nb_store_watch *w)
 {
-	sqlite3_stmt *stmt = NULL;
-	struct stat sb;
-	int rc, v, err;
+	struct file_print db, wal;
+	bool changed;
+	int err;
 
-	/* a state removed and made again (down --purge, a restore) is a change */
-	if (stat(w->path, &sb))
-		return nb_error(-errno, "state database %s: %s", w->path, strerror(errno));
-	if (sb.st_dev != w->dev || sb.st_ino != w->ino) {
-		err = watch_open_db(w);
-		if (err)
-			return err;
-	}
-	/* SQLite's own counter of commits by other connections, WAL ones included */
-	rc = sqlite3_prepare_v2(w->db, "PRAGMA data_version", -1, &stmt, NULL);
-	if (rc == SQLITE_OK)
-		rc = sqlite3_step(stmt);
-	if (rc != SQLITE_ROW) {
-		nb_errorf("state database %s: data_version: %s", w->path, sqlite3_errmsg(w->db));
-		sqlite3_finalize(stmt);
-		return -EIO;
-	}
-	v = sqlite3_column_int(stmt, 0);
-	sqlite3_finalize(stmt);
-	if (v == w->version)
-		return 0;
-	w->version = v;
-	return 1;
+	err = file_print(w->db, false, true, &db);
+	if (!err)
+		err = file_print(w->wal, true, false, &wal);
+	if (err)
+		return err;
+	changed = !w->seen || memcmp(&db, &w->db_print, sizeof(db)) ||
+		  memcmp(&wal, &w->wal_print, sizeof(wal));
+	w->db_print = db;
+	w->wal_print = wal;
+	w->seen = true;
+	return changed;
 }
 
 int nb_store_begin(struct nb_store *st)

@@ -134,10 +134,11 @@ void nb_store_close(struct nb_store *st);
 
 /*
  * Whether the state changed, for a long-running reader (netbpfd's DNS) that must not hold the
- * flock nb_store_open() takes (it would block every writer): a read-only SQLite connection of
- * its own that never reads a row. nb_store_watch_changed() is 1 on its first call and whenever
- * another connection committed since the last one (or the database file was made anew), 0
- * if not, -errno with a message.
+ * flock nb_store_open() takes (it would block every writer): the database and WAL files'
+ * inode, size, mtime and the WAL header, compared with the last call's. No lock, no SQLite.
+ * nb_store_watch_changed() is 1 on its first call and whenever a commit, a checkpoint or a
+ * database made anew changed them since the last one (a false 1 now and then, never a
+ * missed commit), 0 if not, -errno with a message (no database).
  */
 struct nb_store_watch;
 int nb_store_watch_open(const char *state_dir, struct nb_store_watch **out);
