@@ -474,6 +474,54 @@ static void test_truncate(void **s)
 	free(a);
 }
 
+/* a flooding client fills its own share, a flooding network its own: the others get theirs */
+static void test_slots(void **s)
+{
+	static struct nb_dns_slots sl;
+	__be32 ga = ip("10.1.0.1"), gb = ip("10.2.0.1");
+	int i;
+
+	(void)s;
+	nb_dns_slots_init(&sl, 8, 6, 3);
+	/* 10.1.0.2 floods: three slots, then refused, counted, named */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(nb_dns_slot_take(&sl, ga, ip("10.1.0.2")), NB_DNS_OVER_NONE);
+	assert_int_equal(nb_dns_slot_take(&sl, ga, ip("10.1.0.2")), NB_DNS_OVER_CLIENT);
+	assert_int_equal(nb_dns_slot_take(&sl, ga, ip("10.1.0.2")), NB_DNS_OVER_CLIENT);
+	assert_int_equal(sl.refused[NB_DNS_OVER_CLIENT], 2);
+	assert_int_equal(sl.last_ip, ip("10.1.0.2"));
+	assert_int_equal(sl.last_gw, ga);
+	/* the same address on another network is another client */
+	assert_int_equal(nb_dns_slot_take(&sl, gb, ip("10.1.0.2")), NB_DNS_OVER_NONE);
+	/* its neighbours on a: up to the network's 6 */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(nb_dns_slot_take(&sl, ga, ip("10.1.0.3")), NB_DNS_OVER_NONE);
+	assert_int_equal(nb_dns_slot_take(&sl, ga, ip("10.1.0.4")), NB_DNS_OVER_NET);
+	assert_int_equal(sl.refused[NB_DNS_OVER_NET], 1);
+	/* network b still has room, up to the 8 in all */
+	assert_int_equal(nb_dns_slot_take(&sl, gb, ip("10.2.0.2")), NB_DNS_OVER_NONE);
+	assert_int_equal(sl.inflight, 8);
+	assert_int_equal(nb_dns_slot_take(&sl, gb, ip("10.2.0.3")), NB_DNS_OVER_ALL);
+	/* a slot given back is anyone's again; the flooder's own limit holds */
+	nb_dns_slot_give(&sl, ga, ip("10.1.0.3"));
+	assert_int_equal(nb_dns_slot_take(&sl, ga, ip("10.1.0.2")), NB_DNS_OVER_CLIENT);
+	assert_int_equal(nb_dns_slot_take(&sl, gb, ip("10.2.0.3")), NB_DNS_OVER_NONE);
+	/* everything back: the entries free, the limits whole again */
+	for (i = 0; i < 3; i++)
+		nb_dns_slot_give(&sl, ga, ip("10.1.0.2"));
+	for (i = 0; i < 2; i++)
+		nb_dns_slot_give(&sl, ga, ip("10.1.0.3"));
+	nb_dns_slot_give(&sl, gb, ip("10.1.0.2"));
+	nb_dns_slot_give(&sl, gb, ip("10.2.0.2"));
+	nb_dns_slot_give(&sl, gb, ip("10.2.0.3"));
+	nb_dns_slot_give(&sl, gb, ip("10.9.9.9")); /* never taken: nothing happens */
+	assert_int_equal(sl.inflight, 0);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(sl.h[i].n, 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(nb_dns_slot_take(&sl, ga, ip("10.1.0.4")), NB_DNS_OVER_NONE);
+}
+
 /* netbpfd reads the state again only after a commit: the watch says when */
 static void test_store_watch(void **s)
 {
@@ -597,6 +645,7 @@ int main(void)
 	    cmocka_unit_test(test_malformed),
 	    cmocka_unit_test(test_answer_matches),
 	    cmocka_unit_test(test_truncate),
+	    cmocka_unit_test(test_slots),
 	    cmocka_unit_test(test_store_watch),
 	    cmocka_unit_test(test_servfail),
 	    cmocka_unit_test(test_resolv_conf),

@@ -558,3 +558,61 @@ int nb_dns_write_resolv_conf(const char *path, __be32 gateway)
 		return nb_error(-errno, "resolv.conf %s: %s", path, strerror(errno));
 	return 0;
 }
+
+void nb_dns_slots_init(struct nb_dns_slots *s, int max_all, int max_net, int max_client)
+{
+	memset(s, 0, sizeof(*s));
+	s->max_all = max_all < NB_DNS_SLOTS_MAX ? max_all : NB_DNS_SLOTS_MAX;
+	s->max_net = max_net;
+	s->max_client = max_client;
+}
+
+enum nb_dns_over nb_dns_slot_take(struct nb_dns_slots *s, __be32 gw, __be32 ip)
+{
+	int net = 0, mine = -1, free_i = -1, i;
+	enum nb_dns_over o = NB_DNS_OVER_NONE;
+
+	for (i = 0; i < s->max_all; i++) {
+		if (!s->h[i].n) {
+			free_i = free_i < 0 ? i : free_i;
+			continue;
+		}
+		if (s->h[i].gw == gw)
+			net += s->h[i].n;
+		if (s->h[i].gw == gw && s->h[i].ip == ip)
+			mine = i;
+	}
+	if (s->inflight >= s->max_all)
+		o = NB_DNS_OVER_ALL;
+	else if (net >= s->max_net)
+		o = NB_DNS_OVER_NET;
+	else if (mine >= 0 && s->h[mine].n >= s->max_client)
+		o = NB_DNS_OVER_CLIENT;
+	if (o != NB_DNS_OVER_NONE) {
+		s->refused[o]++;
+		s->last_gw = gw;
+		s->last_ip = ip;
+		return o;
+	}
+	/* fewer than max_all in flight: a free entry is there when ip holds none */
+	if (mine < 0) {
+		mine = free_i;
+		s->h[mine].gw = gw;
+		s->h[mine].ip = ip;
+	}
+	s->h[mine].n++;
+	s->inflight++;
+	return NB_DNS_OVER_NONE;
+}
+
+void nb_dns_slot_give(struct nb_dns_slots *s, __be32 gw, __be32 ip)
+{
+	int i;
+
+	for (i = 0; i < s->max_all; i++)
+		if (s->h[i].n && s->h[i].gw == gw && s->h[i].ip == ip) {
+			s->h[i].n--;
+			s->inflight--;
+			return;
+		}
+}

@@ -102,6 +102,39 @@ enum nb_dns_verdict nb_dns_servfail(const uint8_t *q, size_t len, uint8_t **resp
 int nb_dns_upstreams(const char *resolv_conf, const __be32 *skip, size_t nskip, __be32 *out,
 		     size_t max);
 
+/*
+ * The in-flight slots of a DNS server (a forwarded query's thread, a TCP connection's) by
+ * client: at most max_all at once, max_net of one network (its gateway), max_client of one
+ * client address on it, so that a sandbox holding idle connections or flooding a slow
+ * resolver uses up its own share, not its neighbours' nor other networks'. No lock here:
+ * the caller serializes.
+ */
+#define NB_DNS_SLOTS_MAX 256
+
+enum nb_dns_over {
+	NB_DNS_OVER_NONE = 0, /* a slot was taken */
+	NB_DNS_OVER_CLIENT,
+	NB_DNS_OVER_NET,
+	NB_DNS_OVER_ALL,
+};
+
+struct nb_dns_slots {
+	int max_all, max_net, max_client; /* max_all <= NB_DNS_SLOTS_MAX */
+	int inflight;
+	struct {
+		__be32 gw, ip; /* network (gateway) and client; n == 0: a free entry */
+		int n;
+	} h[NB_DNS_SLOTS_MAX];
+	unsigned long refused[NB_DNS_OVER_ALL + 1]; /* by the limit hit */
+	__be32 last_gw, last_ip;		    /* the last client refused */
+};
+
+void nb_dns_slots_init(struct nb_dns_slots *s, int max_all, int max_net, int max_client);
+/* a slot for client ip of network gw, or which limit it is over (counted in refused[]) */
+enum nb_dns_over nb_dns_slot_take(struct nb_dns_slots *s, __be32 gw, __be32 ip);
+/* gives back a slot nb_dns_slot_take() gave */
+void nb_dns_slot_give(struct nb_dns_slots *s, __be32 gw, __be32 ip);
+
 /* Docker's resolv.conf for a sandbox on a user-defined network: the gateway, ndots:0 */
 int nb_dns_write_resolv_conf(const char *path, __be32 gateway);
 

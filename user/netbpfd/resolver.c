@@ -20,15 +20,15 @@
 
 #include "resolver.h"
 
-#define DNS_PORT 53
-#define MAX_MSG 4096	       /* bigger UDP replies than EDNS's usual 1232..4096 are cut */
-#define MAX_INFLIGHT 64	       /* forwarded queries and TCP connections at once */
-#define MAX_PER_NET	    32	      /* ... of one network: the others keep the rest */
-#define MAX_PER_CLIENT	    8	      /* ... of one sandbox address: its neighbours keep the rest */
-#define MAX_UPSTREAMS 3	       /* as resolv.conf's MAXNS */
+#define DNS_PORT	    53
+#define MAX_MSG		    4096 /* bigger UDP replies than EDNS's usual 1232..4096 are cut */
+#define MAX_INFLIGHT	    64	 /* forwarded queries and TCP connections at once */
+#define MAX_PER_NET	    32	 /* ... of one network: the others keep the rest */
+#define MAX_PER_CLIENT	    8	 /* ... of one sandbox address: its neighbours keep the rest */
+#define MAX_UPSTREAMS	    3	 /* as resolv.conf's MAXNS */
 #define UPSTREAM_TIMEOUT_MS 2000 /* per resolver, as glibc's default 5 s is too long to wait */
-#define TCP_IDLE_S 5
-#define TCP_MAX_QUERIES 16
+#define TCP_IDLE_S	    5
+#define TCP_MAX_QUERIES	    16
 
 /* one gateway's sockets */
 struct listener {
@@ -37,14 +37,6 @@ struct listener {
 	int udp, tcp;
 	bool warned;
 };
-
-/* a client holding in-flight slots (a forwarded query's thread, a TCP connection's) */
-struct holder {
-	__be32 gw, ip; /* its network's gateway, its address */
-	int n;	       /* 0: a free entry */
-};
-
-enum over { OVER_NONE, OVER_CLIENT, OVER_NET, OVER_ALL };
 
 static struct {
 	const struct nb_instance *inst;
@@ -58,12 +50,9 @@ static struct {
 	int nup;
 	struct listener *ls;
 	size_t nls;
-	/* the in-flight slots by client: at most MAX_INFLIGHT holders at once */
 	pthread_mutex_t slots_lock;
-	struct holder holders[MAX_INFLIGHT];
-	int inflight;
-	unsigned long refused[OVER_ALL + 1], logged; /* by the limit hit; how many were logged */
-	struct holder last_refused;
+	struct nb_dns_slots slots; /* in flight by client and network (the limits above) */
+	unsigned long logged;	   /* how many refusals were logged */
 	/* the state is read again only when it changed (reload()) */
 	struct nb_store_watch *watch;
 	bool stale;	       /* the last read failed: try again next tick */
@@ -73,62 +62,20 @@ static struct {
 
 /* ---- fairness ------------------------------------------------------------------- */
 
-/*
- * One slot for client ip on the network of gateway gw, or which limit it is over: a sandbox
- * holding idle TCP connections or flooding a slow resolver uses up its own share, not its
- * network's nor everyone's.
- */
-static enum over take_slot(__be32 gw, __be32 ip)
+static bool take_slot(__be32 gw, __be32 ip)
 {
-	struct holder *h = NULL, *free_h = NULL;
-	enum over o = OVER_NONE;
-	int net = 0, i;
+	enum nb_dns_over o;
 
 	pthread_mutex_lock(&R.slots_lock);
-	for (i = 0; i < MAX_INFLIGHT; i++) {
-		struct holder *x = &R.holders[i];
-
-		if (!x->n) {
-			free_h = free_h ?: x;
-			continue;
-		}
-		if (x->gw == gw)
-			net += x->n;
-		if (x->gw == gw && x->ip == ip)
-			h = x;
-	}
-	if (R.inflight >= MAX_INFLIGHT)
-		o = OVER_ALL;
-	else if (net >= MAX_PER_NET)
-		o = OVER_NET;
-	else if (h && h->n >= MAX_PER_CLIENT)
-		o = OVER_CLIENT;
-	if (o == OVER_NONE) {
-		/* fewer than MAX_INFLIGHT in flight: a free entry exists when ip holds none */
-		h = h ?: free_h;
-		h->gw = gw;
-		h->ip = ip;
-		h->n++;
-		R.inflight++;
-	} else {
-		R.refused[o]++;
-		R.last_refused = (struct holder){.gw = gw, .ip = ip};
-	}
+	o = nb_dns_slot_take(&R.slots, gw, ip);
 	pthread_mutex_unlock(&R.slots_lock);
-	return o;
+	return o == NB_DNS_OVER_NONE;
 }
 
 static void give_slot(__be32 gw, __be32 ip)
 {
-	int i;
-
 	pthread_mutex_lock(&R.slots_lock);
-	for (i = 0; i < MAX_INFLIGHT; i++)
-		if (R.holders[i].n && R.holders[i].gw == gw && R.holders[i].ip == ip) {
-			R.holders[i].n--;
-			R.inflight--;
-			break;
-		}
+	nb_dns_slot_give(&R.slots, gw, ip);
 	pthread_mutex_unlock(&R.slots_lock);
 }
 
@@ -137,13 +84,14 @@ static void log_refused(void)
 {
 	unsigned long c, n, a;
 	char ip[NB_IPV4_STRLEN], gw[NB_IPV4_STRLEN];
-	struct holder last;
+	__be32 last_ip, last_gw;
 
 	pthread_mutex_lock(&R.slots_lock);
-	c = R.refused[OVER_CLIENT];
-	n = R.refused[OVER_NET];
-	a = R.refused[OVER_ALL];
-	last = R.last_refused;
+	c = R.slots.refused[NB_DNS_OVER_CLIENT];
+	n = R.slots.refused[NB_DNS_OVER_NET];
+	a = R.slots.refused[NB_DNS_OVER_ALL];
+	last_ip = R.slots.last_ip;
+	last_gw = R.slots.last_gw;
 	pthread_mutex_unlock(&R.slots_lock);
 	if (c + n + a == R.logged)
 		return;
@@ -151,7 +99,7 @@ static void log_refused(void)
 		"dns: %lu queries or connections refused over the in-flight limits, last from %s "
 		"on %s:53 (in all: %lu over the client's %d, %lu over the network's %d, %lu over "
 		"netbpfd's %d)",
-		c + n + a - R.logged, nb_fmt_ipv4(last.ip, ip), nb_fmt_ipv4(last.gw, gw), c,
+		c + n + a - R.logged, nb_fmt_ipv4(last_ip, ip), nb_fmt_ipv4(last_gw, gw), c,
 		MAX_PER_CLIENT, n, MAX_PER_NET, a, MAX_INFLIGHT);
 	R.logged = c + n + a;
 }
@@ -435,7 +383,7 @@ static void spawn(void *(*fn)(void *), struct job *j)
 	pthread_attr_t attr;
 	pthread_t t;
 
-	if (take_slot(j->gw, j->client.sin_addr.s_addr) != OVER_NONE) {
+	if (!take_slot(j->gw, j->client.sin_addr.s_addr)) {
 		close(j->fd);
 		free(j);
 		return;
@@ -726,6 +674,7 @@ static void *run(void *arg)
 
 int nbd_resolver_start(const struct nb_instance *inst, const char *resolv_conf)
 {
+	nb_dns_slots_init(&R.slots, MAX_INFLIGHT, MAX_PER_NET, MAX_PER_CLIENT);
 	R.inst = inst;
 	R.resolv_conf = resolv_conf;
 	if (pthread_create(&R.thread, NULL, run, NULL)) {
