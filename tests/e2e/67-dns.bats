@@ -279,7 +279,8 @@ A 198.18.99.7"
 	sleep 3 # three ticks with nothing committed
 	assert_equal "$(reads)" "$before"
 	nbctl sandbox create --network dnsa "$(sb fresh)"
-	wait_for q a1 "$(sb fresh)" A
+	resolves() { q a1 "$(sb fresh)" | grep -qx "A $(sb_ip fresh)"; }
+	wait_for resolves
 	run q a1 "$(sb fresh)"
 	assert_success
 	assert_output "rcode 0

@@ -567,7 +567,7 @@ static bool resolv_conf_changed(void)
 /*
  * The state's names again when it changed since the last read (a commit by any command),
  * and the resolvers when resolv.conf or the gateways changed; the old table kept when the
- * state is busy. Called every second: an idle daemon asks SQLite one pragma, nothing more.
+ * state is busy. Called every second: an idle daemon stats three files, nothing more.
  */
 static void reload(void)
 {
