@@ -122,13 +122,16 @@ static long long now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* len bytes within ms in all: a client trickling a byte at a time gains nothing by it */
 static ssize_t read_full(int fd, void *buf, size_t len, int ms)
 {
+	long long end = now_ms() + ms, left;
 	size_t got = 0;
 	ssize_t n;
 
 	while (got < len) {
-		if (wait_fd(fd, POLLIN, ms))
+		left = end - now_ms();
+		if (left <= 0 || wait_fd(fd, POLLIN, (int)left))
 			return -1;
 		n = read(fd, (char *)buf + got, len - got);
 		if (n <= 0)
