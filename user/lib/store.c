@@ -558,6 +558,105 @@ void nb_store_close(struct nb_store *st)
 	free(st);
 }
 
+/* ---- change watch --------------------------------------------------------- */
+
+/*
+ * What a commit changes on disk, read without SQLite: a commit appends frames to the WAL
+ * (its size and mtime), a checkpoint writes the database file and restarts the WAL (the
+ * checkpoint sequence and salts of the WAL header), and a state made anew is another inode.
+ * An SQLite connection kept open for PRAGMA data_version was tried first: it stops seeing
+ * other processes' commits once another connection of the same process (a reload's own
+ * reader, the Docker plugin's) closes.
+ */
+struct file_print {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	long long mtime_s, mtime_ns;
+	uint8_t head[32]; /* the WAL's header; zeros for the database */
+};
+
+struct nb_store_watch {
+	char db[PATH_MAX], wal[PATH_MAX];
+	struct file_print db_print, wal_print;
+	bool seen; /* a first call was made */
+};
+
+/* path's print into p; a missing file prints as zeros (0), unless must: -errno */
+static int file_print(const char *path, bool head, bool must, struct file_print *p)
+{
+	struct stat sb;
+	int fd;
+
+	memset(p, 0, sizeof(*p));
+	if (stat(path, &sb)) {
+		if (errno == ENOENT && !must)
+			return 0;
+		return nb_error(-errno, "state database %s: %s", path, strerror(errno));
+	}
+	p->dev = sb.st_dev;
+	p->ino = sb.st_ino;
+	p->size = sb.st_size;
+	p->mtime_s = sb.st_mtim.tv_sec;
+	p->mtime_ns = sb.st_mtim.tv_nsec;
+	if (head) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0) {
+			if (pread(fd, p->head, sizeof(p->head), 0) < 0)
+				memset(p->head, 0, sizeof(p->head));
+			close(fd);
+		}
+	}
+	return 0;
+}
+
+void nb_store_watch_close(struct nb_store_watch *w)
+{
+	free(w);
+}
+
+int nb_store_watch_open(const char *state_dir, struct nb_store_watch **out)
+{
+	struct nb_store_watch *w = calloc(1, sizeof(*w));
+	int err;
+
+	if (!w)
+		return -ENOMEM;
+	if ((size_t)snprintf(w->db, sizeof(w->db), "%s/netbpf.db", state_dir) >= sizeof(w->db) ||
+	    (size_t)snprintf(w->wal, sizeof(w->wal), "%s/netbpf.db-wal", state_dir) >=
+		sizeof(w->wal)) {
+		free(w);
+		return nb_error(-ENAMETOOLONG, "state dir %s: %s", state_dir,
+				strerror(ENAMETOOLONG));
+	}
+	err = file_print(w->db, false, true, &w->db_print);
+	if (err) {
+		free(w);
+		return err;
+	}
+	*out = w;
+	return 0;
+}
+
+int nb_store_watch_changed(struct nb_store_watch *w)
+{
+	struct file_print db, wal;
+	bool changed;
+	int err;
+
+	err = file_print(w->db, false, true, &db);
+	if (!err)
+		err = file_print(w->wal, true, false, &wal);
+	if (err)
+		return err;
+	changed = !w->seen || memcmp(&db, &w->db_print, sizeof(db)) ||
+		  memcmp(&wal, &w->wal_print, sizeof(wal));
+	w->db_print = db;
+	w->wal_print = wal;
+	w->seen = true;
+	return changed;
+}
+
 int nb_store_begin(struct nb_store *st)
 {
 	/* IMMEDIATE takes the write lock now rather than failing to upgrade later */

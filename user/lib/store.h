@@ -132,6 +132,19 @@ int nb_store_open(const char *state_dir, bool writer, struct nb_store **out);
 /* Rolls back a transaction left open, then releases the flock */
 void nb_store_close(struct nb_store *st);
 
+/*
+ * Whether the state changed, for a long-running reader (netbpfd's DNS) that must not hold the
+ * flock nb_store_open() takes (it would block every writer): the database and WAL files'
+ * inode, size, mtime and the WAL header, compared with the last call's. No lock, no SQLite.
+ * nb_store_watch_changed() is 1 on its first call and whenever a commit, a checkpoint or a
+ * database made anew changed them since the last one (a false 1 now and then, never a
+ * missed commit), 0 if not, -errno with a message (no database).
+ */
+struct nb_store_watch;
+int nb_store_watch_open(const char *state_dir, struct nb_store_watch **out);
+int nb_store_watch_changed(struct nb_store_watch *w);
+void nb_store_watch_close(struct nb_store_watch *w);
+
 int nb_store_begin(struct nb_store *st); /* BEGIN IMMEDIATE (a reader: BEGIN, a snapshot) */
 int nb_store_commit(struct nb_store *st);
 void nb_store_rollback(struct nb_store *st); /* no-op outside a transaction */
