@@ -161,6 +161,7 @@ int main(int argc, char **argv)
 	free(when);
 	return errors > count / 100 ? 1 : 0;
 usage:
-	fprintf(stderr, "usage: nbb-connlat -a ADDR -p PORT [-d SECONDS] [-n COUNT] [-w WARMUP] [-s FILE]\n");
+	fprintf(stderr, "usage: nbb-connlat -a ADDR -p PORT [-d SECONDS] [-n COUNT] [-w WARMUP]"
+			" [-s FILE]\n");
 	return 2;
 }
