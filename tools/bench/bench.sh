@@ -22,7 +22,9 @@
 # 3 x 8, --ovscale "H M" sets the size). --md
 # writes the report to FILE instead (a targeted run beside the full one:
 # docs/bench-docker.md from --out docs/bench-docker), with --analysis FILE as its
-# written analysis (tools/bench/analysis.md).
+# written analysis (tools/bench/analysis.md). NBB_SAMPLES=DIR in the environment:
+# the serial-connection metrics (pub_lat, local_lat) also write every sample to
+# DIR/METRIC-TOPO-ROUND.txt (nbb-connlat -s), to tell a tail's events apart.
 #
 # Safety: every namespace, mount, cgroup and process is this run's own and is
 # removed on exit, also on failure or ^C. dockerd runs only inside a netns of

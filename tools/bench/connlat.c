@@ -6,9 +6,12 @@
  * latency of one, where a userland proxy's extra hop and process wake-ups
  * show. Prints one JSON object: count, errors, rate (connections/s),
  * avg/p50/p90/p99/min/max in microseconds. ADDR is IPv4 or IPv6 (the
- * published-port metrics of both families use it).
+ * published-port metrics of both families use it). -s FILE also writes
+ * every sample, in the order taken, as "START LATENCY" (microseconds, START
+ * from the first measured connection): whether a tail is a few events or
+ * a spread, and when they happened, shows there and not in percentiles.
  *
- *   nbb-connlat -a ADDR -p PORT [-d SECONDS] [-n COUNT] [-w WARMUP]
+ *   nbb-connlat -a ADDR -p PORT [-d SECONDS] [-n COUNT] [-w WARMUP] [-s FILE]
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -65,12 +68,12 @@ int main(int argc, char **argv)
 {
 	struct sockaddr_storage sa;
 	socklen_t salen;
-	double secs = 2, start, t0, t1, sum = 0, *lat;
+	double secs = 2, start, t0, t1, sum = 0, *lat, *when;
 	long max = 2000000, warm = 50, count = 0, errors = 0, i;
-	const char *addr = NULL;
+	const char *addr = NULL, *samples = NULL;
 	int port = 0, opt, err, first_err = 0;
 
-	while ((opt = getopt(argc, argv, "a:p:d:n:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "a:p:d:n:w:s:")) != -1) {
 		switch (opt) {
 		case 'a':
 			addr = optarg;
@@ -87,6 +90,9 @@ int main(int argc, char **argv)
 		case 'w':
 			warm = atol(optarg);
 			break;
+		case 's':
+			samples = optarg;
+			break;
 		default:
 			goto usage;
 		}
@@ -96,7 +102,8 @@ int main(int argc, char **argv)
 	if (nbb_parse_addr("nbb-connlat", addr, port, &sa, &salen))
 		return 2;
 	lat = calloc(max, sizeof(*lat));
-	if (!lat) {
+	when = calloc(max, sizeof(*when));
+	if (!lat || !when) {
 		fprintf(stderr, "nbb-connlat: cannot allocate %ld samples\n", max);
 		return 1;
 	}
@@ -119,6 +126,7 @@ int main(int argc, char **argv)
 				break;
 			continue;
 		}
+		when[count] = t0 - start;
 		lat[count++] = t1 - t0;
 		sum += t1 - t0;
 	}
@@ -128,6 +136,20 @@ int main(int argc, char **argv)
 			strerror(-first_err));
 		return 1;
 	}
+	if (samples) {
+		FILE *f = fopen(samples, "w");
+
+		if (!f) {
+			fprintf(stderr, "nbb-connlat: %s: %s\n", samples, strerror(errno));
+			return 1;
+		}
+		for (i = 0; i < count; i++)
+			fprintf(f, "%.1f %.2f\n", when[i], lat[i]);
+		if (fclose(f)) {
+			fprintf(stderr, "nbb-connlat: %s: %s\n", samples, strerror(errno));
+			return 1;
+		}
+	}
 	qsort(lat, count, sizeof(*lat), nbb_cmp_double);
 	printf("{\"count\": %ld, \"errors\": %ld, \"secs\": %.3f, \"rate\": %.1f, "
 	       "\"avg_us\": %.2f, \"p50_us\": %.2f, \"p90_us\": %.2f, \"p99_us\": %.2f, "
@@ -136,8 +158,10 @@ int main(int argc, char **argv)
 	       lat[count / 2], lat[count * 90 / 100], lat[count * 99 / 100], lat[0],
 	       lat[count - 1]);
 	free(lat);
+	free(when);
 	return errors > count / 100 ? 1 : 0;
 usage:
-	fprintf(stderr, "usage: nbb-connlat -a ADDR -p PORT [-d SECONDS] [-n COUNT] [-w WARMUP]\n");
+	fprintf(stderr, "usage: nbb-connlat -a ADDR -p PORT [-d SECONDS] [-n COUNT] [-w WARMUP]"
+			" [-s FILE]\n");
 	return 2;
 }

@@ -199,9 +199,12 @@ print(json.dumps({"conn_s": float(m.group(1)), "errors": err,
                   "non2xx": int(non2xx.group(1)) if non2xx else 0}))
 EOF
 }
-# connlat NS CGROUP IP PORT: nbb-connlat's JSON
+# connlat NS CGROUP IP PORT [NAME]: nbb-connlat's JSON; with NBB_SAMPLES=DIR in the
+# environment every sample also goes to DIR/NAME.txt (a tail's events, not its percentile)
 connlat() {
-	client "$1" "$2" "$NBB_BUILD/nbb-connlat" -a "$3" -p "$4" -d "$NBB_DUR"
+	local s=()
+	[ -n "${NBB_SAMPLES:-}" ] && [ -n "${5:-}" ] && s=(-s "$NBB_SAMPLES/$5.txt")
+	client "$1" "$2" "$NBB_BUILD/nbb-connlat" -a "$3" -p "$4" -d "$NBB_DUR" "${s[@]}"
 }
 
 m_pub_rate() {
@@ -217,7 +220,8 @@ m_pub_rate6() {
 }
 m_pub_lat() {
 	local v
-	v=$(connlat "${T_PUBCLI[$2]}" "" "${T_PUBIP[$2]}" "${T_PUBPORT[$2]}") || return 1
+	v=$(connlat "${T_PUBCLI[$2]}" "" "${T_PUBIP[$2]}" "${T_PUBPORT[$2]}" "pub_lat-$2-$1") ||
+		return 1
 	emit "$1" pub_lat "$2" "$v"
 }
 m_local_rate() {
@@ -228,7 +232,8 @@ m_local_rate() {
 }
 m_local_lat() {
 	local v
-	v=$(connlat "${T_LOCALNS[$2]}" "${T_LOCALCG[$2]}" "${T_LOCALIP[$2]}" "${T_LOCALPORT[$2]}") ||
+	v=$(connlat "${T_LOCALNS[$2]}" "${T_LOCALCG[$2]}" "${T_LOCALIP[$2]}" "${T_LOCALPORT[$2]}" \
+		"local_lat-$2-$1") ||
 		return 1
 	emit "$1" local_lat "$2" "$v"
 }
