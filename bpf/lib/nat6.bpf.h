@@ -26,8 +26,13 @@
  * The client's address is kept (the server sees it, as Docker's ip6tables
  * mode). Later fragments get their first fragment's translation (nb_frags6,
  * nb_nat6_later_frag()). Not translated:
- * a quote with extension headers. tc only (bpf_l4_csum_replace is the skb's); XDP leaves IPv6 to
- * tc.
+ * a quote with extension headers.
+ *
+ * Written against nb_ctx_t (ctx.bpf.h): xdp_uplink (bpf/xdp.bpf.c) runs
+ * nb_nat6_uplink_in() too, for the published ports' packets it can send
+ * straight into their sandbox, as IPv4's nb_nat_uplink_in() at XDP; the
+ * rest, fragments and ICMPv6 errors among it, it passes untouched to tc
+ * (docs/xdp.md). Masquerade (the uplink's egress) is tc's alone.
  */
 #ifndef NETBPF_NAT6_BPF_H
 #define NETBPF_NAT6_BPF_H
@@ -52,20 +57,20 @@ static __always_inline bool nb_nat6_is_special(const __u8 *a)
 }
 
 /* daddr is one of the host's own addresses (the FIB does not forward it) */
-static __always_inline bool nb_nat6_is_local(struct __sk_buff *skb, const struct nb_ct6_key *k)
+static __always_inline bool nb_nat6_is_local(nb_ctx_t *ctx, const struct nb_ct6_key *k)
 {
 	struct bpf_fib_lookup fib = {};
 
 	fib.family = NB_AF_INET6;
 	fib.l4_protocol = k->proto;
-	fib.ifindex = skb->ifindex; /* at tc ingress: the uplink */
+	fib.ifindex = nb_ctx_ifindex(ctx); /* at tc ingress: the uplink */
 	__builtin_memcpy(fib.ipv6_src, k->saddr, 16);
 	__builtin_memcpy(fib.ipv6_dst, k->daddr, 16);
-	return bpf_fib_lookup(skb, &fib, sizeof(fib), 0) == BPF_FIB_LKUP_RET_NOT_FWDED;
+	return bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) == BPF_FIB_LKUP_RET_NOT_FWDED;
 }
 
 /* A host socket bound to the datagram's destination claims it (the host's own traffic) */
-static __always_inline bool nb_nat6_host_udp(struct __sk_buff *skb, const struct nb_ct6_key *k)
+static __always_inline bool nb_nat6_host_udp(nb_ctx_t *ctx, const struct nb_ct6_key *k)
 {
 	struct bpf_sock_tuple t = {};
 	struct bpf_sock *sk;
@@ -74,7 +79,7 @@ static __always_inline bool nb_nat6_host_udp(struct __sk_buff *skb, const struct
 	__builtin_memcpy(t.ipv6.daddr, k->daddr, 16);
 	t.ipv6.sport = k->sport;
 	t.ipv6.dport = k->dport;
-	sk = bpf_sk_lookup_udp(skb, &t, sizeof(t.ipv6), BPF_F_CURRENT_NETNS, 0);
+	sk = bpf_sk_lookup_udp(ctx, &t, sizeof(t.ipv6), BPF_F_CURRENT_NETNS, 0);
 	if (!sk)
 		return false;
 	bpf_sk_release(sk);
@@ -86,7 +91,7 @@ static __always_inline bool nb_nat6_host_udp(struct __sk_buff *skb, const struct
  * l4_off + port_off from oport to nport, the TCP/UDP checksum with them
  * (the addresses are in the pseudo-header).
  */
-static __always_inline int nb_nat6_rewrite(struct __sk_buff *skb, const struct nb_ip6_info *info,
+static __always_inline int nb_nat6_rewrite(nb_ctx_t *ctx, const struct nb_ip6_info *info,
 					   __u32 addr_off, const __u8 *old, const __u8 *new,
 					   __u32 port_off, __be16 oport, __be16 nport)
 {
@@ -102,10 +107,10 @@ static __always_inline int nb_nat6_rewrite(struct __sk_buff *skb, const struct n
 	diff = bpf_csum_diff((__be32 *)o, 16, (__be32 *)n, 16, 0);
 	if (diff < 0)
 		return -NB_DROP_MALFORMED;
-	if (bpf_l4_csum_replace(skb, csum_off, 0, diff, BPF_F_PSEUDO_HDR | mangled) ||
-	    bpf_l4_csum_replace(skb, csum_off, oport, nport, 2 | mangled) ||
-	    bpf_skb_store_bytes(skb, addr_off, n, 16, 0) ||
-	    bpf_skb_store_bytes(skb, info->l4_off + port_off, &nport, 2, 0))
+	if (nb_ctx_csum_l4(ctx, csum_off, 0, diff, BPF_F_PSEUDO_HDR | mangled) ||
+	    nb_ctx_csum_l4(ctx, csum_off, oport, nport, 2 | mangled) ||
+	    nb_ctx_store(ctx, addr_off, n, 16) ||
+	    nb_ctx_store(ctx, info->l4_off + port_off, &nport, 2))
 		return -NB_DROP_MALFORMED;
 	return 0;
 }
@@ -141,7 +146,7 @@ static __always_inline void nb_nat6_count(struct nb_ct6_entry *e, __u64 now)
 }
 
 /* The published IPv6 port a packet without conntrack entry opens a flow to, if any */
-static __always_inline struct nb_publish6_val *nb_nat6_publish_open(struct __sk_buff *skb,
+static __always_inline struct nb_publish6_val *nb_nat6_publish_open(nb_ctx_t *ctx,
 								    __u32 l4_off,
 								    const struct nb_ct6_key *k,
 								    __u8 *host_ip6)
@@ -152,7 +157,7 @@ static __always_inline struct nb_publish6_val *nb_nat6_publish_open(struct __sk_
 
 	if (k->proto == IPPROTO_TCP) {
 		/* a SYN without ACK: flags byte at 13 */
-		if (nb_ctx_load(skb, l4_off + 13, &flags, 1) || (flags & 0x12) != 0x02)
+		if (nb_ctx_load(ctx, l4_off + 13, &flags, 1) || (flags & 0x12) != 0x02)
 			return NULL;
 	}
 	if (nb_nat6_is_special(k->daddr))
@@ -163,9 +168,9 @@ static __always_inline struct nb_publish6_val *nb_nat6_publish_open(struct __sk_
 		__builtin_memset(pk.host_ip6, 0, 16);
 		pub = bpf_map_lookup_elem(&NB_MAP_PUBLISH6, &pk);
 	}
-	if (!pub || !nb_nat6_is_local(skb, k))
+	if (!pub || !nb_nat6_is_local(ctx, k))
 		return NULL;
-	if (k->proto == IPPROTO_UDP && nb_nat6_host_udp(skb, k))
+	if (k->proto == IPPROTO_UDP && nb_nat6_host_udp(ctx, k))
 		return NULL;
 	/* the key that matched (host_ip6 zeroed for the [::] one) names its allow-list */
 	__builtin_memcpy(host_ip6, pk.host_ip6, 16);
@@ -200,14 +205,14 @@ static __always_inline bool nb_nat6_allowed(const __u8 *host_ip6, const struct n
  * A checksum field at off changed by diff (a csum_diff of payload bytes):
  * the field, and the ICMPv6 checksum at icmp by the field's own change.
  */
-static __always_inline int nb_nat6_quote_fix(struct __sk_buff *skb, __u32 icmp, __u32 off,
+static __always_inline int nb_nat6_quote_fix(nb_ctx_t *ctx, __u32 icmp, __u32 off,
 					     __s64 diff, __be16 oport, __be16 nport)
 {
 	__be16 c_old, c_new;
 
-	if (nb_ctx_load(skb, off, &c_old, 2) || bpf_l4_csum_replace(skb, off, 0, diff, 0) ||
-	    bpf_l4_csum_replace(skb, off, oport, nport, 2) || nb_ctx_load(skb, off, &c_new, 2) ||
-	    bpf_l4_csum_replace(skb, icmp, c_old, c_new, 2))
+	if (nb_ctx_load(ctx, off, &c_old, 2) || nb_ctx_csum_l4(ctx, off, 0, diff, 0) ||
+	    nb_ctx_csum_l4(ctx, off, oport, nport, 2) || nb_ctx_load(ctx, off, &c_new, 2) ||
+	    nb_ctx_csum_l4(ctx, icmp, c_old, c_new, 2))
 		return -NB_DROP_MALFORMED;
 	return 0;
 }
@@ -223,7 +228,7 @@ static __always_inline int nb_nat6_quote_fix(struct __sk_buff *skb, __u32 icmp, 
  * the quote holds it, the ICMPv6 checksum always. NB_ACT_PASS whether or not
  * it was one: untranslated it is the host's.
  */
-__noinline int nb_nat6_icmp(struct __sk_buff *skb, __u32 l4_off, __u32 end, bool out)
+__noinline int nb_nat6_icmp(nb_ctx_t *ctx, __u32 l4_off, __u32 end, bool out)
 {
 	__u32 qbase = l4_off + 8, qoff = qbase + sizeof(struct ipv6hdr), icmp = l4_off + 2;
 	__u32 outer_off =
@@ -238,9 +243,9 @@ __noinline int nb_nat6_icmp(struct __sk_buff *skb, __u32 l4_off, __u32 end, bool
 	__be16 ports[2], oport;
 	__s64 diff;
 
-	if (!skb || qoff + 8 > end || nb_ctx_load(skb, qbase, &q, sizeof(q)) || q.version != 6 ||
+	if (!ctx || qoff + 8 > end || nb_ctx_load(ctx, qbase, &q, sizeof(q)) || q.version != 6 ||
 	    (q.nexthdr != IPPROTO_TCP && q.nexthdr != IPPROTO_UDP) ||
-	    nb_ctx_load(skb, qoff, ports, 4))
+	    nb_ctx_load(ctx, qoff, ports, 4))
 		return NB_ACT_PASS;
 	/* the flow's entry is under the quoted packet's tuple the other way round */
 	__builtin_memcpy(k.saddr, &q.daddr, 16);
@@ -258,7 +263,7 @@ __noinline int nb_nat6_icmp(struct __sk_buff *skb, __u32 l4_off, __u32 end, bool
 	    (e->dir == NB_CT_DIR_ORIG) != ((e->kind == NB_CT6_K_DNAT) != out))
 		return NB_ACT_PASS;
 	/* the outer address is the quoted one (checked: else it is about another packet) */
-	if (nb_ctx_load(skb, outer_off, o, 16) || nb_ctx_load(skb, qaddr_off, n, 16) ||
+	if (nb_ctx_load(ctx, outer_off, o, 16) || nb_ctx_load(ctx, qaddr_off, n, 16) ||
 	    !nb_ip6_eq(o, n))
 		return NB_ACT_PASS;
 	__builtin_memcpy(n, e->nat_addr, 16);
@@ -270,39 +275,69 @@ __noinline int nb_nat6_icmp(struct __sk_buff *skb, __u32 l4_off, __u32 end, bool
 		qcsum = qoff + 16;
 	else if (q.nexthdr == IPPROTO_UDP && qoff + 8 <= end)
 		qcsum = qoff + 6;
-	if (qcsum && nb_nat6_quote_fix(skb, icmp, qcsum, diff, oport, e->nat_port))
+	if (qcsum && nb_nat6_quote_fix(ctx, icmp, qcsum, diff, oport, e->nat_port))
 		return -NB_DROP_MALFORMED;
 	/* outer: in the pseudo-header; quoted address and port: in the ICMPv6 payload */
-	if (bpf_l4_csum_replace(skb, icmp, 0, diff, BPF_F_PSEUDO_HDR) ||
-	    bpf_l4_csum_replace(skb, icmp, 0, diff, 0) ||
-	    bpf_l4_csum_replace(skb, icmp, oport, e->nat_port, 2) ||
-	    bpf_skb_store_bytes(skb, outer_off, n, 16, 0) ||
-	    bpf_skb_store_bytes(skb, qaddr_off, n, 16, 0) ||
-	    bpf_skb_store_bytes(skb, qport_off, &e->nat_port, 2, 0))
+	if (nb_ctx_csum_l4(ctx, icmp, 0, diff, BPF_F_PSEUDO_HDR) ||
+	    nb_ctx_csum_l4(ctx, icmp, 0, diff, 0) ||
+	    nb_ctx_csum_l4(ctx, icmp, oport, e->nat_port, 2) ||
+	    nb_ctx_store(ctx, outer_off, n, 16) ||
+	    nb_ctx_store(ctx, qaddr_off, n, 16) ||
+	    nb_ctx_store(ctx, qport_off, &e->nat_port, 2))
 		return -NB_DROP_MALFORMED;
 	return NB_ACT_PASS;
 }
 
 /*
+ * The endpoint port ifindex when a translated packet can go straight into
+ * its sandbox (nb_nat6_to_endpoint()): an endpoint of a network that is not
+ * internal, the packet's hop limit above 1 (*hop), and at XDP a port of
+ * nb_xdp_devs (nb_ctx_can_to_peer()); else NULL. *net: its network.
+ */
+static __always_inline const struct nb_port *nb_nat6_endpoint(nb_ctx_t *ctx, __u32 ifindex,
+							       const struct nb_network **net,
+							       __u8 *hop)
+{
+	const struct nb_port *port;
+
+	if (!ifindex || !nb_ctx_can_to_peer(ifindex))
+		return NULL;
+	port = bpf_map_lookup_elem(&NB_MAP_PORTS, &ifindex);
+	if (!port || port->kind != NB_PORT_ENDPOINT)
+		return NULL;
+	*net = bpf_map_lookup_elem(&NB_MAP_NETWORKS, &port->net_id);
+	if (!*net || ((*net)->flags & NB_NET_F_INTERNAL))
+		return NULL;
+	if (nb_ctx_load(ctx, ETH_HLEN + offsetof(struct ipv6hdr, hop_limit), hop, 1) || *hop <= 1)
+		return NULL;
+	return port;
+}
+
+/*
  * A new flow of packet tuple *k to a published port, if it opens one: its
  * two entries (the forward one under *k). 1 when it opens none, 0 when it
- * did, or a drop. A global function: its stack is not the caller's.
+ * did, or a drop. At XDP it opens none that XDP could not deliver
+ * (nb_nat6_endpoint()): tc opens that one, with the packet untouched. A
+ * global function: its stack is not the caller's.
  */
-__noinline int nb_nat6_dnat_new(struct __sk_buff *skb, const struct nb_ct6_key *k, __u32 l4_off)
+__noinline int nb_nat6_dnat_new(nb_ctx_t *ctx, const struct nb_ct6_key *k, __u32 l4_off)
 {
+	const struct nb_network *net;
 	struct nb_publish6_val *pub;
 	struct nb_ct6_entry ne = {};
 	struct nb_ct6_key rk = {};
 	__u64 now = bpf_ktime_get_ns();
-	__u8 host_ip6[16];
+	__u8 host_ip6[16], hop;
 
-	if (!skb || !k)
+	if (!ctx || !k)
 		return 1;
-	pub = nb_nat6_publish_open(skb, l4_off, k, host_ip6);
+	pub = nb_nat6_publish_open(ctx, l4_off, k, host_ip6);
 	if (!pub)
 		return 1;
 	if (!nb_nat6_allowed(host_ip6, k))
 		return -NB_DROP_NOT_ALLOWED;
+	if (NB_XDP && !nb_nat6_endpoint(ctx, pub->ifindex, &net, &hop))
+		return 1;
 	/* the reply entry first: the forward one is what translates */
 	ne.created_ns = now;
 	ne.seen_ns = now;
@@ -339,30 +374,25 @@ __noinline int nb_nat6_dnat_new(struct __sk_buff *skb, const struct nb_ct6_key *
  * (packet untouched: the host routes it, or answers time exceeded) when it
  * cannot. A global function: its stack is not the caller's.
  */
-__noinline int nb_nat6_to_endpoint(struct __sk_buff *skb, __u32 ifindex)
+__noinline int nb_nat6_to_endpoint(nb_ctx_t *ctx, __u32 ifindex)
 {
-	const struct nb_network *net;
+	const struct nb_network *net = NULL;
 	const struct nb_port *port;
-	__u8 macs[2 * ETH_ALEN], hop;
+	__u8 macs[2 * ETH_ALEN], hop = 0;
 
-	if (!skb || !ifindex)
+	if (!ctx)
 		return NB_ACT_PASS;
-	port = bpf_map_lookup_elem(&NB_MAP_PORTS, &ifindex);
-	if (!port || port->kind != NB_PORT_ENDPOINT)
-		return NB_ACT_PASS;
-	net = bpf_map_lookup_elem(&NB_MAP_NETWORKS, &port->net_id);
-	if (!net || (net->flags & NB_NET_F_INTERNAL))
-		return NB_ACT_PASS;
-	if (nb_ctx_load(skb, ETH_HLEN + offsetof(struct ipv6hdr, hop_limit), &hop, 1) || hop <= 1)
+	port = nb_nat6_endpoint(ctx, ifindex, &net, &hop);
+	if (!port || !net)
 		return NB_ACT_PASS;
 	hop--;
 	__builtin_memcpy(macs, port->mac, ETH_ALEN);
 	__builtin_memcpy(macs + ETH_ALEN, net->gw_mac, ETH_ALEN);
-	if (bpf_skb_store_bytes(skb, ETH_HLEN + offsetof(struct ipv6hdr, hop_limit), &hop, 1, 0) ||
-	    bpf_skb_store_bytes(skb, 0, macs, sizeof(macs), 0))
+	if (nb_ctx_store(ctx, ETH_HLEN + offsetof(struct ipv6hdr, hop_limit), &hop, 1) ||
+	    nb_ctx_store(ctx, 0, macs, sizeof(macs)))
 		return -NB_DROP_MALFORMED;
-	nb_ep_count_rx(port->stats_slot, skb->len);
-	return bpf_redirect_peer(ifindex, 0);
+	nb_ep_count_rx(port->stats_slot, nb_ctx_len(ctx));
+	return nb_ctx_to_peer(ctx, ifindex);
 }
 
 /*
@@ -370,14 +400,14 @@ __noinline int nb_nat6_to_endpoint(struct __sk_buff *skb, __u32 ifindex)
  * the fixed header (what a host fragmenting TCP or UDP sends); false for
  * another one. *first: it is the first fragment (offset 0).
  */
-static __always_inline bool nb_nat6_frag_key(struct __sk_buff *skb, struct nb_frag6_key *fk,
+static __always_inline bool nb_nat6_frag_key(nb_ctx_t *ctx, struct nb_frag6_key *fk,
 					     bool *first)
 {
 	struct ipv6hdr ip6;
 	__u8 fh[8];
 
-	if (nb_ctx_load(skb, ETH_HLEN, &ip6, sizeof(ip6)) || ip6.nexthdr != NB_IP6_FRAGMENT ||
-	    nb_ctx_load(skb, ETH_HLEN + sizeof(ip6), fh, 8))
+	if (nb_ctx_load(ctx, ETH_HLEN, &ip6, sizeof(ip6)) || ip6.nexthdr != NB_IP6_FRAGMENT ||
+	    nb_ctx_load(ctx, ETH_HLEN + sizeof(ip6), fh, 8))
 		return false;
 	__builtin_memcpy(fk->saddr, &ip6.saddr, 16);
 	__builtin_memcpy(fk->daddr, &ip6.daddr, 16);
@@ -392,13 +422,13 @@ static __always_inline bool nb_nat6_frag_key(struct __sk_buff *skb, struct nb_fr
  * ports, for the later fragments (nb_nat_frag_record() of IPv4). A global
  * function: its stack is not the caller's.
  */
-__noinline int nb_nat6_frag_record(struct __sk_buff *skb, const struct nb_ct6_key *k)
+__noinline int nb_nat6_frag_record(nb_ctx_t *ctx, const struct nb_ct6_key *k)
 {
 	struct nb_frag_val v = {};
 	struct nb_frag6_key fk = {};
 	bool first = false;
 
-	if (!skb || !k || !nb_nat6_frag_key(skb, &fk, &first) || !first)
+	if (!ctx || !k || !nb_nat6_frag_key(ctx, &fk, &first) || !first)
 		return 0;
 	v.sport = k->sport;
 	v.dport = k->dport;
@@ -417,7 +447,7 @@ __noinline int nb_nat6_frag_record(struct __sk_buff *skb, const struct nb_ct6_ke
  * fragment went), else its egress (the source). 1 when it is none of
  * those (the caller goes on as before; no verdict is 1), else the verdict.
  */
-__noinline int nb_nat6_later_frag(struct __sk_buff *skb, bool in)
+__noinline int nb_nat6_later_frag(nb_ctx_t *ctx, bool in)
 {
 	struct nb_frag6_key fk = {};
 	struct nb_ct6_key k = {};
@@ -427,7 +457,7 @@ __noinline int nb_nat6_later_frag(struct __sk_buff *skb, bool in)
 	__u64 now = bpf_ktime_get_ns();
 	__u32 ifindex, off;
 
-	if (!skb || !nb_nat6_frag_key(skb, &fk, &first) || first)
+	if (!ctx || !nb_nat6_frag_key(ctx, &fk, &first) || first)
 		return 1;
 	v = bpf_map_lookup_elem(&NB_MAP_FRAGS6, &fk);
 	if (!v || (now > v->seen_ns && now - v->seen_ns > NB_FRAG_TIMEOUT_SECS * NB_NSEC))
@@ -445,45 +475,71 @@ __noinline int nb_nat6_later_frag(struct __sk_buff *skb, bool in)
 	nb_nat6_count(e, now);
 	ifindex = e->kind == NB_CT6_K_DNAT ? e->ifindex : 0;
 	off = ETH_HLEN + (in ? offsetof(struct ipv6hdr, daddr) : offsetof(struct ipv6hdr, saddr));
-	if (bpf_skb_store_bytes(skb, off, e->nat_addr, 16, 0))
+	if (nb_ctx_store(ctx, off, e->nat_addr, 16))
 		return -NB_DROP_MALFORMED;
-	return in ? nb_nat6_to_endpoint(skb, ifindex) : NB_ACT_PASS;
+	return in ? nb_nat6_to_endpoint(ctx, ifindex) : NB_ACT_PASS;
 }
 
-/* tc ingress of an uplink, an IPv6 frame: published ports, else nb_ct6_uplink_in() */
-__noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
+/*
+ * What XDP leaves, untouched, to the tc program behind it, as IPv4's
+ * nb_nat_uplink_in() does: fragments (a first one too) and ICMPv6 errors
+ */
+static __always_inline bool nb_nat6_xdp_leaves(const struct nb_ip6_info *info)
 {
+	return info->frag || (info->l4_off && info->proto == NB_IP6_ICMP &&
+			      info->icmp_type < NB_ICMP6_ECHO_REQUEST);
+}
+
+/*
+ * Ingress of an uplink, an IPv6 frame: published ports, else nb_ct6_uplink_in().
+ * At tc (uplink_in) and at XDP (xdp_uplink), where it finishes only a
+ * published port's packet it can send straight into the sandbox
+ * (nb_nat6_endpoint()) and drops early what tc would drop; everything else
+ * passes untouched to tc.
+ */
+__noinline int nb_nat6_uplink_in(nb_ctx_t *ctx)
+{
+	const struct nb_network *net;
 	struct nb_ct6_entry *e;
 	struct nb_ct6_key k = {};
 	struct nb_ip6_info info;
 	struct ipv6hdr ip6;
 	__u32 ifindex;
 	__u64 now;
+	__u8 hop;
 	int err;
 
-	if (!skb || nb_ctx_load(skb, ETH_HLEN, &ip6, sizeof(ip6)) || ip6.version != 6)
+	if (!ctx || nb_ctx_load(ctx, ETH_HLEN, &ip6, sizeof(ip6)) || ip6.version != 6)
 		return NB_ACT_PASS;
-	if (nb_ct6_sandbox_net(ip6.daddr.in6_u.u6_addr8))
-		return nb_ct6_uplink_in(skb);
-	if (nb_ct6_tuple(skb, &ip6, &info, &k))
+	if (nb_ct6_sandbox_net(ip6.daddr.in6_u.u6_addr8)) {
+		/* XDP drops early what tc would; what may pass, tc sends on into the stack */
+		if (NB_XDP && (nb_ct6_tuple(ctx, &ip6, &info, &k) || nb_nat6_xdp_leaves(&info)))
+			return NB_ACT_PASS;
+		return nb_ct6_uplink_in(ctx);
+	}
+	if (nb_ct6_tuple(ctx, &ip6, &info, &k))
 		return NB_ACT_PASS; /* the host's (a malformed one too: the host drops it) */
+	if (NB_XDP && nb_nat6_xdp_leaves(&info))
+		return NB_ACT_PASS;
 	if (!info.l4_off) {
-		err = info.frag ? nb_nat6_later_frag(skb, true) : 1;
+		err = info.frag ? nb_nat6_later_frag(ctx, true) : 1;
 		return err == 1 ? NB_ACT_PASS : err;
 	}
 	if (info.proto == NB_IP6_ICMP && info.icmp_type < NB_ICMP6_ECHO_REQUEST)
-		return nb_nat6_icmp(skb, info.l4_off, info.end, false);
+		return nb_nat6_icmp(ctx, info.l4_off, info.end, false);
 	if (!nb_nat6_l4_whole(&info))
 		return NB_ACT_PASS;
 	now = bpf_ktime_get_ns();
 	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
 	/* a masqueraded flow's reply: to the sandbox's address and port */
 	if (e && e->kind == NB_CT6_K_MASQ && e->dir == NB_CT_DIR_REPLY) {
+		if (NB_XDP)
+			return NB_ACT_PASS; /* tc's: it goes through the host stack */
 		nb_nat6_count(e, bpf_ktime_get_ns());
-		nb_ct6_tcp_seen(skb, &k, info.l4_off, false);
+		nb_ct6_tcp_seen(ctx, &k, info.l4_off, false);
 		if (info.frag)
-			nb_nat6_frag_record(skb, &k);
-		return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr),
+			nb_nat6_frag_record(ctx, &k);
+		return nb_nat6_rewrite(ctx, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr),
 				       k.daddr, e->nat_addr, nb_nat6_port_off(&info, true), k.dport,
 				       e->nat_port)
 			   ?: NB_ACT_PASS;
@@ -493,28 +549,33 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 	if (e && now >= e->seen_ns && now - e->seen_ns > nb_ct6_timeout(k.proto, e->state))
 		e = NULL; /* expired: a new flow, if it is one */
 	else if (e && e->state == NB_CT_S_CLOSED &&
-		 (nb_ct6_tcp_flags(skb, info.l4_off) & (NB_TCP_SYN | NB_TCP_ACK)) == NB_TCP_SYN)
+		 (nb_ct6_tcp_flags(ctx, info.l4_off) & (NB_TCP_SYN | NB_TCP_ACK)) == NB_TCP_SYN)
 		e = NULL; /* a client reusing its port right after a close: a new flow */
 	if (!e) {
-		err = nb_nat6_dnat_new(skb, &k, info.l4_off);
+		err = nb_nat6_dnat_new(ctx, &k, info.l4_off);
 		if (err)
 			return err > 0 ? NB_ACT_PASS : err;
 		e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
 		if (!e)
 			return -NB_DROP_CT_FULL;
 	} else {
+		/* XDP takes only what it can deliver; tc, the rest, untouched and uncounted */
+		if (NB_XDP && !nb_nat6_endpoint(ctx, e->ifindex, &net, &hop))
+			return NB_ACT_PASS;
 		nb_nat6_count(e, now);
 	}
-	nb_ct6_tcp_seen(skb, &k, info.l4_off, true);
+	nb_ct6_tcp_seen(ctx, &k, info.l4_off, true);
 	if (info.frag)
-		nb_nat6_frag_record(skb, &k);
+		nb_nat6_frag_record(ctx, &k);
 	ifindex = e->ifindex;
-	return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr), k.daddr,
+	return nb_nat6_rewrite(ctx, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr), k.daddr,
 			       e->nat_addr, 2, k.dport, e->nat_port)
-		   ?: nb_nat6_to_endpoint(skb, ifindex);
+		   ?: nb_nat6_to_endpoint(ctx, ifindex);
 }
 
 /* ---- masquerade (NAT66) ------------------------------------------------------ */
+
+#if !NB_XDP /* the uplink's egress: tc only */
 
 /* A unique-local address (fc00::/7), what a masquerading network's sandboxes get translated */
 static __always_inline bool nb_nat6_is_ula(const __u8 *a)
@@ -684,5 +745,7 @@ __noinline int nb_nat6_uplink_out(struct __sk_buff *skb)
 			       e->nat_addr, nb_nat6_port_off(&info, false), k.sport, e->nat_port)
 		   ?: NB_ACT_PASS;
 }
+
+#endif /* !NB_XDP */
 
 #endif
