@@ -146,10 +146,8 @@ static __always_inline void nb_nat6_count(struct nb_ct6_entry *e, __u64 now)
 }
 
 /* The published IPv6 port a packet without conntrack entry opens a flow to, if any */
-static __always_inline struct nb_publish6_val *nb_nat6_publish_open(nb_ctx_t *ctx,
-								    __u32 l4_off,
-								    const struct nb_ct6_key *k,
-								    __u8 *host_ip6)
+static __always_inline struct nb_publish6_val *
+nb_nat6_publish_open(nb_ctx_t *ctx, __u32 l4_off, const struct nb_ct6_key *k, __u8 *host_ip6)
 {
 	struct nb_publish6_key pk = {.host_port = k->dport, .proto = k->proto};
 	struct nb_publish6_val *pub;
@@ -205,8 +203,8 @@ static __always_inline bool nb_nat6_allowed(const __u8 *host_ip6, const struct n
  * A checksum field at off changed by diff (a csum_diff of payload bytes):
  * the field, and the ICMPv6 checksum at icmp by the field's own change.
  */
-static __always_inline int nb_nat6_quote_fix(nb_ctx_t *ctx, __u32 icmp, __u32 off,
-					     __s64 diff, __be16 oport, __be16 nport)
+static __always_inline int nb_nat6_quote_fix(nb_ctx_t *ctx, __u32 icmp, __u32 off, __s64 diff,
+					     __be16 oport, __be16 nport)
 {
 	__be16 c_old, c_new;
 
@@ -281,8 +279,7 @@ __noinline int nb_nat6_icmp(nb_ctx_t *ctx, __u32 l4_off, __u32 end, bool out)
 	if (nb_ctx_csum_l4(ctx, icmp, 0, diff, BPF_F_PSEUDO_HDR) ||
 	    nb_ctx_csum_l4(ctx, icmp, 0, diff, 0) ||
 	    nb_ctx_csum_l4(ctx, icmp, oport, e->nat_port, 2) ||
-	    nb_ctx_store(ctx, outer_off, n, 16) ||
-	    nb_ctx_store(ctx, qaddr_off, n, 16) ||
+	    nb_ctx_store(ctx, outer_off, n, 16) || nb_ctx_store(ctx, qaddr_off, n, 16) ||
 	    nb_ctx_store(ctx, qport_off, &e->nat_port, 2))
 		return -NB_DROP_MALFORMED;
 	return NB_ACT_PASS;
@@ -294,9 +291,8 @@ __noinline int nb_nat6_icmp(nb_ctx_t *ctx, __u32 l4_off, __u32 end, bool out)
  * internal, the packet's hop limit above 1 (*hop), and at XDP a port of
  * nb_xdp_devs (nb_ctx_can_to_peer()); else NULL. *net: its network.
  */
-static __always_inline const struct nb_port *nb_nat6_endpoint(nb_ctx_t *ctx, __u32 ifindex,
-							       const struct nb_network **net,
-							       __u8 *hop)
+static __always_inline const struct nb_port *
+nb_nat6_endpoint(nb_ctx_t *ctx, __u32 ifindex, const struct nb_network **net, __u8 *hop)
 {
 	const struct nb_port *port;
 
@@ -400,8 +396,7 @@ __noinline int nb_nat6_to_endpoint(nb_ctx_t *ctx, __u32 ifindex)
  * the fixed header (what a host fragmenting TCP or UDP sends); false for
  * another one. *first: it is the first fragment (offset 0).
  */
-static __always_inline bool nb_nat6_frag_key(nb_ctx_t *ctx, struct nb_frag6_key *fk,
-					     bool *first)
+static __always_inline bool nb_nat6_frag_key(nb_ctx_t *ctx, struct nb_frag6_key *fk, bool *first)
 {
 	struct ipv6hdr ip6;
 	__u8 fh[8];
