@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * Published IPv6 ports from outside (DNAT66), at the uplinks' tc hooks; the
- * IPv4 design of dnat.bpf.h in its simplest form:
+ * Published IPv6 ports from outside (DNAT66), at the uplinks' tc hooks (and
+ * XDP, below); the IPv4 design of dnat.bpf.h in its simplest form:
  *
  *   uplink_in: a TCP SYN (no ACK) or a UDP datagram no host socket claims,
  *     to (daddr, dport, proto) or (::, dport, proto) of nb_publish6 where
