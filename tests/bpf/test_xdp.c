@@ -855,11 +855,33 @@ static int c_up6_stack_path(void *arg)
 	return ok ? 0 : -1;
 }
 
+/* Ring buffer callback: seen[0] the last NAT event, seen[1] the last drop */
+static int on_event(void *ctx, void *data, size_t len)
+{
+	const struct nb_event *ev = data;
+	struct nb_event *seen = ctx;
+
+	if (len < sizeof(*ev) || (ev->type != NB_EV_NAT && ev->type != NB_EV_DROP))
+		return 0;
+	seen[ev->type == NB_EV_DROP] = *ev;
+	return 0;
+}
+
+/* `monitor --type nat,drop` on (types) or off (0) */
+static bool monitor(struct t *t, __u32 types)
+{
+	struct nb_monitor mon = {.types = types, .pid = types ? (__u32)getpid() : 0};
+	__u32 zero = 0;
+
+	return ASSERT_OK(bpf_map_update_elem(t->maps.monitor, &zero, &mon, BPF_ANY) ? -errno : 0,
+			 "monitor");
+}
+
 /*
  * Early drops at XDP, counted and reported as tc would: a source the
  * published port's allow-list leaves out (not-allowed), a packet into a
  * sandbox's subnet that no flow claims (unpublished). The allowed client
- * gets in.
+ * gets in. The drop and the new flow are events (`monitor`) as at tc.
  */
 static int c_up6_drops(void *arg)
 {
@@ -871,12 +893,27 @@ static int c_up6_drops(void *arg)
 		       .dip6 = U6,
 		       .sport = 6020,
 		       .dport = 8200};
+	struct nb_event seen[2] = {};
+	struct ring_buffer *rb;
 	struct pkt in, exp;
 	bool ok;
 
+	rb = ring_buffer__new(t->maps.events, on_event, seen, NULL);
+	if (!ASSERT_TRUE(rb != NULL, "ring buffer of nb_events") ||
+	    !monitor(t, 1U << NB_EV_NAT | 1U << NB_EV_DROP)) {
+		ring_buffer__free(rb);
+		return -1;
+	}
+	ring_buffer__consume(rb); /* whatever came before */
+	memset(seen, 0, sizeof(seen));
 	mk(&in, &f);
 	ok = expect(t->x_up, t->ifx[D_UP], &in, XDP_DROP, NULL);
 	ok &= ASSERT_EQ(drops(t, NB_DROP_NOT_ALLOWED), na + 1, "not-allowed counted");
+	ring_buffer__consume(rb);
+	ok &= ASSERT_EQ(seen[1].type, NB_EV_DROP, "a drop event");
+	ok &= ASSERT_EQ(seen[1].reason, NB_DROP_NOT_ALLOWED, "drop event: not-allowed");
+	ok &= ASSERT_EQ(seen[1].eth_proto, 0x86dd, "drop event: IPv6");
+	ok &= ASSERT_MEMEQ(seen[1].saddr6, OTHER6, 16, "drop event: from OTHER6");
 	ok &= ASSERT_TRUE(!ct6_get(t, IPPROTO_TCP, OTHER6, 6020, U6, 8200, NULL), "no flow");
 	f.sip6 = CLI6;
 	mk(&in, &f);
@@ -888,6 +925,14 @@ static int c_up6_drops(void *arg)
 			      .dport = 81,
 			      .ttl = 63});
 	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_REDIRECT, &exp);
+	ring_buffer__consume(rb);
+	ok &= ASSERT_EQ(seen[0].type, NB_EV_NAT, "a NAT event for the new flow");
+	ok &= ASSERT_EQ(seen[0].reason, NB_CT_DNAT, "NAT event: DNAT66");
+	ok &= ASSERT_MEMEQ(seen[0].saddr6, CLI6, 16, "NAT event: the client");
+	ok &= ASSERT_MEMEQ(seen[0].nat_daddr6, IP6_A, 16, "NAT event: to A");
+	ok &= ASSERT_EQ(seen[0].nat_dport, htons(81), "NAT event: to 81");
+	ok &= monitor(t, 0);
+	ring_buffer__free(rb);
 	f.dip6 = IP6_A, f.dport = 22;
 	mk(&in, &f);
 	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_DROP, NULL);
