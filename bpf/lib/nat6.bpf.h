@@ -310,20 +310,33 @@ nb_nat6_endpoint(nb_ctx_t *ctx, __u32 ifindex, const struct nb_network **net, __
 }
 
 /*
+ * Whether nb_nat6_endpoint() finds ifindex, for XDP (which takes only what
+ * it can deliver). A global function: its stack is not added to the deepest
+ * call chain (nb_nat6_uplink_in() -> nb_ct6_uplink_in() -> ...), which at
+ * XDP would otherwise exceed the verifier's 512 bytes.
+ */
+__noinline int nb_nat6_deliverable(nb_ctx_t *ctx, __u32 ifindex)
+{
+	const struct nb_network *net = NULL;
+	__u8 hop = 0;
+
+	return ctx && nb_nat6_endpoint(ctx, ifindex, &net, &hop);
+}
+
+/*
  * A new flow of packet tuple *k to a published port, if it opens one: its
  * two entries (the forward one under *k). 1 when it opens none, 0 when it
  * did, or a drop. At XDP it opens none that XDP could not deliver
- * (nb_nat6_endpoint()): tc opens that one, with the packet untouched. A
+ * (nb_nat6_deliverable()): tc opens that one, with the packet untouched. A
  * global function: its stack is not the caller's.
  */
 __noinline int nb_nat6_dnat_new(nb_ctx_t *ctx, const struct nb_ct6_key *k, __u32 l4_off)
 {
-	const struct nb_network *net;
 	struct nb_publish6_val *pub;
 	struct nb_ct6_entry ne = {};
 	struct nb_ct6_key rk = {};
 	__u64 now = bpf_ktime_get_ns();
-	__u8 host_ip6[16], hop;
+	__u8 host_ip6[16];
 
 	if (!ctx || !k)
 		return 1;
@@ -332,7 +345,7 @@ __noinline int nb_nat6_dnat_new(nb_ctx_t *ctx, const struct nb_ct6_key *k, __u32
 		return 1;
 	if (!nb_nat6_allowed(host_ip6, k))
 		return -NB_DROP_NOT_ALLOWED;
-	if (NB_XDP && !nb_nat6_endpoint(ctx, pub->ifindex, &net, &hop))
+	if (NB_XDP && !nb_nat6_deliverable(ctx, pub->ifindex))
 		return 1;
 	/* the reply entry first: the forward one is what translates */
 	ne.created_ns = now;
@@ -494,14 +507,12 @@ static __always_inline bool nb_nat6_xdp_leaves(const struct nb_ip6_info *info)
  */
 __noinline int nb_nat6_uplink_in(nb_ctx_t *ctx)
 {
-	const struct nb_network *net;
 	struct nb_ct6_entry *e;
 	struct nb_ct6_key k = {};
 	struct nb_ip6_info info;
 	struct ipv6hdr ip6;
 	__u32 ifindex;
 	__u64 now;
-	__u8 hop;
 	int err;
 
 	if (!ctx || nb_ctx_load(ctx, ETH_HLEN, &ip6, sizeof(ip6)) || ip6.version != 6)
@@ -555,7 +566,7 @@ __noinline int nb_nat6_uplink_in(nb_ctx_t *ctx)
 			return -NB_DROP_CT_FULL;
 	} else {
 		/* XDP takes only what it can deliver; tc, the rest, untouched and uncounted */
-		if (NB_XDP && !nb_nat6_endpoint(ctx, e->ifindex, &net, &hop))
+		if (NB_XDP && !nb_nat6_deliverable(ctx, e->ifindex))
 			return NB_ACT_PASS;
 		nb_nat6_count(e, now);
 	}
