@@ -18,9 +18,8 @@
  *     unpublished; malformed ones (nd.bpf.h's walk) as malformed. The
  *     gateway's address and every other destination are the host's.
  *
- * At XDP (nb_nat6_uplink_in() in xdp_uplink) nb_ct6_uplink_in() drops early
- * what it would drop at tc; what passes, tc sees next (its TCP state steps
- * are the same twice over). Two global functions: their stack
+ * At XDP (nb_nat6_uplink_in() in xdp_uplink) what no live entry claims is
+ * dropped early as unpublished; the rest passes to tc. Two global functions: their stack
  * does not add to the IPv4 paths' in the same programs.
  */
 #ifndef NETBPF_CT6_BPF_H

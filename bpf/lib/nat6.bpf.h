@@ -518,10 +518,16 @@ __noinline int nb_nat6_uplink_in(nb_ctx_t *ctx)
 	if (!ctx || nb_ctx_load(ctx, ETH_HLEN, &ip6, sizeof(ip6)) || ip6.version != 6)
 		return NB_ACT_PASS;
 	if (nb_ct6_sandbox_net(ip6.daddr.in6_u.u6_addr8)) {
-		/* XDP drops early what tc would; what may pass, tc sends on into the stack */
-		if (NB_XDP && (nb_ct6_tuple(ctx, &ip6, &info, &k) || nb_nat6_xdp_leaves(&info)))
+		if (!NB_XDP)
+			return nb_ct6_uplink_in(ctx);
+		/*
+		 * XDP drops early what nb_ct6_uplink_in() would drop as unpublished (no
+		 * live flow claims it) and leaves the rest, untouched, to it: its TCP
+		 * state steps are tc's alone, and its call chain is not added to XDP's
+		 */
+		if (nb_ct6_tuple(ctx, &ip6, &info, &k) || nb_nat6_xdp_leaves(&info))
 			return NB_ACT_PASS;
-		return nb_ct6_uplink_in(ctx);
+		return nb_ct6_alive(&k, bpf_ktime_get_ns()) ? NB_ACT_PASS : -NB_DROP_UNPUBLISHED;
 	}
 	if (nb_ct6_tuple(ctx, &ip6, &info, &k))
 		return NB_ACT_PASS; /* the host's (a malformed one too: the host drops it) */
