@@ -479,8 +479,10 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
 	/* a masqueraded flow's reply: to the sandbox's address and port */
 	if (e && e->kind == NB_CT6_K_MASQ && e->dir == NB_CT_DIR_REPLY) {
+		err = nb_ct6_tcp_seen(skb, &k, info.l4_off, info.end, false);
+		if (err)
+			return err;
 		nb_nat6_count(e, bpf_ktime_get_ns());
-		nb_ct6_tcp_seen(skb, &k, info.l4_off, false);
 		if (info.frag)
 			nb_nat6_frag_record(skb, &k);
 		return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr),
@@ -505,7 +507,9 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 	} else {
 		nb_nat6_count(e, now);
 	}
-	nb_ct6_tcp_seen(skb, &k, info.l4_off, true);
+	err = nb_ct6_tcp_seen(skb, &k, info.l4_off, info.end, true);
+	if (err)
+		return err;
 	if (info.frag)
 		nb_nat6_frag_record(skb, &k);
 	ifindex = e->ifindex;
@@ -677,7 +681,9 @@ __noinline int nb_nat6_uplink_out(struct __sk_buff *skb)
 	} else {
 		nb_nat6_count(e, bpf_ktime_get_ns());
 	}
-	nb_ct6_tcp_seen(skb, &k, info.l4_off, false);
+	err = nb_ct6_tcp_seen(skb, &k, info.l4_off, info.end, false);
+	if (err)
+		return err;
 	if (info.frag)
 		nb_nat6_frag_record(skb, &k);
 	return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, saddr), k.saddr,

@@ -305,6 +305,18 @@ struct nb_uplink {
 };
 
 /*
+ * TCP window tracking of one direction of a flow, as Linux's conntrack does
+ * it (bpf/lib/ct.bpf.h); in struct nb_ct_entry and struct nb_ct6_entry alike.
+ */
+struct nb_ct_td {
+	__u32 end; /* host: highest sequence number + length this direction sent */
+	__u16 maxwin; /* host: largest window field this direction advertised (unscaled) */
+	__u8 wscale; /* this direction's window scale (RFC 7323), from its SYN */
+	__u8 flags; /* NB_CT_TD_* */
+};
+#define NB_CT_TD_KNOWN (1U << 0) /* end and maxwin hold this direction's packets */
+
+/*
  * Connection tracking: one nb_ct entry per direction of a translated flow,
  * keyed by the 5-tuple as seen on the wire in that direction (before
  * translation). ICMP echo: a request has sport = identifier and dport = 0,
@@ -381,15 +393,8 @@ struct nb_ct_entry {
 	__u64 seen_ns; /* host: last packet, refreshed at most once per NB_CT_REFRESH_NS */
 	__u64 packets; /* host: packets in this direction */
 	__u64 bytes; /* host: bytes (L3) in this direction */
-	/* TCP window tracking, as Linux's conntrack does it (bpf/lib/ct.bpf.h) */
-	__u32 td_end; /* host: highest sequence number + length this direction sent */
-	__u16 td_maxwin; /* host: largest window field this direction advertised (unscaled) */
-	__u8 td_wscale; /* this direction's window scale (RFC 7323), from its SYN */
-	__u8 td_flags; /* NB_CT_TD_* */
+	struct nb_ct_td td; /* TCP: this direction's window */
 };
-
-/* struct nb_ct_entry.td_flags */
-#define NB_CT_TD_KNOWN (1U << 0) /* td_end and td_maxwin hold this direction's packets */
 
 /*
  * Translated IPv4 fragments: the first fragment (it carries the L4 header)
@@ -489,7 +494,16 @@ struct nb_ct6_entry {
 	__u8 nat_addr[16]; /* net */
 	__be16 nat_port; /* net */
 	__u16 pad2;
-	__u32 ifindex; /* host: ORIG: the sandbox endpoint's host-side veth */
+	__u32 ifindex; /* host: the endpoint veth the translated packet goes into (DNAT ORIG, HAIRPIN) */
+	/* TCP windows: td is the direction of the entry's key; NB_CT6_K_ROUTED, one entry a
+	 * flow (key: remote -> sandbox), keeps the sandbox's direction in td_rev */
+	struct nb_ct_td td;
+	struct nb_ct_td td_rev;
+	/* NB_CT6_K_HAIRPIN: the new source (nat_addr and nat_port: the new destination) */
+	__u8 hp_saddr[16]; /* net */
+	__be16 hp_sport; /* net */
+	__u16 pad3;
+	__u32 pad4;
 };
 #define NB_CT6_K_ROUTED 0 /* a sandbox's own flow, untranslated (what uplink_in lets back in) */
 #define NB_CT6_K_DNAT 1 /* a flow from outside to a published IPv6 port */
@@ -497,6 +511,12 @@ struct nb_ct6_entry {
  * uplink's address and nat_port as source; REPLY (key: remote -> uplink address,
  * port) gets the sandbox's address and port as destination */
 #define NB_CT6_K_MASQ 2
+/* a sandbox reaching a published IPv6 port (hairpin, the endpoint program): ORIG (key:
+ * client -> published address and port) gets the target network's gateway address and an
+ * allocated port as source (hp_saddr, hp_sport) and the target's address and port as
+ * destination (nat_addr, nat_port); REPLY (key: target -> gateway, that port) gets the
+ * published address and port as source and the client's as destination */
+#define NB_CT6_K_HAIRPIN 3
 #define NB_CT6_F_FIN_ORIG (1U << 0) /* the flow's first direction sent a FIN */
 #define NB_CT6_F_FIN_REPLY (1U << 1) /* the other direction sent a FIN */
 
