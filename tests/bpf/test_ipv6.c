@@ -1190,6 +1190,7 @@ static bool check_masq6(struct t *t)
 
 static bool check_ct6_dnat(struct t *t);
 static bool check_frag6(struct t *t);
+static bool check_ct6_window(struct t *t);
 /* An allow-list entry for published IPv6 port (host or ::, hport, proto): src/len, or the list's own */
 static struct nb_pub_allow6_key allow6_key(const __u8 *host, __u16 hport, __u8 proto,
 					    const __u8 *src, __u32 len)
@@ -1376,6 +1377,7 @@ static bool check_dnat6(struct t *t)
 	ok &= check_ct6_dnat(t);
 	ok &= check_frag6(t);
 	ok &= check_masq6(t);
+	ok &= check_ct6_window(t);
 	/* a router answers solicitations otherwise (check_linux compares with a host) */
 	ok &= ASSERT_OK(pkt_write_file("/proc/sys/net/ipv6/conf/all/forwarding", "0"),
 			"IPv6 forwarding off again");
@@ -1530,6 +1532,101 @@ static bool check_ct6_dnat(struct t *t)
 	in.data[ETH_HLEN + 7] = 1;
 	want.data[ETH_HLEN + 7] = 1;
 	ok &= dnat6_step(t, UP_IN, "DNAT66: hop limit 1: into the host stack", &in, &want);
+	return ok;
+}
+
+/* ---- TCP windows of IPv6 flows (ct.bpf.h's code, shared with IPv4) ------ */
+
+/* A TCP segment with sequence number seq (window 64,240, pkt_tcp()) */
+static void build_tcp6(struct pkt *p, const __u8 *sip, __u16 sp, const __u8 *dip, __u16 dp,
+		       __u32 seq, __u8 flags)
+{
+	pkt_eth(p, MAC_F, MAC_F, ETH_P_IPV6);
+	pkt_ipv6(p, sip, dip, IPPROTO_TCP);
+	pkt_tcp(p, sp, dp, seq, flags & 0x10 ? 2000 : 0, flags);
+	pkt_finish(p);
+}
+
+static __u64 drops6(struct t *t, enum nb_drop_reason reason)
+{
+	struct nb_counter c = {};
+
+	nb_maps_drops_sum(&t->maps, reason, &c);
+	return c.packets;
+}
+
+/*
+ * prog on the uplink drops in as ct-invalid (counted), and the entry under
+ * (sip, sp -> dip, dp) keeps state want
+ */
+static bool blind6(struct t *t, enum prog prog, const char *what, const struct pkt *in,
+		   const __u8 *sip, __u16 sp, const __u8 *dip, __u16 dp, int want)
+{
+	__u64 before = drops6(t, NB_DROP_CT_INVALID);
+	bool ok = ct6_dropped(t, prog, what, in);
+
+	ok &= ASSERT_EQ(drops6(t, NB_DROP_CT_INVALID), before + 1, "ct-invalid counted");
+	ok &= ASSERT_EQ(ct6_state(t, sip, sp, dip, dp), want, "state unchanged");
+	return ok;
+}
+
+/*
+ * As IPv4's c_ct_tcp_window (test_uplink.c): a RST or FIN whose sequence
+ * number is outside the receiver's window is dropped and counted and changes
+ * nothing, in the window it closes the flow: for a sandbox's own (routed)
+ * flow, whose one entry keeps both directions' windows, and for a published
+ * port's (two entries). Both ends start at sequence number 1000.
+ */
+static bool check_ct6_window(struct t *t)
+{
+	struct pkt in, want;
+	bool ok = true;
+
+	/* routed: A:42100 -> WORLD6:443 */
+	build_tcp6(&in, IP6_A, 42100, WORLD6, 443, 1000, 0x02);
+	ok &= dnat6_step(t, UP_OUT, "window, routed: A's SYN", &in, &in);
+	build_tcp6(&in, WORLD6, 443, IP6_A, 42100, 1000, 0x12);
+	ok &= dnat6_step(t, UP_IN, "window, routed: the SYN-ACK", &in, &in);
+	build_tcp6(&in, WORLD6, 443, IP6_A, 42100, 1001 + 1000000, 0x04);
+	ok &= blind6(t, UP_IN, "window, routed: a blind RST from outside", &in, WORLD6, 443, IP6_A,
+		     42100, NB_CT_S_ESTABLISHED);
+	build_tcp6(&in, WORLD6, 443, IP6_A, 42100, 1001 - 1000000, 0x11);
+	ok &= blind6(t, UP_IN, "window, routed: a blind FIN from outside", &in, WORLD6, 443, IP6_A,
+		     42100, NB_CT_S_ESTABLISHED);
+	build_tcp6(&in, IP6_A, 42100, WORLD6, 443, 1001 + 3000000, 0x14);
+	ok &= blind6(t, UP_OUT, "window, routed: A's RST far outside its own window", &in, WORLD6,
+		     443, IP6_A, 42100, NB_CT_S_ESTABLISHED);
+	build_tcp6(&in, WORLD6, 443, IP6_A, 42100, 1001, 0x10);
+	ok &= dnat6_step(t, UP_IN, "window, routed: the flow goes on", &in, &in);
+	build_tcp6(&in, WORLD6, 443, IP6_A, 42100, 1001 + 32, 0x04);
+	ok &= dnat6_step(t, UP_IN, "window, routed: an in-window RST passes", &in, &in);
+	ok &= ASSERT_EQ(ct6_state(t, WORLD6, 443, IP6_A, 42100), NB_CT_S_CLOSED,
+			"window, routed: closed by the in-window RST");
+
+	/* published: STRANGER6:40300 -> [HOST6]:8080 -> [A]:80 */
+	build_tcp6(&in, STRANGER6, 40300, HOST6, 8080, 1000, 0x02);
+	build_tcp6(&want, STRANGER6, 40300, IP6_A, 80, 1000, 0x02);
+	ok &= dnat6_to_a(t, "window, published: the SYN", &in, &want);
+	build_tcp6(&in, IP6_A, 80, STRANGER6, 40300, 1000, 0x12);
+	build_tcp6(&want, HOST6, 8080, STRANGER6, 40300, 1000, 0x12);
+	ok &= dnat6_step(t, UP_OUT, "window, published: the SYN-ACK", &in, &want);
+	build_tcp6(&in, STRANGER6, 40300, HOST6, 8080, 1001 + 1000000, 0x04);
+	ok &= blind6(t, UP_IN, "window, published: a blind RST from outside", &in, STRANGER6,
+		     40300, HOST6, 8080, NB_CT_S_ESTABLISHED);
+	build_tcp6(&in, STRANGER6, 40300, HOST6, 8080, 1001 - 1000000, 0x11);
+	ok &= blind6(t, UP_IN, "window, published: a blind FIN from outside", &in, STRANGER6,
+		     40300, HOST6, 8080, NB_CT_S_ESTABLISHED);
+	build_tcp6(&in, IP6_A, 80, STRANGER6, 40300, 1001 + 3000000, 0x14);
+	ok &= blind6(t, UP_OUT, "window, published: a RST from A's side outside the window", &in,
+		     IP6_A, 80, STRANGER6, 40300, NB_CT_S_ESTABLISHED);
+	build_tcp6(&in, STRANGER6, 40300, HOST6, 8080, 1001, 0x10);
+	build_tcp6(&want, STRANGER6, 40300, IP6_A, 80, 1001, 0x10);
+	ok &= dnat6_to_a(t, "window, published: the flow goes on", &in, &want);
+	build_tcp6(&in, STRANGER6, 40300, HOST6, 8080, 1001 + 32, 0x04);
+	build_tcp6(&want, STRANGER6, 40300, IP6_A, 80, 1001 + 32, 0x04);
+	ok &= dnat6_to_a(t, "window, published: the client's in-window RST", &in, &want);
+	ok &= ASSERT_EQ(ct6_state(t, IP6_A, 80, STRANGER6, 40300), NB_CT_S_CLOSED,
+			"window, published: closed by the in-window RST");
 	return ok;
 }
 
