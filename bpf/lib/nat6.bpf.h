@@ -51,14 +51,16 @@ static __always_inline bool nb_nat6_is_special(const __u8 *a)
 	       nb_ip6_eq(a, lo);
 }
 
-/* daddr is one of the host's own addresses (the FIB does not forward it) */
-static __always_inline bool nb_nat6_is_local(struct __sk_buff *skb, const struct nb_ct6_key *k)
+/* daddr is one of the host's own addresses (the FIB does not forward it); iif: where the
+ * packet enters the host (an uplink, or a sandbox network's gateway port) */
+static __always_inline bool nb_nat6_is_local(struct __sk_buff *skb, const struct nb_ct6_key *k,
+					     __u32 iif)
 {
 	struct bpf_fib_lookup fib = {};
 
 	fib.family = NB_AF_INET6;
 	fib.l4_protocol = k->proto;
-	fib.ifindex = skb->ifindex; /* at tc ingress: the uplink */
+	fib.ifindex = iif;
 	__builtin_memcpy(fib.ipv6_src, k->saddr, 16);
 	__builtin_memcpy(fib.ipv6_dst, k->daddr, 16);
 	return bpf_fib_lookup(skb, &fib, sizeof(fib), 0) == BPF_FIB_LKUP_RET_NOT_FWDED;
@@ -140,11 +142,13 @@ static __always_inline void nb_nat6_count(struct nb_ct6_entry *e, __u64 now)
 		e->seen_ns = now;
 }
 
-/* The published IPv6 port a packet without conntrack entry opens a flow to, if any */
-static __always_inline struct nb_publish6_val *nb_nat6_publish_open(struct __sk_buff *skb,
-								    __u32 l4_off,
-								    const struct nb_ct6_key *k,
-								    __u8 *host_ip6)
+/*
+ * The published IPv6 port a packet without conntrack entry, entering the host
+ * at iif, opens a flow to, if any
+ */
+static __always_inline struct nb_publish6_val *
+nb_nat6_publish_open(struct __sk_buff *skb, __u32 l4_off, const struct nb_ct6_key *k, __u32 iif,
+		     __u8 *host_ip6)
 {
 	struct nb_publish6_key pk = {.host_port = k->dport, .proto = k->proto};
 	struct nb_publish6_val *pub;
@@ -163,7 +167,7 @@ static __always_inline struct nb_publish6_val *nb_nat6_publish_open(struct __sk_
 		__builtin_memset(pk.host_ip6, 0, 16);
 		pub = bpf_map_lookup_elem(&NB_MAP_PUBLISH6, &pk);
 	}
-	if (!pub || !nb_nat6_is_local(skb, k))
+	if (!pub || !nb_nat6_is_local(skb, k, iif))
 		return NULL;
 	if (k->proto == IPPROTO_UDP && nb_nat6_host_udp(skb, k))
 		return NULL;
@@ -212,6 +216,48 @@ static __always_inline int nb_nat6_quote_fix(struct __sk_buff *skb, __u32 icmp, 
 	return 0;
 }
 
+/* The quoted TCP/UDP checksum's offset (quote at qoff, payload up to end), 0 when not quoted */
+static __always_inline __u32 nb_nat6_quote_csum(__u8 proto, __u32 qoff, __u32 end)
+{
+	if (proto == IPPROTO_TCP && qoff + 18 <= end)
+		return qoff + 16;
+	if (proto == IPPROTO_UDP && qoff + 8 <= end)
+		return qoff + 6;
+	return 0;
+}
+
+/*
+ * One address of an ICMPv6 error and of its quote: old, at outer_off in the
+ * outer header and at qaddr_off in the quote, becomes new, and the quoted
+ * port at qport_off oport -> nport; the quoted TCP/UDP checksum at qcsum (0:
+ * not quoted) and the ICMPv6 checksum at icmp follow.
+ */
+static __always_inline int nb_nat6_icmp_side(struct __sk_buff *skb, __u32 icmp, __u32 qcsum,
+					     __u32 outer_off, __u32 qaddr_off, __u32 qport_off,
+					     const __u8 *old, const __u8 *new, __be16 oport,
+					     __be16 nport)
+{
+	__u8 o[16], n[16];
+	__s64 diff;
+
+	__builtin_memcpy(o, old, 16);
+	__builtin_memcpy(n, new, 16);
+	diff = bpf_csum_diff((__be32 *)o, 16, (__be32 *)n, 16, 0);
+	if (diff < 0)
+		return -NB_DROP_MALFORMED;
+	if (qcsum && nb_nat6_quote_fix(skb, icmp, qcsum, diff, oport, nport))
+		return -NB_DROP_MALFORMED;
+	/* outer: in the pseudo-header; quoted address and port: in the ICMPv6 payload */
+	if (bpf_l4_csum_replace(skb, icmp, 0, diff, BPF_F_PSEUDO_HDR) ||
+	    bpf_l4_csum_replace(skb, icmp, 0, diff, 0) ||
+	    bpf_l4_csum_replace(skb, icmp, oport, nport, 2) ||
+	    bpf_skb_store_bytes(skb, outer_off, n, 16, 0) ||
+	    bpf_skb_store_bytes(skb, qaddr_off, n, 16, 0) ||
+	    bpf_skb_store_bytes(skb, qport_off, &nport, 2, 0))
+		return -NB_DROP_MALFORMED;
+	return 0;
+}
+
 /*
  * An ICMPv6 error (at l4_off, payload up to end) quoting a packet of a
  * published IPv6 port's flow, translated like the flow: inbound (out
@@ -236,7 +282,6 @@ __noinline int nb_nat6_icmp(struct __sk_buff *skb, __u32 l4_off, __u32 end, bool
 	struct ipv6hdr q;
 	__u8 o[16], n[16];
 	__be16 ports[2], oport;
-	__s64 diff;
 
 	if (!skb || qoff + 8 > end || nb_ctx_load(skb, qbase, &q, sizeof(q)) || q.version != 6 ||
 	    (q.nexthdr != IPPROTO_TCP && q.nexthdr != IPPROTO_UDP) ||
@@ -261,26 +306,11 @@ __noinline int nb_nat6_icmp(struct __sk_buff *skb, __u32 l4_off, __u32 end, bool
 	if (nb_ctx_load(skb, outer_off, o, 16) || nb_ctx_load(skb, qaddr_off, n, 16) ||
 	    !nb_ip6_eq(o, n))
 		return NB_ACT_PASS;
-	__builtin_memcpy(n, e->nat_addr, 16);
 	oport = out ? ports[1] : ports[0];
-	diff = bpf_csum_diff((__be32 *)o, 16, (__be32 *)n, 16, 0);
-	if (diff < 0)
-		return -NB_DROP_MALFORMED;
-	if (q.nexthdr == IPPROTO_TCP && qoff + 18 <= end)
-		qcsum = qoff + 16;
-	else if (q.nexthdr == IPPROTO_UDP && qoff + 8 <= end)
-		qcsum = qoff + 6;
-	if (qcsum && nb_nat6_quote_fix(skb, icmp, qcsum, diff, oport, e->nat_port))
-		return -NB_DROP_MALFORMED;
-	/* outer: in the pseudo-header; quoted address and port: in the ICMPv6 payload */
-	if (bpf_l4_csum_replace(skb, icmp, 0, diff, BPF_F_PSEUDO_HDR) ||
-	    bpf_l4_csum_replace(skb, icmp, 0, diff, 0) ||
-	    bpf_l4_csum_replace(skb, icmp, oport, e->nat_port, 2) ||
-	    bpf_skb_store_bytes(skb, outer_off, n, 16, 0) ||
-	    bpf_skb_store_bytes(skb, qaddr_off, n, 16, 0) ||
-	    bpf_skb_store_bytes(skb, qport_off, &e->nat_port, 2, 0))
-		return -NB_DROP_MALFORMED;
-	return NB_ACT_PASS;
+	qcsum = nb_nat6_quote_csum(q.nexthdr, qoff, end);
+	return nb_nat6_icmp_side(skb, icmp, qcsum, outer_off, qaddr_off, qport_off, o, e->nat_addr,
+				 oport, e->nat_port)
+		   ?: NB_ACT_PASS;
 }
 
 /*
@@ -298,7 +328,7 @@ __noinline int nb_nat6_dnat_new(struct __sk_buff *skb, const struct nb_ct6_key *
 
 	if (!skb || !k)
 		return 1;
-	pub = nb_nat6_publish_open(skb, l4_off, k, host_ip6);
+	pub = nb_nat6_publish_open(skb, l4_off, k, skb->ifindex, host_ip6);
 	if (!pub)
 		return 1;
 	if (!nb_nat6_allowed(host_ip6, k))
@@ -547,6 +577,63 @@ static __always_inline bool nb_nat6_host_sock(struct __sk_buff *skb, const struc
 }
 
 /*
+ * Claims a source port in [min, max] for a new flow whose reply key is *rk
+ * (its dport is what is claimed; on entry the port to keep when free, the
+ * forward key's source port or echo identifier) by inserting the reply entry
+ * re with BPF_NOEXIST, as IPv4's nb_nat_claim_port() (snat.bpf.h): that port
+ * when free, else up to NB_NAT_TRIES random draws (each port once in a range
+ * that small). Free: no nb_ct6 entry holds the reply key and no host socket
+ * would take its packets. The port (also in rk->dport), or
+ * -NB_DROP_NAT_EXHAUSTED. Not inlined: the socket lookup's tuple is not its
+ * callers' stack, which holds two entries.
+ */
+static __noinline int nb_nat6_claim(struct __sk_buff *skb, struct nb_ct6_key *rk,
+				    const struct nb_ct6_entry *re, __u32 min, __u32 max)
+{
+	__u32 span, port, pref, i;
+
+	if (min > max)
+		min = max;
+	span = max - min + 1;
+	pref = bpf_ntohs(rk->dport);
+	for (i = 0; i < NB_NAT_TRIES; i++) {
+		port = pref;
+		if (i > 0 || port < min || port > max)
+			port = span <= NB_NAT_TRIES ? min + (i % span)
+						    : min + bpf_get_prandom_u32() % span;
+		rk->dport = bpf_htons((__u16)port);
+		if (rk->proto != NB_IP6_ICMP && nb_nat6_host_sock(skb, rk))
+			continue;
+		if (bpf_map_update_elem(&NB_MAP_CT6, rk, re, BPF_NOEXIST))
+			continue;
+		return port;
+	}
+	return -NB_DROP_NAT_EXHAUSTED;
+}
+
+/*
+ * The source address the host would choose towards rk->saddr, into
+ * rk->daddr (bpf_fib_lookup's BPF_FIB_LOOKUP_SRC, out of the uplink the
+ * packet leaves by); -NB_DROP_NO_ROUTE when there is none. Not inlined: the
+ * lookup's room is not masquerade's.
+ */
+static __noinline int nb_nat6_out_src(struct __sk_buff *skb, struct nb_ct6_key *rk)
+{
+	struct bpf_fib_lookup fib = {};
+
+	fib.family = NB_AF_INET6;
+	fib.l4_protocol = rk->proto;
+	fib.ifindex = skb->ifindex;
+	__builtin_memcpy(fib.ipv6_dst, rk->saddr, 16);
+	bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT | BPF_FIB_LOOKUP_SRC);
+	/* the source is what is asked for, even when the lookup says more (no neighbour) */
+	if (nb_ip6_zero((const __u8 *)fib.ipv6_src))
+		return -NB_DROP_NO_ROUTE;
+	__builtin_memcpy(rk->daddr, fib.ipv6_src, 16);
+	return 0;
+}
+
+/*
  * A new masqueraded flow of a sandbox's packet with tuple *k (the uplink's
  * egress): the source the host would choose towards the destination
  * (bpf_fib_lookup's BPF_FIB_LOOKUP_SRC) and a source port as IPv4's
@@ -557,39 +644,27 @@ static __always_inline bool nb_nat6_host_sock(struct __sk_buff *skb, const struc
  */
 __noinline int nb_nat6_masq_new(struct __sk_buff *skb, struct nb_ct6_key *k, __u32 net_id)
 {
-	struct bpf_fib_lookup fib = {};
 	struct nb_ct6_entry re = {};
 	struct nb_ct6_key rk = {};
 	struct nb_uplink *up;
-	__u32 ifindex, min = NB_MASQ_PORT_MIN, max = NB_MASQ_PORT_MAX, span, port, i;
+	__u32 ifindex, min = NB_MASQ_PORT_MIN, max = NB_MASQ_PORT_MAX;
 	__u64 now = bpf_ktime_get_ns();
+	int port;
 
 	if (!skb || !k)
 		return -NB_DROP_NAT_EXHAUSTED;
 	ifindex = skb->ifindex;
-	fib.family = NB_AF_INET6;
-	fib.l4_protocol = k->proto;
-	fib.ifindex = ifindex;
-	__builtin_memcpy(fib.ipv6_dst, k->daddr, 16);
-	if (bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT | BPF_FIB_LOOKUP_SRC) !=
-		BPF_FIB_LKUP_RET_SUCCESS &&
-	    nb_ip6_zero((const __u8 *)fib.ipv6_src))
-		return -NB_DROP_NO_ROUTE;
-	if (nb_ip6_zero((const __u8 *)fib.ipv6_src))
+	rk.proto = k->proto;
+	__builtin_memcpy(rk.saddr, k->daddr, 16);
+	if (nb_nat6_out_src(skb, &rk))
 		return -NB_DROP_NO_ROUTE;
 	up = bpf_map_lookup_elem(&NB_MAP_UPLINKS, &ifindex);
 	if (up && up->port_min)
 		min = up->port_min;
 	if (up && up->port_max && up->port_max <= NB_MASQ_PORT_MAX)
 		max = up->port_max;
-	if (min > max)
-		min = max;
-	span = max - min + 1;
 	/* the reply entry: remote -> uplink address, the port to find */
-	__builtin_memcpy(rk.saddr, k->daddr, 16);
-	__builtin_memcpy(rk.daddr, fib.ipv6_src, 16);
 	rk.sport = k->dport;
-	rk.proto = k->proto;
 	re.created_ns = now;
 	re.seen_ns = now;
 	re.net_id = net_id;
@@ -597,29 +672,21 @@ __noinline int nb_nat6_masq_new(struct __sk_buff *skb, struct nb_ct6_key *k, __u
 	re.dir = NB_CT_DIR_REPLY;
 	__builtin_memcpy(re.nat_addr, k->saddr, 16);
 	re.nat_port = k->sport;
-	for (i = 0; i < NB_NAT_TRIES; i++) {
-		port = bpf_ntohs(k->sport);
-		if (i > 0 || port < min || port > max)
-			port = span <= NB_NAT_TRIES ? min + (i % span)
-						    : min + bpf_get_prandom_u32() % span;
-		rk.dport = bpf_htons((__u16)port);
-		if (k->proto != NB_IP6_ICMP && nb_nat6_host_sock(skb, &rk))
-			continue;
-		if (bpf_map_update_elem(&NB_MAP_CT6, &rk, &re, BPF_NOEXIST))
-			continue;
-		/* the forward entry, in the reply's room (the map holds its own copy) */
-		re.dir = NB_CT_DIR_ORIG;
-		re.packets = 1;
-		__builtin_memcpy(re.nat_addr, fib.ipv6_src, 16);
-		re.nat_port = rk.dport;
-		if (bpf_map_update_elem(&NB_MAP_CT6, k, &re, BPF_ANY)) {
-			bpf_map_delete_elem(&NB_MAP_CT6, &rk);
-			return -NB_DROP_CT_FULL;
-		}
-		nb_event_nat6(k, &re);
-		return 0;
+	rk.dport = k->sport; /* kept when free */
+	port = nb_nat6_claim(skb, &rk, &re, min, max);
+	if (port < 0)
+		return port;
+	/* the forward entry, in the reply's room (the map holds its own copy) */
+	re.dir = NB_CT_DIR_ORIG;
+	re.packets = 1;
+	__builtin_memcpy(re.nat_addr, rk.daddr, 16);
+	re.nat_port = rk.dport;
+	if (bpf_map_update_elem(&NB_MAP_CT6, k, &re, BPF_ANY)) {
+		bpf_map_delete_elem(&NB_MAP_CT6, &rk);
+		return -NB_DROP_CT_FULL;
 	}
-	return -NB_DROP_NAT_EXHAUSTED;
+	nb_event_nat6(k, &re);
+	return 0;
 }
 
 /* The sandbox network of a (nb_ct6_sandbox_net) when it masquerades IPv6: a ULA subnet */
