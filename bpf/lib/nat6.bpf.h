@@ -171,8 +171,10 @@ nb_nat6_publish_open(struct __sk_buff *skb, __u32 l4_off, const struct nb_ct6_ke
 		return NULL;
 	if (k->proto == IPPROTO_UDP && nb_nat6_host_udp(skb, k))
 		return NULL;
-	/* the key that matched (host_ip6 zeroed for the [::] one) names its allow-list */
-	__builtin_memcpy(host_ip6, pk.host_ip6, 16);
+	/* the key that matched (host_ip6 zeroed for the [::] one) names its allow-list; hairpin
+	 * has none to check (NULL) */
+	if (host_ip6)
+		__builtin_memcpy(host_ip6, pk.host_ip6, 16);
 	return pub;
 }
 

@@ -48,6 +48,10 @@ typedef __u8 nb_ipv4_bytes[4];
 /* Programs are pinned under "<pin dir>/progs/<name>" so every netbpfctl
  * invocation attaches the same loaded program instead of loading a copy. */
 #define NB_PROG_ENDPOINT "endpoint" /* tc ingress of each host-side endpoint veth (nbe*) */
+/* tail-called by "endpoint" for IPv6 to the gateway (hairpin; nb_ep_tail[NB_EP_TAIL_NAT6]) */
+#define NB_PROG_ENDPOINT_NAT6 "endpoint_nat6"
+#define NB_EP_TAIL_NAT6 0
+#define NB_EP_TAIL_COUNT 1
 #define NB_PROG_GATEWAY "gateway" /* tc ingress of each gateway port peer (nbp*) */
 #define NB_PROG_UPLINK_IN "uplink_in" /* tc ingress of each uplink */
 #define NB_PROG_UPLINK_OUT "uplink_out" /* tc egress of each uplink */
@@ -212,6 +216,7 @@ struct nb_counter {
 #define NB_MAP_SOCK_RNAT6 nb_sock_rnat6 /* struct nb_sock_rnat6_key -> _val (LRU) */
 #define NB_MAP_FRAGS6 nb_frags6 /* struct nb_frag6_key -> struct nb_frag_val (LRU) */
 #define NB_MAP_PUB_ALLOW6 nb_pub_allow6 /* LPM struct nb_pub_allow6_key -> __u32 NB_PUB_ALLOW_* */
+#define NB_MAP_EP_TAIL nb_ep_tail /* __u32 NB_EP_TAIL_* -> program "endpoint" tail-calls (PROG_ARRAY) */
 
 #define NB_MAX_UPLINKS 64
 #define NB_MAX_LOCAL_ADDRS 4096

@@ -1191,6 +1191,7 @@ static bool check_masq6(struct t *t)
 static bool check_ct6_dnat(struct t *t);
 static bool check_frag6(struct t *t);
 static bool check_ct6_window(struct t *t);
+static bool check_hairpin6(struct t *t);
 /* An allow-list entry for published IPv6 port (host or ::, hport, proto): src/len, or the list's own */
 static struct nb_pub_allow6_key allow6_key(const __u8 *host, __u16 hport, __u8 proto,
 					    const __u8 *src, __u32 len)
@@ -1378,6 +1379,7 @@ static bool check_dnat6(struct t *t)
 	ok &= check_frag6(t);
 	ok &= check_masq6(t);
 	ok &= check_ct6_window(t);
+	ok &= check_hairpin6(t);
 	/* a router answers solicitations otherwise (check_linux compares with a host) */
 	ok &= ASSERT_OK(pkt_write_file("/proc/sys/net/ipv6/conf/all/forwarding", "0"),
 			"IPv6 forwarding off again");
@@ -1627,6 +1629,180 @@ static bool check_ct6_window(struct t *t)
 	ok &= dnat6_to_a(t, "window, published: the client's in-window RST", &in, &want);
 	ok &= ASSERT_EQ(ct6_state(t, IP6_A, 80, STRANGER6, 40300), NB_CT_S_CLOSED,
 			"window, published: closed by the in-window RST");
+	return ok;
+}
+
+/* ---- hairpin: sandboxes reaching published IPv6 ports (endpoint_nat6) --- */
+
+/* p's Ethernet addresses */
+static void macs(struct pkt *p, const __u8 *dst, const __u8 *src)
+{
+	memcpy(p->data, dst, 6);
+	memcpy(p->data + 6, src, 6);
+}
+
+/* The entry of kind NB_CT6_K_HAIRPIN under (sip, sp -> dip, dp, proto), dir, or false */
+static bool hp_entry(struct t *t, __u8 proto, const __u8 *sip, __u16 sp, const __u8 *dip,
+		     __u16 dp, __u8 dir)
+{
+	struct nb_ct6_key k;
+	struct nb_ct6_entry e;
+
+	ct6_key(&k, sip, sp, dip, dp);
+	k.proto = proto;
+	return !bpf_map_lookup_elem(t->maps.ct6, &k, &e) && e.kind == NB_CT6_K_HAIRPIN &&
+	       e.dir == dir;
+}
+
+/*
+ * The endpoint program of port `from` turns in (a frame to the gateway) into
+ * want, as the gateway sends it into `to` (its MAC, the target network's
+ * gateway MAC gw_mac, the hop limit one less), checksums valid, and
+ * redirects it (endpoint_nat6, tail-called)
+ */
+static bool hp_step(struct t *t, enum port_id from, const char *what, const struct pkt *in,
+		    struct pkt *want, enum port_id to, const __u8 *gw_mac)
+{
+	struct pkt_out out;
+	char why[128];
+	bool ok = true;
+
+	macs(want, eps[to].mac, gw_mac);
+	want->data[ETH_HLEN + 7]--;
+	if (!ASSERT_OK(pkt_run(prog_fd(t, EP), t->ifindex[from], in, &out), what))
+		return false;
+	ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, what);
+	ok &= ASSERT_EQ(out.len, want->len, what);
+	if (out.len == want->len)
+		ok &= ASSERT_MEMEQ(out.frame, want->data, want->len, what);
+	if (!ASSERT_OK(pkt_csum_check6(out.frame, out.len, why, sizeof(why)), what)) {
+		pkt_diag("%s: %s", what, why);
+		ok = false;
+	}
+	return ok;
+}
+
+/*
+ * IPv6 hairpin, as IPv4's c_hairpin* (test_uplink.c): published TCP
+ * [HOST6]:8080 and UDP [::]:9090 lead to A (check_dnat6). B reaches A
+ * through the host's address and gets its answers from there; A reaches its
+ * own port; C on network 2 reaches A (source: network 1's gateway); the
+ * gateway's address is a host address too; ICMPv6 errors of a hairpinned
+ * flow are translated; a blind RST is refused; hop limit 1 is the host's.
+ */
+static bool check_hairpin6(struct t *t)
+{
+	struct pkt in, want, q;
+	struct pkt_out out;
+	char cmd[160];
+	__u64 conns = publish6_conns(t, HOST6, 8080, IPPROTO_TCP);
+	__u64 before;
+	bool ok = true;
+
+	/* the FIB is asked as from network 1's gateway port, which holds the gateway address */
+	snprintf(cmd, sizeof(cmd), "/proc/sys/net/ipv6/conf/v6q%d/disable_ipv6", P_GW1);
+	if (!ASSERT_OK(pkt_write_file(cmd, "0"), "IPv6 on network 1's gateway port"))
+		return false;
+	snprintf(cmd, sizeof(cmd), "ip -6 addr add fd00:0:0:1::1/64 dev v6q%d nodad", P_GW1);
+	if (!ASSERT_OK(system(cmd), "the gateway's IPv6 address"))
+		return false;
+	snprintf(cmd, sizeof(cmd), "/proc/sys/net/ipv6/conf/v6q%d/disable_ipv6", P_GW2);
+	if (!ASSERT_OK(pkt_write_file(cmd, "0"), "IPv6 on network 2's gateway port"))
+		return false;
+
+	/* B -> [HOST6]:8080: to A:80 from the gateway, B's port kept */
+	build_tcp6(&in, IP6_B, 40500, HOST6, 8080, 1000, 0x02);
+	macs(&in, GW1_MAC, MAC_B);
+	build_tcp6(&want, GW6_1, 40500, IP6_A, 80, 1000, 0x02);
+	ok &= hp_step(t, P_B, "hairpin: B's SYN to [HOST6]:8080 reaches A:80 from the gateway",
+		      &in, &want, P_A, GW1_MAC);
+	ok &= ASSERT_TRUE(hp_entry(t, IPPROTO_TCP, IP6_B, 40500, HOST6, 8080, NB_CT_DIR_ORIG),
+			  "hairpin: the forward entry");
+	ok &= ASSERT_TRUE(hp_entry(t, IPPROTO_TCP, IP6_A, 80, GW6_1, 40500, NB_CT_DIR_REPLY),
+			  "hairpin: the reply entry");
+	ok &= ASSERT_EQ(publish6_conns(t, HOST6, 8080, IPPROTO_TCP), conns + 1, "conns + 1");
+	/* A's answer to the gateway comes back to B from [HOST6]:8080 */
+	build_tcp6(&in, IP6_A, 80, GW6_1, 40500, 1000, 0x12);
+	macs(&in, GW1_MAC, MAC_A);
+	build_tcp6(&want, HOST6, 8080, IP6_B, 40500, 1000, 0x12);
+	ok &= hp_step(t, P_A, "hairpin: A's SYN-ACK reaches B from [HOST6]:8080", &in, &want, P_B,
+		      GW1_MAC);
+	build_tcp6(&in, IP6_B, 40500, HOST6, 8080, 1001, 0x10);
+	macs(&in, GW1_MAC, MAC_B);
+	build_tcp6(&want, GW6_1, 40500, IP6_A, 80, 1001, 0x10);
+	ok &= hp_step(t, P_B, "hairpin: B's ACK", &in, &want, P_A, GW1_MAC);
+	ok &= ASSERT_EQ(ct6_state(t, IP6_B, 40500, HOST6, 8080), NB_CT_S_ESTABLISHED,
+			"hairpin: ESTABLISHED");
+	/* a RST "from A" far outside its window is refused and changes nothing */
+	before = drops6(t, NB_DROP_CT_INVALID);
+	build_tcp6(&in, IP6_A, 80, GW6_1, 40500, 1001 + 3000000, 0x14);
+	macs(&in, GW1_MAC, MAC_A);
+	if (ASSERT_OK(pkt_run(prog_fd(t, EP), t->ifindex[P_A], &in, &out), "hairpin: blind RST"))
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_SHOT, "hairpin: a blind RST is dropped");
+	ok &= ASSERT_EQ(drops6(t, NB_DROP_CT_INVALID), before + 1, "hairpin: ct-invalid counted");
+	ok &= ASSERT_EQ(ct6_state(t, IP6_B, 40500, HOST6, 8080), NB_CT_S_ESTABLISHED,
+			"hairpin: state unchanged");
+
+	/* A reaches its own published port */
+	build_tcp6(&in, IP6_A, 40600, HOST6, 8080, 1000, 0x02);
+	macs(&in, GW1_MAC, MAC_A);
+	build_tcp6(&want, GW6_1, 40600, IP6_A, 80, 1000, 0x02);
+	ok &= hp_step(t, P_A, "hairpin: A's SYN to its own port comes back from the gateway", &in,
+		      &want, P_A, GW1_MAC);
+	build_tcp6(&in, IP6_A, 80, GW6_1, 40600, 1000, 0x12);
+	macs(&in, GW1_MAC, MAC_A);
+	build_tcp6(&want, HOST6, 8080, IP6_A, 40600, 1000, 0x12);
+	ok &= hp_step(t, P_A, "hairpin: and its answer from [HOST6]:8080", &in, &want, P_A,
+		      GW1_MAC);
+
+	/* C (network 2) -> [HOST6]:9090/udp: to A:53, from network 1's gateway */
+	build_l4(&in, IPPROTO_UDP, IP6_C, 5500, HOST6, 9090, 0);
+	macs(&in, GW2_MAC, MAC_C);
+	build_l4(&want, IPPROTO_UDP, GW6_1, 5500, IP6_A, 53, 0);
+	ok &= hp_step(t, P_C, "hairpin: C (another network) reaches A:53 from network 1's gateway",
+		      &in, &want, P_A, GW1_MAC);
+	build_l4(&in, IPPROTO_UDP, IP6_A, 53, GW6_1, 5500, 0);
+	macs(&in, GW1_MAC, MAC_A);
+	build_l4(&want, IPPROTO_UDP, HOST6, 9090, IP6_C, 5500, 0);
+	ok &= hp_step(t, P_A, "hairpin: A's answer reaches C from [HOST6]:9090", &in, &want, P_C,
+		      GW2_MAC);
+	/* A's port unreachable about C's next datagram reaches C, about [HOST6]:9090 */
+	build_l4(&q, IPPROTO_UDP, GW6_1, 5500, IP6_A, 53, 0);
+	build_err6(&in, 1, IP6_A, GW6_1, &q);
+	macs(&in, GW1_MAC, MAC_A);
+	build_l4(&q, IPPROTO_UDP, IP6_C, 5500, HOST6, 9090, 0);
+	build_err6(&want, 1, HOST6, IP6_C, &q);
+	ok &= hp_step(t, P_A, "hairpin: A's unreachable reaches C, quoting C -> [HOST6]:9090", &in,
+		      &want, P_C, GW2_MAC);
+
+	/* the gateway's own address is the host's: B -> [GW6_1]:9090 (the [::] publish) */
+	build_l4(&in, IPPROTO_UDP, IP6_B, 5600, GW6_1, 9090, 0);
+	macs(&in, GW1_MAC, MAC_B);
+	build_l4(&want, IPPROTO_UDP, GW6_1, 5600, IP6_A, 53, 0);
+	ok &= hp_step(t, P_B, "hairpin: B -> [gateway]:9090 reaches A:53", &in, &want, P_A,
+		      GW1_MAC);
+	build_l4(&in, IPPROTO_UDP, IP6_A, 53, GW6_1, 5600, 0);
+	macs(&in, GW1_MAC, MAC_A);
+	build_l4(&want, IPPROTO_UDP, GW6_1, 9090, IP6_B, 5600, 0);
+	ok &= hp_step(t, P_A, "hairpin: the answer comes from [gateway]:9090", &in, &want, P_B,
+		      GW1_MAC);
+
+	/* not published, or hop limit 1: to the gateway port untouched, the host's */
+	build_l4(&in, IPPROTO_UDP, IP6_B, 5700, HOST6, 9091, 0);
+	macs(&in, GW1_MAC, MAC_B);
+	if (ASSERT_OK(pkt_run(prog_fd(t, EP), t->ifindex[P_B], &in, &out), "unpublished")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "hairpin: unpublished: redirect");
+		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "hairpin: unpublished: unchanged");
+	}
+	build_tcp6(&in, IP6_B, 40501, HOST6, 8080, 1000, 0x02);
+	macs(&in, GW1_MAC, MAC_B);
+	in.data[ETH_HLEN + 7] = 1;
+	if (ASSERT_OK(pkt_run(prog_fd(t, EP), t->ifindex[P_B], &in, &out), "hop limit 1")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "hairpin: hop limit 1: redirect");
+		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "hairpin: hop limit 1: unchanged");
+	}
+	ok &= ASSERT_TRUE(!hp_entry(t, IPPROTO_TCP, IP6_B, 40501, HOST6, 8080, NB_CT_DIR_ORIG),
+			  "hairpin: hop limit 1 opens no flow");
 	return ok;
 }
 
