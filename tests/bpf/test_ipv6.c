@@ -37,6 +37,7 @@
 #include "pkt.h"
 #include "maps.h"
 #include "v6maps.h"
+#include "nat.h"
 #include "endpoint.skel.h"
 #include "gateway.skel.h"
 #include "uplink.skel.h"
@@ -1654,6 +1655,34 @@ static bool hp_entry(struct t *t, __u8 proto, const __u8 *sip, __u16 sp, const _
 	       e.dir == dir;
 }
 
+/* `ct ls` (nb_nat_ct_foreach): the hairpin flow B:40500 -> [HOST6]:8080 */
+static int hp_flow_cb(const struct nb_nat_flow *f, void *arg)
+{
+	struct nb_nat_flow *out = arg;
+
+	if (f->orig.v6 && f->proto == IPPROTO_TCP && f->orig.sport == 40500 &&
+	    !memcmp(&f->orig.saddr6, IP6_B, 16))
+		*out = *f;
+	return 0;
+}
+
+static bool check_hp_ct_ls(struct t *t)
+{
+	struct nb_nat_flow f = {};
+	bool ok;
+
+	ok = ASSERT_OK(nb_nat_ct_foreach(&t->maps, hp_flow_cb, &f), "ct ls");
+	ok &= ASSERT_EQ(f.type, NB_CT_HAIRPIN, "ct ls: a hairpin flow");
+	ok &= ASSERT_MEMEQ(&f.orig.daddr6, HOST6, 16, "ct ls: to HOST6");
+	ok &= ASSERT_EQ(f.orig.dport, 8080, "ct ls: to 8080");
+	ok &= ASSERT_MEMEQ(&f.nat.saddr6, GW6_1, 16, "ct ls: translated from the gateway");
+	ok &= ASSERT_EQ(f.nat.sport, 40500, "ct ls: its port kept");
+	ok &= ASSERT_MEMEQ(&f.nat.daddr6, IP6_A, 16, "ct ls: translated to A");
+	ok &= ASSERT_EQ(f.nat.dport, 80, "ct ls: A's port");
+	ok &= ASSERT_TRUE(f.has_reply, "ct ls: with its reply entry");
+	return ok;
+}
+
 /*
  * The endpoint program of port `from` turns in (a frame to the gateway) into
  * want, as the gateway sends it into `to` (its MAC, the target network's
@@ -1733,6 +1762,7 @@ static bool check_hairpin6(struct t *t)
 	ok &= hp_step(t, P_B, "hairpin: B's ACK", &in, &want, P_A, GW1_MAC);
 	ok &= ASSERT_EQ(ct6_state(t, IP6_B, 40500, HOST6, 8080), NB_CT_S_ESTABLISHED,
 			"hairpin: ESTABLISHED");
+	ok &= check_hp_ct_ls(t);
 	/* a RST "from A" far outside its window is refused and changes nothing */
 	before = drops6(t, NB_DROP_CT_INVALID);
 	build_tcp6(&in, IP6_A, 80, GW6_1, 40500, 1001 + 3000000, 0x14);
