@@ -104,6 +104,18 @@ static __always_inline __u64 nb_ct6_timeout(__u8 proto, __u8 state)
 	return nb_ct_timeout(IPPROTO_ICMP, 0);
 }
 
+/* A new entry's bookkeeping (the rest zero), as nb_ct_entry_init() for nb_ct */
+static __always_inline void nb_ct6_entry_init(struct nb_ct6_entry *e, __u8 kind, __u8 dir,
+					      __u32 net_id, __u64 now)
+{
+	__builtin_memset(e, 0, sizeof(*e));
+	e->created_ns = now;
+	e->seen_ns = now;
+	e->net_id = net_id;
+	e->kind = kind;
+	e->dir = dir;
+}
+
 /*
  * A packet of the untranslated flow whose entry is under k: counted, or the
  * entry created. Not inlined: a new entry's room is not its callers' stack.

@@ -64,7 +64,7 @@ __noinline int nb_nat6_hp_new(struct __sk_buff *skb, const struct nb_ct6_key *k,
 		return 1;
 	/* a scope of their own: the entries' room is not the lookups' above */
 	{
-		struct nb_ct6_entry re = {};
+		struct nb_ct6_entry re;
 		struct nb_ct6_key rk = {};
 		__u64 now = bpf_ktime_get_ns();
 		int port;
@@ -75,11 +75,7 @@ __noinline int nb_nat6_hp_new(struct __sk_buff *skb, const struct nb_ct6_key *k,
 		rk.sport = pub->sb_port;
 		rk.dport = k->sport; /* kept when free */
 		rk.proto = k->proto;
-		re.created_ns = now;
-		re.seen_ns = now;
-		re.net_id = tport->net_id;
-		re.kind = NB_CT6_K_HAIRPIN;
-		re.dir = NB_CT_DIR_REPLY;
+		nb_ct6_entry_init(&re, NB_CT6_K_HAIRPIN, NB_CT_DIR_REPLY, tport->net_id, now);
 		__builtin_memcpy(re.hp_saddr, k->daddr, 16);
 		re.hp_sport = k->dport;
 		__builtin_memcpy(re.nat_addr, k->saddr, 16);
@@ -89,19 +85,14 @@ __noinline int nb_nat6_hp_new(struct __sk_buff *skb, const struct nb_ct6_key *k,
 		if (port < 0)
 			return port;
 		/* the forward entry, in the reply's room (the map holds its own copy) */
-		re.dir = NB_CT_DIR_ORIG;
-		re.packets = 1;
 		__builtin_memcpy(re.hp_saddr, rk.daddr, 16);
 		re.hp_sport = rk.dport;
 		__builtin_memcpy(re.nat_addr, rk.saddr, 16);
 		re.nat_port = rk.sport;
 		re.ifindex = tifindex;
-		if (bpf_map_update_elem(&NB_MAP_CT6, k, &re, BPF_ANY)) {
-			bpf_map_delete_elem(&NB_MAP_CT6, &rk);
+		if (nb_ct6_put_forward(k, &re, &rk))
 			return -NB_DROP_CT_FULL;
-		}
 		__sync_fetch_and_add(&pub->conns, 1);
-		nb_event_nat6(k, &re);
 	}
 	return 0;
 }
@@ -120,17 +111,10 @@ __noinline int nb_nat6_hp_icmp(struct __sk_buff *skb, __u32 l4_off, __u32 end)
 	const struct nb_ct6_entry *e;
 	struct nb_ct6_key k = {};
 	struct ipv6hdr q, ip6;
-	__be16 ports[2];
 
-	if (!skb || qoff + 8 > end || nb_ctx_load(skb, qbase, &q, sizeof(q)) || q.version != 6 ||
-	    (q.nexthdr != IPPROTO_TCP && q.nexthdr != IPPROTO_UDP) ||
-	    nb_ctx_load(skb, qoff, ports, 4) || nb_ctx_load(skb, ETH_HLEN, &ip6, sizeof(ip6)))
+	if (!skb || !nb_nat6_quote_key(skb, l4_off, end, &q, &k) ||
+	    nb_ctx_load(skb, ETH_HLEN, &ip6, sizeof(ip6)))
 		return NB_NAT_PASS;
-	__builtin_memcpy(k.saddr, &q.daddr, 16);
-	__builtin_memcpy(k.daddr, &q.saddr, 16);
-	k.sport = ports[1];
-	k.dport = ports[0];
-	k.proto = q.nexthdr;
 	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
 	/* from the quoted packet's receiver to its sender, else about another packet */
 	if (!e || e->kind != NB_CT6_K_HAIRPIN || !nb_ip6_eq(k.saddr, ip6.saddr.in6_u.u6_addr8) ||
@@ -175,24 +159,11 @@ __noinline int nb_nat6_from_endpoint(struct __sk_buff *skb, __u32 gw_ifindex)
 	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
 	if (e && e->kind != NB_CT6_K_HAIRPIN)
 		return NB_NAT_PASS;
-	if (e && now >= e->seen_ns && now - e->seen_ns > nb_ct6_timeout(k.proto, e->state))
-		e = NULL; /* expired: a new flow, if it is one */
-	else if (e && e->dir == NB_CT_DIR_ORIG && e->state == NB_CT_S_CLOSED &&
-		 (nb_ct6_tcp_flags(skb, info.l4_off) & (NB_TCP_SYN | NB_TCP_ACK)) == NB_TCP_SYN)
-		e = NULL; /* a client reusing its port right after a close: a new flow */
-	if (!e) {
-		err = nb_nat6_hp_new(skb, &k, info.l4_off, gw_ifindex);
-		if (err)
-			return err > 0 ? NB_NAT_PASS : err;
-		e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
-		if (!e)
-			return -NB_DROP_CT_FULL;
-	} else {
-		nb_nat6_count(e, now);
-	}
-	err = nb_ct6_tcp_seen(skb, &k, info.l4_off, info.end, true);
-	if (err)
-		return err;
+	e = nb_nat6_live(skb, e, k.proto, info.l4_off, now);
+	err = e ? 0 : nb_nat6_hp_new(skb, &k, info.l4_off, gw_ifindex);
+	e = nb_nat6_opened(skb, &k, &info, e, &err);
+	if (!e)
+		return err > 0 ? NB_NAT_PASS : err;
 	return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, saddr), k.saddr,
 			       e->hp_saddr, 0, k.sport, e->hp_sport) ?:
 	       nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr), k.daddr,

@@ -83,6 +83,16 @@ static __always_inline bool nb_nat6_host_udp(struct __sk_buff *skb, const struct
 	return true;
 }
 
+/* The checksum difference of an address changed from old to new (< 0: the helper failed) */
+static __always_inline __s64 nb_ip6_csum_diff(const __u8 *old, const __u8 *new)
+{
+	__u8 o[16], n[16];
+
+	__builtin_memcpy(o, old, 16);
+	__builtin_memcpy(n, new, 16);
+	return bpf_csum_diff((__be32 *)o, 16, (__be32 *)n, 16, 0);
+}
+
 /*
  * Rewrites the 16-byte address at addr_off from old to new and the port at
  * l4_off + port_off from oport to nport, the TCP/UDP checksum with them
@@ -96,17 +106,13 @@ static __always_inline int nb_nat6_rewrite(struct __sk_buff *skb, const struct n
 					 : info->proto == IPPROTO_UDP ? 6
 								      : 2);
 	__u64 mangled = info->proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
-	__u8 o[16], n[16];
-	__s64 diff;
+	__s64 diff = nb_ip6_csum_diff(old, new);
 
-	__builtin_memcpy(o, old, 16);
-	__builtin_memcpy(n, new, 16);
-	diff = bpf_csum_diff((__be32 *)o, 16, (__be32 *)n, 16, 0);
 	if (diff < 0)
 		return -NB_DROP_MALFORMED;
 	if (bpf_l4_csum_replace(skb, csum_off, 0, diff, BPF_F_PSEUDO_HDR | mangled) ||
 	    bpf_l4_csum_replace(skb, csum_off, oport, nport, 2 | mangled) ||
-	    bpf_skb_store_bytes(skb, addr_off, n, 16, 0) ||
+	    bpf_skb_store_bytes(skb, addr_off, new, 16, 0) ||
 	    bpf_skb_store_bytes(skb, info->l4_off + port_off, &nport, 2, 0))
 		return -NB_DROP_MALFORMED;
 	return 0;
@@ -135,11 +141,52 @@ static __always_inline __u32 nb_nat6_port_off(const struct nb_ip6_info *info, bo
 	return dst ? 2 : 0;
 }
 
+/*
+ * e, found under the tuple of a packet (TCP header at l4_off) in the
+ * direction that opens its kind of flow, unless that flow is over: expired,
+ * or closed and the packet a SYN reusing its ports (a new flow). NULL then.
+ */
+static __always_inline struct nb_ct6_entry *nb_nat6_live(struct __sk_buff *skb,
+							 struct nb_ct6_entry *e, __u8 proto,
+							 __u32 l4_off, __u64 now)
+{
+	if (!e || (now >= e->seen_ns && now - e->seen_ns > nb_ct6_timeout(proto, e->state)))
+		return NULL;
+	if (e->state == NB_CT_S_CLOSED &&
+	    (nb_ct6_tcp_flags(skb, l4_off) & (NB_TCP_SYN | NB_TCP_ACK)) == NB_TCP_SYN)
+		return NULL;
+	return e;
+}
+
 static __always_inline void nb_nat6_count(struct nb_ct6_entry *e, __u64 now)
 {
 	e->packets++;
 	if (now > e->seen_ns + NB_CT_REFRESH_NS)
 		e->seen_ns = now;
+}
+
+/*
+ * The entry a packet of tuple k (TCP/UDP at info) of a flow's opening
+ * direction goes by: e, the live one found (counted), or, when there was
+ * none, the one just created (*err: what creating it returned, 0 when it
+ * did, 1 for no flow, or a drop); its TCP segment's window checked. NULL
+ * with *err set (1: no flow) when there is none or the segment is refused.
+ */
+static __always_inline struct nb_ct6_entry *nb_nat6_opened(struct __sk_buff *skb,
+							   const struct nb_ct6_key *k,
+							   const struct nb_ip6_info *info,
+							   struct nb_ct6_entry *e, int *err)
+{
+	if (e) {
+		nb_nat6_count(e, bpf_ktime_get_ns());
+	} else if (!*err) {
+		e = bpf_map_lookup_elem(&NB_MAP_CT6, k);
+		if (!e)
+			*err = -NB_DROP_CT_FULL;
+	}
+	if (e)
+		*err = nb_ct6_tcp_seen(skb, k, info->l4_off, info->end, true);
+	return *err ? NULL : e;
 }
 
 /*
@@ -218,6 +265,30 @@ static __always_inline int nb_nat6_quote_fix(struct __sk_buff *skb, __u32 icmp, 
 	return 0;
 }
 
+/*
+ * The packet an ICMPv6 error (at l4_off, payload up to end) quotes, a TCP or
+ * UDP one: its fixed header into q, its tuple the other way round into k
+ * (where the entry translating its flow's other direction is). False for
+ * another quote.
+ */
+static __always_inline bool nb_nat6_quote_key(struct __sk_buff *skb, __u32 l4_off, __u32 end,
+					      struct ipv6hdr *q, struct nb_ct6_key *k)
+{
+	__u32 qbase = l4_off + 8, qoff = qbase + sizeof(struct ipv6hdr);
+	__be16 ports[2];
+
+	if (qoff + 8 > end || nb_ctx_load(skb, qbase, q, sizeof(*q)) || q->version != 6 ||
+	    (q->nexthdr != IPPROTO_TCP && q->nexthdr != IPPROTO_UDP) ||
+	    nb_ctx_load(skb, qoff, ports, 4))
+		return false;
+	__builtin_memcpy(k->saddr, &q->daddr, 16);
+	__builtin_memcpy(k->daddr, &q->saddr, 16);
+	k->sport = ports[1];
+	k->dport = ports[0];
+	k->proto = q->nexthdr;
+	return true;
+}
+
 /* The quoted TCP/UDP checksum's offset (quote at qoff, payload up to end), 0 when not quoted */
 static __always_inline __u32 nb_nat6_quote_csum(__u8 proto, __u32 qoff, __u32 end)
 {
@@ -239,12 +310,8 @@ static __always_inline int nb_nat6_icmp_side(struct __sk_buff *skb, __u32 icmp, 
 					     const __u8 *old, const __u8 *new, __be16 oport,
 					     __be16 nport)
 {
-	__u8 o[16], n[16];
-	__s64 diff;
+	__s64 diff = nb_ip6_csum_diff(old, new);
 
-	__builtin_memcpy(o, old, 16);
-	__builtin_memcpy(n, new, 16);
-	diff = bpf_csum_diff((__be32 *)o, 16, (__be32 *)n, 16, 0);
 	if (diff < 0)
 		return -NB_DROP_MALFORMED;
 	if (qcsum && nb_nat6_quote_fix(skb, icmp, qcsum, diff, oport, nport))
@@ -253,8 +320,8 @@ static __always_inline int nb_nat6_icmp_side(struct __sk_buff *skb, __u32 icmp, 
 	if (bpf_l4_csum_replace(skb, icmp, 0, diff, BPF_F_PSEUDO_HDR) ||
 	    bpf_l4_csum_replace(skb, icmp, 0, diff, 0) ||
 	    bpf_l4_csum_replace(skb, icmp, oport, nport, 2) ||
-	    bpf_skb_store_bytes(skb, outer_off, n, 16, 0) ||
-	    bpf_skb_store_bytes(skb, qaddr_off, n, 16, 0) ||
+	    bpf_skb_store_bytes(skb, outer_off, new, 16, 0) ||
+	    bpf_skb_store_bytes(skb, qaddr_off, new, 16, 0) ||
 	    bpf_skb_store_bytes(skb, qport_off, &nport, 2, 0))
 		return -NB_DROP_MALFORMED;
 	return 0;
@@ -283,18 +350,10 @@ __noinline int nb_nat6_icmp(struct __sk_buff *skb, __u32 l4_off, __u32 end, bool
 	struct nb_ct6_key k = {};
 	struct ipv6hdr q;
 	__u8 o[16], n[16];
-	__be16 ports[2], oport;
+	__be16 oport;
 
-	if (!skb || qoff + 8 > end || nb_ctx_load(skb, qbase, &q, sizeof(q)) || q.version != 6 ||
-	    (q.nexthdr != IPPROTO_TCP && q.nexthdr != IPPROTO_UDP) ||
-	    nb_ctx_load(skb, qoff, ports, 4))
+	if (!skb || !nb_nat6_quote_key(skb, l4_off, end, &q, &k))
 		return NB_ACT_PASS;
-	/* the flow's entry is under the quoted packet's tuple the other way round */
-	__builtin_memcpy(k.saddr, &q.daddr, 16);
-	__builtin_memcpy(k.daddr, &q.saddr, 16);
-	k.sport = ports[1];
-	k.dport = ports[0];
-	k.proto = q.nexthdr;
 	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
 	/*
 	 * the entry that translates the quoted packet's direction: a published
@@ -308,11 +367,30 @@ __noinline int nb_nat6_icmp(struct __sk_buff *skb, __u32 l4_off, __u32 end, bool
 	if (nb_ctx_load(skb, outer_off, o, 16) || nb_ctx_load(skb, qaddr_off, n, 16) ||
 	    !nb_ip6_eq(o, n))
 		return NB_ACT_PASS;
-	oport = out ? ports[1] : ports[0];
+	oport = out ? k.sport : k.dport;
 	qcsum = nb_nat6_quote_csum(q.nexthdr, qoff, end);
 	return nb_nat6_icmp_side(skb, icmp, qcsum, outer_off, qaddr_off, qport_off, o, e->nat_addr,
 				 oport, e->nat_port)
 		   ?: NB_ACT_PASS;
+}
+
+/*
+ * The forward entry fe of a new flow, under k, its reply entry being in
+ * under rk: the reply entry deleted again when fe cannot go in (as IPv4's
+ * nb_ct_put_forward()), else the new flow reported. fe is the reply entry's
+ * room, turned into the forward one by the caller.
+ */
+static __always_inline int nb_ct6_put_forward(const struct nb_ct6_key *k, struct nb_ct6_entry *fe,
+					      const struct nb_ct6_key *rk)
+{
+	fe->dir = NB_CT_DIR_ORIG;
+	fe->packets = 1;
+	if (bpf_map_update_elem(&NB_MAP_CT6, k, fe, BPF_ANY)) {
+		bpf_map_delete_elem(&NB_MAP_CT6, rk);
+		return -NB_DROP_CT_FULL;
+	}
+	nb_event_nat6(k, fe);
+	return 0;
 }
 
 /*
@@ -336,11 +414,7 @@ __noinline int nb_nat6_dnat_new(struct __sk_buff *skb, const struct nb_ct6_key *
 	if (!nb_nat6_allowed(host_ip6, k))
 		return -NB_DROP_NOT_ALLOWED;
 	/* the reply entry first: the forward one is what translates */
-	ne.created_ns = now;
-	ne.seen_ns = now;
-	ne.net_id = pub->net_id;
-	ne.kind = NB_CT6_K_DNAT;
-	ne.dir = NB_CT_DIR_REPLY;
+	nb_ct6_entry_init(&ne, NB_CT6_K_DNAT, NB_CT_DIR_REPLY, pub->net_id, now);
 	__builtin_memcpy(ne.nat_addr, k->daddr, 16);
 	ne.nat_port = k->dport;
 	__builtin_memcpy(rk.saddr, pub->sb_ip6, 16);
@@ -350,15 +424,12 @@ __noinline int nb_nat6_dnat_new(struct __sk_buff *skb, const struct nb_ct6_key *
 	rk.proto = k->proto;
 	if (bpf_map_update_elem(&NB_MAP_CT6, &rk, &ne, BPF_ANY))
 		return -NB_DROP_CT_FULL;
-	ne.dir = NB_CT_DIR_ORIG;
-	ne.packets = 1;
 	__builtin_memcpy(ne.nat_addr, pub->sb_ip6, 16);
 	ne.nat_port = pub->sb_port;
 	ne.ifindex = pub->ifindex;
-	if (bpf_map_update_elem(&NB_MAP_CT6, k, &ne, BPF_ANY))
+	if (nb_ct6_put_forward(k, &ne, &rk))
 		return -NB_DROP_CT_FULL;
 	__sync_fetch_and_add(&pub->conns, 1);
-	nb_event_nat6(k, &ne);
 	return 0;
 }
 
@@ -524,24 +595,11 @@ __noinline int nb_nat6_uplink_in(struct __sk_buff *skb)
 	}
 	if (k.proto == NB_IP6_ICMP || (e && (e->kind != NB_CT6_K_DNAT || e->dir != NB_CT_DIR_ORIG)))
 		return NB_ACT_PASS; /* no published port takes an echo */
-	if (e && now >= e->seen_ns && now - e->seen_ns > nb_ct6_timeout(k.proto, e->state))
-		e = NULL; /* expired: a new flow, if it is one */
-	else if (e && e->state == NB_CT_S_CLOSED &&
-		 (nb_ct6_tcp_flags(skb, info.l4_off) & (NB_TCP_SYN | NB_TCP_ACK)) == NB_TCP_SYN)
-		e = NULL; /* a client reusing its port right after a close: a new flow */
-	if (!e) {
-		err = nb_nat6_dnat_new(skb, &k, info.l4_off);
-		if (err)
-			return err > 0 ? NB_ACT_PASS : err;
-		e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
-		if (!e)
-			return -NB_DROP_CT_FULL;
-	} else {
-		nb_nat6_count(e, now);
-	}
-	err = nb_ct6_tcp_seen(skb, &k, info.l4_off, info.end, true);
-	if (err)
-		return err;
+	e = nb_nat6_live(skb, e, k.proto, info.l4_off, now);
+	err = e ? 0 : nb_nat6_dnat_new(skb, &k, info.l4_off);
+	e = nb_nat6_opened(skb, &k, &info, e, &err);
+	if (!e)
+		return err > 0 ? NB_ACT_PASS : err;
 	if (info.frag)
 		nb_nat6_frag_record(skb, &k);
 	ifindex = e->ifindex;
@@ -667,11 +725,7 @@ __noinline int nb_nat6_masq_new(struct __sk_buff *skb, struct nb_ct6_key *k, __u
 		max = up->port_max;
 	/* the reply entry: remote -> uplink address, the port to find */
 	rk.sport = k->dport;
-	re.created_ns = now;
-	re.seen_ns = now;
-	re.net_id = net_id;
-	re.kind = NB_CT6_K_MASQ;
-	re.dir = NB_CT_DIR_REPLY;
+	nb_ct6_entry_init(&re, NB_CT6_K_MASQ, NB_CT_DIR_REPLY, net_id, now);
 	__builtin_memcpy(re.nat_addr, k->saddr, 16);
 	re.nat_port = k->sport;
 	rk.dport = k->sport; /* kept when free */
@@ -679,16 +733,9 @@ __noinline int nb_nat6_masq_new(struct __sk_buff *skb, struct nb_ct6_key *k, __u
 	if (port < 0)
 		return port;
 	/* the forward entry, in the reply's room (the map holds its own copy) */
-	re.dir = NB_CT_DIR_ORIG;
-	re.packets = 1;
 	__builtin_memcpy(re.nat_addr, rk.daddr, 16);
 	re.nat_port = rk.dport;
-	if (bpf_map_update_elem(&NB_MAP_CT6, k, &re, BPF_ANY)) {
-		bpf_map_delete_elem(&NB_MAP_CT6, &rk);
-		return -NB_DROP_CT_FULL;
-	}
-	nb_event_nat6(k, &re);
-	return 0;
+	return nb_ct6_put_forward(k, &re, &rk);
 }
 
 /* The sandbox network of a (nb_ct6_sandbox_net) when it masquerades IPv6: a ULA subnet */

@@ -938,15 +938,15 @@ static void build_l4(struct pkt *p, __u8 proto, const __u8 *sip, __u16 sp, const
 	pkt_finish(p);
 }
 
-/* prog on the uplink turns in into want (byte for byte, valid checksum), verdict v */
-static bool dnat6_verdict(struct t *t, enum prog prog, const char *what, const struct pkt *in,
-			  const struct pkt *want, int v)
+/* prog on port `on` turns in into want (byte for byte, valid checksum), verdict v */
+static bool verdict6_on(struct t *t, enum prog prog, enum port_id on, const char *what,
+			const struct pkt *in, const struct pkt *want, int v)
 {
 	struct pkt_out out;
 	char why[128];
 	bool ok = true;
 
-	if (!ASSERT_OK(pkt_run(prog_fd(t, prog), t->ifindex[P_UP], in, &out), what))
+	if (!ASSERT_OK(pkt_run(prog_fd(t, prog), t->ifindex[on], in, &out), what))
 		return false;
 	ok &= ASSERT_VERDICT(out.verdict, v, what);
 	ok &= ASSERT_EQ(out.len, want->len, what);
@@ -957,6 +957,13 @@ static bool dnat6_verdict(struct t *t, enum prog prog, const char *what, const s
 		ok = false;
 	}
 	return ok;
+}
+
+/* ... on the uplink */
+static bool dnat6_verdict(struct t *t, enum prog prog, const char *what, const struct pkt *in,
+			  const struct pkt *want, int v)
+{
+	return verdict6_on(t, prog, P_UP, what, in, want, v);
 }
 
 /* ... and passes it */
@@ -1692,23 +1699,9 @@ static bool check_hp_ct_ls(struct t *t)
 static bool hp_step(struct t *t, enum port_id from, const char *what, const struct pkt *in,
 		    struct pkt *want, enum port_id to, const __u8 *gw_mac)
 {
-	struct pkt_out out;
-	char why[128];
-	bool ok = true;
-
 	macs(want, eps[to].mac, gw_mac);
 	want->data[ETH_HLEN + 7]--;
-	if (!ASSERT_OK(pkt_run(prog_fd(t, EP), t->ifindex[from], in, &out), what))
-		return false;
-	ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, what);
-	ok &= ASSERT_EQ(out.len, want->len, what);
-	if (out.len == want->len)
-		ok &= ASSERT_MEMEQ(out.frame, want->data, want->len, what);
-	if (!ASSERT_OK(pkt_csum_check6(out.frame, out.len, why, sizeof(why)), what)) {
-		pkt_diag("%s: %s", what, why);
-		ok = false;
-	}
-	return ok;
+	return verdict6_on(t, EP, from, what, in, want, TC_ACT_REDIRECT);
 }
 
 /*
