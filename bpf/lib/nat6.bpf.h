@@ -56,14 +56,15 @@ static __always_inline bool nb_nat6_is_special(const __u8 *a)
 	       nb_ip6_eq(a, lo);
 }
 
-/* daddr is one of the host's own addresses (the FIB does not forward it) */
-static __always_inline bool nb_nat6_is_local(nb_ctx_t *ctx, const struct nb_ct6_key *k)
+/* daddr is one of the host's own addresses (the FIB does not forward it); iif: where the
+ * packet enters the host (an uplink, or a sandbox network's gateway port) */
+static __always_inline bool nb_nat6_is_local(nb_ctx_t *ctx, const struct nb_ct6_key *k, __u32 iif)
 {
 	struct bpf_fib_lookup fib = {};
 
 	fib.family = NB_AF_INET6;
 	fib.l4_protocol = k->proto;
-	fib.ifindex = nb_ctx_ifindex(ctx); /* at tc ingress: the uplink */
+	fib.ifindex = iif;
 	__builtin_memcpy(fib.ipv6_src, k->saddr, 16);
 	__builtin_memcpy(fib.ipv6_dst, k->daddr, 16);
 	return bpf_fib_lookup(ctx, &fib, sizeof(fib), 0) == BPF_FIB_LKUP_RET_NOT_FWDED;
@@ -86,6 +87,16 @@ static __always_inline bool nb_nat6_host_udp(nb_ctx_t *ctx, const struct nb_ct6_
 	return true;
 }
 
+/* The checksum difference of an address changed from old to new (< 0: the helper failed) */
+static __always_inline __s64 nb_ip6_csum_diff(const __u8 *old, const __u8 *new)
+{
+	__u8 o[16], n[16];
+
+	__builtin_memcpy(o, old, 16);
+	__builtin_memcpy(n, new, 16);
+	return bpf_csum_diff((__be32 *)o, 16, (__be32 *)n, 16, 0);
+}
+
 /*
  * Rewrites the 16-byte address at addr_off from old to new and the port at
  * l4_off + port_off from oport to nport, the TCP/UDP checksum with them
@@ -99,17 +110,13 @@ static __always_inline int nb_nat6_rewrite(nb_ctx_t *ctx, const struct nb_ip6_in
 					 : info->proto == IPPROTO_UDP ? 6
 								      : 2);
 	__u64 mangled = info->proto == IPPROTO_UDP ? BPF_F_MARK_MANGLED_0 : 0;
-	__u8 o[16], n[16];
-	__s64 diff;
+	__s64 diff = nb_ip6_csum_diff(old, new);
 
-	__builtin_memcpy(o, old, 16);
-	__builtin_memcpy(n, new, 16);
-	diff = bpf_csum_diff((__be32 *)o, 16, (__be32 *)n, 16, 0);
 	if (diff < 0)
 		return -NB_DROP_MALFORMED;
 	if (nb_ctx_csum_l4(ctx, csum_off, 0, diff, BPF_F_PSEUDO_HDR | mangled) ||
 	    nb_ctx_csum_l4(ctx, csum_off, oport, nport, 2 | mangled) ||
-	    nb_ctx_store(ctx, addr_off, n, 16) ||
+	    nb_ctx_store(ctx, addr_off, new, 16) ||
 	    nb_ctx_store(ctx, info->l4_off + port_off, &nport, 2))
 		return -NB_DROP_MALFORMED;
 	return 0;
@@ -138,6 +145,22 @@ static __always_inline __u32 nb_nat6_port_off(const struct nb_ip6_info *info, bo
 	return dst ? 2 : 0;
 }
 
+/*
+ * e, found under the tuple of a packet (TCP header at l4_off) in the
+ * direction that opens its kind of flow, unless that flow is over: expired,
+ * or closed and the packet a SYN reusing its ports (a new flow). NULL then.
+ */
+static __always_inline struct nb_ct6_entry *nb_nat6_live(nb_ctx_t *ctx, struct nb_ct6_entry *e,
+							 __u8 proto, __u32 l4_off, __u64 now)
+{
+	if (!e || (now >= e->seen_ns && now - e->seen_ns > nb_ct6_timeout(proto, e->state)))
+		return NULL;
+	if (e->state == NB_CT_S_CLOSED &&
+	    (nb_ct6_tcp_flags(ctx, l4_off) & (NB_TCP_SYN | NB_TCP_ACK)) == NB_TCP_SYN)
+		return NULL;
+	return e;
+}
+
 static __always_inline void nb_nat6_count(struct nb_ct6_entry *e, __u64 now)
 {
 	e->packets++;
@@ -145,9 +168,37 @@ static __always_inline void nb_nat6_count(struct nb_ct6_entry *e, __u64 now)
 		e->seen_ns = now;
 }
 
-/* The published IPv6 port a packet without conntrack entry opens a flow to, if any */
-static __always_inline struct nb_publish6_val *
-nb_nat6_publish_open(nb_ctx_t *ctx, __u32 l4_off, const struct nb_ct6_key *k, __u8 *host_ip6)
+/*
+ * The entry a packet of tuple k (TCP/UDP at info) of a flow's opening
+ * direction goes by: e, the live one found (counted), or, when there was
+ * none, the one just created (*err: what creating it returned, 0 when it
+ * did, 1 for no flow, or a drop); its TCP segment's window checked. NULL
+ * with *err set (1: no flow) when there is none or the segment is refused.
+ */
+static __always_inline struct nb_ct6_entry *nb_nat6_opened(nb_ctx_t *ctx,
+							   const struct nb_ct6_key *k,
+							   const struct nb_ip6_info *info,
+							   struct nb_ct6_entry *e, int *err)
+{
+	if (e) {
+		nb_nat6_count(e, bpf_ktime_get_ns());
+	} else if (!*err) {
+		e = bpf_map_lookup_elem(&NB_MAP_CT6, k);
+		if (!e)
+			*err = -NB_DROP_CT_FULL;
+	}
+	if (e)
+		*err = nb_ct6_tcp_seen(ctx, k, info->l4_off, info->end, true);
+	return *err ? NULL : e;
+}
+
+/*
+ * The published IPv6 port a packet without conntrack entry, entering the host
+ * at iif, opens a flow to, if any
+ */
+static __always_inline struct nb_publish6_val *nb_nat6_publish_open(nb_ctx_t *ctx, __u32 l4_off,
+								    const struct nb_ct6_key *k,
+								    __u32 iif, __u8 *host_ip6)
 {
 	struct nb_publish6_key pk = {.host_port = k->dport, .proto = k->proto};
 	struct nb_publish6_val *pub;
@@ -166,12 +217,14 @@ nb_nat6_publish_open(nb_ctx_t *ctx, __u32 l4_off, const struct nb_ct6_key *k, __
 		__builtin_memset(pk.host_ip6, 0, 16);
 		pub = bpf_map_lookup_elem(&NB_MAP_PUBLISH6, &pk);
 	}
-	if (!pub || !nb_nat6_is_local(ctx, k))
+	if (!pub || !nb_nat6_is_local(ctx, k, iif))
 		return NULL;
 	if (k->proto == IPPROTO_UDP && nb_nat6_host_udp(ctx, k))
 		return NULL;
-	/* the key that matched (host_ip6 zeroed for the [::] one) names its allow-list */
-	__builtin_memcpy(host_ip6, pk.host_ip6, 16);
+	/* the key that matched (host_ip6 zeroed for the [::] one) names its allow-list; hairpin
+	 * has none to check (NULL) */
+	if (host_ip6)
+		__builtin_memcpy(host_ip6, pk.host_ip6, 16);
 	return pub;
 }
 
@@ -216,6 +269,66 @@ static __always_inline int nb_nat6_quote_fix(nb_ctx_t *ctx, __u32 icmp, __u32 of
 }
 
 /*
+ * The packet an ICMPv6 error (at l4_off, payload up to end) quotes, a TCP or
+ * UDP one: its fixed header into q, its tuple the other way round into k
+ * (where the entry translating its flow's other direction is). False for
+ * another quote.
+ */
+static __always_inline bool nb_nat6_quote_key(nb_ctx_t *ctx, __u32 l4_off, __u32 end,
+					      struct ipv6hdr *q, struct nb_ct6_key *k)
+{
+	__u32 qbase = l4_off + 8, qoff = qbase + sizeof(struct ipv6hdr);
+	__be16 ports[2];
+
+	if (qoff + 8 > end || nb_ctx_load(ctx, qbase, q, sizeof(*q)) || q->version != 6 ||
+	    (q->nexthdr != IPPROTO_TCP && q->nexthdr != IPPROTO_UDP) ||
+	    nb_ctx_load(ctx, qoff, ports, 4))
+		return false;
+	__builtin_memcpy(k->saddr, &q->daddr, 16);
+	__builtin_memcpy(k->daddr, &q->saddr, 16);
+	k->sport = ports[1];
+	k->dport = ports[0];
+	k->proto = q->nexthdr;
+	return true;
+}
+
+/* The quoted TCP/UDP checksum's offset (quote at qoff, payload up to end), 0 when not quoted */
+static __always_inline __u32 nb_nat6_quote_csum(__u8 proto, __u32 qoff, __u32 end)
+{
+	if (proto == IPPROTO_TCP && qoff + 18 <= end)
+		return qoff + 16;
+	if (proto == IPPROTO_UDP && qoff + 8 <= end)
+		return qoff + 6;
+	return 0;
+}
+
+/*
+ * One address of an ICMPv6 error and of its quote: old, at outer_off in the
+ * outer header and at qaddr_off in the quote, becomes new, and the quoted
+ * port at qport_off oport -> nport; the quoted TCP/UDP checksum at qcsum (0:
+ * not quoted) and the ICMPv6 checksum at icmp follow.
+ */
+static __always_inline int nb_nat6_icmp_side(nb_ctx_t *ctx, __u32 icmp, __u32 qcsum,
+					     __u32 outer_off, __u32 qaddr_off, __u32 qport_off,
+					     const __u8 *old, const __u8 *new, __be16 oport,
+					     __be16 nport)
+{
+	__s64 diff = nb_ip6_csum_diff(old, new);
+
+	if (diff < 0)
+		return -NB_DROP_MALFORMED;
+	if (qcsum && nb_nat6_quote_fix(ctx, icmp, qcsum, diff, oport, nport))
+		return -NB_DROP_MALFORMED;
+	/* outer: in the pseudo-header; quoted address and port: in the ICMPv6 payload */
+	if (nb_ctx_csum_l4(ctx, icmp, 0, diff, BPF_F_PSEUDO_HDR) ||
+	    nb_ctx_csum_l4(ctx, icmp, 0, diff, 0) || nb_ctx_csum_l4(ctx, icmp, oport, nport, 2) ||
+	    nb_ctx_store(ctx, outer_off, new, 16) || nb_ctx_store(ctx, qaddr_off, new, 16) ||
+	    nb_ctx_store(ctx, qport_off, &nport, 2))
+		return -NB_DROP_MALFORMED;
+	return 0;
+}
+
+/*
  * An ICMPv6 error (at l4_off, payload up to end) quoting a packet of a
  * published IPv6 port's flow, translated like the flow: inbound (out
  * false) an error about what the client was sent (quoted: host address,
@@ -238,19 +351,10 @@ __noinline int nb_nat6_icmp(nb_ctx_t *ctx, __u32 l4_off, __u32 end, bool out)
 	struct nb_ct6_key k = {};
 	struct ipv6hdr q;
 	__u8 o[16], n[16];
-	__be16 ports[2], oport;
-	__s64 diff;
+	__be16 oport;
 
-	if (!ctx || qoff + 8 > end || nb_ctx_load(ctx, qbase, &q, sizeof(q)) || q.version != 6 ||
-	    (q.nexthdr != IPPROTO_TCP && q.nexthdr != IPPROTO_UDP) ||
-	    nb_ctx_load(ctx, qoff, ports, 4))
+	if (!ctx || !nb_nat6_quote_key(ctx, l4_off, end, &q, &k))
 		return NB_ACT_PASS;
-	/* the flow's entry is under the quoted packet's tuple the other way round */
-	__builtin_memcpy(k.saddr, &q.daddr, 16);
-	__builtin_memcpy(k.daddr, &q.saddr, 16);
-	k.sport = ports[1];
-	k.dport = ports[0];
-	k.proto = q.nexthdr;
 	e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
 	/*
 	 * the entry that translates the quoted packet's direction: a published
@@ -264,25 +368,30 @@ __noinline int nb_nat6_icmp(nb_ctx_t *ctx, __u32 l4_off, __u32 end, bool out)
 	if (nb_ctx_load(ctx, outer_off, o, 16) || nb_ctx_load(ctx, qaddr_off, n, 16) ||
 	    !nb_ip6_eq(o, n))
 		return NB_ACT_PASS;
-	__builtin_memcpy(n, e->nat_addr, 16);
-	oport = out ? ports[1] : ports[0];
-	diff = bpf_csum_diff((__be32 *)o, 16, (__be32 *)n, 16, 0);
-	if (diff < 0)
-		return -NB_DROP_MALFORMED;
-	if (q.nexthdr == IPPROTO_TCP && qoff + 18 <= end)
-		qcsum = qoff + 16;
-	else if (q.nexthdr == IPPROTO_UDP && qoff + 8 <= end)
-		qcsum = qoff + 6;
-	if (qcsum && nb_nat6_quote_fix(ctx, icmp, qcsum, diff, oport, e->nat_port))
-		return -NB_DROP_MALFORMED;
-	/* outer: in the pseudo-header; quoted address and port: in the ICMPv6 payload */
-	if (nb_ctx_csum_l4(ctx, icmp, 0, diff, BPF_F_PSEUDO_HDR) ||
-	    nb_ctx_csum_l4(ctx, icmp, 0, diff, 0) ||
-	    nb_ctx_csum_l4(ctx, icmp, oport, e->nat_port, 2) ||
-	    nb_ctx_store(ctx, outer_off, n, 16) || nb_ctx_store(ctx, qaddr_off, n, 16) ||
-	    nb_ctx_store(ctx, qport_off, &e->nat_port, 2))
-		return -NB_DROP_MALFORMED;
-	return NB_ACT_PASS;
+	oport = out ? k.sport : k.dport;
+	qcsum = nb_nat6_quote_csum(q.nexthdr, qoff, end);
+	return nb_nat6_icmp_side(ctx, icmp, qcsum, outer_off, qaddr_off, qport_off, o, e->nat_addr,
+				 oport, e->nat_port)
+		   ?: NB_ACT_PASS;
+}
+
+/*
+ * The forward entry fe of a new flow, under k, its reply entry being in
+ * under rk: the reply entry deleted again when fe cannot go in (as IPv4's
+ * nb_ct_put_forward()), else the new flow reported. fe is the reply entry's
+ * room, turned into the forward one by the caller.
+ */
+static __always_inline int nb_ct6_put_forward(const struct nb_ct6_key *k, struct nb_ct6_entry *fe,
+					      const struct nb_ct6_key *rk)
+{
+	fe->dir = NB_CT_DIR_ORIG;
+	fe->packets = 1;
+	if (bpf_map_update_elem(&NB_MAP_CT6, k, fe, BPF_ANY)) {
+		bpf_map_delete_elem(&NB_MAP_CT6, rk);
+		return -NB_DROP_CT_FULL;
+	}
+	nb_event_nat6(k, fe);
+	return 0;
 }
 
 /*
@@ -340,7 +449,7 @@ __noinline int nb_nat6_dnat_new(nb_ctx_t *ctx, const struct nb_ct6_key *k, __u32
 
 	if (!ctx || !k)
 		return 1;
-	pub = nb_nat6_publish_open(ctx, l4_off, k, host_ip6);
+	pub = nb_nat6_publish_open(ctx, l4_off, k, nb_ctx_ifindex(ctx), host_ip6);
 	if (!pub)
 		return 1;
 	if (!nb_nat6_allowed(host_ip6, k))
@@ -348,11 +457,7 @@ __noinline int nb_nat6_dnat_new(nb_ctx_t *ctx, const struct nb_ct6_key *k, __u32
 	if (NB_XDP && !nb_nat6_deliverable(ctx, pub->ifindex))
 		return 1;
 	/* the reply entry first: the forward one is what translates */
-	ne.created_ns = now;
-	ne.seen_ns = now;
-	ne.net_id = pub->net_id;
-	ne.kind = NB_CT6_K_DNAT;
-	ne.dir = NB_CT_DIR_REPLY;
+	nb_ct6_entry_init(&ne, NB_CT6_K_DNAT, NB_CT_DIR_REPLY, pub->net_id, now);
 	__builtin_memcpy(ne.nat_addr, k->daddr, 16);
 	ne.nat_port = k->dport;
 	__builtin_memcpy(rk.saddr, pub->sb_ip6, 16);
@@ -362,15 +467,12 @@ __noinline int nb_nat6_dnat_new(nb_ctx_t *ctx, const struct nb_ct6_key *k, __u32
 	rk.proto = k->proto;
 	if (bpf_map_update_elem(&NB_MAP_CT6, &rk, &ne, BPF_ANY))
 		return -NB_DROP_CT_FULL;
-	ne.dir = NB_CT_DIR_ORIG;
-	ne.packets = 1;
 	__builtin_memcpy(ne.nat_addr, pub->sb_ip6, 16);
 	ne.nat_port = pub->sb_port;
 	ne.ifindex = pub->ifindex;
-	if (bpf_map_update_elem(&NB_MAP_CT6, k, &ne, BPF_ANY))
+	if (nb_ct6_put_forward(k, &ne, &rk))
 		return -NB_DROP_CT_FULL;
 	__sync_fetch_and_add(&pub->conns, 1);
-	nb_event_nat6(k, &ne);
 	return 0;
 }
 
@@ -547,8 +649,10 @@ __noinline int nb_nat6_uplink_in(nb_ctx_t *ctx)
 	if (e && e->kind == NB_CT6_K_MASQ && e->dir == NB_CT_DIR_REPLY) {
 		if (NB_XDP)
 			return NB_ACT_PASS; /* tc's: it goes through the host stack */
+		err = nb_ct6_tcp_seen(ctx, &k, info.l4_off, info.end, false);
+		if (err)
+			return err;
 		nb_nat6_count(e, bpf_ktime_get_ns());
-		nb_ct6_tcp_seen(ctx, &k, info.l4_off, false);
 		if (info.frag)
 			nb_nat6_frag_record(ctx, &k);
 		return nb_nat6_rewrite(ctx, &info, ETH_HLEN + offsetof(struct ipv6hdr, daddr),
@@ -558,25 +662,14 @@ __noinline int nb_nat6_uplink_in(nb_ctx_t *ctx)
 	}
 	if (k.proto == NB_IP6_ICMP || (e && (e->kind != NB_CT6_K_DNAT || e->dir != NB_CT_DIR_ORIG)))
 		return NB_ACT_PASS; /* no published port takes an echo */
-	if (e && now >= e->seen_ns && now - e->seen_ns > nb_ct6_timeout(k.proto, e->state))
-		e = NULL; /* expired: a new flow, if it is one */
-	else if (e && e->state == NB_CT_S_CLOSED &&
-		 (nb_ct6_tcp_flags(ctx, info.l4_off) & (NB_TCP_SYN | NB_TCP_ACK)) == NB_TCP_SYN)
-		e = NULL; /* a client reusing its port right after a close: a new flow */
-	if (!e) {
-		err = nb_nat6_dnat_new(ctx, &k, info.l4_off);
-		if (err)
-			return err > 0 ? NB_ACT_PASS : err;
-		e = bpf_map_lookup_elem(&NB_MAP_CT6, &k);
-		if (!e)
-			return -NB_DROP_CT_FULL;
-	} else {
-		/* XDP takes only what it can deliver; tc, the rest, untouched and uncounted */
-		if (NB_XDP && !nb_nat6_deliverable(ctx, e->ifindex))
-			return NB_ACT_PASS;
-		nb_nat6_count(e, now);
-	}
-	nb_ct6_tcp_seen(ctx, &k, info.l4_off, true);
+	e = nb_nat6_live(ctx, e, k.proto, info.l4_off, now);
+	/* XDP takes only what it can deliver; tc, the rest, untouched and uncounted */
+	if (NB_XDP && e && !nb_nat6_deliverable(ctx, e->ifindex))
+		return NB_ACT_PASS;
+	err = e ? 0 : nb_nat6_dnat_new(ctx, &k, info.l4_off);
+	e = nb_nat6_opened(ctx, &k, &info, e, &err);
+	if (!e)
+		return err > 0 ? NB_ACT_PASS : err;
 	if (info.frag)
 		nb_nat6_frag_record(ctx, &k);
 	ifindex = e->ifindex;
@@ -616,6 +709,63 @@ static __always_inline bool nb_nat6_host_sock(struct __sk_buff *skb, const struc
 }
 
 /*
+ * Claims a source port in [min, max] for a new flow whose reply key is *rk
+ * (its dport is what is claimed; on entry the port to keep when free, the
+ * forward key's source port or echo identifier) by inserting the reply entry
+ * re with BPF_NOEXIST, as IPv4's nb_nat_claim_port() (snat.bpf.h): that port
+ * when free, else up to NB_NAT_TRIES random draws (each port once in a range
+ * that small). Free: no nb_ct6 entry holds the reply key and no host socket
+ * would take its packets. The port (also in rk->dport), or
+ * -NB_DROP_NAT_EXHAUSTED. Not inlined: the socket lookup's tuple is not its
+ * callers' stack, which holds two entries.
+ */
+static __noinline int nb_nat6_claim(struct __sk_buff *skb, struct nb_ct6_key *rk,
+				    const struct nb_ct6_entry *re, __u32 min, __u32 max)
+{
+	__u32 span, port, pref, i;
+
+	if (min > max)
+		min = max;
+	span = max - min + 1;
+	pref = bpf_ntohs(rk->dport);
+	for (i = 0; i < NB_NAT_TRIES; i++) {
+		port = pref;
+		if (i > 0 || port < min || port > max)
+			port = span <= NB_NAT_TRIES ? min + (i % span)
+						    : min + bpf_get_prandom_u32() % span;
+		rk->dport = bpf_htons((__u16)port);
+		if (rk->proto != NB_IP6_ICMP && nb_nat6_host_sock(skb, rk))
+			continue;
+		if (bpf_map_update_elem(&NB_MAP_CT6, rk, re, BPF_NOEXIST))
+			continue;
+		return port;
+	}
+	return -NB_DROP_NAT_EXHAUSTED;
+}
+
+/*
+ * The source address the host would choose towards rk->saddr, into
+ * rk->daddr (bpf_fib_lookup's BPF_FIB_LOOKUP_SRC, out of the uplink the
+ * packet leaves by); -NB_DROP_NO_ROUTE when there is none. Not inlined: the
+ * lookup's room is not masquerade's.
+ */
+static __noinline int nb_nat6_out_src(struct __sk_buff *skb, struct nb_ct6_key *rk)
+{
+	struct bpf_fib_lookup fib = {};
+
+	fib.family = NB_AF_INET6;
+	fib.l4_protocol = rk->proto;
+	fib.ifindex = skb->ifindex;
+	__builtin_memcpy(fib.ipv6_dst, rk->saddr, 16);
+	bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT | BPF_FIB_LOOKUP_SRC);
+	/* the source is what is asked for, even when the lookup says more (no neighbour) */
+	if (nb_ip6_zero((const __u8 *)fib.ipv6_src))
+		return -NB_DROP_NO_ROUTE;
+	__builtin_memcpy(rk->daddr, fib.ipv6_src, 16);
+	return 0;
+}
+
+/*
  * A new masqueraded flow of a sandbox's packet with tuple *k (the uplink's
  * egress): the source the host would choose towards the destination
  * (bpf_fib_lookup's BPF_FIB_LOOKUP_SRC) and a source port as IPv4's
@@ -626,69 +776,38 @@ static __always_inline bool nb_nat6_host_sock(struct __sk_buff *skb, const struc
  */
 __noinline int nb_nat6_masq_new(struct __sk_buff *skb, struct nb_ct6_key *k, __u32 net_id)
 {
-	struct bpf_fib_lookup fib = {};
 	struct nb_ct6_entry re = {};
 	struct nb_ct6_key rk = {};
 	struct nb_uplink *up;
-	__u32 ifindex, min = NB_MASQ_PORT_MIN, max = NB_MASQ_PORT_MAX, span, port, i;
+	__u32 ifindex, min = NB_MASQ_PORT_MIN, max = NB_MASQ_PORT_MAX;
 	__u64 now = bpf_ktime_get_ns();
+	int port;
 
 	if (!skb || !k)
 		return -NB_DROP_NAT_EXHAUSTED;
 	ifindex = skb->ifindex;
-	fib.family = NB_AF_INET6;
-	fib.l4_protocol = k->proto;
-	fib.ifindex = ifindex;
-	__builtin_memcpy(fib.ipv6_dst, k->daddr, 16);
-	if (bpf_fib_lookup(skb, &fib, sizeof(fib), BPF_FIB_LOOKUP_OUTPUT | BPF_FIB_LOOKUP_SRC) !=
-		BPF_FIB_LKUP_RET_SUCCESS &&
-	    nb_ip6_zero((const __u8 *)fib.ipv6_src))
-		return -NB_DROP_NO_ROUTE;
-	if (nb_ip6_zero((const __u8 *)fib.ipv6_src))
+	rk.proto = k->proto;
+	__builtin_memcpy(rk.saddr, k->daddr, 16);
+	if (nb_nat6_out_src(skb, &rk))
 		return -NB_DROP_NO_ROUTE;
 	up = bpf_map_lookup_elem(&NB_MAP_UPLINKS, &ifindex);
 	if (up && up->port_min)
 		min = up->port_min;
 	if (up && up->port_max && up->port_max <= NB_MASQ_PORT_MAX)
 		max = up->port_max;
-	if (min > max)
-		min = max;
-	span = max - min + 1;
 	/* the reply entry: remote -> uplink address, the port to find */
-	__builtin_memcpy(rk.saddr, k->daddr, 16);
-	__builtin_memcpy(rk.daddr, fib.ipv6_src, 16);
 	rk.sport = k->dport;
-	rk.proto = k->proto;
-	re.created_ns = now;
-	re.seen_ns = now;
-	re.net_id = net_id;
-	re.kind = NB_CT6_K_MASQ;
-	re.dir = NB_CT_DIR_REPLY;
+	nb_ct6_entry_init(&re, NB_CT6_K_MASQ, NB_CT_DIR_REPLY, net_id, now);
 	__builtin_memcpy(re.nat_addr, k->saddr, 16);
 	re.nat_port = k->sport;
-	for (i = 0; i < NB_NAT_TRIES; i++) {
-		port = bpf_ntohs(k->sport);
-		if (i > 0 || port < min || port > max)
-			port = span <= NB_NAT_TRIES ? min + (i % span)
-						    : min + bpf_get_prandom_u32() % span;
-		rk.dport = bpf_htons((__u16)port);
-		if (k->proto != NB_IP6_ICMP && nb_nat6_host_sock(skb, &rk))
-			continue;
-		if (bpf_map_update_elem(&NB_MAP_CT6, &rk, &re, BPF_NOEXIST))
-			continue;
-		/* the forward entry, in the reply's room (the map holds its own copy) */
-		re.dir = NB_CT_DIR_ORIG;
-		re.packets = 1;
-		__builtin_memcpy(re.nat_addr, fib.ipv6_src, 16);
-		re.nat_port = rk.dport;
-		if (bpf_map_update_elem(&NB_MAP_CT6, k, &re, BPF_ANY)) {
-			bpf_map_delete_elem(&NB_MAP_CT6, &rk);
-			return -NB_DROP_CT_FULL;
-		}
-		nb_event_nat6(k, &re);
-		return 0;
-	}
-	return -NB_DROP_NAT_EXHAUSTED;
+	rk.dport = k->sport; /* kept when free */
+	port = nb_nat6_claim(skb, &rk, &re, min, max);
+	if (port < 0)
+		return port;
+	/* the forward entry, in the reply's room (the map holds its own copy) */
+	__builtin_memcpy(re.nat_addr, rk.daddr, 16);
+	re.nat_port = rk.dport;
+	return nb_ct6_put_forward(k, &re, &rk);
 }
 
 /* The sandbox network of a (nb_ct6_sandbox_net) when it masquerades IPv6: a ULA subnet */
@@ -750,7 +869,9 @@ __noinline int nb_nat6_uplink_out(struct __sk_buff *skb)
 	} else {
 		nb_nat6_count(e, bpf_ktime_get_ns());
 	}
-	nb_ct6_tcp_seen(skb, &k, info.l4_off, false);
+	err = nb_ct6_tcp_seen(skb, &k, info.l4_off, info.end, false);
+	if (err)
+		return err;
 	if (info.frag)
 		nb_nat6_frag_record(skb, &k);
 	return nb_nat6_rewrite(skb, &info, ETH_HLEN + offsetof(struct ipv6hdr, saddr), k.saddr,
