@@ -420,9 +420,10 @@ nb_nat6_endpoint(nb_ctx_t *ctx, __u32 ifindex, const struct nb_network **net, __
 
 /*
  * Whether nb_nat6_endpoint() finds ifindex, for XDP (which takes only what
- * it can deliver). A global function: its stack is not added to the deepest
- * call chain (nb_nat6_uplink_in() -> nb_ct6_uplink_in() -> ...), which at
- * XDP would otherwise exceed the verifier's 512 bytes.
+ * it can deliver). A global function: its out-parameters stay out of
+ * nb_nat6_uplink_in()'s frame, which lies on the program's deepest call
+ * chain (-> nb_ct6_tcp_seen() -> nb_tcp_opt_wscale() -> its bpf_loop()
+ * callback) under the verifier's 512 bytes.
  */
 __noinline int nb_nat6_deliverable(nb_ctx_t *ctx, __u32 ifindex)
 {
