@@ -55,14 +55,15 @@ __noinline int nb_xdp_uplink_in4(struct xdp_md *ctx)
 SEC("xdp")
 int xdp_uplink(struct xdp_md *ctx)
 {
-	__u32 len = nb_ctx_len(ctx);
 	int ret = nb_ct6_is_ipv6(ctx) ? nb_nat6_uplink_in(ctx) : nb_xdp_uplink_in4(ctx);
 
 	if (ret == XDP_PASS)
 		return ret; /* untouched or left to the stack: tc's uplink_in sees it next */
 	nb_event_verdict(ctx, ret, 0);
 	if (nb_is_drop(ret)) {
-		nb_drop_count(-ret, len);
+		/* the length read now (no spill across the calls above: the stack is
+		 * close to 512 bytes deep there); XDP's rewrites never change it */
+		nb_drop_count(-ret, nb_ctx_len(ctx));
 		return XDP_DROP;
 	}
 	return ret;
