@@ -220,6 +220,7 @@ struct fr {
 	__u8 proto;		 /* IPPROTO_*: default TCP */
 	__u16 sport, dport;
 	__u8 flags; /* TCP; default SYN */
+	__u32 seq;  /* TCP; default 1000 */
 	__u8 icmp_type;
 	__u8 ttl;	/* default 64; IPv6: the hop limit */
 	__u16 frag_off; /* host order; default DF */
@@ -241,7 +242,7 @@ static void mk(struct pkt *p, const struct fr *f)
 		pkt_ipv4(p, f->sip, f->dip, proto);
 	}
 	if (proto == IPPROTO_TCP)
-		pkt_tcp(p, f->sport, f->dport, 1000, f->flags & TH_ACK ? 2000 : 0,
+		pkt_tcp(p, f->sport, f->dport, f->seq ? f->seq : 1000, f->flags & TH_ACK ? 2000 : 0,
 			f->flags ? f->flags : TH_SYN);
 	else if (proto == IPPROTO_UDP)
 		pkt_udp(p, f->sport, f->dport);
@@ -620,13 +621,14 @@ static __u64 conns6(struct t *t, __u16 port, __u8 proto)
  * A new published IPv6 port's flow: DNAT66 at XDP, redirected into A with
  * A's MAC, the gateway's, the hop limit one less, the TCP checksum right for
  * the new pseudo-header; A's answer leaves through tc's uplink_out on the
- * same nb_ct6 pair, and the next packets take either hook.
+ * same nb_ct6 pair, and the next packets take either hook; a blind RST is
+ * dropped at XDP by the window check, as at tc.
  */
 static int c_up6_dnat_tcp(void *arg)
 {
 	struct t *t = arg;
 	struct nb_ep_stats a = ep_stats(t, D_A);
-	__u64 conns = conns6(t, 8000, IPPROTO_TCP);
+	__u64 conns = conns6(t, 8000, IPPROTO_TCP), invalid;
 	struct fr f = {.dmac = t->up_mac,
 		       .smac = CLI_MAC,
 		       .sip6 = CLI6,
@@ -680,6 +682,14 @@ static int c_up6_dnat_tcp(void *arg)
 	ok &= ASSERT_EQ(e.packets, 3, "the flow counted all three packets in");
 	ok &= ASSERT_EQ(e.state, NB_CT_S_ESTABLISHED, "answered: established");
 	ok &= ASSERT_EQ(conns6(t, 8000, IPPROTO_TCP), conns + 1, "still one connection");
+	/* a blind RST far outside the window: dropped at XDP as ct-invalid, as tc would */
+	invalid = drops(t, NB_DROP_CT_INVALID);
+	f.flags = TH_RST, f.seq = 1001 + 1000000;
+	mk(&in, &f);
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_DROP, NULL);
+	ok &= ASSERT_EQ(drops(t, NB_DROP_CT_INVALID), invalid + 1, "ct-invalid counted");
+	ok &= ASSERT_TRUE(ct6_get(t, IPPROTO_TCP, CLI6, 6000, U6, 8000, &e), "forward entry");
+	ok &= ASSERT_EQ(e.state, NB_CT_S_ESTABLISHED, "the blind RST changed nothing");
 	return ok ? 0 : -1;
 }
 
@@ -980,7 +990,7 @@ static const struct pkt_case cases[] = {
     {"xdp_uplink: a target outside the devmap continues translated into the stack",
      c_up_stack_path},
     {"xdp_uplink: masquerade replies translated and redirected into the sandbox", c_up_masq_reply},
-    {"xdp_uplink IPv6: published TCP port DNAT66ed and redirected; tc shares the flow",
+    {"xdp_uplink IPv6: published TCP port DNAT66ed and redirected; tc shares the flow; windows",
      c_up6_dnat_tcp},
     {"xdp_uplink IPv6: published UDP port DNAT66ed and redirected", c_up6_dnat_udp},
     {"xdp_uplink IPv6: fragments, ICMPv6 errors, echo, broken headers pass untouched", c_up6_pass},
