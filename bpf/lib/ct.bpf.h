@@ -282,13 +282,17 @@ static __always_inline bool nb_ct_is_peer_of(const struct nb_ct_entry *e, const 
 
 /*
  * The live entry for k, or NULL. tcp_flags of the packet being looked up
- * (0 for others): a bare SYN on a CLOSED flow is a new connection.
+ * (0 for others): a bare SYN on a CLOSED flow is a new connection. *in_ct:
+ * nb_ct holds an entry under k, live or not, which a new half-open flow
+ * under k must delete (nb_ct_create_pair_in()): a new flow's path then asks
+ * nb_ct about its key once.
  */
-static __always_inline struct nb_ct_entry *nb_ct_lookup(const struct nb_ct_key *k, __u8 tcp_flags,
-							__u64 now)
+static __always_inline struct nb_ct_entry *nb_ct_lookup_in(const struct nb_ct_key *k,
+							   __u8 tcp_flags, __u64 now, bool *in_ct)
 {
 	struct nb_ct_entry *e = bpf_map_lookup_elem(&NB_MAP_CT, k);
 
+	*in_ct = e != NULL;
 	if (!e || !nb_ct_alive(e, k->proto, now)) {
 		if (k->proto != IPPROTO_TCP)
 			return NULL;
@@ -300,6 +304,14 @@ static __always_inline struct nb_ct_entry *nb_ct_lookup(const struct nb_ct_key *
 	    (tcp_flags & (NB_TCP_SYN | NB_TCP_ACK)) == NB_TCP_SYN)
 		return NULL;
 	return e;
+}
+
+static __always_inline struct nb_ct_entry *nb_ct_lookup(const struct nb_ct_key *k, __u8 tcp_flags,
+							__u64 now)
+{
+	bool in_ct;
+
+	return nb_ct_lookup_in(k, tcp_flags, now, &in_ct);
 }
 
 /* The state a new flow starts in, from its first packet. */
@@ -427,9 +439,15 @@ static __always_inline bool nb_ct_key_taken(const struct nb_ct_key *fk, const st
 	return old && !nb_ct_reusable(old, rk->proto, tcp_flags, now) && !nb_ct_is_peer_of(old, fk);
 }
 
-/* Entries with NB_CT_F_HALF_OPEN go to nb_ct_syn, the others to nb_ct. */
-static __always_inline int nb_ct_put_reply(const struct nb_ct_key *fk, const struct nb_ct_key *rk,
-					   const struct nb_ct_entry *re, __u8 tcp_flags, __u64 now)
+/*
+ * Entries with NB_CT_F_HALF_OPEN go to nb_ct_syn, the others to nb_ct.
+ * fk_in_ct: whether nb_ct holds an entry under fk (nb_ct_lookup_in()), or
+ * -1 when the caller does not know.
+ */
+static __always_inline int nb_ct_put_reply_in(const struct nb_ct_key *fk,
+					      const struct nb_ct_key *rk,
+					      const struct nb_ct_entry *re, __u8 tcp_flags,
+					      __u64 now, int fk_in_ct)
 {
 	struct nb_ct_entry *old = bpf_map_lookup_elem(&NB_MAP_CT, rk);
 	int err;
@@ -448,13 +466,21 @@ static __always_inline int nb_ct_put_reply(const struct nb_ct_key *fk, const str
 		 */
 		if (old)
 			bpf_map_delete_elem(&NB_MAP_CT, rk);
-		if (bpf_map_lookup_elem(&NB_MAP_CT, fk))
+		if (fk_in_ct < 0)
+			fk_in_ct = bpf_map_lookup_elem(&NB_MAP_CT, fk) != NULL;
+		if (fk_in_ct)
 			bpf_map_delete_elem(&NB_MAP_CT, fk);
 		err = bpf_map_update_elem(&NB_MAP_CT_SYN, rk, re, BPF_ANY);
 	} else {
 		err = bpf_map_update_elem(&NB_MAP_CT, rk, re, BPF_ANY);
 	}
 	return err ? -NB_DROP_CT_FULL : 0;
+}
+
+static __always_inline int nb_ct_put_reply(const struct nb_ct_key *fk, const struct nb_ct_key *rk,
+					   const struct nb_ct_entry *re, __u8 tcp_flags, __u64 now)
+{
+	return nb_ct_put_reply_in(fk, rk, re, tcp_flags, now, -1);
 }
 
 static __always_inline int nb_ct_put_forward(const struct nb_ct_key *fk,
@@ -481,6 +507,18 @@ static __always_inline int nb_ct_create_pair(const struct nb_ct_key *fk,
 					     __u64 now)
 {
 	int err = nb_ct_put_reply(fk, rk, re, tcp_flags, now);
+
+	return err ?: nb_ct_put_forward(fk, fe, rk);
+}
+
+/* nb_ct_create_pair() after nb_ct_lookup_in(fk) said whether nb_ct holds fk */
+static __always_inline int nb_ct_create_pair_in(const struct nb_ct_key *fk,
+						const struct nb_ct_entry *fe,
+						const struct nb_ct_key *rk,
+						const struct nb_ct_entry *re, __u8 tcp_flags,
+						__u64 now, bool fk_in_ct)
+{
+	int err = nb_ct_put_reply_in(fk, rk, re, tcp_flags, now, fk_in_ct);
 
 	return err ?: nb_ct_put_forward(fk, fe, rk);
 }

@@ -209,10 +209,11 @@ static __always_inline int nb_nat_source_check(nb_ctx_t *ctx, const struct nb_na
 
 /*
  * A new flow from outside to published port pub: conntrack pair, fe = the
- * forward entry (the translation for p).
+ * forward entry (the translation for p). in_ct: nb_ct holds an entry under
+ * p's key (nb_ct_lookup_in()).
  */
 static __always_inline int nb_nat_dnat_new(const struct nb_nat_pkt *p, struct nb_publish_val *pub,
-					   __u64 now, struct nb_ct_entry *fe)
+					   __u64 now, bool in_ct, struct nb_ct_entry *fe)
 {
 	__u8 state = nb_ct_initial_state(p->key.proto, p->tcp.flags);
 	struct nb_ct_entry re;
@@ -243,7 +244,7 @@ static __always_inline int nb_nat_dnat_new(const struct nb_nat_pkt *p, struct nb
 	}
 
 	nb_ct_peer_key(&p->key, fe, &rk);
-	err = nb_ct_create_pair(&p->key, fe, &rk, &re, p->tcp.flags, now);
+	err = nb_ct_create_pair_in(&p->key, fe, &rk, &re, p->tcp.flags, now, in_ct);
 	if (err)
 		return err;
 	__sync_fetch_and_add(&pub->conns, 1);

@@ -61,6 +61,7 @@ static __always_inline int nb_nat_uplink_in(nb_ctx_t *ctx)
 	struct nb_ct_entry *e, fe;
 	__u64 now;
 	__be32 key_ip = 0;
+	bool in_ct;
 	int err;
 
 	err = nb_nat_parse(ctx, &p);
@@ -85,7 +86,7 @@ static __always_inline int nb_nat_uplink_in(nb_ctx_t *ctx)
 	if (p.frag == NB_FRAG_LATER && !nb_nat_frag_ports(&p, now))
 		return nb_nat_in_untranslated(&p);
 
-	e = nb_ct_lookup(&p.key, p.tcp.flags, now);
+	e = nb_ct_lookup_in(&p.key, p.tcp.flags, now, &in_ct);
 	if (e) {
 		if (!nb_nat_entry_for(e, NB_NAT_AT_IN))
 			return nb_nat_in_untranslated(&p);
@@ -101,7 +102,7 @@ static __always_inline int nb_nat_uplink_in(nb_ctx_t *ctx)
 			return err;
 		if (!nb_publish_allowed(key_ip, p.key.dport, p.key.proto, p.key.saddr))
 			return -NB_DROP_NOT_ALLOWED;
-		err = nb_nat_dnat_new(&p, pub, now, &fe);
+		err = nb_nat_dnat_new(&p, pub, now, in_ct, &fe);
 		if (err)
 			return err;
 	}

@@ -217,6 +217,7 @@ struct nb_counter {
 #define NB_MAP_FRAGS6 nb_frags6 /* struct nb_frag6_key -> struct nb_frag_val (LRU) */
 #define NB_MAP_PUB_ALLOW6 nb_pub_allow6 /* LPM struct nb_pub_allow6_key -> __u32 NB_PUB_ALLOW_* */
 #define NB_MAP_EP_TAIL nb_ep_tail /* __u32 NB_EP_TAIL_* -> program "endpoint" tail-calls (PROG_ARRAY) */
+#define NB_MAP_SOCK_RNAT_SK nb_sock_rnat_sk /* socket storage: struct nb_sock_rnat_sk */
 
 #define NB_MAX_UPLINKS 64
 #define NB_MAX_LOCAL_ADDRS 4096
@@ -445,6 +446,18 @@ struct nb_sock_rnat_val {
 	__be32 host_ip; /* net: published address the socket asked for */
 	__be16 host_port; /* net */
 	__u16 pad;
+};
+
+/*
+ * What connect() redirected a socket to, in the socket's own storage
+ * (nb_sock_rnat_sk): the published address it asked for and the sandbox
+ * address it reaches instead. Dies with the socket.
+ */
+struct nb_sock_rnat_sk {
+	__be32 sb_ip; /* net */
+	__be32 host_ip; /* net */
+	__be16 sb_port; /* net */
+	__be16 host_port; /* net */
 };
 
 /* The same for a socket redirected to a published IPv6 port (connect6) */

@@ -590,6 +590,18 @@ int pkt_csum_check(const void *frame, __u32 len, char *why, size_t n)
 	return 0;
 }
 
+bool pkt_csum_ok(const void *frame, __u32 len)
+{
+	bool v6 = len >= ETH_HLEN && ((const struct ethhdr *)frame)->h_proto == htons(ETH_P_IPV6);
+	char why[128];
+
+	if ((v6 ? pkt_csum_check6 : pkt_csum_check)(frame, len, why, sizeof(why))) {
+		pkt_diag("checksum: %s", why);
+		return false;
+	}
+	return true;
+}
+
 int pkt_csum_check6(const void *frame, __u32 len, char *why, size_t n)
 {
 	const __u8 *b = frame;

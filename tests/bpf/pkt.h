@@ -52,7 +52,6 @@
  *
  *   Checking:
  *     int pkt_csum_check(const void *frame, __u32 len, char *why, size_t n);
-int pkt_csum_check6(const void *frame, __u32 len, char *why, size_t n);
  *         0 when the IPv4 header checksum and the TCP/UDP/ICMP checksum of an
  *         Ethernet frame are right, recomputed from scratch (RFC 1071) and
  *         never incrementally, so it cannot share a bug with the BPF code;
@@ -60,6 +59,10 @@ int pkt_csum_check6(const void *frame, __u32 len, char *why, size_t n);
  *     int pkt_csum_check6(const void *frame, __u32 len, char *why, size_t n);
  *         the same for an IPv6 frame without extension headers: its payload
  *         length, and the ICMPv6/TCP/UDP checksum over the IPv6 pseudo-header.
+ *     bool pkt_csum_ok(const void *frame, __u32 len)
+ *         pkt_csum_check() (pkt_csum_check6() for an IPv6 frame) as a case's
+ *         check: true, or false with the reason
+ *         as a diagnostic line
  *     int pkt_run(int prog_fd, __u32 ifindex, const struct pkt *in, struct pkt_out *out);
  *         BPF_PROG_TEST_RUN with __sk_buff.ifindex = ifindex; out->verdict is
  *         the program's return value, out->frame the bytes it left. Returns
@@ -187,6 +190,7 @@ __u32 pkt_csum_add(__u32 sum, const void *data, size_t len);
 __u16 pkt_csum_fold(__u32 sum);
 int pkt_csum_check(const void *frame, __u32 len, char *why, size_t n);
 int pkt_csum_check6(const void *frame, __u32 len, char *why, size_t n);
+bool pkt_csum_ok(const void *frame, __u32 len);
 
 int pkt_run(int prog_fd, __u32 ifindex, const struct pkt *in, struct pkt_out *out);
 int pkt_run_raw(int prog_fd, __u32 ifindex, const void *in, __u32 len, struct pkt_out *out);

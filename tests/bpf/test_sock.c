@@ -184,13 +184,33 @@ static bool tcp_not_redirected(int lst, __be32 ip, __u16 port)
 	return ok;
 }
 
+/* Entries of nb_sock_rnat (the LRU of redirected datagrams' sockets) */
+static unsigned int rnat_entries(struct t *t)
+{
+	struct nb_sock_rnat_key k, next;
+	unsigned int n = 0;
+	void *prev = NULL;
+
+	while (!bpf_map_get_next_key(t->maps.sock_rnat, prev, &next)) {
+		k = next;
+		prev = &k;
+		n++;
+	}
+	return n;
+}
+
 /* ---- cases ------------------------------------------------------------------- */
 
+/* connect() records the redirect in the socket's storage, not in nb_sock_rnat */
 static int c_tcp_loopback(void *arg)
 {
 	struct t *t = arg;
+	unsigned int before = rnat_entries(t);
+	bool ok;
 
-	return tcp_reaches(t->lst_tcp, LO1, 8000) ? 0 : -1;
+	ok = tcp_reaches(t->lst_tcp, LO1, 8000);
+	ok &= ASSERT_EQ(rnat_entries(t), before, "nb_sock_rnat untouched by connect()");
+	return ok ? 0 : -1;
 }
 
 static int c_tcp_loopback_any(void *arg)
@@ -249,10 +269,15 @@ static int c_udp_unconnected(void *arg)
 	ssize_t n;
 	int c;
 
+	unsigned int before = rnat_entries(t);
+
 	c = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (!ASSERT_TRUE(c >= 0, "socket"))
 		return -1;
 	if (!ASSERT_EQ(sendto(c, "ping", 4, 0, (struct sockaddr *)&dst, sizeof(dst)), 4, "sendto"))
+		goto cleanup;
+	/* an unconnected socket may reach several published ports: recorded per address */
+	if (!ASSERT_EQ(rnat_entries(t), before + 1, "sendmsg recorded in nb_sock_rnat"))
 		goto cleanup;
 	if (!ASSERT_TRUE(readable(t->udp_echo, 1000), "the sandbox gets the datagram"))
 		goto cleanup;
@@ -290,7 +315,10 @@ static int c_udp_connected(void *arg)
 	recvfrom(t->udp_echo, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len);
 	sendto(t->udp_echo, "pong", 4, 0, (struct sockaddr *)&from, len);
 	ok = ASSERT_TRUE(readable(c, 1000), "the answer arrives");
-	ok &= ASSERT_EQ(recv(c, buf, sizeof(buf), 0), 4, "recv");
+	len = sizeof(from);
+	ok &=
+	    ASSERT_EQ(recvfrom(c, buf, sizeof(buf), 0, (struct sockaddr *)&from, &len), 4, "recv");
+	ok &= same(&from, HOSTIP, 8000, "recvfrom reports the published address");
 	len = sizeof(peer);
 	ok &= ASSERT_OK(getpeername(c, (struct sockaddr *)&peer, &len) ? -errno : 0, "getpeername");
 	ok &= same(&peer, HOSTIP, 8000, "getpeername reports the published address");
@@ -475,6 +503,40 @@ static int c_tcp6(void *arg)
 	return ok ? 0 : -1;
 }
 
+/*
+ * A dual-stack socket's connect() to ::ffff:127.0.0.1:8000 (connect6 with an
+ * IPv4-mapped address) reaches the sandbox, getpeername() says the mapped
+ * published address, and the record is the socket's (nb_sock_rnat untouched)
+ */
+static int c_tcp_mapped(void *arg)
+{
+	struct sockaddr_in6 dst = {.sin6_family = AF_INET6, .sin6_port = htons(8000)}, peer;
+	struct t *t = arg;
+	unsigned int before = rnat_entries(t);
+	socklen_t len = sizeof(peer);
+	int c, s = -1;
+	bool ok;
+
+	inet_pton(AF_INET6, "::ffff:127.0.0.1", &dst.sin6_addr);
+	c = socket(AF_INET6, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (!ASSERT_TRUE(c >= 0, "socket"))
+		return -1;
+	ok = ASSERT_OK(connect(c, (struct sockaddr *)&dst, sizeof(dst)) ? -errno : 0, "connect");
+	ok = ok && ASSERT_TRUE(readable(t->lst_tcp, 1000), "the listener gets the connection");
+	if (ok)
+		s = accept4(t->lst_tcp, NULL, NULL, SOCK_CLOEXEC);
+	ok = ok && ASSERT_TRUE(s >= 0, "accept");
+	ok = ok &&
+	     ASSERT_OK(getpeername(c, (struct sockaddr *)&peer, &len) ? -errno : 0, "getpeername");
+	ok = ok && ASSERT_MEMEQ(&peer.sin6_addr, &dst.sin6_addr, 16, "getpeername: the address");
+	ok = ok && ASSERT_EQ(ntohs(peer.sin6_port), 8000, "getpeername: the published port");
+	ok = ok && ASSERT_EQ(rnat_entries(t), before, "nb_sock_rnat untouched by connect()");
+	if (s >= 0)
+		close(s);
+	close(c);
+	return ok ? 0 : -1;
+}
+
 static const struct pkt_case cases[] = {
     {"sock: TCP to 127.0.0.1:8000 reaches the sandbox, getpeername says 127.0.0.1:8000",
      c_tcp_loopback},
@@ -492,6 +554,8 @@ static const struct pkt_case cases[] = {
     {"sock: connections counted per published port", c_counts},
     {"sock: connect6 to a published IPv6 port ([::1], exact and [::]), getpeername6 published",
      c_tcp6},
+    {"sock: a dual-stack socket's connect to ::ffff:127.0.0.1:8000, getpeername6 published",
+     c_tcp_mapped},
 };
 
 /* ---- setup ------------------------------------------------------------------- */

@@ -42,6 +42,7 @@
 #include <netlink/route/neighbour.h>
 
 #include "pkt.h"
+#include "flow.h"
 #include "maps.h"
 #include "nat.h"
 #include "nl.h"
@@ -148,17 +149,6 @@ static void mk_quote(struct pkt *q, const struct fr *f)
 	mk(q, f);
 }
 
-static bool csum_ok(const __u8 *frame, __u32 len)
-{
-	char why[128];
-
-	if (pkt_csum_check(frame, len, why, sizeof(why))) {
-		pkt_diag("checksum: %s", why);
-		return false;
-	}
-	return true;
-}
-
 /*
  * Runs prog on in at ifindex; the verdict must be want, and the frame it
  * leaves must equal exp byte for byte (exp NULL: the input, untouched).
@@ -177,7 +167,7 @@ static bool expect(int prog, int ifindex, const struct pkt *in, int want, const 
 	if (out->len == e->len)
 		ok &= ASSERT_MEMEQ(out->frame, e->data, e->len, "frame");
 	if (exp)
-		ok &= csum_ok(out->frame, out->len);
+		ok &= pkt_csum_ok(out->frame, out->len);
 	return ok;
 }
 
@@ -202,38 +192,6 @@ static __u16 out_sport(const struct pkt_out *o)
 }
 
 /* ---- state ---------------------------------------------------------------- */
-
-struct flow_find {
-	struct nb_nat_tuple orig;
-	__u8 proto;
-	bool found;
-	struct nb_nat_flow f;
-};
-
-static int find_cb(const struct nb_nat_flow *f, void *arg)
-{
-	struct flow_find *ff = arg;
-
-	if (f->proto == ff->proto && !memcmp(&f->orig, &ff->orig, sizeof(f->orig))) {
-		ff->found = true;
-		ff->f = *f;
-		return 1;
-	}
-	return 0;
-}
-
-static bool find_flow(struct t *t, __u8 proto, __be32 s, __u16 sp, __be32 d, __u16 dp,
-		      struct nb_nat_flow *out)
-{
-	struct flow_find ff = {.orig = {s, d, sp, dp}, .proto = proto};
-	int err = nb_nat_ct_foreach(&t->maps, find_cb, &ff);
-
-	if (err < 0)
-		pkt_diag("nb_nat_ct_foreach: %s", strerror(-err));
-	if (ff.found && out)
-		*out = ff.f;
-	return ff.found;
-}
 
 static __u64 drops(struct t *t, __u32 reason)
 {
@@ -276,7 +234,8 @@ static int c_dnat_tcp(void *arg)
 			      .ttl = 63});
 	ok = expect(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT, &exp, NULL);
 	ok &= ASSERT_EQ(rx_packets(t, t->ifx[D_A]), rx + 1, "A's rx counter");
-	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 5000, U, 8000, &f), "conntrack entry");
+	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, CLI, 5000, U, 8000, &f),
+			  "conntrack entry");
 	ok &= ASSERT_EQ(f.type, NB_CT_DNAT, "type");
 	ok &= ASSERT_EQ(f.state, NB_CT_S_NEW, "state");
 	ok &= ASSERT_EQ(f.nat.daddr, IP_A, "translated daddr");
@@ -309,7 +268,8 @@ static int c_dnat_tcp_reply_fast(void *arg)
 			      .flags = TH_SYN | TH_ACK,
 			      .ttl = 63});
 	ok = expect(t->epf, t->ifx[D_A], &in, TC_ACT_REDIRECT, &exp, NULL);
-	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 5000, U, 8000, &f), "conntrack entry");
+	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, CLI, 5000, U, 8000, &f),
+			  "conntrack entry");
 	ok &= ASSERT_EQ(f.state, NB_CT_S_ESTABLISHED, "state after the reply");
 	ok &= ASSERT_EQ(f.reply_packets, 1, "reply packets");
 	return ok ? 0 : -1;
@@ -578,8 +538,8 @@ static int c_dnat_untouched(void *arg)
 			     .icmp_type = ICMP_ECHO,
 			     .echo_id = 8000});
 	ok &= expect(t->in, t->ifx[D_UP], &in, TC_ACT_OK, NULL, NULL);
-	ok &= ASSERT_TRUE(!find_flow(t, IPPROTO_TCP, CLI, 5300, U, 8000, NULL) &&
-			      !find_flow(t, IPPROTO_TCP, CLI, 5300, FAR, 8000, NULL),
+	ok &= ASSERT_TRUE(!flow_find(&t->maps, IPPROTO_TCP, CLI, 5300, U, 8000, NULL) &&
+			      !flow_find(&t->maps, IPPROTO_TCP, CLI, 5300, FAR, 8000, NULL),
 			  "no conntrack entry");
 	return ok ? 0 : -1;
 }
@@ -767,8 +727,8 @@ static int c_dnat_malformed(void *arg)
 			return -1;
 		}
 	}
-	ok &= ASSERT_TRUE(!find_flow(t, IPPROTO_TCP, CLI, 5400, U, 8000, NULL) &&
-			      !find_flow(t, IPPROTO_TCP, CLI, 5401, U, 8000, NULL),
+	ok &= ASSERT_TRUE(!flow_find(&t->maps, IPPROTO_TCP, CLI, 5400, U, 8000, NULL) &&
+			      !flow_find(&t->maps, IPPROTO_TCP, CLI, 5401, U, 8000, NULL),
 			  "no conntrack entry");
 	return ok ? 0 : -1;
 }
@@ -849,9 +809,15 @@ static int c_dnat_host_socket(void *arg)
 /* A TCP flow closed by FIN from both sides; the client's next SYN from the same port is new */
 static int c_ct_tcp_close(void *arg)
 {
+	struct nb_ct_key k = {.saddr = CLI,
+			      .daddr = U,
+			      .sport = htons(5800),
+			      .dport = htons(8000),
+			      .proto = IPPROTO_TCP};
 	struct t *t = arg;
 	struct pkt syn, synack, fin_c, fin_s;
 	struct nb_nat_flow f;
+	struct nb_ct_entry e;
 	bool ok;
 
 	mk(&syn, &(struct fr){.dmac = t->up_mac,
@@ -884,17 +850,27 @@ static int c_ct_tcp_close(void *arg)
 	ok = verdict_is(t->in, t->ifx[D_UP], &syn, TC_ACT_REDIRECT);
 	ok &= verdict_is(t->epf, t->ifx[D_A], &synack, TC_ACT_REDIRECT);
 	ok &= verdict_is(t->in, t->ifx[D_UP], &fin_c, TC_ACT_REDIRECT);
-	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 5800, U, 8000, &f), "flow");
+	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, CLI, 5800, U, 8000, &f), "flow");
 	ok &= ASSERT_EQ(f.state, NB_CT_S_FIN, "state after one FIN");
 	ok &= verdict_is(t->epf, t->ifx[D_A], &fin_s, TC_ACT_REDIRECT);
-	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 5800, U, 8000, &f), "flow");
+	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, CLI, 5800, U, 8000, &f), "flow");
 	ok &= ASSERT_EQ(f.state, NB_CT_S_CLOSED, "state after both FINs");
 	ok &= ASSERT_EQ(f.expires_ns <= NB_CT_TCP_CLOSED_SECS * 1000000000ULL, 1,
 			"closed flows expire fast");
+	ok &= ASSERT_OK(bpf_map_lookup_elem(t->maps.ct, &k, &e), "the closed flow is in nb_ct");
 	/* port reuse: a new SYN starts over */
 	ok &= verdict_is(t->in, t->ifx[D_UP], &syn, TC_ACT_REDIRECT);
-	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 5800, U, 8000, &f), "flow");
+	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, CLI, 5800, U, 8000, &f), "flow");
 	ok &= ASSERT_EQ(f.state, NB_CT_S_NEW, "state after a new SYN");
+	/*
+	 * the closed flow's entry in nb_ct (the SYN's lookup found it there, and the
+	 * new half-open flow went to nb_ct_syn) is gone: lookups try nb_ct first
+	 */
+	ok &= ASSERT_EQ(bpf_map_lookup_elem(t->maps.ct, &k, &e) ? errno : 0, ENOENT,
+			"the closed flow's nb_ct entry deleted");
+	ok &= verdict_is(t->epf, t->ifx[D_A], &synack, TC_ACT_REDIRECT);
+	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, CLI, 5800, U, 8000, &f), "flow");
+	ok &= ASSERT_EQ(f.state, NB_CT_S_ESTABLISHED, "the new flow answered");
 	return ok ? 0 : -1;
 }
 
@@ -910,7 +886,7 @@ static bool blind(struct t *t, int prog, int ifindex, const struct fr *f, __u8 p
 	mk(&in, f);
 	ok = expect(prog, ifindex, &in, TC_ACT_SHOT, NULL, NULL);
 	ok &= ASSERT_EQ(drops(t, NB_DROP_CT_INVALID), before + 1, "ct-invalid counted");
-	ok &= ASSERT_TRUE(find_flow(t, proto, s, sp, d, dp, &fl), "flow still there");
+	ok &= ASSERT_TRUE(flow_find(&t->maps, proto, s, sp, d, dp, &fl), "flow still there");
 	ok &= ASSERT_EQ(fl.state, want_state, "state unchanged");
 	return ok;
 }
@@ -996,7 +972,7 @@ static int c_ct_tcp_window(void *arg)
 			     .flags = TH_RST,
 			     .seq = 1001 + 32});
 	ok &= verdict_is(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT);
-	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 5900, U, 8000, &f), "flow");
+	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, CLI, 5900, U, 8000, &f), "flow");
 	ok &= ASSERT_EQ(f.state, NB_CT_S_CLOSED, "closed by the in-window RST");
 
 	/* masquerade: A:45900 -> SRV:80 as U:45900 */
@@ -1034,7 +1010,7 @@ static int c_ct_tcp_window(void *arg)
 			     .flags = TH_RST,
 			     .seq = 1001});
 	ok &= verdict_is(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT);
-	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, IP_A, 45900, SRV, 80, &f), "flow");
+	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, IP_A, 45900, SRV, 80, &f), "flow");
 	ok &= ASSERT_EQ(f.state, NB_CT_S_CLOSED, "closed by the server's RST");
 	return ok ? 0 : -1;
 }
@@ -1070,7 +1046,7 @@ static int c_ct_syn_flood(void *arg)
 			     .dport = 7000,
 			     .flags = TH_SYN | TH_ACK});
 	ok &= verdict_is(t->epf, t->ifx[D_A], &in, TC_ACT_REDIRECT);
-	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 7000, U, 8000, &f), "flow");
+	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, CLI, 7000, U, 8000, &f), "flow");
 	ok &= ASSERT_EQ(f.state, NB_CT_S_ESTABLISHED, "established before the flood");
 	if (!ok)
 		return -1;
@@ -1090,7 +1066,7 @@ static int c_ct_syn_flood(void *arg)
 	}
 	pkt_diag("flood: %u SYNs, %u of them translated", n, redirected);
 	ok &= ASSERT_EQ(redirected, n, "the flood's SYNs were translated (no other drop)");
-	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 7000, U, 8000, &f),
+	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, CLI, 7000, U, 8000, &f),
 			  "the established flow is still there");
 	ok &= ASSERT_EQ(f.state, NB_CT_S_ESTABLISHED, "and established");
 	/* and it still carries traffic, both ways */
@@ -1217,7 +1193,8 @@ static int c_ct_expiry(void *arg)
 		return -1;
 	e.seen_ns -= (NB_CT_UDP_NEW_SECS + 1) * 1000000000ULL;
 	ok &= ASSERT_OK(bpf_map_update_elem(t->maps.ct, &k, &e, BPF_EXIST), "age it");
-	ok &= ASSERT_TRUE(!find_flow(t, IPPROTO_UDP, CLI, 5900, U, 8000, NULL), "ct ls skips it");
+	ok &= ASSERT_TRUE(!flow_find(&t->maps, IPPROTO_UDP, CLI, 5900, U, 8000, NULL),
+			  "ct ls skips it");
 	/* without the publish entry only a live conntrack entry could translate it */
 	ok &= ASSERT_OK(nb_nat_publish_del(&t->maps, 0, 8000, IPPROTO_UDP), "unpublish");
 	ok &= expect(t->in, t->ifx[D_UP], &in, TC_ACT_OK, NULL, NULL);
@@ -1250,7 +1227,7 @@ static int c_snat_tcp(void *arg)
 			      .dport = 80,
 			      .ttl = 63});
 	ok = expect(t->epf, t->ifx[D_A], &in, TC_ACT_REDIRECT, &exp, NULL);
-	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, IP_A, 40000, SRV, 80, &f), "flow");
+	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, IP_A, 40000, SRV, 80, &f), "flow");
 	ok &= ASSERT_EQ(f.type, NB_CT_SNAT, "type");
 	ok &= ASSERT_EQ(f.ifindex, t->ifx[D_A], "sandbox port of the flow");
 	/* the answer comes in at the uplink and goes straight into A */
@@ -1301,7 +1278,8 @@ static int c_snat_collision(void *arg)
 			      .sport = port,
 			      .dport = 80,
 			      .ttl = 63});
-	ok &= ASSERT_MEMEQ(out.frame, exp.data, exp.len, "frame") && csum_ok(out.frame, out.len);
+	ok &=
+	    ASSERT_MEMEQ(out.frame, exp.data, exp.len, "frame") && pkt_csum_ok(out.frame, out.len);
 	/* answers to each port reach their own sandbox */
 	mk(&in, &(struct fr){.dmac = t->up_mac,
 			     .smac = SRV_MAC,
@@ -1368,7 +1346,7 @@ static int c_snat_host_socket(void *arg)
 		goto cleanup;
 	ok = ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "verdict");
 	ok &= ASSERT_NEQ(out_sport(&out), 41000, "the host's port is not taken");
-	ok &= csum_ok(out.frame, out.len);
+	ok &= pkt_csum_ok(out.frame, out.len);
 cleanup:
 	close(fd);
 	return ok ? 0 : -1;
@@ -1466,7 +1444,8 @@ static int c_snat_icmp_echo(void *arg)
 			      .echo_id = id_b,
 			      .echo_seq = 1,
 			      .ttl = 63});
-	ok &= ASSERT_MEMEQ(out.frame, exp.data, exp.len, "frame") && csum_ok(out.frame, out.len);
+	ok &=
+	    ASSERT_MEMEQ(out.frame, exp.data, exp.len, "frame") && pkt_csum_ok(out.frame, out.len);
 	/* the replies */
 	mk(&in, &(struct fr){.dmac = t->up_mac,
 			     .smac = SRV_MAC,
@@ -1678,7 +1657,7 @@ static int c_snat_off(void *arg)
 			     .dport = 80,
 			     .ttl = 63});
 	ok &= expect(t->out, t->ifx[D_UP], &in, TC_ACT_OK, NULL, NULL);
-	ok &= ASSERT_TRUE(!find_flow(t, IPPROTO_TCP, IP_C, 43000, SRV, 80, NULL),
+	ok &= ASSERT_TRUE(!flow_find(&t->maps, IPPROTO_TCP, IP_C, 43000, SRV, 80, NULL),
 			  "no conntrack entry");
 	return ok ? 0 : -1;
 }
@@ -1800,7 +1779,7 @@ static int c_in_routed_replies(void *arg)
 					  .sport = 81,
 					  .dport = 43100,
 					  .flags = TH_SYN | TH_ACK});
-	ok &= ASSERT_TRUE(!find_flow(t, IPPROTO_TCP, IP_C, 43100, SRV, 80, NULL),
+	ok &= ASSERT_TRUE(!flow_find(&t->maps, IPPROTO_TCP, IP_C, 43100, SRV, 80, NULL),
 			  "ct ls does not list a routed flow");
 	return ok ? 0 : -1;
 }
@@ -2351,7 +2330,7 @@ static int c_hairpin(void *arg)
 			      .dport = 80,
 			      .ttl = 63});
 	ok = expect(t->epf, t->ifx[D_B], &in, TC_ACT_REDIRECT, &exp, NULL);
-	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, IP_B, 45000, U, 8000, &f), "flow");
+	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, IP_B, 45000, U, 8000, &f), "flow");
 	ok &= ASSERT_EQ(f.type, NB_CT_HAIRPIN, "type");
 	/* A's answer to its gateway goes back into B, from U:8000 */
 	mk(&in, &(struct fr){.dmac = GW1_MAC,
@@ -2370,7 +2349,7 @@ static int c_hairpin(void *arg)
 			      .flags = TH_SYN | TH_ACK,
 			      .ttl = 63});
 	ok &= expect(t->epf, t->ifx[D_A], &in, TC_ACT_REDIRECT, &exp, NULL);
-	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, IP_B, 45000, U, 8000, &f), "flow");
+	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, IP_B, 45000, U, 8000, &f), "flow");
 	ok &= ASSERT_EQ(f.state, NB_CT_S_ESTABLISHED, "state");
 	return ok ? 0 : -1;
 }
@@ -2472,7 +2451,7 @@ static int c_hairpin_not_host_replies(void *arg)
 			     .dport = 8000,
 			     .flags = TH_SYN | TH_ACK});
 	ok = expect(t->epf, t->ifx[D_A], &in, TC_ACT_REDIRECT, NULL, NULL);
-	ok &= ASSERT_TRUE(!find_flow(t, IPPROTO_TCP, IP_A, 80, GW1, 8000, NULL),
+	ok &= ASSERT_TRUE(!flow_find(&t->maps, IPPROTO_TCP, IP_A, 80, GW1, 8000, NULL),
 			  "no conntrack entry");
 	return ok ? 0 : -1;
 }
@@ -2505,7 +2484,7 @@ static int c_ct_ls_flush(void *arg)
 	ok = ASSERT_OK(nb_nat_ct_foreach(&t->maps, count_cb, &c), "foreach");
 	ok &= ASSERT_TRUE(c.n[NB_CT_DNAT] > 0 && c.n[NB_CT_SNAT] > 0 && c.n[NB_CT_HAIRPIN] > 0,
 			  "published, masqueraded and hairpin flows side by side");
-	if (find_flow(t, IPPROTO_TCP, IP_A, 40000, SRV, 80, &f)) {
+	if (flow_find(&t->maps, IPPROTO_TCP, IP_A, 40000, SRV, 80, &f)) {
 		ok &= ASSERT_TRUE(!strcmp(nb_nat_tuple_str(&f.nat, f.proto, buf),
 					  "198.18.0.1:40000 -> 198.18.0.50:80"),
 				  "tuple string");

@@ -49,6 +49,7 @@
 #include <netlink/route/neighbour.h>
 
 #include "pkt.h"
+#include "flow.h"
 #include "maps.h"
 #include "nat.h"
 #include "nl.h"
@@ -155,19 +156,6 @@ static int xdp_run(int prog_fd, int ifindex, const struct pkt *in, struct pkt_ou
 	return 0;
 }
 
-/* The frame's checksums (v6: an IPv6 frame's upper-layer one) verified from scratch */
-static bool csum_ok(const __u8 *frame, __u32 len, bool v6)
-{
-	char why[128];
-
-	if ((v6 ? pkt_csum_check6 : pkt_csum_check)(frame, len, why, sizeof(why))) {
-		pkt_diag("checksum: %s", why);
-		return false;
-	}
-	return true;
-}
-
-/* Runs XDP prog on in at ifindex: verdict want, frame exp (NULL: in, untouched) */
 /* A run's result: verdict want, frame exp (NULL: in, untouched), checksums verified */
 static bool check_out(const struct pkt_out *out, const struct pkt *in, int want,
 		      const struct pkt *exp, bool xdp)
@@ -183,10 +171,9 @@ static bool check_out(const struct pkt_out *out, const struct pkt *in, int want,
 	ok &= ASSERT_EQ(out->len, e->len, "frame length");
 	if (out->len == e->len)
 		ok &= ASSERT_MEMEQ(out->frame, e->data, e->len, "frame");
-	if (exp && exp->l3_proto_is_v4)
-		ok &= csum_ok(out->frame, out->len, false);
-	else if (exp && ((const struct ethhdr *)exp->data)->h_proto == htons(ETH_P_IPV6))
-		ok &= csum_ok(out->frame, out->len, true);
+	if (exp && (exp->l3_proto_is_v4 ||
+		    ((const struct ethhdr *)exp->data)->h_proto == htons(ETH_P_IPV6)))
+		ok &= pkt_csum_ok(out->frame, out->len);
 	return ok;
 }
 
@@ -349,36 +336,6 @@ static int c_sandbox_pass(void *arg)
 
 /* ---- xdp_uplink ---------------------------------------------------------- */
 
-struct flow_find {
-	struct nb_nat_tuple orig;
-	__u8 proto;
-	bool found;
-	struct nb_nat_flow f;
-};
-
-static int find_cb(const struct nb_nat_flow *f, void *arg)
-{
-	struct flow_find *ff = arg;
-
-	if (f->proto == ff->proto && !memcmp(&f->orig, &ff->orig, sizeof(f->orig))) {
-		ff->found = true;
-		ff->f = *f;
-		return 1;
-	}
-	return 0;
-}
-
-static bool find_flow(struct t *t, __u8 proto, __be32 s, __u16 sp, __be32 d, __u16 dp,
-		      struct nb_nat_flow *out)
-{
-	struct flow_find ff = {.orig = {s, d, sp, dp}, .proto = proto};
-
-	nb_nat_ct_foreach(&t->maps, find_cb, &ff);
-	if (ff.found && out)
-		*out = ff.f;
-	return ff.found;
-}
-
 /* A new published-port flow: translated at XDP, redirected into A; tc then uses the same entry */
 static int c_up_dnat_tcp(void *arg)
 {
@@ -404,7 +361,8 @@ static int c_up_dnat_tcp(void *arg)
 			      .ttl = 63});
 	ok = expect(t->x_up, t->ifx[D_UP], &in, XDP_REDIRECT, &exp);
 	ok &= ASSERT_EQ(ep_stats(t, D_A).rx_packets, a.rx_packets + 1, "A's rx");
-	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 5000, U, 8000, &f), "conntrack entry");
+	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, CLI, 5000, U, 8000, &f),
+			  "conntrack entry");
 	ok &= ASSERT_EQ(f.type, NB_CT_DNAT, "type");
 	ok &= ASSERT_EQ(f.nat.daddr, IP_A, "translated daddr");
 	ok &= ASSERT_EQ(f.nat.dport, 80, "translated dport");
@@ -432,7 +390,8 @@ static int c_up_dnat_tcp(void *arg)
 	      ASSERT_MEMEQ(out.frame, exp.data, exp.len, "tc frame");
 	/* and again at XDP */
 	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_REDIRECT, &exp);
-	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 5000, U, 8000, &f), "conntrack entry");
+	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, CLI, 5000, U, 8000, &f),
+			  "conntrack entry");
 	ok &= ASSERT_EQ(f.packets, 3, "the flow counted all three packets");
 	return ok ? 0 : -1;
 }
@@ -524,9 +483,9 @@ static int c_up_pass(void *arg)
 			     .quote = &q});
 	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
 	ok &= unchanged(t, &s);
-	ok &=
-	    ASSERT_TRUE(!find_flow(t, IPPROTO_TCP, CLI, 5002, U, 8000, NULL), "no flow for an ACK");
-	ok &= ASSERT_TRUE(!find_flow(t, IPPROTO_TCP, CLI, 5003, U, 8000, NULL),
+	ok &= ASSERT_TRUE(!flow_find(&t->maps, IPPROTO_TCP, CLI, 5002, U, 8000, NULL),
+			  "no flow for an ACK");
+	ok &= ASSERT_TRUE(!flow_find(&t->maps, IPPROTO_TCP, CLI, 5003, U, 8000, NULL),
 			  "no flow for a fragment");
 	return ok ? 0 : -1;
 }
@@ -551,7 +510,8 @@ static int c_up_stack_path(void *arg)
 			      .sport = 5010,
 			      .dport = 100});
 	ok = expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, &exp);
-	ok &= ASSERT_TRUE(find_flow(t, IPPROTO_TCP, CLI, 5010, U, 8100, NULL), "conntrack entry");
+	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, CLI, 5010, U, 8100, NULL),
+			  "conntrack entry");
 	return ok ? 0 : -1;
 }
 

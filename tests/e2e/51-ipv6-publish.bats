@@ -178,7 +178,9 @@ print(c.getpeername()[:2])'
 	# deprecated (preferred_lft 0): never the world's own choice of source, only when bound
 	in_world ip -6 addr add 2001:db8:50::3/64 dev wan0 nodad preferred_lft 0
 	serve6 80
-	run nbctl publish '[::]:8096:80' "$(sb a)" --allow "$WORLD6" --allow 2001:db8:99::/48
+	# a prefix given twice (or twice after masking) is one entry, as for IPv4 ports
+	run nbctl publish '[::]:8096:80' "$(sb a)" --allow "$WORLD6" --allow 2001:db8:99::/48 \
+		--allow 2001:db8:99::1/48
 	assert_success
 	assert_output '80/tcp -> [::]:8096'
 	run world_get "$HOST6" 8096

@@ -153,6 +153,101 @@ json.dump(c, open(sys.argv[3], "w"))' "$NB_TMP/cni/web.json" "$NB_TMP/c1.result"
 	nbctl network rm cnidual
 }
 
+# the world-facing IPv6 addresses of the uplink, for the dual-stack port tests
+HOST6=2001:db8:94::1
+WORLD6=2001:db8:94::2
+
+@test "portMappings on a dual-stack network: both families, [::] alone, 0.0.0.0 alone, a host v6 address; CHECK, DEL; a v6 hostIP on a v4 network refused" {
+	uplink6 "$HOST6" "$WORLD6"
+	cat >"$NB_TMP/cni/dpm.json" <<-EOF
+		{"cniVersion": "1.0.0", "name": "cnidpm", "type": "netbpf",
+		 "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.94.6.0/24"}],
+		   [{"subnet": "fd00:94:6::/64"}]]},
+		 "stateDir": "$NETBPF_STATE_DIR", "pinDir": "$NETBPF_PIN_DIR",
+		 "cgroup": "$NETBPF_CGROUP",
+		 "runtimeConfig": {"portMappings": [
+		   {"hostPort": 8096, "containerPort": 80, "protocol": "tcp", "hostIP": ""},
+		   {"hostPort": 8097, "containerPort": 80, "protocol": "tcp", "hostIP": "::"},
+		   {"hostPort": 8098, "containerPort": 80, "protocol": "tcp", "hostIP": "0.0.0.0"},
+		   {"hostPort": 8101, "containerPort": 80, "protocol": "tcp", "hostIP": "$HOST6"}]}}
+	EOF
+	ip netns add "$(sb dpm)"
+	run --separate-stderr cni ADD dpm "/run/netns/$(sb dpm)" eth0 "$NB_TMP/cni/dpm.json"
+	echo "$output"
+	assert_success
+	echo "$output" >"$NB_TMP/dpm.result"
+	# python's http.server on [::], both families (http_serve's listens on IPv4 alone)
+	mkdir -p "$NB_TMP/www.dpm"
+	echo dpm:80 >"$NB_TMP/www.dpm/index.html"
+	nb_bg "$NB_TMP/http.dpm.80.log" nsenter --net=/run/netns/"$(sb dpm)" \
+		python3 -u -m http.server --bind :: --directory "$NB_TMP/www.dpm" 80
+	wait_listen dpm 80
+	run nbctl port dpm
+	assert_line '80/tcp -> 0.0.0.0:8096'
+	assert_line '80/tcp -> [::]:8096'
+	assert_line '80/tcp -> [::]:8097'
+	assert_line '80/tcp -> 0.0.0.0:8098'
+	refute_line '80/tcp -> 0.0.0.0:8097'
+	refute_line '80/tcp -> [::]:8098'
+	assert_line "80/tcp -> [$HOST6]:8101"
+	# over IPv6 from the world (the address waits for DAD), the client's own address seen
+	wait_for get6 "$HOST6" 8096
+	run get6 "$HOST6" 8096
+	assert_success
+	assert_output dpm:80
+	run http_log dpm 80
+	assert_output --partial "$WORLD6 - -"
+	assert_equal "$(http_get world http://198.18.0.1:8096/)" dpm:80
+	run get6 "$HOST6" 8097
+	assert_output dpm:80
+	run http_get world http://198.18.0.1:8097/
+	assert_failure
+	assert_equal "$(http_get world http://198.18.0.1:8098/)" dpm:80
+	run get6 "$HOST6" 8098
+	assert_failure
+	run get6 "$HOST6" 8101
+	assert_output dpm:80
+	# CHECK verifies both families (the unit test takes an entry away behind its back)
+	python3 -c '
+import json, sys
+c = json.load(open(sys.argv[1])); c["prevResult"] = json.load(open(sys.argv[2]))
+json.dump(c, open(sys.argv[3], "w"))' "$NB_TMP/cni/dpm.json" "$NB_TMP/dpm.result" "$NB_TMP/dpmcheck.json"
+	run --separate-stderr cni CHECK dpm "/run/netns/$(sb dpm)" eth0 "$NB_TMP/dpmcheck.json"
+	assert_success
+	refute_output
+	# DEL removes both families
+	run --separate-stderr cni DEL dpm "/run/netns/$(sb dpm)" eth0 "$NB_TMP/cni/dpm.json"
+	assert_success
+	run get6 "$HOST6" 8096
+	assert_failure
+	run http_get world http://198.18.0.1:8096/
+	assert_failure
+	run get6 "$HOST6" 8101
+	assert_failure
+	run nbctl port dpm
+	assert_failure
+
+	# a v6 hostIP on the v4-only network: a CNI error naming the cause, nothing half-done
+	conf_with "$NB_TMP/cni/pm4.json" \
+		'{"runtimeConfig": {"portMappings": [{"hostPort": 8099, "containerPort": 80, "protocol": "tcp", "hostIP": ""}, {"hostPort": 8100, "containerPort": 80, "protocol": "tcp", "hostIP": "::"}]}}'
+	ip netns add "$(sb v4only)"
+	run --separate-stderr cni ADD v4only "/run/netns/$(sb v4only)" eth0 "$NB_TMP/cni/pm4.json"
+	echo "$output"
+	assert_failure 1
+	assert_equal "$(echo "$output" | json 'd["code"]')" 100
+	echo "$output" | json 'd["msg"]' | grep -q 'has no IPv6 address'
+	run nbctl sandbox inspect v4only
+	assert_failure
+	run http_get world http://198.18.0.1:8099/
+	assert_failure
+	run sqlite3 "$NETBPF_STATE_DIR/netbpf.db" "SELECT host_port FROM publish WHERE host_port = 8099"
+	assert_success
+	assert_output ""
+	ip netns del "$(sb dpm)"
+	ip netns del "$(sb v4only)"
+	nbctl network rm cnidpm
+}
+
 @test "20 ADDs in parallel: 20 distinct addresses, all reachable; DEL idempotent, also after the netns is gone" {
 	local i pids=()
 	for i in $(seq 0 19); do
@@ -578,4 +673,61 @@ pm_ip() {
 	for id in $(bpftool -j cgroup show "$NETBPF_CGROUP" | json '" ".join(str(p["id"]) for p in d)'); do
 		refute sh -c "bpftool -j cgroup show $NB_CGROOT | grep -q '\"id\":$id,'"
 	done
+}
+
+@test "podman on a dual-stack conflist: -p 8080:80 on both families, reached over IPv6 with the client's address; -p [::] IPv6 alone; rm removes both" {
+	podman_needs
+	podman_setup
+	uplink6 "$HOST6" "$WORLD6"
+	cat >"$(PODMAN_DIR)/net.d/pod6.conflist" <<-EOF
+		{"cniVersion": "1.0.0", "name": "nbpod6", "plugins": [
+		 {"type": "netbpf", "ipMasq": true,
+		  "ipam": {"type": "host-local", "ranges": [[{"subnet": "10.94.7.0/24"}],
+		    [{"subnet": "fd00:94:7::/64"}]]},
+		  "stateDir": "$NETBPF_STATE_DIR", "pinDir": "$NETBPF_PIN_DIR",
+		  "cgroup": "$NETBPF_CGROUP", "capabilities": {"portMappings": true}}]}
+	EOF
+	local c
+	for c in "p6a -p 8080:80" "p6b -p [::]:8081:80"; do
+		set -- $c
+		run pm run -d --name "$1" --network nbpod6 --cgroup-parent "$(PODMAN_CG)" \
+			--tmpfs /www "$2" "$3" --rootfs "$(PODMAN_DIR)/rootfs" \
+			/bin/sh -c "echo $1 > /www/index.html; exec httpd -f -v -p 80 -h /www"
+		echo "$output"
+		assert_success
+	done
+	run pm inspect --format '{{.NetworkSettings.Networks.nbpod6.GlobalIPv6Address}}' p6a
+	assert_output fd00:94:7::2
+	run nbctl port p6a
+	assert_line '80/tcp -> 0.0.0.0:8080'
+	assert_line '80/tcp -> [::]:8080'
+	# (conmon holds the host ports podman publishes: netbpf notes it on stderr)
+	run --separate-stderr nbctl port p6b
+	assert_output '80/tcp -> [::]:8081'
+
+	# over IPv6 from the world; the server logs the client's own address
+	wait_for get6 "$HOST6" 8080
+	run get6 "$HOST6" 8080
+	assert_success
+	assert_output p6a
+	run pm logs p6a
+	assert_output --partial "$WORLD6]"
+	run http_get world http://198.18.0.1:8080/
+	assert_output p6a
+	run get6 "$HOST6" 8081
+	assert_success
+	assert_output p6b
+	run http_get world http://198.18.0.1:8081/
+	assert_failure
+
+	# podman rm: CNI DEL takes both families away
+	pm rm -f -t 0 p6a p6b
+	run get6 "$HOST6" 8080
+	assert_failure
+	run http_get world http://198.18.0.1:8080/
+	assert_failure
+	run get6 "$HOST6" 8081
+	assert_failure
+	assert_equal "$(nbctl network inspect nbpod6 | json 'len(d[0]["Containers"])')" 0
+	assert_equal "$(nbctl sandbox ls -q)" ""
 }

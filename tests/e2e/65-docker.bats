@@ -34,8 +34,11 @@ teardown() {
 	local c n
 	nb_kill_bg
 	for c in $(dk ps -aq 2>/dev/null); do dk rm -f "$c" >/dev/null 2>&1 || true; done
-	[ -f "$BATS_TEST_TMPDIR/compose.yml" ] &&
-		dk_compose -p nbt -f "$BATS_TEST_TMPDIR/compose.yml" down >/dev/null 2>&1
+	if [ -f "$BATS_TEST_TMPDIR/compose.yml" ]; then
+		for c in nbt nbt6; do
+			dk_compose -p "$c" -f "$BATS_TEST_TMPDIR/compose.yml" down >/dev/null 2>&1 || true
+		done
+	fi
 	for n in $(dk network ls -q --filter driver=netbpf 2>/dev/null); do
 		dk network rm "$n" >/dev/null 2>&1 || true
 	done
@@ -208,6 +211,8 @@ dk_sb() {
 @test "-p 8080:80: from the world with the client's own address, from the host's 127.0.0.1; a taken port is refused" {
 	dk network create -d netbpf --subnet 10.63.0.0/24 pubnet
 	dk run -d --name web --network pubnet -p 8080:80 nbt-busybox httpd -f -v -p 80 -h /www
+	# (httpd may not listen yet when docker run returns: a refused first try is no failure)
+	wait_for http_says world http://198.18.0.1:8080/ hello-from-docker
 	run http_from world http://198.18.0.1:8080/
 	assert_success
 	assert_output hello-from-docker
@@ -240,6 +245,74 @@ dk_sb() {
 	assert_output "$before"
 	dk rm -f web web2 web3
 	dk network rm pubnet
+	assert_netbpf_empty
+}
+
+# the uplink's world-facing IPv6 addresses (a ULA, as a host's own v6 HostIP)
+HOST6=fd00:65:ff::1
+WORLD6=fd00:65:ff::2
+
+@test "dual-stack -p: 8080:80 both families, [::] v6 alone, 0.0.0.0 v4 alone, a v6 HostIP, -P; reached over IPv6 with the client's address; a v6 HostIP on a v4 network refused" {
+	uplink6 "$HOST6" "$WORLD6"
+	dk network create -d netbpf --ipv6 --subnet 10.74.0.0/24 --subnet fd00:74::/64 n6
+	dk run -d --name w6 --network n6 -p 8080:80 -p '[::]:8081:80' -p 0.0.0.0:8082:80 \
+		-p "[$HOST6]:8083:80" nbt-busybox httpd -f -v -p 80 -h /www
+	dk run -d --name w6p --network n6 --expose 80 -P nbt-busybox httpd -f -p 80 -h /www
+	run nbctl_dk port "$(dk_sb w6)"
+	assert_success
+	assert_line '80/tcp -> 0.0.0.0:8080'
+	assert_line '80/tcp -> [::]:8080'
+	assert_line '80/tcp -> [::]:8081'
+	assert_line '80/tcp -> 0.0.0.0:8082'
+	assert_line "80/tcp -> [$HOST6]:8083"
+	assert_equal "${#lines[@]}" 5
+	# over IPv6 from the world; the server saw the world's own address
+	wait_for get6 "$HOST6" 8080
+	run get6 "$HOST6" 8080
+	assert_success
+	assert_output hello-from-docker
+	run dk logs w6
+	assert_output --partial "$WORLD6]"
+	run http_from world http://198.18.0.1:8080/
+	assert_output hello-from-docker
+	run get6 "$HOST6" 8081
+	assert_output hello-from-docker
+	run http_from world http://198.18.0.1:8081/
+	assert_failure
+	run http_from world http://198.18.0.1:8082/
+	assert_output hello-from-docker
+	run get6 "$HOST6" 8082
+	assert_failure
+	run get6 "$HOST6" 8083
+	assert_output hello-from-docker
+	# -P: one host port netbpf picks, free in both families, on both
+	run nbctl_dk port "$(dk_sb w6p)"
+	assert_line --regexp '^80/tcp -> \[::\]:[0-9]+$'
+	hp=$(echo "$output" | sed -n 's/^80\/tcp -> \[::\]://p')
+	assert_line "80/tcp -> 0.0.0.0:$hp"
+	wait_for get6 "$HOST6" "$hp"
+	run get6 "$HOST6" "$hp"
+	assert_output hello-from-docker
+	# docker rm -f: both families gone
+	dk rm -f w6 w6p
+	run get6 "$HOST6" 8080
+	assert_failure
+	run http_from world http://198.18.0.1:8080/
+	assert_failure
+	run get6 "$HOST6" "$hp"
+	assert_failure
+	dk network rm n6
+
+	# a v6 HostIP on an IPv4-only network: docker shows netbpf's cause, nothing stays
+	dk network create -d netbpf --subnet 10.75.0.0/24 n4
+	before=$(nbctl_dk sandbox ls -q)
+	run dk run -d --name bad6 --network n4 -p '[::]:8084:80' nbt-busybox sleep 1000000
+	assert_failure
+	assert_output --partial 'has no IPv6 address'
+	run nbctl_dk sandbox ls -q
+	assert_output "$before"
+	dk rm -f bad6
+	dk network rm n4
 	assert_netbpf_empty
 }
 
@@ -505,6 +578,42 @@ dk_sb() {
 		assert_success
 		assert_netbpf_empty
 	done
+}
+
+@test "docker-compose 1.29: enable_ipv6 with ports, reached over IPv6; up twice recreates nothing" {
+	uplink6 "$HOST6" "$WORLD6"
+	cat >"$BATS_TEST_TMPDIR/compose.yml" <<-YML
+	version: "2.4"
+	services:
+	  web:
+	    image: $DK_IMAGE
+	    command: httpd -f -p 80 -h /www
+	    ports: ["8088:80"]
+	    networks: [front6]
+	networks:
+	  front6:
+	    driver: netbpf
+	    enable_ipv6: true
+	    ipam:
+	      config:
+	        - subnet: 10.76.0.0/24
+	        - subnet: fd00:76::/64
+	YML
+	run dk_compose -p nbt6 -f "$BATS_TEST_TMPDIR/compose.yml" up -d
+	assert_success
+	run dk_compose -p nbt6 -f "$BATS_TEST_TMPDIR/compose.yml" up -d
+	assert_success
+	refute_output --partial "needs to be recreated"
+	wait_for get6 "$HOST6" 8088
+	run get6 "$HOST6" 8088
+	assert_output hello-from-docker
+	run http_from world http://198.18.0.1:8088/
+	assert_output hello-from-docker
+	run dk_compose -p nbt6 -f "$BATS_TEST_TMPDIR/compose.yml" down
+	assert_success
+	run get6 "$HOST6" 8088
+	assert_failure
+	assert_netbpf_empty
 }
 
 @test "bad input comes back through docker and leaves nothing behind" {

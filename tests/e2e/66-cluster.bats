@@ -241,6 +241,17 @@ tls_certs() {
 	run hctl 2 host ls --format json
 	assert_success
 	assert_line --regexp '"Advertise": *"10.98.2.2".*"Self": *true'
+	# as Docker's --format: a row whose template prints nothing is an empty line
+	run hctl 2 host ls --format '{{if .Self}}{{.Advertise}}{{end}}'
+	assert_success
+	assert_line 10.98.2.2
+	refute_line --regexp '10\.98\.[13]\.2'
+	run hctl 2 host ls --format 'table {{.Advertise}}'
+	assert_success
+	assert_line --index 0 ADVERTISE
+	assert_line 10.98.2.2
+	run hctl 2 host ls --format '{{.Nope}}'
+	assert_failure
 }
 
 @test "an agent killed with SIGKILL: its host leaves after its TTL and comes back on restart" {

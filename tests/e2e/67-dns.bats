@@ -191,3 +191,99 @@ AAAA fd00:93:4::2"
 	assert_output "rcode 0
 A 10.93.4.2"
 }
+
+# ---- attacks: from a sandbox, and from the outside network ------------------------------
+
+@test "forwarded queries leave with a random id, each from a port of its own" {
+	# whoami answers A <source port, 2 bytes>.<query id, 2 bytes> as the resolver saw them
+	run q a1 whoami
+	assert_success
+	assert_line --regexp '^A [0-9]+\.[0-9]+\.[0-9]+\.[0-9]+$'
+	first=$(sed -n 's/^A //p' <<<"$output")
+	run q a1 whoami
+	assert_success
+	second=$(sed -n 's/^A //p' <<<"$output")
+	# dnsq.py always asks with id 0x4242 (66.66): never the id that leaves
+	refute_regex "$first" '\.66\.66$'
+	refute_regex "$second" '\.66\.66$'
+	assert_not_equal "${first%.*.*}" "${second%.*.*}"
+	assert_not_equal "${first#*.*.}" "${second#*.*.}"
+}
+
+@test "a spoofed answer (another id, another question) is ignored; the real one is relayed" {
+	# the resolver sends 6.6.6.6 twice as a spoofer would, then the answer
+	run q a1 spoof
+	assert_success
+	assert_output "rcode 0
+A 198.18.99.9"
+}
+
+@test "a UDP answer larger than the client takes is cut, with TC; over TCP it comes whole" {
+	run q a1 many
+	assert_success
+	assert_output "rcode 0
+truncated"
+	run q a1 many A --tcp
+	assert_success
+	assert_line "A 10.77.0.1"
+	assert_line "A 10.77.0.60"
+	assert_equal "$(grep -c '^A ' <<<"$output")" 60
+}
+
+@test "hostile queries: a compression loop is FORMERR, a huge TCP length is hung up on" {
+	# shellcheck disable=SC2086
+	run in_sb a1 timeout 20 $DNSQ --hostile 10.93.1.1
+	assert_success
+	assert_output "loop rcode 1
+tcp closed"
+	# and netbpfd lives on
+	run q a1 "$(sb a2)"
+	assert_success
+	assert_output "rcode 0
+A $(sb_ip a2)"
+}
+
+@test "a sandbox flooding the DNS (idle TCP, queries to a dead resolver) starves no other" {
+	# a2: 20 idle TCP connections and 200 queries a second that the world's resolver drops
+	# shellcheck disable=SC2086
+	nb_bg "$NB_TMP/flood.log" in_sb a2 $DNSQ --flood 10.93.1.1 10
+	flooder=$(tail -n1 "$NB_TMP/pids")
+	wait_for grep -q flooding "$NB_TMP/flood.log"
+	sleep 1 # let the flood take what it can
+	# its neighbour on the same network: a name over TCP (a slot of its own), a forwarded one
+	run q a1 "$(sb a2)" A --tcp
+	assert_success
+	assert_output "rcode 0
+A $(sb_ip a2)"
+	run q a1 world.example
+	assert_success
+	assert_output "rcode 0
+A 198.18.99.7"
+	run q b1 world.example
+	assert_success
+	assert_output "rcode 0
+A 198.18.99.7"
+	# the flooder's excess was refused and counted, naming it
+	wait_for grep -q "refused over the in-flight limits, last from $(sb_ip a2) on 10.93.1.1:53" \
+		"$NB_TMP/netbpfd.log"
+	run grep -c "refused over the in-flight limits, last from $(sb_ip a1) " "$NB_TMP/netbpfd.log"
+	assert_output 0
+	# shellcheck disable=SC2046
+	kill $(nb_descendants "$flooder") "$flooder" 2>/dev/null || true
+}
+
+@test "an idle netbpfd does not read the state again; a new name resolves at the next tick" {
+	reads() { grep -c 'dns: read the state' "$NB_TMP/netbpfd.log"; }
+	before=$(reads)
+	assert [ "$before" -gt 0 ]
+	sleep 3 # three ticks with nothing committed
+	assert_equal "$(reads)" "$before"
+	nbctl sandbox create --network dnsa "$(sb fresh)"
+	resolves() { q a1 "$(sb fresh)" | grep -qx "A $(sb_ip fresh)"; }
+	wait_for resolves
+	run q a1 "$(sb fresh)"
+	assert_success
+	assert_output "rcode 0
+A $(sb_ip fresh)"
+	assert [ "$(reads)" -gt "$before" ]
+}

@@ -70,6 +70,26 @@ link_control() {
 	assert_output --partial "$(sb "s$N")"
 }
 
+# At N sandboxes a create seeks the lowest free address from the network's
+# floor (schema 8) instead of reading all N: still the lowest, a removed one's
+# first, then the next after the last.
+@test "scale: at $N sandboxes a new sandbox still takes the lowest free address" {
+	local freed last
+	freed=$(sb_ip s2)
+	last=$(sb_ip "s$N")
+	run nbctl sandbox rm "$(sb s2)"
+	assert_success
+	run nbctl sandbox create --network big "$(sb s2)"
+	assert_success
+	assert_equal "$(sb_ip s2)" "$freed"
+	run nbctl sandbox create --network big "$(sb extra)"
+	assert_success
+	assert_equal "$(sb_ip extra)" \
+		"$(python3 -c 'import ipaddress, sys; print(ipaddress.ip_address(sys.argv[1]) + 1)' "$last")"
+	run nbctl sandbox rm "$(sb extra)"
+	assert_success
+}
+
 @test "scale: a broadcast from the last sandbox still reaches the first" {
 	local first
 	first=$(sb_ip s1)

@@ -5,6 +5,20 @@ line per answer ("A 10.0.0.2", "PTR name.", "TYPE n"), exit 1 without reply.
 Also `dnsq.py --serve IP NAME=ADDR...`: a tiny authoritative resolver for the
 e2e tests' world (UDP and TCP on IP:53), NXDOMAIN for any other name; "big"
 answers UDP with the TC bit and no records, so the asker retries over TCP.
+Names for the attacks of 67-dns.bats:
+  many.            60 A records (10.77.0.1..60), over 512 bytes over UDP too
+  spoof.           first a reply with another id, then one to another question
+                   (both 6.6.6.6, as a spoofer's), then the answer 198.18.99.9
+  whoami.          A: the asker's source port (2 bytes), then its query id (2)
+  *.blackhole.     read and dropped: a resolver that never answers
+
+`dnsq.py --hostile SERVER`: a compression loop over UDP ("loop rcode N"), then
+a TCP length prefix of 65535 followed by less ("tcp closed" when the server
+hangs up rather than waiting for the rest).
+
+`dnsq.py --flood SERVER SECONDS`: a sandbox hogging the DNS: 20 idle TCP
+connections and a stream of UDP queries for names under blackhole., for
+SECONDS; prints "flooding" once it has begun.
 """
 import socket
 import struct
@@ -83,21 +97,38 @@ def ask(server, name, qtype, tcp):
         off += rdlen
 
 
-def reply(q, table, tcp):
+def a_answer(ident, question, addrs):
+    ans = b"".join(b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + socket.inet_aton(a)
+                   for a in addrs)
+    return struct.pack("!HHHHHH", ident, 0x8180, 1, len(addrs), 0, 0) + question + ans
+
+
+def reply(q, table, tcp, peer=None):
+    """the replies to q, a list (None: stay silent)"""
     ident, _, qd = struct.unpack("!HHH", q[:6])
     name, end = read_name(q, 12)
     question = q[12:end + 4]
     qtype = struct.unpack("!H", q[end:end + 2])[0]
     name = name.lower()
+    if name.endswith(".blackhole."):
+        return None
+    if name == "many.":
+        return [a_answer(ident, question, ["10.77.0.%d" % i for i in range(1, 61)])]
+    if name == "spoof.":
+        evil = qname("evil.") + struct.pack("!HH", 1, 1)
+        return [a_answer(ident ^ 0x5555, question, ["6.6.6.6"]),
+                a_answer(ident, evil, ["6.6.6.6"]),
+                a_answer(ident, question, ["198.18.99.9"])]
+    if name == "whoami." and peer:
+        port = peer[1]
+        return [a_answer(ident, question, ["%d.%d.%d.%d" % (port >> 8, port & 255,
+                                                             ident >> 8, ident & 255)])]
     if name == "big." and not tcp:
-        return struct.pack("!HHHHHH", ident, 0x8380, 1, 0, 0, 0) + question
+        return [struct.pack("!HHHHHH", ident, 0x8380, 1, 0, 0, 0) + question]
     addr = table.get(name)
     if addr is None:
-        return struct.pack("!HHHHHH", ident, 0x8183, 1, 0, 0, 0) + question
-    ans = b""
-    if qtype == 1:
-        ans = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + socket.inet_aton(addr)
-    return struct.pack("!HHHHHH", ident, 0x8180, 1, 1 if ans else 0, 0, 0) + question + ans
+        return [struct.pack("!HHHHHH", ident, 0x8183, 1, 0, 0, 0) + question]
+    return [a_answer(ident, question, [addr] if qtype == 1 else [])]
 
 
 def serve(ip, pairs):
@@ -117,9 +148,9 @@ def serve(ip, pairs):
             c, _ = t.accept()
             try:
                 q = recv_exact(c, struct.unpack("!H", recv_exact(c, 2))[0])
-                r = reply(q, table, True)
-                c.sendall(struct.pack("!H", len(r)) + r)
-            except (OSError, struct.error):
+                for r in reply(q, table, True) or []:
+                    c.sendall(struct.pack("!H", len(r)) + r)
+            except (OSError, struct.error, IndexError):
                 pass
             c.close()
 
@@ -128,14 +159,56 @@ def serve(ip, pairs):
     while True:
         q, peer = u.recvfrom(4096)
         try:
-            u.sendto(reply(q, table, False), peer)
+            for r in reply(q, table, False, peer) or []:
+                u.sendto(r, peer)
         except (IndexError, struct.error):
             pass
+
+
+def hostile(server):
+    loop = struct.pack("!HHHHHH", 0x4343, 0x0100, 1, 0, 0, 0) + b"\xc0\x0c" + \
+        struct.pack("!HH", 1, 1)
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.settimeout(5)
+    s.sendto(loop, (server, 53))
+    msg = s.recv(4096)
+    assert msg[:2] == b"\x43\x43"
+    print("loop rcode", msg[3] & 0xF)
+    t = socket.create_connection((server, 53), timeout=10)
+    t.sendall(b"\xff\xff" + b"\0" * 100)
+    try:
+        closed = t.recv(1) == b""
+    except ConnectionResetError:
+        closed = True
+    print("tcp closed" if closed else "tcp answered")
+
+
+def flood(server, seconds):
+    import time
+    conns = []
+    for _ in range(20):
+        try:
+            conns.append(socket.create_connection((server, 53), timeout=2))
+        except OSError:
+            pass
+    u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    end, i = time.time() + seconds, 0
+    print("flooding", flush=True)
+    while time.time() < end:
+        for _ in range(40):
+            i += 1
+            q = struct.pack("!HHHHHH", i & 0xFFFF, 0x0100, 1, 0, 0, 0)
+            u.sendto(q + qname("f%d.blackhole" % i) + struct.pack("!HH", 1, 1), (server, 53))
+        time.sleep(0.2)
 
 
 if __name__ == "__main__":
     if sys.argv[1] == "--serve":
         serve(sys.argv[2], sys.argv[3:])
+    elif sys.argv[1] == "--hostile":
+        hostile(sys.argv[2])
+    elif sys.argv[1] == "--flood":
+        flood(sys.argv[2], float(sys.argv[3]))
     else:
         args = [a for a in sys.argv[1:] if a != "--tcp"]
         try:

@@ -104,6 +104,13 @@ nbctl() {
 
 in_host() { nsenter --net=/run/netns/"$NB_HOST" "$@"; }
 in_world() { nsenter --net=/run/netns/"$NB_WORLD" "$@"; }
+# uplink6 HOST6 WORLD6: IPv6 addresses (/64, no DAD) on the uplink up0 and the world's wan0
+uplink6() {
+	in_host ip -6 addr replace "$1/64" dev up0 nodad
+	in_world ip -6 addr replace "$2/64" dev wan0 nodad
+}
+# get6 ADDR PORT: GET / from the world to http://[ADDR]:PORT/ (3 s at most)
+get6() { in_world curl -sS --max-time 3 "http://[$1]:$2/"; }
 # a command in sandbox NAME (created as $NB_ID-NAME)
 in_sb() {
 	local sb=$1

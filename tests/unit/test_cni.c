@@ -469,7 +469,7 @@ static char *snapshot(void)
 	assert_int_equal(nb_store_network_list(st, &nets, &nn), 0);
 	assert_int_equal(nb_store_sandbox_list(st, &sbs, &ns), 0);
 	assert_int_equal(nb_store_endpoint_list(st, NULL, NULL, &eps, &ne), 0);
-	assert_int_equal(nb_store_publish_list(st, NULL, &pubs, &np), 0);
+	assert_int_equal(nb_publish_list_all(st, NULL, &pubs, &np), 0);
 	nb_store_close(st);
 	for (i = 0; i < nn; i++)
 		fprintf(f, "net %s %s\n", nets[i].name, nb_fmt_prefix(&nets[i].subnet, a));
@@ -479,7 +479,8 @@ static char *snapshot(void)
 		fprintf(f, "endpoint %s %s %s\n", eps[i].host_ifname, eps[i].ifname,
 			nb_fmt_ipv4(eps[i].ip, a));
 	for (i = 0; i < np; i++)
-		fprintf(f, "port %u %u %u\n", pubs[i].host_port, pubs[i].sb_port, pubs[i].proto);
+		fprintf(f, "port%s %u %u %u\n", pubs[i].v6 ? "6" : "", pubs[i].host_port,
+			pubs[i].sb_port, pubs[i].proto);
 	assert_int_equal(nb_nl_open(&nl), 0);
 	assert_int_equal(nb_nl_link_list(nl, "nb", &links, &nl_), 0);
 	nb_nl_close(nl);
@@ -685,6 +686,10 @@ static void test_config_errors(void **state)
 	     "{\"runtimeConfig\": {\"portMappings\": [{\"hostPort\": 70000, \"containerPort\": "
 	     "80}]}}",
 	     7, "70000"},
+	    {"ADD", "1.0.0",
+	     "{\"runtimeConfig\": {\"portMappings\": [{\"hostPort\": 80, \"containerPort\": 80, "
+	     "\"hostIP\": \"ff02::1\"}]}}",
+	     7, "hostIP"},
 	    {"ADD", "1.0.0", "{\"runtimeConfig\": {\"ips\": [\"10.70.0.5/24\", \"10.70.0.6/24\"]}}",
 	     2, "more than one"},
 	    {"ADD", "1.0.0", "{\"stateDir\": \"relative/dir\"}", 7, "absolute"},
@@ -1399,6 +1404,101 @@ static void test_check(void **state)
 	netns_gone(ns);
 }
 
+/*
+ * A dual-stack network: hostIP picks the families as the portmap plugin does (none:
+ * both, "::" IPv6 alone, "0.0.0.0" IPv4 alone); CHECK sees each family's map entry; DEL
+ * takes both; an IPv6 hostIP on an IPv4-only network is refused with nothing left
+ */
+static void test_port_mappings6(void **state)
+{
+	static const struct in6_addr any6 = IN6ADDR_ANY_INIT;
+	const char *ns = netns_new("pm6"), *ns4 = netns_new("pm64");
+	char *c = conf("dual6",
+		       "{\"ipam\": {\"type\": \"host-local\", \"ranges\": [[{\"subnet\": "
+		       "\"10.77.0.0/24\"}], [{\"subnet\": \"fd00:77::/64\"}]]}, "
+		       "\"runtimeConfig\": {\"portMappings\": ["
+		       "{\"hostPort\": 8180, \"containerPort\": 80, \"protocol\": \"tcp\"}, "
+		       "{\"hostPort\": 8181, \"containerPort\": 81, \"hostIP\": \"::\"}, "
+		       "{\"hostPort\": 8182, \"containerPort\": 82, \"hostIP\": \"0.0.0.0\"}]}}");
+	char *bad =
+	    conf("web", "{\"runtimeConfig\": {\"portMappings\": ["
+			"{\"hostPort\": 8183, \"containerPort\": 83}, "
+			"{\"hostPort\": 8184, \"containerPort\": 84, \"hostIP\": \"::\"}]}}");
+	char *ok;
+	struct nb_publish6_val v6;
+	struct nb_publish_val v4;
+	struct in6_addr ip6;
+	struct nb_maps m;
+	json_t *prev;
+	struct run *r;
+
+	(void)state;
+	r = cni("ADD", "pm6", ns, "eth0", c);
+	if (r->status != 0 || !r->json)
+		fail_msg("ADD failed (status %d): %s\n%s", r->status, r->out, r->err);
+	/* assert_result() knows one address: this one has two */
+	assert_int_equal(json_array_size(json_object_get(r->json, "ips")), 2);
+	prev = json_incref(r->json);
+	run_free(r);
+	assert_int_equal(nb_parse_ipv6("fd00:77::2", &ip6), 0);
+	assert_int_equal(nb_maps_open_pinned(g_pins, &m), 0);
+	/* no hostIP: both families, each to the container's address of that family */
+	assert_int_equal(nb_nat_publish_get(&m, 0, 8180, 6, &v4), 0);
+	assert_int_equal(v4.sb_ip, inet_addr("10.77.0.2"));
+	assert_int_equal(nb_nat_publish6_get(&m, &any6, 8180, 6, &v6), 0);
+	assert_memory_equal(v6.sb_ip6, &ip6, 16);
+	/* "::": IPv6 alone; "0.0.0.0": IPv4 alone */
+	assert_int_equal(nb_nat_publish_get(&m, 0, 8181, 6, &v4), -ENOENT);
+	assert_int_equal(nb_nat_publish6_get(&m, &any6, 8181, 6, &v6), 0);
+	assert_int_equal(nb_nat_publish_get(&m, 0, 8182, 6, &v4), 0);
+	assert_int_equal(nb_nat_publish6_get(&m, &any6, 8182, 6, &v6), -ENOENT);
+
+	/* CHECK verifies both families: quiet, then naming the IPv6 entry the kernel lost */
+	ok = with_prev(c, prev);
+	r = cni("CHECK", "pm6", ns, "eth0", ok);
+	assert_quiet_ok(r);
+	run_free(r);
+	/* a repeated ADD publishes nothing twice */
+	r = cni("ADD", "pm6", ns, "eth0", c);
+	assert_int_equal(r->status, 0);
+	run_free(r);
+	assert_int_equal(nb_nat_publish6_del(&m, &any6, 8180, 6), 0);
+	r = cni("CHECK", "pm6", ns, "eth0", ok);
+	assert_cni_error(r, 101, "[::]:8180/tcp");
+	run_free(r);
+	/* and the container's own IPv6 address, gone from its eth0 */
+	{
+		char cmd[512];
+
+		snprintf(cmd, sizeof(cmd), "nsenter --net=%s ip -6 addr del fd00:77::2/64 dev eth0",
+			 ns);
+		assert_int_equal(system(cmd), 0);
+	}
+	r = cni("CHECK", "pm6", ns, "eth0", ok);
+	assert_cni_error(r, 101, "lacks its address fd00:77::2/64");
+	run_free(r);
+
+	/* DEL takes both families */
+	r = cni("DEL", "pm6", ns, "eth0", c);
+	assert_quiet_ok(r);
+	run_free(r);
+	assert_int_equal(nb_nat_publish_get(&m, 0, 8180, 6, &v4), -ENOENT);
+	assert_int_equal(nb_nat_publish6_get(&m, &any6, 8181, 6, &v6), -ENOENT);
+	assert_int_equal(nb_nat_publish_get(&m, 0, 8182, 6, &v4), -ENOENT);
+
+	/* an IPv6 hostIP on an IPv4-only network: refused, the IPv4 mapping before it undone */
+	expect_refused("ADD", "pm64", ns4, "eth0", bad, 100, "no IPv6 address");
+	assert_int_equal(nb_nat_publish_get(&m, 0, 8183, 6, &v4), -ENOENT);
+	assert_false(sandbox_exists("pm64"));
+	nb_maps_close(&m);
+	json_decref(prev);
+	free(ok);
+	free(bad);
+	free(c);
+	netns_gone(ns);
+	netns_gone(ns4);
+}
+
 /* ---- STATUS and GC ------------------------------------------------------------------ */
 
 static void test_status(void **state)
@@ -1594,6 +1694,7 @@ int main(void)
 	    cmocka_unit_test(test_add_refused),
 	    cmocka_unit_test(test_hex_container_id),
 	    cmocka_unit_test(test_port_mappings),
+	    cmocka_unit_test(test_port_mappings6),
 	    cmocka_unit_test(test_parallel_adds),
 	    cmocka_unit_test(test_stale_sandbox),
 	    cmocka_unit_test(test_not_root),

@@ -4,7 +4,9 @@
  * built and read with ldns as a resolver would: who is answered, which names
  * resolve for whom (Docker's rule: only on a network both share), case and
  * trailing dot, AAAA and other types of a known name, PTR, what is left to the
- * host's resolvers, malformed input; and the resolv.conf files read and written.
+ * host's resolvers, hostile queries (a table of them); what is taken from an upstream (the
+ * answer to the question asked, nothing else) and cut to the client's size (TC); the state
+ * watch that tells netbpfd when to read the names again; and the resolv.conf files.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -223,26 +225,357 @@ static void test_ptr(void **s)
 	nb_dns_table_free(&t);
 }
 
+/* a hostile query from a sandbox of the network: its verdict and the rcode of the reply */
+struct hostile {
+	const char *what;
+	uint8_t wire[400];
+	size_t len;
+	enum nb_dns_verdict v;
+	ldns_pkt_rcode rcode;
+};
+
+#define HDR(flags_hi, qd, an) 0x12, 0x34, flags_hi, 0x00, 0, qd, 0, an, 0, 0, 0, 0
+#define TYPE_A_IN	      0, 1, 0, 1
+
+static const struct hostile hostile[] = {
+    {"five bytes: no header", {0x12, 0x34, 0x01, 0x00, 0x00}, 5, NB_DNS_DROP, 0},
+    /* a reply is never answered: no loops between resolvers */
+    {"a reply (QR)", {HDR(0x81, 1, 0), 1, 's', '1', 0, TYPE_A_IN}, 20, NB_DNS_DROP, 0},
+    {"a label past the end",
+     {HDR(0x01, 1, 0), 0x3f, 'a', 'b'},
+     15,
+     NB_DNS_ANSWER,
+     LDNS_RCODE_FORMERR},
+    {"a pointer to itself",
+     {HDR(0x01, 1, 0), 0xc0, 12, TYPE_A_IN},
+     18,
+     NB_DNS_ANSWER,
+     LDNS_RCODE_FORMERR},
+    {"two pointers in a loop",
+     {HDR(0x01, 1, 0), 0xc0, 14, 0xc0, 12, TYPE_A_IN},
+     20,
+     NB_DNS_ANSWER,
+     LDNS_RCODE_FORMERR},
+    {"a label, then a pointer back to it",
+     {HDR(0x01, 1, 0), 1, 'a', 0xc0, 12, TYPE_A_IN},
+     20,
+     NB_DNS_ANSWER,
+     LDNS_RCODE_FORMERR},
+    {"a pointer past the end",
+     {HDR(0x01, 1, 0), 0xc0, 0xff, TYPE_A_IN},
+     18,
+     NB_DNS_ANSWER,
+     LDNS_RCODE_FORMERR},
+    {"an extended label type (0x40)",
+     {HDR(0x01, 1, 0), 0x41, 'a', 0, TYPE_A_IN},
+     19,
+     NB_DNS_ANSWER,
+     LDNS_RCODE_FORMERR},
+    {"no question (qdcount 0)", {HDR(0x01, 0, 0)}, 12, NB_DNS_ANSWER, LDNS_RCODE_FORMERR},
+    {"two questions",
+     {HDR(0x01, 2, 0), 1, 's', '1', 0, TYPE_A_IN, 1, 's', '2', 0, TYPE_A_IN},
+     28,
+     NB_DNS_ANSWER,
+     LDNS_RCODE_FORMERR},
+    {"qdcount 2, one question",
+     {HDR(0x01, 2, 0), 1, 's', '1', 0, TYPE_A_IN},
+     20,
+     NB_DNS_ANSWER,
+     LDNS_RCODE_FORMERR},
+    {"a name without type and class",
+     {HDR(0x01, 1, 0), 1, 's', '1', 0},
+     16,
+     NB_DNS_ANSWER,
+     LDNS_RCODE_FORMERR},
+    {"ancount 255, no records",
+     {HDR(0x01, 1, 255), 1, 's', '1', 0, TYPE_A_IN},
+     20,
+     NB_DNS_ANSWER,
+     LDNS_RCODE_FORMERR},
+    {"opcode STATUS",
+     {HDR(0x11, 1, 0), 1, 's', '1', 0, TYPE_A_IN},
+     20,
+     NB_DNS_ANSWER,
+     LDNS_RCODE_NOTIMPL},
+    /* filled in by test_malformed: five labels of 63, a name of 321 bytes */
+    {"a name over 255 bytes", {HDR(0x01, 1, 0)}, 0, NB_DNS_ANSWER, LDNS_RCODE_FORMERR},
+};
+
 static void test_malformed(void **s)
 {
-	static const uint8_t junk[] = {0x12, 0x34, 0x01, 0x00, 0x00, 0x01, 0, 0, 0, 0, 0, 0, 0x3f};
-	/* a reply (QR set) is never answered: no loops between resolvers */
-	static const uint8_t resp[] = {0x12, 0x34, 0x81, 0x80, 0, 1, 0, 0, 0, 0, 0, 0,
-				       1,    's',  '1',  0,	   0, 1, 0, 1};
+	struct hostile long_name = hostile[sizeof(hostile) / sizeof(hostile[0]) - 1];
 	struct nb_dns_table t;
+	ldns_pkt *r = NULL;
 	uint8_t *out = NULL;
-	size_t n = 0;
+	size_t n = 0, i, k;
 
 	(void)s;
 	table(&t);
-	assert_int_equal(nb_dns_answer(&t, NA, ip("10.1.0.3"), junk, 5, &out, &n), NB_DNS_DROP);
-	assert_int_equal(nb_dns_answer(&t, NA, ip("10.1.0.3"), junk, sizeof(junk), &out, &n),
-			 NB_DNS_DROP);
-	assert_int_equal(nb_dns_answer(&t, NA, ip("10.1.0.3"), resp, sizeof(resp), &out, &n),
-			 NB_DNS_DROP);
-	assert_null(out);
-	assert_int_equal(nb_dns_servfail(resp, sizeof(resp), &out, &n), NB_DNS_DROP);
+	n = 12;
+	for (i = 0; i < 5; i++) {
+		long_name.wire[n++] = 63;
+		for (k = 0; k < 63; k++)
+			long_name.wire[n++] = 'a';
+	}
+	long_name.wire[n++] = 0;
+	long_name.len = n + 4;
+	long_name.wire[n + 1] = 1;
+	long_name.wire[n + 3] = 1;
+	for (i = 0; i < sizeof(hostile) / sizeof(hostile[0]); i++) {
+		const struct hostile *h = hostile[i].len ? &hostile[i] : &long_name;
+
+		print_message("%s\n", h->what);
+		assert_int_equal(nb_dns_answer(&t, NA, ip("10.1.0.3"), h->wire, h->len, &out, &n),
+				 h->v);
+		if (h->v != NB_DNS_ANSWER) {
+			assert_null(out);
+			continue;
+		}
+		/* a header alone, to the query's id: nothing of the query is trusted back */
+		assert_int_equal(ldns_wire2pkt(&r, out, n), LDNS_STATUS_OK);
+		assert_int_equal(ldns_pkt_id(r), 0x1234);
+		assert_true(ldns_pkt_qr(r));
+		assert_int_equal(ldns_pkt_get_rcode(r), h->rcode);
+		assert_int_equal(ldns_pkt_qdcount(r), 0);
+		assert_int_equal(ldns_pkt_ancount(r), 0);
+		ldns_pkt_free(r);
+		free(out);
+		out = NULL;
+	}
+	/* nor does the daemon's SERVFAIL answer a reply */
+	assert_int_equal(nb_dns_servfail(hostile[1].wire, hostile[1].len, &out, &n), NB_DNS_DROP);
 	nb_dns_table_free(&t);
+}
+
+/* the wire form of a query for name/type with id and, when edns, an EDNS payload size */
+static size_t query_wire(const char *name, ldns_rr_type type, uint16_t id, uint16_t edns,
+			 uint8_t **wire)
+{
+	ldns_pkt *q = NULL;
+	size_t len = 0;
+
+	assert_int_equal(ldns_pkt_query_new_frm_str(&q, name, type, LDNS_RR_CLASS_IN, LDNS_RD),
+			 LDNS_STATUS_OK);
+	ldns_pkt_set_id(q, id);
+	if (edns)
+		ldns_pkt_set_edns_udp_size(q, edns);
+	assert_int_equal(ldns_pkt2wire(wire, q, &len), LDNS_STATUS_OK);
+	ldns_pkt_free(q);
+	return len;
+}
+
+/* an answer to name/type with id, QR set, and n A records (10.0.x.y) */
+static size_t answer_wire(const char *name, ldns_rr_type type, uint16_t id, int n, bool edns,
+			  uint8_t **wire)
+{
+	ldns_pkt *a = NULL;
+	ldns_rr *rr = NULL;
+	char text[128];
+	size_t len = 0;
+
+	assert_int_equal(ldns_pkt_query_new_frm_str(&a, name, type, LDNS_RR_CLASS_IN, LDNS_RD),
+			 LDNS_STATUS_OK);
+	ldns_pkt_set_id(a, id);
+	ldns_pkt_set_qr(a, true);
+	ldns_pkt_set_ra(a, true);
+	if (edns)
+		ldns_pkt_set_edns_udp_size(a, 1232);
+	for (int i = 0; i < n; i++) {
+		snprintf(text, sizeof(text), "%s 60 IN A 10.0.%d.%d", name, i / 250, i % 250);
+		assert_int_equal(ldns_rr_new_frm_str(&rr, text, 0, NULL, NULL), LDNS_STATUS_OK);
+		assert_true(ldns_pkt_push_rr(a, LDNS_SECTION_ANSWER, rr));
+	}
+	assert_int_equal(ldns_pkt2wire(wire, a, &len), LDNS_STATUS_OK);
+	ldns_pkt_free(a);
+	return len;
+}
+
+/* only the answer to the query as sent is taken from the upstream's socket */
+static void test_answer_matches(void **s)
+{
+	uint8_t *q = NULL, *a = NULL;
+	size_t qlen, alen;
+
+	(void)s;
+	qlen = query_wire("example.org.", LDNS_RR_TYPE_A, 0xbeef, 0, &q);
+	alen = answer_wire("example.org.", LDNS_RR_TYPE_A, 0xbeef, 1, false, &a);
+	assert_true(nb_dns_answer_matches(q, qlen, a, alen));
+	/* as a spoofer's would be: any byte of the header short of the real answer's */
+	a[2] &= (uint8_t)~0x80; /* a query, not a reply */
+	assert_false(nb_dns_answer_matches(q, qlen, a, alen));
+	free(a);
+	alen = answer_wire("ExAmple.ORG.", LDNS_RR_TYPE_A, 0xbeef, 1, false, &a);
+	assert_true(nb_dns_answer_matches(q, qlen, a, alen)); /* case is no difference */
+	free(a);
+	alen = answer_wire("example.org.", LDNS_RR_TYPE_A, 0xbeee, 1, false, &a);
+	assert_false(nb_dns_answer_matches(q, qlen, a, alen)); /* another id */
+	free(a);
+	alen = answer_wire("evil.example.org.", LDNS_RR_TYPE_A, 0xbeef, 1, false, &a);
+	assert_false(nb_dns_answer_matches(q, qlen, a, alen)); /* another name */
+	free(a);
+	alen = answer_wire("example.org.", LDNS_RR_TYPE_AAAA, 0xbeef, 0, false, &a);
+	assert_false(nb_dns_answer_matches(q, qlen, a, alen)); /* another type */
+	/* the right id and nothing else: a header, a header with a cut question */
+	assert_false(nb_dns_answer_matches(q, qlen, a, 12));
+	assert_false(nb_dns_answer_matches(q, qlen, a, 20));
+	assert_false(nb_dns_answer_matches(q, qlen, a, 5));
+	free(a);
+	free(q);
+}
+
+/* UDP replies fit the client: 512, or its EDNS size; a bigger one is cut to TC */
+static void test_truncate(void **s)
+{
+	uint8_t *q = NULL, *a = NULL, *out = NULL;
+	ldns_pkt *r = NULL;
+	size_t qlen, alen, n;
+
+	(void)s;
+	qlen = query_wire("example.org.", LDNS_RR_TYPE_A, 7, 0, &q);
+	assert_int_equal(nb_dns_udp_limit(q, qlen, 4096), 512);
+	free(q);
+	qlen = query_wire("example.org.", LDNS_RR_TYPE_A, 7, 1232, &q);
+	assert_int_equal(nb_dns_udp_limit(q, qlen, 4096), 1232);
+	assert_int_equal(nb_dns_udp_limit(q, qlen, 1000), 1000);
+	free(q);
+	qlen = query_wire("example.org.", LDNS_RR_TYPE_A, 7, 100, &q);
+	assert_int_equal(nb_dns_udp_limit(q, qlen, 4096), 512); /* below 512 means 512 */
+	free(q);
+	qlen = query_wire("example.org.", LDNS_RR_TYPE_A, 7, 65000, &q);
+	assert_int_equal(nb_dns_udp_limit(q, qlen, 4096), 4096);
+	free(q);
+	assert_int_equal(nb_dns_udp_limit((const uint8_t *)"junk", 4, 4096), 512);
+
+	/* 60 records: over 512, under 4096 */
+	alen = answer_wire("example.org.", LDNS_RR_TYPE_A, 7, 60, true, &a);
+	assert_in_range(alen, 513, 4096);
+	assert_int_equal(nb_dns_truncate(a, alen, 4096, &out, &n), 0);
+	assert_int_equal(n, alen);
+	assert_memory_equal(out, a, alen);
+	free(out);
+	assert_int_equal(nb_dns_truncate(a, alen, 512, &out, &n), 0);
+	assert_in_range(n, 12, 512);
+	assert_int_equal(ldns_wire2pkt(&r, out, n), LDNS_STATUS_OK);
+	assert_true(ldns_pkt_tc(r));
+	assert_true(ldns_pkt_qr(r));
+	assert_int_equal(ldns_pkt_id(r), 7);
+	assert_int_equal(ldns_pkt_qdcount(r), 1);
+	assert_int_equal(ldns_pkt_ancount(r), 0);
+	assert_true(ldns_pkt_edns(r)); /* the OPT record stays: the client knows our size */
+	assert_int_equal(ldns_pkt_edns_udp_size(r), 1232);
+	ldns_pkt_free(r);
+	free(out);
+	/* what is no DNS message is not passed on at all */
+	nb_error_clear();
+	assert_int_equal(nb_dns_truncate((const uint8_t *)"0123456789abcdefghij", 20, 12, &out, &n),
+			 -EINVAL);
+	assert_null(out);
+	assert_non_null(strstr(nb_error_msg(), "not a DNS message"));
+	free(a);
+}
+
+/* a flooding client fills its own share, a flooding network its own: the others get theirs */
+static void test_slots(void **s)
+{
+	static struct nb_dns_slots sl;
+	__be32 ga = ip("10.1.0.1"), gb = ip("10.2.0.1");
+	int i;
+
+	(void)s;
+	nb_dns_slots_init(&sl, 8, 6, 3);
+	/* 10.1.0.2 floods: three slots, then refused, counted, named */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(nb_dns_slot_take(&sl, ga, ip("10.1.0.2")), NB_DNS_OVER_NONE);
+	assert_int_equal(nb_dns_slot_take(&sl, ga, ip("10.1.0.2")), NB_DNS_OVER_CLIENT);
+	assert_int_equal(nb_dns_slot_take(&sl, ga, ip("10.1.0.2")), NB_DNS_OVER_CLIENT);
+	assert_int_equal(sl.refused[NB_DNS_OVER_CLIENT], 2);
+	assert_int_equal(sl.last_ip, ip("10.1.0.2"));
+	assert_int_equal(sl.last_gw, ga);
+	/* the same address on another network is another client */
+	assert_int_equal(nb_dns_slot_take(&sl, gb, ip("10.1.0.2")), NB_DNS_OVER_NONE);
+	/* its neighbours on a: up to the network's 6 */
+	for (i = 0; i < 3; i++)
+		assert_int_equal(nb_dns_slot_take(&sl, ga, ip("10.1.0.3")), NB_DNS_OVER_NONE);
+	assert_int_equal(nb_dns_slot_take(&sl, ga, ip("10.1.0.4")), NB_DNS_OVER_NET);
+	assert_int_equal(sl.refused[NB_DNS_OVER_NET], 1);
+	/* network b still has room, up to the 8 in all */
+	assert_int_equal(nb_dns_slot_take(&sl, gb, ip("10.2.0.2")), NB_DNS_OVER_NONE);
+	assert_int_equal(sl.inflight, 8);
+	assert_int_equal(nb_dns_slot_take(&sl, gb, ip("10.2.0.3")), NB_DNS_OVER_ALL);
+	/* a slot given back is anyone's again; the flooder's own limit holds */
+	nb_dns_slot_give(&sl, ga, ip("10.1.0.3"));
+	assert_int_equal(nb_dns_slot_take(&sl, ga, ip("10.1.0.2")), NB_DNS_OVER_CLIENT);
+	assert_int_equal(nb_dns_slot_take(&sl, gb, ip("10.2.0.3")), NB_DNS_OVER_NONE);
+	/* everything back: the entries free, the limits whole again */
+	for (i = 0; i < 3; i++)
+		nb_dns_slot_give(&sl, ga, ip("10.1.0.2"));
+	for (i = 0; i < 2; i++)
+		nb_dns_slot_give(&sl, ga, ip("10.1.0.3"));
+	nb_dns_slot_give(&sl, gb, ip("10.1.0.2"));
+	nb_dns_slot_give(&sl, gb, ip("10.2.0.2"));
+	nb_dns_slot_give(&sl, gb, ip("10.2.0.3"));
+	nb_dns_slot_give(&sl, gb, ip("10.9.9.9")); /* never taken: nothing happens */
+	assert_int_equal(sl.inflight, 0);
+	for (i = 0; i < 8; i++)
+		assert_int_equal(sl.h[i].n, 0);
+	for (i = 0; i < 3; i++)
+		assert_int_equal(nb_dns_slot_take(&sl, ga, ip("10.1.0.4")), NB_DNS_OVER_NONE);
+}
+
+/* netbpfd reads the state again only after a commit: the watch says when */
+static void test_store_watch(void **s)
+{
+	char dir[] = "/tmp/nb-test-dns-watch-XXXXXX", cmd[128];
+	struct nb_store_watch *w = NULL;
+	struct nb_store *st = NULL, *rd = NULL;
+	char *v = NULL;
+
+	(void)s;
+	assert_non_null(mkdtemp(dir));
+	nb_error_clear();
+	assert_int_equal(nb_store_watch_open(dir, &w), -ENOENT); /* no state yet */
+	assert_non_null(strstr(nb_error_msg(), dir));
+	assert_int_equal(nb_store_open(dir, true, &st), 0);
+	assert_int_equal(nb_store_watch_open(dir, &w), 0);
+	assert_int_equal(nb_store_watch_changed(w), 1); /* the first call: read it */
+	assert_int_equal(nb_store_watch_changed(w), 0);
+	assert_int_equal(nb_store_watch_changed(w), 0);
+	/* a writer holds the flock meanwhile: the watch takes none, it blocks no one */
+	assert_int_equal(nb_store_begin(st), 0);
+	assert_int_equal(nb_store_setting_set(st, "test", "1"), 0);
+	assert_int_equal(nb_store_watch_changed(w), 0); /* not committed: nothing to see */
+	assert_int_equal(nb_store_commit(st), 0);
+	assert_int_equal(nb_store_watch_changed(w), 1);
+	assert_int_equal(nb_store_watch_changed(w), 0);
+	/* a read changes nothing */
+	assert_int_equal(nb_store_setting_get(st, "test", &v), 0);
+	free(v);
+	assert_int_equal(nb_store_watch_changed(w), 0);
+	/* a reader opened and closed (a reload's own) hides no later commit */
+	nb_store_close(st); /* (its flock would block the reader's) */
+	assert_int_equal(nb_store_open(dir, false, &rd), 0);
+	nb_store_close(rd);
+	(void)nb_store_watch_changed(w); /* the last close checkpoints: a change, at most */
+	assert_int_equal(nb_store_watch_changed(w), 0);
+	assert_int_equal(nb_store_open(dir, true, &st), 0);
+	assert_int_equal(nb_store_begin(st), 0);
+	assert_int_equal(nb_store_setting_set(st, "test", "2"), 0);
+	assert_int_equal(nb_store_commit(st), 0);
+	assert_int_equal(nb_store_watch_changed(w), 1);
+	assert_int_equal(nb_store_watch_changed(w), 0);
+	nb_store_close(st);
+	st = NULL;
+	/* a state made anew (removed, then opened again) is another file: a change */
+	snprintf(cmd, sizeof(cmd), "rm -f %s/netbpf.db %s/netbpf.db-wal %s/netbpf.db-shm", dir, dir,
+		 dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(nb_store_open(dir, true, &st), 0);
+	assert_int_equal(nb_store_watch_changed(w), 1);
+	assert_int_equal(nb_store_watch_changed(w), 0);
+	nb_store_close(st);
+	nb_store_watch_close(w);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	assert_int_equal(system(cmd), 0);
 }
 
 static void test_servfail(void **s)
@@ -310,6 +643,10 @@ int main(void)
 	    cmocka_unit_test(test_only_sandboxes_of_the_network),
 	    cmocka_unit_test(test_ptr),
 	    cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_answer_matches),
+	    cmocka_unit_test(test_truncate),
+	    cmocka_unit_test(test_slots),
+	    cmocka_unit_test(test_store_watch),
 	    cmocka_unit_test(test_servfail),
 	    cmocka_unit_test(test_resolv_conf),
 	};

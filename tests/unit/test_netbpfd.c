@@ -477,11 +477,13 @@ static void test_portmap_parse(void **state)
 		       "{\"Proto\":17,\"Port\":53,\"HostIP\":\"127.0.0.1\",\"HostPort\":9053},"
 		       "{\"Proto\":6,\"Port\":81,\"HostPort\":9100,\"HostPortEnd\":9102},"
 		       "{\"Proto\":6,\"Port\":82,\"HostPort\":0,\"HostPortEnd\":0},"
-		       "{\"Proto\":6,\"Port\":83,\"HostIP\":\"::\",\"HostPort\":8083}]}",
+		       "{\"Proto\":6,\"Port\":83,\"HostIP\":\"::\",\"HostPort\":8083},"
+		       "{\"Proto\":6,\"Port\":84,\"HostIP\":\"0.0.0.0\",\"HostPort\":8084},"
+		       "{\"Proto\":6,\"Port\":85,\"HostIP\":\"fd00:1::1\",\"HostPort\":8085}]}",
 		       0, NULL);
 	assert_non_null(o);
 	assert_int_equal(nbd_portmap_parse(o, &pm, &n, &e), 0);
-	assert_int_equal(n, 5);
+	assert_int_equal(n, 7);
 	assert_int_equal(pm[0].proto, IPPROTO_TCP);
 	assert_int_equal(pm[0].port, 80);
 	assert_int_equal(pm[0].host_ip, 0);
@@ -493,7 +495,17 @@ static void test_portmap_parse(void **state)
 	assert_int_equal(pm[2].host_port, 9100);
 	assert_int_equal(pm[2].host_port_end, 9102);
 	assert_int_equal(pm[3].host_port, 0); /* -P / -p 82: netbpf picks */
-	assert_true(pm[4].host_ip6);
+	/* the families as Docker's bridge reads HostIP: "" both, an address its own family */
+	assert_int_equal(pm[0].family, NB_FAMILY_ANY);
+	assert_int_equal(pm[1].family, NB_FAMILY_V4);
+	assert_int_equal(pm[4].family, NB_FAMILY_V6);
+	assert_true(IN6_IS_ADDR_UNSPECIFIED(&pm[4].host_ip6));
+	assert_int_equal(pm[5].family, NB_FAMILY_V4);
+	assert_int_equal(pm[5].host_ip, 0);
+	assert_int_equal(pm[6].family, NB_FAMILY_V6);
+	assert_int_equal(pm[6].host_ip6.s6_addr[1], 0x00);
+	assert_int_equal(pm[6].host_ip6.s6_addr[3], 0x01);
+	assert_int_equal(pm[6].host_ip6.s6_addr[15], 0x01);
 	free(pm);
 	json_decref(o);
 
@@ -542,6 +554,7 @@ static void test_portmap_spec(void **state)
 	assert_string_equal(buf, "8080:80/tcp");
 	assert_int_equal(nbd_portmap_spec(&m, 0, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "80/tcp");
+	m.family = NB_FAMILY_V4;
 	m.host_ip = ip4("127.0.0.1");
 	m.proto = IPPROTO_UDP;
 	assert_int_equal(nbd_portmap_spec(&m, 9053, buf, sizeof(buf)), 0);
@@ -549,6 +562,22 @@ static void test_portmap_spec(void **state)
 	assert_int_equal(nbd_portmap_spec(&m, 0, buf, sizeof(buf)), 0);
 	assert_string_equal(buf, "127.0.0.1::80/udp");
 	assert_int_equal(nbd_portmap_spec(&m, 9053, buf, 8), -ENAMETOOLONG);
+	/* "0.0.0.0" stays: IPv4 alone, where "" binds both families */
+	m.family = NB_FAMILY_V4;
+	m.host_ip = 0;
+	m.proto = IPPROTO_TCP;
+	assert_int_equal(nbd_portmap_spec(&m, 8081, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "0.0.0.0:8081:80/tcp");
+	/* IPv6 addresses in brackets, the portspec's syntax */
+	m.family = NB_FAMILY_V6;
+	assert_int_equal(inet_pton(AF_INET6, "::", &m.host_ip6), 1);
+	assert_int_equal(nbd_portmap_spec(&m, 8080, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "[::]:8080:80/tcp");
+	assert_int_equal(nbd_portmap_spec(&m, 0, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "[::]:80/tcp");
+	assert_int_equal(inet_pton(AF_INET6, "fd00:1::1", &m.host_ip6), 1);
+	assert_int_equal(nbd_portmap_spec(&m, 8082, buf, sizeof(buf)), 0);
+	assert_string_equal(buf, "[fd00:1::1]:8082:80/tcp");
 }
 
 static void test_program_external_connectivity(void **state)

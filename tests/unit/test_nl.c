@@ -183,6 +183,24 @@ static void test_addresses(void **state)
 	assert_int_equal(found, 2);
 	free(ips);
 
+	/* IPv6: the address with its prefix length, on that link only */
+	{
+		struct in6_addr a6, b6;
+
+		assert_int_equal(inet_pton(AF_INET6, "fd00:77::1", &a6), 1);
+		assert_int_equal(inet_pton(AF_INET6, "fd00:77::2", &b6), 1);
+		assert_int_equal(nb_nl_addr6_has(nl, "nbtA", &a6, -1), 0);
+		assert_int_equal(nb_nl_addr6_add(nl, "nbtA", &a6, 64, true), 0);
+		assert_int_equal(nb_nl_addr6_has(nl, "nbtA", &a6, 64), 1);
+		assert_int_equal(nb_nl_addr6_has(nl, "nbtA", &a6, -1), 1);
+		assert_int_equal(nb_nl_addr6_has(nl, "nbtA", &a6, 48), 0);
+		assert_int_equal(nb_nl_addr6_has(nl, "nbtB", &a6, -1), 0);
+		assert_int_equal(nb_nl_addr6_has(nl, "nbtA", &b6, -1), 0);
+		assert_int_equal(nb_nl_addr6_has(nl, "nbt-none", &a6, -1), -ENODEV);
+		/* the IPv4 look-ups do not see it */
+		assert_int_equal(nb_nl_addr_has(nl, "nbtA", ip4("10.77.0.1"), 24), 1);
+	}
+
 	assert_int_equal(nb_nl_link_del(nl, "nbtA"), 0);
 	assert_int_equal(nb_nl_addr_is_local(nl, ip4("10.77.0.1")), 0);
 }

@@ -655,6 +655,34 @@ static void test_add_via_foreign_endpoint_refused(void **state)
 	assert_int_equal(nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
 }
 
+/* nb_publish_row_is: a mapping's family, address, host port (or range) and container port */
+static void test_row_is(void **state)
+{
+	struct nb_publish_rec v4 = {.host_ip = 0, .host_port = 8080, .sb_port = 80, .proto = 6};
+	struct nb_publish_rec v6 = {.v6 = true, .host_port = 8080, .sb_port = 80, .proto = 6};
+	struct in6_addr any6 = IN6ADDR_ANY_INIT, a6;
+	__be32 lo = htonl(0x7f000001);
+
+	(void)state;
+	assert_int_equal(inet_pton(AF_INET6, "fd00::1", &a6), 1);
+	/* "": either family, any address */
+	assert_true(nb_publish_row_is(&v4, NB_FAMILY_ANY, 0, NULL, 8080, 8080, 80, 6));
+	assert_true(nb_publish_row_is(&v6, NB_FAMILY_ANY, 0, NULL, 8080, 8080, 80, 6));
+	/* an address: its family alone, that address alone */
+	assert_true(nb_publish_row_is(&v4, NB_FAMILY_V4, 0, NULL, 8080, 8080, 80, 6));
+	assert_false(nb_publish_row_is(&v4, NB_FAMILY_V4, lo, NULL, 8080, 8080, 80, 6));
+	assert_false(nb_publish_row_is(&v4, NB_FAMILY_V6, 0, &any6, 8080, 8080, 80, 6));
+	assert_true(nb_publish_row_is(&v6, NB_FAMILY_V6, 0, &any6, 8080, 8080, 80, 6));
+	assert_false(nb_publish_row_is(&v6, NB_FAMILY_V6, 0, &a6, 8080, 8080, 80, 6));
+	assert_false(nb_publish_row_is(&v6, NB_FAMILY_V4, 0, NULL, 8080, 8080, 80, 6));
+	/* host port: a range, or any (0); container port and protocol must be equal */
+	assert_true(nb_publish_row_is(&v4, NB_FAMILY_ANY, 0, NULL, 8000, 8090, 80, 6));
+	assert_false(nb_publish_row_is(&v4, NB_FAMILY_ANY, 0, NULL, 8081, 8090, 80, 6));
+	assert_true(nb_publish_row_is(&v4, NB_FAMILY_ANY, 0, NULL, 0, 0, 80, 6));
+	assert_false(nb_publish_row_is(&v4, NB_FAMILY_ANY, 0, NULL, 0, 0, 81, 6));
+	assert_false(nb_publish_row_is(&v4, NB_FAMILY_ANY, 0, NULL, 0, 0, 80, 17));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -671,6 +699,7 @@ int main(void)
 	    cmocka_unit_test(test_find_key_full_range),
 	    cmocka_unit_test(test_key_taken_random_against_reference),
 	    cmocka_unit_test(test_add_via_foreign_endpoint_refused),
+	    cmocka_unit_test(test_row_is),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

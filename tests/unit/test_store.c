@@ -277,7 +277,7 @@ static void test_open_files_and_modes(void **state)
 	sqlite3_finalize(stmt);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &stmt, NULL), SQLITE_OK);
 	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
-	assert_int_equal(sqlite3_column_int(stmt, 0), 7);
+	assert_int_equal(sqlite3_column_int(stmt, 0), 8);
 	sqlite3_finalize(stmt);
 	assert_int_equal(
 	    sqlite3_prepare_v2(db,
@@ -323,6 +323,10 @@ static void test_open_files_and_modes(void **state)
 				      "ALTER TABLE networks DROP COLUMN range6;"
 				      "ALTER TABLE networks DROP COLUMN range6_len;"
 				      "ALTER TABLE networks DROP COLUMN gateway6;"
+				      "DROP TRIGGER endpoints_device_added;"
+				      "DROP TRIGGER endpoints_deleted;"
+				      "ALTER TABLE networks DROP COLUMN ndevices;"
+				      "ALTER TABLE networks DROP COLUMN ip_floor;"
 				      "PRAGMA user_version = 2",
 				      NULL, NULL, NULL),
 			 SQLITE_OK);
@@ -613,6 +617,133 @@ static void test_network_endpoint_limit(void **state)
 	nb_network_rec_clear(&other);
 }
 
+/* Reads a network's endpoint count as the room check does (schema_v8's triggers) */
+static long long network_ndevices(const char *dir, const char *network_id)
+{
+	char path[400];
+	sqlite3_stmt *stmt;
+	long long n = -1;
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/netbpf.db", dir);
+	assert_int_equal(sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, NB_STORE_NETWORK_ROOM_SQL, -1, &stmt, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(stmt, 1, network_id, -1, SQLITE_STATIC);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		n = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return n;
+}
+
+/*
+ * What a create reads of its network in O(1) (issue 20): the count of its
+ * endpoints and its address floor, kept by triggers whatever deletes a row
+ * (the endpoint, its sandbox's cascade), counted again by the migration of an
+ * older file.
+ */
+static void test_network_counts_and_floor(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_network_rec n, m;
+	struct nb_sandbox_rec a, b, c, d;
+	struct nb_endpoint_rec eb, special;
+	__be32 *ips = NULL, floor, next;
+	size_t cnt;
+	sqlite3 *db;
+	char path[400];
+
+	assert_int_equal(nb_store_begin(f->st), 0);
+	n = add_net(f->st, "n", "10.1.0.0/24");
+	m = add_net(f->st, "m", "10.2.0.0/24");
+	a = add_sb(f->st, "a");
+	b = add_sb(f->st, "b");
+	c = add_sb(f->st, "c");
+	d = add_sb(f->st, "d");
+	add_ep(f->st, &n, &a, "10.1.0.2", 0);
+	eb = add_ep(f->st, &n, &b, "10.1.0.3", 0);
+	add_ep(f->st, &n, &c, "10.1.0.4", 0);
+	add_ep(f->st, &m, &a, "10.2.0.2", 1);
+	/* a host/none endpoint has no device: not counted */
+	fill_ep(&special, &n, &d, NULL, 0);
+	special.host_ifname[0] = '\0';
+	assert_int_equal(nb_store_endpoint_add(f->st, &special), 0);
+	assert_int_equal(nb_store_commit(f->st), 0);
+	assert_int_equal(network_ndevices(f->dir, n.id), 3);
+	assert_int_equal(network_ndevices(f->dir, m.id), 1);
+
+	/* no floor yet: every address of the network */
+	assert_int_equal(nb_store_network_ips_floor(f->st, n.id, &floor, &ips, &cnt), 0);
+	assert_int_equal(floor, 0);
+	assert_int_equal(cnt, 3);
+	free(ips);
+	/* a floor past them all: none read, the next address is the floor */
+	assert_int_equal(nb_store_network_ip_floor_set(f->st, n.id, ip("10.1.0.5")), 0);
+	assert_int_equal(nb_store_network_ips_floor(f->st, n.id, &floor, &ips, &cnt), 0);
+	assert_int_equal(floor, ip("10.1.0.5"));
+	assert_int_equal(cnt, 0);
+	assert_int_equal(nb_ipam_alloc_from(&n.subnet, &n.range, n.gateway, ips, cnt, floor, &next),
+			 0);
+	assert_int_equal(next, ip("10.1.0.5"));
+	free(ips);
+
+	/* a deleted address lowers the floor: the lowest free address again */
+	assert_int_equal(nb_store_endpoint_del(f->st, eb.id), 0);
+	assert_int_equal(network_ndevices(f->dir, n.id), 2);
+	assert_int_equal(nb_store_network_ips_floor(f->st, n.id, &floor, &ips, &cnt), 0);
+	assert_int_equal(floor, ip("10.1.0.3"));
+	assert_int_equal(cnt, 1);
+	assert_int_equal(ips[0], ip("10.1.0.4"));
+	assert_int_equal(nb_ipam_alloc_from(&n.subnet, &n.range, n.gateway, ips, cnt, floor, &next),
+			 0);
+	assert_int_equal(next, ip("10.1.0.3"));
+	free(ips);
+	/* a sandbox's cascade too, on every network it was on; the endpoint without a
+	 * device changes no count */
+	assert_int_equal(nb_store_sandbox_del(f->st, a.id), 0);
+	assert_int_equal(nb_store_sandbox_del(f->st, d.id), 0);
+	assert_int_equal(network_ndevices(f->dir, n.id), 1);
+	assert_int_equal(network_ndevices(f->dir, m.id), 0);
+	assert_int_equal(nb_store_network_ips_floor(f->st, n.id, &floor, &ips, &cnt), 0);
+	assert_int_equal(floor, ip("10.1.0.2"));
+	free(ips);
+	/* an address above the floor leaves it */
+	assert_int_equal(nb_store_sandbox_del(f->st, c.id), 0);
+	assert_int_equal(nb_store_network_ips_floor(f->st, n.id, &floor, &ips, &cnt), 0);
+	assert_int_equal(floor, ip("10.1.0.2"));
+	assert_int_equal(cnt, 0);
+	free(ips);
+
+	/* a version 7 file: the migration counts the endpoints there are */
+	assert_int_equal(nb_store_begin(f->st), 0);
+	add_ep(f->st, &m, &b, "10.2.0.3", 1);
+	assert_int_equal(nb_store_commit(f->st), 0);
+	nb_store_close(f->st);
+	f->st = NULL;
+	snprintf(path, sizeof(path), "%s/netbpf.db", f->dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db,
+				      "DROP TRIGGER endpoints_device_added;"
+				      "DROP TRIGGER endpoints_deleted;"
+				      "ALTER TABLE networks DROP COLUMN ndevices;"
+				      "ALTER TABLE networks DROP COLUMN ip_floor;"
+				      "PRAGMA user_version = 7",
+				      NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(nb_store_open(f->dir, true, &f->st), 0);
+	assert_int_equal(network_ndevices(f->dir, n.id), 0);
+	assert_int_equal(network_ndevices(f->dir, m.id), 1);
+	assert_int_equal(nb_store_network_ips_floor(f->st, m.id, &floor, &ips, &cnt), 0);
+	assert_int_equal(floor, 0);
+	assert_int_equal(cnt, 1);
+	assert_int_equal(ips[0], ip("10.2.0.3"));
+	free(ips);
+	nb_network_rec_clear(&n);
+	nb_network_rec_clear(&m);
+}
+
 /* ---- query plans (issue 20): what a whole-instance command asks per sandbox --- */
 
 /* Fails the test when a plan of sql reads a whole table or index ("SCAN"). */
@@ -675,8 +806,10 @@ static void test_query_plans(void **state)
 	/* a sandbox's published ports, and whether a host port is taken (publish) */
 	assert_plan_indexed(db, nb_store_publish_list_sql("s"));
 	assert_plan_indexed(db, nb_store_publish_taken_sql());
-	/* a network's room for one more endpoint (sandbox create) */
-	assert_plan_covering(db, NB_STORE_NETWORK_ROOM_SQL);
+	/* a network's room for one more endpoint (sandbox create): one row */
+	assert_plan_indexed(db, NB_STORE_NETWORK_ROOM_SQL);
+	/* the addresses from a network's floor up (sandbox create): its index alone */
+	assert_plan_covering(db, NB_STORE_NETWORK_IPS_FLOOR_SQL);
 	/* resolving by id or id prefix (network inspect: once per member) */
 	for (i = 0; i < sizeof(by_id) / sizeof(by_id[0]); i++)
 		assert_plan_indexed(db, by_id[i]);
@@ -1236,6 +1369,53 @@ static void test_publish6(void **state)
 	nb_network_rec_clear(&n);
 }
 
+/*
+ * allow-lists of both families: a prefix given twice is one row (publish --allow
+ * 10.0.0.1/8 --allow 10.0.0.2/8 masks both to 10.0.0.0/8), and rows go with their port
+ */
+static void test_allow(void **state)
+{
+	struct fixture *f = *state;
+	struct nb_network_rec n = add_net(f->st, "n", "10.1.0.0/24");
+	struct nb_sandbox_rec a = add_sb(f->st, "a");
+	struct nb_endpoint_rec ea = add_ep(f->st, &n, &a, "10.1.0.2", 0);
+	struct nb_publish_rec p4 = pub(&ea, "0.0.0.0", 8080, 80, IPPROTO_TCP);
+	struct nb_publish_rec p6 = pub6(&ea, "::", 8080, 80);
+	struct nb_allow_rec r4 = {.host_port = 8080, .proto = IPPROTO_TCP, .len = 8}, *l4;
+	struct nb_allow6_rec r6 = {.host_port = 8080, .proto = IPPROTO_TCP, .len = 32}, *l6;
+	size_t cnt;
+
+	assert_int_equal(inet_pton(AF_INET, "10.0.0.0", &r4.addr), 1);
+	assert_int_equal(inet_pton(AF_INET6, "2001:db8::", &r6.addr6), 1);
+	/* no published port, no list */
+	assert_int_not_equal(nb_store_allow_add(f->st, &r4), 0);
+	assert_int_not_equal(nb_store_allow6_add(f->st, &r6), 0);
+	assert_int_equal(nb_store_publish_add(f->st, &p4, NULL), 0);
+	assert_int_equal(nb_store_publish6_add(f->st, &p6, NULL), 0);
+	assert_int_equal(nb_store_allow_add(f->st, &r4), 0);
+	assert_int_equal(nb_store_allow_add(f->st, &r4), 0);
+	assert_int_equal(nb_store_allow6_add(f->st, &r6), 0);
+	assert_int_equal(nb_store_allow6_add(f->st, &r6), 0);
+	assert_int_equal(nb_store_allow_list(f->st, &l4, &cnt), 0);
+	assert_int_equal(cnt, 1);
+	assert_memory_equal(&l4[0], &r4, sizeof(r4));
+	free(l4);
+	assert_int_equal(nb_store_allow6_list(f->st, &l6, &cnt), 0);
+	assert_int_equal(cnt, 1);
+	assert_memory_equal(&l6[0], &r6, sizeof(r6));
+	free(l6);
+	/* unpublishing the port takes its list along */
+	assert_int_equal(nb_store_publish_del(f->st, &p4), 0);
+	assert_int_equal(nb_store_publish6_del(f->st, &p6), 0);
+	assert_int_equal(nb_store_allow_list(f->st, &l4, &cnt), 0);
+	assert_int_equal(cnt, 0);
+	free(l4);
+	assert_int_equal(nb_store_allow6_list(f->st, &l6, &cnt), 0);
+	assert_int_equal(cnt, 0);
+	free(l6);
+	nb_network_rec_clear(&n);
+}
+
 static void test_publish_conflicts(void **state)
 {
 	struct fixture *f = *state;
@@ -1702,6 +1882,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_net_id_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_network_endpoint_limit, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_query_plans, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_network_counts_and_floor, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_id_prefix_range, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_resolution, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_sandbox_resolution, setup, teardown),
@@ -1714,6 +1895,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cascade, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_publish_conflicts, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_publish6, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_allow, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_injection_verbatim, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_transactions, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_settings, setup, teardown),

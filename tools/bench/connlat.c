@@ -20,15 +20,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nbb.h"
+
 static const char request[] = "GET / HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n";
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
 
 /* One exchange; 0 or -errno (-EPROTO when the answer was not "200") */
 static int exchange(const struct sockaddr_storage *sa, socklen_t salen)
@@ -67,18 +61,9 @@ cleanup:
 	return err;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv)
 {
-	struct sockaddr_storage sa = {};
-	struct sockaddr_in *sin = (struct sockaddr_in *)&sa;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&sa;
+	struct sockaddr_storage sa;
 	socklen_t salen;
 	double secs = 2, start, t0, t1, sum = 0, *lat;
 	long max = 2000000, warm = 50, count = 0, errors = 0, i;
@@ -108,18 +93,8 @@ int main(int argc, char **argv)
 	}
 	if (!addr || port <= 0 || port > 65535 || secs <= 0 || max <= 0 || warm < 0)
 		goto usage;
-	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		salen = sizeof(*sin);
-	} else if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		salen = sizeof(*sin6);
-	} else {
-		fprintf(stderr, "nbb-connlat: address %s: not an IPv4 or IPv6 address\n", addr);
+	if (nbb_parse_addr("nbb-connlat", addr, port, &sa, &salen))
 		return 2;
-	}
 	lat = calloc(max, sizeof(*lat));
 	if (!lat) {
 		fprintf(stderr, "nbb-connlat: cannot allocate %ld samples\n", max);
@@ -128,13 +103,13 @@ int main(int argc, char **argv)
 	/* warm-up: ARP/neighbour entries, caches, the server's first wake-ups */
 	for (i = 0; i < warm; i++)
 		exchange(&sa, salen);
-	start = now_us();
+	start = nbb_now_us();
 	while (count < max) {
-		t0 = now_us();
+		t0 = nbb_now_us();
 		if (t0 - start >= secs * 1e6)
 			break;
 		err = exchange(&sa, salen);
-		t1 = now_us();
+		t1 = nbb_now_us();
 		if (err) {
 			if (!first_err)
 				first_err = err;
@@ -147,13 +122,13 @@ int main(int argc, char **argv)
 		lat[count++] = t1 - t0;
 		sum += t1 - t0;
 	}
-	t1 = now_us();
+	t1 = nbb_now_us();
 	if (!count) {
 		fprintf(stderr, "nbb-connlat: %s:%d: no connection succeeded: %s\n", addr, port,
 			strerror(-first_err));
 		return 1;
 	}
-	qsort(lat, count, sizeof(*lat), cmp_double);
+	qsort(lat, count, sizeof(*lat), nbb_cmp_double);
 	printf("{\"count\": %ld, \"errors\": %ld, \"secs\": %.3f, \"rate\": %.1f, "
 	       "\"avg_us\": %.2f, \"p50_us\": %.2f, \"p90_us\": %.2f, \"p99_us\": %.2f, "
 	       "\"min_us\": %.2f, \"max_us\": %.2f}\n",

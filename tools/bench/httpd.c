@@ -24,29 +24,24 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "nbb.h"
+
 static const char reply[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n"
 			    "Content-Type: text/plain\r\n\r\nok";
 
 static int listen_on(const char *addr, int port)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
-	struct sockaddr_in6 sin6 = { .sin6_family = AF_INET6, .sin6_port = htons(port) };
-	struct sockaddr *sa = (struct sockaddr *)&sin;
-	socklen_t len = sizeof(sin);
+	struct sockaddr_storage sa;
+	socklen_t len;
 	int fd, one = 1;
 
-	if (inet_pton(AF_INET6, addr, &sin6.sin6_addr) == 1) {
-		sa = (struct sockaddr *)&sin6;
-		len = sizeof(sin6);
-	} else if (inet_pton(AF_INET, addr, &sin.sin_addr) != 1) {
-		fprintf(stderr, "nbb-httpd: address %s: not an IPv4 or IPv6 address\n", addr);
+	if (nbb_parse_addr("nbb-httpd", addr, port, &sa, &len))
 		return -EINVAL;
-	}
-	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return -errno;
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, sa, len) < 0 || listen(fd, 4096) < 0) {
+	if (bind(fd, (const struct sockaddr *)&sa, len) < 0 || listen(fd, 4096) < 0) {
 		int err = -errno;
 
 		fprintf(stderr, "nbb-httpd: %s:%d: %s\n", addr, port, strerror(-err));

@@ -26,37 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "nbb.h"
+
 #define MAX_MSG 65536
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int parse_addr(const char *addr, int port, struct sockaddr_storage *sa, socklen_t *len)
-{
-	struct sockaddr_in *sin = (struct sockaddr_in *)sa;
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)sa;
-
-	memset(sa, 0, sizeof(*sa));
-	if (inet_pton(AF_INET, addr, &sin->sin_addr) == 1) {
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		*len = sizeof(*sin);
-		return 0;
-	}
-	if (inet_pton(AF_INET6, addr, &sin6->sin6_addr) == 1) {
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		*len = sizeof(*sin6);
-		return 0;
-	}
-	fprintf(stderr, "nbb-pingpong: address %s: not an IPv4 or IPv6 address\n", addr);
-	return -1;
-}
 
 /* n bytes into or out of fd, spinning on EAGAIN; 0, or -1 at EOF or on an error */
 static int spin_io(int fd, char *buf, size_t n, bool rd)
@@ -114,13 +86,6 @@ static int serve(const struct sockaddr_storage *sa, socklen_t len)
 	}
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv)
 {
 	static char buf[MAX_MSG];
@@ -160,13 +125,13 @@ int main(int argc, char **argv)
 		goto usage;
 	if (server) {
 		/* the server listens on the wildcard of ADDR's family (:: takes both) */
-		if (parse_addr(addr ? addr : "::", port, &sa, &len))
+		if (nbb_parse_addr("nbb-pingpong", addr ? addr : "::", port, &sa, &len))
 			return 2;
 		return serve(&sa, len);
 	}
 	if (!addr)
 		goto usage;
-	if (parse_addr(addr, port, &sa, &len))
+	if (nbb_parse_addr("nbb-pingpong", addr, port, &sa, &len))
 		return 2;
 	fd = socket(sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (const struct sockaddr *)&sa, len)) {
@@ -185,14 +150,14 @@ int main(int argc, char **argv)
 	for (i = 0; i < warm; i++)
 		if (spin_io(fd, buf, msg, false) || spin_io(fd, buf, msg, true))
 			goto broken;
-	start = now_us();
+	start = nbb_now_us();
 	while (count < max) {
-		t0 = now_us();
+		t0 = nbb_now_us();
 		if (t0 - start >= secs * 1e6)
 			break;
 		if (spin_io(fd, buf, msg, false) || spin_io(fd, buf, msg, true))
 			goto broken;
-		t1 = now_us();
+		t1 = nbb_now_us();
 		lat[count] = (t1 - t0) / 2;
 		sum += lat[count++];
 	}
@@ -201,7 +166,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "nbb-pingpong: no round trip in %g s\n", secs);
 		return 1;
 	}
-	qsort(lat, count, sizeof(*lat), cmp_double);
+	qsort(lat, count, sizeof(*lat), nbb_cmp_double);
 	printf("{\"avg_us\": %.3f, \"p50_us\": %.3f, \"p99_us\": %.3f, \"observations\": %ld}\n",
 	       sum / count, lat[count / 2], lat[count * 99 / 100], count);
 	free(lat);

@@ -29,13 +29,14 @@ TOPO_NAME = {
     "EV": "netbpf, XDP on the veth uplink too (--xdp-veth)",
     "D0": "netbpf, tc, counters compiled out",
     "D1": "netbpf, tc, Docker's embedded-DNS nat rules in the sandboxes",
+    "A1": "bare veth pair, Docker's embedded-DNS nat rules on both ends",
     "F": "tc floor: port + FDB lookup, bpf_redirect_peer",
     "G": "Docker 20.10 on netbpf (netbpfd), tc",
     "XU": "cross-host: direct underlay, no encapsulation",
     "XF": "cross-host: kernel VXLAN + Linux bridge (flannel's vxlan datapath)",
     "XN": "cross-host: netbpf overlay (VXLAN in BPF), tc",
 }
-ORDER = ["A", "B", "C", "D", "E", "EV", "D0", "D1", "F", "G"]
+ORDER = ["A", "A1", "B", "C", "D", "E", "EV", "D0", "D1", "F", "G"]
 # across two hosts (issue 17): reported apart, against each other (cross_host())
 XORDER = ["XU", "XF", "XN"]
 
@@ -714,6 +715,11 @@ def main():
             w(f"| netbpf with Docker's embedded-DNS nat rules in the sandboxes (D1) vs without (D):"
               f" {what} | – | {rr(m, 'D1', 'D', fl)} |")
             w(f"| Docker on netbpf (G) vs D1: {what} | – | {rr(m, 'G', 'D1', fl)} |")
+        # the ceiling of any driver under Docker: no switch at all, Docker's nat table
+        if R.v.get((m, "A1")):
+            w(f"| bare veth pair with Docker's embedded-DNS nat rules (A1) vs Docker's bridge (C),"
+              f" the best any driver can reach under Docker: {what} | – | {rr(m, 'A1', 'C', fl)} |")
+            w(f"| Docker on netbpf (G) vs that ceiling (A1): {what} | – | {rr(m, 'G', 'A1', fl)} |")
     # docker-proxy (127.0.0.1) against Docker's DNAT path (from outside), both serial
     cl = R.v.get(("local_lat", "C"), {})
     cp = R.v.get(("pub_lat", "C"), {})
@@ -764,6 +770,9 @@ def main():
          else "."))
     w("")
     w("- **(A) bare veth pair**: two namespaces joined by one veth pair: the practical limit.")
+    w("- **(A1)**: A with the nat table Docker's embedded DNS loads into every container of a "
+      "user-defined network (`tools/bench/dockerdns.rules`) on both ends: the limit for any "
+      "network driver under Docker 20.10, whose containers track every connection.")
     w("- **(B) Linux bridge**: two veths on a bridge in a third namespace, "
       "`bridge-nf-call-*` = 0 (br_netfilter is built into this kernel and on by default).")
     w("- **(C) Docker**: `dockerd` started in a namespace of its own (the \"host\") with its own "

@@ -22,14 +22,17 @@
 #   (EV) as E with `--xdp-veth`: XDP on the (veth) uplink too, which E leaves to tc
 #   (D0) as D with the per-endpoint counters compiled out of the endpoint program
 #   (F) as D with the floor of a tc switch on the endpoints (port + FDB lookup, redirect_peer)
+#   (A1) as A with the nat rules Docker's embedded DNS puts in every container (below): the
+#       ceiling of any network driver under Docker 20.10
 #   (D1) as D with the nat rules Docker's embedded DNS puts in every container of a
 #       user-defined network loaded into both sandboxes (conntrack on in them, as in C and G)
 #   (G) Docker on netbpf: C's engine and containers on a D instance, `docker network create
 #       -d netbpf` and `-p` through netbpfd (issue 15)
 
-TOPO_IDS=(A B C D E EV D0 D1 F G)
+TOPO_IDS=(A A1 B C D E EV D0 D1 F G)
 declare -A TOPO_NAME=(
 	[A]="bare veth pair"
+	[A1]="bare veth pair, Docker's embedded-DNS nat rules on both ends"
 	[B]="Linux bridge, br_netfilter off"
 	[C]="Docker 20.10: bridge, iptables, docker-proxy"
 	[D]="netbpf, tc"
@@ -52,24 +55,39 @@ world_resolv_conf() { echo "nameserver 198.18.0.2" >"$1"; }
 
 # ---- (A) a bare veth pair ------------------------------------------------------
 
-topo_setup_A() {
-	local c=$NBB_ID-a-cli s=$NBB_ID-a-srv
+# veth_pair TOPO TAG V4NET V6NET: two netns joined by one veth pair (.1 the
+# client, .2 the server), no NAT: the "published port" rows use the server's
+# own address, the floor every translated path is measured against
+veth_pair() {
+	local t=$1 c=$NBB_ID-$2-cli s=$NBB_ID-$2-srv
 	ip netns add "$c"
 	ip netns add "$s"
 	ip link add eth0 netns "$c" type veth peer name eth0 netns "$s"
-	ip -n "$c" addr add 10.99.0.1/24 dev eth0
-	ip -n "$s" addr add 10.99.0.2/24 dev eth0
-	ip -n "$c" addr add fd00:99::1/64 dev eth0 nodad
-	ip -n "$s" addr add fd00:99::2/64 dev eth0 nodad
+	ip -n "$c" addr add "$3.1/24" dev eth0
+	ip -n "$s" addr add "$3.2/24" dev eth0
+	ip -n "$c" addr add "$4::1/64" dev eth0 nodad
+	ip -n "$s" addr add "$4::2/64" dev eth0 nodad
 	ip -n "$c" link set lo up
 	ip -n "$s" link set lo up
 	ip -n "$c" link set eth0 up
 	ip -n "$s" link set eth0 up
-	T_CLI[A]=$c T_SRV[A]=$s T_SRVIP[A]=10.99.0.2
-	# no NAT here: the "published port" rows use the server's own address, the
-	# floor every translated path is measured against
-	T_PUBCLI[A]=$c T_PUBIP[A]=10.99.0.2 T_PUBPORT[A]=80
-	T_SRVIP6[A]=fd00:99::2 T_PUBIP6[A]=fd00:99::2
+	T_CLI[$t]=$c T_SRV[$t]=$s T_SRVIP[$t]=$3.2
+	T_PUBCLI[$t]=$c T_PUBIP[$t]=$3.2 T_PUBPORT[$t]=80
+	T_SRVIP6[$t]=$4::2 T_PUBIP6[$t]=$4::2
+}
+
+topo_setup_A() { veth_pair A a 10.99.0 fd00:99; }
+
+# (A1): A with the nat table Docker 20.10's embedded DNS loads into every
+# container of a user-defined network (tools/bench/dockerdns.rules, as D1) on
+# both ends. Whatever driver Docker's containers run on, their netns track
+# every connection: A1 against C is the best any driver can reach there.
+topo_setup_A1() {
+	local s
+	veth_pair A1 a1 10.98.0 fd00:98
+	for s in cli srv; do
+		in_ns "$NBB_ID-a1-$s" iptables-restore <"$NBB_BENCH/dockerdns.rules"
+	done
 }
 
 # ---- (B) a Linux bridge ----------------------------------------------------------

@@ -497,11 +497,22 @@ static int port_parse(json_t *pm, size_t i, struct nb_cni_portmap *out, struct n
 				     "runtimeConfig.portMappings[%zu]: protocol \"%s\": netbpf "
 				     "publishes tcp and udp",
 				     i, proto);
+	out->family = NB_FAMILY_ANY;
 	out->host_ip = 0;
+	memset(&out->host_ip6, 0, sizeof(out->host_ip6));
 	if (hip && *hip) {
-		if (check_ipv4("runtimeConfig.portMappings[].hostIP", hip, e))
-			return -EINVAL;
-		nb_parse_ipv4(hip, &out->host_ip);
+		if (!nb_parse_ipv4(hip, &out->host_ip))
+			out->family = NB_FAMILY_V4;
+		else if (inet_pton(AF_INET6, hip, &out->host_ip6) == 1 &&
+			 !IN6_IS_ADDR_V4MAPPED(&out->host_ip6) &&
+			 !IN6_IS_ADDR_MULTICAST(&out->host_ip6))
+			out->family = NB_FAMILY_V6;
+		else
+			return nb_cni_errorf(
+			    e, NB_CNI_ERR_INVALID_CONFIG,
+			    "runtimeConfig.portMappings[%zu]: hostIP \"%s\": not an "
+			    "IPv4 or IPv6 unicast address",
+			    i, hip);
 	}
 	out->host_port = (__u16)h;
 	out->container_port = (__u16)c;

@@ -20,7 +20,8 @@
  *                                        NETBPF_CGROUP and `netbpfctl up --uplink`)
  *   dns                                  passed through into the result, with the
  *                                        gateway as nameserver when none is given
- *   runtimeConfig.portMappings           published ports (the portMappings capability)
+ *   runtimeConfig.portMappings           published ports (the portMappings capability); hostIP
+ *                                        picks the families as the portmap plugin does
  *   runtimeConfig.ips                    a fixed address (the ips capability)
  *   cni.dev/valid-attachments            GC's list of attachments to keep
  * Keys the plugin does not know are ignored, as the spec allows; known keys
@@ -35,6 +36,7 @@
 #include <linux/types.h>
 
 #include <jansson.h>
+#include <netbpf/netbpf.h>
 
 #define NB_CNI_VERSION_LATEST "1.1.0"
 
@@ -116,10 +118,12 @@ int nb_cni_env_parse(const char *(*get)(const char *name), struct nb_cni_env *en
 enum { NB_CNI_PROTO_TCP = 6, NB_CNI_PROTO_UDP = 17 };
 
 struct nb_cni_portmap {
-	__be32 host_ip;	      /* 0: the network's host binding (every host address by default) */
-	__u16 host_port;      /* host order */
-	__u16 container_port; /* host order */
-	__u8 proto;	      /* NB_CNI_PROTO_* */
+	enum nb_family family;	  /* hostIP: none (""), IPv4 or IPv6 (portspec.h) */
+	__be32 host_ip;		  /* NB_FAMILY_V4: the address (0.0.0.0 = every one) */
+	struct in6_addr host_ip6; /* NB_FAMILY_V6: the address (:: = every one) */
+	__u16 host_port;	  /* host order */
+	__u16 container_port;	  /* host order */
+	__u8 proto;		  /* NB_CNI_PROTO_* */
 };
 
 struct nb_cni_attachment_ref {

@@ -763,17 +763,43 @@ static bool port_published(const struct nb_publish_rec *rows, size_t n,
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (rows[i].host_port == m->host_port && rows[i].sb_port == m->container_port &&
-		    rows[i].proto == m->proto && (!m->host_ip || rows[i].host_ip == m->host_ip))
+		if (nb_publish_row_is(&rows[i], m->family, m->host_ip, &m->host_ip6, m->host_port,
+				      m->host_port, m->container_port, m->proto))
 			return true;
 	return false;
+}
+
+/*
+ * m as netbpf's publish spec: "HP:CP/PROTO" (both families the endpoint has, as the
+ * portmap plugin maps one per family), "IPv4:HP:CP/PROTO" (0.0.0.0 included: IPv4
+ * alone) or "[IPv6]:HP:CP/PROTO" (:: included: IPv6 alone)
+ */
+static void port_spec(const struct nb_cni_portmap *m, char *spec, size_t size)
+{
+	const char *proto = m->proto == NB_CNI_PROTO_UDP ? "udp" : "tcp";
+	char ip[NB_IPV6_STRLEN];
+
+	switch (m->family) {
+	case NB_FAMILY_V4:
+		snprintf(spec, size, "%s:%u:%u/%s", nb_fmt_ipv4(m->host_ip, ip), m->host_port,
+			 m->container_port, proto);
+		break;
+	case NB_FAMILY_V6:
+		snprintf(spec, size, "[%s]:%u:%u/%s", nb_fmt_ipv6(&m->host_ip6, ip), m->host_port,
+			 m->container_port, proto);
+		break;
+	default:
+		snprintf(spec, size, "%u:%u/%s", m->host_port, m->container_port, proto);
+	}
 }
 
 /*
  * runtimeConfig.portMappings through netbpf's NAT (`netbpfctl publish`'s path),
  * through ep, the endpoint of this ADD's CNI_IFNAME: a container on two netbpf
  * networks publishes each ADD's ports on that network's address, and DEL of
- * that attachment takes them away with its endpoint.
+ * that attachment takes them away with its endpoint. A hostIP of a family the
+ * endpoint lacks (an IPv6 one on an IPv4-only network) is refused by the
+ * library, and the whole ADD is undone.
  */
 static int ports_publish(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb_world *w,
 			 const struct nb_sandbox_rec *sb, const struct nb_endpoint_rec *ep,
@@ -781,14 +807,14 @@ static int ports_publish(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb_
 {
 	const struct nb_cni_conf *c = ctx->conf;
 	struct nb_publish_rec *rows = NULL;
-	char spec[64], ip[NB_IPV4_STRLEN];
+	char spec[NB_IPV6_STRLEN + 32];
 	int mark = log_mark();
 	size_t i, nrows = 0;
 	int err;
 
 	if (!c->nports)
 		return 0;
-	err = nb_store_publish_list(st, sb->id, &rows, &nrows);
+	err = nb_publish_list_all(st, sb->id, &rows, &nrows);
 	if (err)
 		return lib_fail(ctx, NB_CNI_ERR_IO, mark, err,
 				"sandbox \"%s\": cannot read its "
@@ -799,13 +825,7 @@ static int ports_publish(struct nb_cni_ctx *ctx, struct nb_store *st, struct nb_
 
 		if (port_published(rows, nrows, m))
 			continue;
-		if (m->host_ip)
-			snprintf(spec, sizeof(spec), "%s:%u:%u/%s", nb_fmt_ipv4(m->host_ip, ip),
-				 m->host_port, m->container_port,
-				 m->proto == NB_CNI_PROTO_UDP ? "udp" : "tcp");
-		else
-			snprintf(spec, sizeof(spec), "%u:%u/%s", m->host_port, m->container_port,
-				 m->proto == NB_CNI_PROTO_UDP ? "udp" : "tcp");
+		port_spec(m, spec, sizeof(spec));
 		mark = log_mark();
 		err = nb_publish_add_via(st, w, sb, ep, spec, done, ndone);
 		if (err) {
@@ -1125,7 +1145,7 @@ static int check_container(struct nb_cni_ctx *ctx, const struct nb_network_rec *
 			   const struct nb_endpoint_rec *ep)
 {
 	const char *path = ctx->env->netns;
-	char m1[18], m2[18], a[NB_IPV4_STRLEN];
+	char m1[18], m2[18], a[NB_IPV4_STRLEN], a6[NB_IPV6_STRLEN];
 	struct nb_nl *nl = NULL;
 	__u8 mac[6];
 	int fd, err;
@@ -1153,6 +1173,12 @@ static int check_container(struct nb_cni_ctx *ctx, const struct nb_network_rec *
 		err = nb_cni_errorf(
 		    ctx->err, NB_CNI_ERR_CHECK, "container \"%s\": %s lacks its address %s/%d",
 		    ctx->env->container_id, ep->ifname, nb_fmt_ipv4(ep->ip, a), net->subnet.len);
+	} else if (!nb_ipv6_is_zero(&ep->ip6) &&
+		   nb_nl_addr6_has(nl, ep->ifname, &ep->ip6, net->subnet6.len) != 1) {
+		err = nb_cni_errorf(ctx->err, NB_CNI_ERR_CHECK,
+				    "container \"%s\": %s lacks its address %s/%d",
+				    ctx->env->container_id, ep->ifname, nb_fmt_ipv6(&ep->ip6, a6),
+				    net->subnet6.len);
 	}
 	nb_nl_close(nl);
 	return err;
@@ -1214,6 +1240,24 @@ static int check_prev(struct nb_cni_ctx *ctx, const struct nb_network_rec *net,
 	if (!found)
 		return nb_cni_errorf(ctx->err, NB_CNI_ERR_CHECK,
 				     "prevResult does not list the container's address %s", want);
+	/* a dual-stack endpoint: its IPv6 address too */
+	if (!nb_ipv6_is_zero(&ep->ip6)) {
+		char want6[NB_CIDR6_STRLEN];
+
+		nb_fmt_ipv6(&ep->ip6, want6);
+		snprintf(want6 + strlen(want6), sizeof(want6) - strlen(want6), "/%d",
+			 net->subnet6.len);
+		found = false;
+		json_array_foreach(ips, i, ip)
+		{
+			addr = json_string_value(json_object_get(ip, "address"));
+			found = found || (addr && !strcmp(addr, want6));
+		}
+		if (!found)
+			return nb_cni_errorf(ctx->err, NB_CNI_ERR_CHECK,
+					     "prevResult does not list the container's address %s",
+					     want6);
+	}
 	json_array_foreach(json_object_get(prev, "routes"), i, route)
 	{
 		dst = json_string_value(json_object_get(route, "dst"));
@@ -1232,6 +1276,91 @@ static int check_prev(struct nb_cni_ctx *ctx, const struct nb_network_rec *net,
 	return 0;
 }
 
+/*
+ * One family of a portMappings entry: its row (through ep's network) and the map entry
+ * leading to ep's address in that family
+ */
+static int check_port(struct nb_cni_ctx *ctx, struct nb_world *w, const struct nb_endpoint_rec *ep,
+		      const struct nb_publish_rec *rows, size_t nrows,
+		      const struct nb_portmap *want)
+{
+	char k[NB_PORTMAP_STRLEN];
+	struct nb_publish6_val v6;
+	struct nb_publish_val v4;
+	bool found = false;
+	size_t i;
+	int err;
+
+	for (i = 0; i < nrows && !found; i++)
+		found = rows[i].v6 == want->v6 && rows[i].host_port == want->host_port &&
+			rows[i].sb_port == want->sb_port && rows[i].proto == want->proto &&
+			!strcmp(rows[i].network_id, ep->network_id) &&
+			(want->v6 ? IN6_ARE_ADDR_EQUAL(&rows[i].host_ip6, &want->host_ip6)
+				  : rows[i].host_ip == want->host_ip);
+	nb_portmap_key_str(want, k);
+	if (!found)
+		return nb_cni_errorf(ctx->err, NB_CNI_ERR_CHECK,
+				     "container \"%s\": host port %s is not published to its port "
+				     "%u through %s",
+				     ctx->env->container_id, k, want->sb_port, ep->ifname);
+	if (want->v6) {
+		err = nb_nat_publish6_get(&w->maps, &want->host_ip6, want->host_port, want->proto,
+					  &v6);
+		if (!err && memcmp(v6.sb_ip6, &ep->ip6, sizeof(v6.sb_ip6)))
+			err = -ESTALE;
+	} else {
+		err =
+		    nb_nat_publish_get(&w->maps, want->host_ip, want->host_port, want->proto, &v4);
+		if (!err && v4.sb_ip != ep->ip)
+			err = -ESTALE;
+	}
+	if (err)
+		return nb_cni_errorf(
+		    ctx->err, NB_CNI_ERR_CHECK, "container \"%s\": host port %s: map %s %s",
+		    ctx->env->container_id, k,
+		    want->v6 ? NB_MAP_NAME(NB_MAP_PUBLISH6) : NB_MAP_NAME(NB_MAP_PUBLISH),
+		    err == -ESTALE ? "leads to another address" : "has no entry for it");
+	return 0;
+}
+
+/*
+ * runtimeConfig.portMappings as ADD published them: each entry in each family it binds
+ * (no hostIP: IPv4 on the network's binding, and IPv6 on [::] when the endpoint has an
+ * IPv6 address and the binding is 0.0.0.0, as nb_publish_add does)
+ */
+static int check_ports(struct nb_cni_ctx *ctx, struct nb_world *w, const struct nb_network_rec *net,
+		       const struct nb_endpoint_rec *ep, const struct nb_publish_rec *rows,
+		       size_t nrows)
+{
+	const struct nb_cni_conf *c = ctx->conf;
+	bool has6 = !nb_ipv6_is_zero(&ep->ip6);
+	struct nb_portmap want;
+	size_t i;
+	int err = 0;
+
+	for (i = 0; !err && i < c->nports; i++) {
+		const struct nb_cni_portmap *m = &c->ports[i];
+
+		memset(&want, 0, sizeof(want));
+		want.host_port = m->host_port;
+		want.sb_port = m->container_port;
+		want.proto = m->proto;
+		if (m->family == NB_FAMILY_V4 || (m->family == NB_FAMILY_ANY && ep->ip)) {
+			want.host_ip = m->family == NB_FAMILY_V4 ? m->host_ip : net->host_binding;
+			err = check_port(ctx, w, ep, rows, nrows, &want);
+		}
+		if (!err && (m->family == NB_FAMILY_V6 ||
+			     (m->family == NB_FAMILY_ANY && has6 && !net->host_binding))) {
+			want.v6 = true;
+			want.host_ip = 0;
+			if (m->family == NB_FAMILY_V6)
+				want.host_ip6 = m->host_ip6;
+			err = check_port(ctx, w, ep, rows, nrows, &want);
+		}
+	}
+	return err;
+}
+
 int nb_cni_check(struct nb_cni_ctx *ctx)
 {
 	const struct nb_cni_env *env = ctx->env;
@@ -1241,6 +1370,8 @@ int nb_cni_check(struct nb_cni_ctx *ctx)
 	struct nb_world_ref world = {0};
 	struct nb_store *st = NULL;
 	struct nb_world *w;
+	struct nb_publish_rec *rows = NULL;
+	size_t nrows = 0;
 	bool have_net = false;
 	struct sb_key k;
 	int mark;
@@ -1278,6 +1409,15 @@ int nb_cni_check(struct nb_cni_ctx *ctx)
 				     "container \"%s\": cannot read the state", env->container_id);
 		goto cleanup;
 	}
+	if (ctx->conf->nports) {
+		err = nb_publish_list_all(st, sb.id, &rows, &nrows);
+		if (err) {
+			err =
+			    lib_fail(ctx, NB_CNI_ERR_IO, mark, err,
+				     "container \"%s\": cannot read its ports", env->container_id);
+			goto cleanup;
+		}
+	}
 	/* the reader's snapshot is all CHECK needs: let ADDs and DELs go on */
 	nb_store_close(st);
 	st = NULL;
@@ -1310,7 +1450,10 @@ int nb_cni_check(struct nb_cni_ctx *ctx)
 		err = check_container(ctx, &net, &ep);
 	if (!err)
 		err = check_prev(ctx, &net, &ep);
+	if (!err)
+		err = check_ports(ctx, w, &net, &ep, rows, nrows);
 cleanup:
+	free(rows);
 	nb_world_put(&world);
 	if (st)
 		nb_store_close(st);

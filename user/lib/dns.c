@@ -294,6 +294,35 @@ static enum nb_dns_verdict to_wire(ldns_pkt *r, uint8_t **resp, size_t *resp_len
 	return NB_DNS_ANSWER;
 }
 
+bool nb_dns_is_client(const struct nb_dns_table *t, const char *net_id, __be32 client)
+{
+	return client_entry(t, net_id, client) != NULL;
+}
+
+/*
+ * The header-only reply rcode to the query whose header is q (at least 12 bytes): what a query
+ * ldns cannot parse, or one it can but we do not serve, gets. Built from the raw header, as the
+ * rest of q is not to be trusted.
+ */
+static enum nb_dns_verdict header_reply(const uint8_t *q, ldns_pkt_rcode rcode, uint8_t **resp,
+					size_t *resp_len)
+{
+	enum nb_dns_verdict v;
+	ldns_pkt *r = ldns_pkt_new();
+
+	if (!r)
+		return NB_DNS_DROP;
+	ldns_pkt_set_id(r, (uint16_t)(q[0] << 8 | q[1]));
+	ldns_pkt_set_qr(r, true);
+	ldns_pkt_set_opcode(r, (ldns_pkt_opcode)((q[2] >> 3) & 0xf));
+	ldns_pkt_set_rd(r, q[2] & 0x01);
+	ldns_pkt_set_ra(r, true);
+	ldns_pkt_set_rcode(r, rcode);
+	v = to_wire(r, resp, resp_len);
+	ldns_pkt_free(r);
+	return v;
+}
+
 enum nb_dns_verdict nb_dns_answer(const struct nb_dns_table *t, const char *net_id, __be32 client,
 				  const uint8_t *q, size_t len, uint8_t **resp, size_t *resp_len)
 {
@@ -313,12 +342,20 @@ enum nb_dns_verdict nb_dns_answer(const struct nb_dns_table *t, const char *net_
 	asker = client_entry(t, net_id, client);
 	if (!asker)
 		return NB_DNS_DROP;
-	if (len < LDNS_HEADER_SIZE || ldns_wire2pkt(&pkt, q, len) != LDNS_STATUS_OK)
+	/* too short to have an id to answer, or a reply (QR): silence, so no two servers loop */
+	if (len < LDNS_HEADER_SIZE || (q[2] & 0x80))
 		return NB_DNS_DROP;
-	if (ldns_pkt_qr(pkt) || ldns_pkt_get_opcode(pkt) != LDNS_PACKET_QUERY ||
-	    ldns_pkt_qdcount(pkt) != 1) {
-		v = NB_DNS_DROP;
-		goto out;
+	if (((q[2] >> 3) & 0xf) != LDNS_PACKET_QUERY)
+		return header_reply(q, LDNS_RCODE_NOTIMPL, resp, resp_len);
+	/*
+	 * A sandbox's malformed query (compression loop, label past the end, a name over 255
+	 * bytes, no question or several) is told FORMERR and never forwarded: ldns bounds the
+	 * pointers it follows and checks every length against len.
+	 */
+	if (ldns_wire2pkt(&pkt, q, len) != LDNS_STATUS_OK || ldns_pkt_qdcount(pkt) != 1 ||
+	    ldns_rr_list_rr_count(ldns_pkt_question(pkt)) != 1) {
+		ldns_pkt_free(pkt);
+		return header_reply(q, LDNS_RCODE_FORMERR, resp, resp_len);
 	}
 	question = ldns_rr_list_rr(ldns_pkt_question(pkt), 0);
 	owner = ldns_rr_owner(question);
@@ -377,6 +414,112 @@ enum nb_dns_verdict nb_dns_servfail(const uint8_t *q, size_t len, uint8_t **resp
 	return v;
 }
 
+/* the question of a parsed packet, or NULL unless it has exactly one */
+static const ldns_rr *only_question(const ldns_pkt *p)
+{
+	if (ldns_pkt_qdcount(p) != 1 || ldns_rr_list_rr_count(ldns_pkt_question(p)) != 1)
+		return NULL;
+	return ldns_rr_list_rr(ldns_pkt_question(p), 0);
+}
+
+bool nb_dns_answer_matches(const uint8_t *q, size_t qlen, const uint8_t *a, size_t alen)
+{
+	ldns_pkt *qp = NULL, *ap = NULL;
+	const ldns_rr *qq, *aq;
+	bool ok = false;
+
+	if (qlen < LDNS_HEADER_SIZE || alen < LDNS_HEADER_SIZE || q[0] != a[0] || q[1] != a[1] ||
+	    !(a[2] & 0x80))
+		return false;
+	if (ldns_wire2pkt(&qp, q, qlen) != LDNS_STATUS_OK ||
+	    ldns_wire2pkt(&ap, a, alen) != LDNS_STATUS_OK)
+		goto out;
+	qq = only_question(qp);
+	aq = only_question(ap);
+	/* names compare as DNS does, without case: a resolver may echo them in its own */
+	ok = qq && aq && ldns_pkt_get_opcode(ap) == ldns_pkt_get_opcode(qp) &&
+	     ldns_rr_get_type(aq) == ldns_rr_get_type(qq) &&
+	     ldns_rr_get_class(aq) == ldns_rr_get_class(qq) &&
+	     !ldns_dname_compare(ldns_rr_owner(aq), ldns_rr_owner(qq));
+out:
+	ldns_pkt_free(ap);
+	ldns_pkt_free(qp);
+	return ok;
+}
+
+size_t nb_dns_udp_limit(const uint8_t *q, size_t qlen, size_t max)
+{
+	ldns_pkt *p = NULL;
+	size_t n = LDNS_MIN_BUFLEN;
+
+	if (ldns_wire2pkt(&p, q, qlen) == LDNS_STATUS_OK && ldns_pkt_edns(p) &&
+	    ldns_pkt_edns_udp_size(p) > LDNS_MIN_BUFLEN)
+		n = ldns_pkt_edns_udp_size(p);
+	ldns_pkt_free(p);
+	return n < max ? n : max < LDNS_MIN_BUFLEN ? LDNS_MIN_BUFLEN : max;
+}
+
+/* empties one section of p */
+static void drop_section(ldns_pkt *p, ldns_pkt_section s)
+{
+	ldns_rr_list *l = ldns_rr_list_new();
+
+	switch (s) {
+	case LDNS_SECTION_ANSWER:
+		ldns_rr_list_deep_free(ldns_pkt_answer(p));
+		ldns_pkt_set_answer(p, l);
+		ldns_pkt_set_ancount(p, 0);
+		break;
+	case LDNS_SECTION_AUTHORITY:
+		ldns_rr_list_deep_free(ldns_pkt_authority(p));
+		ldns_pkt_set_authority(p, l);
+		ldns_pkt_set_nscount(p, 0);
+		break;
+	default:
+		ldns_rr_list_deep_free(ldns_pkt_additional(p));
+		ldns_pkt_set_additional(p, l);
+		ldns_pkt_set_arcount(p, 0);
+		break;
+	}
+}
+
+int nb_dns_truncate(const uint8_t *a, size_t alen, size_t max, uint8_t **out, size_t *out_len)
+{
+	ldns_pkt *p = NULL;
+	int err = 0;
+
+	*out = NULL;
+	*out_len = 0;
+	if (alen <= max) {
+		*out = malloc(alen ?: 1);
+		if (!*out)
+			return nb_error(-ENOMEM, "dns: reply of %zu bytes: out of memory", alen);
+		memcpy(*out, a, alen);
+		*out_len = alen;
+		return 0;
+	}
+	if (ldns_wire2pkt(&p, a, alen) != LDNS_STATUS_OK)
+		return nb_error(-EINVAL, "dns: reply of %zu bytes: not a DNS message", alen);
+	/*
+	 * RFC 2181 9: a reply that does not fit says so (TC) and keeps its header, question and
+	 * EDNS (ldns writes the OPT record from the packet's edns fields, not from a section),
+	 * so the client asks again over TCP rather than trusting half of an RRset.
+	 */
+	drop_section(p, LDNS_SECTION_ANSWER);
+	drop_section(p, LDNS_SECTION_AUTHORITY);
+	drop_section(p, LDNS_SECTION_ADDITIONAL);
+	ldns_pkt_set_tc(p, true);
+	if (ldns_pkt2wire(out, p, out_len) != LDNS_STATUS_OK || *out_len > max) {
+		free(*out);
+		*out = NULL;
+		*out_len = 0;
+		err = nb_error(-EMSGSIZE, "dns: reply of %zu bytes: its question alone exceeds %zu",
+			       alen, max);
+	}
+	ldns_pkt_free(p);
+	return err;
+}
+
 int nb_dns_upstreams(const char *resolv_conf, const __be32 *skip, size_t nskip, __be32 *out,
 		     size_t max)
 {
@@ -414,4 +557,62 @@ int nb_dns_write_resolv_conf(const char *path, __be32 gateway)
 	if (fclose(f))
 		return nb_error(-errno, "resolv.conf %s: %s", path, strerror(errno));
 	return 0;
+}
+
+void nb_dns_slots_init(struct nb_dns_slots *s, int max_all, int max_net, int max_client)
+{
+	memset(s, 0, sizeof(*s));
+	s->max_all = max_all < NB_DNS_SLOTS_MAX ? max_all : NB_DNS_SLOTS_MAX;
+	s->max_net = max_net;
+	s->max_client = max_client;
+}
+
+enum nb_dns_over nb_dns_slot_take(struct nb_dns_slots *s, __be32 gw, __be32 ip)
+{
+	int net = 0, mine = -1, free_i = -1, i;
+	enum nb_dns_over o = NB_DNS_OVER_NONE;
+
+	for (i = 0; i < s->max_all; i++) {
+		if (!s->h[i].n) {
+			free_i = free_i < 0 ? i : free_i;
+			continue;
+		}
+		if (s->h[i].gw == gw)
+			net += s->h[i].n;
+		if (s->h[i].gw == gw && s->h[i].ip == ip)
+			mine = i;
+	}
+	if (s->inflight >= s->max_all)
+		o = NB_DNS_OVER_ALL;
+	else if (net >= s->max_net)
+		o = NB_DNS_OVER_NET;
+	else if (mine >= 0 && s->h[mine].n >= s->max_client)
+		o = NB_DNS_OVER_CLIENT;
+	if (o != NB_DNS_OVER_NONE) {
+		s->refused[o]++;
+		s->last_gw = gw;
+		s->last_ip = ip;
+		return o;
+	}
+	/* fewer than max_all in flight: a free entry is there when ip holds none */
+	if (mine < 0) {
+		mine = free_i;
+		s->h[mine].gw = gw;
+		s->h[mine].ip = ip;
+	}
+	s->h[mine].n++;
+	s->inflight++;
+	return NB_DNS_OVER_NONE;
+}
+
+void nb_dns_slot_give(struct nb_dns_slots *s, __be32 gw, __be32 ip)
+{
+	int i;
+
+	for (i = 0; i < s->max_all; i++)
+		if (s->h[i].n && s->h[i].gw == gw && s->h[i].ip == ip) {
+			s->h[i].n--;
+			s->inflight--;
+			return;
+		}
 }

@@ -7,6 +7,7 @@
 #ifndef NETBPF_DNS_H
 #define NETBPF_DNS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <linux/types.h>
@@ -69,6 +70,25 @@ enum nb_dns_verdict {
 enum nb_dns_verdict nb_dns_answer(const struct nb_dns_table *t, const char *net_id, __be32 client,
 				  const uint8_t *q, size_t len, uint8_t **resp, size_t *resp_len);
 
+/* client is the address of a sandbox on net_id (whom the network's DNS serves) */
+bool nb_dns_is_client(const struct nb_dns_table *t, const char *net_id, __be32 client);
+
+/*
+ * a[alen] is the answer to query q[qlen] as it was sent: a reply (QR) with the same id, opcode
+ * and one question of the same name (any case), type and class. Anything else arriving on the
+ * query's socket (a spoofed or stale reply) is to be ignored.
+ */
+bool nb_dns_answer_matches(const uint8_t *q, size_t qlen, const uint8_t *a, size_t alen);
+
+/* the largest UDP reply the client of q takes: 512, or its EDNS payload size, at most max */
+size_t nb_dns_udp_limit(const uint8_t *q, size_t qlen, size_t max);
+
+/*
+ * *out (malloc'd) is reply a[alen] if it fits in max bytes, else its header and question
+ * with TC set and no records (the client retries over TCP). -errno: a is no DNS message.
+ */
+int nb_dns_truncate(const uint8_t *a, size_t alen, size_t max, uint8_t **out, size_t *out_len);
+
 /* the reply SERVFAIL to q (no resolver answered); NB_DNS_DROP when q is no query */
 enum nb_dns_verdict nb_dns_servfail(const uint8_t *q, size_t len, uint8_t **resp,
 				    size_t *resp_len);
@@ -81,6 +101,39 @@ enum nb_dns_verdict nb_dns_servfail(const uint8_t *q, size_t len, uint8_t **resp
  */
 int nb_dns_upstreams(const char *resolv_conf, const __be32 *skip, size_t nskip, __be32 *out,
 		     size_t max);
+
+/*
+ * The in-flight slots of a DNS server (a forwarded query's thread, a TCP connection's) by
+ * client: at most max_all at once, max_net of one network (its gateway), max_client of one
+ * client address on it, so that a sandbox holding idle connections or flooding a slow
+ * resolver uses up its own share, not its neighbours' nor other networks'. No lock here:
+ * the caller serializes.
+ */
+#define NB_DNS_SLOTS_MAX 256
+
+enum nb_dns_over {
+	NB_DNS_OVER_NONE = 0, /* a slot was taken */
+	NB_DNS_OVER_CLIENT,
+	NB_DNS_OVER_NET,
+	NB_DNS_OVER_ALL,
+};
+
+struct nb_dns_slots {
+	int max_all, max_net, max_client; /* max_all <= NB_DNS_SLOTS_MAX */
+	int inflight;
+	struct {
+		__be32 gw, ip; /* network (gateway) and client; n == 0: a free entry */
+		int n;
+	} h[NB_DNS_SLOTS_MAX];
+	unsigned long refused[NB_DNS_OVER_ALL + 1]; /* by the limit hit */
+	__be32 last_gw, last_ip;		    /* the last client refused */
+};
+
+void nb_dns_slots_init(struct nb_dns_slots *s, int max_all, int max_net, int max_client);
+/* a slot for client ip of network gw, or which limit it is over (counted in refused[]) */
+enum nb_dns_over nb_dns_slot_take(struct nb_dns_slots *s, __be32 gw, __be32 ip);
+/* gives back a slot nb_dns_slot_take() gave */
+void nb_dns_slot_give(struct nb_dns_slots *s, __be32 gw, __be32 ip);
 
 /* Docker's resolv.conf for a sandbox on a user-defined network: the gateway, ndots:0 */
 int nb_dns_write_resolv_conf(const char *path, __be32 gateway);

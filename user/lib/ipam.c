@@ -238,6 +238,12 @@ static int cmp_u32(const void *a, const void *b)
 int nb_ipam_alloc(const struct nb_prefix *subnet, const struct nb_prefix *range, __be32 gateway,
 		  const __be32 *used, size_t nused, __be32 *out)
 {
+	return nb_ipam_alloc_from(subnet, range, gateway, used, nused, 0, out);
+}
+
+int nb_ipam_alloc_from(const struct nb_prefix *subnet, const struct nb_prefix *range,
+		       __be32 gateway, const __be32 *used, size_t nused, __be32 from, __be32 *out)
+{
 	uint64_t first, last, c, gw = ntohl(gateway);
 	uint32_t *sorted = NULL;
 	size_t i = 0, n = 0;
@@ -261,6 +267,8 @@ int nb_ipam_alloc(const struct nb_prefix *subnet, const struct nb_prefix *range,
 	}
 
 	i = 0;
+	if (ntohl(from) > first)
+		first = ntohl(from);
 	for (c = first; c <= last; c++) {
 		while (i < n && sorted[i] < c)
 			i++;

@@ -69,6 +69,13 @@ __be32 nb_ipam_default_gateway(const struct nb_prefix *subnet, const struct nb_p
 int nb_ipam_alloc(const struct nb_prefix *subnet, const struct nb_prefix *range, __be32 gateway,
 		  const __be32 *used, size_t nused, __be32 *out);
 /*
+ * The same from address from on (0: from the range's first), for a caller
+ * that knows every address below from is taken: used[] needs to hold only
+ * those from on (nb_store_network_ips_floor()).
+ */
+int nb_ipam_alloc_from(const struct nb_prefix *subnet, const struct nb_prefix *range,
+		       __be32 gateway, const __be32 *used, size_t nused, __be32 from, __be32 *out);
+/*
  * Whether ip may be given to an endpoint (--ip): -ERANGE outside the subnet,
  * -EADDRNOTAVAIL for the network, broadcast or gateway address,
  * -EADDRINUSE when in used[]; 0 when free. (Docker allows a fixed --ip

@@ -318,6 +318,13 @@ int nb_map_dump(const struct nb_instance *inst, const char *name, json_t **out)
 			       name);
 		goto cleanup;
 	}
+	if (info.type == BPF_MAP_TYPE_SK_STORAGE) {
+		err = nb_error(-EOPNOTSUPP,
+			       "map \"%s\": socket storage lives in the sockets and cannot be "
+			       "listed",
+			       name);
+		goto cleanup;
+	}
 	if (!info.btf_id || !info.btf_key_type_id) {
 		err = nb_error(-ENODATA, "map \"%s\": the kernel keeps no BTF for its key", name);
 		goto cleanup;

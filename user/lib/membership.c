@@ -48,9 +48,12 @@ int64_t nb_now_ns(void)
 	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* The sandbox's name for messages about an address holder */
-static void holder_name(struct nb_store *st, const char *network_id, __be32 ip, char *out,
-			size_t size)
+/*
+ * The sandbox's name for messages about an address holder: the endpoint with
+ * IPv4 address ip, or with IPv6 address *ip6 when ip6 is not NULL
+ */
+static void holder_name(struct nb_store *st, const char *network_id, __be32 ip,
+			const struct in6_addr *ip6, char *out, size_t size)
 {
 	struct nb_endpoint_rec *eps = NULL;
 	struct nb_sandbox_rec sb;
@@ -60,7 +63,7 @@ static void holder_name(struct nb_store *st, const char *network_id, __be32 ip, 
 	if (nb_store_endpoint_list(st, network_id, NULL, &eps, &n))
 		return;
 	for (i = 0; i < n; i++) {
-		if (eps[i].ip != ip)
+		if (ip6 ? memcmp(&eps[i].ip6, ip6, sizeof(*ip6)) != 0 : eps[i].ip != ip)
 			continue;
 		if (!nb_store_sandbox_find(st, eps[i].sandbox_id, &sb))
 			snprintf(out, size, "sandbox \"%s\"", sb.name);
@@ -111,7 +114,7 @@ static int pick_address(struct nb_store *st, const struct nb_network_rec *net,
 			const struct nb_sandbox_rec *sb, __be32 want, __be32 *ip)
 {
 	char a[NB_IPV4_STRLEN], p[NB_CIDR_STRLEN], who[NB_NAME_MAX + 32];
-	__be32 *used = NULL;
+	__be32 *used = NULL, floor = 0;
 	size_t nused = 0;
 	int err;
 
@@ -125,7 +128,14 @@ static int pick_address(struct nb_store *st, const struct nb_network_rec *net,
 			  sb->name, nb_fmt_ipv4(want, a), net->name);
 		return -EINVAL;
 	}
-	err = nb_store_network_ips(st, net->id, &used, &nused);
+	/*
+	 * The lowest free address is sought from the network's floor, below which
+	 * all are taken: at N sandboxes a create reads the addresses from there
+	 * (none on a network filled in order), not all N (issue 20). A wanted
+	 * one is checked against them all.
+	 */
+	err = want ? nb_store_network_ips(st, net->id, &used, &nused)
+		   : nb_store_network_ips_floor(st, net->id, &floor, &used, &nused);
 	if (err) {
 		nb_errorf("network \"%s\": cannot read the addresses in use: %s", net->name,
 			  strerror(-err));
@@ -159,7 +169,7 @@ static int pick_address(struct nb_store *st, const struct nb_network_rec *net,
 							     : "broadcast");
 			break;
 		case -EADDRINUSE:
-			holder_name(st, net->id, want, who, sizeof(who));
+			holder_name(st, net->id, want, NULL, who, sizeof(who));
 			nb_errorf("sandbox \"%s\": address %s is already in use in network \"%s\" "
 				  "by %s",
 				  sb->name, a, net->name, who);
@@ -169,34 +179,20 @@ static int pick_address(struct nb_store *st, const struct nb_network_rec *net,
 				  net->name, strerror(-err));
 		}
 	} else {
-		err = nb_ipam_alloc(&net->subnet, &net->range, net->gateway, used, nused, ip);
+		err = nb_ipam_alloc_from(&net->subnet, &net->range, net->gateway, used, nused,
+					 floor, ip);
 		if (err)
 			nb_errorf("network \"%s\": no free address left in %s for sandbox \"%s\"",
 				  net->name, nb_fmt_prefix(&net->range, p), sb->name);
+		/* all below it taken now, in the same transaction as the endpoint's row */
+		if (!err && ntohl(*ip) != UINT32_MAX)
+			err = nb_store_network_ip_floor_set(st, net->id, htonl(ntohl(*ip) + 1));
+		if (err && *ip)
+			nb_errorf("network \"%s\": cannot record its address floor: %s", net->name,
+				  strerror(-err));
 	}
 	free(used);
 	return err;
-}
-
-/* The sandbox's name for messages about an IPv6 address holder */
-static void holder_name6(struct nb_store *st, const char *network_id, const struct in6_addr *ip,
-			 char *out, size_t size)
-{
-	struct nb_endpoint_rec *eps = NULL;
-	struct nb_sandbox_rec sb;
-	size_t i, n = 0;
-
-	snprintf(out, size, "another endpoint");
-	if (nb_store_endpoint_list(st, network_id, NULL, &eps, &n))
-		return;
-	for (i = 0; i < n; i++) {
-		if (memcmp(&eps[i].ip6, ip, sizeof(*ip)))
-			continue;
-		if (!nb_store_sandbox_find(st, eps[i].sandbox_id, &sb))
-			snprintf(out, size, "sandbox \"%s\"", sb.name);
-		break;
-	}
-	free(eps);
 }
 
 /*
@@ -250,7 +246,7 @@ static int pick_address6(struct nb_store *st, const struct nb_network_rec *net,
 									      : "gateway");
 			break;
 		case -EADDRINUSE:
-			holder_name6(st, net->id, want, who, sizeof(who));
+			holder_name(st, net->id, 0, want, who, sizeof(who));
 			nb_errorf("sandbox \"%s\": IPv6 address %s is already in use in network "
 				  "\"%s\" by %s",
 				  sb->name, a, net->name, who);
@@ -446,7 +442,7 @@ static int mac_free(struct nb_store *st, const struct nb_network_rec *net,
 	for (i = 0; i < n; i++) {
 		if (memcmp(eps[i].mac, ep->mac, sizeof(ep->mac)))
 			continue;
-		holder_name6(st, net->id, &eps[i].ip6, who, sizeof(who));
+		holder_name(st, net->id, 0, &eps[i].ip6, who, sizeof(who));
 		nb_errorf("sandbox \"%s\": IPv6 address %s would have MAC %s, which %s has on "
 			  "network \"%s\" (an IPv6-only endpoint's MAC is 02:42 + the last four "
 			  "bytes of its address); choose another --ip6",

@@ -707,12 +707,12 @@ static void addr_list_one(struct nl_object *obj, void *arg)
 }
 
 /*
- * Only IPv4 is read, so only IPv4 is asked for: rtnl_addr_alloc_cache() dumps
+ * Only one family is read, so only it is asked for: rtnl_addr_alloc_cache() dumps
  * every family, and each veth of the host (one per endpoint) has an IPv6
  * link-local address, so the dump grew with the sandboxes. The kernel filters
  * a dump by family; libnl parses the reply as it would its own.
  */
-static int addr_dump_inet(struct nb_nl *nl, struct nl_cache **out)
+static int addr_dump(struct nb_nl *nl, int family, struct nl_cache **out)
 {
 	struct nl_cache *cache;
 	int nle;
@@ -724,7 +724,7 @@ static int addr_dump_inet(struct nb_nl *nl, struct nl_cache **out)
 	do {
 		nl_cache_clear(cache);
 		nl_begin(nl);
-		nle = nl_rtgen_request(nl->sk, RTM_GETADDR, AF_INET, NLM_F_DUMP);
+		nle = nl_rtgen_request(nl->sk, RTM_GETADDR, family, NLM_F_DUMP);
 		if (nle >= 0)
 			nle = nl_cache_pickup(nl->sk, cache);
 	} while (nle == -NLE_DUMP_INTR);
@@ -741,7 +741,7 @@ static int addr_list(struct nb_nl *nl, struct addr_list_ctx *c)
 	struct nl_cache *cache = NULL;
 	int err;
 
-	err = addr_dump_inet(nl, &cache);
+	err = addr_dump(nl, AF_INET, &cache);
 	if (err)
 		return err;
 	nl_cache_foreach(cache, addr_list_one, c);
@@ -805,6 +805,44 @@ int nb_nl_addr_has(struct nb_nl *nl, const char *ifname, __be32 ip, int prefixle
 	free(c.ips);
 	free(c.prefixlens);
 	return found;
+}
+
+struct addr6_has_ctx {
+	int ifindex;
+	const struct in6_addr *ip;
+	int prefixlen;
+	int found;
+};
+
+static void addr6_has_one(struct nl_object *obj, void *arg)
+{
+	struct rtnl_addr *a = (struct rtnl_addr *)obj;
+	struct addr6_has_ctx *c = arg;
+	struct nl_addr *local = rtnl_addr_get_local(a);
+
+	if (rtnl_addr_get_family(a) != AF_INET6 || rtnl_addr_get_ifindex(a) != c->ifindex ||
+	    !local || nl_addr_get_len(local) != sizeof(*c->ip))
+		return;
+	if (!memcmp(nl_addr_get_binary_addr(local), c->ip, sizeof(*c->ip)) &&
+	    (c->prefixlen < 0 || (int)rtnl_addr_get_prefixlen(a) == c->prefixlen))
+		c->found = 1;
+}
+
+int nb_nl_addr6_has(struct nb_nl *nl, const char *ifname, const struct in6_addr *ip, int prefixlen)
+{
+	struct addr6_has_ctx c = {.ip = ip, .prefixlen = prefixlen};
+	struct nl_cache *cache;
+	int err;
+
+	c.ifindex = nb_nl_link_ifindex(nl, ifname);
+	if (c.ifindex < 0)
+		return c.ifindex;
+	err = addr_dump(nl, AF_INET6, &cache);
+	if (err)
+		return err;
+	nl_cache_foreach(cache, addr6_has_one, &c);
+	nl_cache_free(cache);
+	return c.found;
 }
 
 int nb_nl_addr_is_local(struct nb_nl *nl, __be32 ip)
@@ -994,7 +1032,7 @@ int nb_nl_prefixes(struct nb_nl *nl, struct nb_nl_prefix **out, size_t *n)
 	int err;
 
 	/* addresses first: "address 172.17.0.1/16 on docker0" says more than its connected route */
-	err = addr_dump_inet(nl, &cache);
+	err = addr_dump(nl, AF_INET, &cache);
 	if (err)
 		return err;
 	nl_cache_foreach(cache, addr_prefix_one, &c);

@@ -107,6 +107,8 @@ int nb_nl_addr6_add(struct nb_nl *nl, const char *ifname, const struct in6_addr 
 int nb_nl_link_addr_gen_eui64(struct nb_nl *nl, const char *name);
 /* 1 when ifname has ip (with prefixlen, unless prefixlen < 0), 0 when not */
 int nb_nl_addr_has(struct nb_nl *nl, const char *ifname, __be32 ip, int prefixlen);
+/* The same for an IPv6 address (tentative ones included) */
+int nb_nl_addr6_has(struct nb_nl *nl, const char *ifname, const struct in6_addr *ip, int prefixlen);
 /* every IPv4 address configured in nl's netns; *out is malloc'd */
 int nb_nl_addr_list(struct nb_nl *nl, __be32 **out, size_t *n);
 /* 1 when ip is configured on some interface of nl's netns, 0 when not */

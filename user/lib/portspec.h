@@ -39,6 +39,13 @@ struct nb_portspec {
 	__u8 proto;		  /* IPPROTO_TCP or IPPROTO_UDP */
 };
 
+/*
+ * The families a mapping's host address binds, as Docker's bridge driver and the CNI portmap
+ * plugin read it: none given, both the endpoint has; an IPv4 address (0.0.0.0 too) IPv4
+ * alone; an IPv6 address (:: too) IPv6 alone
+ */
+enum nb_family { NB_FAMILY_ANY, NB_FAMILY_V4, NB_FAMILY_V6 };
+
 /* One published port */
 struct nb_portmap {
 	__be32 host_ip;	 /* net; 0 = every host address */

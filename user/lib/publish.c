@@ -1395,6 +1395,23 @@ int nb_publish_allow6_restore(struct nb_store *st, struct nb_world *w)
 	return err;
 }
 
+bool nb_publish_row_is(const struct nb_publish_rec *r, enum nb_family family, __be32 ip,
+		       const struct in6_addr *ip6, __u16 host_min, __u16 host_max, __u16 sb_port,
+		       __u8 proto)
+{
+	if (r->sb_port != sb_port || r->proto != proto ||
+	    (host_min && (r->host_port < host_min || r->host_port > host_max)))
+		return false;
+	switch (family) {
+	case NB_FAMILY_V4:
+		return !r->v6 && r->host_ip == ip;
+	case NB_FAMILY_V6:
+		return r->v6 && IN6_ARE_ADDR_EQUAL(&r->host_ip6, ip6);
+	default:
+		return true;
+	}
+}
+
 static int cmp_rows(const void *x, const void *y)
 {
 	const struct nb_publish_rec *a = x, *b = y;

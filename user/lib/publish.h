@@ -130,6 +130,16 @@ struct nb_listener;
 int nb_publish_host_held(const struct nb_publish_rec *rows, size_t n, struct nb_listener **ls,
 			 size_t *nls, const struct nb_listener **held);
 
+/*
+ * Whether row r maps container port sb_port/proto from a host port in host_min..host_max
+ * (0..0: any) on an address of family: NB_FAMILY_V4 ip, NB_FAMILY_V6 ip6, NB_FAMILY_ANY any
+ * address of either family. How a front end finds a mapping it published already (Docker
+ * programs a sandbox again, a runtime repeats an ADD).
+ */
+bool nb_publish_row_is(const struct nb_publish_rec *r, enum nb_family family, __be32 ip,
+		       const struct in6_addr *ip6, __u16 host_min, __u16 host_max, __u16 sb_port,
+		       __u8 proto);
+
 /* `docker port` order: container port, protocol, host address, host port */
 void nb_publish_sort(struct nb_publish_rec *rows, size_t n);
 

@@ -379,6 +379,26 @@ int nb_network_unrealize(struct nb_world *w, const struct nb_network_rec *net)
  * 1 when host_ifname is a veth whose peer is ifname inside the sandbox, 0 when
  * the pair is not there (or not whole), -errno on failure.
  */
+/*
+ * The endpoint's entry in the port map at ifindex: its network, addresses and
+ * MAC, and the cookie of its sandbox's netns (0 until the netns is known)
+ */
+static int endpoint_port_put(struct nb_world *w, const struct nb_network_rec *net,
+			     const struct nb_endpoint_rec *ep, __u64 netns_cookie, int ifindex)
+{
+	struct nb_port port = {.kind = NB_PORT_ENDPOINT,
+			       .net_id = net->net_id,
+			       .ip = ep->ip,
+			       .netns_cookie = netns_cookie};
+	int err;
+
+	memcpy(port.mac, ep->mac, sizeof(port.mac));
+	err = nb_port6_fill(&port, &ep->ip6);
+	if (err)
+		return err;
+	return nb_maps_endpoint_put(&w->maps, ifindex, &port);
+}
+
 static int endpoint_pair_exists(struct nb_world *w, struct nb_nl *snl,
 				const struct nb_endpoint_rec *ep)
 {
@@ -405,7 +425,7 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 			bool default_route)
 {
 	struct nb_veth_opts o = {.peer_netns_fd = -1};
-	struct nb_port port = {.kind = NB_PORT_ENDPOINT};
+	__u64 cookie = 0;
 	struct nb_nl *snl = NULL;
 	char ip[NB_IPV4_STRLEN];
 	bool created = false, put = false;
@@ -425,7 +445,7 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 	if (err)
 		goto cleanup;
 	step = "reading the sandbox's netns cookie";
-	err = nb_netns_cookie(fd, &port.netns_cookie);
+	err = nb_netns_cookie(fd, &cookie);
 	if (err)
 		goto cleanup;
 
@@ -525,12 +545,7 @@ int nb_endpoint_realize(struct nb_world *w, const struct nb_network_rec *net,
 		goto cleanup;
 
 	step = "writing the maps";
-	port.net_id = net->net_id;
-	port.ip = ep->ip;
-	memcpy(port.mac, ep->mac, sizeof(port.mac));
-	err = nb_port6_fill(&port, &ep->ip6);
-	if (!err)
-		err = nb_maps_endpoint_put(&w->maps, ifindex, &port);
+	err = endpoint_port_put(w, net, ep, cookie, ifindex);
 	if (err)
 		goto cleanup;
 	put = true;
@@ -561,7 +576,7 @@ int nb_endpoint_realize_peer(struct nb_world *w, const struct nb_network_rec *ne
 			     const struct nb_sandbox_rec *sb, const struct nb_endpoint_rec *ep)
 {
 	struct nb_veth_opts o = {.peer_netns_fd = -1};
-	struct nb_port port = {.kind = NB_PORT_ENDPOINT};
+	__u64 cookie = 0;
 	char ip[NB_IPV4_STRLEN];
 	bool created = false, put = false;
 	int fd = -1, ifindex = -1, err = 0;
@@ -577,7 +592,7 @@ int nb_endpoint_realize_peer(struct nb_world *w, const struct nb_network_rec *ne
 	step = "reading the sandbox's netns cookie";
 	fd = nb_netns_open(sb->netns);
 	if (fd >= 0)
-		err = nb_netns_cookie(fd, &port.netns_cookie);
+		err = nb_netns_cookie(fd, &cookie);
 	if (err)
 		goto cleanup;
 
@@ -604,12 +619,7 @@ int nb_endpoint_realize_peer(struct nb_world *w, const struct nb_network_rec *ne
 	if (err)
 		goto cleanup;
 	step = "writing the maps";
-	port.net_id = net->net_id;
-	port.ip = ep->ip;
-	memcpy(port.mac, ep->mac, sizeof(port.mac));
-	err = nb_port6_fill(&port, &ep->ip6);
-	if (!err)
-		err = nb_maps_endpoint_put(&w->maps, ifindex, &port);
+	err = endpoint_port_put(w, net, ep, cookie, ifindex);
 	if (err)
 		goto cleanup;
 	put = true;
@@ -639,7 +649,7 @@ cleanup:
 int nb_endpoint_port_refresh(struct nb_world *w, const struct nb_network_rec *net,
 			     const struct nb_sandbox_rec *sb, const struct nb_endpoint_rec *ep)
 {
-	struct nb_port port = {.kind = NB_PORT_ENDPOINT};
+	__u64 cookie = 0;
 	int fd, ifindex, err;
 
 	ifindex = nb_nl_link_ifindex(w->nl, ep->host_ifname);
@@ -648,17 +658,11 @@ int nb_endpoint_port_refresh(struct nb_world *w, const struct nb_network_rec *ne
 	fd = nb_netns_open(sb->netns);
 	if (fd < 0)
 		return fd;
-	err = nb_netns_cookie(fd, &port.netns_cookie);
+	err = nb_netns_cookie(fd, &cookie);
 	close(fd);
 	if (err)
 		return err;
-	port.net_id = net->net_id;
-	port.ip = ep->ip;
-	memcpy(port.mac, ep->mac, sizeof(port.mac));
-	err = nb_port6_fill(&port, &ep->ip6);
-	if (err)
-		return err;
-	return nb_maps_endpoint_put(&w->maps, ifindex, &port);
+	return endpoint_port_put(w, net, ep, cookie, ifindex);
 }
 
 int nb_endpoint_unrealize(struct nb_world *w, const struct nb_endpoint_rec *ep)

@@ -162,15 +162,50 @@ static int check_driver(const struct nb_net_spec *spec)
 	return -EINVAL;
 }
 
+/*
+ * -EEXIST when rec's subnet (its IPv6 one with v6) overlaps another network's
+ * of the same family: every network in the way is named, so one message tells
+ * what to move
+ */
+static int subnet_clash(const struct nb_net_spec *spec, const struct nb_network_rec *rec,
+			const struct nb_network_rec *others, size_t nothers, bool v6)
+{
+	char a[NB_CIDR6_STRLEN], b[NB_CIDR6_STRLEN];
+	size_t i, clash_len = 0;
+	char *clash_text = NULL;
+	FILE *clash = NULL;
+
+	for (i = 0; i < nothers; i++) {
+		const struct nb_network_rec *o = &others[i];
+
+		if (v6 ? !nb_network_has_v6(o) || !nb_prefix6_overlap(&rec->subnet6, &o->subnet6)
+		       : !o->subnet.len || !nb_prefix_overlap(&rec->subnet, &o->subnet))
+			continue;
+		if (!clash) {
+			clash = open_memstream(&clash_text, &clash_len);
+			if (!clash)
+				return -ENOMEM;
+		}
+		fprintf(clash, "%snetwork \"%s\" (%s)", ftell(clash) ? ", " : "", o->name,
+			v6 ? nb_fmt_prefix6(&o->subnet6, b) : nb_fmt_prefix(&o->subnet, b));
+	}
+	if (!clash)
+		return 0;
+	fclose(clash);
+	nb_errorf("network \"%s\": %ssubnet %s overlaps %s", spec->name, v6 ? "IPv6 " : "",
+		  v6 ? nb_fmt_prefix6(&rec->subnet6, a) : nb_fmt_prefix(&rec->subnet, a),
+		  clash_text);
+	free(clash_text);
+	return -EEXIST;
+}
+
 /* Subnet, range and gateway: parsed, defaulted and checked against each other */
 static int resolve_addressing(const struct nb_net_spec *spec, const struct nb_network_rec *others,
 			      size_t nothers, struct nb_network_rec *rec)
 {
-	char a[NB_CIDR_STRLEN], b[NB_CIDR_STRLEN];
+	char a[NB_CIDR_STRLEN];
 	struct nb_prefix *used = NULL;
-	size_t i, nused = 0, clash_len = 0;
-	char *clash_text = NULL;
-	FILE *clash = NULL;
+	size_t i, nused = 0;
 	__be32 bcast;
 	int err;
 
@@ -261,25 +296,7 @@ static int resolve_addressing(const struct nb_net_spec *spec, const struct nb_ne
 		}
 	}
 
-	/* every network in the way is named, so one message tells what to move */
-	for (i = 0; i < nothers; i++) {
-		if (!others[i].subnet.len || !nb_prefix_overlap(&rec->subnet, &others[i].subnet))
-			continue;
-		if (!clash) {
-			clash = open_memstream(&clash_text, &clash_len);
-			if (!clash)
-				return -ENOMEM;
-		}
-		fprintf(clash, "%snetwork \"%s\" (%s)", ftell(clash) ? ", " : "", others[i].name,
-			nb_fmt_prefix(&others[i].subnet, b));
-	}
-	if (!clash)
-		return 0;
-	fclose(clash);
-	nb_errorf("network \"%s\": subnet %s overlaps %s", spec->name,
-		  nb_fmt_prefix(&rec->subnet, a), clash_text);
-	free(clash_text);
-	return -EEXIST;
+	return subnet_clash(spec, rec, others, nothers, false);
 }
 
 /* A v6 subnet/range argument: host bits explained, a v4 one named as such */
@@ -302,10 +319,7 @@ static int parse_cidr6(const char *name, const char *what, const char *s, struct
 static int resolve_addressing6(const struct nb_net_spec *spec, const struct nb_network_rec *others,
 			       size_t nothers, struct nb_network_rec *rec)
 {
-	char a[NB_CIDR6_STRLEN], b[NB_CIDR6_STRLEN];
-	size_t i, clash_len = 0;
-	char *clash_text = NULL;
-	FILE *clash = NULL;
+	char a[NB_CIDR6_STRLEN];
 	const char *why;
 
 	if (!spec->subnet6 && (spec->gateway6 || spec->ip_range6)) {
@@ -382,25 +396,7 @@ static int resolve_addressing6(const struct nb_net_spec *spec, const struct nb_n
 		nb_ipam6_default_gateway(&rec->subnet6, &rec->range6, &rec->gateway6);
 	}
 
-	for (i = 0; i < nothers; i++) {
-		if (!nb_network_has_v6(&others[i]) ||
-		    !nb_prefix6_overlap(&rec->subnet6, &others[i].subnet6))
-			continue;
-		if (!clash) {
-			clash = open_memstream(&clash_text, &clash_len);
-			if (!clash)
-				return -ENOMEM;
-		}
-		fprintf(clash, "%snetwork \"%s\" (%s)", ftell(clash) ? ", " : "", others[i].name,
-			nb_fmt_prefix6(&others[i].subnet6, b));
-	}
-	if (!clash)
-		return 0;
-	fclose(clash);
-	nb_errorf("network \"%s\": IPv6 subnet %s overlaps %s", spec->name,
-		  nb_fmt_prefix6(&rec->subnet6, a), clash_text);
-	free(clash_text);
-	return -EEXIST;
+	return subnet_clash(spec, rec, others, nothers, true);
 }
 
 static char *dump_sorted(json_t *obj)

@@ -32,7 +32,7 @@
 #include "store.h"
 
 /* Bumped with every schema change; nb_store_open() migrates older files. */
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 /* A writer holds the flock for a whole command; SQLite's own wait is a fallback. */
 #define BUSY_TIMEOUT_MS 30000
 
@@ -195,6 +195,30 @@ static const char schema_v7[] =
     "  FOREIGN KEY (host_ip6, host_port, proto)"
     "    REFERENCES publish6 (host_ip6, host_port, proto) ON DELETE CASCADE"
     ") STRICT;";
+
+/*
+ * Version 8: what a sandbox create reads of its network in O(1) instead of
+ * per endpoint of it (issue 20: 4,096 on one network). ndevices counts the
+ * network's endpoints with a device (host_ifname), the room checks' count;
+ * ip_floor (host order, 0 = none) is an address below which every address of
+ * the network is held or reserved, where the lowest free one is sought from.
+ * Triggers keep both whatever deletes the row (rm, gc, a sandbox's cascade):
+ * a deleted address lowers the floor; nothing else may (a taken one never
+ * frees an address below it). Endpoints never change network, address or
+ * device in place (no UPDATE of those columns).
+ */
+static const char schema_v8[] =
+    "ALTER TABLE networks ADD COLUMN ndevices INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE networks ADD COLUMN ip_floor INTEGER NOT NULL DEFAULT 0;"
+    "UPDATE networks SET ndevices = (SELECT count(*) FROM endpoints e"
+    "  WHERE e.network_id = networks.id AND e.host_ifname IS NOT NULL);"
+    "CREATE TRIGGER IF NOT EXISTS endpoints_device_added AFTER INSERT ON endpoints"
+    "  WHEN new.host_ifname IS NOT NULL BEGIN"
+    "  UPDATE networks SET ndevices = ndevices + 1 WHERE id = new.network_id; END;"
+    "CREATE TRIGGER IF NOT EXISTS endpoints_deleted AFTER DELETE ON endpoints BEGIN"
+    "  UPDATE networks SET ndevices = ndevices - (old.host_ifname IS NOT NULL),"
+    "  ip_floor = CASE WHEN old.ip IS NOT NULL AND old.ip < ip_floor THEN old.ip"
+    "  ELSE ip_floor END WHERE id = old.network_id; END;";
 
 /*
  * Maps a failed SQLite call to an errno. Constraint violations are the
@@ -398,6 +422,8 @@ static int schema_init(struct nb_store *st)
 			err = exec_sql(st, "migrate schema to version 6", schema_v6);
 		if (!err && version < 7)
 			err = exec_sql(st, "migrate schema to version 7", schema_v7);
+		if (!err && version < 8)
+			err = exec_sql(st, "migrate schema to version 8", schema_v8);
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", SCHEMA_VERSION);
 		if (!err)
 			err = exec_sql(st, "set schema version", sql);
@@ -532,6 +558,105 @@ void nb_store_close(struct nb_store *st)
 	free(st);
 }
 
+/* ---- change watch --------------------------------------------------------- */
+
+/*
+ * What a commit changes on disk, read without SQLite: a commit appends frames to the WAL
+ * (its size and mtime), a checkpoint writes the database file and restarts the WAL (the
+ * checkpoint sequence and salts of the WAL header), and a state made anew is another inode.
+ * An SQLite connection kept open for PRAGMA data_version was tried first: it stops seeing
+ * other processes' commits once another connection of the same process (a reload's own
+ * reader, the Docker plugin's) closes.
+ */
+struct file_print {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	long long mtime_s, mtime_ns;
+	uint8_t head[32]; /* the WAL's header; zeros for the database */
+};
+
+struct nb_store_watch {
+	char db[PATH_MAX], wal[PATH_MAX];
+	struct file_print db_print, wal_print;
+	bool seen; /* a first call was made */
+};
+
+/* path's print into p; a missing file prints as zeros (0), unless must: -errno */
+static int file_print(const char *path, bool head, bool must, struct file_print *p)
+{
+	struct stat sb;
+	int fd;
+
+	memset(p, 0, sizeof(*p));
+	if (stat(path, &sb)) {
+		if (errno == ENOENT && !must)
+			return 0;
+		return nb_error(-errno, "state database %s: %s", path, strerror(errno));
+	}
+	p->dev = sb.st_dev;
+	p->ino = sb.st_ino;
+	p->size = sb.st_size;
+	p->mtime_s = sb.st_mtim.tv_sec;
+	p->mtime_ns = sb.st_mtim.tv_nsec;
+	if (head) {
+		fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+		if (fd >= 0) {
+			if (pread(fd, p->head, sizeof(p->head), 0) < 0)
+				memset(p->head, 0, sizeof(p->head));
+			close(fd);
+		}
+	}
+	return 0;
+}
+
+void nb_store_watch_close(struct nb_store_watch *w)
+{
+	free(w);
+}
+
+int nb_store_watch_open(const char *state_dir, struct nb_store_watch **out)
+{
+	struct nb_store_watch *w = calloc(1, sizeof(*w));
+	int err;
+
+	if (!w)
+		return -ENOMEM;
+	if ((size_t)snprintf(w->db, sizeof(w->db), "%s/netbpf.db", state_dir) >= sizeof(w->db) ||
+	    (size_t)snprintf(w->wal, sizeof(w->wal), "%s/netbpf.db-wal", state_dir) >=
+		sizeof(w->wal)) {
+		free(w);
+		return nb_error(-ENAMETOOLONG, "state dir %s: %s", state_dir,
+				strerror(ENAMETOOLONG));
+	}
+	err = file_print(w->db, false, true, &w->db_print);
+	if (err) {
+		free(w);
+		return err;
+	}
+	*out = w;
+	return 0;
+}
+
+int nb_store_watch_changed(struct nb_store_watch *w)
+{
+	struct file_print db, wal;
+	bool changed;
+	int err;
+
+	err = file_print(w->db, false, true, &db);
+	if (!err)
+		err = file_print(w->wal, true, false, &wal);
+	if (err)
+		return err;
+	changed = !w->seen || memcmp(&db, &w->db_print, sizeof(db)) ||
+		  memcmp(&wal, &w->wal_print, sizeof(wal));
+	w->db_print = db;
+	w->wal_print = wal;
+	w->seen = true;
+	return changed;
+}
+
 int nb_store_begin(struct nb_store *st)
 {
 	/* IMMEDIATE takes the write lock now rather than failing to upgrade later */
@@ -609,6 +734,23 @@ static int collect(struct nb_store *st, const char *op, sqlite3_stmt *stmt, size
 	*out = v;
 	*n = cnt;
 	return 0;
+}
+
+/* Every row of sql, its ?1 bound to key unless key is NULL, collected as collect() does */
+static int select_rows(struct nb_store *st, const char *op, const char *sql, const char *key,
+		       size_t elsize, read_row_fn read, clear_fn clear, void **out, size_t *n)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, op, sql, &stmt);
+	if (err)
+		return err;
+	if (key)
+		sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	err = collect(st, op, stmt, elsize, read, clear, out, n);
+	sqlite3_finalize(stmt);
+	return err;
 }
 
 /*
@@ -925,16 +1067,8 @@ int nb_store_network_del(struct nb_store *st, const char *id)
 
 int nb_store_network_list(struct nb_store *st, struct nb_network_rec **out, size_t *n)
 {
-	sqlite3_stmt *stmt;
-	int err;
-
-	err = prep(st, "list networks", NET_SELECT " ORDER BY name", &stmt);
-	if (err)
-		return err;
-	err = collect(st, "list networks", stmt, sizeof(**out), read_network, clear_network,
-		      (void **)out, n);
-	sqlite3_finalize(stmt);
-	return err;
+	return select_rows(st, "list networks", NET_SELECT " ORDER BY name", NULL, sizeof(**out),
+			   read_network, clear_network, (void **)out, n);
 }
 
 /* ---- sandboxes ---------------------------------------------------------- */
@@ -987,16 +1121,8 @@ int nb_store_sandbox_del(struct nb_store *st, const char *id)
 
 int nb_store_sandbox_list(struct nb_store *st, struct nb_sandbox_rec **out, size_t *n)
 {
-	sqlite3_stmt *stmt;
-	int err;
-
-	err = prep(st, "list sandboxes", SB_SELECT " ORDER BY name", &stmt);
-	if (err)
-		return err;
-	err =
-	    collect(st, "list sandboxes", stmt, sizeof(**out), read_sandbox, NULL, (void **)out, n);
-	sqlite3_finalize(stmt);
-	return err;
+	return select_rows(st, "list sandboxes", SB_SELECT " ORDER BY name", NULL, sizeof(**out),
+			   read_sandbox, NULL, (void **)out, n);
 }
 
 /* ---- endpoints ---------------------------------------------------------- */
@@ -1045,7 +1171,7 @@ static int count_rows(struct nb_store *st, const char *what, const char *sql, co
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		*n = sqlite3_column_int64(stmt, 0);
-	else
+	else if (rc != SQLITE_DONE) /* no row: nothing counted */
 		err = db_fail(st, what, rc);
 	sqlite3_finalize(stmt);
 	return err;
@@ -1064,10 +1190,9 @@ static int network_room(struct nb_store *st, const struct nb_endpoint_rec *rec)
 	int err;
 
 	/*
-	 * A bridge endpoint is one with an address (a host/none one has
-	 * neither address nor device): counted in the (network_id, ip) index
-	 * alone, the pages pick_address() just read, not in every row of the
-	 * network (host_ifname is not in that index).
+	 * A bridge endpoint is one with a device (a host/none one has none),
+	 * counted by triggers in the network's row (schema_v8): a create reads
+	 * one row, not one per endpoint of the network.
 	 */
 	err = count_rows(st, "count endpoints of a network", NB_STORE_NETWORK_ROOM_SQL,
 			 rec->network_id, &n);
@@ -1092,8 +1217,8 @@ static int endpoint_room(struct nb_store *st, const struct nb_endpoint_rec *rec)
 
 	if (!rec->host_ifname[0])
 		return 0;
-	err = prep(st, "count endpoints",
-		   "SELECT count(*) FROM endpoints WHERE host_ifname IS NOT NULL", &stmt);
+	/* per network, kept by triggers (schema_v8): no walk of every endpoint's row */
+	err = prep(st, "count endpoints", "SELECT coalesce(sum(ndevices), 0) FROM networks", &stmt);
 	if (err)
 		return err;
 	rc = sqlite3_step(stmt);
@@ -1282,18 +1407,10 @@ static int read_ip(sqlite3_stmt *s, void *out)
 
 int nb_store_network_ips(struct nb_store *st, const char *network_id, __be32 **out, size_t *n)
 {
-	sqlite3_stmt *stmt;
-	int err;
-
-	err = prep(st, "list addresses",
-		   "SELECT ip FROM endpoints WHERE network_id = ?1 AND ip IS NOT NULL ORDER BY ip",
-		   &stmt);
-	if (err)
-		return err;
-	sqlite3_bind_text(stmt, 1, network_id, -1, SQLITE_STATIC);
-	err = collect(st, "list addresses", stmt, sizeof(**out), read_ip, NULL, (void **)out, n);
-	sqlite3_finalize(stmt);
-	return err;
+	return select_rows(
+	    st, "list addresses",
+	    "SELECT ip FROM endpoints WHERE network_id = ?1 AND ip IS NOT NULL ORDER BY ip",
+	    network_id, sizeof(**out), read_ip, NULL, (void **)out, n);
 }
 
 static int read_ip6(sqlite3_stmt *s, void *out)
@@ -1302,23 +1419,61 @@ static int read_ip6(sqlite3_stmt *s, void *out)
 	return 0;
 }
 
-int nb_store_network_ips6(struct nb_store *st, const char *network_id, struct in6_addr **out,
-			  size_t *n)
+int nb_store_network_ips_floor(struct nb_store *st, const char *network_id, __be32 *floor,
+			       __be32 **out, size_t *n)
 {
 	sqlite3_stmt *stmt;
-	int err;
+	int err, rc;
 
-	err =
-	    prep(st, "list IPv6 addresses",
-		 "SELECT ip6 FROM endpoints WHERE network_id = ?1 AND ip6 IS NOT NULL ORDER BY ip6",
-		 &stmt);
+	*floor = 0;
+	err = prep(st, "read the address floor", "SELECT ip_floor FROM networks WHERE id = ?1",
+		   &stmt);
 	if (err)
 		return err;
 	sqlite3_bind_text(stmt, 1, network_id, -1, SQLITE_STATIC);
-	err = collect(st, "list IPv6 addresses", stmt, sizeof(**out), read_ip6, NULL, (void **)out,
-		      n);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW)
+		*floor = col_ip(stmt, 0);
+	else if (rc != SQLITE_DONE)
+		err = db_fail(st, "read the address floor", rc);
+	sqlite3_finalize(stmt);
+	if (err)
+		return err;
+	err = prep(st, "list addresses", NB_STORE_NETWORK_IPS_FLOOR_SQL, &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, network_id, -1, SQLITE_STATIC);
+	bind_ip(stmt, 2, *floor);
+	err = collect(st, "list addresses", stmt, sizeof(**out), read_ip, NULL, (void **)out, n);
 	sqlite3_finalize(stmt);
 	return err;
+}
+
+int nb_store_network_ip_floor_set(struct nb_store *st, const char *network_id, __be32 floor)
+{
+	sqlite3_stmt *stmt;
+	int err, rc;
+
+	err = prep(st, "write the address floor", "UPDATE networks SET ip_floor = ?2 WHERE id = ?1",
+		   &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, network_id, -1, SQLITE_STATIC);
+	bind_ip(stmt, 2, floor);
+	rc = sqlite3_step(stmt);
+	if (rc != SQLITE_DONE)
+		err = db_fail(st, "write the address floor", rc);
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+int nb_store_network_ips6(struct nb_store *st, const char *network_id, struct in6_addr **out,
+			  size_t *n)
+{
+	return select_rows(
+	    st, "list IPv6 addresses",
+	    "SELECT ip6 FROM endpoints WHERE network_id = ?1 AND ip6 IS NOT NULL ORDER BY ip6",
+	    network_id, sizeof(**out), read_ip6, NULL, (void **)out, n);
 }
 
 int nb_store_endpoint_free_seq(struct nb_store *st, const char *sandbox_id, int *seq)
@@ -1367,6 +1522,158 @@ static int read_publish(sqlite3_stmt *s, void *out)
 #define PUB_CONFLICT_WHERE                                                                         \
 	" WHERE host_port = ?2 AND proto = ?3 AND (host_ip = ?1 OR host_ip = 0 OR ?1 = 0) LIMIT 1"
 
+/* ---- published IPv6 ports ---------------------------------------------------- */
+
+#define PUB6_SELECT                                                                                \
+	"SELECT sandbox_id, network_id, host_ip6, host_port, sb_port, proto FROM publish6"
+/* :: takes the port on every address, so it conflicts with any of them */
+#define PUB6_CONFLICT_WHERE                                                                        \
+	" WHERE host_port = ?2 AND proto = ?3 AND (host_ip6 = ?1 OR host_ip6 = zeroblob(16) OR"    \
+	" ?1 = zeroblob(16)) LIMIT 1"
+
+static int read_publish6(sqlite3_stmt *s, void *out)
+{
+	struct nb_publish_rec *p = out;
+
+	memset(p, 0, sizeof(*p));
+	col_text(s, 0, p->sandbox_id, sizeof(p->sandbox_id));
+	col_text(s, 1, p->network_id, sizeof(p->network_id));
+	col_ip6(s, 2, &p->host_ip6);
+	p->v6 = true;
+	p->host_port = (__u16)sqlite3_column_int(s, 3);
+	p->sb_port = (__u16)sqlite3_column_int(s, 4);
+	p->proto = (__u8)sqlite3_column_int(s, 5);
+	return 0;
+}
+
+static const char *publish6_list_sql(const char *sandbox_id)
+{
+	if (sandbox_id)
+		return PUB6_SELECT
+		    " WHERE (network_id, sandbox_id) IN"
+		    " (SELECT network_id, sandbox_id FROM endpoints WHERE sandbox_id = ?1)"
+		    " ORDER BY sandbox_id, proto, sb_port, host_port, host_ip6";
+	return PUB6_SELECT " ORDER BY sandbox_id, proto, sb_port, host_port, host_ip6";
+}
+
+/*
+ * The tables publish and publish6 hold the same rows but for the host address
+ * (an INTEGER host_ip, a 16-byte BLOB host_ip6): one add, del and list serve
+ * both, told apart by these.
+ */
+struct pub_table {
+	bool v6;
+	const char *conflict_sql, *insert_sql, *delete_sql;
+	const char *(*list_sql)(const char *sandbox_id);
+	const char *list_what; /* the operation's name in messages */
+	int (*read)(sqlite3_stmt *s, void *out);
+};
+
+static const struct pub_table pub_v4 = {
+    .v6 = false,
+    .conflict_sql = PUB_SELECT PUB_CONFLICT_WHERE,
+    .insert_sql = "INSERT INTO publish (sandbox_id, network_id, host_ip, host_port, sb_port,"
+		  " proto) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    .delete_sql = "DELETE FROM publish WHERE sandbox_id = ?1 AND host_ip = ?2 AND host_port = ?3"
+		  " AND proto = ?4 AND (?5 = 0 OR sb_port = ?5)",
+    .list_sql = nb_store_publish_list_sql,
+    .list_what = "list published ports",
+    .read = read_publish,
+};
+
+static const struct pub_table pub_v6 = {
+    .v6 = true,
+    .conflict_sql = PUB6_SELECT PUB6_CONFLICT_WHERE,
+    .insert_sql = "INSERT INTO publish6 (sandbox_id, network_id, host_ip6, host_port, sb_port,"
+		  " proto) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    .delete_sql = "DELETE FROM publish6 WHERE sandbox_id = ?1 AND host_ip6 = ?2"
+		  " AND host_port = ?3 AND proto = ?4 AND (?5 = 0 OR sb_port = ?5)",
+    .list_sql = publish6_list_sql,
+    .list_what = "list published IPv6 ports",
+    .read = read_publish6,
+};
+
+/* rec's host address, in the column type of t's table (:: is a value, not NULL) */
+static int bind_host(const struct pub_table *t, sqlite3_stmt *stmt, int idx,
+		     const struct nb_publish_rec *rec)
+{
+	if (t->v6)
+		return sqlite3_bind_blob(stmt, idx, &rec->host_ip6, 16, SQLITE_STATIC);
+	return bind_ip(stmt, idx, rec->host_ip);
+}
+
+static int publish_add(struct nb_store *st, const struct pub_table *t,
+		       const struct nb_publish_rec *rec, struct nb_publish_rec *holder)
+{
+	sqlite3_stmt *stmt = NULL;
+	int err, rc;
+
+	err = savepoint(st);
+	if (err)
+		return err;
+	err = prep(st, "publish port", t->conflict_sql, &stmt);
+	if (err)
+		goto cleanup;
+	bind_host(t, stmt, 1, rec);
+	sqlite3_bind_int(stmt, 2, rec->host_port);
+	sqlite3_bind_int(stmt, 3, rec->proto);
+	rc = sqlite3_step(stmt);
+	if (rc == SQLITE_ROW) {
+		if (holder)
+			t->read(stmt, holder);
+		err = -EEXIST;
+		goto cleanup;
+	}
+	if (rc != SQLITE_DONE) {
+		err = db_fail(st, "publish port", rc);
+		goto cleanup;
+	}
+	sqlite3_finalize(stmt);
+	stmt = NULL;
+
+	err = prep(st, "publish port", t->insert_sql, &stmt);
+	if (err)
+		goto cleanup;
+	sqlite3_bind_text(stmt, 1, rec->sandbox_id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 2, rec->network_id, -1, SQLITE_STATIC);
+	bind_host(t, stmt, 3, rec);
+	sqlite3_bind_int(stmt, 4, rec->host_port);
+	sqlite3_bind_int(stmt, 5, rec->sb_port);
+	sqlite3_bind_int(stmt, 6, rec->proto);
+	err = exec_done(st, "publish port", stmt);
+cleanup:
+	sqlite3_finalize(stmt);
+	return release(st, err);
+}
+
+static int publish_del(struct nb_store *st, const struct pub_table *t,
+		       const struct nb_publish_rec *rec)
+{
+	sqlite3_stmt *stmt;
+	int err;
+
+	err = prep(st, "unpublish port", t->delete_sql, &stmt);
+	if (err)
+		return err;
+	sqlite3_bind_text(stmt, 1, rec->sandbox_id, -1, SQLITE_STATIC);
+	bind_host(t, stmt, 2, rec);
+	sqlite3_bind_int(stmt, 3, rec->host_port);
+	sqlite3_bind_int(stmt, 4, rec->proto);
+	sqlite3_bind_int(stmt, 5, rec->sb_port);
+	err = exec_done(st, "unpublish port", stmt);
+	if (!err && sqlite3_changes(st->db) == 0)
+		err = -ENOENT;
+	sqlite3_finalize(stmt);
+	return err;
+}
+
+static int publish_list(struct nb_store *st, const struct pub_table *t, const char *sandbox_id,
+			struct nb_publish_rec **out, size_t *n)
+{
+	return select_rows(st, t->list_what, t->list_sql(sandbox_id), sandbox_id, sizeof(**out),
+			   t->read, NULL, (void **)out, n);
+}
+
 const char *nb_store_publish_taken_sql(void)
 {
 	return "SELECT 1 FROM publish" PUB_CONFLICT_WHERE;
@@ -1396,73 +1703,12 @@ int nb_store_publish_taken(struct nb_store *st, __be32 ip, __u16 port, __u8 prot
 int nb_store_publish_add(struct nb_store *st, const struct nb_publish_rec *rec,
 			 struct nb_publish_rec *holder)
 {
-	static const char conflict_sql[] = PUB_SELECT PUB_CONFLICT_WHERE;
-	sqlite3_stmt *stmt = NULL;
-	int err, rc;
-
-	err = savepoint(st);
-	if (err)
-		return err;
-	err = prep(st, "publish port", conflict_sql, &stmt);
-	if (err)
-		goto cleanup;
-	bind_ip(stmt, 1, rec->host_ip);
-	sqlite3_bind_int(stmt, 2, rec->host_port);
-	sqlite3_bind_int(stmt, 3, rec->proto);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		if (holder)
-			read_publish(stmt, holder);
-		err = -EEXIST;
-		goto cleanup;
-	}
-	if (rc != SQLITE_DONE) {
-		err = db_fail(st, "publish port", rc);
-		goto cleanup;
-	}
-	sqlite3_finalize(stmt);
-	stmt = NULL;
-
-	err =
-	    prep(st, "publish port",
-		 "INSERT INTO publish (sandbox_id, network_id, host_ip, host_port, sb_port, proto)"
-		 " VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-		 &stmt);
-	if (err)
-		goto cleanup;
-	sqlite3_bind_text(stmt, 1, rec->sandbox_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, rec->network_id, -1, SQLITE_STATIC);
-	bind_ip(stmt, 3, rec->host_ip);
-	sqlite3_bind_int(stmt, 4, rec->host_port);
-	sqlite3_bind_int(stmt, 5, rec->sb_port);
-	sqlite3_bind_int(stmt, 6, rec->proto);
-	err = exec_done(st, "publish port", stmt);
-cleanup:
-	sqlite3_finalize(stmt);
-	return release(st, err);
+	return publish_add(st, &pub_v4, rec, holder);
 }
 
 int nb_store_publish_del(struct nb_store *st, const struct nb_publish_rec *rec)
 {
-	sqlite3_stmt *stmt;
-	int err;
-
-	err = prep(st, "unpublish port",
-		   "DELETE FROM publish WHERE sandbox_id = ?1 AND host_ip = ?2 AND host_port = ?3"
-		   " AND proto = ?4 AND (?5 = 0 OR sb_port = ?5)",
-		   &stmt);
-	if (err)
-		return err;
-	sqlite3_bind_text(stmt, 1, rec->sandbox_id, -1, SQLITE_STATIC);
-	bind_ip(stmt, 2, rec->host_ip);
-	sqlite3_bind_int(stmt, 3, rec->host_port);
-	sqlite3_bind_int(stmt, 4, rec->proto);
-	sqlite3_bind_int(stmt, 5, rec->sb_port);
-	err = exec_done(st, "unpublish port", stmt);
-	if (!err && sqlite3_changes(st->db) == 0)
-		err = -ENOENT;
-	sqlite3_finalize(stmt);
-	return err;
+	return publish_del(st, &pub_v4, rec);
 }
 
 /*
@@ -1483,45 +1729,7 @@ const char *nb_store_publish_list_sql(const char *sandbox_id)
 int nb_store_publish_list(struct nb_store *st, const char *sandbox_id, struct nb_publish_rec **out,
 			  size_t *n)
 {
-	sqlite3_stmt *stmt;
-	int err;
-
-	err = prep(st, "list published ports", nb_store_publish_list_sql(sandbox_id), &stmt);
-	if (err)
-		return err;
-	if (sandbox_id)
-		sqlite3_bind_text(stmt, 1, sandbox_id, -1, SQLITE_STATIC);
-	err = collect(st, "list published ports", stmt, sizeof(**out), read_publish, NULL,
-		      (void **)out, n);
-	sqlite3_finalize(stmt);
-	return err;
-}
-
-/* ---- published IPv6 ports ---------------------------------------------------- */
-
-#define PUB6_SELECT                                                                                \
-	"SELECT sandbox_id, network_id, host_ip6, host_port, sb_port, proto FROM publish6"
-/* :: takes the port on every address, so it conflicts with any of them */
-#define PUB6_CONFLICT_WHERE                                                                        \
-	" WHERE host_port = ?2 AND proto = ?3 AND (host_ip6 = ?1 OR host_ip6 = zeroblob(16) OR"    \
-	" ?1 = zeroblob(16)) LIMIT 1"
-
-static int read_publish6(sqlite3_stmt *s, void *out)
-{
-	struct nb_publish_rec *p = out;
-	const void *b;
-
-	memset(p, 0, sizeof(*p));
-	col_text(s, 0, p->sandbox_id, sizeof(p->sandbox_id));
-	col_text(s, 1, p->network_id, sizeof(p->network_id));
-	b = sqlite3_column_blob(s, 2);
-	if (b && sqlite3_column_bytes(s, 2) == 16)
-		memcpy(&p->host_ip6, b, 16);
-	p->v6 = true;
-	p->host_port = (__u16)sqlite3_column_int(s, 3);
-	p->sb_port = (__u16)sqlite3_column_int(s, 4);
-	p->proto = (__u8)sqlite3_column_int(s, 5);
-	return 0;
+	return publish_list(st, &pub_v4, sandbox_id, out, n);
 }
 
 int nb_store_publish6_taken(struct nb_store *st, const struct in6_addr *ip, __u16 port, __u8 proto,
@@ -1546,94 +1754,18 @@ int nb_store_publish6_taken(struct nb_store *st, const struct in6_addr *ip, __u1
 int nb_store_publish6_add(struct nb_store *st, const struct nb_publish_rec *rec,
 			  struct nb_publish_rec *holder)
 {
-	sqlite3_stmt *stmt = NULL;
-	int err, rc;
-
-	err = savepoint(st);
-	if (err)
-		return err;
-	err = prep(st, "publish port", PUB6_SELECT PUB6_CONFLICT_WHERE, &stmt);
-	if (err)
-		goto cleanup;
-	sqlite3_bind_blob(stmt, 1, &rec->host_ip6, 16, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 2, rec->host_port);
-	sqlite3_bind_int(stmt, 3, rec->proto);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW) {
-		if (holder)
-			read_publish6(stmt, holder);
-		err = -EEXIST;
-		goto cleanup;
-	}
-	if (rc != SQLITE_DONE) {
-		err = db_fail(st, "publish port", rc);
-		goto cleanup;
-	}
-	sqlite3_finalize(stmt);
-	stmt = NULL;
-	err = prep(st, "publish port",
-		   "INSERT INTO publish6 (sandbox_id, network_id, host_ip6, host_port, sb_port,"
-		   " proto) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-		   &stmt);
-	if (err)
-		goto cleanup;
-	sqlite3_bind_text(stmt, 1, rec->sandbox_id, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 2, rec->network_id, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(stmt, 3, &rec->host_ip6, 16, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 4, rec->host_port);
-	sqlite3_bind_int(stmt, 5, rec->sb_port);
-	sqlite3_bind_int(stmt, 6, rec->proto);
-	err = exec_done(st, "publish port", stmt);
-cleanup:
-	sqlite3_finalize(stmt);
-	return release(st, err);
+	return publish_add(st, &pub_v6, rec, holder);
 }
 
 int nb_store_publish6_del(struct nb_store *st, const struct nb_publish_rec *rec)
 {
-	sqlite3_stmt *stmt;
-	int err;
-
-	err = prep(st, "unpublish port",
-		   "DELETE FROM publish6 WHERE sandbox_id = ?1 AND host_ip6 = ?2 AND host_port = ?3"
-		   " AND proto = ?4 AND (?5 = 0 OR sb_port = ?5)",
-		   &stmt);
-	if (err)
-		return err;
-	sqlite3_bind_text(stmt, 1, rec->sandbox_id, -1, SQLITE_STATIC);
-	sqlite3_bind_blob(stmt, 2, &rec->host_ip6, 16, SQLITE_STATIC);
-	sqlite3_bind_int(stmt, 3, rec->host_port);
-	sqlite3_bind_int(stmt, 4, rec->proto);
-	sqlite3_bind_int(stmt, 5, rec->sb_port);
-	err = exec_done(st, "unpublish port", stmt);
-	if (!err && sqlite3_changes(st->db) == 0)
-		err = -ENOENT;
-	sqlite3_finalize(stmt);
-	return err;
+	return publish_del(st, &pub_v6, rec);
 }
 
 int nb_store_publish6_list(struct nb_store *st, const char *sandbox_id, struct nb_publish_rec **out,
 			   size_t *n)
 {
-	sqlite3_stmt *stmt;
-	int err;
-
-	err = prep(st, "list published IPv6 ports",
-		   sandbox_id
-		       ? PUB6_SELECT " WHERE (network_id, sandbox_id) IN"
-				     " (SELECT network_id, sandbox_id FROM endpoints"
-				     " WHERE sandbox_id = ?1)"
-				     " ORDER BY sandbox_id, proto, sb_port, host_port, host_ip6"
-		       : PUB6_SELECT " ORDER BY sandbox_id, proto, sb_port, host_port, host_ip6",
-		   &stmt);
-	if (err)
-		return err;
-	if (sandbox_id)
-		sqlite3_bind_text(stmt, 1, sandbox_id, -1, SQLITE_STATIC);
-	err = collect(st, "list published IPv6 ports", stmt, sizeof(**out), read_publish6, NULL,
-		      (void **)out, n);
-	sqlite3_finalize(stmt);
-	return err;
+	return publish_list(st, &pub_v6, sandbox_id, out, n);
 }
 
 /* ---- allow-lists of published ports ------------------------------------------ */
@@ -1673,19 +1805,10 @@ static int read_allow(sqlite3_stmt *s, void *out)
 
 int nb_store_allow_list(struct nb_store *st, struct nb_allow_rec **out, size_t *n)
 {
-	sqlite3_stmt *stmt;
-	int err;
-
-	err = prep(st, "list allowed sources",
-		   "SELECT host_ip, host_port, proto, addr, len FROM publish_allow"
-		   " ORDER BY host_port, proto, host_ip, addr, len",
-		   &stmt);
-	if (err)
-		return err;
-	err = collect(st, "list allowed sources", stmt, sizeof(**out), read_allow, NULL,
-		      (void **)out, n);
-	sqlite3_finalize(stmt);
-	return err;
+	return select_rows(st, "list allowed sources",
+			   "SELECT host_ip, host_port, proto, addr, len FROM publish_allow"
+			   " ORDER BY host_port, proto, host_ip, addr, len",
+			   NULL, sizeof(**out), read_allow, NULL, (void **)out, n);
 }
 
 int nb_store_allow6_add(struct nb_store *st, const struct nb_allow6_rec *rec)
@@ -1695,7 +1818,7 @@ int nb_store_allow6_add(struct nb_store *st, const struct nb_allow6_rec *rec)
 
 	err = prep(st, "add an allowed IPv6 source",
 		   "INSERT INTO publish_allow6 (host_ip6, host_port, proto, addr6, len)"
-		   " VALUES (?1, ?2, ?3, ?4, ?5)",
+		   " VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT DO NOTHING",
 		   &stmt);
 	if (err)
 		return err;
@@ -1724,19 +1847,10 @@ static int read_allow6(sqlite3_stmt *s, void *out)
 
 int nb_store_allow6_list(struct nb_store *st, struct nb_allow6_rec **out, size_t *n)
 {
-	sqlite3_stmt *stmt;
-	int err;
-
-	err = prep(st, "list allowed IPv6 sources",
-		   "SELECT host_ip6, host_port, proto, addr6, len FROM publish_allow6"
-		   " ORDER BY host_port, proto, host_ip6, addr6, len",
-		   &stmt);
-	if (err)
-		return err;
-	err = collect(st, "list allowed IPv6 sources", stmt, sizeof(**out), read_allow6, NULL,
-		      (void **)out, n);
-	sqlite3_finalize(stmt);
-	return err;
+	return select_rows(st, "list allowed IPv6 sources",
+			   "SELECT host_ip6, host_port, proto, addr6, len FROM publish_allow6"
+			   " ORDER BY host_port, proto, host_ip6, addr6, len",
+			   NULL, sizeof(**out), read_allow6, NULL, (void **)out, n);
 }
 
 /* ---- settings ----------------------------------------------------------- */

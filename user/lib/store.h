@@ -132,6 +132,19 @@ int nb_store_open(const char *state_dir, bool writer, struct nb_store **out);
 /* Rolls back a transaction left open, then releases the flock */
 void nb_store_close(struct nb_store *st);
 
+/*
+ * Whether the state changed, for a long-running reader (netbpfd's DNS) that must not hold the
+ * flock nb_store_open() takes (it would block every writer): the database and WAL files'
+ * inode, size, mtime and the WAL header, compared with the last call's. No lock, no SQLite.
+ * nb_store_watch_changed() is 1 on its first call and whenever a commit, a checkpoint or a
+ * database made anew changed them since the last one (a false 1 now and then, never a
+ * missed commit), 0 if not, -errno with a message (no database).
+ */
+struct nb_store_watch;
+int nb_store_watch_open(const char *state_dir, struct nb_store_watch **out);
+int nb_store_watch_changed(struct nb_store_watch *w);
+void nb_store_watch_close(struct nb_store_watch *w);
+
 int nb_store_begin(struct nb_store *st); /* BEGIN IMMEDIATE (a reader: BEGIN, a snapshot) */
 int nb_store_commit(struct nb_store *st);
 void nb_store_rollback(struct nb_store *st); /* no-op outside a transaction */
@@ -208,14 +221,24 @@ const char *nb_store_endpoint_list_sql(const char *network_id, const char *sandb
  * nb_store_id_prefix_range()), a range of the primary key's index */
 #define NB_STORE_ID_PREFIX_WHERE "id >= ?1 AND id < ?2"
 void nb_store_id_prefix_range(const char *prefix, char upper[NB_ID_LEN + 1]);
-/* a network's bridge endpoints, counted per endpoint added: in the (network_id, ip)
- * index alone (its plan is tested) */
-#define NB_STORE_NETWORK_ROOM_SQL                                                                  \
-	"SELECT count(*) FROM endpoints WHERE network_id = ?1 AND ip IS NOT NULL"
+/* a network's bridge endpoints, counted per endpoint added: one row of networks, the
+ * count kept by triggers (its plan is tested) */
+#define NB_STORE_NETWORK_ROOM_SQL "SELECT ndevices FROM networks WHERE id = ?1"
 int nb_store_endpoint_list(struct nb_store *st, const char *network_id, const char *sandbox_id,
 			   struct nb_endpoint_rec **out, size_t *n);
 /* the addresses in use on a network, for IPAM (ascending) */
 int nb_store_network_ips(struct nb_store *st, const char *network_id, __be32 **out, size_t *n);
+/*
+ * For IPAM without reading every address of a network: its floor (every
+ * address below is held or reserved; 0 = none known, seek from the range's
+ * first) and the addresses in use from the floor up (ascending). A create
+ * that takes the lowest free address sets the floor past it.
+ */
+#define NB_STORE_NETWORK_IPS_FLOOR_SQL                                                             \
+	"SELECT ip FROM endpoints WHERE network_id = ?1 AND ip >= ?2 ORDER BY ip"
+int nb_store_network_ips_floor(struct nb_store *st, const char *network_id, __be32 *floor,
+			       __be32 **out, size_t *n);
+int nb_store_network_ip_floor_set(struct nb_store *st, const char *network_id, __be32 floor);
 /* the IPv6 addresses in use on a network (ascending) */
 int nb_store_network_ips6(struct nb_store *st, const char *network_id, struct in6_addr **out,
 			  size_t *n);

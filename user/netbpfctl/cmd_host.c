@@ -16,6 +16,7 @@
 #include "cli.h"
 #include "cmd.h"
 #include "output.h"
+#include "template.h"
 
 /* The instance's store settings; NB_EXIT_ERR with the cause when it has none */
 static int cluster_cfg(const struct nb_instance *inst, const char *what, struct nb_cluster_cfg *c)
@@ -41,11 +42,13 @@ static const char ls_doc[] =
     "\v"
     "EXAMPLES:\n"
     "  netbpfctl host ls\n"
-    "  netbpfctl host ls --format json | jq -r .Advertise\n";
+    "  netbpfctl host ls --format json | jq -r .Advertise\n"
+    "  netbpfctl host ls --format '{{.Hostname}} {{.Advertise}}'\n";
 
 static const struct argp_option ls_opts[] = {
     {"quiet", 'q', NULL, 0, "Only display host ids", 0},
-    {"format", NB_OPT_FORMAT, "table|json", 0, "Output format (json: one object per line)", 0},
+    {"format", NB_OPT_FORMAT, "table|json|TEMPLATE", 0,
+     "Output format (json: one object per line; a Go template over the json's fields)", 0},
     {"no-trunc", NB_OPT_NO_TRUNC, NULL, 0, "Do not truncate the ids", 0},
     {0},
 };
@@ -61,6 +64,13 @@ static json_t *host_json(const struct nb_cluster_host *h, bool self)
 			 self);
 }
 
+static json_t *host_ls_header(void)
+{
+	return json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s}", "ID", "HOST ID", "Advertise",
+			 "ADVERTISE", "Hostname", "HOSTNAME", "Started", "STARTED", "TTL", "LEASE",
+			 "GrantedTTL", "GRANTED TTL", "Version", "VERSION", "Self", "SELF");
+}
+
 static int host_ls(const struct nb_instance *inst, int argc, char **argv)
 {
 	static const struct argp argp = {.options = ls_opts, .parser = nb_ls_parse, .doc = ls_doc};
@@ -70,6 +80,8 @@ static int host_ls(const struct nb_instance *inst, int argc, char **argv)
 	struct nb_cluster_cfg c = {0};
 	struct nb_ls_args a = {0};
 	struct nb_table *t = NULL;
+	struct nb_tmpl *tmpl = NULL;
+	json_t *rows = NULL, *header = NULL;
 	struct nb_etcd *e = NULL;
 	size_t i, n = 0;
 	int err;
@@ -77,6 +89,14 @@ static int host_ls(const struct nb_instance *inst, int argc, char **argv)
 	err = nb_argp_parse(&argp, "host ls", argc, argv, 0, &a);
 	if (err)
 		return NB_EXIT_USAGE;
+	if (a.tmpl && !a.quiet) {
+		tmpl = nb_tmpl_parse(a.tmpl, NB_TMPL_LS);
+		rows = json_array();
+		if (!tmpl || !rows) {
+			err = tmpl ? nb_error(-ENOMEM, "host ls: out of memory") : -EINVAL;
+			goto cleanup;
+		}
+	}
 	if ((err = cluster_cfg(inst, "host ls", &c)))
 		goto cleanup;
 	if ((err = nb_cluster_connect(&c, 0, &e)))
@@ -86,7 +106,7 @@ static int host_ls(const struct nb_instance *inst, int argc, char **argv)
 		nb_errorf("host ls: cannot read the hosts from store %s", c.store);
 		goto cleanup;
 	}
-	if (!a.quiet && !a.json) {
+	if (!a.quiet && !a.json && !tmpl) {
 		t = nb_table_new(headers, 5);
 		if (!t) {
 			err = nb_error(-ENOMEM, "host ls: out of memory");
@@ -101,6 +121,10 @@ static int host_ls(const struct nb_instance *inst, int argc, char **argv)
 		snprintf(id, sizeof(id), "%.*s%s", a.no_trunc ? 40 : 12, h->id, self ? " *" : "");
 		if (a.quiet) {
 			printf("%.*s\n", a.no_trunc ? 40 : 12, h->id);
+			continue;
+		}
+		if (tmpl) {
+			json_array_append_new(rows, host_json(h, self));
 			continue;
 		}
 		if (a.json) {
@@ -118,7 +142,14 @@ static int host_ls(const struct nb_instance *inst, int argc, char **argv)
 	}
 	if (t)
 		nb_table_print(t, stdout);
+	if (tmpl) {
+		header = host_ls_header();
+		err = nb_tmpl_exec_rows(tmpl, header, rows, NULL, stdout);
+	}
 cleanup:
+	json_decref(header);
+	json_decref(rows);
+	nb_tmpl_free(tmpl);
 	nb_table_free(t);
 	free(hosts);
 	nb_etcd_close(e);

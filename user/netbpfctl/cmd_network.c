@@ -827,14 +827,9 @@ static int network_inspect(const struct nb_instance *inst, int argc, char **argv
 	err = nb_argp_parse(&argp, "network inspect", argc, argv, 0, &a);
 	if (err)
 		goto cleanup;
-	/* newer Docker's -f json is the default output */
-	if (a.format && *a.format && strcmp(a.format, "json")) {
-		tmpl = nb_tmpl_parse(a.format, 0);
-		if (!tmpl) {
-			err = -EINVAL;
-			goto cleanup;
-		}
-	}
+	err = nb_inspect_tmpl(a.format, &tmpl);
+	if (err)
+		goto cleanup;
 	err = nb_open_state(inst, false, &st);
 	if (err)
 		goto cleanup;

@@ -1869,6 +1869,15 @@ int nb_tmpl_exec_rows(const struct nb_tmpl *t, const json_t *header, const json_
 	return err;
 }
 
+int nb_inspect_tmpl(const char *format, struct nb_tmpl **t)
+{
+	*t = NULL;
+	if (!format || !*format || !strcmp(format, "json"))
+		return 0;
+	*t = nb_tmpl_parse(format, 0);
+	return *t ? 0 : -EINVAL;
+}
+
 int nb_inspect_print(const json_t *list, const struct nb_tmpl *t,
 		     const struct nb_tmpl_schema *schema)
 {

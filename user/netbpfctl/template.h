@@ -79,6 +79,11 @@ void nb_tabwrite(const char *text, FILE *out);
  */
 int nb_inspect_print(const json_t *list, const struct nb_tmpl *t,
 		     const struct nb_tmpl_schema *schema);
+/*
+ * The template of `... inspect -f FORMAT`: *t NULL for none, "" or "json" (newer Docker's
+ * -f json is the default output); -EINVAL (the error slot set) when FORMAT does not parse
+ */
+int nb_inspect_tmpl(const char *format, struct nb_tmpl **t);
 
 /* A copy of v as Docker's JSON shows it: omitempty fields dropped, maps' keys sorted */
 json_t *nb_tmpl_json_view(const json_t *v, const struct nb_tmpl_schema *schema);

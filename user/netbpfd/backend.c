@@ -651,10 +651,8 @@ static bool already(const struct nb_publish_rec *rows, size_t n, const struct nb
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (rows[i].sb_port == m->port && rows[i].proto == m->proto &&
-		    (!m->host_ip || rows[i].host_ip == m->host_ip) &&
-		    (!m->host_port ||
-		     (rows[i].host_port >= m->host_port && rows[i].host_port <= m->host_port_end)))
+		if (nb_publish_row_is(&rows[i], m->family, m->host_ip, &m->host_ip6, m->host_port,
+				      m->host_port_end, m->port, m->proto))
 			return true;
 	return false;
 }
@@ -711,17 +709,10 @@ static int ext_program(void *ctx, const char *nid, const char *eid, const struct
 	if (!err)
 		err = nb_store_sandbox_find(t.st, ep.sandbox_id, &sb);
 	if (!err)
-		err = nb_store_publish_list(t.st, sb.id, &rows, &nrows);
+		err = nb_publish_list_all(t.st, sb.id, &rows, &nrows);
 	if (!err)
 		err = nb_world_get(inst, &t.world, &w);
 	for (i = 0; !err && i < n; i++) {
-		if (pm[i].host_ip6) {
-			nb_logf(NB_LOG_INFO,
-				"endpoint %.12s: port %u: IPv6 host address "
-				"skipped (netbpf publishes IPv4)",
-				eid, pm[i].port);
-			continue;
-		}
 		if (already(rows, nrows, &pm[i]))
 			continue; /* Docker programs a sandbox again when its gateway changes */
 		/*
@@ -1003,114 +994,127 @@ static int ipam_pool(json_t *j, const char *pool_id, const char **pool, const ch
 	return 0;
 }
 
-/* An address of an IPv6 pool: the lowest free (the gateway first), or the one asked for */
-static int address6_request(const struct nb_instance *inst, const char *pool_id, const char *addr,
-			    bool gateway, char addr_out[NB_CIDR6_STRLEN])
-{
-	json_t *j = NULL, *list, *v;
-	const char *pool, *subtxt;
-	struct in6_addr *used = NULL, ip;
-	char a[NB_IPV6_STRLEN];
-	struct nb_prefix6 p, sub;
-	size_t nused = 0, i;
-	struct tx t;
-	int err, len;
+/*
+ * An IPAM pool or address of either family, so that one path serves Docker's V4 and V6
+ * RequestAddress/ReleaseAddress calls: v6 picks the member that holds it.
+ */
+struct ipam_pfx {
+	bool v6;
+	struct nb_prefix p4;
+	struct nb_prefix6 p6;
+};
 
-	err = tx_open(inst, &t);
-	if (err)
-		return err;
-	j = ipam_load(t.st);
-	err = ipam_pool(j, pool_id, &pool, &subtxt, &list);
-	if (!err && nb_parse_prefix6(pool, true, &p)) {
-		nb_errorf("IPAM: no pool \"%s\"", pool_id);
-		err = -ENOENT;
-	}
-	if (err)
-		goto cleanup;
-	if (nb_parse_prefix6(subtxt, true, &sub))
-		sub = p;
-	used = calloc(json_array_size(list) + 1, sizeof(*used));
-	if (!used) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	json_array_foreach(list, i, v) if (!nb_parse_ipv6(json_string_value(v) ?: "", &used[nused]))
-	    nused++;
-	if (*addr) {
-		if (nb_parse_ipv6(addr, &ip) && nbd_parse_cidr_addr6(addr, &ip, &len)) {
-			nb_errorf("IPAM: invalid IPv6 address \"%s\"", addr);
-			err = -EINVAL;
-			goto cleanup;
-		}
-		err = nb_ipam6_check(&p, NULL, used, nused, &ip);
-		if (err) {
-			nb_errorf("IPAM: address %s: %s in pool %s", addr,
-				  err == -EADDRINUSE ? "already allocated" : "not available",
-				  pool_id);
-			goto cleanup;
-		}
-	} else {
-		err = nb_ipam6_alloc(&p, gateway ? &p : &sub, NULL, used, nused, &ip);
-		if (err) {
-			nb_errorf("IPAM: no free address left in pool %s", pool_id);
-			goto cleanup;
-		}
-	}
-	json_array_append_new(list, json_string(nb_fmt_ipv6(&ip, a)));
-	snprintf(addr_out, NB_CIDR6_STRLEN, "%s/%d", a, p.len);
-	err = ipam_save(t.st, j);
-	if (!err)
-		err = tx_commit(&t);
-cleanup:
-	free(used);
-	json_decref(j);
-	tx_close(&t);
-	return err;
+struct ipam_ip {
+	__be32 ip4;
+	struct in6_addr ip6;
+};
+
+static bool pool_is_v6(const char *pool_id)
+{
+	return !strncmp(pool_id, POOL6_PREFIX, strlen(POOL6_PREFIX));
 }
 
+static int ipam_pfx_parse(bool v6, const char *s, struct ipam_pfx *p)
+{
+	p->v6 = v6;
+	return v6 ? nb_parse_prefix6(s, true, &p->p6) : nb_parse_prefix(s, true, &p->p4);
+}
+
+/* "ADDR" or "ADDR/LEN", as Docker passes an address */
+static int ipam_ip_parse(bool v6, const char *s, struct ipam_ip *a)
+{
+	int len;
+
+	if (v6)
+		return nb_parse_ipv6(s, &a->ip6) && nbd_parse_cidr_addr6(s, &a->ip6, &len) ? -EINVAL
+											   : 0;
+	return nb_parse_ipv4(s, &a->ip4) && nbd_parse_cidr_addr(s, &a->ip4, &len) ? -EINVAL : 0;
+}
+
+static bool ipam_ip_equal(bool v6, const struct ipam_ip *a, const struct ipam_ip *b)
+{
+	return v6 ? IN6_ARE_ADDR_EQUAL(&a->ip6, &b->ip6) : a->ip4 == b->ip4;
+}
+
+/*
+ * The addresses list holds in use, as the family's library calls take them: an array of
+ * __be32 or of struct in6_addr (*used malloc'd)
+ */
+static int ipam_used(bool v6, json_t *list, void **used, size_t *nused)
+{
+	size_t size = v6 ? sizeof(struct in6_addr) : sizeof(__be32), i;
+	struct ipam_ip a;
+	json_t *v;
+
+	*nused = 0;
+	*used = calloc(json_array_size(list) + 1, size);
+	if (!*used)
+		return -ENOMEM;
+	json_array_foreach(list, i, v)
+	{
+		if (ipam_ip_parse(v6, json_string_value(v) ?: "", &a))
+			continue;
+		memcpy((char *)*used + *nused * size, v6 ? (void *)&a.ip6 : (void *)&a.ip4, size);
+		(*nused)++;
+	}
+	return 0;
+}
+
+static int ipam_check(const struct ipam_pfx *p, const void *used, size_t n, const struct ipam_ip *a)
+{
+	return p->v6 ? nb_ipam6_check(&p->p6, NULL, used, n, &a->ip6)
+		     : nb_ipam_check(&p->p4, 0, used, n, a->ip4);
+}
+
+static int ipam_alloc(const struct ipam_pfx *p, const struct ipam_pfx *range, const void *used,
+		      size_t n, struct ipam_ip *a)
+{
+	return p->v6 ? nb_ipam6_alloc(&p->p6, &range->p6, NULL, used, n, &a->ip6)
+		     : nb_ipam_alloc(&p->p4, &range->p4, 0, used, n, &a->ip4);
+}
+
+/*
+ * An address of a pool of either family: the one asked for (checked), or the lowest free
+ * (the gateway first, as Docker's IPAM: the first address of the pool)
+ */
 static int address_request(void *ctx, const char *pool_id, const char *addr, bool gateway,
 			   char addr_out[NB_CIDR6_STRLEN], struct nbd_err *e)
 {
 	const struct nb_instance *inst = ctx;
-	json_t *j = NULL, *list, *v;
+	bool v6 = pool_is_v6(pool_id);
+	json_t *j = NULL, *list;
 	const char *pool, *subtxt;
-	struct nb_prefix p, sub;
-	__be32 *used = NULL, ip = 0;
-	char a[NB_IPV4_STRLEN];
-	size_t nused = 0, i;
+	struct ipam_pfx p, sub;
+	struct ipam_ip ip = {0};
+	char a[NB_IPV6_STRLEN];
+	void *used = NULL;
+	size_t nused = 0;
 	struct tx t;
-	int err, len;
+	int err;
 
 	nb_error_clear();
-	if (!strncmp(pool_id, POOL6_PREFIX, strlen(POOL6_PREFIX)))
-		return lib_result(e, address6_request(inst, pool_id, addr, gateway, addr_out));
 	err = tx_open(inst, &t);
 	if (err)
 		goto cleanup;
 	j = ipam_load(t.st);
 	err = ipam_pool(j, pool_id, &pool, &subtxt, &list);
-	if (!err && nb_parse_prefix(pool, true, &p)) {
+	if (!err && ipam_pfx_parse(v6, pool, &p)) {
 		nb_errorf("IPAM: no pool \"%s\"", pool_id);
 		err = -ENOENT;
 	}
+	if (!err && ipam_pfx_parse(v6, subtxt, &sub))
+		sub = p;
+	if (!err)
+		err = ipam_used(v6, list, &used, &nused);
 	if (err)
 		goto cleanup;
-	if (nb_parse_prefix(subtxt, true, &sub))
-		sub = p;
-	used = calloc(json_array_size(list) + 1, sizeof(*used));
-	if (!used) {
-		err = -ENOMEM;
-		goto cleanup;
-	}
-	json_array_foreach(list, i, v) if (!nb_parse_ipv4(json_string_value(v) ?: "", &used[nused]))
-	    nused++;
 	if (*addr) {
-		if (nb_parse_ipv4(addr, &ip) && nbd_parse_cidr_addr(addr, &ip, &len)) {
-			nb_errorf("IPAM: invalid address \"%s\"", addr);
+		if (ipam_ip_parse(v6, addr, &ip)) {
+			nb_errorf("IPAM: invalid %saddress \"%s\"", v6 ? "IPv6 " : "", addr);
 			err = -EINVAL;
 			goto cleanup;
 		}
-		err = nb_ipam_check(&p, 0, used, nused, ip);
+		err = ipam_check(&p, used, nused, &ip);
 		if (err) {
 			nb_errorf("IPAM: address %s: %s in pool %s", addr,
 				  err == -EADDRINUSE ? "already allocated" : "not available",
@@ -1118,15 +1122,18 @@ static int address_request(void *ctx, const char *pool_id, const char *addr, boo
 			goto cleanup;
 		}
 	} else {
-		/* the gateway first, as Docker's IPAM: the first address of the pool */
-		err = nb_ipam_alloc(&p, gateway ? &p : &sub, 0, used, nused, &ip);
+		err = ipam_alloc(&p, gateway ? &p : &sub, used, nused, &ip);
 		if (err) {
 			nb_errorf("IPAM: no free address left in pool %s", pool_id);
 			goto cleanup;
 		}
 	}
-	json_array_append_new(list, json_string(nb_fmt_ipv4(ip, a)));
-	snprintf(addr_out, NB_CIDR6_STRLEN, "%s/%d", a, p.len);
+	if (v6)
+		nb_fmt_ipv6(&ip.ip6, a);
+	else
+		nb_fmt_ipv4(ip.ip4, a);
+	json_array_append_new(list, json_string(a));
+	snprintf(addr_out, NB_CIDR6_STRLEN, "%s/%d", a, v6 ? p.p6.len : p.p4.len);
 	err = ipam_save(t.st, j);
 	if (!err)
 		err = tx_commit(&t);
@@ -1140,16 +1147,14 @@ cleanup:
 static int address_release(void *ctx, const char *pool_id, const char *addr, struct nbd_err *e)
 {
 	const struct nb_instance *inst = ctx;
-	json_t *j = NULL, *list, *v;
-	struct in6_addr ip6, x6;
-	__be32 ip = 0, x;
+	bool v6 = pool_is_v6(pool_id);
+	struct ipam_ip ip = {0}, x;
+	json_t *j = NULL, *list;
 	struct tx t;
 	size_t i;
-	int err, len;
-	bool v6 = !strncmp(pool_id, POOL6_PREFIX, strlen(POOL6_PREFIX));
+	int err;
 
-	if (v6 ? nb_parse_ipv6(addr, &ip6) && nbd_parse_cidr_addr6(addr, &ip6, &len)
-	       : nb_parse_ipv4(addr, &ip) && nbd_parse_cidr_addr(addr, &ip, &len))
+	if (ipam_ip_parse(v6, addr, &ip))
 		return nbd_errorf(e, -EINVAL, "IPAM: invalid address \"%s\"", addr);
 	nb_error_clear();
 	err = tx_open(inst, &t);
@@ -1157,10 +1162,9 @@ static int address_release(void *ctx, const char *pool_id, const char *addr, str
 		j = ipam_load(t.st);
 		list = json_object_get(json_object_get(j, "addrs"), pool_id);
 		for (i = 0; i < json_array_size(list); i++) {
-			v = json_array_get(list, i);
-			if (v6 ? !nb_parse_ipv6(json_string_value(v) ?: "", &x6) &&
-				     !memcmp(&x6, &ip6, sizeof(x6))
-			       : !nb_parse_ipv4(json_string_value(v) ?: "", &x) && x == ip) {
+			if (!ipam_ip_parse(v6, json_string_value(json_array_get(list, i)) ?: "",
+					   &x) &&
+			    ipam_ip_equal(v6, &x, &ip)) {
 				json_array_remove(list, i);
 				break;
 			}

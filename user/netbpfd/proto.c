@@ -222,7 +222,6 @@ int nbd_portmap_parse(json_t *options, struct nbd_portmap **out, size_t *n, stru
 	json_t *arr = json_object_get(options, NBD_OPT_PORTMAP), *b;
 	struct nbd_portmap *v;
 	const char *hip;
-	struct in6_addr a6;
 	json_int_t proto;
 	size_t i;
 
@@ -262,13 +261,17 @@ int nbd_portmap_parse(json_t *options, struct nbd_portmap **out, size_t *n, stru
 		else if (m->host_port_end < m->host_port)
 			m->host_port_end = m->host_port;
 		hip = str_of(b, "HostIP");
-		if (*hip && strcmp(hip, "0.0.0.0") && nb_parse_ipv4(hip, &m->host_ip)) {
-			if (inet_pton(AF_INET6, hip, &a6) != 1) {
-				nbd_errorf(e, -EINVAL,
-					   "port mapping %zu: invalid host address \"%s\"", i, hip);
-				goto fail;
-			}
-			m->host_ip6 = true;
+		if (!*hip) {
+			m->family = NB_FAMILY_ANY;
+		} else if (!nb_parse_ipv4(hip, &m->host_ip)) {
+			m->family = NB_FAMILY_V4;
+		} else if (inet_pton(AF_INET6, hip, &m->host_ip6) == 1 &&
+			   !IN6_IS_ADDR_V4MAPPED(&m->host_ip6)) {
+			m->family = NB_FAMILY_V6;
+		} else {
+			nbd_errorf(e, -EINVAL, "port mapping %zu: invalid host address \"%s\"", i,
+				   hip);
+			goto fail;
 		}
 	}
 	*out = v;
@@ -281,14 +284,18 @@ fail:
 
 int nbd_portmap_spec(const struct nbd_portmap *m, __u16 hp, char *buf, size_t size)
 {
-	char ip[INET_ADDRSTRLEN] = "";
+	char ip[INET6_ADDRSTRLEN + 3] = "", a[INET6_ADDRSTRLEN];
 	const char *proto = m->proto == IPPROTO_UDP ? "udp" : "tcp";
 	int n;
 
-	if (m->host_ip)
+	if (m->family == NB_FAMILY_V4)
 		inet_ntop(AF_INET, &m->host_ip, ip, sizeof(ip));
+	else if (m->family == NB_FAMILY_V6)
+		snprintf(ip, sizeof(ip), "[%s]", inet_ntop(AF_INET6, &m->host_ip6, a, sizeof(a)));
 	if (hp)
 		n = snprintf(buf, size, "%s%s%u:%u/%s", ip, *ip ? ":" : "", hp, m->port, proto);
+	else if (m->family == NB_FAMILY_V6) /* "[IP]:PORT": the host port is netbpf's pick */
+		n = snprintf(buf, size, "%s:%u/%s", ip, m->port, proto);
 	else if (*ip)
 		n = snprintf(buf, size, "%s::%u/%s", ip, m->port, proto);
 	else

@@ -77,12 +77,13 @@ struct nbd_join {
 
 /* One entry of com.docker.network.portmap */
 struct nbd_portmap {
-	__u8 proto;	     /* IPPROTO_TCP, IPPROTO_UDP (Docker also sends 132, SCTP) */
-	__u16 port;	     /* container port */
-	__be32 host_ip;	     /* 0: every host address */
-	bool host_ip6;	     /* HostIP is an IPv6 address: not netbpf's */
-	__u16 host_port;     /* 0: the driver picks */
-	__u16 host_port_end; /* == host_port unless a range to choose one port from */
+	__u8 proto;		  /* IPPROTO_TCP, IPPROTO_UDP (Docker also sends 132, SCTP) */
+	__u16 port;		  /* container port */
+	enum nb_family family;	  /* HostIP: "", IPv4 or IPv6 (portspec.h) */
+	__be32 host_ip;		  /* NB_FAMILY_V4: the address (0.0.0.0: every one) */
+	struct in6_addr host_ip6; /* NB_FAMILY_V6: the address (::: every one) */
+	__u16 host_port;	  /* 0: the driver picks */
+	__u16 host_port_end;	  /* == host_port unless a range to choose one port from */
 };
 
 struct nbd_ops {
@@ -132,7 +133,8 @@ int nbd_portmap_parse(json_t *options, struct nbd_portmap **out, size_t *n, stru
 
 /*
  * A portmap entry as netbpf's publish spec for one host port hp:
- * "[IP:]HP:PORT/PROTO", or "[IP:]PORT/PROTO" (netbpf picks) when hp is 0.
+ * "[IP:]HP:PORT/PROTO", or "IP::PORT/PROTO" / "PORT/PROTO" (netbpf picks) when hp is 0;
+ * an IPv6 address in brackets ("[::]:HP:PORT/PROTO", "[::]:PORT/PROTO").
  */
 int nbd_portmap_spec(const struct nbd_portmap *m, __u16 hp, char *buf, size_t size);
 
