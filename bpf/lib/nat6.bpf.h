@@ -146,9 +146,8 @@ static __always_inline __u32 nb_nat6_port_off(const struct nb_ip6_info *info, bo
  * direction that opens its kind of flow, unless that flow is over: expired,
  * or closed and the packet a SYN reusing its ports (a new flow). NULL then.
  */
-static __always_inline struct nb_ct6_entry *nb_nat6_live(struct __sk_buff *skb,
-							 struct nb_ct6_entry *e, __u8 proto,
-							 __u32 l4_off, __u64 now)
+static __always_inline struct nb_ct6_entry *
+nb_nat6_live(struct __sk_buff *skb, struct nb_ct6_entry *e, __u8 proto, __u32 l4_off, __u64 now)
 {
 	if (!e || (now >= e->seen_ns && now - e->seen_ns > nb_ct6_timeout(proto, e->state)))
 		return NULL;
@@ -193,9 +192,10 @@ static __always_inline struct nb_ct6_entry *nb_nat6_opened(struct __sk_buff *skb
  * The published IPv6 port a packet without conntrack entry, entering the host
  * at iif, opens a flow to, if any
  */
-static __always_inline struct nb_publish6_val *
-nb_nat6_publish_open(struct __sk_buff *skb, __u32 l4_off, const struct nb_ct6_key *k, __u32 iif,
-		     __u8 *host_ip6)
+static __always_inline struct nb_publish6_val *nb_nat6_publish_open(struct __sk_buff *skb,
+								    __u32 l4_off,
+								    const struct nb_ct6_key *k,
+								    __u32 iif, __u8 *host_ip6)
 {
 	struct nb_publish6_key pk = {.host_port = k->dport, .proto = k->proto};
 	struct nb_publish6_val *pub;

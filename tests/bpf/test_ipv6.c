@@ -1621,11 +1621,11 @@ static bool check_ct6_window(struct t *t)
 	build_tcp6(&want, HOST6, 8080, STRANGER6, 40300, 1000, 0x12);
 	ok &= dnat6_step(t, UP_OUT, "window, published: the SYN-ACK", &in, &want);
 	build_tcp6(&in, STRANGER6, 40300, HOST6, 8080, 1001 + 1000000, 0x04);
-	ok &= blind6(t, UP_IN, "window, published: a blind RST from outside", &in, STRANGER6,
-		     40300, HOST6, 8080, NB_CT_S_ESTABLISHED);
+	ok &= blind6(t, UP_IN, "window, published: a blind RST from outside", &in, STRANGER6, 40300,
+		     HOST6, 8080, NB_CT_S_ESTABLISHED);
 	build_tcp6(&in, STRANGER6, 40300, HOST6, 8080, 1001 - 1000000, 0x11);
-	ok &= blind6(t, UP_IN, "window, published: a blind FIN from outside", &in, STRANGER6,
-		     40300, HOST6, 8080, NB_CT_S_ESTABLISHED);
+	ok &= blind6(t, UP_IN, "window, published: a blind FIN from outside", &in, STRANGER6, 40300,
+		     HOST6, 8080, NB_CT_S_ESTABLISHED);
 	build_tcp6(&in, IP6_A, 80, STRANGER6, 40300, 1001 + 3000000, 0x14);
 	ok &= blind6(t, UP_OUT, "window, published: a RST from A's side outside the window", &in,
 		     IP6_A, 80, STRANGER6, 40300, NB_CT_S_ESTABLISHED);
@@ -1650,8 +1650,8 @@ static void macs(struct pkt *p, const __u8 *dst, const __u8 *src)
 }
 
 /* The entry of kind NB_CT6_K_HAIRPIN under (sip, sp -> dip, dp, proto), dir, or false */
-static bool hp_entry(struct t *t, __u8 proto, const __u8 *sip, __u16 sp, const __u8 *dip,
-		     __u16 dp, __u8 dir)
+static bool hp_entry(struct t *t, __u8 proto, const __u8 *sip, __u16 sp, const __u8 *dip, __u16 dp,
+		     __u8 dir)
 {
 	struct nb_ct6_key k;
 	struct nb_ct6_entry e;
@@ -1736,8 +1736,8 @@ static bool check_hairpin6(struct t *t)
 	build_tcp6(&in, IP6_B, 40500, HOST6, 8080, 1000, 0x02);
 	macs(&in, GW1_MAC, MAC_B);
 	build_tcp6(&want, GW6_1, 40500, IP6_A, 80, 1000, 0x02);
-	ok &= hp_step(t, P_B, "hairpin: B's SYN to [HOST6]:8080 reaches A:80 from the gateway",
-		      &in, &want, P_A, GW1_MAC);
+	ok &= hp_step(t, P_B, "hairpin: B's SYN to [HOST6]:8080 reaches A:80 from the gateway", &in,
+		      &want, P_A, GW1_MAC);
 	ok &= ASSERT_TRUE(hp_entry(t, IPPROTO_TCP, IP6_B, 40500, HOST6, 8080, NB_CT_DIR_ORIG),
 			  "hairpin: the forward entry");
 	ok &= ASSERT_TRUE(hp_entry(t, IPPROTO_TCP, IP6_A, 80, GW6_1, 40500, NB_CT_DIR_REPLY),
@@ -1775,8 +1775,8 @@ static bool check_hairpin6(struct t *t)
 	build_tcp6(&in, IP6_A, 80, GW6_1, 40600, 1000, 0x12);
 	macs(&in, GW1_MAC, MAC_A);
 	build_tcp6(&want, HOST6, 8080, IP6_A, 40600, 1000, 0x12);
-	ok &= hp_step(t, P_A, "hairpin: and its answer from [HOST6]:8080", &in, &want, P_A,
-		      GW1_MAC);
+	ok &=
+	    hp_step(t, P_A, "hairpin: and its answer from [HOST6]:8080", &in, &want, P_A, GW1_MAC);
 
 	/* C (network 2) -> [HOST6]:9090/udp: to A:53, from network 1's gateway */
 	build_l4(&in, IPPROTO_UDP, IP6_C, 5500, HOST6, 9090, 0);
@@ -1802,8 +1802,8 @@ static bool check_hairpin6(struct t *t)
 	build_l4(&in, IPPROTO_UDP, IP6_B, 5600, GW6_1, 9090, 0);
 	macs(&in, GW1_MAC, MAC_B);
 	build_l4(&want, IPPROTO_UDP, GW6_1, 5600, IP6_A, 53, 0);
-	ok &= hp_step(t, P_B, "hairpin: B -> [gateway]:9090 reaches A:53", &in, &want, P_A,
-		      GW1_MAC);
+	ok &=
+	    hp_step(t, P_B, "hairpin: B -> [gateway]:9090 reaches A:53", &in, &want, P_A, GW1_MAC);
 	build_l4(&in, IPPROTO_UDP, IP6_A, 53, GW6_1, 5600, 0);
 	macs(&in, GW1_MAC, MAC_A);
 	build_l4(&want, IPPROTO_UDP, GW6_1, 9090, IP6_B, 5600, 0);
@@ -1814,14 +1814,16 @@ static bool check_hairpin6(struct t *t)
 	build_l4(&in, IPPROTO_UDP, IP6_B, 5700, HOST6, 9091, 0);
 	macs(&in, GW1_MAC, MAC_B);
 	if (ASSERT_OK(pkt_run(prog_fd(t, EP), t->ifindex[P_B], &in, &out), "unpublished")) {
-		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "hairpin: unpublished: redirect");
+		ok &=
+		    ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "hairpin: unpublished: redirect");
 		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "hairpin: unpublished: unchanged");
 	}
 	build_tcp6(&in, IP6_B, 40501, HOST6, 8080, 1000, 0x02);
 	macs(&in, GW1_MAC, MAC_B);
 	in.data[ETH_HLEN + 7] = 1;
 	if (ASSERT_OK(pkt_run(prog_fd(t, EP), t->ifindex[P_B], &in, &out), "hop limit 1")) {
-		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "hairpin: hop limit 1: redirect");
+		ok &=
+		    ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "hairpin: hop limit 1: redirect");
 		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "hairpin: hop limit 1: unchanged");
 	}
 	ok &= ASSERT_TRUE(!hp_entry(t, IPPROTO_TCP, IP6_B, 40501, HOST6, 8080, NB_CT_DIR_ORIG),
