@@ -1704,6 +1704,46 @@ static bool hp_step(struct t *t, enum port_id from, const char *what, const stru
 	return verdict6_on(t, EP, from, what, in, want, TC_ACT_REDIRECT);
 }
 
+/* A new hairpin flow reports one NB_EV_NAT event, reason hairpin, both ends translated */
+static bool check_hp_event(struct t *t)
+{
+	struct nb_monitor mon = {.types = 1U << NB_EV_NAT, .pid = getpid()}, off = {0};
+	struct ev6_seen seen = {0};
+	const struct nb_event *ev;
+	struct ring_buffer *rb;
+	struct pkt in, want;
+	__u32 zero = 0;
+	bool ok = true;
+
+	rb = ring_buffer__new(t->maps.events, on_event6, &seen, NULL);
+	if (!ASSERT_TRUE(rb != NULL, "ring buffer of nb_events"))
+		return false;
+	ring_buffer__consume(rb);
+	seen.n = 0;
+	ok &= ASSERT_OK(bpf_map_update_elem(t->maps.monitor, &zero, &mon, BPF_ANY), "monitor on");
+	build_tcp6(&in, IP6_B, 40700, HOST6, 8080, 1000, 0x02);
+	macs(&in, GW1_MAC, MAC_B);
+	build_tcp6(&want, GW6_1, 40700, IP6_A, 80, 1000, 0x02);
+	ok &= hp_step(t, P_B, "hairpin event: B's SYN", &in, &want, P_A, GW1_MAC);
+	ring_buffer__consume(rb);
+	ok &= ASSERT_EQ(seen.n, 1, "hairpin event: one");
+	ev = nat_ev6(&seen, IP6_B, 40700);
+	if (ASSERT_TRUE(ev != NULL, "hairpin event: B's flow")) {
+		ok &= ASSERT_EQ(ev->reason, NB_CT_HAIRPIN, "hairpin event: reason hairpin");
+		ok &= ASSERT_MEMEQ(ev->daddr6, HOST6, 16, "hairpin event: to the host's address");
+		ok &= ASSERT_MEMEQ(ev->nat_saddr6, GW6_1, 16, "hairpin event: from the gateway");
+		ok &= ASSERT_EQ(ev->nat_sport, htons(40700), "hairpin event: B's port kept");
+		ok &= ASSERT_MEMEQ(ev->nat_daddr6, IP6_A, 16, "hairpin event: to A");
+		ok &= ASSERT_EQ(ev->nat_dport, htons(80), "hairpin event: A's port");
+		ok &= ASSERT_EQ(ev->ifindex, t->ifindex[P_A], "hairpin event: into A's endpoint");
+	} else {
+		ok = false;
+	}
+	ok &= ASSERT_OK(bpf_map_update_elem(t->maps.monitor, &zero, &off, BPF_ANY), "monitor off");
+	ring_buffer__free(rb);
+	return ok;
+}
+
 /*
  * IPv6 hairpin, as IPv4's c_hairpin* (test_uplink.c): published TCP
  * [HOST6]:8080 and UDP [::]:9090 lead to A (check_dnat6). B reaches A
@@ -1809,6 +1849,8 @@ static bool check_hairpin6(struct t *t)
 	build_l4(&want, IPPROTO_UDP, GW6_1, 9090, IP6_B, 5600, 0);
 	ok &= hp_step(t, P_A, "hairpin: the answer comes from [gateway]:9090", &in, &want, P_B,
 		      GW1_MAC);
+
+	ok &= check_hp_event(t);
 
 	/* not published, or hop limit 1: to the gateway port untouched, the host's */
 	build_l4(&in, IPPROTO_UDP, IP6_B, 5700, HOST6, 9091, 0);
