@@ -1850,6 +1850,21 @@ static bool check_hairpin6(struct t *t)
 	ok &= hp_step(t, P_A, "hairpin: the answer comes from [gateway]:9090", &in, &want, P_B,
 		      GW1_MAC);
 
+	/* B's port unreachable about that answer reaches A, about [A]:53 */
+	build_l4(&q, IPPROTO_UDP, GW6_1, 9090, IP6_B, 5600, 0);
+	build_err6(&in, 1, IP6_B, GW6_1, &q);
+	macs(&in, GW1_MAC, MAC_B);
+	build_l4(&q, IPPROTO_UDP, IP6_A, 53, GW6_1, 5600, 0);
+	build_err6(&want, 1, GW6_1, IP6_A, &q);
+	ok &= hp_step(t, P_B, "hairpin: B's unreachable reaches A, quoting [A]:53 -> gateway", &in,
+		      &want, P_A, GW1_MAC);
+	/* A's answer to the host's own connection (no hairpin flow) is the switch's */
+	build_tcp6(&in, IP6_A, 80, GW6_1, 41000, 1000, 0x12);
+	macs(&in, GW1_MAC, MAC_A);
+	if (ASSERT_OK(pkt_run(prog_fd(t, EP), t->ifindex[P_A], &in, &out), "host's reply")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "hairpin: the host's: redirect");
+		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "hairpin: the host's: unchanged");
+	}
 	ok &= check_hp_event(t);
 
 	/* not published, or hop limit 1: to the gateway port untouched, the host's */
