@@ -1865,6 +1865,17 @@ static bool check_hairpin6(struct t *t)
 		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "hairpin: the host's: redirect");
 		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "hairpin: the host's: unchanged");
 	}
+	/* as IPv4's, a sandbox of an internal network is not hairpinned: E -> [its gateway]:9090 */
+	snprintf(cmd, sizeof(cmd), "/proc/sys/net/ipv6/conf/v6q%d/disable_ipv6", P_GW3);
+	ok &= ASSERT_OK(pkt_write_file(cmd, "0"), "IPv6 on network 3's gateway port");
+	snprintf(cmd, sizeof(cmd), "ip -6 addr add fd00:0:0:3::1/64 dev v6q%d nodad", P_GW3);
+	ok &= ASSERT_OK(system(cmd), "network 3's gateway address");
+	build_l4(&in, IPPROTO_UDP, IP6_E, 5800, GW6_3, 9090, 0);
+	macs(&in, GW3_MAC, MAC_E);
+	if (ASSERT_OK(pkt_run(prog_fd(t, EP), t->ifindex[P_E], &in, &out), "internal")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "hairpin: internal: redirect");
+		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "hairpin: internal: unchanged");
+	}
 	ok &= check_hp_event(t);
 
 	/* not published, or hop limit 1: to the gateway port untouched, the host's */
