@@ -121,8 +121,7 @@ static __always_inline void nb_ct6_entry_init(struct nb_ct6_entry *e, __u8 kind,
  * A packet of the untranslated flow whose entry is under k: counted, or the
  * entry created. Not inlined: a new entry's room is not its callers' stack.
  */
-static __noinline void nb_ct6_touch(const struct nb_ct6_key *k, __u32 net_id, __u8 state,
-				    __u64 now)
+static __noinline void nb_ct6_touch(const struct nb_ct6_key *k, __u32 net_id, __u8 state, __u64 now)
 {
 	struct nb_ct6_entry *e = bpf_map_lookup_elem(&NB_MAP_CT6, k), ne = {};
 
@@ -184,9 +183,8 @@ static __always_inline void nb_ct6_peer_key(const struct nb_ct6_key *k,
 }
 
 /* The other entry of e's translated flow (pk: its key, filled here), or NULL */
-static __always_inline struct nb_ct6_entry *nb_ct6_peer(const struct nb_ct6_key *k,
-							const struct nb_ct6_entry *e,
-							struct nb_ct6_key *pk)
+static __always_inline struct nb_ct6_entry *
+nb_ct6_peer(const struct nb_ct6_key *k, const struct nb_ct6_entry *e, struct nb_ct6_key *pk)
 {
 	struct nb_ct6_entry *peer;
 

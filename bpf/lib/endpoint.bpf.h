@@ -213,8 +213,9 @@ static __always_inline int ep_to_host(nb_ctx_t *ctx, const struct nb_port *port,
 		if (err != NB_NAT_PASS)
 			return err;
 	}
-	/* IPv6: the rest is endpoint_nat6's; it comes back only when the call fails */
-	if (ipv6)
+	/* IPv6: the rest is endpoint_nat6's; it comes back only when the call fails. As
+	 * IPv4's, an internal network's sandboxes are not hairpinned (nat.bpf.h) */
+	if (ipv6 && !(net->flags & NB_NET_F_INTERNAL))
 		bpf_tail_call(ctx, &NB_MAP_EP_TAIL, NB_EP_TAIL_NAT6);
 	return bpf_redirect(fdb->ifindex, BPF_F_INGRESS);
 #endif

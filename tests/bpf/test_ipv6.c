@@ -1621,11 +1621,11 @@ static bool check_ct6_window(struct t *t)
 	build_tcp6(&want, HOST6, 8080, STRANGER6, 40300, 1000, 0x12);
 	ok &= dnat6_step(t, UP_OUT, "window, published: the SYN-ACK", &in, &want);
 	build_tcp6(&in, STRANGER6, 40300, HOST6, 8080, 1001 + 1000000, 0x04);
-	ok &= blind6(t, UP_IN, "window, published: a blind RST from outside", &in, STRANGER6,
-		     40300, HOST6, 8080, NB_CT_S_ESTABLISHED);
+	ok &= blind6(t, UP_IN, "window, published: a blind RST from outside", &in, STRANGER6, 40300,
+		     HOST6, 8080, NB_CT_S_ESTABLISHED);
 	build_tcp6(&in, STRANGER6, 40300, HOST6, 8080, 1001 - 1000000, 0x11);
-	ok &= blind6(t, UP_IN, "window, published: a blind FIN from outside", &in, STRANGER6,
-		     40300, HOST6, 8080, NB_CT_S_ESTABLISHED);
+	ok &= blind6(t, UP_IN, "window, published: a blind FIN from outside", &in, STRANGER6, 40300,
+		     HOST6, 8080, NB_CT_S_ESTABLISHED);
 	build_tcp6(&in, IP6_A, 80, STRANGER6, 40300, 1001 + 3000000, 0x14);
 	ok &= blind6(t, UP_OUT, "window, published: a RST from A's side outside the window", &in,
 		     IP6_A, 80, STRANGER6, 40300, NB_CT_S_ESTABLISHED);
@@ -1650,8 +1650,8 @@ static void macs(struct pkt *p, const __u8 *dst, const __u8 *src)
 }
 
 /* The entry of kind NB_CT6_K_HAIRPIN under (sip, sp -> dip, dp, proto), dir, or false */
-static bool hp_entry(struct t *t, __u8 proto, const __u8 *sip, __u16 sp, const __u8 *dip,
-		     __u16 dp, __u8 dir)
+static bool hp_entry(struct t *t, __u8 proto, const __u8 *sip, __u16 sp, const __u8 *dip, __u16 dp,
+		     __u8 dir)
 {
 	struct nb_ct6_key k;
 	struct nb_ct6_entry e;
@@ -1704,6 +1704,46 @@ static bool hp_step(struct t *t, enum port_id from, const char *what, const stru
 	return verdict6_on(t, EP, from, what, in, want, TC_ACT_REDIRECT);
 }
 
+/* A new hairpin flow reports one NB_EV_NAT event, reason hairpin, both ends translated */
+static bool check_hp_event(struct t *t)
+{
+	struct nb_monitor mon = {.types = 1U << NB_EV_NAT, .pid = getpid()}, off = {0};
+	struct ev6_seen seen = {0};
+	const struct nb_event *ev;
+	struct ring_buffer *rb;
+	struct pkt in, want;
+	__u32 zero = 0;
+	bool ok = true;
+
+	rb = ring_buffer__new(t->maps.events, on_event6, &seen, NULL);
+	if (!ASSERT_TRUE(rb != NULL, "ring buffer of nb_events"))
+		return false;
+	ring_buffer__consume(rb);
+	seen.n = 0;
+	ok &= ASSERT_OK(bpf_map_update_elem(t->maps.monitor, &zero, &mon, BPF_ANY), "monitor on");
+	build_tcp6(&in, IP6_B, 40700, HOST6, 8080, 1000, 0x02);
+	macs(&in, GW1_MAC, MAC_B);
+	build_tcp6(&want, GW6_1, 40700, IP6_A, 80, 1000, 0x02);
+	ok &= hp_step(t, P_B, "hairpin event: B's SYN", &in, &want, P_A, GW1_MAC);
+	ring_buffer__consume(rb);
+	ok &= ASSERT_EQ(seen.n, 1, "hairpin event: one");
+	ev = nat_ev6(&seen, IP6_B, 40700);
+	if (ASSERT_TRUE(ev != NULL, "hairpin event: B's flow")) {
+		ok &= ASSERT_EQ(ev->reason, NB_CT_HAIRPIN, "hairpin event: reason hairpin");
+		ok &= ASSERT_MEMEQ(ev->daddr6, HOST6, 16, "hairpin event: to the host's address");
+		ok &= ASSERT_MEMEQ(ev->nat_saddr6, GW6_1, 16, "hairpin event: from the gateway");
+		ok &= ASSERT_EQ(ev->nat_sport, htons(40700), "hairpin event: B's port kept");
+		ok &= ASSERT_MEMEQ(ev->nat_daddr6, IP6_A, 16, "hairpin event: to A");
+		ok &= ASSERT_EQ(ev->nat_dport, htons(80), "hairpin event: A's port");
+		ok &= ASSERT_EQ(ev->ifindex, t->ifindex[P_A], "hairpin event: into A's endpoint");
+	} else {
+		ok = false;
+	}
+	ok &= ASSERT_OK(bpf_map_update_elem(t->maps.monitor, &zero, &off, BPF_ANY), "monitor off");
+	ring_buffer__free(rb);
+	return ok;
+}
+
 /*
  * IPv6 hairpin, as IPv4's c_hairpin* (test_uplink.c): published TCP
  * [HOST6]:8080 and UDP [::]:9090 lead to A (check_dnat6). B reaches A
@@ -1736,8 +1776,8 @@ static bool check_hairpin6(struct t *t)
 	build_tcp6(&in, IP6_B, 40500, HOST6, 8080, 1000, 0x02);
 	macs(&in, GW1_MAC, MAC_B);
 	build_tcp6(&want, GW6_1, 40500, IP6_A, 80, 1000, 0x02);
-	ok &= hp_step(t, P_B, "hairpin: B's SYN to [HOST6]:8080 reaches A:80 from the gateway",
-		      &in, &want, P_A, GW1_MAC);
+	ok &= hp_step(t, P_B, "hairpin: B's SYN to [HOST6]:8080 reaches A:80 from the gateway", &in,
+		      &want, P_A, GW1_MAC);
 	ok &= ASSERT_TRUE(hp_entry(t, IPPROTO_TCP, IP6_B, 40500, HOST6, 8080, NB_CT_DIR_ORIG),
 			  "hairpin: the forward entry");
 	ok &= ASSERT_TRUE(hp_entry(t, IPPROTO_TCP, IP6_A, 80, GW6_1, 40500, NB_CT_DIR_REPLY),
@@ -1775,8 +1815,8 @@ static bool check_hairpin6(struct t *t)
 	build_tcp6(&in, IP6_A, 80, GW6_1, 40600, 1000, 0x12);
 	macs(&in, GW1_MAC, MAC_A);
 	build_tcp6(&want, HOST6, 8080, IP6_A, 40600, 1000, 0x12);
-	ok &= hp_step(t, P_A, "hairpin: and its answer from [HOST6]:8080", &in, &want, P_A,
-		      GW1_MAC);
+	ok &=
+	    hp_step(t, P_A, "hairpin: and its answer from [HOST6]:8080", &in, &want, P_A, GW1_MAC);
 
 	/* C (network 2) -> [HOST6]:9090/udp: to A:53, from network 1's gateway */
 	build_l4(&in, IPPROTO_UDP, IP6_C, 5500, HOST6, 9090, 0);
@@ -1802,26 +1842,56 @@ static bool check_hairpin6(struct t *t)
 	build_l4(&in, IPPROTO_UDP, IP6_B, 5600, GW6_1, 9090, 0);
 	macs(&in, GW1_MAC, MAC_B);
 	build_l4(&want, IPPROTO_UDP, GW6_1, 5600, IP6_A, 53, 0);
-	ok &= hp_step(t, P_B, "hairpin: B -> [gateway]:9090 reaches A:53", &in, &want, P_A,
-		      GW1_MAC);
+	ok &=
+	    hp_step(t, P_B, "hairpin: B -> [gateway]:9090 reaches A:53", &in, &want, P_A, GW1_MAC);
 	build_l4(&in, IPPROTO_UDP, IP6_A, 53, GW6_1, 5600, 0);
 	macs(&in, GW1_MAC, MAC_A);
 	build_l4(&want, IPPROTO_UDP, GW6_1, 9090, IP6_B, 5600, 0);
 	ok &= hp_step(t, P_A, "hairpin: the answer comes from [gateway]:9090", &in, &want, P_B,
 		      GW1_MAC);
 
+	/* B's port unreachable about that answer reaches A, about [A]:53 */
+	build_l4(&q, IPPROTO_UDP, GW6_1, 9090, IP6_B, 5600, 0);
+	build_err6(&in, 1, IP6_B, GW6_1, &q);
+	macs(&in, GW1_MAC, MAC_B);
+	build_l4(&q, IPPROTO_UDP, IP6_A, 53, GW6_1, 5600, 0);
+	build_err6(&want, 1, GW6_1, IP6_A, &q);
+	ok &= hp_step(t, P_B, "hairpin: B's unreachable reaches A, quoting [A]:53 -> gateway", &in,
+		      &want, P_A, GW1_MAC);
+	/* A's answer to the host's own connection (no hairpin flow) is the switch's */
+	build_tcp6(&in, IP6_A, 80, GW6_1, 41000, 1000, 0x12);
+	macs(&in, GW1_MAC, MAC_A);
+	if (ASSERT_OK(pkt_run(prog_fd(t, EP), t->ifindex[P_A], &in, &out), "host's reply")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "hairpin: the host's: redirect");
+		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "hairpin: the host's: unchanged");
+	}
+	/* as IPv4's, a sandbox of an internal network is not hairpinned: E -> [its gateway]:9090 */
+	snprintf(cmd, sizeof(cmd), "/proc/sys/net/ipv6/conf/v6q%d/disable_ipv6", P_GW3);
+	ok &= ASSERT_OK(pkt_write_file(cmd, "0"), "IPv6 on network 3's gateway port");
+	snprintf(cmd, sizeof(cmd), "ip -6 addr add fd00:0:0:3::1/64 dev v6q%d nodad", P_GW3);
+	ok &= ASSERT_OK(system(cmd), "network 3's gateway address");
+	build_l4(&in, IPPROTO_UDP, IP6_E, 5800, GW6_3, 9090, 0);
+	macs(&in, GW3_MAC, MAC_E);
+	if (ASSERT_OK(pkt_run(prog_fd(t, EP), t->ifindex[P_E], &in, &out), "internal")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "hairpin: internal: redirect");
+		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "hairpin: internal: unchanged");
+	}
+	ok &= check_hp_event(t);
+
 	/* not published, or hop limit 1: to the gateway port untouched, the host's */
 	build_l4(&in, IPPROTO_UDP, IP6_B, 5700, HOST6, 9091, 0);
 	macs(&in, GW1_MAC, MAC_B);
 	if (ASSERT_OK(pkt_run(prog_fd(t, EP), t->ifindex[P_B], &in, &out), "unpublished")) {
-		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "hairpin: unpublished: redirect");
+		ok &=
+		    ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "hairpin: unpublished: redirect");
 		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "hairpin: unpublished: unchanged");
 	}
 	build_tcp6(&in, IP6_B, 40501, HOST6, 8080, 1000, 0x02);
 	macs(&in, GW1_MAC, MAC_B);
 	in.data[ETH_HLEN + 7] = 1;
 	if (ASSERT_OK(pkt_run(prog_fd(t, EP), t->ifindex[P_B], &in, &out), "hop limit 1")) {
-		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "hairpin: hop limit 1: redirect");
+		ok &=
+		    ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "hairpin: hop limit 1: redirect");
 		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "hairpin: hop limit 1: unchanged");
 	}
 	ok &= ASSERT_TRUE(!hp_entry(t, IPPROTO_TCP, IP6_B, 40501, HOST6, 8080, NB_CT_DIR_ORIG),

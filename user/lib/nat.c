@@ -645,7 +645,7 @@ static int ct6_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_fl
 			continue;
 		memset(&f, 0, sizeof(f));
 		f.proto = keys[i].proto;
-		f.type = e.kind == NB_CT6_K_MASQ	  ? NB_CT_SNAT
+		f.type = e.kind == NB_CT6_K_MASQ      ? NB_CT_SNAT
 			 : e.kind == NB_CT6_K_HAIRPIN ? NB_CT_HAIRPIN
 						      : NB_CT_DNAT;
 		f.state = state;
