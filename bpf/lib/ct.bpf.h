@@ -23,9 +23,9 @@
  *
  * TCP windows are tracked per direction as Linux's conntrack does
  * (nf_conntrack_proto_tcp.c, after "Real Stateful TCP Packet Filtering in IP
- * Filter"): each entry keeps the highest sequence number its direction sent
- * (td_end) and the largest window it advertised (td_maxwin, scaled by
- * td_wscale when used). A RST
+ * Filter"): each entry keeps (struct nb_ct_td, shared with IPv6's nb_ct6,
+ * ct6.bpf.h) the highest sequence number its direction sent (end) and the
+ * largest window it advertised (maxwin, scaled by wscale when used). A RST
  * or FIN whose sequence number lies outside the receiver's window around
  * td_end is not the peer's: it changes nothing and the caller drops it
  * (ct-invalid), so a blind attacker cannot close a flow. A direction not
@@ -88,25 +88,25 @@ static __always_inline bool nb_seq_after(__u32 a, __u32 b)
 	return (__s32)(a - b) > 0;
 }
 
-/* Records a segment of e's direction: its end, its window, a SYN's scale. */
-static __always_inline void nb_ct_td_update(struct nb_ct_entry *e, const struct nb_ct_tcp *t)
+/* Records a segment of td's direction: its end, its window, a SYN's scale. */
+static __always_inline void nb_ct_td_update(struct nb_ct_td *td, const struct nb_ct_tcp *t)
 {
 	__u32 end = nb_ct_tcp_end(t);
 
 	if (t->flags & NB_TCP_SYN)
-		e->td_wscale = t->wscale == 0xff ? 0 : t->wscale;
-	if (!(e->td_flags & NB_CT_TD_KNOWN)) {
-		e->td_end = end;
-		e->td_maxwin = t->win;
-		e->td_flags |= NB_CT_TD_KNOWN;
+		td->wscale = t->wscale == 0xff ? 0 : t->wscale;
+	if (!(td->flags & NB_CT_TD_KNOWN)) {
+		td->end = end;
+		td->maxwin = t->win;
+		td->flags |= NB_CT_TD_KNOWN;
 		return;
 	}
-	if (nb_seq_after(end, e->td_end))
-		e->td_end = end;
+	if (nb_seq_after(end, td->end))
+		td->end = end;
 	/* the raw field: scaled when used (a SYN's window, never scaled, is thus counted
 	 * generously, which only widens the window) */
-	if (t->win > e->td_maxwin)
-		e->td_maxwin = t->win;
+	if (t->win > td->maxwin)
+		td->maxwin = t->win;
 }
 
 /* A new flow's first segment, in its forward entry */
@@ -114,28 +114,116 @@ static __always_inline void nb_ct_td_first(struct nb_ct_entry *e, __u8 proto,
 					   const struct nb_ct_tcp *t)
 {
 	if (proto == IPPROTO_TCP)
-		nb_ct_td_update(e, t);
+		nb_ct_td_update(&e->td, t);
 }
 
 /*
- * May a RST or FIN of e's direction (segment t) change the flow? Its
- * sequence number must lie within the receiver's (peer's) window around
- * what e's direction sent so far: what a blind attacker cannot know.
+ * May a RST or FIN of td's direction (segment t) change the flow? Its
+ * sequence number must lie within the receiver's (peer's, NULL when unknown)
+ * window around what td's direction sent so far: what a blind attacker
+ * cannot know. The same for IPv4 (nb_ct) and IPv6 (nb_ct6).
  */
-static __always_inline bool nb_ct_td_in_window(const struct nb_ct_entry *e,
-					       const struct nb_ct_entry *peer,
+static __always_inline bool nb_ct_td_in_window(const struct nb_ct_td *td,
+					       const struct nb_ct_td *peer,
 					       const struct nb_ct_tcp *t)
 {
 	__u32 w;
 
-	if (!(e->td_flags & NB_CT_TD_KNOWN))
+	if (!(td->flags & NB_CT_TD_KNOWN))
 		return true;
-	w = peer && (peer->td_flags & NB_CT_TD_KNOWN)
-		? (__u32)peer->td_maxwin << (peer->td_wscale & 0xf)
-		: 0;
+	w = peer && (peer->flags & NB_CT_TD_KNOWN) ? (__u32)peer->maxwin << (peer->wscale & 0xf)
+						   : 0;
 	if (w < NB_CT_TCP_MIN_WIN)
 		w = NB_CT_TCP_MIN_WIN;
-	return !nb_seq_after(t->seq, e->td_end + w) && !nb_seq_after(e->td_end - w, t->seq);
+	return !nb_seq_after(t->seq, td->end + w) && !nb_seq_after(td->end - w, t->seq);
+}
+
+/*
+ * A segment of td's direction, td_peer the other's (NULL when unknown): false
+ * for a RST or FIN outside the window (the caller drops it, nothing changed),
+ * else the segment is recorded.
+ */
+static __always_inline bool nb_ct_td_seen(struct nb_ct_td *td, const struct nb_ct_td *td_peer,
+					  const struct nb_ct_tcp *t)
+{
+	if ((t->flags & (NB_TCP_RST | NB_TCP_FIN)) && !nb_ct_td_in_window(td, td_peer, t))
+		return false;
+	nb_ct_td_update(td, t);
+	return true;
+}
+
+/* A walk over a SYN's TCP options, one byte per bpf_loop() step */
+struct nb_tcp_opt_walk {
+	nb_ctx_t *ctx;
+	__u32 off;  /* of the options */
+	__u32 len;  /* of the options */
+	__u32 next; /* offset of the next option's kind byte */
+	int wscale; /* the result, 0xff = none */
+};
+
+static long nb_tcp_opt_step(__u64 i, void *data)
+{
+	struct nb_tcp_opt_walk *w = data;
+	__u8 o[3]; /* kind, length, value */
+
+	if (i >= w->len)
+		return 1;
+	if (i != w->next)
+		return 0; /* inside an option */
+	if (nb_ctx_load(w->ctx, w->off + i, o, 1) || o[0] == 0 /* end of options */)
+		return 1;
+	if (o[0] == 1) { /* no-operation */
+		w->next = i + 1;
+		return 0;
+	}
+	if (i + 2 > w->len || nb_ctx_load(w->ctx, w->off + i, o, 2) || o[1] < 2)
+		return 1;
+	if (o[0] == 3 && o[1] == 3) {
+		if (i + 3 <= w->len && !nb_ctx_load(w->ctx, w->off + i, o, 3))
+			w->wscale = o[2] > NB_TCP_WSCALE_MAX ? NB_TCP_WSCALE_MAX : o[2];
+		return 1;
+	}
+	w->next = i + o[1];
+	return 0;
+}
+
+/*
+ * The window scale option (RFC 7323) among a SYN's len bytes of TCP options
+ * at off, or 0xff when it has none. Only SYNs carry it, so the walk (at most
+ * 40 helper calls) is off the fast path. A global function, so that its
+ * stack (and bpf_loop()'s) is not added to its callers', which masquerade's
+ * port search already fills.
+ */
+__noinline int nb_tcp_opt_wscale(nb_ctx_t *ctx, __u32 off, __u32 len)
+{
+	struct nb_tcp_opt_walk w = {.ctx = ctx, .off = off, .len = len, .wscale = 0xff};
+
+	if (!ctx || len > 40)
+		return 0xff;
+	bpf_loop(40, nb_tcp_opt_step, &w, 0);
+	return w.wscale;
+}
+
+/*
+ * What window tracking needs of the TCP header th (a copy or the packet's),
+ * at l4_off in a datagram whose L4 part is l4_len bytes long: IPv4 and IPv6
+ * alike. A header longer than the datagram says "no payload, no options".
+ */
+static __always_inline void nb_ct_tcp_read(nb_ctx_t *ctx, const struct tcphdr *th, __u32 l4_off,
+					   __u32 l4_len, struct nb_ct_tcp *t)
+{
+	__u32 hl = th->doff * 4;
+
+	t->flags = ((const __u8 *)th)[13];
+	t->seq = bpf_ntohl(th->seq);
+	t->win = bpf_ntohs(th->window);
+	t->wscale = 0xff;
+	t->plen = 0;
+	if (hl < sizeof(*th) || hl > l4_len)
+		return;
+	t->plen = l4_len - hl;
+	if ((t->flags & NB_TCP_SYN) && hl > sizeof(*th))
+		t->wscale = nb_tcp_opt_wscale(ctx, l4_off + sizeof(*th), hl - sizeof(*th));
 }
 
 static __always_inline __u64 nb_ct_timeout(__u8 proto, __u8 state)
@@ -290,10 +378,9 @@ static __always_inline bool nb_ct_seen(const struct nb_ct_key *k, struct nb_ct_e
 		if (tcp_flags & (NB_TCP_RST | NB_TCP_FIN)) {
 			nb_ct_peer_key(k, e, &pk);
 			peer = nb_ct_peer(e, &pk);
-			if (!nb_ct_td_in_window(e, peer, t))
-				return false;
 		}
-		nb_ct_td_update(e, t);
+		if (!nb_ct_td_seen(&e->td, peer ? &peer->td : NULL, t))
+			return false;
 	}
 	__sync_fetch_and_add(&e->packets, 1);
 	__sync_fetch_and_add(&e->bytes, len);

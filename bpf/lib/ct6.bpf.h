@@ -12,13 +12,15 @@
  *     fragments of the replies; the packet passes.
  *   uplink_in: a packet to a sandbox's IPv6 address passes while such an
  *     entry lives (the conntrack timeouts of <netbpf/consts.h>: TCP by its
- *     state, tracked as IPv4's nb_ct does without windows (nb_ct6_tcp_seen():
- *     a SYN nobody answers or a closed flow ages out as fast as IPv4's),
+ *     state and windows, tracked as IPv4's nb_ct does (nb_ct6_tcp_seen():
+ *     a SYN nobody answers or a closed flow ages out as fast as IPv4's, a
+ *     RST or FIN outside the window is dropped as ct-invalid),
  *     UDP as answered, ICMP), else it is dropped as
  *     unpublished; malformed ones (nd.bpf.h's walk) as malformed. The
  *     gateway's address and every other destination are the host's.
  *
- * At XDP uplink_in leaves IPv6 to tc. Two global functions: their stack
+ * At XDP (nb_nat6_uplink_in() in xdp_uplink) what no live entry claims is
+ * dropped early as unpublished; the rest passes to tc. Two global functions: their stack
  * does not add to the IPv4 paths' in the same programs.
  */
 #ifndef NETBPF_CT6_BPF_H
@@ -103,12 +105,28 @@ static __always_inline __u64 nb_ct6_timeout(__u8 proto, __u8 state)
 	return nb_ct_timeout(IPPROTO_ICMP, 0);
 }
 
-static __always_inline void nb_ct6_touch(const struct nb_ct6_key *k, __u32 net_id, __u8 state,
-					 __u64 now)
+/* A new entry's bookkeeping (the rest zero), as nb_ct_entry_init() for nb_ct */
+static __always_inline void nb_ct6_entry_init(struct nb_ct6_entry *e, __u8 kind, __u8 dir,
+					      __u32 net_id, __u64 now)
+{
+	__builtin_memset(e, 0, sizeof(*e));
+	e->created_ns = now;
+	e->seen_ns = now;
+	e->net_id = net_id;
+	e->kind = kind;
+	e->dir = dir;
+}
+
+/*
+ * A packet of the untranslated flow whose entry is under k: counted, or the
+ * entry created. Not inlined: a new entry's room is not its callers' stack.
+ */
+static __noinline void nb_ct6_touch(const struct nb_ct6_key *k, __u32 net_id, __u8 state, __u64 now)
 {
 	struct nb_ct6_entry *e = bpf_map_lookup_elem(&NB_MAP_CT6, k), ne = {};
 
-	if (e) {
+	/* an expired entry under the key is a new flow's: fresh state and windows */
+	if (e && (now < e->seen_ns || now - e->seen_ns <= nb_ct6_timeout(k->proto, e->state))) {
 		e->packets++;
 		if (now > e->seen_ns + NB_CT_REFRESH_NS)
 			e->seen_ns = now;
@@ -138,41 +156,105 @@ static __always_inline __u8 nb_ct6_tcp_flags(nb_ctx_t *ctx, __u32 l4_off)
 }
 
 /*
- * A TCP segment (at l4_off) of the flow whose entry is under k went
- * through; orig: in the flow's first direction (a translated flow's entry
- * knows by its dir). The state advances as nb_ct_seen() advances IPv4's
- * (no window tracking): the other direction answering makes NEW
- * ESTABLISHED, a FIN each way CLOSED (one: FIN), a RST CLOSED, and a bare
- * SYN in the first direction after a close starts over. A translated flow's
- * other entry gets the same state. A global function: the peer key's stack
- * is not the callers'.
+ * The key of the other entry of the translated flow whose entry e is under
+ * k: the translated tuple the other way round.
  */
-__noinline int nb_ct6_tcp_seen(nb_ctx_t *ctx, const struct nb_ct6_key *k, __u32 l4_off, bool orig)
+static __always_inline void nb_ct6_peer_key(const struct nb_ct6_key *k,
+					    const struct nb_ct6_entry *e, struct nb_ct6_key *pk)
+{
+	pk->proto = k->proto;
+	if (e->kind == NB_CT6_K_HAIRPIN) {
+		/* both ends translated: hp_saddr:hp_sport -> nat_addr:nat_port */
+		__builtin_memcpy(pk->saddr, e->nat_addr, 16);
+		__builtin_memcpy(pk->daddr, e->hp_saddr, 16);
+		pk->sport = e->nat_port;
+		pk->dport = e->hp_sport;
+	} else if ((e->kind == NB_CT6_K_DNAT) == (e->dir == NB_CT_DIR_ORIG)) {
+		__builtin_memcpy(pk->saddr, e->nat_addr, 16);
+		__builtin_memcpy(pk->daddr, k->saddr, 16);
+		pk->sport = e->nat_port;
+		pk->dport = k->sport;
+	} else {
+		__builtin_memcpy(pk->saddr, k->daddr, 16);
+		__builtin_memcpy(pk->daddr, e->nat_addr, 16);
+		pk->sport = k->dport;
+		pk->dport = e->nat_port;
+	}
+}
+
+/* The other entry of e's translated flow (pk: its key, filled here), or NULL */
+static __always_inline struct nb_ct6_entry *
+nb_ct6_peer(const struct nb_ct6_key *k, const struct nb_ct6_entry *e, struct nb_ct6_key *pk)
+{
+	struct nb_ct6_entry *peer;
+
+	if (e->kind == NB_CT6_K_ROUTED)
+		return NULL;
+	nb_ct6_peer_key(k, e, pk);
+	peer = bpf_map_lookup_elem(&NB_MAP_CT6, pk);
+	return peer && peer->kind == e->kind && peer->dir != e->dir ? peer : NULL;
+}
+
+/*
+ * A TCP segment (at l4_off, the payload ending at end) of the flow whose
+ * entry is under k went through; orig: in the flow's first direction (a
+ * translated flow's entry knows by its dir). Its window is checked and
+ * recorded as IPv4's nb_ct_seen() does (ct.bpf.h, the same code): a RST or
+ * FIN outside the receiver's window changes nothing and is refused
+ * (-NB_DROP_CT_INVALID; the caller drops it). The translated kinds keep a
+ * direction's window in its own entry, NB_CT6_K_ROUTED (one entry a flow)
+ * both in its one. The state advances as nb_ct_seen() advances IPv4's: the
+ * other direction answering makes NEW ESTABLISHED, a FIN each way CLOSED
+ * (one: FIN), a RST CLOSED, and a bare SYN in the first direction after a
+ * close starts over (with fresh windows). A translated flow's other entry
+ * gets the same state. A global function: the peer key's stack is not the
+ * callers'.
+ */
+__noinline int nb_ct6_tcp_seen(nb_ctx_t *ctx, const struct nb_ct6_key *k, __u32 l4_off, __u32 end,
+			       bool orig)
 {
 	const __u8 both = NB_CT6_F_FIN_ORIG | NB_CT6_F_FIN_REPLY;
-	struct nb_ct6_entry *e, *peer;
+	struct nb_ct6_entry *e, *peer = NULL;
 	struct nb_ct6_key pk = {};
-	__u8 flags, state, nflags;
+	struct nb_ct_td *td, *td_peer;
+	struct nb_ct_tcp t;
+	struct tcphdr th;
+	__u8 state, nflags;
 
 	if (!ctx || !k || k->proto != IPPROTO_TCP)
 		return 0;
 	e = bpf_map_lookup_elem(&NB_MAP_CT6, k);
-	if (!e)
+	if (!e || l4_off + sizeof(th) > end || nb_ctx_load(ctx, l4_off, &th, sizeof(th)))
 		return 0;
-	flags = nb_ct6_tcp_flags(ctx, l4_off);
+	nb_ct_tcp_read(ctx, &th, l4_off, end - l4_off, &t);
 	if (e->kind != NB_CT6_K_ROUTED)
 		orig = e->dir == NB_CT_DIR_ORIG;
 	state = e->state;
 	nflags = e->flags;
-	if (orig && state == NB_CT_S_CLOSED && (flags & (NB_TCP_SYN | NB_TCP_ACK)) == NB_TCP_SYN) {
+	if (orig && state == NB_CT_S_CLOSED &&
+	    (t.flags & (NB_TCP_SYN | NB_TCP_ACK)) == NB_TCP_SYN) {
 		state = NB_CT_S_NEW;
 		nflags = 0;
+		__builtin_memset(&e->td, 0, sizeof(e->td));
+		__builtin_memset(&e->td_rev, 0, sizeof(e->td_rev));
 	}
+	if (e->kind == NB_CT6_K_ROUTED) {
+		/* the key's direction is the remote's */
+		td = orig ? &e->td_rev : &e->td;
+		td_peer = orig ? &e->td : &e->td_rev;
+	} else {
+		td = &e->td;
+		if (t.flags & (NB_TCP_RST | NB_TCP_FIN))
+			peer = nb_ct6_peer(k, e, &pk);
+		td_peer = peer ? &peer->td : NULL;
+	}
+	if (!nb_ct_td_seen(td, td_peer, &t))
+		return -NB_DROP_CT_INVALID;
 	if (!orig && state == NB_CT_S_NEW)
 		state = NB_CT_S_ESTABLISHED;
-	if (flags & NB_TCP_FIN)
+	if (t.flags & NB_TCP_FIN)
 		nflags |= orig ? NB_CT6_F_FIN_ORIG : NB_CT6_F_FIN_REPLY;
-	if ((flags & NB_TCP_RST) || (nflags & both) == both)
+	if ((t.flags & NB_TCP_RST) || (nflags & both) == both)
 		state = NB_CT_S_CLOSED;
 	else if ((nflags & both) && state != NB_CT_S_CLOSED)
 		state = NB_CT_S_FIN;
@@ -180,30 +262,17 @@ __noinline int nb_ct6_tcp_seen(nb_ctx_t *ctx, const struct nb_ct6_key *k, __u32 
 		return 0;
 	e->state = state;
 	e->flags = nflags;
-	if (e->kind == NB_CT6_K_ROUTED)
-		return 0;
-	/* the other entry: the translated tuple the other way round */
-	pk.proto = k->proto;
-	if ((e->kind == NB_CT6_K_DNAT) == (e->dir == NB_CT_DIR_ORIG)) {
-		__builtin_memcpy(pk.saddr, e->nat_addr, 16);
-		__builtin_memcpy(pk.daddr, k->saddr, 16);
-		pk.sport = e->nat_port;
-		pk.dport = k->sport;
-	} else {
-		__builtin_memcpy(pk.saddr, k->daddr, 16);
-		__builtin_memcpy(pk.daddr, e->nat_addr, 16);
-		pk.sport = k->dport;
-		pk.dport = e->nat_port;
-	}
-	peer = bpf_map_lookup_elem(&NB_MAP_CT6, &pk);
-	if (peer && peer->kind == e->kind && peer->dir != e->dir) {
+	if (!peer)
+		peer = nb_ct6_peer(k, e, &pk);
+	if (peer) {
 		peer->state = state;
 		peer->flags = nflags;
 	}
 	return 0;
 }
 
-/* tc egress of an uplink, an IPv6 frame: records a sandbox's flow; always passes */
+/* tc egress of an uplink, an IPv6 frame: records a sandbox's flow; passes all but a RST or
+ * FIN outside its flow's window */
 __noinline int nb_ct6_uplink_out(nb_ctx_t *ctx)
 {
 	struct nb_ct6_key k = {};
@@ -213,6 +282,7 @@ __noinline int nb_ct6_uplink_out(nb_ctx_t *ctx)
 	__u64 now;
 	__u32 net_id;
 	__u8 state = NB_CT_S_NEW;
+	int err;
 
 	if (!ctx || nb_ctx_load(ctx, ETH_HLEN, &ip6, sizeof(ip6)) || ip6.version != 6)
 		return NB_ACT_PASS;
@@ -233,7 +303,9 @@ __noinline int nb_ct6_uplink_out(nb_ctx_t *ctx)
 		k.sport = k.dport;
 		k.dport = port;
 		nb_ct6_touch(&k, net_id, state, now);
-		nb_ct6_tcp_seen(ctx, &k, info.l4_off, true);
+		err = nb_ct6_tcp_seen(ctx, &k, info.l4_off, info.end, true);
+		if (err)
+			return err;
 		k.sport = 0;
 		k.dport = 0;
 	}
@@ -299,8 +371,7 @@ __noinline int nb_ct6_uplink_in(nb_ctx_t *ctx)
 			   : -NB_DROP_UNPUBLISHED;
 	if (!nb_ct6_alive(&k, now))
 		return -NB_DROP_UNPUBLISHED;
-	nb_ct6_tcp_seen(ctx, &k, info.l4_off, false);
-	return NB_ACT_PASS;
+	return nb_ct6_tcp_seen(ctx, &k, info.l4_off, info.end, false) ?: NB_ACT_PASS;
 }
 
 #endif

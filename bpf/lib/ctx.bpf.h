@@ -111,10 +111,13 @@ static __always_inline __u32 nb_csum_add16(__u32 sum, __u32 v)
 
 /*
  * RFC 1624 eqn. 3 on the 16-bit field at off: HC' = ~(~HC + ~m + m'), for a
- * 2- or 4-byte change (size in the low bits of flags, as for the skb helpers).
- * BPF_F_MARK_MANGLED_0: a zero field (UDP without checksum) stays zero and a
- * computed zero is written as 0xffff. The values are the bytes as stored in the
- * packet, so the sum is the same in either byte order.
+ * 2- or 4-byte change (size in the low bits of flags, as for the skb helpers);
+ * size 0: to is a checksum difference (bpf_csum_diff()'s) added as it is, as
+ * the skb helpers take one (BPF_F_PSEUDO_HDR changes nothing here: no skb
+ * state to keep in step). BPF_F_MARK_MANGLED_0: a zero field (UDP without
+ * checksum) stays zero and a computed zero is written as 0xffff. The values
+ * are the bytes as stored in the packet, so the sum is the same in either
+ * byte order.
  */
 static __always_inline long nb_ctx_csum(nb_ctx_t *ctx, __u32 off, __u32 from, __u32 to, __u64 flags)
 {
@@ -126,7 +129,10 @@ static __always_inline long nb_ctx_csum(nb_ctx_t *ctx, __u32 off, __u32 from, __
 	if ((flags & BPF_F_MARK_MANGLED_0) && !csum)
 		return 0;
 	sum = (__u16)~csum;
-	if ((flags & NB_CSUM_SIZE_MASK) == 4) {
+	if ((flags & NB_CSUM_SIZE_MASK) == 0) {
+		sum = nb_csum_add16(sum, to);
+		sum = nb_csum_add16(sum, to >> 16);
+	} else if ((flags & NB_CSUM_SIZE_MASK) == 4) {
 		sum = nb_csum_add16(sum, ~from);
 		sum = nb_csum_add16(sum, ~from >> 16);
 		sum = nb_csum_add16(sum, to);

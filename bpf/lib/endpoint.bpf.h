@@ -45,6 +45,7 @@
 #include "nat.bpf.h"
 #if !NB_XDP
 #include "flood.bpf.h"
+#include "hairpin6.bpf.h"
 #endif
 #include "mcast.bpf.h"
 #include "overlay.bpf.h"
@@ -146,14 +147,55 @@ static __always_inline int ep_ipv6(nb_ctx_t *ctx, struct ethhdr *eth, struct ipv
 	return mcast && nb_mcast_link_control(type) ? -NB_DROP_LINK_CONTROL : 0;
 }
 
+#if !NB_XDP
+int endpoint_nat6(struct __sk_buff *skb);
+
+/*
+ * The programs "endpoint" tail-calls (bpf/endpoint.bpf.c), each with a stack of
+ * its own: the endpoint program's IPv4 and IPv6 paths fill its 512 bytes.
+ * Pinned, so that its entries outlive the loading process; libbpf fills them.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+	__uint(max_entries, NB_EP_TAIL_COUNT);
+	__uint(key_size, sizeof(__u32));
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+	__array(values, int(struct __sk_buff *));
+} NB_MAP_EP_TAIL SEC(".maps") = {
+    .values = {[NB_EP_TAIL_NAT6] = (void *)&endpoint_nat6},
+};
+
+/*
+ * "endpoint_nat6": an IPv6 frame the sandbox behind this port sent to its
+ * gateway, after the routed policy: hairpin (hairpin6.bpf.h), else on to the
+ * gateway port as the switch sends it
+ */
+static __always_inline int ep_nat6(struct __sk_buff *skb, struct ep_fwd *fwd)
+{
+	const struct nb_network *net;
+	const struct nb_port *port;
+	int ret;
+
+	port = nb_port_lookup(skb->ifindex);
+	if (!port || port->kind != NB_PORT_ENDPOINT)
+		return -NB_DROP_NO_PORT;
+	fwd->src_slot = port->stats_slot;
+	net = nb_network_lookup(port->net_id);
+	if (!net)
+		return -NB_DROP_NO_PORT;
+	ret = nb_nat6_from_endpoint(skb, net->gw_ifindex);
+	return ret != NB_NAT_PASS ? ret : bpf_redirect(net->gw_ifindex, BPF_F_INGRESS);
+}
+#endif
+
 /* A frame for the gateway (or its broadcast; host: the host may hear it):
  * the tc part of the switch */
 static __always_inline int ep_to_host(nb_ctx_t *ctx, const struct nb_port *port,
 				      const struct nb_network *net, const struct nb_fdb_val *fdb,
-				      bool ipv4, bool host)
+				      bool ipv4, bool ipv6, bool host)
 {
 #if NB_XDP
-	(void)ctx, (void)port, (void)net, (void)fdb, (void)ipv4, (void)host;
+	(void)ctx, (void)port, (void)net, (void)fdb, (void)ipv4, (void)ipv6, (void)host;
 	return NB_ACT_PASS;
 #else
 	int err;
@@ -171,6 +213,10 @@ static __always_inline int ep_to_host(nb_ctx_t *ctx, const struct nb_port *port,
 		if (err != NB_NAT_PASS)
 			return err;
 	}
+	/* IPv6: the rest is endpoint_nat6's; it comes back only when the call fails. As
+	 * IPv4's, an internal network's sandboxes are not hairpinned (nat.bpf.h) */
+	if (ipv6 && !(net->flags & NB_NET_F_INTERNAL))
+		bpf_tail_call(ctx, &NB_MAP_EP_TAIL, NB_EP_TAIL_NAT6);
 	return bpf_redirect(fdb->ifindex, BPF_F_INGRESS);
 #endif
 }
@@ -188,7 +234,8 @@ static __always_inline int ep_for_host(nb_ctx_t *ctx, const struct nb_port *port
 		return NB_XDP ? NB_ACT_PASS : -NB_DROP_NO_PORT;
 	/* a network without IPv6: the sandboxes' IPv6 multicast floods to them only */
 	if (!fdb)
-		return ep_to_host(ctx, port, net, NULL, false, !ip6 || nb_policy_ipv6_to_host(net));
+		return ep_to_host(ctx, port, net, NULL, false, false,
+				  !ip6 || nb_policy_ipv6_to_host(net));
 	if (ip6 && !nb_policy_ipv6_to_host(net))
 		return -NB_DROP_NO_IPV6;
 	if (iph)
@@ -197,7 +244,7 @@ static __always_inline int ep_for_host(nb_ctx_t *ctx, const struct nb_port *port
 		err = nb_policy_routed_ipv6(net, port->net_id, &ip6->daddr);
 	if (err)
 		return err;
-	return ep_to_host(ctx, port, net, fdb, iph != NULL, true);
+	return ep_to_host(ctx, port, net, fdb, iph != NULL, ip6 != NULL, true);
 }
 
 /* A unicast frame for a MAC no local port of the network has: on an overlay network, an

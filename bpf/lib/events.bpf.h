@@ -305,7 +305,7 @@ static __always_inline void nb_event_nat(const struct nb_ct_key *k, const struct
 static __always_inline void nb_event_nat6(const struct nb_ct6_key *k,
 					  const struct nb_ct6_entry *e)
 {
-	bool dnat = e->kind == NB_CT6_K_DNAT;
+	bool dnat = e->kind == NB_CT6_K_DNAT, hairpin = e->kind == NB_CT6_K_HAIRPIN;
 	struct nb_event *ev;
 
 	if (!(nb_monitor_types() & (1U << NB_EV_NAT)))
@@ -315,7 +315,7 @@ static __always_inline void nb_event_nat6(const struct nb_ct6_key *k,
 		return;
 	ev->ts_ns = bpf_ktime_get_ns();
 	ev->type = NB_EV_NAT;
-	ev->reason = dnat ? NB_CT_DNAT : NB_CT_SNAT;
+	ev->reason = hairpin ? NB_CT_HAIRPIN : dnat ? NB_CT_DNAT : NB_CT_SNAT;
 	ev->ifindex = e->ifindex;
 	ev->eth_proto = ETH_P_IPV6;
 	ev->proto = k->proto;
@@ -324,10 +324,11 @@ static __always_inline void nb_event_nat6(const struct nb_ct6_key *k,
 	__builtin_memcpy(ev->daddr6, k->daddr, 16);
 	ev->sport = k->sport;
 	ev->dport = k->dport;
-	__builtin_memcpy(ev->nat_saddr6, dnat ? k->saddr : e->nat_addr, 16);
-	__builtin_memcpy(ev->nat_daddr6, dnat ? e->nat_addr : k->daddr, 16);
-	ev->nat_sport = dnat ? k->sport : e->nat_port;
-	ev->nat_dport = dnat ? e->nat_port : k->dport;
+	/* DNAT: the destination becomes nat_addr; NAT66: the source; hairpin: both */
+	__builtin_memcpy(ev->nat_saddr6, hairpin ? e->hp_saddr : dnat ? k->saddr : e->nat_addr, 16);
+	__builtin_memcpy(ev->nat_daddr6, dnat || hairpin ? e->nat_addr : k->daddr, 16);
+	ev->nat_sport = hairpin ? e->hp_sport : dnat ? k->sport : e->nat_port;
+	ev->nat_dport = dnat || hairpin ? e->nat_port : k->dport;
 	ev->net_id = e->net_id;
 	bpf_ringbuf_submit(ev, 0);
 }

@@ -54,58 +54,6 @@ struct nb_nat_pkt {
 	struct nb_ct_tcp tcp; /* TCP: flags, and what window tracking needs */
 };
 
-/* A walk over a SYN's TCP options, one byte per bpf_loop() step */
-struct nb_tcp_opt_walk {
-	nb_ctx_t *ctx;
-	__u32 off;  /* of the options */
-	__u32 len;  /* of the options */
-	__u32 next; /* offset of the next option's kind byte */
-	int wscale; /* the result, 0xff = none */
-};
-
-static long nb_tcp_opt_step(__u64 i, void *data)
-{
-	struct nb_tcp_opt_walk *w = data;
-	__u8 o[3]; /* kind, length, value */
-
-	if (i >= w->len)
-		return 1;
-	if (i != w->next)
-		return 0; /* inside an option */
-	if (nb_ctx_load(w->ctx, w->off + i, o, 1) || o[0] == 0 /* end of options */)
-		return 1;
-	if (o[0] == 1) { /* no-operation */
-		w->next = i + 1;
-		return 0;
-	}
-	if (i + 2 > w->len || nb_ctx_load(w->ctx, w->off + i, o, 2) || o[1] < 2)
-		return 1;
-	if (o[0] == 3 && o[1] == 3) {
-		if (i + 3 <= w->len && !nb_ctx_load(w->ctx, w->off + i, o, 3))
-			w->wscale = o[2] > NB_TCP_WSCALE_MAX ? NB_TCP_WSCALE_MAX : o[2];
-		return 1;
-	}
-	w->next = i + o[1];
-	return 0;
-}
-
-/*
- * The window scale option (RFC 7323) among a SYN's len bytes of TCP options
- * at off, or 0xff when it has none. Only SYNs carry it, so the walk (at most
- * 40 helper calls) is off the fast path. A global function, so that its
- * stack (and bpf_loop()'s) is not added to its callers', which masquerade's
- * port search already fills.
- */
-__noinline int nb_tcp_opt_wscale(nb_ctx_t *ctx, __u32 off, __u32 len)
-{
-	struct nb_tcp_opt_walk w = {.ctx = ctx, .off = off, .len = len, .wscale = 0xff};
-
-	if (!ctx || len > 40)
-		return 0xff;
-	bpf_loop(40, nb_tcp_opt_step, &w, 0);
-	return w.wscale;
-}
-
 /* ---- parsing ----------------------------------------------------------- */
 
 /*
@@ -119,7 +67,6 @@ static __always_inline int nb_nat_parse(nb_ctx_t *ctx, struct nb_nat_pkt *p)
 	struct ethhdr *eth;
 	struct iphdr *iph;
 	__u16 frag_off;
-	__u32 hl;
 	__u8 *l4;
 	int err;
 
@@ -162,18 +109,7 @@ static __always_inline int nb_nat_parse(nb_ctx_t *ctx, struct nb_nat_pkt *p)
 			return -NB_DROP_MALFORMED;
 		p->key.sport = th->source;
 		p->key.dport = th->dest;
-		p->tcp.flags = ((__u8 *)th)[13];
-		p->tcp.seq = bpf_ntohl(th->seq);
-		p->tcp.win = bpf_ntohs(th->window);
-		p->tcp.wscale = 0xff;
-		/* a header longer than the datagram says "no payload, no options" */
-		hl = th->doff * 4;
-		if (hl >= sizeof(*th) && p->l4 - NB_L3 + hl <= p->len) {
-			p->tcp.plen = p->len - (p->l4 - NB_L3) - hl;
-			if ((p->tcp.flags & NB_TCP_SYN) && hl > sizeof(*th))
-				p->tcp.wscale =
-				    nb_tcp_opt_wscale(ctx, p->l4 + sizeof(*th), hl - sizeof(*th));
-		}
+		nb_ct_tcp_read(ctx, th, p->l4, p->len - (p->l4 - NB_L3), &p->tcp);
 		break;
 	}
 	case IPPROTO_UDP: {

@@ -48,6 +48,10 @@ typedef __u8 nb_ipv4_bytes[4];
 /* Programs are pinned under "<pin dir>/progs/<name>" so every netbpfctl
  * invocation attaches the same loaded program instead of loading a copy. */
 #define NB_PROG_ENDPOINT "endpoint" /* tc ingress of each host-side endpoint veth (nbe*) */
+/* tail-called by "endpoint" for IPv6 to the gateway (hairpin; nb_ep_tail[NB_EP_TAIL_NAT6]) */
+#define NB_PROG_ENDPOINT_NAT6 "endpoint_nat6"
+#define NB_EP_TAIL_NAT6 0
+#define NB_EP_TAIL_COUNT 1
 #define NB_PROG_GATEWAY "gateway" /* tc ingress of each gateway port peer (nbp*) */
 #define NB_PROG_UPLINK_IN "uplink_in" /* tc ingress of each uplink */
 #define NB_PROG_UPLINK_OUT "uplink_out" /* tc egress of each uplink */
@@ -212,6 +216,7 @@ struct nb_counter {
 #define NB_MAP_SOCK_RNAT6 nb_sock_rnat6 /* struct nb_sock_rnat6_key -> _val (LRU) */
 #define NB_MAP_FRAGS6 nb_frags6 /* struct nb_frag6_key -> struct nb_frag_val (LRU) */
 #define NB_MAP_PUB_ALLOW6 nb_pub_allow6 /* LPM struct nb_pub_allow6_key -> __u32 NB_PUB_ALLOW_* */
+#define NB_MAP_EP_TAIL nb_ep_tail /* __u32 NB_EP_TAIL_* -> program "endpoint" tail-calls (PROG_ARRAY) */
 #define NB_MAP_SOCK_RNAT_SK nb_sock_rnat_sk /* socket storage: struct nb_sock_rnat_sk */
 
 #define NB_MAX_UPLINKS 64
@@ -306,6 +311,18 @@ struct nb_uplink {
 };
 
 /*
+ * TCP window tracking of one direction of a flow, as Linux's conntrack does
+ * it (bpf/lib/ct.bpf.h); in struct nb_ct_entry and struct nb_ct6_entry alike.
+ */
+struct nb_ct_td {
+	__u32 end; /* host: highest sequence number + length this direction sent */
+	__u16 maxwin; /* host: largest window field this direction advertised (unscaled) */
+	__u8 wscale; /* this direction's window scale (RFC 7323), from its SYN */
+	__u8 flags; /* NB_CT_TD_* */
+};
+#define NB_CT_TD_KNOWN (1U << 0) /* end and maxwin hold this direction's packets */
+
+/*
  * Connection tracking: one nb_ct entry per direction of a translated flow,
  * keyed by the 5-tuple as seen on the wire in that direction (before
  * translation). ICMP echo: a request has sport = identifier and dport = 0,
@@ -382,15 +399,8 @@ struct nb_ct_entry {
 	__u64 seen_ns; /* host: last packet, refreshed at most once per NB_CT_REFRESH_NS */
 	__u64 packets; /* host: packets in this direction */
 	__u64 bytes; /* host: bytes (L3) in this direction */
-	/* TCP window tracking, as Linux's conntrack does it (bpf/lib/ct.bpf.h) */
-	__u32 td_end; /* host: highest sequence number + length this direction sent */
-	__u16 td_maxwin; /* host: largest window field this direction advertised (unscaled) */
-	__u8 td_wscale; /* this direction's window scale (RFC 7323), from its SYN */
-	__u8 td_flags; /* NB_CT_TD_* */
+	struct nb_ct_td td; /* TCP: this direction's window */
 };
-
-/* struct nb_ct_entry.td_flags */
-#define NB_CT_TD_KNOWN (1U << 0) /* td_end and td_maxwin hold this direction's packets */
 
 /*
  * Translated IPv4 fragments: the first fragment (it carries the L4 header)
@@ -502,7 +512,16 @@ struct nb_ct6_entry {
 	__u8 nat_addr[16]; /* net */
 	__be16 nat_port; /* net */
 	__u16 pad2;
-	__u32 ifindex; /* host: ORIG: the sandbox endpoint's host-side veth */
+	__u32 ifindex; /* host: the endpoint veth the translated packet goes into (DNAT ORIG, HAIRPIN) */
+	/* TCP windows: td is the direction of the entry's key; NB_CT6_K_ROUTED, one entry a
+	 * flow (key: remote -> sandbox), keeps the sandbox's direction in td_rev */
+	struct nb_ct_td td;
+	struct nb_ct_td td_rev;
+	/* NB_CT6_K_HAIRPIN: the new source (nat_addr and nat_port: the new destination) */
+	__u8 hp_saddr[16]; /* net */
+	__be16 hp_sport; /* net */
+	__u16 pad3;
+	__u32 pad4;
 };
 #define NB_CT6_K_ROUTED 0 /* a sandbox's own flow, untranslated (what uplink_in lets back in) */
 #define NB_CT6_K_DNAT 1 /* a flow from outside to a published IPv6 port */
@@ -510,6 +529,12 @@ struct nb_ct6_entry {
  * uplink's address and nat_port as source; REPLY (key: remote -> uplink address,
  * port) gets the sandbox's address and port as destination */
 #define NB_CT6_K_MASQ 2
+/* a sandbox reaching a published IPv6 port (hairpin, the endpoint program): ORIG (key:
+ * client -> published address and port) gets the target network's gateway address and an
+ * allocated port as source (hp_saddr, hp_sport) and the target's address and port as
+ * destination (nat_addr, nat_port); REPLY (key: target -> gateway, that port) gets the
+ * published address and port as source and the client's as destination */
+#define NB_CT6_K_HAIRPIN 3
 #define NB_CT6_F_FIN_ORIG (1U << 0) /* the flow's first direction sent a FIN */
 #define NB_CT6_F_FIN_REPLY (1U << 1) /* the other direction sent a FIN */
 

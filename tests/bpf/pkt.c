@@ -592,9 +592,10 @@ int pkt_csum_check(const void *frame, __u32 len, char *why, size_t n)
 
 bool pkt_csum_ok(const void *frame, __u32 len)
 {
+	bool v6 = len >= ETH_HLEN && ((const struct ethhdr *)frame)->h_proto == htons(ETH_P_IPV6);
 	char why[128];
 
-	if (pkt_csum_check(frame, len, why, sizeof(why))) {
+	if ((v6 ? pkt_csum_check6 : pkt_csum_check)(frame, len, why, sizeof(why))) {
 		pkt_diag("checksum: %s", why);
 		return false;
 	}

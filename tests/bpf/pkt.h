@@ -60,7 +60,8 @@
  *         the same for an IPv6 frame without extension headers: its payload
  *         length, and the ICMPv6/TCP/UDP checksum over the IPv6 pseudo-header.
  *     bool pkt_csum_ok(const void *frame, __u32 len)
- *         pkt_csum_check() as a case's check: true, or false with the reason
+ *         pkt_csum_check() (pkt_csum_check6() for an IPv6 frame) as a case's
+ *         check: true, or false with the reason
  *         as a diagnostic line
  *     int pkt_run(int prog_fd, __u32 ifindex, const struct pkt *in, struct pkt_out *out);
  *         BPF_PROG_TEST_RUN with __sk_buff.ifindex = ifindex; out->verdict is

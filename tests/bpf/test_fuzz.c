@@ -830,7 +830,7 @@ static bool rst_probe(struct t *t, const __u8 *f, __u32 len, struct rst_probe *r
 	memcpy(&r->k.dport, l4 + 2, 2);
 	r->k.proto = IPPROTO_TCP;
 	r->seq = ntohl(*(const __be32 *)(l4 + 4));
-	if (bpf_map_lookup_elem(t->maps.ct, &r->k, &r->e) || !(r->e.td_flags & NB_CT_TD_KNOWN))
+	if (bpf_map_lookup_elem(t->maps.ct, &r->k, &r->e) || !(r->e.td.flags & NB_CT_TD_KNOWN))
 		return false;
 	pk.saddr = r->e.nat_daddr;
 	pk.daddr = r->e.nat_saddr;
@@ -838,7 +838,7 @@ static bool rst_probe(struct t *t, const __u8 *f, __u32 len, struct rst_probe *r
 	pk.dport = r->e.nat_sport;
 	pk.proto = IPPROTO_TCP;
 	r->has_peer =
-	    !bpf_map_lookup_elem(t->maps.ct, &pk, &r->peer) && (r->peer.td_flags & NB_CT_TD_KNOWN);
+	    !bpf_map_lookup_elem(t->maps.ct, &pk, &r->peer) && (r->peer.td.flags & NB_CT_TD_KNOWN);
 	return true;
 }
 
@@ -1067,8 +1067,8 @@ static void check_one(struct t *t, enum hook h, const struct pkt *in)
 	/* 8. a RST or FIN far outside the receiver's window changes no flow's state */
 	if (probed) {
 		struct nb_ct_entry after;
-		__u32 w = rp.has_peer ? (__u32)rp.peer.td_maxwin << rp.peer.td_wscale : 0;
-		__s32 off = (__s32)(rp.seq - rp.e.td_end);
+		__u32 w = rp.has_peer ? (__u32)rp.peer.td.maxwin << rp.peer.td.wscale : 0;
+		__s32 off = (__s32)(rp.seq - rp.e.td.end);
 
 		if (w < 65535)
 			w = 65535;

@@ -37,6 +37,7 @@
 #include "pkt.h"
 #include "maps.h"
 #include "v6maps.h"
+#include "nat.h"
 #include "endpoint.skel.h"
 #include "gateway.skel.h"
 #include "uplink.skel.h"
@@ -937,15 +938,15 @@ static void build_l4(struct pkt *p, __u8 proto, const __u8 *sip, __u16 sp, const
 	pkt_finish(p);
 }
 
-/* prog on the uplink turns in into want (byte for byte, valid checksum), verdict v */
-static bool dnat6_verdict(struct t *t, enum prog prog, const char *what, const struct pkt *in,
-			  const struct pkt *want, int v)
+/* prog on port `on` turns in into want (byte for byte, valid checksum), verdict v */
+static bool verdict6_on(struct t *t, enum prog prog, enum port_id on, const char *what,
+			const struct pkt *in, const struct pkt *want, int v)
 {
 	struct pkt_out out;
 	char why[128];
 	bool ok = true;
 
-	if (!ASSERT_OK(pkt_run(prog_fd(t, prog), t->ifindex[P_UP], in, &out), what))
+	if (!ASSERT_OK(pkt_run(prog_fd(t, prog), t->ifindex[on], in, &out), what))
 		return false;
 	ok &= ASSERT_VERDICT(out.verdict, v, what);
 	ok &= ASSERT_EQ(out.len, want->len, what);
@@ -956,6 +957,13 @@ static bool dnat6_verdict(struct t *t, enum prog prog, const char *what, const s
 		ok = false;
 	}
 	return ok;
+}
+
+/* ... on the uplink */
+static bool dnat6_verdict(struct t *t, enum prog prog, const char *what, const struct pkt *in,
+			  const struct pkt *want, int v)
+{
+	return verdict6_on(t, prog, P_UP, what, in, want, v);
 }
 
 /* ... and passes it */
@@ -1190,6 +1198,8 @@ static bool check_masq6(struct t *t)
 
 static bool check_ct6_dnat(struct t *t);
 static bool check_frag6(struct t *t);
+static bool check_ct6_window(struct t *t);
+static bool check_hairpin6(struct t *t);
 /* An allow-list entry for published IPv6 port (host or ::, hport, proto): src/len, or the list's own */
 static struct nb_pub_allow6_key allow6_key(const __u8 *host, __u16 hport, __u8 proto,
 					    const __u8 *src, __u32 len)
@@ -1376,6 +1386,8 @@ static bool check_dnat6(struct t *t)
 	ok &= check_ct6_dnat(t);
 	ok &= check_frag6(t);
 	ok &= check_masq6(t);
+	ok &= check_ct6_window(t);
+	ok &= check_hairpin6(t);
 	/* a router answers solicitations otherwise (check_linux compares with a host) */
 	ok &= ASSERT_OK(pkt_write_file("/proc/sys/net/ipv6/conf/all/forwarding", "0"),
 			"IPv6 forwarding off again");
@@ -1530,6 +1542,360 @@ static bool check_ct6_dnat(struct t *t)
 	in.data[ETH_HLEN + 7] = 1;
 	want.data[ETH_HLEN + 7] = 1;
 	ok &= dnat6_step(t, UP_IN, "DNAT66: hop limit 1: into the host stack", &in, &want);
+	return ok;
+}
+
+/* ---- TCP windows of IPv6 flows (ct.bpf.h's code, shared with IPv4) ------ */
+
+/* A TCP segment with sequence number seq (window 64,240, pkt_tcp()) */
+static void build_tcp6(struct pkt *p, const __u8 *sip, __u16 sp, const __u8 *dip, __u16 dp,
+		       __u32 seq, __u8 flags)
+{
+	pkt_eth(p, MAC_F, MAC_F, ETH_P_IPV6);
+	pkt_ipv6(p, sip, dip, IPPROTO_TCP);
+	pkt_tcp(p, sp, dp, seq, flags & 0x10 ? 2000 : 0, flags);
+	pkt_finish(p);
+}
+
+static __u64 drops6(struct t *t, enum nb_drop_reason reason)
+{
+	struct nb_counter c = {};
+
+	nb_maps_drops_sum(&t->maps, reason, &c);
+	return c.packets;
+}
+
+/*
+ * prog on the uplink drops in as ct-invalid (counted), and the entry under
+ * (sip, sp -> dip, dp) keeps state want
+ */
+static bool blind6(struct t *t, enum prog prog, const char *what, const struct pkt *in,
+		   const __u8 *sip, __u16 sp, const __u8 *dip, __u16 dp, int want)
+{
+	__u64 before = drops6(t, NB_DROP_CT_INVALID);
+	bool ok = ct6_dropped(t, prog, what, in);
+
+	ok &= ASSERT_EQ(drops6(t, NB_DROP_CT_INVALID), before + 1, "ct-invalid counted");
+	ok &= ASSERT_EQ(ct6_state(t, sip, sp, dip, dp), want, "state unchanged");
+	return ok;
+}
+
+/*
+ * As IPv4's c_ct_tcp_window (test_uplink.c): a RST or FIN whose sequence
+ * number is outside the receiver's window is dropped and counted and changes
+ * nothing, in the window it closes the flow: for a sandbox's own (routed)
+ * flow, whose one entry keeps both directions' windows, and for a published
+ * port's (two entries). Both ends start at sequence number 1000.
+ */
+static bool check_ct6_window(struct t *t)
+{
+	struct pkt in, want;
+	bool ok = true;
+
+	/* routed: A:42100 -> WORLD6:443 */
+	build_tcp6(&in, IP6_A, 42100, WORLD6, 443, 1000, 0x02);
+	ok &= dnat6_step(t, UP_OUT, "window, routed: A's SYN", &in, &in);
+	build_tcp6(&in, WORLD6, 443, IP6_A, 42100, 1000, 0x12);
+	ok &= dnat6_step(t, UP_IN, "window, routed: the SYN-ACK", &in, &in);
+	build_tcp6(&in, WORLD6, 443, IP6_A, 42100, 1001 + 1000000, 0x04);
+	ok &= blind6(t, UP_IN, "window, routed: a blind RST from outside", &in, WORLD6, 443, IP6_A,
+		     42100, NB_CT_S_ESTABLISHED);
+	build_tcp6(&in, WORLD6, 443, IP6_A, 42100, 1001 - 1000000, 0x11);
+	ok &= blind6(t, UP_IN, "window, routed: a blind FIN from outside", &in, WORLD6, 443, IP6_A,
+		     42100, NB_CT_S_ESTABLISHED);
+	build_tcp6(&in, IP6_A, 42100, WORLD6, 443, 1001 + 3000000, 0x14);
+	ok &= blind6(t, UP_OUT, "window, routed: A's RST far outside its own window", &in, WORLD6,
+		     443, IP6_A, 42100, NB_CT_S_ESTABLISHED);
+	build_tcp6(&in, WORLD6, 443, IP6_A, 42100, 1001, 0x10);
+	ok &= dnat6_step(t, UP_IN, "window, routed: the flow goes on", &in, &in);
+	build_tcp6(&in, WORLD6, 443, IP6_A, 42100, 1001 + 32, 0x04);
+	ok &= dnat6_step(t, UP_IN, "window, routed: an in-window RST passes", &in, &in);
+	ok &= ASSERT_EQ(ct6_state(t, WORLD6, 443, IP6_A, 42100), NB_CT_S_CLOSED,
+			"window, routed: closed by the in-window RST");
+
+	/* published: STRANGER6:40300 -> [HOST6]:8080 -> [A]:80 */
+	build_tcp6(&in, STRANGER6, 40300, HOST6, 8080, 1000, 0x02);
+	build_tcp6(&want, STRANGER6, 40300, IP6_A, 80, 1000, 0x02);
+	ok &= dnat6_to_a(t, "window, published: the SYN", &in, &want);
+	build_tcp6(&in, IP6_A, 80, STRANGER6, 40300, 1000, 0x12);
+	build_tcp6(&want, HOST6, 8080, STRANGER6, 40300, 1000, 0x12);
+	ok &= dnat6_step(t, UP_OUT, "window, published: the SYN-ACK", &in, &want);
+	build_tcp6(&in, STRANGER6, 40300, HOST6, 8080, 1001 + 1000000, 0x04);
+	ok &= blind6(t, UP_IN, "window, published: a blind RST from outside", &in, STRANGER6, 40300,
+		     HOST6, 8080, NB_CT_S_ESTABLISHED);
+	build_tcp6(&in, STRANGER6, 40300, HOST6, 8080, 1001 - 1000000, 0x11);
+	ok &= blind6(t, UP_IN, "window, published: a blind FIN from outside", &in, STRANGER6, 40300,
+		     HOST6, 8080, NB_CT_S_ESTABLISHED);
+	build_tcp6(&in, IP6_A, 80, STRANGER6, 40300, 1001 + 3000000, 0x14);
+	ok &= blind6(t, UP_OUT, "window, published: a RST from A's side outside the window", &in,
+		     IP6_A, 80, STRANGER6, 40300, NB_CT_S_ESTABLISHED);
+	build_tcp6(&in, STRANGER6, 40300, HOST6, 8080, 1001, 0x10);
+	build_tcp6(&want, STRANGER6, 40300, IP6_A, 80, 1001, 0x10);
+	ok &= dnat6_to_a(t, "window, published: the flow goes on", &in, &want);
+	build_tcp6(&in, STRANGER6, 40300, HOST6, 8080, 1001 + 32, 0x04);
+	build_tcp6(&want, STRANGER6, 40300, IP6_A, 80, 1001 + 32, 0x04);
+	ok &= dnat6_to_a(t, "window, published: the client's in-window RST", &in, &want);
+	ok &= ASSERT_EQ(ct6_state(t, IP6_A, 80, STRANGER6, 40300), NB_CT_S_CLOSED,
+			"window, published: closed by the in-window RST");
+	return ok;
+}
+
+/* ---- hairpin: sandboxes reaching published IPv6 ports (endpoint_nat6) --- */
+
+/* p's Ethernet addresses */
+static void macs(struct pkt *p, const __u8 *dst, const __u8 *src)
+{
+	memcpy(p->data, dst, 6);
+	memcpy(p->data + 6, src, 6);
+}
+
+/* The entry of kind NB_CT6_K_HAIRPIN under (sip, sp -> dip, dp, proto), dir, or false */
+static bool hp_entry(struct t *t, __u8 proto, const __u8 *sip, __u16 sp, const __u8 *dip, __u16 dp,
+		     __u8 dir)
+{
+	struct nb_ct6_key k;
+	struct nb_ct6_entry e;
+
+	ct6_key(&k, sip, sp, dip, dp);
+	k.proto = proto;
+	return !bpf_map_lookup_elem(t->maps.ct6, &k, &e) && e.kind == NB_CT6_K_HAIRPIN &&
+	       e.dir == dir;
+}
+
+/* `ct ls` (nb_nat_ct_foreach): the hairpin flow B:40500 -> [HOST6]:8080 */
+static int hp_flow_cb(const struct nb_nat_flow *f, void *arg)
+{
+	struct nb_nat_flow *out = arg;
+
+	if (f->orig.v6 && f->proto == IPPROTO_TCP && f->orig.sport == 40500 &&
+	    !memcmp(&f->orig.saddr6, IP6_B, 16))
+		*out = *f;
+	return 0;
+}
+
+static bool check_hp_ct_ls(struct t *t)
+{
+	struct nb_nat_flow f = {};
+	bool ok;
+
+	ok = ASSERT_OK(nb_nat_ct_foreach(&t->maps, hp_flow_cb, &f), "ct ls");
+	ok &= ASSERT_EQ(f.type, NB_CT_HAIRPIN, "ct ls: a hairpin flow");
+	ok &= ASSERT_MEMEQ(&f.orig.daddr6, HOST6, 16, "ct ls: to HOST6");
+	ok &= ASSERT_EQ(f.orig.dport, 8080, "ct ls: to 8080");
+	ok &= ASSERT_MEMEQ(&f.nat.saddr6, GW6_1, 16, "ct ls: translated from the gateway");
+	ok &= ASSERT_EQ(f.nat.sport, 40500, "ct ls: its port kept");
+	ok &= ASSERT_MEMEQ(&f.nat.daddr6, IP6_A, 16, "ct ls: translated to A");
+	ok &= ASSERT_EQ(f.nat.dport, 80, "ct ls: A's port");
+	ok &= ASSERT_TRUE(f.has_reply, "ct ls: with its reply entry");
+	return ok;
+}
+
+/*
+ * The endpoint program of port `from` turns in (a frame to the gateway) into
+ * want, as the gateway sends it into `to` (its MAC, the target network's
+ * gateway MAC gw_mac, the hop limit one less), checksums valid, and
+ * redirects it (endpoint_nat6, tail-called)
+ */
+static bool hp_step(struct t *t, enum port_id from, const char *what, const struct pkt *in,
+		    struct pkt *want, enum port_id to, const __u8 *gw_mac)
+{
+	macs(want, eps[to].mac, gw_mac);
+	want->data[ETH_HLEN + 7]--;
+	return verdict6_on(t, EP, from, what, in, want, TC_ACT_REDIRECT);
+}
+
+/* A new hairpin flow reports one NB_EV_NAT event, reason hairpin, both ends translated */
+static bool check_hp_event(struct t *t)
+{
+	struct nb_monitor mon = {.types = 1U << NB_EV_NAT, .pid = getpid()}, off = {0};
+	struct ev6_seen seen = {0};
+	const struct nb_event *ev;
+	struct ring_buffer *rb;
+	struct pkt in, want;
+	__u32 zero = 0;
+	bool ok = true;
+
+	rb = ring_buffer__new(t->maps.events, on_event6, &seen, NULL);
+	if (!ASSERT_TRUE(rb != NULL, "ring buffer of nb_events"))
+		return false;
+	ring_buffer__consume(rb);
+	seen.n = 0;
+	ok &= ASSERT_OK(bpf_map_update_elem(t->maps.monitor, &zero, &mon, BPF_ANY), "monitor on");
+	build_tcp6(&in, IP6_B, 40700, HOST6, 8080, 1000, 0x02);
+	macs(&in, GW1_MAC, MAC_B);
+	build_tcp6(&want, GW6_1, 40700, IP6_A, 80, 1000, 0x02);
+	ok &= hp_step(t, P_B, "hairpin event: B's SYN", &in, &want, P_A, GW1_MAC);
+	ring_buffer__consume(rb);
+	ok &= ASSERT_EQ(seen.n, 1, "hairpin event: one");
+	ev = nat_ev6(&seen, IP6_B, 40700);
+	if (ASSERT_TRUE(ev != NULL, "hairpin event: B's flow")) {
+		ok &= ASSERT_EQ(ev->reason, NB_CT_HAIRPIN, "hairpin event: reason hairpin");
+		ok &= ASSERT_MEMEQ(ev->daddr6, HOST6, 16, "hairpin event: to the host's address");
+		ok &= ASSERT_MEMEQ(ev->nat_saddr6, GW6_1, 16, "hairpin event: from the gateway");
+		ok &= ASSERT_EQ(ev->nat_sport, htons(40700), "hairpin event: B's port kept");
+		ok &= ASSERT_MEMEQ(ev->nat_daddr6, IP6_A, 16, "hairpin event: to A");
+		ok &= ASSERT_EQ(ev->nat_dport, htons(80), "hairpin event: A's port");
+		ok &= ASSERT_EQ(ev->ifindex, t->ifindex[P_A], "hairpin event: into A's endpoint");
+	} else {
+		ok = false;
+	}
+	ok &= ASSERT_OK(bpf_map_update_elem(t->maps.monitor, &zero, &off, BPF_ANY), "monitor off");
+	ring_buffer__free(rb);
+	return ok;
+}
+
+/*
+ * IPv6 hairpin, as IPv4's c_hairpin* (test_uplink.c): published TCP
+ * [HOST6]:8080 and UDP [::]:9090 lead to A (check_dnat6). B reaches A
+ * through the host's address and gets its answers from there; A reaches its
+ * own port; C on network 2 reaches A (source: network 1's gateway); the
+ * gateway's address is a host address too; ICMPv6 errors of a hairpinned
+ * flow are translated; a blind RST is refused; hop limit 1 is the host's.
+ */
+static bool check_hairpin6(struct t *t)
+{
+	struct pkt in, want, q;
+	struct pkt_out out;
+	char cmd[160];
+	__u64 conns = publish6_conns(t, HOST6, 8080, IPPROTO_TCP);
+	__u64 before;
+	bool ok = true;
+
+	/* the FIB is asked as from network 1's gateway port, which holds the gateway address */
+	snprintf(cmd, sizeof(cmd), "/proc/sys/net/ipv6/conf/v6q%d/disable_ipv6", P_GW1);
+	if (!ASSERT_OK(pkt_write_file(cmd, "0"), "IPv6 on network 1's gateway port"))
+		return false;
+	snprintf(cmd, sizeof(cmd), "ip -6 addr add fd00:0:0:1::1/64 dev v6q%d nodad", P_GW1);
+	if (!ASSERT_OK(system(cmd), "the gateway's IPv6 address"))
+		return false;
+	snprintf(cmd, sizeof(cmd), "/proc/sys/net/ipv6/conf/v6q%d/disable_ipv6", P_GW2);
+	if (!ASSERT_OK(pkt_write_file(cmd, "0"), "IPv6 on network 2's gateway port"))
+		return false;
+
+	/* B -> [HOST6]:8080: to A:80 from the gateway, B's port kept */
+	build_tcp6(&in, IP6_B, 40500, HOST6, 8080, 1000, 0x02);
+	macs(&in, GW1_MAC, MAC_B);
+	build_tcp6(&want, GW6_1, 40500, IP6_A, 80, 1000, 0x02);
+	ok &= hp_step(t, P_B, "hairpin: B's SYN to [HOST6]:8080 reaches A:80 from the gateway", &in,
+		      &want, P_A, GW1_MAC);
+	ok &= ASSERT_TRUE(hp_entry(t, IPPROTO_TCP, IP6_B, 40500, HOST6, 8080, NB_CT_DIR_ORIG),
+			  "hairpin: the forward entry");
+	ok &= ASSERT_TRUE(hp_entry(t, IPPROTO_TCP, IP6_A, 80, GW6_1, 40500, NB_CT_DIR_REPLY),
+			  "hairpin: the reply entry");
+	ok &= ASSERT_EQ(publish6_conns(t, HOST6, 8080, IPPROTO_TCP), conns + 1, "conns + 1");
+	/* A's answer to the gateway comes back to B from [HOST6]:8080 */
+	build_tcp6(&in, IP6_A, 80, GW6_1, 40500, 1000, 0x12);
+	macs(&in, GW1_MAC, MAC_A);
+	build_tcp6(&want, HOST6, 8080, IP6_B, 40500, 1000, 0x12);
+	ok &= hp_step(t, P_A, "hairpin: A's SYN-ACK reaches B from [HOST6]:8080", &in, &want, P_B,
+		      GW1_MAC);
+	build_tcp6(&in, IP6_B, 40500, HOST6, 8080, 1001, 0x10);
+	macs(&in, GW1_MAC, MAC_B);
+	build_tcp6(&want, GW6_1, 40500, IP6_A, 80, 1001, 0x10);
+	ok &= hp_step(t, P_B, "hairpin: B's ACK", &in, &want, P_A, GW1_MAC);
+	ok &= ASSERT_EQ(ct6_state(t, IP6_B, 40500, HOST6, 8080), NB_CT_S_ESTABLISHED,
+			"hairpin: ESTABLISHED");
+	ok &= check_hp_ct_ls(t);
+	/* a RST "from A" far outside its window is refused and changes nothing */
+	before = drops6(t, NB_DROP_CT_INVALID);
+	build_tcp6(&in, IP6_A, 80, GW6_1, 40500, 1001 + 3000000, 0x14);
+	macs(&in, GW1_MAC, MAC_A);
+	if (ASSERT_OK(pkt_run(prog_fd(t, EP), t->ifindex[P_A], &in, &out), "hairpin: blind RST"))
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_SHOT, "hairpin: a blind RST is dropped");
+	ok &= ASSERT_EQ(drops6(t, NB_DROP_CT_INVALID), before + 1, "hairpin: ct-invalid counted");
+	ok &= ASSERT_EQ(ct6_state(t, IP6_B, 40500, HOST6, 8080), NB_CT_S_ESTABLISHED,
+			"hairpin: state unchanged");
+
+	/* A reaches its own published port */
+	build_tcp6(&in, IP6_A, 40600, HOST6, 8080, 1000, 0x02);
+	macs(&in, GW1_MAC, MAC_A);
+	build_tcp6(&want, GW6_1, 40600, IP6_A, 80, 1000, 0x02);
+	ok &= hp_step(t, P_A, "hairpin: A's SYN to its own port comes back from the gateway", &in,
+		      &want, P_A, GW1_MAC);
+	build_tcp6(&in, IP6_A, 80, GW6_1, 40600, 1000, 0x12);
+	macs(&in, GW1_MAC, MAC_A);
+	build_tcp6(&want, HOST6, 8080, IP6_A, 40600, 1000, 0x12);
+	ok &=
+	    hp_step(t, P_A, "hairpin: and its answer from [HOST6]:8080", &in, &want, P_A, GW1_MAC);
+
+	/* C (network 2) -> [HOST6]:9090/udp: to A:53, from network 1's gateway */
+	build_l4(&in, IPPROTO_UDP, IP6_C, 5500, HOST6, 9090, 0);
+	macs(&in, GW2_MAC, MAC_C);
+	build_l4(&want, IPPROTO_UDP, GW6_1, 5500, IP6_A, 53, 0);
+	ok &= hp_step(t, P_C, "hairpin: C (another network) reaches A:53 from network 1's gateway",
+		      &in, &want, P_A, GW1_MAC);
+	build_l4(&in, IPPROTO_UDP, IP6_A, 53, GW6_1, 5500, 0);
+	macs(&in, GW1_MAC, MAC_A);
+	build_l4(&want, IPPROTO_UDP, HOST6, 9090, IP6_C, 5500, 0);
+	ok &= hp_step(t, P_A, "hairpin: A's answer reaches C from [HOST6]:9090", &in, &want, P_C,
+		      GW2_MAC);
+	/* A's port unreachable about C's next datagram reaches C, about [HOST6]:9090 */
+	build_l4(&q, IPPROTO_UDP, GW6_1, 5500, IP6_A, 53, 0);
+	build_err6(&in, 1, IP6_A, GW6_1, &q);
+	macs(&in, GW1_MAC, MAC_A);
+	build_l4(&q, IPPROTO_UDP, IP6_C, 5500, HOST6, 9090, 0);
+	build_err6(&want, 1, HOST6, IP6_C, &q);
+	ok &= hp_step(t, P_A, "hairpin: A's unreachable reaches C, quoting C -> [HOST6]:9090", &in,
+		      &want, P_C, GW2_MAC);
+
+	/* the gateway's own address is the host's: B -> [GW6_1]:9090 (the [::] publish) */
+	build_l4(&in, IPPROTO_UDP, IP6_B, 5600, GW6_1, 9090, 0);
+	macs(&in, GW1_MAC, MAC_B);
+	build_l4(&want, IPPROTO_UDP, GW6_1, 5600, IP6_A, 53, 0);
+	ok &=
+	    hp_step(t, P_B, "hairpin: B -> [gateway]:9090 reaches A:53", &in, &want, P_A, GW1_MAC);
+	build_l4(&in, IPPROTO_UDP, IP6_A, 53, GW6_1, 5600, 0);
+	macs(&in, GW1_MAC, MAC_A);
+	build_l4(&want, IPPROTO_UDP, GW6_1, 9090, IP6_B, 5600, 0);
+	ok &= hp_step(t, P_A, "hairpin: the answer comes from [gateway]:9090", &in, &want, P_B,
+		      GW1_MAC);
+
+	/* B's port unreachable about that answer reaches A, about [A]:53 */
+	build_l4(&q, IPPROTO_UDP, GW6_1, 9090, IP6_B, 5600, 0);
+	build_err6(&in, 1, IP6_B, GW6_1, &q);
+	macs(&in, GW1_MAC, MAC_B);
+	build_l4(&q, IPPROTO_UDP, IP6_A, 53, GW6_1, 5600, 0);
+	build_err6(&want, 1, GW6_1, IP6_A, &q);
+	ok &= hp_step(t, P_B, "hairpin: B's unreachable reaches A, quoting [A]:53 -> gateway", &in,
+		      &want, P_A, GW1_MAC);
+	/* A's answer to the host's own connection (no hairpin flow) is the switch's */
+	build_tcp6(&in, IP6_A, 80, GW6_1, 41000, 1000, 0x12);
+	macs(&in, GW1_MAC, MAC_A);
+	if (ASSERT_OK(pkt_run(prog_fd(t, EP), t->ifindex[P_A], &in, &out), "host's reply")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "hairpin: the host's: redirect");
+		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "hairpin: the host's: unchanged");
+	}
+	/* as IPv4's, a sandbox of an internal network is not hairpinned: E -> [its gateway]:9090 */
+	snprintf(cmd, sizeof(cmd), "/proc/sys/net/ipv6/conf/v6q%d/disable_ipv6", P_GW3);
+	ok &= ASSERT_OK(pkt_write_file(cmd, "0"), "IPv6 on network 3's gateway port");
+	snprintf(cmd, sizeof(cmd), "ip -6 addr add fd00:0:0:3::1/64 dev v6q%d nodad", P_GW3);
+	ok &= ASSERT_OK(system(cmd), "network 3's gateway address");
+	build_l4(&in, IPPROTO_UDP, IP6_E, 5800, GW6_3, 9090, 0);
+	macs(&in, GW3_MAC, MAC_E);
+	if (ASSERT_OK(pkt_run(prog_fd(t, EP), t->ifindex[P_E], &in, &out), "internal")) {
+		ok &= ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "hairpin: internal: redirect");
+		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "hairpin: internal: unchanged");
+	}
+	ok &= check_hp_event(t);
+
+	/* not published, or hop limit 1: to the gateway port untouched, the host's */
+	build_l4(&in, IPPROTO_UDP, IP6_B, 5700, HOST6, 9091, 0);
+	macs(&in, GW1_MAC, MAC_B);
+	if (ASSERT_OK(pkt_run(prog_fd(t, EP), t->ifindex[P_B], &in, &out), "unpublished")) {
+		ok &=
+		    ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "hairpin: unpublished: redirect");
+		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "hairpin: unpublished: unchanged");
+	}
+	build_tcp6(&in, IP6_B, 40501, HOST6, 8080, 1000, 0x02);
+	macs(&in, GW1_MAC, MAC_B);
+	in.data[ETH_HLEN + 7] = 1;
+	if (ASSERT_OK(pkt_run(prog_fd(t, EP), t->ifindex[P_B], &in, &out), "hop limit 1")) {
+		ok &=
+		    ASSERT_VERDICT(out.verdict, TC_ACT_REDIRECT, "hairpin: hop limit 1: redirect");
+		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "hairpin: hop limit 1: unchanged");
+	}
+	ok &= ASSERT_TRUE(!hp_entry(t, IPPROTO_TCP, IP6_B, 40501, HOST6, 8080, NB_CT_DIR_ORIG),
+			  "hairpin: hop limit 1 opens no flow");
 	return ok;
 }
 

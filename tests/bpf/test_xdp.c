@@ -24,6 +24,14 @@
  *
  *     published: 0.0.0.0:8000/tcp -> A:80   0.0.0.0:8000/udp -> A:53
  *                0.0.0.0:8100/tcp -> C:100 (C not in the devmap)
+ *
+ * IPv6 (bpf/lib/nat6.bpf.h at XDP):
+ *     outside 2001:db8:ff::/64  CLI6 ::9, OTHER6 ::7 ── up0 2001:db8:ff::1 (U6)
+ *     net 1  fd00:1::/64 gw ::1 (ULA, masquerade)   A ::2
+ *     net 2  fd00:2::/64 gw ::1                     C ::2
+ *     published: [::]:8000/tcp -> [A]:80   [::]:8000/udp -> [A]:53
+ *                [::]:8100/tcp -> [C]:100 (C not in the devmap)
+ *                [::]:8200/tcp -> [A]:81, only CLI6 allowed (--allow)
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -45,6 +53,7 @@
 #include "maps.h"
 #include "nat.h"
 #include "nl.h"
+#include "v6maps.h"
 #include "endpoint.skel.h"
 #include "uplink.skel.h"
 #include "xdp.skel.h"
@@ -64,6 +73,18 @@
 #define IP_D PKT_IP4(10, 2, 0, 3)
 #define GW1  PKT_IP4(10, 1, 0, 1)
 #define GW2  PKT_IP4(10, 2, 0, 1)
+
+#define NET6(n, h)                                                                                 \
+	{                                                                                          \
+		0x20, 0x01, 0x0d, 0xb8, 0, 0xff, [15] = h                                          \
+	}
+#define ULA(n, h)                                                                                  \
+	{                                                                                          \
+		0xfd, 0x00, 0x00, n, [15] = h                                                      \
+	}
+static const __u8 U6[16] = NET6(0, 1), CLI6[16] = NET6(0, 9), OTHER6[16] = NET6(0, 7);
+static const __u8 IP6_A[16] = ULA(1, 2), IP6_C[16] = ULA(2, 2), GW6_1[16] = ULA(1, 1),
+		  GW6_2[16] = ULA(2, 1), SUB6_1[16] = ULA(1, 0), SUB6_2[16] = ULA(2, 0);
 
 static const __u8 MAC_A[ETH_ALEN] = MAC(10, 1, 0, 2);
 static const __u8 MAC_B[ETH_ALEN] = MAC(10, 1, 0, 3);
@@ -95,8 +116,8 @@ struct t {
 	int ifx[N_DEV];
 	int peer[N_DEV];
 	__u8 up_mac[ETH_ALEN];
-	int x_sb, x_up; /* XDP program fds */
-	int in, epf;	/* tc program fds */
+	int x_sb, x_up;	  /* XDP program fds */
+	int in, out, epf; /* tc program fds */
 };
 
 /* ---- running ------------------------------------------------------------- */
@@ -135,25 +156,44 @@ static int xdp_run(int prog_fd, int ifindex, const struct pkt *in, struct pkt_ou
 	return 0;
 }
 
-/* Runs XDP prog on in at ifindex: verdict want, frame exp (NULL: in, untouched) */
-static bool expect(int prog, int ifindex, const struct pkt *in, int want, const struct pkt *exp)
+/* A run's result: verdict want, frame exp (NULL: in, untouched), checksums verified */
+static bool check_out(const struct pkt_out *out, const struct pkt *in, int want,
+		      const struct pkt *exp, bool xdp)
 {
 	const struct pkt *e = exp ? exp : in;
-	struct pkt_out out;
 	bool ok;
+
+	ok = ASSERT_EQ(out->verdict, want, "verdict");
+	if (out->verdict != want)
+		pkt_diag("verdict %s, expected %s",
+			 xdp ? xdp_verdict_name(out->verdict) : pkt_verdict_name(out->verdict),
+			 xdp ? xdp_verdict_name(want) : pkt_verdict_name(want));
+	ok &= ASSERT_EQ(out->len, e->len, "frame length");
+	if (out->len == e->len)
+		ok &= ASSERT_MEMEQ(out->frame, e->data, e->len, "frame");
+	if (exp && (exp->l3_proto_is_v4 ||
+		    ((const struct ethhdr *)exp->data)->h_proto == htons(ETH_P_IPV6)))
+		ok &= pkt_csum_ok(out->frame, out->len);
+	return ok;
+}
+
+static bool expect(int prog, int ifindex, const struct pkt *in, int want, const struct pkt *exp)
+{
+	struct pkt_out out;
 
 	if (!ASSERT_OK(xdp_run(prog, ifindex, in, &out), "BPF_PROG_TEST_RUN"))
 		return false;
-	ok = ASSERT_EQ(out.verdict, want, "verdict");
-	if (out.verdict != want)
-		pkt_diag("verdict %s, expected %s", xdp_verdict_name(out.verdict),
-			 xdp_verdict_name(want));
-	ok &= ASSERT_EQ(out.len, e->len, "frame length");
-	if (out.len == e->len)
-		ok &= ASSERT_MEMEQ(out.frame, e->data, e->len, "frame");
-	if (exp && exp->l3_proto_is_v4)
-		ok &= pkt_csum_ok(out.frame, out.len);
-	return ok;
+	return check_out(&out, in, want, exp, true);
+}
+
+/* The same for a tc program (TC_ACT_* verdicts) */
+static bool expect_tc(int prog, int ifindex, const struct pkt *in, int want, const struct pkt *exp)
+{
+	struct pkt_out out;
+
+	if (!ASSERT_OK(pkt_run(prog, ifindex, in, &out), "BPF_PROG_TEST_RUN (tc)"))
+		return false;
+	return check_out(&out, in, want, exp, false);
 }
 
 /* ---- frames -------------------------------------------------------------- */
@@ -161,11 +201,15 @@ static bool expect(int prog, int ifindex, const struct pkt *in, int want, const 
 struct fr {
 	const __u8 *dmac, *smac;
 	__be32 sip, dip;
-	__u8 proto; /* IPPROTO_*: default TCP */
+	const __u8 *sip6, *dip6; /* an IPv6 packet between these instead */
+	const __u8 *ext;	 /* IPv6: extension headers before the L4 header (ext_len bytes) */
+	__u8 ext_type, ext_len;	 /* the first one's type (ext[0] names the next) */
+	__u8 proto;		 /* IPPROTO_*: default TCP */
 	__u16 sport, dport;
 	__u8 flags; /* TCP; default SYN */
+	__u32 seq;  /* TCP; default 1000 */
 	__u8 icmp_type;
-	__u8 ttl;	/* default 64 */
+	__u8 ttl;	/* default 64; IPv6: the hop limit */
 	__u16 frag_off; /* host order; default DF */
 	bool csum0;	/* UDP without checksum */
 	const struct pkt *quote;
@@ -176,20 +220,35 @@ static void mk(struct pkt *p, const struct fr *f)
 	__u8 proto = f->proto ? f->proto : IPPROTO_TCP;
 	struct iphdr *iph;
 
-	pkt_eth(p, f->dmac, f->smac, ETH_P_IP);
-	pkt_ipv4(p, f->sip, f->dip, proto);
+	pkt_eth(p, f->dmac, f->smac, f->sip6 ? ETH_P_IPV6 : ETH_P_IP);
+	if (f->sip6) {
+		pkt_ipv6(p, f->sip6, f->dip6, f->ext ? f->ext_type : proto);
+		if (f->ext)
+			pkt_put(p, f->ext, f->ext_len);
+	} else {
+		pkt_ipv4(p, f->sip, f->dip, proto);
+	}
 	if (proto == IPPROTO_TCP)
-		pkt_tcp(p, f->sport, f->dport, 1000, f->flags & TH_ACK ? 2000 : 0,
+		pkt_tcp(p, f->sport, f->dport, f->seq ? f->seq : 1000, f->flags & TH_ACK ? 2000 : 0,
 			f->flags ? f->flags : TH_SYN);
 	else if (proto == IPPROTO_UDP)
 		pkt_udp(p, f->sport, f->dport);
-	else
+	else if (proto == IPPROTO_ICMPV6) {
+		pkt_icmp6(p, f->icmp_type, 0);
+		pkt_put(p, (const __u8[4]){0, 7, 0, 1}, 4); /* an echo's id and seq, or MTU */
+	} else
 		pkt_icmp(p, f->icmp_type, 0, 7, 1);
 	if (f->quote)
-		pkt_put(p, f->quote->data + f->quote->l3, sizeof(struct iphdr) + 8);
+		pkt_put(p, f->quote->data + f->quote->l3,
+			f->sip6 ? f->quote->len - f->quote->l3 : sizeof(struct iphdr) + 8);
 	else
 		pkt_put(p, NULL, 32);
 	p->udp_csum_zero = f->csum0;
+	if (f->sip6) {
+		pkt_ip6h(p)->ip6_hlim = f->ttl ? f->ttl : 64;
+		pkt_finish(p);
+		return;
+	}
 	iph = pkt_iph(p);
 	iph->id = htons(0x1234);
 	iph->ttl = f->ttl ? f->ttl : 64;
@@ -495,6 +554,393 @@ static int c_up_masq_reply(void *arg)
 	return ok ? 0 : -1;
 }
 
+/* ---- xdp_uplink, IPv6 ----------------------------------------------------- */
+
+/* The nb_ct6 entry under (s, sp -> d, dp, proto); false when there is none */
+static bool ct6_get(struct t *t, __u8 proto, const __u8 *s, __u16 sp, const __u8 *d, __u16 dp,
+		    struct nb_ct6_entry *e)
+{
+	struct nb_ct6_key k = {.sport = htons(sp), .dport = htons(dp), .proto = proto};
+
+	struct nb_ct6_entry tmp;
+
+	memcpy(k.saddr, s, 16);
+	memcpy(k.daddr, d, 16);
+	return !bpf_map_lookup_elem(t->maps.ct6, &k, e ? e : &tmp);
+}
+
+static __u64 conns6(struct t *t, __u16 port, __u8 proto)
+{
+	struct nb_publish6_val v = {};
+
+	nb_nat_publish6_get(&t->maps, NULL, port, proto, &v);
+	return v.conns;
+}
+
+/*
+ * A new published IPv6 port's flow: DNAT66 at XDP, redirected into A with
+ * A's MAC, the gateway's, the hop limit one less, the TCP checksum right for
+ * the new pseudo-header; A's answer leaves through tc's uplink_out on the
+ * same nb_ct6 pair, and the next packets take either hook; a blind RST is
+ * dropped at XDP by the window check, as at tc.
+ */
+static int c_up6_dnat_tcp(void *arg)
+{
+	struct t *t = arg;
+	struct nb_ep_stats a = ep_stats(t, D_A);
+	__u64 conns = conns6(t, 8000, IPPROTO_TCP), invalid;
+	struct fr f = {.dmac = t->up_mac,
+		       .smac = CLI_MAC,
+		       .sip6 = CLI6,
+		       .dip6 = U6,
+		       .sport = 6000,
+		       .dport = 8000};
+	struct fr x = {.dmac = MAC_A,
+		       .smac = GW1_MAC,
+		       .sip6 = CLI6,
+		       .dip6 = IP6_A,
+		       .sport = 6000,
+		       .dport = 80,
+		       .ttl = 63};
+	struct nb_ct6_entry e = {};
+	struct pkt in, exp;
+	bool ok;
+
+	mk(&in, &f);
+	mk(&exp, &x);
+	ok = expect(t->x_up, t->ifx[D_UP], &in, XDP_REDIRECT, &exp);
+	ok &= ASSERT_EQ(ep_stats(t, D_A).rx_packets, a.rx_packets + 1, "A's rx");
+	ok &= ASSERT_EQ(conns6(t, 8000, IPPROTO_TCP), conns + 1, "the published port's conns");
+	ok &= ASSERT_TRUE(ct6_get(t, IPPROTO_TCP, CLI6, 6000, U6, 8000, &e), "forward entry");
+	ok &= ASSERT_EQ(e.kind, NB_CT6_K_DNAT, "kind") & ASSERT_EQ(e.dir, NB_CT_DIR_ORIG, "dir");
+	ok &= ASSERT_MEMEQ(e.nat_addr, IP6_A, 16, "to A") & ASSERT_EQ(e.nat_port, htons(80), "80");
+	ok &= ASSERT_TRUE(ct6_get(t, IPPROTO_TCP, IP6_A, 80, CLI6, 6000, &e), "reply entry");
+
+	/* A's SYN-ACK: tc's uplink_out gives it the host's address and port */
+	mk(&in, &(struct fr){.dmac = CLI_MAC,
+			     .smac = t->up_mac,
+			     .sip6 = IP6_A,
+			     .dip6 = CLI6,
+			     .sport = 80,
+			     .dport = 6000,
+			     .flags = TH_SYN | TH_ACK});
+	mk(&exp, &(struct fr){.dmac = CLI_MAC,
+			      .smac = t->up_mac,
+			      .sip6 = U6,
+			      .dip6 = CLI6,
+			      .sport = 8000,
+			      .dport = 6000,
+			      .flags = TH_SYN | TH_ACK});
+	ok &= expect_tc(t->out, t->ifx[D_UP], &in, TC_ACT_OK, &exp);
+	/* the client's ACK: tc and XDP translate it alike, on the one entry */
+	f.flags = x.flags = TH_ACK;
+	mk(&in, &f);
+	mk(&exp, &x);
+	ok &= expect_tc(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT, &exp);
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_REDIRECT, &exp);
+	ok &= ASSERT_TRUE(ct6_get(t, IPPROTO_TCP, CLI6, 6000, U6, 8000, &e), "forward entry");
+	ok &= ASSERT_EQ(e.packets, 3, "the flow counted all three packets in");
+	ok &= ASSERT_EQ(e.state, NB_CT_S_ESTABLISHED, "answered: established");
+	ok &= ASSERT_EQ(conns6(t, 8000, IPPROTO_TCP), conns + 1, "still one connection");
+	/* a blind RST far outside the window: dropped at XDP as ct-invalid, as tc would */
+	invalid = drops(t, NB_DROP_CT_INVALID);
+	f.flags = TH_RST, f.seq = 1001 + 1000000;
+	mk(&in, &f);
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_DROP, NULL);
+	ok &= ASSERT_EQ(drops(t, NB_DROP_CT_INVALID), invalid + 1, "ct-invalid counted");
+	ok &= ASSERT_TRUE(ct6_get(t, IPPROTO_TCP, CLI6, 6000, U6, 8000, &e), "forward entry");
+	ok &= ASSERT_EQ(e.state, NB_CT_S_ESTABLISHED, "the blind RST changed nothing");
+	return ok ? 0 : -1;
+}
+
+static int c_up6_dnat_udp(void *arg)
+{
+	struct t *t = arg;
+	const struct fr f = {.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip6 = CLI6,
+			     .dip6 = U6,
+			     .proto = IPPROTO_UDP,
+			     .sport = 6353,
+			     .dport = 8000};
+	const struct fr x = {.dmac = MAC_A,
+			     .smac = GW1_MAC,
+			     .sip6 = CLI6,
+			     .dip6 = IP6_A,
+			     .proto = IPPROTO_UDP,
+			     .sport = 6353,
+			     .dport = 53,
+			     .ttl = 63};
+	struct pkt in, exp;
+
+	mk(&in, &f);
+	mk(&exp, &x);
+	return expect(t->x_up, t->ifx[D_UP], &in, XDP_REDIRECT, &exp) ? 0 : -1;
+}
+
+/*
+ * What IPv4's XDP leaves to tc, IPv6's leaves too, untouched, nothing counted
+ * or created: fragments (a first one to a published port too), ICMPv6
+ * errors (one quoting c_up6_dnat_tcp's flow too), echo, other ports, a
+ * published port's ACK without flow, broken extension-header chains (to the
+ * host, or into a sandbox subnet, which tc then drops).
+ */
+static int c_up6_pass(void *arg)
+{
+	struct t *t = arg;
+	/* fragment header: UDP, offset 0 with more fragments (first) or offset 16 */
+	const __u8 frag1[8] = {IPPROTO_UDP, 0, 0, 0x01, 0, 0, 0x12, 0x34};
+	const __u8 frag2[8] = {IPPROTO_UDP, 0, 0, 0x10, 0, 0, 0x12, 0x34};
+	/* hop-by-hop options claiming 8 * (1 + 30) bytes the packet does not have */
+	const __u8 hbh_long[8] = {IPPROTO_TCP, 30, 1, 4, 0, 0, 0, 0};
+	const struct fr base = {.dmac = t->up_mac,
+				.smac = CLI_MAC,
+				.sip6 = CLI6,
+				.dip6 = U6,
+				.sport = 6001,
+				.dport = 8000};
+	struct fr f;
+	struct pkt in, q;
+	struct snap s;
+	bool ok;
+
+	snap(t, &s);
+	f = base, f.dport = 22;
+	mk(&in, &f);
+	ok = expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
+	f = base, f.flags = TH_ACK;
+	mk(&in, &f);
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
+	f = base, f.proto = IPPROTO_ICMPV6, f.icmp_type = 128;
+	mk(&in, &f);
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
+	/* fragments: tc's (it records the first one's ports for the later ones) */
+	f = base, f.proto = IPPROTO_UDP, f.ext = frag1, f.ext_type = 44, f.ext_len = 8;
+	mk(&in, &f);
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
+	f = base, f.proto = IPPROTO_UDP, f.ext = frag2, f.ext_type = 44, f.ext_len = 8;
+	mk(&in, &f);
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
+	f.dip6 = IP6_A;
+	mk(&in, &f);
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
+	/* a Packet Too Big about what c_up6_dnat_tcp's client was sent: tc translates it */
+	mk(&q, &(struct fr){.dmac = CLI_MAC,
+			    .smac = t->up_mac,
+			    .sip6 = U6,
+			    .dip6 = CLI6,
+			    .sport = 8000,
+			    .dport = 6000,
+			    .flags = TH_ACK});
+	f = base, f.sip6 = OTHER6, f.proto = IPPROTO_ICMPV6, f.icmp_type = 2, f.quote = &q;
+	mk(&in, &f);
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
+	/* ... and an error into a sandbox subnet (tc checks it against nb_ct6) */
+	f.dip6 = IP6_A, f.icmp_type = 1;
+	mk(&in, &f);
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
+	/* a broken chain: the host's to drop (to U6), tc's (into a sandbox subnet) */
+	f = base, f.ext = hbh_long, f.ext_type = 0, f.ext_len = 8;
+	mk(&in, &f);
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
+	f.dip6 = IP6_A;
+	mk(&in, &f);
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
+	/* a frame cut inside the IPv6 header */
+	f = base;
+	mk(&in, &f);
+	in.len = ETH_HLEN + 30;
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
+	ok &= unchanged(t, &s);
+	ok &= ASSERT_TRUE(!ct6_get(t, IPPROTO_TCP, CLI6, 6001, U6, 8000, NULL) &&
+			      !ct6_get(t, IPPROTO_UDP, CLI6, 6001, U6, 8000, NULL),
+			  "no flow opened");
+	return ok ? 0 : -1;
+}
+
+/*
+ * What XDP cannot deliver passes untouched, with no flow opened, for tc to
+ * translate: a target outside the devmap (C), a hop limit of 1 (tc sends
+ * it into the host, which answers time exceeded), also on an open flow.
+ */
+static int c_up6_stack_path(void *arg)
+{
+	struct t *t = arg;
+	__u64 conns = conns6(t, 8100, IPPROTO_TCP);
+	struct nb_ct6_entry e = {}, e2 = {};
+	struct pkt in, exp;
+	bool ok;
+
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip6 = CLI6,
+			     .dip6 = U6,
+			     .sport = 6010,
+			     .dport = 8100});
+	ok = expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
+	ok &= ASSERT_TRUE(!ct6_get(t, IPPROTO_TCP, CLI6, 6010, U6, 8100, NULL), "no flow at XDP");
+	ok &= ASSERT_EQ(conns6(t, 8100, IPPROTO_TCP), conns, "no connection counted at XDP");
+	/* tc, next, opens the flow and sends the packet into C */
+	mk(&exp, &(struct fr){.dmac = MAC_C,
+			      .smac = GW2_MAC,
+			      .sip6 = CLI6,
+			      .dip6 = IP6_C,
+			      .sport = 6010,
+			      .dport = 100,
+			      .ttl = 63});
+	ok &= expect_tc(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT, &exp);
+	ok &= ASSERT_EQ(conns6(t, 8100, IPPROTO_TCP), conns + 1, "tc counted the connection");
+	/* hop limit 1: a new flow to A, and c_up6_dnat_tcp's open one */
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip6 = CLI6,
+			     .dip6 = U6,
+			     .sport = 6011,
+			     .dport = 8000,
+			     .ttl = 1});
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
+	ok &= ASSERT_TRUE(!ct6_get(t, IPPROTO_TCP, CLI6, 6011, U6, 8000, NULL), "no flow");
+	ok &= ASSERT_TRUE(ct6_get(t, IPPROTO_TCP, CLI6, 6000, U6, 8000, &e), "the open flow");
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip6 = CLI6,
+			     .dip6 = U6,
+			     .sport = 6000,
+			     .dport = 8000,
+			     .flags = TH_ACK,
+			     .ttl = 1});
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
+	ok &= ASSERT_TRUE(ct6_get(t, IPPROTO_TCP, CLI6, 6000, U6, 8000, &e2), "the open flow");
+	ok &= ASSERT_EQ(e2.packets, e.packets, "not counted at XDP");
+	return ok ? 0 : -1;
+}
+
+/* Ring buffer callback: seen[0] the last NAT event, seen[1] the last drop */
+static int on_event(void *ctx, void *data, size_t len)
+{
+	const struct nb_event *ev = data;
+	struct nb_event *seen = ctx;
+
+	if (len < sizeof(*ev) || (ev->type != NB_EV_NAT && ev->type != NB_EV_DROP))
+		return 0;
+	seen[ev->type == NB_EV_DROP] = *ev;
+	return 0;
+}
+
+/* `monitor --type nat,drop` on (types) or off (0) */
+static bool monitor(struct t *t, __u32 types)
+{
+	struct nb_monitor mon = {.types = types, .pid = types ? (__u32)getpid() : 0};
+	__u32 zero = 0;
+
+	return ASSERT_OK(bpf_map_update_elem(t->maps.monitor, &zero, &mon, BPF_ANY) ? -errno : 0,
+			 "monitor");
+}
+
+/*
+ * Early drops at XDP, counted and reported as tc would: a source the
+ * published port's allow-list leaves out (not-allowed), a packet into a
+ * sandbox's subnet that no flow claims (unpublished). The allowed client
+ * gets in. The drop and the new flow are events (`monitor`) as at tc.
+ */
+static int c_up6_drops(void *arg)
+{
+	struct t *t = arg;
+	__u64 na = drops(t, NB_DROP_NOT_ALLOWED), un = drops(t, NB_DROP_UNPUBLISHED);
+	struct fr f = {.dmac = t->up_mac,
+		       .smac = CLI_MAC,
+		       .sip6 = OTHER6,
+		       .dip6 = U6,
+		       .sport = 6020,
+		       .dport = 8200};
+	struct nb_event seen[2] = {};
+	struct ring_buffer *rb;
+	struct pkt in, exp;
+	bool ok;
+
+	rb = ring_buffer__new(t->maps.events, on_event, seen, NULL);
+	if (!ASSERT_TRUE(rb != NULL, "ring buffer of nb_events") ||
+	    !monitor(t, 1U << NB_EV_NAT | 1U << NB_EV_DROP)) {
+		ring_buffer__free(rb);
+		return -1;
+	}
+	ring_buffer__consume(rb); /* whatever came before */
+	memset(seen, 0, sizeof(seen));
+	mk(&in, &f);
+	ok = expect(t->x_up, t->ifx[D_UP], &in, XDP_DROP, NULL);
+	ok &= ASSERT_EQ(drops(t, NB_DROP_NOT_ALLOWED), na + 1, "not-allowed counted");
+	ring_buffer__consume(rb);
+	ok &= ASSERT_EQ(seen[1].type, NB_EV_DROP, "a drop event");
+	ok &= ASSERT_EQ(seen[1].reason, NB_DROP_NOT_ALLOWED, "drop event: not-allowed");
+	ok &= ASSERT_EQ(seen[1].eth_proto, 0x86dd, "drop event: IPv6");
+	ok &= ASSERT_MEMEQ(seen[1].saddr6, OTHER6, 16, "drop event: from OTHER6");
+	ok &= ASSERT_TRUE(!ct6_get(t, IPPROTO_TCP, OTHER6, 6020, U6, 8200, NULL), "no flow");
+	f.sip6 = CLI6;
+	mk(&in, &f);
+	mk(&exp, &(struct fr){.dmac = MAC_A,
+			      .smac = GW1_MAC,
+			      .sip6 = CLI6,
+			      .dip6 = IP6_A,
+			      .sport = 6020,
+			      .dport = 81,
+			      .ttl = 63});
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_REDIRECT, &exp);
+	ring_buffer__consume(rb);
+	ok &= ASSERT_EQ(seen[0].type, NB_EV_NAT, "a NAT event for the new flow");
+	ok &= ASSERT_EQ(seen[0].reason, NB_CT_DNAT, "NAT event: DNAT66");
+	ok &= ASSERT_MEMEQ(seen[0].saddr6, CLI6, 16, "NAT event: the client");
+	ok &= ASSERT_MEMEQ(seen[0].nat_daddr6, IP6_A, 16, "NAT event: to A");
+	ok &= ASSERT_EQ(seen[0].nat_dport, htons(81), "NAT event: to 81");
+	ok &= monitor(t, 0);
+	ring_buffer__free(rb);
+	f.dip6 = IP6_A, f.dport = 22;
+	mk(&in, &f);
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_DROP, NULL);
+	ok &= ASSERT_EQ(drops(t, NB_DROP_UNPUBLISHED), un + 1, "unpublished counted");
+	ok &= ASSERT_EQ(drops(t, NB_DROP_NOT_ALLOWED), na + 1, "nothing else counted");
+	return ok ? 0 : -1;
+}
+
+/* Masquerade (NAT66) is tc's both ways: A's reply from outside passes XDP untouched */
+static int c_up6_masq_reply(void *arg)
+{
+	struct t *t = arg;
+	struct pkt in, exp;
+	struct pkt_out out;
+	__u16 port = 0;
+	bool ok = true;
+
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = GW1_MAC,
+			     .sip6 = IP6_A,
+			     .dip6 = CLI6,
+			     .proto = IPPROTO_UDP,
+			     .sport = 41000,
+			     .dport = 53});
+	if (!ASSERT_OK(pkt_run(t->out, t->ifx[D_UP], &in, &out), "tc uplink_out run") ||
+	    !ASSERT_VERDICT(out.verdict, TC_ACT_OK, "tc uplink_out verdict") ||
+	    !ASSERT_MEMEQ(out.frame + ETH_HLEN + 8, U6, 16, "masqueraded to U6"))
+		return -1;
+	port = ntohs(*(const __be16 *)(out.frame + ETH_HLEN + 40));
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip6 = CLI6,
+			     .dip6 = U6,
+			     .proto = IPPROTO_UDP,
+			     .sport = 53,
+			     .dport = port});
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
+	mk(&exp, &(struct fr){.dmac = t->up_mac,
+			      .smac = CLI_MAC,
+			      .sip6 = CLI6,
+			      .dip6 = IP6_A,
+			      .proto = IPPROTO_UDP,
+			      .sport = 53,
+			      .dport = 41000});
+	ok &= expect_tc(t->in, t->ifx[D_UP], &in, TC_ACT_OK, &exp);
+	return ok ? 0 : -1;
+}
+
 static const struct pkt_case cases[] = {
     {"xdp_sandbox: passes every frame", c_sandbox_pass},
     {"xdp_uplink: published TCP port DNATed and redirected; tc and XDP share the flow",
@@ -504,9 +950,36 @@ static const struct pkt_case cases[] = {
     {"xdp_uplink: a target outside the devmap continues translated into the stack",
      c_up_stack_path},
     {"xdp_uplink: masquerade replies translated and redirected into the sandbox", c_up_masq_reply},
+    {"xdp_uplink IPv6: published TCP port DNAT66ed and redirected; tc shares the flow; windows",
+     c_up6_dnat_tcp},
+    {"xdp_uplink IPv6: published UDP port DNAT66ed and redirected", c_up6_dnat_udp},
+    {"xdp_uplink IPv6: fragments, ICMPv6 errors, echo, broken headers pass untouched", c_up6_pass},
+    {"xdp_uplink IPv6: what XDP cannot deliver passes untouched, tc translates it",
+     c_up6_stack_path},
+    {"xdp_uplink IPv6: not-allowed and unpublished dropped at XDP, counted", c_up6_drops},
+    {"xdp_uplink IPv6: masquerade replies pass untouched to tc", c_up6_masq_reply},
 };
 
 /* ---- set-up -------------------------------------------------------------- */
+
+/* IPv6 on up0 (the netns starts with it off on new devices, pkt.c), forwarding on */
+static int setup_ipv6(struct t *t)
+{
+	struct nb_nl *nl = NULL;
+	struct in6_addr u6;
+	int err;
+
+	(void)t;
+	err = pkt_write_file("/proc/sys/net/ipv6/conf/up0/disable_ipv6", "0");
+	err = err ?: pkt_write_file("/proc/sys/net/ipv6/conf/all/forwarding", "1");
+	err = err ?: nb_nl_open(&nl);
+	if (err)
+		return err;
+	memcpy(&u6, U6, 16);
+	err = nb_nl_addr6_add(nl, "up0", &u6, 64, true);
+	nb_nl_close(nl);
+	return err;
+}
 
 static int setup_devices(struct t *t)
 {
@@ -534,6 +1007,10 @@ static int setup_devices(struct t *t)
 	if (!err)
 		err = nb_nl_link_mac(nl, "up0", t->up_mac);
 	nb_nl_close(nl);
+	if (err)
+		return err;
+	if (!err)
+		err = setup_ipv6(t);
 	if (err)
 		return err;
 	err = pkt_neigh_add(t->ifx[D_UP], CLI, CLI_MAC);
@@ -568,6 +1045,7 @@ static int setup_bpf(struct t *t)
 	if (err)
 		return err;
 	t->in = bpf_program__fd(t->up->progs.uplink_in);
+	t->out = bpf_program__fd(t->up->progs.uplink_out);
 	t->epf = bpf_program__fd(t->ep->progs.endpoint);
 	t->x_sb = bpf_program__fd(t->xdp->progs.xdp_sandbox);
 	t->x_up = bpf_program__fd(t->xdp->progs.xdp_uplink);
@@ -587,6 +1065,33 @@ static bool check_shared(struct t *t)
 		       "xdp nb_ct"))
 		return false;
 	return ASSERT_EQ(a.id, b.id, "nb_ct map id");
+}
+
+static int net6(struct nb_network *n, const __u8 *sub, const __u8 *gw)
+{
+	struct in6_addr s, g;
+
+	memcpy(&s, sub, 16);
+	memcpy(&g, gw, 16);
+	return nb_net6_fill(n, &s, 64, &g);
+}
+
+static int port6(struct nb_port *p, const __u8 *ip6)
+{
+	struct in6_addr a;
+
+	memcpy(&a, ip6, 16);
+	return nb_port6_fill(p, &a);
+}
+
+/* [::]:port/proto -> [sb]:sb_port of endpoint d, as `publish` puts it */
+static int publish6(struct t *t, __u16 port, __u8 proto, const __u8 *sb, __u16 sb_port,
+		    __u32 net_id, enum dev d)
+{
+	struct in6_addr a;
+
+	memcpy(&a, sb, 16);
+	return nb_nat_publish6_put(&t->maps, NULL, port, proto, &a, sb_port, net_id, t->ifx[d]);
 }
 
 static int setup_maps(struct t *t)
@@ -612,6 +1117,10 @@ static int setup_maps(struct t *t)
 	__u32 ia = t->ifx[D_A], ib = t->ifx[D_B];
 	int err;
 
+	err = net6(&n1, SUB6_1, GW6_1) ?: net6(&n2, SUB6_2, GW6_2) ?: port6(&a, IP6_A) ?:
+	      port6(&c, IP6_C);
+	if (err)
+		return err;
 	memcpy(n1.gw_mac, GW1_MAC, ETH_ALEN);
 	memcpy(n2.gw_mac, GW2_MAC, ETH_ALEN);
 	memcpy(a.mac, MAC_A, ETH_ALEN);
@@ -628,6 +1137,16 @@ static int setup_maps(struct t *t)
 	err = err ?: nb_nat_publish_put(&t->maps, 0, 8000, IPPROTO_TCP, IP_A, 80, 1, t->ifx[D_A]);
 	err = err ?: nb_nat_publish_put(&t->maps, 0, 8000, IPPROTO_UDP, IP_A, 53, 1, t->ifx[D_A]);
 	err = err ?: nb_nat_publish_put(&t->maps, 0, 8100, IPPROTO_TCP, IP_C, 100, 2, t->ifx[D_C]);
+	err = err ?: publish6(t, 8000, IPPROTO_TCP, IP6_A, 80, 1, D_A);
+	err = err ?: publish6(t, 8000, IPPROTO_UDP, IP6_A, 53, 1, D_A);
+	err = err ?: publish6(t, 8100, IPPROTO_TCP, IP6_C, 100, 2, D_C);
+	err = err ?: publish6(t, 8200, IPPROTO_TCP, IP6_A, 81, 1, D_A);
+	if (!err) {
+		struct in6_addr cli;
+
+		memcpy(&cli, CLI6, 16);
+		err = nb_nat_allow6_put(&t->maps, NULL, 8200, IPPROTO_TCP, &cli, 128);
+	}
 	/* as realize.c does for every endpoint in XDP mode; C and D stay out (tc's) */
 	if (!err && (bpf_map_update_elem(t->devs_fd, &ia, &ia, BPF_ANY) ||
 		     bpf_map_update_elem(t->devs_fd, &ib, &ib, BPF_ANY)))

@@ -284,3 +284,50 @@ sb_udp_tries() {
 	assert_line --regexp " nat dnat [^ ]+ \(.+/eth0\) tcp \[$WORLD6\]:[0-9]+ -> \[$HOST6\]:8095 => \[$WORLD6\]:[0-9]+ -> \[fd00:50::2\]:80$"
 	assert_line --regexp " nat snat outward tcp \[fd00:50::2\]:[0-9]+ -> \[$WORLD6\]:8152 => \[$HOST6\]:[0-9]+ -> \[$WORLD6\]:8152$"
 }
+
+# sb_get SB ADDR PORT: what sandbox SB gets from [ADDR]:PORT over TCP
+sb_get() {
+	timeout 10 nsenter --net=/run/netns/"$(sb "$1")" \
+		socat -t3 - TCP6:"[$2]":"$3",connect-timeout=3 </dev/null
+}
+
+@test "hairpin: sandboxes reach [$HOST6]:8097 and the gateway's [fd00:50::1]:8097, seen from the gateway" {
+	# b on a's network, c on another netbpf network
+	nbctl sandbox create --network p6 --ip6 fd00:50::3 "$(sb b)"
+	nbctl network create --ipv6 --subnet 10.51.0.0/24 --subnet fd00:51::/64 q6
+	nbctl sandbox create --network q6 --ip6 fd00:51::2 "$(sb c)"
+	wait_for dad_done a
+	wait_for dad_done b
+	wait_for dad_done c
+	serve6 80
+	run nbctl publish '[::]:8097:80' "$(sb a)"
+	assert_success
+	# as IPv4's hairpin: the server sees its own network's gateway address
+	local gw='[fd00:0050:0000:0000:0000:0000:0000:0001]'
+	run sb_get b "$HOST6" 8097
+	assert_success
+	assert_output "peer=$gw"
+	run sb_get a "$HOST6" 8097
+	assert_success
+	assert_output "peer=$gw"
+	run sb_get c "$HOST6" 8097
+	assert_success
+	assert_output "peer=$gw"
+	run sb_get b fd00:50::1 8097
+	assert_success
+	assert_output "peer=$gw"
+	# as IPv4's, a port's allow-list filters the outside, not sandboxes
+	run nbctl publish '[::]:8098:80' "$(sb a)" --allow 2001:db8:99::/48
+	assert_success
+	run sb_get b "$HOST6" 8098
+	assert_success
+	assert_output "peer=$gw"
+	run nbctl unpublish '[::]:8098:80' "$(sb a)"
+	assert_success
+	# the flows, as `ct ls` lists them
+	run nbctl ct ls
+	assert_success
+	assert_output --regexp "hairpin +.*\[fd00:50::3\]:[0-9]+ -> \[$HOST6\]:8097"
+	nbctl sandbox rm "$(sb b)" "$(sb c)"
+	nbctl network rm q6
+}

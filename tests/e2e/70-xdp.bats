@@ -2,7 +2,7 @@
 # XDP mode (`netbpfctl up --mode xdp`): switching modes on a live instance,
 # status, where XDP goes (uplinks only; a veth uplink only with --xdp-veth,
 # which lib.bash sets for the suite through NETBPF_XDP_VETH=1), and proof that
-# the uplink's XDP program translates published ports on its own.
+# the uplink's XDP program translates published ports on its own, IPv4 and IPv6.
 #
 #   world ($NB_WORLD) wan0 198.18.0.2 ── up0 198.18.0.1  host ($NB_HOST)
 #                                           │ [xdp_uplink + tc uplink_in/out]
@@ -53,6 +53,15 @@ p = ctypes.addressof((ctypes.c_char * 8).from_buffer(v))
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 fcntl.ioctl(s.fileno(), 0x8946, struct.pack("16sP", b"eth0", p) + bytes(16))
 print("on" if struct.unpack("II", bytes(v))[1] else "off")' "$2"
+}
+# not_allowed: netbpf_drops_total{reason="not-allowed"}
+not_allowed() {
+	nbctl metrics | awk '/^netbpf_drops_total\{reason="not-allowed"\}/ {n += $2} END {print n + 0}'
+}
+# get6 PORT [SOCAT OPTIONS]: what the world gets from [2001:db8:95::1]:PORT
+get6() {
+	timeout 10 nsenter --net=/run/netns/"$NB_WORLD" \
+		socat -t3 - TCP6:'[2001:db8:95::1]':"$1",connect-timeout=3"${2:-}" </dev/null
 }
 tx_csum() { ethtool_get "$1" 0x16; } # ETHTOOL_GTXCSUM
 tso() { ethtool_get "$1" 0x1e; }     # ETHTOOL_GTSO
@@ -135,6 +144,45 @@ tso() { ethtool_get "$1" 0x1e; }     # ETHTOOL_GTSO
 	run http_get world http://198.18.0.1:8000/
 	assert_success
 	assert_output "x1:80"
+}
+
+@test "xdp: a published IPv6 port from outside is translated by XDP alone (tc ingress removed)" {
+	nbctl up --mode xdp
+	in_host ip -6 addr add 2001:db8:95::1/64 dev up0 nodad
+	in_world ip -6 addr add 2001:db8:95::2/64 dev wan0 nodad
+	nbctl network create --ipv6 --subnet 10.95.6.0/24 --subnet fd00:95::/64 netx6
+	nbctl sandbox create --network netx6 --ip6 fd00:95::2 "$(sb y1)"
+	nbctl publish '[::]:8006:80' "$(sb y1)"
+	nbctl publish --allow 2001:db8:95::2/128 '[::]:8007:80' "$(sb y1)"
+	wait_for eval '[ -z "$(in_sb y1 ip -6 addr show dev eth0 tentative)" ]'
+	# the server answers with the address it sees the client at
+	nb_bg "$NB_TMP/y1.log" nsenter --net=/run/netns/"$(sb y1)" \
+		socat TCP6-LISTEN:80,reuseaddr,fork SYSTEM:'echo "peer=$SOCAT_PEERADDR"'
+	wait_for in_sb y1 ss -Htln 'sport = :80'
+	in_host tc filter del dev up0 ingress
+	run get6 8006
+	echo "$output"
+	assert_success
+	assert_output 'peer=[2001:0db8:0095:0000:0000:0000:0000:0002]'
+	run nbctl ct ls
+	assert_success
+	assert_output --regexp 'tcp +dnat .*\[2001:db8:95::2\]:[0-9]+ -> \[2001:db8:95::1\]:8006'
+	# XDP drops what the allow-list leaves out, as tc would, and counts it
+	before=$(not_allowed)
+	in_world ip -6 addr add 2001:db8:95::3/64 dev wan0 nodad preferred_lft 0
+	run get6 8007 ',bind=[2001:db8:95::3]'
+	assert_failure
+	assert [ "$(not_allowed)" -gt "$before" ]
+	run get6 8007
+	assert_success
+	assert_output 'peer=[2001:0db8:0095:0000:0000:0000:0000:0002]'
+	nbctl up --mode xdp
+	in_host tc filter show dev up0 ingress | grep -q uplink_in
+	run get6 8006
+	assert_success
+	nb_kill_bg
+	nbctl sandbox rm "$(sb y1)"
+	nbctl network rm netx6
 }
 
 @test "up --mode tc removes every XDP program; traffic flows" {

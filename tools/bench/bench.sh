@@ -358,7 +358,7 @@ run_progcost() {
 	bg bpfstats python3 "$NBB_BENCH/bpfstats.py"
 	pid=$BG_PID
 	wait_for 5 grep -q on "$NBB_TMP/bpfstats.log" || { log "BPF statistics unavailable"; return 0; }
-	for t in D E XN; do
+	for t in D E EV XN; do
 		case " ${AVAILABLE[*]} " in *" $t "*) ;; *) continue ;; esac
 		for m in lat_bp udp64 pub_rate local_rate tput lat_bp4 lat_bp6 udp64_6 pub_rate6; do
 			[ -z "$WANT_METRICS" ] || case " $WANT_METRICS " in *" $m "*) ;; *) continue ;; esac

@@ -25,7 +25,7 @@ declare -A METRIC_TOPOS=(
 	[lat_bp4]="A B C D"
 	[lat_bp6]="A B C D"
 	[udp64_6]="A B C D"
-	[pub_rate6]="A C D"
+	[pub_rate6]="A C D E EV"
 )
 declare -A METRIC_TITLE=(
 	[lat_bp]="sandbox↔sandbox TCP request/response latency, busy polling (sockperf --nonblocked)"

@@ -973,7 +973,7 @@ def main():
     if pc:
         w("### What netbpf's programs cost per run")
         w("")
-        w("One more measurement of each metric in D and E (and of latency and throughput in XN, "
+        w("One more measurement of each metric in D, E and EV (and of latency and throughput in XN, "
           "both hosts' programs, named h1: and h2:) after the rounds, with the kernel's "
           "BPF run-time statistics on (`BPF_ENABLE_STATS`, held by `tools/bench/bpfstats.py` "
           "only for this pass, since it adds two clock reads to every run): for each program "

@@ -5,7 +5,7 @@
 # it needs them). Setup fills, for its ID:
 #
 #   T_CLI  T_SRV  T_SRVIP          sandbox -> sandbox: client netns, server netns, server address
-#   T_SRVIP6                       the server's IPv6 address (topologies with IPv6: A B C D)
+#   T_SRVIP6                       the server's IPv6 address (topologies with IPv6: A B C D E EV)
 #   T_PUBCLI T_PUBIP T_PUBPORT     a client outside the host and the published address it uses
 #   T_PUBIP6                       the published IPv6 address (the host's on the world link)
 #   T_LOCALNS T_LOCALCG T_LOCALIP  a client on the host itself (netns, cgroup or "",
@@ -364,7 +364,7 @@ topo_available_E() {
 	grep -q -- '--mode' <<<"$("$NETBPFCTL" up --help 2>/dev/null)" ||
 		{ echo "not available: netbpf has no XDP mode yet (issue 8)"; return 1; }
 }
-topo_setup_E() { nb_instance E --mode xdp; }
+topo_setup_E() { NB_V6=fd00:88::/64 nb_instance E --mode xdp; }
 topo_teardown_E() { nb_instance_teardown E; }
 
 # (EV): E with XDP on the veth uplink as well (`up --xdp-veth`), the design E
@@ -374,7 +374,7 @@ topo_available_EV() {
 	grep -q -- '--xdp-veth' <<<"$("$NETBPFCTL" up --help 2>/dev/null)" ||
 		{ echo "not available: netbpf has no up --xdp-veth"; return 1; }
 }
-topo_setup_EV() { nb_instance EV --mode xdp --xdp-veth; }
+topo_setup_EV() { NB_V6=fd00:88::/64 nb_instance EV --mode xdp --xdp-veth; }
 topo_teardown_EV() { nb_instance_teardown EV; }
 
 # nb_instance_swapped ID OBJECT PROGRAM: a D-like instance whose endpoint

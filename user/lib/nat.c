@@ -613,9 +613,9 @@ static void tuple6_from_key(struct nb_nat_tuple *t, const struct nb_ct6_key *k)
 
 /*
  * The translated IPv6 flows (nb_ct6 entries of kind NB_CT6_K_DNAT, published
- * ports, and NB_CT6_K_MASQ, masquerade: forward ones with their reply's counters; nb_ct6 keeps no
- * TCP state: ESTABLISHED, and the timeouts are the data plane's for it). The untranslated flows
- * nb_ct6 also tracks are not what `ct ls` lists.
+ * ports, NB_CT6_K_MASQ, masquerade, and NB_CT6_K_HAIRPIN, a sandbox reaching a published port:
+ * forward ones with their reply's counters; TCP by its state, the others as answered). The
+ * untranslated flows nb_ct6 also tracks are not what `ct ls` lists.
  */
 static int ct6_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_flow *f, void *arg),
 		       void *arg)
@@ -634,7 +634,8 @@ static int ct6_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_fl
 	now = mono_now();
 	for (i = 0; i < n; i++) {
 		if (nb_map_get(m->ct6, &keys[i], &e) || e.dir != NB_CT_DIR_ORIG ||
-		    (e.kind != NB_CT6_K_DNAT && e.kind != NB_CT6_K_MASQ))
+		    (e.kind != NB_CT6_K_DNAT && e.kind != NB_CT6_K_MASQ &&
+		     e.kind != NB_CT6_K_HAIRPIN))
 			continue;
 		/* TCP by its state; nb_ct6 keeps none for the others (timed as answered) */
 		state = keys[i].proto == IPPROTO_TCP ? e.state : NB_CT_S_ESTABLISHED;
@@ -644,13 +645,20 @@ static int ct6_foreach(const struct nb_maps *m, int (*cb)(const struct nb_nat_fl
 			continue;
 		memset(&f, 0, sizeof(f));
 		f.proto = keys[i].proto;
-		f.type = e.kind == NB_CT6_K_MASQ ? NB_CT_SNAT : NB_CT_DNAT;
+		f.type = e.kind == NB_CT6_K_MASQ      ? NB_CT_SNAT
+			 : e.kind == NB_CT6_K_HAIRPIN ? NB_CT_HAIRPIN
+						      : NB_CT_DNAT;
 		f.state = state;
 		tuple6_from_key(&f.orig, &keys[i]);
 		f.nat = f.orig;
 		if (e.kind == NB_CT6_K_MASQ) {
 			memcpy(&f.nat.saddr6, e.nat_addr, 16);
 			f.nat.sport = ntohs(e.nat_port);
+		} else if (e.kind == NB_CT6_K_HAIRPIN) {
+			memcpy(&f.nat.saddr6, e.hp_saddr, 16);
+			f.nat.sport = ntohs(e.hp_sport);
+			memcpy(&f.nat.daddr6, e.nat_addr, 16);
+			f.nat.dport = ntohs(e.nat_port);
 		} else {
 			memcpy(&f.nat.daddr6, e.nat_addr, 16);
 			f.nat.dport = ntohs(e.nat_port);
