@@ -49,6 +49,29 @@ static __always_inline int nb_nat_in_untranslated(const struct nb_nat_pkt *p)
 }
 
 /*
+ * Whether XDP can finish a translated packet for endpoint port ifindex with
+ * TTL ttl: nb_nat_in_deliver() would send it straight into the sandbox.
+ * XDP takes only those. Anything else it leaves untouched, with no flow
+ * opened and nothing counted, to tc: passed on translated, it would reach
+ * tc's uplink_in as a packet to a sandbox address that no flow claims (the
+ * forward entry is under the client -> host tuple), dropped as unpublished.
+ * A global function with scalar arguments: XDP's frame is near its limit.
+ */
+__noinline int nb_nat_xdp_deliverable(__u32 ifindex, __u32 ttl)
+{
+	struct nb_network *net;
+	struct nb_port *port;
+
+	if (!ifindex || ttl <= 1 || !nb_ctx_can_to_peer(ifindex))
+		return 0;
+	port = bpf_map_lookup_elem(&NB_MAP_PORTS, &ifindex);
+	if (!port || port->kind != NB_PORT_ENDPOINT)
+		return 0;
+	net = bpf_map_lookup_elem(&NB_MAP_NETWORKS, &port->net_id);
+	return net && !(net->flags & NB_NET_F_INTERNAL);
+}
+
+/*
  * tc ingress of an uplink: published ports from outside, replies of
  * masqueraded and routed flows, ICMP errors about them. What is addressed
  * into a sandbox network beyond that is dropped (nb_nat_in_untranslated());
@@ -90,6 +113,9 @@ static __always_inline int nb_nat_uplink_in(nb_ctx_t *ctx)
 	if (e) {
 		if (!nb_nat_entry_for(e, NB_NAT_AT_IN))
 			return nb_nat_in_untranslated(&p);
+		/* XDP takes only what it can deliver; tc, the rest, untouched and uncounted */
+		if (NB_XDP && !nb_nat_xdp_deliverable(e->ifindex, p.ttl))
+			return NB_ACT_PASS;
 		if (!nb_ct_seen(&p.key, e, &p.tcp, p.len, now))
 			return -NB_DROP_CT_INVALID;
 		fe = *e;
@@ -102,6 +128,8 @@ static __always_inline int nb_nat_uplink_in(nb_ctx_t *ctx)
 			return err;
 		if (!nb_publish_allowed(key_ip, p.key.dport, p.key.proto, p.key.saddr))
 			return -NB_DROP_NOT_ALLOWED;
+		if (NB_XDP && !nb_nat_xdp_deliverable(pub->ifindex, p.ttl))
+			return NB_ACT_PASS;
 		err = nb_nat_dnat_new(&p, pub, now, in_ct, &fe);
 		if (err)
 			return err;

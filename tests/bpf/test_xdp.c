@@ -490,10 +490,16 @@ static int c_up_pass(void *arg)
 	return ok ? 0 : -1;
 }
 
-/* A target without devmap entry: translated as at tc, then left to the host stack */
+/*
+ * What XDP cannot deliver passes untouched, with no flow opened, for tc to
+ * translate: a target outside the devmap (C), a TTL of 1 (tc sends it into
+ * the host, which answers time exceeded), also on an open flow. Passed on
+ * translated, tc's uplink_in would drop it as unpublished.
+ */
 static int c_up_stack_path(void *arg)
 {
 	struct t *t = arg;
+	struct nb_nat_flow f, f2;
 	struct pkt in, exp;
 	bool ok;
 
@@ -503,15 +509,56 @@ static int c_up_stack_path(void *arg)
 			     .dip = U,
 			     .sport = 5010,
 			     .dport = 8100});
-	mk(&exp, &(struct fr){.dmac = t->up_mac,
-			      .smac = CLI_MAC,
+	ok = expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
+	ok &= ASSERT_TRUE(!flow_find(&t->maps, IPPROTO_TCP, CLI, 5010, U, 8100, NULL),
+			  "no flow at XDP");
+	/* tc, next, opens the flow and sends the packet into C */
+	mk(&exp, &(struct fr){.dmac = MAC_C,
+			      .smac = GW2_MAC,
 			      .sip = CLI,
 			      .dip = IP_C,
 			      .sport = 5010,
-			      .dport = 100});
-	ok = expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, &exp);
+			      .dport = 100,
+			      .ttl = 63});
+	ok &= expect_tc(t->in, t->ifx[D_UP], &in, TC_ACT_REDIRECT, &exp);
 	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, CLI, 5010, U, 8100, NULL),
-			  "conntrack entry");
+			  "tc's conntrack entry");
+	/* TTL 1: a new flow to A, and an open one */
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = CLI,
+			     .dip = U,
+			     .sport = 5011,
+			     .dport = 8000,
+			     .ttl = 1});
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
+	ok &= ASSERT_TRUE(!flow_find(&t->maps, IPPROTO_TCP, CLI, 5011, U, 8000, NULL), "no flow");
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = CLI,
+			     .dip = U,
+			     .sport = 5012,
+			     .dport = 8000});
+	mk(&exp, &(struct fr){.dmac = MAC_A,
+			      .smac = GW1_MAC,
+			      .sip = CLI,
+			      .dip = IP_A,
+			      .sport = 5012,
+			      .dport = 80,
+			      .ttl = 63});
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_REDIRECT, &exp);
+	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, CLI, 5012, U, 8000, &f), "open flow");
+	mk(&in, &(struct fr){.dmac = t->up_mac,
+			     .smac = CLI_MAC,
+			     .sip = CLI,
+			     .dip = U,
+			     .sport = 5012,
+			     .dport = 8000,
+			     .flags = TH_ACK,
+			     .ttl = 1});
+	ok &= expect(t->x_up, t->ifx[D_UP], &in, XDP_PASS, NULL);
+	ok &= ASSERT_TRUE(flow_find(&t->maps, IPPROTO_TCP, CLI, 5012, U, 8000, &f2), "open flow");
+	ok &= ASSERT_EQ(f2.packets, f.packets, "not counted at XDP");
 	return ok ? 0 : -1;
 }
 
@@ -947,7 +994,7 @@ static const struct pkt_case cases[] = {
      c_up_dnat_tcp},
     {"xdp_uplink: published UDP port, with and without checksum", c_up_dnat_udp},
     {"xdp_uplink: other ports, non-SYN, ARP, fragments, ICMP errors pass untouched", c_up_pass},
-    {"xdp_uplink: a target outside the devmap continues translated into the stack",
+    {"xdp_uplink: what XDP cannot deliver (outside the devmap, TTL 1) passes untouched to tc",
      c_up_stack_path},
     {"xdp_uplink: masquerade replies translated and redirected into the sandbox", c_up_masq_reply},
     {"xdp_uplink IPv6: published TCP port DNAT66ed and redirected; tc shares the flow; windows",
