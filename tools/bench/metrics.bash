@@ -10,11 +10,11 @@
 METRICS=(lat_bp lat_blk tput udp64 pub_rate pub_lat local_rate local_lat netready dns_qps dns_lat
 	lat_bp4 lat_bp6 udp64_6 pub_rate6)
 declare -A METRIC_TOPOS=(
-	[lat_bp]="A A1 B C D E D1 F G XU XF XN"
+	[lat_bp]="A A1 R B C D E D1 F G XU XF XN"
 	[lat_blk]="A B C D E D1 F G XU XF XN"
 	[tput]="A B C D E D0 D1 F G XU XF XN"
-	[udp64]="A A1 B C D E D0 D1 F G XU XF XN"
-	[pub_rate]="A A1 C D E EV D1 G"
+	[udp64]="A A1 R B C D E D0 D1 F G XU XF XN"
+	[pub_rate]="A A1 R C D E EV D1 G"
 	[pub_lat]="A C D E EV G"
 	[local_rate]="C D E D1 G"
 	[local_lat]="C D E G"
@@ -25,7 +25,7 @@ declare -A METRIC_TOPOS=(
 	[lat_bp4]="A B C D"
 	[lat_bp6]="A B C D"
 	[udp64_6]="A B C D"
-	[pub_rate6]="A C D E EV"
+	[pub_rate6]="A R C D E EV"
 )
 declare -A METRIC_TITLE=(
 	[lat_bp]="sandbox↔sandbox TCP request/response latency, busy polling (sockperf --nonblocked)"

@@ -30,13 +30,14 @@ TOPO_NAME = {
     "D0": "netbpf, tc, counters compiled out",
     "D1": "netbpf, tc, Docker's embedded-DNS nat rules in the sandboxes",
     "A1": "bare veth pair, Docker's embedded-DNS nat rules on both ends",
+    "R": "routed through a host netns: two veth pairs, no NAT",
     "F": "tc floor: port + FDB lookup, bpf_redirect_peer",
     "G": "Docker 20.10 on netbpf (netbpfd), tc",
     "XU": "cross-host: direct underlay, no encapsulation",
     "XF": "cross-host: kernel VXLAN + Linux bridge (flannel's vxlan datapath)",
     "XN": "cross-host: netbpf overlay (VXLAN in BPF), tc",
 }
-ORDER = ["A", "A1", "B", "C", "D", "E", "EV", "D0", "D1", "F", "G"]
+ORDER = ["A", "A1", "R", "B", "C", "D", "E", "EV", "D0", "D1", "F", "G"]
 # across two hosts (issue 17): reported apart, against each other (cross_host())
 XORDER = ["XU", "XF", "XN"]
 
@@ -690,6 +691,17 @@ def main():
           f"{fmt(med(ceil_p), 2)}× Docker's DNAT path and {fmt(med(ceil_l), 2)}× docker-proxy's "
           "(medians of per-round ratios): no translated path can exceed these ratios here.")
         w("")
+    # a published port's path crosses two veth pairs (world -> host -> sandbox), A's one:
+    # routed without NAT through a host netns (R) is what is left of A for any such path
+    rp = R.ratios("pub_rate", "R", "A", "conn_s")
+    dr = R.ratios("pub_rate", "D", "R", "conn_s")
+    if rp and dr:
+        w(f"Routed without NAT through a host namespace (R: two veth pairs, as every published "
+          f"port's path from outside has) the new-connection rate is {fmt(med(rp), 2)}× A's; "
+          f"netbpf's published port (D) is {fmt(med(dr), 2)}× R's "
+          f"({fmt(min(dr), 2)}–{fmt(max(dr), 2)}× over the rounds): the share of the ceiling that is netbpf's "
+          "to take.")
+        w("")
     w("For reference, the ratios issue 6 measured before netbpf existed, and this run's:")
     w("")
     w("| | issue 6 | this run |")
@@ -773,6 +785,10 @@ def main():
     w("- **(A1)**: A with the nat table Docker's embedded DNS loads into every container of a "
       "user-defined network (`tools/bench/dockerdns.rules`) on both ends: the limit for any "
       "network driver under Docker 20.10, whose containers track every connection.")
+    w("- **(R) routed**: the client and the server each on a veth pair to a third namespace "
+      "that routes between them, nothing else there (no NAT, no BPF, no netfilter table): "
+      "every published-port path (world, host, sandbox) has this shape, two veth pairs where "
+      "A has one, so R is the ceiling of any such path.")
     w("- **(B) Linux bridge**: two veths on a bridge in a third namespace, "
       "`bridge-nf-call-*` = 0 (br_netfilter is built into this kernel and on by default).")
     w("- **(C) Docker**: `dockerd` started in a namespace of its own (the \"host\") with its own "

@@ -24,15 +24,18 @@
 #   (F) as D with the floor of a tc switch on the endpoints (port + FDB lookup, redirect_peer)
 #   (A1) as A with the nat rules Docker's embedded DNS puts in every container (below): the
 #       ceiling of any network driver under Docker 20.10
+#   (R) client and server each joined by a veth pair to a third netns that routes
+#       between them (no NAT, no BPF, no filter): the floor of any path with a host in it
 #   (D1) as D with the nat rules Docker's embedded DNS puts in every container of a
 #       user-defined network loaded into both sandboxes (conntrack on in them, as in C and G)
 #   (G) Docker on netbpf: C's engine and containers on a D instance, `docker network create
 #       -d netbpf` and `-p` through netbpfd (issue 15)
 
-TOPO_IDS=(A A1 B C D E EV D0 D1 F G)
+TOPO_IDS=(A A1 R B C D E EV D0 D1 F G)
 declare -A TOPO_NAME=(
 	[A]="bare veth pair"
 	[A1]="bare veth pair, Docker's embedded-DNS nat rules on both ends"
+	[R]="routed through a host netns: two veth pairs, no NAT"
 	[B]="Linux bridge, br_netfilter off"
 	[C]="Docker 20.10: bridge, iptables, docker-proxy"
 	[D]="netbpf, tc"
@@ -88,6 +91,40 @@ topo_setup_A1() {
 	for s in cli srv; do
 		in_ns "$NBB_ID-a1-$s" iptables-restore <"$NBB_BENCH/dockerdns.rules"
 	done
+}
+
+# (R): the client and the server each on a veth pair to a "host" netns that
+# routes between them, nothing else there (no NAT, no BPF, no netfilter
+# table). Every published-port path has this shape (the world, the host, a
+# sandbox), so each packet crosses two veth pairs, where A's cross one: R is
+# the ceiling of any such path, what is left of A's for the translation.
+topo_setup_R() {
+	local c=$NBB_ID-r-cli h=$NBB_ID-r-h s=$NBB_ID-r-srv n
+	for n in "$c" "$h" "$s"; do
+		ip netns add "$n"
+		ip -n "$n" link set lo up
+	done
+	ip link add eth0 netns "$c" type veth peer name up0 netns "$h"
+	ip link add eth0 netns "$s" type veth peer name sb0 netns "$h"
+	ip -n "$c" addr add 10.97.1.2/24 dev eth0
+	ip -n "$h" addr add 10.97.1.1/24 dev up0
+	ip -n "$h" addr add 10.97.2.1/24 dev sb0
+	ip -n "$s" addr add 10.97.2.2/24 dev eth0
+	ip -n "$c" addr add fd00:97:1::2/64 dev eth0 nodad
+	ip -n "$h" addr add fd00:97:1::1/64 dev up0 nodad
+	ip -n "$h" addr add fd00:97:2::1/64 dev sb0 nodad
+	ip -n "$s" addr add fd00:97:2::2/64 dev eth0 nodad
+	for n in "$c:eth0" "$h:up0" "$h:sb0" "$s:eth0"; do
+		ip -n "${n%%:*}" link set "${n#*:}" up
+	done
+	in_ns "$h" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+	ip -n "$c" route add default via 10.97.1.1
+	ip -n "$s" route add default via 10.97.2.1
+	ip -n "$c" -6 route add default via fd00:97:1::1
+	ip -n "$s" -6 route add default via fd00:97:2::1
+	T_CLI[R]=$c T_SRV[R]=$s T_SRVIP[R]=10.97.2.2
+	T_PUBCLI[R]=$c T_PUBIP[R]=10.97.2.2 T_PUBPORT[R]=80
+	T_SRVIP6[R]=fd00:97:2::2 T_PUBIP6[R]=fd00:97:2::2
 }
 
 # ---- (B) a Linux bridge ----------------------------------------------------------
