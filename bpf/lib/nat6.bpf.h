@@ -443,7 +443,7 @@ __noinline int nb_nat6_deliverable(nb_ctx_t *ctx, __u32 ifindex)
 __noinline int nb_nat6_dnat_new(nb_ctx_t *ctx, const struct nb_ct6_key *k, __u32 l4_off)
 {
 	struct nb_publish6_val *pub;
-	struct nb_ct6_entry ne = {};
+	struct nb_ct6_entry ne = {}, *old;
 	struct nb_ct6_key rk = {};
 	__u64 now = bpf_ktime_get_ns();
 	__u8 host_ip6[16];
@@ -466,6 +466,17 @@ __noinline int nb_nat6_dnat_new(nb_ctx_t *ctx, const struct nb_ct6_key *k, __u32
 	rk.sport = pub->sb_port;
 	rk.dport = k->sport;
 	rk.proto = k->proto;
+	/*
+	 * The reply key must be free, as IPv4's (nb_ct_key_taken()): absent, over, or this
+	 * flow's own reply entry (its forward one evicted). Two published ports leading to
+	 * one sandbox port share it for one client address and port: overwritten, the first
+	 * flow's replies would leave from the second's port, and a spoofed SYN could break a
+	 * flow it only knows the client's address and port of.
+	 */
+	old = nb_nat6_live(ctx, bpf_map_lookup_elem(&NB_MAP_CT6, &rk), k->proto, l4_off, now);
+	if (old && !(old->kind == NB_CT6_K_DNAT && old->dir == NB_CT_DIR_REPLY &&
+		     old->nat_port == k->dport && nb_ip6_eq(old->nat_addr, k->daddr)))
+		return -NB_DROP_CT_INVALID;
 	if (bpf_map_update_elem(&NB_MAP_CT6, &rk, &ne, BPF_ANY))
 		return -NB_DROP_CT_FULL;
 	__builtin_memcpy(ne.nat_addr, pub->sb_ip6, 16);

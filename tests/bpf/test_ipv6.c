@@ -1197,6 +1197,9 @@ static bool check_masq6(struct t *t)
 }
 
 static bool check_ct6_dnat(struct t *t);
+static bool check_ct6_reply_taken(struct t *t);
+static bool blind6(struct t *t, enum prog prog, const char *what, const struct pkt *in,
+		   const __u8 *sip, __u16 sp, const __u8 *dip, __u16 dp, int want);
 static bool check_frag6(struct t *t);
 static bool check_ct6_window(struct t *t);
 static bool check_hairpin6(struct t *t);
@@ -1384,6 +1387,7 @@ static bool check_dnat6(struct t *t)
 		ok &= ASSERT_MEMEQ(out.frame, in.data, in.len, "A's own flow unchanged");
 	}
 	ok &= check_ct6_dnat(t);
+	ok &= check_ct6_reply_taken(t);
 	ok &= check_frag6(t);
 	ok &= check_masq6(t);
 	ok &= check_ct6_window(t);
@@ -1542,6 +1546,48 @@ static bool check_ct6_dnat(struct t *t)
 	in.data[ETH_HLEN + 7] = 1;
 	want.data[ETH_HLEN + 7] = 1;
 	ok &= dnat6_step(t, UP_IN, "DNAT66: hop limit 1: into the host stack", &in, &want);
+	return ok;
+}
+
+/*
+ * Two published ports to one sandbox port (8080 and 8081 -> A:80) share the
+ * reply key for a client's address and port. A SYN to the second while the
+ * first's flow from that port lives is refused (ct-invalid, as IPv4's
+ * nb_ct_key_taken()), not written over it: the first flow's replies keep
+ * leaving from 8080. Once that flow is closed, the port may open the other.
+ */
+static bool check_ct6_reply_taken(struct t *t)
+{
+	struct pkt in, want;
+	bool ok = true;
+
+	if (!ASSERT_OK(publish6(t, HOST6, 8081, IPPROTO_TCP, IP6_A, 80), "publish TCP 8081"))
+		return false;
+	build_l4(&in, IPPROTO_TCP, STRANGER6, 40030, HOST6, 8080, 0x02);
+	build_l4(&want, IPPROTO_TCP, STRANGER6, 40030, IP6_A, 80, 0x02);
+	ok &= dnat6_to_a(t, "reply key: SYN to 8080", &in, &want);
+	build_l4(&in, IPPROTO_TCP, IP6_A, 80, STRANGER6, 40030, 0x12);
+	build_l4(&want, IPPROTO_TCP, HOST6, 8080, STRANGER6, 40030, 0x12);
+	ok &= dnat6_step(t, UP_OUT, "reply key: SYN-ACK from 8080", &in, &want);
+
+	build_l4(&in, IPPROTO_TCP, STRANGER6, 40030, HOST6, 8081, 0x02);
+	ok &= blind6(t, UP_IN, "reply key: SYN to 8081 from the same port", &in, IP6_A, 80,
+		     STRANGER6, 40030, NB_CT_S_ESTABLISHED);
+	ok &= ASSERT_EQ(ct6_state(t, STRANGER6, 40030, HOST6, 8081), -1, "no flow to 8081");
+	build_l4(&in, IPPROTO_TCP, IP6_A, 80, STRANGER6, 40030, 0x10);
+	build_l4(&want, IPPROTO_TCP, HOST6, 8080, STRANGER6, 40030, 0x10);
+	ok &= dnat6_step(t, UP_OUT, "reply key: A's next segment still from 8080", &in, &want);
+
+	/* closed: the client's port may open a flow to 8081 */
+	build_l4(&in, IPPROTO_TCP, STRANGER6, 40030, HOST6, 8080, 0x14);
+	build_l4(&want, IPPROTO_TCP, STRANGER6, 40030, IP6_A, 80, 0x14);
+	ok &= dnat6_to_a(t, "reply key: the client's RST", &in, &want);
+	build_l4(&in, IPPROTO_TCP, STRANGER6, 40030, HOST6, 8081, 0x02);
+	build_l4(&want, IPPROTO_TCP, STRANGER6, 40030, IP6_A, 80, 0x02);
+	ok &= dnat6_to_a(t, "reply key: after the close, SYN to 8081", &in, &want);
+	build_l4(&in, IPPROTO_TCP, IP6_A, 80, STRANGER6, 40030, 0x12);
+	build_l4(&want, IPPROTO_TCP, HOST6, 8081, STRANGER6, 40030, 0x12);
+	ok &= dnat6_step(t, UP_OUT, "reply key: SYN-ACK now from 8081", &in, &want);
 	return ok;
 }
 
