@@ -419,6 +419,21 @@ static void test_answer_matches(void **s)
 	assert_false(nb_dns_answer_matches(q, qlen, a, 12));
 	assert_false(nb_dns_answer_matches(q, qlen, a, 20));
 	assert_false(nb_dns_answer_matches(q, qlen, a, 5));
+	/*
+	 * an error answered without the question (qdcount 0): taken with the right
+	 * id and an error code, never as a success or with records
+	 */
+	memcpy(a, (const uint8_t[]){0xbe, 0xef, 0x81, 0x85, 0, 0, 0, 0, 0, 0, 0, 0}, 12);
+	assert_true(nb_dns_answer_matches(q, qlen, a, 12)); /* REFUSED */
+	a[3] = 0x81;					    /* FORMERR */
+	assert_true(nb_dns_answer_matches(q, qlen, a, 12));
+	a[3] = 0x80; /* NOERROR, no question: nothing to check it against */
+	assert_false(nb_dns_answer_matches(q, qlen, a, 12));
+	a[3] = 0x83; /* NXDOMAIN says something of a name: it must be the question's */
+	assert_false(nb_dns_answer_matches(q, qlen, a, 12));
+	a[3] = 0x85;
+	a[1] = 0xee; /* another id */
+	assert_false(nb_dns_answer_matches(q, qlen, a, 12));
 	free(a);
 	free(q);
 }

@@ -436,9 +436,23 @@ bool nb_dns_answer_matches(const uint8_t *q, size_t qlen, const uint8_t *a, size
 		goto out;
 	qq = only_question(qp);
 	aq = only_question(ap);
+	if (!qq || ldns_pkt_get_opcode(ap) != ldns_pkt_get_opcode(qp))
+		goto out;
+	/*
+	 * Some servers answer an error without the question (RFC 1035 does not
+	 * make them echo it): such a header alone, with no record at all, is
+	 * theirs too, and the client should see its code rather than a timeout
+	 */
+	if (!aq) {
+		ok = !ldns_pkt_qdcount(ap) && !ldns_pkt_ancount(ap) && !ldns_pkt_nscount(ap) &&
+		     (ldns_pkt_get_rcode(ap) == LDNS_RCODE_FORMERR ||
+		      ldns_pkt_get_rcode(ap) == LDNS_RCODE_SERVFAIL ||
+		      ldns_pkt_get_rcode(ap) == LDNS_RCODE_NOTIMPL ||
+		      ldns_pkt_get_rcode(ap) == LDNS_RCODE_REFUSED);
+		goto out;
+	}
 	/* names compare as DNS does, without case: a resolver may echo them in its own */
-	ok = qq && aq && ldns_pkt_get_opcode(ap) == ldns_pkt_get_opcode(qp) &&
-	     ldns_rr_get_type(aq) == ldns_rr_get_type(qq) &&
+	ok = ldns_rr_get_type(aq) == ldns_rr_get_type(qq) &&
 	     ldns_rr_get_class(aq) == ldns_rr_get_class(qq) &&
 	     !ldns_dname_compare(ldns_rr_owner(aq), ldns_rr_owner(qq));
 out:
