@@ -22,7 +22,8 @@
 
 /*
  * A packet from outside that no flow and no published port claimed: the
- * host's own business, unless it is addressed into a sandbox network (the
+ * host's own business, unless it claims a sandbox's address as its source
+ * (forged), or it is addressed into a sandbox network (the
  * host would route it there). Docker lets in only what is published, and so
  * does netbpf: nothing at the sandboxes' own addresses, or, on a network
  * routed without NAT (NB_NET_F_ROUTED), the published container ports of
@@ -35,6 +36,14 @@ static __always_inline int nb_nat_in_untranslated(const struct nb_nat_pkt *p)
 	struct nb_network *net;
 	__u32 net_id;
 
+	/*
+	 * Nothing outside holds a sandbox's address: a packet from outside that
+	 * claims one is forged, to pass as a sandbox's with the host's services
+	 * (a firewall rule or a server trusting the sandbox networks). New flows
+	 * to published ports are checked the same way (nb_nat_source_check()).
+	 */
+	if (nb_nat_subnet(p->key.saddr))
+		return -NB_DROP_BAD_SOURCE;
 	net_id = nb_nat_subnet(p->key.daddr);
 	if (!net_id)
 		return NB_ACT_PASS;

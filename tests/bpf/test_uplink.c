@@ -608,6 +608,49 @@ static int c_dnat_bad_source(void *arg)
 	return ok ? 0 : -1;
 }
 
+/*
+ * To the host itself (its gateway address, its uplink address), from
+ * outside, with a sandbox's address as the source: forged, dropped as
+ * bad-source before the host's services (which may trust the sandbox
+ * networks) see it; from an outside address it is the host's business.
+ */
+static int c_host_forged_source(void *arg)
+{
+	static const struct {
+		__be32 src, dst;
+		__u8 proto;
+		int verdict;
+	} cases[] = {
+	    {PKT_IP4(10, 1, 0, 2), GW1, IPPROTO_UDP, TC_ACT_SHOT},
+	    {PKT_IP4(10, 1, 0, 9), U, IPPROTO_TCP, TC_ACT_SHOT},
+	    {PKT_IP4(10, 2, 0, 2), GW1, IPPROTO_TCP, TC_ACT_SHOT},
+	    {PKT_IP4(10, 1, 0, 2), U, IPPROTO_ICMP, TC_ACT_SHOT},
+	    {CLI, GW1, IPPROTO_UDP, TC_ACT_OK},
+	    {CLI, U, IPPROTO_TCP, TC_ACT_OK},
+	};
+	struct t *t = arg;
+	bool ok = true;
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		__u64 before = drops(t, NB_DROP_BAD_SOURCE);
+		bool shot = cases[i].verdict == TC_ACT_SHOT;
+		struct pkt in;
+
+		mk(&in, &(struct fr){.dmac = t->up_mac,
+				     .smac = CLI_MAC,
+				     .sip = cases[i].src,
+				     .dip = cases[i].dst,
+				     .proto = cases[i].proto,
+				     .icmp_type = 8,
+				     .sport = 5353,
+				     .dport = 53});
+		ok &= verdict_is(t->in, t->ifx[D_UP], &in, cases[i].verdict);
+		ok &= ASSERT_EQ(drops(t, NB_DROP_BAD_SOURCE), before + shot, "bad-source counted");
+	}
+	return ok ? 0 : -1;
+}
+
 /* A SYN from src:sport to dst:dport: translated, or refused as not-allowed */
 static bool syn_allowed(struct t *t, __be32 src, __u16 sport, __be32 dst, __u16 dport, bool allowed)
 {
@@ -2626,6 +2669,8 @@ static const struct pkt_case cases[] = {
     {"dnat: unknown port, non-local, loopback, non-SYN, ICMP untouched", c_dnat_untouched},
     {"dnat: truncated and malformed packets untouched", c_dnat_malformed},
     {"dnat: spoofed sources refused, rp_filter strict and loose applied", c_dnat_bad_source},
+    {"from outside to the host, a sandbox network's source address is refused as bad-source",
+     c_host_forged_source},
     {"dnat: allow-lists per published port, the instance's default", c_dnat_allow_list},
     {"dnat: TTL 1 is translated and left to the stack", c_dnat_ttl1},
     {"dnat: target without endpoint port goes through the stack", c_dnat_stack_path},
