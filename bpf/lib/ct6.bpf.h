@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: (GPL-2.0-only OR BSD-2-Clause) */
 /*
- * IPv6 through the uplinks (issue 16). Nothing is translated (no NAT66 or
- * published IPv6 ports yet): the host routes the sandboxes' IPv6 as it is.
- * What netbpf adds is the rule IPv4 has (nat.bpf.h, nb_nat_in_untranslated()
+ * IPv6 through the uplinks (issue 16): the flows nothing translates (a
+ * network routed as it is; published ports, NAT66 and hairpin are
+ * nat6.bpf.h's and hairpin6.bpf.h's, in the same nb_ct6 with kinds of their
+ * own). What netbpf adds here is the rule IPv4 has (nat.bpf.h, nb_nat_in_untranslated()
  * and NB_CT_ROUTED): from outside, nothing enters a sandbox IPv6 subnet but
  * the replies of the sandboxes' own flows, and ICMPv6 errors about them.
  *
