@@ -22,9 +22,9 @@
 
 #define DNS_PORT	    53
 #define MAX_MSG		    4096 /* bigger UDP replies than EDNS's usual 1232..4096 are cut */
-#define MAX_INFLIGHT	    64	 /* forwarded queries and TCP connections at once */
-#define MAX_PER_NET	    32	 /* ... of one network: the others keep the rest */
-#define MAX_PER_CLIENT	    8	 /* ... of one sandbox address: its neighbours keep the rest */
+#define MAX_INFLIGHT	    256	 /* forwarded queries and TCP connections at once */
+#define MAX_PER_NET	    128	 /* ... of one network: the others keep the rest */
+#define MAX_PER_CLIENT	    32	 /* ... of one sandbox address: its neighbours keep the rest */
 #define MAX_UPSTREAMS	    3	 /* as resolv.conf's MAXNS */
 #define UPSTREAM_TIMEOUT_MS 2000 /* per resolver, as glibc's default 5 s is too long to wait */
 #define TCP_IDLE_S	    5
