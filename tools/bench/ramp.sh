@@ -111,25 +111,23 @@ rtt() {
 mkdir -p "$TMP/bpf" "$TMP/ref/bpf" "$CG" "$CG-ref"
 mount -t bpf bpf "$TMP/bpf"
 mount -t bpf bpf "$TMP/ref/bpf"
-ip netns add "$H"
+# host_ns NS WAN-IFACE N: netns NS with an uplink up0 to the world netns $W
+# (198.18.N.1 there, 198.18.N.2 the world's end, its default route)
+host_ns() {
+	ip netns add "$1"
+	ip link add up0 netns "$1" type veth peer name "$2" netns "$W"
+	ip -n "$1" addr add "198.18.$3.1/24" dev up0
+	ip -n "$W" addr add "198.18.$3.2/24" dev "$2"
+	ip -n "$1" link set lo up
+	ip -n "$1" link set up0 up
+	ip -n "$W" link set "$2" up
+	ip -n "$1" route add default via "198.18.$3.2"
+}
 ip netns add "$W"
-ip link add up0 netns "$H" type veth peer name wan0 netns "$W"
-ip -n "$H" addr add 198.18.0.1/24 dev up0
-ip -n "$W" addr add 198.18.0.2/24 dev wan0
-ip -n "$H" link set lo up
-ip -n "$H" link set up0 up
-ip -n "$W" link set wan0 up
-ip -n "$H" route add default via 198.18.0.2
+host_ns "$H" wan0 0
 nb up >/dev/null
 nb network create --subnet 10.96.0.0/16 ramp >/dev/null
-ip netns add "$RH"
-ip link add up0 netns "$RH" type veth peer name wan1 netns "$W"
-ip -n "$RH" addr add 198.18.1.1/24 dev up0
-ip -n "$W" addr add 198.18.1.2/24 dev wan1
-ip -n "$RH" link set lo up
-ip -n "$RH" link set up0 up
-ip -n "$W" link set wan1 up
-ip -n "$RH" route add default via 198.18.1.2
+host_ns "$RH" wan1 1
 nbr up >/dev/null
 nbr network create --subnet 10.97.0.0/16 ramp >/dev/null
 
